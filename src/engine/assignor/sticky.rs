@@ -1,0 +1,844 @@
+//! The sticky assignors' shared engine: Kafka's
+//! `org.apache.kafka.clients.consumer.internals.AbstractStickyAssignor`, used by both
+//! `StickyAssignor` ("sticky", eager) and `CooperativeStickyAssignor` ("cooperative-sticky").
+//!
+//! # Goals, in priority order
+//!
+//! 1. **Balance**: partition counts differ by at most one wherever subscriptions allow it.
+//! 2. **Stickiness**: keep as many previously owned partitions where they are as possible, so
+//!    a rebalance moves little state.
+//!
+//! # Who owns what: generations resolve conflicting claims
+//!
+//! Each member reports the partitions it owned and the *generation* in which it got them
+//! (`allSubscriptionsEqual`). If two members claim the same partition — possible when a member
+//! was kicked out but did not notice — the claim from the **higher generation** wins; on
+//! **equal generations neither keeps it** (the partition is marked "claimed by multiple
+//! previous owners" and reassigned from scratch).
+//!
+//! # Two builders
+//!
+//! * **Constrained** (`ConstrainedAssignmentBuilder`) — used when every member has the same
+//!   subscription, which is the common case. With `T` partitions and `N` members, everyone gets
+//!   `minQuota = floor(T/N)` or `maxQuota = ceil(T/N)`, and exactly `T % N` members get
+//!   `maxQuota`. Step 1 lets each member keep its owned partitions up to its quota (sorted by
+//!   partition number, then topic — so a member keeps its *lowest* partition numbers). The
+//!   members are visited in **`HashMap` iteration order**, and only the first `T % N` members
+//!   that own at least `maxQuota` partitions may keep `maxQuota`; that is why this port
+//!   reproduces `java.util.HashMap` (see `java_hashmap.rs`). Step 2 deals the remaining
+//!   partitions (sorted by topic, partition) round-robin to the members still below `minQuota`
+//!   (sorted by member id), then one each to members at `minQuota` until `T % N` members reach
+//!   `maxQuota`. It runs in roughly linear time.
+//! * **General** (`GeneralAssignmentBuilder`) — used when subscriptions differ. It keeps every
+//!   still-valid owned partition, assigns the rest one by one to the least-loaded subscribed
+//!   member (a `TreeSet` ordered by (partition count, member id)), then repeatedly moves
+//!   partitions from overloaded to underloaded members until no move can improve balance
+//!   (`isBalanced`). Moves prefer sending a partition back to its owner from an older
+//!   generation, and `PartitionMovements` avoids moving two partitions of one topic in opposite
+//!   directions between the same pair of members (a wasted swap): if `p` should go A→B but some
+//!   partition `q` of the same topic already moved B→A, it moves `q` back instead — the first
+//!   `q` a `HashSet` iterator returns. Finally, if the result is not strictly better balanced
+//!   (sum of pairwise count differences) than before the moves, all moves are undone.
+//!
+//! Kafka's quirks are preserved on purpose, e.g. "all subscriptions equal" is decided by
+//! comparing each member's topic list against the *first non-empty* list seen in HashMap
+//! order, so a member with no topics at all can still land in the constrained builder.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::java_hashmap::{JavaHashMap, JavaKey};
+use super::{remove_first, AssignError, Prepared, DEFAULT_GENERATION};
+
+const NONE: usize = usize::MAX;
+
+/// What the sticky engine hands to `StickyAssignor` / `CooperativeStickyAssignor`.
+pub(crate) struct StickyOutput {
+    /// Per member (index into `Prepared::members`), gids in Kafka's list order.
+    pub assignment: Vec<Vec<u32>>,
+    /// `partitionsTransferringOwnership`: gid -> new owner, from the constrained builder;
+    /// `None` after the general builder (the cooperative assignor then computes it).
+    pub transferring: Option<Vec<(u32, usize)>>,
+}
+
+/// `AbstractStickyAssignor.assignPartitions`.
+pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<StickyOutput, AssignError> {
+    let claims = resolve_claims(prepared);
+    if claims.all_subscriptions_equal {
+        let mut builder = Constrained::new(prepared, claims);
+        builder.build()?;
+        Ok(StickyOutput { assignment: builder.assignment, transferring: Some(builder.transferring) })
+    } else {
+        let assignment = General::new(prepared, claims).build()?;
+        Ok(StickyOutput { assignment, transferring: None })
+    }
+}
+
+/// Result of `allSubscriptionsEqual`, which also resolves ownership claims.
+struct Claims {
+    all_subscriptions_equal: bool,
+    /// consumerToOwnedPartitions, per member.
+    owned: Vec<Vec<u32>>,
+    /// partitionsWithMultiplePreviousOwners, per gid.
+    multiple_owners: Vec<bool>,
+    /// The assignor's `maxGeneration` (computed per call; see `cooperative_sticky.rs` notes).
+    max_generation: i32,
+    /// Iteration order of the `consumerToOwnedPartitions` HashMap (= `currentAssignment`).
+    owned_map_order: Vec<usize>,
+}
+
+fn resolve_claims(prepared: &Prepared<'_>) -> Claims {
+    let members = &prepared.members;
+    let total = prepared.topics.total();
+    let mut all_equal = true;
+    let mut first_topics: BTreeSet<&str> = BTreeSet::new();
+    let mut max_generation = DEFAULT_GENERATION;
+    let mut owned: Vec<Vec<u32>> = vec![Vec::new(); members.len()];
+    let mut multiple_owners = vec![false; total];
+    let mut previous_owner = vec![NONE; total];
+    let mut owned_map: JavaHashMap<String, usize> = JavaHashMap::new();
+
+    for (m, member) in members.iter().enumerate() {
+        if first_topics.is_empty() {
+            first_topics.extend(member.topics.iter().copied());
+        } else if all_equal
+            && !(member.topics.len() == first_topics.len() && member.topics.iter().all(|t| first_topics.contains(t)))
+        {
+            all_equal = false;
+        }
+        let generation = member.generation_or_default();
+        max_generation = max_generation.max(generation);
+        owned_map.insert(member.id.to_string(), m);
+        for &tp in &member.owned {
+            let other = previous_owner[tp as usize];
+            if other == NONE {
+                owned[m].push(tp);
+                previous_owner[tp as usize] = m;
+                continue;
+            }
+            // Kafka reads the other member's generation from its Subscription; in this model
+            // userData and Subscription carry the same generation.
+            let other_generation = members[other].generation_or_default();
+            if generation == other_generation {
+                // Same generation, two owners: invalid, so neither keeps it.
+                multiple_owners[tp as usize] = true;
+                remove_first(&mut owned[other], tp);
+                previous_owner[tp as usize] = m;
+            } else if generation > other_generation {
+                owned[m].push(tp);
+                remove_first(&mut owned[other], tp);
+                previous_owner[tp as usize] = m;
+            }
+            // else: the other member's newer claim stands.
+        }
+    }
+    let owned_map_order = owned_map.iter().map(|(_, &m)| m).collect();
+    Claims { all_subscriptions_equal: all_equal, owned, multiple_owners, max_generation, owned_map_order }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConstrainedAssignmentBuilder
+// ---------------------------------------------------------------------------------------------
+
+struct Constrained<'p, 'a> {
+    prepared: &'p Prepared<'a>,
+    claims: Claims,
+    /// maybeRevokedPartitions: gid -> previous owner that had to give it up.
+    maybe_revoked: Vec<usize>,
+    /// unfilledMembersWithUnderMinQuotaPartitions (a LinkedList walked with an iterator).
+    under_min: Vec<usize>,
+    /// unfilledMembersWithExactlyMinQuotaPartitions (a LinkedList used as a queue).
+    exactly_min: std::collections::VecDeque<usize>,
+    min_quota: usize,
+    max_quota: usize,
+    expected_over_min: usize,
+    current_over_min: usize,
+    assignment: Vec<Vec<u32>>,
+    assigned_partitions: Vec<u32>,
+    transferring: Vec<(u32, usize)>,
+}
+
+impl<'p, 'a> Constrained<'p, 'a> {
+    fn new(prepared: &'p Prepared<'a>, claims: Claims) -> Self {
+        let n = prepared.members.len();
+        let total = prepared.topics.total();
+        Constrained {
+            prepared,
+            maybe_revoked: vec![NONE; total],
+            under_min: Vec::new(),
+            exactly_min: std::collections::VecDeque::new(),
+            min_quota: total / n,
+            max_quota: total.div_ceil(n),
+            expected_over_min: total % n,
+            current_over_min: 0,
+            assignment: vec![Vec::new(); n],
+            assigned_partitions: Vec::new(),
+            transferring: Vec::new(),
+            claims,
+        }
+    }
+
+    fn build(&mut self) -> Result<(), AssignError> {
+        self.assign_owned_partitions();
+        let unassigned = self.unassigned_partitions();
+        let rank = &self.prepared.rank;
+        // Collections.sort on member ids (String natural order == rank order).
+        self.under_min.sort_by_key(|&m| rank[m]);
+        self.exactly_min.make_contiguous().sort_by_key(|&m| rank[m]);
+        // (assignRackAwareRoundRobin is a no-op without racks.)
+        self.assign_round_robin(&unassigned)?;
+        self.verify_unfilled_members()
+    }
+
+    /// Step 1: let every member keep owned partitions up to its quota.
+    fn assign_owned_partitions(&mut self) {
+        let topics = &self.prepared.topics;
+        for &m in &self.claims.owned_map_order.clone() {
+            let mut owned = self.claims.owned[m].clone();
+            // Comparator.comparing(partition).thenComparing(topic); List.sort is stable.
+            owned.sort_by_key(|&g| (topics.partition_of(g), topics.part_topic[g as usize]));
+            // Drop partitions claimed by several members of one generation (first occurrence,
+            // like List.remove(Object)).
+            owned.retain({
+                let mut seen_multi: Vec<u32> = Vec::new();
+                let multi = &self.claims.multiple_owners;
+                move |&g| {
+                    if multi[g as usize] && !seen_multi.contains(&g) {
+                        seen_multi.push(g);
+                        false
+                    } else {
+                        true
+                    }
+                }
+            });
+            if owned.len() < self.min_quota {
+                self.assignment[m].extend_from_slice(&owned);
+                self.assigned_partitions.extend_from_slice(&owned);
+                self.under_min.push(m);
+            } else if owned.len() >= self.max_quota && self.current_over_min < self.expected_over_min {
+                self.current_over_min += 1;
+                if self.current_over_min == self.expected_over_min {
+                    self.exactly_min.clear();
+                }
+                self.assignment[m].extend_from_slice(&owned[..self.max_quota]);
+                self.assigned_partitions.extend_from_slice(&owned[..self.max_quota]);
+                for &g in &owned[self.max_quota..] {
+                    self.maybe_revoked[g as usize] = m;
+                }
+            } else {
+                self.assignment[m].extend_from_slice(&owned[..self.min_quota]);
+                self.assigned_partitions.extend_from_slice(&owned[..self.min_quota]);
+                for &g in &owned[self.min_quota..] {
+                    self.maybe_revoked[g as usize] = m;
+                }
+                if self.current_over_min < self.expected_over_min {
+                    self.exactly_min.push_back(m);
+                }
+            }
+        }
+    }
+
+    /// `getUnassignedPartitions`: two pointers over all partitions (topic, partition order)
+    /// and the sorted kept partitions.
+    fn unassigned_partitions(&mut self) -> Vec<u32> {
+        let total = self.prepared.topics.total() as u32;
+        if self.assigned_partitions.is_empty() {
+            return (0..total).collect();
+        }
+        // gid order is (topic, partition) order.
+        self.assigned_partitions.sort_unstable();
+        let assigned = &self.assigned_partitions;
+        let mut unassigned = Vec::with_capacity(total as usize - assigned.len().min(total as usize));
+        let mut next = 0usize;
+        let mut add_directly = false;
+        for g in 0..total {
+            if add_directly || assigned[next] != g {
+                unassigned.push(g);
+            } else if next + 1 < assigned.len() {
+                next += 1;
+            } else {
+                add_directly = true;
+            }
+        }
+        unassigned
+    }
+
+    /// Step 2: fill members below minQuota round-robin, then top up to maxQuota.
+    fn assign_round_robin(&mut self, unassigned: &[u32]) -> Result<(), AssignError> {
+        // An iterator over `under_min`: `cursor` is the index of the next element and
+        // `can_remove` whether `remove()` is legal (an element was returned and not removed).
+        let mut cursor = 0usize;
+        let mut can_remove = false;
+        for &g in unassigned {
+            let consumer = if cursor < self.under_min.len() {
+                cursor += 1;
+                can_remove = true;
+                self.under_min[cursor - 1]
+            } else if self.under_min.is_empty() && self.exactly_min.is_empty() {
+                return Err(AssignError {
+                    java_exception: "IllegalStateException",
+                    message: "No more unfilled consumers to be assigned.".into(),
+                });
+            } else if let (true, Some(c)) = (self.under_min.is_empty(), self.exactly_min.front().copied()) {
+                self.exactly_min.pop_front();
+                c
+            } else {
+                cursor = 1;
+                can_remove = true;
+                self.under_min[0]
+            };
+            let count = self.assign_new_partition(g, consumer);
+            if count == self.min_quota {
+                // unfilledConsumerIter.remove(): drop the element the iterator just returned.
+                if !can_remove {
+                    return Err(AssignError {
+                        java_exception: "IllegalStateException",
+                        message: "Iterator.remove() without a preceding next()".into(),
+                    });
+                }
+                cursor -= 1;
+                can_remove = false;
+                self.under_min.remove(cursor);
+                self.exactly_min.push_back(consumer);
+            } else if count == self.max_quota {
+                self.current_over_min += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn assign_new_partition(&mut self, g: u32, consumer: usize) -> usize {
+        self.assignment[consumer].push(g);
+        let previous = self.maybe_revoked[g as usize];
+        if (previous != NONE && previous != consumer) || self.claims.multiple_owners[g as usize] {
+            // A cooperative member must revoke it first: remember the hand-over.
+            self.transferring.push((g, consumer));
+        }
+        self.assignment[consumer].len()
+    }
+
+    fn verify_unfilled_members(&self) -> Result<(), AssignError> {
+        if self.under_min.is_empty() {
+            return Ok(());
+        }
+        if self.current_over_min != self.expected_over_min {
+            return Err(AssignError {
+                java_exception: "IllegalStateException",
+                message: "We haven't reached the expected number of members with more than the minQuota partitions, \
+                          but no more partitions to be assigned"
+                    .into(),
+            });
+        }
+        for &m in &self.under_min {
+            if self.assignment[m].len() != self.min_quota {
+                return Err(AssignError {
+                    java_exception: "IllegalStateException",
+                    message: format!(
+                        "Consumer: [{}] doesn't reach minQuota partitions, and no more partitions to be assigned",
+                        self.prepared.members[m].id
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GeneralAssignmentBuilder
+// ---------------------------------------------------------------------------------------------
+
+fn npe(location: &str) -> AssignError {
+    AssignError { java_exception: "NullPointerException", message: format!("in AbstractStickyAssignor {location}") }
+}
+
+struct General<'p, 'a> {
+    prepared: &'p Prepared<'a>,
+    claims_max_generation: i32,
+    /// topic2AllPotentialConsumers.
+    topic_consumers: Vec<Vec<usize>>,
+    /// currentAssignment; `present[m] == false` once a member moved to `fixedAssignments`.
+    current: Vec<Vec<u32>>,
+    present: Vec<bool>,
+    /// currentPartitionConsumer.
+    partition_consumer: Vec<usize>,
+    /// TopicComparator key per topic: (number of potential consumers, topic).
+    sorted_all_partitions: Vec<u32>,
+    /// sortedCurrentSubscriptions: TreeSet ordered by (assignment size, member id).
+    sorted: BTreeSet<(usize, u32)>,
+    by_rank: Vec<usize>,
+    revocation_required: bool,
+    owned_map_order: Vec<usize>,
+    movements: PartitionMovements,
+}
+
+impl<'p, 'a> General<'p, 'a> {
+    fn new(prepared: &'p Prepared<'a>, claims: Claims) -> Self {
+        let topics = &prepared.topics;
+        let members = &prepared.members;
+        let mut topic_consumers: Vec<Vec<usize>> = vec![Vec::new(); topics.len()];
+        for (m, member) in members.iter().enumerate() {
+            for &t in &member.topic_ids {
+                topic_consumers[t as usize].push(m);
+            }
+        }
+        let mut partition_consumer = vec![NONE; topics.total()];
+        for &m in &claims.owned_map_order {
+            for &g in &claims.owned[m] {
+                partition_consumer[g as usize] = m;
+            }
+        }
+        let mut sorted_topics: Vec<u32> = (0..topics.len() as u32).collect();
+        sorted_topics.sort_by_key(|&t| (topic_consumers[t as usize].len(), t));
+        let sorted_all_partitions = sorted_topics
+            .iter()
+            .flat_map(|&t| (0..topics.counts[t as usize]).map(move |p| topics.gid(t, p)))
+            .collect();
+        let mut by_rank = vec![0usize; members.len()];
+        for (m, &r) in prepared.rank.iter().enumerate() {
+            by_rank[r as usize] = m;
+        }
+        General {
+            prepared,
+            claims_max_generation: claims.max_generation,
+            topic_consumers,
+            present: vec![true; members.len()],
+            current: claims.owned,
+            partition_consumer,
+            sorted_all_partitions,
+            sorted: BTreeSet::new(),
+            by_rank,
+            revocation_required: false,
+            owned_map_order: claims.owned_map_order,
+            movements: PartitionMovements::new(topics.total()),
+        }
+    }
+
+    fn key(&self, m: usize) -> (usize, u32) {
+        (self.current[m].len(), self.prepared.rank[m])
+    }
+
+    /// PartitionComparator / TopicComparator key of a partition.
+    fn partition_key(&self, g: u32) -> (usize, u32, u32) {
+        let t = self.prepared.topics.part_topic[g as usize];
+        (self.topic_consumers[t as usize].len(), t, self.prepared.topics.partition_of(g))
+    }
+
+    fn build(mut self) -> Result<Vec<Vec<u32>>, AssignError> {
+        let prev = self.prepopulate_current_assignments();
+        let assigned = self.assign_owned_partitions();
+        let unassigned = self.unassigned_partitions(assigned);
+        for m in 0..self.prepared.members.len() {
+            self.sorted.insert(self.key(m));
+        }
+        self.balance(&prev, unassigned)?;
+        Ok(self.current)
+    }
+
+    /// prevAssignment: for partitions reported by members of an older generation, the most
+    /// recent such owner (ties: the first in HashMap order).
+    fn prepopulate_current_assignments(&self) -> Vec<Option<(usize, i32)>> {
+        let mut prev: Vec<Option<(usize, i32)>> = vec![None; self.prepared.topics.total()];
+        for (m, member) in self.prepared.members.iter().enumerate() {
+            // memberData.generation: empty means DEFAULT_GENERATION, which only counts when
+            // some member has a real generation — both cases reduce to `g < maxGeneration`.
+            let generation = member.generation_or_default();
+            if generation < self.claims_max_generation {
+                for &g in &member.owned {
+                    let slot = &mut prev[g as usize];
+                    match slot {
+                        Some((_, existing)) if generation <= *existing => {}
+                        _ => *slot = Some((m, generation)),
+                    }
+                }
+            }
+        }
+        prev
+    }
+
+    fn assign_owned_partitions(&mut self) -> Vec<u32> {
+        let mut assigned = Vec::new();
+        for &m in &self.owned_map_order {
+            let member = &self.prepared.members[m];
+            let topics = &self.prepared.topics;
+            let before = self.current[m].len();
+            // Every owned partition here is of a participating topic; drop the ones whose topic
+            // this member no longer subscribes to (currentPartitionConsumer is left as is).
+            self.current[m].retain(|&g| member.subscribes(topics.part_topic[g as usize]));
+            if self.current[m].len() != before {
+                self.revocation_required = true;
+            }
+            assigned.extend_from_slice(&self.current[m]);
+        }
+        assigned
+    }
+
+    fn unassigned_partitions(&self, mut assigned: Vec<u32>) -> Vec<u32> {
+        if assigned.is_empty() {
+            return self.sorted_all_partitions.clone();
+        }
+        assigned.sort_by_key(|&g| self.partition_key(g));
+        let mut unassigned = Vec::new();
+        let mut next = 0usize;
+        let mut add_directly = false;
+        for &g in &self.sorted_all_partitions {
+            if add_directly || assigned[next] != g {
+                unassigned.push(g);
+            } else if next + 1 < assigned.len() {
+                next += 1;
+            } else {
+                add_directly = true;
+            }
+        }
+        unassigned
+    }
+
+    fn max_assignment_size(&self, m: usize) -> usize {
+        let member = &self.prepared.members[m];
+        let topics = &self.prepared.topics;
+        if member.topic_ids.len() == topics.len() {
+            topics.total()
+        } else {
+            member.topic_ids.iter().map(|&t| topics.counts[t as usize] as usize).sum()
+        }
+    }
+
+    fn balance(&mut self, prev: &[Option<(usize, i32)>], mut unassigned: Vec<u32>) -> Result<(), AssignError> {
+        let last = match self.sorted.last() {
+            Some(&(_, r)) => self.by_rank[r as usize],
+            None => return Err(npe("balance: sortedCurrentSubscriptions.last() on an empty set")),
+        };
+        let initializing = self.current[last].is_empty();
+
+        // maybeAssign(unassignedPartitions, null, false)
+        for &g in &unassigned {
+            let t = self.prepared.topics.part_topic[g as usize];
+            if self.topic_consumers[t as usize].is_empty() {
+                continue;
+            }
+            self.maybe_assign_partition(g);
+        }
+
+        // Topics with fewer than two potential consumers cannot move.
+        let topics = &self.prepared.topics;
+        let fixed_topic: Vec<bool> = self.topic_consumers.iter().map(|c| c.len() < 2).collect();
+        self.sorted_all_partitions.retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
+        unassigned.retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
+
+        // Members that cannot take part are set aside (fixedAssignments).
+        for m in 0..self.prepared.members.len() {
+            if !self.can_consumer_participate(m, &fixed_topic) {
+                self.sorted.remove(&self.key(m));
+                self.present[m] = false;
+            }
+        }
+
+        let pre_balance = self.current.clone();
+        let pre_balance_consumers = self.partition_consumer.clone();
+
+        if !self.revocation_required {
+            self.perform_reassignments(&unassigned, prev)?;
+        }
+        let all = std::mem::take(&mut self.sorted_all_partitions);
+        let reassignment_performed = self.perform_reassignments(&all, prev)?;
+
+        if !initializing
+            && reassignment_performed
+            && balance_score(&self.current, &self.present) >= balance_score(&pre_balance, &self.present)
+        {
+            // Not better balanced: revert. (The TreeSet goes stale here, as in Java; it is not
+            // used again.)
+            self.current = pre_balance;
+            self.partition_consumer = pre_balance_consumers;
+        }
+        Ok(())
+    }
+
+    fn can_consumer_participate(&self, m: usize, fixed_topic: &[bool]) -> bool {
+        let size = self.current[m].len();
+        if size < self.max_assignment_size(m) {
+            return true;
+        }
+        let topics = &self.prepared.topics;
+        self.current[m].iter().any(|&g| !fixed_topic[topics.part_topic[g as usize] as usize])
+    }
+
+    /// maybeAssignPartition: the least-loaded member subscribed to the topic takes it.
+    fn maybe_assign_partition(&mut self, g: u32) -> bool {
+        let t = self.prepared.topics.part_topic[g as usize];
+        let found = self
+            .sorted
+            .iter()
+            .map(|&(_, r)| self.by_rank[r as usize])
+            .find(|&m| self.prepared.members[m].subscribes(t));
+        match found {
+            Some(m) => {
+                self.sorted.remove(&self.key(m));
+                self.current[m].push(g);
+                self.partition_consumer[g as usize] = m;
+                self.sorted.insert(self.key(m));
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn perform_reassignments(&mut self, partitions: &[u32], prev: &[Option<(usize, i32)>]) -> Result<bool, AssignError> {
+        let mut performed = false;
+        loop {
+            let mut modified = false;
+            for &g in partitions {
+                if self.is_balanced()? {
+                    break;
+                }
+                let consumer = self.partition_consumer[g as usize];
+                if consumer == NONE || !self.present[consumer] {
+                    return Err(npe("performReassignments: partition without a current consumer"));
+                }
+                if let Some((prev_consumer, _)) = prev[g as usize] {
+                    if !self.present[prev_consumer] {
+                        // currentAssignment.get(previous owner) is null: that member was set
+                        // aside as "fixed" (it can take no part in reassignment).
+                        return Err(npe(&format!(
+                            "GeneralAssignmentBuilder.performReassignments: previous owner {} of {} \
+                             was removed from currentAssignment as a fixed assignment",
+                            self.prepared.members[prev_consumer].id,
+                            self.prepared.topics.topic_partition(g)
+                        )));
+                    }
+                    if self.current[consumer].len() > self.current[prev_consumer].len() + 1 {
+                        self.reassign_partition_to(g, prev_consumer)?;
+                        performed = true;
+                        modified = true;
+                        continue;
+                    }
+                }
+                let t = self.prepared.topics.part_topic[g as usize];
+                let mut better = false;
+                for &other in &self.topic_consumers[t as usize] {
+                    if !self.present[other] {
+                        return Err(npe("performReassignments: potential consumer removed as fixed"));
+                    }
+                    if self.current[consumer].len() > self.current[other].len() + 1 {
+                        better = true;
+                        break;
+                    }
+                }
+                if better {
+                    self.reassign_partition(g)?;
+                    performed = true;
+                    modified = true;
+                }
+            }
+            if !modified {
+                return Ok(performed);
+            }
+        }
+    }
+
+    /// isBalanced: counts differ by at most one, or no partition could move to a member with
+    /// at least two fewer partitions that subscribes to its topic.
+    ///
+    /// Java scans every subscribed partition of every member; this computes the same answer
+    /// from the largest owner count per topic (the owner of a partition a member lacks can be
+    /// the member itself only if that member is the largest, in which case the test fails
+    /// anyway).
+    fn is_balanced(&self) -> Result<bool, AssignError> {
+        let (first, last) = match (self.sorted.first(), self.sorted.last()) {
+            (Some(&(a, _)), Some(&(b, _))) => (a, b),
+            _ => return Err(npe("isBalanced: sortedCurrentSubscriptions is empty")),
+        };
+        if first + 1 >= last {
+            return Ok(true);
+        }
+        let topics = &self.prepared.topics;
+        // allPartitions: partition -> member, over members still in currentAssignment.
+        let mut owner = vec![NONE; topics.total()];
+        for m in 0..self.current.len() {
+            if self.present[m] {
+                for &g in &self.current[m] {
+                    owner[g as usize] = m;
+                }
+            }
+        }
+        let mut topic_max = vec![0usize; topics.len()];
+        let mut topic_has_orphan = vec![false; topics.len()];
+        for (g, &o) in owner.iter().enumerate() {
+            let t = topics.part_topic[g] as usize;
+            if o == NONE {
+                topic_has_orphan[t] = true;
+            } else {
+                topic_max[t] = topic_max[t].max(self.current[o].len());
+            }
+        }
+        for &(size, r) in &self.sorted {
+            let m = self.by_rank[r as usize];
+            if size == self.max_assignment_size(m) {
+                continue;
+            }
+            let member = &self.prepared.members[m];
+            for &t in &member.topic_ids {
+                if topic_has_orphan[t as usize] {
+                    // Rare path: replay Java's scan literally to find out whether it returns
+                    // false or hits the null owner first.
+                    for p in 0..topics.counts[t as usize] {
+                        let g = topics.gid(t, p);
+                        if self.current[m].contains(&g) {
+                            continue;
+                        }
+                        let o = owner[g as usize];
+                        if o == NONE {
+                            return Err(npe("isBalanced: partition without an owner"));
+                        }
+                        if size + 1 < self.current[o].len() {
+                            return Ok(false);
+                        }
+                    }
+                } else if size + 1 < topic_max[t as usize] {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// reassignPartition(partition): to the least-loaded member subscribed to its topic.
+    fn reassign_partition(&mut self, g: u32) -> Result<(), AssignError> {
+        let t = self.prepared.topics.part_topic[g as usize];
+        let new_consumer = self
+            .sorted
+            .iter()
+            .map(|&(_, r)| self.by_rank[r as usize])
+            .find(|&m| self.prepared.members[m].subscribes(t));
+        match new_consumer {
+            Some(m) => self.reassign_partition_to(g, m),
+            None => Err(npe("reassignPartition: no subscribed consumer")),
+        }
+    }
+
+    fn reassign_partition_to(&mut self, g: u32, new_consumer: usize) -> Result<(), AssignError> {
+        let consumer = self.partition_consumer[g as usize];
+        let topics = &self.prepared.topics;
+        let moved = self.movements.actual_partition_to_be_moved(topics, g, consumer, new_consumer);
+        self.process_partition_movement(moved, new_consumer)
+    }
+
+    fn process_partition_movement(&mut self, g: u32, new_consumer: usize) -> Result<(), AssignError> {
+        let old = self.partition_consumer[g as usize];
+        if old == NONE || !self.present[old] || !self.present[new_consumer] {
+            return Err(npe("processPartitionMovement: consumer missing from currentAssignment"));
+        }
+        self.sorted.remove(&self.key(old));
+        self.sorted.remove(&self.key(new_consumer));
+        self.movements.move_partition(&self.prepared.topics, g, old, new_consumer);
+        remove_first(&mut self.current[old], g);
+        self.current[new_consumer].push(g);
+        self.partition_consumer[g as usize] = new_consumer;
+        self.sorted.insert(self.key(new_consumer));
+        self.sorted.insert(self.key(old));
+        Ok(())
+    }
+}
+
+/// getBalanceScore: sum over member pairs of |count difference|, in Java `int` arithmetic.
+fn balance_score(assignment: &[Vec<u32>], present: &[bool]) -> i32 {
+    let mut sizes: Vec<i64> =
+        assignment.iter().zip(present).filter(|(_, &p)| p).map(|(a, _)| a.len() as i64).collect();
+    sizes.sort_unstable();
+    let n = sizes.len() as i64;
+    let mut score: i64 = 0;
+    for (i, &s) in sizes.iter().enumerate() {
+        // s is larger than the i smaller ones and smaller than the n-1-i larger ones.
+        score += s * (2 * i as i64 - (n - 1));
+    }
+    // Java adds with int overflow; the wrapped sum equals the exact sum mod 2^32.
+    score as i32
+}
+
+// ---------------------------------------------------------------------------------------------
+// PartitionMovements
+// ---------------------------------------------------------------------------------------------
+
+/// A `TopicPartition` key for the emulated `HashSet<TopicPartition>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TpKey {
+    gid: u32,
+    hash: i32,
+}
+
+impl JavaKey for TpKey {
+    fn java_hash_code(&self) -> i32 {
+        self.hash
+    }
+}
+
+/// Bookkeeping of moves made during this rebalance, per topic and (src, dst) member pair.
+struct PartitionMovements {
+    /// partitionMovementsByTopic: topic -> (src, dst) -> HashSet of partitions.
+    by_topic: BTreeMap<u32, BTreeMap<(usize, usize), JavaHashMap<TpKey, ()>>>,
+    /// partitionMovements: partition -> (src, dst).
+    movements: Vec<Option<(usize, usize)>>,
+}
+
+impl PartitionMovements {
+    fn new(total: usize) -> Self {
+        PartitionMovements { by_topic: BTreeMap::new(), movements: vec![None; total] }
+    }
+
+    fn key(topics: &super::Topics, g: u32) -> TpKey {
+        TpKey { gid: g, hash: topics.java_hash(g) }
+    }
+
+    fn remove_movement_record(&mut self, topics: &super::Topics, g: u32) -> Option<(usize, usize)> {
+        let pair = self.movements[g as usize].take()?;
+        let t = topics.part_topic[g as usize];
+        if let Some(for_topic) = self.by_topic.get_mut(&t) {
+            if let Some(set) = for_topic.get_mut(&pair) {
+                set.remove(&Self::key(topics, g));
+                if set.is_empty() {
+                    for_topic.remove(&pair);
+                }
+            }
+            if for_topic.is_empty() {
+                self.by_topic.remove(&t);
+            }
+        }
+        Some(pair)
+    }
+
+    fn add_movement_record(&mut self, topics: &super::Topics, g: u32, pair: (usize, usize)) {
+        self.movements[g as usize] = Some(pair);
+        let t = topics.part_topic[g as usize];
+        // A new HashSet (16 buckets) each time a pair's set is created afresh.
+        self.by_topic.entry(t).or_default().entry(pair).or_default().insert(Self::key(topics, g), ());
+    }
+
+    fn move_partition(&mut self, topics: &super::Topics, g: u32, old: usize, new: usize) {
+        if self.movements[g as usize].is_some() {
+            // It moved before in this rebalance: record one net move, or none if it went home.
+            if let Some((src, _dst)) = self.remove_movement_record(topics, g) {
+                if src != new {
+                    self.add_movement_record(topics, g, (src, new));
+                }
+            }
+        } else {
+            self.add_movement_record(topics, g, (old, new));
+        }
+    }
+
+    /// getTheActualPartitionToBeMoved: if a partition of the same topic already moved the
+    /// opposite way between these members, move that one back instead of swapping.
+    fn actual_partition_to_be_moved(&self, topics: &super::Topics, g: u32, old: usize, new: usize) -> u32 {
+        let t = topics.part_topic[g as usize];
+        let Some(for_topic) = self.by_topic.get(&t) else {
+            return g;
+        };
+        let mut old = old;
+        if let Some((src, _)) = self.movements[g as usize] {
+            old = src;
+        }
+        match for_topic.get(&(new, old)).and_then(|set| set.first_key()) {
+            Some(k) => k.gid,
+            None => g,
+        }
+    }
+}

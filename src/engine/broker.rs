@@ -1,0 +1,1097 @@
+//! A broker: the replicas it hosts, and what a partition leader and a
+//! follower do with Produce and Fetch requests.
+//!
+//! **Leader side** (`Partition.scala`, `ReplicaManager.scala`):
+//! - *Produce*: append to the local log (after the idempotence checks in
+//!   [`crate::engine::producer_state`]), then answer according to `acks`:
+//!   `0` never, `1` right away, `all` once the high watermark has passed the
+//!   batch (the request waits in "purgatory"). With `acks=all` and an ISR
+//!   smaller than `min.insync.replicas`, nothing is written
+//!   (`NOT_ENOUGH_REPLICAS`).
+//! - *Fetch from a follower*: the fetch offset **is** the follower's log end
+//!   offset, so each fetch tells the leader how far the follower got. That
+//!   moves the follower's `lastCaughtUpTimeMs`, may add it back to the ISR,
+//!   and may advance the HW (`maybeIncrementLeaderHW`: the minimum LEO over
+//!   the ISR and caught-up replicas; never while the ISR is below
+//!   `min.insync.replicas`, since Kafka 3.7).
+//! - *ISR expiration*: every `replica.lag.time.max.ms / 2` the leader drops
+//!   followers that have not caught up within `replica.lag.time.max.ms`.
+//!
+//! **Follower side** (`ReplicaFetcherThread`): one fetch session per leader
+//! broker, always one request in flight; append what comes back, take the
+//! HW as `min(leader HW, own LEO)`, and truncate when the leader reports a
+//! diverging epoch (KIP-101/KIP-595) — the moment an unreplicated record
+//! vanishes.
+//!
+//! Fetch requests with nothing to return wait at the leader ("long poll")
+//! for up to their max wait, and are answered as soon as data arrives.
+
+use crate::engine::config::{Acks, IsolationLevel};
+use crate::engine::event::{DropReason, ErrorCode, EventKind, Node};
+use crate::engine::ids::*;
+use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
+use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
+use crate::engine::sim::{Action, Engine};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Fetches return at most this many entries per partition (a stand-in for
+/// `max.partition.fetch.bytes` / `replica.fetch.max.bytes`).
+pub const MAX_FETCH_ENTRIES: usize = 2_000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerProgress {
+    /// The follower's LEO as the leader knows it (-1 until its first fetch).
+    pub leo: Offset,
+    pub last_caught_up_ms: u64,
+    pub last_fetch_leader_leo: Offset,
+    pub last_fetch_ms: u64,
+}
+
+impl FollowerProgress {
+    /// `Replica.isCaughtUp`.
+    pub fn is_caught_up(&self, leader_leo: Offset, now_ms: u64, lag_max_ms: u64) -> bool {
+        self.leo == leader_leo || now_ms.saturating_sub(self.last_caught_up_ms) <= lag_max_ms
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderState {
+    pub epoch: LeaderEpoch,
+    pub followers: BTreeMap<BrokerId, FollowerProgress>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replica {
+    pub log: PartitionLog,
+    /// `Some` while this replica is the partition leader.
+    pub leader: Option<LeaderState>,
+}
+
+/// What is waiting for a partition's HW to pass an offset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DelayedKind {
+    /// An acks=all produce request.
+    Produce { from: Node, request_id: u64, results: Vec<BatchResult> },
+    /// A group coordinator write (offset commit) to `__consumer_offsets`.
+    OffsetCommit { group: GroupIdx, from: Node, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool, member: Option<ConsumerIdx> },
+    /// A transaction coordinator write to `__transaction_state`.
+    TxnLog { transactional_id: String },
+    /// A transaction marker write, answered to the coordinator.
+    Marker { coordinator: BrokerId, transactional_id: String, tp: Tp },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelayedOp {
+    pub id: u64,
+    /// Every (partition, offset) the HW must reach.
+    pub waiting: Vec<(Tp, Offset)>,
+    pub deadline_ms: u64,
+    pub kind: DelayedKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedFetch {
+    pub fetch_id: u64,
+    pub from: Node,
+    pub replica: Option<BrokerId>,
+    pub isolation: IsolationLevel,
+    pub max_records: u32,
+    pub partitions: Vec<FetchPartition>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Broker {
+    pub id: BrokerId,
+    pub alive: bool,
+    /// Fenced by the controller (its session expired); cleared on restart.
+    pub fenced: bool,
+    pub incarnation: u32,
+    pub replicas: BTreeMap<Tp, Replica>,
+    /// Follower fetch sessions: leader broker -> in-flight fetch id.
+    pub fetchers: BTreeMap<BrokerId, Option<u64>>,
+    pub parked: Vec<ParkedFetch>,
+    pub delayed: Vec<DelayedOp>,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId) -> Broker {
+        Broker {
+            id,
+            alive: true,
+            fenced: false,
+            incarnation: 0,
+            replicas: BTreeMap::new(),
+            fetchers: BTreeMap::new(),
+            parked: Vec::new(),
+            delayed: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add_replica(&mut self, tp: Tp) {
+        self.replicas.insert(
+            tp,
+            Replica {
+                log: PartitionLog::new(),
+                leader: None,
+            },
+        );
+    }
+
+    pub fn replica(&self, tp: Tp) -> Option<&Replica> {
+        self.replicas.get(&tp)
+    }
+
+    pub fn is_leader(&self, tp: Tp) -> bool {
+        self.alive && self.replicas.get(&tp).is_some_and(|r| r.leader.is_some())
+    }
+
+    pub(crate) fn has_pending_work(&self) -> bool {
+        self.alive && !self.delayed.is_empty()
+    }
+}
+
+impl Engine {
+    fn broker(&mut self, b: BrokerId) -> &mut Broker {
+        &mut self.brokers[b.0 as usize]
+    }
+
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_request_id += 1;
+        self.next_request_id
+    }
+
+    // ---- leadership ---------------------------------------------------------
+
+    pub(crate) fn broker_become_leader(&mut self, b: BrokerId, tp: Tp, epoch: LeaderEpoch) {
+        let now = self.now_ms;
+        let meta = self.partition_meta(tp).clone();
+        let broker = self.broker(b);
+        let Some(rep) = broker.replicas.get_mut(&tp) else { return };
+        let followers = meta
+            .replicas
+            .iter()
+            .filter(|r| **r != b)
+            .map(|r| {
+                (
+                    *r,
+                    FollowerProgress {
+                        leo: Offset(-1),
+                        // Followers in the ISR get a fresh grace period (`resetReplicaState`).
+                        last_caught_up_ms: if meta.isr.contains(r) { now } else { 0 },
+                        last_fetch_leader_leo: Offset(-1),
+                        last_fetch_ms: 0,
+                    },
+                )
+            })
+            .collect();
+        rep.leader = Some(LeaderState { epoch, followers });
+        rep.log.assign_epoch_start(epoch);
+        // Its own fetcher for this partition stops.
+        self.broker_start_fetchers(b);
+        self.broker_maybe_increment_hw(b, tp);
+    }
+
+    pub(crate) fn broker_become_follower(&mut self, b: BrokerId, tp: Tp) {
+        let was_leader = {
+            let broker = self.broker(b);
+            match broker.replicas.get_mut(&tp) {
+                Some(rep) => rep.leader.take().is_some(),
+                None => return,
+            }
+        };
+        if was_leader {
+            self.broker_fail_delayed_for(b, tp, ErrorCode::NotLeaderOrFollower);
+        }
+        self.broker_start_fetchers(b);
+    }
+
+    /// Completes every delayed operation that waits on `tp` with an error
+    /// (the broker stopped leading it).
+    fn broker_fail_delayed_for(&mut self, b: BrokerId, tp: Tp, error: ErrorCode) {
+        let ops: Vec<DelayedOp> = {
+            let broker = self.broker(b);
+            let (fail, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut broker.delayed)
+                .into_iter()
+                .partition(|op| op.waiting.iter().any(|(t, _)| *t == tp));
+            broker.delayed = keep;
+            fail
+        };
+        for op in ops {
+            self.complete_delayed(b, op, Some(error));
+        }
+    }
+
+    // ---- crash --------------------------------------------------------------
+
+    pub(crate) fn broker_crash(&mut self, b: BrokerId) {
+        let broker = self.broker(b);
+        broker.alive = false;
+        broker.parked.clear();
+        broker.delayed.clear();
+        broker.fetchers.clear();
+        for rep in broker.replicas.values_mut() {
+            rep.leader = None;
+        }
+        // Its TCP connections close: every peer notices one latency later.
+        let mut peers: Vec<Node> = Vec::new();
+        for p in 0..self.producers.len() {
+            peers.push(Node::Producer(ProducerIdx(p as u16)));
+        }
+        for c in 0..self.consumers.len() {
+            peers.push(Node::Consumer(ConsumerIdx(c as u16)));
+        }
+        for o in 0..self.brokers.len() {
+            if o != b.0 as usize {
+                peers.push(Node::Broker(BrokerId(o as u16)));
+            }
+        }
+        for node in peers {
+            if self.node_alive(node) {
+                let delay = self.latency_ms(Node::Broker(b), node);
+                self.schedule_in(delay, Action::Disconnect { node, broker: b });
+            }
+        }
+    }
+
+    pub(crate) fn broker_disconnected(&mut self, b: BrokerId, peer: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        if let Some(slot) = self.broker(b).fetchers.get_mut(&peer) {
+            if slot.is_some() {
+                *slot = None;
+                let backoff = 1_000; // replica.fetch.backoff.ms
+                self.schedule_in(backoff, Action::FollowerFetchBackoff { broker: b, leader: peer });
+            }
+        }
+    }
+
+    // ---- receive --------------------------------------------------------------
+
+    pub(crate) fn broker_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
+        match msg {
+            Msg::Produce {
+                request_id,
+                acks,
+                timeout_ms,
+                batches,
+            } => self.broker_handle_produce(b, from, request_id, acks, timeout_ms, batches),
+            Msg::Fetch {
+                fetch_id,
+                replica,
+                isolation,
+                max_wait_ms,
+                max_records,
+                partitions,
+            } => self.broker_handle_fetch(b, from, fetch_id, replica, isolation, max_wait_ms, max_records, partitions),
+            Msg::FetchResponse { fetch_id, partitions } => {
+                if let Node::Broker(leader) = from {
+                    self.broker_handle_fetch_response(b, leader, fetch_id, partitions)
+                }
+            }
+            Msg::ListOffsets { isolation, partitions } => {
+                let mut out = Vec::new();
+                for (tp, reset) in partitions {
+                    let res = match self.brokers[b.0 as usize].replicas.get(&tp) {
+                        Some(r) if r.leader.is_some() => Ok(match reset {
+                            crate::engine::config::AutoOffsetReset::Earliest => r.log.log_start(),
+                            _ => match isolation {
+                                IsolationLevel::ReadCommitted => r.log.lso(),
+                                IsolationLevel::ReadUncommitted => r.log.hw(),
+                            },
+                        }),
+                        _ => Err(ErrorCode::NotLeaderOrFollower),
+                    };
+                    out.push((tp, res));
+                }
+                self.send(Node::Broker(b), from, Msg::ListOffsetsResponse { partitions: out });
+            }
+            Msg::WriteTxnMarkers {
+                transactional_id,
+                producer_id,
+                epoch,
+                control,
+                partitions,
+            } => self.broker_write_markers(b, from, transactional_id, producer_id, epoch, control, partitions),
+            Msg::WriteTxnMarkersResponse {
+                transactional_id,
+                partitions,
+            } => self.txn_markers_written(b, transactional_id, partitions),
+            other => self.coordinator_receive(b, from, other),
+        }
+    }
+
+    fn broker_handle_produce(&mut self, b: BrokerId, from: Node, request_id: u64, acks: Acks, timeout_ms: u32, batches: Vec<WireBatch>) {
+        let now = self.now_ms;
+        let mut results = Vec::new();
+        let mut waiting = Vec::new();
+        for wb in batches {
+            let tp = wb.tp;
+            let meta = self.partition_meta(tp).clone();
+            let min_isr = self.topic(tp.topic).effective_min_isr();
+            let leader_epoch = match self.brokers[b.0 as usize].replicas.get(&tp).and_then(|r| r.leader.as_ref()) {
+                Some(l) => l.epoch,
+                None => {
+                    results.push(BatchResult {
+                        batch: wb.batch,
+                        tp,
+                        result: Err(ErrorCode::NotLeaderOrFollower),
+                        duplicate: false,
+                    });
+                    continue;
+                }
+            };
+            if acks == Acks::All && meta.isr.len() < min_isr {
+                results.push(BatchResult {
+                    batch: wb.batch,
+                    tp,
+                    result: Err(ErrorCode::NotEnoughReplicas),
+                    duplicate: false,
+                });
+                continue;
+            }
+            let outcome = {
+                let rep = self.brokers[b.0 as usize].replicas.get_mut(&tp).expect("leader has the replica");
+                rep.log.append_as_leader(
+                    &AppendBatch {
+                        batch: wb.batch,
+                        records: &wb.records,
+                        producer: wb.producer,
+                        transactional: wb.transactional,
+                    },
+                    leader_epoch,
+                    now,
+                )
+            };
+            match outcome {
+                AppendOutcome::Appended {
+                    first_offset,
+                    last_offset,
+                } => {
+                    let (leo, hw) = {
+                        let log = &self.brokers[b.0 as usize].replicas[&tp].log;
+                        (log.leo(), log.hw())
+                    };
+                    self.emit(EventKind::Appended {
+                        broker: b,
+                        tp,
+                        batch: wb.batch,
+                        records: wb.records.clone(),
+                        first: first_offset,
+                        leo,
+                        hw,
+                    });
+                    self.broker_after_leader_append(b, tp);
+                    waiting.push((tp, last_offset.next()));
+                    results.push(BatchResult {
+                        batch: wb.batch,
+                        tp,
+                        result: Ok(first_offset),
+                        duplicate: false,
+                    });
+                }
+                AppendOutcome::Duplicate {
+                    first_offset,
+                    last_offset,
+                } => {
+                    self.emit(EventKind::DuplicateDropped {
+                        broker: b,
+                        tp,
+                        batch: wb.batch,
+                        records: wb.records.clone(),
+                        first: first_offset,
+                    });
+                    waiting.push((tp, last_offset.next()));
+                    results.push(BatchResult {
+                        batch: wb.batch,
+                        tp,
+                        result: Ok(first_offset),
+                        duplicate: true,
+                    });
+                }
+                AppendOutcome::OutOfOrder { .. } => results.push(BatchResult {
+                    batch: wb.batch,
+                    tp,
+                    result: Err(ErrorCode::OutOfOrderSequenceNumber),
+                    duplicate: false,
+                }),
+                AppendOutcome::StaleEpoch => results.push(BatchResult {
+                    batch: wb.batch,
+                    tp,
+                    result: Err(if wb.transactional {
+                        ErrorCode::ProducerFenced
+                    } else {
+                        ErrorCode::InvalidProducerEpoch
+                    }),
+                    duplicate: false,
+                }),
+            }
+        }
+        match acks {
+            Acks::Zero => {}
+            Acks::One => self.send(Node::Broker(b), from, Msg::ProduceResponse { request_id, results }),
+            Acks::All => {
+                let id = self.next_id();
+                let op = DelayedOp {
+                    id,
+                    waiting,
+                    deadline_ms: now + timeout_ms as u64,
+                    kind: DelayedKind::Produce {
+                        from,
+                        request_id,
+                        results,
+                    },
+                };
+                self.broker_add_delayed(b, op);
+            }
+        }
+    }
+
+    /// Registers a delayed operation, completing it at once if possible.
+    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
+        if let Some(error) = self.delayed_status(b, &op) {
+            self.complete_delayed(b, op, error);
+            return;
+        }
+        let (deadline, id) = (op.deadline_ms, op.id);
+        self.broker(b).delayed.push(op);
+        self.schedule(deadline, Action::DelayedProduceExpired { broker: b, request_id: id });
+    }
+
+    /// `checkEnoughReplicasReachOffset` for every partition of the op:
+    /// `None` = keep waiting; `Some(None)` = done; `Some(Some(e))` = done with error.
+    fn delayed_status(&self, b: BrokerId, op: &DelayedOp) -> Option<Option<ErrorCode>> {
+        let mut error = None;
+        for (tp, required) in &op.waiting {
+            let broker = &self.brokers[b.0 as usize];
+            let Some(rep) = broker.replicas.get(tp).filter(|r| r.leader.is_some()) else {
+                return Some(Some(ErrorCode::NotLeaderOrFollower));
+            };
+            if rep.log.hw() < *required {
+                return None;
+            }
+            let min_isr = self.topic(tp.topic).effective_min_isr();
+            if self.partition_meta(*tp).isr.len() < min_isr && matches!(op.kind, DelayedKind::Produce { .. }) {
+                error = Some(ErrorCode::NotEnoughReplicasAfterAppend);
+            }
+        }
+        Some(error)
+    }
+
+    pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
+        let Some(pos) = self.brokers[b.0 as usize].delayed.iter().position(|op| op.id == id) else {
+            return;
+        };
+        let op = self.broker(b).delayed.remove(pos);
+        self.complete_delayed(b, op, Some(ErrorCode::RequestTimedOut));
+    }
+
+    fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
+        let mut i = 0;
+        while i < self.brokers[b.0 as usize].delayed.len() {
+            let op = &self.brokers[b.0 as usize].delayed[i];
+            if !op.waiting.iter().any(|(t, _)| *t == tp) {
+                i += 1;
+                continue;
+            }
+            match self.delayed_status(b, op) {
+                None => i += 1,
+                Some(error) => {
+                    let op = self.broker(b).delayed.remove(i);
+                    self.complete_delayed(b, op, error);
+                }
+            }
+        }
+    }
+
+    fn complete_delayed(&mut self, b: BrokerId, op: DelayedOp, error: Option<ErrorCode>) {
+        match op.kind {
+            DelayedKind::Produce {
+                from,
+                request_id,
+                mut results,
+            } => {
+                if let Some(e) = error {
+                    for r in results.iter_mut() {
+                        if r.result.is_ok() {
+                            r.result = Err(e);
+                            r.duplicate = false;
+                        }
+                    }
+                }
+                self.send(Node::Broker(b), from, Msg::ProduceResponse { request_id, results });
+            }
+            DelayedKind::OffsetCommit {
+                group,
+                from,
+                commit_id,
+                offsets,
+                auto,
+                member,
+            } => self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error),
+            DelayedKind::TxnLog { transactional_id } => self.txn_log_written(b, transactional_id, error),
+            DelayedKind::Marker {
+                coordinator,
+                transactional_id,
+                tp,
+            } => {
+                self.send(
+                    Node::Broker(b),
+                    Node::Broker(coordinator),
+                    Msg::WriteTxnMarkersResponse {
+                        transactional_id,
+                        partitions: vec![(tp, error)],
+                    },
+                );
+            }
+        }
+    }
+
+    /// After any leader append: the HW may move (a lone ISR) and parked
+    /// fetches may now have data.
+    pub(crate) fn broker_after_leader_append(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_maybe_increment_hw(b, tp);
+        self.broker_wake_parked(b, tp);
+    }
+
+    /// Appends internal records (offset commits, transaction log) as the
+    /// partition leader. Returns the offset after the last one, or an error.
+    pub(crate) fn broker_internal_append(&mut self, b: BrokerId, tp: Tp, records: &[RecordId]) -> Result<Offset, ErrorCode> {
+        let now = self.now_ms;
+        let batch = BatchId(self.next_batch_id);
+        self.next_batch_id += 1;
+        let rep = match self.brokers[b.0 as usize].replicas.get_mut(&tp) {
+            Some(r) if r.leader.is_some() => r,
+            _ => return Err(ErrorCode::NotCoordinator),
+        };
+        let epoch = rep.leader.as_ref().map(|l| l.epoch).unwrap_or_default();
+        match rep.log.append_as_leader(
+            &AppendBatch {
+                batch,
+                records,
+                producer: None,
+                transactional: false,
+            },
+            epoch,
+            now,
+        ) {
+            AppendOutcome::Appended { first_offset, last_offset } => {
+                let leo = rep.log.leo();
+                self.emit(EventKind::InternalAppended {
+                    broker: b,
+                    tp,
+                    records: records.to_vec(),
+                    first: first_offset,
+                    leo,
+                });
+                self.broker_after_leader_append(b, tp);
+                Ok(last_offset.next())
+            }
+            _ => Err(ErrorCode::NotCoordinator),
+        }
+    }
+
+    // ---- high watermark and ISR -------------------------------------------------
+
+    /// `Partition.maybeIncrementLeaderHW`.
+    pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
+        let now = self.now_ms;
+        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
+        let meta = self.partition_meta(tp).clone();
+        let min_isr = self.topic(tp.topic).effective_min_isr();
+        if meta.isr.len() < min_isr {
+            // KAFKA-15583 (3.7+): no HW progress while under min ISR.
+            return;
+        }
+        let usable: Vec<bool> = self.brokers.iter().map(|x| x.alive && !x.fenced).collect();
+        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { return };
+        let Some(leader) = rep.leader.as_ref() else { return };
+        let leader_leo = rep.log.leo();
+        let mut new_hw = leader_leo;
+        for (id, f) in &leader.followers {
+            let in_isr = meta.isr.contains(id);
+            let waits = in_isr || (f.is_caught_up(leader_leo, now, lag) && usable[id.0 as usize]);
+            if f.leo < new_hw && waits {
+                new_hw = f.leo;
+            }
+        }
+        if new_hw > rep.log.hw() {
+            rep.log.set_hw(new_hw);
+            let hw = rep.log.hw();
+            self.emit(EventKind::HighWatermark {
+                broker: b,
+                tp,
+                hw,
+                leader: true,
+            });
+            self.broker_try_complete_delayed(b, tp);
+            self.broker_wake_parked(b, tp);
+        }
+    }
+
+    pub(crate) fn broker_isr_expiration(&mut self, b: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        let now = self.now_ms;
+        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
+        let led: Vec<Tp> = self.brokers[b.0 as usize]
+            .replicas
+            .iter()
+            .filter(|(_, r)| r.leader.is_some())
+            .map(|(tp, _)| *tp)
+            .collect();
+        for tp in led {
+            let isr = self.partition_meta(tp).isr.clone();
+            let rep = &self.brokers[b.0 as usize].replicas[&tp];
+            let leader = rep.leader.as_ref().expect("led");
+            let leo = rep.log.leo();
+            let out: Vec<BrokerId> = isr
+                .iter()
+                .copied()
+                .filter(|r| *r != b)
+                .filter(|r| leader.followers.get(r).is_none_or(|f| !f.is_caught_up(leo, now, lag)))
+                .collect();
+            if !out.is_empty() {
+                let new_isr: Vec<BrokerId> = isr.iter().copied().filter(|r| !out.contains(r)).collect();
+                self.controller_alter_isr(tp, new_isr);
+                self.broker_maybe_increment_hw(b, tp);
+                self.broker_try_complete_delayed(b, tp);
+            }
+        }
+        self.schedule_in(lag / 2, Action::IsrExpiration { broker: b });
+    }
+
+    // ---- fetch: leader side ------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn broker_handle_fetch(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        fetch_id: u64,
+        replica: Option<BrokerId>,
+        isolation: IsolationLevel,
+        max_wait_ms: u32,
+        max_records: u32,
+        partitions: Vec<FetchPartition>,
+    ) {
+        let now = self.now_ms;
+        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
+        // Followers' fetch offsets update their progress first.
+        if let Some(r) = replica {
+            for fp in &partitions {
+                self.broker_update_follower(b, r, fp, now, lag);
+            }
+        }
+        let parked = ParkedFetch {
+            fetch_id,
+            from,
+            replica,
+            isolation,
+            max_records,
+            partitions,
+        };
+        let (data, has_news) = self.broker_read_fetch(b, &parked);
+        if has_news || max_wait_ms == 0 {
+            self.send(Node::Broker(b), from, Msg::FetchResponse { fetch_id, partitions: data });
+        } else {
+            self.broker(b).parked.push(parked);
+            self.schedule_in(max_wait_ms as u64, Action::FetchWaitExpired { broker: b, fetch_id });
+        }
+    }
+
+    /// `Partition.updateFollowerFetchState` + `maybeExpandIsr` + HW.
+    fn broker_update_follower(&mut self, b: BrokerId, follower: BrokerId, fp: &FetchPartition, now: u64, _lag: u64) {
+        let tp = fp.tp;
+        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { return };
+        let leader_leo = rep.log.leo();
+        let hw = rep.log.hw();
+        let Some(leader) = rep.leader.as_mut() else { return };
+        if fp.current_leader_epoch != leader.epoch {
+            return;
+        }
+        // A diverging follower does not count as having reached its fetch offset.
+        if let Some(e) = fp.last_fetched_epoch {
+            match rep.log.end_offset_for_epoch(e) {
+                Some((found, end)) if found == e && end >= fp.fetch_offset => {}
+                _ => return,
+            }
+        }
+        let epoch_start = rep.log.epoch_start_offset(leader.epoch).unwrap_or(Offset(0));
+        let Some(f) = leader.followers.get_mut(&follower) else { return };
+        let before = f.leo;
+        if fp.fetch_offset >= leader_leo {
+            f.last_caught_up_ms = f.last_caught_up_ms.max(now);
+        } else if fp.fetch_offset >= f.last_fetch_leader_leo {
+            f.last_caught_up_ms = f.last_caught_up_ms.max(f.last_fetch_ms);
+        }
+        f.last_fetch_leader_leo = leader_leo;
+        f.last_fetch_ms = now;
+        f.leo = fp.fetch_offset;
+        let follower_leo = f.leo;
+        let isr = self.partition_meta(tp).isr.clone();
+        let usable = self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
+        if !isr.contains(&follower) && usable && follower_leo >= hw && follower_leo >= epoch_start {
+            let mut new_isr = isr.clone();
+            new_isr.push(follower);
+            // Keep assignment order for display.
+            let order = self.partition_meta(tp).replicas.clone();
+            new_isr.sort_by_key(|r| order.iter().position(|x| x == r));
+            self.controller_alter_isr(tp, new_isr);
+        }
+        if before != follower_leo || !isr.contains(&follower) {
+            self.broker_maybe_increment_hw(b, tp);
+        }
+    }
+
+    /// Reads what a fetch may return right now; `has_news` if anything to send.
+    fn broker_read_fetch(&self, b: BrokerId, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
+        let broker = &self.brokers[b.0 as usize];
+        let mut out = Vec::with_capacity(f.partitions.len());
+        let mut news = false;
+        for fp in &f.partitions {
+            let tp = fp.tp;
+            let mut d = FetchPartitionData {
+                tp,
+                error: None,
+                hw: Offset(0),
+                lso: Offset(0),
+                log_start: Offset(0),
+                entries: Vec::new(),
+                diverging: None,
+                aborted: Vec::new(),
+            };
+            let rep = match broker.replicas.get(&tp) {
+                Some(r) if r.leader.is_some() && broker.alive => r,
+                _ => {
+                    d.error = Some(ErrorCode::NotLeaderOrFollower);
+                    news = true;
+                    out.push(d);
+                    continue;
+                }
+            };
+            let leader = rep.leader.as_ref().expect("checked");
+            let log = &rep.log;
+            d.hw = log.hw();
+            d.lso = log.lso();
+            d.log_start = log.log_start();
+            if f.replica.is_some() && fp.current_leader_epoch < leader.epoch {
+                d.error = Some(ErrorCode::FencedLeaderEpoch);
+                news = true;
+                out.push(d);
+                continue;
+            }
+            if f.replica.is_some() {
+                if let Some(e) = fp.last_fetched_epoch {
+                    match log.end_offset_for_epoch(e) {
+                        Some((found, end)) if found == e && end >= fp.fetch_offset => {}
+                        Some((found, end)) => {
+                            d.diverging = Some((found, end));
+                            news = true;
+                            out.push(d);
+                            continue;
+                        }
+                        None => {
+                            d.diverging = Some((LeaderEpoch(-1), log.log_start()));
+                            news = true;
+                            out.push(d);
+                            continue;
+                        }
+                    }
+                }
+            }
+            let upper = match (f.replica, f.isolation) {
+                (Some(_), _) => log.leo(),
+                (None, IsolationLevel::ReadUncommitted) => log.hw(),
+                (None, IsolationLevel::ReadCommitted) => log.lso(),
+            };
+            if fp.fetch_offset > log.leo() || fp.fetch_offset < log.log_start() {
+                d.error = Some(ErrorCode::OffsetOutOfRange);
+                news = true;
+                out.push(d);
+                continue;
+            }
+            let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
+            let entries: &[LogEntry] = log.read(fp.fetch_offset, upper, max);
+            if !entries.is_empty() {
+                news = true;
+                d.entries = entries.to_vec();
+                if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
+                    let end = entries.last().map(|e| e.offset.next()).unwrap_or(fp.fetch_offset);
+                    d.aborted = log.aborted_txns(fp.fetch_offset, end);
+                }
+            }
+            out.push(d);
+        }
+        (out, news)
+    }
+
+    /// Answers parked fetches that include `tp` if they now have data.
+    fn broker_wake_parked(&mut self, b: BrokerId, tp: Tp) {
+        let mut i = 0;
+        while i < self.brokers[b.0 as usize].parked.len() {
+            let pf = &self.brokers[b.0 as usize].parked[i];
+            if !pf.partitions.iter().any(|p| p.tp == tp) {
+                i += 1;
+                continue;
+            }
+            let (data, news) = self.broker_read_fetch(b, pf);
+            if news {
+                let pf = self.broker(b).parked.remove(i);
+                self.send(
+                    Node::Broker(b),
+                    pf.from,
+                    Msg::FetchResponse {
+                        fetch_id: pf.fetch_id,
+                        partitions: data,
+                    },
+                );
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    pub(crate) fn broker_fetch_wait_expired(&mut self, b: BrokerId, fetch_id: u64) {
+        let Some(pos) = self.brokers[b.0 as usize].parked.iter().position(|p| p.fetch_id == fetch_id) else {
+            return;
+        };
+        let pf = self.broker(b).parked.remove(pos);
+        let (data, _) = self.broker_read_fetch(b, &pf);
+        self.send(Node::Broker(b), pf.from, Msg::FetchResponse { fetch_id, partitions: data });
+    }
+
+    // ---- fetch: follower side ----------------------------------------------------
+
+    /// Makes sure this broker has a fetch in flight to every leader it follows.
+    pub(crate) fn broker_start_fetchers(&mut self, b: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        let mut leaders: Vec<BrokerId> = Vec::new();
+        for tp in self.brokers[b.0 as usize].replicas.keys() {
+            if let Some(l) = self.partition_meta(*tp).leader {
+                if l != b && !leaders.contains(&l) {
+                    leaders.push(l);
+                }
+            }
+        }
+        leaders.sort();
+        for l in leaders {
+            let in_flight = self.brokers[b.0 as usize].fetchers.get(&l).copied().flatten();
+            if in_flight.is_none() {
+                self.broker_follower_fetch(b, l);
+            }
+        }
+    }
+
+    pub(crate) fn broker_follower_fetch(&mut self, b: BrokerId, leader: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        if self.brokers[b.0 as usize].fetchers.get(&leader).copied().flatten().is_some() {
+            return;
+        }
+        let mut partitions = Vec::new();
+        for (tp, rep) in &self.brokers[b.0 as usize].replicas {
+            let meta = self.partition_meta(*tp);
+            if meta.leader == Some(leader) && rep.leader.is_none() {
+                partitions.push(FetchPartition {
+                    tp: *tp,
+                    fetch_offset: rep.log.leo(),
+                    last_fetched_epoch: rep.log.last_entry_epoch(),
+                    current_leader_epoch: meta.leader_epoch,
+                });
+            }
+        }
+        if partitions.is_empty() {
+            self.broker(b).fetchers.remove(&leader);
+            return;
+        }
+        let fetch_id = self.next_id();
+        self.broker(b).fetchers.insert(leader, Some(fetch_id));
+        let wait = self.cfg.cluster.replica_fetch_wait_max_ms;
+        self.send(
+            Node::Broker(b),
+            Node::Broker(leader),
+            Msg::Fetch {
+                fetch_id,
+                replica: Some(b),
+                isolation: IsolationLevel::ReadUncommitted,
+                max_wait_ms: wait,
+                max_records: MAX_FETCH_ENTRIES as u32,
+                partitions,
+            },
+        );
+    }
+
+    fn broker_handle_fetch_response(&mut self, b: BrokerId, leader: BrokerId, fetch_id: u64, parts: Vec<FetchPartitionData>) {
+        if self.brokers[b.0 as usize].fetchers.get(&leader).copied().flatten() != Some(fetch_id) {
+            return; // a stale session
+        }
+        self.broker(b).fetchers.insert(leader, None);
+        let mut errors = false;
+        for d in parts {
+            let tp = d.tp;
+            // Ignore data for partitions we no longer follow from this leader.
+            if self.partition_meta(tp).leader != Some(leader) {
+                continue;
+            }
+            if d.error.is_some() {
+                errors = true;
+                continue;
+            }
+            let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { continue };
+            if rep.leader.is_some() {
+                continue;
+            }
+            if let Some((_, end)) = d.diverging {
+                let to = end.min(rep.log.leo());
+                let removed = rep.log.truncate_to(to);
+                if !removed.is_empty() {
+                    let removed: Vec<(Offset, Option<RecordId>)> = removed.iter().map(|e| (e.offset, e.record)).collect();
+                    self.emit(EventKind::Truncated { broker: b, tp, to, removed });
+                }
+                continue;
+            }
+            let first = d.entries.first().map(|e| e.offset);
+            if let Some(first) = first {
+                if first != rep.log.leo() {
+                    continue; // a stale response from before a truncation
+                }
+                rep.log.append_as_follower(&d.entries);
+            }
+            let old_hw = rep.log.hw();
+            let new_hw = d.hw.min(rep.log.leo());
+            if new_hw > old_hw {
+                rep.log.set_hw(new_hw);
+            }
+            let (leo, hw) = (rep.log.leo(), rep.log.hw());
+            if let Some(first) = first {
+                self.emit(EventKind::Replicated {
+                    broker: b,
+                    tp,
+                    first,
+                    count: d.entries.len() as u32,
+                    leo,
+                    hw,
+                });
+            } else if hw > old_hw {
+                self.emit(EventKind::HighWatermark { broker: b, tp, hw, leader: false });
+            }
+        }
+        if errors {
+            self.schedule_in(1_000, Action::FollowerFetchBackoff { broker: b, leader });
+        } else {
+            self.broker_follower_fetch(b, leader);
+        }
+    }
+
+    /// Whether some live follower still lags its leader's LEO or HW.
+    pub(crate) fn replication_pending(&self) -> bool {
+        for (t, topic) in self.topics.iter().enumerate() {
+            for (p, meta) in topic.partitions.iter().enumerate() {
+                let tp = Tp::new(TopicId(t as u16), p as u32);
+                let Some(l) = meta.leader else { continue };
+                let leader = &self.brokers[l.0 as usize];
+                if !leader.alive {
+                    continue;
+                }
+                let Some(lrep) = leader.replicas.get(&tp) else { continue };
+                let (leo, hw) = (lrep.log.leo(), lrep.log.hw());
+                for r in &meta.replicas {
+                    if *r == l {
+                        continue;
+                    }
+                    let f = &self.brokers[r.0 as usize];
+                    if !f.alive {
+                        continue;
+                    }
+                    if let Some(frep) = f.replicas.get(&tp) {
+                        if frep.log.leo() != leo || frep.log.hw() < hw {
+                            return true;
+                        }
+                    }
+                }
+                // A leader whose HW lags its LEO with its followers up to date
+                // will move once they fetch again.
+                if hw < leo && meta.isr.len() >= topic.effective_min_isr() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    // ---- transaction markers ---------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn broker_write_markers(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        control: crate::engine::log::ControlType,
+        partitions: Vec<Tp>,
+    ) {
+        let Node::Broker(coordinator) = from else { return };
+        let now = self.now_ms;
+        for tp in partitions {
+            let leader_epoch = match self.brokers[b.0 as usize].replicas.get(&tp).and_then(|r| r.leader.as_ref()) {
+                Some(l) => l.epoch,
+                None => {
+                    self.send(
+                        Node::Broker(b),
+                        from,
+                        Msg::WriteTxnMarkersResponse {
+                            transactional_id: transactional_id.clone(),
+                            partitions: vec![(tp, Some(ErrorCode::NotLeaderOrFollower))],
+                        },
+                    );
+                    continue;
+                }
+            };
+            let batch = BatchId(self.next_batch_id);
+            self.next_batch_id += 1;
+            let offset = {
+                let rep = self.brokers[b.0 as usize].replicas.get_mut(&tp).expect("leader");
+                rep.log.append_marker(producer_id, epoch, control, batch, leader_epoch, now)
+            };
+            self.emit(EventKind::MarkerWritten {
+                broker: b,
+                tp,
+                offset,
+                control,
+                producer_id,
+            });
+            self.broker_after_leader_append(b, tp);
+            let id = self.next_id();
+            let timeout = 30_000;
+            let op = DelayedOp {
+                id,
+                waiting: vec![(tp, offset.next())],
+                deadline_ms: now + timeout,
+                kind: DelayedKind::Marker {
+                    coordinator,
+                    transactional_id: transactional_id.clone(),
+                    tp,
+                },
+            };
+            self.broker_add_delayed(b, op);
+        }
+    }
+}
+
+/// Drop-reason helper used by clients when a response is lost on purpose.
+pub(crate) fn injected_drop(from: Node, to: Node, kind: crate::engine::event::MsgKind) -> EventKind {
+    EventKind::MessageDropped {
+        from,
+        to,
+        kind,
+        why: DropReason::Injected,
+    }
+}

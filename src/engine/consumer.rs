@@ -1,0 +1,1289 @@
+//! The consumer client: stages 7–9 of a record's life, group membership,
+//! positions and commits (`KafkaConsumer`, `ConsumerCoordinator`, `Fetcher`).
+//!
+//! 7. **Poll** — `poll()` returns records fetched from the partitions'
+//!    leaders; only offsets below the high watermark (or the last stable
+//!    offset, for `read_committed`) are ever handed out. The consumer's
+//!    **position** moves just past what `poll()` returned.
+//! 8. **Deserialize & process** — the application's code runs on each record
+//!    (it takes `processing_time_ms` of logical time here).
+//! 9. **Commit** — the group coordinator stores the **next offset to read**
+//!    (offset + 1) in `__consumer_offsets`. When the commit happens relative
+//!    to processing decides the delivery semantics: before processing is
+//!    at-most-once, after is at-least-once, auto-commit commits from inside a
+//!    *later* `poll()` every `auto.commit.interval.ms`.
+//!
+//! Group membership is driven from `poll()` too: a rebalance (learned from a
+//! heartbeat reply) is joined on the next poll. Under the **eager** protocol
+//! the consumer first revokes *all* its partitions; under **cooperative**
+//! only the partitions that move are revoked, after the SyncGroup, followed
+//! by a second rebalance. A background heartbeat thread keeps the session
+//! alive and leaves the group if the application has not polled within
+//! `max.poll.interval.ms` (slow processing), after which its commits fail
+//! with `CommitFailedException` and another member re-processes its records.
+
+use crate::engine::assignor::{self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition};
+use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
+use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
+use crate::engine::ids::*;
+use crate::engine::log::LogEntry;
+use crate::engine::network::{FetchPartition, FetchPartitionData, MemberMetadata, Msg};
+use crate::engine::sim::{Action, Engine};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Membership {
+    Unjoined,
+    Joining,
+    AwaitingSync,
+    Stable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AfterCommit {
+    /// At-most-once: the commit came first; now process the batch.
+    ProcessBatch,
+    /// At-least-once: the record is done; take the next one.
+    NextRecord,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AppState {
+    /// Inside `poll()`, waiting for the group, offsets or records.
+    Polling,
+    /// Running the application's code on `current[0]`.
+    Processing,
+    /// Blocked in `commitSync()`.
+    Committing { commit_id: u64, then: AfterCommit },
+    /// Closed or crashed.
+    Stopped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCommit {
+    pub commit_id: u64,
+    pub offsets: Vec<(Tp, Offset)>,
+    pub auto: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    pub idx: ConsumerIdx,
+    pub group: GroupIdx,
+    /// "A", "B", … as the course text names consumers.
+    pub label: String,
+    /// Java's default `client.id`: `consumer-<group>-<n>`.
+    pub client_id: String,
+    pub alive: bool,
+    pub incarnation: u32,
+    pub member_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub generation: GenerationId,
+    pub membership: Membership,
+    pub assignment: Vec<Tp>,
+    /// The assignment and generation of the last completed rebalance
+    /// (eager sticky's userData survives the eager revoke).
+    pub last_assignment: Vec<Tp>,
+    pub last_generation: Option<i32>,
+    pub positions: BTreeMap<Tp, Offset>,
+    /// What this consumer last saw committed, per partition.
+    pub committed: BTreeMap<Tp, Offset>,
+    pub offsets_pending: Vec<Tp>,
+    pub fetches: BTreeMap<BrokerId, u64>,
+    /// Completed fetches not yet returned by `poll()`.
+    pub fetched: BTreeMap<Tp, VecDeque<LogEntry>>,
+    pub aborted: BTreeMap<Tp, Vec<crate::engine::log::AbortedTxn>>,
+    /// Records returned by the last `poll()`, not yet processed.
+    pub current: VecDeque<(Tp, RecordId, Offset)>,
+    pub app: AppState,
+    pub last_poll_ms: u64,
+    pub rejoin_needed: bool,
+    pub poll_expired: bool,
+    pub auto_commit_due_ms: u64,
+    pub armed_crash: Vec<CrashPoint>,
+    pub processing_time_ms: u32,
+    pub heartbeat_running: bool,
+    pub pending_commits: Vec<PendingCommit>,
+    pub records_processed: u64,
+    pub batch_committed: bool,
+}
+
+impl Consumer {
+    pub(crate) fn is_fetching(&self) -> bool {
+        self.membership == Membership::Stable && self.offsets_pending.is_empty()
+    }
+
+    pub fn cfg<'a>(&self, e: &'a Engine) -> &'a GroupConfig {
+        &e.cfg.groups[self.group.0 as usize]
+    }
+
+    /// Partitions assigned but paused by an in-progress rebalance.
+    pub fn is_rebalancing(&self) -> bool {
+        self.alive && self.membership != Membership::Stable
+    }
+}
+
+fn label_for(n: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if n < 26 {
+        (letters[n] as char).to_string()
+    } else {
+        format!("C{n}")
+    }
+}
+
+impl Engine {
+    pub(crate) fn consumer_create(&mut self, g: GroupIdx) -> ConsumerIdx {
+        let idx = ConsumerIdx(self.consumers.len() as u16);
+        let gc = self.cfg.groups[g.0 as usize].clone();
+        let n = self.next_client_number;
+        self.next_client_number += 1;
+        let client_id = format!("consumer-{}-{n}", gc.group_id);
+        let instance_id = gc.static_membership.then(|| format!("{}-instance-{}", gc.group_id, idx.0));
+        self.consumers.push(Consumer {
+            idx,
+            group: g,
+            label: label_for(idx.0 as usize),
+            client_id,
+            alive: true,
+            incarnation: 0,
+            member_id: None,
+            instance_id,
+            generation: GenerationId(-1),
+            membership: Membership::Unjoined,
+            assignment: Vec::new(),
+            last_assignment: Vec::new(),
+            last_generation: None,
+            positions: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            offsets_pending: Vec::new(),
+            fetches: BTreeMap::new(),
+            fetched: BTreeMap::new(),
+            aborted: BTreeMap::new(),
+            current: VecDeque::new(),
+            app: AppState::Polling,
+            last_poll_ms: self.now_ms,
+            rejoin_needed: true,
+            poll_expired: false,
+            auto_commit_due_ms: self.now_ms + gc.auto_commit_interval_ms as u64,
+            armed_crash: Vec::new(),
+            processing_time_ms: gc.processing_time_ms,
+            heartbeat_running: false,
+            pending_commits: Vec::new(),
+            records_processed: 0,
+            batch_committed: false,
+        });
+        self.schedule_in(0, Action::ConsumerPoll { consumer: idx, incarnation: 0 });
+        idx
+    }
+
+    fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
+        &mut self.consumers[c.0 as usize]
+    }
+
+    pub(crate) fn consumer_current(&self, c: ConsumerIdx, incarnation: u32) -> bool {
+        let con = &self.consumers[c.0 as usize];
+        con.alive && con.incarnation == incarnation
+    }
+
+    fn coordinator_of(&self, g: GroupIdx) -> Option<BrokerId> {
+        self.groups[g.0 as usize].coordinator(self).filter(|b| self.brokers[b.0 as usize].alive)
+    }
+
+    fn gcfg(&self, c: ConsumerIdx) -> GroupConfig {
+        self.cfg.groups[self.consumers[c.0 as usize].group.0 as usize].clone()
+    }
+
+    pub(crate) fn consumer_has_pending_work(&self, c: &Consumer) -> bool {
+        if !c.alive {
+            return false;
+        }
+        if c.app != AppState::Polling
+            || c.membership != Membership::Stable
+            || c.rejoin_needed
+            || !c.current.is_empty()
+            || !c.offsets_pending.is_empty()
+            || !c.pending_commits.is_empty()
+            || c.fetched.values().any(|q| !q.is_empty())
+        {
+            return true;
+        }
+        let gc = c.cfg(self);
+        if gc.commit_mode == CommitMode::Auto && c.positions.iter().any(|(tp, p)| c.committed.get(tp) != Some(p)) {
+            return true;
+        }
+        c.assignment.iter().any(|tp| {
+            let Some(pos) = c.positions.get(tp) else { return true };
+            let Some(l) = self.leader_of(*tp) else { return false };
+            let Some(rep) = self.brokers[l.0 as usize].replicas.get(tp) else { return false };
+            let upper = match gc.isolation_level {
+                IsolationLevel::ReadCommitted => rep.log.lso(),
+                IsolationLevel::ReadUncommitted => rep.log.hw(),
+            };
+            *pos < upper
+        })
+    }
+
+    // ---- poll -------------------------------------------------------------------
+
+    pub(crate) fn consumer_poll(&mut self, c: ConsumerIdx) {
+        let now = self.now_ms;
+        let gc = self.gcfg(c);
+        {
+            let con = self.consumer(c);
+            if con.app != AppState::Polling {
+                return;
+            }
+            con.last_poll_ms = now;
+            if con.poll_expired {
+                con.poll_expired = false;
+                con.rejoin_needed = true;
+            }
+        }
+        self.consumer_maybe_auto_commit(c, &gc);
+        let con = &self.consumers[c.0 as usize];
+        if con.rejoin_needed && con.membership != Membership::Joining && con.membership != Membership::AwaitingSync {
+            self.consumer_start_join(c, &gc);
+            return;
+        }
+        if con.membership != Membership::Stable {
+            return;
+        }
+        if !con.offsets_pending.is_empty() {
+            return;
+        }
+        // Hand out what was fetched, up to max.poll.records.
+        let (batch, moved) = self.consumer_drain_fetched(c, gc.max_poll_records as usize);
+        if !batch.is_empty() {
+            self.consumer_deliver(c, batch, &gc);
+            return;
+        }
+        let _ = moved;
+        self.consumer_send_fetches(c, &gc);
+        // Auto-commit still fires from inside poll while it waits.
+        let con = &self.consumers[c.0 as usize];
+        if gc.commit_mode == CommitMode::Auto && con.positions.iter().any(|(tp, p)| con.committed.get(tp) != Some(p)) {
+            let due = con.auto_commit_due_ms.max(now + 1);
+            let inc = con.incarnation;
+            self.schedule(due, Action::ConsumerPoll { consumer: c, incarnation: inc });
+        }
+    }
+
+    /// `maybeAutoCommitOffsetsAsync`: once the interval has passed, commit
+    /// every position (the offsets just past what earlier polls returned).
+    fn consumer_maybe_auto_commit(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        if gc.commit_mode != CommitMode::Auto {
+            return;
+        }
+        let now = self.now_ms;
+        let con = &self.consumers[c.0 as usize];
+        if now < con.auto_commit_due_ms || con.membership != Membership::Stable {
+            return;
+        }
+        let offsets: Vec<(Tp, Offset)> = con
+            .positions
+            .iter()
+            .filter(|(tp, p)| con.committed.get(tp) != Some(p))
+            .map(|(tp, p)| (*tp, *p))
+            .collect();
+        self.consumer(c).auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
+        if !offsets.is_empty() {
+            self.consumer_send_commit(c, offsets, true);
+        }
+    }
+
+    /// Moves entries from completed fetches into a poll result, skipping
+    /// control records and aborted transactional records (the position still
+    /// moves past them).
+    fn consumer_drain_fetched(&mut self, c: ConsumerIdx, max: usize) -> (Vec<(Tp, RecordId, Offset)>, bool) {
+        let mut out = Vec::new();
+        let mut moved = false;
+        let con = &mut self.consumers[c.0 as usize];
+        let tps: Vec<Tp> = con.fetched.keys().copied().collect();
+        for tp in tps {
+            let aborted = con.aborted.get(&tp).cloned().unwrap_or_default();
+            let q = con.fetched.get_mut(&tp).expect("key");
+            while out.len() < max {
+                let Some(e) = q.pop_front() else { break };
+                if con.positions.get(&tp) != Some(&e.offset) {
+                    continue; // stale data from before a seek
+                }
+                con.positions.insert(tp, e.offset.next());
+                moved = true;
+                let Some(record) = e.record else { continue };
+                let skip = e.transactional
+                    && e.producer.is_some_and(|p| {
+                        aborted
+                            .iter()
+                            .any(|a| a.producer_id == p.producer_id && a.first_offset <= e.offset && e.offset <= a.last_offset)
+                    });
+                if !skip {
+                    out.push((tp, record, e.offset));
+                }
+            }
+            if q.is_empty() {
+                con.fetched.remove(&tp);
+            }
+        }
+        (out, moved)
+    }
+
+    fn consumer_deliver(&mut self, c: ConsumerIdx, batch: Vec<(Tp, RecordId, Offset)>, gc: &GroupConfig) {
+        // One Poll event per partition, with the new position.
+        let mut by_tp: BTreeMap<Tp, Vec<(RecordId, Offset)>> = BTreeMap::new();
+        for (tp, r, o) in &batch {
+            by_tp.entry(*tp).or_default().push((*r, *o));
+        }
+        for (tp, records) in by_tp {
+            let position = self.consumers[c.0 as usize].positions[&tp];
+            self.emit(EventKind::Polled {
+                consumer: c,
+                tp,
+                records,
+                position,
+                skipped_control: 0,
+            });
+        }
+        let con = self.consumer(c);
+        con.current = batch.into();
+        con.batch_committed = false;
+        if self.consumer_crash_if_armed(c, CrashPoint::AfterPoll) {
+            return;
+        }
+        if gc.commit_mode == CommitMode::BeforeProcessing {
+            let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize].positions.iter().map(|(t, o)| (*t, *o)).collect();
+            let id = self.consumer_send_commit(c, offsets, false);
+            self.consumer(c).app = match id {
+                Some(commit_id) => AppState::Committing {
+                    commit_id,
+                    then: AfterCommit::ProcessBatch,
+                },
+                None => AppState::Processing,
+            };
+            if id.is_none() {
+                self.consumer_process_next(c);
+            }
+            return;
+        }
+        self.consumer_process_next(c);
+    }
+
+    fn consumer_process_next(&mut self, c: ConsumerIdx) {
+        let inc = self.consumers[c.0 as usize].incarnation;
+        if self.consumers[c.0 as usize].current.is_empty() {
+            self.consumer(c).app = AppState::Polling;
+            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+            return;
+        }
+        let t = self.consumers[c.0 as usize].processing_time_ms as u64;
+        self.consumer(c).app = AppState::Processing;
+        self.schedule_in(t, Action::ConsumerProcessDone { consumer: c, incarnation: inc });
+    }
+
+    pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
+        let gc = self.gcfg(c);
+        let Some((tp, record, offset)) = self.consumer(c).current.pop_front() else {
+            self.consumer_process_next(c);
+            return;
+        };
+        let group = self.consumers[c.0 as usize].group;
+        self.consumer(c).records_processed += 1;
+        let times = self.ledger.times_processed(self.records[record.0 as usize].event_id, group) + 1;
+        self.emit(EventKind::Processed {
+            consumer: c,
+            group,
+            tp,
+            record,
+            offset,
+            times,
+            transactional: false,
+        });
+        if self.consumer_crash_if_armed(c, CrashPoint::AfterProcess) {
+            return;
+        }
+        if gc.commit_mode == CommitMode::AfterProcessing {
+            match self.consumer_send_commit(c, vec![(tp, offset.next())], false) {
+                Some(commit_id) => {
+                    self.consumer(c).app = AppState::Committing {
+                        commit_id,
+                        then: AfterCommit::NextRecord,
+                    };
+                }
+                None => self.consumer_process_next(c),
+            }
+            return;
+        }
+        self.consumer_process_next(c);
+    }
+
+    /// Sends an OffsetCommit. Returns its id, or `None` if the consumer is not
+    /// in an active generation (Java fails the commit locally).
+    fn consumer_send_commit(&mut self, c: ConsumerIdx, offsets: Vec<(Tp, Offset)>, auto: bool) -> Option<u64> {
+        let con = &self.consumers[c.0 as usize];
+        let g = con.group;
+        if con.membership != Membership::Stable || con.member_id.is_none() {
+            if !auto {
+                self.emit(EventKind::CommitFailed {
+                    group: g,
+                    consumer: c,
+                    error: ErrorCode::CommitFailed,
+                });
+            }
+            return None;
+        }
+        let commit_id = self.next_id();
+        self.consumer(c).pending_commits.push(PendingCommit {
+            commit_id,
+            offsets: offsets.clone(),
+            auto,
+        });
+        self.consumer_send_commit_request(c, commit_id);
+        Some(commit_id)
+    }
+
+    fn consumer_send_commit_request(&mut self, c: ConsumerIdx, commit_id: u64) {
+        let con = &self.consumers[c.0 as usize];
+        let Some(pc) = con.pending_commits.iter().find(|p| p.commit_id == commit_id).cloned() else { return };
+        let g = con.group;
+        let Some(b) = self.coordinator_of(g) else {
+            let inc = con.incarnation;
+            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            return;
+        };
+        let msg = Msg::OffsetCommit {
+            group: g,
+            member_id: con.member_id.clone().unwrap_or_default(),
+            generation: con.generation,
+            offsets: pc.offsets,
+            auto: pc.auto,
+            commit_id,
+        };
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
+    }
+
+    fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        let con = &self.consumers[c.0 as usize];
+        let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        for tp in &con.assignment {
+            let Some(pos) = con.positions.get(tp) else { continue };
+            if con.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
+                continue;
+            }
+            let Some(l) = self.leader_of(*tp) else { continue };
+            if con.fetches.contains_key(&l) {
+                continue;
+            }
+            by_leader.entry(l).or_default().push(FetchPartition {
+                tp: *tp,
+                fetch_offset: *pos,
+                last_fetched_epoch: None,
+                current_leader_epoch: self.partition_meta(*tp).leader_epoch,
+            });
+        }
+        for (l, partitions) in by_leader {
+            let fetch_id = self.next_id();
+            self.consumer(c).fetches.insert(l, fetch_id);
+            self.send(
+                Node::Consumer(c),
+                Node::Broker(l),
+                Msg::Fetch {
+                    fetch_id,
+                    replica: None,
+                    isolation: gc.isolation_level,
+                    max_wait_ms: gc.fetch_max_wait_ms,
+                    max_records: gc.max_poll_records,
+                    partitions,
+                },
+            );
+        }
+    }
+
+    // ---- group membership --------------------------------------------------------
+
+    /// `onJoinPrepare` + JoinGroup.
+    fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy).unwrap_or(RebalanceProtocol::Eager);
+        let con = &self.consumers[c.0 as usize];
+        let g = con.group;
+        // Auto-commit is attempted before the rebalance.
+        if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
+            let offsets: Vec<(Tp, Offset)> = con
+                .positions
+                .iter()
+                .filter(|(tp, p)| con.committed.get(tp) != Some(p))
+                .map(|(tp, p)| (*tp, *p))
+                .collect();
+            if !offsets.is_empty() {
+                self.consumer_send_commit(c, offsets, true);
+            }
+        }
+        let con = &self.consumers[c.0 as usize];
+        if protocol == RebalanceProtocol::Eager && !con.assignment.is_empty() {
+            let revoked = self.tps_to_names(&con.assignment);
+            self.emit(EventKind::Revoked {
+                group: g,
+                consumer: c,
+                partitions: revoked,
+                eager: true,
+            });
+            let con = self.consumer(c);
+            con.assignment.clear();
+            con.positions.clear();
+            con.fetched.clear();
+            con.offsets_pending.clear();
+        }
+        let Some(b) = self.coordinator_of(g) else {
+            let inc = self.consumers[c.0 as usize].incarnation;
+            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            return;
+        };
+        let con = self.consumer(c);
+        con.rejoin_needed = false;
+        con.membership = Membership::Joining;
+        let owned_tps = match protocol {
+            RebalanceProtocol::Cooperative => con.assignment.clone(),
+            RebalanceProtocol::Eager => con.last_assignment.clone(),
+        };
+        let owned_generation = con.last_generation;
+        let known = con.member_id.is_some();
+        let meta = MemberMetadata {
+            member_id: con.member_id.clone().unwrap_or_default(),
+            instance_id: con.instance_id.clone(),
+            consumer: c,
+            protocols: gc.partition_assignment_strategy.clone(),
+            topics: gc.topics.clone(),
+            owned: Vec::new(),
+            owned_generation,
+        };
+        let meta = MemberMetadata {
+            owned: self.tps_to_names(&owned_tps),
+            ..meta
+        };
+        self.send(
+            Node::Consumer(c),
+            Node::Broker(b),
+            Msg::JoinGroup {
+                group: g,
+                meta,
+                session_timeout_ms: gc.session_timeout_ms,
+                rebalance_timeout_ms: gc.max_poll_interval_ms,
+                known_member: known,
+            },
+        );
+    }
+
+    pub(crate) fn tps_to_names(&self, tps: &[Tp]) -> Vec<TopicPartition> {
+        tps.iter()
+            .map(|tp| TopicPartition {
+                topic: self.topic(tp.topic).name.clone(),
+                partition: tp.partition.0,
+            })
+            .collect()
+    }
+
+    fn names_to_tps(&self, names: &[TopicPartition]) -> Vec<Tp> {
+        names
+            .iter()
+            .filter_map(|n| self.topic_id(&n.topic).map(|t| Tp::new(t, n.partition)))
+            .collect()
+    }
+
+    /// The leader member runs the assignor (client side, as in Kafka).
+    fn consumer_compute_assignment(&mut self, c: ConsumerIdx, kind: AssignorKind, members: &[MemberMetadata], generation: GenerationId) -> Vec<(String, Vec<TopicPartition>)> {
+        let mut topics = BTreeMap::new();
+        for m in members {
+            for t in &m.topics {
+                if let Some(id) = self.topic_id(t) {
+                    topics.insert(t.clone(), self.topic(id).partitions.len() as u32);
+                }
+            }
+        }
+        let subs: Vec<MemberSubscription> = members
+            .iter()
+            .map(|m| MemberSubscription {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.instance_id.clone(),
+                topics: m.topics.clone(),
+                owned: if matches!(kind, AssignorKind::Sticky | AssignorKind::CooperativeSticky) {
+                    m.owned.clone()
+                } else {
+                    Vec::new()
+                },
+                generation: m.owned_generation,
+            })
+            .collect();
+        let outcome = assignor::assign(kind, &topics, &subs);
+        let g = self.consumers[c.0 as usize].group;
+        self.emit(EventKind::AssignmentComputed {
+            group: g,
+            leader: c,
+            strategy: kind,
+            generation,
+        });
+        outcome.assignment.into_iter().collect()
+    }
+
+    pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) {
+        let gc = self.gcfg(c);
+        match msg {
+            Msg::JoinGroupResponse {
+                error,
+                member_id,
+                generation,
+                protocol,
+                leader,
+                members,
+                ..
+            } => {
+                if self.consumers[c.0 as usize].membership != Membership::Joining {
+                    return;
+                }
+                match error {
+                    Some(ErrorCode::MemberIdRequired) => {
+                        let con = self.consumer(c);
+                        con.member_id = Some(member_id);
+                        con.membership = Membership::Unjoined;
+                        self.consumer_start_join(c, &gc);
+                    }
+                    Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
+                        let con = self.consumer(c);
+                        con.member_id = None;
+                        con.generation = GenerationId(-1);
+                        con.membership = Membership::Unjoined;
+                        self.consumer_start_join(c, &gc);
+                    }
+                    Some(e @ ErrorCode::InconsistentGroupProtocol) => {
+                        self.emit(EventKind::ConsumerError {
+                            consumer: c,
+                            tp: Tp::new(TopicId(0), 0),
+                            error: e,
+                        });
+                        self.consumer_stop_now(c);
+                    }
+                    Some(_) => {
+                        let con = self.consumer(c);
+                        con.membership = Membership::Unjoined;
+                        con.rejoin_needed = true;
+                        let inc = con.incarnation;
+                        self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                    }
+                    None => {
+                        {
+                            let con = self.consumer(c);
+                            con.member_id = Some(member_id.clone());
+                            con.generation = generation;
+                            con.membership = Membership::AwaitingSync;
+                        }
+                        let assignments = match protocol {
+                            Some(kind) if leader == member_id && !members.is_empty() => {
+                                self.consumer_compute_assignment(c, kind, &members, generation)
+                            }
+                            _ => Vec::new(),
+                        };
+                        let g = self.consumers[c.0 as usize].group;
+                        if let Node::Broker(b) = from {
+                            self.send(
+                                Node::Consumer(c),
+                                Node::Broker(b),
+                                Msg::SyncGroup {
+                                    group: g,
+                                    member_id,
+                                    generation,
+                                    assignments,
+                                },
+                            );
+                        }
+                        self.consumer_ensure_heartbeat(c, &gc);
+                    }
+                }
+            }
+            Msg::SyncGroupResponse { error, assignment, .. } => {
+                if self.consumers[c.0 as usize].membership != Membership::AwaitingSync {
+                    return;
+                }
+                match error {
+                    Some(e) => {
+                        let con = self.consumer(c);
+                        if matches!(e, ErrorCode::UnknownMemberId) {
+                            con.member_id = None;
+                        }
+                        if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration) {
+                            con.generation = GenerationId(-1);
+                        }
+                        con.membership = Membership::Unjoined;
+                        con.rejoin_needed = true;
+                        if con.app == AppState::Polling {
+                            let inc = con.incarnation;
+                            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+                        }
+                    }
+                    None => self.consumer_on_assignment(c, assignment, &gc),
+                }
+            }
+            Msg::HeartbeatResponse { error, .. } => {
+                let Some(e) = error else { return };
+                let con = self.consumer(c);
+                match e {
+                    ErrorCode::RebalanceInProgress => con.rejoin_needed = true,
+                    ErrorCode::UnknownMemberId => {
+                        if con.instance_id.is_none() {
+                            con.member_id = None;
+                        }
+                        con.generation = GenerationId(-1);
+                        con.membership = Membership::Unjoined;
+                        con.rejoin_needed = true;
+                    }
+                    ErrorCode::IllegalGeneration => {
+                        con.generation = GenerationId(-1);
+                        con.membership = Membership::Unjoined;
+                        con.rejoin_needed = true;
+                    }
+                    _ => {}
+                }
+                if con.app == AppState::Polling && con.rejoin_needed {
+                    let inc = con.incarnation;
+                    self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+                }
+            }
+            Msg::LeaveGroupResponse { .. } => {}
+            Msg::OffsetCommitResponse {
+                error, offsets, commit_id, ..
+            } => self.consumer_commit_response(c, commit_id, offsets, error),
+            Msg::OffsetFetchResponse { error, offsets, .. } => {
+                if error.is_some() {
+                    let inc = self.consumers[c.0 as usize].incarnation;
+                    self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                    return;
+                }
+                let mut need_reset = Vec::new();
+                for (tp, committed) in offsets {
+                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
+                        continue;
+                    }
+                    match committed {
+                        Some(o) => {
+                            let con = self.consumer(c);
+                            con.positions.insert(tp, o);
+                            con.committed.insert(tp, o);
+                            con.offsets_pending.retain(|x| *x != tp);
+                            self.emit(EventKind::PositionReset {
+                                consumer: c,
+                                tp,
+                                position: o,
+                                committed: Some(o),
+                                reset: None,
+                            });
+                        }
+                        None => need_reset.push(tp),
+                    }
+                }
+                self.consumer_reset_offsets(c, need_reset, &gc);
+                self.consumer_wake_poll(c);
+            }
+            Msg::ListOffsetsResponse { partitions } => {
+                for (tp, res) in partitions {
+                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
+                        continue;
+                    }
+                    match res {
+                        Ok(o) => {
+                            let con = self.consumer(c);
+                            con.positions.insert(tp, o);
+                            con.offsets_pending.retain(|x| *x != tp);
+                            self.emit(EventKind::PositionReset {
+                                consumer: c,
+                                tp,
+                                position: o,
+                                committed: None,
+                                reset: Some(gc.auto_offset_reset),
+                            });
+                        }
+                        Err(_) => {
+                            let inc = self.consumers[c.0 as usize].incarnation;
+                            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                        }
+                    }
+                }
+                self.consumer_wake_poll(c);
+            }
+            Msg::FetchResponse { fetch_id, partitions } => {
+                if let Node::Broker(b) = from {
+                    self.consumer_fetch_response(c, b, fetch_id, partitions, &gc);
+                }
+            }
+            other => self.consumer_txn_receive(c, from, other),
+        }
+    }
+
+    fn consumer_wake_poll(&mut self, c: ConsumerIdx) {
+        let con = &self.consumers[c.0 as usize];
+        if con.app == AppState::Polling && con.offsets_pending.is_empty() {
+            let inc = con.incarnation;
+            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+        }
+    }
+
+    fn consumer_on_assignment(&mut self, c: ConsumerIdx, assignment: Vec<TopicPartition>, gc: &GroupConfig) {
+        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy).unwrap_or(RebalanceProtocol::Eager);
+        let new = self.names_to_tps(&assignment);
+        let con = &self.consumers[c.0 as usize];
+        let g = con.group;
+        let generation = con.generation;
+        let owned = con.assignment.clone();
+        let now = self.now_ms;
+        let revoked: Vec<Tp> = owned.iter().copied().filter(|tp| !new.contains(tp)).collect();
+        let added: Vec<Tp> = new.iter().copied().filter(|tp| !owned.contains(tp)).collect();
+        if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
+            let names = self.tps_to_names(&revoked);
+            self.emit(EventKind::Revoked {
+                group: g,
+                consumer: c,
+                partitions: names,
+                eager: false,
+            });
+        }
+        {
+            let con = self.consumer(c);
+            for tp in &revoked {
+                con.positions.remove(tp);
+                con.fetched.remove(tp);
+            }
+            con.assignment = new.clone();
+            con.last_assignment = new.clone();
+            con.last_generation = Some(generation.0);
+            con.membership = Membership::Stable;
+            if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
+                // KIP-429: give the revoked partitions up, then rejoin so the
+                // second rebalance can hand them to their new owner.
+                con.rejoin_needed = true;
+            }
+            con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
+        }
+        let (names_all, names_added, names_revoked) = (self.tps_to_names(&new), self.tps_to_names(&added), self.tps_to_names(&revoked));
+        self.emit(EventKind::Assigned {
+            group: g,
+            consumer: c,
+            generation,
+            assigned: names_all,
+            added: names_added,
+            revoked: if protocol == RebalanceProtocol::Cooperative { names_revoked } else { vec![] },
+        });
+        // Positions for newly assigned partitions come from the committed offsets.
+        let need: Vec<Tp> = new.iter().copied().filter(|tp| !self.consumers[c.0 as usize].positions.contains_key(tp)).collect();
+        if !need.is_empty() {
+            self.consumer(c).offsets_pending = need.clone();
+            self.consumer_send_offset_fetch(c);
+        }
+        self.consumer_wake_poll(c);
+    }
+
+    fn consumer_send_offset_fetch(&mut self, c: ConsumerIdx) {
+        let con = &self.consumers[c.0 as usize];
+        let g = con.group;
+        let partitions = con.offsets_pending.clone();
+        let Some(b) = self.coordinator_of(g) else {
+            let inc = con.incarnation;
+            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            return;
+        };
+        let require_stable = self.gcfg(c).isolation_level == IsolationLevel::ReadCommitted;
+        self.send(
+            Node::Consumer(c),
+            Node::Broker(b),
+            Msg::OffsetFetch {
+                group: g,
+                partitions,
+                require_stable,
+            },
+        );
+    }
+
+    fn consumer_reset_offsets(&mut self, c: ConsumerIdx, tps: Vec<Tp>, gc: &GroupConfig) {
+        if tps.is_empty() {
+            return;
+        }
+        if gc.auto_offset_reset == AutoOffsetReset::None {
+            for tp in &tps {
+                self.emit(EventKind::ConsumerError {
+                    consumer: c,
+                    tp: *tp,
+                    error: ErrorCode::NoOffsetForPartition,
+                });
+            }
+            self.consumer_stop_now(c);
+            return;
+        }
+        let mut by_leader: BTreeMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = BTreeMap::new();
+        for tp in tps {
+            match self.leader_of(tp) {
+                Some(l) => by_leader.entry(l).or_default().push((tp, gc.auto_offset_reset)),
+                None => {
+                    let inc = self.consumers[c.0 as usize].incarnation;
+                    self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                }
+            }
+        }
+        for (l, partitions) in by_leader {
+            self.send(
+                Node::Consumer(c),
+                Node::Broker(l),
+                Msg::ListOffsets {
+                    isolation: gc.isolation_level,
+                    partitions,
+                },
+            );
+        }
+    }
+
+    fn consumer_fetch_response(&mut self, c: ConsumerIdx, b: BrokerId, fetch_id: u64, parts: Vec<FetchPartitionData>, gc: &GroupConfig) {
+        if self.consumers[c.0 as usize].fetches.get(&b) != Some(&fetch_id) {
+            return;
+        }
+        self.consumer(c).fetches.remove(&b);
+        let mut got = false;
+        let mut retry = false;
+        let mut reset = Vec::new();
+        for d in parts {
+            let con = &self.consumers[c.0 as usize];
+            if !con.assignment.contains(&d.tp) || !con.positions.contains_key(&d.tp) {
+                continue;
+            }
+            match d.error {
+                Some(ErrorCode::OffsetOutOfRange) => reset.push(d.tp),
+                Some(e) => {
+                    retry = true;
+                    let _ = e;
+                }
+                None => {
+                    if !d.entries.is_empty() && d.entries[0].offset == con.positions[&d.tp] {
+                        got = true;
+                        let con = self.consumer(c);
+                        con.aborted.insert(d.tp, d.aborted);
+                        con.fetched.entry(d.tp).or_default().extend(d.entries);
+                    }
+                }
+            }
+        }
+        if !reset.is_empty() {
+            for tp in &reset {
+                self.consumer(c).positions.remove(tp);
+            }
+            self.consumer(c).offsets_pending.extend(reset.iter().copied());
+            self.consumer_reset_offsets(c, reset, gc);
+        }
+        let inc = self.consumers[c.0 as usize].incarnation;
+        if retry {
+            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+        }
+        if self.consumers[c.0 as usize].app == AppState::Polling {
+            if got {
+                self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+            } else if !retry {
+                self.consumer_send_fetches(c, gc);
+            }
+        }
+    }
+
+    /// Retries whatever was waiting on a coordinator or leader that was unavailable.
+    pub(crate) fn consumer_retry(&mut self, c: ConsumerIdx) {
+        let gc = self.gcfg(c);
+        let con = &self.consumers[c.0 as usize];
+        if con.membership == Membership::Unjoined && con.app == AppState::Polling {
+            self.consumer_start_join(c, &gc);
+            return;
+        }
+        let commits: Vec<u64> = con.pending_commits.iter().map(|p| p.commit_id).collect();
+        for id in commits {
+            self.consumer_send_commit_request(c, id);
+        }
+        if !self.consumers[c.0 as usize].offsets_pending.is_empty() {
+            self.consumer_send_offset_fetch(c);
+        }
+        if self.consumers[c.0 as usize].app == AppState::Polling {
+            self.consumer_send_fetches(c, &gc);
+        }
+    }
+
+    fn consumer_commit_response(&mut self, c: ConsumerIdx, commit_id: u64, offsets: Vec<(Tp, Offset)>, error: Option<ErrorCode>) {
+        let Some(pos) = self.consumers[c.0 as usize].pending_commits.iter().position(|p| p.commit_id == commit_id) else {
+            return;
+        };
+        let g = self.consumers[c.0 as usize].group;
+        match error {
+            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
+                // Retriable: find the coordinator again and resend.
+                let inc = self.consumers[c.0 as usize].incarnation;
+                self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                return;
+            }
+            _ => {}
+        }
+        let pc = self.consumer(c).pending_commits.remove(pos);
+        match error {
+            None => {
+                for (tp, o) in &offsets {
+                    self.consumer(c).committed.insert(*tp, *o);
+                }
+                if !pc.auto && self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
+                    return;
+                }
+            }
+            Some(e) => {
+                self.emit(EventKind::CommitFailed {
+                    group: g,
+                    consumer: c,
+                    error: e,
+                });
+                let con = self.consumer(c);
+                con.rejoin_needed = true;
+                if matches!(e, ErrorCode::UnknownMemberId) && con.instance_id.is_none() {
+                    con.member_id = None;
+                    con.membership = Membership::Unjoined;
+                }
+                if matches!(e, ErrorCode::IllegalGeneration) {
+                    con.membership = Membership::Unjoined;
+                }
+            }
+        }
+        if let AppState::Committing { commit_id: waiting, then } = self.consumers[c.0 as usize].app {
+            if waiting == commit_id {
+                self.consumer(c).app = AppState::Processing;
+                match then {
+                    AfterCommit::ProcessBatch | AfterCommit::NextRecord => self.consumer_process_next(c),
+                }
+            }
+        }
+    }
+
+    // ---- heartbeat thread ----------------------------------------------------------
+
+    fn consumer_ensure_heartbeat(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        if self.consumers[c.0 as usize].heartbeat_running {
+            return;
+        }
+        let inc = self.consumers[c.0 as usize].incarnation;
+        self.consumer(c).heartbeat_running = true;
+        self.schedule_in(gc.heartbeat_interval_ms as u64, Action::HeartbeatTick { consumer: c, incarnation: inc });
+    }
+
+    pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
+        let gc = self.gcfg(c);
+        let now = self.now_ms;
+        let con = &self.consumers[c.0 as usize];
+        let g = con.group;
+        let inc = con.incarnation;
+        // The heartbeat thread enforces max.poll.interval.ms.
+        if con.app != AppState::Polling
+            && !con.poll_expired
+            && con.member_id.is_some()
+            && now.saturating_sub(con.last_poll_ms) > gc.max_poll_interval_ms as u64
+        {
+            let member_id = con.member_id.clone().unwrap_or_default();
+            let is_static = con.instance_id.is_some();
+            self.emit(EventKind::PollTimeoutExpired { consumer: c });
+            {
+                let con = self.consumer(c);
+                con.poll_expired = true;
+                con.membership = Membership::Unjoined;
+                con.generation = GenerationId(-1);
+                if !is_static {
+                    con.member_id = None;
+                }
+            }
+            if !is_static {
+                if let Some(b) = self.coordinator_of(g) {
+                    self.send(Node::Consumer(c), Node::Broker(b), Msg::LeaveGroup { group: g, member_id });
+                }
+            }
+        }
+        let con = &self.consumers[c.0 as usize];
+        if matches!(con.membership, Membership::Stable | Membership::AwaitingSync) {
+            if let (Some(member_id), Some(b)) = (con.member_id.clone(), self.coordinator_of(g)) {
+                let generation = con.generation;
+                self.send(
+                    Node::Consumer(c),
+                    Node::Broker(b),
+                    Msg::Heartbeat {
+                        group: g,
+                        member_id,
+                        generation,
+                    },
+                );
+            }
+        }
+        self.schedule_in(gc.heartbeat_interval_ms as u64, Action::HeartbeatTick { consumer: c, incarnation: inc });
+    }
+
+    pub(crate) fn consumer_disconnected(&mut self, c: ConsumerIdx, broker: BrokerId) {
+        let con = &self.consumers[c.0 as usize];
+        if !con.alive {
+            return;
+        }
+        let inc = con.incarnation;
+        let had_fetch = con.fetches.contains_key(&broker);
+        self.consumer(c).fetches.remove(&broker);
+        let joining = matches!(self.consumers[c.0 as usize].membership, Membership::Joining | Membership::AwaitingSync);
+        if joining {
+            let con = self.consumer(c);
+            con.membership = Membership::Unjoined;
+            con.rejoin_needed = true;
+        }
+        if had_fetch || joining || !self.consumers[c.0 as usize].pending_commits.is_empty() || !self.consumers[c.0 as usize].offsets_pending.is_empty() {
+            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+        }
+    }
+
+    // ---- lifecycle and faults ---------------------------------------------------------
+
+    /// Returns true (and crashes the consumer) if a crash was armed for `point`.
+    fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
+        let con = &self.consumers[c.0 as usize];
+        let Some(i) = con.armed_crash.iter().position(|p| *p == point) else { return false };
+        self.consumer(c).armed_crash.remove(i);
+        self.consumer_crash(c, point);
+        true
+    }
+
+    fn consumer_crash(&mut self, c: ConsumerIdx, point: CrashPoint) {
+        let gc = self.gcfg(c);
+        self.emit(EventKind::ConsumerCrashed { consumer: c, point });
+        self.consumer_reset_process(c);
+        if gc.restart_after_ms > 0 {
+            self.schedule_in(gc.restart_after_ms as u64, Action::ConsumerRestart { consumer: c });
+        }
+        self.consumer_txn_crashed(c);
+    }
+
+    /// The process is gone: everything in memory is lost.
+    fn consumer_reset_process(&mut self, c: ConsumerIdx) {
+        let con = self.consumer(c);
+        con.alive = false;
+        con.incarnation += 1;
+        con.app = AppState::Stopped;
+        con.membership = Membership::Unjoined;
+        con.assignment.clear();
+        con.positions.clear();
+        con.fetched.clear();
+        con.current.clear();
+        con.fetches.clear();
+        con.pending_commits.clear();
+        con.offsets_pending.clear();
+        con.heartbeat_running = false;
+        con.armed_crash.clear();
+        con.poll_expired = false;
+    }
+
+    fn consumer_stop_now(&mut self, c: ConsumerIdx) {
+        self.consumer_reset_process(c);
+        self.emit(EventKind::ConsumerStopped { consumer: c });
+    }
+
+    pub(crate) fn cmd_crash_consumer(&mut self, c: ConsumerIdx, point: CrashPoint) -> Result<(), String> {
+        let ci = self.check_consumer(c)?;
+        if !self.consumers[ci].alive {
+            return Err(format!("consumer {} is not running", self.consumers[ci].label));
+        }
+        if point == CrashPoint::Now {
+            self.consumer_crash(c, point);
+        } else {
+            self.consumer(c).armed_crash.push(point);
+            let label = self.consumers[ci].label.clone();
+            let when = match point {
+                CrashPoint::AfterPoll => "right after its next poll",
+                CrashPoint::AfterProcess => "right after it processes its next record",
+                CrashPoint::AfterCommit => "right after its next commit",
+                CrashPoint::Now => "now",
+            };
+            self.emit(EventKind::FaultArmed {
+                text: format!("Consumer {label} will crash {when}"),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn cmd_restart_consumer(&mut self, c: ConsumerIdx) -> Result<(), String> {
+        let ci = self.check_consumer(c)?;
+        if self.consumers[ci].alive {
+            return Err(format!("consumer {} is already running", self.consumers[ci].label));
+        }
+        self.consumer_restart(c);
+        Ok(())
+    }
+
+    pub(crate) fn consumer_restart(&mut self, c: ConsumerIdx) {
+        let now = self.now_ms;
+        let gc = self.gcfg(c);
+        let con = self.consumer(c);
+        if con.alive {
+            return;
+        }
+        con.alive = true;
+        con.app = AppState::Polling;
+        con.membership = Membership::Unjoined;
+        con.rejoin_needed = true;
+        con.generation = GenerationId(-1);
+        if con.instance_id.is_none() {
+            con.member_id = None;
+        }
+        con.last_poll_ms = now;
+        con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
+        con.committed.clear();
+        con.last_assignment.clear();
+        con.last_generation = None;
+        let inc = con.incarnation;
+        self.emit(EventKind::ConsumerStarted { consumer: c, restart: true });
+        self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+    }
+
+    pub(crate) fn cmd_add_consumer(&mut self, g: GroupIdx) -> Result<(), String> {
+        if g.0 as usize >= self.groups.len() {
+            return Err(format!("there is no group #{g}"));
+        }
+        let n = self.consumers.iter().filter(|c| c.group == g).count();
+        if n >= crate::engine::config::limits::MAX_CONSUMERS_PER_GROUP as usize {
+            return Err(format!(
+                "a group can have at most {} consumers here",
+                crate::engine::config::limits::MAX_CONSUMERS_PER_GROUP
+            ));
+        }
+        let c = self.consumer_create(g);
+        self.emit(EventKind::ConsumerStarted { consumer: c, restart: false });
+        Ok(())
+    }
+
+    /// `consumer.close()`: commit (if auto-commit), then LeaveGroup (dynamic
+    /// members only: a static member leaves by session timeout).
+    pub(crate) fn cmd_stop_consumer(&mut self, c: ConsumerIdx) -> Result<(), String> {
+        let ci = self.check_consumer(c)?;
+        if !self.consumers[ci].alive {
+            return Err(format!("consumer {} is not running", self.consumers[ci].label));
+        }
+        let gc = self.gcfg(c);
+        let con = &self.consumers[ci];
+        let g = con.group;
+        if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
+            let offsets: Vec<(Tp, Offset)> = con.positions.iter().map(|(t, o)| (*t, *o)).collect();
+            if let (Some(b), false) = (self.coordinator_of(g), offsets.is_empty()) {
+                let commit_id = self.next_id();
+                let con = &self.consumers[ci];
+                let msg = Msg::OffsetCommit {
+                    group: g,
+                    member_id: con.member_id.clone().unwrap_or_default(),
+                    generation: con.generation,
+                    offsets,
+                    auto: true,
+                    commit_id,
+                };
+                self.send(Node::Consumer(c), Node::Broker(b), msg);
+            }
+        }
+        let con = &self.consumers[ci];
+        if let (Some(member_id), None, Some(b)) = (con.member_id.clone(), con.instance_id.as_ref(), self.coordinator_of(g)) {
+            self.send(Node::Consumer(c), Node::Broker(b), Msg::LeaveGroup { group: g, member_id });
+        }
+        self.consumer_stop_now(c);
+        let _ = LeaveReason::Clean;
+        Ok(())
+    }
+}

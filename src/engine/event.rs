@@ -1,0 +1,469 @@
+//! What the engine tells the world: one [`Event`] per thing that happened.
+//!
+//! The engine never draws. It emits events carrying everything the UI needs
+//! to animate and narrate (who sent what to whom, when it arrives, which
+//! offset a record got, why a request failed). Same seed + same commands ⇒
+//! the identical event sequence, which is what the determinism tests hash.
+//!
+//! Events are *headline* (worth a step of their own: the nine stages of a
+//! record, faults, elections, rebalances, errors) or *background* (a follower's
+//! empty fetch, a heartbeat). Stepping advances to the next headline event.
+
+use crate::engine::assignor::TopicPartition;
+use crate::engine::ids::*;
+use crate::engine::log::ControlType;
+use serde::{Deserialize, Serialize};
+
+/// The nine stages of a record in the course text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Stage {
+    Create = 1,
+    Serialize = 2,
+    Partition = 3,
+    Send = 4,
+    Append = 5,
+    Acknowledge = 6,
+    Poll = 7,
+    Process = 8,
+    Commit = 9,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 9] = [
+        Stage::Create,
+        Stage::Serialize,
+        Stage::Partition,
+        Stage::Send,
+        Stage::Append,
+        Stage::Acknowledge,
+        Stage::Poll,
+        Stage::Process,
+        Stage::Commit,
+    ];
+
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    /// The stage name as the course text lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Create => "Create",
+            Stage::Serialize => "Serialize",
+            Stage::Partition => "Partition",
+            Stage::Send => "Send",
+            Stage::Append => "Append",
+            Stage::Acknowledge => "Acknowledge",
+            Stage::Poll => "Poll",
+            Stage::Process => "Deserialize & process",
+            Stage::Commit => "Commit",
+        }
+    }
+
+    /// Who performs the stage.
+    pub fn actor(self) -> &'static str {
+        match self {
+            Stage::Create | Stage::Serialize | Stage::Partition | Stage::Send => "producer",
+            Stage::Append | Stage::Acknowledge => "broker",
+            Stage::Poll | Stage::Process | Stage::Commit => "consumer",
+        }
+    }
+}
+
+/// A participant on the stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Node {
+    Broker(BrokerId),
+    Producer(ProducerIdx),
+    Consumer(ConsumerIdx),
+    /// The KRaft controller quorum (drawn as one box).
+    Controller,
+}
+
+/// Kafka protocol error codes (their wire names), plus the client-side
+/// exceptions that end a record's journey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    NotLeaderOrFollower,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    RequestTimedOut,
+    NetworkException,
+    OutOfOrderSequenceNumber,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    FencedLeaderEpoch,
+    IllegalGeneration,
+    UnknownMemberId,
+    RebalanceInProgress,
+    MemberIdRequired,
+    InconsistentGroupProtocol,
+    NotCoordinator,
+    CoordinatorNotAvailable,
+    ConcurrentTransactions,
+    InvalidTxnState,
+    OffsetOutOfRange,
+    /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
+    DeliveryTimeout,
+    /// Client side: retries exhausted.
+    RetriesExhausted,
+    /// Client side: `NoOffsetForPartitionException` (auto.offset.reset=none).
+    NoOffsetForPartition,
+    /// Client side: `CommitFailedException`.
+    CommitFailed,
+}
+
+impl ErrorCode {
+    /// The name Kafka prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::NetworkException => "NETWORK_EXCEPTION",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::ProducerFenced => "PRODUCER_FENCED",
+            ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            ErrorCode::IllegalGeneration => "ILLEGAL_GENERATION",
+            ErrorCode::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::InconsistentGroupProtocol => "INCONSISTENT_GROUP_PROTOCOL",
+            ErrorCode::NotCoordinator => "NOT_COORDINATOR",
+            ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
+            ErrorCode::RetriesExhausted => "retries exhausted",
+            ErrorCode::NoOffsetForPartition => "NoOffsetForPartitionException",
+            ErrorCode::CommitFailed => "CommitFailedException",
+        }
+    }
+
+    /// Whether the Java producer retries a produce error.
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotLeaderOrFollower
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+                | ErrorCode::FencedLeaderEpoch
+                | ErrorCode::OutOfOrderSequenceNumber
+        )
+    }
+}
+
+/// How the producer chose a partition (stage 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartitionChoice {
+    /// `toPositive(murmur2(keyBytes)) % numPartitions`.
+    Keyed {
+        murmur2: i32,
+        positive: i32,
+        num_partitions: u32,
+    },
+    /// Null key: KIP-794's built-in sticky partitioner; `switched` when this
+    /// record started a new sticky partition.
+    Sticky { switched: bool, available: u32 },
+    /// `ProducerRecord.partition()` was set.
+    Explicit,
+}
+
+/// The protocol messages the UI animates along wires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MsgKind {
+    Produce,
+    ProduceResponse,
+    Fetch,
+    FetchResponse,
+    ListOffsets,
+    ListOffsetsResponse,
+    JoinGroup,
+    JoinGroupResponse,
+    SyncGroup,
+    SyncGroupResponse,
+    Heartbeat,
+    HeartbeatResponse,
+    LeaveGroup,
+    LeaveGroupResponse,
+    OffsetCommit,
+    OffsetCommitResponse,
+    OffsetFetch,
+    OffsetFetchResponse,
+    InitProducerId,
+    InitProducerIdResponse,
+    AddPartitionsToTxn,
+    AddPartitionsToTxnResponse,
+    AddOffsetsToTxn,
+    AddOffsetsToTxnResponse,
+    TxnOffsetCommit,
+    TxnOffsetCommitResponse,
+    EndTxn,
+    EndTxnResponse,
+    WriteTxnMarkers,
+    WriteTxnMarkersResponse,
+}
+
+impl MsgKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgKind::Produce => "Produce",
+            MsgKind::ProduceResponse => "Produce response",
+            MsgKind::Fetch => "Fetch",
+            MsgKind::FetchResponse => "Fetch response",
+            MsgKind::ListOffsets => "ListOffsets",
+            MsgKind::ListOffsetsResponse => "ListOffsets response",
+            MsgKind::JoinGroup => "JoinGroup",
+            MsgKind::JoinGroupResponse => "JoinGroup response",
+            MsgKind::SyncGroup => "SyncGroup",
+            MsgKind::SyncGroupResponse => "SyncGroup response",
+            MsgKind::Heartbeat => "Heartbeat",
+            MsgKind::HeartbeatResponse => "Heartbeat response",
+            MsgKind::LeaveGroup => "LeaveGroup",
+            MsgKind::LeaveGroupResponse => "LeaveGroup response",
+            MsgKind::OffsetCommit => "OffsetCommit",
+            MsgKind::OffsetCommitResponse => "OffsetCommit response",
+            MsgKind::OffsetFetch => "OffsetFetch",
+            MsgKind::OffsetFetchResponse => "OffsetFetch response",
+            MsgKind::InitProducerId => "InitProducerId",
+            MsgKind::InitProducerIdResponse => "InitProducerId response",
+            MsgKind::AddPartitionsToTxn => "AddPartitionsToTxn",
+            MsgKind::AddPartitionsToTxnResponse => "AddPartitionsToTxn response",
+            MsgKind::AddOffsetsToTxn => "AddOffsetsToTxn",
+            MsgKind::AddOffsetsToTxnResponse => "AddOffsetsToTxn response",
+            MsgKind::TxnOffsetCommit => "TxnOffsetCommit",
+            MsgKind::TxnOffsetCommitResponse => "TxnOffsetCommit response",
+            MsgKind::EndTxn => "EndTxn",
+            MsgKind::EndTxnResponse => "EndTxn response",
+            MsgKind::WriteTxnMarkers => "WriteTxnMarkers",
+            MsgKind::WriteTxnMarkersResponse => "WriteTxnMarkers response",
+        }
+    }
+}
+
+/// Classic group states (`ClassicGroupState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GroupState {
+    Empty,
+    PreparingRebalance,
+    CompletingRebalance,
+    Stable,
+    Dead,
+}
+
+impl GroupState {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupState::Empty => "Empty",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Stable => "Stable",
+            GroupState::Dead => "Dead",
+        }
+    }
+}
+
+/// Transaction coordinator states (`TransactionState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TxnState {
+    Empty,
+    Ongoing,
+    PrepareCommit,
+    PrepareAbort,
+    CompleteCommit,
+    CompleteAbort,
+    PrepareEpochFence,
+    Dead,
+}
+
+impl TxnState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Empty => "Empty",
+            TxnState::Ongoing => "Ongoing",
+            TxnState::PrepareCommit => "PrepareCommit",
+            TxnState::PrepareAbort => "PrepareAbort",
+            TxnState::CompleteCommit => "CompleteCommit",
+            TxnState::CompleteAbort => "CompleteAbort",
+            TxnState::PrepareEpochFence => "PrepareEpochFence",
+            TxnState::Dead => "Dead",
+        }
+    }
+}
+
+/// Why a member left a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LeaveReason {
+    /// `LeaveGroup` on close.
+    Clean,
+    /// No heartbeat within `session.timeout.ms` (a crash).
+    SessionTimeout,
+    /// `poll()` not called within `max.poll.interval.ms`.
+    PollTimeout,
+    /// Did not rejoin before the rebalance timeout.
+    RebalanceTimeout,
+}
+
+/// Where a consumer crash was injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrashPoint {
+    /// Right after `poll()` returned records, before processing.
+    AfterPoll,
+    /// After processing a record, before committing it.
+    AfterProcess,
+    /// Right after a commit succeeded.
+    AfterCommit,
+    /// Immediately, wherever the consumer is.
+    Now,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub time_ms: u64,
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    // ---- the nine stages -------------------------------------------------
+    Created { producer: ProducerIdx, record: RecordId },
+    Serialized { producer: ProducerIdx, record: RecordId },
+    Partitioned { producer: ProducerIdx, record: RecordId, tp: Tp, choice: PartitionChoice },
+    Sent { producer: ProducerIdx, broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, attempt: u32, arrive_ms: u64 },
+    Appended { broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Offset, leo: Offset, hw: Offset },
+    /// A retry the broker recognised as a duplicate (idempotence): not appended again.
+    DuplicateDropped { broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Offset },
+    /// Stage 6. `first = None` for acks=0 (no response ever comes).
+    Acked { producer: ProducerIdx, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Option<Offset>, acks_zero: bool },
+    Polled { consumer: ConsumerIdx, tp: Tp, records: Vec<(RecordId, Offset)>, position: Offset, skipped_control: u32 },
+    Processed { consumer: ConsumerIdx, group: GroupIdx, tp: Tp, record: RecordId, offset: Offset, times: u32, transactional: bool },
+    /// Stage 9: the coordinator stored `offset` (the next offset to read).
+    Committed { group: GroupIdx, consumer: Option<ConsumerIdx>, tp: Tp, offset: Offset, auto: bool, transactional: bool },
+
+    /// A coordinator wrote internal records (offset commits, transaction
+    /// log) to `__consumer_offsets` / `__transaction_state`.
+    InternalAppended { broker: BrokerId, tp: Tp, records: Vec<RecordId>, first: Offset, leo: Offset },
+
+    // ---- the network -----------------------------------------------------
+    Message { from: Node, to: Node, kind: MsgKind, arrive_ms: u64, error: Option<ErrorCode> },
+    MessageDropped { from: Node, to: Node, kind: MsgKind, why: DropReason },
+
+    // ---- producer ----------------------------------------------------------
+    ProduceFailed { producer: ProducerIdx, tp: Tp, batch: BatchId, records: Vec<RecordId>, error: ErrorCode, retry_in_ms: Option<u64>, attempt: u32 },
+    ProducerIdAssigned { producer: ProducerIdx, producer_id: ProducerId, epoch: ProducerEpoch },
+
+    // ---- replication and the controller ------------------------------------
+    Replicated { broker: BrokerId, tp: Tp, first: Offset, count: u32, leo: Offset, hw: Offset },
+    HighWatermark { broker: BrokerId, tp: Tp, hw: Offset, leader: bool },
+    IsrChanged { tp: Tp, isr: Vec<BrokerId>, removed: Vec<BrokerId>, added: Vec<BrokerId> },
+    LeaderElected { tp: Tp, leader: Option<BrokerId>, epoch: LeaderEpoch, unclean: bool, previous: Option<BrokerId> },
+    Truncated { broker: BrokerId, tp: Tp, to: Offset, removed: Vec<(Offset, Option<RecordId>)> },
+    BrokerCrashed { broker: BrokerId },
+    BrokerRestarted { broker: BrokerId },
+    BrokerFenced { broker: BrokerId },
+
+    // ---- consumer groups -------------------------------------------------
+    GroupStateChanged { group: GroupIdx, state: GroupState, generation: GenerationId },
+    MemberJoined { group: GroupIdx, consumer: ConsumerIdx, member_id: String },
+    MemberRemoved { group: GroupIdx, consumer: ConsumerIdx, member_id: String, reason: LeaveReason },
+    RebalanceStarted { group: GroupIdx, reason: String },
+    /// The leader member ran the assignor.
+    AssignmentComputed { group: GroupIdx, leader: ConsumerIdx, strategy: crate::engine::assignor::AssignorKind, generation: GenerationId },
+    /// A member received its assignment (`onPartitionsAssigned`).
+    Assigned { group: GroupIdx, consumer: ConsumerIdx, generation: GenerationId, assigned: Vec<TopicPartition>, added: Vec<TopicPartition>, revoked: Vec<TopicPartition> },
+    /// `onPartitionsRevoked` before (eager) or after (cooperative) the join.
+    Revoked { group: GroupIdx, consumer: ConsumerIdx, partitions: Vec<TopicPartition>, eager: bool },
+    PositionReset { consumer: ConsumerIdx, tp: Tp, position: Offset, committed: Option<Offset>, reset: Option<crate::engine::config::AutoOffsetReset> },
+    CommitFailed { group: GroupIdx, consumer: ConsumerIdx, error: ErrorCode },
+    ConsumerCrashed { consumer: ConsumerIdx, point: CrashPoint },
+    ConsumerStarted { consumer: ConsumerIdx, restart: bool },
+    ConsumerStopped { consumer: ConsumerIdx },
+    ConsumerError { consumer: ConsumerIdx, tp: Tp, error: ErrorCode },
+    PollTimeoutExpired { consumer: ConsumerIdx },
+
+    // ---- transactions ----------------------------------------------------
+    TxnStateChanged { transactional_id: String, state: TxnState, producer_id: ProducerId, epoch: ProducerEpoch },
+    TxnBegun { producer: ProducerIdx },
+    TxnPartitionAdded { producer: ProducerIdx, tp: Tp },
+    MarkerWritten { broker: BrokerId, tp: Tp, offset: Offset, control: ControlType, producer_id: ProducerId },
+    ProducerFenced { producer: ProducerIdx, by_epoch: ProducerEpoch },
+    ProducerCrashed { producer: ProducerIdx },
+    ProducerStarted { producer: ProducerIdx, zombie_of: Option<ProducerIdx> },
+
+    // ---- scenario ---------------------------------------------------------
+    /// A narrative note from a scheduled command or a preset.
+    Note { text: String },
+    FaultArmed { text: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DropReason {
+    /// The receiver is down.
+    ReceiverDown,
+    /// A "drop next response" fault.
+    Injected,
+    /// The connection was closed (e.g. the sender restarted).
+    ConnectionClosed,
+}
+
+impl EventKind {
+    /// The course-text stage this event is, if any.
+    pub fn stage(&self) -> Option<Stage> {
+        Some(match self {
+            EventKind::Created { .. } => Stage::Create,
+            EventKind::Serialized { .. } => Stage::Serialize,
+            EventKind::Partitioned { .. } => Stage::Partition,
+            EventKind::Sent { .. } => Stage::Send,
+            EventKind::Appended { .. } | EventKind::DuplicateDropped { .. } => Stage::Append,
+            EventKind::Acked { .. } => Stage::Acknowledge,
+            EventKind::Polled { .. } => Stage::Poll,
+            EventKind::Processed { .. } => Stage::Process,
+            EventKind::Committed { .. } => Stage::Commit,
+            _ => return None,
+        })
+    }
+
+    /// Whether this event deserves a step of its own.
+    pub fn is_headline(&self) -> bool {
+        match self {
+            EventKind::Message { error, .. } => error.is_some_and(|e| {
+                !matches!(e, ErrorCode::MemberIdRequired)
+            }),
+            EventKind::MessageDropped { why, .. } => *why == DropReason::Injected,
+            EventKind::HighWatermark { .. } => false,
+            EventKind::InternalAppended { .. } => false,
+            EventKind::Replicated { .. } => true,
+            EventKind::ProducerIdAssigned { .. } => false,
+            EventKind::GroupStateChanged { .. } => true,
+            EventKind::MemberJoined { .. } => true,
+            EventKind::PositionReset { .. } => false,
+            EventKind::TxnStateChanged { .. } => true,
+            EventKind::TxnBegun { .. } => false,
+            EventKind::TxnPartitionAdded { .. } => false,
+            _ => true,
+        }
+    }
+
+    /// The record this event is about, if it is about exactly one.
+    pub fn focus_record(&self) -> Option<RecordId> {
+        match self {
+            EventKind::Created { record, .. }
+            | EventKind::Serialized { record, .. }
+            | EventKind::Partitioned { record, .. }
+            | EventKind::Processed { record, .. } => Some(*record),
+            EventKind::Sent { records, .. }
+            | EventKind::Appended { records, .. }
+            | EventKind::DuplicateDropped { records, .. }
+            | EventKind::Acked { records, .. }
+            | EventKind::ProduceFailed { records, .. } => records.first().copied(),
+            EventKind::Polled { records, .. } => records.first().map(|r| r.0),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,931 @@
+//! The group coordinator: consumer group membership, rebalances and
+//! committed offsets (Kafka's classic group protocol).
+//!
+//! Each group lives on one broker: the leader of partition
+//! `abs(groupId.hashCode()) % 50` of `__consumer_offsets` (see
+//! [`crate::engine::java`]). That broker runs the group's state machine
+//! (`ClassicGroup`, `ClassicGroupState`):
+//!
+//! ```text
+//! Empty ──JoinGroup──▶ PreparingRebalance ──all joined──▶ CompletingRebalance ──leader's SyncGroup──▶ Stable
+//!   ▲                        ▲                                                                        │
+//!   └──── last member leaves ┴──────────── join / leave / session timeout ─────────────────────────────┘
+//! ```
+//!
+//! A rebalance has two round trips. **JoinGroup**: every member (re)joins and
+//! says which assignors it supports; the coordinator waits for all known
+//! members (up to the rebalance timeout, a member's `max.poll.interval.ms`),
+//! picks the protocol by vote, bumps the **generation** and makes one member
+//! the **leader**, which alone receives everyone's subscriptions.
+//! **SyncGroup**: the leader runs the assignor on the client side and sends
+//! the result; every member gets its own share. Members then heartbeat; a
+//! member silent for `session.timeout.ms` is removed, which starts the next
+//! rebalance.
+//!
+//! Committed offsets are records in `__consumer_offsets`; the coordinator
+//! appends them with acks=all and answers the commit once they are
+//! replicated. A commit from an old generation is refused
+//! (`ILLEGAL_GENERATION`), which is how Kafka stops a consumer that lost its
+//! partitions from overwriting the new owner's progress.
+
+use crate::engine::assignor::{self, AssignorKind, TopicPartition};
+use crate::engine::controller::CONSUMER_OFFSETS;
+use crate::engine::event::{ErrorCode, EventKind, GroupState, LeaveReason, Node};
+use crate::engine::ids::*;
+use crate::engine::java::partition_for_id;
+use crate::engine::network::{MemberMetadata, Msg};
+use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
+use crate::engine::sim::{Action, Engine};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub meta: MemberMetadata,
+    pub session_timeout_ms: u32,
+    pub rebalance_timeout_ms: u32,
+    pub last_heartbeat_ms: u64,
+    /// Sent JoinGroup in the current rebalance.
+    pub joined: bool,
+    /// Waiting for the leader's SyncGroup.
+    pub awaiting_sync: bool,
+    pub assignment: Vec<TopicPartition>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub idx: GroupIdx,
+    pub group_id: String,
+    pub state: GroupState,
+    pub generation: GenerationId,
+    pub protocol: Option<AssignorKind>,
+    pub leader: Option<String>,
+    pub members: BTreeMap<String, Member>,
+    /// Member ids handed out with MEMBER_ID_REQUIRED, not yet joined (KIP-394).
+    pub pending_members: std::collections::BTreeSet<String>,
+    /// Committed offsets as the coordinator caches them.
+    pub committed: BTreeMap<Tp, Offset>,
+    /// Offsets committed inside a transaction, waiting for its outcome.
+    pub pending_txn_offsets: BTreeMap<ProducerId, Vec<(Tp, Offset)>>,
+    /// This group's `__consumer_offsets` partition.
+    pub offsets_tp: Tp,
+    pub rebalance_id: u32,
+    /// `group.initial.rebalance.delay.ms`: the first join waits this long.
+    pub initial_delay_until: Option<u64>,
+    pub rebalance_deadline_ms: Option<u64>,
+    pub rebalances: u32,
+    /// Member ids known to be assigned in the current generation (for invariants).
+    pub member_counter: u32,
+}
+
+impl Group {
+    pub fn coordinator(&self, e: &Engine) -> Option<BrokerId> {
+        e.leader_of(self.offsets_tp)
+    }
+
+    pub(crate) fn is_settled(&self, e: &Engine) -> bool {
+        let alive = e
+            .consumers
+            .iter()
+            .filter(|c| c.group == self.idx && c.alive)
+            .count();
+        alive == 0 || (self.state == GroupState::Stable && self.members.len() == alive)
+    }
+
+    pub(crate) fn has_pending_work(&self, e: &Engine) -> bool {
+        if matches!(self.state, GroupState::PreparingRebalance | GroupState::CompletingRebalance) {
+            return true;
+        }
+        // A member whose process died will be expired by its session timeout.
+        self.members
+            .values()
+            .any(|m| !e.consumers[m.meta.consumer.0 as usize].alive || e.consumers[m.meta.consumer.0 as usize].member_id.as_deref() != Some(m.meta.member_id.as_str()))
+    }
+
+    /// The consumer that owns `tp` in the current generation, if any.
+    pub fn owner_of(&self, topic: &str, partition: u32) -> Option<&Member> {
+        self.members
+            .values()
+            .find(|m| m.assignment.iter().any(|tp| tp.topic == topic && tp.partition == partition))
+    }
+}
+
+impl Engine {
+    pub(crate) fn init_groups(&mut self) {
+        let offsets = self.topic_id(CONSUMER_OFFSETS).expect("offsets topic exists");
+        let n = self.cfg.cluster.offsets_topic_num_partitions;
+        let cfgs = self.cfg.groups.clone();
+        for (i, g) in cfgs.iter().enumerate() {
+            let idx = GroupIdx(i as u16);
+            self.groups.push(Group {
+                idx,
+                group_id: g.group_id.clone(),
+                state: GroupState::Empty,
+                generation: GenerationId(0),
+                protocol: None,
+                leader: None,
+                members: BTreeMap::new(),
+                pending_members: Default::default(),
+                committed: BTreeMap::new(),
+                pending_txn_offsets: BTreeMap::new(),
+                offsets_tp: Tp::new(offsets, partition_for_id(&g.group_id, n)),
+                rebalance_id: 0,
+                initial_delay_until: None,
+                rebalance_deadline_ms: None,
+                rebalances: 0,
+                member_counter: 0,
+            });
+            for _ in 0..g.consumers {
+                self.consumer_create(idx);
+            }
+        }
+    }
+
+    fn group(&mut self, g: GroupIdx) -> &mut Group {
+        &mut self.groups[g.0 as usize]
+    }
+
+    fn set_group_state(&mut self, g: GroupIdx, state: GroupState) {
+        if self.groups[g.0 as usize].state == state {
+            return;
+        }
+        self.group(g).state = state;
+        let generation = self.groups[g.0 as usize].generation;
+        self.emit(EventKind::GroupStateChanged {
+            group: g,
+            state,
+            generation,
+        });
+    }
+
+    /// Requests addressed to a broker as group or transaction coordinator.
+    pub(crate) fn coordinator_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
+        let group_of = |msg: &Msg| -> Option<GroupIdx> {
+            match msg {
+                Msg::JoinGroup { group, .. }
+                | Msg::SyncGroup { group, .. }
+                | Msg::Heartbeat { group, .. }
+                | Msg::LeaveGroup { group, .. }
+                | Msg::OffsetCommit { group, .. }
+                | Msg::OffsetFetch { group, .. }
+                | Msg::TxnOffsetCommit { group, .. } => Some(*group),
+                _ => None,
+            }
+        };
+        if let Some(g) = group_of(&msg) {
+            if self.groups[g.0 as usize].coordinator(self) != Some(b) {
+                self.reply_not_coordinator(b, from, &msg);
+                return;
+            }
+        }
+        match msg {
+            Msg::JoinGroup {
+                group,
+                meta,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                known_member,
+            } => self.group_join(b, from, group, meta, session_timeout_ms, rebalance_timeout_ms, known_member),
+            Msg::SyncGroup {
+                group,
+                member_id,
+                generation,
+                assignments,
+            } => self.group_sync(b, from, group, member_id, generation, assignments),
+            Msg::Heartbeat {
+                group,
+                member_id,
+                generation,
+            } => {
+                let error = self.group_heartbeat(group, &member_id, generation);
+                self.send(Node::Broker(b), from, Msg::HeartbeatResponse { group, error });
+            }
+            Msg::LeaveGroup { group, member_id } => {
+                self.group_remove_member(group, &member_id, LeaveReason::Clean);
+                self.send(Node::Broker(b), from, Msg::LeaveGroupResponse { group });
+            }
+            Msg::OffsetCommit {
+                group,
+                member_id,
+                generation,
+                offsets,
+                auto,
+                commit_id,
+            } => self.group_offset_commit(b, from, group, member_id, generation, offsets, auto, commit_id),
+            Msg::OffsetFetch { group, partitions, .. } => {
+                let g = &self.groups[group.0 as usize];
+                let offsets = partitions.iter().map(|tp| (*tp, g.committed.get(tp).copied())).collect();
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::OffsetFetchResponse {
+                        group,
+                        error: None,
+                        offsets,
+                    },
+                );
+            }
+            other => self.txn_coordinator_receive(b, from, other),
+        }
+    }
+
+    fn reply_not_coordinator(&mut self, b: BrokerId, from: Node, msg: &Msg) {
+        let err = Some(ErrorCode::NotCoordinator);
+        let reply = match msg {
+            Msg::JoinGroup { group, meta, .. } => Msg::JoinGroupResponse {
+                group: *group,
+                error: err,
+                member_id: meta.member_id.clone(),
+                generation: GenerationId(-1),
+                protocol: None,
+                leader: String::new(),
+                members: vec![],
+            },
+            Msg::SyncGroup { group, .. } => Msg::SyncGroupResponse {
+                group: *group,
+                error: err,
+                assignment: vec![],
+            },
+            Msg::Heartbeat { group, .. } => Msg::HeartbeatResponse { group: *group, error: err },
+            Msg::LeaveGroup { group, .. } => Msg::LeaveGroupResponse { group: *group },
+            Msg::OffsetCommit { group, offsets, commit_id, .. } => Msg::OffsetCommitResponse {
+                group: *group,
+                error: err,
+                offsets: offsets.clone(),
+                commit_id: *commit_id,
+            },
+            Msg::OffsetFetch { group, .. } => Msg::OffsetFetchResponse {
+                group: *group,
+                error: err,
+                offsets: vec![],
+            },
+            Msg::TxnOffsetCommit { group, .. } => Msg::TxnOffsetCommitResponse { group: *group, error: err },
+            _ => return,
+        };
+        self.send(Node::Broker(b), from, reply);
+    }
+
+    // ---- JoinGroup ----------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn group_join(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        mut meta: MemberMetadata,
+        session_timeout_ms: u32,
+        rebalance_timeout_ms: u32,
+        known_member: bool,
+    ) {
+        let now = self.now_ms;
+        let reply_error = |e: &mut Engine, meta: &MemberMetadata, error: ErrorCode| {
+            e.send(
+                Node::Broker(b),
+                from,
+                Msg::JoinGroupResponse {
+                    group: g,
+                    error: Some(error),
+                    member_id: meta.member_id.clone(),
+                    generation: GenerationId(-1),
+                    protocol: None,
+                    leader: String::new(),
+                    members: vec![],
+                },
+            );
+        };
+        // Protocol compatibility: the member must share a protocol with the group.
+        let group = &self.groups[g.0 as usize];
+        if !group.members.is_empty() {
+            let mut all: Vec<Vec<AssignorKind>> = group.members.values().map(|m| m.meta.protocols.clone()).collect();
+            all.push(meta.protocols.clone());
+            if assignor::select_group_protocol(&all).is_none() {
+                reply_error(self, &meta, ErrorCode::InconsistentGroupProtocol);
+                return;
+            }
+        }
+        // Static membership: a known group.instance.id takes over its old member id.
+        if let Some(instance) = meta.instance_id.clone() {
+            let existing = group
+                .members
+                .iter()
+                .find(|(_, m)| m.meta.instance_id.as_deref() == Some(instance.as_str()))
+                .map(|(id, _)| id.clone());
+            if let Some(old_id) = existing {
+                if old_id != meta.member_id {
+                    let new_id = self.new_member_id(g, &meta);
+                    let mut m = self.group(g).members.remove(&old_id).expect("member");
+                    meta.member_id = new_id.clone();
+                    m.meta = MemberMetadata {
+                        owned: m.meta.owned.clone(),
+                        owned_generation: m.meta.owned_generation,
+                        ..meta.clone()
+                    };
+                    m.last_heartbeat_ms = now;
+                    m.session_timeout_ms = session_timeout_ms;
+                    if self.groups[g.0 as usize].leader.as_deref() == Some(old_id.as_str()) {
+                        self.group(g).leader = Some(new_id.clone());
+                    }
+                    self.group(g).members.insert(new_id.clone(), m);
+                    self.schedule_session_check(g, session_timeout_ms);
+                    self.emit(EventKind::MemberJoined {
+                        group: g,
+                        consumer: meta.consumer,
+                        member_id: new_id.clone(),
+                    });
+                    if self.groups[g.0 as usize].state == GroupState::Stable {
+                        // KIP-345: a static member coming back within its session
+                        // gets its old assignment without a rebalance.
+                        let grp = &self.groups[g.0 as usize];
+                        let reply = Msg::JoinGroupResponse {
+                            group: g,
+                            error: None,
+                            member_id: new_id,
+                            generation: grp.generation,
+                            protocol: grp.protocol,
+                            leader: grp.leader.clone().unwrap_or_default(),
+                            members: vec![],
+                        };
+                        self.send(Node::Broker(b), from, reply);
+                        return;
+                    }
+                    self.group_member_joined(b, g, meta.member_id.clone(), from);
+                    return;
+                }
+            }
+        }
+        let is_member = self.groups[g.0 as usize].members.contains_key(&meta.member_id);
+        if meta.member_id.is_empty() {
+            // KIP-394: a new dynamic member first gets an id to retry with.
+            let id = self.new_member_id(g, &meta);
+            meta.member_id = id;
+            if meta.instance_id.is_none() {
+                self.group(g).pending_members.insert(meta.member_id.clone());
+                reply_error(self, &meta, ErrorCode::MemberIdRequired);
+                return;
+            }
+        } else if !is_member && !self.groups[g.0 as usize].pending_members.contains(&meta.member_id) {
+            reply_error(self, &meta, ErrorCode::UnknownMemberId);
+            return;
+        }
+        self.group(g).pending_members.remove(&meta.member_id);
+        let _ = known_member;
+        let member_id = meta.member_id.clone();
+        let consumer = meta.consumer;
+        let existing = self.groups[g.0 as usize].members.contains_key(&member_id);
+        let m = Member {
+            meta,
+            session_timeout_ms,
+            rebalance_timeout_ms,
+            last_heartbeat_ms: now,
+            joined: true,
+            awaiting_sync: false,
+            assignment: self
+                .groups[g.0 as usize]
+                .members
+                .get(&member_id)
+                .map(|m| m.assignment.clone())
+                .unwrap_or_default(),
+        };
+        self.group(g).members.insert(member_id.clone(), m);
+        self.schedule_session_check(g, session_timeout_ms);
+        if !existing {
+            self.emit(EventKind::MemberJoined {
+                group: g,
+                consumer,
+                member_id: member_id.clone(),
+            });
+        }
+        self.group_member_joined(b, g, member_id, from);
+    }
+
+    fn new_member_id(&mut self, g: GroupIdx, meta: &MemberMetadata) -> String {
+        // Java: clientId + "-" + UUID.randomUUID(). The UUID comes from the seeded PRNG.
+        self.group(g).member_counter += 1;
+        let a = self.rng.next_u32();
+        let b = self.rng.next_u32() & 0xffff;
+        let client = self.consumers[meta.consumer.0 as usize].client_id.clone();
+        format!("{client}-{a:08x}-{b:04x}")
+    }
+
+    /// A member has (re)joined: start or continue the rebalance.
+    fn group_member_joined(&mut self, _b: BrokerId, g: GroupIdx, _member_id: String, _from: Node) {
+        let now = self.now_ms;
+        let state = self.groups[g.0 as usize].state;
+        match state {
+            GroupState::Empty => {
+                let delay = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
+                self.group(g).initial_delay_until = Some(now + delay);
+                self.group_prepare_rebalance(g, "a member joined an empty group".into());
+            }
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                self.group_prepare_rebalance(g, "a member joined".into());
+            }
+            GroupState::PreparingRebalance => {
+                // KIP-134: each join during the initial delay extends it.
+                if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
+                    if until > now {
+                        let delay = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
+                        let max = self.groups[g.0 as usize].rebalance_deadline_ms.unwrap_or(now + delay);
+                        let extended = (now + delay).min(max);
+                        self.group(g).initial_delay_until = Some(extended.max(until));
+                        let id = self.groups[g.0 as usize].rebalance_id;
+                        self.schedule(extended, Action::RebalanceDeadline { group: g, rebalance_id: id });
+                    }
+                }
+            }
+            GroupState::Dead => {}
+        }
+        self.group_maybe_complete_join(g);
+    }
+
+    fn group_prepare_rebalance(&mut self, g: GroupIdx, reason: String) {
+        let now = self.now_ms;
+        // Members that were waiting for SyncGroup are told to rejoin.
+        let waiting: Vec<(String, ConsumerIdx)> = self.groups[g.0 as usize]
+            .members
+            .iter()
+            .filter(|(_, m)| m.awaiting_sync)
+            .map(|(id, m)| (id.clone(), m.meta.consumer))
+            .collect();
+        let coordinator = self.groups[g.0 as usize].coordinator(self);
+        for (id, c) in waiting {
+            self.group(g).members.get_mut(&id).expect("member").awaiting_sync = false;
+            if let Some(b) = coordinator {
+                self.send(
+                    Node::Broker(b),
+                    Node::Consumer(c),
+                    Msg::SyncGroupResponse {
+                        group: g,
+                        error: Some(ErrorCode::RebalanceInProgress),
+                        assignment: vec![],
+                    },
+                );
+            }
+        }
+        let timeout = self.groups[g.0 as usize]
+            .members
+            .values()
+            .map(|m| m.rebalance_timeout_ms as u64)
+            .max()
+            .unwrap_or(300_000);
+        let grp = self.group(g);
+        grp.rebalance_id += 1;
+        grp.rebalances += 1;
+        grp.rebalance_deadline_ms = Some(now + timeout);
+        let id = grp.rebalance_id;
+        self.emit(EventKind::RebalanceStarted { group: g, reason });
+        self.set_group_state(g, GroupState::PreparingRebalance);
+        self.schedule(now + timeout, Action::RebalanceDeadline { group: g, rebalance_id: id });
+        if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
+            self.schedule(until, Action::RebalanceDeadline { group: g, rebalance_id: id });
+        }
+    }
+
+    pub(crate) fn group_rebalance_deadline(&mut self, g: GroupIdx, rebalance_id: u32) {
+        let grp = &self.groups[g.0 as usize];
+        if grp.rebalance_id != rebalance_id || grp.state != GroupState::PreparingRebalance {
+            return;
+        }
+        let now = self.now_ms;
+        if grp.rebalance_deadline_ms.is_some_and(|d| now >= d) {
+            // Members that did not rejoin in time are dropped.
+            let late: Vec<String> = grp.members.iter().filter(|(_, m)| !m.joined).map(|(id, _)| id.clone()).collect();
+            for id in late {
+                self.group_remove_member_quiet(g, &id, LeaveReason::RebalanceTimeout);
+            }
+        }
+        self.group_maybe_complete_join(g);
+    }
+
+    fn group_maybe_complete_join(&mut self, g: GroupIdx) {
+        let now = self.now_ms;
+        let grp = &self.groups[g.0 as usize];
+        if grp.state != GroupState::PreparingRebalance {
+            return;
+        }
+        if grp.initial_delay_until.is_some_and(|u| now < u) {
+            return;
+        }
+        if !grp.members.values().all(|m| m.joined) {
+            return;
+        }
+        self.group(g).initial_delay_until = None;
+        self.group(g).rebalance_deadline_ms = None;
+        if self.groups[g.0 as usize].members.is_empty() {
+            let grp = self.group(g);
+            grp.generation = GenerationId(grp.generation.0 + 1);
+            grp.protocol = None;
+            grp.leader = None;
+            self.set_group_state(g, GroupState::Empty);
+            return;
+        }
+        let protocols: Vec<Vec<AssignorKind>> = self.groups[g.0 as usize].members.values().map(|m| m.meta.protocols.clone()).collect();
+        let protocol = assignor::select_group_protocol(&protocols);
+        let leader = {
+            let grp = &self.groups[g.0 as usize];
+            match &grp.leader {
+                Some(l) if grp.members.contains_key(l) => l.clone(),
+                _ => grp.members.keys().next().cloned().expect("non-empty"),
+            }
+        };
+        {
+            let grp = self.group(g);
+            grp.generation = GenerationId(grp.generation.0 + 1);
+            grp.protocol = protocol;
+            grp.leader = Some(leader.clone());
+            for m in grp.members.values_mut() {
+                m.joined = false;
+                m.awaiting_sync = false;
+            }
+        }
+        self.set_group_state(g, GroupState::CompletingRebalance);
+        let grp = self.groups[g.0 as usize].clone();
+        let Some(b) = grp.coordinator(self) else { return };
+        let all: Vec<MemberMetadata> = grp.members.values().map(|m| m.meta.clone()).collect();
+        for (id, m) in &grp.members {
+            let members = if *id == leader { all.clone() } else { vec![] };
+            self.send(
+                Node::Broker(b),
+                Node::Consumer(m.meta.consumer),
+                Msg::JoinGroupResponse {
+                    group: g,
+                    error: None,
+                    member_id: id.clone(),
+                    generation: grp.generation,
+                    protocol,
+                    leader: leader.clone(),
+                    members,
+                },
+            );
+        }
+    }
+
+    // ---- SyncGroup, Heartbeat, LeaveGroup ------------------------------------------
+
+    fn group_sync(&mut self, b: BrokerId, from: Node, g: GroupIdx, member_id: String, generation: GenerationId, assignments: Vec<(String, Vec<TopicPartition>)>) {
+        let reply = |e: &mut Engine, error: Option<ErrorCode>, assignment: Vec<TopicPartition>| {
+            e.send(Node::Broker(b), from, Msg::SyncGroupResponse { group: g, error, assignment });
+        };
+        let grp = &self.groups[g.0 as usize];
+        if !grp.members.contains_key(&member_id) {
+            return reply(self, Some(ErrorCode::UnknownMemberId), vec![]);
+        }
+        if generation != grp.generation {
+            return reply(self, Some(ErrorCode::IllegalGeneration), vec![]);
+        }
+        match grp.state {
+            GroupState::PreparingRebalance => reply(self, Some(ErrorCode::RebalanceInProgress), vec![]),
+            GroupState::Stable => {
+                let a = grp.members[&member_id].assignment.clone();
+                reply(self, None, a);
+            }
+            GroupState::CompletingRebalance => {
+                let is_leader = grp.leader.as_deref() == Some(member_id.as_str());
+                self.group(g).members.get_mut(&member_id).expect("member").awaiting_sync = true;
+                if is_leader {
+                    let grp = self.group(g);
+                    for m in grp.members.values_mut() {
+                        m.assignment.clear();
+                    }
+                    for (id, parts) in assignments {
+                        if let Some(m) = grp.members.get_mut(&id) {
+                            m.assignment = parts;
+                        }
+                    }
+                    self.set_group_state(g, GroupState::Stable);
+                    let waiting: Vec<(ConsumerIdx, Vec<TopicPartition>)> = self.groups[g.0 as usize]
+                        .members
+                        .values()
+                        .filter(|m| m.awaiting_sync)
+                        .map(|m| (m.meta.consumer, m.assignment.clone()))
+                        .collect();
+                    for m in self.group(g).members.values_mut() {
+                        m.awaiting_sync = false;
+                    }
+                    for (c, a) in waiting {
+                        self.send(
+                            Node::Broker(b),
+                            Node::Consumer(c),
+                            Msg::SyncGroupResponse {
+                                group: g,
+                                error: None,
+                                assignment: a,
+                            },
+                        );
+                    }
+                }
+            }
+            GroupState::Empty | GroupState::Dead => reply(self, Some(ErrorCode::UnknownMemberId), vec![]),
+        }
+    }
+
+    fn group_heartbeat(&mut self, g: GroupIdx, member_id: &str, generation: GenerationId) -> Option<ErrorCode> {
+        let now = self.now_ms;
+        let grp = &self.groups[g.0 as usize];
+        let Some(m) = grp.members.get(member_id) else {
+            return Some(ErrorCode::UnknownMemberId);
+        };
+        let session = m.session_timeout_ms;
+        if generation != grp.generation && grp.state != GroupState::PreparingRebalance {
+            return Some(ErrorCode::IllegalGeneration);
+        }
+        let state = grp.state;
+        self.group(g).members.get_mut(member_id).expect("member").last_heartbeat_ms = now;
+        self.schedule_session_check(g, session);
+        match state {
+            GroupState::PreparingRebalance => Some(ErrorCode::RebalanceInProgress),
+            _ => None,
+        }
+    }
+
+    fn schedule_session_check(&mut self, g: GroupIdx, session_timeout_ms: u32) {
+        self.schedule_in(session_timeout_ms as u64, Action::SessionCheck { group: g });
+    }
+
+    pub(crate) fn group_session_check(&mut self, g: GroupIdx) {
+        let now = self.now_ms;
+        let expired: Vec<String> = self.groups[g.0 as usize]
+            .members
+            .iter()
+            .filter(|(_, m)| !m.joined || self.groups[g.0 as usize].state != GroupState::PreparingRebalance)
+            .filter(|(_, m)| now >= m.last_heartbeat_ms + m.session_timeout_ms as u64)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.group_remove_member(g, &id, LeaveReason::SessionTimeout);
+        }
+    }
+
+    pub(crate) fn group_remove_member(&mut self, g: GroupIdx, member_id: &str, reason: LeaveReason) {
+        if !self.groups[g.0 as usize].members.contains_key(member_id) {
+            return;
+        }
+        self.group_remove_member_quiet(g, member_id, reason);
+        match self.groups[g.0 as usize].state {
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                let why = match reason {
+                    LeaveReason::Clean => "a member left the group",
+                    LeaveReason::SessionTimeout => "a member's session timed out",
+                    LeaveReason::PollTimeout => "a member exceeded max.poll.interval.ms",
+                    LeaveReason::RebalanceTimeout => "a member did not rejoin in time",
+                };
+                if self.groups[g.0 as usize].members.is_empty() {
+                    let grp = self.group(g);
+                    grp.generation = GenerationId(grp.generation.0 + 1);
+                    grp.leader = None;
+                    grp.protocol = None;
+                    self.set_group_state(g, GroupState::Empty);
+                } else {
+                    self.group_prepare_rebalance(g, why.into());
+                }
+            }
+            GroupState::PreparingRebalance => self.group_maybe_complete_join(g),
+            _ => {}
+        }
+    }
+
+    fn group_remove_member_quiet(&mut self, g: GroupIdx, member_id: &str, reason: LeaveReason) {
+        let Some(m) = self.group(g).members.remove(member_id) else { return };
+        if self.groups[g.0 as usize].leader.as_deref() == Some(member_id) {
+            self.group(g).leader = None;
+        }
+        self.emit(EventKind::MemberRemoved {
+            group: g,
+            consumer: m.meta.consumer,
+            member_id: member_id.to_string(),
+            reason,
+        });
+    }
+
+    // ---- offsets ------------------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn group_offset_commit(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        commit_id: u64,
+    ) {
+        let grp = &self.groups[g.0 as usize];
+        // ClassicGroup.validateOffsetCommit.
+        let error = if generation.0 < 0 && grp.state == GroupState::Empty {
+            None
+        } else if grp.state == GroupState::CompletingRebalance {
+            Some(ErrorCode::RebalanceInProgress)
+        } else if !grp.members.contains_key(&member_id) {
+            Some(ErrorCode::UnknownMemberId)
+        } else if generation != grp.generation {
+            Some(ErrorCode::IllegalGeneration)
+        } else {
+            None
+        };
+        if let Some(error) = error {
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::OffsetCommitResponse {
+                    group: g,
+                    error: Some(error),
+                    offsets,
+                    commit_id,
+                },
+            );
+            return;
+        }
+        let member = grp.members.get(&member_id).map(|m| m.meta.consumer);
+        self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
+    }
+
+    /// Writes OffsetCommit records to the group's `__consumer_offsets`
+    /// partition; the commit completes once they are replicated.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn group_append_offsets(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        commit_id: u64,
+        member: Option<ConsumerIdx>,
+    ) {
+        let otp = self.groups[g.0 as usize].offsets_tp;
+        let mut ids = Vec::new();
+        for (tp, offset) in &offsets {
+            let id = RecordId(self.records.len() as u32);
+            self.records.push(RecordData {
+                id,
+                event_id: EventId(u32::MAX),
+                producer: None,
+                topic: otp.topic,
+                key: KeySource::Text(format!(
+                    "{}/{}/{}",
+                    self.groups[g.0 as usize].group_id,
+                    self.topics[tp.topic.0 as usize].name,
+                    tp.partition
+                )),
+                value: ValueSource::Internal,
+                kind: RecordKind::OffsetCommit {
+                    group: g,
+                    tp: *tp,
+                    offset: *offset,
+                },
+                created_ms: self.now_ms,
+                partition: Some(otp.partition),
+                explicit_partition: None,
+            });
+            ids.push(id);
+        }
+        match self.broker_internal_append(b, otp, &ids) {
+            Ok(end) => {
+                let id = self.next_id();
+                let op = crate::engine::broker::DelayedOp {
+                    id,
+                    waiting: vec![(otp, end)],
+                    deadline_ms: self.now_ms + 5_000, // offsets.commit.timeout.ms
+                    kind: crate::engine::broker::DelayedKind::OffsetCommit {
+                        group: g,
+                        from,
+                        commit_id,
+                        offsets,
+                        auto,
+                        member,
+                    },
+                };
+                self.broker_add_delayed(b, op);
+            }
+            Err(e) => self.send(
+                Node::Broker(b),
+                from,
+                Msg::OffsetCommitResponse {
+                    group: g,
+                    error: Some(e),
+                    offsets,
+                    commit_id,
+                },
+            ),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn group_commit_completed(
+        &mut self,
+        b: BrokerId,
+        g: GroupIdx,
+        from: Node,
+        commit_id: u64,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        member: Option<ConsumerIdx>,
+        error: Option<ErrorCode>,
+    ) {
+        let error = error.map(|e| match e {
+            ErrorCode::NotLeaderOrFollower => ErrorCode::NotCoordinator,
+            ErrorCode::RequestTimedOut => ErrorCode::CoordinatorNotAvailable,
+            other => other,
+        });
+        if error.is_none() {
+            for (tp, offset) in &offsets {
+                self.group(g).committed.insert(*tp, *offset);
+                self.emit(EventKind::Committed {
+                    group: g,
+                    consumer: member,
+                    tp: *tp,
+                    offset: *offset,
+                    auto,
+                    transactional: false,
+                });
+            }
+        }
+        if let Node::Consumer(_) = from {
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::OffsetCommitResponse {
+                    group: g,
+                    error,
+                    offsets,
+                    commit_id,
+                },
+            );
+        }
+    }
+
+    /// A new leader of a `__consumer_offsets` partition becomes coordinator
+    /// for its groups and loads their committed offsets from its own log.
+    pub(crate) fn group_coordinator_moved(&mut self, otp: Tp) {
+        let leader = self.leader_of(otp);
+        for gi in 0..self.groups.len() {
+            if self.groups[gi].offsets_tp != otp {
+                continue;
+            }
+            let mut committed = BTreeMap::new();
+            if let Some(l) = leader {
+                if let Some(rep) = self.brokers[l.0 as usize].replicas.get(&otp) {
+                    for e in rep.log.entries() {
+                        if let Some(r) = e.record {
+                            if let RecordKind::OffsetCommit { group, tp, offset } = self.records[r.0 as usize].kind {
+                                if group.0 as usize == gi {
+                                    committed.insert(tp, offset);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            self.groups[gi].committed = committed;
+        }
+    }
+
+    /// No two members own one partition in a generation; committed offsets
+    /// never pass the leader's high watermark.
+    pub(crate) fn check_group_invariants(&self) -> Result<(), String> {
+        for g in &self.groups {
+            if g.state == GroupState::Stable {
+                let mut seen: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
+                for (id, m) in &g.members {
+                    for tp in &m.assignment {
+                        if let Some(other) = seen.insert(tp, id) {
+                            return Err(format!(
+                                "group {}: {}-{} owned by both {other} and {id} in generation {}",
+                                g.group_id, tp.topic, tp.partition, g.generation
+                            ));
+                        }
+                    }
+                }
+            }
+            for (tp, off) in &g.committed {
+                let hw = self
+                    .leader_of(*tp)
+                    .and_then(|l| self.brokers[l.0 as usize].replicas.get(tp))
+                    .map(|r| r.log.hw());
+                if let Some(hw) = hw {
+                    // A leader change can lower the HW below an old commit only
+                    // through unclean election; clean runs never do.
+                    if *off > hw && !self.cfg.cluster.unclean_leader_election_enable {
+                        let leo = self
+                            .leader_of(*tp)
+                            .and_then(|l| self.brokers[l.0 as usize].replicas.get(tp))
+                            .map(|r| r.log.leo())
+                            .unwrap_or_default();
+                        if *off > leo {
+                            return Err(format!(
+                                "group {}: committed offset {off} of {}-{} is beyond the log end {leo}",
+                                g.group_id,
+                                self.topic(tp.topic).name,
+                                tp.partition
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! The delivery ledger: the referee for every delivery-semantics claim.
+//!
+//! For each logical message (its `event_id`) the ledger records how many
+//! times the producer tried to send it, every copy that was appended to a
+//! partition log (and whether that copy later vanished in a truncation), and
+//! how many times each consumer group processed it. From that it classifies
+//! the message, per group, as **processed once**, **duplicated** (processed
+//! more than once), **lost** (it can no longer be processed: no copy
+//! survives, or the group's committed offset moved past every copy without
+//! processing it) or **in flight**. At-most-once may lose but never
+//! duplicate; at-least-once may duplicate but never lose; exactly-once must
+//! do neither: the sweep tests check exactly that.
+
+use crate::engine::event::EventKind;
+use crate::engine::ids::*;
+use crate::engine::record::{RecordData, RecordKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Copy {
+    pub tp: Tp,
+    pub offset: Offset,
+    pub record: RecordId,
+    pub vanished: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub event_id: EventId,
+    pub record: Option<RecordId>,
+    pub producer: Option<ProducerIdx>,
+    pub send_attempts: u32,
+    pub copies: Vec<Copy>,
+    pub acked: bool,
+    pub failed: bool,
+    /// Times processed, per group.
+    pub processed: BTreeMap<GroupIdx, u32>,
+    /// Processing inside an open transaction, per group (counted on commit).
+    pub pending_txn: BTreeMap<GroupIdx, u32>,
+}
+
+impl LedgerEntry {
+    pub fn live_copies(&self) -> impl Iterator<Item = &Copy> {
+        self.copies.iter().filter(|c| !c.vanished)
+    }
+}
+
+/// How a message fared for one group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    ProcessedOnce,
+    Duplicated,
+    Lost,
+    InFlight,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::ProcessedOnce => "processed once",
+            Verdict::Duplicated => "duplicated",
+            Verdict::Lost => "lost",
+            Verdict::InFlight => "in flight",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub produced: u64,
+    pub processed_once: u64,
+    pub duplicated: u64,
+    pub lost: u64,
+    pub in_flight: u64,
+    /// Copies appended more than once (producer-side duplicates).
+    pub duplicate_writes: u64,
+    /// Acknowledged messages whose every copy vanished.
+    pub acked_then_lost: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Ledger {
+    entries: BTreeMap<EventId, LedgerEntry>,
+    /// Record → event id, for events that only name records.
+    by_record: BTreeMap<RecordId, EventId>,
+}
+
+impl Ledger {
+    pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
+        self.entries.values()
+    }
+
+    pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
+        self.entries.get(&e)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
+        self.entries
+            .get(&e)
+            .and_then(|x| x.processed.get(&g))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
+        let e = self.by_record.get(&r)?;
+        self.entries.get_mut(e)
+    }
+
+    /// Updates the ledger from one engine event.
+    pub(crate) fn observe(&mut self, kind: &EventKind, records: &[RecordData]) {
+        match kind {
+            EventKind::Created { record, producer } => {
+                let r = &records[record.0 as usize];
+                if r.kind != RecordKind::Data {
+                    return;
+                }
+                self.by_record.insert(*record, r.event_id);
+                self.entries.insert(
+                    r.event_id,
+                    LedgerEntry {
+                        event_id: r.event_id,
+                        record: Some(*record),
+                        producer: Some(*producer),
+                        ..Default::default()
+                    },
+                );
+            }
+            EventKind::Sent { records: rs, .. } => {
+                for r in rs {
+                    if let Some(e) = self.entry_for(*r) {
+                        e.send_attempts += 1;
+                    }
+                }
+            }
+            EventKind::Appended { tp, records: rs, first, .. } => {
+                for (i, r) in rs.iter().enumerate() {
+                    if let Some(e) = self.entry_for(*r) {
+                        e.copies.push(Copy {
+                            tp: *tp,
+                            offset: Offset(first.0 + i as i64),
+                            record: *r,
+                            vanished: false,
+                        });
+                    }
+                }
+            }
+            EventKind::Truncated { tp, removed, .. } => {
+                for (offset, r) in removed {
+                    let Some(r) = r else { continue };
+                    if let Some(e) = self.entry_for(*r) {
+                        for c in e.copies.iter_mut() {
+                            if c.tp == *tp && c.offset == *offset {
+                                c.vanished = true;
+                            }
+                        }
+                    }
+                }
+            }
+            EventKind::Acked { records: rs, .. } => {
+                for r in rs {
+                    if let Some(e) = self.entry_for(*r) {
+                        e.acked = true;
+                    }
+                }
+            }
+            EventKind::ProduceFailed {
+                records: rs,
+                retry_in_ms: None,
+                ..
+            } => {
+                for r in rs {
+                    if let Some(e) = self.entry_for(*r) {
+                        e.failed = true;
+                    }
+                }
+            }
+            EventKind::Processed {
+                record,
+                group,
+                transactional,
+                ..
+            } => {
+                let r = &records[record.0 as usize];
+                // A transformed copy counts for the event it came from.
+                let event = r.event_id;
+                if let Some(e) = self.entries.get_mut(&event) {
+                    if *transactional {
+                        *e.pending_txn.entry(*group).or_default() += 1;
+                    } else {
+                        *e.processed.entry(*group).or_default() += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A transaction's outcome settles the processing done inside it.
+    pub(crate) fn settle_txn(&mut self, group: GroupIdx, events: &[EventId], commit: bool) {
+        for ev in events {
+            if let Some(e) = self.entries.get_mut(ev) {
+                let n = e.pending_txn.remove(&group).unwrap_or(0);
+                if commit {
+                    *e.processed.entry(group).or_default() += n;
+                }
+            }
+        }
+    }
+
+    /// The verdict for one message and group, given where the group's
+    /// committed offsets stand (`committed(tp)`) and whether the producer is
+    /// still trying (`retrying`).
+    pub fn verdict(&self, e: &LedgerEntry, group: GroupIdx, committed: impl Fn(Tp) -> Option<Offset>) -> Verdict {
+        let n = e.processed.get(&group).copied().unwrap_or(0);
+        if n >= 2 {
+            return Verdict::Duplicated;
+        }
+        let live: Vec<&Copy> = e.live_copies().collect();
+        if n == 1 {
+            // A second live copy not yet passed by the committed offset will
+            // be processed again: count it as a duplicate once it is.
+            return Verdict::ProcessedOnce;
+        }
+        if e.failed && live.is_empty() {
+            return Verdict::Lost;
+        }
+        if !e.copies.is_empty() && live.is_empty() && (e.acked || e.failed) {
+            return Verdict::Lost;
+        }
+        if !live.is_empty() && live.iter().all(|c| committed(c.tp).is_some_and(|o| o > c.offset)) {
+            return Verdict::Lost;
+        }
+        Verdict::InFlight
+    }
+}

@@ -1,0 +1,491 @@
+//! One replica's partition log: an append-only sequence of records with dense
+//! offsets, and the four positions Kafka tracks on it.
+//!
+//! Mirrors the parts of `UnifiedLog.scala` that matter for what a student
+//! sees:
+//! - **log start offset**: the first offset still stored;
+//! - **high watermark (HW)**: every offset below it is on all in-sync
+//!   replicas, so it is safe to hand to consumers (`read_uncommitted` stops here);
+//! - **last stable offset (LSO)**: the first offset of the earliest open
+//!   transaction, or the HW if none is open (`read_committed` stops here);
+//! - **log end offset (LEO)**: the offset the next record will get.
+//!
+//! `log start ≤ LSO ≤ HW ≤ LEO` always holds; [`PartitionLog::check_invariants`]
+//! says so in tests. The log also keeps the **leader epoch cache** (which
+//! epoch started at which offset) that lets a returning replica find where
+//! its log diverged from the new leader's and truncate there (KIP-101), and
+//! the broker-side producer state used for idempotence and transactions.
+
+use crate::engine::ids::{BatchId, LeaderEpoch, Offset, ProducerEpoch, ProducerId, RecordId};
+use crate::engine::producer_state::{BatchMetadata, ProducerStateManager, SequenceCheck};
+use serde::{Deserialize, Serialize};
+
+/// `ControlRecordType`: ABORT = 0, COMMIT = 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ControlType {
+    Abort,
+    Commit,
+}
+
+/// Identity of the idempotent/transactional producer that wrote a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerStamp {
+    pub producer_id: ProducerId,
+    pub epoch: ProducerEpoch,
+    /// Sequence of this record (`baseSequence + index in batch`).
+    pub sequence: i32,
+}
+
+/// One offset of the log: a data record or a transaction marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub offset: Offset,
+    /// The leader epoch in which the leader appended it.
+    pub leader_epoch: LeaderEpoch,
+    /// The data record, or `None` for a control (marker) record.
+    pub record: Option<RecordId>,
+    pub control: Option<ControlType>,
+    pub producer: Option<ProducerStamp>,
+    pub transactional: bool,
+    /// The producer batch this entry arrived in, and its first offset.
+    pub batch: BatchId,
+    pub batch_base: Offset,
+    /// Number of entries in the batch (for rebuilding producer state).
+    pub batch_len: u32,
+    /// Logical time of the leader's append.
+    pub append_time_ms: u64,
+}
+
+/// An aborted transaction's span, as listed in read_committed fetch responses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AbortedTxn {
+    pub producer_id: ProducerId,
+    pub first_offset: Offset,
+    pub last_offset: Offset,
+}
+
+/// A batch on its way into a log (from a producer, or a marker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendBatch<'a> {
+    pub batch: BatchId,
+    pub records: &'a [RecordId],
+    pub producer: Option<(ProducerId, ProducerEpoch, i32)>,
+    pub transactional: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PartitionLog {
+    log_start: Offset,
+    entries: Vec<LogEntry>,
+    hw: Offset,
+    /// Leader epoch cache: (epoch, start offset), ascending.
+    epochs: Vec<(LeaderEpoch, Offset)>,
+    producers: ProducerStateManager,
+    aborted: Vec<AbortedTxn>,
+}
+
+/// Outcome of a leader append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOutcome {
+    Appended { first_offset: Offset, last_offset: Offset },
+    Duplicate { first_offset: Offset, last_offset: Offset },
+    OutOfOrder { expected_seq: i32 },
+    StaleEpoch,
+}
+
+impl PartitionLog {
+    pub fn new() -> PartitionLog {
+        PartitionLog::default()
+    }
+
+    pub fn log_start(&self) -> Offset {
+        self.log_start
+    }
+
+    /// Log end offset: the offset the next appended entry will get.
+    pub fn leo(&self) -> Offset {
+        Offset(self.log_start.0 + self.entries.len() as i64)
+    }
+
+    pub fn hw(&self) -> Offset {
+        self.hw
+    }
+
+    /// Last stable offset: `min(first unstable offset, HW)`.
+    pub fn lso(&self) -> Offset {
+        match self.producers.first_unstable_offset() {
+            Some(o) if o < self.hw => o,
+            _ => self.hw,
+        }
+    }
+
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, offset: Offset) -> Option<&LogEntry> {
+        if offset < self.log_start {
+            return None;
+        }
+        self.entries.get((offset.0 - self.log_start.0) as usize)
+    }
+
+    /// Entries in `[from, until)`, at most `max` of them.
+    pub fn read(&self, from: Offset, until: Offset, max: usize) -> &[LogEntry] {
+        let lo = (from.0.max(self.log_start.0) - self.log_start.0) as usize;
+        let hi = ((until.0.min(self.leo().0) - self.log_start.0).max(0) as usize).min(lo + max);
+        if lo >= hi {
+            return &[];
+        }
+        &self.entries[lo..hi]
+    }
+
+    pub fn producer_state(&self) -> &ProducerStateManager {
+        &self.producers
+    }
+
+    /// Aborted transactions overlapping `[from, until)` (for read_committed).
+    pub fn aborted_txns(&self, from: Offset, until: Offset) -> Vec<AbortedTxn> {
+        self.aborted
+            .iter()
+            .filter(|a| a.last_offset >= from && a.first_offset < until)
+            .copied()
+            .collect()
+    }
+
+    pub fn latest_epoch(&self) -> Option<LeaderEpoch> {
+        self.epochs.last().map(|e| e.0)
+    }
+
+    /// The epoch of the last entry (sent as `lastFetchedEpoch`).
+    pub fn last_entry_epoch(&self) -> Option<LeaderEpoch> {
+        self.entries.last().map(|e| e.leader_epoch)
+    }
+
+    /// `endOffsetForEpoch`: the end offset of the largest epoch `<= epoch`
+    /// (the start offset of the next epoch, or LEO if it is the latest), and
+    /// that epoch. `None` if this log knows no epoch `<= epoch`.
+    pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> Option<(LeaderEpoch, Offset)> {
+        let idx = self.epochs.iter().rposition(|(e, _)| *e <= epoch)?;
+        let found = self.epochs[idx].0;
+        let end = self
+            .epochs
+            .get(idx + 1)
+            .map(|(_, start)| *start)
+            .unwrap_or(self.leo());
+        Some((found, end))
+    }
+
+    /// Start offset of the given epoch (for `maybeExpandIsr`'s check).
+    pub fn epoch_start_offset(&self, epoch: LeaderEpoch) -> Option<Offset> {
+        self.epochs.iter().find(|(e, _)| *e == epoch).map(|(_, s)| *s)
+    }
+
+    /// A new leader records the start of its epoch at its LEO.
+    pub fn assign_epoch_start(&mut self, epoch: LeaderEpoch) {
+        let leo = self.leo();
+        if self.epochs.last().is_some_and(|(e, _)| *e >= epoch) {
+            return;
+        }
+        // An epoch that started at the same offset but had no entries is replaced.
+        while self.epochs.last().is_some_and(|(_, s)| *s >= leo) {
+            self.epochs.pop();
+        }
+        self.epochs.push((epoch, leo));
+    }
+
+    /// Checks an idempotent/transactional batch without appending it.
+    pub fn check_sequence(&self, batch: &AppendBatch<'_>) -> SequenceCheck {
+        match batch.producer {
+            Some((pid, epoch, first_seq)) if !batch.records.is_empty() => {
+                let last_seq = first_seq.wrapping_add(batch.records.len() as i32 - 1);
+                self.producers.check(pid, epoch, first_seq, last_seq)
+            }
+            _ => SequenceCheck::Accept,
+        }
+    }
+
+    /// Leader append of a producer batch, with idempotence checks.
+    pub fn append_as_leader(
+        &mut self,
+        batch: &AppendBatch<'_>,
+        leader_epoch: LeaderEpoch,
+        now_ms: u64,
+    ) -> AppendOutcome {
+        match self.check_sequence(batch) {
+            SequenceCheck::Accept => {}
+            SequenceCheck::Duplicate {
+                first_offset,
+                last_offset,
+            } => {
+                return AppendOutcome::Duplicate {
+                    first_offset,
+                    last_offset,
+                }
+            }
+            SequenceCheck::OutOfOrder { expected_seq } => return AppendOutcome::OutOfOrder { expected_seq },
+            SequenceCheck::StaleEpoch { .. } => return AppendOutcome::StaleEpoch,
+        }
+        self.assign_epoch_start(leader_epoch);
+        let first = self.leo();
+        let len = batch.records.len() as u32;
+        for (i, r) in batch.records.iter().enumerate() {
+            let offset = Offset(first.0 + i as i64);
+            self.entries.push(LogEntry {
+                offset,
+                leader_epoch,
+                record: Some(*r),
+                control: None,
+                producer: batch.producer.map(|(producer_id, epoch, seq)| ProducerStamp {
+                    producer_id,
+                    epoch,
+                    sequence: seq.wrapping_add(i as i32),
+                }),
+                transactional: batch.transactional,
+                batch: batch.batch,
+                batch_base: first,
+                batch_len: len,
+                append_time_ms: now_ms,
+            });
+        }
+        let last = Offset(first.0 + len as i64 - 1);
+        self.track_producer_batch(first, last);
+        AppendOutcome::Appended {
+            first_offset: first,
+            last_offset: last,
+        }
+    }
+
+    /// Leader append of a transaction marker (WriteTxnMarkers): one control
+    /// record that uses up one offset.
+    pub fn append_marker(
+        &mut self,
+        pid: ProducerId,
+        epoch: ProducerEpoch,
+        control: ControlType,
+        batch: BatchId,
+        leader_epoch: LeaderEpoch,
+        now_ms: u64,
+    ) -> Offset {
+        self.assign_epoch_start(leader_epoch);
+        let offset = self.leo();
+        self.entries.push(LogEntry {
+            offset,
+            leader_epoch,
+            record: None,
+            control: Some(control),
+            producer: Some(ProducerStamp {
+                producer_id: pid,
+                epoch,
+                sequence: -1,
+            }),
+            transactional: true,
+            batch,
+            batch_base: offset,
+            batch_len: 1,
+            append_time_ms: now_ms,
+        });
+        self.track_marker(offset);
+        offset
+    }
+
+    /// Follower append of entries copied from the leader (offsets kept).
+    pub fn append_as_follower(&mut self, entries: &[LogEntry]) {
+        for e in entries {
+            debug_assert_eq!(e.offset, self.leo(), "follower appends must be contiguous");
+            if self.epochs.last().is_none_or(|(ep, _)| *ep < e.leader_epoch) {
+                self.epochs.push((e.leader_epoch, e.offset));
+            }
+            self.entries.push(*e);
+            let batch_last = Offset(e.batch_base.0 + e.batch_len as i64 - 1);
+            if e.control.is_some() {
+                self.track_marker(e.offset);
+            } else if e.offset == batch_last {
+                self.track_producer_batch(e.batch_base, batch_last);
+            }
+        }
+    }
+
+    fn track_producer_batch(&mut self, first: Offset, last: Offset) {
+        let Some(head) = self.entry(first).copied() else { return };
+        if let Some(p) = head.producer {
+            let tail_seq = p.sequence.wrapping_add((last.0 - first.0) as i32);
+            self.producers.record_batch(
+                p.producer_id,
+                p.epoch,
+                BatchMetadata {
+                    first_seq: p.sequence,
+                    last_seq: tail_seq,
+                    first_offset: first,
+                    last_offset: last,
+                },
+                head.transactional,
+            );
+        }
+    }
+
+    fn track_marker(&mut self, offset: Offset) {
+        let Some(e) = self.entry(offset).copied() else { return };
+        let (Some(p), Some(control)) = (e.producer, e.control) else { return };
+        let first = self.producers.record_marker(p.producer_id, p.epoch);
+        if control == ControlType::Abort {
+            if let Some(first_offset) = first {
+                self.aborted.push(AbortedTxn {
+                    producer_id: p.producer_id,
+                    first_offset,
+                    last_offset: offset,
+                });
+            }
+        }
+    }
+
+    /// Moves the HW (leader: by the replication rule; follower: from the
+    /// leader's fetch response). Never beyond LEO.
+    pub fn set_hw(&mut self, hw: Offset) {
+        self.hw = hw.min(self.leo()).max(self.log_start);
+    }
+
+    /// Removes every entry at or above `offset` (a follower truncating to the
+    /// leader's log after a leader change). Producer and transaction state are
+    /// rebuilt from what remains, as Kafka reloads them from the log.
+    pub fn truncate_to(&mut self, offset: Offset) -> Vec<LogEntry> {
+        let offset = offset.max(self.log_start);
+        if offset >= self.leo() {
+            return Vec::new();
+        }
+        let keep = (offset.0 - self.log_start.0) as usize;
+        let removed = self.entries.split_off(keep);
+        while self.epochs.last().is_some_and(|(_, s)| *s >= offset) {
+            self.epochs.pop();
+        }
+        self.hw = self.hw.min(offset);
+        self.rebuild_producer_state();
+        removed
+    }
+
+    fn rebuild_producer_state(&mut self) {
+        self.producers.clear();
+        self.aborted.clear();
+        let entries = std::mem::take(&mut self.entries);
+        let mut rebuilt = PartitionLog {
+            log_start: self.log_start,
+            entries: Vec::with_capacity(entries.len()),
+            hw: self.hw,
+            epochs: self.epochs.clone(),
+            producers: ProducerStateManager::default(),
+            aborted: Vec::new(),
+        };
+        rebuilt.append_as_follower(&entries);
+        self.entries = rebuilt.entries;
+        self.producers = rebuilt.producers;
+        self.aborted = rebuilt.aborted;
+    }
+
+    /// `log start ≤ LSO ≤ HW ≤ LEO`, dense offsets, ascending epochs.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let (ls, lso, hw, leo) = (self.log_start, self.lso(), self.hw, self.leo());
+        if !(ls <= lso && lso <= hw && hw <= leo) {
+            return Err(format!(
+                "offset order violated: logStart {ls} ≤ LSO {lso} ≤ HW {hw} ≤ LEO {leo}"
+            ));
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.offset.0 != ls.0 + i as i64 {
+                return Err(format!("offset gap at index {i}: {}", e.offset));
+            }
+        }
+        if self.epochs.windows(2).any(|w| w[0].0 >= w[1].0 || w[0].1 > w[1].1) {
+            return Err(format!("leader epoch cache not ascending: {:?}", self.epochs));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(records: &[RecordId]) -> AppendBatch<'_> {
+        AppendBatch {
+            batch: BatchId(0),
+            records,
+            producer: None,
+            transactional: false,
+        }
+    }
+
+    #[test]
+    fn appends_take_dense_offsets_and_move_the_log_end_offset() {
+        let mut log = PartitionLog::new();
+        let out = log.append_as_leader(&batch(&[RecordId(1), RecordId(2)]), LeaderEpoch(0), 0);
+        assert_eq!(
+            out,
+            AppendOutcome::Appended { first_offset: Offset(0), last_offset: Offset(1) }
+        );
+        assert_eq!(log.leo(), Offset(2));
+        assert_eq!(log.hw(), Offset(0), "nothing is committed until the HW moves");
+        log.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn truncation_removes_the_suffix_and_clamps_hw() {
+        let mut log = PartitionLog::new();
+        log.append_as_leader(&batch(&[RecordId(1), RecordId(2), RecordId(3)]), LeaderEpoch(0), 0);
+        log.set_hw(Offset(3));
+        let removed = log.truncate_to(Offset(1));
+        assert_eq!(removed.len(), 2);
+        assert_eq!(log.leo(), Offset(1));
+        assert_eq!(log.hw(), Offset(1));
+        log.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn end_offset_for_epoch_finds_the_divergence_point() {
+        let mut log = PartitionLog::new();
+        log.append_as_leader(&batch(&[RecordId(1), RecordId(2)]), LeaderEpoch(0), 0);
+        log.append_as_leader(&batch(&[RecordId(3)]), LeaderEpoch(2), 0);
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(0)), Some((LeaderEpoch(0), Offset(2))));
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(1)), Some((LeaderEpoch(0), Offset(2))));
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(2)), Some((LeaderEpoch(2), Offset(3))));
+    }
+
+    #[test]
+    fn open_transaction_holds_the_lso_back_until_its_marker() {
+        let mut log = PartitionLog::new();
+        let recs = [RecordId(1)];
+        let txn = AppendBatch {
+            batch: BatchId(1),
+            records: &recs,
+            producer: Some((ProducerId(5), ProducerEpoch(0), 0)),
+            transactional: true,
+        };
+        log.append_as_leader(&txn, LeaderEpoch(0), 0);
+        log.append_as_leader(&batch(&[RecordId(2)]), LeaderEpoch(0), 0);
+        log.set_hw(log.leo());
+        assert_eq!(log.lso(), Offset(0), "the open transaction starts at 0");
+        let marker = log.append_marker(ProducerId(5), ProducerEpoch(0), ControlType::Abort, BatchId(2), LeaderEpoch(0), 0);
+        assert_eq!(marker, Offset(2), "the marker uses up an offset");
+        log.set_hw(log.leo());
+        assert_eq!(log.lso(), Offset(3));
+        assert_eq!(
+            log.aborted_txns(Offset(0), Offset(3)),
+            vec![AbortedTxn { producer_id: ProducerId(5), first_offset: Offset(0), last_offset: Offset(2) }]
+        );
+        log.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn follower_copy_rebuilds_the_same_producer_state() {
+        let mut leader = PartitionLog::new();
+        let recs = [RecordId(1), RecordId(2)];
+        leader.append_as_leader(
+            &AppendBatch { batch: BatchId(1), records: &recs, producer: Some((ProducerId(1), ProducerEpoch(0), 0)), transactional: false },
+            LeaderEpoch(0),
+            0,
+        );
+        let mut follower = PartitionLog::new();
+        follower.append_as_follower(leader.entries());
+        assert_eq!(follower.producer_state(), leader.producer_state());
+        assert_eq!(follower.end_offset_for_epoch(LeaderEpoch(0)), leader.end_offset_for_epoch(LeaderEpoch(0)));
+    }
+}

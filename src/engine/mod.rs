@@ -1,0 +1,33 @@
+//! The kafkascope engine: a deterministic, sans-IO model of a Kafka cluster.
+//!
+//! Pure Rust: no UI crate, no wall clock, no OS randomness, no iteration over
+//! hash-map order. Time is logical and advanced by [`sim::Engine::step`];
+//! user actions and faults come in as [`command::Command`]s; everything that
+//! happens comes out as [`event::Event`]s. See ARCHITECTURE.md for the map
+//! from each Kafka concept to its file.
+
+pub mod assignor;
+pub mod broker;
+pub mod command;
+pub mod config;
+pub mod consumer;
+pub mod controller;
+pub mod event;
+pub mod group_coordinator;
+pub mod ids;
+pub mod java;
+pub mod ledger;
+pub mod log;
+pub mod murmur2;
+pub mod network;
+pub mod producer;
+pub mod producer_state;
+pub mod record;
+pub mod rng;
+pub mod sim;
+pub mod txn_coordinator;
+
+pub use command::Command;
+pub use config::ScenarioConfig;
+pub use event::{Event, EventKind, Stage};
+pub use sim::{Engine, StepOutcome};

@@ -1,0 +1,175 @@
+//! The wire: request and response messages, and their latency.
+//!
+//! Kafka clients and brokers talk only through requests and responses over
+//! TCP connections. Modelling them as messages with a delivery time is what
+//! lets the simulator show *causality* (a Produce travels to the leader, a
+//! Fetch brings the record to a follower, the ack comes back) and *latency*
+//! (acks=all waits for a follower's round trip; acks=0 waits for nothing).
+//! A message to a crashed process is lost; a crashed broker's connections
+//! close, which clients notice as `NETWORK_EXCEPTION`.
+
+use crate::engine::assignor::{AssignorKind, TopicPartition};
+use crate::engine::config::{Acks, AutoOffsetReset, IsolationLevel};
+use crate::engine::event::{ErrorCode, MsgKind};
+use crate::engine::ids::*;
+use crate::engine::log::{AbortedTxn, ControlType, LogEntry};
+use serde::{Deserialize, Serialize};
+
+/// A producer batch on the wire (`RecordBatch` v2 header fields that matter).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireBatch {
+    pub batch: BatchId,
+    pub tp: Tp,
+    pub records: Vec<RecordId>,
+    /// (producerId, producerEpoch, baseSequence) for idempotent producers.
+    pub producer: Option<(ProducerId, ProducerEpoch, i32)>,
+    pub transactional: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub batch: BatchId,
+    pub tp: Tp,
+    pub result: Result<Offset, ErrorCode>,
+    /// The broker recognised an idempotent retry and did not append it again.
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchPartition {
+    pub tp: Tp,
+    pub fetch_offset: Offset,
+    /// Followers send the epoch of their last entry so the leader can spot divergence.
+    pub last_fetched_epoch: Option<LeaderEpoch>,
+    pub current_leader_epoch: LeaderEpoch,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchPartitionData {
+    pub tp: Tp,
+    pub error: Option<ErrorCode>,
+    pub hw: Offset,
+    pub lso: Offset,
+    pub log_start: Offset,
+    pub entries: Vec<LogEntry>,
+    /// `DivergingEpoch`: truncate to this end offset of this epoch.
+    pub diverging: Option<(LeaderEpoch, Offset)>,
+    pub aborted: Vec<AbortedTxn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberMetadata {
+    pub member_id: String,
+    pub instance_id: Option<String>,
+    pub consumer: ConsumerIdx,
+    pub protocols: Vec<AssignorKind>,
+    pub topics: Vec<String>,
+    /// Cooperative: `ownedPartitions`; eager sticky: userData.
+    pub owned: Vec<TopicPartition>,
+    pub owned_generation: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    Produce { request_id: u64, acks: Acks, timeout_ms: u32, batches: Vec<WireBatch> },
+    ProduceResponse { request_id: u64, results: Vec<BatchResult> },
+    Fetch { fetch_id: u64, replica: Option<BrokerId>, isolation: IsolationLevel, max_wait_ms: u32, max_records: u32, partitions: Vec<FetchPartition> },
+    FetchResponse { fetch_id: u64, partitions: Vec<FetchPartitionData> },
+    ListOffsets { isolation: IsolationLevel, partitions: Vec<(Tp, AutoOffsetReset)> },
+    ListOffsetsResponse { partitions: Vec<(Tp, Result<Offset, ErrorCode>)> },
+    JoinGroup { group: GroupIdx, meta: MemberMetadata, session_timeout_ms: u32, rebalance_timeout_ms: u32, known_member: bool },
+    JoinGroupResponse { group: GroupIdx, error: Option<ErrorCode>, member_id: String, generation: GenerationId, protocol: Option<AssignorKind>, leader: String, members: Vec<MemberMetadata> },
+    SyncGroup { group: GroupIdx, member_id: String, generation: GenerationId, assignments: Vec<(String, Vec<TopicPartition>)> },
+    SyncGroupResponse { group: GroupIdx, error: Option<ErrorCode>, assignment: Vec<TopicPartition> },
+    Heartbeat { group: GroupIdx, member_id: String, generation: GenerationId },
+    HeartbeatResponse { group: GroupIdx, error: Option<ErrorCode> },
+    LeaveGroup { group: GroupIdx, member_id: String },
+    LeaveGroupResponse { group: GroupIdx },
+    OffsetCommit { group: GroupIdx, member_id: String, generation: GenerationId, offsets: Vec<(Tp, Offset)>, auto: bool, commit_id: u64 },
+    OffsetCommitResponse { group: GroupIdx, error: Option<ErrorCode>, offsets: Vec<(Tp, Offset)>, commit_id: u64 },
+    OffsetFetch { group: GroupIdx, partitions: Vec<Tp>, require_stable: bool },
+    OffsetFetchResponse { group: GroupIdx, error: Option<ErrorCode>, offsets: Vec<(Tp, Option<Offset>)> },
+    InitProducerId { transactional_id: Option<String>, instance: u32 },
+    InitProducerIdResponse { error: Option<ErrorCode>, producer_id: ProducerId, epoch: ProducerEpoch, instance: u32 },
+    AddPartitionsToTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, partitions: Vec<Tp> },
+    AddPartitionsToTxnResponse { error: Option<ErrorCode>, partitions: Vec<Tp> },
+    AddOffsetsToTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, group: GroupIdx },
+    AddOffsetsToTxnResponse { error: Option<ErrorCode>, group: GroupIdx },
+    TxnOffsetCommit { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, group: GroupIdx, member_id: String, generation: GenerationId, offsets: Vec<(Tp, Offset)> },
+    TxnOffsetCommitResponse { error: Option<ErrorCode>, group: GroupIdx },
+    EndTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, commit: bool },
+    EndTxnResponse { error: Option<ErrorCode> },
+    WriteTxnMarkers { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, control: ControlType, partitions: Vec<Tp> },
+    WriteTxnMarkersResponse { transactional_id: String, partitions: Vec<(Tp, Option<ErrorCode>)> },
+}
+
+impl Msg {
+    pub fn kind(&self) -> MsgKind {
+        match self {
+            Msg::Produce { .. } => MsgKind::Produce,
+            Msg::ProduceResponse { .. } => MsgKind::ProduceResponse,
+            Msg::Fetch { .. } => MsgKind::Fetch,
+            Msg::FetchResponse { .. } => MsgKind::FetchResponse,
+            Msg::ListOffsets { .. } => MsgKind::ListOffsets,
+            Msg::ListOffsetsResponse { .. } => MsgKind::ListOffsetsResponse,
+            Msg::JoinGroup { .. } => MsgKind::JoinGroup,
+            Msg::JoinGroupResponse { .. } => MsgKind::JoinGroupResponse,
+            Msg::SyncGroup { .. } => MsgKind::SyncGroup,
+            Msg::SyncGroupResponse { .. } => MsgKind::SyncGroupResponse,
+            Msg::Heartbeat { .. } => MsgKind::Heartbeat,
+            Msg::HeartbeatResponse { .. } => MsgKind::HeartbeatResponse,
+            Msg::LeaveGroup { .. } => MsgKind::LeaveGroup,
+            Msg::LeaveGroupResponse { .. } => MsgKind::LeaveGroupResponse,
+            Msg::OffsetCommit { .. } => MsgKind::OffsetCommit,
+            Msg::OffsetCommitResponse { .. } => MsgKind::OffsetCommitResponse,
+            Msg::OffsetFetch { .. } => MsgKind::OffsetFetch,
+            Msg::OffsetFetchResponse { .. } => MsgKind::OffsetFetchResponse,
+            Msg::InitProducerId { .. } => MsgKind::InitProducerId,
+            Msg::InitProducerIdResponse { .. } => MsgKind::InitProducerIdResponse,
+            Msg::AddPartitionsToTxn { .. } => MsgKind::AddPartitionsToTxn,
+            Msg::AddPartitionsToTxnResponse { .. } => MsgKind::AddPartitionsToTxnResponse,
+            Msg::AddOffsetsToTxn { .. } => MsgKind::AddOffsetsToTxn,
+            Msg::AddOffsetsToTxnResponse { .. } => MsgKind::AddOffsetsToTxnResponse,
+            Msg::TxnOffsetCommit { .. } => MsgKind::TxnOffsetCommit,
+            Msg::TxnOffsetCommitResponse { .. } => MsgKind::TxnOffsetCommitResponse,
+            Msg::EndTxn { .. } => MsgKind::EndTxn,
+            Msg::EndTxnResponse { .. } => MsgKind::EndTxnResponse,
+            Msg::WriteTxnMarkers { .. } => MsgKind::WriteTxnMarkers,
+            Msg::WriteTxnMarkersResponse { .. } => MsgKind::WriteTxnMarkersResponse,
+        }
+    }
+
+    /// The protocol error a response carries, for narration.
+    pub fn error(&self) -> Option<ErrorCode> {
+        match self {
+            Msg::JoinGroupResponse { error, .. }
+            | Msg::SyncGroupResponse { error, .. }
+            | Msg::HeartbeatResponse { error, .. }
+            | Msg::OffsetCommitResponse { error, .. }
+            | Msg::OffsetFetchResponse { error, .. }
+            | Msg::InitProducerIdResponse { error, .. }
+            | Msg::AddPartitionsToTxnResponse { error, .. }
+            | Msg::AddOffsetsToTxnResponse { error, .. }
+            | Msg::TxnOffsetCommitResponse { error, .. }
+            | Msg::EndTxnResponse { error, .. } => *error,
+            Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
+            Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
+            _ => None,
+        }
+    }
+
+    /// Whether the message by itself keeps the simulation awake. Routine
+    /// traffic (fetch requests, empty fetch responses, heartbeats) does not;
+    /// the engine's pending-work check decides whether it still matters.
+    pub fn keeps_alive(&self) -> bool {
+        match self {
+            Msg::FetchResponse { partitions, .. } => partitions
+                .iter()
+                .any(|p| !p.entries.is_empty() || p.error.is_some() || p.diverging.is_some()),
+            Msg::Fetch { .. } => false,
+            Msg::Heartbeat { .. } => false,
+            Msg::HeartbeatResponse { error, .. } => error.is_some(),
+            _ => true,
+        }
+    }
+}

@@ -1,0 +1,904 @@
+//! The producer client: stages 1–4 and 6 of a record's life, batching,
+//! retries and idempotence (`KafkaProducer`, `RecordAccumulator`, `Sender`).
+//!
+//! 1. **Create** — the application calls `send(topic, key, value)`.
+//! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
+//! 3. **Partition** — an explicit partition wins; a keyed record goes to
+//!    `toPositive(murmur2(keyBytes)) % numPartitions`; a null key uses the
+//!    built-in sticky partitioner (KIP-794): keep one partition until about
+//!    `batch.size` bytes went to it, then draw another.
+//! 4. **Send** — records wait in a per-partition batch until it is full or
+//!    `linger.ms` passed; the sender drains ready batches into one Produce
+//!    request per leader broker, at most `max.in.flight.requests.per.connection`
+//!    at a time.
+//! 6. **Acknowledge** — the response completes the batch's futures, or a
+//!    retriable error sends it back to the front of its queue after
+//!    `retry.backoff.ms` (exponential, capped by `retry.backoff.max.ms`),
+//!    until `delivery.timeout.ms`.
+//!
+//! Without idempotence a retry after a lost response appends the batch a
+//! second time, and with several requests in flight a retried batch can land
+//! after a later one. With idempotence (the default since Kafka 3.0) the
+//! producer gets a producer id and epoch and numbers each partition's batches
+//! from 0, so the broker can drop the duplicate and refuse gaps.
+
+use crate::engine::config::{Acks, KeyMode, ProducerConfig};
+use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
+use crate::engine::ids::*;
+use crate::engine::murmur2::{murmur2, to_positive};
+use crate::engine::network::{BatchResult, Msg, WireBatch};
+use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
+use crate::engine::sim::{Action, Engine};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+/// `RecordBatch` v2 header size, counted towards `batch.size`.
+pub const BATCH_OVERHEAD_BYTES: u32 = 61;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BatchState {
+    /// Still accepting records (the last batch of its partition's queue).
+    Open,
+    /// Waiting in the queue (closed, or backing off before a retry).
+    Queued,
+    InFlight,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerBatch {
+    pub id: BatchId,
+    pub tp: Tp,
+    pub records: Vec<RecordId>,
+    pub bytes: u32,
+    pub created_ms: u64,
+    pub base_seq: Option<i32>,
+    /// Produce attempts so far.
+    pub attempts: u32,
+    /// A retry may not be sent before this time.
+    pub retry_at_ms: u64,
+    pub state: BatchState,
+    pub linger_scheduled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightRequest {
+    pub request_id: u64,
+    pub broker: BrokerId,
+    pub batches: Vec<BatchId>,
+    pub sent_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StickyState {
+    pub partition: Option<u32>,
+    pub produced_bytes: u32,
+}
+
+/// Client-side transaction state (`TransactionManager`).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProducerTxn {
+    pub open: bool,
+    /// Partitions confirmed by AddPartitionsToTxn.
+    pub added: Vec<Tp>,
+    /// Partitions with an AddPartitionsToTxn in flight.
+    pub adding: Vec<Tp>,
+    /// Commit (true) / abort (false) requested: flush, then EndTxn.
+    pub ending: Option<bool>,
+    pub end_sent: bool,
+    /// Offsets to commit with the transaction (`sendOffsetsToTransaction`).
+    pub pending_offsets: Option<(GroupIdx, String, GenerationId, Vec<(Tp, Offset)>)>,
+    pub offsets_state: u8,
+    pub records_in_txn: u32,
+    pub fenced: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Producer {
+    pub idx: ProducerIdx,
+    pub client_id: String,
+    pub alive: bool,
+    /// Incremented when a new instance (same transactional.id) starts.
+    pub instance: u32,
+    pub acks: Acks,
+    pub idempotent: bool,
+    pub transactional_id: Option<String>,
+    pub producer_id: Option<(ProducerId, ProducerEpoch)>,
+    pub init_in_flight: bool,
+    pub next_seq: BTreeMap<Tp, i32>,
+    pub queues: BTreeMap<Tp, VecDeque<BatchId>>,
+    pub batches: BTreeMap<BatchId, ProducerBatch>,
+    pub in_flight: Vec<InFlightRequest>,
+    pub sticky: BTreeMap<TopicId, StickyState>,
+    pub next_event_id: u32,
+    pub workload_sent: u32,
+    pub drop_next_response: bool,
+    pub txn: ProducerTxn,
+    /// Records between Create and Partition (stages 1–3).
+    pub staging: u32,
+    pub acked_records: u64,
+    pub failed_records: u64,
+    /// Sum of (ack time − create time) over acknowledged records, for latency figures.
+    pub total_ack_latency_ms: u64,
+    /// The application thread of a transactional consume-transform-produce loop.
+    pub owner_consumer: Option<ConsumerIdx>,
+}
+
+impl Producer {
+    pub(crate) fn is_ready(&self) -> bool {
+        !self.alive || !self.idempotent || self.producer_id.is_some()
+    }
+
+    pub(crate) fn has_pending_work(&self) -> bool {
+        self.alive
+            && (self.staging > 0
+                || !self.batches.is_empty()
+                || self.init_in_flight
+                || self.txn.ending.is_some()
+                || !self.txn.adding.is_empty())
+    }
+
+    pub fn cfg<'a>(&self, cfg: &'a crate::engine::config::ScenarioConfig) -> &'a ProducerConfig {
+        &cfg.producers[self.idx.0 as usize]
+    }
+
+    /// Records waiting in the accumulator or in flight.
+    pub fn unacked_records(&self) -> usize {
+        self.batches.values().map(|b| b.records.len()).sum()
+    }
+}
+
+impl Engine {
+    pub(crate) fn init_producers(&mut self) {
+        let cfgs = self.cfg.producers.clone();
+        for (i, pc) in cfgs.iter().enumerate() {
+            let idx = ProducerIdx(i as u16);
+            self.producers.push(Producer {
+                idx,
+                client_id: pc.client_id.clone(),
+                alive: true,
+                instance: 0,
+                acks: pc.acks,
+                idempotent: pc.idempotent(),
+                transactional_id: pc.transactional_id.clone(),
+                producer_id: None,
+                init_in_flight: false,
+                next_seq: BTreeMap::new(),
+                queues: BTreeMap::new(),
+                batches: BTreeMap::new(),
+                in_flight: Vec::new(),
+                sticky: BTreeMap::new(),
+                next_event_id: 0,
+                workload_sent: 0,
+                drop_next_response: false,
+                txn: ProducerTxn::default(),
+                staging: 0,
+                acked_records: 0,
+                failed_records: 0,
+                total_ack_latency_ms: 0,
+                owner_consumer: None,
+            });
+            if self.producers[i].idempotent {
+                self.producer_init_id(idx);
+            }
+            if pc.workload.records > 0 {
+                self.schedule(pc.workload.start_ms as u64, Action::WorkloadNext { producer: idx });
+            }
+        }
+    }
+
+    fn producer(&mut self, p: ProducerIdx) -> &mut Producer {
+        &mut self.producers[p.0 as usize]
+    }
+
+    /// InitProducerId: to any broker for idempotence, to the transaction
+    /// coordinator for a transactional producer.
+    pub(crate) fn producer_init_id(&mut self, p: ProducerIdx) {
+        let pr = &self.producers[p.0 as usize];
+        if !pr.alive || pr.init_in_flight {
+            return;
+        }
+        let tid = pr.transactional_id.clone();
+        let instance = pr.instance;
+        let target = match &tid {
+            Some(t) => self.txn_coordinator_for(t),
+            None => self.any_live_broker(),
+        };
+        let Some(target) = target else {
+            let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
+            self.schedule_in(backoff.max(100), Action::ProducerRetryInit { producer: p });
+            return;
+        };
+        self.producer(p).init_in_flight = true;
+        self.send(
+            Node::Producer(p),
+            Node::Broker(target),
+            Msg::InitProducerId {
+                transactional_id: tid,
+                instance,
+            },
+        );
+    }
+
+    /// The least-numbered live broker (clients bootstrap from any).
+    pub(crate) fn any_live_broker(&self) -> Option<BrokerId> {
+        self.brokers.iter().find(|b| b.alive).map(|b| b.id)
+    }
+
+    // ---- stages 1–3 ----------------------------------------------------------
+
+    pub(crate) fn cmd_produce(
+        &mut self,
+        p: ProducerIdx,
+        topic: Option<&str>,
+        key: Option<String>,
+        value: Option<String>,
+        partition: Option<u32>,
+    ) -> Result<(), String> {
+        let pi = self.check_producer(p)?;
+        if !self.producers[pi].alive {
+            return Err(format!("{} is not running", self.producers[pi].client_id));
+        }
+        let topic_name = topic
+            .map(str::to_string)
+            .unwrap_or_else(|| self.cfg.producers[pi].workload.topic.clone());
+        let topic = self
+            .topic_id(&topic_name)
+            .filter(|t| !self.topic(*t).internal)
+            .ok_or_else(|| format!("there is no topic {topic_name:?}"))?;
+        if let Some(part) = partition {
+            let n = self.topic(topic).partitions.len() as u32;
+            if part >= n {
+                return Err(format!("topic {topic_name:?} has partitions 0–{}, not {part}", n - 1));
+            }
+        }
+        if let Some(k) = &key {
+            if k.len() > 256 {
+                return Err("keys are limited to 256 bytes here".into());
+            }
+        }
+        if let Some(v) = &value {
+            if v.len() > 4096 {
+                return Err("values are limited to 4096 bytes here".into());
+            }
+        }
+        let key = match key {
+            Some(k) => KeySource::Text(k),
+            None => KeySource::Null,
+        };
+        let value = match value {
+            Some(v) => ValueSource::Text(v),
+            None => ValueSource::Generated,
+        };
+        self.producer_create_record(p, topic, key, value, partition);
+        Ok(())
+    }
+
+    fn producer_create_record(&mut self, p: ProducerIdx, topic: TopicId, key: KeySource, value: ValueSource, partition: Option<u32>) -> RecordId {
+        let event_id = {
+            let pr = self.producer(p);
+            let e = pr.next_event_id;
+            pr.next_event_id += 1;
+            e
+        };
+        // Event ids are unique across producers: producer k numbers from k·1,000,000.
+        let event_id = EventId(p.0 as u32 * 1_000_000 + event_id);
+        let id = RecordId(self.records.len() as u32);
+        self.records.push(RecordData {
+            id,
+            event_id,
+            producer: Some(p),
+            topic,
+            key,
+            value,
+            kind: RecordKind::Data,
+            created_ms: self.now_ms,
+            partition: None,
+            explicit_partition: partition,
+        });
+        self.producer(p).staging += 1;
+        self.schedule_in(0, Action::ProducerCreate { producer: p, record: id });
+        id
+    }
+
+    pub(crate) fn producer_workload_next(&mut self, p: ProducerIdx) {
+        let pc = self.cfg.producers[p.0 as usize].clone();
+        let pr = &self.producers[p.0 as usize];
+        if !pr.alive || pr.workload_sent >= pc.workload.records {
+            return;
+        }
+        if pr.owner_consumer.is_some() {
+            return;
+        }
+        let Some(topic) = self.topic_id(&pc.workload.topic) else { return };
+        let n = pr.workload_sent;
+        let key = match &pc.workload.keys {
+            KeyMode::Null => KeySource::Null,
+            KeyMode::EventId => KeySource::EventId,
+            KeyMode::Cycle(keys) => KeySource::Text(keys[n as usize % keys.len()].clone()),
+        };
+        if self.producers[p.0 as usize].transactional_id.is_some() && !self.producers[p.0 as usize].txn.open {
+            if self.producers[p.0 as usize].txn.ending.is_some() || self.producers[p.0 as usize].producer_id.is_none() {
+                // Wait for the previous transaction to finish (or for InitProducerId).
+                self.schedule_in(pc.workload.interval_ms.max(1) as u64, Action::WorkloadNext { producer: p });
+                return;
+            }
+            let _ = self.cmd_begin_transaction(p);
+        }
+        self.producer(p).workload_sent += 1;
+        self.producer_create_record(p, topic, key, ValueSource::Generated, None);
+        if self.producers[p.0 as usize].transactional_id.is_some() {
+            let txn = &mut self.producer(p).txn;
+            txn.records_in_txn += 1;
+            let done = self.producers[p.0 as usize].workload_sent >= pc.workload.records;
+            if self.producers[p.0 as usize].txn.records_in_txn >= pc.records_per_transaction || done {
+                let _ = self.cmd_end_transaction(p, true);
+            }
+        }
+        if self.producers[p.0 as usize].workload_sent < pc.workload.records {
+            self.schedule_in(pc.workload.interval_ms as u64, Action::WorkloadNext { producer: p });
+        }
+    }
+
+    /// Stage 1: the application's `send()` call.
+    pub(crate) fn producer_create(&mut self, p: ProducerIdx, record: RecordId) {
+        if !self.producers[p.0 as usize].alive {
+            return;
+        }
+        self.emit(EventKind::Created { producer: p, record });
+        self.schedule_in(
+            0,
+            Action::ProducerStage {
+                producer: p,
+                record,
+                serialize: true,
+            },
+        );
+    }
+
+    pub(crate) fn producer_stage(&mut self, p: ProducerIdx, record: RecordId, serialize: bool) {
+        if !self.producers[p.0 as usize].alive {
+            return;
+        }
+        if serialize {
+            self.emit(EventKind::Serialized { producer: p, record });
+            self.schedule_in(
+                0,
+                Action::ProducerStage {
+                    producer: p,
+                    record,
+                    serialize: false,
+                },
+            );
+            return;
+        }
+        let (tp, choice) = self.producer_choose_partition(p, record);
+        self.records[record.0 as usize].partition = Some(tp.partition);
+        self.producer(p).staging -= 1;
+        self.emit(EventKind::Partitioned {
+            producer: p,
+            record,
+            tp,
+            choice,
+        });
+        self.producer_accumulate(p, tp, record);
+        if self.producers[p.0 as usize].transactional_id.is_some() {
+            self.producer_maybe_add_partition(p, tp);
+        }
+        self.producer_sender_run(p);
+    }
+
+    /// `KafkaProducer.partition` + `BuiltInPartitioner`.
+    fn producer_choose_partition(&mut self, p: ProducerIdx, record: RecordId) -> (Tp, PartitionChoice) {
+        let r = &self.records[record.0 as usize];
+        let topic = r.topic;
+        let n = self.topic(topic).partitions.len() as u32;
+        if let Some(part) = r.explicit_partition {
+            return (Tp::new(topic, part), PartitionChoice::Explicit);
+        }
+        if let Some(key) = r.key_bytes() {
+            let h = murmur2(&key);
+            let positive = to_positive(h);
+            return (
+                Tp::new(topic, positive as u32 % n),
+                PartitionChoice::Keyed {
+                    murmur2: h,
+                    positive,
+                    num_partitions: n,
+                },
+            );
+        }
+        // Null key: KIP-794 sticky partitioning.
+        let size = r.size_bytes();
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        let current = self.producers[p.0 as usize].sticky.get(&topic).cloned().unwrap_or_default();
+        let mut switched = false;
+        let part = match current.partition {
+            Some(part) => part,
+            None => {
+                switched = true;
+                self.producer_next_sticky(p, topic)
+            }
+        };
+        let available = self.available_partitions(topic).len() as u32;
+        // Account the bytes, then decide whether the *next* record switches.
+        let last_full = {
+            let pr = &self.producers[p.0 as usize];
+            let tp = Tp::new(topic, part);
+            pr.queues
+                .get(&tp)
+                .and_then(|q| q.back())
+                .map(|b| pr.batches[b].bytes + size >= batch_size)
+                .unwrap_or(true)
+        };
+        let st = self.producer(p).sticky.entry(topic).or_default();
+        st.partition = Some(part);
+        st.produced_bytes += size;
+        if (st.produced_bytes >= batch_size && last_full) || st.produced_bytes >= 2 * batch_size {
+            st.partition = None;
+            st.produced_bytes = 0;
+        }
+        (Tp::new(topic, part), PartitionChoice::Sticky { switched, available })
+    }
+
+    fn available_partitions(&self, topic: TopicId) -> Vec<u32> {
+        self.topic(topic)
+            .partitions
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.leader.is_some_and(|l| self.brokers[l.0 as usize].alive))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// `BuiltInPartitioner.nextPartition`: uniform over available partitions,
+    /// or weighted towards shorter queues (adaptive partitioning) when the
+    /// queue sizes differ.
+    fn producer_next_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
+        let mut avail = self.available_partitions(topic);
+        if avail.is_empty() {
+            avail = (0..self.topic(topic).partitions.len() as u32).collect();
+        }
+        let sizes: Vec<u32> = avail
+            .iter()
+            .map(|part| {
+                self.producers[p.0 as usize]
+                    .queues
+                    .get(&Tp::new(topic, *part))
+                    .map(|q| q.len() as u32)
+                    .unwrap_or(0)
+            })
+            .collect();
+        let max = sizes.iter().copied().max().unwrap_or(0);
+        if sizes.iter().all(|s| *s == max) {
+            let i = self.rng.below(avail.len() as u32) as usize;
+            return avail[i];
+        }
+        let mut cumulative = Vec::with_capacity(sizes.len());
+        let mut total = 0;
+        for s in &sizes {
+            total += max + 1 - s;
+            cumulative.push(total);
+        }
+        let r = self.rng.below(total);
+        let i = cumulative.iter().position(|c| r < *c).unwrap_or(0);
+        avail[i]
+    }
+
+    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) {
+        let size = self.records[record.0 as usize].size_bytes();
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        let now = self.now_ms;
+        let next_id = BatchId(self.next_batch_id);
+        let pr = &mut self.producers[p.0 as usize];
+        let q = pr.queues.entry(tp).or_default();
+        if let Some(last) = q.back() {
+            let b = pr.batches.get_mut(last).expect("queued batch exists");
+            if b.state == BatchState::Open && b.bytes + size <= batch_size {
+                b.records.push(record);
+                b.bytes += size;
+                return;
+            }
+            if b.state == BatchState::Open {
+                b.state = BatchState::Queued;
+            }
+        }
+        self.next_batch_id += 1;
+        q.push_back(next_id);
+        pr.batches.insert(
+            next_id,
+            ProducerBatch {
+                id: next_id,
+                tp,
+                records: vec![record],
+                bytes: BATCH_OVERHEAD_BYTES + size,
+                created_ms: now,
+                base_seq: None,
+                attempts: 0,
+                retry_at_ms: 0,
+                state: BatchState::Open,
+                linger_scheduled: false,
+            },
+        );
+    }
+
+    // ---- stage 4: the sender -----------------------------------------------------
+
+    /// `Sender.runOnce`: drain ready batches into Produce requests.
+    pub(crate) fn producer_sender_run(&mut self, p: ProducerIdx) {
+        let pi = p.0 as usize;
+        if !self.producers[pi].alive || self.producers[pi].txn.fenced {
+            return;
+        }
+        if self.producers[pi].idempotent && self.producers[pi].producer_id.is_none() {
+            return;
+        }
+        let pc = self.cfg.producers[pi].clone();
+        let now = self.now_ms;
+        let flushing = self.producers[pi].txn.ending.is_some();
+        let mut per_broker: BTreeMap<BrokerId, Vec<BatchId>> = BTreeMap::new();
+        let mut wake_at: Option<u64> = None;
+        let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
+        for tp in tps {
+            let pr = &self.producers[pi];
+            let Some(&head) = pr.queues[&tp].front() else { continue };
+            let b = &pr.batches[&head];
+            if b.state == BatchState::InFlight {
+                continue;
+            }
+            if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
+                continue; // waits for AddPartitionsToTxn
+            }
+            // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
+            let full = pr.queues[&tp].len() > 1 || b.state == BatchState::Queued || b.bytes >= pc.batch_size;
+            let lingered = now >= b.created_ms + pc.linger_ms as u64;
+            if b.attempts > 0 && now < b.retry_at_ms {
+                wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
+                continue;
+            }
+            if !(full || lingered || flushing || b.attempts > 0) {
+                if !b.linger_scheduled {
+                    let at = b.created_ms + pc.linger_ms as u64;
+                    self.producer(p).batches.get_mut(&head).expect("batch").linger_scheduled = true;
+                    self.schedule(at, Action::LingerExpired { producer: p });
+                }
+                continue;
+            }
+            // Idempotence keeps order: a retried batch waits for earlier
+            // in-flight batches of its partition.
+            if pr.idempotent && b.attempts > 0 {
+                let seq = b.base_seq.unwrap_or(0);
+                let earlier_in_flight = pr
+                    .batches
+                    .values()
+                    .any(|o| o.tp == tp && o.state == BatchState::InFlight && o.base_seq.is_some_and(|s| s < seq));
+                if earlier_in_flight {
+                    continue;
+                }
+            }
+            let Some(leader) = self.leader_of(tp) else {
+                // No leader known: check again after the backoff (metadata refresh).
+                let at = now + pc.retry_backoff_ms as u64;
+                wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
+                continue;
+            };
+            let in_flight_to = self.producers[pi].in_flight.iter().filter(|r| r.broker == leader).count();
+            let queued_to = per_broker.get(&leader).map_or(0, |v| if v.is_empty() { 0 } else { 1 });
+            if in_flight_to + queued_to > pc.max_in_flight_requests_per_connection as usize {
+                continue;
+            }
+            if in_flight_to >= pc.max_in_flight_requests_per_connection as usize {
+                continue;
+            }
+            per_broker.entry(leader).or_default().push(head);
+        }
+        for (broker, batch_ids) in per_broker {
+            self.producer_send_request(p, broker, batch_ids, &pc);
+        }
+        if let Some(at) = wake_at {
+            self.schedule(at, Action::RetryBackoffDone { producer: p });
+        }
+        self.producer_maybe_end_txn(p);
+    }
+
+    fn producer_send_request(&mut self, p: ProducerIdx, broker: BrokerId, batch_ids: Vec<BatchId>, pc: &ProducerConfig) {
+        let pi = p.0 as usize;
+        let now = self.now_ms;
+        let request_id = self.next_id();
+        let pid = self.producers[pi].producer_id;
+        let idempotent = self.producers[pi].idempotent;
+        let transactional = self.producers[pi].transactional_id.is_some();
+        let mut wire = Vec::new();
+        for id in &batch_ids {
+            let pr = &mut self.producers[pi];
+            let b = pr.batches.get_mut(id).expect("batch");
+            if idempotent && b.base_seq.is_none() {
+                let seq = pr.next_seq.entry(b.tp).or_insert(0);
+                b.base_seq = Some(*seq);
+                *seq = seq.wrapping_add(b.records.len() as i32);
+            }
+            b.state = BatchState::InFlight;
+            b.attempts += 1;
+            wire.push(WireBatch {
+                batch: b.id,
+                tp: b.tp,
+                records: b.records.clone(),
+                producer: match (idempotent, pid, b.base_seq) {
+                    (true, Some((id, epoch)), Some(seq)) => Some((id, epoch, seq)),
+                    _ => None,
+                },
+                transactional,
+            });
+        }
+        let arrive_ms = now + self.latency_ms(Node::Producer(p), Node::Broker(broker));
+        for wb in &wire {
+            let attempt = self.producers[pi].batches[&wb.batch].attempts;
+            self.emit(EventKind::Sent {
+                producer: p,
+                broker,
+                tp: wb.tp,
+                batch: wb.batch,
+                records: wb.records.clone(),
+                attempt,
+                arrive_ms,
+            });
+        }
+        self.send(
+            Node::Producer(p),
+            Node::Broker(broker),
+            Msg::Produce {
+                request_id,
+                acks: pc.acks,
+                timeout_ms: pc.request_timeout_ms,
+                batches: wire.clone(),
+            },
+        );
+        if pc.acks == Acks::Zero {
+            // Fire and forget: the future completes once the request is written.
+            for wb in wire {
+                self.producer_complete_batch(p, wb.batch, None);
+            }
+            return;
+        }
+        self.producers[pi].in_flight.push(InFlightRequest {
+            request_id,
+            broker,
+            batches: batch_ids,
+            sent_ms: now,
+        });
+        self.schedule_in(
+            pc.request_timeout_ms as u64,
+            Action::ProduceRequestTimeout {
+                producer: p,
+                broker,
+                request_id,
+            },
+        );
+    }
+
+    /// Stage 6: the batch's records are acknowledged (`first = None` for acks=0).
+    fn producer_complete_batch(&mut self, p: ProducerIdx, id: BatchId, first: Option<Offset>) {
+        let now = self.now_ms;
+        let acks_zero = self.producers[p.0 as usize].acks == Acks::Zero;
+        let Some(b) = self.producer_remove_batch(p, id) else { return };
+        let latency: u64 = b
+            .records
+            .iter()
+            .map(|r| now.saturating_sub(self.records[r.0 as usize].created_ms))
+            .sum();
+        let pr = self.producer(p);
+        pr.acked_records += b.records.len() as u64;
+        pr.total_ack_latency_ms += latency;
+        self.emit(EventKind::Acked {
+            producer: p,
+            tp: b.tp,
+            batch: id,
+            records: b.records,
+            first,
+            acks_zero,
+        });
+    }
+
+    fn producer_remove_batch(&mut self, p: ProducerIdx, id: BatchId) -> Option<ProducerBatch> {
+        let pr = self.producer(p);
+        let b = pr.batches.remove(&id)?;
+        if let Some(q) = pr.queues.get_mut(&b.tp) {
+            q.retain(|x| *x != id);
+            if q.is_empty() {
+                pr.queues.remove(&b.tp);
+            }
+        }
+        Some(b)
+    }
+
+    // ---- responses, errors, retries ---------------------------------------------
+
+    pub(crate) fn producer_receive(&mut self, p: ProducerIdx, from: Node, msg: Msg) {
+        match msg {
+            Msg::ProduceResponse { request_id, results } => {
+                if self.producers[p.0 as usize].drop_next_response {
+                    self.producer(p).drop_next_response = false;
+                    self.emit(crate::engine::broker::injected_drop(
+                        from,
+                        Node::Producer(p),
+                        crate::engine::event::MsgKind::ProduceResponse,
+                    ));
+                    return; // the request stays in flight until request.timeout.ms
+                }
+                let Some(pos) = self.producers[p.0 as usize].in_flight.iter().position(|r| r.request_id == request_id) else {
+                    return;
+                };
+                self.producer(p).in_flight.remove(pos);
+                for r in results {
+                    self.producer_handle_result(p, r);
+                }
+                self.producer_sender_run(p);
+            }
+            Msg::InitProducerIdResponse {
+                error,
+                producer_id,
+                epoch,
+                instance,
+            } => {
+                if instance != self.producers[p.0 as usize].instance {
+                    return;
+                }
+                self.producer(p).init_in_flight = false;
+                match error {
+                    None => {
+                        let pr = self.producer(p);
+                        pr.producer_id = Some((producer_id, epoch));
+                        pr.next_seq.clear();
+                        self.emit(EventKind::ProducerIdAssigned {
+                            producer: p,
+                            producer_id,
+                            epoch,
+                        });
+                        self.producer_sender_run(p);
+                    }
+                    Some(_) => {
+                        let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
+                        self.schedule_in(backoff, Action::ProducerRetryInit { producer: p });
+                    }
+                }
+            }
+            other => self.producer_txn_receive(p, from, other),
+        }
+    }
+
+    fn producer_handle_result(&mut self, p: ProducerIdx, r: BatchResult) {
+        if !self.producers[p.0 as usize].batches.contains_key(&r.batch) {
+            return;
+        }
+        match r.result {
+            Ok(first) => self.producer_complete_batch(p, r.batch, Some(first)),
+            Err(e) => self.producer_batch_failed(p, r.batch, e),
+        }
+    }
+
+    /// A batch attempt failed: retry it or give up.
+    fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
+        let pc = self.cfg.producers[p.0 as usize].clone();
+        let now = self.now_ms;
+        let (attempts, created, tp, records) = {
+            let b = &self.producers[p.0 as usize].batches[&id];
+            (b.attempts, b.created_ms, b.tp, b.records.clone())
+        };
+        let fenced = matches!(error, ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch);
+        let retriable = error.is_retriable() && !fenced;
+        let timed_out = now >= created + pc.delivery_timeout_ms as u64;
+        if retriable && attempts <= pc.retries && !timed_out {
+            let exp = pc.retry_backoff_ms as u64 * (1u64 << (attempts.saturating_sub(1)).min(20));
+            let base = exp.min(pc.retry_backoff_max_ms as u64).max(1);
+            // Kafka adds ±20% jitter to the backoff.
+            let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
+            let backoff = (base * (80 + jitter) / 100).max(1);
+            {
+                let pr = self.producer(p);
+                let b = pr.batches.get_mut(&id).expect("batch");
+                b.state = BatchState::Queued;
+                b.retry_at_ms = now + backoff;
+                // Back to the front of its queue, in sequence order (`reenqueue`).
+                let q = pr.queues.entry(tp).or_default();
+                q.retain(|x| *x != id);
+                let seq = pr.batches[&id].base_seq;
+                let pos = q
+                    .iter()
+                    .position(|x| {
+                        let o = &pr.batches[x];
+                        o.state != BatchState::InFlight && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
+                    })
+                    .unwrap_or(q.len());
+                q.insert(pos, id);
+            }
+            self.emit(EventKind::ProduceFailed {
+                producer: p,
+                tp,
+                batch: id,
+                records,
+                error,
+                retry_in_ms: Some(backoff),
+                attempt: attempts,
+            });
+            self.schedule_in(backoff, Action::RetryBackoffDone { producer: p });
+        } else {
+            let final_error = if timed_out {
+                ErrorCode::DeliveryTimeout
+            } else if retriable {
+                ErrorCode::RetriesExhausted
+            } else {
+                error
+            };
+            self.producer_remove_batch(p, id);
+            self.producer(p).failed_records += records.len() as u64;
+            if fenced {
+                self.producer(p).txn.fenced = true;
+                let epoch = self.producers[p.0 as usize].producer_id.map(|x| x.1).unwrap_or_default();
+                self.emit(EventKind::ProducerFenced { producer: p, by_epoch: epoch });
+            }
+            self.emit(EventKind::ProduceFailed {
+                producer: p,
+                tp,
+                batch: id,
+                records,
+                error: final_error,
+                retry_in_ms: None,
+                attempt: attempts,
+            });
+        }
+    }
+
+    pub(crate) fn producer_request_timeout(&mut self, p: ProducerIdx, broker: BrokerId, request_id: u64) {
+        let pi = p.0 as usize;
+        if !self.producers[pi].in_flight.iter().any(|r| r.request_id == request_id) {
+            return;
+        }
+        // The client closes the connection: this request times out and every
+        // other in-flight request on it fails with a network error.
+        let requests: Vec<InFlightRequest> = {
+            let pr = self.producer(p);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight).into_iter().partition(|r| r.broker == broker);
+            pr.in_flight = rest;
+            mine
+        };
+        for r in requests {
+            let error = if r.request_id == request_id {
+                ErrorCode::RequestTimedOut
+            } else {
+                ErrorCode::NetworkException
+            };
+            for b in r.batches {
+                if self.producers[pi].batches.contains_key(&b) {
+                    self.producer_batch_failed(p, b, error);
+                }
+            }
+        }
+        self.producer_sender_run(p);
+    }
+
+    pub(crate) fn producer_disconnected(&mut self, p: ProducerIdx, broker: BrokerId) {
+        let pi = p.0 as usize;
+        if !self.producers[pi].alive {
+            return;
+        }
+        let requests: Vec<InFlightRequest> = {
+            let pr = self.producer(p);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight).into_iter().partition(|r| r.broker == broker);
+            pr.in_flight = rest;
+            mine
+        };
+        for r in requests {
+            for b in r.batches {
+                if self.producers[pi].batches.contains_key(&b) {
+                    self.producer_batch_failed(p, b, ErrorCode::NetworkException);
+                }
+            }
+        }
+        if self.producers[pi].init_in_flight {
+            self.producer(p).init_in_flight = false;
+            let backoff = self.cfg.producers[pi].retry_backoff_ms as u64;
+            self.schedule_in(backoff, Action::ProducerRetryInit { producer: p });
+        }
+        self.producer_txn_disconnected(p, broker);
+        self.producer_sender_run(p);
+    }
+}

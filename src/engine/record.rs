@@ -1,0 +1,182 @@
+//! Records as the simulator keeps them: one arena entry per logical record.
+//!
+//! A Kafka record is a key, a value, a timestamp and headers; what lands in
+//! the log is the *serialized* bytes. The producer serializes with its
+//! configured serializers (the course text uses `StringSerializer`-like UTF-8
+//! for keys and `json.dumps(v).encode('utf-8')` for values), and the
+//! partitioner hashes the key *bytes*, not the string. Copies of a record in
+//! several replicas, retried duplicates and re-deliveries all refer back to
+//! the same [`RecordId`], so the UI can follow one token everywhere.
+
+use crate::engine::ids::*;
+use serde::{Deserialize, Serialize};
+
+/// What a record is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecordKind {
+    /// An application record from a producer.
+    Data,
+    /// An `OffsetCommit` record in `__consumer_offsets`
+    /// (key `{group, topic, partition}`, value `{offset, …}`).
+    OffsetCommit { group: GroupIdx, tp: Tp, offset: Offset },
+    /// A transaction-log record in `__transaction_state`.
+    TxnLog { transactional_id: String, state: crate::engine::event::TxnState },
+}
+
+/// Where the value came from: generated values are rebuilt on demand so a
+/// 100k-record benchmark does not allocate 100k strings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValueSource {
+    /// `{"event_id": n, "data": "Event n"}`, as `json.dumps` prints it.
+    Generated,
+    /// A value the user typed, serialized as a JSON string unless it already is JSON.
+    Text(String),
+    /// A transformed copy written by an exactly-once processor.
+    Transformed { from: RecordId },
+    /// Internal records (offset commits, transaction log).
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeySource {
+    Null,
+    /// `str(event_id)`.
+    EventId,
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordData {
+    pub id: RecordId,
+    pub event_id: EventId,
+    pub producer: Option<ProducerIdx>,
+    pub topic: TopicId,
+    pub key: KeySource,
+    pub value: ValueSource,
+    pub kind: RecordKind,
+    pub created_ms: u64,
+    /// Set at stage 3.
+    pub partition: Option<PartitionId>,
+    /// An explicit `ProducerRecord` partition.
+    pub explicit_partition: Option<u32>,
+}
+
+impl RecordData {
+    /// The key as text (`None` for a null key).
+    pub fn key_text(&self) -> Option<String> {
+        match &self.key {
+            KeySource::Null => None,
+            KeySource::EventId => Some(self.event_id.0.to_string()),
+            KeySource::Text(s) => Some(s.clone()),
+        }
+    }
+
+    /// Serialized key bytes (UTF-8, like `StringSerializer`).
+    pub fn key_bytes(&self) -> Option<Vec<u8>> {
+        self.key_text().map(String::into_bytes)
+    }
+
+    /// The value as the application sees it (JSON text).
+    pub fn value_text(&self) -> String {
+        match &self.value {
+            ValueSource::Generated => generated_value(self.event_id),
+            ValueSource::Text(s) => json_value(s),
+            ValueSource::Transformed { .. } => {
+                format!("{{\"event_id\": {}, \"processed\": true}}", self.event_id.0)
+            }
+            ValueSource::Internal => match &self.kind {
+                RecordKind::OffsetCommit { offset, .. } => format!("{{\"offset\": {}}}", offset.0),
+                RecordKind::TxnLog { transactional_id, state } => {
+                    format!("{{\"transactional_id\": {transactional_id:?}, \"state\": \"{}\"}}", state.name())
+                }
+                RecordKind::Data => String::new(),
+            },
+        }
+    }
+
+    /// Serialized value bytes (`json.dumps(v).encode('utf-8')`).
+    pub fn value_bytes(&self) -> Vec<u8> {
+        self.value_text().into_bytes()
+    }
+
+    /// Approximate on-the-wire size, used for `batch.size` accounting: a
+    /// record's key and value bytes plus Kafka's ~20 bytes of per-record
+    /// overhead (varint lengths, attributes, deltas) in a v2 batch.
+    pub fn size_bytes(&self) -> u32 {
+        let key = match &self.key {
+            KeySource::Null => 0,
+            KeySource::EventId => digits(self.event_id.0),
+            KeySource::Text(s) => s.len() as u32,
+        };
+        let value = match &self.value {
+            ValueSource::Generated => 32 + 2 * digits(self.event_id.0),
+            _ => self.value_text().len() as u32,
+        };
+        key + value + 20
+    }
+}
+
+fn digits(n: u32) -> u32 {
+    n.checked_ilog10().unwrap_or(0) + 1
+}
+
+/// The course text's generated message, exactly as Python's `json.dumps` prints it.
+pub fn generated_value(event_id: EventId) -> String {
+    format!("{{\"event_id\": {}, \"data\": \"Event {}\"}}", event_id.0, event_id.0)
+}
+
+/// Typed text becomes JSON: valid JSON passes through, anything else is
+/// serialized as a JSON string (what `json.dumps("text")` would do).
+pub fn json_value(text: &str) -> String {
+    if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).unwrap_or_default()
+    }
+}
+
+/// Bytes as space-separated hex pairs, for the Serialize stage.
+pub fn hex_bytes(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_value_matches_python_json_dumps() {
+        assert_eq!(generated_value(EventId(0)), r#"{"event_id": 0, "data": "Event 0"}"#);
+    }
+
+    #[test]
+    fn size_estimate_matches_the_generated_text() {
+        let r = RecordData {
+            id: RecordId(0),
+            event_id: EventId(123),
+            producer: None,
+            topic: TopicId(0),
+            key: KeySource::EventId,
+            value: ValueSource::Generated,
+            kind: RecordKind::Data,
+            created_ms: 0,
+            partition: None,
+            explicit_partition: None,
+        };
+        assert_eq!(r.size_bytes(), 3 + r.value_text().len() as u32 + 20);
+    }
+
+    #[test]
+    fn typed_text_that_is_not_json_becomes_a_json_string() {
+        assert_eq!(json_value("hello"), "\"hello\"");
+        assert_eq!(json_value("{\"a\": 1}"), "{\"a\": 1}");
+        assert_eq!(json_value("<script>"), "\"<script>\"");
+    }
+}

@@ -1,0 +1,544 @@
+//! The simulation driver: a deterministic discrete-event loop.
+//!
+//! Everything that will happen is an [`Action`] in one queue ordered by
+//! (logical time, sequence number): a message arriving, a timer firing, a
+//! stage of a record's life. [`Engine::step`] pops actions in that order and
+//! lets the owning component (broker, producer, consumer, coordinator)
+//! handle them; handlers emit [`Event`]s and schedule further actions. There
+//! is no wall clock, no thread and no OS randomness: the only inputs are the
+//! configuration (with its seed) and the [`Command`]s applied between steps,
+//! so the same inputs always produce the same event trace.
+//!
+//! A *step* ends at the next headline event (see [`EventKind::is_headline`]),
+//! so one press of "Step forward" shows one meaningful thing. When nothing
+//! but routine background traffic is left, the pipeline is idle and `step`
+//! says so instead of spinning through heartbeats forever.
+
+use crate::engine::broker::Broker;
+use crate::engine::command::Command;
+use crate::engine::config::ScenarioConfig;
+use crate::engine::consumer::Consumer;
+use crate::engine::controller::TopicMeta;
+use crate::engine::event::{DropReason, Event, EventKind, Node};
+use crate::engine::group_coordinator::Group;
+use crate::engine::ids::*;
+use crate::engine::ledger::Ledger;
+use crate::engine::network::Msg;
+use crate::engine::producer::Producer;
+use crate::engine::record::RecordData;
+use crate::engine::rng::Pcg32;
+use crate::engine::txn_coordinator::TxnCoordinator;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Something scheduled to happen at a logical time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Deliver { from: Node, to: Node, msg: Msg },
+    // Producer side.
+    ProducerCreate { producer: ProducerIdx, record: RecordId },
+    ProducerStage { producer: ProducerIdx, record: RecordId, serialize: bool },
+    LingerExpired { producer: ProducerIdx },
+    RetryBackoffDone { producer: ProducerIdx },
+    ProduceRequestTimeout { producer: ProducerIdx, broker: BrokerId, request_id: u64 },
+    WorkloadNext { producer: ProducerIdx },
+    ProducerRetryInit { producer: ProducerIdx },
+    // Broker side.
+    FetchWaitExpired { broker: BrokerId, fetch_id: u64 },
+    DelayedProduceExpired { broker: BrokerId, request_id: u64 },
+    IsrExpiration { broker: BrokerId },
+    FollowerFetchBackoff { broker: BrokerId, leader: BrokerId },
+    ControllerFence { broker: BrokerId, incarnation: u32 },
+    /// `node` notices its connection to `broker` closed (the broker died or refused).
+    Disconnect { node: Node, broker: BrokerId },
+    // Consumer side.
+    ConsumerPoll { consumer: ConsumerIdx, incarnation: u32 },
+    ConsumerProcessDone { consumer: ConsumerIdx, incarnation: u32 },
+    HeartbeatTick { consumer: ConsumerIdx, incarnation: u32 },
+    ConsumerRestart { consumer: ConsumerIdx },
+    ConsumerRetry { consumer: ConsumerIdx, incarnation: u32 },
+    // Group coordinator.
+    SessionCheck { group: GroupIdx },
+    RebalanceDeadline { group: GroupIdx, rebalance_id: u32 },
+    // Transaction coordinator.
+    TxnTimeoutCheck,
+    /// Keeps the loop awake until a detection that is bound to happen.
+    Nudge,
+}
+
+impl Action {
+    /// Whether this action is routine background work (see module docs).
+    fn keeps_alive(&self) -> bool {
+        match self {
+            Action::Deliver { msg, .. } => msg.keeps_alive(),
+            Action::FetchWaitExpired { .. }
+            | Action::IsrExpiration { .. }
+            | Action::HeartbeatTick { .. }
+            | Action::SessionCheck { .. }
+            | Action::TxnTimeoutCheck
+            | Action::FollowerFetchBackoff { .. } => false,
+            _ => true,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Scheduled {
+    action: Action,
+}
+
+/// What a call to [`Engine::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// A headline event happened; the step's events are in `take_events()`.
+    Advanced,
+    /// Nothing but routine traffic is left: the pipeline has drained.
+    Idle,
+}
+
+/// The whole simulated world.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Engine {
+    pub(crate) cfg: ScenarioConfig,
+    pub(crate) now_ms: u64,
+    seq: u64,
+    queue: BTreeMap<(u64, u64), Scheduled>,
+    pub(crate) rng: Pcg32,
+    pub(crate) topics: Vec<TopicMeta>,
+    pub(crate) brokers: Vec<Broker>,
+    pub(crate) producers: Vec<Producer>,
+    pub(crate) consumers: Vec<Consumer>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) txn: TxnCoordinator,
+    pub(crate) records: Vec<RecordData>,
+    pub(crate) ledger: Ledger,
+    out: Vec<Event>,
+    headline: bool,
+    pub(crate) next_batch_id: u32,
+    pub(crate) next_request_id: u64,
+    pub(crate) next_producer_id: i64,
+    pub(crate) next_client_number: u32,
+    /// Extra one-way latency on everything a broker sends (slow follower fault).
+    pub(crate) broker_extra_latency_ms: Vec<u32>,
+    /// Steps taken so far (headline steps).
+    pub(crate) steps: u64,
+}
+
+impl Engine {
+    /// Builds the cluster, topics and clients described by `cfg`.
+    pub fn new(cfg: ScenarioConfig) -> Result<Engine, Vec<crate::engine::config::ConfigError>> {
+        let errors = cfg.validate();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut e = Engine {
+            rng: Pcg32::new(cfg.seed, 0x6b61_666b_6173_636f),
+            now_ms: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            topics: Vec::new(),
+            brokers: Vec::new(),
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            groups: Vec::new(),
+            txn: TxnCoordinator::default(),
+            records: Vec::new(),
+            ledger: Ledger::default(),
+            out: Vec::new(),
+            headline: false,
+            next_batch_id: 0,
+            next_request_id: 0,
+            next_producer_id: 1000,
+            next_client_number: 1,
+            broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
+            steps: 0,
+            cfg,
+        };
+        e.init_cluster();
+        e.init_producers();
+        e.init_groups();
+        e.init_txn();
+        if e.cfg.warm_start {
+            e.warm_up();
+        }
+        e.out.clear();
+        Ok(e)
+    }
+
+    /// Runs the start-up (broker registration, producer ids, the first
+    /// rebalance) before step 0, so a lesson opens on a working pipeline.
+    fn warm_up(&mut self) {
+        let limit_ms = 120_000;
+        for _ in 0..200_000 {
+            if self.warm_up_done() || self.now_ms > limit_ms {
+                break;
+            }
+            if !self.pop_one() {
+                break;
+            }
+        }
+        self.out.clear();
+    }
+
+    fn warm_up_done(&self) -> bool {
+        self.groups.iter().all(|g| g.is_settled(self))
+            && self.producers.iter().all(|p| p.is_ready())
+            && self.consumers.iter().all(|c| !c.alive || c.is_fetching())
+    }
+
+    // ---- scheduling ---------------------------------------------------------
+
+    pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
+        let key = (at_ms.max(self.now_ms), self.seq);
+        self.seq += 1;
+        self.queue.insert(key, Scheduled { action });
+    }
+
+    pub(crate) fn schedule_in(&mut self, delay_ms: u64, action: Action) {
+        self.schedule(self.now_ms + delay_ms, action);
+    }
+
+    /// One-way latency of a message from `from` to `to`.
+    pub(crate) fn latency_ms(&self, from: Node, _to: Node) -> u64 {
+        let base = self.cfg.cluster.network_latency_ms as u64;
+        let extra = match from {
+            Node::Broker(b) => self.broker_extra_latency_ms[b.0 as usize] as u64,
+            _ => 0,
+        };
+        base + extra
+    }
+
+    /// Sends a message; it arrives after the link's latency.
+    pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        let arrive_ms = self.now_ms + self.latency_ms(from, to);
+        self.emit(EventKind::Message {
+            from,
+            to,
+            kind: msg.kind(),
+            arrive_ms,
+            error: msg.error(),
+        });
+        self.schedule(arrive_ms, Action::Deliver { from, to, msg });
+    }
+
+    pub(crate) fn emit(&mut self, kind: EventKind) {
+        if kind.is_headline() {
+            self.headline = true;
+        }
+        self.ledger.observe(&kind, &self.records);
+        self.out.push(Event {
+            time_ms: self.now_ms,
+            kind,
+        });
+    }
+
+    pub(crate) fn node_alive(&self, node: Node) -> bool {
+        match node {
+            Node::Broker(b) => self.brokers[b.0 as usize].alive,
+            Node::Producer(p) => self.producers[p.0 as usize].alive,
+            Node::Consumer(c) => self.consumers[c.0 as usize].alive,
+            Node::Controller => true,
+        }
+    }
+
+    // ---- the loop -----------------------------------------------------------
+
+    /// Pops and runs one action. Returns false if the queue is empty.
+    fn pop_one(&mut self) -> bool {
+        let Some(((at, _), scheduled)) = self.queue.pop_first() else {
+            return false;
+        };
+        debug_assert!(at >= self.now_ms, "time never goes backwards");
+        self.now_ms = at;
+        self.run(scheduled.action);
+        true
+    }
+
+    fn run(&mut self, action: Action) {
+        match action {
+            Action::Deliver { from, to, msg } => {
+                if !self.node_alive(to) {
+                    self.emit(EventKind::MessageDropped {
+                        from,
+                        to,
+                        kind: msg.kind(),
+                        why: DropReason::ReceiverDown,
+                    });
+                    // A request to a dead broker is refused: the sender sees its
+                    // connection close one latency later.
+                    if let (Node::Broker(b), true) = (to, self.node_alive(from)) {
+                        let delay = self.latency_ms(to, from);
+                        self.schedule_in(delay, Action::Disconnect { node: from, broker: b });
+                    }
+                    return;
+                }
+                match to {
+                    Node::Broker(b) => self.broker_receive(b, from, msg),
+                    Node::Producer(p) => self.producer_receive(p, from, msg),
+                    Node::Consumer(c) => self.consumer_receive(c, from, msg),
+                    Node::Controller => {}
+                }
+            }
+            Action::ProducerCreate { producer, record } => self.producer_create(producer, record),
+            Action::ProducerStage {
+                producer,
+                record,
+                serialize,
+            } => self.producer_stage(producer, record, serialize),
+            Action::LingerExpired { producer } | Action::RetryBackoffDone { producer } => {
+                self.producer_sender_run(producer)
+            }
+            Action::ProduceRequestTimeout {
+                producer,
+                broker,
+                request_id,
+            } => self.producer_request_timeout(producer, broker, request_id),
+            Action::WorkloadNext { producer } => self.producer_workload_next(producer),
+            Action::ProducerRetryInit { producer } => self.producer_init_id(producer),
+            Action::FetchWaitExpired { broker, fetch_id } => self.broker_fetch_wait_expired(broker, fetch_id),
+            Action::DelayedProduceExpired { broker, request_id } => {
+                self.broker_delayed_produce_expired(broker, request_id)
+            }
+            Action::IsrExpiration { broker } => self.broker_isr_expiration(broker),
+            Action::FollowerFetchBackoff { broker, leader } => self.broker_follower_fetch(broker, leader),
+            Action::ControllerFence { broker, incarnation } => self.controller_fence(broker, incarnation),
+            Action::Disconnect { node, broker } => match node {
+                Node::Producer(p) => self.producer_disconnected(p, broker),
+                Node::Consumer(c) => self.consumer_disconnected(c, broker),
+                Node::Broker(b) => self.broker_disconnected(b, broker),
+                Node::Controller => {}
+            },
+            Action::ConsumerPoll { consumer, incarnation } => {
+                if self.consumer_current(consumer, incarnation) {
+                    self.consumer_poll(consumer)
+                }
+            }
+            Action::ConsumerProcessDone { consumer, incarnation } => {
+                if self.consumer_current(consumer, incarnation) {
+                    self.consumer_process_done(consumer)
+                }
+            }
+            Action::HeartbeatTick { consumer, incarnation } => {
+                if self.consumer_current(consumer, incarnation) {
+                    self.consumer_heartbeat_tick(consumer)
+                }
+            }
+            Action::ConsumerRestart { consumer } => self.consumer_restart(consumer),
+            Action::ConsumerRetry { consumer, incarnation } => {
+                if self.consumer_current(consumer, incarnation) {
+                    self.consumer_retry(consumer)
+                }
+            }
+            Action::SessionCheck { group } => self.group_session_check(group),
+            Action::RebalanceDeadline { group, rebalance_id } => self.group_rebalance_deadline(group, rebalance_id),
+            Action::TxnTimeoutCheck => self.txn_timeout_check(),
+            Action::Nudge => {}
+        }
+    }
+
+    /// Advances to the next headline event. The events of the step (headline
+    /// and background) are then available from [`Engine::take_events`].
+    pub fn step(&mut self) -> StepOutcome {
+        // A command applied since the last step may have produced a headline
+        // of its own (a crash, a note): that is this step.
+        if self.out.iter().any(|e| e.kind.is_headline()) {
+            self.steps += 1;
+            return StepOutcome::Advanced;
+        }
+        self.headline = false;
+        let mut background = 0u32;
+        loop {
+            let Some((_, next)) = self.queue.first_key_value() else {
+                return StepOutcome::Idle;
+            };
+            if !next.action.keeps_alive() && !self.has_pending_work() {
+                return StepOutcome::Idle;
+            }
+            self.pop_one();
+            if self.headline {
+                self.steps += 1;
+                return StepOutcome::Advanced;
+            }
+            background += 1;
+            // A guard against a bug turning into a frozen tab: no real scenario
+            // goes this long without a headline while work is pending.
+            if background > 1_000_000 {
+                return StepOutcome::Idle;
+            }
+        }
+    }
+
+    /// Runs until idle or until `max_steps` headline steps have passed.
+    pub fn run_until_idle(&mut self, max_steps: u64) -> u64 {
+        let mut n = 0;
+        while n < max_steps && self.step() == StepOutcome::Advanced {
+            n += 1;
+        }
+        n
+    }
+
+    /// Events emitted since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Drops buffered events without allocating a new buffer (benchmarks).
+    pub fn clear_events(&mut self) {
+        self.out.clear();
+    }
+
+    /// Applies a user action or fault now. Its effects are emitted as events
+    /// and happen in the following steps.
+    pub fn apply(&mut self, cmd: &Command) -> Result<(), String> {
+        match cmd {
+            Command::Produce {
+                producer,
+                topic,
+                key,
+                value,
+                partition,
+            } => self.cmd_produce(*producer, topic.as_deref(), key.clone(), value.clone(), *partition),
+            Command::CrashBroker { broker } => self.cmd_crash_broker(*broker),
+            Command::RestartBroker { broker } => self.cmd_restart_broker(*broker),
+            Command::SlowBroker { broker, extra_ms } => {
+                let b = self.check_broker(*broker)?;
+                self.broker_extra_latency_ms[b] = (*extra_ms).min(crate::engine::config::limits::MAX_LATENCY_MS);
+                self.emit(EventKind::FaultArmed {
+                    text: format!("Broker {broker} now answers {extra_ms} ms slower"),
+                });
+                Ok(())
+            }
+            Command::DropNextProduceResponse { producer } => {
+                let p = self.check_producer(*producer)?;
+                self.producers[p].drop_next_response = true;
+                self.emit(EventKind::FaultArmed {
+                    text: format!("The next produce response to {} will be lost", self.producers[p].client_id),
+                });
+                Ok(())
+            }
+            Command::AddConsumer { group } => self.cmd_add_consumer(*group),
+            Command::StopConsumer { consumer } => self.cmd_stop_consumer(*consumer),
+            Command::CrashConsumer { consumer, point } => self.cmd_crash_consumer(*consumer, *point),
+            Command::RestartConsumer { consumer } => self.cmd_restart_consumer(*consumer),
+            Command::SetProcessingTime {
+                consumer,
+                processing_time_ms,
+            } => {
+                let c = self.check_consumer(*consumer)?;
+                self.consumers[c].processing_time_ms = *processing_time_ms;
+                self.emit(EventKind::FaultArmed {
+                    text: format!(
+                        "Consumer {} now spends {processing_time_ms} ms on each record",
+                        self.consumers[c].label
+                    ),
+                });
+                Ok(())
+            }
+            Command::CrashProducer { producer } => self.cmd_crash_producer(*producer),
+            Command::StartProducerInstance { producer } => self.cmd_start_producer_instance(*producer),
+            Command::EndTransaction { producer, commit } => self.cmd_end_transaction(*producer, *commit),
+            Command::BeginTransaction { producer } => self.cmd_begin_transaction(*producer),
+            Command::Note { text } => {
+                self.emit(EventKind::Note { text: text.clone() });
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn check_broker(&self, b: BrokerId) -> Result<usize, String> {
+        let i = b.0 as usize;
+        if i < self.brokers.len() {
+            Ok(i)
+        } else {
+            Err(format!("there is no broker {b} (the cluster has {})", self.brokers.len()))
+        }
+    }
+
+    pub(crate) fn check_producer(&self, p: ProducerIdx) -> Result<usize, String> {
+        let i = p.0 as usize;
+        if i < self.producers.len() {
+            Ok(i)
+        } else {
+            Err(format!("there is no producer #{p}"))
+        }
+    }
+
+    pub(crate) fn check_consumer(&self, c: ConsumerIdx) -> Result<usize, String> {
+        let i = c.0 as usize;
+        if i < self.consumers.len() {
+            Ok(i)
+        } else {
+            Err(format!("there is no consumer #{c}"))
+        }
+    }
+
+    /// Whether anything still needs to happen besides routine traffic.
+    pub fn has_pending_work(&self) -> bool {
+        self.producers.iter().any(|p| p.has_pending_work())
+            || self.brokers.iter().any(|b| b.has_pending_work())
+            || self.replication_pending()
+            || self.consumers.iter().any(|c| self.consumer_has_pending_work(c))
+            || self.groups.iter().any(|g| g.has_pending_work(self))
+            || self.txn.has_pending_work()
+    }
+
+    // ---- read access for the UI, the CLI and tests ----------------------------
+
+    pub fn config(&self) -> &ScenarioConfig {
+        &self.cfg
+    }
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+    pub fn steps_taken(&self) -> u64 {
+        self.steps
+    }
+    pub fn topics(&self) -> &[TopicMeta] {
+        &self.topics
+    }
+    pub fn brokers(&self) -> &[Broker] {
+        &self.brokers
+    }
+    pub fn producers(&self) -> &[Producer] {
+        &self.producers
+    }
+    pub fn consumers(&self) -> &[Consumer] {
+        &self.consumers
+    }
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+    pub fn txn_coordinator(&self) -> &TxnCoordinator {
+        &self.txn
+    }
+    pub fn record(&self, id: RecordId) -> &RecordData {
+        &self.records[id.0 as usize]
+    }
+    pub fn records(&self) -> &[RecordData] {
+        &self.records
+    }
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn topic_id(&self, name: &str) -> Option<TopicId> {
+        self.topics
+            .iter()
+            .position(|t| t.name == name)
+            .map(|i| TopicId(i as u16))
+    }
+    pub fn topic(&self, id: TopicId) -> &TopicMeta {
+        &self.topics[id.0 as usize]
+    }
+
+    /// Every safety property the engine promises, checked over the whole state.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for b in &self.brokers {
+            for (tp, r) in &b.replicas {
+                r.log.check_invariants().map_err(|e| {
+                    format!("broker {} {}-{}: {e}", b.id, self.topic(tp.topic).name, tp.partition)
+                })?;
+            }
+        }
+        self.check_group_invariants()
+    }
+}
