@@ -1,1 +1,38 @@
-fn main(){}
+//! `kafkascope`: the native command-line tool for course authors.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprint!("{}", kafkascope::cli::USAGE);
+        return ExitCode::from(2);
+    };
+    let rest = &args[1..];
+    let result = match cmd.as_str() {
+        "partition" => kafkascope::cli::partition::run(rest),
+        "assign" => {
+            let mut input = String::new();
+            match std::io::stdin().read_to_string(&mut input) {
+                Ok(_) => kafkascope::cli::assign::run(&input),
+                Err(e) => Err(format!("could not read the request from stdin: {e}")),
+            }
+        }
+        "help" | "--help" | "-h" => Ok(kafkascope::cli::USAGE.to_string()),
+        other => Err(format!(
+            "unknown command {other:?}\n\n{}",
+            kafkascope::cli::USAGE
+        )),
+    };
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kafkascope: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

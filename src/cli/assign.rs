@@ -43,7 +43,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::engine::assignor::{try_assign, AssignmentOutcome, AssignorKind, MemberSubscription, TopicPartition};
+use crate::engine::assignor::{
+    try_assign, AssignmentOutcome, AssignorKind, MemberSubscription, TopicPartition,
+};
 
 /// Upper bound on the total number of partitions in one request, to keep memory bounded.
 const MAX_TOTAL_PARTITIONS: u64 = 10_000_000;
@@ -54,22 +56,27 @@ const STRATEGIES: &str = "range, roundrobin, sticky, cooperative-sticky";
 /// message naming the bad field.
 pub fn run(input: &str) -> Result<String, String> {
     let request: Value = serde_json::from_str(input).map_err(|e| format!("invalid JSON: {e}"))?;
-    let request = request
-        .as_object()
-        .ok_or_else(|| "request: expected a JSON object with \"strategy\", \"topics\" and \"members\"".to_string())?;
+    let request = request.as_object().ok_or_else(|| {
+        "request: expected a JSON object with \"strategy\", \"topics\" and \"members\"".to_string()
+    })?;
     check_fields("request", request, &["strategy", "topics", "members"])?;
 
     let strategy = parse_strategy(request.get("strategy"))?;
     let topics = parse_topics(request.get("topics"))?;
     let members = parse_members(request.get("members"), &topics)?;
 
-    let outcome = try_assign(strategy, &topics, &members).map_err(|e| format!("{strategy} assignor: {e}"))?;
+    let outcome =
+        try_assign(strategy, &topics, &members).map_err(|e| format!("{strategy} assignor: {e}"))?;
     Ok(render(&outcome))
 }
 
 fn check_fields(path: &str, object: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
     match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(format!("{path}: unknown field {}: expected one of {}", quote(key), allowed.join(", "))),
+        Some(key) => Err(format!(
+            "{path}: unknown field {}: expected one of {}",
+            quote(key),
+            allowed.join(", ")
+        )),
         None => Ok(()),
     }
 }
@@ -81,17 +88,27 @@ fn quote(s: &str) -> String {
 fn parse_strategy(value: Option<&Value>) -> Result<AssignorKind, String> {
     match value {
         None => Err(format!("strategy: missing; expected one of {STRATEGIES}")),
-        Some(Value::String(name)) => AssignorKind::from_name(name)
-            .ok_or_else(|| format!("unknown strategy {}: expected one of {STRATEGIES}", quote(name))),
+        Some(Value::String(name)) => AssignorKind::from_name(name).ok_or_else(|| {
+            format!(
+                "unknown strategy {}: expected one of {STRATEGIES}",
+                quote(name)
+            )
+        }),
         Some(_) => Err(format!("strategy: expected a string, one of {STRATEGIES}")),
     }
 }
 
 fn parse_topics(value: Option<&Value>) -> Result<BTreeMap<String, u32>, String> {
     let object = match value {
-        None => return Err("topics: missing; expected an object mapping topic name to partition count".into()),
+        None => {
+            return Err(
+                "topics: missing; expected an object mapping topic name to partition count".into(),
+            )
+        }
         Some(Value::Object(o)) => o,
-        Some(_) => return Err("topics: expected an object mapping topic name to partition count".into()),
+        Some(_) => {
+            return Err("topics: expected an object mapping topic name to partition count".into())
+        }
     };
     let mut topics = BTreeMap::new();
     let mut total: u64 = 0;
@@ -100,23 +117,33 @@ fn parse_topics(value: Option<&Value>) -> Result<BTreeMap<String, u32>, String> 
             return Err("topics: topic names must not be empty".into());
         }
         let path = format!("topics.{}", quote(name));
-        let count = count.as_u64().ok_or_else(|| format!("{path}: expected a partition count (a positive integer)"))?;
+        let count = count
+            .as_u64()
+            .ok_or_else(|| format!("{path}: expected a partition count (a positive integer)"))?;
         if count == 0 {
             return Err(format!("{path}: partition count must be at least 1"));
         }
         if count > i32::MAX as u64 {
-            return Err(format!("{path}: partition count must be at most {}", i32::MAX));
+            return Err(format!(
+                "{path}: partition count must be at most {}",
+                i32::MAX
+            ));
         }
         total += count;
         if total > MAX_TOTAL_PARTITIONS {
-            return Err(format!("topics: at most {MAX_TOTAL_PARTITIONS} partitions in total are supported"));
+            return Err(format!(
+                "topics: at most {MAX_TOTAL_PARTITIONS} partitions in total are supported"
+            ));
         }
         topics.insert(name.clone(), count as u32);
     }
     Ok(topics)
 }
 
-fn parse_members(value: Option<&Value>, topics: &BTreeMap<String, u32>) -> Result<Vec<MemberSubscription>, String> {
+fn parse_members(
+    value: Option<&Value>,
+    topics: &BTreeMap<String, u32>,
+) -> Result<Vec<MemberSubscription>, String> {
     let array = match value {
         None => return Err("members: missing; expected an array of members".into()),
         Some(Value::Array(a)) => a,
@@ -130,8 +157,20 @@ fn parse_members(value: Option<&Value>, topics: &BTreeMap<String, u32>) -> Resul
     let mut instances: BTreeMap<String, usize> = BTreeMap::new();
     for (i, item) in array.iter().enumerate() {
         let path = format!("members[{i}]");
-        let object = item.as_object().ok_or_else(|| format!("{path}: expected an object"))?;
-        check_fields(&path, object, &["member_id", "group_instance_id", "subscriptions", "owned", "generation"])?;
+        let object = item
+            .as_object()
+            .ok_or_else(|| format!("{path}: expected an object"))?;
+        check_fields(
+            &path,
+            object,
+            &[
+                "member_id",
+                "group_instance_id",
+                "subscriptions",
+                "owned",
+                "generation",
+            ],
+        )?;
 
         let member_id = match object.get("member_id") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -140,14 +179,25 @@ fn parse_members(value: Option<&Value>, topics: &BTreeMap<String, u32>) -> Resul
             Some(_) => return Err(format!("{path}.member_id: expected a string")),
         };
         if let Some(first) = ids.insert(member_id.clone(), i) {
-            return Err(format!("{path}.member_id: duplicate member id {} (also members[{first}])", quote(&member_id)));
+            return Err(format!(
+                "{path}.member_id: duplicate member id {} (also members[{first}])",
+                quote(&member_id)
+            ));
         }
 
         let group_instance_id = match object.get("group_instance_id") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::String(_)) => return Err(format!("{path}.group_instance_id: must not be empty (use null)")),
-            Some(_) => return Err(format!("{path}.group_instance_id: expected a string or null")),
+            Some(Value::String(_)) => {
+                return Err(format!(
+                    "{path}.group_instance_id: must not be empty (use null)"
+                ))
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{path}.group_instance_id: expected a string or null"
+                ))
+            }
         };
         if let Some(instance) = &group_instance_id {
             if let Some(first) = instances.insert(instance.clone(), i) {
@@ -166,11 +216,21 @@ fn parse_members(value: Option<&Value>, topics: &BTreeMap<String, u32>) -> Resul
             None | Some(Value::Null) => None,
             Some(v) => match v.as_i64() {
                 Some(g) if (-1..=i32::MAX as i64).contains(&g) => Some(g as i32),
-                _ => return Err(format!("{path}.generation: expected an integer >= -1 or null")),
+                _ => {
+                    return Err(format!(
+                        "{path}.generation: expected an integer >= -1 or null"
+                    ))
+                }
             },
         };
 
-        members.push(MemberSubscription { member_id, group_instance_id, topics: subscriptions, owned, generation });
+        members.push(MemberSubscription {
+            member_id,
+            group_instance_id,
+            topics: subscriptions,
+            owned,
+            generation,
+        });
     }
     Ok(members)
 }
@@ -179,7 +239,11 @@ fn parse_subscriptions(path: &str, value: Option<&Value>) -> Result<Vec<String>,
     let expected = format!("{path}.subscriptions: expected an array of topic names");
     let array = match value {
         Some(Value::Array(a)) => a,
-        None => return Err(format!("{path}.subscriptions: missing; expected an array of topic names")),
+        None => {
+            return Err(format!(
+                "{path}.subscriptions: missing; expected an array of topic names"
+            ))
+        }
         Some(_) => return Err(expected),
     };
     let mut seen = BTreeSet::new();
@@ -187,22 +251,33 @@ fn parse_subscriptions(path: &str, value: Option<&Value>) -> Result<Vec<String>,
     for item in array {
         let name = item.as_str().ok_or_else(|| expected.clone())?;
         if name.is_empty() {
-            return Err(format!("{path}.subscriptions: topic names must not be empty"));
+            return Err(format!(
+                "{path}.subscriptions: topic names must not be empty"
+            ));
         }
         if !seen.insert(name) {
-            return Err(format!("{path}.subscriptions: topic {} listed twice", quote(name)));
+            return Err(format!(
+                "{path}.subscriptions: topic {} listed twice",
+                quote(name)
+            ));
         }
         topics.push(name.to_string());
     }
     Ok(topics)
 }
 
-fn parse_owned(path: &str, value: Option<&Value>, topics: &BTreeMap<String, u32>) -> Result<Vec<TopicPartition>, String> {
+fn parse_owned(
+    path: &str,
+    value: Option<&Value>,
+    topics: &BTreeMap<String, u32>,
+) -> Result<Vec<TopicPartition>, String> {
     let object = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Object(o)) => o,
         Some(_) => {
-            return Err(format!("{path}.owned: expected an object mapping topic name to an array of partitions"))
+            return Err(format!(
+                "{path}.owned: expected an object mapping topic name to an array of partitions"
+            ))
         }
     };
     let mut owned = Vec::new();
@@ -214,10 +289,14 @@ fn parse_owned(path: &str, value: Option<&Value>, topics: &BTreeMap<String, u32>
         // A topic missing from "topics" is a deleted topic: the member may still report it,
         // and Kafka ignores it (it only shows up as revoked).
         let count = topics.get(topic).copied();
-        let array = partitions.as_array().ok_or_else(|| format!("{field}: expected an array of partition numbers"))?;
+        let array = partitions
+            .as_array()
+            .ok_or_else(|| format!("{field}: expected an array of partition numbers"))?;
         let mut seen = BTreeSet::new();
         for p in array {
-            let p = p.as_u64().ok_or_else(|| format!("{field}: expected an array of partition numbers"))?;
+            let p = p
+                .as_u64()
+                .ok_or_else(|| format!("{field}: expected an array of partition numbers"))?;
             if let Some(count) = count.filter(|&c| p >= c as u64) {
                 return Err(format!("{field}: partition {p} is out of range; the topic has {count} partitions (0..{count})"));
             }
@@ -236,11 +315,22 @@ fn parse_owned(path: &str, value: Option<&Value>, topics: &BTreeMap<String, u32>
 /// One member per line; keys are JSON-escaped.
 fn render(outcome: &AssignmentOutcome) -> String {
     let mut out = String::from("{\n");
-    for (i, (label, map)) in [("assignment", &outcome.assignment), ("revoked", &outcome.revoked)].into_iter().enumerate() {
+    for (i, (label, map)) in [
+        ("assignment", &outcome.assignment),
+        ("revoked", &outcome.revoked),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let _ = writeln!(out, "  {}: {{", quote(label));
         let len = map.len();
         for (j, (member, partitions)) in map.iter().enumerate() {
-            let _ = write!(out, "    {}: {}", quote(member), render_partitions(partitions));
+            let _ = write!(
+                out,
+                "    {}: {}",
+                quote(member),
+                render_partitions(partitions)
+            );
             out.push_str(if j + 1 < len { ",\n" } else { "\n" });
         }
         out.push_str(if i == 0 { "  },\n" } else { "  }\n" });
@@ -252,7 +342,10 @@ fn render(outcome: &AssignmentOutcome) -> String {
 fn render_partitions(partitions: &[TopicPartition]) -> String {
     let mut by_topic: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for tp in partitions {
-        by_topic.entry(tp.topic.as_str()).or_default().push(tp.partition);
+        by_topic
+            .entry(tp.topic.as_str())
+            .or_default()
+            .push(tp.partition);
     }
     let parts: Vec<String> = by_topic
         .iter()

@@ -32,14 +32,13 @@ use crate::engine::ids::*;
 use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
 use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
 use crate::engine::sim::{Action, Engine};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Fetches return at most this many entries per partition (a stand-in for
 /// `max.partition.fetch.bytes` / `replica.fetch.max.bytes`).
 pub const MAX_FETCH_ENTRIES: usize = 2_000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FollowerProgress {
     /// The follower's LEO as the leader knows it (-1 until its first fetch).
     pub leo: Offset,
@@ -55,13 +54,13 @@ impl FollowerProgress {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaderState {
     pub epoch: LeaderEpoch,
     pub followers: BTreeMap<BrokerId, FollowerProgress>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replica {
     pub log: PartitionLog,
     /// `Some` while this replica is the partition leader.
@@ -69,19 +68,34 @@ pub struct Replica {
 }
 
 /// What is waiting for a partition's HW to pass an offset.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DelayedKind {
     /// An acks=all produce request.
-    Produce { from: Node, request_id: u64, results: Vec<BatchResult> },
+    Produce {
+        from: Node,
+        request_id: u64,
+        results: Vec<BatchResult>,
+    },
     /// A group coordinator write (offset commit) to `__consumer_offsets`.
-    OffsetCommit { group: GroupIdx, from: Node, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool, member: Option<ConsumerIdx> },
+    OffsetCommit {
+        group: GroupIdx,
+        from: Node,
+        commit_id: u64,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        member: Option<ConsumerIdx>,
+    },
     /// A transaction coordinator write to `__transaction_state`.
     TxnLog { transactional_id: String },
     /// A transaction marker write, answered to the coordinator.
-    Marker { coordinator: BrokerId, transactional_id: String, tp: Tp },
+    Marker {
+        coordinator: BrokerId,
+        transactional_id: String,
+        tp: Tp,
+    },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DelayedOp {
     pub id: u64,
     /// Every (partition, offset) the HW must reach.
@@ -90,7 +104,7 @@ pub struct DelayedOp {
     pub kind: DelayedKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParkedFetch {
     pub fetch_id: u64,
     pub from: Node,
@@ -100,7 +114,7 @@ pub struct ParkedFetch {
     pub partitions: Vec<FetchPartition>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Broker {
     pub id: BrokerId,
     pub alive: bool,
@@ -167,7 +181,9 @@ impl Engine {
         let now = self.now_ms;
         let meta = self.partition_meta(tp).clone();
         let broker = self.broker(b);
-        let Some(rep) = broker.replicas.get_mut(&tp) else { return };
+        let Some(rep) = broker.replicas.get_mut(&tp) else {
+            return;
+        };
         let followers = meta
             .replicas
             .iter()
@@ -262,7 +278,13 @@ impl Engine {
             if slot.is_some() {
                 *slot = None;
                 let backoff = 1_000; // replica.fetch.backoff.ms
-                self.schedule_in(backoff, Action::FollowerFetchBackoff { broker: b, leader: peer });
+                self.schedule_in(
+                    backoff,
+                    Action::FollowerFetchBackoff {
+                        broker: b,
+                        leader: peer,
+                    },
+                );
             }
         }
     }
@@ -284,13 +306,28 @@ impl Engine {
                 max_wait_ms,
                 max_records,
                 partitions,
-            } => self.broker_handle_fetch(b, from, fetch_id, replica, isolation, max_wait_ms, max_records, partitions),
-            Msg::FetchResponse { fetch_id, partitions } => {
+            } => self.broker_handle_fetch(
+                b,
+                from,
+                fetch_id,
+                replica,
+                isolation,
+                max_wait_ms,
+                max_records,
+                partitions,
+            ),
+            Msg::FetchResponse {
+                fetch_id,
+                partitions,
+            } => {
                 if let Node::Broker(leader) = from {
                     self.broker_handle_fetch_response(b, leader, fetch_id, partitions)
                 }
             }
-            Msg::ListOffsets { isolation, partitions } => {
+            Msg::ListOffsets {
+                isolation,
+                partitions,
+            } => {
                 let mut out = Vec::new();
                 for (tp, reset) in partitions {
                     let res = match self.brokers[b.0 as usize].replicas.get(&tp) {
@@ -305,7 +342,11 @@ impl Engine {
                     };
                     out.push((tp, res));
                 }
-                self.send(Node::Broker(b), from, Msg::ListOffsetsResponse { partitions: out });
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::ListOffsetsResponse { partitions: out },
+                );
             }
             Msg::WriteTxnMarkers {
                 transactional_id,
@@ -313,7 +354,15 @@ impl Engine {
                 epoch,
                 control,
                 partitions,
-            } => self.broker_write_markers(b, from, transactional_id, producer_id, epoch, control, partitions),
+            } => self.broker_write_markers(
+                b,
+                from,
+                transactional_id,
+                producer_id,
+                epoch,
+                control,
+                partitions,
+            ),
             Msg::WriteTxnMarkersResponse {
                 transactional_id,
                 partitions,
@@ -322,7 +371,15 @@ impl Engine {
         }
     }
 
-    fn broker_handle_produce(&mut self, b: BrokerId, from: Node, request_id: u64, acks: Acks, timeout_ms: u32, batches: Vec<WireBatch>) {
+    fn broker_handle_produce(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        request_id: u64,
+        acks: Acks,
+        timeout_ms: u32,
+        batches: Vec<WireBatch>,
+    ) {
         let now = self.now_ms;
         let mut results = Vec::new();
         let mut waiting = Vec::new();
@@ -330,7 +387,11 @@ impl Engine {
             let tp = wb.tp;
             let meta = self.partition_meta(tp).clone();
             let min_isr = self.topic(tp.topic).effective_min_isr();
-            let leader_epoch = match self.brokers[b.0 as usize].replicas.get(&tp).and_then(|r| r.leader.as_ref()) {
+            let leader_epoch = match self.brokers[b.0 as usize]
+                .replicas
+                .get(&tp)
+                .and_then(|r| r.leader.as_ref())
+            {
                 Some(l) => l.epoch,
                 None => {
                     results.push(BatchResult {
@@ -352,7 +413,10 @@ impl Engine {
                 continue;
             }
             let outcome = {
-                let rep = self.brokers[b.0 as usize].replicas.get_mut(&tp).expect("leader has the replica");
+                let rep = self.brokers[b.0 as usize]
+                    .replicas
+                    .get_mut(&tp)
+                    .expect("leader has the replica");
                 rep.log.append_as_leader(
                     &AppendBatch {
                         batch: wb.batch,
@@ -430,7 +494,14 @@ impl Engine {
         }
         match acks {
             Acks::Zero => {}
-            Acks::One => self.send(Node::Broker(b), from, Msg::ProduceResponse { request_id, results }),
+            Acks::One => self.send(
+                Node::Broker(b),
+                from,
+                Msg::ProduceResponse {
+                    request_id,
+                    results,
+                },
+            ),
             Acks::All => {
                 let id = self.next_id();
                 let op = DelayedOp {
@@ -456,7 +527,13 @@ impl Engine {
         }
         let (deadline, id) = (op.deadline_ms, op.id);
         self.broker(b).delayed.push(op);
-        self.schedule(deadline, Action::DelayedProduceExpired { broker: b, request_id: id });
+        self.schedule(
+            deadline,
+            Action::DelayedProduceExpired {
+                broker: b,
+                request_id: id,
+            },
+        );
     }
 
     /// `checkEnoughReplicasReachOffset` for every partition of the op:
@@ -472,7 +549,9 @@ impl Engine {
                 return None;
             }
             let min_isr = self.topic(tp.topic).effective_min_isr();
-            if self.partition_meta(*tp).isr.len() < min_isr && matches!(op.kind, DelayedKind::Produce { .. }) {
+            if self.partition_meta(*tp).isr.len() < min_isr
+                && matches!(op.kind, DelayedKind::Produce { .. })
+            {
                 error = Some(ErrorCode::NotEnoughReplicasAfterAppend);
             }
         }
@@ -480,7 +559,11 @@ impl Engine {
     }
 
     pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
-        let Some(pos) = self.brokers[b.0 as usize].delayed.iter().position(|op| op.id == id) else {
+        let Some(pos) = self.brokers[b.0 as usize]
+            .delayed
+            .iter()
+            .position(|op| op.id == id)
+        else {
             return;
         };
         let op = self.broker(b).delayed.remove(pos);
@@ -520,7 +603,14 @@ impl Engine {
                         }
                     }
                 }
-                self.send(Node::Broker(b), from, Msg::ProduceResponse { request_id, results });
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::ProduceResponse {
+                        request_id,
+                        results,
+                    },
+                );
             }
             DelayedKind::OffsetCommit {
                 group,
@@ -529,8 +619,12 @@ impl Engine {
                 offsets,
                 auto,
                 member,
-            } => self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error),
-            DelayedKind::TxnLog { transactional_id } => self.txn_log_written(b, transactional_id, error),
+            } => {
+                self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error)
+            }
+            DelayedKind::TxnLog { transactional_id } => {
+                self.txn_log_written(b, transactional_id, error)
+            }
             DelayedKind::Marker {
                 coordinator,
                 transactional_id,
@@ -557,7 +651,12 @@ impl Engine {
 
     /// Appends internal records (offset commits, transaction log) as the
     /// partition leader. Returns the offset after the last one, or an error.
-    pub(crate) fn broker_internal_append(&mut self, b: BrokerId, tp: Tp, records: &[RecordId]) -> Result<Offset, ErrorCode> {
+    pub(crate) fn broker_internal_append(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: &[RecordId],
+    ) -> Result<Offset, ErrorCode> {
         let now = self.now_ms;
         let batch = BatchId(self.next_batch_id);
         self.next_batch_id += 1;
@@ -576,7 +675,10 @@ impl Engine {
             epoch,
             now,
         ) {
-            AppendOutcome::Appended { first_offset, last_offset } => {
+            AppendOutcome::Appended {
+                first_offset,
+                last_offset,
+            } => {
                 let leo = rep.log.leo();
                 self.emit(EventKind::InternalAppended {
                     broker: b,
@@ -605,8 +707,12 @@ impl Engine {
             return;
         }
         let usable: Vec<bool> = self.brokers.iter().map(|x| x.alive && !x.fenced).collect();
-        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { return };
-        let Some(leader) = rep.leader.as_ref() else { return };
+        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
+            return;
+        };
+        let Some(leader) = rep.leader.as_ref() else {
+            return;
+        };
         let leader_leo = rep.log.leo();
         let mut new_hw = leader_leo;
         for (id, f) in &leader.followers {
@@ -651,10 +757,16 @@ impl Engine {
                 .iter()
                 .copied()
                 .filter(|r| *r != b)
-                .filter(|r| leader.followers.get(r).is_none_or(|f| !f.is_caught_up(leo, now, lag)))
+                .filter(|r| {
+                    leader
+                        .followers
+                        .get(r)
+                        .is_none_or(|f| !f.is_caught_up(leo, now, lag))
+                })
                 .collect();
             if !out.is_empty() {
-                let new_isr: Vec<BrokerId> = isr.iter().copied().filter(|r| !out.contains(r)).collect();
+                let new_isr: Vec<BrokerId> =
+                    isr.iter().copied().filter(|r| !out.contains(r)).collect();
                 self.controller_alter_isr(tp, new_isr);
                 self.broker_maybe_increment_hw(b, tp);
                 self.broker_try_complete_delayed(b, tp);
@@ -695,20 +807,44 @@ impl Engine {
         };
         let (data, has_news) = self.broker_read_fetch(b, &parked);
         if has_news || max_wait_ms == 0 {
-            self.send(Node::Broker(b), from, Msg::FetchResponse { fetch_id, partitions: data });
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::FetchResponse {
+                    fetch_id,
+                    partitions: data,
+                },
+            );
         } else {
             self.broker(b).parked.push(parked);
-            self.schedule_in(max_wait_ms as u64, Action::FetchWaitExpired { broker: b, fetch_id });
+            self.schedule_in(
+                max_wait_ms as u64,
+                Action::FetchWaitExpired {
+                    broker: b,
+                    fetch_id,
+                },
+            );
         }
     }
 
     /// `Partition.updateFollowerFetchState` + `maybeExpandIsr` + HW.
-    fn broker_update_follower(&mut self, b: BrokerId, follower: BrokerId, fp: &FetchPartition, now: u64, _lag: u64) {
+    fn broker_update_follower(
+        &mut self,
+        b: BrokerId,
+        follower: BrokerId,
+        fp: &FetchPartition,
+        now: u64,
+        _lag: u64,
+    ) {
         let tp = fp.tp;
-        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { return };
+        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
+            return;
+        };
         let leader_leo = rep.log.leo();
         let hw = rep.log.hw();
-        let Some(leader) = rep.leader.as_mut() else { return };
+        let Some(leader) = rep.leader.as_mut() else {
+            return;
+        };
         if fp.current_leader_epoch != leader.epoch {
             return;
         }
@@ -719,8 +855,13 @@ impl Engine {
                 _ => return,
             }
         }
-        let epoch_start = rep.log.epoch_start_offset(leader.epoch).unwrap_or(Offset(0));
-        let Some(f) = leader.followers.get_mut(&follower) else { return };
+        let epoch_start = rep
+            .log
+            .epoch_start_offset(leader.epoch)
+            .unwrap_or(Offset(0));
+        let Some(f) = leader.followers.get_mut(&follower) else {
+            return;
+        };
         let before = f.leo;
         if fp.fetch_offset >= leader_leo {
             f.last_caught_up_ms = f.last_caught_up_ms.max(now);
@@ -732,7 +873,8 @@ impl Engine {
         f.leo = fp.fetch_offset;
         let follower_leo = f.leo;
         let isr = self.partition_meta(tp).isr.clone();
-        let usable = self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
+        let usable =
+            self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
         if !isr.contains(&follower) && usable && follower_leo >= hw && follower_leo >= epoch_start {
             let mut new_isr = isr.clone();
             new_isr.push(follower);
@@ -819,7 +961,10 @@ impl Engine {
                 news = true;
                 d.entries = entries.to_vec();
                 if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
-                    let end = entries.last().map(|e| e.offset.next()).unwrap_or(fp.fetch_offset);
+                    let end = entries
+                        .last()
+                        .map(|e| e.offset.next())
+                        .unwrap_or(fp.fetch_offset);
                     d.aborted = log.aborted_txns(fp.fetch_offset, end);
                 }
             }
@@ -855,12 +1000,23 @@ impl Engine {
     }
 
     pub(crate) fn broker_fetch_wait_expired(&mut self, b: BrokerId, fetch_id: u64) {
-        let Some(pos) = self.brokers[b.0 as usize].parked.iter().position(|p| p.fetch_id == fetch_id) else {
+        let Some(pos) = self.brokers[b.0 as usize]
+            .parked
+            .iter()
+            .position(|p| p.fetch_id == fetch_id)
+        else {
             return;
         };
         let pf = self.broker(b).parked.remove(pos);
         let (data, _) = self.broker_read_fetch(b, &pf);
-        self.send(Node::Broker(b), pf.from, Msg::FetchResponse { fetch_id, partitions: data });
+        self.send(
+            Node::Broker(b),
+            pf.from,
+            Msg::FetchResponse {
+                fetch_id,
+                partitions: data,
+            },
+        );
     }
 
     // ---- fetch: follower side ----------------------------------------------------
@@ -880,7 +1036,11 @@ impl Engine {
         }
         leaders.sort();
         for l in leaders {
-            let in_flight = self.brokers[b.0 as usize].fetchers.get(&l).copied().flatten();
+            let in_flight = self.brokers[b.0 as usize]
+                .fetchers
+                .get(&l)
+                .copied()
+                .flatten();
             if in_flight.is_none() {
                 self.broker_follower_fetch(b, l);
             }
@@ -891,7 +1051,13 @@ impl Engine {
         if !self.brokers[b.0 as usize].alive {
             return;
         }
-        if self.brokers[b.0 as usize].fetchers.get(&leader).copied().flatten().is_some() {
+        if self.brokers[b.0 as usize]
+            .fetchers
+            .get(&leader)
+            .copied()
+            .flatten()
+            .is_some()
+        {
             return;
         }
         let mut partitions = Vec::new();
@@ -927,8 +1093,20 @@ impl Engine {
         );
     }
 
-    fn broker_handle_fetch_response(&mut self, b: BrokerId, leader: BrokerId, fetch_id: u64, parts: Vec<FetchPartitionData>) {
-        if self.brokers[b.0 as usize].fetchers.get(&leader).copied().flatten() != Some(fetch_id) {
+    fn broker_handle_fetch_response(
+        &mut self,
+        b: BrokerId,
+        leader: BrokerId,
+        fetch_id: u64,
+        parts: Vec<FetchPartitionData>,
+    ) {
+        if self.brokers[b.0 as usize]
+            .fetchers
+            .get(&leader)
+            .copied()
+            .flatten()
+            != Some(fetch_id)
+        {
             return; // a stale session
         }
         self.broker(b).fetchers.insert(leader, None);
@@ -943,7 +1121,9 @@ impl Engine {
                 errors = true;
                 continue;
             }
-            let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else { continue };
+            let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
+                continue;
+            };
             if rep.leader.is_some() {
                 continue;
             }
@@ -951,8 +1131,14 @@ impl Engine {
                 let to = end.min(rep.log.leo());
                 let removed = rep.log.truncate_to(to);
                 if !removed.is_empty() {
-                    let removed: Vec<(Offset, Option<RecordId>)> = removed.iter().map(|e| (e.offset, e.record)).collect();
-                    self.emit(EventKind::Truncated { broker: b, tp, to, removed });
+                    let removed: Vec<(Offset, Option<RecordId>)> =
+                        removed.iter().map(|e| (e.offset, e.record)).collect();
+                    self.emit(EventKind::Truncated {
+                        broker: b,
+                        tp,
+                        to,
+                        removed,
+                    });
                 }
                 continue;
             }
@@ -979,7 +1165,12 @@ impl Engine {
                     hw,
                 });
             } else if hw > old_hw {
-                self.emit(EventKind::HighWatermark { broker: b, tp, hw, leader: false });
+                self.emit(EventKind::HighWatermark {
+                    broker: b,
+                    tp,
+                    hw,
+                    leader: false,
+                });
             }
         }
         if errors {
@@ -999,7 +1190,9 @@ impl Engine {
                 if !leader.alive {
                     continue;
                 }
-                let Some(lrep) = leader.replicas.get(&tp) else { continue };
+                let Some(lrep) = leader.replicas.get(&tp) else {
+                    continue;
+                };
                 let (leo, hw) = (lrep.log.leo(), lrep.log.hw());
                 for r in &meta.replicas {
                     if *r == l {
@@ -1038,10 +1231,16 @@ impl Engine {
         control: crate::engine::log::ControlType,
         partitions: Vec<Tp>,
     ) {
-        let Node::Broker(coordinator) = from else { return };
+        let Node::Broker(coordinator) = from else {
+            return;
+        };
         let now = self.now_ms;
         for tp in partitions {
-            let leader_epoch = match self.brokers[b.0 as usize].replicas.get(&tp).and_then(|r| r.leader.as_ref()) {
+            let leader_epoch = match self.brokers[b.0 as usize]
+                .replicas
+                .get(&tp)
+                .and_then(|r| r.leader.as_ref())
+            {
                 Some(l) => l.epoch,
                 None => {
                     self.send(
@@ -1058,8 +1257,12 @@ impl Engine {
             let batch = BatchId(self.next_batch_id);
             self.next_batch_id += 1;
             let offset = {
-                let rep = self.brokers[b.0 as usize].replicas.get_mut(&tp).expect("leader");
-                rep.log.append_marker(producer_id, epoch, control, batch, leader_epoch, now)
+                let rep = self.brokers[b.0 as usize]
+                    .replicas
+                    .get_mut(&tp)
+                    .expect("leader");
+                rep.log
+                    .append_marker(producer_id, epoch, control, batch, leader_epoch, now)
             };
             self.emit(EventKind::MarkerWritten {
                 broker: b,
@@ -1087,7 +1290,11 @@ impl Engine {
 }
 
 /// Drop-reason helper used by clients when a response is lost on purpose.
-pub(crate) fn injected_drop(from: Node, to: Node, kind: crate::engine::event::MsgKind) -> EventKind {
+pub(crate) fn injected_drop(
+    from: Node,
+    to: Node,
+    kind: crate::engine::event::MsgKind,
+) -> EventKind {
     EventKind::MessageDropped {
         from,
         to,

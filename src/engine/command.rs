@@ -26,30 +26,62 @@ pub enum Command {
         #[serde(default)]
         partition: Option<u32>,
     },
-    CrashBroker { broker: BrokerId },
-    RestartBroker { broker: BrokerId },
+    CrashBroker {
+        broker: BrokerId,
+    },
+    RestartBroker {
+        broker: BrokerId,
+    },
     /// Add `extra_ms` of latency to everything this broker sends (a slow follower).
-    SlowBroker { broker: BrokerId, extra_ms: u32 },
+    SlowBroker {
+        broker: BrokerId,
+        extra_ms: u32,
+    },
     /// Lose the next response the brokers send to this producer.
-    DropNextProduceResponse { producer: ProducerIdx },
-    AddConsumer { group: GroupIdx },
+    DropNextProduceResponse {
+        producer: ProducerIdx,
+    },
+    AddConsumer {
+        group: GroupIdx,
+    },
     /// `consumer.close()`: a clean LeaveGroup.
-    StopConsumer { consumer: ConsumerIdx },
+    StopConsumer {
+        consumer: ConsumerIdx,
+    },
     /// Kill the consumer process at the given point (now, or when it next reaches it).
-    CrashConsumer { consumer: ConsumerIdx, point: CrashPoint },
-    RestartConsumer { consumer: ConsumerIdx },
+    CrashConsumer {
+        consumer: ConsumerIdx,
+        point: CrashPoint,
+    },
+    RestartConsumer {
+        consumer: ConsumerIdx,
+    },
     /// Change how long the consumer's application spends per record.
-    SetProcessingTime { consumer: ConsumerIdx, processing_time_ms: u32 },
+    SetProcessingTime {
+        consumer: ConsumerIdx,
+        processing_time_ms: u32,
+    },
     /// Kill a producer process (e.g. mid-transaction).
-    CrashProducer { producer: ProducerIdx },
+    CrashProducer {
+        producer: ProducerIdx,
+    },
     /// Start a second instance with the same `transactional.id` (the old one becomes a zombie).
-    StartProducerInstance { producer: ProducerIdx },
+    StartProducerInstance {
+        producer: ProducerIdx,
+    },
     /// Commit (true) or abort (false) the producer's open transaction now.
-    EndTransaction { producer: ProducerIdx, commit: bool },
+    EndTransaction {
+        producer: ProducerIdx,
+        commit: bool,
+    },
     /// Open a transaction on a transactional producer (`beginTransaction`).
-    BeginTransaction { producer: ProducerIdx },
+    BeginTransaction {
+        producer: ProducerIdx,
+    },
     /// A narrated note, shown as its own step.
-    Note { text: String },
+    Note {
+        text: String,
+    },
 }
 
 impl Command {
@@ -62,19 +94,27 @@ impl Command {
             },
             Command::CrashBroker { broker } => format!("crash broker {broker}"),
             Command::RestartBroker { broker } => format!("restart broker {broker}"),
-            Command::SlowBroker { broker, extra_ms } => format!("slow broker {broker} by {extra_ms} ms"),
+            Command::SlowBroker { broker, extra_ms } => {
+                format!("slow broker {broker} by {extra_ms} ms")
+            }
             Command::DropNextProduceResponse { .. } => "drop next produce response".into(),
             Command::AddConsumer { .. } => "add a consumer".into(),
             Command::StopConsumer { .. } => "consumer leaves".into(),
             Command::CrashConsumer { point, .. } => format!("crash consumer ({point:?})"),
             Command::RestartConsumer { .. } => "restart consumer".into(),
-            Command::SetProcessingTime { processing_time_ms, .. } => {
+            Command::SetProcessingTime {
+                processing_time_ms, ..
+            } => {
                 format!("processing takes {processing_time_ms} ms")
             }
             Command::CrashProducer { .. } => "crash producer".into(),
             Command::StartProducerInstance { .. } => "start a second producer instance".into(),
             Command::EndTransaction { commit, .. } => {
-                if *commit { "commit transaction".into() } else { "abort transaction".into() }
+                if *commit {
+                    "commit transaction".into()
+                } else {
+                    "abort transaction".into()
+                }
             }
             Command::BeginTransaction { .. } => "begin transaction".into(),
             Command::Note { .. } => "note".into(),

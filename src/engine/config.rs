@@ -289,7 +289,10 @@ impl Default for GroupConfig {
         GroupConfig {
             group_id: "my-consumer-group".into(),
             topics: vec!["events".into()],
-            partition_assignment_strategy: vec![AssignorKind::Range, AssignorKind::CooperativeSticky],
+            partition_assignment_strategy: vec![
+                AssignorKind::Range,
+                AssignorKind::CooperativeSticky,
+            ],
             session_timeout_ms: 45_000,
             heartbeat_interval_ms: 3_000,
             max_poll_interval_ms: 300_000,
@@ -370,12 +373,17 @@ fn check_name(field: String, name: &str, what: &str, errors: &mut Vec<ConfigErro
     } else if name.chars().count() > limits::MAX_NAME_LEN {
         errors.push(err(
             field,
-            format!("the {what} is longer than {} characters", limits::MAX_NAME_LEN),
+            format!(
+                "the {what} is longer than {} characters",
+                limits::MAX_NAME_LEN
+            ),
         ));
     } else if name.starts_with("__") {
         errors.push(err(
             field,
-            format!("the {what} {name:?} starts with \"__\", which Kafka reserves for internal topics"),
+            format!(
+                "the {what} {name:?} starts with \"__\", which Kafka reserves for internal topics"
+            ),
         ));
     }
 }
@@ -399,25 +407,45 @@ impl ScenarioConfig {
             ));
         }
         if c.offsets_topic_num_partitions < 1 || c.offsets_topic_num_partitions > 200 {
-            e.push(err("cluster.offsets_topic_num_partitions", "must be between 1 and 200"));
+            e.push(err(
+                "cluster.offsets_topic_num_partitions",
+                "must be between 1 and 200",
+            ));
         }
-        if c.transaction_state_log_num_partitions < 1 || c.transaction_state_log_num_partitions > 200 {
-            e.push(err("cluster.transaction_state_log_num_partitions", "must be between 1 and 200"));
+        if c.transaction_state_log_num_partitions < 1
+            || c.transaction_state_log_num_partitions > 200
+        {
+            e.push(err(
+                "cluster.transaction_state_log_num_partitions",
+                "must be between 1 and 200",
+            ));
         }
         if c.offsets_topic_replication_factor < 1 {
-            e.push(err("cluster.offsets_topic_replication_factor", "must be at least 1"));
+            e.push(err(
+                "cluster.offsets_topic_replication_factor",
+                "must be at least 1",
+            ));
         }
         if c.replica_lag_time_max_ms < 1 {
-            e.push(err("cluster.replica_lag_time_max_ms", "must be at least 1 ms"));
+            e.push(err(
+                "cluster.replica_lag_time_max_ms",
+                "must be at least 1 ms",
+            ));
         }
         if c.broker_session_timeout_ms < 1 {
-            e.push(err("cluster.broker_session_timeout_ms", "must be at least 1 ms"));
+            e.push(err(
+                "cluster.broker_session_timeout_ms",
+                "must be at least 1 ms",
+            ));
         }
         if self.topics.is_empty() {
             e.push(err("topics", "a scenario needs at least one topic"));
         }
         if self.topics.len() > MAX_TOPICS {
-            e.push(err("topics", format!("at most {MAX_TOPICS} topics fit on the stage")));
+            e.push(err(
+                "topics",
+                format!("at most {MAX_TOPICS} topics fit on the stage"),
+            ));
         }
         for (i, t) in self.topics.iter().enumerate() {
             let f = |name: &str| format!("topics[{i}].{name}");
@@ -433,12 +461,18 @@ impl ScenarioConfig {
                 ));
             }
             if self.topics[..i].iter().any(|o| o.name == t.name) {
-                e.push(err(f("name"), format!("topic {:?} is defined twice", t.name)));
+                e.push(err(
+                    f("name"),
+                    format!("topic {:?} is defined twice", t.name),
+                ));
             }
             if t.partitions < 1 || t.partitions > MAX_PARTITIONS {
                 e.push(err(
                     f("partitions"),
-                    format!("must be between 1 and {MAX_PARTITIONS} (got {})", t.partitions),
+                    format!(
+                        "must be between 1 and {MAX_PARTITIONS} (got {})",
+                        t.partitions
+                    ),
                 ));
             }
             if t.replication_factor < 1 {
@@ -466,18 +500,27 @@ impl ScenarioConfig {
         }
         let topic_exists = |name: &str| self.topics.iter().any(|t| t.name == name);
         if self.producers.len() > MAX_PRODUCERS {
-            e.push(err("producers", format!("at most {MAX_PRODUCERS} producers")));
+            e.push(err(
+                "producers",
+                format!("at most {MAX_PRODUCERS} producers"),
+            ));
         }
         for (i, p) in self.producers.iter().enumerate() {
             let f = |name: &str| format!("producers[{i}].{name}");
             if p.client_id.is_empty() || p.client_id.chars().count() > MAX_NAME_LEN {
-                e.push(err(f("client_id"), format!("must be 1 to {MAX_NAME_LEN} characters")));
+                e.push(err(
+                    f("client_id"),
+                    format!("must be 1 to {MAX_NAME_LEN} characters"),
+                ));
             }
             if p.batch_size < 1 || p.batch_size > 1 << 24 {
                 e.push(err(f("batch_size"), "must be between 1 and 16777216 bytes"));
             }
             if p.max_in_flight_requests_per_connection < 1 {
-                e.push(err(f("max_in_flight_requests_per_connection"), "must be at least 1"));
+                e.push(err(
+                    f("max_in_flight_requests_per_connection"),
+                    "must be at least 1",
+                ));
             }
             if p.delivery_timeout_ms < p.linger_ms.saturating_add(p.request_timeout_ms) {
                 e.push(err(
@@ -493,7 +536,10 @@ impl ScenarioConfig {
                     ));
                 }
                 if p.retries == 0 {
-                    e.push(err(f("enable_idempotence"), "enable.idempotence=true requires retries > 0"));
+                    e.push(err(
+                        f("enable_idempotence"),
+                        "enable.idempotence=true requires retries > 0",
+                    ));
                 }
                 if p.max_in_flight_requests_per_connection > 5 {
                     e.push(err(
@@ -504,7 +550,10 @@ impl ScenarioConfig {
             }
             if let Some(tid) = &p.transactional_id {
                 if tid.is_empty() || tid.chars().count() > MAX_NAME_LEN {
-                    e.push(err(f("transactional_id"), format!("must be 1 to {MAX_NAME_LEN} characters")));
+                    e.push(err(
+                        f("transactional_id"),
+                        format!("must be 1 to {MAX_NAME_LEN} characters"),
+                    ));
                 }
                 if p.enable_idempotence == Some(false) {
                     e.push(err(
@@ -525,7 +574,8 @@ impl ScenarioConfig {
                     format!("at most {MAX_WORKLOAD_RECORDS} records per producer"),
                 ));
             }
-            if p.workload.records > 0 && p.workload.interval_ms == 0 && p.workload.records > 100_000 {
+            if p.workload.records > 0 && p.workload.interval_ms == 0 && p.workload.records > 100_000
+            {
                 // Allowed, but keeps a sanity bound on same-instant bursts.
             }
             if !topic_exists(&p.workload.topic) {
@@ -539,27 +589,45 @@ impl ScenarioConfig {
                     e.push(err(f("workload.keys"), "the key list must not be empty"));
                 }
                 if keys.len() > 1000 || keys.iter().any(|k| k.len() > 256) {
-                    e.push(err(f("workload.keys"), "at most 1000 keys of at most 256 bytes"));
+                    e.push(err(
+                        f("workload.keys"),
+                        "at most 1000 keys of at most 256 bytes",
+                    ));
                 }
             }
         }
         if self.groups.len() > MAX_GROUPS {
-            e.push(err("groups", format!("at most {MAX_GROUPS} consumer groups")));
+            e.push(err(
+                "groups",
+                format!("at most {MAX_GROUPS} consumer groups"),
+            ));
         }
         for (i, g) in self.groups.iter().enumerate() {
             let f = |name: &str| format!("groups[{i}].{name}");
             if g.group_id.is_empty() || g.group_id.chars().count() > MAX_NAME_LEN {
-                e.push(err(f("group_id"), format!("must be 1 to {MAX_NAME_LEN} characters")));
+                e.push(err(
+                    f("group_id"),
+                    format!("must be 1 to {MAX_NAME_LEN} characters"),
+                ));
             }
             if self.groups[..i].iter().any(|o| o.group_id == g.group_id) {
-                e.push(err(f("group_id"), format!("group {:?} is defined twice", g.group_id)));
+                e.push(err(
+                    f("group_id"),
+                    format!("group {:?} is defined twice", g.group_id),
+                ));
             }
             if g.topics.is_empty() {
-                e.push(err(f("topics"), "a group must subscribe to at least one topic"));
+                e.push(err(
+                    f("topics"),
+                    "a group must subscribe to at least one topic",
+                ));
             }
             for t in &g.topics {
                 if !topic_exists(t) {
-                    e.push(err(f("topics"), format!("topic {t:?} is not defined in topics")));
+                    e.push(err(
+                        f("topics"),
+                        format!("topic {t:?} is not defined in topics"),
+                    ));
                 }
             }
             if g.partition_assignment_strategy.is_empty() {
@@ -567,7 +635,9 @@ impl ScenarioConfig {
                     f("partition_assignment_strategy"),
                     "list at least one assignor (range, roundrobin, sticky, cooperative-sticky)",
                 ));
-            } else if crate::engine::assignor::client_protocol(&g.partition_assignment_strategy).is_none() {
+            } else if crate::engine::assignor::client_protocol(&g.partition_assignment_strategy)
+                .is_none()
+            {
                 e.push(err(
                     f("partition_assignment_strategy"),
                     "the assignors share no rebalance protocol",
@@ -576,7 +646,9 @@ impl ScenarioConfig {
             if g.consumers > MAX_CONSUMERS_PER_GROUP {
                 e.push(err(
                     f("consumers"),
-                    format!("at most {MAX_CONSUMERS_PER_GROUP} consumers per group fit on the stage"),
+                    format!(
+                        "at most {MAX_CONSUMERS_PER_GROUP} consumers per group fit on the stage"
+                    ),
                 ));
             }
             if g.session_timeout_ms < 6_000 || g.session_timeout_ms > 1_800_000 {
@@ -606,9 +678,10 @@ impl ScenarioConfig {
                         f("output_topic"),
                         "exactly-once consume-transform-produce needs an output topic",
                     )),
-                    Some(t) if !topic_exists(t) => {
-                        e.push(err(f("output_topic"), format!("topic {t:?} is not defined in topics")))
-                    }
+                    Some(t) if !topic_exists(t) => e.push(err(
+                        f("output_topic"),
+                        format!("topic {t:?} is not defined in topics"),
+                    )),
                     Some(t) if g.topics.contains(t) => e.push(err(
                         f("output_topic"),
                         "the output topic must differ from the input topics",
@@ -637,7 +710,9 @@ mod tests {
         let errors = c.validate();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "topics[0].replication_factor");
-        assert!(errors[0].message.contains("larger than the number of brokers"));
+        assert!(errors[0]
+            .message
+            .contains("larger than the number of brokers"));
     }
 
     #[test]
@@ -655,10 +730,16 @@ mod tests {
         let mut p = ProducerConfig::default();
         assert!(p.idempotent());
         p.acks = Acks::One;
-        assert!(!p.idempotent(), "unset idempotence is silently disabled by acks=1");
+        assert!(
+            !p.idempotent(),
+            "unset idempotence is silently disabled by acks=1"
+        );
         p.enable_idempotence = Some(true);
         let mut c = ScenarioConfig::default();
         c.producers = vec![p];
-        assert!(c.validate().iter().any(|e| e.field == "producers[0].enable_idempotence"));
+        assert!(c
+            .validate()
+            .iter()
+            .any(|e| e.field == "producers[0].enable_idempotence"));
     }
 }

@@ -22,17 +22,18 @@
 //! `max.poll.interval.ms` (slow processing), after which its commits fail
 //! with `CommitFailedException` and another member re-processes its records.
 
-use crate::engine::assignor::{self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition};
+use crate::engine::assignor::{
+    self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
+};
 use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
 use crate::engine::network::{FetchPartition, FetchPartitionData, MemberMetadata, Msg};
 use crate::engine::sim::{Action, Engine};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Membership {
     Unjoined,
     Joining,
@@ -40,7 +41,7 @@ pub enum Membership {
     Stable,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AfterCommit {
     /// At-most-once: the commit came first; now process the batch.
     ProcessBatch,
@@ -48,7 +49,7 @@ pub enum AfterCommit {
     NextRecord,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppState {
     /// Inside `poll()`, waiting for the group, offsets or records.
     Polling,
@@ -60,14 +61,14 @@ pub enum AppState {
     Stopped,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingCommit {
     pub commit_id: u64,
     pub offsets: Vec<(Tp, Offset)>,
     pub auto: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Consumer {
     pub idx: ConsumerIdx,
     pub group: GroupIdx,
@@ -140,7 +141,9 @@ impl Engine {
         let n = self.next_client_number;
         self.next_client_number += 1;
         let client_id = format!("consumer-{}-{n}", gc.group_id);
-        let instance_id = gc.static_membership.then(|| format!("{}-instance-{}", gc.group_id, idx.0));
+        let instance_id = gc
+            .static_membership
+            .then(|| format!("{}-instance-{}", gc.group_id, idx.0));
         self.consumers.push(Consumer {
             idx,
             group: g,
@@ -174,7 +177,13 @@ impl Engine {
             records_processed: 0,
             batch_committed: false,
         });
-        self.schedule_in(0, Action::ConsumerPoll { consumer: idx, incarnation: 0 });
+        self.schedule_in(
+            0,
+            Action::ConsumerPoll {
+                consumer: idx,
+                incarnation: 0,
+            },
+        );
         idx
     }
 
@@ -188,7 +197,9 @@ impl Engine {
     }
 
     fn coordinator_of(&self, g: GroupIdx) -> Option<BrokerId> {
-        self.groups[g.0 as usize].coordinator(self).filter(|b| self.brokers[b.0 as usize].alive)
+        self.groups[g.0 as usize]
+            .coordinator(self)
+            .filter(|b| self.brokers[b.0 as usize].alive)
     }
 
     fn gcfg(&self, c: ConsumerIdx) -> GroupConfig {
@@ -210,13 +221,23 @@ impl Engine {
             return true;
         }
         let gc = c.cfg(self);
-        if gc.commit_mode == CommitMode::Auto && c.positions.iter().any(|(tp, p)| c.committed.get(tp) != Some(p)) {
+        if gc.commit_mode == CommitMode::Auto
+            && c.positions
+                .iter()
+                .any(|(tp, p)| c.committed.get(tp) != Some(p))
+        {
             return true;
         }
         c.assignment.iter().any(|tp| {
-            let Some(pos) = c.positions.get(tp) else { return true };
-            let Some(l) = self.leader_of(*tp) else { return false };
-            let Some(rep) = self.brokers[l.0 as usize].replicas.get(tp) else { return false };
+            let Some(pos) = c.positions.get(tp) else {
+                return true;
+            };
+            let Some(l) = self.leader_of(*tp) else {
+                return false;
+            };
+            let Some(rep) = self.brokers[l.0 as usize].replicas.get(tp) else {
+                return false;
+            };
             let upper = match gc.isolation_level {
                 IsolationLevel::ReadCommitted => rep.log.lso(),
                 IsolationLevel::ReadUncommitted => rep.log.hw(),
@@ -243,7 +264,10 @@ impl Engine {
         }
         self.consumer_maybe_auto_commit(c, &gc);
         let con = &self.consumers[c.0 as usize];
-        if con.rejoin_needed && con.membership != Membership::Joining && con.membership != Membership::AwaitingSync {
+        if con.rejoin_needed
+            && con.membership != Membership::Joining
+            && con.membership != Membership::AwaitingSync
+        {
             self.consumer_start_join(c, &gc);
             return;
         }
@@ -263,10 +287,21 @@ impl Engine {
         self.consumer_send_fetches(c, &gc);
         // Auto-commit still fires from inside poll while it waits.
         let con = &self.consumers[c.0 as usize];
-        if gc.commit_mode == CommitMode::Auto && con.positions.iter().any(|(tp, p)| con.committed.get(tp) != Some(p)) {
+        if gc.commit_mode == CommitMode::Auto
+            && con
+                .positions
+                .iter()
+                .any(|(tp, p)| con.committed.get(tp) != Some(p))
+        {
             let due = con.auto_commit_due_ms.max(now + 1);
             let inc = con.incarnation;
-            self.schedule(due, Action::ConsumerPoll { consumer: c, incarnation: inc });
+            self.schedule(
+                due,
+                Action::ConsumerPoll {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
         }
     }
 
@@ -296,7 +331,11 @@ impl Engine {
     /// Moves entries from completed fetches into a poll result, skipping
     /// control records and aborted transactional records (the position still
     /// moves past them).
-    fn consumer_drain_fetched(&mut self, c: ConsumerIdx, max: usize) -> (Vec<(Tp, RecordId, Offset)>, bool) {
+    fn consumer_drain_fetched(
+        &mut self,
+        c: ConsumerIdx,
+        max: usize,
+    ) -> (Vec<(Tp, RecordId, Offset)>, bool) {
         let mut out = Vec::new();
         let mut moved = false;
         let con = &mut self.consumers[c.0 as usize];
@@ -314,9 +353,11 @@ impl Engine {
                 let Some(record) = e.record else { continue };
                 let skip = e.transactional
                     && e.producer.is_some_and(|p| {
-                        aborted
-                            .iter()
-                            .any(|a| a.producer_id == p.producer_id && a.first_offset <= e.offset && e.offset <= a.last_offset)
+                        aborted.iter().any(|a| {
+                            a.producer_id == p.producer_id
+                                && a.first_offset <= e.offset
+                                && e.offset <= a.last_offset
+                        })
                     });
                 if !skip {
                     out.push((tp, record, e.offset));
@@ -329,7 +370,12 @@ impl Engine {
         (out, moved)
     }
 
-    fn consumer_deliver(&mut self, c: ConsumerIdx, batch: Vec<(Tp, RecordId, Offset)>, gc: &GroupConfig) {
+    fn consumer_deliver(
+        &mut self,
+        c: ConsumerIdx,
+        batch: Vec<(Tp, RecordId, Offset)>,
+        gc: &GroupConfig,
+    ) {
         // One Poll event per partition, with the new position.
         let mut by_tp: BTreeMap<Tp, Vec<(RecordId, Offset)>> = BTreeMap::new();
         for (tp, r, o) in &batch {
@@ -352,7 +398,11 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::BeforeProcessing {
-            let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize].positions.iter().map(|(t, o)| (*t, *o)).collect();
+            let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize]
+                .positions
+                .iter()
+                .map(|(t, o)| (*t, *o))
+                .collect();
             let id = self.consumer_send_commit(c, offsets, false);
             self.consumer(c).app = match id {
                 Some(commit_id) => AppState::Committing {
@@ -373,12 +423,24 @@ impl Engine {
         let inc = self.consumers[c.0 as usize].incarnation;
         if self.consumers[c.0 as usize].current.is_empty() {
             self.consumer(c).app = AppState::Polling;
-            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+            self.schedule_in(
+                0,
+                Action::ConsumerPoll {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
             return;
         }
         let t = self.consumers[c.0 as usize].processing_time_ms as u64;
         self.consumer(c).app = AppState::Processing;
-        self.schedule_in(t, Action::ConsumerProcessDone { consumer: c, incarnation: inc });
+        self.schedule_in(
+            t,
+            Action::ConsumerProcessDone {
+                consumer: c,
+                incarnation: inc,
+            },
+        );
     }
 
     pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
@@ -389,7 +451,10 @@ impl Engine {
         };
         let group = self.consumers[c.0 as usize].group;
         self.consumer(c).records_processed += 1;
-        let times = self.ledger.times_processed(self.records[record.0 as usize].event_id, group) + 1;
+        let times = self
+            .ledger
+            .times_processed(self.records[record.0 as usize].event_id, group)
+            + 1;
         self.emit(EventKind::Processed {
             consumer: c,
             group,
@@ -419,7 +484,12 @@ impl Engine {
 
     /// Sends an OffsetCommit. Returns its id, or `None` if the consumer is not
     /// in an active generation (Java fails the commit locally).
-    fn consumer_send_commit(&mut self, c: ConsumerIdx, offsets: Vec<(Tp, Offset)>, auto: bool) -> Option<u64> {
+    fn consumer_send_commit(
+        &mut self,
+        c: ConsumerIdx,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+    ) -> Option<u64> {
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         if con.membership != Membership::Stable || con.member_id.is_none() {
@@ -444,11 +514,24 @@ impl Engine {
 
     fn consumer_send_commit_request(&mut self, c: ConsumerIdx, commit_id: u64) {
         let con = &self.consumers[c.0 as usize];
-        let Some(pc) = con.pending_commits.iter().find(|p| p.commit_id == commit_id).cloned() else { return };
+        let Some(pc) = con
+            .pending_commits
+            .iter()
+            .find(|p| p.commit_id == commit_id)
+            .cloned()
+        else {
+            return;
+        };
         let g = con.group;
         let Some(b) = self.coordinator_of(g) else {
             let inc = con.incarnation;
-            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
             return;
         };
         let msg = Msg::OffsetCommit {
@@ -466,11 +549,15 @@ impl Engine {
         let con = &self.consumers[c.0 as usize];
         let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
         for tp in &con.assignment {
-            let Some(pos) = con.positions.get(tp) else { continue };
+            let Some(pos) = con.positions.get(tp) else {
+                continue;
+            };
             if con.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
                 continue;
             }
-            let Some(l) = self.leader_of(*tp) else { continue };
+            let Some(l) = self.leader_of(*tp) else {
+                continue;
+            };
             if con.fetches.contains_key(&l) {
                 continue;
             }
@@ -503,7 +590,8 @@ impl Engine {
 
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy).unwrap_or(RebalanceProtocol::Eager);
+        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
+            .unwrap_or(RebalanceProtocol::Eager);
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         // Auto-commit is attempted before the rebalance.
@@ -535,7 +623,13 @@ impl Engine {
         }
         let Some(b) = self.coordinator_of(g) else {
             let inc = self.consumers[c.0 as usize].incarnation;
-            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
             return;
         };
         let con = self.consumer(c);
@@ -590,7 +684,13 @@ impl Engine {
     }
 
     /// The leader member runs the assignor (client side, as in Kafka).
-    fn consumer_compute_assignment(&mut self, c: ConsumerIdx, kind: AssignorKind, members: &[MemberMetadata], generation: GenerationId) -> Vec<(String, Vec<TopicPartition>)> {
+    fn consumer_compute_assignment(
+        &mut self,
+        c: ConsumerIdx,
+        kind: AssignorKind,
+        members: &[MemberMetadata],
+        generation: GenerationId,
+    ) -> Vec<(String, Vec<TopicPartition>)> {
         let mut topics = BTreeMap::new();
         for m in members {
             for t in &m.topics {
@@ -666,7 +766,13 @@ impl Engine {
                         con.membership = Membership::Unjoined;
                         con.rejoin_needed = true;
                         let inc = con.incarnation;
-                        self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                        self.schedule_in(
+                            100,
+                            Action::ConsumerRetry {
+                                consumer: c,
+                                incarnation: inc,
+                            },
+                        );
                     }
                     None => {
                         {
@@ -698,7 +804,9 @@ impl Engine {
                     }
                 }
             }
-            Msg::SyncGroupResponse { error, assignment, .. } => {
+            Msg::SyncGroupResponse {
+                error, assignment, ..
+            } => {
                 if self.consumers[c.0 as usize].membership != Membership::AwaitingSync {
                     return;
                 }
@@ -715,7 +823,13 @@ impl Engine {
                         con.rejoin_needed = true;
                         if con.app == AppState::Polling {
                             let inc = con.incarnation;
-                            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+                            self.schedule_in(
+                                0,
+                                Action::ConsumerPoll {
+                                    consumer: c,
+                                    incarnation: inc,
+                                },
+                            );
                         }
                     }
                     None => self.consumer_on_assignment(c, assignment, &gc),
@@ -743,17 +857,32 @@ impl Engine {
                 }
                 if con.app == AppState::Polling && con.rejoin_needed {
                     let inc = con.incarnation;
-                    self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+                    self.schedule_in(
+                        0,
+                        Action::ConsumerPoll {
+                            consumer: c,
+                            incarnation: inc,
+                        },
+                    );
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
             Msg::OffsetCommitResponse {
-                error, offsets, commit_id, ..
+                error,
+                offsets,
+                commit_id,
+                ..
             } => self.consumer_commit_response(c, commit_id, offsets, error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 if error.is_some() {
                     let inc = self.consumers[c.0 as usize].incarnation;
-                    self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                    self.schedule_in(
+                        100,
+                        Action::ConsumerRetry {
+                            consumer: c,
+                            incarnation: inc,
+                        },
+                    );
                     return;
                 }
                 let mut need_reset = Vec::new();
@@ -801,13 +930,22 @@ impl Engine {
                         }
                         Err(_) => {
                             let inc = self.consumers[c.0 as usize].incarnation;
-                            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                            self.schedule_in(
+                                100,
+                                Action::ConsumerRetry {
+                                    consumer: c,
+                                    incarnation: inc,
+                                },
+                            );
                         }
                     }
                 }
                 self.consumer_wake_poll(c);
             }
-            Msg::FetchResponse { fetch_id, partitions } => {
+            Msg::FetchResponse {
+                fetch_id,
+                partitions,
+            } => {
                 if let Node::Broker(b) = from {
                     self.consumer_fetch_response(c, b, fetch_id, partitions, &gc);
                 }
@@ -820,20 +958,40 @@ impl Engine {
         let con = &self.consumers[c.0 as usize];
         if con.app == AppState::Polling && con.offsets_pending.is_empty() {
             let inc = con.incarnation;
-            self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+            self.schedule_in(
+                0,
+                Action::ConsumerPoll {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
         }
     }
 
-    fn consumer_on_assignment(&mut self, c: ConsumerIdx, assignment: Vec<TopicPartition>, gc: &GroupConfig) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy).unwrap_or(RebalanceProtocol::Eager);
+    fn consumer_on_assignment(
+        &mut self,
+        c: ConsumerIdx,
+        assignment: Vec<TopicPartition>,
+        gc: &GroupConfig,
+    ) {
+        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
+            .unwrap_or(RebalanceProtocol::Eager);
         let new = self.names_to_tps(&assignment);
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         let generation = con.generation;
         let owned = con.assignment.clone();
         let now = self.now_ms;
-        let revoked: Vec<Tp> = owned.iter().copied().filter(|tp| !new.contains(tp)).collect();
-        let added: Vec<Tp> = new.iter().copied().filter(|tp| !owned.contains(tp)).collect();
+        let revoked: Vec<Tp> = owned
+            .iter()
+            .copied()
+            .filter(|tp| !new.contains(tp))
+            .collect();
+        let added: Vec<Tp> = new
+            .iter()
+            .copied()
+            .filter(|tp| !owned.contains(tp))
+            .collect();
         if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
             let names = self.tps_to_names(&revoked);
             self.emit(EventKind::Revoked {
@@ -860,17 +1018,29 @@ impl Engine {
             }
             con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
         }
-        let (names_all, names_added, names_revoked) = (self.tps_to_names(&new), self.tps_to_names(&added), self.tps_to_names(&revoked));
+        let (names_all, names_added, names_revoked) = (
+            self.tps_to_names(&new),
+            self.tps_to_names(&added),
+            self.tps_to_names(&revoked),
+        );
         self.emit(EventKind::Assigned {
             group: g,
             consumer: c,
             generation,
             assigned: names_all,
             added: names_added,
-            revoked: if protocol == RebalanceProtocol::Cooperative { names_revoked } else { vec![] },
+            revoked: if protocol == RebalanceProtocol::Cooperative {
+                names_revoked
+            } else {
+                vec![]
+            },
         });
         // Positions for newly assigned partitions come from the committed offsets.
-        let need: Vec<Tp> = new.iter().copied().filter(|tp| !self.consumers[c.0 as usize].positions.contains_key(tp)).collect();
+        let need: Vec<Tp> = new
+            .iter()
+            .copied()
+            .filter(|tp| !self.consumers[c.0 as usize].positions.contains_key(tp))
+            .collect();
         if !need.is_empty() {
             self.consumer(c).offsets_pending = need.clone();
             self.consumer_send_offset_fetch(c);
@@ -884,7 +1054,13 @@ impl Engine {
         let partitions = con.offsets_pending.clone();
         let Some(b) = self.coordinator_of(g) else {
             let inc = con.incarnation;
-            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
             return;
         };
         let require_stable = self.gcfg(c).isolation_level == IsolationLevel::ReadCommitted;
@@ -917,10 +1093,19 @@ impl Engine {
         let mut by_leader: BTreeMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = BTreeMap::new();
         for tp in tps {
             match self.leader_of(tp) {
-                Some(l) => by_leader.entry(l).or_default().push((tp, gc.auto_offset_reset)),
+                Some(l) => by_leader
+                    .entry(l)
+                    .or_default()
+                    .push((tp, gc.auto_offset_reset)),
                 None => {
                     let inc = self.consumers[c.0 as usize].incarnation;
-                    self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                    self.schedule_in(
+                        100,
+                        Action::ConsumerRetry {
+                            consumer: c,
+                            incarnation: inc,
+                        },
+                    );
                 }
             }
         }
@@ -936,7 +1121,14 @@ impl Engine {
         }
     }
 
-    fn consumer_fetch_response(&mut self, c: ConsumerIdx, b: BrokerId, fetch_id: u64, parts: Vec<FetchPartitionData>, gc: &GroupConfig) {
+    fn consumer_fetch_response(
+        &mut self,
+        c: ConsumerIdx,
+        b: BrokerId,
+        fetch_id: u64,
+        parts: Vec<FetchPartitionData>,
+        gc: &GroupConfig,
+    ) {
         if self.consumers[c.0 as usize].fetches.get(&b) != Some(&fetch_id) {
             return;
         }
@@ -969,16 +1161,30 @@ impl Engine {
             for tp in &reset {
                 self.consumer(c).positions.remove(tp);
             }
-            self.consumer(c).offsets_pending.extend(reset.iter().copied());
+            self.consumer(c)
+                .offsets_pending
+                .extend(reset.iter().copied());
             self.consumer_reset_offsets(c, reset, gc);
         }
         let inc = self.consumers[c.0 as usize].incarnation;
         if retry {
-            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
         }
         if self.consumers[c.0 as usize].app == AppState::Polling {
             if got {
-                self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+                self.schedule_in(
+                    0,
+                    Action::ConsumerPoll {
+                        consumer: c,
+                        incarnation: inc,
+                    },
+                );
             } else if !retry {
                 self.consumer_send_fetches(c, gc);
             }
@@ -1005,8 +1211,18 @@ impl Engine {
         }
     }
 
-    fn consumer_commit_response(&mut self, c: ConsumerIdx, commit_id: u64, offsets: Vec<(Tp, Offset)>, error: Option<ErrorCode>) {
-        let Some(pos) = self.consumers[c.0 as usize].pending_commits.iter().position(|p| p.commit_id == commit_id) else {
+    fn consumer_commit_response(
+        &mut self,
+        c: ConsumerIdx,
+        commit_id: u64,
+        offsets: Vec<(Tp, Offset)>,
+        error: Option<ErrorCode>,
+    ) {
+        let Some(pos) = self.consumers[c.0 as usize]
+            .pending_commits
+            .iter()
+            .position(|p| p.commit_id == commit_id)
+        else {
             return;
         };
         let g = self.consumers[c.0 as usize].group;
@@ -1014,7 +1230,13 @@ impl Engine {
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
                 // Retriable: find the coordinator again and resend.
                 let inc = self.consumers[c.0 as usize].incarnation;
-                self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+                self.schedule_in(
+                    100,
+                    Action::ConsumerRetry {
+                        consumer: c,
+                        incarnation: inc,
+                    },
+                );
                 return;
             }
             _ => {}
@@ -1046,11 +1268,17 @@ impl Engine {
                 }
             }
         }
-        if let AppState::Committing { commit_id: waiting, then } = self.consumers[c.0 as usize].app {
+        if let AppState::Committing {
+            commit_id: waiting,
+            then,
+        } = self.consumers[c.0 as usize].app
+        {
             if waiting == commit_id {
                 self.consumer(c).app = AppState::Processing;
                 match then {
-                    AfterCommit::ProcessBatch | AfterCommit::NextRecord => self.consumer_process_next(c),
+                    AfterCommit::ProcessBatch | AfterCommit::NextRecord => {
+                        self.consumer_process_next(c)
+                    }
                 }
             }
         }
@@ -1064,7 +1292,13 @@ impl Engine {
         }
         let inc = self.consumers[c.0 as usize].incarnation;
         self.consumer(c).heartbeat_running = true;
-        self.schedule_in(gc.heartbeat_interval_ms as u64, Action::HeartbeatTick { consumer: c, incarnation: inc });
+        self.schedule_in(
+            gc.heartbeat_interval_ms as u64,
+            Action::HeartbeatTick {
+                consumer: c,
+                incarnation: inc,
+            },
+        );
     }
 
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
@@ -1093,12 +1327,22 @@ impl Engine {
             }
             if !is_static {
                 if let Some(b) = self.coordinator_of(g) {
-                    self.send(Node::Consumer(c), Node::Broker(b), Msg::LeaveGroup { group: g, member_id });
+                    self.send(
+                        Node::Consumer(c),
+                        Node::Broker(b),
+                        Msg::LeaveGroup {
+                            group: g,
+                            member_id,
+                        },
+                    );
                 }
             }
         }
         let con = &self.consumers[c.0 as usize];
-        if matches!(con.membership, Membership::Stable | Membership::AwaitingSync) {
+        if matches!(
+            con.membership,
+            Membership::Stable | Membership::AwaitingSync
+        ) {
             if let (Some(member_id), Some(b)) = (con.member_id.clone(), self.coordinator_of(g)) {
                 let generation = con.generation;
                 self.send(
@@ -1112,7 +1356,13 @@ impl Engine {
                 );
             }
         }
-        self.schedule_in(gc.heartbeat_interval_ms as u64, Action::HeartbeatTick { consumer: c, incarnation: inc });
+        self.schedule_in(
+            gc.heartbeat_interval_ms as u64,
+            Action::HeartbeatTick {
+                consumer: c,
+                incarnation: inc,
+            },
+        );
     }
 
     pub(crate) fn consumer_disconnected(&mut self, c: ConsumerIdx, broker: BrokerId) {
@@ -1123,14 +1373,27 @@ impl Engine {
         let inc = con.incarnation;
         let had_fetch = con.fetches.contains_key(&broker);
         self.consumer(c).fetches.remove(&broker);
-        let joining = matches!(self.consumers[c.0 as usize].membership, Membership::Joining | Membership::AwaitingSync);
+        let joining = matches!(
+            self.consumers[c.0 as usize].membership,
+            Membership::Joining | Membership::AwaitingSync
+        );
         if joining {
             let con = self.consumer(c);
             con.membership = Membership::Unjoined;
             con.rejoin_needed = true;
         }
-        if had_fetch || joining || !self.consumers[c.0 as usize].pending_commits.is_empty() || !self.consumers[c.0 as usize].offsets_pending.is_empty() {
-            self.schedule_in(100, Action::ConsumerRetry { consumer: c, incarnation: inc });
+        if had_fetch
+            || joining
+            || !self.consumers[c.0 as usize].pending_commits.is_empty()
+            || !self.consumers[c.0 as usize].offsets_pending.is_empty()
+        {
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
         }
     }
 
@@ -1139,7 +1402,9 @@ impl Engine {
     /// Returns true (and crashes the consumer) if a crash was armed for `point`.
     fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
         let con = &self.consumers[c.0 as usize];
-        let Some(i) = con.armed_crash.iter().position(|p| *p == point) else { return false };
+        let Some(i) = con.armed_crash.iter().position(|p| *p == point) else {
+            return false;
+        };
         self.consumer(c).armed_crash.remove(i);
         self.consumer_crash(c, point);
         true
@@ -1150,7 +1415,10 @@ impl Engine {
         self.emit(EventKind::ConsumerCrashed { consumer: c, point });
         self.consumer_reset_process(c);
         if gc.restart_after_ms > 0 {
-            self.schedule_in(gc.restart_after_ms as u64, Action::ConsumerRestart { consumer: c });
+            self.schedule_in(
+                gc.restart_after_ms as u64,
+                Action::ConsumerRestart { consumer: c },
+            );
         }
         self.consumer_txn_crashed(c);
     }
@@ -1179,10 +1447,17 @@ impl Engine {
         self.emit(EventKind::ConsumerStopped { consumer: c });
     }
 
-    pub(crate) fn cmd_crash_consumer(&mut self, c: ConsumerIdx, point: CrashPoint) -> Result<(), String> {
+    pub(crate) fn cmd_crash_consumer(
+        &mut self,
+        c: ConsumerIdx,
+        point: CrashPoint,
+    ) -> Result<(), String> {
         let ci = self.check_consumer(c)?;
         if !self.consumers[ci].alive {
-            return Err(format!("consumer {} is not running", self.consumers[ci].label));
+            return Err(format!(
+                "consumer {} is not running",
+                self.consumers[ci].label
+            ));
         }
         if point == CrashPoint::Now {
             self.consumer_crash(c, point);
@@ -1205,7 +1480,10 @@ impl Engine {
     pub(crate) fn cmd_restart_consumer(&mut self, c: ConsumerIdx) -> Result<(), String> {
         let ci = self.check_consumer(c)?;
         if self.consumers[ci].alive {
-            return Err(format!("consumer {} is already running", self.consumers[ci].label));
+            return Err(format!(
+                "consumer {} is already running",
+                self.consumers[ci].label
+            ));
         }
         self.consumer_restart(c);
         Ok(())
@@ -1232,8 +1510,17 @@ impl Engine {
         con.last_assignment.clear();
         con.last_generation = None;
         let inc = con.incarnation;
-        self.emit(EventKind::ConsumerStarted { consumer: c, restart: true });
-        self.schedule_in(0, Action::ConsumerPoll { consumer: c, incarnation: inc });
+        self.emit(EventKind::ConsumerStarted {
+            consumer: c,
+            restart: true,
+        });
+        self.schedule_in(
+            0,
+            Action::ConsumerPoll {
+                consumer: c,
+                incarnation: inc,
+            },
+        );
     }
 
     pub(crate) fn cmd_add_consumer(&mut self, g: GroupIdx) -> Result<(), String> {
@@ -1248,7 +1535,10 @@ impl Engine {
             ));
         }
         let c = self.consumer_create(g);
-        self.emit(EventKind::ConsumerStarted { consumer: c, restart: false });
+        self.emit(EventKind::ConsumerStarted {
+            consumer: c,
+            restart: false,
+        });
         Ok(())
     }
 
@@ -1257,7 +1547,10 @@ impl Engine {
     pub(crate) fn cmd_stop_consumer(&mut self, c: ConsumerIdx) -> Result<(), String> {
         let ci = self.check_consumer(c)?;
         if !self.consumers[ci].alive {
-            return Err(format!("consumer {} is not running", self.consumers[ci].label));
+            return Err(format!(
+                "consumer {} is not running",
+                self.consumers[ci].label
+            ));
         }
         let gc = self.gcfg(c);
         let con = &self.consumers[ci];
@@ -1279,8 +1572,19 @@ impl Engine {
             }
         }
         let con = &self.consumers[ci];
-        if let (Some(member_id), None, Some(b)) = (con.member_id.clone(), con.instance_id.as_ref(), self.coordinator_of(g)) {
-            self.send(Node::Consumer(c), Node::Broker(b), Msg::LeaveGroup { group: g, member_id });
+        if let (Some(member_id), None, Some(b)) = (
+            con.member_id.clone(),
+            con.instance_id.as_ref(),
+            self.coordinator_of(g),
+        ) {
+            self.send(
+                Node::Consumer(c),
+                Node::Broker(b),
+                Msg::LeaveGroup {
+                    group: g,
+                    member_id,
+                },
+            );
         }
         self.consumer_stop_now(c);
         let _ = LeaveReason::Clean;

@@ -19,9 +19,8 @@
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::sim::{Action, Engine};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionMeta {
     /// Assignment order: `replicas[0]` is the preferred leader.
     pub replicas: Vec<BrokerId>,
@@ -30,7 +29,7 @@ pub struct PartitionMeta {
     pub isr: Vec<BrokerId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopicMeta {
     pub name: String,
     pub internal: bool,
@@ -49,7 +48,13 @@ impl TopicMeta {
 /// Kafka's rack-unaware striping (`assignReplicasToBrokersRackUnaware`):
 /// partition p's first replica is broker `(p + start) % n`; the others follow
 /// at a shift that changes every `n` partitions so followers spread too.
-pub fn place_replicas(brokers: u16, partitions: u32, rf: u16, start_index: u32, shift: u32) -> Vec<Vec<BrokerId>> {
+pub fn place_replicas(
+    brokers: u16,
+    partitions: u32,
+    rf: u16,
+    start_index: u32,
+    shift: u32,
+) -> Vec<Vec<BrokerId>> {
     let n = brokers as u32;
     let mut out = Vec::with_capacity(partitions as usize);
     let mut next_shift = shift;
@@ -77,7 +82,8 @@ impl Engine {
     pub(crate) fn init_cluster(&mut self) {
         let n = self.cfg.cluster.brokers;
         for b in 0..n {
-            self.brokers.push(crate::engine::broker::Broker::new(BrokerId(b)));
+            self.brokers
+                .push(crate::engine::broker::Broker::new(BrokerId(b)));
         }
         let user_topics = self.cfg.topics.clone();
         for t in &user_topics {
@@ -86,12 +92,25 @@ impl Engine {
             } else {
                 (0, 0)
             };
-            self.create_topic(t.name.clone(), false, t.partitions, t.replication_factor, t.min_insync_replicas, start, shift);
+            self.create_topic(
+                t.name.clone(),
+                false,
+                t.partitions,
+                t.replication_factor,
+                t.min_insync_replicas,
+                start,
+                shift,
+            );
         }
         let rf = self.cfg.cluster.offsets_topic_replication_factor.min(n);
         let parts = self.cfg.cluster.offsets_topic_num_partitions;
         self.create_topic(CONSUMER_OFFSETS.into(), true, parts, rf, 1, 0, 0);
-        if self.cfg.producers.iter().any(|p| p.transactional_id.is_some()) {
+        if self
+            .cfg
+            .producers
+            .iter()
+            .any(|p| p.transactional_id.is_some())
+        {
             let parts = self.cfg.cluster.transaction_state_log_num_partitions;
             // transaction.state.log.min.isr defaults to 2 (capped by RF).
             self.create_topic(TRANSACTION_STATE.into(), true, parts, rf, 2, 0, 0);
@@ -99,12 +118,26 @@ impl Engine {
         for b in 0..n {
             self.broker_start_fetchers(BrokerId(b));
             let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-            self.schedule_in(lag / 2, Action::IsrExpiration { broker: BrokerId(b) });
+            self.schedule_in(
+                lag / 2,
+                Action::IsrExpiration {
+                    broker: BrokerId(b),
+                },
+            );
         }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn create_topic(&mut self, name: String, internal: bool, partitions: u32, rf: u16, min_isr: u16, start: u32, shift: u32) {
+    fn create_topic(
+        &mut self,
+        name: String,
+        internal: bool,
+        partitions: u32,
+        rf: u16,
+        min_isr: u16,
+        start: u32,
+        shift: u32,
+    ) {
         let topic = TopicId(self.topics.len() as u16);
         let placement = place_replicas(self.cfg.cluster.brokers, partitions, rf, start, shift);
         let mut metas = Vec::new();
@@ -170,7 +203,13 @@ impl Engine {
         self.emit(EventKind::BrokerCrashed { broker });
         let incarnation = self.brokers[b].incarnation;
         let timeout = self.cfg.cluster.broker_session_timeout_ms as u64;
-        self.schedule_in(timeout, Action::ControllerFence { broker, incarnation });
+        self.schedule_in(
+            timeout,
+            Action::ControllerFence {
+                broker,
+                incarnation,
+            },
+        );
         Ok(())
     }
 
@@ -227,7 +266,8 @@ impl Engine {
                 continue;
             }
             if meta.isr.contains(&broker) && meta.isr.len() > 1 {
-                let isr: Vec<BrokerId> = meta.isr.iter().copied().filter(|b| *b != broker).collect();
+                let isr: Vec<BrokerId> =
+                    meta.isr.iter().copied().filter(|b| *b != broker).collect();
                 self.partition_meta_mut(tp).isr = isr.clone();
                 self.emit(EventKind::IsrChanged {
                     tp,
@@ -265,7 +305,10 @@ impl Engine {
         let new_leader = clean.or_else(|| {
             if self.cfg.cluster.unclean_leader_election_enable {
                 unclean = true;
-                meta.replicas.iter().copied().find(|r| self.broker_usable(*r))
+                meta.replicas
+                    .iter()
+                    .copied()
+                    .find(|r| self.broker_usable(*r))
             } else {
                 None
             }
@@ -313,7 +356,12 @@ impl Engine {
         let removed: Vec<BrokerId> = old.iter().copied().filter(|b| !isr.contains(b)).collect();
         let added: Vec<BrokerId> = isr.iter().copied().filter(|b| !old.contains(b)).collect();
         self.partition_meta_mut(tp).isr = isr.clone();
-        self.emit(EventKind::IsrChanged { tp, isr, removed, added });
+        self.emit(EventKind::IsrChanged {
+            tp,
+            isr,
+            removed,
+            added,
+        });
     }
 }
 
@@ -330,7 +378,11 @@ mod tests {
             let mut s = r.clone();
             s.sort();
             s.dedup();
-            assert_eq!(s.len(), 3, "replicas of one partition are on distinct brokers");
+            assert_eq!(
+                s.len(),
+                3,
+                "replicas of one partition are on distinct brokers"
+            );
         }
         // The follower shift changes after each round of n partitions.
         assert_ne!(p[0][1], p[3][1]);

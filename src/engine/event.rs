@@ -71,7 +71,7 @@ impl Stage {
 }
 
 /// A participant on the stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
     Broker(BrokerId),
     Producer(ProducerIdx),
@@ -159,7 +159,7 @@ impl ErrorCode {
 }
 
 /// How the producer chose a partition (stage 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PartitionChoice {
     /// `toPositive(murmur2(keyBytes)) % numPartitions`.
     Keyed {
@@ -175,7 +175,7 @@ pub enum PartitionChoice {
 }
 
 /// The protocol messages the UI animates along wires.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MsgKind {
     Produce,
     ProduceResponse,
@@ -323,86 +323,295 @@ pub enum CrashPoint {
     Now,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
     pub time_ms: u64,
     pub kind: EventKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     // ---- the nine stages -------------------------------------------------
-    Created { producer: ProducerIdx, record: RecordId },
-    Serialized { producer: ProducerIdx, record: RecordId },
-    Partitioned { producer: ProducerIdx, record: RecordId, tp: Tp, choice: PartitionChoice },
-    Sent { producer: ProducerIdx, broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, attempt: u32, arrive_ms: u64 },
-    Appended { broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Offset, leo: Offset, hw: Offset },
+    Created {
+        producer: ProducerIdx,
+        record: RecordId,
+    },
+    Serialized {
+        producer: ProducerIdx,
+        record: RecordId,
+    },
+    Partitioned {
+        producer: ProducerIdx,
+        record: RecordId,
+        tp: Tp,
+        choice: PartitionChoice,
+    },
+    Sent {
+        producer: ProducerIdx,
+        broker: BrokerId,
+        tp: Tp,
+        batch: BatchId,
+        records: Vec<RecordId>,
+        attempt: u32,
+        arrive_ms: u64,
+    },
+    Appended {
+        broker: BrokerId,
+        tp: Tp,
+        batch: BatchId,
+        records: Vec<RecordId>,
+        first: Offset,
+        leo: Offset,
+        hw: Offset,
+    },
     /// A retry the broker recognised as a duplicate (idempotence): not appended again.
-    DuplicateDropped { broker: BrokerId, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Offset },
+    DuplicateDropped {
+        broker: BrokerId,
+        tp: Tp,
+        batch: BatchId,
+        records: Vec<RecordId>,
+        first: Offset,
+    },
     /// Stage 6. `first = None` for acks=0 (no response ever comes).
-    Acked { producer: ProducerIdx, tp: Tp, batch: BatchId, records: Vec<RecordId>, first: Option<Offset>, acks_zero: bool },
-    Polled { consumer: ConsumerIdx, tp: Tp, records: Vec<(RecordId, Offset)>, position: Offset, skipped_control: u32 },
-    Processed { consumer: ConsumerIdx, group: GroupIdx, tp: Tp, record: RecordId, offset: Offset, times: u32, transactional: bool },
+    Acked {
+        producer: ProducerIdx,
+        tp: Tp,
+        batch: BatchId,
+        records: Vec<RecordId>,
+        first: Option<Offset>,
+        acks_zero: bool,
+    },
+    Polled {
+        consumer: ConsumerIdx,
+        tp: Tp,
+        records: Vec<(RecordId, Offset)>,
+        position: Offset,
+        skipped_control: u32,
+    },
+    Processed {
+        consumer: ConsumerIdx,
+        group: GroupIdx,
+        tp: Tp,
+        record: RecordId,
+        offset: Offset,
+        times: u32,
+        transactional: bool,
+    },
     /// Stage 9: the coordinator stored `offset` (the next offset to read).
-    Committed { group: GroupIdx, consumer: Option<ConsumerIdx>, tp: Tp, offset: Offset, auto: bool, transactional: bool },
+    Committed {
+        group: GroupIdx,
+        consumer: Option<ConsumerIdx>,
+        tp: Tp,
+        offset: Offset,
+        auto: bool,
+        transactional: bool,
+    },
 
     /// A coordinator wrote internal records (offset commits, transaction
     /// log) to `__consumer_offsets` / `__transaction_state`.
-    InternalAppended { broker: BrokerId, tp: Tp, records: Vec<RecordId>, first: Offset, leo: Offset },
+    InternalAppended {
+        broker: BrokerId,
+        tp: Tp,
+        records: Vec<RecordId>,
+        first: Offset,
+        leo: Offset,
+    },
 
     // ---- the network -----------------------------------------------------
-    Message { from: Node, to: Node, kind: MsgKind, arrive_ms: u64, error: Option<ErrorCode> },
-    MessageDropped { from: Node, to: Node, kind: MsgKind, why: DropReason },
+    Message {
+        from: Node,
+        to: Node,
+        kind: MsgKind,
+        arrive_ms: u64,
+        error: Option<ErrorCode>,
+    },
+    MessageDropped {
+        from: Node,
+        to: Node,
+        kind: MsgKind,
+        why: DropReason,
+    },
 
     // ---- producer ----------------------------------------------------------
-    ProduceFailed { producer: ProducerIdx, tp: Tp, batch: BatchId, records: Vec<RecordId>, error: ErrorCode, retry_in_ms: Option<u64>, attempt: u32 },
-    ProducerIdAssigned { producer: ProducerIdx, producer_id: ProducerId, epoch: ProducerEpoch },
+    ProduceFailed {
+        producer: ProducerIdx,
+        tp: Tp,
+        batch: BatchId,
+        records: Vec<RecordId>,
+        error: ErrorCode,
+        retry_in_ms: Option<u64>,
+        attempt: u32,
+    },
+    ProducerIdAssigned {
+        producer: ProducerIdx,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+    },
 
     // ---- replication and the controller ------------------------------------
-    Replicated { broker: BrokerId, tp: Tp, first: Offset, count: u32, leo: Offset, hw: Offset },
-    HighWatermark { broker: BrokerId, tp: Tp, hw: Offset, leader: bool },
-    IsrChanged { tp: Tp, isr: Vec<BrokerId>, removed: Vec<BrokerId>, added: Vec<BrokerId> },
-    LeaderElected { tp: Tp, leader: Option<BrokerId>, epoch: LeaderEpoch, unclean: bool, previous: Option<BrokerId> },
-    Truncated { broker: BrokerId, tp: Tp, to: Offset, removed: Vec<(Offset, Option<RecordId>)> },
-    BrokerCrashed { broker: BrokerId },
-    BrokerRestarted { broker: BrokerId },
-    BrokerFenced { broker: BrokerId },
+    Replicated {
+        broker: BrokerId,
+        tp: Tp,
+        first: Offset,
+        count: u32,
+        leo: Offset,
+        hw: Offset,
+    },
+    HighWatermark {
+        broker: BrokerId,
+        tp: Tp,
+        hw: Offset,
+        leader: bool,
+    },
+    IsrChanged {
+        tp: Tp,
+        isr: Vec<BrokerId>,
+        removed: Vec<BrokerId>,
+        added: Vec<BrokerId>,
+    },
+    LeaderElected {
+        tp: Tp,
+        leader: Option<BrokerId>,
+        epoch: LeaderEpoch,
+        unclean: bool,
+        previous: Option<BrokerId>,
+    },
+    Truncated {
+        broker: BrokerId,
+        tp: Tp,
+        to: Offset,
+        removed: Vec<(Offset, Option<RecordId>)>,
+    },
+    BrokerCrashed {
+        broker: BrokerId,
+    },
+    BrokerRestarted {
+        broker: BrokerId,
+    },
+    BrokerFenced {
+        broker: BrokerId,
+    },
 
     // ---- consumer groups -------------------------------------------------
-    GroupStateChanged { group: GroupIdx, state: GroupState, generation: GenerationId },
-    MemberJoined { group: GroupIdx, consumer: ConsumerIdx, member_id: String },
-    MemberRemoved { group: GroupIdx, consumer: ConsumerIdx, member_id: String, reason: LeaveReason },
-    RebalanceStarted { group: GroupIdx, reason: String },
+    GroupStateChanged {
+        group: GroupIdx,
+        state: GroupState,
+        generation: GenerationId,
+    },
+    MemberJoined {
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        member_id: String,
+    },
+    MemberRemoved {
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        member_id: String,
+        reason: LeaveReason,
+    },
+    RebalanceStarted {
+        group: GroupIdx,
+        reason: String,
+    },
     /// The leader member ran the assignor.
-    AssignmentComputed { group: GroupIdx, leader: ConsumerIdx, strategy: crate::engine::assignor::AssignorKind, generation: GenerationId },
+    AssignmentComputed {
+        group: GroupIdx,
+        leader: ConsumerIdx,
+        strategy: crate::engine::assignor::AssignorKind,
+        generation: GenerationId,
+    },
     /// A member received its assignment (`onPartitionsAssigned`).
-    Assigned { group: GroupIdx, consumer: ConsumerIdx, generation: GenerationId, assigned: Vec<TopicPartition>, added: Vec<TopicPartition>, revoked: Vec<TopicPartition> },
+    Assigned {
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        generation: GenerationId,
+        assigned: Vec<TopicPartition>,
+        added: Vec<TopicPartition>,
+        revoked: Vec<TopicPartition>,
+    },
     /// `onPartitionsRevoked` before (eager) or after (cooperative) the join.
-    Revoked { group: GroupIdx, consumer: ConsumerIdx, partitions: Vec<TopicPartition>, eager: bool },
-    PositionReset { consumer: ConsumerIdx, tp: Tp, position: Offset, committed: Option<Offset>, reset: Option<crate::engine::config::AutoOffsetReset> },
-    CommitFailed { group: GroupIdx, consumer: ConsumerIdx, error: ErrorCode },
-    ConsumerCrashed { consumer: ConsumerIdx, point: CrashPoint },
-    ConsumerStarted { consumer: ConsumerIdx, restart: bool },
-    ConsumerStopped { consumer: ConsumerIdx },
-    ConsumerError { consumer: ConsumerIdx, tp: Tp, error: ErrorCode },
-    PollTimeoutExpired { consumer: ConsumerIdx },
+    Revoked {
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        partitions: Vec<TopicPartition>,
+        eager: bool,
+    },
+    PositionReset {
+        consumer: ConsumerIdx,
+        tp: Tp,
+        position: Offset,
+        committed: Option<Offset>,
+        reset: Option<crate::engine::config::AutoOffsetReset>,
+    },
+    CommitFailed {
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        error: ErrorCode,
+    },
+    ConsumerCrashed {
+        consumer: ConsumerIdx,
+        point: CrashPoint,
+    },
+    ConsumerStarted {
+        consumer: ConsumerIdx,
+        restart: bool,
+    },
+    ConsumerStopped {
+        consumer: ConsumerIdx,
+    },
+    ConsumerError {
+        consumer: ConsumerIdx,
+        tp: Tp,
+        error: ErrorCode,
+    },
+    PollTimeoutExpired {
+        consumer: ConsumerIdx,
+    },
 
     // ---- transactions ----------------------------------------------------
-    TxnStateChanged { transactional_id: String, state: TxnState, producer_id: ProducerId, epoch: ProducerEpoch },
-    TxnBegun { producer: ProducerIdx },
-    TxnPartitionAdded { producer: ProducerIdx, tp: Tp },
-    MarkerWritten { broker: BrokerId, tp: Tp, offset: Offset, control: ControlType, producer_id: ProducerId },
-    ProducerFenced { producer: ProducerIdx, by_epoch: ProducerEpoch },
-    ProducerCrashed { producer: ProducerIdx },
-    ProducerStarted { producer: ProducerIdx, zombie_of: Option<ProducerIdx> },
+    TxnStateChanged {
+        transactional_id: String,
+        state: TxnState,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+    },
+    TxnBegun {
+        producer: ProducerIdx,
+    },
+    TxnPartitionAdded {
+        producer: ProducerIdx,
+        tp: Tp,
+    },
+    MarkerWritten {
+        broker: BrokerId,
+        tp: Tp,
+        offset: Offset,
+        control: ControlType,
+        producer_id: ProducerId,
+    },
+    ProducerFenced {
+        producer: ProducerIdx,
+        by_epoch: ProducerEpoch,
+    },
+    ProducerCrashed {
+        producer: ProducerIdx,
+    },
+    ProducerStarted {
+        producer: ProducerIdx,
+        zombie_of: Option<ProducerIdx>,
+    },
 
     // ---- scenario ---------------------------------------------------------
     /// A narrative note from a scheduled command or a preset.
-    Note { text: String },
-    FaultArmed { text: String },
+    Note {
+        text: String,
+    },
+    FaultArmed {
+        text: String,
+    },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DropReason {
     /// The receiver is down.
     ReceiverDown,
@@ -432,9 +641,9 @@ impl EventKind {
     /// Whether this event deserves a step of its own.
     pub fn is_headline(&self) -> bool {
         match self {
-            EventKind::Message { error, .. } => error.is_some_and(|e| {
-                !matches!(e, ErrorCode::MemberIdRequired)
-            }),
+            EventKind::Message { error, .. } => {
+                error.is_some_and(|e| !matches!(e, ErrorCode::MemberIdRequired))
+            }
             EventKind::MessageDropped { why, .. } => *why == DropReason::Injected,
             EventKind::HighWatermark { .. } => false,
             EventKind::InternalAppended { .. } => false,

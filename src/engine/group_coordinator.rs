@@ -36,10 +36,9 @@ use crate::engine::java::partition_for_id;
 use crate::engine::network::{MemberMetadata, Msg};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub meta: MemberMetadata,
     pub session_timeout_ms: u32,
@@ -52,7 +51,7 @@ pub struct Member {
     pub assignment: Vec<TopicPartition>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub idx: GroupIdx,
     pub group_id: String,
@@ -93,26 +92,35 @@ impl Group {
     }
 
     pub(crate) fn has_pending_work(&self, e: &Engine) -> bool {
-        if matches!(self.state, GroupState::PreparingRebalance | GroupState::CompletingRebalance) {
+        if matches!(
+            self.state,
+            GroupState::PreparingRebalance | GroupState::CompletingRebalance
+        ) {
             return true;
         }
         // A member whose process died will be expired by its session timeout.
-        self.members
-            .values()
-            .any(|m| !e.consumers[m.meta.consumer.0 as usize].alive || e.consumers[m.meta.consumer.0 as usize].member_id.as_deref() != Some(m.meta.member_id.as_str()))
+        self.members.values().any(|m| {
+            !e.consumers[m.meta.consumer.0 as usize].alive
+                || e.consumers[m.meta.consumer.0 as usize].member_id.as_deref()
+                    != Some(m.meta.member_id.as_str())
+        })
     }
 
     /// The consumer that owns `tp` in the current generation, if any.
     pub fn owner_of(&self, topic: &str, partition: u32) -> Option<&Member> {
-        self.members
-            .values()
-            .find(|m| m.assignment.iter().any(|tp| tp.topic == topic && tp.partition == partition))
+        self.members.values().find(|m| {
+            m.assignment
+                .iter()
+                .any(|tp| tp.topic == topic && tp.partition == partition)
+        })
     }
 }
 
 impl Engine {
     pub(crate) fn init_groups(&mut self) {
-        let offsets = self.topic_id(CONSUMER_OFFSETS).expect("offsets topic exists");
+        let offsets = self
+            .topic_id(CONSUMER_OFFSETS)
+            .expect("offsets topic exists");
         let n = self.cfg.cluster.offsets_topic_num_partitions;
         let cfgs = self.cfg.groups.clone();
         for (i, g) in cfgs.iter().enumerate() {
@@ -185,7 +193,15 @@ impl Engine {
                 session_timeout_ms,
                 rebalance_timeout_ms,
                 known_member,
-            } => self.group_join(b, from, group, meta, session_timeout_ms, rebalance_timeout_ms, known_member),
+            } => self.group_join(
+                b,
+                from,
+                group,
+                meta,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                known_member,
+            ),
             Msg::SyncGroup {
                 group,
                 member_id,
@@ -198,7 +214,11 @@ impl Engine {
                 generation,
             } => {
                 let error = self.group_heartbeat(group, &member_id, generation);
-                self.send(Node::Broker(b), from, Msg::HeartbeatResponse { group, error });
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::HeartbeatResponse { group, error },
+                );
             }
             Msg::LeaveGroup { group, member_id } => {
                 self.group_remove_member(group, &member_id, LeaveReason::Clean);
@@ -211,10 +231,17 @@ impl Engine {
                 offsets,
                 auto,
                 commit_id,
-            } => self.group_offset_commit(b, from, group, member_id, generation, offsets, auto, commit_id),
-            Msg::OffsetFetch { group, partitions, .. } => {
+            } => self.group_offset_commit(
+                b, from, group, member_id, generation, offsets, auto, commit_id,
+            ),
+            Msg::OffsetFetch {
+                group, partitions, ..
+            } => {
                 let g = &self.groups[group.0 as usize];
-                let offsets = partitions.iter().map(|tp| (*tp, g.committed.get(tp).copied())).collect();
+                let offsets = partitions
+                    .iter()
+                    .map(|tp| (*tp, g.committed.get(tp).copied()))
+                    .collect();
                 self.send(
                     Node::Broker(b),
                     from,
@@ -246,9 +273,17 @@ impl Engine {
                 error: err,
                 assignment: vec![],
             },
-            Msg::Heartbeat { group, .. } => Msg::HeartbeatResponse { group: *group, error: err },
+            Msg::Heartbeat { group, .. } => Msg::HeartbeatResponse {
+                group: *group,
+                error: err,
+            },
             Msg::LeaveGroup { group, .. } => Msg::LeaveGroupResponse { group: *group },
-            Msg::OffsetCommit { group, offsets, commit_id, .. } => Msg::OffsetCommitResponse {
+            Msg::OffsetCommit {
+                group,
+                offsets,
+                commit_id,
+                ..
+            } => Msg::OffsetCommitResponse {
                 group: *group,
                 error: err,
                 offsets: offsets.clone(),
@@ -259,7 +294,10 @@ impl Engine {
                 error: err,
                 offsets: vec![],
             },
-            Msg::TxnOffsetCommit { group, .. } => Msg::TxnOffsetCommitResponse { group: *group, error: err },
+            Msg::TxnOffsetCommit { group, .. } => Msg::TxnOffsetCommitResponse {
+                group: *group,
+                error: err,
+            },
             _ => return,
         };
         self.send(Node::Broker(b), from, reply);
@@ -297,7 +335,11 @@ impl Engine {
         // Protocol compatibility: the member must share a protocol with the group.
         let group = &self.groups[g.0 as usize];
         if !group.members.is_empty() {
-            let mut all: Vec<Vec<AssignorKind>> = group.members.values().map(|m| m.meta.protocols.clone()).collect();
+            let mut all: Vec<Vec<AssignorKind>> = group
+                .members
+                .values()
+                .map(|m| m.meta.protocols.clone())
+                .collect();
             all.push(meta.protocols.clone());
             if assignor::select_group_protocol(&all).is_none() {
                 reply_error(self, &meta, ErrorCode::InconsistentGroupProtocol);
@@ -354,7 +396,9 @@ impl Engine {
                 }
             }
         }
-        let is_member = self.groups[g.0 as usize].members.contains_key(&meta.member_id);
+        let is_member = self.groups[g.0 as usize]
+            .members
+            .contains_key(&meta.member_id);
         if meta.member_id.is_empty() {
             // KIP-394: a new dynamic member first gets an id to retry with.
             let id = self.new_member_id(g, &meta);
@@ -364,7 +408,11 @@ impl Engine {
                 reply_error(self, &meta, ErrorCode::MemberIdRequired);
                 return;
             }
-        } else if !is_member && !self.groups[g.0 as usize].pending_members.contains(&meta.member_id) {
+        } else if !is_member
+            && !self.groups[g.0 as usize]
+                .pending_members
+                .contains(&meta.member_id)
+        {
             reply_error(self, &meta, ErrorCode::UnknownMemberId);
             return;
         }
@@ -380,8 +428,7 @@ impl Engine {
             last_heartbeat_ms: now,
             joined: true,
             awaiting_sync: false,
-            assignment: self
-                .groups[g.0 as usize]
+            assignment: self.groups[g.0 as usize]
                 .members
                 .get(&member_id)
                 .map(|m| m.assignment.clone())
@@ -426,11 +473,19 @@ impl Engine {
                 if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
                     if until > now {
                         let delay = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
-                        let max = self.groups[g.0 as usize].rebalance_deadline_ms.unwrap_or(now + delay);
+                        let max = self.groups[g.0 as usize]
+                            .rebalance_deadline_ms
+                            .unwrap_or(now + delay);
                         let extended = (now + delay).min(max);
                         self.group(g).initial_delay_until = Some(extended.max(until));
                         let id = self.groups[g.0 as usize].rebalance_id;
-                        self.schedule(extended, Action::RebalanceDeadline { group: g, rebalance_id: id });
+                        self.schedule(
+                            extended,
+                            Action::RebalanceDeadline {
+                                group: g,
+                                rebalance_id: id,
+                            },
+                        );
                     }
                 }
             }
@@ -450,7 +505,11 @@ impl Engine {
             .collect();
         let coordinator = self.groups[g.0 as usize].coordinator(self);
         for (id, c) in waiting {
-            self.group(g).members.get_mut(&id).expect("member").awaiting_sync = false;
+            self.group(g)
+                .members
+                .get_mut(&id)
+                .expect("member")
+                .awaiting_sync = false;
             if let Some(b) = coordinator {
                 self.send(
                     Node::Broker(b),
@@ -476,9 +535,21 @@ impl Engine {
         let id = grp.rebalance_id;
         self.emit(EventKind::RebalanceStarted { group: g, reason });
         self.set_group_state(g, GroupState::PreparingRebalance);
-        self.schedule(now + timeout, Action::RebalanceDeadline { group: g, rebalance_id: id });
+        self.schedule(
+            now + timeout,
+            Action::RebalanceDeadline {
+                group: g,
+                rebalance_id: id,
+            },
+        );
         if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
-            self.schedule(until, Action::RebalanceDeadline { group: g, rebalance_id: id });
+            self.schedule(
+                until,
+                Action::RebalanceDeadline {
+                    group: g,
+                    rebalance_id: id,
+                },
+            );
         }
     }
 
@@ -490,7 +561,12 @@ impl Engine {
         let now = self.now_ms;
         if grp.rebalance_deadline_ms.is_some_and(|d| now >= d) {
             // Members that did not rejoin in time are dropped.
-            let late: Vec<String> = grp.members.iter().filter(|(_, m)| !m.joined).map(|(id, _)| id.clone()).collect();
+            let late: Vec<String> = grp
+                .members
+                .iter()
+                .filter(|(_, m)| !m.joined)
+                .map(|(id, _)| id.clone())
+                .collect();
             for id in late {
                 self.group_remove_member_quiet(g, &id, LeaveReason::RebalanceTimeout);
             }
@@ -520,7 +596,11 @@ impl Engine {
             self.set_group_state(g, GroupState::Empty);
             return;
         }
-        let protocols: Vec<Vec<AssignorKind>> = self.groups[g.0 as usize].members.values().map(|m| m.meta.protocols.clone()).collect();
+        let protocols: Vec<Vec<AssignorKind>> = self.groups[g.0 as usize]
+            .members
+            .values()
+            .map(|m| m.meta.protocols.clone())
+            .collect();
         let protocol = assignor::select_group_protocol(&protocols);
         let leader = {
             let grp = &self.groups[g.0 as usize];
@@ -541,7 +621,9 @@ impl Engine {
         }
         self.set_group_state(g, GroupState::CompletingRebalance);
         let grp = self.groups[g.0 as usize].clone();
-        let Some(b) = grp.coordinator(self) else { return };
+        let Some(b) = grp.coordinator(self) else {
+            return;
+        };
         let all: Vec<MemberMetadata> = grp.members.values().map(|m| m.meta.clone()).collect();
         for (id, m) in &grp.members {
             let members = if *id == leader { all.clone() } else { vec![] };
@@ -563,9 +645,25 @@ impl Engine {
 
     // ---- SyncGroup, Heartbeat, LeaveGroup ------------------------------------------
 
-    fn group_sync(&mut self, b: BrokerId, from: Node, g: GroupIdx, member_id: String, generation: GenerationId, assignments: Vec<(String, Vec<TopicPartition>)>) {
+    fn group_sync(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+        assignments: Vec<(String, Vec<TopicPartition>)>,
+    ) {
         let reply = |e: &mut Engine, error: Option<ErrorCode>, assignment: Vec<TopicPartition>| {
-            e.send(Node::Broker(b), from, Msg::SyncGroupResponse { group: g, error, assignment });
+            e.send(
+                Node::Broker(b),
+                from,
+                Msg::SyncGroupResponse {
+                    group: g,
+                    error,
+                    assignment,
+                },
+            );
         };
         let grp = &self.groups[g.0 as usize];
         if !grp.members.contains_key(&member_id) {
@@ -575,14 +673,20 @@ impl Engine {
             return reply(self, Some(ErrorCode::IllegalGeneration), vec![]);
         }
         match grp.state {
-            GroupState::PreparingRebalance => reply(self, Some(ErrorCode::RebalanceInProgress), vec![]),
+            GroupState::PreparingRebalance => {
+                reply(self, Some(ErrorCode::RebalanceInProgress), vec![])
+            }
             GroupState::Stable => {
                 let a = grp.members[&member_id].assignment.clone();
                 reply(self, None, a);
             }
             GroupState::CompletingRebalance => {
                 let is_leader = grp.leader.as_deref() == Some(member_id.as_str());
-                self.group(g).members.get_mut(&member_id).expect("member").awaiting_sync = true;
+                self.group(g)
+                    .members
+                    .get_mut(&member_id)
+                    .expect("member")
+                    .awaiting_sync = true;
                 if is_leader {
                     let grp = self.group(g);
                     for m in grp.members.values_mut() {
@@ -594,7 +698,8 @@ impl Engine {
                         }
                     }
                     self.set_group_state(g, GroupState::Stable);
-                    let waiting: Vec<(ConsumerIdx, Vec<TopicPartition>)> = self.groups[g.0 as usize]
+                    let waiting: Vec<(ConsumerIdx, Vec<TopicPartition>)> = self.groups
+                        [g.0 as usize]
                         .members
                         .values()
                         .filter(|m| m.awaiting_sync)
@@ -616,11 +721,18 @@ impl Engine {
                     }
                 }
             }
-            GroupState::Empty | GroupState::Dead => reply(self, Some(ErrorCode::UnknownMemberId), vec![]),
+            GroupState::Empty | GroupState::Dead => {
+                reply(self, Some(ErrorCode::UnknownMemberId), vec![])
+            }
         }
     }
 
-    fn group_heartbeat(&mut self, g: GroupIdx, member_id: &str, generation: GenerationId) -> Option<ErrorCode> {
+    fn group_heartbeat(
+        &mut self,
+        g: GroupIdx,
+        member_id: &str,
+        generation: GenerationId,
+    ) -> Option<ErrorCode> {
         let now = self.now_ms;
         let grp = &self.groups[g.0 as usize];
         let Some(m) = grp.members.get(member_id) else {
@@ -631,7 +743,11 @@ impl Engine {
             return Some(ErrorCode::IllegalGeneration);
         }
         let state = grp.state;
-        self.group(g).members.get_mut(member_id).expect("member").last_heartbeat_ms = now;
+        self.group(g)
+            .members
+            .get_mut(member_id)
+            .expect("member")
+            .last_heartbeat_ms = now;
         self.schedule_session_check(g, session);
         match state {
             GroupState::PreparingRebalance => Some(ErrorCode::RebalanceInProgress),
@@ -648,7 +764,9 @@ impl Engine {
         let expired: Vec<String> = self.groups[g.0 as usize]
             .members
             .iter()
-            .filter(|(_, m)| !m.joined || self.groups[g.0 as usize].state != GroupState::PreparingRebalance)
+            .filter(|(_, m)| {
+                !m.joined || self.groups[g.0 as usize].state != GroupState::PreparingRebalance
+            })
             .filter(|(_, m)| now >= m.last_heartbeat_ms + m.session_timeout_ms as u64)
             .map(|(id, _)| id.clone())
             .collect();
@@ -657,7 +775,12 @@ impl Engine {
         }
     }
 
-    pub(crate) fn group_remove_member(&mut self, g: GroupIdx, member_id: &str, reason: LeaveReason) {
+    pub(crate) fn group_remove_member(
+        &mut self,
+        g: GroupIdx,
+        member_id: &str,
+        reason: LeaveReason,
+    ) {
         if !self.groups[g.0 as usize].members.contains_key(member_id) {
             return;
         }
@@ -686,7 +809,9 @@ impl Engine {
     }
 
     fn group_remove_member_quiet(&mut self, g: GroupIdx, member_id: &str, reason: LeaveReason) {
-        let Some(m) = self.group(g).members.remove(member_id) else { return };
+        let Some(m) = self.group(g).members.remove(member_id) else {
+            return;
+        };
         if self.groups[g.0 as usize].leader.as_deref() == Some(member_id) {
             self.group(g).leader = None;
         }
@@ -870,7 +995,9 @@ impl Engine {
                 if let Some(rep) = self.brokers[l.0 as usize].replicas.get(&otp) {
                     for e in rep.log.entries() {
                         if let Some(r) = e.record {
-                            if let RecordKind::OffsetCommit { group, tp, offset } = self.records[r.0 as usize].kind {
+                            if let RecordKind::OffsetCommit { group, tp, offset } =
+                                self.records[r.0 as usize].kind
+                            {
                                 if group.0 as usize == gi {
                                     committed.insert(tp, offset);
                                 }

@@ -47,7 +47,10 @@ mod tests {
         assert_eq!(string_hash_code("hello"), 99162322);
         // Overflows and wraps like a Java int.
         assert_eq!(string_hash_code("my-consumer-group"), 1_513_705_513);
-        assert_eq!(string_hash_code("consumer-group-with-a-long-name-that-overflows"), -164_890_582);
+        assert_eq!(
+            string_hash_code("consumer-group-with-a-long-name-that-overflows"),
+            -164_890_582
+        );
         // Non-BMP characters hash as two UTF-16 surrogates.
         assert_eq!(string_hash_code("😀"), 1_772_899);
     }

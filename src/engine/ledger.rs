@@ -17,7 +17,7 @@ use crate::engine::record::{RecordData, RecordKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Copy {
     pub tp: Tp,
     pub offset: Offset,
@@ -25,7 +25,7 @@ pub struct Copy {
     pub vanished: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct LedgerEntry {
     pub event_id: EventId,
     pub record: Option<RecordId>,
@@ -80,7 +80,7 @@ pub struct Summary {
     pub acked_then_lost: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Ledger {
     entries: BTreeMap<EventId, LedgerEntry>,
     /// Record → event id, for events that only name records.
@@ -143,7 +143,12 @@ impl Ledger {
                     }
                 }
             }
-            EventKind::Appended { tp, records: rs, first, .. } => {
+            EventKind::Appended {
+                tp,
+                records: rs,
+                first,
+                ..
+            } => {
                 for (i, r) in rs.iter().enumerate() {
                     if let Some(e) = self.entry_for(*r) {
                         e.copies.push(Copy {
@@ -221,7 +226,12 @@ impl Ledger {
     /// The verdict for one message and group, given where the group's
     /// committed offsets stand (`committed(tp)`) and whether the producer is
     /// still trying (`retrying`).
-    pub fn verdict(&self, e: &LedgerEntry, group: GroupIdx, committed: impl Fn(Tp) -> Option<Offset>) -> Verdict {
+    pub fn verdict(
+        &self,
+        e: &LedgerEntry,
+        group: GroupIdx,
+        committed: impl Fn(Tp) -> Option<Offset>,
+    ) -> Verdict {
         let n = e.processed.get(&group).copied().unwrap_or(0);
         if n >= 2 {
             return Verdict::Duplicated;
@@ -238,7 +248,11 @@ impl Ledger {
         if !e.copies.is_empty() && live.is_empty() && (e.acked || e.failed) {
             return Verdict::Lost;
         }
-        if !live.is_empty() && live.iter().all(|c| committed(c.tp).is_some_and(|o| o > c.offset)) {
+        if !live.is_empty()
+            && live
+                .iter()
+                .all(|c| committed(c.tp).is_some_and(|o| o > c.offset))
+        {
             return Verdict::Lost;
         }
         Verdict::InFlight

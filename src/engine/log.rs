@@ -18,17 +18,16 @@
 
 use crate::engine::ids::{BatchId, LeaderEpoch, Offset, ProducerEpoch, ProducerId, RecordId};
 use crate::engine::producer_state::{BatchMetadata, ProducerStateManager, SequenceCheck};
-use serde::{Deserialize, Serialize};
 
 /// `ControlRecordType`: ABORT = 0, COMMIT = 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ControlType {
     Abort,
     Commit,
 }
 
 /// Identity of the idempotent/transactional producer that wrote a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProducerStamp {
     pub producer_id: ProducerId,
     pub epoch: ProducerEpoch,
@@ -37,7 +36,7 @@ pub struct ProducerStamp {
 }
 
 /// One offset of the log: a data record or a transaction marker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     pub offset: Offset,
     /// The leader epoch in which the leader appended it.
@@ -57,7 +56,7 @@ pub struct LogEntry {
 }
 
 /// An aborted transaction's span, as listed in read_committed fetch responses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AbortedTxn {
     pub producer_id: ProducerId,
     pub first_offset: Offset,
@@ -73,7 +72,7 @@ pub struct AppendBatch<'a> {
     pub transactional: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct PartitionLog {
     log_start: Offset,
     entries: Vec<LogEntry>,
@@ -87,9 +86,17 @@ pub struct PartitionLog {
 /// Outcome of a leader append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendOutcome {
-    Appended { first_offset: Offset, last_offset: Offset },
-    Duplicate { first_offset: Offset, last_offset: Offset },
-    OutOfOrder { expected_seq: i32 },
+    Appended {
+        first_offset: Offset,
+        last_offset: Offset,
+    },
+    Duplicate {
+        first_offset: Offset,
+        last_offset: Offset,
+    },
+    OutOfOrder {
+        expected_seq: i32,
+    },
     StaleEpoch,
 }
 
@@ -178,7 +185,10 @@ impl PartitionLog {
 
     /// Start offset of the given epoch (for `maybeExpandIsr`'s check).
     pub fn epoch_start_offset(&self, epoch: LeaderEpoch) -> Option<Offset> {
-        self.epochs.iter().find(|(e, _)| *e == epoch).map(|(_, s)| *s)
+        self.epochs
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, s)| *s)
     }
 
     /// A new leader records the start of its epoch at its LEO.
@@ -223,7 +233,9 @@ impl PartitionLog {
                     last_offset,
                 }
             }
-            SequenceCheck::OutOfOrder { expected_seq } => return AppendOutcome::OutOfOrder { expected_seq },
+            SequenceCheck::OutOfOrder { expected_seq } => {
+                return AppendOutcome::OutOfOrder { expected_seq }
+            }
             SequenceCheck::StaleEpoch { .. } => return AppendOutcome::StaleEpoch,
         }
         self.assign_epoch_start(leader_epoch);
@@ -236,11 +248,13 @@ impl PartitionLog {
                 leader_epoch,
                 record: Some(*r),
                 control: None,
-                producer: batch.producer.map(|(producer_id, epoch, seq)| ProducerStamp {
-                    producer_id,
-                    epoch,
-                    sequence: seq.wrapping_add(i as i32),
-                }),
+                producer: batch
+                    .producer
+                    .map(|(producer_id, epoch, seq)| ProducerStamp {
+                        producer_id,
+                        epoch,
+                        sequence: seq.wrapping_add(i as i32),
+                    }),
                 transactional: batch.transactional,
                 batch: batch.batch,
                 batch_base: first,
@@ -293,7 +307,11 @@ impl PartitionLog {
     pub fn append_as_follower(&mut self, entries: &[LogEntry]) {
         for e in entries {
             debug_assert_eq!(e.offset, self.leo(), "follower appends must be contiguous");
-            if self.epochs.last().is_none_or(|(ep, _)| *ep < e.leader_epoch) {
+            if self
+                .epochs
+                .last()
+                .is_none_or(|(ep, _)| *ep < e.leader_epoch)
+            {
                 self.epochs.push((e.leader_epoch, e.offset));
             }
             self.entries.push(*e);
@@ -307,7 +325,9 @@ impl PartitionLog {
     }
 
     fn track_producer_batch(&mut self, first: Offset, last: Offset) {
-        let Some(head) = self.entry(first).copied() else { return };
+        let Some(head) = self.entry(first).copied() else {
+            return;
+        };
         if let Some(p) = head.producer {
             let tail_seq = p.sequence.wrapping_add((last.0 - first.0) as i32);
             self.producers.record_batch(
@@ -325,8 +345,12 @@ impl PartitionLog {
     }
 
     fn track_marker(&mut self, offset: Offset) {
-        let Some(e) = self.entry(offset).copied() else { return };
-        let (Some(p), Some(control)) = (e.producer, e.control) else { return };
+        let Some(e) = self.entry(offset).copied() else {
+            return;
+        };
+        let (Some(p), Some(control)) = (e.producer, e.control) else {
+            return;
+        };
         let first = self.producers.record_marker(p.producer_id, p.epoch);
         if control == ControlType::Abort {
             if let Some(first_offset) = first {
@@ -394,8 +418,15 @@ impl PartitionLog {
                 return Err(format!("offset gap at index {i}: {}", e.offset));
             }
         }
-        if self.epochs.windows(2).any(|w| w[0].0 >= w[1].0 || w[0].1 > w[1].1) {
-            return Err(format!("leader epoch cache not ascending: {:?}", self.epochs));
+        if self
+            .epochs
+            .windows(2)
+            .any(|w| w[0].0 >= w[1].0 || w[0].1 > w[1].1)
+        {
+            return Err(format!(
+                "leader epoch cache not ascending: {:?}",
+                self.epochs
+            ));
         }
         Ok(())
     }
@@ -420,17 +451,28 @@ mod tests {
         let out = log.append_as_leader(&batch(&[RecordId(1), RecordId(2)]), LeaderEpoch(0), 0);
         assert_eq!(
             out,
-            AppendOutcome::Appended { first_offset: Offset(0), last_offset: Offset(1) }
+            AppendOutcome::Appended {
+                first_offset: Offset(0),
+                last_offset: Offset(1)
+            }
         );
         assert_eq!(log.leo(), Offset(2));
-        assert_eq!(log.hw(), Offset(0), "nothing is committed until the HW moves");
+        assert_eq!(
+            log.hw(),
+            Offset(0),
+            "nothing is committed until the HW moves"
+        );
         log.check_invariants().unwrap();
     }
 
     #[test]
     fn truncation_removes_the_suffix_and_clamps_hw() {
         let mut log = PartitionLog::new();
-        log.append_as_leader(&batch(&[RecordId(1), RecordId(2), RecordId(3)]), LeaderEpoch(0), 0);
+        log.append_as_leader(
+            &batch(&[RecordId(1), RecordId(2), RecordId(3)]),
+            LeaderEpoch(0),
+            0,
+        );
         log.set_hw(Offset(3));
         let removed = log.truncate_to(Offset(1));
         assert_eq!(removed.len(), 2);
@@ -444,9 +486,18 @@ mod tests {
         let mut log = PartitionLog::new();
         log.append_as_leader(&batch(&[RecordId(1), RecordId(2)]), LeaderEpoch(0), 0);
         log.append_as_leader(&batch(&[RecordId(3)]), LeaderEpoch(2), 0);
-        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(0)), Some((LeaderEpoch(0), Offset(2))));
-        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(1)), Some((LeaderEpoch(0), Offset(2))));
-        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(2)), Some((LeaderEpoch(2), Offset(3))));
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(0)),
+            Some((LeaderEpoch(0), Offset(2)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(1)),
+            Some((LeaderEpoch(0), Offset(2)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(2)),
+            Some((LeaderEpoch(2), Offset(3)))
+        );
     }
 
     #[test]
@@ -463,13 +514,24 @@ mod tests {
         log.append_as_leader(&batch(&[RecordId(2)]), LeaderEpoch(0), 0);
         log.set_hw(log.leo());
         assert_eq!(log.lso(), Offset(0), "the open transaction starts at 0");
-        let marker = log.append_marker(ProducerId(5), ProducerEpoch(0), ControlType::Abort, BatchId(2), LeaderEpoch(0), 0);
+        let marker = log.append_marker(
+            ProducerId(5),
+            ProducerEpoch(0),
+            ControlType::Abort,
+            BatchId(2),
+            LeaderEpoch(0),
+            0,
+        );
         assert_eq!(marker, Offset(2), "the marker uses up an offset");
         log.set_hw(log.leo());
         assert_eq!(log.lso(), Offset(3));
         assert_eq!(
             log.aborted_txns(Offset(0), Offset(3)),
-            vec![AbortedTxn { producer_id: ProducerId(5), first_offset: Offset(0), last_offset: Offset(2) }]
+            vec![AbortedTxn {
+                producer_id: ProducerId(5),
+                first_offset: Offset(0),
+                last_offset: Offset(2)
+            }]
         );
         log.check_invariants().unwrap();
     }
@@ -479,13 +541,21 @@ mod tests {
         let mut leader = PartitionLog::new();
         let recs = [RecordId(1), RecordId(2)];
         leader.append_as_leader(
-            &AppendBatch { batch: BatchId(1), records: &recs, producer: Some((ProducerId(1), ProducerEpoch(0), 0)), transactional: false },
+            &AppendBatch {
+                batch: BatchId(1),
+                records: &recs,
+                producer: Some((ProducerId(1), ProducerEpoch(0), 0)),
+                transactional: false,
+            },
             LeaderEpoch(0),
             0,
         );
         let mut follower = PartitionLog::new();
         follower.append_as_follower(leader.entries());
         assert_eq!(follower.producer_state(), leader.producer_state());
-        assert_eq!(follower.end_offset_for_epoch(LeaderEpoch(0)), leader.end_offset_for_epoch(LeaderEpoch(0)));
+        assert_eq!(
+            follower.end_offset_for_epoch(LeaderEpoch(0)),
+            leader.end_offset_for_epoch(LeaderEpoch(0))
+        );
     }
 }

@@ -53,7 +53,10 @@ pub fn to_positive(n: i32) -> i32 {
 
 /// The partition of a keyed record: `toPositive(murmur2(key)) % numPartitions`.
 pub fn partition_for_key(key: &[u8], num_partitions: u32) -> u32 {
-    assert!(num_partitions > 0, "a topic always has at least one partition");
+    assert!(
+        num_partitions > 0,
+        "a topic always has at least one partition"
+    );
     (to_positive(murmur2(key)) as u32) % num_partitions
 }
 
@@ -69,7 +72,10 @@ mod tests {
             ("foobar", -790332482),
             ("a-little-bit-long-string", -985981536),
             ("a-little-bit-longer-string", -1486304829),
-            ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971),
+            (
+                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58897971,
+            ),
             ("abc", 479470107),
         ];
         for (key, expected) in cases {

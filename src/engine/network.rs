@@ -13,10 +13,9 @@ use crate::engine::config::{Acks, AutoOffsetReset, IsolationLevel};
 use crate::engine::event::{ErrorCode, MsgKind};
 use crate::engine::ids::*;
 use crate::engine::log::{AbortedTxn, ControlType, LogEntry};
-use serde::{Deserialize, Serialize};
 
 /// A producer batch on the wire (`RecordBatch` v2 header fields that matter).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireBatch {
     pub batch: BatchId,
     pub tp: Tp,
@@ -26,7 +25,7 @@ pub struct WireBatch {
     pub transactional: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchResult {
     pub batch: BatchId,
     pub tp: Tp,
@@ -35,7 +34,7 @@ pub struct BatchResult {
     pub duplicate: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchPartition {
     pub tp: Tp,
     pub fetch_offset: Offset,
@@ -44,7 +43,7 @@ pub struct FetchPartition {
     pub current_leader_epoch: LeaderEpoch,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchPartitionData {
     pub tp: Tp,
     pub error: Option<ErrorCode>,
@@ -57,7 +56,7 @@ pub struct FetchPartitionData {
     pub aborted: Vec<AbortedTxn>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberMetadata {
     pub member_id: String,
     pub instance_id: Option<String>,
@@ -69,38 +68,167 @@ pub struct MemberMetadata {
     pub owned_generation: Option<i32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
-    Produce { request_id: u64, acks: Acks, timeout_ms: u32, batches: Vec<WireBatch> },
-    ProduceResponse { request_id: u64, results: Vec<BatchResult> },
-    Fetch { fetch_id: u64, replica: Option<BrokerId>, isolation: IsolationLevel, max_wait_ms: u32, max_records: u32, partitions: Vec<FetchPartition> },
-    FetchResponse { fetch_id: u64, partitions: Vec<FetchPartitionData> },
-    ListOffsets { isolation: IsolationLevel, partitions: Vec<(Tp, AutoOffsetReset)> },
-    ListOffsetsResponse { partitions: Vec<(Tp, Result<Offset, ErrorCode>)> },
-    JoinGroup { group: GroupIdx, meta: MemberMetadata, session_timeout_ms: u32, rebalance_timeout_ms: u32, known_member: bool },
-    JoinGroupResponse { group: GroupIdx, error: Option<ErrorCode>, member_id: String, generation: GenerationId, protocol: Option<AssignorKind>, leader: String, members: Vec<MemberMetadata> },
-    SyncGroup { group: GroupIdx, member_id: String, generation: GenerationId, assignments: Vec<(String, Vec<TopicPartition>)> },
-    SyncGroupResponse { group: GroupIdx, error: Option<ErrorCode>, assignment: Vec<TopicPartition> },
-    Heartbeat { group: GroupIdx, member_id: String, generation: GenerationId },
-    HeartbeatResponse { group: GroupIdx, error: Option<ErrorCode> },
-    LeaveGroup { group: GroupIdx, member_id: String },
-    LeaveGroupResponse { group: GroupIdx },
-    OffsetCommit { group: GroupIdx, member_id: String, generation: GenerationId, offsets: Vec<(Tp, Offset)>, auto: bool, commit_id: u64 },
-    OffsetCommitResponse { group: GroupIdx, error: Option<ErrorCode>, offsets: Vec<(Tp, Offset)>, commit_id: u64 },
-    OffsetFetch { group: GroupIdx, partitions: Vec<Tp>, require_stable: bool },
-    OffsetFetchResponse { group: GroupIdx, error: Option<ErrorCode>, offsets: Vec<(Tp, Option<Offset>)> },
-    InitProducerId { transactional_id: Option<String>, instance: u32 },
-    InitProducerIdResponse { error: Option<ErrorCode>, producer_id: ProducerId, epoch: ProducerEpoch, instance: u32 },
-    AddPartitionsToTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, partitions: Vec<Tp> },
-    AddPartitionsToTxnResponse { error: Option<ErrorCode>, partitions: Vec<Tp> },
-    AddOffsetsToTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, group: GroupIdx },
-    AddOffsetsToTxnResponse { error: Option<ErrorCode>, group: GroupIdx },
-    TxnOffsetCommit { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, group: GroupIdx, member_id: String, generation: GenerationId, offsets: Vec<(Tp, Offset)> },
-    TxnOffsetCommitResponse { error: Option<ErrorCode>, group: GroupIdx },
-    EndTxn { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, commit: bool },
-    EndTxnResponse { error: Option<ErrorCode> },
-    WriteTxnMarkers { transactional_id: String, producer_id: ProducerId, epoch: ProducerEpoch, control: ControlType, partitions: Vec<Tp> },
-    WriteTxnMarkersResponse { transactional_id: String, partitions: Vec<(Tp, Option<ErrorCode>)> },
+    Produce {
+        request_id: u64,
+        acks: Acks,
+        timeout_ms: u32,
+        batches: Vec<WireBatch>,
+    },
+    ProduceResponse {
+        request_id: u64,
+        results: Vec<BatchResult>,
+    },
+    Fetch {
+        fetch_id: u64,
+        replica: Option<BrokerId>,
+        isolation: IsolationLevel,
+        max_wait_ms: u32,
+        max_records: u32,
+        partitions: Vec<FetchPartition>,
+    },
+    FetchResponse {
+        fetch_id: u64,
+        partitions: Vec<FetchPartitionData>,
+    },
+    ListOffsets {
+        isolation: IsolationLevel,
+        partitions: Vec<(Tp, AutoOffsetReset)>,
+    },
+    ListOffsetsResponse {
+        partitions: Vec<(Tp, Result<Offset, ErrorCode>)>,
+    },
+    JoinGroup {
+        group: GroupIdx,
+        meta: MemberMetadata,
+        session_timeout_ms: u32,
+        rebalance_timeout_ms: u32,
+        known_member: bool,
+    },
+    JoinGroupResponse {
+        group: GroupIdx,
+        error: Option<ErrorCode>,
+        member_id: String,
+        generation: GenerationId,
+        protocol: Option<AssignorKind>,
+        leader: String,
+        members: Vec<MemberMetadata>,
+    },
+    SyncGroup {
+        group: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+        assignments: Vec<(String, Vec<TopicPartition>)>,
+    },
+    SyncGroupResponse {
+        group: GroupIdx,
+        error: Option<ErrorCode>,
+        assignment: Vec<TopicPartition>,
+    },
+    Heartbeat {
+        group: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+    },
+    HeartbeatResponse {
+        group: GroupIdx,
+        error: Option<ErrorCode>,
+    },
+    LeaveGroup {
+        group: GroupIdx,
+        member_id: String,
+    },
+    LeaveGroupResponse {
+        group: GroupIdx,
+    },
+    OffsetCommit {
+        group: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        commit_id: u64,
+    },
+    OffsetCommitResponse {
+        group: GroupIdx,
+        error: Option<ErrorCode>,
+        offsets: Vec<(Tp, Offset)>,
+        commit_id: u64,
+    },
+    OffsetFetch {
+        group: GroupIdx,
+        partitions: Vec<Tp>,
+        require_stable: bool,
+    },
+    OffsetFetchResponse {
+        group: GroupIdx,
+        error: Option<ErrorCode>,
+        offsets: Vec<(Tp, Option<Offset>)>,
+    },
+    InitProducerId {
+        transactional_id: Option<String>,
+        instance: u32,
+    },
+    InitProducerIdResponse {
+        error: Option<ErrorCode>,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        instance: u32,
+    },
+    AddPartitionsToTxn {
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        partitions: Vec<Tp>,
+    },
+    AddPartitionsToTxnResponse {
+        error: Option<ErrorCode>,
+        partitions: Vec<Tp>,
+    },
+    AddOffsetsToTxn {
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        group: GroupIdx,
+    },
+    AddOffsetsToTxnResponse {
+        error: Option<ErrorCode>,
+        group: GroupIdx,
+    },
+    TxnOffsetCommit {
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        group: GroupIdx,
+        member_id: String,
+        generation: GenerationId,
+        offsets: Vec<(Tp, Offset)>,
+    },
+    TxnOffsetCommitResponse {
+        error: Option<ErrorCode>,
+        group: GroupIdx,
+    },
+    EndTxn {
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        commit: bool,
+    },
+    EndTxnResponse {
+        error: Option<ErrorCode>,
+    },
+    WriteTxnMarkers {
+        transactional_id: String,
+        producer_id: ProducerId,
+        epoch: ProducerEpoch,
+        control: ControlType,
+        partitions: Vec<Tp>,
+    },
+    WriteTxnMarkersResponse {
+        transactional_id: String,
+        partitions: Vec<(Tp, Option<ErrorCode>)>,
+    },
 }
 
 impl Msg {

@@ -29,13 +29,12 @@ use crate::engine::murmur2::{murmur2, to_positive};
 use crate::engine::network::{BatchResult, Msg, WireBatch};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 /// `RecordBatch` v2 header size, counted towards `batch.size`.
 pub const BATCH_OVERHEAD_BYTES: u32 = 61;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchState {
     /// Still accepting records (the last batch of its partition's queue).
     Open,
@@ -44,7 +43,7 @@ pub enum BatchState {
     InFlight,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProducerBatch {
     pub id: BatchId,
     pub tp: Tp,
@@ -60,7 +59,7 @@ pub struct ProducerBatch {
     pub linger_scheduled: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlightRequest {
     pub request_id: u64,
     pub broker: BrokerId,
@@ -68,14 +67,14 @@ pub struct InFlightRequest {
     pub sent_ms: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StickyState {
     pub partition: Option<u32>,
     pub produced_bytes: u32,
 }
 
 /// Client-side transaction state (`TransactionManager`).
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProducerTxn {
     pub open: bool,
     /// Partitions confirmed by AddPartitionsToTxn.
@@ -92,7 +91,7 @@ pub struct ProducerTxn {
     pub fenced: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Producer {
     pub idx: ProducerIdx,
     pub client_id: String,
@@ -181,7 +180,10 @@ impl Engine {
                 self.producer_init_id(idx);
             }
             if pc.workload.records > 0 {
-                self.schedule(pc.workload.start_ms as u64, Action::WorkloadNext { producer: idx });
+                self.schedule(
+                    pc.workload.start_ms as u64,
+                    Action::WorkloadNext { producer: idx },
+                );
             }
         }
     }
@@ -248,7 +250,10 @@ impl Engine {
         if let Some(part) = partition {
             let n = self.topic(topic).partitions.len() as u32;
             if part >= n {
-                return Err(format!("topic {topic_name:?} has partitions 0–{}, not {part}", n - 1));
+                return Err(format!(
+                    "topic {topic_name:?} has partitions 0–{}, not {part}",
+                    n - 1
+                ));
             }
         }
         if let Some(k) = &key {
@@ -273,7 +278,14 @@ impl Engine {
         Ok(())
     }
 
-    fn producer_create_record(&mut self, p: ProducerIdx, topic: TopicId, key: KeySource, value: ValueSource, partition: Option<u32>) -> RecordId {
+    fn producer_create_record(
+        &mut self,
+        p: ProducerIdx,
+        topic: TopicId,
+        key: KeySource,
+        value: ValueSource,
+        partition: Option<u32>,
+    ) -> RecordId {
         let event_id = {
             let pr = self.producer(p);
             let e = pr.next_event_id;
@@ -296,7 +308,13 @@ impl Engine {
             explicit_partition: partition,
         });
         self.producer(p).staging += 1;
-        self.schedule_in(0, Action::ProducerCreate { producer: p, record: id });
+        self.schedule_in(
+            0,
+            Action::ProducerCreate {
+                producer: p,
+                record: id,
+            },
+        );
         id
     }
 
@@ -309,17 +327,26 @@ impl Engine {
         if pr.owner_consumer.is_some() {
             return;
         }
-        let Some(topic) = self.topic_id(&pc.workload.topic) else { return };
+        let Some(topic) = self.topic_id(&pc.workload.topic) else {
+            return;
+        };
         let n = pr.workload_sent;
         let key = match &pc.workload.keys {
             KeyMode::Null => KeySource::Null,
             KeyMode::EventId => KeySource::EventId,
             KeyMode::Cycle(keys) => KeySource::Text(keys[n as usize % keys.len()].clone()),
         };
-        if self.producers[p.0 as usize].transactional_id.is_some() && !self.producers[p.0 as usize].txn.open {
-            if self.producers[p.0 as usize].txn.ending.is_some() || self.producers[p.0 as usize].producer_id.is_none() {
+        if self.producers[p.0 as usize].transactional_id.is_some()
+            && !self.producers[p.0 as usize].txn.open
+        {
+            if self.producers[p.0 as usize].txn.ending.is_some()
+                || self.producers[p.0 as usize].producer_id.is_none()
+            {
                 // Wait for the previous transaction to finish (or for InitProducerId).
-                self.schedule_in(pc.workload.interval_ms.max(1) as u64, Action::WorkloadNext { producer: p });
+                self.schedule_in(
+                    pc.workload.interval_ms.max(1) as u64,
+                    Action::WorkloadNext { producer: p },
+                );
                 return;
             }
             let _ = self.cmd_begin_transaction(p);
@@ -330,12 +357,16 @@ impl Engine {
             let txn = &mut self.producer(p).txn;
             txn.records_in_txn += 1;
             let done = self.producers[p.0 as usize].workload_sent >= pc.workload.records;
-            if self.producers[p.0 as usize].txn.records_in_txn >= pc.records_per_transaction || done {
+            if self.producers[p.0 as usize].txn.records_in_txn >= pc.records_per_transaction || done
+            {
                 let _ = self.cmd_end_transaction(p, true);
             }
         }
         if self.producers[p.0 as usize].workload_sent < pc.workload.records {
-            self.schedule_in(pc.workload.interval_ms as u64, Action::WorkloadNext { producer: p });
+            self.schedule_in(
+                pc.workload.interval_ms as u64,
+                Action::WorkloadNext { producer: p },
+            );
         }
     }
 
@@ -344,7 +375,10 @@ impl Engine {
         if !self.producers[p.0 as usize].alive {
             return;
         }
-        self.emit(EventKind::Created { producer: p, record });
+        self.emit(EventKind::Created {
+            producer: p,
+            record,
+        });
         self.schedule_in(
             0,
             Action::ProducerStage {
@@ -360,7 +394,10 @@ impl Engine {
             return;
         }
         if serialize {
-            self.emit(EventKind::Serialized { producer: p, record });
+            self.emit(EventKind::Serialized {
+                producer: p,
+                record,
+            });
             self.schedule_in(
                 0,
                 Action::ProducerStage {
@@ -388,7 +425,11 @@ impl Engine {
     }
 
     /// `KafkaProducer.partition` + `BuiltInPartitioner`.
-    fn producer_choose_partition(&mut self, p: ProducerIdx, record: RecordId) -> (Tp, PartitionChoice) {
+    fn producer_choose_partition(
+        &mut self,
+        p: ProducerIdx,
+        record: RecordId,
+    ) -> (Tp, PartitionChoice) {
         let r = &self.records[record.0 as usize];
         let topic = r.topic;
         let n = self.topic(topic).partitions.len() as u32;
@@ -410,7 +451,11 @@ impl Engine {
         // Null key: KIP-794 sticky partitioning.
         let size = r.size_bytes();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let current = self.producers[p.0 as usize].sticky.get(&topic).cloned().unwrap_or_default();
+        let current = self.producers[p.0 as usize]
+            .sticky
+            .get(&topic)
+            .cloned()
+            .unwrap_or_default();
         let mut switched = false;
         let part = match current.partition {
             Some(part) => part,
@@ -437,7 +482,13 @@ impl Engine {
             st.partition = None;
             st.produced_bytes = 0;
         }
-        (Tp::new(topic, part), PartitionChoice::Sticky { switched, available })
+        (
+            Tp::new(topic, part),
+            PartitionChoice::Sticky {
+                switched,
+                available,
+            },
+        )
     }
 
     fn available_partitions(&self, topic: TopicId) -> Vec<u32> {
@@ -540,7 +591,9 @@ impl Engine {
         let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
         for tp in tps {
             let pr = &self.producers[pi];
-            let Some(&head) = pr.queues[&tp].front() else { continue };
+            let Some(&head) = pr.queues[&tp].front() else {
+                continue;
+            };
             let b = &pr.batches[&head];
             if b.state == BatchState::InFlight {
                 continue;
@@ -549,7 +602,9 @@ impl Engine {
                 continue; // waits for AddPartitionsToTxn
             }
             // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
-            let full = pr.queues[&tp].len() > 1 || b.state == BatchState::Queued || b.bytes >= pc.batch_size;
+            let full = pr.queues[&tp].len() > 1
+                || b.state == BatchState::Queued
+                || b.bytes >= pc.batch_size;
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
             if b.attempts > 0 && now < b.retry_at_ms {
                 wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
@@ -558,7 +613,11 @@ impl Engine {
             if !(full || lingered || flushing || b.attempts > 0) {
                 if !b.linger_scheduled {
                     let at = b.created_ms + pc.linger_ms as u64;
-                    self.producer(p).batches.get_mut(&head).expect("batch").linger_scheduled = true;
+                    self.producer(p)
+                        .batches
+                        .get_mut(&head)
+                        .expect("batch")
+                        .linger_scheduled = true;
                     self.schedule(at, Action::LingerExpired { producer: p });
                 }
                 continue;
@@ -567,10 +626,11 @@ impl Engine {
             // in-flight batches of its partition.
             if pr.idempotent && b.attempts > 0 {
                 let seq = b.base_seq.unwrap_or(0);
-                let earlier_in_flight = pr
-                    .batches
-                    .values()
-                    .any(|o| o.tp == tp && o.state == BatchState::InFlight && o.base_seq.is_some_and(|s| s < seq));
+                let earlier_in_flight = pr.batches.values().any(|o| {
+                    o.tp == tp
+                        && o.state == BatchState::InFlight
+                        && o.base_seq.is_some_and(|s| s < seq)
+                });
                 if earlier_in_flight {
                     continue;
                 }
@@ -581,8 +641,14 @@ impl Engine {
                 wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
                 continue;
             };
-            let in_flight_to = self.producers[pi].in_flight.iter().filter(|r| r.broker == leader).count();
-            let queued_to = per_broker.get(&leader).map_or(0, |v| if v.is_empty() { 0 } else { 1 });
+            let in_flight_to = self.producers[pi]
+                .in_flight
+                .iter()
+                .filter(|r| r.broker == leader)
+                .count();
+            let queued_to = per_broker
+                .get(&leader)
+                .map_or(0, |v| if v.is_empty() { 0 } else { 1 });
             if in_flight_to + queued_to > pc.max_in_flight_requests_per_connection as usize {
                 continue;
             }
@@ -600,7 +666,13 @@ impl Engine {
         self.producer_maybe_end_txn(p);
     }
 
-    fn producer_send_request(&mut self, p: ProducerIdx, broker: BrokerId, batch_ids: Vec<BatchId>, pc: &ProducerConfig) {
+    fn producer_send_request(
+        &mut self,
+        p: ProducerIdx,
+        broker: BrokerId,
+        batch_ids: Vec<BatchId>,
+        pc: &ProducerConfig,
+    ) {
         let pi = p.0 as usize;
         let now = self.now_ms;
         let request_id = self.next_id();
@@ -679,7 +751,9 @@ impl Engine {
     fn producer_complete_batch(&mut self, p: ProducerIdx, id: BatchId, first: Option<Offset>) {
         let now = self.now_ms;
         let acks_zero = self.producers[p.0 as usize].acks == Acks::Zero;
-        let Some(b) = self.producer_remove_batch(p, id) else { return };
+        let Some(b) = self.producer_remove_batch(p, id) else {
+            return;
+        };
         let latency: u64 = b
             .records
             .iter()
@@ -714,7 +788,10 @@ impl Engine {
 
     pub(crate) fn producer_receive(&mut self, p: ProducerIdx, from: Node, msg: Msg) {
         match msg {
-            Msg::ProduceResponse { request_id, results } => {
+            Msg::ProduceResponse {
+                request_id,
+                results,
+            } => {
                 if self.producers[p.0 as usize].drop_next_response {
                     self.producer(p).drop_next_response = false;
                     self.emit(crate::engine::broker::injected_drop(
@@ -724,7 +801,11 @@ impl Engine {
                     ));
                     return; // the request stays in flight until request.timeout.ms
                 }
-                let Some(pos) = self.producers[p.0 as usize].in_flight.iter().position(|r| r.request_id == request_id) else {
+                let Some(pos) = self.producers[p.0 as usize]
+                    .in_flight
+                    .iter()
+                    .position(|r| r.request_id == request_id)
+                else {
                     return;
                 };
                 self.producer(p).in_flight.remove(pos);
@@ -783,7 +864,10 @@ impl Engine {
             let b = &self.producers[p.0 as usize].batches[&id];
             (b.attempts, b.created_ms, b.tp, b.records.clone())
         };
-        let fenced = matches!(error, ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch);
+        let fenced = matches!(
+            error,
+            ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch
+        );
         let retriable = error.is_retriable() && !fenced;
         let timed_out = now >= created + pc.delivery_timeout_ms as u64;
         if retriable && attempts <= pc.retries && !timed_out {
@@ -805,7 +889,8 @@ impl Engine {
                     .iter()
                     .position(|x| {
                         let o = &pr.batches[x];
-                        o.state != BatchState::InFlight && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
+                        o.state != BatchState::InFlight
+                            && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
                     })
                     .unwrap_or(q.len());
                 q.insert(pos, id);
@@ -832,8 +917,14 @@ impl Engine {
             self.producer(p).failed_records += records.len() as u64;
             if fenced {
                 self.producer(p).txn.fenced = true;
-                let epoch = self.producers[p.0 as usize].producer_id.map(|x| x.1).unwrap_or_default();
-                self.emit(EventKind::ProducerFenced { producer: p, by_epoch: epoch });
+                let epoch = self.producers[p.0 as usize]
+                    .producer_id
+                    .map(|x| x.1)
+                    .unwrap_or_default();
+                self.emit(EventKind::ProducerFenced {
+                    producer: p,
+                    by_epoch: epoch,
+                });
             }
             self.emit(EventKind::ProduceFailed {
                 producer: p,
@@ -847,16 +938,27 @@ impl Engine {
         }
     }
 
-    pub(crate) fn producer_request_timeout(&mut self, p: ProducerIdx, broker: BrokerId, request_id: u64) {
+    pub(crate) fn producer_request_timeout(
+        &mut self,
+        p: ProducerIdx,
+        broker: BrokerId,
+        request_id: u64,
+    ) {
         let pi = p.0 as usize;
-        if !self.producers[pi].in_flight.iter().any(|r| r.request_id == request_id) {
+        if !self.producers[pi]
+            .in_flight
+            .iter()
+            .any(|r| r.request_id == request_id)
+        {
             return;
         }
         // The client closes the connection: this request times out and every
         // other in-flight request on it fails with a network error.
         let requests: Vec<InFlightRequest> = {
             let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight).into_iter().partition(|r| r.broker == broker);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
+                .into_iter()
+                .partition(|r| r.broker == broker);
             pr.in_flight = rest;
             mine
         };
@@ -882,7 +984,9 @@ impl Engine {
         }
         let requests: Vec<InFlightRequest> = {
             let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight).into_iter().partition(|r| r.broker == broker);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
+                .into_iter()
+                .partition(|r| r.broker == broker);
             pr.in_flight = rest;
             mine
         };

@@ -17,13 +17,12 @@
 //! keeps batches in order even with five requests in flight.
 
 use crate::engine::ids::{Offset, ProducerEpoch, ProducerId};
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`.
 pub const NUM_BATCHES_TO_RETAIN: usize = 5;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BatchMetadata {
     pub first_seq: i32,
     pub last_seq: i32,
@@ -31,7 +30,7 @@ pub struct BatchMetadata {
     pub last_offset: Offset,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProducerStateEntry {
     /// `None` plays the role of `RecordBatch.NO_PRODUCER_EPOCH`.
     pub epoch: Option<ProducerEpoch>,
@@ -52,7 +51,10 @@ pub enum SequenceCheck {
     /// Append it.
     Accept,
     /// A retry of a batch already in the log: answer with its original offsets.
-    Duplicate { first_offset: Offset, last_offset: Offset },
+    Duplicate {
+        first_offset: Offset,
+        last_offset: Offset,
+    },
     /// `OUT_OF_ORDER_SEQUENCE_NUMBER`: a gap, or a non-zero start for a new epoch.
     OutOfOrder { expected_seq: i32 },
     /// The batch's epoch is older than the one the partition knows
@@ -65,7 +67,7 @@ pub fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
     next_seq == last_seq.wrapping_add(1) || (next_seq == 0 && last_seq == i32::MAX)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProducerStateManager {
     producers: BTreeMap<ProducerId, ProducerStateEntry>,
 }
@@ -80,7 +82,13 @@ impl ProducerStateManager {
     }
 
     /// Validates a batch the way the leader does before appending it.
-    pub fn check(&self, pid: ProducerId, epoch: ProducerEpoch, first_seq: i32, last_seq: i32) -> SequenceCheck {
+    pub fn check(
+        &self,
+        pid: ProducerId,
+        epoch: ProducerEpoch,
+        first_seq: i32,
+        last_seq: i32,
+    ) -> SequenceCheck {
         let Some(entry) = self.producers.get(&pid) else {
             // Unknown producer (new, or its state was removed by retention):
             // Kafka accepts any sequence.
@@ -188,7 +196,10 @@ mod tests {
         s.record_batch(PID, E0, meta(0, 2, 10), false);
         assert_eq!(
             s.check(PID, E0, 0, 2),
-            SequenceCheck::Duplicate { first_offset: Offset(10), last_offset: Offset(12) }
+            SequenceCheck::Duplicate {
+                first_offset: Offset(10),
+                last_offset: Offset(12)
+            }
         );
         assert_eq!(s.check(PID, E0, 3, 4), SequenceCheck::Accept);
     }
@@ -200,22 +211,34 @@ mod tests {
             s.record_batch(PID, E0, meta(i, i, i as i64), false);
         }
         // Batch 0 has been forgotten: its retry is now out of order, not a duplicate.
-        assert_eq!(s.check(PID, E0, 0, 0), SequenceCheck::OutOfOrder { expected_seq: 6 });
-        assert!(matches!(s.check(PID, E0, 1, 1), SequenceCheck::Duplicate { .. }));
+        assert_eq!(
+            s.check(PID, E0, 0, 0),
+            SequenceCheck::OutOfOrder { expected_seq: 6 }
+        );
+        assert!(matches!(
+            s.check(PID, E0, 1, 1),
+            SequenceCheck::Duplicate { .. }
+        ));
     }
 
     #[test]
     fn a_gap_in_sequence_is_out_of_order() {
         let mut s = ProducerStateManager::default();
         s.record_batch(PID, E0, meta(0, 0, 0), false);
-        assert_eq!(s.check(PID, E0, 2, 2), SequenceCheck::OutOfOrder { expected_seq: 1 });
+        assert_eq!(
+            s.check(PID, E0, 2, 2),
+            SequenceCheck::OutOfOrder { expected_seq: 1 }
+        );
     }
 
     #[test]
     fn a_new_epoch_must_start_at_sequence_zero() {
         let mut s = ProducerStateManager::default();
         s.record_batch(PID, E0, meta(0, 4, 0), false);
-        assert_eq!(s.check(PID, ProducerEpoch(1), 5, 5), SequenceCheck::OutOfOrder { expected_seq: 0 });
+        assert_eq!(
+            s.check(PID, ProducerEpoch(1), 5, 5),
+            SequenceCheck::OutOfOrder { expected_seq: 0 }
+        );
         assert_eq!(s.check(PID, ProducerEpoch(1), 0, 0), SequenceCheck::Accept);
     }
 
@@ -225,7 +248,9 @@ mod tests {
         s.record_batch(PID, ProducerEpoch(3), meta(0, 0, 0), false);
         assert_eq!(
             s.check(PID, ProducerEpoch(2), 1, 1),
-            SequenceCheck::StaleEpoch { current: ProducerEpoch(3) }
+            SequenceCheck::StaleEpoch {
+                current: ProducerEpoch(3)
+            }
         );
     }
 

@@ -9,23 +9,29 @@
 //! the same [`RecordId`], so the UI can follow one token everywhere.
 
 use crate::engine::ids::*;
-use serde::{Deserialize, Serialize};
 
 /// What a record is for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordKind {
     /// An application record from a producer.
     Data,
     /// An `OffsetCommit` record in `__consumer_offsets`
     /// (key `{group, topic, partition}`, value `{offset, …}`).
-    OffsetCommit { group: GroupIdx, tp: Tp, offset: Offset },
+    OffsetCommit {
+        group: GroupIdx,
+        tp: Tp,
+        offset: Offset,
+    },
     /// A transaction-log record in `__transaction_state`.
-    TxnLog { transactional_id: String, state: crate::engine::event::TxnState },
+    TxnLog {
+        transactional_id: String,
+        state: crate::engine::event::TxnState,
+    },
 }
 
 /// Where the value came from: generated values are rebuilt on demand so a
 /// 100k-record benchmark does not allocate 100k strings.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ValueSource {
     /// `{"event_id": n, "data": "Event n"}`, as `json.dumps` prints it.
     Generated,
@@ -37,7 +43,7 @@ pub enum ValueSource {
     Internal,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeySource {
     Null,
     /// `str(event_id)`.
@@ -45,7 +51,7 @@ pub enum KeySource {
     Text(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordData {
     pub id: RecordId,
     pub event_id: EventId,
@@ -86,8 +92,14 @@ impl RecordData {
             }
             ValueSource::Internal => match &self.kind {
                 RecordKind::OffsetCommit { offset, .. } => format!("{{\"offset\": {}}}", offset.0),
-                RecordKind::TxnLog { transactional_id, state } => {
-                    format!("{{\"transactional_id\": {transactional_id:?}, \"state\": \"{}\"}}", state.name())
+                RecordKind::TxnLog {
+                    transactional_id,
+                    state,
+                } => {
+                    format!(
+                        "{{\"transactional_id\": {transactional_id:?}, \"state\": \"{}\"}}",
+                        state.name()
+                    )
                 }
                 RecordKind::Data => String::new(),
             },
@@ -122,7 +134,10 @@ fn digits(n: u32) -> u32 {
 
 /// The course text's generated message, exactly as Python's `json.dumps` prints it.
 pub fn generated_value(event_id: EventId) -> String {
-    format!("{{\"event_id\": {}, \"data\": \"Event {}\"}}", event_id.0, event_id.0)
+    format!(
+        "{{\"event_id\": {}, \"data\": \"Event {}\"}}",
+        event_id.0, event_id.0
+    )
 }
 
 /// Typed text becomes JSON: valid JSON passes through, anything else is
@@ -153,7 +168,10 @@ mod tests {
 
     #[test]
     fn generated_value_matches_python_json_dumps() {
-        assert_eq!(generated_value(EventId(0)), r#"{"event_id": 0, "data": "Event 0"}"#);
+        assert_eq!(
+            generated_value(EventId(0)),
+            r#"{"event_id": 0, "data": "Event 0"}"#
+        );
     }
 
     #[test]

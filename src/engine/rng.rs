@@ -8,9 +8,7 @@
 //! `pcg32_random_r` from the reference C implementation) is tiny, portable
 //! and gives identical streams on every platform, native or wasm.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pcg32 {
     state: u64,
     inc: u64,

@@ -28,38 +28,96 @@ use crate::engine::producer::Producer;
 use crate::engine::record::RecordData;
 use crate::engine::rng::Pcg32;
 use crate::engine::txn_coordinator::TxnCoordinator;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Something scheduled to happen at a logical time.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    Deliver { from: Node, to: Node, msg: Msg },
+    Deliver {
+        from: Node,
+        to: Node,
+        msg: Msg,
+    },
     // Producer side.
-    ProducerCreate { producer: ProducerIdx, record: RecordId },
-    ProducerStage { producer: ProducerIdx, record: RecordId, serialize: bool },
-    LingerExpired { producer: ProducerIdx },
-    RetryBackoffDone { producer: ProducerIdx },
-    ProduceRequestTimeout { producer: ProducerIdx, broker: BrokerId, request_id: u64 },
-    WorkloadNext { producer: ProducerIdx },
-    ProducerRetryInit { producer: ProducerIdx },
+    ProducerCreate {
+        producer: ProducerIdx,
+        record: RecordId,
+    },
+    ProducerStage {
+        producer: ProducerIdx,
+        record: RecordId,
+        serialize: bool,
+    },
+    LingerExpired {
+        producer: ProducerIdx,
+    },
+    RetryBackoffDone {
+        producer: ProducerIdx,
+    },
+    ProduceRequestTimeout {
+        producer: ProducerIdx,
+        broker: BrokerId,
+        request_id: u64,
+    },
+    WorkloadNext {
+        producer: ProducerIdx,
+    },
+    ProducerRetryInit {
+        producer: ProducerIdx,
+    },
     // Broker side.
-    FetchWaitExpired { broker: BrokerId, fetch_id: u64 },
-    DelayedProduceExpired { broker: BrokerId, request_id: u64 },
-    IsrExpiration { broker: BrokerId },
-    FollowerFetchBackoff { broker: BrokerId, leader: BrokerId },
-    ControllerFence { broker: BrokerId, incarnation: u32 },
+    FetchWaitExpired {
+        broker: BrokerId,
+        fetch_id: u64,
+    },
+    DelayedProduceExpired {
+        broker: BrokerId,
+        request_id: u64,
+    },
+    IsrExpiration {
+        broker: BrokerId,
+    },
+    FollowerFetchBackoff {
+        broker: BrokerId,
+        leader: BrokerId,
+    },
+    ControllerFence {
+        broker: BrokerId,
+        incarnation: u32,
+    },
     /// `node` notices its connection to `broker` closed (the broker died or refused).
-    Disconnect { node: Node, broker: BrokerId },
+    Disconnect {
+        node: Node,
+        broker: BrokerId,
+    },
     // Consumer side.
-    ConsumerPoll { consumer: ConsumerIdx, incarnation: u32 },
-    ConsumerProcessDone { consumer: ConsumerIdx, incarnation: u32 },
-    HeartbeatTick { consumer: ConsumerIdx, incarnation: u32 },
-    ConsumerRestart { consumer: ConsumerIdx },
-    ConsumerRetry { consumer: ConsumerIdx, incarnation: u32 },
+    ConsumerPoll {
+        consumer: ConsumerIdx,
+        incarnation: u32,
+    },
+    ConsumerProcessDone {
+        consumer: ConsumerIdx,
+        incarnation: u32,
+    },
+    HeartbeatTick {
+        consumer: ConsumerIdx,
+        incarnation: u32,
+    },
+    ConsumerRestart {
+        consumer: ConsumerIdx,
+    },
+    ConsumerRetry {
+        consumer: ConsumerIdx,
+        incarnation: u32,
+    },
     // Group coordinator.
-    SessionCheck { group: GroupIdx },
-    RebalanceDeadline { group: GroupIdx, rebalance_id: u32 },
+    SessionCheck {
+        group: GroupIdx,
+    },
+    RebalanceDeadline {
+        group: GroupIdx,
+        rebalance_id: u32,
+    },
     // Transaction coordinator.
     TxnTimeoutCheck,
     /// Keeps the loop awake until a detection that is bound to happen.
@@ -82,7 +140,7 @@ impl Action {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Scheduled {
     action: Action,
 }
@@ -97,7 +155,7 @@ pub enum StepOutcome {
 }
 
 /// The whole simulated world.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Engine {
     pub(crate) cfg: ScenarioConfig,
     pub(crate) now_ms: u64,
@@ -268,7 +326,13 @@ impl Engine {
                     // connection close one latency later.
                     if let (Node::Broker(b), true) = (to, self.node_alive(from)) {
                         let delay = self.latency_ms(to, from);
-                        self.schedule_in(delay, Action::Disconnect { node: from, broker: b });
+                        self.schedule_in(
+                            delay,
+                            Action::Disconnect {
+                                node: from,
+                                broker: b,
+                            },
+                        );
                     }
                     return;
                 }
@@ -295,42 +359,64 @@ impl Engine {
             } => self.producer_request_timeout(producer, broker, request_id),
             Action::WorkloadNext { producer } => self.producer_workload_next(producer),
             Action::ProducerRetryInit { producer } => self.producer_init_id(producer),
-            Action::FetchWaitExpired { broker, fetch_id } => self.broker_fetch_wait_expired(broker, fetch_id),
+            Action::FetchWaitExpired { broker, fetch_id } => {
+                self.broker_fetch_wait_expired(broker, fetch_id)
+            }
             Action::DelayedProduceExpired { broker, request_id } => {
                 self.broker_delayed_produce_expired(broker, request_id)
             }
             Action::IsrExpiration { broker } => self.broker_isr_expiration(broker),
-            Action::FollowerFetchBackoff { broker, leader } => self.broker_follower_fetch(broker, leader),
-            Action::ControllerFence { broker, incarnation } => self.controller_fence(broker, incarnation),
+            Action::FollowerFetchBackoff { broker, leader } => {
+                self.broker_follower_fetch(broker, leader)
+            }
+            Action::ControllerFence {
+                broker,
+                incarnation,
+            } => self.controller_fence(broker, incarnation),
             Action::Disconnect { node, broker } => match node {
                 Node::Producer(p) => self.producer_disconnected(p, broker),
                 Node::Consumer(c) => self.consumer_disconnected(c, broker),
                 Node::Broker(b) => self.broker_disconnected(b, broker),
                 Node::Controller => {}
             },
-            Action::ConsumerPoll { consumer, incarnation } => {
+            Action::ConsumerPoll {
+                consumer,
+                incarnation,
+            } => {
                 if self.consumer_current(consumer, incarnation) {
                     self.consumer_poll(consumer)
                 }
             }
-            Action::ConsumerProcessDone { consumer, incarnation } => {
+            Action::ConsumerProcessDone {
+                consumer,
+                incarnation,
+            } => {
                 if self.consumer_current(consumer, incarnation) {
                     self.consumer_process_done(consumer)
                 }
             }
-            Action::HeartbeatTick { consumer, incarnation } => {
+            Action::HeartbeatTick {
+                consumer,
+                incarnation,
+            } => {
                 if self.consumer_current(consumer, incarnation) {
                     self.consumer_heartbeat_tick(consumer)
                 }
             }
             Action::ConsumerRestart { consumer } => self.consumer_restart(consumer),
-            Action::ConsumerRetry { consumer, incarnation } => {
+            Action::ConsumerRetry {
+                consumer,
+                incarnation,
+            } => {
                 if self.consumer_current(consumer, incarnation) {
                     self.consumer_retry(consumer)
                 }
             }
             Action::SessionCheck { group } => self.group_session_check(group),
-            Action::RebalanceDeadline { group, rebalance_id } => self.group_rebalance_deadline(group, rebalance_id),
+            Action::RebalanceDeadline {
+                group,
+                rebalance_id,
+            } => self.group_rebalance_deadline(group, rebalance_id),
             Action::TxnTimeoutCheck => self.txn_timeout_check(),
             Action::Nudge => {}
         }
@@ -397,12 +483,19 @@ impl Engine {
                 key,
                 value,
                 partition,
-            } => self.cmd_produce(*producer, topic.as_deref(), key.clone(), value.clone(), *partition),
+            } => self.cmd_produce(
+                *producer,
+                topic.as_deref(),
+                key.clone(),
+                value.clone(),
+                *partition,
+            ),
             Command::CrashBroker { broker } => self.cmd_crash_broker(*broker),
             Command::RestartBroker { broker } => self.cmd_restart_broker(*broker),
             Command::SlowBroker { broker, extra_ms } => {
                 let b = self.check_broker(*broker)?;
-                self.broker_extra_latency_ms[b] = (*extra_ms).min(crate::engine::config::limits::MAX_LATENCY_MS);
+                self.broker_extra_latency_ms[b] =
+                    (*extra_ms).min(crate::engine::config::limits::MAX_LATENCY_MS);
                 self.emit(EventKind::FaultArmed {
                     text: format!("Broker {broker} now answers {extra_ms} ms slower"),
                 });
@@ -412,13 +505,18 @@ impl Engine {
                 let p = self.check_producer(*producer)?;
                 self.producers[p].drop_next_response = true;
                 self.emit(EventKind::FaultArmed {
-                    text: format!("The next produce response to {} will be lost", self.producers[p].client_id),
+                    text: format!(
+                        "The next produce response to {} will be lost",
+                        self.producers[p].client_id
+                    ),
                 });
                 Ok(())
             }
             Command::AddConsumer { group } => self.cmd_add_consumer(*group),
             Command::StopConsumer { consumer } => self.cmd_stop_consumer(*consumer),
-            Command::CrashConsumer { consumer, point } => self.cmd_crash_consumer(*consumer, *point),
+            Command::CrashConsumer { consumer, point } => {
+                self.cmd_crash_consumer(*consumer, *point)
+            }
             Command::RestartConsumer { consumer } => self.cmd_restart_consumer(*consumer),
             Command::SetProcessingTime {
                 consumer,
@@ -435,8 +533,12 @@ impl Engine {
                 Ok(())
             }
             Command::CrashProducer { producer } => self.cmd_crash_producer(*producer),
-            Command::StartProducerInstance { producer } => self.cmd_start_producer_instance(*producer),
-            Command::EndTransaction { producer, commit } => self.cmd_end_transaction(*producer, *commit),
+            Command::StartProducerInstance { producer } => {
+                self.cmd_start_producer_instance(*producer)
+            }
+            Command::EndTransaction { producer, commit } => {
+                self.cmd_end_transaction(*producer, *commit)
+            }
             Command::BeginTransaction { producer } => self.cmd_begin_transaction(*producer),
             Command::Note { text } => {
                 self.emit(EventKind::Note { text: text.clone() });
@@ -450,7 +552,10 @@ impl Engine {
         if i < self.brokers.len() {
             Ok(i)
         } else {
-            Err(format!("there is no broker {b} (the cluster has {})", self.brokers.len()))
+            Err(format!(
+                "there is no broker {b} (the cluster has {})",
+                self.brokers.len()
+            ))
         }
     }
 
@@ -477,7 +582,10 @@ impl Engine {
         self.producers.iter().any(|p| p.has_pending_work())
             || self.brokers.iter().any(|b| b.has_pending_work())
             || self.replication_pending()
-            || self.consumers.iter().any(|c| self.consumer_has_pending_work(c))
+            || self
+                .consumers
+                .iter()
+                .any(|c| self.consumer_has_pending_work(c))
             || self.groups.iter().any(|g| g.has_pending_work(self))
             || self.txn.has_pending_work()
     }
@@ -535,7 +643,12 @@ impl Engine {
         for b in &self.brokers {
             for (tp, r) in &b.replicas {
                 r.log.check_invariants().map_err(|e| {
-                    format!("broker {} {}-{}: {e}", b.id, self.topic(tp.topic).name, tp.partition)
+                    format!(
+                        "broker {} {}-{}: {e}",
+                        b.id,
+                        self.topic(tp.topic).name,
+                        tp.partition
+                    )
                 })?;
             }
         }

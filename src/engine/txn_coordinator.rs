@@ -15,9 +15,8 @@ use crate::engine::ids::*;
 use crate::engine::java::partition_for_id;
 use crate::engine::network::Msg;
 use crate::engine::sim::Engine;
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TxnCoordinator {}
 
 impl TxnCoordinator {
@@ -34,7 +33,8 @@ impl Engine {
         let t = self.topic_id(TRANSACTION_STATE)?;
         let n = self.topic(t).partitions.len() as u32;
         let tp = Tp::new(t, partition_for_id(transactional_id, n));
-        self.leader_of(tp).filter(|b| self.brokers[b.0 as usize].alive)
+        self.leader_of(tp)
+            .filter(|b| self.brokers[b.0 as usize].alive)
     }
 
     pub(crate) fn txn_coordinator_moved(&mut self, _tp: Tp) {}
@@ -75,9 +75,21 @@ impl Engine {
         }
     }
 
-    pub(crate) fn txn_log_written(&mut self, _b: BrokerId, _tid: String, _error: Option<ErrorCode>) {}
+    pub(crate) fn txn_log_written(
+        &mut self,
+        _b: BrokerId,
+        _tid: String,
+        _error: Option<ErrorCode>,
+    ) {
+    }
 
-    pub(crate) fn txn_markers_written(&mut self, _b: BrokerId, _tid: String, _parts: Vec<(Tp, Option<ErrorCode>)>) {}
+    pub(crate) fn txn_markers_written(
+        &mut self,
+        _b: BrokerId,
+        _tid: String,
+        _parts: Vec<(Tp, Option<ErrorCode>)>,
+    ) {
+    }
 
     pub(crate) fn txn_timeout_check(&mut self) {}
 
@@ -98,7 +110,11 @@ impl Engine {
         Err("transactions are not available yet".into())
     }
 
-    pub(crate) fn cmd_end_transaction(&mut self, p: ProducerIdx, _commit: bool) -> Result<(), String> {
+    pub(crate) fn cmd_end_transaction(
+        &mut self,
+        p: ProducerIdx,
+        _commit: bool,
+    ) -> Result<(), String> {
         self.check_producer(p)?;
         Err("transactions are not available yet".into())
     }

@@ -32,7 +32,10 @@ use super::{remove_first, sticky, AssignError, Prepared};
 
 /// `CooperativeStickyAssignor.assignPartitions`: sticky assignment, then adjustAssignment.
 pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<Vec<Vec<u32>>, AssignError> {
-    let sticky::StickyOutput { mut assignment, transferring } = sticky::assign(prepared)?;
+    let sticky::StickyOutput {
+        mut assignment,
+        transferring,
+    } = sticky::assign(prepared)?;
     let transferring = match transferring {
         Some(list) => list,
         None => compute_partitions_transferring_ownership(prepared, &assignment),
@@ -45,7 +48,10 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<Vec<Vec<u32>>, AssignErr
 }
 
 /// Partitions newly assigned to one member while revoked from another.
-fn compute_partitions_transferring_ownership(prepared: &Prepared<'_>, assignment: &[Vec<u32>]) -> Vec<(u32, usize)> {
+fn compute_partitions_transferring_ownership(
+    prepared: &Prepared<'_>,
+    assignment: &[Vec<u32>],
+) -> Vec<(u32, usize)> {
     let total = prepared.topics.total();
     let mut added_to = vec![usize::MAX; total];
     let mut revoked = vec![false; total];

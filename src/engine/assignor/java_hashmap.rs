@@ -68,7 +68,10 @@ pub fn compare_strings(a: &str, b: &str) -> Ordering {
 pub fn topic_partition_hash_code(topic_hash: i32, partition: u32) -> i32 {
     // Kafka partitions are Java ints; a u32 above i32::MAX would be negative in Java.
     let p = partition as i32;
-    31i32.wrapping_add(p).wrapping_mul(31).wrapping_add(topic_hash)
+    31i32
+        .wrapping_add(p)
+        .wrapping_mul(31)
+        .wrapping_add(topic_hash)
 }
 
 /// `HashMap.hash(key)`: fold the high 16 bits into the low ones, because the bucket index only
@@ -145,7 +148,14 @@ impl<K: JavaKey, V> Default for JavaHashMap<K, V> {
 impl<K: JavaKey, V> JavaHashMap<K, V> {
     /// `new HashMap<>()`: 16 buckets on first use.
     pub fn new() -> Self {
-        JavaHashMap { table: Vec::new(), slots: Vec::new(), free: Vec::new(), size: 0, threshold: 0, seq: 0 }
+        JavaHashMap {
+            table: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            size: 0,
+            threshold: 0,
+            seq: 0,
+        }
     }
 
     /// `new HashMap<>(initialCapacity)`: the table size is the next power of two.
@@ -168,7 +178,10 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     }
 
     fn key_of(&self, i: usize) -> &K {
-        self.slots[i].key.as_ref().expect("live HashMap node has a key")
+        self.slots[i]
+            .key
+            .as_ref()
+            .expect("live HashMap node has a key")
     }
 
     fn find_node(&self, key: &K) -> usize {
@@ -207,7 +220,11 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
 
     /// Entries in `HashMap.entrySet().iterator()` order.
     pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter { map: self, bucket: 0, node: NIL }
+        Iter {
+            map: self,
+            bucket: 0,
+            node: NIL,
+        }
     }
 
     /// Keys in iteration order.
@@ -492,7 +509,11 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
                 loop {
                     let dir = self.tree_dir(h, self.key_of(x), x_seq, p);
                     let xp = p;
-                    p = if dir <= 0 { self.slots[p].left } else { self.slots[p].right };
+                    p = if dir <= 0 {
+                        self.slots[p].left
+                    } else {
+                        self.slots[p].right
+                    };
                     if p == NIL {
                         self.slots[x].parent = xp;
                         if dir <= 0 {
@@ -529,13 +550,21 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     /// `TreeNode.putTreeVal` for a key known to be absent: the new node is linked into the
     /// `next` list right after its tree parent.
     fn put_tree_val(&mut self, first: usize, h: i32, key: K, value: V) {
-        let root = if self.slots[first].parent != NIL { self.root_of(first) } else { first };
+        let root = if self.slots[first].parent != NIL {
+            self.root_of(first)
+        } else {
+            first
+        };
         let k_seq = self.seq + 1; // the sequence new_slot is about to hand out
         let mut p = root;
         loop {
             let dir = self.tree_dir(h, &key, k_seq, p);
             let xp = p;
-            p = if dir <= 0 { self.slots[p].left } else { self.slots[p].right };
+            p = if dir <= 0 {
+                self.slots[p].left
+            } else {
+                self.slots[p].right
+            };
             if p == NIL {
                 let xpn = self.slots[xp].next;
                 let x = self.new_slot(h, key, value, xpn, true);
@@ -667,7 +696,11 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             self.slots[p].right = NIL;
             self.slots[p].parent = NIL;
         }
-        let r = if self.slots[p].red { root } else { self.balance_deletion(root, replacement) };
+        let r = if self.slots[p].red {
+            root
+        } else {
+            self.balance_deletion(root, replacement)
+        };
         if replacement == p {
             let pp = self.slots[p].parent;
             self.slots[p].parent = NIL;
@@ -821,7 +854,11 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
                         x = xp;
                         root = self.rotate_left(root, x);
                         xp = self.slots[x].parent;
-                        xpp = if xp == NIL { NIL } else { self.slots[xp].parent };
+                        xpp = if xp == NIL {
+                            NIL
+                        } else {
+                            self.slots[xp].parent
+                        };
                     }
                     if xp != NIL {
                         self.slots[xp].red = false;
@@ -841,7 +878,11 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
                     x = xp;
                     root = self.rotate_right(root, x);
                     xp = self.slots[x].parent;
-                    xpp = if xp == NIL { NIL } else { self.slots[xp].parent };
+                    xpp = if xp == NIL {
+                        NIL
+                    } else {
+                        self.slots[xp].parent
+                    };
                 }
                 if xp != NIL {
                     self.slots[xp].red = false;
@@ -897,7 +938,8 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
                             xpr = if xp == NIL { NIL } else { self.slots[xp].right };
                         }
                         if xpr != NIL {
-                            self.slots[xpr].red = if xp == NIL { false } else { self.slots[xp].red };
+                            self.slots[xpr].red =
+                                if xp == NIL { false } else { self.slots[xp].red };
                             sr = self.slots[xpr].right;
                             if sr != NIL {
                                 self.slots[sr].red = false;
@@ -938,7 +980,8 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
                             xpl = if xp == NIL { NIL } else { self.slots[xp].left };
                         }
                         if xpl != NIL {
-                            self.slots[xpl].red = if xp == NIL { false } else { self.slots[xp].red };
+                            self.slots[xpl].red =
+                                if xp == NIL { false } else { self.slots[xp].red };
                             sl = self.slots[xpl].left;
                             if sl != NIL {
                                 self.slots[sl].red = false;
@@ -1001,7 +1044,7 @@ mod tests {
         assert_eq!(string_hash_code("a"), 97);
         // "hello".hashCode() == 99162322 in Java.
         assert_eq!(string_hash_code("hello"), 99_162_322);
-        // Overflow wraps: "consumer-10".hashCode() is negative in Java.
+        // int overflow wraps: this famous string hashes to Integer.MIN_VALUE in Java.
         assert_eq!(string_hash_code("polygenelubricants"), i32::MIN);
     }
 

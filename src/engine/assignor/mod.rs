@@ -70,7 +70,9 @@ pub mod sticky;
 use java_hashmap::{compare_strings, string_hash_code, JavaHashMap};
 
 /// A partition of a topic, Kafka's `TopicPartition`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct TopicPartition {
     pub topic: String,
     pub partition: u32,
@@ -78,7 +80,10 @@ pub struct TopicPartition {
 
 impl TopicPartition {
     pub fn new(topic: impl Into<String>, partition: u32) -> Self {
-        TopicPartition { topic: topic.into(), partition }
+        TopicPartition {
+            topic: topic.into(),
+            partition,
+        }
     }
 }
 
@@ -90,7 +95,9 @@ impl fmt::Display for TopicPartition {
 }
 
 /// The four assignors shipped with the Kafka Java client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AssignorKind {
     Range,
@@ -100,8 +107,12 @@ pub enum AssignorKind {
 }
 
 impl AssignorKind {
-    pub const ALL: [AssignorKind; 4] =
-        [AssignorKind::Range, AssignorKind::Roundrobin, AssignorKind::Sticky, AssignorKind::CooperativeSticky];
+    pub const ALL: [AssignorKind; 4] = [
+        AssignorKind::Range,
+        AssignorKind::Roundrobin,
+        AssignorKind::Sticky,
+        AssignorKind::CooperativeSticky,
+    ];
 
     /// The protocol name sent in `JoinGroup` (each Java class's `name()`).
     pub fn name(self) -> &'static str {
@@ -117,7 +128,9 @@ impl AssignorKind {
     /// only `CooperativeStickyAssignor` overrides it with `[COOPERATIVE, EAGER]`.
     pub fn supported_protocols(self) -> &'static [RebalanceProtocol] {
         match self {
-            AssignorKind::CooperativeSticky => &[RebalanceProtocol::Cooperative, RebalanceProtocol::Eager],
+            AssignorKind::CooperativeSticky => {
+                &[RebalanceProtocol::Cooperative, RebalanceProtocol::Eager]
+            }
             _ => &[RebalanceProtocol::Eager],
         }
     }
@@ -135,7 +148,9 @@ impl fmt::Display for AssignorKind {
 
 /// `ConsumerPartitionAssignor.RebalanceProtocol`. Declaration order is Kafka's id order
 /// (EAGER = 0, COOPERATIVE = 1): "higher" means more advanced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RebalanceProtocol {
     Eager,
     Cooperative,
@@ -177,7 +192,11 @@ pub struct AssignError {
 
 impl fmt::Display for AssignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Kafka's assignor throws {}: {}", self.java_exception, self.message)
+        write!(
+            f,
+            "Kafka's assignor throws {}: {}",
+            self.java_exception, self.message
+        )
     }
 }
 
@@ -189,7 +208,15 @@ impl std::error::Error for AssignError {}
 /// here are ignored like Kafka's missing metadata). If Kafka's Java code would throw for this
 /// input (see [`AssignError`]), the round produces no assignment: every member gets nothing
 /// and `revoked` lists everything it owned. Use [`try_assign`] to see the error.
-pub fn assign(kind: AssignorKind, topics: &BTreeMap<String, u32>, members: &[MemberSubscription]) -> AssignmentOutcome {
+///
+/// Owned partitions whose number is at or beyond the topic's current partition count are
+/// ignored (Kafka would hand such phantom partitions back out). Work and memory grow with
+/// the total number of partitions, as in Kafka.
+pub fn assign(
+    kind: AssignorKind,
+    topics: &BTreeMap<String, u32>,
+    members: &[MemberSubscription],
+) -> AssignmentOutcome {
     match try_assign(kind, topics, members) {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -256,8 +283,10 @@ pub fn select_group_protocol(member_strategies: &[Vec<AssignorKind>]) -> Option<
             seen
         })
         .collect();
-    let candidates: Vec<AssignorKind> =
-        AssignorKind::ALL.into_iter().filter(|k| lists.iter().all(|l| l.contains(k))).collect();
+    let candidates: Vec<AssignorKind> = AssignorKind::ALL
+        .into_iter()
+        .filter(|k| lists.iter().all(|l| l.contains(k)))
+        .collect();
     if candidates.is_empty() {
         return None;
     }
@@ -327,7 +356,10 @@ impl Topics {
         java_hashmap::topic_partition_hash_code(self.hashes[t as usize], self.partition_of(gid))
     }
     pub fn topic_partition(&self, gid: u32) -> TopicPartition {
-        TopicPartition::new(self.names[self.part_topic[gid as usize] as usize].clone(), self.partition_of(gid))
+        TopicPartition::new(
+            self.names[self.part_topic[gid as usize] as usize].clone(),
+            self.partition_of(gid),
+        )
     }
 }
 
@@ -398,8 +430,19 @@ impl<'a> Prepared<'a> {
             offsets.push(part_topic.len() as u32);
             part_topic.extend(std::iter::repeat_n(t as u32, c as usize));
         }
-        let index = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
-        let topics = Topics { names, counts, hashes, offsets, part_topic, index };
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        let topics = Topics {
+            names,
+            counts,
+            hashes,
+            offsets,
+            part_topic,
+            index,
+        };
 
         let members: Vec<Member<'a>> = order
             .iter()
@@ -411,7 +454,8 @@ impl<'a> Prepared<'a> {
                         topic_names.push(t);
                     }
                 }
-                let topic_ids: Vec<u32> = topic_names.iter().filter_map(|t| topics.find(t)).collect();
+                let topic_ids: Vec<u32> =
+                    topic_names.iter().filter_map(|t| topics.find(t)).collect();
                 let mut topic_ids_sorted = topic_ids.clone();
                 topic_ids_sorted.sort_unstable();
                 // Owned partitions of topics outside partitionsPerTopic never take part (Kafka
@@ -422,7 +466,8 @@ impl<'a> Prepared<'a> {
                     .iter()
                     .filter_map(|tp| {
                         let t = topics.find(&tp.topic)?;
-                        (tp.partition < topics.counts[t as usize]).then(|| topics.gid(t, tp.partition))
+                        (tp.partition < topics.counts[t as usize])
+                            .then(|| topics.gid(t, tp.partition))
                     })
                     .collect();
                 Member {
@@ -444,18 +489,30 @@ impl<'a> Prepared<'a> {
         for (r, &m) in by_name.iter().enumerate() {
             rank[m] = r as u32;
         }
-        Prepared { topics, members, rank }
+        Prepared {
+            topics,
+            members,
+            rank,
+        }
     }
 
     /// Turns per-member gid lists into the public outcome.
     pub fn outcome(&self, per_member: &[Vec<u32>]) -> AssignmentOutcome {
         let mut out = AssignmentOutcome::default();
         for (m, gids) in self.members.iter().zip(per_member) {
-            let mut assigned: Vec<TopicPartition> = gids.iter().map(|&g| self.topics.topic_partition(g)).collect();
+            let mut assigned: Vec<TopicPartition> = gids
+                .iter()
+                .map(|&g| self.topics.topic_partition(g))
+                .collect();
             assigned.sort();
             assigned.dedup();
-            let mut revoked: Vec<TopicPartition> =
-                m.input.owned.iter().filter(|tp| assigned.binary_search(tp).is_err()).cloned().collect();
+            let mut revoked: Vec<TopicPartition> = m
+                .input
+                .owned
+                .iter()
+                .filter(|tp| assigned.binary_search(tp).is_err())
+                .cloned()
+                .collect();
             revoked.sort();
             revoked.dedup();
             out.assignment.insert(m.id.to_string(), assigned);

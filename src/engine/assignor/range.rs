@@ -27,7 +27,9 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
     // Topics are independent, so the HashMap order Kafka visits them in does not matter.
     for t in 0..topics.len() as u32 {
         // consumersPerTopic: subscriptions in HashMap order, then a stable Collections.sort.
-        let mut consumers: Vec<usize> = (0..prepared.members.len()).filter(|&m| prepared.members[m].subscribes(t)).collect();
+        let mut consumers: Vec<usize> = (0..prepared.members.len())
+            .filter(|&m| prepared.members[m].subscribes(t))
+            .collect();
         consumers.sort_by(|&a, &b| member_info_cmp(&prepared.members[a], &prepared.members[b]));
         if consumers.is_empty() {
             continue;

@@ -40,9 +40,19 @@
 //!   `q` a `HashSet` iterator returns. Finally, if the result is not strictly better balanced
 //!   (sum of pairwise count differences) than before the moves, all moves are undone.
 //!
-//! Kafka's quirks are preserved on purpose, e.g. "all subscriptions equal" is decided by
-//! comparing each member's topic list against the *first non-empty* list seen in HashMap
-//! order, so a member with no topics at all can still land in the constrained builder.
+//! # Kafka's quirks, preserved on purpose
+//!
+//! * "All subscriptions equal" compares each member's topic list against the *first non-empty*
+//!   list seen in HashMap order, so a member with no topics at all, visited first, makes the
+//!   group look uniform — and the constrained builder then gives that member partitions.
+//! * The general builder remembers each partition's owner from an *older* generation and, when
+//!   balancing, may move the partition back to that member without checking that it still
+//!   subscribes to the topic.
+//! * If that older owner was set aside as "fixed" (it subscribes only to topics nobody else
+//!   reads and already has all of them), the lookup hits a missing map entry and Kafka throws
+//!   `NullPointerException`; this port returns the same failure as an `AssignError`.
+//! * The undo step after balancing only looks at whether the *second* reassignment pass
+//!   changed anything, and the balance score uses Java `int` arithmetic.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,10 +76,16 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<StickyOutput, AssignErro
     if claims.all_subscriptions_equal {
         let mut builder = Constrained::new(prepared, claims);
         builder.build()?;
-        Ok(StickyOutput { assignment: builder.assignment, transferring: Some(builder.transferring) })
+        Ok(StickyOutput {
+            assignment: builder.assignment,
+            transferring: Some(builder.transferring),
+        })
     } else {
         let assignment = General::new(prepared, claims).build()?;
-        Ok(StickyOutput { assignment, transferring: None })
+        Ok(StickyOutput {
+            assignment,
+            transferring: None,
+        })
     }
 }
 
@@ -101,7 +117,8 @@ fn resolve_claims(prepared: &Prepared<'_>) -> Claims {
         if first_topics.is_empty() {
             first_topics.extend(member.topics.iter().copied());
         } else if all_equal
-            && !(member.topics.len() == first_topics.len() && member.topics.iter().all(|t| first_topics.contains(t)))
+            && !(member.topics.len() == first_topics.len()
+                && member.topics.iter().all(|t| first_topics.contains(t)))
         {
             all_equal = false;
         }
@@ -132,7 +149,13 @@ fn resolve_claims(prepared: &Prepared<'_>) -> Claims {
         }
     }
     let owned_map_order = owned_map.iter().map(|(_, &m)| m).collect();
-    Claims { all_subscriptions_equal: all_equal, owned, multiple_owners, max_generation, owned_map_order }
+    Claims {
+        all_subscriptions_equal: all_equal,
+        owned,
+        multiple_owners,
+        max_generation,
+        owned_map_order,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,19 +237,23 @@ impl<'p, 'a> Constrained<'p, 'a> {
                 self.assignment[m].extend_from_slice(&owned);
                 self.assigned_partitions.extend_from_slice(&owned);
                 self.under_min.push(m);
-            } else if owned.len() >= self.max_quota && self.current_over_min < self.expected_over_min {
+            } else if owned.len() >= self.max_quota
+                && self.current_over_min < self.expected_over_min
+            {
                 self.current_over_min += 1;
                 if self.current_over_min == self.expected_over_min {
                     self.exactly_min.clear();
                 }
                 self.assignment[m].extend_from_slice(&owned[..self.max_quota]);
-                self.assigned_partitions.extend_from_slice(&owned[..self.max_quota]);
+                self.assigned_partitions
+                    .extend_from_slice(&owned[..self.max_quota]);
                 for &g in &owned[self.max_quota..] {
                     self.maybe_revoked[g as usize] = m;
                 }
             } else {
                 self.assignment[m].extend_from_slice(&owned[..self.min_quota]);
-                self.assigned_partitions.extend_from_slice(&owned[..self.min_quota]);
+                self.assigned_partitions
+                    .extend_from_slice(&owned[..self.min_quota]);
                 for &g in &owned[self.min_quota..] {
                     self.maybe_revoked[g as usize] = m;
                 }
@@ -247,7 +274,8 @@ impl<'p, 'a> Constrained<'p, 'a> {
         // gid order is (topic, partition) order.
         self.assigned_partitions.sort_unstable();
         let assigned = &self.assigned_partitions;
-        let mut unassigned = Vec::with_capacity(total as usize - assigned.len().min(total as usize));
+        let mut unassigned =
+            Vec::with_capacity(total as usize - assigned.len().min(total as usize));
         let mut next = 0usize;
         let mut add_directly = false;
         for g in 0..total {
@@ -278,7 +306,9 @@ impl<'p, 'a> Constrained<'p, 'a> {
                     java_exception: "IllegalStateException",
                     message: "No more unfilled consumers to be assigned.".into(),
                 });
-            } else if let (true, Some(c)) = (self.under_min.is_empty(), self.exactly_min.front().copied()) {
+            } else if let (true, Some(c)) =
+                (self.under_min.is_empty(), self.exactly_min.front().copied())
+            {
                 self.exactly_min.pop_front();
                 c
             } else {
@@ -348,7 +378,10 @@ impl<'p, 'a> Constrained<'p, 'a> {
 // ---------------------------------------------------------------------------------------------
 
 fn npe(location: &str) -> AssignError {
-    AssignError { java_exception: "NullPointerException", message: format!("in AbstractStickyAssignor {location}") }
+    AssignError {
+        java_exception: "NullPointerException",
+        message: format!("in AbstractStickyAssignor {location}"),
+    }
 }
 
 struct General<'p, 'a> {
@@ -420,7 +453,11 @@ impl<'p, 'a> General<'p, 'a> {
     /// PartitionComparator / TopicComparator key of a partition.
     fn partition_key(&self, g: u32) -> (usize, u32, u32) {
         let t = self.prepared.topics.part_topic[g as usize];
-        (self.topic_consumers[t as usize].len(), t, self.prepared.topics.partition_of(g))
+        (
+            self.topic_consumers[t as usize].len(),
+            t,
+            self.prepared.topics.partition_of(g),
+        )
     }
 
     fn build(mut self) -> Result<Vec<Vec<u32>>, AssignError> {
@@ -498,14 +535,26 @@ impl<'p, 'a> General<'p, 'a> {
         if member.topic_ids.len() == topics.len() {
             topics.total()
         } else {
-            member.topic_ids.iter().map(|&t| topics.counts[t as usize] as usize).sum()
+            member
+                .topic_ids
+                .iter()
+                .map(|&t| topics.counts[t as usize] as usize)
+                .sum()
         }
     }
 
-    fn balance(&mut self, prev: &[Option<(usize, i32)>], mut unassigned: Vec<u32>) -> Result<(), AssignError> {
+    fn balance(
+        &mut self,
+        prev: &[Option<(usize, i32)>],
+        mut unassigned: Vec<u32>,
+    ) -> Result<(), AssignError> {
         let last = match self.sorted.last() {
             Some(&(_, r)) => self.by_rank[r as usize],
-            None => return Err(npe("balance: sortedCurrentSubscriptions.last() on an empty set")),
+            None => {
+                return Err(npe(
+                    "balance: sortedCurrentSubscriptions.last() on an empty set",
+                ))
+            }
         };
         let initializing = self.current[last].is_empty();
 
@@ -521,7 +570,8 @@ impl<'p, 'a> General<'p, 'a> {
         // Topics with fewer than two potential consumers cannot move.
         let topics = &self.prepared.topics;
         let fixed_topic: Vec<bool> = self.topic_consumers.iter().map(|c| c.len() < 2).collect();
-        self.sorted_all_partitions.retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
+        self.sorted_all_partitions
+            .retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
         unassigned.retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
 
         // Members that cannot take part are set aside (fixedAssignments).
@@ -543,7 +593,8 @@ impl<'p, 'a> General<'p, 'a> {
 
         if !initializing
             && reassignment_performed
-            && balance_score(&self.current, &self.present) >= balance_score(&pre_balance, &self.present)
+            && balance_score(&self.current, &self.present)
+                >= balance_score(&pre_balance, &self.present)
         {
             // Not better balanced: revert. (The TreeSet goes stale here, as in Java; it is not
             // used again.)
@@ -559,7 +610,9 @@ impl<'p, 'a> General<'p, 'a> {
             return true;
         }
         let topics = &self.prepared.topics;
-        self.current[m].iter().any(|&g| !fixed_topic[topics.part_topic[g as usize] as usize])
+        self.current[m]
+            .iter()
+            .any(|&g| !fixed_topic[topics.part_topic[g as usize] as usize])
     }
 
     /// maybeAssignPartition: the least-loaded member subscribed to the topic takes it.
@@ -582,7 +635,11 @@ impl<'p, 'a> General<'p, 'a> {
         }
     }
 
-    fn perform_reassignments(&mut self, partitions: &[u32], prev: &[Option<(usize, i32)>]) -> Result<bool, AssignError> {
+    fn perform_reassignments(
+        &mut self,
+        partitions: &[u32],
+        prev: &[Option<(usize, i32)>],
+    ) -> Result<bool, AssignError> {
         let mut performed = false;
         loop {
             let mut modified = false;
@@ -592,7 +649,9 @@ impl<'p, 'a> General<'p, 'a> {
                 }
                 let consumer = self.partition_consumer[g as usize];
                 if consumer == NONE || !self.present[consumer] {
-                    return Err(npe("performReassignments: partition without a current consumer"));
+                    return Err(npe(
+                        "performReassignments: partition without a current consumer",
+                    ));
                 }
                 if let Some((prev_consumer, _)) = prev[g as usize] {
                     if !self.present[prev_consumer] {
@@ -616,7 +675,9 @@ impl<'p, 'a> General<'p, 'a> {
                 let mut better = false;
                 for &other in &self.topic_consumers[t as usize] {
                     if !self.present[other] {
-                        return Err(npe("performReassignments: potential consumer removed as fixed"));
+                        return Err(npe(
+                            "performReassignments: potential consumer removed as fixed",
+                        ));
                     }
                     if self.current[consumer].len() > self.current[other].len() + 1 {
                         better = true;
@@ -718,18 +779,27 @@ impl<'p, 'a> General<'p, 'a> {
     fn reassign_partition_to(&mut self, g: u32, new_consumer: usize) -> Result<(), AssignError> {
         let consumer = self.partition_consumer[g as usize];
         let topics = &self.prepared.topics;
-        let moved = self.movements.actual_partition_to_be_moved(topics, g, consumer, new_consumer);
+        let moved = self
+            .movements
+            .actual_partition_to_be_moved(topics, g, consumer, new_consumer);
         self.process_partition_movement(moved, new_consumer)
     }
 
-    fn process_partition_movement(&mut self, g: u32, new_consumer: usize) -> Result<(), AssignError> {
+    fn process_partition_movement(
+        &mut self,
+        g: u32,
+        new_consumer: usize,
+    ) -> Result<(), AssignError> {
         let old = self.partition_consumer[g as usize];
         if old == NONE || !self.present[old] || !self.present[new_consumer] {
-            return Err(npe("processPartitionMovement: consumer missing from currentAssignment"));
+            return Err(npe(
+                "processPartitionMovement: consumer missing from currentAssignment",
+            ));
         }
         self.sorted.remove(&self.key(old));
         self.sorted.remove(&self.key(new_consumer));
-        self.movements.move_partition(&self.prepared.topics, g, old, new_consumer);
+        self.movements
+            .move_partition(&self.prepared.topics, g, old, new_consumer);
         remove_first(&mut self.current[old], g);
         self.current[new_consumer].push(g);
         self.partition_consumer[g as usize] = new_consumer;
@@ -741,8 +811,12 @@ impl<'p, 'a> General<'p, 'a> {
 
 /// getBalanceScore: sum over member pairs of |count difference|, in Java `int` arithmetic.
 fn balance_score(assignment: &[Vec<u32>], present: &[bool]) -> i32 {
-    let mut sizes: Vec<i64> =
-        assignment.iter().zip(present).filter(|(_, &p)| p).map(|(a, _)| a.len() as i64).collect();
+    let mut sizes: Vec<i64> = assignment
+        .iter()
+        .zip(present)
+        .filter(|(_, &p)| p)
+        .map(|(a, _)| a.len() as i64)
+        .collect();
     sizes.sort_unstable();
     let n = sizes.len() as i64;
     let mut score: i64 = 0;
@@ -771,21 +845,31 @@ impl JavaKey for TpKey {
     }
 }
 
+/// `HashSet<TopicPartition>`, iterated in Java order.
+type PartitionSet = JavaHashMap<TpKey, ()>;
+
 /// Bookkeeping of moves made during this rebalance, per topic and (src, dst) member pair.
 struct PartitionMovements {
-    /// partitionMovementsByTopic: topic -> (src, dst) -> HashSet of partitions.
-    by_topic: BTreeMap<u32, BTreeMap<(usize, usize), JavaHashMap<TpKey, ()>>>,
+    /// partitionMovementsByTopic: topic -> (src, dst) -> HashSet of partitions. The outer maps
+    /// are only looked up, never iterated, so their order is irrelevant.
+    by_topic: BTreeMap<u32, BTreeMap<(usize, usize), PartitionSet>>,
     /// partitionMovements: partition -> (src, dst).
     movements: Vec<Option<(usize, usize)>>,
 }
 
 impl PartitionMovements {
     fn new(total: usize) -> Self {
-        PartitionMovements { by_topic: BTreeMap::new(), movements: vec![None; total] }
+        PartitionMovements {
+            by_topic: BTreeMap::new(),
+            movements: vec![None; total],
+        }
     }
 
     fn key(topics: &super::Topics, g: u32) -> TpKey {
-        TpKey { gid: g, hash: topics.java_hash(g) }
+        TpKey {
+            gid: g,
+            hash: topics.java_hash(g),
+        }
     }
 
     fn remove_movement_record(&mut self, topics: &super::Topics, g: u32) -> Option<(usize, usize)> {
@@ -809,7 +893,12 @@ impl PartitionMovements {
         self.movements[g as usize] = Some(pair);
         let t = topics.part_topic[g as usize];
         // A new HashSet (16 buckets) each time a pair's set is created afresh.
-        self.by_topic.entry(t).or_default().entry(pair).or_default().insert(Self::key(topics, g), ());
+        self.by_topic
+            .entry(t)
+            .or_default()
+            .entry(pair)
+            .or_default()
+            .insert(Self::key(topics, g), ());
     }
 
     fn move_partition(&mut self, topics: &super::Topics, g: u32, old: usize, new: usize) {
@@ -827,7 +916,13 @@ impl PartitionMovements {
 
     /// getTheActualPartitionToBeMoved: if a partition of the same topic already moved the
     /// opposite way between these members, move that one back instead of swapping.
-    fn actual_partition_to_be_moved(&self, topics: &super::Topics, g: u32, old: usize, new: usize) -> u32 {
+    fn actual_partition_to_be_moved(
+        &self,
+        topics: &super::Topics,
+        g: u32,
+        old: usize,
+        new: usize,
+    ) -> u32 {
         let t = topics.part_topic[g as usize];
         let Some(for_topic) = self.by_topic.get(&t) else {
             return g;

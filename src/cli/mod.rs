@@ -1,0 +1,22 @@
+//! The native command-line tool for course authors (`kafkascope …`).
+//! Each subcommand is a pure function from arguments/input to output text,
+//! so it is unit-tested without spawning processes.
+
+pub mod assign;
+pub mod partition;
+
+/// The usage text printed by `kafkascope --help` and on bad arguments.
+pub const USAGE: &str = "\
+kafkascope — a deterministic Kafka engine for teaching
+
+USAGE:
+  kafkascope partition --partitions N [--hex] [--json] KEY...
+      Which partition Kafka's default partitioner puts each key in:
+      toPositive(murmur2(keyBytes)) % N. Keys are UTF-8 text, or hex bytes
+      with --hex (\"\" is the empty key). --json prints murmur2 values too.
+  kafkascope assign < request.json
+      Run a partition assignor (range, roundrobin, sticky,
+      cooperative-sticky) exactly as Kafka's Java classes do.
+  kafkascope help
+      This text.
+";

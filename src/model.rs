@@ -1,0 +1,408 @@
+//! The application state and its pure update function (the UI's reducer).
+//!
+//! Everything the screen shows is derived from a [`Model`]: the engine, the
+//! command log that produced it, the events of the latest step and a few UI
+//! flags. [`Model::update`] is pure (no DOM, no timers), so it is tested
+//! natively; the Yew layer only dispatches [`Msg`]s and draws.
+
+use crate::engine::command::Command;
+use crate::engine::config::ScenarioConfig;
+use crate::engine::event::{Event, EventKind, Stage};
+use crate::engine::ids::*;
+use crate::engine::sim::{Engine, StepOutcome};
+use std::collections::BTreeMap;
+
+/// Playback speeds offered by the transport bar (steps per second).
+pub const SPEEDS: [f64; 6] = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+pub const DEFAULT_SPEED: usize = 2;
+
+/// While playing, a new record is sent every this many steps (so several are in flight).
+pub const PLAY_SEND_EVERY_STEPS: u64 = 4;
+/// …but never more than this many unacknowledged-or-unprocessed records at once.
+pub const PLAY_MAX_IN_FLIGHT: usize = 6;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    StepForward,
+    TogglePlay,
+    Play,
+    Pause,
+    /// A timer tick while playing.
+    Tick,
+    Reset,
+    SetSpeed(usize),
+    SetPartitions(u32),
+    SetKey(String),
+    SetValue(String),
+    ToggleHelp,
+    CloseHelp,
+    Focus(RecordId),
+    DismissError,
+    SelectTab(Tab),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Topic,
+    Groups,
+    Events,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub config: ScenarioConfig,
+    pub engine: Engine,
+    /// Every command applied, with the step it was applied before.
+    pub commands: Vec<(u64, Command)>,
+    pub step: u64,
+    /// Events of the latest step.
+    pub events: Vec<Event>,
+    /// The record the narration and the pipeline bar follow.
+    pub focus: Option<RecordId>,
+    /// The latest stage each record reached.
+    pub record_stage: BTreeMap<RecordId, Stage>,
+    pub playing: bool,
+    pub speed: usize,
+    pub key: String,
+    pub value: String,
+    pub help_open: bool,
+    pub tab: Tab,
+    /// A message for the user (bad input, an impossible setting).
+    pub error: Option<String>,
+    /// The last step found nothing to do.
+    pub idle: bool,
+    /// Recent headline events, newest last (for the event list tab).
+    pub history: Vec<(u64, Event)>,
+}
+
+impl PartialEq for Model {
+    fn eq(&self, other: &Self) -> bool {
+        // Two models are the same screen if they are at the same step of the
+        // same scenario with the same inputs and flags.
+        self.step == other.step
+            && self.config == other.config
+            && self.commands == other.commands
+            && self.playing == other.playing
+            && self.speed == other.speed
+            && self.key == other.key
+            && self.value == other.value
+            && self.help_open == other.help_open
+            && self.tab == other.tab
+            && self.error == other.error
+            && self.focus == other.focus
+    }
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model::new(ScenarioConfig::default()).expect("the default scenario is valid")
+    }
+}
+
+/// The first key offered in the Key field.
+pub const FIRST_KEY: &str = "user-1";
+
+impl Model {
+    pub fn new(config: ScenarioConfig) -> Result<Model, String> {
+        let engine = Engine::new(config.clone()).map_err(|errs| {
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        Ok(Model {
+            config,
+            engine,
+            commands: Vec::new(),
+            step: 0,
+            events: Vec::new(),
+            focus: None,
+            record_stage: BTreeMap::new(),
+            playing: false,
+            speed: DEFAULT_SPEED,
+            key: FIRST_KEY.into(),
+            value: String::new(),
+            help_open: false,
+            tab: Tab::Topic,
+            error: None,
+            idle: false,
+            history: Vec::new(),
+        })
+    }
+
+    /// Milliseconds between two steps while playing.
+    pub fn tick_ms(&self) -> u32 {
+        (1000.0 / SPEEDS[self.speed.min(SPEEDS.len() - 1)]) as u32
+    }
+
+    /// The headline event of the latest step.
+    pub fn headline(&self) -> Option<&Event> {
+        crate::narration::headline(&self.events)
+    }
+
+    /// The stage the focused record reached.
+    pub fn focus_stage(&self) -> Option<Stage> {
+        self.focus.and_then(|r| self.record_stage.get(&r).copied())
+    }
+
+    /// Applies a message. Pure: the same model and message give the same result.
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::StepForward => {
+                self.playing = false;
+                self.step_once(false);
+            }
+            Msg::Tick => {
+                if self.playing {
+                    self.step_once(true);
+                }
+            }
+            Msg::TogglePlay => self.playing = !self.playing,
+            Msg::Play => self.playing = true,
+            Msg::Pause => self.playing = false,
+            Msg::Reset => self.reset(self.config.clone()),
+            Msg::SetSpeed(i) => self.speed = i.min(SPEEDS.len() - 1),
+            Msg::SetPartitions(n) => {
+                let mut cfg = self.config.clone();
+                if let Some(t) = cfg.topics.first_mut() {
+                    t.partitions = n;
+                }
+                self.reset(cfg);
+            }
+            Msg::SetKey(k) => self.key = k,
+            Msg::SetValue(v) => self.value = v,
+            Msg::ToggleHelp => self.help_open = !self.help_open,
+            Msg::CloseHelp => self.help_open = false,
+            Msg::Focus(r) => self.focus = Some(r),
+            Msg::DismissError => self.error = None,
+            Msg::SelectTab(t) => self.tab = t,
+        }
+    }
+
+    /// Rebuilds the scenario from `cfg` (same seed), keeping the user's inputs.
+    fn reset(&mut self, cfg: ScenarioConfig) {
+        match Model::new(cfg) {
+            Ok(mut fresh) => {
+                fresh.key = if self.key.is_empty() {
+                    String::new()
+                } else {
+                    FIRST_KEY.into()
+                };
+                fresh.value = self.value.clone();
+                fresh.speed = self.speed;
+                fresh.tab = self.tab;
+                *self = fresh;
+            }
+            Err(e) => {
+                self.playing = false;
+                self.error = Some(format!(
+                    "That setting is not possible: {e}. The scenario was left as it was."
+                ));
+            }
+        }
+    }
+
+    /// Records produced but not yet processed by every group, roughly.
+    fn records_in_flight(&self) -> usize {
+        self.record_stage
+            .values()
+            .filter(|s| **s < Stage::Commit)
+            .count()
+    }
+
+    fn send_from_inputs(&mut self) {
+        let key = (!self.key.trim().is_empty()).then(|| self.key.clone());
+        let value = (!self.value.trim().is_empty()).then(|| self.value.clone());
+        let cmd = Command::Produce {
+            producer: ProducerIdx(0),
+            topic: None,
+            key,
+            value,
+            partition: None,
+        };
+        match self.engine.apply(&cmd) {
+            Ok(()) => {
+                self.commands.push((self.step, cmd));
+                self.key = next_key(&self.key);
+            }
+            Err(e) => {
+                self.playing = false;
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn step_once(&mut self, playing: bool) {
+        let idle_before = !self.engine.has_pending_work();
+        if idle_before
+            || (playing
+                && self.step % PLAY_SEND_EVERY_STEPS == 0
+                && self.records_in_flight() < PLAY_MAX_IN_FLIGHT)
+        {
+            self.send_from_inputs();
+        }
+        let outcome = self.engine.step();
+        let events = self.engine.take_events();
+        self.idle = outcome == StepOutcome::Idle;
+        if outcome == StepOutcome::Advanced {
+            self.step += 1;
+        }
+        for ev in &events {
+            if let Some(stage) = ev.kind.stage() {
+                let records: Vec<RecordId> = match &ev.kind {
+                    EventKind::Polled { records, .. } => records.iter().map(|r| r.0).collect(),
+                    EventKind::Sent { records, .. }
+                    | EventKind::Appended { records, .. }
+                    | EventKind::Acked { records, .. }
+                    | EventKind::DuplicateDropped { records, .. } => records.clone(),
+                    EventKind::Committed { .. } => Vec::new(),
+                    other => other.focus_record().into_iter().collect(),
+                };
+                for r in records {
+                    self.record_stage.insert(r, stage);
+                }
+                if let EventKind::Committed {
+                    group, tp, offset, ..
+                } = &ev.kind
+                {
+                    // Every record of this partition below the committed offset is done.
+                    for (r, s) in self.record_stage.iter_mut() {
+                        let rec = self.engine.record(*r);
+                        if rec.topic == tp.topic
+                            && rec.partition == Some(tp.partition)
+                            && *s >= Stage::Process
+                        {
+                            let done = self
+                                .engine
+                                .ledger()
+                                .entry(rec.event_id)
+                                .map(|le| {
+                                    le.copies.iter().any(|c| c.tp == *tp && c.offset < *offset)
+                                })
+                                .unwrap_or(false);
+                            if done {
+                                *s = Stage::Commit;
+                            }
+                        }
+                    }
+                    let _ = group;
+                }
+            }
+        }
+        if let Some(h) = crate::narration::headline(&events) {
+            if let Some(r) = h.kind.focus_record() {
+                self.focus = Some(r);
+            } else if let EventKind::Committed { tp, offset, .. } = &h.kind {
+                // The commit is about the record just below the committed offset.
+                if let Some(r) = self.record_at(*tp, Offset(offset.0 - 1)) {
+                    self.focus = Some(r);
+                    self.record_stage.insert(r, Stage::Commit);
+                }
+            }
+            self.history.push((self.step, h.clone()));
+            if self.history.len() > 200 {
+                self.history.remove(0);
+            }
+        }
+        // Forget finished records so the map stays small.
+        if self.record_stage.len() > 64 {
+            let done: Vec<RecordId> = self
+                .record_stage
+                .iter()
+                .filter(|(r, s)| **s == Stage::Commit && Some(**r) != self.focus)
+                .map(|(r, _)| *r)
+                .collect();
+            for r in done.into_iter().take(self.record_stage.len() - 48) {
+                self.record_stage.remove(&r);
+            }
+        }
+        self.events = events;
+    }
+
+    /// The record stored at `offset` of `tp` on the partition's leader.
+    pub fn record_at(&self, tp: Tp, offset: Offset) -> Option<RecordId> {
+        let leader = self.engine.leader_of(tp)?;
+        self.engine.brokers()[leader.0 as usize]
+            .replica(tp)?
+            .log
+            .entry(offset)?
+            .record
+    }
+}
+
+/// `user-7` → `user-8`; anything else stays as typed.
+pub fn next_key(key: &str) -> String {
+    if let Some((prefix, n)) = key.rsplit_once('-') {
+        if let Ok(n) = n.parse::<u64>() {
+            return format!("{prefix}-{}", n + 1);
+        }
+    }
+    key.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nine_steps_walk_one_record_through_all_stages_in_order() {
+        let mut m = Model::default();
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            m.update(Msg::StepForward);
+            seen.push(m.headline().and_then(|e| e.kind.stage()));
+        }
+        let expected: Vec<Option<Stage>> = Stage::ALL.iter().map(|s| Some(*s)).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(m.step, 9);
+        assert_eq!(m.focus_stage(), Some(Stage::Commit));
+    }
+
+    #[test]
+    fn next_key_increments_numbered_keys_only() {
+        assert_eq!(next_key("user-1"), "user-2");
+        assert_eq!(next_key("user-9"), "user-10");
+        assert_eq!(next_key("alice"), "alice");
+        assert_eq!(next_key(""), "");
+    }
+
+    #[test]
+    fn impossible_partition_count_keeps_the_scenario_and_says_why() {
+        let mut m = Model::default();
+        m.update(Msg::StepForward);
+        m.update(Msg::SetPartitions(99));
+        assert!(m.error.as_deref().unwrap_or("").contains("partitions"));
+        assert_eq!(m.step, 1, "the user's run is not lost");
+    }
+
+    #[test]
+    fn reset_starts_over_with_the_same_seed() {
+        let mut a = Model::default();
+        for _ in 0..5 {
+            a.update(Msg::StepForward);
+        }
+        let first = a.events.clone();
+        a.update(Msg::Reset);
+        assert_eq!(a.step, 0);
+        let mut b = Model::default();
+        for _ in 0..5 {
+            a.update(Msg::StepForward);
+            b.update(Msg::StepForward);
+        }
+        assert_eq!(a.events, b.events);
+        assert_eq!(a.events, first);
+    }
+
+    #[test]
+    fn playing_keeps_several_records_in_flight() {
+        let mut m = Model::default();
+        m.update(Msg::Play);
+        let mut max_in_flight = 0;
+        for _ in 0..60 {
+            m.update(Msg::Tick);
+            max_in_flight = max_in_flight.max(m.records_in_flight());
+        }
+        assert!(max_in_flight >= 2, "max in flight {max_in_flight}");
+        assert!(m.step >= 55);
+    }
+}

@@ -1,0 +1,875 @@
+//! Plain-language narration of engine events: what just happened, and why.
+//!
+//! Pure Rust (natively testable), shared by the web UI and the CLI. Each
+//! narration is a title plus a sentence made of [`Span`]s, so the UI can set
+//! Kafka terms in bold and numbers in a mono font *without* ever treating
+//! user-provided text (keys, values, names) as HTML.
+
+use crate::engine::config::{Acks, CommitMode};
+use crate::engine::event::{
+    ErrorCode, Event, EventKind, GroupState, LeaveReason, MsgKind, PartitionChoice, Stage,
+};
+use crate::engine::ids::*;
+use crate::engine::record::hex_bytes;
+use crate::engine::sim::Engine;
+
+/// A piece of narration text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Span {
+    Text(String),
+    /// A Kafka term, set in bold.
+    Term(String),
+    /// A number or identifier that matters, set in mono.
+    Num(String),
+}
+
+fn t(s: impl Into<String>) -> Span {
+    Span::Text(s.into())
+}
+fn term(s: impl Into<String>) -> Span {
+    Span::Term(s.into())
+}
+fn num(s: impl ToString) -> Span {
+    Span::Num(s.to_string())
+}
+
+/// What the narration panel shows for one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Narration {
+    pub stage: Option<Stage>,
+    /// e.g. "Stage 3 of 9: Partition" or "Broker 1 crashed".
+    pub title: String,
+    pub body: Vec<Span>,
+    /// Label/value rows for the details box (bytes, hashes, offsets).
+    pub details: Vec<(String, String)>,
+    /// Whether this is bad news (an error, a crash, a loss).
+    pub alarm: bool,
+}
+
+impl Narration {
+    /// The narration as plain text (for the CLI, tests and aria).
+    pub fn plain(&self) -> String {
+        let mut s = format!("{} — ", self.title);
+        for sp in &self.body {
+            match sp {
+                Span::Text(x) | Span::Term(x) | Span::Num(x) => s.push_str(x),
+            }
+        }
+        s
+    }
+}
+
+/// The label of a partition: `events-1`.
+pub fn tp_label(e: &Engine, tp: Tp) -> String {
+    format!("{}-{}", e.topic(tp.topic).name, tp.partition)
+}
+
+fn stage_title(s: Stage) -> String {
+    format!("Stage {} of 9: {}", s.number(), s.name())
+}
+
+fn record_name(e: &Engine, r: RecordId) -> String {
+    let rec = e.record(r);
+    match rec.key_text() {
+        Some(k) => format!("key {k:?}"),
+        None => format!("event {}", rec.event_id.0),
+    }
+}
+
+fn consumer_name(e: &Engine, c: ConsumerIdx) -> String {
+    format!("Consumer {}", e.consumers()[c.0 as usize].label)
+}
+
+fn producer_name(e: &Engine, p: ProducerIdx) -> String {
+    e.producers()[p.0 as usize].client_id.clone()
+}
+
+/// Explains one event. Every event gets a narration; background events get short ones.
+pub fn narrate(e: &Engine, ev: &Event) -> Narration {
+    let mut n = Narration {
+        stage: ev.kind.stage(),
+        title: String::new(),
+        body: Vec::new(),
+        details: Vec::new(),
+        alarm: false,
+    };
+    match &ev.kind {
+        EventKind::Created { producer, record } => {
+            let rec = e.record(*record);
+            let topic = &e.topic(rec.topic).name;
+            n.title = stage_title(Stage::Create);
+            let key = match rec.key_text() {
+                Some(k) => format!("key={k:?}, "),
+                None => String::new(),
+            };
+            n.body = vec![
+                t("The application calls "),
+                num(format!("producer.send({topic:?}, {key}value={})", rec.value_text())),
+                t(" on "),
+                term(producer_name(e, *producer)),
+                t(". The record exists only inside the producer so far: nothing has touched the network."),
+            ];
+            n.details = vec![
+                ("event_id".into(), rec.event_id.0.to_string()),
+                (
+                    "key".into(),
+                    rec.key_text().unwrap_or_else(|| "None (null key)".into()),
+                ),
+                ("value".into(), rec.value_text()),
+            ];
+        }
+        EventKind::Serialized { record, .. } => {
+            let rec = e.record(*record);
+            let value = rec.value_bytes();
+            n.title = stage_title(Stage::Serialize);
+            match rec.key_bytes() {
+                Some(k) => {
+                    n.body = vec![
+                        t("The "),
+                        term("key serializer"),
+                        t(" turns the key into "),
+                        num(format!("{} UTF-8 bytes", k.len())),
+                        t(" and the "),
+                        term("value serializer"),
+                        t(" ("),
+                        num("json.dumps(v).encode('utf-8')"),
+                        t(") the value into "),
+                        num(format!("{} bytes", value.len())),
+                        t(". Brokers never see objects, only bytes."),
+                    ];
+                    n.details.push(("key bytes".into(), hex_bytes(&k)));
+                }
+                None => {
+                    n.body = vec![
+                        t("The key is "),
+                        term("null"),
+                        t(", so only the value is serialized: "),
+                        num(format!("{} bytes", value.len())),
+                        t(" of UTF-8 JSON. Brokers never see objects, only bytes."),
+                    ];
+                }
+            }
+            let shown: Vec<u8> = value.iter().copied().take(48).collect();
+            let mut hex = hex_bytes(&shown);
+            if value.len() > 48 {
+                hex.push_str(" …");
+            }
+            n.details.push(("value bytes".into(), hex));
+        }
+        EventKind::Partitioned {
+            tp, choice, record, ..
+        } => {
+            n.title = stage_title(Stage::Partition);
+            match choice {
+                PartitionChoice::Keyed {
+                    murmur2,
+                    positive,
+                    num_partitions,
+                } => {
+                    n.body = vec![
+                        t("The default partitioner hashes the key bytes: "),
+                        num(format!("murmur2 = {murmur2}")),
+                        t(", "),
+                        num(format!("toPositive = {positive}")),
+                        t(" (sign bit cleared, not abs), "),
+                        num(format!("{positive} % {num_partitions} = {}", tp.partition)),
+                        t(" → "),
+                        term(format!("partition {}", tp.partition)),
+                        t(". The same key always lands in the same partition, which keeps its records in order."),
+                    ];
+                    n.details = vec![
+                        ("murmur2(key bytes)".into(), murmur2.to_string()),
+                        ("toPositive = h & 0x7fffffff".into(), positive.to_string()),
+                        (
+                            format!("% {num_partitions} partitions"),
+                            tp.partition.to_string(),
+                        ),
+                    ];
+                }
+                PartitionChoice::Sticky {
+                    switched,
+                    available,
+                } => {
+                    n.body = vec![
+                        t("No key: the built-in "),
+                        term("sticky partitioner"),
+                        t(" (Kafka 3.3+, KIP-794) "),
+                        t(if *switched {
+                            "picks a partition at random among the "
+                        } else {
+                            "keeps filling its current partition among the "
+                        }),
+                        num(format!("{available} available")),
+                        t(" until about "),
+                        num("batch.size"),
+                        t(" bytes went there → "),
+                        term(format!("partition {}", tp.partition)),
+                        t(". Null keys are spread by batch, not round-robin by record."),
+                    ];
+                }
+                PartitionChoice::Explicit => {
+                    n.body = vec![
+                        t("The record names its partition explicitly, so the partitioner is skipped → "),
+                        term(format!("partition {}", tp.partition)),
+                        t("."),
+                    ];
+                }
+            }
+            let _ = record;
+        }
+        EventKind::Sent {
+            producer,
+            broker,
+            tp,
+            records,
+            attempt,
+            arrive_ms,
+            ..
+        } => {
+            let pc = &e.config().producers[producer.0 as usize];
+            n.title = stage_title(Stage::Send);
+            n.body = vec![
+                t("The sender thread drains the batch for "),
+                term(tp_label(e, *tp)),
+                t(format!(
+                    " ({} record{}) into a Produce request to ",
+                    records.len(),
+                    if records.len() == 1 { "" } else { "s" }
+                )),
+                term(format!("broker {broker}")),
+                t(", the partition's leader"),
+            ];
+            if *attempt > 1 {
+                n.body.push(t(". This is "));
+                n.body.push(term(format!("retry attempt {attempt}")));
+            } else {
+                n.body.push(t(format!(
+                    ", once the batch was full or linger.ms={} had passed",
+                    pc.linger_ms
+                )));
+            }
+            n.body.push(t(format!(
+                ". It arrives in {} ms.",
+                arrive_ms.saturating_sub(ev.time_ms)
+            )));
+            n.details = vec![
+                ("acks".into(), pc.acks.label().into()),
+                ("attempt".into(), attempt.to_string()),
+            ];
+        }
+        EventKind::Appended {
+            broker,
+            tp,
+            first,
+            leo,
+            records,
+            ..
+        } => {
+            let last = Offset(first.0 + records.len() as i64 - 1);
+            n.title = stage_title(Stage::Append);
+            let offs = if records.len() == 1 {
+                format!("offset {first}")
+            } else {
+                format!("offsets {first}–{last}")
+            };
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" appends the batch to its log of "),
+                term(tp_label(e, *tp)),
+                t(" at "),
+                num(offs),
+                t(". The "),
+                term("log end offset"),
+                t(" moves to "),
+                num(leo.0),
+                t(": the offset the next record will get. Offsets only ever grow."),
+            ];
+        }
+        EventKind::DuplicateDropped {
+            broker, tp, first, ..
+        } => {
+            n.title = stage_title(Stage::Append);
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" recognises a retry of a batch it already has in "),
+                term(tp_label(e, *tp)),
+                t(" (same producer id, epoch and sequence numbers) and does "),
+                term("not"),
+                t(" append it again; it answers with the original offset "),
+                num(first.0),
+                t(". This is the idempotent producer at work."),
+            ];
+        }
+        EventKind::Acked {
+            producer,
+            tp,
+            first,
+            acks_zero,
+            records,
+            ..
+        } => {
+            let pc = &e.config().producers[producer.0 as usize];
+            n.title = stage_title(Stage::Acknowledge);
+            if *acks_zero {
+                n.body = vec![
+                    t("With "),
+                    term("acks=0"),
+                    t(" the broker never answers: the producer counts the record as sent as soon as the request is written, and the offset it reports is "),
+                    num(-1),
+                    t(". Fastest, and blind to failures."),
+                ];
+            } else {
+                let how = match pc.acks {
+                    Acks::All => "once the high watermark passed the batch, i.e. every in-sync replica has it",
+                    _ => "right after its own append, without waiting for any follower",
+                };
+                let latency = records
+                    .first()
+                    .map(|r| ev.time_ms.saturating_sub(e.record(*r).created_ms))
+                    .unwrap_or(0);
+                n.body = vec![
+                    t("With "),
+                    term(format!("acks={}", pc.acks.label())),
+                    t(format!(
+                        " the leader answered {how}. The producer's future completes: "
+                    )),
+                    num(format!(
+                        "RecordMetadata(partition={}, offset={})",
+                        tp.partition,
+                        first.map(|o| o.0).unwrap_or(-1)
+                    )),
+                    t(format!(", {latency} ms after send() was called.")),
+                ];
+            }
+        }
+        EventKind::Polled {
+            consumer,
+            tp,
+            records,
+            position,
+            ..
+        } => {
+            n.title = stage_title(Stage::Poll);
+            let offs: Vec<String> = records.iter().map(|r| r.1 .0.to_string()).collect();
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t("'s "),
+                num("poll()"),
+                t(format!(
+                    " returns {} record{} from ",
+                    records.len(),
+                    if records.len() == 1 { "" } else { "s" }
+                )),
+                term(tp_label(e, *tp)),
+                t(format!(" (offset {}). Its ", offs.join(", "))),
+                term("position"),
+                t(" moves to "),
+                num(position.0),
+                t(": the next offset it will read. Consumers pull; only records below the high watermark are ever handed out."),
+            ];
+        }
+        EventKind::Processed {
+            consumer,
+            record,
+            offset,
+            times,
+            ..
+        } => {
+            let c = &e.consumers()[consumer.0 as usize];
+            n.title = stage_title(Stage::Process);
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" deserializes the value with "),
+                num("json.loads(v.decode('utf-8'))"),
+                t(" and runs "),
+                num("process_event()"),
+                t(format!(" on {} at offset ", record_name(e, *record))),
+                num(offset.0),
+                t(format!(" ({} ms).", c.processing_time_ms)),
+            ];
+            if *times > 1 {
+                n.alarm = true;
+                n.body.push(t(" This message has now been processed "));
+                n.body.push(term(format!("{times} times")));
+                n.body.push(t(": a duplicate."));
+            }
+            n.details = vec![("value".into(), e.record(*record).value_text())];
+        }
+        EventKind::Committed {
+            group,
+            tp,
+            offset,
+            auto,
+            consumer,
+            ..
+        } => {
+            let g = &e.groups()[group.0 as usize];
+            n.title = stage_title(Stage::Commit);
+            let who = consumer
+                .map(|c| consumer_name(e, c))
+                .unwrap_or_else(|| "The group".into());
+            let how = if *auto {
+                "auto-commit (from inside a later poll)"
+            } else {
+                match e.config().groups[group.0 as usize].commit_mode {
+                    CommitMode::BeforeProcessing => "consumer.commit() before processing",
+                    _ => "consumer.commit()",
+                }
+            };
+            let coord = g
+                .coordinator(e)
+                .map(|b| b.to_string())
+                .unwrap_or_else(|| "?".into());
+            n.body = vec![
+                term(who),
+                t(format!("'s {how} stores ")),
+                term(format!("committed offset {}", offset.0)),
+                t(format!(" for {} on ", g.group_id)),
+                term(tp_label(e, *tp)),
+                t(" as a record in "),
+                term(format!("__consumer_offsets-{}", g.offsets_tp.partition)),
+                t(format!(
+                    " (broker {coord}, the group coordinator). A committed offset is the "
+                )),
+                term("next offset to read"),
+                t(format!(
+                    ", not the last one processed: after a restart the group resumes at {}.",
+                    offset.0
+                )),
+            ];
+        }
+        EventKind::ProduceFailed {
+            error,
+            retry_in_ms,
+            tp,
+            attempt,
+            ..
+        } => {
+            n.alarm = true;
+            n.title = format!("Produce error: {}", error.name());
+            n.body = vec![
+                t("The request for "),
+                term(tp_label(e, *tp)),
+                t(format!(" (attempt {attempt}) failed with ")),
+                term(error.name()),
+            ];
+            match retry_in_ms {
+                Some(ms) => {
+                    n.body.push(t(". It is retriable: the batch goes back to the front of its queue and is sent again in "));
+                    n.body.push(num(format!("{ms} ms")));
+                    n.body.push(t("."));
+                }
+                None => n.body.push(t(". The producer gives up: the send() future fails and the record is not delivered.")),
+            }
+        }
+        EventKind::BrokerCrashed { broker } => {
+            n.alarm = true;
+            n.title = format!("Broker {broker} crashed");
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" stops. Its connections drop at once; the "),
+                term("controller"),
+                t(format!(
+                    " notices only when its heartbeats stop for broker.session.timeout.ms ({} ms), then moves leadership away.",
+                    e.config().cluster.broker_session_timeout_ms
+                )),
+            ];
+        }
+        EventKind::BrokerRestarted { broker } => {
+            n.title = format!("Broker {broker} restarted");
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" is back with its logs on disk. It rejoins as a follower, truncates anything the new leaders do not have, and rejoins the ISR once caught up."),
+            ];
+        }
+        EventKind::BrokerFenced { broker } => {
+            n.title = format!("Controller fences broker {broker}");
+            n.body = vec![
+                t("The controller stops trusting "),
+                term(format!("broker {broker}")),
+                t(": it leaves every ISR and its partitions elect new leaders."),
+            ];
+        }
+        EventKind::LeaderElected {
+            tp,
+            leader,
+            epoch,
+            unclean,
+            ..
+        } => {
+            n.title = format!("New leader for {}", tp_label(e, *tp));
+            match leader {
+                Some(l) => {
+                    n.body = vec![
+                        term(format!("Broker {l}")),
+                        t(" becomes leader of "),
+                        term(tp_label(e, *tp)),
+                        t(" with "),
+                        term(format!("leader epoch {}", epoch.0)),
+                        t(if *unclean {
+                            ". It was NOT in the ISR: an unclean election, which can lose acknowledged records."
+                        } else {
+                            ": the first live in-sync replica in assignment order."
+                        }),
+                    ];
+                    n.alarm = *unclean;
+                }
+                None => {
+                    n.alarm = true;
+                    n.body = vec![
+                        term(tp_label(e, *tp)),
+                        t(" has no live in-sync replica: it is "),
+                        term("offline"),
+                        t(" until one returns (unclean.leader.election.enable=false)."),
+                    ];
+                }
+            }
+        }
+        EventKind::IsrChanged {
+            tp,
+            isr,
+            removed,
+            added,
+        } => {
+            let list: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
+            n.title = format!("ISR of {} is now [{}]", tp_label(e, *tp), list.join(", "));
+            n.alarm = !removed.is_empty();
+            if !removed.is_empty() {
+                n.body =
+                    vec![
+                    t("Replica on broker "),
+                    num(removed.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ")),
+                    t(" leaves the "),
+                    term("in-sync replica set"),
+                    t(" (it fell behind for replica.lag.time.max.ms or its broker was fenced)."),
+                ];
+            } else {
+                n.body = vec![
+                    t("Replica on broker "),
+                    num(added
+                        .iter()
+                        .map(|b| b.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")),
+                    t(" caught up to the high watermark and rejoins the "),
+                    term("ISR"),
+                    t("."),
+                ];
+            }
+        }
+        EventKind::Replicated {
+            broker,
+            tp,
+            first,
+            count,
+            leo,
+            hw,
+        } => {
+            n.title = format!("Broker {broker} replicates {}", tp_label(e, *tp));
+            n.body = vec![
+                t("The follower on "),
+                term(format!("broker {broker}")),
+                t(format!(
+                    " fetched {count} record{} from offset ",
+                    if *count == 1 { "" } else { "s" }
+                )),
+                num(first.0),
+                t(". Its log end offset is now "),
+                num(leo.0),
+                t(" and it learned "),
+                term(format!("HW {}", hw.0)),
+                t(" from the leader."),
+            ];
+        }
+        EventKind::Truncated {
+            broker,
+            tp,
+            to,
+            removed,
+        } => {
+            n.alarm = true;
+            n.title = format!("Broker {broker} truncates {}", tp_label(e, *tp));
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" finds its log diverged from the new leader's and "),
+                term("truncates"),
+                t(format!(
+                    " to offset {}: {} record{} vanish",
+                    to.0,
+                    removed.len(),
+                    if removed.len() == 1 { "" } else { "s" }
+                )),
+                t(" — acknowledged or not."),
+            ];
+        }
+        EventKind::GroupStateChanged {
+            group,
+            state,
+            generation,
+        } => {
+            let g = &e.groups()[group.0 as usize];
+            n.title = format!("{}: {}", g.group_id, state.name());
+            let why = match state {
+                GroupState::Empty => "no members.",
+                GroupState::PreparingRebalance => "waiting for every member to (re)send JoinGroup.",
+                GroupState::CompletingRebalance => {
+                    "the leader member is computing the assignment; members wait in SyncGroup."
+                }
+                GroupState::Stable => "every member has its partitions and heartbeats.",
+                GroupState::Dead => "the group is gone.",
+            };
+            n.body = vec![
+                t("Group "),
+                term(g.group_id.clone()),
+                t(" is "),
+                term(state.name()),
+                t(format!(" (generation {}): {why}", generation.0)),
+            ];
+        }
+        EventKind::RebalanceStarted { group, reason } => {
+            let g = &e.groups()[group.0 as usize];
+            n.title = format!("Rebalance of {}", g.group_id);
+            n.body = vec![
+                term("Rebalance"),
+                t(format!(
+                    ": {reason}. Members learn it from their next heartbeat."
+                )),
+            ];
+        }
+        EventKind::MemberJoined { consumer, .. } => {
+            n.title = format!("{} joins the group", consumer_name(e, *consumer));
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" is now a member and takes part in the next assignment."),
+            ];
+        }
+        EventKind::MemberRemoved {
+            consumer, reason, ..
+        } => {
+            n.alarm = *reason != LeaveReason::Clean;
+            n.title = format!("{} leaves the group", consumer_name(e, *consumer));
+            let why = match reason {
+                LeaveReason::Clean => "sent LeaveGroup (a clean close)",
+                LeaveReason::SessionTimeout => "sent no heartbeat within session.timeout.ms",
+                LeaveReason::PollTimeout => "did not call poll() within max.poll.interval.ms",
+                LeaveReason::RebalanceTimeout => "did not rejoin before the rebalance timeout",
+            };
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(format!(" {why}; its partitions will be reassigned.")),
+            ];
+        }
+        EventKind::AssignmentComputed {
+            leader,
+            strategy,
+            generation,
+            ..
+        } => {
+            n.title = format!("Leader runs the {} assignor", strategy.name());
+            n.body = vec![
+                term(consumer_name(e, *leader)),
+                t(" is the group leader: it received every member's subscription and runs "),
+                term(strategy.name()),
+                t(format!(
+                    " for generation {} on the client side, then sends the result in SyncGroup.",
+                    generation.0
+                )),
+            ];
+        }
+        EventKind::Assigned {
+            consumer,
+            assigned,
+            added,
+            revoked,
+            generation,
+            ..
+        } => {
+            let list: Vec<String> = assigned
+                .iter()
+                .map(|tp| format!("{}-{}", tp.topic, tp.partition))
+                .collect();
+            n.title = format!(
+                "{} owns {}",
+                consumer_name(e, *consumer),
+                if list.is_empty() {
+                    "nothing".into()
+                } else {
+                    list.join(", ")
+                }
+            );
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(format!(
+                    " receives its assignment for generation {}: ",
+                    generation.0
+                )),
+                num(if list.is_empty() {
+                    "no partitions (idle)".to_string()
+                } else {
+                    list.join(", ")
+                }),
+                t(format!(" ({} new", added.len())),
+                t(if revoked.is_empty() {
+                    ")."
+                } else {
+                    ", some revoked: they move in a second rebalance)."
+                }),
+            ];
+        }
+        EventKind::Revoked {
+            consumer,
+            partitions,
+            eager,
+            ..
+        } => {
+            let list: Vec<String> = partitions
+                .iter()
+                .map(|tp| format!("{}-{}", tp.topic, tp.partition))
+                .collect();
+            n.title = format!(
+                "{} revokes {}",
+                consumer_name(e, *consumer),
+                list.join(", ")
+            );
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(if *eager {
+                    " gives up ALL its partitions before rejoining: the eager protocol stops the world."
+                } else {
+                    " gives up only the partitions that move (cooperative rebalancing) and keeps consuming the rest."
+                }),
+            ];
+        }
+        EventKind::CommitFailed {
+            consumer, error, ..
+        } => {
+            n.alarm = true;
+            n.title = format!("{}: commit failed", consumer_name(e, *consumer));
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t("'s commit fails with "),
+                term(error.name()),
+                t(": it is no longer the owner in the current generation. Another member will process these records again."),
+            ];
+        }
+        EventKind::ConsumerCrashed { consumer, .. } => {
+            n.alarm = true;
+            n.title = format!("{} crashed", consumer_name(e, *consumer));
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" dies. Whatever it polled but did not commit will be read again by the next owner, from the last committed offset."),
+            ];
+        }
+        EventKind::ConsumerStarted { consumer, restart } => {
+            n.title = format!(
+                "{} {}",
+                consumer_name(e, *consumer),
+                if *restart { "restarts" } else { "starts" }
+            );
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" subscribes and sends JoinGroup."),
+            ];
+        }
+        EventKind::ConsumerStopped { consumer } => {
+            n.title = format!("{} closed", consumer_name(e, *consumer));
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" closed and left the group."),
+            ];
+        }
+        EventKind::PollTimeoutExpired { consumer } => {
+            n.alarm = true;
+            n.title = format!(
+                "{}: max.poll.interval.ms exceeded",
+                consumer_name(e, *consumer)
+            );
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" has not called poll() for longer than "),
+                term("max.poll.interval.ms"),
+                t(": its heartbeat thread leaves the group so the others can take over."),
+            ];
+        }
+        EventKind::Message {
+            from,
+            to,
+            kind,
+            error,
+            ..
+        } => {
+            n.title = format!("{}", kind.name());
+            n.alarm = error.is_some();
+            n.body = vec![
+                term(kind.name()),
+                t(format!(
+                    " from {} to {}",
+                    node_name(e, *from),
+                    node_name(e, *to)
+                )),
+            ];
+            if let Some(err) = error {
+                n.body.push(t(" with error "));
+                n.body.push(term(err.name()));
+                n.body.push(t(explain_error(*err, *kind)));
+            } else {
+                n.body.push(t("."));
+            }
+        }
+        EventKind::MessageDropped { from, to, kind, .. } => {
+            n.alarm = true;
+            n.title = format!("{} lost", kind.name());
+            n.body = vec![
+                t("The "),
+                term(kind.name()),
+                t(format!(
+                    " from {} to {} is lost in the network.",
+                    node_name(e, *from),
+                    node_name(e, *to)
+                )),
+            ];
+            if *kind == MsgKind::ProduceResponse {
+                n.body.push(t(" The records ARE in the log, but the producer does not know: it will time out and retry."));
+            }
+        }
+        EventKind::FaultArmed { text } | EventKind::Note { text } => {
+            n.title = "Note".into();
+            n.body = vec![t(text.clone())];
+        }
+        other => {
+            n.title = format!("{other:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap_or("Event")
+                .to_string();
+            n.body = vec![t("Background activity.")];
+        }
+    }
+    n
+}
+
+fn explain_error(err: ErrorCode, kind: MsgKind) -> &'static str {
+    match (err, kind) {
+        (ErrorCode::RebalanceInProgress, _) => ": a rebalance started, so this member must rejoin.",
+        (ErrorCode::UnknownMemberId, _) => ": the coordinator no longer knows this member.",
+        (ErrorCode::IllegalGeneration, _) => ": this member's generation is out of date.",
+        (ErrorCode::NotCoordinator, _) => ": the coordinator moved to another broker.",
+        _ => ".",
+    }
+}
+
+/// A human name for a node on the stage.
+pub fn node_name(e: &Engine, n: crate::engine::event::Node) -> String {
+    use crate::engine::event::Node;
+    match n {
+        Node::Broker(b) => format!("broker {b}"),
+        Node::Producer(p) => producer_name(e, p),
+        Node::Consumer(c) => consumer_name(e, c),
+        Node::Controller => "the controller".into(),
+    }
+}
+
+/// The headline event of a step (the first one), if any.
+pub fn headline(events: &[Event]) -> Option<&Event> {
+    events.iter().find(|ev| ev.kind.is_headline())
+}

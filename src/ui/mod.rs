@@ -1,0 +1,54 @@
+//! The web UI (Yew 0.23, compiled to wasm32 only).
+//!
+//! One component per file. Application state lives in a `use_reducer` over
+//! [`crate::model::Model`], whose `update` is pure and natively tested;
+//! components receive the model and send [`crate::model::Msg`]s up through a
+//! `Callback`. Timers and global listeners are created in `use_effect_with`
+//! and dropped in its cleanup.
+
+pub mod app;
+pub mod config_panel;
+pub mod dom;
+pub mod narration_panel;
+pub mod pipeline_bar;
+pub mod shortcuts;
+pub mod stage;
+pub mod tables;
+pub mod transport;
+
+use crate::model::{Model, Msg};
+use std::rc::Rc;
+use yew::prelude::*;
+
+impl Reducible for Model {
+    type Action = Msg;
+
+    fn reduce(self: Rc<Self>, action: Msg) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.update(action);
+        Rc::new(next)
+    }
+}
+
+/// A shared handle on the model for component props (compares by the
+/// model's own cheap `PartialEq`: step, inputs and flags).
+#[derive(Clone, PartialEq)]
+pub struct ModelRef(pub UseReducerHandle<Model>);
+
+impl std::ops::Deref for ModelRef {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.0
+    }
+}
+
+/// Mounts the app on the page's body.
+pub fn start() {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+    yew::Renderer::<app::App>::new().render();
+}

@@ -1,0 +1,47 @@
+//! The nine stages of the course text as a row of steps; the stage of the
+//! record in focus is highlighted. Done stages carry a check mark, the
+//! current one is filled, later ones are hollow (shape, not colour alone).
+
+use crate::engine::event::Stage;
+use crate::ui::ModelRef;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+}
+
+#[component]
+pub fn PipelineBar(props: &Props) -> Html {
+    let current = props.model.focus_stage();
+    let label = props.model.focus.map(|r| {
+        let rec = props.model.engine.record(r);
+        rec.key_text()
+            .unwrap_or_else(|| format!("event {}", rec.event_id.0))
+    });
+    html! {
+        <nav class="pipeline" aria-label="The nine stages of a record">
+            <ol>
+                { for Stage::ALL.iter().map(|s| {
+                    let state = match current {
+                        Some(c) if *s < c => "done",
+                        Some(c) if *s == c => "current",
+                        _ => "todo",
+                    };
+                    let aria_current = (state == "current").then_some("step");
+                    html! {
+                        <li class={classes!("stage-chip", state, s.actor())} aria-current={aria_current}>
+                            <span class="chip-num" aria-hidden="true">
+                                { if state == "done" { "✓".to_string() } else { s.number().to_string() } }
+                            </span>
+                            <span class="chip-name">{ s.name() }</span>
+                        </li>
+                    }
+                }) }
+            </ol>
+            <span class="pipeline-focus">
+                { match label { Some(l) => format!("following {l}"), None => "press Step forward to send a record".into() } }
+            </span>
+        </nav>
+    }
+}

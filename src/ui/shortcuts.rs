@@ -1,0 +1,39 @@
+//! The `?` overlay listing the keyboard shortcuts.
+
+use crate::model::Msg;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub on: Callback<Msg>,
+}
+
+pub const SHORTCUTS: [(&str, &str); 5] = [
+    ("Space", "Play / pause"),
+    ("→", "Step forward"),
+    ("R", "Reset (same seed)"),
+    ("?", "Show or hide this list"),
+    ("Esc", "Close this list"),
+];
+
+#[component]
+pub fn ShortcutsDialog(props: &Props) -> Html {
+    let close = props.on.reform(|_| Msg::CloseHelp);
+    html! {
+        <div class="overlay" onclick={close.clone()}>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title"
+                 onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}>
+                <h2 id="shortcuts-title">{"Keyboard shortcuts"}</h2>
+                <dl class="shortcuts">
+                    { for SHORTCUTS.iter().map(|(k, what)| html! {
+                        <>
+                            <dt><kbd>{*k}</kbd></dt>
+                            <dd>{*what}</dd>
+                        </>
+                    }) }
+                </dl>
+                <button class="btn" onclick={close}>{"Close"}</button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,640 @@
+//! The stage: an SVG scene of the cluster. Producers on the left, brokers in
+//! the middle (each holding its partition replicas as horizontal logs of
+//! offset cells), consumer groups on the right. Records are tokens that keep
+//! one colour and label everywhere; a token *travels* from the sender to the
+//! receiver when a step moves it (under reduced motion it simply jumps).
+//!
+//! Shape cues, never colour alone: a leader replica has a filled badge, a
+//! follower a hollow one; an out-of-sync replica's row is dashed; cells at or
+//! above the high watermark are hatched (written, not yet readable); a crashed
+//! broker is crossed out; the next free offset is a dashed empty cell.
+
+use crate::engine::event::{EventKind, GroupState, Stage as RecordStage};
+use crate::engine::ids::*;
+use crate::engine::sim::Engine;
+use crate::model::Msg;
+use crate::ui::ModelRef;
+use std::collections::BTreeMap;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub on: Callback<Msg>,
+}
+
+const W: f64 = 720.0;
+const PRODUCER_X: f64 = 8.0;
+const PRODUCER_W: f64 = 124.0;
+const BROKERS_X: f64 = 146.0;
+const BROKERS_W: f64 = 398.0;
+const CONSUMERS_X: f64 = 558.0;
+const CONSUMERS_W: f64 = 156.0;
+const TOP: f64 = 8.0;
+const BROKER_HEADER: f64 = 28.0;
+/// Space above a row's cells (HW label) and below them (consumer carets).
+const BAND_TOP: f64 = 13.0;
+const BAND_BOTTOM: f64 = 11.0;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pt {
+    x: f64,
+    y: f64,
+}
+
+#[derive(Clone, Debug)]
+struct Row {
+    tp: Tp,
+    broker: BrokerId,
+    /// Top of the cells.
+    y: f64,
+    /// Height of the cells.
+    h: f64,
+    /// Left edge of the row's label area and of the first cell.
+    label_x: f64,
+    x0: f64,
+    cell_w: f64,
+    slots: usize,
+    /// First offset shown.
+    start: i64,
+    internal: bool,
+    short_label: bool,
+}
+
+impl Row {
+    fn cell_x(&self, offset: i64) -> Option<f64> {
+        let i = offset - self.start;
+        (i >= 0 && (i as usize) < self.slots).then(|| self.x0 + i as f64 * self.cell_w)
+    }
+    fn cell_center(&self, offset: i64) -> Pt {
+        let i = (offset - self.start).clamp(0, self.slots as i64 - 1);
+        Pt {
+            x: self.x0 + i as f64 * self.cell_w + self.cell_w / 2.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+    fn entry(&self) -> Pt {
+        Pt {
+            x: self.x0 - 4.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+    fn right(&self) -> f64 {
+        self.x0 + self.slots as f64 * self.cell_w
+    }
+}
+
+struct Layout {
+    h: f64,
+    producers: Vec<(ProducerIdx, f64, f64)>,
+    brokers: Vec<(BrokerId, f64, f64, f64, f64)>,
+    rows: Vec<Row>,
+    /// y of the caption above the internal rows, per broker column.
+    internal_caption: Option<f64>,
+    groups: Vec<(GroupIdx, f64, f64)>,
+    consumers: Vec<(ConsumerIdx, f64, f64)>,
+}
+
+impl Layout {
+    fn row(&self, broker: BrokerId, tp: Tp) -> Option<&Row> {
+        self.rows.iter().find(|r| r.broker == broker && r.tp == tp)
+    }
+    fn leader_row(&self, e: &Engine, tp: Tp) -> Option<&Row> {
+        let l = e.leader_of(tp)?;
+        self.row(l, tp)
+    }
+    fn producer_center(&self, p: ProducerIdx) -> Pt {
+        self.producers
+            .iter()
+            .find(|x| x.0 == p)
+            .map(|(_, y, h)| Pt {
+                x: PRODUCER_X + PRODUCER_W - 18.0,
+                y: y + h / 2.0,
+            })
+            .unwrap_or(Pt { x: 70.0, y: 100.0 })
+    }
+    fn consumer_anchor(&self, c: ConsumerIdx) -> Pt {
+        self.consumers
+            .iter()
+            .find(|x| x.0 == c)
+            .map(|(_, y, h)| Pt {
+                x: CONSUMERS_X + 32.0,
+                y: y + h / 2.0 + 6.0,
+            })
+            .unwrap_or(Pt { x: 640.0, y: 100.0 })
+    }
+}
+
+fn layout(e: &Engine) -> Layout {
+    let user_tps: Vec<Tp> = e
+        .all_partitions()
+        .into_iter()
+        .filter(|tp| !e.topic(tp.topic).internal)
+        .collect();
+    let n_brokers = e.brokers().len().max(1);
+    let gap = 10.0;
+    let col_w = (BROKERS_W - gap * (n_brokers as f64 - 1.0)) / n_brokers as f64;
+    // Internal rows: the groups' __consumer_offsets partitions.
+    let offsets_tps: Vec<Tp> = {
+        let mut v: Vec<Tp> = e.groups().iter().map(|g| g.offsets_tp).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let n_rows = user_tps.len() + offsets_tps.len();
+    let row_pitch = (380.0 / n_rows.max(1) as f64).clamp(BAND_TOP + BAND_BOTTOM + 14.0, 64.0);
+    let caption_h = if offsets_tps.is_empty() { 0.0 } else { 16.0 };
+    let brokers_h = BROKER_HEADER + n_rows as f64 * row_pitch + caption_h + 6.0;
+    let short_label = n_brokers > 1;
+    let label_w = if short_label { 34.0 } else { 80.0 };
+    let mut rows = Vec::new();
+    let mut brokers = Vec::new();
+    let mut internal_caption = None;
+    for (i, b) in e.brokers().iter().enumerate() {
+        let x = BROKERS_X + i as f64 * (col_w + gap);
+        brokers.push((b.id, x, TOP, col_w, brokers_h));
+        let label_x = x + 8.0;
+        let x0 = label_x + label_w;
+        let avail = col_w - label_w - 16.0;
+        let cell_w = (avail / 7.0).clamp(20.0, 42.0);
+        let slots = ((avail / cell_w).floor() as usize).max(2);
+        let mut y = TOP + BROKER_HEADER;
+        for (k, tp) in user_tps.iter().chain(offsets_tps.iter()).enumerate() {
+            let internal = e.topic(tp.topic).internal;
+            if k == user_tps.len() && internal {
+                internal_caption = Some(y + 11.0);
+                y += caption_h;
+            }
+            if let Some(rep) = b.replica(*tp) {
+                let leo = rep.log.leo().0;
+                let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
+                rows.push(Row {
+                    tp: *tp,
+                    broker: b.id,
+                    y: y + BAND_TOP,
+                    h: row_pitch - BAND_TOP - BAND_BOTTOM,
+                    label_x,
+                    x0,
+                    cell_w,
+                    slots,
+                    start,
+                    internal,
+                    short_label,
+                });
+            }
+            y += row_pitch;
+        }
+    }
+    // Producers: stacked in the left column, centred on the brokers.
+    let np = e.producers().len().max(1) as f64;
+    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).min(150.0);
+    let p_top = TOP + (brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0;
+    let producers = e
+        .producers()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.idx, p_top + i as f64 * (ph + 10.0), ph))
+        .collect();
+    // Groups and their consumers: stacked on the right.
+    let mut groups = Vec::new();
+    let mut consumers = Vec::new();
+    let mut y = TOP;
+    for g in e.groups() {
+        let members: Vec<&crate::engine::consumer::Consumer> =
+            e.consumers().iter().filter(|c| c.group == g.idx).collect();
+        let ch = 66.0;
+        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 2.0;
+        groups.push((g.idx, y, gh));
+        for (j, c) in members.iter().enumerate() {
+            consumers.push((c.idx, y + 48.0 + j as f64 * (ch + 6.0), ch));
+        }
+        y += gh + 10.0;
+    }
+    Layout {
+        h: (TOP + brokers_h).max(y) + TOP,
+        producers,
+        brokers,
+        rows,
+        internal_caption,
+        groups,
+        consumers,
+    }
+}
+
+/// A short label for a record token: its key, or `#event`.
+fn token_label(e: &Engine, r: RecordId) -> String {
+    let rec = e.record(r);
+    let s = rec
+        .key_text()
+        .unwrap_or_else(|| format!("#{}", rec.event_id.0));
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() > 6 {
+        let mut t: String = chars[..5].iter().collect();
+        t.push('…');
+        t
+    } else {
+        s
+    }
+}
+
+fn color_class(r: RecordId) -> String {
+    format!("rec-{}", r.0 % 8)
+}
+
+/// An element that travels from `from` to `to` during this step.
+fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
+    let style = format!(
+        "--fx:{:.1}px;--fy:{:.1}px;--dur:{dur_ms}ms",
+        from.x - to.x,
+        from.y - to.y
+    );
+    html! {
+        <g transform={format!("translate({:.1} {:.1})", to.x, to.y)}>
+            <g class="travel" style={style} key={key}>{inner}</g>
+        </g>
+    }
+}
+
+fn token(e: &Engine, r: RecordId, focus: bool, extra: Option<&'static str>) -> Html {
+    let label = token_label(e, r);
+    html! {
+        <g class={classes!("token", color_class(r), focus.then_some("focus"), extra)}>
+            <rect x="-24" y="-11" width="48" height="22" rx="11" />
+            <text x="0" y="4" text-anchor="middle">{label}</text>
+        </g>
+    }
+}
+
+#[component]
+pub fn Stage(props: &Props) -> Html {
+    let m = &props.model;
+    let e = &m.engine;
+    let lay = layout(e);
+    let step = m.step;
+    let dur = |latency_ms: u64| -> u32 {
+        let base = (250 + latency_ms * 120).min(1100) as u32;
+        if m.playing {
+            base.min(m.tick_ms() * 9 / 10)
+        } else {
+            base
+        }
+    };
+
+    // Consumer positions and committed offsets, for carets under the rows.
+    let mut positions: BTreeMap<Tp, Vec<(String, i64)>> = BTreeMap::new();
+    for c in e.consumers().iter().filter(|c| c.alive) {
+        for (tp, p) in &c.positions {
+            positions
+                .entry(*tp)
+                .or_default()
+                .push((c.label.clone(), p.0));
+        }
+    }
+
+    // ---- brokers and their logs ----
+    let brokers_svg = lay.brokers.iter().map(|(id, x, y, w, h)| {
+        let b = &e.brokers()[id.0 as usize];
+        let down = !b.alive;
+        let caption = lay
+            .internal_caption
+            .filter(|_| lay.rows.iter().any(|r| r.broker == *id && r.internal));
+        let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(*id));
+        html! {
+            <g class={classes!("broker", down.then_some("down"))} key={format!("b{id}")}>
+                <rect class="broker-box" x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="10" />
+                <text class="broker-title" x={(x + 12.0).to_string()} y={(y + 19.0).to_string()}>{format!("Broker {id}")}</text>
+                if is_coordinator && !down {
+                    <text class="coord-tag" x={(x + w - 10.0).to_string()} y={(y + 19.0).to_string()} text-anchor="end">{"group coordinator"}</text>
+                }
+                if let Some(cy) = caption {
+                    <text class="internal-caption" x={(x + 12.0).to_string()} y={cy.to_string()}>{"__consumer_offsets"}</text>
+                }
+                if down {
+                    <line class="cross" x1={x.to_string()} y1={y.to_string()} x2={(x + w).to_string()} y2={(y + h).to_string()} />
+                    <line class="cross" x1={(x + w).to_string()} y1={y.to_string()} x2={x.to_string()} y2={(y + h).to_string()} />
+                    <text class="down-label" x={(x + w - 12.0).to_string()} y={(y + 20.0).to_string()} text-anchor="end">{"crashed"}</text>
+                }
+            </g>
+        }
+    });
+
+    let rows_svg = lay.rows.iter().map(|row| {
+        let b = &e.brokers()[row.broker.0 as usize];
+        let rep = b.replica(row.tp).expect("row exists for hosted replicas");
+        let meta = e.partition_meta(row.tp);
+        let is_leader = meta.leader == Some(row.broker);
+        let in_isr = meta.isr.contains(&row.broker);
+        let log = &rep.log;
+        let hw = log.hw().0;
+        let leo = log.leo().0;
+        let name = &e.topic(row.tp.topic).name;
+        let label = match (row.internal, row.short_label) {
+            (true, _) => format!("__c_o-{}", row.tp.partition),
+            (false, true) => format!("P{}", row.tp.partition),
+            (false, false) => format!("{name}-{}", row.tp.partition),
+        };
+        let cells = (row.start..leo).filter_map(|off| {
+            let x = row.cell_x(off)?;
+            let entry = log.entry(Offset(off))?;
+            let above_hw = off >= hw;
+            let (class, text) = match entry.record {
+                Some(r) if !row.internal => (color_class(r), token_label(e, r)),
+                Some(_) => ("internal".to_string(), "commit".to_string()),
+                None => ("marker".to_string(), "ctl".to_string()),
+            };
+            let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
+            Some(html! {
+                <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"))} key={format!("c{off}")}>
+                    <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
+                    if above_hw {
+                        <rect class="hatch" x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
+                    }
+                    <text class="cell-offset" x={(x + 4.0).to_string()} y={(row.y + 9.0).to_string()}>{off}</text>
+                    if row.h >= 24.0 && row.cell_w >= 30.0 {
+                        <text class="cell-label" x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h - 5.0).to_string()} text-anchor="middle">{text}</text>
+                    }
+                </g>
+            })
+        });
+        let next_x = row.cell_x(leo);
+        let hw_x = row.cell_x(hw).or_else(|| (hw >= row.start + row.slots as i64).then_some(row.x0 + row.slots as f64 * row.cell_w));
+        let carets = if row.internal || !is_leader {
+            Vec::new()
+        } else {
+            positions.get(&row.tp).cloned().unwrap_or_default()
+        };
+        html! {
+            <g class={classes!("row", is_leader.then_some("leader"), (!in_isr).then_some("out-of-sync"), row.internal.then_some("internal-row"))}
+               key={format!("r{}-{}-{}", row.broker, row.tp.topic, row.tp.partition)}>
+                <rect class="row-bg" x={(row.label_x - 4.0).to_string()} y={(row.y - 3.0).to_string()}
+                      width={(row.right() - row.label_x + 8.0).to_string()} height={(row.h + 6.0).to_string()} rx="6" />
+                <circle class={classes!("role-badge", if is_leader { "filled" } else { "hollow" })}
+                        cx={(row.label_x + 5.0).to_string()} cy={(row.y + row.h / 2.0).to_string()} r="5">
+                    <title>{ if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" } }</title>
+                </circle>
+                <text class="row-label" x={(row.label_x + 14.0).to_string()} y={(row.y + row.h / 2.0 + 4.0).to_string()}>{label}</text>
+                { for cells }
+                if let Some(x) = next_x {
+                    <g class="next-slot">
+                        <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
+                        <text x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h / 2.0 + 3.0).to_string()} text-anchor="middle">{"LEO"}</text>
+                    </g>
+                }
+                if let Some(x) = hw_x {
+                    <g class="hw-marker">
+                        <line x1={x.to_string()} y1={(row.y - 4.0).to_string()} x2={x.to_string()} y2={(row.y + row.h + 4.0).to_string()} />
+                        <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("HW {hw}")}</text>
+                        <title>{format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))}</title>
+                    </g>
+                }
+                { for carets.iter().filter_map(|(label, pos)| {
+                    let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
+                    let y = row.y + row.h + 2.0;
+                    Some(html! {
+                        <g class="caret" key={format!("p{label}")}>
+                            <path d={format!("M{:.1} {:.1} l-5 7 h10 z", x, y)} />
+                            <text class="caret-label" x={(x + 7.0).to_string()} y={(y + 7.5).to_string()}>{label.clone()}</text>
+                            <title>{format!("Consumer {label}'s position: offset {pos}")}</title>
+                        </g>
+                    })
+                }) }
+            </g>
+        }
+    });
+
+    // ---- producers ----
+    let staged: Vec<(RecordId, RecordStage)> = m
+        .record_stage
+        .iter()
+        .filter(|(_, s)| **s <= RecordStage::Partition)
+        .map(|(r, s)| (*r, *s))
+        .collect();
+    let producers_svg = lay.producers.iter().map(|(p, y, h)| {
+        let pr = &e.producers()[p.0 as usize];
+        let pc = &e.config().producers[p.0 as usize];
+        let x = PRODUCER_X;
+        html! {
+            <g class="producer" key={format!("p{p}")}>
+                <rect class="producer-box" x={x.to_string()} y={y.to_string()} width={PRODUCER_W.to_string()} height={h.to_string()} rx="10" />
+                <text class="box-title" x={(x + 12.0).to_string()} y={(y + 21.0).to_string()}>{"Producer"}</text>
+                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 38.0).to_string()}>{pr.client_id.clone()}</text>
+                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 54.0).to_string()}>{format!("acks={}", pc.acks.label())}</text>
+                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 70.0).to_string()}>{format!("{} unacked", pr.unacked_records())}</text>
+            </g>
+        }
+    });
+    let staged_tokens = staged.iter().enumerate().map(|(i, (r, s))| {
+        let (py, ph) = lay.producers.first().map(|(_, y, h)| (*y, *h)).unwrap_or((100.0, 120.0));
+        let at = Pt {
+            x: PRODUCER_X + 36.0 + (i % 2) as f64 * 56.0,
+            y: py + ph - 22.0 - (i / 2) as f64 * 30.0,
+        };
+        let tag = match s {
+            RecordStage::Serialize => Some("bytes"),
+            RecordStage::Partition => Some("routed"),
+            _ => None,
+        };
+        let part = e.record(*r).partition.filter(|_| *s == RecordStage::Partition);
+        html! {
+            <g transform={format!("translate({:.1} {:.1})", at.x, at.y)} key={format!("s{}", r.0)}>
+                { token(e, *r, m.focus == Some(*r), tag) }
+                if let Some(p) = part {
+                    <text class="route-tag" x="0" y="-15" text-anchor="middle">{format!("→ P{p}")}</text>
+                }
+            </g>
+        }
+    });
+
+    // ---- groups and consumers ----
+    let groups_svg = lay.groups.iter().map(|(g, y, h)| {
+        let grp = &e.groups()[g.0 as usize];
+        let (shape, cls) = match grp.state {
+            GroupState::Stable => ("●", "stable"),
+            GroupState::PreparingRebalance => ("◐", "preparing"),
+            GroupState::CompletingRebalance => ("◑", "completing"),
+            GroupState::Empty => ("○", "empty"),
+            GroupState::Dead => ("✕", "dead"),
+        };
+        let coord = grp.coordinator(e).map(|b| format!("coordinator: broker {b}")).unwrap_or_else(|| "no coordinator".into());
+        html! {
+            <g class="group" key={format!("g{g}")}>
+                <rect class="group-box" x={CONSUMERS_X.to_string()} y={y.to_string()} width={CONSUMERS_W.to_string()} height={h.to_string()} rx="10" />
+                <text class="box-title group-id" x={(CONSUMERS_X + 10.0).to_string()} y={(y + 18.0).to_string()}>{grp.group_id.clone()}</text>
+                <text class={classes!("state-badge", cls)} x={(CONSUMERS_X + 10.0).to_string()} y={(y + 37.0).to_string()}>
+                    {format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)}
+                </text>
+                <title>{coord}</title>
+            </g>
+        }
+    });
+    let consumers_svg = lay.consumers.iter().map(|(c, y, h)| {
+        let con = &e.consumers()[c.0 as usize];
+        let status = if !con.alive {
+            "crashed".to_string()
+        } else if con.assignment.is_empty() {
+            "idle (no partitions)".to_string()
+        } else {
+            match con.app {
+                crate::engine::consumer::AppState::Processing => "processing".into(),
+                crate::engine::consumer::AppState::Committing { .. } => "committing".into(),
+                _ => "polling".into(),
+            }
+        };
+        let parts: Vec<String> = con
+            .assignment
+            .iter()
+            .map(|tp| match con.positions.get(tp) {
+                Some(p) => format!("P{}@{}", tp.partition, p.0),
+                None => format!("P{}", tp.partition),
+            })
+            .collect();
+        html! {
+            <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"))} key={format!("c{c}")}>
+                <rect class="consumer-box" x={(CONSUMERS_X + 6.0).to_string()} y={y.to_string()} width={(CONSUMERS_W - 12.0).to_string()} height={h.to_string()} rx="8" />
+                <text class="box-title" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 18.0).to_string()}>{format!("Consumer {}", con.label)}</text>
+                <text class="box-sub status" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 36.0).to_string()}>{status}</text>
+                { for parts.chunks(2).take(2).enumerate().map(|(k, chunk)| html! {
+                    <text class="box-sub" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 51.0 + k as f64 * 12.5).to_string()}>{chunk.join(" ")}</text>
+                }) }
+                if parts.is_empty() {
+                    <text class="box-sub" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 51.0).to_string()}>{"no partitions"}</text>
+                }
+                if parts.len() > 4 {
+                    <text class="box-sub" x={(CONSUMERS_X + CONSUMERS_W - 12.0).to_string()} y={(y + 18.0).to_string()} text-anchor="end">{format!("+{}", parts.len() - 4)}</text>
+                }
+                <title>{format!("{} (client.id {}) — positions: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)}</title>
+            </g>
+        }
+    });
+
+    // ---- what moves this step ----
+    let mut movers: Vec<Html> = Vec::new();
+    for (i, ev) in m.events.iter().enumerate() {
+        let latency = |arrive: u64| arrive.saturating_sub(ev.time_ms);
+        match &ev.kind {
+            EventKind::Sent {
+                producer,
+                tp,
+                records,
+                arrive_ms,
+                ..
+            } => {
+                let Some(row) = lay.leader_row(e, *tp) else {
+                    continue;
+                };
+                let r = records[0];
+                let from = lay.producer_center(*producer);
+                let to = row.entry();
+                let mut inner = token(e, r, m.focus == Some(r), None);
+                if records.len() > 1 {
+                    inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
+                }
+                movers.push(traveller(
+                    format!("m{step}-{i}"),
+                    from,
+                    to,
+                    dur(latency(*arrive_ms)),
+                    inner,
+                ));
+            }
+            EventKind::Acked {
+                producer,
+                tp,
+                first,
+                acks_zero,
+                ..
+            } if !acks_zero => {
+                let Some(row) = lay.leader_row(e, *tp) else {
+                    continue;
+                };
+                let from = first.map(|o| row.cell_center(o.0)).unwrap_or(row.entry());
+                let to = lay.producer_center(*producer);
+                let inner = html! {
+                    <g class="ack"><rect x="-20" y="-10" width="40" height="20" rx="4" /><text x="0" y="4" text-anchor="middle">{"ack ✓"}</text></g>
+                };
+                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
+            }
+            EventKind::Polled {
+                consumer,
+                tp,
+                records,
+                ..
+            } => {
+                let Some(row) = lay.leader_row(e, *tp) else {
+                    continue;
+                };
+                let (r, off) = records[0];
+                let from = row.cell_center(off.0);
+                let to = lay.consumer_anchor(*consumer);
+                let mut inner = token(e, r, m.focus == Some(r), None);
+                if records.len() > 1 {
+                    inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
+                }
+                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
+            }
+            EventKind::Committed {
+                group,
+                consumer,
+                offset,
+                ..
+            } => {
+                let grp = &e.groups()[group.0 as usize];
+                let Some(row) = lay.leader_row(e, grp.offsets_tp) else {
+                    continue;
+                };
+                let from = consumer.map(|c| lay.consumer_anchor(c)).unwrap_or(Pt {
+                    x: CONSUMERS_X,
+                    y: 40.0,
+                });
+                let to = row.entry();
+                let inner = html! {
+                    <g class="commit-token"><rect x="-30" y="-10" width="60" height="20" rx="4" /><text x="0" y="4" text-anchor="middle">{format!("commit {}", offset.0)}</text></g>
+                };
+                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
+            }
+            _ => {}
+        }
+    }
+    // Records being processed sit on their consumer.
+    let at_consumers = e.consumers().iter().filter(|c| c.alive).filter_map(|c| {
+        let (_, r, _) = c.current.front()?;
+        let to = lay.consumer_anchor(c.idx);
+        let polled_now = m.events.iter().any(|ev| matches!(&ev.kind, EventKind::Polled { consumer, .. } if *consumer == c.idx));
+        if polled_now {
+            return None;
+        }
+        Some(html! {
+            <g transform={format!("translate({:.1} {:.1})", to.x, to.y)} key={format!("cur{}", c.idx)}>
+                { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
+            </g>
+        })
+    });
+
+    let h = lay.h;
+    html! {
+        <svg class="stage" viewBox={format!("0 0 {W} {h:.0}")} role="img"
+             aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
+            <defs>
+                <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                    <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
+                </pattern>
+            </defs>
+            <g class="wires">
+                { for lay.producers.iter().map(|(p, y, h)| html! {
+                    <line key={format!("pw{p}")} class="wire producer-wire" x1={(PRODUCER_X + PRODUCER_W).to_string()} y1={(y + h / 2.0).to_string()} x2={BROKERS_X.to_string()} y2={(y + h / 2.0).to_string()} />
+                }) }
+                { for lay.consumers.iter().map(|(c, y, h)| html! {
+                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={(BROKERS_X + BROKERS_W).to_string()} y1={(y + h / 2.0).to_string()} x2={(CONSUMERS_X + 6.0).to_string()} y2={(y + h / 2.0).to_string()} />
+                }) }
+            </g>
+            { for brokers_svg }
+            { for rows_svg }
+            { for producers_svg }
+            { for staged_tokens }
+            { for groups_svg }
+            { for consumers_svg }
+            { for at_consumers }
+            <g class="movers">{ for movers }</g>
+        </svg>
+    }
+}

@@ -1,0 +1,121 @@
+//! Tables under the stage, with the column names of the Kafka UIs people
+//! know (kafka-ui, Redpanda Console).
+
+use crate::engine::controller::CONSUMER_OFFSETS;
+use crate::engine::ids::*;
+use crate::model::{Msg, Tab};
+use crate::narration::narrate;
+use crate::ui::ModelRef;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub model: ModelRef,
+    pub on: Callback<Msg>,
+}
+
+fn list(v: &[BrokerId]) -> String {
+    v.iter()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[component]
+pub fn Tables(props: &Props) -> Html {
+    let m = &props.model;
+    let e = &m.engine;
+    let on = &props.on;
+    let tab = |t: Tab, label: &'static str| {
+        let selected = m.tab == t;
+        html! {
+            <button role="tab" class={classes!("tab", selected.then_some("selected"))} aria-selected={selected.to_string()}
+                    onclick={on.reform(move |_| Msg::SelectTab(t))}>{label}</button>
+        }
+    };
+    let body = match m.tab {
+        Tab::Topic => {
+            let rows = e.all_partitions().into_iter().filter(|tp| {
+                e.topic(tp.topic).name != CONSUMER_OFFSETS && !e.topic(tp.topic).internal
+            });
+            html! {
+                <table class="data">
+                    <thead><tr>
+                        <th>{"Topic"}</th><th>{"Partition"}</th><th>{"Leader"}</th><th>{"Replicas"}</th><th>{"In-sync replicas"}</th>
+                        <th>{"Log start offset"}</th><th>{"High watermark"}</th><th>{"Log end offset"}</th><th>{"Under-replicated"}</th>
+                    </tr></thead>
+                    <tbody>
+                    { for rows.map(|tp| {
+                        let meta = e.partition_meta(tp);
+                        let log = meta.leader.and_then(|l| e.brokers()[l.0 as usize].replica(tp)).map(|r| &r.log);
+                        let (ls, hw, leo) = log.map(|l| (l.log_start().0.to_string(), l.hw().0.to_string(), l.leo().0.to_string()))
+                            .unwrap_or(("–".into(), "–".into(), "–".into()));
+                        let under = meta.isr.len() < meta.replicas.len();
+                        html! {
+                            <tr>
+                                <td>{e.topic(tp.topic).name.clone()}</td>
+                                <td>{tp.partition.0}</td>
+                                <td>{meta.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into())}</td>
+                                <td>{list(&meta.replicas)}</td>
+                                <td>{list(&meta.isr)}</td>
+                                <td>{ls}</td><td>{hw}</td><td>{leo}</td>
+                                <td>{ if under { "yes" } else { "no" } }</td>
+                            </tr>
+                        }
+                    }) }
+                    </tbody>
+                </table>
+            }
+        }
+        Tab::Groups => html! {
+            <table class="data">
+                <thead><tr>
+                    <th>{"Group"}</th><th>{"State"}</th><th>{"Coordinator"}</th><th>{"Partition"}</th><th>{"Consumer ID"}</th>
+                    <th>{"Current Offset"}</th><th>{"Log End Offset"}</th><th>{"Lag"}</th>
+                </tr></thead>
+                <tbody>
+                { for e.groups().iter().flat_map(|g| {
+                    let gc = &e.config().groups[g.idx.0 as usize];
+                    let tps: Vec<Tp> = gc.topics.iter().filter_map(|t| e.topic_id(t)).flat_map(|t| (0..e.topic(t).partitions.len() as u32).map(move |p| Tp::new(t, p))).collect();
+                    tps.into_iter().map(|tp| {
+                        let owner = e.consumers().iter().find(|c| c.alive && c.group == g.idx && c.assignment.contains(&tp));
+                        let committed = g.committed.get(&tp).copied();
+                        let leo = e.leader_of(tp).and_then(|l| e.brokers()[l.0 as usize].replica(tp)).map(|r| r.log.leo());
+                        let lag = match (committed, leo) { (Some(c), Some(l)) => (l.0 - c.0).to_string(), (None, Some(l)) => l.0.to_string(), _ => "–".into() };
+                        html! {
+                            <tr>
+                                <td>{g.group_id.clone()}</td>
+                                <td>{g.state.name()}</td>
+                                <td>{g.coordinator(e).map(|b| format!("broker {b}")).unwrap_or_else(|| "–".into())}</td>
+                                <td>{format!("{}-{}", e.topic(tp.topic).name, tp.partition)}</td>
+                                <td>{owner.map(|c| format!("{} ({})", c.member_id.clone().unwrap_or_default(), c.label)).unwrap_or_else(|| "–".into())}</td>
+                                <td>{committed.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}</td>
+                                <td>{leo.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}</td>
+                                <td>{lag}</td>
+                            </tr>
+                        }
+                    }).collect::<Vec<_>>()
+                }) }
+                </tbody>
+            </table>
+        },
+        Tab::Events => html! {
+            <ol class="event-list" reversed=true>
+                { for m.history.iter().rev().take(50).map(|(step, ev)| {
+                    let n = narrate(e, ev);
+                    html! { <li class={classes!(n.alarm.then_some("alarm"))}><span class="ev-step">{format!("#{step}")}</span>{" "}<span class="ev-title">{n.title}</span></li> }
+                }) }
+            </ol>
+        },
+    };
+    html! {
+        <section class="tables" aria-label="Tables">
+            <div class="tabs" role="tablist">
+                { tab(Tab::Topic, "Topic") }
+                { tab(Tab::Groups, "Consumer groups") }
+                { tab(Tab::Events, "Event log") }
+            </div>
+            <div class="tab-body" role="tabpanel">{body}</div>
+        </section>
+    }
+}
