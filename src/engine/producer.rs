@@ -179,17 +179,28 @@ impl Engine {
             if self.producers[i].idempotent {
                 self.producer_init_id(idx);
             }
-            if pc.workload.records > 0 {
-                self.schedule(
-                    pc.workload.start_ms as u64,
-                    Action::WorkloadNext { producer: idx },
-                );
-            }
         }
     }
 
     fn producer(&mut self, p: ProducerIdx) -> &mut Producer {
         &mut self.producers[p.0 as usize]
+    }
+
+    /// Starts the producers' workloads (after the warm-up, so that consumers
+    /// are already in their groups when the first record is created).
+    pub(crate) fn start_workloads(&mut self) {
+        for i in 0..self.producers.len() {
+            let w = &self.cfg.producers[i].workload;
+            if w.records > 0 {
+                let at = self.now_ms + w.start_ms as u64;
+                self.schedule(
+                    at,
+                    Action::WorkloadNext {
+                        producer: ProducerIdx(i as u16),
+                    },
+                );
+            }
+        }
     }
 
     /// InitProducerId: to any broker for idempotence, to the transaction

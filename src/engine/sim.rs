@@ -219,6 +219,7 @@ impl Engine {
         if e.cfg.warm_start {
             e.warm_up();
         }
+        e.start_workloads();
         e.out.clear();
         Ok(e)
     }
