@@ -82,18 +82,27 @@ pub struct Summary {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Ledger {
-    entries: BTreeMap<EventId, LedgerEntry>,
-    /// Record → event id, for events that only name records.
-    by_record: BTreeMap<RecordId, EventId>,
+    /// One entry per logical message, in creation order.
+    entries: Vec<LedgerEntry>,
+    /// Record id → index into `entries` (`u32::MAX` for internal records).
+    /// Dense and indexed, because every stage event looks records up.
+    by_record: Vec<u32>,
+    /// Event id → index into `entries`.
+    by_event: BTreeMap<EventId, u32>,
 }
 
 impl Ledger {
     pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
-        self.entries.values()
+        self.entries.iter()
     }
 
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
-        self.entries.get(&e)
+        self.by_event.get(&e).map(|i| &self.entries[*i as usize])
+    }
+
+    fn entry_mut(&mut self, e: EventId) -> Option<&mut LedgerEntry> {
+        let i = *self.by_event.get(&e)?;
+        self.entries.get_mut(i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -105,16 +114,15 @@ impl Ledger {
     }
 
     pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
-        self.entries
-            .get(&e)
+        self.entry(e)
             .and_then(|x| x.processed.get(&g))
             .copied()
             .unwrap_or(0)
     }
 
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
-        let e = self.by_record.get(&r)?;
-        self.entries.get_mut(e)
+        let i = *self.by_record.get(r.0 as usize)?;
+        self.entries.get_mut(i as usize)
     }
 
     /// Updates the ledger from one engine event.
@@ -125,16 +133,18 @@ impl Ledger {
                 if r.kind != RecordKind::Data {
                     return;
                 }
-                self.by_record.insert(*record, r.event_id);
-                self.entries.insert(
-                    r.event_id,
-                    LedgerEntry {
-                        event_id: r.event_id,
-                        record: Some(*record),
-                        producer: Some(*producer),
-                        ..Default::default()
-                    },
-                );
+                let idx = self.entries.len() as u32;
+                if self.by_record.len() <= record.0 as usize {
+                    self.by_record.resize(record.0 as usize + 1, u32::MAX);
+                }
+                self.by_record[record.0 as usize] = idx;
+                self.by_event.insert(r.event_id, idx);
+                self.entries.push(LedgerEntry {
+                    event_id: r.event_id,
+                    record: Some(*record),
+                    producer: Some(*producer),
+                    ..Default::default()
+                });
             }
             EventKind::Sent { records: rs, .. } => {
                 for r in rs {
@@ -199,7 +209,7 @@ impl Ledger {
                 let r = &records[record.0 as usize];
                 // A transformed copy counts for the event it came from.
                 let event = r.event_id;
-                if let Some(e) = self.entries.get_mut(&event) {
+                if let Some(e) = self.entry_mut(event) {
                     if *transactional {
                         *e.pending_txn.entry(*group).or_default() += 1;
                     } else {
@@ -214,7 +224,7 @@ impl Ledger {
     /// A transaction's outcome settles the processing done inside it.
     pub(crate) fn settle_txn(&mut self, group: GroupIdx, events: &[EventId], commit: bool) {
         for ev in events {
-            if let Some(e) = self.entries.get_mut(ev) {
+            if let Some(e) = self.entry_mut(*ev) {
                 let n = e.pending_txn.remove(&group).unwrap_or(0);
                 if commit {
                     *e.processed.entry(group).or_default() += n;

@@ -36,7 +36,7 @@ pub enum Action {
     Deliver {
         from: Node,
         to: Node,
-        msg: Msg,
+        msg: Box<Msg>,
     },
     // Producer side.
     ProducerCreate {
@@ -277,7 +277,14 @@ impl Engine {
             arrive_ms,
             error: msg.error(),
         });
-        self.schedule(arrive_ms, Action::Deliver { from, to, msg });
+        self.schedule(
+            arrive_ms,
+            Action::Deliver {
+                from,
+                to,
+                msg: Box::new(msg),
+            },
+        );
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {
@@ -338,9 +345,9 @@ impl Engine {
                     return;
                 }
                 match to {
-                    Node::Broker(b) => self.broker_receive(b, from, msg),
-                    Node::Producer(p) => self.producer_receive(p, from, msg),
-                    Node::Consumer(c) => self.consumer_receive(c, from, msg),
+                    Node::Broker(b) => self.broker_receive(b, from, *msg),
+                    Node::Producer(p) => self.producer_receive(p, from, *msg),
+                    Node::Consumer(c) => self.consumer_receive(c, from, *msg),
                     Node::Controller => {}
                 }
             }
