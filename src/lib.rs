@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod narration;
+pub mod presets;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -530,6 +530,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             isr,
             removed,
             added,
+            ..
         } => {
             let list: Vec<String> = isr.iter().map(|b| b.to_string()).collect();
             n.title = format!("ISR of {} is now [{}]", tp_label(e, *tp), list.join(", "));
@@ -564,6 +565,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             count,
             leo,
             hw,
+            ..
         } => {
             n.title = format!("Broker {broker} replicates {}", tp_label(e, *tp));
             n.body = vec![
@@ -580,6 +582,32 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 term(format!("HW {}", hw.0)),
                 t(" from the leader."),
             ];
+        }
+        EventKind::CoordinatorMoved { group, broker } => {
+            let g = &e.groups()[group.0 as usize];
+            n.alarm = broker.is_none();
+            n.title = format!("Coordinator of {} moved", g.group_id);
+            n.body = match broker {
+                Some(b) => vec![
+                    term(format!("Broker {b}")),
+                    t(format!(
+                        " now leads __consumer_offsets-{} and becomes the ",
+                        g.offsets_tp.partition
+                    )),
+                    term("group coordinator"),
+                    t(" of "),
+                    term(g.group_id.clone()),
+                    t(": it loads the committed offsets from its own copy of that partition."),
+                ],
+                None => vec![
+                    t(format!(
+                        "__consumer_offsets-{} has no leader: ",
+                        g.offsets_tp.partition
+                    )),
+                    term(g.group_id.clone()),
+                    t(" has no coordinator until a replica returns."),
+                ],
+            };
         }
         EventKind::Truncated {
             broker,

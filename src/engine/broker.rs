@@ -126,6 +126,8 @@ pub struct Broker {
     pub fetchers: BTreeMap<BrokerId, Option<u64>>,
     pub parked: Vec<ParkedFetch>,
     pub delayed: Vec<DelayedOp>,
+    /// While set, this broker's replica fetchers are stalled (a fault).
+    pub fetch_stalled_until_ms: Option<u64>,
 }
 
 impl Broker {
@@ -139,6 +141,7 @@ impl Broker {
             fetchers: BTreeMap::new(),
             parked: Vec::new(),
             delayed: Vec::new(),
+            fetch_stalled_until_ms: None,
         }
     }
 
@@ -161,7 +164,8 @@ impl Broker {
     }
 
     pub(crate) fn has_pending_work(&self) -> bool {
-        self.alive && !self.delayed.is_empty()
+        // A crashed broker the controller has not fenced yet: the fence will come.
+        (self.alive && !self.delayed.is_empty()) || (!self.alive && !self.fenced)
     }
 }
 
@@ -445,6 +449,7 @@ impl Engine {
                         first: first_offset,
                         leo,
                         hw,
+                        epoch: leader_epoch,
                     });
                     self.broker_after_leader_append(b, tp);
                     waiting.push((tp, last_offset.next()));
@@ -1051,6 +1056,9 @@ impl Engine {
         if !self.brokers[b.0 as usize].alive {
             return;
         }
+        if self.brokers[b.0 as usize].fetch_stalled_until_ms.is_some() {
+            return; // resumes in `broker_resume_fetching`
+        }
         if self.brokers[b.0 as usize]
             .fetchers
             .get(&leader)
@@ -1131,8 +1139,10 @@ impl Engine {
                 let to = end.min(rep.log.leo());
                 let removed = rep.log.truncate_to(to);
                 if !removed.is_empty() {
-                    let removed: Vec<(Offset, Option<RecordId>)> =
-                        removed.iter().map(|e| (e.offset, e.record)).collect();
+                    let removed: Vec<(Offset, Option<RecordId>, LeaderEpoch)> = removed
+                        .iter()
+                        .map(|e| (e.offset, e.record, e.leader_epoch))
+                        .collect();
                     self.emit(EventKind::Truncated {
                         broker: b,
                         tp,
@@ -1156,6 +1166,7 @@ impl Engine {
             }
             let (leo, hw) = (rep.log.leo(), rep.log.hw());
             if let Some(first) = first {
+                let internal = self.topics[tp.topic.0 as usize].internal;
                 self.emit(EventKind::Replicated {
                     broker: b,
                     tp,
@@ -1163,6 +1174,7 @@ impl Engine {
                     count: d.entries.len() as u32,
                     leo,
                     hw,
+                    internal,
                 });
             } else if hw > old_hw {
                 self.emit(EventKind::HighWatermark {
@@ -1177,6 +1189,40 @@ impl Engine {
             self.schedule_in(1_000, Action::FollowerFetchBackoff { broker: b, leader });
         } else {
             self.broker_follower_fetch(b, leader);
+        }
+    }
+
+    pub(crate) fn cmd_stall_followers(&mut self, tp: Tp, ms: u32) -> Result<(), String> {
+        let meta = self.partition_meta(tp).clone();
+        let followers: Vec<BrokerId> = meta
+            .replicas
+            .iter()
+            .copied()
+            .filter(|r| Some(*r) != meta.leader && self.brokers[r.0 as usize].alive)
+            .collect();
+        if followers.is_empty() {
+            return Err("the partition has no live follower to stall".into());
+        }
+        let until = self.now_ms + ms as u64;
+        for f in &followers {
+            self.broker(*f).fetch_stalled_until_ms = Some(until);
+            self.schedule(until, Action::FetcherResume { broker: *f });
+        }
+        let list: Vec<String> = followers.iter().map(|b| b.to_string()).collect();
+        self.emit(EventKind::FaultArmed {
+            text: format!(
+                "The replica fetchers of broker {} stall for {ms} ms (think: a long GC pause). They stay in the ISR for up to replica.lag.time.max.ms.",
+                list.join(" and ")
+            ),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn broker_resume_fetching(&mut self, b: BrokerId) {
+        let until = self.brokers[b.0 as usize].fetch_stalled_until_ms;
+        if until.is_some_and(|u| u <= self.now_ms) {
+            self.broker(b).fetch_stalled_until_ms = None;
+            self.broker_start_fetchers(b);
         }
     }
 

@@ -26,6 +26,21 @@ pub enum Command {
         #[serde(default)]
         partition: Option<u32>,
     },
+    /// Crash whichever broker currently leads `topic`-`partition`.
+    CrashLeader {
+        topic: String,
+        partition: u32,
+    },
+    /// Stall the replica fetchers of every follower of `topic`-`partition`
+    /// for `ms` (a long GC pause or a stuck disk): they fetch nothing, yet
+    /// stay in the ISR until `replica.lag.time.max.ms` passes.
+    StallFollowers {
+        topic: String,
+        partition: u32,
+        ms: u32,
+    },
+    /// Restart every crashed broker.
+    RestartCrashedBrokers,
     CrashBroker {
         broker: BrokerId,
     },
@@ -92,6 +107,17 @@ impl Command {
                 Some(k) => format!("send key {k:?}"),
                 None => "send a record".into(),
             },
+            Command::CrashLeader { topic, partition } => {
+                format!("crash the leader of {topic}-{partition}")
+            }
+            Command::StallFollowers {
+                topic,
+                partition,
+                ms,
+            } => {
+                format!("stall the followers of {topic}-{partition} for {ms} ms")
+            }
+            Command::RestartCrashedBrokers => "restart crashed brokers".into(),
             Command::CrashBroker { broker } => format!("crash broker {broker}"),
             Command::RestartBroker { broker } => format!("restart broker {broker}"),
             Command::SlowBroker { broker, extra_ms } => {
@@ -126,6 +152,8 @@ impl Command {
         matches!(
             self,
             Command::CrashBroker { .. }
+                | Command::CrashLeader { .. }
+                | Command::StallFollowers { .. }
                 | Command::SlowBroker { .. }
                 | Command::DropNextProduceResponse { .. }
                 | Command::CrashConsumer { .. }
@@ -133,4 +161,24 @@ impl Command {
                 | Command::StartProducerInstance { .. }
         )
     }
+}
+
+/// When a scripted command fires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "when", rename_all = "snake_case")]
+pub enum Trigger {
+    /// `ms` of logical time after the scenario starts (after the warm-up).
+    AtMs { ms: u64 },
+    /// Right after `producer` has had `count` records acknowledged.
+    AfterAcks { producer: ProducerIdx, count: u64 },
+    /// Right after the `count`-th record was processed (by any consumer).
+    AfterProcessed { count: u64 },
+}
+
+/// A command a scenario applies by itself, with an optional narration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptEntry {
+    #[serde(flatten)]
+    pub trigger: Trigger,
+    pub command: Command,
 }

@@ -330,6 +330,8 @@ pub struct ScenarioConfig {
     /// Run the cluster until every group is Stable before step 0, so a lesson
     /// starts with a working pipeline (the initial join is background).
     pub warm_start: bool,
+    /// Commands the scenario applies by itself (faults, notes).
+    pub script: Vec<crate::engine::command::ScriptEntry>,
 }
 
 impl Default for ScenarioConfig {
@@ -341,6 +343,7 @@ impl Default for ScenarioConfig {
             producers: vec![ProducerConfig::default()],
             groups: vec![GroupConfig::default()],
             warm_start: true,
+            script: Vec::new(),
         }
     }
 }
@@ -595,6 +598,9 @@ impl ScenarioConfig {
                     ));
                 }
             }
+        }
+        if self.script.len() > 200 {
+            e.push(err("script", "at most 200 scripted commands"));
         }
         if self.groups.len() > MAX_GROUPS {
             e.push(err(

@@ -225,6 +225,7 @@ impl Engine {
         }
         self.brokers[b].alive = true;
         self.brokers[b].fenced = false;
+        self.brokers[b].fetch_stalled_until_ms = None;
         self.brokers[b].incarnation += 1;
         self.emit(EventKind::BrokerRestarted { broker });
         // Partitions left without a leader whose last ISR member is this
@@ -269,11 +270,13 @@ impl Engine {
                 let isr: Vec<BrokerId> =
                     meta.isr.iter().copied().filter(|b| *b != broker).collect();
                 self.partition_meta_mut(tp).isr = isr.clone();
+                let internal = self.topics[tp.topic.0 as usize].internal;
                 self.emit(EventKind::IsrChanged {
                     tp,
                     isr,
                     removed: vec![broker],
                     added: vec![],
+                    internal,
                 });
             }
             if meta.leader == Some(broker) {
@@ -324,12 +327,14 @@ impl Engine {
                 }
             }
         }
+        let internal = self.topics[tp.topic.0 as usize].internal;
         self.emit(EventKind::LeaderElected {
             tp,
             leader: new_leader,
             epoch,
             unclean,
             previous: meta.leader,
+            internal,
         });
         if let Some(l) = new_leader {
             self.broker_become_leader(l, tp, epoch);
@@ -356,11 +361,13 @@ impl Engine {
         let removed: Vec<BrokerId> = old.iter().copied().filter(|b| !isr.contains(b)).collect();
         let added: Vec<BrokerId> = isr.iter().copied().filter(|b| !old.contains(b)).collect();
         self.partition_meta_mut(tp).isr = isr.clone();
+        let internal = self.topics[tp.topic.0 as usize].internal;
         self.emit(EventKind::IsrChanged {
             tp,
             isr,
             removed,
             added,
+            internal,
         });
     }
 }

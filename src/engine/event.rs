@@ -363,6 +363,8 @@ pub enum EventKind {
         first: Offset,
         leo: Offset,
         hw: Offset,
+        /// The leader epoch of the append: (offset, epoch) identifies a copy.
+        epoch: LeaderEpoch,
     },
     /// A retry the broker recognised as a duplicate (idempotence): not appended again.
     DuplicateDropped {
@@ -456,6 +458,7 @@ pub enum EventKind {
         count: u32,
         leo: Offset,
         hw: Offset,
+        internal: bool,
     },
     HighWatermark {
         broker: BrokerId,
@@ -468,6 +471,7 @@ pub enum EventKind {
         isr: Vec<BrokerId>,
         removed: Vec<BrokerId>,
         added: Vec<BrokerId>,
+        internal: bool,
     },
     LeaderElected {
         tp: Tp,
@@ -475,12 +479,19 @@ pub enum EventKind {
         epoch: LeaderEpoch,
         unclean: bool,
         previous: Option<BrokerId>,
+        internal: bool,
+    },
+    /// A group's coordinator moved (its offsets partition got a new leader).
+    CoordinatorMoved {
+        group: GroupIdx,
+        broker: Option<BrokerId>,
     },
     Truncated {
         broker: BrokerId,
         tp: Tp,
         to: Offset,
-        removed: Vec<(Offset, Option<RecordId>)>,
+        /// (offset, record, leader epoch of the removed entry).
+        removed: Vec<(Offset, Option<RecordId>, LeaderEpoch)>,
     },
     BrokerCrashed {
         broker: BrokerId,
@@ -641,13 +652,25 @@ impl EventKind {
     /// Whether this event deserves a step of its own.
     pub fn is_headline(&self) -> bool {
         match self {
-            EventKind::Message { error, .. } => {
+            EventKind::Message { error, kind, .. } => {
+                // Errors on group protocol replies are news; produce and commit
+                // errors are told by their own events (ProduceFailed, CommitFailed).
                 error.is_some_and(|e| !matches!(e, ErrorCode::MemberIdRequired))
+                    && matches!(
+                        kind,
+                        MsgKind::JoinGroupResponse
+                            | MsgKind::SyncGroupResponse
+                            | MsgKind::HeartbeatResponse
+                    )
             }
             EventKind::MessageDropped { why, .. } => *why == DropReason::Injected,
             EventKind::HighWatermark { .. } => false,
             EventKind::InternalAppended { .. } => false,
-            EventKind::Replicated { .. } => true,
+            // Internal topics (__consumer_offsets, __transaction_state) churn in
+            // the background; what matters about them gets its own event.
+            EventKind::Replicated { internal, .. }
+            | EventKind::IsrChanged { internal, .. }
+            | EventKind::LeaderElected { internal, .. } => !internal,
             EventKind::ProducerIdAssigned { .. } => false,
             EventKind::GroupStateChanged { .. } => true,
             EventKind::MemberJoined { .. } => true,

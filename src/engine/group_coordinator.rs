@@ -1007,6 +1007,10 @@ impl Engine {
                 }
             }
             self.groups[gi].committed = committed;
+            self.emit(EventKind::CoordinatorMoved {
+                group: GroupIdx(gi as u16),
+                broker: leader,
+            });
         }
     }
 

@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 pub struct Copy {
     pub tp: Tp,
     pub offset: Offset,
+    /// Leader epoch of the append: a truncation removes (offset, epoch).
+    pub epoch: LeaderEpoch,
     pub record: RecordId,
     pub vanished: bool,
 }
@@ -157,6 +159,7 @@ impl Ledger {
                 tp,
                 records: rs,
                 first,
+                epoch,
                 ..
             } => {
                 for (i, r) in rs.iter().enumerate() {
@@ -164,6 +167,7 @@ impl Ledger {
                         e.copies.push(Copy {
                             tp: *tp,
                             offset: Offset(first.0 + i as i64),
+                            epoch: *epoch,
                             record: *r,
                             vanished: false,
                         });
@@ -171,11 +175,11 @@ impl Ledger {
                 }
             }
             EventKind::Truncated { tp, removed, .. } => {
-                for (offset, r) in removed {
+                for (offset, r, epoch) in removed {
                     let Some(r) = r else { continue };
                     if let Some(e) = self.entry_for(*r) {
                         for c in e.copies.iter_mut() {
-                            if c.tp == *tp && c.offset == *offset {
+                            if c.tp == *tp && c.offset == *offset && c.epoch == *epoch {
                                 c.vanished = true;
                             }
                         }
@@ -266,5 +270,58 @@ impl Ledger {
             return Verdict::Lost;
         }
         Verdict::InFlight
+    }
+}
+
+impl crate::engine::sim::Engine {
+    /// The verdict for every message, for one group.
+    pub fn verdicts(&self, group: GroupIdx) -> Vec<(EventId, Verdict)> {
+        let g = &self.groups[group.0 as usize];
+        self.ledger
+            .entries()
+            .map(|e| {
+                let mut v = self
+                    .ledger
+                    .verdict(e, group, |tp| g.committed.get(&tp).copied());
+                // Still waiting in the producer: in flight, whatever the log says.
+                if v == Verdict::Lost
+                    && e.producer.is_some_and(|p| self.producer_holds(p, e.record))
+                {
+                    v = Verdict::InFlight;
+                }
+                (e.event_id, v)
+            })
+            .collect()
+    }
+
+    fn producer_holds(&self, p: ProducerIdx, r: Option<RecordId>) -> bool {
+        let Some(r) = r else { return false };
+        self.producers[p.0 as usize]
+            .batches
+            .values()
+            .any(|b| b.records.contains(&r))
+    }
+
+    /// Summary counts for one group (see [`Verdict`]).
+    pub fn delivery_summary(&self, group: GroupIdx) -> Summary {
+        let mut s = Summary::default();
+        for (ev, v) in self.verdicts(group) {
+            s.produced += 1;
+            match v {
+                Verdict::ProcessedOnce => s.processed_once += 1,
+                Verdict::Duplicated => s.duplicated += 1,
+                Verdict::Lost => s.lost += 1,
+                Verdict::InFlight => s.in_flight += 1,
+            }
+            if let Some(e) = self.ledger.entry(ev) {
+                if e.live_copies().count() > 1 {
+                    s.duplicate_writes += 1;
+                }
+                if e.acked && !e.copies.is_empty() && e.live_copies().count() == 0 {
+                    s.acked_then_lost += 1;
+                }
+            }
+        }
+        s
     }
 }

@@ -15,7 +15,7 @@
 //! says so instead of spinning through heartbeats forever.
 
 use crate::engine::broker::Broker;
-use crate::engine::command::Command;
+use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
 use crate::engine::consumer::Consumer;
 use crate::engine::controller::TopicMeta;
@@ -122,6 +122,14 @@ pub enum Action {
     TxnTimeoutCheck,
     /// Keeps the loop awake until a detection that is bound to happen.
     Nudge,
+    /// Applies `cfg.script[index]`.
+    Script {
+        index: usize,
+    },
+    /// A stalled follower's fetcher resumes.
+    FetcherResume {
+        broker: BrokerId,
+    },
 }
 
 impl Action {
@@ -129,13 +137,20 @@ impl Action {
     fn keeps_alive(&self) -> bool {
         match self {
             Action::Deliver { msg, .. } => msg.keeps_alive(),
-            Action::FetchWaitExpired { .. }
-            | Action::IsrExpiration { .. }
-            | Action::HeartbeatTick { .. }
-            | Action::SessionCheck { .. }
-            | Action::TxnTimeoutCheck
-            | Action::FollowerFetchBackoff { .. } => false,
-            _ => true,
+            // Work the scenario is certain to do.
+            Action::ProducerCreate { .. }
+            | Action::ProducerStage { .. }
+            | Action::WorkloadNext { .. }
+            | Action::ConsumerPoll { .. }
+            | Action::ConsumerProcessDone { .. }
+            | Action::ConsumerRestart { .. }
+            | Action::Script { .. }
+            | Action::FetcherResume { .. }
+            | Action::Nudge => true,
+            // Timers and timeouts matter only while there is pending work
+            // (`has_pending_work` covers what they would resolve); a stale
+            // deadline far in the future must not drag the clock forward.
+            _ => false,
         }
     }
 }
@@ -143,6 +158,7 @@ impl Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Scheduled {
     action: Action,
+    keeps_alive: bool,
 }
 
 /// What a call to [`Engine::step`] did.
@@ -161,6 +177,8 @@ pub struct Engine {
     pub(crate) now_ms: u64,
     seq: u64,
     queue: BTreeMap<(u64, u64), Scheduled>,
+    /// How many scheduled actions keep the loop awake (see `Action::keeps_alive`).
+    keepalive_scheduled: u64,
     pub(crate) rng: Pcg32,
     pub(crate) topics: Vec<TopicMeta>,
     pub(crate) brokers: Vec<Broker>,
@@ -180,6 +198,10 @@ pub struct Engine {
     pub(crate) broker_extra_latency_ms: Vec<u32>,
     /// Steps taken so far (headline steps).
     pub(crate) steps: u64,
+    /// Script entries waiting for a condition (index into `cfg.script`).
+    pending_triggers: Vec<usize>,
+    acks_seen: Vec<u64>,
+    processed_seen: u64,
 }
 
 impl Engine {
@@ -194,6 +216,7 @@ impl Engine {
             now_ms: 0,
             seq: 0,
             queue: BTreeMap::new(),
+            keepalive_scheduled: 0,
             topics: Vec::new(),
             brokers: Vec::new(),
             producers: Vec::new(),
@@ -210,6 +233,9 @@ impl Engine {
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
+            pending_triggers: Vec::new(),
+            acks_seen: vec![0; cfg.producers.len()],
+            processed_seen: 0,
             cfg,
         };
         e.init_cluster();
@@ -220,6 +246,7 @@ impl Engine {
             e.warm_up();
         }
         e.start_workloads();
+        e.start_script();
         e.out.clear();
         Ok(e)
     }
@@ -250,7 +277,17 @@ impl Engine {
     pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
         let key = (at_ms.max(self.now_ms), self.seq);
         self.seq += 1;
-        self.queue.insert(key, Scheduled { action });
+        let keeps_alive = action.keeps_alive();
+        if keeps_alive {
+            self.keepalive_scheduled += 1;
+        }
+        self.queue.insert(
+            key,
+            Scheduled {
+                action,
+                keeps_alive,
+            },
+        );
     }
 
     pub(crate) fn schedule_in(&mut self, delay_ms: u64, action: Action) {
@@ -291,6 +328,9 @@ impl Engine {
         if kind.is_headline() {
             self.headline = true;
         }
+        if !self.pending_triggers.is_empty() {
+            self.check_triggers(&kind);
+        }
         self.ledger.observe(&kind, &self.records);
         self.out.push(Event {
             time_ms: self.now_ms,
@@ -307,6 +347,52 @@ impl Engine {
         }
     }
 
+    fn start_script(&mut self) {
+        for (i, entry) in self.cfg.script.clone().iter().enumerate() {
+            match entry.trigger {
+                Trigger::AtMs { ms } => {
+                    let at = self.now_ms + ms;
+                    self.schedule(at, Action::Script { index: i });
+                }
+                _ => self.pending_triggers.push(i),
+            }
+        }
+    }
+
+    /// Fires condition-triggered script entries right after the event that
+    /// satisfies them (they run as the next action, at the same instant).
+    fn check_triggers(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::Acked {
+                producer, records, ..
+            } => {
+                if let Some(n) = self.acks_seen.get_mut(producer.0 as usize) {
+                    *n += records.len() as u64;
+                }
+            }
+            EventKind::Processed { .. } => self.processed_seen += 1,
+            _ => return,
+        }
+        let mut fired = Vec::new();
+        for &i in &self.pending_triggers {
+            let ok = match self.cfg.script[i].trigger {
+                Trigger::AfterAcks { producer, count } => self
+                    .acks_seen
+                    .get(producer.0 as usize)
+                    .is_some_and(|n| *n >= count),
+                Trigger::AfterProcessed { count } => self.processed_seen >= count,
+                Trigger::AtMs { .. } => false,
+            };
+            if ok {
+                fired.push(i);
+            }
+        }
+        for i in fired {
+            self.pending_triggers.retain(|x| *x != i);
+            self.schedule_in(0, Action::Script { index: i });
+        }
+    }
+
     // ---- the loop -----------------------------------------------------------
 
     /// Pops and runs one action. Returns false if the queue is empty.
@@ -314,6 +400,9 @@ impl Engine {
         let Some(((at, _), scheduled)) = self.queue.pop_first() else {
             return false;
         };
+        if scheduled.keeps_alive {
+            self.keepalive_scheduled -= 1;
+        }
         debug_assert!(at >= self.now_ms, "time never goes backwards");
         self.now_ms = at;
         self.run(scheduled.action);
@@ -427,6 +516,16 @@ impl Engine {
             } => self.group_rebalance_deadline(group, rebalance_id),
             Action::TxnTimeoutCheck => self.txn_timeout_check(),
             Action::Nudge => {}
+            Action::Script { index } => {
+                if let Some(entry) = self.cfg.script.get(index).cloned() {
+                    if let Err(msg) = self.apply(&entry.command) {
+                        self.emit(EventKind::Note {
+                            text: format!("Scripted \"{}\" skipped: {msg}", entry.command.label()),
+                        });
+                    }
+                }
+            }
+            Action::FetcherResume { broker } => self.broker_resume_fetching(broker),
         }
     }
 
@@ -442,10 +541,13 @@ impl Engine {
         self.headline = false;
         let mut background = 0u32;
         loop {
-            let Some((_, next)) = self.queue.first_key_value() else {
+            if self.queue.is_empty() {
                 return StepOutcome::Idle;
-            };
-            if !next.action.keeps_alive() && !self.has_pending_work() {
+            }
+            // Routine traffic alone (heartbeats, empty fetches) is idle; a
+            // scheduled keep-alive action (a message with news, a fence timer,
+            // a workload tick) or pending work anywhere keeps the loop going.
+            if self.keepalive_scheduled == 0 && !self.has_pending_work() {
                 return StepOutcome::Idle;
             }
             self.pop_one();
@@ -499,6 +601,36 @@ impl Engine {
                 *partition,
             ),
             Command::CrashBroker { broker } => self.cmd_crash_broker(*broker),
+            Command::CrashLeader { topic, partition } => {
+                let tp = self.resolve_tp(topic, *partition)?;
+                let leader = self
+                    .leader_of(tp)
+                    .ok_or_else(|| format!("{topic}-{partition} has no leader to crash"))?;
+                self.cmd_crash_broker(leader)
+            }
+            Command::StallFollowers {
+                topic,
+                partition,
+                ms,
+            } => {
+                let tp = self.resolve_tp(topic, *partition)?;
+                self.cmd_stall_followers(tp, *ms)
+            }
+            Command::RestartCrashedBrokers => {
+                let down: Vec<BrokerId> = self
+                    .brokers
+                    .iter()
+                    .filter(|b| !b.alive)
+                    .map(|b| b.id)
+                    .collect();
+                if down.is_empty() {
+                    return Err("no broker is down".into());
+                }
+                for b in down {
+                    self.cmd_restart_broker(b)?;
+                }
+                Ok(())
+            }
             Command::RestartBroker { broker } => self.cmd_restart_broker(*broker),
             Command::SlowBroker { broker, extra_ms } => {
                 let b = self.check_broker(*broker)?;
@@ -553,6 +685,16 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    pub(crate) fn resolve_tp(&self, topic: &str, partition: u32) -> Result<Tp, String> {
+        let t = self
+            .topic_id(topic)
+            .ok_or_else(|| format!("there is no topic {topic:?}"))?;
+        if partition as usize >= self.topic(t).partitions.len() {
+            return Err(format!("{topic} has no partition {partition}"));
+        }
+        Ok(Tp::new(t, partition))
     }
 
     pub(crate) fn check_broker(&self, b: BrokerId) -> Result<usize, String> {

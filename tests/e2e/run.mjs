@@ -1,0 +1,338 @@
+#!/usr/bin/env node
+// kafkascope end-to-end tests (playwright-core + Debian Chromium).
+//
+//   node tests/e2e/run.mjs                 # serves ./dist on a free loopback port
+//   node tests/e2e/run.mjs --dist DIR      # serves another directory
+//   node tests/e2e/run.mjs --url URL       # tests an already running server (e.g. trunk serve)
+//   node tests/e2e/run.mjs play reduced    # only tests whose name contains a filter word
+//
+// Prints PASS/FAIL/SKIP per test and "e2e: N passed, N failed"; exits 1 if any failed.
+// Screenshots go to tests/e2e/out/. See tests/e2e/README.md for the UI contract.
+import { writeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { startServer } from './serve-dist.mjs';
+import {
+  AssertionError,
+  SkipTest,
+  HERE,
+  MURMUR2_VECTORS,
+  OUT_DIR,
+  assert,
+  blurActive,
+  expectStage,
+  kafkaPartitionForKey,
+  murmur2,
+  narration,
+  pauseButton,
+  playButton,
+  setLabelled,
+  sleep,
+  stageText,
+  statusRegion,
+  stepButton,
+  stepCount,
+  waitFor,
+  waitForApp,
+  waitForNarration,
+  runTests,
+} from './lib.mjs';
+
+const SUBPATH = '/course/kafkascope/';
+
+/** Press Step forward until the narration says "Stage k of 9" (at most 9 presses). */
+async function stepUntilStage(page, k) {
+  for (let i = 0; i < 9; i++) {
+    if ((await narration(page)).includes(stageText(k))) return;
+    await stepButton(page).click();
+    await sleep(50);
+  }
+  await expectStage(page, k);
+}
+
+/** Wait until the step counter satisfies `predicate`; returns its value. */
+async function waitForCount(page, predicate, describe, timeout = 5000) {
+  let last;
+  try {
+    const got = await waitFor(async () => predicate((last = await stepCount(page))) && { value: last }, { timeout });
+    return got.value;
+  } catch (err) {
+    if (last === undefined) throw err;
+    throw new AssertionError(`step counter never ${describe} within ${timeout} ms; it shows ${last}`);
+  }
+}
+
+async function assertInViewport(page, locator, what) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  const vp = page.viewportSize();
+  assert(box, `${what} has no bounding box (not rendered?)`);
+  assert(
+    box.x >= 0 && box.y >= 0 && box.x + box.width <= vp.width + 0.5 && box.y + box.height <= vp.height + 0.5,
+    `${what} is not inside the ${vp.width}x${vp.height} viewport even after scrolling: ${JSON.stringify(box)}`,
+  );
+}
+
+const tests = [
+  {
+    name: 'murmur2_matches_kafka_test_vectors',
+    browser: false,
+    fn: async () => {
+      for (const [input, expected] of MURMUR2_VECTORS) {
+        const got = murmur2(input);
+        assert(got === expected, `murmur2(${JSON.stringify(input)}) = ${got}, Kafka says ${expected}`);
+      }
+      assert(kafkaPartitionForKey('21', 6) === 0, 'key "21" over 6 partitions should be partition 0');
+      assert(kafkaPartitionForKey('42', 6) === 4, 'key "42" over 6 partitions should be partition 4');
+    },
+  },
+
+  {
+    name: 'nine_stages_are_narrated_in_order',
+    fn: async (t) => {
+      const page = await t.newPage({ viewport: { width: 1280, height: 720 } });
+      await waitForApp(page);
+      const n = await statusRegion(page).count();
+      assert(n >= 1, 'no element with role="status" on the page');
+      for (let k = 1; k <= 9; k++) {
+        await stepButton(page).click();
+        await expectStage(page, k);
+        // Stage names must not run ahead: the next stage is not announced yet.
+        if (k < 9) {
+          const text = await narration(page);
+          assert(!text.includes(stageText(k + 1)), `after press ${k} the narration already says "${stageText(k + 1)}": "${text}"`);
+        }
+        if (k === 3 || k === 5 || k === 9) await t.screenshot(page, `stage-${k}`);
+      }
+    },
+  },
+
+  {
+    name: 'play_and_pause',
+    fn: async (t) => {
+      const page = await t.newPage({ viewport: { width: 1280, height: 720 } });
+      await waitForApp(page);
+
+      // Buttons.
+      const c0 = await stepCount(page);
+      await playButton(page).click();
+      await pauseButton(page).waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+        throw new AssertionError('after pressing "Play" there is no button named "Pause"');
+      });
+      assert((await playButton(page).count()) === 0, 'while playing, a button named "Play" is still shown');
+      await sleep(2000);
+      const c1 = await stepCount(page);
+      assert(c1 > c0, `step counter did not advance during ~2 s of play (${c0} -> ${c1})`);
+      await pauseButton(page).click();
+      await playButton(page).waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+        throw new AssertionError('after pressing "Pause" there is no button named "Play"');
+      });
+      const c2 = await stepCount(page);
+      await sleep(1000);
+      const c3 = await stepCount(page);
+      assert(c3 === c2, `step counter kept changing after Pause (${c2} -> ${c3} in 1 s)`);
+
+      // Keyboard: Space toggles play/pause (focus on the document, not a control).
+      await blurActive(page);
+      await page.keyboard.press('Space');
+      await pauseButton(page).waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+        throw new AssertionError('Space did not start playing (no "Pause" button appeared)');
+      });
+      await waitForCount(page, (c) => c > c3, `advanced past ${c3} after Space`, 4000);
+      await blurActive(page);
+      await page.keyboard.press('Space');
+      await playButton(page).waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+        throw new AssertionError('second Space did not pause (no "Play" button appeared)');
+      });
+      const c4 = await stepCount(page);
+      await sleep(600);
+      assert((await stepCount(page)) === c4, 'step counter kept changing after pausing with Space');
+
+      // ArrowRight steps forward exactly like the Step forward button.
+      const before = await stepCount(page);
+      await stepButton(page).click();
+      const afterClick = await waitForCount(page, (c) => c !== before, `changed after Step forward (was ${before})`);
+      const delta = afterClick - before;
+      assert(delta > 0, `Step forward moved the step counter backwards (${before} -> ${afterClick})`);
+      await blurActive(page);
+      await page.keyboard.press('ArrowRight');
+      const afterKey = await waitForCount(page, (c) => c !== afterClick, `changed after ArrowRight (was ${afterClick})`);
+      assert(afterKey - afterClick === delta, `ArrowRight moved the counter by ${afterKey - afterClick}, Step forward by ${delta}`);
+
+      // "r" resets.
+      await blurActive(page);
+      await page.keyboard.press('r');
+      await waitForCount(page, (c) => c === 0, 'went back to 0 after "r"');
+
+      // "?" opens the shortcuts dialog; Escape closes it.
+      await blurActive(page);
+      await page.keyboard.press('?');
+      const dialog = page.getByRole('dialog');
+      await dialog.first().waitFor({ state: 'visible', timeout: 3000 }).catch(() => {
+        throw new AssertionError('"?" did not open an element with role="dialog"');
+      });
+      const text = (await dialog.first().innerText()).replace(/\s+/g, ' ');
+      for (const [what, re] of [
+        ['Space', /space/i],
+        ['the right arrow', /→|arrow ?right|right arrow|\bright\b/i],
+        ['r (reset)', /\br\b/i],
+        ['?', /\?/],
+        ['Escape', /esc/i],
+      ]) {
+        assert(re.test(text), `shortcuts dialog does not mention ${what}: "${text}"`);
+      }
+      await t.screenshot(page, 'shortcuts-dialog');
+      await page.keyboard.press('Escape');
+      await waitFor(async () => (await dialog.count()) === 0 || !(await dialog.first().isVisible()), {
+        timeout: 3000,
+        describe: () => 'the dialog to close after Escape',
+      });
+    },
+  },
+
+  {
+    name: 'no_console_errors_on_load_and_step',
+    fn: async (t) => {
+      // The per-page check (console errors, page errors, failed requests, HTTP >= 400)
+      // runs after every test; this one just exercises load, steps and play.
+      const page = await t.newPage({ viewport: { width: 1280, height: 720 } });
+      await waitForApp(page);
+      for (let k = 1; k <= 9; k++) await stepButton(page).click();
+      await expectStage(page, 9);
+      await playButton(page).click();
+      await sleep(1000);
+      await pauseButton(page).click();
+      await sleep(300);
+    },
+  },
+
+  {
+    name: 'embedded_800x500_fits',
+    fn: async (t) => {
+      const page = await t.newPage({ viewport: { width: 800, height: 500 } });
+      await waitForApp(page);
+      const widths = async () =>
+        page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth }));
+      let w = await widths();
+      assert(w.doc <= 800, `horizontal scrollbar at 800x500: documentElement.scrollWidth = ${w.doc}`);
+      await assertInViewport(page, stepButton(page), 'the Step forward button');
+      await assertInViewport(page, statusRegion(page).first(), 'the role="status" region');
+      await t.screenshot(page, 'loaded');
+      for (let k = 1; k <= 5; k++) await stepButton(page).click();
+      await expectStage(page, 5);
+      w = await widths();
+      assert(w.doc <= 800, `horizontal scrollbar at 800x500 after 5 steps: documentElement.scrollWidth = ${w.doc}`);
+      await assertInViewport(page, stepButton(page), 'the Step forward button (after 5 steps)');
+      await t.screenshot(page, 'stage-5');
+    },
+  },
+
+  {
+    name: 'reduced_motion',
+    fn: async (t) => {
+      const page = await t.newPage({ viewport: { width: 1280, height: 720 }, reducedMotion: 'reduce' });
+      await waitForApp(page);
+      assert(
+        await page.evaluate(() => matchMedia('(prefers-reduced-motion: reduce)').matches),
+        'the context did not apply prefers-reduced-motion: reduce',
+      );
+      for (let k = 1; k <= 4; k++) {
+        await stepButton(page).click();
+        await expectStage(page, k);
+      }
+      await t.screenshot(page, 'stage-4');
+    },
+  },
+
+  {
+    name: 'partitions_change_places_keyed_records_like_kafka',
+    fn: async (t) => {
+      // "21" over 6 partitions is the case from the brief (partition 0); "42" over
+      // 6 partitions lands on 4, which no smaller partition count gives, so it
+      // also proves the Partitions setting took effect.
+      for (const [partitions, key] of [
+        [6, '21'],
+        [6, '42'],
+      ]) {
+        const expected = kafkaPartitionForKey(key, partitions);
+        const page = await t.newPage({ viewport: { width: 1280, height: 720 } });
+        await waitForApp(page);
+        await setLabelled(page, 'Partitions', partitions);
+        await setLabelled(page, 'Key', key);
+        await stepUntilStage(page, 3);
+        const re = new RegExp(`\\bpartition\\s+${expected}(?!\\d)`, 'i');
+        await waitForNarration(
+          page,
+          (text) => /murmur2/i.test(text) && re.test(text),
+          `mentioned "murmur2" and "partition ${expected}" (key "${key}", ${partitions} partitions: ` +
+            `murmur2 = ${murmur2(key)}, toPositive % ${partitions} = ${expected})`,
+        );
+        await t.screenshot(page, `key-${key}-p${partitions}`);
+      }
+    },
+  },
+
+  {
+    name: 'serves_from_a_sub_path',
+    fn: async (t) => {
+      if (!t.server) throw new SkipTest('needs run.mjs to serve the directory itself (not with --url)');
+      const origin = new URL(t.server.url).origin;
+      const requests = [];
+      let wasmType = null;
+      const page = await t.newPage({ url: null });
+      page.on('request', (req) => requests.push(req.url()));
+      page.on('response', (res) => {
+        if (new URL(res.url()).pathname.endsWith('.wasm')) wasmType = res.headers()['content-type'];
+      });
+      await page.goto(new URL(SUBPATH, origin).href, { waitUntil: 'load' });
+      await waitForApp(page);
+      await stepButton(page).click();
+      await expectStage(page, 1);
+      assert(wasmType === 'application/wasm', `the .wasm was served as ${wasmType}`);
+      const outside = requests.filter((u) => u.startsWith(origin) && !new URL(u).pathname.startsWith(SUBPATH));
+      assert(outside.length === 0, `requests outside ${SUBPATH} (absolute asset URLs?): ${outside.join(', ')}`);
+    },
+  },
+];
+
+// ---------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const opts = { dist: path.resolve(HERE, '..', '..', 'dist'), url: null, filter: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--dist') opts.dist = path.resolve(argv[++i]);
+    else if (a === '--url') opts.url = argv[++i];
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: run.mjs [--dist DIR | --url URL] [name-filter...]');
+      console.log(`tests: ${tests.map((x) => x.name).join(', ')}`);
+      process.exit(0);
+    } else if (a.startsWith('-')) throw new AssertionError(`unknown option ${a}`);
+    else opts.filter.push(a);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+await rm(OUT_DIR, { recursive: true, force: true });
+let server = null;
+let baseUrl = opts.url;
+if (!baseUrl) {
+  try {
+    server = await startServer({ dir: opts.dist, port: 0, bases: [SUBPATH] });
+  } catch (err) {
+    writeSync(2, `${err.message}\n(build the app first: trunk build --release, or pass --dist DIR / --url URL)\n`);
+    process.exit(2);
+  }
+  baseUrl = server.url;
+  console.log(`serving ${opts.dist} at ${server.urls.join(' and ')}`);
+} else {
+  console.log(`testing ${baseUrl}`);
+}
+let failed = 1;
+try {
+  failed = await runTests(tests, { baseUrl, filter: opts.filter.length ? opts.filter : null, server });
+} finally {
+  if (server) await server.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,106 @@
+//! Every preset demonstrates what it claims, judged by the delivery ledger
+//! and the event trace.
+
+use kafkascope::engine::event::{ErrorCode, EventKind};
+use kafkascope::engine::ids::*;
+use kafkascope::engine::{Engine, Event, StepOutcome};
+use kafkascope::narration::narrate;
+use kafkascope::presets::{self, Expect};
+
+fn run(cfg: kafkascope::engine::ScenarioConfig) -> (Engine, Vec<Event>, Vec<String>) {
+    let mut e = Engine::new(cfg).expect("preset config is valid");
+    let mut events = Vec::new();
+    let mut story = Vec::new();
+    for _ in 0..20_000 {
+        let out = e.step();
+        for ev in e.take_events() {
+            if ev.kind.is_headline() {
+                story.push(format!("t={} {}", ev.time_ms, narrate(&e, &ev).plain()));
+            }
+            events.push(ev);
+        }
+        e.check_invariants()
+            .unwrap_or_else(|err| panic!("invariant: {err}\n{}", story.join("\n")));
+        if out == StepOutcome::Idle {
+            break;
+        }
+    }
+    (e, events, story)
+}
+
+#[test]
+fn every_preset_demonstrates_its_outcome() {
+    for p in presets::all() {
+        let (e, events, story) = run(p.config.clone());
+        let s = e.delivery_summary(GroupIdx(0));
+        let ctx = || format!("preset {}: summary {s:?}\n{}", p.id, story.join("\n"));
+        match p.expect {
+            Expect::AllProcessedOnce => {
+                assert!(s.produced > 0 || p.id == "nine-stages", "{}", ctx());
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+            }
+            Expect::AckedRecordLost => {
+                assert!(s.acked_then_lost >= 1, "{}", ctx());
+                assert!(s.lost >= 1, "{}", ctx());
+                assert!(events.iter().any(|ev| matches!(&ev.kind, EventKind::Truncated { removed, .. } if !removed.is_empty())), "{}", ctx());
+            }
+            Expect::NotEnoughReplicasThenDelivered => {
+                assert!(
+                    events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::ProduceFailed {
+                            error: ErrorCode::NotEnoughReplicas,
+                            ..
+                        }
+                    )),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+                assert!(s.produced >= 1);
+            }
+            Expect::DuplicateFromRetry => {
+                assert_eq!(s.duplicate_writes, 1, "{}", ctx());
+                assert_eq!(s.duplicated, 1, "{}", ctx());
+            }
+            Expect::DuplicateDropped => {
+                assert!(
+                    events
+                        .iter()
+                        .any(|ev| matches!(ev.kind, EventKind::DuplicateDropped { .. })),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(s.duplicate_writes, 0, "{}", ctx());
+                assert_eq!(s.processed_once, 1, "{}", ctx());
+            }
+            Expect::LatencyOrderedByAcks => {
+                let avg: Vec<f64> = e
+                    .producers()
+                    .iter()
+                    .map(|pr| pr.total_ack_latency_ms as f64 / pr.acked_records.max(1) as f64)
+                    .collect();
+                assert!(
+                    avg[0] < avg[1] && avg[1] < avg[2],
+                    "latencies {avg:?}\n{}",
+                    ctx()
+                );
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+            }
+        }
+    }
+}
+
+#[test]
+fn preset_ids_are_unique_and_configs_valid() {
+    let all = presets::all();
+    for (i, p) in all.iter().enumerate() {
+        assert!(
+            all[..i].iter().all(|q| q.id != p.id),
+            "duplicate id {}",
+            p.id
+        );
+        assert_eq!(p.config.validate(), vec![], "{}", p.id);
+        assert!(presets::by_id(p.id).is_some());
+    }
+}
