@@ -864,13 +864,9 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = "Note".into();
             n.body = vec![t(text.clone())];
         }
-        other => {
-            n.title = format!("{other:?}")
-                .split([' ', '{'])
-                .next()
-                .unwrap_or("Event")
-                .to_string();
-            n.body = vec![t("Background activity.")];
+        _ => {
+            n.title = "Background activity".into();
+            n.body = vec![t("Routine traffic: heartbeats, fetches and bookkeeping.")];
         }
     }
     n

@@ -16,6 +16,7 @@ pub mod event;
 pub mod group_coordinator;
 pub mod ids;
 pub mod java;
+pub mod json;
 pub mod ledger;
 pub mod log;
 pub mod murmur2;

@@ -140,13 +140,12 @@ pub fn generated_value(event_id: EventId) -> String {
     )
 }
 
-/// Typed text becomes JSON: valid JSON passes through, anything else is
-/// serialized as a JSON string (what `json.dumps("text")` would do).
+/// What `json.dumps(v)` prints for a typed value: valid JSON is re-printed
+/// the way Python prints it, anything else becomes a JSON string.
 pub fn json_value(text: &str) -> String {
-    if serde_json::from_str::<serde_json::Value>(text).is_ok() {
-        text.to_string()
-    } else {
-        serde_json::to_string(text).unwrap_or_default()
+    match crate::engine::json::parse(text) {
+        Some(v) => crate::engine::json::dumps(&v),
+        None => crate::engine::json::dumps_str(text),
     }
 }
 
@@ -194,7 +193,7 @@ mod tests {
     #[test]
     fn typed_text_that_is_not_json_becomes_a_json_string() {
         assert_eq!(json_value("hello"), "\"hello\"");
-        assert_eq!(json_value("{\"a\": 1}"), "{\"a\": 1}");
+        assert_eq!(json_value("{\"a\":1}"), "{\"a\": 1}");
         assert_eq!(json_value("<script>"), "\"<script>\"");
     }
 }

@@ -84,7 +84,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
                 <h2>{"Consumer"}</h2>
                 { setting("group.id", group.group_id.clone(), "none") }
                 { setting("enable.auto.commit", group.enable_auto_commit().to_string(), "true") }
-                { setting("auto.offset.reset", format!("{:?}", group.auto_offset_reset).to_lowercase(), "latest") }
+                { setting("auto.offset.reset", group.auto_offset_reset.name().to_string(), "latest") }
                 <p class="hint">{"Manual commit after processing, as in the course text's at-least-once code."}</p>
             </section>
         </aside>
