@@ -8,7 +8,7 @@ use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
 use kafkascope::narration::narrate;
 
-include!("../tests/sweep_scenario.rs");
+include!("../tests/common/sweep_scenario.rs");
 
 fn main() {
     let seed: u64 = std::env::args()

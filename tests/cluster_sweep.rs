@@ -13,7 +13,7 @@ use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
 
-include!("sweep_scenario.rs");
+include!("common/sweep_scenario.rs");
 
 fn check(seed: u64) -> Result<(), String> {
     let cfg = scenario(seed);
