@@ -39,6 +39,30 @@ pub enum Msg {
     Focus(RecordId),
     DismissError,
     SelectTab(Tab),
+    /// Change one setting; the scenario restarts if the result is valid.
+    Configure(Setting),
+    /// Load a preset scenario by id.
+    LoadPreset(String),
+    /// Crash a running broker or restart a crashed one.
+    ToggleBroker(BrokerId),
+    /// Apply any command now (a fault from a menu).
+    Apply(Command),
+    /// Show the details of one replica (hover or keyboard focus).
+    Inspect(Option<(BrokerId, Tp)>),
+}
+
+/// A setting the configuration panel can change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setting {
+    Brokers(u16),
+    Partitions(u32),
+    ReplicationFactor(u16),
+    MinInsyncReplicas(u16),
+    Acks(crate::engine::config::Acks),
+    Retries(u32),
+    /// `None` = unset (Kafka's default rule).
+    Idempotence(Option<bool>),
+    UncleanLeaderElection(bool),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +76,8 @@ pub enum Tab {
 pub struct Model {
     pub config: ScenarioConfig,
     pub engine: Engine,
-    /// Every command applied, with the step it was applied before.
+    /// Every command applied, with the engine's `step_calls()` at that moment
+    /// (replaying the same commands at the same calls reproduces the run).
     pub commands: Vec<(u64, Command)>,
     pub step: u64,
     /// Events of the latest step.
@@ -73,6 +98,14 @@ pub struct Model {
     pub idle: bool,
     /// Recent headline events, newest last (for the event list tab).
     pub history: Vec<(u64, Event)>,
+    /// The configuration being edited; differs from `config` only while invalid.
+    pub draft: ScenarioConfig,
+    /// Why `draft` cannot be applied (shown next to the controls).
+    pub draft_errors: Vec<crate::engine::config::ConfigError>,
+    /// The preset this scenario came from.
+    pub preset: Option<String>,
+    /// The replica being inspected (hover or focus).
+    pub inspect: Option<(BrokerId, Tp)>,
 }
 
 impl PartialEq for Model {
@@ -90,6 +123,9 @@ impl PartialEq for Model {
             && self.tab == other.tab
             && self.error == other.error
             && self.focus == other.focus
+            && self.draft == other.draft
+            && self.preset == other.preset
+            && self.inspect == other.inspect
     }
 }
 
@@ -111,7 +147,6 @@ impl Model {
                 .join("; ")
         })?;
         Ok(Model {
-            config,
             engine,
             commands: Vec::new(),
             step: 0,
@@ -127,6 +162,11 @@ impl Model {
             error: None,
             idle: false,
             history: Vec::new(),
+            draft: config.clone(),
+            draft_errors: Vec::new(),
+            preset: None,
+            inspect: None,
+            config,
         })
     }
 
@@ -162,13 +202,27 @@ impl Model {
             Msg::Pause => self.playing = false,
             Msg::Reset => self.reset(self.config.clone()),
             Msg::SetSpeed(i) => self.speed = i.min(SPEEDS.len() - 1),
-            Msg::SetPartitions(n) => {
-                let mut cfg = self.config.clone();
-                if let Some(t) = cfg.topics.first_mut() {
-                    t.partitions = n;
+            Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
+            Msg::Configure(setting) => self.configure(setting),
+            Msg::LoadPreset(id) => match crate::presets::by_id(&id) {
+                Some(p) => {
+                    self.reset(p.config);
+                    if self.error.is_none() {
+                        self.preset = Some(id);
+                    }
                 }
-                self.reset(cfg);
+                None => self.error = Some(format!("There is no scenario called {id:?}.")),
+            },
+            Msg::ToggleBroker(b) => {
+                let alive = self.engine.brokers().get(b.0 as usize).map(|x| x.alive);
+                match alive {
+                    Some(true) => self.apply_command(Command::CrashBroker { broker: b }),
+                    Some(false) => self.apply_command(Command::RestartBroker { broker: b }),
+                    None => self.error = Some(format!("There is no broker {b}.")),
+                }
             }
+            Msg::Apply(cmd) => self.apply_command(cmd),
+            Msg::Inspect(x) => self.inspect = x,
             Msg::SetKey(k) => self.key = k,
             Msg::SetValue(v) => self.value = v,
             Msg::ToggleHelp => self.help_open = !self.help_open,
@@ -177,6 +231,72 @@ impl Model {
             Msg::DismissError => self.error = None,
             Msg::SelectTab(t) => self.tab = t,
         }
+    }
+
+    /// Applies a setting to the draft; the scenario restarts with it if it is
+    /// valid, otherwise the errors are shown and the running scenario stays.
+    fn configure(&mut self, setting: Setting) {
+        use crate::engine::config::Acks;
+        let d = &mut self.draft;
+        match setting {
+            Setting::Brokers(n) => d.cluster.brokers = n,
+            Setting::Partitions(n) => d.topics.iter_mut().take(1).for_each(|t| t.partitions = n),
+            Setting::ReplicationFactor(n) => {
+                d.topics.iter_mut().for_each(|t| t.replication_factor = n)
+            }
+            Setting::MinInsyncReplicas(n) => {
+                d.topics.iter_mut().for_each(|t| t.min_insync_replicas = n)
+            }
+            Setting::Acks(a) => {
+                d.producers.iter_mut().for_each(|p| p.acks = a);
+                // Idempotence needs acks=all: an explicit "on" would be a
+                // ConfigException, so follow Kafka's default rule instead.
+                if a != Acks::All {
+                    d.producers
+                        .iter_mut()
+                        .filter(|p| p.enable_idempotence == Some(true))
+                        .for_each(|p| p.enable_idempotence = None);
+                }
+            }
+            Setting::Retries(n) => d.producers.iter_mut().for_each(|p| p.retries = n),
+            Setting::Idempotence(v) => d
+                .producers
+                .iter_mut()
+                .for_each(|p| p.enable_idempotence = v),
+            Setting::UncleanLeaderElection(v) => d.cluster.unclean_leader_election_enable = v,
+        }
+        self.draft_errors = self.draft.validate();
+        if self.draft_errors.is_empty() {
+            let cfg = self.draft.clone();
+            let preset = self.preset.clone();
+            self.reset(cfg);
+            self.preset = preset;
+        } else {
+            self.playing = false;
+        }
+    }
+
+    /// Applies a command to the running scenario and logs it for replay.
+    pub fn apply_command(&mut self, cmd: Command) {
+        match self.engine.apply(&cmd) {
+            Ok(()) => {
+                self.commands.push((self.engine.step_calls(), cmd));
+                // Show what the command did right away, as its own step.
+                self.step_once(false);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Whether the UI feeds records by itself while playing: only in free
+    /// scenarios without their own workload or script.
+    pub fn auto_feed(&self) -> bool {
+        self.config.script.is_empty()
+            && self
+                .config
+                .producers
+                .iter()
+                .all(|p| p.workload.records == 0)
     }
 
     /// Rebuilds the scenario from `cfg` (same seed), keeping the user's inputs.
@@ -191,6 +311,7 @@ impl Model {
                 fresh.value = self.value.clone();
                 fresh.speed = self.speed;
                 fresh.tab = self.tab;
+                fresh.preset = None;
                 *self = fresh;
             }
             Err(e) => {
@@ -210,7 +331,8 @@ impl Model {
             .count()
     }
 
-    fn send_from_inputs(&mut self) {
+    /// Sends a record built from the Key and Value fields. Returns whether it was sent.
+    fn send_from_inputs(&mut self) -> bool {
         let key = (!self.key.trim().is_empty()).then(|| self.key.clone());
         let value = (!self.value.trim().is_empty()).then(|| self.value.clone());
         let cmd = Command::Produce {
@@ -222,26 +344,37 @@ impl Model {
         };
         match self.engine.apply(&cmd) {
             Ok(()) => {
-                self.commands.push((self.step, cmd));
+                self.commands.push((self.engine.step_calls(), cmd));
                 self.key = next_key(&self.key);
+                true
             }
             Err(e) => {
                 self.playing = false;
                 self.error = Some(e);
+                false
             }
         }
     }
 
     fn step_once(&mut self, playing: bool) {
-        let idle_before = !self.engine.has_pending_work();
-        if idle_before
-            || (playing
-                && self.step % PLAY_SEND_EVERY_STEPS == 0
-                && self.records_in_flight() < PLAY_MAX_IN_FLIGHT)
-        {
-            self.send_from_inputs();
+        // While playing a free scenario, feed a new record every few steps so
+        // several are in flight at once.
+        let feed = playing
+            && self.auto_feed()
+            && self.step % PLAY_SEND_EVERY_STEPS == 0
+            && self.records_in_flight() < PLAY_MAX_IN_FLIGHT;
+        let mut sent = false;
+        if feed || self.engine.is_idle() {
+            sent = self.send_from_inputs();
         }
-        let outcome = self.engine.step();
+        let mut outcome = self.engine.step();
+        if outcome == StepOutcome::Idle && !sent && self.error.is_none() {
+            // Nothing was left to do: this press sends the next record. (The
+            // idle step stays in the log's clock, so replays match.)
+            if self.send_from_inputs() {
+                outcome = self.engine.step();
+            }
+        }
         let events = self.engine.take_events();
         self.idle = outcome == StepOutcome::Idle;
         if outcome == StepOutcome::Advanced {
@@ -330,6 +463,42 @@ impl Model {
     }
 }
 
+/// Rebuilds an engine from a configuration and a command log (keyed by
+/// `step_calls`), stepping until `calls` calls have been made. The same
+/// inputs always give the same engine: this is what links and time travel
+/// stand on.
+pub fn replay(
+    config: &ScenarioConfig,
+    commands: &[(u64, Command)],
+    calls: u64,
+) -> Result<Engine, String> {
+    let mut engine = Engine::new(config.clone()).map_err(|errs| {
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let mut next = 0;
+    loop {
+        while next < commands.len() && commands[next].0 == engine.step_calls() {
+            engine.apply(&commands[next].1).map_err(|e| {
+                format!(
+                    "command {} ({}) cannot be applied: {e}",
+                    next + 1,
+                    commands[next].1.label()
+                )
+            })?;
+            next += 1;
+        }
+        if engine.step_calls() >= calls {
+            break;
+        }
+        engine.step();
+        engine.clear_events();
+    }
+    Ok(engine)
+}
+
 /// `user-7` → `user-8`; anything else stays as typed.
 pub fn next_key(key: &str) -> String {
     if let Some((prefix, n)) = key.rsplit_once('-') {
@@ -359,6 +528,24 @@ mod tests {
     }
 
     #[test]
+    fn replaying_the_command_log_reproduces_the_run() {
+        let mut m = Model::default();
+        m.update(Msg::Configure(Setting::Brokers(3)));
+        m.update(Msg::Configure(Setting::ReplicationFactor(3)));
+        for i in 0..40 {
+            if i == 12 {
+                m.update(Msg::ToggleBroker(BrokerId(1)));
+            }
+            m.update(Msg::StepForward);
+        }
+        let replayed = replay(&m.config, &m.commands, m.engine.step_calls()).unwrap();
+        assert_eq!(replayed.now_ms(), m.engine.now_ms());
+        assert_eq!(replayed.steps_taken(), m.engine.steps_taken());
+        assert_eq!(replayed.ledger(), m.engine.ledger());
+        assert_eq!(replayed.records().len(), m.engine.records().len());
+    }
+
+    #[test]
     fn next_key_increments_numbered_keys_only() {
         assert_eq!(next_key("user-1"), "user-2");
         assert_eq!(next_key("user-9"), "user-10");
@@ -371,8 +558,54 @@ mod tests {
         let mut m = Model::default();
         m.update(Msg::StepForward);
         m.update(Msg::SetPartitions(99));
-        assert!(m.error.as_deref().unwrap_or("").contains("partitions"));
+        assert_eq!(m.draft_errors.len(), 1);
+        assert_eq!(m.draft_errors[0].field, "topics[0].partitions");
         assert_eq!(m.step, 1, "the user's run is not lost");
+    }
+
+    #[test]
+    fn replication_factor_above_brokers_is_explained_inline_and_fixable() {
+        let mut m = Model::default();
+        m.update(Msg::Configure(Setting::ReplicationFactor(3)));
+        assert!(m.draft_errors[0]
+            .message
+            .contains("larger than the number of brokers"));
+        assert_eq!(
+            m.config.topics[0].replication_factor, 1,
+            "the running scenario is untouched"
+        );
+        m.update(Msg::Configure(Setting::Brokers(3)));
+        assert!(m.draft_errors.is_empty(), "{:?}", m.draft_errors);
+        assert_eq!(m.config.cluster.brokers, 3);
+        assert_eq!(m.config.topics[0].replication_factor, 3);
+    }
+
+    #[test]
+    fn crashing_a_broker_is_logged_for_replay() {
+        let mut m = Model::default();
+        m.update(Msg::Configure(Setting::Brokers(3)));
+        m.update(Msg::ToggleBroker(BrokerId(1)));
+        assert!(!m.engine.brokers()[1].alive);
+        assert_eq!(
+            m.commands.last().map(|c| &c.1),
+            Some(&Command::CrashBroker {
+                broker: BrokerId(1)
+            })
+        );
+        m.update(Msg::ToggleBroker(BrokerId(1)));
+        assert!(m.engine.brokers()[1].alive);
+    }
+
+    #[test]
+    fn loading_a_preset_replaces_the_scenario() {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset("acks1-failover-loss".into()));
+        assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
+        assert_eq!(m.config.cluster.brokers, 3);
+        assert!(!m.auto_feed(), "a scripted preset is not fed by the UI");
+        m.update(Msg::LoadPreset("no-such".into()));
+        assert!(m.error.is_some());
+        assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
     }
 
     #[test]

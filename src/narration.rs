@@ -622,10 +622,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 t(" finds its log diverged from the new leader's and "),
                 term("truncates"),
                 t(format!(
-                    " to offset {}: {} record{} vanish",
+                    " to offset {}: {} record{} vanish{}",
                     to.0,
                     removed.len(),
-                    if removed.len() == 1 { "" } else { "s" }
+                    if removed.len() == 1 { "" } else { "s" },
+                    if removed.len() == 1 { "es" } else { "" }
                 )),
                 t(" — acknowledged or not."),
             ];

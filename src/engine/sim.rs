@@ -198,6 +198,9 @@ pub struct Engine {
     pub(crate) broker_extra_latency_ms: Vec<u32>,
     /// Steps taken so far (headline steps).
     pub(crate) steps: u64,
+    /// Calls to `step()` so far, idle ones included: the clock a command log
+    /// is keyed on, so a replay applies each command at exactly the same point.
+    step_calls: u64,
     /// Script entries waiting for a condition (index into `cfg.script`).
     pending_triggers: Vec<usize>,
     acks_seen: Vec<u64>,
@@ -233,6 +236,7 @@ impl Engine {
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
+            step_calls: 0,
             pending_triggers: Vec::new(),
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
@@ -532,6 +536,7 @@ impl Engine {
     /// Advances to the next headline event. The events of the step (headline
     /// and background) are then available from [`Engine::take_events`].
     pub fn step(&mut self) -> StepOutcome {
+        self.step_calls += 1;
         // A command applied since the last step may have produced a headline
         // of its own (a crash, a note): that is this step.
         if self.out.iter().any(|e| e.kind.is_headline()) {
@@ -727,6 +732,11 @@ impl Engine {
         }
     }
 
+    /// Whether stepping would find nothing to do (see [`Engine::step`]).
+    pub fn is_idle(&self) -> bool {
+        self.keepalive_scheduled == 0 && !self.has_pending_work()
+    }
+
     /// Whether anything still needs to happen besides routine traffic.
     pub fn has_pending_work(&self) -> bool {
         self.producers.iter().any(|p| p.has_pending_work())
@@ -750,6 +760,10 @@ impl Engine {
     }
     pub fn steps_taken(&self) -> u64 {
         self.steps
+    }
+    /// Calls to [`Engine::step`] so far (see the field's docs).
+    pub fn step_calls(&self) -> u64 {
+        self.step_calls
     }
     pub fn topics(&self) -> &[TopicMeta] {
         &self.topics

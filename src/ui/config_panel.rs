@@ -1,8 +1,11 @@
-//! Configuration: what the next record looks like, and the scenario's
-//! settings under their real Kafka names with Kafka's defaults.
+//! Configuration: the scenario (presets), the next record, and the settings
+//! under their real Kafka names with Kafka's defaults. An impossible
+//! combination is explained next to the control and nothing restarts until
+//! it is fixed.
 
-use crate::engine::config::limits::MAX_PARTITIONS;
-use crate::model::Msg;
+use crate::engine::config::limits::{MAX_BROKERS, MAX_PARTITIONS};
+use crate::engine::config::Acks;
+use crate::model::{Msg, Setting};
 use crate::ui::ModelRef;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -20,35 +23,93 @@ fn input_value(e: &InputEvent) -> String {
         .unwrap_or_default()
 }
 
+fn select_value(e: &Event) -> String {
+    e.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+/// A labelled select whose options are `(value, label)`; `make` turns the
+/// chosen value into a message.
+fn select(
+    label: &'static str,
+    kafka_name: &'static str,
+    default: &'static str,
+    options: Vec<(String, String)>,
+    current: String,
+    on: &Callback<Msg>,
+    make: impl Fn(&str) -> Option<Msg> + 'static,
+    error: Option<String>,
+) -> Html {
+    let onchange = {
+        let on = on.clone();
+        Callback::from(move |e: Event| {
+            if let Some(m) = make(&select_value(&e)) {
+                on.emit(m);
+            }
+        })
+    };
+    let id = format!("cfg-{}", kafka_name.replace('.', "-"));
+    html! {
+        <div class={classes!("setting-row", error.is_some().then_some("invalid"))}>
+            <label for={id.clone()}>
+                <span class="setting-label">{label}</span>
+                <code class="setting-name">{kafka_name}</code>
+            </label>
+            <select id={id.clone()} {onchange} aria-label={label} aria-invalid={error.is_some().to_string()}
+                    aria-describedby={error.is_some().then(|| format!("{id}-err"))}>
+                { for options.into_iter().map(|(v, l)| html! {
+                    <option value={v.clone()} selected={v == current}>{l}</option>
+                }) }
+            </select>
+            <span class="setting-default">{format!("default {default}")}</span>
+            if let Some(msg) = error {
+                <p class="field-error" id={format!("{id}-err")} role="alert">
+                    <span class="err-icon" aria-hidden="true">{"!"}</span>{msg}
+                </p>
+            }
+        </div>
+    }
+}
+
+fn nums<T: ToString + Copy>(range: impl Iterator<Item = T>) -> Vec<(String, String)> {
+    range.map(|n| (n.to_string(), n.to_string())).collect()
+}
+
 #[component]
 pub fn ConfigPanel(props: &Props) -> Html {
     let m = &props.model;
     let on = &props.on;
-    let cfg = &m.config;
-    let topic = &cfg.topics[0];
-    let producer = &cfg.producers[0];
-    let group = &cfg.groups[0];
+    let d = &m.draft;
+    let topic = &d.topics[0];
+    let producer = &d.producers[0];
+    let group = &d.groups.first().cloned().unwrap_or_default();
+    let err_for = |prefix: &str| -> Option<String> {
+        m.draft_errors
+            .iter()
+            .find(|e| e.field.starts_with(prefix))
+            .map(|e| e.message.clone())
+    };
     let on_key = on.reform(|e: InputEvent| Msg::SetKey(input_value(&e)));
     let on_value = on.reform(|e: InputEvent| Msg::SetValue(input_value(&e)));
-    let on_partitions = on.reform(|e: Event| {
-        let v = e
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
-            .and_then(|s| s.value().parse::<u32>().ok())
-            .unwrap_or(3);
-        Msg::SetPartitions(v)
-    });
-    let setting = |name: &'static str, value: String, default: &'static str| {
-        html! {
-            <div class="setting">
-                <code class="setting-name">{name}</code>
-                <span class="setting-value">{value}</span>
-                <span class="setting-default">{format!("default {default}")}</span>
-            </div>
-        }
-    };
+    let on_preset = on.reform(|e: Event| Msg::LoadPreset(select_value(&e)));
+    let presets = crate::presets::all();
+    let current_preset = m.preset.clone().unwrap_or_default();
+    let brokers = d.cluster.brokers;
     html! {
         <aside class="config" aria-label="Configuration">
+            <section class="card">
+                <h2><label for="cfg-preset">{"Scenario"}</label></h2>
+                <select id="cfg-preset" class="preset-select" onchange={on_preset} aria-label="Scenario">
+                    if m.preset.is_none() {
+                        <option value="" selected=true>{"Your own scenario"}</option>
+                    }
+                    { for presets.iter().map(|p| html! {
+                        <option value={p.id} selected={p.id == current_preset}>{p.title}</option>
+                    }) }
+                </select>
+            </section>
             <section class="card">
                 <h2>{"Next record"}</h2>
                 <label class="field">
@@ -63,29 +124,41 @@ pub fn ConfigPanel(props: &Props) -> Html {
                 </label>
                 <p class="hint">{"Leave the value empty to send the course text's generated message."}</p>
             </section>
-            <section class="card">
-                <h2>{"Topic "}<code>{topic.name.clone()}</code></h2>
-                <label class="field inline">
-                    <span>{"Partitions"}</span>
-                    <select onchange={on_partitions}>
-                        { for (1..=MAX_PARTITIONS).map(|n| html! {
-                            <option value={n.to_string()} selected={n == topic.partitions}>{n}</option>
-                        }) }
-                    </select>
-                </label>
-                <p class="hint">{"Changing it restarts the scenario with the same seed."}</p>
-            </section>
             <section class="card settings">
+                <h2>{"Cluster and topic "}<code>{topic.name.clone()}</code></h2>
+                { select("Brokers", "brokers", "—", nums(1..=MAX_BROKERS), brokers.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::Brokers(n))), err_for("cluster.brokers")) }
+                { select("Partitions", "num.partitions", "1", nums(1..=MAX_PARTITIONS), topic.partitions.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::Partitions(n))), err_for("topics[0].partitions")) }
+                { select("Replication factor", "replication.factor", "1", nums(1..=MAX_BROKERS), topic.replication_factor.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::ReplicationFactor(n))), err_for("topics[0].replication_factor")) }
+                { select("Min in-sync replicas", "min.insync.replicas", "1", nums(1..=MAX_BROKERS), topic.min_insync_replicas.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::MinInsyncReplicas(n))), err_for("topics[0].min_insync_replicas")) }
+                { select("Unclean election", "unclean.leader.election.enable", "false",
+                    vec![("false".into(), "false".into()), ("true".into(), "true".into())],
+                    d.cluster.unclean_leader_election_enable.to_string(), on,
+                    |v| Some(Msg::Configure(Setting::UncleanLeaderElection(v == "true"))), None) }
                 <h2>{"Producer"}</h2>
-                { setting("acks", producer.acks.label().into(), "all") }
-                { setting("enable.idempotence", producer.idempotent().to_string(), "true") }
-                { setting("linger.ms", producer.linger_ms.to_string(), "5") }
-                { setting("batch.size", producer.batch_size.to_string(), "16384") }
+                { select("Acknowledgements", "acks", "all",
+                    vec![("0".into(), "0 (fire and forget)".into()), ("1".into(), "1 (leader)".into()), ("all".into(), "all (every ISR)".into())],
+                    producer.acks.label().into(), on,
+                    |v| Some(Msg::Configure(Setting::Acks(match v { "0" => Acks::Zero, "1" => Acks::One, _ => Acks::All }))),
+                    err_for("producers[0].acks")) }
+                { select("Retries", "retries", "2147483647",
+                    vec![("0".into(), "0".into()), ("3".into(), "3".into()), ("2147483647".into(), "2147483647 (MAX)".into())],
+                    producer.retries.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::Retries(n))), err_for("producers[0].retries")) }
+                { select("Idempotence", "enable.idempotence", "true*",
+                    vec![("unset".into(), format!("unset → {}", producer.idempotent())), ("true".into(), "true".into()), ("false".into(), "false".into())],
+                    match producer.enable_idempotence { None => "unset".into(), Some(b) => b.to_string() }, on,
+                    |v| Some(Msg::Configure(Setting::Idempotence(match v { "true" => Some(true), "false" => Some(false), _ => None }))),
+                    err_for("producers[0].enable_idempotence")) }
+                <p class="hint">{"* on by default since Kafka 3.0 when acks=all, retries > 0 and max.in.flight ≤ 5; otherwise silently off."}</p>
                 <h2>{"Consumer"}</h2>
-                { setting("group.id", group.group_id.clone(), "none") }
-                { setting("enable.auto.commit", group.enable_auto_commit().to_string(), "true") }
-                { setting("auto.offset.reset", group.auto_offset_reset.name().to_string(), "latest") }
-                <p class="hint">{"Manual commit after processing, as in the course text's at-least-once code."}</p>
+                <div class="setting"><code class="setting-name">{"group.id"}</code><span class="setting-value">{group.group_id.clone()}</span></div>
+                <div class="setting"><code class="setting-name">{"enable.auto.commit"}</code><span class="setting-value">{group.enable_auto_commit().to_string()}</span><span class="setting-default">{"default true"}</span></div>
+                <div class="setting"><code class="setting-name">{"auto.offset.reset"}</code><span class="setting-value">{group.auto_offset_reset.name()}</span><span class="setting-default">{"default latest"}</span></div>
+                <p class="hint">{"Changing a setting restarts the scenario with the same seed."}</p>
             </section>
         </aside>
     }

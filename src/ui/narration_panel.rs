@@ -27,7 +27,46 @@ pub fn NarrationPanel(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let narration = m.headline().map(|h| narrate(e, h));
+    // Other headline events of the same step (an election after a fence, …).
+    let also: Vec<(String, bool)> = m
+        .events
+        .iter()
+        .filter(|ev| ev.kind.is_headline())
+        .skip(1)
+        .take(6)
+        .map(|ev| {
+            let n = narrate(e, ev);
+            (n.title, n.alarm)
+        })
+        .collect();
     let focus = m.focus.map(|r| e.record(r).clone());
+    let preset = m.preset.as_deref().and_then(crate::presets::by_id);
+    let inspect = m.inspect.and_then(|(b, tp)| {
+        let rep = e.brokers().get(b.0 as usize)?.replica(tp)?;
+        let meta = e.partition_meta(tp);
+        let (hw, leo, lso) = (rep.log.hw().0, rep.log.leo().0, rep.log.lso().0);
+        let role = if meta.leader == Some(b) {
+            format!("leader (epoch {})", meta.leader_epoch.0)
+        } else if meta.isr.contains(&b) {
+            "in-sync follower".to_string()
+        } else {
+            "out-of-sync follower".to_string()
+        };
+        let gap = if leo > hw {
+            format!(
+                "Offsets {hw}–{} are written here but not yet on every in-sync replica, so consumers cannot read them yet.",
+                leo - 1
+            )
+        } else {
+            "Everything in this log is below the high watermark: readable by consumers.".to_string()
+        };
+        let lag_note = if meta.leader == Some(b) {
+            String::new()
+        } else {
+            " A follower learns the HW from the leader's fetch responses, so it can lag the leader's.".to_string()
+        };
+        Some((format!("{} on broker {b} — {role}", tp_label(e, tp)), format!("HW {hw}, LEO {leo}, LSO {lso}, log start {}. {gap}{lag_note}", rep.log.log_start().0)))
+    });
     html! {
         <aside class="narration" aria-label="Narration">
             <div class={classes!("narration-live", narration.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
@@ -35,6 +74,16 @@ pub fn NarrationPanel(props: &Props) -> Html {
                 if let Some(n) = &narration {
                     <p class="narration-title">{n.title.clone()}</p>
                     <p class="narration-body">{spans(&n.body)}</p>
+                    if !also.is_empty() {
+                        <ul class="narration-also" aria-label="Also in this step">
+                            { for also.iter().map(|(title, alarm)| html! {
+                                <li class={classes!(alarm.then_some("alarm"))}>{title.clone()}</li>
+                            }) }
+                        </ul>
+                    }
+                } else if let Some(p) = &preset {
+                    <p class="narration-title">{"Ready: "}{p.title}</p>
+                    <p class="narration-body">{p.summary}{" Press "}<strong class="term">{"Step forward"}</strong>{" or "}<strong class="term">{"Play"}</strong>{"."}</p>
                 } else {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
@@ -45,6 +94,18 @@ pub fn NarrationPanel(props: &Props) -> Html {
                     </p>
                 }
             </div>
+            if let Some((title, text)) = inspect {
+                <section class="inspect-card" aria-label="Replica details">
+                    <h3>{title}</h3>
+                    <p>{text}</p>
+                </section>
+            }
+            if let (Some(p), true) = (&preset, narration.is_some()) {
+                <section class="preset-card" aria-label="Scenario">
+                    <h3>{p.title}</h3>
+                    <p>{p.summary}</p>
+                </section>
+            }
             if let Some(n) = narration.as_ref().filter(|n| !n.details.is_empty()) {
                 <dl class="details">
                     { for n.details.iter().map(|(k, v)| html! {

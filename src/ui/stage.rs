@@ -89,8 +89,8 @@ struct Layout {
     producers: Vec<(ProducerIdx, f64, f64)>,
     brokers: Vec<(BrokerId, f64, f64, f64, f64)>,
     rows: Vec<Row>,
-    /// y of the caption above the internal rows, per broker column.
-    internal_caption: Option<f64>,
+    /// (broker, y) of the caption above each broker's internal rows.
+    captions: Vec<(BrokerId, f64)>,
     groups: Vec<(GroupIdx, f64, f64)>,
     consumers: Vec<(ConsumerIdx, f64, f64)>,
 }
@@ -131,9 +131,6 @@ fn layout(e: &Engine) -> Layout {
         .into_iter()
         .filter(|tp| !e.topic(tp.topic).internal)
         .collect();
-    let n_brokers = e.brokers().len().max(1);
-    let gap = 10.0;
-    let col_w = (BROKERS_W - gap * (n_brokers as f64 - 1.0)) / n_brokers as f64;
     // Internal rows: the groups' __consumer_offsets partitions.
     let offsets_tps: Vec<Tp> = {
         let mut v: Vec<Tp> = e.groups().iter().map(|g| g.offsets_tp).collect();
@@ -141,54 +138,83 @@ fn layout(e: &Engine) -> Layout {
         v.dedup();
         v
     };
-    let n_rows = user_tps.len() + offsets_tps.len();
-    let row_pitch = (380.0 / n_rows.max(1) as f64).clamp(BAND_TOP + BAND_BOTTOM + 14.0, 64.0);
-    let caption_h = if offsets_tps.is_empty() { 0.0 } else { 16.0 };
-    let brokers_h = BROKER_HEADER + n_rows as f64 * row_pitch + caption_h + 6.0;
-    let short_label = n_brokers > 1;
-    let label_w = if short_label { 34.0 } else { 80.0 };
+    // Brokers are stacked, each a full-width box holding only its own replicas.
+    let hosted: Vec<(Vec<Tp>, Vec<Tp>)> = e
+        .brokers()
+        .iter()
+        .map(|b| {
+            let user = user_tps
+                .iter()
+                .copied()
+                .filter(|tp| b.replica(*tp).is_some())
+                .collect();
+            // Only the coordinator's copy of the offsets partition is drawn:
+            // that is where commits land; followers' copies are noise here.
+            let internal = offsets_tps
+                .iter()
+                .copied()
+                .filter(|tp| {
+                    b.replica(*tp).is_some()
+                        && (e.leader_of(*tp) == Some(b.id) || e.brokers().len() == 1)
+                })
+                .collect();
+            (user, internal)
+        })
+        .collect();
+    let total_rows: usize = hosted.iter().map(|(u, i)| u.len() + i.len()).sum();
+    let budget = if e.brokers().len() == 1 { 380.0 } else { 520.0 };
+    let row_pitch = (budget / total_rows.max(1) as f64).clamp(BAND_TOP + BAND_BOTTOM + 12.0, 64.0);
+    let caption_h = 16.0;
+    let label_w = 80.0;
+    let x = BROKERS_X;
+    let label_x = x + 8.0;
+    let x0 = label_x + label_w;
+    let avail = BROKERS_W - label_w - 16.0;
+    let cell_w = (avail / 7.0).clamp(20.0, 42.0);
+    let slots = ((avail / cell_w).floor() as usize).max(2);
     let mut rows = Vec::new();
     let mut brokers = Vec::new();
-    let mut internal_caption = None;
-    for (i, b) in e.brokers().iter().enumerate() {
-        let x = BROKERS_X + i as f64 * (col_w + gap);
-        brokers.push((b.id, x, TOP, col_w, brokers_h));
-        let label_x = x + 8.0;
-        let x0 = label_x + label_w;
-        let avail = col_w - label_w - 16.0;
-        let cell_w = (avail / 7.0).clamp(20.0, 42.0);
-        let slots = ((avail / cell_w).floor() as usize).max(2);
-        let mut y = TOP + BROKER_HEADER;
-        for (k, tp) in user_tps.iter().chain(offsets_tps.iter()).enumerate() {
-            let internal = e.topic(tp.topic).internal;
-            if k == user_tps.len() && internal {
-                internal_caption = Some(y + 11.0);
-                y += caption_h;
+    let mut captions = Vec::new();
+    let mut y = TOP;
+    for (b, (user, internal)) in e.brokers().iter().zip(hosted.iter()) {
+        let h = BROKER_HEADER
+            + (user.len() + internal.len()) as f64 * row_pitch
+            + if internal.is_empty() { 0.0 } else { caption_h }
+            + 6.0;
+        brokers.push((b.id, x, y, BROKERS_W, h));
+        let mut ry = y + BROKER_HEADER;
+        for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
+            let is_internal = k >= user.len();
+            if k == user.len() && is_internal {
+                captions.push((b.id, ry + 11.0));
+                ry += caption_h;
             }
-            if let Some(rep) = b.replica(*tp) {
-                let leo = rep.log.leo().0;
-                let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
-                rows.push(Row {
-                    tp: *tp,
-                    broker: b.id,
-                    y: y + BAND_TOP,
-                    h: row_pitch - BAND_TOP - BAND_BOTTOM,
-                    label_x,
-                    x0,
-                    cell_w,
-                    slots,
-                    start,
-                    internal,
-                    short_label,
-                });
-            }
-            y += row_pitch;
+            let rep = b.replica(*tp).expect("hosted");
+            let leo = rep.log.leo().0;
+            let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
+            rows.push(Row {
+                tp: *tp,
+                broker: b.id,
+                y: ry + BAND_TOP,
+                h: row_pitch - BAND_TOP - BAND_BOTTOM,
+                label_x,
+                x0,
+                cell_w,
+                slots,
+                start,
+                internal: is_internal,
+                short_label: false,
+            });
+            ry += row_pitch;
         }
+        y += h + 10.0;
     }
+    let brokers_bottom = y - 10.0;
+    let brokers_h = brokers_bottom - TOP;
     // Producers: stacked in the left column, centred on the brokers.
     let np = e.producers().len().max(1) as f64;
-    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).min(150.0);
-    let p_top = TOP + (brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0;
+    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(90.0, 150.0);
+    let p_top = TOP + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
     let producers = e
         .producers()
         .iter()
@@ -198,24 +224,25 @@ fn layout(e: &Engine) -> Layout {
     // Groups and their consumers: stacked on the right.
     let mut groups = Vec::new();
     let mut consumers = Vec::new();
-    let mut y = TOP;
+    let mut gy = TOP;
     for g in e.groups() {
         let members: Vec<&crate::engine::consumer::Consumer> =
             e.consumers().iter().filter(|c| c.group == g.idx).collect();
         let ch = 66.0;
         let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 2.0;
-        groups.push((g.idx, y, gh));
+        groups.push((g.idx, gy, gh));
         for (j, c) in members.iter().enumerate() {
-            consumers.push((c.idx, y + 48.0 + j as f64 * (ch + 6.0), ch));
+            consumers.push((c.idx, gy + 48.0 + j as f64 * (ch + 6.0), ch));
         }
-        y += gh + 10.0;
+        gy += gh + 10.0;
     }
+    let p_bottom = p_top + np * (ph + 10.0);
     Layout {
-        h: (TOP + brokers_h).max(y) + TOP,
+        h: brokers_bottom.max(gy).max(p_bottom) + TOP,
         producers,
         brokers,
         rows,
-        internal_caption,
+        captions,
         groups,
         consumers,
     }
@@ -227,13 +254,23 @@ fn token_label(e: &Engine, r: RecordId) -> String {
     let s = rec
         .key_text()
         .unwrap_or_else(|| format!("#{}", rec.event_id.0));
+    // Keys usually differ at the end (order-1, order-2): keep the tail.
     let chars: Vec<char> = s.chars().collect();
-    if chars.len() > 6 {
-        let mut t: String = chars[..5].iter().collect();
-        t.push('…');
-        t
+    if chars.len() > 7 {
+        let tail: String = chars[chars.len() - 6..].iter().collect();
+        format!("…{tail}")
     } else {
         s
+    }
+}
+
+/// Error names fit a token: `NOT_ENOUGH_REPLICAS` → `NOT_ENOUGH_REPL…`.
+fn short_error(name: &str) -> String {
+    if name.chars().count() > 16 {
+        let t: String = name.chars().take(15).collect();
+        format!("{t}…")
+    } else {
+        name.to_string()
     }
 }
 
@@ -295,14 +332,33 @@ pub fn Stage(props: &Props) -> Html {
     let brokers_svg = lay.brokers.iter().map(|(id, x, y, w, h)| {
         let b = &e.brokers()[id.0 as usize];
         let down = !b.alive;
-        let caption = lay
-            .internal_caption
-            .filter(|_| lay.rows.iter().any(|r| r.broker == *id && r.internal));
+        let caption = lay.captions.iter().find(|(b, _)| b == id).map(|(_, y)| *y);
         let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(*id));
+        let bid = *id;
+        let onclick = props.on.reform(move |_: MouseEvent| Msg::ToggleBroker(bid));
+        let onkeydown = {
+            let on = props.on.clone();
+            Callback::from(move |ev: KeyboardEvent| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    on.emit(Msg::ToggleBroker(bid));
+                }
+            })
+        };
+        let label = if down {
+            format!("Broker {id}, crashed. Press Enter to restart it.")
+        } else {
+            format!("Broker {id}, running. Press Enter to crash it.")
+        };
         html! {
             <g class={classes!("broker", down.then_some("down"))} key={format!("b{id}")}>
                 <rect class="broker-box" x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="10" />
-                <text class="broker-title" x={(x + 12.0).to_string()} y={(y + 19.0).to_string()}>{format!("Broker {id}")}</text>
+                <g class="broker-handle" tabindex="0" role="button" aria-label={label} {onclick} {onkeydown}>
+                    <rect class="handle-bg" x={(x + 4.0).to_string()} y={(y + 3.0).to_string()} width="150" height="22" rx="6" />
+                    <text class="broker-title" x={(x + 12.0).to_string()} y={(y + 19.0).to_string()}>{format!("Broker {id}")}</text>
+                    <text class="broker-action" x={(x + 80.0).to_string()} y={(y + 19.0).to_string()}>{ if down { "▶ restart" } else { "✕ crash" } }</text>
+                </g>
                 if is_coordinator && !down {
                     <text class="coord-tag" x={(x + w - 10.0).to_string()} y={(y + 19.0).to_string()} text-anchor="end">{"group coordinator"}</text>
                 }
@@ -312,13 +368,14 @@ pub fn Stage(props: &Props) -> Html {
                 if down {
                     <line class="cross" x1={x.to_string()} y1={y.to_string()} x2={(x + w).to_string()} y2={(y + h).to_string()} />
                     <line class="cross" x1={(x + w).to_string()} y1={y.to_string()} x2={x.to_string()} y2={(y + h).to_string()} />
-                    <text class="down-label" x={(x + w - 12.0).to_string()} y={(y + 20.0).to_string()} text-anchor="end">{"crashed"}</text>
+                    <text class="down-label" x={(x + w - 12.0).to_string()} y={(y + 19.0).to_string()} text-anchor="end">{"crashed"}</text>
                 }
             </g>
         }
     });
 
     let rows_svg = lay.rows.iter().map(|row| {
+        let inspect_key = (row.broker, row.tp);
         let b = &e.brokers()[row.broker.0 as usize];
         let rep = b.replica(row.tp).expect("row exists for hosted replicas");
         let meta = e.partition_meta(row.tp);
@@ -364,8 +421,16 @@ pub fn Stage(props: &Props) -> Html {
             positions.get(&row.tp).cloned().unwrap_or_default()
         };
         html! {
-            <g class={classes!("row", is_leader.then_some("leader"), (!in_isr).then_some("out-of-sync"), row.internal.then_some("internal-row"))}
-               key={format!("r{}-{}-{}", row.broker, row.tp.topic, row.tp.partition)}>
+            <g class={classes!("row", is_leader.then_some("leader"), (!in_isr).then_some("out-of-sync"), row.internal.then_some("internal-row"),
+                               (m.inspect == Some((row.broker, row.tp))).then_some("inspected"))}
+               key={format!("r{}-{}-{}", row.broker, row.tp.topic, row.tp.partition)}
+               tabindex={(!row.internal).then_some("0")}
+               aria-label={format!("{label} on broker {}: {}, high watermark {hw}, log end offset {leo}", row.broker,
+                    if is_leader { "leader" } else if in_isr { "in-sync follower" } else { "out-of-sync follower" })}
+               onmouseenter={props.on.reform(move |_: MouseEvent| Msg::Inspect(Some(inspect_key)))}
+               onmouseleave={props.on.reform(|_: MouseEvent| Msg::Inspect(None))}
+               onfocus={props.on.reform(move |_: FocusEvent| Msg::Inspect(Some(inspect_key)))}
+               onblur={props.on.reform(|_: FocusEvent| Msg::Inspect(None))}>
                 <rect class="row-bg" x={(row.label_x - 4.0).to_string()} y={(row.y - 3.0).to_string()}
                       width={(row.right() - row.label_x + 8.0).to_string()} height={(row.h + 6.0).to_string()} rx="6" />
                 <circle class={classes!("role-badge", if is_leader { "filled" } else { "hollow" })}
@@ -420,6 +485,11 @@ pub fn Stage(props: &Props) -> Html {
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 38.0).to_string()}>{pr.client_id.clone()}</text>
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 54.0).to_string()}>{format!("acks={}", pc.acks.label())}</text>
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 70.0).to_string()}>{format!("{} unacked", pr.unacked_records())}</text>
+                if pr.acked_records > 0 {
+                    <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 86.0).to_string()}>
+                        {format!("avg ack {:.0} ms", pr.total_ack_latency_ms as f64 / pr.acked_records as f64)}
+                    </text>
+                }
             </g>
         }
     });
@@ -524,7 +594,15 @@ pub fn Stage(props: &Props) -> Html {
                 };
                 let r = records[0];
                 let from = lay.producer_center(*producer);
-                let to = row.entry();
+                let leo = e.brokers()[row.broker.0 as usize]
+                    .replica(*tp)
+                    .map(|x| x.log.leo().0)
+                    .unwrap_or(0);
+                let to = if row.cell_x(leo).is_some() {
+                    row.cell_center(leo)
+                } else {
+                    row.entry()
+                };
                 let mut inner = token(e, r, m.focus == Some(r), None);
                 if records.len() > 1 {
                     inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
@@ -571,6 +649,84 @@ pub fn Stage(props: &Props) -> Html {
                     inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
                 }
                 movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
+            }
+            EventKind::Replicated {
+                broker,
+                tp,
+                first,
+                count,
+                ..
+            } => {
+                let (Some(from_row), Some(to_row)) =
+                    (lay.leader_row(e, *tp), lay.row(*broker, *tp))
+                else {
+                    continue;
+                };
+                let from = from_row.cell_center(first.0);
+                let to = to_row.cell_center(first.0);
+                let inner = html! {
+                    <g class="fetch-token"><rect x="-22" y="-9" width="44" height="18" rx="9" />
+                        <text x="0" y="4" text-anchor="middle">{format!("+{count}")}</text></g>
+                };
+                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
+            }
+            EventKind::Truncated {
+                broker,
+                tp,
+                removed,
+                ..
+            } => {
+                let Some(row) = lay.row(*broker, *tp) else {
+                    continue;
+                };
+                for (k, (off, r, _)) in removed.iter().enumerate().take(6) {
+                    let x = row.x0
+                        + ((off.0 - row.start).max(0) as f64 + 0.5).min(row.slots as f64 - 0.5)
+                            * row.cell_w;
+                    let y = row.y + row.h / 2.0;
+                    let label = r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
+                    let cls = r.map(color_class).unwrap_or_default();
+                    movers.push(html! {
+                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({x:.1} {y:.1})")}>
+                            <rect x="-20" y="-11" width="40" height="22" rx="4" />
+                            <text x="0" y="4" text-anchor="middle">{label}</text>
+                            <line x1="-22" y1="-12" x2="22" y2="12" />
+                            <line x1="22" y1="-12" x2="-22" y2="12" />
+                            <text class="lost-label" x="0" y="-15" text-anchor="middle">{"lost"}</text>
+                        </g>
+                    });
+                }
+            }
+            EventKind::Message {
+                from: crate::engine::event::Node::Broker(b),
+                to: crate::engine::event::Node::Producer(p),
+                error: Some(err),
+                arrive_ms,
+                ..
+            } => {
+                let Some(from) = lay
+                    .brokers
+                    .iter()
+                    .find(|x| x.0 == *b)
+                    .map(|(_, x, y, _, _)| Pt {
+                        x: x + 20.0,
+                        y: y + 14.0,
+                    })
+                else {
+                    continue;
+                };
+                let to = lay.producer_center(*p);
+                let inner = html! {
+                    <g class="error-token"><rect x="-56" y="-10" width="112" height="20" rx="4" />
+                        <text x="0" y="4" text-anchor="middle">{format!("✕ {}", short_error(err.name()))}</text></g>
+                };
+                movers.push(traveller(
+                    format!("m{step}-{i}"),
+                    from,
+                    to,
+                    dur(latency(*arrive_ms)),
+                    inner,
+                ));
             }
             EventKind::Committed {
                 group,

@@ -273,6 +273,33 @@ const tests = [
   },
 
   {
+    name: 'acks1_failover_preset_shows_the_acked_record_vanish',
+    fn: async (t) => {
+      const page = await t.newPage();
+      await setLabelled(page, 'Scenario', 'acks1-failover-loss');
+      await waitForNarration(page, (n) => n.includes('Ready'), 'the preset is loaded');
+      const seen = [];
+      for (let i = 0; i < 60; i++) {
+        await stepButton(page).click();
+        await sleep(40);
+        const n = await narration(page);
+        seen.push(n.slice(0, 400));
+        if (/Broker \d truncates/.test(n)) break;
+      }
+      const story = seen.join('\n');
+      assert(/Stage 6 of 9: Acknowledge/.test(story), `order-1 was acknowledged first:\n${story}`);
+      assert(/crashed/.test(story), `the leader crashed:\n${story}`);
+      assert(/New leader for events-0/.test(story), `a follower was elected:\n${story}`);
+      assert(/Broker \d truncates/.test(await narration(page)), `the old leader truncated:\n${story}`);
+      const vanished = page.locator('svg.stage .vanished');
+      assert((await vanished.count()) >= 1, 'a struck-through token marks the vanished record');
+      const text = (await vanished.first().textContent()) || '';
+      assert(/lost/i.test(text) && /der-1|order-1/.test(text), `the vanished token is order-1 and says lost: "${text}"`);
+      await t.screenshot(page, 'acks1-failover-loss');
+    },
+  },
+
+  {
     name: 'serves_from_a_sub_path',
     fn: async (t) => {
       if (!t.server) throw new SkipTest('needs run.mjs to serve the directory itself (not with --url)');
