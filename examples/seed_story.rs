@@ -1,7 +1,9 @@
 //! Replays one cluster-sweep seed and prints its story (a debugging aid):
 //! `cargo run --example seed_story -- <seed>`.
+use kafkascope::engine::assignor::AssignorKind;
 use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
-use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
+use kafkascope::engine::config::{Acks, AutoOffsetReset, KeyMode, ScenarioConfig};
+use kafkascope::engine::event::CrashPoint;
 use kafkascope::engine::event::EventKind;
 use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
@@ -9,13 +11,20 @@ use kafkascope::engine::{Engine, StepOutcome};
 use kafkascope::narration::narrate;
 
 include!("../tests/common/sweep_scenario.rs");
+include!("../tests/common/group_scenario.rs");
 
 fn main() {
     let seed: u64 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let mut e = Engine::new(scenario(seed)).unwrap();
+    let which = std::env::args().nth(2).unwrap_or_else(|| "cluster".into());
+    let cfg = if which == "group" {
+        group_scenario(seed)
+    } else {
+        scenario(seed)
+    };
+    let mut e = Engine::new(cfg).unwrap();
     for _ in 0..200_000 {
         let out = e.step();
         for ev in e.take_events() {

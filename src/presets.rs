@@ -21,6 +21,18 @@ pub enum Expect {
     DuplicateDropped,
     /// Per-producer latency differs by acks: acks=0 < acks=1 < acks=all.
     LatencyOrderedByAcks,
+    /// Every consumer of group 0 owns partitions, some more than one.
+    ConsumersShareAllPartitions,
+    /// At least one consumer of group 0 is idle; every partition has an owner.
+    SomeConsumerIdle,
+    /// Every group processes every message once, with its own offsets.
+    GroupsIndependent,
+    /// A member joins: the rebalance completes and the new member owns partitions.
+    JoinRebalances,
+    /// A crashed member is removed after session.timeout.ms; its partitions move.
+    SessionTimeoutMovesPartitions,
+    /// A poll timeout leads to CommitFailed and a record processed twice.
+    PollTimeoutDuplicates,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +230,139 @@ pub fn acks_latency() -> Preset {
     }
 }
 
+fn group_scenario(partitions: u32, consumers: u16, records: u32) -> ScenarioConfig {
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = partitions;
+    c.groups[0].consumers = consumers;
+    c.producers[0].workload.records = records;
+    c.producers[0].workload.interval_ms = 40;
+    c.producers[0].workload.keys = KeyMode::EventId;
+    c
+}
+
+pub fn fewer_consumers() -> Preset {
+    let mut c = group_scenario(6, 2, 12);
+    c.script = vec![note(0, "6 partitions, 2 consumers: each consumer owns several partitions (range gives A P0–P2 and B P3–P5).")];
+    Preset {
+        id: "consumers-fewer-than-partitions",
+        title: "Consumers < partitions: some consumers read several",
+        summary: "6 partitions, a group of 2: every partition has exactly one owner, each consumer has three.",
+        config: c,
+        expect: Expect::ConsumersShareAllPartitions,
+    }
+}
+
+pub fn more_consumers() -> Preset {
+    let mut c = group_scenario(3, 4, 9);
+    c.script = vec![note(0, "3 partitions, 4 consumers: a partition has one owner per group, so one consumer sits idle.")];
+    Preset {
+        id: "consumers-more-than-partitions",
+        title: "Consumers > partitions: one consumer sits idle",
+        summary:
+            "3 partitions, a group of 4: the fourth consumer gets nothing until someone leaves.",
+        config: c,
+        expect: Expect::SomeConsumerIdle,
+    }
+}
+
+pub fn two_groups() -> Preset {
+    let mut c = group_scenario(3, 2, 8);
+    let mut analytics = c.groups[0].clone();
+    analytics.group_id = "analytics".into();
+    analytics.consumers = 1;
+    c.groups.push(analytics);
+    c.script = vec![note(
+        0,
+        "Two groups read the same topic: each gets every record and keeps its own committed offsets, under its own coordinator partition of __consumer_offsets.",
+    )];
+    Preset {
+        id: "two-groups",
+        title: "Two consumer groups read the topic independently",
+        summary: "my-consumer-group (2 consumers) and analytics (1): both see all 8 records, each with its own offsets.",
+        config: c,
+        expect: Expect::GroupsIndependent,
+    }
+}
+
+fn c_joins(strategy: Vec<crate::engine::assignor::AssignorKind>) -> ScenarioConfig {
+    let mut c = group_scenario(4, 2, 16);
+    c.producers[0].workload.interval_ms = 150;
+    c.groups[0].partition_assignment_strategy = strategy;
+    c.script = vec![at(700, Command::AddConsumer { group: GroupIdx(0) })];
+    c
+}
+
+pub fn c_joins_eager() -> Preset {
+    use crate::engine::assignor::AssignorKind;
+    let mut c = c_joins(vec![AssignorKind::Range, AssignorKind::CooperativeSticky]);
+    c.script.insert(0, note(0, "Before: 2 consumers, 4 partitions; range gave A P0 and P1, B P2 and P3. Consumer C is about to join."));
+    c.script.push(note(
+        5_000,
+        "Eager range: everyone revoked everything first (stop the world), then range gave A P0+P1, B P2, C P3. The course text's picture (C gets P1 and P3) is not what any Kafka assignor does.",
+    ));
+    Preset {
+        id: "c-joins-eager-range",
+        title: "C joins: eager rebalance with range",
+        summary: "The default strategy list [range, cooperative-sticky] runs EAGER: every consumer stops and gives up all partitions while C joins.",
+        config: c,
+        expect: Expect::JoinRebalances,
+    }
+}
+
+pub fn c_joins_cooperative() -> Preset {
+    use crate::engine::assignor::AssignorKind;
+    let mut c = c_joins(vec![AssignorKind::CooperativeSticky]);
+    c.script.insert(0, note(0, "Before: 2 consumers, 4 partitions; cooperative-sticky dealt them round-robin (A P0 and P2, B P1 and P3). Consumer C is about to join."));
+    c.script.push(note(
+        7_000,
+        "Cooperative-sticky: one partition moved, in two rebalances: its owner revoked only that one in the first, C received it in the second. Nobody stopped consuming the partitions they kept.",
+    ));
+    Preset {
+        id: "c-joins-cooperative-sticky",
+        title: "C joins: cooperative-sticky rebalance",
+        summary: "Only the partition that moves is revoked, and a second rebalance hands it to C; the others never stop.",
+        config: c,
+        expect: Expect::JoinRebalances,
+    }
+}
+
+pub fn session_timeout() -> Preset {
+    let mut c = group_scenario(4, 2, 12);
+    c.producers[0].workload.interval_ms = 400;
+    c.groups[0].session_timeout_ms = 10_000;
+    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    c.script = vec![
+        note(0, "session.timeout.ms is 10 s here (default 45 s), and auto.offset.reset=earliest so a partition without a commit is read from its start. Consumer B will crash: no LeaveGroup, its heartbeats just stop."),
+        at(1_000, Command::CrashConsumer { consumer: ConsumerIdx(1), point: crate::engine::event::CrashPoint::Now }),
+    ];
+    Preset {
+        id: "session-timeout",
+        title: "A crashed consumer is detected by session.timeout.ms",
+        summary: "B dies silently; its partitions wait until the coordinator expires its session, then A takes them over from the committed offsets.",
+        config: c,
+        expect: Expect::SessionTimeoutMovesPartitions,
+    }
+}
+
+pub fn poll_timeout() -> Preset {
+    let mut c = group_scenario(2, 2, 6);
+    c.producers[0].workload.interval_ms = 300;
+    c.groups[0].max_poll_interval_ms = 5_000;
+    c.groups[0].session_timeout_ms = 10_000;
+    c.script = vec![
+        note(0, "max.poll.interval.ms is 5 s here. Consumer A's processing is about to take 8 s per record (a slow database call)."),
+        at(500, Command::SetProcessingTime { consumer: ConsumerIdx(0), processing_time_ms: 8_000 }),
+        at(9_000, Command::SetProcessingTime { consumer: ConsumerIdx(0), processing_time_ms: 10 }),
+    ];
+    Preset {
+        id: "poll-timeout-commit-failed",
+        title: "Slow processing: max.poll.interval.ms, CommitFailed, a duplicate",
+        summary: "A takes too long between polls, leaves the group, B re-reads A's uncommitted record, and A's late commit fails.",
+        config: c,
+        expect: Expect::PollTimeoutDuplicates,
+    }
+}
+
 /// Every preset, in menu order.
 pub fn all() -> Vec<Preset> {
     vec![
@@ -228,6 +373,13 @@ pub fn all() -> Vec<Preset> {
         retry_duplicates(),
         idempotent_dedup(),
         acks_latency(),
+        fewer_consumers(),
+        more_consumers(),
+        two_groups(),
+        c_joins_eager(),
+        c_joins_cooperative(),
+        session_timeout(),
+        poll_timeout(),
     ]
 }
 

@@ -1,7 +1,7 @@
 //! Every preset demonstrates what it claims, judged by the delivery ledger
 //! and the event trace.
 
-use kafkascope::engine::event::{ErrorCode, EventKind};
+use kafkascope::engine::event::{ErrorCode, EventKind, LeaveReason};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::{Engine, Event, StepOutcome};
 use kafkascope::narration::narrate;
@@ -73,6 +73,108 @@ fn every_preset_demonstrates_its_outcome() {
                 );
                 assert_eq!(s.duplicate_writes, 0, "{}", ctx());
                 assert_eq!(s.processed_once, 1, "{}", ctx());
+            }
+            Expect::ConsumersShareAllPartitions | Expect::SomeConsumerIdle => {
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+                let owners: Vec<usize> = e.consumers().iter().map(|c| c.assignment.len()).collect();
+                let partitions = e.topics()[0].partitions.len();
+                assert_eq!(
+                    owners.iter().sum::<usize>(),
+                    partitions,
+                    "every partition has exactly one owner: {owners:?}"
+                );
+                if p.expect == Expect::SomeConsumerIdle {
+                    assert!(owners.contains(&0), "someone is idle: {owners:?}");
+                } else {
+                    assert!(
+                        owners.iter().all(|n| *n >= 1) && owners.iter().any(|n| *n > 1),
+                        "{owners:?}"
+                    );
+                }
+            }
+            Expect::GroupsIndependent => {
+                for g in 0..e.groups().len() {
+                    let sg = e.delivery_summary(GroupIdx(g as u16));
+                    assert_eq!(
+                        sg.processed_once,
+                        sg.produced,
+                        "group {g}: {sg:?}\n{}",
+                        ctx()
+                    );
+                }
+                assert_ne!(
+                    e.groups()[0].offsets_tp,
+                    e.groups()[1].offsets_tp,
+                    "different coordinator partitions"
+                );
+            }
+            Expect::JoinRebalances => {
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+                let c = &e.consumers()[2];
+                assert!(
+                    !c.assignment.is_empty(),
+                    "C owns partitions after the rebalance\n{}",
+                    ctx()
+                );
+                let owned: usize = e.consumers().iter().map(|c| c.assignment.len()).sum();
+                assert_eq!(owned, 4);
+                let eager_revokes = events
+                    .iter()
+                    .filter(|ev| matches!(ev.kind, EventKind::Revoked { eager: true, .. }))
+                    .count();
+                let coop_revokes = events
+                    .iter()
+                    .filter(|ev| matches!(ev.kind, EventKind::Revoked { eager: false, .. }))
+                    .count();
+                if p.id.contains("eager") {
+                    assert_eq!(eager_revokes, 2, "A and B revoke everything\n{}", ctx());
+                } else {
+                    assert_eq!(
+                        (eager_revokes, coop_revokes),
+                        (0, 1),
+                        "only the moving partition is revoked\n{}",
+                        ctx()
+                    );
+                }
+            }
+            Expect::SessionTimeoutMovesPartitions => {
+                assert!(
+                    events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::MemberRemoved {
+                            reason: LeaveReason::SessionTimeout,
+                            ..
+                        }
+                    )),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(
+                    e.consumers()[0].assignment.len(),
+                    4,
+                    "A took every partition\n{}",
+                    ctx()
+                );
+                assert_eq!(s.lost, 0, "{}", ctx());
+                assert_eq!(s.in_flight, 0, "{}", ctx());
+            }
+            Expect::PollTimeoutDuplicates => {
+                assert!(
+                    events
+                        .iter()
+                        .any(|ev| matches!(ev.kind, EventKind::PollTimeoutExpired { .. })),
+                    "{}",
+                    ctx()
+                );
+                assert!(
+                    events
+                        .iter()
+                        .any(|ev| matches!(ev.kind, EventKind::CommitFailed { .. })),
+                    "{}",
+                    ctx()
+                );
+                assert!(s.duplicated >= 1, "{}", ctx());
+                assert_eq!(s.lost, 0, "{}", ctx());
             }
             Expect::LatencyOrderedByAcks => {
                 let avg: Vec<f64> = e

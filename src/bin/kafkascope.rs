@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let rest = &args[1..];
     let result = match cmd.as_str() {
         "partition" => kafkascope::cli::partition::run(rest),
+        "offsets-partition" => kafkascope::cli::offsets_partition::run(rest),
         "assign" => {
             let mut input = String::new();
             match std::io::stdin().read_to_string(&mut input) {

@@ -3,6 +3,7 @@
 //! so it is unit-tested without spawning processes.
 
 pub mod assign;
+pub mod offsets_partition;
 pub mod partition;
 
 /// The usage text printed by `kafkascope --help` and on bad arguments.
@@ -14,6 +15,9 @@ USAGE:
       Which partition Kafka's default partitioner puts each key in:
       toPositive(murmur2(keyBytes)) % N. Keys are UTF-8 text, or hex bytes
       with --hex (\"\" is the empty key). --json prints murmur2 values too.
+  kafkascope offsets-partition [--partitions 50] [-v] GROUP...
+      The __consumer_offsets partition of each group id, i.e. which broker
+      coordinates it: Utils.abs(groupId.hashCode()) % partitions.
   kafkascope assign < request.json
       Run a partition assignor (range, roundrobin, sticky,
       cooperative-sticky) exactly as Kafka's Java classes do.

@@ -20,6 +20,8 @@ pub mod limits {
     pub const MAX_PRODUCERS: usize = 4;
     pub const MAX_GROUPS: usize = 4;
     pub const MAX_CONSUMERS_PER_GROUP: u16 = 8;
+    /// Consumers ever started in one scenario (stopped ones stay on the stage).
+    pub const MAX_CONSUMERS_TOTAL: usize = 128;
     pub const MAX_TOPICS: usize = 4;
     pub const MAX_WORKLOAD_RECORDS: u32 = 1_000_000;
     pub const MAX_NAME_LEN: usize = 64;

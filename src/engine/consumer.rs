@@ -1333,6 +1333,7 @@ impl Engine {
                         Msg::LeaveGroup {
                             group: g,
                             member_id,
+                            reason: LeaveReason::PollTimeout,
                         },
                     );
                 }
@@ -1527,11 +1528,21 @@ impl Engine {
         if g.0 as usize >= self.groups.len() {
             return Err(format!("there is no group #{g}"));
         }
-        let n = self.consumers.iter().filter(|c| c.group == g).count();
-        if n >= crate::engine::config::limits::MAX_CONSUMERS_PER_GROUP as usize {
+        let max = crate::engine::config::limits::MAX_CONSUMERS_PER_GROUP as usize;
+        let alive = self
+            .consumers
+            .iter()
+            .filter(|c| c.group == g && c.alive)
+            .count();
+        if alive >= max {
             return Err(format!(
-                "a group can have at most {} consumers here",
-                crate::engine::config::limits::MAX_CONSUMERS_PER_GROUP
+                "a group can have at most {max} running consumers here"
+            ));
+        }
+        if self.consumers.len() >= crate::engine::config::limits::MAX_CONSUMERS_TOTAL {
+            return Err(format!(
+                "this scenario already started {} consumers, the most it keeps track of",
+                self.consumers.len()
             ));
         }
         let c = self.consumer_create(g);
@@ -1583,11 +1594,11 @@ impl Engine {
                 Msg::LeaveGroup {
                     group: g,
                     member_id,
+                    reason: LeaveReason::Clean,
                 },
             );
         }
         self.consumer_stop_now(c);
-        let _ = LeaveReason::Clean;
         Ok(())
     }
 }

@@ -200,6 +200,7 @@ impl Engine {
             return Err(format!("broker {broker} is already down"));
         }
         self.broker_crash(broker);
+        self.any_broker_failed = true;
         self.emit(EventKind::BrokerCrashed { broker });
         let incarnation = self.brokers[b].incarnation;
         let timeout = self.cfg.cluster.broker_session_timeout_ms as u64;

@@ -73,6 +73,8 @@ pub struct Group {
     pub initial_delay_until: Option<u64>,
     pub rebalance_deadline_ms: Option<u64>,
     pub rebalances: u32,
+    /// Members in the last completed generation (to tell joins from rejoins).
+    pub generation_size: usize,
     /// Member ids known to be assigned in the current generation (for invariants).
     pub member_counter: u32,
 }
@@ -141,6 +143,7 @@ impl Engine {
                 initial_delay_until: None,
                 rebalance_deadline_ms: None,
                 rebalances: 0,
+                generation_size: 0,
                 member_counter: 0,
             });
             for _ in 0..g.consumers {
@@ -220,8 +223,12 @@ impl Engine {
                     Msg::HeartbeatResponse { group, error },
                 );
             }
-            Msg::LeaveGroup { group, member_id } => {
-                self.group_remove_member(group, &member_id, LeaveReason::Clean);
+            Msg::LeaveGroup {
+                group,
+                member_id,
+                reason,
+            } => {
+                self.group_remove_member(group, &member_id, reason);
                 self.send(Node::Broker(b), from, Msg::LeaveGroupResponse { group });
             }
             Msg::OffsetCommit {
@@ -466,7 +473,14 @@ impl Engine {
                 self.group_prepare_rebalance(g, "a member joined an empty group".into());
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
-                self.group_prepare_rebalance(g, "a member joined".into());
+                let reason = if self.groups[g.0 as usize].members.len()
+                    > self.groups[g.0 as usize].generation_size
+                {
+                    "a new member joined"
+                } else {
+                    "a member rejoined (its owned partitions or subscription changed)"
+                };
+                self.group_prepare_rebalance(g, reason.into());
             }
             GroupState::PreparingRebalance => {
                 // KIP-134: each join during the initial delay extends it.
@@ -614,6 +628,7 @@ impl Engine {
             grp.generation = GenerationId(grp.generation.0 + 1);
             grp.protocol = protocol;
             grp.leader = Some(leader.clone());
+            grp.generation_size = grp.members.len();
             for m in grp.members.values_mut() {
                 m.joined = false;
                 m.awaiting_sync = false;
@@ -1018,6 +1033,7 @@ impl Engine {
     /// never pass the leader's high watermark.
     pub(crate) fn check_group_invariants(&self) -> Result<(), String> {
         for g in &self.groups {
+            // The coordinator's view: one owner per partition in a Stable generation.
             if g.state == GroupState::Stable {
                 let mut seen: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
                 for (id, m) in &g.members {
@@ -1031,29 +1047,55 @@ impl Engine {
                     }
                 }
             }
+            // The clients' view: two live consumers that believe they are in
+            // the same generation never hold the same partition. (A consumer
+            // of an older generation may still think it owns one: that is
+            // the zombie whose commits the generation check refuses.)
+            let mut owners: BTreeMap<(GenerationId, Tp), ConsumerIdx> = BTreeMap::new();
+            for c in self
+                .consumers
+                .iter()
+                .filter(|c| c.alive && c.group == g.idx)
+            {
+                if c.membership != crate::engine::consumer::Membership::Stable {
+                    continue;
+                }
+                for tp in &c.assignment {
+                    if let Some(other) = owners.insert((c.generation, *tp), c.idx) {
+                        return Err(format!(
+                            "group {}: consumers {} and {} both own {}-{} in generation {}",
+                            g.group_id,
+                            self.consumers[other.0 as usize].label,
+                            c.label,
+                            self.topic(tp.topic).name,
+                            tp.partition,
+                            c.generation
+                        ));
+                    }
+                }
+            }
+            // Committed offsets come from positions, which never pass the HW.
+            // After a leader change the new leader's HW can briefly lag the
+            // old one's, so once a broker has failed only the LEO bounds them.
             for (tp, off) in &g.committed {
-                let hw = self
+                let Some(rep) = self
                     .leader_of(*tp)
                     .and_then(|l| self.brokers[l.0 as usize].replicas.get(tp))
-                    .map(|r| r.log.hw());
-                if let Some(hw) = hw {
-                    // A leader change can lower the HW below an old commit only
-                    // through unclean election; clean runs never do.
-                    if *off > hw && !self.cfg.cluster.unclean_leader_election_enable {
-                        let leo = self
-                            .leader_of(*tp)
-                            .and_then(|l| self.brokers[l.0 as usize].replicas.get(tp))
-                            .map(|r| r.log.leo())
-                            .unwrap_or_default();
-                        if *off > leo {
-                            return Err(format!(
-                                "group {}: committed offset {off} of {}-{} is beyond the log end {leo}",
-                                g.group_id,
-                                self.topic(tp.topic).name,
-                                tp.partition
-                            ));
-                        }
-                    }
+                else {
+                    continue;
+                };
+                let (bound, what) = if self.any_broker_failed {
+                    (rep.log.leo(), "log end offset")
+                } else {
+                    (rep.log.hw(), "high watermark")
+                };
+                if *off > bound && !self.cfg.cluster.unclean_leader_election_enable {
+                    return Err(format!(
+                        "group {}: committed offset {off} of {}-{} is beyond the {what} {bound}",
+                        g.group_id,
+                        self.topic(tp.topic).name,
+                        tp.partition
+                    ));
                 }
             }
         }

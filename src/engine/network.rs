@@ -138,6 +138,8 @@ pub enum Msg {
     LeaveGroup {
         group: GroupIdx,
         member_id: String,
+        /// KIP-800's reason field: why the member is leaving.
+        reason: crate::engine::event::LeaveReason,
     },
     LeaveGroupResponse {
         group: GroupIdx,

@@ -203,6 +203,9 @@ pub struct Engine {
     step_calls: u64,
     /// Script entries waiting for a condition (index into `cfg.script`).
     pending_triggers: Vec<usize>,
+    /// Whether any broker has crashed so far (loosens one invariant, see
+    /// `check_group_invariants`).
+    pub(crate) any_broker_failed: bool,
     acks_seen: Vec<u64>,
     processed_seen: u64,
 }
@@ -238,6 +241,7 @@ impl Engine {
             steps: 0,
             step_calls: 0,
             pending_triggers: Vec::new(),
+            any_broker_failed: false,
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
             cfg,

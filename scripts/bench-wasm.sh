@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmark W1 (issue #3) natively and as wasm in Node, and print the ratio.
+#   native: cargo bench --bench cluster_bench            (bench profile, opt-level 3)
+#   wasm:   bench/wasm (cdylib, release opt-level 3 + LTO) -> wasm-bindgen --target nodejs
+#           -> node bench/wasm/run.mjs
+# Goal: wasm >= 0.5x native. Needs no network beyond crates.io (and only when
+# a tool or crate is missing). Usage: scripts/bench-wasm.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=ensure-tools.sh
+. "$ROOT/scripts/ensure-tools.sh"
+
+# Own target dir (under the gitignored target/) so this build does not hold the
+# main build's lock longer than needed.
+WASM_TARGET_DIR="$ROOT/target/bench-wasm"
+PKG_DIR="$WASM_TARGET_DIR/pkg"
+
+log() { printf '[bench-wasm] %s\n' "$*" >&2; }
+
+log "building bench/wasm for wasm32-unknown-unknown (release)"
+CARGO_TARGET_DIR="$WASM_TARGET_DIR" cargo build \
+  --manifest-path "$ROOT/bench/wasm/Cargo.toml" \
+  --release --target wasm32-unknown-unknown
+wasm-bindgen --target nodejs --out-dir "$PKG_DIR" \
+  "$WASM_TARGET_DIR/wasm32-unknown-unknown/release/kafkascope_bench_wasm.wasm"
+
+log "running native bench (cargo bench --bench cluster_bench)"
+native_line="$(cargo bench --bench cluster_bench | grep '^W1 native:')"
+echo "$native_line"
+
+log "running wasm bench (node bench/wasm/run.mjs)"
+wasm_line="$(node "$ROOT/bench/wasm/run.mjs" "$PKG_DIR" | grep '^W1 wasm')"
+echo "$wasm_line"
+
+# Both lines end their figure with "= <rate> M records/s".
+rate() { sed -E 's/.*= ([0-9.]+) M records\/s.*/\1/' <<<"$1"; }
+native_rate="$(rate "$native_line")"
+wasm_rate="$(rate "$wasm_line")"
+awk -v n="$native_rate" -v w="$wasm_rate" 'BEGIN {
+  r = w / n
+  printf "W1 wasm/native: %.2f M / %.2f M records/s = %.2fx (goal >= 0.5x: %s)\n",
+         w, n, r, (r >= 0.5 ? "met" : "NOT met")
+}'
