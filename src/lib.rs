@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod link;
 pub mod model;
 pub mod narration;
 pub mod presets;

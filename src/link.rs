@@ -3,7 +3,7 @@
 //! A link such as
 //!
 //! ```text
-//! https://…/kafkascope/#v1.acks1-failover-loss.AAAIAQAQAyMAhVdhKg
+//! https://…/kafkascope/#v1.acks1-failover-loss.AAAEAQAAAFPx6CU
 //! ```
 //!
 //! carries everything needed to reproduce a run exactly: the **scenario** (a
@@ -20,6 +20,27 @@
 //! fuzzers check that on millions of inputs), and every failure is a
 //! [`LinkError`] whose `message` says what is wrong and what to do, ready to
 //! be shown next to a "start the default scenario" button.
+//!
+//! ```
+//! use kafkascope::engine::command::Command;
+//! use kafkascope::engine::ids::BrokerId;
+//! use kafkascope::link::{self, Link, LinkErrorKind};
+//!
+//! // The preset as it opens: its id in clear, then 11 characters of data.
+//! let link = Link::for_preset("acks1-failover-loss", vec![], 0);
+//! assert_eq!(link::encode(&link), "v1.acks1-failover-loss.AAAEAQAAAFPx6CU");
+//!
+//! // The user crashed broker 0 at step 3 and stopped at step 10.
+//! let crash = Command::CrashBroker { broker: BrokerId(0) };
+//! let link = Link::for_preset("acks1-failover-loss", vec![(3, crash)], 10);
+//! let text = link::encode(&link);
+//! assert_eq!(link::decode(&text), Ok(link.clone()));
+//! assert_eq!(link::decode(&format!("#{text}")), Ok(link)); // '#' or not
+//!
+//! // A link cut while copying says so.
+//! let cut = &text[..text.len() - 3];
+//! assert_eq!(link::decode(cut).unwrap_err().kind, LinkErrorKind::Truncated);
+//! ```
 //!
 //! # The text of a link
 //!
@@ -116,15 +137,19 @@
 //! ## Commands
 //!
 //! A command is a varint tag and then its fields in declaration order:
-//! 1 produce (producer, a bit mask 1 topic · 2 key · 4 value · 8 partition,
-//! then the fields present) · 2 crash_leader · 3 stall_followers ·
+//! 2 crash_leader · 3 stall_followers ·
 //! 4 restart_crashed_brokers · 5 crash_broker · 6 restart_broker ·
 //! 7 slow_broker · 8 drop_next_produce_response · 9 add_consumer ·
 //! 10 stop_consumer · 11 crash_consumer · 12 restart_consumer ·
 //! 13 set_processing_time · 14 crash_producer · 15 start_producer_instance ·
-//! 16 end_transaction · 17 begin_transaction · 18 note. A script entry is a
-//! trigger (0 at_ms · 1 after_acks · 2 after_processed, with its numbers) and
-//! then a command.
+//! 16 end_transaction · 17 begin_transaction · 18 note. A **produce** is
+//! the most common action, so it packs which of its optional fields are
+//! present into its tag: 32 + (1 topic · 2 key · 4 value · 8 partition ·
+//! 16 "the key is the successor of the previous produce's key", see
+//! [`v1::next_key`]), then the producer and the fields present. The UI's key
+//! field advances `user-1`, `user-2`, …, so five sends cost about four bytes
+//! each. (Tag 1 is unused.) A script entry is a trigger (0 at_ms ·
+//! 1 after_acks · 2 after_processed, with its numbers) and then a command.
 //!
 //! # Why this shape
 //!
@@ -203,8 +228,10 @@ pub mod limits {
     pub const MAX_TEXT_BYTES: usize = 4_096;
     /// Most items in any list of the configuration (topics, keys, script, …).
     pub const MAX_LIST_ITEMS: usize = 1_000;
-    /// Highest step a link may open at (opening replays every step up to it).
-    pub const MAX_AT_CALLS: u64 = 1_000_000;
+    /// Highest step a link may open at: opening replays every step up to
+    /// it (about 0.3 s natively for a quiet scenario; 4 hours of playing at
+    /// the top speed of 16 steps per second).
+    pub const MAX_AT_CALLS: u64 = 250_000;
     /// Longest preset id written in clear (longer ones go into the body).
     pub const MAX_PRESET_ID_CHARS: usize = 64;
 }
@@ -302,11 +329,7 @@ const FALLBACK: &str = "or start from the default scenario";
 
 impl Link {
     /// A link to preset `id` as it is, after `commands`, opened at `at_calls`.
-    pub fn for_preset(
-        id: impl Into<String>,
-        commands: Vec<(u64, Command)>,
-        at_calls: u64,
-    ) -> Link {
+    pub fn for_preset(id: impl Into<String>, commands: Vec<(u64, Command)>, at_calls: u64) -> Link {
         Link {
             scenario: LinkScenario::Preset {
                 id: id.into(),
@@ -349,14 +372,18 @@ impl Link {
         match &self.scenario {
             LinkScenario::Custom(c) => Ok(c.clone()),
             LinkScenario::Preset {
-                overrides: Some(c), ..
+                id,
+                overrides: Some(c),
             } => {
                 // The preset must exist even when the whole configuration is here:
                 // the link says "this preset, changed", and the UI shows its title.
-                preset_config(self.preset_id().unwrap_or_default())?;
+                preset_config(id)?;
                 Ok(c.clone())
             }
-            LinkScenario::Preset { id, overrides: None } => preset_config(id),
+            LinkScenario::Preset {
+                id,
+                overrides: None,
+            } => preset_config(id),
         }
     }
 
@@ -514,15 +541,12 @@ pub fn looks_like_link(fragment: &str) -> bool {
     chars.next() == Some('v') && chars.next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// Reads a link. Accepts the fragment with or without its `#`, or a whole
-/// URL (everything up to the first `#` is ignored); surrounding whitespace
-/// is ignored. Never panics. See the module docs for what is checked.
+/// Reads a link: the URL fragment, with or without its leading `#`
+/// (surrounding whitespace is ignored). Never panics, whatever the input.
+/// See the module docs for what is checked, in which order.
 pub fn decode(fragment: &str) -> Result<Link, LinkError> {
     let s = fragment.trim();
-    let s = match s.split_once('#') {
-        Some((_, after)) => after.trim(),
-        None => s,
-    };
+    let s = s.strip_prefix('#').unwrap_or(s);
     if s.is_empty() {
         return Err(LinkError::new(
             LinkErrorKind::Empty,
@@ -582,21 +606,41 @@ fn truncated_text() -> LinkError {
 // ---- shared low-level pieces: CRC-32, base64url, zig-zag ----------------------
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320, init and final xor
-/// 0xFFFFFFFF) of the concatenation of `parts`. `crc32(b"123456789")` is
+/// 0xFFFFFFFF) of the concatenation of `parts`. `crc32(&[b"123456789"])` is
 /// 0xCBF43926.
 pub fn crc32(parts: &[&[u8]]) -> u32 {
     let mut crc = !0u32;
     for part in parts {
         for &byte in *part {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                let mask = (crc & 1).wrapping_neg();
-                crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-            }
+            let i = usize::from((crc as u8) ^ byte);
+            crc = (crc >> 8) ^ CRC_TABLE.get(i).copied().unwrap_or(0);
         }
     }
     !crc
 }
+
+/// The CRC of every byte value, computed at compile time (an index out of
+/// range here would be a build error, not a panic).
+#[allow(clippy::indexing_slicing)]
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[n] = c;
+        n += 1;
+    }
+    table
+};
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -608,7 +652,7 @@ fn b64_char(six_bits: u32) -> char {
 
 /// base64url without padding (RFC 4648 §5).
 pub fn base64url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().saturating_mul(4) / 3 + 3);
+    let mut out = String::with_capacity((bytes.len() / 3).saturating_add(1).saturating_mul(4));
     for chunk in bytes.chunks(3) {
         let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
         let n = (b(0) << 16) | (b(1) << 8) | b(2);
@@ -624,17 +668,18 @@ pub fn base64url_encode(bytes: &[u8]) -> String {
     out
 }
 
-fn b64_value(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c.wrapping_sub(b'A'),
-        b'a'..=b'z' => c.wrapping_sub(b'a').wrapping_add(26),
-        b'0'..=b'9' => c.wrapping_sub(b'0').wrapping_add(52),
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
+/// The value of every byte as a base64url digit; 0xFF for the others
+/// (computed at compile time).
+#[allow(clippy::indexing_slicing)]
+const B64_VALUES: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[B64[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
 
 /// What [`base64url_decode`] found besides the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -652,15 +697,16 @@ pub enum B64Tail {
 /// how the text ended, or the position and character of the first character
 /// outside the alphabet.
 pub fn base64url_decode(text: &str) -> Result<(Vec<u8>, B64Tail), (usize, char)> {
-    let mut out = Vec::with_capacity(text.len().saturating_mul(3) / 4 + 1);
+    let mut out = Vec::with_capacity((text.len() / 4).saturating_add(1).saturating_mul(3));
     let mut acc: u32 = 0;
     let mut bits: u32 = 0;
-    for (i, c) in text.char_indices() {
-        let v = u8::try_from(c)
-            .ok()
-            .and_then(b64_value)
-            .ok_or((i, c))?;
-        acc = (acc << 6) | v;
+    for (i, byte) in text.bytes().enumerate() {
+        let v = B64_VALUES.get(usize::from(byte)).copied().unwrap_or(0xFF);
+        if v == 0xFF {
+            let c = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
+            return Err((i, c));
+        }
+        acc = (acc << 6) | u32::from(v);
         bits = bits.wrapping_add(6);
         if bits >= 8 {
             bits = bits.wrapping_sub(8);
@@ -800,7 +846,8 @@ pub mod v1 {
         let mut g = GroupConfig::default();
         g.group_id = "my-consumer-group".into();
         g.topics = vec!["events".into()];
-        g.partition_assignment_strategy = vec![AssignorKind::Range, AssignorKind::CooperativeSticky];
+        g.partition_assignment_strategy =
+            vec![AssignorKind::Range, AssignorKind::CooperativeSticky];
         g.session_timeout_ms = 45_000;
         g.heartbeat_interval_ms = 3_000;
         g.max_poll_interval_ms = 300_000;
@@ -918,9 +965,13 @@ pub mod v1 {
         let Some((len_bytes, rest_bytes)) = bytes.split_first_chunk::<LEN_BYTES>() else {
             return Err(short());
         };
-        let declared =
-            usize::try_from(u32::from_be_bytes([0, len_bytes[0], len_bytes[1], len_bytes[2]]))
-                .unwrap_or(usize::MAX);
+        let declared = usize::try_from(u32::from_be_bytes([
+            0,
+            len_bytes[0],
+            len_bytes[1],
+            len_bytes[2],
+        ]))
+        .unwrap_or(usize::MAX);
         let Some((body, crc_bytes)) = rest_bytes.split_last_chunk::<CRC_BYTES>() else {
             return Err(short());
         };
@@ -963,7 +1014,7 @@ pub mod v1 {
     /// The v1 fragment for `link`.
     pub fn encode(link: &Link) -> String {
         let mut w = W(Vec::new());
-        let (id_in_text, base) = match &link.scenario {
+        let id_in_text = match &link.scenario {
             LinkScenario::Preset { id, overrides } => {
                 let plain = is_plain_id(id);
                 let mut flags = FLAG_PRESET;
@@ -985,22 +1036,22 @@ pub mod v1 {
                         .unwrap_or_else(base_config);
                     put_config(&mut w, config, &base);
                 }
-                (plain.then_some(id.as_str()), ())
+                plain.then_some(id.as_str())
             }
             LinkScenario::Custom(config) => {
                 w.byte(FLAG_CONFIG);
                 put_config(&mut w, config, &base_config());
-                (None, ())
+                None
             }
         };
-        let () = base;
         w.varint(link.at_calls);
         w.varint(link.commands.len() as u64);
         let mut previous = 0u64;
+        let mut last_key = None;
         for (step, cmd) in &link.commands {
             w.varint(zigzag(step.wrapping_sub(previous) as i64));
             previous = *step;
-            put_command(&mut w, cmd);
+            put_command(&mut w, cmd, &mut last_key);
         }
         put_view(&mut w, &link.view);
         seal(id_in_text, &w.0)
@@ -1075,7 +1126,9 @@ pub mod v1 {
             script,
         } = c;
         w.num(1, seed, &base.seed);
-        w.field(2, cluster, &base.cluster, |w, v| put_cluster(w, v, &base.cluster));
+        w.field(2, cluster, &base.cluster, |w, v| {
+            put_cluster(w, v, &base.cluster)
+        });
         w.field(3, topics, &base.topics, |w, v| {
             put_list(w, v, &base.topics, base_topic, put_topic)
         });
@@ -1088,8 +1141,9 @@ pub mod v1 {
         w.flag(6, warm_start, &base.warm_start);
         w.field(7, script, &base.script, |w, v| {
             w.count(v.len());
+            let mut last_key = None;
             for entry in v {
-                put_script_entry(w, entry);
+                put_script_entry(w, entry, &mut last_key);
             }
         });
         w.end();
@@ -1125,13 +1179,33 @@ pub mod v1 {
         w.num(1, brokers, &b.brokers);
         w.num(2, network_latency_ms, &b.network_latency_ms);
         w.num(3, broker_session_timeout_ms, &b.broker_session_timeout_ms);
-        w.flag(4, unclean_leader_election_enable, &b.unclean_leader_election_enable);
+        w.flag(
+            4,
+            unclean_leader_election_enable,
+            &b.unclean_leader_election_enable,
+        );
         w.num(5, replica_lag_time_max_ms, &b.replica_lag_time_max_ms);
         w.num(6, replica_fetch_wait_max_ms, &b.replica_fetch_wait_max_ms);
-        w.num(7, offsets_topic_num_partitions, &b.offsets_topic_num_partitions);
-        w.num(8, offsets_topic_replication_factor, &b.offsets_topic_replication_factor);
-        w.num(9, transaction_state_log_num_partitions, &b.transaction_state_log_num_partitions);
-        w.num(10, group_initial_rebalance_delay_ms, &b.group_initial_rebalance_delay_ms);
+        w.num(
+            7,
+            offsets_topic_num_partitions,
+            &b.offsets_topic_num_partitions,
+        );
+        w.num(
+            8,
+            offsets_topic_replication_factor,
+            &b.offsets_topic_replication_factor,
+        );
+        w.num(
+            9,
+            transaction_state_log_num_partitions,
+            &b.transaction_state_log_num_partitions,
+        );
+        w.num(
+            10,
+            group_initial_rebalance_delay_ms,
+            &b.group_initial_rebalance_delay_ms,
+        );
         w.end();
     }
 
@@ -1176,7 +1250,11 @@ pub mod v1 {
         w.num(7, retry_backoff_max_ms, &b.retry_backoff_max_ms);
         w.num(8, request_timeout_ms, &b.request_timeout_ms);
         w.num(9, delivery_timeout_ms, &b.delivery_timeout_ms);
-        w.num(10, max_in_flight_requests_per_connection, &b.max_in_flight_requests_per_connection);
+        w.num(
+            10,
+            max_in_flight_requests_per_connection,
+            &b.max_in_flight_requests_per_connection,
+        );
         w.field(11, enable_idempotence, &b.enable_idempotence, |w, v| {
             w.byte(match v {
                 None => 0,
@@ -1184,10 +1262,14 @@ pub mod v1 {
                 Some(true) => 2,
             })
         });
-        w.field(12, transactional_id, &b.transactional_id, |w, v| w.opt_text(v));
+        w.field(12, transactional_id, &b.transactional_id, |w, v| {
+            w.opt_text(v)
+        });
         w.num(13, transaction_timeout_ms, &b.transaction_timeout_ms);
         w.num(14, records_per_transaction, &b.records_per_transaction);
-        w.field(15, workload, &b.workload, |w, v| put_workload(w, v, &b.workload));
+        w.field(15, workload, &b.workload, |w, v| {
+            put_workload(w, v, &b.workload)
+        });
         w.end();
     }
 
@@ -1244,12 +1326,17 @@ pub mod v1 {
                 w.text(t);
             }
         });
-        w.field(3, partition_assignment_strategy, &b.partition_assignment_strategy, |w, v| {
-            w.count(v.len());
-            for a in v {
-                w.varint(assignor_code(*a));
-            }
-        });
+        w.field(
+            3,
+            partition_assignment_strategy,
+            &b.partition_assignment_strategy,
+            |w, v| {
+                w.count(v.len());
+                for a in v {
+                    w.varint(assignor_code(*a));
+                }
+            },
+        );
         w.num(4, session_timeout_ms, &b.session_timeout_ms);
         w.num(5, heartbeat_interval_ms, &b.heartbeat_interval_ms);
         w.num(6, max_poll_interval_ms, &b.max_poll_interval_ms);
@@ -1311,7 +1398,7 @@ pub mod v1 {
         }
     }
 
-    fn put_script_entry(w: &mut W, e: &ScriptEntry) {
+    fn put_script_entry(w: &mut W, e: &ScriptEntry, last_key: &mut Option<String>) {
         let ScriptEntry { trigger, command } = e;
         match trigger {
             Trigger::AtMs { ms } => {
@@ -1328,10 +1415,28 @@ pub mod v1 {
                 w.varint(*count);
             }
         }
-        put_command(w, command);
+        put_command(w, command, last_key);
     }
 
-    fn put_command(w: &mut W, c: &Command) {
+    /// Produce commands are tags 32 to 63: 32 plus a mask of the fields
+    /// present (1 topic, 2 key, 4 value, 8 partition, 16 the key is
+    /// [`next_key`] of the previous produce's key in the same list).
+    const PRODUCE_TAG: u64 = 32;
+
+    /// The key after `key`: `user-7` → `user-8`; any other key is repeated.
+    /// (The UI's key field advances like this; frozen here for v1.)
+    pub fn next_key(key: &str) -> String {
+        if let Some((prefix, n)) = key.rsplit_once('-') {
+            if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
+                if let Some(next) = n.parse::<u64>().ok().and_then(|n| n.checked_add(1)) {
+                    return format!("{prefix}-{next}");
+                }
+            }
+        }
+        key.to_string()
+    }
+
+    fn put_command(w: &mut W, c: &Command, last_key: &mut Option<String>) {
         match c {
             Command::Produce {
                 producer,
@@ -1340,18 +1445,25 @@ pub mod v1 {
                 value,
                 partition,
             } => {
-                w.varint(1);
-                w.varint(producer.0.into());
+                // The UI's key field advances user-1, user-2, …: a key that is
+                // the successor of the previous one costs no bytes.
+                let predicted =
+                    key.is_some() && key.as_deref() == last_key.as_deref().map(next_key).as_deref();
                 let mask = u8::from(topic.is_some())
-                    | u8::from(key.is_some()) << 1
+                    | u8::from(key.is_some() && !predicted) << 1
                     | u8::from(value.is_some()) << 2
-                    | u8::from(partition.is_some()) << 3;
-                w.byte(mask);
+                    | u8::from(partition.is_some()) << 3
+                    | u8::from(predicted) << 4;
+                w.varint(PRODUCE_TAG | u64::from(mask));
+                w.varint(producer.0.into());
                 if let Some(t) = topic {
                     w.text(t);
                 }
                 if let Some(k) = key {
-                    w.text(k);
+                    if !predicted {
+                        w.text(k);
+                    }
+                    last_key.clone_from(&Some(k.clone()));
                 }
                 if let Some(v) = value {
                     w.text(v);
@@ -1517,20 +1629,31 @@ pub mod v1 {
         // than the bytes that are there.
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         if n > r.remaining() / 2 {
-            return Err(malformed("link", "number of actions", "larger than the data", r.pos));
+            return Err(malformed(
+                "link",
+                "number of actions",
+                "larger than the data",
+                r.pos,
+            ));
         }
         let mut commands = Vec::with_capacity(n);
         let mut previous = 0u64;
+        let mut last_key = None;
         for _ in 0..n {
             let delta = unzigzag(r.varint("actions", "step")?);
             let step = previous.wrapping_add(delta as u64);
             previous = step;
-            let cmd = get_command(&mut r, "actions")?;
+            let cmd = get_command(&mut r, "actions", &mut last_key)?;
             commands.push((step, cmd));
         }
         let view = get_view(&mut r)?;
         if r.remaining() != 0 {
-            return Err(malformed("link", "end", "unexpected bytes after the view", r.pos));
+            return Err(malformed(
+                "link",
+                "end",
+                "unexpected bytes after the view",
+                r.pos,
+            ));
         }
         Ok(Link {
             scenario,
@@ -1599,7 +1722,7 @@ pub mod v1 {
                 if i == 9 && b > 1 {
                     return Err(malformed(path, field, "number too large", start));
                 }
-                v |= bits << (7 * i);
+                v |= bits << i.wrapping_mul(7);
                 if b & 0x80 == 0 {
                     if b == 0 && i > 0 {
                         return Err(malformed(path, field, "number not in shortest form", start));
@@ -1641,7 +1764,12 @@ pub mod v1 {
             }
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             if n.saturating_mul(min_item_bytes) > self.remaining() {
-                return Err(malformed(path, field, "more items than the data holds", start));
+                return Err(malformed(
+                    path,
+                    field,
+                    "more items than the data holds",
+                    start,
+                ));
             }
             Ok(n)
         }
@@ -1680,7 +1808,12 @@ pub mod v1 {
                 return Ok(None);
             }
             if tag <= *last {
-                return Err(malformed(path, "field tag", "fields repeated or out of order", start));
+                return Err(malformed(
+                    path,
+                    "field tag",
+                    "fields repeated or out of order",
+                    start,
+                ));
             }
             *last = tag;
             Ok(Some(tag))
@@ -1707,14 +1840,21 @@ pub mod v1 {
                 1 => c.seed = r.varint(P, "seed")?,
                 2 => get_cluster(r, &mut c.cluster)?,
                 3 => get_list(r, "topics", &mut c.topics, base_topic, get_topic)?,
-                4 => get_list(r, "producers", &mut c.producers, base_producer, get_producer)?,
+                4 => get_list(
+                    r,
+                    "producers",
+                    &mut c.producers,
+                    base_producer,
+                    get_producer,
+                )?,
                 5 => get_list(r, "groups", &mut c.groups, base_group, get_group)?,
                 6 => c.warm_start = r.bool(P, "warm_start")?,
                 7 => {
                     let n = r.count(P, "script", MAX_LIST_ITEMS, 2)?;
                     let mut script = Vec::with_capacity(n);
+                    let mut last_key = None;
                     for _ in 0..n {
-                        script.push(get_script_entry(r)?);
+                        script.push(get_script_entry(r, &mut last_key)?);
                     }
                     c.script = script;
                 }
@@ -1759,8 +1899,7 @@ pub mod v1 {
                 5 => c.replica_lag_time_max_ms = r.bounded(P, "replica_lag_time_max_ms")?,
                 6 => c.replica_fetch_wait_max_ms = r.bounded(P, "replica_fetch_wait_max_ms")?,
                 7 => {
-                    c.offsets_topic_num_partitions =
-                        r.bounded(P, "offsets_topic_num_partitions")?
+                    c.offsets_topic_num_partitions = r.bounded(P, "offsets_topic_num_partitions")?
                 }
                 8 => {
                     c.offsets_topic_replication_factor =
@@ -1926,7 +2065,10 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_script_entry(r: &mut R) -> Result<ScriptEntry, LinkError> {
+    fn get_script_entry(
+        r: &mut R,
+        last_key: &mut Option<String>,
+    ) -> Result<ScriptEntry, LinkError> {
         const P: &str = "config.script";
         let trigger = match r.code(P, "trigger", 3)? {
             0 => Trigger::AtMs {
@@ -1940,24 +2082,33 @@ pub mod v1 {
                 count: r.varint(P, "count")?,
             },
         };
-        let command = get_command(r, P)?;
+        let command = get_command(r, P, last_key)?;
         Ok(ScriptEntry { trigger, command })
     }
 
-    fn get_command(r: &mut R, p: &str) -> Result<Command, LinkError> {
+    fn get_command(
+        r: &mut R,
+        p: &str,
+        last_key: &mut Option<String>,
+    ) -> Result<Command, LinkError> {
+        let at = r.pos;
         let tag = r.varint(p, "command")?;
         let producer = |r: &mut R| r.bounded(p, "producer").map(ProducerIdx);
         let broker = |r: &mut R| r.bounded(p, "broker").map(BrokerId);
         let consumer = |r: &mut R| r.bounded(p, "consumer").map(ConsumerIdx);
         Ok(match tag {
-            1 => {
-                let producer = producer(r)?;
-                let at = r.pos;
-                let mask = r.byte(p, "produce fields")?;
-                if mask & !0x0F != 0 {
-                    return Err(newer(&format!("produce fields {mask:#04x} at byte {at}")));
+            PRODUCE_TAG..=63 => {
+                let mask = tag & 31;
+                if mask & 2 != 0 && mask & 16 != 0 {
+                    return Err(malformed(
+                        p,
+                        "produce",
+                        "a key both given and predicted",
+                        at,
+                    ));
                 }
-                let opt_text = |r: &mut R, bit: u8, field: &str| {
+                let producer = producer(r)?;
+                let opt_text = |r: &mut R, bit: u64, field: &str| {
                     if mask & bit != 0 {
                         r.text(p, field).map(Some)
                     } else {
@@ -1965,7 +2116,16 @@ pub mod v1 {
                     }
                 };
                 let topic = opt_text(r, 1, "topic")?;
-                let key = opt_text(r, 2, "key")?;
+                let mut key = opt_text(r, 2, "key")?;
+                if mask & 16 != 0 {
+                    let Some(last) = last_key.as_deref() else {
+                        return Err(malformed(p, "produce", "no previous key to follow", at));
+                    };
+                    key = Some(next_key(last));
+                }
+                if key.is_some() {
+                    last_key.clone_from(&key);
+                }
                 let value = opt_text(r, 4, "value")?;
                 let partition = if mask & 8 != 0 {
                     Some(r.bounded(p, "partition")?)

@@ -10,10 +10,24 @@ use crate::engine::config::ScenarioConfig;
 use crate::engine::event::{Event, EventKind, Stage};
 use crate::engine::ids::*;
 use crate::engine::sim::{Engine, StepOutcome};
-use std::collections::BTreeMap;
+use crate::engine::vecmap::VecMap;
 
-/// Playback speeds offered by the transport bar (steps per second).
-pub const SPEEDS: [f64; 6] = [0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+/// Playback speeds offered by the transport bar: milliseconds per step.
+pub const SPEEDS_MS: [u32; 6] = [2000, 1000, 500, 250, 125, 62];
+/// Their labels (steps per second).
+pub const SPEED_LABELS: [&str; 6] = [
+    "0.5 steps/s",
+    "1 step/s",
+    "2 steps/s",
+    "4 steps/s",
+    "8 steps/s",
+    "16 steps/s",
+];
+
+/// Simulated time as the transport shows it: `t = 3.020 s`.
+pub fn clock(ms: u64) -> String {
+    format!("t = {}.{:03} s", ms / 1000, ms % 1000)
+}
 pub const DEFAULT_SPEED: usize = 2;
 
 /// While playing, a new record is sent every this many steps (so several are in flight).
@@ -49,6 +63,8 @@ pub enum Msg {
     Apply(Command),
     /// Show the details of one replica (hover or keyboard focus).
     Inspect(Option<(BrokerId, Tp)>),
+    /// Open (or close) the action card of a consumer.
+    SelectConsumer(Option<ConsumerIdx>),
 }
 
 /// A setting the configuration panel can change.
@@ -63,6 +79,14 @@ pub enum Setting {
     /// `None` = unset (Kafka's default rule).
     Idempotence(Option<bool>),
     UncleanLeaderElection(bool),
+    /// Number of consumer groups reading the topic (1–4).
+    Groups(usize),
+    /// Consumers started in the first group.
+    Consumers(u16),
+    /// `partition.assignment.strategy` of every group.
+    Strategy(Vec<crate::engine::assignor::AssignorKind>),
+    /// The commit discipline of every group.
+    CommitMode(crate::engine::config::CommitMode),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +109,7 @@ pub struct Model {
     /// The record the narration and the pipeline bar follow.
     pub focus: Option<RecordId>,
     /// The latest stage each record reached.
-    pub record_stage: BTreeMap<RecordId, Stage>,
+    pub record_stage: VecMap<RecordId, Stage>,
     pub playing: bool,
     pub speed: usize,
     pub key: String,
@@ -106,6 +130,13 @@ pub struct Model {
     pub preset: Option<String>,
     /// The replica being inspected (hover or focus).
     pub inspect: Option<(BrokerId, Tp)>,
+    /// Side-by-side comparison: the other lanes, stepped in lockstep with
+    /// this one and given the same faults (empty when not comparing).
+    pub lanes: Vec<Model>,
+    /// Labels of all lanes, this one first (empty when not comparing).
+    pub lane_labels: Vec<String>,
+    /// The consumer whose action card is open.
+    pub selected_consumer: Option<ConsumerIdx>,
 }
 
 impl PartialEq for Model {
@@ -126,6 +157,8 @@ impl PartialEq for Model {
             && self.draft == other.draft
             && self.preset == other.preset
             && self.inspect == other.inspect
+            && self.lanes.len() == other.lanes.len()
+            && self.selected_consumer == other.selected_consumer
     }
 }
 
@@ -152,7 +185,7 @@ impl Model {
             step: 0,
             events: Vec::new(),
             focus: None,
-            record_stage: BTreeMap::new(),
+            record_stage: VecMap::new(),
             playing: false,
             speed: DEFAULT_SPEED,
             key: FIRST_KEY.into(),
@@ -166,13 +199,16 @@ impl Model {
             draft_errors: Vec::new(),
             preset: None,
             inspect: None,
+            lanes: Vec::new(),
+            lane_labels: Vec::new(),
+            selected_consumer: None,
             config,
         })
     }
 
     /// Milliseconds between two steps while playing.
     pub fn tick_ms(&self) -> u32 {
-        (1000.0 / SPEEDS[self.speed.min(SPEEDS.len() - 1)]) as u32
+        SPEEDS_MS[self.speed.min(SPEEDS_MS.len() - 1)]
     }
 
     /// The headline event of the latest step.
@@ -187,6 +223,44 @@ impl Model {
 
     /// Applies a message. Pure: the same model and message give the same result.
     pub fn update(&mut self, msg: Msg) {
+        // Lanes share every fault and input; stepping is aligned on time below.
+        let forward = matches!(
+            msg,
+            Msg::Apply(_) | Msg::ToggleBroker(_) | Msg::SetKey(_) | Msg::SetValue(_)
+        );
+        if forward && !self.lanes.is_empty() {
+            for lane in self.lanes.iter_mut() {
+                lane.update(msg.clone());
+            }
+        }
+        let steps = matches!(msg, Msg::StepForward) || (matches!(msg, Msg::Tick) && self.playing);
+        let was_playing = self.playing;
+        self.apply_msg(msg);
+        if steps && !self.lanes.is_empty() {
+            self.align_lanes(was_playing);
+        }
+    }
+
+    /// Brings every lane to (about) the main lane's simulated time, so the
+    /// lanes show the same moment of the same scenario.
+    fn align_lanes(&mut self, playing: bool) {
+        let target = self.engine.now_ms();
+        for lane in self.lanes.iter_mut() {
+            let mut n = 0;
+            while lane.engine.now_ms() < target && n < 10_000 {
+                lane.step_once(playing);
+                n += 1;
+                if lane.idle {
+                    break;
+                }
+            }
+            if n == 0 && lane.engine.now_ms() == target {
+                lane.step_once(playing);
+            }
+        }
+    }
+
+    fn apply_msg(&mut self, msg: Msg) {
         match msg {
             Msg::StepForward => {
                 self.playing = false;
@@ -200,8 +274,14 @@ impl Model {
             Msg::TogglePlay => self.playing = !self.playing,
             Msg::Play => self.playing = true,
             Msg::Pause => self.playing = false,
-            Msg::Reset => self.reset(self.config.clone()),
-            Msg::SetSpeed(i) => self.speed = i.min(SPEEDS.len() - 1),
+            Msg::Reset => {
+                let preset = self.preset.clone();
+                match preset {
+                    Some(id) => self.update(Msg::LoadPreset(id)),
+                    None => self.reset(self.config.clone()),
+                }
+            }
+            Msg::SetSpeed(i) => self.speed = i.min(SPEEDS_MS.len() - 1),
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
             Msg::Configure(setting) => self.configure(setting),
             Msg::LoadPreset(id) => match crate::presets::by_id(&id) {
@@ -209,6 +289,13 @@ impl Model {
                     self.reset(p.config);
                     if self.error.is_none() {
                         self.preset = Some(id);
+                        self.lane_labels = p.lanes.iter().map(|(l, _)| l.to_string()).collect();
+                        self.lanes = p
+                            .lanes
+                            .iter()
+                            .skip(1)
+                            .filter_map(|(_, cfg)| Model::new(cfg.clone()).ok())
+                            .collect();
                     }
                 }
                 None => self.error = Some(format!("There is no scenario called {id:?}.")),
@@ -223,6 +310,7 @@ impl Model {
             }
             Msg::Apply(cmd) => self.apply_command(cmd),
             Msg::Inspect(x) => self.inspect = x,
+            Msg::SelectConsumer(c) => self.selected_consumer = c,
             Msg::SetKey(k) => self.key = k,
             Msg::SetValue(v) => self.value = v,
             Msg::ToggleHelp => self.help_open = !self.help_open,
@@ -264,6 +352,24 @@ impl Model {
                 .iter_mut()
                 .for_each(|p| p.enable_idempotence = v),
             Setting::UncleanLeaderElection(v) => d.cluster.unclean_leader_election_enable = v,
+            Setting::Groups(n) => {
+                const NAMES: [&str; 4] = ["my-consumer-group", "analytics", "billing", "audit"];
+                let n = n.clamp(1, NAMES.len());
+                let template = d.groups.first().cloned().unwrap_or_default();
+                d.groups.truncate(n);
+                while d.groups.len() < n {
+                    let mut g = template.clone();
+                    g.group_id = NAMES[d.groups.len()].into();
+                    g.consumers = 1;
+                    d.groups.push(g);
+                }
+            }
+            Setting::Consumers(n) => d.groups.iter_mut().take(1).for_each(|g| g.consumers = n),
+            Setting::Strategy(list) => d
+                .groups
+                .iter_mut()
+                .for_each(|g| g.partition_assignment_strategy = list.clone()),
+            Setting::CommitMode(mode) => d.groups.iter_mut().for_each(|g| g.commit_mode = mode),
         }
         self.draft_errors = self.draft.validate();
         if self.draft_errors.is_empty() {
@@ -312,6 +418,8 @@ impl Model {
                 fresh.speed = self.speed;
                 fresh.tab = self.tab;
                 fresh.preset = None;
+                fresh.lanes.clear();
+                fresh.lane_labels.clear();
                 *self = fresh;
             }
             Err(e) => {
@@ -543,6 +651,32 @@ mod tests {
         assert_eq!(replayed.steps_taken(), m.engine.steps_taken());
         assert_eq!(replayed.ledger(), m.engine.ledger());
         assert_eq!(replayed.records().len(), m.engine.records().len());
+    }
+
+    #[test]
+    fn side_by_side_lanes_step_together_and_share_faults() {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset("c-joins-side-by-side".into()));
+        assert_eq!(m.lanes.len(), 1);
+        assert_eq!(m.lane_labels.len(), 2);
+        for _ in 0..5 {
+            m.update(Msg::StepForward);
+        }
+        assert!(
+            m.lanes[0].engine.now_ms() >= m.engine.now_ms(),
+            "lanes are aligned on simulated time"
+        );
+        m.update(Msg::Apply(Command::CrashConsumer {
+            consumer: ConsumerIdx(0),
+            point: crate::engine::event::CrashPoint::Now,
+        }));
+        assert!(!m.engine.consumers()[0].alive);
+        assert!(
+            !m.lanes[0].engine.consumers()[0].alive,
+            "the fault reached the other lane"
+        );
+        m.update(Msg::Configure(Setting::Partitions(6)));
+        assert!(m.lanes.is_empty(), "a custom scenario has one lane");
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Preset {
     pub summary: &'static str,
     pub config: ScenarioConfig,
     pub expect: Expect,
+    /// Side-by-side comparison: (label, scenario) per lane, the first being
+    /// `config` itself. Empty for an ordinary single-lane preset.
+    pub lanes: Vec<(&'static str, ScenarioConfig)>,
 }
 
 fn at(ms: u64, command: Command) -> ScriptEntry {
@@ -83,6 +86,7 @@ pub fn walkthrough() -> Preset {
         summary: "One broker, topic events with 3 partitions, one consumer: follow a record from send() to commit.",
         config: ScenarioConfig::default(),
         expect: Expect::AllProcessedOnce,
+        lanes: Vec::new(),
     }
 }
 
@@ -108,6 +112,7 @@ pub fn acks1_failover_loss() -> Preset {
         summary: "3 brokers, RF 3, acks=1; the followers stall, the leader acks order-1 and crashes; a follower takes over without it.",
         config: c,
         expect: Expect::AckedRecordLost,
+        lanes: Vec::new(),
     }
 }
 
@@ -133,6 +138,7 @@ pub fn acks_all_survives() -> Preset {
         summary: "3 brokers, RF 3; the leader crashes mid-stream; every acknowledged record survives on the new leader.",
         config: c,
         expect: Expect::AllProcessedOnce,
+        lanes: Vec::new(),
     }
 }
 
@@ -153,6 +159,7 @@ pub fn not_enough_replicas() -> Preset {
         summary: "RF 3, min.insync.replicas=2, acks=all: with one in-sync replica left the leader refuses writes until another returns.",
         config: c,
         expect: Expect::NotEnoughReplicasThenDelivered,
+        lanes: Vec::new(),
     }
 }
 
@@ -186,6 +193,7 @@ pub fn retry_duplicates() -> Preset {
         summary: "enable.idempotence=false: the response is lost, the producer times out and retries, the broker appends the record twice.",
         config: retry_case(false),
         expect: Expect::DuplicateFromRetry,
+        lanes: Vec::new(),
     }
 }
 
@@ -196,6 +204,7 @@ pub fn idempotent_dedup() -> Preset {
         summary: "enable.idempotence=true: same lost response, but the broker recognises the producer id and sequence and keeps one copy.",
         config: retry_case(true),
         expect: Expect::DuplicateDropped,
+        lanes: Vec::new(),
     }
 }
 
@@ -227,6 +236,7 @@ pub fn acks_latency() -> Preset {
         summary: "Three producers, same workload: acks=0 never waits, acks=1 waits for the leader, acks=all for every in-sync replica.",
         config: c,
         expect: Expect::LatencyOrderedByAcks,
+        lanes: Vec::new(),
     }
 }
 
@@ -249,6 +259,7 @@ pub fn fewer_consumers() -> Preset {
         summary: "6 partitions, a group of 2: every partition has exactly one owner, each consumer has three.",
         config: c,
         expect: Expect::ConsumersShareAllPartitions,
+        lanes: Vec::new(),
     }
 }
 
@@ -262,6 +273,7 @@ pub fn more_consumers() -> Preset {
             "3 partitions, a group of 4: the fourth consumer gets nothing until someone leaves.",
         config: c,
         expect: Expect::SomeConsumerIdle,
+        lanes: Vec::new(),
     }
 }
 
@@ -281,6 +293,7 @@ pub fn two_groups() -> Preset {
         summary: "my-consumer-group (2 consumers) and analytics (1): both see all 8 records, each with its own offsets.",
         config: c,
         expect: Expect::GroupsIndependent,
+        lanes: Vec::new(),
     }
 }
 
@@ -306,6 +319,7 @@ pub fn c_joins_eager() -> Preset {
         summary: "The default strategy list [range, cooperative-sticky] runs EAGER: every consumer stops and gives up all partitions while C joins.",
         config: c,
         expect: Expect::JoinRebalances,
+        lanes: Vec::new(),
     }
 }
 
@@ -323,6 +337,7 @@ pub fn c_joins_cooperative() -> Preset {
         summary: "Only the partition that moves is revoked, and a second rebalance hands it to C; the others never stop.",
         config: c,
         expect: Expect::JoinRebalances,
+        lanes: Vec::new(),
     }
 }
 
@@ -341,6 +356,7 @@ pub fn session_timeout() -> Preset {
         summary: "B dies silently; its partitions wait until the coordinator expires its session, then A takes them over from the committed offsets.",
         config: c,
         expect: Expect::SessionTimeoutMovesPartitions,
+        lanes: Vec::new(),
     }
 }
 
@@ -360,6 +376,27 @@ pub fn poll_timeout() -> Preset {
         summary: "A takes too long between polls, leaves the group, B re-reads A's uncommitted record, and A's late commit fails.",
         config: c,
         expect: Expect::PollTimeoutDuplicates,
+        lanes: Vec::new(),
+    }
+}
+
+pub fn c_joins_side_by_side() -> Preset {
+    let eager = c_joins_eager();
+    let coop = c_joins_cooperative();
+    let mut cfg = eager.config.clone();
+    cfg.script
+        .retain(|e| !matches!(e.command, Command::Note { .. }));
+    let mut coop_cfg = coop.config.clone();
+    coop_cfg
+        .script
+        .retain(|e| !matches!(e.command, Command::Note { .. }));
+    Preset {
+        id: "c-joins-side-by-side",
+        title: "C joins: eager range vs cooperative-sticky, side by side",
+        summary: "The same group, the same records, the same moment C joins: on the left every consumer stops; on the right only the moving partition pauses.",
+        config: cfg.clone(),
+        expect: Expect::JoinRebalances,
+        lanes: vec![("eager · range", cfg), ("cooperative-sticky", coop_cfg)],
     }
 }
 
@@ -378,6 +415,7 @@ pub fn all() -> Vec<Preset> {
         two_groups(),
         c_joins_eager(),
         c_joins_cooperative(),
+        c_joins_side_by_side(),
         session_timeout(),
         poll_timeout(),
     ]

@@ -32,7 +32,7 @@ use crate::engine::ids::*;
 use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
 use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
 use crate::engine::sim::{Action, Engine};
-use std::collections::BTreeMap;
+use crate::engine::vecmap::VecMap;
 
 /// Fetches return at most this many entries per partition (a stand-in for
 /// `max.partition.fetch.bytes` / `replica.fetch.max.bytes`).
@@ -57,7 +57,7 @@ impl FollowerProgress {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaderState {
     pub epoch: LeaderEpoch,
-    pub followers: BTreeMap<BrokerId, FollowerProgress>,
+    pub followers: VecMap<BrokerId, FollowerProgress>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,9 +121,9 @@ pub struct Broker {
     /// Fenced by the controller (its session expired); cleared on restart.
     pub fenced: bool,
     pub incarnation: u32,
-    pub replicas: BTreeMap<Tp, Replica>,
+    pub replicas: VecMap<Tp, Replica>,
     /// Follower fetch sessions: leader broker -> in-flight fetch id.
-    pub fetchers: BTreeMap<BrokerId, Option<u64>>,
+    pub fetchers: VecMap<BrokerId, Option<u64>>,
     pub parked: Vec<ParkedFetch>,
     pub delayed: Vec<DelayedOp>,
     /// While set, this broker's replica fetchers are stalled (a fault).
@@ -137,8 +137,8 @@ impl Broker {
             alive: true,
             fenced: false,
             incarnation: 0,
-            replicas: BTreeMap::new(),
-            fetchers: BTreeMap::new(),
+            replicas: VecMap::new(),
+            fetchers: VecMap::new(),
             parked: Vec::new(),
             delayed: Vec::new(),
             fetch_stalled_until_ms: None,

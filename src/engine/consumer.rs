@@ -31,7 +31,8 @@ use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
 use crate::engine::network::{FetchPartition, FetchPartitionData, MemberMetadata, Msg};
 use crate::engine::sim::{Action, Engine};
-use std::collections::{BTreeMap, VecDeque};
+use crate::engine::vecmap::VecMap;
+use std::collections::VecDeque;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Membership {
@@ -87,14 +88,14 @@ pub struct Consumer {
     /// (eager sticky's userData survives the eager revoke).
     pub last_assignment: Vec<Tp>,
     pub last_generation: Option<i32>,
-    pub positions: BTreeMap<Tp, Offset>,
+    pub positions: VecMap<Tp, Offset>,
     /// What this consumer last saw committed, per partition.
-    pub committed: BTreeMap<Tp, Offset>,
+    pub committed: VecMap<Tp, Offset>,
     pub offsets_pending: Vec<Tp>,
-    pub fetches: BTreeMap<BrokerId, u64>,
+    pub fetches: VecMap<BrokerId, u64>,
     /// Completed fetches not yet returned by `poll()`.
-    pub fetched: BTreeMap<Tp, VecDeque<LogEntry>>,
-    pub aborted: BTreeMap<Tp, Vec<crate::engine::log::AbortedTxn>>,
+    pub fetched: VecMap<Tp, VecDeque<LogEntry>>,
+    pub aborted: VecMap<Tp, Vec<crate::engine::log::AbortedTxn>>,
     /// Records returned by the last `poll()`, not yet processed.
     pub current: VecDeque<(Tp, RecordId, Offset)>,
     pub app: AppState,
@@ -158,12 +159,12 @@ impl Engine {
             assignment: Vec::new(),
             last_assignment: Vec::new(),
             last_generation: None,
-            positions: BTreeMap::new(),
-            committed: BTreeMap::new(),
+            positions: VecMap::new(),
+            committed: VecMap::new(),
             offsets_pending: Vec::new(),
-            fetches: BTreeMap::new(),
-            fetched: BTreeMap::new(),
-            aborted: BTreeMap::new(),
+            fetches: VecMap::new(),
+            fetched: VecMap::new(),
+            aborted: VecMap::new(),
             current: VecDeque::new(),
             app: AppState::Polling,
             last_poll_ms: self.now_ms,
@@ -377,9 +378,9 @@ impl Engine {
         gc: &GroupConfig,
     ) {
         // One Poll event per partition, with the new position.
-        let mut by_tp: BTreeMap<Tp, Vec<(RecordId, Offset)>> = BTreeMap::new();
+        let mut by_tp: VecMap<Tp, Vec<(RecordId, Offset)>> = VecMap::new();
         for (tp, r, o) in &batch {
-            by_tp.entry(*tp).or_default().push((*r, *o));
+            by_tp.entry_or_default(*tp).push((*r, *o));
         }
         for (tp, records) in by_tp {
             let position = self.consumers[c.0 as usize].positions[&tp];
@@ -547,7 +548,7 @@ impl Engine {
 
     fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
         let con = &self.consumers[c.0 as usize];
-        let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        let mut by_leader: VecMap<BrokerId, Vec<FetchPartition>> = VecMap::new();
         for tp in &con.assignment {
             let Some(pos) = con.positions.get(tp) else {
                 continue;
@@ -561,7 +562,7 @@ impl Engine {
             if con.fetches.contains_key(&l) {
                 continue;
             }
-            by_leader.entry(l).or_default().push(FetchPartition {
+            by_leader.entry_or_default(l).push(FetchPartition {
                 tp: *tp,
                 fetch_offset: *pos,
                 last_fetched_epoch: None,
@@ -691,7 +692,7 @@ impl Engine {
         members: &[MemberMetadata],
         generation: GenerationId,
     ) -> Vec<(String, Vec<TopicPartition>)> {
-        let mut topics = BTreeMap::new();
+        let mut topics = VecMap::new();
         for m in members {
             for t in &m.topics {
                 if let Some(id) = self.topic_id(t) {
@@ -713,6 +714,7 @@ impl Engine {
                 generation: m.owned_generation,
             })
             .collect();
+        let topics: std::collections::BTreeMap<String, u32> = topics.into_iter().collect();
         let outcome = assignor::assign(kind, &topics, &subs);
         let g = self.consumers[c.0 as usize].group;
         self.emit(EventKind::AssignmentComputed {
@@ -1090,12 +1092,11 @@ impl Engine {
             self.consumer_stop_now(c);
             return;
         }
-        let mut by_leader: BTreeMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = BTreeMap::new();
+        let mut by_leader: VecMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = VecMap::new();
         for tp in tps {
             match self.leader_of(tp) {
                 Some(l) => by_leader
-                    .entry(l)
-                    .or_default()
+                    .entry_or_default(l)
                     .push((tp, gc.auto_offset_reset)),
                 None => {
                     let inc = self.consumers[c.0 as usize].incarnation;
@@ -1152,7 +1153,7 @@ impl Engine {
                         got = true;
                         let con = self.consumer(c);
                         con.aborted.insert(d.tp, d.aborted);
-                        con.fetched.entry(d.tp).or_default().extend(d.entries);
+                        con.fetched.entry_or_default(d.tp).extend(d.entries);
                     }
                 }
             }

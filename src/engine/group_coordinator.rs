@@ -36,7 +36,7 @@ use crate::engine::java::partition_for_id;
 use crate::engine::network::{MemberMetadata, Msg};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
-use std::collections::BTreeMap;
+use crate::engine::vecmap::VecMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
@@ -59,13 +59,13 @@ pub struct Group {
     pub generation: GenerationId,
     pub protocol: Option<AssignorKind>,
     pub leader: Option<String>,
-    pub members: BTreeMap<String, Member>,
+    pub members: VecMap<String, Member>,
     /// Member ids handed out with MEMBER_ID_REQUIRED, not yet joined (KIP-394).
-    pub pending_members: std::collections::BTreeSet<String>,
+    pub pending_members: crate::engine::vecmap::VecMap<String, ()>,
     /// Committed offsets as the coordinator caches them.
-    pub committed: BTreeMap<Tp, Offset>,
+    pub committed: VecMap<Tp, Offset>,
     /// Offsets committed inside a transaction, waiting for its outcome.
-    pub pending_txn_offsets: BTreeMap<ProducerId, Vec<(Tp, Offset)>>,
+    pub pending_txn_offsets: VecMap<ProducerId, Vec<(Tp, Offset)>>,
     /// This group's `__consumer_offsets` partition.
     pub offsets_tp: Tp,
     pub rebalance_id: u32,
@@ -134,10 +134,10 @@ impl Engine {
                 generation: GenerationId(0),
                 protocol: None,
                 leader: None,
-                members: BTreeMap::new(),
+                members: VecMap::new(),
                 pending_members: Default::default(),
-                committed: BTreeMap::new(),
-                pending_txn_offsets: BTreeMap::new(),
+                committed: VecMap::new(),
+                pending_txn_offsets: VecMap::new(),
                 offsets_tp: Tp::new(offsets, partition_for_id(&g.group_id, n)),
                 rebalance_id: 0,
                 initial_delay_until: None,
@@ -411,14 +411,16 @@ impl Engine {
             let id = self.new_member_id(g, &meta);
             meta.member_id = id;
             if meta.instance_id.is_none() {
-                self.group(g).pending_members.insert(meta.member_id.clone());
+                self.group(g)
+                    .pending_members
+                    .insert(meta.member_id.clone(), ());
                 reply_error(self, &meta, ErrorCode::MemberIdRequired);
                 return;
             }
         } else if !is_member
             && !self.groups[g.0 as usize]
                 .pending_members
-                .contains(&meta.member_id)
+                .contains_key(&meta.member_id)
         {
             reply_error(self, &meta, ErrorCode::UnknownMemberId);
             return;
@@ -1005,7 +1007,7 @@ impl Engine {
             if self.groups[gi].offsets_tp != otp {
                 continue;
             }
-            let mut committed = BTreeMap::new();
+            let mut committed = VecMap::new();
             if let Some(l) = leader {
                 if let Some(rep) = self.brokers[l.0 as usize].replicas.get(&otp) {
                     for e in rep.log.entries() {
@@ -1035,7 +1037,7 @@ impl Engine {
         for g in &self.groups {
             // The coordinator's view: one owner per partition in a Stable generation.
             if g.state == GroupState::Stable {
-                let mut seen: BTreeMap<&TopicPartition, &str> = BTreeMap::new();
+                let mut seen: VecMap<&TopicPartition, &str> = VecMap::new();
                 for (id, m) in &g.members {
                     for tp in &m.assignment {
                         if let Some(other) = seen.insert(tp, id) {
@@ -1051,7 +1053,7 @@ impl Engine {
             // the same generation never hold the same partition. (A consumer
             // of an older generation may still think it owns one: that is
             // the zombie whose commits the generation check refuses.)
-            let mut owners: BTreeMap<(GenerationId, Tp), ConsumerIdx> = BTreeMap::new();
+            let mut owners: VecMap<(GenerationId, Tp), ConsumerIdx> = VecMap::new();
             for c in self
                 .consumers
                 .iter()

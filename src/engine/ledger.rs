@@ -14,8 +14,8 @@
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::record::{RecordData, RecordKind};
+use crate::engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Copy {
@@ -37,9 +37,9 @@ pub struct LedgerEntry {
     pub acked: bool,
     pub failed: bool,
     /// Times processed, per group.
-    pub processed: BTreeMap<GroupIdx, u32>,
+    pub processed: VecMap<GroupIdx, u32>,
     /// Processing inside an open transaction, per group (counted on commit).
-    pub pending_txn: BTreeMap<GroupIdx, u32>,
+    pub pending_txn: VecMap<GroupIdx, u32>,
 }
 
 impl LedgerEntry {
@@ -90,20 +90,36 @@ pub struct Ledger {
     /// Dense and indexed, because every stage event looks records up.
     by_record: Vec<u32>,
     /// Event id → index into `entries`.
-    by_event: BTreeMap<EventId, u32>,
+    /// Event id → index into `entries`. Event ids are `producer × 1,000,000
+    /// + n`, so this is one dense vector per producer.
+    by_event: Vec<Vec<u32>>,
+}
+
+/// (producer, n) of an event id (see `by_event`).
+fn split_event(e: EventId) -> (usize, usize) {
+    ((e.0 / 1_000_000) as usize, (e.0 % 1_000_000) as usize)
 }
 
 impl Ledger {
+    fn event_index(&self, e: EventId) -> Option<u32> {
+        let (p, n) = split_event(e);
+        self.by_event
+            .get(p)?
+            .get(n)
+            .copied()
+            .filter(|i| *i != u32::MAX)
+    }
+
     pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
         self.entries.iter()
     }
 
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
-        self.by_event.get(&e).map(|i| &self.entries[*i as usize])
+        self.event_index(e).map(|i| &self.entries[i as usize])
     }
 
     fn entry_mut(&mut self, e: EventId) -> Option<&mut LedgerEntry> {
-        let i = *self.by_event.get(&e)?;
+        let i = self.event_index(e)?;
         self.entries.get_mut(i as usize)
     }
 
@@ -140,7 +156,15 @@ impl Ledger {
                     self.by_record.resize(record.0 as usize + 1, u32::MAX);
                 }
                 self.by_record[record.0 as usize] = idx;
-                self.by_event.insert(r.event_id, idx);
+                let (p, n) = split_event(r.event_id);
+                if self.by_event.len() <= p {
+                    self.by_event.resize(p + 1, Vec::new());
+                }
+                let v = &mut self.by_event[p];
+                if v.len() <= n {
+                    v.resize(n + 1, u32::MAX);
+                }
+                v[n] = idx;
                 self.entries.push(LedgerEntry {
                     event_id: r.event_id,
                     record: Some(*record),
@@ -215,9 +239,9 @@ impl Ledger {
                 let event = r.event_id;
                 if let Some(e) = self.entry_mut(event) {
                     if *transactional {
-                        *e.pending_txn.entry(*group).or_default() += 1;
+                        *e.pending_txn.entry_or_default(*group) += 1;
                     } else {
-                        *e.processed.entry(*group).or_default() += 1;
+                        *e.processed.entry_or_default(*group) += 1;
                     }
                 }
             }
@@ -231,7 +255,7 @@ impl Ledger {
             if let Some(e) = self.entry_mut(*ev) {
                 let n = e.pending_txn.remove(&group).unwrap_or(0);
                 if commit {
-                    *e.processed.entry(group).or_default() += n;
+                    *e.processed.entry_or_default(group) += n;
                 }
             }
         }

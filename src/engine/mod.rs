@@ -27,6 +27,7 @@ pub mod record;
 pub mod rng;
 pub mod sim;
 pub mod txn_coordinator;
+pub mod vecmap;
 
 pub use command::Command;
 pub use config::ScenarioConfig;

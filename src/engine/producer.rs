@@ -29,7 +29,8 @@ use crate::engine::murmur2::{murmur2, to_positive};
 use crate::engine::network::{BatchResult, Msg, WireBatch};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
-use std::collections::{BTreeMap, VecDeque};
+use crate::engine::vecmap::VecMap;
+use std::collections::VecDeque;
 
 /// `RecordBatch` v2 header size, counted towards `batch.size`.
 pub const BATCH_OVERHEAD_BYTES: u32 = 61;
@@ -103,11 +104,11 @@ pub struct Producer {
     pub transactional_id: Option<String>,
     pub producer_id: Option<(ProducerId, ProducerEpoch)>,
     pub init_in_flight: bool,
-    pub next_seq: BTreeMap<Tp, i32>,
-    pub queues: BTreeMap<Tp, VecDeque<BatchId>>,
-    pub batches: BTreeMap<BatchId, ProducerBatch>,
+    pub next_seq: VecMap<Tp, i32>,
+    pub queues: VecMap<Tp, VecDeque<BatchId>>,
+    pub batches: VecMap<BatchId, ProducerBatch>,
     pub in_flight: Vec<InFlightRequest>,
-    pub sticky: BTreeMap<TopicId, StickyState>,
+    pub sticky: VecMap<TopicId, StickyState>,
     pub next_event_id: u32,
     pub workload_sent: u32,
     pub drop_next_response: bool,
@@ -161,11 +162,11 @@ impl Engine {
                 transactional_id: pc.transactional_id.clone(),
                 producer_id: None,
                 init_in_flight: false,
-                next_seq: BTreeMap::new(),
-                queues: BTreeMap::new(),
-                batches: BTreeMap::new(),
+                next_seq: VecMap::new(),
+                queues: VecMap::new(),
+                batches: VecMap::new(),
                 in_flight: Vec::new(),
-                sticky: BTreeMap::new(),
+                sticky: VecMap::new(),
                 next_event_id: 0,
                 workload_sent: 0,
                 drop_next_response: false,
@@ -486,7 +487,7 @@ impl Engine {
                 .map(|b| pr.batches[b].bytes + size >= batch_size)
                 .unwrap_or(true)
         };
-        let st = self.producer(p).sticky.entry(topic).or_default();
+        let st = self.producer(p).sticky.entry_or_default(topic);
         st.partition = Some(part);
         st.produced_bytes += size;
         if (st.produced_bytes >= batch_size && last_full) || st.produced_bytes >= 2 * batch_size {
@@ -552,7 +553,7 @@ impl Engine {
         let now = self.now_ms;
         let next_id = BatchId(self.next_batch_id);
         let pr = &mut self.producers[p.0 as usize];
-        let q = pr.queues.entry(tp).or_default();
+        let q = pr.queues.entry_or_default(tp);
         if let Some(last) = q.back() {
             let b = pr.batches.get_mut(last).expect("queued batch exists");
             if b.state == BatchState::Open && b.bytes + size <= batch_size {
@@ -597,7 +598,7 @@ impl Engine {
         let pc = self.cfg.producers[pi].clone();
         let now = self.now_ms;
         let flushing = self.producers[pi].txn.ending.is_some();
-        let mut per_broker: BTreeMap<BrokerId, Vec<BatchId>> = BTreeMap::new();
+        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
         let mut wake_at: Option<u64> = None;
         let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
         for tp in tps {
@@ -666,7 +667,7 @@ impl Engine {
             if in_flight_to >= pc.max_in_flight_requests_per_connection as usize {
                 continue;
             }
-            per_broker.entry(leader).or_default().push(head);
+            per_broker.entry_or_default(leader).push(head);
         }
         for (broker, batch_ids) in per_broker {
             self.producer_send_request(p, broker, batch_ids, &pc);
@@ -695,7 +696,7 @@ impl Engine {
             let pr = &mut self.producers[pi];
             let b = pr.batches.get_mut(id).expect("batch");
             if idempotent && b.base_seq.is_none() {
-                let seq = pr.next_seq.entry(b.tp).or_insert(0);
+                let seq = pr.next_seq.entry_or_insert_with(b.tp, || 0);
                 b.base_seq = Some(*seq);
                 *seq = seq.wrapping_add(b.records.len() as i32);
             }
@@ -893,7 +894,7 @@ impl Engine {
                 b.state = BatchState::Queued;
                 b.retry_at_ms = now + backoff;
                 // Back to the front of its queue, in sequence order (`reenqueue`).
-                let q = pr.queues.entry(tp).or_default();
+                let q = pr.queues.entry_or_default(tp);
                 q.retain(|x| *x != id);
                 let seq = pr.batches[&id].base_seq;
                 let pos = q

@@ -17,7 +17,8 @@
 //! keeps batches in order even with five requests in flight.
 
 use crate::engine::ids::{Offset, ProducerEpoch, ProducerId};
-use std::collections::{BTreeMap, VecDeque};
+use crate::engine::vecmap::VecMap;
+use std::collections::VecDeque;
 
 /// `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`.
 pub const NUM_BATCHES_TO_RETAIN: usize = 5;
@@ -69,7 +70,7 @@ pub fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProducerStateManager {
-    producers: BTreeMap<ProducerId, ProducerStateEntry>,
+    producers: VecMap<ProducerId, ProducerStateEntry>,
 }
 
 impl ProducerStateManager {
@@ -136,7 +137,7 @@ impl ProducerStateManager {
         meta: BatchMetadata,
         transactional: bool,
     ) {
-        let entry = self.producers.entry(pid).or_default();
+        let entry = self.producers.entry_or_default(pid);
         if entry.epoch != Some(epoch) {
             entry.epoch = Some(epoch);
             entry.batches.clear();
@@ -153,7 +154,7 @@ impl ProducerStateManager {
     /// A transaction marker ends the producer's open transaction here. A marker
     /// carries the (possibly bumped) epoch that ended the transaction.
     pub fn record_marker(&mut self, pid: ProducerId, epoch: ProducerEpoch) -> Option<Offset> {
-        let entry = self.producers.entry(pid).or_default();
+        let entry = self.producers.entry_or_default(pid);
         if entry.epoch.is_none_or(|e| epoch > e) {
             entry.epoch = Some(epoch);
             entry.batches.clear();

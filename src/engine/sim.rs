@@ -28,7 +28,7 @@ use crate::engine::producer::Producer;
 use crate::engine::record::RecordData;
 use crate::engine::rng::Pcg32;
 use crate::engine::txn_coordinator::TxnCoordinator;
-use std::collections::BTreeMap;
+use std::collections::BinaryHeap;
 
 /// Something scheduled to happen at a logical time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,10 +155,27 @@ impl Action {
     }
 }
 
+/// A queued action; the queue is a min-heap on (time, sequence number), so
+/// actions at the same instant run in the order they were scheduled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Scheduled {
+    at_ms: u64,
+    seq: u64,
     action: Action,
     keeps_alive: bool,
+}
+
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+        (other.at_ms, other.seq).cmp(&(self.at_ms, self.seq))
+    }
+}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// What a call to [`Engine::step`] did.
@@ -176,7 +193,7 @@ pub struct Engine {
     pub(crate) cfg: ScenarioConfig,
     pub(crate) now_ms: u64,
     seq: u64,
-    queue: BTreeMap<(u64, u64), Scheduled>,
+    queue: BinaryHeap<Scheduled>,
     /// How many scheduled actions keep the loop awake (see `Action::keeps_alive`).
     keepalive_scheduled: u64,
     pub(crate) rng: Pcg32,
@@ -221,7 +238,7 @@ impl Engine {
             rng: Pcg32::new(cfg.seed, 0x6b61_666b_6173_636f),
             now_ms: 0,
             seq: 0,
-            queue: BTreeMap::new(),
+            queue: BinaryHeap::new(),
             keepalive_scheduled: 0,
             topics: Vec::new(),
             brokers: Vec::new(),
@@ -283,19 +300,19 @@ impl Engine {
     // ---- scheduling ---------------------------------------------------------
 
     pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
-        let key = (at_ms.max(self.now_ms), self.seq);
+        let at_ms = at_ms.max(self.now_ms);
+        let seq = self.seq;
         self.seq += 1;
         let keeps_alive = action.keeps_alive();
         if keeps_alive {
             self.keepalive_scheduled += 1;
         }
-        self.queue.insert(
-            key,
-            Scheduled {
-                action,
-                keeps_alive,
-            },
-        );
+        self.queue.push(Scheduled {
+            at_ms,
+            seq,
+            action,
+            keeps_alive,
+        });
     }
 
     pub(crate) fn schedule_in(&mut self, delay_ms: u64, action: Action) {
@@ -405,9 +422,10 @@ impl Engine {
 
     /// Pops and runs one action. Returns false if the queue is empty.
     fn pop_one(&mut self) -> bool {
-        let Some(((at, _), scheduled)) = self.queue.pop_first() else {
+        let Some(scheduled) = self.queue.pop() else {
             return false;
         };
+        let at = scheduled.at_ms;
         if scheduled.keeps_alive {
             self.keepalive_scheduled -= 1;
         }

@@ -4,6 +4,7 @@
 use crate::model::{Model, Msg};
 use crate::ui::config_panel::ConfigPanel;
 use crate::ui::dom::Listener;
+use crate::ui::lane::Lane;
 use crate::ui::narration_panel::NarrationPanel;
 use crate::ui::pipeline_bar::PipelineBar;
 use crate::ui::shortcuts::ShortcutsDialog;
@@ -84,7 +85,7 @@ pub fn App() -> Html {
         });
     }
 
-    let m = ModelRef(model.clone());
+    let m = ModelRef::main(model.clone());
     html! {
         <div class="app">
             <header class="topbar">
@@ -105,16 +106,31 @@ pub fn App() -> Html {
                     <button class="btn small" onclick={dispatch.reform(|_| Msg::DismissError)}>{"Dismiss"}</button>
                 </div>
             }
-            <main class="workspace">
-                <ConfigPanel model={m.clone()} on={dispatch.clone()} />
-                <div class="centre">
-                    <section class="stage-wrap" aria-label="Cluster">
-                        <Stage model={m.clone()} on={dispatch.clone()} />
-                    </section>
-                    <Tables model={m.clone()} on={dispatch.clone()} />
-                </div>
-                <NarrationPanel model={m.clone()} />
-            </main>
+            if m.lane_labels.is_empty() {
+                <main class="workspace">
+                    <ConfigPanel model={m.clone()} on={dispatch.clone()} />
+                    <div class="centre">
+                        <section class="stage-wrap" aria-label="Cluster">
+                            <Stage model={m.clone()} on={dispatch.clone()} />
+                        </section>
+                        <Tables model={m.clone()} on={dispatch.clone()} />
+                    </div>
+                    <NarrationPanel model={m.clone()} on={Some(dispatch.clone())} />
+                </main>
+            } else {
+                <main class="compare" aria-label="Side by side">
+                    <div class="compare-head">
+                        <ConfigPanel model={m.clone()} on={dispatch.clone()} compact=true />
+                        <NarrationPanel model={m.clone()} on={Some(dispatch.clone())} compact=true />
+                    </div>
+                    <div class="lanes" style={format!("--lanes:{}", m.lane_labels.len())}>
+                        { for m.lane_labels.iter().enumerate().map(|(i, label)| {
+                            let lane = if i == 0 { m.clone() } else { m.lane(i - 1) };
+                            html! { <Lane key={label.clone()} label={label.clone()} model={lane} on={dispatch.clone()} /> }
+                        }) }
+                    </div>
+                </main>
+            }
             <Transport model={m.clone()} on={dispatch.clone()} />
             if m.help_open {
                 <ShortcutsDialog on={dispatch.clone()} />

@@ -4,7 +4,7 @@
 //! it is fixed.
 
 use crate::engine::config::limits::{MAX_BROKERS, MAX_PARTITIONS};
-use crate::engine::config::Acks;
+use crate::engine::config::{Acks, CommitMode};
 use crate::model::{Msg, Setting};
 use crate::ui::ModelRef;
 use wasm_bindgen::JsCast;
@@ -14,6 +14,9 @@ use yew::prelude::*;
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
+    /// Only the scenario picker (side-by-side view).
+    #[prop_or_default]
+    pub compact: bool,
 }
 
 fn input_value(e: &InputEvent) -> String {
@@ -31,7 +34,8 @@ fn select_value(e: &Event) -> String {
 }
 
 /// A labelled select whose options are `(value, label)`; `make` turns the
-/// chosen value into a message.
+/// chosen value into a message. (Not generic and not inlined: one copy of
+/// this markup in the bundle, however many settings use it.)
 fn select(
     label: &'static str,
     kafka_name: &'static str,
@@ -39,7 +43,24 @@ fn select(
     options: Vec<(String, String)>,
     current: String,
     on: &Callback<Msg>,
-    make: impl Fn(&str) -> Option<Msg> + 'static,
+    make: fn(&str) -> Option<Msg>,
+    error: Option<String>,
+) -> Html {
+    select_inner(
+        label, kafka_name, default, options, current, on, make, error,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn select_inner(
+    label: &'static str,
+    kafka_name: &'static str,
+    default: &'static str,
+    options: Vec<(String, String)>,
+    current: String,
+    on: &Callback<Msg>,
+    make: fn(&str) -> Option<Msg>,
     error: Option<String>,
 ) -> Html {
     let onchange = {
@@ -110,6 +131,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     }) }
                 </select>
             </section>
+            if !props.compact {
             <section class="card">
                 <h2>{"Next record"}</h2>
                 <label class="field">
@@ -154,12 +176,36 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     |v| Some(Msg::Configure(Setting::Idempotence(match v { "true" => Some(true), "false" => Some(false), _ => None }))),
                     err_for("producers[0].enable_idempotence")) }
                 <p class="hint">{"* on by default since Kafka 3.0 when acks=all, retries > 0 and max.in.flight ≤ 5; otherwise silently off."}</p>
-                <h2>{"Consumer"}</h2>
-                <div class="setting"><code class="setting-name">{"group.id"}</code><span class="setting-value">{group.group_id.clone()}</span></div>
-                <div class="setting"><code class="setting-name">{"enable.auto.commit"}</code><span class="setting-value">{group.enable_auto_commit().to_string()}</span><span class="setting-default">{"default true"}</span></div>
+                <h2>{"Consumers"}</h2>
+                { select("Consumer groups", "group.id", "—",
+                    (1..=4).map(|n| (n.to_string(), n.to_string())).collect(), d.groups.len().to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::Groups(n))), err_for("groups")) }
+                { select("Consumers in the first group", "consumers", "—", nums(0..=8u16), group.consumers.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::Consumers(n))), err_for("groups[0].consumers")) }
+                { select("Assignment strategy", "partition.assignment.strategy", "[range, cooperative-sticky]",
+                    vec![
+                        ("range,cooperative-sticky".into(), "range, cooperative-sticky (eager)".into()),
+                        ("range".into(), "range".into()),
+                        ("roundrobin".into(), "roundrobin".into()),
+                        ("sticky".into(), "sticky (eager)".into()),
+                        ("cooperative-sticky".into(), "cooperative-sticky".into()),
+                    ],
+                    group.partition_assignment_strategy.iter().map(|k| k.name()).collect::<Vec<_>>().join(","), on,
+                    |v| Some(Msg::Configure(Setting::Strategy(v.split(',').filter_map(crate::engine::assignor::AssignorKind::from_name).collect()))),
+                    err_for("groups[0].partition_assignment_strategy")) }
+                { select("Commit", "enable.auto.commit", "true",
+                    vec![
+                        ("after".into(), "false: commit after processing".into()),
+                        ("before".into(), "false: commit before processing".into()),
+                        ("auto".into(), "true: auto-commit in poll()".into()),
+                    ],
+                    match group.commit_mode { CommitMode::Auto => "auto", CommitMode::BeforeProcessing => "before", _ => "after" }.into(), on,
+                    |v| Some(Msg::Configure(Setting::CommitMode(match v { "auto" => CommitMode::Auto, "before" => CommitMode::BeforeProcessing, _ => CommitMode::AfterProcessing }))),
+                    err_for("groups[0].commit_mode")) }
                 <div class="setting"><code class="setting-name">{"auto.offset.reset"}</code><span class="setting-value">{group.auto_offset_reset.name()}</span><span class="setting-default">{"default latest"}</span></div>
                 <p class="hint">{"Changing a setting restarts the scenario with the same seed."}</p>
             </section>
+            }
         </aside>
     }
 }

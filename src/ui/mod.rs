@@ -9,6 +9,7 @@
 pub mod app;
 pub mod config_panel;
 pub mod dom;
+pub mod lane;
 pub mod narration_panel;
 pub mod pipeline_bar;
 pub mod shortcuts;
@@ -30,15 +31,28 @@ impl Reducible for Model {
     }
 }
 
-/// A shared handle on the model for component props (compares by the
-/// model's own cheap `PartialEq`: step, inputs and flags).
+/// A shared handle on the model (or on one of its side-by-side lanes) for
+/// component props; compares by the model's own cheap `PartialEq`.
 #[derive(Clone, PartialEq)]
-pub struct ModelRef(pub UseReducerHandle<Model>);
+pub struct ModelRef(pub UseReducerHandle<Model>, pub Option<usize>);
+
+impl ModelRef {
+    pub fn main(handle: UseReducerHandle<Model>) -> ModelRef {
+        ModelRef(handle, None)
+    }
+    pub fn lane(&self, i: usize) -> ModelRef {
+        ModelRef(self.0.clone(), Some(i))
+    }
+}
 
 impl std::ops::Deref for ModelRef {
     type Target = Model;
     fn deref(&self) -> &Model {
-        &self.0
+        let m: &Model = &self.0;
+        match self.1 {
+            Some(i) if i < m.lanes.len() => &m.lanes[i],
+            _ => m,
+        }
     }
 }
 

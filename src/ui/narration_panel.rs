@@ -10,6 +10,57 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
+    /// Where the consumer action card sends its commands.
+    #[prop_or_default]
+    pub on: Option<Callback<crate::model::Msg>>,
+    /// Only the live narration (side-by-side view).
+    #[prop_or_default]
+    pub compact: bool,
+}
+
+/// Buttons that act on one consumer: crash it at a chosen stage, close it,
+/// restart it, or slow its processing past `max.poll.interval.ms`.
+fn consumer_actions(
+    m: &crate::model::Model,
+    c: crate::engine::ids::ConsumerIdx,
+    on: &Callback<crate::model::Msg>,
+) -> Html {
+    use crate::engine::event::CrashPoint;
+    use crate::engine::Command;
+    use crate::model::Msg;
+    let Some(con) = m.engine.consumers().get(c.0 as usize) else {
+        return html! {};
+    };
+    let gc = &m.engine.config().groups[con.group.0 as usize];
+    let btn = |label: &'static str, cmd: Command, danger: bool| {
+        let cmd2 = cmd.clone();
+        html! {
+            <button class={classes!("btn", danger.then_some("danger"))} onclick={on.reform(move |_| Msg::Apply(cmd2.clone()))}>{label}</button>
+        }
+    };
+    let slow = (gc.max_poll_interval_ms as u64 + 5_000).min(u32::MAX as u64) as u32;
+    html! {
+        <section class="actions-card" aria-label={format!("Consumer {} actions", con.label)}>
+            <h3>{format!("Consumer {} ({})", con.label, con.client_id)}</h3>
+            <div class="actions">
+                if con.alive {
+                    { btn("Crash now", Command::CrashConsumer { consumer: c, point: CrashPoint::Now }, true) }
+                    { btn("Crash after next poll", Command::CrashConsumer { consumer: c, point: CrashPoint::AfterPoll }, true) }
+                    { btn("Crash after processing", Command::CrashConsumer { consumer: c, point: CrashPoint::AfterProcess }, true) }
+                    { btn("Crash after commit", Command::CrashConsumer { consumer: c, point: CrashPoint::AfterCommit }, true) }
+                    { btn("Leave (close)", Command::StopConsumer { consumer: c }, false) }
+                    if con.processing_time_ms < gc.max_poll_interval_ms {
+                        { btn("Slow down past max.poll.interval.ms", Command::SetProcessingTime { consumer: c, processing_time_ms: slow }, false) }
+                    } else {
+                        { btn("Normal speed", Command::SetProcessingTime { consumer: c, processing_time_ms: gc.processing_time_ms }, false) }
+                    }
+                } else {
+                    { btn("Restart", Command::RestartConsumer { consumer: c }, false) }
+                }
+                <button class="btn ghost" onclick={on.reform(|_| Msg::SelectConsumer(None))}>{"Close"}</button>
+            </div>
+        </section>
+    }
 }
 
 fn spans(body: &[Span]) -> Html {
@@ -68,7 +119,7 @@ pub fn NarrationPanel(props: &Props) -> Html {
         Some((format!("{} on broker {b} — {role}", tp_label(e, tp)), format!("HW {hw}, LEO {leo}, LSO {lso}, log start {}. {gap}{lag_note}", rep.log.log_start().0)))
     });
     html! {
-        <aside class="narration" aria-label="Narration">
+        <aside class={classes!("narration", props.compact.then_some("compact"))} aria-label="Narration">
             <div class={classes!("narration-live", narration.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                  role="status" aria-live="polite" aria-atomic="true">
                 if let Some(n) = &narration {
@@ -94,6 +145,10 @@ pub fn NarrationPanel(props: &Props) -> Html {
                     </p>
                 }
             </div>
+            if !props.compact {
+            if let (Some(c), Some(on)) = (m.selected_consumer, props.on.as_ref()) {
+                { consumer_actions(m, c, on) }
+            }
             if let Some((title, text)) = inspect {
                 <section class="inspect-card" aria-label="Replica details">
                     <h3>{title}</h3>
@@ -129,6 +184,7 @@ pub fn NarrationPanel(props: &Props) -> Html {
                         }
                     </dl>
                 </section>
+            }
             }
         </aside>
     }

@@ -9,12 +9,12 @@
 //! above the high watermark are hatched (written, not yet readable); a crashed
 //! broker is crossed out; the next free offset is a dashed empty cell.
 
-use crate::engine::event::{EventKind, GroupState, Stage as RecordStage};
+use crate::engine::event::{EventKind, GroupState, MsgKind, Stage as RecordStage};
 use crate::engine::ids::*;
 use crate::engine::sim::Engine;
+use crate::engine::vecmap::VecMap;
 use crate::model::Msg;
 use crate::ui::ModelRef;
-use std::collections::BTreeMap;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -229,7 +229,7 @@ fn layout(e: &Engine) -> Layout {
         let members: Vec<&crate::engine::consumer::Consumer> =
             e.consumers().iter().filter(|c| c.group == g.idx).collect();
         let ch = 66.0;
-        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 2.0;
+        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 16.0;
         groups.push((g.idx, gy, gh));
         for (j, c) in members.iter().enumerate() {
             consumers.push((c.idx, gy + 48.0 + j as f64 * (ch + 6.0), ch));
@@ -246,6 +246,12 @@ fn layout(e: &Engine) -> Layout {
         groups,
         consumers,
     }
+}
+
+/// Rounds a coordinate to 0.1 px (SVG needs no more, and the shortest
+/// float formatting keeps the bundle small).
+fn r1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 /// A short label for a record token: its key, or `#event`.
@@ -281,12 +287,12 @@ fn color_class(r: RecordId) -> String {
 /// An element that travels from `from` to `to` during this step.
 fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     let style = format!(
-        "--fx:{:.1}px;--fy:{:.1}px;--dur:{dur_ms}ms",
+        "--fx:{}px;--fy:{}px;--dur:{dur_ms}ms",
         from.x - to.x,
         from.y - to.y
     );
     html! {
-        <g transform={format!("translate({:.1} {:.1})", to.x, to.y)}>
+        <g transform={format!("translate({} {})", r1(to.x), r1(to.y))}>
             <g class="travel" style={style} key={key}>{inner}</g>
         </g>
     }
@@ -318,13 +324,10 @@ pub fn Stage(props: &Props) -> Html {
     };
 
     // Consumer positions and committed offsets, for carets under the rows.
-    let mut positions: BTreeMap<Tp, Vec<(String, i64)>> = BTreeMap::new();
+    let mut positions: VecMap<Tp, Vec<(String, i64)>> = VecMap::new();
     for c in e.consumers().iter().filter(|c| c.alive) {
         for (tp, p) in &c.positions {
-            positions
-                .entry(*tp)
-                .or_default()
-                .push((c.label.clone(), p.0));
+            positions.entry_or_default(*tp).push((c.label.clone(), p.0));
         }
     }
 
@@ -457,7 +460,7 @@ pub fn Stage(props: &Props) -> Html {
                     let y = row.y + row.h + 2.0;
                     Some(html! {
                         <g class="caret" key={format!("p{label}")}>
-                            <path d={format!("M{:.1} {:.1} l-5 7 h10 z", x, y)} />
+                            <path d={format!("M{} {} l-5 7 h10 z", r1(x), r1(y))} />
                             <text class="caret-label" x={(x + 7.0).to_string()} y={(y + 7.5).to_string()}>{label.clone()}</text>
                             <title>{format!("Consumer {label}'s position: offset {pos}")}</title>
                         </g>
@@ -487,7 +490,7 @@ pub fn Stage(props: &Props) -> Html {
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 70.0).to_string()}>{format!("{} unacked", pr.unacked_records())}</text>
                 if pr.acked_records > 0 {
                     <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 86.0).to_string()}>
-                        {format!("avg ack {:.0} ms", pr.total_ack_latency_ms as f64 / pr.acked_records as f64)}
+                        {format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)}
                     </text>
                 }
             </g>
@@ -506,7 +509,7 @@ pub fn Stage(props: &Props) -> Html {
         };
         let part = e.record(*r).partition.filter(|_| *s == RecordStage::Partition);
         html! {
-            <g transform={format!("translate({:.1} {:.1})", at.x, at.y)} key={format!("s{}", r.0)}>
+            <g transform={format!("translate({} {})", r1(at.x), r1(at.y))} key={format!("s{}", r.0)}>
                 { token(e, *r, m.focus == Some(*r), tag) }
                 if let Some(p) = part {
                     <text class="route-tag" x="0" y="-15" text-anchor="middle">{format!("→ P{p}")}</text>
@@ -526,6 +529,17 @@ pub fn Stage(props: &Props) -> Html {
             GroupState::Dead => ("✕", "dead"),
         };
         let coord = grp.coordinator(e).map(|b| format!("coordinator: broker {b}")).unwrap_or_else(|| "no coordinator".into());
+        let gid = *g;
+        let add_key = {
+            let on = props.on.clone();
+            Callback::from(move |ev: KeyboardEvent| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    on.emit(Msg::Apply(crate::engine::Command::AddConsumer { group: gid }));
+                }
+            })
+        };
         html! {
             <g class="group" key={format!("g{g}")}>
                 <rect class="group-box" x={CONSUMERS_X.to_string()} y={y.to_string()} width={CONSUMERS_W.to_string()} height={h.to_string()} rx="10" />
@@ -533,14 +547,29 @@ pub fn Stage(props: &Props) -> Html {
                 <text class={classes!("state-badge", cls)} x={(CONSUMERS_X + 10.0).to_string()} y={(y + 37.0).to_string()}>
                     {format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)}
                 </text>
+                <text class="box-sub coord" x={(CONSUMERS_X + 10.0).to_string()} y={(y + h - 6.0).to_string()}>{coord.clone()}</text>
+                <g class="add-consumer" tabindex="0" role="button" aria-label={format!("Add a consumer to {}", grp.group_id)}
+                   onclick={props.on.reform(move |_: MouseEvent| Msg::Apply(crate::engine::Command::AddConsumer { group: gid }))}
+                   onkeydown={add_key}>
+                    <rect x={(CONSUMERS_X + CONSUMERS_W - 30.0).to_string()} y={(y + h - 22.0).to_string()} width="24" height="18" rx="6" />
+                    <text x={(CONSUMERS_X + CONSUMERS_W - 18.0).to_string()} y={(y + h - 8.0).to_string()} text-anchor="middle">{"+"}</text>
+                    <title>{"Add a consumer"}</title>
+                </g>
                 <title>{coord}</title>
             </g>
         }
     });
     let consumers_svg = lay.consumers.iter().map(|(c, y, h)| {
         let con = &e.consumers()[c.0 as usize];
+        let rebalancing = con.alive && con.membership != crate::engine::consumer::Membership::Stable;
         let status = if !con.alive {
-            "crashed".to_string()
+            if con.member_id.is_some() && e.groups()[con.group.0 as usize].members.values().any(|m| m.meta.consumer == *c) {
+                "crashed (session alive)".to_string()
+            } else {
+                "down".to_string()
+            }
+        } else if rebalancing {
+            "rebalancing…".to_string()
         } else if con.assignment.is_empty() {
             "idle (no partitions)".to_string()
         } else {
@@ -558,21 +587,41 @@ pub fn Stage(props: &Props) -> Html {
                 None => format!("P{}", tp.partition),
             })
             .collect();
+        let cid = *c;
+        let selected = m.selected_consumer == Some(cid);
+        let onclick = props.on.reform(move |_: MouseEvent| Msg::SelectConsumer(if selected { None } else { Some(cid) }));
+        let onkeydown = {
+            let on = props.on.clone();
+            Callback::from(move |ev: KeyboardEvent| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                    ev.stop_propagation();
+                    on.emit(Msg::SelectConsumer(if selected { None } else { Some(cid) }));
+                }
+            })
+        };
         html! {
-            <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"))} key={format!("c{c}")}>
+            <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
+                               rebalancing.then_some("rebalancing"), selected.then_some("selected"))}
+               key={format!("c{c}")} tabindex="0" role="button"
+               aria-label={format!("Consumer {}, {status}. Press Enter for actions (crash, leave, slow down).", con.label)}
+               aria-pressed={selected.to_string()} {onclick} {onkeydown}>
                 <rect class="consumer-box" x={(CONSUMERS_X + 6.0).to_string()} y={y.to_string()} width={(CONSUMERS_W - 12.0).to_string()} height={h.to_string()} rx="8" />
                 <text class="box-title" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 18.0).to_string()}>{format!("Consumer {}", con.label)}</text>
-                <text class="box-sub status" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 36.0).to_string()}>{status}</text>
-                { for parts.chunks(2).take(2).enumerate().map(|(k, chunk)| html! {
-                    <text class="box-sub" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 51.0 + k as f64 * 12.5).to_string()}>{chunk.join(" ")}</text>
+                <text class="box-sub status" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 34.0).to_string()}>{status}</text>
+                { for parts.chunks(3).take(2).enumerate().map(|(k, chunk)| html! {
+                    <text class="box-sub" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 49.0 + k as f64 * 12.5).to_string()}>{chunk.join(" ")}</text>
                 }) }
-                if parts.is_empty() {
-                    <text class="box-sub" x={(CONSUMERS_X + 60.0).to_string()} y={(y + 51.0).to_string()}>{"no partitions"}</text>
+                if parts.is_empty() && con.alive {
+                    <text class="box-sub" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 49.0).to_string()}>{"no partitions"}</text>
                 }
-                if parts.len() > 4 {
-                    <text class="box-sub" x={(CONSUMERS_X + CONSUMERS_W - 12.0).to_string()} y={(y + 18.0).to_string()} text-anchor="end">{format!("+{}", parts.len() - 4)}</text>
+                if parts.len() > 6 {
+                    <text class="box-sub" x={(CONSUMERS_X + CONSUMERS_W - 12.0).to_string()} y={(y + 18.0).to_string()} text-anchor="end">{format!("+{}", parts.len() - 6)}</text>
                 }
-                <title>{format!("{} (client.id {}) — positions: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)}</title>
+                if !con.alive {
+                    <line class="cross" x1={(CONSUMERS_X + 8.0).to_string()} y1={(y + 2.0).to_string()} x2={(CONSUMERS_X + CONSUMERS_W - 8.0).to_string()} y2={(y + h - 2.0).to_string()} />
+                }
+                <title>{format!("{} (client.id {}) — P<n>@<offset> is the position: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)}</title>
             </g>
         }
     });
@@ -687,7 +736,7 @@ pub fn Stage(props: &Props) -> Html {
                     let label = r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
                     let cls = r.map(color_class).unwrap_or_default();
                     movers.push(html! {
-                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({x:.1} {y:.1})")}>
+                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", r1(x), r1(y))}>
                             <rect x="-20" y="-11" width="40" height="22" rx="4" />
                             <text x="0" y="4" text-anchor="middle">{label}</text>
                             <line x1="-22" y1="-12" x2="22" y2="12" />
@@ -760,7 +809,7 @@ pub fn Stage(props: &Props) -> Html {
             return None;
         }
         Some(html! {
-            <g transform={format!("translate({:.1} {:.1})", to.x, to.y)} key={format!("cur{}", c.idx)}>
+            <g transform={format!("translate({} {})", r1(to.x), r1(to.y))} key={format!("cur{}", c.idx)}>
                 { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
             </g>
         })
@@ -768,7 +817,7 @@ pub fn Stage(props: &Props) -> Html {
 
     let h = lay.h;
     html! {
-        <svg class="stage" viewBox={format!("0 0 {W} {h:.0}")} role="img"
+        <svg class="stage" viewBox={format!("0 0 {W} {}", h.round())} role="img"
              aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
             <defs>
                 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">

@@ -68,6 +68,7 @@ pub fn Tables(props: &Props) -> Html {
             }
         }
         Tab::Groups => html! {
+            <>
             <table class="data">
                 <thead><tr>
                     <th>{"Group"}</th><th>{"State"}</th><th>{"Coordinator"}</th><th>{"Partition"}</th><th>{"Consumer ID"}</th>
@@ -80,7 +81,9 @@ pub fn Tables(props: &Props) -> Html {
                     tps.into_iter().map(|tp| {
                         let owner = e.consumers().iter().find(|c| c.alive && c.group == g.idx && c.assignment.contains(&tp));
                         let committed = g.committed.get(&tp).copied();
-                        let leo = e.leader_of(tp).and_then(|l| e.brokers()[l.0 as usize].replica(tp)).map(|r| r.log.leo());
+                        let rep = e.leader_of(tp).and_then(|l| e.brokers()[l.0 as usize].replica(tp));
+                        let leo = rep.map(|r| r.log.leo());
+                        let hw = rep.map(|r| r.log.hw());
                         let lag = match (committed, leo) { (Some(c), Some(l)) => (l.0 - c.0).to_string(), (None, Some(l)) => l.0.to_string(), _ => "–".into() };
                         html! {
                             <tr>
@@ -90,7 +93,14 @@ pub fn Tables(props: &Props) -> Html {
                                 <td>{format!("{}-{}", e.topic(tp.topic).name, tp.partition)}</td>
                                 <td>{owner.map(|c| format!("{} ({})", c.member_id.clone().unwrap_or_default(), c.label)).unwrap_or_else(|| "–".into())}</td>
                                 <td>{committed.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}</td>
-                                <td>{leo.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}</td>
+                                <td>
+                                    {leo.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}
+                                    if hw != leo {
+                                        <span class="hw-note" title="The high watermark is below the log end offset: consumers can read only up to the HW.">
+                                            {format!(" (HW {})", hw.map(|o| o.0).unwrap_or(0))}
+                                        </span>
+                                    }
+                                </td>
                                 <td>{lag}</td>
                             </tr>
                         }
@@ -98,6 +108,8 @@ pub fn Tables(props: &Props) -> Html {
                 }) }
                 </tbody>
             </table>
+            <p class="table-note">{"Lag = Log End Offset − Current Offset (the committed offset), as kafka-ui shows it. Where the high watermark is lower than the log end offset, consumers can only read up to the HW."}</p>
+            </>
         },
         Tab::Events => html! {
             <ol class="event-list" reversed=true>

@@ -1,6 +1,6 @@
 //! The transport bar: like a media player, with the step counter and speed.
 
-use crate::model::{Msg, SPEEDS};
+use crate::model::{Msg, SPEED_LABELS};
 use crate::ui::ModelRef;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -24,7 +24,6 @@ pub fn Transport(props: &Props) -> Html {
             .unwrap_or(crate::model::DEFAULT_SPEED);
         Msg::SetSpeed(v)
     });
-    let secs = m.engine.now_ms() as f64 / 1000.0;
     html! {
         <footer class="transport" aria-label="Playback">
             <div class="transport-buttons">
@@ -50,7 +49,7 @@ pub fn Transport(props: &Props) -> Html {
                 <span class="step-counter" data-testid="step-counter">
                     {"Step "}<strong>{m.step}</strong>
                 </span>
-                <span class="clock" title="Simulated time">{format!("t = {secs:.3} s")}</span>
+                <span class="clock" title="Simulated time">{crate::model::clock(m.engine.now_ms())}</span>
                 if m.idle {
                     <span class="idle-note">{"pipeline drained"}</span>
                 }
@@ -58,8 +57,8 @@ pub fn Transport(props: &Props) -> Html {
             <label class="speed">
                 <span>{"Speed"}</span>
                 <select onchange={on_speed} aria-label="Speed">
-                    { for SPEEDS.iter().enumerate().map(|(i, s)| html! {
-                        <option value={i.to_string()} selected={i == m.speed}>{format!("{s} steps/s")}</option>
+                    { for SPEED_LABELS.iter().enumerate().map(|(i, s)| html! {
+                        <option value={i.to_string()} selected={i == m.speed}>{*s}</option>
                     }) }
                 </select>
             </label>

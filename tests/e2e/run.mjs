@@ -300,6 +300,35 @@ const tests = [
   },
 
   {
+    name: 'eager_vs_cooperative_side_by_side',
+    fn: async (t) => {
+      const page = await t.newPage();
+      await setLabelled(page, 'Scenario', 'c-joins-side-by-side');
+      const lanes = page.locator('section.lane');
+      await waitFor(async () => (await lanes.count()) === 2, { timeout: 5000 });
+      const eager = lanes.nth(0);
+      const coop = lanes.nth(1);
+      assert(/eager/.test(await eager.locator('.lane-title').innerText()), 'the first lane is eager');
+      assert(/cooperative/.test(await coop.locator('.lane-title').innerText()), 'the second lane is cooperative');
+      // Step until the eager lane is mid-rebalance: every consumer stopped.
+      let sawStopTheWorld = false;
+      let coopKeptConsuming = false;
+      for (let i = 0; i < 400 && !(sawStopTheWorld && coopKeptConsuming); i++) {
+        await stepButton(page).click();
+        const eagerRebalancing = await eager.locator('g.consumer.rebalancing').count();
+        const eagerOwning = await eager.locator('g.consumer:not(.rebalancing) text', { hasText: '@' }).count();
+        if (eagerRebalancing >= 2 && eagerOwning === 0) sawStopTheWorld = true;
+        const coopRebalancingButOwning = await coop.locator('g.consumer.rebalancing text', { hasText: '@' }).count();
+        if (coopRebalancingButOwning >= 1) coopKeptConsuming = true;
+        if (sawStopTheWorld && i % 20 === 0) await t.screenshot(page, `side-by-side-${i}`);
+      }
+      assert(sawStopTheWorld, 'under eager every consumer stopped with no partitions during the rebalance');
+      assert(coopKeptConsuming, 'under cooperative a rebalancing consumer kept its partitions');
+      await t.screenshot(page, 'side-by-side');
+    },
+  },
+
+  {
     name: 'serves_from_a_sub_path',
     fn: async (t) => {
       if (!t.server) throw new SkipTest('needs run.mjs to serve the directory itself (not with --url)');
