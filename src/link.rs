@@ -129,8 +129,10 @@
 //! | group | 1 group_id · 2 topics · 3 partition_assignment_strategy · 4 session_timeout_ms · 5 heartbeat_interval_ms · 6 max_poll_interval_ms · 7 auto_commit_interval_ms · 8 auto_offset_reset · 9 isolation_level · 10 commit_mode · 11 processing_time_ms · 12 max_poll_records · 13 fetch_max_wait_ms · 14 consumers · 15 static_membership · 16 output_topic · 17 restart_after_ms |
 //! | view | 1 embed · 2 autoplay · 3 lesson |
 //!
-//! Enumerations are one varint each, in declaration order (`acks`: 0, 1,
-//! all; assignors: range, roundrobin, sticky, cooperative-sticky; …). An
+//! Enumerations are one varint each, numbered in declaration order (acks:
+//! 0 → `0`, 1 → `1`, 2 → `all`; assignors: 0 range, 1 roundrobin, 2 sticky,
+//! 3 cooperative-sticky; crash points: 0 after_poll, 1 after_process,
+//! 2 after_commit, 3 now; and so on). An
 //! `Option<bool>` is 0 = unset, 1 = false, 2 = true; an `Option<String>` is a
 //! flag and then the text. Keys are 0 = null, 1 = event id, 2 = a list.
 //!
@@ -154,11 +156,18 @@
 //! # Why this shape
 //!
 //! A preset link is the preset id in clear plus a handful of bytes: the
-//! preset's 14 demos open from links of 26 to 47 characters, and a preset
-//! with five recorded actions stays under 120 (`tests/links.rs` prints them).
-//! Compression (deflate) was measured against this and not used: the body is
-//! already compact, deflate's own framing costs more than it saves on such
-//! short inputs, and only long scripted notes would gain.
+//! presets open from links of 29 to 50 characters (the id is most of it),
+//! and five recorded sends add 29 more (`tests/links.rs` prints them all and
+//! holds a preset link with five actions under 120). A custom scenario costs
+//! what it changes: the default scenario is `v1.AAAFAgAAAABGb96-`, a
+//! three-broker, two-group, scripted scenario about 280 characters.
+//!
+//! Compression was measured and left out: raw deflate (level 9) of the
+//! golden bodies changes preset links by −6 to +2 bytes and shrinks the
+//! largest custom links by 20–25 % (about 60 of 280 characters), which does
+//! not pay for a dependency and an inflater in the web bundle. (If it ever
+//! does, it fits in v1 as a new flag bit for a deflated body.)
+//!
 //! The format is written by hand (no serde, no serde_json): it keeps the web
 //! bundle small, and every tag is spelled out here, so a link's meaning
 //! never depends on a field's Rust name.
@@ -171,15 +180,19 @@
 //! body (`Corrupt` for a malformed body; `UnknownVersion` for a field, a
 //! command or a value this version does not know, i.e. a link from a newer
 //! kafkascope; `TooLarge` for a text, a list or a log over the [`limits`]),
-//! and finally the meaning ([`LinkErrorKind::BadConfig`] with **every**
+//! and finally the meaning ([`Link::check`]: `TooLarge` for a step past
+//! [`limits::MAX_AT_CALLS`], [`LinkErrorKind::BadConfig`] with **every**
 //! violated constraint of [`ScenarioConfig::validate`], an unknown preset
-//! included, and [`LinkErrorKind::BadCommand`] with every out-of-order step).
+//! included, and [`LinkErrorKind::BadCommand`] with every action out of
+//! order or after the step the link opens at).
 //! Nothing is dropped or repaired silently: a link either opens exactly as it
 //! was made, or not at all.
 //!
 //! A command that the engine refuses when it is replayed (crash broker 7 in a
 //! three-broker cluster) is found by [`Link::replay`], which reports it as
-//! `BadCommand` with the command's position and label.
+//! `BadCommand` with the command's position and label. A "copy link" button
+//! should use [`encode_checked`], which returns the error the recipient
+//! would see (a log over the limits, say) instead of a link that won't open.
 //!
 //! # Growing the format
 //!
@@ -500,12 +513,12 @@ fn preset_config(id: &str) -> Result<ScenarioConfig, LinkError> {
         None => {
             let error = ConfigError {
                 field: "preset".into(),
-                message: format!("there is no preset {id:?} in this version of kafkascope"),
+                message: format!("there is no preset \"{id}\" in this version of kafkascope"),
             };
             Err(LinkError {
                 kind: LinkErrorKind::BadConfig,
                 message: format!(
-                    "This link uses the preset {id:?}, which this version of kafkascope does not have (it may have been renamed or removed). Pick a preset from the menu, {FALLBACK}."
+                    "This link uses the preset \"{id}\", which this version of kafkascope does not have (it may have been renamed or removed). Pick a preset from the menu, {FALLBACK}."
                 ),
                 config_errors: vec![error],
             })
@@ -948,7 +961,7 @@ pub mod v1 {
         }
         let (bytes, tail) = base64url_decode(data).map_err(|(pos, c)| {
             corrupt_text(&format!(
-                "it contains {c:?} at position {}, which a link never contains",
+                "it contains '{c}' at position {}, which a link never contains",
                 // Position in the whole fragment: "v1." [id "."] then data.
                 pos.saturating_add(VERSION.len().saturating_add(1))
                     .saturating_add(id.map_or(0, |i| i.len().saturating_add(1)))
@@ -1579,6 +1592,14 @@ pub mod v1 {
 
     /// Parses a checked body. `id_in_text` is the preset id written in clear.
     pub fn parse_body(id_in_text: Option<&str>, body: &[u8]) -> Result<Link, LinkError> {
+        parse(id_in_text, body).map_err(|e| *e)
+    }
+
+    /// The decoder's error: boxed, so that the `?` after every read moves one
+    /// pointer (this keeps the decoder small in the web bundle).
+    type Fail = Box<LinkError>;
+
+    fn parse(id_in_text: Option<&str>, body: &[u8]) -> Result<Link, Fail> {
         let mut r = R { data: body, pos: 0 };
         let flags = r.byte("link", "flags")?;
         if flags & !KNOWN_FLAGS != 0 {
@@ -1600,7 +1621,7 @@ pub mod v1 {
                 }
             };
             let overrides = if has_config {
-                let mut config = preset_config(&id)?;
+                let mut config = preset_config(&id).map_err(Box::new)?;
                 get_config(&mut r, &mut config)?;
                 Some(config)
             } else {
@@ -1618,12 +1639,12 @@ pub mod v1 {
         let at_calls = r.varint("link", "step")?;
         let n = r.varint("link", "number of actions")?;
         if n > MAX_COMMANDS as u64 {
-            return Err(LinkError::new(
+            return Err(Box::new(LinkError::new(
                 LinkErrorKind::TooLarge,
                 format!(
                     "This link is too large: its action log says it has {n} entries, and a link holds at most {MAX_COMMANDS}. Share an earlier point of the run, {FALLBACK}."
                 ),
-            ));
+            )));
         }
         // Every command takes at least two bytes; never trust a count further
         // than the bytes that are there.
@@ -1663,32 +1684,37 @@ pub mod v1 {
         })
     }
 
-    fn malformed(path: &str, field: &str, problem: &str, at: usize) -> LinkError {
-        LinkError::new(
+    #[cold]
+    #[inline(never)]
+    fn malformed(path: &str, field: &str, problem: &str, at: usize) -> Fail {
+        Box::new(LinkError::new(
             LinkErrorKind::Corrupt,
             format!(
                 "This link's data is malformed ({path}.{field}: {problem}, at byte {at}). It was edited or made by a faulty tool: copy the original link again, {FALLBACK}."
             ),
-        )
+        ))
     }
 
-    fn newer(what: &str) -> LinkError {
-        LinkError::new(
+    #[cold]
+    #[inline(never)]
+    fn newer(what: &str) -> Fail {
+        Box::new(LinkError::new(
             LinkErrorKind::UnknownVersion,
             format!(
                 "This link uses something this version of kafkascope does not know ({what}): it was probably made by a newer version. Open it there, {FALLBACK}."
             ),
-        )
+        ))
     }
 
-    fn too_long(path: &str, field: &str, what: &str, n: u64, max: usize) -> LinkError {
-        LinkError::new(
+    #[cold]
+    #[inline(never)]
+    fn too_long(path: &str, field: &str, what: &str, n: u64, max: usize) -> Fail {
+        Box::new(LinkError::new(
             LinkErrorKind::TooLarge,
             format!(
-                "This link is too large: {path}.{field} has {n} {what}, and a link allows at most {max}. {}",
-                "Share a smaller scenario, or start from the default scenario."
+                "This link is too large: {path}.{field} has {n} {what}, and a link allows at most {max}. Share a smaller scenario, {FALLBACK}."
             ),
-        )
+        ))
     }
 
     /// A reader over a checked body. Every read is bounds-checked; nothing is
@@ -1703,7 +1729,7 @@ pub mod v1 {
             self.data.len().saturating_sub(self.pos)
         }
 
-        fn byte(&mut self, path: &str, field: &str) -> Result<u8, LinkError> {
+        fn byte(&mut self, path: &str, field: &str) -> Result<u8, Fail> {
             let b = self
                 .data
                 .get(self.pos)
@@ -1713,7 +1739,7 @@ pub mod v1 {
             Ok(b)
         }
 
-        fn varint(&mut self, path: &str, field: &str) -> Result<u64, LinkError> {
+        fn varint(&mut self, path: &str, field: &str) -> Result<u64, Fail> {
             let start = self.pos;
             let mut v: u64 = 0;
             for i in 0..10u32 {
@@ -1733,13 +1759,13 @@ pub mod v1 {
             Err(malformed(path, field, "number too long", start))
         }
 
-        fn bounded<T: TryFrom<u64>>(&mut self, path: &str, field: &str) -> Result<T, LinkError> {
+        fn bounded<T: TryFrom<u64>>(&mut self, path: &str, field: &str) -> Result<T, Fail> {
             let start = self.pos;
             let v = self.varint(path, field)?;
             T::try_from(v).map_err(|_| malformed(path, field, "number out of range", start))
         }
 
-        fn bool(&mut self, path: &str, field: &str) -> Result<bool, LinkError> {
+        fn bool(&mut self, path: &str, field: &str) -> Result<bool, Fail> {
             let start = self.pos;
             match self.byte(path, field)? {
                 0 => Ok(false),
@@ -1756,7 +1782,7 @@ pub mod v1 {
             field: &str,
             max: usize,
             min_item_bytes: usize,
-        ) -> Result<usize, LinkError> {
+        ) -> Result<usize, Fail> {
             let start = self.pos;
             let n = self.varint(path, field)?;
             if n > max as u64 {
@@ -1774,7 +1800,7 @@ pub mod v1 {
             Ok(n)
         }
 
-        fn text(&mut self, path: &str, field: &str) -> Result<String, LinkError> {
+        fn text(&mut self, path: &str, field: &str) -> Result<String, Fail> {
             let start = self.pos;
             let n = self.varint(path, field)?;
             if n > MAX_TEXT_BYTES as u64 {
@@ -1792,7 +1818,7 @@ pub mod v1 {
             Ok(s.to_string())
         }
 
-        fn opt_text(&mut self, path: &str, field: &str) -> Result<Option<String>, LinkError> {
+        fn opt_text(&mut self, path: &str, field: &str) -> Result<Option<String>, Fail> {
             Ok(if self.bool(path, field)? {
                 Some(self.text(path, field)?)
             } else {
@@ -1801,7 +1827,7 @@ pub mod v1 {
         }
 
         /// The next tag of a struct diff, `None` at its end. Tags must increase.
-        fn tag(&mut self, path: &str, last: &mut u64) -> Result<Option<u64>, LinkError> {
+        fn tag(&mut self, path: &str, last: &mut u64) -> Result<Option<u64>, Fail> {
             let start = self.pos;
             let tag = self.varint(path, "field tag")?;
             if tag == 0 {
@@ -1819,7 +1845,7 @@ pub mod v1 {
             Ok(Some(tag))
         }
 
-        fn code(&mut self, path: &str, field: &str, known: u64) -> Result<u64, LinkError> {
+        fn code(&mut self, path: &str, field: &str, known: u64) -> Result<u64, Fail> {
             let v = self.varint(path, field)?;
             if v >= known {
                 return Err(newer(&format!("value {v} of {path}.{field}")));
@@ -1828,11 +1854,13 @@ pub mod v1 {
         }
     }
 
-    fn unknown_field(path: &str, tag: u64) -> LinkError {
+    #[cold]
+    #[inline(never)]
+    fn unknown_field(path: &str, tag: u64) -> Fail {
         newer(&format!("field #{tag} of {path}"))
     }
 
-    fn get_config(r: &mut R, c: &mut ScenarioConfig) -> Result<(), LinkError> {
+    fn get_config(r: &mut R, c: &mut ScenarioConfig) -> Result<(), Fail> {
         const P: &str = "config";
         let mut last = 0;
         while let Some(tag) = r.tag(P, &mut last)? {
@@ -1871,8 +1899,8 @@ pub mod v1 {
         name: &str,
         list: &mut Vec<T>,
         default: fn() -> T,
-        get: fn(&mut R, &mut T, &str) -> Result<(), LinkError>,
-    ) -> Result<(), LinkError> {
+        get: fn(&mut R, &mut T, &str) -> Result<(), Fail>,
+    ) -> Result<(), Fail> {
         let n = r.count("config", name, MAX_LIST_ITEMS, 1)?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -1884,7 +1912,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_cluster(r: &mut R, c: &mut ClusterConfig) -> Result<(), LinkError> {
+    fn get_cluster(r: &mut R, c: &mut ClusterConfig) -> Result<(), Fail> {
         const P: &str = "cluster";
         let mut last = 0;
         while let Some(tag) = r.tag(P, &mut last)? {
@@ -1919,7 +1947,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_topic(r: &mut R, t: &mut TopicConfig, p: &str) -> Result<(), LinkError> {
+    fn get_topic(r: &mut R, t: &mut TopicConfig, p: &str) -> Result<(), Fail> {
         let mut last = 0;
         while let Some(tag) = r.tag(p, &mut last)? {
             match tag {
@@ -1933,7 +1961,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_producer(r: &mut R, c: &mut ProducerConfig, p: &str) -> Result<(), LinkError> {
+    fn get_producer(r: &mut R, c: &mut ProducerConfig, p: &str) -> Result<(), Fail> {
         let mut last = 0;
         while let Some(tag) = r.tag(p, &mut last)? {
             match tag {
@@ -1973,7 +2001,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_workload(r: &mut R, w: &mut Workload, p: &str) -> Result<(), LinkError> {
+    fn get_workload(r: &mut R, w: &mut Workload, p: &str) -> Result<(), Fail> {
         let mut last = 0;
         while let Some(tag) = r.tag(p, &mut last)? {
             match tag {
@@ -2001,7 +2029,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_group(r: &mut R, g: &mut GroupConfig, p: &str) -> Result<(), LinkError> {
+    fn get_group(r: &mut R, g: &mut GroupConfig, p: &str) -> Result<(), Fail> {
         let mut last = 0;
         while let Some(tag) = r.tag(p, &mut last)? {
             match tag {
@@ -2065,10 +2093,7 @@ pub mod v1 {
         Ok(())
     }
 
-    fn get_script_entry(
-        r: &mut R,
-        last_key: &mut Option<String>,
-    ) -> Result<ScriptEntry, LinkError> {
+    fn get_script_entry(r: &mut R, last_key: &mut Option<String>) -> Result<ScriptEntry, Fail> {
         const P: &str = "config.script";
         let trigger = match r.code(P, "trigger", 3)? {
             0 => Trigger::AtMs {
@@ -2086,11 +2111,7 @@ pub mod v1 {
         Ok(ScriptEntry { trigger, command })
     }
 
-    fn get_command(
-        r: &mut R,
-        p: &str,
-        last_key: &mut Option<String>,
-    ) -> Result<Command, LinkError> {
+    fn get_command(r: &mut R, p: &str, last_key: &mut Option<String>) -> Result<Command, Fail> {
         let at = r.pos;
         let tag = r.varint(p, "command")?;
         let producer = |r: &mut R| r.bounded(p, "producer").map(ProducerIdx);
@@ -2201,7 +2222,7 @@ pub mod v1 {
         })
     }
 
-    fn get_view(r: &mut R) -> Result<LinkView, LinkError> {
+    fn get_view(r: &mut R) -> Result<LinkView, Fail> {
         const P: &str = "view";
         let mut v = LinkView::default();
         let mut last = 0;

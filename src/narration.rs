@@ -387,6 +387,13 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 num(offset.0),
                 t(format!(" ({} ms).", c.processing_time_ms)),
             ];
+            if let EventKind::Processed {
+                transactional: true,
+                ..
+            } = &ev.kind
+            {
+                n.body.push(t(" Inside the transaction: its output goes to the output topic, and it only counts once the transaction commits."));
+            }
             if *times > 1 {
                 n.alarm = true;
                 n.body.push(t(" This message has now been processed "));
@@ -860,6 +867,122 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             if *kind == MsgKind::ProduceResponse {
                 n.body.push(t(" The records ARE in the log, but the producer does not know: it will time out and retry."));
             }
+        }
+        EventKind::TxnStateChanged {
+            transactional_id,
+            state,
+            producer_id,
+            epoch,
+        } => {
+            use crate::engine::event::TxnState;
+            n.title = format!("Transaction {transactional_id}: {}", state.name());
+            let why = match state {
+                TxnState::Empty => "the producer is registered; no transaction is open.",
+                TxnState::Ongoing => "a transaction is open: its records are in the logs but read_committed readers stop before them.",
+                TxnState::PrepareCommit => "the decision to commit is written to __transaction_state: from now on it WILL commit, whatever crashes.",
+                TxnState::PrepareAbort => "the decision to abort is written to __transaction_state.",
+                TxnState::CompleteCommit => "every partition has its COMMIT marker: the records are visible to read_committed readers.",
+                TxnState::CompleteAbort => "every partition has its ABORT marker: read_committed readers skip those records.",
+                TxnState::PrepareEpochFence => "a new instance started: the epoch is bumped, fencing the old one, and its open transaction will be aborted.",
+                TxnState::Dead => "expired.",
+            };
+            n.alarm = matches!(
+                state,
+                TxnState::PrepareAbort | TxnState::CompleteAbort | TxnState::PrepareEpochFence
+            );
+            n.body = vec![
+                t("The "),
+                term("transaction coordinator"),
+                t(format!(
+                    " (producer id {}, epoch {}): ",
+                    producer_id.0, epoch.0
+                )),
+                t(why),
+            ];
+        }
+        EventKind::MarkerWritten {
+            broker,
+            tp,
+            offset,
+            control,
+            ..
+        } => {
+            let what = match control {
+                crate::engine::log::ControlType::Commit => "COMMIT",
+                crate::engine::log::ControlType::Abort => "ABORT",
+            };
+            n.title = format!("{what} marker in {}", tp_label(e, *tp));
+            n.alarm = *control == crate::engine::log::ControlType::Abort;
+            n.body = vec![
+                term(format!("Broker {broker}")),
+                t(" writes a "),
+                term(format!("{what} marker")),
+                t(" into "),
+                term(tp_label(e, *tp)),
+                t(" at "),
+                num(format!("offset {}", offset.0)),
+                t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records."),
+            ];
+        }
+        EventKind::ProducerFenced { producer, by_epoch } => {
+            n.alarm = true;
+            n.title = format!("{} is fenced", producer_name(e, *producer));
+            n.body = vec![
+                term(producer_name(e, *producer)),
+                t(" is refused with "),
+                term("PRODUCER_FENCED"),
+                t(format!(
+                    ": a newer instance with the same transactional.id bumped the epoch past {}. A zombie can never commit.",
+                    by_epoch.0
+                )),
+            ];
+        }
+        EventKind::ProducerCrashed { producer } => {
+            n.alarm = true;
+            n.title = format!("{} crashed", producer_name(e, *producer));
+            n.body = vec![
+                term(producer_name(e, *producer)),
+                t(" dies; records still in its buffer are gone, and an open transaction stays open until transaction.timeout.ms or until a new instance fences it."),
+            ];
+        }
+        EventKind::ProducerStarted {
+            producer,
+            zombie_of,
+        } => {
+            n.title = format!("{} starts", producer_name(e, *producer));
+            n.body = match zombie_of {
+                Some(old) => vec![
+                    t("A second instance, "),
+                    term(producer_name(e, *producer)),
+                    t(", starts with the same transactional.id as "),
+                    term(producer_name(e, *old)),
+                    t(". Its initTransactions() will bump the epoch: the first instance is now a zombie."),
+                ],
+                None => vec![
+                    term(producer_name(e, *producer)),
+                    t(" starts again and calls initTransactions(): the epoch is bumped and anything its previous life left open is aborted."),
+                ],
+            };
+        }
+        EventKind::ConsumerError {
+            consumer, error, ..
+        } => {
+            n.alarm = true;
+            n.title = format!("{}: {}", consumer_name(e, *consumer), error.name());
+            n.body = vec![
+                term(consumer_name(e, *consumer)),
+                t(" stops with "),
+                term(error.name()),
+                t(match error {
+                    ErrorCode::NoOffsetForPartition => {
+                        ": there is no committed offset and auto.offset.reset=none."
+                    }
+                    ErrorCode::InconsistentGroupProtocol => {
+                        ": its assignors share no protocol with the group's."
+                    }
+                    _ => ".",
+                }),
+            ];
         }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();

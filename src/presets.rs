@@ -33,6 +33,14 @@ pub enum Expect {
     SessionTimeoutMovesPartitions,
     /// A poll timeout leads to CommitFailed and a record processed twice.
     PollTimeoutDuplicates,
+    /// The delivery-semantics outcome: (lost ≥ 1?, duplicated ≥ 1?).
+    Semantics { lost: bool, duplicated: bool },
+    /// read_committed sees only committed records; read_uncommitted sees all.
+    AbortedInvisibleToReadCommitted,
+    /// The older instance is fenced (PRODUCER_FENCED) and its transaction aborted.
+    ZombieFenced,
+    /// topic1 and topic2 get a committed pair and an aborted pair.
+    TwoTopicTransaction,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -400,6 +408,280 @@ pub fn c_joins_side_by_side() -> Preset {
     }
 }
 
+/// The scenario the three delivery-semantics lanes share: a burst of six
+/// records (so one poll returns several), and Consumer A crashing right after
+/// it processes its third record, restarting 2 s later.
+pub fn semantics_config(sem: crate::engine::config::Semantics) -> ScenarioConfig {
+    use crate::engine::config::{CommitMode, IsolationLevel, Semantics, TopicConfig};
+    let mut c = ScenarioConfig::default();
+    c.topics = vec![
+        TopicConfig {
+            name: "events".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+        TopicConfig {
+            name: "events-processed".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+    ];
+    c.producers[0].workload.records = 6;
+    c.producers[0].workload.interval_ms = 0;
+    c.producers[0].workload.keys = KeyMode::EventId;
+    let g = &mut c.groups[0];
+    g.processing_time_ms = 100;
+    g.session_timeout_ms = 6_000;
+    g.heartbeat_interval_ms = 2_000;
+    g.restart_after_ms = 2_000;
+    g.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    match sem {
+        Semantics::AtMostOnce => g.commit_mode = CommitMode::BeforeProcessing,
+        Semantics::AtLeastOnce => g.commit_mode = CommitMode::AfterProcessing,
+        Semantics::ExactlyOnce => {
+            g.commit_mode = CommitMode::Transactional;
+            g.isolation_level = IsolationLevel::ReadCommitted;
+            g.output_topic = Some("events-processed".into());
+        }
+    }
+    c.script = vec![ScriptEntry {
+        trigger: Trigger::AfterProcessed { count: 2 },
+        command: Command::CrashConsumer {
+            consumer: ConsumerIdx(0),
+            point: crate::engine::event::CrashPoint::AfterProcess,
+        },
+    }];
+    c
+}
+
+fn semantics_preset(
+    sem: crate::engine::config::Semantics,
+    id: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    expect: Expect,
+) -> Preset {
+    Preset {
+        id,
+        title,
+        summary,
+        config: semantics_config(sem),
+        expect,
+        lanes: Vec::new(),
+    }
+}
+
+pub fn at_most_once() -> Preset {
+    let mut p = semantics_preset(
+        crate::engine::config::Semantics::AtMostOnce,
+        "at-most-once-loses",
+        "At-most-once: commit, then crash before processing = a lost record",
+        "Consumer A commits what it polled before processing it, then dies after its third record: the rest of the batch is never processed.",
+        Expect::Semantics { lost: true, duplicated: false },
+    );
+    p.config.script.insert(0, note(0, "At-most-once: the consumer commits the positions right after poll(), before processing. A will crash right after processing its third record."));
+    p
+}
+
+pub fn at_least_once() -> Preset {
+    let mut p = semantics_preset(
+        crate::engine::config::Semantics::AtLeastOnce,
+        "at-least-once-duplicates",
+        "At-least-once: process, then crash before the commit = a duplicate",
+        "Consumer A commits after each record; it dies after processing its third record but before committing it, so that record is processed again.",
+        Expect::Semantics { lost: false, duplicated: true },
+    );
+    p.config.script.insert(0, note(0, "At-least-once: process first, commit after (the course text's code). A will crash right after processing its third record, before its commit."));
+    p
+}
+
+pub fn exactly_once() -> Preset {
+    let mut p = semantics_preset(
+        crate::engine::config::Semantics::ExactlyOnce,
+        "exactly-once-survives",
+        "Exactly-once: the same crash, 0 lost and 0 duplicates",
+        "Consume-transform-produce in a transaction: the output and the offsets commit together, so the crash aborts both and the retry counts once.",
+        Expect::Semantics { lost: false, duplicated: false },
+    );
+    p.config.script.insert(0, note(0, "Exactly-once: outputs go to events-processed and the offsets go into the same transaction. A will crash right after processing its third record."));
+    p
+}
+
+pub fn semantics_side_by_side() -> Preset {
+    use crate::engine::config::Semantics;
+    let lanes = vec![
+        ("at-most-once", semantics_config(Semantics::AtMostOnce)),
+        ("at-least-once", semantics_config(Semantics::AtLeastOnce)),
+        ("exactly-once", semantics_config(Semantics::ExactlyOnce)),
+    ];
+    Preset {
+        id: "semantics-side-by-side",
+        title: "Delivery semantics side by side: the same crash, three outcomes",
+        summary: "Same seed, same six records, same crash after the third record: at-most-once loses, at-least-once duplicates, exactly-once does neither.",
+        config: lanes[0].1.clone(),
+        expect: Expect::Semantics { lost: true, duplicated: false },
+        lanes,
+    }
+}
+
+pub fn auto_commit_crash() -> Preset {
+    use crate::engine::config::CommitMode;
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 1;
+    c.producers[0].workload.records = 8;
+    c.producers[0].workload.interval_ms = 300;
+    let g = &mut c.groups[0];
+    g.commit_mode = CommitMode::Auto;
+    g.auto_commit_interval_ms = 5_000;
+    g.session_timeout_ms = 6_000;
+    g.restart_after_ms = 1_000;
+    g.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    c.script = vec![
+        note(0, "enable.auto.commit=true, auto.commit.interval.ms=5000: offsets are committed from inside a later poll(), every 5 s. The course text's 'commits immediately' is not how it works."),
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 6 },
+            command: Command::CrashConsumer { consumer: ConsumerIdx(0), point: crate::engine::event::CrashPoint::Now },
+        },
+    ];
+    Preset {
+        id: "auto-commit-crash",
+        title: "Auto-commit: a crash between two commits re-delivers records",
+        summary: "Records processed after the last auto-commit are processed again after the restart: auto-commit is at-least-once, not at-most-once.",
+        config: c,
+        expect: Expect::Semantics { lost: false, duplicated: true },
+        lanes: Vec::new(),
+    }
+}
+
+fn txn_producer(id: &str, tid: &str) -> ProducerConfig {
+    ProducerConfig {
+        client_id: id.into(),
+        transactional_id: Some(tid.into()),
+        ..ProducerConfig::default()
+    }
+}
+
+fn send_to(topic: &str, key: &str) -> Command {
+    Command::Produce {
+        producer: ProducerIdx(0),
+        topic: Some(topic.into()),
+        key: Some(key.into()),
+        value: None,
+        partition: None,
+    }
+}
+
+pub fn aborted_invisible() -> Preset {
+    use crate::engine::config::IsolationLevel;
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 1;
+    c.producers = vec![txn_producer("payments-app", "payments")];
+    let mut committed = c.groups[0].clone();
+    committed.group_id = "read-committed".into();
+    committed.isolation_level = IsolationLevel::ReadCommitted;
+    committed.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    let mut uncommitted = committed.clone();
+    uncommitted.group_id = "read-uncommitted".into();
+    uncommitted.isolation_level = IsolationLevel::ReadUncommitted;
+    c.groups = vec![committed, uncommitted];
+    let p = ProducerIdx(0);
+    c.script = vec![
+        note(0, "A transactional producer writes three payments and then aborts; then writes two more and commits. Two groups read the topic with different isolation.level settings."),
+        at(0, Command::BeginTransaction { producer: p }),
+        at(10, send("pay-1")),
+        at(20, send("pay-2")),
+        at(30, send("pay-3")),
+        at(300, Command::EndTransaction { producer: p, commit: false }),
+        at(800, Command::BeginTransaction { producer: p }),
+        at(810, send("pay-4")),
+        at(820, send("pay-5")),
+        at(1_100, Command::EndTransaction { producer: p, commit: true }),
+    ];
+    Preset {
+        id: "aborted-invisible",
+        title: "An aborted transaction: invisible to read_committed, visible to read_uncommitted",
+        summary: "read_committed stops at the last stable offset and skips aborted records; read_uncommitted reads them all. Markers take offsets but never reach the application.",
+        config: c,
+        expect: Expect::AbortedInvisibleToReadCommitted,
+        lanes: Vec::new(),
+    }
+}
+
+pub fn zombie_fenced() -> Preset {
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 1;
+    c.producers = vec![txn_producer("orders-app", "orders")];
+    let p = ProducerIdx(0);
+    c.script = vec![
+        note(0, "orders-app opens a transaction and writes two orders, then stalls. A second instance with the same transactional.id starts."),
+        at(0, Command::BeginTransaction { producer: p }),
+        at(10, send("order-1")),
+        at(20, send("order-2")),
+        at(400, Command::StartProducerInstance { producer: p }),
+        note(3_000, "The old instance wakes up and tries to commit: its epoch is stale, so it is fenced."),
+        at(3_000, Command::EndTransaction { producer: p, commit: true }),
+        note(3_500, "The new instance writes the orders again, in a transaction of its own, and commits."),
+        at(3_500, Command::BeginTransaction { producer: ProducerIdx(1) }),
+        at(3_510, Command::Produce { producer: ProducerIdx(1), topic: None, key: Some("order-1".into()), value: None, partition: None }),
+        at(3_520, Command::Produce { producer: ProducerIdx(1), topic: None, key: Some("order-2".into()), value: None, partition: None }),
+        at(3_800, Command::EndTransaction { producer: ProducerIdx(1), commit: true }),
+    ];
+    c.groups[0].isolation_level = crate::engine::config::IsolationLevel::ReadCommitted;
+    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    Preset {
+        id: "zombie-fenced",
+        title: "A zombie producer is fenced",
+        summary: "initTransactions() on the new instance bumps the epoch and aborts the old instance's open transaction; the old instance's commit fails with PRODUCER_FENCED.",
+        config: c,
+        expect: Expect::ZombieFenced,
+        lanes: Vec::new(),
+    }
+}
+
+pub fn two_topic_transaction() -> Preset {
+    use crate::engine::config::{IsolationLevel, TopicConfig};
+    let mut c = ScenarioConfig::default();
+    c.topics = vec![
+        TopicConfig {
+            name: "topic1".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+        TopicConfig {
+            name: "topic2".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+    ];
+    let mut pc = txn_producer("producer-1", "my-transactional-producer");
+    pc.workload.topic = "topic1".into();
+    c.producers = vec![pc];
+    c.groups[0].topics = vec!["topic1".into(), "topic2".into()];
+    c.groups[0].isolation_level = IsolationLevel::ReadCommitted;
+    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
+    let p = ProducerIdx(0);
+    c.script = vec![
+        note(0, "The course text's example: one transaction writes message1 to topic1 and message2 to topic2, and commits."),
+        at(0, Command::BeginTransaction { producer: p }),
+        at(10, send_to("topic1", "message1")),
+        at(20, send_to("topic2", "message2")),
+        at(300, Command::EndTransaction { producer: p, commit: true }),
+        note(1_000, "The same again, but this time the application aborts: neither message is visible to a read_committed consumer."),
+        at(1_000, Command::BeginTransaction { producer: p }),
+        at(1_010, send_to("topic1", "message1")),
+        at(1_020, send_to("topic2", "message2")),
+        at(1_300, Command::EndTransaction { producer: p, commit: false }),
+    ];
+    Preset {
+        id: "two-topic-transaction",
+        title: "The course text's transaction across topic1 and topic2",
+        summary: "Both writes commit together (a COMMIT marker in each partition), or both abort; a read_committed consumer sees the first pair only.",
+        config: c,
+        expect: Expect::TwoTopicTransaction,
+        lanes: Vec::new(),
+    }
+}
+
 /// Every preset, in menu order.
 pub fn all() -> Vec<Preset> {
     vec![
@@ -418,6 +700,14 @@ pub fn all() -> Vec<Preset> {
         c_joins_side_by_side(),
         session_timeout(),
         poll_timeout(),
+        at_most_once(),
+        at_least_once(),
+        exactly_once(),
+        semantics_side_by_side(),
+        auto_commit_crash(),
+        aborted_invisible(),
+        zombie_fenced(),
+        two_topic_transaction(),
     ]
 }
 

@@ -179,6 +179,77 @@ fn every_preset_demonstrates_its_outcome() {
                 assert!(s.duplicated >= 1, "{}", ctx());
                 assert_eq!(s.lost, 0, "{}", ctx());
             }
+            Expect::Semantics { lost, duplicated } => {
+                assert_eq!(s.lost >= 1, lost, "lost: {}", ctx());
+                assert_eq!(s.duplicated >= 1, duplicated, "duplicated: {}", ctx());
+                assert_eq!(s.in_flight, 0, "{}", ctx());
+                if !lost && !duplicated {
+                    assert_eq!(s.processed_once, s.produced, "{}", ctx());
+                }
+            }
+            Expect::AbortedInvisibleToReadCommitted => {
+                let rc = e.delivery_summary(GroupIdx(0));
+                let ru = e.delivery_summary(GroupIdx(1));
+                assert_eq!(
+                    (rc.processed_once, rc.aborted, rc.lost),
+                    (2, 3, 0),
+                    "read_committed: {rc:?}\n{}",
+                    ctx()
+                );
+                assert_eq!(
+                    ru.processed_once,
+                    5,
+                    "read_uncommitted sees the aborted records too: {ru:?}\n{}",
+                    ctx()
+                );
+                assert!(events.iter().any(|ev| matches!(
+                    ev.kind,
+                    EventKind::MarkerWritten {
+                        control: kafkascope::engine::log::ControlType::Abort,
+                        ..
+                    }
+                )));
+            }
+            Expect::ZombieFenced => {
+                assert!(events.iter().any(|ev| matches!(ev.kind, EventKind::ProducerFenced { producer, .. } if producer.0 == 0)), "{}", ctx());
+                assert!(
+                    events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::TxnStateChanged {
+                            state: kafkascope::engine::event::TxnState::PrepareEpochFence,
+                            ..
+                        }
+                    )),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(s.aborted, 2, "the zombie's records are aborted: {}", ctx());
+                assert_eq!(
+                    s.processed_once,
+                    2,
+                    "the new instance's records are read once: {}",
+                    ctx()
+                );
+            }
+            Expect::TwoTopicTransaction => {
+                assert_eq!((s.processed_once, s.aborted), (2, 2), "{}", ctx());
+                let markers: Vec<_> = events
+                    .iter()
+                    .filter_map(|ev| match &ev.kind {
+                        EventKind::MarkerWritten { tp, control, .. }
+                            if !e.topic(tp.topic).internal =>
+                        {
+                            Some((tp.topic, *control))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(
+                    markers.len(),
+                    4,
+                    "a marker in topic1 and topic2, twice: {markers:?}"
+                );
+            }
             Expect::LatencyOrderedByAcks => {
                 let avg: Vec<f64> = e
                     .producers()
@@ -211,15 +282,21 @@ fn side_by_side_lanes_differ_only_in_what_they_compare() {
                 cfg.script, p.config.script,
                 "same fault schedule in every lane"
             );
+            assert_eq!(
+                cfg.producers, p.config.producers,
+                "same records in every lane"
+            );
             let (e, _, story) = run(cfg.clone());
             let s = e.delivery_summary(GroupIdx(0));
-            assert_eq!(
-                s.processed_once,
-                s.produced,
-                "{} / {label}\n{}",
-                p.id,
-                story.join("\n")
-            );
+            let ctx = || format!("{} / {label}: {s:?}\n{}", p.id, story.join("\n"));
+            assert_eq!(s.in_flight, 0, "{}", ctx());
+            if label.contains("at-most") {
+                assert!(s.lost >= 1 && s.duplicated == 0, "{}", ctx());
+            } else if label.contains("at-least") {
+                assert!(s.lost == 0 && s.duplicated >= 1, "{}", ctx());
+            } else {
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+            }
         }
     }
 }

@@ -85,6 +85,8 @@ pub enum DelayedKind {
         auto: bool,
         member: Option<ConsumerIdx>,
     },
+    /// Offsets committed inside a transaction (TxnOffsetCommit).
+    TxnOffsetCommit { group: GroupIdx, from: Node },
     /// A transaction coordinator write to `__transaction_state`.
     TxnLog { transactional_id: String },
     /// A transaction marker write, answered to the coordinator.
@@ -627,6 +629,14 @@ impl Engine {
             } => {
                 self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error)
             }
+            DelayedKind::TxnOffsetCommit { group, from } => {
+                let error = error.map(|_| ErrorCode::CoordinatorNotAvailable);
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::TxnOffsetCommitResponse { error, group },
+                );
+            }
             DelayedKind::TxnLog { transactional_id } => {
                 self.txn_log_written(b, transactional_id, error)
             }
@@ -662,6 +672,18 @@ impl Engine {
         tp: Tp,
         records: &[RecordId],
     ) -> Result<Offset, ErrorCode> {
+        self.broker_internal_append_as(b, tp, records, None)
+    }
+
+    /// As [`Engine::broker_internal_append`], optionally as part of a
+    /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
+    pub(crate) fn broker_internal_append_as(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: &[RecordId],
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<Offset, ErrorCode> {
         let now = self.now_ms;
         let batch = BatchId(self.next_batch_id);
         self.next_batch_id += 1;
@@ -674,8 +696,8 @@ impl Engine {
             &AppendBatch {
                 batch,
                 records,
-                producer: None,
-                transactional: false,
+                producer: txn.map(|(pid, e)| (pid, e, -1)),
+                transactional: txn.is_some(),
             },
             epoch,
             now,
@@ -695,6 +717,7 @@ impl Engine {
                 self.broker_after_leader_append(b, tp);
                 Ok(last_offset.next())
             }
+            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
             _ => Err(ErrorCode::NotCoordinator),
         }
     }
@@ -1302,14 +1325,34 @@ impl Engine {
             };
             let batch = BatchId(self.next_batch_id);
             self.next_batch_id += 1;
-            let offset = {
+            let (offset, first) = {
                 let rep = self.brokers[b.0 as usize]
                     .replicas
                     .get_mut(&tp)
                     .expect("leader");
-                rep.log
-                    .append_marker(producer_id, epoch, control, batch, leader_epoch, now)
+                let first = rep
+                    .log
+                    .producer_state()
+                    .entry(producer_id)
+                    .and_then(|e| e.current_txn_first_offset);
+                (
+                    rep.log
+                        .append_marker(producer_id, epoch, control, batch, leader_epoch, now),
+                    first,
+                )
             };
+            // The transaction's records in this partition are now committed or aborted.
+            let in_txn: Vec<RecordId> = match first {
+                Some(first) => self.brokers[b.0 as usize].replicas[&tp]
+                    .log
+                    .read(first, offset, usize::MAX)
+                    .iter()
+                    .filter(|e| e.producer.is_some_and(|p| p.producer_id == producer_id))
+                    .filter_map(|e| e.record)
+                    .collect(),
+                None => Vec::new(),
+            };
+            self.txn_marker_settles(tp, producer_id, control, &in_txn);
             self.emit(EventKind::MarkerWritten {
                 broker: b,
                 tp,

@@ -109,6 +109,8 @@ pub struct Consumer {
     pub pending_commits: Vec<PendingCommit>,
     pub records_processed: u64,
     pub batch_committed: bool,
+    /// The transactional producer of an exactly-once processor.
+    pub txn_producer: Option<ProducerIdx>,
 }
 
 impl Consumer {
@@ -177,7 +179,9 @@ impl Engine {
             pending_commits: Vec::new(),
             records_processed: 0,
             batch_committed: false,
+            txn_producer: None,
         });
+        self.processor_attach(idx);
         self.schedule_in(
             0,
             Action::ConsumerPoll {
@@ -398,6 +402,10 @@ impl Engine {
         if self.consumer_crash_if_armed(c, CrashPoint::AfterPoll) {
             return;
         }
+        if gc.commit_mode == CommitMode::Transactional {
+            self.processor_begin(c);
+            return;
+        }
         if gc.commit_mode == CommitMode::BeforeProcessing {
             let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize]
                 .positions
@@ -463,9 +471,28 @@ impl Engine {
             record,
             offset,
             times,
-            transactional: false,
+            transactional: gc.commit_mode == CommitMode::Transactional,
         });
+        if gc.commit_mode == CommitMode::Transactional {
+            self.processor_emit_output(c, record);
+        }
         if self.consumer_crash_if_armed(c, CrashPoint::AfterProcess) {
+            return;
+        }
+        if gc.commit_mode == CommitMode::Transactional {
+            if self.consumers[c.0 as usize].current.is_empty() {
+                self.processor_batch_done(c);
+            } else {
+                let inc = self.consumers[c.0 as usize].incarnation;
+                let t = self.consumers[c.0 as usize].processing_time_ms as u64;
+                self.schedule_in(
+                    t,
+                    Action::ConsumerProcessDone {
+                        consumer: c,
+                        incarnation: inc,
+                    },
+                );
+            }
             return;
         }
         if gc.commit_mode == CommitMode::AfterProcessing {
@@ -1050,6 +1077,10 @@ impl Engine {
         self.consumer_wake_poll(c);
     }
 
+    pub(crate) fn consumer_send_offset_fetch_pub(&mut self, c: ConsumerIdx) {
+        self.consumer_send_offset_fetch(c);
+    }
+
     fn consumer_send_offset_fetch(&mut self, c: ConsumerIdx) {
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
@@ -1277,6 +1308,12 @@ impl Engine {
             if waiting == commit_id {
                 self.consumer(c).app = AppState::Processing;
                 match then {
+                    // At-most-once: commitSync() threw, so the processing loop
+                    // after it never runs; those records go to the next owner.
+                    AfterCommit::ProcessBatch if error.is_some() => {
+                        self.consumer(c).current.clear();
+                        self.consumer_process_next(c)
+                    }
                     AfterCommit::ProcessBatch | AfterCommit::NextRecord => {
                         self.consumer_process_next(c)
                     }
@@ -1402,7 +1439,7 @@ impl Engine {
     // ---- lifecycle and faults ---------------------------------------------------------
 
     /// Returns true (and crashes the consumer) if a crash was armed for `point`.
-    fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
+    pub(crate) fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
         let con = &self.consumers[c.0 as usize];
         let Some(i) = con.armed_crash.iter().position(|p| *p == point) else {
             return false;
@@ -1516,6 +1553,7 @@ impl Engine {
             consumer: c,
             restart: true,
         });
+        self.consumer_txn_restarted(c);
         self.schedule_in(
             0,
             Action::ConsumerPoll {

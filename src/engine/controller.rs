@@ -105,12 +105,19 @@ impl Engine {
         let rf = self.cfg.cluster.offsets_topic_replication_factor.min(n);
         let parts = self.cfg.cluster.offsets_topic_num_partitions;
         self.create_topic(CONSUMER_OFFSETS.into(), true, parts, rf, 1, 0, 0);
-        if self
+        // The transaction log exists once anything is transactional (a
+        // transactional producer, or an exactly-once consumer group).
+        let transactional = self
             .cfg
             .producers
             .iter()
             .any(|p| p.transactional_id.is_some())
-        {
+            || self
+                .cfg
+                .groups
+                .iter()
+                .any(|g| g.commit_mode == crate::engine::config::CommitMode::Transactional);
+        if transactional {
             let parts = self.cfg.cluster.transaction_state_log_num_partitions;
             // transaction.state.log.min.isr defaults to 2 (capped by RF).
             self.create_topic(TRANSACTION_STATE.into(), true, parts, rf, 2, 0, 0);

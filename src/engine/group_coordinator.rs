@@ -259,7 +259,110 @@ impl Engine {
                     },
                 );
             }
+            Msg::TxnOffsetCommit {
+                producer_id,
+                epoch,
+                group,
+                member_id,
+                generation,
+                offsets,
+                ..
+            } => self.group_txn_offset_commit(
+                b,
+                from,
+                group,
+                producer_id,
+                epoch,
+                member_id,
+                generation,
+                offsets,
+            ),
             other => self.txn_coordinator_receive(b, from, other),
+        }
+    }
+
+    /// TxnOffsetCommit: the offsets are written into `__consumer_offsets` as
+    /// part of the producer's transaction, and become the group's committed
+    /// offsets only when the COMMIT marker lands. The member and generation
+    /// are checked (KIP-447), so a zombie consumer cannot commit.
+    #[allow(clippy::too_many_arguments)]
+    fn group_txn_offset_commit(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        pid: ProducerId,
+        epoch: ProducerEpoch,
+        member_id: String,
+        generation: GenerationId,
+        offsets: Vec<(Tp, Offset)>,
+    ) {
+        let grp = &self.groups[g.0 as usize];
+        let error = if !grp.members.contains_key(&member_id) {
+            Some(ErrorCode::UnknownMemberId)
+        } else if generation != grp.generation {
+            Some(ErrorCode::IllegalGeneration)
+        } else {
+            None
+        };
+        if let Some(error) = error {
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::TxnOffsetCommitResponse {
+                    error: Some(error),
+                    group: g,
+                },
+            );
+            return;
+        }
+        let otp = grp.offsets_tp;
+        let mut ids = Vec::new();
+        for (tp, offset) in &offsets {
+            let id = RecordId(self.records.len() as u32);
+            self.records.push(RecordData {
+                id,
+                event_id: EventId(u32::MAX),
+                producer: None,
+                topic: otp.topic,
+                key: KeySource::Text(format!(
+                    "{}/{}/{}",
+                    self.groups[g.0 as usize].group_id,
+                    self.topics[tp.topic.0 as usize].name,
+                    tp.partition
+                )),
+                value: ValueSource::Internal,
+                kind: RecordKind::OffsetCommit {
+                    group: g,
+                    tp: *tp,
+                    offset: *offset,
+                },
+                created_ms: self.now_ms,
+                partition: Some(otp.partition),
+                explicit_partition: None,
+            });
+            ids.push(id);
+        }
+        match self.broker_internal_append_as(b, otp, &ids, Some((pid, epoch))) {
+            Ok(end) => {
+                self.group(g).pending_txn_offsets.insert(pid, offsets);
+                let id = self.next_id();
+                let op = crate::engine::broker::DelayedOp {
+                    id,
+                    waiting: vec![(otp, end)],
+                    deadline_ms: self.now_ms + 5_000,
+                    kind: crate::engine::broker::DelayedKind::TxnOffsetCommit { group: g, from },
+                };
+                self.broker_add_delayed(b, op);
+            }
+            Err(e) => self.send(
+                Node::Broker(b),
+                from,
+                Msg::TxnOffsetCommitResponse {
+                    error: Some(e),
+                    group: g,
+                },
+            ),
         }
     }
 

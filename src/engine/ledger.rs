@@ -36,6 +36,8 @@ pub struct LedgerEntry {
     pub copies: Vec<Copy>,
     pub acked: bool,
     pub failed: bool,
+    /// Every copy belongs to an aborted transaction.
+    pub aborted: bool,
     /// Times processed, per group.
     pub processed: VecMap<GroupIdx, u32>,
     /// Processing inside an open transaction, per group (counted on commit).
@@ -56,6 +58,8 @@ pub enum Verdict {
     Duplicated,
     Lost,
     InFlight,
+    /// Written in a transaction that aborted, and (rightly) never processed.
+    Aborted,
 }
 
 impl Verdict {
@@ -65,6 +69,7 @@ impl Verdict {
             Verdict::Duplicated => "duplicated",
             Verdict::Lost => "lost",
             Verdict::InFlight => "in flight",
+            Verdict::Aborted => "aborted",
         }
     }
 }
@@ -80,6 +85,9 @@ pub struct Summary {
     pub duplicate_writes: u64,
     /// Acknowledged messages whose every copy vanished.
     pub acked_then_lost: u64,
+    /// Messages of aborted transactions nobody processed (not counted in
+    /// `produced`: the producer chose not to deliver them).
+    pub aborted: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -249,14 +257,23 @@ impl Ledger {
         }
     }
 
-    /// A transaction's outcome settles the processing done inside it.
-    pub(crate) fn settle_txn(&mut self, group: GroupIdx, events: &[EventId], commit: bool) {
-        for ev in events {
-            if let Some(e) = self.entry_mut(*ev) {
-                let n = e.pending_txn.remove(&group).unwrap_or(0);
-                if commit {
-                    *e.processed.entry_or_default(group) += n;
-                }
+    /// An ABORT marker: this record's transaction will never be visible to
+    /// `read_committed` readers.
+    pub(crate) fn mark_aborted(&mut self, r: RecordId) {
+        if let Some(e) = self.entry_for(r) {
+            e.aborted = true;
+        }
+    }
+
+    /// A transaction marker settles one exactly-once output: it counts as
+    /// processing its source if the transaction committed.
+    pub(crate) fn settle_output(&mut self, source: EventId, group: GroupIdx, commit: bool) {
+        if let Some(e) = self.entry_mut(source) {
+            if let Some(n) = e.pending_txn.get_mut(&group) {
+                *n = n.saturating_sub(1);
+            }
+            if commit {
+                *e.processed.entry_or_default(group) += 1;
             }
         }
     }
@@ -279,6 +296,9 @@ impl Ledger {
             // A second live copy not yet passed by the committed offset will
             // be processed again: count it as a duplicate once it is.
             return Verdict::ProcessedOnce;
+        }
+        if e.aborted {
+            return Verdict::Aborted;
         }
         if e.failed && live.is_empty() {
             return Verdict::Lost;
@@ -330,12 +350,17 @@ impl crate::engine::sim::Engine {
     pub fn delivery_summary(&self, group: GroupIdx) -> Summary {
         let mut s = Summary::default();
         for (ev, v) in self.verdicts(group) {
+            if v == Verdict::Aborted {
+                s.aborted += 1;
+                continue;
+            }
             s.produced += 1;
             match v {
                 Verdict::ProcessedOnce => s.processed_once += 1,
                 Verdict::Duplicated => s.duplicated += 1,
                 Verdict::Lost => s.lost += 1,
                 Verdict::InFlight => s.in_flight += 1,
+                Verdict::Aborted => {}
             }
             if let Some(e) = self.ledger.entry(ev) {
                 if e.live_copies().count() > 1 {

@@ -140,7 +140,8 @@ impl PartitionLog {
     /// Entries in `[from, until)`, at most `max` of them.
     pub fn read(&self, from: Offset, until: Offset, max: usize) -> &[LogEntry] {
         let lo = (from.0.max(self.log_start.0) - self.log_start.0) as usize;
-        let hi = ((until.0.min(self.leo().0) - self.log_start.0).max(0) as usize).min(lo + max);
+        let hi = ((until.0.min(self.leo().0) - self.log_start.0).max(0) as usize)
+            .min(lo.saturating_add(max));
         if lo >= hi {
             return &[];
         }
@@ -207,6 +208,14 @@ impl PartitionLog {
     /// Checks an idempotent/transactional batch without appending it.
     pub fn check_sequence(&self, batch: &AppendBatch<'_>) -> SequenceCheck {
         match batch.producer {
+            // A negative sequence is `RecordBatch.NO_SEQUENCE` (TxnOffsetCommit):
+            // only the epoch is checked.
+            Some((pid, epoch, first_seq)) if first_seq < 0 => {
+                match self.producers.entry(pid).and_then(|e| e.epoch) {
+                    Some(current) if epoch < current => SequenceCheck::StaleEpoch { current },
+                    _ => SequenceCheck::Accept,
+                }
+            }
             Some((pid, epoch, first_seq)) if !batch.records.is_empty() => {
                 let last_seq = first_seq.wrapping_add(batch.records.len() as i32 - 1);
                 self.producers.check(pid, epoch, first_seq, last_seq)

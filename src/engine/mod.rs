@@ -21,11 +21,13 @@ pub mod ledger;
 pub mod log;
 pub mod murmur2;
 pub mod network;
+pub mod processor;
 pub mod producer;
 pub mod producer_state;
 pub mod record;
 pub mod rng;
 pub mod sim;
+pub mod transaction_manager;
 pub mod txn_coordinator;
 pub mod vecmap;
 

@@ -847,6 +847,7 @@ impl Engine {
                             epoch,
                         });
                         self.producer_sender_run(p);
+                        self.processor_producer_ready(p);
                     }
                     Some(_) => {
                         let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;

@@ -15,6 +15,9 @@ use crate::engine::ids::*;
 pub enum RecordKind {
     /// An application record from a producer.
     Data,
+    /// The output of an exactly-once processor: the transformed copy of
+    /// `source`, produced by `group`'s consume-transform-produce loop.
+    Output { source: EventId, group: GroupIdx },
     /// An `OffsetCommit` record in `__consumer_offsets`
     /// (key `{group, topic, partition}`, value `{offset, …}`).
     OffsetCommit {
@@ -101,7 +104,7 @@ impl RecordData {
                         state.name()
                     )
                 }
-                RecordKind::Data => String::new(),
+                RecordKind::Data | RecordKind::Output { .. } => String::new(),
             },
         }
     }

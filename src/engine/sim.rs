@@ -130,6 +130,10 @@ pub enum Action {
     FetcherResume {
         broker: BrokerId,
     },
+    /// A transactional producer resends its outstanding request.
+    TxnRetry {
+        producer: ProducerIdx,
+    },
 }
 
 impl Action {
@@ -146,6 +150,7 @@ impl Action {
             | Action::ConsumerRestart { .. }
             | Action::Script { .. }
             | Action::FetcherResume { .. }
+            | Action::TxnRetry { .. }
             | Action::Nudge => true,
             // Timers and timeouts matter only while there is pending work
             // (`has_pending_work` covers what they would resolve); a stale
@@ -552,6 +557,7 @@ impl Engine {
                 }
             }
             Action::FetcherResume { broker } => self.broker_resume_fetching(broker),
+            Action::TxnRetry { producer } => self.producer_txn_retry(producer),
         }
     }
 
@@ -712,6 +718,10 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    pub(crate) fn acks_seen_grow(&mut self) {
+        self.acks_seen.resize(self.producers.len(), 0);
     }
 
     pub(crate) fn resolve_tp(&self, topic: &str, partition: u32) -> Result<Tp, String> {
