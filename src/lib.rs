@@ -11,6 +11,7 @@ pub mod link;
 pub mod model;
 pub mod narration;
 pub mod presets;
+pub mod scenario;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

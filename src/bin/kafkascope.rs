@@ -20,6 +20,10 @@ fn main() -> ExitCode {
                 Err(e) => Err(format!("could not read the request from stdin: {e}")),
             }
         }
+        "run" => kafkascope::cli::run::run(rest, |path| {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        }),
+        "presets" => Ok(kafkascope::cli::run::presets()),
         "help" | "--help" | "-h" => Ok(kafkascope::cli::USAGE.to_string()),
         other => Err(format!(
             "unknown command {other:?}\n\n{}",

@@ -5,6 +5,7 @@
 pub mod assign;
 pub mod offsets_partition;
 pub mod partition;
+pub mod run;
 
 /// The usage text printed by `kafkascope --help` and on bad arguments.
 pub const USAGE: &str = "\
@@ -21,6 +22,13 @@ USAGE:
   kafkascope assign < request.json
       Run a partition assignor (range, roundrobin, sticky,
       cooperative-sticky) exactly as Kafka's Java classes do.
+  kafkascope run FILE.json [--json]
+  kafkascope run --preset NAME [--json]
+      Run a scenario headless to its end and print the delivery ledger
+      (produced, processed once, lost, duplicated, in flight) per group;
+      --json adds committed offsets and end offsets per partition.
+  kafkascope presets
+      List the presets with a one-line description.
   kafkascope help
       This text.
 ";
