@@ -87,12 +87,15 @@ pub enum Setting {
     Strategy(Vec<crate::engine::assignor::AssignorKind>),
     /// The commit discipline of every group.
     CommitMode(crate::engine::config::CommitMode),
+    /// At-most-once, at-least-once or exactly-once, as the course text sets them up.
+    Semantics(crate::engine::config::Semantics),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     Topic,
     Groups,
+    Ledger,
     Events,
 }
 
@@ -370,6 +373,30 @@ impl Model {
                 .iter_mut()
                 .for_each(|g| g.partition_assignment_strategy = list.clone()),
             Setting::CommitMode(mode) => d.groups.iter_mut().for_each(|g| g.commit_mode = mode),
+            Setting::Semantics(sem) => {
+                use crate::engine::config::{CommitMode, IsolationLevel, Semantics, TopicConfig};
+                let output = "events-processed";
+                for g in d.groups.iter_mut() {
+                    g.commit_mode = match sem {
+                        Semantics::AtMostOnce => CommitMode::BeforeProcessing,
+                        Semantics::AtLeastOnce => CommitMode::AfterProcessing,
+                        Semantics::ExactlyOnce => CommitMode::Transactional,
+                    };
+                    if sem == Semantics::ExactlyOnce {
+                        g.isolation_level = IsolationLevel::ReadCommitted;
+                        g.output_topic = Some(output.into());
+                    } else {
+                        g.output_topic = None;
+                    }
+                }
+                if sem == Semantics::ExactlyOnce && !d.topics.iter().any(|t| t.name == output) {
+                    let first = d.topics.first().cloned().unwrap_or_default();
+                    d.topics.push(TopicConfig {
+                        name: output.into(),
+                        ..first
+                    });
+                }
+            }
         }
         self.draft_errors = self.draft.validate();
         if self.draft_errors.is_empty() {

@@ -297,6 +297,11 @@ impl Ledger {
             // be processed again: count it as a duplicate once it is.
             return Verdict::ProcessedOnce;
         }
+        if e.pending_txn.get(&group).is_some_and(|n| *n > 0) {
+            // Processed inside an open transaction: the position has moved
+            // past it, but the outcome is decided by the commit or abort.
+            return Verdict::InFlight;
+        }
         if e.aborted {
             return Verdict::Aborted;
         }
@@ -320,22 +325,44 @@ impl Ledger {
 impl crate::engine::sim::Engine {
     /// The verdict for every message, for one group.
     pub fn verdicts(&self, group: GroupIdx) -> Vec<(EventId, Verdict)> {
-        let g = &self.groups[group.0 as usize];
         self.ledger
             .entries()
-            .map(|e| {
-                let mut v = self
-                    .ledger
-                    .verdict(e, group, |tp| g.committed.get(&tp).copied());
-                // Still waiting in the producer: in flight, whatever the log says.
-                if v == Verdict::Lost
-                    && e.producer.is_some_and(|p| self.producer_holds(p, e.record))
-                {
-                    v = Verdict::InFlight;
-                }
-                (e.event_id, v)
-            })
+            .filter_map(|e| self.verdict_of(e.event_id, group).map(|v| (e.event_id, v)))
             .collect()
+    }
+
+    /// The verdict for one message and group.
+    pub fn verdict_of(&self, event: EventId, group: GroupIdx) -> Option<Verdict> {
+        let e = self.ledger.entry(event)?;
+        let g = self.groups.get(group.0 as usize)?;
+        let frontier = |tp: Tp| -> Option<Offset> {
+            let committed = g.committed.get(&tp).copied();
+            let position = self
+                .consumers
+                .iter()
+                .filter(|c| c.alive && c.group == group && c.assignment.contains(&tp))
+                .filter_map(|c| {
+                    // Records fetched or polled but not yet processed are
+                    // still going to be processed: the frontier is the
+                    // oldest of them, not the fetch position.
+                    let buffered = c.fetched.get(&tp).and_then(|q| q.front()).map(|l| l.offset);
+                    let current = c.current.iter().find(|(t, _, _)| *t == tp).map(|x| x.2);
+                    let pos = c.positions.get(&tp).copied()?;
+                    Some(
+                        [buffered, current]
+                            .into_iter()
+                            .flatten()
+                            .fold(pos, Offset::min),
+                    )
+                })
+                .max();
+            committed.max(position)
+        };
+        let mut v = self.ledger.verdict(e, group, frontier);
+        if v == Verdict::Lost && e.producer.is_some_and(|p| self.producer_holds(p, e.record)) {
+            v = Verdict::InFlight;
+        }
+        Some(v)
     }
 
     fn producer_holds(&self, p: ProducerIdx, r: Option<RecordId>) -> bool {

@@ -98,6 +98,68 @@ fn nums<T: ToString + Copy>(range: impl Iterator<Item = T>) -> Vec<(String, Stri
     range.map(|n| (n.to_string(), n.to_string())).collect()
 }
 
+/// The delivery-semantics switch, with the equivalent kafka-python code.
+fn semantics_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
+    use crate::engine::config::Semantics;
+    let mode = m
+        .draft
+        .groups
+        .first()
+        .map(|g| g.commit_mode)
+        .unwrap_or(CommitMode::AfterProcessing);
+    let current = match mode {
+        CommitMode::BeforeProcessing => "at-most-once",
+        CommitMode::AfterProcessing => "at-least-once",
+        CommitMode::Transactional => "exactly-once",
+        CommitMode::Auto => "auto",
+    };
+    let onchange = on.reform(|e: Event| {
+        Msg::Configure(Setting::Semantics(match select_value(&e).as_str() {
+            "at-most-once" => Semantics::AtMostOnce,
+            "exactly-once" => Semantics::ExactlyOnce,
+            _ => Semantics::AtLeastOnce,
+        }))
+    });
+    let (code, note): (&str, Option<&str>) = match mode {
+        CommitMode::BeforeProcessing => (
+            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False)\nfor message in consumer:\n    consumer.commit()   # commit first\n    process(message)    # a crash here loses it",
+            Some("The course text sets at-most-once up with enable_auto_commit=True and a 100 ms interval. Kafka's auto-commit runs inside the *next* poll(), after you processed the batch, so that is at-least-once. Committing before processing is what makes it at-most-once."),
+        ),
+        CommitMode::AfterProcessing => (
+            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False)\nfor message in consumer:\n    process(message)    # process first\n    consumer.commit()   # a crash before this re-delivers it",
+            None,
+        ),
+        CommitMode::Transactional => (
+            "producer = KafkaProducer(acks='all',\n    enable_idempotence=True,\n    transactional_id='my-consumer-group-A')\nconsumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False,\n    isolation_level='read_committed')\nproducer.init_transactions()\nwhile True:\n    batch = consumer.poll()\n    producer.begin_transaction()\n    for m in records(batch):\n        producer.send('events-processed', transform(m))\n    producer.send_offsets_to_transaction(\n        positions(consumer), consumer.group_metadata())\n    producer.commit_transaction()",
+            Some("Outputs and consumer offsets commit in one transaction: a crash aborts both, and the retry is the only copy read_committed readers see."),
+        ),
+        CommitMode::Auto => (
+            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=True,\n    auto_commit_interval_ms=5000)\nfor message in consumer:\n    process(message)",
+            Some("Auto-commit commits the positions from inside a later poll(): records processed since the last commit are re-delivered after a crash."),
+        ),
+    };
+    html! {
+        <section class="card semantics">
+            <h2><label for="cfg-semantics">{"Delivery semantics"}</label></h2>
+            <select id="cfg-semantics" class="preset-select" aria-label="Delivery semantics" {onchange}>
+                <option value="at-most-once" selected={current == "at-most-once"}>{"at-most-once"}</option>
+                <option value="at-least-once" selected={current == "at-least-once"}>{"at-least-once"}</option>
+                <option value="exactly-once" selected={current == "exactly-once"}>{"exactly-once"}</option>
+                if current == "auto" {
+                    <option value="auto" selected=true>{"auto-commit (at-least-once)"}</option>
+                }
+            </select>
+            <details class="code-details">
+                <summary>{"The same thing in kafka-python"}</summary>
+                <pre class="code"><code>{code}</code></pre>
+            </details>
+            if let Some(n) = note {
+                <p class="hint kafka-note"><strong>{"Kafka says: "}</strong>{n}</p>
+            }
+        </section>
+    }
+}
+
 #[component]
 pub fn ConfigPanel(props: &Props) -> Html {
     let m = &props.model;
@@ -132,6 +194,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
                 </select>
             </section>
             if !props.compact {
+            { semantics_card(m, on) }
             <section class="card">
                 <h2>{"Next record"}</h2>
                 <label class="field">

@@ -9,7 +9,7 @@
 //! above the high watermark are hatched (written, not yet readable); a crashed
 //! broker is crossed out; the next free offset is a dashed empty cell.
 
-use crate::engine::event::{EventKind, GroupState, MsgKind, Stage as RecordStage};
+use crate::engine::event::{EventKind, GroupState, Stage as RecordStage};
 use crate::engine::ids::*;
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
@@ -391,28 +391,57 @@ pub fn Stage(props: &Props) -> Html {
         let label = match (row.internal, row.short_label) {
             (true, _) => format!("__c_o-{}", row.tp.partition),
             (false, true) => format!("P{}", row.tp.partition),
-            (false, false) => format!("{name}-{}", row.tp.partition),
+            (false, false) => fit_label(name, row.tp.partition),
         };
+        let lso = log.lso().0;
+        let aborted = log.aborted_txns(Offset(row.start), Offset(leo));
+        let open_txn_first = log.producer_state().first_unstable_offset().map(|o| o.0);
         let cells = (row.start..leo).filter_map(|off| {
             let x = row.cell_x(off)?;
             let entry = log.entry(Offset(off))?;
             let above_hw = off >= hw;
-            let (class, text) = match entry.record {
-                Some(r) if !row.internal => (color_class(r), token_label(e, r)),
-                Some(_) => ("internal".to_string(), "commit".to_string()),
-                None => ("marker".to_string(), "ctl".to_string()),
+            let (class, text) = match (entry.record, entry.control) {
+                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r)),
+                (Some(_), _) => ("internal".to_string(), "commit".to_string()),
+                (None, Some(crate::engine::log::ControlType::Commit)) => ("marker commit".to_string(), "COMMIT".to_string()),
+                (None, _) => ("marker abort".to_string(), "ABORT".to_string()),
             };
+            let in_aborted = entry.record.is_some()
+                && entry.producer.is_some_and(|p| aborted.iter().any(|a| a.producer_id == p.producer_id && a.first_offset.0 <= off && off <= a.last_offset.0));
+            let in_open_txn = entry.transactional && entry.record.is_some() && !in_aborted && open_txn_first.is_some_and(|f| off >= f) && off >= lso;
+            let lost = !row.internal
+                && entry.record.is_some_and(|r| {
+                    let rec = e.record(r);
+                    rec.kind == crate::engine::record::RecordKind::Data
+                        && !e.groups().is_empty()
+                        && e.verdict_of(rec.event_id, crate::engine::ids::GroupIdx(0)) == Some(crate::engine::ledger::Verdict::Lost)
+                });
             let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
+            let cw = row.cell_w - 3.0;
             Some(html! {
-                <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"))} key={format!("c{off}")}>
-                    <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
+                <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"),
+                                   in_aborted.then_some("aborted"), in_open_txn.then_some("txn-open"), lost.then_some("lost"))} key={format!("c{off}")}>
+                    <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={cw.to_string()} height={row.h.to_string()} rx="4" />
                     if above_hw {
-                        <rect class="hatch" x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
+                        <rect class="hatch" x={(x + 1.5).to_string()} y={row.y.to_string()} width={cw.to_string()} height={row.h.to_string()} rx="4" />
                     }
                     <text class="cell-offset" x={(x + 4.0).to_string()} y={(row.y + 9.0).to_string()}>{off}</text>
                     if row.h >= 24.0 && row.cell_w >= 30.0 {
                         <text class="cell-label" x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h - 5.0).to_string()} text-anchor="middle">{text}</text>
                     }
+                    if in_aborted || lost {
+                        <line class="strike" x1={(x + 3.0).to_string()} y1={(row.y + 2.0).to_string()} x2={(x + cw).to_string()} y2={(row.y + row.h - 2.0).to_string()} />
+                    }
+                    if lost {
+                        <text class="lost-tag" x={(x + row.cell_w / 2.0).to_string()} y={(row.y - 2.0).to_string()} text-anchor="middle">{"lost"}</text>
+                    }
+                    <title>{
+                        if in_aborted { format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it") }
+                        else if in_open_txn { format!("offset {off}: in an open transaction, above the last stable offset {lso}") }
+                        else if lost { format!("offset {off}: this message will never be processed by {}", e.groups()[0].group_id) }
+                        else if entry.control.is_some() { format!("offset {off}: a transaction marker (control record)") }
+                        else { format!("offset {off}") }
+                    }</title>
                 </g>
             })
         });
@@ -440,7 +469,7 @@ pub fn Stage(props: &Props) -> Html {
                         cx={(row.label_x + 5.0).to_string()} cy={(row.y + row.h / 2.0).to_string()} r="5">
                     <title>{ if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" } }</title>
                 </circle>
-                <text class="row-label" x={(row.label_x + 14.0).to_string()} y={(row.y + row.h / 2.0 + 4.0).to_string()}>{label}</text>
+                <text class="row-label" x={(row.label_x + 14.0).to_string()} y={(row.y + row.h / 2.0 + 4.0).to_string()}>{label}<title>{format!("{name}-{}", row.tp.partition)}</title></text>
                 { for cells }
                 if let Some(x) = next_x {
                     <g class="next-slot">
@@ -448,10 +477,22 @@ pub fn Stage(props: &Props) -> Html {
                         <text x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h / 2.0 + 3.0).to_string()} text-anchor="middle">{"LEO"}</text>
                     </g>
                 }
+                if let (true, Some(x)) = (lso < hw, row.cell_x(lso)) {
+                    <g class="lso-marker">
+                        <line x1={x.to_string()} y1={(row.y - 4.0).to_string()} x2={x.to_string()} y2={(row.y + row.h + 4.0).to_string()} />
+                        <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("LSO {lso}")}</text>
+                        <title>{format!("Last stable offset {lso}: read_committed consumers stop here until the open transaction ends.")}</title>
+                    </g>
+                }
                 if let Some(x) = hw_x {
                     <g class="hw-marker">
                         <line x1={x.to_string()} y1={(row.y - 4.0).to_string()} x2={x.to_string()} y2={(row.y + row.h + 4.0).to_string()} />
-                        <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("HW {hw}")}</text>
+                        // With an LSO below it, the LSO label takes the left side.
+                        if lso < hw {
+                            <text x={(x + 2.0).to_string()} y={(row.y - 4.0).to_string()}>{format!("HW {hw}")}</text>
+                        } else {
+                            <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("HW {hw}")}</text>
+                        }
                         <title>{format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))}</title>
                     </g>
                 }
@@ -482,9 +523,16 @@ pub fn Stage(props: &Props) -> Html {
         let pc = &e.config().producers[p.0 as usize];
         let x = PRODUCER_X;
         html! {
-            <g class="producer" key={format!("p{p}")}>
+            <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
                 <rect class="producer-box" x={x.to_string()} y={y.to_string()} width={PRODUCER_W.to_string()} height={h.to_string()} rx="10" />
-                <text class="box-title" x={(x + 12.0).to_string()} y={(y + 21.0).to_string()}>{"Producer"}</text>
+                <text class="box-title" x={(x + 12.0).to_string()} y={(y + 21.0).to_string()}>{ if pr.owner_consumer.is_some() { "Processor" } else { "Producer" } }</text>
+                if !pr.alive || pr.txn.fenced {
+                    <line class="cross" x1={x.to_string()} y1={y.to_string()} x2={(x + PRODUCER_W).to_string()} y2={(y + h).to_string()} />
+                    <text class="down-label" x={(x + PRODUCER_W - 8.0).to_string()} y={(y + 21.0).to_string()} text-anchor="end">{ if pr.txn.fenced { "fenced" } else { "crashed" } }</text>
+                }
+                if pr.txn.open {
+                    <text class="box-sub txn-tag" x={(x + 12.0).to_string()} y={(y + h - 8.0).to_string()}>{"transaction open"}</text>
+                }
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 38.0).to_string()}>{pr.client_id.clone()}</text>
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 54.0).to_string()}>{format!("acks={}", pc.acks.label())}</text>
                 <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 70.0).to_string()}>{format!("{} unacked", pr.unacked_records())}</text>
@@ -808,9 +856,16 @@ pub fn Stage(props: &Props) -> Html {
         if polled_now {
             return None;
         }
+        let times = e.ledger().times_processed(e.record(*r).event_id, c.group);
         Some(html! {
             <g transform={format!("translate({} {})", r1(to.x), r1(to.y))} key={format!("cur{}", c.idx)}>
+                if times >= 1 {
+                    <g class="dup-shadow" transform="translate(4 -4)">{ token(e, *r, false, None) }</g>
+                }
                 { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
+                if times >= 1 {
+                    <text class="dup-tag" x="28" y="-8">{format!("×{}", times + 1)}</text>
+                }
             </g>
         })
     });
@@ -842,4 +897,17 @@ pub fn Stage(props: &Props) -> Html {
             <g class="movers">{ for movers }</g>
         </svg>
     }
+}
+
+/// `topic-partition`, shortened with an ellipsis to fit the row's label
+/// column (the full name is in the row's tooltip and the Topic table).
+fn fit_label(topic: &str, partition: impl std::fmt::Display) -> String {
+    const MAX_CHARS: usize = 12;
+    let suffix = format!("-{partition}");
+    if topic.chars().count() + suffix.len() <= MAX_CHARS {
+        return format!("{topic}{suffix}");
+    }
+    let keep = MAX_CHARS.saturating_sub(suffix.len() + 1);
+    let head: String = topic.chars().take(keep).collect();
+    format!("{head}…{suffix}")
 }

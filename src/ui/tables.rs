@@ -21,6 +21,74 @@ fn list(v: &[BrokerId]) -> String {
         .join(", ")
 }
 
+/// A verdict as a badge: shape, colour and text (never colour alone).
+pub fn verdict_badge(v: crate::engine::ledger::Verdict) -> Html {
+    use crate::engine::ledger::Verdict;
+    let (cls, shape) = match v {
+        Verdict::ProcessedOnce => ("once", "●"),
+        Verdict::Duplicated => ("dup", "◆◆"),
+        Verdict::Lost => ("lost", "✕"),
+        Verdict::InFlight => ("flight", "○"),
+        Verdict::Aborted => ("aborted", "⊘"),
+    };
+    html! { <span class={classes!("badge", cls)}><span class="shape" aria-hidden="true">{shape}</span>{v.label()}</span> }
+}
+
+/// The delivery ledger: one row per message, judged per group.
+fn ledger_table(e: &crate::engine::Engine) -> Html {
+    use crate::engine::ledger::Verdict;
+    let groups: Vec<GroupIdx> = (0..e.groups().len()).map(|g| GroupIdx(g as u16)).collect();
+    let summary = e.delivery_summary(GroupIdx(0));
+    let counts = [
+        (Verdict::ProcessedOnce, summary.processed_once),
+        (Verdict::Duplicated, summary.duplicated),
+        (Verdict::Lost, summary.lost),
+        (Verdict::InFlight, summary.in_flight),
+        (Verdict::Aborted, summary.aborted),
+    ];
+    let entries: Vec<&crate::engine::ledger::LedgerEntry> = e.ledger().entries().collect();
+    let shown = entries.iter().rev().take(200);
+    html! {
+        <>
+        <div class="ledger-summary" aria-label={format!("Ledger summary for {}", e.groups().first().map(|g| g.group_id.as_str()).unwrap_or("-"))}>
+            <span>{format!("{} messages:", summary.produced)}</span>
+            { for counts.iter().map(|(v, n)| html! { <span>{verdict_badge(*v)}{format!(" {n}")}</span> }) }
+        </div>
+        <table class="data">
+            <thead><tr>
+                <th>{"event_id"}</th><th>{"Key"}</th><th>{"Send attempts"}</th><th>{"Copies (partition@offset)"}</th>
+                { for groups.iter().map(|g| html! { <th>{format!("{} (times processed)", e.groups()[g.0 as usize].group_id)}</th> }) }
+            </tr></thead>
+            <tbody>
+            { for shown.map(|le| {
+                let key = le.record.and_then(|r| e.record(r).key_text()).unwrap_or_else(|| "None".into());
+                html! {
+                    <tr>
+                        <td>{le.event_id.0}</td>
+                        <td>{key}</td>
+                        <td>{le.send_attempts}</td>
+                        <td>{ for le.copies.iter().map(|c| html! {
+                            <span class={classes!("copy", c.vanished.then_some("vanished"))}>
+                                {format!("{}-{}@{} ", e.topic(c.tp.topic).name, c.tp.partition, c.offset.0)}
+                            </span>
+                        }) }</td>
+                        { for groups.iter().map(|g| {
+                            let n = le.processed.get(g).copied().unwrap_or(0);
+                            let v = e.verdict_of(le.event_id, *g).unwrap_or(Verdict::InFlight);
+                            html! { <td>{format!("{n} ")}{verdict_badge(v)}</td> }
+                        }) }
+                    </tr>
+                }
+            }) }
+            </tbody>
+        </table>
+        if entries.len() > 200 {
+            <p class="table-note">{format!("Showing the latest 200 of {} messages.", entries.len())}</p>
+        }
+        </>
+    }
+}
+
 #[component]
 pub fn Tables(props: &Props) -> Html {
     let m = &props.model;
@@ -111,6 +179,7 @@ pub fn Tables(props: &Props) -> Html {
             <p class="table-note">{"Lag = Log End Offset − Current Offset (the committed offset), as kafka-ui shows it. Where the high watermark is lower than the log end offset, consumers can only read up to the HW."}</p>
             </>
         },
+        Tab::Ledger => ledger_table(e),
         Tab::Events => html! {
             <ol class="event-list" reversed=true>
                 { for m.history.iter().rev().take(50).map(|(step, ev)| {
@@ -125,6 +194,7 @@ pub fn Tables(props: &Props) -> Html {
             <div class="tabs" role="tablist">
                 { tab(Tab::Topic, "Topic") }
                 { tab(Tab::Groups, "Consumer groups") }
+                { tab(Tab::Ledger, "Ledger") }
                 { tab(Tab::Events, "Event log") }
             </div>
             <div class="tab-body" role="tabpanel">{body}</div>
