@@ -984,10 +984,9 @@ impl Engine {
                 continue;
             }
             let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
-            let entries: &[LogEntry] = log.read(fp.fetch_offset, upper, max);
+            let entries: Vec<LogEntry> = log.read(fp.fetch_offset, upper, max);
             if !entries.is_empty() {
                 news = true;
-                d.entries = entries.to_vec();
                 if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
                     let end = entries
                         .last()
@@ -995,6 +994,7 @@ impl Engine {
                         .unwrap_or(fp.fetch_offset);
                     d.aborted = log.aborted_txns(fp.fetch_offset, end);
                 }
+                d.entries = entries;
             }
             out.push(d);
         }

@@ -11,6 +11,7 @@
 //! duplicate; at-least-once may duplicate but never lose; exactly-once must
 //! do neither: the sweep tests check exactly that.
 
+use crate::engine::cow_vec::CowVec;
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::record::{RecordData, RecordKind};
@@ -93,14 +94,14 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Ledger {
     /// One entry per logical message, in creation order.
-    entries: Vec<LedgerEntry>,
+    entries: CowVec<LedgerEntry>,
     /// Record id → index into `entries` (`u32::MAX` for internal records).
     /// Dense and indexed, because every stage event looks records up.
-    by_record: Vec<u32>,
+    by_record: CowVec<u32>,
     /// Event id → index into `entries`.
     /// Event id → index into `entries`. Event ids are `producer × 1,000,000
     /// + n`, so this is one dense vector per producer.
-    by_event: Vec<Vec<u32>>,
+    by_event: Vec<CowVec<u32>>,
 }
 
 /// (producer, n) of an event id (see `by_event`).
@@ -152,7 +153,7 @@ impl Ledger {
     }
 
     /// Updates the ledger from one engine event.
-    pub(crate) fn observe(&mut self, kind: &EventKind, records: &[RecordData]) {
+    pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
         match kind {
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
@@ -166,7 +167,7 @@ impl Ledger {
                 self.by_record[record.0 as usize] = idx;
                 let (p, n) = split_event(r.event_id);
                 if self.by_event.len() <= p {
-                    self.by_event.resize(p + 1, Vec::new());
+                    self.by_event.resize(p + 1, CowVec::new());
                 }
                 let v = &mut self.by_event[p];
                 if v.len() <= n {

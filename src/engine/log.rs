@@ -16,6 +16,7 @@
 //! its log diverged from the new leader's and truncate there (KIP-101), and
 //! the broker-side producer state used for idempotence and transactions.
 
+use crate::engine::cow_vec::CowVec;
 use crate::engine::ids::{BatchId, LeaderEpoch, Offset, ProducerEpoch, ProducerId, RecordId};
 use crate::engine::producer_state::{BatchMetadata, ProducerStateManager, SequenceCheck};
 
@@ -75,7 +76,8 @@ pub struct AppendBatch<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct PartitionLog {
     log_start: Offset,
-    entries: Vec<LogEntry>,
+    /// Chunked and shared between snapshots (see [`CowVec`]).
+    entries: CowVec<LogEntry>,
     hw: Offset,
     /// Leader epoch cache: (epoch, start offset), ascending.
     epochs: Vec<(LeaderEpoch, Offset)>,
@@ -126,8 +128,8 @@ impl PartitionLog {
         }
     }
 
-    pub fn entries(&self) -> &[LogEntry] {
-        &self.entries
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &LogEntry> + '_ {
+        self.entries.iter()
     }
 
     pub fn entry(&self, offset: Offset) -> Option<&LogEntry> {
@@ -138,14 +140,14 @@ impl PartitionLog {
     }
 
     /// Entries in `[from, until)`, at most `max` of them.
-    pub fn read(&self, from: Offset, until: Offset, max: usize) -> &[LogEntry] {
+    pub fn read(&self, from: Offset, until: Offset, max: usize) -> Vec<LogEntry> {
         let lo = (from.0.max(self.log_start.0) - self.log_start.0) as usize;
         let hi = ((until.0.min(self.leo().0) - self.log_start.0).max(0) as usize)
             .min(lo.saturating_add(max));
         if lo >= hi {
-            return &[];
+            return Vec::new();
         }
-        &self.entries[lo..hi]
+        self.entries.range(lo, hi).copied().collect()
     }
 
     pub fn producer_state(&self) -> &ProducerStateManager {
@@ -399,10 +401,10 @@ impl PartitionLog {
     fn rebuild_producer_state(&mut self) {
         self.producers.clear();
         self.aborted.clear();
-        let entries = std::mem::take(&mut self.entries);
+        let entries = std::mem::take(&mut self.entries).to_vec();
         let mut rebuilt = PartitionLog {
             log_start: self.log_start,
-            entries: Vec::with_capacity(entries.len()),
+            entries: CowVec::new(),
             hw: self.hw,
             epochs: self.epochs.clone(),
             producers: ProducerStateManager::default(),
@@ -560,7 +562,7 @@ mod tests {
             0,
         );
         let mut follower = PartitionLog::new();
-        follower.append_as_follower(leader.entries());
+        follower.append_as_follower(&leader.entries().copied().collect::<Vec<_>>());
         assert_eq!(follower.producer_state(), leader.producer_state());
         assert_eq!(
             follower.end_offset_for_epoch(LeaderEpoch(0)),

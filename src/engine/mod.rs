@@ -12,6 +12,7 @@ pub mod command;
 pub mod config;
 pub mod consumer;
 pub mod controller;
+pub mod cow_vec;
 pub mod event;
 pub mod group_coordinator;
 pub mod ids;

@@ -36,7 +36,8 @@ pub enum Action {
     Deliver {
         from: Node,
         to: Node,
-        msg: Box<Msg>,
+        /// Shared, so that a snapshot of the queue does not copy payloads.
+        msg: std::sync::Arc<Msg>,
     },
     // Producer side.
     ProducerCreate {
@@ -208,7 +209,8 @@ pub struct Engine {
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) groups: Vec<Group>,
     pub(crate) txn: TxnCoordinator,
-    pub(crate) records: Vec<RecordData>,
+    /// Every record ever created, by id (shared between snapshots).
+    pub(crate) records: crate::engine::cow_vec::CowVec<RecordData>,
     pub(crate) ledger: Ledger,
     out: Vec<Event>,
     headline: bool,
@@ -230,7 +232,13 @@ pub struct Engine {
     pub(crate) any_broker_failed: bool,
     acks_seen: Vec<u64>,
     processed_seen: u64,
+    /// Queue length at which stale timers are swept (see `sweep_stale_timers`).
+    sweep_at: usize,
 }
+
+/// The queue never sweeps below this length: teaching scenarios stay far
+/// below it, so their traces never depend on sweeping.
+const SWEEP_MIN_QUEUE_LEN: usize = 4096;
 
 impl Engine {
     /// Builds the cluster, topics and clients described by `cfg`.
@@ -251,7 +259,7 @@ impl Engine {
             consumers: Vec::new(),
             groups: Vec::new(),
             txn: TxnCoordinator::default(),
-            records: Vec::new(),
+            records: Default::default(),
             ledger: Ledger::default(),
             out: Vec::new(),
             headline: false,
@@ -266,6 +274,7 @@ impl Engine {
             any_broker_failed: false,
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
+            sweep_at: SWEEP_MIN_QUEUE_LEN,
             cfg,
         };
         e.init_cluster();
@@ -318,6 +327,45 @@ impl Engine {
             action,
             keeps_alive,
         });
+        if self.queue.len() >= self.sweep_at {
+            self.sweep_stale_timers();
+        }
+    }
+
+    /// Drops request timers whose request already finished. Kafka cancels
+    /// such a timer when the request completes; this queue cannot remove
+    /// from the middle, so a finished request's timer would otherwise stay
+    /// until it fires as a no-op (30 s later): tens of thousands of them in
+    /// a long run, copied into every time-travel snapshot. Runs only when the
+    /// queue has doubled since the last sweep, so small scenarios never
+    /// sweep, and it is deterministic, so replays sweep at the same calls.
+    fn sweep_stale_timers(&mut self) {
+        let brokers = &self.brokers;
+        let producers = &self.producers;
+        let mut removed_keepalive = 0u64;
+        self.queue.retain(|s| {
+            let stale = match &s.action {
+                Action::DelayedProduceExpired { broker, request_id } => !brokers[broker.0 as usize]
+                    .delayed
+                    .iter()
+                    .any(|op| op.id == *request_id),
+                Action::ProduceRequestTimeout {
+                    producer,
+                    request_id,
+                    ..
+                } => !producers[producer.0 as usize]
+                    .in_flight
+                    .iter()
+                    .any(|r| r.request_id == *request_id),
+                _ => false,
+            };
+            if stale && s.keeps_alive {
+                removed_keepalive += 1;
+            }
+            !stale
+        });
+        self.keepalive_scheduled -= removed_keepalive;
+        self.sweep_at = (self.queue.len() * 2).max(SWEEP_MIN_QUEUE_LEN);
     }
 
     pub(crate) fn schedule_in(&mut self, delay_ms: u64, action: Action) {
@@ -349,7 +397,7 @@ impl Engine {
             Action::Deliver {
                 from,
                 to,
-                msg: Box::new(msg),
+                msg: std::sync::Arc::new(msg),
             },
         );
     }
@@ -465,9 +513,15 @@ impl Engine {
                     return;
                 }
                 match to {
-                    Node::Broker(b) => self.broker_receive(b, from, *msg),
-                    Node::Producer(p) => self.producer_receive(p, from, *msg),
-                    Node::Consumer(c) => self.consumer_receive(c, from, *msg),
+                    Node::Broker(b) => {
+                        self.broker_receive(b, from, std::sync::Arc::unwrap_or_clone(msg))
+                    }
+                    Node::Producer(p) => {
+                        self.producer_receive(p, from, std::sync::Arc::unwrap_or_clone(msg))
+                    }
+                    Node::Consumer(c) => {
+                        self.consumer_receive(c, from, std::sync::Arc::unwrap_or_clone(msg))
+                    }
                     Node::Controller => {}
                 }
             }
@@ -818,7 +872,7 @@ impl Engine {
     pub fn record(&self, id: RecordId) -> &RecordData {
         &self.records[id.0 as usize]
     }
-    pub fn records(&self) -> &[RecordData] {
+    pub fn records(&self) -> &crate::engine::cow_vec::CowVec<RecordData> {
         &self.records
     }
     pub fn ledger(&self) -> &Ledger {
