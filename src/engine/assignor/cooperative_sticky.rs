@@ -28,7 +28,7 @@
 //! only grow, so recomputing it per call (as here) only differs if a leader later sees *only*
 //! members older than some earlier round — not a state a real group reaches.
 
-use super::{remove_first, sticky, AssignError, Prepared};
+use super::{remove_first, sticky, AssignError, List, Prepared};
 
 /// `CooperativeStickyAssignor.assignPartitions`: sticky assignment, then adjustAssignment.
 pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<Vec<Vec<u32>>, AssignError> {
@@ -53,11 +53,11 @@ fn compute_partitions_transferring_ownership(
     assignment: &[Vec<u32>],
 ) -> Vec<(u32, usize)> {
     let total = prepared.topics.total();
-    let mut added_to = vec![usize::MAX; total];
-    let mut revoked = vec![false; total];
+    let mut added_to = List(vec![usize::MAX; total]);
+    let mut revoked = List(vec![false; total]);
     // Per-member membership stamps instead of HashSets.
-    let mut owned_stamp = vec![usize::MAX; total];
-    let mut assigned_stamp = vec![usize::MAX; total];
+    let mut owned_stamp = List(vec![usize::MAX; total]);
+    let mut assigned_stamp = List(vec![usize::MAX; total]);
     for (m, assigned) in assignment.iter().enumerate() {
         // `ownedPartitions` as the member sent them; partitions of topics outside this
         // assignment can never be "added", so they cannot transfer and are left out.

@@ -41,6 +41,8 @@
 
 use std::cmp::Ordering;
 
+use super::List;
+
 /// `java.lang.String.hashCode()`: `s[0]*31^(n-1) + ... + s[n-1]` over UTF-16 code units,
 /// with 32-bit two's-complement overflow.
 pub fn string_hash_code(s: &str) -> i32 {
@@ -109,19 +111,35 @@ const TREEIFY_THRESHOLD: usize = 8;
 const UNTREEIFY_THRESHOLD: usize = 6;
 const MIN_TREEIFY_CAPACITY: usize = 64;
 
-struct Slot<K, V> {
+/// One node of the table. Keys and values live beside it, in `JavaHashMap::entries`.
+struct Slot {
     hash: i32,
-    key: Option<K>,
-    value: Option<V>,
     next: usize,
     // Tree-bin fields (meaningful only while `tree` is true).
     tree: bool,
     parent: usize,
-    left: usize,
-    right: usize,
+    /// Left and right child.
+    child: [usize; 2],
     prev: usize,
     red: bool,
     /// Insertion sequence: our stand-in for `System.identityHashCode` in `tieBreakOrder`.
+    seq: u64,
+}
+
+/// `compareTo` between the keys of two nodes (`None`: the key class is not `Comparable`).
+type Cmp<'c> = &'c dyn Fn(usize, usize) -> Option<Ordering>;
+
+/// The key-independent part of the map: buckets, chains and tree bins, addressed by node
+/// index. It is not generic, so every `JavaHashMap<K, V>` shares one copy of this code; the
+/// few places that compare keys get a `Cmp` callback.
+struct Table {
+    /// Bucket heads; empty until the first insertion (Java allocates lazily).
+    table: List<usize>,
+    slots: List<Slot>,
+    free: Vec<usize>,
+    size: usize,
+    /// Java's `threshold` field: before allocation it holds the initial capacity.
+    threshold: usize,
     seq: u64,
 }
 
@@ -129,14 +147,9 @@ struct Slot<K, V> {
 ///
 /// `HashSet<E>` is a `HashMap<E, Object>` in Java, so use `JavaHashMap<E, ()>` for it.
 pub struct JavaHashMap<K, V> {
-    /// Bucket heads; empty until the first insertion (Java allocates lazily).
-    table: Vec<usize>,
-    slots: Vec<Slot<K, V>>,
-    free: Vec<usize>,
-    size: usize,
-    /// Java's `threshold` field: before allocation it holds the initial capacity.
-    threshold: usize,
-    seq: u64,
+    t: Table,
+    /// Key and value of each node (`None` for free nodes), indexed like `Table::slots`.
+    entries: List<Option<(K, V)>>,
 }
 
 impl<K: JavaKey, V> Default for JavaHashMap<K, V> {
@@ -149,55 +162,39 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     /// `new HashMap<>()`: 16 buckets on first use.
     pub fn new() -> Self {
         JavaHashMap {
-            table: Vec::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            size: 0,
-            threshold: 0,
-            seq: 0,
+            t: Table {
+                table: List(Vec::new()),
+                slots: List(Vec::new()),
+                free: Vec::new(),
+                size: 0,
+                threshold: 0,
+                seq: 0,
+            },
+            entries: List(Vec::new()),
         }
     }
 
     /// `new HashMap<>(initialCapacity)`: the table size is the next power of two.
     pub fn with_capacity(initial_capacity: usize) -> Self {
         let mut map = Self::new();
-        map.threshold = table_size_for(initial_capacity.min(MAXIMUM_CAPACITY));
+        map.t.threshold = table_size_for(initial_capacity.min(MAXIMUM_CAPACITY));
         map
     }
 
     pub fn len(&self) -> usize {
-        self.size
+        self.t.size
     }
 
     pub fn is_empty(&self) -> bool {
-        self.size == 0
-    }
-
-    fn slot(&self, i: usize) -> &Slot<K, V> {
-        &self.slots[i]
-    }
-
-    fn key_of(&self, i: usize) -> &K {
-        self.slots[i]
-            .key
-            .as_ref()
-            .expect("live HashMap node has a key")
+        self.t.size == 0
     }
 
     fn find_node(&self, key: &K) -> usize {
-        if self.table.is_empty() {
-            return NIL;
-        }
-        let hash = spread(key.java_hash_code());
-        let mut e = self.table[bucket(hash, self.table.len())];
-        // Tree bins keep every node on the `next` list too, so a list walk finds the same node.
-        while e != NIL {
-            if self.slots[e].hash == hash && self.key_of(e) == key {
-                return e;
-            }
-            e = self.slots[e].next;
-        }
-        NIL
+        let entries = &self.entries;
+        self.t.find(
+            spread(key.java_hash_code()),
+            &|e| matches!(&entries[e], Some((k, _)) if k == key),
+        )
     }
 
     pub fn contains_key(&self, key: &K) -> bool {
@@ -207,14 +204,14 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     pub fn get(&self, key: &K) -> Option<&V> {
         match self.find_node(key) {
             NIL => None,
-            i => self.slots[i].value.as_ref(),
+            i => self.entries[i].as_ref().map(|(_, v)| v),
         }
     }
 
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
         match self.find_node(key) {
             NIL => None,
-            i => self.slots[i].value.as_mut(),
+            i => self.entries[i].as_mut().map(|(_, v)| v),
         }
     }
 
@@ -237,17 +234,79 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         self.iter().next().map(|(k, _)| k)
     }
 
-    fn new_slot(&mut self, hash: i32, key: K, value: V, next: usize, tree: bool) -> usize {
+    /// `HashMap.put` (`putVal(hash, key, value, false, true)`): returns the previous value.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        let existing = self.find_node(&key);
+        if existing != NIL {
+            // Replacing a value never moves the node.
+            return self.entries[existing]
+                .as_mut()
+                .map(|(_, v)| std::mem::replace(v, value));
+        }
+        let node = self.t.alloc(spread(key.java_hash_code()));
+        if node == self.entries.len() {
+            self.entries.push(Some((key, value)));
+        } else {
+            self.entries[node] = Some((key, value));
+        }
+        let entries = &self.entries;
+        self.t.link(node, &|a, b| match (&entries[a], &entries[b]) {
+            (Some((x, _)), Some((y, _))) => x.java_compare(y),
+            _ => None,
+        });
+        None
+    }
+
+    /// `HashMap.remove(key)` (`removeNode(..., movable = true)`).
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let node = self.find_node(key);
+        if node == NIL {
+            return None;
+        }
+        self.t.unlink(node);
+        self.entries[node].take().map(|(_, v)| v)
+    }
+}
+
+impl Table {
+    /// Node `i`. All node accesses go through these two, so the table code shares one bounds
+    /// check panic location instead of carrying one per access.
+    #[inline(always)]
+    fn n(&self, i: usize) -> &Slot {
+        &self.slots[i]
+    }
+
+    #[inline(always)]
+    fn m(&mut self, i: usize) -> &mut Slot {
+        &mut self.slots[i]
+    }
+
+    /// The node with hash `hash` whose key satisfies `is_key`, or `NIL`.
+    fn find(&self, hash: i32, is_key: &dyn Fn(usize) -> bool) -> usize {
+        if self.table.is_empty() {
+            return NIL;
+        }
+        let mut e = self.table[bucket(hash, self.table.len())];
+        // Tree bins keep every node on the `next` list too, so a list walk finds the same node.
+        while e != NIL {
+            if self.n(e).hash == hash && is_key(e) {
+                return e;
+            }
+            e = self.n(e).next;
+        }
+        NIL
+    }
+
+    /// Java's `newNode` for a key about to be inserted; the caller stores the entry at the
+    /// returned index, then calls `link`.
+    fn alloc(&mut self, hash: i32) -> usize {
         self.seq += 1;
         let slot = Slot {
             hash,
-            key: Some(key),
-            value: Some(value),
-            next,
-            tree,
+            next: NIL,
+            tree: false,
             parent: NIL,
-            left: NIL,
-            right: NIL,
+            child: [NIL; 2],
             prev: NIL,
             red: false,
             seq: self.seq,
@@ -261,78 +320,61 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         }
     }
 
-    /// `HashMap.put` (`putVal(hash, key, value, false, true)`): returns the previous value.
-    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        let hash = spread(key.java_hash_code());
+    /// The rest of `putVal` for a key known to be absent, allocated as `node`.
+    fn link(&mut self, node: usize, cmp: Cmp<'_>) {
         if self.table.is_empty() {
-            self.resize();
+            self.resize(cmp);
         }
-        let existing = self.find_node(&key);
-        if existing != NIL {
-            // Replacing a value never moves the node.
-            return self.slots[existing].value.replace(value);
-        }
-        let n = self.table.len();
-        let i = bucket(hash, n);
+        let hash = self.n(node).hash;
+        let i = bucket(hash, self.table.len());
         let p = self.table[i];
         if p == NIL {
-            let node = self.new_slot(hash, key, value, NIL, false);
             self.table[i] = node;
-        } else if self.slots[p].tree {
-            self.put_tree_val(p, hash, key, value);
+        } else if self.n(p).tree {
+            self.put_tree_val(p, node, cmp);
         } else {
             // Append at the tail; `bin_count` ends as (chain length before append) - 1.
             let mut p = p;
             let mut bin_count = 0usize;
-            while self.slots[p].next != NIL {
-                p = self.slots[p].next;
+            while self.n(p).next != NIL {
+                p = self.n(p).next;
                 bin_count += 1;
             }
-            let node = self.new_slot(hash, key, value, NIL, false);
-            self.slots[p].next = node;
+            self.m(p).next = node;
             if bin_count >= TREEIFY_THRESHOLD - 1 {
-                self.treeify_bin(hash);
+                self.treeify_bin(hash, cmp);
             }
         }
         self.size += 1;
         if self.size > self.threshold {
-            self.resize();
+            self.resize(cmp);
         }
-        None
     }
 
-    /// `HashMap.remove(key)` (`removeNode(..., movable = true)`).
-    pub fn remove(&mut self, key: &K) -> Option<V> {
-        let node = self.find_node(key);
-        if node == NIL {
-            return None;
-        }
-        let index = bucket(self.slots[node].hash, self.table.len());
-        if self.slots[node].tree {
+    /// `removeNode(..., movable = true)` of a node found by `find`.
+    fn unlink(&mut self, node: usize) {
+        let index = bucket(self.n(node).hash, self.table.len());
+        if self.n(node).tree {
             self.remove_tree_node(node, true);
         } else {
             let head = self.table[index];
             if head == node {
-                self.table[index] = self.slots[node].next;
+                self.table[index] = self.n(node).next;
             } else {
                 let mut p = head;
-                while self.slots[p].next != node {
-                    p = self.slots[p].next;
+                while self.n(p).next != node {
+                    p = self.n(p).next;
                 }
-                self.slots[p].next = self.slots[node].next;
+                self.m(p).next = self.n(node).next;
             }
         }
         self.size -= 1;
-        let slot = &mut self.slots[node];
-        slot.key = None;
-        let value = slot.value.take();
-        slot.next = NIL;
+        self.m(node).next = NIL;
         self.free.push(node);
-        value
     }
 
     /// `HashMap.resize()`: allocate, or double and split every bin preserving order.
-    fn resize(&mut self) {
+    fn resize(&mut self, cmp: Cmp<'_>) {
         let old_cap = self.table.len();
         let old_thr = self.threshold;
         let new_cap;
@@ -361,44 +403,44 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             };
         }
         self.threshold = new_thr;
-        let old_tab = std::mem::replace(&mut self.table, vec![NIL; new_cap]);
+        let old_tab = std::mem::replace(&mut self.table, List(vec![NIL; new_cap]));
         for (j, &head) in old_tab.iter().enumerate() {
             if head == NIL {
                 continue;
             }
-            if self.slots[head].next == NIL {
-                let b = bucket(self.slots[head].hash, new_cap);
+            if self.n(head).next == NIL {
+                let b = bucket(self.n(head).hash, new_cap);
                 self.table[b] = head;
-            } else if self.slots[head].tree {
-                self.split(head, j, old_cap);
+            } else if self.n(head).tree {
+                self.split(head, j, old_cap, cmp);
             } else {
                 let (mut lo_head, mut lo_tail, mut hi_head, mut hi_tail) = (NIL, NIL, NIL, NIL);
                 let mut e = head;
                 while e != NIL {
-                    let next = self.slots[e].next;
-                    if (self.slots[e].hash as u32 as usize) & old_cap == 0 {
+                    let next = self.n(e).next;
+                    if (self.n(e).hash as u32 as usize) & old_cap == 0 {
                         if lo_tail == NIL {
                             lo_head = e;
                         } else {
-                            self.slots[lo_tail].next = e;
+                            self.m(lo_tail).next = e;
                         }
                         lo_tail = e;
                     } else {
                         if hi_tail == NIL {
                             hi_head = e;
                         } else {
-                            self.slots[hi_tail].next = e;
+                            self.m(hi_tail).next = e;
                         }
                         hi_tail = e;
                     }
                     e = next;
                 }
                 if lo_tail != NIL {
-                    self.slots[lo_tail].next = NIL;
+                    self.m(lo_tail).next = NIL;
                     self.table[j] = lo_head;
                 }
                 if hi_tail != NIL {
-                    self.slots[hi_tail].next = NIL;
+                    self.m(hi_tail).next = NIL;
                     self.table[j + old_cap] = hi_head;
                 }
             }
@@ -406,10 +448,10 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     }
 
     /// `HashMap.treeifyBin`: small tables grow instead of growing trees.
-    fn treeify_bin(&mut self, hash: i32) {
+    fn treeify_bin(&mut self, hash: i32, cmp: Cmp<'_>) {
         let n = self.table.len();
         if n < MIN_TREEIFY_CAPACITY {
-            self.resize();
+            self.resize(cmp);
             return;
         }
         let index = bucket(hash, n);
@@ -421,43 +463,43 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         let mut prev = NIL;
         let mut e = head;
         while e != NIL {
-            let s = &mut self.slots[e];
+            let s = self.m(e);
             s.tree = true;
             s.prev = prev;
             s.parent = NIL;
-            s.left = NIL;
-            s.right = NIL;
+            s.child = [NIL; 2];
             s.red = false;
             prev = e;
             e = s.next;
         }
-        self.treeify(head);
+        self.treeify(head, cmp);
     }
 
     // ---- HashMap.TreeNode -------------------------------------------------------------------
 
     fn root_of(&self, mut r: usize) -> usize {
-        while self.slots[r].parent != NIL {
-            r = self.slots[r].parent;
+        while self.n(r).parent != NIL {
+            r = self.n(r).parent;
         }
         r
     }
 
-    /// Direction for inserting key `(h, k)` below node `p`: Java's `dir` (-1 / 1).
-    fn tree_dir(&self, h: i32, k: &K, k_seq: u64, p: usize) -> i32 {
-        let ph = self.slots[p].hash;
+    /// Direction for inserting node `x` below node `p`: Java's `dir` (-1 / 1).
+    fn tree_dir(&self, x: usize, p: usize, cmp: Cmp<'_>) -> i32 {
+        let (h, k_seq) = (self.n(x).hash, self.n(x).seq);
+        let ph = self.n(p).hash;
         if ph > h {
             return -1;
         }
         if ph < h {
             return 1;
         }
-        match k.java_compare(self.key_of(p)) {
+        match cmp(x, p) {
             Some(Ordering::Less) => -1,
             Some(Ordering::Greater) => 1,
             // tieBreakOrder: class names equal, then identityHashCode (modelled by sequence).
             _ => {
-                if k_seq <= self.slots[p].seq {
+                if k_seq <= self.n(p).seq {
                     -1
                 } else {
                     1
@@ -470,56 +512,54 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         if root == NIL || self.table.is_empty() {
             return;
         }
-        let index = bucket(self.slots[root].hash, self.table.len());
+        let index = bucket(self.n(root).hash, self.table.len());
         let first = self.table[index];
         if root != first {
             self.table[index] = root;
-            let rp = self.slots[root].prev;
-            let rn = self.slots[root].next;
+            let rp = self.n(root).prev;
+            let rn = self.n(root).next;
             if rn != NIL {
-                self.slots[rn].prev = rp;
+                self.m(rn).prev = rp;
             }
             if rp != NIL {
-                self.slots[rp].next = rn;
+                self.m(rp).next = rn;
             }
             if first != NIL {
-                self.slots[first].prev = root;
+                self.m(first).prev = root;
             }
-            self.slots[root].next = first;
-            self.slots[root].prev = NIL;
+            self.m(root).next = first;
+            self.m(root).prev = NIL;
         }
     }
 
     /// `TreeNode.treeify`: build the red-black tree from the `next` list starting at `head`.
-    fn treeify(&mut self, head: usize) {
+    fn treeify(&mut self, head: usize, cmp: Cmp<'_>) {
         let mut root = NIL;
         let mut x = head;
         while x != NIL {
-            let next = self.slots[x].next;
-            self.slots[x].left = NIL;
-            self.slots[x].right = NIL;
+            let next = self.n(x).next;
+            self.m(x).child[0] = NIL;
+            self.m(x).child[1] = NIL;
             if root == NIL {
-                self.slots[x].parent = NIL;
-                self.slots[x].red = false;
+                self.m(x).parent = NIL;
+                self.m(x).red = false;
                 root = x;
             } else {
-                let h = self.slots[x].hash;
-                let x_seq = self.slots[x].seq;
                 let mut p = root;
                 loop {
-                    let dir = self.tree_dir(h, self.key_of(x), x_seq, p);
+                    let dir = self.tree_dir(x, p, cmp);
                     let xp = p;
                     p = if dir <= 0 {
-                        self.slots[p].left
+                        self.n(p).child[0]
                     } else {
-                        self.slots[p].right
+                        self.n(p).child[1]
                     };
                     if p == NIL {
-                        self.slots[x].parent = xp;
+                        self.m(x).parent = xp;
                         if dir <= 0 {
-                            self.slots[xp].left = x;
+                            self.m(xp).child[0] = x;
                         } else {
-                            self.slots[xp].right = x;
+                            self.m(xp).child[1] = x;
                         }
                         root = self.balance_insertion(root, x);
                         break;
@@ -535,11 +575,10 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     fn untreeify(&mut self, head: usize) -> usize {
         let mut q = head;
         while q != NIL {
-            let s = &mut self.slots[q];
+            let s = self.m(q);
             s.tree = false;
             s.parent = NIL;
-            s.left = NIL;
-            s.right = NIL;
+            s.child = [NIL; 2];
             s.prev = NIL;
             s.red = false;
             q = s.next;
@@ -547,37 +586,37 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         head
     }
 
-    /// `TreeNode.putTreeVal` for a key known to be absent: the new node is linked into the
-    /// `next` list right after its tree parent.
-    fn put_tree_val(&mut self, first: usize, h: i32, key: K, value: V) {
-        let root = if self.slots[first].parent != NIL {
+    /// `TreeNode.putTreeVal` for a key known to be absent, already allocated as node `x`: it
+    /// is linked into the `next` list right after its tree parent.
+    fn put_tree_val(&mut self, first: usize, x: usize, cmp: Cmp<'_>) {
+        let root = if self.n(first).parent != NIL {
             self.root_of(first)
         } else {
             first
         };
-        let k_seq = self.seq + 1; // the sequence new_slot is about to hand out
         let mut p = root;
         loop {
-            let dir = self.tree_dir(h, &key, k_seq, p);
+            let dir = self.tree_dir(x, p, cmp);
             let xp = p;
             p = if dir <= 0 {
-                self.slots[p].left
+                self.n(p).child[0]
             } else {
-                self.slots[p].right
+                self.n(p).child[1]
             };
             if p == NIL {
-                let xpn = self.slots[xp].next;
-                let x = self.new_slot(h, key, value, xpn, true);
+                let xpn = self.n(xp).next;
+                self.m(x).next = xpn;
+                self.m(x).tree = true;
                 if dir <= 0 {
-                    self.slots[xp].left = x;
+                    self.m(xp).child[0] = x;
                 } else {
-                    self.slots[xp].right = x;
+                    self.m(xp).child[1] = x;
                 }
-                self.slots[xp].next = x;
-                self.slots[x].parent = xp;
-                self.slots[x].prev = xp;
+                self.m(xp).next = x;
+                self.m(x).parent = xp;
+                self.m(x).prev = xp;
                 if xpn != NIL {
-                    self.slots[xpn].prev = x;
+                    self.m(xpn).prev = x;
                 }
                 let r = self.balance_insertion(root, x);
                 self.move_root_to_front(r);
@@ -592,31 +631,31 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
         if n == 0 {
             return;
         }
-        let index = bucket(self.slots[node].hash, n);
+        let index = bucket(self.n(node).hash, n);
         let mut first = self.table[index];
         let mut root = first;
-        let succ = self.slots[node].next;
-        let pred = self.slots[node].prev;
+        let succ = self.n(node).next;
+        let pred = self.n(node).prev;
         if pred == NIL {
             self.table[index] = succ;
             first = succ;
         } else {
-            self.slots[pred].next = succ;
+            self.m(pred).next = succ;
         }
         if succ != NIL {
-            self.slots[succ].prev = pred;
+            self.m(succ).prev = pred;
         }
         if first == NIL {
             return;
         }
-        if self.slots[root].parent != NIL {
+        if self.n(root).parent != NIL {
             root = self.root_of(root);
         }
         let too_small = root == NIL
             || (movable && {
-                let rr = self.slots[root].right;
-                let rl = self.slots[root].left;
-                rr == NIL || rl == NIL || self.slots[rl].left == NIL
+                let rr = self.n(root).child[1];
+                let rl = self.n(root).child[0];
+                rr == NIL || rl == NIL || self.n(rl).child[0] == NIL
             });
         if too_small {
             let head = self.untreeify(first);
@@ -624,54 +663,54 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             return;
         }
         let p = node;
-        let pl = self.slots[p].left;
-        let pr = self.slots[p].right;
+        let pl = self.n(p).child[0];
+        let pr = self.n(p).child[1];
         let replacement;
         if pl != NIL && pr != NIL {
             let mut s = pr;
-            while self.slots[s].left != NIL {
-                s = self.slots[s].left;
+            while self.n(s).child[0] != NIL {
+                s = self.n(s).child[0];
             }
             // swap colors
-            let c = self.slots[s].red;
-            self.slots[s].red = self.slots[p].red;
-            self.slots[p].red = c;
-            let sr = self.slots[s].right;
-            let pp = self.slots[p].parent;
+            let c = self.n(s).red;
+            self.m(s).red = self.n(p).red;
+            self.m(p).red = c;
+            let sr = self.n(s).child[1];
+            let pp = self.n(p).parent;
             if s == pr {
-                self.slots[p].parent = s;
-                self.slots[s].right = p;
+                self.m(p).parent = s;
+                self.m(s).child[1] = p;
             } else {
-                let sp = self.slots[s].parent;
-                self.slots[p].parent = sp;
+                let sp = self.n(s).parent;
+                self.m(p).parent = sp;
                 if sp != NIL {
-                    if s == self.slots[sp].left {
-                        self.slots[sp].left = p;
+                    if s == self.n(sp).child[0] {
+                        self.m(sp).child[0] = p;
                     } else {
-                        self.slots[sp].right = p;
+                        self.m(sp).child[1] = p;
                     }
                 }
-                self.slots[s].right = pr;
+                self.m(s).child[1] = pr;
                 if pr != NIL {
-                    self.slots[pr].parent = s;
+                    self.m(pr).parent = s;
                 }
             }
-            self.slots[p].left = NIL;
-            self.slots[p].right = sr;
+            self.m(p).child[0] = NIL;
+            self.m(p).child[1] = sr;
             if sr != NIL {
-                self.slots[sr].parent = p;
+                self.m(sr).parent = p;
             }
-            self.slots[s].left = pl;
+            self.m(s).child[0] = pl;
             if pl != NIL {
-                self.slots[pl].parent = s;
+                self.m(pl).parent = s;
             }
-            self.slots[s].parent = pp;
+            self.m(s).parent = pp;
             if pp == NIL {
                 root = s;
-            } else if p == self.slots[pp].left {
-                self.slots[pp].left = s;
+            } else if p == self.n(pp).child[0] {
+                self.m(pp).child[0] = s;
             } else {
-                self.slots[pp].right = s;
+                self.m(pp).child[1] = s;
             }
             replacement = if sr != NIL { sr } else { p };
         } else if pl != NIL {
@@ -682,33 +721,33 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             replacement = p;
         }
         if replacement != p {
-            let pp = self.slots[p].parent;
-            self.slots[replacement].parent = pp;
+            let pp = self.n(p).parent;
+            self.m(replacement).parent = pp;
             if pp == NIL {
                 root = replacement;
-                self.slots[root].red = false;
-            } else if p == self.slots[pp].left {
-                self.slots[pp].left = replacement;
+                self.m(root).red = false;
+            } else if p == self.n(pp).child[0] {
+                self.m(pp).child[0] = replacement;
             } else {
-                self.slots[pp].right = replacement;
+                self.m(pp).child[1] = replacement;
             }
-            self.slots[p].left = NIL;
-            self.slots[p].right = NIL;
-            self.slots[p].parent = NIL;
+            self.m(p).child[0] = NIL;
+            self.m(p).child[1] = NIL;
+            self.m(p).parent = NIL;
         }
-        let r = if self.slots[p].red {
+        let r = if self.n(p).red {
             root
         } else {
             self.balance_deletion(root, replacement)
         };
         if replacement == p {
-            let pp = self.slots[p].parent;
-            self.slots[p].parent = NIL;
+            let pp = self.n(p).parent;
+            self.m(p).parent = NIL;
             if pp != NIL {
-                if p == self.slots[pp].left {
-                    self.slots[pp].left = NIL;
-                } else if p == self.slots[pp].right {
-                    self.slots[pp].right = NIL;
+                if p == self.n(pp).child[0] {
+                    self.m(pp).child[0] = NIL;
+                } else if p == self.n(pp).child[1] {
+                    self.m(pp).child[1] = NIL;
                 }
             }
         }
@@ -718,28 +757,28 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
     }
 
     /// `TreeNode.split`: resize of a tree bin into lo/hi lists, re-treeifying or untreeifying.
-    fn split(&mut self, head: usize, index: usize, bit: usize) {
+    fn split(&mut self, head: usize, index: usize, bit: usize, cmp: Cmp<'_>) {
         let (mut lo_head, mut lo_tail, mut hi_head, mut hi_tail) = (NIL, NIL, NIL, NIL);
         let (mut lc, mut hc) = (0usize, 0usize);
         let mut e = head;
         while e != NIL {
-            let next = self.slots[e].next;
-            self.slots[e].next = NIL;
-            if (self.slots[e].hash as u32 as usize) & bit == 0 {
-                self.slots[e].prev = lo_tail;
+            let next = self.n(e).next;
+            self.m(e).next = NIL;
+            if (self.n(e).hash as u32 as usize) & bit == 0 {
+                self.m(e).prev = lo_tail;
                 if lo_tail == NIL {
                     lo_head = e;
                 } else {
-                    self.slots[lo_tail].next = e;
+                    self.m(lo_tail).next = e;
                 }
                 lo_tail = e;
                 lc += 1;
             } else {
-                self.slots[e].prev = hi_tail;
+                self.m(e).prev = hi_tail;
                 if hi_tail == NIL {
                     hi_head = e;
                 } else {
-                    self.slots[hi_tail].next = e;
+                    self.m(hi_tail).next = e;
                 }
                 hi_tail = e;
                 hc += 1;
@@ -753,7 +792,7 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             } else {
                 self.table[index] = lo_head;
                 if hi_head != NIL {
-                    self.treeify(lo_head);
+                    self.treeify(lo_head, cmp);
                 }
             }
         }
@@ -764,131 +803,80 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             } else {
                 self.table[index + bit] = hi_head;
                 if lo_head != NIL {
-                    self.treeify(hi_head);
+                    self.treeify(hi_head, cmp);
                 }
             }
         }
     }
 
-    fn rotate_left(&mut self, mut root: usize, p: usize) -> usize {
+    /// `rotateLeft` (`d == 0`) or `rotateRight` (`d == 1`) around `p`: its child on side
+    /// `1 - d` takes its place. The two Java methods are mirror images, and so are the two
+    /// halves of each balancing method below; indexing children by side keeps one copy.
+    fn rotate(&mut self, mut root: usize, p: usize, d: usize) -> usize {
         if p != NIL {
-            let r = self.slots[p].right;
+            let r = self.n(p).child[1 - d];
             if r != NIL {
-                let rl = self.slots[r].left;
-                self.slots[p].right = rl;
+                let rl = self.n(r).child[d];
+                self.m(p).child[1 - d] = rl;
                 if rl != NIL {
-                    self.slots[rl].parent = p;
+                    self.m(rl).parent = p;
                 }
-                let pp = self.slots[p].parent;
-                self.slots[r].parent = pp;
+                let pp = self.n(p).parent;
+                self.m(r).parent = pp;
                 if pp == NIL {
                     root = r;
-                    self.slots[r].red = false;
-                } else if self.slots[pp].left == p {
-                    self.slots[pp].left = r;
+                    self.m(r).red = false;
+                } else if self.n(pp).child[d] == p {
+                    self.m(pp).child[d] = r;
                 } else {
-                    self.slots[pp].right = r;
+                    self.m(pp).child[1 - d] = r;
                 }
-                self.slots[r].left = p;
-                self.slots[p].parent = r;
-            }
-        }
-        root
-    }
-
-    fn rotate_right(&mut self, mut root: usize, p: usize) -> usize {
-        if p != NIL {
-            let l = self.slots[p].left;
-            if l != NIL {
-                let lr = self.slots[l].right;
-                self.slots[p].left = lr;
-                if lr != NIL {
-                    self.slots[lr].parent = p;
-                }
-                let pp = self.slots[p].parent;
-                self.slots[l].parent = pp;
-                if pp == NIL {
-                    root = l;
-                    self.slots[l].red = false;
-                } else if self.slots[pp].right == p {
-                    self.slots[pp].right = l;
-                } else {
-                    self.slots[pp].left = l;
-                }
-                self.slots[l].right = p;
-                self.slots[p].parent = l;
+                self.m(r).child[d] = p;
+                self.m(p).parent = r;
             }
         }
         root
     }
 
     fn is_red(&self, x: usize) -> bool {
-        x != NIL && self.slots[x].red
+        x != NIL && self.n(x).red
     }
 
     fn balance_insertion(&mut self, mut root: usize, mut x: usize) -> usize {
-        self.slots[x].red = true;
+        self.m(x).red = true;
         loop {
-            let mut xp = self.slots[x].parent;
+            let mut xp = self.n(x).parent;
             if xp == NIL {
-                self.slots[x].red = false;
+                self.m(x).red = false;
                 return x;
             }
-            if !self.slots[xp].red {
+            if !self.n(xp).red {
                 return root;
             }
-            let mut xpp = self.slots[xp].parent;
+            let mut xpp = self.n(xp).parent;
             if xpp == NIL {
                 return root;
             }
-            let xppl = self.slots[xpp].left;
-            if xp == xppl {
-                let xppr = self.slots[xpp].right;
-                if self.is_red(xppr) {
-                    self.slots[xppr].red = false;
-                    self.slots[xp].red = false;
-                    self.slots[xpp].red = true;
-                    x = xpp;
-                } else {
-                    if x == self.slots[xp].right {
-                        x = xp;
-                        root = self.rotate_left(root, x);
-                        xp = self.slots[x].parent;
-                        xpp = if xp == NIL {
-                            NIL
-                        } else {
-                            self.slots[xp].parent
-                        };
-                    }
-                    if xp != NIL {
-                        self.slots[xp].red = false;
-                        if xpp != NIL {
-                            self.slots[xpp].red = true;
-                            root = self.rotate_right(root, xpp);
-                        }
-                    }
-                }
-            } else if self.is_red(xppl) {
-                self.slots[xppl].red = false;
-                self.slots[xp].red = false;
-                self.slots[xpp].red = true;
+            // d: the side of `xp` under `xpp` (Java's `xp == xppl` branch is d == 0).
+            let d = usize::from(xp != self.n(xpp).child[0]);
+            let uncle = self.n(xpp).child[1 - d];
+            if self.is_red(uncle) {
+                self.m(uncle).red = false;
+                self.m(xp).red = false;
+                self.m(xpp).red = true;
                 x = xpp;
             } else {
-                if x == self.slots[xp].left {
+                if x == self.n(xp).child[1 - d] {
                     x = xp;
-                    root = self.rotate_right(root, x);
-                    xp = self.slots[x].parent;
-                    xpp = if xp == NIL {
-                        NIL
-                    } else {
-                        self.slots[xp].parent
-                    };
+                    root = self.rotate(root, x, d);
+                    xp = self.n(x).parent;
+                    xpp = if xp == NIL { NIL } else { self.n(xp).parent };
                 }
                 if xp != NIL {
-                    self.slots[xp].red = false;
+                    self.m(xp).red = false;
                     if xpp != NIL {
-                        self.slots[xpp].red = true;
-                        root = self.rotate_left(root, xpp);
+                        self.m(xpp).red = true;
+                        root = self.rotate(root, xpp, 1 - d);
                     }
                 }
             }
@@ -900,99 +888,66 @@ impl<K: JavaKey, V> JavaHashMap<K, V> {
             if x == NIL || x == root {
                 return root;
             }
-            let mut xp = self.slots[x].parent;
+            let mut xp = self.n(x).parent;
             if xp == NIL {
-                self.slots[x].red = false;
+                self.m(x).red = false;
                 return x;
             }
-            if self.slots[x].red {
-                self.slots[x].red = false;
+            if self.n(x).red {
+                self.m(x).red = false;
                 return root;
             }
-            let xpl = self.slots[xp].left;
-            if xpl == x {
-                let mut xpr = self.slots[xp].right;
-                if self.is_red(xpr) {
-                    self.slots[xpr].red = false;
-                    self.slots[xp].red = true;
-                    root = self.rotate_left(root, xp);
-                    xp = self.slots[x].parent;
-                    xpr = if xp == NIL { NIL } else { self.slots[xp].right };
-                }
-                if xpr == NIL {
-                    x = xp;
+            // d: the side of `x` under `xp` (Java's `xpl == x` branch is d == 0); `s` is the
+            // sibling (Java's `xpr`, or `xpl` in the mirrored branch), `near`/`far` its
+            // children on side d / 1 - d (`sl`/`sr`, or `sr`/`sl`).
+            let d = usize::from(self.n(xp).child[0] != x);
+            let mut s = self.n(xp).child[1 - d];
+            if self.is_red(s) {
+                self.m(s).red = false;
+                self.m(xp).red = true;
+                root = self.rotate(root, xp, d);
+                xp = self.n(x).parent;
+                s = if xp == NIL {
+                    NIL
                 } else {
-                    let sl = self.slots[xpr].left;
-                    let mut sr = self.slots[xpr].right;
-                    if !self.is_red(sr) && !self.is_red(sl) {
-                        self.slots[xpr].red = true;
-                        x = xp;
-                    } else {
-                        if !self.is_red(sr) {
-                            if sl != NIL {
-                                self.slots[sl].red = false;
-                            }
-                            self.slots[xpr].red = true;
-                            root = self.rotate_right(root, xpr);
-                            xp = self.slots[x].parent;
-                            xpr = if xp == NIL { NIL } else { self.slots[xp].right };
-                        }
-                        if xpr != NIL {
-                            self.slots[xpr].red =
-                                if xp == NIL { false } else { self.slots[xp].red };
-                            sr = self.slots[xpr].right;
-                            if sr != NIL {
-                                self.slots[sr].red = false;
-                            }
-                        }
-                        if xp != NIL {
-                            self.slots[xp].red = false;
-                            root = self.rotate_left(root, xp);
-                        }
-                        x = root;
-                    }
-                }
+                    self.n(xp).child[1 - d]
+                };
+            }
+            if s == NIL {
+                x = xp;
             } else {
-                let mut xpl = xpl;
-                if self.is_red(xpl) {
-                    self.slots[xpl].red = false;
-                    self.slots[xp].red = true;
-                    root = self.rotate_right(root, xp);
-                    xp = self.slots[x].parent;
-                    xpl = if xp == NIL { NIL } else { self.slots[xp].left };
-                }
-                if xpl == NIL {
+                let near = self.n(s).child[d];
+                let far = self.n(s).child[1 - d];
+                if !self.is_red(far) && !self.is_red(near) {
+                    self.m(s).red = true;
                     x = xp;
                 } else {
-                    let mut sl = self.slots[xpl].left;
-                    let sr = self.slots[xpl].right;
-                    if !self.is_red(sl) && !self.is_red(sr) {
-                        self.slots[xpl].red = true;
-                        x = xp;
-                    } else {
-                        if !self.is_red(sl) {
-                            if sr != NIL {
-                                self.slots[sr].red = false;
-                            }
-                            self.slots[xpl].red = true;
-                            root = self.rotate_left(root, xpl);
-                            xp = self.slots[x].parent;
-                            xpl = if xp == NIL { NIL } else { self.slots[xp].left };
+                    if !self.is_red(far) {
+                        if near != NIL {
+                            self.m(near).red = false;
                         }
-                        if xpl != NIL {
-                            self.slots[xpl].red =
-                                if xp == NIL { false } else { self.slots[xp].red };
-                            sl = self.slots[xpl].left;
-                            if sl != NIL {
-                                self.slots[sl].red = false;
-                            }
-                        }
-                        if xp != NIL {
-                            self.slots[xp].red = false;
-                            root = self.rotate_right(root, xp);
-                        }
-                        x = root;
+                        self.m(s).red = true;
+                        root = self.rotate(root, s, 1 - d);
+                        xp = self.n(x).parent;
+                        s = if xp == NIL {
+                            NIL
+                        } else {
+                            self.n(xp).child[1 - d]
+                        };
                     }
+                    if s != NIL {
+                        let red = xp != NIL && self.n(xp).red;
+                        self.m(s).red = red;
+                        let far = self.n(s).child[1 - d];
+                        if far != NIL {
+                            self.m(far).red = false;
+                        }
+                    }
+                    if xp != NIL {
+                        self.m(xp).red = false;
+                        root = self.rotate(root, xp, d);
+                    }
+                    x = root;
                 }
             }
         }
@@ -1009,19 +964,19 @@ pub struct Iter<'a, K, V> {
 impl<'a, K: JavaKey, V> Iterator for Iter<'a, K, V> {
     type Item = (&'a K, &'a V);
     fn next(&mut self) -> Option<Self::Item> {
-        let map = self.map;
+        let t = &self.map.t;
         if self.node != NIL {
-            self.node = map.slot(self.node).next;
+            self.node = t.slots[self.node].next;
         }
         while self.node == NIL {
-            if self.bucket >= map.table.len() {
+            if self.bucket >= t.table.len() {
                 return None;
             }
-            self.node = map.table[self.bucket];
+            self.node = t.table[self.bucket];
             self.bucket += 1;
         }
-        let slot = map.slot(self.node);
-        Some((slot.key.as_ref()?, slot.value.as_ref()?))
+        let (k, v) = self.map.entries[self.node].as_ref()?;
+        Some((k, v))
     }
 }
 

@@ -58,6 +58,7 @@
 //! `java.util.HashMap<memberId, Subscription>` by inserting members in the order of the
 //! `JoinGroup` response, and members whose ids share a hash bucket are visited in that order.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -217,14 +218,10 @@ pub fn assign(
     topics: &BTreeMap<String, u32>,
     members: &[MemberSubscription],
 ) -> AssignmentOutcome {
-    match try_assign(kind, topics, members) {
-        Ok(outcome) => outcome,
-        Err(_) => {
-            let prepared = Prepared::new(topics, members);
-            let empty = vec![Vec::new(); prepared.members.len()];
-            prepared.outcome(&empty)
-        }
-    }
+    let prepared = Prepared::new(topics, members);
+    let per_member =
+        run(kind, &prepared).unwrap_or_else(|_| vec![Vec::new(); prepared.members.len()]);
+    prepared.outcome(&per_member)
 }
 
 /// Like [`assign`], but reports the inputs for which Kafka's Java code throws.
@@ -234,29 +231,38 @@ pub fn try_assign(
     members: &[MemberSubscription],
 ) -> Result<AssignmentOutcome, AssignError> {
     let prepared = Prepared::new(topics, members);
+    let per_member = run(kind, &prepared)?;
+    Ok(prepared.outcome(&per_member))
+}
+
+/// The assignor proper: gid lists per member of `prepared`.
+fn run(kind: AssignorKind, prepared: &Prepared<'_>) -> Result<Vec<Vec<u32>>, AssignError> {
     if prepared.members.is_empty() {
         // A rebalance always has at least the leader; Kafka's code would divide by zero here.
-        return Ok(AssignmentOutcome::default());
+        // (The outcome of no members is empty.)
+        return Ok(Vec::new());
     }
-    let per_member = match kind {
-        AssignorKind::Range => range::assign(&prepared),
-        AssignorKind::Roundrobin => roundrobin::assign(&prepared),
-        AssignorKind::Sticky => sticky::assign(&prepared)?.assignment,
-        AssignorKind::CooperativeSticky => cooperative_sticky::assign(&prepared)?,
-    };
-    Ok(prepared.outcome(&per_member))
+    Ok(match kind {
+        AssignorKind::Range => range::assign(prepared),
+        AssignorKind::Roundrobin => roundrobin::assign(prepared),
+        AssignorKind::Sticky => sticky::assign(prepared)?.assignment,
+        AssignorKind::CooperativeSticky => cooperative_sticky::assign(prepared)?,
+    })
 }
 
 /// `ConsumerCoordinator`'s choice of rebalance protocol: intersect the `supportedProtocols()`
 /// of every configured assignor and take the highest. `None` if the list is empty (Java's
 /// `protocol = null`) or the intersection is (Java throws `IllegalArgumentException`).
 pub fn client_protocol(strategies: &[AssignorKind]) -> Option<RebalanceProtocol> {
-    let first = strategies.first()?;
-    let mut supported: Vec<RebalanceProtocol> = first.supported_protocols().to_vec();
-    for kind in strategies {
-        supported.retain(|p| kind.supported_protocols().contains(p));
-    }
-    supported.into_iter().max()
+    strategies.first()?;
+    // The highest protocol in the intersection.
+    [RebalanceProtocol::Cooperative, RebalanceProtocol::Eager]
+        .into_iter()
+        .find(|p| {
+            strategies
+                .iter()
+                .all(|k| k.supported_protocols().contains(p))
+        })
 }
 
 /// The coordinator's vote (`ClassicGroup.selectProtocol`): candidates are the protocols every
@@ -270,48 +276,70 @@ pub fn select_group_protocol(member_strategies: &[Vec<AssignorKind>]) -> Option<
     if member_strategies.is_empty() {
         return None;
     }
-    // The coordinator counts each protocol once per member (JoinGroup protocols are keyed by name).
-    let lists: Vec<Vec<AssignorKind>> = member_strategies
-        .iter()
-        .map(|list| {
-            let mut seen = Vec::new();
-            for k in list {
-                if !seen.contains(k) {
-                    seen.push(*k);
-                }
-            }
-            seen
-        })
-        .collect();
-    let candidates: Vec<AssignorKind> = AssignorKind::ALL
-        .into_iter()
-        .filter(|k| lists.iter().all(|l| l.contains(k)))
-        .collect();
-    if candidates.is_empty() {
+    // Candidates: the protocols in every member's list, as a bit set over `kind as usize`.
+    // (The coordinator keys each member's protocols by name, so repeats in a list count once;
+    // they change neither the candidates nor a member's first candidate.)
+    let bit = |k: AssignorKind| 1u8 << k as u8;
+    let mut candidates = 0b1111;
+    for list in member_strategies {
+        candidates &= list.iter().fold(0, |set, &k| set | bit(k));
+    }
+    if candidates == 0 {
         return None;
     }
-    let mut votes: JavaHashMap<String, u32> = JavaHashMap::new();
-    for list in &lists {
-        let vote = list.iter().find(|k| candidates.contains(k))?;
-        let key = vote.name().to_string();
-        let count = votes.get(&key).copied().unwrap_or(0);
-        votes.insert(key, count + 1);
+    // votes[kind as usize]: the counts of `votesByProtocol`.
+    let mut votes = [0u32; 4];
+    for list in member_strategies {
+        let vote = list.iter().find(|&&k| candidates & bit(k) != 0)?;
+        votes[*vote as usize] += 1;
     }
     // Stream.max: BinaryOperator.maxBy keeps the left element on ties.
-    let mut best: Option<(&String, u32)> = None;
-    for (name, &count) in votes.iter() {
-        if best.is_none_or(|(_, c)| count > c) {
-            best = Some((name, count));
+    let mut best: Option<(AssignorKind, u32)> = None;
+    for kind in VOTES_ITERATION_ORDER {
+        let count = votes[kind as usize];
+        if count > 0 && best.is_none_or(|(_, c)| count > c) {
+            best = Some((kind, count));
         }
     }
-    best.and_then(|(name, _)| AssignorKind::from_name(name))
+    best.map(|(kind, _)| kind)
+}
+
+/// The iteration order of `votesByProtocol`, a default `HashMap<String, Integer>`: its keys
+/// can only be these four names, and they fall into distinct buckets of its 16
+/// (`spread(hashCode) & 15` = 8, 9, 10, 15; it never resizes below 13 keys), so it iterates
+/// them in bucket order whatever the insertion order. Checked by a test below.
+const VOTES_ITERATION_ORDER: [AssignorKind; 4] = [
+    AssignorKind::Sticky,
+    AssignorKind::Range,
+    AssignorKind::Roundrobin,
+    AssignorKind::CooperativeSticky,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn votes_iteration_order_is_java_hashmap_order() {
+        // Insert in every order a tie can be seen in: the order must not depend on it.
+        let mut orders = vec![AssignorKind::ALL.to_vec()];
+        orders.push(AssignorKind::ALL.iter().rev().copied().collect());
+        for order in orders {
+            let mut map: JavaHashMap<String, usize> = JavaHashMap::new();
+            for k in order {
+                map.insert(k.name().to_string(), 0);
+            }
+            let names: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
+            let expected: Vec<&str> = VOTES_ITERATION_ORDER.iter().map(|k| k.name()).collect();
+            assert_eq!(names, expected);
+        }
+    }
 }
 
 /// Kafka's `AbstractPartitionAssignor.MemberInfo.compareTo`: static members (with a
 /// `group.instance.id`) first, ordered by instance id; then dynamic members by member id.
 /// Both comparisons are Java `String.compareTo` (UTF-16 order).
-pub(crate) fn member_info_cmp(a: &Member<'_>, b: &Member<'_>) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
+pub(crate) fn member_info_cmp(a: &Member<'_>, b: &Member<'_>) -> Ordering {
     match (a.instance_id, b.instance_id) {
         (Some(x), Some(y)) => compare_strings(x, y),
         (Some(_), None) => Ordering::Less,
@@ -325,13 +353,12 @@ pub(crate) fn member_info_cmp(a: &Member<'_>, b: &Member<'_>) -> std::cmp::Order
 /// have metadata and at least one partition. Partitions get dense ids ("gid") laid out topic by
 /// topic in Java name order, so gid order == (topic, partition) order as Java sorts them.
 pub(crate) struct Topics {
-    pub names: Vec<String>,
-    pub counts: Vec<u32>,
-    pub hashes: Vec<i32>,
-    pub offsets: Vec<u32>,
+    pub names: List<String>,
+    pub counts: List<u32>,
+    pub hashes: List<i32>,
+    pub offsets: List<u32>,
     /// gid -> topic index.
-    pub part_topic: Vec<u32>,
-    index: BTreeMap<String, u32>,
+    pub part_topic: List<u32>,
 }
 
 impl Topics {
@@ -342,7 +369,11 @@ impl Topics {
         self.part_topic.len()
     }
     pub fn find(&self, name: &str) -> Option<u32> {
-        self.index.get(name).copied()
+        // `names` is sorted by `compare_strings` (a total order) and has no duplicates.
+        self.names
+            .binary_search_by(|n| compare_strings(n, name))
+            .ok()
+            .map(|i| i as u32)
     }
     pub fn gid(&self, topic: u32, partition: u32) -> u32 {
         self.offsets[topic as usize] + partition
@@ -397,9 +428,9 @@ pub(crate) const DEFAULT_GENERATION: i32 = -1;
 pub(crate) struct Prepared<'a> {
     pub topics: Topics,
     /// Members in the leader's `HashMap<memberId, Subscription>` iteration order.
-    pub members: Vec<Member<'a>>,
+    pub members: List<Member<'a>>,
     /// Member index -> rank of its member id in Java `String` order.
-    pub rank: Vec<u32>,
+    pub rank: List<u32>,
 }
 
 impl<'a> Prepared<'a> {
@@ -413,38 +444,36 @@ impl<'a> Prepared<'a> {
         let order: Vec<usize> = by_id.iter().map(|(_, &i)| i).collect();
 
         // partitionsPerTopic: subscribed by someone, known, non-empty.
-        let mut names: Vec<String> = Vec::new();
+        let mut found: Vec<&String> = Vec::new();
         for &i in &order {
             for t in &input[i].topics {
-                if topic_counts.get(t).is_some_and(|&c| c > 0) && !names.contains(t) {
-                    names.push(t.clone());
+                if topic_counts.get(t).is_some_and(|&c| c > 0) && !found.contains(&t) {
+                    found.push(t);
                 }
             }
         }
-        names.sort_by(|a, b| compare_strings(a, b));
-        let counts: Vec<u32> = names.iter().map(|n| topic_counts[n]).collect();
-        let hashes: Vec<i32> = names.iter().map(|n| string_hash_code(n)).collect();
-        let mut offsets = Vec::with_capacity(names.len());
-        let mut part_topic = Vec::new();
+        let mut by_name = iota(found.len());
+        sort_u32(&mut by_name, &|a, b| {
+            compare_strings(found[a as usize], found[b as usize])
+        });
+        let names: List<String> = by_name.iter().map(|&i| found[i as usize].clone()).collect();
+        let counts: List<u32> = names.iter().map(|n| topic_counts[n]).collect();
+        let hashes: List<i32> = names.iter().map(|n| string_hash_code(n)).collect();
+        let mut offsets = List(Vec::with_capacity(names.len()));
+        let mut part_topic = List(Vec::new());
         for (t, &c) in counts.iter().enumerate() {
             offsets.push(part_topic.len() as u32);
             part_topic.extend(std::iter::repeat_n(t as u32, c as usize));
         }
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as u32))
-            .collect();
         let topics = Topics {
             names,
             counts,
             hashes,
             offsets,
             part_topic,
-            index,
         };
 
-        let members: Vec<Member<'a>> = order
+        let members: List<Member<'a>> = order
             .iter()
             .map(|&i| {
                 let m = &input[i];
@@ -457,7 +486,7 @@ impl<'a> Prepared<'a> {
                 let topic_ids: Vec<u32> =
                     topic_names.iter().filter_map(|t| topics.find(t)).collect();
                 let mut topic_ids_sorted = topic_ids.clone();
-                topic_ids_sorted.sort_unstable();
+                sort_u32(&mut topic_ids_sorted, &|a, b| a.cmp(&b));
                 // Owned partitions of topics outside partitionsPerTopic never take part (Kafka
                 // filters them with `allTopics.contains`). Partition numbers beyond the topic's
                 // count are dropped here: Kafka would hand such phantom partitions back out.
@@ -483,11 +512,13 @@ impl<'a> Prepared<'a> {
             })
             .collect();
 
-        let mut by_name: Vec<usize> = (0..members.len()).collect();
-        by_name.sort_by(|&a, &b| compare_strings(members[a].id, members[b].id));
-        let mut rank = vec![0u32; members.len()];
+        let mut by_name = iota(members.len());
+        sort_u32(&mut by_name, &|a, b| {
+            compare_strings(members[a as usize].id, members[b as usize].id)
+        });
+        let mut rank = List(vec![0u32; members.len()]);
         for (r, &m) in by_name.iter().enumerate() {
-            rank[m] = r as u32;
+            rank[m as usize] = r as u32;
         }
         Prepared {
             topics,
@@ -499,22 +530,34 @@ impl<'a> Prepared<'a> {
     /// Turns per-member gid lists into the public outcome.
     pub fn outcome(&self, per_member: &[Vec<u32>]) -> AssignmentOutcome {
         let mut out = AssignmentOutcome::default();
+        let topics = &self.topics;
         for (m, gids) in self.members.iter().zip(per_member) {
-            let mut assigned: Vec<TopicPartition> = gids
-                .iter()
-                .map(|&g| self.topics.topic_partition(g))
+            // Sorted by (topic, partition) in Rust `Ord` (byte order of the name, which can
+            // differ from the Java order of gids), deduplicated.
+            let mut gids = gids.clone();
+            sort_u32(&mut gids, &|a, b| {
+                let (ta, tb) = (topics.part_topic[a as usize], topics.part_topic[b as usize]);
+                topics.names[ta as usize]
+                    .cmp(&topics.names[tb as usize])
+                    .then(a.cmp(&b))
+            });
+            gids.dedup();
+            let assigned: Vec<TopicPartition> =
+                gids.iter().map(|&g| topics.topic_partition(g)).collect();
+            let owned = &m.input.owned;
+            let mut revoked_ids: Vec<u32> = (0..owned.len() as u32)
+                .filter(|&i| assigned.binary_search(&owned[i as usize]).is_err())
                 .collect();
-            assigned.sort();
-            assigned.dedup();
-            let mut revoked: Vec<TopicPartition> = m
-                .input
-                .owned
-                .iter()
-                .filter(|tp| assigned.binary_search(tp).is_err())
-                .cloned()
-                .collect();
-            revoked.sort();
-            revoked.dedup();
+            sort_u32(&mut revoked_ids, &|a, b| {
+                owned[a as usize].cmp(&owned[b as usize])
+            });
+            let mut revoked: Vec<TopicPartition> = Vec::new();
+            for i in revoked_ids {
+                let tp = &owned[i as usize];
+                if revoked.last() != Some(tp) {
+                    revoked.push(tp.clone());
+                }
+            }
             out.assignment.insert(m.id.to_string(), assigned);
             out.revoked.insert(m.id.to_string(), revoked);
         }
@@ -530,5 +573,121 @@ pub(crate) fn remove_first(list: &mut Vec<u32>, value: u32) -> bool {
             true
         }
         None => false,
+    }
+}
+
+/// `0, 1, .., n - 1` as `u32` indices.
+pub(crate) fn iota(n: usize) -> Vec<u32> {
+    (0..n as u32).collect()
+}
+
+/// The one sort of the assignors: a stable bottom-up merge sort of `u32` values (gids, member
+/// or topic indices, indices into a list) under a comparator.
+///
+/// Every sort in this module goes through here on purpose. `slice::sort_by` and friends are
+/// instantiated once per element type *and* per closure, about 2 KB of wasm each; this is one
+/// small function. Stability matters where Java sorts with a comparator that has ties
+/// (`Collections.sort` of `MemberInfo`: two static members may share a `group.instance.id`).
+#[inline(never)]
+pub(crate) fn sort_u32(v: &mut [u32], cmp: &dyn Fn(u32, u32) -> Ordering) {
+    let n = v.len();
+    if n < 2 {
+        return;
+    }
+    let mut buf = vec![0u32; n];
+    let mut in_v = true;
+    let mut width = 1;
+    while width < n {
+        let (src, dst): (&[u32], &mut [u32]) = if in_v {
+            (&*v, &mut buf[..])
+        } else {
+            (&buf[..], &mut *v)
+        };
+        let mut start = 0;
+        while start < n {
+            let mid = (start + width).min(n);
+            let end = (start + 2 * width).min(n);
+            let (mut i, mut j) = (start, mid);
+            for slot in &mut dst[start..end] {
+                // Take from the left run unless the right element is strictly smaller.
+                if j == end || (i < mid && cmp(src[j], src[i]) != Ordering::Less) {
+                    *slot = src[i];
+                    i += 1;
+                } else {
+                    *slot = src[j];
+                    j += 1;
+                }
+            }
+            start = end;
+        }
+        in_v = !in_v;
+        width *= 2;
+    }
+    if !in_v {
+        v.copy_from_slice(&buf);
+    }
+}
+
+/// A `Vec` whose `[i]` shares one bounds-check panic location across the assignors.
+///
+/// Each plain indexing expression carries its own panic location (16 bytes of wasm data plus
+/// the code passing it) and the sticky engine indexes in a few hundred places. Everything else
+/// is the `Vec` itself, through `Deref`.
+#[derive(Clone, Default)]
+pub(crate) struct List<T>(pub Vec<T>);
+
+impl<T> std::ops::Deref for List<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for List<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<T> List<T> {
+    // `Index::index` is `#[track_caller]` (so every `v[i]` would still get its own panic
+    // location); these two are not, so the bounds check inside them has a single one.
+    #[inline(always)]
+    fn at(&self, i: usize) -> &T {
+        &self.0[i]
+    }
+
+    #[inline(always)]
+    fn at_mut(&mut self, i: usize) -> &mut T {
+        &mut self.0[i]
+    }
+}
+
+impl<T> std::ops::Index<usize> for List<T> {
+    type Output = T;
+    #[inline(always)]
+    fn index(&self, i: usize) -> &T {
+        self.at(i)
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for List<T> {
+    #[inline(always)]
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        self.at_mut(i)
+    }
+}
+
+impl<'a, T> IntoIterator for &'a List<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T> FromIterator<T> for List<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        List(iter.into_iter().collect())
     }
 }

@@ -18,7 +18,7 @@
 //! walk the sorted members and give each `maxAssignable` = `n + (extra left ? 1 : 0)` of the
 //! still-unassigned partitions in numeric order.
 
-use super::{member_info_cmp, Prepared};
+use super::{member_info_cmp, sort_u32, Prepared};
 
 /// Per-member gid lists, indexed like `prepared.members`.
 pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
@@ -27,10 +27,13 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
     // Topics are independent, so the HashMap order Kafka visits them in does not matter.
     for t in 0..topics.len() as u32 {
         // consumersPerTopic: subscriptions in HashMap order, then a stable Collections.sort.
-        let mut consumers: Vec<usize> = (0..prepared.members.len())
-            .filter(|&m| prepared.members[m].subscribes(t))
+        let members = &prepared.members;
+        let mut consumers: Vec<u32> = (0..members.len() as u32)
+            .filter(|&m| members[m as usize].subscribes(t))
             .collect();
-        consumers.sort_by(|&a, &b| member_info_cmp(&prepared.members[a], &prepared.members[b]));
+        sort_u32(&mut consumers, &|a, b| {
+            member_info_cmp(&members[a as usize], &members[b as usize])
+        });
         if consumers.is_empty() {
             continue;
         }
@@ -48,7 +51,7 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
                 continue;
             }
             let take = take.min(count - next);
-            assignment[c].extend((next..next + take).map(|p| topics.gid(t, p)));
+            assignment[c as usize].extend((next..next + take).map(|p| topics.gid(t, p)));
             next += take;
             // onAssigned: taking more than numPartitionsPerConsumer uses up one extra.
             if take > per_consumer {

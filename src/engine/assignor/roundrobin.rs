@@ -16,15 +16,17 @@
 //! Like range it ignores previous ownership (EAGER only); unlike range it balances the *total*
 //! partition count when all members subscribe to the same topics.
 
-use super::{member_info_cmp, Prepared};
+use super::{iota, member_info_cmp, sort_u32, Prepared};
 
 /// Per-member gid lists, indexed like `prepared.members`.
 pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
     let members = &prepared.members;
     let mut assignment: Vec<Vec<u32>> = vec![Vec::new(); members.len()];
     // memberInfoList in HashMap order, then Utils.sorted (a stable sort).
-    let mut circle: Vec<usize> = (0..members.len()).collect();
-    circle.sort_by(|&a, &b| member_info_cmp(&members[a], &members[b]));
+    let mut circle = iota(members.len());
+    sort_u32(&mut circle, &|a, b| {
+        member_info_cmp(&members[a as usize], &members[b as usize])
+    });
     if circle.is_empty() {
         return assignment;
     }
@@ -36,10 +38,10 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Vec<Vec<u32>> {
     for t in 0..topics.len() as u32 {
         for p in 0..topics.counts[t as usize] {
             // Some member subscribes to every listed topic, so this loop ends.
-            while !members[circle[next]].subscribes(t) {
+            while !members[circle[next] as usize].subscribes(t) {
                 next = (next + 1) % circle.len();
             }
-            assignment[circle[next]].push(topics.gid(t, p));
+            assignment[circle[next] as usize].push(topics.gid(t, p));
             next = (next + 1) % circle.len();
         }
     }

@@ -54,10 +54,8 @@
 //! * The undo step after balancing only looks at whether the *second* reassignment pass
 //!   changed anything, and the balance score uses Java `int` arithmetic.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use super::java_hashmap::{JavaHashMap, JavaKey};
-use super::{remove_first, AssignError, Prepared, DEFAULT_GENERATION};
+use super::{iota, remove_first, sort_u32, AssignError, List, Prepared, DEFAULT_GENERATION};
 
 const NONE: usize = usize::MAX;
 
@@ -77,7 +75,7 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<StickyOutput, AssignErro
         let mut builder = Constrained::new(prepared, claims);
         builder.build()?;
         Ok(StickyOutput {
-            assignment: builder.assignment,
+            assignment: builder.assignment.0,
             transferring: Some(builder.transferring),
         })
     } else {
@@ -93,9 +91,9 @@ pub(crate) fn assign(prepared: &Prepared<'_>) -> Result<StickyOutput, AssignErro
 struct Claims {
     all_subscriptions_equal: bool,
     /// consumerToOwnedPartitions, per member.
-    owned: Vec<Vec<u32>>,
+    owned: List<Vec<u32>>,
     /// partitionsWithMultiplePreviousOwners, per gid.
-    multiple_owners: Vec<bool>,
+    multiple_owners: List<bool>,
     /// The assignor's `maxGeneration` (computed per call; see `cooperative_sticky.rs` notes).
     max_generation: i32,
     /// Iteration order of the `consumerToOwnedPartitions` HashMap (= `currentAssignment`).
@@ -106,20 +104,18 @@ fn resolve_claims(prepared: &Prepared<'_>) -> Claims {
     let members = &prepared.members;
     let total = prepared.topics.total();
     let mut all_equal = true;
-    let mut first_topics: BTreeSet<&str> = BTreeSet::new();
+    // The first non-empty topic set, sorted (subscription lists carry no duplicates).
+    let mut first_topics: Vec<&str> = Vec::new();
     let mut max_generation = DEFAULT_GENERATION;
-    let mut owned: Vec<Vec<u32>> = vec![Vec::new(); members.len()];
-    let mut multiple_owners = vec![false; total];
-    let mut previous_owner = vec![NONE; total];
+    let mut owned: List<Vec<u32>> = List(vec![Vec::new(); members.len()]);
+    let mut multiple_owners = List(vec![false; total]);
+    let mut previous_owner = List(vec![NONE; total]);
     let mut owned_map: JavaHashMap<String, usize> = JavaHashMap::new();
 
     for (m, member) in members.iter().enumerate() {
         if first_topics.is_empty() {
-            first_topics.extend(member.topics.iter().copied());
-        } else if all_equal
-            && !(member.topics.len() == first_topics.len()
-                && member.topics.iter().all(|t| first_topics.contains(t)))
-        {
+            first_topics = sorted_topics(&member.topics);
+        } else if all_equal && sorted_topics(&member.topics) != first_topics {
             all_equal = false;
         }
         let generation = member.generation_or_default();
@@ -158,6 +154,41 @@ fn resolve_claims(prepared: &Prepared<'_>) -> Claims {
     }
 }
 
+/// `getUnassignedPartitions` of both builders: sort `assigned` into the order of `all`, then
+/// walk both with two pointers.
+fn unassigned_partitions(
+    all: &[u32],
+    assigned: &mut [u32],
+    cmp: &dyn Fn(u32, u32) -> std::cmp::Ordering,
+) -> Vec<u32> {
+    if assigned.is_empty() {
+        return all.to_vec();
+    }
+    sort_u32(assigned, cmp);
+    let mut unassigned = Vec::new();
+    let mut next = 0usize;
+    let mut add_directly = false;
+    for &g in all {
+        if add_directly || assigned[next] != g {
+            unassigned.push(g);
+        } else if next + 1 < assigned.len() {
+            next += 1;
+        } else {
+            add_directly = true;
+        }
+    }
+    unassigned
+}
+
+/// A duplicate-free topic list in sorted order: equal sets give equal vectors.
+fn sorted_topics<'a>(topics: &[&'a str]) -> Vec<&'a str> {
+    let mut order = iota(topics.len());
+    sort_u32(&mut order, &|a, b| {
+        topics[a as usize].cmp(topics[b as usize])
+    });
+    order.iter().map(|&i| topics[i as usize]).collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // ConstrainedAssignmentBuilder
 // ---------------------------------------------------------------------------------------------
@@ -166,16 +197,18 @@ struct Constrained<'p, 'a> {
     prepared: &'p Prepared<'a>,
     claims: Claims,
     /// maybeRevokedPartitions: gid -> previous owner that had to give it up.
-    maybe_revoked: Vec<usize>,
+    maybe_revoked: List<usize>,
     /// unfilledMembersWithUnderMinQuotaPartitions (a LinkedList walked with an iterator).
-    under_min: Vec<usize>,
-    /// unfilledMembersWithExactlyMinQuotaPartitions (a LinkedList used as a queue).
-    exactly_min: std::collections::VecDeque<usize>,
+    under_min: Vec<u32>,
+    /// unfilledMembersWithExactlyMinQuotaPartitions (a LinkedList used as a queue): the
+    /// queue is `exactly_min[exactly_min_head..]`.
+    exactly_min: Vec<u32>,
+    exactly_min_head: usize,
     min_quota: usize,
     max_quota: usize,
     expected_over_min: usize,
     current_over_min: usize,
-    assignment: Vec<Vec<u32>>,
+    assignment: List<Vec<u32>>,
     assigned_partitions: Vec<u32>,
     transferring: Vec<(u32, usize)>,
 }
@@ -186,14 +219,15 @@ impl<'p, 'a> Constrained<'p, 'a> {
         let total = prepared.topics.total();
         Constrained {
             prepared,
-            maybe_revoked: vec![NONE; total],
+            maybe_revoked: List(vec![NONE; total]),
             under_min: Vec::new(),
-            exactly_min: std::collections::VecDeque::new(),
+            exactly_min: Vec::new(),
+            exactly_min_head: 0,
             min_quota: total / n,
             max_quota: total.div_ceil(n),
             expected_over_min: total % n,
             current_over_min: 0,
-            assignment: vec![Vec::new(); n],
+            assignment: List(vec![Vec::new(); n]),
             assigned_partitions: Vec::new(),
             transferring: Vec::new(),
             claims,
@@ -205,8 +239,9 @@ impl<'p, 'a> Constrained<'p, 'a> {
         let unassigned = self.unassigned_partitions();
         let rank = &self.prepared.rank;
         // Collections.sort on member ids (String natural order == rank order).
-        self.under_min.sort_by_key(|&m| rank[m]);
-        self.exactly_min.make_contiguous().sort_by_key(|&m| rank[m]);
+        let by_rank = |a: u32, b: u32| rank[a as usize].cmp(&rank[b as usize]);
+        sort_u32(&mut self.under_min, &by_rank);
+        sort_u32(&mut self.exactly_min[self.exactly_min_head..], &by_rank);
         // (assignRackAwareRoundRobin is a no-op without racks.)
         self.assign_round_robin(&unassigned)?;
         self.verify_unfilled_members()
@@ -218,7 +253,10 @@ impl<'p, 'a> Constrained<'p, 'a> {
         for &m in &self.claims.owned_map_order.clone() {
             let mut owned = self.claims.owned[m].clone();
             // Comparator.comparing(partition).thenComparing(topic); List.sort is stable.
-            owned.sort_by_key(|&g| (topics.partition_of(g), topics.part_topic[g as usize]));
+            sort_u32(&mut owned, &|a, b| {
+                (topics.partition_of(a), topics.part_topic[a as usize])
+                    .cmp(&(topics.partition_of(b), topics.part_topic[b as usize]))
+            });
             // Drop partitions claimed by several members of one generation (first occurrence,
             // like List.remove(Object)).
             owned.retain({
@@ -236,13 +274,14 @@ impl<'p, 'a> Constrained<'p, 'a> {
             if owned.len() < self.min_quota {
                 self.assignment[m].extend_from_slice(&owned);
                 self.assigned_partitions.extend_from_slice(&owned);
-                self.under_min.push(m);
+                self.under_min.push(m as u32);
             } else if owned.len() >= self.max_quota
                 && self.current_over_min < self.expected_over_min
             {
                 self.current_over_min += 1;
                 if self.current_over_min == self.expected_over_min {
                     self.exactly_min.clear();
+                    self.exactly_min_head = 0;
                 }
                 self.assignment[m].extend_from_slice(&owned[..self.max_quota]);
                 self.assigned_partitions
@@ -258,7 +297,7 @@ impl<'p, 'a> Constrained<'p, 'a> {
                     self.maybe_revoked[g as usize] = m;
                 }
                 if self.current_over_min < self.expected_over_min {
-                    self.exactly_min.push_back(m);
+                    self.exactly_min.push(m as u32);
                 }
             }
         }
@@ -267,27 +306,12 @@ impl<'p, 'a> Constrained<'p, 'a> {
     /// `getUnassignedPartitions`: two pointers over all partitions (topic, partition order)
     /// and the sorted kept partitions.
     fn unassigned_partitions(&mut self) -> Vec<u32> {
-        let total = self.prepared.topics.total() as u32;
-        if self.assigned_partitions.is_empty() {
-            return (0..total).collect();
-        }
         // gid order is (topic, partition) order.
-        self.assigned_partitions.sort_unstable();
-        let assigned = &self.assigned_partitions;
-        let mut unassigned =
-            Vec::with_capacity(total as usize - assigned.len().min(total as usize));
-        let mut next = 0usize;
-        let mut add_directly = false;
-        for g in 0..total {
-            if add_directly || assigned[next] != g {
-                unassigned.push(g);
-            } else if next + 1 < assigned.len() {
-                next += 1;
-            } else {
-                add_directly = true;
-            }
-        }
-        unassigned
+        unassigned_partitions(
+            &iota(self.prepared.topics.total()),
+            &mut self.assigned_partitions,
+            &|a, b| a.cmp(&b),
+        )
     }
 
     /// Step 2: fill members below minQuota round-robin, then top up to maxQuota.
@@ -297,25 +321,24 @@ impl<'p, 'a> Constrained<'p, 'a> {
         let mut cursor = 0usize;
         let mut can_remove = false;
         for &g in unassigned {
+            let exactly_min_front = self.exactly_min.get(self.exactly_min_head).copied();
             let consumer = if cursor < self.under_min.len() {
                 cursor += 1;
                 can_remove = true;
                 self.under_min[cursor - 1]
-            } else if self.under_min.is_empty() && self.exactly_min.is_empty() {
+            } else if self.under_min.is_empty() && exactly_min_front.is_none() {
                 return Err(AssignError {
                     java_exception: "IllegalStateException",
                     message: "No more unfilled consumers to be assigned.".into(),
                 });
-            } else if let (true, Some(c)) =
-                (self.under_min.is_empty(), self.exactly_min.front().copied())
-            {
-                self.exactly_min.pop_front();
+            } else if let (true, Some(c)) = (self.under_min.is_empty(), exactly_min_front) {
+                self.exactly_min_head += 1;
                 c
             } else {
                 cursor = 1;
                 can_remove = true;
                 self.under_min[0]
-            };
+            } as usize;
             let count = self.assign_new_partition(g, consumer);
             if count == self.min_quota {
                 // unfilledConsumerIter.remove(): drop the element the iterator just returned.
@@ -328,7 +351,7 @@ impl<'p, 'a> Constrained<'p, 'a> {
                 cursor -= 1;
                 can_remove = false;
                 self.under_min.remove(cursor);
-                self.exactly_min.push_back(consumer);
+                self.exactly_min.push(consumer as u32);
             } else if count == self.max_quota {
                 self.current_over_min += 1;
             }
@@ -359,6 +382,7 @@ impl<'p, 'a> Constrained<'p, 'a> {
             });
         }
         for &m in &self.under_min {
+            let m = m as usize;
             if self.assignment[m].len() != self.min_quota {
                 return Err(AssignError {
                     java_exception: "IllegalStateException",
@@ -388,17 +412,18 @@ struct General<'p, 'a> {
     prepared: &'p Prepared<'a>,
     claims_max_generation: i32,
     /// topic2AllPotentialConsumers.
-    topic_consumers: Vec<Vec<usize>>,
+    topic_consumers: List<Vec<u32>>,
     /// currentAssignment; `present[m] == false` once a member moved to `fixedAssignments`.
-    current: Vec<Vec<u32>>,
-    present: Vec<bool>,
+    current: List<Vec<u32>>,
+    present: List<bool>,
     /// currentPartitionConsumer.
-    partition_consumer: Vec<usize>,
+    partition_consumer: List<usize>,
     /// TopicComparator key per topic: (number of potential consumers, topic).
     sorted_all_partitions: Vec<u32>,
-    /// sortedCurrentSubscriptions: TreeSet ordered by (assignment size, member id).
-    sorted: BTreeSet<(usize, u32)>,
-    by_rank: Vec<usize>,
+    /// sortedCurrentSubscriptions: TreeSet ordered by (assignment size, member id), as a
+    /// sorted vector of `size << 32 | rank` keys.
+    sorted: Vec<u64>,
+    by_rank: List<usize>,
     revocation_required: bool,
     owned_map_order: Vec<usize>,
     movements: PartitionMovements,
@@ -408,25 +433,28 @@ impl<'p, 'a> General<'p, 'a> {
     fn new(prepared: &'p Prepared<'a>, claims: Claims) -> Self {
         let topics = &prepared.topics;
         let members = &prepared.members;
-        let mut topic_consumers: Vec<Vec<usize>> = vec![Vec::new(); topics.len()];
+        let mut topic_consumers: List<Vec<u32>> = List(vec![Vec::new(); topics.len()]);
         for (m, member) in members.iter().enumerate() {
             for &t in &member.topic_ids {
-                topic_consumers[t as usize].push(m);
+                topic_consumers[t as usize].push(m as u32);
             }
         }
-        let mut partition_consumer = vec![NONE; topics.total()];
+        let mut partition_consumer = List(vec![NONE; topics.total()]);
         for &m in &claims.owned_map_order {
             for &g in &claims.owned[m] {
                 partition_consumer[g as usize] = m;
             }
         }
-        let mut sorted_topics: Vec<u32> = (0..topics.len() as u32).collect();
-        sorted_topics.sort_by_key(|&t| (topic_consumers[t as usize].len(), t));
-        let sorted_all_partitions = sorted_topics
-            .iter()
-            .flat_map(|&t| (0..topics.counts[t as usize]).map(move |p| topics.gid(t, p)))
-            .collect();
-        let mut by_rank = vec![0usize; members.len()];
+        let mut sorted_topics = iota(topics.len());
+        sort_u32(&mut sorted_topics, &|a, b| {
+            (topic_consumers[a as usize].len(), a).cmp(&(topic_consumers[b as usize].len(), b))
+        });
+        let mut sorted_all_partitions = Vec::with_capacity(topics.total());
+        for &t in &sorted_topics {
+            let first = topics.gid(t, 0);
+            sorted_all_partitions.extend(first..first + topics.counts[t as usize]);
+        }
+        let mut by_rank = List(vec![0usize; members.len()]);
         for (m, &r) in prepared.rank.iter().enumerate() {
             by_rank[r as usize] = m;
         }
@@ -434,20 +462,41 @@ impl<'p, 'a> General<'p, 'a> {
             prepared,
             claims_max_generation: claims.max_generation,
             topic_consumers,
-            present: vec![true; members.len()],
+            present: List(vec![true; members.len()]),
             current: claims.owned,
             partition_consumer,
             sorted_all_partitions,
-            sorted: BTreeSet::new(),
+            sorted: Vec::new(),
             by_rank,
             revocation_required: false,
             owned_map_order: claims.owned_map_order,
-            movements: PartitionMovements::new(topics.total()),
+            movements: PartitionMovements::new(topics.len(), topics.total()),
         }
     }
 
-    fn key(&self, m: usize) -> (usize, u32) {
-        (self.current[m].len(), self.prepared.rank[m])
+    fn key(&self, m: usize) -> u64 {
+        ((self.current[m].len() as u64) << 32) | u64::from(self.prepared.rank[m])
+    }
+
+    /// `sortedCurrentSubscriptions.add(member)`.
+    fn sorted_insert(&mut self, m: usize) {
+        let k = self.key(m);
+        if let Err(i) = self.sorted.binary_search(&k) {
+            self.sorted.insert(i, k);
+        }
+    }
+
+    /// `sortedCurrentSubscriptions.remove(member)`.
+    fn sorted_remove(&mut self, m: usize) {
+        let k = self.key(m);
+        if let Ok(i) = self.sorted.binary_search(&k) {
+            self.sorted.remove(i);
+        }
+    }
+
+    /// The member of a `sorted` key.
+    fn member_of(&self, k: u64) -> usize {
+        self.by_rank[k as u32 as usize]
     }
 
     /// PartitionComparator / TopicComparator key of a partition.
@@ -465,26 +514,28 @@ impl<'p, 'a> General<'p, 'a> {
         let assigned = self.assign_owned_partitions();
         let unassigned = self.unassigned_partitions(assigned);
         for m in 0..self.prepared.members.len() {
-            self.sorted.insert(self.key(m));
+            self.sorted_insert(m);
         }
         self.balance(&prev, unassigned)?;
-        Ok(self.current)
+        Ok(self.current.0)
     }
 
     /// prevAssignment: for partitions reported by members of an older generation, the most
-    /// recent such owner (ties: the first in HashMap order).
-    fn prepopulate_current_assignments(&self) -> Vec<Option<(usize, i32)>> {
-        let mut prev: Vec<Option<(usize, i32)>> = vec![None; self.prepared.topics.total()];
+    /// recent such owner (ties: the first in HashMap order); `NONE` if there is none.
+    fn prepopulate_current_assignments(&self) -> List<usize> {
+        let total = self.prepared.topics.total();
+        let mut prev = List(vec![NONE; total]);
+        let mut prev_generation = List(vec![0i32; total]);
         for (m, member) in self.prepared.members.iter().enumerate() {
             // memberData.generation: empty means DEFAULT_GENERATION, which only counts when
             // some member has a real generation — both cases reduce to `g < maxGeneration`.
             let generation = member.generation_or_default();
             if generation < self.claims_max_generation {
                 for &g in &member.owned {
-                    let slot = &mut prev[g as usize];
-                    match slot {
-                        Some((_, existing)) if generation <= *existing => {}
-                        _ => *slot = Some((m, generation)),
+                    let g = g as usize;
+                    if prev[g] == NONE || generation > prev_generation[g] {
+                        prev[g] = m;
+                        prev_generation[g] = generation;
                     }
                 }
             }
@@ -510,23 +561,9 @@ impl<'p, 'a> General<'p, 'a> {
     }
 
     fn unassigned_partitions(&self, mut assigned: Vec<u32>) -> Vec<u32> {
-        if assigned.is_empty() {
-            return self.sorted_all_partitions.clone();
-        }
-        assigned.sort_by_key(|&g| self.partition_key(g));
-        let mut unassigned = Vec::new();
-        let mut next = 0usize;
-        let mut add_directly = false;
-        for &g in &self.sorted_all_partitions {
-            if add_directly || assigned[next] != g {
-                unassigned.push(g);
-            } else if next + 1 < assigned.len() {
-                next += 1;
-            } else {
-                add_directly = true;
-            }
-        }
-        unassigned
+        unassigned_partitions(&self.sorted_all_partitions, &mut assigned, &|a, b| {
+            self.partition_key(a).cmp(&self.partition_key(b))
+        })
     }
 
     fn max_assignment_size(&self, m: usize) -> usize {
@@ -543,13 +580,9 @@ impl<'p, 'a> General<'p, 'a> {
         }
     }
 
-    fn balance(
-        &mut self,
-        prev: &[Option<(usize, i32)>],
-        mut unassigned: Vec<u32>,
-    ) -> Result<(), AssignError> {
+    fn balance(&mut self, prev: &List<usize>, mut unassigned: Vec<u32>) -> Result<(), AssignError> {
         let last = match self.sorted.last() {
-            Some(&(_, r)) => self.by_rank[r as usize],
+            Some(&k) => self.member_of(k),
             None => {
                 return Err(npe(
                     "balance: sortedCurrentSubscriptions.last() on an empty set",
@@ -569,15 +602,15 @@ impl<'p, 'a> General<'p, 'a> {
 
         // Topics with fewer than two potential consumers cannot move.
         let topics = &self.prepared.topics;
-        let fixed_topic: Vec<bool> = self.topic_consumers.iter().map(|c| c.len() < 2).collect();
-        self.sorted_all_partitions
-            .retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
-        unassigned.retain(|&g| !fixed_topic[topics.part_topic[g as usize] as usize]);
+        let fixed_topic: List<bool> = self.topic_consumers.iter().map(|c| c.len() < 2).collect();
+        let movable = |&g: &u32| !fixed_topic[topics.part_topic[g as usize] as usize];
+        self.sorted_all_partitions.retain(movable);
+        unassigned.retain(movable);
 
         // Members that cannot take part are set aside (fixedAssignments).
         for m in 0..self.prepared.members.len() {
             if !self.can_consumer_participate(m, &fixed_topic) {
-                self.sorted.remove(&self.key(m));
+                self.sorted_remove(m);
                 self.present[m] = false;
             }
         }
@@ -604,7 +637,7 @@ impl<'p, 'a> General<'p, 'a> {
         Ok(())
     }
 
-    fn can_consumer_participate(&self, m: usize, fixed_topic: &[bool]) -> bool {
+    fn can_consumer_participate(&self, m: usize, fixed_topic: &List<bool>) -> bool {
         let size = self.current[m].len();
         if size < self.max_assignment_size(m) {
             return true;
@@ -618,17 +651,12 @@ impl<'p, 'a> General<'p, 'a> {
     /// maybeAssignPartition: the least-loaded member subscribed to the topic takes it.
     fn maybe_assign_partition(&mut self, g: u32) -> bool {
         let t = self.prepared.topics.part_topic[g as usize];
-        let found = self
-            .sorted
-            .iter()
-            .map(|&(_, r)| self.by_rank[r as usize])
-            .find(|&m| self.prepared.members[m].subscribes(t));
-        match found {
+        match self.least_loaded_subscriber(t) {
             Some(m) => {
-                self.sorted.remove(&self.key(m));
+                self.sorted_remove(m);
                 self.current[m].push(g);
                 self.partition_consumer[g as usize] = m;
-                self.sorted.insert(self.key(m));
+                self.sorted_insert(m);
                 true
             }
             None => false,
@@ -638,7 +666,7 @@ impl<'p, 'a> General<'p, 'a> {
     fn perform_reassignments(
         &mut self,
         partitions: &[u32],
-        prev: &[Option<(usize, i32)>],
+        prev: &List<usize>,
     ) -> Result<bool, AssignError> {
         let mut performed = false;
         loop {
@@ -653,7 +681,8 @@ impl<'p, 'a> General<'p, 'a> {
                         "performReassignments: partition without a current consumer",
                     ));
                 }
-                if let Some((prev_consumer, _)) = prev[g as usize] {
+                let prev_consumer = prev[g as usize];
+                if prev_consumer != NONE {
                     if !self.present[prev_consumer] {
                         // currentAssignment.get(previous owner) is null: that member was set
                         // aside as "fixed" (it can take no part in reassignment).
@@ -674,6 +703,7 @@ impl<'p, 'a> General<'p, 'a> {
                 let t = self.prepared.topics.part_topic[g as usize];
                 let mut better = false;
                 for &other in &self.topic_consumers[t as usize] {
+                    let other = other as usize;
                     if !self.present[other] {
                         return Err(npe(
                             "performReassignments: potential consumer removed as fixed",
@@ -705,7 +735,7 @@ impl<'p, 'a> General<'p, 'a> {
     /// anyway).
     fn is_balanced(&self) -> Result<bool, AssignError> {
         let (first, last) = match (self.sorted.first(), self.sorted.last()) {
-            (Some(&(a, _)), Some(&(b, _))) => (a, b),
+            (Some(&a), Some(&b)) => ((a >> 32) as usize, (b >> 32) as usize),
             _ => return Err(npe("isBalanced: sortedCurrentSubscriptions is empty")),
         };
         if first + 1 >= last {
@@ -713,7 +743,7 @@ impl<'p, 'a> General<'p, 'a> {
         }
         let topics = &self.prepared.topics;
         // allPartitions: partition -> member, over members still in currentAssignment.
-        let mut owner = vec![NONE; topics.total()];
+        let mut owner = List(vec![NONE; topics.total()]);
         for m in 0..self.current.len() {
             if self.present[m] {
                 for &g in &self.current[m] {
@@ -721,8 +751,8 @@ impl<'p, 'a> General<'p, 'a> {
                 }
             }
         }
-        let mut topic_max = vec![0usize; topics.len()];
-        let mut topic_has_orphan = vec![false; topics.len()];
+        let mut topic_max = List(vec![0usize; topics.len()]);
+        let mut topic_has_orphan = List(vec![false; topics.len()]);
         for (g, &o) in owner.iter().enumerate() {
             let t = topics.part_topic[g] as usize;
             if o == NONE {
@@ -731,8 +761,8 @@ impl<'p, 'a> General<'p, 'a> {
                 topic_max[t] = topic_max[t].max(self.current[o].len());
             }
         }
-        for &(size, r) in &self.sorted {
-            let m = self.by_rank[r as usize];
+        for &k in &self.sorted {
+            let (size, m) = ((k >> 32) as usize, self.member_of(k));
             if size == self.max_assignment_size(m) {
                 continue;
             }
@@ -765,15 +795,18 @@ impl<'p, 'a> General<'p, 'a> {
     /// reassignPartition(partition): to the least-loaded member subscribed to its topic.
     fn reassign_partition(&mut self, g: u32) -> Result<(), AssignError> {
         let t = self.prepared.topics.part_topic[g as usize];
-        let new_consumer = self
-            .sorted
-            .iter()
-            .map(|&(_, r)| self.by_rank[r as usize])
-            .find(|&m| self.prepared.members[m].subscribes(t));
-        match new_consumer {
+        match self.least_loaded_subscriber(t) {
             Some(m) => self.reassign_partition_to(g, m),
             None => Err(npe("reassignPartition: no subscribed consumer")),
         }
+    }
+
+    /// The first member of `sortedCurrentSubscriptions` subscribed to topic `t`.
+    fn least_loaded_subscriber(&self, t: u32) -> Option<usize> {
+        self.sorted
+            .iter()
+            .map(|&k| self.member_of(k))
+            .find(|&m| self.prepared.members[m].subscribes(t))
     }
 
     fn reassign_partition_to(&mut self, g: u32, new_consumer: usize) -> Result<(), AssignError> {
@@ -796,31 +829,32 @@ impl<'p, 'a> General<'p, 'a> {
                 "processPartitionMovement: consumer missing from currentAssignment",
             ));
         }
-        self.sorted.remove(&self.key(old));
-        self.sorted.remove(&self.key(new_consumer));
+        self.sorted_remove(old);
+        self.sorted_remove(new_consumer);
         self.movements
             .move_partition(&self.prepared.topics, g, old, new_consumer);
         remove_first(&mut self.current[old], g);
         self.current[new_consumer].push(g);
         self.partition_consumer[g as usize] = new_consumer;
-        self.sorted.insert(self.key(new_consumer));
-        self.sorted.insert(self.key(old));
+        self.sorted_insert(new_consumer);
+        self.sorted_insert(old);
         Ok(())
     }
 }
 
 /// getBalanceScore: sum over member pairs of |count difference|, in Java `int` arithmetic.
 fn balance_score(assignment: &[Vec<u32>], present: &[bool]) -> i32 {
-    let mut sizes: Vec<i64> = assignment
+    let mut sizes: Vec<u32> = assignment
         .iter()
         .zip(present)
         .filter(|(_, &p)| p)
-        .map(|(a, _)| a.len() as i64)
+        .map(|(a, _)| a.len() as u32)
         .collect();
-    sizes.sort_unstable();
+    sort_u32(&mut sizes, &|a, b| a.cmp(&b));
     let n = sizes.len() as i64;
     let mut score: i64 = 0;
     for (i, &s) in sizes.iter().enumerate() {
+        let s = i64::from(s);
         // s is larger than the i smaller ones and smaller than the n-1-i larger ones.
         score += s * (2 * i as i64 - (n - 1));
     }
@@ -845,24 +879,36 @@ impl JavaKey for TpKey {
     }
 }
 
+/// `PartitionMovements::movements` of a partition that has not moved.
+const NO_MOVE: u64 = u64::MAX;
+
 /// `HashSet<TopicPartition>`, iterated in Java order.
 type PartitionSet = JavaHashMap<TpKey, ()>;
 
 /// Bookkeeping of moves made during this rebalance, per topic and (src, dst) member pair.
 struct PartitionMovements {
     /// partitionMovementsByTopic: topic -> (src, dst) -> HashSet of partitions. The outer maps
-    /// are only looked up, never iterated, so their order is irrelevant.
-    by_topic: BTreeMap<u32, BTreeMap<(usize, usize), PartitionSet>>,
-    /// partitionMovements: partition -> (src, dst).
-    movements: Vec<Option<(usize, usize)>>,
+    /// are only looked up, never iterated, so their order is irrelevant: per topic, sorted
+    /// `src << 32 | dst` keys and the sets in the same order. Java drops a set once it is
+    /// empty and later starts a fresh one; here an empty set is reset to a fresh one in place,
+    /// which looks up the same (no partition) and iterates the same.
+    pair_keys: List<Vec<u64>>,
+    pair_sets: List<Vec<PartitionSet>>,
+    /// partitionMovements: partition -> `pair_key((src, dst))`, or `NO_MOVE`.
+    movements: List<u64>,
 }
 
 impl PartitionMovements {
-    fn new(total: usize) -> Self {
+    fn new(topics: usize, total: usize) -> Self {
         PartitionMovements {
-            by_topic: BTreeMap::new(),
-            movements: vec![None; total],
+            pair_keys: List(vec![Vec::new(); topics]),
+            pair_sets: (0..topics).map(|_| Vec::new()).collect(),
+            movements: List(vec![NO_MOVE; total]),
         }
+    }
+
+    fn pair_key((src, dst): (usize, usize)) -> u64 {
+        ((src as u64) << 32) | dst as u64
     }
 
     fn key(topics: &super::Topics, g: u32) -> TpKey {
@@ -873,36 +919,40 @@ impl PartitionMovements {
     }
 
     fn remove_movement_record(&mut self, topics: &super::Topics, g: u32) -> Option<(usize, usize)> {
-        let pair = self.movements[g as usize].take()?;
-        let t = topics.part_topic[g as usize];
-        if let Some(for_topic) = self.by_topic.get_mut(&t) {
-            if let Some(set) = for_topic.get_mut(&pair) {
-                set.remove(&Self::key(topics, g));
-                if set.is_empty() {
-                    for_topic.remove(&pair);
-                }
-            }
-            if for_topic.is_empty() {
-                self.by_topic.remove(&t);
+        let k = std::mem::replace(&mut self.movements[g as usize], NO_MOVE);
+        if k == NO_MOVE {
+            return None;
+        }
+        let t = topics.part_topic[g as usize] as usize;
+        if let Ok(i) = self.pair_keys[t].binary_search(&k) {
+            let set = &mut self.pair_sets[t][i];
+            set.remove(&Self::key(topics, g));
+            if set.is_empty() {
+                *set = PartitionSet::new();
             }
         }
-        Some(pair)
+        Some(((k >> 32) as usize, k as u32 as usize))
     }
 
     fn add_movement_record(&mut self, topics: &super::Topics, g: u32, pair: (usize, usize)) {
-        self.movements[g as usize] = Some(pair);
-        let t = topics.part_topic[g as usize];
-        // A new HashSet (16 buckets) each time a pair's set is created afresh.
-        self.by_topic
-            .entry(t)
-            .or_default()
-            .entry(pair)
-            .or_default()
-            .insert(Self::key(topics, g), ());
+        let k = Self::pair_key(pair);
+        self.movements[g as usize] = k;
+        let t = topics.part_topic[g as usize] as usize;
+        let keys = &mut self.pair_keys[t];
+        let i = match keys.binary_search(&k) {
+            Ok(i) => i,
+            Err(i) => {
+                // A new HashSet (16 buckets) each time a pair's set is created afresh.
+                keys.insert(i, k);
+                self.pair_sets[t].insert(i, PartitionSet::new());
+                i
+            }
+        };
+        self.pair_sets[t][i].insert(Self::key(topics, g), ());
     }
 
     fn move_partition(&mut self, topics: &super::Topics, g: u32, old: usize, new: usize) {
-        if self.movements[g as usize].is_some() {
+        if self.movements[g as usize] != NO_MOVE {
             // It moved before in this rebalance: record one net move, or none if it went home.
             if let Some((src, _dst)) = self.remove_movement_record(topics, g) {
                 if src != new {
@@ -923,17 +973,16 @@ impl PartitionMovements {
         old: usize,
         new: usize,
     ) -> u32 {
-        let t = topics.part_topic[g as usize];
-        let Some(for_topic) = self.by_topic.get(&t) else {
-            return g;
-        };
+        let t = topics.part_topic[g as usize] as usize;
         let mut old = old;
-        if let Some((src, _)) = self.movements[g as usize] {
-            old = src;
+        let moved = self.movements[g as usize];
+        if moved != NO_MOVE {
+            old = (moved >> 32) as usize;
         }
-        match for_topic.get(&(new, old)).and_then(|set| set.first_key()) {
-            Some(k) => k.gid,
-            None => g,
+        // No set (or an empty one) for the opposite direction: move `g` itself.
+        match self.pair_keys[t].binary_search(&Self::pair_key((new, old))) {
+            Ok(i) => self.pair_sets[t][i].first_key().map_or(g, |k| k.gid),
+            Err(_) => g,
         }
     }
 }
