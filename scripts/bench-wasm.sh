@@ -43,3 +43,17 @@ awk -v n="$native_rate" -v w="$wasm_rate" 'BEGIN {
   printf "W1 wasm/native: %.2f M / %.2f M records/s = %.2fx (goal >= 0.5x: %s)\n",
          w, n, r, (r >= 0.5 ? "met" : "NOT met")
 }'
+
+# Time-travel seeks (issue #6), built like the web app (opt-level "z", LTO).
+WASM_Z_DIR="$ROOT/target/bench-wasm-z"
+log "building bench/wasm with the web app's size-optimised profile"
+CARGO_TARGET_DIR="$WASM_Z_DIR" cargo build \
+  --manifest-path "$ROOT/bench/wasm/Cargo.toml" \
+  --release --target wasm32-unknown-unknown \
+  --config 'profile.release.opt-level="z"'
+wasm-bindgen --target nodejs --out-dir "$WASM_Z_DIR/pkg" \
+  "$WASM_Z_DIR/wasm32-unknown-unknown/release/kafkascope_bench_wasm.wasm"
+log "running native seek bench (cargo bench --bench seek_bench)"
+cargo bench --bench seek_bench | grep '^S100k'
+log "running wasm seek bench (node bench/wasm/seek.mjs)"
+node "$ROOT/bench/wasm/seek.mjs" "$WASM_Z_DIR/pkg"

@@ -12,6 +12,7 @@ pub mod model;
 pub mod narration;
 pub mod presets;
 pub mod scenario;
+pub mod timeline;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -7,6 +7,7 @@
 
 use crate::engine::command::Command;
 use crate::engine::config::ScenarioConfig;
+use crate::engine::cow_vec::CowVec;
 use crate::engine::event::{Event, EventKind, Stage};
 use crate::engine::ids::*;
 use crate::engine::sim::{Engine, StepOutcome};
@@ -34,6 +35,8 @@ pub const DEFAULT_SPEED: usize = 2;
 pub const PLAY_SEND_EVERY_STEPS: u64 = 4;
 /// …but never more than this many unacknowledged-or-unprocessed records at once.
 pub const PLAY_MAX_IN_FLIGHT: usize = 6;
+/// Records whose stage the model remembers, at most (see `absorb_step`).
+const RECORD_STAGE_MAX: usize = 128;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
@@ -65,6 +68,32 @@ pub enum Msg {
     Inspect(Option<(BrokerId, Tp)>),
     /// Open (or close) the action card of a consumer.
     SelectConsumer(Option<ConsumerIdx>),
+    /// Time travel (see `crate::timeline`).
+    StepBack,
+    Seek(u64),
+    SeekEnd,
+    /// Brings back the run before the last fork.
+    Undo,
+    DismissFork,
+}
+
+/// The Kafka name of a setting, for messages ("acks").
+pub fn setting_label(s: &Setting) -> &'static str {
+    match s {
+        Setting::Brokers(_) => "brokers",
+        Setting::Partitions(_) => "num.partitions",
+        Setting::ReplicationFactor(_) => "replication.factor",
+        Setting::MinInsyncReplicas(_) => "min.insync.replicas",
+        Setting::Acks(_) => "acks",
+        Setting::Retries(_) => "retries",
+        Setting::Idempotence(_) => "enable.idempotence",
+        Setting::UncleanLeaderElection(_) => "unclean.leader.election.enable",
+        Setting::Groups(_) => "consumer groups",
+        Setting::Consumers(_) => "consumers",
+        Setting::Strategy(_) => "partition.assignment.strategy",
+        Setting::CommitMode(_) => "commit mode",
+        Setting::Semantics(_) => "delivery semantics",
+    }
 }
 
 /// A setting the configuration panel can change.
@@ -103,9 +132,13 @@ pub enum Tab {
 pub struct Model {
     pub config: ScenarioConfig,
     pub engine: Engine,
-    /// Every command applied, with the engine's `step_calls()` at that moment
-    /// (replaying the same commands at the same calls reproduces the run).
-    pub commands: Vec<(u64, Command)>,
+    /// The tape: every command of the run with the engine's `step_calls()`
+    /// at which it was applied (replaying the same commands at the same
+    /// calls reproduces the run). After a step back it also holds the
+    /// recorded future; `applied` says how much of it the engine has seen.
+    pub commands: CowVec<(u64, Command)>,
+    /// How many of `commands` the engine has applied.
+    pub applied: usize,
     pub step: u64,
     /// Events of the latest step.
     pub events: Vec<Event>,
@@ -124,7 +157,7 @@ pub struct Model {
     /// The last step found nothing to do.
     pub idle: bool,
     /// Recent headline events, newest last (for the event list tab).
-    pub history: Vec<(u64, Event)>,
+    pub history: std::collections::VecDeque<(u64, Event)>,
     /// The configuration being edited; differs from `config` only while invalid.
     pub draft: ScenarioConfig,
     /// Why `draft` cannot be applied (shown next to the controls).
@@ -140,6 +173,11 @@ pub struct Model {
     pub lane_labels: Vec<String>,
     /// The consumer whose action card is open.
     pub selected_consumer: Option<ConsumerIdx>,
+    /// A side-by-side lane: it never sends records by itself, it gets the
+    /// main lane's commands (see `forward_to_lanes`).
+    pub follower: bool,
+    /// Marks, snapshots and the last fork (see [`crate::timeline`]).
+    pub timeline: crate::timeline::Timeline,
 }
 
 impl PartialEq for Model {
@@ -148,7 +186,10 @@ impl PartialEq for Model {
         // same scenario with the same inputs and flags.
         self.step == other.step
             && self.config == other.config
-            && self.commands == other.commands
+            && self.applied == other.applied
+            && self.commands.len() == other.commands.len()
+            && self.last_step() == other.last_step()
+            && self.timeline.fork == other.timeline.fork
             && self.playing == other.playing
             && self.speed == other.speed
             && self.key == other.key
@@ -182,9 +223,10 @@ impl Model {
                 .collect::<Vec<_>>()
                 .join("; ")
         })?;
-        Ok(Model {
+        let mut m = Model {
             engine,
-            commands: Vec::new(),
+            commands: CowVec::new(),
+            applied: 0,
             step: 0,
             events: Vec::new(),
             focus: None,
@@ -197,7 +239,7 @@ impl Model {
             tab: Tab::Topic,
             error: None,
             idle: false,
-            history: Vec::new(),
+            history: Default::default(),
             draft: config.clone(),
             draft_errors: Vec::new(),
             preset: None,
@@ -205,8 +247,20 @@ impl Model {
             lanes: Vec::new(),
             lane_labels: Vec::new(),
             selected_consumer: None,
+            follower: false,
+            timeline: Default::default(),
             config,
-        })
+        };
+        m.take_snapshot_if_due();
+        Ok(m)
+    }
+
+    /// A side-by-side lane: no history of its own, no records of its own.
+    fn new_follower(config: ScenarioConfig) -> Result<Model, String> {
+        let mut m = Model::new(config)?;
+        m.follower = true;
+        m.timeline = Default::default();
+        Ok(m)
     }
 
     /// Milliseconds between two steps while playing.
@@ -226,40 +280,31 @@ impl Model {
 
     /// Applies a message. Pure: the same model and message give the same result.
     pub fn update(&mut self, msg: Msg) {
-        // Lanes share every fault and input; stepping is aligned on time below.
-        let forward = matches!(
-            msg,
-            Msg::Apply(_) | Msg::ToggleBroker(_) | Msg::SetKey(_) | Msg::SetValue(_)
-        );
-        if forward && !self.lanes.is_empty() {
-            for lane in self.lanes.iter_mut() {
-                lane.update(msg.clone());
-            }
-        }
-        let steps = matches!(msg, Msg::StepForward) || (matches!(msg, Msg::Tick) && self.playing);
-        let was_playing = self.playing;
         self.apply_msg(msg);
-        if steps && !self.lanes.is_empty() {
-            self.align_lanes(was_playing);
+    }
+
+    /// Gives every lane the command the main lane just applied: lanes share
+    /// every record and every fault.
+    pub(crate) fn forward_to_lanes(&mut self, cmd: &Command) {
+        // At the main lane's moment: lanes first catch up with it.
+        self.align_lanes();
+        for lane in self.lanes.iter_mut() {
+            match lane.engine.apply(cmd) {
+                Ok(()) => {
+                    lane.commands.push((lane.engine.step_calls(), cmd.clone()));
+                    lane.applied += 1;
+                }
+                Err(e) => lane.error = Some(e),
+            }
         }
     }
 
     /// Brings every lane to (about) the main lane's simulated time, so the
     /// lanes show the same moment of the same scenario.
-    fn align_lanes(&mut self, playing: bool) {
+    fn align_lanes(&mut self) {
         let target = self.engine.now_ms();
         for lane in self.lanes.iter_mut() {
-            let mut n = 0;
-            while lane.engine.now_ms() < target && n < 10_000 {
-                lane.step_once(playing);
-                n += 1;
-                if lane.idle {
-                    break;
-                }
-            }
-            if n == 0 && lane.engine.now_ms() == target {
-                lane.step_once(playing);
-            }
+            align_lane(lane, target);
         }
     }
 
@@ -278,31 +323,42 @@ impl Model {
             Msg::Play => self.playing = true,
             Msg::Pause => self.playing = false,
             Msg::Reset => {
+                let undo = self.keep_for_undo("Reset".into());
                 let preset = self.preset.clone();
                 match preset {
-                    Some(id) => self.update(Msg::LoadPreset(id)),
-                    None => self.reset(self.config.clone()),
+                    Some(id) => {
+                        self.load_preset(&id);
+                    }
+                    None => {
+                        self.reset(self.config.clone());
+                    }
                 }
+                self.timeline.fork = undo;
             }
+            Msg::StepBack => {
+                let target = self.step.saturating_sub(1);
+                self.seek(target);
+            }
+            Msg::Seek(n) => self.seek(n),
+            Msg::SeekEnd => {
+                let end = self.last_step();
+                self.seek(end);
+            }
+            Msg::Undo => self.undo(),
+            Msg::DismissFork => self.timeline.fork = None,
             Msg::SetSpeed(i) => self.speed = i.min(SPEEDS_MS.len() - 1),
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
             Msg::Configure(setting) => self.configure(setting),
-            Msg::LoadPreset(id) => match crate::presets::by_id(&id) {
-                Some(p) => {
-                    self.reset(p.config);
-                    if self.error.is_none() {
-                        self.preset = Some(id);
-                        self.lane_labels = p.lanes.iter().map(|(l, _)| l.to_string()).collect();
-                        self.lanes = p
-                            .lanes
-                            .iter()
-                            .skip(1)
-                            .filter_map(|(_, cfg)| Model::new(cfg.clone()).ok())
-                            .collect();
-                    }
+            Msg::LoadPreset(id) => {
+                let title = crate::presets::by_id(&id).map(|p| p.title.to_string());
+                let undo = self.keep_for_undo(format!(
+                    "Opened \u{201c}{}\u{201d}",
+                    title.unwrap_or_else(|| id.clone())
+                ));
+                if self.load_preset(&id) {
+                    self.timeline.fork = undo;
                 }
-                None => self.error = Some(format!("There is no scenario called {id:?}.")),
-            },
+            }
             Msg::ToggleBroker(b) => {
                 let alive = self.engine.brokers().get(b.0 as usize).map(|x| x.alive);
                 match alive {
@@ -324,10 +380,35 @@ impl Model {
         }
     }
 
+    /// Replaces the scenario with preset `id` (and its lanes). Returns
+    /// whether it was found and valid.
+    fn load_preset(&mut self, id: &str) -> bool {
+        let Some(p) = crate::presets::by_id(id) else {
+            self.error = Some(format!(
+                "There is no scenario called {id:?}. Pick one from the Scenario list."
+            ));
+            return false;
+        };
+        if !self.reset(p.config) {
+            return false;
+        }
+        self.preset = Some(id.to_string());
+        self.lane_labels = p.lanes.iter().map(|(l, _)| l.to_string()).collect();
+        self.lanes = p
+            .lanes
+            .iter()
+            .skip(1)
+            .filter_map(|(_, cfg)| Model::new_follower(cfg.clone()).ok())
+            .collect();
+        self.restart_history();
+        true
+    }
+
     /// Applies a setting to the draft; the scenario restarts with it if it is
     /// valid, otherwise the errors are shown and the running scenario stays.
     fn configure(&mut self, setting: Setting) {
         use crate::engine::config::Acks;
+        let setting_name = setting.clone();
         let d = &mut self.draft;
         match setting {
             Setting::Brokers(n) => d.cluster.brokers = n,
@@ -402,7 +483,13 @@ impl Model {
         if self.draft_errors.is_empty() {
             let cfg = self.draft.clone();
             let preset = self.preset.clone();
-            self.reset(cfg);
+            let undo = self.keep_for_undo(format!(
+                "Changed a setting ({})",
+                setting_label(&setting_name)
+            ));
+            if self.reset(cfg) {
+                self.timeline.fork = undo;
+            }
             self.preset = preset;
         } else {
             self.playing = false;
@@ -411,14 +498,28 @@ impl Model {
 
     /// Applies a command to the running scenario and logs it for replay.
     pub fn apply_command(&mut self, cmd: Command) {
+        // Acting in the past replaces the recorded future (one undo).
+        self.fork_before(cmd.label());
         match self.engine.apply(&cmd) {
             Ok(()) => {
-                self.commands.push((self.engine.step_calls(), cmd));
+                self.record_command(cmd);
                 // Show what the command did right away, as its own step.
                 self.step_once(false);
             }
             Err(e) => self.error = Some(e),
         }
+    }
+
+    /// Logs a command the engine has just applied, and gives it to the lanes.
+    fn record_command(&mut self, cmd: Command) {
+        debug_assert_eq!(
+            self.applied,
+            self.commands.len(),
+            "live commands go at the end"
+        );
+        self.commands.push((self.engine.step_calls(), cmd.clone()));
+        self.applied += 1;
+        self.forward_to_lanes(&cmd);
     }
 
     /// Whether the UI feeds records by itself while playing: only in free
@@ -432,8 +533,9 @@ impl Model {
                 .all(|p| p.workload.records == 0)
     }
 
-    /// Rebuilds the scenario from `cfg` (same seed), keeping the user's inputs.
-    fn reset(&mut self, cfg: ScenarioConfig) {
+    /// Rebuilds the scenario from `cfg` (same seed), keeping the user's
+    /// inputs. Returns whether `cfg` was valid (if not, nothing changes).
+    fn reset(&mut self, cfg: ScenarioConfig) -> bool {
         match Model::new(cfg) {
             Ok(mut fresh) => {
                 fresh.key = if self.key.is_empty() {
@@ -448,12 +550,14 @@ impl Model {
                 fresh.lanes.clear();
                 fresh.lane_labels.clear();
                 *self = fresh;
+                true
             }
             Err(e) => {
                 self.playing = false;
                 self.error = Some(format!(
                     "That setting is not possible: {e}. The scenario was left as it was."
                 ));
+                false
             }
         }
     }
@@ -479,7 +583,7 @@ impl Model {
         };
         match self.engine.apply(&cmd) {
             Ok(()) => {
-                self.commands.push((self.engine.step_calls(), cmd));
+                self.record_command(cmd);
                 self.key = next_key(&self.key);
                 true
             }
@@ -491,25 +595,89 @@ impl Model {
         }
     }
 
-    fn step_once(&mut self, playing: bool) {
+    /// One step: in the past, the recorded future; at the end of the
+    /// history, a new step (sending the next record when nothing is left to
+    /// do, or every few steps while playing a free scenario).
+    pub(crate) fn step_once(&mut self, playing: bool) {
+        let mut outcome = if self.in_past() {
+            self.replay_step(None)
+        } else {
+            self.live_step(playing)
+        };
+        if outcome == StepOutcome::Idle && self.lanes_have_work() {
+            // This lane's story is over but another lane's is not: the step
+            // belongs to the other lanes (they move on to their next moment
+            // together).
+            self.engine.clear_events();
+            self.step_lanes_alone();
+            outcome = StepOutcome::Advanced;
+        }
+        if outcome == StepOutcome::Idle && playing && !self.auto_feed() {
+            // A scenario with its own workload or script has run its course.
+            self.playing = false;
+        }
+        self.absorb_step(outcome);
+        if !self.lanes.is_empty() {
+            self.align_lanes();
+        }
+    }
+
+    /// Whether a side-by-side lane still has something to do.
+    pub(crate) fn lanes_have_work(&self) -> bool {
+        self.lanes.iter().any(|l| !l.engine.is_idle())
+    }
+
+    /// Advances the lanes that have work to the earliest moment any of them
+    /// has something due, while this lane has nothing left.
+    fn step_lanes_alone(&mut self) {
+        let Some(t) = self
+            .lanes
+            .iter()
+            .filter(|l| !l.engine.is_idle())
+            .filter_map(|l| l.engine.next_event_ms())
+            .min()
+        else {
+            return;
+        };
+        for lane in self.lanes.iter_mut() {
+            align_lane(lane, t);
+        }
+    }
+
+    fn live_step(&mut self, playing: bool) -> StepOutcome {
+        if self.follower {
+            return self.engine.step();
+        }
         // While playing a free scenario, feed a new record every few steps so
         // several are in flight at once.
         let feed = playing
             && self.auto_feed()
             && self.step % PLAY_SEND_EVERY_STEPS == 0
             && self.records_in_flight() < PLAY_MAX_IN_FLIGHT;
+        // A scenario with its own workload or script is not fed while
+        // playing (a press of Step forward still sends a record), and
+        // neither is one whose other lanes are still busy.
+        let may_send = !(playing && !self.auto_feed()) && !self.lanes_have_work();
         let mut sent = false;
-        if feed || self.engine.is_idle() {
+        if feed || (self.engine.is_idle() && may_send) {
             sent = self.send_from_inputs();
         }
         let mut outcome = self.engine.step();
-        if outcome == StepOutcome::Idle && !sent && self.error.is_none() {
+        if outcome == StepOutcome::Idle && !sent && may_send && self.error.is_none() {
             // Nothing was left to do: this press sends the next record. (The
-            // idle step stays in the log's clock, so replays match.)
+            // idle step stays in the log's clock, so replays match; its
+            // background events are dropped, as a replay drops them.)
+            self.engine.clear_events();
             if self.send_from_inputs() {
                 outcome = self.engine.step();
             }
         }
+        outcome
+    }
+
+    /// Updates everything derived from the step's events (focus, stages,
+    /// the event list), the same way live and in replay.
+    pub(crate) fn absorb_step(&mut self, outcome: StepOutcome) {
         let events = self.engine.take_events();
         self.idle = outcome == StepOutcome::Idle;
         if outcome == StepOutcome::Advanced {
@@ -567,24 +735,33 @@ impl Model {
                     self.record_stage.insert(r, Stage::Commit);
                 }
             }
-            self.history.push((self.step, h.clone()));
+            self.history.push_back((self.step, h.clone()));
             if self.history.len() > 200 {
-                self.history.remove(0);
+                self.history.pop_front();
             }
         }
-        // Forget finished records so the map stays small.
-        if self.record_stage.len() > 64 {
-            let done: Vec<RecordId> = self
-                .record_stage
-                .iter()
-                .filter(|(r, s)| **s == Stage::Commit && Some(**r) != self.focus)
-                .map(|(r, _)| *r)
-                .collect();
-            for r in done.into_iter().take(self.record_stage.len() - 48) {
-                self.record_stage.remove(&r);
+        // Keep the map small: it only serves the pipeline bar and the
+        // in-flight count. Trimmed in batches (not every step), finished
+        // records first, then the oldest (a fast producer can run far
+        // ahead of its consumers).
+        if self.record_stage.len() > RECORD_STAGE_MAX {
+            let focus = self.focus;
+            self.record_stage
+                .retain(|r, s| *s != Stage::Commit || Some(*r) == focus);
+            let excess = self.record_stage.len().saturating_sub(RECORD_STAGE_MAX / 2);
+            if excess > 0 {
+                let mut dropped = 0;
+                self.record_stage.retain(|r, _| {
+                    let drop = dropped < excess && Some(*r) != focus;
+                    dropped += drop as usize;
+                    !drop
+                });
             }
         }
         self.events = events;
+        if outcome == StepOutcome::Advanced {
+            self.record_step();
+        }
     }
 
     /// The record stored at `offset` of `tp` on the partition's leader.
@@ -595,6 +772,19 @@ impl Model {
             .log
             .entry(offset)?
             .record
+    }
+}
+
+/// Steps a lane through every event due by `target_ms`, and no more.
+/// Aligning twice to the same time does nothing the second time, so replays
+/// (which align at fewer moments than a live run) reach the same state.
+fn align_lane(lane: &mut Model, target_ms: u64) {
+    for _ in 0..10_000 {
+        let due = lane.engine.next_event_ms().is_some_and(|t| t <= target_ms);
+        if !due || lane.engine.is_idle() {
+            break;
+        }
+        lane.step_once(false);
     }
 }
 
@@ -673,7 +863,7 @@ mod tests {
             }
             m.update(Msg::StepForward);
         }
-        let replayed = replay(&m.config, &m.commands, m.engine.step_calls()).unwrap();
+        let replayed = replay(&m.config, &m.commands.to_vec(), m.engine.step_calls()).unwrap();
         assert_eq!(replayed.now_ms(), m.engine.now_ms());
         assert_eq!(replayed.steps_taken(), m.engine.steps_taken());
         assert_eq!(replayed.ledger(), m.engine.ledger());

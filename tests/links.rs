@@ -348,7 +348,7 @@ fn a_link_made_from_the_live_ui_model_reopens_at_the_same_state() {
         assert_eq!(m.error, None);
     }
     assert!(m.commands.len() >= 5, "{:?}", m.commands);
-    let mut l = Link::for_preset(p.id, m.commands.clone(), m.engine.step_calls());
+    let mut l = Link::for_preset(p.id, m.commands.to_vec(), m.engine.step_calls());
     if let LinkScenario::Preset { overrides, .. } = &mut l.scenario {
         *overrides = (m.config != p.config).then(|| m.config.clone());
     }

@@ -123,7 +123,8 @@ pub struct Broker {
     /// Fenced by the controller (its session expired); cleared on restart.
     pub fenced: bool,
     pub incarnation: u32,
-    pub replicas: VecMap<Tp, Replica>,
+    /// Copy-on-write, so snapshots share the replicas that did not change.
+    pub replicas: VecMap<Tp, crate::engine::cow_vec::Shared<Replica>>,
     /// Follower fetch sessions: leader broker -> in-flight fetch id.
     pub fetchers: VecMap<BrokerId, Option<u64>>,
     pub parked: Vec<ParkedFetch>,
@@ -150,15 +151,15 @@ impl Broker {
     pub(crate) fn add_replica(&mut self, tp: Tp) {
         self.replicas.insert(
             tp,
-            Replica {
+            crate::engine::cow_vec::Shared::new(Replica {
                 log: PartitionLog::new(),
                 leader: None,
-            },
+            }),
         );
     }
 
     pub fn replica(&self, tp: Tp) -> Option<&Replica> {
-        self.replicas.get(&tp)
+        self.replicas.get(&tp).map(|r| &**r)
     }
 
     pub fn is_leader(&self, tp: Tp) -> bool {
@@ -868,6 +869,7 @@ impl Engine {
         let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
             return;
         };
+        let rep: &mut Replica = rep;
         let leader_leo = rep.log.leo();
         let hw = rep.log.hw();
         let Some(leader) = rep.leader.as_mut() else {

@@ -9,7 +9,7 @@
 //! append-only collections are kept in fixed-size **chunks** behind reference
 //! counts. Cloning copies one pointer per chunk; writing to an element copies
 //! just its chunk if a snapshot still shares it (copy-on-write, like a
-//! persistent vector). Kafka keeps a log in segment files for a similar
+//! persistent vector: 64-element leaves under 64-pointer branches). Kafka keeps a log in segment files for a similar
 //! reason: old segments are immutable, only the active one changes.
 //!
 //! Iteration order, indexing and contents are exactly those of a `Vec`, so
@@ -17,21 +17,27 @@
 
 use std::sync::Arc;
 
-/// Elements per chunk. Small enough that a copy-on-write of one chunk is
-/// cheap, large enough that a clone of a 100k-element vector is ~200 pointer
-/// copies.
-const CHUNK: usize = 512;
+/// Elements per leaf chunk: a write to a shared element copies one leaf
+/// (and one branch of pointers), so a snapshot costs little even when the
+/// run keeps appending to many logs.
+const LEAF: usize = 64;
+/// Leaves per branch: a clone copies one pointer per `LEAF × BRANCH` =
+/// 4096 elements.
+const BRANCH: usize = 64;
+const PER_BRANCH: usize = LEAF * BRANCH;
+
+type Leaf<T> = Arc<Vec<T>>;
 
 #[derive(Clone)]
 pub struct CowVec<T> {
-    chunks: Vec<Arc<Vec<T>>>,
+    branches: Vec<Arc<Vec<Leaf<T>>>>,
     len: usize,
 }
 
 impl<T> Default for CowVec<T> {
     fn default() -> Self {
         CowVec {
-            chunks: Vec::new(),
+            branches: Vec::new(),
             len: 0,
         }
     }
@@ -51,31 +57,39 @@ impl<T: Clone> CowVec<T> {
     }
 
     pub fn push(&mut self, value: T) {
-        if self.len % CHUNK == 0 {
-            self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+        if self.len % PER_BRANCH == 0 {
+            self.branches.push(Arc::new(Vec::with_capacity(BRANCH)));
         }
-        let last = self.chunks.last_mut().expect("a chunk was just ensured");
-        Arc::make_mut(last).push(value);
+        let branch = Arc::make_mut(self.branches.last_mut().expect("a branch was just ensured"));
+        if self.len % LEAF == 0 {
+            branch.push(Arc::new(Vec::with_capacity(LEAF)));
+        }
+        Arc::make_mut(branch.last_mut().expect("a leaf was just ensured")).push(value);
         self.len += 1;
     }
 
-    pub fn get(&self, i: usize) -> Option<&T> {
-        if i >= self.len {
-            return None;
-        }
-        Some(&self.chunks[i / CHUNK][i % CHUNK])
+    #[inline]
+    fn at(&self, i: usize) -> &T {
+        &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF][i % LEAF]
     }
 
-    /// A mutable element; copies its chunk first if a clone shares it.
+    pub fn get(&self, i: usize) -> Option<&T> {
+        (i < self.len).then(|| self.at(i))
+    }
+
+    /// A mutable element; copies its leaf (and branch) first if a clone
+    /// shares them.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         if i >= self.len {
             return None;
         }
-        Some(&mut Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK])
+        let branch = Arc::make_mut(&mut self.branches[i / PER_BRANCH]);
+        let leaf = Arc::make_mut(&mut branch[(i % PER_BRANCH) / LEAF]);
+        Some(&mut leaf[i % LEAF])
     }
 
     pub fn last(&self) -> Option<&T> {
-        self.len.checked_sub(1).and_then(|i| self.get(i))
+        self.len.checked_sub(1).map(|i| self.at(i))
     }
 
     pub fn first(&self) -> Option<&T> {
@@ -84,14 +98,17 @@ impl<T: Clone> CowVec<T> {
 
     /// All elements, in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.chunks.iter().flat_map(|c| c.iter())
+        self.branches
+            .iter()
+            .flat_map(|b| b.iter())
+            .flat_map(|l| l.iter())
     }
 
     /// Elements `lo..hi` (clamped to the length), in order.
     pub fn range(&self, lo: usize, hi: usize) -> impl Iterator<Item = &T> + '_ {
         let hi = hi.min(self.len);
         let lo = lo.min(hi);
-        (lo..hi).map(move |i| &self.chunks[i / CHUNK][i % CHUNK])
+        (lo..hi).map(move |i| self.at(i))
     }
 
     /// Keeps the first `n` elements and returns the rest, in order.
@@ -116,21 +133,25 @@ impl<T: Clone> CowVec<T> {
         if n >= self.len {
             return;
         }
-        let full = n.div_ceil(CHUNK);
-        self.chunks.truncate(full);
-        if n % CHUNK != 0 {
-            if let Some(last) = self.chunks.last_mut() {
-                Arc::make_mut(last).truncate(n % CHUNK);
+        self.branches.truncate(n.div_ceil(PER_BRANCH));
+        let in_branch = n % PER_BRANCH;
+        if in_branch != 0 {
+            let branch = Arc::make_mut(self.branches.last_mut().expect("n > 0"));
+            branch.truncate(in_branch.div_ceil(LEAF));
+            if in_branch % LEAF != 0 {
+                let leaf = Arc::make_mut(branch.last_mut().expect("in_branch > 0"));
+                leaf.truncate(in_branch % LEAF);
             }
         }
         self.len = n;
     }
 
-    /// Every element, mutably (copies every shared chunk).
+    /// Every element, mutably (copies every shared leaf).
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
-        self.chunks
+        self.branches
             .iter_mut()
-            .flat_map(|c| Arc::make_mut(c).iter_mut())
+            .flat_map(|b| Arc::make_mut(b).iter_mut())
+            .flat_map(|l| Arc::make_mut(l).iter_mut())
     }
 
     pub fn to_vec(&self) -> Vec<T> {
@@ -182,6 +203,38 @@ impl<T: Clone + std::fmt::Debug> std::fmt::Debug for CowVec<T> {
     }
 }
 
+/// A value shared between snapshots until one of them writes to it (then
+/// that one gets its own copy). Used for a broker's replicas: a cluster
+/// hosts 150 replicas of `__consumer_offsets` alone, and between two
+/// snapshots only a few of them change.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Shared<T>(Arc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> std::ops::DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,19 +243,25 @@ mod tests {
     fn behaves_like_a_vec_across_chunk_boundaries() {
         let mut c = CowVec::new();
         let mut v = Vec::new();
-        for i in 0..(3 * CHUNK + 7) {
+        for i in 0..(3 * PER_BRANCH + 7) {
             c.push(i);
             v.push(i);
         }
         assert_eq!(c.len(), v.len());
         assert!(c.iter().eq(v.iter()));
         assert!(c
-            .range(CHUNK - 2, CHUNK + 3)
-            .eq(v[CHUNK - 2..CHUNK + 3].iter()));
-        assert_eq!(c.split_off(CHUNK + 1), v.split_off(CHUNK + 1));
+            .range(LEAF - 2, PER_BRANCH + 3)
+            .eq(v[LEAF - 2..PER_BRANCH + 3].iter()));
+        assert_eq!(
+            c.split_off(PER_BRANCH + LEAF + 1),
+            v.split_off(PER_BRANCH + LEAF + 1)
+        );
         assert!(c.iter().eq(v.iter()));
-        c.truncate(CHUNK);
-        v.truncate(CHUNK);
+        c.truncate(PER_BRANCH);
+        v.truncate(PER_BRANCH);
+        assert!(c.iter().eq(v.iter()));
+        c.truncate(LEAF + 3);
+        v.truncate(LEAF + 3);
         assert!(c.iter().eq(v.iter()));
         c.push(99);
         v.push(99);
@@ -212,27 +271,29 @@ mod tests {
 
     #[test]
     fn a_write_after_clone_leaves_the_clone_unchanged() {
-        let mut a: CowVec<u32> = (0..2000).collect();
+        let mut a: CowVec<u32> = (0..9000).collect();
         let snapshot = a.clone();
         a[5] = 500;
         a.push(7);
         a.truncate(10);
-        assert_eq!(snapshot.len(), 2000);
+        assert_eq!(snapshot.len(), 9000);
         assert_eq!(snapshot[5], 5);
-        assert_eq!(snapshot[1999], 1999);
+        assert_eq!(snapshot[8999], 8999);
         assert_eq!(a[5], 500);
         assert_eq!(a.len(), 10);
     }
 
     #[test]
     fn untouched_chunks_are_shared_not_copied() {
-        let mut a: CowVec<u32> = (0..(4 * CHUNK as u32)).collect();
+        let mut a: CowVec<u32> = (0..(2 * PER_BRANCH as u32)).collect();
         let snapshot = a.clone();
         a[0] = 1;
-        // Only the first chunk was copied.
-        assert!(!Arc::ptr_eq(&a.chunks[0], &snapshot.chunks[0]));
-        for k in 1..4 {
-            assert!(Arc::ptr_eq(&a.chunks[k], &snapshot.chunks[k]));
+        // Only the first leaf (and its branch) was copied.
+        assert!(!Arc::ptr_eq(&a.branches[0], &snapshot.branches[0]));
+        assert!(!Arc::ptr_eq(&a.branches[0][0], &snapshot.branches[0][0]));
+        for k in 1..BRANCH {
+            assert!(Arc::ptr_eq(&a.branches[0][k], &snapshot.branches[0][k]));
         }
+        assert!(Arc::ptr_eq(&a.branches[1], &snapshot.branches[1]));
     }
 }

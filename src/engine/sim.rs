@@ -238,7 +238,7 @@ pub struct Engine {
 
 /// The queue never sweeps below this length: teaching scenarios stay far
 /// below it, so their traces never depend on sweeping.
-const SWEEP_MIN_QUEUE_LEN: usize = 4096;
+const SWEEP_MIN_QUEUE_LEN: usize = 512;
 
 impl Engine {
     /// Builds the cluster, topics and clients described by `cfg`.
@@ -819,6 +819,11 @@ impl Engine {
     }
 
     /// Whether stepping would find nothing to do (see [`Engine::step`]).
+    /// When the next scheduled action is due, if any.
+    pub fn next_event_ms(&self) -> Option<u64> {
+        self.queue.peek().map(|s| s.at_ms)
+    }
+
     pub fn is_idle(&self) -> bool {
         self.keepalive_scheduled == 0 && !self.has_pending_work()
     }

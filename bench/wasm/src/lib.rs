@@ -36,3 +36,54 @@ pub fn run_w1(records: u32) -> f64 {
     core::hint::black_box(events);
     e.producers()[0].acked_records as f64
 }
+
+// ---- S100k: time-travel seeks (issue #6) ------------------------------------
+
+use kafkascope::model::{Model, Msg};
+use std::cell::RefCell;
+
+/// S100k: 3 brokers, 6 partitions RF 3 (min ISR 2), acks=all, one producer
+/// sending `records` keyed records 1 ms apart, one group of 3 consumers.
+/// Copied from `benches/seek_bench.rs`; keep the two in sync.
+pub fn s100k(records: u32) -> ScenarioConfig {
+    let mut cfg = ScenarioConfig::default();
+    cfg.cluster.brokers = 3;
+    cfg.topics[0].partitions = 6;
+    cfg.topics[0].replication_factor = 3;
+    cfg.topics[0].min_insync_replicas = 2;
+    cfg.producers[0].acks = Acks::All;
+    cfg.producers[0].workload.records = records;
+    cfg.producers[0].workload.interval_ms = 1;
+    cfg.producers[0].workload.keys = KeyMode::EventId;
+    cfg.groups[0].consumers = 3;
+    cfg
+}
+
+thread_local! {
+    static MODEL: RefCell<Option<Model>> = const { RefCell::new(None) };
+}
+
+/// Plays S100k to its end through the UI's model and keeps it; returns the
+/// number of steps in its history.
+#[wasm_bindgen]
+pub fn seek_prepare(records: u32) -> f64 {
+    let mut m = Model::new(s100k(records)).expect("valid S100k config");
+    m.update(Msg::Play);
+    while m.playing {
+        m.update(Msg::Tick);
+    }
+    let steps = m.last_step();
+    MODEL.with(|c| *c.borrow_mut() = Some(m));
+    steps as f64
+}
+
+/// Seeks the kept model to `step`; returns the step it is on.
+#[wasm_bindgen]
+pub fn seek_to(step: f64) -> f64 {
+    MODEL.with(|c| {
+        let mut c = c.borrow_mut();
+        let m = c.as_mut().expect("seek_prepare first");
+        m.update(Msg::Seek(step as u64));
+        m.step as f64
+    })
+}
