@@ -7,12 +7,15 @@
 
 pub mod cli;
 pub mod engine;
+pub mod lesson;
 pub mod link;
 pub mod model;
 pub mod narration;
 pub mod presets;
 pub mod scenario;
+pub mod share;
 pub mod timeline;
+pub mod tour;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -75,6 +75,25 @@ pub enum Msg {
     /// Brings back the run before the last fork.
     Undo,
     DismissFork,
+    /// Open a scenario link (the URL fragment changed).
+    OpenLink(String),
+    DismissLinkError,
+    /// The default scenario (after a bad link).
+    StartDefault,
+    /// Lessons (see `crate::tour`).
+    ToggleGallery,
+    StartLesson(String),
+    /// A lesson file's text, pasted by an author.
+    StartLessonText(String),
+    /// A fetched lesson for the current run (opened from a link).
+    AttachLessonText(String),
+    /// Fetching a built-in lesson failed: why.
+    LessonUnavailable(String),
+    LessonNext,
+    LessonBack,
+    LessonAnswer(usize),
+    LessonResume,
+    ExitLesson,
 }
 
 /// The Kafka name of a setting, for messages ("acks").
@@ -178,6 +197,19 @@ pub struct Model {
     pub follower: bool,
     /// Marks, snapshots and the last fork (see [`crate::timeline`]).
     pub timeline: crate::timeline::Timeline,
+    /// Embedded in a course page: minimal chrome (see [`crate::share`]).
+    pub embed: bool,
+    /// A link that could not be opened: what is wrong, for the dialog.
+    pub link_error: Option<String>,
+    /// The lesson being toured, if any (see [`crate::tour`]).
+    pub lesson: Option<crate::tour::LessonRun>,
+    /// The lesson gallery is open.
+    pub gallery_open: bool,
+    /// While playing, stop when this step is reached (a lesson's reveal).
+    pub play_until: Option<u64>,
+    /// A built-in lesson the page must fetch: its id, and whether to attach
+    /// it to the current run (a link) rather than start it afresh.
+    pub pending_lesson: Option<(String, bool)>,
 }
 
 impl PartialEq for Model {
@@ -203,6 +235,10 @@ impl PartialEq for Model {
             && self.inspect == other.inspect
             && self.lanes.len() == other.lanes.len()
             && self.selected_consumer == other.selected_consumer
+            && self.embed == other.embed
+            && self.link_error == other.link_error
+            && self.lesson == other.lesson
+            && self.gallery_open == other.gallery_open
     }
 }
 
@@ -249,6 +285,12 @@ impl Model {
             selected_consumer: None,
             follower: false,
             timeline: Default::default(),
+            embed: false,
+            link_error: None,
+            lesson: None,
+            gallery_open: false,
+            play_until: None,
+            pending_lesson: None,
             config,
         };
         m.take_snapshot_if_due();
@@ -317,6 +359,7 @@ impl Model {
             Msg::Tick => {
                 if self.playing {
                     self.step_once(true);
+                    self.check_play_until();
                 }
             }
             Msg::TogglePlay => self.playing = !self.playing,
@@ -346,6 +389,72 @@ impl Model {
             }
             Msg::Undo => self.undo(),
             Msg::DismissFork => self.timeline.fork = None,
+            Msg::OpenLink(fragment) => {
+                let undo = self.keep_for_undo("Opened a link".into());
+                let mut m = Model::from_fragment(&fragment);
+                if m.link_error.is_none() {
+                    m.speed = self.speed;
+                    m.embed |= self.embed;
+                    *self = m;
+                    self.timeline.fork = undo;
+                } else {
+                    self.link_error = m.link_error;
+                }
+            }
+            Msg::DismissLinkError => self.link_error = None,
+            Msg::StartDefault => {
+                let undo = self.keep_for_undo("Started the default scenario".into());
+                let mut m = Model::default();
+                m.speed = self.speed;
+                m.embed = self.embed;
+                *self = m;
+                self.timeline.fork = undo;
+            }
+            Msg::ToggleGallery => self.gallery_open = !self.gallery_open,
+            Msg::StartLesson(id) => match crate::lesson::by_id(&id) {
+                Some(l) => self.start_lesson(l),
+                None if crate::lesson::url_of(&id).is_some() => {
+                    self.pending_lesson = Some((id, false));
+                }
+                None => {
+                    self.error = Some(format!(
+                        "There is no lesson called \"{id}\". Open the Lessons gallery to pick one."
+                    ))
+                }
+            },
+            Msg::StartLessonText(text) => match crate::lesson::parse(&text) {
+                Ok(l) => {
+                    self.pending_lesson = None;
+                    self.start_lesson(l)
+                }
+                Err(errs) => {
+                    let list = errs
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    self.error = Some(format!(
+                        "That lesson cannot be opened ({} {}): {list}. Fix the file and paste it again.",
+                        errs.len(),
+                        if errs.len() == 1 { "problem" } else { "problems" }
+                    ));
+                }
+            },
+            Msg::AttachLessonText(text) => {
+                self.pending_lesson = None;
+                if let Ok(l) = crate::lesson::parse(&text) {
+                    self.attach_lesson(l);
+                }
+            }
+            Msg::LessonUnavailable(why) => {
+                self.pending_lesson = None;
+                self.error = Some(why);
+            }
+            Msg::LessonNext => self.lesson_next(),
+            Msg::LessonBack => self.lesson_back(),
+            Msg::LessonAnswer(i) => self.lesson_answer(i),
+            Msg::LessonResume => self.lesson_resume(),
+            Msg::ExitLesson => self.exit_lesson(),
             Msg::SetSpeed(i) => self.speed = i.min(SPEEDS_MS.len() - 1),
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
             Msg::Configure(setting) => self.configure(setting),
@@ -382,7 +491,7 @@ impl Model {
 
     /// Replaces the scenario with preset `id` (and its lanes). Returns
     /// whether it was found and valid.
-    fn load_preset(&mut self, id: &str) -> bool {
+    pub(crate) fn load_preset(&mut self, id: &str) -> bool {
         let Some(p) = crate::presets::by_id(id) else {
             self.error = Some(format!(
                 "There is no scenario called {id:?}. Pick one from the Scenario list."
@@ -599,8 +708,17 @@ impl Model {
     /// history, a new step (sending the next record when nothing is left to
     /// do, or every few steps while playing a free scenario).
     pub(crate) fn step_once(&mut self, playing: bool) {
-        let mut outcome = if self.in_past() {
-            self.replay_step(None)
+        if self.in_past() {
+            self.step_with(None, true, playing);
+        } else {
+            self.step_with(None, false, playing);
+        }
+    }
+
+    /// One step, replaying the tape (never past `limit_calls`) or live.
+    pub(crate) fn step_with(&mut self, limit_calls: Option<u64>, replay: bool, playing: bool) {
+        let mut outcome = if replay {
+            self.replay_step(limit_calls)
         } else {
             self.live_step(playing)
         };
@@ -650,8 +768,10 @@ impl Model {
         }
         // While playing a free scenario, feed a new record every few steps so
         // several are in flight at once.
+        // (Not during a lesson: its run must be the same every time.)
         let feed = playing
             && self.auto_feed()
+            && self.lesson.is_none()
             && self.step % PLAY_SEND_EVERY_STEPS == 0
             && self.records_in_flight() < PLAY_MAX_IN_FLIGHT;
         // A scenario with its own workload or script is not fed while

@@ -200,6 +200,10 @@ impl Model {
         self.error = other.error.clone();
         self.inspect = other.inspect;
         self.selected_consumer = other.selected_consumer;
+        self.embed = other.embed;
+        self.lesson = other.lesson.clone();
+        self.gallery_open = other.gallery_open;
+        self.link_error = other.link_error.clone();
     }
 
     /// Before an action that changes the run: if it happens in the past,
@@ -248,6 +252,7 @@ impl Model {
         m.speed = self.speed;
         m.tab = self.tab;
         m.help_open = self.help_open;
+        m.embed = self.embed;
         *self = m;
     }
 

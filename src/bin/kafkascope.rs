@@ -24,6 +24,16 @@ fn main() -> ExitCode {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
         }),
         "presets" => Ok(kafkascope::cli::run::presets()),
+        "steps" => kafkascope::cli::lesson::steps(rest),
+        "lesson" => match rest.first().map(String::as_str) {
+            Some("check") => kafkascope::cli::lesson::check(&rest[1..], |path| {
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+            }),
+            _ => Err("usage: kafkascope lesson check FILE.lesson...".into()),
+        },
+        "link" => kafkascope::cli::lesson::link(rest, |path| {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        }),
         "help" | "--help" | "-h" => Ok(kafkascope::cli::USAGE.to_string()),
         other => Err(format!(
             "unknown command {other:?}\n\n{}",

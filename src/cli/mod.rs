@@ -3,6 +3,7 @@
 //! so it is unit-tested without spawning processes.
 
 pub mod assign;
+pub mod lesson;
 pub mod offsets_partition;
 pub mod partition;
 pub mod run;
@@ -29,6 +30,14 @@ USAGE:
       --json adds committed offsets and end offsets per partition.
   kafkascope presets
       List the presets with a one-line description.
+  kafkascope steps (--preset ID | --link LINK) [--to N]
+      The narration of every step, as the page shows it: find the step
+      numbers a lesson's beats stop at.
+  kafkascope lesson check FILE.lesson...
+      Check lesson files and play each to its end (every question
+      answered right); prints each beat's step and narration.
+  kafkascope link FILE.json
+      The scenario link (after '#') for a scenario file.
   kafkascope help
       This text.
 ";

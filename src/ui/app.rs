@@ -2,15 +2,11 @@
 //! centre, narration on the right, transport at the bottom, tables below.
 
 use crate::model::{Model, Msg};
-use crate::ui::config_panel::ConfigPanel;
+use crate::ui::course_bridge::use_course_bridge;
 use crate::ui::dom::Listener;
-use crate::ui::lane::Lane;
-use crate::ui::narration_panel::NarrationPanel;
-use crate::ui::pipeline_bar::PipelineBar;
-use crate::ui::shortcuts::ShortcutsDialog;
-use crate::ui::stage::Stage;
-use crate::ui::tables::Tables;
-use crate::ui::transport::Transport;
+use crate::ui::gallery::Gallery;
+use crate::ui::lesson_panel::lesson_panel;
+use crate::ui::share_dialog::{link_error_dialog, ShareDialog};
 use crate::ui::ModelRef;
 use gloo_timers::callback::Interval;
 use wasm_bindgen::JsCast;
@@ -32,7 +28,20 @@ fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
 
 #[component]
 pub fn App() -> Html {
-    let model = use_reducer(Model::default);
+    // The page opens the run its address describes: a scenario link in the
+    // fragment, options in the query string (see `crate::share`).
+    let model = use_reducer(|| {
+        let loc = web_sys::window().map(|w| w.location());
+        let hash = loc.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
+        let query = loc
+            .as_ref()
+            .and_then(|l| l.search().ok())
+            .unwrap_or_default();
+        let mut m = Model::from_fragment(&hash);
+        m.apply_start_options(&crate::share::parse_query(&query));
+        m
+    });
+    let share_open = use_state(|| false);
     let dispatch = {
         let model = model.clone();
         Callback::from(move |msg: Msg| model.dispatch(msg))
@@ -69,6 +78,10 @@ pub fn App() -> Html {
                     let msg = match ev.key().as_str() {
                         " " | "Spacebar" => Some(Msg::TogglePlay),
                         "ArrowRight" => Some(Msg::StepForward),
+                        "ArrowLeft" => Some(Msg::StepBack),
+                        "Home" => Some(Msg::Seek(0)),
+                        "End" => Some(Msg::SeekEnd),
+                        "u" | "U" => Some(Msg::Undo),
                         "r" | "R" => Some(Msg::Reset),
                         "?" => Some(Msg::ToggleHelp),
                         "Escape" => Some(Msg::CloseHelp),
@@ -85,9 +98,127 @@ pub fn App() -> Html {
         });
     }
 
+    // A link pasted into the address bar opens (replaceState below does not
+    // fire this).
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().and_then(|w| {
+                Listener::new(&w, "hashchange", move |_| {
+                    let hash = web_sys::window()
+                        .and_then(|w| w.location().hash().ok())
+                        .unwrap_or_default();
+                    if crate::link::looks_like_link(&hash) {
+                        dispatch.emit(Msg::OpenLink(hash));
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
+
+    // The address bar always holds a link to what is on screen (while
+    // paused), so a reload or a copied address reopens the same step.
+    {
+        let paused = !model.playing;
+        let fragment = paused.then(|| {
+            let pristine = model.step == 0
+                && model.commands.is_empty()
+                && model.preset.is_none()
+                && model.lesson.is_none()
+                && !model.embed
+                && model.config == crate::engine::ScenarioConfig::default();
+            if pristine {
+                String::new()
+            } else {
+                model.share_fragment().unwrap_or_default()
+            }
+        });
+        use_effect_with(fragment, move |fragment| {
+            if let (Some(f), Some(w)) = (fragment, web_sys::window()) {
+                let loc = w.location();
+                let current = loc.hash().unwrap_or_default();
+                let wanted = if f.is_empty() {
+                    String::new()
+                } else {
+                    format!("#{f}")
+                };
+                if current != wanted {
+                    let path = format!(
+                        "{}{}{}",
+                        loc.pathname().unwrap_or_default(),
+                        loc.search().unwrap_or_default(),
+                        wanted
+                    );
+                    if let Ok(h) = w.history() {
+                        let _ =
+                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+                    }
+                }
+            }
+            || ()
+        });
+    }
+
     let m = ModelRef::main(model.clone());
+    use_course_bridge(&m, dispatch.clone());
+
+    // A built-in lesson to fetch (opened from the gallery, a link or ?lesson=).
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with(m.pending_lesson.clone(), move |pending| {
+            if let Some((id, attach)) = pending.clone() {
+                let name = id.clone();
+                let done = Callback::from(move |r: Result<String, String>| {
+                    dispatch.emit(match r {
+                        Ok(text) if attach => Msg::AttachLessonText(text),
+                        Ok(text) => Msg::StartLessonText(text),
+                        Err(e) => Msg::LessonUnavailable(format!(
+                            "The lesson \"{name}\" could not be loaded: {e}. Reload the page to try again."
+                        )),
+                    })
+                });
+                crate::ui::fetch::fetch_lesson(id, done);
+            }
+            || ()
+        });
+    }
+    let open_share = {
+        let share_open = share_open.clone();
+        Callback::from(move |_: MouseEvent| share_open.set(true))
+    };
+    let close_share = {
+        let share_open = share_open.clone();
+        Callback::from(move |_: ()| share_open.set(false))
+    };
+    let fork_banner = m.timeline.fork.as_ref().map(|f| {
+        let text = if f.what.starts_with("Changed")
+            || f.what.starts_with("Opened")
+            || f.what.starts_with("Reset")
+            || f.what.starts_with("Started")
+        {
+            format!(
+                "{}: the previous run ({} steps) was replaced.",
+                f.what, f.replaced_steps
+            )
+        } else {
+            format!(
+                "You acted in the past ({} at step {}): the {} recorded steps after it were replaced by a new future.",
+                f.what, f.at_step, f.replaced_steps
+            )
+        };
+        html! {
+            <div class="banner fork" role="status">
+                <span class="banner-icon fork-icon" aria-hidden="true">{"⑂"}</span>
+                <span class="banner-text">{text}</span>
+                <button class="btn small" onclick={dispatch.reform(|_| Msg::Undo)} title="Undo (U)">{"Undo"}</button>
+                <button class="btn small ghost" onclick={dispatch.reform(|_| Msg::DismissFork)} aria-label="Dismiss">{"×"}</button>
+            </div>
+        }
+    });
+    let embed = m.embed;
     html! {
-        <div class="app">
+        <div class={classes!("app", embed.then_some("embed"))}>
             <header class="topbar">
                 <div class="brand">
                     <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
@@ -97,8 +228,18 @@ pub fn App() -> Html {
                     </svg>
                     <span class="brand-name">{"kafkascope"}</span>
                 </div>
-                <PipelineBar model={m.clone()} />
+                { crate::ui::pipeline_bar::view(&crate::ui::pipeline_bar::Props { model: m.clone() }) }
+                <div class="top-actions">
+                    if embed {
+                        <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l) })}
+                           target="_blank" rel="noopener" title="Open this run in a full kafkascope page">{"Open ↗"}</a>
+                    } else {
+                        <button class="btn small" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
+                        <button class="btn small" onclick={open_share} aria-label="Share">{"Share"}</button>
+                    }
+                </div>
             </header>
+            { for fork_banner }
             if let Some(err) = m.error.clone() {
                 <div class="banner error" role="alert">
                     <span class="banner-icon" aria-hidden="true">{"!"}</span>
@@ -106,34 +247,60 @@ pub fn App() -> Html {
                     <button class="btn small" onclick={dispatch.reform(|_| Msg::DismissError)}>{"Dismiss"}</button>
                 </div>
             }
-            if m.lane_labels.is_empty() {
+            if embed && m.lane_labels.is_empty() {
+                <main class="embedded" aria-label="Kafka scenario">
+                    <section class="stage-wrap" aria-label="Cluster">
+                        { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: dispatch.clone() }) }
+                    </section>
+                    <div class="embed-side">
+                        { lesson_panel(&m, &dispatch) }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true }) }
+                    </div>
+                </main>
+            } else if m.lane_labels.is_empty() {
                 <main class="workspace">
-                    <ConfigPanel model={m.clone()} on={dispatch.clone()} />
+                    { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: false }) }
                     <div class="centre">
                         <section class="stage-wrap" aria-label="Cluster">
-                            <Stage model={m.clone()} on={dispatch.clone()} />
+                            { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: dispatch.clone() }) }
                         </section>
-                        <Tables model={m.clone()} on={dispatch.clone()} />
+                        { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone() }) }
                     </div>
-                    <NarrationPanel model={m.clone()} on={Some(dispatch.clone())} />
+                    <div class="right-column">
+                        { lesson_panel(&m, &dispatch) }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: false }) }
+                    </div>
                 </main>
             } else {
                 <main class="compare" aria-label="Side by side">
                     <div class="compare-head">
-                        <ConfigPanel model={m.clone()} on={dispatch.clone()} compact=true />
-                        <NarrationPanel model={m.clone()} on={Some(dispatch.clone())} compact=true />
+                        if m.lesson.is_some() {
+                            { lesson_panel(&m, &dispatch) }
+                        } else if !embed {
+                            { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: true }) }
+                        }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true }) }
                     </div>
                     <div class="lanes" style={format!("--lanes:{}", m.lane_labels.len())}>
                         { for m.lane_labels.iter().enumerate().map(|(i, label)| {
                             let lane = if i == 0 { m.clone() } else { m.lane(i - 1) };
-                            html! { <Lane key={label.clone()} label={label.clone()} model={lane} on={dispatch.clone()} /> }
+                            crate::ui::lane::view(&crate::ui::lane::Props { label: label.clone().into(), model: lane, on: dispatch.clone() })
                         }) }
                     </div>
                 </main>
             }
-            <Transport model={m.clone()} on={dispatch.clone()} />
+            { crate::ui::transport::view(&crate::ui::transport::Props { model: m.clone(), on: dispatch.clone() }) }
             if m.help_open {
-                <ShortcutsDialog on={dispatch.clone()} />
+                { crate::ui::shortcuts::view(&crate::ui::shortcuts::Props { on: dispatch.clone() }) }
+            }
+            if *share_open {
+                <ShareDialog model={m.clone()} on_close={close_share} />
+            }
+            if m.gallery_open {
+                <Gallery on={dispatch.clone()} current={m.lesson.as_ref().map(|r| r.lesson.id.clone())} />
+            }
+            if let Some(message) = m.link_error.as_deref() {
+                { link_error_dialog(message, m.step > 0 || m.preset.is_some(), &dispatch) }
             }
         </div>
     }

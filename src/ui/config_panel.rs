@@ -10,12 +10,11 @@ use crate::ui::ModelRef;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
     /// Only the scenario picker (side-by-side view).
-    #[prop_or_default]
     pub compact: bool,
 }
 
@@ -160,8 +159,9 @@ fn semantics_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
     }
 }
 
-#[component]
-pub fn ConfigPanel(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let on = &props.on;
     let d = &m.draft;

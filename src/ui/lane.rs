@@ -5,19 +5,19 @@
 use crate::engine::ids::GroupIdx;
 use crate::model::Msg;
 use crate::narration::{narrate, Span};
-use crate::ui::stage::Stage;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub label: AttrValue,
     pub model: ModelRef,
     pub on: Callback<Msg>,
 }
 
-#[component]
-pub fn Lane(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let n = m.headline().map(|h| narrate(e, h));
@@ -33,7 +33,7 @@ pub fn Lane(props: &Props) -> Html {
         <section class="lane" aria-label={props.label.clone()}>
             <h2 class="lane-title">{props.label.clone()}<span class="lane-clock">{crate::model::clock(e.now_ms())}</span></h2>
             <div class="stage-wrap">
-                <Stage model={m.clone()} on={props.on.clone()} />
+                { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: props.on.clone() }) }
             </div>
             <div class={classes!("lane-narration", n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}>
                 if let Some(n) = &n {

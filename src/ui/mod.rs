@@ -8,10 +8,15 @@
 
 pub mod app;
 pub mod config_panel;
+pub mod course_bridge;
 pub mod dom;
+pub mod fetch;
+pub mod gallery;
 pub mod lane;
+pub mod lesson_panel;
 pub mod narration_panel;
 pub mod pipeline_bar;
+pub mod share_dialog;
 pub mod shortcuts;
 pub mod stage;
 pub mod tables;

@@ -7,14 +7,12 @@ use crate::narration::{narrate, tp_label, Span};
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
     /// Where the consumer action card sends its commands.
-    #[prop_or_default]
     pub on: Option<Callback<crate::model::Msg>>,
     /// Only the live narration (side-by-side view).
-    #[prop_or_default]
     pub compact: bool,
 }
 
@@ -73,8 +71,9 @@ fn spans(body: &[Span]) -> Html {
     }
 }
 
-#[component]
-pub fn NarrationPanel(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let narration = m.headline().map(|h| narrate(e, h));

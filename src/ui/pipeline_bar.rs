@@ -6,13 +6,14 @@ use crate::engine::event::Stage;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
 }
 
-#[component]
-pub fn PipelineBar(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let current = props.model.focus_stage();
     let label = props.model.focus.map(|r| {
         let rec = props.model.engine.record(r);

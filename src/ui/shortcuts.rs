@@ -3,21 +3,26 @@
 use crate::model::Msg;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub on: Callback<Msg>,
 }
 
-pub const SHORTCUTS: [(&str, &str); 5] = [
+pub const SHORTCUTS: [(&str, &str); 9] = [
     ("Space", "Play / pause"),
     ("→", "Step forward"),
+    ("←", "Step back"),
+    ("Home", "Go to the start"),
+    ("End", "Go to the last step reached"),
+    ("U", "Undo (after changing the past)"),
     ("R", "Reset (same seed)"),
     ("?", "Show or hide this list"),
     ("Esc", "Close this list"),
 ];
 
-#[component]
-pub fn ShortcutsDialog(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let close = props.on.reform(|_| Msg::CloseHelp);
     html! {
         <div class="overlay" onclick={close.clone()}>

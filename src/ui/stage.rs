@@ -17,7 +17,7 @@ use crate::model::Msg;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
@@ -250,10 +250,6 @@ fn layout(e: &Engine) -> Layout {
 
 /// Rounds a coordinate to 0.1 px (SVG needs no more, and the shortest
 /// float formatting keeps the bundle small).
-fn r1(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
-}
-
 /// A short label for a record token: its key, or `#event`.
 fn token_label(e: &Engine, r: RecordId) -> String {
     let rec = e.record(r);
@@ -288,11 +284,11 @@ fn color_class(r: RecordId) -> String {
 fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     let style = format!(
         "--fx:{}px;--fy:{}px;--dur:{dur_ms}ms",
-        from.x - to.x,
-        from.y - to.y
+        px(from.x - to.x),
+        px(from.y - to.y)
     );
     html! {
-        <g transform={format!("translate({} {})", r1(to.x), r1(to.y))}>
+        <g transform={format!("translate({} {})", px(to.x), px(to.y))}>
             <g class="travel" style={style} key={key}>{inner}</g>
         </g>
     }
@@ -308,8 +304,9 @@ fn token(e: &Engine, r: RecordId, focus: bool, extra: Option<&'static str>) -> H
     }
 }
 
-#[component]
-pub fn Stage(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let lay = layout(e);
@@ -356,22 +353,22 @@ pub fn Stage(props: &Props) -> Html {
         };
         html! {
             <g class={classes!("broker", down.then_some("down"))} key={format!("b{id}")}>
-                <rect class="broker-box" x={x.to_string()} y={y.to_string()} width={w.to_string()} height={h.to_string()} rx="10" />
+                <rect class="broker-box" x={px(x)} y={px(y)} width={px(w)} height={px(h)} rx="10" />
                 <g class="broker-handle" tabindex="0" role="button" aria-label={label} {onclick} {onkeydown}>
-                    <rect class="handle-bg" x={(x + 4.0).to_string()} y={(y + 3.0).to_string()} width="150" height="22" rx="6" />
-                    <text class="broker-title" x={(x + 12.0).to_string()} y={(y + 19.0).to_string()}>{format!("Broker {id}")}</text>
-                    <text class="broker-action" x={(x + 80.0).to_string()} y={(y + 19.0).to_string()}>{ if down { "▶ restart" } else { "✕ crash" } }</text>
+                    <rect class="handle-bg" x={px(x + 4.0)} y={px(y + 3.0)} width="150" height="22" rx="6" />
+                    <text class="broker-title" x={px(x + 12.0)} y={px(y + 19.0)}>{format!("Broker {id}")}</text>
+                    <text class="broker-action" x={px(x + 80.0)} y={px(y + 19.0)}>{ if down { "▶ restart" } else { "✕ crash" } }</text>
                 </g>
                 if is_coordinator && !down {
-                    <text class="coord-tag" x={(x + w - 10.0).to_string()} y={(y + 19.0).to_string()} text-anchor="end">{"group coordinator"}</text>
+                    <text class="coord-tag" x={px(x + w - 10.0)} y={px(y + 19.0)} text-anchor="end">{"group coordinator"}</text>
                 }
                 if let Some(cy) = caption {
-                    <text class="internal-caption" x={(x + 12.0).to_string()} y={cy.to_string()}>{"__consumer_offsets"}</text>
+                    <text class="internal-caption" x={px(x + 12.0)} y={px(cy)}>{"__consumer_offsets"}</text>
                 }
                 if down {
-                    <line class="cross" x1={x.to_string()} y1={y.to_string()} x2={(x + w).to_string()} y2={(y + h).to_string()} />
-                    <line class="cross" x1={(x + w).to_string()} y1={y.to_string()} x2={x.to_string()} y2={(y + h).to_string()} />
-                    <text class="down-label" x={(x + w - 12.0).to_string()} y={(y + 19.0).to_string()} text-anchor="end">{"crashed"}</text>
+                    <line class="cross" x1={px(x)} y1={px(y)} x2={px(x + w)} y2={px(y + h)} />
+                    <line class="cross" x1={px(x + w)} y1={px(y)} x2={px(x)} y2={px(y + h)} />
+                    <text class="down-label" x={px(x + w - 12.0)} y={px(y + 19.0)} text-anchor="end">{"crashed"}</text>
                 }
             </g>
         }
@@ -421,19 +418,19 @@ pub fn Stage(props: &Props) -> Html {
             Some(html! {
                 <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"),
                                    in_aborted.then_some("aborted"), in_open_txn.then_some("txn-open"), lost.then_some("lost"))} key={format!("c{off}")}>
-                    <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={cw.to_string()} height={row.h.to_string()} rx="4" />
+                    <rect x={px(x + 1.5)} y={px(row.y)} width={px(cw)} height={px(row.h)} rx="4" />
                     if above_hw {
-                        <rect class="hatch" x={(x + 1.5).to_string()} y={row.y.to_string()} width={cw.to_string()} height={row.h.to_string()} rx="4" />
+                        <rect class="hatch" x={px(x + 1.5)} y={px(row.y)} width={px(cw)} height={px(row.h)} rx="4" />
                     }
-                    <text class="cell-offset" x={(x + 4.0).to_string()} y={(row.y + 9.0).to_string()}>{off}</text>
+                    <text class="cell-offset" x={px(x + 4.0)} y={px(row.y + 9.0)}>{off}</text>
                     if row.h >= 24.0 && row.cell_w >= 30.0 {
-                        <text class="cell-label" x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h - 5.0).to_string()} text-anchor="middle">{text}</text>
+                        <text class="cell-label" x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h - 5.0)} text-anchor="middle">{text}</text>
                     }
                     if in_aborted || lost {
-                        <line class="strike" x1={(x + 3.0).to_string()} y1={(row.y + 2.0).to_string()} x2={(x + cw).to_string()} y2={(row.y + row.h - 2.0).to_string()} />
+                        <line class="strike" x1={px(x + 3.0)} y1={px(row.y + 2.0)} x2={px(x + cw)} y2={px(row.y + row.h - 2.0)} />
                     }
                     if lost {
-                        <text class="lost-tag" x={(x + row.cell_w / 2.0).to_string()} y={(row.y - 2.0).to_string()} text-anchor="middle">{"lost"}</text>
+                        <text class="lost-tag" x={px(x + row.cell_w / 2.0)} y={px(row.y - 2.0)} text-anchor="middle">{"lost"}</text>
                     }
                     <title>{
                         if in_aborted { format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it") }
@@ -463,35 +460,35 @@ pub fn Stage(props: &Props) -> Html {
                onmouseleave={props.on.reform(|_: MouseEvent| Msg::Inspect(None))}
                onfocus={props.on.reform(move |_: FocusEvent| Msg::Inspect(Some(inspect_key)))}
                onblur={props.on.reform(|_: FocusEvent| Msg::Inspect(None))}>
-                <rect class="row-bg" x={(row.label_x - 4.0).to_string()} y={(row.y - 3.0).to_string()}
-                      width={(row.right() - row.label_x + 8.0).to_string()} height={(row.h + 6.0).to_string()} rx="6" />
+                <rect class="row-bg" x={px(row.label_x - 4.0)} y={px(row.y - 3.0)}
+                      width={px(row.right() - row.label_x + 8.0)} height={px(row.h + 6.0)} rx="6" />
                 <circle class={classes!("role-badge", if is_leader { "filled" } else { "hollow" })}
-                        cx={(row.label_x + 5.0).to_string()} cy={(row.y + row.h / 2.0).to_string()} r="5">
+                        cx={px(row.label_x + 5.0)} cy={px(row.y + row.h / 2.0)} r="5">
                     <title>{ if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" } }</title>
                 </circle>
-                <text class="row-label" x={(row.label_x + 14.0).to_string()} y={(row.y + row.h / 2.0 + 4.0).to_string()}>{label}<title>{format!("{name}-{}", row.tp.partition)}</title></text>
+                <text class="row-label" x={px(row.label_x + 14.0)} y={px(row.y + row.h / 2.0 + 4.0)}>{label}<title>{format!("{name}-{}", row.tp.partition)}</title></text>
                 { for cells }
                 if let Some(x) = next_x {
                     <g class="next-slot">
-                        <rect x={(x + 1.5).to_string()} y={row.y.to_string()} width={(row.cell_w - 3.0).to_string()} height={row.h.to_string()} rx="4" />
-                        <text x={(x + row.cell_w / 2.0).to_string()} y={(row.y + row.h / 2.0 + 3.0).to_string()} text-anchor="middle">{"LEO"}</text>
+                        <rect x={px(x + 1.5)} y={px(row.y)} width={px(row.cell_w - 3.0)} height={px(row.h)} rx="4" />
+                        <text x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h / 2.0 + 3.0)} text-anchor="middle">{"LEO"}</text>
                     </g>
                 }
                 if let (true, Some(x)) = (lso < hw, row.cell_x(lso)) {
                     <g class="lso-marker">
-                        <line x1={x.to_string()} y1={(row.y - 4.0).to_string()} x2={x.to_string()} y2={(row.y + row.h + 4.0).to_string()} />
-                        <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("LSO {lso}")}</text>
+                        <line x1={px(x)} y1={px(row.y - 4.0)} x2={px(x)} y2={px(row.y + row.h + 4.0)} />
+                        <text x={px(x - 2.0)} y={px(row.y - 4.0)} text-anchor="end">{format!("LSO {lso}")}</text>
                         <title>{format!("Last stable offset {lso}: read_committed consumers stop here until the open transaction ends.")}</title>
                     </g>
                 }
                 if let Some(x) = hw_x {
                     <g class="hw-marker">
-                        <line x1={x.to_string()} y1={(row.y - 4.0).to_string()} x2={x.to_string()} y2={(row.y + row.h + 4.0).to_string()} />
+                        <line x1={px(x)} y1={px(row.y - 4.0)} x2={px(x)} y2={px(row.y + row.h + 4.0)} />
                         // With an LSO below it, the LSO label takes the left side.
                         if lso < hw {
-                            <text x={(x + 2.0).to_string()} y={(row.y - 4.0).to_string()}>{format!("HW {hw}")}</text>
+                            <text x={px(x + 2.0)} y={px(row.y - 4.0)}>{format!("HW {hw}")}</text>
                         } else {
-                            <text x={(x - 2.0).to_string()} y={(row.y - 4.0).to_string()} text-anchor="end">{format!("HW {hw}")}</text>
+                            <text x={px(x - 2.0)} y={px(row.y - 4.0)} text-anchor="end">{format!("HW {hw}")}</text>
                         }
                         <title>{format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))}</title>
                     </g>
@@ -501,8 +498,8 @@ pub fn Stage(props: &Props) -> Html {
                     let y = row.y + row.h + 2.0;
                     Some(html! {
                         <g class="caret" key={format!("p{label}")}>
-                            <path d={format!("M{} {} l-5 7 h10 z", r1(x), r1(y))} />
-                            <text class="caret-label" x={(x + 7.0).to_string()} y={(y + 7.5).to_string()}>{label.clone()}</text>
+                            <path d={format!("M{} {} l-5 7 h10 z", px(x), px(y))} />
+                            <text class="caret-label" x={px(x + 7.0)} y={px(y + 7.5)}>{label.clone()}</text>
                             <title>{format!("Consumer {label}'s position: offset {pos}")}</title>
                         </g>
                     })
@@ -524,20 +521,20 @@ pub fn Stage(props: &Props) -> Html {
         let x = PRODUCER_X;
         html! {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
-                <rect class="producer-box" x={x.to_string()} y={y.to_string()} width={PRODUCER_W.to_string()} height={h.to_string()} rx="10" />
-                <text class="box-title" x={(x + 12.0).to_string()} y={(y + 21.0).to_string()}>{ if pr.owner_consumer.is_some() { "Processor" } else { "Producer" } }</text>
+                <rect class="producer-box" x={px(x)} y={px(y)} width={px(PRODUCER_W)} height={px(h)} rx="10" />
+                <text class="box-title" x={px(x + 12.0)} y={px(y + 21.0)}>{ if pr.owner_consumer.is_some() { "Processor" } else { "Producer" } }</text>
                 if !pr.alive || pr.txn.fenced {
-                    <line class="cross" x1={x.to_string()} y1={y.to_string()} x2={(x + PRODUCER_W).to_string()} y2={(y + h).to_string()} />
-                    <text class="down-label" x={(x + PRODUCER_W - 8.0).to_string()} y={(y + 21.0).to_string()} text-anchor="end">{ if pr.txn.fenced { "fenced" } else { "crashed" } }</text>
+                    <line class="cross" x1={px(x)} y1={px(y)} x2={px(x + PRODUCER_W)} y2={px(y + h)} />
+                    <text class="down-label" x={px(x + PRODUCER_W - 8.0)} y={px(y + 21.0)} text-anchor="end">{ if pr.txn.fenced { "fenced" } else { "crashed" } }</text>
                 }
                 if pr.txn.open {
-                    <text class="box-sub txn-tag" x={(x + 12.0).to_string()} y={(y + h - 8.0).to_string()}>{"transaction open"}</text>
+                    <text class="box-sub txn-tag" x={px(x + 12.0)} y={px(y + h - 8.0)}>{"transaction open"}</text>
                 }
-                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 38.0).to_string()}>{pr.client_id.clone()}</text>
-                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 54.0).to_string()}>{format!("acks={}", pc.acks.label())}</text>
-                <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 70.0).to_string()}>{format!("{} unacked", pr.unacked_records())}</text>
+                <text class="box-sub" x={px(x + 12.0)} y={px(y + 38.0)}>{pr.client_id.clone()}</text>
+                <text class="box-sub" x={px(x + 12.0)} y={px(y + 54.0)}>{format!("acks={}", pc.acks.label())}</text>
+                <text class="box-sub" x={px(x + 12.0)} y={px(y + 70.0)}>{format!("{} unacked", pr.unacked_records())}</text>
                 if pr.acked_records > 0 {
-                    <text class="box-sub" x={(x + 12.0).to_string()} y={(y + 86.0).to_string()}>
+                    <text class="box-sub" x={px(x + 12.0)} y={px(y + 86.0)}>
                         {format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)}
                     </text>
                 }
@@ -557,7 +554,7 @@ pub fn Stage(props: &Props) -> Html {
         };
         let part = e.record(*r).partition.filter(|_| *s == RecordStage::Partition);
         html! {
-            <g transform={format!("translate({} {})", r1(at.x), r1(at.y))} key={format!("s{}", r.0)}>
+            <g transform={format!("translate({} {})", px(at.x), px(at.y))} key={format!("s{}", r.0)}>
                 { token(e, *r, m.focus == Some(*r), tag) }
                 if let Some(p) = part {
                     <text class="route-tag" x="0" y="-15" text-anchor="middle">{format!("→ P{p}")}</text>
@@ -590,17 +587,17 @@ pub fn Stage(props: &Props) -> Html {
         };
         html! {
             <g class="group" key={format!("g{g}")}>
-                <rect class="group-box" x={CONSUMERS_X.to_string()} y={y.to_string()} width={CONSUMERS_W.to_string()} height={h.to_string()} rx="10" />
-                <text class="box-title group-id" x={(CONSUMERS_X + 10.0).to_string()} y={(y + 18.0).to_string()}>{grp.group_id.clone()}</text>
-                <text class={classes!("state-badge", cls)} x={(CONSUMERS_X + 10.0).to_string()} y={(y + 37.0).to_string()}>
+                <rect class="group-box" x={px(CONSUMERS_X)} y={px(y)} width={px(CONSUMERS_W)} height={px(h)} rx="10" />
+                <text class="box-title group-id" x={px(CONSUMERS_X + 10.0)} y={px(y + 18.0)}>{grp.group_id.clone()}</text>
+                <text class={classes!("state-badge", cls)} x={px(CONSUMERS_X + 10.0)} y={px(y + 37.0)}>
                     {format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)}
                 </text>
-                <text class="box-sub coord" x={(CONSUMERS_X + 10.0).to_string()} y={(y + h - 6.0).to_string()}>{coord.clone()}</text>
+                <text class="box-sub coord" x={px(CONSUMERS_X + 10.0)} y={px(y + h - 6.0)}>{coord.clone()}</text>
                 <g class="add-consumer" tabindex="0" role="button" aria-label={format!("Add a consumer to {}", grp.group_id)}
                    onclick={props.on.reform(move |_: MouseEvent| Msg::Apply(crate::engine::Command::AddConsumer { group: gid }))}
                    onkeydown={add_key}>
-                    <rect x={(CONSUMERS_X + CONSUMERS_W - 30.0).to_string()} y={(y + h - 22.0).to_string()} width="24" height="18" rx="6" />
-                    <text x={(CONSUMERS_X + CONSUMERS_W - 18.0).to_string()} y={(y + h - 8.0).to_string()} text-anchor="middle">{"+"}</text>
+                    <rect x={px(CONSUMERS_X + CONSUMERS_W - 30.0)} y={px(y + h - 22.0)} width="24" height="18" rx="6" />
+                    <text x={px(CONSUMERS_X + CONSUMERS_W - 18.0)} y={px(y + h - 8.0)} text-anchor="middle">{"+"}</text>
                     <title>{"Add a consumer"}</title>
                 </g>
                 <title>{coord}</title>
@@ -654,20 +651,20 @@ pub fn Stage(props: &Props) -> Html {
                key={format!("c{c}")} tabindex="0" role="button"
                aria-label={format!("Consumer {}, {status}. Press Enter for actions (crash, leave, slow down).", con.label)}
                aria-pressed={selected.to_string()} {onclick} {onkeydown}>
-                <rect class="consumer-box" x={(CONSUMERS_X + 6.0).to_string()} y={y.to_string()} width={(CONSUMERS_W - 12.0).to_string()} height={h.to_string()} rx="8" />
-                <text class="box-title" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 18.0).to_string()}>{format!("Consumer {}", con.label)}</text>
-                <text class="box-sub status" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 34.0).to_string()}>{status}</text>
+                <rect class="consumer-box" x={px(CONSUMERS_X + 6.0)} y={px(y)} width={px(CONSUMERS_W - 12.0)} height={px(h)} rx="8" />
+                <text class="box-title" x={px(CONSUMERS_X + 14.0)} y={px(y + 18.0)}>{format!("Consumer {}", con.label)}</text>
+                <text class="box-sub status" x={px(CONSUMERS_X + 14.0)} y={px(y + 34.0)}>{status}</text>
                 { for parts.chunks(3).take(2).enumerate().map(|(k, chunk)| html! {
-                    <text class="box-sub" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 49.0 + k as f64 * 12.5).to_string()}>{chunk.join(" ")}</text>
+                    <text class="box-sub" x={px(CONSUMERS_X + 14.0)} y={px(y + 49.0 + k as f64 * 12.5)}>{chunk.join(" ")}</text>
                 }) }
                 if parts.is_empty() && con.alive {
-                    <text class="box-sub" x={(CONSUMERS_X + 14.0).to_string()} y={(y + 49.0).to_string()}>{"no partitions"}</text>
+                    <text class="box-sub" x={px(CONSUMERS_X + 14.0)} y={px(y + 49.0)}>{"no partitions"}</text>
                 }
                 if parts.len() > 6 {
-                    <text class="box-sub" x={(CONSUMERS_X + CONSUMERS_W - 12.0).to_string()} y={(y + 18.0).to_string()} text-anchor="end">{format!("+{}", parts.len() - 6)}</text>
+                    <text class="box-sub" x={px(CONSUMERS_X + CONSUMERS_W - 12.0)} y={px(y + 18.0)} text-anchor="end">{format!("+{}", parts.len() - 6)}</text>
                 }
                 if !con.alive {
-                    <line class="cross" x1={(CONSUMERS_X + 8.0).to_string()} y1={(y + 2.0).to_string()} x2={(CONSUMERS_X + CONSUMERS_W - 8.0).to_string()} y2={(y + h - 2.0).to_string()} />
+                    <line class="cross" x1={px(CONSUMERS_X + 8.0)} y1={px(y + 2.0)} x2={px(CONSUMERS_X + CONSUMERS_W - 8.0)} y2={px(y + h - 2.0)} />
                 }
                 <title>{format!("{} (client.id {}) — P<n>@<offset> is the position: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)}</title>
             </g>
@@ -784,7 +781,7 @@ pub fn Stage(props: &Props) -> Html {
                     let label = r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
                     let cls = r.map(color_class).unwrap_or_default();
                     movers.push(html! {
-                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", r1(x), r1(y))}>
+                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", px(x), px(y))}>
                             <rect x="-20" y="-11" width="40" height="22" rx="4" />
                             <text x="0" y="4" text-anchor="middle">{label}</text>
                             <line x1="-22" y1="-12" x2="22" y2="12" />
@@ -858,7 +855,7 @@ pub fn Stage(props: &Props) -> Html {
         }
         let times = e.ledger().times_processed(e.record(*r).event_id, c.group);
         Some(html! {
-            <g transform={format!("translate({} {})", r1(to.x), r1(to.y))} key={format!("cur{}", c.idx)}>
+            <g transform={format!("translate({} {})", px(to.x), px(to.y))} key={format!("cur{}", c.idx)}>
                 if times >= 1 {
                     <g class="dup-shadow" transform="translate(4 -4)">{ token(e, *r, false, None) }</g>
                 }
@@ -881,10 +878,10 @@ pub fn Stage(props: &Props) -> Html {
             </defs>
             <g class="wires">
                 { for lay.producers.iter().map(|(p, y, h)| html! {
-                    <line key={format!("pw{p}")} class="wire producer-wire" x1={(PRODUCER_X + PRODUCER_W).to_string()} y1={(y + h / 2.0).to_string()} x2={BROKERS_X.to_string()} y2={(y + h / 2.0).to_string()} />
+                    <line key={format!("pw{p}")} class="wire producer-wire" x1={px(PRODUCER_X + PRODUCER_W)} y1={px(y + h / 2.0)} x2={px(BROKERS_X)} y2={px(y + h / 2.0)} />
                 }) }
                 { for lay.consumers.iter().map(|(c, y, h)| html! {
-                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={(BROKERS_X + BROKERS_W).to_string()} y1={(y + h / 2.0).to_string()} x2={(CONSUMERS_X + 6.0).to_string()} y2={(y + h / 2.0).to_string()} />
+                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={px(BROKERS_X + BROKERS_W)} y1={px(y + h / 2.0)} x2={px(CONSUMERS_X + 6.0)} y2={px(y + h / 2.0)} />
                 }) }
             </g>
             { for brokers_svg }
@@ -910,4 +907,16 @@ fn fit_label(topic: &str, partition: impl std::fmt::Display) -> String {
     let keep = MAX_CHARS.saturating_sub(suffix.len() + 1);
     let head: String = topic.chars().take(keep).collect();
     format!("{head}…{suffix}")
+}
+
+/// An SVG coordinate with one decimal, formatted without the float
+/// formatter (which costs ~5 KB of the gzipped bundle).
+pub fn px(x: impl std::borrow::Borrow<f64>) -> String {
+    let t = (*x.borrow() * 10.0).round() as i64;
+    let (sign, t) = if t < 0 { ("-", -t) } else { ("", t) };
+    if t % 10 == 0 {
+        format!("{sign}{}", t / 10)
+    } else {
+        format!("{sign}{}.{}", t / 10, t % 10)
+    }
 }

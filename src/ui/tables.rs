@@ -8,7 +8,7 @@ use crate::narration::narrate;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
@@ -89,8 +89,9 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
     }
 }
 
-#[component]
-pub fn Tables(props: &Props) -> Html {
+/// A view function rather than a `#[component]`: it holds no state, and
+/// each component costs the bundle a few kilobytes (see `crate::ui`).
+pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let on = &props.on;

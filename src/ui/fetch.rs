@@ -1,0 +1,42 @@
+//! Fetching a text file next to the page (the built-in lessons), with the
+//! reason spelled out when it fails.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The text at `url` (relative to the page).
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let w = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(w.fetch_with_str(url)).await.map_err(|_| {
+        format!("{url} could not be fetched (offline, or the page is opened from a file?)")
+    })?;
+    let resp: web_sys::Response = resp
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
+    if !resp.ok() {
+        return Err(format!(
+            "{url} answered {} {}",
+            resp.status(),
+            resp.status_text()
+        ));
+    }
+    let text = resp
+        .text()
+        .map_err(|_| format!("{url}: the body cannot be read"))?;
+    JsFuture::from(text)
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| format!("{url}: the body is not text"))
+}
+
+/// Fetches built-in lesson `id` and hands its text to `done`.
+pub fn fetch_lesson(id: String, done: yew::Callback<Result<String, String>>) {
+    let Some(url) = crate::lesson::url_of(&id) else {
+        done.emit(Err(format!("there is no built-in lesson \"{id}\"")));
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        done.emit(fetch_text(&url).await);
+    });
+}

@@ -1,0 +1,87 @@
+//! The tour card: the current beat's text, the prediction question with its
+//! choices, the reveal once the step has played, and Back / Next. When the
+//! learner has wandered off (stepped, travelled, changed something), it
+//! offers the way back into the tour.
+
+use crate::model::{Model, Msg};
+use crate::tour::Phase;
+use yew::prelude::*;
+
+/// A plain function rather than a component: it has no state of its own,
+/// and each component costs the bundle a few kilobytes.
+pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
+    let Some(run) = &m.lesson else {
+        return html! {};
+    };
+    let beat = run.current();
+    let total = run.lesson.beats.len();
+    let on_tour = m.on_tour();
+    let next = run.next();
+    // The question of this beat, answered on the way here.
+    let answered = beat.question.as_ref().zip(run.answer);
+    let asking = (run.phase == Phase::Asking)
+        .then(|| next.and_then(|b| b.question.as_ref()))
+        .flatten();
+    html! {
+        <section class="card lesson-panel" aria-labelledby="lesson-title">
+            <div class="lesson-bar">
+                <span class="lesson-kicker">{format!("Lesson · {}", run.lesson.section)}</span>
+                <button class="btn ghost small" onclick={on.reform(|_| Msg::ExitLesson)} aria-label="Leave the lesson">{"Leave"}</button>
+            </div>
+            <h2 id="lesson-title">{run.lesson.title.clone()}</h2>
+            <p class="lesson-progress" data-testid="lesson-progress">
+                {format!("Stop {} of {} · step {}", run.beat + 1, total, beat.step)}
+            </p>
+            <div class="lesson-progress-bar" aria-hidden="true">
+                <span style={format!("width:{}%", crate::ui::stage::px((run.beat + 1) as f64 * 100.0 / total as f64))}></span>
+            </div>
+            if let Some((q, a)) = answered {
+                <div class={classes!("reveal", if a == q.answer { "right" } else { "wrong" })} role="status">
+                    <p class="reveal-verdict">
+                        if a == q.answer {
+                            {"✓ Right: "}{q.choices.get(a).cloned().unwrap_or_default()}
+                        } else {
+                            {"✗ Not quite. You said: "}{q.choices.get(a).cloned().unwrap_or_default()}
+                            {". Answer: "}{q.choices.get(q.answer).cloned().unwrap_or_default()}
+                        }
+                    </p>
+                    <p>{q.reveal.clone()}</p>
+                </div>
+            }
+            <div class="lesson-text">
+                { for beat.text.iter().map(|p| html! { <p>{p.clone()}</p> }) }
+            </div>
+            if !on_tour && run.phase != Phase::Playing {
+                <div class="off-tour">
+                    <p>{"You are exploring on your own. The tour waits at this stop."}</p>
+                    <button class="btn" onclick={on.reform(|_| Msg::LessonResume)}>{"Back to the tour"}</button>
+                </div>
+            } else if let Some(q) = asking {
+                <fieldset class="predict">
+                    <legend>{"Predict: "}{q.prompt.clone()}</legend>
+                    { for q.choices.iter().enumerate().map(|(i, c)| html! {
+                        <button class="btn choice" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{c.clone()}</button>
+                    }) }
+                </fieldset>
+            } else {
+                <div class="lesson-nav">
+                    <button class="btn" onclick={on.reform(|_| Msg::LessonBack)} disabled={run.beat == 0 && run.phase == Phase::Reading}>{"Back"}</button>
+                    if run.phase == Phase::Playing {
+                        if m.playing {
+                            <span class="lesson-playing">{format!("Playing to step {}…", next.map(|b| b.step).unwrap_or(0))}</span>
+                        } else {
+                            <button class="btn primary" onclick={on.reform(|_| Msg::LessonNext)}>{"Continue"}</button>
+                        }
+                    } else if next.is_some() {
+                        <button class="btn primary" onclick={on.reform(|_| Msg::LessonNext)}>
+                            { if next.is_some_and(|b| b.question.is_some()) { "Next: predict" } else { "Next" } }
+                        </button>
+                    } else {
+                        <span class="lesson-done" role="status">{"Lesson complete."}</span>
+                        <button class="btn primary" onclick={on.reform(|_| Msg::ToggleGallery)}>{"More lessons"}</button>
+                    }
+                </div>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,84 @@
+//! Every built-in lesson (one per section of the course text) parses, plays
+//! from its first beat to its last with every question answered, stops at
+//! steps whose narration says what the beat expects, and asks at least one
+//! prediction question.
+
+use kafkascope::lesson::{self, BUILT_IN};
+
+#[test]
+fn every_built_in_lesson_parses() {
+    for (i, text) in BUILT_IN.iter().enumerate() {
+        if let Err(errs) = lesson::parse(text) {
+            let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            panic!(
+                "built-in lesson #{} does not parse:\n{}",
+                i + 1,
+                list.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn every_built_in_lesson_plays_to_its_end() {
+    for l in lesson::built_in() {
+        let beats =
+            kafkascope::tour::play_through(&l).unwrap_or_else(|e| panic!("lesson {}: {e}", l.id));
+        assert_eq!(beats.len(), l.beats.len(), "lesson {}", l.id);
+    }
+}
+
+#[test]
+fn lessons_cover_every_section_of_the_course_text_in_order() {
+    let ids: Vec<String> = lesson::built_in().into_iter().map(|l| l.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "producer-consumer-model",
+            "nine-stages",
+            "at-most-once",
+            "at-least-once",
+            "exactly-once",
+            "consumer-offsets",
+            "consumer-groups",
+            "rebalancing",
+            "producer-acks",
+            "semantics-summary",
+        ]
+    );
+}
+
+#[test]
+fn every_lesson_asks_the_learner_to_predict() {
+    for l in lesson::built_in() {
+        let questions = l.beats.iter().filter(|b| b.question.is_some()).count();
+        assert!(
+            questions >= 1,
+            "lesson {} asks no prediction question",
+            l.id
+        );
+    }
+}
+
+#[test]
+fn the_index_the_page_shows_matches_the_lesson_files() {
+    let lessons = lesson::built_in();
+    assert_eq!(lessons.len(), lesson::INDEX.len());
+    for (l, (id, section)) in lessons.iter().zip(lesson::INDEX.iter()) {
+        assert_eq!(&l.id, id);
+        assert_eq!(
+            &l.section, section,
+            "lesson {id}: the index's section differs from the file's"
+        );
+        assert_eq!(lesson::url_of(id), Some(format!("lessons/{id}.lesson")));
+    }
+}
+
+#[test]
+fn lesson_ids_are_unique() {
+    let mut ids: Vec<String> = lesson::built_in().into_iter().map(|l| l.id).collect();
+    ids.sort();
+    let n = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+}
