@@ -285,3 +285,39 @@ fn log_invariants_hold_across_many_seeds() {
         );
     }
 }
+
+/// A crashed member expires `session.timeout.ms` after the coordinator last
+/// heard from it (its last heartbeat, or the join/sync completion, which
+/// Kafka counts too: `completeAndScheduleNextHeartbeatExpiration`), exactly
+/// then, not at the next unrelated check.
+#[test]
+fn a_crashed_member_expires_one_session_timeout_after_its_last_contact() {
+    let p = kafkascope::presets::by_id("session-timeout").unwrap();
+    let session_ms = p.config.groups[0].session_timeout_ms as u64;
+    let heartbeat_ms = p.config.groups[0].heartbeat_interval_ms as u64;
+    let mut e = Engine::new(p.config).unwrap();
+    let events = drain(&mut e);
+    let crashed = events
+        .iter()
+        .find(|ev| matches!(ev.kind, EventKind::ConsumerCrashed { .. }))
+        .expect("B crashes")
+        .time_ms;
+    let expired = events
+        .iter()
+        .find(|ev| {
+            matches!(
+                ev.kind,
+                EventKind::MemberRemoved {
+                    reason: kafkascope::engine::event::LeaveReason::SessionTimeout,
+                    ..
+                }
+            )
+        })
+        .expect("B's session expires")
+        .time_ms;
+    // B's last contact was within one heartbeat interval before its crash.
+    assert!(
+        expired <= crashed + session_ms && expired + heartbeat_ms >= crashed + session_ms,
+        "crash at {crashed} ms, session {session_ms} ms, heartbeat {heartbeat_ms} ms: expired at {expired} ms"
+    );
+}

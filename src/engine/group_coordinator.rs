@@ -737,7 +737,18 @@ impl Engine {
             for m in grp.members.values_mut() {
                 m.joined = false;
                 m.awaiting_sync = false;
+                // completeAndScheduleNextHeartbeatExpiration in onCompleteJoin:
+                // each member's session deadline restarts with the new generation.
+                m.last_heartbeat_ms = now;
             }
+        }
+        let sessions: Vec<u32> = self.groups[g.0 as usize]
+            .members
+            .values()
+            .map(|m| m.session_timeout_ms)
+            .collect();
+        for s in sessions {
+            self.schedule_session_check(g, s);
         }
         self.set_group_state(g, GroupState::CompletingRebalance);
         let grp = self.groups[g.0 as usize].clone();
@@ -799,6 +810,13 @@ impl Engine {
             GroupState::Stable => {
                 let a = grp.members[&member_id].assignment.clone();
                 reply(self, None, a);
+                // The sync counts as a heartbeat (doSyncGroup, Stable case).
+                let now = self.now_ms;
+                if let Some(m) = self.group(g).members.get_mut(&member_id) {
+                    m.last_heartbeat_ms = now;
+                    let session = m.session_timeout_ms;
+                    self.schedule_session_check(g, session);
+                }
             }
             GroupState::CompletingRebalance => {
                 let is_leader = grp.leader.as_deref() == Some(member_id.as_str());
@@ -825,8 +843,18 @@ impl Engine {
                         .filter(|m| m.awaiting_sync)
                         .map(|m| (m.meta.consumer, m.assignment.clone()))
                         .collect();
+                    let now = self.now_ms;
+                    let mut sessions = Vec::new();
                     for m in self.group(g).members.values_mut() {
+                        // propagateAssignment: answered members' deadlines restart.
+                        if m.awaiting_sync {
+                            m.last_heartbeat_ms = now;
+                            sessions.push(m.session_timeout_ms);
+                        }
                         m.awaiting_sync = false;
+                    }
+                    for s in sessions {
+                        self.schedule_session_check(g, s);
                     }
                     for (c, a) in waiting {
                         self.send(
