@@ -82,3 +82,19 @@ fn lesson_ids_are_unique() {
     ids.dedup();
     assert_eq!(ids.len(), n);
 }
+
+/// The README's example lesson and scenario file work as printed.
+#[test]
+fn the_readme_examples_open_and_play() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = |start: &str| -> String {
+        let i = readme.find(start).unwrap_or_else(|| panic!("README has no block starting {start:?}"));
+        let body = &readme[i + start.find('\n').unwrap() + 1..];
+        body[..body.find("```").unwrap()].to_string()
+    };
+    let lesson_text = block("```text\n# A comment.");
+    let l = lesson::parse(&lesson_text).unwrap_or_else(|e| panic!("README lesson: {e:?}"));
+    kafkascope::tour::play_through(&l).unwrap_or_else(|e| panic!("README lesson: {e}"));
+    let json = block("```json\n{\n  \"version\": 1,\n  \"name\": \"three brokers");
+    kafkascope::scenario::ScenarioFile::parse(&json).unwrap_or_else(|e| panic!("README scenario: {e}"));
+}
