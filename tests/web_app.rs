@@ -10,7 +10,14 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn mount() -> web_sys::Element {
-    let doc = web_sys::window().unwrap().document().unwrap();
+    let w = web_sys::window().unwrap();
+    // Each app writes its run into the URL fragment; start the next one fresh.
+    let path = w.location().pathname().unwrap();
+    w.history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path))
+        .unwrap();
+    let doc = w.document().unwrap();
     let root = doc.create_element("div").unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
     yew::Renderer::<kafkascope::ui::app::App>::with_root(root.clone()).render();
@@ -106,4 +113,36 @@ async fn a_key_typed_as_html_is_shown_as_text() {
         root.text_content().unwrap_or_default().contains(payload),
         "the key is shown verbatim"
     );
+}
+
+fn step_counter(root: &web_sys::Element) -> String {
+    root.query_selector("[data-testid=step-counter]")
+        .unwrap()
+        .expect("a step counter")
+        .text_content()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn the_address_bar_link_reopens_the_same_step() {
+    let root = mount();
+    TimeoutFuture::new(30).await;
+    for _ in 0..5 {
+        button(&root, "Step forward").click();
+        TimeoutFuture::new(20).await;
+    }
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    assert!(
+        hash.starts_with("#v1."),
+        "the fragment holds a link: {hash:?}"
+    );
+    let before = step_counter(&root);
+    assert!(before.starts_with("Step 5"), "{before}");
+    // A second page opened with that address (same fragment) shows step 5.
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root2 = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root2).unwrap();
+    yew::Renderer::<kafkascope::ui::app::App>::with_root(root2.clone()).render();
+    TimeoutFuture::new(50).await;
+    assert_eq!(step_counter(&root2), before);
 }
