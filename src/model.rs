@@ -210,6 +210,8 @@ pub struct Model {
     /// A built-in lesson the page must fetch: its id, and whether to attach
     /// it to the current run (a link) rather than start it afresh.
     pub pending_lesson: Option<(String, bool)>,
+    /// Why the recorded run stopped replaying (a link's refused action).
+    pub tape_error: Option<String>,
 }
 
 impl PartialEq for Model {
@@ -291,6 +293,7 @@ impl Model {
             gallery_open: false,
             play_until: None,
             pending_lesson: None,
+            tape_error: None,
             config,
         };
         m.take_snapshot_if_due();

@@ -77,15 +77,16 @@ impl Model {
         m.commands = l.commands.iter().cloned().collect();
         m.applied = 0;
         m.replay_to_calls(l.at_calls);
-        if let Some(e) = m.error.take() {
+        if let Some(e) = m.tape_error.take() {
             return Err(LinkError {
                 kind: LinkErrorKind::BadCommand,
                 message: format!(
-                    "This link's action log cannot be replayed: {e} The link was edited or made by another version of kafkascope; start from the default scenario instead."
+                    "This link's {e}. The link was edited, or made by another version of kafkascope; start from the default scenario instead."
                 ),
                 config_errors: Vec::new(),
             });
         }
+        m.error = None;
         m.embed = l.view.embed;
         m.playing = l.view.autoplay;
         if let Some(id) = &l.view.lesson {
@@ -106,7 +107,7 @@ impl Model {
         while self.engine.step_calls() < at_calls {
             let before = self.engine.step_calls();
             self.step_with(Some(at_calls), true, false);
-            if self.engine.step_calls() == before || self.error.is_some() {
+            if self.engine.step_calls() == before || self.tape_error.is_some() {
                 break;
             }
         }

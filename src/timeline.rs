@@ -304,12 +304,13 @@ impl Model {
                     self.forward_to_lanes(&cmd);
                 }
                 Some(why) => {
-                    self.error = Some(format!(
-                        "Action {} of the recorded run ({}) cannot be replayed: {why}. \
-                         The run continues live from here.",
+                    let what = format!(
+                        "action {} of the recorded run ({}) cannot be replayed: {why}",
                         self.applied + 1,
                         cmd.label()
-                    ));
+                    );
+                    self.error = Some(format!("The {what}. The run continues live from here."));
+                    self.tape_error = Some(what);
                     self.commands.truncate(self.applied);
                     return;
                 }

@@ -86,9 +86,12 @@ fn lesson_ids_are_unique() {
 /// The README's example lesson and scenario file work as printed.
 #[test]
 fn the_readme_examples_open_and_play() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let block = |start: &str| -> String {
-        let i = readme.find(start).unwrap_or_else(|| panic!("README has no block starting {start:?}"));
+        let i = readme
+            .find(start)
+            .unwrap_or_else(|| panic!("README has no block starting {start:?}"));
         let body = &readme[i + start.find('\n').unwrap() + 1..];
         body[..body.find("```").unwrap()].to_string()
     };
@@ -96,5 +99,6 @@ fn the_readme_examples_open_and_play() {
     let l = lesson::parse(&lesson_text).unwrap_or_else(|e| panic!("README lesson: {e:?}"));
     kafkascope::tour::play_through(&l).unwrap_or_else(|e| panic!("README lesson: {e}"));
     let json = block("```json\n{\n  \"version\": 1,\n  \"name\": \"three brokers");
-    kafkascope::scenario::ScenarioFile::parse(&json).unwrap_or_else(|e| panic!("README scenario: {e}"));
+    kafkascope::scenario::ScenarioFile::parse(&json)
+        .unwrap_or_else(|e| panic!("README scenario: {e}"));
 }

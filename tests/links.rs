@@ -1271,3 +1271,38 @@ fn fuzz_million() {
     }
     assert_eq!(total, inputs);
 }
+
+/// What the page does with every golden link: a link that decodes either
+/// opens at its step (the replayed engine matches `Link::replay`) or, when
+/// its action log cannot be replayed, is refused with a message that names
+/// the action — never half-opened.
+#[test]
+fn every_golden_link_opens_in_the_page_or_names_the_action_it_cannot_replay() {
+    let mut opened = 0;
+    for g in golden(GOLDEN_V1) {
+        let Ok(l) = link::decode(&g.link) else {
+            continue;
+        };
+        match (kafkascope::model::Model::from_link(&l), l.replay()) {
+            (Ok(m), Ok(engine)) => {
+                assert_eq!(m.engine.step_calls(), engine.step_calls(), "line {}", g.line);
+                assert_eq!(m.engine.now_ms(), engine.now_ms(), "line {}", g.line);
+                assert_eq!(m.engine.ledger(), engine.ledger(), "line {}", g.line);
+                assert!(m.error.is_none(), "line {}: {:?}", g.line, m.error);
+                opened += 1;
+            }
+            (Err(e), Err(_)) => {
+                assert_eq!(e.kind, LinkErrorKind::BadCommand, "line {}: {}", g.line, e.message);
+                assert!(e.message.contains("action "), "line {}: {}", g.line, e.message);
+                assert!(!e.message.contains("continues live"), "line {}: {}", g.line, e.message);
+            }
+            (a, b) => panic!(
+                "line {}: the page and Link::replay disagree: {:?} vs {:?}",
+                g.line,
+                a.map(|m| m.step).map_err(|e| e.message),
+                b.map(|e| e.step_calls()).map_err(|e| e.message)
+            ),
+        }
+    }
+    assert!(opened >= 8, "only {opened} golden links open in the page");
+}

@@ -43,9 +43,11 @@ pub fn steps(args: &[String]) -> Result<String, String> {
                     .map_err(|_| "--to needs a step number".to_string())?;
                 i += 2;
             }
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "unknown argument {other:?} (steps takes --preset ID or --link LINK, and --to N)"
-            )),
+            ))
+            }
         }
     }
     let mut m = model.ok_or("steps needs --preset ID or --link LINK")?;

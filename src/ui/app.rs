@@ -134,7 +134,9 @@ pub fn App() -> Html {
                 model.share_fragment().unwrap_or_default()
             }
         });
-        use_effect_with(fragment, move |fragment| {
+        // (The open link-error dialog is a dependency too: dismissing it
+        // must put the run's own link back over the bad one.)
+        use_effect_with((fragment, model.link_error.is_some()), move |(fragment, _)| {
             if let (Some(f), Some(w)) = (fragment, web_sys::window()) {
                 let loc = w.location();
                 let current = loc.hash().unwrap_or_default();

@@ -12,6 +12,7 @@ import { writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer } from './serve-dist.mjs';
+import { issue6Tests } from './issue6.mjs';
 import {
   AssertionError,
   SkipTest,
@@ -349,6 +350,8 @@ const tests = [
       assert(outside.length === 0, `requests outside ${SUBPATH} (absolute asset URLs?): ${outside.join(', ')}`);
     },
   },
+  // Links, time travel, embedding and lessons: tests/e2e/issue6.mjs.
+  ...issue6Tests,
 ];
 
 // ---------------------------------------------------------------------------
