@@ -330,6 +330,35 @@ const tests = [
   },
 
   {
+    name: 'semantics_side_by_side_shows_lost_duplicated_and_exactly_once',
+    fn: async (t) => {
+      const page = await t.newPage();
+      await setLabelled(page, 'Scenario', 'semantics-side-by-side');
+      const lanes = page.locator('section.lane');
+      await waitFor(async () => (await lanes.count()) === 3, { timeout: 5000, describe: () => 'three lanes' });
+      await setLabelled(page, 'Speed', '5');
+      await playButton(page).click();
+      // The preset crashes the consumer after its third record in every lane;
+      // playing stops by itself once every lane has finished.
+      await waitFor(async () => (await page.getByRole('button', { name: 'Play', exact: true }).count()) === 1,
+        { timeout: 60_000, describe: () => 'playing to stop at the end of every lane' });
+      const ledger = async (i) => {
+        const dd = lanes.nth(i).locator('.lane-ledger dd');
+        const [once, dup, lost, flight] = await Promise.all([0, 1, 2, 3].map(async (k) => Number(await dd.nth(k).innerText())));
+        return { title: await lanes.nth(i).locator('.lane-title').innerText(), once, dup, lost, flight };
+      };
+      const [amo, alo, eos] = [await ledger(0), await ledger(1), await ledger(2)];
+      assert(/at-most-once/.test(amo.title) && /at-least-once/.test(alo.title) && /exactly-once/.test(eos.title),
+        `lane order: ${amo.title} | ${alo.title} | ${eos.title}`);
+      assert(amo.lost >= 1 && amo.dup === 0, `at-most-once loses and never duplicates: ${JSON.stringify(amo)}`);
+      assert(alo.dup >= 1 && alo.lost === 0, `at-least-once duplicates and never loses: ${JSON.stringify(alo)}`);
+      assert(eos.dup === 0 && eos.lost === 0 && eos.once >= 1, `exactly-once neither loses nor duplicates: ${JSON.stringify(eos)}`);
+      for (const l of [amo, alo, eos]) assert(l.flight === 0, `nothing left in flight in ${l.title}`);
+      await t.screenshot(page, 'semantics-side-by-side');
+    },
+  },
+
+  {
     name: 'serves_from_a_sub_path',
     fn: async (t) => {
       if (!t.server) throw new SkipTest('needs run.mjs to serve the directory itself (not with --url)');
