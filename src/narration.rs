@@ -23,16 +23,6 @@ pub enum Span {
     Num(String),
 }
 
-fn t(s: impl Into<String>) -> Span {
-    Span::Text(s.into())
-}
-fn term(s: impl Into<String>) -> Span {
-    Span::Term(s.into())
-}
-fn num(s: impl ToString) -> Span {
-    Span::Num(s.to_string())
-}
-
 /// What the narration panel shows for one event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Narration {
@@ -56,6 +46,31 @@ impl Narration {
             }
         }
         s
+    }
+}
+
+// Builders of the body, one call per span (a `vec!` of spans costs the
+// bundle several times more code).
+impl Narration {
+    /// Appends plain text.
+    #[inline(never)]
+    fn t(&mut self, s: impl Into<String>) -> &mut Self {
+        self.span(Span::Text(s.into()))
+    }
+    /// Appends a Kafka term (bold).
+    #[inline(never)]
+    fn term(&mut self, s: impl Into<String>) -> &mut Self {
+        self.span(Span::Term(s.into()))
+    }
+    /// Appends a number or identifier (mono).
+    #[inline(never)]
+    fn num(&mut self, s: impl ToString) -> &mut Self {
+        self.span(Span::Num(s.to_string()))
+    }
+    #[inline(never)]
+    fn span(&mut self, s: Span) -> &mut Self {
+        self.body.push(s);
+        self
     }
 }
 
@@ -102,13 +117,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 Some(k) => format!("key={k:?}, "),
                 None => String::new(),
             };
-            n.body = vec![
-                t("The application calls "),
-                num(format!("producer.send({topic:?}, {key}value={})", rec.value_text())),
-                t(" on "),
-                term(producer_name(e, *producer)),
-                t(". The record exists only inside the producer so far: nothing has touched the network."),
-            ];
+            n
+                .t("The application calls ")
+                .num(format!("producer.send({topic:?}, {key}value={})", rec.value_text()))
+                .t(" on ")
+                .term(producer_name(e, *producer))
+                .t(". The record exists only inside the producer so far: nothing has touched the network.");
             n.details = vec![
                 ("event_id".into(), rec.event_id.0.to_string()),
                 (
@@ -124,29 +138,25 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = stage_title(Stage::Serialize);
             match rec.key_bytes() {
                 Some(k) => {
-                    n.body = vec![
-                        t("The "),
-                        term("key serializer"),
-                        t(" turns the key into "),
-                        num(format!("{} UTF-8 bytes", k.len())),
-                        t(" and the "),
-                        term("value serializer"),
-                        t(" ("),
-                        num("json.dumps(v).encode('utf-8')"),
-                        t(") the value into "),
-                        num(format!("{} bytes", value.len())),
-                        t(". Brokers never see objects, only bytes."),
-                    ];
+                    n.t("The ")
+                        .term("key serializer")
+                        .t(" turns the key into ")
+                        .num(format!("{} UTF-8 bytes", k.len()))
+                        .t(" and the ")
+                        .term("value serializer")
+                        .t(" (")
+                        .num("json.dumps(v).encode('utf-8')")
+                        .t(") the value into ")
+                        .num(format!("{} bytes", value.len()))
+                        .t(". Brokers never see objects, only bytes.");
                     n.details.push(("key bytes".into(), hex_bytes(&k)));
                 }
                 None => {
-                    n.body = vec![
-                        t("The key is "),
-                        term("null"),
-                        t(", so only the value is serialized: "),
-                        num(format!("{} bytes", value.len())),
-                        t(" of UTF-8 JSON. Brokers never see objects, only bytes."),
-                    ];
+                    n.t("The key is ")
+                        .term("null")
+                        .t(", so only the value is serialized: ")
+                        .num(format!("{} bytes", value.len()))
+                        .t(" of UTF-8 JSON. Brokers never see objects, only bytes.");
                 }
             }
             let shown: Vec<u8> = value.iter().copied().take(48).collect();
@@ -166,17 +176,16 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     positive,
                     num_partitions,
                 } => {
-                    n.body = vec![
-                        t("The default partitioner hashes the key bytes: "),
-                        num(format!("murmur2 = {murmur2}")),
-                        t(", "),
-                        num(format!("toPositive = {positive}")),
-                        t(" (sign bit cleared, not abs), "),
-                        num(format!("{positive} % {num_partitions} = {}", tp.partition)),
-                        t(" → "),
-                        term(format!("partition {}", tp.partition)),
-                        t(". The same key always lands in the same partition, which keeps its records in order."),
-                    ];
+                    n
+                        .t("The default partitioner hashes the key bytes: ")
+                        .num(format!("murmur2 = {murmur2}"))
+                        .t(", ")
+                        .num(format!("toPositive = {positive}"))
+                        .t(" (sign bit cleared, not abs), ")
+                        .num(format!("{positive} % {num_partitions} = {}", tp.partition))
+                        .t(" → ")
+                        .term(format!("partition {}", tp.partition))
+                        .t(". The same key always lands in the same partition, which keeps its records in order.");
                     n.details = vec![
                         ("murmur2(key bytes)".into(), murmur2.to_string()),
                         ("toPositive = h & 0x7fffffff".into(), positive.to_string()),
@@ -190,29 +199,26 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     switched,
                     available,
                 } => {
-                    n.body = vec![
-                        t("No key: the built-in "),
-                        term("sticky partitioner"),
-                        t(" (Kafka 3.3+, KIP-794) "),
-                        t(if *switched {
+                    n.t("No key: the built-in ")
+                        .term("sticky partitioner")
+                        .t(" (Kafka 3.3+, KIP-794) ")
+                        .t(if *switched {
                             "picks a partition at random among the "
                         } else {
                             "keeps filling its current partition among the "
-                        }),
-                        num(format!("{available} available")),
-                        t(" until about "),
-                        num("batch.size"),
-                        t(" bytes went there → "),
-                        term(format!("partition {}", tp.partition)),
-                        t(". Null keys are spread by batch, not round-robin by record."),
-                    ];
+                        })
+                        .num(format!("{available} available"))
+                        .t(" until about ")
+                        .num("batch.size")
+                        .t(" bytes went there → ")
+                        .term(format!("partition {}", tp.partition))
+                        .t(". Null keys are spread by batch, not round-robin by record.");
                 }
                 PartitionChoice::Explicit => {
-                    n.body = vec![
-                        t("The record names its partition explicitly, so the partitioner is skipped → "),
-                        term(format!("partition {}", tp.partition)),
-                        t("."),
-                    ];
+                    n
+                        .t("The record names its partition explicitly, so the partitioner is skipped → ")
+                        .term(format!("partition {}", tp.partition))
+                        .t(".");
                 }
             }
             let _ = record;
@@ -228,30 +234,28 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             let pc = &e.config().producers[producer.0 as usize];
             n.title = stage_title(Stage::Send);
-            n.body = vec![
-                t("The sender thread drains the batch for "),
-                term(tp_label(e, *tp)),
-                t(format!(
+            n.t("The sender thread drains the batch for ")
+                .term(tp_label(e, *tp))
+                .t(format!(
                     " ({} record{}) into a Produce request to ",
                     records.len(),
                     if records.len() == 1 { "" } else { "s" }
-                )),
-                term(format!("broker {broker}")),
-                t(", the partition's leader"),
-            ];
+                ))
+                .term(format!("broker {broker}"))
+                .t(", the partition's leader");
             if *attempt > 1 {
-                n.body.push(t(". This is "));
-                n.body.push(term(format!("retry attempt {attempt}")));
+                n.t(". This is ");
+                n.term(format!("retry attempt {attempt}"));
             } else {
-                n.body.push(t(format!(
+                n.t(format!(
                     ", once the batch was full or linger.ms={} had passed",
                     pc.linger_ms
-                )));
+                ));
             }
-            n.body.push(t(format!(
+            n.t(format!(
                 ". It arrives in {} ms.",
                 arrive_ms.saturating_sub(ev.time_ms)
-            )));
+            ));
             n.details = vec![
                 ("acks".into(), pc.acks.label().into()),
                 ("attempt".into(), attempt.to_string()),
@@ -272,33 +276,29 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             } else {
                 format!("offsets {first}–{last}")
             };
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" appends the batch to its log of "),
-                term(tp_label(e, *tp)),
-                t(" at "),
-                num(offs),
-                t(". The "),
-                term("log end offset"),
-                t(" moves to "),
-                num(leo.0),
-                t(": the offset the next record will get. Offsets only ever grow."),
-            ];
+            n.term(format!("Broker {broker}"))
+                .t(" appends the batch to its log of ")
+                .term(tp_label(e, *tp))
+                .t(" at ")
+                .num(offs)
+                .t(". The ")
+                .term("log end offset")
+                .t(" moves to ")
+                .num(leo.0)
+                .t(": the offset the next record will get. Offsets only ever grow.");
         }
         EventKind::DuplicateDropped {
             broker, tp, first, ..
         } => {
             n.title = stage_title(Stage::Append);
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" recognises a retry of a batch it already has in "),
-                term(tp_label(e, *tp)),
-                t(" (same producer id, epoch and sequence numbers) and does "),
-                term("not"),
-                t(" append it again; it answers with the original offset "),
-                num(first.0),
-                t(". This is the idempotent producer at work."),
-            ];
+            n.term(format!("Broker {broker}"))
+                .t(" recognises a retry of a batch it already has in ")
+                .term(tp_label(e, *tp))
+                .t(" (same producer id, epoch and sequence numbers) and does ")
+                .term("not")
+                .t(" append it again; it answers with the original offset ")
+                .num(first.0)
+                .t(". This is the idempotent producer at work.");
         }
         EventKind::Acked {
             producer,
@@ -311,13 +311,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             let pc = &e.config().producers[producer.0 as usize];
             n.title = stage_title(Stage::Acknowledge);
             if *acks_zero {
-                n.body = vec![
-                    t("With "),
-                    term("acks=0"),
-                    t(" the broker never answers: the producer counts the record as sent as soon as the request is written, and the offset it reports is "),
-                    num(-1),
-                    t(". Fastest, and blind to failures."),
-                ];
+                n
+                    .t("With ")
+                    .term("acks=0")
+                    .t(" the broker never answers: the producer counts the record as sent as soon as the request is written, and the offset it reports is ")
+                    .num(-1)
+                    .t(". Fastest, and blind to failures.");
             } else {
                 let how = match pc.acks {
                     Acks::All => "once the high watermark passed the batch, i.e. every in-sync replica has it",
@@ -327,19 +326,17 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     .first()
                     .map(|r| ev.time_ms.saturating_sub(e.record(*r).created_ms))
                     .unwrap_or(0);
-                n.body = vec![
-                    t("With "),
-                    term(format!("acks={}", pc.acks.label())),
-                    t(format!(
+                n.t("With ")
+                    .term(format!("acks={}", pc.acks.label()))
+                    .t(format!(
                         " the leader answered {how}. The producer's future completes: "
-                    )),
-                    num(format!(
+                    ))
+                    .num(format!(
                         "RecordMetadata(partition={}, offset={})",
                         tp.partition,
                         first.map(|o| o.0).unwrap_or(-1)
-                    )),
-                    t(format!(", {latency} ms after send() was called.")),
-                ];
+                    ))
+                    .t(format!(", {latency} ms after send() was called."));
             }
         }
         EventKind::Polled {
@@ -351,22 +348,21 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.title = stage_title(Stage::Poll);
             let offs: Vec<String> = records.iter().map(|r| r.1 .0.to_string()).collect();
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t("'s "),
-                num("poll()"),
-                t(format!(
+            n
+                .term(consumer_name(e, *consumer))
+                .t("'s ")
+                .num("poll()")
+                .t(format!(
                     " returns {} record{} from ",
                     records.len(),
                     if records.len() == 1 { "" } else { "s" }
-                )),
-                term(tp_label(e, *tp)),
-                t(format!(" (offset {}). Its ", offs.join(", "))),
-                term("position"),
-                t(" moves to "),
-                num(position.0),
-                t(": the next offset it will read. Consumers pull; only records below the high watermark are ever handed out."),
-            ];
+                ))
+                .term(tp_label(e, *tp))
+                .t(format!(" (offset {}). Its ", offs.join(", ")))
+                .term("position")
+                .t(" moves to ")
+                .num(position.0)
+                .t(": the next offset it will read. Consumers pull; only records below the high watermark are ever handed out.");
         }
         EventKind::Processed {
             consumer,
@@ -377,28 +373,26 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             let c = &e.consumers()[consumer.0 as usize];
             n.title = stage_title(Stage::Process);
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" deserializes the value with "),
-                num("json.loads(v.decode('utf-8'))"),
-                t(" and runs "),
-                num("process_event()"),
-                t(format!(" on {} at offset ", record_name(e, *record))),
-                num(offset.0),
-                t(format!(" ({} ms).", c.processing_time_ms)),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(" deserializes the value with ")
+                .num("json.loads(v.decode('utf-8'))")
+                .t(" and runs ")
+                .num("process_event()")
+                .t(format!(" on {} at offset ", record_name(e, *record)))
+                .num(offset.0)
+                .t(format!(" ({} ms).", c.processing_time_ms));
             if let EventKind::Processed {
                 transactional: true,
                 ..
             } = &ev.kind
             {
-                n.body.push(t(" Inside the transaction: its output goes to the output topic, and it only counts once the transaction commits."));
+                n.t(" Inside the transaction: its output goes to the output topic, and it only counts once the transaction commits.");
             }
             if *times > 1 {
                 n.alarm = true;
-                n.body.push(t(" This message has now been processed "));
-                n.body.push(term(format!("{times} times")));
-                n.body.push(t(": a duplicate."));
+                n.t(" This message has now been processed ");
+                n.term(format!("{times} times"));
+                n.t(": a duplicate.");
             }
             n.details = vec![("value".into(), e.record(*record).value_text())];
         }
@@ -427,23 +421,21 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .coordinator(e)
                 .map(|b| b.to_string())
                 .unwrap_or_else(|| "?".into());
-            n.body = vec![
-                term(who),
-                t(format!("'s {how} stores ")),
-                term(format!("committed offset {}", offset.0)),
-                t(format!(" for {} on ", g.group_id)),
-                term(tp_label(e, *tp)),
-                t(" as a record in "),
-                term(format!("__consumer_offsets-{}", g.offsets_tp.partition)),
-                t(format!(
+            n.term(who)
+                .t(format!("'s {how} stores "))
+                .term(format!("committed offset {}", offset.0))
+                .t(format!(" for {} on ", g.group_id))
+                .term(tp_label(e, *tp))
+                .t(" as a record in ")
+                .term(format!("__consumer_offsets-{}", g.offsets_tp.partition))
+                .t(format!(
                     " (broker {coord}, the group coordinator). A committed offset is the "
-                )),
-                term("next offset to read"),
-                t(format!(
+                ))
+                .term("next offset to read")
+                .t(format!(
                     ", not the last one processed: after a restart the group resumes at {}.",
                     offset.0
-                )),
-            ];
+                ));
         }
         EventKind::ProduceFailed {
             error,
@@ -454,48 +446,44 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("Produce error: {}", error.name());
-            n.body = vec![
-                t("The request for "),
-                term(tp_label(e, *tp)),
-                t(format!(" (attempt {attempt}) failed with ")),
-                term(error.name()),
-            ];
+            n.t("The request for ")
+                .term(tp_label(e, *tp))
+                .t(format!(" (attempt {attempt}) failed with "))
+                .term(error.name());
             match retry_in_ms {
                 Some(ms) => {
-                    n.body.push(t(". It is retriable: the batch goes back to the front of its queue and is sent again in "));
-                    n.body.push(num(format!("{ms} ms")));
-                    n.body.push(t("."));
+                    n.t(". It is retriable: the batch goes back to the front of its queue and is sent again in ");
+                    n.num(format!("{ms} ms"));
+                    n.t(".");
                 }
-                None => n.body.push(t(". The producer gives up: the send() future fails and the record is not delivered.")),
+                None => {
+                    n.t(". The producer gives up: the send() future fails and the record is not delivered.");
+                }
             }
         }
         EventKind::BrokerCrashed { broker } => {
             n.alarm = true;
             n.title = format!("Broker {broker} crashed");
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" stops. Its connections drop at once; the "),
-                term("controller"),
-                t(format!(
+            n
+                .term(format!("Broker {broker}"))
+                .t(" stops. Its connections drop at once; the ")
+                .term("controller")
+                .t(format!(
                     " notices only when its heartbeats stop for broker.session.timeout.ms ({} ms), then moves leadership away.",
                     e.config().cluster.broker_session_timeout_ms
-                )),
-            ];
+                ));
         }
         EventKind::BrokerRestarted { broker } => {
             n.title = format!("Broker {broker} restarted");
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" is back with its logs on disk. It rejoins as a follower, truncates anything the new leaders do not have, and rejoins the ISR once caught up."),
-            ];
+            n
+                .term(format!("Broker {broker}"))
+                .t(" is back with its logs on disk. It rejoins as a follower, truncates anything the new leaders do not have, and rejoins the ISR once caught up.");
         }
         EventKind::BrokerFenced { broker } => {
             n.title = format!("Controller fences broker {broker}");
-            n.body = vec![
-                t("The controller stops trusting "),
-                term(format!("broker {broker}")),
-                t(": it leaves every ISR and its partitions elect new leaders."),
-            ];
+            n.t("The controller stops trusting ")
+                .term(format!("broker {broker}"))
+                .t(": it leaves every ISR and its partitions elect new leaders.");
         }
         EventKind::LeaderElected {
             tp,
@@ -507,28 +495,25 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = format!("New leader for {}", tp_label(e, *tp));
             match leader {
                 Some(l) => {
-                    n.body = vec![
-                        term(format!("Broker {l}")),
-                        t(" becomes leader of "),
-                        term(tp_label(e, *tp)),
-                        t(" with "),
-                        term(format!("leader epoch {}", epoch.0)),
-                        t(if *unclean {
+                    n
+                        .term(format!("Broker {l}"))
+                        .t(" becomes leader of ")
+                        .term(tp_label(e, *tp))
+                        .t(" with ")
+                        .term(format!("leader epoch {}", epoch.0))
+                        .t(if *unclean {
                             ". It was NOT in the ISR: an unclean election, which can lose acknowledged records."
                         } else {
                             ": the first live in-sync replica in assignment order."
-                        }),
-                    ];
+                        });
                     n.alarm = *unclean;
                 }
                 None => {
                     n.alarm = true;
-                    n.body = vec![
-                        term(tp_label(e, *tp)),
-                        t(" has no live in-sync replica: it is "),
-                        term("offline"),
-                        t(" until one returns (unclean.leader.election.enable=false)."),
-                    ];
+                    n.term(tp_label(e, *tp))
+                        .t(" has no live in-sync replica: it is ")
+                        .term("offline")
+                        .t(" until one returns (unclean.leader.election.enable=false).");
                 }
             }
         }
@@ -543,26 +528,29 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = format!("ISR of {} is now [{}]", tp_label(e, *tp), list.join(", "));
             n.alarm = !removed.is_empty();
             if !removed.is_empty() {
-                n.body =
-                    vec![
-                    t("Replica on broker "),
-                    num(removed.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", ")),
-                    t(" leaves the "),
-                    term("in-sync replica set"),
-                    t(" (it fell behind for replica.lag.time.max.ms or its broker was fenced)."),
-                ];
+                n.t("Replica on broker ")
+                    .num(
+                        removed
+                            .iter()
+                            .map(|b| b.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                    .t(" leaves the ")
+                    .term("in-sync replica set")
+                    .t(" (it fell behind for replica.lag.time.max.ms or its broker was fenced).");
             } else {
-                n.body = vec![
-                    t("Replica on broker "),
-                    num(added
-                        .iter()
-                        .map(|b| b.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")),
-                    t(" caught up to the high watermark and rejoins the "),
-                    term("ISR"),
-                    t("."),
-                ];
+                n.t("Replica on broker ")
+                    .num(
+                        added
+                            .iter()
+                            .map(|b| b.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                    .t(" caught up to the high watermark and rejoins the ")
+                    .term("ISR")
+                    .t(".");
             }
         }
         EventKind::Replicated {
@@ -575,45 +563,41 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             ..
         } => {
             n.title = format!("Broker {broker} replicates {}", tp_label(e, *tp));
-            n.body = vec![
-                t("The follower on "),
-                term(format!("broker {broker}")),
-                t(format!(
+            n.t("The follower on ")
+                .term(format!("broker {broker}"))
+                .t(format!(
                     " fetched {count} record{} from offset ",
                     if *count == 1 { "" } else { "s" }
-                )),
-                num(first.0),
-                t(". Its log end offset is now "),
-                num(leo.0),
-                t(" and it learned "),
-                term(format!("HW {}", hw.0)),
-                t(" from the leader."),
-            ];
+                ))
+                .num(first.0)
+                .t(". Its log end offset is now ")
+                .num(leo.0)
+                .t(" and it learned ")
+                .term(format!("HW {}", hw.0))
+                .t(" from the leader.");
         }
         EventKind::CoordinatorMoved { group, broker } => {
             let g = &e.groups()[group.0 as usize];
             n.alarm = broker.is_none();
             n.title = format!("Coordinator of {} moved", g.group_id);
-            n.body = match broker {
-                Some(b) => vec![
-                    term(format!("Broker {b}")),
-                    t(format!(
+            match broker {
+                Some(b) => n
+                    .term(format!("Broker {b}"))
+                    .t(format!(
                         " now leads __consumer_offsets-{} and becomes the ",
                         g.offsets_tp.partition
-                    )),
-                    term("group coordinator"),
-                    t(" of "),
-                    term(g.group_id.clone()),
-                    t(": it loads the committed offsets from its own copy of that partition."),
-                ],
-                None => vec![
-                    t(format!(
+                    ))
+                    .term("group coordinator")
+                    .t(" of ")
+                    .term(g.group_id.clone())
+                    .t(": it loads the committed offsets from its own copy of that partition."),
+                None => n
+                    .t(format!(
                         "__consumer_offsets-{} has no leader: ",
                         g.offsets_tp.partition
-                    )),
-                    term(g.group_id.clone()),
-                    t(" has no coordinator until a replica returns."),
-                ],
+                    ))
+                    .term(g.group_id.clone())
+                    .t(" has no coordinator until a replica returns."),
             };
         }
         EventKind::Truncated {
@@ -624,19 +608,17 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("Broker {broker} truncates {}", tp_label(e, *tp));
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" finds its log diverged from the new leader's and "),
-                term("truncates"),
-                t(format!(
+            n.term(format!("Broker {broker}"))
+                .t(" finds its log diverged from the new leader's and ")
+                .term("truncates")
+                .t(format!(
                     " to offset {}: {} record{} vanish{}",
                     to.0,
                     removed.len(),
                     if removed.len() == 1 { "" } else { "s" },
                     if removed.len() == 1 { "es" } else { "" }
-                )),
-                t(" — acknowledged or not."),
-            ];
+                ))
+                .t(" — acknowledged or not.");
         }
         EventKind::GroupStateChanged {
             group,
@@ -654,30 +636,23 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 GroupState::Stable => "every member has its partitions and heartbeats.",
                 GroupState::Dead => "the group is gone.",
             };
-            n.body = vec![
-                t("Group "),
-                term(g.group_id.clone()),
-                t(" is "),
-                term(state.name()),
-                t(format!(" (generation {}): {why}", generation.0)),
-            ];
+            n.t("Group ")
+                .term(g.group_id.clone())
+                .t(" is ")
+                .term(state.name())
+                .t(format!(" (generation {}): {why}", generation.0));
         }
         EventKind::RebalanceStarted { group, reason } => {
             let g = &e.groups()[group.0 as usize];
             n.title = format!("Rebalance of {}", g.group_id);
-            n.body = vec![
-                term("Rebalance"),
-                t(format!(
-                    ": {reason}. Members learn it from their next heartbeat."
-                )),
-            ];
+            n.term("Rebalance").t(format!(
+                ": {reason}. Members learn it from their next heartbeat."
+            ));
         }
         EventKind::MemberJoined { consumer, .. } => {
             n.title = format!("{} joins the group", consumer_name(e, *consumer));
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" is now a member and takes part in the next assignment."),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(" is now a member and takes part in the next assignment.");
         }
         EventKind::MemberRemoved {
             consumer, reason, ..
@@ -690,10 +665,8 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 LeaveReason::PollTimeout => "did not call poll() within max.poll.interval.ms",
                 LeaveReason::RebalanceTimeout => "did not rejoin before the rebalance timeout",
             };
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(format!(" {why}; its partitions will be reassigned.")),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(format!(" {why}; its partitions will be reassigned."));
         }
         EventKind::AssignmentComputed {
             leader,
@@ -702,15 +675,13 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             ..
         } => {
             n.title = format!("Leader runs the {} assignor", strategy.name());
-            n.body = vec![
-                term(consumer_name(e, *leader)),
-                t(" is the group leader: it received every member's subscription and runs "),
-                term(strategy.name()),
-                t(format!(
+            n.term(consumer_name(e, *leader))
+                .t(" is the group leader: it received every member's subscription and runs ")
+                .term(strategy.name())
+                .t(format!(
                     " for generation {} on the client side, then sends the result in SyncGroup.",
                     generation.0
-                )),
-            ];
+                ));
         }
         EventKind::Assigned {
             consumer,
@@ -733,24 +704,22 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     list.join(", ")
                 }
             );
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(format!(
+            n.term(consumer_name(e, *consumer))
+                .t(format!(
                     " receives its assignment for generation {}: ",
                     generation.0
-                )),
-                num(if list.is_empty() {
+                ))
+                .num(if list.is_empty() {
                     "no partitions (idle)".to_string()
                 } else {
                     list.join(", ")
-                }),
-                t(format!(" ({} new", added.len())),
-                t(if revoked.is_empty() {
+                })
+                .t(format!(" ({} new", added.len()))
+                .t(if revoked.is_empty() {
                     ")."
                 } else {
                     ", some revoked: they move in a second rebalance)."
-                }),
-            ];
+                });
         }
         EventKind::Revoked {
             consumer,
@@ -767,34 +736,31 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 consumer_name(e, *consumer),
                 list.join(", ")
             );
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(if *eager {
+            n
+                .term(consumer_name(e, *consumer))
+                .t(if *eager {
                     " gives up ALL its partitions before rejoining: the eager protocol stops the world."
                 } else {
                     " gives up only the partitions that move (cooperative rebalancing) and keeps consuming the rest."
-                }),
-            ];
+                });
         }
         EventKind::CommitFailed {
             consumer, error, ..
         } => {
             n.alarm = true;
             n.title = format!("{}: commit failed", consumer_name(e, *consumer));
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t("'s commit fails with "),
-                term(error.name()),
-                t(": it is no longer the owner in the current generation. Another member will process these records again."),
-            ];
+            n
+                .term(consumer_name(e, *consumer))
+                .t("'s commit fails with ")
+                .term(error.name())
+                .t(": it is no longer the owner in the current generation. Another member will process these records again.");
         }
         EventKind::ConsumerCrashed { consumer, .. } => {
             n.alarm = true;
             n.title = format!("{} crashed", consumer_name(e, *consumer));
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" dies. Whatever it polled but did not commit will be read again by the next owner, from the last committed offset."),
-            ];
+            n
+                .term(consumer_name(e, *consumer))
+                .t(" dies. Whatever it polled but did not commit will be read again by the next owner, from the last committed offset.");
         }
         EventKind::ConsumerStarted { consumer, restart } => {
             n.title = format!(
@@ -802,17 +768,13 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 consumer_name(e, *consumer),
                 if *restart { "restarts" } else { "starts" }
             );
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" subscribes and sends JoinGroup."),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(" subscribes and sends JoinGroup.");
         }
         EventKind::ConsumerStopped { consumer } => {
             n.title = format!("{} closed", consumer_name(e, *consumer));
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" closed and left the group."),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(" closed and left the group.");
         }
         EventKind::PollTimeoutExpired { consumer } => {
             n.alarm = true;
@@ -820,12 +782,10 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 "{}: max.poll.interval.ms exceeded",
                 consumer_name(e, *consumer)
             );
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" has not called poll() for longer than "),
-                term("max.poll.interval.ms"),
-                t(": its heartbeat thread leaves the group so the others can take over."),
-            ];
+            n.term(consumer_name(e, *consumer))
+                .t(" has not called poll() for longer than ")
+                .term("max.poll.interval.ms")
+                .t(": its heartbeat thread leaves the group so the others can take over.");
         }
         EventKind::Message {
             from,
@@ -836,36 +796,29 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.title = format!("{}", kind.name());
             n.alarm = error.is_some();
-            n.body = vec![
-                term(kind.name()),
-                t(format!(
-                    " from {} to {}",
-                    node_name(e, *from),
-                    node_name(e, *to)
-                )),
-            ];
+            n.term(kind.name()).t(format!(
+                " from {} to {}",
+                node_name(e, *from),
+                node_name(e, *to)
+            ));
             if let Some(err) = error {
-                n.body.push(t(" with error "));
-                n.body.push(term(err.name()));
-                n.body.push(t(explain_error(*err, *kind)));
+                n.t(" with error ");
+                n.term(err.name());
+                n.t(explain_error(*err, *kind));
             } else {
-                n.body.push(t("."));
+                n.t(".");
             }
         }
         EventKind::MessageDropped { from, to, kind, .. } => {
             n.alarm = true;
             n.title = format!("{} lost", kind.name());
-            n.body = vec![
-                t("The "),
-                term(kind.name()),
-                t(format!(
-                    " from {} to {} is lost in the network.",
-                    node_name(e, *from),
-                    node_name(e, *to)
-                )),
-            ];
+            n.t("The ").term(kind.name()).t(format!(
+                " from {} to {} is lost in the network.",
+                node_name(e, *from),
+                node_name(e, *to)
+            ));
             if *kind == MsgKind::ProduceResponse {
-                n.body.push(t(" The records ARE in the log, but the producer does not know: it will time out and retry."));
+                n.t(" The records ARE in the log, but the producer does not know: it will time out and retry.");
             }
         }
         EventKind::TxnStateChanged {
@@ -890,15 +843,13 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 state,
                 TxnState::PrepareAbort | TxnState::CompleteAbort | TxnState::PrepareEpochFence
             );
-            n.body = vec![
-                t("The "),
-                term("transaction coordinator"),
-                t(format!(
+            n.t("The ")
+                .term("transaction coordinator")
+                .t(format!(
                     " (producer id {}, epoch {}): ",
                     producer_id.0, epoch.0
-                )),
-                t(why),
-            ];
+                ))
+                .t(why);
         }
         EventKind::MarkerWritten {
             broker,
@@ -913,55 +864,50 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             };
             n.title = format!("{what} marker in {}", tp_label(e, *tp));
             n.alarm = *control == crate::engine::log::ControlType::Abort;
-            n.body = vec![
-                term(format!("Broker {broker}")),
-                t(" writes a "),
-                term(format!("{what} marker")),
-                t(" into "),
-                term(tp_label(e, *tp)),
-                t(" at "),
-                num(format!("offset {}", offset.0)),
-                t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records."),
-            ];
+            n
+                .term(format!("Broker {broker}"))
+                .t(" writes a ")
+                .term(format!("{what} marker"))
+                .t(" into ")
+                .term(tp_label(e, *tp))
+                .t(" at ")
+                .num(format!("offset {}", offset.0))
+                .t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records.");
         }
         EventKind::ProducerFenced { producer, by_epoch } => {
             n.alarm = true;
             n.title = format!("{} is fenced", producer_name(e, *producer));
-            n.body = vec![
-                term(producer_name(e, *producer)),
-                t(" is refused with "),
-                term("PRODUCER_FENCED"),
-                t(format!(
+            n
+                .term(producer_name(e, *producer))
+                .t(" is refused with ")
+                .term("PRODUCER_FENCED")
+                .t(format!(
                     ": a newer instance with the same transactional.id bumped the epoch past {}. A zombie can never commit.",
                     by_epoch.0
-                )),
-            ];
+                ));
         }
         EventKind::ProducerCrashed { producer } => {
             n.alarm = true;
             n.title = format!("{} crashed", producer_name(e, *producer));
-            n.body = vec![
-                term(producer_name(e, *producer)),
-                t(" dies; records still in its buffer are gone, and an open transaction stays open until transaction.timeout.ms or until a new instance fences it."),
-            ];
+            n
+                .term(producer_name(e, *producer))
+                .t(" dies; records still in its buffer are gone, and an open transaction stays open until transaction.timeout.ms or until a new instance fences it.");
         }
         EventKind::ProducerStarted {
             producer,
             zombie_of,
         } => {
             n.title = format!("{} starts", producer_name(e, *producer));
-            n.body = match zombie_of {
-                Some(old) => vec![
-                    t("A second instance, "),
-                    term(producer_name(e, *producer)),
-                    t(", starts with the same transactional.id as "),
-                    term(producer_name(e, *old)),
-                    t(". Its initTransactions() will bump the epoch: the first instance is now a zombie."),
-                ],
-                None => vec![
-                    term(producer_name(e, *producer)),
-                    t(" starts again and calls initTransactions(): the epoch is bumped and anything its previous life left open is aborted."),
-                ],
+            match zombie_of {
+                Some(old) => n
+                    .t("A second instance, ")
+                    .term(producer_name(e, *producer))
+                    .t(", starts with the same transactional.id as ")
+                    .term(producer_name(e, *old))
+                    .t(". Its initTransactions() will bump the epoch: the first instance is now a zombie."),
+                None => n
+                    .term(producer_name(e, *producer))
+                    .t(" starts again and calls initTransactions(): the epoch is bumped and anything its previous life left open is aborted."),
             };
         }
         EventKind::ConsumerError {
@@ -969,11 +915,10 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("{}: {}", consumer_name(e, *consumer), error.name());
-            n.body = vec![
-                term(consumer_name(e, *consumer)),
-                t(" stops with "),
-                term(error.name()),
-                t(match error {
+            n.term(consumer_name(e, *consumer))
+                .t(" stops with ")
+                .term(error.name())
+                .t(match error {
                     ErrorCode::NoOffsetForPartition => {
                         ": there is no committed offset and auto.offset.reset=none."
                     }
@@ -981,16 +926,15 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                         ": its assignors share no protocol with the group's."
                     }
                     _ => ".",
-                }),
-            ];
+                });
         }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
-            n.body = vec![t(text.clone())];
+            n.t(text.clone());
         }
         _ => {
             n.title = "Background activity".into();
-            n.body = vec![t("Routine traffic: heartbeats, fetches and bookkeeping.")];
+            n.t("Routine traffic: heartbeats, fetches and bookkeeping.");
         }
     }
     n

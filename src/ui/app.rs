@@ -4,9 +4,8 @@
 use crate::model::{Model, Msg};
 use crate::ui::course_bridge::use_course_bridge;
 use crate::ui::dom::Listener;
-use crate::ui::gallery::Gallery;
 use crate::ui::lesson_panel::lesson_panel;
-use crate::ui::share_dialog::{link_error_dialog, ShareDialog};
+use crate::ui::share_dialog::link_error_dialog;
 use crate::ui::ModelRef;
 use gloo_timers::callback::Interval;
 use wasm_bindgen::JsCast;
@@ -41,7 +40,11 @@ pub fn App() -> Html {
         m.apply_start_options(&crate::share::parse_query(&query));
         m
     });
+    // State of the two dialogs (plain view functions, see `crate::ui`).
     let share_open = use_state(|| false);
+    let share_status = use_state(|| None::<String>);
+    let own_lesson = use_state(String::new);
+    let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     let dispatch = {
         let model = model.clone();
         Callback::from(move |msg: Msg| model.dispatch(msg))
@@ -136,30 +139,36 @@ pub fn App() -> Html {
         });
         // (The open link-error dialog is a dependency too: dismissing it
         // must put the run's own link back over the bad one.)
-        use_effect_with((fragment, model.link_error.is_some()), move |(fragment, _)| {
-            if let (Some(f), Some(w)) = (fragment, web_sys::window()) {
-                let loc = w.location();
-                let current = loc.hash().unwrap_or_default();
-                let wanted = if f.is_empty() {
-                    String::new()
-                } else {
-                    format!("#{f}")
-                };
-                if current != wanted {
-                    let path = format!(
-                        "{}{}{}",
-                        loc.pathname().unwrap_or_default(),
-                        loc.search().unwrap_or_default(),
-                        wanted
-                    );
-                    if let Ok(h) = w.history() {
-                        let _ =
-                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+        use_effect_with(
+            (fragment, model.link_error.is_some()),
+            move |(fragment, _)| {
+                if let (Some(f), Some(w)) = (fragment, web_sys::window()) {
+                    let loc = w.location();
+                    let current = loc.hash().unwrap_or_default();
+                    let wanted = if f.is_empty() {
+                        String::new()
+                    } else {
+                        format!("#{f}")
+                    };
+                    if current != wanted {
+                        let path = format!(
+                            "{}{}{}",
+                            loc.pathname().unwrap_or_default(),
+                            loc.search().unwrap_or_default(),
+                            wanted
+                        );
+                        if let Ok(h) = w.history() {
+                            let _ = h.replace_state_with_url(
+                                &wasm_bindgen::JsValue::NULL,
+                                "",
+                                Some(&path),
+                            );
+                        }
                     }
                 }
-            }
-            || ()
-        });
+                || ()
+            },
+        );
     }
 
     let m = ModelRef::main(model.clone());
@@ -185,13 +194,28 @@ pub fn App() -> Html {
             || ()
         });
     }
+    // The gallery fetches the built-in lessons each time it opens (a
+    // lesson that failed to load gets another chance).
+    {
+        let lessons = lessons.clone();
+        use_effect_with(m.gallery_open, move |open| {
+            if *open {
+                crate::ui::gallery::load_all(lessons);
+            }
+            || ()
+        });
+    }
     let open_share = {
         let share_open = share_open.clone();
-        Callback::from(move |_: MouseEvent| share_open.set(true))
+        let share_status = share_status.clone();
+        Callback::from(move |_: MouseEvent| {
+            share_status.set(None);
+            share_open.set(true)
+        })
     };
     let close_share = {
         let share_open = share_open.clone();
-        Callback::from(move |_: ()| share_open.set(false))
+        Callback::from(move |_: MouseEvent| share_open.set(false))
     };
     let fork_banner = m.timeline.fork.as_ref().map(|f| {
         let text = if f.what.starts_with("Changed")
@@ -296,10 +320,10 @@ pub fn App() -> Html {
                 { crate::ui::shortcuts::view(&crate::ui::shortcuts::Props { on: dispatch.clone() }) }
             }
             if *share_open {
-                <ShareDialog model={m.clone()} on_close={close_share} />
+                { crate::ui::share_dialog::view(&m, &share_status, close_share) }
             }
             if m.gallery_open {
-                <Gallery on={dispatch.clone()} current={m.lesson.as_ref().map(|r| r.lesson.id.clone())} />
+                { crate::ui::gallery::view(&dispatch, m.lesson.as_ref().map(|r| r.lesson.id.as_str()), &lessons, &own_lesson) }
             }
             if let Some(message) = m.link_error.as_deref() {
                 { link_error_dialog(message, m.step > 0 || m.preset.is_some(), &dispatch) }

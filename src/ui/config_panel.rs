@@ -9,6 +9,7 @@ use crate::model::{Msg, Setting};
 use crate::ui::ModelRef;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
+use yew::virtual_dom::VText;
 
 #[derive(Clone, PartialEq)]
 pub struct Props {
@@ -39,7 +40,7 @@ fn select(
     label: &'static str,
     kafka_name: &'static str,
     default: &'static str,
-    options: Vec<(String, String)>,
+    options: Vec<(AttrValue, AttrValue)>,
     current: String,
     on: &Callback<Msg>,
     make: fn(&str) -> Option<Msg>,
@@ -56,7 +57,7 @@ fn select_inner(
     label: &'static str,
     kafka_name: &'static str,
     default: &'static str,
-    options: Vec<(String, String)>,
+    options: Vec<(AttrValue, AttrValue)>,
     current: String,
     on: &Callback<Msg>,
     make: fn(&str) -> Option<Msg>,
@@ -80,7 +81,7 @@ fn select_inner(
             <select id={id.clone()} {onchange} aria-label={label} aria-invalid={error.is_some().to_string()}
                     aria-describedby={error.is_some().then(|| format!("{id}-err"))}>
                 { for options.into_iter().map(|(v, l)| html! {
-                    <option value={v.clone()} selected={v == current}>{l}</option>
+                    <option value={v.clone()} selected={v == current}>{Html::from(VText::new(l))}</option>
                 }) }
             </select>
             <span class="setting-default">{format!("default {default}")}</span>
@@ -93,8 +94,22 @@ fn select_inner(
     }
 }
 
-fn nums<T: ToString + Copy>(range: impl Iterator<Item = T>) -> Vec<(String, String)> {
-    range.map(|n| (n.to_string(), n.to_string())).collect()
+/// The numbers `lo..=hi` as options.
+fn nums(lo: u32, hi: u32) -> Vec<(AttrValue, AttrValue)> {
+    (lo..=hi)
+        .map(|n| {
+            let v = AttrValue::from(n.to_string());
+            (v.clone(), v)
+        })
+        .collect()
+}
+
+/// Options whose values and labels are fixed text.
+fn fixed(options: &[(&'static str, &'static str)]) -> Vec<(AttrValue, AttrValue)> {
+    options
+        .iter()
+        .map(|&(v, l)| (AttrValue::Static(v), AttrValue::Static(l)))
+        .collect()
 }
 
 /// The delivery-semantics switch, with the equivalent kafka-python code.
@@ -211,57 +226,57 @@ pub fn view(props: &Props) -> Html {
             </section>
             <section class="card settings">
                 <h2>{"Cluster and topic "}<code>{topic.name.clone()}</code></h2>
-                { select("Brokers", "brokers", "—", nums(1..=MAX_BROKERS), brokers.to_string(), on,
+                { select("Brokers", "brokers", "—", nums(1, MAX_BROKERS.into()), brokers.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Brokers(n))), err_for("cluster.brokers")) }
-                { select("Partitions", "num.partitions", "1", nums(1..=MAX_PARTITIONS), topic.partitions.to_string(), on,
+                { select("Partitions", "num.partitions", "1", nums(1, MAX_PARTITIONS), topic.partitions.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Partitions(n))), err_for("topics[0].partitions")) }
-                { select("Replication factor", "replication.factor", "1", nums(1..=MAX_BROKERS), topic.replication_factor.to_string(), on,
+                { select("Replication factor", "replication.factor", "1", nums(1, MAX_BROKERS.into()), topic.replication_factor.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::ReplicationFactor(n))), err_for("topics[0].replication_factor")) }
-                { select("Min in-sync replicas", "min.insync.replicas", "1", nums(1..=MAX_BROKERS), topic.min_insync_replicas.to_string(), on,
+                { select("Min in-sync replicas", "min.insync.replicas", "1", nums(1, MAX_BROKERS.into()), topic.min_insync_replicas.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::MinInsyncReplicas(n))), err_for("topics[0].min_insync_replicas")) }
                 { select("Unclean election", "unclean.leader.election.enable", "false",
-                    vec![("false".into(), "false".into()), ("true".into(), "true".into())],
+                    fixed(&[("false", "false"), ("true", "true")]),
                     d.cluster.unclean_leader_election_enable.to_string(), on,
                     |v| Some(Msg::Configure(Setting::UncleanLeaderElection(v == "true"))), None) }
                 <h2>{"Producer"}</h2>
                 { select("Acknowledgements", "acks", "all",
-                    vec![("0".into(), "0 (fire and forget)".into()), ("1".into(), "1 (leader)".into()), ("all".into(), "all (every ISR)".into())],
+                    fixed(&[("0", "0 (fire and forget)"), ("1", "1 (leader)"), ("all", "all (every ISR)")]),
                     producer.acks.label().into(), on,
                     |v| Some(Msg::Configure(Setting::Acks(match v { "0" => Acks::Zero, "1" => Acks::One, _ => Acks::All }))),
                     err_for("producers[0].acks")) }
                 { select("Retries", "retries", "2147483647",
-                    vec![("0".into(), "0".into()), ("3".into(), "3".into()), ("2147483647".into(), "2147483647 (MAX)".into())],
+                    fixed(&[("0", "0"), ("3", "3"), ("2147483647", "2147483647 (MAX)")]),
                     producer.retries.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Retries(n))), err_for("producers[0].retries")) }
                 { select("Idempotence", "enable.idempotence", "true*",
-                    vec![("unset".into(), format!("unset → {}", producer.idempotent())), ("true".into(), "true".into()), ("false".into(), "false".into())],
+                    vec![("unset".into(), format!("unset → {}", producer.idempotent()).into()), ("true".into(), "true".into()), ("false".into(), "false".into())],
                     match producer.enable_idempotence { None => "unset".into(), Some(b) => b.to_string() }, on,
                     |v| Some(Msg::Configure(Setting::Idempotence(match v { "true" => Some(true), "false" => Some(false), _ => None }))),
                     err_for("producers[0].enable_idempotence")) }
                 <p class="hint">{"* on by default since Kafka 3.0 when acks=all, retries > 0 and max.in.flight ≤ 5; otherwise silently off."}</p>
                 <h2>{"Consumers"}</h2>
                 { select("Consumer groups", "group.id", "—",
-                    (1..=4).map(|n| (n.to_string(), n.to_string())).collect(), d.groups.len().to_string(), on,
+                    nums(1, 4), d.groups.len().to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Groups(n))), err_for("groups")) }
-                { select("Consumers in the first group", "consumers", "—", nums(0..=8u16), group.consumers.to_string(), on,
+                { select("Consumers in the first group", "consumers", "—", nums(0, 8), group.consumers.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Consumers(n))), err_for("groups[0].consumers")) }
                 { select("Assignment strategy", "partition.assignment.strategy", "[range, cooperative-sticky]",
-                    vec![
-                        ("range,cooperative-sticky".into(), "range, cooperative-sticky (eager)".into()),
-                        ("range".into(), "range".into()),
-                        ("roundrobin".into(), "roundrobin".into()),
-                        ("sticky".into(), "sticky (eager)".into()),
-                        ("cooperative-sticky".into(), "cooperative-sticky".into()),
-                    ],
+                    fixed(&[
+                        ("range,cooperative-sticky", "range, cooperative-sticky (eager)"),
+                        ("range", "range"),
+                        ("roundrobin", "roundrobin"),
+                        ("sticky", "sticky (eager)"),
+                        ("cooperative-sticky", "cooperative-sticky"),
+                    ]),
                     group.partition_assignment_strategy.iter().map(|k| k.name()).collect::<Vec<_>>().join(","), on,
                     |v| Some(Msg::Configure(Setting::Strategy(v.split(',').filter_map(crate::engine::assignor::AssignorKind::from_name).collect()))),
                     err_for("groups[0].partition_assignment_strategy")) }
                 { select("Commit", "enable.auto.commit", "true",
-                    vec![
-                        ("after".into(), "false: commit after processing".into()),
-                        ("before".into(), "false: commit before processing".into()),
-                        ("auto".into(), "true: auto-commit in poll()".into()),
-                    ],
+                    fixed(&[
+                        ("after", "false: commit after processing"),
+                        ("before", "false: commit before processing"),
+                        ("auto", "true: auto-commit in poll()"),
+                    ]),
                     match group.commit_mode { CommitMode::Auto => "auto", CommitMode::BeforeProcessing => "before", _ => "after" }.into(), on,
                     |v| Some(Msg::Configure(Setting::CommitMode(match v { "auto" => CommitMode::Auto, "before" => CommitMode::BeforeProcessing, _ => CommitMode::AfterProcessing }))),
                     err_for("groups[0].commit_mode")) }

@@ -5,18 +5,45 @@ use crate::model::Msg;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub on: Callback<Msg>,
-    /// The lesson being toured, if any.
-    #[prop_or_default]
-    pub current: Option<String>,
+/// What the gallery has fetched so far: per lesson of
+/// [`crate::lesson::INDEX`], nothing yet, the parsed lesson with its text,
+/// or why it could not be loaded.
+pub type Loaded = Vec<Option<Result<(crate::lesson::Lesson, String), String>>>;
+
+/// Fetches every built-in lesson, setting `loaded` as each arrives.
+pub fn load_all(loaded: UseStateHandle<std::rc::Rc<Loaded>>) {
+    let results = std::rc::Rc::new(std::cell::RefCell::new(vec![
+        None;
+        crate::lesson::INDEX.len()
+    ]));
+    for (i, (id, _)) in crate::lesson::INDEX.iter().enumerate() {
+        let loaded = loaded.clone();
+        let results = results.clone();
+        let done = Callback::from(move |r: Result<String, String>| {
+            let parsed = r.and_then(|text| {
+                crate::lesson::parse(&text).map(|l| (l, text)).map_err(|e| {
+                    e.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            });
+            results.borrow_mut()[i] = Some(parsed);
+            loaded.set(std::rc::Rc::new(results.borrow().clone()));
+        });
+        crate::ui::fetch::fetch_lesson(id.to_string(), done);
+    }
 }
 
-#[component]
-pub fn Gallery(props: &Props) -> Html {
-    let on = &props.on;
-    let text = use_state(String::new);
+/// The gallery dialog. A view function, its state (the fetched lessons and
+/// the text of one's own lesson) held by the app: each `#[component]` costs
+/// the bundle kilobytes (see `crate::ui`).
+pub fn view(
+    on: &Callback<Msg>,
+    current: Option<&str>,
+    loaded: &Loaded,
+    text: &UseStateHandle<String>,
+) -> Html {
     let close = on.reform(|_: MouseEvent| Msg::ToggleGallery);
     let on_text = {
         let text = text.clone();
@@ -33,37 +60,6 @@ pub fn Gallery(props: &Props) -> Html {
         let text = text.clone();
         on.reform(move |_: MouseEvent| Msg::StartLessonText((*text).clone()))
     };
-    // The built-in lessons' texts, fetched when the gallery opens.
-    let loaded = use_state(|| {
-        vec![None::<Result<(crate::lesson::Lesson, String), String>>; crate::lesson::INDEX.len()]
-    });
-    {
-        let loaded = loaded.clone();
-        use_effect_with((), move |_| {
-            let results = std::rc::Rc::new(std::cell::RefCell::new(vec![
-                None;
-                crate::lesson::INDEX.len()
-            ]));
-            for (i, (id, _)) in crate::lesson::INDEX.iter().enumerate() {
-                let loaded = loaded.clone();
-                let results = results.clone();
-                let done = Callback::from(move |r: Result<String, String>| {
-                    let parsed = r.and_then(|text| {
-                        crate::lesson::parse(&text).map(|l| (l, text)).map_err(|e| {
-                            e.iter()
-                                .map(|x| x.to_string())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        })
-                    });
-                    results.borrow_mut()[i] = Some(parsed);
-                    loaded.set(results.borrow().clone());
-                });
-                crate::ui::fetch::fetch_lesson(id.to_string(), done);
-            }
-            || ()
-        });
-    }
     html! {
         <div class="overlay" onclick={close.clone()}>
             <div class="dialog gallery" role="dialog" aria-modal="true" aria-labelledby="gallery-title"
@@ -75,7 +71,7 @@ pub fn Gallery(props: &Props) -> Html {
                 <p class="hint">{"One narrated tour per section of the course text. Each asks you to predict what Kafka does before it happens; you can leave the tour to explore at any point and come back."}</p>
                 <ol class="lesson-cards">
                     { for crate::lesson::INDEX.iter().enumerate().map(|(i, (id, section))| {
-                        let current = props.current.as_deref() == Some(*id);
+                        let current = current == Some(*id);
                         let (title, summary, meta, start) = match loaded.get(i).cloned().flatten() {
                             Some(Ok((l, text))) => {
                                 let questions = l.beats.iter().filter(|b| b.question.is_some()).count();
@@ -109,7 +105,7 @@ pub fn Gallery(props: &Props) -> Html {
                 <details class="own-lesson">
                     <summary>{"Open a lesson of your own"}</summary>
                     <p class="hint">{"Paste a lesson file (the format is in the README). Problems are listed with their line numbers."}</p>
-                    <textarea rows="6" aria-label="Lesson file" value={(*text).clone()} oninput={on_text}
+                    <textarea rows="6" aria-label="Lesson file" value={(**text).clone()} oninput={on_text}
                               placeholder={"lesson: my-lesson\ntitle: …\nsection: …\nscenario: nine-stages\n\nstep 0\n…"} />
                     <button class="btn" onclick={open_own} disabled={text.trim().is_empty()}>{"Open this lesson"}</button>
                 </details>

@@ -4,8 +4,10 @@
 //! focused record.
 
 use crate::narration::{narrate, tp_label, Span};
+use crate::ui::stage::send;
 use crate::ui::ModelRef;
 use yew::prelude::*;
+use yew::virtual_dom::VText;
 
 #[derive(Clone, PartialEq)]
 pub struct Props {
@@ -31,10 +33,11 @@ fn consumer_actions(
     };
     let gc = &m.engine.config().groups[con.group.0 as usize];
     let btn = |label: &'static str, cmd: Command, danger: bool| {
-        let cmd2 = cmd.clone();
-        html! {
-            <button class={classes!("btn", danger.then_some("danger"))} onclick={on.reform(move |_| Msg::Apply(cmd2.clone()))}>{label}</button>
-        }
+        button(
+            if danger { "btn danger" } else { "btn" },
+            label,
+            send(on, Msg::Apply(cmd)),
+        )
     };
     let slow = (gc.max_poll_interval_ms as u64 + 5_000).min(u32::MAX as u64) as u32;
     html! {
@@ -55,17 +58,41 @@ fn consumer_actions(
                 } else {
                     { btn("Restart", Command::RestartConsumer { consumer: c }, false) }
                 }
-                <button class="btn ghost" onclick={on.reform(|_| Msg::SelectConsumer(None))}>{"Close"}</button>
+                { button("btn ghost", "Close", send(on, Msg::SelectConsumer(None))) }
             </div>
         </section>
     }
+}
+
+/// A `<button>` with a text label.
+#[inline(never)]
+fn button(class: &'static str, label: &'static str, onclick: Callback<MouseEvent>) -> Html {
+    html! { <button class={class} {onclick}>{Html::from(VText::new(label))}</button> }
+}
+
+/// A Kafka term in bold.
+#[inline(never)]
+fn term(t: impl Into<AttrValue>) -> Html {
+    html! { <strong class="term">{Html::from(VText::new(t))}</strong> }
+}
+
+/// One label/value pair of a details list, the value in mono.
+#[inline(never)]
+fn detail(k: impl Into<AttrValue>, v: Html) -> Html {
+    html! { <><dt>{Html::from(VText::new(k))}</dt><dd>{v}</dd></> }
+}
+
+/// A value set in mono.
+#[inline(never)]
+fn code(v: impl Into<AttrValue>) -> Html {
+    html! { <code>{Html::from(VText::new(v))}</code> }
 }
 
 fn spans(body: &[Span]) -> Html {
     html! {
         { for body.iter().map(|s| match s {
             Span::Text(t) => html! { <>{t.clone()}</> },
-            Span::Term(t) => html! { <strong class="term">{t.clone()}</strong> },
+            Span::Term(t) => term(t.clone()),
             Span::Num(t) => html! { <code class="num">{t.clone()}</code> },
         }) }
     }
@@ -133,13 +160,13 @@ pub fn view(props: &Props) -> Html {
                     }
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>
-                    <p class="narration-body">{p.summary}{" Press "}<strong class="term">{"Step forward"}</strong>{" or "}<strong class="term">{"Play"}</strong>{"."}</p>
+                    <p class="narration-body">{p.summary}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
                 } else {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
-                        {"A producer, a topic "}<strong class="term">{"events"}</strong>
+                        {"A producer, a topic "}{term("events")}
                         {" on one broker, and a consumer group. Type a key (or leave it empty for a null key) and press "}
-                        <strong class="term">{"Step forward"}</strong>
+                        {term("Step forward")}
                         {" to follow one record through all nine stages."}
                     </p>
                 }
@@ -162,24 +189,21 @@ pub fn view(props: &Props) -> Html {
             }
             if let Some(n) = narration.as_ref().filter(|n| !n.details.is_empty()) {
                 <dl class="details">
-                    { for n.details.iter().map(|(k, v)| html! {
-                        <><dt>{k.clone()}</dt><dd><code>{v.clone()}</code></dd></>
-                    }) }
+                    { for n.details.iter().map(|(k, v)| detail(k.clone(), code(v.clone()))) }
                 </dl>
             }
             if let Some(rec) = focus {
                 <section class="focus-card" aria-label="Record in focus">
                     <h3>{"Record in focus"}</h3>
                     <dl class="details">
-                        <dt>{"event_id"}</dt><dd><code>{rec.event_id.0}</code></dd>
-                        <dt>{"key"}</dt><dd><code>{rec.key_text().unwrap_or_else(|| "None".into())}</code></dd>
-                        <dt>{"value"}</dt><dd><code class="wrap">{rec.value_text()}</code></dd>
+                        { detail("event_id", code(rec.event_id.0.to_string())) }
+                        { detail("key", code(rec.key_text().unwrap_or_else(|| "None".into()))) }
+                        { detail("value", html! { <code class="wrap">{rec.value_text()}</code> }) }
                         if let Some(p) = rec.partition {
-                            <dt>{"partition"}</dt>
-                            <dd><code>{tp_label(e, crate::engine::ids::Tp { topic: rec.topic, partition: p })}</code></dd>
+                            { detail("partition", code(tp_label(e, crate::engine::ids::Tp { topic: rec.topic, partition: p }))) }
                         }
                         if let Some(copy) = e.ledger().entry(rec.event_id).and_then(|le| le.copies.last().cloned()) {
-                            <dt>{"offset"}</dt><dd><code>{copy.offset.0}</code></dd>
+                            { detail("offset", code(copy.offset.0.to_string())) }
                         }
                     </dl>
                 </section>

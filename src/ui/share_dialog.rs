@@ -6,12 +6,6 @@ use crate::model::Msg;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct Props {
-    pub model: ModelRef,
-    pub on_close: Callback<()>,
-}
-
 /// The page's address without its fragment.
 pub fn page_base() -> String {
     web_sys::window()
@@ -33,11 +27,14 @@ fn copy(text: String, done: Callback<bool>) {
     });
 }
 
-#[component]
-pub fn ShareDialog(props: &Props) -> Html {
-    let m = &props.model;
-    let status = use_state(|| None::<String>);
-    let close = props.on_close.reform(|_: MouseEvent| ());
+/// The share dialog. A view function, its one piece of state (what the
+/// last Copy did) held by the app: each `#[component]` costs the bundle
+/// kilobytes (see `crate::ui`).
+pub fn view(
+    m: &ModelRef,
+    status: &UseStateHandle<Option<String>>,
+    close: Callback<MouseEvent>,
+) -> Html {
     let base = page_base();
     let title = m
         .preset
@@ -89,7 +86,7 @@ pub fn ShareDialog(props: &Props) -> Html {
                  onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}>
                 <h2 id="share-title">{"Share this run"}</h2>
                 { body }
-                <p class="share-status" role="status">{(*status).clone().unwrap_or_default()}</p>
+                <p class="share-status" role="status">{(**status).clone().unwrap_or_default()}</p>
                 <button class="btn ghost" onclick={close}>{"Close"}</button>
             </div>
         </div>

@@ -13,9 +13,10 @@ use crate::engine::event::{EventKind, GroupState, Stage as RecordStage};
 use crate::engine::ids::*;
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
-use crate::model::Msg;
+use crate::model::{Model, Msg};
 use crate::ui::ModelRef;
 use yew::prelude::*;
+use yew::virtual_dom::VText;
 
 #[derive(Clone, PartialEq)]
 pub struct Props {
@@ -248,8 +249,6 @@ fn layout(e: &Engine) -> Layout {
     }
 }
 
-/// Rounds a coordinate to 0.1 px (SVG needs no more, and the shortest
-/// float formatting keeps the bundle small).
 /// A short label for a record token: its key, or `#event`.
 fn token_label(e: &Engine, r: RecordId) -> String {
     let rec = e.record(r);
@@ -280,7 +279,119 @@ fn color_class(r: RecordId) -> String {
     format!("rec-{}", r.0 % 8)
 }
 
+// ---- element helpers ----
+//
+// `html!` expands every element, attribute and listener into a good deal of
+// code, so the shapes the stage draws many times are built by these small
+// non-generic functions (one copy each in the bundle). An empty `class` and
+// a `None` anchor leave the attribute out, exactly as the markup would.
+
+const MIDDLE: Option<&'static str> = Some("middle");
+const END: Option<&'static str> = Some("end");
+
+/// `<text class x y text-anchor>body</text>`.
+#[inline(never)]
+fn text(
+    class: &'static str,
+    x: f64,
+    y: f64,
+    anchor: Option<&'static str>,
+    body: impl Into<AttrValue>,
+) -> Html {
+    text_node(class, x, y, anchor, Html::from(VText::new(body)))
+}
+
+#[inline(never)]
+fn text_node(
+    class: &'static str,
+    x: f64,
+    y: f64,
+    anchor: Option<&'static str>,
+    body: Html,
+) -> Html {
+    html! { <text class={class} x={px(x)} y={px(y)} text-anchor={anchor}>{body}</text> }
+}
+
+/// `<rect class x y width height rx />`.
+#[inline(never)]
+fn rect(class: &'static str, x: f64, y: f64, w: f64, h: f64, rx: &'static str) -> Html {
+    html! { <rect class={class} x={px(x)} y={px(y)} width={px(w)} height={px(h)} rx={rx} /> }
+}
+
+/// `<line class x1 y1 x2 y2 />`.
+#[inline(never)]
+fn line(class: &'static str, x1: f64, y1: f64, x2: f64, y2: f64) -> Html {
+    html! { <line class={class} x1={px(x1)} y1={px(y1)} x2={px(x2)} y2={px(y2)} /> }
+}
+
+/// A `<title>` (the SVG tooltip).
+#[inline(never)]
+fn title(body: impl Into<AttrValue>) -> Html {
+    title_node(Html::from(VText::new(body)))
+}
+
+#[inline(never)]
+fn title_node(body: Html) -> Html {
+    html! { <title>{body}</title> }
+}
+
+/// `<g transform="translate(x y)" key>children</g>`.
+#[inline(never)]
+fn translated(key: String, x: f64, y: f64, children: Html) -> Html {
+    html! { <g transform={format!("translate({} {})", px(x), px(y))} key={key}>{children}</g> }
+}
+
+/// A pill centred on the origin: a `w`×`h` rect with a centred label.
+#[inline(never)]
+fn pill(class: Classes, w: f64, h: f64, rx: &'static str, label: String) -> Html {
+    html! {
+        <g class={class}>
+            { rect("", -w / 2.0, -h / 2.0, w, h, rx) }
+            { text("", 0.0, 4.0, MIDDLE, label) }
+        </g>
+    }
+}
+
+/// A callback that sends `msg` whatever the event (one copy per event type
+/// in the bundle, however many buttons use it).
+#[inline(never)]
+pub fn send<E: 'static>(on: &Callback<Msg>, msg: Msg) -> Callback<E> {
+    on.reform(move |_: E| msg.clone())
+}
+
+/// A keydown callback that sends `msg` on Enter (for SVG groups that act as
+/// buttons; the event goes no further).
+#[inline(never)]
+fn on_enter(on: &Callback<Msg>, msg: Msg) -> Callback<KeyboardEvent> {
+    let on = on.clone();
+    Callback::from(move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            ev.stop_propagation();
+            on.emit(msg.clone());
+        }
+    })
+}
+
+/// An SVG group that acts as a button: focusable, Enter or a click sends `msg`.
+#[inline(never)]
+fn svg_button(
+    class: &'static str,
+    label: String,
+    on: &Callback<Msg>,
+    msg: Msg,
+    children: Html,
+) -> Html {
+    html! {
+        <g class={class} tabindex="0" role="button" aria-label={label}
+           onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
+            {children}
+        </g>
+    }
+}
+
 /// An element that travels from `from` to `to` during this step.
+#[inline(never)]
 fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     let style = format!(
         "--fx:{}px;--fy:{}px;--dur:{dur_ms}ms",
@@ -294,12 +405,47 @@ fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     }
 }
 
+#[inline(never)]
 fn token(e: &Engine, r: RecordId, focus: bool, extra: Option<&'static str>) -> Html {
-    let label = token_label(e, r);
+    pill(
+        classes!("token", color_class(r), focus.then_some("focus"), extra),
+        48.0,
+        22.0,
+        "11",
+        token_label(e, r),
+    )
+}
+
+/// A token with a `×n` count beside it when a batch carries `n > 1` records.
+fn batch_token(e: &Engine, r: RecordId, focus: bool, n: usize) -> Html {
+    let inner = token(e, r, focus, None);
+    if n > 1 {
+        html! { <>{inner}{text("count", 26.0, -8.0, None, format!("×{n}"))}</> }
+    } else {
+        inner
+    }
+}
+
+/// The marker line of an offset (HW or LSO) across a row, with its label on
+/// the left of the line (`left`) or on its right, and a tooltip.
+#[inline(never)]
+fn offset_marker(
+    class: &'static str,
+    x: f64,
+    row: &Row,
+    left: bool,
+    label: String,
+    tip: String,
+) -> Html {
     html! {
-        <g class={classes!("token", color_class(r), focus.then_some("focus"), extra)}>
-            <rect x="-24" y="-11" width="48" height="22" rx="11" />
-            <text x="0" y="4" text-anchor="middle">{label}</text>
+        <g class={class}>
+            { line("", x, row.y - 4.0, x, row.y + row.h + 4.0) }
+            if left {
+                { text("", x - 2.0, row.y - 4.0, END, label) }
+            } else {
+                { text("", x + 2.0, row.y - 4.0, None, label) }
+            }
+            { title(tip) }
         </g>
     }
 }
@@ -307,18 +453,14 @@ fn token(e: &Engine, r: RecordId, focus: bool, extra: Option<&'static str>) -> H
 /// A view function rather than a `#[component]`: it holds no state, and
 /// each component costs the bundle a few kilobytes (see `crate::ui`).
 pub fn view(props: &Props) -> Html {
-    let m = &props.model;
-    let e = &m.engine;
-    let lay = layout(e);
-    let step = m.step;
-    let dur = |latency_ms: u64| -> u32 {
-        let base = (250 + latency_ms * 120).min(1100) as u32;
-        if m.playing {
-            base.min(m.tick_ms() * 9 / 10)
-        } else {
-            base
-        }
+    let m: &Model = &props.model;
+    let s = Scene {
+        m,
+        e: &m.engine,
+        on: &props.on,
+        lay: layout(&m.engine),
     };
+    let (e, lay) = (s.e, &s.lay);
 
     // Consumer positions and committed offsets, for carets under the rows.
     let mut positions: VecMap<Tp, Vec<(String, i64)>> = VecMap::new();
@@ -327,54 +469,94 @@ pub fn view(props: &Props) -> Html {
             positions.entry_or_default(*tp).push((c.label.clone(), p.0));
         }
     }
+    // Records still inside the producer.
+    let staged: Vec<(RecordId, RecordStage)> = m
+        .record_stage
+        .iter()
+        .filter(|(_, s)| **s <= RecordStage::Partition)
+        .map(|(r, s)| (*r, *s))
+        .collect();
 
-    // ---- brokers and their logs ----
-    let brokers_svg = lay.brokers.iter().map(|(id, x, y, w, h)| {
+    html! {
+        <svg class="stage" viewBox={format!("0 0 {} {}", px(W), px(lay.h.round()))} role="img"
+             aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
+            <defs>
+                <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                    <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
+                </pattern>
+            </defs>
+            <g class="wires">
+                { for lay.producers.iter().map(|&(p, y, h)| html! {
+                    <line key={format!("pw{p}")} class="wire producer-wire" x1={px(PRODUCER_X + PRODUCER_W)} y1={px(y + h / 2.0)} x2={px(BROKERS_X)} y2={px(y + h / 2.0)} />
+                }) }
+                { for lay.consumers.iter().map(|&(c, y, h)| html! {
+                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={px(BROKERS_X + BROKERS_W)} y1={px(y + h / 2.0)} x2={px(CONSUMERS_X + 6.0)} y2={px(y + h / 2.0)} />
+                }) }
+            </g>
+            { for lay.brokers.iter().map(|b| s.broker(b)) }
+            { for lay.rows.iter().map(|r| s.row(r, &positions)) }
+            { for lay.producers.iter().map(|p| s.producer(p)) }
+            { for staged.iter().enumerate().map(|(i, r)| s.staged_token(i, r)) }
+            { for lay.groups.iter().map(|g| s.group(g)) }
+            { for lay.consumers.iter().map(|c| s.consumer(c)) }
+            { for e.consumers().iter().filter(|c| c.alive).filter_map(|c| s.at_consumer(c)) }
+            <g class="movers">{ for s.movers() }</g>
+        </svg>
+    }
+}
+
+/// What every part of the stage needs to draw itself.
+struct Scene<'a> {
+    m: &'a Model,
+    e: &'a Engine,
+    on: &'a Callback<Msg>,
+    lay: Layout,
+}
+
+impl Scene<'_> {
+    /// One broker: its box, its crash/restart handle and its captions.
+    #[inline(never)]
+    fn broker(&self, &(id, x, y, w, h): &(BrokerId, f64, f64, f64, f64)) -> Html {
+        let (e, on, lay) = (self.e, self.on, &self.lay);
         let b = &e.brokers()[id.0 as usize];
         let down = !b.alive;
-        let caption = lay.captions.iter().find(|(b, _)| b == id).map(|(_, y)| *y);
-        let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(*id));
-        let bid = *id;
-        let onclick = props.on.reform(move |_: MouseEvent| Msg::ToggleBroker(bid));
-        let onkeydown = {
-            let on = props.on.clone();
-            Callback::from(move |ev: KeyboardEvent| {
-                if ev.key() == "Enter" {
-                    ev.prevent_default();
-                    ev.stop_propagation();
-                    on.emit(Msg::ToggleBroker(bid));
-                }
-            })
-        };
+        let caption = lay.captions.iter().find(|(b, _)| *b == id).map(|(_, y)| *y);
+        let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(id));
         let label = if down {
             format!("Broker {id}, crashed. Press Enter to restart it.")
         } else {
             format!("Broker {id}, running. Press Enter to crash it.")
         };
+        let handle = html! {
+            <>
+                { rect("handle-bg", x + 4.0, y + 3.0, 150.0, 22.0, "6") }
+                { text("broker-title", x + 12.0, y + 19.0, None, format!("Broker {id}")) }
+                { text("broker-action", x + 80.0, y + 19.0, None, if down { "▶ restart" } else { "✕ crash" }) }
+            </>
+        };
         html! {
             <g class={classes!("broker", down.then_some("down"))} key={format!("b{id}")}>
-                <rect class="broker-box" x={px(x)} y={px(y)} width={px(w)} height={px(h)} rx="10" />
-                <g class="broker-handle" tabindex="0" role="button" aria-label={label} {onclick} {onkeydown}>
-                    <rect class="handle-bg" x={px(x + 4.0)} y={px(y + 3.0)} width="150" height="22" rx="6" />
-                    <text class="broker-title" x={px(x + 12.0)} y={px(y + 19.0)}>{format!("Broker {id}")}</text>
-                    <text class="broker-action" x={px(x + 80.0)} y={px(y + 19.0)}>{ if down { "▶ restart" } else { "✕ crash" } }</text>
-                </g>
+                { rect("broker-box", x, y, w, h, "10") }
+                { svg_button("broker-handle", label, on, Msg::ToggleBroker(id), handle) }
                 if is_coordinator && !down {
-                    <text class="coord-tag" x={px(x + w - 10.0)} y={px(y + 19.0)} text-anchor="end">{"group coordinator"}</text>
+                    { text("coord-tag", x + w - 10.0, y + 19.0, END, "group coordinator") }
                 }
                 if let Some(cy) = caption {
-                    <text class="internal-caption" x={px(x + 12.0)} y={px(cy)}>{"__consumer_offsets"}</text>
+                    { text("internal-caption", x + 12.0, cy, None, "__consumer_offsets") }
                 }
                 if down {
-                    <line class="cross" x1={px(x)} y1={px(y)} x2={px(x + w)} y2={px(y + h)} />
-                    <line class="cross" x1={px(x + w)} y1={px(y)} x2={px(x)} y2={px(y + h)} />
-                    <text class="down-label" x={px(x + w - 12.0)} y={px(y + 19.0)} text-anchor="end">{"crashed"}</text>
+                    { line("cross", x, y, x + w, y + h) }
+                    { line("cross", x + w, y, x, y + h) }
+                    { text("down-label", x + w - 12.0, y + 19.0, END, "crashed") }
                 }
             </g>
         }
-    });
+    }
 
-    let rows_svg = lay.rows.iter().map(|row| {
+    /// One replica's row: its role badge, label, offset cells and markers.
+    #[inline(never)]
+    fn row(&self, row: &Row, positions: &VecMap<Tp, Vec<(String, i64)>>) -> Html {
+        let (m, e, on) = (self.m, self.e, self.on);
         let inspect_key = (row.broker, row.tp);
         let b = &e.brokers()[row.broker.0 as usize];
         let rep = b.replica(row.tp).expect("row exists for hosted replicas");
@@ -397,7 +579,7 @@ pub fn view(props: &Props) -> Html {
             let x = row.cell_x(off)?;
             let entry = log.entry(Offset(off))?;
             let above_hw = off >= hw;
-            let (class, text) = match (entry.record, entry.control) {
+            let (class, text_) = match (entry.record, entry.control) {
                 (Some(r), _) if !row.internal => (color_class(r), token_label(e, r)),
                 (Some(_), _) => ("internal".to_string(), "commit".to_string()),
                 (None, Some(crate::engine::log::ControlType::Commit)) => ("marker commit".to_string(), "COMMIT".to_string()),
@@ -415,83 +597,86 @@ pub fn view(props: &Props) -> Html {
                 });
             let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
             let cw = row.cell_w - 3.0;
+            let tip = if in_aborted {
+                format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it")
+            } else if in_open_txn {
+                format!("offset {off}: in an open transaction, above the last stable offset {lso}")
+            } else if lost {
+                format!("offset {off}: this message will never be processed by {}", e.groups()[0].group_id)
+            } else if entry.control.is_some() {
+                format!("offset {off}: a transaction marker (control record)")
+            } else {
+                format!("offset {off}")
+            };
             Some(html! {
                 <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"),
                                    in_aborted.then_some("aborted"), in_open_txn.then_some("txn-open"), lost.then_some("lost"))} key={format!("c{off}")}>
-                    <rect x={px(x + 1.5)} y={px(row.y)} width={px(cw)} height={px(row.h)} rx="4" />
+                    { rect("", x + 1.5, row.y, cw, row.h, "4") }
                     if above_hw {
-                        <rect class="hatch" x={px(x + 1.5)} y={px(row.y)} width={px(cw)} height={px(row.h)} rx="4" />
+                        { rect("hatch", x + 1.5, row.y, cw, row.h, "4") }
                     }
-                    <text class="cell-offset" x={px(x + 4.0)} y={px(row.y + 9.0)}>{off}</text>
+                    { text("cell-offset", x + 4.0, row.y + 9.0, None, off.to_string()) }
                     if row.h >= 24.0 && row.cell_w >= 30.0 {
-                        <text class="cell-label" x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h - 5.0)} text-anchor="middle">{text}</text>
+                        { text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 5.0, MIDDLE, text_) }
                     }
                     if in_aborted || lost {
-                        <line class="strike" x1={px(x + 3.0)} y1={px(row.y + 2.0)} x2={px(x + cw)} y2={px(row.y + row.h - 2.0)} />
+                        { line("strike", x + 3.0, row.y + 2.0, x + cw, row.y + row.h - 2.0) }
                     }
                     if lost {
-                        <text class="lost-tag" x={px(x + row.cell_w / 2.0)} y={px(row.y - 2.0)} text-anchor="middle">{"lost"}</text>
+                        { text("lost-tag", x + row.cell_w / 2.0, row.y - 2.0, MIDDLE, "lost") }
                     }
-                    <title>{
-                        if in_aborted { format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it") }
-                        else if in_open_txn { format!("offset {off}: in an open transaction, above the last stable offset {lso}") }
-                        else if lost { format!("offset {off}: this message will never be processed by {}", e.groups()[0].group_id) }
-                        else if entry.control.is_some() { format!("offset {off}: a transaction marker (control record)") }
-                        else { format!("offset {off}") }
-                    }</title>
+                    { title(tip) }
                 </g>
             })
         });
         let next_x = row.cell_x(leo);
-        let hw_x = row.cell_x(hw).or_else(|| (hw >= row.start + row.slots as i64).then_some(row.x0 + row.slots as f64 * row.cell_w));
+        let hw_x = row.cell_x(hw).or_else(|| {
+            (hw >= row.start + row.slots as i64).then_some(row.x0 + row.slots as f64 * row.cell_w)
+        });
         let carets = if row.internal || !is_leader {
             Vec::new()
         } else {
             positions.get(&row.tp).cloned().unwrap_or_default()
+        };
+        let role = if is_leader {
+            "leader"
+        } else if in_isr {
+            "in-sync follower"
+        } else {
+            "out-of-sync follower"
         };
         html! {
             <g class={classes!("row", is_leader.then_some("leader"), (!in_isr).then_some("out-of-sync"), row.internal.then_some("internal-row"),
                                (m.inspect == Some((row.broker, row.tp))).then_some("inspected"))}
                key={format!("r{}-{}-{}", row.broker, row.tp.topic, row.tp.partition)}
                tabindex={(!row.internal).then_some("0")}
-               aria-label={format!("{label} on broker {}: {}, high watermark {hw}, log end offset {leo}", row.broker,
-                    if is_leader { "leader" } else if in_isr { "in-sync follower" } else { "out-of-sync follower" })}
-               onmouseenter={props.on.reform(move |_: MouseEvent| Msg::Inspect(Some(inspect_key)))}
-               onmouseleave={props.on.reform(|_: MouseEvent| Msg::Inspect(None))}
-               onfocus={props.on.reform(move |_: FocusEvent| Msg::Inspect(Some(inspect_key)))}
-               onblur={props.on.reform(|_: FocusEvent| Msg::Inspect(None))}>
-                <rect class="row-bg" x={px(row.label_x - 4.0)} y={px(row.y - 3.0)}
-                      width={px(row.right() - row.label_x + 8.0)} height={px(row.h + 6.0)} rx="6" />
+               aria-label={format!("{label} on broker {}: {role}, high watermark {hw}, log end offset {leo}", row.broker)}
+               onmouseenter={send::<MouseEvent>(on, Msg::Inspect(Some(inspect_key)))}
+               onmouseleave={send::<MouseEvent>(on, Msg::Inspect(None))}
+               onfocus={send::<FocusEvent>(on, Msg::Inspect(Some(inspect_key)))}
+               onblur={send::<FocusEvent>(on, Msg::Inspect(None))}>
+                { rect("row-bg", row.label_x - 4.0, row.y - 3.0, row.right() - row.label_x + 8.0, row.h + 6.0, "6") }
                 <circle class={classes!("role-badge", if is_leader { "filled" } else { "hollow" })}
                         cx={px(row.label_x + 5.0)} cy={px(row.y + row.h / 2.0)} r="5">
-                    <title>{ if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" } }</title>
+                    { title(if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" }) }
                 </circle>
-                <text class="row-label" x={px(row.label_x + 14.0)} y={px(row.y + row.h / 2.0 + 4.0)}>{label}<title>{format!("{name}-{}", row.tp.partition)}</title></text>
+                { text_node("row-label", row.label_x + 14.0, row.y + row.h / 2.0 + 4.0, None,
+                    html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }) }
                 { for cells }
                 if let Some(x) = next_x {
                     <g class="next-slot">
-                        <rect x={px(x + 1.5)} y={px(row.y)} width={px(row.cell_w - 3.0)} height={px(row.h)} rx="4" />
-                        <text x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h / 2.0 + 3.0)} text-anchor="middle">{"LEO"}</text>
+                        { rect("", x + 1.5, row.y, row.cell_w - 3.0, row.h, "4") }
+                        { text("", x + row.cell_w / 2.0, row.y + row.h / 2.0 + 3.0, MIDDLE, "LEO") }
                     </g>
                 }
                 if let (true, Some(x)) = (lso < hw, row.cell_x(lso)) {
-                    <g class="lso-marker">
-                        <line x1={px(x)} y1={px(row.y - 4.0)} x2={px(x)} y2={px(row.y + row.h + 4.0)} />
-                        <text x={px(x - 2.0)} y={px(row.y - 4.0)} text-anchor="end">{format!("LSO {lso}")}</text>
-                        <title>{format!("Last stable offset {lso}: read_committed consumers stop here until the open transaction ends.")}</title>
-                    </g>
+                    { offset_marker("lso-marker", x, row, true, format!("LSO {lso}"),
+                        format!("Last stable offset {lso}: read_committed consumers stop here until the open transaction ends.")) }
                 }
                 if let Some(x) = hw_x {
-                    <g class="hw-marker">
-                        <line x1={px(x)} y1={px(row.y - 4.0)} x2={px(x)} y2={px(row.y + row.h + 4.0)} />
-                        // With an LSO below it, the LSO label takes the left side.
-                        if lso < hw {
-                            <text x={px(x + 2.0)} y={px(row.y - 4.0)}>{format!("HW {hw}")}</text>
-                        } else {
-                            <text x={px(x - 2.0)} y={px(row.y - 4.0)} text-anchor="end">{format!("HW {hw}")}</text>
-                        }
-                        <title>{format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))}</title>
-                    </g>
+                    // With an LSO below it, the LSO label takes the left side.
+                    { offset_marker("hw-marker", x, row, lso >= hw, format!("HW {hw}"),
+                        format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))) }
                 }
                 { for carets.iter().filter_map(|(label, pos)| {
                     let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
@@ -499,50 +684,53 @@ pub fn view(props: &Props) -> Html {
                     Some(html! {
                         <g class="caret" key={format!("p{label}")}>
                             <path d={format!("M{} {} l-5 7 h10 z", px(x), px(y))} />
-                            <text class="caret-label" x={px(x + 7.0)} y={px(y + 7.5)}>{label.clone()}</text>
-                            <title>{format!("Consumer {label}'s position: offset {pos}")}</title>
+                            { text("caret-label", x + 7.0, y + 7.5, None, label.clone()) }
+                            { title(format!("Consumer {label}'s position: offset {pos}")) }
                         </g>
                     })
                 }) }
             </g>
         }
-    });
+    }
 
-    // ---- producers ----
-    let staged: Vec<(RecordId, RecordStage)> = m
-        .record_stage
-        .iter()
-        .filter(|(_, s)| **s <= RecordStage::Partition)
-        .map(|(r, s)| (*r, *s))
-        .collect();
-    let producers_svg = lay.producers.iter().map(|(p, y, h)| {
+    /// One producer (or a processor's producer) and its counters.
+    #[inline(never)]
+    fn producer(&self, &(p, y, h): &(ProducerIdx, f64, f64)) -> Html {
+        let e = self.e;
         let pr = &e.producers()[p.0 as usize];
         let pc = &e.config().producers[p.0 as usize];
         let x = PRODUCER_X;
+        let sub = |dy: f64, body: String| text("box-sub", x + 12.0, y + dy, None, body);
         html! {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
-                <rect class="producer-box" x={px(x)} y={px(y)} width={px(PRODUCER_W)} height={px(h)} rx="10" />
-                <text class="box-title" x={px(x + 12.0)} y={px(y + 21.0)}>{ if pr.owner_consumer.is_some() { "Processor" } else { "Producer" } }</text>
+                { rect("producer-box", x, y, PRODUCER_W, h, "10") }
+                { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 if !pr.alive || pr.txn.fenced {
-                    <line class="cross" x1={px(x)} y1={px(y)} x2={px(x + PRODUCER_W)} y2={px(y + h)} />
-                    <text class="down-label" x={px(x + PRODUCER_W - 8.0)} y={px(y + 21.0)} text-anchor="end">{ if pr.txn.fenced { "fenced" } else { "crashed" } }</text>
+                    { line("cross", x, y, x + PRODUCER_W, y + h) }
+                    { text("down-label", x + PRODUCER_W - 8.0, y + 21.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
                 }
                 if pr.txn.open {
-                    <text class="box-sub txn-tag" x={px(x + 12.0)} y={px(y + h - 8.0)}>{"transaction open"}</text>
+                    { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
                 }
-                <text class="box-sub" x={px(x + 12.0)} y={px(y + 38.0)}>{pr.client_id.clone()}</text>
-                <text class="box-sub" x={px(x + 12.0)} y={px(y + 54.0)}>{format!("acks={}", pc.acks.label())}</text>
-                <text class="box-sub" x={px(x + 12.0)} y={px(y + 70.0)}>{format!("{} unacked", pr.unacked_records())}</text>
+                { sub(38.0, pr.client_id.clone()) }
+                { sub(54.0, format!("acks={}", pc.acks.label())) }
+                { sub(70.0, format!("{} unacked", pr.unacked_records())) }
                 if pr.acked_records > 0 {
-                    <text class="box-sub" x={px(x + 12.0)} y={px(y + 86.0)}>
-                        {format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)}
-                    </text>
+                    { sub(86.0, format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)) }
                 }
             </g>
         }
-    });
-    let staged_tokens = staged.iter().enumerate().map(|(i, (r, s))| {
-        let (py, ph) = lay.producers.first().map(|(_, y, h)| (*y, *h)).unwrap_or((100.0, 120.0));
+    }
+
+    /// A record still inside the producer (created, serialized or routed).
+    #[inline(never)]
+    fn staged_token(&self, i: usize, (r, s): &(RecordId, RecordStage)) -> Html {
+        let (m, e, lay) = (self.m, self.e, &self.lay);
+        let (py, ph) = lay
+            .producers
+            .first()
+            .map(|(_, y, h)| (*y, *h))
+            .unwrap_or((100.0, 120.0));
         let at = Pt {
             x: PRODUCER_X + 36.0 + (i % 2) as f64 * 56.0,
             y: py + ph - 22.0 - (i / 2) as f64 * 30.0,
@@ -552,76 +740,88 @@ pub fn view(props: &Props) -> Html {
             RecordStage::Partition => Some("routed"),
             _ => None,
         };
-        let part = e.record(*r).partition.filter(|_| *s == RecordStage::Partition);
-        html! {
-            <g transform={format!("translate({} {})", px(at.x), px(at.y))} key={format!("s{}", r.0)}>
-                { token(e, *r, m.focus == Some(*r), tag) }
-                if let Some(p) = part {
-                    <text class="route-tag" x="0" y="-15" text-anchor="middle">{format!("→ P{p}")}</text>
-                }
-            </g>
-        }
-    });
+        let part = e
+            .record(*r)
+            .partition
+            .filter(|_| *s == RecordStage::Partition);
+        translated(
+            format!("s{}", r.0),
+            at.x,
+            at.y,
+            html! {
+                <>
+                    { token(e, *r, m.focus == Some(*r), tag) }
+                    if let Some(p) = part {
+                        { text("route-tag", 0.0, -15.0, MIDDLE, format!("→ P{p}")) }
+                    }
+                </>
+            },
+        )
+    }
 
-    // ---- groups and consumers ----
-    let groups_svg = lay.groups.iter().map(|(g, y, h)| {
+    /// One consumer group's box, with its state and an add-consumer button.
+    #[inline(never)]
+    fn group(&self, &(g, y, h): &(GroupIdx, f64, f64)) -> Html {
+        let (e, on) = (self.e, self.on);
         let grp = &e.groups()[g.0 as usize];
-        let (shape, cls) = match grp.state {
-            GroupState::Stable => ("●", "stable"),
-            GroupState::PreparingRebalance => ("◐", "preparing"),
-            GroupState::CompletingRebalance => ("◑", "completing"),
-            GroupState::Empty => ("○", "empty"),
-            GroupState::Dead => ("✕", "dead"),
+        let (shape, badge) = match grp.state {
+            GroupState::Stable => ("●", "state-badge stable"),
+            GroupState::PreparingRebalance => ("◐", "state-badge preparing"),
+            GroupState::CompletingRebalance => ("◑", "state-badge completing"),
+            GroupState::Empty => ("○", "state-badge empty"),
+            GroupState::Dead => ("✕", "state-badge dead"),
         };
-        let coord = grp.coordinator(e).map(|b| format!("coordinator: broker {b}")).unwrap_or_else(|| "no coordinator".into());
-        let gid = *g;
-        let add_key = {
-            let on = props.on.clone();
-            Callback::from(move |ev: KeyboardEvent| {
-                if ev.key() == "Enter" {
-                    ev.prevent_default();
-                    ev.stop_propagation();
-                    on.emit(Msg::Apply(crate::engine::Command::AddConsumer { group: gid }));
-                }
-            })
+        let coord = grp
+            .coordinator(e)
+            .map(|b| format!("coordinator: broker {b}"))
+            .unwrap_or_else(|| "no coordinator".into());
+        let add = html! {
+            <>
+                { rect("", CONSUMERS_X + CONSUMERS_W - 30.0, y + h - 22.0, 24.0, 18.0, "6") }
+                { text("", CONSUMERS_X + CONSUMERS_W - 18.0, y + h - 8.0, MIDDLE, "+") }
+                { title("Add a consumer") }
+            </>
         };
         html! {
             <g class="group" key={format!("g{g}")}>
-                <rect class="group-box" x={px(CONSUMERS_X)} y={px(y)} width={px(CONSUMERS_W)} height={px(h)} rx="10" />
-                <text class="box-title group-id" x={px(CONSUMERS_X + 10.0)} y={px(y + 18.0)}>{grp.group_id.clone()}</text>
-                <text class={classes!("state-badge", cls)} x={px(CONSUMERS_X + 10.0)} y={px(y + 37.0)}>
-                    {format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)}
-                </text>
-                <text class="box-sub coord" x={px(CONSUMERS_X + 10.0)} y={px(y + h - 6.0)}>{coord.clone()}</text>
-                <g class="add-consumer" tabindex="0" role="button" aria-label={format!("Add a consumer to {}", grp.group_id)}
-                   onclick={props.on.reform(move |_: MouseEvent| Msg::Apply(crate::engine::Command::AddConsumer { group: gid }))}
-                   onkeydown={add_key}>
-                    <rect x={px(CONSUMERS_X + CONSUMERS_W - 30.0)} y={px(y + h - 22.0)} width="24" height="18" rx="6" />
-                    <text x={px(CONSUMERS_X + CONSUMERS_W - 18.0)} y={px(y + h - 8.0)} text-anchor="middle">{"+"}</text>
-                    <title>{"Add a consumer"}</title>
-                </g>
-                <title>{coord}</title>
+                { rect("group-box", CONSUMERS_X, y, CONSUMERS_W, h, "10") }
+                { text("box-title group-id", CONSUMERS_X + 10.0, y + 18.0, None, grp.group_id.clone()) }
+                { text(badge, CONSUMERS_X + 10.0, y + 37.0, None, format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)) }
+                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 6.0, None, coord.clone()) }
+                { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), on,
+                    Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
+                { title(coord) }
             </g>
         }
-    });
-    let consumers_svg = lay.consumers.iter().map(|(c, y, h)| {
+    }
+
+    /// One consumer: a button that opens its action card.
+    #[inline(never)]
+    fn consumer(&self, &(c, y, h): &(ConsumerIdx, f64, f64)) -> Html {
+        let (m, e, on) = (self.m, self.e, self.on);
         let con = &e.consumers()[c.0 as usize];
-        let rebalancing = con.alive && con.membership != crate::engine::consumer::Membership::Stable;
+        let rebalancing =
+            con.alive && con.membership != crate::engine::consumer::Membership::Stable;
         let status = if !con.alive {
-            if con.member_id.is_some() && e.groups()[con.group.0 as usize].members.values().any(|m| m.meta.consumer == *c) {
-                "crashed (session alive)".to_string()
+            if con.member_id.is_some()
+                && e.groups()[con.group.0 as usize]
+                    .members
+                    .values()
+                    .any(|m| m.meta.consumer == c)
+            {
+                "crashed (session alive)"
             } else {
-                "down".to_string()
+                "down"
             }
         } else if rebalancing {
-            "rebalancing…".to_string()
+            "rebalancing…"
         } else if con.assignment.is_empty() {
-            "idle (no partitions)".to_string()
+            "idle (no partitions)"
         } else {
             match con.app {
-                crate::engine::consumer::AppState::Processing => "processing".into(),
-                crate::engine::consumer::AppState::Committing { .. } => "committing".into(),
-                _ => "polling".into(),
+                crate::engine::consumer::AppState::Processing => "processing",
+                crate::engine::consumer::AppState::Committing { .. } => "committing",
+                _ => "polling",
             }
         };
         let parts: Vec<String> = con
@@ -632,267 +832,240 @@ pub fn view(props: &Props) -> Html {
                 None => format!("P{}", tp.partition),
             })
             .collect();
-        let cid = *c;
-        let selected = m.selected_consumer == Some(cid);
-        let onclick = props.on.reform(move |_: MouseEvent| Msg::SelectConsumer(if selected { None } else { Some(cid) }));
-        let onkeydown = {
-            let on = props.on.clone();
-            Callback::from(move |ev: KeyboardEvent| {
-                if ev.key() == "Enter" {
-                    ev.prevent_default();
-                    ev.stop_propagation();
-                    on.emit(Msg::SelectConsumer(if selected { None } else { Some(cid) }));
-                }
-            })
-        };
+        let selected = m.selected_consumer == Some(c);
+        let msg = Msg::SelectConsumer(if selected { None } else { Some(c) });
+        let x = CONSUMERS_X + 14.0;
         html! {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
                                rebalancing.then_some("rebalancing"), selected.then_some("selected"))}
                key={format!("c{c}")} tabindex="0" role="button"
                aria-label={format!("Consumer {}, {status}. Press Enter for actions (crash, leave, slow down).", con.label)}
-               aria-pressed={selected.to_string()} {onclick} {onkeydown}>
-                <rect class="consumer-box" x={px(CONSUMERS_X + 6.0)} y={px(y)} width={px(CONSUMERS_W - 12.0)} height={px(h)} rx="8" />
-                <text class="box-title" x={px(CONSUMERS_X + 14.0)} y={px(y + 18.0)}>{format!("Consumer {}", con.label)}</text>
-                <text class="box-sub status" x={px(CONSUMERS_X + 14.0)} y={px(y + 34.0)}>{status}</text>
-                { for parts.chunks(3).take(2).enumerate().map(|(k, chunk)| html! {
-                    <text class="box-sub" x={px(CONSUMERS_X + 14.0)} y={px(y + 49.0 + k as f64 * 12.5)}>{chunk.join(" ")}</text>
-                }) }
+               aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
+                { rect("consumer-box", CONSUMERS_X + 6.0, y, CONSUMERS_W - 12.0, h, "8") }
+                { text("box-title", x, y + 18.0, None, format!("Consumer {}", con.label)) }
+                { text("box-sub status", x, y + 34.0, None, status) }
+                { for parts.chunks(3).take(2).enumerate().map(|(k, chunk)| text("box-sub", x, y + 49.0 + k as f64 * 12.5, None, chunk.join(" "))) }
                 if parts.is_empty() && con.alive {
-                    <text class="box-sub" x={px(CONSUMERS_X + 14.0)} y={px(y + 49.0)}>{"no partitions"}</text>
+                    { text("box-sub", x, y + 49.0, None, "no partitions") }
                 }
                 if parts.len() > 6 {
-                    <text class="box-sub" x={px(CONSUMERS_X + CONSUMERS_W - 12.0)} y={px(y + 18.0)} text-anchor="end">{format!("+{}", parts.len() - 6)}</text>
+                    { text("box-sub", CONSUMERS_X + CONSUMERS_W - 12.0, y + 18.0, END, format!("+{}", parts.len() - 6)) }
                 }
                 if !con.alive {
-                    <line class="cross" x1={px(CONSUMERS_X + 8.0)} y1={px(y + 2.0)} x2={px(CONSUMERS_X + CONSUMERS_W - 8.0)} y2={px(y + h - 2.0)} />
+                    { line("cross", CONSUMERS_X + 8.0, y + 2.0, CONSUMERS_X + CONSUMERS_W - 8.0, y + h - 2.0) }
                 }
-                <title>{format!("{} (client.id {}) — P<n>@<offset> is the position: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)}</title>
+                { title(format!("{} (client.id {}) — P<n>@<offset> is the position: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)) }
             </g>
         }
-    });
-
-    // ---- what moves this step ----
-    let mut movers: Vec<Html> = Vec::new();
-    for (i, ev) in m.events.iter().enumerate() {
-        let latency = |arrive: u64| arrive.saturating_sub(ev.time_ms);
-        match &ev.kind {
-            EventKind::Sent {
-                producer,
-                tp,
-                records,
-                arrive_ms,
-                ..
-            } => {
-                let Some(row) = lay.leader_row(e, *tp) else {
-                    continue;
-                };
-                let r = records[0];
-                let from = lay.producer_center(*producer);
-                let leo = e.brokers()[row.broker.0 as usize]
-                    .replica(*tp)
-                    .map(|x| x.log.leo().0)
-                    .unwrap_or(0);
-                let to = if row.cell_x(leo).is_some() {
-                    row.cell_center(leo)
-                } else {
-                    row.entry()
-                };
-                let mut inner = token(e, r, m.focus == Some(r), None);
-                if records.len() > 1 {
-                    inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
-                }
-                movers.push(traveller(
-                    format!("m{step}-{i}"),
-                    from,
-                    to,
-                    dur(latency(*arrive_ms)),
-                    inner,
-                ));
-            }
-            EventKind::Acked {
-                producer,
-                tp,
-                first,
-                acks_zero,
-                ..
-            } if !acks_zero => {
-                let Some(row) = lay.leader_row(e, *tp) else {
-                    continue;
-                };
-                let from = first.map(|o| row.cell_center(o.0)).unwrap_or(row.entry());
-                let to = lay.producer_center(*producer);
-                let inner = html! {
-                    <g class="ack"><rect x="-20" y="-10" width="40" height="20" rx="4" /><text x="0" y="4" text-anchor="middle">{"ack ✓"}</text></g>
-                };
-                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
-            }
-            EventKind::Polled {
-                consumer,
-                tp,
-                records,
-                ..
-            } => {
-                let Some(row) = lay.leader_row(e, *tp) else {
-                    continue;
-                };
-                let (r, off) = records[0];
-                let from = row.cell_center(off.0);
-                let to = lay.consumer_anchor(*consumer);
-                let mut inner = token(e, r, m.focus == Some(r), None);
-                if records.len() > 1 {
-                    inner = html! { <>{inner}<text class="count" x="26" y="-8">{format!("×{}", records.len())}</text></> };
-                }
-                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
-            }
-            EventKind::Replicated {
-                broker,
-                tp,
-                first,
-                count,
-                ..
-            } => {
-                let (Some(from_row), Some(to_row)) =
-                    (lay.leader_row(e, *tp), lay.row(*broker, *tp))
-                else {
-                    continue;
-                };
-                let from = from_row.cell_center(first.0);
-                let to = to_row.cell_center(first.0);
-                let inner = html! {
-                    <g class="fetch-token"><rect x="-22" y="-9" width="44" height="18" rx="9" />
-                        <text x="0" y="4" text-anchor="middle">{format!("+{count}")}</text></g>
-                };
-                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
-            }
-            EventKind::Truncated {
-                broker,
-                tp,
-                removed,
-                ..
-            } => {
-                let Some(row) = lay.row(*broker, *tp) else {
-                    continue;
-                };
-                for (k, (off, r, _)) in removed.iter().enumerate().take(6) {
-                    let x = row.x0
-                        + ((off.0 - row.start).max(0) as f64 + 0.5).min(row.slots as f64 - 0.5)
-                            * row.cell_w;
-                    let y = row.y + row.h / 2.0;
-                    let label = r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
-                    let cls = r.map(color_class).unwrap_or_default();
-                    movers.push(html! {
-                        <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", px(x), px(y))}>
-                            <rect x="-20" y="-11" width="40" height="22" rx="4" />
-                            <text x="0" y="4" text-anchor="middle">{label}</text>
-                            <line x1="-22" y1="-12" x2="22" y2="12" />
-                            <line x1="22" y1="-12" x2="-22" y2="12" />
-                            <text class="lost-label" x="0" y="-15" text-anchor="middle">{"lost"}</text>
-                        </g>
-                    });
-                }
-            }
-            EventKind::Message {
-                from: crate::engine::event::Node::Broker(b),
-                to: crate::engine::event::Node::Producer(p),
-                error: Some(err),
-                arrive_ms,
-                ..
-            } => {
-                let Some(from) = lay
-                    .brokers
-                    .iter()
-                    .find(|x| x.0 == *b)
-                    .map(|(_, x, y, _, _)| Pt {
-                        x: x + 20.0,
-                        y: y + 14.0,
-                    })
-                else {
-                    continue;
-                };
-                let to = lay.producer_center(*p);
-                let inner = html! {
-                    <g class="error-token"><rect x="-56" y="-10" width="112" height="20" rx="4" />
-                        <text x="0" y="4" text-anchor="middle">{format!("✕ {}", short_error(err.name()))}</text></g>
-                };
-                movers.push(traveller(
-                    format!("m{step}-{i}"),
-                    from,
-                    to,
-                    dur(latency(*arrive_ms)),
-                    inner,
-                ));
-            }
-            EventKind::Committed {
-                group,
-                consumer,
-                offset,
-                ..
-            } => {
-                let grp = &e.groups()[group.0 as usize];
-                let Some(row) = lay.leader_row(e, grp.offsets_tp) else {
-                    continue;
-                };
-                let from = consumer.map(|c| lay.consumer_anchor(c)).unwrap_or(Pt {
-                    x: CONSUMERS_X,
-                    y: 40.0,
-                });
-                let to = row.entry();
-                let inner = html! {
-                    <g class="commit-token"><rect x="-30" y="-10" width="60" height="20" rx="4" /><text x="0" y="4" text-anchor="middle">{format!("commit {}", offset.0)}</text></g>
-                };
-                movers.push(traveller(format!("m{step}-{i}"), from, to, dur(2), inner));
-            }
-            _ => {}
-        }
     }
-    // Records being processed sit on their consumer.
-    let at_consumers = e.consumers().iter().filter(|c| c.alive).filter_map(|c| {
+
+    /// The record a consumer is processing, sitting on it.
+    #[inline(never)]
+    fn at_consumer(&self, c: &crate::engine::consumer::Consumer) -> Option<Html> {
+        let (m, e, lay) = (self.m, self.e, &self.lay);
         let (_, r, _) = c.current.front()?;
         let to = lay.consumer_anchor(c.idx);
-        let polled_now = m.events.iter().any(|ev| matches!(&ev.kind, EventKind::Polled { consumer, .. } if *consumer == c.idx));
+        let polled_now = m
+            .events
+            .iter()
+            .any(|ev| matches!(&ev.kind, EventKind::Polled { consumer, .. } if *consumer == c.idx));
         if polled_now {
             return None;
         }
         let times = e.ledger().times_processed(e.record(*r).event_id, c.group);
-        Some(html! {
-            <g transform={format!("translate({} {})", px(to.x), px(to.y))} key={format!("cur{}", c.idx)}>
-                if times >= 1 {
-                    <g class="dup-shadow" transform="translate(4 -4)">{ token(e, *r, false, None) }</g>
-                }
-                { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
-                if times >= 1 {
-                    <text class="dup-tag" x="28" y="-8">{format!("×{}", times + 1)}</text>
-                }
-            </g>
-        })
-    });
+        Some(translated(
+            format!("cur{}", c.idx),
+            to.x,
+            to.y,
+            html! {
+                <>
+                    if times >= 1 {
+                        <g class="dup-shadow" transform="translate(4 -4)">{ token(e, *r, false, None) }</g>
+                    }
+                    { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
+                    if times >= 1 {
+                        { text("dup-tag", 28.0, -8.0, None, format!("×{}", times + 1)) }
+                    }
+                </>
+            },
+        ))
+    }
 
-    let h = lay.h;
-    html! {
-        <svg class="stage" viewBox={format!("0 0 {W} {}", h.round())} role="img"
-             aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
-            <defs>
-                <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-                    <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
-                </pattern>
-            </defs>
-            <g class="wires">
-                { for lay.producers.iter().map(|(p, y, h)| html! {
-                    <line key={format!("pw{p}")} class="wire producer-wire" x1={px(PRODUCER_X + PRODUCER_W)} y1={px(y + h / 2.0)} x2={px(BROKERS_X)} y2={px(y + h / 2.0)} />
-                }) }
-                { for lay.consumers.iter().map(|(c, y, h)| html! {
-                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={px(BROKERS_X + BROKERS_W)} y1={px(y + h / 2.0)} x2={px(CONSUMERS_X + 6.0)} y2={px(y + h / 2.0)} />
-                }) }
-            </g>
-            { for brokers_svg }
-            { for rows_svg }
-            { for producers_svg }
-            { for staged_tokens }
-            { for groups_svg }
-            { for consumers_svg }
-            { for at_consumers }
-            <g class="movers">{ for movers }</g>
-        </svg>
+    /// What moves this step: tokens, acks, fetches, errors and commits in
+    /// flight, and the records a truncation wipes out.
+    #[inline(never)]
+    fn movers(&self) -> Vec<Html> {
+        let (m, e, lay) = (self.m, self.e, &self.lay);
+        let step = m.step;
+        let dur = |latency_ms: u64| -> u32 {
+            let base = (250 + latency_ms * 120).min(1100) as u32;
+            if m.playing {
+                base.min(m.tick_ms() * 9 / 10)
+            } else {
+                base
+            }
+        };
+        let mut movers: Vec<Html> = Vec::new();
+        for (i, ev) in m.events.iter().enumerate() {
+            let latency = |arrive: u64| arrive.saturating_sub(ev.time_ms);
+            // (from, to, travel time, what travels)
+            let moved: Option<(Pt, Pt, u32, Html)> = match &ev.kind {
+                EventKind::Sent {
+                    producer,
+                    tp,
+                    records,
+                    arrive_ms,
+                    ..
+                } => lay.leader_row(e, *tp).map(|row| {
+                    let r = records[0];
+                    let leo = e.brokers()[row.broker.0 as usize]
+                        .replica(*tp)
+                        .map(|x| x.log.leo().0)
+                        .unwrap_or(0);
+                    let to = if row.cell_x(leo).is_some() {
+                        row.cell_center(leo)
+                    } else {
+                        row.entry()
+                    };
+                    let inner = batch_token(e, r, m.focus == Some(r), records.len());
+                    (
+                        lay.producer_center(*producer),
+                        to,
+                        dur(latency(*arrive_ms)),
+                        inner,
+                    )
+                }),
+                EventKind::Acked {
+                    producer,
+                    tp,
+                    first,
+                    acks_zero,
+                    ..
+                } if !acks_zero => lay.leader_row(e, *tp).map(|row| {
+                    let from = first.map(|o| row.cell_center(o.0)).unwrap_or(row.entry());
+                    let inner = pill("ack".into(), 40.0, 20.0, "4", "ack ✓".into());
+                    (from, lay.producer_center(*producer), dur(2), inner)
+                }),
+                EventKind::Polled {
+                    consumer,
+                    tp,
+                    records,
+                    ..
+                } => lay.leader_row(e, *tp).map(|row| {
+                    let (r, off) = records[0];
+                    let inner = batch_token(e, r, m.focus == Some(r), records.len());
+                    (
+                        row.cell_center(off.0),
+                        lay.consumer_anchor(*consumer),
+                        dur(2),
+                        inner,
+                    )
+                }),
+                EventKind::Replicated {
+                    broker,
+                    tp,
+                    first,
+                    count,
+                    ..
+                } => match (lay.leader_row(e, *tp), lay.row(*broker, *tp)) {
+                    (Some(from_row), Some(to_row)) => {
+                        let inner =
+                            pill("fetch-token".into(), 44.0, 18.0, "9", format!("+{count}"));
+                        Some((
+                            from_row.cell_center(first.0),
+                            to_row.cell_center(first.0),
+                            dur(2),
+                            inner,
+                        ))
+                    }
+                    _ => None,
+                },
+                EventKind::Truncated {
+                    broker,
+                    tp,
+                    removed,
+                    ..
+                } => {
+                    if let Some(row) = lay.row(*broker, *tp) {
+                        for (k, (off, r, _)) in removed.iter().enumerate().take(6) {
+                            let x = row.x0
+                                + ((off.0 - row.start).max(0) as f64 + 0.5)
+                                    .min(row.slots as f64 - 0.5)
+                                    * row.cell_w;
+                            let y = row.y + row.h / 2.0;
+                            let label =
+                                r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
+                            let cls = r.map(color_class).unwrap_or_default();
+                            movers.push(html! {
+                                <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", px(x), px(y))}>
+                                    <rect x="-20" y="-11" width="40" height="22" rx="4" />
+                                    { text("", 0.0, 4.0, MIDDLE, label) }
+                                    <line x1="-22" y1="-12" x2="22" y2="12" />
+                                    <line x1="22" y1="-12" x2="-22" y2="12" />
+                                    <text class="lost-label" x="0" y="-15" text-anchor="middle">{"lost"}</text>
+                                </g>
+                            });
+                        }
+                    }
+                    None
+                }
+                EventKind::Message {
+                    from: crate::engine::event::Node::Broker(b),
+                    to: crate::engine::event::Node::Producer(p),
+                    error: Some(err),
+                    arrive_ms,
+                    ..
+                } => lay
+                    .brokers
+                    .iter()
+                    .find(|x| x.0 == *b)
+                    .map(|&(_, x, y, _, _)| {
+                        let inner = pill(
+                            "error-token".into(),
+                            112.0,
+                            20.0,
+                            "4",
+                            format!("✕ {}", short_error(err.name())),
+                        );
+                        (
+                            Pt {
+                                x: x + 20.0,
+                                y: y + 14.0,
+                            },
+                            lay.producer_center(*p),
+                            dur(latency(*arrive_ms)),
+                            inner,
+                        )
+                    }),
+                EventKind::Committed {
+                    group,
+                    consumer,
+                    offset,
+                    ..
+                } => {
+                    let grp = &e.groups()[group.0 as usize];
+                    lay.leader_row(e, grp.offsets_tp).map(|row| {
+                        let from = consumer.map(|c| lay.consumer_anchor(c)).unwrap_or(Pt {
+                            x: CONSUMERS_X,
+                            y: 40.0,
+                        });
+                        let inner = pill(
+                            "commit-token".into(),
+                            60.0,
+                            20.0,
+                            "4",
+                            format!("commit {}", offset.0),
+                        );
+                        (from, row.entry(), dur(2), inner)
+                    })
+                }
+                _ => None,
+            };
+            if let Some((from, to, dur_ms, inner)) = moved {
+                movers.push(traveller(format!("m{step}-{i}"), from, to, dur_ms, inner));
+            }
+        }
+        movers
     }
 }
 
@@ -909,10 +1082,10 @@ fn fit_label(topic: &str, partition: impl std::fmt::Display) -> String {
     format!("{head}…{suffix}")
 }
 
-/// An SVG coordinate with one decimal, formatted without the float
-/// formatter (which costs ~5 KB of the gzipped bundle).
-pub fn px(x: impl std::borrow::Borrow<f64>) -> String {
-    let t = (*x.borrow() * 10.0).round() as i64;
+/// An SVG coordinate rounded to 0.1 px (SVG needs no more), formatted
+/// without the float formatter (which costs ~5 KB of the gzipped bundle).
+pub fn px(x: f64) -> String {
+    let t = (x * 10.0).round() as i64;
     let (sign, t) = if t < 0 { ("-", -t) } else { ("", t) };
     if t % 10 == 0 {
         format!("{sign}{}", t / 10)

@@ -5,8 +5,10 @@ use crate::engine::controller::CONSUMER_OFFSETS;
 use crate::engine::ids::*;
 use crate::model::{Msg, Tab};
 use crate::narration::narrate;
+use crate::ui::stage::send;
 use crate::ui::ModelRef;
 use yew::prelude::*;
+use yew::virtual_dom::VText;
 
 #[derive(Clone, PartialEq)]
 pub struct Props {
@@ -19,6 +21,57 @@ fn list(v: &[BrokerId]) -> String {
         .map(|b| b.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+// ---- table helpers ----
+//
+// `html!` expands every element into a good deal of code, so the cells and
+// rows the tables repeat are built by these small functions (one copy each
+// in the bundle).
+
+/// A text cell.
+#[inline(never)]
+fn td(body: impl Into<AttrValue>) -> Html {
+    td_node(Html::from(VText::new(body)))
+}
+
+/// A cell with any content.
+#[inline(never)]
+fn td_node(body: Html) -> Html {
+    html! { <td>{body}</td> }
+}
+
+/// A text-only row.
+#[inline(never)]
+fn text_row(cells: Vec<AttrValue>) -> Html {
+    row(cells.into_iter().map(td).collect())
+}
+
+/// A row of cells.
+#[inline(never)]
+fn row(cells: Vec<Html>) -> Html {
+    html! { <tr>{ for cells }</tr> }
+}
+
+/// `<table class="data">` with a header row of `cols` then `more_cols`, and `body` rows.
+#[inline(never)]
+fn data_table(cols: &[&'static str], more_cols: Vec<String>, body: Html) -> Html {
+    let th = |label: AttrValue| html! { <th>{Html::from(VText::new(label))}</th> };
+    html! {
+        <table class="data">
+            <thead><tr>
+                { for cols.iter().map(|c| th(AttrValue::Static(c))) }
+                { for more_cols.into_iter().map(|c| th(c.into())) }
+            </tr></thead>
+            <tbody>{body}</tbody>
+        </table>
+    }
+}
+
+/// A value or an en dash.
+fn or_dash(v: Option<impl ToString>) -> AttrValue {
+    v.map(|v| AttrValue::from(v.to_string()))
+        .unwrap_or(AttrValue::Static("–"))
 }
 
 /// A verdict as a badge: shape, colour and text (never colour alone).
@@ -48,40 +101,42 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
     ];
     let entries: Vec<&crate::engine::ledger::LedgerEntry> = e.ledger().entries().collect();
     let shown = entries.iter().rev().take(200);
+    let rows = shown.map(|le| {
+        let key = le
+            .record
+            .and_then(|r| e.record(r).key_text())
+            .unwrap_or_else(|| "None".into());
+        let copies = le.copies.iter().map(|c| {
+            html! {
+                <span class={classes!("copy", c.vanished.then_some("vanished"))}>
+                    {format!("{}-{}@{} ", e.topic(c.tp.topic).name, c.tp.partition, c.offset.0)}
+                </span>
+            }
+        });
+        let mut cells = vec![
+            td(le.event_id.0.to_string()),
+            td(key),
+            td(le.send_attempts.to_string()),
+            td_node(html! { { for copies } }),
+        ];
+        cells.extend(groups.iter().map(|g| {
+            let n = le.processed.get(g).copied().unwrap_or(0);
+            let v = e.verdict_of(le.event_id, *g).unwrap_or(Verdict::InFlight);
+            td_node(html! { <>{format!("{n} ")}{verdict_badge(v)}</> })
+        }));
+        row(cells)
+    });
     html! {
         <>
         <div class="ledger-summary" aria-label={format!("Ledger summary for {}", e.groups().first().map(|g| g.group_id.as_str()).unwrap_or("-"))}>
             <span>{format!("{} messages:", summary.produced)}</span>
             { for counts.iter().map(|(v, n)| html! { <span>{verdict_badge(*v)}{format!(" {n}")}</span> }) }
         </div>
-        <table class="data">
-            <thead><tr>
-                <th>{"event_id"}</th><th>{"Key"}</th><th>{"Send attempts"}</th><th>{"Copies (partition@offset)"}</th>
-                { for groups.iter().map(|g| html! { <th>{format!("{} (times processed)", e.groups()[g.0 as usize].group_id)}</th> }) }
-            </tr></thead>
-            <tbody>
-            { for shown.map(|le| {
-                let key = le.record.and_then(|r| e.record(r).key_text()).unwrap_or_else(|| "None".into());
-                html! {
-                    <tr>
-                        <td>{le.event_id.0}</td>
-                        <td>{key}</td>
-                        <td>{le.send_attempts}</td>
-                        <td>{ for le.copies.iter().map(|c| html! {
-                            <span class={classes!("copy", c.vanished.then_some("vanished"))}>
-                                {format!("{}-{}@{} ", e.topic(c.tp.topic).name, c.tp.partition, c.offset.0)}
-                            </span>
-                        }) }</td>
-                        { for groups.iter().map(|g| {
-                            let n = le.processed.get(g).copied().unwrap_or(0);
-                            let v = e.verdict_of(le.event_id, *g).unwrap_or(Verdict::InFlight);
-                            html! { <td>{format!("{n} ")}{verdict_badge(v)}</td> }
-                        }) }
-                    </tr>
-                }
-            }) }
-            </tbody>
-        </table>
+        { data_table(
+            &["event_id", "Key", "Send attempts", "Copies (partition@offset)"],
+            groups.iter().map(|g| format!("{} (times processed)", e.groups()[g.0 as usize].group_id)).collect(),
+            html! { { for rows } },
+        ) }
         if entries.len() > 200 {
             <p class="table-note">{format!("Showing the latest 200 of {} messages.", entries.len())}</p>
         }
@@ -99,7 +154,7 @@ pub fn view(props: &Props) -> Html {
         let selected = m.tab == t;
         html! {
             <button role="tab" class={classes!("tab", selected.then_some("selected"))} aria-selected={selected.to_string()}
-                    onclick={on.reform(move |_| Msg::SelectTab(t))}>{label}</button>
+                    onclick={send::<MouseEvent>(on, Msg::SelectTab(t))}>{label}</button>
         }
     };
     let body = match m.tab {
@@ -107,79 +162,87 @@ pub fn view(props: &Props) -> Html {
             let rows = e.all_partitions().into_iter().filter(|tp| {
                 e.topic(tp.topic).name != CONSUMER_OFFSETS && !e.topic(tp.topic).internal
             });
+            let rows = rows.map(|tp| {
+                let meta = e.partition_meta(tp);
+                let log = meta
+                    .leader
+                    .and_then(|l| e.brokers()[l.0 as usize].replica(tp))
+                    .map(|r| &r.log);
+                let under = meta.isr.len() < meta.replicas.len();
+                text_row(vec![
+                    e.topic(tp.topic).name.clone().into(),
+                    tp.partition.0.to_string().into(),
+                    meta.leader
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "none".into())
+                        .into(),
+                    list(&meta.replicas).into(),
+                    list(&meta.isr).into(),
+                    or_dash(log.map(|l| l.log_start().0)),
+                    or_dash(log.map(|l| l.hw().0)),
+                    or_dash(log.map(|l| l.leo().0)),
+                    if under { "yes" } else { "no" }.into(),
+                ])
+            });
+            data_table(
+                &[
+                    "Topic",
+                    "Partition",
+                    "Leader",
+                    "Replicas",
+                    "In-sync replicas",
+                    "Log start offset",
+                    "High watermark",
+                    "Log end offset",
+                    "Under-replicated",
+                ],
+                Vec::new(),
+                html! { { for rows } },
+            )
+        }
+        Tab::Groups => {
+            let rows = e.groups().iter().flat_map(|g| {
+                let gc = &e.config().groups[g.idx.0 as usize];
+                let tps: Vec<Tp> = gc.topics.iter().filter_map(|t| e.topic_id(t)).flat_map(|t| (0..e.topic(t).partitions.len() as u32).map(move |p| Tp::new(t, p))).collect();
+                tps.into_iter().map(|tp| {
+                    let owner = e.consumers().iter().find(|c| c.alive && c.group == g.idx && c.assignment.contains(&tp));
+                    let committed = g.committed.get(&tp).copied();
+                    let rep = e.leader_of(tp).and_then(|l| e.brokers()[l.0 as usize].replica(tp));
+                    let leo = rep.map(|r| r.log.leo());
+                    let hw = rep.map(|r| r.log.hw());
+                    let lag = match (committed, leo) { (Some(c), Some(l)) => Some(l.0 - c.0), (None, Some(l)) => Some(l.0), _ => None };
+                    row(vec![
+                        td(g.group_id.clone()),
+                        td(g.state.name()),
+                        td(or_dash(g.coordinator(e).map(|b| format!("broker {b}")))),
+                        td(format!("{}-{}", e.topic(tp.topic).name, tp.partition)),
+                        td(or_dash(owner.map(|c| format!("{} ({})", c.member_id.clone().unwrap_or_default(), c.label)))),
+                        td(or_dash(committed.map(|o| o.0))),
+                        td_node(html! {
+                            <>
+                            {or_dash(leo.map(|o| o.0))}
+                            if hw != leo {
+                                <span class="hw-note" title="The high watermark is below the log end offset: consumers can read only up to the HW.">
+                                    {format!(" (HW {})", hw.map(|o| o.0).unwrap_or(0))}
+                                </span>
+                            }
+                            </>
+                        }),
+                        td(or_dash(lag)),
+                    ])
+                }).collect::<Vec<_>>()
+            });
             html! {
-                <table class="data">
-                    <thead><tr>
-                        <th>{"Topic"}</th><th>{"Partition"}</th><th>{"Leader"}</th><th>{"Replicas"}</th><th>{"In-sync replicas"}</th>
-                        <th>{"Log start offset"}</th><th>{"High watermark"}</th><th>{"Log end offset"}</th><th>{"Under-replicated"}</th>
-                    </tr></thead>
-                    <tbody>
-                    { for rows.map(|tp| {
-                        let meta = e.partition_meta(tp);
-                        let log = meta.leader.and_then(|l| e.brokers()[l.0 as usize].replica(tp)).map(|r| &r.log);
-                        let (ls, hw, leo) = log.map(|l| (l.log_start().0.to_string(), l.hw().0.to_string(), l.leo().0.to_string()))
-                            .unwrap_or(("–".into(), "–".into(), "–".into()));
-                        let under = meta.isr.len() < meta.replicas.len();
-                        html! {
-                            <tr>
-                                <td>{e.topic(tp.topic).name.clone()}</td>
-                                <td>{tp.partition.0}</td>
-                                <td>{meta.leader.map(|l| l.to_string()).unwrap_or_else(|| "none".into())}</td>
-                                <td>{list(&meta.replicas)}</td>
-                                <td>{list(&meta.isr)}</td>
-                                <td>{ls}</td><td>{hw}</td><td>{leo}</td>
-                                <td>{ if under { "yes" } else { "no" } }</td>
-                            </tr>
-                        }
-                    }) }
-                    </tbody>
-                </table>
+                <>
+                { data_table(
+                    &["Group", "State", "Coordinator", "Partition", "Consumer ID", "Current Offset", "Log End Offset", "Lag"],
+                    Vec::new(),
+                    html! { { for rows } },
+                ) }
+                <p class="table-note">{"Lag = Log End Offset − Current Offset (the committed offset), as kafka-ui shows it. Where the high watermark is lower than the log end offset, consumers can only read up to the HW."}</p>
+                </>
             }
         }
-        Tab::Groups => html! {
-            <>
-            <table class="data">
-                <thead><tr>
-                    <th>{"Group"}</th><th>{"State"}</th><th>{"Coordinator"}</th><th>{"Partition"}</th><th>{"Consumer ID"}</th>
-                    <th>{"Current Offset"}</th><th>{"Log End Offset"}</th><th>{"Lag"}</th>
-                </tr></thead>
-                <tbody>
-                { for e.groups().iter().flat_map(|g| {
-                    let gc = &e.config().groups[g.idx.0 as usize];
-                    let tps: Vec<Tp> = gc.topics.iter().filter_map(|t| e.topic_id(t)).flat_map(|t| (0..e.topic(t).partitions.len() as u32).map(move |p| Tp::new(t, p))).collect();
-                    tps.into_iter().map(|tp| {
-                        let owner = e.consumers().iter().find(|c| c.alive && c.group == g.idx && c.assignment.contains(&tp));
-                        let committed = g.committed.get(&tp).copied();
-                        let rep = e.leader_of(tp).and_then(|l| e.brokers()[l.0 as usize].replica(tp));
-                        let leo = rep.map(|r| r.log.leo());
-                        let hw = rep.map(|r| r.log.hw());
-                        let lag = match (committed, leo) { (Some(c), Some(l)) => (l.0 - c.0).to_string(), (None, Some(l)) => l.0.to_string(), _ => "–".into() };
-                        html! {
-                            <tr>
-                                <td>{g.group_id.clone()}</td>
-                                <td>{g.state.name()}</td>
-                                <td>{g.coordinator(e).map(|b| format!("broker {b}")).unwrap_or_else(|| "–".into())}</td>
-                                <td>{format!("{}-{}", e.topic(tp.topic).name, tp.partition)}</td>
-                                <td>{owner.map(|c| format!("{} ({})", c.member_id.clone().unwrap_or_default(), c.label)).unwrap_or_else(|| "–".into())}</td>
-                                <td>{committed.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}</td>
-                                <td>
-                                    {leo.map(|o| o.0.to_string()).unwrap_or_else(|| "–".into())}
-                                    if hw != leo {
-                                        <span class="hw-note" title="The high watermark is below the log end offset: consumers can read only up to the HW.">
-                                            {format!(" (HW {})", hw.map(|o| o.0).unwrap_or(0))}
-                                        </span>
-                                    }
-                                </td>
-                                <td>{lag}</td>
-                            </tr>
-                        }
-                    }).collect::<Vec<_>>()
-                }) }
-                </tbody>
-            </table>
-            <p class="table-note">{"Lag = Log End Offset − Current Offset (the committed offset), as kafka-ui shows it. Where the high watermark is lower than the log end offset, consumers can only read up to the HW."}</p>
-            </>
-        },
         Tab::Ledger => ledger_table(e),
         Tab::Events => html! {
             <ol class="event-list" reversed=true>
