@@ -414,6 +414,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             } else {
                 match e.config().groups[group.0 as usize].commit_mode {
                     CommitMode::BeforeProcessing => "consumer.commit() before processing",
+                    // Exactly-once: the offsets went into the transaction and
+                    // count only now that it committed.
+                    CommitMode::Transactional => {
+                        "sendOffsetsToTransaction(), made visible by commitTransaction(),"
+                    }
                     _ => "consumer.commit()",
                 }
             };

@@ -76,7 +76,10 @@ fn select_inner(
         <div class={classes!("setting-row", error.is_some().then_some("invalid"))}>
             <label for={id.clone()}>
                 <span class="setting-label">{label}</span>
-                <code class="setting-name">{kafka_name}</code>
+                // ("brokers", "consumers": counts, not Kafka properties.)
+                if default != "—" || kafka_name.contains('.') {
+                    <code class="setting-name">{kafka_name}</code>
+                }
             </label>
             <select id={id.clone()} {onchange} aria-label={label} aria-invalid={error.is_some().to_string()}
                     aria-describedby={error.is_some().then(|| format!("{id}-err"))}>
@@ -84,7 +87,9 @@ fn select_inner(
                     <option value={v.clone()} selected={v == current}>{Html::from(VText::new(l))}</option>
                 }) }
             </select>
-            <span class="setting-default">{format!("default {default}")}</span>
+            if default != "—" {
+                <span class="setting-default">{format!("default {default}")}</span>
+            }
             if let Some(msg) = error {
                 <p class="field-error" id={format!("{id}-err")} role="alert">
                     <span class="err-icon" aria-hidden="true">{"!"}</span>{msg}

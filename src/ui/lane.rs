@@ -38,6 +38,8 @@ pub fn view(props: &Props) -> Html {
             <div class={classes!("lane-narration", n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}>
                 if let Some(n) = &n {
                     <strong>{n.title.clone()}</strong>{" — "}{text(&n.body)}
+                } else if let Some((title, _)) = crate::ui::narration_panel::quiet_step(m) {
+                    <strong>{title}</strong>{if m.engine.is_idle() { " — this lane's story is over." } else { " — heartbeats, fetches and timers only." }}
                 } else {
                     {"Waiting for the first step."}
                 }

@@ -98,6 +98,25 @@ fn spans(body: &[Span]) -> Html {
     }
 }
 
+/// What to say after a step with nothing to narrate (`None` before the
+/// first step, when the panel introduces the scenario instead).
+pub fn quiet_step(m: &crate::model::Model) -> Option<(&'static str, &'static str)> {
+    if m.engine.step_calls() == 0 {
+        return None;
+    }
+    Some(if m.engine.is_idle() {
+        (
+            "Nothing left to do",
+            "Every record sent so far has finished its journey. Step back or drag the History scrubber to replay any moment; Step forward sends another record.",
+        )
+    } else {
+        (
+            "Background work",
+            "This step moved only background traffic (heartbeats, follower fetches, timers). Step forward to reach the next stage.",
+        )
+    })
+}
+
 /// A view function rather than a `#[component]`: it holds no state, and
 /// each component costs the bundle a few kilobytes (see `crate::ui`).
 pub fn view(props: &Props) -> Html {
@@ -158,6 +177,9 @@ pub fn view(props: &Props) -> Html {
                             }) }
                         </ul>
                     }
+                } else if let Some((title, body)) = quiet_step(m) {
+                    <p class="narration-title">{title}</p>
+                    <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>
                     <p class="narration-body">{p.summary}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
@@ -165,7 +187,11 @@ pub fn view(props: &Props) -> Html {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
                         {"A producer, a topic "}{term("events")}
-                        {" on one broker, and a consumer group. Type a key (or leave it empty for a null key) and press "}
+                        { if m.embed {
+                            " on one broker, and a consumer group. Press "
+                        } else {
+                            " on one broker, and a consumer group. Type a key (or leave it empty for a null key) and press "
+                        } }
                         {term("Step forward")}
                         {" to follow one record through all nine stages."}
                     </p>

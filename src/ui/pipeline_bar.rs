@@ -31,7 +31,7 @@ pub fn view(props: &Props) -> Html {
                     };
                     let aria_current = (state == "current").then_some("step");
                     html! {
-                        <li class={classes!("stage-chip", state, s.actor())} aria-current={aria_current}>
+                        <li class={classes!("stage-chip", state, s.actor())} aria-current={aria_current} title={s.name()}>
                             <span class="chip-num" aria-hidden="true">
                                 { if state == "done" { "✓".to_string() } else { s.number().to_string() } }
                             </span>
