@@ -35,8 +35,9 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
-if [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/node_modules/playwright-core" ]; then
-  log "installing npm dev tools (playwright-core, binaryen)"
+if [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/node_modules/playwright-core" ] \
+   || [ ! -d "$ROOT/node_modules/terser" ]; then
+  log "installing npm dev tools (playwright-core, binaryen, terser)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
