@@ -205,6 +205,9 @@ pub struct Model {
     pub lesson: Option<crate::tour::LessonRun>,
     /// The lesson gallery is open.
     pub gallery_open: bool,
+    /// Why the lesson pasted into the gallery cannot be opened (shown in the
+    /// gallery, next to the text to fix).
+    pub own_lesson_error: Option<String>,
     /// While playing, stop when this step is reached (a lesson's reveal).
     pub play_until: Option<u64>,
     /// A built-in lesson the page must fetch: its id, and whether to attach
@@ -241,6 +244,7 @@ impl PartialEq for Model {
             && self.link_error == other.link_error
             && self.lesson == other.lesson
             && self.gallery_open == other.gallery_open
+            && self.own_lesson_error == other.own_lesson_error
     }
 }
 
@@ -291,6 +295,7 @@ impl Model {
             link_error: None,
             lesson: None,
             gallery_open: false,
+            own_lesson_error: None,
             play_until: None,
             pending_lesson: None,
             tape_error: None,
@@ -413,7 +418,10 @@ impl Model {
                 *self = m;
                 self.timeline.fork = undo;
             }
-            Msg::ToggleGallery => self.gallery_open = !self.gallery_open,
+            Msg::ToggleGallery => {
+                self.gallery_open = !self.gallery_open;
+                self.own_lesson_error = None;
+            }
             Msg::StartLesson(id) => match crate::lesson::by_id(&id) {
                 Some(l) => self.start_lesson(l),
                 None if crate::lesson::url_of(&id).is_some() => {
@@ -428,6 +436,7 @@ impl Model {
             Msg::StartLessonText(text) => match crate::lesson::parse(&text) {
                 Ok(l) => {
                     self.pending_lesson = None;
+                    self.own_lesson_error = None;
                     self.start_lesson(l)
                 }
                 Err(errs) => {
@@ -436,11 +445,17 @@ impl Model {
                         .map(|e| e.to_string())
                         .collect::<Vec<_>>()
                         .join("; ");
-                    self.error = Some(format!(
+                    let message = format!(
                         "That lesson cannot be opened ({} {}): {list}. Fix the file and paste it again.",
                         errs.len(),
                         if errs.len() == 1 { "problem" } else { "problems" }
-                    ));
+                    );
+                    // Pasted into the gallery: say it there, over the text.
+                    if self.gallery_open {
+                        self.own_lesson_error = Some(message);
+                    } else {
+                        self.error = Some(message);
+                    }
                 }
             },
             Msg::AttachLessonText(text) => {

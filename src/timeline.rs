@@ -203,6 +203,7 @@ impl Model {
         self.embed = other.embed;
         self.lesson = other.lesson.clone();
         self.gallery_open = other.gallery_open;
+        self.own_lesson_error = other.own_lesson_error.clone();
         self.link_error = other.link_error.clone();
     }
 

@@ -102,3 +102,28 @@ fn the_readme_examples_open_and_play() {
     kafkascope::scenario::ScenarioFile::parse(&json)
         .unwrap_or_else(|e| panic!("README scenario: {e}"));
 }
+
+/// A lesson pasted into the gallery that cannot be parsed is refused in the
+/// gallery (with line numbers), the gallery stays open, and a good one then
+/// opens its tour and closes the gallery.
+#[test]
+fn a_broken_pasted_lesson_is_refused_in_the_gallery_with_its_line_numbers() {
+    use kafkascope::model::{Model, Msg};
+    let good = BUILT_IN[0].to_string();
+    // The header's "lesson:" line loses its colon: a problem on line 1 or so.
+    let broken = good.replacen("lesson: ", "lesson ", 1);
+    assert_ne!(broken, good);
+    let mut m = Model::default();
+    m.update(Msg::ToggleGallery);
+    m.update(Msg::StartLessonText(broken));
+    let why = m
+        .own_lesson_error
+        .clone()
+        .expect("the broken lesson is refused");
+    assert!(why.contains("line "), "no line number in: {why}");
+    assert!(m.gallery_open, "the gallery closed over the user's text");
+    assert!(m.lesson.is_none() && m.error.is_none());
+    m.update(Msg::StartLessonText(good));
+    assert!(m.lesson.is_some(), "the fixed lesson did not open");
+    assert!(!m.gallery_open && m.own_lesson_error.is_none());
+}

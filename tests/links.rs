@@ -1285,16 +1285,37 @@ fn every_golden_link_opens_in_the_page_or_names_the_action_it_cannot_replay() {
         };
         match (kafkascope::model::Model::from_link(&l), l.replay()) {
             (Ok(m), Ok(engine)) => {
-                assert_eq!(m.engine.step_calls(), engine.step_calls(), "line {}", g.line);
+                assert_eq!(
+                    m.engine.step_calls(),
+                    engine.step_calls(),
+                    "line {}",
+                    g.line
+                );
                 assert_eq!(m.engine.now_ms(), engine.now_ms(), "line {}", g.line);
                 assert_eq!(m.engine.ledger(), engine.ledger(), "line {}", g.line);
                 assert!(m.error.is_none(), "line {}: {:?}", g.line, m.error);
                 opened += 1;
             }
             (Err(e), Err(_)) => {
-                assert_eq!(e.kind, LinkErrorKind::BadCommand, "line {}: {}", g.line, e.message);
-                assert!(e.message.contains("action "), "line {}: {}", g.line, e.message);
-                assert!(!e.message.contains("continues live"), "line {}: {}", g.line, e.message);
+                assert_eq!(
+                    e.kind,
+                    LinkErrorKind::BadCommand,
+                    "line {}: {}",
+                    g.line,
+                    e.message
+                );
+                assert!(
+                    e.message.contains("action "),
+                    "line {}: {}",
+                    g.line,
+                    e.message
+                );
+                assert!(
+                    !e.message.contains("continues live"),
+                    "line {}: {}",
+                    g.line,
+                    e.message
+                );
             }
             (a, b) => panic!(
                 "line {}: the page and Link::replay disagree: {:?} vs {:?}",

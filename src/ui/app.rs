@@ -323,7 +323,7 @@ pub fn App() -> Html {
                 { crate::ui::share_dialog::view(&m, &share_status, close_share) }
             }
             if m.gallery_open {
-                { crate::ui::gallery::view(&dispatch, m.lesson.as_ref().map(|r| r.lesson.id.as_str()), &lessons, &own_lesson) }
+                { crate::ui::gallery::view(&dispatch, m.lesson.as_ref().map(|r| r.lesson.id.as_str()), &lessons, &own_lesson, m.own_lesson_error.as_deref()) }
             }
             if let Some(message) = m.link_error.as_deref() {
                 { link_error_dialog(message, m.step > 0 || m.preset.is_some(), &dispatch) }

@@ -43,6 +43,7 @@ pub fn view(
     current: Option<&str>,
     loaded: &Loaded,
     text: &UseStateHandle<String>,
+    error: Option<&str>,
 ) -> Html {
     let close = on.reform(|_: MouseEvent| Msg::ToggleGallery);
     let on_text = {
@@ -102,11 +103,14 @@ pub fn view(
                         }
                     }) }
                 </ol>
-                <details class="own-lesson">
+                <details class="own-lesson" open={error.is_some()}>
                     <summary>{"Open a lesson of your own"}</summary>
                     <p class="hint">{"Paste a lesson file (the format is in the README). Problems are listed with their line numbers."}</p>
                     <textarea rows="6" aria-label="Lesson file" value={(**text).clone()} oninput={on_text}
                               placeholder={"lesson: my-lesson\ntitle: …\nsection: …\nscenario: nine-stages\n\nstep 0\n…"} />
+                    if let Some(why) = error {
+                        <p class="field-error" role="alert"><span class="err-icon" aria-hidden="true">{"!"}</span>{why.to_string()}</p>
+                    }
                     <button class="btn" onclick={open_own} disabled={text.trim().is_empty()}>{"Open this lesson"}</button>
                 </details>
             </div>

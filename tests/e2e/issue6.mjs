@@ -1065,6 +1065,47 @@ export const issue6Tests = [
     },
   },
 
+  // An instructor's own lesson, pasted into the gallery: the README's example
+  // opens as a tour; a broken one is refused with its line numbers, and the
+  // run on screen is kept.
+  {
+    name: 'an_instructors_own_lesson_opens_from_the_gallery',
+    fn: async (t) => {
+      const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+      const block = readme.split('```text\n').find((b) => b.startsWith('# A comment.'));
+      assert(block, 'README has no example lesson block starting "# A comment."');
+      const lessonText = block.slice(0, block.indexOf('```'));
+      const title = /^title: (.*)$/m.exec(lessonText)[1];
+      const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
+      await waitForApp(page);
+      const { dialog } = await openGallery(page);
+      await dialog.getByText('Open a lesson of your own').click();
+      const open = dialog.getByRole('button', { name: exact('Open this lesson') });
+      const field = dialog.getByRole('textbox', { name: 'Lesson file' });
+      assert(await open.isDisabled(), '"Open this lesson" is enabled with an empty lesson file');
+      // A broken file: the header's lesson id is missing and a beat has no step.
+      await field.fill(lessonText.replace(/^lesson: .*$/m, '').replace('step 9', 'step nine'));
+      assert(await open.isEnabled(), '"Open this lesson" stays disabled after pasting a lesson');
+      await open.click();
+      // Said in the gallery, next to the text to fix, which is kept.
+      const why = dialog.getByRole('alert').filter({ hasText: 'That lesson cannot be opened' });
+      await why.waitFor({ state: 'visible', timeout: 5000 });
+      const whyText = await why.innerText();
+      assert(/line \d+/.test(whyText), `the refusal does not give line numbers: "${whyText}"`);
+      assert((await field.inputValue()).includes('step nine'), 'the pasted text was lost after the refusal');
+      await t.screenshot(page, 'own-lesson-refused');
+      assert((await page.locator('section.lesson-panel').count()) === 0, 'a broken lesson opened a tour anyway');
+      // The README's example, as printed.
+      await field.fill(lessonText);
+      await open.click();
+      await dialog.waitFor({ state: 'detached', timeout: 5000 });
+      const panel = page.locator('section.lesson-panel');
+      await panel.waitFor({ state: 'visible', timeout: 5000 });
+      const text = await panel.innerText();
+      assert(text.includes(title), `the lesson panel does not show the lesson's title "${title}": "${text}"`);
+    },
+  },
+
   // One test per lesson: each plays from the gallery to "Lesson complete.".
   ...lessonIndex().map(({ id }) => ({
     name: `lesson_plays_to_the_end_${id.replace(/-/g, '_')}`,
