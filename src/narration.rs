@@ -638,7 +638,9 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 GroupState::CompletingRebalance => {
                     "the leader member is computing the assignment; members wait in SyncGroup."
                 }
-                GroupState::Stable => "every member has its partitions and heartbeats.",
+                GroupState::Stable => {
+                    "the leader's assignment is stored and sent to every member in its SyncGroup response; members heartbeat from now on."
+                }
                 GroupState::Dead => "the group is gone.",
             };
             n.t("Group ")

@@ -9,7 +9,7 @@
 //! above the high watermark are hatched (written, not yet readable); a crashed
 //! broker is crossed out; the next free offset is a dashed empty cell.
 
-use crate::engine::event::{EventKind, GroupState, Stage as RecordStage};
+use crate::engine::event::{ErrorCode, EventKind, GroupState, MsgKind, Node, Stage as RecordStage};
 use crate::engine::ids::*;
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
@@ -113,6 +113,24 @@ impl Layout {
                 y: y + h / 2.0,
             })
             .unwrap_or(Pt { x: 70.0, y: 100.0 })
+    }
+    /// Where a protocol message leaves or reaches a participant (for a
+    /// broker: just under its coordinator label, at the right end of its
+    /// first log, which is usually empty there).
+    fn node_point(&self, n: Node) -> Option<Pt> {
+        match n {
+            Node::Producer(p) => Some(self.producer_center(p)),
+            Node::Consumer(c) => Some(self.consumer_anchor(c)),
+            Node::Broker(b) => self
+                .brokers
+                .iter()
+                .find(|x| x.0 == b)
+                .map(|&(_, x, y, w, _)| Pt {
+                    x: x + w - 48.0,
+                    y: y + 36.0,
+                }),
+            Node::Controller => None,
+        }
     }
     fn consumer_anchor(&self, c: ConsumerIdx) -> Pt {
         self.consumers
@@ -230,7 +248,9 @@ fn layout(e: &Engine) -> Layout {
         let members: Vec<&crate::engine::consumer::Consumer> =
             e.consumers().iter().filter(|c| c.group == g.idx).collect();
         let ch = 66.0;
-        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 16.0;
+        // Header (id, state), the consumers, then two footer lines
+        // (coordinator; assignor and the add button).
+        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 34.0;
         groups.push((g.idx, gy, gh));
         for (j, c) in members.iter().enumerate() {
             consumers.push((c.idx, gy + 48.0 + j as f64 * (ch + 6.0), ch));
@@ -349,6 +369,41 @@ fn pill(class: Classes, w: f64, h: f64, rx: &'static str, label: String) -> Html
             { rect("", -w / 2.0, -h / 2.0, w, h, rx) }
             { text("", 0.0, 4.0, MIDDLE, label) }
         </g>
+    }
+}
+
+/// Whether a message is drawn as a protocol pill (see `Scene::movers`).
+fn protocol_message(k: MsgKind) -> bool {
+    !matches!(
+        k,
+        MsgKind::Produce
+            | MsgKind::ProduceResponse
+            | MsgKind::Fetch
+            | MsgKind::FetchResponse
+            | MsgKind::ListOffsets
+            | MsgKind::ListOffsetsResponse
+            | MsgKind::OffsetCommit
+    )
+}
+
+/// The pill's text: requests by their Kafka name, responses by what they
+/// bring back.
+fn message_label(k: MsgKind) -> &'static str {
+    match k {
+        MsgKind::JoinGroupResponse => "joined ↩",
+        MsgKind::SyncGroupResponse => "assignment ↩",
+        MsgKind::Heartbeat => "♥ Heartbeat",
+        MsgKind::HeartbeatResponse => "♥ ok",
+        MsgKind::LeaveGroupResponse => "left ↩",
+        MsgKind::OffsetCommitResponse => "committed ↩",
+        MsgKind::OffsetFetchResponse => "offsets ↩",
+        MsgKind::InitProducerIdResponse => "pid+epoch ↩",
+        MsgKind::AddPartitionsToTxnResponse
+        | MsgKind::AddOffsetsToTxnResponse
+        | MsgKind::TxnOffsetCommitResponse
+        | MsgKind::EndTxnResponse
+        | MsgKind::WriteTxnMarkersResponse => "ok ↩",
+        other => other.name(),
     }
 }
 
@@ -775,9 +830,15 @@ impl Scene<'_> {
             .coordinator(e)
             .map(|b| format!("coordinator: broker {b}"))
             .unwrap_or_else(|| "no coordinator".into());
+        // The protocol the group chose (the first strategy every member
+        // supports); before any member joined, none yet.
+        let assignor = match grp.protocol {
+            Some(k) => format!("assignor: {}", k.name()),
+            None => "assignor: none yet".to_string(),
+        };
         let add = html! {
             <>
-                { rect("", CONSUMERS_X + CONSUMERS_W - 30.0, y + h - 22.0, 24.0, 18.0, "6") }
+                { rect("", CONSUMERS_X + CONSUMERS_W - 30.0, y + h - 21.0, 24.0, 17.0, "6") }
                 { text("", CONSUMERS_X + CONSUMERS_W - 18.0, y + h - 8.0, MIDDLE, "+") }
                 { title("Add a consumer") }
             </>
@@ -787,7 +848,8 @@ impl Scene<'_> {
                 { rect("group-box", CONSUMERS_X, y, CONSUMERS_W, h, "10") }
                 { text("box-title group-id", CONSUMERS_X + 10.0, y + 18.0, None, grp.group_id.clone()) }
                 { text(badge, CONSUMERS_X + 10.0, y + 37.0, None, format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)) }
-                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 6.0, None, coord.clone()) }
+                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 24.0, None, coord.clone()) }
+                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 6.0, None, assignor) }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
                 { title(coord) }
@@ -1058,6 +1120,44 @@ impl Scene<'_> {
                         );
                         (from, row.entry(), dur(2), inner)
                     })
+                }
+                // The group and transaction protocols (JoinGroup, SyncGroup,
+                // Heartbeat, InitProducerId, EndTxn, …) travel as labelled
+                // pills; produce, fetch and commit traffic is drawn above
+                // by the events it causes.
+                EventKind::Message {
+                    from,
+                    to,
+                    kind,
+                    error,
+                    arrive_ms,
+                } if protocol_message(*kind) => {
+                    match (lay.node_point(*from), lay.node_point(*to)) {
+                        (Some(a), Some(b)) => {
+                            // MEMBER_ID_REQUIRED is the normal first round of
+                            // a join (KIP-394), not a failure.
+                            let member_id_round = *error == Some(ErrorCode::MemberIdRequired);
+                            let error = error.filter(|_| !member_id_round);
+                            let label = match error {
+                                Some(err) => format!("✕ {}", short_error(err.name())),
+                                None if member_id_round => "member id ↩".to_string(),
+                                None => message_label(*kind).to_string(),
+                            };
+                            let w = 16.0 + 6.4 * label.chars().count() as f64;
+                            let cls = if error.is_some() {
+                                "error-token"
+                            } else {
+                                "proto-token"
+                            };
+                            Some((
+                                a,
+                                b,
+                                dur(latency(*arrive_ms)),
+                                pill(cls.into(), w, 18.0, "9", label),
+                            ))
+                        }
+                        _ => None,
+                    }
                 }
                 _ => None,
             };

@@ -330,6 +330,33 @@ const tests = [
   },
 
   {
+    // The group protocol is drawn as messages: C's JoinGroup reaches the
+    // coordinator, SyncGroup follows, and the assignment travels back; the
+    // group panel names its coordinator and the assignor it chose.
+    name: 'rebalance_protocol_messages_travel_between_consumers_and_coordinator',
+    fn: async (t) => {
+      const page = await t.newPage();
+      await setLabelled(page, 'Scenario', 'c-joins-eager-range');
+      const stage = page.locator('svg.stage').first();
+      const seen = [];
+      for (const label of ['JoinGroup', 'SyncGroup', 'assignment ↩']) {
+        let found = false;
+        for (let i = 0; i < 300 && !found; i++) {
+          const pills = await stage.locator('g.proto-token text').allTextContents();
+          if (pills.includes(label)) found = true;
+          else await stepButton(page).click();
+        }
+        assert(found, `no "${label}" message drawn on the stage (saw: ${seen.join(', ')})`);
+        seen.push(`${label} at step ${await stepCount(page)}`);
+        if (label === 'assignment ↩') await t.screenshot(page, 'assignment-arrives');
+      }
+      const groupText = await stage.locator('g.group').first().textContent();
+      assert(groupText.includes('assignor: range'), `the group panel does not name its assignor: "${groupText}"`);
+      assert(/coordinator: broker \d/.test(groupText), `the group panel does not name its coordinator: "${groupText}"`);
+    },
+  },
+
+  {
     name: 'semantics_side_by_side_shows_lost_duplicated_and_exactly_once',
     fn: async (t) => {
       const page = await t.newPage();
