@@ -585,6 +585,11 @@ impl Model {
                 use crate::engine::config::{CommitMode, IsolationLevel, Semantics, TopicConfig};
                 let output = "events-processed";
                 for g in d.groups.iter_mut() {
+                    // A consumer that restarts before its first commit must
+                    // read what arrived while it was down: with `latest` it
+                    // would skip it, and at-least-once would lose records
+                    // for a reason that has nothing to do with commits.
+                    g.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
                     g.commit_mode = match sem {
                         Semantics::AtMostOnce => CommitMode::BeforeProcessing,
                         Semantics::AtLeastOnce => CommitMode::AfterProcessing,

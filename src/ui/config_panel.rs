@@ -139,21 +139,34 @@ fn semantics_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
             _ => Semantics::AtLeastOnce,
         }))
     });
-    let (code, note): (&str, Option<&str>) = match mode {
+    // The snippet shows this scenario's own auto.offset.reset: where a
+    // consumer without a committed offset starts matters after a crash.
+    let reset = m
+        .draft
+        .groups
+        .first()
+        .map(|g| g.auto_offset_reset.name())
+        .unwrap_or("latest");
+    let consumer = |extra: &str| {
+        format!("consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    auto_offset_reset='{reset}',\n    {extra})")
+    };
+    let (code, note): (String, Option<&str>) = match mode {
         CommitMode::BeforeProcessing => (
-            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False)\nfor message in consumer:\n    consumer.commit()   # commit first\n    process(message)    # a crash here loses it",
+            consumer("enable_auto_commit=False") + "\nfor message in consumer:\n    consumer.commit()   # commit first\n    process(message)    # a crash here loses it",
             Some("The course text sets at-most-once up with enable_auto_commit=True and a 100 ms interval. Kafka's auto-commit runs inside the *next* poll(), after you processed the batch, so that is at-least-once. Committing before processing is what makes it at-most-once."),
         ),
         CommitMode::AfterProcessing => (
-            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False)\nfor message in consumer:\n    process(message)    # process first\n    consumer.commit()   # a crash before this re-delivers it",
+            consumer("enable_auto_commit=False") + "\nfor message in consumer:\n    process(message)    # process first\n    consumer.commit()   # a crash before this re-delivers it",
             None,
         ),
         CommitMode::Transactional => (
-            "producer = KafkaProducer(acks='all',\n    enable_idempotence=True,\n    transactional_id='my-consumer-group-A')\nconsumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=False,\n    isolation_level='read_committed')\nproducer.init_transactions()\nwhile True:\n    batch = consumer.poll()\n    producer.begin_transaction()\n    for m in records(batch):\n        producer.send('events-processed', transform(m))\n    producer.send_offsets_to_transaction(\n        positions(consumer), consumer.group_metadata())\n    producer.commit_transaction()",
+            "producer = KafkaProducer(acks='all',\n    enable_idempotence=True,\n    transactional_id='my-consumer-group-A')\n".to_string()
+                + &consumer("enable_auto_commit=False,\n    isolation_level='read_committed'")
+                + "\nproducer.init_transactions()\nwhile True:\n    batch = consumer.poll()\n    producer.begin_transaction()\n    for m in records(batch):\n        producer.send('events-processed', transform(m))\n    producer.send_offsets_to_transaction(\n        positions(consumer), 'my-consumer-group')\n    producer.commit_transaction()",
             Some("Outputs and consumer offsets commit in one transaction: a crash aborts both, and the retry is the only copy read_committed readers see."),
         ),
         CommitMode::Auto => (
-            "consumer = KafkaConsumer('events',\n    group_id='my-consumer-group',\n    enable_auto_commit=True,\n    auto_commit_interval_ms=5000)\nfor message in consumer:\n    process(message)",
+            consumer("enable_auto_commit=True,\n    auto_commit_interval_ms=5000") + "\nfor message in consumer:\n    process(message)",
             Some("Auto-commit commits the positions from inside a later poll(): records processed since the last commit are re-delivered after a crash."),
         ),
     };

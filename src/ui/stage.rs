@@ -232,7 +232,8 @@ fn layout(e: &Engine) -> Layout {
     let brokers_h = brokers_bottom - TOP;
     // Producers: stacked in the left column, centred on the brokers.
     let np = e.producers().len().max(1) as f64;
-    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(90.0, 150.0);
+    // Tall enough for four counter lines and the "transaction open" tag.
+    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(108.0, 150.0);
     let p_top = TOP + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
     let producers = e
         .producers()
@@ -370,6 +371,20 @@ fn pill(class: Classes, w: f64, h: f64, rx: &'static str, label: String) -> Html
             { text("", 0.0, 4.0, MIDDLE, label) }
         </g>
     }
+}
+
+/// The high watermark's tooltip: what is readable, and the gap to the log
+/// end offset when there is one.
+fn hw_title(hw: i64, leo: i64) -> String {
+    let gap = if leo > hw {
+        format!(
+            " Offsets {hw}–{} are written here but not yet on every in-sync replica, so not yet readable.",
+            leo - 1
+        )
+    } else {
+        " Everything written here is below it: HW = LEO, nothing waits for replication.".to_string()
+    };
+    format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers.{gap}")
 }
 
 /// Whether a message is drawn as a protocol pill (see `Scene::movers`).
@@ -551,7 +566,13 @@ pub fn view(props: &Props) -> Html {
             { for lay.brokers.iter().map(|b| s.broker(b)) }
             { for lay.rows.iter().map(|r| s.row(r, &positions)) }
             { for lay.producers.iter().map(|p| s.producer(p)) }
-            { for staged.iter().enumerate().map(|(i, r)| s.staged_token(i, r)) }
+            { for staged.iter().enumerate().map(|(i, r)| {
+                // Each record waits in its own producer's box, numbered
+                // among that producer's records.
+                let owner = e.record(r.0).producer;
+                let k = staged[..i].iter().filter(|o| e.record(o.0).producer == owner).count();
+                s.staged_token(k, r)
+            }) }
             { for lay.groups.iter().map(|g| s.group(g)) }
             { for lay.consumers.iter().map(|c| s.consumer(c)) }
             { for e.consumers().iter().filter(|c| c.alive).filter_map(|c| s.at_consumer(c)) }
@@ -722,6 +743,7 @@ impl Scene<'_> {
                     <g class="next-slot">
                         { rect("", x + 1.5, row.y, row.cell_w - 3.0, row.h, "4") }
                         { text("", x + row.cell_w / 2.0, row.y + row.h / 2.0 + 3.0, MIDDLE, "LEO") }
+                        { title(format!("Log end offset {leo}: the offset the next record appended to this replica will get.")) }
                     </g>
                 }
                 if let (true, Some(x)) = (lso < hw, row.cell_x(lso)) {
@@ -731,7 +753,7 @@ impl Scene<'_> {
                 if let Some(x) = hw_x {
                     // With an LSO below it, the LSO label takes the left side.
                     { offset_marker("hw-marker", x, row, lso >= hw, format!("HW {hw}"),
-                        format!("High watermark {hw}: offsets below it are on every in-sync replica and may be read by consumers. Offsets {hw}–{} are written but not yet readable.", (leo - 1).max(hw))) }
+                        hw_title(hw, leo)) }
                 }
                 { for carets.iter().filter_map(|(label, pos)| {
                     let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
@@ -762,9 +784,9 @@ impl Scene<'_> {
                 { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 if !pr.alive || pr.txn.fenced {
                     { line("cross", x, y, x + PRODUCER_W, y + h) }
-                    { text("down-label", x + PRODUCER_W - 8.0, y + 21.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
-                }
-                if pr.txn.open {
+                    // Bottom right: the title stays readable.
+                    { text("down-label", x + PRODUCER_W - 8.0, y + h - 8.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
+                } else if pr.txn.open {
                     { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
                 }
                 { sub(38.0, pr.client_id.clone()) }
@@ -781,9 +803,12 @@ impl Scene<'_> {
     #[inline(never)]
     fn staged_token(&self, i: usize, (r, s): &(RecordId, RecordStage)) -> Html {
         let (m, e, lay) = (self.m, self.e, &self.lay);
+        let owner = e.record(*r).producer;
         let (py, ph) = lay
             .producers
-            .first()
+            .iter()
+            .find(|(p, _, _)| Some(*p) == owner)
+            .or(lay.producers.first())
             .map(|(_, y, h)| (*y, *h))
             .unwrap_or((100.0, 120.0));
         let at = Pt {

@@ -129,7 +129,12 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
     html! {
         <>
         <div class="ledger-summary" aria-label={format!("Ledger summary for {}", e.groups().first().map(|g| g.group_id.as_str()).unwrap_or("-"))}>
-            <span>{format!("{} messages:", summary.produced)}</span>
+            // Aborted messages are rows too, but not counted as produced.
+            <span>{ if summary.aborted > 0 {
+                format!("{} messages ({} in aborted transactions):", entries.len(), summary.aborted)
+            } else {
+                format!("{} messages:", entries.len())
+            } }</span>
             { for counts.iter().map(|(v, n)| html! { <span>{verdict_badge(*v)}{format!(" {n}")}</span> }) }
         </div>
         { data_table(
