@@ -2,9 +2,15 @@
 //! narration (scripted notes) and the outcome it is meant to show — which the
 //! tests check, so a preset can never silently stop demonstrating its point.
 
-use crate::engine::command::{Command, ScriptEntry, Trigger};
-use crate::engine::config::{Acks, KeyMode, ProducerConfig, ScenarioConfig};
-use crate::engine::ids::*;
+use crate::engine::config::ScenarioConfig;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod build;
+mod table;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use build::semantics_config;
+use table::TABLE;
 
 /// What a preset must demonstrate (checked by `tests/presets.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,661 +62,62 @@ pub struct Preset {
     pub lanes: Vec<(&'static str, ScenarioConfig)>,
 }
 
-fn at(ms: u64, command: Command) -> ScriptEntry {
-    ScriptEntry {
-        trigger: Trigger::AtMs { ms },
-        command,
-    }
-}
-
-fn note(ms: u64, text: &str) -> ScriptEntry {
-    at(ms, Command::Note { text: text.into() })
-}
-
-fn send(key: &str) -> Command {
-    Command::Produce {
-        producer: ProducerIdx(0),
-        topic: None,
-        key: Some(key.into()),
-        value: None,
-        partition: None,
-    }
-}
-
-fn cluster(brokers: u16, partitions: u32, rf: u16, min_isr: u16) -> ScenarioConfig {
-    let mut c = ScenarioConfig::default();
-    c.cluster.brokers = brokers;
-    c.topics[0].partitions = partitions;
-    c.topics[0].replication_factor = rf;
-    c.topics[0].min_insync_replicas = min_isr;
-    c
-}
-
-/// The course text's pipeline: one broker, one record at a time.
-pub fn walkthrough() -> Preset {
-    Preset {
-        id: "nine-stages",
-        title: "The nine stages of a record",
-        summary: "One broker, topic events with 3 partitions, one consumer: follow a record from send() to commit.",
-        config: ScenarioConfig::default(),
-        expect: Expect::AllProcessedOnce,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn acks1_failover_loss() -> Preset {
-    let mut c = cluster(3, 1, 3, 1);
-    c.producers[0].acks = Acks::One;
-    c.script = vec![
-        note(0, "acks=1: the leader answers as soon as the record is in ITS log. Watch what happens when it dies before a follower copies it."),
-        at(0, Command::StallFollowers { topic: "events".into(), partition: 0, ms: 12_000 }),
-        at(10, send("order-1")),
-        ScriptEntry {
-            trigger: Trigger::AfterAcks { producer: ProducerIdx(0), count: 1 },
-            command: Command::CrashLeader { topic: "events".into(), partition: 0 },
-        },
-        note(12_500, "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. The producer sends order-2, which takes order-1's offset."),
-        at(12_500, send("order-2")),
-        note(16_000, "The old leader comes back and truncates its log to the new leader's: the acknowledged order-1 vanishes."),
-        at(16_000, Command::RestartCrashedBrokers),
-    ];
-    Preset {
-        id: "acks1-failover-loss",
-        title: "acks=1: a leader failover loses an acknowledged record",
-        summary: "3 brokers, RF 3, acks=1; the followers stall, the leader acks order-1 and crashes; a follower takes over without it.",
-        config: c,
-        expect: Expect::AckedRecordLost,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn acks_all_survives() -> Preset {
-    let mut c = cluster(3, 1, 3, 2);
-    c.producers[0].acks = Acks::All;
-    c.producers[0].workload.records = 6;
-    c.producers[0].workload.interval_ms = 150;
-    c.producers[0].workload.keys =
-        KeyMode::Cycle(vec!["order-1".into(), "order-2".into(), "order-3".into()]);
-    c.script = vec![
-        note(0, "acks=all with min.insync.replicas=2: the leader answers only once every in-sync replica has the record."),
-        ScriptEntry {
-            trigger: Trigger::AfterAcks { producer: ProducerIdx(0), count: 3 },
-            command: Command::CrashLeader { topic: "events".into(), partition: 0 },
-        },
-        note(14_000, "The crashed broker returns and catches up. No acknowledged record was lost."),
-        at(14_000, Command::RestartCrashedBrokers),
-    ];
-    Preset {
-        id: "acks-all-survives-crash",
-        title: "acks=all, min.insync.replicas=2: a broker crash loses nothing",
-        summary: "3 brokers, RF 3; the leader crashes mid-stream; every acknowledged record survives on the new leader.",
-        config: c,
-        expect: Expect::AllProcessedOnce,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn not_enough_replicas() -> Preset {
-    let mut c = cluster(3, 1, 3, 2);
-    c.producers[0].acks = Acks::All;
-    c.script = vec![
-        note(0, "Two of the three brokers go down. Once the controller fences them the ISR has one member, below min.insync.replicas=2."),
-        at(0, Command::CrashBroker { broker: BrokerId(1) }),
-        at(0, Command::CrashBroker { broker: BrokerId(2) }),
-        at(10_000, send("order-1")),
-        note(16_000, "One broker returns; once it is back in the ISR, the retried write succeeds."),
-        at(16_000, Command::RestartBroker { broker: BrokerId(1) }),
-    ];
-    Preset {
-        id: "not-enough-replicas",
-        title: "Two of three brokers down: NOT_ENOUGH_REPLICAS",
-        summary: "RF 3, min.insync.replicas=2, acks=all: with one in-sync replica left the leader refuses writes until another returns.",
-        config: c,
-        expect: Expect::NotEnoughReplicasThenDelivered,
-        lanes: Vec::new(),
-    }
-}
-
-fn retry_case(idempotent: bool) -> ScenarioConfig {
-    let mut c = ScenarioConfig::default();
-    let p = &mut c.producers[0];
-    p.acks = Acks::All;
-    p.enable_idempotence = Some(idempotent);
-    p.request_timeout_ms = 3_000;
-    p.delivery_timeout_ms = 20_000;
-    c.script = vec![
-        note(
-            0,
-            "The broker's answer to the next produce request will be lost in the network.",
-        ),
-        at(
-            0,
-            Command::DropNextProduceResponse {
-                producer: ProducerIdx(0),
-            },
-        ),
-        at(10, send("payment-42")),
-    ];
-    c
-}
-
-pub fn retry_duplicates() -> Preset {
-    Preset {
-        id: "retry-duplicates",
-        title: "A retry without idempotence writes a duplicate",
-        summary: "enable.idempotence=false: the response is lost, the producer times out and retries, the broker appends the record twice.",
-        config: retry_case(false),
-        expect: Expect::DuplicateFromRetry,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn idempotent_dedup() -> Preset {
-    Preset {
-        id: "idempotent-dedup",
-        title: "The idempotent producer's retry is dropped as a duplicate",
-        summary: "enable.idempotence=true: same lost response, but the broker recognises the producer id and sequence and keeps one copy.",
-        config: retry_case(true),
-        expect: Expect::DuplicateDropped,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn acks_latency() -> Preset {
-    let mut c = cluster(3, 3, 3, 2);
-    let mk = |id: &str, acks: Acks| {
-        let mut p = ProducerConfig {
-            client_id: id.into(),
-            acks,
-            ..ProducerConfig::default()
-        };
-        p.workload.records = 20;
-        p.workload.interval_ms = 40;
-        p
-    };
-    c.producers = vec![
-        mk("acks-0", Acks::Zero),
-        mk("acks-1", Acks::One),
-        mk("acks-all", Acks::All),
-    ];
-    c.cluster.network_latency_ms = 5;
-    c.script = vec![note(
-        0,
-        "Three producers send the same workload with acks=0, acks=1 and acks=all. Compare their average acknowledgement latency.",
-    )];
-    Preset {
-        id: "acks-latency",
-        title: "acks=0 vs acks=1 vs acks=all: what the wait costs",
-        summary: "Three producers, same workload: acks=0 never waits, acks=1 waits for the leader, acks=all for every in-sync replica.",
-        config: c,
-        expect: Expect::LatencyOrderedByAcks,
-        lanes: Vec::new(),
-    }
-}
-
-fn group_scenario(partitions: u32, consumers: u16, records: u32) -> ScenarioConfig {
-    let mut c = ScenarioConfig::default();
-    c.topics[0].partitions = partitions;
-    c.groups[0].consumers = consumers;
-    c.producers[0].workload.records = records;
-    c.producers[0].workload.interval_ms = 40;
-    c.producers[0].workload.keys = KeyMode::EventId;
-    c
-}
-
-pub fn fewer_consumers() -> Preset {
-    let mut c = group_scenario(6, 2, 12);
-    c.script = vec![note(0, "6 partitions, 2 consumers: each consumer owns several partitions (range gives A P0–P2 and B P3–P5).")];
-    Preset {
-        id: "consumers-fewer-than-partitions",
-        title: "Consumers < partitions: some consumers read several",
-        summary: "6 partitions, a group of 2: every partition has exactly one owner, each consumer has three.",
-        config: c,
-        expect: Expect::ConsumersShareAllPartitions,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn more_consumers() -> Preset {
-    let mut c = group_scenario(3, 4, 9);
-    c.script = vec![note(0, "3 partitions, 4 consumers: a partition has one owner per group, so one consumer sits idle.")];
-    Preset {
-        id: "consumers-more-than-partitions",
-        title: "Consumers > partitions: one consumer sits idle",
-        summary:
-            "3 partitions, a group of 4: the fourth consumer gets nothing until someone leaves.",
-        config: c,
-        expect: Expect::SomeConsumerIdle,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn two_groups() -> Preset {
-    let mut c = group_scenario(3, 2, 8);
-    let mut analytics = c.groups[0].clone();
-    analytics.group_id = "analytics".into();
-    analytics.consumers = 1;
-    c.groups.push(analytics);
-    c.script = vec![note(
-        0,
-        "Two groups read the same topic: each gets every record and keeps its own committed offsets, under its own coordinator partition of __consumer_offsets.",
-    )];
-    Preset {
-        id: "two-groups",
-        title: "Two consumer groups read the topic independently",
-        summary: "my-consumer-group (2 consumers) and analytics (1): both see all 8 records, each with its own offsets.",
-        config: c,
-        expect: Expect::GroupsIndependent,
-        lanes: Vec::new(),
-    }
-}
-
-fn c_joins(strategy: Vec<crate::engine::assignor::AssignorKind>) -> ScenarioConfig {
-    let mut c = group_scenario(4, 2, 16);
-    c.producers[0].workload.interval_ms = 150;
-    c.groups[0].partition_assignment_strategy = strategy;
-    c.script = vec![at(700, Command::AddConsumer { group: GroupIdx(0) })];
-    c
-}
-
-pub fn c_joins_eager() -> Preset {
-    use crate::engine::assignor::AssignorKind;
-    let mut c = c_joins(vec![AssignorKind::Range, AssignorKind::CooperativeSticky]);
-    c.script.insert(0, note(0, "Before: 2 consumers, 4 partitions; range gave A P0 and P1, B P2 and P3. Consumer C is about to join."));
-    c.script.push(note(
-        5_000,
-        "Eager range: everyone revoked everything first (stop the world), then range gave A P0+P1, B P2, C P3. The course text's picture (C gets P1 and P3) is not what any Kafka assignor does.",
-    ));
-    Preset {
-        id: "c-joins-eager-range",
-        title: "C joins: eager rebalance with range",
-        summary: "The default strategy list [range, cooperative-sticky] runs EAGER: every consumer stops and gives up all partitions while C joins.",
-        config: c,
-        expect: Expect::JoinRebalances,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn c_joins_cooperative() -> Preset {
-    use crate::engine::assignor::AssignorKind;
-    let mut c = c_joins(vec![AssignorKind::CooperativeSticky]);
-    c.script.insert(0, note(0, "Before: 2 consumers, 4 partitions; cooperative-sticky dealt them round-robin (A P0 and P2, B P1 and P3). Consumer C is about to join."));
-    c.script.push(note(
-        7_000,
-        "Cooperative-sticky: one partition moved, in two rebalances: its owner revoked only that one in the first, C received it in the second. Nobody stopped consuming the partitions they kept.",
-    ));
-    Preset {
-        id: "c-joins-cooperative-sticky",
-        title: "C joins: cooperative-sticky rebalance",
-        summary: "Only the partition that moves is revoked, and a second rebalance hands it to C; the others never stop.",
-        config: c,
-        expect: Expect::JoinRebalances,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn session_timeout() -> Preset {
-    let mut c = group_scenario(4, 2, 12);
-    c.producers[0].workload.interval_ms = 400;
-    c.groups[0].session_timeout_ms = 10_000;
-    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    c.script = vec![
-        note(0, "session.timeout.ms is 10 s here (default 45 s), and auto.offset.reset=earliest so a partition without a commit is read from its start. Consumer B will crash: no LeaveGroup, its heartbeats just stop."),
-        at(1_000, Command::CrashConsumer { consumer: ConsumerIdx(1), point: crate::engine::event::CrashPoint::Now }),
-    ];
-    Preset {
-        id: "session-timeout",
-        title: "A crashed consumer is detected by session.timeout.ms",
-        summary: "B dies silently; its partitions wait until the coordinator expires its session, then A takes them over from the committed offsets.",
-        config: c,
-        expect: Expect::SessionTimeoutMovesPartitions,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn poll_timeout() -> Preset {
-    let mut c = group_scenario(2, 2, 6);
-    c.producers[0].workload.interval_ms = 300;
-    c.groups[0].max_poll_interval_ms = 5_000;
-    c.groups[0].session_timeout_ms = 10_000;
-    c.script = vec![
-        note(0, "max.poll.interval.ms is 5 s here. Consumer A's processing is about to take 8 s per record (a slow database call)."),
-        at(500, Command::SetProcessingTime { consumer: ConsumerIdx(0), processing_time_ms: 8_000 }),
-        at(9_000, Command::SetProcessingTime { consumer: ConsumerIdx(0), processing_time_ms: 10 }),
-    ];
-    Preset {
-        id: "poll-timeout-commit-failed",
-        title: "Slow processing: max.poll.interval.ms, CommitFailed, a duplicate",
-        summary: "A takes too long between polls, leaves the group, B re-reads A's uncommitted record, and A's late commit fails.",
-        config: c,
-        expect: Expect::PollTimeoutDuplicates,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn c_joins_side_by_side() -> Preset {
-    let eager = c_joins_eager();
-    let coop = c_joins_cooperative();
-    let mut cfg = eager.config.clone();
-    cfg.script
-        .retain(|e| !matches!(e.command, Command::Note { .. }));
-    let mut coop_cfg = coop.config.clone();
-    coop_cfg
-        .script
-        .retain(|e| !matches!(e.command, Command::Note { .. }));
-    Preset {
-        id: "c-joins-side-by-side",
-        title: "C joins: eager range vs cooperative-sticky, side by side",
-        summary: "The same group, the same records, the same moment C joins: on the left every consumer stops; on the right only the moving partition pauses.",
-        config: cfg.clone(),
-        expect: Expect::JoinRebalances,
-        lanes: vec![("eager · range", cfg), ("cooperative-sticky", coop_cfg)],
-    }
-}
-
-/// The scenario the three delivery-semantics lanes share: a burst of six
-/// records (so one poll returns several), and Consumer A crashing right after
-/// it processes its third record, restarting 2 s later.
-pub fn semantics_config(sem: crate::engine::config::Semantics) -> ScenarioConfig {
-    use crate::engine::config::{CommitMode, IsolationLevel, Semantics, TopicConfig};
-    let mut c = ScenarioConfig::default();
-    c.topics = vec![
-        TopicConfig {
-            name: "events".into(),
-            partitions: 1,
-            ..TopicConfig::default()
-        },
-        TopicConfig {
-            name: "events-processed".into(),
-            partitions: 1,
-            ..TopicConfig::default()
-        },
-    ];
-    c.producers[0].workload.records = 6;
-    c.producers[0].workload.interval_ms = 0;
-    c.producers[0].workload.keys = KeyMode::EventId;
-    let g = &mut c.groups[0];
-    g.processing_time_ms = 100;
-    g.session_timeout_ms = 6_000;
-    g.heartbeat_interval_ms = 2_000;
-    g.restart_after_ms = 2_000;
-    g.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    match sem {
-        Semantics::AtMostOnce => g.commit_mode = CommitMode::BeforeProcessing,
-        Semantics::AtLeastOnce => g.commit_mode = CommitMode::AfterProcessing,
-        Semantics::ExactlyOnce => {
-            g.commit_mode = CommitMode::Transactional;
-            g.isolation_level = IsolationLevel::ReadCommitted;
-            g.output_topic = Some("events-processed".into());
-        }
-    }
-    c.script = vec![ScriptEntry {
-        trigger: Trigger::AfterProcessed { count: 2 },
-        command: Command::CrashConsumer {
-            consumer: ConsumerIdx(0),
-            point: crate::engine::event::CrashPoint::AfterProcess,
-        },
-    }];
-    c
-}
-
-fn semantics_preset(
-    sem: crate::engine::config::Semantics,
+/// One row of the generated preset table.
+struct Entry {
     id: &'static str,
     title: &'static str,
     summary: &'static str,
     expect: Expect,
-) -> Preset {
-    Preset {
-        id,
-        title,
-        summary,
-        config: semantics_config(sem),
-        expect,
-        lanes: Vec::new(),
+    /// The scenario as a v1 link fragment.
+    config: &'static str,
+    lanes: &'static [(&'static str, &'static str)],
+    /// The narration notes, which the scenarios refer to by index.
+    notes: &'static [&'static str],
+}
+
+impl Entry {
+    fn scenario(&self, fragment: &str) -> Option<ScenarioConfig> {
+        let crate::link::LinkScenario::Custom(mut c) = crate::link::decode(fragment).ok()?.scenario
+        else {
+            return None;
+        };
+        for entry in c.script.iter_mut() {
+            if let crate::engine::command::Command::Note { text } = &mut entry.command {
+                *text = self.notes.get(text.parse::<usize>().ok()?)?.to_string();
+            }
+        }
+        Some(c)
     }
 }
 
-pub fn at_most_once() -> Preset {
-    let mut p = semantics_preset(
-        crate::engine::config::Semantics::AtMostOnce,
-        "at-most-once-loses",
-        "At-most-once: commit, then crash before processing = a lost record",
-        "Consumer A commits what it polled before processing it, then dies after its third record: the rest of the batch is never processed.",
-        Expect::Semantics { lost: true, duplicated: false },
-    );
-    p.config.script.insert(0, note(0, "At-most-once: the consumer commits the positions right after poll(), before processing. A will crash right after processing its third record."));
-    p
-}
-
-pub fn at_least_once() -> Preset {
-    let mut p = semantics_preset(
-        crate::engine::config::Semantics::AtLeastOnce,
-        "at-least-once-duplicates",
-        "At-least-once: process, then crash before the commit = a duplicate",
-        "Consumer A commits after each record; it dies after processing its third record but before committing it, so that record is processed again.",
-        Expect::Semantics { lost: false, duplicated: true },
-    );
-    p.config.script.insert(0, note(0, "At-least-once: process first, commit after (the course text's code). A will crash right after processing its third record, before its commit."));
-    p
-}
-
-pub fn exactly_once() -> Preset {
-    let mut p = semantics_preset(
-        crate::engine::config::Semantics::ExactlyOnce,
-        "exactly-once-survives",
-        "Exactly-once: the same crash, 0 lost and 0 duplicates",
-        "Consume-transform-produce in a transaction: the output and the offsets commit together, so the crash aborts both and the retry counts once.",
-        Expect::Semantics { lost: false, duplicated: false },
-    );
-    p.config.script.insert(0, note(0, "Exactly-once: outputs go to events-processed and the offsets go into the same transaction. A will crash right after processing its third record."));
-    p
-}
-
-pub fn semantics_side_by_side() -> Preset {
-    use crate::engine::config::Semantics;
-    let lanes = vec![
-        ("at-most-once", semantics_config(Semantics::AtMostOnce)),
-        ("at-least-once", semantics_config(Semantics::AtLeastOnce)),
-        ("exactly-once", semantics_config(Semantics::ExactlyOnce)),
-    ];
-    Preset {
-        id: "semantics-side-by-side",
-        title: "Delivery semantics side by side: the same crash, three outcomes",
-        summary: "Same seed, same six records, same crash after the third record: at-most-once loses, at-least-once duplicates, exactly-once does neither.",
-        config: lanes[0].1.clone(),
-        expect: Expect::Semantics { lost: true, duplicated: false },
-        lanes,
+impl Entry {
+    fn preset(&self) -> Option<Preset> {
+        Some(Preset {
+            id: self.id,
+            title: self.title,
+            summary: self.summary,
+            config: self.scenario(self.config)?,
+            expect: self.expect,
+            lanes: self
+                .lanes
+                .iter()
+                .map(|(label, c)| Some((*label, self.scenario(c)?)))
+                .collect::<Option<Vec<_>>>()?,
+        })
     }
 }
 
-pub fn auto_commit_crash() -> Preset {
-    use crate::engine::config::CommitMode;
-    let mut c = ScenarioConfig::default();
-    c.topics[0].partitions = 1;
-    c.producers[0].workload.records = 8;
-    c.producers[0].workload.interval_ms = 300;
-    let g = &mut c.groups[0];
-    g.commit_mode = CommitMode::Auto;
-    g.auto_commit_interval_ms = 5_000;
-    g.session_timeout_ms = 6_000;
-    g.restart_after_ms = 1_000;
-    g.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    c.script = vec![
-        note(0, "enable.auto.commit=true, auto.commit.interval.ms=5000: offsets are committed from inside a later poll(), every 5 s. The course text's 'commits immediately' is not how it works."),
-        ScriptEntry {
-            trigger: Trigger::AfterProcessed { count: 6 },
-            command: Command::CrashConsumer { consumer: ConsumerIdx(0), point: crate::engine::event::CrashPoint::Now },
-        },
-    ];
-    Preset {
-        id: "auto-commit-crash",
-        title: "Auto-commit: a crash between two commits re-delivers records",
-        summary: "Records processed after the last auto-commit are processed again after the restart: auto-commit is at-least-once, not at-most-once.",
-        config: c,
-        expect: Expect::Semantics { lost: false, duplicated: true },
-        lanes: Vec::new(),
-    }
-}
-
-fn txn_producer(id: &str, tid: &str) -> ProducerConfig {
-    ProducerConfig {
-        client_id: id.into(),
-        transactional_id: Some(tid.into()),
-        ..ProducerConfig::default()
-    }
-}
-
-fn send_to(topic: &str, key: &str) -> Command {
-    Command::Produce {
-        producer: ProducerIdx(0),
-        topic: Some(topic.into()),
-        key: Some(key.into()),
-        value: None,
-        partition: None,
-    }
-}
-
-pub fn aborted_invisible() -> Preset {
-    use crate::engine::config::IsolationLevel;
-    let mut c = ScenarioConfig::default();
-    c.topics[0].partitions = 1;
-    c.producers = vec![txn_producer("payments-app", "payments")];
-    let mut committed = c.groups[0].clone();
-    committed.group_id = "read-committed".into();
-    committed.isolation_level = IsolationLevel::ReadCommitted;
-    committed.auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    let mut uncommitted = committed.clone();
-    uncommitted.group_id = "read-uncommitted".into();
-    uncommitted.isolation_level = IsolationLevel::ReadUncommitted;
-    c.groups = vec![committed, uncommitted];
-    let p = ProducerIdx(0);
-    c.script = vec![
-        note(0, "A transactional producer writes three payments and then aborts; then writes two more and commits. Two groups read the topic with different isolation.level settings."),
-        at(0, Command::BeginTransaction { producer: p }),
-        at(10, send("pay-1")),
-        at(20, send("pay-2")),
-        at(30, send("pay-3")),
-        at(300, Command::EndTransaction { producer: p, commit: false }),
-        at(800, Command::BeginTransaction { producer: p }),
-        at(810, send("pay-4")),
-        at(820, send("pay-5")),
-        at(1_100, Command::EndTransaction { producer: p, commit: true }),
-    ];
-    Preset {
-        id: "aborted-invisible",
-        title: "An aborted transaction: invisible to read_committed, visible to read_uncommitted",
-        summary: "read_committed stops at the last stable offset and skips aborted records; read_uncommitted reads them all. Markers take offsets but never reach the application.",
-        config: c,
-        expect: Expect::AbortedInvisibleToReadCommitted,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn zombie_fenced() -> Preset {
-    let mut c = ScenarioConfig::default();
-    c.topics[0].partitions = 1;
-    c.producers = vec![txn_producer("orders-app", "orders")];
-    let p = ProducerIdx(0);
-    c.script = vec![
-        note(0, "orders-app opens a transaction and writes two orders, then stalls. A second instance with the same transactional.id starts."),
-        at(0, Command::BeginTransaction { producer: p }),
-        at(10, send("order-1")),
-        at(20, send("order-2")),
-        at(400, Command::StartProducerInstance { producer: p }),
-        note(3_000, "The old instance wakes up and tries to commit: its epoch is stale, so it is fenced."),
-        at(3_000, Command::EndTransaction { producer: p, commit: true }),
-        note(3_500, "The new instance writes the orders again, in a transaction of its own, and commits."),
-        at(3_500, Command::BeginTransaction { producer: ProducerIdx(1) }),
-        at(3_510, Command::Produce { producer: ProducerIdx(1), topic: None, key: Some("order-1".into()), value: None, partition: None }),
-        at(3_520, Command::Produce { producer: ProducerIdx(1), topic: None, key: Some("order-2".into()), value: None, partition: None }),
-        at(3_800, Command::EndTransaction { producer: ProducerIdx(1), commit: true }),
-    ];
-    c.groups[0].isolation_level = crate::engine::config::IsolationLevel::ReadCommitted;
-    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    Preset {
-        id: "zombie-fenced",
-        title: "A zombie producer is fenced",
-        summary: "initTransactions() on the new instance bumps the epoch and aborts the old instance's open transaction; the old instance's commit fails with PRODUCER_FENCED.",
-        config: c,
-        expect: Expect::ZombieFenced,
-        lanes: Vec::new(),
-    }
-}
-
-pub fn two_topic_transaction() -> Preset {
-    use crate::engine::config::{IsolationLevel, TopicConfig};
-    let mut c = ScenarioConfig::default();
-    c.topics = vec![
-        TopicConfig {
-            name: "topic1".into(),
-            partitions: 1,
-            ..TopicConfig::default()
-        },
-        TopicConfig {
-            name: "topic2".into(),
-            partitions: 1,
-            ..TopicConfig::default()
-        },
-    ];
-    let mut pc = txn_producer("producer-1", "my-transactional-producer");
-    pc.workload.topic = "topic1".into();
-    c.producers = vec![pc];
-    c.groups[0].topics = vec!["topic1".into(), "topic2".into()];
-    c.groups[0].isolation_level = IsolationLevel::ReadCommitted;
-    c.groups[0].auto_offset_reset = crate::engine::config::AutoOffsetReset::Earliest;
-    let p = ProducerIdx(0);
-    c.script = vec![
-        note(0, "The course text's example: one transaction writes message1 to topic1 and message2 to topic2, and commits."),
-        at(0, Command::BeginTransaction { producer: p }),
-        at(10, send_to("topic1", "message1")),
-        at(20, send_to("topic2", "message2")),
-        at(300, Command::EndTransaction { producer: p, commit: true }),
-        note(1_000, "The same again, but this time the application aborts: neither message is visible to a read_committed consumer."),
-        at(1_000, Command::BeginTransaction { producer: p }),
-        at(1_010, send_to("topic1", "message1")),
-        at(1_020, send_to("topic2", "message2")),
-        at(1_300, Command::EndTransaction { producer: p, commit: false }),
-    ];
-    Preset {
-        id: "two-topic-transaction",
-        title: "The course text's transaction across topic1 and topic2",
-        summary: "Both writes commit together (a COMMIT marker in each partition), or both abort; a read_committed consumer sees the first pair only.",
-        config: c,
-        expect: Expect::TwoTopicTransaction,
-        lanes: Vec::new(),
-    }
-}
-
-/// Every preset, in menu order.
+/// Every preset, in menu order. (`tests/presets.rs` checks that each
+/// decodes, and to exactly what `build` makes.)
 pub fn all() -> Vec<Preset> {
-    vec![
-        walkthrough(),
-        acks1_failover_loss(),
-        acks_all_survives(),
-        not_enough_replicas(),
-        retry_duplicates(),
-        idempotent_dedup(),
-        acks_latency(),
-        fewer_consumers(),
-        more_consumers(),
-        two_groups(),
-        c_joins_eager(),
-        c_joins_cooperative(),
-        c_joins_side_by_side(),
-        session_timeout(),
-        poll_timeout(),
-        at_most_once(),
-        at_least_once(),
-        exactly_once(),
-        semantics_side_by_side(),
-        auto_commit_crash(),
-        aborted_invisible(),
-        zombie_fenced(),
-        two_topic_transaction(),
-    ]
+    TABLE.iter().filter_map(Entry::preset).collect()
+}
+
+/// (id, title) of every preset, in menu order, without building them.
+pub fn menu() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TABLE.iter().map(|e| (e.id, e.title))
 }
 
 pub fn by_id(id: &str) -> Option<Preset> {
-    all().into_iter().find(|p| p.id == id)
+    TABLE.iter().find(|e| e.id == id)?.preset()
 }

@@ -314,3 +314,34 @@ fn preset_ids_are_unique_and_configs_valid() {
         assert!(presets::by_id(p.id).is_some());
     }
 }
+
+/// The web build reads presets from `src/presets/table.rs` (v1 link strings);
+/// they must decode to exactly what `src/presets/build.rs` builds. Run with
+/// `UPDATE_PRESET_TABLE=1` after changing a preset to regenerate the table.
+#[test]
+fn the_preset_table_decodes_to_exactly_the_built_presets() {
+    use kafkascope::presets::build;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/presets/table.rs");
+    let source = build::table_source();
+    if std::env::var("UPDATE_PRESET_TABLE").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &source).expect("write src/presets/table.rs");
+    }
+    let on_disk = std::fs::read_to_string(path).expect("read src/presets/table.rs");
+    assert!(
+        on_disk == source,
+        "src/presets/table.rs is out of date with src/presets/build.rs: run UPDATE_PRESET_TABLE=1 cargo test --test presets"
+    );
+    let built = build::built();
+    let decoded = presets::all();
+    assert_eq!(decoded.len(), built.len(), "a table row did not decode");
+    for (d, b) in decoded.iter().zip(&built) {
+        assert_eq!(
+            d, b,
+            "preset {} decodes differently from how it is built",
+            b.id
+        );
+    }
+    let menu: Vec<&str> = presets::menu().map(|(id, _)| id).collect();
+    let ids: Vec<&str> = built.iter().map(|p| p.id).collect();
+    assert_eq!(menu, ids);
+}

@@ -243,15 +243,22 @@ pub fn App() -> Html {
         }
     });
     let embed = m.embed;
+    let lanes: Vec<(AttrValue, ModelRef)> = m
+        .lane_labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            (
+                AttrValue::from(label.clone()),
+                if i == 0 { m.clone() } else { m.lane(i - 1) },
+            )
+        })
+        .collect();
     html! {
         <div class={classes!("app", embed.then_some("embed"))}>
             <header class="topbar">
                 <div class="brand">
-                    <svg class="logo" viewBox="0 0 32 32" aria-hidden="true">
-                        <rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/>
-                        <rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/>
-                        <rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/>
-                    </svg>
+                    { crate::ui::transport::icon(r#"<svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/><rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/><rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/></svg>"#) }
                     <span class="brand-name">{"kafkascope"}</span>
                 </div>
                 { crate::ui::pipeline_bar::view(&crate::ui::pipeline_bar::Props { model: m.clone() }) }
@@ -308,11 +315,11 @@ pub fn App() -> Html {
                         { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true }) }
                     </div>
                     <div class="lanes" style={format!("--lanes:{}", m.lane_labels.len())}>
-                        { for m.lane_labels.iter().enumerate().map(|(i, label)| {
-                            let lane = if i == 0 { m.clone() } else { m.lane(i - 1) };
-                            crate::ui::lane::view(&crate::ui::lane::Props { label: label.clone().into(), model: lane, on: dispatch.clone() })
+                        { for lanes.iter().map(|(label, lane)| {
+                            crate::ui::lane::view(&crate::ui::lane::Props { label: label.clone(), model: lane.clone(), on: dispatch.clone() })
                         }) }
                     </div>
+                    { crate::ui::lane::summary(&lanes) }
                 </main>
             }
             { crate::ui::transport::view(&crate::ui::transport::Props { model: m.clone(), on: dispatch.clone() }) }

@@ -210,7 +210,8 @@ pub fn view(props: &Props) -> Html {
     let on_key = on.reform(|e: InputEvent| Msg::SetKey(input_value(&e)));
     let on_value = on.reform(|e: InputEvent| Msg::SetValue(input_value(&e)));
     let on_preset = on.reform(|e: Event| Msg::LoadPreset(select_value(&e)));
-    let presets = crate::presets::all();
+    // Ids and titles only: building every preset on each render is waste.
+    let presets: Vec<(&str, &str)> = crate::presets::menu().collect();
     let current_preset = m.preset.clone().unwrap_or_default();
     let brokers = d.cluster.brokers;
     html! {
@@ -221,8 +222,8 @@ pub fn view(props: &Props) -> Html {
                     if m.preset.is_none() {
                         <option value="" selected=true>{"Your own scenario"}</option>
                     }
-                    { for presets.iter().map(|p| html! {
-                        <option value={p.id} selected={p.id == current_preset}>{p.title}</option>
+                    { for presets.iter().map(|&(id, title)| html! {
+                        <option value={id} selected={id == current_preset}>{title}</option>
                     }) }
                 </select>
             </section>

@@ -53,3 +53,54 @@ pub fn view(props: &Props) -> Html {
         </section>
     }
 }
+
+/// What the course text's "Semantic Summary" table claims for a lane named
+/// after a delivery semantics: (data loss, duplicates).
+fn course_claims(label: &str) -> Option<(&'static str, &'static str)> {
+    if label.contains("most") {
+        Some(("Possible", "No"))
+    } else if label.contains("least") {
+        Some(("No", "Possible"))
+    } else if label.contains("exactly") {
+        Some(("No", "No"))
+    } else {
+        None
+    }
+}
+
+/// The lanes' ledgers as one table, one column per lane: for the semantics
+/// lanes, the course text's "Semantic Summary" table, filled in live (with
+/// what the course claims next to what happened).
+pub fn summary(lanes: &[(AttrValue, ModelRef)]) -> Html {
+    let mut rows: Vec<(&str, Vec<String>)> = vec![
+        ("Data loss: records lost", Vec::new()),
+        ("Duplicates: records processed twice or more", Vec::new()),
+        ("Processed exactly once", Vec::new()),
+        ("Still in flight", Vec::new()),
+    ];
+    for (label, m) in lanes {
+        let s = m.engine.delivery_summary(GroupIdx(0));
+        let claims = course_claims(label);
+        let with_claim = |n: u64, claim: Option<&str>| match claim {
+            Some(c) => format!("{n} (course text: {c})"),
+            None => n.to_string(),
+        };
+        rows[0].1.push(with_claim(s.lost, claims.map(|c| c.0)));
+        rows[1]
+            .1
+            .push(with_claim(s.duplicated, claims.map(|c| c.1)));
+        rows[2].1.push(s.processed_once.to_string());
+        rows[3].1.push(s.in_flight.to_string());
+    }
+    html! {
+        <table class="data lane-summary" aria-label="Side by side summary">
+            <caption>{"The course text's Semantic Summary, live: what each lane's ledger says so far"}</caption>
+            <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{label.clone()}</th> }) }</tr></thead>
+            <tbody>
+                { for rows.into_iter().map(|(name, cells)| html! {
+                    <tr><th scope="row">{name}</th>{ for cells.into_iter().map(|c| html! { <td>{c}</td> }) }</tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}

@@ -30,6 +30,13 @@ fn is_fault(c: &Command) -> bool {
     !matches!(c, Command::Produce { .. })
 }
 
+/// A static SVG icon as raw markup: one string in the bundle instead of the
+/// code that builds each element (these strings are ours, never user input).
+#[inline(never)]
+pub fn icon(svg: &'static str) -> Html {
+    Html::from_html_unchecked(AttrValue::Static(svg))
+}
+
 /// A view function rather than a `#[component]`: it holds no state, and
 /// each component costs the bundle a few kilobytes (see `crate::ui`).
 pub fn view(props: &Props) -> Html {
@@ -83,25 +90,25 @@ pub fn view(props: &Props) -> Html {
             <div class="transport-row">
                 <div class="transport-buttons">
                     <button class="btn" onclick={on.reform(|_| Msg::Reset)} title="Reset (R)" aria-label="Reset">
-                        <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M4 4v5h5M4.5 9A6 6 0 1 1 6 14" /></svg>
+                        { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M4 4v5h5M4.5 9A6 6 0 1 1 6 14"/></svg>"#) }
                         <span>{"Reset"}</span>
                     </button>
                     <button class="btn" onclick={on.reform(|_| Msg::StepBack)} disabled={m.step == 0}
                             title="Step back (←)" aria-label="Step back">
-                        <svg viewBox="0 0 20 20" aria-hidden="true"><rect x="4" y="4" width="3" height="12"/><path d="M16 4l-8 6 8 6z"/></svg>
+                        { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><rect x="4" y="4" width="3" height="12"/><path d="M16 4l-8 6 8 6z"/></svg>"#) }
                         <span>{"Back"}</span>
                     </button>
                     <button class={classes!("btn", "primary", m.playing.then_some("playing"))}
                             onclick={on.reform(|_| Msg::TogglePlay)} title="Play / pause (Space)" aria-label={play_label}>
                         if m.playing {
-                            <svg viewBox="0 0 20 20" aria-hidden="true"><rect x="5" y="4" width="3.5" height="12"/><rect x="11.5" y="4" width="3.5" height="12"/></svg>
+                            { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><rect x="5" y="4" width="3.5" height="12"/><rect x="11.5" y="4" width="3.5" height="12"/></svg>"#) }
                         } else {
-                            <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M6 4l10 6-10 6z"/></svg>
+                            { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M6 4l10 6-10 6z"/></svg>"#) }
                         }
                         <span>{play_label}</span>
                     </button>
                     <button class="btn primary" onclick={on.reform(|_| Msg::StepForward)} title="Step forward (→)" aria-label="Step forward">
-                        <svg viewBox="0 0 20 20" aria-hidden="true"><path d="M4 4l8 6-8 6z"/><rect x="13" y="4" width="3" height="12"/></svg>
+                        { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M4 4l8 6-8 6z"/><rect x="13" y="4" width="3" height="12"/></svg>"#) }
                         <span>{"Step forward"}</span>
                     </button>
                 </div>

@@ -381,6 +381,16 @@ const tests = [
       assert(alo.dup >= 1 && alo.lost === 0, `at-least-once duplicates and never loses: ${JSON.stringify(alo)}`);
       assert(eos.dup === 0 && eos.lost === 0 && eos.once >= 1, `exactly-once neither loses nor duplicates: ${JSON.stringify(eos)}`);
       for (const l of [amo, alo, eos]) assert(l.flight === 0, `nothing left in flight in ${l.title}`);
+      // The course text's Semantic Summary, live, agrees with the lanes.
+      const summary = page.getByRole('table', { name: 'Side by side summary' });
+      const row = async (name) => (await summary.getByRole('row', { name: new RegExp(`^${name}`) }).locator('td').allInnerTexts());
+      const loss = await row('Data loss');
+      const dups = await row('Duplicates');
+      const want = (n, claim) => `${n} (course text: ${claim})`;
+      assert(JSON.stringify(loss) === JSON.stringify([want(amo.lost, 'Possible'), want(0, 'No'), want(0, 'No')]),
+        `the summary's data-loss row: ${JSON.stringify(loss)}`);
+      assert(JSON.stringify(dups) === JSON.stringify([want(0, 'No'), want(alo.dup, 'Possible'), want(0, 'No')]),
+        `the summary's duplicates row: ${JSON.stringify(dups)}`);
       await t.screenshot(page, 'semantics-side-by-side');
     },
   },
