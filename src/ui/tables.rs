@@ -219,9 +219,15 @@ pub fn view(props: &Props) -> Html {
                     row(vec![
                         td(g.group_id.clone()),
                         td(g.state.name()),
-                        td(or_dash(g.coordinator(e).map(|b| format!("broker {b}")))),
                         td(format!("{}-{}", e.topic(tp.topic).name, tp.partition)),
-                        td(or_dash(owner.map(|c| format!("{} ({})", c.member_id.clone().unwrap_or_default(), c.label)))),
+                        // Kafka's member ids are long (client id + UUID): the
+                        // consumer's letter first, the id cut to fit.
+                        td(or_dash(owner.map(|c| {
+                            let id = c.member_id.clone().unwrap_or_default();
+                            let cut: String = id.chars().take(16).collect();
+                            let more = if cut.len() < id.len() { "…" } else { "" };
+                            format!("{} · {cut}{more}", c.label)
+                        }))),
                         td(or_dash(committed.map(|o| o.0))),
                         td_node(html! {
                             <>
@@ -240,7 +246,7 @@ pub fn view(props: &Props) -> Html {
             html! {
                 <>
                 { data_table(
-                    &["Group", "State", "Coordinator", "Partition", "Consumer ID", "Current Offset", "Log End Offset", "Lag"],
+                    &["Group", "State", "Partition", "Consumer ID", "Current Offset", "Log End Offset", "Lag"],
                     Vec::new(),
                     html! { { for rows } },
                 ) }
