@@ -23,15 +23,7 @@ use std::time::Instant;
 
 // ---- helpers ----------------------------------------------------------------------
 
-fn send(key: &str) -> Command {
-    Command::Produce {
-        producer: ProducerIdx(0),
-        topic: None,
-        key: Some(key.into()),
-        value: None,
-        partition: None,
-    }
-}
+include!("common/commands.rs");
 
 /// Five sends as the UI makes them: user-1 … user-5, one every two steps.
 fn five_sends() -> Vec<(u64, Command)> {

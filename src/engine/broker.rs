@@ -1277,6 +1277,12 @@ impl Engine {
                         if frep.log.leo() != leo || frep.log.hw() < hw {
                             return true;
                         }
+                        // A live follower outside the ISR that has caught up
+                        // rejoins at its next fetch (`maybeExpandIsr`): the
+                        // run is not over until the ISR shows it.
+                        if !meta.isr.contains(r) && !f.fenced {
+                            return true;
+                        }
                     }
                 }
                 // A leader whose HW lags its LEO with its followers up to date

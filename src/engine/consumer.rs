@@ -1540,9 +1540,13 @@ impl Engine {
         con.membership = Membership::Unjoined;
         con.rejoin_needed = true;
         con.generation = GenerationId(-1);
-        if con.instance_id.is_none() {
-            con.member_id = None;
-        }
+        // A restarted process is a new KafkaConsumer: it knows no member id,
+        // static or not. A static member joins with its group.instance.id
+        // and an unknown member id; the coordinator then swaps in a new
+        // member id and, if the group is Stable, hands back the old
+        // assignment without a rebalance (KIP-345). Rejoining with the old
+        // member id would instead look like a metadata change and rebalance.
+        con.member_id = None;
         con.last_poll_ms = now;
         con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
         con.committed.clear();

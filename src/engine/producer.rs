@@ -598,23 +598,52 @@ impl Engine {
         let pc = self.cfg.producers[pi].clone();
         let now = self.now_ms;
         let flushing = self.producers[pi].txn.ending.is_some();
+        // `RecordAccumulator.expiredBatches`: a batch waiting in the
+        // accumulator (backing off, or without a leader) fails with a
+        // TimeoutException as soon as delivery.timeout.ms has passed since
+        // its creation, not at some later response.
+        let delivery_ms = pc.delivery_timeout_ms as u64;
+        let expired: Vec<BatchId> = self.producers[pi]
+            .batches
+            .values()
+            .filter(|b| b.state != BatchState::InFlight && now >= b.created_ms + delivery_ms)
+            .map(|b| b.id)
+            .collect();
+        for id in expired {
+            self.producer_expire_batch(p, id);
+        }
         let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
         let mut wake_at: Option<u64> = None;
         let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
         for tp in tps {
             let pr = &self.producers[pi];
-            let Some(&head) = pr.queues[&tp].front() else {
+            // Kafka's accumulator deque holds only batches not yet sent (a
+            // drained batch leaves it), so the next batch to drain is the
+            // first one here that is not in flight: with
+            // max.in.flight.requests.per.connection > 1 several batches of
+            // one partition can be in flight, which is what lets a retried
+            // batch land after a later one without idempotence. With
+            // max.in.flight = 1 (`guaranteeMessageOrder`) the partition is
+            // muted while one of its batches is in flight.
+            let q = &pr.queues[&tp];
+            let in_flight_here = q
+                .iter()
+                .any(|id| pr.batches[id].state == BatchState::InFlight);
+            if in_flight_here && pc.max_in_flight_requests_per_connection == 1 {
+                continue;
+            }
+            let Some(&head) = q
+                .iter()
+                .find(|id| pr.batches[*id].state != BatchState::InFlight)
+            else {
                 continue;
             };
             let b = &pr.batches[&head];
-            if b.state == BatchState::InFlight {
-                continue;
-            }
             if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
                 continue; // waits for AddPartitionsToTxn
             }
             // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
-            let full = pr.queues[&tp].len() > 1
+            let full = pr.queues[&tp].back() != Some(&head)
                 || b.state == BatchState::Queued
                 || b.bytes >= pc.batch_size;
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
@@ -648,8 +677,9 @@ impl Engine {
                 }
             }
             let Some(leader) = self.leader_of(tp) else {
-                // No leader known: check again after the backoff (metadata refresh).
-                let at = now + pc.retry_backoff_ms as u64;
+                // No leader known: check again after the backoff (metadata
+                // refresh), or when the batch expires if that comes first.
+                let at = (now + pc.retry_backoff_ms as u64).min(b.created_ms + delivery_ms);
                 wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
                 continue;
             };
@@ -918,11 +948,18 @@ impl Engine {
                 attempt: attempts,
             });
             self.schedule_in(backoff, Action::RetryBackoffDone { producer: p });
+            let deadline = created + pc.delivery_timeout_ms as u64;
+            if deadline < now + backoff {
+                // The batch expires while it backs off (see `producer_sender_run`).
+                self.schedule(deadline, Action::RetryBackoffDone { producer: p });
+            }
         } else {
+            // Kafka's `Sender.failBatch` completes the future with the
+            // broker's own error once retries are exhausted (e.g.
+            // NotEnoughReplicasException); only the delivery timeout is
+            // reported as a client-side TimeoutException.
             let final_error = if timed_out {
                 ErrorCode::DeliveryTimeout
-            } else if retriable {
-                ErrorCode::RetriesExhausted
             } else {
                 error
             };
@@ -949,6 +986,24 @@ impl Engine {
                 attempt: attempts,
             });
         }
+    }
+
+    /// A batch not in flight passed `delivery.timeout.ms`: it fails with a
+    /// TimeoutException ("Expiring N record(s) … since batch creation").
+    fn producer_expire_batch(&mut self, p: ProducerIdx, id: BatchId) {
+        let Some(b) = self.producer_remove_batch(p, id) else {
+            return;
+        };
+        self.producer(p).failed_records += b.records.len() as u64;
+        self.emit(EventKind::ProduceFailed {
+            producer: p,
+            tp: b.tp,
+            batch: id,
+            records: b.records,
+            error: ErrorCode::DeliveryTimeout,
+            retry_in_ms: None,
+            attempt: b.attempts,
+        });
     }
 
     pub(crate) fn producer_request_timeout(
