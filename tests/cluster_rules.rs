@@ -37,62 +37,9 @@ const TP: Tp = Tp {
     partition: PartitionId(0),
 };
 
-struct Sim {
-    e: Engine,
-    log: Vec<Event>,
-}
+include!("common/sim.rs");
 
 impl Sim {
-    fn new(cfg: ScenarioConfig) -> Sim {
-        Sim {
-            e: Engine::new(cfg).expect("valid config"),
-            log: Vec::new(),
-        }
-    }
-
-    fn apply(&mut self, cmd: Command) {
-        self.e
-            .apply(&cmd)
-            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        self.log.extend(self.e.take_events());
-    }
-
-    fn step(&mut self) -> StepOutcome {
-        let out = self.e.step();
-        self.log.extend(self.e.take_events());
-        self.e.check_invariants().unwrap();
-        out
-    }
-
-    /// Steps until `cond` holds; panics after `budget` steps or when idle.
-    fn until(&mut self, what: &str, cond: impl Fn(&Sim) -> bool) {
-        for _ in 0..20_000 {
-            if cond(self) {
-                return;
-            }
-            if self.step() == StepOutcome::Idle {
-                break;
-            }
-        }
-        assert!(cond(self), "never happened: {what} (t={})", self.e.now_ms());
-    }
-
-    fn drain(&mut self) {
-        for _ in 0..20_000 {
-            if self.step() == StepOutcome::Idle {
-                return;
-            }
-        }
-    }
-
-    fn events(&self, f: impl Fn(&EventKind) -> bool) -> Vec<&Event> {
-        self.log.iter().filter(|e| f(&e.kind)).collect()
-    }
-
-    fn has(&self, f: impl Fn(&EventKind) -> bool) -> bool {
-        self.log.iter().any(|e| f(&e.kind))
-    }
-
     fn meta(&self) -> kafkascope::engine::controller::PartitionMeta {
         self.e.partition_meta(TP).clone()
     }
