@@ -779,3 +779,89 @@ fn a_returning_replica_truncates_to_the_leaders_log_and_an_acks_one_record_vanis
     let entry = s.e.ledger().entry(s.e.record(a).event_id).unwrap();
     assert!(entry.acked && entry.live_copies().count() == 0);
 }
+
+/// Kafka's `send()` on a transactional producer outside
+/// `beginTransaction() … commitTransaction()` throws IllegalStateException:
+/// the engine refuses the command, with that reason, and changes nothing.
+#[test]
+fn a_transactional_producer_cannot_send_outside_a_transaction() {
+    let cfg = kafkascope::presets::by_id("two-topic-transaction")
+        .expect("preset")
+        .config;
+    assert!(cfg.producers[0].transactional_id.is_some());
+    let mut s = Sim::new(cfg);
+    s.drain();
+    let records_before = s.e.ledger().len();
+    let err =
+        s.e.apply(&send("late"))
+            .expect_err("a send outside a transaction");
+    assert!(err.contains("IllegalStateException"), "{err}");
+    assert_eq!(s.e.ledger().len(), records_before, "nothing was created");
+}
+
+/// Latency is per link: a slowed broker adds its extra latency to every
+/// message it sends or receives, and links that do not touch it keep the
+/// cluster's network_latency_ms. `extra_ms: 0` restores it.
+#[test]
+fn a_slowed_broker_slows_every_link_it_is_on_both_ways_and_no_other() {
+    use kafkascope::engine::event::Node;
+    let mut s = Sim::new(cluster(1, Acks::All));
+    let leader = s.meta().leader.expect("a leader");
+    let slow = BrokerId((leader.0 + 1) % 3);
+    s.apply(Command::SlowBroker {
+        broker: slow,
+        extra_ms: 100,
+    });
+    s.apply(send("k"));
+    s.drain();
+    let latency = |from: Node, to: Node| -> Vec<u64> {
+        s.log
+            .iter()
+            .filter_map(|ev| match &ev.kind {
+                EventKind::Message {
+                    from: f,
+                    to: t,
+                    arrive_ms,
+                    ..
+                } if *f == from && *t == to => Some(arrive_ms - ev.time_ms),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(s.meta().leader, Some(leader), "no election happened");
+    let to_slow = latency(Node::Broker(leader), Node::Broker(slow));
+    let from_slow = latency(Node::Broker(slow), Node::Broker(leader));
+    let producer = latency(Node::Producer(ProducerIdx(0)), Node::Broker(leader));
+    assert!(
+        !to_slow.is_empty() && to_slow.iter().all(|&l| l == 102),
+        "leader → slow follower: {to_slow:?}"
+    );
+    assert!(
+        !from_slow.is_empty() && from_slow.iter().all(|&l| l == 102),
+        "slow follower → leader: {from_slow:?}"
+    );
+    assert!(
+        !producer.is_empty() && producer.iter().all(|&l| l == 2),
+        "producer → leader: {producer:?}"
+    );
+    s.apply(Command::SlowBroker {
+        broker: slow,
+        extra_ms: 0,
+    });
+    let before = s.log.len();
+    s.apply(send("k2"));
+    s.drain();
+    let restored: Vec<u64> = s.log[before..]
+        .iter()
+        .filter_map(|ev| match &ev.kind {
+            EventKind::Message {
+                from, arrive_ms, ..
+            } if *from == Node::Broker(slow) => Some(arrive_ms - ev.time_ms),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !restored.is_empty() && restored.iter().all(|&l| l == 2),
+        "restored: {restored:?}"
+    );
+}

@@ -47,7 +47,8 @@ pub enum Command {
     RestartBroker {
         broker: BrokerId,
     },
-    /// Add `extra_ms` of latency to everything this broker sends (a slow follower).
+    /// Add `extra_ms` of latency to every link of this broker, both ways (a
+    /// slow follower); `extra_ms: 0` restores it.
     SlowBroker {
         broker: BrokerId,
         extra_ms: u32,

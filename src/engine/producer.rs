@@ -252,6 +252,24 @@ impl Engine {
         if !self.producers[pi].alive {
             return Err(format!("{} is not running", self.producers[pi].client_id));
         }
+        // A transactional producer sends only inside a transaction: Kafka's
+        // send() throws IllegalStateException otherwise ("Cannot call send in
+        // state READY"), and a fenced one can never send again.
+        let pr = &self.producers[pi];
+        if pr.transactional_id.is_some() {
+            if pr.txn.fenced {
+                return Err(format!(
+                    "{} was fenced (PRODUCER_FENCED): a newer instance with its transactional.id took over, and a fenced producer can never send again. Reset to replay the scenario.",
+                    pr.client_id
+                ));
+            }
+            if !pr.txn.open || pr.txn.ending.is_some() {
+                return Err(format!(
+                    "{} is transactional and no transaction is open: Kafka's send() outside beginTransaction() … commitTransaction() throws IllegalStateException. This scenario's script sends its records; Reset to replay it, or pick Your own scenario to send records by hand.",
+                    pr.client_id
+                ));
+            }
+        }
         let topic_name = topic
             .map(str::to_string)
             .unwrap_or_else(|| self.cfg.producers[pi].workload.topic.clone());

@@ -372,14 +372,16 @@ impl Engine {
         self.schedule(self.now_ms + delay_ms, action);
     }
 
-    /// One-way latency of a message from `from` to `to`.
-    pub(crate) fn latency_ms(&self, from: Node, _to: Node) -> u64 {
-        let base = self.cfg.cluster.network_latency_ms as u64;
-        let extra = match from {
+    /// One-way latency of a message on the link from `from` to `to`: the
+    /// cluster's `network_latency_ms`, plus the extra latency of a slowed
+    /// broker at either end (a slow follower is slow to fetch and slow to
+    /// answer; a slow leader slows every client and follower talking to it).
+    pub(crate) fn latency_ms(&self, from: Node, to: Node) -> u64 {
+        let extra = |n: Node| match n {
             Node::Broker(b) => self.broker_extra_latency_ms[b.0 as usize] as u64,
             _ => 0,
         };
-        base + extra
+        self.cfg.cluster.network_latency_ms as u64 + extra(from) + extra(to)
     }
 
     /// Sends a message; it arrives after the link's latency.
@@ -848,6 +850,13 @@ impl Engine {
     }
     pub fn now_ms(&self) -> u64 {
         self.now_ms
+    }
+    /// The extra latency a `SlowBroker` fault put on this broker's links.
+    pub fn broker_extra_latency_ms(&self, b: BrokerId) -> u32 {
+        self.broker_extra_latency_ms
+            .get(b.0 as usize)
+            .copied()
+            .unwrap_or(0)
     }
     pub fn steps_taken(&self) -> u64 {
         self.steps

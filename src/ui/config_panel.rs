@@ -99,6 +99,38 @@ fn select_inner(
     }
 }
 
+/// Network faults, as commands in the run (so a link replays them): slow
+/// one broker's links (a slow follower lags, leaves the ISR after
+/// replica.lag.time.max.ms and rejoins once it catches up), and lose the
+/// next produce response (the producer retries: a duplicate without
+/// idempotence). Crashing a broker is done on the broker itself.
+fn fault_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
+    use crate::engine::ids::{BrokerId, ProducerIdx};
+    use crate::engine::Command;
+    let e = &m.engine;
+    let brokers = e.brokers().len() as u16;
+    html! {
+        <section class="card faults">
+            <h2>{"Network faults"}</h2>
+            <div class="actions">
+                { for (0..brokers).map(BrokerId).map(|b| {
+                    let slowed = e.broker_extra_latency_ms(b) > 0;
+                    let cmd = Command::SlowBroker { broker: b, extra_ms: if slowed { 0 } else { 200 } };
+                    let label = if slowed { format!("Restore broker {b}") } else { format!("Slow broker {b}") };
+                    html! {
+                        <button class={classes!("btn", "small", slowed.then_some("active"))} aria-pressed={slowed.to_string()}
+                                onclick={crate::ui::stage::send(on, Msg::Apply(cmd))}>{label}</button>
+                    }
+                }) }
+                <button class="btn small" onclick={crate::ui::stage::send(on, Msg::Apply(Command::DropNextProduceResponse { producer: ProducerIdx(0) }))}>
+                    {"Drop the next produce response"}
+                </button>
+            </div>
+            <p class="hint">{"A slowed broker adds 200 ms to every message it sends or receives."}</p>
+        </section>
+    }
+}
+
 /// The numbers `lo..=hi` as options.
 fn nums(lo: u32, hi: u32) -> Vec<(AttrValue, AttrValue)> {
     (lo..=hi)
@@ -243,6 +275,7 @@ pub fn view(props: &Props) -> Html {
                 </label>
                 <p class="hint">{"Leave the value empty to send the course text's generated message."}</p>
             </section>
+            { fault_card(m, on) }
             <section class="card settings">
                 <h2>{"Cluster and topic "}<code>{topic.name.clone()}</code></h2>
                 { select("Brokers", "brokers", "—", nums(1, MAX_BROKERS.into()), brokers.to_string(), on,

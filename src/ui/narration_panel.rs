@@ -3,6 +3,8 @@
 //! page's one `role="status"` live region. Under it, the details of the
 //! focused record.
 
+use crate::engine::Command;
+use crate::model::Msg;
 use crate::narration::{narrate, tp_label, Span};
 use crate::ui::stage::send;
 use crate::ui::ModelRef;
@@ -26,8 +28,6 @@ fn consumer_actions(
     on: &Callback<crate::model::Msg>,
 ) -> Html {
     use crate::engine::event::CrashPoint;
-    use crate::engine::Command;
-    use crate::model::Msg;
     let Some(con) = m.engine.consumers().get(c.0 as usize) else {
         return html! {};
     };

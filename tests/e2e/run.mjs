@@ -330,6 +330,32 @@ const tests = [
   },
 
   {
+    // Network faults from the configuration panel are commands in the run:
+    // a slowed broker's button turns into "Restore", the fault gets a marker
+    // on the history scrubber, and dropping a produce response makes the
+    // producer retry.
+    name: 'network_faults_slow_a_broker_and_drop_a_produce_response',
+    fn: async (t) => {
+      const page = await t.newPage();
+      await setLabelled(page, 'Scenario', 'acks-all-survives-crash');
+      await page.getByRole('button', { name: 'Slow broker 1', exact: true }).click();
+      const restore = page.getByRole('button', { name: 'Restore broker 1', exact: true });
+      await restore.waitFor({ state: 'visible', timeout: 3000 });
+      assert((await restore.getAttribute('aria-pressed')) === 'true', 'the slowed broker\'s button is not pressed');
+      await page.getByRole('button', { name: 'Drop the next produce response', exact: true }).click();
+      for (let i = 0; i < 40; i++) await stepButton(page).click();
+      const marks = await page.locator('.scrub-mark').evaluateAll((ms) => ms.map((m) => m.getAttribute('title')));
+      assert(marks.some((m) => /slow broker 1 by 200 ms/.test(m)), `no scrubber marker for the slow broker: ${marks.join(' | ')}`);
+      assert(marks.some((m) => /drop next produce response/.test(m)), `no scrubber marker for the dropped response: ${marks.join(' | ')}`);
+      await page.getByRole('tab', { name: 'Event log' }).click();
+      const events = await page.locator('.event-list').innerText();
+      assert(/Produce response lost/.test(events), `the event log does not show the produce response lost:\n${events.slice(0, 600)}`);
+      await restore.click();
+      await page.getByRole('button', { name: 'Slow broker 1', exact: true }).waitFor({ state: 'visible', timeout: 3000 });
+    },
+  },
+
+  {
     // The group protocol is drawn as messages: C's JoinGroup reaches the
     // coordinator, SyncGroup follows, and the assignment travels back; the
     // group panel names its coordinator and the assignor it chose.
