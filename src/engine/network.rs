@@ -7,6 +7,10 @@
 //! (acks=all waits for a follower's round trip; acks=0 waits for nothing).
 //! A message to a crashed process is lost; a crashed broker's connections
 //! close, which clients notice as `NETWORK_EXCEPTION`.
+//!
+//! Latency is per link (`Engine::latency_ms`, in `sim.rs`): the cluster's
+//! `network_latency_ms`, plus the extra latency of a broker slowed by a
+//! `SlowBroker` fault at either end of the link.
 
 use crate::engine::assignor::{AssignorKind, TopicPartition};
 use crate::engine::config::{Acks, AutoOffsetReset, IsolationLevel};
