@@ -910,7 +910,9 @@ impl Engine {
             new_isr.push(follower);
             // Keep assignment order for display.
             let order = self.partition_meta(tp).replicas.clone();
-            new_isr.sort_by_key(|r| order.iter().position(|x| x == r));
+            crate::engine::vecmap::sort_small_by_key(&mut new_isr, |r| {
+                order.iter().position(|x| x == r)
+            });
             self.controller_alter_isr(tp, new_isr);
         }
         if before != follower_leo || !isr.contains(&follower) {
@@ -1064,7 +1066,7 @@ impl Engine {
                 }
             }
         }
-        leaders.sort();
+        crate::engine::vecmap::sort_small_by_key(&mut leaders, |b| *b);
         for l in leaders {
             let in_flight = self.brokers[b.0 as usize]
                 .fetchers

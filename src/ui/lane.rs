@@ -45,10 +45,14 @@ pub fn view(props: &Props) -> Html {
                 }
             </div>
             <dl class="lane-ledger" aria-label="Delivery ledger">
-                <div class="ok"><dt>{"processed once"}</dt><dd>{s.processed_once}</dd></div>
-                <div class="dup"><dt>{"duplicated"}</dt><dd>{s.duplicated}</dd></div>
-                <div class="lost"><dt>{"lost"}</dt><dd>{s.lost}</dd></div>
-                <div class="flight"><dt>{"in flight"}</dt><dd>{s.in_flight}</dd></div>
+                { for [
+                    ("ok", "processed once", s.processed_once),
+                    ("dup", "duplicated", s.duplicated),
+                    ("lost", "lost", s.lost),
+                    ("flight", "in flight", s.in_flight),
+                ].into_iter().map(|(class, what, n)| html! {
+                    <div {class}><dt>{what}</dt><dd>{n}</dd></div>
+                }) }
             </dl>
         </section>
     }

@@ -153,7 +153,7 @@ fn layout(e: &Engine) -> Layout {
     // Internal rows: the groups' __consumer_offsets partitions.
     let offsets_tps: Vec<Tp> = {
         let mut v: Vec<Tp> = e.groups().iter().map(|g| g.offsets_tp).collect();
-        v.sort();
+        crate::engine::vecmap::sort_small_by_key(&mut v, |tp| *tp);
         v.dedup();
         v
     };
@@ -249,9 +249,9 @@ fn layout(e: &Engine) -> Layout {
         let members: Vec<&crate::engine::consumer::Consumer> =
             e.consumers().iter().filter(|c| c.group == g.idx).collect();
         let ch = 66.0;
-        // Header (id, state), the consumers, then two footer lines
-        // (coordinator; assignor and the add button).
-        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 34.0;
+        // Header (id, state), the consumers, then three footer lines
+        // (coordinator; assignor; the add button).
+        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 48.0;
         groups.push((g.idx, gy, gh));
         for (j, c) in members.iter().enumerate() {
             consumers.push((c.idx, gy + 48.0 + j as f64 * (ch + 6.0), ch));
@@ -861,6 +861,13 @@ impl Scene<'_> {
             Some(k) => format!("assignor: {}", k.name()),
             None => "assignor: none yet".to_string(),
         };
+        // "cooperative-sticky" needs the whole width: the + button goes
+        // on its own line below.
+        let assignor = if assignor.len() > 24 {
+            assignor.replacen("assignor: ", "", 1)
+        } else {
+            assignor
+        };
         let add = html! {
             <>
                 { rect("", CONSUMERS_X + CONSUMERS_W - 30.0, y + h - 21.0, 24.0, 17.0, "6") }
@@ -873,8 +880,8 @@ impl Scene<'_> {
                 { rect("group-box", CONSUMERS_X, y, CONSUMERS_W, h, "10") }
                 { text("box-title group-id", CONSUMERS_X + 10.0, y + 18.0, None, grp.group_id.clone()) }
                 { text(badge, CONSUMERS_X + 10.0, y + 37.0, None, format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)) }
-                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 24.0, None, coord.clone()) }
-                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 6.0, None, assignor) }
+                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 38.0, None, coord.clone()) }
+                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 24.0, None, assignor) }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
                 { title(coord) }
