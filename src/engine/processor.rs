@@ -73,6 +73,7 @@ impl Engine {
             failed_records: 0,
             total_ack_latency_ms: 0,
             owner_consumer: Some(c),
+            next_expiry_ms: 0,
         });
         self.acks_seen_grow();
         self.consumers[c.0 as usize].txn_producer = Some(idx);

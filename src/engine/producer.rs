@@ -121,6 +121,9 @@ pub struct Producer {
     pub total_ack_latency_ms: u64,
     /// The application thread of a transactional consume-transform-produce loop.
     pub owner_consumer: Option<ConsumerIdx>,
+    /// No waiting batch can expire before this (Kafka's
+    /// `nextBatchExpiryTimeMs`): the sender skips the expiry scan until then.
+    pub next_expiry_ms: u64,
 }
 
 impl Producer {
@@ -176,6 +179,7 @@ impl Engine {
                 failed_records: 0,
                 total_ack_latency_ms: 0,
                 owner_consumer: None,
+                next_expiry_ms: 0,
             });
             if self.producers[i].idempotent {
                 self.producer_init_id(idx);
@@ -568,6 +572,7 @@ impl Engine {
     fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) {
         let size = self.records[record.0 as usize].size_bytes();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        let delivery_ms = self.cfg.producers[p.0 as usize].delivery_timeout_ms as u64;
         let now = self.now_ms;
         let next_id = BatchId(self.next_batch_id);
         let pr = &mut self.producers[p.0 as usize];
@@ -585,6 +590,7 @@ impl Engine {
         }
         self.next_batch_id += 1;
         q.push_back(next_id);
+        pr.next_expiry_ms = pr.next_expiry_ms.min(now + delivery_ms);
         pr.batches.insert(
             next_id,
             ProducerBatch {
@@ -620,20 +626,40 @@ impl Engine {
         // accumulator (backing off, or without a leader) fails with a
         // TimeoutException as soon as delivery.timeout.ms has passed since
         // its creation, not at some later response.
+        // Like Kafka, only each partition's oldest waiting batches are
+        // looked at: a queue is in creation order, so the scan stops at the
+        // first batch that has not expired (and the sender run stays
+        // O(partitions), however many batches wait behind).
         let delivery_ms = pc.delivery_timeout_ms as u64;
-        let expired: Vec<BatchId> = self.producers[pi]
-            .batches
-            .values()
-            .filter(|b| b.state != BatchState::InFlight && now >= b.created_ms + delivery_ms)
-            .map(|b| b.id)
-            .collect();
-        for id in expired {
-            self.producer_expire_batch(p, id);
+        let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
+        if now >= self.producers[pi].next_expiry_ms {
+            let mut next = u64::MAX;
+            for &tp in &tps {
+                while let Some(id) = self.producer_waiting_head(pi, tp).1 {
+                    let expires = self.producers[pi].batches[&id].created_ms + delivery_ms;
+                    if now < expires {
+                        next = next.min(expires);
+                        break;
+                    }
+                    self.producer_expire_batch(p, id);
+                }
+            }
+            self.producers[pi].next_expiry_ms = next;
         }
         let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
         let mut wake_at: Option<u64> = None;
-        let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
+        let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
         for tp in tps {
+            // A leader whose connection already carries max.in.flight
+            // requests takes nothing now; its next response runs the sender
+            // again. (Checked first: it is the common case under load.)
+            if let Some(leader) = self.leader_of(tp) {
+                let pr = &self.producers[pi];
+                if pr.in_flight.iter().filter(|r| r.broker == leader).count() >= max_in_flight {
+                    continue;
+                }
+            }
+            let (in_flight_here, head) = self.producer_waiting_head(pi, tp);
             let pr = &self.producers[pi];
             // Kafka's accumulator deque holds only batches not yet sent (a
             // drained batch leaves it), so the next batch to drain is the
@@ -643,17 +669,10 @@ impl Engine {
             // batch land after a later one without idempotence. With
             // max.in.flight = 1 (`guaranteeMessageOrder`) the partition is
             // muted while one of its batches is in flight.
-            let q = &pr.queues[&tp];
-            let in_flight_here = q
-                .iter()
-                .any(|id| pr.batches[id].state == BatchState::InFlight);
             if in_flight_here && pc.max_in_flight_requests_per_connection == 1 {
                 continue;
             }
-            let Some(&head) = q
-                .iter()
-                .find(|id| pr.batches[*id].state != BatchState::InFlight)
-            else {
+            let Some(head) = head else {
                 continue;
             };
             let b = &pr.batches[&head];
@@ -942,6 +961,10 @@ impl Engine {
                 let b = pr.batches.get_mut(&id).expect("batch");
                 b.state = BatchState::Queued;
                 b.retry_at_ms = now + backoff;
+                // Waiting again: it may now be the next batch to expire.
+                pr.next_expiry_ms = pr
+                    .next_expiry_ms
+                    .min(created + pc.delivery_timeout_ms as u64);
                 // Back to the front of its queue, in sequence order (`reenqueue`).
                 let q = pr.queues.entry_or_default(tp);
                 q.retain(|x| *x != id);
@@ -1004,6 +1027,23 @@ impl Engine {
                 attempt: attempts,
             });
         }
+    }
+
+    /// A partition's queue from the front: whether a batch before the first
+    /// waiting one is in flight, and that first waiting batch (Kafka's
+    /// deque head; in-flight batches have left Kafka's deque). In flight are
+    /// at most max.in.flight batches, so this looks at a handful of entries.
+    fn producer_waiting_head(&self, pi: usize, tp: Tp) -> (bool, Option<BatchId>) {
+        let pr = &self.producers[pi];
+        let mut in_flight = false;
+        for id in pr.queues.get(&tp).into_iter().flatten() {
+            if pr.batches[id].state == BatchState::InFlight {
+                in_flight = true;
+            } else {
+                return (in_flight, Some(*id));
+            }
+        }
+        (in_flight, None)
     }
 
     /// A batch not in flight passed `delivery.timeout.ms`: it fails with a
