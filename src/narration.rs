@@ -286,6 +286,22 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .t(" moves to ")
                 .num(leo.0)
                 .t(": the offset the next record will get. Offsets only ever grow.");
+            // A retry the broker could not recognise (no idempotence): the
+            // same message now sits in the log twice.
+            let dups = records
+                .iter()
+                .filter(|r| {
+                    e.ledger()
+                        .entry(e.record(**r).event_id)
+                        .is_some_and(|le| le.live_copies().count() > 1)
+                })
+                .count();
+            if dups > 0 {
+                n.alarm = true;
+                n.t(" ")
+                    .term(if dups == 1 { "A duplicate:".to_string() } else { format!("{dups} duplicates:") })
+                    .t(" the log already held a copy of this message from an attempt whose response was lost. Without the idempotent producer, the broker cannot tell a retry from a new send.");
+            }
         }
         EventKind::DuplicateDropped {
             broker, tp, first, ..
