@@ -657,7 +657,17 @@ impl Scene<'_> {
             let above_hw = off >= hw;
             let (class, text_) = match (entry.record, entry.control) {
                 (Some(r), _) if !row.internal => (color_class(r), token_label(e, r)),
-                (Some(_), _) => ("internal".to_string(), "commit".to_string()),
+                // An offset commit: which partition, and the committed
+                // offset (the next to read), as the consumer boxes say it.
+                (Some(r), _) => (
+                    "internal".to_string(),
+                    match &e.record(r).kind {
+                        crate::engine::record::RecordKind::OffsetCommit { tp, offset, .. } => {
+                            format!("P{}@{}", tp.partition, offset.0)
+                        }
+                        _ => "commit".to_string(),
+                    },
+                ),
                 (None, Some(crate::engine::log::ControlType::Commit)) => ("marker commit".to_string(), "COMMIT".to_string()),
                 (None, _) => ("marker abort".to_string(), "ABORT".to_string()),
             };
@@ -681,6 +691,8 @@ impl Scene<'_> {
                 format!("offset {off}: this message will never be processed by {}", e.groups()[0].group_id)
             } else if entry.control.is_some() {
                 format!("offset {off}: a transaction marker (control record)")
+            } else if row.internal {
+                format!("offset {off}: an offset commit record (group, topic, partition → committed offset)")
             } else {
                 format!("offset {off}")
             };
