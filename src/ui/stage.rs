@@ -674,13 +674,16 @@ impl Scene<'_> {
             let in_aborted = entry.record.is_some()
                 && entry.producer.is_some_and(|p| aborted.iter().any(|a| a.producer_id == p.producer_id && a.first_offset.0 <= off && off <= a.last_offset.0));
             let in_open_txn = entry.transactional && entry.record.is_some() && !in_aborted && open_txn_first.is_some_and(|f| off >= f) && off >= lso;
-            let lost = !row.internal
-                && entry.record.is_some_and(|r| {
-                    let rec = e.record(r);
-                    rec.kind == crate::engine::record::RecordKind::Data
-                        && !e.groups().is_empty()
-                        && e.verdict_of(rec.event_id, crate::engine::ids::GroupIdx(0)) == Some(crate::engine::ledger::Verdict::Lost)
-                });
+            // The first group's verdict on this message, for the lost and
+            // duplicated marks (the ledger tab has the full story).
+            let verdict = entry.record.filter(|_| !row.internal && !e.groups().is_empty()).and_then(|r| {
+                let rec = e.record(r);
+                (rec.kind == crate::engine::record::RecordKind::Data)
+                    .then(|| e.verdict_of(rec.event_id, crate::engine::ids::GroupIdx(0)))
+                    .flatten()
+            });
+            let lost = verdict == Some(crate::engine::ledger::Verdict::Lost);
+            let dup = verdict == Some(crate::engine::ledger::Verdict::Duplicated);
             let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
             let cw = row.cell_w - 3.0;
             let tip = if in_aborted {
@@ -689,6 +692,8 @@ impl Scene<'_> {
                 format!("offset {off}: in an open transaction, above the last stable offset {lso}")
             } else if lost {
                 format!("offset {off}: this message will never be processed by {}", e.groups()[0].group_id)
+            } else if dup {
+                format!("offset {off}: {} processed this message more than once (a duplicate)", e.groups()[0].group_id)
             } else if entry.control.is_some() {
                 format!("offset {off}: a transaction marker (control record)")
             } else if row.internal {
@@ -698,7 +703,7 @@ impl Scene<'_> {
             };
             Some(html! {
                 <g class={classes!("cell", class, above_hw.then_some("uncommitted"), focus.then_some("focus"),
-                                   in_aborted.then_some("aborted"), in_open_txn.then_some("txn-open"), lost.then_some("lost"))} key={format!("c{off}")}>
+                                   in_aborted.then_some("aborted"), in_open_txn.then_some("txn-open"), lost.then_some("lost"), dup.then_some("dup"))} key={format!("c{off}")}>
                     { rect("", x + 1.5, row.y, cw, row.h, "4") }
                     if above_hw {
                         { rect("hatch", x + 1.5, row.y, cw, row.h, "4") }
@@ -712,6 +717,9 @@ impl Scene<'_> {
                     }
                     if lost {
                         { text("lost-tag", x + row.cell_w / 2.0, row.y - 2.0, MIDDLE, "lost") }
+                    }
+                    if dup {
+                        { text("lost-tag dup-tag", x + row.cell_w / 2.0, row.y - 2.0, MIDDLE, "dup") }
                     }
                     { title(tip) }
                 </g>
