@@ -7,19 +7,7 @@ use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
 use kafkascope::engine::{Engine, StepOutcome};
 use std::time::Instant;
 
-pub fn w1(records: u32) -> ScenarioConfig {
-    let mut cfg = ScenarioConfig::default();
-    cfg.cluster.brokers = 3;
-    cfg.topics[0].partitions = 12;
-    cfg.topics[0].replication_factor = 3;
-    cfg.topics[0].min_insync_replicas = 2;
-    cfg.producers[0].acks = Acks::All;
-    cfg.producers[0].workload.records = records;
-    cfg.producers[0].workload.interval_ms = 0;
-    cfg.producers[0].workload.keys = KeyMode::EventId;
-    cfg.groups.clear();
-    cfg
-}
+include!("common/workloads.rs");
 
 fn run(cfg: ScenarioConfig) -> (f64, u64, u64) {
     let start = Instant::now();

@@ -32,20 +32,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
-/// S100k. Copied in bench/wasm/src/lib.rs; keep the two in sync.
-pub fn s100k(records: u32) -> ScenarioConfig {
-    let mut cfg = ScenarioConfig::default();
-    cfg.cluster.brokers = 3;
-    cfg.topics[0].partitions = 6;
-    cfg.topics[0].replication_factor = 3;
-    cfg.topics[0].min_insync_replicas = 2;
-    cfg.producers[0].acks = Acks::All;
-    cfg.producers[0].workload.records = records;
-    cfg.producers[0].workload.interval_ms = 1;
-    cfg.producers[0].workload.keys = KeyMode::EventId;
-    cfg.groups[0].consumers = 3;
-    cfg
-}
+include!("common/workloads.rs");
 
 /// Plays the scenario to its end through the model.
 fn play(records: u32) -> Model {

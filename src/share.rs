@@ -224,16 +224,7 @@ impl Model {
         }
         if let Some(n) = o.step {
             // Play forward to the step (live steps past the end of history).
-            for _ in 0..n.min(crate::link::limits::MAX_AT_CALLS) {
-                if self.step >= n {
-                    break;
-                }
-                let before = (self.step, self.engine.step_calls());
-                self.step_once(false);
-                if (self.step, self.engine.step_calls()) == before {
-                    break;
-                }
-            }
+            self.step_until(n, n.min(crate::link::limits::MAX_AT_CALLS));
         }
         self.embed |= o.embed;
         if o.autoplay {

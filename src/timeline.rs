@@ -168,9 +168,17 @@ impl Model {
             let snap = self.timeline.snapshots[k].clone();
             self.restore(&snap);
         }
-        while self.step < target {
+        self.step_until(target, u64::MAX);
+    }
+
+    /// Steps forward (replaying the recorded future, then live) until step
+    /// `target`, a step that changes nothing, or `max_steps` steps.
+    pub(crate) fn step_until(&mut self, target: u64, max_steps: u64) {
+        let mut taken = 0;
+        while self.step < target && taken < max_steps {
             let before = (self.step, self.engine.step_calls());
             self.step_once(false);
+            taken += 1;
             if (self.step, self.engine.step_calls()) == before {
                 break;
             }

@@ -129,16 +129,7 @@ impl Model {
             return;
         }
         self.seek(self.last_step());
-        for _ in 0..100_000 {
-            if self.step >= n {
-                break;
-            }
-            let before = (self.step, self.engine.step_calls());
-            self.step_once(false);
-            if (self.step, self.engine.step_calls()) == before {
-                break;
-            }
-        }
+        self.step_until(n, 100_000);
     }
 
     /// Whether the run is the lesson's own, at the current beat's step.

@@ -339,12 +339,9 @@ fn with_unclean_leader_election_an_out_of_sync_replica_is_elected_and_acknowledg
 
 // ---- min.insync.replicas ------------------------------------------------------------
 
-/// Both followers crash and are fenced: the ISR is the leader alone.
-fn isr_of_one(retries: u32) -> Sim {
-    let mut cfg = cluster(2, Acks::All);
-    cfg.producers[0].retries = retries;
-    cfg.producers[0].retry_backoff_ms = 100;
-    cfg.producers[0].retry_backoff_max_ms = 300;
+/// Starts `cfg`, crashes both followers and waits until they are fenced:
+/// the ISR is the leader alone.
+fn leader_alone(cfg: ScenarioConfig) -> Sim {
     let mut s = Sim::new(cfg);
     let leader = s.meta().leader.unwrap();
     for r in s.meta().replicas.clone() {
@@ -354,6 +351,15 @@ fn isr_of_one(retries: u32) -> Sim {
     }
     s.until("ISR = leader", |s| s.meta().isr == vec![leader]);
     s
+}
+
+/// Both followers crash and are fenced: the ISR is the leader alone.
+fn isr_of_one(retries: u32) -> Sim {
+    let mut cfg = cluster(2, Acks::All);
+    cfg.producers[0].retries = retries;
+    cfg.producers[0].retry_backoff_ms = 100;
+    cfg.producers[0].retry_backoff_max_ms = 300;
+    leader_alone(cfg)
 }
 
 fn failures(s: &Sim) -> Vec<(u64, ErrorCode, Option<u64>, u32)> {
@@ -524,14 +530,7 @@ fn delivery_timeout_ms_expiry_fails_the_batch_with_a_timeout_exception() {
     cfg.producers[0].delivery_timeout_ms = 2_000;
     cfg.producers[0].retry_backoff_ms = 100;
     cfg.producers[0].retry_backoff_max_ms = 1_000;
-    let mut s = Sim::new(cfg);
-    let leader = s.meta().leader.unwrap();
-    for r in s.meta().replicas.clone() {
-        if r != leader {
-            s.apply(Command::CrashBroker { broker: r });
-        }
-    }
-    s.until("ISR = leader", |s| s.meta().isr == vec![leader]);
+    let mut s = leader_alone(cfg);
     let created = s.e.now_ms();
     s.apply(send("x"));
     s.until("the batch fails for good", |s| {

@@ -317,32 +317,7 @@ impl Engine {
             return;
         }
         let otp = grp.offsets_tp;
-        let mut ids = Vec::new();
-        for (tp, offset) in &offsets {
-            let id = RecordId(self.records.len() as u32);
-            self.records.push(RecordData {
-                id,
-                event_id: EventId(u32::MAX),
-                producer: None,
-                topic: otp.topic,
-                key: KeySource::Text(format!(
-                    "{}/{}/{}",
-                    self.groups[g.0 as usize].group_id,
-                    self.topics[tp.topic.0 as usize].name,
-                    tp.partition
-                )),
-                value: ValueSource::Internal,
-                kind: RecordKind::OffsetCommit {
-                    group: g,
-                    tp: *tp,
-                    offset: *offset,
-                },
-                created_ms: self.now_ms,
-                partition: Some(otp.partition),
-                explicit_partition: None,
-            });
-            ids.push(id);
-        }
+        let ids = self.group_offset_commit_records(g, &offsets);
         match self.broker_internal_append_as(b, otp, &ids, Some((pid, epoch))) {
             Ok(end) => {
                 self.group(g).pending_txn_offsets.insert(pid, offsets);
@@ -1015,22 +990,18 @@ impl Engine {
         self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
     }
 
-    /// Writes OffsetCommit records to the group's `__consumer_offsets`
-    /// partition; the commit completes once they are replicated.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn group_append_offsets(
+    /// Creates the OffsetCommit records (key `group/topic/partition`, value
+    /// the committed offset) for `offsets`, bound for the group's
+    /// `__consumer_offsets` partition; a plain and a transactional commit
+    /// write the same records.
+    fn group_offset_commit_records(
         &mut self,
-        b: BrokerId,
-        from: Node,
         g: GroupIdx,
-        offsets: Vec<(Tp, Offset)>,
-        auto: bool,
-        commit_id: u64,
-        member: Option<ConsumerIdx>,
-    ) {
+        offsets: &[(Tp, Offset)],
+    ) -> Vec<RecordId> {
         let otp = self.groups[g.0 as usize].offsets_tp;
         let mut ids = Vec::new();
-        for (tp, offset) in &offsets {
+        for (tp, offset) in offsets {
             let id = RecordId(self.records.len() as u32);
             self.records.push(RecordData {
                 id,
@@ -1055,6 +1026,24 @@ impl Engine {
             });
             ids.push(id);
         }
+        ids
+    }
+
+    /// Writes OffsetCommit records to the group's `__consumer_offsets`
+    /// partition; the commit completes once they are replicated.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn group_append_offsets(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+        commit_id: u64,
+        member: Option<ConsumerIdx>,
+    ) {
+        let otp = self.groups[g.0 as usize].offsets_tp;
+        let ids = self.group_offset_commit_records(g, &offsets);
         match self.broker_internal_append(b, otp, &ids) {
             Ok(end) => {
                 let id = self.next_id();

@@ -720,20 +720,7 @@ impl Engine {
                 wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
                 continue;
             };
-            let in_flight_to = self.producers[pi]
-                .in_flight
-                .iter()
-                .filter(|r| r.broker == leader)
-                .count();
-            let queued_to = per_broker
-                .get(&leader)
-                .map_or(0, |v| if v.is_empty() { 0 } else { 1 });
-            if in_flight_to + queued_to > pc.max_in_flight_requests_per_connection as usize {
-                continue;
-            }
-            if in_flight_to >= pc.max_in_flight_requests_per_connection as usize {
-                continue;
-            }
+            // (The leader's connection has room: checked at the top.)
             per_broker.entry_or_default(leader).push(head);
         }
         for (broker, batch_ids) in per_broker {

@@ -31,6 +31,22 @@ impl Engine {
         Some((b, tid, pid, epoch))
     }
 
+    /// Sends a request to the producer's transaction coordinator, or, when
+    /// none is known yet (no producer id, coordinator down), retries in
+    /// 100 ms. Returns whether it was sent.
+    fn txn_send(
+        &mut self,
+        p: ProducerIdx,
+        request: impl FnOnce(String, ProducerId, ProducerEpoch) -> Msg,
+    ) -> bool {
+        let Some((b, tid, pid, epoch)) = self.txn_target(p) else {
+            self.schedule_in(100, Action::TxnRetry { producer: p });
+            return false;
+        };
+        self.send(Node::Producer(p), Node::Broker(b), request(tid, pid, epoch));
+        true
+    }
+
     pub(crate) fn cmd_begin_transaction(&mut self, p: ProducerIdx) -> Result<(), String> {
         let pi = self.check_producer(p)?;
         let pr = &self.producers[pi];
@@ -93,20 +109,14 @@ impl Engine {
         if partitions.is_empty() {
             return;
         }
-        let Some((b, tid, pid, epoch)) = self.txn_target(p) else {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
-            return;
-        };
-        self.send(
-            Node::Producer(p),
-            Node::Broker(b),
+        self.txn_send(p, |transactional_id, producer_id, epoch| {
             Msg::AddPartitionsToTxn {
-                transactional_id: tid,
-                producer_id: pid,
+                transactional_id,
+                producer_id,
                 epoch,
                 partitions,
-            },
-        );
+            }
+        });
     }
 
     /// `sendOffsetsToTransaction`: the consumer's offsets are committed only
@@ -129,20 +139,14 @@ impl Engine {
         let Some((group, ..)) = self.producers[p.0 as usize].txn.pending_offsets.clone() else {
             return;
         };
-        let Some((b, tid, pid, epoch)) = self.txn_target(p) else {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
-            return;
-        };
-        self.send(
-            Node::Producer(p),
-            Node::Broker(b),
+        self.txn_send(p, |transactional_id, producer_id, epoch| {
             Msg::AddOffsetsToTxn {
-                transactional_id: tid,
-                producer_id: pid,
+                transactional_id,
+                producer_id,
                 epoch,
                 group,
-            },
-        );
+            }
+        });
     }
 
     fn producer_send_txn_offset_commit(&mut self, p: ProducerIdx) {
@@ -190,21 +194,14 @@ impl Engine {
         if matches!(pr.txn.offsets_state, 1 | 2) {
             return;
         }
-        let Some((b, tid, pid, epoch)) = self.txn_target(p) else {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
-            return;
-        };
-        self.producers[p.0 as usize].txn.end_sent = true;
-        self.send(
-            Node::Producer(p),
-            Node::Broker(b),
-            Msg::EndTxn {
-                transactional_id: tid,
-                producer_id: pid,
-                epoch,
-                commit,
-            },
-        );
+        if self.txn_send(p, |transactional_id, producer_id, epoch| Msg::EndTxn {
+            transactional_id,
+            producer_id,
+            epoch,
+            commit,
+        }) {
+            self.producers[p.0 as usize].txn.end_sent = true;
+        }
     }
 
     /// Resends whatever transactional request is outstanding.

@@ -36,24 +36,9 @@ fn select_value(e: &Event) -> String {
 /// A labelled select whose options are `(value, label)`; `make` turns the
 /// chosen value into a message. (Not generic and not inlined: one copy of
 /// this markup in the bundle, however many settings use it.)
-fn select(
-    label: &'static str,
-    kafka_name: &'static str,
-    default: &'static str,
-    options: Vec<(AttrValue, AttrValue)>,
-    current: String,
-    on: &Callback<Msg>,
-    make: fn(&str) -> Option<Msg>,
-    error: Option<String>,
-) -> Html {
-    select_inner(
-        label, kafka_name, default, options, current, on, make, error,
-    )
-}
-
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn select_inner(
+fn select(
     label: &'static str,
     kafka_name: &'static str,
     default: &'static str,

@@ -132,7 +132,12 @@ pub fn use_course_bridge(m: &Model, on: Callback<Msg>) {
         move || drop(listener)
     });
     // Every step (and play/pause), announced once.
-    let fields = step_fields(m);
+    // Narrating the step costs; a page that is not embedded has nobody to tell.
+    let fields = if parent().is_some() {
+        step_fields(m)
+    } else {
+        Vec::new()
+    };
     use_effect_with((m.step, m.engine.step_calls(), m.playing), move |_| {
         post("step", &fields);
         || ()

@@ -1,27 +1,13 @@
-//! Benchmark W1 (issue #3) for wasm: the exact workload of
-//! `benches/cluster_bench.rs`, exported to JS. No clock here: the caller times
+//! Benchmarks W1 (issue #3) and S100k (issue #6) for wasm: the workloads of
+//! `benches/common/workloads.rs` (shared with the native benches), exported
+//! to JS. No clock here: the caller times
 //! `run_w1` with `performance.now()`, so the engine stays timing-free.
 
 use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
 use kafkascope::engine::{Engine, StepOutcome};
 use wasm_bindgen::prelude::*;
 
-/// W1: 3 brokers, RF 3 (min ISR 2), acks=all, 12 partitions, one keyed
-/// producer sending `records` records back to back, no consumer groups.
-/// Copied from `benches/cluster_bench.rs`; keep the two in sync.
-pub fn w1(records: u32) -> ScenarioConfig {
-    let mut cfg = ScenarioConfig::default();
-    cfg.cluster.brokers = 3;
-    cfg.topics[0].partitions = 12;
-    cfg.topics[0].replication_factor = 3;
-    cfg.topics[0].min_insync_replicas = 2;
-    cfg.producers[0].acks = Acks::All;
-    cfg.producers[0].workload.records = records;
-    cfg.producers[0].workload.interval_ms = 0;
-    cfg.producers[0].workload.keys = KeyMode::EventId;
-    cfg.groups.clear();
-    cfg
-}
+include!("../../../benches/common/workloads.rs");
 
 /// Runs W1 to quiescence (same loop as the native bench, events drained each
 /// step) and returns the number of records acknowledged to the producer.
@@ -42,22 +28,6 @@ pub fn run_w1(records: u32) -> f64 {
 use kafkascope::model::{Model, Msg};
 use std::cell::RefCell;
 
-/// S100k: 3 brokers, 6 partitions RF 3 (min ISR 2), acks=all, one producer
-/// sending `records` keyed records 1 ms apart, one group of 3 consumers.
-/// Copied from `benches/seek_bench.rs`; keep the two in sync.
-pub fn s100k(records: u32) -> ScenarioConfig {
-    let mut cfg = ScenarioConfig::default();
-    cfg.cluster.brokers = 3;
-    cfg.topics[0].partitions = 6;
-    cfg.topics[0].replication_factor = 3;
-    cfg.topics[0].min_insync_replicas = 2;
-    cfg.producers[0].acks = Acks::All;
-    cfg.producers[0].workload.records = records;
-    cfg.producers[0].workload.interval_ms = 1;
-    cfg.producers[0].workload.keys = KeyMode::EventId;
-    cfg.groups[0].consumers = 3;
-    cfg
-}
 
 thread_local! {
     static MODEL: RefCell<Option<Model>> = const { RefCell::new(None) };
