@@ -36,8 +36,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 
 if [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$ROOT/node_modules/playwright-core" ] \
-   || [ ! -d "$ROOT/node_modules/terser" ]; then
-  log "installing npm dev tools (playwright-core, binaryen, terser)"
+   || [ ! -d "$ROOT/node_modules/terser" ] || [ ! -f "$ROOT/node_modules/axe-core/axe.min.js" ]; then
+  log "installing npm dev tools (playwright-core, binaryen, terser, axe-core)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -35,6 +35,10 @@ pub const DEFAULT_SPEED: usize = 2;
 pub const PLAY_SEND_EVERY_STEPS: u64 = 4;
 /// …but never more than this many unacknowledged-or-unprocessed records at once.
 pub const PLAY_MAX_IN_FLIGHT: usize = 6;
+/// Records one press of Play sends in a free scenario (the course text's
+/// code example sends ten); play stops once they have all been through the
+/// pipeline. Step forward may still send one more.
+pub const PLAY_RECORDS: u32 = 10;
 /// Records whose stage the model remembers, at most (see `absorb_step`).
 const RECORD_STAGE_MAX: usize = 128;
 
@@ -53,6 +57,9 @@ pub enum Msg {
     SetValue(String),
     ToggleHelp,
     CloseHelp,
+    /// Esc: closes the shortcuts list, the lesson gallery and a bad link's
+    /// dialog (keeping the run on screen).
+    CloseDialogs,
     Focus(RecordId),
     DismissError,
     SelectTab(Tab),
@@ -215,6 +222,8 @@ pub struct Model {
     pub pending_lesson: Option<(String, bool)>,
     /// Why the recorded run stopped replaying (a link's refused action).
     pub tape_error: Option<String>,
+    /// Records this press of Play has sent (see [`PLAY_RECORDS`]).
+    pub play_fed: u32,
 }
 
 impl PartialEq for Model {
@@ -299,6 +308,7 @@ impl Model {
             play_until: None,
             pending_lesson: None,
             tape_error: None,
+            play_fed: 0,
             config,
         };
         m.take_snapshot_if_due();
@@ -370,8 +380,11 @@ impl Model {
                     self.check_play_until();
                 }
             }
-            Msg::TogglePlay => self.playing = !self.playing,
-            Msg::Play => self.playing = true,
+            Msg::TogglePlay => {
+                let play = !self.playing;
+                self.set_playing(play);
+            }
+            Msg::Play => self.set_playing(true),
             Msg::Pause => self.playing = false,
             Msg::Reset => {
                 let undo = self.keep_for_undo("Reset".into());
@@ -501,6 +514,12 @@ impl Model {
             Msg::SetValue(v) => self.value = v,
             Msg::ToggleHelp => self.help_open = !self.help_open,
             Msg::CloseHelp => self.help_open = false,
+            Msg::CloseDialogs => {
+                self.help_open = false;
+                self.gallery_open = false;
+                self.own_lesson_error = None;
+                self.link_error = None;
+            }
             Msg::Focus(r) => self.focus = Some(r),
             Msg::DismissError => self.error = None,
             Msg::SelectTab(t) => self.tab = t,
@@ -665,6 +684,22 @@ impl Model {
                 .all(|p| p.workload.records == 0)
     }
 
+    /// Starts or stops playing. Each press of Play in a free scenario
+    /// sends a fresh batch of [`PLAY_RECORDS`].
+    pub fn set_playing(&mut self, play: bool) {
+        if play && !self.playing {
+            self.play_fed = 0;
+        }
+        self.playing = play;
+    }
+
+    /// Whether playing still sends records of its own: a free scenario,
+    /// outside a lesson (whose run must be the same every time), until this
+    /// press of Play has sent its records.
+    fn feeding(&self) -> bool {
+        self.auto_feed() && self.lesson.is_none() && self.play_fed < PLAY_RECORDS
+    }
+
     /// Rebuilds the scenario from `cfg` (same seed), keeping the user's
     /// inputs. Returns whether `cfg` was valid (if not, nothing changes).
     fn reset(&mut self, cfg: ScenarioConfig) -> bool {
@@ -753,8 +788,9 @@ impl Model {
             self.step_lanes_alone();
             outcome = StepOutcome::Advanced;
         }
-        if outcome == StepOutcome::Idle && playing && !self.auto_feed() {
-            // A scenario with its own workload or script has run its course.
+        if outcome == StepOutcome::Idle && playing && !self.feeding() {
+            // A scenario with its own workload or script has run its course,
+            // or a free one has sent this press's records and drained.
             self.playing = false;
         }
         self.absorb_step(outcome);
@@ -793,17 +829,23 @@ impl Model {
         // several are in flight at once.
         // (Not during a lesson: its run must be the same every time.)
         let feed = playing
-            && self.auto_feed()
-            && self.lesson.is_none()
-            && self.step % PLAY_SEND_EVERY_STEPS == 0
+            && self.feeding()
+            && (self.step % PLAY_SEND_EVERY_STEPS == 0 || self.engine.is_idle())
             && self.records_in_flight() < PLAY_MAX_IN_FLIGHT;
-        // A scenario with its own workload or script is not fed while
-        // playing (a press of Step forward still sends a record), and
-        // neither is one whose other lanes are still busy.
-        let may_send = !(playing && !self.auto_feed()) && !self.lanes_have_work();
+        // While playing, records come only from the feed above (a scenario
+        // with its own workload or script is not fed at all); a press of
+        // Step forward sends one when there is nothing else to do, unless
+        // another lane is still busy.
+        // (A lesson on a free scenario plays like pressing Step forward: its
+        // run must be the same every time, so one record at a time.)
+        let may_send =
+            (!playing || (self.lesson.is_some() && self.auto_feed())) && !self.lanes_have_work();
         let mut sent = false;
         if feed || (self.engine.is_idle() && may_send) {
             sent = self.send_from_inputs();
+            if sent && playing {
+                self.play_fed += 1;
+            }
         }
         let mut outcome = self.engine.step();
         if outcome == StepOutcome::Idle && !sent && may_send && self.error.is_none() {

@@ -204,6 +204,29 @@ fn percent_decode(s: &str) -> String {
 }
 
 impl Model {
+    /// The model for a page opened at an address: `fragment` is the part
+    /// after `#`, `query` the part after `?`. A scenario link in the
+    /// fragment wins: it *is* the run (its scenario, actions, step, lesson
+    /// and embed mode), so the query's `preset`, `lesson` and `step` do not
+    /// replace it; `embed` and `autoplay` still apply, and unknown options
+    /// are still named. (A link copied from a `?preset=…` page carries both.)
+    pub fn open_page(fragment: &str, query: &str) -> Model {
+        let mut m = Model::from_fragment(fragment);
+        let mut options = parse_query(query);
+        let linked = link::looks_like_link(fragment) && m.link_error.is_none();
+        if linked {
+            options.preset = None;
+            options.lesson = None;
+            options.step = None;
+        }
+        // A link that cannot be opened stays explained, whatever the
+        // query's options start instead.
+        let link_error = m.link_error.take();
+        m.apply_start_options(&options);
+        m.link_error = link_error;
+        m
+    }
+
     /// Applies the query-string options to a freshly opened page.
     pub fn apply_start_options(&mut self, o: &StartOptions) {
         let mut problems = o.unknown.clone();
@@ -228,7 +251,7 @@ impl Model {
         }
         self.embed |= o.embed;
         if o.autoplay {
-            self.playing = true;
+            self.set_playing(true);
         }
         if !problems.is_empty() {
             self.error = Some(format!(
@@ -286,6 +309,37 @@ mod tests {
             m.step,
             "the history up to here came with it"
         );
+    }
+
+    #[test]
+    fn a_link_taken_from_a_query_page_keeps_its_run() {
+        // Opened as ?preset=… (or ?lesson=…, ?embed&preset=…), stepped, and
+        // the address bar copied: the fragment's run wins over the query.
+        for query in [
+            "?preset=acks1-failover-loss",
+            "?embed&preset=acks1-failover-loss",
+            "?lesson=producer-acks",
+        ] {
+            let mut m = Model::open_page("", query);
+            for _ in 0..5 {
+                m.update(Msg::StepForward);
+            }
+            let frag = m.share_fragment().unwrap();
+            let opened = Model::open_page(&frag, query);
+            assert_eq!(opened.link_error, None, "{query}");
+            assert_eq!(opened.step, m.step, "{query}: the step");
+            assert_eq!(opened.events, m.events, "{query}: the picture");
+            assert_eq!(opened.embed, m.embed, "{query}: embed mode");
+            assert_eq!(
+                opened.lesson.as_ref().map(|r| r.lesson.id.clone()),
+                m.lesson.as_ref().map(|r| r.lesson.id.clone()),
+                "{query}: the lesson"
+            );
+        }
+        // A bad link still falls back on the query's options.
+        let m = Model::open_page("v1.garbage", "?preset=acks1-failover-loss");
+        assert!(m.link_error.is_some());
+        assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
     }
 
     #[test]

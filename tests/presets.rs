@@ -345,3 +345,59 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
     let ids: Vec<&str> = built.iter().map(|p| p.id).collect();
     assert_eq!(menu, ids);
 }
+
+/// What the page does when Play is pressed on a preset and left alone: it
+/// stops by itself, and no step hands the picture an unbounded pile of
+/// events (`zombie-fenced` once ran 37 simulated hours of background
+/// traffic in one step, 630,000 events, and the tab died drawing them).
+#[test]
+fn playing_any_preset_stops_by_itself_with_bounded_steps() {
+    use kafkascope::model::{Model, Msg};
+    const MAX_TICKS: u32 = 5_000;
+    const MAX_EVENTS_PER_STEP: usize = 2_000;
+    for p in presets::all() {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(p.id.to_string()));
+        m.update(Msg::Play);
+        let mut ticks = 0;
+        while m.playing && ticks < MAX_TICKS {
+            m.update(Msg::Tick);
+            ticks += 1;
+            let n = m.events.len() + m.lanes.iter().map(|l| l.events.len()).sum::<usize>();
+            assert!(
+                n <= MAX_EVENTS_PER_STEP,
+                "preset {}: step {} carries {n} events",
+                p.id,
+                m.step
+            );
+        }
+        assert!(
+            !m.playing,
+            "preset {}: still playing after {MAX_TICKS} ticks (step {})",
+            p.id, m.step
+        );
+        // A free scenario sends one batch of records per press of Play.
+        if m.auto_feed() {
+            let data = |m: &Model| {
+                m.engine
+                    .records()
+                    .iter()
+                    .filter(|r| r.kind == kafkascope::engine::record::RecordKind::Data)
+                    .count() as u32
+            };
+            let sent = data(&m);
+            assert!(
+                sent <= kafkascope::model::PLAY_RECORDS,
+                "preset {}: one press of Play sent {sent} records",
+                p.id
+            );
+            m.update(Msg::StepForward);
+            assert_eq!(
+                data(&m),
+                sent + 1,
+                "preset {}: Step forward after the end sends one more record",
+                p.id
+            );
+        }
+    }
+}

@@ -105,6 +105,11 @@ fn seeking_anywhere_shows_what_the_live_run_showed() {
     m.update(Msg::Configure(Setting::Consumers(2)));
     m.update(Msg::Play);
     let (mut m, pictures) = record(m, 400, |m, i| {
+        // Each press of Play sends a batch of records and stops when they
+        // are through: press it again, as a student would.
+        if !m.playing {
+            m.update(Msg::Play);
+        }
         if i == 90 {
             m.update(Msg::ToggleBroker(BrokerId(0)));
         }

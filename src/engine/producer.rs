@@ -132,7 +132,10 @@ impl Producer {
     }
 
     pub(crate) fn has_pending_work(&self) -> bool {
+        // A fenced producer is in a fatal state (ProducerFencedException):
+        // it never sends again, so a commit it had begun is not pending.
         self.alive
+            && !self.txn.fenced
             && (self.staging > 0
                 || !self.batches.is_empty()
                 || self.init_in_flight

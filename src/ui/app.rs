@@ -4,6 +4,7 @@
 use crate::model::{Model, Msg};
 use crate::ui::course_bridge::use_course_bridge;
 use crate::ui::dom::Listener;
+use crate::ui::focus;
 use crate::ui::lesson_panel::lesson_panel;
 use crate::ui::share_dialog::link_error_dialog;
 use crate::ui::ModelRef;
@@ -36,9 +37,7 @@ pub fn App() -> Html {
             .as_ref()
             .and_then(|l| l.search().ok())
             .unwrap_or_default();
-        let mut m = Model::from_fragment(&hash);
-        m.apply_start_options(&crate::share::parse_query(&query));
-        m
+        Model::open_page(hash.trim_start_matches('#'), &query)
     });
     // State of the two dialogs (plain view functions, see `crate::ui`).
     let share_open = use_state(|| false);
@@ -66,19 +65,30 @@ pub fn App() -> Html {
     // Global keyboard shortcuts.
     {
         let dispatch = dispatch.clone();
+        let share_open = share_open.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| {
                 Listener::new(&w, "keydown", move |ev: web_sys::Event| {
                     let Ok(ev) = ev.dyn_into::<web_sys::KeyboardEvent>() else {
                         return;
                     };
+                    if ev.key() == "Escape" {
+                        // Esc closes whichever dialog is open.
+                        share_open.set(false);
+                        dispatch.emit(Msg::CloseDialogs);
+                        return;
+                    }
+                    // A modal dialog keeps Tab inside and the page's
+                    // shortcuts wait until it closes.
+                    if focus::trap_tab(&ev) || focus::modal_open() {
+                        return;
+                    }
                     if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_in_field(&ev) {
-                        if ev.key() == "Escape" {
-                            dispatch.emit(Msg::CloseHelp);
-                        }
                         return;
                     }
                     let msg = match ev.key().as_str() {
+                        // Space on a focused control is that control's.
+                        " " | "Spacebar" if focus::space_is_for_a_control(&ev) => None,
                         " " | "Spacebar" => Some(Msg::TogglePlay),
                         "ArrowRight" => Some(Msg::StepForward),
                         "ArrowLeft" => Some(Msg::StepBack),
@@ -87,7 +97,6 @@ pub fn App() -> Html {
                         "u" | "U" => Some(Msg::Undo),
                         "r" | "R" => Some(Msg::Reset),
                         "?" => Some(Msg::ToggleHelp),
-                        "Escape" => Some(Msg::CloseHelp),
                         _ => None,
                     };
                     if let Some(msg) = msg {
@@ -151,12 +160,16 @@ pub fn App() -> Html {
                         format!("#{f}")
                     };
                     if current != wanted {
-                        let path = format!(
-                            "{}{}{}",
-                            loc.pathname().unwrap_or_default(),
-                            loc.search().unwrap_or_default(),
-                            wanted
-                        );
+                        // The link carries the whole run (embed mode and
+                        // lesson included): the query's options it replaces
+                        // would only confuse whoever copies the address.
+                        let search = if wanted.is_empty() {
+                            loc.search().unwrap_or_default()
+                        } else {
+                            String::new()
+                        };
+                        let path =
+                            format!("{}{}{}", loc.pathname().unwrap_or_default(), search, wanted);
                         if let Ok(h) = w.history() {
                             let _ = h.replace_state_with_url(
                                 &wasm_bindgen::JsValue::NULL,
@@ -173,6 +186,8 @@ pub fn App() -> Html {
 
     let m = ModelRef::main(model.clone());
     use_course_bridge(&m, dispatch.clone());
+    focus::use_modal_focus(*share_open || m.gallery_open || m.help_open || m.link_error.is_some());
+    focus::use_focus_keeper();
 
     // A built-in lesson to fetch (opened from the gallery, a link or ?lesson=).
     {
@@ -287,7 +302,7 @@ pub fn App() -> Html {
                     </section>
                     <div class="embed-side">
                         { lesson_panel(&m, &dispatch) }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true }) }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true, lanes: Vec::new() }) }
                     </div>
                 </main>
             } else if m.lane_labels.is_empty() {
@@ -301,7 +316,7 @@ pub fn App() -> Html {
                     </div>
                     <div class="right-column">
                         { lesson_panel(&m, &dispatch) }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: false }) }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: false, lanes: Vec::new() }) }
                     </div>
                 </main>
             } else {
@@ -312,7 +327,7 @@ pub fn App() -> Html {
                         } else if !embed {
                             { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: true }) }
                         }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true }) }
+                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true, lanes: lanes.clone() }) }
                     </div>
                     <div class="lanes" style={format!("--lanes:{}", m.lane_labels.len())}>
                         { for lanes.iter().map(|(label, lane)| {

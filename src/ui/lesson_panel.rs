@@ -17,8 +17,14 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
     let total = run.lesson.beats.len();
     let on_tour = m.on_tour();
     let next = run.next();
-    // The question of this beat, answered on the way here.
-    let answered = beat.question.as_ref().zip(run.answer);
+    // The question of this beat, answered on the way here: its verdict
+    // shows while the learner reads this stop, and only then (while the
+    // next question is asked or played, `answer` is about that one).
+    let answered = beat
+        .question
+        .as_ref()
+        .zip(run.answer)
+        .filter(|_| run.phase == Phase::Reading);
     let asking = (run.phase == Phase::Asking)
         .then(|| next.and_then(|b| b.question.as_ref()))
         .flatten();
@@ -28,7 +34,9 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
                 <span class="lesson-kicker">{format!("Lesson · {}", run.lesson.section)}</span>
                 <button class="btn ghost small" onclick={on.reform(|_| Msg::ExitLesson)} aria-label="Leave the lesson">{"Leave"}</button>
             </div>
-            <h2 id="lesson-title">{run.lesson.title.clone()}</h2>
+            // Where focus goes when the button that had it is replaced (Next,
+            // a choice): the lesson's own heading (see `ui::focus`).
+            <h2 id="lesson-title" tabindex="-1" data-fk="lesson">{run.lesson.title.clone()}</h2>
             <p class="lesson-progress" data-testid="lesson-progress">
                 {format!("Stop {} of {} · step {}", run.beat + 1, total, beat.step)}
             </p>
@@ -54,26 +62,26 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
             if !on_tour && run.phase != Phase::Playing {
                 <div class="off-tour">
                     <p>{"You are exploring on your own. The tour waits at this stop."}</p>
-                    <button class="btn" onclick={on.reform(|_| Msg::LessonResume)}>{"Back to the tour"}</button>
+                    <button class="btn" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonResume)}>{"Back to the tour"}</button>
                 </div>
             } else if let Some(q) = asking {
                 <fieldset class="predict">
                     <legend>{"Predict: "}{q.prompt.clone()}</legend>
                     { for q.choices.iter().enumerate().map(|(i, c)| html! {
-                        <button class="btn choice" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{c.clone()}</button>
+                        <button class="btn choice" data-fk-return="lesson" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{c.clone()}</button>
                     }) }
                 </fieldset>
             } else {
                 <div class="lesson-nav">
-                    <button class="btn" onclick={on.reform(|_| Msg::LessonBack)} disabled={run.beat == 0 && run.phase == Phase::Reading}>{"Back"}</button>
+                    <button class="btn" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonBack)} disabled={run.beat == 0 && run.phase == Phase::Reading}>{"Back"}</button>
                     if run.phase == Phase::Playing {
                         if m.playing {
                             <span class="lesson-playing">{format!("Playing to step {}…", next.map(|b| b.step).unwrap_or(0))}</span>
                         } else {
-                            <button class="btn primary" onclick={on.reform(|_| Msg::LessonNext)}>{"Continue"}</button>
+                            <button class="btn primary" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonNext)}>{"Continue"}</button>
                         }
                     } else if next.is_some() {
-                        <button class="btn primary" onclick={on.reform(|_| Msg::LessonNext)}>
+                        <button class="btn primary" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonNext)}>
                             { if next.is_some_and(|b| b.question.is_some()) { "Next: predict" } else { "Next" } }
                         </button>
                     } else {

@@ -11,6 +11,7 @@ pub mod config_panel;
 pub mod course_bridge;
 pub mod dom;
 pub mod fetch;
+pub mod focus;
 pub mod gallery;
 pub mod lane;
 pub mod lesson_panel;

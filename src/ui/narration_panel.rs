@@ -18,6 +18,10 @@ pub struct Props {
     pub on: Option<Callback<crate::model::Msg>>,
     /// Only the live narration (side-by-side view).
     pub compact: bool,
+    /// Side by side: every lane's label and model, this panel's own first.
+    /// Each announcement then names its lane, and the other lanes' news is
+    /// announced too (a screen reader cannot glance across the lanes).
+    pub lanes: Vec<(AttrValue, ModelRef)>,
 }
 
 /// Buttons that act on one consumer: crash it at a chosen stage, close it,
@@ -32,10 +36,14 @@ fn consumer_actions(
         return html! {};
     };
     let gc = &m.engine.config().groups[con.group.0 as usize];
+    // When an action replaces its own button (Crash now → Restart), focus
+    // goes back to the consumer on the stage (see `ui::focus`).
+    let back_to = format!("consumer-{c}");
     let btn = |label: &'static str, cmd: Command, danger: bool| {
         button(
             if danger { "btn danger" } else { "btn" },
             label,
+            &back_to,
             send(on, Msg::Apply(cmd)),
         )
     };
@@ -58,16 +66,22 @@ fn consumer_actions(
                 } else {
                     { btn("Restart", Command::RestartConsumer { consumer: c }, false) }
                 }
-                { button("btn ghost", "Close", send(on, Msg::SelectConsumer(None))) }
+                { button("btn ghost", "Close", &back_to, send(on, Msg::SelectConsumer(None))) }
             </div>
         </section>
     }
 }
 
-/// A `<button>` with a text label.
+/// A `<button>` with a text label; `back_to` names where focus goes if the
+/// button disappears (see `ui::focus`).
 #[inline(never)]
-fn button(class: &'static str, label: &'static str, onclick: Callback<MouseEvent>) -> Html {
-    html! { <button class={class} {onclick}>{Html::from(VText::new(label))}</button> }
+fn button(
+    class: &'static str,
+    label: &'static str,
+    back_to: &str,
+    onclick: Callback<MouseEvent>,
+) -> Html {
+    html! { <button class={class} data-fk-return={back_to.to_string()} {onclick}>{Html::from(VText::new(label))}</button> }
 }
 
 /// A Kafka term in bold.
@@ -136,6 +150,21 @@ pub fn view(props: &Props) -> Html {
         })
         .collect();
     let focus = m.focus.map(|r| e.record(r).clone());
+    let lane_prefix = props
+        .lanes
+        .first()
+        .map(|(label, _)| format!("{label}: "))
+        .unwrap_or_default();
+    // "At-least-once: Stage 7 of 9: Poll" for each other lane with news.
+    let other_lanes: Vec<String> = props
+        .lanes
+        .iter()
+        .skip(1)
+        .filter_map(|(label, lane)| {
+            let h = lane.headline()?;
+            Some(format!("{label}: {}", narrate(&lane.engine, h).title))
+        })
+        .collect();
     let preset = m.preset.as_deref().and_then(crate::presets::by_id);
     let inspect = m.inspect.and_then(|(b, tp)| {
         let rep = e.brokers().get(b.0 as usize)?.replica(tp)?;
@@ -168,7 +197,7 @@ pub fn view(props: &Props) -> Html {
             <div class={classes!("narration-live", narration.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                  role="status" aria-live="polite" aria-atomic="true">
                 if let Some(n) = &narration {
-                    <p class="narration-title">{n.title.clone()}</p>
+                    <p class="narration-title">{lane_prefix.clone()}{n.title.clone()}</p>
                     <p class="narration-body">{spans(&n.body)}</p>
                     if !also.is_empty() {
                         <ul class="narration-also" aria-label="Also in this step">
@@ -178,7 +207,7 @@ pub fn view(props: &Props) -> Html {
                         </ul>
                     }
                 } else if let Some((title, body)) = quiet_step(m) {
-                    <p class="narration-title">{title}</p>
+                    <p class="narration-title">{lane_prefix.clone()}{title}</p>
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>
@@ -195,6 +224,11 @@ pub fn view(props: &Props) -> Html {
                         {term("Step forward")}
                         {" to follow one record through all nine stages."}
                     </p>
+                }
+                if !other_lanes.is_empty() {
+                    <ul class="sr-only" aria-label="The other lanes">
+                        { for other_lanes.into_iter().map(|t| html! { <li>{t}</li> }) }
+                    </ul>
                 }
             </div>
             if !props.compact {

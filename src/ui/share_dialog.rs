@@ -6,11 +6,12 @@ use crate::model::Msg;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-/// The page's address without its fragment.
+/// The page's address without its query and fragment: a link's fragment
+/// carries the whole run, so options such as `?preset=` must not ride along.
 pub fn page_base() -> String {
     web_sys::window()
         .and_then(|w| w.location().href().ok())
-        .map(|h| h.split('#').next().unwrap_or("").to_string())
+        .map(|h| h.split(['#', '?']).next().unwrap_or("").to_string())
         .unwrap_or_default()
 }
 

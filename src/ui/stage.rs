@@ -25,6 +25,8 @@ pub struct Props {
 }
 
 const W: f64 = 720.0;
+/// At most this many tokens, pills and vanishing cells move in one step.
+const MAX_MOVERS: usize = 48;
 const PRODUCER_X: f64 = 8.0;
 const PRODUCER_W: f64 = 124.0;
 const BROKERS_X: f64 = 146.0;
@@ -429,13 +431,14 @@ pub fn send<E: 'static>(on: &Callback<Msg>, msg: Msg) -> Callback<E> {
     on.reform(move |_: E| msg.clone())
 }
 
-/// A keydown callback that sends `msg` on Enter (for SVG groups that act as
-/// buttons; the event goes no further).
+/// A keydown callback that sends `msg` on Enter or Space, as a `<button>`
+/// does (for SVG groups that act as buttons; the event goes no further, so
+/// Space does not also toggle Play).
 #[inline(never)]
 fn on_enter(on: &Callback<Msg>, msg: Msg) -> Callback<KeyboardEvent> {
     let on = on.clone();
     Callback::from(move |ev: KeyboardEvent| {
-        if ev.key() == "Enter" {
+        if matches!(ev.key().as_str(), "Enter" | " " | "Spacebar") {
             ev.prevent_default();
             ev.stop_propagation();
             on.emit(msg.clone());
@@ -448,12 +451,13 @@ fn on_enter(on: &Callback<Msg>, msg: Msg) -> Callback<KeyboardEvent> {
 fn svg_button(
     class: &'static str,
     label: String,
+    focus_key: String,
     on: &Callback<Msg>,
     msg: Msg,
     children: Html,
 ) -> Html {
     html! {
-        <g class={class} tabindex="0" role="button" aria-label={label}
+        <g class={class} tabindex="0" role="button" aria-label={label} data-fk={focus_key}
            onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
             {children}
         </g>
@@ -548,7 +552,7 @@ pub fn view(props: &Props) -> Html {
         .collect();
 
     html! {
-        <svg class="stage" viewBox={format!("0 0 {} {}", px(W), px(lay.h.round()))} role="img"
+        <svg class="stage" viewBox={format!("0 0 {} {}", px(W), px(lay.h.round()))} role="group"
              aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
             <defs>
                 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -598,10 +602,11 @@ impl Scene<'_> {
         let down = !b.alive;
         let caption = lay.captions.iter().find(|(b, _)| *b == id).map(|(_, y)| *y);
         let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(id));
+        // The accessible name starts with the visible text (WCAG 2.5.3).
         let label = if down {
-            format!("Broker {id}, crashed. Press Enter to restart it.")
+            format!("Broker {id} ▶ restart: broker {id} is crashed. Press Enter to restart it.")
         } else {
-            format!("Broker {id}, running. Press Enter to crash it.")
+            format!("Broker {id} ✕ crash: broker {id} is running. Press Enter to crash it.")
         };
         let handle = html! {
             <>
@@ -613,7 +618,7 @@ impl Scene<'_> {
         html! {
             <g class={classes!("broker", down.then_some("down"))} key={format!("b{id}")}>
                 { rect("broker-box", x, y, w, h, "10") }
-                { svg_button("broker-handle", label, on, Msg::ToggleBroker(id), handle) }
+                { svg_button("broker-handle", label, format!("broker-{id}"), on, Msg::ToggleBroker(id), handle) }
                 if is_coordinator && !down {
                     { text("coord-tag", x + w - 10.0, y + 19.0, END, "group coordinator") }
                 }
@@ -649,6 +654,7 @@ impl Scene<'_> {
             (false, false) => fit_label(name, row.tp.partition),
         };
         let lso = log.lso().0;
+        let user_topics = e.topics().iter().filter(|t| !t.internal).count();
         let aborted = log.aborted_txns(Offset(row.start), Offset(leo));
         let open_txn_first = log.producer_state().first_unstable_offset().map(|o| o.0);
         let cells = (row.start..leo).filter_map(|off| {
@@ -663,7 +669,7 @@ impl Scene<'_> {
                     "internal".to_string(),
                     match &e.record(r).kind {
                         crate::engine::record::RecordKind::OffsetCommit { tp, offset, .. } => {
-                            format!("P{}@{}", tp.partition, offset.0)
+                            format!("{}@{}", partition_name(e, *tp, user_topics > 1), offset.0)
                         }
                         _ => "commit".to_string(),
                     },
@@ -697,7 +703,14 @@ impl Scene<'_> {
             } else if entry.control.is_some() {
                 format!("offset {off}: a transaction marker (control record)")
             } else if row.internal {
-                format!("offset {off}: an offset commit record (group, topic, partition → committed offset)")
+                match entry.record.map(|r| &e.record(r).kind) {
+                    Some(crate::engine::record::RecordKind::OffsetCommit { tp, offset, .. }) => format!(
+                        "offset {off}: an offset commit record: {} committed offset {} (the next offset to read)",
+                        crate::narration::tp_label(e, *tp),
+                        offset.0
+                    ),
+                    _ => format!("offset {off}: an offset commit record"),
+                }
             } else {
                 format!("offset {off}")
             };
@@ -902,7 +915,7 @@ impl Scene<'_> {
                 { text(badge, CONSUMERS_X + 10.0, y + 37.0, None, format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)) }
                 { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 38.0, None, coord.clone()) }
                 { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 24.0, None, assignor) }
-                { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), on,
+                { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
                 { title(coord) }
             </g>
@@ -938,14 +951,34 @@ impl Scene<'_> {
                 _ => "polling",
             }
         };
+        // `P0@5`: partition 0, position 5. With partitions of two topics,
+        // `topic1-0@5`, or the two P0s could not be told apart.
+        let topics = multi_topic(&con.assignment);
         let parts: Vec<String> = con
             .assignment
             .iter()
-            .map(|tp| match con.positions.get(tp) {
-                Some(p) => format!("P{}@{}", tp.partition, p.0),
-                None => format!("P{}", tp.partition),
+            .map(|tp| {
+                let name = partition_name(e, *tp, topics);
+                match con.positions.get(tp) {
+                    Some(p) => format!("{name}@{}", p.0),
+                    None => name,
+                }
             })
             .collect();
+        let per_line = if topics { 2 } else { 3 };
+        let shown = per_line * 2;
+        let lines: Vec<String> = parts
+            .chunks(per_line)
+            .take(2)
+            .map(|chunk| chunk.join(" "))
+            .collect();
+        let title_text = format!("Consumer {}", con.label);
+        // The accessible name starts with everything the box shows (WCAG 2.5.3).
+        let visible = std::iter::once(title_text.clone())
+            .chain(std::iter::once(status.to_string()))
+            .chain(lines.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
         let selected = m.selected_consumer == Some(c);
         let msg = Msg::SelectConsumer(if selected { None } else { Some(c) });
         let x = CONSUMERS_X + 14.0;
@@ -953,17 +986,17 @@ impl Scene<'_> {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
                                rebalancing.then_some("rebalancing"), selected.then_some("selected"))}
                key={format!("c{c}")} tabindex="0" role="button"
-               aria-label={format!("Consumer {}, {status}. Press Enter for actions (crash, leave, slow down).", con.label)}
+               aria-label={format!("{visible}. Press Enter for actions (crash, leave, slow down).")} data-fk={format!("consumer-{c}")}
                aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
                 { rect("consumer-box", CONSUMERS_X + 6.0, y, CONSUMERS_W - 12.0, h, "8") }
-                { text("box-title", x, y + 18.0, None, format!("Consumer {}", con.label)) }
+                { text("box-title", x, y + 18.0, None, title_text) }
                 { text("box-sub status", x, y + 34.0, None, status) }
-                { for parts.chunks(3).take(2).enumerate().map(|(k, chunk)| text("box-sub", x, y + 49.0 + k as f64 * 12.5, None, chunk.join(" "))) }
+                { for lines.into_iter().enumerate().map(|(k, line)| text("box-sub", x, y + 49.0 + k as f64 * 12.5, None, line)) }
                 if parts.is_empty() && con.alive {
                     { text("box-sub", x, y + 49.0, None, "no partitions") }
                 }
-                if parts.len() > 6 {
-                    { text("box-sub", CONSUMERS_X + CONSUMERS_W - 12.0, y + 18.0, END, format!("+{}", parts.len() - 6)) }
+                if parts.len() > shown {
+                    { text("box-sub", CONSUMERS_X + CONSUMERS_W - 12.0, y + 18.0, END, format!("+{}", parts.len() - shown)) }
                 }
                 if !con.alive {
                     { line("cross", CONSUMERS_X + 8.0, y + 2.0, CONSUMERS_X + CONSUMERS_W - 8.0, y + h - 2.0) }
@@ -994,7 +1027,10 @@ impl Scene<'_> {
             html! {
                 <>
                     if times >= 1 {
-                        <g class="dup-shadow" transform="translate(4 -4)">{ token(e, *r, false, None) }</g>
+                        // The copy underneath: a shape, no text to read twice.
+                        <g class={classes!("dup-shadow", "token", color_class(*r))} transform="translate(4 -4)" aria-hidden="true">
+                            { rect("", -24.0, -11.0, 48.0, 22.0, "11") }
+                        </g>
                     }
                     { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
                     if times >= 1 {
@@ -1020,7 +1056,23 @@ impl Scene<'_> {
             }
         };
         let mut movers: Vec<Html> = Vec::new();
+        // The same protocol message between the same two parties is drawn
+        // once per step (a step of background work may hold hundreds of
+        // heartbeats), and a step draws at most MAX_MOVERS things in flight:
+        // the DOM stays bounded whatever the engine did in one step.
+        let mut drawn: Vec<(Node, Node, MsgKind)> = Vec::new();
         for (i, ev) in m.events.iter().enumerate() {
+            if movers.len() >= MAX_MOVERS {
+                break;
+            }
+            if let EventKind::Message { from, to, kind, .. } = &ev.kind {
+                if protocol_message(*kind) {
+                    if drawn.contains(&(*from, *to, *kind)) {
+                        continue;
+                    }
+                    drawn.push((*from, *to, *kind));
+                }
+            }
             let latency = |arrive: u64| arrive.saturating_sub(ev.time_ms);
             // (from, to, travel time, what travels)
             let moved: Option<(Pt, Pt, u32, Html)> = match &ev.kind {
@@ -1218,6 +1270,21 @@ impl Scene<'_> {
             }
         }
         movers
+    }
+}
+
+/// Whether `tps` spans more than one topic.
+fn multi_topic(tps: &[Tp]) -> bool {
+    tps.windows(2).any(|w| w[0].topic != w[1].topic)
+}
+
+/// A partition as the consumer boxes and commit cells name it: `P0`, or
+/// `topic1-0` when partitions of several topics could be confused.
+fn partition_name(e: &Engine, tp: Tp, with_topic: bool) -> String {
+    if with_topic {
+        fit_label(&e.topic(tp.topic).name, tp.partition)
+    } else {
+        format!("P{}", tp.partition)
     }
 }
 

@@ -83,7 +83,7 @@ export function parseLesson(text) {
   return lesson;
 }
 
-async function fetchLesson(baseUrl, id) {
+export async function fetchLesson(baseUrl, id) {
   const url = new URL(`lessons/${id}.lesson`, baseUrl).href;
   const res = await fetch(url);
   assert(res.ok, `GET ${url}: HTTP ${res.status}`);
@@ -102,21 +102,21 @@ const forkBanner = (root) => root.locator('[role="status"].banner.fork');
 const alertDialog = (root) => root.getByRole('alertdialog');
 const stageSvg = (root) => root.locator('svg.stage').first();
 
-async function narrationText(root) {
+export async function narrationText(root) {
   const panel = narrationPanel(root);
   assert((await panel.count()) === 1, 'expected one role="status" narration panel (with a .narration-title)');
   return (await panel.innerText()).replace(/\s+/g, ' ').trim();
 }
 
 /** "Step N of M" → { step: N, last: M | null }. */
-async function counter(root) {
+export async function counter(root) {
   const text = (await stepCounter(root).innerText()).replace(/\s+/g, ' ').trim();
   const m = text.match(/Step (\d+)(?: of (\d+))?/);
   assert(m, `step counter does not read "Step N of M": "${text}"`);
   return { step: Number(m[1]), last: m[2] === undefined ? null : Number(m[2]), text };
 }
 
-async function waitForStep(root, n, { last, timeout = 10_000, what = '' } = {}) {
+export async function waitForStep(root, n, { last, timeout = 10_000, what = '' } = {}) {
   let seen = '';
   try {
     await waitFor(
@@ -134,7 +134,7 @@ async function waitForStep(root, n, { last, timeout = 10_000, what = '' } = {}) 
 }
 
 /** The stage's SVG markup once two reads 40 ms apart agree (the render has settled). */
-async function picture(root) {
+export async function picture(root) {
   let prev = null;
   for (let i = 0; i < 50; i++) {
     const cur = await stageSvg(root).evaluate((el) => el.outerHTML);
@@ -204,7 +204,7 @@ async function currentLink(page, step) {
   return waitForFragment(page, (f) => /^v1\.[A-Za-z0-9._-]+$/.test(f), `held a v1 link at step ${step}`);
 }
 
-async function loadPreset(page, id) {
+export async function loadPreset(page, id) {
   await setLabelled(page, 'Scenario', id);
   await waitFor(async () => (await narrationText(page)).startsWith('Ready:'), {
     timeout: 5000,
@@ -425,7 +425,7 @@ async function playLesson(root, lesson, { onStop } = {}) {
   throw new AssertionError(`the lesson did not complete within 120 s (stops visited: ${visited.join(', ')})`);
 }
 
-async function openGallery(page) {
+export async function openGallery(page) {
   await page.getByRole('button', { name: exact('Lessons') }).click();
   const dialog = page.getByRole('dialog').filter({ has: page.getByRole('heading', { name: 'Lessons', exact: true }) });
   await dialog.waitFor({ state: 'visible', timeout: 5000 });

@@ -285,15 +285,106 @@ export async function setLabelled(page, label, value) {
 }
 
 // ---------------------------------------------------------------------------
+// What a person sees: hit testing, settled animations, accessibility (axe-core).
+
+/** axe-core's browser bundle (npm dev dependency). */
+export const AXE_PATH = path.join(HERE, '..', '..', 'node_modules', 'axe-core', 'axe.min.js');
+/** The WCAG 2.0/2.1/2.2 A and AA rules. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * Runs axe-core on the page (injected once per document) with the WCAG A/AA
+ * rules; returns [{ id, impact, help, targets: [selector…], count }].
+ */
+export async function runAxe(page, { tags = AXE_TAGS } = {}) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ path: AXE_PATH });
+  }
+  const result = await page.evaluate(async (values) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      count: v.nodes.length,
+      targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+      summary: v.nodes[0] ? (v.nodes[0].failureSummary || '').replace(/\s+/g, ' ').slice(0, 300) : '',
+    }));
+  }, tags);
+  return result;
+}
+
+/** One line per violation: rule id, impact, count and the first few targets. */
+export function describeAxe(violations, firstTargets = 3) {
+  return violations
+    .map((v) => `${v.id} (${v.impact}, ${v.count} node${v.count === 1 ? '' : 's'}): ${v.targets.slice(0, firstTargets).join(' | ')}` +
+      (v.summary ? ` — ${v.summary}` : ''))
+    .join('\n');
+}
+
+/**
+ * In the page: is element `el` seen by a person? Its centre must be inside the
+ * viewport and document.elementFromPoint there must be `el`, inside it, or a
+ * control that contains it. Returns { ok, why, cx, cy, hit }.
+ * (Passed to page.evaluate / locator.evaluate; keep it self-contained.)
+ */
+export function seenInPage(el) {
+  const describe = (n) => {
+    if (!n) return 'nothing';
+    const cls = typeof n.className === 'string' ? n.className : (n.className && n.className.baseVal) || '';
+    const label = n.getAttribute && (n.getAttribute('aria-label') || '');
+    const text = (n.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 40);
+    const landmark = n.closest && n.closest('footer, header, nav, aside, [role=dialog], main');
+    const lm = landmark && landmark !== n ? ` in <${landmark.tagName.toLowerCase()}${landmark.className ? `.${String(landmark.className.baseVal ?? landmark.className).split(' ')[0]}` : ''}>` : '';
+    return `<${n.tagName.toLowerCase()}${cls ? `.${cls.trim().split(/\s+/).join('.')}` : ''}>${label ? ` "${label.slice(0, 50)}"` : text ? ` "${text}"` : ''}${lm}`;
+  };
+  const r = el.getBoundingClientRect();
+  const cx = r.left + r.width / 2;
+  const cy = r.top + r.height / 2;
+  const base = { cx: Math.round(cx), cy: Math.round(cy), w: Math.round(r.width), h: Math.round(r.height), what: describe(el) };
+  if (r.width === 0 || r.height === 0) return { ...base, ok: false, why: `it is not rendered (${r.width}x${r.height})` };
+  if (cx < 0 || cy < 0 || cx >= innerWidth || cy >= innerHeight) {
+    return { ...base, ok: false, why: `its centre (${Math.round(cx)}, ${Math.round(cy)}) is outside the ${innerWidth}x${innerHeight} viewport` };
+  }
+  const hit = document.elementFromPoint(cx, cy);
+  if (hit && (hit === el || el.contains(hit))) return { ...base, ok: true, hit: describe(hit) };
+  const control = hit && hit.closest('button, a[href], input, select, textarea, summary, label, [role=button], [role=tab], [role=link], [tabindex]');
+  if (control && control.contains(el)) return { ...base, ok: true, hit: describe(hit) };
+  return { ...base, ok: false, hit: describe(hit), why: `at its centre (${Math.round(cx)}, ${Math.round(cy)}) the page shows ${describe(hit)}` };
+}
+
+/** Asserts that `locator` (one element) is inside the viewport and not covered. */
+export async function assertSeen(locator, what) {
+  const r = await locator.evaluate(seenInPage);
+  assert(r.ok, `${what} is not visible to a person: ${r.why}`);
+  return r;
+}
+
+/** Waits until every finite CSS animation/transition of the page has finished. */
+export async function waitForAnimations(page, timeout = 5000) {
+  await waitFor(
+    () =>
+      page.evaluate(() =>
+        document.getAnimations().every((a) => {
+          const iterations = a.effect && a.effect.getTiming ? a.effect.getTiming().iterations : 1;
+          return iterations === Infinity || a.playState !== 'running';
+        }),
+      ),
+    { timeout, interval: 50, describe: () => 'the page\'s animations to finish' },
+  );
+}
+
+// ---------------------------------------------------------------------------
 // The runner.
 
 /**
- * Run tests: [{ name, fn(t), browser?: true, timeout? }]. Prints PASS/FAIL/SKIP
+ * Run tests: [{ name, fn(t), browser?: true, timeout?, tags?: [word] }]. Prints PASS/FAIL/SKIP
  * per test and a closing "e2e: N passed, N failed[, N skipped]" line; returns
  * the failure count.
  */
 export async function runTests(tests, { baseUrl, filter, server } = {}) {
-  const selected = tests.filter((t) => !filter || filter.some((f) => t.name.includes(f)));
+  // A filter word selects the tests whose name contains it, or that carry it as a tag.
+  const selected = tests.filter((t) => !filter || filter.some((f) => t.name.includes(f) || (t.tags || []).includes(f)));
   if (selected.length === 0) {
     console.error(`no test matches ${JSON.stringify(filter)}`);
     return 1;

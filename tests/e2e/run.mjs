@@ -13,6 +13,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer } from './serve-dist.mjs';
 import { issue6Tests } from './issue6.mjs';
+import { issue9Tests } from './issue9.mjs';
 import {
   AssertionError,
   SkipTest,
@@ -444,6 +445,8 @@ const tests = [
   },
   // Links, time travel, embedding and lessons: tests/e2e/issue6.mjs.
   ...issue6Tests,
+  // Everything a user touches, in a real browser: tests/e2e/issue9.mjs.
+  ...issue9Tests,
 ];
 
 // ---------------------------------------------------------------------------
