@@ -597,7 +597,7 @@ export const issue6Tests = [
       const shots = [];
       await stepTo(page, 14, shots);
       const goTo = page.getByRole('spinbutton', { name: 'Go to step', exact: true });
-      const broker0 = page.getByRole('button', { name: /^Broker 0, running/ });
+      const broker0 = page.getByRole('button', { name: /^Broker 0 ✕ crash/ });
 
       // 1. Click the broker at step 5: the 9 later steps are replaced.
       await goTo.fill('5');
@@ -612,7 +612,7 @@ export const issue6Tests = [
       assert(/crash broker 0/i.test(banner), `the fork banner says what was done: "${banner}"`);
       const forked = await counter(page);
       assert(forked.last !== null && forked.last < 14, `after the fork the counter still reads "${forked.text}" (expected "of M" below 14)`);
-      assert(await page.getByRole('button', { name: /^Broker 0, crashed/ }).isVisible(), 'broker 0 shows as crashed');
+      assert(await page.getByRole('button', { name: /^Broker 0 ▶ restart/ }).isVisible(), 'broker 0 shows as crashed');
       await t.screenshot(page, 'fork-banner');
 
       // Undo (the banner's button) brings back the old future, at step 5.
