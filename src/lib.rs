@@ -9,11 +9,13 @@ pub mod cli;
 pub mod engine;
 pub mod lesson;
 pub mod link;
+pub mod metrics;
 pub mod model;
 pub mod narration;
 pub mod presets;
 pub mod scenario;
 pub mod share;
+pub mod stage_layout;
 pub mod timeline;
 pub mod tour;
 

@@ -152,6 +152,7 @@ pub enum Tab {
     Groups,
     Ledger,
     Events,
+    Plots,
 }
 
 #[derive(Clone, Debug)]
@@ -224,6 +225,9 @@ pub struct Model {
     pub tape_error: Option<String>,
     /// Records this press of Play has sent (see [`PLAY_RECORDS`]).
     pub play_fed: u32,
+    /// What the plots draw, sampled after every step (see [`crate::metrics`]).
+    /// Part of the simulation state: snapshots carry it, replays rebuild it.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl PartialEq for Model {
@@ -309,6 +313,7 @@ impl Model {
             pending_lesson: None,
             tape_error: None,
             play_fed: 0,
+            metrics: Default::default(),
             config,
         };
         m.take_snapshot_if_due();
@@ -867,6 +872,9 @@ impl Model {
         self.idle = outcome == StepOutcome::Idle;
         if outcome == StepOutcome::Advanced {
             self.step += 1;
+            // Only on steps that advanced: a live run sees idle steps that
+            // a replay drops, and a seek must rebuild the same metrics.
+            self.metrics.record(self.step, &self.engine, &events);
         }
         for ev in &events {
             if let Some(stage) = ev.kind.stage() {

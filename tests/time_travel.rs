@@ -283,3 +283,83 @@ fn playing_side_by_side_runs_every_lane_to_its_end() {
     m.update(Msg::SeekEnd);
     assert_eq!(m.step, end);
 }
+
+#[test]
+fn plots_metrics_after_a_seek_equal_the_live_runs() {
+    for (preset, steps) in [
+        ("c-joins-cooperative-sticky", 160u64),
+        ("session-timeout", 100),
+        ("acks-latency", 300),
+    ] {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(preset.into()));
+        let mut live = vec![m.metrics.clone()];
+        for _ in 0..steps {
+            m.update(Msg::StepForward);
+            live.push(m.metrics.clone());
+        }
+        assert_eq!(m.step, steps, "{preset}");
+        for target in [0, 1, steps / 3, steps / 2, steps - 1, steps, 7] {
+            m.update(Msg::Seek(target));
+            assert_eq!(m.step, target);
+            assert!(
+                m.metrics == live[target as usize],
+                "{preset}: metrics at step {target} after a seek differ from the live run's"
+            );
+        }
+    }
+}
+
+#[test]
+fn plots_metrics_survive_seeks_across_snapshots() {
+    use kafkascope::engine::config::ScenarioConfig;
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 6;
+    c.groups[0].consumers = 2;
+    c.producers[0].workload.records = 600;
+    c.producers[0].workload.interval_ms = 30;
+    let mut m = Model::new(c).unwrap();
+    let mut live = vec![m.metrics.clone()];
+    let total = 3 * SNAPSHOT_EVERY_STEPS + 100;
+    for i in 0..total {
+        if i == 700 {
+            m.update(Msg::Apply(Command::CrashConsumer {
+                consumer: ConsumerIdx(1),
+                point: CrashPoint::Now,
+            }));
+        } else if i == 1500 {
+            m.update(Msg::Apply(Command::RestartConsumer {
+                consumer: ConsumerIdx(1),
+            }));
+        } else {
+            m.update(Msg::StepForward);
+        }
+        while live.len() <= m.step as usize {
+            live.push(m.metrics.clone());
+        }
+    }
+    let last = m.step;
+    assert!(last > 3 * SNAPSHOT_EVERY_STEPS, "{last}");
+    assert!(!m.metrics.groups[0].rebalances.is_empty());
+    for target in [
+        last - 1,
+        5,
+        1023,
+        1024,
+        1025,
+        2047,
+        2500,
+        1,
+        last,
+        3000,
+        700,
+        1501,
+    ] {
+        m.update(Msg::Seek(target));
+        assert_eq!(m.step, target);
+        assert!(
+            m.metrics == live[target as usize],
+            "metrics at step {target} after a seek differ from the live run's"
+        );
+    }
+}

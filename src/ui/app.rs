@@ -42,6 +42,11 @@ pub fn App() -> Html {
     // State of the two dialogs (plain view functions, see `crate::ui`).
     let share_open = use_state(|| false);
     let share_status = use_state(|| None::<String>);
+    // View state that is not part of the run (so not in links).
+    let settings_open = use_state(|| false);
+    let tables_open = use_state(|| false);
+    let presenting = use_state(|| false);
+    let focus_lane = use_state(|| 0usize);
     let own_lesson = use_state(String::new);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     let dispatch = {
@@ -66,6 +71,7 @@ pub fn App() -> Html {
     {
         let dispatch = dispatch.clone();
         let share_open = share_open.clone();
+        let settings_open = settings_open.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| {
                 Listener::new(&w, "keydown", move |ev: web_sys::Event| {
@@ -74,8 +80,12 @@ pub fn App() -> Html {
                     };
                     if ev.key() == "Escape" {
                         // Esc closes whichever dialog is open.
-                        share_open.set(false);
-                        dispatch.emit(Msg::CloseDialogs);
+                        if focus::modal_open() {
+                            share_open.set(false);
+                            dispatch.emit(Msg::CloseDialogs);
+                        } else {
+                            settings_open.set(false);
+                        }
                         return;
                     }
                     // A modal dialog keeps Tab inside and the page's
@@ -258,6 +268,22 @@ pub fn App() -> Html {
         }
     });
     let embed = m.embed;
+    let compare = !m.lane_labels.is_empty();
+    // Side by side: one lane large, the others as cards beside it.
+    let shown_lane = (*focus_lane).min(m.lane_labels.len().saturating_sub(1));
+    let stage_model = if shown_lane == 0 {
+        m.clone()
+    } else {
+        m.lane(shown_lane - 1)
+    };
+    let toggle_settings = {
+        let settings_open = settings_open.clone();
+        Callback::from(move |_: MouseEvent| settings_open.set(!*settings_open))
+    };
+    let toggle_present = {
+        let presenting = presenting.clone();
+        Callback::from(move |_: MouseEvent| presenting.set(!*presenting))
+    };
     let lanes: Vec<(AttrValue, ModelRef)> = m
         .lane_labels
         .iter()
@@ -270,7 +296,7 @@ pub fn App() -> Html {
         })
         .collect();
     html! {
-        <div class={classes!("app", embed.then_some("embed"))}>
+        <div class={classes!("app", embed.then_some("embed"), presenting.then_some("presenting"))}>
             <header class="topbar">
                 <div class="brand">
                     { crate::ui::transport::icon(r#"<svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/><rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/><rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/></svg>"#) }
@@ -282,8 +308,10 @@ pub fn App() -> Html {
                         <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l) })}
                            target="_blank" rel="noopener" title="Open this run in a full kafkascope page">{"Open ↗"}</a>
                     } else {
+                        <button class="btn small" onclick={toggle_settings.clone()} aria-expanded={settings_open.to_string()} aria-controls="settings-drawer">{"Settings"}</button>
                         <button class="btn small" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
                         <button class="btn small" onclick={open_share} aria-label="Share">{"Share"}</button>
+                        <button class="btn small ghost present" onclick={toggle_present} aria-pressed={presenting.to_string()} title="Presentation mode: everything larger, for a projector">{"Present"}</button>
                     }
                 </div>
             </header>
@@ -295,48 +323,46 @@ pub fn App() -> Html {
                     <button class="btn small" onclick={dispatch.reform(|_| Msg::DismissError)}>{"Dismiss"}</button>
                 </div>
             }
-            if embed && m.lane_labels.is_empty() {
-                <main class="embedded" aria-label="Kafka scenario">
-                    <section class="stage-wrap" aria-label="Cluster">
-                        { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: dispatch.clone() }) }
-                    </section>
-                    <div class="embed-side">
-                        { lesson_panel(&m, &dispatch) }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true, lanes: Vec::new() }) }
+            // The stage is the page: it takes the space between the top bar
+            // and the transport; the lesson, the narration and (side by
+            // side) the lanes' summary sit in a column beside it, the tables
+            // under it, the settings in a drawer.
+            <main class={classes!("workspace", compare.then_some("compare"), (*settings_open && !embed).then_some("with-settings"))} aria-label="Kafka scenario">
+                // The settings: a column that opens beside the stage (the
+                // stage gives way and lays itself out again).
+                if *settings_open && !embed {
+                    <div class="settings-column" id="settings-drawer" role="region" aria-label="Settings" tabindex="0">
+                        <div class="drawer-head">
+                            <h2>{"Settings"}</h2>
+                            <button class="btn small ghost" onclick={toggle_settings.clone()} aria-label="Close the settings">{"Close"}</button>
+                        </div>
+                        { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: false }) }
                     </div>
-                </main>
-            } else if m.lane_labels.is_empty() {
-                <main class="workspace">
-                    { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: false }) }
-                    <div class="centre">
-                        <section class="stage-wrap" aria-label="Cluster">
-                            { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: dispatch.clone() }) }
-                        </section>
-                        { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone() }) }
+                }
+                <section class="stage-area" aria-label="Cluster">
+                    if compare {
+                        <div class="lane-strip" role="tablist" aria-label="Lanes">
+                            { for lanes.iter().enumerate().map(|(i, (label, lane))| {
+                                let select = focus_lane.clone();
+                                crate::ui::lane::card(label, lane, i == shown_lane, Callback::from(move |_: MouseEvent| select.set(i)), &dispatch)
+                            }) }
+                        </div>
+                    }
+                    <div class="stage-wrap">
+                        <crate::ui::stage::Stage model={stage_model} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
-                    <div class="right-column">
-                        { lesson_panel(&m, &dispatch) }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: false, lanes: Vec::new() }) }
-                    </div>
-                </main>
-            } else {
-                <main class="compare" aria-label="Side by side">
-                    <div class="compare-head">
-                        if m.lesson.is_some() {
-                            { lesson_panel(&m, &dispatch) }
-                        } else if !embed {
-                            { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: true }) }
-                        }
-                        { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: true, lanes: lanes.clone() }) }
-                    </div>
-                    <div class="lanes" style={format!("--lanes:{}", m.lane_labels.len())}>
-                        { for lanes.iter().map(|(label, lane)| {
-                            crate::ui::lane::view(&crate::ui::lane::Props { label: label.clone(), model: lane.clone(), on: dispatch.clone() })
-                        }) }
-                    </div>
-                    { crate::ui::lane::summary(&lanes) }
-                </main>
-            }
+                    if !embed && !compare {
+                        { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }
+                    }
+                </section>
+                <aside class="side" aria-label="Lesson and narration" tabindex="0">
+                    { lesson_panel(&m, &dispatch) }
+                    { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: lanes.clone() }) }
+                    if compare {
+                        { crate::ui::lane::summary(&lanes) }
+                    }
+                </aside>
+            </main>
             { crate::ui::transport::view(&crate::ui::transport::Props { model: m.clone(), on: dispatch.clone() }) }
             if m.help_open {
                 { crate::ui::shortcuts::view(&crate::ui::shortcuts::Props { on: dispatch.clone() }) }

@@ -48,3 +48,40 @@ pub fn prefers_reduced_motion() -> bool {
         .map(|m| m.matches())
         .unwrap_or(false)
 }
+
+/// Watches an element's content box; calls `f(width, height)` in CSS px
+/// (rounded, so sub-pixel jitter does not re-render) whenever it changes.
+/// Dropping the returned observer stops watching.
+pub fn observe_size(
+    el: &web_sys::Element,
+    mut f: impl FnMut(f64, f64) + 'static,
+) -> Option<SizeObserver> {
+    let closure = Closure::wrap(Box::new(move |entries: js_sys::Array| {
+        if let Some(entry) = entries
+            .get(0)
+            .dyn_into::<web_sys::ResizeObserverEntry>()
+            .ok()
+        {
+            let r = entry.content_rect();
+            f(r.width().round(), r.height().round());
+        }
+    }) as Box<dyn FnMut(js_sys::Array)>);
+    let observer = web_sys::ResizeObserver::new(closure.as_ref().unchecked_ref()).ok()?;
+    observer.observe(el);
+    Some(SizeObserver {
+        observer,
+        _closure: closure,
+    })
+}
+
+/// A `ResizeObserver` that disconnects on drop.
+pub struct SizeObserver {
+    observer: web_sys::ResizeObserver,
+    _closure: Closure<dyn FnMut(js_sys::Array)>,
+}
+
+impl Drop for SizeObserver {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}

@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// What Tab may land on inside a dialog.
-const FOCUSABLE: &str = "button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
+const FOCUSABLE: &str = "button:not([disabled]), a[href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex]:not([tabindex=\"-1\"])";
 
 /// Controls that Space activates by themselves.
 const CONTROLS: &str = "button, a[href], input, select, textarea, summary, [contenteditable], [role=button], [role=tab], [role=link], [role=checkbox], [role=radio], [role=switch], [role=menuitem], [role=option], [role=slider]";
@@ -80,9 +80,25 @@ pub fn trap_tab(ev: &web_sys::KeyboardEvent) -> bool {
     let Ok(list) = dialog.query_selector_all(FOCUSABLE) else {
         return false;
     };
+    // Only what can take focus now (a closed <details> hides its fields).
     let items: Vec<web_sys::Element> = (0..list.length())
         .filter_map(|i| list.item(i))
         .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .filter(|el| {
+            // Inside a closed <details> only its <summary> can take focus.
+            let folded = el
+                .closest("details:not([open])")
+                .ok()
+                .flatten()
+                .is_some_and(|d| {
+                    !(el.tag_name().eq_ignore_ascii_case("summary")
+                        && el.parent_element().as_ref() == Some(&d))
+                });
+            !folded
+                && el
+                    .dyn_ref::<web_sys::HtmlElement>()
+                    .is_none_or(|h| h.offset_parent().is_some())
+        })
         .collect();
     let (Some(first), Some(last)) = (items.first(), items.last()) else {
         return false;

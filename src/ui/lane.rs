@@ -3,22 +3,20 @@
 //! glance while the transport steps them together.
 
 use crate::engine::ids::GroupIdx;
-use crate::model::Msg;
 use crate::narration::{narrate, Span};
 use crate::ui::ModelRef;
 use yew::prelude::*;
 
-#[derive(Clone, PartialEq)]
-pub struct Props {
-    pub label: AttrValue,
-    pub model: ModelRef,
-    pub on: Callback<Msg>,
-}
-
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let m = &props.model;
+/// One lane as a card beside the large stage: its name, what just
+/// happened in it and its delivery ledger. Pressing it shows that lane's
+/// stage large (the lanes keep stepping together).
+pub fn card(
+    label: &AttrValue,
+    m: &ModelRef,
+    selected: bool,
+    onclick: Callback<MouseEvent>,
+    on: &Callback<crate::model::Msg>,
+) -> Html {
     let e = &m.engine;
     let n = m.headline().map(|h| narrate(e, h));
     let s = e.delivery_summary(GroupIdx(0));
@@ -29,34 +27,38 @@ pub fn view(props: &Props) -> Html {
             })
             .collect()
     };
+    let now = match &n {
+        Some(n) => n.title.clone(),
+        None => match crate::ui::narration_panel::quiet_step(m) {
+            Some(_) if m.engine.is_idle() => "this lane's story is over".to_string(),
+            Some(_) => "heartbeats, fetches and timers only".to_string(),
+            None => "waiting for the first step".to_string(),
+        },
+    };
+    let detail = n.as_ref().map(|n| text(&n.body)).unwrap_or_default();
     html! {
-        <section class="lane" aria-label={props.label.clone()}>
-            <h2 class="lane-title">{props.label.clone()}<span class="lane-clock">{crate::model::clock(e.now_ms())}</span></h2>
-            <div class="stage-wrap">
-                { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: props.on.clone() }) }
-            </div>
-            <div class={classes!("lane-narration", n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}>
-                if let Some(n) = &n {
-                    <strong>{n.title.clone()}</strong>{" — "}{text(&n.body)}
-                } else if let Some((title, _)) = crate::ui::narration_panel::quiet_step(m) {
-                    <strong>{title}</strong>{if m.engine.is_idle() { " — this lane's story is over." } else { " — heartbeats, fetches and timers only." }}
-                } else {
-                    {"Waiting for the first step."}
-                }
-            </div>
-            <dl class="lane-ledger" aria-label="Delivery ledger">
-                { for [
-                    ("ok", "processed once", s.processed_once),
-                    ("dup", "duplicated", s.duplicated),
-                    ("lost", "lost", s.lost),
-                    ("flight", "in flight", s.in_flight),
-                ].into_iter().map(|(class, what, n)| html! {
-                    <div {class}><dt>{what}</dt><dd>{n}</dd></div>
-                }) }
-            </dl>
-        </section>
+        <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
+                role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
+            <span class="lane-name">{label.clone()}<span class="lane-clock">{crate::model::clock(e.now_ms())}</span></span>
+            <span class="lane-now">{now}</span>
+            // A small multiple: the lane's picture, shapes only (its text
+            // is hidden at this size; the large stage has it). Inert: not
+            // focusable, not clickable, not in the accessibility tree.
+            <span class="thumb" inert=true aria-hidden="true">
+                { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: on.clone(), size: THUMB, max_scale: 1.0, min_scale: 0.05 }) }
+            </span>
+            <span class="lane-ledger">
+                <span class="ok">{format!("{} once", s.processed_once)}</span>
+                <span class="dup">{format!("{} dup", s.duplicated)}</span>
+                <span class="lost">{format!("{} lost", s.lost)}</span>
+                <span class="flight">{format!("{} in flight", s.in_flight)}</span>
+            </span>
+        </button>
     }
 }
+
+/// A lane thumbnail's box, in CSS px.
+const THUMB: (f64, f64) = (260.0, 110.0);
 
 /// What the course text's "Semantic Summary" table claims for a lane named
 /// after a delivery semantics: (data loss, duplicates).
@@ -97,7 +99,7 @@ pub fn summary(lanes: &[(AttrValue, ModelRef)]) -> Html {
         rows[3].1.push(s.in_flight.to_string());
     }
     html! {
-        <table class="data lane-summary" aria-label="Side by side summary">
+        <table class="data lane-summary" aria-label="Side by side summary" tabindex="0">
             <caption>{"The course text's Semantic Summary, live: what each lane's ledger says so far"}</caption>
             <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{label.clone()}</th> }) }</tr></thead>
             <tbody>

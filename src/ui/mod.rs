@@ -17,6 +17,7 @@ pub mod lane;
 pub mod lesson_panel;
 pub mod narration_panel;
 pub mod pipeline_bar;
+pub mod plots;
 pub mod share_dialog;
 pub mod shortcuts;
 pub mod stage;

@@ -193,7 +193,7 @@ pub fn view(props: &Props) -> Html {
         Some((format!("{} on broker {b} — {role}", tp_label(e, tp)), format!("HW {hw}, LEO {leo}, LSO {lso}, log start {}. {gap}{lag_note}", rep.log.log_start().0)))
     });
     html! {
-        <aside class={classes!("narration", props.compact.then_some("compact"))} aria-label="Narration">
+        <aside class={classes!("narration", props.compact.then_some("compact"))} aria-label="Narration" tabindex="0">
             <div class={classes!("narration-live", narration.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                  role="status" aria-live="polite" aria-atomic="true">
                 if let Some(n) = &narration {

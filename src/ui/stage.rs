@@ -14,6 +14,7 @@ use crate::engine::ids::*;
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
 use crate::model::{Model, Msg};
+use crate::stage_layout::{Flow, Layout, Pt, Rect, Row};
 use crate::ui::ModelRef;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
@@ -22,271 +23,48 @@ use yew::virtual_dom::VText;
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
+    /// The stage's box in CSS px (measured by the page).
+    pub size: (f64, f64),
+    /// How large the drawing may grow (presentation mode raises it).
+    pub max_scale: f64,
+    /// How small it may shrink: 1 (11 px text), lower for a thumbnail.
+    pub min_scale: f64,
 }
 
-const W: f64 = 720.0;
 /// At most this many tokens, pills and vanishing cells move in one step.
 const MAX_MOVERS: usize = 48;
-const PRODUCER_X: f64 = 8.0;
-const PRODUCER_W: f64 = 124.0;
-const BROKERS_X: f64 = 146.0;
-const BROKERS_W: f64 = 398.0;
-const CONSUMERS_X: f64 = 558.0;
-const CONSUMERS_W: f64 = 156.0;
-const TOP: f64 = 8.0;
-const BROKER_HEADER: f64 = 28.0;
-/// Space above a row's cells (HW label) and below them (consumer carets).
-const BAND_TOP: f64 = 13.0;
-const BAND_BOTTOM: f64 = 11.0;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Pt {
-    x: f64,
-    y: f64,
-}
+/// The box a stage is drawn in before it has been measured (and in tests).
+pub const DEFAULT_BOX: (f64, f64) = (960.0, 620.0);
 
-#[derive(Clone, Debug)]
-struct Row {
-    tp: Tp,
-    broker: BrokerId,
-    /// Top of the cells.
-    y: f64,
-    /// Height of the cells.
-    h: f64,
-    /// Left edge of the row's label area and of the first cell.
-    label_x: f64,
-    x0: f64,
-    cell_w: f64,
-    slots: usize,
-    /// First offset shown.
-    start: i64,
-    internal: bool,
-    short_label: bool,
-}
-
-impl Row {
-    fn cell_x(&self, offset: i64) -> Option<f64> {
-        let i = offset - self.start;
-        (i >= 0 && (i as usize) < self.slots).then(|| self.x0 + i as f64 * self.cell_w)
-    }
-    fn cell_center(&self, offset: i64) -> Pt {
-        let i = (offset - self.start).clamp(0, self.slots as i64 - 1);
-        Pt {
-            x: self.x0 + i as f64 * self.cell_w + self.cell_w / 2.0,
-            y: self.y + self.h / 2.0,
-        }
-    }
-    fn entry(&self) -> Pt {
-        Pt {
-            x: self.x0 - 4.0,
-            y: self.y + self.h / 2.0,
-        }
-    }
-    fn right(&self) -> f64 {
-        self.x0 + self.slots as f64 * self.cell_w
-    }
-}
-
-struct Layout {
-    h: f64,
-    producers: Vec<(ProducerIdx, f64, f64)>,
-    brokers: Vec<(BrokerId, f64, f64, f64, f64)>,
-    rows: Vec<Row>,
-    /// (broker, y) of the caption above each broker's internal rows.
-    captions: Vec<(BrokerId, f64)>,
-    groups: Vec<(GroupIdx, f64, f64)>,
-    consumers: Vec<(ConsumerIdx, f64, f64)>,
-}
-
-impl Layout {
-    fn row(&self, broker: BrokerId, tp: Tp) -> Option<&Row> {
-        self.rows.iter().find(|r| r.broker == broker && r.tp == tp)
-    }
-    fn leader_row(&self, e: &Engine, tp: Tp) -> Option<&Row> {
-        let l = e.leader_of(tp)?;
-        self.row(l, tp)
-    }
-    fn producer_center(&self, p: ProducerIdx) -> Pt {
-        self.producers
-            .iter()
-            .find(|x| x.0 == p)
-            .map(|(_, y, h)| Pt {
-                x: PRODUCER_X + PRODUCER_W - 18.0,
-                y: y + h / 2.0,
-            })
-            .unwrap_or(Pt { x: 70.0, y: 100.0 })
-    }
-    /// Where a protocol message leaves or reaches a participant (for a
-    /// broker: just under its coordinator label, at the right end of its
-    /// first log, which is usually empty there).
-    fn node_point(&self, n: Node) -> Option<Pt> {
-        match n {
-            Node::Producer(p) => Some(self.producer_center(p)),
-            Node::Consumer(c) => Some(self.consumer_anchor(c)),
-            Node::Broker(b) => self
-                .brokers
-                .iter()
-                .find(|x| x.0 == b)
-                .map(|&(_, x, y, w, _)| Pt {
-                    x: x + w - 48.0,
-                    y: y + 36.0,
-                }),
-            Node::Controller => None,
-        }
-    }
-    fn consumer_anchor(&self, c: ConsumerIdx) -> Pt {
-        self.consumers
-            .iter()
-            .find(|x| x.0 == c)
-            .map(|(_, y, h)| Pt {
-                x: CONSUMERS_X + 32.0,
-                y: y + h / 2.0 + 6.0,
-            })
-            .unwrap_or(Pt { x: 640.0, y: 100.0 })
-    }
-}
-
-fn layout(e: &Engine) -> Layout {
-    let user_tps: Vec<Tp> = e
-        .all_partitions()
-        .into_iter()
-        .filter(|tp| !e.topic(tp.topic).internal)
-        .collect();
-    // Internal rows: the groups' __consumer_offsets partitions.
-    let offsets_tps: Vec<Tp> = {
-        let mut v: Vec<Tp> = e.groups().iter().map(|g| g.offsets_tp).collect();
-        crate::engine::vecmap::sort_small_by_key(&mut v, |tp| *tp);
-        v.dedup();
-        v
-    };
-    // Brokers are stacked, each a full-width box holding only its own replicas.
-    let hosted: Vec<(Vec<Tp>, Vec<Tp>)> = e
-        .brokers()
-        .iter()
-        .map(|b| {
-            let user = user_tps
-                .iter()
-                .copied()
-                .filter(|tp| b.replica(*tp).is_some())
-                .collect();
-            // Only the coordinator's copy of the offsets partition is drawn:
-            // that is where commits land; followers' copies are noise here.
-            let internal = offsets_tps
-                .iter()
-                .copied()
-                .filter(|tp| {
-                    b.replica(*tp).is_some()
-                        && (e.leader_of(*tp) == Some(b.id) || e.brokers().len() == 1)
-                })
-                .collect();
-            (user, internal)
-        })
-        .collect();
-    let total_rows: usize = hosted.iter().map(|(u, i)| u.len() + i.len()).sum();
-    let budget = if e.brokers().len() == 1 { 380.0 } else { 520.0 };
-    let row_pitch = (budget / total_rows.max(1) as f64).clamp(BAND_TOP + BAND_BOTTOM + 12.0, 64.0);
-    let caption_h = 16.0;
-    let label_w = 80.0;
-    let x = BROKERS_X;
-    let label_x = x + 8.0;
-    let x0 = label_x + label_w;
-    let avail = BROKERS_W - label_w - 16.0;
-    let cell_w = (avail / 7.0).clamp(20.0, 42.0);
-    let slots = ((avail / cell_w).floor() as usize).max(2);
-    let mut rows = Vec::new();
-    let mut brokers = Vec::new();
-    let mut captions = Vec::new();
-    let mut y = TOP;
-    for (b, (user, internal)) in e.brokers().iter().zip(hosted.iter()) {
-        let h = BROKER_HEADER
-            + (user.len() + internal.len()) as f64 * row_pitch
-            + if internal.is_empty() { 0.0 } else { caption_h }
-            + 6.0;
-        brokers.push((b.id, x, y, BROKERS_W, h));
-        let mut ry = y + BROKER_HEADER;
-        for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
-            let is_internal = k >= user.len();
-            if k == user.len() && is_internal {
-                captions.push((b.id, ry + 11.0));
-                ry += caption_h;
-            }
-            let rep = b.replica(*tp).expect("hosted");
-            let leo = rep.log.leo().0;
-            let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
-            rows.push(Row {
-                tp: *tp,
-                broker: b.id,
-                y: ry + BAND_TOP,
-                h: row_pitch - BAND_TOP - BAND_BOTTOM,
-                label_x,
-                x0,
-                cell_w,
-                slots,
-                start,
-                internal: is_internal,
-                short_label: false,
-            });
-            ry += row_pitch;
-        }
-        y += h + 10.0;
-    }
-    let brokers_bottom = y - 10.0;
-    let brokers_h = brokers_bottom - TOP;
-    // Producers: stacked in the left column, centred on the brokers.
-    let np = e.producers().len().max(1) as f64;
-    // Tall enough for four counter lines and the "transaction open" tag.
-    let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(108.0, 150.0);
-    let p_top = TOP + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
-    let producers = e
-        .producers()
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.idx, p_top + i as f64 * (ph + 10.0), ph))
-        .collect();
-    // Groups and their consumers: stacked on the right.
-    let mut groups = Vec::new();
-    let mut consumers = Vec::new();
-    let mut gy = TOP;
-    for g in e.groups() {
-        let members: Vec<&crate::engine::consumer::Consumer> =
-            e.consumers().iter().filter(|c| c.group == g.idx).collect();
-        let ch = 66.0;
-        // Header (id, state), the consumers, then three footer lines
-        // (coordinator; assignor; the add button).
-        let gh = 48.0 + members.len() as f64 * (ch + 6.0) + 48.0;
-        groups.push((g.idx, gy, gh));
-        for (j, c) in members.iter().enumerate() {
-            consumers.push((c.idx, gy + 48.0 + j as f64 * (ch + 6.0), ch));
-        }
-        gy += gh + 10.0;
-    }
-    let p_bottom = p_top + np * (ph + 10.0);
-    Layout {
-        h: brokers_bottom.max(gy).max(p_bottom) + TOP,
-        producers,
-        brokers,
-        rows,
-        captions,
-        groups,
-        consumers,
-    }
-}
-
-/// A short label for a record token: its key, or `#event`.
-fn token_label(e: &Engine, r: RecordId) -> String {
+/// A record's label: its key, or `#event` for a null key, in at most
+/// `max_chars` characters. A longer key is ellipsized, never clipped; keys
+/// usually differ at the end (order-1, order-2), so the tail is kept. The
+/// full key is in the tooltip and in Record in focus.
+fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
     let rec = e.record(r);
     let s = rec
         .key_text()
         .unwrap_or_else(|| format!("#{}", rec.event_id.0));
-    // Keys usually differ at the end (order-1, order-2): keep the tail.
     let chars: Vec<char> = s.chars().collect();
-    if chars.len() > 7 {
-        let tail: String = chars[chars.len() - 6..].iter().collect();
+    if chars.len() > max_chars {
+        let keep = max_chars.saturating_sub(1).max(1);
+        let tail: String = chars[chars.len() - keep..].iter().collect();
         format!("…{tail}")
     } else {
         s
     }
 }
+
+/// Characters of 11-unit bold text that fit in `width` units.
+fn chars_in(width: f64) -> usize {
+    ((width - 6.0) / (crate::stage_layout::MIN_FONT * 0.62))
+        .floor()
+        .max(2.0) as usize
+}
+
+/// The widest a token grows: keys up to 9 characters show whole.
+const TOKEN_CHARS: usize = 9;
 
 /// Error names fit a token: `NOT_ENOUGH_REPLICAS` → `NOT_ENOUGH_REPL…`.
 fn short_error(name: &str) -> String {
@@ -472,6 +250,8 @@ fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
         px(from.x - to.x),
         px(from.y - to.y)
     );
+    // Everything that travels fades once it has arrived, so nothing is
+    // left over on the labels at its destination.
     html! {
         <g transform={format!("translate({} {})", px(to.x), px(to.y))}>
             <g class="travel" style={style} key={key}>{inner}</g>
@@ -481,12 +261,27 @@ fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
 
 #[inline(never)]
 fn token(e: &Engine, r: RecordId, focus: bool, extra: Option<&'static str>) -> Html {
+    sized_token(e, r, focus, extra, TOKEN_CHARS)
+}
+
+/// A token whose label holds at most `max_chars` characters (a record
+/// parked in a box's slot is kept small, beside the box's labels).
+#[inline(never)]
+fn sized_token(
+    e: &Engine,
+    r: RecordId,
+    focus: bool,
+    extra: Option<&'static str>,
+    max_chars: usize,
+) -> Html {
+    let label = token_label(e, r, max_chars);
+    let w = (crate::stage_layout::text_width(label.chars().count(), 12.0) + 16.0).max(46.0);
     pill(
         classes!("token", color_class(r), focus.then_some("focus"), extra),
-        48.0,
-        22.0,
-        "11",
-        token_label(e, r),
+        w,
+        24.0,
+        "12",
+        label,
     )
 }
 
@@ -503,36 +298,63 @@ fn batch_token(e: &Engine, r: RecordId, focus: bool, n: usize) -> Html {
 /// The marker line of an offset (HW or LSO) across a row, with its label on
 /// the left of the line (`left`) or on its right, and a tooltip.
 #[inline(never)]
-fn offset_marker(
-    class: &'static str,
-    x: f64,
-    row: &Row,
-    left: bool,
-    label: String,
-    tip: String,
-) -> Html {
+fn offset_marker(class: &'static str, x: f64, row: &Row, tip: String) -> Html {
     html! {
         <g class={class}>
             { line("", x, row.y - 4.0, x, row.y + row.h + 4.0) }
-            if left {
-                { text("", x - 2.0, row.y - 4.0, END, label) }
-            } else {
-                { text("", x + 2.0, row.y - 4.0, None, label) }
-            }
             { title(tip) }
         </g>
     }
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
+#[derive(Properties, Clone, PartialEq)]
+pub struct StageProps {
+    pub model: ModelRef,
+    pub on: Callback<Msg>,
+    /// How large the drawing may grow (presentation mode raises it).
+    #[prop_or(2.0)]
+    pub max_scale: f64,
+}
+
+/// The stage in its box: it measures the box the page gives it (a
+/// `ResizeObserver`) and lays the cluster out to fill it (see
+/// [`crate::stage_layout`]).
+#[component]
+pub fn Stage(props: &StageProps) -> Html {
+    let host = use_node_ref();
+    let size = use_state_eq(|| None::<(f64, f64)>);
+    {
+        let host = host.clone();
+        let size = size.clone();
+        use_effect_with((), move |_| {
+            let observer = host.cast::<web_sys::Element>().and_then(|el| {
+                crate::ui::dom::observe_size(&el, move |w, h| size.set(Some((w, h))))
+            });
+            move || drop(observer)
+        });
+    }
+    let (w, h) = size.unwrap_or(DEFAULT_BOX);
+    html! {
+        <div class="stage-host" ref={host}>
+            { view(&Props { model: props.model.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
+        </div>
+    }
+}
+
+/// The drawing itself, for a box of `props.size` CSS px.
 pub fn view(props: &Props) -> Html {
     let m: &Model = &props.model;
     let s = Scene {
         m,
         e: &m.engine,
         on: &props.on,
-        lay: layout(&m.engine),
+        lay: crate::stage_layout::layout_scaled(
+            &m.engine,
+            props.size.0,
+            props.size.1,
+            props.min_scale,
+            props.max_scale,
+        ),
     };
     let (e, lay) = (s.e, &s.lay);
 
@@ -552,7 +374,7 @@ pub fn view(props: &Props) -> Html {
         .collect();
 
     html! {
-        <svg class="stage" viewBox={format!("0 0 {} {}", px(W), px(lay.h.round()))} role="group"
+        <svg class={classes!("stage", lay.overflow.then_some("overflow"))} viewBox={format!("0 0 {} {}", px(lay.w), px(lay.h))} role="group"
              aria-label="The cluster: producer, brokers with partition logs, and consumer groups" preserveAspectRatio="xMidYMin meet">
             <defs>
                 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -560,12 +382,7 @@ pub fn view(props: &Props) -> Html {
                 </pattern>
             </defs>
             <g class="wires">
-                { for lay.producers.iter().map(|&(p, y, h)| html! {
-                    <line key={format!("pw{p}")} class="wire producer-wire" x1={px(PRODUCER_X + PRODUCER_W)} y1={px(y + h / 2.0)} x2={px(BROKERS_X)} y2={px(y + h / 2.0)} />
-                }) }
-                { for lay.consumers.iter().map(|&(c, y, h)| html! {
-                    <line key={format!("cw{c}")} class="wire consumer-wire" x1={px(BROKERS_X + BROKERS_W)} y1={px(y + h / 2.0)} x2={px(CONSUMERS_X + 6.0)} y2={px(y + h / 2.0)} />
-                }) }
+                { for wires(lay).into_iter().map(|(class, a, b)| line(class, a.x, a.y, b.x, b.y)) }
             </g>
             { for lay.brokers.iter().map(|b| s.broker(b)) }
             { for lay.rows.iter().map(|r| s.row(r, &positions)) }
@@ -576,13 +393,70 @@ pub fn view(props: &Props) -> Html {
                 let owner = e.record(r.0).producer;
                 let k = staged[..i].iter().filter(|o| e.record(o.0).producer == owner).count();
                 s.staged_token(k, r)
-            }) }
+            }).flatten() }
             { for lay.groups.iter().map(|g| s.group(g)) }
             { for lay.consumers.iter().map(|c| s.consumer(c)) }
             { for e.consumers().iter().filter(|c| c.alive).filter_map(|c| s.at_consumer(c)) }
             <g class="movers">{ for s.movers() }</g>
         </svg>
     }
+}
+
+/// Where a protocol message leaves or reaches a participant.
+fn node_point(lay: &Layout, n: Node) -> Option<Pt> {
+    match n {
+        Node::Producer(p) => Some(lay.producer_port(p)),
+        Node::Consumer(c) => Some(lay.consumer_port(c)),
+        Node::Broker(b) => lay.broker_port(b),
+        Node::Controller => None,
+    }
+}
+
+/// The dashed wires from each producer to the brokers and from the brokers
+/// to each consumer (the paths records travel along).
+fn wires(lay: &Layout) -> Vec<(&'static str, Pt, Pt)> {
+    let left = lay.brokers.iter().map(|b| b.1.x).fold(f64::MAX, f64::min);
+    let right = lay.brokers.iter().map(|b| b.1.right()).fold(0.0, f64::max);
+    let top = lay.brokers.iter().map(|b| b.1.y).fold(f64::MAX, f64::min);
+    let bottom = lay.brokers.iter().map(|b| b.1.bottom()).fold(0.0, f64::max);
+    let mut v = Vec::new();
+    for (_, r) in &lay.producers {
+        let c = r.centre();
+        v.push(match lay.flow {
+            Flow::Across => (
+                "wire producer-wire",
+                Pt {
+                    x: r.right(),
+                    y: c.y,
+                },
+                Pt { x: left, y: c.y },
+            ),
+            Flow::Down => (
+                "wire producer-wire",
+                Pt {
+                    x: c.x,
+                    y: r.bottom(),
+                },
+                Pt { x: c.x, y: top },
+            ),
+        });
+    }
+    for (_, r) in &lay.consumers {
+        let c = r.centre();
+        v.push(match lay.flow {
+            Flow::Across => (
+                "wire consumer-wire",
+                Pt { x: right, y: c.y },
+                Pt { x: r.x, y: c.y },
+            ),
+            Flow::Down => (
+                "wire consumer-wire",
+                Pt { x: c.x, y: bottom },
+                Pt { x: c.x, y: r.y },
+            ),
+        });
+    }
+    v
 }
 
 /// What every part of the stage needs to draw itself.
@@ -596,7 +470,8 @@ struct Scene<'a> {
 impl Scene<'_> {
     /// One broker: its box, its crash/restart handle and its captions.
     #[inline(never)]
-    fn broker(&self, &(id, x, y, w, h): &(BrokerId, f64, f64, f64, f64)) -> Html {
+    fn broker(&self, &(id, r): &(BrokerId, Rect)) -> Html {
+        let (x, y, w, h) = (r.x, r.y, r.w, r.h);
         let (e, on, lay) = (self.e, self.on, &self.lay);
         let b = &e.brokers()[id.0 as usize];
         let down = !b.alive;
@@ -610,9 +485,9 @@ impl Scene<'_> {
         };
         let handle = html! {
             <>
-                { rect("handle-bg", x + 4.0, y + 3.0, 150.0, 22.0, "6") }
-                { text("broker-title", x + 12.0, y + 19.0, None, format!("Broker {id}")) }
-                { text("broker-action", x + 80.0, y + 19.0, None, if down { "▶ restart" } else { "✕ crash" }) }
+                { rect("handle-bg", x + 4.0, y + 3.0, 164.0, 24.0, "6") }
+                { text("broker-title", x + 12.0, y + 20.0, None, format!("Broker {id}")) }
+                { text("broker-action", x + 88.0, y + 20.0, None, if down { "▶ restart" } else { "✕ crash" }) }
             </>
         };
         html! {
@@ -620,7 +495,8 @@ impl Scene<'_> {
                 { rect("broker-box", x, y, w, h, "10") }
                 { svg_button("broker-handle", label, format!("broker-{id}"), on, Msg::ToggleBroker(id), handle) }
                 if is_coordinator && !down {
-                    { text("coord-tag", x + w - 10.0, y + 19.0, END, "group coordinator") }
+                    // "coordinator" alone when the column is narrow.
+                    { text("coord-tag", x + w - 10.0, y + 20.0, END, if w >= 340.0 { "group coordinator" } else { "coordinator" }) }
                 }
                 if let Some(cy) = caption {
                     { text("internal-caption", x + 12.0, cy, None, "__consumer_offsets") }
@@ -628,7 +504,7 @@ impl Scene<'_> {
                 if down {
                     { line("cross", x, y, x + w, y + h) }
                     { line("cross", x + w, y, x, y + h) }
-                    { text("down-label", x + w - 12.0, y + 19.0, END, "crashed") }
+                    { text("down-label", x + w - 12.0, y + 20.0, END, "crashed") }
                 }
             </g>
         }
@@ -648,10 +524,11 @@ impl Scene<'_> {
         let hw = log.hw().0;
         let leo = log.leo().0;
         let name = &e.topic(row.tp.topic).name;
-        let label = match (row.internal, row.short_label) {
-            (true, _) => format!("__c_o-{}", row.tp.partition),
-            (false, true) => format!("P{}", row.tp.partition),
-            (false, false) => fit_label(name, row.tp.partition),
+        // The caption above internal rows names `__consumer_offsets`.
+        let label = if row.internal {
+            format!("P{}", row.tp.partition)
+        } else {
+            fit_label(name, row.tp.partition, row.label_chars)
         };
         let lso = log.lso().0;
         let user_topics = e.topics().iter().filter(|t| !t.internal).count();
@@ -662,14 +539,14 @@ impl Scene<'_> {
             let entry = log.entry(Offset(off))?;
             let above_hw = off >= hw;
             let (class, text_) = match (entry.record, entry.control) {
-                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r)),
+                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r, chars_in(row.cell_w))),
                 // An offset commit: which partition, and the committed
                 // offset (the next to read), as the consumer boxes say it.
                 (Some(r), _) => (
                     "internal".to_string(),
                     match &e.record(r).kind {
                         crate::engine::record::RecordKind::OffsetCommit { tp, offset, .. } => {
-                            format!("{}@{}", partition_name(e, *tp, user_topics > 1), offset.0)
+                            format!("{}@{}", commit_partition(e, *tp, user_topics > 1), offset.0)
                         }
                         _ => "commit".to_string(),
                     },
@@ -721,18 +598,21 @@ impl Scene<'_> {
                     if above_hw {
                         { rect("hatch", x + 1.5, row.y, cw, row.h, "4") }
                     }
-                    { text("cell-offset", x + 4.0, row.y + 9.0, None, off.to_string()) }
-                    if row.h >= 24.0 && row.cell_w >= 30.0 {
+                    // Offset on the top line (with a lost / ×2 tag at its
+                    // right), key on the bottom line; a compact follower
+                    // row shows the cells alone.
+                    if !row.compact {
+                        { text("cell-offset", x + 4.5, row.y + 11.5, None, off.to_string()) }
                         { text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 5.0, MIDDLE, text_) }
+                        if lost {
+                            { text("lost-tag", x + row.cell_w - 3.0, row.y + 11.5, END, if row.cell_w >= 54.0 { "lost" } else { "✕" }) }
+                        }
+                        if dup {
+                            { text("lost-tag dup-tag", x + row.cell_w - 3.0, row.y + 11.5, END, "×2") }
+                        }
                     }
                     if in_aborted || lost {
                         { line("strike", x + 3.0, row.y + 2.0, x + cw, row.y + row.h - 2.0) }
-                    }
-                    if lost {
-                        { text("lost-tag", x + row.cell_w / 2.0, row.y - 2.0, MIDDLE, "lost") }
-                    }
-                    if dup {
-                        { text("lost-tag dup-tag", x + row.cell_w / 2.0, row.y - 2.0, MIDDLE, "dup") }
                     }
                     { title(tip) }
                 </g>
@@ -742,11 +622,20 @@ impl Scene<'_> {
         let hw_x = row.cell_x(hw).or_else(|| {
             (hw >= row.start + row.slots as i64).then_some(row.x0 + row.slots as f64 * row.cell_w)
         });
-        let carets = if row.internal || !is_leader {
-            Vec::new()
-        } else {
-            positions.get(&row.tp).cloned().unwrap_or_default()
-        };
+        // Consumers at the same position share one caret ("A B"), so
+        // their labels never sit on each other.
+        let mut carets: Vec<(String, i64)> = Vec::new();
+        if !row.internal && is_leader {
+            for (label, pos) in positions.get(&row.tp).cloned().unwrap_or_default() {
+                match carets.iter_mut().find(|c| c.1 == pos) {
+                    Some(c) => {
+                        c.0.push(' ');
+                        c.0.push_str(&label);
+                    }
+                    None => carets.push((label, pos)),
+                }
+            }
+        }
         let role = if is_leader {
             "leader"
         } else if in_isr {
@@ -759,7 +648,7 @@ impl Scene<'_> {
                                (m.inspect == Some((row.broker, row.tp))).then_some("inspected"))}
                key={format!("r{}-{}-{}", row.broker, row.tp.topic, row.tp.partition)}
                tabindex={(!row.internal).then_some("0")}
-               aria-label={format!("{label} on broker {}: {role}, high watermark {hw}, log end offset {leo}", row.broker)}
+               aria-label={format!("{} on broker {}: {role}, high watermark {hw}, log end offset {leo}", if row.internal { format!("__consumer_offsets-{}", row.tp.partition) } else { format!("{name}-{}", row.tp.partition) }, row.broker)}
                onmouseenter={send::<MouseEvent>(on, Msg::Inspect(Some(inspect_key)))}
                onmouseleave={send::<MouseEvent>(on, Msg::Inspect(None))}
                onfocus={send::<FocusEvent>(on, Msg::Inspect(Some(inspect_key)))}
@@ -769,32 +658,47 @@ impl Scene<'_> {
                         cx={px(row.label_x + 5.0)} cy={px(row.y + row.h / 2.0)} r="5">
                     { title(if is_leader { "Leader replica" } else if in_isr { "Follower (in sync)" } else { "Follower (out of sync)" }) }
                 </circle>
-                { text_node("row-label", row.label_x + 14.0, row.y + row.h / 2.0 + 4.0, None,
-                    html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }) }
+                // The partition's name, and under it the numbers the marker
+                // lines stand for: HW (solid) and, in a transaction, LSO
+                // (dashed), each in its line's colour.
+                if row.compact {
+                    { text_node("row-label", row.label_x + 14.0, row.y + row.h / 2.0 + 4.5, None,
+                        html! { <>{label}{title(format!("{name}-{}: HW {hw}, LEO {leo}", row.tp.partition))}</> }) }
+                } else {
+                    { text_node("row-label", row.label_x + 14.0, row.y + 12.0, None,
+                        html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }) }
+                    <text class="row-marks" x={px(row.label_x + 14.0)} y={px(row.y + row.h - 4.0)}>
+                        <tspan class="hw-mark">{format!("HW {hw}")}</tspan>
+                        if lso < hw && row.label_chars >= 11 {
+                            <tspan class="lso-mark">{format!(" LSO {lso}")}</tspan>
+                        }
+                    </text>
+                }
                 { for cells }
+                { for row.followers.iter().map(|&(fb, cx)| self.follower_chip(row, fb, cx, leo)) }
                 if let Some(x) = next_x {
                     <g class="next-slot">
                         { rect("", x + 1.5, row.y, row.cell_w - 3.0, row.h, "4") }
-                        { text("", x + row.cell_w / 2.0, row.y + row.h / 2.0 + 3.0, MIDDLE, "LEO") }
+                        if !row.compact {
+                            { text("", x + row.cell_w / 2.0, row.y + row.h / 2.0 + 4.0, MIDDLE, "LEO") }
+                        }
                         { title(format!("Log end offset {leo}: the offset the next record appended to this replica will get.")) }
                     </g>
                 }
                 if let (true, Some(x)) = (lso < hw, row.cell_x(lso)) {
-                    { offset_marker("lso-marker", x, row, true, format!("LSO {lso}"),
+                    { offset_marker("lso-marker", x, row,
                         format!("Last stable offset {lso}: read_committed consumers stop here until the open transaction ends.")) }
                 }
                 if let Some(x) = hw_x {
-                    // With an LSO below it, the LSO label takes the left side.
-                    { offset_marker("hw-marker", x, row, lso >= hw, format!("HW {hw}"),
-                        hw_title(hw, leo)) }
+                    { offset_marker("hw-marker", x, row, hw_title(hw, leo)) }
                 }
                 { for carets.iter().filter_map(|(label, pos)| {
                     let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
                     let y = row.y + row.h + 2.0;
                     Some(html! {
                         <g class="caret" key={format!("p{label}")}>
-                            <path d={format!("M{} {} l-5 7 h10 z", px(x), px(y))} />
-                            { text("caret-label", x + 7.0, y + 7.5, None, label.clone()) }
+                            <path d={format!("M{} {} l-6 9 h12 z", px(x), px(y))} />
+                            { text("caret-label", x + 8.0, y + 10.0, None, label.clone()) }
                             { title(format!("Consumer {label}'s position: offset {pos}")) }
                         </g>
                     })
@@ -803,22 +707,53 @@ impl Scene<'_> {
         }
     }
 
+    /// A follower drawn as a chip in its leader's row (big clusters): which
+    /// broker, and how far behind the leader's log end it is. Hollow like a
+    /// follower's badge; dashed when out of the ISR; crossed when down.
+    #[inline(never)]
+    fn follower_chip(&self, row: &Row, fb: BrokerId, cx: f64, leader_leo: i64) -> Html {
+        let e = self.e;
+        let broker = &e.brokers()[fb.0 as usize];
+        let leo = broker.replica(row.tp).map(|r| r.log.leo().0).unwrap_or(0);
+        let in_isr = e.partition_meta(row.tp).isr.contains(&fb);
+        let lag = leader_leo - leo;
+        let label = if !broker.alive {
+            format!("B{fb} ✕")
+        } else if lag <= 0 {
+            format!("B{fb} ✓")
+        } else {
+            format!("B{fb} −{lag}")
+        };
+        let w = crate::stage_layout::CHIP_W;
+        html! {
+            <g class={classes!("chip", (!in_isr).then_some("out-of-sync"), (!broker.alive).then_some("down"))}>
+                { rect("", cx - w / 2.0, row.y + 2.0, w, row.h - 4.0, "8") }
+                { text("", cx, row.y + row.h / 2.0 + 4.0, MIDDLE, label) }
+                { title(format!(
+                    "Follower on broker {fb}: log end offset {leo} (the leader's is {leader_leo}); {}{}",
+                    if in_isr { "in the ISR" } else { "out of the ISR" },
+                    if broker.alive { "" } else { "; the broker is down" }
+                )) }
+            </g>
+        }
+    }
+
     /// One producer (or a processor's producer) and its counters.
     #[inline(never)]
-    fn producer(&self, &(p, y, h): &(ProducerIdx, f64, f64)) -> Html {
+    fn producer(&self, &(p, r): &(ProducerIdx, Rect)) -> Html {
         let e = self.e;
         let pr = &e.producers()[p.0 as usize];
         let pc = &e.config().producers[p.0 as usize];
-        let x = PRODUCER_X;
+        let (x, y, w, h) = (r.x, r.y, r.w, r.h);
         let sub = |dy: f64, body: String| text("box-sub", x + 12.0, y + dy, None, body);
         html! {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
-                { rect("producer-box", x, y, PRODUCER_W, h, "10") }
+                { rect("producer-box", x, y, w, h, "10") }
                 { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 if !pr.alive || pr.txn.fenced {
-                    { line("cross", x, y, x + PRODUCER_W, y + h) }
+                    { line("cross", x, y, x + w, y + h) }
                     // Bottom right: the title stays readable.
-                    { text("down-label", x + PRODUCER_W - 8.0, y + h - 8.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
+                    { text("down-label", x + w - 8.0, y + h - 8.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
                 } else if pr.txn.open {
                     { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
                 }
@@ -834,19 +769,21 @@ impl Scene<'_> {
 
     /// A record still inside the producer (created, serialized or routed).
     #[inline(never)]
-    fn staged_token(&self, i: usize, (r, s): &(RecordId, RecordStage)) -> Html {
+    fn staged_token(&self, i: usize, (r, s): &(RecordId, RecordStage)) -> Option<Html> {
         let (m, e, lay) = (self.m, self.e, &self.lay);
         let owner = e.record(*r).producer;
-        let (py, ph) = lay
-            .producers
-            .iter()
-            .find(|(p, _, _)| Some(*p) == owner)
-            .or(lay.producers.first())
-            .map(|(_, y, h)| (*y, *h))
-            .unwrap_or((100.0, 120.0));
+        let pr = owner
+            .and_then(|p| lay.producer(p))
+            .or(lay.producers.first().map(|p| p.1))?;
+        // The tray under the producer's counters: one record per line,
+        // its partition beside it, as many lines as the box holds.
+        let lines = (((pr.h - 101.0) / 28.0).floor() as usize).max(1);
+        if i >= lines {
+            return None;
+        }
         let at = Pt {
-            x: PRODUCER_X + 36.0 + (i % 2) as f64 * 56.0,
-            y: py + ph - 22.0 - (i / 2) as f64 * 30.0,
+            x: pr.x + 36.0,
+            y: pr.y + 112.0 + i as f64 * 28.0,
         };
         let tag = match s {
             RecordStage::Serialize => Some("bytes"),
@@ -857,24 +794,26 @@ impl Scene<'_> {
             .record(*r)
             .partition
             .filter(|_| *s == RecordStage::Partition);
-        translated(
+        Some(translated(
             format!("s{}", r.0),
             at.x,
             at.y,
             html! {
                 <>
-                    { token(e, *r, m.focus == Some(*r), tag) }
+                    { sized_token(e, *r, m.focus == Some(*r), tag, 6) }
                     if let Some(p) = part {
-                        { text("route-tag", 0.0, -15.0, MIDDLE, format!("→ P{p}")) }
+                        { text("route-tag", 34.0, 4.0, None, format!("→ P{p}")) }
                     }
                 </>
             },
-        )
+        ))
     }
 
     /// One consumer group's box, with its state and an add-consumer button.
     #[inline(never)]
-    fn group(&self, &(g, y, h): &(GroupIdx, f64, f64)) -> Html {
+    fn group(&self, &(g, r): &(GroupIdx, Rect)) -> Html {
+        let (x, y, w, h) = (r.x, r.y, r.w, r.h);
+        let tight = self.lay.tight_groups;
         let (e, on) = (self.e, self.on);
         let grp = &e.groups()[g.0 as usize];
         let (shape, badge) = match grp.state {
@@ -903,28 +842,34 @@ impl Scene<'_> {
         };
         let add = html! {
             <>
-                { rect("", CONSUMERS_X + CONSUMERS_W - 30.0, y + h - 21.0, 24.0, 17.0, "6") }
-                { text("", CONSUMERS_X + CONSUMERS_W - 18.0, y + h - 8.0, MIDDLE, "+") }
+                { rect("", x + w - 34.0, y + h - 26.0, 28.0, 22.0, "6") }
+                { text("", x + w - 20.0, y + h - 9.0, MIDDLE, "+") }
                 { title("Add a consumer") }
             </>
         };
         html! {
             <g class="group" key={format!("g{g}")}>
-                { rect("group-box", CONSUMERS_X, y, CONSUMERS_W, h, "10") }
-                { text("box-title group-id", CONSUMERS_X + 10.0, y + 18.0, None, grp.group_id.clone()) }
-                { text(badge, CONSUMERS_X + 10.0, y + 37.0, None, format!("{shape} {} · gen {}", grp.state.name(), grp.generation.0)) }
-                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 38.0, None, coord.clone()) }
-                { text("box-sub coord", CONSUMERS_X + 10.0, y + h - 24.0, None, assignor) }
+                { rect("group-box", x, y, w, h, "10") }
+                { text("box-title group-id", x + 10.0, y + 19.0, None, grp.group_id.clone()) }
+                { text(badge, x + 10.0, y + 38.0, None, format!("{shape} {}", grp.state.name())) }
+                if tight {
+                    { text("box-sub coord", x + 10.0, y + h - 12.0, None, coord.clone()) }
+                } else {
+                    { text("box-sub", x + 10.0, y + 56.0, None, format!("generation {}", grp.generation.0)) }
+                    { text("box-sub coord", x + 10.0, y + h - 32.0, None, coord.clone()) }
+                    { text("box-sub coord", x + 10.0, y + h - 12.0, None, assignor.clone()) }
+                }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
-                { title(coord) }
+                { title(format!("{coord}; {assignor}; generation {}", grp.generation.0)) }
             </g>
         }
     }
 
     /// One consumer: a button that opens its action card.
     #[inline(never)]
-    fn consumer(&self, &(c, y, h): &(ConsumerIdx, f64, f64)) -> Html {
+    fn consumer(&self, &(c, r): &(ConsumerIdx, Rect)) -> Html {
+        let (bx, y, w, h) = (r.x, r.y, r.w, r.h);
         let (m, e, on) = (self.m, self.e, self.on);
         let con = &e.consumers()[c.0 as usize];
         let rebalancing =
@@ -966,43 +911,69 @@ impl Scene<'_> {
             })
             .collect();
         let per_line = if topics { 2 } else { 3 };
-        let shown = per_line * 2;
+        let line_count = if self.lay.tight_groups { 1 } else { 2 };
+        let shown = per_line * line_count;
         let lines: Vec<String> = parts
             .chunks(per_line)
-            .take(2)
+            .take(line_count)
             .map(|chunk| chunk.join(" "))
             .collect();
-        let title_text = format!("Consumer {}", con.label);
-        // The accessible name starts with everything the box shows (WCAG 2.5.3).
-        let visible = std::iter::once(title_text.clone())
-            .chain(std::iter::once(status.to_string()))
-            .chain(lines.iter().cloned())
+        let x = bx + 8.0;
+        // Everything the box shows, as (class, x, y, end-anchored, text):
+        // one <text> of <tspan>s with spaces between them, so the text a
+        // screen reader or axe reads is the same words, in the same order,
+        // as the accessible name (WCAG 2.5.3).
+        let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = vec![
+            (
+                "box-title",
+                x,
+                y + 19.0,
+                false,
+                format!("Consumer {}", con.label),
+            ),
+            ("box-sub status", x, y + 35.0, false, status.to_string()),
+        ];
+        if parts.len() > shown {
+            shown_text.push((
+                "box-sub",
+                bx + w - 8.0,
+                y + 35.0,
+                true,
+                format!("+{}", parts.len() - shown),
+            ));
+        }
+        for (k, line) in lines.into_iter().enumerate() {
+            shown_text.push(("box-sub", x, y + 50.0 + k as f64 * 14.0, false, line));
+        }
+        if parts.is_empty() && con.alive {
+            shown_text.push(("box-sub", x, y + 50.0, false, "no partitions".into()));
+        }
+        let visible = shown_text
+            .iter()
+            .map(|t| t.4.as_str())
             .collect::<Vec<_>>()
             .join(" ");
         let selected = m.selected_consumer == Some(c);
         let msg = Msg::SelectConsumer(if selected { None } else { Some(c) });
-        let x = CONSUMERS_X + 14.0;
         html! {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
                                rebalancing.then_some("rebalancing"), selected.then_some("selected"))}
                key={format!("c{c}")} tabindex="0" role="button"
-               aria-label={format!("{visible}. Press Enter for actions (crash, leave, slow down).")} data-fk={format!("consumer-{c}")}
+               aria-label={format!("{visible}. Press Enter for actions (crash, leave, slow down). Member id {}, client.id {}; P<n>@<offset> is the position: the next offset it will read.", con.member_id.clone().unwrap_or_else(|| "none yet".into()), con.client_id)} data-fk={format!("consumer-{c}")}
                aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
-                { rect("consumer-box", CONSUMERS_X + 6.0, y, CONSUMERS_W - 12.0, h, "8") }
-                { text("box-title", x, y + 18.0, None, title_text) }
-                { text("box-sub status", x, y + 34.0, None, status) }
-                { for lines.into_iter().enumerate().map(|(k, line)| text("box-sub", x, y + 49.0 + k as f64 * 12.5, None, line)) }
-                if parts.is_empty() && con.alive {
-                    { text("box-sub", x, y + 49.0, None, "no partitions") }
-                }
-                if parts.len() > shown {
-                    { text("box-sub", CONSUMERS_X + CONSUMERS_W - 12.0, y + 18.0, END, format!("+{}", parts.len() - shown)) }
-                }
+                { rect("consumer-box", bx, y, w, h, "8") }
+                <text>
+                    { for shown_text.into_iter().enumerate().map(|(i, (class, tx, ty, end, body))| html! {
+                        <>
+                            if i > 0 { {" "} }
+                            <tspan class={class} x={px(tx)} y={px(ty)} text-anchor={end.then_some("end")}>{body}</tspan>
+                        </>
+                    }) }
+                </text>
                 if !con.alive {
-                    { line("cross", CONSUMERS_X + 8.0, y + 2.0, CONSUMERS_X + CONSUMERS_W - 8.0, y + h - 2.0) }
+                    { line("cross", bx + 2.0, y + 2.0, bx + w - 2.0, y + h - 2.0) }
                 }
-                { title(format!("{} (client.id {}) — P<n>@<offset> is the position: the next offset it will read", con.member_id.clone().unwrap_or_else(|| "not a member yet".into()), con.client_id)) }
-            </g>
+                            </g>
         }
     }
 
@@ -1011,7 +982,7 @@ impl Scene<'_> {
     fn at_consumer(&self, c: &crate::engine::consumer::Consumer) -> Option<Html> {
         let (m, e, lay) = (self.m, self.e, &self.lay);
         let (_, r, _) = c.current.front()?;
-        let to = lay.consumer_anchor(c.idx);
+        let to = lay.consumer_port(c.idx);
         let polled_now = m
             .events
             .iter()
@@ -1032,7 +1003,7 @@ impl Scene<'_> {
                             { rect("", -24.0, -11.0, 48.0, 22.0, "11") }
                         </g>
                     }
-                    { token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing")) }
+                    { sized_token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing"), 5) }
                     if times >= 1 {
                         { text("dup-tag", 28.0, -8.0, None, format!("×{}", times + 1)) }
                     }
@@ -1095,7 +1066,7 @@ impl Scene<'_> {
                     };
                     let inner = batch_token(e, r, m.focus == Some(r), records.len());
                     (
-                        lay.producer_center(*producer),
+                        lay.producer_port(*producer),
                         to,
                         dur(latency(*arrive_ms)),
                         inner,
@@ -1110,7 +1081,7 @@ impl Scene<'_> {
                 } if !acks_zero => lay.leader_row(e, *tp).map(|row| {
                     let from = first.map(|o| row.cell_center(o.0)).unwrap_or(row.entry());
                     let inner = pill("ack".into(), 40.0, 20.0, "4", "ack ✓".into());
-                    (from, lay.producer_center(*producer), dur(2), inner)
+                    (from, lay.producer_port(*producer), dur(2), inner)
                 }),
                 EventKind::Polled {
                     consumer,
@@ -1122,7 +1093,7 @@ impl Scene<'_> {
                     let inner = batch_token(e, r, m.focus == Some(r), records.len());
                     (
                         row.cell_center(off.0),
-                        lay.consumer_anchor(*consumer),
+                        lay.consumer_port(*consumer),
                         dur(2),
                         inner,
                     )
@@ -1133,16 +1104,14 @@ impl Scene<'_> {
                     first,
                     count,
                     ..
-                } => match (lay.leader_row(e, *tp), lay.row(*broker, *tp)) {
-                    (Some(from_row), Some(to_row)) => {
+                } => match (
+                    lay.leader_row(e, *tp),
+                    lay.replica_point(e, *broker, *tp, first.0),
+                ) {
+                    (Some(from_row), Some(to)) => {
                         let inner =
-                            pill("fetch-token".into(), 44.0, 18.0, "9", format!("+{count}"));
-                        Some((
-                            from_row.cell_center(first.0),
-                            to_row.cell_center(first.0),
-                            dur(2),
-                            inner,
-                        ))
+                            pill("fetch-token".into(), 44.0, 20.0, "10", format!("+{count}"));
+                        Some((from_row.cell_center(first.0), to, dur(2), inner))
                     }
                     _ => None,
                 },
@@ -1159,16 +1128,21 @@ impl Scene<'_> {
                                     .min(row.slots as f64 - 0.5)
                                     * row.cell_w;
                             let y = row.y + row.h / 2.0;
-                            let label =
-                                r.map(|r| token_label(e, r)).unwrap_or_else(|| "ctl".into());
+                            let label = r
+                                .map(|r| token_label(e, r, TOKEN_CHARS))
+                                .unwrap_or_else(|| "ctl".into());
                             let cls = r.map(color_class).unwrap_or_default();
+                            let hw = (crate::stage_layout::text_width(label.chars().count(), 11.0)
+                                + 12.0)
+                                .max(40.0)
+                                / 2.0;
                             movers.push(html! {
                                 <g key={format!("v{step}-{i}-{k}")} class={classes!("vanished", cls)} transform={format!("translate({} {})", px(x), px(y))}>
-                                    <rect x="-20" y="-11" width="40" height="22" rx="4" />
+                                    { rect("", -hw, -12.0, 2.0 * hw, 24.0, "4") }
                                     { text("", 0.0, 4.0, MIDDLE, label) }
-                                    <line x1="-22" y1="-12" x2="22" y2="12" />
-                                    <line x1="22" y1="-12" x2="-22" y2="12" />
-                                    <text class="lost-label" x="0" y="-15" text-anchor="middle">{"lost"}</text>
+                                    { line("", -hw - 2.0, -13.0, hw + 2.0, 13.0) }
+                                    { line("", hw + 2.0, -13.0, -hw - 2.0, 13.0) }
+                                    <text class="lost-label" x="0" y="-16" text-anchor="middle">{"lost"}</text>
                                 </g>
                             });
                         }
@@ -1181,28 +1155,24 @@ impl Scene<'_> {
                     error: Some(err),
                     arrive_ms,
                     ..
-                } => lay
-                    .brokers
-                    .iter()
-                    .find(|x| x.0 == *b)
-                    .map(|&(_, x, y, _, _)| {
-                        let inner = pill(
-                            "error-token".into(),
-                            112.0,
-                            20.0,
-                            "4",
-                            format!("✕ {}", short_error(err.name())),
-                        );
-                        (
-                            Pt {
-                                x: x + 20.0,
-                                y: y + 14.0,
-                            },
-                            lay.producer_center(*p),
-                            dur(latency(*arrive_ms)),
-                            inner,
-                        )
-                    }),
+                } => lay.broker(*b).map(|Rect { x, y, .. }| {
+                    let inner = pill(
+                        "error-token".into(),
+                        112.0,
+                        20.0,
+                        "4",
+                        format!("✕ {}", short_error(err.name())),
+                    );
+                    (
+                        Pt {
+                            x: x + 20.0,
+                            y: y + 14.0,
+                        },
+                        lay.producer_port(*p),
+                        dur(latency(*arrive_ms)),
+                        inner,
+                    )
+                }),
                 EventKind::Committed {
                     group,
                     consumer,
@@ -1211,8 +1181,8 @@ impl Scene<'_> {
                 } => {
                     let grp = &e.groups()[group.0 as usize];
                     lay.leader_row(e, grp.offsets_tp).map(|row| {
-                        let from = consumer.map(|c| lay.consumer_anchor(c)).unwrap_or(Pt {
-                            x: CONSUMERS_X,
+                        let from = consumer.map(|c| lay.consumer_port(c)).unwrap_or(Pt {
+                            x: lay.w - 60.0,
                             y: 40.0,
                         });
                         let inner = pill(
@@ -1236,7 +1206,7 @@ impl Scene<'_> {
                     error,
                     arrive_ms,
                 } if protocol_message(*kind) => {
-                    match (lay.node_point(*from), lay.node_point(*to)) {
+                    match (node_point(lay, *from), node_point(lay, *to)) {
                         (Some(a), Some(b)) => {
                             // MEMBER_ID_REQUIRED is the normal first round of
                             // a join (KIP-394), not a failure.
@@ -1282,21 +1252,40 @@ fn multi_topic(tps: &[Tp]) -> bool {
 /// `topic1-0` when partitions of several topics could be confused.
 fn partition_name(e: &Engine, tp: Tp, with_topic: bool) -> String {
     if with_topic {
-        fit_label(&e.topic(tp.topic).name, tp.partition)
+        fit_label(&e.topic(tp.topic).name, tp.partition, 10)
     } else {
         format!("P{}", tp.partition)
     }
 }
 
+/// A partition in a `__consumer_offsets` cell, where room is short: `P0`,
+/// or with several topics the topic's initials, `ep0` for
+/// `events-processed-0` (the cell's tooltip names it in full).
+fn commit_partition(e: &Engine, tp: Tp, with_topic: bool) -> String {
+    if !with_topic {
+        return format!("P{}", tp.partition);
+    }
+    let name = &e.topic(tp.topic).name;
+    let initials: String = name
+        .split(['-', '_', '.'])
+        .filter_map(|part| {
+            let first = part.chars().next()?;
+            let digits: String = part.chars().filter(|c| c.is_ascii_digit()).collect();
+            Some(format!("{first}{digits}"))
+        })
+        .collect();
+    format!("{initials}-{}", tp.partition)
+}
+
 /// `topic-partition`, shortened with an ellipsis to fit the row's label
 /// column (the full name is in the row's tooltip and the Topic table).
-fn fit_label(topic: &str, partition: impl std::fmt::Display) -> String {
-    const MAX_CHARS: usize = 12;
+fn fit_label(topic: &str, partition: impl std::fmt::Display, max_chars: usize) -> String {
+    let max_chars = max_chars.max(4);
     let suffix = format!("-{partition}");
-    if topic.chars().count() + suffix.len() <= MAX_CHARS {
+    if topic.chars().count() + suffix.len() <= max_chars {
         return format!("{topic}{suffix}");
     }
-    let keep = MAX_CHARS.saturating_sub(suffix.len() + 1);
+    let keep = max_chars.saturating_sub(suffix.len() + 1);
     let head: String = topic.chars().take(keep).collect();
     format!("{head}…{suffix}")
 }

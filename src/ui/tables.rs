@@ -5,7 +5,6 @@ use crate::engine::controller::CONSUMER_OFFSETS;
 use crate::engine::ids::*;
 use crate::model::{Msg, Tab};
 use crate::narration::narrate;
-use crate::ui::stage::send;
 use crate::ui::ModelRef;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
@@ -14,6 +13,10 @@ use yew::virtual_dom::VText;
 pub struct Props {
     pub model: ModelRef,
     pub on: Callback<Msg>,
+    /// The tables panel is open (otherwise only its tabs show, and the
+    /// stage has the room).
+    pub open: bool,
+    pub on_open: Callback<bool>,
 }
 
 fn list(v: &[BrokerId]) -> String {
@@ -155,11 +158,19 @@ pub fn view(props: &Props) -> Html {
     let m = &props.model;
     let e = &m.engine;
     let on = &props.on;
+    let open = props.open;
     let tab = |t: Tab, label: &'static str| {
         let selected = m.tab == t;
+        // A tab opens the panel on its table; the open tab closes it again
+        // (the stage takes the room back).
+        let (on, on_open) = (on.clone(), props.on_open.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            on.emit(Msg::SelectTab(t));
+            on_open.emit(!(selected && open));
+        });
         html! {
             <button role="tab" class={classes!("tab", selected.then_some("selected"))} aria-selected={selected.to_string()}
-                    onclick={send::<MouseEvent>(on, Msg::SelectTab(t))}>{label}</button>
+                    aria-expanded={(selected && open).to_string()} {onclick}>{label}</button>
         }
     };
     let body = match m.tab {
@@ -255,6 +266,7 @@ pub fn view(props: &Props) -> Html {
             }
         }
         Tab::Ledger => ledger_table(e),
+        Tab::Plots => crate::ui::plots::view(m),
         Tab::Events => html! {
             <ol class="event-list" reversed=true>
                 { for m.history.iter().rev().take(50).map(|(step, ev)| {
@@ -271,8 +283,11 @@ pub fn view(props: &Props) -> Html {
                 { tab(Tab::Groups, "Consumer groups") }
                 { tab(Tab::Ledger, "Ledger") }
                 { tab(Tab::Events, "Event log") }
+                { tab(Tab::Plots, "Plots") }
             </div>
-            <div class="tab-body" role="tabpanel">{body}</div>
+            if open {
+                <div class="tab-body" role="tabpanel" tabindex="0">{body}</div>
+            }
         </section>
     }
 }

@@ -132,12 +132,13 @@ pub fn view(props: &Props) -> Html {
                 </label>
                 <button class="btn ghost help-btn" onclick={on.reform(|_| Msg::ToggleHelp)} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)">{"?"}</button>
             </div>
-            if last > 0 {
+            // Always there (disabled before the first step), so the bar
+            // never changes height.
                 <div class="history-row">
                     <div class="scrubber" style={format!("--played:{}%", crate::ui::stage::px(pct(m.step)))}>
-                        <input type="range" min="0" max={last.to_string()} value={m.step.to_string()}
+                        <input type="range" min="0" max={last.max(1).to_string()} value={m.step.to_string()}
                                aria-label="History" aria-valuetext={format!("Step {} of {last}", m.step)}
-                               oninput={on_scrub} />
+                               disabled={last == 0} oninput={on_scrub} />
                         <div class="scrub-marks" aria-hidden="true">
                             { for markers.iter().map(|(s, label)| html! {
                                 <span class="scrub-mark" style={format!("left:{}%", crate::ui::stage::px(pct(*s)))} title={format!("Step {s}: {label}")}></span>
@@ -147,15 +148,14 @@ pub fn view(props: &Props) -> Html {
                     <label class="goto">
                         <span>{"Go to step"}</span>
                         <input type="number" min="0" max={last.to_string()} value={m.step.to_string()}
-                               aria-label="Go to step" onchange={on_goto} />
+                               aria-label="Go to step" disabled={last == 0} onchange={on_goto} />
                     </label>
                     if in_past {
-                        <span class="past-note" role="note">
-                            {format!("Replaying history: {} recorded steps ahead. Acting now replaces them.", last - m.step)}
+                        <span class="past-note" role="note" title="Acting now replaces the recorded steps ahead.">
+                            {format!("replaying: {} steps ahead", last - m.step)}
                         </span>
                     }
                 </div>
-            }
         </footer>
     }
 }

@@ -9,7 +9,8 @@
 // them. Sources of truth read here: the preset table src/presets/table.rs (ids)
 // and the lesson files as the server serves them.
 //
-// E2E_LONG=1 plays every preset much longer (3000 steps or 4 minutes each).
+// E2E_LONG=1 plays every preset longer: Play again each time it stops, 5 rounds
+// (4000 steps or 4 minutes each).
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,8 +40,12 @@ const DESKTOP = { width: 1280, height: 800 };
 const DOM_BOUND = 6000;
 /** No task of the page may take longer than this while playing (ms). */
 const LONG_TASK_MS = 200;
-/** How long each preset plays: until it stops by itself, or this many steps / wall-clock ms. */
-const PLAY_LIMIT = LONG ? { steps: 3000, ms: 240_000 } : { steps: 400, ms: 40_000 };
+/**
+ * How each preset plays: until it stops by itself, or this many steps / wall-clock
+ * ms (acks-latency, the longest, stops by itself after 574 steps). With E2E_LONG=1,
+ * Play is pressed again each time playing stops (5 rounds), to grow a long history.
+ */
+const PLAY_LIMIT = LONG ? { steps: 4000, ms: 240_000, rounds: 5 } : { steps: 1000, ms: 40_000, rounds: 1 };
 /** WCAG AA contrast for text. */
 const MIN_CONTRAST = 4.5;
 
@@ -78,9 +83,23 @@ async function openPage(t, query = '', { viewport = DESKTOP, ...contextOptions }
   return page;
 }
 
+/** The select labelled `label`, opening the settings drawer ("Settings") if it is closed. */
+async function selectControl(page, label) {
+  const select = page.getByRole('combobox', { name: label, exact: true });
+  if ((await select.count()) === 0) {
+    const settings = page.getByRole('button', { name: 'Settings', exact: true });
+    if ((await settings.count()) === 1 && (await settings.getAttribute('aria-expanded')) !== 'true') {
+      await settings.click();
+      await select.first().waitFor({ state: 'attached', timeout: 3000 }).catch(() => {});
+    }
+  }
+  assert((await select.count()) === 1, `expected one select labelled "${label}", found ${await select.count()}`);
+  return select;
+}
+
 /** The Speed select's fastest option (its last). */
 async function setFastest(root) {
-  const speed = root.getByRole('combobox', { name: 'Speed', exact: true });
+  const speed = await selectControl(root, 'Speed');
   const values = await speed.evaluate((s) => [...s.options].map((o) => ({ value: o.value, label: o.textContent })));
   assert(values.length > 0, 'the Speed select has no options');
   const last = values[values.length - 1];
@@ -110,13 +129,29 @@ const isPlaying = (page) =>
     [...document.querySelectorAll('button')].some((b) => /^\s*pause\s*$/i.test(b.getAttribute('aria-label') || b.textContent || '')),
   );
 
-/** The stage picture: every svg.stage's markup without style attributes (animation state), once settled. */
+/**
+ * The stage picture, once settled: every svg.stage's markup without what
+ * depends on the size of its box (the stage lays itself out to fill it, so a
+ * page and an iframe draw the same picture at different coordinates, with
+ * labels ellipsized to their room): geometry, animation state and drawn
+ * text go; structure, classes, accessible names and tooltips stay.
+ */
 async function stagePicture(page) {
   await waitForAnimations(page).catch(() => {});
   let prev = null;
   for (let i = 0; i < 50; i++) {
     const cur = await page.evaluate(() =>
-      [...document.querySelectorAll('svg.stage')].map((s) => s.outerHTML.replace(/\sstyle="[^"]*"/g, '')).join('\n'),
+      [...document.querySelectorAll('svg.stage')]
+        .map((s) => {
+          const c = s.cloneNode(true);
+          const geometry = ['x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'width', 'height', 'transform', 'd', 'style', 'viewBox'];
+          for (const n of [c, ...c.querySelectorAll('*')]) for (const a of geometry) n.removeAttribute(a);
+          c.classList.remove('overflow');
+          for (const t of c.querySelectorAll('text')) for (const n of [...t.childNodes]) if (n.nodeType === 3) n.remove();
+          for (const t of c.querySelectorAll('text > tspan')) t.textContent = '';
+          return c.outerHTML;
+        })
+        .join('\n'),
     );
     if (cur === prev) return cur;
     prev = cur;
@@ -145,6 +180,14 @@ async function screenState(page) {
     step: c.step,
     narration: await narrationText(page),
     svg: await stagePicture(page),
+    // The cluster's state in words, whatever the size of the stage: every
+    // leader's HW and LEO and every broker's state (the accessible names).
+    cluster: await page.evaluate(() =>
+      [...document.querySelectorAll('.stage-wrap svg.stage g.row.leader, .stage-wrap svg.stage [data-fk^="broker-"]')]
+        .map((g) => g.getAttribute('aria-label'))
+        .sort()
+        .join(' | '),
+    ),
     lesson,
     embed: (await page.locator('.app.embed').count()) > 0,
   };
@@ -155,7 +198,10 @@ function stateDiff(got, want) {
   const out = [];
   if (got.step !== want.step) out.push(`step ${got.step}, expected ${want.step}`);
   if (got.narration !== want.narration) out.push(`narration "${got.narration.slice(0, 160)}" vs "${want.narration.slice(0, 160)}"`);
-  if (got.svg !== want.svg) out.push(`the stage picture differs (${firstDifference(got.svg, want.svg)})`);
+  // The same picture in the same mode; an embed and a full page give the
+  // stage boxes of different sizes, so there the cluster's state must agree.
+  if (got.embed === want.embed && got.svg !== want.svg) out.push(`the stage picture differs (${firstDifference(got.svg, want.svg)})`);
+  if (got.cluster !== want.cluster) out.push(`the cluster differs: "${got.cluster.slice(0, 300)}" vs "${want.cluster.slice(0, 300)}"`);
   if (want.lesson && !got.lesson) out.push(`the lesson "${want.lesson.title}" is not shown`);
   else if (want.lesson && (got.lesson.title !== want.lesson.title || got.lesson.progress !== want.lesson.progress)) {
     out.push(`lesson ${JSON.stringify(got.lesson)}, expected ${JSON.stringify(want.lesson)}`);
@@ -223,7 +269,7 @@ function problems() {
  * `bound` it notes the step counter and stops watching (a runaway DOM would
  * otherwise make the observer itself the bottleneck).
  */
-function perfProbe(bound) {
+export function perfProbe(bound) {
   const realNow = performance.now.bind(performance);
   const s = (window.__i9 = { maxDom: 0, over: null, long: [], mark: 0, now: realNow });
   try {
@@ -260,6 +306,10 @@ const probeState = (page) =>
       /^\s*pause\s*$/i.test(b.getAttribute('aria-label') || b.textContent || ''),
     );
     const long = s.long.filter((e) => e.start >= s.mark);
+    // Under Playwright's clock, the first timer of a runFor() runs inside the
+    // DevTools call's own task, which Chrome does not report as a long task:
+    // make that first timer this no-op, so every app tick runs in a task of its own.
+    setTimeout(() => {}, 0);
     return {
       step: m ? Number(m[1]) : -1,
       playing,
@@ -283,14 +333,23 @@ async function playAndMeasure(page, query, baseUrl) {
   await sleep(150);
   await page.evaluate(() => window.__i9.start());
   const started = Date.now();
-  await playButton(page).click();
-  let st = await probeState(page);
-  let sawPlaying = st.playing;
-  while (Date.now() - started < PLAY_LIMIT.ms) {
-    await page.clock.runFor(tick * 5);
+  let st;
+  let sawPlaying = false;
+  let rounds = 0;
+  const stopsAt = [];
+  while (rounds < PLAY_LIMIT.rounds && Date.now() - started < PLAY_LIMIT.ms) {
+    rounds++;
+    await playButton(page).click();
     st = await probeState(page);
     sawPlaying ||= st.playing;
-    if (!st.playing || st.over || st.step >= PLAY_LIMIT.steps) break;
+    while (Date.now() - started < PLAY_LIMIT.ms) {
+      await page.clock.runFor(tick * 5);
+      st = await probeState(page);
+      sawPlaying ||= st.playing;
+      if (!st.playing || st.over || st.step >= PLAY_LIMIT.steps) break;
+    }
+    if (st.playing || st.over) break;
+    stopsAt.push(st.step);
   }
   const seconds = (Date.now() - started) / 1000;
   if (st.playing && !st.over) {
@@ -298,7 +357,7 @@ async function playAndMeasure(page, query, baseUrl) {
     await blurActive(page);
     await page.keyboard.press('Space'); // pause before leaving
   }
-  return { ...st, sawPlaying, stopped: !st.playing, seconds };
+  return { ...st, sawPlaying, stopped: !st.playing, seconds, stopsAt };
 }
 
 // ---------------------------------------------------------------------------
@@ -315,7 +374,7 @@ async function playAndMeasure(page, query, baseUrl) {
  * background and as the background alone; the worst case is reported.
  * Returns [{ text, fill, bg, ratio }].
  */
-function svgTextContrast() {
+export function svgTextContrast() {
   const canvas = document.createElement('canvas');
   canvas.width = canvas.height = 1;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -438,7 +497,7 @@ function svgTextContrast() {
 // Other in-page checks.
 
 /** Why element `el` is clipped (its text cut off) up to the ancestor matching `stop`; [] when not. */
-function clipReport(el, stop) {
+export function clipReport(el, stop) {
   const out = [];
   const name = (n) => `<${n.tagName.toLowerCase()}${n.className && typeof n.className === 'string' ? `.${n.className.trim().split(/\s+/).join('.')}` : ''}>`;
   const cs = getComputedStyle(el);
@@ -473,7 +532,7 @@ const liveTexts = (page) =>
   );
 
 /** A computed-style signature of an element and its descendants: what forced colours leave visible. */
-function forcedLook(el) {
+export function forcedLook(el) {
   const sides = ['top', 'right', 'bottom', 'left'];
   const sig = (n) => {
     const cs = getComputedStyle(n);
@@ -508,8 +567,7 @@ export const issue9Tests = [
       // The Scenario select offers exactly the table's presets.
       await page.goto(pageUrl(t), { waitUntil: 'load' });
       await waitForApp(page);
-      const offered = await page
-        .getByRole('combobox', { name: 'Scenario', exact: true })
+      const offered = await (await selectControl(page, 'Scenario'))
         .evaluate((s) => [...s.options].map((o) => o.value).filter(Boolean));
       const p = problems();
       const missing = ids.filter((id) => !offered.includes(id));
@@ -529,7 +587,8 @@ export const issue9Tests = [
         const errs = t.errors.length - errorsBefore;
         rows.push(
           `${name.padEnd(34)} max DOM ${String(r.maxDom).padStart(6)}  longest task ${String(r.longest).padStart(4)} ms  ` +
-            `${String(r.step).padStart(4)} steps  ${r.stopped ? 'stopped by itself' : r.over ? 'DOM over bound' : 'still playing'}  ${r.seconds.toFixed(1)} s` +
+            `${String(r.step).padStart(4)} steps  ${r.stopped ? 'stopped by itself' : r.over ? 'DOM over bound' : 'still playing'}` +
+            `${r.stopsAt.length > 1 ? ` (stops at ${r.stopsAt.join(', ')})` : ''}  ${r.seconds.toFixed(1)} s` +
             (errs ? `  ${errs} page error(s)` : ''),
         );
         p.check(r.sawPlaying || r.step > 0, `${name}: pressing Play did not start playing`);
@@ -539,7 +598,7 @@ export const issue9Tests = [
         p.check(r.stopped || r.over, `${name}: still playing after ${r.step} steps (${r.seconds.toFixed(0)} s): playing must stop by itself once the workload is done`);
         p.check(errs === 0, `${name}: ${errs} page error(s): ${t.errors.slice(errorsBefore, errorsBefore + 2).join(' | ')}`);
       }
-      console.log(`    play every preset at the fastest speed (limit ${PLAY_LIMIT.steps} steps / ${PLAY_LIMIT.ms / 1000} s each):\n      ${rows.join('\n      ')}`);
+      console.log(`    play every preset at the fastest speed (limit ${PLAY_LIMIT.steps} steps / ${PLAY_LIMIT.ms / 1000} s each${PLAY_LIMIT.rounds > 1 ? `, Play pressed again up to ${PLAY_LIMIT.rounds} times` : ''}):\n      ${rows.join('\n      ')}`);
       p.done('playing the presets');
     },
   },
@@ -805,18 +864,20 @@ export const issue9Tests = [
       // A broker: Enter crashes it, Space restarts it.
       const broker = await tabTo(page, (i) => i.role === 'button' && /^Broker \d/.test(i.label), 'a broker (role=button "Broker …")');
       const id = broker.label.match(/^Broker (\d+)/)[1];
-      const c0 = (await counter(page)).step;
       await page.keyboard.press('Enter');
-      await page.getByRole('button', { name: new RegExp(`^Broker ${id}, crashed`) }).waitFor({ state: 'attached', timeout: 3000 })
+      await page.getByRole('button', { name: new RegExp(`^Broker ${id}\\b.*\\bcrashed\\b`) }).waitFor({ state: 'attached', timeout: 3000 })
         .catch(() => p.add(`Enter on "${broker.label}" did not crash it`));
       let a = await activeInfo(page);
       if (p.check(a.label.startsWith(`Broker ${id}`), `after Enter on broker ${id}, focus is on ${describeActive(a)}, not on the broker`)) {
         await page.keyboard.press('Space');
-        await page.getByRole('button', { name: new RegExp(`^Broker ${id}, running`) }).waitFor({ state: 'attached', timeout: 3000 })
+        await page.getByRole('button', { name: new RegExp(`^Broker ${id}\\b.*\\brunning\\b`) }).waitFor({ state: 'attached', timeout: 3000 })
           .catch(() => p.add(`Space on the focused crashed broker ${id} did not restart it`));
         await notPlaying(`Space on the focused broker ${id}`);
+        // (Each command is a step of the history; playing would keep counting.)
         const c1 = (await counter(page)).step;
-        p.check(c1 === c0, `crash and restart of broker ${id} by keyboard moved the step counter ${c0} → ${c1}`);
+        await sleep(600);
+        const c2 = (await counter(page)).step;
+        p.check(c2 === c1, `after Space on the focused broker ${id} the step counter kept moving (${c1} → ${c2})`);
       }
 
       // A consumer: Enter opens its action card; a crash action by keyboard keeps focus on the page.
@@ -832,7 +893,7 @@ export const issue9Tests = [
         await tabTo(page, (i) => i.tag === 'button' && /^Crash/.test(i.text) && / actions$/.test(i.section), 'a "Crash …" button of the action card');
         const before = await page.getByRole('button', { name: /^Consumer / }).first().getAttribute('aria-label');
         await page.keyboard.press('Enter');
-        await waitFor(async () => (await page.getByRole('button', { name: /^Consumer / }).first().getAttribute('aria-label')) !== before || (await counter(page)).step !== c0, { timeout: 2000 }).catch(() => {});
+        await waitFor(async () => (await page.getByRole('button', { name: /^Consumer / }).first().getAttribute('aria-label')) !== before, { timeout: 2000 }).catch(() => {});
         await sleep(300);
         a = await activeInfo(page);
         p.check(!a.body, 'after a crash action from the consumer\'s card, focus fell to <body>');
@@ -868,10 +929,12 @@ export const issue9Tests = [
         a = await activeInfo(page);
         p.check(a.inDialog, `${button} dialog: focus did not move into the dialog (it is on ${describeActive(a)})`);
         const escaped = [];
+        let prev = a;
         for (let i = 0; i < 15; i++) {
           await page.keyboard.press('Tab');
           const f = await activeInfo(page);
-          if (!f.inDialog) escaped.push(`Tab ${i + 1}: ${describeActive(f)}`);
+          if (!f.inDialog) escaped.push(`Tab ${i + 1} from ${describeActive(prev)} went to ${describeActive(f)}`);
+          prev = f;
         }
         p.check(escaped.length === 0, `${button} dialog: Tab left the dialog (${escaped.slice(0, 3).join('; ')})`);
         await page.keyboard.press('Escape');
@@ -1061,8 +1124,9 @@ export const issue9Tests = [
     name: 'i9_side_by_side_announcements_name_the_lane',
     fn: async (t) => {
       const page = await openPage(t, '?preset=semantics-side-by-side', { viewport: DESKTOP });
-      const lanes = await page.locator('section.lane').evaluateAll((ls) =>
-        ls.map((l) => (l.getAttribute('aria-label') || l.querySelector('.lane-title')?.firstChild?.textContent || '').trim()),
+      // The lanes' names, from their cards over the stage.
+      const lanes = await page.locator('.lane-card .lane-name').evaluateAll((ls) =>
+        ls.map((l) => (l.firstChild?.textContent || '').trim()),
       );
       assert(lanes.length >= 2 && lanes.every(Boolean), `expected named lanes, found ${JSON.stringify(lanes)}`);
       const lower = lanes.map((l) => l.toLowerCase());

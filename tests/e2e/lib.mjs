@@ -271,7 +271,16 @@ export function labelledControl(page, label) {
 /** Set a labelled <input> or <select> to `value`, firing input and change. */
 export async function setLabelled(page, label, value) {
   const control = labelledControl(page, label);
-  const count = await control.count();
+  let count = await control.count();
+  if (count === 0) {
+    // The settings live in a drawer: open it (the "Settings" button).
+    const settings = page.getByRole('button', { name: 'Settings', exact: true });
+    if ((await settings.count()) === 1 && (await settings.getAttribute('aria-expanded')) !== 'true') {
+      await settings.click();
+      await control.first().waitFor({ state: 'attached', timeout: 3000 }).catch(() => {});
+      count = await control.count();
+    }
+  }
   assert(count === 1, `expected one form control labelled "${label}" (role combobox/listbox/spinbutton/textbox), found ${count}`);
   const tag = await control.evaluate((el) => el.tagName.toLowerCase());
   if (tag === 'select') {
@@ -294,7 +303,8 @@ export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 
 /**
  * Runs axe-core on the page (injected once per document) with the WCAG A/AA
- * rules; returns [{ id, impact, help, targets: [selector…], count }].
+ * rules; returns [{ id, impact, help, targets: [selector…], count, html, summary }] (html and
+ * summary: the first node's markup and axe's advice).
  */
 export async function runAxe(page, { tags = AXE_TAGS } = {}) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
@@ -308,6 +318,7 @@ export async function runAxe(page, { tags = AXE_TAGS } = {}) {
       help: v.help,
       count: v.nodes.length,
       targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+      html: v.nodes[0] ? v.nodes[0].html.replace(/\s+/g, ' ').slice(0, 160) : '',
       summary: v.nodes[0] ? (v.nodes[0].failureSummary || '').replace(/\s+/g, ' ').slice(0, 300) : '',
     }));
   }, tags);
@@ -318,7 +329,7 @@ export async function runAxe(page, { tags = AXE_TAGS } = {}) {
 export function describeAxe(violations, firstTargets = 3) {
   return violations
     .map((v) => `${v.id} (${v.impact}, ${v.count} node${v.count === 1 ? '' : 's'}): ${v.targets.slice(0, firstTargets).join(' | ')}` +
-      (v.summary ? ` — ${v.summary}` : ''))
+      (v.html ? ` — first: ${v.html}` : '') + (v.summary ? ` — ${v.summary}` : ''))
     .join('\n');
 }
 

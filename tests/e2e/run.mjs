@@ -5,6 +5,7 @@
 //   node tests/e2e/run.mjs --dist DIR      # serves another directory
 //   node tests/e2e/run.mjs --url URL       # tests an already running server (e.g. trunk serve)
 //   node tests/e2e/run.mjs play reduced    # only tests whose name contains a filter word
+//   node tests/e2e/run.mjs issue9          # or that carry it as a tag
 //
 // Prints PASS/FAIL/SKIP per test and "e2e: N passed, N failed"; exits 1 if any failed.
 // Screenshots go to tests/e2e/out/. See tests/e2e/README.md for the UI contract.
@@ -306,12 +307,14 @@ const tests = [
     fn: async (t) => {
       const page = await t.newPage();
       await setLabelled(page, 'Scenario', 'c-joins-side-by-side');
-      const lanes = page.locator('section.lane');
+      // Each lane is a card (a small multiple of its picture) over one
+      // large stage; the cards' pictures carry the consumers' states.
+      const lanes = page.locator('.lane-card');
       await waitFor(async () => (await lanes.count()) === 2, { timeout: 5000 });
       const eager = lanes.nth(0);
       const coop = lanes.nth(1);
-      assert(/eager/.test(await eager.locator('.lane-title').innerText()), 'the first lane is eager');
-      assert(/cooperative/.test(await coop.locator('.lane-title').innerText()), 'the second lane is cooperative');
+      assert(/eager/.test(await eager.locator('.lane-name').innerText()), 'the first lane is eager');
+      assert(/cooperative/.test(await coop.locator('.lane-name').innerText()), 'the second lane is cooperative');
       // Step until the eager lane is mid-rebalance: every consumer stopped.
       let sawStopTheWorld = false;
       let coopKeptConsuming = false;
@@ -388,7 +391,7 @@ const tests = [
     fn: async (t) => {
       const page = await t.newPage();
       await setLabelled(page, 'Scenario', 'semantics-side-by-side');
-      const lanes = page.locator('section.lane');
+      const lanes = page.locator('.lane-card');
       await waitFor(async () => (await lanes.count()) === 3, { timeout: 5000, describe: () => 'three lanes' });
       await setLabelled(page, 'Speed', '5');
       await playButton(page).click();
@@ -397,9 +400,10 @@ const tests = [
       await waitFor(async () => (await page.getByRole('button', { name: 'Play', exact: true }).count()) === 1,
         { timeout: 60_000, describe: () => 'playing to stop at the end of every lane' });
       const ledger = async (i) => {
-        const dd = lanes.nth(i).locator('.lane-ledger dd');
-        const [once, dup, lost, flight] = await Promise.all([0, 1, 2, 3].map(async (k) => Number(await dd.nth(k).innerText())));
-        return { title: await lanes.nth(i).locator('.lane-title').innerText(), once, dup, lost, flight };
+        // "3 once", "0 dup", "3 lost", "0 in flight"
+        const dd = lanes.nth(i).locator('.lane-ledger > span');
+        const [once, dup, lost, flight] = await Promise.all([0, 1, 2, 3].map(async (k) => parseInt(await dd.nth(k).innerText(), 10)));
+        return { title: await lanes.nth(i).locator('.lane-name').innerText(), once, dup, lost, flight };
       };
       const [amo, alo, eos] = [await ledger(0), await ledger(1), await ledger(2)];
       assert(/at-most-once/.test(amo.title) && /at-least-once/.test(alo.title) && /exactly-once/.test(eos.title),

@@ -1,0 +1,721 @@
+//! Where everything on the stage goes: laid out from the scenario (how many
+//! producers, brokers, replicas, groups and consumers) *and* the size of the
+//! box the page gives the stage, never from fixed coordinates.
+//!
+//! The stage is drawn in logical units whose text sizes are fixed (the
+//! smallest label is [`MIN_FONT`] units). The layout picks a **scale** —
+//! CSS pixels per unit — as large as the box allows up to what reads well
+//! from the back of a room, then arranges the cluster to fill the box at
+//! that scale: the SVG's `viewBox` is the box divided by the scale, so one
+//! unit is exactly `scale` CSS px and a label of 11 units is `11 × scale` px
+//! on screen. If nothing fits, it tries a more compact arrangement before a
+//! smaller scale, and never goes below scale 1 (11 px text).
+//!
+//! Arrangements, tried in order:
+//! 1. producers left, brokers side by side as columns, groups right;
+//! 2. the same with brokers in a grid of fewer columns, then stacked;
+//! 3. followers drawn as compact rows (cells without text: the leader's
+//!    row carries the keys, a follower's shows how far it has copied);
+//! 4. on a narrow box (a phone, a narrow iframe): producers on top,
+//!    brokers in the middle, groups at the bottom.
+//!
+//! Pure: natively tested (`tests/stage_layout.rs` checks every preset at
+//! every viewport for fit and for label boxes that do not overlap).
+
+use crate::engine::ids::*;
+use crate::engine::sim::Engine;
+
+/// The smallest font on the stage, in units (CSS `svg.stage` text sizes
+/// are never below it).
+pub const MIN_FONT: f64 = 11.0;
+/// Average advance of a character at `font` units (sans-serif, bold-ish);
+/// monospace is 0.6. Used to keep labels inside their boxes.
+pub fn text_width(chars: usize, font: f64) -> f64 {
+    chars as f64 * font * 0.62
+}
+
+const PAD: f64 = 8.0;
+/// Horizontal room between the columns (wires and travelling tokens).
+const GAP: f64 = 18.0;
+const BROKER_GAP: f64 = 10.0;
+const BROKER_HEADER: f64 = 30.0;
+/// Above a row's cells: room for the HW and LSO marker lines' ends (their
+/// labels are in the row's label column, under the partition name).
+const BAND_TOP: f64 = 5.0;
+/// Below a full row's cells: the consumers' position carets and labels.
+const BAND_BOTTOM: f64 = 15.0;
+/// A full row's cells hold two lines of 11-unit text (offset, key).
+const CELL_H: f64 = 30.0;
+/// A compact (follower) row: cells without text.
+const COMPACT_CELL_H: f64 = 14.0;
+const CAPTION_H: f64 = 18.0;
+const CELL_W_MAX: f64 = 58.0;
+const CELL_W_MIN: f64 = 44.0;
+/// At least this many offsets visible in every log.
+const MIN_SLOTS: usize = 3;
+const CONSUMER_H: f64 = 68.0;
+const GROUP_HEAD: f64 = 66.0;
+const GROUP_FOOT: f64 = 50.0;
+/// Tight groups (a short box): one line of partitions per consumer, no
+/// generation or assignor line (both stay in the group's tooltip).
+const TIGHT_CONSUMER_H: f64 = 52.0;
+const TIGHT_GROUP_HEAD: f64 = 48.0;
+const TIGHT_GROUP_FOOT: f64 = 38.0;
+/// Four counter lines, then a tray for the records still in the producer
+/// and room for an acknowledgement to park.
+const PRODUCER_MIN_H: f64 = 150.0;
+
+/// A point on the stage, in units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pt {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A box on the stage, in units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    pub fn right(&self) -> f64 {
+        self.x + self.w
+    }
+    pub fn bottom(&self) -> f64 {
+        self.y + self.h
+    }
+    pub fn centre(&self) -> Pt {
+        Pt {
+            x: self.x + self.w / 2.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+    /// Whether two boxes share any area (touching edges do not count).
+    pub fn overlaps(&self, o: &Rect) -> bool {
+        self.x < o.right() - 0.5
+            && o.x < self.right() - 0.5
+            && self.y < o.bottom() - 0.5
+            && o.y < self.bottom() - 0.5
+    }
+}
+
+/// One replica's log drawn as a row of offset cells.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub tp: Tp,
+    pub broker: BrokerId,
+    /// Top of the cells.
+    pub y: f64,
+    /// Height of the cells.
+    pub h: f64,
+    /// Left edge of the row's label area.
+    pub label_x: f64,
+    /// Room for the label, in characters (longer names are ellipsized).
+    pub label_chars: usize,
+    /// Left edge of the first cell.
+    pub x0: f64,
+    pub cell_w: f64,
+    pub slots: usize,
+    /// First offset shown.
+    pub start: i64,
+    pub internal: bool,
+    /// Cells without text (a follower in a crowded cluster).
+    pub compact: bool,
+    /// A big cluster draws only each partition's leader: its followers are
+    /// chips at the end of the leader's row (broker and how far behind),
+    /// with the chip's centre x.
+    pub followers: Vec<(BrokerId, f64)>,
+}
+
+impl Row {
+    pub fn cell_x(&self, offset: i64) -> Option<f64> {
+        let i = offset - self.start;
+        (i >= 0 && (i as usize) < self.slots).then(|| self.x0 + i as f64 * self.cell_w)
+    }
+    pub fn cell_center(&self, offset: i64) -> Pt {
+        let i = (offset - self.start).clamp(0, self.slots as i64 - 1);
+        Pt {
+            x: self.x0 + i as f64 * self.cell_w + self.cell_w / 2.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+    pub fn entry(&self) -> Pt {
+        Pt {
+            x: self.x0 - 4.0,
+            y: self.y + self.h / 2.0,
+        }
+    }
+    pub fn right(&self) -> f64 {
+        self.x0 + self.slots as f64 * self.cell_w
+    }
+}
+
+/// Where the groups and producers sit relative to the brokers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Producers | brokers | groups, left to right.
+    Across,
+    /// Producers over brokers over groups (narrow boxes).
+    Down,
+}
+
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The logical size (the SVG's viewBox).
+    pub w: f64,
+    pub h: f64,
+    /// CSS px per unit.
+    pub scale: f64,
+    pub flow: Flow,
+    pub producers: Vec<(ProducerIdx, Rect)>,
+    pub brokers: Vec<(BrokerId, Rect)>,
+    pub rows: Vec<Row>,
+    /// (broker, y) of the caption above each broker's internal rows.
+    pub captions: Vec<(BrokerId, f64)>,
+    pub groups: Vec<(GroupIdx, Rect)>,
+    pub consumers: Vec<(ConsumerIdx, Rect)>,
+    /// The content is taller than the box even at scale 1 (the stage
+    /// scrolls); false whenever the cluster fits.
+    pub overflow: bool,
+    /// Groups drawn tight (see `TIGHT_CONSUMER_H`).
+    pub tight_groups: bool,
+}
+
+impl Layout {
+    pub fn row(&self, broker: BrokerId, tp: Tp) -> Option<&Row> {
+        self.rows.iter().find(|r| r.broker == broker && r.tp == tp)
+    }
+    pub fn leader_row(&self, e: &Engine, tp: Tp) -> Option<&Row> {
+        let l = e.leader_of(tp)?;
+        self.row(l, tp)
+    }
+    /// Where replica `broker` of `tp` is drawn: its row, or its chip in
+    /// the leader's row (leaders-only mode), at the first offset `offset`.
+    pub fn replica_point(&self, e: &Engine, broker: BrokerId, tp: Tp, offset: i64) -> Option<Pt> {
+        if let Some(r) = self.row(broker, tp) {
+            return Some(r.cell_center(offset));
+        }
+        let lr = self.leader_row(e, tp)?;
+        let x = lr.followers.iter().find(|f| f.0 == broker)?.1;
+        Some(Pt {
+            x,
+            y: lr.y + lr.h / 2.0,
+        })
+    }
+    pub fn producer(&self, p: ProducerIdx) -> Option<Rect> {
+        self.producers.iter().find(|x| x.0 == p).map(|x| x.1)
+    }
+    pub fn consumer(&self, c: ConsumerIdx) -> Option<Rect> {
+        self.consumers.iter().find(|x| x.0 == c).map(|x| x.1)
+    }
+    pub fn broker(&self, b: BrokerId) -> Option<Rect> {
+        self.brokers.iter().find(|x| x.0 == b).map(|x| x.1)
+    }
+    pub fn group(&self, g: GroupIdx) -> Option<Rect> {
+        self.groups.iter().find(|x| x.0 == g).map(|x| x.1)
+    }
+    /// Where a producer's records leave it (its edge towards the brokers).
+    /// Acknowledgements and errors park here too: the bottom-right corner,
+    /// clear of the counters and of the records waiting in the tray.
+    pub fn producer_port(&self, p: ProducerIdx) -> Pt {
+        match self.producer(p) {
+            Some(r) => Pt {
+                x: r.right() - 4.0,
+                y: r.bottom() - 16.0,
+            },
+            None => Pt { x: 60.0, y: 60.0 },
+        }
+    }
+    /// Where a consumer's records and protocol messages arrive: the slot at
+    /// the top right of its box, beside its title (never on its labels).
+    pub fn consumer_port(&self, c: ConsumerIdx) -> Pt {
+        match self.consumer(c) {
+            Some(r) => Pt {
+                x: r.right() - 31.0,
+                y: r.y + 16.0,
+            },
+            None => Pt {
+                x: self.w - 60.0,
+                y: 60.0,
+            },
+        }
+    }
+    /// Where a protocol message leaves or reaches a broker: the right end
+    /// of its header, under the coordinator tag.
+    pub fn broker_port(&self, b: BrokerId) -> Option<Pt> {
+        self.broker(b).map(|r| Pt {
+            x: r.right() - 40.0,
+            y: r.y + BROKER_HEADER + 6.0,
+        })
+    }
+}
+
+/// The replicas each broker draws: its user partitions, then (for the
+/// group coordinator) the groups' `__consumer_offsets` partitions.
+fn hosted(e: &Engine) -> Vec<(Vec<Tp>, Vec<Tp>)> {
+    let user_tps: Vec<Tp> = e
+        .all_partitions()
+        .into_iter()
+        .filter(|tp| !e.topic(tp.topic).internal)
+        .collect();
+    let offsets_tps: Vec<Tp> = {
+        let mut v: Vec<Tp> = e.groups().iter().map(|g| g.offsets_tp).collect();
+        crate::engine::vecmap::sort_small_by_key(&mut v, |tp| *tp);
+        v.dedup();
+        v
+    };
+    e.brokers()
+        .iter()
+        .map(|b| {
+            let user = user_tps
+                .iter()
+                .copied()
+                .filter(|tp| b.replica(*tp).is_some())
+                .collect();
+            // Only the coordinator's copy of the offsets partition is drawn:
+            // that is where commits land; followers' copies are noise here.
+            let internal = offsets_tps
+                .iter()
+                .copied()
+                .filter(|tp| {
+                    b.replica(*tp).is_some()
+                        && (e.leader_of(*tp) == Some(b.id) || e.brokers().len() == 1)
+                })
+                .collect();
+            (user, internal)
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Plan {
+    flow: Flow,
+    /// Broker columns.
+    cols: usize,
+    /// Followers as compact rows.
+    compact: bool,
+    /// Only leaders get rows; followers are chips in them.
+    leaders_only: bool,
+    /// Groups drawn tight.
+    tight: bool,
+}
+
+/// The width of a follower chip ("B2 −3").
+pub const CHIP_W: f64 = 46.0;
+
+/// The layout of `e` for a box of `box_w`×`box_h` CSS px. `max_scale` caps
+/// how large it grows (presentation mode raises it).
+pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
+    layout_scaled(e, box_w, box_h, 1.0, max_scale)
+}
+
+/// [`layout`] that may also shrink below scale 1, down to `min_scale`
+/// (a thumbnail, whose text is not drawn).
+pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_scale: f64) -> Layout {
+    let box_w = box_w.max(40.0);
+    let box_h = box_h.max(30.0);
+    let hosted = hosted(e);
+    // As large as reads well: about 12.4 px text on a 1280×800 screen,
+    // 19 px on a 1920×1080 projector; never below 1 (11 px text).
+    let preferred = (box_w / 780.0)
+        .min(box_h / 520.0)
+        .clamp(min_scale, max_scale.max(min_scale));
+    let fit = |scale: f64| -> Option<Layout> {
+        let (w, h) = (box_w / scale, box_h / scale);
+        plans(e, w).into_iter().find_map(|plan| {
+            build(e, &hosted, w, plan)
+                .filter(|lay| lay.h <= h + 0.5)
+                .map(|mut lay| {
+                    centre_vertically(&mut lay, h);
+                    lay.scale = scale;
+                    lay
+                })
+        })
+    };
+    let mut scale = preferred;
+    loop {
+        if let Some(mut best) = fit(scale) {
+            // Room to spare: grow (a small cluster fills its box), keeping
+            // the arrangement, up to `max_scale`.
+            let cap = max_scale.max(1.0).min(preferred * 1.4);
+            while best.scale * 1.05 <= cap {
+                match fit(best.scale * 1.05) {
+                    Some(bigger) if bigger.flow == best.flow => best = bigger,
+                    _ => break,
+                }
+            }
+            return best;
+        }
+        if scale <= min_scale {
+            break;
+        }
+        scale = (scale * 0.93).max(min_scale);
+    }
+    // Nothing fits even at scale 1: the most compact arrangement, taller
+    // than the box (the stage scrolls rather than shrinking the text).
+    let (w, h) = (box_w / min_scale, box_h / min_scale);
+    let plan = plans(e, w).into_iter().last().expect("at least one plan");
+    let mut lay = build(e, &hosted, w, plan)
+        .or_else(|| {
+            build(
+                e,
+                &hosted,
+                w,
+                Plan {
+                    flow: Flow::Down,
+                    cols: 1,
+                    compact: true,
+                    leaders_only: e.brokers().len() > 1,
+                    tight: true,
+                },
+            )
+        })
+        .expect("the narrowest plan always builds");
+    lay.overflow = lay.h > h + 0.5;
+    lay.h = lay.h.max(h);
+    lay.scale = min_scale;
+    lay
+}
+
+/// Arrangements to try at width `w`, best first.
+fn plans(e: &Engine, w: f64) -> Vec<Plan> {
+    let nb = e.brokers().len().max(1);
+    let mut v = Vec::new();
+    let across = w >= 520.0;
+    for (compact, leaders_only, tight) in [
+        (false, false, false),
+        (false, false, true),
+        (true, false, true),
+        (true, true, true),
+    ] {
+        if leaders_only && nb == 1 {
+            continue;
+        }
+        if across {
+            for cols in (1..=nb).rev() {
+                v.push(Plan {
+                    flow: Flow::Across,
+                    cols,
+                    compact,
+                    leaders_only,
+                    tight,
+                });
+            }
+        }
+        for cols in (1..=nb.min(2)).rev() {
+            v.push(Plan {
+                flow: Flow::Down,
+                cols,
+                compact,
+                leaders_only,
+                tight,
+            });
+        }
+    }
+    v
+}
+
+/// Moves everything down so the content sits in the middle of `h`.
+fn centre_vertically(lay: &mut Layout, h: f64) {
+    let dy = ((h - lay.h) / 2.0).max(0.0).min(40.0);
+    lay.h = h;
+    if dy <= 0.0 {
+        return;
+    }
+    for (_, r) in lay.producers.iter_mut() {
+        r.y += dy;
+    }
+    for (_, r) in lay.brokers.iter_mut() {
+        r.y += dy;
+    }
+    for (_, r) in lay.groups.iter_mut() {
+        r.y += dy;
+    }
+    for (_, r) in lay.consumers.iter_mut() {
+        r.y += dy;
+    }
+    for r in lay.rows.iter_mut() {
+        r.y += dy;
+    }
+    for c in lay.captions.iter_mut() {
+        c.1 += dy;
+    }
+}
+
+/// Brokers, their rows and captions inside `area` (x, y, width), in `cols`
+/// columns. Returns the height used, or None if a column is too narrow.
+#[allow(clippy::too_many_arguments)]
+fn place_brokers(
+    e: &Engine,
+    hosted: &[(Vec<Tp>, Vec<Tp>)],
+    x: f64,
+    y: f64,
+    width: f64,
+    cols: usize,
+    compact: bool,
+    leaders_only: bool,
+    lay: &mut Layout,
+) -> Option<f64> {
+    let nb = e.brokers().len();
+    let cols = cols.clamp(1, nb.max(1));
+    let bw = (width - (cols as f64 - 1.0) * BROKER_GAP) / cols as f64;
+    // The row label: a topic-partition name, as many characters as fit.
+    let label_w = (bw * 0.3).clamp(56.0, 100.0);
+    let label_chars = ((label_w - 18.0) / (12.0 * 0.6)).floor().max(3.0) as usize;
+    // Followers' chips at the end of a leader's row, in leaders-only mode.
+    let max_followers = if leaders_only {
+        e.topics()
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(|m| m.replicas.len().saturating_sub(1))
+            .max()
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let chips_w = max_followers as f64 * (CHIP_W + 4.0);
+    let avail = bw - 8.0 - label_w - 8.0 - chips_w;
+    let cell_w = (avail / 6.0).clamp(CELL_W_MIN, CELL_W_MAX);
+    let slots = (avail / cell_w).floor() as usize;
+    if slots < MIN_SLOTS {
+        return None;
+    }
+    let mut col_y = vec![y; cols];
+    for (i, (b, (user, internal))) in e.brokers().iter().zip(hosted.iter()).enumerate() {
+        let col = i % cols;
+        let bx = x + col as f64 * (bw + BROKER_GAP);
+        let by = col_y[col];
+        let mut ry = by + BROKER_HEADER;
+        // Leaders-only: this broker's rows are the partitions it leads.
+        let user: Vec<Tp> = user
+            .iter()
+            .copied()
+            .filter(|tp| !leaders_only || e.leader_of(*tp) == Some(b.id))
+            .collect();
+        for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
+            let is_internal = k >= user.len();
+            if k == user.len() && is_internal {
+                lay.captions.push((b.id, ry + 13.0));
+                ry += CAPTION_H;
+            }
+            let rep = b.replica(*tp).expect("hosted");
+            let leader = e.leader_of(*tp) == Some(b.id);
+            let row_compact = compact && !leader && !is_internal;
+            let cell_h = if row_compact { COMPACT_CELL_H } else { CELL_H };
+            let band_bottom = if row_compact || is_internal {
+                5.0
+            } else {
+                BAND_BOTTOM
+            };
+            let leo = rep.log.leo().0;
+            let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
+            let x0 = bx + 8.0 + label_w;
+            let followers = if leaders_only && !is_internal {
+                let chips_x = x0 + slots as f64 * cell_w + 6.0;
+                e.partition_meta(*tp)
+                    .replicas
+                    .iter()
+                    .filter(|r| **r != b.id)
+                    .enumerate()
+                    .map(|(i, r)| (*r, chips_x + i as f64 * (CHIP_W + 4.0) + CHIP_W / 2.0))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            lay.rows.push(Row {
+                tp: *tp,
+                broker: b.id,
+                y: ry + BAND_TOP,
+                h: cell_h,
+                label_x: bx + 8.0,
+                label_chars,
+                x0,
+                cell_w,
+                slots,
+                start,
+                internal: is_internal,
+                compact: row_compact,
+                followers,
+            });
+            ry += BAND_TOP + cell_h + band_bottom;
+        }
+        let h = ry - by + 6.0;
+        lay.brokers.push((
+            b.id,
+            Rect {
+                x: bx,
+                y: by,
+                w: bw,
+                h,
+            },
+        ));
+        col_y[col] = by + h + BROKER_GAP;
+    }
+    let bottom = col_y.iter().cloned().fold(y, f64::max) - BROKER_GAP;
+    Some(bottom - y)
+}
+
+/// The consumers of each group, in order.
+fn members(e: &Engine, g: GroupIdx) -> Vec<ConsumerIdx> {
+    e.consumers()
+        .iter()
+        .filter(|c| c.group == g)
+        .map(|c| c.idx)
+        .collect()
+}
+
+fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Option<Layout> {
+    let mut lay = Layout {
+        w,
+        h: 0.0,
+        scale: 1.0,
+        flow: plan.flow,
+        producers: Vec::new(),
+        brokers: Vec::new(),
+        rows: Vec::new(),
+        captions: Vec::new(),
+        groups: Vec::new(),
+        consumers: Vec::new(),
+        overflow: false,
+        tight_groups: plan.tight,
+    };
+    let (consumer_h, group_head, group_foot) = if plan.tight {
+        (TIGHT_CONSUMER_H, TIGHT_GROUP_HEAD, TIGHT_GROUP_FOOT)
+    } else {
+        (CONSUMER_H, GROUP_HEAD, GROUP_FOOT)
+    };
+    let np = e.producers().len().max(1) as f64;
+    match plan.flow {
+        Flow::Across => {
+            let pw = (w * 0.15).clamp(104.0, 150.0);
+            let cw = (w * 0.21).clamp(172.0, 220.0);
+            let gap = if w < 700.0 { 12.0 } else { GAP };
+            let bx = PAD + pw + gap;
+            let bwidth = w - 2.0 * PAD - pw - cw - 2.0 * gap;
+            let brokers_h = place_brokers(
+                e,
+                hosted,
+                bx,
+                PAD,
+                bwidth,
+                plan.cols,
+                plan.compact,
+                plan.leaders_only,
+                &mut lay,
+            )?;
+            // Producers: stacked, centred on the brokers.
+            let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(PRODUCER_MIN_H, 160.0);
+            let p_top = PAD + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
+            for (i, p) in e.producers().iter().enumerate() {
+                lay.producers.push((
+                    p.idx,
+                    Rect {
+                        x: PAD,
+                        y: p_top + i as f64 * (ph + 10.0),
+                        w: pw,
+                        h: ph,
+                    },
+                ));
+            }
+            let p_bottom = p_top + np * (ph + 10.0) - 10.0;
+            // Groups and their consumers: stacked on the right.
+            let gx = w - PAD - cw;
+            let mut gy = PAD;
+            for g in e.groups() {
+                let ms = members(e, g.idx);
+                let gh = group_head + ms.len() as f64 * (consumer_h + 6.0) + group_foot;
+                lay.groups.push((
+                    g.idx,
+                    Rect {
+                        x: gx,
+                        y: gy,
+                        w: cw,
+                        h: gh,
+                    },
+                ));
+                for (j, c) in ms.iter().enumerate() {
+                    lay.consumers.push((
+                        *c,
+                        Rect {
+                            x: gx + 6.0,
+                            y: gy + group_head + j as f64 * (consumer_h + 6.0),
+                            w: cw - 12.0,
+                            h: consumer_h,
+                        },
+                    ));
+                }
+                gy += gh + 10.0;
+            }
+            lay.h = (PAD + brokers_h).max(gy - 10.0).max(p_bottom) + PAD;
+        }
+        Flow::Down => {
+            // Producers side by side on top.
+            let ph = PRODUCER_MIN_H;
+            let pw = ((w - 2.0 * PAD - 10.0 * (np - 1.0)) / np).min(220.0);
+            if pw < 110.0 {
+                return None;
+            }
+            for (i, p) in e.producers().iter().enumerate() {
+                lay.producers.push((
+                    p.idx,
+                    Rect {
+                        x: PAD + i as f64 * (pw + 10.0),
+                        y: PAD,
+                        w: pw,
+                        h: ph,
+                    },
+                ));
+            }
+            let by = PAD + ph + GAP;
+            let brokers_h = place_brokers(
+                e,
+                hosted,
+                PAD,
+                by,
+                w - 2.0 * PAD,
+                plan.cols,
+                plan.compact,
+                plan.leaders_only,
+                &mut lay,
+            )?;
+            // Groups below, full width; consumers in a grid inside.
+            let mut gy = by + brokers_h + GAP;
+            let gw = w - 2.0 * PAD;
+            let per_row = (((gw - 12.0) / 168.0).floor() as usize).max(1);
+            let cwid = (gw - 12.0 - 6.0 * (per_row as f64 - 1.0)) / per_row as f64;
+            for g in e.groups() {
+                let ms = members(e, g.idx);
+                let lines = ms.len().div_ceil(per_row).max(1) as f64;
+                let gh = group_head + lines * (consumer_h + 6.0) + group_foot;
+                lay.groups.push((
+                    g.idx,
+                    Rect {
+                        x: PAD,
+                        y: gy,
+                        w: gw,
+                        h: gh,
+                    },
+                ));
+                for (j, c) in ms.iter().enumerate() {
+                    let (col, line) = (j % per_row, j / per_row);
+                    lay.consumers.push((
+                        *c,
+                        Rect {
+                            x: PAD + 6.0 + col as f64 * (cwid + 6.0),
+                            y: gy + group_head + line as f64 * (consumer_h + 6.0),
+                            w: cwid,
+                            h: consumer_h,
+                        },
+                    ));
+                }
+                gy += gh + 10.0;
+            }
+            lay.h = gy - 10.0 + PAD;
+        }
+    }
+    Some(lay)
+}
