@@ -92,6 +92,14 @@ async fn play_button_toggles_to_pause_and_back() {
 async fn a_key_typed_as_html_is_shown_as_text() {
     let root = mount();
     TimeoutFuture::new(30).await;
+    // The Key field is in the settings column: open it.
+    root.query_selector("button[aria-controls=settings-drawer]")
+        .unwrap()
+        .expect("a Settings button")
+        .dyn_into::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+    TimeoutFuture::new(30).await;
     let input = root
         .query_selector("input[type=text]")
         .unwrap()
