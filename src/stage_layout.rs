@@ -46,6 +46,8 @@ const BAND_TOP: f64 = 5.0;
 const BAND_BOTTOM: f64 = 15.0;
 /// A full row's cells hold two lines of 11-unit text (offset, key).
 const CELL_H: f64 = 30.0;
+/// The same, tight (a short box).
+const TIGHT_CELL_H: f64 = 26.0;
 /// A compact (follower) row: cells without text.
 const COMPACT_CELL_H: f64 = 14.0;
 const CAPTION_H: f64 = 18.0;
@@ -64,6 +66,9 @@ const TIGHT_GROUP_FOOT: f64 = 38.0;
 /// Four counter lines, then a tray for the records still in the producer
 /// and room for an acknowledgement to park.
 const PRODUCER_MIN_H: f64 = 150.0;
+/// A tight producer: three counter lines (its client.id moves to its
+/// tooltip), then the tray.
+pub const TIGHT_PRODUCER_H: f64 = 114.0;
 
 /// A point on the stage, in units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -129,6 +134,9 @@ pub struct Row {
     /// chips at the end of the leader's row (broker and how far behind),
     /// with the chip's centre x.
     pub followers: Vec<(BrokerId, f64)>,
+    /// The chips' vertical centre: beside the cells, or on a line of their
+    /// own under them when the column is narrow.
+    pub chips_y: f64,
 }
 
 impl Row {
@@ -201,10 +209,7 @@ impl Layout {
         }
         let lr = self.leader_row(e, tp)?;
         let x = lr.followers.iter().find(|f| f.0 == broker)?.1;
-        Some(Pt {
-            x,
-            y: lr.y + lr.h / 2.0,
-        })
+        Some(Pt { x, y: lr.chips_y })
     }
     pub fn producer(&self, p: ProducerIdx) -> Option<Rect> {
         self.producers.iter().find(|x| x.0 == p).map(|x| x.1)
@@ -305,7 +310,9 @@ struct Plan {
 }
 
 /// The width of a follower chip ("B2 −3").
-pub const CHIP_W: f64 = 46.0;
+pub const CHIP_W: f64 = 40.0;
+/// The height of a chip, and of the line that holds chips under the cells.
+pub const CHIP_H: f64 = 20.0;
 
 /// The layout of `e` for a box of `box_w`×`box_h` CSS px. `max_scale` caps
 /// how large it grows (presentation mode raises it).
@@ -458,6 +465,7 @@ fn place_brokers(
     cols: usize,
     compact: bool,
     leaders_only: bool,
+    tight: bool,
     lay: &mut Layout,
 ) -> Option<f64> {
     let nb = e.brokers().len();
@@ -478,7 +486,16 @@ fn place_brokers(
         0
     };
     let chips_w = max_followers as f64 * (CHIP_W + 4.0);
-    let avail = bw - 8.0 - label_w - 8.0 - chips_w;
+    // The chips go beside the cells when that leaves room for enough
+    // offsets, else on their own line under them.
+    let chips_inline = max_followers > 0
+        && ((bw - 16.0 - label_w - chips_w) / CELL_W_MIN).floor() as usize >= MIN_SLOTS;
+    let chips_line = if max_followers > 0 && !chips_inline {
+        CHIP_H + 4.0
+    } else {
+        0.0
+    };
+    let avail = bw - 8.0 - label_w - 8.0 - if chips_inline { chips_w } else { 0.0 };
     let cell_w = (avail / 6.0).clamp(CELL_W_MIN, CELL_W_MAX);
     let slots = (avail / cell_w).floor() as usize;
     if slots < MIN_SLOTS {
@@ -498,14 +515,22 @@ fn place_brokers(
             .collect();
         for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
             let is_internal = k >= user.len();
-            if k == user.len() && is_internal {
+            // (Tight: no caption line; the pink row and the broker's
+            // "coordinator" tag say what it is, its tooltip names it.)
+            if k == user.len() && is_internal && !tight {
                 lay.captions.push((b.id, ry + 13.0));
                 ry += CAPTION_H;
             }
             let rep = b.replica(*tp).expect("hosted");
             let leader = e.leader_of(*tp) == Some(b.id);
             let row_compact = compact && !leader && !is_internal;
-            let cell_h = if row_compact { COMPACT_CELL_H } else { CELL_H };
+            let cell_h = if row_compact {
+                COMPACT_CELL_H
+            } else if tight {
+                TIGHT_CELL_H
+            } else {
+                CELL_H
+            };
             let band_bottom = if row_compact || is_internal {
                 5.0
             } else {
@@ -514,8 +539,13 @@ fn place_brokers(
             let leo = rep.log.leo().0;
             let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
             let x0 = bx + 8.0 + label_w;
-            let followers = if leaders_only && !is_internal {
-                let chips_x = x0 + slots as f64 * cell_w + 6.0;
+            let with_chips = leaders_only && !is_internal;
+            let followers = if with_chips {
+                let chips_x = if chips_inline {
+                    x0 + slots as f64 * cell_w + 6.0
+                } else {
+                    x0
+                };
                 e.partition_meta(*tp)
                     .replicas
                     .iter()
@@ -540,8 +570,13 @@ fn place_brokers(
                 internal: is_internal,
                 compact: row_compact,
                 followers,
+                chips_y: if chips_inline {
+                    ry + BAND_TOP + cell_h / 2.0
+                } else {
+                    ry + BAND_TOP + cell_h + band_bottom + CHIP_H / 2.0
+                },
             });
-            ry += BAND_TOP + cell_h + band_bottom;
+            ry += BAND_TOP + cell_h + band_bottom + if with_chips { chips_line } else { 0.0 };
         }
         let h = ry - by + 6.0;
         lay.brokers.push((
@@ -605,10 +640,16 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
                 plan.cols,
                 plan.compact,
                 plan.leaders_only,
+                plan.tight,
                 &mut lay,
             )?;
             // Producers: stacked, centred on the brokers.
-            let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(PRODUCER_MIN_H, 160.0);
+            let min_h = if plan.tight {
+                TIGHT_PRODUCER_H
+            } else {
+                PRODUCER_MIN_H
+            };
+            let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(min_h, 160.0_f64.max(min_h));
             let p_top = PAD + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
             for (i, p) in e.producers().iter().enumerate() {
                 lay.producers.push((
@@ -654,7 +695,11 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
         }
         Flow::Down => {
             // Producers side by side on top.
-            let ph = PRODUCER_MIN_H;
+            let ph = if plan.tight {
+                TIGHT_PRODUCER_H
+            } else {
+                PRODUCER_MIN_H
+            };
             let pw = ((w - 2.0 * PAD - 10.0 * (np - 1.0)) / np).min(220.0);
             if pw < 110.0 {
                 return None;
@@ -680,6 +725,7 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
                 plan.cols,
                 plan.compact,
                 plan.leaders_only,
+                plan.tight,
                 &mut lay,
             )?;
             // Groups below, full width; consumers in a grid inside.

@@ -724,11 +724,11 @@ impl Scene<'_> {
         } else {
             format!("B{fb} −{lag}")
         };
-        let w = crate::stage_layout::CHIP_W;
+        let (w, h) = (crate::stage_layout::CHIP_W, crate::stage_layout::CHIP_H);
         html! {
             <g class={classes!("chip", (!in_isr).then_some("out-of-sync"), (!broker.alive).then_some("down"))}>
-                { rect("", cx - w / 2.0, row.y + 2.0, w, row.h - 4.0, "8") }
-                { text("", cx, row.y + row.h / 2.0 + 4.0, MIDDLE, label) }
+                { rect("", cx - w / 2.0, row.chips_y - h / 2.0, w, h, "8") }
+                { text("", cx, row.chips_y + 4.0, MIDDLE, label) }
                 { title(format!(
                     "Follower on broker {fb}: log end offset {leo} (the leader's is {leader_leo}); {}{}",
                     if in_isr { "in the ISR" } else { "out of the ISR" },
@@ -757,12 +757,18 @@ impl Scene<'_> {
                 } else if pr.txn.open {
                     { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
                 }
-                { sub(38.0, pr.client_id.clone()) }
-                { sub(54.0, format!("acks={}", pc.acks.label())) }
-                { sub(70.0, format!("{} unacked", pr.unacked_records())) }
-                if pr.acked_records > 0 {
-                    { sub(86.0, format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)) }
+                // A short box keeps three counters (the client.id is in
+                // the tooltip); the records waiting in the producer sit in
+                // the tray under them (see `staged_token`).
+                if h >= 140.0 {
+                    { sub(38.0, pr.client_id.clone()) }
                 }
+                { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
+                { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
+                if pr.acked_records > 0 {
+                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)) }
+                }
+                { title(format!("{} (client.id), acks={}", pr.client_id, pc.acks.label())) }
             </g>
         }
     }
@@ -777,13 +783,14 @@ impl Scene<'_> {
             .or(lay.producers.first().map(|p| p.1))?;
         // The tray under the producer's counters: one record per line,
         // its partition beside it, as many lines as the box holds.
-        let lines = (((pr.h - 101.0) / 28.0).floor() as usize).max(1);
+        let tray = if pr.h >= 140.0 { 112.0 } else { 94.0 };
+        let lines = (((pr.h - tray + 11.0) / 28.0).floor() as usize).max(1);
         if i >= lines {
             return None;
         }
         let at = Pt {
             x: pr.x + 36.0,
-            y: pr.y + 112.0 + i as f64 * 28.0,
+            y: pr.y + tray + i as f64 * 28.0,
         };
         let tag = match s {
             RecordStage::Serialize => Some("bytes"),

@@ -1,0 +1,583 @@
+// End-to-end tests for the visual contract ("The picture"): every preset and
+// every lesson, at four viewports, stepped through; at each checkpoint the
+// large stage's text is big enough, no two labels overlap, the stage and the
+// lesson's question / Next button are in view and not covered, the page does
+// not scroll sideways and the DOM stays bounded. Registered by run.mjs after
+// issue9's tests; see tests/e2e/README.md ("The picture", visual.mjs).
+//
+// Measured in the page, in CSS px: a label's size is its computed font-size
+// times the SVG's screen scale at that label (getScreenCTM). Before measuring,
+// every finite CSS animation is finished (Animation.finish()): the picture a
+// student studies once a step has played, with the messages that arrived
+// faded out (those are skipped, as are display:none, visibility:hidden and
+// opacity 0). Only the large stage counts (`.stage-wrap svg.stage`), not the
+// lane cards' small multiples, whose text is not displayed.
+//
+// Sources of truth: the presets the Scenario select offers (the build under
+// test), checked against the ids in src/presets/build.rs; the lessons of INDEX
+// in src/lesson.rs and their files as the server serves them.
+//
+// By default each preset is checked at steps 0, 8 and 25 (or its end) and each
+// lesson at its first question and its last stop. E2E_LONG=1: every 5th step
+// up to 60, and every stop and question of every lesson.
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { HERE, OUT_DIR, assert, seenInPage, sleep, stepButton, waitFor, waitForApp } from './lib.mjs';
+import { counter, fetchLesson, lessonIndex } from './issue6.mjs';
+import { perfProbe } from './issue9.mjs';
+
+const REPO = path.resolve(HERE, '..', '..');
+const LONG = process.env.E2E_LONG === '1';
+const EMBED_PARENT = path.join(HERE, 'embed-parent.html');
+/** Where the course-page stand-in is served (a route on the test's own context, as in issue6.mjs). */
+const PARENT_PATH = '__e2e__/embed-parent.html';
+/** The DOM must stay under this many elements. */
+const DOM_BOUND = 3000;
+/** Overlaps of two labels' boxes smaller than this (in either direction, CSS px) are ignored. */
+const OVERLAP_MIN = 2;
+/** Preset checkpoints: steps (the last one becomes "end" if the scenario stops before it). */
+const PRESET_STEPS = LONG ? Array.from({ length: 13 }, (_, i) => i * 5) : [0, 8, 25];
+/** At most this many examples of one kind per checkpoint in a failure message. */
+const EXAMPLES = 4;
+
+/**
+ * The four viewports of the contract. `minFont`: the smallest rendered stage
+ * text allowed (CSS px). Embedded: an 800x500 <iframe> in the course-page
+ * stand-in (tests/e2e/embed-parent.html), the parent page just as large.
+ */
+const VIEWPORTS = [
+  { key: '1280x800', viewport: { width: 1280, height: 800 }, minFont: 12 },
+  { key: '1920x1080', viewport: { width: 1920, height: 1080 }, minFont: 16 },
+  { key: 'embed800x500', viewport: { width: 800, height: 500 }, embed: true, minFont: 11 },
+  // A phone: the size is reported; 11 px is what the stage promises at least.
+  { key: '375x667', viewport: { width: 375, height: 667 }, minFont: 11 },
+];
+
+// ---------------------------------------------------------------------------
+// Project files.
+
+/**
+ * Preset ids in src/presets/build.rs (the Rust source of the preset table):
+ * `id: "…"` fields, and the id argument of its helpers (the first string
+ * literal of a `…_preset(` call).
+ */
+export function buildPresetIds() {
+  const src = readFileSync(path.join(REPO, 'src', 'presets', 'build.rs'), 'utf8');
+  const found = [
+    ...[...src.matchAll(/^\s*id:\s*"([^"]+)"/gm)].map((m) => [m.index, m[1]]),
+    ...[...src.matchAll(/\b\w+_preset\(\s*[^"()]*?"([a-z0-9-]+)"/g)].map((m) => [m.index, m[1]]),
+  ];
+  return [...new Set(found.sort((a, b) => a[0] - b[0]).map((x) => x[1]))];
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+/** Collects problems; `done()` fails with all of them (as in issue9.mjs). */
+function problems() {
+  const list = [];
+  return {
+    list,
+    check(cond, msg) {
+      if (!cond) list.push(msg);
+      return !!cond;
+    },
+    add(msg) {
+      list.push(msg);
+    },
+    done(header) {
+      assert(list.length === 0, `${header} (${list.length}):\n  - ${list.join('\n  - ')}`);
+    },
+  };
+}
+
+/** Wall-clock time per phase of a sweep (ms), for the summary line. */
+function phases() {
+  const ms = {};
+  return {
+    async time(name, fn) {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        ms[name] = (ms[name] || 0) + Date.now() - t0;
+      }
+    },
+    add(name, d) {
+      ms[name] = (ms[name] || 0) + d;
+    },
+    toString() {
+      return Object.entries(ms)
+        .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+        .join(', ');
+    },
+  };
+}
+
+const q = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 39)}…` : s);
+
+/** Screenshot into OUT_DIR as v-<viewport>-<scenario>-<checkpoint>.png. */
+async function shot(page, vp, scenario, checkpoint) {
+  await mkdir(OUT_DIR, { recursive: true });
+  const file = path.join(OUT_DIR, `v-${vp.key}-${scenario}-${checkpoint}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/**
+ * In the page: every visible label of the large stage with its rendered size,
+ * and the pairs of labels whose boxes overlap. A label is a <text> or <tspan>
+ * with text of its own (direct text nodes), not display:none, not
+ * visibility:hidden, not at opacity 0 (its own or an ancestor's), with a fill,
+ * and at least partly inside the stage's box. Returns { found, labels: n,
+ * min, smallest: [{ text, px, where }], overlaps: [{ a, b, w, h }], clipped:
+ * [{ text, where }] } (sizes in CSS px).
+ */
+export function stageLabels(overlapMin) {
+  const wrap = [...document.querySelectorAll('.stage-wrap')].find((w) => w.querySelector('svg.stage'));
+  if (!wrap) return { found: false };
+  const wr = wrap.getBoundingClientRect();
+  const where = (el) => {
+    const g = el.closest('g[class], g[aria-label]');
+    if (!g) return el.tagName;
+    const cls = (g.getAttribute('class') || '').trim().split(/\s+/).slice(0, 2).join('.');
+    return cls ? `g.${cls}` : `g "${(g.getAttribute('aria-label') || '').slice(0, 30)}"`;
+  };
+  const items = [];
+  const clipped = [];
+  for (const svg of wrap.querySelectorAll('svg.stage')) {
+    if (svg.closest('.lane-card')) continue;
+    const sr = svg.getBoundingClientRect();
+    const box = { l: Math.max(sr.left, wr.left), t: Math.max(sr.top, wr.top), r: Math.min(sr.right, wr.right), b: Math.min(sr.bottom, wr.bottom) };
+    for (const el of svg.querySelectorAll('text, tspan')) {
+      if (el.closest('defs, clipPath, mask, pattern, marker, symbol')) continue;
+      const own = [...el.childNodes]
+        .filter((n) => n.nodeType === 3)
+        .map((n) => n.textContent)
+        .join('')
+        .replace(/\s+/g, ' ')
+        .trim();
+      if (!own) continue;
+      if (!el.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+      let opacity = 1;
+      for (let n = el; n && n !== wrap; n = n.parentElement) opacity *= parseFloat(getComputedStyle(n).opacity);
+      if (opacity < 0.05) continue;
+      const cs = getComputedStyle(el);
+      if ((cs.fill === 'none' || parseFloat(cs.fillOpacity) === 0) && cs.stroke === 'none') continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 0.5 || r.height < 0.5) continue;
+      if (r.right <= box.l || r.left >= box.r || r.bottom <= box.t || r.top >= box.b) continue;
+      if (r.left < box.l - 2 || r.right > box.r + 2 || r.top < box.t - 2 || r.bottom > box.b + 2) {
+        clipped.push({ text: own, where: where(el) });
+      }
+      const m = el.getScreenCTM();
+      const scale = m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : 1;
+      items.push({ el, text: own, px: parseFloat(cs.fontSize) * scale, r, where: where(el) });
+    }
+  }
+  const overlaps = [];
+  for (let i = 0; i < items.length; i++) {
+    for (let j = i + 1; j < items.length; j++) {
+      const a = items[i];
+      const b = items[j];
+      // A <text> and its own <tspan>s (one contains the other's parent).
+      if (a.el.contains(b.el.parentElement) || b.el.contains(a.el.parentElement)) continue;
+      const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (w >= overlapMin && h >= overlapMin) {
+        overlaps.push({ a: a.text, aw: a.where, b: b.text, bw: b.where, w: Math.round(w), h: Math.round(h) });
+      }
+    }
+  }
+  const round = (x) => Math.round(x * 10) / 10;
+  const sorted = [...items].sort((x, y) => x.px - y.px);
+  return {
+    found: true,
+    labels: items.length,
+    min: sorted.length ? round(sorted[0].px) : null,
+    smallest: sorted.map((x) => ({ text: x.text, px: round(x.px), where: x.where })),
+    overlaps,
+    clipped,
+  };
+}
+
+/** In the page: where element `el` is, against the viewport (CSS px). */
+function placement(el) {
+  const r = el.getBoundingClientRect();
+  const inside = r.left >= -1 && r.top >= -1 && r.right <= innerWidth + 1 && r.bottom <= innerHeight + 1;
+  const visW = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
+  const visH = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
+  const area = r.width * r.height;
+  return {
+    inside,
+    box: `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`,
+    shown: area > 0 ? Math.round((100 * visW * visH) / area) : 0,
+    vp: `${innerWidth}x${innerHeight}`,
+  };
+}
+
+/**
+ * Finish every finite animation of the document and wait until the stage has
+ * settled (its viewBox and element count the same twice, 40 ms apart).
+ */
+async function settle(root) {
+  let prev = null;
+  for (let i = 0; i < 25; i++) {
+    const sig = await root.evaluate(() => {
+      for (const a of document.getAnimations()) {
+        const timing = a.effect && a.effect.getTiming ? a.effect.getTiming() : null;
+        if (timing && timing.iterations !== Infinity && a.playState !== 'finished') {
+          try {
+            a.finish();
+          } catch {
+            /* an animation that cannot finish (zero playback rate) */
+          }
+        }
+      }
+      const s = document.querySelector('.stage-wrap svg.stage');
+      return s ? `${s.getAttribute('viewBox')}|${s.getElementsByTagName('*').length}|${document.getElementsByTagName('*').length}` : 'none';
+    });
+    if (sig === prev) return;
+    prev = sig;
+    await sleep(40);
+  }
+}
+
+/**
+ * A page for viewport `vp` with the DOM probe (issue9's perfProbe: the largest
+ * element count after every mutation batch). Embedded: the course-page
+ * stand-in, served on the app's origin, whose iframe loads `?embed&…`.
+ * `open(query)` loads `query` ("preset=x", "lesson=y") and returns
+ * { root: the app's Frame, page }.
+ */
+async function viewportSession(t, vp, { clock = false } = {}) {
+  const page = await t.newPage({ viewport: vp.viewport, url: null });
+  const context = page.context();
+  await context.addInitScript(perfProbe, DOM_BOUND);
+  if (vp.embed) {
+    await context.route(`**/${PARENT_PATH}*`, (route) => route.fulfill({ path: EMBED_PARENT, contentType: 'text/html; charset=utf-8' }));
+  }
+  if (clock) await page.clock.install();
+  const open = async (query) => {
+    if (vp.embed) {
+      const parent = new URL(PARENT_PATH, t.baseUrl);
+      const src = new URL(`./?embed&${query}`, t.baseUrl).href;
+      parent.search = new URLSearchParams({ src, w: String(vp.viewport.width), h: String(vp.viewport.height) }).toString();
+      await page.goto(parent.href, { waitUntil: 'load' });
+      const frame = await waitFor(() => page.frames().find((f) => f !== page.mainFrame() && f.url().includes('embed')), {
+        timeout: 10_000,
+        describe: () => 'the course page\'s iframe',
+      });
+      await waitForApp(frame);
+      return frame;
+    }
+    await page.goto(new URL(`./?${query}`, t.baseUrl).href, { waitUntil: 'load' });
+    await waitForApp(page);
+    return page.mainFrame();
+  };
+  const ph = phases();
+  return { vp, page, ph, open: (query) => ph.time('loading', () => open(query)), close: () => context.close() };
+}
+
+/**
+ * Steps the run forward to `target` (Step forward once, then the ArrowRight
+ * shortcut, which steps exactly like it). Stops early when the scenario has
+ * ended (the counter no longer moves). Returns the step reached.
+ */
+async function stepTo(page, root, target) {
+  let step = (await counter(root)).step;
+  let clicked = false;
+  while (step < target) {
+    const before = step;
+    const clickRound = !clicked;
+    if (clickRound) {
+      await stepButton(root).click();
+      // Focus off the button, but in this document (the iframe, embedded): the shortcuts go here.
+      await root.evaluate(() => document.activeElement && document.activeElement !== document.body && document.activeElement.blur());
+      clicked = true;
+    } else {
+      for (let i = 0; i < target - step; i++) await page.keyboard.press('ArrowRight');
+    }
+    // Until the counter reaches the target (after the click: moves), or stops moving for 1.5 s.
+    let last = before;
+    let still = Date.now();
+    for (;;) {
+      await sleep(30);
+      const now = (await counter(root)).step;
+      if (now !== last) {
+        last = now;
+        still = Date.now();
+      }
+      if (now >= target || (clickRound && now > before) || Date.now() - still > 1500) break;
+    }
+    step = last;
+    if (step === before) break; // the end: nothing more happens
+  }
+  return step;
+}
+
+/**
+ * Everything the contract checks at one checkpoint. `targets`: [{ what,
+ * locator }] that must lie inside the viewport, not covered (besides the
+ * stage). Returns a record for the summary; problems go to `p`.
+ */
+async function checkpoint(t, p, session, root, vp, scenario, label, targets = []) {
+  await session.ph.time('settling', () => settle(root));
+  const t0 = Date.now();
+  const where = `[${vp.key}] ${scenario} @${label}`;
+  const r = await root.evaluate(stageLabels, OVERLAP_MIN);
+  const rec = { label, min: null, minText: '', overlaps: 0, dom: 0, clipped: 0, bad: [] };
+  if (!p.check(r.found, `${where}: no large stage (.stage-wrap svg.stage)`)) return rec;
+  rec.min = r.min;
+  rec.minText = r.smallest.length ? r.smallest[0].text : '';
+  rec.labels = r.labels;
+  rec.clipped = r.clipped.length;
+  rec.clippedExamples = r.clipped.slice(0, 3);
+  // 1. Smallest rendered text.
+  const small = r.smallest.filter((x) => x.px < vp.minFont - 0.05);
+  if (small.length) {
+    rec.bad.push('font');
+    const seen = new Set();
+    const ex = [];
+    for (const x of small) {
+      const k = `${x.where}|${x.px}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      ex.push(`${q(x.text)} ${x.px} px (${x.where})`);
+    }
+    p.add(`${where}: ${small.length} of ${r.labels} stage labels under ${vp.minFont} px, smallest ${r.min} px: ${ex.slice(0, EXAMPLES).join(', ')}${ex.length > EXAMPLES ? `, … (${ex.length - EXAMPLES} more kinds)` : ''}`);
+  }
+  // 2. Overlapping labels.
+  rec.overlaps = r.overlaps.length;
+  rec.overlapExamples = r.overlaps.slice(0, 3);
+  if (r.overlaps.length) {
+    rec.bad.push('overlap');
+    const ex = r.overlaps.map((o) => `${q(o.a)} (${o.aw}) × ${q(o.b)} (${o.bw}) ${o.w}×${o.h} px`);
+    p.add(`${where}: ${r.overlaps.length} overlapping stage label pair(s): ${ex.slice(0, EXAMPLES).join('; ')}${ex.length > EXAMPLES ? `; … (${ex.length - EXAMPLES} more)` : ''}`);
+  }
+  // 3. The stage and the lesson's controls: inside the viewport and not covered.
+  const all = [{ what: 'the stage (.stage-wrap)', locator: root.locator('.stage-wrap:has(svg.stage)').first() }, ...targets];
+  for (const { what, locator } of all) {
+    if ((await locator.count()) === 0) {
+      p.add(`${where}: ${what} is not on the page`);
+      rec.bad.push('missing');
+      continue;
+    }
+    const place = await locator.evaluate(placement);
+    const seen = await locator.evaluate(seenInPage);
+    const why = [];
+    if (!place.inside) why.push(`it is not inside the ${place.vp} viewport (${place.box}, ${place.shown}% shown)`);
+    if (!seen.ok) why.push(seen.why);
+    if (why.length) {
+      rec.bad.push('hidden');
+      p.add(`${where}: ${what} is not fully seen: ${why.join('; ')}`);
+    }
+  }
+  if (session.vp.embed) {
+    // The iframe itself, in the course page.
+    const frameSeen = await session.page.locator('#kafkascope').evaluate(seenInPage);
+    if (!p.check(frameSeen.ok, `${where}: the iframe is not seen in the course page: ${frameSeen.why}`)) rec.bad.push('hidden');
+  }
+  // 4. No horizontal scroll (the app's document, and the course page around it).
+  const docs = [root];
+  if (session.vp.embed) docs.push(session.page.mainFrame());
+  for (const d of docs) {
+    const w = await d.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+    if (w.sw > w.iw) {
+      rec.bad.push('hscroll');
+      p.add(`${where}: horizontal scroll in ${d === root ? 'the app' : 'the course page'} (scrollWidth ${w.sw} > ${w.iw})`);
+    }
+  }
+  // 5. DOM size: now, and the largest since the page loaded (the probe).
+  const dom = await root.evaluate(() => ({ now: document.getElementsByTagName('*').length, max: window.__i9 ? window.__i9.maxDom : 0, over: window.__i9 && window.__i9.over }));
+  rec.dom = Math.max(dom.now, dom.max, dom.over ? dom.over.n : 0);
+  if (rec.dom >= DOM_BOUND) {
+    rec.bad.push('dom');
+    p.add(`${where}: the DOM reached ${rec.dom} elements (bound ${DOM_BOUND})${dom.over ? ` at "${dom.over.counter}"` : ''}`);
+  }
+  session.ph.add('checking', Date.now() - t0);
+  await session.ph.time('screenshots', () => shot(session.page, vp, scenario, label));
+  return rec;
+}
+
+/** One summary line for a scenario's checkpoints. */
+function summaryLine(name, recs) {
+  const cps = recs
+    .map((r) => `${r.label} ${r.min === null ? '—' : `${r.min}px`}${r.overlaps ? ` ov${r.overlaps}` : ''}${r.bad.some((b) => b === 'hidden' || b === 'missing') ? ' HIDDEN' : ''}${r.bad.includes('hscroll') ? ' HSCROLL' : ''}`)
+    .join(' | ');
+  const dom = Math.max(0, ...recs.map((r) => r.dom));
+  return `${name.padEnd(34)} ${cps}  (DOM ≤ ${dom})`;
+}
+
+/** Totals over a viewport's checkpoints. */
+function totals(vp, all) {
+  const recs = all.flatMap((s) => s.recs.map((r) => ({ ...r, name: s.name })));
+  const withMin = recs.filter((r) => r.min !== null);
+  const min = withMin.reduce((a, r) => (!a || r.min < a.min ? r : a), null);
+  const dom = recs.reduce((a, r) => (!a || r.dom > a.dom ? r : a), null);
+  const count = (k) => recs.filter((r) => r.bad.includes(k)).length;
+  const clipped = recs.filter((r) => r.clipped > 0);
+  return (
+    `${vp.key}: ${recs.length} checkpoints; smallest stage text ${min ? `${min.min} px (${q(min.minText)}, ${min.name} @${min.label})` : '—'}, bound ${vp.minFont} px; ` +
+    `under the bound at ${count('font')}, overlapping labels at ${count('overlap')}, something not seen at ${count('hidden') + count('missing')}, ` +
+    `horizontal scroll at ${count('hscroll')}; max DOM ${dom ? `${dom.dom} (${dom.name} @${dom.label})` : '—'}` +
+    (clipped.length ? `; note: labels cut by the stage's edge at ${clipped.length} (e.g. ${clipped[0].name} @${clipped[0].label}: ${clipped[0].clippedExamples.map((c) => q(c.text)).join(', ')})` : '')
+  );
+}
+
+// ---------------------------------------------------------------------------
+// The presets the build offers (the Scenario select), once per run.
+
+let presetsOnce = null;
+function presetList(t) {
+  presetsOnce ||= (async () => {
+    const page = await t.newPage({ viewport: { width: 1280, height: 800 }, url: new URL('./', t.baseUrl).href });
+    await waitForApp(page);
+    const select = page.getByRole('combobox', { name: 'Scenario', exact: true });
+    if ((await select.count()) === 0) {
+      const settings = page.getByRole('button', { name: 'Settings', exact: true });
+      if ((await settings.count()) === 1) await settings.click();
+      await select.first().waitFor({ state: 'attached', timeout: 3000 }).catch(() => {});
+    }
+    assert((await select.count()) === 1, 'no select labelled "Scenario" (behind the Settings button)');
+    const offered = await select.evaluate((s) => [...s.options].map((o) => o.value).filter(Boolean));
+    await page.context().close();
+    const built = buildPresetIds();
+    const notOffered = built.filter((id) => !offered.includes(id));
+    const notBuilt = offered.filter((id) => !built.includes(id));
+    if (notOffered.length || notBuilt.length) {
+      console.log(`    note: the Scenario select and src/presets/build.rs differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not in build.rs ${notBuilt.join(', ') || '—'}`);
+    }
+    assert(offered.length > 0, 'the Scenario select offers no preset');
+    return offered;
+  })();
+  return presetsOnce;
+}
+
+// ---------------------------------------------------------------------------
+// The sweeps.
+
+async function presetSweep(t, vp) {
+  const ids = await presetList(t);
+  const p = problems();
+  const rows = [];
+  const session = await viewportSession(t, vp);
+  const t0 = Date.now();
+  for (const id of ids) {
+    const recs = [];
+    try {
+      const root = await session.open(`preset=${encodeURIComponent(id)}`);
+      let ended = false;
+      for (const target of PRESET_STEPS) {
+        if (ended) break;
+        const step = await session.ph.time('stepping', () => stepTo(session.page, root, target));
+        if (step < target) ended = true;
+        const label = step < target ? `end${step}` : `step${step}`;
+        recs.push(await checkpoint(t, p, session, root, vp, id, label));
+      }
+    } catch (err) {
+      p.add(`[${vp.key}] ${id}: ${err.message.split('\n')[0]}`);
+    }
+    rows.push({ name: id, recs });
+  }
+  await session.close();
+  console.log(`    ${vp.key} presets (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
+  for (const r of rows) console.log(`      ${summaryLine(r.name, r.recs)}`);
+  console.log(`    ${totals(vp, rows)}`);
+  p.done(`the picture at ${vp.key}, presets`);
+}
+
+/** The lesson panel's state in one read. */
+const lessonState = (root) =>
+  root.locator('section.lesson-panel').evaluate((el) => {
+    const text = (n) => (n ? n.textContent.replace(/\s+/g, ' ').trim() : '');
+    const buttons = [...el.querySelectorAll('button')].map((b) => text(b));
+    return {
+      progress: text(el.querySelector('[data-testid="lesson-progress"]')),
+      choices: el.querySelectorAll('fieldset.predict button').length,
+      next: buttons.find((b) => /^(Next|Next: predict|Continue)$/.test(b)) || null,
+      complete: [...el.querySelectorAll('[role="status"]')].some((s) => text(s) === 'Lesson complete.'),
+    };
+  });
+
+async function lessonSweep(t, vp) {
+  const index = lessonIndex();
+  const p = problems();
+  const rows = [];
+  // Playwright's clock: a lesson plays to its next stop without the idle time between steps.
+  const session = await viewportSession(t, vp, { clock: true });
+  const t0 = Date.now();
+  for (const { id } of index) {
+    const recs = [];
+    try {
+      const lesson = await fetchLesson(t.baseUrl, id);
+      const root = await session.open(`lesson=${encodeURIComponent(id)}`);
+      const panel = root.locator('section.lesson-panel');
+      await panel.waitFor({ state: 'visible', timeout: 10_000 });
+      let asked = 0;
+      let lastKey = '';
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        assert(Date.now() < deadline, `the lesson did not complete within 90 s (at "${lastKey}")`);
+        const s = await lessonState(root);
+        const key = `${s.progress}|${s.choices}|${s.next}|${s.complete}`;
+        const stop = (s.progress.match(/Stop (\d+)/) || [])[1];
+        const fresh = key !== lastKey;
+        lastKey = key;
+        if (s.complete) {
+          const targets = [{ what: 'the lesson\'s end ("Lesson complete." and More lessons)', locator: panel.locator('.lesson-nav') }];
+          recs.push(await checkpoint(t, p, session, root, vp, id, `last-stop${stop}`, targets));
+          p.check(Number(stop) === lesson.beats.length, `[${vp.key}] ${id}: "Lesson complete." at stop ${stop} of ${lesson.beats.length}`);
+          break;
+        }
+        if (s.choices > 0) {
+          asked++;
+          if (asked === 1 || LONG) {
+            const n = s.choices;
+            const targets = [
+              { what: 'the question (fieldset.predict)', locator: panel.locator('fieldset.predict') },
+              ...Array.from({ length: n }, (_, i) => ({ what: `choice ${i + 1} of ${n}`, locator: panel.locator('fieldset.predict button').nth(i) })),
+            ];
+            recs.push(await checkpoint(t, p, session, root, vp, id, asked === 1 && !LONG ? 'question' : `question${asked}`, targets));
+          }
+          await panel.locator('fieldset.predict button').first().click();
+          continue;
+        }
+        if (s.next) {
+          if (LONG && fresh && s.next !== 'Continue') {
+            const targets = [{ what: `the lesson's ${s.next} button`, locator: panel.getByRole('button', { name: s.next, exact: true }) }];
+            recs.push(await checkpoint(t, p, session, root, vp, id, `stop${stop}`, targets));
+          }
+          await panel.getByRole('button', { name: s.next, exact: true }).click();
+          continue;
+        }
+        // Playing to the next stop.
+        await session.ph.time('playing', () => session.page.clock.runFor(2000));
+      }
+    } catch (err) {
+      p.add(`[${vp.key}] ${id}: ${err.message.split('\n')[0]}`);
+    }
+    rows.push({ name: id, recs });
+  }
+  await session.close();
+  console.log(`    ${vp.key} lessons (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
+  for (const r of rows) console.log(`      ${summaryLine(r.name, r.recs)}`);
+  console.log(`    ${totals(vp, rows)}`);
+  p.done(`the picture at ${vp.key}, lessons`);
+}
+
+// ---------------------------------------------------------------------------
+
+export const visualTests = [
+  ...VIEWPORTS.map((vp) => ({
+    name: `v_presets_${vp.key}`,
+    timeout: LONG ? 1_800_000 : 240_000,
+    fn: (t) => presetSweep(t, vp),
+  })),
+  ...VIEWPORTS.map((vp) => ({
+    name: `v_lessons_${vp.key}`,
+    timeout: LONG ? 1_800_000 : 240_000,
+    fn: (t) => lessonSweep(t, vp),
+  })),
+].map((test) => ({ ...test, tags: ['visual'] }));
