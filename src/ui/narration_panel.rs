@@ -215,12 +215,13 @@ pub fn view(props: &Props) -> Html {
                 } else {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
-                        {"A producer, a topic "}{term("events")}
-                        { if m.embed {
-                            " on one broker, and a consumer group. Press "
-                        } else {
-                            " on one broker, and a consumer group. Type a key (or leave it empty for a null key) and press "
-                        } }
+                        // What is on the stage, counted (a lesson's or a
+                        // link's scenario may not be the default one).
+                        {format!("{} {}, a topic ", e.producers().len(), if e.producers().len() == 1 { "producer" } else { "producers" })}
+                        {term(e.topics().iter().find(|t| !t.internal).map(|t| t.name.clone()).unwrap_or_default())}
+                        {format!(" on {} {}, and {} {}. ", e.brokers().len(), if e.brokers().len() == 1 { "broker" } else { "brokers" },
+                            e.groups().len(), if e.groups().len() == 1 { "consumer group" } else { "consumer groups" })}
+                        { if m.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
                         {term("Step forward")}
                         {" to follow one record through all nine stages."}
                     </p>

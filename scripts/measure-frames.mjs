@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Measures frame times while a big cluster plays at full speed: 3 brokers ×
+// 12 partitions (RF 3, 3 consumers, 60 records), at 1280×800 and
+// 1920×1080, in Debian Chromium. Prints p50/p95/p99/max of the intervals
+// between animation frames and the stage's share of the screen.
+// A figure, reported in notes; never asserted.
+//
+//   node scripts/measure-frames.mjs [--dist dist] [--seconds 8]
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../tests/e2e/serve-dist.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const dist = path.resolve(opt('--dist', path.join(HERE, '..', 'dist')));
+const seconds = Number(opt('--seconds', '8'));
+// `kafkascope link` of {"cluster":{"brokers":3},"topics":[{"name":"events",
+// "partitions":12,"replication_factor":3}],"producers":[{"acks":"all",
+// "workload":{"records":60,"interval_ms":20}}],"groups":[{"consumers":3}]}
+const BIG = '#v1.AAAeAgIBAwADAQIMAwMABAEPAjwDFAAABQEOAwAAAAAAgYTxzg';
+
+const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const srv = await startServer({ dir: dist, port: 0 });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+});
+try {
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+    const page = await browser.newPage({ viewport });
+    await page.goto(srv.url + BIG);
+    await page.waitForSelector('.stage-wrap svg.stage');
+    const share = await page.evaluate(() => {
+      const r = document.querySelector('.stage-wrap').getBoundingClientRect();
+      return (r.width * r.height) / (innerWidth * innerHeight);
+    });
+    await page.getByRole('combobox', { name: 'Speed' }).selectOption({ index: 5 });
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    const deltas = await page.evaluate(
+      (ms) =>
+        new Promise((resolve) => {
+          const out = [];
+          let last = performance.now();
+          const end = last + ms;
+          const tick = (t) => {
+            out.push(t - last);
+            last = t;
+            if (t < end) requestAnimationFrame(tick);
+            else resolve(out);
+          };
+          requestAnimationFrame(tick);
+        }),
+      seconds * 1000,
+    );
+    const steps = await page.getByTestId('step-counter').innerText();
+    deltas.sort((a, b) => a - b);
+    console.log(
+      `${viewport.width}x${viewport.height}: stage ${(share * 100).toFixed(0)}% of the screen; ` +
+        `${deltas.length} frames in ${seconds} s; frame interval p50 ${q(deltas, 50).toFixed(1)} ms, ` +
+        `p95 ${q(deltas, 95).toFixed(1)} ms, p99 ${q(deltas, 99).toFixed(1)} ms, max ${deltas[deltas.length - 1].toFixed(1)} ms ` +
+        `(${steps.replace(/\s+/g, ' ')})`,
+    );
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await srv.close();
+}
