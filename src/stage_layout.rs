@@ -134,6 +134,8 @@ pub struct Row {
     /// chips at the end of the leader's row (broker and how far behind),
     /// with the chip's centre x.
     pub followers: Vec<(BrokerId, f64)>,
+    /// Followers as dots rather than labelled chips.
+    pub dots: bool,
     /// The chips' vertical centre: beside the cells, or on a line of their
     /// own under them when the column is narrow.
     pub chips_y: f64,
@@ -240,7 +242,7 @@ impl Layout {
     pub fn consumer_port(&self, c: ConsumerIdx) -> Pt {
         match self.consumer(c) {
             Some(r) => Pt {
-                x: r.right() - 31.0,
+                x: r.right() - 26.0,
                 y: r.y + 16.0,
             },
             None => Pt {
@@ -311,6 +313,8 @@ struct Plan {
 
 /// The width of a follower chip ("B2 −3").
 pub const CHIP_W: f64 = 40.0;
+/// A follower drawn as a dot (narrow columns).
+pub const DOT_W: f64 = 14.0;
 /// The height of a chip, and of the line that holds chips under the cells.
 pub const CHIP_H: f64 = 20.0;
 
@@ -447,6 +451,7 @@ fn centre_vertically(lay: &mut Layout, h: f64) {
     }
     for r in lay.rows.iter_mut() {
         r.y += dy;
+        r.chips_y += dy;
     }
     for c in lay.captions.iter_mut() {
         c.1 += dy;
@@ -485,11 +490,22 @@ fn place_brokers(
     } else {
         0
     };
-    let chips_w = max_followers as f64 * (CHIP_W + 4.0);
-    // The chips go beside the cells when that leaves room for enough
-    // offsets, else on their own line under them.
-    let chips_inline = max_followers > 0
-        && ((bw - 16.0 - label_w - chips_w) / CELL_W_MIN).floor() as usize >= MIN_SLOTS;
+    // A leader's followers: labelled chips beside its cells when that
+    // leaves room for three offsets; else dots (their state by shape, the
+    // numbers in the tooltip) beside two; else chips on a line of their own.
+    let room = |each: f64| {
+        ((bw - 16.0 - label_w - max_followers as f64 * (each + 4.0)) / CELL_W_MIN).floor() as usize
+    };
+    let (chip_w, dots, chips_inline, min_slots) = if max_followers == 0 {
+        (0.0, false, false, MIN_SLOTS)
+    } else if room(CHIP_W) >= MIN_SLOTS {
+        (CHIP_W, false, true, MIN_SLOTS)
+    } else if room(DOT_W) >= 2 {
+        (DOT_W, true, true, 2)
+    } else {
+        (CHIP_W, false, false, 2)
+    };
+    let chips_w = max_followers as f64 * (chip_w + 4.0);
     let chips_line = if max_followers > 0 && !chips_inline {
         CHIP_H + 4.0
     } else {
@@ -498,7 +514,7 @@ fn place_brokers(
     let avail = bw - 8.0 - label_w - 8.0 - if chips_inline { chips_w } else { 0.0 };
     let cell_w = (avail / 6.0).clamp(CELL_W_MIN, CELL_W_MAX);
     let slots = (avail / cell_w).floor() as usize;
-    if slots < MIN_SLOTS {
+    if slots < min_slots {
         return None;
     }
     let mut col_y = vec![y; cols];
@@ -551,7 +567,7 @@ fn place_brokers(
                     .iter()
                     .filter(|r| **r != b.id)
                     .enumerate()
-                    .map(|(i, r)| (*r, chips_x + i as f64 * (CHIP_W + 4.0) + CHIP_W / 2.0))
+                    .map(|(i, r)| (*r, chips_x + i as f64 * (chip_w + 4.0) + chip_w / 2.0))
                     .collect()
             } else {
                 Vec::new()
@@ -570,6 +586,7 @@ fn place_brokers(
                 internal: is_internal,
                 compact: row_compact,
                 followers,
+                dots,
                 chips_y: if chips_inline {
                     ry + BAND_TOP + cell_h / 2.0
                 } else {

@@ -65,7 +65,17 @@ fn check(what: &str, lay: &Layout, min_px: f64) -> Result<(), String> {
     // Log rows stay inside their broker and apart from each other.
     for (i, r) in lay.rows.iter().enumerate() {
         let broker = lay.broker(r.broker).expect("row's broker");
-        let right = r.followers.last().map(|f| f.1 + 23.0).unwrap_or(r.right());
+        let half = if r.dots {
+            kafkascope::stage_layout::DOT_W
+        } else {
+            kafkascope::stage_layout::CHIP_W
+        } / 2.0;
+        let right = r
+            .followers
+            .last()
+            .map(|f| f.1 + half)
+            .unwrap_or(r.right())
+            .max(r.right());
         if r.label_x < broker.x || right > broker.right() + 0.5 || r.y + r.h > broker.bottom() {
             return Err(format!(
                 "{what}: a row of broker {} leaves its box",
@@ -139,7 +149,6 @@ fn every_preset_fits(viewports: &[(&str, f64, f64, f64)]) {
 
 /// Big clusters fit one screen: 3 brokers × 12 partitions, and 5 brokers.
 #[test]
-#[ignore = "issue 10, open: 3x12 and 5x12 need the partition x broker matrix view to fit at 12 px"]
 fn big_clusters_fit_one_screen() {
     use kafkascope::engine::ScenarioConfig;
     let mut failures = Vec::new();

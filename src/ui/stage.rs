@@ -275,7 +275,8 @@ fn sized_token(
     max_chars: usize,
 ) -> Html {
     let label = token_label(e, r, max_chars);
-    let w = (crate::stage_layout::text_width(label.chars().count(), 12.0) + 16.0).max(46.0);
+    let min_w = if max_chars <= 5 { 40.0 } else { 46.0 };
+    let w = (crate::stage_layout::text_width(label.chars().count(), 12.0) + 16.0).max(min_w);
     pill(
         classes!("token", color_class(r), focus.then_some("focus"), extra),
         w,
@@ -525,7 +526,11 @@ impl Scene<'_> {
         let leo = log.leo().0;
         let name = &e.topic(row.tp.topic).name;
         // The caption above internal rows names `__consumer_offsets`.
-        let label = if row.internal {
+        // With one topic, a name too long for the column is just `P3`
+        // (the tooltip and the accessible name give it in full).
+        let single_topic = e.topics().iter().filter(|t| !t.internal).count() == 1;
+        let full = name.chars().count() + 1 + row.tp.partition.to_string().len();
+        let label = if row.internal || (single_topic && full > row.label_chars) {
             format!("P{}", row.tp.partition)
         } else {
             fit_label(name, row.tp.partition, row.label_chars)
@@ -725,10 +730,24 @@ impl Scene<'_> {
             format!("B{fb} −{lag}")
         };
         let (w, h) = (crate::stage_layout::CHIP_W, crate::stage_layout::CHIP_H);
+        // A dot: filled when caught up, hollow when behind, dashed out of
+        // the ISR, crossed when its broker is down (shape, not colour).
+        let dot = html! {
+            <>
+                <circle class={classes!("dot", (lag <= 0 && broker.alive).then_some("filled"))} cx={px(cx)} cy={px(row.chips_y)} r="6" />
+                if !broker.alive {
+                    { line("", cx - 6.0, row.chips_y - 6.0, cx + 6.0, row.chips_y + 6.0) }
+                }
+            </>
+        };
         html! {
             <g class={classes!("chip", (!in_isr).then_some("out-of-sync"), (!broker.alive).then_some("down"))}>
-                { rect("", cx - w / 2.0, row.chips_y - h / 2.0, w, h, "8") }
-                { text("", cx, row.chips_y + 4.0, MIDDLE, label) }
+                if row.dots {
+                    { dot }
+                } else {
+                    { rect("", cx - w / 2.0, row.chips_y - h / 2.0, w, h, "8") }
+                    { text("", cx, row.chips_y + 4.0, MIDDLE, label) }
+                }
                 { title(format!(
                     "Follower on broker {fb}: log end offset {leo} (the leader's is {leader_leo}); {}{}",
                     if in_isr { "in the ISR" } else { "out of the ISR" },
@@ -860,7 +879,8 @@ impl Scene<'_> {
                 { text("box-title group-id", x + 10.0, y + 19.0, None, grp.group_id.clone()) }
                 { text(badge, x + 10.0, y + 38.0, None, format!("{shape} {}", grp.state.name())) }
                 if tight {
-                    { text("box-sub coord", x + 10.0, y + h - 12.0, None, coord.clone()) }
+                    // Short, so it ends before the + button.
+                    { text("box-sub coord", x + 10.0, y + h - 12.0, None, grp.coordinator(e).map(|b| format!("coordinator: B{b}")).unwrap_or_else(|| "no coordinator".into())) }
                 } else {
                     { text("box-sub", x + 10.0, y + 56.0, None, format!("generation {}", grp.generation.0)) }
                     { text("box-sub coord", x + 10.0, y + h - 32.0, None, coord.clone()) }
@@ -940,17 +960,21 @@ impl Scene<'_> {
             ),
             ("box-sub status", x, y + 35.0, false, status.to_string()),
         ];
+        let line_count = lines.len();
+        for (k, line) in lines.into_iter().enumerate() {
+            shown_text.push(("box-sub", x, y + 50.0 + k as f64 * 14.0, false, line));
+        }
+        // "+2": partitions the lines could not hold, at the end of the last
+        // line (clear of the record parked at the top right).
         if parts.len() > shown {
+            let last_y = y + 50.0 + (line_count.max(1) - 1) as f64 * 14.0;
             shown_text.push((
                 "box-sub",
-                bx + w - 8.0,
-                y + 35.0,
+                bx + w - 6.0,
+                last_y,
                 true,
                 format!("+{}", parts.len() - shown),
             ));
-        }
-        for (k, line) in lines.into_iter().enumerate() {
-            shown_text.push(("box-sub", x, y + 50.0 + k as f64 * 14.0, false, line));
         }
         if parts.is_empty() && con.alive {
             shown_text.push(("box-sub", x, y + 50.0, false, "no partitions".into()));

@@ -23,7 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HERE, OUT_DIR, assert, seenInPage, sleep, stepButton, waitFor, waitForApp } from './lib.mjs';
+import { HERE, OUT_DIR, assert, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
 import { counter, fetchLesson, lessonIndex } from './issue6.mjs';
 import { perfProbe } from './issue9.mjs';
 
@@ -281,37 +281,51 @@ async function viewportSession(t, vp, { clock = false } = {}) {
 }
 
 /**
- * Steps the run forward to `target` (Step forward once, then the ArrowRight
- * shortcut, which steps exactly like it). Stops early when the scenario has
- * ended (the counter no longer moves). Returns the step reached.
+ * In the page: presses the Step forward button `n` times (HTMLElement.click,
+ * the button's own handler), letting the page render between presses (a task
+ * boundary each time). Stops early if the button is gone or disabled.
  */
-async function stepTo(page, root, target) {
+export async function pressStepForward(n) {
+  const find = () =>
+    [...document.querySelectorAll('button')].find((b) => /^\s*step forward\s*$/i.test(b.getAttribute('aria-label') || b.textContent || ''));
+  const task = () =>
+    new Promise((resolve) => {
+      const c = new MessageChannel();
+      c.port1.onmessage = resolve;
+      c.port2.postMessage(0);
+    });
+  let pressed = 0;
+  for (let i = 0; i < n; i++) {
+    const b = find();
+    if (!b || b.disabled) break;
+    b.click();
+    pressed++;
+    await task();
+  }
+  return pressed;
+}
+
+/**
+ * Steps the run forward to `target` with the Step forward button. Stops early
+ * when the scenario has ended (the counter no longer moves). Returns the step
+ * reached.
+ */
+async function stepTo(root, target) {
   let step = (await counter(root)).step;
-  let clicked = false;
   while (step < target) {
     const before = step;
-    const clickRound = !clicked;
-    if (clickRound) {
-      await stepButton(root).click();
-      // Focus off the button, but in this document (the iframe, embedded): the shortcuts go here.
-      await root.evaluate(() => document.activeElement && document.activeElement !== document.body && document.activeElement.blur());
-      clicked = true;
-    } else {
-      for (let i = 0; i < target - step; i++) await page.keyboard.press('ArrowRight');
-    }
-    // Until the counter reaches the target (after the click: moves), or stops moving for 1.5 s.
-    let last = before;
+    await root.evaluate(pressStepForward, target - step);
+    // Until the counter reaches the target, or stops moving for 1 s.
     let still = Date.now();
     for (;;) {
-      await sleep(30);
       const now = (await counter(root)).step;
-      if (now !== last) {
-        last = now;
+      if (now !== step) {
+        step = now;
         still = Date.now();
       }
-      if (now >= target || (clickRound && now > before) || Date.now() - still > 1500) break;
+      if (step >= target || Date.now() - still > 1000) break;
+      await sleep(30);
     }
-    step = last;
     if (step === before) break; // the end: nothing more happens
   }
   return step;
@@ -471,7 +485,7 @@ async function presetSweep(t, vp) {
       let ended = false;
       for (const target of PRESET_STEPS) {
         if (ended) break;
-        const step = await session.ph.time('stepping', () => stepTo(session.page, root, target));
+        const step = await session.ph.time('stepping', () => stepTo(root, target));
         if (step < target) ended = true;
         const label = step < target ? `end${step}` : `step${step}`;
         recs.push(await checkpoint(t, p, session, root, vp, id, label));
@@ -541,7 +555,7 @@ async function lessonSweep(t, vp) {
             ];
             recs.push(await checkpoint(t, p, session, root, vp, id, asked === 1 && !LONG ? 'question' : `question${asked}`, targets));
           }
-          await panel.locator('fieldset.predict button').first().click();
+          await session.ph.time('answering', () => panel.locator('fieldset.predict button').first().evaluate((b) => b.click()));
           continue;
         }
         if (s.next) {
@@ -549,7 +563,7 @@ async function lessonSweep(t, vp) {
             const targets = [{ what: `the lesson's ${s.next} button`, locator: panel.getByRole('button', { name: s.next, exact: true }) }];
             recs.push(await checkpoint(t, p, session, root, vp, id, `stop${stop}`, targets));
           }
-          await panel.getByRole('button', { name: s.next, exact: true }).click();
+          await session.ph.time('answering', () => panel.getByRole('button', { name: s.next, exact: true }).evaluate((b) => b.click()));
           continue;
         }
         // Playing to the next stop.
