@@ -44,10 +44,11 @@ const BROKER_HEADER: f64 = 30.0;
 const BAND_TOP: f64 = 5.0;
 /// Below a full row's cells: the consumers' position carets and labels.
 const BAND_BOTTOM: f64 = 15.0;
-/// A full row's cells hold two lines of 11-unit text (offset, key).
+/// A full row's cells hold two lines of 11-unit text (offset, key): two
+/// line boxes of 11 × 1.17 units, plus air.
 const CELL_H: f64 = 30.0;
-/// The same, tight (a short box).
-const TIGHT_CELL_H: f64 = 26.0;
+/// The same, tight (a short box): the two line boxes just fit.
+const TIGHT_CELL_H: f64 = 28.0;
 /// A compact (follower) row: cells without text.
 const COMPACT_CELL_H: f64 = 14.0;
 const CAPTION_H: f64 = 18.0;
@@ -193,6 +194,9 @@ pub struct Layout {
     pub overflow: bool,
     /// Groups drawn tight (see `TIGHT_CONSUMER_H`).
     pub tight_groups: bool,
+    /// How much detail the arrangement gave up (tight, compact followers,
+    /// leaders only), so growing never trades detail for size.
+    pub detail_lost: u8,
 }
 
 impl Layout {
@@ -355,7 +359,11 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
             let cap = max_scale.max(1.0).min(preferred * 1.4);
             while best.scale * 1.05 <= cap {
                 match fit(best.scale * 1.05) {
-                    Some(bigger) if bigger.flow == best.flow => best = bigger,
+                    Some(bigger)
+                        if bigger.flow == best.flow && bigger.detail_lost <= best.detail_lost =>
+                    {
+                        best = bigger
+                    }
                     _ => break,
                 }
             }
@@ -385,7 +393,24 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
                 },
             )
         })
-        .expect("the narrowest plan always builds");
+        .unwrap_or_else(|| {
+            // Narrower than any plan allows (a tiny box): a wider drawing
+            // shown smaller, rather than failing.
+            let wide = w.max(480.0);
+            build(
+                e,
+                &hosted,
+                wide,
+                Plan {
+                    flow: Flow::Down,
+                    cols: 1,
+                    compact: true,
+                    leaders_only: e.brokers().len() > 1,
+                    tight: true,
+                },
+            )
+            .unwrap_or_else(|| empty_layout(wide))
+        });
     lay.overflow = lay.h > h + 0.5;
     lay.h = lay.h.max(h);
     lay.scale = min_scale;
@@ -428,6 +453,26 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
         }
     }
     v
+}
+
+/// A stage with nothing placed (only when even the widest fallback cannot
+/// place the brokers, which no scenario within the limits reaches).
+fn empty_layout(w: f64) -> Layout {
+    Layout {
+        w,
+        h: 100.0,
+        scale: 1.0,
+        flow: Flow::Down,
+        producers: Vec::new(),
+        brokers: Vec::new(),
+        rows: Vec::new(),
+        captions: Vec::new(),
+        groups: Vec::new(),
+        consumers: Vec::new(),
+        overflow: true,
+        tight_groups: true,
+        detail_lost: 7,
+    }
 }
 
 /// Moves everything down so the content sits in the middle of `h`.
@@ -634,6 +679,7 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
         consumers: Vec::new(),
         overflow: false,
         tight_groups: plan.tight,
+        detail_lost: plan.tight as u8 + 2 * plan.compact as u8 + 4 * plan.leaders_only as u8,
     };
     let (consumer_h, group_head, group_foot) = if plan.tight {
         (TIGHT_CONSUMER_H, TIGHT_GROUP_HEAD, TIGHT_GROUP_FOOT)
@@ -717,22 +763,25 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
             } else {
                 PRODUCER_MIN_H
             };
-            let pw = ((w - 2.0 * PAD - 10.0 * (np - 1.0)) / np).min(220.0);
-            if pw < 110.0 {
-                return None;
-            }
+            // As many producers per line as fit at 110 units or more.
+            let per_line =
+                (((w - 2.0 * PAD + 10.0) / 120.0).floor() as usize).clamp(1, np as usize);
+            let lines = (np as usize).div_ceil(per_line);
+            let pw =
+                ((w - 2.0 * PAD - 10.0 * (per_line as f64 - 1.0)) / per_line as f64).min(220.0);
             for (i, p) in e.producers().iter().enumerate() {
+                let (col, line) = (i % per_line, i / per_line);
                 lay.producers.push((
                     p.idx,
                     Rect {
-                        x: PAD + i as f64 * (pw + 10.0),
-                        y: PAD,
+                        x: PAD + col as f64 * (pw + 10.0),
+                        y: PAD + line as f64 * (ph + 10.0),
                         w: pw,
                         h: ph,
                     },
                 ));
             }
-            let by = PAD + ph + GAP;
+            let by = PAD + lines as f64 * (ph + 10.0) - 10.0 + GAP;
             let brokers_h = place_brokers(
                 e,
                 hosted,

@@ -204,3 +204,31 @@ fn the_drawing_scales_with_its_box() {
     assert!((laptop.w * laptop.scale - 890.0).abs() < 1.0);
     assert!((laptop.h * laptop.scale - 610.0).abs() < 1.0);
 }
+
+/// No box is too small to draw in: a phone or a narrow iframe gets a
+/// scrolling stage, never a panic (a 375 px page once crashed on every
+/// 3-broker preset: "the narrowest plan always builds").
+#[test]
+fn any_box_gets_a_layout_without_panicking() {
+    for p in kafkascope::presets::all() {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(p.id.to_string()));
+        for _ in 0..20 {
+            m.update(Msg::StepForward);
+        }
+        for (w, h) in [
+            (200.0, 150.0),
+            (300.0, 250.0),
+            (344.0, 360.0),
+            (480.0, 300.0),
+            (600.0, 200.0),
+        ] {
+            let lay = layout(&m.engine, w, h, 2.0);
+            assert!(
+                !lay.brokers.is_empty(),
+                "{} in a {w}x{h} box: no brokers placed",
+                p.id
+            );
+        }
+    }
+}

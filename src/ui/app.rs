@@ -198,6 +198,19 @@ pub fn App() -> Html {
     use_course_bridge(&m, dispatch.clone());
     focus::use_modal_focus(*share_open || m.gallery_open || m.help_open || m.link_error.is_some());
     focus::use_focus_keeper();
+    // The lesson card scrolls as a whole; at each stop its question (or
+    // its buttons) is brought into view, inside the card only (never the
+    // course page around an embed).
+    {
+        let at = m.lesson.as_ref().map(|r| (r.beat, r.phase, r.answer));
+        use_effect_with(at, move |_| {
+            crate::ui::dom::reveal_in_scroller(
+                ".lesson-panel",
+                ".lesson-panel .predict, .lesson-panel .off-tour, .lesson-panel .lesson-nav",
+            );
+            || ()
+        });
+    }
 
     // A built-in lesson to fetch (opened from the gallery, a link or ?lesson=).
     {
@@ -269,6 +282,11 @@ pub fn App() -> Html {
     });
     let embed = m.embed;
     let compare = !m.lane_labels.is_empty();
+    // A lesson asks for a prediction: the question has the column's room.
+    let asking = m
+        .lesson
+        .as_ref()
+        .is_some_and(|r| r.phase == crate::tour::Phase::Asking);
     // Side by side: one lane large, the others as cards beside it.
     let shown_lane = (*focus_lane).min(m.lane_labels.len().saturating_sub(1));
     let stage_model = if shown_lane == 0 {
@@ -355,7 +373,7 @@ pub fn App() -> Html {
                         { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }
                     }
                 </section>
-                <aside class="side" aria-label="Lesson and narration" tabindex="0">
+                <aside class={classes!("side", asking.then_some("asking"))} aria-label="Lesson and narration" tabindex="0">
                     { lesson_panel(&m, &dispatch) }
                     { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: lanes.clone() }) }
                     if compare {

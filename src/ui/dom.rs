@@ -85,3 +85,26 @@ impl Drop for SizeObserver {
         self.observer.disconnect();
     }
 }
+
+/// Scrolls the container matching `scroller` (itself, nothing around it)
+/// so that the first element matching `target` is in view at its bottom.
+pub fn reveal_in_scroller(scroller: &str, target: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let (Ok(Some(panel)), Ok(Some(el))) =
+        (doc.query_selector(scroller), doc.query_selector(target))
+    else {
+        return;
+    };
+    let (p, t) = (
+        panel.get_bounding_client_rect(),
+        el.get_bounding_client_rect(),
+    );
+    if t.bottom() > p.bottom() {
+        let by = (t.bottom() - p.bottom() + 8.0)
+            .min(t.top() - p.top())
+            .max(0.0);
+        panel.set_scroll_top(panel.scroll_top() + by.ceil() as i32);
+    }
+}

@@ -56,9 +56,7 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
                     <p>{q.reveal.clone()}</p>
                 </div>
             }
-            // Scrolls inside the card, so it is a focusable region (a
-            // keyboard can scroll it too).
-            <div class="lesson-text" role="region" aria-label="Lesson text" tabindex="0">
+            <div class="lesson-text">
                 { for beat.text.iter().map(|p| html! { <p>{p.clone()}</p> }) }
             </div>
             if !on_tour && run.phase != Phase::Playing {

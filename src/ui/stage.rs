@@ -56,9 +56,10 @@ fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
     }
 }
 
-/// Characters of 11-unit bold text that fit in `width` units.
+/// Characters of 11-unit bold text that fit in `width` units (bold
+/// glyphs run wider than the layout's average).
 fn chars_in(width: f64) -> usize {
-    ((width - 6.0) / (crate::stage_layout::MIN_FONT * 0.62))
+    ((width - 8.0) / (crate::stage_layout::MIN_FONT * 0.7))
         .floor()
         .max(2.0) as usize
 }
@@ -556,8 +557,8 @@ impl Scene<'_> {
                         _ => "commit".to_string(),
                     },
                 ),
-                (None, Some(crate::engine::log::ControlType::Commit)) => ("marker commit".to_string(), "COMMIT".to_string()),
-                (None, _) => ("marker abort".to_string(), "ABORT".to_string()),
+                (None, Some(crate::engine::log::ControlType::Commit)) => ("marker commit".to_string(), "commit".to_string()),
+                (None, _) => ("marker abort".to_string(), "abort".to_string()),
             };
             let in_aborted = entry.record.is_some()
                 && entry.producer.is_some_and(|p| aborted.iter().any(|a| a.producer_id == p.producer_id && a.first_offset.0 <= off && off <= a.last_offset.0));
@@ -607,13 +608,15 @@ impl Scene<'_> {
                     // right), key on the bottom line; a compact follower
                     // row shows the cells alone.
                     if !row.compact {
-                        { text("cell-offset", x + 4.5, row.y + 11.5, None, off.to_string()) }
-                        { text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 5.0, MIDDLE, text_) }
+                        // Baselines so the two line boxes (ascent + descent,
+                        // about 1.17 × 11 units each) never meet.
+                        { text("cell-offset", x + 4.5, row.y + 10.5, None, off.to_string()) }
+                        { text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 3.5, MIDDLE, text_) }
                         if lost {
-                            { text("lost-tag", x + row.cell_w - 3.0, row.y + 11.5, END, if row.cell_w >= 54.0 { "lost" } else { "✕" }) }
+                            { text("lost-tag", x + row.cell_w - 3.0, row.y + 10.5, END, if row.cell_w >= 54.0 { "lost" } else { "✕" }) }
                         }
                         if dup {
-                            { text("lost-tag dup-tag", x + row.cell_w - 3.0, row.y + 11.5, END, "×2") }
+                            { text("lost-tag dup-tag", x + row.cell_w - 3.0, row.y + 10.5, END, "×2") }
                         }
                     }
                     if in_aborted || lost {
@@ -670,9 +673,9 @@ impl Scene<'_> {
                     { text_node("row-label", row.label_x + 14.0, row.y + row.h / 2.0 + 4.5, None,
                         html! { <>{label}{title(format!("{name}-{}: HW {hw}, LEO {leo}", row.tp.partition))}</> }) }
                 } else {
-                    { text_node("row-label", row.label_x + 14.0, row.y + 12.0, None,
+                    { text_node("row-label", row.label_x + 14.0, row.y + 11.0, None,
                         html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }) }
-                    <text class="row-marks" x={px(row.label_x + 14.0)} y={px(row.y + row.h - 4.0)}>
+                    <text class="row-marks" x={px(row.label_x + 14.0)} y={px(row.y + row.h - 2.5)}>
                         <tspan class="hw-mark">{format!("HW {hw}")}</tspan>
                         if lso < hw && row.label_chars >= 11 {
                             <tspan class="lso-mark">{format!(" LSO {lso}")}</tspan>
@@ -773,7 +776,7 @@ impl Scene<'_> {
                     { line("cross", x, y, x + w, y + h) }
                     // Bottom right: the title stays readable.
                     { text("down-label", x + w - 8.0, y + h - 8.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
-                } else if pr.txn.open {
+                } else if pr.txn.open && h >= 140.0 {
                     { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
                 }
                 // A short box keeps three counters (the client.id is in
@@ -783,7 +786,13 @@ impl Scene<'_> {
                     { sub(38.0, pr.client_id.clone()) }
                 }
                 { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
-                { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
+                // (A short box says "in a transaction" here instead: its
+                // tray leaves no room at the bottom.)
+                if h < 140.0 && pr.alive && !pr.txn.fenced && pr.txn.open {
+                    { text("box-sub txn-tag", x + 12.0, y + 54.0, None, "in a transaction") }
+                } else {
+                    { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
+                }
                 if pr.acked_records > 0 {
                     { sub(if h >= 140.0 { 86.0 } else { 70.0 }, format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)) }
                 }

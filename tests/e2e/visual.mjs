@@ -17,9 +17,12 @@
 // test), checked against the ids in src/presets/build.rs; the lessons of INDEX
 // in src/lesson.rs and their files as the server serves them.
 //
-// By default each preset is checked at steps 0, 8 and 25 (or its end) and each
-// lesson at its first question and its last stop. E2E_LONG=1: every 5th step
-// up to 60, and every stop and question of every lesson.
+// By default each preset is checked at steps 0, 8 and 25 (or its end), stepped
+// with the Step forward button (pressed in the page, one render per stretch),
+// and each lesson, driven by its own buttons under Playwright's clock, at its
+// first question and its last stop. E2E_LONG=1: every 5th step up to 60 (each
+// step rendered), and every stop and question of every lesson. A page error (a
+// Rust panic) ends that scenario's checks; the runner lists the errors too.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -132,24 +135,44 @@ async function shot(page, vp, scenario, checkpoint) {
  * visibility:hidden, not at opacity 0 (its own or an ancestor's), with a fill,
  * and at least partly inside the stage's box. Returns { found, labels: n,
  * min, smallest: [{ text, px, where }], overlaps: [{ a, b, w, h }], clipped:
- * [{ text, where }] } (sizes in CSS px).
+ * [{ text, where }] (labels cut by the edge of what can be seen), shown: the
+ * percentage of the stage picture that can be seen without scrolling } (sizes in CSS px).
  */
 export function stageLabels(overlapMin) {
   const wrap = [...document.querySelectorAll('.stage-wrap')].find((w) => w.querySelector('svg.stage'));
   if (!wrap) return { found: false };
   const wr = wrap.getBoundingClientRect();
+  // Where a label is: its group's class, and the group's name (aria-label, or its first label).
   const where = (el) => {
     const g = el.closest('g[class], g[aria-label]');
     if (!g) return el.tagName;
     const cls = (g.getAttribute('class') || '').trim().split(/\s+/).slice(0, 2).join('.');
-    return cls ? `g.${cls}` : `g "${(g.getAttribute('aria-label') || '').slice(0, 30)}"`;
+    const first = g.querySelector('text');
+    const own = (el.textContent || '').trim();
+    let name = (g.getAttribute('aria-label') || '').split(/[:.]/)[0];
+    if (!name && first && first.textContent.trim() !== own) name = first.textContent.trim();
+    name = name.length > 28 ? `${name.slice(0, 27)}…` : name;
+    return `${cls ? `g.${cls}` : 'g'}${name ? ` "${name}"` : ''}`;
   };
   const items = [];
   const clipped = [];
+  let shown = 100;
   for (const svg of wrap.querySelectorAll('svg.stage')) {
     if (svg.closest('.lane-card')) continue;
     const sr = svg.getBoundingClientRect();
-    const box = { l: Math.max(sr.left, wr.left), t: Math.max(sr.top, wr.top), r: Math.min(sr.right, wr.right), b: Math.min(sr.bottom, wr.bottom) };
+    // What of the picture can be seen: the svg clipped by its scrolling ancestors and the viewport.
+    const box = { l: Math.max(sr.left, 0), t: Math.max(sr.top, 0), r: Math.min(sr.right, innerWidth), b: Math.min(sr.bottom, innerHeight) };
+    for (let n = svg.parentElement; n && n !== document.documentElement; n = n.parentElement) {
+      const cs = getComputedStyle(n);
+      if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+      const nr = n.getBoundingClientRect();
+      box.l = Math.max(box.l, nr.left);
+      box.t = Math.max(box.t, nr.top);
+      box.r = Math.min(box.r, nr.right);
+      box.b = Math.min(box.b, nr.bottom);
+    }
+    const area = sr.width * sr.height;
+    if (area > 0) shown = Math.min(shown, Math.round((100 * Math.max(0, box.r - box.l) * Math.max(0, box.b - box.t)) / area));
     for (const el of svg.querySelectorAll('text, tspan')) {
       if (el.closest('defs, clipPath, mask, pattern, marker, symbol')) continue;
       const own = [...el.childNodes]
@@ -167,7 +190,7 @@ export function stageLabels(overlapMin) {
       if ((cs.fill === 'none' || parseFloat(cs.fillOpacity) === 0) && cs.stroke === 'none') continue;
       const r = el.getBoundingClientRect();
       if (r.width < 0.5 || r.height < 0.5) continue;
-      if (r.right <= box.l || r.left >= box.r || r.bottom <= box.t || r.top >= box.b) continue;
+      // Still a label of the picture when scrolled out of sight; noted apart.
       if (r.left < box.l - 2 || r.right > box.r + 2 || r.top < box.t - 2 || r.bottom > box.b + 2) {
         clipped.push({ text: own, where: where(el) });
       }
@@ -199,21 +222,69 @@ export function stageLabels(overlapMin) {
     smallest: sorted.map((x) => ({ text: x.text, px: round(x.px), where: x.where })),
     overlaps,
     clipped,
+    shown,
   };
 }
 
-/** In the page: where element `el` is, against the viewport (CSS px). */
-function placement(el) {
+/**
+ * In the page: where element `el` is, against the viewport and the ancestors
+ * that clip it (overflow other than visible: a scrolling card). Returns
+ * { inside, box, shown (% of its area visible), vp, clip: why it is cut, or '' }.
+ */
+export function placement(el) {
   const r = el.getBoundingClientRect();
+  const name = (n) => `<${n.tagName.toLowerCase()}${typeof n.className === 'string' && n.className.trim() ? `.${n.className.trim().split(/\s+/).join('.')}` : ''}>`;
+  const vis = { l: Math.max(r.left, 0), t: Math.max(r.top, 0), r: Math.min(r.right, innerWidth), b: Math.min(r.bottom, innerHeight) };
+  let clip = '';
+  for (let n = el.parentElement; n && n !== document.body && n !== document.documentElement; n = n.parentElement) {
+    const cs = getComputedStyle(n);
+    if (cs.overflowX === 'visible' && cs.overflowY === 'visible') continue;
+    const nr = n.getBoundingClientRect();
+    if (!clip && (r.top < nr.top - 1 || r.bottom > nr.bottom + 1 || r.left < nr.left - 1 || r.right > nr.right + 1)) {
+      clip = `cut by the scrolling ${name(n)} (y ${Math.round(nr.top)}–${Math.round(nr.bottom)}): scroll to see it`;
+    }
+    vis.l = Math.max(vis.l, nr.left);
+    vis.t = Math.max(vis.t, nr.top);
+    vis.r = Math.min(vis.r, nr.right);
+    vis.b = Math.min(vis.b, nr.bottom);
+  }
   const inside = r.left >= -1 && r.top >= -1 && r.right <= innerWidth + 1 && r.bottom <= innerHeight + 1;
-  const visW = Math.max(0, Math.min(r.right, innerWidth) - Math.max(r.left, 0));
-  const visH = Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0));
   const area = r.width * r.height;
   return {
     inside,
     box: `x ${Math.round(r.left)}–${Math.round(r.right)}, y ${Math.round(r.top)}–${Math.round(r.bottom)}`,
-    shown: area > 0 ? Math.round((100 * visW * visH) / area) : 0,
+    shown: area > 0 ? Math.round((100 * Math.max(0, vis.r - vis.l) * Math.max(0, vis.b - vis.t)) / area) : 0,
     vp: `${innerWidth}x${innerHeight}`,
+    clip,
+  };
+}
+
+/**
+ * In the page (after the init script of `viewportSession` defined
+ * window.__visual): everything a checkpoint checks, in one call. `targets`:
+ * [{ what, selector, each }] besides the stage; `each`: every match on its
+ * own ("choice 2 of 4"). Returns { labels (stageLabels), spots: [{ what,
+ * missing, place (placement), seen (seenInPage) }], scroll: { sw, iw }, dom:
+ * { now, max, over } }.
+ */
+export function measureCheckpoint({ targets, overlapMin }) {
+  const v = window.__visual;
+  const wrap = [...document.querySelectorAll('.stage-wrap')].find((w) => w.querySelector('svg.stage'));
+  const spots = [];
+  for (const t of [{ what: 'the stage (.stage-wrap)', els: wrap ? [wrap] : [] }, ...targets]) {
+    const els = t.els || [...document.querySelectorAll(t.selector)];
+    if (els.length === 0) spots.push({ what: t.what, missing: true });
+    const list = t.each ? els : els.slice(0, 1);
+    list.forEach((el, i) => {
+      spots.push({ what: t.each ? `${t.what} ${i + 1} of ${els.length}` : t.what, place: v.placement(el), seen: v.seenInPage(el) });
+    });
+  }
+  const probe = window.__i9;
+  return {
+    labels: v.stageLabels(overlapMin),
+    spots,
+    scroll: { sw: document.documentElement.scrollWidth, iw: innerWidth },
+    dom: { now: document.getElementsByTagName('*').length, max: probe ? probe.maxDom : 0, over: probe ? probe.over : null },
   };
 }
 
@@ -255,6 +326,10 @@ async function viewportSession(t, vp, { clock = false } = {}) {
   const page = await t.newPage({ viewport: vp.viewport, url: null });
   const context = page.context();
   await context.addInitScript(perfProbe, DOM_BOUND);
+  // The in-page checks, defined in every frame (an init script is not subject to the page's CSP).
+  await context.addInitScript({
+    content: `window.__visual = { seenInPage: ${seenInPage}, placement: ${placement}, stageLabels: ${stageLabels} };`,
+  });
   if (vp.embed) {
     await context.route(`**/${PARENT_PATH}*`, (route) => route.fulfill({ path: EMBED_PARENT, contentType: 'text/html; charset=utf-8' }));
   }
@@ -282,10 +357,12 @@ async function viewportSession(t, vp, { clock = false } = {}) {
 
 /**
  * In the page: presses the Step forward button `n` times (HTMLElement.click,
- * the button's own handler), letting the page render between presses (a task
- * boundary each time). Stops early if the button is gone or disabled.
+ * the button's own handler). With `eachRenders`, a task boundary after every
+ * press lets the page render each step; without, the steps run back to back
+ * and the page renders once (what a checkpoint measures is the same). Stops
+ * early if the button is gone or disabled.
  */
-export async function pressStepForward(n) {
+export async function pressStepForward([n, eachRenders]) {
   const find = () =>
     [...document.querySelectorAll('button')].find((b) => /^\s*step forward\s*$/i.test(b.getAttribute('aria-label') || b.textContent || ''));
   const task = () =>
@@ -300,7 +377,7 @@ export async function pressStepForward(n) {
     if (!b || b.disabled) break;
     b.click();
     pressed++;
-    await task();
+    if (eachRenders) await task();
   }
   return pressed;
 }
@@ -314,7 +391,7 @@ async function stepTo(root, target) {
   let step = (await counter(root)).step;
   while (step < target) {
     const before = step;
-    await root.evaluate(pressStepForward, target - step);
+    await root.evaluate(pressStepForward, [target - step, LONG]);
     // Until the counter reaches the target, or stops moving for 1 s.
     let still = Date.now();
     for (;;) {
@@ -333,110 +410,133 @@ async function stepTo(root, target) {
 
 /**
  * Everything the contract checks at one checkpoint. `targets`: [{ what,
- * locator }] that must lie inside the viewport, not covered (besides the
- * stage). Returns a record for the summary; problems go to `p`.
+ * selector, each }] that must lie inside the viewport, not cut off by a
+ * scrolling ancestor, not covered (besides the stage). Returns a record for
+ * the summary; problems go to `p`.
  */
-async function checkpoint(t, p, session, root, vp, scenario, label, targets = []) {
+async function checkpoint(p, session, root, scenario, label, targets = []) {
+  const { vp } = session;
   await session.ph.time('settling', () => settle(root));
   const t0 = Date.now();
   const where = `[${vp.key}] ${scenario} @${label}`;
-  const r = await root.evaluate(stageLabels, OVERLAP_MIN);
-  const rec = { label, min: null, minText: '', overlaps: 0, dom: 0, clipped: 0, bad: [] };
+  const m = await root.evaluate(measureCheckpoint, { targets, overlapMin: OVERLAP_MIN });
+  const r = m.labels;
+  const rec = { label, min: null, minText: '', overlaps: 0, dom: 0, clipped: 0, stageShown: 100, bad: [] };
   if (!p.check(r.found, `${where}: no large stage (.stage-wrap svg.stage)`)) return rec;
   rec.min = r.min;
   rec.minText = r.smallest.length ? r.smallest[0].text : '';
-  rec.labels = r.labels;
   rec.clipped = r.clipped.length;
   rec.clippedExamples = r.clipped.slice(0, 3);
-  // 1. Smallest rendered text.
+  rec.stageShown = r.shown;
+  // 1. The smallest rendered text.
   const small = r.smallest.filter((x) => x.px < vp.minFont - 0.05);
   if (small.length) {
     rec.bad.push('font');
-    const seen = new Set();
-    const ex = [];
-    for (const x of small) {
-      const k = `${x.where}|${x.px}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      ex.push(`${q(x.text)} ${x.px} px (${x.where})`);
-    }
+    const kinds = new Map();
+    for (const x of small) if (!kinds.has(`${x.where}|${x.px}`)) kinds.set(`${x.where}|${x.px}`, `${q(x.text)} ${x.px} px (${x.where})`);
+    const ex = [...kinds.values()];
     p.add(`${where}: ${small.length} of ${r.labels} stage labels under ${vp.minFont} px, smallest ${r.min} px: ${ex.slice(0, EXAMPLES).join(', ')}${ex.length > EXAMPLES ? `, … (${ex.length - EXAMPLES} more kinds)` : ''}`);
   }
   // 2. Overlapping labels.
   rec.overlaps = r.overlaps.length;
-  rec.overlapExamples = r.overlaps.slice(0, 3);
   if (r.overlaps.length) {
     rec.bad.push('overlap');
     const ex = r.overlaps.map((o) => `${q(o.a)} (${o.aw}) × ${q(o.b)} (${o.bw}) ${o.w}×${o.h} px`);
     p.add(`${where}: ${r.overlaps.length} overlapping stage label pair(s): ${ex.slice(0, EXAMPLES).join('; ')}${ex.length > EXAMPLES ? `; … (${ex.length - EXAMPLES} more)` : ''}`);
   }
-  // 3. The stage and the lesson's controls: inside the viewport and not covered.
-  const all = [{ what: 'the stage (.stage-wrap)', locator: root.locator('.stage-wrap:has(svg.stage)').first() }, ...targets];
-  for (const { what, locator } of all) {
-    if ((await locator.count()) === 0) {
-      p.add(`${where}: ${what} is not on the page`);
-      rec.bad.push('missing');
+  // 3. The stage and the lesson's controls: inside the viewport, not cut off, not covered.
+  const hidden = [];
+  for (const s of m.spots) {
+    if (s.missing) {
+      hidden.push(`${s.what}: not on the page`);
       continue;
     }
-    const place = await locator.evaluate(placement);
-    const seen = await locator.evaluate(seenInPage);
-    const why = [];
-    if (!place.inside) why.push(`it is not inside the ${place.vp} viewport (${place.box}, ${place.shown}% shown)`);
-    if (!seen.ok) why.push(seen.why);
-    if (why.length) {
-      rec.bad.push('hidden');
-      p.add(`${where}: ${what} is not fully seen: ${why.join('; ')}`);
-    }
+    // Cut off (what then shows at its centre follows from it), else covered.
+    let why = '';
+    if (!s.place.inside) why = `outside the ${s.place.vp} viewport (${s.place.box}, ${s.place.shown}% shown)`;
+    else if (s.place.clip) why = `${s.place.clip} (${s.place.shown}% shown)`;
+    else if (!s.seen.ok) why = s.seen.why.replace(/^at its centre \(([^)]*)\) the page shows /, 'covered at its centre ($1) by ');
+    if (why) hidden.push(`${s.what}: ${why}`);
   }
-  if (session.vp.embed) {
-    // The iframe itself, in the course page.
-    const frameSeen = await session.page.locator('#kafkascope').evaluate(seenInPage);
-    if (!p.check(frameSeen.ok, `${where}: the iframe is not seen in the course page: ${frameSeen.why}`)) rec.bad.push('hidden');
-  }
-  // 4. No horizontal scroll (the app's document, and the course page around it).
-  const docs = [root];
-  if (session.vp.embed) docs.push(session.page.mainFrame());
-  for (const d of docs) {
-    const w = await d.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
-    if (w.sw > w.iw) {
+  if (vp.embed) {
+    // The iframe itself, in the course page, and the course page's own width.
+    const parent = await session.page.evaluate(() => {
+      const f = document.getElementById('kafkascope');
+      return { seen: window.__visual.seenInPage(f), sw: document.documentElement.scrollWidth, iw: innerWidth };
+    });
+    if (!parent.seen.ok) hidden.push(`the iframe in the course page: ${parent.seen.why}`);
+    if (parent.sw > parent.iw) {
       rec.bad.push('hscroll');
-      p.add(`${where}: horizontal scroll in ${d === root ? 'the app' : 'the course page'} (scrollWidth ${w.sw} > ${w.iw})`);
+      p.add(`${where}: horizontal scroll in the course page (scrollWidth ${parent.sw} > ${parent.iw})`);
     }
+  }
+  if (hidden.length) {
+    rec.bad.push('hidden');
+    p.add(`${where}: ${hidden.length} of ${m.spots.length} not fully seen: ${hidden.join(' | ')}`);
+  }
+  // 4. No horizontal scroll.
+  if (m.scroll.sw > m.scroll.iw) {
+    rec.bad.push('hscroll');
+    p.add(`${where}: horizontal scroll (scrollWidth ${m.scroll.sw} > ${m.scroll.iw})`);
   }
   // 5. DOM size: now, and the largest since the page loaded (the probe).
-  const dom = await root.evaluate(() => ({ now: document.getElementsByTagName('*').length, max: window.__i9 ? window.__i9.maxDom : 0, over: window.__i9 && window.__i9.over }));
-  rec.dom = Math.max(dom.now, dom.max, dom.over ? dom.over.n : 0);
+  rec.dom = Math.max(m.dom.now, m.dom.max, m.dom.over ? m.dom.over.n : 0);
   if (rec.dom >= DOM_BOUND) {
     rec.bad.push('dom');
-    p.add(`${where}: the DOM reached ${rec.dom} elements (bound ${DOM_BOUND})${dom.over ? ` at "${dom.over.counter}"` : ''}`);
+    p.add(`${where}: the DOM reached ${rec.dom} elements (bound ${DOM_BOUND})${m.dom.over ? ` at "${m.dom.over.counter}"` : ''}`);
   }
   session.ph.add('checking', Date.now() - t0);
   await session.ph.time('screenshots', () => shot(session.page, vp, scenario, label));
   return rec;
 }
 
+/**
+ * Whether the page reported errors (console.error, an uncaught error: a Rust
+ * panic) since `before`; if so, notes the first one as this scenario's problem
+ * (the runner lists them all). What follows a panic is a frozen picture.
+ */
+function appFailed(t, p, before, where) {
+  const errs = t.errors.slice(before);
+  if (errs.length === 0) return false;
+  p.failedAt ||= new Set();
+  if (p.failedAt.has(before)) return true;
+  p.failedAt.add(before);
+  p.add(`${where}: the app failed (${errs.length} error(s) in the page; later checkpoints skipped): ${errs[0].split('\n')[0].slice(0, 200)}`);
+  return true;
+}
+
 /** One summary line for a scenario's checkpoints. */
-function summaryLine(name, recs) {
-  const cps = recs
-    .map((r) => `${r.label} ${r.min === null ? '—' : `${r.min}px`}${r.overlaps ? ` ov${r.overlaps}` : ''}${r.bad.some((b) => b === 'hidden' || b === 'missing') ? ' HIDDEN' : ''}${r.bad.includes('hscroll') ? ' HSCROLL' : ''}`)
+function summaryLine(row) {
+  const cps = row.recs
+    .map(
+      (r) =>
+        `${r.label} ${r.min === null ? '—' : `${r.min}px`}${r.overlaps ? ` ov${r.overlaps}` : ''}` +
+        `${r.stageShown < 100 ? ` stage${r.stageShown}%` : ''}${r.bad.includes('hidden') ? ' HIDDEN' : ''}${r.bad.includes('hscroll') ? ' HSCROLL' : ''}`,
+    )
     .join(' | ');
-  const dom = Math.max(0, ...recs.map((r) => r.dom));
-  return `${name.padEnd(34)} ${cps}  (DOM ≤ ${dom})`;
+  const dom = Math.max(0, ...row.recs.map((r) => r.dom));
+  return `${row.name.padEnd(34)} ${cps}${row.failed ? `${cps ? ' | ' : ''}APP FAILED` : ''}  (DOM ≤ ${dom})`;
 }
 
 /** Totals over a viewport's checkpoints. */
-function totals(vp, all) {
-  const recs = all.flatMap((s) => s.recs.map((r) => ({ ...r, name: s.name })));
+function totals(vp, rows) {
+  const recs = rows.flatMap((s) => s.recs.map((r) => ({ ...r, name: s.name })));
   const withMin = recs.filter((r) => r.min !== null);
   const min = withMin.reduce((a, r) => (!a || r.min < a.min ? r : a), null);
   const dom = recs.reduce((a, r) => (!a || r.dom > a.dom ? r : a), null);
   const count = (k) => recs.filter((r) => r.bad.includes(k)).length;
-  const clipped = recs.filter((r) => r.clipped > 0);
+  const cut = recs.filter((r) => r.stageShown < 100);
+  const least = cut.reduce((a, r) => (!a || r.stageShown < a.stageShown ? r : a), null);
+  const failed = rows.filter((r) => r.failed).map((r) => r.name);
   return (
     `${vp.key}: ${recs.length} checkpoints; smallest stage text ${min ? `${min.min} px (${q(min.minText)}, ${min.name} @${min.label})` : '—'}, bound ${vp.minFont} px; ` +
-    `under the bound at ${count('font')}, overlapping labels at ${count('overlap')}, something not seen at ${count('hidden') + count('missing')}, ` +
+    `under the bound at ${count('font')}, overlapping labels at ${count('overlap')}, something not fully seen at ${count('hidden')}, ` +
     `horizontal scroll at ${count('hscroll')}; max DOM ${dom ? `${dom.dom} (${dom.name} @${dom.label})` : '—'}` +
-    (clipped.length ? `; note: labels cut by the stage's edge at ${clipped.length} (e.g. ${clipped[0].name} @${clipped[0].label}: ${clipped[0].clippedExamples.map((c) => q(c.text)).join(', ')})` : '')
+    (failed.length ? `; the app failed in ${failed.length}: ${failed.join(', ')}` : '') +
+    (cut.length
+      ? `; note: the stage picture is cut off (it scrolls) at ${cut.length}, least shown ${least.stageShown}% (${least.name} @${least.label}: ` +
+        `${least.clipped} labels out of sight or cut, e.g. ${least.clippedExamples.map((c) => q(c.text)).join(', ')})`
+      : '')
   );
 }
 
@@ -480,24 +580,32 @@ async function presetSweep(t, vp) {
   const t0 = Date.now();
   for (const id of ids) {
     const recs = [];
+    const errorsBefore = t.errors.length;
     try {
       const root = await session.open(`preset=${encodeURIComponent(id)}`);
-      let ended = false;
+      let prev = -1;
       for (const target of PRESET_STEPS) {
-        if (ended) break;
         const step = await session.ph.time('stepping', () => stepTo(root, target));
-        if (step < target) ended = true;
+        if (step === prev) break; // ended at the previous checkpoint
+        prev = step;
         const label = step < target ? `end${step}` : `step${step}`;
-        recs.push(await checkpoint(t, p, session, root, vp, id, label));
+        await sleep(50);
+        if (appFailed(t, p, errorsBefore, `[${vp.key}] ${id} @${label}`)) {
+          await shot(session.page, vp, id, `${label}-failed`);
+          break;
+        }
+        recs.push(await checkpoint(p, session, root, id, label));
+        if (step < target) break;
       }
     } catch (err) {
       p.add(`[${vp.key}] ${id}: ${err.message.split('\n')[0]}`);
+      appFailed(t, p, errorsBefore, `[${vp.key}] ${id}`);
     }
-    rows.push({ name: id, recs });
+    rows.push({ name: id, recs, failed: !!(p.failedAt && p.failedAt.has(errorsBefore)) });
   }
   await session.close();
   console.log(`    ${vp.key} presets (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
-  for (const r of rows) console.log(`      ${summaryLine(r.name, r.recs)}`);
+  for (const r of rows) console.log(`      ${summaryLine(r)}`);
   console.log(`    ${totals(vp, rows)}`);
   p.done(`the picture at ${vp.key}, presets`);
 }
@@ -524,46 +632,60 @@ async function lessonSweep(t, vp) {
   const t0 = Date.now();
   for (const { id } of index) {
     const recs = [];
+    const errorsBefore = t.errors.length;
     try {
       const lesson = await fetchLesson(t.baseUrl, id);
       const root = await session.open(`lesson=${encodeURIComponent(id)}`);
       const panel = root.locator('section.lesson-panel');
       await panel.waitFor({ state: 'visible', timeout: 10_000 });
+      // Presses the panel's button whose text is `name` (in the page: no waiting on a locator).
+      const press = (name) =>
+        session.ph.time('answering', () =>
+          panel.evaluate((el, n) => {
+            const b = [...el.querySelectorAll(n === 'choice' ? 'fieldset.predict button' : 'button')].find(
+              (x) => n === 'choice' || x.textContent.replace(/\s+/g, ' ').trim() === n,
+            );
+            if (b) b.click();
+            return !!b;
+          }, name),
+        );
       let asked = 0;
       let lastKey = '';
-      const deadline = Date.now() + 90_000;
+      let same = 0;
       for (;;) {
-        assert(Date.now() < deadline, `the lesson did not complete within 90 s (at "${lastKey}")`);
+        if (appFailed(t, p, errorsBefore, `[${vp.key}] ${id} (${lastKey.split('|')[0] || 'loading'})`)) break;
         const s = await lessonState(root);
         const key = `${s.progress}|${s.choices}|${s.next}|${s.complete}`;
         const stop = (s.progress.match(/Stop (\d+)/) || [])[1];
         const fresh = key !== lastKey;
+        same = fresh ? 0 : same + 1;
+        // 30 rounds (a minute of the page's time while playing) without a change.
+        assert(same < 30, `the lesson is stuck at "${s.progress}" (${s.choices ? 'asking' : s.next ? `offering ${s.next}` : 'playing'})`);
         lastKey = key;
         if (s.complete) {
-          const targets = [{ what: 'the lesson\'s end ("Lesson complete." and More lessons)', locator: panel.locator('.lesson-nav') }];
-          recs.push(await checkpoint(t, p, session, root, vp, id, `last-stop${stop}`, targets));
+          const targets = [{ what: 'the lesson\'s end ("Lesson complete." and More lessons)', selector: 'section.lesson-panel .lesson-nav' }];
+          recs.push(await checkpoint(p, session, root, id, `last-stop${stop}`, targets));
           p.check(Number(stop) === lesson.beats.length, `[${vp.key}] ${id}: "Lesson complete." at stop ${stop} of ${lesson.beats.length}`);
           break;
         }
         if (s.choices > 0) {
-          asked++;
-          if (asked === 1 || LONG) {
-            const n = s.choices;
+          if (fresh) asked++;
+          if (fresh && (asked === 1 || LONG)) {
             const targets = [
-              { what: 'the question (fieldset.predict)', locator: panel.locator('fieldset.predict') },
-              ...Array.from({ length: n }, (_, i) => ({ what: `choice ${i + 1} of ${n}`, locator: panel.locator('fieldset.predict button').nth(i) })),
+              { what: 'the question (fieldset.predict)', selector: 'section.lesson-panel fieldset.predict' },
+              { what: 'choice', selector: 'section.lesson-panel fieldset.predict button', each: true },
             ];
-            recs.push(await checkpoint(t, p, session, root, vp, id, asked === 1 && !LONG ? 'question' : `question${asked}`, targets));
+            recs.push(await checkpoint(p, session, root, id, LONG ? `question${asked}` : 'question', targets));
           }
-          await session.ph.time('answering', () => panel.locator('fieldset.predict button').first().evaluate((b) => b.click()));
+          await press('choice');
           continue;
         }
         if (s.next) {
           if (LONG && fresh && s.next !== 'Continue') {
-            const targets = [{ what: `the lesson's ${s.next} button`, locator: panel.getByRole('button', { name: s.next, exact: true }) }];
-            recs.push(await checkpoint(t, p, session, root, vp, id, `stop${stop}`, targets));
+            const targets = [{ what: `the lesson's ${s.next} button`, selector: 'section.lesson-panel .lesson-nav .btn.primary' }];
+            recs.push(await checkpoint(p, session, root, id, `stop${stop}`, targets));
           }
-          await session.ph.time('answering', () => panel.getByRole('button', { name: s.next, exact: true }).evaluate((b) => b.click()));
+          await press(s.next);
           continue;
         }
         // Playing to the next stop.
@@ -571,12 +693,13 @@ async function lessonSweep(t, vp) {
       }
     } catch (err) {
       p.add(`[${vp.key}] ${id}: ${err.message.split('\n')[0]}`);
+      appFailed(t, p, errorsBefore, `[${vp.key}] ${id}`);
     }
-    rows.push({ name: id, recs });
+    rows.push({ name: id, recs, failed: !!(p.failedAt && p.failedAt.has(errorsBefore)) });
   }
   await session.close();
   console.log(`    ${vp.key} lessons (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
-  for (const r of rows) console.log(`      ${summaryLine(r.name, r.recs)}`);
+  for (const r of rows) console.log(`      ${summaryLine(r)}`);
   console.log(`    ${totals(vp, rows)}`);
   p.done(`the picture at ${vp.key}, lessons`);
 }
