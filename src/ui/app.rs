@@ -84,7 +84,9 @@ pub fn App() -> Html {
                             share_open.set(false);
                             dispatch.emit(Msg::CloseDialogs);
                         } else {
+                            // Esc closes the settings and a consumer's card.
                             settings_open.set(false);
+                            dispatch.emit(Msg::SelectConsumer(None));
                         }
                         return;
                     }
@@ -327,7 +329,7 @@ pub fn App() -> Html {
                            target="_blank" rel="noopener" title="Open this run in a full kafkascope page">{"Open ↗"}</a>
                     } else {
                         <button class="btn small" onclick={toggle_settings.clone()} aria-expanded={settings_open.to_string()} aria-controls="settings-drawer">{"Settings"}</button>
-                        <button class="btn small" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
+                        <button class="btn small" data-fk="lessons" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
                         <button class="btn small" onclick={open_share} aria-label="Share">{"Share"}</button>
                         <button class="btn small ghost present" onclick={toggle_present} aria-pressed={presenting.to_string()} title="Presentation mode: everything larger, for a projector">{"Present"}</button>
                     }

@@ -32,7 +32,7 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
         <section class="card lesson-panel" aria-labelledby="lesson-title">
             <div class="lesson-bar">
                 <span class="lesson-kicker">{format!("Lesson · {}", run.lesson.section)}</span>
-                <button class="btn ghost small" onclick={on.reform(|_| Msg::ExitLesson)} aria-label="Leave the lesson">{"Leave"}</button>
+                <button class="btn ghost small" data-fk-return="lessons" onclick={on.reform(|_| Msg::ExitLesson)} aria-label="Leave the lesson">{"Leave"}</button>
             </div>
             // Where focus goes when the button that had it is replaced (Next,
             // a choice): the lesson's own heading (see `ui::focus`).
