@@ -377,39 +377,21 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
     // Nothing fits even at scale 1: the most compact arrangement, taller
     // than the box (the stage scrolls rather than shrinking the text).
     let (w, h) = (box_w / min_scale, box_h / min_scale);
-    let plan = plans(e, w).into_iter().last().expect("at least one plan");
+    let narrowest = Plan {
+        flow: Flow::Down,
+        cols: 1,
+        compact: true,
+        leaders_only: e.brokers().len() > 1,
+        tight: true,
+    };
+    let plan = plans(e, w).into_iter().last().unwrap_or(narrowest);
     let mut lay = build(e, &hosted, w, plan)
-        .or_else(|| {
-            build(
-                e,
-                &hosted,
-                w,
-                Plan {
-                    flow: Flow::Down,
-                    cols: 1,
-                    compact: true,
-                    leaders_only: e.brokers().len() > 1,
-                    tight: true,
-                },
-            )
-        })
+        .or_else(|| build(e, &hosted, w, narrowest))
         .unwrap_or_else(|| {
             // Narrower than any plan allows (a tiny box): a wider drawing
             // shown smaller, rather than failing.
             let wide = w.max(480.0);
-            build(
-                e,
-                &hosted,
-                wide,
-                Plan {
-                    flow: Flow::Down,
-                    cols: 1,
-                    compact: true,
-                    leaders_only: e.brokers().len() > 1,
-                    tight: true,
-                },
-            )
-            .unwrap_or_else(|| empty_layout(wide))
+            build(e, &hosted, wide, narrowest).unwrap_or_else(|| empty_layout(wide))
         });
     lay.overflow = lay.h > h + 0.5;
     lay.h = lay.h.max(h);

@@ -22,6 +22,7 @@ import {
   blurActive,
   describeAxe,
   playButton,
+  problems,
   runAxe,
   seenInPage,
   setLabelled,
@@ -242,23 +243,6 @@ async function tabTo(page, pred, what, { max = 160, key = 'Tab' } = {}) {
   throw new AssertionError(`${max} presses of ${key} never reached ${what}; the last ones focused: ${path_.slice(-6).join(', ')}`);
 }
 
-/** Collects problems; `done()` fails with all of them. */
-function problems() {
-  const list = [];
-  return {
-    list,
-    check(cond, msg) {
-      if (!cond) list.push(msg);
-      return !!cond;
-    },
-    add(msg) {
-      list.push(msg);
-    },
-    done(header) {
-      assert(list.length === 0, `${header}:\n  - ${list.join('\n  - ')}`);
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------
 // Playing every preset: DOM size and long tasks, measured in the page.

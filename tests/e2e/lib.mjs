@@ -88,6 +88,27 @@ export function assert(cond, message) {
   if (!cond) throw new AssertionError(message);
 }
 
+/**
+ * Collects problems, so a test reports every one it finds rather than the
+ * first: `check(cond, msg)`, `add(msg)`, then `done(header)` fails with all.
+ */
+export function problems() {
+  const list = [];
+  return {
+    list,
+    check(cond, msg) {
+      if (!cond) list.push(msg);
+      return !!cond;
+    },
+    add(msg) {
+      list.push(msg);
+    },
+    done(header) {
+      assert(list.length === 0, `${header} (${list.length}):\n  - ${list.join('\n  - ')}`);
+    },
+  };
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns a truthy value; throw `describe()` on timeout. */

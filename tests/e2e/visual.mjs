@@ -26,7 +26,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HERE, OUT_DIR, assert, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
+import { HERE, OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
 import { counter, fetchLesson, lessonIndex } from './issue6.mjs';
 import { perfProbe } from './issue9.mjs';
 
@@ -77,23 +77,6 @@ export function buildPresetIds() {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-/** Collects problems; `done()` fails with all of them (as in issue9.mjs). */
-function problems() {
-  const list = [];
-  return {
-    list,
-    check(cond, msg) {
-      if (!cond) list.push(msg);
-      return !!cond;
-    },
-    add(msg) {
-      list.push(msg);
-    },
-    done(header) {
-      assert(list.length === 0, `${header} (${list.length}):\n  - ${list.join('\n  - ')}`);
-    },
-  };
-}
 
 /** Wall-clock time per phase of a sweep (ms), for the summary line. */
 function phases() {
