@@ -391,7 +391,13 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
             // Narrower than any plan allows (a tiny box): a wider drawing
             // shown smaller, rather than failing.
             let wide = w.max(480.0);
-            build(e, &hosted, wide, narrowest).unwrap_or_else(|| empty_layout(wide))
+            // (Only if even that cannot place the brokers, which no
+            // scenario within the limits reaches: an empty stage.)
+            build(e, &hosted, wide, narrowest).unwrap_or_else(|| Layout {
+                h: 100.0,
+                overflow: true,
+                ..Layout::blank(wide, narrowest)
+            })
         });
     lay.overflow = lay.h > h + 0.5;
     lay.h = lay.h.max(h);
@@ -437,23 +443,24 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
     v
 }
 
-/// A stage with nothing placed (only when even the widest fallback cannot
-/// place the brokers, which no scenario within the limits reaches).
-fn empty_layout(w: f64) -> Layout {
-    Layout {
-        w,
-        h: 100.0,
-        scale: 1.0,
-        flow: Flow::Down,
-        producers: Vec::new(),
-        brokers: Vec::new(),
-        rows: Vec::new(),
-        captions: Vec::new(),
-        groups: Vec::new(),
-        consumers: Vec::new(),
-        overflow: true,
-        tight_groups: true,
-        detail_lost: 7,
+impl Layout {
+    /// Nothing placed yet, for `plan` at width `w`.
+    fn blank(w: f64, plan: Plan) -> Layout {
+        Layout {
+            w,
+            h: 0.0,
+            scale: 1.0,
+            flow: plan.flow,
+            producers: Vec::new(),
+            brokers: Vec::new(),
+            rows: Vec::new(),
+            captions: Vec::new(),
+            groups: Vec::new(),
+            consumers: Vec::new(),
+            overflow: false,
+            tight_groups: plan.tight,
+            detail_lost: plan.tight as u8 + 2 * plan.compact as u8 + 4 * plan.leaders_only as u8,
+        }
     }
 }
 
@@ -648,21 +655,7 @@ fn members(e: &Engine, g: GroupIdx) -> Vec<ConsumerIdx> {
 }
 
 fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Option<Layout> {
-    let mut lay = Layout {
-        w,
-        h: 0.0,
-        scale: 1.0,
-        flow: plan.flow,
-        producers: Vec::new(),
-        brokers: Vec::new(),
-        rows: Vec::new(),
-        captions: Vec::new(),
-        groups: Vec::new(),
-        consumers: Vec::new(),
-        overflow: false,
-        tight_groups: plan.tight,
-        detail_lost: plan.tight as u8 + 2 * plan.compact as u8 + 4 * plan.leaders_only as u8,
-    };
+    let mut lay = Layout::blank(w, plan);
     let (consumer_h, group_head, group_foot) = if plan.tight {
         (TIGHT_CONSUMER_H, TIGHT_GROUP_HEAD, TIGHT_GROUP_FOOT)
     } else {
