@@ -39,7 +39,13 @@ try {
       const r = document.querySelector('.stage-wrap').getBoundingClientRect();
       return (r.width * r.height) / (innerWidth * innerHeight);
     });
+    // Where the main thread's time goes while playing (Chrome's counters).
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metrics = async () =>
+      Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     await page.getByRole('combobox', { name: 'Speed' }).selectOption({ index: 5 });
+    const before = await metrics();
     await page.getByRole('button', { name: 'Play', exact: true }).click();
     const deltas = await page.evaluate(
       (ms) =>
@@ -57,13 +63,16 @@ try {
         }),
       seconds * 1000,
     );
+    const after = await metrics();
+    const per = (k) => (((after[k] - before[k]) * 1000) / seconds).toFixed(0);
     const steps = await page.getByTestId('step-counter').innerText();
     deltas.sort((a, b) => a - b);
     console.log(
       `${viewport.width}x${viewport.height}: stage ${(share * 100).toFixed(0)}% of the screen; ` +
         `${deltas.length} frames in ${seconds} s; frame interval p50 ${q(deltas, 50).toFixed(1)} ms, ` +
         `p95 ${q(deltas, 95).toFixed(1)} ms, p99 ${q(deltas, 99).toFixed(1)} ms, max ${deltas[deltas.length - 1].toFixed(1)} ms ` +
-        `(${steps.replace(/\s+/g, ' ')})`,
+        `(${steps.replace(/\s+/g, ' ')}); main thread per second: script ${per('ScriptDuration')} ms, ` +
+        `style ${per('RecalcStyleDuration')} ms, layout ${per('LayoutDuration')} ms, all tasks ${per('TaskDuration')} ms`,
     );
     await page.close();
   }

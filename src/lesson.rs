@@ -21,6 +21,8 @@
 //! step 6
 //! expect: crashed                   optional: words the step's narration
 //!                                   must contain (checked by the tests)
+//! lane: 2                           optional, side by side: draw the second
+//!                                   lane large from this beat on
 //! ask: The leader crashed. What happens to the record at offset 3?
 //! - It survives on the new leader   a wrong choice
 //! * It vanishes                     the right choice (exactly one)
@@ -58,6 +60,9 @@ pub struct Beat {
     pub text: Vec<String>,
     /// Words the step's narration must contain (a check for authors).
     pub expect: Option<String>,
+    /// Side by side: the lane to draw large from this beat on (0-based;
+    /// `lane: 2` in the file is the second lane).
+    pub lane: Option<usize>,
     pub question: Option<Question>,
 }
 
@@ -222,6 +227,15 @@ pub fn parse(text: &str) -> Result<Lesson, Vec<LessonError>> {
         let beat = lesson.beats.last_mut().expect("checked above");
         if let Some(v) = trimmed.strip_prefix("expect:") {
             beat.expect = Some(v.trim().to_string());
+        } else if let Some(v) = trimmed.strip_prefix("lane:") {
+            match v.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => beat.lane = Some(n - 1),
+                _ => err(
+                    &mut errors,
+                    n,
+                    format!("\"lane:\" takes a lane number from 1 (the first lane), not \"{}\"", v.trim()),
+                ),
+            }
         } else if let Some(v) = trimmed.strip_prefix("ask:") {
             flush(Some(beat), &mut para);
             if beat.question.is_some() {

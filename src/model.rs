@@ -75,6 +75,8 @@ pub enum Msg {
     Inspect(Option<(BrokerId, Tp)>),
     /// Open (or close) the action card of a consumer.
     SelectConsumer(Option<ConsumerIdx>),
+    /// Side by side: draw lane `n` (0 = the first) large.
+    ShowLane(usize),
     /// Time travel (see `crate::timeline`).
     StepBack,
     Seek(u64),
@@ -200,6 +202,9 @@ pub struct Model {
     pub lane_labels: Vec<String>,
     /// The consumer whose action card is open.
     pub selected_consumer: Option<ConsumerIdx>,
+    /// Side by side: the lane the user picked to draw large, until the
+    /// lesson moves to another beat (see [`Model::shown_lane`]).
+    pub picked_lane: Option<usize>,
     /// A side-by-side lane: it never sends records by itself, it gets the
     /// main lane's commands (see `forward_to_lanes`).
     pub follower: bool,
@@ -253,6 +258,7 @@ impl PartialEq for Model {
             && self.inspect == other.inspect
             && self.lanes.len() == other.lanes.len()
             && self.selected_consumer == other.selected_consumer
+            && self.picked_lane == other.picked_lane
             && self.embed == other.embed
             && self.link_error == other.link_error
             && self.lesson == other.lesson
@@ -302,6 +308,7 @@ impl Model {
             lanes: Vec::new(),
             lane_labels: Vec::new(),
             selected_consumer: None,
+            picked_lane: None,
             follower: false,
             timeline: Default::default(),
             embed: false,
@@ -515,6 +522,7 @@ impl Model {
             Msg::Apply(cmd) => self.apply_command(cmd),
             Msg::Inspect(x) => self.inspect = x,
             Msg::SelectConsumer(c) => self.selected_consumer = c,
+            Msg::ShowLane(n) => self.picked_lane = Some(n),
             Msg::SetKey(k) => self.key = k,
             Msg::SetValue(v) => self.value = v,
             Msg::ToggleHelp => self.help_open = !self.help_open,
@@ -531,6 +539,34 @@ impl Model {
         }
     }
 
+    /// Side by side: the lane drawn large (0 = the first). The user's pick;
+    /// else, in a lesson, the lane its beat names (the coming beat's while
+    /// its question is asked or played to, so the student watches the lane
+    /// the question is about; a beat without `lane:` keeps the last one
+    /// named); else the first.
+    pub fn shown_lane(&self) -> usize {
+        let last = self.lane_labels.len().saturating_sub(1);
+        if let Some(n) = self.picked_lane {
+            return n.min(last);
+        }
+        let Some(run) = &self.lesson else {
+            return 0;
+        };
+        let upto = if run.phase == crate::tour::Phase::Reading {
+            run.beat
+        } else {
+            run.beat + 1
+        };
+        run.lesson
+            .beats
+            .iter()
+            .take(upto + 1)
+            .filter_map(|b| b.lane)
+            .last()
+            .unwrap_or(0)
+            .min(last)
+    }
+
     /// Replaces the scenario with preset `id` (and its lanes). Returns
     /// whether it was found and valid.
     pub(crate) fn load_preset(&mut self, id: &str) -> bool {
@@ -544,6 +580,7 @@ impl Model {
             return false;
         }
         self.preset = Some(id.to_string());
+        self.picked_lane = None;
         self.lane_labels = p.lanes.iter().map(|(l, _)| l.to_string()).collect();
         self.lanes = p
             .lanes

@@ -87,6 +87,7 @@ impl Model {
             return;
         }
         self.lesson = Some(LessonRun::new(lesson));
+        self.picked_lane = None;
         self.gallery_open = false;
         let first = self.lesson.as_ref().map(|r| r.current().step).unwrap_or(0);
         self.go_to_step(first);
@@ -235,6 +236,7 @@ impl Model {
             if run.next().is_some_and(|b| step >= b.step) {
                 let answer = run.answer;
                 run.beat += 1;
+                self.picked_lane = None;
                 run.phase = Phase::Reading;
                 // The answer stays with the beat whose question it was.
                 run.answer = answer;
@@ -265,6 +267,7 @@ impl Model {
         }
         run.beat -= 1;
         run.answer = None;
+        self.picked_lane = None;
         let s = run.current().step;
         self.playing = false;
         self.play_until = None;
@@ -319,6 +322,21 @@ pub fn play_through(lesson: &Lesson) -> Result<Vec<(u64, String)>, String> {
     m.start_lesson(lesson.clone());
     if let Some(e) = m.error.take() {
         return Err(e);
+    }
+    let lanes = m.lane_labels.len().max(1);
+    if let Some((i, b)) = lesson
+        .beats
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.lane.is_some_and(|n| n >= lanes))
+    {
+        return Err(format!(
+            "beat {} (step {}) shows lane {}, but the scenario has {lanes} {}",
+            i + 1,
+            b.step,
+            b.lane.unwrap_or(0) + 1,
+            if lanes == 1 { "lane" } else { "lanes" }
+        ));
     }
     let mut out = Vec::new();
     for i in 0..lesson.beats.len() {

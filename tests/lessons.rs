@@ -127,3 +127,60 @@ fn a_broken_pasted_lesson_is_refused_in_the_gallery_with_its_line_numbers() {
     assert!(m.lesson.is_some(), "the fixed lesson did not open");
     assert!(!m.gallery_open && m.own_lesson_error.is_none());
 }
+
+/// Side by side, a lesson draws large the lane its beat names (the coming
+/// beat's while its question is asked), the user may pick another, and the
+/// next beat takes over again.
+#[test]
+fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
+    use kafkascope::model::{Model, Msg};
+    use kafkascope::tour::Phase;
+    let l = lesson::built_in()
+        .into_iter()
+        .find(|l| l.id == "rebalancing")
+        .expect("the rebalancing lesson");
+    let right_lane_beat = l
+        .beats
+        .iter()
+        .position(|b| b.lane == Some(1))
+        .expect("a beat shows the right lane");
+    let mut m = Model::default();
+    m.start_lesson(l.clone());
+    assert_eq!(m.shown_lane(), 0, "the lesson opens on the first lane");
+    m.update(Msg::ShowLane(1));
+    assert_eq!(m.shown_lane(), 1, "the user's pick wins");
+    let mut seen_asking_right = false;
+    for _ in 0..l.beats.len() {
+        let run = m.lesson.clone().expect("running");
+        if run.beat + 1 == right_lane_beat {
+            m.lesson_next();
+            assert_eq!(m.lesson.as_ref().map(|r| r.phase), Some(Phase::Asking));
+            assert_eq!(m.shown_lane(), 1, "asked about the right lane, it is drawn large");
+            seen_asking_right = true;
+        } else {
+            m.lesson_next();
+        }
+        if let Some(q) = run.next().and_then(|b| b.question.clone()) {
+            m.lesson_answer(q.answer);
+        }
+        while m.playing {
+            m.update(Msg::Tick);
+        }
+        let beat = m.lesson.as_ref().map(|r| r.beat).unwrap_or(0);
+        if beat < right_lane_beat && beat > 0 {
+            assert_eq!(m.shown_lane(), 0, "beat {beat}: a new beat takes over from the pick");
+        }
+    }
+    assert!(seen_asking_right);
+    m.lesson_back();
+    assert_eq!(m.shown_lane(), 0, "back at the left lane's beat");
+}
+
+#[test]
+fn a_lesson_naming_a_lane_the_scenario_lacks_is_refused() {
+    let text = "lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: at-most-once-loses\n\nstep 0\nlane: 2\nHello.\n";
+    let l = lesson::parse(text).expect("parses");
+    let err = kafkascope::tour::play_through(&l).expect_err("lane 2 of a one-lane scenario");
+    assert!(err.contains("lane 2"), "{err}");
+    assert!(lesson::parse("lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: a\n\nstep 0\nlane: zero\n").is_err());
+}

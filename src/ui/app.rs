@@ -46,7 +46,6 @@ pub fn App() -> Html {
     let settings_open = use_state(|| false);
     let tables_open = use_state(|| false);
     let presenting = use_state(|| false);
-    let focus_lane = use_state(|| 0usize);
     let own_lesson = use_state(String::new);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     let dispatch = {
@@ -72,6 +71,7 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         let share_open = share_open.clone();
         let settings_open = settings_open.clone();
+        let presenting = presenting.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().and_then(|w| {
                 Listener::new(&w, "keydown", move |ev: web_sys::Event| {
@@ -84,8 +84,10 @@ pub fn App() -> Html {
                             share_open.set(false);
                             dispatch.emit(Msg::CloseDialogs);
                         } else {
-                            // Esc closes the settings and a consumer's card.
+                            // Esc closes the settings and a consumer's
+                            // card, and leaves presentation mode.
                             settings_open.set(false);
+                            presenting.set(false);
                             dispatch.emit(Msg::SelectConsumer(None));
                         }
                         return;
@@ -109,6 +111,11 @@ pub fn App() -> Html {
                         "u" | "U" => Some(Msg::Undo),
                         "r" | "R" => Some(Msg::Reset),
                         "?" => Some(Msg::ToggleHelp),
+                        "n" | "N" => Some(Msg::LessonNext),
+                        "p" | "P" => {
+                            presenting.set(!*presenting);
+                            None
+                        }
                         _ => None,
                     };
                     if let Some(msg) = msg {
@@ -290,7 +297,7 @@ pub fn App() -> Html {
         .as_ref()
         .is_some_and(|r| r.phase == crate::tour::Phase::Asking);
     // Side by side: one lane large, the others as cards beside it.
-    let shown_lane = (*focus_lane).min(m.lane_labels.len().saturating_sub(1));
+    let shown_lane = m.shown_lane();
     let stage_model = if shown_lane == 0 {
         m.clone()
     } else {
@@ -315,6 +322,14 @@ pub fn App() -> Html {
             )
         })
         .collect();
+    // The narration tells the story of the lane drawn large (named first);
+    // a screen reader hears the other lanes' news after it.
+    let shown_first: Vec<(AttrValue, ModelRef)> = lanes
+        .get(shown_lane)
+        .into_iter()
+        .chain(lanes.iter().enumerate().filter(|(i, _)| *i != shown_lane).map(|(_, l)| l))
+        .cloned()
+        .collect();
     html! {
         <div class={classes!("app", embed.then_some("embed"), presenting.then_some("presenting"))}>
             <header class="topbar">
@@ -331,7 +346,7 @@ pub fn App() -> Html {
                         <button class="btn small" onclick={toggle_settings.clone()} aria-expanded={settings_open.to_string()} aria-controls="settings-drawer">{"Settings"}</button>
                         <button class="btn small" data-fk="lessons" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
                         <button class="btn small" onclick={open_share} aria-label="Share">{"Share"}</button>
-                        <button class="btn small ghost present" onclick={toggle_present} aria-pressed={presenting.to_string()} title="Presentation mode: everything larger, for a projector">{"Present"}</button>
+                        <button class="btn small ghost present" onclick={toggle_present} aria-pressed={presenting.to_string()} title="Presentation mode: everything larger, for a projector (P; Esc leaves)">{"Present"}</button>
                     }
                 </div>
             </header>
@@ -363,21 +378,20 @@ pub fn App() -> Html {
                     if compare {
                         <div class="lane-strip" role="tablist" aria-label="Lanes">
                             { for lanes.iter().enumerate().map(|(i, (label, lane))| {
-                                let select = focus_lane.clone();
-                                crate::ui::lane::card(label, lane, i == shown_lane, Callback::from(move |_: MouseEvent| select.set(i)), &dispatch)
+                                crate::ui::lane::card(label, lane, i == shown_lane, dispatch.reform(move |_: MouseEvent| Msg::ShowLane(i)), &dispatch)
                             }) }
                         </div>
                     }
                     <div class="stage-wrap">
-                        <crate::ui::stage::Stage model={stage_model} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
+                        <crate::ui::stage::Stage model={stage_model.clone()} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
-                    if !embed && !compare {
+                    if !embed && !compare && !*presenting {
                         { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }
                     }
                 </section>
                 <aside class={classes!("side", asking.then_some("asking"))} aria-label="Lesson and narration" tabindex="0">
                     { lesson_panel(&m, &dispatch) }
-                    { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: m.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: lanes.clone() }) }
+                    { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: stage_model.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: shown_first.clone() }) }
                     if compare {
                         { crate::ui::lane::summary(&lanes) }
                     }

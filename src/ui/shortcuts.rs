@@ -8,7 +8,7 @@ pub struct Props {
     pub on: Callback<Msg>,
 }
 
-pub const SHORTCUTS: [(&str, &str); 9] = [
+pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Space", "Play / pause"),
     ("→", "Step forward"),
     ("←", "Step back"),
@@ -16,8 +16,10 @@ pub const SHORTCUTS: [(&str, &str); 9] = [
     ("End", "Go to the last step reached"),
     ("U", "Undo (after changing the past)"),
     ("R", "Reset (same seed)"),
+    ("N", "Next stop of the lesson"),
+    ("P", "Presentation mode on / off (for a projector)"),
     ("?", "Show or hide this list"),
-    ("Esc", "Close this list"),
+    ("Esc", "Close this list, the settings, or presentation mode"),
 ];
 
 /// A view function rather than a `#[component]`: it holds no state, and

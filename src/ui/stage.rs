@@ -253,9 +253,13 @@ fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     );
     // Everything that travels fades once it has arrived, so nothing is
     // left over on the labels at its destination.
+    // The path it travels is drawn under it as it goes (and fades with
+    // it), so a student sees which wire a record, an ack or a commit took.
     html! {
-        <g transform={format!("translate({} {})", px(to.x), px(to.y))}>
-            <g class="travel" style={style} key={key}>{inner}</g>
+        <g transform={format!("translate({} {})", px(to.x), px(to.y))} key={key}>
+            <line class="trail" x1={px(from.x - to.x)} y1={px(from.y - to.y)} x2="0" y2="0"
+                  pathLength="100" style={style.clone()} aria-hidden="true" />
+            <g class="travel" style={style}>{inner}</g>
         </g>
     }
 }
@@ -682,6 +686,14 @@ impl Scene<'_> {
                         }
                     </text>
                 }
+                // A torn left edge: the row shows the newest offsets only,
+                // and earlier ones are still in the log.
+                if row.start > 0 {
+                    <g class="earlier">
+                        <path d={format!("M{} {} l-5 {q} l5 {q} l-5 {q} l5 {q}", px(row.x0 + 0.5), px(row.y), q = px(row.h / 4.0))} />
+                        { title(format!("Offsets 0–{} are earlier in this log: the row shows the newest {} (the Ledger tab lists every record).", row.start - 1, row.slots)) }
+                    </g>
+                }
                 { for cells }
                 { for row.followers.iter().map(|&(fb, cx)| self.follower_chip(row, fb, cx, leo)) }
                 if let Some(x) = next_x {
@@ -1055,6 +1067,16 @@ impl Scene<'_> {
     /// What moves this step: tokens, acks, fetches, errors and commits in
     /// flight, and the records a truncation wipes out.
     #[inline(never)]
+    /// A partition a rebalance moves, named as the consumer boxes name it.
+    fn moved_partition(&self, tp: &crate::engine::assignor::TopicPartition) -> String {
+        let user_topics = self.e.topics().iter().filter(|t| !t.internal).count();
+        if user_topics > 1 {
+            fit_label(&tp.topic, tp.partition, 10)
+        } else {
+            format!("P{}", tp.partition)
+        }
+    }
+
     fn movers(&self) -> Vec<Html> {
         let (m, e, lay) = (self.m, self.e, &self.lay);
         let step = m.step;
@@ -1273,6 +1295,68 @@ impl Scene<'_> {
                         _ => None,
                     }
                 }
+                // A rebalance moves partitions: each one a consumer gives up
+                // leaves its box for the group's header (the coordinator),
+                // and each one it gains arrives from there. Eager revokes
+                // everything from everyone; cooperative only what moves.
+                EventKind::Revoked {
+                    group,
+                    consumer,
+                    partitions,
+                    ..
+                } => {
+                    if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
+                        for (k, tp) in partitions.iter().enumerate().take(6) {
+                            let from = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
+                            let to = group_pool(g, k);
+                            let inner = pill("part-token revoked".into(), 46.0, 20.0, "4", format!("−{}", self.moved_partition(tp)));
+                            movers.push(traveller(format!("rv{step}-{i}-{k}"), from, to, dur(3), inner));
+                        }
+                    }
+                    None
+                }
+                EventKind::Assigned {
+                    group,
+                    consumer,
+                    added,
+                    ..
+                } => {
+                    if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
+                        for (k, tp) in added.iter().enumerate().take(6) {
+                            let to = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
+                            let from = group_pool(g, k);
+                            let inner = pill("part-token added".into(), 46.0, 20.0, "4", format!("+{}", self.moved_partition(tp)));
+                            movers.push(traveller(format!("as{step}-{i}-{k}"), from, to, dur(3), inner));
+                        }
+                    }
+                    None
+                }
+                // A leader election: the leadership badge moves from the
+                // old leader's replica to the new one's.
+                EventKind::LeaderElected {
+                    tp,
+                    leader: Some(new),
+                    previous: Some(old),
+                    ..
+                } if old != new => {
+                    let badge = |b: BrokerId| -> Option<Pt> {
+                        lay.row(b, *tp)
+                            .map(|row| Pt { x: row.label_x + 5.0, y: row.y + row.h / 2.0 })
+                            .or_else(|| lay.broker(b).map(|r| Pt { x: r.x + 24.0, y: r.y + 14.0 }))
+                    };
+                    match (badge(*old), badge(*new)) {
+                        (Some(a), Some(b)) => {
+                            let inner = html! {
+                                <g class="leader-badge-move">
+                                    <circle cx="0" cy="0" r="7" />
+                                    { text("", 12.0, 4.0, None, "leader") }
+                                </g>
+                            };
+                            Some((a, b, dur(4), inner))
+                        }
+                        _ => None,
+                    }
+                }
                 _ => None,
             };
             if let Some((from, to, dur_ms, inner)) = moved {
@@ -1280,6 +1364,15 @@ impl Scene<'_> {
             }
         }
         movers
+    }
+}
+
+/// Where partitions wait in a group's header while a rebalance moves them
+/// (the right of its title line, clear of its labels' start).
+fn group_pool(g: Rect, k: usize) -> Pt {
+    Pt {
+        x: g.x + g.w - 36.0 - 50.0 * (k % 3) as f64,
+        y: g.y + 16.0 + 22.0 * (k / 3) as f64,
     }
 }
 
