@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Measures frame times while a big cluster plays at full speed: 3 brokers ×
 // 12 partitions (RF 3, 3 consumers, 60 records), at 1280×800 and
-// 1920×1080, in Debian Chromium. Prints p50/p95/p99/max of the intervals
+// 1920×1080, and three side-by-side lanes, in Debian Chromium. Prints p50/p95/p99/max of the intervals
 // between animation frames and the stage's share of the screen.
 // A figure, reported in notes; never asserted.
 //
@@ -31,9 +31,16 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
 });
 try {
-  for (const viewport of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+  // The big cluster at both screens, and three side-by-side lanes (each
+  // with its small multiple) on a laptop.
+  const runs = [
+    ['3x12', BIG, { width: 1280, height: 800 }],
+    ['3x12', BIG, { width: 1920, height: 1080 }],
+    ['semantics-side-by-side', '?preset=semantics-side-by-side', { width: 1280, height: 800 }],
+  ];
+  for (const [what, where, viewport] of runs) {
     const page = await browser.newPage({ viewport });
-    await page.goto(srv.url + BIG);
+    await page.goto(srv.url + where);
     await page.waitForSelector('.stage-wrap svg.stage');
     const share = await page.evaluate(() => {
       const r = document.querySelector('.stage-wrap').getBoundingClientRect();
@@ -51,13 +58,22 @@ try {
       (ms) =>
         new Promise((resolve) => {
           const out = [];
+          // Play feeds a few records per press: press it again whenever
+          // the run pauses, so the whole window is playing.
+          const again = setInterval(() => {
+            const play = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Play');
+            if (play) play.click();
+          }, 250);
           let last = performance.now();
           const end = last + ms;
           const tick = (t) => {
             out.push(t - last);
             last = t;
             if (t < end) requestAnimationFrame(tick);
-            else resolve(out);
+            else {
+              clearInterval(again);
+              resolve(out);
+            }
           };
           requestAnimationFrame(tick);
         }),
@@ -68,7 +84,7 @@ try {
     const steps = await page.getByTestId('step-counter').innerText();
     deltas.sort((a, b) => a - b);
     console.log(
-      `${viewport.width}x${viewport.height}: stage ${(share * 100).toFixed(0)}% of the screen; ` +
+      `${what} at ${viewport.width}x${viewport.height}: stage ${(share * 100).toFixed(0)}% of the screen; ` +
         `${deltas.length} frames in ${seconds} s; frame interval p50 ${q(deltas, 50).toFixed(1)} ms, ` +
         `p95 ${q(deltas, 95).toFixed(1)} ms, p99 ${q(deltas, 99).toFixed(1)} ms, max ${deltas[deltas.length - 1].toFixed(1)} ms ` +
         `(${steps.replace(/\s+/g, ' ')}); main thread per second: script ${per('ScriptDuration')} ms, ` +

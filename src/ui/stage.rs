@@ -188,8 +188,10 @@ fn message_label(k: MsgKind) -> &'static str {
     match k {
         MsgKind::JoinGroupResponse => "joined ↩",
         MsgKind::SyncGroupResponse => "assignment ↩",
-        MsgKind::Heartbeat => "♥ Heartbeat",
-        MsgKind::HeartbeatResponse => "♥ ok",
+        // The most frequent message of all: a small heart, so that it never
+        // hides a consumer's name (its tooltip and the event log name it).
+        MsgKind::Heartbeat => "♥",
+        MsgKind::HeartbeatResponse => "♥✓",
         MsgKind::LeaveGroupResponse => "left ↩",
         MsgKind::OffsetCommitResponse => "committed ↩",
         MsgKind::OffsetFetchResponse => "offsets ↩",
@@ -403,7 +405,11 @@ pub fn view(props: &Props) -> Html {
             { for lay.groups.iter().map(|g| s.group(g)) }
             { for lay.consumers.iter().map(|c| s.consumer(c)) }
             { for e.consumers().iter().filter(|c| c.alive).filter_map(|c| s.at_consumer(c)) }
-            <g class="movers">{ for s.movers() }</g>
+            // A thumbnail (a side-by-side lane's small multiple) draws the
+            // cluster's state only: what moves is for the large stage.
+            if props.min_scale >= 1.0 {
+                <g class="movers">{ for s.movers() }</g>
+            }
         </svg>
     }
 }
@@ -1346,10 +1352,14 @@ impl Scene<'_> {
                     };
                     match (badge(*old), badge(*new)) {
                         (Some(a), Some(b)) => {
+                            // The badge alone (the narration says which
+                            // broker leads now): a label would cover the
+                            // partition's name where it lands.
                             let inner = html! {
                                 <g class="leader-badge-move">
-                                    <circle cx="0" cy="0" r="7" />
-                                    { text("", 12.0, 4.0, None, "leader") }
+                                    <circle class="halo" cx="0" cy="0" r="11" />
+                                    <circle cx="0" cy="0" r="6" />
+                                    { title(format!("Leadership of {} moves from broker {old} to broker {new}", crate::narration::tp_label(e, *tp))) }
                                 </g>
                             };
                             Some((a, b, dur(4), inner))

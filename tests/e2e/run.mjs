@@ -15,6 +15,7 @@ import path from 'node:path';
 import { startServer } from './serve-dist.mjs';
 import { issue6Tests } from './issue6.mjs';
 import { issue9Tests } from './issue9.mjs';
+import { issue10Tests } from './issue10.mjs';
 import { visualTests } from './visual.mjs';
 import {
   AssertionError,
@@ -452,6 +453,9 @@ const tests = [
   ...issue6Tests,
   // Everything a user touches, in a real browser: tests/e2e/issue9.mjs.
   ...issue9Tests,
+  // Motion that explains, lanes that follow the lesson, presentation mode:
+  // tests/e2e/issue10.mjs.
+  ...issue10Tests,
   ...visualTests,
 ];
 

@@ -1,0 +1,159 @@
+// End-to-end tests for issue 10's motion and presentation: what moves on the
+// stage explains what Kafka does, side-by-side lanes follow the lesson, and
+// presentation mode is one key away. The visual contract (text sizes,
+// overlaps, viewports) is tests/e2e/visual.mjs.
+//
+// Each test steps a preset by hand (→) and reads what the stage draws at each
+// step, so it asserts what a person sees happen, not internal state.
+import { assert, problems, waitFor, waitForApp } from './lib.mjs';
+import { counter, narrationText } from './issue6.mjs';
+
+const DESKTOP = { width: 1280, height: 800 };
+const pageUrl = (t, query = '') => new URL(query || './', t.baseUrl).href;
+
+async function openPage(t, query, viewport = DESKTOP) {
+  const page = await t.newPage({ viewport, url: pageUrl(t, query) });
+  await waitForApp(page);
+  return page;
+}
+
+/** Presses → until `done(step, seen)` or `max` steps; calls `look` after each. */
+async function stepThrough(page, max, look) {
+  for (let i = 0; i < max; i++) {
+    const before = (await counter(page)).step;
+    await page.keyboard.press('ArrowRight');
+    await waitFor(async () => (await counter(page)).step !== before, {
+      timeout: 5000,
+      describe: () => `step ${before} to move on`,
+    }).catch(() => {});
+    const now = (await counter(page)).step;
+    if (now === before) return; // the run is over
+    if ((await look(now)) === true) return;
+  }
+}
+
+/** The partitions moving in the large stage's rebalance chips at this step. */
+const partChips = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('.stage-wrap svg.stage .part-token')].map((g) => ({
+      revoked: g.classList.contains('revoked'),
+      text: g.textContent.trim(),
+    })),
+  );
+
+export const issue10Tests = [
+  {
+    name: 'i10_rebalance_moves_partitions_eager_all_cooperative_only_the_moving_one',
+    timeout: 240_000,
+    fn: async (t) => {
+      const p = problems();
+      const revokedBy = {};
+      for (const id of ['c-joins-eager-range', 'c-joins-cooperative-sticky']) {
+        const page = await openPage(t, `?preset=${id}`);
+        const revoked = new Set();
+        const added = new Set();
+        await stepThrough(page, 400, async () => {
+          for (const c of await partChips(page)) (c.revoked ? revoked : added).add(c.text);
+        });
+        revokedBy[id] = [...revoked];
+        p.check(added.size > 0, `${id}: no partition was drawn arriving at a consumer (+P…)`);
+        await page.close();
+      }
+      // Eager: every member gives up all its partitions (four of them);
+      // cooperative: only the partition that changes owner leaves.
+      p.check(
+        revokedBy['c-joins-eager-range'].length >= 4,
+        `eager: partitions drawn leaving: ${revokedBy['c-joins-eager-range'].join(' ')} (want all four)`,
+      );
+      p.check(
+        revokedBy['c-joins-cooperative-sticky'].length === 1,
+        `cooperative: partitions drawn leaving: ${revokedBy['c-joins-cooperative-sticky'].join(' ')} (want one)`,
+      );
+      p.done('what the stage shows');
+    },
+  },
+  {
+    name: 'i10_leader_election_moves_the_badge_and_travellers_draw_their_path',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=acks1-failover-loss');
+      const p = problems();
+      let badgeAt = null;
+      let trailsOk = true;
+      let travellers = 0;
+      await stepThrough(page, 40, async (step) => {
+        const seen = await page.evaluate(() => {
+          const svg = document.querySelector('.stage-wrap svg.stage');
+          const travel = svg.querySelectorAll('.movers .travel').length;
+          const trails = svg.querySelectorAll('.movers .trail').length;
+          return { travel, trails, badge: svg.querySelectorAll('.leader-badge-move').length };
+        });
+        travellers += seen.travel;
+        if (seen.trails !== seen.travel) trailsOk = false;
+        if (seen.badge > 0 && badgeAt === null) badgeAt = step;
+        return badgeAt !== null;
+      });
+      p.check(badgeAt !== null, 'no leadership badge moved during the failover');
+      p.check(travellers > 0, 'nothing travelled on the stage');
+      p.check(trailsOk, 'a traveller was drawn without the path it takes');
+      if (badgeAt !== null) {
+        const text = await narrationText(page);
+        p.check(/leader/i.test(text), `at the election (step ${badgeAt}) the narration says: ${text.slice(0, 160)}`);
+      }
+      await t.screenshot(page, 'election');
+      p.done('what the stage shows');
+    },
+  },
+  {
+    name: 'i10_a_lane_card_draws_its_lane_large_and_the_narration_tells_its_story',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=semantics-side-by-side');
+      for (let i = 0; i < 23; i++) await page.keyboard.press('ArrowRight');
+      await waitFor(async () => (await counter(page)).step === 23, { describe: () => 'step 23' });
+      const cards = page.locator('.lane-card');
+      const n = await cards.count();
+      assert(n === 3, `three lane cards, found ${n}`);
+      const p = problems();
+      for (let i = 0; i < n; i++) {
+        await cards.nth(i).click();
+        const label = (await cards.nth(i).locator('.lane-name').innerText()).split('\n')[0].trim();
+        await waitFor(async () => (await cards.nth(i).getAttribute('aria-selected')) === 'true', {
+          describe: () => `lane ${i + 1} selected`,
+        });
+        const title = (await page.locator('.narration-title').first().innerText()).trim();
+        p.check(title.startsWith(label), `lane ${i + 1} (${label}) shown large, but the narration reads "${title}"`);
+      }
+      p.done('what the stage shows');
+    },
+  },
+  {
+    name: 'i10_presentation_mode_with_p_and_out_with_esc',
+    timeout: 60_000,
+    fn: async (t) => {
+      const page = await openPage(t, '', { width: 1920, height: 1080 });
+      const p = problems();
+      const stageWidth = () =>
+        page.evaluate(() => document.querySelector('.stage-wrap svg.stage').getBoundingClientRect().width);
+      const fontOf = (sel) =>
+        page.evaluate((s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize), sel);
+      const before = { play: await fontOf('.transport .btn'), tables: await page.locator('.tables').count() };
+      await page.keyboard.press('p');
+      await waitFor(async () => page.evaluate(() => document.querySelector('.app').classList.contains('presenting')), {
+        describe: () => 'presentation mode on P',
+      });
+      const during = { play: await fontOf('.transport .btn'), tables: await page.locator('.tables').count() };
+      p.check(during.play > before.play, `the controls stay ${during.play} px in presentation mode (were ${before.play})`);
+      p.check(during.tables === 0, 'the tables strip stays in presentation mode');
+      p.check((await stageWidth()) > 0, 'the stage is drawn');
+      await t.screenshot(page, 'presenting');
+      await page.keyboard.press('Escape');
+      await waitFor(
+        async () => page.evaluate(() => !document.querySelector('.app').classList.contains('presenting')),
+        { describe: () => 'Esc leaves presentation mode' },
+      );
+      p.check(before.tables === (await page.locator('.tables').count()), 'the tables come back after presenting');
+      p.done('what the stage shows');
+    },
+  },
+];
