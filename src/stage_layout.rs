@@ -64,6 +64,11 @@ const GROUP_FOOT: f64 = 50.0;
 const TIGHT_CONSUMER_H: f64 = 52.0;
 const TIGHT_GROUP_HEAD: f64 = 48.0;
 const TIGHT_GROUP_FOOT: f64 = 38.0;
+/// The last resort before the stage scrolls (many consumers in a short
+/// box): a consumer is two lines ("A · polling", its partitions), and the
+/// group's coordinator and assignor move into its tooltip.
+const MINI_CONSUMER_H: f64 = 38.0;
+const MINI_GROUP_FOOT: f64 = 6.0;
 /// Four counter lines, then a tray for the records still in the producer
 /// and room for an acknowledgement to park.
 const PRODUCER_MIN_H: f64 = 150.0;
@@ -194,6 +199,8 @@ pub struct Layout {
     pub overflow: bool,
     /// Groups drawn tight (see `TIGHT_CONSUMER_H`).
     pub tight_groups: bool,
+    /// Groups drawn smaller still (see `MINI_CONSUMER_H`).
+    pub mini_groups: bool,
     /// How much detail the arrangement gave up (tight, compact followers,
     /// leaders only), so growing never trades detail for size.
     pub detail_lost: u8,
@@ -313,6 +320,8 @@ struct Plan {
     leaders_only: bool,
     /// Groups drawn tight.
     tight: bool,
+    /// Groups drawn mini (implies tight).
+    mini: bool,
 }
 
 /// The width of a follower chip ("B2 −3").
@@ -383,6 +392,7 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
         compact: true,
         leaders_only: e.brokers().len() > 1,
         tight: true,
+        mini: true,
     };
     let plan = plans(e, w).into_iter().last().unwrap_or(narrowest);
     let mut lay = build(e, &hosted, w, plan)
@@ -410,13 +420,14 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
     let nb = e.brokers().len().max(1);
     let mut v = Vec::new();
     let across = w >= 520.0;
-    for (compact, leaders_only, tight) in [
-        (false, false, false),
-        (false, false, true),
-        (true, false, true),
-        (true, true, true),
+    for (compact, leaders_only, tight, mini) in [
+        (false, false, false, false),
+        (false, false, true, false),
+        (true, false, true, false),
+        (true, true, true, false),
+        (true, nb > 1, true, true),
     ] {
-        if leaders_only && nb == 1 {
+        if leaders_only && nb == 1 && !mini {
             continue;
         }
         if across {
@@ -427,6 +438,7 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
                     compact,
                     leaders_only,
                     tight,
+                    mini,
                 });
             }
         }
@@ -437,6 +449,7 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
                 compact,
                 leaders_only,
                 tight,
+                mini,
             });
         }
     }
@@ -459,7 +472,11 @@ impl Layout {
             consumers: Vec::new(),
             overflow: false,
             tight_groups: plan.tight,
-            detail_lost: plan.tight as u8 + 2 * plan.compact as u8 + 4 * plan.leaders_only as u8,
+            mini_groups: plan.mini,
+            detail_lost: plan.tight as u8
+                + 2 * plan.compact as u8
+                + 4 * plan.leaders_only as u8
+                + 8 * plan.mini as u8,
         }
     }
 }
@@ -656,7 +673,9 @@ fn members(e: &Engine, g: GroupIdx) -> Vec<ConsumerIdx> {
 
 fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Option<Layout> {
     let mut lay = Layout::blank(w, plan);
-    let (consumer_h, group_head, group_foot) = if plan.tight {
+    let (consumer_h, group_head, group_foot) = if plan.mini {
+        (MINI_CONSUMER_H, TIGHT_GROUP_HEAD, MINI_GROUP_FOOT)
+    } else if plan.tight {
         (TIGHT_CONSUMER_H, TIGHT_GROUP_HEAD, TIGHT_GROUP_FOOT)
     } else {
         (CONSUMER_H, GROUP_HEAD, GROUP_FOOT)
@@ -772,7 +791,8 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
             // Groups below, full width; consumers in a grid inside.
             let mut gy = by + brokers_h + GAP;
             let gw = w - 2.0 * PAD;
-            let per_row = (((gw - 12.0) / 168.0).floor() as usize).max(1);
+            let each = if plan.mini { 124.0 } else { 168.0 };
+            let per_row = (((gw - 12.0) / each).floor() as usize).max(1);
             let cwid = (gw - 12.0 - 6.0 * (per_row as f64 - 1.0)) / per_row as f64;
             for g in e.groups() {
                 let ms = members(e, g.idx);

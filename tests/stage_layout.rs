@@ -232,3 +232,45 @@ fn any_box_gets_a_layout_without_panicking() {
         }
     }
 }
+
+/// Every lesson's scenario, at each of its stops, fits a laptop, a
+/// projector and an 800×500 embed without scrolling (the consumer-groups
+/// lesson has two groups and five consumers: its groups go mini in the
+/// embed rather than off the bottom of the frame).
+#[test]
+fn every_lesson_fits_every_viewport_at_every_stop() {
+    let mut failures = Vec::new();
+    for l in kafkascope::lesson::built_in() {
+        let mut m = Model::default();
+        m.start_lesson(l.clone());
+        for beat in &l.beats {
+            while m.step < beat.step {
+                let before = m.step;
+                m.update(Msg::StepForward);
+                if m.step == before {
+                    break;
+                }
+            }
+            let models = std::iter::once(&m).chain(m.lanes.iter());
+            for lane in models {
+                for &(name, w, h, min_px) in &VIEWPORTS {
+                    let lay = layout(&lane.engine, w, h, 2.0);
+                    if let Err(e) = check(
+                        &format!("lesson {} at {name}, step {}", l.id, m.step),
+                        &lay,
+                        min_px,
+                    ) {
+                        failures.push(e);
+                    }
+                }
+            }
+        }
+    }
+    failures.dedup();
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -108,3 +108,31 @@ pub fn reveal_in_scroller(scroller: &str, target: &str) {
         panel.set_scroll_top(panel.scroll_top() + by.ceil() as i32);
     }
 }
+
+/// When `scroller` scrolls (its content is taller than it: the stage on a
+/// phone), scrolls it so that the last element matching `target` inside it
+/// is in view, centred: the stage follows the record the narration is
+/// about. Does nothing when everything is already in view.
+pub fn follow_in_scroller(scroller: &web_sys::Element, target: &str) {
+    if scroller.scroll_height() <= scroller.client_height() + 1 {
+        return;
+    }
+    let Ok(list) = scroller.query_selector_all(target) else {
+        return;
+    };
+    let Some(el) = list
+        .item(list.length().saturating_sub(1))
+        .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let (p, t) = (
+        scroller.get_bounding_client_rect(),
+        el.get_bounding_client_rect(),
+    );
+    if t.top() >= p.top() && t.bottom() <= p.bottom() {
+        return;
+    }
+    let centre = (t.top() + t.bottom()) / 2.0 - (p.top() + p.bottom()) / 2.0;
+    scroller.set_scroll_top((scroller.scroll_top() as f64 + centre).round() as i32);
+}

@@ -56,6 +56,16 @@ fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
     }
 }
 
+/// `s` cut to `max_chars` characters, the end replaced by "…" (the full
+/// text is in the tooltip).
+fn ellipsize(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+    format!("{head}…")
+}
+
 /// Characters of 11-unit bold text that fit in `width` units (bold
 /// glyphs run wider than the layout's average).
 fn chars_in(width: f64) -> usize {
@@ -339,6 +349,17 @@ pub fn Stage(props: &StageProps) -> Html {
                 crate::ui::dom::observe_size(&el, move |w, h| size.set(Some((w, h))))
             });
             move || drop(observer)
+        });
+    }
+    // A stage taller than its box (a phone) follows the record in focus:
+    // its newest place (a log cell, then the consumer holding it), not a
+    // traveller still on its way.
+    {
+        let host = host.clone();
+        use_effect_with((props.model.step, props.model.focus), move |_| {
+            if let Some(el) = host.cast::<web_sys::Element>() {
+                crate::ui::dom::follow_in_scroller(&el, "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus");
+            }
         });
     }
     let (w, h) = size.unwrap_or(DEFAULT_BOX);
@@ -893,19 +914,31 @@ impl Scene<'_> {
         } else {
             assignor
         };
+        // Mini: the + button sits in the header, beside the group's name
+        // (the foot, with the coordinator and assignor, is gone: the
+        // tooltip has them).
+        let mini = self.lay.mini_groups;
+        let add_y = if mini { y + 6.0 } else { y + h - 26.0 };
         let add = html! {
             <>
-                { rect("", x + w - 34.0, y + h - 26.0, 28.0, 22.0, "6") }
-                { text("", x + w - 20.0, y + h - 9.0, MIDDLE, "+") }
+                { rect("", x + w - 34.0, add_y, 28.0, 22.0, "6") }
+                { text("", x + w - 20.0, add_y + 17.0, MIDDLE, "+") }
                 { title("Add a consumer") }
             </>
+        };
+        let group_id = if mini {
+            // Bold 15-unit title glyphs: about 9.5 units each.
+            ellipsize(&grp.group_id, ((w - 50.0) / 9.5).floor().max(4.0) as usize)
+        } else {
+            grp.group_id.clone()
         };
         html! {
             <g class="group" key={format!("g{g}")}>
                 { rect("group-box", x, y, w, h, "10") }
-                { text("box-title group-id", x + 10.0, y + 19.0, None, grp.group_id.clone()) }
+                { text("box-title group-id", x + 10.0, y + 19.0, None, group_id) }
                 { text(badge, x + 10.0, y + 38.0, None, format!("{shape} {}", grp.state.name())) }
-                if tight {
+                if mini {
+                } else if tight {
                     // Short, so it ends before the + button.
                     { text("box-sub coord", x + 10.0, y + h - 12.0, None, grp.coordinator(e).map(|b| format!("coordinator: B{b}")).unwrap_or_else(|| "no coordinator".into())) }
                 } else {
@@ -977,24 +1010,42 @@ impl Scene<'_> {
         // one <text> of <tspan>s with spaces between them, so the text a
         // screen reader or axe reads is the same words, in the same order,
         // as the accessible name (WCAG 2.5.3).
-        let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = vec![
-            (
-                "box-title",
-                x,
-                y + 19.0,
-                false,
-                format!("Consumer {}", con.label),
-            ),
-            ("box-sub status", x, y + 35.0, false, status.to_string()),
-        ];
+        // Mini (a short box with many consumers): "A · polling" on one
+        // line, its partitions on the next.
+        let mini = self.lay.mini_groups;
+        let lines_y = if mini { y + 31.0 } else { y + 50.0 };
+        let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = if mini {
+            let short = status.split(" (").next().unwrap_or(status);
+            vec![
+                ("box-title", x, y + 16.0, false, con.label.clone()),
+                (
+                    "box-sub status",
+                    x + con.label.chars().count() as f64 * 9.5 + 6.0,
+                    y + 16.0,
+                    false,
+                    format!("· {short}"),
+                ),
+            ]
+        } else {
+            vec![
+                (
+                    "box-title",
+                    x,
+                    y + 19.0,
+                    false,
+                    format!("Consumer {}", con.label),
+                ),
+                ("box-sub status", x, y + 35.0, false, status.to_string()),
+            ]
+        };
         let line_count = lines.len();
         for (k, line) in lines.into_iter().enumerate() {
-            shown_text.push(("box-sub", x, y + 50.0 + k as f64 * 14.0, false, line));
+            shown_text.push(("box-sub", x, lines_y + k as f64 * 14.0, false, line));
         }
         // "+2": partitions the lines could not hold, at the end of the last
         // line (clear of the record parked at the top right).
         if parts.len() > shown {
-            let last_y = y + 50.0 + (line_count.max(1) - 1) as f64 * 14.0;
+            let last_y = lines_y + (line_count.max(1) - 1) as f64 * 14.0;
             shown_text.push((
                 "box-sub",
                 bx + w - 6.0,
@@ -1004,7 +1055,7 @@ impl Scene<'_> {
             ));
         }
         if parts.is_empty() && con.alive {
-            shown_text.push(("box-sub", x, y + 50.0, false, "no partitions".into()));
+            shown_text.push(("box-sub", x, lines_y, false, "no partitions".into()));
         }
         let visible = shown_text
             .iter()
@@ -1013,9 +1064,12 @@ impl Scene<'_> {
             .join(" ");
         let selected = m.selected_consumer == Some(c);
         let msg = Msg::SelectConsumer(if selected { None } else { Some(c) });
+        // Holding the record in focus (polled, being processed): on a phone
+        // the stage scrolls to this box.
+        let holds_focus = m.focus.is_some_and(|f| con.current.iter().any(|(_, r, _)| *r == f));
         html! {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
-                               rebalancing.then_some("rebalancing"), selected.then_some("selected"))}
+                               rebalancing.then_some("rebalancing"), selected.then_some("selected"), holds_focus.then_some("holds-focus"))}
                key={format!("c{c}")} tabindex="0" role="button"
                aria-label={format!("{visible}. Press Enter for actions (crash, leave, slow down). Member id {}, client.id {}; P<n>@<offset> is the position: the next offset it will read.", con.member_id.clone().unwrap_or_else(|| "none yet".into()), con.client_id)} data-fk={format!("consumer-{c}")}
                aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>

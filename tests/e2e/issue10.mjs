@@ -157,3 +157,43 @@ export const issue10Tests = [
     },
   },
 ];
+
+issue10Tests.push({
+  name: 'i10_on_a_phone_the_stage_follows_the_record_in_focus',
+  timeout: 60_000,
+  fn: async (t) => {
+    const page = await openPage(t, '', { width: 375, height: 667 });
+    const p = problems();
+    // Where the record in focus is drawn (not a traveller), relative to the
+    // stage's scrolling box.
+    const seen = () =>
+      page.evaluate(() => {
+        const host = document.querySelector('.stage-wrap .stage-host');
+        const all = [...host.querySelectorAll('svg.stage > g .focus, svg.stage .holds-focus')].filter(
+          (e) => !e.closest('.movers'),
+        );
+        const el = all[all.length - 1];
+        if (!el) return null;
+        const h = host.getBoundingClientRect();
+        const r = el.getBoundingClientRect();
+        return {
+          scrolls: host.scrollHeight > host.clientHeight + 1,
+          inView: r.top >= h.top - 1 && r.bottom <= h.bottom + 1,
+          what: el.getAttribute('class'),
+        };
+      });
+    let scrolled = false;
+    for (let k = 1; k <= 9; k++) {
+      await page.keyboard.press('ArrowRight');
+      await waitFor(async () => (await counter(page)).step === k, { describe: () => `step ${k}` });
+      await page.waitForTimeout(100);
+      const s = await seen();
+      if (!s) continue;
+      scrolled ||= s.scrolls;
+      p.check(s.inView, `step ${k}: the record in focus (${s.what}) is scrolled out of the stage's view`);
+    }
+    p.check(scrolled, 'the stage never needed to scroll on a phone: this test checks nothing');
+    await t.screenshot(page, 'phone-stage9');
+    p.done('the phone stage follows the record');
+  },
+});
