@@ -1368,7 +1368,7 @@ impl Scene<'_> {
                     if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
                         for (k, tp) in partitions.iter().enumerate().take(6) {
                             let from = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
-                            let to = group_pool(g, k);
+                            let to = release_point(lay, g, c, k);
                             let inner = pill("part-token revoked".into(), 46.0, 20.0, "4", format!("−{}", self.moved_partition(tp)));
                             movers.push(traveller(format!("rv{step}-{i}-{k}"), from, to, dur(3), inner));
                         }
@@ -1384,7 +1384,7 @@ impl Scene<'_> {
                     if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
                         for (k, tp) in added.iter().enumerate().take(6) {
                             let to = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
-                            let from = group_pool(g, k);
+                            let from = release_point(lay, g, c, k);
                             let inner = pill("part-token added".into(), 46.0, 20.0, "4", format!("+{}", self.moved_partition(tp)));
                             movers.push(traveller(format!("as{step}-{i}-{k}"), from, to, dur(3), inner));
                         }
@@ -1431,12 +1431,20 @@ impl Scene<'_> {
     }
 }
 
-/// Where partitions wait in a group's header while a rebalance moves them
-/// (the right of its title line, clear of its labels' start).
-fn group_pool(g: Rect, k: usize) -> Pt {
-    Pt {
-        x: g.x + g.w - 36.0 - 50.0 * (k % 3) as f64,
-        y: g.y + 16.0 + 22.0 * (k / 3) as f64,
+/// Where a partition goes when a consumer gives it up, and comes from when
+/// one receives it: just outside the group's box, beside the consumer (the
+/// gap towards the brokers), where no label is, so the group's state and
+/// the consumers' names stay readable while partitions move.
+fn release_point(lay: &Layout, g: Rect, c: Rect, k: usize) -> Pt {
+    match lay.flow {
+        crate::stage_layout::Flow::Across => Pt {
+            x: g.x - 14.0,
+            y: c.y + 12.0 + 22.0 * k as f64,
+        },
+        crate::stage_layout::Flow::Down => Pt {
+            x: c.x + 30.0 + 50.0 * k as f64,
+            y: g.y - 10.0,
+        },
     }
 }
 
