@@ -895,7 +895,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .term(tp_label(e, *tp))
                 .t(" at ")
                 .num(format!("offset {}", offset.0))
-                .t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records.");
+                .t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records. They get them only once the high watermark passes the marker: until then the last stable offset stays at the transaction's first record.");
         }
         EventKind::ProducerFenced { producer, by_epoch } => {
             n.alarm = true;
