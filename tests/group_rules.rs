@@ -16,12 +16,16 @@
 //! - eager rebalancing revokes everything before rejoining; cooperative
 //!   revokes only the moving partitions and needs a second round;
 //! - the group's `__consumer_offsets` partition is
-//!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator.
+//!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator;
+//! - offset-commit validation checks the member and its generation before
+//!   the rebalance state.
 
 use kafkascope::engine::assignor::{AssignorKind, TopicPartition};
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{AutoOffsetReset, CommitMode, KeyMode, ScenarioConfig};
-use kafkascope::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, MsgKind, Node};
+use kafkascope::engine::event::{
+    CrashPoint, ErrorCode, EventKind, GroupState, LeaveReason, MsgKind, Node,
+};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::{Command, Engine, Event, StepOutcome};
 
@@ -619,4 +623,100 @@ fn the_groups_consumer_offsets_partition_is_abs_hash_code_mod_50_and_its_leader_
             "{group_id}: {written:?}"
         );
     }
+}
+
+// ---- offset-commit validation ------------------------------------------------------------
+
+/// A: two consumers, C joins; once the rebalance started, A polls a record
+/// that takes it `processing_ms`; the coordinator drops A at the rebalance
+/// timeout and completes the join without it. Returns the run and the
+/// arrival of A's commit, if it arrived while the group was in
+/// CompletingRebalance (strictly inside, so the order within a
+/// millisecond does not matter).
+fn late_commit_run(processing_ms: Option<u32>) -> (Sim, u64, Option<u64>) {
+    let mut cfg = group(2, 2);
+    cfg.groups[0].max_poll_interval_ms = 20_000;
+    cfg.groups[0].session_timeout_ms = 30_000;
+    cfg.groups[0].heartbeat_interval_ms = 9_000;
+    let mut s = Sim::new(cfg);
+    assert_eq!(s.assignment(0), vec![0]);
+    s.apply(Command::AddConsumer { group: GroupIdx(0) });
+    s.until("the rebalance started", |s| {
+        s.has(|k| matches!(k, EventKind::RebalanceStarted { .. }))
+    });
+    let started = s.e.now_ms();
+    s.apply(Command::SetProcessingTime {
+        consumer: A,
+        processing_time_ms: processing_ms.unwrap_or(25_000),
+    });
+    s.apply(send_to(0));
+    s.drain();
+    let polled =
+        s.events(|k| matches!(k, EventKind::Polled { consumer, .. } if *consumer == A))[0].time_ms;
+    assert!(polled > started, "A polls after the rebalance started");
+    let completing: Vec<(u64, u64)> = {
+        let mut out = Vec::new();
+        let mut from = None;
+        for e in &s.log {
+            if let EventKind::GroupStateChanged { state, .. } = e.kind {
+                match state {
+                    GroupState::CompletingRebalance => from = Some(e.time_ms),
+                    _ => {
+                        if let Some(f) = from.take() {
+                            out.push((f, e.time_ms));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
+    let arrival = s.log.iter().find_map(|e| match e.kind {
+        EventKind::Message {
+            from: Node::Consumer(c),
+            kind: MsgKind::OffsetCommit,
+            arrive_ms,
+            ..
+        } if c == A && e.time_ms > polled => Some(arrive_ms),
+        _ => None,
+    });
+    let inside = arrival.filter(|t| completing.iter().any(|(a, b)| a < t && t < b));
+    (s, polled, inside)
+}
+
+/// `ClassicGroup.validateOffsetCommit` checks the member and its generation
+/// before the group state: a commit from a member the coordinator dropped
+/// at the rebalance timeout, arriving while the group completes the
+/// rebalance without it, is refused with UNKNOWN_MEMBER_ID (a stale member
+/// still in the group gets ILLEGAL_GENERATION; see the unit tests in
+/// group_coordinator.rs), not REBALANCE_IN_PROGRESS, which only a current
+/// member committing between JoinGroup and SyncGroup gets.
+#[test]
+fn a_dropped_member_committing_while_the_group_completes_its_rebalance_gets_unknown_member_id_not_rebalance_in_progress(
+) {
+    // Aim A's commit at the rebalance timeout: the join completes then.
+    let (probe, polled, _) = late_commit_run(None);
+    let started = probe.events(|k| matches!(k, EventKind::RebalanceStarted { .. }))[0].time_ms;
+    let deadline = started + 20_000;
+    let aim = (deadline - polled) as u32;
+    let hit = (aim.saturating_sub(4)..aim + 4)
+        .find_map(|p| {
+            let (s, _, inside) = late_commit_run(Some(p));
+            inside.map(|_| s)
+        })
+        .expect("a run whose late commit lands while the group is CompletingRebalance");
+    assert!(hit.has(|k| matches!(k,
+        EventKind::MemberRemoved { consumer, reason: LeaveReason::RebalanceTimeout, .. } if *consumer == A)));
+    let answer = hit.log.iter().find_map(|e| match e.kind {
+        EventKind::Message {
+            to: Node::Consumer(c),
+            kind: MsgKind::OffsetCommitResponse,
+            error,
+            ..
+        } if c == A => error,
+        _ => None,
+    });
+    assert_eq!(answer, Some(ErrorCode::UnknownMemberId));
+    assert!(hit.has(|k| matches!(k,
+        EventKind::CommitFailed { consumer, error: ErrorCode::UnknownMemberId, .. } if *consumer == A)));
 }

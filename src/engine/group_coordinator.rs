@@ -26,7 +26,8 @@
 //! appends them with acks=all and answers the commit once they are
 //! replicated. A commit from an old generation is refused
 //! (`ILLEGAL_GENERATION`), which is how Kafka stops a consumer that lost its
-//! partitions from overwriting the new owner's progress.
+//! partitions from overwriting the new owner's progress; the member and its
+//! generation are checked before the group state (`validateOffsetCommit`).
 
 use crate::engine::assignor::{self, AssignorKind, TopicPartition};
 use crate::engine::controller::CONSUMER_OFFSETS;
@@ -106,6 +107,42 @@ impl Group {
                 || e.consumers[m.meta.consumer.0 as usize].member_id.as_deref()
                     != Some(m.meta.member_id.as_str())
         })
+    }
+
+    /// `ClassicGroup.validateOffsetCommit`, in Kafka's order: a dead group;
+    /// a commit without generation into an empty group (admin tools, manual
+    /// assignment) is accepted; otherwise the member must exist
+    /// (`UNKNOWN_MEMBER_ID`) and be in the current generation
+    /// (`ILLEGAL_GENERATION`); only then does a plain (not transactional)
+    /// commit between JoinGroup and SyncGroup get `REBALANCE_IN_PROGRESS`.
+    /// So a stale member that commits while the group completes a rebalance
+    /// is told its generation is gone, not that a rebalance is running.
+    pub fn validate_offset_commit(
+        &self,
+        member_id: &str,
+        generation: GenerationId,
+        transactional: bool,
+    ) -> Option<ErrorCode> {
+        if self.state == GroupState::Dead {
+            return Some(ErrorCode::CoordinatorNotAvailable);
+        }
+        if generation.0 < 0 && self.state == GroupState::Empty {
+            return None;
+        }
+        if generation.0 >= 0 || !member_id.is_empty() {
+            if !self.members.contains_key(member_id) {
+                return Some(ErrorCode::UnknownMemberId);
+            }
+            if generation != self.generation {
+                return Some(ErrorCode::IllegalGeneration);
+            }
+        } else if !transactional && self.state != GroupState::Empty {
+            return Some(ErrorCode::UnknownMemberId);
+        }
+        if !transactional && self.state == GroupState::CompletingRebalance {
+            return Some(ErrorCode::RebalanceInProgress);
+        }
+        None
     }
 
     /// The consumer that owns `tp` in the current generation, if any.
@@ -298,14 +335,7 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
     ) {
         let grp = &self.groups[g.0 as usize];
-        let error = if !grp.members.contains_key(&member_id) {
-            Some(ErrorCode::UnknownMemberId)
-        } else if generation != grp.generation {
-            Some(ErrorCode::IllegalGeneration)
-        } else {
-            None
-        };
-        if let Some(error) = error {
+        if let Some(error) = grp.validate_offset_commit(&member_id, generation, true) {
             self.send(
                 Node::Broker(b),
                 from,
@@ -961,19 +991,7 @@ impl Engine {
         commit_id: u64,
     ) {
         let grp = &self.groups[g.0 as usize];
-        // ClassicGroup.validateOffsetCommit.
-        let error = if generation.0 < 0 && grp.state == GroupState::Empty {
-            None
-        } else if grp.state == GroupState::CompletingRebalance {
-            Some(ErrorCode::RebalanceInProgress)
-        } else if !grp.members.contains_key(&member_id) {
-            Some(ErrorCode::UnknownMemberId)
-        } else if generation != grp.generation {
-            Some(ErrorCode::IllegalGeneration)
-        } else {
-            None
-        };
-        if let Some(error) = error {
+        if let Some(error) = grp.validate_offset_commit(&member_id, generation, false) {
             self.send(
                 Node::Broker(b),
                 from,
@@ -1222,5 +1240,109 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group in `state` at `generation` with members "m1" and "m2".
+    fn group(state: GroupState, generation: i32) -> Group {
+        let mut members = VecMap::new();
+        for (i, id) in ["m1", "m2"].iter().enumerate() {
+            members.insert(
+                id.to_string(),
+                Member {
+                    meta: MemberMetadata {
+                        member_id: id.to_string(),
+                        instance_id: None,
+                        consumer: ConsumerIdx(i as u16),
+                        protocols: vec![AssignorKind::Range],
+                        topics: vec!["events".into()],
+                        owned: vec![],
+                        owned_generation: None,
+                    },
+                    session_timeout_ms: 45_000,
+                    rebalance_timeout_ms: 300_000,
+                    last_heartbeat_ms: 0,
+                    joined: false,
+                    awaiting_sync: false,
+                    assignment: vec![],
+                },
+            );
+        }
+        Group {
+            idx: GroupIdx(0),
+            group_id: "g".into(),
+            state,
+            generation: GenerationId(generation),
+            protocol: None,
+            leader: None,
+            members,
+            pending_members: VecMap::new(),
+            committed: VecMap::new(),
+            pending_txn_offsets: VecMap::new(),
+            offsets_tp: Tp::new(TopicId(1), 0),
+            rebalance_id: 0,
+            initial_delay_until: None,
+            rebalance_deadline_ms: None,
+            rebalances: 0,
+            generation_size: 0,
+            member_counter: 0,
+        }
+    }
+
+    #[test]
+    fn a_stale_member_committing_during_a_rebalance_gets_illegal_generation() {
+        let g = group(GroupState::CompletingRebalance, 5);
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(4), false),
+            Some(ErrorCode::IllegalGeneration),
+            "generation is checked before the rebalance"
+        );
+        assert_eq!(
+            g.validate_offset_commit("gone", GenerationId(5), false),
+            Some(ErrorCode::UnknownMemberId),
+            "so is the member"
+        );
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(5), false),
+            Some(ErrorCode::RebalanceInProgress),
+            "a current member between JoinGroup and SyncGroup"
+        );
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(5), true),
+            None,
+            "the group state is not enforced for transactional commits"
+        );
+    }
+
+    #[test]
+    fn offset_commit_validation_follows_classic_group_order() {
+        let stable = group(GroupState::Stable, 3);
+        assert_eq!(
+            stable.validate_offset_commit("m2", GenerationId(3), false),
+            None
+        );
+        assert_eq!(
+            stable.validate_offset_commit("m2", GenerationId(2), false),
+            Some(ErrorCode::IllegalGeneration)
+        );
+        assert_eq!(
+            stable.validate_offset_commit("", GenerationId(-1), false),
+            Some(ErrorCode::UnknownMemberId),
+            "no generation: only into an empty group"
+        );
+        let mut empty = group(GroupState::Empty, 3);
+        empty.members.clear();
+        assert_eq!(
+            empty.validate_offset_commit("", GenerationId(-1), false),
+            None
+        );
+        assert_eq!(
+            group(GroupState::Dead, 3).validate_offset_commit("m1", GenerationId(3), false),
+            Some(ErrorCode::CoordinatorNotAvailable)
+        );
     }
 }
