@@ -17,6 +17,8 @@
 //!   revokes only the moving partitions and needs a second round;
 //! - the group's `__consumer_offsets` partition is
 //!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator;
+//! - an empty group's first rebalance waits `group.initial.rebalance.delay.ms`
+//!   and waits again while new members keep arriving;
 //! - offset-commit validation checks the member and its generation before
 //!   the rebalance state.
 
@@ -623,6 +625,94 @@ fn the_groups_consumer_offsets_partition_is_abs_hash_code_mod_50_and_its_leader_
             "{group_id}: {written:?}"
         );
     }
+}
+
+// ---- the initial rebalance ------------------------------------------------------------
+
+/// (start, completion) of each join phase: RebalanceStarted, then the group
+/// entering CompletingRebalance.
+fn join_phases(s: &Sim) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for e in &s.log {
+        match e.kind {
+            EventKind::RebalanceStarted { .. } => start = Some(e.time_ms),
+            EventKind::GroupStateChanged {
+                state: GroupState::CompletingRebalance,
+                ..
+            } => out.push((start.take().expect("a started rebalance"), e.time_ms)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule`: the first
+/// timer fires after `group.initial.rebalance.delay.ms` (3000); the other
+/// two consumers joined meanwhile, so it is re-armed for min(3000,
+/// remaining) and the join completes after 6 s, in one generation. A
+/// consumer that joins during the extension extends it once more; a lone
+/// consumer waits 3 s.
+#[test]
+fn the_initial_rebalance_delay_is_extended_while_new_members_join_so_three_consumers_starting_together_wait_6_s(
+) {
+    let delay = ScenarioConfig::default()
+        .cluster
+        .group_initial_rebalance_delay_ms as u64;
+    assert_eq!(delay, 3_000);
+
+    // No warm start: the first rebalance is part of the run.
+    let cold = |partitions, consumers| {
+        let mut c = group(partitions, consumers);
+        c.warm_start = false;
+        Sim::new(c)
+    };
+    // The engine's defaults (Kafka's): 3 partitions, max.poll.interval.ms
+    // 300000 as the rebalance timeout.
+    let mut cfg = ScenarioConfig::default();
+    cfg.groups[0].consumers = 3;
+    cfg.warm_start = false;
+    let mut s = Sim::new(cfg);
+    s.until("each consumer has its partition", |s| {
+        (0..3).all(|c| s.assignment(c).len() == 1)
+    });
+    let joins = s.events(|k| matches!(k, EventKind::MemberJoined { .. }));
+    assert_eq!(joins.len(), 3);
+    assert!(
+        joins.iter().all(|j| j.time_ms == joins[0].time_ms),
+        "together"
+    );
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1, "one rebalance for three consumers");
+    assert_eq!(phases[0].0, joins[0].time_ms);
+    assert_eq!(phases[0].1 - phases[0].0, 2 * delay);
+    assert_eq!(s.generation(), GenerationId(1));
+
+    // A fourth consumer arriving 4 s in (during the extension) extends it
+    // once more: 9 s.
+    let mut cfg = group(4, 3);
+    cfg.warm_start = false;
+    cfg.script = vec![at(4_000, Command::AddConsumer { group: GroupIdx(0) })];
+    let mut s = Sim::new(cfg);
+    s.until("four members", |s| s.e.groups()[0].members.len() == 4);
+    let t0 = s.events(|k| matches!(k, EventKind::RebalanceStarted { .. }))[0].time_ms;
+    let fourth = s.events(|k| matches!(k, EventKind::MemberJoined { .. }))[3].time_ms;
+    assert!(
+        fourth > t0 + delay && fourth < t0 + 2 * delay,
+        "{t0} {fourth}"
+    );
+    s.until("stable", |s| s.e.groups()[0].state == GroupState::Stable);
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].1 - phases[0].0, 3 * delay);
+    assert_eq!(s.e.groups()[0].members.len(), 4);
+
+    // Alone: nobody new when the timer fires.
+    let mut s = cold(1, 1);
+    s.until("stable", |s| s.e.groups()[0].state == GroupState::Stable);
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].1 - phases[0].0, delay);
 }
 
 // ---- offset-commit validation ------------------------------------------------------------
