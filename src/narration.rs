@@ -969,6 +969,9 @@ fn explain_error(err: ErrorCode, kind: MsgKind) -> &'static str {
         (ErrorCode::UnknownMemberId, _) => ": the coordinator no longer knows this member.",
         (ErrorCode::IllegalGeneration, _) => ": this member's generation is out of date.",
         (ErrorCode::NotCoordinator, _) => ": the coordinator moved to another broker.",
+        (ErrorCode::UnstableOffsetCommit, _) => {
+            ": a transaction that commits this group's offset for the partition has not finished, so there is no stable offset to start from yet. The consumer waits (retry.backoff.ms, growing) and asks again."
+        }
         _ => ".",
     }
 }

@@ -19,6 +19,9 @@
 //!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator;
 //! - an empty group's first rebalance waits `group.initial.rebalance.delay.ms`
 //!   and waits again while new members keep arriving;
+//! - an OffsetFetch while a transaction holds the group's offsets gets
+//!   `UNSTABLE_OFFSET_COMMIT` and is retried, so a new owner never starts
+//!   before those offsets are settled;
 //! - offset-commit validation checks the member and its generation before
 //!   the rebalance state.
 
@@ -713,6 +716,160 @@ fn the_initial_rebalance_delay_is_extended_while_new_members_join_so_three_consu
     let phases = join_phases(&s);
     assert_eq!(phases.len(), 1);
     assert_eq!(phases[0].1 - phases[0].0, delay);
+}
+
+// ---- exactly-once offsets --------------------------------------------------------------
+
+/// KIP-447: the Java consumer's OffsetFetch always sets `require_stable`
+/// (`ConsumerCoordinator.sendOffsetFetchRequest`), and the group
+/// coordinator answers `UNSTABLE_OFFSET_COMMIT` for a partition whose
+/// offset is pending in an unfinished transaction
+/// (`hasPendingOffsetCommitsForTopicPartition`); the consumer retries after
+/// `retry.backoff.ms`, exponentially with ±20 % jitter. Consumer A commits
+/// its offsets of events-0 and events-1 in a transaction while B joins; the
+/// transaction coordinator is slow, so the rebalance completes after the
+/// COMMIT marker reached `__consumer_offsets` but before it was replicated
+/// (`onTransactionCompleted`). Both owners wait, then start at the offsets
+/// A's transaction committed: nothing is processed twice.
+#[test]
+fn an_offset_fetch_during_an_exactly_once_commit_gets_unstable_offset_commit_and_retries_so_the_new_owner_does_not_reprocess(
+) {
+    use kafkascope::engine::config::{IsolationLevel, TopicConfig};
+    let mut cfg = ScenarioConfig::default();
+    cfg.cluster.brokers = 3;
+    cfg.topics = vec![
+        TopicConfig {
+            name: "events".into(),
+            partitions: 2,
+            ..TopicConfig::default()
+        },
+        TopicConfig {
+            name: "events-processed".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+    ];
+    cfg.producers[0].workload.records = 4;
+    cfg.producers[0].workload.interval_ms = 0;
+    cfg.producers[0].workload.keys = KeyMode::EventId;
+    let g = &mut cfg.groups[0];
+    g.commit_mode = CommitMode::Transactional;
+    g.isolation_level = IsolationLevel::ReadCommitted;
+    g.output_topic = Some("events-processed".into());
+    g.auto_offset_reset = AutoOffsetReset::Earliest;
+    g.processing_time_ms = 100;
+    g.heartbeat_interval_ms = 100;
+    g.session_timeout_ms = 6_000;
+    let probe = Sim::new(cfg.clone());
+    let group_coordinator = probe.e.leader_of(probe.e.groups()[0].offsets_tp).unwrap();
+    let txn_coordinator = probe
+        .e
+        .leader_of(probe.e.txn_partition("my-consumer-group-A").unwrap())
+        .unwrap();
+    assert_ne!(group_coordinator, txn_coordinator);
+    // A has processed all four records and is about to commit: B joins, and
+    // the transaction coordinator's links slow down.
+    cfg.script = vec![
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 4 },
+            command: Command::AddConsumer { group: GroupIdx(0) },
+        },
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 4 },
+            command: Command::SlowBroker {
+                broker: txn_coordinator,
+                extra_ms: 300,
+            },
+        },
+    ];
+    let mut s = Sim::new(cfg);
+    s.drain();
+
+    let fetch_answers = |c: ConsumerIdx| -> Vec<(u64, Option<ErrorCode>)> {
+        s.log
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Message {
+                    to: Node::Consumer(to),
+                    kind: MsgKind::OffsetFetchResponse,
+                    arrive_ms,
+                    error,
+                    ..
+                } if to == c => Some((arrive_ms, error)),
+                _ => None,
+            })
+            .collect()
+    };
+    let settled = s
+        .events(|k| {
+            matches!(
+                k,
+                EventKind::Committed {
+                    transactional: true,
+                    ..
+                }
+            )
+        })
+        .iter()
+        .map(|e| e.time_ms)
+        .max()
+        .expect("A's transaction committed its offsets");
+    for c in [A, B] {
+        let answers = fetch_answers(c);
+        let (unstable, stable): (Vec<&(u64, Option<ErrorCode>)>, Vec<_>) = answers
+            .iter()
+            .partition(|a| a.1 == Some(ErrorCode::UnstableOffsetCommit));
+        assert!(!unstable.is_empty(), "consumer {c:?}: {answers:?}");
+        assert!(
+            unstable.iter().all(|a| a.0 <= settled),
+            "unstable only while the transaction's offsets are pending"
+        );
+        assert_eq!(stable.len(), 1, "consumer {c:?}: {answers:?}");
+        assert!(stable[0].0 > settled && stable[0].1.is_none());
+        // The retries back off: 100 ms, 200 ms, 400 ms … each ±20 %.
+        let sends: Vec<u64> = s
+            .log
+            .iter()
+            .filter(|e| {
+                matches!(e.kind, EventKind::Message { from: Node::Consumer(f), kind: MsgKind::OffsetFetch, .. } if f == c)
+            })
+            .map(|e| e.time_ms)
+            .collect();
+        assert_eq!(sends.len(), answers.len());
+        for (i, w) in sends.windows(2).enumerate() {
+            let wait = w[1] - answers[i].0;
+            let base = (100u64 << i).min(1_000);
+            assert!(
+                wait >= base * 8 / 10 && wait <= (base * 12 / 10).min(1_000),
+                "retry {i} of {c:?} after {wait} ms"
+            );
+        }
+    }
+    // Each owner starts where A's transaction left its partition.
+    for (c, p) in [(A, 0), (B, 1)] {
+        let reset = s
+            .log
+            .iter()
+            .rev()
+            .find_map(|e| match e.kind {
+                EventKind::PositionReset {
+                    consumer,
+                    tp,
+                    position,
+                    committed,
+                    ..
+                } if consumer == c => Some((tp.partition.0, position, committed)),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(reset, (p, Offset(2), Some(Offset(2))), "consumer {c:?}");
+    }
+    assert_eq!(s.processed().len(), 4);
+    assert!(
+        s.processed().iter().all(|p| p.2 == 1),
+        "nothing processed twice: {:?}",
+        s.processed()
+    );
 }
 
 // ---- offset-commit validation ------------------------------------------------------------

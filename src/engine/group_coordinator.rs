@@ -33,6 +33,11 @@
 //! (`ILLEGAL_GENERATION`), which is how Kafka stops a consumer that lost its
 //! partitions from overwriting the new owner's progress; the member and its
 //! generation are checked before the group state (`validateOffsetCommit`).
+//! Offsets committed inside a transaction stay pending until its marker is
+//! replicated; meanwhile an OffsetFetch that requires stable offsets (the
+//! Java consumer's always does) gets `UNSTABLE_OFFSET_COMMIT` for those
+//! partitions and asks again, so a new owner never starts from an offset
+//! that an unfinished transaction is about to replace.
 
 use crate::engine::assignor::{self, AssignorKind, TopicPartition};
 use crate::engine::controller::CONSUMER_OFFSETS;
@@ -201,6 +206,26 @@ impl Group {
         None
     }
 
+    /// Whether an unfinished transaction holds an offset of this group for
+    /// `tp` (`hasPendingTransactionalOffsets`).
+    pub fn has_pending_txn_offset(&self, tp: Tp) -> bool {
+        self.pending_txn_offsets
+            .values()
+            .any(|offsets| offsets.iter().any(|(t, _)| *t == tp))
+    }
+
+    /// OffsetFetch for one partition (`fetchOffsets`): with `require_stable`
+    /// (KIP-447; the Java consumer always sets it), a partition whose offset
+    /// is pending in an unfinished transaction answers
+    /// `UNSTABLE_OFFSET_COMMIT` instead of an offset that may be about to
+    /// change; otherwise the committed offset, if any.
+    pub fn fetch_offset(&self, tp: Tp, require_stable: bool) -> Result<Option<Offset>, ErrorCode> {
+        if require_stable && self.has_pending_txn_offset(tp) {
+            return Err(ErrorCode::UnstableOffsetCommit);
+        }
+        Ok(self.committed.get(&tp).copied())
+    }
+
     /// The consumer that owns `tp` in the current generation, if any.
     pub fn owner_of(&self, topic: &str, partition: u32) -> Option<&Member> {
         self.members.values().find(|m| {
@@ -336,12 +361,14 @@ impl Engine {
                 b, from, group, member_id, generation, offsets, auto, commit_id,
             ),
             Msg::OffsetFetch {
-                group, partitions, ..
+                group,
+                partitions,
+                require_stable,
             } => {
                 let g = &self.groups[group.0 as usize];
                 let offsets = partitions
                     .iter()
-                    .map(|tp| (*tp, g.committed.get(tp).copied()))
+                    .map(|tp| (*tp, g.fetch_offset(*tp, require_stable)))
                     .collect();
                 self.send(
                     Node::Broker(b),
@@ -377,8 +404,8 @@ impl Engine {
 
     /// TxnOffsetCommit: the offsets are written into `__consumer_offsets` as
     /// part of the producer's transaction, and become the group's committed
-    /// offsets only when the COMMIT marker lands. The member and generation
-    /// are checked (KIP-447), so a zombie consumer cannot commit.
+    /// offsets only once the COMMIT marker is replicated. The member and
+    /// generation are checked (KIP-447), so a zombie consumer cannot commit.
     #[allow(clippy::too_many_arguments)]
     fn group_txn_offset_commit(
         &mut self,
@@ -1460,5 +1487,26 @@ mod tests {
             fires.push(d.until_ms);
         }
         assert_eq!(fires, vec![3_000, 6_000, 9_000, 10_000]);
+    }
+
+    #[test]
+    fn an_offset_pending_in_a_transaction_is_unstable_for_a_fetch_that_requires_stable_offsets() {
+        let mut g = group(GroupState::Stable, 1);
+        let (p0, p1) = (Tp::new(TopicId(0), 0), Tp::new(TopicId(0), 1));
+        g.committed.insert(p0, Offset(3));
+        g.pending_txn_offsets
+            .insert(ProducerId(7), vec![(p0, Offset(5))]);
+        assert_eq!(
+            g.fetch_offset(p0, true),
+            Err(ErrorCode::UnstableOffsetCommit)
+        );
+        assert_eq!(
+            g.fetch_offset(p0, false),
+            Ok(Some(Offset(3))),
+            "the old offset"
+        );
+        assert_eq!(g.fetch_offset(p1, true), Ok(None), "nothing pending there");
+        g.pending_txn_offsets.remove(&ProducerId(7));
+        assert_eq!(g.fetch_offset(p0, true), Ok(Some(Offset(3))));
     }
 }
