@@ -895,7 +895,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .term(tp_label(e, *tp))
                 .t(" at ")
                 .num(format!("offset {}", offset.0))
-                .t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records.");
+                .t(". A marker is a control record: it uses up an offset but never reaches an application; it tells read_committed consumers what to do with the transaction's records. They get them only once the high watermark passes the marker: until then the last stable offset stays at the transaction's first record.");
         }
         EventKind::ProducerFenced { producer, by_epoch } => {
             n.alarm = true;
@@ -969,6 +969,9 @@ fn explain_error(err: ErrorCode, kind: MsgKind) -> &'static str {
         (ErrorCode::UnknownMemberId, _) => ": the coordinator no longer knows this member.",
         (ErrorCode::IllegalGeneration, _) => ": this member's generation is out of date.",
         (ErrorCode::NotCoordinator, _) => ": the coordinator moved to another broker.",
+        (ErrorCode::UnstableOffsetCommit, _) => {
+            ": a transaction that commits this group's offset for the partition has not finished, so there is no stable offset to start from yet. The consumer waits (retry.backoff.ms, growing) and asks again."
+        }
         _ => ".",
     }
 }

@@ -21,10 +21,13 @@
 //!   batch lands after a later one; with idempotence it does not;
 //! - partitioning: an explicit partition wins over the key;
 //! - logs: log start ≤ HW ≤ LEO on every replica through a crash and
-//!   restart, and a returning replica truncates to the leader's log.
+//!   restart, and a returning replica truncates to the leader's log;
+//! - transactions: the LSO stays at a committed transaction's first offset
+//!   until the HW passes its marker, so `read_committed` readers wait for
+//!   the marker to be replicated.
 
 use kafkascope::engine::command::{ScriptEntry, Trigger};
-use kafkascope::engine::config::{Acks, ScenarioConfig};
+use kafkascope::engine::config::{Acks, AutoOffsetReset, IsolationLevel, ScenarioConfig};
 use kafkascope::engine::event::{ErrorCode, EventKind, PartitionChoice};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::murmur2::{murmur2, to_positive};
@@ -863,4 +866,81 @@ fn a_slowed_broker_slows_every_link_it_is_on_both_ways_and_no_other() {
         !restored.is_empty() && restored.iter().all(|&l| l == 2),
         "restored: {restored:?}"
     );
+}
+
+// ---- transactions -------------------------------------------------------------------
+
+/// `ProducerStateManager.completeTxn` moves a decided transaction to
+/// `unreplicatedTxns`; only `onHighWatermarkUpdated` with the HW past its
+/// marker removes it, and `UnifiedLog.maybeIncrementFirstUnstableOffset`
+/// then moves the LSO. The followers stall right after the COMMIT marker is
+/// appended, so it sits in the leader's log above the HW: a
+/// `read_committed` consumer gets nothing until they fetch again.
+#[test]
+fn the_lso_stays_put_until_the_high_watermark_passes_the_transaction_marker() {
+    let mut cfg = cluster(1, Acks::All);
+    cfg.producers[0].transactional_id = Some("tx".into());
+    cfg.producers[0].enable_idempotence = None;
+    let mut g = ScenarioConfig::default().groups[0].clone();
+    g.isolation_level = IsolationLevel::ReadCommitted;
+    g.auto_offset_reset = AutoOffsetReset::Earliest;
+    cfg.groups = vec![g];
+    let p = ProducerIdx(0);
+    cfg.script = vec![
+        at(1_000, Command::BeginTransaction { producer: p }),
+        at(1_010, send("a")),
+        at(
+            2_000,
+            Command::EndTransaction {
+                producer: p,
+                commit: true,
+            },
+        ),
+    ];
+    let mut s = Sim::new(cfg);
+    let leader = s.meta().leader.unwrap();
+    s.until("the COMMIT marker is in the leader's log", |s| {
+        s.has(|k| matches!(k, EventKind::MarkerWritten { tp, .. } if *tp == TP))
+    });
+    let stall_ms = 3_000;
+    s.apply(Command::StallFollowers {
+        topic: "events".into(),
+        partition: 0,
+        ms: stall_ms,
+    });
+    let marker_at = s.e.now_ms();
+    let log = s.log_of(leader);
+    assert_eq!(log.leo(), Offset(2), "record at 0, marker at 1");
+    assert_eq!(
+        log.hw(),
+        Offset(1),
+        "the record is replicated, the marker not"
+    );
+    assert_eq!(
+        log.lso(),
+        Offset(0),
+        "the LSO stays at the transaction's start"
+    );
+    s.drain();
+    let hw_passes = leader_hw_passes(&s, 1);
+    assert!(
+        hw_passes >= marker_at + stall_ms as u64,
+        "the HW passes the marker once the stall is over ({hw_passes} vs {marker_at})"
+    );
+    let processed: Vec<(u64, Offset)> = s
+        .log
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Processed { offset, .. } => Some((e.time_ms, offset)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(processed.len(), 1, "{processed:?}");
+    assert_eq!(processed[0].1, Offset(0));
+    assert!(
+        processed[0].0 > hw_passes,
+        "read_committed saw the transaction at {} before the HW passed its marker at {hw_passes}",
+        processed[0].0
+    );
+    assert_eq!(s.log_of(leader).lso(), Offset(2));
 }

@@ -16,12 +16,21 @@
 //! - eager rebalancing revokes everything before rejoining; cooperative
 //!   revokes only the moving partitions and needs a second round;
 //! - the group's `__consumer_offsets` partition is
-//!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator.
+//!   `Utils.abs(groupId.hashCode()) % 50`, and its leader is the coordinator;
+//! - an empty group's first rebalance waits `group.initial.rebalance.delay.ms`
+//!   and waits again while new members keep arriving;
+//! - an OffsetFetch while a transaction holds the group's offsets gets
+//!   `UNSTABLE_OFFSET_COMMIT` and is retried, so a new owner never starts
+//!   before those offsets are settled;
+//! - offset-commit validation checks the member and its generation before
+//!   the rebalance state.
 
 use kafkascope::engine::assignor::{AssignorKind, TopicPartition};
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{AutoOffsetReset, CommitMode, KeyMode, ScenarioConfig};
-use kafkascope::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, MsgKind, Node};
+use kafkascope::engine::event::{
+    CrashPoint, ErrorCode, EventKind, GroupState, LeaveReason, MsgKind, Node,
+};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::{Command, Engine, Event, StepOutcome};
 
@@ -619,4 +628,342 @@ fn the_groups_consumer_offsets_partition_is_abs_hash_code_mod_50_and_its_leader_
             "{group_id}: {written:?}"
         );
     }
+}
+
+// ---- the initial rebalance ------------------------------------------------------------
+
+/// (start, completion) of each join phase: RebalanceStarted, then the group
+/// entering CompletingRebalance.
+fn join_phases(s: &Sim) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for e in &s.log {
+        match e.kind {
+            EventKind::RebalanceStarted { .. } => start = Some(e.time_ms),
+            EventKind::GroupStateChanged {
+                state: GroupState::CompletingRebalance,
+                ..
+            } => out.push((start.take().expect("a started rebalance"), e.time_ms)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule`: the first
+/// timer fires after `group.initial.rebalance.delay.ms` (3000); the other
+/// two consumers joined meanwhile, so it is re-armed for min(3000,
+/// remaining) and the join completes after 6 s, in one generation. A
+/// consumer that joins during the extension extends it once more; a lone
+/// consumer waits 3 s.
+#[test]
+fn the_initial_rebalance_delay_is_extended_while_new_members_join_so_three_consumers_starting_together_wait_6_s(
+) {
+    let delay = ScenarioConfig::default()
+        .cluster
+        .group_initial_rebalance_delay_ms as u64;
+    assert_eq!(delay, 3_000);
+
+    // No warm start: the first rebalance is part of the run.
+    let cold = |partitions, consumers| {
+        let mut c = group(partitions, consumers);
+        c.warm_start = false;
+        Sim::new(c)
+    };
+    // The engine's defaults (Kafka's): 3 partitions, max.poll.interval.ms
+    // 300000 as the rebalance timeout.
+    let mut cfg = ScenarioConfig::default();
+    cfg.groups[0].consumers = 3;
+    cfg.warm_start = false;
+    let mut s = Sim::new(cfg);
+    s.until("each consumer has its partition", |s| {
+        (0..3).all(|c| s.assignment(c).len() == 1)
+    });
+    let joins = s.events(|k| matches!(k, EventKind::MemberJoined { .. }));
+    assert_eq!(joins.len(), 3);
+    assert!(
+        joins.iter().all(|j| j.time_ms == joins[0].time_ms),
+        "together"
+    );
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1, "one rebalance for three consumers");
+    assert_eq!(phases[0].0, joins[0].time_ms);
+    assert_eq!(phases[0].1 - phases[0].0, 2 * delay);
+    assert_eq!(s.generation(), GenerationId(1));
+
+    // A fourth consumer arriving 4 s in (during the extension) extends it
+    // once more: 9 s.
+    let mut cfg = group(4, 3);
+    cfg.warm_start = false;
+    cfg.script = vec![at(4_000, Command::AddConsumer { group: GroupIdx(0) })];
+    let mut s = Sim::new(cfg);
+    s.until("four members", |s| s.e.groups()[0].members.len() == 4);
+    let t0 = s.events(|k| matches!(k, EventKind::RebalanceStarted { .. }))[0].time_ms;
+    let fourth = s.events(|k| matches!(k, EventKind::MemberJoined { .. }))[3].time_ms;
+    assert!(
+        fourth > t0 + delay && fourth < t0 + 2 * delay,
+        "{t0} {fourth}"
+    );
+    s.until("stable", |s| s.e.groups()[0].state == GroupState::Stable);
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].1 - phases[0].0, 3 * delay);
+    assert_eq!(s.e.groups()[0].members.len(), 4);
+
+    // Alone: nobody new when the timer fires.
+    let mut s = cold(1, 1);
+    s.until("stable", |s| s.e.groups()[0].state == GroupState::Stable);
+    let phases = join_phases(&s);
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].1 - phases[0].0, delay);
+}
+
+// ---- exactly-once offsets --------------------------------------------------------------
+
+/// KIP-447: the Java consumer's OffsetFetch always sets `require_stable`
+/// (`ConsumerCoordinator.sendOffsetFetchRequest`), and the group
+/// coordinator answers `UNSTABLE_OFFSET_COMMIT` for a partition whose
+/// offset is pending in an unfinished transaction
+/// (`hasPendingOffsetCommitsForTopicPartition`); the consumer retries after
+/// `retry.backoff.ms`, exponentially with ±20 % jitter. Consumer A commits
+/// its offsets of events-0 and events-1 in a transaction while B joins; the
+/// transaction coordinator is slow, so the rebalance completes after the
+/// COMMIT marker reached `__consumer_offsets` but before it was replicated
+/// (`onTransactionCompleted`). Both owners wait, then start at the offsets
+/// A's transaction committed: nothing is processed twice.
+#[test]
+fn an_offset_fetch_during_an_exactly_once_commit_gets_unstable_offset_commit_and_retries_so_the_new_owner_does_not_reprocess(
+) {
+    use kafkascope::engine::config::{IsolationLevel, TopicConfig};
+    let mut cfg = ScenarioConfig::default();
+    cfg.cluster.brokers = 3;
+    cfg.topics = vec![
+        TopicConfig {
+            name: "events".into(),
+            partitions: 2,
+            ..TopicConfig::default()
+        },
+        TopicConfig {
+            name: "events-processed".into(),
+            partitions: 1,
+            ..TopicConfig::default()
+        },
+    ];
+    cfg.producers[0].workload.records = 4;
+    cfg.producers[0].workload.interval_ms = 0;
+    cfg.producers[0].workload.keys = KeyMode::EventId;
+    let g = &mut cfg.groups[0];
+    g.commit_mode = CommitMode::Transactional;
+    g.isolation_level = IsolationLevel::ReadCommitted;
+    g.output_topic = Some("events-processed".into());
+    g.auto_offset_reset = AutoOffsetReset::Earliest;
+    g.processing_time_ms = 100;
+    g.heartbeat_interval_ms = 100;
+    g.session_timeout_ms = 6_000;
+    let probe = Sim::new(cfg.clone());
+    let group_coordinator = probe.e.leader_of(probe.e.groups()[0].offsets_tp).unwrap();
+    let txn_coordinator = probe
+        .e
+        .leader_of(probe.e.txn_partition("my-consumer-group-A").unwrap())
+        .unwrap();
+    assert_ne!(group_coordinator, txn_coordinator);
+    // A has processed all four records and is about to commit: B joins, and
+    // the transaction coordinator's links slow down.
+    cfg.script = vec![
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 4 },
+            command: Command::AddConsumer { group: GroupIdx(0) },
+        },
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 4 },
+            command: Command::SlowBroker {
+                broker: txn_coordinator,
+                extra_ms: 300,
+            },
+        },
+    ];
+    let mut s = Sim::new(cfg);
+    s.drain();
+
+    let fetch_answers = |c: ConsumerIdx| -> Vec<(u64, Option<ErrorCode>)> {
+        s.log
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Message {
+                    to: Node::Consumer(to),
+                    kind: MsgKind::OffsetFetchResponse,
+                    arrive_ms,
+                    error,
+                    ..
+                } if to == c => Some((arrive_ms, error)),
+                _ => None,
+            })
+            .collect()
+    };
+    let settled = s
+        .events(|k| {
+            matches!(
+                k,
+                EventKind::Committed {
+                    transactional: true,
+                    ..
+                }
+            )
+        })
+        .iter()
+        .map(|e| e.time_ms)
+        .max()
+        .expect("A's transaction committed its offsets");
+    for c in [A, B] {
+        let answers = fetch_answers(c);
+        let (unstable, stable): (Vec<&(u64, Option<ErrorCode>)>, Vec<_>) = answers
+            .iter()
+            .partition(|a| a.1 == Some(ErrorCode::UnstableOffsetCommit));
+        assert!(!unstable.is_empty(), "consumer {c:?}: {answers:?}");
+        assert!(
+            unstable.iter().all(|a| a.0 <= settled),
+            "unstable only while the transaction's offsets are pending"
+        );
+        assert_eq!(stable.len(), 1, "consumer {c:?}: {answers:?}");
+        assert!(stable[0].0 > settled && stable[0].1.is_none());
+        // The retries back off: 100 ms, 200 ms, 400 ms … each ±20 %.
+        let sends: Vec<u64> = s
+            .log
+            .iter()
+            .filter(|e| {
+                matches!(e.kind, EventKind::Message { from: Node::Consumer(f), kind: MsgKind::OffsetFetch, .. } if f == c)
+            })
+            .map(|e| e.time_ms)
+            .collect();
+        assert_eq!(sends.len(), answers.len());
+        for (i, w) in sends.windows(2).enumerate() {
+            let wait = w[1] - answers[i].0;
+            let base = (100u64 << i).min(1_000);
+            assert!(
+                wait >= base * 8 / 10 && wait <= (base * 12 / 10).min(1_000),
+                "retry {i} of {c:?} after {wait} ms"
+            );
+        }
+    }
+    // Each owner starts where A's transaction left its partition.
+    for (c, p) in [(A, 0), (B, 1)] {
+        let reset = s
+            .log
+            .iter()
+            .rev()
+            .find_map(|e| match e.kind {
+                EventKind::PositionReset {
+                    consumer,
+                    tp,
+                    position,
+                    committed,
+                    ..
+                } if consumer == c => Some((tp.partition.0, position, committed)),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(reset, (p, Offset(2), Some(Offset(2))), "consumer {c:?}");
+    }
+    assert_eq!(s.processed().len(), 4);
+    assert!(
+        s.processed().iter().all(|p| p.2 == 1),
+        "nothing processed twice: {:?}",
+        s.processed()
+    );
+}
+
+// ---- offset-commit validation ------------------------------------------------------------
+
+/// A: two consumers, C joins; once the rebalance started, A polls a record
+/// that takes it `processing_ms`; the coordinator drops A at the rebalance
+/// timeout and completes the join without it. Returns the run and the
+/// arrival of A's commit, if it arrived while the group was in
+/// CompletingRebalance (strictly inside, so the order within a
+/// millisecond does not matter).
+fn late_commit_run(processing_ms: Option<u32>) -> (Sim, u64, Option<u64>) {
+    let mut cfg = group(2, 2);
+    cfg.groups[0].max_poll_interval_ms = 20_000;
+    cfg.groups[0].session_timeout_ms = 30_000;
+    cfg.groups[0].heartbeat_interval_ms = 9_000;
+    let mut s = Sim::new(cfg);
+    assert_eq!(s.assignment(0), vec![0]);
+    s.apply(Command::AddConsumer { group: GroupIdx(0) });
+    s.until("the rebalance started", |s| {
+        s.has(|k| matches!(k, EventKind::RebalanceStarted { .. }))
+    });
+    let started = s.e.now_ms();
+    s.apply(Command::SetProcessingTime {
+        consumer: A,
+        processing_time_ms: processing_ms.unwrap_or(25_000),
+    });
+    s.apply(send_to(0));
+    s.drain();
+    let polled =
+        s.events(|k| matches!(k, EventKind::Polled { consumer, .. } if *consumer == A))[0].time_ms;
+    assert!(polled > started, "A polls after the rebalance started");
+    let completing: Vec<(u64, u64)> = {
+        let mut out = Vec::new();
+        let mut from = None;
+        for e in &s.log {
+            if let EventKind::GroupStateChanged { state, .. } = e.kind {
+                match state {
+                    GroupState::CompletingRebalance => from = Some(e.time_ms),
+                    _ => {
+                        if let Some(f) = from.take() {
+                            out.push((f, e.time_ms));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    };
+    let arrival = s.log.iter().find_map(|e| match e.kind {
+        EventKind::Message {
+            from: Node::Consumer(c),
+            kind: MsgKind::OffsetCommit,
+            arrive_ms,
+            ..
+        } if c == A && e.time_ms > polled => Some(arrive_ms),
+        _ => None,
+    });
+    let inside = arrival.filter(|t| completing.iter().any(|(a, b)| a < t && t < b));
+    (s, polled, inside)
+}
+
+/// `ClassicGroup.validateOffsetCommit` checks the member and its generation
+/// before the group state: a commit from a member the coordinator dropped
+/// at the rebalance timeout, arriving while the group completes the
+/// rebalance without it, is refused with UNKNOWN_MEMBER_ID (a stale member
+/// still in the group gets ILLEGAL_GENERATION; see the unit tests in
+/// group_coordinator.rs), not REBALANCE_IN_PROGRESS, which only a current
+/// member committing between JoinGroup and SyncGroup gets.
+#[test]
+fn a_dropped_member_committing_while_the_group_completes_its_rebalance_gets_unknown_member_id_not_rebalance_in_progress(
+) {
+    // Aim A's commit at the rebalance timeout: the join completes then.
+    let (probe, polled, _) = late_commit_run(None);
+    let started = probe.events(|k| matches!(k, EventKind::RebalanceStarted { .. }))[0].time_ms;
+    let deadline = started + 20_000;
+    let aim = (deadline - polled) as u32;
+    let hit = (aim.saturating_sub(4)..aim + 4)
+        .find_map(|p| {
+            let (s, _, inside) = late_commit_run(Some(p));
+            inside.map(|_| s)
+        })
+        .expect("a run whose late commit lands while the group is CompletingRebalance");
+    assert!(hit.has(|k| matches!(k,
+        EventKind::MemberRemoved { consumer, reason: LeaveReason::RebalanceTimeout, .. } if *consumer == A)));
+    let answer = hit.log.iter().find_map(|e| match e.kind {
+        EventKind::Message {
+            to: Node::Consumer(c),
+            kind: MsgKind::OffsetCommitResponse,
+            error,
+            ..
+        } if c == A => error,
+        _ => None,
+    });
+    assert_eq!(answer, Some(ErrorCode::UnknownMemberId));
+    assert!(hit.has(|k| matches!(k,
+        EventKind::CommitFailed { consumer, error: ErrorCode::UnknownMemberId, .. } if *consumer == A)));
 }

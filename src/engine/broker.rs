@@ -94,6 +94,8 @@ pub enum DelayedKind {
         coordinator: BrokerId,
         transactional_id: String,
         tp: Tp,
+        producer_id: ProducerId,
+        control: crate::engine::log::ControlType,
     },
 }
 
@@ -645,7 +647,12 @@ impl Engine {
                 coordinator,
                 transactional_id,
                 tp,
+                producer_id,
+                control,
             } => {
+                if error.is_none() {
+                    self.txn_marker_replicated(tp, producer_id, control);
+                }
                 self.send(
                     Node::Broker(b),
                     Node::Broker(coordinator),
@@ -1362,7 +1369,7 @@ impl Engine {
                     .collect(),
                 None => Vec::new(),
             };
-            self.txn_marker_settles(tp, producer_id, control, &in_txn);
+            self.txn_marker_settles(control, &in_txn);
             self.emit(EventKind::MarkerWritten {
                 broker: b,
                 tp,
@@ -1381,6 +1388,8 @@ impl Engine {
                     coordinator,
                     transactional_id: transactional_id.clone(),
                     tp,
+                    producer_id,
+                    control,
                 },
             };
             self.broker_add_delayed(b, op);

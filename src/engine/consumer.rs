@@ -21,6 +21,13 @@
 //! alive and leaves the group if the application has not polled within
 //! `max.poll.interval.ms` (slow processing), after which its commits fail
 //! with `CommitFailedException` and another member re-processes its records.
+//!
+//! A newly assigned partition starts at the group's committed offset
+//! (OffsetFetch). The request always asks for stable offsets (KIP-447): if
+//! an unfinished transaction holds the group's offset for a partition, the
+//! coordinator answers `UNSTABLE_OFFSET_COMMIT` and the consumer asks again
+//! after `retry.backoff.ms` (doubling up to `retry.backoff.max.ms`, ±20 %),
+//! instead of starting from an offset that transaction may replace.
 
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
@@ -33,6 +40,10 @@ use crate::engine::network::{FetchPartition, FetchPartitionData, MemberMetadata,
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 use std::collections::VecDeque;
+
+/// The consumer's `retry.backoff.ms` and `retry.backoff.max.ms` (defaults).
+const RETRY_BACKOFF_MS: u64 = 100;
+const RETRY_BACKOFF_MAX_MS: u64 = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Membership {
@@ -92,6 +103,8 @@ pub struct Consumer {
     /// What this consumer last saw committed, per partition.
     pub committed: VecMap<Tp, Offset>,
     pub offsets_pending: Vec<Tp>,
+    /// OffsetFetch answers of UNSTABLE_OFFSET_COMMIT in a row (the backoff grows).
+    pub offset_fetch_attempts: u32,
     pub fetches: VecMap<BrokerId, u64>,
     /// Completed fetches not yet returned by `poll()`.
     pub fetched: VecMap<Tp, VecDeque<LogEntry>>,
@@ -164,6 +177,7 @@ impl Engine {
             positions: VecMap::new(),
             committed: VecMap::new(),
             offsets_pending: Vec::new(),
+            offset_fetch_attempts: 0,
             fetches: VecMap::new(),
             fetched: VecMap::new(),
             aborted: VecMap::new(),
@@ -914,11 +928,34 @@ impl Engine {
                     );
                     return;
                 }
+                if offsets
+                    .iter()
+                    .any(|(_, r)| *r == Err(ErrorCode::UnstableOffsetCommit))
+                {
+                    // OffsetFetchResponseHandler: UnstableOffsetCommitException
+                    // fails the whole fetch; fetchCommittedOffsets sleeps
+                    // retryBackoff.backoff(attempts++) and asks again.
+                    let con = self.consumer(c);
+                    let attempts = con.offset_fetch_attempts;
+                    con.offset_fetch_attempts += 1;
+                    let inc = con.incarnation;
+                    let backoff = self.consumer_retry_backoff_ms(attempts);
+                    self.schedule_in(
+                        backoff,
+                        Action::ConsumerOffsetFetchRetry {
+                            consumer: c,
+                            incarnation: inc,
+                        },
+                    );
+                    return;
+                }
+                self.consumer(c).offset_fetch_attempts = 0;
                 let mut need_reset = Vec::new();
                 for (tp, committed) in offsets {
                     if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
                         continue;
                     }
+                    let Ok(committed) = committed else { continue };
                     match committed {
                         Some(o) => {
                             let con = self.consumer(c);
@@ -1096,7 +1133,9 @@ impl Engine {
             );
             return;
         };
-        let require_stable = self.gcfg(c).isolation_level == IsolationLevel::ReadCommitted;
+        // ConsumerCoordinator.sendOffsetFetchRequest always asks for stable
+        // offsets (KIP-447), whatever the isolation level.
+        let require_stable = true;
         self.send(
             Node::Consumer(c),
             Node::Broker(b),
@@ -1106,6 +1145,22 @@ impl Engine {
                 require_stable,
             },
         );
+    }
+
+    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)`
+    /// with the consumer defaults (100 ms, 1000 ms): 100, 200, 400, 800,
+    /// then 1000 ms, each ±20 %, never above the maximum.
+    fn consumer_retry_backoff_ms(&mut self, attempts: u32) -> u64 {
+        let term = (RETRY_BACKOFF_MS << attempts.min(10)).min(RETRY_BACKOFF_MAX_MS);
+        let jitter = self.rng.below(41) as u64; // 80 %..=120 %
+        (term * (80 + jitter) / 100).min(RETRY_BACKOFF_MAX_MS)
+    }
+
+    /// Asks again for the committed offsets still missing.
+    pub(crate) fn consumer_offset_fetch_retry(&mut self, c: ConsumerIdx) {
+        if !self.consumers[c.0 as usize].offsets_pending.is_empty() {
+            self.consumer_send_offset_fetch(c);
+        }
     }
 
     fn consumer_reset_offsets(&mut self, c: ConsumerIdx, tps: Vec<Tp>, gc: &GroupConfig) {

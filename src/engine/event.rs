@@ -103,6 +103,9 @@ pub enum ErrorCode {
     ConcurrentTransactions,
     InvalidTxnState,
     OffsetOutOfRange,
+    /// OffsetFetch with `require_stable`: a transaction holding offsets for
+    /// the partition has not completed yet.
+    UnstableOffsetCommit,
     /// Client side: `delivery.timeout.ms` expired (`TimeoutException`).
     DeliveryTimeout,
     /// Client side: retries exhausted.
@@ -136,6 +139,7 @@ impl ErrorCode {
             ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
             ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
             ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
             ErrorCode::DeliveryTimeout => "TimeoutException (delivery.timeout.ms)",
             ErrorCode::RetriesExhausted => "retries exhausted",
             ErrorCode::NoOffsetForPartition => "NoOffsetForPartitionException",
@@ -653,15 +657,19 @@ impl EventKind {
     pub fn is_headline(&self) -> bool {
         match self {
             EventKind::Message { error, kind, .. } => {
-                // Errors on group protocol replies are news; produce and commit
-                // errors are told by their own events (ProduceFailed, CommitFailed).
-                error.is_some_and(|e| !matches!(e, ErrorCode::MemberIdRequired))
+                // Errors on group protocol replies are news, and so is an
+                // OffsetFetch held back by an unfinished transaction; produce
+                // and commit errors are told by their own events
+                // (ProduceFailed, CommitFailed).
+                (error.is_some_and(|e| !matches!(e, ErrorCode::MemberIdRequired))
                     && matches!(
                         kind,
                         MsgKind::JoinGroupResponse
                             | MsgKind::SyncGroupResponse
                             | MsgKind::HeartbeatResponse
-                    )
+                    ))
+                    || (*error == Some(ErrorCode::UnstableOffsetCommit)
+                        && *kind == MsgKind::OffsetFetchResponse)
             }
             EventKind::MessageDropped { why, .. } => *why == DropReason::Injected,
             EventKind::HighWatermark { .. } => false,

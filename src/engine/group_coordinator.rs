@@ -22,11 +22,22 @@
 //! member silent for `session.timeout.ms` is removed, which starts the next
 //! rebalance.
 //!
+//! An empty group's first rebalance waits `group.initial.rebalance.delay.ms`
+//! (3 s) before completing, and waits again each time the timer fires after
+//! a new member joined (see [`InitialDelay`]): consumers that start together
+//! get one generation instead of a rebalance per arrival.
+//!
 //! Committed offsets are records in `__consumer_offsets`; the coordinator
 //! appends them with acks=all and answers the commit once they are
 //! replicated. A commit from an old generation is refused
 //! (`ILLEGAL_GENERATION`), which is how Kafka stops a consumer that lost its
-//! partitions from overwriting the new owner's progress.
+//! partitions from overwriting the new owner's progress; the member and its
+//! generation are checked before the group state (`validateOffsetCommit`).
+//! Offsets committed inside a transaction stay pending until its marker is
+//! replicated; meanwhile an OffsetFetch that requires stable offsets (the
+//! Java consumer's always does) gets `UNSTABLE_OFFSET_COMMIT` for those
+//! partitions and asks again, so a new owner never starts from an offset
+//! that an unfinished transaction is about to replace.
 
 use crate::engine::assignor::{self, AssignorKind, TopicPartition};
 use crate::engine::controller::CONSUMER_OFFSETS;
@@ -69,14 +80,65 @@ pub struct Group {
     /// This group's `__consumer_offsets` partition.
     pub offsets_tp: Tp,
     pub rebalance_id: u32,
-    /// `group.initial.rebalance.delay.ms`: the first join waits this long.
-    pub initial_delay_until: Option<u64>,
+    /// The initial rebalance of an empty group, while it waits for more
+    /// members (`group.initial.rebalance.delay.ms`).
+    pub initial_delay: Option<InitialDelay>,
+    /// A new member joined during the initial delay (`newMemberAdded`).
+    pub new_member_added: bool,
     pub rebalance_deadline_ms: Option<u64>,
     pub rebalances: u32,
     /// Members in the last completed generation (to tell joins from rejoins).
     pub generation_size: usize,
     /// Member ids known to be assigned in the current generation (for invariants).
     pub member_counter: u32,
+}
+
+/// The timer of a group's initial rebalance (`GroupMetadataManager`'s
+/// `tryCompleteInitialRebalanceElseSchedule`, formerly `InitialDelayedJoin`).
+///
+/// A group that leaves Empty does not complete its first JoinGroup phase
+/// when everyone known has joined: it waits `group.initial.rebalance.delay.ms`
+/// so that consumers starting together land in one generation. When the
+/// timer fires and a *new* member joined meanwhile, it is re-armed for
+/// `min(delay, remaining)`, where `remaining` started at `rebalance timeout −
+/// delay` and drops by the previous delay each time; it completes once a
+/// whole delay passes without a new member, or when no time remains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitialDelay {
+    /// When the timer fires.
+    pub until_ms: u64,
+    pub delay_ms: u64,
+    pub remaining_ms: u64,
+}
+
+impl InitialDelay {
+    /// The first timer, armed when the group leaves Empty.
+    pub fn start(now_ms: u64, configured_delay_ms: u64, rebalance_timeout_ms: u64) -> InitialDelay {
+        InitialDelay {
+            until_ms: now_ms + configured_delay_ms,
+            delay_ms: configured_delay_ms,
+            remaining_ms: rebalance_timeout_ms.saturating_sub(configured_delay_ms),
+        }
+    }
+
+    /// The timer fired at `now_ms`: the next timer if a new member joined
+    /// and time remains, or `None` to complete the join phase.
+    pub fn fired(
+        &self,
+        now_ms: u64,
+        configured_delay_ms: u64,
+        new_member_added: bool,
+    ) -> Option<InitialDelay> {
+        if !new_member_added || self.remaining_ms == 0 {
+            return None;
+        }
+        let delay_ms = configured_delay_ms.min(self.remaining_ms);
+        Some(InitialDelay {
+            until_ms: now_ms + delay_ms,
+            delay_ms,
+            remaining_ms: self.remaining_ms.saturating_sub(self.delay_ms),
+        })
+    }
 }
 
 impl Group {
@@ -106,6 +168,62 @@ impl Group {
                 || e.consumers[m.meta.consumer.0 as usize].member_id.as_deref()
                     != Some(m.meta.member_id.as_str())
         })
+    }
+
+    /// `ClassicGroup.validateOffsetCommit`, in Kafka's order: a dead group;
+    /// a commit without generation into an empty group (admin tools, manual
+    /// assignment) is accepted; otherwise the member must exist
+    /// (`UNKNOWN_MEMBER_ID`) and be in the current generation
+    /// (`ILLEGAL_GENERATION`); only then does a plain (not transactional)
+    /// commit between JoinGroup and SyncGroup get `REBALANCE_IN_PROGRESS`.
+    /// So a stale member that commits while the group completes a rebalance
+    /// is told its generation is gone, not that a rebalance is running.
+    pub fn validate_offset_commit(
+        &self,
+        member_id: &str,
+        generation: GenerationId,
+        transactional: bool,
+    ) -> Option<ErrorCode> {
+        if self.state == GroupState::Dead {
+            return Some(ErrorCode::CoordinatorNotAvailable);
+        }
+        if generation.0 < 0 && self.state == GroupState::Empty {
+            return None;
+        }
+        if generation.0 >= 0 || !member_id.is_empty() {
+            if !self.members.contains_key(member_id) {
+                return Some(ErrorCode::UnknownMemberId);
+            }
+            if generation != self.generation {
+                return Some(ErrorCode::IllegalGeneration);
+            }
+        } else if !transactional && self.state != GroupState::Empty {
+            return Some(ErrorCode::UnknownMemberId);
+        }
+        if !transactional && self.state == GroupState::CompletingRebalance {
+            return Some(ErrorCode::RebalanceInProgress);
+        }
+        None
+    }
+
+    /// Whether an unfinished transaction holds an offset of this group for
+    /// `tp` (`hasPendingTransactionalOffsets`).
+    pub fn has_pending_txn_offset(&self, tp: Tp) -> bool {
+        self.pending_txn_offsets
+            .values()
+            .any(|offsets| offsets.iter().any(|(t, _)| *t == tp))
+    }
+
+    /// OffsetFetch for one partition (`fetchOffsets`): with `require_stable`
+    /// (KIP-447; the Java consumer always sets it), a partition whose offset
+    /// is pending in an unfinished transaction answers
+    /// `UNSTABLE_OFFSET_COMMIT` instead of an offset that may be about to
+    /// change; otherwise the committed offset, if any.
+    pub fn fetch_offset(&self, tp: Tp, require_stable: bool) -> Result<Option<Offset>, ErrorCode> {
+        if require_stable && self.has_pending_txn_offset(tp) {
+            return Err(ErrorCode::UnstableOffsetCommit);
+        }
+        Ok(self.committed.get(&tp).copied())
     }
 
     /// The consumer that owns `tp` in the current generation, if any.
@@ -140,7 +258,8 @@ impl Engine {
                 pending_txn_offsets: VecMap::new(),
                 offsets_tp: Tp::new(offsets, partition_for_id(&g.group_id, n)),
                 rebalance_id: 0,
-                initial_delay_until: None,
+                initial_delay: None,
+                new_member_added: false,
                 rebalance_deadline_ms: None,
                 rebalances: 0,
                 generation_size: 0,
@@ -242,12 +361,14 @@ impl Engine {
                 b, from, group, member_id, generation, offsets, auto, commit_id,
             ),
             Msg::OffsetFetch {
-                group, partitions, ..
+                group,
+                partitions,
+                require_stable,
             } => {
                 let g = &self.groups[group.0 as usize];
                 let offsets = partitions
                     .iter()
-                    .map(|tp| (*tp, g.committed.get(tp).copied()))
+                    .map(|tp| (*tp, g.fetch_offset(*tp, require_stable)))
                     .collect();
                 self.send(
                     Node::Broker(b),
@@ -283,8 +404,8 @@ impl Engine {
 
     /// TxnOffsetCommit: the offsets are written into `__consumer_offsets` as
     /// part of the producer's transaction, and become the group's committed
-    /// offsets only when the COMMIT marker lands. The member and generation
-    /// are checked (KIP-447), so a zombie consumer cannot commit.
+    /// offsets only once the COMMIT marker is replicated. The member and
+    /// generation are checked (KIP-447), so a zombie consumer cannot commit.
     #[allow(clippy::too_many_arguments)]
     fn group_txn_offset_commit(
         &mut self,
@@ -298,14 +419,7 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
     ) {
         let grp = &self.groups[g.0 as usize];
-        let error = if !grp.members.contains_key(&member_id) {
-            Some(ErrorCode::UnknownMemberId)
-        } else if generation != grp.generation {
-            Some(ErrorCode::IllegalGeneration)
-        } else {
-            None
-        };
-        if let Some(error) = error {
+        if let Some(error) = grp.validate_offset_commit(&member_id, generation, true) {
             self.send(
                 Node::Broker(b),
                 from,
@@ -521,6 +635,11 @@ impl Engine {
                 .map(|m| m.assignment.clone())
                 .unwrap_or_default(),
         };
+        // addMemberAndRebalance: a new member during the initial delay
+        // extends it when the timer fires.
+        if !existing && self.groups[g.0 as usize].initial_delay.is_some() {
+            self.group(g).new_member_added = true;
+        }
         self.group(g).members.insert(member_id.clone(), m);
         self.schedule_session_check(g, session_timeout_ms);
         if !existing {
@@ -549,8 +668,14 @@ impl Engine {
         match state {
             GroupState::Empty => {
                 let delay = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
-                self.group(g).initial_delay_until = Some(now + delay);
-                self.group_prepare_rebalance(g, "a member joined an empty group".into());
+                let timeout = self.group_rebalance_timeout_ms(g);
+                let grp = self.group(g);
+                grp.initial_delay = Some(InitialDelay::start(now, delay, timeout));
+                grp.new_member_added = false;
+                self.group_prepare_rebalance(
+                    g,
+                    "a member joined an empty group (the join phase waits group.initial.rebalance.delay.ms, and longer while new members keep arriving)".into(),
+                );
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 let reason = if self.groups[g.0 as usize].members.len()
@@ -562,27 +687,8 @@ impl Engine {
                 };
                 self.group_prepare_rebalance(g, reason.into());
             }
-            GroupState::PreparingRebalance => {
-                // KIP-134: each join during the initial delay extends it.
-                if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
-                    if until > now {
-                        let delay = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
-                        let max = self.groups[g.0 as usize]
-                            .rebalance_deadline_ms
-                            .unwrap_or(now + delay);
-                        let extended = (now + delay).min(max);
-                        self.group(g).initial_delay_until = Some(extended.max(until));
-                        let id = self.groups[g.0 as usize].rebalance_id;
-                        self.schedule(
-                            extended,
-                            Action::RebalanceDeadline {
-                                group: g,
-                                rebalance_id: id,
-                            },
-                        );
-                    }
-                }
-            }
+            // During the initial delay only the timer completes the join.
+            GroupState::PreparingRebalance => {}
             GroupState::Dead => {}
         }
         self.group_maybe_complete_join(g);
@@ -616,35 +722,36 @@ impl Engine {
                 );
             }
         }
-        let timeout = self.groups[g.0 as usize]
-            .members
-            .values()
-            .map(|m| m.rebalance_timeout_ms as u64)
-            .max()
-            .unwrap_or(300_000);
+        let timeout = self.group_rebalance_timeout_ms(g);
+        let initial = self.groups[g.0 as usize].initial_delay;
         let grp = self.group(g);
         grp.rebalance_id += 1;
         grp.rebalances += 1;
-        grp.rebalance_deadline_ms = Some(now + timeout);
+        // An initial rebalance has only its delay timer; any other waits
+        // for every member up to the rebalance timeout.
+        grp.rebalance_deadline_ms = initial.is_none().then_some(now + timeout);
         let id = grp.rebalance_id;
         self.emit(EventKind::RebalanceStarted { group: g, reason });
         self.set_group_state(g, GroupState::PreparingRebalance);
+        let at = initial.map_or(now + timeout, |d| d.until_ms);
         self.schedule(
-            now + timeout,
+            at,
             Action::RebalanceDeadline {
                 group: g,
                 rebalance_id: id,
             },
         );
-        if let Some(until) = self.groups[g.0 as usize].initial_delay_until {
-            self.schedule(
-                until,
-                Action::RebalanceDeadline {
-                    group: g,
-                    rebalance_id: id,
-                },
-            );
-        }
+    }
+
+    /// `ClassicGroup.rebalanceTimeoutMs`: the largest rebalance timeout
+    /// (`max.poll.interval.ms`) among the members.
+    fn group_rebalance_timeout_ms(&self, g: GroupIdx) -> u64 {
+        self.groups[g.0 as usize]
+            .members
+            .values()
+            .map(|m| m.rebalance_timeout_ms as u64)
+            .max()
+            .unwrap_or(300_000)
     }
 
     pub(crate) fn group_rebalance_deadline(&mut self, g: GroupIdx, rebalance_id: u32) {
@@ -653,6 +760,31 @@ impl Engine {
             return;
         }
         let now = self.now_ms;
+        if let Some(delay) = grp.initial_delay {
+            if now < delay.until_ms {
+                return;
+            }
+            let configured = self.cfg.cluster.group_initial_rebalance_delay_ms as u64;
+            if let Some(next) = delay.fired(now, configured, grp.new_member_added) {
+                let grp = self.group(g);
+                grp.initial_delay = Some(next);
+                grp.new_member_added = false;
+                self.schedule(
+                    next.until_ms,
+                    Action::RebalanceDeadline {
+                        group: g,
+                        rebalance_id,
+                    },
+                );
+                return;
+            }
+            // completeClassicGroupJoin: the initial delay is over.
+            let grp = self.group(g);
+            grp.initial_delay = None;
+            grp.new_member_added = false;
+            grp.rebalance_deadline_ms = Some(now);
+        }
+        let grp = &self.groups[g.0 as usize];
         if grp.rebalance_deadline_ms.is_some_and(|d| now >= d) {
             // Members that did not rejoin in time are dropped.
             let late: Vec<String> = grp
@@ -674,13 +806,14 @@ impl Engine {
         if grp.state != GroupState::PreparingRebalance {
             return;
         }
-        if grp.initial_delay_until.is_some_and(|u| now < u) {
+        if grp.initial_delay.is_some() {
+            // maybeCompleteJoinPhase never completes an initial rebalance:
+            // only its timer does.
             return;
         }
         if !grp.members.values().all(|m| m.joined) {
             return;
         }
-        self.group(g).initial_delay_until = None;
         self.group(g).rebalance_deadline_ms = None;
         if self.groups[g.0 as usize].members.is_empty() {
             let grp = self.group(g);
@@ -961,19 +1094,7 @@ impl Engine {
         commit_id: u64,
     ) {
         let grp = &self.groups[g.0 as usize];
-        // ClassicGroup.validateOffsetCommit.
-        let error = if generation.0 < 0 && grp.state == GroupState::Empty {
-            None
-        } else if grp.state == GroupState::CompletingRebalance {
-            Some(ErrorCode::RebalanceInProgress)
-        } else if !grp.members.contains_key(&member_id) {
-            Some(ErrorCode::UnknownMemberId)
-        } else if generation != grp.generation {
-            Some(ErrorCode::IllegalGeneration)
-        } else {
-            None
-        };
-        if let Some(error) = error {
+        if let Some(error) = grp.validate_offset_commit(&member_id, generation, false) {
             self.send(
                 Node::Broker(b),
                 from,
@@ -1222,5 +1343,170 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group in `state` at `generation` with members "m1" and "m2".
+    fn group(state: GroupState, generation: i32) -> Group {
+        let mut members = VecMap::new();
+        for (i, id) in ["m1", "m2"].iter().enumerate() {
+            members.insert(
+                id.to_string(),
+                Member {
+                    meta: MemberMetadata {
+                        member_id: id.to_string(),
+                        instance_id: None,
+                        consumer: ConsumerIdx(i as u16),
+                        protocols: vec![AssignorKind::Range],
+                        topics: vec!["events".into()],
+                        owned: vec![],
+                        owned_generation: None,
+                    },
+                    session_timeout_ms: 45_000,
+                    rebalance_timeout_ms: 300_000,
+                    last_heartbeat_ms: 0,
+                    joined: false,
+                    awaiting_sync: false,
+                    assignment: vec![],
+                },
+            );
+        }
+        Group {
+            idx: GroupIdx(0),
+            group_id: "g".into(),
+            state,
+            generation: GenerationId(generation),
+            protocol: None,
+            leader: None,
+            members,
+            pending_members: VecMap::new(),
+            committed: VecMap::new(),
+            pending_txn_offsets: VecMap::new(),
+            offsets_tp: Tp::new(TopicId(1), 0),
+            rebalance_id: 0,
+            initial_delay: None,
+            new_member_added: false,
+            rebalance_deadline_ms: None,
+            rebalances: 0,
+            generation_size: 0,
+            member_counter: 0,
+        }
+    }
+
+    #[test]
+    fn a_stale_member_committing_during_a_rebalance_gets_illegal_generation() {
+        let g = group(GroupState::CompletingRebalance, 5);
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(4), false),
+            Some(ErrorCode::IllegalGeneration),
+            "generation is checked before the rebalance"
+        );
+        assert_eq!(
+            g.validate_offset_commit("gone", GenerationId(5), false),
+            Some(ErrorCode::UnknownMemberId),
+            "so is the member"
+        );
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(5), false),
+            Some(ErrorCode::RebalanceInProgress),
+            "a current member between JoinGroup and SyncGroup"
+        );
+        assert_eq!(
+            g.validate_offset_commit("m1", GenerationId(5), true),
+            None,
+            "the group state is not enforced for transactional commits"
+        );
+    }
+
+    #[test]
+    fn offset_commit_validation_follows_classic_group_order() {
+        let stable = group(GroupState::Stable, 3);
+        assert_eq!(
+            stable.validate_offset_commit("m2", GenerationId(3), false),
+            None
+        );
+        assert_eq!(
+            stable.validate_offset_commit("m2", GenerationId(2), false),
+            Some(ErrorCode::IllegalGeneration)
+        );
+        assert_eq!(
+            stable.validate_offset_commit("", GenerationId(-1), false),
+            Some(ErrorCode::UnknownMemberId),
+            "no generation: only into an empty group"
+        );
+        let mut empty = group(GroupState::Empty, 3);
+        empty.members.clear();
+        assert_eq!(
+            empty.validate_offset_commit("", GenerationId(-1), false),
+            None
+        );
+        assert_eq!(
+            group(GroupState::Dead, 3).validate_offset_commit("m1", GenerationId(3), false),
+            Some(ErrorCode::CoordinatorNotAvailable)
+        );
+    }
+
+    #[test]
+    fn the_initial_delay_is_extended_while_new_members_keep_arriving() {
+        // Defaults: group.initial.rebalance.delay.ms = 3000, rebalance
+        // timeout = max.poll.interval.ms = 300000.
+        let d = InitialDelay::start(0, 3_000, 300_000);
+        assert_eq!(
+            d,
+            InitialDelay {
+                until_ms: 3_000,
+                delay_ms: 3_000,
+                remaining_ms: 297_000
+            }
+        );
+        assert_eq!(d.fired(3_000, 3_000, false), None, "nobody new: complete");
+        let d2 = d.fired(3_000, 3_000, true).expect("a new member: extend");
+        assert_eq!(
+            d2,
+            InitialDelay {
+                until_ms: 6_000,
+                delay_ms: 3_000,
+                remaining_ms: 294_000
+            }
+        );
+        assert_eq!(d2.fired(6_000, 3_000, false), None);
+    }
+
+    #[test]
+    fn the_initial_delay_never_runs_past_the_rebalance_timeout() {
+        // remaining = 10000 - 3000; each extension is min(delay, remaining)
+        // and remaining drops by the previous delay.
+        let mut d = InitialDelay::start(0, 3_000, 10_000);
+        let mut fires = vec![d.until_ms];
+        while let Some(next) = d.fired(d.until_ms, 3_000, true) {
+            d = next;
+            fires.push(d.until_ms);
+        }
+        assert_eq!(fires, vec![3_000, 6_000, 9_000, 10_000]);
+    }
+
+    #[test]
+    fn an_offset_pending_in_a_transaction_is_unstable_for_a_fetch_that_requires_stable_offsets() {
+        let mut g = group(GroupState::Stable, 1);
+        let (p0, p1) = (Tp::new(TopicId(0), 0), Tp::new(TopicId(0), 1));
+        g.committed.insert(p0, Offset(3));
+        g.pending_txn_offsets
+            .insert(ProducerId(7), vec![(p0, Offset(5))]);
+        assert_eq!(
+            g.fetch_offset(p0, true),
+            Err(ErrorCode::UnstableOffsetCommit)
+        );
+        assert_eq!(
+            g.fetch_offset(p0, false),
+            Ok(Some(Offset(3))),
+            "the old offset"
+        );
+        assert_eq!(g.fetch_offset(p1, true), Ok(None), "nothing pending there");
+        g.pending_txn_offsets.remove(&ProducerId(7));
+        assert_eq!(g.fetch_offset(p0, true), Ok(Some(Offset(3))));
     }
 }

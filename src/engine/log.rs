@@ -6,8 +6,12 @@
 //! - **log start offset**: the first offset still stored;
 //! - **high watermark (HW)**: every offset below it is on all in-sync
 //!   replicas, so it is safe to hand to consumers (`read_uncommitted` stops here);
-//! - **last stable offset (LSO)**: the first offset of the earliest open
-//!   transaction, or the HW if none is open (`read_committed` stops here);
+//! - **last stable offset (LSO)**: the first offset of the earliest
+//!   transaction that is still open, or decided but with its marker not yet
+//!   below the HW; the HW if there is none (`read_committed` stops here).
+//!   Like `UnifiedLog.updateHighWatermarkMetadata`, moving the HW tells the
+//!   producer state, which lets the LSO move past transactions whose marker
+//!   is now replicated;
 //! - **log end offset (LEO)**: the offset the next record will get.
 //!
 //! `log start ≤ LSO ≤ HW ≤ LEO` always holds; [`PartitionLog::check_invariants`]
@@ -362,7 +366,7 @@ impl PartitionLog {
         let (Some(p), Some(control)) = (e.producer, e.control) else {
             return;
         };
-        let first = self.producers.record_marker(p.producer_id, p.epoch);
+        let first = self.producers.record_marker(p.producer_id, p.epoch, offset);
         if control == ControlType::Abort {
             if let Some(first_offset) = first {
                 self.aborted.push(AbortedTxn {
@@ -375,9 +379,12 @@ impl PartitionLog {
     }
 
     /// Moves the HW (leader: by the replication rule; follower: from the
-    /// leader's fetch response). Never beyond LEO.
+    /// leader's fetch response). Never beyond LEO. Completed transactions
+    /// whose marker is now below it stop holding the LSO back
+    /// (`updateHighWatermarkMetadata` → `onHighWatermarkUpdated`).
     pub fn set_hw(&mut self, hw: Offset) {
         self.hw = hw.min(self.leo()).max(self.log_start);
+        self.producers.on_high_watermark_updated(self.hw);
     }
 
     /// Removes every entry at or above `offset` (a follower truncating to the
@@ -411,6 +418,7 @@ impl PartitionLog {
             aborted: Vec::new(),
         };
         rebuilt.append_as_follower(&entries);
+        rebuilt.producers.on_high_watermark_updated(self.hw);
         self.entries = rebuilt.entries;
         self.producers = rebuilt.producers;
         self.aborted = rebuilt.aborted;
@@ -509,6 +517,39 @@ mod tests {
             log.end_offset_for_epoch(LeaderEpoch(2)),
             Some((LeaderEpoch(2), Offset(3)))
         );
+    }
+
+    #[test]
+    fn the_lso_stays_put_until_the_high_watermark_passes_the_marker() {
+        let mut log = PartitionLog::new();
+        let recs = [RecordId(1), RecordId(2)];
+        let txn = AppendBatch {
+            batch: BatchId(1),
+            records: &recs,
+            producer: Some((ProducerId(5), ProducerEpoch(0), 0)),
+            transactional: true,
+        };
+        log.append_as_leader(&txn, LeaderEpoch(0), 0);
+        log.set_hw(log.leo());
+        let marker = log.append_marker(
+            ProducerId(5),
+            ProducerEpoch(0),
+            ControlType::Commit,
+            BatchId(2),
+            LeaderEpoch(0),
+            0,
+        );
+        assert_eq!(marker, Offset(2));
+        assert_eq!(log.hw(), Offset(2));
+        assert_eq!(
+            log.lso(),
+            Offset(0),
+            "the COMMIT marker is in the leader's log but not replicated: \
+             read_committed must not see offsets 0 and 1 yet"
+        );
+        log.set_hw(Offset(3));
+        assert_eq!(log.lso(), Offset(3), "HW passed the marker");
+        log.check_invariants().unwrap();
     }
 
     #[test]

@@ -170,7 +170,9 @@ pub enum Msg {
     OffsetFetchResponse {
         group: GroupIdx,
         error: Option<ErrorCode>,
-        offsets: Vec<(Tp, Option<Offset>)>,
+        /// Per partition: the committed offset (`None`: none committed), or
+        /// an error (`UNSTABLE_OFFSET_COMMIT`).
+        offsets: Vec<(Tp, Result<Option<Offset>, ErrorCode>)>,
     },
     InitProducerId {
         transactional_id: Option<String>,
@@ -280,7 +282,6 @@ impl Msg {
             | Msg::SyncGroupResponse { error, .. }
             | Msg::HeartbeatResponse { error, .. }
             | Msg::OffsetCommitResponse { error, .. }
-            | Msg::OffsetFetchResponse { error, .. }
             | Msg::InitProducerIdResponse { error, .. }
             | Msg::AddPartitionsToTxnResponse { error, .. }
             | Msg::AddOffsetsToTxnResponse { error, .. }
@@ -288,6 +289,9 @@ impl Msg {
             | Msg::EndTxnResponse { error, .. } => *error,
             Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
             Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
+            Msg::OffsetFetchResponse { error, offsets, .. } => {
+                error.or_else(|| offsets.iter().find_map(|(_, r)| r.err()))
+            }
             _ => None,
         }
     }

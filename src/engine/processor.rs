@@ -264,16 +264,10 @@ impl Engine {
     ) {
     }
 
-    /// A marker was written for `pid` on `tp`: outputs of exactly-once
-    /// processing count (commit) or vanish (abort), and offsets committed in
-    /// the transaction become visible (commit) or are dropped (abort).
-    pub(crate) fn txn_marker_settles(
-        &mut self,
-        tp: Tp,
-        pid: ProducerId,
-        control: ControlType,
-        records: &[RecordId],
-    ) {
+    /// A marker was written after `records` (a transaction's records in one
+    /// partition): outputs of exactly-once processing count (commit) or
+    /// vanish (abort).
+    pub(crate) fn txn_marker_settles(&mut self, control: ControlType, records: &[RecordId]) {
         let commit = control == ControlType::Commit;
         for r in records {
             match self.records[r.0 as usize].kind {
@@ -284,6 +278,16 @@ impl Engine {
                 _ => {}
             }
         }
+    }
+
+    /// A marker for `pid` on a `__consumer_offsets` partition is replicated
+    /// (the WriteTxnMarkers append, acks=all, completed): the group
+    /// coordinator's `onTransactionCompleted` makes the offsets committed in
+    /// the transaction the group's committed offsets (commit) or drops them
+    /// (abort). Until then they are pending, and an OffsetFetch that
+    /// requires stable offsets gets `UNSTABLE_OFFSET_COMMIT`.
+    pub(crate) fn txn_marker_replicated(&mut self, tp: Tp, pid: ProducerId, control: ControlType) {
+        let commit = control == ControlType::Commit;
         for gi in 0..self.groups.len() {
             if self.groups[gi].offsets_tp != tp {
                 continue;

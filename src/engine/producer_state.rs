@@ -15,6 +15,15 @@
 //! numbering to recognise a resend. A batch that skips ahead (a gap) is
 //! refused with `OUT_OF_ORDER_SEQUENCE_NUMBER`, which is how the broker
 //! keeps batches in order even with five requests in flight.
+//!
+//! The same state tracks transactions for the **last stable offset**. A
+//! transaction is *ongoing* from its first record until its marker; then it
+//! is *unreplicated* until the high watermark passes the marker
+//! (`ongoingTxns` and `unreplicatedTxns`, `completeTxn` and
+//! `onHighWatermarkUpdated`). Both kinds are unstable: the LSO stays at the
+//! first offset of the earliest of them, so a `read_committed` reader never
+//! sees a transaction's records before its marker is on every in-sync
+//! replica.
 
 use crate::engine::ids::{Offset, ProducerEpoch, ProducerId};
 use crate::engine::vecmap::VecMap;
@@ -68,9 +77,21 @@ pub fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
     next_seq == last_seq.wrapping_add(1) || (next_seq == 0 && last_seq == i32::MAX)
 }
 
+/// A decided transaction whose marker the high watermark has not passed yet
+/// (`TxnMetadata` in `unreplicatedTxns`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnreplicatedTxn {
+    pub producer_id: ProducerId,
+    pub first_offset: Offset,
+    /// The offset of its COMMIT or ABORT marker (`CompletedTxn.lastOffset`).
+    pub last_offset: Offset,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ProducerStateManager {
     producers: VecMap<ProducerId, ProducerStateEntry>,
+    /// Completed transactions waiting for the HW to pass their marker.
+    unreplicated: Vec<UnreplicatedTxn>,
 }
 
 impl ProducerStateManager {
@@ -151,27 +172,54 @@ impl ProducerStateManager {
         }
     }
 
-    /// A transaction marker ends the producer's open transaction here. A marker
-    /// carries the (possibly bumped) epoch that ended the transaction.
-    pub fn record_marker(&mut self, pid: ProducerId, epoch: ProducerEpoch) -> Option<Offset> {
+    /// A transaction marker at `marker_offset` ends the producer's open
+    /// transaction here (`completeTxn`): the transaction is decided but stays
+    /// unstable until the high watermark passes the marker. A marker carries
+    /// the (possibly bumped) epoch that ended the transaction. Returns the
+    /// transaction's first offset, if one was open.
+    pub fn record_marker(
+        &mut self,
+        pid: ProducerId,
+        epoch: ProducerEpoch,
+        marker_offset: Offset,
+    ) -> Option<Offset> {
         let entry = self.producers.entry_or_default(pid);
         if entry.epoch.is_none_or(|e| epoch > e) {
             entry.epoch = Some(epoch);
             entry.batches.clear();
         }
-        entry.current_txn_first_offset.take()
+        let first = entry.current_txn_first_offset.take();
+        if let Some(first_offset) = first {
+            self.unreplicated.push(UnreplicatedTxn {
+                producer_id: pid,
+                first_offset,
+                last_offset: marker_offset,
+            });
+        }
+        first
     }
 
-    /// The first offset of the earliest still-open transaction (for the LSO).
+    /// `onHighWatermarkUpdated`: transactions whose marker is below the new
+    /// high watermark are replicated, and stop holding the LSO back.
+    pub fn on_high_watermark_updated(&mut self, hw: Offset) {
+        self.unreplicated.retain(|t| t.last_offset >= hw);
+    }
+
+    /// `firstUnstableOffset`: the first offset of the earliest transaction
+    /// that is still open or whose marker is not yet below the high
+    /// watermark (for the LSO).
     pub fn first_unstable_offset(&self) -> Option<Offset> {
-        self.producers
+        let ongoing = self
+            .producers
             .values()
-            .filter_map(|e| e.current_txn_first_offset)
-            .min()
+            .filter_map(|e| e.current_txn_first_offset);
+        let unreplicated = self.unreplicated.iter().map(|t| t.first_offset);
+        ongoing.chain(unreplicated).min()
     }
 
     pub fn clear(&mut self) {
         self.producers.clear();
+        self.unreplicated.clear();
     }
 }
 
@@ -260,6 +308,27 @@ mod tests {
         assert!(in_sequence(i32::MAX, 0));
         assert!(in_sequence(4, 5));
         assert!(!in_sequence(4, 6));
+    }
+
+    #[test]
+    fn a_completed_transaction_stays_unstable_until_the_high_watermark_passes_its_marker() {
+        let mut s = ProducerStateManager::default();
+        s.record_batch(PID, E0, meta(0, 1, 4), true);
+        assert_eq!(s.first_unstable_offset(), Some(Offset(4)), "ongoing");
+        assert_eq!(s.record_marker(PID, E0, Offset(6)), Some(Offset(4)));
+        assert_eq!(
+            s.first_unstable_offset(),
+            Some(Offset(4)),
+            "decided, but the marker at 6 is not replicated"
+        );
+        s.on_high_watermark_updated(Offset(6));
+        assert_eq!(
+            s.first_unstable_offset(),
+            Some(Offset(4)),
+            "HW 6 has not passed the marker at 6"
+        );
+        s.on_high_watermark_updated(Offset(7));
+        assert_eq!(s.first_unstable_offset(), None, "lastOffset 6 < HW 7");
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub enum Action {
         consumer: ConsumerIdx,
         incarnation: u32,
     },
+    /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
+    ConsumerOffsetFetchRetry {
+        consumer: ConsumerIdx,
+        incarnation: u32,
+    },
     // Group coordinator.
     SessionCheck {
         group: GroupIdx,
@@ -594,6 +599,14 @@ impl Engine {
             } => {
                 if self.consumer_current(consumer, incarnation) {
                     self.consumer_retry(consumer)
+                }
+            }
+            Action::ConsumerOffsetFetchRetry {
+                consumer,
+                incarnation,
+            } => {
+                if self.consumer_current(consumer, incarnation) {
+                    self.consumer_offset_fetch_retry(consumer)
                 }
             }
             Action::SessionCheck { group } => self.group_session_check(group),
