@@ -233,7 +233,10 @@ pub fn parse(text: &str) -> Result<Lesson, Vec<LessonError>> {
                 _ => err(
                     &mut errors,
                     n,
-                    format!("\"lane:\" takes a lane number from 1 (the first lane), not \"{}\"", v.trim()),
+                    format!(
+                        "\"lane:\" takes a lane number from 1 (the first lane), not \"{}\"",
+                        v.trim()
+                    ),
                 ),
             }
         } else if let Some(v) = trimmed.strip_prefix("ask:") {

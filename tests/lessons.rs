@@ -155,7 +155,11 @@ fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
         if run.beat + 1 == right_lane_beat {
             m.lesson_next();
             assert_eq!(m.lesson.as_ref().map(|r| r.phase), Some(Phase::Asking));
-            assert_eq!(m.shown_lane(), 1, "asked about the right lane, it is drawn large");
+            assert_eq!(
+                m.shown_lane(),
+                1,
+                "asked about the right lane, it is drawn large"
+            );
             seen_asking_right = true;
         } else {
             m.lesson_next();
@@ -168,7 +172,11 @@ fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
         }
         let beat = m.lesson.as_ref().map(|r| r.beat).unwrap_or(0);
         if beat < right_lane_beat && beat > 0 {
-            assert_eq!(m.shown_lane(), 0, "beat {beat}: a new beat takes over from the pick");
+            assert_eq!(
+                m.shown_lane(),
+                0,
+                "beat {beat}: a new beat takes over from the pick"
+            );
         }
     }
     assert!(seen_asking_right);
@@ -182,5 +190,8 @@ fn a_lesson_naming_a_lane_the_scenario_lacks_is_refused() {
     let l = lesson::parse(text).expect("parses");
     let err = kafkascope::tour::play_through(&l).expect_err("lane 2 of a one-lane scenario");
     assert!(err.contains("lane 2"), "{err}");
-    assert!(lesson::parse("lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: a\n\nstep 0\nlane: zero\n").is_err());
+    assert!(lesson::parse(
+        "lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: a\n\nstep 0\nlane: zero\n"
+    )
+    .is_err());
 }

@@ -327,7 +327,13 @@ pub fn App() -> Html {
     let shown_first: Vec<(AttrValue, ModelRef)> = lanes
         .get(shown_lane)
         .into_iter()
-        .chain(lanes.iter().enumerate().filter(|(i, _)| *i != shown_lane).map(|(_, l)| l))
+        .chain(
+            lanes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != shown_lane)
+                .map(|(_, l)| l),
+        )
         .cloned()
         .collect();
     html! {

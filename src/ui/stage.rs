@@ -358,7 +358,10 @@ pub fn Stage(props: &StageProps) -> Html {
         let host = host.clone();
         use_effect_with((props.model.step, props.model.focus), move |_| {
             if let Some(el) = host.cast::<web_sys::Element>() {
-                crate::ui::dom::follow_in_scroller(&el, "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus");
+                crate::ui::dom::follow_in_scroller(
+                    &el,
+                    "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus",
+                );
             }
         });
     }
@@ -1066,7 +1069,9 @@ impl Scene<'_> {
         let msg = Msg::SelectConsumer(if selected { None } else { Some(c) });
         // Holding the record in focus (polled, being processed): on a phone
         // the stage scrolls to this box.
-        let holds_focus = m.focus.is_some_and(|f| con.current.iter().any(|(_, r, _)| *r == f));
+        let holds_focus = m
+            .focus
+            .is_some_and(|f| con.current.iter().any(|(_, r, _)| *r == f));
         html! {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
                                rebalancing.then_some("rebalancing"), selected.then_some("selected"), holds_focus.then_some("holds-focus"))}
@@ -1367,10 +1372,25 @@ impl Scene<'_> {
                 } => {
                     if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
                         for (k, tp) in partitions.iter().enumerate().take(6) {
-                            let from = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
+                            let from = Pt {
+                                x: c.x + 30.0 + 44.0 * (k % 3) as f64,
+                                y: c.y + c.h - 12.0,
+                            };
                             let to = release_point(lay, g, c, k);
-                            let inner = pill("part-token revoked".into(), 46.0, 20.0, "4", format!("−{}", self.moved_partition(tp)));
-                            movers.push(traveller(format!("rv{step}-{i}-{k}"), from, to, dur(3), inner));
+                            let inner = pill(
+                                "part-token revoked".into(),
+                                46.0,
+                                20.0,
+                                "4",
+                                format!("−{}", self.moved_partition(tp)),
+                            );
+                            movers.push(traveller(
+                                format!("rv{step}-{i}-{k}"),
+                                from,
+                                to,
+                                dur(3),
+                                inner,
+                            ));
                         }
                     }
                     None
@@ -1383,10 +1403,25 @@ impl Scene<'_> {
                 } => {
                     if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
                         for (k, tp) in added.iter().enumerate().take(6) {
-                            let to = Pt { x: c.x + 30.0 + 44.0 * (k % 3) as f64, y: c.y + c.h - 12.0 };
+                            let to = Pt {
+                                x: c.x + 30.0 + 44.0 * (k % 3) as f64,
+                                y: c.y + c.h - 12.0,
+                            };
                             let from = release_point(lay, g, c, k);
-                            let inner = pill("part-token added".into(), 46.0, 20.0, "4", format!("+{}", self.moved_partition(tp)));
-                            movers.push(traveller(format!("as{step}-{i}-{k}"), from, to, dur(3), inner));
+                            let inner = pill(
+                                "part-token added".into(),
+                                46.0,
+                                20.0,
+                                "4",
+                                format!("+{}", self.moved_partition(tp)),
+                            );
+                            movers.push(traveller(
+                                format!("as{step}-{i}-{k}"),
+                                from,
+                                to,
+                                dur(3),
+                                inner,
+                            ));
                         }
                     }
                     None
@@ -1401,8 +1436,16 @@ impl Scene<'_> {
                 } if old != new => {
                     let badge = |b: BrokerId| -> Option<Pt> {
                         lay.row(b, *tp)
-                            .map(|row| Pt { x: row.label_x + 5.0, y: row.y + row.h / 2.0 })
-                            .or_else(|| lay.broker(b).map(|r| Pt { x: r.x + 24.0, y: r.y + 14.0 }))
+                            .map(|row| Pt {
+                                x: row.label_x + 5.0,
+                                y: row.y + row.h / 2.0,
+                            })
+                            .or_else(|| {
+                                lay.broker(b).map(|r| Pt {
+                                    x: r.x + 24.0,
+                                    y: r.y + 14.0,
+                                })
+                            })
                     };
                     match (badge(*old), badge(*new)) {
                         (Some(a), Some(b)) => {
