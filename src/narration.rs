@@ -5,7 +5,7 @@
 //! Kafka terms in bold and numbers in a mono font *without* ever treating
 //! user-provided text (keys, values, names) as HTML.
 
-use crate::engine::config::{Acks, CommitMode};
+use crate::engine::config::{Acks, AutoOffsetReset, CommitMode};
 use crate::engine::event::{
     ErrorCode, Event, EventKind, GroupState, LeaveReason, MsgKind, PartitionChoice, Stage,
 };
@@ -199,7 +199,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     switched,
                     available,
                 } => {
-                    n.t("No key: the built-in ")
+                    n.t("No key: the Java client's built-in ")
                         .term("sticky partitioner")
                         .t(" (Kafka 3.3+, KIP-794) ")
                         .t(if *switched {
@@ -212,7 +212,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                         .num("batch.size")
                         .t(" bytes went there → ")
                         .term(format!("partition {}", tp.partition))
-                        .t(". Null keys are spread by batch, not round-robin by record.");
+                        .t(". Null keys are spread by batch, not round-robin by record. This is the Java producer's behaviour, which kafkascope simulates; kafka-python's DefaultPartitioner (the client in the course's code) instead picks a random available partition for every null-key record.");
                 }
                 PartitionChoice::Explicit => {
                     n
@@ -504,7 +504,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = format!("Controller fences broker {broker}");
             n.t("The controller stops trusting ")
                 .term(format!("broker {broker}"))
-                .t(": it leaves every ISR and its partitions elect new leaders.");
+                .t(": it leaves every ISR it shares with other replicas, and the partitions it led elect new leaders. Where it is the last in-sync replica, KRaft keeps it in the ISR (an ISR is never left empty)")
+                .t(if e.cfg.cluster.unclean_leader_election_enable {
+                    " and, since unclean.leader.election.enable=true, a live out-of-sync replica may take over (unclean)."
+                } else {
+                    " and the partition has no leader until it returns (unclean.leader.election.enable=false)."
+                });
         }
         EventKind::LeaderElected {
             tp,
@@ -531,10 +536,17 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 }
                 None => {
                     n.alarm = true;
-                    n.term(tp_label(e, *tp))
-                        .t(" has no live in-sync replica: it is ")
-                        .term("offline")
-                        .t(" until one returns (unclean.leader.election.enable=false).");
+                    if e.cfg.cluster.unclean_leader_election_enable {
+                        n.term(tp_label(e, *tp))
+                            .t(" has no live replica at all: it is ")
+                            .term("offline")
+                            .t(". unclean.leader.election.enable=true would let an out-of-sync replica lead, but none is alive either, so it stays offline until a replica returns.");
+                    } else {
+                        n.term(tp_label(e, *tp))
+                            .t(" has no live in-sync replica: it is ")
+                            .term("offline")
+                            .t(" until one returns. unclean.leader.election.enable=false (the default) forbids electing a live replica that is out of sync, which could lose acknowledged records.");
+                    }
                 }
             }
         }
@@ -639,7 +651,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     if removed.len() == 1 { "" } else { "s" },
                     if removed.len() == 1 { "es" } else { "" }
                 ))
-                .t(" — acknowledged or not.");
+                .t(". Truncation removes only what the new leader does not have. With acks=all and only clean elections, an acknowledged record is on every in-sync replica, the new leader included, so only records that were never acknowledged can vanish (min.insync.replicas ≥ 2 makes sure an acknowledgement means at least two copies). With acks=1, or after an unclean election, acknowledged records can be among them.");
         }
         EventKind::GroupStateChanged {
             group,
@@ -772,18 +784,30 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("{}: commit failed", consumer_name(e, *consumer));
-            n
-                .term(consumer_name(e, *consumer))
-                .t("'s commit fails with ")
-                .term(error.name())
-                .t(": it is no longer the owner in the current generation. Another member will process these records again.");
+            if *error == ErrorCode::RebalanceInProgress {
+                // ConsumerCoordinator: requestRejoin, RebalanceInProgressException,
+                // and the generation is *not* reset.
+                n.term(consumer_name(e, *consumer))
+                    .t("'s commit is refused with ")
+                    .term(error.name())
+                    .t(": the group is rebalancing. The Java client throws ")
+                    .term("RebalanceInProgressException")
+                    .t(", which is retriable: unlike CommitFailedException, the consumer is still a member, keeps its member id, generation and partitions, rejoins on its next poll() and can commit again once the rebalance completes. Only records still uncommitted when a partition is revoked are read again, from the last committed offset, by whoever owns it next.");
+            } else {
+                n.term(consumer_name(e, *consumer))
+                    .t("'s commit fails with ")
+                    .term(error.name())
+                    .t(": it is no longer the owner in the current generation (the Java client throws ")
+                    .term("CommitFailedException")
+                    .t("). Its partitions go to whoever owns them after the rebalance, which reads these records again from the last committed offset.");
+            }
         }
-        EventKind::ConsumerCrashed { consumer, .. } => {
+        EventKind::ConsumerCrashed {
+            consumer, owned, ..
+        } => {
             n.alarm = true;
             n.title = format!("{} crashed", consumer_name(e, *consumer));
-            n
-                .term(consumer_name(e, *consumer))
-                .t(" dies. Whatever it polled but did not commit will be read again by the next owner, from the last committed offset.");
+            narrate_consumer_crash(e, &mut n, *consumer, owned);
         }
         EventKind::ConsumerStarted { consumer, restart } => {
             n.title = format!(
@@ -963,6 +987,61 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
     n
 }
 
+/// Where the next owner of a crashed consumer's partitions starts: the
+/// committed offset if the group has one, else `auto.offset.reset`.
+fn narrate_consumer_crash(
+    e: &Engine,
+    n: &mut Narration,
+    consumer: ConsumerIdx,
+    owned: &[(Tp, Option<Offset>)],
+) {
+    let name = consumer_name(e, consumer);
+    n.term(name.clone()).t(" dies.");
+    if owned.is_empty() {
+        n.t(" It owned no partitions, so no records change hands.");
+        return;
+    }
+    let committed: Vec<String> = owned
+        .iter()
+        .filter_map(|(tp, o)| o.map(|o| format!("{} at offset {}", tp_label(e, *tp), o.0)))
+        .collect();
+    let uncommitted: Vec<String> = owned
+        .iter()
+        .filter(|(_, o)| o.is_none())
+        .map(|(tp, _)| tp_label(e, *tp))
+        .collect();
+    if !committed.is_empty() {
+        n.t(" The next owner of its partitions starts at the group's ")
+            .term("committed offset")
+            .t(" (")
+            .num(committed.join(", "))
+            .t("), so whatever ")
+            .t(name.clone())
+            .t(" polled beyond it but did not commit is read again.");
+    }
+    if uncommitted.is_empty() {
+        return;
+    }
+    let reset = e.cfg.groups[e.consumers()[consumer.0 as usize].group.0 as usize].auto_offset_reset;
+    n.t(" The group has no committed offset for ")
+        .num(uncommitted.join(", "))
+        .t(", so the next owner falls back on ")
+        .term(format!("auto.offset.reset={}", reset.name()));
+    match reset {
+        AutoOffsetReset::Latest => n
+            .t(": it starts at the end of the log, so the records already there that ")
+            .t(name)
+            .t(" had not processed are skipped, never read by this group."),
+        AutoOffsetReset::Earliest => n
+            .t(": it starts at the beginning of the log and reads again everything ")
+            .t(name)
+            .t(" had read."),
+        AutoOffsetReset::None => {
+            n.t(": it stops with NoOffsetForPartitionException instead of picking a position.")
+        }
+    };
+}
+
 fn explain_error(err: ErrorCode, kind: MsgKind) -> &'static str {
     match (err, kind) {
         (ErrorCode::RebalanceInProgress, _) => ": a rebalance started, so this member must rejoin.",
@@ -990,4 +1069,256 @@ pub fn node_name(e: &Engine, n: crate::engine::event::Node) -> String {
 /// The headline event of a step (the first one), if any.
 pub fn headline(events: &[Event]) -> Option<&Event> {
     events.iter().find(|ev| ev.kind.is_headline())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::{KeyMode, ScenarioConfig};
+    use crate::engine::event::CrashPoint;
+    use crate::engine::{Command, StepOutcome};
+
+    fn engine(cfg: ScenarioConfig) -> Engine {
+        Engine::new(cfg).expect("valid config")
+    }
+
+    fn ev(kind: EventKind) -> Event {
+        Event { time_ms: 0, kind }
+    }
+
+    fn tp0() -> Tp {
+        Tp {
+            topic: TopicId(0),
+            partition: PartitionId(0),
+        }
+    }
+
+    fn crash_text(reset: AutoOffsetReset, committed: Option<Offset>) -> String {
+        let mut cfg = ScenarioConfig::default();
+        cfg.groups[0].auto_offset_reset = reset;
+        let e = engine(cfg);
+        narrate(
+            &e,
+            &ev(EventKind::ConsumerCrashed {
+                consumer: ConsumerIdx(0),
+                point: CrashPoint::Now,
+                owned: vec![(tp0(), committed)],
+            }),
+        )
+        .plain()
+    }
+
+    #[test]
+    fn narration_of_a_crash_without_a_commit_under_latest_says_the_next_owner_starts_at_the_end() {
+        let t = crash_text(AutoOffsetReset::Latest, None);
+        assert!(t.contains("no committed offset for events-0"), "{t}");
+        assert!(t.contains("auto.offset.reset=latest"), "{t}");
+        assert!(t.contains("starts at the end of the log"), "{t}");
+        assert!(t.contains("never read by this group"), "{t}");
+        assert!(!t.contains("read again"), "{t}");
+    }
+
+    #[test]
+    fn narration_of_a_crash_without_a_commit_under_earliest_says_the_next_owner_starts_at_the_beginning(
+    ) {
+        let t = crash_text(AutoOffsetReset::Earliest, None);
+        assert!(t.contains("auto.offset.reset=earliest"), "{t}");
+        assert!(t.contains("beginning of the log"), "{t}");
+        let t = crash_text(AutoOffsetReset::None, None);
+        assert!(t.contains("NoOffsetForPartitionException"), "{t}");
+    }
+
+    #[test]
+    fn narration_of_a_crash_after_a_commit_says_the_next_owner_resumes_there() {
+        let t = crash_text(AutoOffsetReset::Latest, Some(Offset(4)));
+        assert!(t.contains("events-0 at offset 4"), "{t}");
+        assert!(t.contains("read again"), "{t}");
+        assert!(!t.contains("auto.offset.reset"), "{t}");
+    }
+
+    /// The engine's own crash event carries the partitions and their
+    /// (missing) committed offsets, so the narration picks the right case.
+    #[test]
+    fn narration_of_an_engine_crash_before_any_commit_names_auto_offset_reset() {
+        let mut cfg = ScenarioConfig::default();
+        cfg.producers[0].workload.records = 0;
+        let mut e = engine(cfg);
+        for _ in 0..5_000 {
+            if !e.consumers()[0].assignment.is_empty() && e.consumers()[0].is_fetching() {
+                break;
+            }
+            if e.step() == StepOutcome::Idle {
+                break;
+            }
+        }
+        assert!(
+            !e.consumers()[0].assignment.is_empty(),
+            "A never got partitions"
+        );
+        e.take_events();
+        e.apply(&Command::CrashConsumer {
+            consumer: ConsumerIdx(0),
+            point: CrashPoint::Now,
+        })
+        .unwrap();
+        let events = e.take_events();
+        let crash = events
+            .iter()
+            .find(|ev| matches!(ev.kind, EventKind::ConsumerCrashed { .. }))
+            .expect("A crashed");
+        match &crash.kind {
+            EventKind::ConsumerCrashed { owned, .. } => {
+                assert!(!owned.is_empty());
+                assert!(owned.iter().all(|(_, o)| o.is_none()), "{owned:?}");
+            }
+            _ => unreachable!(),
+        }
+        let t = narrate(&e, crash).plain();
+        assert!(t.contains("auto.offset.reset=latest"), "{t}");
+    }
+
+    fn leaderless_text(unclean: bool) -> String {
+        let mut cfg = ScenarioConfig::default();
+        cfg.cluster.unclean_leader_election_enable = unclean;
+        let e = engine(cfg);
+        narrate(
+            &e,
+            &ev(EventKind::LeaderElected {
+                tp: tp0(),
+                leader: None,
+                epoch: LeaderEpoch(3),
+                unclean: false,
+                previous: Some(BrokerId(0)),
+                internal: false,
+            }),
+        )
+        .plain()
+    }
+
+    #[test]
+    fn narration_of_a_leaderless_partition_follows_the_unclean_election_config() {
+        let t = leaderless_text(true);
+        assert!(t.contains("unclean.leader.election.enable=true"), "{t}");
+        assert!(!t.contains("=false"), "{t}");
+        assert!(t.contains("no live replica at all"), "{t}");
+        let t = leaderless_text(false);
+        assert!(t.contains("unclean.leader.election.enable=false"), "{t}");
+        assert!(t.contains("no live in-sync replica"), "{t}");
+    }
+
+    #[test]
+    fn narration_of_a_fenced_broker_says_the_last_isr_member_stays() {
+        for unclean in [false, true] {
+            let mut cfg = ScenarioConfig::default();
+            cfg.cluster.unclean_leader_election_enable = unclean;
+            let e = engine(cfg);
+            let t = narrate(
+                &e,
+                &ev(EventKind::BrokerFenced {
+                    broker: BrokerId(0),
+                }),
+            )
+            .plain();
+            assert!(!t.contains("leaves every ISR and"), "{t}");
+            assert!(t.contains("last in-sync replica"), "{t}");
+            assert!(t.contains("keeps it in the ISR"), "{t}");
+            assert!(
+                t.contains(&format!("unclean.leader.election.enable={unclean}")),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn narration_of_a_truncation_says_when_acknowledged_records_are_safe() {
+        let e = engine(ScenarioConfig::default());
+        let t = narrate(
+            &e,
+            &ev(EventKind::Truncated {
+                broker: BrokerId(1),
+                tp: tp0(),
+                to: Offset(2),
+                removed: vec![(Offset(2), None, LeaderEpoch(0))],
+            }),
+        )
+        .plain();
+        assert!(!t.contains("acknowledged or not"), "{t}");
+        assert!(t.contains("With acks=all and only clean elections"), "{t}");
+        assert!(t.contains("min.insync.replicas ≥ 2"), "{t}");
+        assert!(
+            t.contains("unclean election, acknowledged records can be"),
+            "{t}"
+        );
+    }
+
+    fn commit_failed_text(error: ErrorCode) -> String {
+        let e = engine(ScenarioConfig::default());
+        narrate(
+            &e,
+            &ev(EventKind::CommitFailed {
+                group: GroupIdx(0),
+                consumer: ConsumerIdx(0),
+                error,
+            }),
+        )
+        .plain()
+    }
+
+    #[test]
+    fn narration_of_a_commit_refused_by_a_rebalance_says_the_consumer_keeps_its_partitions() {
+        let t = commit_failed_text(ErrorCode::RebalanceInProgress);
+        assert!(t.contains("RebalanceInProgressException"), "{t}");
+        assert!(t.contains("retriable"), "{t}");
+        assert!(
+            t.contains("keeps its member id, generation and partitions"),
+            "{t}"
+        );
+        assert!(!t.contains("no longer the owner"), "{t}");
+        for err in [
+            ErrorCode::IllegalGeneration,
+            ErrorCode::UnknownMemberId,
+            ErrorCode::CommitFailed,
+        ] {
+            let t = commit_failed_text(err);
+            assert!(t.contains("no longer the owner"), "{t}");
+            assert!(t.contains("CommitFailedException"), "{t}");
+            assert!(!t.contains("RebalanceInProgressException"), "{t}");
+        }
+    }
+
+    #[test]
+    fn narration_of_null_key_partitioning_says_which_client_is_simulated() {
+        let mut cfg = ScenarioConfig::default();
+        cfg.producers[0].workload.keys = KeyMode::Null;
+        cfg.producers[0].workload.records = 1;
+        let mut e = engine(cfg);
+        let mut found = None;
+        for _ in 0..5_000 {
+            if e.step() == StepOutcome::Idle {
+                break;
+            }
+            if let Some(p) = e.take_events().into_iter().find(|ev| {
+                matches!(
+                    ev.kind,
+                    EventKind::Partitioned {
+                        choice: PartitionChoice::Sticky { .. },
+                        ..
+                    }
+                )
+            }) {
+                found = Some(p);
+                break;
+            }
+        }
+        let t = narrate(&e, &found.expect("a null-key record was partitioned")).plain();
+        assert!(
+            t.contains("the Java client's built-in sticky partitioner"),
+            "{t}"
+        );
+        assert!(t.contains("kafka-python's DefaultPartitioner"), "{t}");
+        assert!(
+            t.contains("random available partition for every null-key record"),
+            "{t}"
+        );
+    }
 }

@@ -1506,7 +1506,18 @@ impl Engine {
 
     fn consumer_crash(&mut self, c: ConsumerIdx, point: CrashPoint) {
         let gc = self.gcfg(c);
-        self.emit(EventKind::ConsumerCrashed { consumer: c, point });
+        let con = &self.consumers[c.0 as usize];
+        let group = &self.groups[con.group.0 as usize];
+        let owned = con
+            .assignment
+            .iter()
+            .map(|tp| (*tp, group.committed.get(tp).copied()))
+            .collect();
+        self.emit(EventKind::ConsumerCrashed {
+            consumer: c,
+            point,
+            owned,
+        });
         self.consumer_reset_process(c);
         if gc.restart_after_ms > 0 {
             self.schedule_in(

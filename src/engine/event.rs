@@ -566,6 +566,10 @@ pub enum EventKind {
     ConsumerCrashed {
         consumer: ConsumerIdx,
         point: CrashPoint,
+        /// The partitions it owned, each with the group's committed offset
+        /// at the crash (`None`: nothing committed yet, so the next owner
+        /// falls back on `auto.offset.reset`).
+        owned: Vec<(Tp, Option<Offset>)>,
     },
     ConsumerStarted {
         consumer: ConsumerIdx,
