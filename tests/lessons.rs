@@ -195,3 +195,72 @@ fn a_lesson_naming_a_lane_the_scenario_lacks_is_refused() {
     )
     .is_err());
 }
+
+/// consumer-groups says what happens when A leaves processors: the range
+/// assignor re-deals the partitions over the sorted members B, C, D, so D
+/// gets events-2 (C's partition), not A's events-0, and B and C shift.
+#[test]
+fn in_the_consumer_groups_lesson_range_gives_d_events_2_when_a_leaves() {
+    use kafkascope::engine::event::GroupState;
+    use kafkascope::engine::ids::ConsumerIdx;
+    use kafkascope::engine::{Command, Engine, StepOutcome};
+
+    let l = lesson::by_id("consumer-groups").unwrap();
+    let cfg = l.link().unwrap().config().unwrap();
+    let mut e = Engine::new(cfg).unwrap();
+    let parts = |e: &Engine, c: usize| -> Vec<u32> {
+        let mut v: Vec<u32> = e.consumers()[c]
+            .assignment
+            .iter()
+            .map(|tp| tp.partition.0)
+            .collect();
+        v.sort();
+        v
+    };
+    let settled = |e: &Engine, n: usize| {
+        e.groups()[0].state == GroupState::Stable
+            && (0..4)
+                .filter(|c| e.consumers()[*c].alive)
+                .map(|c| parts(e, c).len())
+                .sum::<usize>()
+                == n
+    };
+    for _ in 0..20_000 {
+        if settled(&e, 3) {
+            break;
+        }
+        assert_ne!(e.step(), StepOutcome::Idle);
+        e.take_events();
+    }
+    assert_eq!(
+        (0..4).map(|c| parts(&e, c)).collect::<Vec<_>>(),
+        vec![vec![0], vec![1], vec![2], vec![]],
+        "the lesson's first assignment"
+    );
+    e.apply(&Command::StopConsumer {
+        consumer: ConsumerIdx(0),
+    })
+    .unwrap();
+    for _ in 0..20_000 {
+        if settled(&e, 3) && !parts(&e, 3).is_empty() {
+            break;
+        }
+        if e.step() == StepOutcome::Idle {
+            break;
+        }
+        e.take_events();
+    }
+    assert_eq!(
+        (1..4).map(|c| parts(&e, c)).collect::<Vec<_>>(),
+        vec![vec![0], vec![1], vec![2]],
+        "B, C and D after A left"
+    );
+    let text = lesson::BUILT_IN
+        .iter()
+        .find(|t| t.contains("lesson: consumer-groups"))
+        .unwrap();
+    assert!(
+        text.contains("D gets events-2"),
+        "the lesson says what range does when A leaves"
+    );
+}
