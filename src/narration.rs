@@ -504,7 +504,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = format!("Controller fences broker {broker}");
             n.t("The controller stops trusting ")
                 .term(format!("broker {broker}"))
-                .t(": it leaves every ISR it shares with other replicas, and the partitions it led elect new leaders. Where it is the last in-sync replica, KRaft keeps it in the ISR (an ISR is never left empty)")
+                .t(": it leaves every ISR it shares with other replicas, and the partitions it led elect new leaders. Where it is the last in-sync replica, KRaft keeps it in the ISR rather than empty the ISR (without eligible leader replicas, KIP-966, which kafkascope does not model)")
                 .t(if e.cfg.cluster.unclean_leader_election_enable {
                     " and, since unclean.leader.election.enable=true, a live out-of-sync replica may take over (unclean)."
                 } else {
