@@ -264,3 +264,69 @@ fn in_the_consumer_groups_lesson_range_gives_d_events_2_when_a_leaves() {
         "the lesson says what range does when A leaves"
     );
 }
+
+/// consumer-offsets says: had A died after its fourth record, before any
+/// commit, its successor would fall back on auto.offset.reset: earliest
+/// reads the four records again, the default latest skips them. The crash
+/// narration says which case happens.
+#[test]
+fn in_the_consumer_offsets_lesson_a_crash_before_any_commit_follows_auto_offset_reset() {
+    use kafkascope::engine::command::Trigger;
+    use kafkascope::engine::config::AutoOffsetReset;
+    use kafkascope::engine::event::EventKind;
+    use kafkascope::engine::{Engine, StepOutcome};
+
+    let l = lesson::by_id("consumer-offsets").unwrap();
+    let base = l.link().unwrap().config().unwrap();
+    let run = |reset: AutoOffsetReset| {
+        let mut cfg = base.clone();
+        cfg.groups[0].auto_offset_reset = reset;
+        // Crash after the fourth record instead of the sixth: before the
+        // first auto-commit.
+        cfg.script[0].trigger = Trigger::AfterProcessed { count: 4 };
+        let mut e = Engine::new(cfg).unwrap();
+        let mut log = Vec::new();
+        for _ in 0..20_000 {
+            let out = e.step();
+            log.extend(e.take_events());
+            if out == StepOutcome::Idle {
+                break;
+            }
+        }
+        let crash = log
+            .iter()
+            .find(|ev| matches!(ev.kind, EventKind::ConsumerCrashed { .. }))
+            .expect("A crashes")
+            .clone();
+        let narration = kafkascope::narration::narrate(&e, &crash).plain();
+        let mut times = vec![0u32; 8];
+        for ev in &log {
+            if let EventKind::Processed { offset, .. } = ev.kind {
+                times[offset.0 as usize] += 1;
+            }
+        }
+        (narration, times)
+    };
+    let (text, times) = run(AutoOffsetReset::Earliest);
+    assert_eq!(
+        times,
+        vec![2, 2, 2, 2, 1, 1, 1, 1],
+        "earliest reads 0-3 again"
+    );
+    assert!(text.contains("auto.offset.reset=earliest"), "{text}");
+    let (text, times) = run(AutoOffsetReset::Latest);
+    assert_eq!(
+        &times[..4],
+        &[1, 1, 1, 1],
+        "latest never reads 0-3 again: {times:?}"
+    );
+    assert!(text.contains("auto.offset.reset=latest"), "{text}");
+    assert!(text.contains("starts at the end of the log"), "{text}");
+    let lesson_text = lesson::BUILT_IN
+        .iter()
+        .find(|t| t.contains("lesson: consumer-offsets"))
+        .unwrap();
+    assert!(lesson_text.contains(
+        "with the default, latest, the next owner would start at the end of the log and skip them"
+    ));
+}
