@@ -212,11 +212,21 @@ pub fn App() -> Html {
     // course page around an embed).
     {
         let at = m.lesson.as_ref().map(|r| (r.beat, r.phase, r.answer));
-        use_effect_with(at, move |_| {
-            crate::ui::dom::reveal_in_scroller(
-                ".lesson-panel",
-                ".lesson-panel .predict, .lesson-panel .off-tour, .lesson-panel .lesson-nav",
-            );
+        use_effect_with(at, move |at| {
+            match at {
+                // A question: bring it and its choices into view.
+                Some((_, crate::tour::Phase::Asking, _)) => crate::ui::dom::reveal_in_scroller(
+                    ".lesson-panel",
+                    ".lesson-panel .predict, .lesson-panel .off-tour",
+                ),
+                // A stop: read it from its start, the verdict on the
+                // learner's answer first when there is one (Back / Next
+                // stay in view at the card's foot).
+                Some(_) => {
+                    crate::ui::dom::scroll_to_start_of(".lesson-panel", ".lesson-panel .reveal")
+                }
+                None => {}
+            }
             || ()
         });
     }

@@ -136,3 +136,22 @@ pub fn follow_in_scroller(scroller: &web_sys::Element, target: &str) {
     let centre = (t.top() + t.bottom()) / 2.0 - (p.top() + p.bottom()) / 2.0;
     scroller.set_scroll_top((scroller.scroll_top() as f64 + centre).round() as i32);
 }
+
+/// Scrolls the container matching `scroller` (itself only) so that the
+/// first element matching `target` starts at its top; to the very top when
+/// there is no such element.
+pub fn scroll_to_start_of(scroller: &str, target: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(Some(panel)) = doc.query_selector(scroller) else {
+        return;
+    };
+    let by = match doc.query_selector(target) {
+        Ok(Some(el)) => {
+            el.get_bounding_client_rect().top() - panel.get_bounding_client_rect().top() - 6.0
+        }
+        _ => -(panel.scroll_top() as f64),
+    };
+    panel.set_scroll_top((panel.scroll_top() as f64 + by).max(0.0).round() as i32);
+}

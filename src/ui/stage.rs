@@ -257,7 +257,7 @@ fn svg_button(
 
 /// An element that travels from `from` to `to` during this step.
 #[inline(never)]
-fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
+fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, trail: bool, inner: Html) -> Html {
     let style = format!(
         "--fx:{}px;--fy:{}px;--dur:{dur_ms}ms",
         px(from.x - to.x),
@@ -269,8 +269,10 @@ fn traveller(key: String, from: Pt, to: Pt, dur_ms: u32, inner: Html) -> Html {
     // it), so a student sees which wire a record, an ack or a commit took.
     html! {
         <g transform={format!("translate({} {})", px(to.x), px(to.y))} key={key}>
-            <line class="trail" x1={px(from.x - to.x)} y1={px(from.y - to.y)} x2="0" y2="0"
-                  pathLength="100" style={style.clone()} aria-hidden="true" />
+            if trail {
+                <line class="trail" x1={px(from.x - to.x)} y1={px(from.y - to.y)} x2="0" y2="0"
+                      pathLength="100" style={style.clone()} aria-hidden="true" />
+            }
             <g class="travel" style={style}>{inner}</g>
         </g>
     }
@@ -424,7 +426,8 @@ pub fn view(props: &Props) -> Html {
                 // among that producer's records.
                 let owner = e.record(r.0).producer;
                 let k = staged[..i].iter().filter(|o| e.record(o.0).producer == owner).count();
-                s.staged_token(k, r)
+                let n = staged.iter().filter(|o| e.record(o.0).producer == owner).count();
+                s.staged_token(k, n, r)
             }).flatten() }
             { for lay.groups.iter().map(|g| s.group(g)) }
             { for lay.consumers.iter().map(|c| s.consumer(c)) }
@@ -716,15 +719,15 @@ impl Scene<'_> {
                         }
                     </text>
                 }
-                // A torn left edge: the row shows the newest offsets only,
+                { for cells }
+                // A torn left edge (over the first cell's edge): the row shows the newest offsets only,
                 // and earlier ones are still in the log.
                 if row.start > 0 {
                     <g class="earlier">
-                        <path d={format!("M{} {} l-5 {q} l5 {q} l-5 {q} l5 {q}", px(row.x0 + 0.5), px(row.y), q = px(row.h / 4.0))} />
+                        <path d={format!("M{} {} l-5 {q} l5 {q} l-5 {q} l5 {q}", px(row.x0 + 2.5), px(row.y), q = px(row.h / 4.0))} />
                         { title(format!("Offsets 0–{} are earlier in this log: the row shows the newest {} (the Ledger tab lists every record).", row.start - 1, row.slots)) }
                     </g>
                 }
-                { for cells }
                 { for row.followers.iter().map(|&(fb, cx)| self.follower_chip(row, fb, cx, leo)) }
                 if let Some(x) = next_x {
                     <g class="next-slot">
@@ -836,7 +839,7 @@ impl Scene<'_> {
                     { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
                 }
                 if pr.acked_records > 0 {
-                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, format!("ack ≈{} ms", pr.total_ack_latency_ms / pr.acked_records)) }
+                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, ack_label(pr.total_ack_latency_ms / pr.acked_records)) }
                 }
                 { title(format!("{} (client.id), acks={}", pr.client_id, pc.acks.label())) }
             </g>
@@ -845,7 +848,7 @@ impl Scene<'_> {
 
     /// A record still inside the producer (created, serialized or routed).
     #[inline(never)]
-    fn staged_token(&self, i: usize, (r, s): &(RecordId, RecordStage)) -> Option<Html> {
+    fn staged_token(&self, k: usize, n: usize, (r, s): &(RecordId, RecordStage)) -> Option<Html> {
         let (m, e, lay) = (self.m, self.e, &self.lay);
         let owner = e.record(*r).producer;
         let pr = owner
@@ -855,9 +858,11 @@ impl Scene<'_> {
         // its partition beside it, as many lines as the box holds.
         let tray = if pr.h >= 140.0 { 112.0 } else { 94.0 };
         let lines = (((pr.h - tray + 11.0) / 28.0).floor() as usize).max(1);
-        if i >= lines {
+        // More records than lines: the newest ones (the narration follows
+        // the newest record), the oldest wait out of sight.
+        let Some(i) = k.checked_sub(n.saturating_sub(lines)) else {
             return None;
-        }
+        };
         let at = Pt {
             x: pr.x + 36.0,
             y: pr.y + tray + i as f64 * 28.0,
@@ -939,7 +944,9 @@ impl Scene<'_> {
             <g class="group" key={format!("g{g}")}>
                 { rect("group-box", x, y, w, h, "10") }
                 { text("box-title group-id", x + 10.0, y + 19.0, None, group_id) }
-                { text(badge, x + 10.0, y + 38.0, None, format!("{shape} {}", grp.state.name())) }
+                // (Bold 13-unit glyphs, about 8.4 units each: "◑ CompletingRe…"
+                // in a narrow column; the tooltip names the state whole.)
+                { text(badge, x + 10.0, y + 38.0, None, ellipsize(&format!("{shape} {}", grp.state.name()), ((w - 20.0) / 8.4).floor().max(6.0) as usize)) }
                 if mini {
                 } else if tight {
                     // Short, so it ends before the + button.
@@ -951,7 +958,7 @@ impl Scene<'_> {
                 }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
-                { title(format!("{coord}; {assignor}; generation {}", grp.generation.0)) }
+                { title(format!("{}; {coord}; {assignor}; generation {}", grp.state.name(), grp.generation.0)) }
             </g>
         }
     }
@@ -964,6 +971,14 @@ impl Scene<'_> {
         let con = &e.consumers()[c.0 as usize];
         let rebalancing =
             con.alive && con.membership != crate::engine::consumer::Membership::Stable;
+        let polled_now = m
+            .events
+            .iter()
+            .any(|ev| matches!(&ev.kind, EventKind::Polled { consumer, .. } if *consumer == c));
+        let processed_now = m
+            .events
+            .iter()
+            .any(|ev| matches!(&ev.kind, EventKind::Processed { consumer, .. } if *consumer == c));
         let status = if !con.alive {
             if con.member_id.is_some()
                 && e.groups()[con.group.0 as usize]
@@ -978,7 +993,14 @@ impl Scene<'_> {
         } else if rebalancing {
             "rebalancing…"
         } else if con.assignment.is_empty() {
-            "idle (no partitions)"
+            // (The partition line says "no partitions".)
+            "idle"
+        } else if polled_now {
+            // What this step's narration says it did, not what it does
+            // next: the status keeps pace with the narration.
+            "poll() returned"
+        } else if processed_now {
+            "processed"
         } else {
             match con.app {
                 crate::engine::consumer::AppState::Processing => "processing",
@@ -1009,6 +1031,11 @@ impl Scene<'_> {
             .map(|chunk| chunk.join(" "))
             .collect();
         let x = bx + 8.0;
+        // Status and partition lines end inside the box (12.5-unit mono
+        // glyphs are about 7.6 units wide); the accessible name has them whole.
+        let fit = |t: &str, room: f64| ellipsize(t, ((room / 7.6).floor() as usize).max(4));
+        let status_full = status;
+        let lines: Vec<String> = lines.iter().map(|l| fit(l, w - 16.0)).collect();
         // Everything the box shows, as (class, x, y, end-anchored, text):
         // one <text> of <tspan>s with spaces between them, so the text a
         // screen reader or axe reads is the same words, in the same order,
@@ -1019,14 +1046,15 @@ impl Scene<'_> {
         let lines_y = if mini { y + 31.0 } else { y + 50.0 };
         let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = if mini {
             let short = status.split(" (").next().unwrap_or(status);
+            let status_x = con.label.chars().count() as f64 * 9.5 + 6.0;
             vec![
                 ("box-title", x, y + 16.0, false, con.label.clone()),
                 (
                     "box-sub status",
-                    x + con.label.chars().count() as f64 * 9.5 + 6.0,
+                    x + status_x,
                     y + 16.0,
                     false,
-                    format!("· {short}"),
+                    fit(&format!("· {short}"), w - 16.0 - status_x),
                 ),
             ]
         } else {
@@ -1038,7 +1066,7 @@ impl Scene<'_> {
                     false,
                     format!("Consumer {}", con.label),
                 ),
-                ("box-sub status", x, y + 35.0, false, status.to_string()),
+                ("box-sub status", x, y + 35.0, false, fit(status, w - 16.0)),
             ]
         };
         let line_count = lines.len();
@@ -1076,7 +1104,7 @@ impl Scene<'_> {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
                                rebalancing.then_some("rebalancing"), selected.then_some("selected"), holds_focus.then_some("holds-focus"))}
                key={format!("c{c}")} tabindex="0" role="button"
-               aria-label={format!("{visible}. Press Enter for actions (crash, leave, slow down). Member id {}, client.id {}; P<n>@<offset> is the position: the next offset it will read.", con.member_id.clone().unwrap_or_else(|| "none yet".into()), con.client_id)} data-fk={format!("consumer-{c}")}
+               aria-label={format!("{visible}. Status: {status_full}; partitions: {}. Press Enter for actions (crash, leave, slow down). Member id {}, client.id {}; P<n>@<offset> is the position: the next offset it will read.", if parts.is_empty() { "none".to_string() } else { parts.join(" ") }, con.member_id.clone().unwrap_or_else(|| "none yet".into()), con.client_id)} data-fk={format!("consumer-{c}")}
                aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
                 { rect("consumer-box", bx, y, w, h, "8") }
                 <text>
@@ -1389,6 +1417,7 @@ impl Scene<'_> {
                                 from,
                                 to,
                                 dur(3),
+                                false,
                                 inner,
                             ));
                         }
@@ -1420,6 +1449,7 @@ impl Scene<'_> {
                                 from,
                                 to,
                                 dur(3),
+                                false,
                                 inner,
                             ));
                         }
@@ -1467,7 +1497,18 @@ impl Scene<'_> {
                 _ => None,
             };
             if let Some((from, to, dur_ms, inner)) = moved {
-                movers.push(traveller(format!("m{step}-{i}"), from, to, dur_ms, inner));
+                // Records, acks, errors, fetches, commits and the leader's
+                // badge draw their path; the group protocol's many small
+                // messages do not (their lines would cross every consumer).
+                let trail = !matches!(&ev.kind, EventKind::Message { kind, error: None, .. } if protocol_message(*kind));
+                movers.push(traveller(
+                    format!("m{step}-{i}"),
+                    from,
+                    to,
+                    dur_ms,
+                    trail,
+                    inner,
+                ));
             }
         }
         movers
@@ -1488,6 +1529,15 @@ fn release_point(lay: &Layout, g: Rect, c: Rect, k: usize) -> Pt {
             x: c.x + 30.0 + 50.0 * k as f64,
             y: g.y - 10.0,
         },
+    }
+}
+
+/// The producer's mean ack latency, short enough for its box.
+fn ack_label(ms: u64) -> String {
+    if ms >= 1000 {
+        format!("ack ≈{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("ack ≈{ms} ms")
     }
 }
 

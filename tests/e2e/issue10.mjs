@@ -84,8 +84,13 @@ export const issue10Tests = [
       await stepThrough(page, 40, async (step) => {
         const seen = await page.evaluate(() => {
           const svg = document.querySelector('.stage-wrap svg.stage');
-          const travel = svg.querySelectorAll('.movers .travel').length;
-          const trails = svg.querySelectorAll('.movers .trail').length;
+          // Records, acks, fetches, commits, errors and the leader's badge
+          // draw the path they take (group-protocol pills do not).
+          const carried = [...svg.querySelectorAll('.movers .travel')].filter((g) =>
+            g.querySelector('.token, .ack, .fetch-token, .commit-token, .error-token, .leader-badge-move'),
+          );
+          const travel = carried.length;
+          const trails = carried.filter((g) => g.previousElementSibling?.classList.contains('trail')).length;
           return { travel, trails, badge: svg.querySelectorAll('.leader-badge-move').length };
         });
         travellers += seen.travel;
