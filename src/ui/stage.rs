@@ -648,7 +648,12 @@ impl Scene<'_> {
                         // Baselines so the two line boxes (ascent + descent,
                         // about 1.17 × 11 units each) never meet.
                         { text("cell-offset", x + 4.5, row.y + 10.5, None, off.to_string()) }
-                        { text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 3.5, MIDDLE, text_) }
+                        // A label a little wider than its cell ("commit",
+                        // "t1-0@1") is narrowed to fit rather than run into
+                        // the next cell (same font size, tighter glyphs).
+                        <text class="cell-label" x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h - 3.5)} text-anchor="middle"
+                              textLength={(text_.chars().count() as f64 * 11.0 * 0.62 > cw - 5.0).then(|| px(cw - 5.0))}
+                              lengthAdjust="spacingAndGlyphs">{text_}</text>
                         if lost {
                             { text("lost-tag", x + row.cell_w - 3.0, row.y + 10.5, END, if row.cell_w >= 54.0 { "lost" } else { "✕" }) }
                         }
@@ -1583,9 +1588,17 @@ fn fit_label(topic: &str, partition: impl std::fmt::Display, max_chars: usize) -
     if topic.chars().count() + suffix.len() <= max_chars {
         return format!("{topic}{suffix}");
     }
-    let keep = max_chars.saturating_sub(suffix.len() + 1);
-    let head: String = topic.chars().take(keep).collect();
-    format!("{head}…{suffix}")
+    // Topics often share a prefix (events, events-processed): keep a little
+    // of the head and more of the tail, so "ev…ssed-0" is not "events-0".
+    let keep = max_chars.saturating_sub(suffix.len() + 1).max(2);
+    let chars: Vec<char> = topic.chars().collect();
+    let head_n = (keep / 3).max(1);
+    let tail_n = keep - head_n;
+    let head: String = chars[..head_n].iter().collect();
+    let tail: String = chars[chars.len() - tail_n.min(chars.len() - head_n)..]
+        .iter()
+        .collect();
+    format!("{head}…{tail}{suffix}")
 }
 
 /// An SVG coordinate rounded to 0.1 px (SVG needs no more), formatted

@@ -202,3 +202,54 @@ issue10Tests.push({
     p.done('the phone stage follows the record');
   },
 });
+
+issue10Tests.push({
+  name: 'i10_embedded_frames_never_scroll_and_an_answer_shows_its_verdict_first',
+  timeout: 120_000,
+  fn: async (t) => {
+    const p = problems();
+    for (const q of ['?embed&lesson=semantics-summary', '?embed&lesson=rebalancing', '?embed&preset=acks1-failover-loss']) {
+      const page = await openPage(t, q, { width: 800, height: 500 });
+      await page.waitForTimeout(300);
+      const over = await page.evaluate(() => {
+        const d = document.scrollingElement;
+        return { v: d.scrollHeight - d.clientHeight, h: d.scrollWidth - d.clientWidth };
+      });
+      p.check(over.v <= 0 && over.h <= 0, `${q}: the frame scrolls as a page (${over.v} px down, ${over.h} px across)`);
+      await page.mouse.wheel(0, 400);
+      await page.waitForTimeout(150);
+      const top = await page.evaluate(() => document.querySelector('.topbar').getBoundingClientRect().top);
+      p.check(top >= 0, `${q}: the wheel scrolled the app up by ${-top} px`);
+      await page.close();
+    }
+    // A wrong answer: its verdict is in view in the lesson card, and so is Next.
+    const page = await openPage(t, '?embed&lesson=nine-stages', { width: 800, height: 500 });
+    for (let i = 0; i < 6; i++) {
+      if ((await page.locator('fieldset.predict button').count()) > 0) break;
+      await page.keyboard.press('n');
+      await page.waitForTimeout(200);
+    }
+    const choices = page.locator('fieldset.predict button');
+    assert((await choices.count()) > 0, 'the nine-stages lesson asks a question');
+    await choices.first().click();
+    await waitFor(async () => (await page.locator('.reveal .reveal-verdict').count()) > 0, {
+      timeout: 30_000,
+      describe: () => 'the verdict after the answer',
+    });
+    await page.waitForTimeout(200);
+    const seen = await page.evaluate(() => {
+      const panel = document.querySelector('.lesson-panel').getBoundingClientRect();
+      const inPanel = (sel) => {
+        const el = document.querySelector(sel);
+        if (!el) return false;
+        const r = el.getBoundingClientRect();
+        return r.top >= panel.top - 1 && r.top + 10 <= panel.bottom && r.top < innerHeight;
+      };
+      return { verdict: inPanel('.reveal .reveal-verdict'), next: inPanel('.lesson-nav .btn.primary') };
+    });
+    p.check(seen.verdict, 'after answering, the verdict is scrolled out of the lesson card');
+    p.check(seen.next, 'after answering, Next is out of view');
+    await t.screenshot(page, 'embed-verdict');
+    p.done('embedded frames and verdicts');
+  },
+});
