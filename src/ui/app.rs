@@ -111,7 +111,25 @@ pub fn App() -> Html {
                         "u" | "U" => Some(Msg::Undo),
                         "r" | "R" => Some(Msg::Reset),
                         "?" => Some(Msg::ToggleHelp),
-                        "n" | "N" => Some(Msg::LessonNext),
+                        "n" | "N" => {
+                            // Focus goes to the lesson card (its heading),
+                            // so the next Tab reaches the question's choices.
+                            gloo_timers::callback::Timeout::new(60, || {
+                                if let Some(h) = web_sys::window()
+                                    .and_then(|w| w.document())
+                                    .and_then(|d| d.get_element_by_id("lesson-title"))
+                                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                                {
+                                    // (Without scrolling: the card keeps the
+                                    // question in view.)
+                                    let opts = web_sys::FocusOptions::new();
+                                    opts.set_prevent_scroll(true);
+                                    let _ = h.focus_with_options(&opts);
+                                }
+                            })
+                            .forget();
+                            Some(Msg::LessonNext)
+                        }
                         "p" | "P" => {
                             presenting.set(!*presenting);
                             None

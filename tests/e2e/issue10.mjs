@@ -253,3 +253,21 @@ issue10Tests.push({
     p.done('embedded frames and verdicts');
   },
 });
+
+issue10Tests.push({
+  name: 'i10_n_moves_through_a_lesson_and_tab_then_reaches_the_choices',
+  timeout: 60_000,
+  fn: async (t) => {
+    const page = await openPage(t, '?lesson=nine-stages');
+    for (let i = 0; i < 8; i++) {
+      if ((await page.locator('fieldset.predict button').count()) > 0) break;
+      await page.keyboard.press('n');
+      await page.waitForTimeout(250);
+    }
+    assert((await page.locator('fieldset.predict button').count()) > 0, 'N reached a question');
+    await page.waitForTimeout(150);
+    await page.keyboard.press('Tab');
+    const active = await page.evaluate(() => document.activeElement?.closest('fieldset.predict') !== null);
+    assert(active, 'after N, Tab does not reach the question\'s choices');
+  },
+});
