@@ -390,6 +390,19 @@ impl Engine {
     }
 
     /// Sends a message; it arrives after the link's latency.
+    /// Messages waiting in the queue for delivery, in no particular order
+    /// (for unit tests of one component).
+    #[cfg(test)]
+    pub(crate) fn queued_messages(&self) -> Vec<(Node, Msg)> {
+        self.queue
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Deliver { to, msg, .. } => Some((*to, (**msg).clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive_ms = self.now_ms + self.latency_ms(from, to);
         self.emit(EventKind::Message {
