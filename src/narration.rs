@@ -477,8 +477,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     n.num(format!("{ms} ms"));
                     n.t(".");
                 }
+                None if *attempt == 0 => {
+                    n.t(". The producer gives up: the send() future fails. The batch was never sent, so it is not in the log.");
+                }
                 None => {
-                    n.t(". The producer gives up: the send() future fails and the record is not delivered.");
+                    n.t(". The producer gives up: the send() future fails. That does not prove the record is missing: if an attempt reached the broker and only its answer was lost or late, the record is in the log all the same.");
                 }
             }
         }

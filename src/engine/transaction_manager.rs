@@ -295,7 +295,18 @@ impl Engine {
             Msg::EndTxnResponse { error } => match error {
                 None => {
                     let commit = self.producers[p.0 as usize].txn.ending.unwrap_or(false);
-                    self.producers[p.0 as usize].txn = ProducerTxn::default();
+                    let pr = &mut self.producers[p.0 as usize];
+                    pr.txn = ProducerTxn::default();
+                    if pr.seq.bump_required {
+                        // KIP-360: after aborting a transaction that lost a
+                        // batch, InitProducerId bumps the epoch (the client
+                        // is INITIALIZING until it answers), so the
+                        // partitions' sequences start again at 0.
+                        pr.producer_id = None;
+                        pr.next_seq.clear();
+                        pr.seq = Default::default();
+                        self.producer_init_id(p);
+                    }
                     self.processor_txn_finished(p, commit);
                 }
                 Some(ErrorCode::ConcurrentTransactions)
@@ -352,6 +363,7 @@ impl Engine {
         pr.producer_id = None;
         pr.init_in_flight = false;
         pr.next_seq.clear();
+        pr.seq = Default::default();
         pr.batches.clear();
         pr.queues.clear();
         pr.in_flight.clear();
@@ -391,6 +403,7 @@ impl Engine {
         pr.producer_id = None;
         pr.init_in_flight = false;
         pr.next_seq.clear();
+        pr.seq = Default::default();
         pr.batches.clear();
         pr.queues.clear();
         pr.in_flight.clear();
