@@ -908,7 +908,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .t(" is refused with ")
                 .term("PRODUCER_FENCED")
                 .t(format!(
-                    ": a newer instance with the same transactional.id bumped the epoch past {}. A zombie can never commit.",
+                    ": the producer epoch was bumped past {} (by a newer instance with the same transactional.id, or by the coordinator aborting a transaction open longer than transaction.timeout.ms). A fenced producer can never commit.",
                     by_epoch.0
                 ));
         }

@@ -224,3 +224,195 @@ fn a_transactional_producer_that_loses_a_batch_aborts_the_transaction_and_bumps_
     );
     assert!(!s.e.producers()[0].txn.fenced);
 }
+
+// ---- fencing ------------------------------------------------------------------
+
+/// Producer 0 opens a transaction with one acknowledged record in a
+/// partition away from the coordinator; then a second instance with the
+/// same transactional.id starts, and the coordinator fences the first and
+/// aborts its transaction. Returns the partition.
+fn zombie(s: &mut Sim) -> u32 {
+    s.until("initTransactions", |s| s.epoch().is_some());
+    let part = partition_away_from_coordinator(s);
+    s.apply(Command::BeginTransaction { producer: P0 });
+    s.send_to(part, "z1");
+    s.until("z1 acked", |s| s.outcomes().0.len() == 1);
+    s.apply(Command::StartProducerInstance { producer: P0 });
+    s.until("the zombie's transaction is aborted", |s| {
+        txn_counts(s) == (0, 1)
+    });
+    part
+}
+
+#[test]
+fn a_produce_with_a_stale_epoch_gets_invalid_producer_epoch_and_the_zombie_is_fenced_when_it_ends_the_transaction(
+) {
+    let mut s = Sim::new(txn_cluster());
+    let part = zombie(&mut s);
+    assert!(!s.e.producers()[0].txn.fenced, "not told yet");
+    s.send_to(part, "z2");
+    s.until("the zombie is fenced", |s| s.e.producers()[0].txn.fenced);
+    let (_, failed) = s.outcomes();
+    assert_eq!(
+        failed,
+        vec![("z2".to_string(), ErrorCode::InvalidProducerEpoch)],
+        "ProducerAppendInfo.checkProducerEpoch answers INVALID_PRODUCER_EPOCH"
+    );
+    // The abortable error makes the zombie abort; its EndTxn, with the old
+    // epoch, is what gets PRODUCER_FENCED.
+    assert!(s.has(|k| matches!(
+        k,
+        EventKind::Message {
+            kind: kafkascope::engine::event::MsgKind::EndTxnResponse,
+            error: Some(ErrorCode::ProducerFenced),
+            ..
+        }
+    )));
+    assert!(s.has(|k| matches!(k, EventKind::ProducerFenced { producer, .. } if *producer == P0)));
+}
+
+#[test]
+fn prepare_epoch_fence_is_a_pending_state_never_written_to_the_transaction_log() {
+    let mut s = Sim::new(txn_cluster());
+    zombie(&mut s);
+    let fenced_epoch = s
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TxnStateChanged {
+                state: TxnState::PrepareEpochFence,
+                epoch,
+                ..
+            } => Some(*epoch),
+            _ => None,
+        })
+        .expect("the coordinator fences the old epoch");
+    let txn_tp = s.e.txn_partition("tx-1").unwrap();
+    let coord = s.leader(txn_tp).unwrap();
+    let states: Vec<(TxnState, Offset)> = s.e.brokers()[coord.0 as usize]
+        .replica(txn_tp)
+        .unwrap()
+        .log
+        .entries()
+        .filter_map(|x| {
+            let r = x.record?;
+            match &s.e.record(r).kind {
+                RecordKind::TxnLog { state, .. } => Some((*state, x.offset)),
+                _ => None,
+            }
+        })
+        .collect();
+    assert!(
+        !states
+            .iter()
+            .any(|(st, _)| *st == TxnState::PrepareEpochFence),
+        "{states:?}"
+    );
+    assert!(states.iter().any(|(st, _)| *st == TxnState::PrepareAbort));
+    // The abort carries the bumped epoch.
+    let abort_epoch = s
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TxnStateChanged {
+                state: TxnState::PrepareAbort,
+                epoch,
+                ..
+            } => Some(*epoch),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(abort_epoch, fenced_epoch);
+}
+
+#[test]
+fn a_transaction_open_longer_than_transaction_timeout_ms_is_aborted_with_a_bumped_epoch_and_fences_its_producer(
+) {
+    let mut cfg = txn_cluster();
+    cfg.producers[0].transaction_timeout_ms = 15_000;
+    let part = partition_away_from_coordinator(&Sim::new(cfg.clone()));
+    let produce = |key: &str| Command::Produce {
+        producer: P0,
+        topic: None,
+        key: Some(key.into()),
+        value: None,
+        partition: Some(part),
+    };
+    cfg.script = vec![
+        // A first transaction commits before the coordinator's first
+        // timeout check, which then finds nothing open.
+        at(1_000, Command::BeginTransaction { producer: P0 }),
+        at(1_000, produce("t1")),
+        at(
+            1_000,
+            Command::EndTransaction {
+                producer: P0,
+                commit: true,
+            },
+        ),
+        // The second stays open.
+        at(12_000, Command::BeginTransaction { producer: P0 }),
+        at(12_000, produce("t2")),
+        // Keeps the simulation running while it sits open.
+        at(
+            70_000,
+            Command::Note {
+                text: "later".into(),
+            },
+        ),
+    ];
+    let mut s = Sim::new(cfg);
+    s.until("initTransactions", |s| s.epoch().is_some());
+    s.until("t1 commits", |s| txn_counts(s) == (1, 0));
+    let epoch = s.epoch().unwrap();
+    s.until("t2 is acknowledged", |s| s.outcomes().0.len() == 2);
+    let opened = s
+        .log
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::TxnStateChanged {
+                    state: TxnState::Ongoing,
+                    ..
+                }
+            )
+        })
+        .last()
+        .unwrap()
+        .time_ms;
+    s.until("the coordinator aborts t2", |s| txn_counts(s) == (1, 1));
+    let abort = s
+        .log
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::TxnStateChanged {
+                    state: TxnState::PrepareAbort,
+                    ..
+                }
+            )
+        })
+        .unwrap()
+        .clone();
+    assert!(
+        abort.time_ms >= opened + 15_000 && abort.time_ms <= opened + 15_000 + 10_000,
+        "opened at {opened}, aborted at {} (checked every 10 s)",
+        abort.time_ms
+    );
+    match abort.kind {
+        EventKind::TxnStateChanged { epoch: e, .. } => {
+            assert_eq!(e, ProducerEpoch(epoch.0 + 1), "the abort bumps the epoch")
+        }
+        _ => unreachable!(),
+    }
+    // The producer is fenced: its commit is refused.
+    s.apply(Command::EndTransaction {
+        producer: P0,
+        commit: true,
+    });
+    s.until("fenced", |s| s.e.producers()[0].txn.fenced);
+    let (acked, _) = s.outcomes();
+    assert_eq!(acked, vec!["t1", "t2"]);
+}

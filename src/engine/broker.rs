@@ -502,14 +502,14 @@ impl Engine {
                     result: Err(ErrorCode::OutOfOrderSequenceNumber),
                     duplicate: false,
                 }),
+                // `ProducerAppendInfo.checkProducerEpoch`: since Kafka 2.7 a
+                // produce with an older epoch gets INVALID_PRODUCER_EPOCH,
+                // transactional or not (no longer PRODUCER_FENCED), so the
+                // client can abort its transaction instead of dying.
                 AppendOutcome::StaleEpoch => results.push(BatchResult {
                     batch: wb.batch,
                     tp,
-                    result: Err(if wb.transactional {
-                        ErrorCode::ProducerFenced
-                    } else {
-                        ErrorCode::InvalidProducerEpoch
-                    }),
+                    result: Err(ErrorCode::InvalidProducerEpoch),
                     duplicate: false,
                 }),
             }

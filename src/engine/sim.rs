@@ -126,6 +126,8 @@ pub enum Action {
     },
     // Transaction coordinator.
     TxnTimeoutCheck,
+    /// Resend transaction markers whose partition leader moved.
+    TxnMarkersRetry,
     /// Keeps the loop awake until a detection that is bound to happen.
     Nudge,
     /// Applies `cfg.script[index]`.
@@ -628,6 +630,7 @@ impl Engine {
                 rebalance_id,
             } => self.group_rebalance_deadline(group, rebalance_id),
             Action::TxnTimeoutCheck => self.txn_timeout_check(),
+            Action::TxnMarkersRetry => self.txn_markers_retry(),
             Action::Nudge => {}
             Action::Script { index } => {
                 if let Some(entry) = self.cfg.script.get(index).cloned() {
