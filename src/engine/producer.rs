@@ -1454,3 +1454,127 @@ impl Engine {
         self.producer_sender_run(p);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::ScenarioConfig;
+
+    const P: ProducerIdx = ProducerIdx(0);
+
+    /// An idempotent producer with id 7, epoch 0, and no batches.
+    fn engine() -> (Engine, Tp) {
+        let mut c = ScenarioConfig::default();
+        c.groups.clear();
+        c.producers[0].enable_idempotence = Some(true);
+        let mut e = Engine::new(c).expect("valid config");
+        let tp = Tp::new(e.topic_id("events").unwrap(), 0);
+        let pr = &mut e.producers[0];
+        pr.producer_id = Some((ProducerId(7), ProducerEpoch(0)));
+        pr.batches.clear();
+        pr.queues.clear();
+        pr.in_flight.clear();
+        pr.next_seq.clear();
+        pr.seq = SeqState::default();
+        (e, tp)
+    }
+
+    /// A batch of `n` records already numbered from `base` in epoch 0.
+    fn sent_batch(e: &mut Engine, tp: Tp, id: u32, base: i32, n: usize) {
+        let pr = &mut e.producers[0];
+        pr.batches.insert(
+            BatchId(id),
+            ProducerBatch {
+                id: BatchId(id),
+                tp,
+                records: (0..n as u32).map(|r| RecordId(id * 10 + r)).collect(),
+                bytes: 100,
+                created_ms: 0,
+                base_seq: Some(base),
+                attempts: 1,
+                retry_at_ms: 0,
+                state: BatchState::Queued,
+                linger_scheduled: false,
+                epoch: Some(ProducerEpoch(0)),
+                seq_reset: false,
+            },
+        );
+        pr.queues.entry_or_default(tp).push_back(BatchId(id));
+        pr.seq.epoch.insert(tp, ProducerEpoch(0));
+        pr.next_seq.insert(tp, base + n as i32);
+    }
+
+    #[test]
+    fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 2);
+        sent_batch(&mut e, tp, 2, 5, 3);
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        e.producer_request_epoch_bump(P, tp);
+        e.producer_bump_epoch_if_needed(P);
+        let pr = &e.producers[0];
+        assert_eq!(pr.producer_id, Some((ProducerId(7), ProducerEpoch(1))));
+        let seqs: Vec<_> = [1, 2]
+            .iter()
+            .map(|i| {
+                let b = &pr.batches[&BatchId(*i)];
+                (b.base_seq, b.epoch, b.seq_reset)
+            })
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![
+                (Some(0), Some(ProducerEpoch(1)), true),
+                (Some(2), Some(ProducerEpoch(1)), true)
+            ]
+        );
+        assert_eq!(pr.next_seq.get(&tp), Some(&5));
+        assert_eq!(pr.seq.epoch.get(&tp), Some(&ProducerEpoch(1)));
+        assert_eq!(pr.seq.last_acked.get(&tp), None);
+        assert!(!pr.seq.bump_required && pr.seq.rewrite.is_empty());
+    }
+
+    #[test]
+    fn an_unresolved_partition_bumps_the_epoch_only_if_its_sequence_has_a_gap() {
+        // The expired batch 3..5 never made it: the broker's last is 2.
+        let (mut e, tp) = engine();
+        e.producers[0].next_seq.insert(tp, 6);
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        e.producers[0].seq.unresolved.insert(tp, 6);
+        e.producer_maybe_resolve_sequences(P);
+        assert!(e.producers[0].seq.unresolved.is_empty());
+        assert!(e.producers[0].seq.bump_required);
+        assert_eq!(e.producers[0].seq.rewrite, vec![tp]);
+        // A later batch got through after it (acked up to 5): resolved.
+        let (mut e, tp) = engine();
+        e.producers[0].next_seq.insert(tp, 6);
+        e.producers[0].seq.last_acked.insert(tp, 5);
+        e.producers[0].seq.unresolved.insert(tp, 6);
+        e.producer_maybe_resolve_sequences(P);
+        assert!(e.producers[0].seq.unresolved.is_empty());
+        assert!(!e.producers[0].seq.bump_required);
+    }
+
+    #[test]
+    fn an_unresolved_partition_waits_while_it_still_has_numbered_batches() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 1);
+        e.producers[0].seq.unresolved.insert(tp, 3);
+        e.producer_maybe_resolve_sequences(P);
+        assert_eq!(e.producers[0].seq.unresolved.get(&tp), Some(&3));
+        assert!(!e.producers[0].seq.bump_required);
+    }
+
+    #[test]
+    fn out_of_order_for_a_batch_that_is_not_next_is_retried_without_a_bump() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 1);
+        e.producers[0].seq.last_acked.insert(tp, 1); // 2 is still pending
+        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
+        assert!(!e.producers[0].seq.bump_required);
+        // The next one after the last acknowledged: a real gap → bump.
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
+        assert!(e.producers[0].seq.bump_required);
+    }
+}
