@@ -15,6 +15,12 @@
 //! producer id and epoch; whether anyone may *read* them is decided later by
 //! the commit or abort marker. A producer whose epoch was bumped by a newer
 //! instance is fenced: every request it makes is refused.
+//!
+//! A batch that fails for good (expired, or refused with
+//! `INVALID_PRODUCER_EPOCH`) puts the producer in an *abortable error*: the
+//! transaction would miss a record, so it can only be aborted. After the
+//! abort, InitProducerId bumps the epoch so sequences start again at 0
+//! (KIP-360). Only `PRODUCER_FENCED` is fatal.
 
 use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
