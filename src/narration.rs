@@ -477,8 +477,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     n.num(format!("{ms} ms"));
                     n.t(".");
                 }
+                None if *attempt == 0 => {
+                    n.t(". The producer gives up: the send() future fails. The batch was never sent, so it is not in the log.");
+                }
                 None => {
-                    n.t(". The producer gives up: the send() future fails and the record is not delivered.");
+                    n.t(". The producer gives up: the send() future fails. That does not prove the record is missing: if an attempt reached the broker and only its answer was lost or late, the record is in the log all the same.");
                 }
             }
         }
@@ -929,7 +932,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .t(" is refused with ")
                 .term("PRODUCER_FENCED")
                 .t(format!(
-                    ": a newer instance with the same transactional.id bumped the epoch past {}. A zombie can never commit.",
+                    ": the producer epoch was bumped past {} (by a newer instance with the same transactional.id, or by the coordinator aborting a transaction open longer than transaction.timeout.ms). A fenced producer can never commit.",
                     by_epoch.0
                 ));
         }

@@ -25,6 +25,9 @@ pub enum Expect {
     DuplicateFromRetry,
     /// The broker drops the retried duplicate; processed once.
     DuplicateDropped,
+    /// An outage longer than delivery.timeout.ms: the idempotent producer
+    /// bumps its epoch (KIP-360); only the expired records are lost.
+    OutageEpochBump,
     /// Per-producer latency differs by acks: acks=0 < acks=1 < acks=all.
     LatencyOrderedByAcks,
     /// Every consumer of group 0 owns partitions, some more than one.

@@ -59,6 +59,46 @@ fn every_preset_demonstrates_its_outcome() {
                 assert_eq!(s.processed_once, s.produced, "{}", ctx());
                 assert!(s.produced >= 1);
             }
+            Expect::OutageEpochBump => {
+                let expired: usize = events
+                    .iter()
+                    .filter_map(|ev| match &ev.kind {
+                        EventKind::ProduceFailed {
+                            error: ErrorCode::DeliveryTimeout,
+                            retry_in_ms: None,
+                            records,
+                            ..
+                        } => Some(records.len()),
+                        _ => None,
+                    })
+                    .sum();
+                assert_eq!(expired, 2, "{}", ctx());
+                assert!(
+                    events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::ProducerIdAssigned {
+                            epoch: ProducerEpoch(1),
+                            ..
+                        }
+                    )),
+                    "the producer bumps its epoch: {}",
+                    ctx()
+                );
+                assert!(
+                    !events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::ProduceFailed {
+                            error: ErrorCode::OutOfOrderSequenceNumber,
+                            ..
+                        }
+                    )),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(s.lost, 2, "only the expired records are lost: {}", ctx());
+                assert_eq!(s.processed_once, s.produced - 2, "{}", ctx());
+                assert_eq!(s.produced, 5, "{}", ctx());
+            }
             Expect::DuplicateFromRetry => {
                 assert_eq!(s.duplicate_writes, 1, "{}", ctx());
                 assert_eq!(s.duplicated, 1, "{}", ctx());

@@ -7,7 +7,10 @@
 //!   `0` never, `1` right away, `all` once the high watermark has passed the
 //!   batch (the request waits in "purgatory"). With `acks=all` and an ISR
 //!   smaller than `min.insync.replicas`, nothing is written
-//!   (`NOT_ENOUGH_REPLICAS`).
+//!   (`NOT_ENOUGH_REPLICAS`). A waiting request is decided partition by
+//!   partition (`DelayedProduce`): a partition whose HW passed its batch
+//!   keeps its success even if another partition of the same request then
+//!   times out (`REQUEST_TIMED_OUT`) or loses its leader.
 //! - *Fetch from a follower*: the fetch offset **is** the follower's log end
 //!   offset, so each fetch tells the leader how far the follower got. That
 //!   moves the follower's `lastCaughtUpTimeMs`, may add it back to the ISR,
@@ -232,7 +235,9 @@ impl Engine {
     }
 
     /// Completes every delayed operation that waits on `tp` with an error
-    /// (the broker stopped leading it).
+    /// (the broker stopped leading it). A delayed produce answers for each
+    /// of its partitions separately (`DelayedProduce`): only `tp`'s status
+    /// gets the error, and the request completes once no partition is pending.
     fn broker_fail_delayed_for(&mut self, b: BrokerId, tp: Tp, error: ErrorCode) {
         let ops: Vec<DelayedOp> = {
             let broker = self.broker(b);
@@ -242,7 +247,14 @@ impl Engine {
             broker.delayed = keep;
             fail
         };
-        for op in ops {
+        for mut op in ops {
+            if matches!(op.kind, DelayedKind::Produce { .. }) {
+                produce_partition_done(&mut op, tp, Some(error));
+                if !op.waiting.is_empty() {
+                    self.broker(b).delayed.push(op);
+                    continue;
+                }
+            }
             self.complete_delayed(b, op, Some(error));
         }
     }
@@ -490,14 +502,14 @@ impl Engine {
                     result: Err(ErrorCode::OutOfOrderSequenceNumber),
                     duplicate: false,
                 }),
+                // `ProducerAppendInfo.checkProducerEpoch`: since Kafka 2.7 a
+                // produce with an older epoch gets INVALID_PRODUCER_EPOCH,
+                // transactional or not (no longer PRODUCER_FENCED), so the
+                // client can abort its transaction instead of dying.
                 AppendOutcome::StaleEpoch => results.push(BatchResult {
                     batch: wb.batch,
                     tp,
-                    result: Err(if wb.transactional {
-                        ErrorCode::ProducerFenced
-                    } else {
-                        ErrorCode::InvalidProducerEpoch
-                    }),
+                    result: Err(ErrorCode::InvalidProducerEpoch),
                     duplicate: false,
                 }),
             }
@@ -530,8 +542,8 @@ impl Engine {
     }
 
     /// Registers a delayed operation, completing it at once if possible.
-    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
-        if let Some(error) = self.delayed_status(b, &op) {
+    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, mut op: DelayedOp) {
+        if let Some(error) = self.delayed_status(b, &mut op) {
             self.complete_delayed(b, op, error);
             return;
         }
@@ -548,24 +560,39 @@ impl Engine {
 
     /// `checkEnoughReplicasReachOffset` for every partition of the op:
     /// `None` = keep waiting; `Some(None)` = done; `Some(Some(e))` = done with error.
-    fn delayed_status(&self, b: BrokerId, op: &DelayedOp) -> Option<Option<ErrorCode>> {
-        let mut error = None;
+    ///
+    /// A delayed produce is decided per partition (`DelayedProduce.tryComplete`):
+    /// a partition whose HW passed its batch, or that has an error, stops
+    /// pending with its own status, and the op completes once none is
+    /// pending; its per-partition results are already in the op.
+    fn delayed_status(&self, b: BrokerId, op: &mut DelayedOp) -> Option<Option<ErrorCode>> {
+        let broker = &self.brokers[b.0 as usize];
+        if matches!(op.kind, DelayedKind::Produce { .. }) {
+            let waiting = op.waiting.clone();
+            for (tp, required) in waiting {
+                let Some(rep) = broker.replicas.get(&tp).filter(|r| r.leader.is_some()) else {
+                    produce_partition_done(op, tp, Some(ErrorCode::NotLeaderOrFollower));
+                    continue;
+                };
+                if rep.log.hw() < required {
+                    continue;
+                }
+                let min_isr = self.topic(tp.topic).effective_min_isr();
+                let error = (self.partition_meta(tp).isr.len() < min_isr)
+                    .then_some(ErrorCode::NotEnoughReplicasAfterAppend);
+                produce_partition_done(op, tp, error);
+            }
+            return op.waiting.is_empty().then_some(None);
+        }
         for (tp, required) in &op.waiting {
-            let broker = &self.brokers[b.0 as usize];
             let Some(rep) = broker.replicas.get(tp).filter(|r| r.leader.is_some()) else {
                 return Some(Some(ErrorCode::NotLeaderOrFollower));
             };
             if rep.log.hw() < *required {
                 return None;
             }
-            let min_isr = self.topic(tp.topic).effective_min_isr();
-            if self.partition_meta(*tp).isr.len() < min_isr
-                && matches!(op.kind, DelayedKind::Produce { .. })
-            {
-                error = Some(ErrorCode::NotEnoughReplicasAfterAppend);
-            }
         }
-        Some(error)
+        Some(None)
     }
 
     pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
@@ -576,22 +603,34 @@ impl Engine {
         else {
             return;
         };
-        let op = self.broker(b).delayed.remove(pos);
+        let mut op = self.broker(b).delayed.remove(pos);
+        if matches!(op.kind, DelayedKind::Produce { .. }) {
+            // `DelayedProduce.onExpiration`: only the partitions still
+            // pending answer REQUEST_TIMED_OUT.
+            for (tp, _) in op.waiting.clone() {
+                produce_partition_done(&mut op, tp, Some(ErrorCode::RequestTimedOut));
+            }
+            self.complete_delayed(b, op, None);
+            return;
+        }
         self.complete_delayed(b, op, Some(ErrorCode::RequestTimedOut));
     }
 
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
         let mut i = 0;
         while i < self.brokers[b.0 as usize].delayed.len() {
-            let op = &self.brokers[b.0 as usize].delayed[i];
+            let mut op = self.brokers[b.0 as usize].delayed[i].clone();
             if !op.waiting.iter().any(|(t, _)| *t == tp) {
                 i += 1;
                 continue;
             }
-            match self.delayed_status(b, op) {
-                None => i += 1,
+            match self.delayed_status(b, &mut op) {
+                None => {
+                    self.broker(b).delayed[i] = op;
+                    i += 1;
+                }
                 Some(error) => {
-                    let op = self.broker(b).delayed.remove(i);
+                    self.broker(b).delayed.remove(i);
                     self.complete_delayed(b, op, error);
                 }
             }
@@ -603,16 +642,10 @@ impl Engine {
             DelayedKind::Produce {
                 from,
                 request_id,
-                mut results,
+                results,
             } => {
-                if let Some(e) = error {
-                    for r in results.iter_mut() {
-                        if r.result.is_ok() {
-                            r.result = Err(e);
-                            r.duplicate = false;
-                        }
-                    }
-                }
+                // Each partition's status was set as it stopped pending.
+                let _ = error;
                 self.send(
                     Node::Broker(b),
                     from,
@@ -1398,6 +1431,22 @@ impl Engine {
 }
 
 /// Drop-reason helper used by clients when a response is lost on purpose.
+/// One partition of a delayed produce stops pending: with `error`, its
+/// result becomes that error (the record may be in the log all the same);
+/// without, it keeps its success.
+fn produce_partition_done(op: &mut DelayedOp, tp: Tp, error: Option<ErrorCode>) {
+    op.waiting.retain(|(t, _)| *t != tp);
+    if let (Some(e), DelayedKind::Produce { results, .. }) = (error, &mut op.kind) {
+        for r in results
+            .iter_mut()
+            .filter(|r| r.tp == tp && r.result.is_ok())
+        {
+            r.result = Err(e);
+            r.duplicate = false;
+        }
+    }
+}
+
 pub(crate) fn injected_drop(
     from: Node,
     to: Node,
@@ -1408,5 +1457,100 @@ pub(crate) fn injected_drop(
         to,
         kind,
         why: DropReason::Injected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::ScenarioConfig;
+
+    /// One broker leading both partitions of "events" (RF 1); nothing written.
+    fn engine() -> (Engine, BrokerId, Tp, Tp) {
+        let mut c = ScenarioConfig::default();
+        c.cluster.brokers = 1;
+        c.topics[0].partitions = 2;
+        c.topics[0].replication_factor = 1;
+        c.groups.clear();
+        let e = Engine::new(c).expect("valid config");
+        let t = e.topic_id("events").unwrap();
+        (e, BrokerId(0), Tp::new(t, 0), Tp::new(t, 1))
+    }
+
+    fn produce_op(e: &mut Engine, waiting: Vec<(Tp, Offset)>) -> DelayedOp {
+        let results = waiting
+            .iter()
+            .enumerate()
+            .map(|(i, (tp, _))| BatchResult {
+                batch: BatchId(900 + i as u32),
+                tp: *tp,
+                result: Ok(Offset(0)),
+                duplicate: false,
+            })
+            .collect();
+        DelayedOp {
+            id: e.next_id(),
+            waiting,
+            deadline_ms: e.now_ms + 30_000,
+            kind: DelayedKind::Produce {
+                from: Node::Producer(ProducerIdx(0)),
+                request_id: 4242,
+                results,
+            },
+        }
+    }
+
+    fn response(e: &Engine) -> Vec<(Tp, Result<Offset, ErrorCode>)> {
+        e.queued_messages()
+            .into_iter()
+            .find_map(|(_, m)| match m {
+                Msg::ProduceResponse {
+                    request_id: 4242,
+                    results,
+                } => Some(results.iter().map(|r| (r.tp, r.result)).collect()),
+                _ => None,
+            })
+            .expect("the produce request was answered")
+    }
+
+    #[test]
+    fn a_delayed_produce_that_expires_times_out_only_its_pending_partitions() {
+        let (mut e, b, tp0, tp1) = engine();
+        // tp0's HW (0) has reached its required offset; tp1's never will.
+        let op = produce_op(&mut e, vec![(tp0, Offset(0)), (tp1, Offset(1))]);
+        let id = op.id;
+        e.broker_add_delayed(b, op);
+        assert_eq!(e.brokers[0].delayed.len(), 1, "tp1 is still pending");
+        assert_eq!(e.brokers[0].delayed[0].waiting, vec![(tp1, Offset(1))]);
+        e.broker_delayed_produce_expired(b, id);
+        assert_eq!(
+            response(&e),
+            vec![(tp0, Ok(Offset(0))), (tp1, Err(ErrorCode::RequestTimedOut))]
+        );
+    }
+
+    #[test]
+    fn a_delayed_produce_losing_one_partitions_leadership_fails_only_that_partition() {
+        let (mut e, b, tp0, tp1) = engine();
+        let op = produce_op(&mut e, vec![(tp0, Offset(1)), (tp1, Offset(1))]);
+        e.broker_add_delayed(b, op);
+        e.broker_fail_delayed_for(b, tp0, ErrorCode::NotLeaderOrFollower);
+        assert_eq!(e.brokers[0].delayed.len(), 1, "tp1 is still pending");
+        assert!(e.queued_messages().iter().all(|(_, m)| !matches!(
+            m,
+            Msg::ProduceResponse {
+                request_id: 4242,
+                ..
+            }
+        )));
+        let id = e.brokers[0].delayed[0].id;
+        e.broker_delayed_produce_expired(b, id);
+        assert_eq!(
+            response(&e),
+            vec![
+                (tp0, Err(ErrorCode::NotLeaderOrFollower)),
+                (tp1, Err(ErrorCode::RequestTimedOut))
+            ]
+        );
     }
 }

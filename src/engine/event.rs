@@ -147,7 +147,9 @@ impl ErrorCode {
         }
     }
 
-    /// Whether the Java producer retries a produce error.
+    /// Whether the error is a `RetriableException`. OUT_OF_ORDER_SEQUENCE_NUMBER
+    /// is not: the idempotent producer decides about it itself
+    /// (`TransactionManager.canRetry`, in `producer.rs`).
     pub fn is_retriable(self) -> bool {
         matches!(
             self,
@@ -157,7 +159,6 @@ impl ErrorCode {
                 | ErrorCode::RequestTimedOut
                 | ErrorCode::NetworkException
                 | ErrorCode::FencedLeaderEpoch
-                | ErrorCode::OutOfOrderSequenceNumber
         )
     }
 }

@@ -60,6 +60,7 @@ impl Engine {
             producer_id: None,
             init_in_flight: false,
             next_seq: Default::default(),
+            seq: Default::default(),
             queues: Default::default(),
             batches: Default::default(),
             in_flight: Vec::new(),

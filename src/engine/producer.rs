@@ -21,6 +21,18 @@
 //! after a later one. With idempotence (the default since Kafka 3.0) the
 //! producer gets a producer id and epoch and numbers each partition's batches
 //! from 0, so the broker can drop the duplicate and refuse gaps.
+//!
+//! **When a batch is lost anyway** (KIP-360, `TransactionManager`): a batch
+//! that fails for good leaves a gap in its partition's sequence, and every
+//! later batch would be refused with OUT_OF_ORDER_SEQUENCE_NUMBER. So the
+//! idempotent producer bumps its own epoch and restarts that partition's
+//! sequence at 0 (`bumpIdempotentEpochAndResetIdIfNeeded`): only the failed
+//! records are lost. If the batch had been sent and then expired, nobody
+//! knows whether the broker wrote it: the partition takes no new batch until
+//! its earlier ones are done (`maybeResolveSequences`). A transactional
+//! producer instead enters an abortable error: the transaction, which
+//! would miss the record, can only be aborted, and InitProducerId bumps the
+//! epoch after the abort.
 
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
@@ -58,6 +70,10 @@ pub struct ProducerBatch {
     pub retry_at_ms: u64,
     pub state: BatchState,
     pub linger_scheduled: bool,
+    /// The producer epoch the batch's sequence belongs to (set with it).
+    pub epoch: Option<ProducerEpoch>,
+    /// Its sequence was rewritten by an epoch bump (`sequenceHasBeenReset`).
+    pub seq_reset: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +106,29 @@ pub struct ProducerTxn {
     pub offsets_state: u8,
     pub records_in_txn: u32,
     pub fenced: bool,
+    /// The abortable error a failed batch left (`ABORTABLE_ERROR`): the
+    /// transaction can only be aborted.
+    pub abortable: Option<ErrorCode>,
+}
+
+/// The client's sequence bookkeeping per partition (`TxnPartitionMap`) and
+/// the epoch-bump flags of `TransactionManager` (KIP-360).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct SeqState {
+    /// The epoch each partition's sequence numbers belong to.
+    pub epoch: VecMap<Tp, ProducerEpoch>,
+    /// The last sequence the broker acknowledged, per partition.
+    pub last_acked: VecMap<Tp, i32>,
+    /// Partitions where a batch that was already sent expired: whether the
+    /// broker has it is unknown (`partitionsWithUnresolvedSequences`, with
+    /// the sequence after it). No new batch goes there until it is resolved.
+    pub unresolved: VecMap<Tp, i32>,
+    /// `epochBumpRequired`: the idempotent producer bumps its epoch locally
+    /// at its next sender run; a transactional one, after its abort, with
+    /// InitProducerId.
+    pub bump_required: bool,
+    /// `partitionsToRewriteSequences`: their batches restart at sequence 0.
+    pub rewrite: Vec<Tp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +144,7 @@ pub struct Producer {
     pub producer_id: Option<(ProducerId, ProducerEpoch)>,
     pub init_in_flight: bool,
     pub next_seq: VecMap<Tp, i32>,
+    pub seq: SeqState,
     pub queues: VecMap<Tp, VecDeque<BatchId>>,
     pub batches: VecMap<BatchId, ProducerBatch>,
     pub in_flight: Vec<InFlightRequest>,
@@ -169,6 +209,7 @@ impl Engine {
                 producer_id: None,
                 init_in_flight: false,
                 next_seq: VecMap::new(),
+                seq: SeqState::default(),
                 queues: VecMap::new(),
                 batches: VecMap::new(),
                 in_flight: Vec::new(),
@@ -607,6 +648,8 @@ impl Engine {
                 retry_at_ms: 0,
                 state: BatchState::Open,
                 linger_scheduled: false,
+                epoch: None,
+                seq_reset: false,
             },
         );
     }
@@ -649,6 +692,16 @@ impl Engine {
             }
             self.producers[pi].next_expiry_ms = next;
         }
+        if self.producers[pi].idempotent {
+            self.producer_maybe_resolve_sequences(p);
+            self.producer_bump_epoch_if_needed(p);
+            if !self.producers[pi].alive || self.producers[pi].producer_id.is_none() {
+                return; // a new producer id is on its way
+            }
+        }
+        if let Some(error) = self.producers[pi].txn.abortable {
+            self.producer_abort_undrained(p, error);
+        }
         let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
         let mut wake_at: Option<u64> = None;
         let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
@@ -681,6 +734,21 @@ impl Engine {
             let b = &pr.batches[&head];
             if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
                 continue; // waits for AddPartitionsToTxn
+            }
+            // `shouldStopDrainBatchesForPartition`: a batch without a
+            // sequence waits while the partition still has batches numbered
+            // under an older epoch, or an expired batch whose fate is unknown.
+            if pr.idempotent && b.base_seq.is_none() {
+                let current = pr.producer_id.map(|x| x.1);
+                let sequenced = pr.queues[&tp]
+                    .iter()
+                    .any(|x| pr.batches[x].base_seq.is_some());
+                if sequenced && pr.seq.epoch.get(&tp).copied() != current {
+                    continue;
+                }
+                if pr.seq.unresolved.contains_key(&tp) {
+                    continue;
+                }
             }
             // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
             let full = pr.queues[&tp].back() != Some(&head)
@@ -751,20 +819,35 @@ impl Engine {
         let mut wire = Vec::new();
         for id in &batch_ids {
             let pr = &mut self.producers[pi];
-            let b = pr.batches.get_mut(id).expect("batch");
-            if idempotent && b.base_seq.is_none() {
-                let seq = pr.next_seq.entry_or_insert_with(b.tp, || 0);
-                b.base_seq = Some(*seq);
-                *seq = seq.wrapping_add(b.records.len() as i32);
+            let (tp, unnumbered, n) = {
+                let b = &pr.batches[id];
+                (b.tp, b.base_seq.is_none(), b.records.len() as i32)
+            };
+            if let (true, true, Some((_, epoch))) = (idempotent, unnumbered, pid) {
+                // `maybeUpdateProducerIdAndEpoch`: a partition whose
+                // sequence belongs to an older epoch starts again at 0 (the
+                // sender drains it only once its older batches are done).
+                if pr.seq.epoch.get(&tp) != Some(&epoch) {
+                    pr.seq.epoch.insert(tp, epoch);
+                    pr.next_seq.insert(tp, 0);
+                    pr.seq.last_acked.remove(&tp);
+                }
+                let seq = pr.next_seq.entry_or_insert_with(tp, || 0);
+                let base = *seq;
+                *seq = seq.wrapping_add(n);
+                let b = pr.batches.get_mut(id).expect("batch");
+                b.base_seq = Some(base);
+                b.epoch = Some(epoch);
             }
+            let b = pr.batches.get_mut(id).expect("batch");
             b.state = BatchState::InFlight;
             b.attempts += 1;
             wire.push(WireBatch {
                 batch: b.id,
                 tp: b.tp,
                 records: b.records.clone(),
-                producer: match (idempotent, pid, b.base_seq) {
-                    (true, Some((id, epoch)), Some(seq)) => Some((id, epoch, seq)),
+                producer: match (idempotent, pid, b.epoch, b.base_seq) {
+                    (true, Some((id, _)), Some(epoch), Some(seq)) => Some((id, epoch, seq)),
                     _ => None,
                 },
                 transactional,
@@ -823,6 +906,15 @@ impl Engine {
         let Some(b) = self.producer_remove_batch(p, id) else {
             return;
         };
+        if let (Some(base), Some(epoch)) = (b.base_seq, b.epoch) {
+            // `maybeUpdateLastAckedSequence`.
+            let seq = &mut self.producers[p.0 as usize].seq;
+            if seq.epoch.get(&b.tp) == Some(&epoch) {
+                let last = base.wrapping_add(b.records.len() as i32 - 1);
+                let acked = seq.last_acked.entry_or_insert_with(b.tp, || last);
+                *acked = (*acked).max(last);
+            }
+        }
         let latency: u64 = b
             .records
             .iter()
@@ -898,6 +990,7 @@ impl Engine {
                         let pr = self.producer(p);
                         pr.producer_id = Some((producer_id, epoch));
                         pr.next_seq.clear();
+                        pr.seq = SeqState::default();
                         self.emit(EventKind::ProducerIdAssigned {
                             producer: p,
                             producer_id,
@@ -926,21 +1019,33 @@ impl Engine {
         }
     }
 
-    /// A batch attempt failed: retry it or give up.
+    /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let pc = self.cfg.producers[p.0 as usize].clone();
         let now = self.now_ms;
-        let (attempts, created, tp, records) = {
+        let (attempts, created, tp, records, base_seq) = {
             let b = &self.producers[p.0 as usize].batches[&id];
-            (b.attempts, b.created_ms, b.tp, b.records.clone())
+            (
+                b.attempts,
+                b.created_ms,
+                b.tp,
+                b.records.clone(),
+                b.base_seq,
+            )
         };
-        let fenced = matches!(
-            error,
-            ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch
-        );
-        let retriable = error.is_retriable() && !fenced;
+        let fenced = error == ErrorCode::ProducerFenced;
         let timed_out = now >= created + pc.delivery_timeout_ms as u64;
-        if retriable && attempts <= pc.retries && !timed_out {
+        // `Sender.canRetry`: within the delivery timeout and the retries,
+        // and the error is retriable (`TransactionManager.canRetry` for an
+        // idempotent producer's OUT_OF_ORDER_SEQUENCE_NUMBER).
+        let retriable = !timed_out
+            && attempts <= pc.retries
+            && match error {
+                ErrorCode::OutOfOrderSequenceNumber => self.producer_can_retry_out_of_order(p, id),
+                ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch => false,
+                e => e.is_retriable(),
+            };
+        if retriable {
             let exp = pc.retry_backoff_ms as u64 * (1u64 << (attempts.saturating_sub(1)).min(20));
             let base = exp.min(pc.retry_backoff_max_ms as u64).max(1);
             // Kafka adds ±20% jitter to the backoff.
@@ -1016,7 +1121,221 @@ impl Engine {
                 retry_in_ms: None,
                 attempt: attempts,
             });
+            // Sequences are adjusted only if the retries were not exhausted:
+            // after the last retry nobody knows whether the broker has it.
+            let adjust = attempts <= pc.retries;
+            self.producer_handle_failed_batch(p, tp, error, adjust && base_seq.is_some());
         }
+    }
+
+    /// `TransactionManager.canRetry` for OUT_OF_ORDER_SEQUENCE_NUMBER: a
+    /// batch that is not the next one after the last acknowledged sequence
+    /// waits for the earlier ones; the next one means a real gap, and the
+    /// idempotent producer bumps its epoch and retries from sequence 0.
+    fn producer_can_retry_out_of_order(&mut self, p: ProducerIdx, id: BatchId) -> bool {
+        let pr = &self.producers[p.0 as usize];
+        let b = &pr.batches[&id];
+        let tp = b.tp;
+        let base = b.base_seq.unwrap_or(0);
+        let last_acked = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
+        let is_next = base.wrapping_sub(last_acked) == 1;
+        let unresolved = pr.seq.unresolved.get(&tp).copied();
+        if unresolved.is_none() && (b.seq_reset || !is_next) {
+            return true;
+        }
+        if pr.transactional_id.is_some() {
+            return false;
+        }
+        if unresolved.is_none() || unresolved == Some(base) {
+            self.producer_request_epoch_bump(p, tp);
+        }
+        true
+    }
+
+    /// `requestEpochBumpForPartition`.
+    fn producer_request_epoch_bump(&mut self, p: ProducerIdx, tp: Tp) {
+        let seq = &mut self.producer(p).seq;
+        seq.bump_required = true;
+        if !seq.rewrite.contains(&tp) {
+            seq.rewrite.push(tp);
+        }
+    }
+
+    /// `TransactionManager.handleFailedBatch`: a transactional producer
+    /// enters an abortable error (the application must abort, and the
+    /// epoch is bumped after the abort); an idempotent one bumps its epoch
+    /// and restarts the partition's sequence, so later batches do not fail
+    /// with OUT_OF_ORDER_SEQUENCE_NUMBER behind the gap.
+    fn producer_handle_failed_batch(
+        &mut self,
+        p: ProducerIdx,
+        tp: Tp,
+        error: ErrorCode,
+        adjust_sequences: bool,
+    ) {
+        let pr = &self.producers[p.0 as usize];
+        if !pr.idempotent || pr.txn.fenced || error == ErrorCode::ProducerFenced {
+            return;
+        }
+        if pr.transactional_id.is_some() {
+            self.producer_abortable_error(p, error);
+        } else if error == ErrorCode::OutOfOrderSequenceNumber || adjust_sequences {
+            self.producer_request_epoch_bump(p, tp);
+        }
+    }
+
+    /// `transitionToAbortableError`: the open transaction cannot commit (it
+    /// would miss a record). The application's `commitTransaction()` or
+    /// next `send()` throws, and it calls `abortTransaction()`; after the
+    /// abort, InitProducerId bumps the epoch (KIP-360).
+    fn producer_abortable_error(&mut self, p: ProducerIdx, error: ErrorCode) {
+        let pr = self.producer(p);
+        pr.seq.bump_required = true;
+        if pr.txn.abortable.is_some() {
+            return;
+        }
+        pr.txn.abortable = Some(error);
+        let ends = pr.txn.open && !pr.txn.end_sent && pr.txn.ending != Some(false);
+        if ends {
+            pr.txn.ending = Some(false);
+        }
+        let client = pr.client_id.clone();
+        self.emit(EventKind::Note {
+            text: format!(
+                "{client}: a batch of the open transaction failed ({}), so the transaction can no longer commit without it. The application gets the error and aborts the transaction; the producer then bumps its epoch.",
+                error.name()
+            ),
+        });
+        self.producer_maybe_end_txn(p);
+    }
+
+    /// `RecordAccumulator.abortUndrainedBatches`: in an abortable error,
+    /// batches not sent yet fail with it; batches in flight finish first.
+    fn producer_abort_undrained(&mut self, p: ProducerIdx, error: ErrorCode) {
+        let ids: Vec<BatchId> = self.producers[p.0 as usize]
+            .batches
+            .values()
+            .filter(|b| b.state != BatchState::InFlight)
+            .map(|b| b.id)
+            .collect();
+        for id in ids {
+            let Some(b) = self.producer_remove_batch(p, id) else {
+                continue;
+            };
+            self.producer(p).failed_records += b.records.len() as u64;
+            self.emit(EventKind::ProduceFailed {
+                producer: p,
+                tp: b.tp,
+                batch: id,
+                records: b.records,
+                error,
+                retry_in_ms: None,
+                attempt: b.attempts,
+            });
+        }
+    }
+
+    /// `maybeResolveSequences`: once a partition with an expired, already
+    /// sent batch has nothing in flight, either the batches after it got
+    /// through (resolved) or there is a gap: the idempotent producer bumps
+    /// its epoch for that partition, a transactional one must abort.
+    fn producer_maybe_resolve_sequences(&mut self, p: ProducerIdx) {
+        let pi = p.0 as usize;
+        let tps: Vec<Tp> = self.producers[pi].seq.unresolved.keys().copied().collect();
+        for tp in tps {
+            let pr = &self.producers[pi];
+            let busy = pr
+                .queues
+                .get(&tp)
+                .is_some_and(|q| q.iter().any(|x| pr.batches[x].base_seq.is_some()));
+            if busy {
+                continue;
+            }
+            let next = pr.next_seq.get(&tp).copied().unwrap_or(0);
+            let last = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
+            let transactional = pr.transactional_id.is_some();
+            self.producer(p).seq.unresolved.remove(&tp);
+            if next.wrapping_sub(last) == 1 {
+                continue;
+            }
+            if transactional {
+                self.producer_abortable_error(p, ErrorCode::DeliveryTimeout);
+            } else {
+                self.producer_request_epoch_bump(p, tp);
+            }
+        }
+    }
+
+    /// `bumpIdempotentEpochAndResetIdIfNeeded`: the idempotent producer
+    /// bumps its own epoch (no request: the broker accepts a higher epoch
+    /// starting at sequence 0) and renumbers the waiting batches of the
+    /// partitions that asked for it from 0. At the last epoch it asks for a
+    /// new producer id instead.
+    fn producer_bump_epoch_if_needed(&mut self, p: ProducerIdx) {
+        let pi = p.0 as usize;
+        let pr = &self.producers[pi];
+        if pr.transactional_id.is_some() || !pr.seq.bump_required {
+            return;
+        }
+        let Some((pid, epoch)) = pr.producer_id else {
+            return;
+        };
+        if epoch.0 == i16::MAX {
+            let pr = self.producer(p);
+            pr.producer_id = None;
+            pr.next_seq.clear();
+            pr.seq = SeqState::default();
+            self.producer_init_id(p);
+            return;
+        }
+        let new = ProducerEpoch(epoch.0 + 1);
+        let pr = self.producer(p);
+        pr.producer_id = Some((pid, new));
+        pr.seq.bump_required = false;
+        let rewrite = std::mem::take(&mut pr.seq.rewrite);
+        let mut restarted = Vec::new();
+        for tp in rewrite {
+            // `startSequencesAtBeginning`.
+            let mut ids: Vec<BatchId> = pr
+                .queues
+                .get(&tp)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|x| pr.batches[x].base_seq.is_some())
+                .collect();
+            ids.sort_by_key(|x| pr.batches[x].base_seq);
+            let mut seq = 0i32;
+            for id in ids {
+                let b = pr.batches.get_mut(&id).expect("batch");
+                b.base_seq = Some(seq);
+                b.epoch = Some(new);
+                b.seq_reset = true;
+                seq = seq.wrapping_add(b.records.len() as i32);
+            }
+            pr.next_seq.insert(tp, seq);
+            pr.seq.epoch.insert(tp, new);
+            pr.seq.last_acked.remove(&tp);
+            pr.seq.unresolved.remove(&tp);
+            restarted.push(tp);
+        }
+        let client = pr.client_id.clone();
+        self.emit(EventKind::ProducerIdAssigned {
+            producer: p,
+            producer_id: pid,
+            epoch: new,
+        });
+        let parts: Vec<String> = restarted
+            .iter()
+            .map(|tp| format!("{}-{}", self.topic(tp.topic).name, tp.partition.0))
+            .collect();
+        self.emit(EventKind::Note {
+            text: format!(
+                "{client} bumps its producer epoch to {} and restarts the sequence numbers of {} at 0 (KIP-360): the failed batch's records are lost, and the batches after it are accepted again.",
+                new.0,
+                if parts.is_empty() { "its partitions".to_string() } else { parts.join(", ") }
+            ),
+        });
     }
 
     /// A partition's queue from the front: whether a batch before the first
@@ -1043,6 +1362,7 @@ impl Engine {
             return;
         };
         self.producer(p).failed_records += b.records.len() as u64;
+        let (tp, n, base_seq) = (b.tp, b.records.len() as i32, b.base_seq);
         self.emit(EventKind::ProduceFailed {
             producer: p,
             tp: b.tp,
@@ -1052,6 +1372,18 @@ impl Engine {
             retry_in_ms: None,
             attempt: b.attempts,
         });
+        self.producer_handle_failed_batch(p, tp, ErrorCode::DeliveryTimeout, false);
+        if let Some(base) = base_seq {
+            // Sent at least once: the broker may or may not have it
+            // (`markSequenceUnresolved`).
+            let next = base.wrapping_add(n);
+            let u = self
+                .producer(p)
+                .seq
+                .unresolved
+                .entry_or_insert_with(tp, || next);
+            *u = (*u).max(next);
+        }
     }
 
     pub(crate) fn producer_request_timeout(
@@ -1120,5 +1452,129 @@ impl Engine {
         }
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::ScenarioConfig;
+
+    const P: ProducerIdx = ProducerIdx(0);
+
+    /// An idempotent producer with id 7, epoch 0, and no batches.
+    fn engine() -> (Engine, Tp) {
+        let mut c = ScenarioConfig::default();
+        c.groups.clear();
+        c.producers[0].enable_idempotence = Some(true);
+        let mut e = Engine::new(c).expect("valid config");
+        let tp = Tp::new(e.topic_id("events").unwrap(), 0);
+        let pr = &mut e.producers[0];
+        pr.producer_id = Some((ProducerId(7), ProducerEpoch(0)));
+        pr.batches.clear();
+        pr.queues.clear();
+        pr.in_flight.clear();
+        pr.next_seq.clear();
+        pr.seq = SeqState::default();
+        (e, tp)
+    }
+
+    /// A batch of `n` records already numbered from `base` in epoch 0.
+    fn sent_batch(e: &mut Engine, tp: Tp, id: u32, base: i32, n: usize) {
+        let pr = &mut e.producers[0];
+        pr.batches.insert(
+            BatchId(id),
+            ProducerBatch {
+                id: BatchId(id),
+                tp,
+                records: (0..n as u32).map(|r| RecordId(id * 10 + r)).collect(),
+                bytes: 100,
+                created_ms: 0,
+                base_seq: Some(base),
+                attempts: 1,
+                retry_at_ms: 0,
+                state: BatchState::Queued,
+                linger_scheduled: false,
+                epoch: Some(ProducerEpoch(0)),
+                seq_reset: false,
+            },
+        );
+        pr.queues.entry_or_default(tp).push_back(BatchId(id));
+        pr.seq.epoch.insert(tp, ProducerEpoch(0));
+        pr.next_seq.insert(tp, base + n as i32);
+    }
+
+    #[test]
+    fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 2);
+        sent_batch(&mut e, tp, 2, 5, 3);
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        e.producer_request_epoch_bump(P, tp);
+        e.producer_bump_epoch_if_needed(P);
+        let pr = &e.producers[0];
+        assert_eq!(pr.producer_id, Some((ProducerId(7), ProducerEpoch(1))));
+        let seqs: Vec<_> = [1, 2]
+            .iter()
+            .map(|i| {
+                let b = &pr.batches[&BatchId(*i)];
+                (b.base_seq, b.epoch, b.seq_reset)
+            })
+            .collect();
+        assert_eq!(
+            seqs,
+            vec![
+                (Some(0), Some(ProducerEpoch(1)), true),
+                (Some(2), Some(ProducerEpoch(1)), true)
+            ]
+        );
+        assert_eq!(pr.next_seq.get(&tp), Some(&5));
+        assert_eq!(pr.seq.epoch.get(&tp), Some(&ProducerEpoch(1)));
+        assert_eq!(pr.seq.last_acked.get(&tp), None);
+        assert!(!pr.seq.bump_required && pr.seq.rewrite.is_empty());
+    }
+
+    #[test]
+    fn an_unresolved_partition_bumps_the_epoch_only_if_its_sequence_has_a_gap() {
+        // The expired batch 3..5 never made it: the broker's last is 2.
+        let (mut e, tp) = engine();
+        e.producers[0].next_seq.insert(tp, 6);
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        e.producers[0].seq.unresolved.insert(tp, 6);
+        e.producer_maybe_resolve_sequences(P);
+        assert!(e.producers[0].seq.unresolved.is_empty());
+        assert!(e.producers[0].seq.bump_required);
+        assert_eq!(e.producers[0].seq.rewrite, vec![tp]);
+        // A later batch got through after it (acked up to 5): resolved.
+        let (mut e, tp) = engine();
+        e.producers[0].next_seq.insert(tp, 6);
+        e.producers[0].seq.last_acked.insert(tp, 5);
+        e.producers[0].seq.unresolved.insert(tp, 6);
+        e.producer_maybe_resolve_sequences(P);
+        assert!(e.producers[0].seq.unresolved.is_empty());
+        assert!(!e.producers[0].seq.bump_required);
+    }
+
+    #[test]
+    fn an_unresolved_partition_waits_while_it_still_has_numbered_batches() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 1);
+        e.producers[0].seq.unresolved.insert(tp, 3);
+        e.producer_maybe_resolve_sequences(P);
+        assert_eq!(e.producers[0].seq.unresolved.get(&tp), Some(&3));
+        assert!(!e.producers[0].seq.bump_required);
+    }
+
+    #[test]
+    fn out_of_order_for_a_batch_that_is_not_next_is_retried_without_a_bump() {
+        let (mut e, tp) = engine();
+        sent_batch(&mut e, tp, 1, 3, 1);
+        e.producers[0].seq.last_acked.insert(tp, 1); // 2 is still pending
+        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
+        assert!(!e.producers[0].seq.bump_required);
+        // The next one after the last acknowledged: a real gap → bump.
+        e.producers[0].seq.last_acked.insert(tp, 2);
+        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
+        assert!(e.producers[0].seq.bump_required);
     }
 }

@@ -126,6 +126,8 @@ pub enum Action {
     },
     // Transaction coordinator.
     TxnTimeoutCheck,
+    /// Resend transaction markers whose partition leader moved.
+    TxnMarkersRetry,
     /// Keeps the loop awake until a detection that is bound to happen.
     Nudge,
     /// Applies `cfg.script[index]`.
@@ -390,6 +392,19 @@ impl Engine {
     }
 
     /// Sends a message; it arrives after the link's latency.
+    /// Messages waiting in the queue for delivery, in no particular order
+    /// (for unit tests of one component).
+    #[cfg(test)]
+    pub(crate) fn queued_messages(&self) -> Vec<(Node, Msg)> {
+        self.queue
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Deliver { to, msg, .. } => Some((*to, (**msg).clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive_ms = self.now_ms + self.latency_ms(from, to);
         self.emit(EventKind::Message {
@@ -615,6 +630,7 @@ impl Engine {
                 rebalance_id,
             } => self.group_rebalance_deadline(group, rebalance_id),
             Action::TxnTimeoutCheck => self.txn_timeout_check(),
+            Action::TxnMarkersRetry => self.txn_markers_retry(),
             Action::Nudge => {}
             Action::Script { index } => {
                 if let Some(entry) = self.cfg.script.get(index).cloned() {

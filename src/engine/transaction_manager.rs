@@ -15,6 +15,12 @@
 //! producer id and epoch; whether anyone may *read* them is decided later by
 //! the commit or abort marker. A producer whose epoch was bumped by a newer
 //! instance is fenced: every request it makes is refused.
+//!
+//! A batch that fails for good (expired, or refused with
+//! `INVALID_PRODUCER_EPOCH`) puts the producer in an *abortable error*: the
+//! transaction would miss a record, so it can only be aborted. After the
+//! abort, InitProducerId bumps the epoch so sequences start again at 0
+//! (KIP-360). Only `PRODUCER_FENCED` is fatal.
 
 use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
@@ -295,7 +301,18 @@ impl Engine {
             Msg::EndTxnResponse { error } => match error {
                 None => {
                     let commit = self.producers[p.0 as usize].txn.ending.unwrap_or(false);
-                    self.producers[p.0 as usize].txn = ProducerTxn::default();
+                    let pr = &mut self.producers[p.0 as usize];
+                    pr.txn = ProducerTxn::default();
+                    if pr.seq.bump_required {
+                        // KIP-360: after aborting a transaction that lost a
+                        // batch, InitProducerId bumps the epoch (the client
+                        // is INITIALIZING until it answers), so the
+                        // partitions' sequences start again at 0.
+                        pr.producer_id = None;
+                        pr.next_seq.clear();
+                        pr.seq = Default::default();
+                        self.producer_init_id(p);
+                    }
                     self.processor_txn_finished(p, commit);
                 }
                 Some(ErrorCode::ConcurrentTransactions)
@@ -352,6 +369,7 @@ impl Engine {
         pr.producer_id = None;
         pr.init_in_flight = false;
         pr.next_seq.clear();
+        pr.seq = Default::default();
         pr.batches.clear();
         pr.queues.clear();
         pr.in_flight.clear();
@@ -391,6 +409,7 @@ impl Engine {
         pr.producer_id = None;
         pr.init_in_flight = false;
         pr.next_seq.clear();
+        pr.seq = Default::default();
         pr.batches.clear();
         pr.queues.clear();
         pr.in_flight.clear();

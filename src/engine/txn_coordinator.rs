@@ -22,8 +22,16 @@
 //!   **marker** (a control record that uses up one offset) into every
 //!   partition of the transaction — the consumer offsets partition included —
 //!   and finally records CompleteCommit/CompleteAbort.
+//! - Fencing an open transaction (`prepareFenceProducerEpoch`) bumps the
+//!   epoch in memory only: `PrepareEpochFence` is a pending state, never a
+//!   transaction-log record. The abort that follows is written with the
+//!   bumped epoch, and its markers carry it into every partition of the
+//!   transaction, where the old epoch's produce requests then get
+//!   `INVALID_PRODUCER_EPOCH`.
 //! - A transaction open longer than `transaction.timeout.ms` is aborted by
-//!   the coordinator, which bumps the epoch (fencing its producer).
+//!   the coordinator's periodic check (`abortTimedOutTransactions`, every
+//!   10 s), which fences the epoch the same way: its producer's next
+//!   EndTxn or AddPartitionsToTxn gets `PRODUCER_FENCED`.
 
 use crate::engine::broker::{DelayedKind, DelayedOp};
 use crate::engine::controller::TRANSACTION_STATE;
@@ -55,8 +63,6 @@ pub enum TxnNext {
     },
     /// The transaction is complete.
     Done,
-    /// A fence: abort the open transaction next.
-    AbortAfterFence,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +88,8 @@ pub struct TxnMeta {
 pub struct TxnCoordinator {
     pub txns: VecMap<String, TxnMeta>,
     check_scheduled: bool,
+    /// A periodic timeout check is in the queue.
+    check_armed: bool,
 }
 
 impl TxnCoordinator {
@@ -103,6 +111,7 @@ impl TxnCoordinator {
 impl Engine {
     pub(crate) fn init_txn(&mut self) {
         if self.topic_id(TRANSACTION_STATE).is_some() {
+            self.txn.check_armed = true;
             self.schedule_in(TIMEOUT_CHECK_INTERVAL_MS, Action::TxnTimeoutCheck);
         }
     }
@@ -244,7 +253,6 @@ impl Engine {
                     self.txn_send_markers(tid);
                 }
             }
-            TxnNext::AbortAfterFence => self.txn_begin_abort(tid, None),
             TxnNext::Done => {}
         }
     }
@@ -306,7 +314,7 @@ impl Engine {
             self.txn_complete(&tid);
         } else if retry {
             // A leader moved: the markers are resent to the new leaders.
-            self.schedule_in(100, Action::TxnTimeoutCheck);
+            self.schedule_in(100, Action::TxnMarkersRetry);
         }
     }
 
@@ -340,7 +348,41 @@ impl Engine {
         );
     }
 
+    /// `prepareFenceProducerEpoch` then `endTransaction(ABORT)`: the epoch is
+    /// bumped in memory (`PrepareEpochFence` is only a pending state, never
+    /// written to the transaction log) and the abort is written with the
+    /// bumped epoch, so its markers fence the old epoch in every partition
+    /// of the transaction.
+    /// (`announce` shows the pending state, as a new instance's fence does.)
+    fn txn_fence_and_abort(&mut self, tid: &str, announce: bool) {
+        {
+            let m = self.txn.txns.get_mut(tid).expect("txn");
+            m.epoch = ProducerEpoch(m.epoch.0 + 1);
+        }
+        if announce {
+            self.set_txn_state(tid, TxnState::PrepareEpochFence);
+        }
+        self.txn_begin_abort(tid, None);
+    }
+
+    /// Markers that failed (a leader moved) are sent again.
+    pub(crate) fn txn_markers_retry(&mut self) {
+        let ids: Vec<String> = self.txn.txns.keys().cloned().collect();
+        for tid in ids {
+            let meta = &self.txn.txns[&tid];
+            if meta.next.is_none()
+                && matches!(meta.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+                && !meta.pending_markers.is_empty()
+            {
+                self.txn_send_markers(&tid);
+            }
+        }
+    }
+
+    /// The coordinator's periodic `abortTimedOutTransactions` (every
+    /// `TIMEOUT_CHECK_INTERVAL_MS` since start-up).
     pub(crate) fn txn_timeout_check(&mut self) {
+        self.txn.check_armed = false;
         let now = self.now_ms;
         let ids: Vec<String> = self.txn.txns.keys().cloned().collect();
         for tid in ids {
@@ -351,14 +393,13 @@ impl Engine {
             if meta.state == TxnState::Ongoing && now >= meta.started_ms + meta.timeout_ms as u64 {
                 // The coordinator aborts with a bumped epoch: the producer that
                 // left the transaction open is fenced.
-                self.txn.txns.get_mut(&tid).expect("txn").epoch = ProducerEpoch(meta.epoch.0 + 1);
                 self.emit(EventKind::Note {
                     text: format!(
                         "Transaction of {tid} open longer than transaction.timeout.ms ({} ms): the coordinator aborts it and bumps the epoch.",
                         meta.timeout_ms
                     ),
                 });
-                self.txn_begin_abort(&tid, None);
+                self.txn_fence_and_abort(&tid, false);
             } else if matches!(meta.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
                 && !meta.pending_markers.is_empty()
             {
@@ -367,6 +408,7 @@ impl Engine {
         }
         if self.txn.txns.values().any(|t| t.state == TxnState::Ongoing) || !self.txn.check_scheduled
         {
+            self.txn.check_armed = true;
             self.schedule_in(TIMEOUT_CHECK_INTERVAL_MS, Action::TxnTimeoutCheck);
         }
     }
@@ -493,6 +535,13 @@ impl Engine {
         if !self.txn.check_scheduled {
             self.txn.check_scheduled = true;
         }
+        if !self.txn.check_armed {
+            // The periodic check stopped while nothing was open: it runs
+            // again at its next tick, so this transaction can time out too.
+            self.txn.check_armed = true;
+            let next = (now / TIMEOUT_CHECK_INTERVAL_MS + 1) * TIMEOUT_CHECK_INTERVAL_MS;
+            self.schedule(next, Action::TxnTimeoutCheck);
+        }
     }
 
     fn txn_init(&mut self, b: BrokerId, from: Node, tid: String, instance: u32) {
@@ -547,12 +596,7 @@ impl Engine {
         if meta.state == TxnState::Ongoing {
             // A new instance while the old one's transaction is open: fence the
             // old epoch and abort its transaction; the new one retries.
-            {
-                let m = self.txn.txns.get_mut(&tid).expect("txn");
-                m.epoch = ProducerEpoch(m.epoch.0 + 1);
-            }
-            self.set_txn_state(&tid, TxnState::PrepareEpochFence);
-            self.txn_log_write(&tid, TxnNext::AbortAfterFence);
+            self.txn_fence_and_abort(&tid, true);
             reply_concurrent(self);
             return;
         }

@@ -172,6 +172,38 @@ pub fn idempotent_dedup() -> Preset {
     }
 }
 
+/// KIP-360: an idempotent producer outlives an outage longer than its
+/// delivery timeout.
+pub fn outage_epoch_bump() -> Preset {
+    let mut c = cluster(3, 1, 3, 2);
+    let p = &mut c.producers[0];
+    p.acks = Acks::All;
+    p.enable_idempotence = Some(true);
+    p.request_timeout_ms = 5_000;
+    p.delivery_timeout_ms = 20_000;
+    c.script = vec![
+        note(0, "An idempotent producer with delivery.timeout.ms = 20 s, acks=all, min.insync.replicas=2."),
+        at(0, send("order-1")),
+        note(1_000, "Two of the three brokers go down for 28 s: with one in-sync replica left, every write is refused (NOT_ENOUGH_REPLICAS) and retried."),
+        at(1_000, Command::CrashBroker { broker: BrokerId(1) }),
+        at(1_000, Command::CrashBroker { broker: BrokerId(2) }),
+        at(2_000, send("order-2")),
+        at(4_000, send("order-3")),
+        note(29_000, "The brokers return. order-2 and order-3 expired at 20 s, leaving a gap in the partition's sequence numbers: the producer bumps its epoch and starts the sequence again at 0 (KIP-360), so what it sends next is accepted."),
+        at(29_000, Command::RestartCrashedBrokers),
+        at(31_000, send("order-4")),
+        at(32_000, send("order-5")),
+    ];
+    Preset {
+        id: "outage-epoch-bump",
+        title: "An outage longer than delivery.timeout.ms: the idempotent producer bumps its epoch",
+        summary: "enable.idempotence=true, delivery.timeout.ms=20 s, two of three brokers down for 28 s: the records sent meanwhile expire, the producer bumps its epoch (KIP-360), and everything sent afterwards is delivered.",
+        config: c,
+        expect: Expect::OutageEpochBump,
+        lanes: Vec::new(),
+    }
+}
+
 pub fn acks_latency() -> Preset {
     let mut c = cluster(3, 3, 3, 2);
     let mk = |id: &str, acks: Acks| {
@@ -648,6 +680,7 @@ pub fn built() -> Vec<Preset> {
         not_enough_replicas(),
         retry_duplicates(),
         idempotent_dedup(),
+        outage_epoch_bump(),
         acks_latency(),
         fewer_consumers(),
         more_consumers(),

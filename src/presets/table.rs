@@ -75,6 +75,19 @@ pub(super) const TABLE: &[Entry] = &[
         ],
     },
     Entry {
+        id: "outage-epoch-bump",
+        title: "An outage longer than delivery.timeout.ms: the idempotent producer bumps its epoch",
+        summary: "enable.idempotence=true, delivery.timeout.ms=20 s, two of three brokers down for 28 s: the records sent meanwhile expire, the producer bumps its epoch (KIP-360), and everything sent afterwards is delivered.",
+        expect: Expect::OutageEpochBump,
+        config: "v1.AABjAgIBAwADAQIBAwMEAgAEAQiIJwmgnAELAgAHCwAAEgEwAAAiAAdvcmRlci0xAOgHEgExAOgHBQEA6AcFAgDQDzAAAKAfMAAAyOIBEgEyAMjiAQQAmPIBMAAAgPoBMAAAAAAAXgZVvA",
+        lanes: &[],
+        notes: &[
+            "An idempotent producer with delivery.timeout.ms = 20 s, acks=all, min.insync.replicas=2.",
+            "Two of the three brokers go down for 28 s: with one in-sync replica left, every write is refused (NOT_ENOUGH_REPLICAS) and retried.",
+            "The brokers return. order-2 and order-3 expired at 20 s, leaving a gap in the partition's sequence numbers: the producer bumps its epoch and starts the sequence again at 0 (KIP-360), so what it sends next is accepted.",
+        ],
+    },
+    Entry {
         id: "acks-latency",
         title: "acks=0 vs acks=1 vs acks=all: what the wait costs",
         summary: "Three producers, same workload: acks=0 never waits, acks=1 waits for the leader, acks=all for every in-sync replica.",

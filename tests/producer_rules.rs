@@ -1,0 +1,418 @@
+//! Behaviour tests for the producer's recovery and fencing rules ("Fidelity,
+//! second pass"), one test per rule, each named after the behaviour and
+//! asserting Kafka's exact outcome:
+//!
+//! - KIP-360: an idempotent producer whose batch expired after it was sent
+//!   bumps its epoch and restarts that partition's sequence at 0: only the
+//!   expired records are lost, and records sent after the outage get
+//!   through (`TransactionManager.bumpIdempotentEpochAndResetIdIfNeeded`);
+//! - a transactional producer that loses a batch enters an abortable error:
+//!   the transaction is aborted, never committed without the record, and
+//!   InitProducerId bumps the epoch afterwards;
+//! - fencing: a produce with a stale epoch gets `INVALID_PRODUCER_EPOCH`
+//!   (`ProducerAppendInfo.checkProducerEpoch`, since Kafka 2.7);
+//!   `PrepareEpochFence` is an in-memory pending state, never written to
+//!   `__transaction_state`; a transaction-timeout abort bumps the epoch and
+//!   fences the producer that left it open.
+
+use kafkascope::engine::command::{ScriptEntry, Trigger};
+use kafkascope::engine::config::{Acks, ScenarioConfig};
+use kafkascope::engine::event::{ErrorCode, EventKind, TxnState};
+use kafkascope::engine::ids::*;
+use kafkascope::engine::record::RecordKind;
+use kafkascope::engine::{Command, Engine, Event, StepOutcome};
+
+include!("common/sim.rs");
+include!("common/commands.rs");
+
+const P0: ProducerIdx = ProducerIdx(0);
+
+impl Sim {
+    fn tp(&self, partition: u32) -> Tp {
+        Tp::new(self.e.topic_id("events").unwrap(), partition)
+    }
+
+    fn leader(&self, tp: Tp) -> Option<BrokerId> {
+        self.e.partition_meta(tp).leader
+    }
+
+    /// Runs until simulated time `ms` (or until idle).
+    fn run_to(&mut self, ms: u64) {
+        while self.e.now_ms() < ms {
+            match self.e.next_event_ms() {
+                Some(t) if t <= ms => {
+                    if self.step() == StepOutcome::Idle {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn send_to(&mut self, partition: u32, key: &str) {
+        self.apply(Command::Produce {
+            producer: P0,
+            topic: None,
+            key: Some(key.into()),
+            value: None,
+            partition: Some(partition),
+        });
+    }
+
+    /// The keys of the records acknowledged and of those that failed for good.
+    fn outcomes(&self) -> (Vec<String>, Vec<(String, ErrorCode)>) {
+        let key = |r: &RecordId| match self.e.record(*r).key_bytes() {
+            Some(k) => String::from_utf8(k).unwrap(),
+            None => String::new(),
+        };
+        let mut acked = Vec::new();
+        let mut failed = Vec::new();
+        for e in &self.log {
+            match &e.kind {
+                EventKind::Acked { records, .. } => acked.extend(records.iter().map(key)),
+                EventKind::ProduceFailed {
+                    records,
+                    error,
+                    retry_in_ms: None,
+                    ..
+                } => failed.extend(records.iter().map(|r| (key(r), *error))),
+                _ => {}
+            }
+        }
+        (acked, failed)
+    }
+
+    fn epoch(&self) -> Option<ProducerEpoch> {
+        self.e.producers()[0].producer_id.map(|x| x.1)
+    }
+}
+
+/// 3 brokers, "events" with 3 partitions of RF 1 (a crashed leader takes
+/// its partition offline), one idempotent producer sending by hand.
+fn outage_cluster() -> ScenarioConfig {
+    let mut c = ScenarioConfig::default();
+    c.cluster.brokers = 3;
+    c.topics[0].partitions = 3;
+    c.topics[0].replication_factor = 1;
+    c.groups.clear();
+    let p = &mut c.producers[0];
+    p.acks = Acks::All;
+    p.linger_ms = 0;
+    p.enable_idempotence = Some(true);
+    p.request_timeout_ms = 5_000;
+    p.delivery_timeout_ms = 20_000;
+    p.workload.records = 0;
+    c
+}
+
+// ---- KIP-360 ------------------------------------------------------------------
+
+#[test]
+fn an_idempotent_producer_bumps_its_epoch_after_an_outage_longer_than_delivery_timeout_and_loses_only_the_expired_records(
+) {
+    let mut s = Sim::new(outage_cluster());
+    s.until("producer id", |s| s.epoch().is_some());
+    let tp = s.tp(0);
+    let leader = s.leader(tp).unwrap();
+    let t0 = s.e.now_ms();
+    s.send_to(0, "before");
+    s.until("acked", |s| s.outcomes().0.len() == 1);
+    s.apply(Command::CrashBroker { broker: leader });
+    // Sent while the broker is down: both expire (20 s) before it returns (28 s).
+    s.send_to(0, "during-1");
+    s.run_to(t0 + 3_000);
+    s.send_to(0, "during-2");
+    s.run_to(t0 + 28_000);
+    s.apply(Command::RestartBroker { broker: leader });
+    s.until("leader back", |s| s.leader(tp) == Some(leader));
+    for k in ["after-1", "after-2", "after-3"] {
+        s.send_to(0, k);
+        s.run_to(s.e.now_ms() + 500);
+    }
+    s.drain();
+    let (acked, failed) = s.outcomes();
+    assert_eq!(acked, vec!["before", "after-1", "after-2", "after-3"]);
+    assert_eq!(
+        failed,
+        vec![
+            ("during-1".to_string(), ErrorCode::DeliveryTimeout),
+            ("during-2".to_string(), ErrorCode::DeliveryTimeout),
+        ],
+        "only the expired records are lost"
+    );
+    assert!(
+        !s.has(|k| matches!(
+            k,
+            EventKind::ProduceFailed {
+                error: ErrorCode::OutOfOrderSequenceNumber,
+                ..
+            }
+        )),
+        "no batch runs into the gap"
+    );
+    assert_eq!(s.epoch(), Some(ProducerEpoch(1)), "one local epoch bump");
+    // The first batch after the outage is sequence 0 of epoch 1 in the log.
+    let log = &s.e.brokers()[leader.0 as usize].replica(tp).unwrap().log;
+    let pid = s.e.producers()[0].producer_id.unwrap().0;
+    let entry = log.producer_state().entry(pid).expect("producer state");
+    assert_eq!(entry.epoch, Some(ProducerEpoch(1)));
+    assert_eq!(entry.last_seq(), Some(2), "after-1..3 are sequences 0..2");
+}
+
+/// 3 brokers, "events" RF 1 and a transactional producer driven by hand.
+fn txn_cluster() -> ScenarioConfig {
+    let mut c = outage_cluster();
+    c.producers[0].transactional_id = Some("tx-1".into());
+    c
+}
+
+fn txn_counts(s: &Sim) -> (u32, u32) {
+    let m = s.e.txn_coordinator().get("tx-1").expect("txn");
+    (m.committed, m.aborted)
+}
+
+/// A partition of "events" led by a broker that is not the transaction
+/// coordinator of "tx-1".
+fn partition_away_from_coordinator(s: &Sim) -> u32 {
+    let coord = s.leader(s.e.txn_partition("tx-1").unwrap()).unwrap();
+    (0..3).find(|p| s.leader(s.tp(*p)) != Some(coord)).unwrap()
+}
+
+fn transaction(s: &mut Sim, partition: u32, key: &str) {
+    s.apply(Command::BeginTransaction { producer: P0 });
+    s.send_to(partition, key);
+    s.apply(Command::EndTransaction {
+        producer: P0,
+        commit: true,
+    });
+}
+
+#[test]
+fn a_transactional_producer_that_loses_a_batch_aborts_the_transaction_and_bumps_its_epoch() {
+    let mut s = Sim::new(txn_cluster());
+    s.until("initTransactions", |s| s.epoch().is_some());
+    let part = partition_away_from_coordinator(&s);
+    let tp = s.tp(part);
+    let leader = s.leader(tp).unwrap();
+    transaction(&mut s, part, "first");
+    s.until("first commit", |s| txn_counts(s) == (1, 0));
+    let epoch_before = s.epoch().unwrap();
+    s.apply(Command::CrashBroker { broker: leader });
+    // commitTransaction() flushes: the batch can only expire.
+    transaction(&mut s, part, "lost");
+    let t = s.e.now_ms();
+    s.run_to(t + 28_000);
+    s.apply(Command::RestartBroker { broker: leader });
+    s.until("the transaction ends", |s| txn_counts(s) != (1, 0));
+    assert_eq!(
+        txn_counts(&s),
+        (1, 1),
+        "a transaction missing a record is aborted, never committed"
+    );
+    s.until("InitProducerId bumps the epoch", |s| {
+        s.epoch().is_some_and(|e| e > epoch_before) && !s.e.producers()[0].txn.open
+    });
+    assert_eq!(s.epoch(), Some(ProducerEpoch(epoch_before.0 + 1)));
+    transaction(&mut s, part, "next");
+    s.until("the next transaction commits", |s| txn_counts(s) == (2, 1));
+    let (acked, failed) = s.outcomes();
+    assert_eq!(acked, vec!["first", "next"]);
+    assert_eq!(
+        failed,
+        vec![("lost".to_string(), ErrorCode::DeliveryTimeout)]
+    );
+    assert!(!s.e.producers()[0].txn.fenced);
+}
+
+// ---- fencing ------------------------------------------------------------------
+
+/// Producer 0 opens a transaction with one acknowledged record in a
+/// partition away from the coordinator; then a second instance with the
+/// same transactional.id starts, and the coordinator fences the first and
+/// aborts its transaction. Returns the partition.
+fn zombie(s: &mut Sim) -> u32 {
+    s.until("initTransactions", |s| s.epoch().is_some());
+    let part = partition_away_from_coordinator(s);
+    s.apply(Command::BeginTransaction { producer: P0 });
+    s.send_to(part, "z1");
+    s.until("z1 acked", |s| s.outcomes().0.len() == 1);
+    s.apply(Command::StartProducerInstance { producer: P0 });
+    s.until("the zombie's transaction is aborted", |s| {
+        txn_counts(s) == (0, 1)
+    });
+    part
+}
+
+#[test]
+fn a_produce_with_a_stale_epoch_gets_invalid_producer_epoch_and_the_zombie_is_fenced_when_it_ends_the_transaction(
+) {
+    let mut s = Sim::new(txn_cluster());
+    let part = zombie(&mut s);
+    assert!(!s.e.producers()[0].txn.fenced, "not told yet");
+    s.send_to(part, "z2");
+    s.until("the zombie is fenced", |s| s.e.producers()[0].txn.fenced);
+    let (_, failed) = s.outcomes();
+    assert_eq!(
+        failed,
+        vec![("z2".to_string(), ErrorCode::InvalidProducerEpoch)],
+        "ProducerAppendInfo.checkProducerEpoch answers INVALID_PRODUCER_EPOCH"
+    );
+    // The abortable error makes the zombie abort; its EndTxn, with the old
+    // epoch, is what gets PRODUCER_FENCED.
+    assert!(s.has(|k| matches!(
+        k,
+        EventKind::Message {
+            kind: kafkascope::engine::event::MsgKind::EndTxnResponse,
+            error: Some(ErrorCode::ProducerFenced),
+            ..
+        }
+    )));
+    assert!(s.has(|k| matches!(k, EventKind::ProducerFenced { producer, .. } if *producer == P0)));
+}
+
+#[test]
+fn prepare_epoch_fence_is_a_pending_state_never_written_to_the_transaction_log() {
+    let mut s = Sim::new(txn_cluster());
+    zombie(&mut s);
+    let fenced_epoch = s
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TxnStateChanged {
+                state: TxnState::PrepareEpochFence,
+                epoch,
+                ..
+            } => Some(*epoch),
+            _ => None,
+        })
+        .expect("the coordinator fences the old epoch");
+    let txn_tp = s.e.txn_partition("tx-1").unwrap();
+    let coord = s.leader(txn_tp).unwrap();
+    let states: Vec<(TxnState, Offset)> = s.e.brokers()[coord.0 as usize]
+        .replica(txn_tp)
+        .unwrap()
+        .log
+        .entries()
+        .filter_map(|x| {
+            let r = x.record?;
+            match &s.e.record(r).kind {
+                RecordKind::TxnLog { state, .. } => Some((*state, x.offset)),
+                _ => None,
+            }
+        })
+        .collect();
+    assert!(
+        !states
+            .iter()
+            .any(|(st, _)| *st == TxnState::PrepareEpochFence),
+        "{states:?}"
+    );
+    assert!(states.iter().any(|(st, _)| *st == TxnState::PrepareAbort));
+    // The abort carries the bumped epoch.
+    let abort_epoch = s
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TxnStateChanged {
+                state: TxnState::PrepareAbort,
+                epoch,
+                ..
+            } => Some(*epoch),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(abort_epoch, fenced_epoch);
+}
+
+#[test]
+fn a_transaction_open_longer_than_transaction_timeout_ms_is_aborted_with_a_bumped_epoch_and_fences_its_producer(
+) {
+    let mut cfg = txn_cluster();
+    cfg.producers[0].transaction_timeout_ms = 15_000;
+    let part = partition_away_from_coordinator(&Sim::new(cfg.clone()));
+    let produce = |key: &str| Command::Produce {
+        producer: P0,
+        topic: None,
+        key: Some(key.into()),
+        value: None,
+        partition: Some(part),
+    };
+    cfg.script = vec![
+        // A first transaction commits before the coordinator's first
+        // timeout check, which then finds nothing open.
+        at(1_000, Command::BeginTransaction { producer: P0 }),
+        at(1_000, produce("t1")),
+        at(
+            1_000,
+            Command::EndTransaction {
+                producer: P0,
+                commit: true,
+            },
+        ),
+        // The second stays open.
+        at(12_000, Command::BeginTransaction { producer: P0 }),
+        at(12_000, produce("t2")),
+        // Keeps the simulation running while it sits open.
+        at(
+            70_000,
+            Command::Note {
+                text: "later".into(),
+            },
+        ),
+    ];
+    let mut s = Sim::new(cfg);
+    s.until("initTransactions", |s| s.epoch().is_some());
+    s.until("t1 commits", |s| txn_counts(s) == (1, 0));
+    let epoch = s.epoch().unwrap();
+    s.until("t2 is acknowledged", |s| s.outcomes().0.len() == 2);
+    let opened = s
+        .log
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::TxnStateChanged {
+                    state: TxnState::Ongoing,
+                    ..
+                }
+            )
+        })
+        .last()
+        .unwrap()
+        .time_ms;
+    s.until("the coordinator aborts t2", |s| txn_counts(s) == (1, 1));
+    let abort = s
+        .log
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::TxnStateChanged {
+                    state: TxnState::PrepareAbort,
+                    ..
+                }
+            )
+        })
+        .unwrap()
+        .clone();
+    assert!(
+        abort.time_ms >= opened + 15_000 && abort.time_ms <= opened + 15_000 + 10_000,
+        "opened at {opened}, aborted at {} (checked every 10 s)",
+        abort.time_ms
+    );
+    match abort.kind {
+        EventKind::TxnStateChanged { epoch: e, .. } => {
+            assert_eq!(e, ProducerEpoch(epoch.0 + 1), "the abort bumps the epoch")
+        }
+        _ => unreachable!(),
+    }
+    // The producer is fenced: its commit is refused.
+    s.apply(Command::EndTransaction {
+        producer: P0,
+        commit: true,
+    });
+    s.until("fenced", |s| s.e.producers()[0].txn.fenced);
+    let (acked, _) = s.outcomes();
+    assert_eq!(acked, vec!["t1", "t2"]);
+}
