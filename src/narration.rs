@@ -1219,6 +1219,32 @@ mod tests {
     }
 
     #[test]
+    fn narration_of_a_preferred_leader_election_says_so() {
+        let e = engine(ScenarioConfig::default());
+        let t = narrate(
+            &e,
+            &ev(EventKind::LeaderElected {
+                tp: tp0(),
+                leader: Some(BrokerId(1)),
+                epoch: LeaderEpoch(2),
+                unclean: false,
+                preferred: true,
+                previous: Some(BrokerId(0)),
+                internal: false,
+            }),
+        )
+        .plain();
+        assert!(t.contains("preferred-leader election"), "{t}");
+        assert!(t.contains("auto.leader.rebalance.enable=true"), "{t}");
+        assert!(
+            t.contains("leader.imbalance.check.interval.seconds = 300 s"),
+            "{t}"
+        );
+        assert!(t.contains("from broker 0"), "{t}");
+        assert!(!t.contains("first live in-sync replica"), "{t}");
+    }
+
+    #[test]
     fn narration_of_a_leaderless_partition_follows_the_unclean_election_config() {
         let t = leaderless_text(true);
         assert!(t.contains("unclean.leader.election.enable=true"), "{t}");
