@@ -122,7 +122,7 @@
 //! | struct | tags |
 //! | --- | --- |
 //! | scenario | 1 seed · 2 cluster · 3 topics · 4 producers · 5 groups · 6 warm_start · 7 script |
-//! | cluster | 1 brokers · 2 network_latency_ms · 3 broker_session_timeout_ms · 4 unclean_leader_election_enable · 5 replica_lag_time_max_ms · 6 replica_fetch_wait_max_ms · 7 offsets_topic_num_partitions · 8 offsets_topic_replication_factor · 9 transaction_state_log_num_partitions · 10 group_initial_rebalance_delay_ms |
+//! | cluster | 1 brokers · 2 network_latency_ms · 3 broker_session_timeout_ms · 4 unclean_leader_election_enable · 5 replica_lag_time_max_ms · 6 replica_fetch_wait_max_ms · 7 offsets_topic_num_partitions · 8 offsets_topic_replication_factor · 9 transaction_state_log_num_partitions · 10 group_initial_rebalance_delay_ms · 11 auto_leader_rebalance_enable · 12 leader_imbalance_check_interval_seconds |
 //! | topic | 1 name · 2 partitions · 3 replication_factor · 4 min_insync_replicas |
 //! | producer | 1 client_id · 2 acks · 3 batch_size · 4 linger_ms · 5 retries · 6 retry_backoff_ms · 7 retry_backoff_max_ms · 8 request_timeout_ms · 9 delivery_timeout_ms · 10 max_in_flight_requests_per_connection · 11 enable_idempotence · 12 transactional_id · 13 transaction_timeout_ms · 14 records_per_transaction · 15 workload |
 //! | workload | 1 topic · 2 records · 3 interval_ms · 4 keys · 5 start_ms |
@@ -1188,6 +1188,8 @@ pub mod v1 {
             offsets_topic_replication_factor,
             transaction_state_log_num_partitions,
             group_initial_rebalance_delay_ms,
+            auto_leader_rebalance_enable,
+            leader_imbalance_check_interval_seconds,
         } = c;
         w.num(1, brokers, &b.brokers);
         w.num(2, network_latency_ms, &b.network_latency_ms);
@@ -1218,6 +1220,18 @@ pub mod v1 {
             10,
             group_initial_rebalance_delay_ms,
             &b.group_initial_rebalance_delay_ms,
+        );
+        // Added after v1's release: the base keeps Kafka's defaults, so a
+        // link that predates them decodes to those defaults.
+        w.flag(
+            11,
+            auto_leader_rebalance_enable,
+            &b.auto_leader_rebalance_enable,
+        );
+        w.num(
+            12,
+            leader_imbalance_check_interval_seconds,
+            &b.leader_imbalance_check_interval_seconds,
         );
         w.end();
     }
@@ -1940,6 +1954,11 @@ pub mod v1 {
                 10 => {
                     c.group_initial_rebalance_delay_ms =
                         r.bounded(P, "group_initial_rebalance_delay_ms")?
+                }
+                11 => c.auto_leader_rebalance_enable = r.bool(P, "auto_leader_rebalance_enable")?,
+                12 => {
+                    c.leader_imbalance_check_interval_seconds =
+                        r.bounded(P, "leader_imbalance_check_interval_seconds")?
                 }
                 _ => return Err(unknown_field(P, tag)),
             }

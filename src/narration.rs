@@ -519,10 +519,32 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             leader,
             epoch,
             unclean,
+            preferred,
+            previous,
             ..
         } => {
             n.title = format!("New leader for {}", tp_label(e, *tp));
             match leader {
+                Some(l) if *preferred => {
+                    n.title = format!("Preferred-leader election for {}", tp_label(e, *tp));
+                    n.t("A ")
+                        .term("preferred-leader election")
+                        .t(": ")
+                        .term(format!("broker {l}"))
+                        .t(", the first replica in the assignment of ")
+                        .term(tp_label(e, *tp))
+                        .t(", is alive and back in the ISR, so the controller's periodic imbalance check (auto.leader.rebalance.enable=true, every leader.imbalance.check.interval.seconds = ")
+                        .t(format!(
+                            "{} s",
+                            e.cfg.cluster.leader_imbalance_check_interval_seconds
+                        ))
+                        .t(match previous {
+                            Some(p) => format!(") moves leadership back to it from broker {p}, with "),
+                            None => ") makes it leader again, with ".to_string(),
+                        })
+                        .term(format!("leader epoch {}", epoch.0))
+                        .t(". Clients learn of the move from NOT_LEADER_OR_FOLLOWER errors and refresh their metadata.");
+                }
                 Some(l) => {
                     n
                         .term(format!("Broker {l}"))
@@ -1191,11 +1213,38 @@ mod tests {
                 leader: None,
                 epoch: LeaderEpoch(3),
                 unclean: false,
+                preferred: false,
                 previous: Some(BrokerId(0)),
                 internal: false,
             }),
         )
         .plain()
+    }
+
+    #[test]
+    fn narration_of_a_preferred_leader_election_says_so() {
+        let e = engine(ScenarioConfig::default());
+        let t = narrate(
+            &e,
+            &ev(EventKind::LeaderElected {
+                tp: tp0(),
+                leader: Some(BrokerId(1)),
+                epoch: LeaderEpoch(2),
+                unclean: false,
+                preferred: true,
+                previous: Some(BrokerId(0)),
+                internal: false,
+            }),
+        )
+        .plain();
+        assert!(t.contains("preferred-leader election"), "{t}");
+        assert!(t.contains("auto.leader.rebalance.enable=true"), "{t}");
+        assert!(
+            t.contains("leader.imbalance.check.interval.seconds = 300 s"),
+            "{t}"
+        );
+        assert!(t.contains("from broker 0"), "{t}");
+        assert!(!t.contains("first live in-sync replica"), "{t}");
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub enum Expect {
     ZombieFenced,
     /// topic1 and topic2 get a committed pair and an aborted pair.
     TwoTopicTransaction,
+    /// After a failover, leadership of events-0 returns to its preferred
+    /// replica in a preferred-leader election; everything processed once.
+    PreferredLeaderReturns,
 }
 
 #[derive(Clone, Debug, PartialEq)]

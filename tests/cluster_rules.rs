@@ -7,6 +7,10 @@
 //!   rejoins at the fetch that shows it caught up;
 //! - leader election: first live ISR replica in assignment order, epoch + 1,
 //!   only after the controller fenced the dead leader;
+//! - preferred-leader election: with `auto.leader.rebalance.enable` the
+//!   controller's check, `leader.imbalance.check.interval.seconds` after a
+//!   partition lost its preferred leader, hands leadership back to
+//!   replicas[0] once it is unfenced and in the ISR;
 //! - no live ISR replica: offline, unless `unclean.leader.election.enable`,
 //!   which elects an out-of-sync replica and loses acknowledged data;
 //! - `min.insync.replicas`: `NOT_ENOUGH_REPLICAS` and nothing appended;
@@ -245,6 +249,114 @@ fn leader_election_picks_the_first_live_isr_replica_in_assignment_order_and_bump
         )
     );
     assert_eq!(s.meta().leader_epoch, LeaderEpoch(2));
+}
+
+/// A record every 5 s for 400 s keeps the cluster busy past the check
+/// (an idle simulation stops, like the page's Play).
+fn busy_cluster(auto_rebalance: bool) -> ScenarioConfig {
+    let mut c = cluster(1, Acks::All);
+    c.cluster.auto_leader_rebalance_enable = auto_rebalance;
+    c.producers[0].workload.records = 80;
+    c.producers[0].workload.interval_ms = 5_000;
+    c
+}
+
+/// The preferred replica (replicas[0]) crashes and is fenced (replicas[1]
+/// takes over), restarts and rejoins the ISR; returns the fence time.
+fn preferred_replica_returns(s: &mut Sim) -> u64 {
+    let r = s.meta().replicas.clone();
+    let session = s.e.config().cluster.broker_session_timeout_ms as u64;
+    let t_fence = s.e.now_ms() + session;
+    s.apply(Command::CrashBroker { broker: r[0] });
+    s.until("a new leader", |s| !elections(s).is_empty());
+    assert_eq!(elections(s)[0].0, t_fence);
+    s.apply(Command::RestartBroker { broker: r[0] });
+    s.until("r0 back in the ISR", |s| s.meta().isr.contains(&r[0]));
+    assert_eq!(
+        s.meta().leader,
+        Some(r[1]),
+        "not yet: the check is periodic"
+    );
+    t_fence
+}
+
+fn preferred_elections(s: &Sim) -> Vec<(u64, Tp, Option<BrokerId>)> {
+    s.log
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::LeaderElected {
+                tp,
+                leader,
+                preferred: true,
+                ..
+            } => Some((e.time_ms, tp, leader)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn leadership_returns_to_the_preferred_replica_after_it_rejoins_the_isr() {
+    let mut s = Sim::new(busy_cluster(true));
+    let r = s.meta().replicas.clone();
+    let interval = s.e.config().cluster.leader_imbalance_check_interval_seconds as u64 * 1_000;
+    assert_eq!(interval, 300_000, "Kafka's default");
+    let t_fence = preferred_replica_returns(&mut s);
+    assert!(s.e.now_ms() < t_fence + interval);
+    s.until("the preferred replica leads again", |s| {
+        elections(s).len() == 2
+    });
+    // The check was scheduled when the partition lost its preferred leader
+    // (at the fence) and runs leader.imbalance.check.interval.seconds later.
+    assert_eq!(
+        elections(&s)[1],
+        (
+            t_fence + interval,
+            Some(r[0]),
+            LeaderEpoch(2),
+            false,
+            Some(r[1])
+        )
+    );
+    assert!(preferred_elections(&s).contains(&(t_fence + interval, TP, Some(r[0]))));
+    // Every imbalanced partition moves in the same check (KRaft has no
+    // per-broker imbalance threshold): __consumer_offsets partitions too.
+    assert!(
+        preferred_elections(&s)
+            .iter()
+            .all(|(t, _, _)| *t == t_fence + interval),
+        "{:?}",
+        preferred_elections(&s)
+    );
+    assert!(preferred_elections(&s).iter().any(|(_, tp, _)| *tp != TP));
+    let r1 = &s.e.brokers()[r[1].0 as usize];
+    assert!(
+        r1.replica(TP).unwrap().leader.is_none(),
+        "the old leader follows"
+    );
+    s.drain();
+    assert_eq!(elections(&s).len(), 2, "balanced: no further elections");
+    for t in s.e.topics() {
+        for m in &t.partitions {
+            assert_eq!(m.leader, Some(m.replicas[0]), "{}", t.name);
+        }
+    }
+}
+
+#[test]
+fn leadership_stays_put_after_the_preferred_replica_rejoins_when_auto_leader_rebalance_is_disabled()
+{
+    let mut s = Sim::new(busy_cluster(false));
+    let r = s.meta().replicas.clone();
+    let t_fence = preferred_replica_returns(&mut s);
+    s.drain();
+    assert!(
+        s.e.now_ms() > t_fence + 300_000,
+        "still running at the check"
+    );
+    assert_eq!(elections(&s).len(), 1);
+    assert!(preferred_elections(&s).is_empty());
+    assert_eq!(s.meta().leader, Some(r[1]));
 }
 
 /// Followers stalled past `replica.lag.time.max.ms` leave the ISR; the

@@ -174,6 +174,8 @@ fn custom_configurations_round_trip_field_by_field() {
     each(&|c| c.cluster.offsets_topic_replication_factor = 2);
     each(&|c| c.cluster.transaction_state_log_num_partitions = 11);
     each(&|c| c.cluster.group_initial_rebalance_delay_ms = 0);
+    each(&|c| c.cluster.auto_leader_rebalance_enable = false);
+    each(&|c| c.cluster.leader_imbalance_check_interval_seconds = 7);
     each(&|c| c.topics[0].name = "t-1".into());
     each(&|c| c.topics[0].partitions = 12);
     each(&|c| c.topics[0].replication_factor = 4);

@@ -290,6 +290,31 @@ fn every_preset_demonstrates_its_outcome() {
                     "a marker in topic1 and topic2, twice: {markers:?}"
                 );
             }
+            Expect::PreferredLeaderReturns => {
+                let tp = Tp::new(TopicId(0), 0);
+                let preferred = e.partition_meta(tp).replicas[0];
+                let moves: Vec<_> = events
+                    .iter()
+                    .filter_map(|ev| match ev.kind {
+                        EventKind::LeaderElected {
+                            tp: t,
+                            leader,
+                            preferred,
+                            ..
+                        } if t == tp => Some((leader, preferred)),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(
+                    moves.last(),
+                    Some(&(Some(preferred), true)),
+                    "{moves:?}\n{}",
+                    ctx()
+                );
+                assert!(moves.len() >= 2, "a failover first: {moves:?}");
+                assert_eq!(e.leader_of(tp), Some(preferred), "{}", ctx());
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+            }
             Expect::LatencyOrderedByAcks => {
                 let avg: Vec<f64> = e
                     .producers()

@@ -142,6 +142,15 @@ pub struct ClusterConfig {
     pub offsets_topic_replication_factor: u16,
     pub transaction_state_log_num_partitions: u32,
     pub group_initial_rebalance_delay_ms: u32,
+    /// `auto.leader.rebalance.enable`: the controller periodically moves
+    /// leadership back to each partition's preferred replica (the first in
+    /// its assignment) once that replica is alive and in the ISR.
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds`: how often the controller
+    /// runs that check while some partition is led by another replica.
+    /// (KRaft ignores `leader.imbalance.per.broker.percentage`: it rebalances
+    /// every imbalanced partition.)
+    pub leader_imbalance_check_interval_seconds: u32,
 }
 
 impl Default for ClusterConfig {
@@ -157,6 +166,8 @@ impl Default for ClusterConfig {
             offsets_topic_replication_factor: 3,
             transaction_state_log_num_partitions: 50,
             group_initial_rebalance_delay_ms: 3_000,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_seconds: 300,
         }
     }
 }
@@ -445,6 +456,12 @@ impl ScenarioConfig {
             e.push(err(
                 "cluster.replica_lag_time_max_ms",
                 "must be at least 1 ms",
+            ));
+        }
+        if c.leader_imbalance_check_interval_seconds < 1 {
+            e.push(err(
+                "cluster.leader_imbalance_check_interval_seconds",
+                "must be at least 1 s",
             ));
         }
         if c.broker_session_timeout_ms < 1 {

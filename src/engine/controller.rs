@@ -12,6 +12,22 @@
 //! no ISR member is alive. Every leader change bumps the leader epoch, which
 //! is how followers and clients recognise stale leaders (KIP-101, KIP-320).
 //!
+//! With `auto.leader.rebalance.enable` (on by default) leadership also goes
+//! *back*: once a partition is led by anyone but its preferred replica (the
+//! first in its assignment), the controller schedules a check
+//! `leader.imbalance.check.interval.seconds` (300) later
+//! (`QuorumController.maybeScheduleNextBalancePartitionLeaders`). The check
+//! runs a PREFERRED election for every imbalanced partition
+//! (`maybeBalancePartitionLeaders`; KRaft ignores the ZooKeeper-era
+//! `leader.imbalance.per.broker.percentage`): the preferred replica takes
+//! over if it is unfenced and in the ISR; if any partition is still
+//! imbalanced, the check comes round again after another interval.
+//!
+//! Like the engine's other timers, the check does not keep an otherwise
+//! idle simulation running (five minutes of heartbeats would be one
+//! enormous step): it runs only while something else is still happening,
+//! such as a producer's workload.
+//!
 //! Simplification: the controller quorum is one always-available box and
 //! its metadata reaches brokers instantly (in Kafka, within milliseconds via
 //! the metadata log); clients still learn of changes only when they ask.
@@ -72,6 +88,10 @@ pub fn place_replicas(
     }
     out
 }
+
+/// KRaft's cap on preferred elections in one imbalance check
+/// (`ReplicationControlManager.MAX_ELECTIONS_PER_IMBALANCE`).
+pub const MAX_ELECTIONS_PER_IMBALANCE: usize = 1_000;
 
 /// Name of the offsets topic.
 pub const CONSUMER_OFFSETS: &str = "__consumer_offsets";
@@ -324,6 +344,20 @@ impl Engine {
                 None
             }
         });
+        self.install_leader(tp, &meta, new_leader, unclean, false);
+    }
+
+    /// Records a leader change: bumps the leader epoch, tells the brokers,
+    /// moves coordinators, and lets the imbalance check notice (in Kafka,
+    /// `maybeScheduleNextBalancePartitionLeaders` runs after every write).
+    fn install_leader(
+        &mut self,
+        tp: Tp,
+        meta: &PartitionMeta,
+        new_leader: Option<BrokerId>,
+        unclean: bool,
+        preferred: bool,
+    ) {
         let epoch = LeaderEpoch(meta.leader_epoch.0 + 1);
         {
             let m = self.partition_meta_mut(tp);
@@ -341,6 +375,7 @@ impl Engine {
             leader: new_leader,
             epoch,
             unclean,
+            preferred,
             previous: meta.leader,
             internal,
         });
@@ -358,6 +393,88 @@ impl Engine {
         if self.topics[tp.topic.0 as usize].name == TRANSACTION_STATE {
             self.txn_coordinator_moved(tp);
         }
+        self.controller_maybe_schedule_balance(false);
+    }
+
+    // ---- preferred-leader election (auto.leader.rebalance.enable) ----------
+
+    /// Whether any partition is led by a replica other than its preferred
+    /// one (`PartitionRegistration.hasPreferredLeader` is false; a
+    /// leaderless partition counts too).
+    fn leaders_imbalanced(&self) -> bool {
+        self.topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .any(|m| m.leader != m.replicas.first().copied())
+    }
+
+    /// `QuorumController.maybeScheduleNextBalancePartitionLeaders`: with
+    /// `auto.leader.rebalance.enable` on, if some partition is imbalanced and
+    /// no check is pending, schedule one `leader.imbalance.check.interval.seconds`
+    /// from now (10 ms when the previous run stopped at its election cap).
+    ///
+    /// Simplification: Kafka runs this after every controller write, broker
+    /// heartbeats (every 2 s) included; here it runs after each leader change
+    /// and each check, which is the same moment to within a heartbeat.
+    pub(crate) fn controller_maybe_schedule_balance(&mut self, immediately: bool) {
+        if self.balance_scheduled
+            || !self.cfg.cluster.auto_leader_rebalance_enable
+            || !self.leaders_imbalanced()
+        {
+            return;
+        }
+        let delay = if immediately {
+            10
+        } else {
+            self.cfg.cluster.leader_imbalance_check_interval_seconds as u64 * 1_000
+        };
+        self.schedule_in(delay, Action::ControllerBalanceLeaders);
+        self.balance_scheduled = true;
+    }
+
+    /// `ReplicationControlManager.maybeBalancePartitionLeaders`: every
+    /// imbalanced partition (KRaft has no `leader.imbalance.per.broker.percentage`
+    /// threshold) gets a PREFERRED election, at most
+    /// [`MAX_ELECTIONS_PER_IMBALANCE`] per run.
+    pub(crate) fn controller_balance_leaders(&mut self) {
+        self.balance_scheduled = false;
+        let mut elections = 0;
+        for tp in self.all_partitions() {
+            if elections >= MAX_ELECTIONS_PER_IMBALANCE {
+                break;
+            }
+            if self.elect_preferred_leader(tp) {
+                elections += 1;
+            }
+        }
+        self.controller_maybe_schedule_balance(elections >= MAX_ELECTIONS_PER_IMBALANCE);
+    }
+
+    /// `PartitionChangeBuilder` with `Election.PREFERRED`: the preferred
+    /// replica if it is in the ISR and unfenced; otherwise the current leader
+    /// if still valid; otherwise the first valid other replica. Returns
+    /// whether the leader changed.
+    fn elect_preferred_leader(&mut self, tp: Tp) -> bool {
+        let meta = self.partition_meta(tp).clone();
+        let Some(&preferred) = meta.replicas.first() else {
+            return false;
+        };
+        if meta.leader == Some(preferred) {
+            return false;
+        }
+        let valid = |r: BrokerId| meta.isr.contains(&r) && self.broker_usable(r);
+        let target = if valid(preferred) {
+            Some(preferred)
+        } else if meta.leader.is_some_and(valid) {
+            meta.leader
+        } else {
+            meta.replicas.iter().copied().skip(1).find(|r| valid(*r))
+        };
+        if target.is_none() || target == meta.leader {
+            return false;
+        }
+        self.install_leader(tp, &meta, target, false, target == Some(preferred));
+        true
     }
 
     /// The leader asks the controller to change the ISR (AlterPartition).
@@ -401,6 +518,91 @@ mod tests {
         }
         // The follower shift changes after each round of n partitions.
         assert_ne!(p[0][1], p[3][1]);
+    }
+
+    /// 3 brokers, one partition with RF 3, nothing else running.
+    fn three_brokers(auto_rebalance: bool) -> Engine {
+        let mut cfg = crate::engine::config::ScenarioConfig::default();
+        cfg.cluster.brokers = 3;
+        cfg.cluster.auto_leader_rebalance_enable = auto_rebalance;
+        cfg.topics[0].partitions = 1;
+        cfg.topics[0].replication_factor = 3;
+        cfg.groups.clear();
+        cfg.producers.clear();
+        Engine::new(cfg).unwrap()
+    }
+
+    const TP0: Tp = Tp {
+        topic: TopicId(0),
+        partition: PartitionId(0),
+    };
+
+    /// Leadership moved to replicas[1] and replicas[0] is out of the ISR, as
+    /// after a failover; returns the replicas.
+    fn fail_over(e: &mut Engine) -> Vec<BrokerId> {
+        let meta = e.partition_meta(TP0).clone();
+        let r = meta.replicas.clone();
+        let m = e.partition_meta_mut(TP0);
+        m.leader = Some(r[1]);
+        m.isr = vec![r[1], r[2]];
+        m.leader_epoch = LeaderEpoch(1);
+        r
+    }
+
+    fn preferred_flags(e: &mut Engine) -> Vec<(Option<BrokerId>, bool)> {
+        e.take_events()
+            .into_iter()
+            .filter_map(|ev| match ev.kind {
+                EventKind::LeaderElected {
+                    tp,
+                    leader,
+                    preferred,
+                    ..
+                } if tp == TP0 => Some((leader, preferred)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_imbalance_check_elects_the_preferred_replica_only_once_it_is_in_the_isr() {
+        let mut e = three_brokers(true);
+        let r = fail_over(&mut e);
+        e.take_events();
+        // Not in the ISR: the current (valid) leader stays, and the check
+        // comes back after the interval.
+        e.controller_balance_leaders();
+        assert_eq!(e.leader_of(TP0), Some(r[1]));
+        assert!(preferred_flags(&mut e).is_empty());
+        assert!(e.balance_scheduled, "still imbalanced: rescheduled");
+        // Back in the ISR and unfenced: it leads again, epoch + 1.
+        e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
+        e.controller_balance_leaders();
+        assert_eq!(e.leader_of(TP0), Some(r[0]));
+        assert_eq!(e.partition_meta(TP0).leader_epoch, LeaderEpoch(2));
+        assert_eq!(preferred_flags(&mut e), vec![(Some(r[0]), true)]);
+        assert!(!e.balance_scheduled, "balanced: nothing to schedule");
+    }
+
+    #[test]
+    fn a_fenced_preferred_replica_is_not_elected_even_in_the_isr() {
+        let mut e = three_brokers(true);
+        let r = fail_over(&mut e);
+        e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
+        e.brokers[r[0].0 as usize].fenced = true;
+        e.take_events();
+        e.controller_balance_leaders();
+        assert_eq!(e.leader_of(TP0), Some(r[1]));
+        assert!(preferred_flags(&mut e).is_empty());
+    }
+
+    #[test]
+    fn with_auto_leader_rebalance_disabled_no_check_is_scheduled() {
+        let mut e = three_brokers(false);
+        let r = fail_over(&mut e);
+        e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
+        e.controller_maybe_schedule_balance(false);
+        assert!(!e.balance_scheduled);
     }
 
     #[test]

@@ -483,6 +483,10 @@ pub enum EventKind {
         leader: Option<BrokerId>,
         epoch: LeaderEpoch,
         unclean: bool,
+        /// A preferred-leader election (`auto.leader.rebalance.enable`): the
+        /// controller moved leadership from a live leader back to the first
+        /// replica of the assignment.
+        preferred: bool,
         previous: Option<BrokerId>,
         internal: bool,
     },

@@ -86,6 +86,9 @@ pub enum Action {
         broker: BrokerId,
         incarnation: u32,
     },
+    /// The controller's periodic leader-imbalance check
+    /// (`maybeBalancePartitionLeaders`).
+    ControllerBalanceLeaders,
     /// `node` notices its connection to `broker` closed (the broker died or refused).
     Disconnect {
         node: Node,
@@ -241,6 +244,8 @@ pub struct Engine {
     processed_seen: u64,
     /// Queue length at which stale timers are swept (see `sweep_stale_timers`).
     sweep_at: usize,
+    /// Whether the controller's leader-imbalance check is scheduled.
+    pub(crate) balance_scheduled: bool,
 }
 
 /// The queue never sweeps below this length: teaching scenarios stay far
@@ -282,6 +287,7 @@ impl Engine {
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
             sweep_at: SWEEP_MIN_QUEUE_LEN,
+            balance_scheduled: false,
             cfg,
         };
         e.init_cluster();
@@ -577,6 +583,7 @@ impl Engine {
                 broker,
                 incarnation,
             } => self.controller_fence(broker, incarnation),
+            Action::ControllerBalanceLeaders => self.controller_balance_leaders(),
             Action::Disconnect { node, broker } => match node {
                 Node::Producer(p) => self.producer_disconnected(p, broker),
                 Node::Consumer(c) => self.consumer_disconnected(c, broker),

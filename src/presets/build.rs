@@ -670,6 +670,30 @@ pub fn two_topic_transaction() -> Preset {
     }
 }
 
+pub fn preferred_leader_election() -> Preset {
+    let mut c = cluster(3, 1, 3, 2);
+    c.producers[0].acks = Acks::All;
+    c.producers[0].workload.records = 30;
+    c.producers[0].workload.interval_ms = 2_000;
+    // Kafka checks every 300 s; a shorter interval keeps the wait watchable.
+    c.cluster.leader_imbalance_check_interval_seconds = 30;
+    c.script = vec![
+        note(0, "events-0 is led by its preferred replica, the first broker in its assignment. auto.leader.rebalance.enable is on (Kafka's default); this preset shortens leader.imbalance.check.interval.seconds from 300 to 30."),
+        at(3_000, Command::CrashLeader { topic: "events".into(), partition: 0 }),
+        note(14_000, "The controller fenced the crashed broker and elected the next in-sync replica. The crashed broker comes back, catches up and rejoins the ISR, as a follower: nothing moves leadership back yet."),
+        at(14_000, Command::RestartCrashedBrokers),
+        note(38_000, "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs, the preferred replica is alive and in the ISR: leadership goes back to it."),
+    ];
+    Preset {
+        id: "preferred-leader-election",
+        title: "Preferred-leader election: leadership returns after a broker comes back",
+        summary: "3 brokers, RF 3; the leader crashes, a follower takes over; the old leader returns, rejoins the ISR and, at the controller's imbalance check, leads again.",
+        config: c,
+        expect: Expect::PreferredLeaderReturns,
+        lanes: Vec::new(),
+    }
+}
+
 /// Every preset, in menu order.
 /// Every preset, in menu order, built from code.
 pub fn built() -> Vec<Preset> {
@@ -698,6 +722,7 @@ pub fn built() -> Vec<Preset> {
         aborted_invisible(),
         zombie_fenced(),
         two_topic_transaction(),
+        preferred_leader_election(),
     ]
 }
 

@@ -282,4 +282,17 @@ pub(super) const TABLE: &[Entry] = &[
             "The same again, but this time the application aborts: neither message is visible to a read_committed consumer.",
         ],
     },
+    Entry {
+        id: "preferred-leader-election",
+        title: "Preferred-leader election: leadership returns after a broker comes back",
+        summary: "3 brokers, RF 3; the leader crashes, a follower takes over; the old leader returns, rejoins the ISR and, at the controller's imbalance check, leads again.",
+        expect: Expect::PreferredLeaderReturns,
+        config: "v1.AABCAgIBAwweAAMBAgEDAwQCAAQBDwIeA9APAAAHBQAAEgEwALgXAgZldmVudHMAALBtEgExALBtBADwqAISATIAAAAAx42cuA",
+        lanes: &[],
+        notes: &[
+            "events-0 is led by its preferred replica, the first broker in its assignment. auto.leader.rebalance.enable is on (Kafka's default); this preset shortens leader.imbalance.check.interval.seconds from 300 to 30.",
+            "The controller fenced the crashed broker and elected the next in-sync replica. The crashed broker comes back, catches up and rejoins the ISR, as a follower: nothing moves leadership back yet.",
+            "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs, the preferred replica is alive and in the ISR: leadership goes back to it.",
+        ],
+    },
 ];
