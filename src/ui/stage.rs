@@ -729,7 +729,7 @@ impl Scene<'_> {
                 // and earlier ones are still in the log.
                 if row.start > 0 {
                     <g class="earlier">
-                        <path d={format!("M{} {} l-5 {q} l5 {q} l-5 {q} l5 {q}", px(row.x0 + 2.5), px(row.y), q = px(row.h / 4.0))} />
+                        <path d={format!("M{} {} l-4 {q} l4 {q} l-4 {q} l4 {q}", px(row.x0 + 1.0), px(row.y), q = px(row.h / 4.0))} />
                         { title(format!("Offsets 0–{} are earlier in this log: the row shows the newest {} (the Ledger tab lists every record).", row.start - 1, row.slots)) }
                     </g>
                 }
@@ -939,6 +939,15 @@ impl Scene<'_> {
                 { title("Add a consumer") }
             </>
         };
+        // The state, whole if it fits (bold 12-unit glyphs, about 7.4 units
+        // each), else without its shape, else shortened.
+        let state_room = ((w - 20.0) / 7.4).floor().max(6.0) as usize;
+        let with_shape = format!("{shape} {}", grp.state.name());
+        let state_label = if with_shape.chars().count() <= state_room {
+            with_shape
+        } else {
+            ellipsize(grp.state.name(), state_room)
+        };
         let group_id = if mini {
             // Bold 15-unit title glyphs: about 9.5 units each.
             ellipsize(&grp.group_id, ((w - 50.0) / 9.5).floor().max(4.0) as usize)
@@ -951,7 +960,7 @@ impl Scene<'_> {
                 { text("box-title group-id", x + 10.0, y + 19.0, None, group_id) }
                 // (Bold 13-unit glyphs, about 8.4 units each: "◑ CompletingRe…"
                 // in a narrow column; the tooltip names the state whole.)
-                { text(badge, x + 10.0, y + 38.0, None, ellipsize(&format!("{shape} {}", grp.state.name()), ((w - 20.0) / 8.4).floor().max(6.0) as usize)) }
+                { text(badge, x + 10.0, y + 38.0, None, state_label) }
                 if mini {
                 } else if tight {
                     // Short, so it ends before the + button.
@@ -991,7 +1000,7 @@ impl Scene<'_> {
                     .values()
                     .any(|m| m.meta.consumer == c)
             {
-                "crashed (session alive)"
+                "crashed (in group)"
             } else {
                 "down"
             }
@@ -1048,7 +1057,17 @@ impl Scene<'_> {
         // Mini (a short box with many consumers): "A · polling" on one
         // line, its partitions on the next.
         let mini = self.lay.mini_groups;
-        let lines_y = if mini { y + 31.0 } else { y + 50.0 };
+        // Tight boxes (52 units) set their three lines closer, so the last
+        // one clears the border.
+        let tight = self.lay.tight_groups && !mini;
+        let (title_dy, status_dy) = if tight { (17.0, 32.0) } else { (19.0, 35.0) };
+        let lines_y = if mini {
+            y + 31.0
+        } else if tight {
+            y + 46.0
+        } else {
+            y + 50.0
+        };
         let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = if mini {
             let short = status.split(" (").next().unwrap_or(status);
             let status_x = con.label.chars().count() as f64 * 9.5 + 6.0;
@@ -1067,11 +1086,17 @@ impl Scene<'_> {
                 (
                     "box-title",
                     x,
-                    y + 19.0,
+                    y + title_dy,
                     false,
                     format!("Consumer {}", con.label),
                 ),
-                ("box-sub status", x, y + 35.0, false, fit(status, w - 16.0)),
+                (
+                    "box-sub status",
+                    x,
+                    y + status_dy,
+                    false,
+                    fit(status, w - 16.0),
+                ),
             ]
         };
         let line_count = lines.len();
@@ -1378,17 +1403,30 @@ impl Scene<'_> {
                                 None => message_label(*kind).to_string(),
                             };
                             let w = 16.0 + 6.4 * label.chars().count() as f64;
-                            let cls = if error.is_some() {
-                                "error-token"
-                            } else {
-                                "proto-token"
+                            // Ends inside the stage (a consumer's corner
+                            // is near its right edge).
+                            let b = Pt {
+                                x: b.x.min(lay.w - w / 2.0 - 2.0).max(w / 2.0 + 2.0),
+                                ..b
                             };
-                            Some((
-                                a,
-                                b,
-                                dur(latency(*arrive_ms)),
-                                pill(cls.into(), w, 18.0, "9", label),
-                            ))
+                            let inner = if error.is_some() {
+                                pill("error-token".into(), w, 18.0, "9", label)
+                            } else if m.playing {
+                                // While playing, the group and transaction
+                                // protocols travel as dots (their names are
+                                // in the narration and the event log): a run
+                                // of labels would pile onto the boxes.
+                                // Stepping by hand shows each one's name.
+                                html! {
+                                    <g class="proto-token dot">
+                                        <circle cx="0" cy="0" r="6" />
+                                        { title(label) }
+                                    </g>
+                                }
+                            } else {
+                                pill("proto-token".into(), w, 18.0, "9", label)
+                            };
+                            Some((a, b, dur(latency(*arrive_ms)), inner))
                         }
                         _ => None,
                     }

@@ -368,6 +368,7 @@ const tests = [
     name: 'rebalance_protocol_messages_travel_between_consumers_and_coordinator',
     fn: async (t) => {
       const page = await t.newPage();
+      await waitForApp(page);
       await setLabelled(page, 'Scenario', 'c-joins-eager-range');
       const stage = page.locator('svg.stage').first();
       const seen = [];
