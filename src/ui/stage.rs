@@ -1475,11 +1475,26 @@ impl Scene<'_> {
                 } => {
                     if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
                         for (k, tp) in added.iter().enumerate().take(6) {
-                            let to = Pt {
-                                x: c.x + 30.0 + 44.0 * (k % 3) as f64,
-                                y: c.y + c.h - 12.0,
+                            // Across: from the group's top corner down the
+                            // gap, docking at the consumer's left edge (its
+                            // own text stays readable); down: from above
+                            // the group into the box.
+                            let (from, to) = match lay.flow {
+                                crate::stage_layout::Flow::Across => (
+                                    Pt {
+                                        x: g.x - 14.0,
+                                        y: g.y + 14.0 + 22.0 * k as f64,
+                                    },
+                                    release_point(lay, g, c, k),
+                                ),
+                                crate::stage_layout::Flow::Down => (
+                                    release_point(lay, g, c, k),
+                                    Pt {
+                                        x: c.x + 30.0 + 44.0 * (k % 3) as f64,
+                                        y: c.y + c.h - 12.0,
+                                    },
+                                ),
                             };
-                            let from = release_point(lay, g, c, k);
                             let inner = pill(
                                 "part-token added".into(),
                                 46.0,
