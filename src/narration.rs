@@ -507,11 +507,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.title = format!("Controller fences broker {broker}");
             n.t("The controller stops trusting ")
                 .term(format!("broker {broker}"))
-                .t(": it leaves every ISR it shares with other replicas, and the partitions it led elect new leaders. Where it is the last in-sync replica, KRaft keeps it in the ISR rather than empty the ISR (without eligible leader replicas, KIP-966, which kafkascope does not model)")
+                .t(": it leaves every ISR it shares with other replicas, and the partitions it led elect new leaders. Where it is the last in-sync replica, KRaft keeps it in the ISR")
                 .t(if e.cfg.cluster.unclean_leader_election_enable {
                     " and, since unclean.leader.election.enable=true, a live out-of-sync replica may take over (unclean)."
                 } else {
-                    " and the partition has no leader until it returns (unclean.leader.election.enable=false)."
+                    " and that partition has no leader until it returns (unclean.leader.election.enable=false)."
                 });
         }
         EventKind::LeaderElected {

@@ -291,6 +291,8 @@ export function labelledControl(page, label) {
 
 /** Set a labelled <input> or <select> to `value`, firing input and change. */
 export async function setLabelled(page, label, value) {
+  // (A page just opened: its controls exist once the app has booted.)
+  await waitForApp(page);
   const control = labelledControl(page, label);
   let count = await control.count();
   if (count === 0) {
