@@ -25,7 +25,8 @@
 //!   batch lands after a later one; with idempotence it does not;
 //! - partitioning: an explicit partition wins over the key;
 //! - logs: log start ≤ HW ≤ LEO on every replica through a crash and
-//!   restart, and a returning replica truncates to the leader's log;
+//!   restart, and a returning replica truncates to the leader's log, using
+//!   its own leader epoch cache after successive elections;
 //! - transactions: the LSO stays at a committed transaction's first offset
 //!   until the HW passes its marker, so `read_committed` readers wait for
 //!   the marker to be replicated.
@@ -892,6 +893,86 @@ fn a_returning_replica_truncates_to_the_leaders_log_and_an_acks_one_record_vanis
     }
     let entry = s.e.ledger().entry(s.e.record(a).event_id).unwrap();
     assert!(entry.acked && entry.live_copies().count() == 0);
+}
+
+/// Three elections leave three different logs. Epoch 0: A leads and takes
+/// "b" alone (its followers are stalled) after "a" reached everyone. A
+/// crashes; epoch 1: B leads without "b" and takes "c" at offset 1. B and C
+/// crash, and A returns as the only live replica: an unclean election makes
+/// it leader again, with "b" (epoch 0) at offset 1, and it takes "d". When B
+/// returns, its last fetched epoch is 1, which A never had: A answers
+/// `divergingEpoch {0, 2}` (its epoch 0 ends at 2). B's own epoch cache says
+/// its epoch 0 ends at 1, so B truncates to 1 and drops "c"; truncating to
+/// the leader's 2 alone would keep "c" in front of "b" and ask forever.
+#[test]
+fn after_successive_elections_a_follower_truncates_its_divergent_records_using_its_own_epoch_cache()
+{
+    let mut cfg = cluster(1, Acks::One);
+    cfg.cluster.unclean_leader_election_enable = true;
+    let replicas = Sim::new(cfg.clone()).meta().replicas.clone();
+    let (a_broker, b_broker, c_broker) = (replicas[0], replicas[1], replicas[2]);
+    // "a" reaches everyone; the followers stall while their fetches are
+    // parked at A (those come back empty), then "b" reaches A alone and A
+    // crashes before the stall ends.
+    cfg.script = vec![
+        at(0, send("a")),
+        at(
+            100,
+            Command::StallFollowers {
+                topic: "events".into(),
+                partition: 0,
+                ms: 5_000,
+            },
+        ),
+        at(1_000, send("b")),
+        at(1_100, Command::CrashBroker { broker: a_broker }),
+    ];
+    let mut s = Sim::new(cfg);
+    assert_eq!(s.meta().leader, Some(a_broker));
+    s.until("B leads", |s| s.meta().leader == Some(b_broker));
+    assert_eq!(s.meta().leader_epoch, LeaderEpoch(1));
+    s.apply(send("c"));
+    s.until("c acknowledged", |s| {
+        s.events(|k| matches!(k, EventKind::Acked { .. })).len() == 3
+    });
+    s.apply(Command::CrashBroker { broker: c_broker });
+    s.until("ISR = B", |s| s.meta().isr == vec![b_broker]);
+    s.apply(Command::CrashBroker { broker: b_broker });
+    s.until("offline", |s| s.meta().leader.is_none());
+    s.apply(Command::RestartBroker { broker: a_broker });
+    s.until("A leads again", |s| s.meta().leader == Some(a_broker));
+    let (a, b, c) = (s.record(0), s.record(1), s.record(2));
+    assert_eq!(s.records_on(a_broker), vec![a, b]);
+    assert_eq!(s.records_on(b_broker), vec![a, c]);
+    s.apply(send("d"));
+    s.until("d acknowledged", |s| {
+        s.events(|k| matches!(k, EventKind::Acked { .. })).len() == 4
+    });
+    let d = s.record(3);
+    s.apply(Command::RestartBroker { broker: b_broker });
+    s.until("B caught up with A", |s| {
+        s.records_on(b_broker) == vec![a, b, d]
+    });
+    let trunc: Vec<&Event> =
+        s.events(|k| matches!(k, EventKind::Truncated { broker, .. } if *broker == b_broker));
+    assert_eq!(trunc.len(), 1, "{trunc:?}");
+    match &trunc[0].kind {
+        EventKind::Truncated { to, removed, .. } => {
+            assert_eq!(*to, Offset(1), "where B's own epoch 0 ends");
+            assert_eq!(removed, &vec![(Offset(1), Some(c), LeaderEpoch(1))]);
+        }
+        _ => unreachable!(),
+    }
+    let log = s.log_of(b_broker);
+    assert_eq!(
+        log.entries().map(|e| e.leader_epoch).collect::<Vec<_>>(),
+        s.log_of(a_broker)
+            .entries()
+            .map(|e| e.leader_epoch)
+            .collect::<Vec<_>>(),
+        "same epochs as the leader, offset by offset"
+    );
+    assert!(log.log_start() <= log.lso() && log.lso() <= log.hw() && log.hw() <= log.leo());
 }
 
 /// Kafka's `send()` on a transactional producer outside

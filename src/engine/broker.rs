@@ -23,8 +23,11 @@
 //! **Follower side** (`ReplicaFetcherThread`): one fetch session per leader
 //! broker, always one request in flight; append what comes back, take the
 //! HW as `min(leader HW, own LEO)`, and truncate when the leader reports a
-//! diverging epoch (KIP-101/KIP-595) — the moment an unreplicated record
-//! vanishes.
+//! diverging epoch (KIP-101/KIP-320/KIP-595) — the moment an unreplicated
+//! record vanishes. The follower truncates to the smaller of the leader's
+//! end offset for that epoch and its **own** (from its own leader epoch
+//! cache, [`PartitionLog::truncation_offset_for_diverging`]), and asks
+//! again with the epoch it has left until the leader agrees.
 //!
 //! Fetch requests with nothing to return wait at the leader ("long poll")
 //! for up to their max wait, and are answered as soon as data arrives.
@@ -1202,8 +1205,8 @@ impl Engine {
             if rep.leader.is_some() {
                 continue;
             }
-            if let Some((_, end)) = d.diverging {
-                let to = end.min(rep.log.leo());
+            if let Some((epoch, end)) = d.diverging {
+                let to = rep.log.truncation_offset_for_diverging(epoch, end);
                 let removed = rep.log.truncate_to(to);
                 if !removed.is_empty() {
                     let removed: Vec<(Offset, Option<RecordId>, LeaderEpoch)> = removed

@@ -176,18 +176,51 @@ impl PartitionLog {
         self.entries.last().map(|e| e.leader_epoch)
     }
 
-    /// `endOffsetForEpoch`: the end offset of the largest epoch `<= epoch`
-    /// (the start offset of the next epoch, or LEO if it is the latest), and
-    /// that epoch. `None` if this log knows no epoch `<= epoch`.
+    /// `LeaderEpochFileCache.endOffsetFor`: the largest epoch `<= epoch` and
+    /// its end offset (the start offset of the next epoch, or LEO if it is
+    /// the latest). An epoch below every cached one answers itself with the
+    /// first cached start offset (what came before was removed); `None` is
+    /// Kafka's `UNDEFINED_EPOCH_OFFSET` (empty cache, or an epoch above the
+    /// latest).
     pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> Option<(LeaderEpoch, Offset)> {
-        let idx = self.epochs.iter().rposition(|(e, _)| *e <= epoch)?;
-        let found = self.epochs[idx].0;
-        let end = self
-            .epochs
-            .get(idx + 1)
-            .map(|(_, start)| *start)
-            .unwrap_or(self.leo());
-        Some((found, end))
+        if epoch.0 < 0 {
+            return None;
+        }
+        if self.latest_epoch() == Some(epoch) {
+            return Some((epoch, self.leo()));
+        }
+        let higher = self.epochs.iter().position(|(e, _)| *e > epoch)?;
+        match higher.checked_sub(1) {
+            Some(floor) => Some((self.epochs[floor].0, self.epochs[higher].1)),
+            None => Some((epoch, self.epochs[higher].1)),
+        }
+    }
+
+    /// Where a follower truncates when the leader answers its fetch with
+    /// `divergingEpoch {epoch, end_offset}` (`AbstractFetcherThread.
+    /// getOffsetTruncationState`), using the follower's **own** epoch cache:
+    /// - it knows `epoch` too: `min(end_offset, its own end of epoch, LEO)`;
+    /// - it only knows an earlier epoch: `min(its end of that epoch, LEO)`,
+    ///   and the next fetch asks again with the epoch it has left;
+    /// - it knows no epoch at or below it (or the leader's epoch is
+    ///   undefined): `min(end_offset, LEO)`.
+    ///
+    /// Each answer either removes records or leaves an epoch the leader
+    /// agrees with, so repeated fetches converge on the leader's log.
+    pub fn truncation_offset_for_diverging(
+        &self,
+        epoch: LeaderEpoch,
+        end_offset: Offset,
+    ) -> Offset {
+        let leo = self.leo();
+        if epoch.0 < 0 {
+            return end_offset.min(leo);
+        }
+        match self.end_offset_for_epoch(epoch) {
+            Some((own_epoch, own_end)) if own_epoch != epoch => own_end.min(leo),
+            Some((_, own_end)) => own_end.min(end_offset).min(leo),
+            None => end_offset.min(leo),
+        }
     }
 
     /// Start offset of the given epoch (for `maybeExpandIsr`'s check).
@@ -517,6 +550,78 @@ mod tests {
             log.end_offset_for_epoch(LeaderEpoch(2)),
             Some((LeaderEpoch(2), Offset(3)))
         );
+    }
+
+    #[test]
+    fn end_offset_for_epoch_answers_like_the_leader_epoch_cache() {
+        let mut log = PartitionLog::new();
+        log.append_as_leader(&batch(&[RecordId(1)]), LeaderEpoch(2), 0);
+        log.append_as_leader(&batch(&[RecordId(2)]), LeaderEpoch(4), 0);
+        // Below every cached epoch: that epoch, ending where the first starts.
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(1)),
+            Some((LeaderEpoch(1), Offset(0)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(3)),
+            Some((LeaderEpoch(2), Offset(1)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(4)),
+            Some((LeaderEpoch(4), Offset(2)))
+        );
+        assert_eq!(
+            log.end_offset_for_epoch(LeaderEpoch(5)),
+            None,
+            "above the latest"
+        );
+        assert_eq!(log.end_offset_for_epoch(LeaderEpoch(-1)), None);
+        assert_eq!(
+            PartitionLog::new().end_offset_for_epoch(LeaderEpoch(0)),
+            None
+        );
+    }
+
+    /// Leader: epoch 0 at offsets 0..=2, epoch 3 from 3. Follower: epoch 0 at
+    /// 0..=1, then epoch 1 (a leader the current one never followed) at
+    /// 2..=4. The leader answers `divergingEpoch {0, 3}`; the follower's own
+    /// cache says its epoch 0 ends at 2, so it truncates to 2, not to 3
+    /// (which would keep offset 2 of epoch 1).
+    #[test]
+    fn a_follower_truncates_to_the_smaller_of_the_leaders_and_its_own_end_of_the_diverging_epoch() {
+        let mut follower = PartitionLog::new();
+        follower.append_as_leader(&batch(&[RecordId(1), RecordId(2)]), LeaderEpoch(0), 0);
+        follower.append_as_leader(
+            &batch(&[RecordId(3), RecordId(4), RecordId(5)]),
+            LeaderEpoch(1),
+            0,
+        );
+        assert_eq!(
+            follower.truncation_offset_for_diverging(LeaderEpoch(0), Offset(3)),
+            Offset(2)
+        );
+        // The leader's end wins when it is the smaller one.
+        assert_eq!(
+            follower.truncation_offset_for_diverging(LeaderEpoch(0), Offset(1)),
+            Offset(1)
+        );
+        // An epoch the follower does not know: truncate to the end of the
+        // largest epoch it knows below it, and ask again.
+        let mut other = PartitionLog::new();
+        other.append_as_leader(&batch(&[RecordId(1)]), LeaderEpoch(0), 0);
+        other.append_as_leader(&batch(&[RecordId(2), RecordId(3)]), LeaderEpoch(2), 0);
+        assert_eq!(
+            other.truncation_offset_for_diverging(LeaderEpoch(1), Offset(3)),
+            Offset(1)
+        );
+        // Never beyond the follower's own log end.
+        assert_eq!(
+            other.truncation_offset_for_diverging(LeaderEpoch(-1), Offset(9)),
+            Offset(3)
+        );
+        follower.truncate_to(Offset(2));
+        follower.check_invariants().unwrap();
+        assert_eq!(follower.last_entry_epoch(), Some(LeaderEpoch(0)));
     }
 
     #[test]
