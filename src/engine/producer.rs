@@ -5,8 +5,10 @@
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
 //! 3. **Partition** — an explicit partition wins; a keyed record goes to
 //!    `toPositive(murmur2(keyBytes)) % numPartitions`; a null key uses the
-//!    built-in sticky partitioner (KIP-794): keep one partition until about
-//!    `batch.size` bytes went to it, then draw another.
+//!    built-in sticky partitioner (KIP-794): keep one partition until
+//!    `batch.size` bytes went to it and all its batches are full (or twice
+//!    `batch.size` went to it), then draw another, weighted towards the
+//!    partitions with fewer batches waiting in the accumulator.
 //! 4. **Send** — records wait in a per-partition batch until it is full or
 //!    `linger.ms` passed; the sender drains ready batches into one Produce
 //!    request per leader broker, at most `max.in.flight.requests.per.connection`
@@ -495,7 +497,10 @@ impl Engine {
             tp,
             choice,
         });
-        self.producer_accumulate(p, tp, record);
+        let appended = self.producer_accumulate(p, tp, record);
+        if matches!(choice, PartitionChoice::Sticky { .. }) {
+            self.producer_sticky_appended(p, tp, appended);
+        }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
         }
@@ -526,40 +531,31 @@ impl Engine {
                 },
             );
         }
-        // Null key: KIP-794 sticky partitioning.
-        let size = r.size_bytes();
+        // Null key: KIP-794 sticky partitioning. `peekCurrentPartitionInfo`
+        // draws a partition if there is none; then, under the queue's lock,
+        // `partitionChanged` completes a switch that an incomplete batch had
+        // held back, now that all the partition's batches are full. The
+        // bytes are counted after the append (`producer_sticky_appended`).
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let current = self.producers[p.0 as usize]
             .sticky
             .get(&topic)
             .cloned()
             .unwrap_or_default();
-        let mut switched = false;
         let part = match current.partition {
-            Some(part) => part,
-            None => {
-                switched = true;
-                self.producer_next_sticky(p, topic)
+            Some(part) => {
+                if current.produced_bytes >= batch_size
+                    && self.producer_all_batches_full(p, Tp::new(topic, part))
+                {
+                    self.producer_switch_sticky(p, topic)
+                } else {
+                    part
+                }
             }
+            None => self.producer_switch_sticky(p, topic),
         };
+        let switched = self.producers[p.0 as usize].sticky[&topic].produced_bytes == 0;
         let available = self.available_partitions(topic).len() as u32;
-        // Account the bytes, then decide whether the *next* record switches.
-        let last_full = {
-            let pr = &self.producers[p.0 as usize];
-            let tp = Tp::new(topic, part);
-            pr.queues
-                .get(&tp)
-                .and_then(|q| q.back())
-                .map(|b| pr.batches[b].bytes + size >= batch_size)
-                .unwrap_or(true)
-        };
-        let st = self.producer(p).sticky.entry_or_default(topic);
-        st.partition = Some(part);
-        st.produced_bytes += size;
-        if (st.produced_bytes >= batch_size && last_full) || st.produced_bytes >= 2 * batch_size {
-            st.partition = None;
-            st.produced_bytes = 0;
-        }
         (
             Tp::new(topic, part),
             PartitionChoice::Sticky {
@@ -567,6 +563,48 @@ impl Engine {
                 available,
             },
         )
+    }
+
+    /// Draws the next sticky partition of `topic` and starts counting its
+    /// bytes from 0 (`new StickyPartitionInfo(nextPartition(cluster))`).
+    fn producer_switch_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
+        let part = self.producer_next_sticky(p, topic);
+        let st = self.producer(p).sticky.entry_or_default(topic);
+        st.partition = Some(part);
+        st.produced_bytes = 0;
+        part
+    }
+
+    /// `RecordAccumulator.allBatchesFull`: the partition's last batch not yet
+    /// sent is full (or closed), or there is none.
+    fn producer_all_batches_full(&self, p: ProducerIdx, tp: Tp) -> bool {
+        let pr = &self.producers[p.0 as usize];
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        match pr.queues.get(&tp).and_then(|q| q.back()) {
+            None => true,
+            Some(id) => {
+                let b = &pr.batches[id];
+                b.state != BatchState::Open || b.bytes >= batch_size
+            }
+        }
+    }
+
+    /// `BuiltInPartitioner.updatePartitionInfo`, after the append: count the
+    /// appended bytes (with the batch header when the record opened a new
+    /// batch) and switch once `batch.size` bytes went to the partition and
+    /// all its batches are full, or at twice `batch.size` regardless.
+    fn producer_sticky_appended(&mut self, p: ProducerIdx, tp: Tp, appended: u32) {
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        let enable_switch = self.producer_all_batches_full(p, tp);
+        let st = self.producer(p).sticky.entry_or_default(tp.topic);
+        if st.partition != Some(tp.partition.0) {
+            return;
+        }
+        st.produced_bytes += appended;
+        let produced = st.produced_bytes;
+        if (produced >= batch_size && enable_switch) || produced >= 2 * batch_size {
+            self.producer_switch_sticky(p, tp.topic);
+        }
     }
 
     fn available_partitions(&self, topic: TopicId) -> Vec<u32> {
@@ -590,10 +628,16 @@ impl Engine {
         let sizes: Vec<u32> = avail
             .iter()
             .map(|part| {
-                self.producers[p.0 as usize]
-                    .queues
+                // The accumulator's queue: batches not yet sent (a drained
+                // batch leaves Kafka's deque), not those in flight.
+                let pr = &self.producers[p.0 as usize];
+                pr.queues
                     .get(&Tp::new(topic, *part))
-                    .map(|q| q.len() as u32)
+                    .map(|q| {
+                        q.iter()
+                            .filter(|b| pr.batches[*b].state != BatchState::InFlight)
+                            .count() as u32
+                    })
                     .unwrap_or(0)
             })
             .collect();
@@ -613,7 +657,10 @@ impl Engine {
         avail[i]
     }
 
-    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) {
+    /// Appends the record to its partition's open batch, or to a new one;
+    /// returns the bytes the append added (`appendedBytes`: a new batch
+    /// counts its header too).
+    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> u32 {
         let size = self.records[record.0 as usize].size_bytes();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let delivery_ms = self.cfg.producers[p.0 as usize].delivery_timeout_ms as u64;
@@ -626,7 +673,7 @@ impl Engine {
             if b.state == BatchState::Open && b.bytes + size <= batch_size {
                 b.records.push(record);
                 b.bytes += size;
-                return;
+                return size;
             }
             if b.state == BatchState::Open {
                 b.state = BatchState::Queued;
@@ -652,6 +699,7 @@ impl Engine {
                 seq_reset: false,
             },
         );
+        BATCH_OVERHEAD_BYTES + size
     }
 
     // ---- stage 4: the sender -----------------------------------------------------
@@ -1502,6 +1550,30 @@ mod tests {
         pr.queues.entry_or_default(tp).push_back(BatchId(id));
         pr.seq.epoch.insert(tp, ProducerEpoch(0));
         pr.next_seq.insert(tp, base + n as i32);
+    }
+
+    #[test]
+    fn adaptive_partitioning_weighs_queued_batches_only_not_in_flight_ones() {
+        // Partition 0 has three batches in flight and none waiting: its
+        // accumulator queue is as empty as partition 1's, so the draw is
+        // uniform (in flight, they would make partition 0 four times rarer).
+        let mut c = ScenarioConfig::default();
+        c.groups.clear();
+        c.topics[0].partitions = 2;
+        let mut e = Engine::new(c).expect("valid config");
+        let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
+        for id in 1..=3 {
+            sent_batch(&mut e, tp0, id, 0, 1);
+            e.producers[0].batches.get_mut(&BatchId(id)).unwrap().state = BatchState::InFlight;
+        }
+        let draws = 2_000;
+        let zeros = (0..draws)
+            .filter(|_| e.producer_next_sticky(P, tp0.topic) == 0)
+            .count();
+        assert!(
+            (800..1_200).contains(&zeros),
+            "partition 0 drawn {zeros} of {draws} times"
+        );
     }
 
     #[test]
