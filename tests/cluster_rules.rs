@@ -639,6 +639,40 @@ fn retry_backoff_ms_spaces_the_retries_exponentially_up_to_retry_backoff_max_ms_
 }
 
 #[test]
+fn retry_backoff_applies_its_jitter_before_the_cap_so_no_backoff_exceeds_retry_backoff_max_ms() {
+    // ExponentialBackoff.backoff: min(term × jitter, max). From the third
+    // retry on the term is the max (300 ms): jittered 240..360 ms, then
+    // capped, so those backoffs lie in 240..=300 ms, often exactly 300.
+    let mut s = isr_of_one(30);
+    s.apply(send("x"));
+    s.until("the batch fails for good", |s| {
+        failures(s).iter().any(|f| f.2.is_none())
+    });
+    let backoffs: Vec<u64> = failures(&s).iter().filter_map(|f| f.2).collect();
+    assert_eq!(backoffs.len(), 30, "{backoffs:?}");
+    assert!(backoffs.iter().all(|b| *b <= 300), "{backoffs:?}");
+    assert!(backoffs[2..].iter().all(|b| *b >= 240), "{backoffs:?}");
+    assert!(backoffs.contains(&300), "{backoffs:?}");
+}
+
+#[test]
+fn retry_backoff_is_constant_retry_backoff_ms_when_the_max_is_not_above_it() {
+    // retry.backoff.max.ms ≤ retry.backoff.ms disables the exponential
+    // backoff: every retry waits retry.backoff.ms exactly, without jitter.
+    let mut cfg = cluster(2, Acks::All);
+    cfg.producers[0].retries = 3;
+    cfg.producers[0].retry_backoff_ms = 500;
+    cfg.producers[0].retry_backoff_max_ms = 200;
+    let mut s = leader_alone(cfg);
+    s.apply(send("x"));
+    s.until("the batch fails for good", |s| {
+        failures(s).iter().any(|f| f.2.is_none())
+    });
+    let backoffs: Vec<u64> = failures(&s).iter().filter_map(|f| f.2).collect();
+    assert_eq!(backoffs, vec![500, 500, 500]);
+}
+
+#[test]
 fn delivery_timeout_ms_expiry_fails_the_batch_with_a_timeout_exception() {
     let mut cfg = cluster(2, Acks::All);
     cfg.producers[0].request_timeout_ms = 1_000;

@@ -1067,6 +1067,23 @@ impl Engine {
         }
     }
 
+    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
+    /// .backoff(attempts - 1)`: the term doubles per attempt up to the max,
+    /// the ±20 % jitter applies to the term, and the result is capped at
+    /// the max (so a backoff at the cap is never above it). With
+    /// `retry.backoff.max.ms` not above `retry.backoff.ms` the backoff is
+    /// constant: `retry.backoff.ms`, without jitter.
+    fn producer_retry_backoff_ms(&mut self, pc: &ProducerConfig, attempts: u32) -> u64 {
+        let initial = pc.retry_backoff_ms as u64;
+        let max = pc.retry_backoff_max_ms as u64;
+        if max <= initial {
+            return initial;
+        }
+        let term = (initial << attempts.saturating_sub(1).min(32)).min(max);
+        let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
+        (term * (80 + jitter) / 100).min(max)
+    }
+
     /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let pc = self.cfg.producers[p.0 as usize].clone();
@@ -1094,11 +1111,7 @@ impl Engine {
                 e => e.is_retriable(),
             };
         if retriable {
-            let exp = pc.retry_backoff_ms as u64 * (1u64 << (attempts.saturating_sub(1)).min(20));
-            let base = exp.min(pc.retry_backoff_max_ms as u64).max(1);
-            // Kafka adds ±20% jitter to the backoff.
-            let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
-            let backoff = (base * (80 + jitter) / 100).max(1);
+            let backoff = self.producer_retry_backoff_ms(&pc, attempts).max(1);
             {
                 let pr = self.producer(p);
                 let b = pr.batches.get_mut(&id).expect("batch");
@@ -1573,6 +1586,32 @@ mod tests {
         assert!(
             (800..1_200).contains(&zeros),
             "partition 0 drawn {zeros} of {draws} times"
+        );
+    }
+
+    #[test]
+    fn the_retry_backoff_is_capped_after_its_jitter() {
+        let (mut e, _) = engine();
+        let mut pc = e.cfg.producers[0].clone();
+        pc.retry_backoff_ms = 100;
+        pc.retry_backoff_max_ms = 1_000;
+        let at_cap: Vec<u64> = (0..200)
+            .map(|_| e.producer_retry_backoff_ms(&pc, 10))
+            .collect();
+        assert!(
+            at_cap.iter().all(|b| (800..=1_000).contains(b)),
+            "{at_cap:?}"
+        );
+        assert!(at_cap.contains(&1_000));
+        let first: Vec<u64> = (0..200)
+            .map(|_| e.producer_retry_backoff_ms(&pc, 1))
+            .collect();
+        assert!(first.iter().all(|b| (80..=120).contains(b)), "{first:?}");
+        pc.retry_backoff_max_ms = 100;
+        assert_eq!(
+            e.producer_retry_backoff_ms(&pc, 5),
+            100,
+            "no exponential, no jitter"
         );
     }
 
