@@ -1090,3 +1090,37 @@ fn the_lso_stays_put_until_the_high_watermark_passes_the_transaction_marker() {
     );
     assert_eq!(s.log_of(leader).lso(), Offset(2));
 }
+
+#[test]
+fn a_retry_skips_the_rest_of_its_backoff_once_the_partition_has_a_new_leader() {
+    // KIP-951: the leader crashes under an in-flight batch, which fails at
+    // once and backs off for 20 s; the controller elects a new leader (a
+    // newer leader epoch) after the broker session timeout. The next
+    // sender run (here: the application's next send) finds the leader
+    // changed since the batch was sent, so `shouldBackoff` is false and the
+    // retry goes out then, not when the 20 s are over.
+    let mut cfg = cluster(1, Acks::All);
+    cfg.producers[0].request_timeout_ms = 10_000;
+    cfg.producers[0].delivery_timeout_ms = 60_000;
+    cfg.producers[0].retry_backoff_ms = 20_000;
+    cfg.producers[0].retry_backoff_max_ms = 20_000;
+    let mut s = Sim::new(cfg);
+    s.apply(send("x"));
+    s.until("sent", |s| s.has(|k| matches!(k, EventKind::Sent { .. })));
+    let old = s.meta().leader.unwrap();
+    s.apply(Command::CrashBroker { broker: old });
+    s.until("new leader", |s| s.meta().leader.is_some_and(|l| l != old));
+    let f = failures(&s);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].2, Some(20_000), "backing off: {f:?}");
+    let elected = s.e.now_ms();
+    assert!(elected < f[0].0 + 20_000);
+    s.apply(send("y"));
+    s.until("both acked", |s| s.e.producers()[0].acked_records == 2);
+    let sent = sends(&s);
+    assert_eq!(
+        sent[1],
+        (elected, 2),
+        "the retry goes out at the next sender run: {sent:?}"
+    );
+}

@@ -76,6 +76,10 @@ pub struct ProducerBatch {
     pub epoch: Option<ProducerEpoch>,
     /// Its sequence was rewritten by an epoch bump (`sequenceHasBeenReset`).
     pub seq_reset: bool,
+    /// The partition's leader epoch when the batch was last sent: a retry
+    /// skips its backoff once the leader has changed since (KIP-951,
+    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`).
+    pub sent_leader_epoch: Option<LeaderEpoch>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -697,6 +701,7 @@ impl Engine {
                 linger_scheduled: false,
                 epoch: None,
                 seq_reset: false,
+                sent_leader_epoch: None,
             },
         );
         BATCH_OVERHEAD_BYTES + size
@@ -803,7 +808,10 @@ impl Engine {
                 || b.state == BatchState::Queued
                 || b.bytes >= pc.batch_size;
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
-            if b.attempts > 0 && now < b.retry_at_ms {
+            let leader_changed = b
+                .sent_leader_epoch
+                .is_some_and(|e| e < self.partition_meta(tp).leader_epoch);
+            if b.attempts > 0 && now < b.retry_at_ms && !leader_changed {
                 wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
                 continue;
             }
@@ -866,6 +874,9 @@ impl Engine {
         let transactional = self.producers[pi].transactional_id.is_some();
         let mut wire = Vec::new();
         for id in &batch_ids {
+            let leader_epoch = self
+                .partition_meta(self.producers[pi].batches[id].tp)
+                .leader_epoch;
             let pr = &mut self.producers[pi];
             let (tp, unnumbered, n) = {
                 let b = &pr.batches[id];
@@ -890,6 +901,7 @@ impl Engine {
             let b = pr.batches.get_mut(id).expect("batch");
             b.state = BatchState::InFlight;
             b.attempts += 1;
+            b.sent_leader_epoch = Some(leader_epoch);
             wire.push(WireBatch {
                 batch: b.id,
                 tp: b.tp,
@@ -1067,6 +1079,14 @@ impl Engine {
         }
     }
 
+    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`: the partition's
+    /// leader epoch is newer than when the batch was last sent.
+    fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
+        let b = &self.producers[p.0 as usize].batches[&id];
+        b.sent_leader_epoch
+            .is_some_and(|e| e < self.partition_meta(b.tp).leader_epoch)
+    }
+
     /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
     /// .backoff(attempts - 1)`: the term doubles per attempt up to the max,
     /// the ±20 % jitter applies to the term, and the result is capped at
@@ -1111,7 +1131,13 @@ impl Engine {
                 e => e.is_retriable(),
             };
         if retriable {
-            let backoff = self.producer_retry_backoff_ms(&pc, attempts).max(1);
+            // KIP-951: a retry to a new leader does not back off
+            // (`RecordAccumulator.shouldBackoff`).
+            let backoff = if self.producer_leader_changed_since_sent(p, id) {
+                0
+            } else {
+                self.producer_retry_backoff_ms(&pc, attempts).max(1)
+            };
             {
                 let pr = self.producer(p);
                 let b = pr.batches.get_mut(&id).expect("batch");
@@ -1558,6 +1584,7 @@ mod tests {
                 linger_scheduled: false,
                 epoch: Some(ProducerEpoch(0)),
                 seq_reset: false,
+                sent_leader_epoch: None,
             },
         );
         pr.queues.entry_or_default(tp).push_back(BatchId(id));
@@ -1613,6 +1640,26 @@ mod tests {
             100,
             "no exponential, no jitter"
         );
+    }
+
+    #[test]
+    fn a_failed_batch_whose_partition_has_a_new_leader_retries_without_backoff() {
+        for (new_leader, backs_off) in [(false, true), (true, false)] {
+            let (mut e, tp) = engine();
+            sent_batch(&mut e, tp, 1, 0, 1);
+            let epoch = e.partition_meta(tp).leader_epoch;
+            let b = e.producers[0].batches.get_mut(&BatchId(1)).unwrap();
+            b.state = BatchState::InFlight;
+            b.sent_leader_epoch = Some(epoch);
+            if new_leader {
+                e.partition_meta_mut(tp).leader_epoch = LeaderEpoch(epoch.0 + 1);
+            }
+            let now = e.now_ms;
+            e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);
+            let b = &e.producers[0].batches[&BatchId(1)];
+            assert_eq!(b.state, BatchState::Queued);
+            assert_eq!(b.retry_at_ms > now, backs_off, "new leader: {new_leader}");
+        }
     }
 
     #[test]
