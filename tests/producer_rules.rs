@@ -17,7 +17,9 @@
 //! - the sticky partitioner (KIP-794) counts a record's bytes after its
 //!   append and switches once `batch.size` went to the partition and all
 //!   its batches are full (`BuiltInPartitioner.updatePartitionInfo`,
-//!   `RecordAccumulator.partitionChanged`).
+//!   `RecordAccumulator.partitionChanged`);
+//! - the drain takes the next batch of every partition of a ready leader,
+//!   lingering ones too (`RecordAccumulator.drain`).
 
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, ScenarioConfig};
@@ -507,4 +509,50 @@ fn the_sticky_partitioner_completes_a_held_back_switch_once_the_partitions_batch
         next.1,
         "the next record starts a new sticky partition: {first:?} {next:?}"
     );
+}
+
+// ---- the drain ------------------------------------------------------------------
+
+#[test]
+fn a_lingering_batch_piggy_backs_on_a_ready_partition_of_the_same_leader() {
+    // One broker leads both partitions. Partition 0's batch is still
+    // lingering (linger.ms = 1 s) when partition 1's batch fills up: the
+    // leader is a ready node, and `RecordAccumulator.drain` takes the next
+    // batch of every partition it leads, so both go in one request.
+    let mut c = sticky_cluster(1_000, 1);
+    c.producers[0].batch_size += 50; // a record alone does not fill it
+    c.topics[0].partitions = 2;
+    c.producers[0].enable_idempotence = Some(false);
+    c.producers[0].acks = Acks::One;
+    let mut s = Sim::new(c);
+    let send = |s: &mut Sim, partition: u32| {
+        s.apply(Command::Produce {
+            producer: P0,
+            topic: None,
+            key: None,
+            value: Some("x".repeat(78)),
+            partition: Some(partition),
+        })
+    };
+    let t0 = s.e.now_ms();
+    send(&mut s, 0);
+    s.run_to(t0 + 500);
+    let t1 = s.e.now_ms();
+    assert!(!s.has(|k| matches!(k, EventKind::Sent { .. })), "lingering");
+    send(&mut s, 1);
+    send(&mut s, 1); // does not fit: partition 1's first batch is full
+    s.until("both sent", |s| {
+        s.events(|k| matches!(k, EventKind::Sent { .. })).len() >= 2
+    });
+    let sent: Vec<(u64, u32)> = s
+        .events(|k| matches!(k, EventKind::Sent { .. }))
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Sent { tp, .. } => (e.time_ms, tp.partition.0),
+            _ => unreachable!(),
+        })
+        .take(2)
+        .collect();
+    assert!(t1 < t0 + 1_000);
+    assert_eq!(sent, vec![(t1, 0), (t1, 1)]);
 }

@@ -11,8 +11,9 @@
 //!    partitions with fewer batches waiting in the accumulator.
 //! 4. **Send** — records wait in a per-partition batch until it is full or
 //!    `linger.ms` passed; the sender drains ready batches into one Produce
-//!    request per leader broker, at most `max.in.flight.requests.per.connection`
-//!    at a time.
+//!    request per leader broker (with the next batch of every other
+//!    partition that broker leads, lingering or not), at most
+//!    `max.in.flight.requests.per.connection` at a time.
 //! 6. **Acknowledge** — the response completes the batch's futures, or a
 //!    retriable error sends it back to the front of its queue after
 //!    `retry.backoff.ms` (exponential, capped by `retry.backoff.max.ms`),
@@ -755,7 +756,9 @@ impl Engine {
         if let Some(error) = self.producers[pi].txn.abortable {
             self.producer_abort_undrained(p, error);
         }
-        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
+        // Each partition's next batch and its leader, in partition order,
+        // and whether the batch is ready itself.
+        let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
         let mut wake_at: Option<u64> = None;
         let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
         for tp in tps {
@@ -825,6 +828,9 @@ impl Engine {
                         .linger_scheduled = true;
                     self.schedule(at, Action::LingerExpired { producer: p });
                 }
+                if let Some(leader) = self.leader_of(tp) {
+                    drainable.push((head, leader, false));
+                }
                 continue;
             }
             // Idempotence keeps order: a retried batch waits for earlier
@@ -848,7 +854,17 @@ impl Engine {
                 continue;
             };
             // (The leader's connection has room: checked at the top.)
-            per_broker.entry_or_default(leader).push(head);
+            drainable.push((head, leader, true));
+        }
+        // `RecordAccumulator.drain`: a leader with one ready partition is a
+        // ready node, and the drain takes the next batch of every partition
+        // it leads, ready or still lingering (they piggy-back).
+        let ready_brokers: Vec<BrokerId> = drainable.iter().filter(|x| x.2).map(|x| x.1).collect();
+        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
+        for (head, leader, _) in drainable {
+            if ready_brokers.contains(&leader) {
+                per_broker.entry_or_default(leader).push(head);
+            }
         }
         for (broker, batch_ids) in per_broker {
             self.producer_send_request(p, broker, batch_ids, &pc);
