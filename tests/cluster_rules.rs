@@ -640,6 +640,40 @@ fn retry_backoff_ms_spaces_the_retries_exponentially_up_to_retry_backoff_max_ms_
 }
 
 #[test]
+fn retry_backoff_applies_its_jitter_before_the_cap_so_no_backoff_exceeds_retry_backoff_max_ms() {
+    // ExponentialBackoff.backoff: min(term × jitter, max). From the third
+    // retry on the term is the max (300 ms): jittered 240..360 ms, then
+    // capped, so those backoffs lie in 240..=300 ms, often exactly 300.
+    let mut s = isr_of_one(30);
+    s.apply(send("x"));
+    s.until("the batch fails for good", |s| {
+        failures(s).iter().any(|f| f.2.is_none())
+    });
+    let backoffs: Vec<u64> = failures(&s).iter().filter_map(|f| f.2).collect();
+    assert_eq!(backoffs.len(), 30, "{backoffs:?}");
+    assert!(backoffs.iter().all(|b| *b <= 300), "{backoffs:?}");
+    assert!(backoffs[2..].iter().all(|b| *b >= 240), "{backoffs:?}");
+    assert!(backoffs.contains(&300), "{backoffs:?}");
+}
+
+#[test]
+fn retry_backoff_is_constant_retry_backoff_ms_when_the_max_is_not_above_it() {
+    // retry.backoff.max.ms ≤ retry.backoff.ms disables the exponential
+    // backoff: every retry waits retry.backoff.ms exactly, without jitter.
+    let mut cfg = cluster(2, Acks::All);
+    cfg.producers[0].retries = 3;
+    cfg.producers[0].retry_backoff_ms = 500;
+    cfg.producers[0].retry_backoff_max_ms = 200;
+    let mut s = leader_alone(cfg);
+    s.apply(send("x"));
+    s.until("the batch fails for good", |s| {
+        failures(s).iter().any(|f| f.2.is_none())
+    });
+    let backoffs: Vec<u64> = failures(&s).iter().filter_map(|f| f.2).collect();
+    assert_eq!(backoffs, vec![500, 500, 500]);
+}
+
+#[test]
 fn delivery_timeout_ms_expiry_fails_the_batch_with_a_timeout_exception() {
     let mut cfg = cluster(2, Acks::All);
     cfg.producers[0].request_timeout_ms = 1_000;
@@ -1136,4 +1170,38 @@ fn the_lso_stays_put_until_the_high_watermark_passes_the_transaction_marker() {
         processed[0].0
     );
     assert_eq!(s.log_of(leader).lso(), Offset(2));
+}
+
+#[test]
+fn a_retry_skips_the_rest_of_its_backoff_once_the_partition_has_a_new_leader() {
+    // KIP-951: the leader crashes under an in-flight batch, which fails at
+    // once and backs off for 20 s; the controller elects a new leader (a
+    // newer leader epoch) after the broker session timeout. The next
+    // sender run (here: the application's next send) finds the leader
+    // changed since the batch was sent, so `shouldBackoff` is false and the
+    // retry goes out then, not when the 20 s are over.
+    let mut cfg = cluster(1, Acks::All);
+    cfg.producers[0].request_timeout_ms = 10_000;
+    cfg.producers[0].delivery_timeout_ms = 60_000;
+    cfg.producers[0].retry_backoff_ms = 20_000;
+    cfg.producers[0].retry_backoff_max_ms = 20_000;
+    let mut s = Sim::new(cfg);
+    s.apply(send("x"));
+    s.until("sent", |s| s.has(|k| matches!(k, EventKind::Sent { .. })));
+    let old = s.meta().leader.unwrap();
+    s.apply(Command::CrashBroker { broker: old });
+    s.until("new leader", |s| s.meta().leader.is_some_and(|l| l != old));
+    let f = failures(&s);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].2, Some(20_000), "backing off: {f:?}");
+    let elected = s.e.now_ms();
+    assert!(elected < f[0].0 + 20_000);
+    s.apply(send("y"));
+    s.until("both acked", |s| s.e.producers()[0].acked_records == 2);
+    let sent = sends(&s);
+    assert_eq!(
+        sent[1],
+        (elected, 2),
+        "the retry goes out at the next sender run: {sent:?}"
+    );
 }

@@ -13,11 +13,17 @@
 //!   (`ProducerAppendInfo.checkProducerEpoch`, since Kafka 2.7);
 //!   `PrepareEpochFence` is an in-memory pending state, never written to
 //!   `__transaction_state`; a transaction-timeout abort bumps the epoch and
-//!   fences the producer that left it open.
+//!   fences the producer that left it open;
+//! - the sticky partitioner (KIP-794) counts a record's bytes after its
+//!   append and switches once `batch.size` went to the partition and all
+//!   its batches are full (`BuiltInPartitioner.updatePartitionInfo`,
+//!   `RecordAccumulator.partitionChanged`);
+//! - the drain takes the next batch of every partition of a ready leader,
+//!   lingering ones too (`RecordAccumulator.drain`).
 
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, ScenarioConfig};
-use kafkascope::engine::event::{ErrorCode, EventKind, TxnState};
+use kafkascope::engine::event::{ErrorCode, EventKind, PartitionChoice, TxnState};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::record::RecordKind;
 use kafkascope::engine::{Command, Engine, Event, StepOutcome};
@@ -415,4 +421,138 @@ fn a_transaction_open_longer_than_transaction_timeout_ms_is_aborted_with_a_bumpe
     s.until("fenced", |s| s.e.producers()[0].txn.fenced);
     let (acked, _) = s.outcomes();
     assert_eq!(acked, vec!["t1", "t2"]);
+}
+
+// ---- the sticky partitioner (KIP-794) -------------------------------------------
+
+/// 4 partitions, one producer sending null-key records of 100 bytes by hand;
+/// `batch.size` holds the batch header (61) and `fits` records.
+fn sticky_cluster(linger_ms: u32, fits: u32) -> ScenarioConfig {
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 4;
+    c.groups.clear();
+    let p = &mut c.producers[0];
+    p.batch_size = 61 + fits * 100;
+    p.linger_ms = linger_ms;
+    p.delivery_timeout_ms = 120_000;
+    p.workload.records = 0;
+    c
+}
+
+impl Sim {
+    /// Sends a null-key record of 100 bytes and returns where it went and
+    /// whether it started a new sticky partition.
+    fn send_null_key(&mut self) -> (u32, bool) {
+        let before = self.log.len();
+        self.apply(Command::Produce {
+            producer: P0,
+            topic: None,
+            key: None,
+            value: Some("x".repeat(78)), // 80 bytes as JSON
+            partition: None,
+        });
+        let partitioned = |s: &Sim| {
+            s.log[before..]
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::Partitioned { .. }))
+        };
+        self.until("partitioned", partitioned);
+        self.log[before..]
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Partitioned {
+                    tp,
+                    choice: PartitionChoice::Sticky { switched, .. },
+                    ..
+                } => Some((tp.partition.0, *switched)),
+                _ => None,
+            })
+            .expect("a sticky choice")
+    }
+}
+
+#[test]
+fn the_sticky_partitioner_switches_after_the_append_that_fills_the_batch() {
+    // `updatePartitionInfo` runs after `tryAppend`: the third record fills
+    // the batch (header included in the produced bytes), so the fourth
+    // record already goes to a newly drawn partition.
+    let mut s = Sim::new(sticky_cluster(60_000, 3));
+    let sends: Vec<(u32, bool)> = (0..4).map(|_| s.send_null_key()).collect();
+    assert!(sends[0].1, "the first record draws a partition");
+    assert!(
+        sends[1..3].iter().all(|x| *x == (sends[0].0, false)),
+        "{sends:?}"
+    );
+    assert!(
+        sends[3].1,
+        "the fourth record starts a new sticky partition: {sends:?}"
+    );
+}
+
+#[test]
+fn the_sticky_partitioner_completes_a_held_back_switch_once_the_partitions_batches_are_sent() {
+    // The third record opens a second batch: batch.size bytes went to the
+    // partition, but its last batch is incomplete, so the switch waits.
+    // Once both batches are sent, the next record's `partitionChanged`
+    // finds all batches full and switches before appending.
+    // A batch holds two records and a half: the third opens a new batch.
+    let mut c = sticky_cluster(50, 2);
+    c.producers[0].batch_size += 50;
+    let mut s = Sim::new(c);
+    let first: Vec<(u32, bool)> = (0..3).map(|_| s.send_null_key()).collect();
+    let part = first[0].0;
+    assert!(first[1..].iter().all(|x| *x == (part, false)), "{first:?}");
+    s.drain();
+    assert_eq!(s.e.producers()[0].unacked_records(), 0, "all sent");
+    let next = s.send_null_key();
+    assert!(
+        next.1,
+        "the next record starts a new sticky partition: {first:?} {next:?}"
+    );
+}
+
+// ---- the drain ------------------------------------------------------------------
+
+#[test]
+fn a_lingering_batch_piggy_backs_on_a_ready_partition_of_the_same_leader() {
+    // One broker leads both partitions. Partition 0's batch is still
+    // lingering (linger.ms = 1 s) when partition 1's batch fills up: the
+    // leader is a ready node, and `RecordAccumulator.drain` takes the next
+    // batch of every partition it leads, so both go in one request.
+    let mut c = sticky_cluster(1_000, 1);
+    c.producers[0].batch_size += 50; // a record alone does not fill it
+    c.topics[0].partitions = 2;
+    c.producers[0].enable_idempotence = Some(false);
+    c.producers[0].acks = Acks::One;
+    let mut s = Sim::new(c);
+    let send = |s: &mut Sim, partition: u32| {
+        s.apply(Command::Produce {
+            producer: P0,
+            topic: None,
+            key: None,
+            value: Some("x".repeat(78)),
+            partition: Some(partition),
+        })
+    };
+    let t0 = s.e.now_ms();
+    send(&mut s, 0);
+    s.run_to(t0 + 500);
+    let t1 = s.e.now_ms();
+    assert!(!s.has(|k| matches!(k, EventKind::Sent { .. })), "lingering");
+    send(&mut s, 1);
+    send(&mut s, 1); // does not fit: partition 1's first batch is full
+    s.until("both sent", |s| {
+        s.events(|k| matches!(k, EventKind::Sent { .. })).len() >= 2
+    });
+    let sent: Vec<(u64, u32)> = s
+        .events(|k| matches!(k, EventKind::Sent { .. }))
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Sent { tp, .. } => (e.time_ms, tp.partition.0),
+            _ => unreachable!(),
+        })
+        .take(2)
+        .collect();
+    assert!(t1 < t0 + 1_000);
+    assert_eq!(sent, vec![(t1, 0), (t1, 1)]);
 }

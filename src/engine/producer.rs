@@ -5,12 +5,15 @@
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
 //! 3. **Partition** — an explicit partition wins; a keyed record goes to
 //!    `toPositive(murmur2(keyBytes)) % numPartitions`; a null key uses the
-//!    built-in sticky partitioner (KIP-794): keep one partition until about
-//!    `batch.size` bytes went to it, then draw another.
+//!    built-in sticky partitioner (KIP-794): keep one partition until
+//!    `batch.size` bytes went to it and all its batches are full (or twice
+//!    `batch.size` went to it), then draw another, weighted towards the
+//!    partitions with fewer batches waiting in the accumulator.
 //! 4. **Send** — records wait in a per-partition batch until it is full or
 //!    `linger.ms` passed; the sender drains ready batches into one Produce
-//!    request per leader broker, at most `max.in.flight.requests.per.connection`
-//!    at a time.
+//!    request per leader broker (with the next batch of every other
+//!    partition that broker leads, lingering or not), at most
+//!    `max.in.flight.requests.per.connection` at a time.
 //! 6. **Acknowledge** — the response completes the batch's futures, or a
 //!    retriable error sends it back to the front of its queue after
 //!    `retry.backoff.ms` (exponential, capped by `retry.backoff.max.ms`),
@@ -74,6 +77,10 @@ pub struct ProducerBatch {
     pub epoch: Option<ProducerEpoch>,
     /// Its sequence was rewritten by an epoch bump (`sequenceHasBeenReset`).
     pub seq_reset: bool,
+    /// The partition's leader epoch when the batch was last sent: a retry
+    /// skips its backoff once the leader has changed since (KIP-951,
+    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`).
+    pub sent_leader_epoch: Option<LeaderEpoch>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -495,7 +502,10 @@ impl Engine {
             tp,
             choice,
         });
-        self.producer_accumulate(p, tp, record);
+        let appended = self.producer_accumulate(p, tp, record);
+        if matches!(choice, PartitionChoice::Sticky { .. }) {
+            self.producer_sticky_appended(p, tp, appended);
+        }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
         }
@@ -526,40 +536,31 @@ impl Engine {
                 },
             );
         }
-        // Null key: KIP-794 sticky partitioning.
-        let size = r.size_bytes();
+        // Null key: KIP-794 sticky partitioning. `peekCurrentPartitionInfo`
+        // draws a partition if there is none; then, under the queue's lock,
+        // `partitionChanged` completes a switch that an incomplete batch had
+        // held back, now that all the partition's batches are full. The
+        // bytes are counted after the append (`producer_sticky_appended`).
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let current = self.producers[p.0 as usize]
             .sticky
             .get(&topic)
             .cloned()
             .unwrap_or_default();
-        let mut switched = false;
         let part = match current.partition {
-            Some(part) => part,
-            None => {
-                switched = true;
-                self.producer_next_sticky(p, topic)
+            Some(part) => {
+                if current.produced_bytes >= batch_size
+                    && self.producer_all_batches_full(p, Tp::new(topic, part))
+                {
+                    self.producer_switch_sticky(p, topic)
+                } else {
+                    part
+                }
             }
+            None => self.producer_switch_sticky(p, topic),
         };
+        let switched = self.producers[p.0 as usize].sticky[&topic].produced_bytes == 0;
         let available = self.available_partitions(topic).len() as u32;
-        // Account the bytes, then decide whether the *next* record switches.
-        let last_full = {
-            let pr = &self.producers[p.0 as usize];
-            let tp = Tp::new(topic, part);
-            pr.queues
-                .get(&tp)
-                .and_then(|q| q.back())
-                .map(|b| pr.batches[b].bytes + size >= batch_size)
-                .unwrap_or(true)
-        };
-        let st = self.producer(p).sticky.entry_or_default(topic);
-        st.partition = Some(part);
-        st.produced_bytes += size;
-        if (st.produced_bytes >= batch_size && last_full) || st.produced_bytes >= 2 * batch_size {
-            st.partition = None;
-            st.produced_bytes = 0;
-        }
         (
             Tp::new(topic, part),
             PartitionChoice::Sticky {
@@ -567,6 +568,48 @@ impl Engine {
                 available,
             },
         )
+    }
+
+    /// Draws the next sticky partition of `topic` and starts counting its
+    /// bytes from 0 (`new StickyPartitionInfo(nextPartition(cluster))`).
+    fn producer_switch_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
+        let part = self.producer_next_sticky(p, topic);
+        let st = self.producer(p).sticky.entry_or_default(topic);
+        st.partition = Some(part);
+        st.produced_bytes = 0;
+        part
+    }
+
+    /// `RecordAccumulator.allBatchesFull`: the partition's last batch not yet
+    /// sent is full (or closed), or there is none.
+    fn producer_all_batches_full(&self, p: ProducerIdx, tp: Tp) -> bool {
+        let pr = &self.producers[p.0 as usize];
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        match pr.queues.get(&tp).and_then(|q| q.back()) {
+            None => true,
+            Some(id) => {
+                let b = &pr.batches[id];
+                b.state != BatchState::Open || b.bytes >= batch_size
+            }
+        }
+    }
+
+    /// `BuiltInPartitioner.updatePartitionInfo`, after the append: count the
+    /// appended bytes (with the batch header when the record opened a new
+    /// batch) and switch once `batch.size` bytes went to the partition and
+    /// all its batches are full, or at twice `batch.size` regardless.
+    fn producer_sticky_appended(&mut self, p: ProducerIdx, tp: Tp, appended: u32) {
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        let enable_switch = self.producer_all_batches_full(p, tp);
+        let st = self.producer(p).sticky.entry_or_default(tp.topic);
+        if st.partition != Some(tp.partition.0) {
+            return;
+        }
+        st.produced_bytes += appended;
+        let produced = st.produced_bytes;
+        if (produced >= batch_size && enable_switch) || produced >= 2 * batch_size {
+            self.producer_switch_sticky(p, tp.topic);
+        }
     }
 
     fn available_partitions(&self, topic: TopicId) -> Vec<u32> {
@@ -590,10 +633,16 @@ impl Engine {
         let sizes: Vec<u32> = avail
             .iter()
             .map(|part| {
-                self.producers[p.0 as usize]
-                    .queues
+                // The accumulator's queue: batches not yet sent (a drained
+                // batch leaves Kafka's deque), not those in flight.
+                let pr = &self.producers[p.0 as usize];
+                pr.queues
                     .get(&Tp::new(topic, *part))
-                    .map(|q| q.len() as u32)
+                    .map(|q| {
+                        q.iter()
+                            .filter(|b| pr.batches[*b].state != BatchState::InFlight)
+                            .count() as u32
+                    })
                     .unwrap_or(0)
             })
             .collect();
@@ -613,7 +662,10 @@ impl Engine {
         avail[i]
     }
 
-    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) {
+    /// Appends the record to its partition's open batch, or to a new one;
+    /// returns the bytes the append added (`appendedBytes`: a new batch
+    /// counts its header too).
+    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> u32 {
         let size = self.records[record.0 as usize].size_bytes();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let delivery_ms = self.cfg.producers[p.0 as usize].delivery_timeout_ms as u64;
@@ -626,7 +678,7 @@ impl Engine {
             if b.state == BatchState::Open && b.bytes + size <= batch_size {
                 b.records.push(record);
                 b.bytes += size;
-                return;
+                return size;
             }
             if b.state == BatchState::Open {
                 b.state = BatchState::Queued;
@@ -650,8 +702,10 @@ impl Engine {
                 linger_scheduled: false,
                 epoch: None,
                 seq_reset: false,
+                sent_leader_epoch: None,
             },
         );
+        BATCH_OVERHEAD_BYTES + size
     }
 
     // ---- stage 4: the sender -----------------------------------------------------
@@ -702,7 +756,9 @@ impl Engine {
         if let Some(error) = self.producers[pi].txn.abortable {
             self.producer_abort_undrained(p, error);
         }
-        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
+        // Each partition's next batch and its leader, in partition order,
+        // and whether the batch is ready itself.
+        let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
         let mut wake_at: Option<u64> = None;
         let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
         for tp in tps {
@@ -755,7 +811,10 @@ impl Engine {
                 || b.state == BatchState::Queued
                 || b.bytes >= pc.batch_size;
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
-            if b.attempts > 0 && now < b.retry_at_ms {
+            let leader_changed = b
+                .sent_leader_epoch
+                .is_some_and(|e| e < self.partition_meta(tp).leader_epoch);
+            if b.attempts > 0 && now < b.retry_at_ms && !leader_changed {
                 wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
                 continue;
             }
@@ -768,6 +827,9 @@ impl Engine {
                         .expect("batch")
                         .linger_scheduled = true;
                     self.schedule(at, Action::LingerExpired { producer: p });
+                }
+                if let Some(leader) = self.leader_of(tp) {
+                    drainable.push((head, leader, false));
                 }
                 continue;
             }
@@ -792,7 +854,17 @@ impl Engine {
                 continue;
             };
             // (The leader's connection has room: checked at the top.)
-            per_broker.entry_or_default(leader).push(head);
+            drainable.push((head, leader, true));
+        }
+        // `RecordAccumulator.drain`: a leader with one ready partition is a
+        // ready node, and the drain takes the next batch of every partition
+        // it leads, ready or still lingering (they piggy-back).
+        let ready_brokers: Vec<BrokerId> = drainable.iter().filter(|x| x.2).map(|x| x.1).collect();
+        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
+        for (head, leader, _) in drainable {
+            if ready_brokers.contains(&leader) {
+                per_broker.entry_or_default(leader).push(head);
+            }
         }
         for (broker, batch_ids) in per_broker {
             self.producer_send_request(p, broker, batch_ids, &pc);
@@ -818,6 +890,9 @@ impl Engine {
         let transactional = self.producers[pi].transactional_id.is_some();
         let mut wire = Vec::new();
         for id in &batch_ids {
+            let leader_epoch = self
+                .partition_meta(self.producers[pi].batches[id].tp)
+                .leader_epoch;
             let pr = &mut self.producers[pi];
             let (tp, unnumbered, n) = {
                 let b = &pr.batches[id];
@@ -842,6 +917,7 @@ impl Engine {
             let b = pr.batches.get_mut(id).expect("batch");
             b.state = BatchState::InFlight;
             b.attempts += 1;
+            b.sent_leader_epoch = Some(leader_epoch);
             wire.push(WireBatch {
                 batch: b.id,
                 tp: b.tp,
@@ -1019,6 +1095,31 @@ impl Engine {
         }
     }
 
+    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`: the partition's
+    /// leader epoch is newer than when the batch was last sent.
+    fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
+        let b = &self.producers[p.0 as usize].batches[&id];
+        b.sent_leader_epoch
+            .is_some_and(|e| e < self.partition_meta(b.tp).leader_epoch)
+    }
+
+    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
+    /// .backoff(attempts - 1)`: the term doubles per attempt up to the max,
+    /// the ±20 % jitter applies to the term, and the result is capped at
+    /// the max (so a backoff at the cap is never above it). With
+    /// `retry.backoff.max.ms` not above `retry.backoff.ms` the backoff is
+    /// constant: `retry.backoff.ms`, without jitter.
+    fn producer_retry_backoff_ms(&mut self, pc: &ProducerConfig, attempts: u32) -> u64 {
+        let initial = pc.retry_backoff_ms as u64;
+        let max = pc.retry_backoff_max_ms as u64;
+        if max <= initial {
+            return initial;
+        }
+        let term = (initial << attempts.saturating_sub(1).min(32)).min(max);
+        let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
+        (term * (80 + jitter) / 100).min(max)
+    }
+
     /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let pc = self.cfg.producers[p.0 as usize].clone();
@@ -1046,11 +1147,13 @@ impl Engine {
                 e => e.is_retriable(),
             };
         if retriable {
-            let exp = pc.retry_backoff_ms as u64 * (1u64 << (attempts.saturating_sub(1)).min(20));
-            let base = exp.min(pc.retry_backoff_max_ms as u64).max(1);
-            // Kafka adds ±20% jitter to the backoff.
-            let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
-            let backoff = (base * (80 + jitter) / 100).max(1);
+            // KIP-951: a retry to a new leader does not back off
+            // (`RecordAccumulator.shouldBackoff`).
+            let backoff = if self.producer_leader_changed_since_sent(p, id) {
+                0
+            } else {
+                self.producer_retry_backoff_ms(&pc, attempts).max(1)
+            };
             {
                 let pr = self.producer(p);
                 let b = pr.batches.get_mut(&id).expect("batch");
@@ -1497,11 +1600,82 @@ mod tests {
                 linger_scheduled: false,
                 epoch: Some(ProducerEpoch(0)),
                 seq_reset: false,
+                sent_leader_epoch: None,
             },
         );
         pr.queues.entry_or_default(tp).push_back(BatchId(id));
         pr.seq.epoch.insert(tp, ProducerEpoch(0));
         pr.next_seq.insert(tp, base + n as i32);
+    }
+
+    #[test]
+    fn adaptive_partitioning_weighs_queued_batches_only_not_in_flight_ones() {
+        // Partition 0 has three batches in flight and none waiting: its
+        // accumulator queue is as empty as partition 1's, so the draw is
+        // uniform (in flight, they would make partition 0 four times rarer).
+        let mut c = ScenarioConfig::default();
+        c.groups.clear();
+        c.topics[0].partitions = 2;
+        let mut e = Engine::new(c).expect("valid config");
+        let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
+        for id in 1..=3 {
+            sent_batch(&mut e, tp0, id, 0, 1);
+            e.producers[0].batches.get_mut(&BatchId(id)).unwrap().state = BatchState::InFlight;
+        }
+        let draws = 2_000;
+        let zeros = (0..draws)
+            .filter(|_| e.producer_next_sticky(P, tp0.topic) == 0)
+            .count();
+        assert!(
+            (800..1_200).contains(&zeros),
+            "partition 0 drawn {zeros} of {draws} times"
+        );
+    }
+
+    #[test]
+    fn the_retry_backoff_is_capped_after_its_jitter() {
+        let (mut e, _) = engine();
+        let mut pc = e.cfg.producers[0].clone();
+        pc.retry_backoff_ms = 100;
+        pc.retry_backoff_max_ms = 1_000;
+        let at_cap: Vec<u64> = (0..200)
+            .map(|_| e.producer_retry_backoff_ms(&pc, 10))
+            .collect();
+        assert!(
+            at_cap.iter().all(|b| (800..=1_000).contains(b)),
+            "{at_cap:?}"
+        );
+        assert!(at_cap.contains(&1_000));
+        let first: Vec<u64> = (0..200)
+            .map(|_| e.producer_retry_backoff_ms(&pc, 1))
+            .collect();
+        assert!(first.iter().all(|b| (80..=120).contains(b)), "{first:?}");
+        pc.retry_backoff_max_ms = 100;
+        assert_eq!(
+            e.producer_retry_backoff_ms(&pc, 5),
+            100,
+            "no exponential, no jitter"
+        );
+    }
+
+    #[test]
+    fn a_failed_batch_whose_partition_has_a_new_leader_retries_without_backoff() {
+        for (new_leader, backs_off) in [(false, true), (true, false)] {
+            let (mut e, tp) = engine();
+            sent_batch(&mut e, tp, 1, 0, 1);
+            let epoch = e.partition_meta(tp).leader_epoch;
+            let b = e.producers[0].batches.get_mut(&BatchId(1)).unwrap();
+            b.state = BatchState::InFlight;
+            b.sent_leader_epoch = Some(epoch);
+            if new_leader {
+                e.partition_meta_mut(tp).leader_epoch = LeaderEpoch(epoch.0 + 1);
+            }
+            let now = e.now_ms;
+            e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);
+            let b = &e.producers[0].batches[&BatchId(1)];
+            assert_eq!(b.state, BatchState::Queued);
+            assert_eq!(b.retry_at_ms > now, backs_off, "new leader: {new_leader}");
+        }
     }
 
     #[test]
