@@ -12,6 +12,7 @@ use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
+include!("common/sweep.rs");
 
 include!("common/sweep_scenario.rs");
 
@@ -41,30 +42,7 @@ fn check(seed: u64) -> Result<(), String> {
 
 #[test]
 fn no_acknowledged_record_is_lost_and_no_duplicate_is_written_across_seeds() {
-    if let Ok(one) = std::env::var("SWEEP_SEED") {
-        let seed: u64 = one.parse().expect("SWEEP_SEED is a number");
-        check(seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        return;
-    }
-    let n: u64 = std::env::var("SWEEP_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
-    let mut failures = Vec::new();
-    for seed in 0..n {
-        if let Err(e) = check(seed) {
-            failures.push(format!("seed {seed}: {e}"));
-            if failures.len() >= 5 {
-                break;
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failing seeds (replay with SWEEP_SEED=<n>):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    sweep(1000, check);
 }
 
 /// The checker can fail: the same fault schedules with acks=1 do lose

@@ -12,6 +12,7 @@ use kafkascope::engine::event::CrashPoint;
 use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
+include!("common/sweep.rs");
 
 include!("common/group_scenario.rs");
 use group_scenario as scenario;
@@ -35,30 +36,7 @@ fn check(seed: u64) -> Result<(), String> {
 
 #[test]
 fn no_partition_has_two_owners_in_a_generation_and_nothing_is_lost() {
-    if let Ok(one) = std::env::var("SWEEP_SEED") {
-        let seed: u64 = one.parse().expect("SWEEP_SEED is a number");
-        check(seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        return;
-    }
-    let n: u64 = std::env::var("SWEEP_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(500);
-    let mut failures = Vec::new();
-    for seed in 0..n {
-        if let Err(e) = check(seed) {
-            failures.push(format!("seed {seed}: {e}"));
-            if failures.len() >= 5 {
-                break;
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failing seeds (replay with SWEEP_SEED=<n>):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    sweep(500, check);
 }
 
 /// The sweep is not vacuous: across seeds, rebalances happen, members crash

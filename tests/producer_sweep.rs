@@ -12,6 +12,7 @@ use kafkascope::engine::event::EventKind;
 use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
+include!("common/sweep.rs");
 
 /// 3 brokers, partitions of RF 1 (an outage takes them offline), records
 /// sent by the script before, during and after crash/restart cycles.
@@ -119,28 +120,5 @@ fn check(seed: u64) -> Result<(), String> {
 
 #[test]
 fn an_idempotent_producer_never_stalls_forever_after_its_brokers_recover() {
-    if let Ok(one) = std::env::var("SWEEP_SEED") {
-        let seed: u64 = one.parse().expect("SWEEP_SEED is a number");
-        check(seed).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        return;
-    }
-    let n: u64 = std::env::var("SWEEP_SEEDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    let mut failures = Vec::new();
-    for seed in 0..n {
-        if let Err(e) = check(seed) {
-            failures.push(format!("seed {seed}: {e}"));
-            if failures.len() >= 5 {
-                break;
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} failing seeds (replay with SWEEP_SEED=<n>):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    sweep(60, check);
 }
