@@ -1190,6 +1190,60 @@ impl Scene<'_> {
     /// What moves this step: tokens, acks, fetches, errors and commits in
     /// flight, and the records a truncation wipes out.
     #[inline(never)]
+    /// Chips for the partitions a consumer gives up (`leaving`: "−P0", from
+    /// its partition line to the gap beside the group) or gains ("+P0",
+    /// across: from the group's top corner down the gap, docking at the
+    /// consumer's left edge so its own text stays readable; down: from above
+    /// the group into the box).
+    fn moving_partitions(
+        &self,
+        group: GroupIdx,
+        consumer: ConsumerIdx,
+        tps: &[crate::engine::assignor::TopicPartition],
+        leaving: bool,
+        key: String,
+        dur_ms: u32,
+    ) -> Vec<Html> {
+        let lay = &self.lay;
+        let (Some(c), Some(g)) = (lay.consumer(consumer), lay.group(group)) else {
+            return Vec::new();
+        };
+        tps.iter()
+            .enumerate()
+            .take(6)
+            .map(|(k, tp)| {
+                let inline = Pt {
+                    x: c.x + 30.0 + 44.0 * (k % 3) as f64,
+                    y: c.y + c.h - 12.0,
+                };
+                let gap = release_point(lay, g, c, k);
+                let (from, to, class, sign) = match (leaving, lay.flow) {
+                    (true, _) => (inline, gap, "part-token revoked", '−'),
+                    (false, crate::stage_layout::Flow::Across) => (
+                        Pt {
+                            x: g.x - 14.0,
+                            y: g.y + 14.0 + 22.0 * k as f64,
+                        },
+                        gap,
+                        "part-token added",
+                        '+',
+                    ),
+                    (false, crate::stage_layout::Flow::Down) => {
+                        (gap, inline, "part-token added", '+')
+                    }
+                };
+                let inner = pill(
+                    class.into(),
+                    46.0,
+                    20.0,
+                    "4",
+                    format!("{sign}{}", self.moved_partition(tp)),
+                );
+                traveller(format!("{key}-{k}"), from, to, dur_ms, false, inner)
+            })
+            .collect()
+    }
+
     /// A partition a rebalance moves, named as the consumer boxes name it.
     fn moved_partition(&self, tp: &crate::engine::assignor::TopicPartition) -> String {
         let user_topics = self.e.topics().iter().filter(|t| !t.internal).count();
@@ -1432,39 +1486,23 @@ impl Scene<'_> {
                     }
                 }
                 // A rebalance moves partitions: each one a consumer gives up
-                // leaves its box for the group's header (the coordinator),
-                // and each one it gains arrives from there. Eager revokes
-                // everything from everyone; cooperative only what moves.
+                // leaves its box, each one it gains arrives (see
+                // `moving_partitions`). Eager revokes everything from
+                // everyone; cooperative only what moves.
                 EventKind::Revoked {
                     group,
                     consumer,
                     partitions,
                     ..
                 } => {
-                    if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
-                        for (k, tp) in partitions.iter().enumerate().take(6) {
-                            let from = Pt {
-                                x: c.x + 30.0 + 44.0 * (k % 3) as f64,
-                                y: c.y + c.h - 12.0,
-                            };
-                            let to = release_point(lay, g, c, k);
-                            let inner = pill(
-                                "part-token revoked".into(),
-                                46.0,
-                                20.0,
-                                "4",
-                                format!("−{}", self.moved_partition(tp)),
-                            );
-                            movers.push(traveller(
-                                format!("rv{step}-{i}-{k}"),
-                                from,
-                                to,
-                                dur(3),
-                                false,
-                                inner,
-                            ));
-                        }
-                    }
+                    movers.extend(self.moving_partitions(
+                        *group,
+                        *consumer,
+                        partitions,
+                        true,
+                        format!("rv{step}-{i}"),
+                        dur(3),
+                    ));
                     None
                 }
                 EventKind::Assigned {
@@ -1473,45 +1511,14 @@ impl Scene<'_> {
                     added,
                     ..
                 } => {
-                    if let (Some(c), Some(g)) = (lay.consumer(*consumer), lay.group(*group)) {
-                        for (k, tp) in added.iter().enumerate().take(6) {
-                            // Across: from the group's top corner down the
-                            // gap, docking at the consumer's left edge (its
-                            // own text stays readable); down: from above
-                            // the group into the box.
-                            let (from, to) = match lay.flow {
-                                crate::stage_layout::Flow::Across => (
-                                    Pt {
-                                        x: g.x - 14.0,
-                                        y: g.y + 14.0 + 22.0 * k as f64,
-                                    },
-                                    release_point(lay, g, c, k),
-                                ),
-                                crate::stage_layout::Flow::Down => (
-                                    release_point(lay, g, c, k),
-                                    Pt {
-                                        x: c.x + 30.0 + 44.0 * (k % 3) as f64,
-                                        y: c.y + c.h - 12.0,
-                                    },
-                                ),
-                            };
-                            let inner = pill(
-                                "part-token added".into(),
-                                46.0,
-                                20.0,
-                                "4",
-                                format!("+{}", self.moved_partition(tp)),
-                            );
-                            movers.push(traveller(
-                                format!("as{step}-{i}-{k}"),
-                                from,
-                                to,
-                                dur(3),
-                                false,
-                                inner,
-                            ));
-                        }
-                    }
+                    movers.extend(self.moving_partitions(
+                        *group,
+                        *consumer,
+                        added,
+                        false,
+                        format!("as{step}-{i}"),
+                        dur(3),
+                    ));
                     None
                 }
                 // A leader election: the leadership badge moves from the
