@@ -242,7 +242,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     if records.len() == 1 { "" } else { "s" }
                 ))
                 .term(format!("broker {broker}"))
-                .t(", the partition's leader");
+                .t(if e.leader_of(*tp) == Some(*broker) {
+                    ", the partition's leader"
+                } else {
+                    ", the leader its metadata still names: leadership has moved, and it finds out when this fails"
+                });
             if *attempt > 1 {
                 n.t(". This is ");
                 n.term(format!("retry attempt {attempt}"));
@@ -999,6 +1003,32 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     }
                     _ => ".",
                 });
+        }
+        EventKind::MetadataUpdated {
+            client,
+            from,
+            moved,
+        } => {
+            let who = node_name(e, *client);
+            n.title = format!("{who} refreshes its metadata");
+            n.term(who)
+                .t(" learns of a leader move only from a failed request or every metadata.max.age.ms. It asked ")
+                .term(format!("broker {from}"))
+                .t(" for ")
+                .term("Metadata")
+                .t(": ");
+            for (i, (tp, old, new, epoch)) in moved.iter().enumerate() {
+                if i > 0 {
+                    n.t("; ");
+                }
+                n.term(tp_label(e, *tp)).t(match (old, new) {
+                    (Some(o), Some(l)) => format!(" is led by broker {l}, not {o}"),
+                    (None, Some(l)) => format!(" is led by broker {l}"),
+                    (_, None) => " has no leader yet".into(),
+                });
+                n.t(" (leader epoch ").num(epoch.0).t(")");
+            }
+            n.t(".");
         }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();

@@ -33,7 +33,7 @@
 
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, AutoOffsetReset, IsolationLevel, ScenarioConfig};
-use kafkascope::engine::event::{ErrorCode, EventKind, PartitionChoice};
+use kafkascope::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::murmur2::{murmur2, to_positive};
 use kafkascope::engine::{Command, Engine, Event, StepOutcome};
@@ -1176,10 +1176,12 @@ fn the_lso_stays_put_until_the_high_watermark_passes_the_transaction_marker() {
 fn a_retry_skips_the_rest_of_its_backoff_once_the_partition_has_a_new_leader() {
     // KIP-951: the leader crashes under an in-flight batch, which fails at
     // once and backs off for 20 s; the controller elects a new leader (a
-    // newer leader epoch) after the broker session timeout. The next
-    // sender run (here: the application's next send) finds the leader
-    // changed since the batch was sent, so `shouldBackoff` is false and the
-    // retry goes out then, not when the 20 s are over.
+    // newer leader epoch) after the broker session timeout. The producer
+    // learns of it from a metadata refresh (the application's next send goes
+    // to the dead leader, the connection is refused, the client refreshes):
+    // its metadata then has a newer leader epoch than the batch was sent
+    // under, so `shouldBackoff` is false and the retry goes out at once, not
+    // when the 20 s are over.
     let mut cfg = cluster(1, Acks::All);
     cfg.producers[0].request_timeout_ms = 10_000;
     cfg.producers[0].delivery_timeout_ms = 60_000;
@@ -1198,10 +1200,23 @@ fn a_retry_skips_the_rest_of_its_backoff_once_the_partition_has_a_new_leader() {
     assert!(elected < f[0].0 + 20_000);
     s.apply(send("y"));
     s.until("both acked", |s| s.e.producers()[0].acked_records == 2);
+    let learned = s
+        .log
+        .iter()
+        .find(|e| {
+            matches!(&e.kind, EventKind::MetadataUpdated { client: Node::Producer(_), moved, .. }
+                if moved.iter().any(|m| m.2.is_some_and(|l| l != old)))
+        })
+        .map(|e| e.time_ms)
+        .expect("the producer refreshed its metadata");
+    assert!(learned >= elected && learned < f[0].0 + 20_000);
     let sent = sends(&s);
+    let retry = sent
+        .iter()
+        .find(|x| x.1 == 2)
+        .expect("the retry of the first batch");
     assert_eq!(
-        sent[1],
-        (elected, 2),
-        "the retry goes out at the next sender run: {sent:?}"
+        retry.0, learned,
+        "the retry goes out as soon as the producer learns the new leader: {sent:?}"
     );
 }

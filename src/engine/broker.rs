@@ -317,6 +317,7 @@ impl Engine {
 
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
         match msg {
+            Msg::Metadata {} => self.broker_handle_metadata(b, from),
             Msg::Produce {
                 request_id,
                 acks,
@@ -518,6 +519,19 @@ impl Engine {
             }
         }
         match acks {
+            // No response to carry an error: the broker closes the
+            // connection instead, so the producer refreshes its metadata
+            // (`KafkaApis.handleProduceRequest`, acks=0).
+            Acks::Zero if results.iter().any(|r| r.result.is_err()) => {
+                let delay = self.latency_ms(Node::Broker(b), from);
+                self.schedule_in(
+                    delay,
+                    Action::Disconnect {
+                        node: from,
+                        broker: b,
+                    },
+                );
+            }
             Acks::Zero => {}
             Acks::One => self.send(
                 Node::Broker(b),

@@ -32,6 +32,7 @@
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
+use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
 use crate::engine::ids::*;
@@ -124,6 +125,8 @@ pub struct Consumer {
     pub batch_committed: bool,
     /// The transactional producer of an exactly-once processor.
     pub txn_producer: Option<ProducerIdx>,
+    /// Who leads each partition, as far as this consumer knows.
+    pub metadata: ClientMetadata,
 }
 
 impl Consumer {
@@ -194,6 +197,7 @@ impl Engine {
             records_processed: 0,
             batch_committed: false,
             txn_producer: None,
+            metadata: self.bootstrap_metadata(),
         });
         self.processor_attach(idx);
         self.schedule_in(
@@ -588,8 +592,10 @@ impl Engine {
     }
 
     fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        self.client_maybe_update_metadata(Node::Consumer(c));
         let con = &self.consumers[c.0 as usize];
         let mut by_leader: VecMap<BrokerId, Vec<FetchPartition>> = VecMap::new();
+        let mut reconnect_at: Option<u64> = None;
         for tp in &con.assignment {
             let Some(pos) = con.positions.get(tp) else {
                 continue;
@@ -597,18 +603,32 @@ impl Engine {
             if con.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
                 continue;
             }
-            let Some(l) = self.leader_of(*tp) else {
+            // The leader this consumer knows; none (or one whose connection
+            // just closed) means no fetch until the metadata is refreshed.
+            let Some(l) = con.metadata.leader(*tp) else {
                 continue;
             };
             if con.fetches.contains_key(&l) {
+                continue;
+            }
+            if let Some(&at) = con
+                .metadata
+                .unreachable
+                .get(&l)
+                .filter(|t| **t > self.now_ms)
+            {
+                reconnect_at = Some(reconnect_at.map_or(at, |r: u64| r.min(at)));
                 continue;
             }
             by_leader.entry_or_default(l).push(FetchPartition {
                 tp: *tp,
                 fetch_offset: *pos,
                 last_fetched_epoch: None,
-                current_leader_epoch: self.partition_meta(*tp).leader_epoch,
+                current_leader_epoch: con.metadata.leader_epoch(*tp),
             });
+        }
+        if let Some(at) = reconnect_at {
+            self.client_wake_at(Node::Consumer(c), at);
         }
         for (l, partitions) in by_leader {
             let fetch_id = self.next_id();
@@ -770,6 +790,14 @@ impl Engine {
     pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) {
         let gc = self.gcfg(c);
         match msg {
+            Msg::MetadataResponse { partitions } => {
+                if let Node::Broker(b) = from {
+                    self.client_metadata_response(Node::Consumer(c), b, &partitions);
+                }
+                if self.consumers[c.0 as usize].app == AppState::Polling {
+                    self.consumer_send_fetches(c, &gc);
+                }
+            }
             Msg::JoinGroupResponse {
                 error,
                 member_id,
@@ -994,7 +1022,10 @@ impl Engine {
                                 reset: Some(gc.auto_offset_reset),
                             });
                         }
-                        Err(_) => {
+                        Err(e) => {
+                            if e.invalidates_metadata() {
+                                self.client_metadata_stale(Node::Consumer(c));
+                            }
                             let inc = self.consumers[c.0 as usize].incarnation;
                             self.schedule_in(
                                 100,
@@ -1180,7 +1211,7 @@ impl Engine {
         }
         let mut by_leader: VecMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = VecMap::new();
         for tp in tps {
-            match self.leader_of(tp) {
+            match self.consumers[c.0 as usize].metadata.leader(tp) {
                 Some(l) => by_leader
                     .entry_or_default(l)
                     .push((tp, gc.auto_offset_reset)),
@@ -1232,7 +1263,9 @@ impl Engine {
                 Some(ErrorCode::OffsetOutOfRange) => reset.push(d.tp),
                 Some(e) => {
                     retry = true;
-                    let _ = e;
+                    if e.invalidates_metadata() {
+                        self.client_metadata_stale(Node::Consumer(c));
+                    }
                 }
                 None => {
                     if !d.entries.is_empty() && d.entries[0].offset == con.positions[&d.tp] {
@@ -1275,6 +1308,17 @@ impl Engine {
             } else if !retry {
                 self.consumer_send_fetches(c, gc);
             }
+        }
+    }
+
+    /// A wake-up of the consumer's network loop: fetch (which refreshes the
+    /// metadata first if due) if the application is polling.
+    pub(crate) fn consumer_network_wake(&mut self, c: ConsumerIdx) {
+        if self.consumers[c.0 as usize].app == AppState::Polling {
+            let gc = self.gcfg(c);
+            self.consumer_send_fetches(c, &gc);
+        } else {
+            self.client_maybe_update_metadata(Node::Consumer(c));
         }
     }
 
@@ -1466,6 +1510,7 @@ impl Engine {
         }
         let inc = con.incarnation;
         let had_fetch = con.fetches.contains_key(&broker);
+        self.client_metadata_disconnected(Node::Consumer(c), broker);
         self.consumer(c).fetches.remove(&broker);
         let joining = matches!(
             self.consumers[c.0 as usize].membership,
@@ -1619,6 +1664,9 @@ impl Engine {
         con.last_assignment.clear();
         con.last_generation = None;
         let inc = con.incarnation;
+        // A new process bootstraps its metadata again.
+        let fresh = self.bootstrap_metadata();
+        self.consumer(c).metadata = fresh;
         self.emit(EventKind::ConsumerStarted {
             consumer: c,
             restart: true,

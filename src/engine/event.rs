@@ -150,6 +150,16 @@ impl ErrorCode {
     /// Whether the error is a `RetriableException`. OUT_OF_ORDER_SEQUENCE_NUMBER
     /// is not: the idempotent producer decides about it itself
     /// (`TransactionManager.canRetry`, in `producer.rs`).
+    /// An `InvalidMetadataException`: the client's metadata is stale, so it
+    /// refreshes it (`Sender.completeBatch`, `FetchCollector`).
+    /// (UNKNOWN_TOPIC_OR_PARTITION is one too; topics here never change.)
+    pub fn invalidates_metadata(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::NotLeaderOrFollower | ErrorCode::FencedLeaderEpoch
+        )
+    }
+
     pub fn is_retriable(self) -> bool {
         matches!(
             self,
@@ -182,6 +192,8 @@ pub enum PartitionChoice {
 /// The protocol messages the UI animates along wires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MsgKind {
+    Metadata,
+    MetadataResponse,
     Produce,
     ProduceResponse,
     Fetch,
@@ -217,6 +229,8 @@ pub enum MsgKind {
 impl MsgKind {
     pub fn name(self) -> &'static str {
         match self {
+            MsgKind::Metadata => "Metadata",
+            MsgKind::MetadataResponse => "Metadata response",
             MsgKind::Produce => "Produce",
             MsgKind::ProduceResponse => "Produce response",
             MsgKind::Fetch => "Fetch",
@@ -453,6 +467,13 @@ pub enum EventKind {
         producer: ProducerIdx,
         producer_id: ProducerId,
         epoch: ProducerEpoch,
+    },
+    /// A client's Metadata response moved partitions to a new leader in its
+    /// cache: (partition, leader it had, leader it has now, leader epoch).
+    MetadataUpdated {
+        client: Node,
+        from: BrokerId,
+        moved: Vec<(Tp, Option<BrokerId>, Option<BrokerId>, LeaderEpoch)>,
     },
 
     // ---- replication and the controller ------------------------------------

@@ -74,6 +74,11 @@ pub struct MemberMetadata {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
+    /// A client asks any broker who leads each partition (`MetadataRequest`).
+    Metadata {},
+    MetadataResponse {
+        partitions: Vec<(Tp, crate::engine::client_metadata::LeaderInfo)>,
+    },
     Produce {
         request_id: u64,
         acks: Acks,
@@ -242,6 +247,8 @@ pub enum Msg {
 impl Msg {
     pub fn kind(&self) -> MsgKind {
         match self {
+            Msg::Metadata { .. } => MsgKind::Metadata,
+            Msg::MetadataResponse { .. } => MsgKind::MetadataResponse,
             Msg::Produce { .. } => MsgKind::Produce,
             Msg::ProduceResponse { .. } => MsgKind::ProduceResponse,
             Msg::Fetch { .. } => MsgKind::Fetch,
@@ -304,7 +311,8 @@ impl Msg {
             Msg::FetchResponse { partitions, .. } => partitions
                 .iter()
                 .any(|p| !p.entries.is_empty() || p.error.is_some() || p.diverging.is_some()),
-            Msg::Fetch { .. } => false,
+            // Routine: refreshes are asked for by work that keeps the run going.
+            Msg::Fetch { .. } | Msg::Metadata { .. } | Msg::MetadataResponse { .. } => false,
             Msg::Heartbeat { .. } => false,
             Msg::HeartbeatResponse { error, .. } => error.is_some(),
             _ => true,

@@ -49,33 +49,14 @@ impl Engine {
         pc.workload.records = 0;
         pc.workload.topic = gc.output_topic.clone().unwrap_or_default();
         self.cfg.producers.push(pc.clone());
-        self.producers.push(crate::engine::producer::Producer {
+        let metadata = self.bootstrap_metadata();
+        self.producers.push(crate::engine::producer::Producer::new(
             idx,
-            client_id: pc.client_id.clone(),
-            alive: true,
-            instance: 0,
-            acks: pc.acks,
-            idempotent: true,
-            transactional_id: pc.transactional_id.clone(),
-            producer_id: None,
-            init_in_flight: false,
-            next_seq: Default::default(),
-            seq: Default::default(),
-            queues: Default::default(),
-            batches: Default::default(),
-            in_flight: Vec::new(),
-            sticky: Default::default(),
-            next_event_id: 0,
-            workload_sent: 0,
-            drop_next_response: false,
-            txn: Default::default(),
-            staging: 0,
-            acked_records: 0,
-            failed_records: 0,
-            total_ack_latency_ms: 0,
-            owner_consumer: Some(c),
-            next_expiry_ms: 0,
-        });
+            &pc,
+            true,
+            Some(c),
+            metadata,
+        ));
         self.acks_seen_grow();
         self.consumers[c.0 as usize].txn_producer = Some(idx);
         self.producer_init_id(idx);

@@ -37,6 +37,7 @@
 //! would miss the record, can only be aborted, and InitProducerId bumps the
 //! epoch after the abort.
 
+use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use crate::engine::ids::*;
@@ -171,9 +172,50 @@ pub struct Producer {
     /// No waiting batch can expire before this (Kafka's
     /// `nextBatchExpiryTimeMs`): the sender skips the expiry scan until then.
     pub next_expiry_ms: u64,
+    /// Who leads each partition, as far as this producer knows.
+    pub metadata: ClientMetadata,
 }
 
 impl Producer {
+    /// A new client: no producer id yet, nothing queued, its metadata
+    /// cache just bootstrapped.
+    pub(crate) fn new(
+        idx: ProducerIdx,
+        pc: &ProducerConfig,
+        idempotent: bool,
+        owner_consumer: Option<ConsumerIdx>,
+        metadata: ClientMetadata,
+    ) -> Producer {
+        Producer {
+            idx,
+            client_id: pc.client_id.clone(),
+            alive: true,
+            instance: 0,
+            acks: pc.acks,
+            idempotent,
+            transactional_id: pc.transactional_id.clone(),
+            producer_id: None,
+            init_in_flight: false,
+            next_seq: VecMap::new(),
+            seq: SeqState::default(),
+            queues: VecMap::new(),
+            batches: VecMap::new(),
+            in_flight: Vec::new(),
+            sticky: VecMap::new(),
+            next_event_id: 0,
+            workload_sent: 0,
+            drop_next_response: false,
+            txn: ProducerTxn::default(),
+            staging: 0,
+            acked_records: 0,
+            failed_records: 0,
+            total_ack_latency_ms: 0,
+            owner_consumer,
+            next_expiry_ms: 0,
+            metadata,
+        }
+    }
+
     pub(crate) fn is_ready(&self) -> bool {
         !self.alive || !self.idempotent || self.producer_id.is_some()
     }
@@ -205,33 +247,9 @@ impl Engine {
         let cfgs = self.cfg.producers.clone();
         for (i, pc) in cfgs.iter().enumerate() {
             let idx = ProducerIdx(i as u16);
-            self.producers.push(Producer {
-                idx,
-                client_id: pc.client_id.clone(),
-                alive: true,
-                instance: 0,
-                acks: pc.acks,
-                idempotent: pc.idempotent(),
-                transactional_id: pc.transactional_id.clone(),
-                producer_id: None,
-                init_in_flight: false,
-                next_seq: VecMap::new(),
-                seq: SeqState::default(),
-                queues: VecMap::new(),
-                batches: VecMap::new(),
-                in_flight: Vec::new(),
-                sticky: VecMap::new(),
-                next_event_id: 0,
-                workload_sent: 0,
-                drop_next_response: false,
-                txn: ProducerTxn::default(),
-                staging: 0,
-                acked_records: 0,
-                failed_records: 0,
-                total_ack_latency_ms: 0,
-                owner_consumer: None,
-                next_expiry_ms: 0,
-            });
+            let metadata = self.bootstrap_metadata();
+            self.producers
+                .push(Producer::new(idx, pc, pc.idempotent(), None, metadata));
             if self.producers[i].idempotent {
                 self.producer_init_id(idx);
             }
@@ -756,16 +774,18 @@ impl Engine {
         if let Some(error) = self.producers[pi].txn.abortable {
             self.producer_abort_undrained(p, error);
         }
+        // `NetworkClient.poll` → `maybeUpdate`: refresh the metadata if due.
+        self.client_maybe_update_metadata(Node::Producer(p));
+        let mut wake_at: Option<u64> = None;
         // Each partition's next batch and its leader, in partition order,
         // and whether the batch is ready itself.
         let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
-        let mut wake_at: Option<u64> = None;
         let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
         for tp in tps {
             // A leader whose connection already carries max.in.flight
             // requests takes nothing now; its next response runs the sender
             // again. (Checked first: it is the common case under load.)
-            if let Some(leader) = self.leader_of(tp) {
+            if let Some(leader) = self.producers[pi].metadata.leader(tp) {
                 let pr = &self.producers[pi];
                 if pr.in_flight.iter().filter(|r| r.broker == leader).count() >= max_in_flight {
                     continue;
@@ -813,7 +833,7 @@ impl Engine {
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
             let leader_changed = b
                 .sent_leader_epoch
-                .is_some_and(|e| e < self.partition_meta(tp).leader_epoch);
+                .is_some_and(|e| e < pr.metadata.leader_epoch(tp));
             if b.attempts > 0 && now < b.retry_at_ms && !leader_changed {
                 wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
                 continue;
@@ -828,7 +848,7 @@ impl Engine {
                         .linger_scheduled = true;
                     self.schedule(at, Action::LingerExpired { producer: p });
                 }
-                if let Some(leader) = self.leader_of(tp) {
+                if let Some(leader) = self.producers[pi].metadata.leader(tp) {
                     drainable.push((head, leader, false));
                 }
                 continue;
@@ -846,10 +866,23 @@ impl Engine {
                     continue;
                 }
             }
-            let Some(leader) = self.leader_of(tp) else {
-                // No leader known: check again after the backoff (metadata
-                // refresh), or when the batch expires if that comes first.
-                let at = (now + pc.retry_backoff_ms as u64).min(b.created_ms + delivery_ms);
+            let known = pr.metadata.leader(tp);
+            // `NetworkClient.ready`: a leader whose connection just closed
+            // is not ready until its reconnect backoff ends.
+            let reconnect_at = known
+                .and_then(|l| pr.metadata.unreachable.get(&l).copied())
+                .filter(|t| *t > now);
+            let created_ms = b.created_ms;
+            let Some(leader) = known.filter(|_| reconnect_at.is_none()) else {
+                // No leader known (`unknownLeaderTopics`: ask for metadata),
+                // or not reachable yet: check again after the backoff, or
+                // when the batch expires if that comes first.
+                if known.is_none() {
+                    self.client_metadata_stale(Node::Producer(p));
+                }
+                let at = reconnect_at
+                    .unwrap_or(now + pc.retry_backoff_ms as u64)
+                    .min(created_ms + delivery_ms);
                 wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
                 continue;
             };
@@ -890,9 +923,9 @@ impl Engine {
         let transactional = self.producers[pi].transactional_id.is_some();
         let mut wire = Vec::new();
         for id in &batch_ids {
-            let leader_epoch = self
-                .partition_meta(self.producers[pi].batches[id].tp)
-                .leader_epoch;
+            let leader_epoch = self.producers[pi]
+                .metadata
+                .leader_epoch(self.producers[pi].batches[id].tp);
             let pr = &mut self.producers[pi];
             let (tp, unnumbered, n) = {
                 let b = &pr.batches[id];
@@ -1025,6 +1058,12 @@ impl Engine {
 
     pub(crate) fn producer_receive(&mut self, p: ProducerIdx, from: Node, msg: Msg) {
         match msg {
+            Msg::MetadataResponse { partitions } => {
+                if let Node::Broker(b) = from {
+                    self.client_metadata_response(Node::Producer(p), b, &partitions);
+                }
+                self.producer_sender_run(p);
+            }
             Msg::ProduceResponse {
                 request_id,
                 results,
@@ -1091,7 +1130,12 @@ impl Engine {
         }
         match r.result {
             Ok(first) => self.producer_complete_batch(p, r.batch, Some(first)),
-            Err(e) => self.producer_batch_failed(p, r.batch, e),
+            Err(e) => {
+                if e.invalidates_metadata() {
+                    self.client_metadata_stale(Node::Producer(p));
+                }
+                self.producer_batch_failed(p, r.batch, e)
+            }
         }
     }
 
@@ -1100,7 +1144,7 @@ impl Engine {
     fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
         let b = &self.producers[p.0 as usize].batches[&id];
         b.sent_leader_epoch
-            .is_some_and(|e| e < self.partition_meta(b.tp).leader_epoch)
+            .is_some_and(|e| e < self.producers[p.0 as usize].metadata.leader_epoch(b.tp))
     }
 
     /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
@@ -1505,6 +1549,7 @@ impl Engine {
         }
         // The client closes the connection: this request times out and every
         // other in-flight request on it fails with a network error.
+        self.client_metadata_disconnected(Node::Producer(p), broker);
         let requests: Vec<InFlightRequest> = {
             let pr = self.producer(p);
             let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
@@ -1533,6 +1578,7 @@ impl Engine {
         if !self.producers[pi].alive {
             return;
         }
+        self.client_metadata_disconnected(Node::Producer(p), broker);
         let requests: Vec<InFlightRequest> = {
             let pr = self.producer(p);
             let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
@@ -1663,12 +1709,14 @@ mod tests {
         for (new_leader, backs_off) in [(false, true), (true, false)] {
             let (mut e, tp) = engine();
             sent_batch(&mut e, tp, 1, 0, 1);
-            let epoch = e.partition_meta(tp).leader_epoch;
+            let epoch = e.producers[0].metadata.leader_epoch(tp);
             let b = e.producers[0].batches.get_mut(&BatchId(1)).unwrap();
             b.state = BatchState::InFlight;
             b.sent_leader_epoch = Some(epoch);
             if new_leader {
-                e.partition_meta_mut(tp).leader_epoch = LeaderEpoch(epoch.0 + 1);
+                // The producer's metadata already knows the newer leader epoch.
+                let m = &mut e.producers[0].metadata;
+                m.partitions.get_mut(&tp).unwrap().epoch = LeaderEpoch(epoch.0 + 1);
             }
             let now = e.now_ms;
             e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);

@@ -89,6 +89,11 @@ pub enum Action {
     /// The controller's periodic leader-imbalance check
     /// (`maybeBalancePartitionLeaders`).
     ControllerBalanceLeaders,
+    /// A client's metadata refresh or reconnect waited for a backoff that
+    /// has now passed.
+    ClientWake {
+        client: Node,
+    },
     /// `node` notices its connection to `broker` closed (the broker died or refused).
     Disconnect {
         node: Node,
@@ -584,6 +589,7 @@ impl Engine {
                 incarnation,
             } => self.controller_fence(broker, incarnation),
             Action::ControllerBalanceLeaders => self.controller_balance_leaders(),
+            Action::ClientWake { client } => self.client_wake(client),
             Action::Disconnect { node, broker } => match node {
                 Node::Producer(p) => self.producer_disconnected(p, broker),
                 Node::Consumer(c) => self.consumer_disconnected(c, broker),

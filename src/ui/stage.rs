@@ -205,6 +205,7 @@ fn message_label(k: MsgKind) -> &'static str {
         MsgKind::LeaveGroupResponse => "left ↩",
         MsgKind::OffsetCommitResponse => "committed ↩",
         MsgKind::OffsetFetchResponse => "offsets ↩",
+        MsgKind::MetadataResponse => "leaders ↩",
         MsgKind::InitProducerIdResponse => "pid+epoch ↩",
         MsgKind::AddPartitionsToTxnResponse
         | MsgKind::AddOffsetsToTxnResponse
