@@ -53,6 +53,10 @@ pub enum Expect {
     /// After a failover, leadership of events-0 returns to its preferred
     /// replica in a preferred-leader election; everything processed once.
     PreferredLeaderReturns,
+    /// Clients learn each leader move from a failed request (a closed
+    /// connection, NOT_LEADER_OR_FOLLOWER) and a Metadata refresh, then
+    /// resend to the new leader; everything processed once.
+    MetadataRefreshFailover,
 }
 
 #[derive(Clone, Debug, PartialEq)]

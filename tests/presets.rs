@@ -315,6 +315,67 @@ fn every_preset_demonstrates_its_outcome() {
                 assert_eq!(e.leader_of(tp), Some(preferred), "{}", ctx());
                 assert_eq!(s.processed_once, s.produced, "{}", ctx());
             }
+            Expect::MetadataRefreshFailover => {
+                use kafkascope::engine::event::{MsgKind, Node};
+                let tp = Tp::new(TopicId(0), 0);
+                let preferred = e.partition_meta(tp).replicas[0];
+                // The producer's story after the leadership returns: a
+                // NOT_LEADER_OR_FOLLOWER, its own Metadata request, a cache
+                // update naming the preferred replica, then a send there.
+                let refused = events
+                    .iter()
+                    .position(|ev| {
+                        matches!(
+                            ev.kind,
+                            EventKind::ProduceFailed {
+                                error: ErrorCode::NotLeaderOrFollower,
+                                ..
+                            }
+                        )
+                    })
+                    .unwrap_or_else(|| panic!("no NOT_LEADER_OR_FOLLOWER\n{}", ctx()));
+                let after = &events[refused..];
+                let asked = after
+                    .iter()
+                    .position(|ev| {
+                        matches!(
+                            ev.kind,
+                            EventKind::Message {
+                                kind: MsgKind::Metadata,
+                                from: Node::Producer(_),
+                                ..
+                            }
+                        )
+                    })
+                    .unwrap_or_else(|| panic!("no Metadata request after it\n{}", ctx()));
+                let learned = after[asked..]
+                    .iter()
+                    .position(|ev| {
+                        matches!(&ev.kind, EventKind::MetadataUpdated { client: Node::Producer(_), moved, .. }
+                            if moved.iter().any(|m| m.0 == tp && m.2 == Some(preferred)))
+                    })
+                    .unwrap_or_else(|| panic!("the producer never learned the move\n{}", ctx()));
+                assert!(
+                    after[asked + learned..]
+                        .iter()
+                        .any(|ev| matches!(ev.kind, EventKind::Sent { broker, .. } if broker == preferred)),
+                    "no resend to the preferred leader\n{}",
+                    ctx()
+                );
+                // The consumer learns the moves the same way.
+                assert!(
+                    events.iter().any(|ev| matches!(
+                        ev.kind,
+                        EventKind::MetadataUpdated {
+                            client: Node::Consumer(_),
+                            ..
+                        }
+                    )),
+                    "{}",
+                    ctx()
+                );
+                assert_eq!(s.processed_once, s.produced, "{}", ctx());
+            }
             Expect::LatencyOrderedByAcks => {
                 let avg: Vec<f64> = e
                     .producers()

@@ -694,6 +694,30 @@ pub fn preferred_leader_election() -> Preset {
     }
 }
 
+pub fn failover_metadata_refresh() -> Preset {
+    let mut c = cluster(3, 1, 3, 2);
+    c.producers[0].acks = Acks::All;
+    c.producers[0].workload.records = 24;
+    c.producers[0].workload.interval_ms = 1_500;
+    c.cluster.leader_imbalance_check_interval_seconds = 20;
+    c.script = vec![
+        note(0, "The producer and the consumer each cache who leads events-0 (and its leader epoch), and send there. They never ask the controller."),
+        at(4_000, Command::CrashLeader { topic: "events".into(), partition: 0 }),
+        note(4_100, "The clients see their connection to the leader close and ask another broker for Metadata. Until the controller fences the dead broker, the answer still names it: they retry, backing off."),
+        note(14_500, "A Metadata response named the new leader; the clients resent there. The old leader returns as a follower."),
+        at(14_500, Command::RestartCrashedBrokers),
+        note(33_000, "The imbalance check moves leadership back to the preferred replica. The old leader answers NOT_LEADER_OR_FOLLOWER: the clients refresh their metadata and resend."),
+    ];
+    Preset {
+        id: "failover-metadata-refresh",
+        title: "Failover with metadata refresh: how clients find the new leader",
+        summary: "3 brokers, RF 3; the leader crashes, then returns. Clients learn each move only from a failed request and a Metadata refresh.",
+        config: c,
+        expect: Expect::MetadataRefreshFailover,
+        lanes: Vec::new(),
+    }
+}
+
 /// Every preset, in menu order.
 /// Every preset, in menu order, built from code.
 pub fn built() -> Vec<Preset> {
@@ -723,6 +747,7 @@ pub fn built() -> Vec<Preset> {
         zombie_fenced(),
         two_topic_transaction(),
         preferred_leader_election(),
+        failover_metadata_refresh(),
     ]
 }
 

@@ -295,4 +295,18 @@ pub(super) const TABLE: &[Entry] = &[
             "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs, the preferred replica is alive and in the ISR: leadership goes back to it.",
         ],
     },
+    Entry {
+        id: "failover-metadata-refresh",
+        title: "Failover with metadata refresh: how clients find the new leader",
+        summary: "3 brokers, RF 3; the leader crashes, then returns. Clients learn each move only from a failed request and a Metadata refresh.",
+        expect: Expect::MetadataRefreshFailover,
+        config: "v1.AABIAgIBAwwUAAMBAgEDAwQCAAQBDwIYA9wLAAAHBgAAEgEwAKAfAgZldmVudHMAAIQgEgExAKRxEgEyAKRxBADogQISATMAAAAA1hPGWg",
+        lanes: &[],
+        notes: &[
+            "The producer and the consumer each cache who leads events-0 (and its leader epoch), and send there. They never ask the controller.",
+            "The clients see their connection to the leader close and ask another broker for Metadata. Until the controller fences the dead broker, the answer still names it: they retry, backing off.",
+            "A Metadata response named the new leader; the clients resent there. The old leader returns as a follower.",
+            "The imbalance check moves leadership back to the preferred replica. The old leader answers NOT_LEADER_OR_FOLLOWER: the clients refresh their metadata and resend.",
+        ],
+    },
 ];
