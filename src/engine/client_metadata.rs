@@ -95,15 +95,6 @@ impl ClientMetadata {
         self.partitions.get(&tp).map_or(LeaderEpoch(0), |i| i.epoch)
     }
 
-    /// When `broker` comes out of its reconnect backoff, if it is still in
-    /// it (`NetworkClient.ready` is false until then).
-    pub fn reconnect_at(&self, broker: BrokerId, now_ms: u64) -> Option<u64> {
-        self.unreachable
-            .get(&broker)
-            .copied()
-            .filter(|t| *t > now_ms)
-    }
-
     /// `Metadata.requestUpdate`.
     pub fn request_update(&mut self) {
         self.update_requested = true;
@@ -129,7 +120,7 @@ impl ClientMetadata {
         for healthy_only in [true, false] {
             for i in 0..n {
                 let b = BrokerId((self.next_node + i) % n);
-                let backing_off = self.reconnect_at(b, now_ms).is_some();
+                let backing_off = self.unreachable.get(&b).is_some_and(|t| *t > now_ms);
                 if backing_off || (healthy_only && self.failures.contains_key(&b)) {
                     continue;
                 }

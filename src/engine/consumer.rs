@@ -611,7 +611,12 @@ impl Engine {
             if con.fetches.contains_key(&l) {
                 continue;
             }
-            if let Some(at) = con.metadata.reconnect_at(l, self.now_ms) {
+            if let Some(&at) = con
+                .metadata
+                .unreachable
+                .get(&l)
+                .filter(|t| **t > self.now_ms)
+            {
                 reconnect_at = Some(reconnect_at.map_or(at, |r: u64| r.min(at)));
                 continue;
             }
