@@ -337,6 +337,13 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
     layout_scaled(e, box_w, box_h, 1.0, max_scale)
 }
 
+/// `x` kept within `lo..=hi` (`lo <= hi`). Not `f64::clamp`: its panic
+/// message formats floats, and the float formatter costs the wasm bundle
+/// kilobytes.
+fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    x.max(lo).min(hi)
+}
+
 /// [`layout`] that may also shrink below scale 1, down to `min_scale`
 /// (a thumbnail, whose text is not drawn).
 pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_scale: f64) -> Layout {
@@ -345,9 +352,11 @@ pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_sca
     let hosted = hosted(e);
     // As large as reads well: about 12.4 px text on a 1280×800 screen,
     // 19 px on a 1920×1080 projector; never below 1 (11 px text).
-    let preferred = (box_w / 780.0)
-        .min(box_h / 520.0)
-        .clamp(min_scale, max_scale.max(min_scale));
+    let preferred = clamp(
+        (box_w / 780.0).min(box_h / 520.0),
+        min_scale,
+        max_scale.max(min_scale),
+    );
     let fit = |scale: f64| -> Option<Layout> {
         let (w, h) = (box_w / scale, box_h / scale);
         plans(e, w).into_iter().find_map(|plan| {
@@ -528,7 +537,7 @@ fn place_brokers(
     let cols = cols.clamp(1, nb.max(1));
     let bw = (width - (cols as f64 - 1.0) * BROKER_GAP) / cols as f64;
     // The row label: a topic-partition name, as many characters as fit.
-    let label_w = (bw * 0.3).clamp(56.0, 100.0);
+    let label_w = clamp(bw * 0.3, 56.0, 100.0);
     let label_chars = ((label_w - 18.0) / (12.0 * 0.6)).floor().max(3.0) as usize;
     // Followers' chips at the end of a leader's row, in leaders-only mode.
     let max_followers = if leaders_only {
@@ -563,7 +572,7 @@ fn place_brokers(
         0.0
     };
     let avail = bw - 8.0 - label_w - 8.0 - if chips_inline { chips_w } else { 0.0 };
-    let cell_w = (avail / 6.0).clamp(CELL_W_MIN, CELL_W_MAX);
+    let cell_w = clamp(avail / 6.0, CELL_W_MIN, CELL_W_MAX);
     let slots = (avail / cell_w).floor() as usize;
     if slots < min_slots {
         return None;
@@ -683,8 +692,8 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
     let np = e.producers().len().max(1) as f64;
     match plan.flow {
         Flow::Across => {
-            let pw = (w * 0.15).clamp(104.0, 150.0);
-            let cw = (w * 0.21).clamp(172.0, 220.0);
+            let pw = clamp(w * 0.15, 104.0, 150.0);
+            let cw = clamp(w * 0.21, 172.0, 220.0);
             let gap = if w < 700.0 { 12.0 } else { GAP };
             let bx = PAD + pw + gap;
             let bwidth = w - 2.0 * PAD - pw - cw - 2.0 * gap;
@@ -706,7 +715,11 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
             } else {
                 PRODUCER_MIN_H
             };
-            let ph = ((brokers_h - 10.0 * (np - 1.0)) / np).clamp(min_h, 160.0_f64.max(min_h));
+            let ph = clamp(
+                (brokers_h - 10.0 * (np - 1.0)) / np,
+                min_h,
+                160.0_f64.max(min_h),
+            );
             let p_top = PAD + ((brokers_h - ph * np - 10.0 * (np - 1.0)) / 2.0).max(0.0);
             for (i, p) in e.producers().iter().enumerate() {
                 lay.producers.push((

@@ -1601,7 +1601,9 @@ fn release_point(lay: &Layout, g: Rect, c: Rect, k: usize) -> Pt {
 /// The producer's mean ack latency, short enough for its box.
 fn ack_label(ms: u64) -> String {
     if ms >= 1000 {
-        format!("ack ≈{:.1} s", ms as f64 / 1000.0)
+        // Tenths without the float formatter (it costs the bundle kilobytes).
+        let t = (ms + 50) / 100;
+        format!("ack ≈{}.{} s", t / 10, t % 10)
     } else {
         format!("ack ≈{ms} ms")
     }
