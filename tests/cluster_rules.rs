@@ -6,7 +6,8 @@
 //!   caught up for `replica.lag.time.max.ms` (checked every half of it), and
 //!   rejoins at the fetch that shows it caught up;
 //! - leader election: first live ISR replica in assignment order, epoch + 1,
-//!   only after the controller fenced the dead leader;
+//!   only after the controller fenced the dead leader; when the fenced
+//!   broker was a follower, the leader's HW moves at the fence;
 //! - preferred-leader election: with `auto.leader.rebalance.enable` the
 //!   controller's check, `leader.imbalance.check.interval.seconds` after a
 //!   partition lost its preferred leader, hands leadership back to
@@ -551,6 +552,43 @@ fn not_enough_replicas_after_append_when_the_isr_shrinks_after_the_append() {
 }
 
 // ---- acks timing ------------------------------------------------------------------
+
+/// `Partition.makeLeader`: when the controller fences a crashed follower
+/// and drops it from the ISR, the leader learns the smaller ISR and moves
+/// its high watermark at once; an acks=all write that waited only on the
+/// fenced follower is acknowledged then, not at some later fetch (here
+/// there is none: the other follower had the record long before).
+#[test]
+fn when_the_controller_fences_a_follower_the_leaders_high_watermark_moves_at_once() {
+    let mut cfg = cluster(1, Acks::All);
+    cfg.cluster.replica_lag_time_max_ms = 30_000; // the fence comes first
+    let mut s = Sim::new(cfg);
+    let leader = s.meta().leader.unwrap();
+    let follower = s
+        .meta()
+        .replicas
+        .iter()
+        .copied()
+        .find(|r| *r != leader)
+        .unwrap();
+    s.apply(Command::CrashBroker { broker: follower });
+    s.apply(send("k"));
+    s.until("acknowledged", |s| {
+        s.has(|k| matches!(k, EventKind::Acked { .. }))
+    });
+    let fenced_at = s
+        .events(|k| matches!(k, EventKind::BrokerFenced { broker } if *broker == follower))
+        .first()
+        .expect("fenced")
+        .time_ms;
+    assert_eq!(
+        leader_hw_passes(&s, 0),
+        fenced_at,
+        "the HW moves at the fence"
+    );
+    assert_eq!(ack_time(&s), fenced_at + 2, "one latency later");
+    assert!(!s.meta().isr.contains(&follower));
+}
 
 fn ack_time(s: &Sim) -> u64 {
     s.events(|k| matches!(k, EventKind::Acked { .. }))[0].time_ms

@@ -306,6 +306,11 @@ impl Engine {
                     added: vec![],
                     internal,
                 });
+                // The leader learns the smaller ISR (`Partition.makeLeader`):
+                // the HW may now move past what only the fenced one lacked.
+                if let Some(l) = meta.leader.filter(|l| *l != broker) {
+                    self.broker_maybe_increment_hw(l, tp);
+                }
             }
             if meta.leader == Some(broker) {
                 self.elect_leader(tp);
