@@ -6,6 +6,8 @@
 //!   bumps its epoch and restarts that partition's sequence at 0: only the
 //!   expired records are lost, and records sent after the outage get
 //!   through (`TransactionManager.bumpIdempotentEpochAndResetIdIfNeeded`);
+//! - a batch in flight expires at `delivery.timeout.ms`, not at its request
+//!   timeout (`Sender.getExpiredInflightBatches`);
 //! - a transactional producer that loses a batch enters an abortable error:
 //!   the transaction is aborted, never committed without the record, and
 //!   InitProducerId bumps the epoch afterwards;
@@ -42,18 +44,12 @@ impl Sim {
         self.e.partition_meta(tp).leader
     }
 
-    /// Runs until simulated time `ms` (or until idle).
+    /// Runs until simulated time `ms` (not to the next headline, which may
+    /// be much later).
     fn run_to(&mut self, ms: u64) {
-        while self.e.now_ms() < ms {
-            match self.e.next_event_ms() {
-                Some(t) if t <= ms => {
-                    if self.step() == StepOutcome::Idle {
-                        break;
-                    }
-                }
-                _ => break,
-            }
-        }
+        self.e.run_to_ms(ms);
+        self.log.extend(self.e.take_events());
+        self.e.check_invariants().unwrap();
     }
 
     fn send_to(&mut self, partition: u32, key: &str) {
@@ -164,6 +160,76 @@ fn an_idempotent_producer_bumps_its_epoch_after_an_outage_longer_than_delivery_t
     let entry = log.producer_state().entry(pid).expect("producer state");
     assert_eq!(entry.epoch, Some(ProducerEpoch(1)));
     assert_eq!(entry.last_seq(), Some(2), "after-1..3 are sequences 0..2");
+}
+
+/// `Sender.getExpiredInflightBatches`: a retry sent late in its batch's
+/// life does not get a whole request.timeout.ms more; the batch fails at
+/// exactly `delivery.timeout.ms` after its creation while still in flight.
+/// Its first attempt was written (only the responses were lost), so the
+/// sequence is unresolved and the producer bumps its epoch (KIP-360) before
+/// the next record.
+#[test]
+fn an_in_flight_batch_expires_at_delivery_timeout_ms_not_at_its_request_timeout() {
+    let mut s = Sim::new(outage_cluster());
+    s.until("producer id", |s| s.epoch().is_some());
+    s.send_to(0, "before");
+    s.until("acked", |s| s.outcomes().0.len() == 1);
+    let timeouts = |s: &Sim| {
+        s.events(|k| {
+            matches!(
+                k,
+                EventKind::ProduceFailed {
+                    error: ErrorCode::RequestTimedOut,
+                    ..
+                }
+            )
+        })
+        .len()
+    };
+    s.send_to(0, "late");
+    // request.timeout.ms 5 s, delivery.timeout.ms 20 s: attempts leave at
+    // about 0, 5.1, 10.2 and 15.3 s, every response lost. The fourth
+    // attempt's request would time out at about 20.3 s.
+    for n in 0..4 {
+        s.apply(Command::DropNextProduceResponse { producer: P0 });
+        if n < 3 {
+            s.until("request timed out", |s| timeouts(s) == n + 1);
+        }
+    }
+    s.until("failed for good", |s| s.outcomes().1.len() == 1);
+    let created = s
+        .events(|k| matches!(k, EventKind::Created { .. }))
+        .last()
+        .unwrap()
+        .time_ms;
+    let failed = s
+        .events(|k| {
+            matches!(
+                k,
+                EventKind::ProduceFailed {
+                    retry_in_ms: None,
+                    ..
+                }
+            )
+        })
+        .last()
+        .unwrap()
+        .time_ms;
+    assert_eq!(s.outcomes().1[0].1, ErrorCode::DeliveryTimeout);
+    assert_eq!(
+        failed,
+        created + 20_000,
+        "expires in flight at delivery.timeout.ms after creation"
+    );
+    assert_eq!(timeouts(&s), 3, "the fourth request never timed out first");
+    s.send_to(0, "after");
+    s.drain();
+    assert_eq!(s.outcomes().0, vec!["before", "after"]);
+    assert_eq!(
+        s.epoch(),
+        Some(ProducerEpoch(1)),
+        "the unresolved sequence bumps the epoch"
+    );
 }
 
 /// 3 brokers, "events" RF 1 and a transactional producer driven by hand.

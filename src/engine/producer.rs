@@ -753,6 +753,20 @@ impl Engine {
         if now >= self.producers[pi].next_expiry_ms {
             let mut next = u64::MAX;
             for &tp in &tps {
+                // `getExpiredInflightBatches`: a batch in flight expires too,
+                // in send order; a response that comes later is ignored.
+                let pr = &self.producers[pi];
+                let sent: Vec<BatchId> = (pr.queues.get(&tp).into_iter().flatten().copied())
+                    .take_while(|x| pr.batches[x].state == BatchState::InFlight)
+                    .collect();
+                for id in sent {
+                    let expires = self.producers[pi].batches[&id].created_ms + delivery_ms;
+                    if now < expires {
+                        next = next.min(expires);
+                        break;
+                    }
+                    self.producer_expire_batch(p, id);
+                }
                 while let Some(id) = self.producer_waiting_head(pi, tp).1 {
                     let expires = self.producers[pi].batches[&id].created_ms + delivery_ms;
                     if now < expires {
@@ -991,6 +1005,18 @@ impl Engine {
                 self.producer_complete_batch(p, wb.batch, None);
             }
             return;
+        }
+        // A batch whose delivery.timeout.ms ends before this request can
+        // time out expires in flight (see `producer_sender_run`).
+        let timeout_at = now + pc.request_timeout_ms as u64;
+        let pr = &mut self.producers[pi];
+        let expires = batch_ids.iter().map(|id| pr.batches[id].created_ms).min();
+        if let Some(at) = expires
+            .map(|c| c + pc.delivery_timeout_ms as u64)
+            .filter(|at| *at < timeout_at)
+        {
+            pr.next_expiry_ms = pr.next_expiry_ms.min(at);
+            self.schedule(at, Action::RetryBackoffDone { producer: p });
         }
         self.producers[pi].in_flight.push(InFlightRequest {
             request_id,
@@ -1502,8 +1528,9 @@ impl Engine {
         (in_flight, None)
     }
 
-    /// A batch not in flight passed `delivery.timeout.ms`: it fails with a
-    /// TimeoutException ("Expiring N record(s) … since batch creation").
+    /// A batch passed `delivery.timeout.ms`, waiting or in flight: it fails
+    /// with a TimeoutException ("Expiring N record(s) … since batch
+    /// creation").
     fn producer_expire_batch(&mut self, p: ProducerIdx, id: BatchId) {
         let Some(b) = self.producer_remove_batch(p, id) else {
             return;

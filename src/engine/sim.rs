@@ -695,6 +695,14 @@ impl Engine {
         }
     }
 
+    /// Runs every action due at or before `ms`, headline or not: a moment
+    /// in simulated time rather than the next headline (for tests and tools).
+    pub fn run_to_ms(&mut self, ms: u64) {
+        while self.queue.peek().is_some_and(|s| s.at_ms <= ms) {
+            self.pop_one();
+        }
+    }
+
     /// Runs until idle or until `max_steps` headline steps have passed.
     pub fn run_until_idle(&mut self, max_steps: u64) -> u64 {
         let mut n = 0;
