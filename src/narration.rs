@@ -1030,6 +1030,25 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             }
             n.t(".");
         }
+        EventKind::CoordinatorFound {
+            consumer,
+            coordinator,
+        } => {
+            let who = consumer_name(e, *consumer);
+            let tp = e.groups()[e.consumers()[consumer.0 as usize].group.0 as usize].offsets_tp;
+            n.title = format!("{who} finds its group coordinator");
+            n.term(who)
+                .t(" lost its coordinator (a closed connection, NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE) and asked a broker with ")
+                .term("FindCoordinator")
+                .t(": the group is coordinated by ")
+                .term(format!("broker {coordinator}"))
+                .t(", the leader of ")
+                .term(tp_label(e, tp))
+                .t(", where its offsets live.");
+            if !e.brokers()[coordinator.0 as usize].alive {
+                n.t(" That broker is down, but until the controller fences it the brokers still name it: the consumer finds out when its next request fails.");
+            }
+        }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
             n.t(text.clone());

@@ -23,7 +23,9 @@
 //!   `UNSTABLE_OFFSET_COMMIT` and is retried, so a new owner never starts
 //!   before those offsets are settled;
 //! - offset-commit validation checks the member and its generation before
-//!   the rebalance state.
+//!   the rebalance state;
+//! - a consumer keeps the coordinator it found and, after its coordinator
+//!   crashes, finds the new one with FindCoordinator.
 
 use kafkascope::engine::assignor::{AssignorKind, TopicPartition};
 use kafkascope::engine::command::{ScriptEntry, Trigger};
@@ -628,6 +630,83 @@ fn the_groups_consumer_offsets_partition_is_abs_hash_code_mod_50_and_its_leader_
             "{group_id}: {written:?}"
         );
     }
+}
+
+/// `AbstractCoordinator`: the consumer keeps the coordinator it found. It
+/// learns that the coordinator died only from a closed connection, marks it
+/// unknown, and asks a broker with FindCoordinator; the answer is the new
+/// leader of the group's `__consumer_offsets` partition, and the next commit
+/// goes there. Nothing tells it which brokers are alive.
+#[test]
+fn a_consumer_whose_coordinator_crashes_finds_the_new_one_with_find_coordinator_and_commits_there()
+{
+    let mut cfg = group(1, 1);
+    cfg.cluster.brokers = 3;
+    cfg.topics[0].replication_factor = 3;
+    cfg.script = vec![at(10, send("k"))];
+    let mut s = Sim::new(cfg);
+    s.drain();
+    let otp = s.e.groups()[0].offsets_tp;
+    let old = s.e.leader_of(otp).unwrap();
+    assert_eq!(committed(&s, 0), Some(Offset(1)));
+    let crashed_at = s.log.len();
+    s.apply(Command::CrashBroker { broker: old });
+    s.apply(send("k"));
+    s.until("committed again", |s| committed(s, 0) == Some(Offset(2)));
+    let new = s.e.leader_of(otp).unwrap();
+    assert_ne!(new, old);
+    let after = &s.log[crashed_at..];
+    let to_coordinator = |e: &&Event| {
+        matches!(&e.kind, EventKind::Message { from: Node::Consumer(_), kind, .. }
+            if matches!(kind, MsgKind::Heartbeat | MsgKind::OffsetCommit))
+    };
+    let first = after.iter().find(to_coordinator).unwrap();
+    assert!(
+        matches!(first.kind, EventKind::Message { to: Node::Broker(b), .. } if b == old),
+        "it does not know its coordinator died: {first:?}"
+    );
+    let found: Vec<BrokerId> = after
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::CoordinatorFound { coordinator, .. } => Some(coordinator),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found.last(), Some(&new), "{found:?}");
+    let lookups = after
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Message {
+                    kind: MsgKind::FindCoordinator,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(lookups >= 1);
+    let found_at = after
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::CoordinatorFound { coordinator, .. } if coordinator == new))
+        .unwrap();
+    let commit = after[found_at..]
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Message {
+                    kind: MsgKind::OffsetCommit,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    assert!(
+        matches!(commit.kind, EventKind::Message { to: Node::Broker(b), .. } if b == new),
+        "{commit:?}"
+    );
+    assert_eq!(s.processed().len(), 2, "each record processed once");
 }
 
 // ---- the initial rebalance ------------------------------------------------------------

@@ -318,6 +318,18 @@ impl Engine {
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
         match msg {
             Msg::Metadata {} => self.broker_handle_metadata(b, from),
+            Msg::FindCoordinator { group } => {
+                // `KafkaApis.getCoordinator`: the leader of the group's
+                // `__consumer_offsets` partition in this broker's metadata.
+                let coordinator = self.groups[group.0 as usize]
+                    .coordinator(self)
+                    .ok_or(ErrorCode::CoordinatorNotAvailable);
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::FindCoordinatorResponse { coordinator },
+                );
+            }
             Msg::Produce {
                 request_id,
                 acks,

@@ -127,6 +127,10 @@ pub struct Consumer {
     pub txn_producer: Option<ProducerIdx>,
     /// Who leads each partition, as far as this consumer knows.
     pub metadata: ClientMetadata,
+    /// The group coordinator it found (`AbstractCoordinator.coordinator`);
+    /// `None` once marked unknown, until a FindCoordinator answers.
+    pub coordinator: Option<BrokerId>,
+    pub finding_coordinator: bool,
 }
 
 impl Consumer {
@@ -198,6 +202,8 @@ impl Engine {
             batch_committed: false,
             txn_producer: None,
             metadata: self.bootstrap_metadata(),
+            coordinator: self.groups[g.0 as usize].coordinator(self),
+            finding_coordinator: false,
         });
         self.processor_attach(idx);
         self.schedule_in(
@@ -219,10 +225,48 @@ impl Engine {
         con.alive && con.incarnation == incarnation
     }
 
-    fn coordinator_of(&self, g: GroupIdx) -> Option<BrokerId> {
-        self.groups[g.0 as usize]
-            .coordinator(self)
-            .filter(|b| self.brokers[b.0 as usize].alive)
+    /// `AbstractCoordinator.checkAndGetCoordinator`: the coordinator this
+    /// consumer found, unless its connection is in reconnect backoff. When it
+    /// knows none it asks a reachable broker with FindCoordinator, one
+    /// request at a time (`lookupCoordinator`), and the caller tries later.
+    fn coordinator_of(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
+        let now = self.now_ms;
+        let brokers = self.cfg.cluster.brokers;
+        let con = &mut self.consumers[c.0 as usize];
+        if let Some(b) = con.coordinator {
+            if con.metadata.unreachable.get(&b).is_none_or(|t| *t <= now) {
+                return Some(b);
+            }
+            con.coordinator = None; // markCoordinatorUnknown
+        }
+        if !con.finding_coordinator {
+            if let Ok(b) = con.metadata.pick_node(now, brokers) {
+                con.finding_coordinator = true;
+                let group = con.group;
+                self.send(
+                    Node::Consumer(c),
+                    Node::Broker(b),
+                    Msg::FindCoordinator { group },
+                );
+            }
+        }
+        None
+    }
+
+    /// The coordinator, or `None` with a retry in 100 ms (`retry.backoff.ms`).
+    fn coordinator_or_retry(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
+        let b = self.coordinator_of(c);
+        if b.is_none() {
+            let inc = self.consumers[c.0 as usize].incarnation;
+            self.schedule_in(
+                100,
+                Action::ConsumerRetry {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
+        }
+        b
     }
 
     fn gcfg(&self, c: ConsumerIdx) -> GroupConfig {
@@ -569,17 +613,10 @@ impl Engine {
             return;
         };
         let g = con.group;
-        let Some(b) = self.coordinator_of(g) else {
-            let inc = con.incarnation;
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+        let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
+        let con = &self.consumers[c.0 as usize];
         let msg = Msg::OffsetCommit {
             group: g,
             member_id: con.member_id.clone().unwrap_or_default(),
@@ -683,15 +720,7 @@ impl Engine {
             con.fetched.clear();
             con.offsets_pending.clear();
         }
-        let Some(b) = self.coordinator_of(g) else {
-            let inc = self.consumers[c.0 as usize].incarnation;
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+        let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
         let con = self.consumer(c);
@@ -789,7 +818,24 @@ impl Engine {
 
     pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) {
         let gc = self.gcfg(c);
+        if matches!(
+            msg.error(),
+            Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
+        ) {
+            self.consumer(c).coordinator = None; // markCoordinatorUnknown
+        }
         match msg {
+            Msg::FindCoordinatorResponse { coordinator } => {
+                let con = self.consumer(c);
+                con.finding_coordinator = false;
+                if let Ok(b) = coordinator {
+                    con.coordinator = Some(b);
+                    self.emit(EventKind::CoordinatorFound {
+                        consumer: c,
+                        coordinator: b,
+                    });
+                }
+            }
             Msg::MetadataResponse { partitions } => {
                 if let Node::Broker(b) = from {
                     self.client_metadata_response(Node::Consumer(c), b, &partitions);
@@ -1153,15 +1199,7 @@ impl Engine {
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         let partitions = con.offsets_pending.clone();
-        let Some(b) = self.coordinator_of(g) else {
-            let inc = con.incarnation;
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+        let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
         // ConsumerCoordinator.sendOffsetFetchRequest always asks for stable
@@ -1463,7 +1501,7 @@ impl Engine {
                 }
             }
             if !is_static {
-                if let Some(b) = self.coordinator_of(g) {
+                if let Some(b) = self.coordinator_of(c) {
                     self.send(
                         Node::Consumer(c),
                         Node::Broker(b),
@@ -1481,8 +1519,8 @@ impl Engine {
             con.membership,
             Membership::Stable | Membership::AwaitingSync
         ) {
-            if let (Some(member_id), Some(b)) = (con.member_id.clone(), self.coordinator_of(g)) {
-                let generation = con.generation;
+            let (member_id, generation) = (con.member_id.clone(), con.generation);
+            if let (Some(member_id), Some(b)) = (member_id, self.coordinator_of(c)) {
                 self.send(
                     Node::Consumer(c),
                     Node::Broker(b),
@@ -1511,6 +1549,10 @@ impl Engine {
         let inc = con.incarnation;
         let had_fetch = con.fetches.contains_key(&broker);
         self.client_metadata_disconnected(Node::Consumer(c), broker);
+        let con = self.consumer(c);
+        if con.coordinator == Some(broker) {
+            con.coordinator = None; // markCoordinatorUnknown
+        }
         self.consumer(c).fetches.remove(&broker);
         let joining = matches!(
             self.consumers[c.0 as usize].membership,
@@ -1666,7 +1708,12 @@ impl Engine {
         let inc = con.incarnation;
         // A new process bootstraps its metadata again.
         let fresh = self.bootstrap_metadata();
-        self.consumer(c).metadata = fresh;
+        let coordinator =
+            self.groups[self.consumers[c.0 as usize].group.0 as usize].coordinator(self);
+        let con = self.consumer(c);
+        con.metadata = fresh;
+        con.coordinator = coordinator;
+        con.finding_coordinator = false;
         self.emit(EventKind::ConsumerStarted {
             consumer: c,
             restart: true,
@@ -1725,7 +1772,8 @@ impl Engine {
         let g = con.group;
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
             let offsets: Vec<(Tp, Offset)> = con.positions.iter().map(|(t, o)| (*t, *o)).collect();
-            if let (Some(b), false) = (self.coordinator_of(g), offsets.is_empty()) {
+            // Closing, it uses a coordinator it knows and looks none up.
+            if let (Some(b), false) = (con.coordinator, offsets.is_empty()) {
                 let commit_id = self.next_id();
                 let con = &self.consumers[ci];
                 let msg = Msg::OffsetCommit {
@@ -1743,7 +1791,7 @@ impl Engine {
         if let (Some(member_id), None, Some(b)) = (
             con.member_id.clone(),
             con.instance_id.as_ref(),
-            self.coordinator_of(g),
+            con.coordinator,
         ) {
             self.send(
                 Node::Consumer(c),

@@ -194,6 +194,8 @@ pub enum PartitionChoice {
 pub enum MsgKind {
     Metadata,
     MetadataResponse,
+    FindCoordinator,
+    FindCoordinatorResponse,
     Produce,
     ProduceResponse,
     Fetch,
@@ -231,6 +233,8 @@ impl MsgKind {
         match self {
             MsgKind::Metadata => "Metadata",
             MsgKind::MetadataResponse => "Metadata response",
+            MsgKind::FindCoordinator => "FindCoordinator",
+            MsgKind::FindCoordinatorResponse => "FindCoordinator response",
             MsgKind::Produce => "Produce",
             MsgKind::ProduceResponse => "Produce response",
             MsgKind::Fetch => "Fetch",
@@ -474,6 +478,12 @@ pub enum EventKind {
         client: Node,
         from: BrokerId,
         moved: Vec<(Tp, Option<BrokerId>, Option<BrokerId>, LeaderEpoch)>,
+    },
+
+    /// A consumer's FindCoordinator response named its group's coordinator.
+    CoordinatorFound {
+        consumer: ConsumerIdx,
+        coordinator: BrokerId,
     },
 
     // ---- replication and the controller ------------------------------------

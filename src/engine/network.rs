@@ -79,6 +79,16 @@ pub enum Msg {
     MetadataResponse {
         partitions: Vec<(Tp, crate::engine::client_metadata::LeaderInfo)>,
     },
+    /// A consumer asks any broker which broker coordinates its group
+    /// (`FindCoordinatorRequest`, key type GROUP).
+    FindCoordinator {
+        group: GroupIdx,
+    },
+    /// The leader of the group's `__consumer_offsets` partition, or
+    /// COORDINATOR_NOT_AVAILABLE when that partition has no leader.
+    FindCoordinatorResponse {
+        coordinator: Result<BrokerId, ErrorCode>,
+    },
     Produce {
         request_id: u64,
         acks: Acks,
@@ -249,6 +259,8 @@ impl Msg {
         match self {
             Msg::Metadata { .. } => MsgKind::Metadata,
             Msg::MetadataResponse { .. } => MsgKind::MetadataResponse,
+            Msg::FindCoordinator { .. } => MsgKind::FindCoordinator,
+            Msg::FindCoordinatorResponse { .. } => MsgKind::FindCoordinatorResponse,
             Msg::Produce { .. } => MsgKind::Produce,
             Msg::ProduceResponse { .. } => MsgKind::ProduceResponse,
             Msg::Fetch { .. } => MsgKind::Fetch,
@@ -295,6 +307,7 @@ impl Msg {
             | Msg::TxnOffsetCommitResponse { error, .. }
             | Msg::EndTxnResponse { error, .. } => *error,
             Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
+            Msg::FindCoordinatorResponse { coordinator } => coordinator.err(),
             Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 error.or_else(|| offsets.iter().find_map(|(_, r)| r.err()))
