@@ -116,6 +116,8 @@ pub fn setting_label(s: &Setting) -> &'static str {
         Setting::Retries(_) => "retries",
         Setting::Idempotence(_) => "enable.idempotence",
         Setting::UncleanLeaderElection(_) => "unclean.leader.election.enable",
+        Setting::AutoLeaderRebalance(_) => "auto.leader.rebalance.enable",
+        Setting::ImbalanceCheckSeconds(_) => "leader.imbalance.check.interval.seconds",
         Setting::Groups(_) => "consumer groups",
         Setting::Consumers(_) => "consumers",
         Setting::Strategy(_) => "partition.assignment.strategy",
@@ -136,6 +138,10 @@ pub enum Setting {
     /// `None` = unset (Kafka's default rule).
     Idempotence(Option<bool>),
     UncleanLeaderElection(bool),
+    /// Preferred-leader elections (`auto.leader.rebalance.enable`).
+    AutoLeaderRebalance(bool),
+    /// How often the controller checks for imbalance.
+    ImbalanceCheckSeconds(u32),
     /// Number of consumer groups reading the topic (1–4).
     Groups(usize),
     /// Consumers started in the first group.
@@ -624,6 +630,10 @@ impl Model {
                 .iter_mut()
                 .for_each(|p| p.enable_idempotence = v),
             Setting::UncleanLeaderElection(v) => d.cluster.unclean_leader_election_enable = v,
+            Setting::AutoLeaderRebalance(v) => d.cluster.auto_leader_rebalance_enable = v,
+            Setting::ImbalanceCheckSeconds(n) => {
+                d.cluster.leader_imbalance_check_interval_seconds = n
+            }
             Setting::Groups(n) => {
                 const NAMES: [&str; 4] = ["my-consumer-group", "analytics", "billing", "audit"];
                 let n = n.clamp(1, NAMES.len());

@@ -275,6 +275,15 @@ pub fn view(props: &Props) -> Html {
                     fixed(&[("false", "false"), ("true", "true")]),
                     d.cluster.unclean_leader_election_enable.to_string(), on,
                     |v| Some(Msg::Configure(Setting::UncleanLeaderElection(v == "true"))), None) }
+                { select("Preferred-leader election", "auto.leader.rebalance.enable", "true",
+                    fixed(&[("true", "true"), ("false", "false")]),
+                    d.cluster.auto_leader_rebalance_enable.to_string(), on,
+                    |v| Some(Msg::Configure(Setting::AutoLeaderRebalance(v == "true"))), None) }
+                { select("Imbalance check every (s)", "leader.imbalance.check.interval.seconds", "300",
+                    fixed(&[("5", "5"), ("20", "20"), ("30", "30"), ("300", "300")]),
+                    d.cluster.leader_imbalance_check_interval_seconds.to_string(), on,
+                    |v| v.parse().ok().map(|n| Msg::Configure(Setting::ImbalanceCheckSeconds(n))),
+                    err_for("cluster.leader_imbalance_check_interval_seconds")) }
                 <h2>{"Producer"}</h2>
                 { select("Acknowledgements", "acks", "all",
                     fixed(&[("0", "0 (fire and forget)"), ("1", "1 (leader)"), ("all", "all (every ISR)")]),
