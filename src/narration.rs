@@ -10,6 +10,7 @@ use crate::engine::event::{
     ErrorCode, Event, EventKind, GroupState, LeaveReason, MsgKind, PartitionChoice, Stage,
 };
 use crate::engine::ids::*;
+use crate::engine::network::CoordinatorKey;
 use crate::engine::record::hex_bytes;
 use crate::engine::sim::Engine;
 
@@ -1031,22 +1032,34 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.t(".");
         }
         EventKind::CoordinatorFound {
-            consumer,
+            client,
+            key,
             coordinator,
         } => {
-            let who = consumer_name(e, *consumer);
-            let tp = e.groups()[e.consumers()[consumer.0 as usize].group.0 as usize].offsets_tp;
-            n.title = format!("{who} finds its group coordinator");
+            let who = node_name(e, *client);
+            let (tp, what) = match key {
+                CoordinatorKey::Group(g) => (
+                    Some(e.groups()[g.0 as usize].offsets_tp),
+                    "its group's offsets live",
+                ),
+                CoordinatorKey::Transaction(t) => {
+                    (e.txn_partition(t), "its transaction state lives")
+                }
+            };
+            n.title = format!("{who} finds its coordinator");
             n.term(who)
                 .t(" lost its coordinator (a closed connection, NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE) and asked a broker with ")
                 .term("FindCoordinator")
-                .t(": the group is coordinated by ")
-                .term(format!("broker {coordinator}"))
-                .t(", the leader of ")
-                .term(tp_label(e, tp))
-                .t(", where its offsets live.");
+                .t(": it is ")
+                .term(format!("broker {coordinator}"));
+            if let Some(tp) = tp {
+                n.t(", the leader of ")
+                    .term(tp_label(e, tp))
+                    .t(format!(", where {what}"));
+            }
+            n.t(".");
             if !e.brokers()[coordinator.0 as usize].alive {
-                n.t(" That broker is down, but until the controller fences it the brokers still name it: the consumer finds out when its next request fails.");
+                n.t(" That broker is down, but until the controller fences it the brokers still name it: the client finds out when its next request fails.");
             }
         }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {

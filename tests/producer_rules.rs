@@ -25,8 +25,9 @@
 
 use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, ScenarioConfig};
-use kafkascope::engine::event::{ErrorCode, EventKind, PartitionChoice, TxnState};
+use kafkascope::engine::event::{ErrorCode, EventKind, MsgKind, Node, PartitionChoice, TxnState};
 use kafkascope::engine::ids::*;
+use kafkascope::engine::network::CoordinatorKey;
 use kafkascope::engine::record::RecordKind;
 use kafkascope::engine::{Command, Engine, Event, StepOutcome};
 
@@ -295,6 +296,72 @@ fn a_transactional_producer_that_loses_a_batch_aborts_the_transaction_and_bumps_
         vec![("lost".to_string(), ErrorCode::DeliveryTimeout)]
     );
     assert!(!s.e.producers()[0].txn.fenced);
+}
+
+/// `TransactionManager.lookupCoordinator`: the producer keeps the
+/// transaction coordinator it found; after that broker crashes it learns so
+/// only from a closed connection, asks a broker with FindCoordinator, and
+/// sends the transaction's requests to the new leader of its
+/// `__transaction_state` partition.
+#[test]
+fn a_transactional_producer_whose_coordinator_crashes_finds_the_new_one_with_find_coordinator() {
+    let mut cfg = txn_cluster();
+    cfg.cluster.offsets_topic_replication_factor = 3;
+    let mut s = Sim::new(cfg);
+    s.until("initTransactions", |s| s.epoch().is_some());
+    let ttp = s.e.txn_partition("tx-1").unwrap();
+    let old = s.leader(ttp).unwrap();
+    let part = partition_away_from_coordinator(&s);
+    transaction(&mut s, part, "first");
+    s.until("first commit", |s| txn_counts(s) == (1, 0));
+    let crashed_at = s.log.len();
+    s.apply(Command::CrashBroker { broker: old });
+    transaction(&mut s, part, "second");
+    s.until("second commit", |s| txn_counts(s) == (2, 0));
+    let new = s.leader(ttp).unwrap();
+    assert_ne!(new, old);
+    let after = &s.log[crashed_at..];
+    let first_txn_request = after
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Message {
+                    from: Node::Producer(_),
+                    kind: MsgKind::AddPartitionsToTxn,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    assert!(
+        matches!(first_txn_request.kind, EventKind::Message { to: Node::Broker(b), .. } if b == old),
+        "it does not know its coordinator died"
+    );
+    let found = after.iter().find_map(|e| match &e.kind {
+        EventKind::CoordinatorFound {
+            client: Node::Producer(_),
+            key: CoordinatorKey::Transaction(t),
+            coordinator,
+        } if t == "tx-1" && *coordinator == new => Some(e.time_ms),
+        _ => None,
+    });
+    let found = found.expect("found the new coordinator");
+    let end = after
+        .iter()
+        .find(|e| {
+            matches!(
+                e.kind,
+                EventKind::Message {
+                    kind: MsgKind::EndTxn,
+                    ..
+                }
+            )
+        })
+        .unwrap();
+    assert!(end.time_ms >= found);
+    assert!(matches!(end.kind, EventKind::Message { to: Node::Broker(b), .. } if b == new));
+    assert_eq!(s.outcomes().0, vec!["first", "second"]);
 }
 
 // ---- fencing ------------------------------------------------------------------

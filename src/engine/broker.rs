@@ -318,16 +318,14 @@ impl Engine {
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
         match msg {
             Msg::Metadata {} => self.broker_handle_metadata(b, from),
-            Msg::FindCoordinator { group } => {
-                // `KafkaApis.getCoordinator`: the leader of the group's
-                // `__consumer_offsets` partition in this broker's metadata.
-                let coordinator = self.groups[group.0 as usize]
-                    .coordinator(self)
+            Msg::FindCoordinator { key } => {
+                let coordinator = self
+                    .current_coordinator(&key)
                     .ok_or(ErrorCode::CoordinatorNotAvailable);
                 self.send(
                     Node::Broker(b),
                     from,
-                    Msg::FindCoordinatorResponse { coordinator },
+                    Msg::FindCoordinatorResponse { key, coordinator },
                 );
             }
             Msg::Produce {

@@ -25,10 +25,17 @@
 //! request, the Metadata request and response, then the resend to the new
 //! leader. Before the run starts, each client has bootstrapped (its first
 //! Metadata response is in the cache when the picture begins).
+//!
+//! Coordinators are cached the same way (`AbstractCoordinator.coordinator`,
+//! `TransactionManager`'s transaction and group coordinators): found with a
+//! `FindCoordinator` request to any reachable broker, one at a time, kept
+//! until the connection closes or a response says NOT_COORDINATOR or
+//! COORDINATOR_NOT_AVAILABLE (`markCoordinatorUnknown`), then looked up
+//! again. The first lookup, like the bootstrap, is done before the picture.
 
 use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
-use crate::engine::network::Msg;
+use crate::engine::network::{CoordinatorKey, Msg};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
@@ -68,6 +75,10 @@ pub struct ClientMetadata {
     pub next_node: u16,
     /// A wake-up is scheduled for this time (a refresh waiting on a backoff).
     pub wake_at_ms: Option<u64>,
+    /// The coordinators this client found, by key.
+    pub coordinators: Vec<(CoordinatorKey, BrokerId)>,
+    /// A FindCoordinator is in flight (at most one).
+    pub finding_coordinator: bool,
 }
 
 /// What a Metadata response changed: partitions whose leader is now different.
@@ -140,6 +151,8 @@ impl ClientMetadata {
     /// The connection to `broker` closed (`handleServerDisconnect`): refresh,
     /// and skip that broker for a while. A request in flight to it failed.
     pub fn disconnected(&mut self, now_ms: u64, broker: BrokerId) {
+        // `markCoordinatorUnknown`: a coordinator's connection closed.
+        self.coordinators.retain(|(_, b)| *b != broker);
         let n = self.failures.entry_or_insert_with(broker, || 0);
         let backoff_ms = (RECONNECT_BACKOFF_MS << (*n).min(10)).min(RECONNECT_BACKOFF_MAX_MS);
         *n += 1;
@@ -215,13 +228,20 @@ impl Engine {
             .collect()
     }
 
-    /// A client's cache after its bootstrap Metadata response.
-    pub(crate) fn bootstrap_metadata(&self) -> ClientMetadata {
+    /// A client's cache after its bootstrap Metadata response and the
+    /// FindCoordinator lookups for `coordinators` (done before the picture).
+    pub(crate) fn bootstrap_metadata(&self, coordinators: &[CoordinatorKey]) -> ClientMetadata {
         let mut m = VecMap::new();
         for (tp, info) in self.current_leaders() {
             m.insert(tp, info);
         }
-        ClientMetadata::bootstrapped(self.now_ms, m)
+        let mut cache = ClientMetadata::bootstrapped(self.now_ms, m);
+        for key in coordinators {
+            if let Some(b) = self.current_coordinator(key) {
+                cache.coordinators.push((key.clone(), b));
+            }
+        }
+        cache
     }
 
     /// The broker answers a Metadata request from its metadata cache.
@@ -337,6 +357,82 @@ impl Engine {
             moved,
         });
         true
+    }
+
+    /// `lookupCoordinator` / `checkAndGetCoordinator`: the coordinator for
+    /// `key` this client found, unless its connection is in reconnect
+    /// backoff. When it knows none it asks a reachable broker with
+    /// FindCoordinator (one request at a time) and returns None: the caller
+    /// tries again later.
+    pub(crate) fn client_coordinator(
+        &mut self,
+        client: Node,
+        key: CoordinatorKey,
+    ) -> Option<BrokerId> {
+        let now = self.now_ms;
+        let brokers = self.brokers.len() as u16;
+        let m = self.client_metadata(client)?;
+        if let Some(i) = m.coordinators.iter().position(|(k, _)| *k == key) {
+            let b = m.coordinators[i].1;
+            if m.unreachable.get(&b).is_none_or(|t| *t <= now) {
+                return Some(b);
+            }
+            m.coordinators.remove(i);
+        }
+        if !m.finding_coordinator {
+            if let Ok(b) = m.pick_node(now, brokers) {
+                m.finding_coordinator = true;
+                self.send(client, Node::Broker(b), Msg::FindCoordinator { key });
+            }
+        }
+        None
+    }
+
+    /// A response from `from` said NOT_COORDINATOR or
+    /// COORDINATOR_NOT_AVAILABLE: it coordinates nothing for this client now.
+    pub(crate) fn client_coordinator_unknown(&mut self, client: Node, from: Node) {
+        if let (Some(m), Node::Broker(b)) = (self.client_metadata(client), from) {
+            m.coordinators.retain(|(_, x)| *x != b);
+        }
+    }
+
+    /// A FindCoordinator response.
+    pub(crate) fn client_coordinator_response(
+        &mut self,
+        client: Node,
+        key: CoordinatorKey,
+        coordinator: Result<BrokerId, crate::engine::event::ErrorCode>,
+    ) {
+        let Some(m) = self.client_metadata(client) else {
+            return;
+        };
+        m.finding_coordinator = false;
+        if let Ok(b) = coordinator {
+            m.coordinators.retain(|(k, _)| *k != key);
+            m.coordinators.push((key.clone(), b));
+            // The same unreachable broker again (not fenced yet) is no news:
+            // the client will mark it unknown and ask again.
+            if m.unreachable.contains_key(&b) {
+                return;
+            }
+            self.emit(EventKind::CoordinatorFound {
+                client,
+                key,
+                coordinator: b,
+            });
+        }
+    }
+
+    /// The coordinator of `key` in the brokers' metadata: the leader of its
+    /// `__consumer_offsets` or `__transaction_state` partition
+    /// (`KafkaApis.getCoordinator`).
+    pub(crate) fn current_coordinator(&self, key: &CoordinatorKey) -> Option<BrokerId> {
+        match key {
+            CoordinatorKey::Group(g) => self.groups[g.0 as usize].coordinator(self),
+            CoordinatorKey::Transaction(t) => {
+                self.txn_partition(t).and_then(|tp| self.leader_of(tp))
+            }
+        }
     }
 
     /// The connection from `client` to `broker` closed.
@@ -470,5 +566,15 @@ mod tests {
         c.disconnected(10, BrokerId(0));
         c.disconnected(20, BrokerId(1));
         assert_eq!(c.pick_node(30, 2), Err(10 + RECONNECT_BACKOFF_MS));
+    }
+
+    #[test]
+    fn a_closed_connection_forgets_the_coordinators_on_that_broker_only() {
+        let mut c = cache();
+        let group = CoordinatorKey::Group(GroupIdx(0));
+        let txn = CoordinatorKey::Transaction("tx-1".into());
+        c.coordinators = vec![(group.clone(), BrokerId(1)), (txn.clone(), BrokerId(2))];
+        c.disconnected(100, BrokerId(1));
+        assert_eq!(c.coordinators, vec![(txn, BrokerId(2))]);
     }
 }

@@ -37,7 +37,9 @@ use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationL
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
-use crate::engine::network::{FetchPartition, FetchPartitionData, MemberMetadata, Msg};
+use crate::engine::network::{
+    CoordinatorKey, FetchPartition, FetchPartitionData, MemberMetadata, Msg,
+};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 use std::collections::VecDeque;
@@ -125,12 +127,9 @@ pub struct Consumer {
     pub batch_committed: bool,
     /// The transactional producer of an exactly-once processor.
     pub txn_producer: Option<ProducerIdx>,
-    /// Who leads each partition, as far as this consumer knows.
+    /// Who leads each partition and who coordinates its group, as far as
+    /// this consumer knows.
     pub metadata: ClientMetadata,
-    /// The group coordinator it found (`AbstractCoordinator.coordinator`);
-    /// `None` once marked unknown, until a FindCoordinator answers.
-    pub coordinator: Option<BrokerId>,
-    pub finding_coordinator: bool,
 }
 
 impl Consumer {
@@ -201,9 +200,7 @@ impl Engine {
             records_processed: 0,
             batch_committed: false,
             txn_producer: None,
-            metadata: self.bootstrap_metadata(),
-            coordinator: self.groups[g.0 as usize].coordinator(self),
-            finding_coordinator: false,
+            metadata: self.bootstrap_metadata(&[CoordinatorKey::Group(g)]),
         });
         self.processor_attach(idx);
         self.schedule_in(
@@ -225,32 +222,22 @@ impl Engine {
         con.alive && con.incarnation == incarnation
     }
 
-    /// `AbstractCoordinator.checkAndGetCoordinator`: the coordinator this
-    /// consumer found, unless its connection is in reconnect backoff. When it
-    /// knows none it asks a reachable broker with FindCoordinator, one
-    /// request at a time (`lookupCoordinator`), and the caller tries later.
+    /// The group coordinator this consumer found (see
+    /// [`Engine::client_coordinator`]).
     fn coordinator_of(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
-        let now = self.now_ms;
-        let brokers = self.cfg.cluster.brokers;
-        let con = &mut self.consumers[c.0 as usize];
-        if let Some(b) = con.coordinator {
-            if con.metadata.unreachable.get(&b).is_none_or(|t| *t <= now) {
-                return Some(b);
-            }
-            con.coordinator = None; // markCoordinatorUnknown
-        }
-        if !con.finding_coordinator {
-            if let Ok(b) = con.metadata.pick_node(now, brokers) {
-                con.finding_coordinator = true;
-                let group = con.group;
-                self.send(
-                    Node::Consumer(c),
-                    Node::Broker(b),
-                    Msg::FindCoordinator { group },
-                );
-            }
-        }
-        None
+        let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
+        self.client_coordinator(Node::Consumer(c), key)
+    }
+
+    /// A coordinator this consumer already knows (no lookup: it is closing).
+    fn known_coordinator(&self, c: ConsumerIdx) -> Option<BrokerId> {
+        let con = &self.consumers[c.0 as usize];
+        let key = CoordinatorKey::Group(con.group);
+        con.metadata
+            .coordinators
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|x| x.1)
     }
 
     /// The coordinator, or `None` with a retry in 100 ms (`retry.backoff.ms`).
@@ -822,19 +809,11 @@ impl Engine {
             msg.error(),
             Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
         ) {
-            self.consumer(c).coordinator = None; // markCoordinatorUnknown
+            self.client_coordinator_unknown(Node::Consumer(c), from);
         }
         match msg {
-            Msg::FindCoordinatorResponse { coordinator } => {
-                let con = self.consumer(c);
-                con.finding_coordinator = false;
-                if let Ok(b) = coordinator {
-                    con.coordinator = Some(b);
-                    self.emit(EventKind::CoordinatorFound {
-                        consumer: c,
-                        coordinator: b,
-                    });
-                }
+            Msg::FindCoordinatorResponse { key, coordinator } => {
+                self.client_coordinator_response(Node::Consumer(c), key, coordinator)
             }
             Msg::MetadataResponse { partitions } => {
                 if let Node::Broker(b) = from {
@@ -1549,10 +1528,6 @@ impl Engine {
         let inc = con.incarnation;
         let had_fetch = con.fetches.contains_key(&broker);
         self.client_metadata_disconnected(Node::Consumer(c), broker);
-        let con = self.consumer(c);
-        if con.coordinator == Some(broker) {
-            con.coordinator = None; // markCoordinatorUnknown
-        }
         self.consumer(c).fetches.remove(&broker);
         let joining = matches!(
             self.consumers[c.0 as usize].membership,
@@ -1707,13 +1682,9 @@ impl Engine {
         con.last_generation = None;
         let inc = con.incarnation;
         // A new process bootstraps its metadata again.
-        let fresh = self.bootstrap_metadata();
-        let coordinator =
-            self.groups[self.consumers[c.0 as usize].group.0 as usize].coordinator(self);
-        let con = self.consumer(c);
-        con.metadata = fresh;
-        con.coordinator = coordinator;
-        con.finding_coordinator = false;
+        let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
+        let fresh = self.bootstrap_metadata(&[key]);
+        self.consumer(c).metadata = fresh;
         self.emit(EventKind::ConsumerStarted {
             consumer: c,
             restart: true,
@@ -1773,7 +1744,7 @@ impl Engine {
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
             let offsets: Vec<(Tp, Offset)> = con.positions.iter().map(|(t, o)| (*t, *o)).collect();
             // Closing, it uses a coordinator it knows and looks none up.
-            if let (Some(b), false) = (con.coordinator, offsets.is_empty()) {
+            if let (Some(b), false) = (self.known_coordinator(c), offsets.is_empty()) {
                 let commit_id = self.next_id();
                 let con = &self.consumers[ci];
                 let msg = Msg::OffsetCommit {
@@ -1791,7 +1762,7 @@ impl Engine {
         if let (Some(member_id), None, Some(b)) = (
             con.member_id.clone(),
             con.instance_id.as_ref(),
-            con.coordinator,
+            self.known_coordinator(c),
         ) {
             self.send(
                 Node::Consumer(c),

@@ -480,9 +480,11 @@ pub enum EventKind {
         moved: Vec<(Tp, Option<BrokerId>, Option<BrokerId>, LeaderEpoch)>,
     },
 
-    /// A consumer's FindCoordinator response named its group's coordinator.
+    /// A client that had lost its coordinator found it again with
+    /// FindCoordinator.
     CoordinatorFound {
-        consumer: ConsumerIdx,
+        client: Node,
+        key: crate::engine::network::CoordinatorKey,
         coordinator: BrokerId,
     },
 

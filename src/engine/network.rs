@@ -72,6 +72,13 @@ pub struct MemberMetadata {
     pub owned_generation: Option<i32>,
 }
 
+/// What a FindCoordinator asks about (its key type and key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoordinatorKey {
+    Group(GroupIdx),
+    Transaction(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
     /// A client asks any broker who leads each partition (`MetadataRequest`).
@@ -79,14 +86,15 @@ pub enum Msg {
     MetadataResponse {
         partitions: Vec<(Tp, crate::engine::client_metadata::LeaderInfo)>,
     },
-    /// A consumer asks any broker which broker coordinates its group
-    /// (`FindCoordinatorRequest`, key type GROUP).
+    /// A client asks any broker which broker coordinates a group or a
+    /// transactional id (`FindCoordinatorRequest`).
     FindCoordinator {
-        group: GroupIdx,
+        key: CoordinatorKey,
     },
-    /// The leader of the group's `__consumer_offsets` partition, or
-    /// COORDINATOR_NOT_AVAILABLE when that partition has no leader.
+    /// The leader of the key's `__consumer_offsets` or `__transaction_state`
+    /// partition, or COORDINATOR_NOT_AVAILABLE when it has no leader.
     FindCoordinatorResponse {
+        key: CoordinatorKey,
         coordinator: Result<BrokerId, ErrorCode>,
     },
     Produce {
@@ -307,7 +315,7 @@ impl Msg {
             | Msg::TxnOffsetCommitResponse { error, .. }
             | Msg::EndTxnResponse { error, .. } => *error,
             Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
-            Msg::FindCoordinatorResponse { coordinator } => coordinator.err(),
+            Msg::FindCoordinatorResponse { coordinator, .. } => coordinator.err(),
             Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 error.or_else(|| offsets.iter().find_map(|(_, r)| r.err()))

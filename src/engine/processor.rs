@@ -49,7 +49,7 @@ impl Engine {
         pc.workload.records = 0;
         pc.workload.topic = gc.output_topic.clone().unwrap_or_default();
         self.cfg.producers.push(pc.clone());
-        let metadata = self.bootstrap_metadata();
+        let metadata = self.producer_bootstrap(&pc, Some(c));
         self.producers.push(crate::engine::producer::Producer::new(
             idx,
             &pc,

@@ -42,7 +42,7 @@ use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use crate::engine::ids::*;
 use crate::engine::murmur2::{murmur2, to_positive};
-use crate::engine::network::{BatchResult, Msg, WireBatch};
+use crate::engine::network::{BatchResult, CoordinatorKey, Msg, WireBatch};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
@@ -247,13 +247,31 @@ impl Engine {
         let cfgs = self.cfg.producers.clone();
         for (i, pc) in cfgs.iter().enumerate() {
             let idx = ProducerIdx(i as u16);
-            let metadata = self.bootstrap_metadata();
+            let metadata = self.producer_bootstrap(pc, None);
             self.producers
                 .push(Producer::new(idx, pc, pc.idempotent(), None, metadata));
             if self.producers[i].idempotent {
                 self.producer_init_id(idx);
             }
         }
+    }
+
+    /// A new producer process's metadata: the leaders, its transaction
+    /// coordinator and, for an exactly-once processor, its group's
+    /// coordinator (the bootstrap lookups, done before the picture).
+    pub(crate) fn producer_bootstrap(
+        &self,
+        pc: &ProducerConfig,
+        owner: Option<ConsumerIdx>,
+    ) -> crate::engine::client_metadata::ClientMetadata {
+        let mut keys = Vec::new();
+        if let Some(t) = &pc.transactional_id {
+            keys.push(CoordinatorKey::Transaction(t.clone()));
+        }
+        if let Some(c) = owner {
+            keys.push(CoordinatorKey::Group(self.consumers[c.0 as usize].group));
+        }
+        self.bootstrap_metadata(&keys)
     }
 
     fn producer(&mut self, p: ProducerIdx) -> &mut Producer {
@@ -286,9 +304,13 @@ impl Engine {
         }
         let tid = pr.transactional_id.clone();
         let instance = pr.instance;
-        let target = match &tid {
-            Some(t) => self.txn_coordinator_for(t),
-            None => self.any_live_broker(),
+        let target = match tid.clone() {
+            Some(t) => self.client_coordinator(Node::Producer(p), CoordinatorKey::Transaction(t)),
+            // `leastLoadedNode`: a broker whose connection has not failed.
+            None => {
+                let (now, n) = (self.now_ms, self.cfg.cluster.brokers);
+                self.producer(p).metadata.pick_node(now, n).ok()
+            }
         };
         let Some(target) = target else {
             let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
@@ -304,11 +326,6 @@ impl Engine {
                 instance,
             },
         );
-    }
-
-    /// The least-numbered live broker (clients bootstrap from any).
-    pub(crate) fn any_live_broker(&self) -> Option<BrokerId> {
-        self.brokers.iter().find(|b| b.alive).map(|b| b.id)
     }
 
     // ---- stages 1–3 ----------------------------------------------------------
@@ -578,7 +595,7 @@ impl Engine {
             None => self.producer_switch_sticky(p, topic),
         };
         let switched = self.producers[p.0 as usize].sticky[&topic].produced_bytes == 0;
-        let available = self.available_partitions(topic).len() as u32;
+        let available = self.available_partitions(p, topic).len() as u32;
         (
             Tp::new(topic, part),
             PartitionChoice::Sticky {
@@ -630,13 +647,13 @@ impl Engine {
         }
     }
 
-    fn available_partitions(&self, topic: TopicId) -> Vec<u32> {
-        self.topic(topic)
-            .partitions
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.leader.is_some_and(|l| self.brokers[l.0 as usize].alive))
-            .map(|(i, _)| i as u32)
+    /// `Cluster.availablePartitionsForTopic`: the partitions with a leader in
+    /// this producer's metadata (a crashed leader counts until it is fenced
+    /// and a refresh says so).
+    fn available_partitions(&self, p: ProducerIdx, topic: TopicId) -> Vec<u32> {
+        let m = &self.producers[p.0 as usize].metadata;
+        (0..self.topic(topic).partitions.len() as u32)
+            .filter(|i| m.leader(Tp::new(topic, *i)).is_some())
             .collect()
     }
 
@@ -644,7 +661,7 @@ impl Engine {
     /// or weighted towards shorter queues (adaptive partitioning) when the
     /// queue sizes differ.
     fn producer_next_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
-        let mut avail = self.available_partitions(topic);
+        let mut avail = self.available_partitions(p, topic);
         if avail.is_empty() {
             avail = (0..self.topic(topic).partitions.len() as u32).collect();
         }
@@ -1083,7 +1100,16 @@ impl Engine {
     // ---- responses, errors, retries ---------------------------------------------
 
     pub(crate) fn producer_receive(&mut self, p: ProducerIdx, from: Node, msg: Msg) {
+        if matches!(
+            msg.error(),
+            Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
+        ) {
+            self.client_coordinator_unknown(Node::Producer(p), from);
+        }
         match msg {
+            Msg::FindCoordinatorResponse { key, coordinator } => {
+                self.client_coordinator_response(Node::Producer(p), key, coordinator)
+            }
             Msg::MetadataResponse { partitions } => {
                 if let Node::Broker(b) = from {
                     self.client_metadata_response(Node::Producer(p), b, &partitions);

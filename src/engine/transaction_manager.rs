@@ -24,16 +24,20 @@
 
 use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
-use crate::engine::network::Msg;
+use crate::engine::network::{CoordinatorKey, Msg};
 use crate::engine::producer::ProducerTxn;
 use crate::engine::sim::{Action, Engine};
 
 impl Engine {
-    fn txn_target(&self, p: ProducerIdx) -> Option<(BrokerId, String, ProducerId, ProducerEpoch)> {
+    fn txn_target(
+        &mut self,
+        p: ProducerIdx,
+    ) -> Option<(BrokerId, String, ProducerId, ProducerEpoch)> {
         let pr = &self.producers[p.0 as usize];
         let tid = pr.transactional_id.clone()?;
         let (pid, epoch) = pr.producer_id?;
-        let b = self.txn_coordinator_for(&tid)?;
+        let key = CoordinatorKey::Transaction(tid.clone());
+        let b = self.client_coordinator(Node::Producer(p), key)?;
         Some((b, tid, pid, epoch))
     }
 
@@ -163,9 +167,7 @@ impl Engine {
         let (Some(tid), Some((pid, epoch))) = (pr.transactional_id.clone(), pr.producer_id) else {
             return;
         };
-        let Some(b) = self.groups[group.0 as usize]
-            .coordinator(self)
-            .filter(|b| self.brokers[b.0 as usize].alive)
+        let Some(b) = self.client_coordinator(Node::Producer(p), CoordinatorKey::Group(group))
         else {
             self.schedule_in(100, Action::TxnRetry { producer: p });
             return;
@@ -375,6 +377,9 @@ impl Engine {
         pr.in_flight.clear();
         pr.staging = 0;
         pr.txn = ProducerTxn::default();
+        // A new process bootstraps its metadata again.
+        let (pc, owner) = (self.cfg.producers[p.0 as usize].clone(), pr.owner_consumer);
+        self.producers[p.0 as usize].metadata = self.producer_bootstrap(&pc, owner);
         self.emit(EventKind::ProducerStarted {
             producer: p,
             zombie_of: None,
@@ -421,6 +426,7 @@ impl Engine {
         pr.owner_consumer = None;
         pr.next_event_id = 0;
         pr.workload_sent = 0;
+        pr.metadata = self.producer_bootstrap(&new_cfg, None);
         self.producers.push(pr);
         self.acks_seen_grow();
         self.emit(EventKind::ProducerStarted {

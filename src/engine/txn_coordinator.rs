@@ -130,11 +130,23 @@ impl Engine {
             .filter(|b| self.brokers[b.0 as usize].alive)
     }
 
-    pub(crate) fn txn_coordinator_moved(&mut self, _tp: Tp) {
+    pub(crate) fn txn_coordinator_moved(&mut self, tp: Tp) {
         // The new coordinator loads the transaction metadata from its copy of
-        // the log; ours is kept in one place, so in-flight writes are retried.
+        // the log; ours is kept in one place. A state write still waiting for
+        // the old leader's HW is taken as loaded (the new leader came from the
+        // ISR): its next step runs, or the transaction would answer
+        // CONCURRENT_TRANSACTIONS forever. Markers in flight are sent again.
         let ids: Vec<String> = self.txn.txns.keys().cloned().collect();
         for tid in ids {
+            let here = self.txn_partition(&tid) == Some(tp);
+            if let Some(next) = self
+                .txn
+                .txns
+                .get_mut(&tid)
+                .and_then(|m| m.next.take_if(|_| here))
+            {
+                self.txn_run_next(&tid, next, None);
+            }
             let meta = &self.txn.txns[&tid];
             if matches!(meta.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
                 && meta.next.is_none()
