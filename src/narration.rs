@@ -1035,6 +1035,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             client,
             key,
             coordinator,
+            after,
         } => {
             let who = node_name(e, *client);
             let (tp, what) = match key {
@@ -1047,8 +1048,14 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 }
             };
             n.title = format!("{who} finds its coordinator");
-            n.term(who)
-                .t(" lost its coordinator (a closed connection, NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE) and asked a broker with ")
+            n.term(who).t(match after {
+                Some(_) => " forgot its coordinator when it answered ",
+                None => " forgot its coordinator when the connection to it closed",
+            });
+            if let Some(err) = after {
+                n.term(err.name());
+            }
+            n.t(", and asked a broker with ")
                 .term("FindCoordinator")
                 .t(": it is ")
                 .term(format!("broker {coordinator}"));

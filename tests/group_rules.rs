@@ -665,14 +665,20 @@ fn a_consumer_whose_coordinator_crashes_finds_the_new_one_with_find_coordinator_
         matches!(first.kind, EventKind::Message { to: Node::Broker(b), .. } if b == old),
         "it does not know its coordinator died: {first:?}"
     );
-    let found: Vec<BrokerId> = after
+    let found: Vec<(BrokerId, Option<ErrorCode>)> = after
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::CoordinatorFound { coordinator, .. } => Some(coordinator),
+            EventKind::CoordinatorFound {
+                coordinator, after, ..
+            } => Some((coordinator, after)),
             _ => None,
         })
         .collect();
-    assert_eq!(found.last(), Some(&new), "{found:?}");
+    assert_eq!(
+        found.last(),
+        Some(&(new, None)),
+        "found after the old one's connection closed: {found:?}"
+    );
     let lookups = after
         .iter()
         .filter(|e| {

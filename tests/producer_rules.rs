@@ -343,6 +343,7 @@ fn a_transactional_producer_whose_coordinator_crashes_finds_the_new_one_with_fin
             client: Node::Producer(_),
             key: CoordinatorKey::Transaction(t),
             coordinator,
+            ..
         } if t == "tx-1" && *coordinator == new => Some(e.time_ms),
         _ => None,
     });

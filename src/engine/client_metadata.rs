@@ -33,7 +33,7 @@
 //! COORDINATOR_NOT_AVAILABLE (`markCoordinatorUnknown`), then looked up
 //! again. The first lookup, like the bootstrap, is done before the picture.
 
-use crate::engine::event::{EventKind, Node};
+use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{CoordinatorKey, Msg};
 use crate::engine::sim::{Action, Engine};
@@ -79,6 +79,9 @@ pub struct ClientMetadata {
     pub coordinators: Vec<(CoordinatorKey, BrokerId)>,
     /// A FindCoordinator is in flight (at most one).
     pub finding_coordinator: bool,
+    /// Why the last coordinator was forgotten: the error it answered, or
+    /// `None` when its connection closed.
+    pub coordinator_lost: Option<ErrorCode>,
 }
 
 /// What a Metadata response changed: partitions whose leader is now different.
@@ -152,7 +155,11 @@ impl ClientMetadata {
     /// and skip that broker for a while. A request in flight to it failed.
     pub fn disconnected(&mut self, now_ms: u64, broker: BrokerId) {
         // `markCoordinatorUnknown`: a coordinator's connection closed.
+        let known = self.coordinators.len();
         self.coordinators.retain(|(_, b)| *b != broker);
+        if self.coordinators.len() < known {
+            self.coordinator_lost = None;
+        }
         let n = self.failures.entry_or_insert_with(broker, || 0);
         let backoff_ms = (RECONNECT_BACKOFF_MS << (*n).min(10)).min(RECONNECT_BACKOFF_MAX_MS);
         *n += 1;
@@ -388,11 +395,24 @@ impl Engine {
         None
     }
 
-    /// A response from `from` said NOT_COORDINATOR or
-    /// COORDINATOR_NOT_AVAILABLE: it coordinates nothing for this client now.
-    pub(crate) fn client_coordinator_unknown(&mut self, client: Node, from: Node) {
+    /// A response from `from` carried `error`: NOT_COORDINATOR or
+    /// COORDINATOR_NOT_AVAILABLE mean it coordinates nothing for this
+    /// client now (`markCoordinatorUnknown`).
+    pub(crate) fn client_coordinator_error(
+        &mut self,
+        client: Node,
+        from: Node,
+        error: Option<ErrorCode>,
+    ) {
+        if !matches!(
+            error,
+            Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
+        ) {
+            return;
+        }
         if let (Some(m), Node::Broker(b)) = (self.client_metadata(client), from) {
             m.coordinators.retain(|(_, x)| *x != b);
+            m.coordinator_lost = error;
         }
     }
 
@@ -401,7 +421,7 @@ impl Engine {
         &mut self,
         client: Node,
         key: CoordinatorKey,
-        coordinator: Result<BrokerId, crate::engine::event::ErrorCode>,
+        coordinator: Result<BrokerId, ErrorCode>,
     ) {
         let Some(m) = self.client_metadata(client) else {
             return;
@@ -415,10 +435,12 @@ impl Engine {
             if m.unreachable.contains_key(&b) {
                 return;
             }
+            let after = m.coordinator_lost;
             self.emit(EventKind::CoordinatorFound {
                 client,
                 key,
                 coordinator: b,
+                after,
             });
         }
     }

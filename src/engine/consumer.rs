@@ -805,12 +805,7 @@ impl Engine {
 
     pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) {
         let gc = self.gcfg(c);
-        if matches!(
-            msg.error(),
-            Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
-        ) {
-            self.client_coordinator_unknown(Node::Consumer(c), from);
-        }
+        self.client_coordinator_error(Node::Consumer(c), from, msg.error());
         match msg {
             Msg::FindCoordinatorResponse { key, coordinator } => {
                 self.client_coordinator_response(Node::Consumer(c), key, coordinator)

@@ -486,6 +486,9 @@ pub enum EventKind {
         client: Node,
         key: crate::engine::network::CoordinatorKey,
         coordinator: BrokerId,
+        /// Why it had lost the last one: its error, or `None` (a closed
+        /// connection).
+        after: Option<ErrorCode>,
     },
 
     // ---- replication and the controller ------------------------------------

@@ -1100,12 +1100,7 @@ impl Engine {
     // ---- responses, errors, retries ---------------------------------------------
 
     pub(crate) fn producer_receive(&mut self, p: ProducerIdx, from: Node, msg: Msg) {
-        if matches!(
-            msg.error(),
-            Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)
-        ) {
-            self.client_coordinator_unknown(Node::Producer(p), from);
-        }
+        self.client_coordinator_error(Node::Producer(p), from, msg.error());
         match msg {
             Msg::FindCoordinatorResponse { key, coordinator } => {
                 self.client_coordinator_response(Node::Producer(p), key, coordinator)
