@@ -63,7 +63,8 @@ fn select(
                 <span class="setting-label">{label}</span>
                 // ("brokers", "consumers": counts, not Kafka properties.)
                 if default != "—" || kafka_name.contains('.') {
-                    <code class="setting-name">{kafka_name}</code>
+                    // A long name may wrap, after a dot.
+                    <code class="setting-name">{ for kafka_name.split_inclusive('.').map(|part| html! { <>{part}<wbr /></> }) }</code>
                 }
             </label>
             <select id={id.clone()} {onchange} aria-label={label} aria-invalid={error.is_some().to_string()}
@@ -285,7 +286,7 @@ pub fn view(props: &Props) -> Html {
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::ImbalanceCheckSeconds(n))),
                     err_for("cluster.leader_imbalance_check_interval_seconds")) }
                 <h2>{"Producer"}</h2>
-                { select("Acknowledgements", "acks", "all",
+                { select("Who acknowledges", "acks", "all",
                     fixed(&[("0", "0 (fire and forget)"), ("1", "1 (leader)"), ("all", "all (every ISR)")]),
                     producer.acks.label().into(), on,
                     |v| Some(Msg::Configure(Setting::Acks(match v { "0" => Acks::Zero, "1" => Acks::One, _ => Acks::All }))),

@@ -271,3 +271,50 @@ issue10Tests.push({
     assert(active, 'after N, Tab does not reach the question\'s choices');
   },
 });
+
+issue10Tests.push({
+  name: 'i10_every_setting_row_fits_its_panel_so_no_kafka_name_spills_onto_the_stage',
+  timeout: 60_000,
+  fn: async (t) => {
+    const p = problems();
+    for (const viewport of [DESKTOP, { width: 375, height: 667 }]) {
+      const page = await openPage(t, '?preset=preferred-leader-election', viewport);
+      await page.getByRole('button', { name: 'Settings', exact: true }).click();
+      await page.locator('.config .setting-row').first().waitFor({ timeout: 3000 });
+      const spills = await page.evaluate(() => {
+        // Text can overflow its box: measure the text itself.
+        const textRect = (el) => {
+          if (el.tagName === 'SELECT') return el.getBoundingClientRect();
+          const range = document.createRange();
+          range.selectNodeContents(el);
+          return range.getBoundingClientRect();
+        };
+        const out = [];
+        for (const row of document.querySelectorAll('.config .setting-row')) {
+          const panel = row.closest('.card').getBoundingClientRect();
+          for (const el of row.querySelectorAll('.setting-label, .setting-name, select')) {
+            const r = textRect(el);
+            if (r.width > 0 && (r.left < panel.left - 1 || r.right > panel.right + 1)) {
+              out.push(`${el.textContent.trim().slice(0, 40)} (${Math.round(r.left)}–${Math.round(r.right)} outside ${Math.round(panel.left)}–${Math.round(panel.right)})`);
+            }
+          }
+          // The label and its select must not overlap.
+          const label = row.querySelector('label')?.getBoundingClientRect();
+          const select = row.querySelector('select')?.getBoundingClientRect();
+          for (const s of row.querySelectorAll('.setting-label, .setting-name')) {
+            const r = textRect(s);
+            if (label && select && r.right > select.left + 1 && r.bottom > select.top && r.top < select.bottom) {
+              out.push(`"${s.textContent.trim()}" runs under its select`);
+            }
+          }
+        }
+        return out;
+      });
+      p.check(spills.length === 0, `${viewport.width}×${viewport.height}: ${spills.join('; ')}`);
+      const rows = await page.locator('#cfg-auto-leader-rebalance-enable, #cfg-leader-imbalance-check-interval-seconds').count();
+      p.check(rows === 2, `the preferred-leader election settings are not offered (${rows} of 2)`);
+      await page.close();
+    }
+    p.done('settings panel');
+  },
+});
