@@ -76,6 +76,20 @@ pub struct Question {
     pub reveal: String,
 }
 
+impl Question {
+    /// The order its choices are shown in (indices into `choices`): a
+    /// shuffle drawn from the run's seed and the stop, so the right answer's
+    /// place gives nothing away, and a shared link shows the same order.
+    pub fn display_order(&self, seed: u64, stop: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.choices.len()).collect();
+        let mut rng = crate::engine::rng::Pcg32::new(seed, stop as u64);
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u32 + 1) as usize);
+        }
+        order
+    }
+}
+
 /// A problem in a lesson file, with its line (1-based; 0 = the whole file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LessonError {

@@ -330,3 +330,61 @@ fn in_the_consumer_offsets_lesson_a_crash_before_any_commit_follows_auto_offset_
         "with the default, latest, the next owner would start at the end of the log and skip them"
     ));
 }
+
+/// The right answer's place among the choices a student sees (1-based), per
+/// question of every built-in lesson, with the number of choices.
+fn right_answer_places() -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    for l in lesson::built_in() {
+        let mut m = kafkascope::model::Model::default();
+        m.start_lesson(l.clone());
+        let seed = m.engine.config().seed;
+        for (stop, b) in l.beats.iter().enumerate() {
+            if let Some(q) = &b.question {
+                let order = q.display_order(seed, stop);
+                let mut sorted = order.clone();
+                sorted.sort();
+                assert_eq!(
+                    sorted,
+                    (0..q.choices.len()).collect::<Vec<_>>(),
+                    "a permutation"
+                );
+                let place = order.iter().position(|i| *i == q.answer).unwrap() + 1;
+                out.push((format!("{} step {}", l.id, b.step), place, q.choices.len()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_right_answer_is_not_given_away_by_its_place_among_the_choices() {
+    let places = right_answer_places();
+    let mut count = [0usize; 5];
+    for (_, p, _) in &places {
+        count[*p] += 1;
+    }
+    println!(
+        "right answer shown at places 1..4: {:?} of {}",
+        &count[1..],
+        places.len()
+    );
+    // As written, the right answer was second in 13 of 21 questions. Shown,
+    // no place may hold more than 40 % of them, and every place a question
+    // can have is used.
+    let most = *count.iter().max().unwrap();
+    assert!(
+        most * 10 <= places.len() * 4,
+        "one place holds {most} of {} right answers: {places:?}",
+        places.len()
+    );
+    let max_choices = places.iter().map(|p| p.2).max().unwrap();
+    for (place, n) in count.iter().enumerate().take(max_choices + 1).skip(1) {
+        assert!(
+            *n > 0,
+            "the right answer is never shown at place {place}: {places:?}"
+        );
+    }
+    // Deterministic: the same run shows the same order (a link replays).
+    assert_eq!(places, right_answer_places());
+}

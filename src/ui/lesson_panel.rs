@@ -67,8 +67,9 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
             } else if let Some(q) = asking {
                 <fieldset class="predict">
                     <legend>{"Predict: "}{q.prompt.clone()}</legend>
-                    { for q.choices.iter().enumerate().map(|(i, c)| html! {
-                        <button class="btn choice" data-fk-return="lesson" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{c.clone()}</button>
+                    // Shuffled: the right answer's place gives nothing away.
+                    { for q.display_order(m.engine.config().seed, run.beat + 1).into_iter().map(|i| html! {
+                        <button class="btn choice" data-fk-return="lesson" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{q.choices[i].clone()}</button>
                     }) }
                 </fieldset>
             } else {

@@ -421,7 +421,10 @@ async function playLesson(root, lesson, { onStop } = {}) {
       const count = await buttons.count();
       assert(count === q.choices.length, `the question before stop ${s.stop + 1} shows ${count} choices, the file has ${q.choices.length}`);
       const pick = answers % 2 === 0 ? 0 : count - 1;
-      questions.push({ before: s.stop + 1, pick, right: pick === q.answer });
+      // The choices are shown shuffled: which one of the file's is this?
+      const picked = q.choices.indexOf((await buttons.nth(pick).innerText()).trim());
+      assert(picked >= 0, `the question before stop ${s.stop + 1} shows a choice the file does not have`);
+      questions.push({ before: s.stop + 1, pick, right: picked === q.answer });
       await buttons.nth(pick).click();
       answers++;
       acted = true;
