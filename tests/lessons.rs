@@ -388,3 +388,43 @@ fn the_right_answer_is_not_given_away_by_its_place_among_the_choices() {
     // Deterministic: the same run shows the same order (a link replays).
     assert_eq!(places, right_answer_places());
 }
+
+/// What each lesson's questions ask the student to predict, in the words a
+/// gallery summary would use to give it away (the outcomes the reveals state).
+const OUTCOMES: &[(&str, &[&str])] = &[
+    ("producer-consumer-model", &["runs ahead", "wait in the partition logs"]),
+    ("at-most-once", &["never processed", "not processed yet are"]),
+    ("at-least-once", &["processed twice", "delivered again"]),
+    ("exactly-once", &["exactly once", "aborts it", "reprocesses"]),
+    ("consumer-groups", &["idle", "reads everything"]),
+    ("rebalancing", &["single partition", "two rounds", "stops every partition"]),
+    ("producer-acks", &["is lost", "survives", "record survives"]),
+    ("semantics-summary", &["loses records", "duplicates one", "does neither"]),
+];
+
+#[test]
+fn a_gallery_summary_sets_up_the_questions_without_answering_them() {
+    let lessons = lesson::built_in();
+    for (id, giveaways) in OUTCOMES {
+        let l = lessons.iter().find(|l| l.id == *id).expect("lesson");
+        let summary = l.summary.to_lowercase();
+        for g in *giveaways {
+            assert!(
+                !summary.contains(g),
+                "{id}: the gallery summary gives away {g:?}: {}",
+                l.summary
+            );
+        }
+    }
+    for l in &lessons {
+        let summary = l.summary.to_lowercase();
+        for q in l.beats.iter().filter_map(|b| b.question.as_ref()) {
+            let right = q.choices[q.answer].to_lowercase();
+            assert!(
+                !summary.contains(&right),
+                "{}: the gallery summary contains the right answer {right:?}",
+                l.id
+            );
+        }
+    }
+}
