@@ -28,6 +28,8 @@
 //! * It vanishes                     the right choice (exactly one)
 //! reveal: Why, shown after the answer, once the step has played.
 //! Text of the beat, as above.
+//! more: Background, folded under "More" so the stop stays short (at
+//! most about 80 words above the fold) and the picture carries the rest.
 //! ```
 //!
 //! Steps are the numbers on the step counter, so an author finds them by
@@ -64,6 +66,23 @@ pub struct Beat {
     /// `lane: 2` in the file is the second lane).
     pub lane: Option<usize>,
     pub question: Option<Question>,
+    /// The paragraphs of `text` from this one on are folded under "More".
+    pub more_from: Option<usize>,
+}
+
+impl Beat {
+    /// The paragraphs shown above the fold.
+    pub fn shown(&self) -> &[String] {
+        &self.text[..self
+            .more_from
+            .unwrap_or(self.text.len())
+            .min(self.text.len())]
+    }
+
+    /// The paragraphs folded under "More".
+    pub fn folded(&self) -> &[String] {
+        &self.text[self.shown().len()..]
+    }
 }
 
 /// Predict, then reveal.
@@ -253,6 +272,10 @@ pub fn parse(text: &str) -> Result<Lesson, Vec<LessonError>> {
                     ),
                 ),
             }
+        } else if let Some(v) = trimmed.strip_prefix("more:") {
+            flush(Some(beat), &mut para);
+            beat.more_from = Some(beat.text.len());
+            para.push_str(v.trim());
         } else if let Some(v) = trimmed.strip_prefix("ask:") {
             flush(Some(beat), &mut para);
             if beat.question.is_some() {
@@ -496,6 +519,23 @@ After the reveal.
         assert_eq!(q.reveal, "Because murmur2.");
         assert_eq!(l.beats[1].expect.as_deref(), Some("partition"));
         assert_eq!(l.beats[1].text, vec!["After the reveal.".to_string()]);
+    }
+
+    #[test]
+    fn more_folds_the_paragraphs_after_it() {
+        let l = parse(
+            "lesson: demo\ntitle: T\nsection: S\nscenario: nine-stages\nstep 0\nShown.\nmore: Folded one.\n\nFolded two.\n",
+        )
+        .unwrap();
+        let b = &l.beats[0];
+        assert_eq!(b.shown(), ["Shown.".to_string()]);
+        assert_eq!(
+            b.folded(),
+            ["Folded one.".to_string(), "Folded two.".to_string()]
+        );
+        let plain = parse(GOOD).unwrap();
+        assert!(plain.beats[0].folded().is_empty());
+        assert_eq!(plain.beats[0].shown(), plain.beats[0].text.as_slice());
     }
 
     #[test]

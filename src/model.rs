@@ -101,6 +101,8 @@ pub enum Msg {
     LessonNext,
     LessonBack,
     LessonAnswer(usize),
+    /// Opens or closes the current stop's "More" fold.
+    LessonMore,
     LessonResume,
     ExitLesson,
 }
@@ -503,6 +505,12 @@ impl Model {
             Msg::LessonBack => self.lesson_back(),
             Msg::LessonAnswer(i) => self.lesson_answer(i),
             Msg::LessonResume => self.lesson_resume(),
+            Msg::LessonMore => {
+                if let Some(run) = &mut self.lesson {
+                    let beat = run.beat;
+                    run.more_open = (run.more_open != Some(beat)).then_some(beat);
+                }
+            }
             Msg::ExitLesson => self.exit_lesson(),
             Msg::SetSpeed(i) => self.speed = i.min(SPEEDS_MS.len() - 1),
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),

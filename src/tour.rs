@@ -22,6 +22,8 @@ pub struct LessonRun {
     pub answer: Option<usize>,
     /// The last beat has been reached (announced once to a course page).
     pub completed: bool,
+    /// The beat whose "More" fold is open, if any.
+    pub more_open: Option<usize>,
 }
 
 impl PartialEq for LessonRun {
@@ -31,6 +33,7 @@ impl PartialEq for LessonRun {
             && self.phase == other.phase
             && self.answer == other.answer
             && self.completed == other.completed
+            && self.more_open == other.more_open
     }
 }
 
@@ -52,6 +55,7 @@ impl LessonRun {
             phase: Phase::Reading,
             answer: None,
             completed: false,
+            more_open: None,
         }
     }
 

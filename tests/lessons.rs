@@ -392,14 +392,29 @@ fn the_right_answer_is_not_given_away_by_its_place_among_the_choices() {
 /// What each lesson's questions ask the student to predict, in the words a
 /// gallery summary would use to give it away (the outcomes the reveals state).
 const OUTCOMES: &[(&str, &[&str])] = &[
-    ("producer-consumer-model", &["runs ahead", "wait in the partition logs"]),
-    ("at-most-once", &["never processed", "not processed yet are"]),
+    (
+        "producer-consumer-model",
+        &["runs ahead", "wait in the partition logs"],
+    ),
+    (
+        "at-most-once",
+        &["never processed", "not processed yet are"],
+    ),
     ("at-least-once", &["processed twice", "delivered again"]),
-    ("exactly-once", &["exactly once", "aborts it", "reprocesses"]),
+    (
+        "exactly-once",
+        &["exactly once", "aborts it", "reprocesses"],
+    ),
     ("consumer-groups", &["idle", "reads everything"]),
-    ("rebalancing", &["single partition", "two rounds", "stops every partition"]),
+    (
+        "rebalancing",
+        &["single partition", "two rounds", "stops every partition"],
+    ),
     ("producer-acks", &["is lost", "survives", "record survives"]),
-    ("semantics-summary", &["loses records", "duplicates one", "does neither"]),
+    (
+        "semantics-summary",
+        &["loses records", "duplicates one", "does neither"],
+    ),
 ];
 
 #[test]
@@ -427,4 +442,49 @@ fn a_gallery_summary_sets_up_the_questions_without_answering_them() {
             );
         }
     }
+}
+
+/// About 80 words per stop above the "More" fold: the picture carries the
+/// rest (the reveal of a question is not counted).
+#[test]
+fn every_stop_shows_at_most_80_words_above_its_more_fold() {
+    let mut long = Vec::new();
+    for l in lesson::built_in() {
+        for b in &l.beats {
+            let words: usize = b.shown().iter().map(|p| p.split_whitespace().count()).sum();
+            if words > 80 {
+                long.push(format!("{} step {}: {words} words", l.id, b.step));
+            }
+        }
+    }
+    assert!(long.is_empty(), "stops over 80 words: {long:#?}");
+}
+
+#[test]
+fn more_opens_the_fold_of_the_current_stop_only() {
+    use kafkascope::model::{Model, Msg};
+    let l = lesson::built_in()
+        .into_iter()
+        .find(|l| l.id == "consumer-offsets")
+        .expect("lesson");
+    assert!(!l.beats[0].folded().is_empty(), "its first stop has a fold");
+    let mut m = Model::default();
+    m.start_lesson(l);
+    let open = |m: &Model| m.lesson.as_ref().unwrap().more_open;
+    assert_eq!(open(&m), None, "folded at first");
+    m.update(Msg::LessonMore);
+    assert_eq!(open(&m), Some(0));
+    m.update(Msg::LessonMore);
+    assert_eq!(open(&m), None, "More again folds it");
+    m.update(Msg::LessonMore);
+    m.lesson_next();
+    for _ in 0..200_000 {
+        if !m.playing {
+            break;
+        }
+        m.update(Msg::Tick);
+    }
+    let run = m.lesson.as_ref().unwrap();
+    assert!(run.beat > 0, "reached the next stop");
+    assert_ne!(run.more_open, Some(run.beat), "the next stop starts folded");
 }

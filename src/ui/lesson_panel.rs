@@ -16,6 +16,7 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
     let beat = run.current();
     let total = run.lesson.beats.len();
     let on_tour = m.on_tour();
+    let more_open = run.more_open == Some(run.beat);
     let next = run.next();
     // The question of this beat, answered on the way here: its verdict
     // shows while the learner reads this stop, and only then (while the
@@ -57,7 +58,12 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
                 </div>
             }
             <div class="lesson-text">
-                { for beat.text.iter().map(|p| html! { <p>{p.clone()}</p> }) }
+                { for beat.shown().iter().map(|p| html! { <p>{p.clone()}</p> }) }
+                if more_open {
+                    <div class="lesson-more" id="lesson-more">
+                        { for beat.folded().iter().map(|p| html! { <p>{p.clone()}</p> }) }
+                    </div>
+                }
             </div>
             if !on_tour && run.phase != Phase::Playing {
                 <div class="off-tour">
@@ -75,6 +81,11 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
             } else {
                 <div class="lesson-nav">
                     <button class="btn" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonBack)} disabled={run.beat == 0 && run.phase == Phase::Reading}>{"Back"}</button>
+                    // The stop's background, folded so the picture carries the story.
+                    if !beat.folded().is_empty() {
+                        <button class="btn ghost small more-btn" aria-expanded={more_open.to_string()} aria-controls="lesson-more"
+                                onclick={on.reform(|_| Msg::LessonMore)}>{ if more_open { "Less" } else { "More" } }</button>
+                    }
                     if run.phase == Phase::Playing {
                         if m.playing {
                             <span class="lesson-playing">{format!("Playing to step {}…", next.map(|b| b.step).unwrap_or(0))}</span>

@@ -318,3 +318,29 @@ issue10Tests.push({
     p.done('settings panel');
   },
 });
+
+issue10Tests.push({
+  name: 'i10_a_lesson_stop_keeps_its_background_behind_a_visible_more_button',
+  timeout: 60_000,
+  fn: async (t) => {
+    const p = problems();
+    for (const viewport of [DESKTOP, { width: 800, height: 500 }]) {
+      const page = await openPage(t, '?lesson=consumer-offsets', viewport);
+      const more = page.locator('.lesson-panel .more-btn');
+      await more.waitFor({ timeout: 5000 });
+      const seen = await more.evaluate((b) => {
+        const r = b.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return r.bottom <= innerHeight && r.top >= 0 && (hit === b || b.contains(hit));
+      });
+      p.check(seen, `${viewport.width}×${viewport.height}: the More button is not seen`);
+      p.check((await page.locator('#lesson-more').count()) === 0, 'the background shows before More is pressed');
+      await more.click();
+      const text = await page.locator('#lesson-more').innerText().catch(() => '');
+      p.check(/coordinator/.test(text), `after More, the background is not shown: "${text.slice(0, 80)}"`);
+      p.check((await more.innerText()).trim() === 'Less', 'the button does not offer to fold it again');
+      await page.close();
+    }
+    p.done('More fold');
+  },
+});
