@@ -754,6 +754,16 @@ impl Engine {
         if self.producers[pi].idempotent && self.producers[pi].producer_id.is_none() {
             return;
         }
+        // `runOnce` starts with `maybeResolveSequences` and
+        // `bumpIdempotentEpochAndResetIdIfNeeded` (KIP-360), before
+        // `sendProducerData` expires and drains batches.
+        if self.producers[pi].idempotent {
+            self.producer_maybe_resolve_sequences(p);
+            self.producer_bump_epoch_if_needed(p);
+            if !self.producers[pi].alive || self.producers[pi].producer_id.is_none() {
+                return; // a new producer id is on its way
+            }
+        }
         let pc = self.cfg.producers[pi].clone();
         let now = self.now_ms;
         let flushing = self.producers[pi].txn.ending.is_some();
@@ -767,6 +777,7 @@ impl Engine {
         // O(partitions), however many batches wait behind).
         let delivery_ms = pc.delivery_timeout_ms as u64;
         let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
+        let unresolved_before = self.producers[pi].seq.unresolved.len();
         if now >= self.producers[pi].next_expiry_ms {
             let mut next = u64::MAX;
             for &tp in &tps {
@@ -795,12 +806,10 @@ impl Engine {
             }
             self.producers[pi].next_expiry_ms = next;
         }
-        if self.producers[pi].idempotent {
-            self.producer_maybe_resolve_sequences(p);
-            self.producer_bump_epoch_if_needed(p);
-            if !self.producers[pi].alive || self.producers[pi].producer_id.is_none() {
-                return; // a new producer id is on its way
-            }
+        if self.producers[pi].seq.unresolved.len() > unresolved_before {
+            // A sent batch expired: its sequence is resolved at the next
+            // `runOnce`, as in Kafka (and the epoch bump is its own step).
+            self.schedule_in(0, Action::RetryBackoffDone { producer: p });
         }
         if let Some(error) = self.producers[pi].txn.abortable {
             self.producer_abort_undrained(p, error);

@@ -189,8 +189,8 @@ pub fn outage_epoch_bump() -> Preset {
         at(1_000, Command::CrashBroker { broker: BrokerId(2) }),
         at(2_000, send("order-2")),
         at(4_000, send("order-3")),
-        note(29_000, "The brokers return. order-2 and order-3 expired at 20 s, leaving a gap in the partition's sequence numbers: the producer bumps its epoch and starts the sequence again at 0 (KIP-360), so what it sends next is accepted."),
         at(29_000, Command::RestartCrashedBrokers),
+        note(29_010, "The brokers are back. order-2 and order-3 expired 20 s after they were created (delivery.timeout.ms), leaving a gap in the partition's sequence numbers, so the producer has bumped its epoch (KIP-360): what it sends next starts again at sequence 0 and is accepted."),
         at(31_000, send("order-4")),
         at(32_000, send("order-5")),
     ];
@@ -678,11 +678,11 @@ pub fn preferred_leader_election() -> Preset {
     // Kafka checks every 300 s; a shorter interval keeps the wait watchable.
     c.cluster.leader_imbalance_check_interval_seconds = 30;
     c.script = vec![
-        note(0, "events-0 is led by its preferred replica, the first broker in its assignment. auto.leader.rebalance.enable is on (Kafka's default); this preset shortens leader.imbalance.check.interval.seconds from 300 to 30."),
+        note(0, "events-0 is led by its preferred replica, the first broker in its assignment. With auto.leader.rebalance.enable on (Kafka's default) the controller hands leadership back to it; this preset checks every 30 s instead of 300 (both are in Settings)."),
         at(3_000, Command::CrashLeader { topic: "events".into(), partition: 0 }),
         note(14_000, "The controller fenced the crashed broker and elected the next in-sync replica. The crashed broker comes back, catches up and rejoins the ISR, as a follower: nothing moves leadership back yet."),
         at(14_000, Command::RestartCrashedBrokers),
-        note(38_000, "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs, the preferred replica is alive and in the ISR: leadership goes back to it."),
+        note(38_000, "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs with auto.leader.rebalance.enable on, the preferred replica is alive and in the ISR: leadership goes back to it. With the setting off, nothing moves."),
     ];
     Preset {
         id: "preferred-leader-election",

@@ -79,12 +79,12 @@ pub(super) const TABLE: &[Entry] = &[
         title: "An outage longer than delivery.timeout.ms: the idempotent producer bumps its epoch",
         summary: "enable.idempotence=true, delivery.timeout.ms=20 s, two of three brokers down for 28 s: the records sent meanwhile expire, the producer bumps its epoch (KIP-360), and everything sent afterwards is delivered.",
         expect: Expect::OutageEpochBump,
-        config: "v1.AABjAgIBAwADAQIBAwMEAgAEAQiIJwmgnAELAgAHCwAAEgEwAAAiAAdvcmRlci0xAOgHEgExAOgHBQEA6AcFAgDQDzAAAKAfMAAAyOIBEgEyAMjiAQQAmPIBMAAAgPoBMAAAAAAAXgZVvA",
+        config: "v1.AABjAgIBAwADAQIBAwMEAgAEAQiIJwmgnAELAgAHCwAAEgEwAAAiAAdvcmRlci0xAOgHEgExAOgHBQEA6AcFAgDQDzAAAKAfMAAAyOIBBADS4gESATIAmPIBMAAAgPoBMAAAAAAAaO3-Hg",
         lanes: &[],
         notes: &[
             "An idempotent producer with delivery.timeout.ms = 20 s, acks=all, min.insync.replicas=2.",
             "Two of the three brokers go down for 28 s: with one in-sync replica left, every write is refused (NOT_ENOUGH_REPLICAS) and retried.",
-            "The brokers return. order-2 and order-3 expired at 20 s, leaving a gap in the partition's sequence numbers: the producer bumps its epoch and starts the sequence again at 0 (KIP-360), so what it sends next is accepted.",
+            "The brokers are back. order-2 and order-3 expired 20 s after they were created (delivery.timeout.ms), leaving a gap in the partition's sequence numbers, so the producer has bumped its epoch (KIP-360): what it sends next starts again at sequence 0 and is accepted.",
         ],
     },
     Entry {
@@ -290,9 +290,9 @@ pub(super) const TABLE: &[Entry] = &[
         config: "v1.AABCAgIBAwweAAMBAgEDAwQCAAQBDwIeA9APAAAHBQAAEgEwALgXAgZldmVudHMAALBtEgExALBtBADwqAISATIAAAAAx42cuA",
         lanes: &[],
         notes: &[
-            "events-0 is led by its preferred replica, the first broker in its assignment. auto.leader.rebalance.enable is on (Kafka's default); this preset shortens leader.imbalance.check.interval.seconds from 300 to 30.",
+            "events-0 is led by its preferred replica, the first broker in its assignment. With auto.leader.rebalance.enable on (Kafka's default) the controller hands leadership back to it; this preset checks every 30 s instead of 300 (both are in Settings).",
             "The controller fenced the crashed broker and elected the next in-sync replica. The crashed broker comes back, catches up and rejoins the ISR, as a follower: nothing moves leadership back yet.",
-            "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs, the preferred replica is alive and in the ISR: leadership goes back to it.",
+            "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs with auto.leader.rebalance.enable on, the preferred replica is alive and in the ISR: leadership goes back to it. With the setting off, nothing moves.",
         ],
     },
     Entry {
