@@ -1049,7 +1049,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             };
             n.title = format!("{who} finds its coordinator");
             n.term(who).t(match after {
-                Some(_) => " forgot its coordinator when it answered ",
+                Some(_) => " forgot its coordinator when that broker answered ",
                 None => " forgot its coordinator when the connection to it closed",
             });
             if let Some(err) = after {
