@@ -292,14 +292,19 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .num(leo.0)
                 .t(": the offset the next record will get. Offsets only ever grow.");
             // A retry the broker could not recognise (no idempotence): the
-            // same message now sits in the log twice.
+            // same message now sits twice in this replica's log. (A copy
+            // left on a crashed former leader is not one: it is truncated
+            // when that broker returns.)
+            let log = e.brokers()[broker.0 as usize].replica(*tp).map(|r| &r.log);
+            let earlier = |id| {
+                log.into_iter()
+                    .flat_map(|l| l.entries())
+                    .filter(|x| x.offset < *first)
+                    .any(|x| x.record.is_some_and(|r| e.record(r).event_id == id))
+            };
             let dups = records
                 .iter()
-                .filter(|r| {
-                    e.ledger()
-                        .entry(e.record(**r).event_id)
-                        .is_some_and(|le| le.live_copies().count() > 1)
-                })
+                .filter(|r| earlier(e.record(**r).event_id))
                 .count();
             if dups > 0 {
                 n.alarm = true;

@@ -488,3 +488,58 @@ fn more_opens_the_fold_of_the_current_stop_only() {
     assert!(run.beat > 0, "reached the next stop");
     assert_ne!(run.more_open, Some(run.beat), "the next stop starts folded");
 }
+
+/// A duplicate is a second copy in the same replica's log. In producer-acks
+/// the acks-all retry lands on the new leader (broker 0), whose log has no
+/// copy; the first attempt's copy sits on the crashed old leader and is
+/// truncated when it returns. The narration must not call it a duplicate,
+/// and where it does say so (retry-duplicates), the log really holds two.
+#[test]
+fn the_append_narration_calls_a_write_a_duplicate_only_when_the_same_log_holds_a_copy() {
+    use kafkascope::engine::event::EventKind;
+    use kafkascope::engine::{Engine, StepOutcome};
+    let acks = lesson::by_id("producer-acks").unwrap();
+    let acks_cfg = acks.link().unwrap().config().unwrap();
+    let retry_cfg = kafkascope::presets::by_id("retry-duplicates")
+        .unwrap()
+        .config;
+    for (name, cfg, want) in [
+        ("producer-acks", acks_cfg, 0),
+        ("retry-duplicates", retry_cfg, 1),
+    ] {
+        let mut e = Engine::new(cfg).unwrap();
+        let mut said = 0;
+        for _ in 0..20_000 {
+            let out = e.step();
+            for ev in e.take_events() {
+                let EventKind::Appended {
+                    broker, tp, first, ..
+                } = &ev.kind
+                else {
+                    continue;
+                };
+                if !kafkascope::narration::narrate(&e, &ev)
+                    .plain()
+                    .contains("duplicate")
+                {
+                    continue;
+                }
+                said += 1;
+                let log = &e.brokers()[broker.0 as usize].replica(*tp).unwrap().log;
+                let ids: Vec<_> = log
+                    .entries()
+                    .filter_map(|x| x.record)
+                    .map(|r| e.record(r).event_id)
+                    .collect();
+                let mut unique = ids.clone();
+                unique.sort();
+                unique.dedup();
+                assert!(unique.len() < ids.len(), "{name}: 'duplicate' at offset {first}, but broker {broker}'s log holds each message once");
+            }
+            if out == StepOutcome::Idle {
+                break;
+            }
+        }
+        assert_eq!(said, want, "{name}: appends narrated as duplicates");
+    }
+}
