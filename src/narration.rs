@@ -483,9 +483,13 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .term(error.name());
             match retry_in_ms {
                 Some(ms) => {
-                    n.t(". It is retriable: the batch goes back to the front of its queue and is sent again in ");
+                    n.t(". It is retriable: the batch goes back to the front of its queue and is sent again after ");
                     n.num(format!("{ms} ms"));
-                    n.t(".");
+                    n.t(if *error == ErrorCode::NetworkException {
+                        ", once the producer can connect to the partition's leader."
+                    } else {
+                        "."
+                    });
                 }
                 None if *attempt == 0 => {
                     n.t(". The producer gives up: the send() future fails. The batch was never sent, so it is not in the log.");

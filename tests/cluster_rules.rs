@@ -590,6 +590,62 @@ fn when_the_controller_fences_a_follower_the_leaders_high_watermark_moves_at_onc
     assert!(!s.meta().isr.contains(&follower));
 }
 
+/// `NetworkClient.ready`: a producer does not drain a batch to a broker
+/// whose connection closed; it reconnects first (ApiVersions is the first
+/// request on a new connection), with a reconnect backoff that doubles while
+/// the broker refuses. A record sent while the leader is down costs one
+/// failed attempt (which is how the producer finds the connection dead:
+/// here a crash is noticed by the next request), then no more until the
+/// fence: its retry goes to the new leader.
+#[test]
+fn a_producer_reconnects_before_it_sends_and_spends_no_retries_on_a_broker_it_cannot_reach() {
+    let mut s = Sim::new(cluster(1, Acks::All));
+    let old = s.meta().leader.unwrap();
+    s.apply(Command::CrashBroker { broker: old });
+    let crashed_at = s.log.len();
+    s.apply(send("k"));
+    s.until("acknowledged", |s| {
+        s.has(|k| matches!(k, EventKind::Acked { .. }))
+    });
+    let after = &s.log[crashed_at..];
+    let to_old = |kind: kafkascope::engine::event::MsgKind| -> Vec<u64> {
+        after
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Message { from: Node::Producer(_), to: Node::Broker(b), kind: k, .. } if *b == old && *k == kind))
+            .map(|e| e.time_ms)
+            .collect()
+    };
+    use kafkascope::engine::event::MsgKind;
+    assert_eq!(
+        to_old(MsgKind::Produce).len(),
+        1,
+        "one Produce to the dead leader"
+    );
+    let attempts = to_old(MsgKind::ApiVersions);
+    assert!(attempts.len() >= 3, "reconnect attempts: {attempts:?}");
+    let gaps: Vec<u64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.windows(2).all(|g| g[1] >= g[0]),
+        "the backoff never shrinks: {gaps:?}"
+    );
+    let sent: Vec<u32> = after
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Sent { attempt, .. } => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        vec![1, 2],
+        "the failed attempt, then one to the new leader"
+    );
+    let failures = s
+        .events(|k| matches!(k, EventKind::ProduceFailed { .. }))
+        .len();
+    assert_eq!(failures, 1, "no retries spent while reconnecting");
+}
+
 fn ack_time(s: &Sim) -> u64 {
     s.events(|k| matches!(k, EventKind::Acked { .. }))[0].time_ms
 }

@@ -318,6 +318,7 @@ impl Engine {
     pub(crate) fn broker_receive(&mut self, b: BrokerId, from: Node, msg: Msg) {
         match msg {
             Msg::Metadata {} => self.broker_handle_metadata(b, from),
+            Msg::ApiVersions {} => self.send(Node::Broker(b), from, Msg::ApiVersionsResponse {}),
             Msg::FindCoordinator { key } => {
                 let coordinator = self
                     .current_coordinator(&key)

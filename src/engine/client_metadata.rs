@@ -82,6 +82,11 @@ pub struct ClientMetadata {
     /// Why the last coordinator was forgotten: the error it answered, or
     /// `None` when its connection closed.
     pub coordinator_lost: Option<ErrorCode>,
+    /// Brokers whose connection closed and has not been set up again
+    /// (the bootstrap connected to every broker).
+    pub closed: Vec<BrokerId>,
+    /// Brokers a new connection is being set up to (its ApiVersions request).
+    pub connecting: Vec<BrokerId>,
 }
 
 /// What a Metadata response changed: partitions whose leader is now different.
@@ -160,6 +165,10 @@ impl ClientMetadata {
         if self.coordinators.len() < known {
             self.coordinator_lost = None;
         }
+        if !self.closed.contains(&broker) {
+            self.closed.push(broker);
+        }
+        self.connecting.retain(|b| *b != broker);
         let n = self.failures.entry_or_insert_with(broker, || 0);
         let backoff_ms = (RECONNECT_BACKOFF_MS << (*n).min(10)).min(RECONNECT_BACKOFF_MAX_MS);
         *n += 1;
@@ -175,6 +184,8 @@ impl ClientMetadata {
     pub fn connected(&mut self, broker: BrokerId) {
         self.unreachable.remove(&broker);
         self.failures.remove(&broker);
+        self.closed.retain(|b| *b != broker);
+        self.connecting.retain(|b| *b != broker);
     }
 
     /// A Metadata response arrived. Returns the partitions whose leader

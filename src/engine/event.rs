@@ -192,6 +192,8 @@ pub enum PartitionChoice {
 /// The protocol messages the UI animates along wires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MsgKind {
+    ApiVersions,
+    ApiVersionsResponse,
     Metadata,
     MetadataResponse,
     FindCoordinator,
@@ -231,6 +233,8 @@ pub enum MsgKind {
 impl MsgKind {
     pub fn name(self) -> &'static str {
         match self {
+            MsgKind::ApiVersions => "ApiVersions",
+            MsgKind::ApiVersionsResponse => "ApiVersions response",
             MsgKind::Metadata => "Metadata",
             MsgKind::MetadataResponse => "Metadata response",
             MsgKind::FindCoordinator => "FindCoordinator",

@@ -81,6 +81,10 @@ pub enum CoordinatorKey {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
+    /// The first request on a new connection (`ApiVersionsRequest`): the
+    /// client reconnects before it sends anything else there.
+    ApiVersions {},
+    ApiVersionsResponse {},
     /// A client asks any broker who leads each partition (`MetadataRequest`).
     Metadata {},
     MetadataResponse {
@@ -265,6 +269,8 @@ pub enum Msg {
 impl Msg {
     pub fn kind(&self) -> MsgKind {
         match self {
+            Msg::ApiVersions { .. } => MsgKind::ApiVersions,
+            Msg::ApiVersionsResponse { .. } => MsgKind::ApiVersionsResponse,
             Msg::Metadata { .. } => MsgKind::Metadata,
             Msg::MetadataResponse { .. } => MsgKind::MetadataResponse,
             Msg::FindCoordinator { .. } => MsgKind::FindCoordinator,
@@ -333,7 +339,11 @@ impl Msg {
                 .iter()
                 .any(|p| !p.entries.is_empty() || p.error.is_some() || p.diverging.is_some()),
             // Routine: refreshes are asked for by work that keeps the run going.
-            Msg::Fetch { .. } | Msg::Metadata { .. } | Msg::MetadataResponse { .. } => false,
+            Msg::Fetch { .. }
+            | Msg::Metadata { .. }
+            | Msg::MetadataResponse { .. }
+            | Msg::ApiVersions { .. }
+            | Msg::ApiVersionsResponse { .. } => false,
             Msg::Heartbeat { .. } => false,
             Msg::HeartbeatResponse { error, .. } => error.is_some(),
             _ => true,

@@ -926,6 +926,17 @@ impl Engine {
                 wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
                 continue;
             };
+            // `NetworkClient.ready`: no batch goes to a broker whose
+            // connection closed until a new one is set up (`initiateConnect`,
+            // whose first request is ApiVersions); a dead broker refuses it
+            // and its reconnect backoff grows. No retry is spent.
+            if pr.metadata.closed.contains(&leader) {
+                if !pr.metadata.connecting.contains(&leader) {
+                    self.producer(p).metadata.connecting.push(leader);
+                    self.send(Node::Producer(p), Node::Broker(leader), Msg::ApiVersions {});
+                }
+                continue;
+            }
             // (The leader's connection has room: checked at the top.)
             drainable.push((head, leader, true));
         }
@@ -1113,6 +1124,12 @@ impl Engine {
         match msg {
             Msg::FindCoordinatorResponse { key, coordinator } => {
                 self.client_coordinator_response(Node::Producer(p), key, coordinator)
+            }
+            Msg::ApiVersionsResponse {} => {
+                if let Node::Broker(b) = from {
+                    self.producer(p).metadata.connected(b);
+                }
+                self.producer_sender_run(p);
             }
             Msg::MetadataResponse { partitions } => {
                 if let Node::Broker(b) = from {

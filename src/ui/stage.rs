@@ -206,6 +206,7 @@ fn message_label(k: MsgKind) -> &'static str {
         MsgKind::OffsetCommitResponse => "committed ↩",
         MsgKind::OffsetFetchResponse => "offsets ↩",
         MsgKind::MetadataResponse => "leaders ↩",
+        MsgKind::ApiVersionsResponse => "connected ↩",
         MsgKind::FindCoordinatorResponse => "coordinator ↩",
         MsgKind::InitProducerIdResponse => "pid+epoch ↩",
         MsgKind::AddPartitionsToTxnResponse
