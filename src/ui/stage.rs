@@ -671,7 +671,12 @@ impl Scene<'_> {
                 </g>
             })
         });
-        let next_x = row.cell_x(leo);
+        // The LEO slot gives way to records crossed out by this step's
+        // truncation: they are drawn where the log now ends.
+        let truncated_here = self.m.events.iter().any(|ev| {
+            matches!(&ev.kind, EventKind::Truncated { broker, tp, .. } if *broker == row.broker && *tp == row.tp)
+        });
+        let next_x = row.cell_x(leo).filter(|_| !truncated_here);
         let hw_x = row.cell_x(hw).or_else(|| {
             (hw >= row.start + row.slots as i64).then_some(row.x0 + row.slots as f64 * row.cell_w)
         });
