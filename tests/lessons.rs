@@ -135,10 +135,7 @@ fn a_broken_pasted_lesson_is_refused_in_the_gallery_with_its_line_numbers() {
 fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
     use kafkascope::model::{Model, Msg};
     use kafkascope::tour::Phase;
-    let l = lesson::built_in()
-        .into_iter()
-        .find(|l| l.id == "rebalancing")
-        .expect("the rebalancing lesson");
+    let l = lesson::by_id("rebalancing").expect("the rebalancing lesson");
     let right_lane_beat = l
         .beats
         .iter()
@@ -463,10 +460,7 @@ fn every_stop_shows_at_most_80_words_above_its_more_fold() {
 #[test]
 fn more_opens_the_fold_of_the_current_stop_only() {
     use kafkascope::model::{Model, Msg};
-    let l = lesson::built_in()
-        .into_iter()
-        .find(|l| l.id == "consumer-offsets")
-        .expect("lesson");
+    let l = lesson::by_id("consumer-offsets").expect("lesson");
     assert!(!l.beats[0].folded().is_empty(), "its first stop has a fold");
     let mut m = Model::default();
     m.start_lesson(l);

@@ -114,6 +114,15 @@ impl ClientMetadata {
         self.partitions.get(&tp).map_or(LeaderEpoch(0), |i| i.epoch)
     }
 
+    /// When `broker`'s reconnect backoff ends, if it has not yet: until
+    /// then the client does not use that connection (`NetworkClient.ready`).
+    pub fn reconnect_at(&self, broker: BrokerId, now_ms: u64) -> Option<u64> {
+        self.unreachable
+            .get(&broker)
+            .copied()
+            .filter(|t| *t > now_ms)
+    }
+
     /// `Metadata.requestUpdate`.
     pub fn request_update(&mut self) {
         self.update_requested = true;
@@ -139,7 +148,7 @@ impl ClientMetadata {
         for healthy_only in [true, false] {
             for i in 0..n {
                 let b = BrokerId((self.next_node + i) % n);
-                let backing_off = self.unreachable.get(&b).is_some_and(|t| *t > now_ms);
+                let backing_off = self.reconnect_at(b, now_ms).is_some();
                 if backing_off || (healthy_only && self.failures.contains_key(&b)) {
                     continue;
                 }
@@ -392,7 +401,7 @@ impl Engine {
         let m = self.client_metadata(client)?;
         if let Some(i) = m.coordinators.iter().position(|(k, _)| *k == key) {
             let b = m.coordinators[i].1;
-            if m.unreachable.get(&b).is_none_or(|t| *t <= now) {
+            if m.reconnect_at(b, now).is_none() {
                 return Some(b);
             }
             m.coordinators.remove(i);

@@ -244,16 +244,22 @@ impl Engine {
     fn coordinator_or_retry(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
         let b = self.coordinator_of(c);
         if b.is_none() {
-            let inc = self.consumers[c.0 as usize].incarnation;
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_retry_later(c);
         }
         b
+    }
+
+    /// Tries the consumer's pending work again after `retry.backoff.ms`
+    /// (100 ms), unless this instance has crashed or restarted by then.
+    fn consumer_retry_later(&mut self, c: ConsumerIdx) {
+        let incarnation = self.consumers[c.0 as usize].incarnation;
+        self.schedule_in(
+            100,
+            Action::ConsumerRetry {
+                consumer: c,
+                incarnation,
+            },
+        );
     }
 
     fn gcfg(&self, c: ConsumerIdx) -> GroupConfig {
@@ -635,12 +641,7 @@ impl Engine {
             if con.fetches.contains_key(&l) {
                 continue;
             }
-            if let Some(&at) = con
-                .metadata
-                .unreachable
-                .get(&l)
-                .filter(|t| **t > self.now_ms)
-            {
+            if let Some(at) = con.metadata.reconnect_at(l, self.now_ms) {
                 reconnect_at = Some(reconnect_at.map_or(at, |r: u64| r.min(at)));
                 continue;
             }
@@ -856,14 +857,7 @@ impl Engine {
                         let con = self.consumer(c);
                         con.membership = Membership::Unjoined;
                         con.rejoin_needed = true;
-                        let inc = con.incarnation;
-                        self.schedule_in(
-                            100,
-                            Action::ConsumerRetry {
-                                consumer: c,
-                                incarnation: inc,
-                            },
-                        );
+                        self.consumer_retry_later(c);
                     }
                     None => {
                         {
@@ -966,14 +960,7 @@ impl Engine {
             } => self.consumer_commit_response(c, commit_id, offsets, error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 if error.is_some() {
-                    let inc = self.consumers[c.0 as usize].incarnation;
-                    self.schedule_in(
-                        100,
-                        Action::ConsumerRetry {
-                            consumer: c,
-                            incarnation: inc,
-                        },
-                    );
+                    self.consumer_retry_later(c);
                     return;
                 }
                 if offsets
@@ -1046,14 +1033,7 @@ impl Engine {
                             if e.invalidates_metadata() {
                                 self.client_metadata_stale(Node::Consumer(c));
                             }
-                            let inc = self.consumers[c.0 as usize].incarnation;
-                            self.schedule_in(
-                                100,
-                                Action::ConsumerRetry {
-                                    consumer: c,
-                                    incarnation: inc,
-                                },
-                            );
+                            self.consumer_retry_later(c);
                         }
                     }
                 }
@@ -1228,14 +1208,7 @@ impl Engine {
                     .entry_or_default(l)
                     .push((tp, gc.auto_offset_reset)),
                 None => {
-                    let inc = self.consumers[c.0 as usize].incarnation;
-                    self.schedule_in(
-                        100,
-                        Action::ConsumerRetry {
-                            consumer: c,
-                            incarnation: inc,
-                        },
-                    );
+                    self.consumer_retry_later(c);
                 }
             }
         }
@@ -1300,13 +1273,7 @@ impl Engine {
         }
         let inc = self.consumers[c.0 as usize].incarnation;
         if retry {
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_retry_later(c);
         }
         if self.consumers[c.0 as usize].app == AppState::Polling {
             if got {
@@ -1372,14 +1339,7 @@ impl Engine {
         match error {
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
                 // Retriable: find the coordinator again and resend.
-                let inc = self.consumers[c.0 as usize].incarnation;
-                self.schedule_in(
-                    100,
-                    Action::ConsumerRetry {
-                        consumer: c,
-                        incarnation: inc,
-                    },
-                );
+                self.consumer_retry_later(c);
                 return;
             }
             _ => {}
@@ -1520,7 +1480,6 @@ impl Engine {
         if !con.alive {
             return;
         }
-        let inc = con.incarnation;
         let had_fetch = con.fetches.contains_key(&broker);
         self.client_metadata_disconnected(Node::Consumer(c), broker);
         self.consumer(c).fetches.remove(&broker);
@@ -1538,13 +1497,7 @@ impl Engine {
             || !self.consumers[c.0 as usize].pending_commits.is_empty()
             || !self.consumers[c.0 as usize].offsets_pending.is_empty()
         {
-            self.schedule_in(
-                100,
-                Action::ConsumerRetry {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_retry_later(c);
         }
     }
 

@@ -909,9 +909,7 @@ impl Engine {
             let known = pr.metadata.leader(tp);
             // `NetworkClient.ready`: a leader whose connection just closed
             // is not ready until its reconnect backoff ends.
-            let reconnect_at = known
-                .and_then(|l| pr.metadata.unreachable.get(&l).copied())
-                .filter(|t| *t > now);
+            let reconnect_at = known.and_then(|l| pr.metadata.reconnect_at(l, now));
             let created_ms = b.created_ms;
             let Some(leader) = known.filter(|_| reconnect_at.is_none()) else {
                 // No leader known (`unknownLeaderTopics`: ask for metadata),
