@@ -1578,6 +1578,10 @@ pub mod v1 {
                 w.varint(18);
                 w.text(text);
             }
+            Command::ProcessingRaises { consumer } => {
+                w.varint(19);
+                w.varint(consumer.0.into());
+            }
         }
     }
 
@@ -2236,6 +2240,9 @@ pub mod v1 {
             },
             18 => Command::Note {
                 text: r.text(p, "note")?,
+            },
+            19 => Command::ProcessingRaises {
+                consumer: consumer(r)?,
             },
             _ => return Err(newer(&format!("command #{tag} in {p}"))),
         })

@@ -422,6 +422,34 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             }
             n.details = vec![("value".into(), e.record(*record).value_text())];
         }
+        EventKind::ProcessingRaised {
+            consumer,
+            tp,
+            record,
+            offset,
+            ..
+        } => {
+            let position = e.consumers()[consumer.0 as usize]
+                .positions
+                .get(tp)
+                .copied();
+            n.title = stage_title(Stage::Process);
+            n.alarm = true;
+            n.t("process_event() raises an exception on ")
+                .t(format!("{} at offset ", record_name(e, *record)))
+                .num(offset.0)
+                .t(". ")
+                .term(consumer_name(e, *consumer))
+                .t("'s loop catches it, prints the error and skips consumer.commit() for this record.");
+            if let Some(p) = position {
+                n.t(" Its ")
+                    .term("position")
+                    .t(" is already ")
+                    .num(p.0)
+                    .t(": poll() never goes back, so nothing delivers this record again.");
+            }
+            n.details = vec![("value".into(), e.record(*record).value_text())];
+        }
         EventKind::Committed {
             group,
             tp,
@@ -794,6 +822,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 } else {
                     ", some revoked: they move in a second rebalance)."
                 });
+            narrate_offset_reset(&mut n, e, *consumer, added);
         }
         EventKind::Revoked {
             consumer,
@@ -1088,6 +1117,62 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         }
     }
     n
+}
+
+/// For newly owned partitions the group never committed: where
+/// `auto.offset.reset` will start the consumer (`SubscriptionState.resetPolicy`;
+/// `latest` is the end the consumer may read to, the LSO for read_committed).
+fn narrate_offset_reset(
+    n: &mut Narration,
+    e: &Engine,
+    c: ConsumerIdx,
+    added: &[crate::engine::assignor::TopicPartition],
+) {
+    use crate::engine::config::IsolationLevel;
+    let con = &e.consumers()[c.0 as usize];
+    let gc = con.cfg(e);
+    let group = &e.groups()[con.group.0 as usize];
+    let tps = added.iter().filter_map(|t| {
+        Some(Tp {
+            topic: e.topic_id(&t.topic)?,
+            partition: PartitionId(t.partition),
+        })
+    });
+    for tp in tps.filter(|tp| !group.committed.contains_key(tp)) {
+        let log = e
+            .leader_of(tp)
+            .and_then(|l| e.brokers()[l.0 as usize].replica(tp))
+            .map(|r| &r.log);
+        let Some(log) = log else { continue };
+        let end = match gc.isolation_level {
+            IsolationLevel::ReadCommitted => log.lso().0,
+            IsolationLevel::ReadUncommitted => log.hw().0,
+        };
+        n.t(" No committed offset for ")
+            .term(tp_label(e, tp))
+            .t(" in this group, so ")
+            .term(format!("auto.offset.reset={}", gc.auto_offset_reset.name()))
+            .t(" decides: ");
+        match gc.auto_offset_reset {
+            AutoOffsetReset::Latest => {
+                n.t("start at the end, offset ")
+                    .num(end)
+                    .t(if end > log.log_start().0 {
+                        ": the records already in the log are skipped."
+                    } else {
+                        "."
+                    });
+            }
+            AutoOffsetReset::Earliest => {
+                n.t("start at the log start, offset ")
+                    .num(log.log_start().0)
+                    .t(".");
+            }
+            AutoOffsetReset::None => {
+                n.t("none: poll() raises NoOffsetForPartitionException.");
+            }
+        }
+    }
 }
 
 /// Where the next owner of a crashed consumer's partitions starts: the

@@ -57,6 +57,17 @@ impl Sim {
             .collect()
     }
 
+    /// The offset of every Committed event, in order.
+    fn commits(&self) -> Vec<i64> {
+        self.log
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Committed { offset, .. } => Some(offset.0),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn generation(&self) -> GenerationId {
         self.e.groups()[0].generation
     }
@@ -123,14 +134,7 @@ fn the_committed_offset_is_the_next_offset_to_read_and_a_new_owner_starts_there(
     s.drain();
     assert_eq!(s.processed(), (0..5).map(|o| (A, o, 1)).collect::<Vec<_>>());
     // After processing offset k the consumer commits k + 1.
-    let commits: Vec<i64> = s
-        .events(|k| matches!(k, EventKind::Committed { .. }))
-        .iter()
-        .map(|e| match e.kind {
-            EventKind::Committed { offset, .. } => offset.0,
-            _ => 0,
-        })
-        .collect();
+    let commits = s.commits();
     assert_eq!(commits, vec![1, 2, 3, 4, 5]);
     assert_eq!(committed(&s, 0), Some(Offset(5)));
     // A clean leave; a newcomer fetches the committed offset and starts at
@@ -164,6 +168,52 @@ fn the_committed_offset_is_the_next_offset_to_read_and_a_new_owner_starts_there(
     s.drain();
     assert_eq!(s.processed().last(), Some(&(B, 5, 1)));
     assert_eq!(committed(&s, 0), Some(Offset(6)));
+}
+
+/// The course text's loop: `except Exception: print(...)` after a failed
+/// `process_event()`. Nothing re-delivers the record ("Message will be
+/// re-delivered on next poll" is false): the next commit moves past it.
+#[test]
+fn a_caught_processing_exception_is_not_a_retry_the_next_commit_skips_the_record() {
+    let mut cfg = group(1, 1);
+    cfg.producers[0].workload.records = 5;
+    cfg.producers[0].workload.interval_ms = 0;
+    cfg.script = vec![ScriptEntry {
+        trigger: Trigger::AfterProcessed { count: 2 },
+        command: Command::ProcessingRaises { consumer: A },
+    }];
+    let mut s = Sim::new(cfg);
+    s.drain();
+    let raised: Vec<i64> = s
+        .log
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ProcessingRaised { offset, .. } => Some(offset.0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        raised,
+        vec![2],
+        "process_event() raised on the third record"
+    );
+    assert_eq!(
+        s.processed(),
+        vec![(A, 0, 1), (A, 1, 1), (A, 3, 1), (A, 4, 1)],
+        "offset 2 is never processed, and never polled again"
+    );
+    let commits = s.commits();
+    assert_eq!(
+        commits,
+        vec![1, 2, 4, 5],
+        "no commit for offset 2; the next one is 4"
+    );
+    let summary = s.e.delivery_summary(GroupIdx(0));
+    assert_eq!(
+        (summary.processed_once, summary.lost),
+        (4, 1),
+        "{summary:?}"
+    );
 }
 
 /// Three records are written before the group's first consumer starts.

@@ -77,6 +77,12 @@ pub enum Command {
         consumer: ConsumerIdx,
         processing_time_ms: u32,
     },
+    /// The application's `process_event()` raises on the next record this
+    /// consumer processes. The course text's loop catches the exception,
+    /// skips that record's commit and goes on with the next record.
+    ProcessingRaises {
+        consumer: ConsumerIdx,
+    },
     /// Kill a producer process (e.g. mid-transaction).
     CrashProducer {
         producer: ProducerIdx,
@@ -134,6 +140,7 @@ impl Command {
             } => {
                 format!("processing takes {processing_time_ms} ms")
             }
+            Command::ProcessingRaises { .. } => "processing raises".into(),
             Command::CrashProducer { .. } => "crash producer".into(),
             Command::StartProducerInstance { .. } => "start a second producer instance".into(),
             Command::EndTransaction { commit, .. } => {
@@ -158,6 +165,7 @@ impl Command {
                 | Command::SlowBroker { .. }
                 | Command::DropNextProduceResponse { .. }
                 | Command::CrashConsumer { .. }
+                | Command::ProcessingRaises { .. }
                 | Command::CrashProducer { .. }
                 | Command::StartProducerInstance { .. }
         )

@@ -120,6 +120,8 @@ pub struct Consumer {
     pub poll_expired: bool,
     pub auto_commit_due_ms: u64,
     pub armed_crash: Vec<CrashPoint>,
+    /// `process_event()` raises on the next record (a scripted fault).
+    pub raise_next: bool,
     pub processing_time_ms: u32,
     pub heartbeat_running: bool,
     pub pending_commits: Vec<PendingCommit>,
@@ -194,6 +196,7 @@ impl Engine {
             poll_expired: false,
             auto_commit_due_ms: self.now_ms + gc.auto_commit_interval_ms as u64,
             armed_crash: Vec::new(),
+            raise_next: false,
             processing_time_ms: gc.processing_time_ms,
             heartbeat_running: false,
             pending_commits: Vec::new(),
@@ -514,6 +517,25 @@ impl Engine {
             return;
         };
         let group = self.consumers[c.0 as usize].group;
+        if std::mem::take(&mut self.consumer(c).raise_next) {
+            // The course's loop: `except Exception as e: print(...)`. The
+            // position is already past this record, so nothing re-delivers
+            // it, and its commit is skipped: the next commit (after the
+            // next record) moves the group past it for good.
+            self.emit(EventKind::ProcessingRaised {
+                consumer: c,
+                group,
+                tp,
+                record,
+                offset,
+            });
+            if gc.commit_mode == CommitMode::Transactional {
+                self.processor_next_or_done(c);
+            } else {
+                self.consumer_process_next(c);
+            }
+            return;
+        }
         self.consumer(c).records_processed += 1;
         let times = self
             .ledger
@@ -535,19 +557,7 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::Transactional {
-            if self.consumers[c.0 as usize].current.is_empty() {
-                self.processor_batch_done(c);
-            } else {
-                let inc = self.consumers[c.0 as usize].incarnation;
-                let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-                self.schedule_in(
-                    t,
-                    Action::ConsumerProcessDone {
-                        consumer: c,
-                        incarnation: inc,
-                    },
-                );
-            }
+            self.processor_next_or_done(c);
             return;
         }
         if gc.commit_mode == CommitMode::AfterProcessing {
@@ -563,6 +573,24 @@ impl Engine {
             return;
         }
         self.consumer_process_next(c);
+    }
+
+    /// An exactly-once processor goes on with the next record of its batch,
+    /// or ends the batch's transaction after the last one.
+    fn processor_next_or_done(&mut self, c: ConsumerIdx) {
+        if self.consumers[c.0 as usize].current.is_empty() {
+            self.processor_batch_done(c);
+        } else {
+            let inc = self.consumers[c.0 as usize].incarnation;
+            let t = self.consumers[c.0 as usize].processing_time_ms as u64;
+            self.schedule_in(
+                t,
+                Action::ConsumerProcessDone {
+                    consumer: c,
+                    incarnation: inc,
+                },
+            );
+        }
     }
 
     /// Sends an OffsetCommit. Returns its id, or `None` if the consumer is not
@@ -1554,6 +1582,7 @@ impl Engine {
         con.offsets_pending.clear();
         con.heartbeat_running = false;
         con.armed_crash.clear();
+        con.raise_next = false;
         con.poll_expired = false;
     }
 
@@ -1589,6 +1618,18 @@ impl Engine {
                 text: format!("Consumer {label} will crash {when}"),
             });
         }
+        Ok(())
+    }
+
+    pub(crate) fn cmd_processing_raises(&mut self, c: ConsumerIdx) -> Result<(), String> {
+        let ci = self.check_consumer(c)?;
+        self.consumer(c).raise_next = true;
+        self.emit(EventKind::FaultArmed {
+            text: format!(
+                "Consumer {}'s process_event() will raise an exception on the next record",
+                self.consumers[ci].label
+            ),
+        });
         Ok(())
     }
 

@@ -426,6 +426,15 @@ pub enum EventKind {
         times: u32,
         transactional: bool,
     },
+    /// `process_event()` raised on this record; the application caught the
+    /// exception and went on (no commit for it, and no redelivery).
+    ProcessingRaised {
+        consumer: ConsumerIdx,
+        group: GroupIdx,
+        tp: Tp,
+        record: RecordId,
+        offset: Offset,
+    },
     /// Stage 9: the coordinator stored `offset` (the next offset to read).
     Committed {
         group: GroupIdx,
@@ -696,7 +705,7 @@ impl EventKind {
             EventKind::Appended { .. } | EventKind::DuplicateDropped { .. } => Stage::Append,
             EventKind::Acked { .. } => Stage::Acknowledge,
             EventKind::Polled { .. } => Stage::Poll,
-            EventKind::Processed { .. } => Stage::Process,
+            EventKind::Processed { .. } | EventKind::ProcessingRaised { .. } => Stage::Process,
             EventKind::Committed { .. } => Stage::Commit,
             _ => return None,
         })
@@ -745,7 +754,8 @@ impl EventKind {
             EventKind::Created { record, .. }
             | EventKind::Serialized { record, .. }
             | EventKind::Partitioned { record, .. }
-            | EventKind::Processed { record, .. } => Some(*record),
+            | EventKind::Processed { record, .. }
+            | EventKind::ProcessingRaised { record, .. } => Some(*record),
             EventKind::Sent { records, .. }
             | EventKind::Appended { records, .. }
             | EventKind::DuplicateDropped { records, .. }

@@ -336,6 +336,18 @@ impl crate::engine::sim::Engine {
     pub fn verdict_of(&self, event: EventId, group: GroupIdx) -> Option<Verdict> {
         let e = self.ledger.entry(event)?;
         let g = self.groups.get(group.0 as usize)?;
+        // A group answers only for the topics it reads: a message on another
+        // topic is neither in flight nor lost for it.
+        if let Some(r) = e.record {
+            let name = &self.topic(self.records[r.0 as usize].topic).name;
+            if !self.cfg.groups[group.0 as usize]
+                .topics
+                .iter()
+                .any(|t| t == name)
+            {
+                return None;
+            }
+        }
         let frontier = |tp: Tp| -> Option<Offset> {
             let committed = g.committed.get(&tp).copied();
             let position = self

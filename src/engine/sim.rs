@@ -811,6 +811,7 @@ impl Engine {
                 });
                 Ok(())
             }
+            Command::ProcessingRaises { consumer } => self.cmd_processing_raises(*consumer),
             Command::CrashProducer { producer } => self.cmd_crash_producer(*producer),
             Command::StartProducerInstance { producer } => {
                 self.cmd_start_producer_instance(*producer)
