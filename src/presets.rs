@@ -46,6 +46,13 @@ pub enum Expect {
     Semantics { lost: bool, duplicated: bool },
     /// read_committed sees only committed records; read_uncommitted sees all.
     AbortedInvisibleToReadCommitted,
+    /// Group 0 (at-least-once) loses a record to its acks=1 producer; group 1
+    /// (at-most-once) processes a producer retry's duplicate.
+    ProducerBreaksConsumerPromise,
+    /// A hanging transaction holds read_committed readers at the last
+    /// stable offset until `transaction.timeout.ms` aborts it; the stalled
+    /// instance's late commit is fenced.
+    HangingTransactionHoldsLso,
     /// The older instance is fenced (PRODUCER_FENCED) and its transaction aborted.
     ZombieFenced,
     /// topic1 and topic2 get a committed pair and an aborted pair.

@@ -250,6 +250,72 @@ fn every_preset_demonstrates_its_outcome() {
                     }
                 )));
             }
+            Expect::ProducerBreaksConsumerPromise => {
+                let least = e.delivery_summary(GroupIdx(0));
+                let most = e.delivery_summary(GroupIdx(1));
+                assert!(
+                    least.lost == 1 && least.duplicated == 0 && least.acked_then_lost == 1,
+                    "the at-least-once group loses the acknowledged record: {least:?}\n{}",
+                    ctx()
+                );
+                assert!(
+                    most.duplicated == 1 && most.lost == 0 && most.duplicate_writes == 1,
+                    "the at-most-once group processes the retry's copy: {most:?}\n{}",
+                    ctx()
+                );
+            }
+            Expect::HangingTransactionHoldsLso => {
+                let abort_ms = events
+                    .iter()
+                    .find(|ev| {
+                        matches!(
+                            ev.kind,
+                            EventKind::MarkerWritten {
+                                control: kafkascope::engine::log::ControlType::Abort,
+                                ..
+                            }
+                        )
+                    })
+                    .map(|ev| ev.time_ms)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "transaction.timeout.ms aborts the hanging transaction: {}",
+                            ctx()
+                        )
+                    });
+                let processed_before = |g: u16| {
+                    events
+                        .iter()
+                        .filter(|ev| ev.time_ms < abort_ms && matches!(ev.kind, EventKind::Processed { group, .. } if group.0 == g))
+                        .count()
+                };
+                assert_eq!(
+                    processed_before(0),
+                    0,
+                    "read_committed waits at the LSO: {}",
+                    ctx()
+                );
+                assert!(
+                    processed_before(1) >= 3,
+                    "read_uncommitted reads past it: {}",
+                    ctx()
+                );
+                let fenced_ms = events
+                    .iter()
+                    .find(|ev| matches!(ev.kind, EventKind::ProducerFenced { producer, .. } if producer.0 == 0))
+                    .map(|ev| ev.time_ms)
+                    .unwrap_or_else(|| panic!("the late commit is fenced: {}", ctx()));
+                assert!(fenced_ms > abort_ms, "{}", ctx());
+                let rc = e.delivery_summary(GroupIdx(0));
+                let ru = e.delivery_summary(GroupIdx(1));
+                assert_eq!(
+                    (rc.processed_once, rc.aborted, rc.lost),
+                    (15, 2, 0),
+                    "read_committed: {rc:?}\n{}",
+                    ctx()
+                );
+                assert_eq!(ru.processed_once, 17, "read_uncommitted: {ru:?}\n{}", ctx());
+            }
             Expect::ZombieFenced => {
                 assert!(events.iter().any(|ev| matches!(ev.kind, EventKind::ProducerFenced { producer, .. } if producer.0 == 0)), "{}", ctx());
                 assert!(

@@ -541,6 +541,171 @@ pub fn auto_commit_crash() -> Preset {
     }
 }
 
+/// The course text's consumer loop, whose `except` swallows an exception
+/// from `process_event()` on the third record (offset 2).
+pub fn caught_exception() -> Preset {
+    let mut c = semantics_config(crate::engine::config::Semantics::AtLeastOnce);
+    c.topics.truncate(1);
+    c.script = vec![
+        note(0, "The course text's consumer: process_event(), then consumer.commit(), inside try/except. The except branch prints the error and goes on."),
+        ScriptEntry {
+            trigger: Trigger::AfterProcessed { count: 2 },
+            command: Command::ProcessingRaises { consumer: ConsumerIdx(0) },
+        },
+    ];
+    Preset {
+        id: "caught-exception-skips",
+        title: "A caught exception is not a retry",
+        summary: "process_event() raises on offset 2; the course's loop catches it, as its comment says the record will be re-delivered. Watch the next poll and the next commit.",
+        config: c,
+        expect: Expect::Semantics { lost: true, duplicated: false },
+        lanes: Vec::new(),
+    }
+}
+
+/// Delivery semantics are end to end: a consumer's discipline is not enough
+/// when its producer can lose (acks=1 and a failover) or duplicate (a retry
+/// without idempotence). Two stories on one cluster, one after the other.
+pub fn end_to_end_semantics() -> Preset {
+    use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, TopicConfig};
+    let mut c = cluster(3, 1, 3, 1);
+    c.topics = ["orders", "payments"]
+        .map(|name| TopicConfig {
+            name: name.into(),
+            partitions: 1,
+            replication_factor: 3,
+            min_insync_replicas: 1,
+        })
+        .to_vec();
+    let producer = |id: &str, acks, idempotent| {
+        let mut p = ProducerConfig {
+            client_id: id.into(),
+            acks,
+            enable_idempotence: Some(idempotent),
+            request_timeout_ms: 3_000,
+            ..ProducerConfig::default()
+        };
+        p.workload.topic = "orders".into();
+        p
+    };
+    c.producers = vec![
+        producer("orders-app", Acks::One, false),
+        producer("payments-app", Acks::All, false),
+    ];
+    let group = |id: &str, topic: &str, commit_mode| GroupConfig {
+        group_id: id.into(),
+        topics: vec![topic.into()],
+        commit_mode,
+        auto_offset_reset: AutoOffsetReset::Earliest,
+        ..GroupConfig::default()
+    };
+    c.groups = vec![
+        group("orders-readers", "orders", CommitMode::AfterProcessing),
+        group("payments-readers", "payments", CommitMode::BeforeProcessing),
+    ];
+    let produce = |p: u16, topic: &str, key: &str| Command::Produce {
+        producer: ProducerIdx(p),
+        topic: Some(topic.into()),
+        key: Some(key.into()),
+        value: None,
+        partition: None,
+    };
+    c.script = vec![
+        note(0, "First story: orders-app sends with acks=1 to orders, read by orders-readers, an at-least-once group (process, then commit). The followers of orders-0 are about to stall."),
+        at(0, Command::StallFollowers { topic: "orders".into(), partition: 0, ms: 12_000 }),
+        at(10, produce(0, "orders", "order-1")),
+        ScriptEntry {
+            trigger: Trigger::AfterAcks { producer: ProducerIdx(0), count: 1 },
+            command: Command::CrashLeader { topic: "orders".into(), partition: 0 },
+        },
+        at(12_500, produce(0, "orders", "order-2")),
+        at(16_000, Command::RestartCrashedBrokers),
+        note(20_000, "Second story: payments-app sends with acks=all but without idempotence to payments, read by payments-readers, an at-most-once group (commit, then process). The broker's first answer will be lost."),
+        at(20_000, Command::DropNextProduceResponse { producer: ProducerIdx(1) }),
+        at(20_010, produce(1, "payments", "payment-42")),
+    ];
+    Preset {
+        id: "end-to-end-semantics",
+        title: "Delivery semantics are end to end: the producer counts too",
+        summary: "An at-least-once group behind an acks=1 producer and a leader failover, then an at-most-once group behind a producer without idempotence whose response is lost.",
+        config: c,
+        expect: Expect::ProducerBreaksConsumerPromise,
+        lanes: Vec::new(),
+    }
+}
+
+/// A transaction that hangs: the last stable offset holds read_committed
+/// readers back until `transaction.timeout.ms`, and the late commit of the
+/// stalled instance is fenced.
+pub fn zombie_lso() -> Preset {
+    use crate::engine::config::{AutoOffsetReset, GroupConfig, IsolationLevel};
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 1;
+    let mut app = txn_producer("orders-app", "orders");
+    app.transaction_timeout_ms = 6_000;
+    let mut clicks = ProducerConfig {
+        client_id: "clicks".into(),
+        ..ProducerConfig::default()
+    };
+    clicks.workload.records = 15;
+    clicks.workload.interval_ms = 1_000;
+    clicks.workload.start_ms = 1_000;
+    c.producers = vec![app, clicks];
+    let reader = |id: &str, isolation| GroupConfig {
+        group_id: id.into(),
+        isolation_level: isolation,
+        auto_offset_reset: AutoOffsetReset::Earliest,
+        ..GroupConfig::default()
+    };
+    c.groups = vec![
+        reader("committed-readers", IsolationLevel::ReadCommitted),
+        reader("uncommitted-readers", IsolationLevel::ReadUncommitted),
+    ];
+    let p = ProducerIdx(0);
+    c.script = vec![
+        note(0, "orders-app (transaction.timeout.ms=6000) opens a transaction, writes two orders and then hangs. clicks, a plain producer, writes to the same partition every second."),
+        at(0, Command::BeginTransaction { producer: p }),
+        at(10, send("order-1")),
+        at(20, send("order-2")),
+        note(16_000, "orders-app wakes up from its pause and calls commit_transaction()."),
+        at(16_000, Command::EndTransaction { producer: p, commit: true }),
+    ];
+    Preset {
+        id: "zombie-lso",
+        title: "A hanging transaction: the LSO, read_committed lag, and a fenced zombie",
+        summary: "orders-app opens a transaction and hangs while clicks keeps writing to the same partition. Two groups read it, one read_committed, one read_uncommitted.",
+        config: c,
+        expect: Expect::HangingTransactionHoldsLso,
+        lanes: Vec::new(),
+    }
+}
+
+/// A consumer with a new group id and the default auto.offset.reset=latest
+/// starts at the end of the log: the records already there are skipped.
+pub fn new_group_latest() -> Preset {
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 1;
+    c.producers[0].workload.records = 8;
+    c.producers[0].workload.interval_ms = 100;
+    c.groups[0].group_id = "my-new-group".into();
+    c.groups[0].consumers = 0;
+    c.script = vec![
+        note(0, "events already receives records. The course text's consumer will start with a group id that has never committed anything."),
+        note(2_000, "The consumer starts: group my-new-group, auto_offset_reset left at its default."),
+        at(2_000, Command::AddConsumer { group: GroupIdx(0) }),
+        at(8_000, send("late-1")),
+        at(8_200, send("late-2")),
+    ];
+    Preset {
+        id: "new-group-latest",
+        title: "A new group starts at the end of the log",
+        summary: "Eight records are already in events when a consumer with a brand-new group id starts, with auto_offset_reset at its default. Then two more arrive.",
+        config: c,
+        expect: Expect::Semantics { lost: true, duplicated: false },
+        lanes: Vec::new(),
+    }
+}
+
 fn txn_producer(id: &str, tid: &str) -> ProducerConfig {
     ProducerConfig {
         client_id: id.into(),
@@ -748,6 +913,10 @@ pub fn built() -> Vec<Preset> {
         two_topic_transaction(),
         preferred_leader_election(),
         failover_metadata_refresh(),
+        caught_exception(),
+        end_to_end_semantics(),
+        zombie_lso(),
+        new_group_latest(),
     ]
 }
 

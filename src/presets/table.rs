@@ -309,4 +309,51 @@ pub(super) const TABLE: &[Entry] = &[
             "The imbalance check moves leadership back to the preferred replica. The old leader answers NOT_LEADER_OR_FOLLOWER: the clients refresh their metadata and resend.",
         ],
     },
+    Entry {
+        id: "caught-exception-skips",
+        title: "A caught exception is not a retry",
+        summary: "process_event() raises on offset 2; the course's loop catches it, as its comment says the record will be re-delivered. Watch the next poll and the next commit.",
+        expect: Expect::Semantics { lost: true, duplicated: false },
+        config: "v1.AAAuAgMBAgEABAEPAgYDAAAABQEE8C4F0A8IAAtkEdAPAAcCAAASATACAhMAAAAAADyZJvA",
+        lanes: &[],
+        notes: &[
+            "The course text's consumer: process_event(), then consumer.commit(), inside try/except. The except branch prints the error and goes on.",
+        ],
+    },
+    Entry {
+        id: "end-to-end-semantics",
+        title: "Delivery semantics are end to end: the producer counts too",
+        summary: "An at-least-once group behind an acks=1 producer and a leader failover, then an at-most-once group behind a producer without idempotence whose response is lost.",
+        expect: Expect::ProducerBreaksConsumerPromise,
+        config: "v1.AAEPAgIBAwADAgEGb3JkZXJzAgEDAwABCHBheW1lbnRzAgEDAwAEAgEKb3JkZXJzLWFwcAIBCLgXCwEPAQZvcmRlcnMAAAEMcGF5bWVudHMtYXBwCLgXCwEPAQZvcmRlcnMAAAUCAQ5vcmRlcnMtcmVhZGVycwIBBm9yZGVycwgAAAEQcGF5bWVudHMtcmVhZGVycwIBCHBheW1lbnRzCAAKAQAHCQAAEgEwAAADBm9yZGVycwDgXQAKIwAGb3JkZXJzB29yZGVyLTEBAAECBm9yZGVycwAA1GExAAZvcmRlcnMAgH0EAKCcARIBMQCgnAEIAQCqnAEjAQhwYXltZW50cwpwYXltZW50LTQyAAAAAG1nEuY",
+        lanes: &[],
+        notes: &[
+            "First story: orders-app sends with acks=1 to orders, read by orders-readers, an at-least-once group (process, then commit). The followers of orders-0 are about to stall.",
+            "Second story: payments-app sends with acks=all but without idempotence to payments, read by payments-readers, an at-most-once group (commit, then process). The broker's first answer will be lost.",
+        ],
+    },
+    Entry {
+        id: "zombie-lso",
+        title: "A hanging transaction: the LSO, read_committed lag, and a fenced zombie",
+        summary: "orders-app opens a transaction and hangs while clicks keeps writing to the same partition. Two groups read it, one read_committed, one read_uncommitted.",
+        expect: Expect::HangingTransactionHoldsLso,
+        config: "v1.AACRAgMBAgEABAIBCm9yZGVycy1hcHAMAQZvcmRlcnMN8C4AAQZjbGlja3MPAg8D6AcF6AcAAAUCARFjb21taXR0ZWQtcmVhZGVycwgACQEAARN1bmNvbW1pdHRlZC1yZWFkZXJzCAAABwYAABIBMAAAEQAACiIAB29yZGVyLTEAFDAAAIB9EgExAIB9EAABAAAAAASz1U4",
+        lanes: &[],
+        notes: &[
+            "orders-app (transaction.timeout.ms=6000) opens a transaction, writes two orders and then hangs. clicks, a plain producer, writes to the same partition every second.",
+            "orders-app wakes up from its pause and calls commit_transaction().",
+        ],
+    },
+    Entry {
+        id: "new-group-latest",
+        title: "A new group starts at the end of the log",
+        summary: "Eight records are already in events when a consumer with a brand-new group id starts, with auto_offset_reset at its default. Then two more arrive.",
+        expect: Expect::Semantics { lost: true, duplicated: false },
+        config: "v1.AABHAgMBAgEABAEPAggAAAUBAQxteS1uZXctZ3JvdXAOAAAHBQAAEgEwANAPEgExANAPCQAAwD4iAAZsYXRlLTEAiEAwAAAAAACswXrs",
+        lanes: &[],
+        notes: &[
+            "events already receives records. The course text's consumer will start with a group id that has never committed anything.",
+            "The consumer starts: group my-new-group, auto_offset_reset left at its default.",
+        ],
+    },
 ];
