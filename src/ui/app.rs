@@ -324,6 +324,12 @@ pub fn App() -> Html {
         .lesson
         .as_ref()
         .is_some_and(|r| r.phase == crate::tour::Phase::Asking);
+    // The last stop of a lesson: its conclusion has the column's room.
+    let done = m.lesson.as_ref().is_some_and(|r| {
+        r.is_last()
+            && r.phase != crate::tour::Phase::Playing
+            && r.phase != crate::tour::Phase::Asking
+    });
     // Side by side: one lane large, the others as cards beside it.
     let shown_lane = m.shown_lane();
     let stage_model = if shown_lane == 0 {
@@ -423,7 +429,7 @@ pub fn App() -> Html {
                         { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }
                     }
                 </section>
-                <aside class={classes!("side", asking.then_some("asking"))} aria-label="Lesson and narration" tabindex="0">
+                <aside class={classes!("side", asking.then_some("asking"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">
                     { lesson_panel(&m, &dispatch) }
                     { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: stage_model.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: shown_first.clone() }) }
                     if compare {

@@ -13,6 +13,7 @@ import {
   AssertionError,
   HERE,
   assert,
+  assertSeen,
   blurActive,
   expectStage,
   kafkaPartitionForKey,
@@ -353,7 +354,7 @@ async function assertInsideFrame(page, app, locator, what) {
  * pressing Next/Continue. Checks every stop against the lesson file: "Stop i
  * of n", the beat's step on the counter. Returns the stops visited.
  */
-async function playLesson(root, lesson, { onStop } = {}) {
+async function playLesson(root, lesson, { onStop, onAsk } = {}) {
   const panel = root.locator('section.lesson-panel');
   const n = lesson.beats.length;
   const visited = [];
@@ -417,6 +418,7 @@ async function playLesson(root, lesson, { onStop } = {}) {
     if (s.asking) {
       const q = lesson.beats[s.stop]?.question;
       assert(q, `a prediction is asked at stop ${s.stop}, but beat ${s.stop + 1} of ${lesson.id}.lesson has no question`);
+      if (onAsk) await onAsk(s);
       const buttons = panel.locator('fieldset.predict button');
       const count = await buttons.count();
       assert(count === q.choices.length, `the question before stop ${s.stop + 1} shows ${count} choices, the file has ${q.choices.length}`);
@@ -1070,10 +1072,47 @@ export const issue6Tests = [
   },
 
   {
+    // Issue 15's new lessons, as an instructor embeds them: played to the end
+    // in an 800x500 iframe, with the stage and each question seen by a person
+    // (inside the frame's viewport, not covered) whenever a question is asked.
+    name: 'i15_each_new_lesson_plays_embedded_at_800x500_with_the_stage_and_its_questions_on_screen',
+    timeout: 600_000,
+    fn: async (t) => {
+      const ids = ['zombies-and-the-lso', 'new-group-at-the-end', 'too-slow-for-the-group', 'end-to-end', 'caught-exception'];
+      const index = lessonIndex().map((l) => l.id);
+      for (const id of ids) assert(index.includes(id), `src/lesson.rs INDEX does not list ${id}`);
+      for (const id of ids) {
+        const lesson = await fetchLesson(t.baseUrl, id);
+        const { page, app, frame } = await openCoursePage(t, { src: new URL(`?embed&lesson=${id}`, t.baseUrl).href, width: 800, height: 500 });
+        await app.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 });
+        await setLabelled(app, 'Speed', FASTEST_SPEED);
+        let asked = 0;
+        const { visited } = await playLesson(app, lesson, {
+          onAsk: async (s) => {
+            const question = app.locator('fieldset.predict');
+            await question.waitFor({ state: 'visible', timeout: 5000 });
+            await assertSeen(question.locator('legend, p, button').first(), `${id}, the question before stop ${s.stop + 1}`);
+            await assertSeen(app.locator('.stage-area svg.stage:visible').first(), `${id}, the stage while the question before stop ${s.stop + 1} is asked`);
+            if (asked === 0) await t.screenshot(page, `embedded-${id}-800x500-question`);
+            asked++;
+          },
+        });
+        assert(visited.length === lesson.beats.length, `${id}: visited stops ${visited.join(', ')} of ${lesson.beats.length}`);
+        assert(asked === lesson.beats.filter((b) => b.question).length, `${id}: ${asked} questions seen`);
+        await t.screenshot(page, `embedded-${id}-800x500-complete`);
+        await assertNoOverflow(frame, 800, `the embedded ${id} lesson at 800x500`);
+        const errs = await frameErrors(frame);
+        assert(errs.length === 0, `${id}: errors inside the iframe: ${errs.join('; ')}`);
+        await page.context().close();
+      }
+    },
+  },
+
+  {
     name: 'lesson_gallery_lists_every_lesson',
     fn: async (t) => {
       const index = lessonIndex();
-      assert(index.length === 10, `src/lesson.rs INDEX lists ${index.length} lessons, the issue asks for 10`);
+      assert(index.length === 15, `src/lesson.rs INDEX lists ${index.length} lessons: one per course section and the five of issue 15`);
       const lessons = await Promise.all(index.map((l) => fetchLesson(t.baseUrl, l.id)));
       const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
       await waitForApp(page);
