@@ -1138,41 +1138,60 @@ fn narrate_offset_reset(
             partition: PartitionId(t.partition),
         })
     });
-    for tp in tps.filter(|tp| !group.committed.contains_key(tp)) {
-        let log = e
-            .leader_of(tp)
-            .and_then(|l| e.brokers()[l.0 as usize].replica(tp))
-            .map(|r| &r.log);
-        let Some(log) = log else { continue };
-        let end = match gc.isolation_level {
-            IsolationLevel::ReadCommitted => log.lso().0,
-            IsolationLevel::ReadUncommitted => log.hw().0,
-        };
-        n.t(" No committed offset for ")
-            .term(tp_label(e, tp))
-            .t(" in this group, so ")
-            .term(format!("auto.offset.reset={}", gc.auto_offset_reset.name()))
-            .t(" decides: ");
-        match gc.auto_offset_reset {
-            AutoOffsetReset::Latest => {
-                n.t("start at the end, offset ")
-                    .num(end)
-                    .t(if end > log.log_start().0 {
-                        ": the records already in the log are skipped."
-                    } else {
-                        "."
-                    });
-            }
-            AutoOffsetReset::Earliest => {
-                n.t("start at the log start, offset ")
-                    .num(log.log_start().0)
-                    .t(".");
-            }
-            AutoOffsetReset::None => {
-                n.t("none: poll() raises NoOffsetForPartitionException.");
-            }
-        }
+    // (partition, where the reset puts the consumer, records skipped?)
+    let starts: Vec<(Tp, i64, bool)> = tps
+        .filter(|tp| !group.committed.contains_key(tp))
+        .filter_map(|tp| {
+            let log = &e.brokers()[e.leader_of(tp)?.0 as usize].replica(tp)?.log;
+            let end = match gc.isolation_level {
+                IsolationLevel::ReadCommitted => log.lso().0,
+                IsolationLevel::ReadUncommitted => log.hw().0,
+            };
+            let start = log.log_start().0;
+            Some(match gc.auto_offset_reset {
+                AutoOffsetReset::Latest => (tp, end, end > start),
+                _ => (tp, start, false),
+            })
+        })
+        .collect();
+    if starts.is_empty() {
+        return;
     }
+    let one = starts.len() == 1;
+    let names: Vec<String> = starts.iter().map(|(tp, _, _)| tp_label(e, *tp)).collect();
+    let offsets: Vec<String> = starts.iter().map(|(_, o, _)| o.to_string()).collect();
+    n.t(if one {
+        " No committed offset for "
+    } else {
+        " No committed offsets for "
+    })
+    .term(names.join(", "))
+    .t(" in this group, so ")
+    .term(format!("auto.offset.reset={}", gc.auto_offset_reset.name()))
+    .t(" decides: ");
+    let whence = match gc.auto_offset_reset {
+        AutoOffsetReset::None => {
+            n.t("none: poll() raises NoOffsetForPartitionException.");
+            return;
+        }
+        AutoOffsetReset::Latest => "the end",
+        AutoOffsetReset::Earliest => "the log start",
+    };
+    let skipped = starts.iter().any(|s| s.2);
+    n.t(format!(
+        "start at {whence}{}",
+        if one {
+            ", offset "
+        } else {
+            " of each, offsets "
+        }
+    ))
+    .num(offsets.join(", "))
+    .t(if skipped {
+        ": the records already in the log are skipped."
+    } else {
+        "."
+    });
 }
 
 /// Where the next owner of a crashed consumer's partitions starts: the

@@ -263,6 +263,17 @@ fn every_preset_demonstrates_its_outcome() {
                     "the at-most-once group processes the retry's copy: {most:?}\n{}",
                     ctx()
                 );
+                assert_eq!(
+                    most.processed_once, 1,
+                    "the idempotent producer's record once: {most:?}"
+                );
+                assert!(
+                    events
+                        .iter()
+                        .any(|ev| matches!(ev.kind, EventKind::DuplicateDropped { .. })),
+                    "the broker drops the idempotent producer's retry: {}",
+                    ctx()
+                );
             }
             Expect::HangingTransactionHoldsLso => {
                 let abort_ms = events

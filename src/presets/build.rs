@@ -591,6 +591,7 @@ pub fn end_to_end_semantics() -> Preset {
     c.producers = vec![
         producer("orders-app", Acks::One, false),
         producer("payments-app", Acks::All, false),
+        producer("payments-app-2", Acks::All, true),
     ];
     let group = |id: &str, topic: &str, commit_mode| GroupConfig {
         group_id: id.into(),
@@ -623,11 +624,14 @@ pub fn end_to_end_semantics() -> Preset {
         note(20_000, "Second story: payments-app sends with acks=all but without idempotence to payments, read by payments-readers, an at-most-once group (commit, then process). The broker's first answer will be lost."),
         at(20_000, Command::DropNextProduceResponse { producer: ProducerIdx(1) }),
         at(20_010, produce(1, "payments", "payment-42")),
+        note(30_000, "Third story: payments-app-2 is the same producer with enable_idempotence=True, and its first answer is lost too."),
+        at(30_000, Command::DropNextProduceResponse { producer: ProducerIdx(2) }),
+        at(30_010, produce(2, "payments", "payment-43")),
     ];
     Preset {
         id: "end-to-end-semantics",
         title: "Delivery semantics are end to end: the producer counts too",
-        summary: "An at-least-once group behind an acks=1 producer and a leader failover, then an at-most-once group behind a producer without idempotence whose response is lost.",
+        summary: "An at-least-once group behind an acks=1 producer and a leader failover; an at-most-once group behind a producer without idempotence whose response is lost; then the same with idempotence.",
         config: c,
         expect: Expect::ProducerBreaksConsumerPromise,
         lanes: Vec::new(),
@@ -648,6 +652,7 @@ pub fn zombie_lso() -> Preset {
         ..ProducerConfig::default()
     };
     clicks.workload.records = 15;
+    clicks.workload.keys = KeyMode::Cycle(vec!["u1".into(), "u2".into(), "u3".into()]);
     clicks.workload.interval_ms = 1_000;
     clicks.workload.start_ms = 1_000;
     c.producers = vec![app, clicks];

@@ -323,13 +323,14 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "end-to-end-semantics",
         title: "Delivery semantics are end to end: the producer counts too",
-        summary: "An at-least-once group behind an acks=1 producer and a leader failover, then an at-most-once group behind a producer without idempotence whose response is lost.",
+        summary: "An at-least-once group behind an acks=1 producer and a leader failover; an at-most-once group behind a producer without idempotence whose response is lost; then the same with idempotence.",
         expect: Expect::ProducerBreaksConsumerPromise,
-        config: "v1.AAEPAgIBAwADAgEGb3JkZXJzAgEDAwABCHBheW1lbnRzAgEDAwAEAgEKb3JkZXJzLWFwcAIBCLgXCwEPAQZvcmRlcnMAAAEMcGF5bWVudHMtYXBwCLgXCwEPAQZvcmRlcnMAAAUCAQ5vcmRlcnMtcmVhZGVycwIBBm9yZGVycwgAAAEQcGF5bWVudHMtcmVhZGVycwIBCHBheW1lbnRzCAAKAQAHCQAAEgEwAAADBm9yZGVycwDgXQAKIwAGb3JkZXJzB29yZGVyLTEBAAECBm9yZGVycwAA1GExAAZvcmRlcnMAgH0EAKCcARIBMQCgnAEIAQCqnAEjAQhwYXltZW50cwpwYXltZW50LTQyAAAAAG1nEuY",
+        config: "v1.AAFLAgIBAwADAgEGb3JkZXJzAgEDAwABCHBheW1lbnRzAgEDAwAEAwEKb3JkZXJzLWFwcAIBCLgXCwEPAQZvcmRlcnMAAAEMcGF5bWVudHMtYXBwCLgXCwEPAQZvcmRlcnMAAAEOcGF5bWVudHMtYXBwLTIIuBcLAg8BBm9yZGVycwAABQIBDm9yZGVycy1yZWFkZXJzAgEGb3JkZXJzCAAAARBwYXltZW50cy1yZWFkZXJzAgEIcGF5bWVudHMIAAoBAAcMAAASATAAAAMGb3JkZXJzAOBdAAojAAZvcmRlcnMHb3JkZXItMQEAAQIGb3JkZXJzAADUYTEABm9yZGVycwCAfQQAoJwBEgExAKCcAQgBAKqcASMBCHBheW1lbnRzCnBheW1lbnQtNDIAsOoBEgEyALDqAQgCALrqATECCHBheW1lbnRzAAAAAF_MYI4",
         lanes: &[],
         notes: &[
             "First story: orders-app sends with acks=1 to orders, read by orders-readers, an at-least-once group (process, then commit). The followers of orders-0 are about to stall.",
             "Second story: payments-app sends with acks=all but without idempotence to payments, read by payments-readers, an at-most-once group (commit, then process). The broker's first answer will be lost.",
+            "Third story: payments-app-2 is the same producer with enable_idempotence=True, and its first answer is lost too.",
         ],
     },
     Entry {
@@ -337,7 +338,7 @@ pub(super) const TABLE: &[Entry] = &[
         title: "A hanging transaction: the LSO, read_committed lag, and a fenced zombie",
         summary: "orders-app opens a transaction and hangs while clicks keeps writing to the same partition. Two groups read it, one read_committed, one read_uncommitted.",
         expect: Expect::HangingTransactionHoldsLso,
-        config: "v1.AACRAgMBAgEABAIBCm9yZGVycy1hcHAMAQZvcmRlcnMN8C4AAQZjbGlja3MPAg8D6AcF6AcAAAUCARFjb21taXR0ZWQtcmVhZGVycwgACQEAARN1bmNvbW1pdHRlZC1yZWFkZXJzCAAABwYAABIBMAAAEQAACiIAB29yZGVyLTEAFDAAAIB9EgExAIB9EAABAAAAAASz1U4",
+        config: "v1.AACdAgMBAgEABAIBCm9yZGVycy1hcHAMAQZvcmRlcnMN8C4AAQZjbGlja3MPAg8D6AcEAgMCdTECdTICdTMF6AcAAAUCARFjb21taXR0ZWQtcmVhZGVycwgACQEAARN1bmNvbW1pdHRlZC1yZWFkZXJzCAAABwYAABIBMAAAEQAACiIAB29yZGVyLTEAFDAAAIB9EgExAIB9EAABAAAAAD9Jvro",
         lanes: &[],
         notes: &[
             "orders-app (transaction.timeout.ms=6000) opens a transaction, writes two orders and then hangs. clicks, a plain producer, writes to the same partition every second.",

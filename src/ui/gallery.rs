@@ -69,7 +69,7 @@ pub fn view(
                     <h2 id="gallery-title">{"Lessons"}</h2>
                     <button class="btn ghost" onclick={close.clone()} aria-label="Close the lessons">{"Close"}</button>
                 </div>
-                <p class="hint">{"One narrated tour per section of the course text. Each asks you to predict what Kafka does before it happens; you can leave the tour to explore at any point and come back."}</p>
+                <p class="hint">{"A narrated tour for each section of the course text, and five for the mistakes it leaves behind. Each asks you to predict what Kafka does before it happens; you can leave the tour to explore at any point and come back."}</p>
                 <ol class="lesson-cards">
                     { for crate::lesson::INDEX.iter().enumerate().map(|(i, (id, section))| {
                         let current = current == Some(*id);

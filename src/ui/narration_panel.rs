@@ -165,7 +165,13 @@ pub fn view(props: &Props) -> Html {
             Some(format!("{label}: {}", narrate(&lane.engine, h).title))
         })
         .collect();
-    let preset = m.preset.as_deref().and_then(crate::presets::by_id);
+    // In a lesson the lesson card tells the story: a preset's summary would
+    // give its questions away.
+    let preset = m
+        .preset
+        .as_deref()
+        .filter(|_| m.lesson.is_none())
+        .and_then(crate::presets::by_id);
     let inspect = m.inspect.and_then(|(b, tp)| {
         let rep = e.brokers().get(b.0 as usize)?.replica(tp)?;
         let meta = e.partition_meta(tp);
@@ -221,9 +227,11 @@ pub fn view(props: &Props) -> Html {
                         {term(e.topics().iter().find(|t| !t.internal).map(|t| t.name.clone()).unwrap_or_default())}
                         {format!(" on {} {}, and {} {}. ", e.brokers().len(), if e.brokers().len() == 1 { "broker" } else { "brokers" },
                             e.groups().len(), if e.groups().len() == 1 { "consumer group" } else { "consumer groups" })}
-                        { if m.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
-                        {term("Step forward")}
-                        {" to follow one record through all nine stages."}
+                        if m.lesson.is_none() {
+                            { if m.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
+                            {term("Step forward")}
+                            {" to follow one record through all nine stages."}
+                        }
                     </p>
                 }
                 if !other_lanes.is_empty() {

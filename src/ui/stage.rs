@@ -546,7 +546,11 @@ impl Scene<'_> {
                 if down {
                     { line("cross", x, y, x + w, y + h) }
                     { line("cross", x + w, y, x, y + h) }
-                    { text("down-label", x + w - 12.0, y + 20.0, END, "crashed") }
+                    // Beside the handle only where it fits: in a narrow
+                    // column the cross and "▶ restart" say it already.
+                    if w >= 260.0 {
+                        { text("down-label", x + w - 12.0, y + 20.0, END, "crashed") }
+                    }
                 }
             </g>
         }
@@ -835,7 +839,8 @@ impl Scene<'_> {
                     // Bottom right: the title stays readable.
                     { text("down-label", x + w - 8.0, y + h - 8.0, END, if pr.txn.fenced { "fenced" } else { "crashed" }) }
                 } else if pr.txn.open && h >= 140.0 {
-                    { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, "transaction open") }
+                    // (Bold 11-unit glyphs, about 6.8 units each.)
+                    { text("box-sub txn-tag", x + 12.0, y + h - 8.0, None, if w >= 132.0 { "transaction open" } else { "txn open" }) }
                 }
                 // A short box keeps three counters (the client.id is in
                 // the tooltip); the records waiting in the producer sit in
@@ -847,7 +852,7 @@ impl Scene<'_> {
                 // (A short box says "in a transaction" here instead: its
                 // tray leaves no room at the bottom.)
                 if h < 140.0 && pr.alive && !pr.txn.fenced && pr.txn.open {
-                    { text("box-sub txn-tag", x + 12.0, y + 54.0, None, "in a transaction") }
+                    { text("box-sub txn-tag", x + 12.0, y + 54.0, None, if w >= 132.0 { "in a transaction" } else { "in a txn" }) }
                 } else {
                     { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
                 }
@@ -991,8 +996,14 @@ impl Scene<'_> {
         let (bx, y, w, h) = (r.x, r.y, r.w, r.h);
         let (m, e, on) = (self.m, self.e, self.on);
         let con = &e.consumers()[c.0 as usize];
-        let rebalancing =
-            con.alive && con.membership != crate::engine::consumer::Membership::Stable;
+        // Past max.poll.interval.ms the heartbeat thread left the group, but
+        // the application is still inside process_event(): busy, not rejoining.
+        let left_busy = con.alive
+            && con.poll_expired
+            && con.app == crate::engine::consumer::AppState::Processing;
+        let rebalancing = con.alive
+            && !left_busy
+            && con.membership != crate::engine::consumer::Membership::Stable;
         let polled_now = m
             .events
             .iter()
@@ -1001,6 +1012,9 @@ impl Scene<'_> {
             .events
             .iter()
             .any(|ev| matches!(&ev.kind, EventKind::Processed { consumer, .. } if *consumer == c));
+        let raised_now = m.events.iter().any(
+            |ev| matches!(&ev.kind, EventKind::ProcessingRaised { consumer, .. } if *consumer == c),
+        );
         let status = if !con.alive {
             if con.member_id.is_some()
                 && e.groups()[con.group.0 as usize]
@@ -1012,6 +1026,8 @@ impl Scene<'_> {
             } else {
                 "down"
             }
+        } else if left_busy {
+            "busy, left group"
         } else if rebalancing {
             "rebalancing…"
         } else if con.assignment.is_empty() {
@@ -1021,6 +1037,9 @@ impl Scene<'_> {
             // What this step's narration says it did, not what it does
             // next: the status keeps pace with the narration.
             "poll() returned"
+        } else if raised_now {
+            // The course's `except` branch: printed, and on to the next record.
+            "exception caught"
         } else if processed_now {
             "processed"
         } else {
@@ -1140,7 +1159,7 @@ impl Scene<'_> {
             .is_some_and(|f| con.current.iter().any(|(_, r, _)| *r == f));
         html! {
             <g class={classes!("consumer", (!con.alive).then_some("down"), con.assignment.is_empty().then_some("idle"),
-                               rebalancing.then_some("rebalancing"), selected.then_some("selected"), holds_focus.then_some("holds-focus"))}
+                               rebalancing.then_some("rebalancing"), raised_now.then_some("raised"), selected.then_some("selected"), holds_focus.then_some("holds-focus"))}
                key={format!("c{c}")} tabindex="0" role="button"
                aria-label={format!("{visible}. Status: {status_full}; partitions: {}. Press Enter for actions (crash, leave, slow down). Member id {}, client.id {}; P<n>@<offset> is the position: the next offset it will read.", if parts.is_empty() { "none".to_string() } else { parts.join(" ") }, con.member_id.clone().unwrap_or_else(|| "none yet".into()), con.client_id)} data-fk={format!("consumer-{c}")}
                aria-pressed={selected.to_string()} onclick={send::<MouseEvent>(on, msg.clone())} onkeydown={on_enter(on, msg)}>
