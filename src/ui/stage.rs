@@ -578,7 +578,16 @@ impl Scene<'_> {
         let label = if row.internal || (single_topic && full > row.label_chars) {
             format!("P{}", row.tp.partition)
         } else {
-            fit_label(name, row.tp.partition, row.label_chars)
+            // Topics that differ from their first letters (orders,
+            // payments) keep their head: "orde…-0" reads better than "o…rs-0".
+            let head_n = row.label_chars.saturating_sub(3).max(2);
+            let head: String = name.chars().take(head_n).collect();
+            let distinct = e
+                .topics()
+                .iter()
+                .filter(|t| !t.internal && t.name != *name)
+                .all(|t| !t.name.starts_with(&head));
+            fit_label(name, row.tp.partition, row.label_chars, distinct)
         };
         let lso = log.lso().0;
         let user_topics = e.topics().iter().filter(|t| !t.internal).count();
@@ -1275,7 +1284,7 @@ impl Scene<'_> {
     fn moved_partition(&self, tp: &crate::engine::assignor::TopicPartition) -> String {
         let user_topics = self.e.topics().iter().filter(|t| !t.internal).count();
         if user_topics > 1 {
-            fit_label(&tp.topic, tp.partition, 10)
+            fit_label(&tp.topic, tp.partition, 10, false)
         } else {
             format!("P{}", tp.partition)
         }
@@ -1644,7 +1653,7 @@ fn multi_topic(tps: &[Tp]) -> bool {
 /// `topic1-0` when partitions of several topics could be confused.
 fn partition_name(e: &Engine, tp: Tp, with_topic: bool) -> String {
     if with_topic {
-        fit_label(&e.topic(tp.topic).name, tp.partition, 10)
+        fit_label(&e.topic(tp.topic).name, tp.partition, 10, false)
     } else {
         format!("P{}", tp.partition)
     }
@@ -1671,11 +1680,25 @@ fn commit_partition(e: &Engine, tp: Tp, with_topic: bool) -> String {
 
 /// `topic-partition`, shortened with an ellipsis to fit the row's label
 /// column (the full name is in the row's tooltip and the Topic table).
-fn fit_label(topic: &str, partition: impl std::fmt::Display, max_chars: usize) -> String {
+/// With `distinct_head` (no other topic starts the same way) the head is
+/// kept: `orde…-0`.
+fn fit_label(
+    topic: &str,
+    partition: impl std::fmt::Display,
+    max_chars: usize,
+    distinct_head: bool,
+) -> String {
     let max_chars = max_chars.max(4);
     let suffix = format!("-{partition}");
     if topic.chars().count() + suffix.len() <= max_chars {
         return format!("{topic}{suffix}");
+    }
+    if distinct_head {
+        let head: String = topic
+            .chars()
+            .take(max_chars.saturating_sub(suffix.len() + 1).max(2))
+            .collect();
+        return format!("{head}…{suffix}");
     }
     // Topics often share a prefix (events, events-processed): keep a little
     // of the head and more of the tail, so "ev…ssed-0" is not "events-0".
