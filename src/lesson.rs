@@ -97,11 +97,17 @@ pub struct Question {
 
 impl Question {
     /// The order its choices are shown in (indices into `choices`): a
-    /// shuffle drawn from the run's seed and the stop, so the right answer's
-    /// place gives nothing away, and a shared link shows the same order.
+    /// shuffle drawn from the run's seed, the stop and the question's own
+    /// words, so the right answer's place gives nothing away (two lessons
+    /// with the same seed do not shuffle alike), and a shared link shows the
+    /// same order.
     pub fn display_order(&self, seed: u64, stop: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.choices.len()).collect();
-        let mut rng = crate::engine::rng::Pcg32::new(seed, stop as u64);
+        // FNV-1a of the prompt: stable across builds and platforms.
+        let words = self.prompt.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        let mut rng = crate::engine::rng::Pcg32::new(seed, stop as u64 ^ words);
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i as u32 + 1) as usize);
         }

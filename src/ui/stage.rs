@@ -547,10 +547,10 @@ impl Scene<'_> {
                     { line("cross", x, y, x + w, y + h) }
                     { line("cross", x + w, y, x, y + h) }
                     // Beside the handle only where it fits: in a narrow
-                    // column the cross and "▶ restart" say it already.
-                    if w >= 260.0 {
-                        { text("down-label", x + w - 12.0, y + 20.0, END, "crashed") }
-                    }
+                    // column the cross and "▶ restart" say it already. (The
+                    // element stays, so the picture's structure does not
+                    // depend on the column's width.)
+                    { text("down-label", x + w - 12.0, y + 20.0, END, if w >= 240.0 { "crashed" } else { "" }) }
                 }
             </g>
         }
