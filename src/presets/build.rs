@@ -563,11 +563,21 @@ pub fn caught_exception() -> Preset {
     }
 }
 
+/// A group `id` that reads from the start of the log when it has no
+/// committed offset (the new presets compare groups on the same records).
+fn reading_group(id: &str) -> crate::engine::config::GroupConfig {
+    crate::engine::config::GroupConfig {
+        group_id: id.into(),
+        auto_offset_reset: crate::engine::config::AutoOffsetReset::Earliest,
+        ..Default::default()
+    }
+}
+
 /// Delivery semantics are end to end: a consumer's discipline is not enough
 /// when its producer can lose (acks=1 and a failover) or duplicate (a retry
 /// without idempotence). Two stories on one cluster, one after the other.
 pub fn end_to_end_semantics() -> Preset {
-    use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, TopicConfig};
+    use crate::engine::config::{CommitMode, GroupConfig, TopicConfig};
     let mut c = cluster(3, 1, 3, 1);
     c.topics = ["orders", "payments"]
         .map(|name| TopicConfig {
@@ -594,11 +604,9 @@ pub fn end_to_end_semantics() -> Preset {
         producer("payments-app-2", Acks::All, true),
     ];
     let group = |id: &str, topic: &str, commit_mode| GroupConfig {
-        group_id: id.into(),
         topics: vec![topic.into()],
         commit_mode,
-        auto_offset_reset: AutoOffsetReset::Earliest,
-        ..GroupConfig::default()
+        ..reading_group(id)
     };
     c.groups = vec![
         group("orders-readers", "orders", CommitMode::AfterProcessing),
@@ -642,7 +650,7 @@ pub fn end_to_end_semantics() -> Preset {
 /// readers back until `transaction.timeout.ms`, and the late commit of the
 /// stalled instance is fenced.
 pub fn zombie_lso() -> Preset {
-    use crate::engine::config::{AutoOffsetReset, GroupConfig, IsolationLevel};
+    use crate::engine::config::{GroupConfig, IsolationLevel};
     let mut c = ScenarioConfig::default();
     c.topics[0].partitions = 1;
     let mut app = txn_producer("orders-app", "orders");
@@ -657,10 +665,8 @@ pub fn zombie_lso() -> Preset {
     clicks.workload.start_ms = 1_000;
     c.producers = vec![app, clicks];
     let reader = |id: &str, isolation| GroupConfig {
-        group_id: id.into(),
         isolation_level: isolation,
-        auto_offset_reset: AutoOffsetReset::Earliest,
-        ..GroupConfig::default()
+        ..reading_group(id)
     };
     c.groups = vec![
         reader("committed-readers", IsolationLevel::ReadCommitted),
