@@ -37,3 +37,18 @@ pub fn s100k(records: u32) -> ScenarioConfig {
     cfg.groups[0].consumers = 3;
     cfg
 }
+
+/// W1 in full (issue #12): W1 plus its consumers — one group of 4 consumers
+/// (`auto.offset.reset=earliest`) that process each record and then commit
+/// it (at-least-once, the course text's consumer). Runs until every record
+/// is processed and committed.
+#[allow(dead_code)]
+pub fn w1_full(records: u32) -> ScenarioConfig {
+    let mut cfg = w1(records);
+    let mut g = kafkascope::engine::config::GroupConfig::default();
+    g.consumers = 4;
+    g.auto_offset_reset = kafkascope::engine::config::AutoOffsetReset::Earliest;
+    g.commit_mode = kafkascope::engine::config::CommitMode::AfterProcessing;
+    cfg.groups.push(g);
+    cfg
+}

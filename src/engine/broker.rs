@@ -132,7 +132,7 @@ pub struct Broker {
     pub fenced: bool,
     pub incarnation: u32,
     /// Copy-on-write, so snapshots share the replicas that did not change.
-    pub replicas: VecMap<Tp, crate::engine::cow_vec::Shared<Replica>>,
+    pub replicas: crate::engine::tp_map::TpMap<crate::engine::cow_vec::Shared<Replica>>,
     /// Follower fetch sessions: leader broker -> in-flight fetch id.
     pub fetchers: VecMap<BrokerId, Option<u64>>,
     pub parked: Vec<ParkedFetch>,
@@ -148,7 +148,7 @@ impl Broker {
             alive: true,
             fenced: false,
             incarnation: 0,
-            replicas: VecMap::new(),
+            replicas: crate::engine::tp_map::TpMap::new(),
             fetchers: VecMap::new(),
             parked: Vec::new(),
             delayed: Vec::new(),
@@ -970,11 +970,11 @@ impl Engine {
         f.last_fetch_ms = now;
         f.leo = fp.fetch_offset;
         let follower_leo = f.leo;
-        let isr = self.partition_meta(tp).isr.clone();
+        let in_isr = self.partition_meta(tp).isr.contains(&follower);
         let usable =
             self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
-        if !isr.contains(&follower) && usable && follower_leo >= hw && follower_leo >= epoch_start {
-            let mut new_isr = isr.clone();
+        if !in_isr && usable && follower_leo >= hw && follower_leo >= epoch_start {
+            let mut new_isr = self.partition_meta(tp).isr.clone();
             new_isr.push(follower);
             // Keep assignment order for display.
             let order = self.partition_meta(tp).replicas.clone();
@@ -983,7 +983,7 @@ impl Engine {
             });
             self.controller_alter_isr(tp, new_isr);
         }
-        if before != follower_leo || !isr.contains(&follower) {
+        if before != follower_leo || !in_isr {
             self.broker_maybe_increment_hw(b, tp);
         }
     }
@@ -1057,6 +1057,15 @@ impl Engine {
             }
             let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
             let entries: Vec<LogEntry> = log.read(fp.fetch_offset, upper, max);
+            // An incremental fetch-session response (KIP-227) leaves out a
+            // partition that would change nothing on the follower.
+            if entries.is_empty()
+                && fp
+                    .follower_hw
+                    .is_some_and(|fhw| d.hw.min(fp.fetch_offset) <= fhw)
+            {
+                continue;
+            }
             if !entries.is_empty() {
                 news = true;
                 if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
@@ -1172,6 +1181,7 @@ impl Engine {
                     fetch_offset: rep.log.leo(),
                     last_fetched_epoch: rep.log.last_entry_epoch(),
                     current_leader_epoch: meta.leader_epoch,
+                    follower_hw: Some(rep.log.hw()),
                 });
             }
         }

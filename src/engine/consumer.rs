@@ -158,6 +158,20 @@ fn label_for(n: usize) -> String {
     }
 }
 
+/// A group's configuration, borrowed through the engine's shared
+/// `Arc<ScenarioConfig>` so hot paths do not clone strings.
+pub(crate) struct GroupCfg {
+    cfg: std::sync::Arc<crate::engine::config::ScenarioConfig>,
+    g: usize,
+}
+
+impl std::ops::Deref for GroupCfg {
+    type Target = GroupConfig;
+    fn deref(&self) -> &GroupConfig {
+        &self.cfg.groups[self.g]
+    }
+}
+
 impl Engine {
     pub(crate) fn consumer_create(&mut self, g: GroupIdx) -> ConsumerIdx {
         let idx = ConsumerIdx(self.consumers.len() as u16);
@@ -265,8 +279,12 @@ impl Engine {
         );
     }
 
-    fn gcfg(&self, c: ConsumerIdx) -> GroupConfig {
-        self.cfg.groups[self.consumers[c.0 as usize].group.0 as usize].clone()
+    /// The consumer's group configuration: a shared pointer, not a copy.
+    fn gcfg(&self, c: ConsumerIdx) -> GroupCfg {
+        GroupCfg {
+            cfg: std::sync::Arc::clone(&self.cfg),
+            g: self.consumers[c.0 as usize].group.0 as usize,
+        }
     }
 
     pub(crate) fn consumer_has_pending_work(&self, c: &Consumer) -> bool {
@@ -678,6 +696,7 @@ impl Engine {
                 fetch_offset: *pos,
                 last_fetched_epoch: None,
                 current_leader_epoch: con.metadata.leader_epoch(*tp),
+                follower_hw: None,
             });
         }
         if let Some(at) = reconnect_at {

@@ -29,6 +29,7 @@ pub mod producer_state;
 pub mod record;
 pub mod rng;
 pub mod sim;
+pub mod tp_map;
 pub mod transaction_manager;
 pub mod txn_coordinator;
 pub mod vecmap;

@@ -45,6 +45,12 @@ pub struct FetchPartition {
     /// Followers send the epoch of their last entry so the leader can spot divergence.
     pub last_fetched_epoch: Option<LeaderEpoch>,
     pub current_leader_epoch: LeaderEpoch,
+    /// A follower's high watermark. It stands for the leader's fetch-session
+    /// cache (KIP-227, `FetchSession.CachedPartition`): an incremental
+    /// response leaves out a partition with no records, no error and no
+    /// high watermark the follower does not already have. `None` for
+    /// consumers, whose responses list every partition.
+    pub follower_hw: Option<Offset>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

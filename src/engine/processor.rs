@@ -48,7 +48,9 @@ impl Engine {
         pc.transactional_id = Some(format!("{}-{}", gc.group_id, con.label));
         pc.workload.records = 0;
         pc.workload.topic = gc.output_topic.clone().unwrap_or_default();
-        self.cfg.producers.push(pc.clone());
+        std::sync::Arc::make_mut(&mut self.cfg)
+            .producers
+            .push(pc.clone());
         let metadata = self.producer_bootstrap(&pc, Some(c));
         self.producers.push(crate::engine::producer::Producer::new(
             idx,

@@ -439,7 +439,8 @@ impl Engine {
     }
 
     pub(crate) fn producer_workload_next(&mut self, p: ProducerIdx) {
-        let pc = self.cfg.producers[p.0 as usize].clone();
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let pc = &cfg.producers[p.0 as usize];
         let pr = &self.producers[p.0 as usize];
         if !pr.alive || pr.workload_sent >= pc.workload.records {
             return;
@@ -764,7 +765,8 @@ impl Engine {
                 return; // a new producer id is on its way
             }
         }
-        let pc = self.cfg.producers[pi].clone();
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let pc = &cfg.producers[pi];
         let now = self.now_ms;
         let flushing = self.producers[pi].txn.ending.is_some();
         // `RecordAccumulator.expiredBatches`: a batch waiting in the
@@ -949,7 +951,7 @@ impl Engine {
             }
         }
         for (broker, batch_ids) in per_broker {
-            self.producer_send_request(p, broker, batch_ids, &pc);
+            self.producer_send_request(p, broker, batch_ids, pc);
         }
         if let Some(at) = wake_at {
             self.schedule(at, Action::RetryBackoffDone { producer: p });
@@ -1237,7 +1239,8 @@ impl Engine {
 
     /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
-        let pc = self.cfg.producers[p.0 as usize].clone();
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let pc = &cfg.producers[p.0 as usize];
         let now = self.now_ms;
         let (attempts, created, tp, records, base_seq) = {
             let b = &self.producers[p.0 as usize].batches[&id];

@@ -211,7 +211,9 @@ pub enum StepOutcome {
 /// The whole simulated world.
 #[derive(Clone, Debug)]
 pub struct Engine {
-    pub(crate) cfg: ScenarioConfig,
+    /// Shared, so a snapshot or a hot path copies a pointer, not the
+    /// configuration (`Arc::make_mut` on the rare change).
+    pub(crate) cfg: std::sync::Arc<ScenarioConfig>,
     pub(crate) now_ms: u64,
     seq: u64,
     queue: BinaryHeap<Scheduled>,
@@ -293,7 +295,7 @@ impl Engine {
             processed_seen: 0,
             sweep_at: SWEEP_MIN_QUEUE_LEN,
             balance_scheduled: false,
-            cfg,
+            cfg: std::sync::Arc::new(cfg),
         };
         e.init_cluster();
         e.init_producers();

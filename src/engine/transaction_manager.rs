@@ -405,7 +405,9 @@ impl Engine {
         let mut new_cfg = cfg.clone();
         new_cfg.client_id = format!("{}-2", cfg.client_id);
         new_cfg.workload.records = 0;
-        self.cfg.producers.push(new_cfg.clone());
+        std::sync::Arc::make_mut(&mut self.cfg)
+            .producers
+            .push(new_cfg.clone());
         let mut pr = self.producers[pi].clone();
         pr.idx = idx;
         pr.client_id = new_cfg.client_id.clone();

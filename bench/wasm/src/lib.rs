@@ -23,6 +23,20 @@ pub fn run_w1(records: u32) -> f64 {
     e.producers()[0].acked_records as f64
 }
 
+/// Runs W1 in full (with its group of 4 committing consumers) to
+/// quiescence and returns the number of records processed exactly once.
+#[wasm_bindgen]
+pub fn run_w1_full(records: u32) -> f64 {
+    let mut e = Engine::new(w1_full(records)).expect("valid W1 full config");
+    let mut events = 0u64;
+    while e.step() == StepOutcome::Advanced {
+        events += e.take_events().len() as u64;
+    }
+    core::hint::black_box(events);
+    e.delivery_summary(kafkascope::engine::ids::GroupIdx(0))
+        .processed_once as f64
+}
+
 // ---- S100k: time-travel seeks (issue #6) ------------------------------------
 
 use kafkascope::model::{Model, Msg};
