@@ -142,7 +142,7 @@ impl Lesson {
     pub fn link(&self) -> Result<Link, String> {
         let s = self.scenario.trim();
         if link::looks_like_link(s) {
-            link::decode(s).map_err(|e| e.message)
+            link::decode(s, &crate::presets::config_by_id).map_err(|e| e.message)
         } else {
             match crate::presets::by_id(s) {
                 Some(_) => Ok(Link::for_preset(s, Vec::new(), 0)),

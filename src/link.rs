@@ -1,5 +1,9 @@
 //! Scenario links: a whole run in the URL fragment (issue #6).
 //!
+//! Size: the v1 body's encoder and decoder stay in one file, field beside
+//! field, because a link format is permanent and a change to one side must
+//! be seen next to the other.
+//!
 //! A link such as
 //!
 //! ```text
@@ -11,12 +15,14 @@
 //! configuration, seed included), the user's **action log** (every
 //! [`Command`] with the engine's `step_calls()` at which it was applied), the
 //! **current step** (also a `step_calls()` count) and a few **view** options.
-//! Opening the link rebuilds the engine with [`crate::model::replay`] (or
+//! Opening the link rebuilds the engine with [`crate::engine::replay::replay`] (or
 //! [`Link::replay`]): the engine is deterministic, so the same configuration,
 //! seed and commands at the same steps give the identical run.
 //!
 //! The API is two functions, [`encode`] and [`decode`], over the [`Link`]
-//! type. `decode` never panics, whatever it is given (the test suite and the
+//! type. Both are handed a preset lookup ([`Presets`]): a link may name a
+//! preset and carry only its changed settings, and the codec sits below the
+//! presets (which are themselves stored as links), so it cannot import them. `decode` never panics, whatever it is given (the test suite and the
 //! fuzzers check that on millions of inputs), and every failure is a
 //! [`LinkError`] whose `message` says what is wrong and what to do, ready to
 //! be shown next to a "start the default scenario" button.
@@ -227,8 +233,18 @@
 use crate::engine::command::Command;
 use crate::engine::config::{ConfigError, ScenarioConfig};
 use crate::engine::sim::Engine;
-use crate::presets;
 use std::fmt;
+
+/// How the codec finds a preset's configuration from its id. The codec sits
+/// below the presets (which are themselves stored as links), so the caller
+/// hands the lookup in: `&presets::config_by_id` in the app and the tools,
+/// [`NO_PRESETS`] where no preset may be named (the preset table itself, the
+/// fuzz target's smallest build).
+pub type Presets<'a> = &'a dyn Fn(&str) -> Option<ScenarioConfig>;
+
+/// A lookup that knows no preset: a link naming one is refused as naming an
+/// unknown preset.
+pub const NO_PRESETS: Presets<'static> = &|_| None;
 
 /// Upper bounds on what a link may carry. They keep decoding bounded in time
 /// and memory whatever the input, and are far above what the UI produces.
@@ -381,7 +397,7 @@ impl Link {
     /// The configuration to build the engine from: the overrides or the
     /// preset's own configuration, or the custom one. Not validated (see
     /// [`Link::check`]).
-    pub fn config(&self) -> Result<ScenarioConfig, LinkError> {
+    pub fn config(&self, presets: Presets) -> Result<ScenarioConfig, LinkError> {
         match &self.scenario {
             LinkScenario::Custom(c) => Ok(c.clone()),
             LinkScenario::Preset {
@@ -390,20 +406,20 @@ impl Link {
             } => {
                 // The preset must exist even when the whole configuration is here:
                 // the link says "this preset, changed", and the UI shows its title.
-                preset_config(id)?;
+                preset_config(id, presets)?;
                 Ok(c.clone())
             }
             LinkScenario::Preset {
                 id,
                 overrides: None,
-            } => preset_config(id),
+            } => preset_config(id, presets),
         }
     }
 
     /// Everything [`decode`] enforces beyond the format itself: the size
     /// limits on the log and the step, the order of the steps, and the
     /// configuration's validity. `decode` calls it on every link it returns.
-    pub fn check(&self) -> Result<(), LinkError> {
+    pub fn check(&self, presets: Presets) -> Result<(), LinkError> {
         use limits::*;
         if self.commands.len() > MAX_COMMANDS {
             return Err(LinkError::new(
@@ -423,7 +439,7 @@ impl Link {
                 ),
             ));
         }
-        let config = self.config()?;
+        let config = self.config(presets)?;
         let errors = config.validate();
         if !errors.is_empty() {
             let list = errors
@@ -488,10 +504,10 @@ impl Link {
     /// Checks the link, then rebuilds the engine it describes, at its step.
     /// A command the engine refuses is a [`LinkErrorKind::BadCommand`] naming
     /// it. Takes time proportional to `at_calls` (at most [`limits::MAX_AT_CALLS`]).
-    pub fn replay(&self) -> Result<Engine, LinkError> {
-        self.check()?;
-        let config = self.config()?;
-        crate::model::replay(&config, &self.commands, self.at_calls).map_err(|e| {
+    pub fn replay(&self, presets: Presets) -> Result<Engine, LinkError> {
+        self.check(presets)?;
+        let config = self.config(presets)?;
+        crate::engine::replay::replay(&config, &self.commands, self.at_calls).map_err(|e| {
             LinkError::new(
                 LinkErrorKind::BadCommand,
                 format!(
@@ -502,14 +518,14 @@ impl Link {
     }
 
     /// The fragment for this link (without `#`); the same as [`encode`].
-    pub fn to_fragment(&self) -> String {
-        encode(self)
+    pub fn to_fragment(&self, presets: Presets) -> String {
+        encode(self, presets)
     }
 }
 
-fn preset_config(id: &str) -> Result<ScenarioConfig, LinkError> {
-    match presets::by_id(id) {
-        Some(p) => Ok(p.config),
+fn preset_config(id: &str, presets: Presets) -> Result<ScenarioConfig, LinkError> {
+    match presets(id) {
+        Some(config) => Ok(config),
         None => {
             let error = ConfigError {
                 field: "preset".into(),
@@ -531,16 +547,16 @@ fn preset_config(id: &str) -> Result<ScenarioConfig, LinkError> {
 /// Every link round-trips: `decode(&encode(&l))` is `Ok(l)` exactly when `l`
 /// is within the [`limits`] and [`Link::check`] accepts it, and otherwise the
 /// error the recipient would see (use [`encode_checked`] to get it now).
-pub fn encode(link: &Link) -> String {
-    v1::encode(link)
+pub fn encode(link: &Link, presets: Presets) -> String {
+    v1::encode(link, presets)
 }
 
 /// [`encode`], then decodes the result: `Err` is exactly what the person
 /// opening the link would see (too large, impossible configuration, …).
 /// Use it for a "copy link" button.
-pub fn encode_checked(link: &Link) -> Result<String, LinkError> {
-    let text = encode(link);
-    decode(&text)?;
+pub fn encode_checked(link: &Link, presets: Presets) -> Result<String, LinkError> {
+    let text = encode(link, presets);
+    decode(&text, presets)?;
     Ok(text)
 }
 
@@ -557,7 +573,7 @@ pub fn looks_like_link(fragment: &str) -> bool {
 /// Reads a link: the URL fragment, with or without its leading `#`
 /// (surrounding whitespace is ignored). Never panics, whatever the input.
 /// See the module docs for what is checked, in which order.
-pub fn decode(fragment: &str) -> Result<Link, LinkError> {
+pub fn decode(fragment: &str, presets: Presets) -> Result<Link, LinkError> {
     let s = fragment.trim();
     let s = s.strip_prefix('#').unwrap_or(s);
     if s.is_empty() {
@@ -590,7 +606,7 @@ pub fn decode(fragment: &str) -> Result<Link, LinkError> {
         return Err(not_a_link());
     }
     if digits == "1" {
-        return v1::decode(rest);
+        return v1::decode(rest, presets);
     }
     Err(LinkError::new(
         LinkErrorKind::UnknownVersion,
@@ -1025,7 +1041,7 @@ pub mod v1 {
     // ---- encoder --------------------------------------------------------------
 
     /// The v1 fragment for `link`.
-    pub fn encode(link: &Link) -> String {
+    pub fn encode(link: &Link, presets: Presets) -> String {
         let mut w = W(Vec::new());
         let id_in_text = match &link.scenario {
             LinkScenario::Preset { id, overrides } => {
@@ -1044,9 +1060,7 @@ pub mod v1 {
                 if let Some(config) = overrides {
                     // An unknown preset's diff is taken against the v1 base;
                     // decode refuses the link for its unknown preset anyway.
-                    let base = presets::by_id(id)
-                        .map(|p| p.config)
-                        .unwrap_or_else(base_config);
+                    let base = presets(id).unwrap_or_else(base_config);
                     put_config(&mut w, config, &base);
                 }
                 plain.then_some(id.as_str())
@@ -1601,23 +1615,27 @@ pub mod v1 {
     // ---- decoder --------------------------------------------------------------
 
     /// Decodes a v1 link: `rest` is everything after `v1` (starting with `.`).
-    pub fn decode(rest: &str) -> Result<Link, LinkError> {
+    pub fn decode(rest: &str, presets: Presets) -> Result<Link, LinkError> {
         let (id_in_text, body) = unseal(rest)?;
-        let link = parse_body(id_in_text, &body)?;
-        link.check()?;
+        let link = parse_body(id_in_text, &body, presets)?;
+        link.check(presets)?;
         Ok(link)
     }
 
     /// Parses a checked body. `id_in_text` is the preset id written in clear.
-    pub fn parse_body(id_in_text: Option<&str>, body: &[u8]) -> Result<Link, LinkError> {
-        parse(id_in_text, body).map_err(|e| *e)
+    pub fn parse_body(
+        id_in_text: Option<&str>,
+        body: &[u8],
+        presets: Presets,
+    ) -> Result<Link, LinkError> {
+        parse(id_in_text, body, presets).map_err(|e| *e)
     }
 
     /// The decoder's error: boxed, so that the `?` after every read moves one
     /// pointer (this keeps the decoder small in the web bundle).
     type Fail = Box<LinkError>;
 
-    fn parse(id_in_text: Option<&str>, body: &[u8]) -> Result<Link, Fail> {
+    fn parse(id_in_text: Option<&str>, body: &[u8], presets: Presets) -> Result<Link, Fail> {
         let mut r = R { data: body, pos: 0 };
         let flags = r.byte("link", "flags")?;
         if flags & !KNOWN_FLAGS != 0 {
@@ -1639,7 +1657,7 @@ pub mod v1 {
                 }
             };
             let overrides = if has_config {
-                let mut config = preset_config(&id).map_err(Box::new)?;
+                let mut config = preset_config(&id, presets).map_err(Box::new)?;
                 get_config(&mut r, &mut config)?;
                 Some(config)
             } else {

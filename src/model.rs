@@ -1036,41 +1036,7 @@ fn align_lane(lane: &mut Model, target_ms: u64) {
     }
 }
 
-/// Rebuilds an engine from a configuration and a command log (keyed by
-/// `step_calls`), stepping until `calls` calls have been made. The same
-/// inputs always give the same engine: this is what links and time travel
-/// stand on.
-pub fn replay(
-    config: &ScenarioConfig,
-    commands: &[(u64, Command)],
-    calls: u64,
-) -> Result<Engine, String> {
-    let mut engine = Engine::new(config.clone()).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
-    let mut next = 0;
-    loop {
-        while next < commands.len() && commands[next].0 == engine.step_calls() {
-            engine.apply(&commands[next].1).map_err(|e| {
-                format!(
-                    "command {} ({}) cannot be applied: {e}",
-                    next + 1,
-                    commands[next].1.label()
-                )
-            })?;
-            next += 1;
-        }
-        if engine.step_calls() >= calls {
-            break;
-        }
-        engine.step();
-        engine.clear_events();
-    }
-    Ok(engine)
-}
+pub use crate::engine::replay::replay;
 
 /// `user-7` → `user-8`; anything else stays as typed.
 pub fn next_key(key: &str) -> String {

@@ -94,7 +94,10 @@ struct Entry {
 
 impl Entry {
     fn scenario(&self, fragment: &str) -> Option<ScenarioConfig> {
-        let crate::link::LinkScenario::Custom(mut c) = crate::link::decode(fragment).ok()?.scenario
+        let crate::link::LinkScenario::Custom(mut c) =
+            crate::link::decode(fragment, crate::link::NO_PRESETS)
+                .ok()?
+                .scenario
         else {
             return None;
         };
@@ -137,4 +140,10 @@ pub fn menu() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 pub fn by_id(id: &str) -> Option<Preset> {
     TABLE.iter().find(|e| e.id == id)?.preset()
+}
+
+/// A preset's configuration by id: the lookup the link codec is handed
+/// (`link::decode(text, &presets::config_by_id)`).
+pub fn config_by_id(id: &str) -> Option<ScenarioConfig> {
+    by_id(id).map(|p| p.config)
 }

@@ -39,13 +39,13 @@ impl Model {
 
     /// The fragment for this run (without `#`), or why it cannot be shared.
     pub fn share_fragment(&self) -> Result<String, LinkError> {
-        link::encode_checked(&self.to_link())
+        link::encode_checked(&self.to_link(), &crate::presets::config_by_id)
     }
 
     /// Builds the run a link describes, at its step, with its history.
     pub fn from_link(l: &Link) -> Result<Model, LinkError> {
-        l.check()?;
-        let config = l.config()?;
+        l.check(&crate::presets::config_by_id)?;
+        let config = l.config(&crate::presets::config_by_id)?;
         let bad_config = |e: String| {
             LinkError {
             kind: LinkErrorKind::BadConfig,
@@ -121,7 +121,9 @@ impl Model {
         if !link::looks_like_link(fragment) {
             return Model::default();
         }
-        match link::decode(fragment).and_then(|l| Model::from_link(&l)) {
+        match link::decode(fragment, &crate::presets::config_by_id)
+            .and_then(|l| Model::from_link(&l))
+        {
             Ok(m) => m,
             Err(e) if e.kind == LinkErrorKind::Empty => Model::default(),
             Err(e) => {

@@ -148,7 +148,9 @@ impl Model {
         let Ok(link) = run.lesson.link() else {
             return false;
         };
-        let config_same = link.config().is_ok_and(|c| c == self.config);
+        let config_same = link
+            .config(&crate::presets::config_by_id)
+            .is_ok_and(|c| c == self.config);
         let tape_same = self
             .commands
             .iter()

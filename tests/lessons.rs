@@ -208,7 +208,11 @@ fn in_the_consumer_groups_lesson_range_gives_d_events_2_when_a_leaves() {
     use kafkascope::engine::{Command, Engine, StepOutcome};
 
     let l = lesson::by_id("consumer-groups").unwrap();
-    let cfg = l.link().unwrap().config().unwrap();
+    let cfg = l
+        .link()
+        .unwrap()
+        .config(&kafkascope::presets::config_by_id)
+        .unwrap();
     let mut e = Engine::new(cfg).unwrap();
     let parts = |e: &Engine, c: usize| -> Vec<u32> {
         let mut v: Vec<u32> = e.consumers()[c]
@@ -279,7 +283,11 @@ fn in_the_consumer_offsets_lesson_a_crash_before_any_commit_follows_auto_offset_
     use kafkascope::engine::{Engine, StepOutcome};
 
     let l = lesson::by_id("consumer-offsets").unwrap();
-    let base = l.link().unwrap().config().unwrap();
+    let base = l
+        .link()
+        .unwrap()
+        .config(&kafkascope::presets::config_by_id)
+        .unwrap();
     let run = |reset: AutoOffsetReset| {
         let mut cfg = base.clone();
         cfg.groups[0].auto_offset_reset = reset;
@@ -559,7 +567,11 @@ fn the_append_narration_calls_a_write_a_duplicate_only_when_the_same_log_holds_a
     use kafkascope::engine::event::EventKind;
     use kafkascope::engine::{Engine, StepOutcome};
     let acks = lesson::by_id("producer-acks").unwrap();
-    let acks_cfg = acks.link().unwrap().config().unwrap();
+    let acks_cfg = acks
+        .link()
+        .unwrap()
+        .config(&kafkascope::presets::config_by_id)
+        .unwrap();
     let retry_cfg = kafkascope::presets::by_id("retry-duplicates")
         .unwrap()
         .config;

@@ -34,7 +34,9 @@ fn five_sends() -> Vec<(u64, Command)> {
 
 /// Decodes inside `catch_unwind`, so a panic names its input.
 fn decode_caught(text: &str) -> Result<Link, LinkError> {
-    match catch_unwind(AssertUnwindSafe(|| link::decode(text))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        link::decode(text, &kafkascope::presets::config_by_id)
+    })) {
         Ok(r) => r,
         Err(_) => panic!("decode panicked on {text:?}"),
     }
@@ -98,12 +100,27 @@ fn every_preset_round_trips_in_a_short_link() {
     for p in presets::all() {
         let bare = Link::for_preset(p.id, vec![], 0);
         let with = Link::for_preset(p.id, five_sends(), 12);
-        let (a, b) = (link::encode(&bare), link::encode(&with));
+        let (a, b) = (
+            link::encode(&bare, &kafkascope::presets::config_by_id),
+            link::encode(&with, &kafkascope::presets::config_by_id),
+        );
         println!("{:<32} {:>5} {:>10}   {a}", p.id, a.len(), b.len());
         assert!(a.starts_with(&format!("v1.{}.", p.id)), "{a}");
-        assert_eq!(link::decode(&a), Ok(bare.clone()), "{a}");
-        assert_eq!(link::decode(&format!("#{a}")), Ok(bare), "with '#'");
-        assert_eq!(link::decode(&b), Ok(with), "{b}");
+        assert_eq!(
+            link::decode(&a, &kafkascope::presets::config_by_id),
+            Ok(bare.clone()),
+            "{a}"
+        );
+        assert_eq!(
+            link::decode(&format!("#{a}"), &kafkascope::presets::config_by_id),
+            Ok(bare),
+            "with '#'"
+        );
+        assert_eq!(
+            link::decode(&b, &kafkascope::presets::config_by_id),
+            Ok(with),
+            "{b}"
+        );
         // The id in clear plus 15 characters; five sends add about 30.
         assert_eq!(a.len(), "v1..".len() + p.id.len() + 15, "{a}");
         assert!(b.len() <= a.len() + 30, "{b}");
@@ -133,14 +150,17 @@ fn a_preset_with_changed_settings_is_a_short_diff() {
         at_calls: 20,
         view: LinkView::default(),
     };
-    let s = link::encode(&l);
+    let s = link::encode(&l, &kafkascope::presets::config_by_id);
     println!(
         "acks-latency, 2 settings changed, 5 sends: {} chars: {s}",
         s.len()
     );
     assert!(s.len() < 100, "{s}");
-    assert_eq!(link::decode(&s), Ok(l.clone()));
-    assert_eq!(l.config(), Ok(c));
+    assert_eq!(
+        link::decode(&s, &kafkascope::presets::config_by_id),
+        Ok(l.clone())
+    );
+    assert_eq!(l.config(&kafkascope::presets::config_by_id), Ok(c));
     // "The preset, changed back to exactly itself" is kept apart from "the preset".
     let same = Link {
         scenario: LinkScenario::Preset {
@@ -149,7 +169,13 @@ fn a_preset_with_changed_settings_is_a_short_diff() {
         },
         ..Link::for_preset(p.id, vec![], 0)
     };
-    assert_eq!(link::decode(&link::encode(&same)), Ok(same));
+    assert_eq!(
+        link::decode(
+            &link::encode(&same, &kafkascope::presets::config_by_id),
+            &kafkascope::presets::config_by_id
+        ),
+        Ok(same)
+    );
 }
 
 #[test]
@@ -239,10 +265,14 @@ fn custom_configurations_round_trip_field_by_field() {
         // Many of these are impossible scenarios: the body must still carry
         // them exactly (the decoder then refuses them by name).
         let l = Link::custom(c.clone(), vec![], 0);
-        let text = link::encode(&l);
+        let text = link::encode(&l, &kafkascope::presets::config_by_id);
         let (id, body) = v1::unseal(text.strip_prefix("v1").unwrap()).unwrap();
-        assert_eq!(v1::parse_body(id, &body), Ok(l.clone()), "{c:?}");
-        match link::decode(&text) {
+        assert_eq!(
+            v1::parse_body(id, &body, &kafkascope::presets::config_by_id),
+            Ok(l.clone()),
+            "{c:?}"
+        );
+        match link::decode(&text, &kafkascope::presets::config_by_id) {
             Ok(back) => assert_eq!(back, l),
             Err(e) => {
                 assert_eq!(e.kind, LinkErrorKind::BadConfig, "{e}");
@@ -278,19 +308,27 @@ fn produce_keys_that_follow_each_other_cost_no_bytes() {
         ),
     );
     let l = Link::for_preset("nine-stages", commands, 1);
-    assert_eq!(link::decode(&link::encode(&l)), Ok(l));
-    let one = link::encode(&Link::for_preset(
-        "nine-stages",
-        vec![(0, send("user-1"))],
-        9,
-    ));
-    let ten = link::encode(&Link::for_preset(
-        "nine-stages",
-        (0..10)
-            .map(|i| (i, send(&format!("user-{}", i + 1))))
-            .collect(),
-        9,
-    ));
+    assert_eq!(
+        link::decode(
+            &link::encode(&l, &kafkascope::presets::config_by_id),
+            &kafkascope::presets::config_by_id
+        ),
+        Ok(l)
+    );
+    let one = link::encode(
+        &Link::for_preset("nine-stages", vec![(0, send("user-1"))], 9),
+        &kafkascope::presets::config_by_id,
+    );
+    let ten = link::encode(
+        &Link::for_preset(
+            "nine-stages",
+            (0..10)
+                .map(|i| (i, send(&format!("user-{}", i + 1))))
+                .collect(),
+            9,
+        ),
+        &kafkascope::presets::config_by_id,
+    );
     assert!(ten.len() <= one.len() + 9 * 4, "{one} vs {ten}");
 }
 
@@ -317,10 +355,13 @@ fn a_decoded_link_replays_the_same_run_for_every_preset() {
             continue;
         }
         let direct = model::replay(&p.config, &commands, at).expect("replay");
-        let text = link::encode(&Link::for_preset(p.id, commands, at));
-        let opened = link::decode(&text)
+        let text = link::encode(
+            &Link::for_preset(p.id, commands, at),
+            &kafkascope::presets::config_by_id,
+        );
+        let opened = link::decode(&text, &kafkascope::presets::config_by_id)
             .expect("decode")
-            .replay()
+            .replay(&kafkascope::presets::config_by_id)
             .expect("replay");
         assert_same_run(&direct, &opened, p.id);
         assert!(
@@ -354,9 +395,12 @@ fn a_link_made_from_the_live_ui_model_reopens_at_the_same_state() {
     if let LinkScenario::Preset { overrides, .. } = &mut l.scenario {
         *overrides = (m.config != p.config).then(|| m.config.clone());
     }
-    let text = link::encode(&l);
+    let text = link::encode(&l, &kafkascope::presets::config_by_id);
     println!("live model link ({} chars): {text}", text.len());
-    let opened = link::decode(&text).unwrap().replay().unwrap();
+    let opened = link::decode(&text, &kafkascope::presets::config_by_id)
+        .unwrap()
+        .replay(&kafkascope::presets::config_by_id)
+        .unwrap();
     assert_same_run(&m.engine, &opened, "live model");
 }
 
@@ -375,10 +419,13 @@ fn a_command_the_engine_refuses_is_named_when_the_link_is_replayed() {
         ],
         5,
     );
-    let e = link::decode(&link::encode(&l))
-        .unwrap()
-        .replay()
-        .unwrap_err();
+    let e = link::decode(
+        &link::encode(&l, &kafkascope::presets::config_by_id),
+        &kafkascope::presets::config_by_id,
+    )
+    .unwrap()
+    .replay(&kafkascope::presets::config_by_id)
+    .unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadCommand);
     assert!(e.message.contains("command 2 (crash broker 7)"), "{e}");
 }
@@ -394,7 +441,9 @@ fn summary(l: &Link) -> String {
         ),
         LinkScenario::Custom(_) => "custom".to_string(),
     };
-    let c = l.config().expect("a decoded link has a config");
+    let c = l
+        .config(&kafkascope::presets::config_by_id)
+        .expect("a decoded link has a config");
     let topics = c
         .topics
         .iter()
@@ -483,7 +532,7 @@ fn every_golden_v1_link_still_opens_as_recorded() {
     let mut ok = 0;
     for g in &corpus {
         let at = format!("v1.txt:{} ({})", g.line, g.description);
-        let got = match link::decode(&g.link) {
+        let got = match link::decode(&g.link, &kafkascope::presets::config_by_id) {
             Ok(l) => {
                 ok += 1;
                 // While v1 is the newest format, re-encoding gives the same
@@ -495,7 +544,11 @@ fn every_golden_v1_link_still_opens_as_recorded() {
                         ..
                     }
                 ) {
-                    assert_eq!(link::encode(&l), g.link, "{at}: re-encoded differently");
+                    assert_eq!(
+                        link::encode(&l, &kafkascope::presets::config_by_id),
+                        g.link,
+                        "{at}: re-encoded differently"
+                    );
                 }
                 summary(&l)
             }
@@ -509,9 +562,9 @@ fn every_golden_v1_link_still_opens_as_recorded() {
         .iter()
         .find(|g| g.description.starts_with("Markup kept as text"))
         .expect("the markup entry");
-    let l = link::decode(&markup.link).unwrap();
+    let l = link::decode(&markup.link, &kafkascope::presets::config_by_id).unwrap();
     let mut texts: Vec<String> = Vec::new();
-    let c = l.config().unwrap();
+    let c = l.config(&kafkascope::presets::config_by_id).unwrap();
     texts.push(c.groups[0].group_id.clone());
     texts.push(c.producers[0].client_id.clone());
     for (_, cmd) in l.commands.iter() {
@@ -538,11 +591,10 @@ fn sample_links() -> Vec<String> {
         .filter(|g| !g.expect.starts_with("error="))
         .map(|g| g.link)
         .collect();
-    v.push(link::encode(&Link::for_preset(
-        "session-timeout",
-        five_sends(),
-        12,
-    )));
+    v.push(link::encode(
+        &Link::for_preset("session-timeout", five_sends(), 12),
+        &kafkascope::presets::config_by_id,
+    ));
     v
 }
 
@@ -641,7 +693,7 @@ fn every_single_character_change_is_refused() {
     println!("{tried} single-character changes refused");
     // Whitespace at the ends is trimmed; inside, it is damage.
     let s = &sample_links()[0];
-    assert!(link::decode(&format!("  {s}\n")).is_ok());
+    assert!(link::decode(&format!("  {s}\n"), &kafkascope::presets::config_by_id).is_ok());
     assert_eq!(
         err_kind(&format!("{} {}", &s[..10], &s[10..])),
         LinkErrorKind::Corrupt
@@ -660,7 +712,11 @@ fn every_single_character_change_is_refused() {
 fn an_impossible_configuration_lists_every_violated_constraint() {
     let mut c = ScenarioConfig::default();
     c.topics[0].replication_factor = 3;
-    let e = decode_caught(&link::encode(&Link::custom(c, vec![], 0))).unwrap_err();
+    let e = decode_caught(&link::encode(
+        &Link::custom(c, vec![], 0),
+        &kafkascope::presets::config_by_id,
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadConfig);
     assert_eq!(e.config_errors.len(), 1);
     assert_eq!(e.config_errors[0].field, "topics[0].replication_factor");
@@ -675,7 +731,11 @@ fn an_impossible_configuration_lists_every_violated_constraint() {
     c.producers[0].workload.topic = "nowhere".into();
     let expected = c.validate();
     assert!(expected.len() >= 5, "{expected:?}");
-    let e = decode_caught(&link::encode(&Link::custom(c, vec![], 0))).unwrap_err();
+    let e = decode_caught(&link::encode(
+        &Link::custom(c, vec![], 0),
+        &kafkascope::presets::config_by_id,
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadConfig);
     assert_eq!(e.config_errors, expected);
     for ce in &expected {
@@ -688,7 +748,11 @@ fn an_impossible_configuration_lists_every_violated_constraint() {
     }
 
     // A preset that does not exist is a configuration problem with a name.
-    let e = decode_caught(&link::encode(&Link::for_preset("gone-preset", vec![], 0))).unwrap_err();
+    let e = decode_caught(&link::encode(
+        &Link::for_preset("gone-preset", vec![], 0),
+        &kafkascope::presets::config_by_id,
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadConfig);
     assert_eq!(e.config_errors[0].field, "preset");
     assert!(e.message.contains("gone-preset"));
@@ -702,7 +766,7 @@ fn an_impossible_configuration_lists_every_violated_constraint() {
             ..Link::default_link()
         };
         assert_eq!(
-            err_kind(&link::encode(&l)),
+            err_kind(&link::encode(&l, &kafkascope::presets::config_by_id)),
             LinkErrorKind::BadConfig,
             "{id:?}"
         );
@@ -719,7 +783,7 @@ fn an_action_log_out_of_order_or_past_the_step_is_refused_by_name() {
         vec![(5, crash.clone()), (3, send("user-1"))],
         10,
     );
-    let e = decode_caught(&link::encode(&back)).unwrap_err();
+    let e = decode_caught(&link::encode(&back, &kafkascope::presets::config_by_id)).unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadCommand);
     assert!(
         e.message
@@ -728,7 +792,7 @@ fn an_action_log_out_of_order_or_past_the_step_is_refused_by_name() {
     );
 
     let late = Link::for_preset("nine-stages", vec![(2, crash.clone()), (11, crash)], 10);
-    let e = decode_caught(&link::encode(&late)).unwrap_err();
+    let e = decode_caught(&link::encode(&late, &kafkascope::presets::config_by_id)).unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadCommand);
     assert!(
         e.message
@@ -738,7 +802,11 @@ fn an_action_log_out_of_order_or_past_the_step_is_refused_by_name() {
 
     // Every problem is counted, even when only the first ten are spelled out.
     let many: Vec<(u64, Command)> = (0..30).map(|i| (100 - i, send("k"))).collect();
-    let e = decode_caught(&link::encode(&Link::for_preset("nine-stages", many, 200))).unwrap_err();
+    let e = decode_caught(&link::encode(
+        &Link::for_preset("nine-stages", many, 200),
+        &kafkascope::presets::config_by_id,
+    ))
+    .unwrap_err();
     assert!(
         e.message.contains("(29 problems)") && e.message.contains("and 19 more"),
         "{e}"
@@ -750,9 +818,12 @@ fn an_action_log_out_of_order_or_past_the_step_is_refused_by_name() {
         vec![(u64::MAX, send("a")), (0, send("b"))],
         0,
     );
-    let text = link::encode(&far);
+    let text = link::encode(&far, &kafkascope::presets::config_by_id);
     let (id, body) = v1::unseal(text.strip_prefix("v1").unwrap()).unwrap();
-    assert_eq!(v1::parse_body(id, &body), Ok(far));
+    assert_eq!(
+        v1::parse_body(id, &body, &kafkascope::presets::config_by_id),
+        Ok(far)
+    );
 }
 
 /// A custom-scenario body (flag 2) followed by `rest`, sealed with a valid checksum.
@@ -767,7 +838,7 @@ fn absurd_sizes_are_too_large_and_never_allocated() {
     // A 1 MB fragment.
     let huge = format!("v1.nine-stages.{}", "A".repeat(1 << 20));
     assert_eq!(err_kind(&huge), LinkErrorKind::TooLarge);
-    let e = link::decode(&huge).unwrap_err();
+    let e = link::decode(&huge, &kafkascope::presets::config_by_id).unwrap_err();
     assert!(e.message.contains("1048591 characters"), "{e}");
 
     let mut b = Vec::new();
@@ -791,8 +862,16 @@ fn absurd_sizes_are_too_large_and_never_allocated() {
             .collect(),
         20_000,
     );
-    assert_eq!(err_kind(&link::encode(&l)), LinkErrorKind::TooLarge);
-    assert_eq!(l.check().unwrap_err().kind, LinkErrorKind::TooLarge);
+    assert_eq!(
+        err_kind(&link::encode(&l, &kafkascope::presets::config_by_id)),
+        LinkErrorKind::TooLarge
+    );
+    assert_eq!(
+        l.check(&kafkascope::presets::config_by_id)
+            .unwrap_err()
+            .kind,
+        LinkErrorKind::TooLarge
+    );
     // 10,000 are fine.
     let l = Link::for_preset(
         "nine-stages",
@@ -801,7 +880,13 @@ fn absurd_sizes_are_too_large_and_never_allocated() {
             .collect(),
         20_000,
     );
-    assert_eq!(link::decode(&link::encode(&l)), Ok(l));
+    assert_eq!(
+        link::decode(
+            &link::encode(&l, &kafkascope::presets::config_by_id),
+            &kafkascope::presets::config_by_id
+        ),
+        Ok(l)
+    );
     // A step far in the future.
     let mut b = vec![0];
     varint(u64::MAX, &mut b);
@@ -809,9 +894,14 @@ fn absurd_sizes_are_too_large_and_never_allocated() {
     assert_eq!(err_kind(&sealed_custom(&b)), LinkErrorKind::TooLarge);
     // A key of 5,000 bytes.
     let l = Link::for_preset("nine-stages", vec![(0, send(&"k".repeat(5_000)))], 0);
-    assert_eq!(err_kind(&link::encode(&l)), LinkErrorKind::TooLarge);
     assert_eq!(
-        link::encode_checked(&l).unwrap_err().kind,
+        err_kind(&link::encode(&l, &kafkascope::presets::config_by_id)),
+        LinkErrorKind::TooLarge
+    );
+    assert_eq!(
+        link::encode_checked(&l, &kafkascope::presets::config_by_id)
+            .unwrap_err()
+            .kind,
         LinkErrorKind::TooLarge
     );
     // The length field claims 16 MB: the link is cut off, nothing is allocated.
@@ -938,7 +1028,7 @@ fn a_malformed_body_with_a_valid_checksum_is_refused_by_name() {
         LinkErrorKind::Corrupt
     );
     assert!(
-        link::decode(&v1::seal(None, &both)).is_ok(),
+        link::decode(&v1::seal(None, &both), &kafkascope::presets::config_by_id).is_ok(),
         "named in the body only"
     );
     assert_eq!(
@@ -980,12 +1070,15 @@ fn markup_in_names_keys_and_values_round_trips_byte_for_byte() {
     ];
     let mut l = Link::custom(c, commands, 3);
     l.view.lesson = Some(PAYLOADS[5].into());
-    let text = link::encode(&l);
+    let text = link::encode(&l, &kafkascope::presets::config_by_id);
     assert!(
         !text.contains('<') && !text.contains('>'),
         "the link text itself is inert"
     );
-    assert_eq!(link::decode(&text), Ok(l));
+    assert_eq!(
+        link::decode(&text, &kafkascope::presets::config_by_id),
+        Ok(l)
+    );
 
     // Topic names may not contain markup (Kafka's rule), so the link is
     // refused, but the codec still carries the name exactly, and the message
@@ -993,10 +1086,13 @@ fn markup_in_names_keys_and_values_round_trips_byte_for_byte() {
     let mut c = ScenarioConfig::default();
     c.topics[0].name = PAYLOADS[0].into();
     let l = Link::custom(c, vec![], 0);
-    let text = link::encode(&l);
+    let text = link::encode(&l, &kafkascope::presets::config_by_id);
     let (id, body) = v1::unseal(text.strip_prefix("v1").unwrap()).unwrap();
-    assert_eq!(v1::parse_body(id, &body), Ok(l));
-    let e = link::decode(&text).unwrap_err();
+    assert_eq!(
+        v1::parse_body(id, &body, &kafkascope::presets::config_by_id),
+        Ok(l)
+    );
+    let e = link::decode(&text, &kafkascope::presets::config_by_id).unwrap_err();
     assert_eq!(e.kind, LinkErrorKind::BadConfig);
     assert!(e.config_errors.iter().any(|e| e.field == "topics[0].name"));
 }
@@ -1054,7 +1150,10 @@ fn fuzz_corpus() -> Vec<String> {
             (i * 3, cmd)
         })
         .collect();
-    v.push(link::encode(&Link::for_preset("acks-latency", many, 500)));
+    v.push(link::encode(
+        &Link::for_preset("acks-latency", many, 500),
+        &kafkascope::presets::config_by_id,
+    ));
     v
 }
 
@@ -1184,11 +1283,15 @@ fn fuzz_input(rng: &mut Rng, corpus: &[String], ids: &[&str]) -> String {
 /// error; and anything accepted is a valid link that re-encodes to itself.
 fn fuzz_one(input: &str, kinds: &mut BTreeMap<String, u64>) {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let r = link::decode(input);
+        let r = link::decode(input, &kafkascope::presets::config_by_id);
         if let Ok(l) = &r {
-            assert_eq!(l.check(), Ok(()));
-            let again = link::encode(l);
-            assert_eq!(link::decode(&again).as_ref(), Ok(l), "re-encoded: {again}");
+            assert_eq!(l.check(&kafkascope::presets::config_by_id), Ok(()));
+            let again = link::encode(l, &kafkascope::presets::config_by_id);
+            assert_eq!(
+                link::decode(&again, &kafkascope::presets::config_by_id).as_ref(),
+                Ok(l),
+                "re-encoded: {again}"
+            );
         }
         r
     }));
@@ -1282,10 +1385,13 @@ fn fuzz_million() {
 fn every_golden_link_opens_in_the_page_or_names_the_action_it_cannot_replay() {
     let mut opened = 0;
     for g in golden(GOLDEN_V1) {
-        let Ok(l) = link::decode(&g.link) else {
+        let Ok(l) = link::decode(&g.link, &kafkascope::presets::config_by_id) else {
             continue;
         };
-        match (kafkascope::model::Model::from_link(&l), l.replay()) {
+        match (
+            kafkascope::model::Model::from_link(&l),
+            l.replay(&kafkascope::presets::config_by_id),
+        ) {
             (Ok(m), Ok(engine)) => {
                 assert_eq!(
                     m.engine.step_calls(),

@@ -28,7 +28,8 @@ pub fn steps(args: &[String]) -> Result<String, String> {
                 i += 2;
             }
             "--link" => {
-                let l = crate::link::decode(&value()?).map_err(|e| e.message)?;
+                let l = crate::link::decode(&value()?, &crate::presets::config_by_id)
+                    .map_err(|e| e.message)?;
                 let mut at_start = l.clone();
                 at_start.at_calls = 0;
                 at_start.commands.clear();
@@ -129,7 +130,7 @@ pub fn link(
     let config =
         crate::scenario::ScenarioFile::parse(&read(path)?).map_err(|e| format!("{path}: {e}"))?;
     let l = crate::link::Link::custom(config, Vec::new(), 0);
-    crate::link::encode_checked(&l)
+    crate::link::encode_checked(&l, &crate::presets::config_by_id)
         .map(|s| format!("{s}\n"))
         .map_err(|e| e.message)
 }

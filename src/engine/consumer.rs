@@ -1,6 +1,11 @@
 //! The consumer client: stages 7–9 of a record's life, group membership,
 //! positions and commits (`KafkaConsumer`, `ConsumerCoordinator`, `Fetcher`).
 //!
+//! Size: the poll loop, the commit disciplines, the heartbeat thread and the
+//! rejoin are one state machine, as in `ConsumerCoordinator`. Issue 12 turns
+//! it into a component that owns its state and timers, and that is where it
+//! splits (membership apart from fetching and processing).
+//!
 //! 7. **Poll** — `poll()` returns records fetched from the partitions'
 //!    leaders; only offsets below the high watermark (or the last stable
 //!    offset, for `read_committed`) are ever handed out. The consumer's

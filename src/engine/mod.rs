@@ -27,6 +27,7 @@ pub mod processor;
 pub mod producer;
 pub mod producer_state;
 pub mod record;
+pub mod replay;
 pub mod rng;
 pub mod sim;
 pub mod tp_map;

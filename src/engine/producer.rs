@@ -1,6 +1,11 @@
 //! The producer client: stages 1–4 and 6 of a record's life, batching,
 //! retries and idempotence (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 //!
+//! Size: the accumulator and the sender share every batch's state, as in
+//! Kafka's client. Issue 12 turns the producer into a component that owns its
+//! state and timers, and that is where it splits (accumulator apart from the
+//! sender).
+//!
 //! 1. **Create** — the application calls `send(topic, key, value)`.
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
 //! 3. **Partition** — an explicit partition wins; a keyed record goes to

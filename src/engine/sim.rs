@@ -873,12 +873,12 @@ impl Engine {
         }
     }
 
-    /// Whether stepping would find nothing to do (see [`Engine::step`]).
     /// When the next scheduled action is due, if any.
     pub fn next_event_ms(&self) -> Option<u64> {
         self.queue.peek().map(|s| s.at_ms)
     }
 
+    /// Whether stepping would find nothing to do (see [`Engine::step`]).
     pub fn is_idle(&self) -> bool {
         self.keepalive_scheduled == 0 && !self.has_pending_work()
     }

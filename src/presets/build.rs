@@ -951,12 +951,15 @@ pub fn table_source() -> String {
                 *text = i.to_string();
             }
         }
-        encode(&Link {
-            scenario: LinkScenario::Custom(c),
-            commands: Vec::new(),
-            at_calls: 0,
-            view: LinkView::default(),
-        })
+        encode(
+            &Link {
+                scenario: LinkScenario::Custom(c),
+                commands: Vec::new(),
+                at_calls: 0,
+                view: LinkView::default(),
+            },
+            crate::link::NO_PRESETS,
+        )
     };
     let mut out = String::from(
         "//! GENERATED from src/presets/build.rs by\n//! `UPDATE_PRESET_TABLE=1 cargo test --test presets`: do not edit.\n//! Each scenario is a v1 link fragment (a diff against the link format's\n//! base configuration).\n\nuse super::{Entry, Expect};\n\npub(super) const TABLE: &[Entry] = &[\n",

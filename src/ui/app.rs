@@ -380,7 +380,7 @@ pub fn App() -> Html {
                 { crate::ui::pipeline_bar::view(&crate::ui::pipeline_bar::Props { model: m.clone() }) }
                 <div class="top-actions">
                     if embed {
-                        <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l) })}
+                        <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l, &crate::presets::config_by_id) })}
                            target="_blank" rel="noopener" title="Open this run in a full kafkascope page">{"Open ↗"}</a>
                     } else {
                         <button class="btn small" onclick={toggle_settings.clone()} aria-expanded={settings_open.to_string()} aria-controls="settings-drawer">{"Settings"}</button>

@@ -1,6 +1,9 @@
 //! The web UI (Yew 0.23, compiled to wasm32 only).
 //!
-//! One component per file. Application state lives in a `use_reducer` over
+//! One view per file. `App` and `Stage` (which measures its own box with a
+//! `ResizeObserver`) are Yew function components; the other views are
+//! functions that `App` calls with the model. Application state lives in a
+//! `use_reducer` over
 //! [`crate::model::Model`], whose `update` is pure and natively tested;
 //! components receive the model and send [`crate::model::Msg`]s up through a
 //! `Callback`. Timers and global listeners are created in `use_effect_with`
@@ -39,7 +42,9 @@ impl Reducible for Model {
 }
 
 /// A shared handle on the model (or on one of its side-by-side lanes) for
-/// component props; compares by the model's own cheap `PartialEq`.
+/// component props. It compares by `Model`'s `PartialEq`, which compares
+/// what the screen shows (step, configuration, flags, inputs), never the
+/// engine or the history.
 #[derive(Clone, PartialEq)]
 pub struct ModelRef(pub UseReducerHandle<Model>, pub Option<usize>);
 

@@ -50,7 +50,10 @@ pub fn view(
             let url = format!("{base}#{fragment}");
             let mut embed_link = m.to_link();
             embed_link.view.embed = true;
-            let embed_url = format!("{base}#{}", crate::link::encode(&embed_link));
+            let embed_url = format!(
+                "{base}#{}",
+                crate::link::encode(&embed_link, &crate::presets::config_by_id)
+            );
             let code = crate::share::embed_code(&embed_url, &title);
             let copy_btn = |what: &'static str, text: String| {
                 let status = status.clone();

@@ -4,6 +4,9 @@
 //! one colour and label everywhere; a token *travels* from the sender to the
 //! receiver when a step moves it (under reduced motion it simply jumps).
 //!
+//! Size: one SVG scene drawn from one layout; issue 12 splits it into Yew
+//! components (brokers, clients, movers) with props that compare cheaply.
+//!
 //! Shape cues, never colour alone: a leader replica has a filled badge, a
 //! follower a hollow one; an out-of-sync replica's row is dashed; cells at or
 //! above the high watermark are hatched (written, not yet readable); a crashed
