@@ -1,17 +1,16 @@
 //! Replays one cluster-sweep seed and prints its story (a debugging aid):
 //! `cargo run --example seed_story -- <seed>`.
-use kafkascope::engine::assignor::AssignorKind;
-use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
-use kafkascope::engine::config::{Acks, AutoOffsetReset, KeyMode, ScenarioConfig};
-use kafkascope::engine::event::CrashPoint;
 use kafkascope::engine::event::EventKind;
 use kafkascope::engine::ids::*;
-use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
 use kafkascope::narration::narrate;
 
-include!("../tests/common/sweep_scenario.rs");
-include!("../tests/common/group_scenario.rs");
+#[path = "../tests/common/group_scenario.rs"]
+mod group_scenario;
+#[path = "../tests/common/sweep_scenario.rs"]
+mod sweep_scenario;
+use group_scenario::group_scenario;
+use sweep_scenario::scenario;
 
 fn main() {
     let seed: u64 = std::env::args()

@@ -1055,24 +1055,8 @@ fn a_tied_vote_goes_to_the_protocol_first_in_javas_hashmap_order() {
 // Seeded property tests
 // ------------------------------------------------------------------------------------------
 
-/// SplitMix64: tiny, deterministic, good enough to generate groups.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+mod common;
+use common::rng::Rng;
 
 struct Group {
     topics: BTreeMap<String, u32>,
@@ -1095,7 +1079,7 @@ fn random_group(rng: &mut Rng, identical_subscriptions: bool) -> Group {
             } else {
                 random_subscription(rng, &names)
             };
-            if rng.chance(20) {
+            if rng.percent(20) {
                 m.group_instance_id = Some(format!("instance-{i}"));
             }
             m
@@ -1107,7 +1091,7 @@ fn random_group(rng: &mut Rng, identical_subscriptions: bool) -> Group {
 /// A non-empty random subset of `names` (see
 /// `sticky_quirk_a_member_without_subscriptions_can_receive_partitions` for why non-empty).
 fn random_subscription(rng: &mut Rng, names: &[String]) -> Vec<String> {
-    let mut topics: Vec<String> = names.iter().filter(|_| rng.chance(60)).cloned().collect();
+    let mut topics: Vec<String> = names.iter().filter(|_| rng.percent(60)).cloned().collect();
     if topics.is_empty() {
         topics.push(names[rng.below(names.len() as u64) as usize].clone());
     }
@@ -1117,7 +1101,7 @@ fn random_subscription(rng: &mut Rng, names: &[String]) -> Vec<String> {
 /// Random previous ownership, including conflicting claims and mixed generations.
 fn scramble_ownership(rng: &mut Rng, group: &mut Group) {
     for m in &mut group.members {
-        m.generation = if rng.chance(15) {
+        m.generation = if rng.percent(15) {
             None
         } else {
             Some(1 + rng.below(3) as i32)
@@ -1126,18 +1110,18 @@ fn scramble_ownership(rng: &mut Rng, group: &mut Group) {
             .topics
             .iter()
             .flat_map(|(t, &n)| (0..n).map(move |p| TopicPartition::new(t.clone(), p)))
-            .filter(|_| rng.chance(30))
+            .filter(|_| rng.percent(30))
             .collect();
     }
 }
 
 #[test]
 fn every_assignor_produces_valid_complete_assignments_for_random_groups() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     for round in 0..300 {
-        let identical = rng.chance(50);
+        let identical = rng.percent(50);
         let mut group = random_group(&mut rng, identical);
-        if rng.chance(50) {
+        if rng.percent(50) {
             scramble_ownership(&mut rng, &mut group);
         }
         for kind in AssignorKind::ALL {
@@ -1159,9 +1143,9 @@ fn every_assignor_produces_valid_complete_assignments_for_random_groups() {
 
 #[test]
 fn the_same_input_always_gives_the_same_output() {
-    let mut rng = Rng(11);
+    let mut rng = Rng::new(11);
     for _ in 0..100 {
-        let identical = rng.chance(50);
+        let identical = rng.percent(50);
         let mut group = random_group(&mut rng, identical);
         scramble_ownership(&mut rng, &mut group);
         for kind in AssignorKind::ALL {
@@ -1174,10 +1158,10 @@ fn the_same_input_always_gives_the_same_output() {
 
 #[test]
 fn sticky_assignors_balance_identical_subscriptions_within_one_partition() {
-    let mut rng = Rng(13);
+    let mut rng = Rng::new(13);
     for _ in 0..200 {
         let mut group = random_group(&mut rng, true);
-        if rng.chance(50) {
+        if rng.percent(50) {
             scramble_ownership(&mut rng, &mut group);
         }
         let out = assign(AssignorKind::Sticky, &group.topics, &group.members);
@@ -1190,7 +1174,7 @@ fn sticky_assignors_balance_identical_subscriptions_within_one_partition() {
 fn sticky_keeps_the_most_owned_partitions_the_quotas_allow_when_members_join() {
     // With identical subscriptions and conflict-free ownership the constrained builder keeps
     // min(owned, minQuota) for everyone, plus one more for up to T % N members owning more.
-    let mut rng = Rng(17);
+    let mut rng = Rng::new(17);
     for _ in 0..200 {
         let group = random_group(&mut rng, true);
         let round1 = assign(AssignorKind::Sticky, &group.topics, &group.members);
@@ -1235,9 +1219,9 @@ fn sticky_keeps_the_most_owned_partitions_the_quotas_allow_when_members_join() {
 fn cooperative_sticky_never_gives_a_partition_to_a_new_owner_while_it_is_revoked() {
     // Simulate a group over several rebalances: members join, leave and change subscriptions;
     // everyone rejoins owning what it was assigned.
-    let mut rng = Rng(19);
+    let mut rng = Rng::new(19);
     for _ in 0..60 {
-        let identical = rng.chance(50);
+        let identical = rng.percent(50);
         let mut group = random_group(&mut rng, identical);
         let mut generation = 1;
         for _ in 0..6 {
@@ -1253,18 +1237,18 @@ fn cooperative_sticky_never_gives_a_partition_to_a_new_owner_while_it_is_revoked
                 m.owned = out.assignment[&m.member_id].clone();
                 m.generation = Some(generation);
             }
-            if group.members.len() > 1 && rng.chance(30) {
+            if group.members.len() > 1 && rng.percent(30) {
                 let k = rng.below(group.members.len() as u64) as usize;
                 group.members.remove(k);
             }
-            if rng.chance(30) {
+            if rng.percent(30) {
                 let mut m = group.members[0].clone();
                 m.member_id = format!("joiner-{generation}");
                 m.owned.clear();
                 m.generation = None;
                 group.members.push(m);
             }
-            if rng.chance(20) {
+            if rng.percent(20) {
                 let k = rng.below(group.members.len() as u64) as usize;
                 let names: Vec<String> = group.topics.keys().cloned().collect();
                 group.members[k].topics = random_subscription(&mut rng, &names);

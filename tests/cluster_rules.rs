@@ -32,12 +32,11 @@
 //!   until the HW passes its marker, so `read_committed` readers wait for
 //!   the marker to be replicated.
 
-use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, AutoOffsetReset, IsolationLevel, ScenarioConfig};
 use kafkascope::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::murmur2::{murmur2, to_positive};
-use kafkascope::engine::{Command, Engine, Event, StepOutcome};
+use kafkascope::engine::{Command, Event, StepOutcome};
 
 // ---- harness ------------------------------------------------------------------
 
@@ -46,7 +45,9 @@ const TP: Tp = Tp {
     partition: PartitionId(0),
 };
 
-include!("common/sim.rs");
+mod common;
+use common::commands::*;
+use common::sim::Sim;
 
 impl Sim {
     fn meta(&self) -> kafkascope::engine::controller::PartitionMeta {
@@ -73,8 +74,6 @@ impl Sim {
             .expect("record created")
     }
 }
-
-include!("common/commands.rs");
 
 /// 3 brokers, one partition with RF 3, no consumers, records only by hand.
 fn cluster(min_isr: u16, acks: Acks) -> ScenarioConfig {

@@ -7,14 +7,13 @@
 //! A failure prints the seed; `SWEEP_SEED=<n>` replays just that seed and
 //! `SWEEP_SEEDS=<n>` sets how many seeds run (default 1000).
 
-use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
-use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
+use kafkascope::engine::config::Acks;
 use kafkascope::engine::ids::*;
-use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
-include!("common/sweep.rs");
+mod common;
+use common::sweep::sweep;
 
-include!("common/sweep_scenario.rs");
+use common::sweep_scenario::*;
 
 fn check(seed: u64) -> Result<(), String> {
     let cfg = scenario(seed);

@@ -1,6 +1,8 @@
 //! Behaviour tests for the walking skeleton: one record through the nine
 //! stages, determinism, and Kafka's default partitioner as seen end to end.
 
+mod common;
+use common::sweep::sweep;
 use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
 use kafkascope::engine::event::{EventKind, PartitionChoice, Stage};
 use kafkascope::engine::ids::*;
@@ -257,7 +259,7 @@ fn null_keys_stick_to_one_partition_for_a_batch() {
 
 #[test]
 fn log_invariants_hold_across_many_seeds() {
-    for seed in 0..200u64 {
+    sweep(200, |seed| {
         let mut cfg = ScenarioConfig::default();
         cfg.seed = seed;
         cfg.topics[0].partitions = 1 + (seed % 12) as u32;
@@ -274,16 +276,16 @@ fn log_invariants_hold_across_many_seeds() {
                 break;
             }
             e.clear_events();
-            if let Err(err) = e.check_invariants() {
-                panic!("seed {seed}: {err}");
-            }
+            e.check_invariants()?;
         }
         let processed: u64 = e.consumers().iter().map(|c| c.records_processed).sum();
-        assert_eq!(
-            processed, 20,
-            "seed {seed}: every record processed exactly once"
-        );
-    }
+        if processed != 20 {
+            return Err(format!(
+                "{processed} of 20 records processed, not each once"
+            ));
+        }
+        Ok(())
+    });
 }
 
 /// A crashed member expires `session.timeout.ms` after the coordinator last

@@ -34,11 +34,13 @@ use kafkascope::engine::event::{
     CrashPoint, ErrorCode, EventKind, GroupState, LeaveReason, MsgKind, Node,
 };
 use kafkascope::engine::ids::*;
-use kafkascope::engine::{Command, Engine, Event, StepOutcome};
+use kafkascope::engine::{Command, Event};
 
 // ---- harness ------------------------------------------------------------------
 
-include!("common/sim.rs");
+mod common;
+use common::commands::*;
+use common::sim::Sim;
 
 impl Sim {
     /// (consumer, offset, times) of every Processed event.
@@ -86,8 +88,6 @@ impl Sim {
 const A: ConsumerIdx = ConsumerIdx(0);
 const B: ConsumerIdx = ConsumerIdx(1);
 const C: ConsumerIdx = ConsumerIdx(2);
-
-include!("common/commands.rs");
 
 fn send_to(partition: u32) -> Command {
     Command::Produce {

@@ -5,16 +5,12 @@
 //! at the end, that at-least-once processing lost nothing. The failing seed
 //! is printed; `SWEEP_SEED=<n>` replays it, `SWEEP_SEEDS=<n>` sets the count.
 
-use kafkascope::engine::assignor::AssignorKind;
-use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
-use kafkascope::engine::config::{AutoOffsetReset, KeyMode, ScenarioConfig};
-use kafkascope::engine::event::CrashPoint;
 use kafkascope::engine::ids::*;
-use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
-include!("common/sweep.rs");
+mod common;
+use common::sweep::sweep;
 
-include!("common/group_scenario.rs");
+use common::group_scenario::*;
 use group_scenario as scenario;
 
 fn check(seed: u64) -> Result<(), String> {

@@ -23,7 +23,9 @@ use std::time::Instant;
 
 // ---- helpers ----------------------------------------------------------------------
 
-include!("common/commands.rs");
+mod common;
+use common::commands::*;
+use common::rng::Rng;
 
 /// Five sends as the UI makes them: user-1 … user-5, one every two steps.
 fn five_sends() -> Vec<(u64, Command)> {
@@ -62,33 +64,6 @@ fn varint(mut v: u64, out: &mut Vec<u8>) {
             return;
         }
         out.push(b | 0x80);
-    }
-}
-
-/// A tiny xorshift64* PRNG: the fuzz loops are reproducible from their seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
-    }
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn chance(&mut self, one_in: usize) -> bool {
-        self.below(one_in) == 0
     }
 }
 
@@ -1171,13 +1146,13 @@ fn fuzz_input(rng: &mut Rng, corpus: &[String], ids: &[&str]) -> String {
     match rng.below(10) {
         0 => {
             let n = rng.below(120);
-            let mut s: String = if rng.chance(2) {
+            let mut s: String = if rng.one_in(2) {
                 "v1.".into()
             } else {
                 String::new()
             };
             for _ in 0..n {
-                if rng.chance(40) {
+                if rng.one_in(40) {
                     s.push(char::from_u32(rng.below(0x11_0000) as u32).unwrap_or('é'));
                 } else {
                     s.push(TEXT_ALPHABET[rng.below(TEXT_ALPHABET.len())] as char);

@@ -23,16 +23,16 @@
 //! - the drain takes the next batch of every partition of a ready leader,
 //!   lingering ones too (`RecordAccumulator.drain`).
 
-use kafkascope::engine::command::{ScriptEntry, Trigger};
 use kafkascope::engine::config::{Acks, ScenarioConfig};
 use kafkascope::engine::event::{ErrorCode, EventKind, MsgKind, Node, PartitionChoice, TxnState};
 use kafkascope::engine::ids::*;
 use kafkascope::engine::network::CoordinatorKey;
 use kafkascope::engine::record::RecordKind;
-use kafkascope::engine::{Command, Engine, Event, StepOutcome};
+use kafkascope::engine::Command;
 
-include!("common/sim.rs");
-include!("common/commands.rs");
+mod common;
+use common::commands::*;
+use common::sim::Sim;
 
 const P0: ProducerIdx = ProducerIdx(0);
 

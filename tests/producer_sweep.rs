@@ -12,7 +12,8 @@ use kafkascope::engine::event::EventKind;
 use kafkascope::engine::ids::*;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
-include!("common/sweep.rs");
+mod common;
+use common::sweep::sweep;
 
 /// 3 brokers, partitions of RF 1 (an outage takes them offline), records
 /// sent by the script before, during and after crash/restart cycles.

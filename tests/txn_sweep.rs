@@ -16,7 +16,8 @@ use kafkascope::engine::ids::*;
 use kafkascope::engine::log::ControlType;
 use kafkascope::engine::rng::Pcg32;
 use kafkascope::engine::{Engine, StepOutcome};
-include!("common/sweep.rs");
+mod common;
+use common::sweep::sweep;
 
 /// 3 brokers, RF 3, a transactional producer and a read_committed group;
 /// followers stall at random (the HW lags the log end) and a broker may

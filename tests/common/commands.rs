@@ -1,9 +1,10 @@
-// Command builders shared by the behaviour tests (included with `include!`,
-// like the other files here, so each test crate stays self-contained).
+//! Command builders shared by the behaviour tests.
+
+use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
+use kafkascope::engine::ids::ProducerIdx;
 
 /// `producer.send(topic, key=key)` on producer 0's default topic.
-#[allow(dead_code)]
-fn send(key: &str) -> Command {
+pub fn send(key: &str) -> Command {
     Command::Produce {
         producer: ProducerIdx(0),
         topic: None,
@@ -14,8 +15,7 @@ fn send(key: &str) -> Command {
 }
 
 /// A script entry that applies `command` at simulated time `ms`.
-#[allow(dead_code)]
-fn at(ms: u64, command: Command) -> ScriptEntry {
+pub fn at(ms: u64, command: Command) -> ScriptEntry {
     ScriptEntry {
         trigger: Trigger::AtMs { ms },
         command,

@@ -1,5 +1,13 @@
+//! The random consumer-group scenario of `group_sweep.rs`.
+
+use kafkascope::engine::assignor::AssignorKind;
+use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
+use kafkascope::engine::config::{AutoOffsetReset, KeyMode, ScenarioConfig};
+use kafkascope::engine::event::CrashPoint;
+use kafkascope::engine::ids::*;
+use kafkascope::engine::rng::Pcg32;
+
 /// The random consumer-group scenario of `group_sweep.rs` (shared with `examples/seed_story.rs`).
-#[allow(dead_code)]
 pub fn group_scenario(seed: u64) -> ScenarioConfig {
     let mut r = Pcg32::new(seed, 4242);
     let mut c = ScenarioConfig::default();
@@ -21,7 +29,11 @@ pub fn group_scenario(seed: u64) -> ScenarioConfig {
     g.processing_time_ms = r.below(50);
     g.auto_offset_reset = AutoOffsetReset::Earliest;
     g.static_membership = r.chance(1, 4);
-    g.restart_after_ms = if r.chance(1, 2) { 1_000 + r.below(8_000) } else { 0 };
+    g.restart_after_ms = if r.chance(1, 2) {
+        1_000 + r.below(8_000)
+    } else {
+        0
+    };
     let p = &mut c.producers[0];
     p.workload.records = 20 + r.below(40);
     p.workload.interval_ms = 20 + r.below(300);
@@ -35,18 +47,30 @@ pub fn group_scenario(seed: u64) -> ScenarioConfig {
                 consumers += 1;
                 Command::AddConsumer { group: GroupIdx(0) }
             }
-            1 => Command::StopConsumer { consumer: ConsumerIdx(r.below(consumers as u32) as u16) },
+            1 => Command::StopConsumer {
+                consumer: ConsumerIdx(r.below(consumers as u32) as u16),
+            },
             2 => Command::CrashConsumer {
                 consumer: ConsumerIdx(r.below(consumers as u32) as u16),
-                point: [CrashPoint::Now, CrashPoint::AfterPoll, CrashPoint::AfterProcess, CrashPoint::AfterCommit][r.below(4) as usize],
+                point: [
+                    CrashPoint::Now,
+                    CrashPoint::AfterPoll,
+                    CrashPoint::AfterProcess,
+                    CrashPoint::AfterCommit,
+                ][r.below(4) as usize],
             },
             3 => Command::SetProcessingTime {
                 consumer: ConsumerIdx(r.below(consumers as u32) as u16),
                 processing_time_ms: r.below(30_000),
             },
-            _ => Command::RestartConsumer { consumer: ConsumerIdx(r.below(consumers as u32) as u16) },
+            _ => Command::RestartConsumer {
+                consumer: ConsumerIdx(r.below(consumers as u32) as u16),
+            },
         };
-        script.push(ScriptEntry { trigger: Trigger::AtMs { ms: at }, command });
+        script.push(ScriptEntry {
+            trigger: Trigger::AtMs { ms: at },
+            command,
+        });
     }
     // Give every consumer its normal speed back and bring everyone back at
     // the end, so that at-least-once can finish.
@@ -54,8 +78,19 @@ pub fn group_scenario(seed: u64) -> ScenarioConfig {
     for round in 1..=4u64 {
         for k in 0..consumers {
             let ms = 40_000 * round;
-            script.push(ScriptEntry { trigger: Trigger::AtMs { ms }, command: Command::SetProcessingTime { consumer: ConsumerIdx(k), processing_time_ms: 5 } });
-            script.push(ScriptEntry { trigger: Trigger::AtMs { ms }, command: Command::RestartConsumer { consumer: ConsumerIdx(k) } });
+            script.push(ScriptEntry {
+                trigger: Trigger::AtMs { ms },
+                command: Command::SetProcessingTime {
+                    consumer: ConsumerIdx(k),
+                    processing_time_ms: 5,
+                },
+            });
+            script.push(ScriptEntry {
+                trigger: Trigger::AtMs { ms },
+                command: Command::RestartConsumer {
+                    consumer: ConsumerIdx(k),
+                },
+            });
         }
     }
     c.script = script;

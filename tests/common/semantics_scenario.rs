@@ -1,8 +1,12 @@
+//! The random delivery-semantics scenario of `semantics_sweep.rs`.
+
 /// A random delivery-semantics scenario: bursts of records, one or more
 /// consumers that crash at random points and come back. Shared by
 /// `semantics_sweep.rs` and `examples/seed_story.rs`.
-#[allow(dead_code)]
-pub fn semantics_scenario(seed: u64, sem: kafkascope::engine::config::Semantics) -> kafkascope::engine::ScenarioConfig {
+pub fn semantics_scenario(
+    seed: u64,
+    sem: kafkascope::engine::config::Semantics,
+) -> kafkascope::engine::ScenarioConfig {
     use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
     use kafkascope::engine::event::CrashPoint;
     use kafkascope::engine::ids::*;
@@ -22,10 +26,20 @@ pub fn semantics_scenario(seed: u64, sem: kafkascope::engine::config::Semantics)
     let consumers = g.consumers;
     let mut script = Vec::new();
     for _ in 0..(1 + r.below(3)) {
-        let point = [CrashPoint::AfterPoll, CrashPoint::AfterProcess, CrashPoint::AfterCommit, CrashPoint::Now][r.below(4) as usize];
+        let point = [
+            CrashPoint::AfterPoll,
+            CrashPoint::AfterProcess,
+            CrashPoint::AfterCommit,
+            CrashPoint::Now,
+        ][r.below(4) as usize];
         script.push(ScriptEntry {
-            trigger: Trigger::AfterProcessed { count: r.below(20) as u64 },
-            command: Command::CrashConsumer { consumer: ConsumerIdx(r.below(consumers as u32) as u16), point },
+            trigger: Trigger::AfterProcessed {
+                count: r.below(20) as u64,
+            },
+            command: Command::CrashConsumer {
+                consumer: ConsumerIdx(r.below(consumers as u32) as u16),
+                point,
+            },
         });
     }
     c.script = script;

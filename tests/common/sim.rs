@@ -1,30 +1,33 @@
-// The test harness shared by tests/cluster_rules.rs and tests/group_rules.rs
-// (included with `include!`): an engine, every event it emitted, and
-// stepping helpers that check the engine's invariants after every step.
-// The `impl Sim` continues in each file with its own helpers.
+//! The harness of the behaviour tests (cluster, group and producer rules):
+//! an engine, every event it emitted, and stepping helpers that check the
+//! engine's invariants after every step. The `impl Sim` continues in each
+//! test file with its own helpers.
+
+use kafkascope::engine::event::EventKind;
+use kafkascope::engine::{Command, Engine, Event, ScenarioConfig, StepOutcome};
 
 /// An engine plus the log of every event it emitted.
-struct Sim {
-    e: Engine,
-    log: Vec<Event>,
+pub struct Sim {
+    pub e: Engine,
+    pub log: Vec<Event>,
 }
 
 impl Sim {
-    fn new(cfg: ScenarioConfig) -> Sim {
+    pub fn new(cfg: ScenarioConfig) -> Sim {
         Sim {
             e: Engine::new(cfg).expect("valid config"),
             log: Vec::new(),
         }
     }
 
-    fn apply(&mut self, cmd: Command) {
+    pub fn apply(&mut self, cmd: Command) {
         self.e
             .apply(&cmd)
             .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
         self.log.extend(self.e.take_events());
     }
 
-    fn step(&mut self) -> StepOutcome {
+    pub fn step(&mut self) -> StepOutcome {
         let out = self.e.step();
         self.log.extend(self.e.take_events());
         self.e.check_invariants().unwrap();
@@ -32,7 +35,7 @@ impl Sim {
     }
 
     /// Steps until `cond` holds; panics when it never does (20,000 steps or idle).
-    fn until(&mut self, what: &str, cond: impl Fn(&Sim) -> bool) {
+    pub fn until(&mut self, what: &str, cond: impl Fn(&Sim) -> bool) {
         for _ in 0..20_000 {
             if cond(self) {
                 return;
@@ -44,7 +47,7 @@ impl Sim {
         assert!(cond(self), "never happened: {what} (t={})", self.e.now_ms());
     }
 
-    fn drain(&mut self) {
+    pub fn drain(&mut self) {
         for _ in 0..20_000 {
             if self.step() == StepOutcome::Idle {
                 return;
@@ -52,11 +55,11 @@ impl Sim {
         }
     }
 
-    fn events(&self, f: impl Fn(&EventKind) -> bool) -> Vec<&Event> {
+    pub fn events(&self, f: impl Fn(&EventKind) -> bool) -> Vec<&Event> {
         self.log.iter().filter(|e| f(&e.kind)).collect()
     }
 
-    fn has(&self, f: impl Fn(&EventKind) -> bool) -> bool {
+    pub fn has(&self, f: impl Fn(&EventKind) -> bool) -> bool {
         self.log.iter().any(|e| f(&e.kind))
     }
 }

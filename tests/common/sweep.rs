@@ -1,7 +1,8 @@
+//! The one seed-sweep driver of the tests.
+
 /// Runs `check` for seeds `0..n` (`SWEEP_SEEDS`, default `default_seeds`),
 /// or for the one seed `SWEEP_SEED` names, and fails listing the first five
 /// failing seeds so each can be replayed alone. Shared by the sweeps.
-#[allow(dead_code)]
 pub fn sweep(default_seeds: u64, check: impl Fn(u64) -> Result<(), String>) {
     if let Ok(one) = std::env::var("SWEEP_SEED") {
         let seed: u64 = one.parse().expect("SWEEP_SEED is a number");
@@ -27,4 +28,9 @@ pub fn sweep(default_seeds: u64, check: impl Fn(u64) -> Result<(), String>) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Whether `SWEEP_SEED` asks for one seed (a replay) rather than a sweep.
+pub fn single_seed() -> bool {
+    std::env::var("SWEEP_SEED").is_ok()
 }

@@ -1,5 +1,11 @@
+//! The random cluster scenario of `cluster_sweep.rs`.
+
+use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
+use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
+use kafkascope::engine::ids::*;
+use kafkascope::engine::rng::Pcg32;
+
 /// The random cluster scenario of `cluster_sweep.rs` (shared with `examples/seed_story.rs`).
-#[allow(dead_code)]
 pub fn scenario(seed: u64) -> ScenarioConfig {
     let mut r = Pcg32::new(seed, 99);
     let mut c = ScenarioConfig::default();
