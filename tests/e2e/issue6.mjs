@@ -4,8 +4,8 @@
 //
 // Sources of truth read here, so that the tests follow the project rather than
 // copies of it: the golden link corpus tests/data/links/v1.txt (bad links per
-// error class), the lesson index in src/lesson.rs (which lessons the gallery
-// lists) and each lesson's text as the server serves it (lessons/<id>.lesson:
+// error class), the lesson index INDEX of src/lesson.rs (which lessons the
+// gallery lists; `kafkascope lesson list --json`, project.mjs) and each lesson's text as the server serves it (lessons/<id>.lesson:
 // its title, stops and questions).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import {
   waitFor,
   waitForApp,
 } from './lib.mjs';
+import { lessonIndex } from './project.mjs';
 
 const REPO = path.resolve(HERE, '..', '..');
 const EMBED_PARENT = path.join(HERE, 'embed-parent.html');
@@ -48,14 +49,6 @@ export function goldenLinks() {
     out.push({ line: i + 2, description: m[1], expect: m[2].trim(), link: lines[i + 1].trim() });
   }
   return out;
-}
-
-/** The built-in lessons in gallery order, from `INDEX` in src/lesson.rs: [{ id, section }]. */
-export function lessonIndex() {
-  const src = readFileSync(path.join(REPO, 'src', 'lesson.rs'), 'utf8');
-  const block = src.match(/pub const INDEX[^=]*=\s*\[([\s\S]*?)\];/);
-  if (!block) throw new Error('src/lesson.rs: no `pub const INDEX` found');
-  return [...block[1].matchAll(/\(\s*"([^"]+)"\s*,\s*"([^"]*)"\s*\)/g)].map((m) => ({ id: m[1], section: m[2] }));
 }
 
 /**

@@ -6,17 +6,15 @@
 // and not covered (document.elementFromPoint there is the element or inside
 // it), rendered sizes in CSS px, colours as composited. They collect every
 // problem of a run before failing, so that one failure message lists all of
-// them. Sources of truth read here: the preset table src/presets/table.rs (ids)
-// and the lesson files as the server serves them.
+// them. Sources of truth read here: the presets (`kafkascope presets --json`,
+// project.mjs) and the lesson files as the server serves them.
 //
 // E2E_LONG=1 plays every preset longer: Play again each time it stops, 5 rounds
 // (4000 steps or 4 minutes each).
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AssertionError,
-  HERE,
   OUT_DIR,
   assert,
   blurActive,
@@ -33,8 +31,8 @@ import {
   waitForApp,
 } from './lib.mjs';
 import { counter, fetchLesson, narrationText, openGallery, waitForStep } from './issue6.mjs';
+import { presetIds } from './project.mjs';
 
-const REPO = path.resolve(HERE, '..', '..');
 const LONG = process.env.E2E_LONG === '1';
 const DESKTOP = { width: 1280, height: 800 };
 /** The DOM may hold at most this many elements while a preset plays. */
@@ -51,17 +49,6 @@ const PLAY_LIMIT = LONG ? { steps: 4000, ms: 240_000, rounds: 5 } : { steps: 100
 const MIN_CONTRAST = 4.5;
 
 const exact = (s) => new RegExp(`^\\s*${s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'i');
-
-// ---------------------------------------------------------------------------
-// Project files.
-
-/** Every preset id, in table order, from the generated table src/presets/table.rs. */
-export function presetIds() {
-  const src = readFileSync(path.join(REPO, 'src', 'presets', 'table.rs'), 'utf8');
-  const ids = [...src.matchAll(/^\s*id:\s*"([^"]+)"/gm)].map((m) => m[1]);
-  if (ids.length === 0) throw new Error('src/presets/table.rs: no `id: "…"` entries found');
-  return ids;
-}
 
 // ---------------------------------------------------------------------------
 // Pages.

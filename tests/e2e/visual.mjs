@@ -14,8 +14,9 @@
 // lane cards' small multiples, whose text is not displayed.
 //
 // Sources of truth: the presets the Scenario select offers (the build under
-// test), checked against the ids in src/presets/build.rs; the lessons of INDEX
-// in src/lesson.rs and their files as the server serves them.
+// test), checked against the CLI's (`kafkascope presets --json`); the lessons of
+// INDEX in src/lesson.rs (`kafkascope lesson list --json`) and their files as the
+// server serves them (project.mjs).
 //
 // By default each preset is checked at steps 0, 8 and 25 (or its end), stepped
 // with the Step forward button (pressed in the page, one render per stretch),
@@ -23,14 +24,13 @@
 // first question and its last stop. E2E_LONG=1: every 5th step up to 60 (each
 // step rendered), and every stop and question of every lesson. A page error (a
 // Rust panic) ends that scenario's checks; the runner lists the errors too.
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HERE, OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
-import { counter, fetchLesson, lessonIndex } from './issue6.mjs';
+import { counter, fetchLesson } from './issue6.mjs';
 import { perfProbe } from './issue9.mjs';
+import { lessonIndex, presetIds } from './project.mjs';
 
-const REPO = path.resolve(HERE, '..', '..');
 const LONG = process.env.E2E_LONG === '1';
 const EMBED_PARENT = path.join(HERE, 'embed-parent.html');
 /** Where the course-page stand-in is served (a route on the test's own context, as in issue6.mjs). */
@@ -56,23 +56,6 @@ const VIEWPORTS = [
   // A phone: the size is reported; 11 px is what the stage promises at least.
   { key: '375x667', viewport: { width: 375, height: 667 }, minFont: 11 },
 ];
-
-// ---------------------------------------------------------------------------
-// Project files.
-
-/**
- * Preset ids in src/presets/build.rs (the Rust source of the preset table):
- * `id: "…"` fields, and the id argument of its helpers (the first string
- * literal of a `…_preset(` call).
- */
-export function buildPresetIds() {
-  const src = readFileSync(path.join(REPO, 'src', 'presets', 'build.rs'), 'utf8');
-  const found = [
-    ...[...src.matchAll(/^\s*id:\s*"([^"]+)"/gm)].map((m) => [m.index, m[1]]),
-    ...[...src.matchAll(/\b\w+_preset\(\s*[^"()]*?"([a-z0-9-]+)"/g)].map((m) => [m.index, m[1]]),
-  ];
-  return [...new Set(found.sort((a, b) => a[0] - b[0]).map((x) => x[1]))];
-}
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -540,11 +523,11 @@ function presetList(t) {
     assert((await select.count()) === 1, 'no select labelled "Scenario" (behind the Settings button)');
     const offered = await select.evaluate((s) => [...s.options].map((o) => o.value).filter(Boolean));
     await page.context().close();
-    const built = buildPresetIds();
+    const built = presetIds();
     const notOffered = built.filter((id) => !offered.includes(id));
     const notBuilt = offered.filter((id) => !built.includes(id));
     if (notOffered.length || notBuilt.length) {
-      console.log(`    note: the Scenario select and src/presets/build.rs differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not in build.rs ${notBuilt.join(', ') || '—'}`);
+      console.log(`    note: the Scenario select and \`kafkascope presets\` differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not a preset of the source ${notBuilt.join(', ') || '—'}`);
     }
     assert(offered.length > 0, 'the Scenario select offers no preset');
     return offered;
