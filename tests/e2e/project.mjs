@@ -2,7 +2,8 @@
 // the built-in lessons and the presets, from the kafkascope CLI's JSON
 // (`kafkascope lesson list --json`: INDEX of src/lesson.rs in gallery order with
 // each lesson's title, stops and questions; `kafkascope presets --json`: the
-// preset table in menu order), never by parsing Rust source.
+// preset table in menu order), the golden link corpus tests/data/links/v1.txt,
+// and a lesson's file as the server under test serves it.
 //
 // The CLI is $KAFKASCOPE_BIN when set (a built `kafkascope` binary), otherwise
 // `cargo run --quiet --bin kafkascope --` in the repository ($CARGO overrides
@@ -10,6 +11,7 @@
 // the end-to-end tests after `cargo test`, so there it is already built. Each
 // command runs once per run (the output is cached).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HERE, assert } from './lib.mjs';
 
@@ -73,3 +75,53 @@ export function presetList() {
 
 /** Every preset id, in menu order (the preset table, src/presets/table.rs). */
 export const presetIds = () => presetList().map((p) => p.id);
+
+// ---------------------------------------------------------------------------
+// The golden link corpus and the lesson files as served.
+
+/** The golden corpus: [{ line, description, expect, link }]. */
+export function goldenLinks() {
+  const lines = readFileSync(path.join(REPO, 'tests', 'data', 'links', 'v1.txt'), 'utf8').split('\n');
+  const out = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const m = lines[i].match(/^# (.*) => (.*)$/);
+    if (!m || !lines[i + 1].trim() || lines[i + 1].startsWith('#')) continue;
+    out.push({ line: i + 2, description: m[1], expect: m[2].trim(), link: lines[i + 1].trim() });
+  }
+  return out;
+}
+
+/**
+ * The parts of a lesson file the tests need (format in src/lesson.rs):
+ * { id, title, beats: [{ step, question: { choices, answer } | null }] }.
+ */
+export function parseLesson(text) {
+  const lesson = { id: '', title: '', beats: [] };
+  let beat = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line.startsWith('#')) continue;
+    let m;
+    if ((m = line.match(/^step\s+(\d+)\s*$/))) {
+      beat = { step: Number(m[1]), question: null };
+      lesson.beats.push(beat);
+    } else if (!beat && (m = line.match(/^(lesson|title):\s*(.*)$/))) {
+      lesson[m[1] === 'lesson' ? 'id' : 'title'] = m[2].trim();
+    } else if (beat && line.startsWith('ask:')) {
+      beat.question = { choices: [], answer: -1 };
+    } else if (beat && beat.question && (m = line.match(/^([-*]) (.*)$/))) {
+      if (m[1] === '*') beat.question.answer = beat.question.choices.length;
+      beat.question.choices.push(m[2].trim());
+    }
+  }
+  return lesson;
+}
+
+export async function fetchLesson(baseUrl, id) {
+  const url = new URL(`lessons/${id}.lesson`, baseUrl).href;
+  const res = await fetch(url);
+  assert(res.ok, `GET ${url}: HTTP ${res.status}`);
+  const lesson = parseLesson(await res.text());
+  assert(lesson.id === id && lesson.title && lesson.beats.length > 0, `${url} does not parse as lesson "${id}"`);
+  return lesson;
+}

@@ -3,7 +3,7 @@
 // large stage's text is big enough, no two labels overlap, the stage and the
 // lesson's question / Next button are in view and not covered, the page does
 // not scroll sideways and the DOM stays bounded. Registered by run.mjs after
-// issue9's tests; see tests/e2e/README.md ("The picture", visual.mjs).
+// the other tests; see tests/e2e/README.md ("The picture", visual.mjs).
 //
 // Measured in the page, in CSS px: a label's size is its computed font-size
 // times the SVG's screen scale at that label (getScreenCTM). Before measuring,
@@ -26,15 +26,12 @@
 // Rust panic) ends that scenario's checks; the runner lists the errors too.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HERE, OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
-import { counter, fetchLesson } from './issue6.mjs';
-import { perfProbe } from './issue9.mjs';
-import { lessonIndex, presetIds } from './project.mjs';
+import { OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
+import { counter, perfProbe } from './app.mjs';
+import { fetchLesson, lessonIndex, presetIds } from './project.mjs';
+import { EMBED_PARENT, PARENT_PATH } from './course-page.mjs';
 
 const LONG = process.env.E2E_LONG === '1';
-const EMBED_PARENT = path.join(HERE, 'embed-parent.html');
-/** Where the course-page stand-in is served (a route on the test's own context, as in issue6.mjs). */
-const PARENT_PATH = '__e2e__/embed-parent.html';
 /** The DOM must stay under this many elements. */
 const DOM_BOUND = 3000;
 /** Overlaps of two labels' boxes smaller than this (in either direction, CSS px) are ignored. */
@@ -282,7 +279,7 @@ async function settle(root) {
 }
 
 /**
- * A page for viewport `vp` with the DOM probe (issue9's perfProbe: the largest
+ * A page for viewport `vp` with the DOM probe (app.mjs's perfProbe: the largest
  * element count after every mutation batch). Embedded: the course-page
  * stand-in, served on the app's origin, whose iframe loads `?embed&…`.
  * `open(query)` loads `query` ("preset=x", "lesson=y") and returns
