@@ -154,7 +154,9 @@ if [ "${SKIP_E2E:-0}" = 1 ]; then
 else
   phase "end-to-end tests (playwright + chromium)"
   # run.mjs serves dist/ itself (tests/e2e/serve-dist.mjs, on a free loopback
-  # port, at / and at /course/kafkascope/) and stops the server when done.
+  # port, at / and at /course/kafkascope/) and stops the server when done. The
+  # tests take the lessons and presets from the kafkascope CLI (`cargo run`,
+  # tests/e2e/project.mjs), which the native tests above have already built.
   logged node tests/e2e/run.mjs --dist dist
 fi
 

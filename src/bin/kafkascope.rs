@@ -23,13 +23,17 @@ fn main() -> ExitCode {
         "run" => kafkascope::cli::run::run(rest, |path| {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
         }),
-        "presets" => Ok(kafkascope::cli::run::presets()),
+        "presets" => kafkascope::cli::run::presets_command(rest),
         "steps" => kafkascope::cli::lesson::steps(rest),
         "lesson" => match rest.first().map(String::as_str) {
             Some("check") => kafkascope::cli::lesson::check(&rest[1..], |path| {
                 std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
             }),
-            _ => Err("usage: kafkascope lesson check FILE.lesson...".into()),
+            Some("list") => kafkascope::cli::lesson::list(&rest[1..]),
+            _ => Err(
+                "usage: kafkascope lesson check FILE.lesson... | kafkascope lesson list [--json]"
+                    .into(),
+            ),
         },
         "link" => kafkascope::cli::lesson::link(rest, |path| {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))

@@ -1,6 +1,7 @@
-//! `kafkascope steps`, `kafkascope lesson check` and `kafkascope link`:
-//! the tools a lesson author needs (which step shows what; does my lesson
-//! play to its end; what is the link for my scenario file).
+//! `kafkascope steps`, `kafkascope lesson check`, `kafkascope lesson list`
+//! and `kafkascope link`: the tools a lesson author needs (which step shows
+//! what; does my lesson play to its end; which lessons are built in; what is
+//! the link for my scenario file).
 
 use crate::model::{Model, Msg};
 
@@ -116,6 +117,113 @@ pub fn check(
     } else {
         Err(format!("{out}{}", failed.join("\n")))
     }
+}
+
+/// `kafkascope lesson list [--json]`: the built-in lessons in gallery
+/// order ([`crate::lesson::INDEX`]), with the section the gallery files each
+/// under, its title and how many stops and questions it has. `--json` prints
+/// an array of objects for tools (the end-to-end tests read it instead of the
+/// Rust source): `id`, `section`, `title`, `summary`, `scenario`, `url` (where
+/// the page fetches the file), `stops`, `questions` and `beats` (each beat's
+/// `step` and its `question`: `prompt`, `choices` in file order, `answer`,
+/// the index of the right one; or null).
+pub fn list(args: &[String]) -> Result<String, String> {
+    let json = match args {
+        [] => false,
+        [flag] if flag == "--json" => true,
+        _ => return Err("usage: kafkascope lesson list [--json]".into()),
+    };
+    let parsed: Vec<crate::lesson::Lesson> = crate::lesson::built_in();
+    let mut lessons = Vec::new();
+    for (id, section) in crate::lesson::INDEX {
+        let lesson = parsed.iter().find(|l| l.id == id).ok_or_else(|| {
+            format!(
+                "the built-in lesson {id:?} does not parse \
+                 (`kafkascope lesson check src/lessons/{id}.lesson` says why)"
+            )
+        })?;
+        lessons.push((section, lesson));
+    }
+    if json {
+        let list: Vec<ListedLesson> = lessons
+            .iter()
+            .map(|(section, l)| ListedLesson {
+                id: &l.id,
+                section,
+                title: &l.title,
+                summary: &l.summary,
+                scenario: &l.scenario,
+                url: crate::lesson::url_of(&l.id),
+                stops: l.beats.len(),
+                questions: questions(l),
+                beats: l
+                    .beats
+                    .iter()
+                    .map(|b| ListedBeat {
+                        step: b.step,
+                        question: b.question.as_ref().map(|q| ListedQuestion {
+                            prompt: &q.prompt,
+                            choices: &q.choices,
+                            answer: q.answer,
+                        }),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut out = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
+        out.push('\n');
+        return Ok(out);
+    }
+    let id_w = lessons.iter().map(|(_, l)| l.id.len()).max().unwrap_or(0);
+    let section_w = lessons.iter().map(|(s, _)| s.len()).max().unwrap_or(0);
+    let mut out = format!(
+        "{:>2}  {:id_w$}  {:section_w$}  {:>5}  {:>9}  title\n",
+        "#", "id", "section", "stops", "questions"
+    );
+    for (i, (section, l)) in lessons.iter().enumerate() {
+        out.push_str(&format!(
+            "{:>2}  {:id_w$}  {:section_w$}  {:>5}  {:>9}  {}\n",
+            i + 1,
+            l.id,
+            section,
+            l.beats.len(),
+            questions(l),
+            l.title
+        ));
+    }
+    Ok(out)
+}
+
+/// One lesson of `lesson list --json` (fields in this order).
+#[derive(serde::Serialize)]
+struct ListedLesson<'a> {
+    id: &'a str,
+    section: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    scenario: &'a str,
+    url: Option<String>,
+    stops: usize,
+    questions: usize,
+    beats: Vec<ListedBeat<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ListedBeat<'a> {
+    step: u64,
+    question: Option<ListedQuestion<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ListedQuestion<'a> {
+    prompt: &'a str,
+    choices: &'a [String],
+    answer: usize,
+}
+
+/// How many of a lesson's beats ask a question.
+fn questions(lesson: &crate::lesson::Lesson) -> usize {
+    lesson.beats.iter().filter(|b| b.question.is_some()).count()
 }
 
 /// `kafkascope link FILE.json`: the scenario link (the part after `#`)

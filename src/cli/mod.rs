@@ -28,14 +28,19 @@ USAGE:
       Run a scenario headless to its end and print the delivery ledger
       (produced, processed once, lost, duplicated, in flight) per group;
       --json adds committed offsets and end offsets per partition.
-  kafkascope presets
-      List the presets with a one-line description.
+  kafkascope presets [--json]
+      List the presets with a one-line description; --json prints an
+      array of {id, title, summary, lanes} for tools.
   kafkascope steps (--preset ID | --link LINK) [--to N]
       The narration of every step, as the page shows it: find the step
       numbers a lesson's beats stop at.
   kafkascope lesson check FILE.lesson...
       Check lesson files and play each to its end (every question
       answered right); prints each beat's step and narration.
+  kafkascope lesson list [--json]
+      The built-in lessons in gallery order: id, section, stops,
+      questions and title; --json prints an array of objects with
+      each beat's step and question too, for tools.
   kafkascope link FILE.json
       The scenario link (after '#') for a scenario file.
   kafkascope help

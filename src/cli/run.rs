@@ -7,6 +7,42 @@ use crate::engine::{Engine, ScenarioConfig, StepOutcome};
 /// Stops a runaway scenario (a producer that never finishes, say).
 pub const MAX_STEPS: u64 = 5_000_000;
 
+/// `kafkascope presets [--json]`: the presets in menu order. Without
+/// `--json`, one line each (id and summary); with it, an array of objects
+/// for tools (the end-to-end tests read it instead of the Rust source):
+/// `id`, `title`, `summary` and `lanes` (the lane labels of a side-by-side
+/// preset, empty otherwise).
+pub fn presets_command(args: &[String]) -> Result<String, String> {
+    match args {
+        [] => Ok(presets()),
+        [flag] if flag == "--json" => presets_json(),
+        _ => Err("usage: kafkascope presets [--json]".into()),
+    }
+}
+
+fn presets_json() -> Result<String, String> {
+    /// One preset of `presets --json` (fields in this order).
+    #[derive(serde::Serialize)]
+    struct Listed {
+        id: &'static str,
+        title: &'static str,
+        summary: &'static str,
+        lanes: Vec<&'static str>,
+    }
+    let list: Vec<Listed> = crate::presets::all()
+        .iter()
+        .map(|p| Listed {
+            id: p.id,
+            title: p.title,
+            summary: p.summary,
+            lanes: p.lanes.iter().map(|(label, _)| *label).collect(),
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
+    out.push('\n');
+    Ok(out)
+}
+
 pub fn presets() -> String {
     let all = crate::presets::all();
     let width = all.iter().map(|p| p.id.len()).max().unwrap_or(0);

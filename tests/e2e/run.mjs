@@ -7,15 +7,27 @@
 //   node tests/e2e/run.mjs play reduced    # only tests whose name contains a filter word
 //   node tests/e2e/run.mjs issue9          # or that carry it as a tag
 //
+// The suites, by feature: this file's own tests (the nine stages, play/pause,
+// keyboard, partitions, presets), then links.mjs, time-travel.mjs, embed.mjs,
+// lessons.mjs, performance.mjs, accessibility.mjs, layout.mjs, stage.mjs,
+// side-by-side.mjs and visual.mjs. The lessons and presets they expect come from
+// the kafkascope CLI (project.mjs: $KAFKASCOPE_BIN, or `cargo run`).
+//
 // Prints PASS/FAIL/SKIP per test and "e2e: N passed, N failed"; exits 1 if any failed.
 // Screenshots go to tests/e2e/out/. See tests/e2e/README.md for the UI contract.
 import { writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer } from './serve-dist.mjs';
-import { issue6Tests } from './issue6.mjs';
-import { issue9Tests } from './issue9.mjs';
-import { issue10Tests } from './issue10.mjs';
+import { linksTests } from './links.mjs';
+import { timeTravelTests } from './time-travel.mjs';
+import { embedTests } from './embed.mjs';
+import { lessonsTests } from './lessons.mjs';
+import { performanceTests } from './performance.mjs';
+import { accessibilityTests } from './accessibility.mjs';
+import { layoutTests } from './layout.mjs';
+import { stageTests } from './stage.mjs';
+import { sideBySideTests } from './side-by-side.mjs';
 import { visualTests } from './visual.mjs';
 import {
   AssertionError,
@@ -450,13 +462,17 @@ const tests = [
       assert(outside.length === 0, `requests outside ${SUBPATH} (absolute asset URLs?): ${outside.join(', ')}`);
     },
   },
-  // Links, time travel, embedding and lessons: tests/e2e/issue6.mjs.
-  ...issue6Tests,
-  // Everything a user touches, in a real browser: tests/e2e/issue9.mjs.
-  ...issue9Tests,
-  // Motion that explains, lanes that follow the lesson, presentation mode:
-  // tests/e2e/issue10.mjs.
-  ...issue10Tests,
+  // By feature (tests/e2e/README.md lists what each test checks).
+  ...linksTests,
+  ...timeTravelTests,
+  ...embedTests,
+  ...lessonsTests,
+  ...performanceTests,
+  ...accessibilityTests,
+  ...layoutTests,
+  ...stageTests,
+  ...sideBySideTests,
+  // The picture at four viewports.
   ...visualTests,
 ];
 

@@ -3,7 +3,7 @@
 // large stage's text is big enough, no two labels overlap, the stage and the
 // lesson's question / Next button are in view and not covered, the page does
 // not scroll sideways and the DOM stays bounded. Registered by run.mjs after
-// issue9's tests; see tests/e2e/README.md ("The picture", visual.mjs).
+// the other tests; see tests/e2e/README.md ("The picture", visual.mjs).
 //
 // Measured in the page, in CSS px: a label's size is its computed font-size
 // times the SVG's screen scale at that label (getScreenCTM). Before measuring,
@@ -14,8 +14,9 @@
 // lane cards' small multiples, whose text is not displayed.
 //
 // Sources of truth: the presets the Scenario select offers (the build under
-// test), checked against the ids in src/presets/build.rs; the lessons of INDEX
-// in src/lesson.rs and their files as the server serves them.
+// test), checked against the CLI's (`kafkascope presets --json`); the lessons of
+// INDEX in src/lesson.rs (`kafkascope lesson list --json`) and their files as the
+// server serves them (project.mjs).
 //
 // By default each preset is checked at steps 0, 8 and 25 (or its end), stepped
 // with the Step forward button (pressed in the page, one render per stretch),
@@ -23,18 +24,14 @@
 // first question and its last stop. E2E_LONG=1: every 5th step up to 60 (each
 // step rendered), and every stop and question of every lesson. A page error (a
 // Rust panic) ends that scenario's checks; the runner lists the errors too.
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { HERE, OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
-import { counter, fetchLesson, lessonIndex } from './issue6.mjs';
-import { perfProbe } from './issue9.mjs';
+import { OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
+import { counter, perfProbe } from './app.mjs';
+import { fetchLesson, lessonIndex, presetIds } from './project.mjs';
+import { EMBED_PARENT, PARENT_PATH } from './course-page.mjs';
 
-const REPO = path.resolve(HERE, '..', '..');
 const LONG = process.env.E2E_LONG === '1';
-const EMBED_PARENT = path.join(HERE, 'embed-parent.html');
-/** Where the course-page stand-in is served (a route on the test's own context, as in issue6.mjs). */
-const PARENT_PATH = '__e2e__/embed-parent.html';
 /** The DOM must stay under this many elements. */
 const DOM_BOUND = 3000;
 /** Overlaps of two labels' boxes smaller than this (in either direction, CSS px) are ignored. */
@@ -56,23 +53,6 @@ const VIEWPORTS = [
   // A phone: the size is reported; 11 px is what the stage promises at least.
   { key: '375x667', viewport: { width: 375, height: 667 }, minFont: 11 },
 ];
-
-// ---------------------------------------------------------------------------
-// Project files.
-
-/**
- * Preset ids in src/presets/build.rs (the Rust source of the preset table):
- * `id: "…"` fields, and the id argument of its helpers (the first string
- * literal of a `…_preset(` call).
- */
-export function buildPresetIds() {
-  const src = readFileSync(path.join(REPO, 'src', 'presets', 'build.rs'), 'utf8');
-  const found = [
-    ...[...src.matchAll(/^\s*id:\s*"([^"]+)"/gm)].map((m) => [m.index, m[1]]),
-    ...[...src.matchAll(/\b\w+_preset\(\s*[^"()]*?"([a-z0-9-]+)"/g)].map((m) => [m.index, m[1]]),
-  ];
-  return [...new Set(found.sort((a, b) => a[0] - b[0]).map((x) => x[1]))];
-}
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -299,7 +279,7 @@ async function settle(root) {
 }
 
 /**
- * A page for viewport `vp` with the DOM probe (issue9's perfProbe: the largest
+ * A page for viewport `vp` with the DOM probe (app.mjs's perfProbe: the largest
  * element count after every mutation batch). Embedded: the course-page
  * stand-in, served on the app's origin, whose iframe loads `?embed&…`.
  * `open(query)` loads `query` ("preset=x", "lesson=y") and returns
@@ -540,11 +520,11 @@ function presetList(t) {
     assert((await select.count()) === 1, 'no select labelled "Scenario" (behind the Settings button)');
     const offered = await select.evaluate((s) => [...s.options].map((o) => o.value).filter(Boolean));
     await page.context().close();
-    const built = buildPresetIds();
+    const built = presetIds();
     const notOffered = built.filter((id) => !offered.includes(id));
     const notBuilt = offered.filter((id) => !built.includes(id));
     if (notOffered.length || notBuilt.length) {
-      console.log(`    note: the Scenario select and src/presets/build.rs differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not in build.rs ${notBuilt.join(', ') || '—'}`);
+      console.log(`    note: the Scenario select and \`kafkascope presets\` differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not a preset of the source ${notBuilt.join(', ') || '—'}`);
     }
     assert(offered.length > 0, 'the Scenario select offers no preset');
     return offered;

@@ -1,0 +1,181 @@
+// Lessons: the gallery lists every built-in lesson (INDEX in src/lesson.rs, from
+// `kafkascope lesson list --json`), an instructor's own lesson opens from it,
+// every lesson plays to its end, embedded too, with its questions on screen; N
+// moves through a lesson and its More fold keeps the background out of the way.
+// Registered by run.mjs; see tests/e2e/README.md ("Lessons", lessons.mjs).
+//
+// Each lesson's title, stops and questions are read from its file as the server
+// under test serves it (lessons/<id>.lesson, project.mjs's fetchLesson).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { assert, assertSeen, problems, setLabelled, waitForApp } from './lib.mjs';
+import { DESKTOP, FASTEST_SPEED, exact, openPage } from './app.mjs';
+import { REPO, fetchLesson, lessonIndex } from './project.mjs';
+import { assertNoOverflow, frameErrors, openCoursePage } from './course-page.mjs';
+import { openGallery, playLesson, playLessonFromGallery } from './lesson-player.mjs';
+
+// ---------------------------------------------------------------------------
+
+export const lessonsTests = [
+  {
+    name: 'lesson_gallery_lists_every_lesson',
+    fn: async (t) => {
+      const index = lessonIndex();
+      assert(index.length === 15, `src/lesson.rs INDEX lists ${index.length} lessons: one per course section and the five of issue 15`);
+      const lessons = await Promise.all(index.map((l) => fetchLesson(t.baseUrl, l.id)));
+      const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
+      await waitForApp(page);
+      const { dialog, starts } = await openGallery(page);
+      const labels = await starts.evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-label')));
+      assert(
+        JSON.stringify(labels) === JSON.stringify(lessons.map((l) => `Start the lesson ${l.title}`)),
+        `the gallery's Start buttons, in order:\n      ${labels.join('\n      ')}\n  expected:\n      ${lessons.map((l) => l.title).join('\n      ')}`,
+      );
+      const cards = dialog.locator('li.lesson-card');
+      for (let i = 0; i < lessons.length; i++) {
+        const text = (await cards.nth(i).innerText()).replace(/\s+/g, ' ');
+        const q = lessons[i].beats.filter((b) => b.question).length;
+        assert(text.includes(index[i].section) || text.toUpperCase().includes(index[i].section.toUpperCase()), `card ${i + 1} does not name its section "${index[i].section}": "${text}"`);
+        assert(text.includes(`${lessons[i].beats.length} stops`) && text.includes(`${q} prediction`), `card ${i + 1} does not say "${lessons[i].beats.length} stops · ${q} predictions": "${text}"`);
+      }
+      await t.screenshot(page, 'lesson-gallery-1280x800');
+      await dialog.getByRole('button', { name: 'Close the lessons' }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 3000 });
+    },
+  },
+
+  // An instructor's own lesson, pasted into the gallery: the README's example
+  // opens as a tour; a broken one is refused with its line numbers, and the
+  // run on screen is kept.
+  {
+    name: 'an_instructors_own_lesson_opens_from_the_gallery',
+    fn: async (t) => {
+      const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+      const block = readme.split('```text\n').find((b) => b.startsWith('# A comment.'));
+      assert(block, 'README has no example lesson block starting "# A comment."');
+      const lessonText = block.slice(0, block.indexOf('```'));
+      const title = /^title: (.*)$/m.exec(lessonText)[1];
+      const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
+      await waitForApp(page);
+      const { dialog } = await openGallery(page);
+      await dialog.getByText('Open a lesson of your own').click();
+      const open = dialog.getByRole('button', { name: exact('Open this lesson') });
+      const field = dialog.getByRole('textbox', { name: 'Lesson file' });
+      assert(await open.isDisabled(), '"Open this lesson" is enabled with an empty lesson file');
+      // A broken file: the header's lesson id is missing and a beat has no step.
+      await field.fill(lessonText.replace(/^lesson: .*$/m, '').replace('step 9', 'step nine'));
+      assert(await open.isEnabled(), '"Open this lesson" stays disabled after pasting a lesson');
+      await open.click();
+      // Said in the gallery, next to the text to fix, which is kept.
+      const why = dialog.getByRole('alert').filter({ hasText: 'That lesson cannot be opened' });
+      await why.waitFor({ state: 'visible', timeout: 5000 });
+      const whyText = await why.innerText();
+      assert(/line \d+/.test(whyText), `the refusal does not give line numbers: "${whyText}"`);
+      assert((await field.inputValue()).includes('step nine'), 'the pasted text was lost after the refusal');
+      await t.screenshot(page, 'own-lesson-refused');
+      assert((await page.locator('section.lesson-panel').count()) === 0, 'a broken lesson opened a tour anyway');
+      // The README's example, as printed.
+      await field.fill(lessonText);
+      await open.click();
+      await dialog.waitFor({ state: 'detached', timeout: 5000 });
+      const panel = page.locator('section.lesson-panel');
+      await panel.waitFor({ state: 'visible', timeout: 5000 });
+      const text = await panel.innerText();
+      assert(text.includes(title), `the lesson panel does not show the lesson's title "${title}": "${text}"`);
+    },
+  },
+
+  {
+    // Issue 15's new lessons, as an instructor embeds them: played to the end
+    // in an 800x500 iframe, with the stage and each question seen by a person
+    // (inside the frame's viewport, not covered) whenever a question is asked.
+    name: 'i15_each_new_lesson_plays_embedded_at_800x500_with_the_stage_and_its_questions_on_screen',
+    timeout: 600_000,
+    fn: async (t) => {
+      const ids = ['zombies-and-the-lso', 'new-group-at-the-end', 'too-slow-for-the-group', 'end-to-end', 'caught-exception'];
+      const index = lessonIndex().map((l) => l.id);
+      for (const id of ids) assert(index.includes(id), `src/lesson.rs INDEX does not list ${id}`);
+      for (const id of ids) {
+        const lesson = await fetchLesson(t.baseUrl, id);
+        const { page, app, frame } = await openCoursePage(t, { src: new URL(`?embed&lesson=${id}`, t.baseUrl).href, width: 800, height: 500 });
+        await app.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 });
+        await setLabelled(app, 'Speed', FASTEST_SPEED);
+        let asked = 0;
+        const { visited } = await playLesson(app, lesson, {
+          onAsk: async (s) => {
+            const question = app.locator('fieldset.predict');
+            await question.waitFor({ state: 'visible', timeout: 5000 });
+            await assertSeen(question.locator('legend, p, button').first(), `${id}, the question before stop ${s.stop + 1}`);
+            await assertSeen(app.locator('.stage-area svg.stage:visible').first(), `${id}, the stage while the question before stop ${s.stop + 1} is asked`);
+            if (asked === 0) await t.screenshot(page, `embedded-${id}-800x500-question`);
+            asked++;
+          },
+        });
+        assert(visited.length === lesson.beats.length, `${id}: visited stops ${visited.join(', ')} of ${lesson.beats.length}`);
+        assert(asked === lesson.beats.filter((b) => b.question).length, `${id}: ${asked} questions seen`);
+        await t.screenshot(page, `embedded-${id}-800x500-complete`);
+        await assertNoOverflow(frame, 800, `the embedded ${id} lesson at 800x500`);
+        const errs = await frameErrors(frame);
+        assert(errs.length === 0, `${id}: errors inside the iframe: ${errs.join('; ')}`);
+        await page.context().close();
+      }
+    },
+  },
+
+  {
+    name: 'i10_n_moves_through_a_lesson_and_tab_then_reaches_the_choices',
+    timeout: 60_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?lesson=nine-stages');
+      for (let i = 0; i < 8; i++) {
+        if ((await page.locator('fieldset.predict button').count()) > 0) break;
+        await page.keyboard.press('n');
+        await page.waitForTimeout(250);
+      }
+      assert((await page.locator('fieldset.predict button').count()) > 0, 'N reached a question');
+      await page.waitForTimeout(150);
+      await page.keyboard.press('Tab');
+      const active = await page.evaluate(() => document.activeElement?.closest('fieldset.predict') !== null);
+      assert(active, 'after N, Tab does not reach the question\'s choices');
+    },
+  },
+
+  {
+    name: 'i10_a_lesson_stop_keeps_its_background_behind_a_visible_more_button',
+    timeout: 60_000,
+    fn: async (t) => {
+      const p = problems();
+      for (const viewport of [DESKTOP, { width: 800, height: 500 }]) {
+        const page = await openPage(t, '?lesson=consumer-offsets', { viewport });
+        const more = page.locator('.lesson-panel .more-btn');
+        await more.waitFor({ timeout: 5000 });
+        const seen = await more.evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return r.bottom <= innerHeight && r.top >= 0 && (hit === b || b.contains(hit));
+        });
+        p.check(seen, `${viewport.width}×${viewport.height}: the More button is not seen`);
+        p.check((await page.locator('#lesson-more').count()) === 0, 'the background shows before More is pressed');
+        await more.click();
+        const text = await page.locator('#lesson-more').innerText().catch(() => '');
+        p.check(/coordinator/.test(text), `after More, the background is not shown: "${text.slice(0, 80)}"`);
+        p.check((await more.innerText()).trim() === 'Less', 'the button does not offer to fold it again');
+        await page.close();
+      }
+      p.done('More fold');
+    },
+  },
+
+  // One test per lesson: each plays from the gallery to "Lesson complete.".
+  ...lessonIndex().map(({ id }) => ({
+    name: `lesson_plays_to_the_end_${id.replace(/-/g, '_')}`,
+    timeout: 90_000,
+    fn: async (t) => {
+      const r = await playLessonFromGallery(t, id);
+      assert(r.visited.length === r.lesson.beats.length, `visited stops ${r.visited.join(', ')}`);
+      const done = r.page.locator('section.lesson-panel').getByRole('status').filter({ hasText: 'Lesson complete.' });
+      assert(await done.isVisible(), '"Lesson complete." is not shown');
+      assert(await r.page.getByRole('button', { name: 'More lessons', exact: true }).isVisible(), 'no "More lessons" button at the end');
+    },
+  })),
+];

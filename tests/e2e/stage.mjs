@@ -1,0 +1,150 @@
+// What the stage draws as a run plays: a rebalance moves partitions (all of them
+// under eager, only the moving one under cooperative), a leader election moves
+// the badge and every traveller draws its path, and positions of two topics
+// carry their topic's name. Each test steps a preset by hand (→) and reads what
+// the stage draws at each step, so it asserts what a person sees happen, not
+// internal state. Registered by run.mjs; see tests/e2e/README.md ("What the
+// stage draws", stage.mjs).
+import { problems, waitFor } from './lib.mjs';
+import { DESKTOP, counter, narrationText, openPage, shot, stepForward } from './app.mjs';
+
+/** Presses → until `done(step, seen)` or `max` steps; calls `look` after each. */
+async function stepThrough(page, max, look) {
+  for (let i = 0; i < max; i++) {
+    const before = (await counter(page)).step;
+    await page.keyboard.press('ArrowRight');
+    await waitFor(async () => (await counter(page)).step !== before, {
+      timeout: 5000,
+      describe: () => `step ${before} to move on`,
+    }).catch(() => {});
+    const now = (await counter(page)).step;
+    if (now === before) return; // the run is over
+    if ((await look(now)) === true) return;
+  }
+}
+
+/** The partitions moving in the large stage's rebalance chips at this step. */
+const partChips = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('.stage-wrap svg.stage .part-token')].map((g) => ({
+      revoked: g.classList.contains('revoked'),
+      text: g.textContent.trim(),
+    })),
+  );
+
+/** The tests of issue 9 (named i9_…) keep its tag: `node tests/e2e/run.mjs issue9` runs them. */
+const ISSUE9 = ['issue9'];
+
+// ---------------------------------------------------------------------------
+
+export const stageTests = [
+  {
+    name: 'i10_rebalance_moves_partitions_eager_all_cooperative_only_the_moving_one',
+    timeout: 240_000,
+    fn: async (t) => {
+      const p = problems();
+      const revokedBy = {};
+      for (const id of ['c-joins-eager-range', 'c-joins-cooperative-sticky']) {
+        const page = await openPage(t, `?preset=${id}`);
+        const revoked = new Set();
+        const added = new Set();
+        await stepThrough(page, 400, async () => {
+          for (const c of await partChips(page)) (c.revoked ? revoked : added).add(c.text);
+        });
+        revokedBy[id] = [...revoked];
+        p.check(added.size > 0, `${id}: no partition was drawn arriving at a consumer (+P…)`);
+        await page.close();
+      }
+      // Eager: every member gives up all its partitions (four of them);
+      // cooperative: only the partition that changes owner leaves.
+      p.check(
+        revokedBy['c-joins-eager-range'].length >= 4,
+        `eager: partitions drawn leaving: ${revokedBy['c-joins-eager-range'].join(' ')} (want all four)`,
+      );
+      p.check(
+        revokedBy['c-joins-cooperative-sticky'].length === 1,
+        `cooperative: partitions drawn leaving: ${revokedBy['c-joins-cooperative-sticky'].join(' ')} (want one)`,
+      );
+      p.done('what the stage shows');
+    },
+  },
+
+  {
+    name: 'i10_leader_election_moves_the_badge_and_travellers_draw_their_path',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=acks1-failover-loss');
+      const p = problems();
+      let badgeAt = null;
+      let trailsOk = true;
+      let travellers = 0;
+      await stepThrough(page, 40, async (step) => {
+        const seen = await page.evaluate(() => {
+          const svg = document.querySelector('.stage-wrap svg.stage');
+          // Records, acks, fetches, commits, errors and the leader's badge
+          // draw the path they take (group-protocol pills do not).
+          const carried = [...svg.querySelectorAll('.movers .travel')].filter((g) =>
+            g.querySelector('.token, .ack, .fetch-token, .commit-token, .error-token, .leader-badge-move'),
+          );
+          const travel = carried.length;
+          const trails = carried.filter((g) => g.previousElementSibling?.classList.contains('trail')).length;
+          return { travel, trails, badge: svg.querySelectorAll('.leader-badge-move').length };
+        });
+        travellers += seen.travel;
+        if (seen.trails !== seen.travel) trailsOk = false;
+        if (seen.badge > 0 && badgeAt === null) badgeAt = step;
+        return badgeAt !== null;
+      });
+      p.check(badgeAt !== null, 'no leadership badge moved during the failover');
+      p.check(travellers > 0, 'nothing travelled on the stage');
+      p.check(trailsOk, 'a traveller was drawn without the path it takes');
+      if (badgeAt !== null) {
+        const text = await narrationText(page);
+        p.check(/leader/i.test(text), `at the election (step ${badgeAt}) the narration says: ${text.slice(0, 160)}`);
+      }
+      await t.screenshot(page, 'election');
+      p.done('what the stage shows');
+    },
+  },
+
+  {
+    name: 'i9_two_topic_names',
+    tags: ISSUE9,
+    timeout: 90_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=two-topic-transaction', { viewport: DESKTOP });
+      const p = problems();
+      const topics = new Set();
+      let positions = 0;
+      let idle = 0;
+      for (let k = 1; k <= 60 && idle < 3; k++) {
+        idle = (await stepForward(page, 1)) ? 0 : idle + 1;
+        const boxes = await page.locator('svg.stage g.consumer').evaluateAll((gs) =>
+          gs.map((g) => ({
+            label: g.getAttribute('aria-label') || '',
+            texts: [...g.querySelectorAll('text')].map((x) => x.textContent || ''),
+          })),
+        );
+        for (const row of await page.locator('svg.stage [aria-label*=" on broker "]').evaluateAll((rs) => rs.map((r) => r.getAttribute('aria-label')))) {
+          const m = row.match(/^(.+)-\d+ on broker/);
+          if (m && !m[1].startsWith('__')) topics.add(m[1]);
+        }
+        for (const box of boxes) {
+          const tokens = box.texts.flatMap((x) => x.match(/[^\s,]+@\d+/g) || []);
+          positions += tokens.length;
+          const dup = tokens.filter((x, i) => tokens.indexOf(x) !== i);
+          if (dup.length) p.add(`step ${k}: ${box.label.split(',')[0]} shows ${[...new Set(dup)].join(', ')} twice: ${tokens.join(' ')}`);
+          if (topics.size >= 2) {
+            const bare = tokens.filter((x) => /^P\d+@/.test(x) || ![...topics].some((tp) => x.startsWith(`${tp}-`)));
+            if (bare.length) p.add(`step ${k}: ${box.label.split(',')[0]} names positions without their topic (${[...topics].join(', ')}): ${bare.join(' ')}`);
+          }
+        }
+      }
+      await shot(t, page, 'two-topic-transaction');
+      p.check(topics.size >= 2, `the stage shows ${topics.size} topic(s) (${[...topics].join(', ')}), the preset has two`);
+      p.check(positions > 0, 'no consumer ever showed a position (name@offset)');
+      if (p.list.length > 8) p.list.splice(8, p.list.length - 8, `… (${p.list.length - 8} more)`);
+      p.done('positions of two topics');
+    },
+  },
+];
