@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Measures frame times while a big cluster plays at full speed: 3 brokers ×
 // 12 partitions (RF 3, 3 consumers, 60 records), at 1280×800 and
-// 1920×1080, and three side-by-side lanes, in Debian Chromium. Prints p50/p95/p99/max of the intervals
-// between animation frames and the stage's share of the screen.
-// A figure, reported in notes; never asserted.
+// 1920×1080, and three side-by-side lanes, in Debian Chromium. Prints
+// p50/p95/p99/max of the intervals between animation frames, the long tasks
+// (> 50 ms) seen while playing and the longest, and the stage's share of the
+// screen. Then the median "first interactive" over 5 loads: from navigation
+// start to the Play button being on screen and enabled.
+// Figures, reported in notes; never asserted.
 //
 //   node scripts/measure-frames.mjs [--dist dist] [--seconds 8]
 import path from 'node:path';
@@ -23,6 +26,8 @@ const seconds = Number(opt('--seconds', '8'));
 // "partitions":12,"replication_factor":3}],"producers":[{"acks":"all",
 // "workload":{"records":60,"interval_ms":20}}],"groups":[{"consumers":3}]}
 const BIG = '#v1.AAAeAgIBAwADAQIMAwMABAEPAjwDFAAABQEOAwAAAAAAgYTxzg';
+// The same with 2,000 records, so the whole window is spent playing.
+const BIG_LONG = '#v1.AAAfAgIBAwADAQIMAwMABAEPAtAPAxQAAAUBDgMAAAAAAI4q5NE';
 
 const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const srv = await startServer({ dir: dist, port: 0 });
@@ -36,10 +41,18 @@ try {
   const runs = [
     ['3x12', BIG, { width: 1280, height: 800 }],
     ['3x12', BIG, { width: 1920, height: 1080 }],
+    ['3x12 with 2000 records', BIG_LONG, { width: 1280, height: 800 }],
     ['semantics-side-by-side', '?preset=semantics-side-by-side', { width: 1280, height: 800 }],
   ];
   for (const [what, where, viewport] of runs) {
     const page = await browser.newPage({ viewport });
+    // Long tasks, collected from the start (Chromium's Long Tasks API).
+    await page.addInitScript(() => {
+      window.__long = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) window.__long.push(e.duration);
+      }).observe({ type: 'longtask', buffered: true });
+    });
     await page.goto(srv.url + where);
     await page.waitForSelector('.stage-wrap svg.stage');
     const share = await page.evaluate(() => {
@@ -53,6 +66,7 @@ try {
       Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     await page.getByRole('combobox', { name: 'Speed' }).selectOption({ index: 5 });
     const before = await metrics();
+    await page.evaluate(() => (window.__long = []));
     await page.getByRole('button', { name: 'Play', exact: true }).click();
     const deltas = await page.evaluate(
       (ms) =>
@@ -80,6 +94,7 @@ try {
       seconds * 1000,
     );
     const after = await metrics();
+    const long = await page.evaluate(() => window.__long);
     const per = (k) => (((after[k] - before[k]) * 1000) / seconds).toFixed(0);
     const steps = await page.getByTestId('step-counter').innerText();
     deltas.sort((a, b) => a - b);
@@ -88,10 +103,37 @@ try {
         `${deltas.length} frames in ${seconds} s; frame interval p50 ${q(deltas, 50).toFixed(1)} ms, ` +
         `p95 ${q(deltas, 95).toFixed(1)} ms, p99 ${q(deltas, 99).toFixed(1)} ms, max ${deltas[deltas.length - 1].toFixed(1)} ms ` +
         `(${steps.replace(/\s+/g, ' ')}); main thread per second: script ${per('ScriptDuration')} ms, ` +
-        `style ${per('RecalcStyleDuration')} ms, layout ${per('LayoutDuration')} ms, all tasks ${per('TaskDuration')} ms`,
+        `style ${per('RecalcStyleDuration')} ms, layout ${per('LayoutDuration')} ms, all tasks ${per('TaskDuration')} ms; ` +
+        `long tasks ${long.length}, longest ${long.length ? Math.max(...long).toFixed(0) : 0} ms`,
     );
     await page.close();
   }
+  // First interactive: navigation start → Play on screen and enabled, the
+  // median of 5 fresh loads of the default page at 1280×800.
+  const firsts = [];
+  for (let i = 0; i < 5; i++) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    await page.addInitScript(() => {
+      const ready = () => {
+        const b = document.querySelector('button[aria-label="Play"]');
+        if (!b || b.disabled) return false;
+        const r = b.getBoundingClientRect();
+        return r.width > 0 && r.bottom <= innerHeight;
+      };
+      const poll = () => (ready() ? (window.__interactive = performance.now()) : requestAnimationFrame(poll));
+      requestAnimationFrame(poll);
+    });
+    await page.goto(srv.url);
+    await page.waitForFunction(() => window.__interactive !== undefined);
+    firsts.push(await page.evaluate(() => window.__interactive));
+    await ctx.close();
+  }
+  firsts.sort((a, b) => a - b);
+  console.log(
+    `first interactive (Play on screen and enabled), 5 loads at 1280x800: median ${firsts[2].toFixed(0)} ms ` +
+      `(${firsts.map((x) => x.toFixed(0)).join(', ')})`,
+  );
 } finally {
   await browser.close();
   await srv.close();
