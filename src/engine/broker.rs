@@ -20,6 +20,12 @@
 //! - *ISR expiration*: every `replica.lag.time.max.ms / 2` the leader drops
 //!   followers that have not caught up within `replica.lag.time.max.ms`.
 //!
+//! The rules themselves (HW, ISR expansion and shrink) belong to one
+//! partition's leader state and live in
+//! [`crate::engine::partition_leader`], where they are tested alone; the
+//! broker gathers what they need (the ISR, which brokers are usable, the
+//! time) and acts on their answers.
+//!
 //! **Follower side** (`ReplicaFetcherThread`): one fetch session per leader
 //! broker, always one request in flight; append what comes back, take the
 //! HW as `min(leader HW, own LEO)`, and truncate when the leader reports a
@@ -37,34 +43,13 @@ use crate::engine::event::{DropReason, ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
 use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
+pub use crate::engine::partition_leader::{FollowerProgress, LeaderState};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
 /// Fetches return at most this many entries per partition (a stand-in for
 /// `max.partition.fetch.bytes` / `replica.fetch.max.bytes`).
 pub const MAX_FETCH_ENTRIES: usize = 2_000;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FollowerProgress {
-    /// The follower's LEO as the leader knows it (-1 until its first fetch).
-    pub leo: Offset,
-    pub last_caught_up_ms: u64,
-    pub last_fetch_leader_leo: Offset,
-    pub last_fetch_ms: u64,
-}
-
-impl FollowerProgress {
-    /// `Replica.isCaughtUp`.
-    pub fn is_caught_up(&self, leader_leo: Offset, now_ms: u64, lag_max_ms: u64) -> bool {
-        self.leo == leader_leo || now_ms.saturating_sub(self.last_caught_up_ms) <= lag_max_ms
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LeaderState {
-    pub epoch: LeaderEpoch,
-    pub followers: VecMap<BrokerId, FollowerProgress>,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replica {
@@ -203,18 +188,7 @@ impl Engine {
             .replicas
             .iter()
             .filter(|r| **r != b)
-            .map(|r| {
-                (
-                    *r,
-                    FollowerProgress {
-                        leo: Offset(-1),
-                        // Followers in the ISR get a fresh grace period (`resetReplicaState`).
-                        last_caught_up_ms: if meta.isr.contains(r) { now } else { 0 },
-                        last_fetch_leader_leo: Offset(-1),
-                        last_fetch_ms: 0,
-                    },
-                )
-            })
+            .map(|r| (*r, FollowerProgress::new(meta.isr.contains(r), now)))
             .collect();
         rep.leader = Some(LeaderState { epoch, followers });
         rep.log.assign_epoch_start(epoch);
@@ -794,43 +768,45 @@ impl Engine {
     // ---- high watermark and ISR -------------------------------------------------
 
     /// `Partition.maybeIncrementLeaderHW`.
+    /// Advances the HW of the partition `b` leads when its rule allows it
+    /// ([`LeaderState::high_watermark`]), then completes what waited for it.
     pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
         let now = self.now_ms;
         let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-        let meta = self.partition_meta(tp).clone();
         let min_isr = self.topic(tp.topic).effective_min_isr();
-        if meta.isr.len() < min_isr {
-            // KAFKA-15583 (3.7+): no HW progress while under min ISR.
-            return;
-        }
-        let usable: Vec<bool> = self.brokers.iter().map(|x| x.alive && !x.fenced).collect();
-        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
+        let brokers = &self.brokers;
+        let Some(rep) = brokers[b.0 as usize].replicas.get(&tp) else {
             return;
         };
         let Some(leader) = rep.leader.as_ref() else {
             return;
         };
-        let leader_leo = rep.log.leo();
-        let mut new_hw = leader_leo;
-        for (id, f) in &leader.followers {
-            let in_isr = meta.isr.contains(id);
-            let waits = in_isr || (f.is_caught_up(leader_leo, now, lag) && usable[id.0 as usize]);
-            if f.leo < new_hw && waits {
-                new_hw = f.leo;
-            }
+        let isr = &self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize].isr;
+        let usable = |id: BrokerId| {
+            let x = &brokers[id.0 as usize];
+            x.alive && !x.fenced
+        };
+        let Some(new_hw) = leader.high_watermark(rep.log.leo(), isr, min_isr, now, lag, usable)
+        else {
+            return;
+        };
+        if new_hw <= rep.log.hw() {
+            return;
         }
-        if new_hw > rep.log.hw() {
-            rep.log.set_hw(new_hw);
-            let hw = rep.log.hw();
-            self.emit(EventKind::HighWatermark {
-                broker: b,
-                tp,
-                hw,
-                leader: true,
-            });
-            self.broker_try_complete_delayed(b, tp);
-            self.broker_wake_parked(b, tp);
-        }
+        let rep = self.brokers[b.0 as usize]
+            .replicas
+            .get_mut(&tp)
+            .expect("checked above");
+        rep.log.set_hw(new_hw);
+        let hw = rep.log.hw();
+        self.emit(EventKind::HighWatermark {
+            broker: b,
+            tp,
+            hw,
+            leader: true,
+        });
+        self.broker_try_complete_delayed(b, tp);
+        self.broker_wake_parked(b, tp);
     }
 
     pub(crate) fn broker_isr_expiration(&mut self, b: BrokerId) {
@@ -849,18 +825,7 @@ impl Engine {
             let isr = self.partition_meta(tp).isr.clone();
             let rep = &self.brokers[b.0 as usize].replicas[&tp];
             let leader = rep.leader.as_ref().expect("led");
-            let leo = rep.log.leo();
-            let out: Vec<BrokerId> = isr
-                .iter()
-                .copied()
-                .filter(|r| *r != b)
-                .filter(|r| {
-                    leader
-                        .followers
-                        .get(r)
-                        .is_none_or(|f| !f.is_caught_up(leo, now, lag))
-                })
-                .collect();
+            let out = leader.out_of_sync(b, &isr, rep.log.leo(), now, lag);
             if !out.is_empty() {
                 let new_isr: Vec<BrokerId> =
                     isr.iter().copied().filter(|r| !out.contains(r)).collect();
@@ -957,23 +922,14 @@ impl Engine {
             .log
             .epoch_start_offset(leader.epoch)
             .unwrap_or(Offset(0));
-        let Some(f) = leader.followers.get_mut(&follower) else {
+        let Some(before) = leader.record_fetch(follower, fp.fetch_offset, leader_leo, now) else {
             return;
         };
-        let before = f.leo;
-        if fp.fetch_offset >= leader_leo {
-            f.last_caught_up_ms = f.last_caught_up_ms.max(now);
-        } else if fp.fetch_offset >= f.last_fetch_leader_leo {
-            f.last_caught_up_ms = f.last_caught_up_ms.max(f.last_fetch_ms);
-        }
-        f.last_fetch_leader_leo = leader_leo;
-        f.last_fetch_ms = now;
-        f.leo = fp.fetch_offset;
-        let follower_leo = f.leo;
+        let follower_leo = fp.fetch_offset;
         let in_isr = self.partition_meta(tp).isr.contains(&follower);
         let usable =
             self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
-        if !in_isr && usable && follower_leo >= hw && follower_leo >= epoch_start {
+        if !in_isr && LeaderState::may_join_isr(follower_leo, hw, epoch_start, usable) {
             let mut new_isr = self.partition_meta(tp).isr.clone();
             new_isr.push(follower);
             // Keep assignment order for display.

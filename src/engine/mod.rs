@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod log;
 pub mod murmur2;
 pub mod network;
+pub mod partition_leader;
 pub mod processor;
 pub mod producer;
 pub mod producer_state;
