@@ -163,6 +163,23 @@ fn label_for(n: usize) -> String {
     }
 }
 
+/// A consumer's own timers. `Engine::consumer_set_timer` stamps each with
+/// the consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
+/// the consumer is still that incarnation and alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumerTimer {
+    /// The application's loop calls `poll()` again.
+    Poll,
+    /// The application finished processing the current record.
+    ProcessDone,
+    /// The heartbeat thread's next beat (`heartbeat.interval.ms`).
+    HeartbeatTick,
+    /// Retry what failed for want of a coordinator or a connection.
+    Retry,
+    /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
+    OffsetFetchRetry,
+}
+
 /// A group's configuration, borrowed through the engine's shared
 /// `Arc<ScenarioConfig>` so hot paths do not clone strings.
 pub(crate) struct GroupCfg {
@@ -225,14 +242,57 @@ impl Engine {
             metadata: self.bootstrap_metadata(&[CoordinatorKey::Group(g)]),
         });
         self.processor_attach(idx);
-        self.schedule_in(
-            0,
-            Action::ConsumerPoll {
-                consumer: idx,
-                incarnation: 0,
+        self.consumer_set_timer(idx, 0, ConsumerTimer::Poll);
+        idx
+    }
+
+    /// Sets one of `c`'s timers to fire `delay_ms` from now.
+    pub(crate) fn consumer_set_timer(
+        &mut self,
+        c: ConsumerIdx,
+        delay_ms: u64,
+        timer: ConsumerTimer,
+    ) {
+        let at = self.now_ms + delay_ms;
+        self.consumer_set_timer_at(c, at, timer);
+    }
+
+    /// Sets one of `c`'s timers to fire at `at_ms`.
+    pub(crate) fn consumer_set_timer_at(
+        &mut self,
+        c: ConsumerIdx,
+        at_ms: u64,
+        timer: ConsumerTimer,
+    ) {
+        let incarnation = self.consumers[c.0 as usize].incarnation;
+        self.schedule(
+            at_ms,
+            Action::Consumer {
+                consumer: c,
+                incarnation,
+                timer,
             },
         );
-        idx
+    }
+
+    /// Runs a consumer timer, unless the consumer crashed or restarted
+    /// since it was set.
+    pub(crate) fn consumer_timer(
+        &mut self,
+        c: ConsumerIdx,
+        incarnation: u32,
+        timer: ConsumerTimer,
+    ) {
+        if !self.consumer_current(c, incarnation) {
+            return;
+        }
+        match timer {
+            ConsumerTimer::Poll => self.consumer_poll(c),
+            ConsumerTimer::ProcessDone => self.consumer_process_done(c),
+            ConsumerTimer::HeartbeatTick => self.consumer_heartbeat_tick(c),
+            ConsumerTimer::Retry => self.consumer_retry(c),
+            ConsumerTimer::OffsetFetchRetry => self.consumer_offset_fetch_retry(c),
+        }
     }
 
     fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
@@ -274,14 +334,7 @@ impl Engine {
     /// Tries the consumer's pending work again after `retry.backoff.ms`
     /// (100 ms), unless this instance has crashed or restarted by then.
     fn consumer_retry_later(&mut self, c: ConsumerIdx) {
-        let incarnation = self.consumers[c.0 as usize].incarnation;
-        self.schedule_in(
-            100,
-            Action::ConsumerRetry {
-                consumer: c,
-                incarnation,
-            },
-        );
+        self.consumer_set_timer(c, 100, ConsumerTimer::Retry);
     }
 
     /// The consumer's group configuration: a shared pointer, not a copy.
@@ -380,14 +433,7 @@ impl Engine {
                 .any(|(tp, p)| con.committed.get(tp) != Some(p))
         {
             let due = con.auto_commit_due_ms.max(now + 1);
-            let inc = con.incarnation;
-            self.schedule(
-                due,
-                Action::ConsumerPoll {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_set_timer_at(c, due, ConsumerTimer::Poll);
         }
     }
 
@@ -510,27 +556,14 @@ impl Engine {
     }
 
     fn consumer_process_next(&mut self, c: ConsumerIdx) {
-        let inc = self.consumers[c.0 as usize].incarnation;
         if self.consumers[c.0 as usize].current.is_empty() {
             self.consumer(c).app = AppState::Polling;
-            self.schedule_in(
-                0,
-                Action::ConsumerPoll {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
             return;
         }
         let t = self.consumers[c.0 as usize].processing_time_ms as u64;
         self.consumer(c).app = AppState::Processing;
-        self.schedule_in(
-            t,
-            Action::ConsumerProcessDone {
-                consumer: c,
-                incarnation: inc,
-            },
-        );
+        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
     }
 
     pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
@@ -604,15 +637,8 @@ impl Engine {
         if self.consumers[c.0 as usize].current.is_empty() {
             self.processor_batch_done(c);
         } else {
-            let inc = self.consumers[c.0 as usize].incarnation;
             let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-            self.schedule_in(
-                t,
-                Action::ConsumerProcessDone {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
         }
     }
 
@@ -959,14 +985,7 @@ impl Engine {
                         con.membership = Membership::Unjoined;
                         con.rejoin_needed = true;
                         if con.app == AppState::Polling {
-                            let inc = con.incarnation;
-                            self.schedule_in(
-                                0,
-                                Action::ConsumerPoll {
-                                    consumer: c,
-                                    incarnation: inc,
-                                },
-                            );
+                            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
                         }
                     }
                     None => self.consumer_on_assignment(c, assignment, &gc),
@@ -993,14 +1012,7 @@ impl Engine {
                     _ => {}
                 }
                 if con.app == AppState::Polling && con.rejoin_needed {
-                    let inc = con.incarnation;
-                    self.schedule_in(
-                        0,
-                        Action::ConsumerPoll {
-                            consumer: c,
-                            incarnation: inc,
-                        },
-                    );
+                    self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
@@ -1025,15 +1037,8 @@ impl Engine {
                     let con = self.consumer(c);
                     let attempts = con.offset_fetch_attempts;
                     con.offset_fetch_attempts += 1;
-                    let inc = con.incarnation;
                     let backoff = self.consumer_retry_backoff_ms(attempts);
-                    self.schedule_in(
-                        backoff,
-                        Action::ConsumerOffsetFetchRetry {
-                            consumer: c,
-                            incarnation: inc,
-                        },
-                    );
+                    self.consumer_set_timer(c, backoff, ConsumerTimer::OffsetFetchRetry);
                     return;
                 }
                 self.consumer(c).offset_fetch_attempts = 0;
@@ -1106,14 +1111,7 @@ impl Engine {
     fn consumer_wake_poll(&mut self, c: ConsumerIdx) {
         let con = &self.consumers[c.0 as usize];
         if con.app == AppState::Polling && con.offsets_pending.is_empty() {
-            let inc = con.incarnation;
-            self.schedule_in(
-                0,
-                Action::ConsumerPoll {
-                    consumer: c,
-                    incarnation: inc,
-                },
-            );
+            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
         }
     }
 
@@ -1323,19 +1321,12 @@ impl Engine {
                 .extend(reset.iter().copied());
             self.consumer_reset_offsets(c, reset, gc);
         }
-        let inc = self.consumers[c.0 as usize].incarnation;
         if retry {
             self.consumer_retry_later(c);
         }
         if self.consumers[c.0 as usize].app == AppState::Polling {
             if got {
-                self.schedule_in(
-                    0,
-                    Action::ConsumerPoll {
-                        consumer: c,
-                        incarnation: inc,
-                    },
-                );
+                self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
             } else if !retry {
                 self.consumer_send_fetches(c, gc);
             }
@@ -1451,14 +1442,11 @@ impl Engine {
         if self.consumers[c.0 as usize].heartbeat_running {
             return;
         }
-        let inc = self.consumers[c.0 as usize].incarnation;
         self.consumer(c).heartbeat_running = true;
-        self.schedule_in(
+        self.consumer_set_timer(
+            c,
             gc.heartbeat_interval_ms as u64,
-            Action::HeartbeatTick {
-                consumer: c,
-                incarnation: inc,
-            },
+            ConsumerTimer::HeartbeatTick,
         );
     }
 
@@ -1467,7 +1455,6 @@ impl Engine {
         let now = self.now_ms;
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
-        let inc = con.incarnation;
         // The heartbeat thread enforces max.poll.interval.ms.
         if con.app != AppState::Polling
             && !con.poll_expired
@@ -1518,12 +1505,10 @@ impl Engine {
                 );
             }
         }
-        self.schedule_in(
+        self.consumer_set_timer(
+            c,
             gc.heartbeat_interval_ms as u64,
-            Action::HeartbeatTick {
-                consumer: c,
-                incarnation: inc,
-            },
+            ConsumerTimer::HeartbeatTick,
         );
     }
 
@@ -1693,7 +1678,6 @@ impl Engine {
         con.committed.clear();
         con.last_assignment.clear();
         con.last_generation = None;
-        let inc = con.incarnation;
         // A new process bootstraps its metadata again.
         let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
         let fresh = self.bootstrap_metadata(&[key]);
@@ -1703,13 +1687,7 @@ impl Engine {
             restart: true,
         });
         self.consumer_txn_restarted(c);
-        self.schedule_in(
-            0,
-            Action::ConsumerPoll {
-                consumer: c,
-                incarnation: inc,
-            },
-        );
+        self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
     }
 
     pub(crate) fn cmd_add_consumer(&mut self, g: GroupIdx) -> Result<(), String> {

@@ -20,7 +20,7 @@
 //! ledger counts a record as processed when its output's transaction commits.
 
 use crate::engine::config::CommitMode;
-use crate::engine::consumer::{AfterCommit, AppState};
+use crate::engine::consumer::{AfterCommit, AppState, ConsumerTimer};
 use crate::engine::event::{CrashPoint, EventKind};
 use crate::engine::ids::*;
 use crate::engine::log::ControlType;
@@ -96,16 +96,9 @@ impl Engine {
         if self.cmd_begin_transaction(p).is_err() {
             return false;
         }
-        let inc = self.consumers[c.0 as usize].incarnation;
         let t = self.consumers[c.0 as usize].processing_time_ms as u64;
         self.consumers[c.0 as usize].app = AppState::Processing;
-        self.schedule_in(
-            t,
-            Action::ConsumerProcessDone {
-                consumer: c,
-                incarnation: inc,
-            },
-        );
+        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
         true
     }
 
@@ -210,17 +203,10 @@ impl Engine {
         }
         let con = &mut self.consumers[c.0 as usize];
         con.app = AppState::Polling;
-        let inc = con.incarnation;
         if !con.offsets_pending.is_empty() {
             self.consumer_send_offset_fetch_pub(c);
         }
-        self.schedule_in(
-            0,
-            Action::ConsumerPoll {
-                consumer: c,
-                incarnation: inc,
-            },
-        );
+        self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
     }
 
     /// The consumer process died: its producer (same process) dies with it.

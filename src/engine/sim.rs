@@ -17,7 +17,7 @@
 use crate::engine::broker::Broker;
 use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
-use crate::engine::consumer::Consumer;
+use crate::engine::consumer::{Consumer, ConsumerTimer};
 use crate::engine::controller::TopicMeta;
 use crate::engine::event::{DropReason, Event, EventKind, Node};
 use crate::engine::group_coordinator::Group;
@@ -100,29 +100,16 @@ pub enum Action {
         broker: BrokerId,
     },
     // Consumer side.
-    ConsumerPoll {
+    /// One of a consumer's own timers, dispatched in `consumer.rs`. It
+    /// carries the incarnation it was set in: a timer set before a crash
+    /// does nothing after the restart.
+    Consumer {
         consumer: ConsumerIdx,
         incarnation: u32,
-    },
-    ConsumerProcessDone {
-        consumer: ConsumerIdx,
-        incarnation: u32,
-    },
-    HeartbeatTick {
-        consumer: ConsumerIdx,
-        incarnation: u32,
+        timer: ConsumerTimer,
     },
     ConsumerRestart {
         consumer: ConsumerIdx,
-    },
-    ConsumerRetry {
-        consumer: ConsumerIdx,
-        incarnation: u32,
-    },
-    /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
-    ConsumerOffsetFetchRetry {
-        consumer: ConsumerIdx,
-        incarnation: u32,
     },
     // Group coordinator.
     SessionCheck {
@@ -161,8 +148,10 @@ impl Action {
             Action::ProducerCreate { .. }
             | Action::ProducerStage { .. }
             | Action::WorkloadNext { .. }
-            | Action::ConsumerPoll { .. }
-            | Action::ConsumerProcessDone { .. }
+            | Action::Consumer {
+                timer: ConsumerTimer::Poll | ConsumerTimer::ProcessDone,
+                ..
+            }
             | Action::ConsumerRestart { .. }
             | Action::Script { .. }
             | Action::FetcherResume { .. }
@@ -598,47 +587,12 @@ impl Engine {
                 Node::Broker(b) => self.broker_disconnected(b, broker),
                 Node::Controller => {}
             },
-            Action::ConsumerPoll {
+            Action::Consumer {
                 consumer,
                 incarnation,
-            } => {
-                if self.consumer_current(consumer, incarnation) {
-                    self.consumer_poll(consumer)
-                }
-            }
-            Action::ConsumerProcessDone {
-                consumer,
-                incarnation,
-            } => {
-                if self.consumer_current(consumer, incarnation) {
-                    self.consumer_process_done(consumer)
-                }
-            }
-            Action::HeartbeatTick {
-                consumer,
-                incarnation,
-            } => {
-                if self.consumer_current(consumer, incarnation) {
-                    self.consumer_heartbeat_tick(consumer)
-                }
-            }
+                timer,
+            } => self.consumer_timer(consumer, incarnation, timer),
             Action::ConsumerRestart { consumer } => self.consumer_restart(consumer),
-            Action::ConsumerRetry {
-                consumer,
-                incarnation,
-            } => {
-                if self.consumer_current(consumer, incarnation) {
-                    self.consumer_retry(consumer)
-                }
-            }
-            Action::ConsumerOffsetFetchRetry {
-                consumer,
-                incarnation,
-            } => {
-                if self.consumer_current(consumer, incarnation) {
-                    self.consumer_offset_fetch_retry(consumer)
-                }
-            }
             Action::SessionCheck { group } => self.group_session_check(group),
             Action::RebalanceDeadline {
                 group,
