@@ -31,21 +31,25 @@
 //! use kafkascope::engine::command::Command;
 //! use kafkascope::engine::ids::BrokerId;
 //! use kafkascope::link::{self, Link, LinkErrorKind};
+//! use kafkascope::presets;
+//!
+//! // The codec is handed the preset lookup (it sits below the presets).
+//! let p = &presets::config_by_id;
 //!
 //! // The preset as it opens: its id in clear, then 11 characters of data.
 //! let link = Link::for_preset("acks1-failover-loss", vec![], 0);
-//! assert_eq!(link::encode(&link), "v1.acks1-failover-loss.AAAEAQAAAFPx6CU");
+//! assert_eq!(link::encode(&link, p), "v1.acks1-failover-loss.AAAEAQAAAFPx6CU");
 //!
 //! // The user crashed broker 0 at step 3 and stopped at step 10.
 //! let crash = Command::CrashBroker { broker: BrokerId(0) };
 //! let link = Link::for_preset("acks1-failover-loss", vec![(3, crash)], 10);
-//! let text = link::encode(&link);
-//! assert_eq!(link::decode(&text), Ok(link.clone()));
-//! assert_eq!(link::decode(&format!("#{text}")), Ok(link)); // '#' or not
+//! let text = link::encode(&link, p);
+//! assert_eq!(link::decode(&text, p), Ok(link.clone()));
+//! assert_eq!(link::decode(&format!("#{text}"), p), Ok(link)); // '#' or not
 //!
 //! // A link cut while copying says so.
 //! let cut = &text[..text.len() - 3];
-//! assert_eq!(link::decode(cut).unwrap_err().kind, LinkErrorKind::Truncated);
+//! assert_eq!(link::decode(cut, p).unwrap_err().kind, LinkErrorKind::Truncated);
 //! ```
 //!
 //! # The text of a link

@@ -226,12 +226,16 @@ impl Engine {
         }
     }
 
+    /// The end of a consumer's message routing: nothing a consumer is sent
+    /// lands here (its transactional producer receives the transaction
+    /// responses), so anything that does is a routing bug.
     pub(crate) fn consumer_txn_receive(
         &mut self,
-        _c: ConsumerIdx,
+        c: ConsumerIdx,
         _from: crate::engine::event::Node,
-        _msg: crate::engine::network::Msg,
+        msg: crate::engine::network::Msg,
     ) {
+        self.unroutable(crate::engine::event::Node::Consumer(c), &msg);
     }
 
     /// A marker was written after `records` (a transaction's records in one

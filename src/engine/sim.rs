@@ -426,6 +426,13 @@ impl Engine {
         );
     }
 
+    /// A message reached a node that has no handler for it: a routing bug,
+    /// never a Kafka outcome. Debug builds (every test) stop on it; a
+    /// release build drops the message rather than take the page down.
+    pub(crate) fn unroutable(&self, to: Node, msg: &Msg) {
+        debug_assert!(false, "{to:?} has no handler for {:?}", msg.kind());
+    }
+
     pub(crate) fn emit(&mut self, kind: EventKind) {
         if kind.is_headline() {
             self.headline = true;

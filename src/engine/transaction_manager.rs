@@ -325,7 +325,7 @@ impl Engine {
                 }
                 Some(e) => retry_or_fence(self, e),
             },
-            _ => {}
+            other => self.unroutable(Node::Producer(p), &other),
         }
     }
 

@@ -505,7 +505,7 @@ impl Engine {
                 epoch,
                 commit,
             } => self.txn_end(b, from, transactional_id, producer_id, epoch, commit),
-            _ => {}
+            other => self.unroutable(Node::Broker(b), &other),
         }
     }
 
