@@ -31,7 +31,6 @@ pub mod record;
 pub mod replay;
 pub mod rng;
 pub mod sim;
-pub mod tp_map;
 pub mod transaction_manager;
 pub mod txn_coordinator;
 pub mod vecmap;
