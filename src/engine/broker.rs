@@ -51,6 +51,21 @@ use crate::engine::vecmap::VecMap;
 /// `max.partition.fetch.bytes` / `replica.fetch.max.bytes`).
 pub const MAX_FETCH_ENTRIES: usize = 2_000;
 
+/// A broker's own timers, dispatched by [`Engine::broker_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokerTimer {
+    /// A parked fetch waited its `max_wait_ms`: answer it as it is.
+    FetchWaitExpired { fetch_id: u64 },
+    /// An acks=all produce waited its timeout in purgatory.
+    DelayedProduceExpired { request_id: u64 },
+    /// The leader's periodic ISR check (`replica.lag.time.max.ms / 2`).
+    IsrExpiration,
+    /// The follower fetches from `leader` again after an error.
+    FollowerFetchBackoff { leader: BrokerId },
+    /// A stalled follower's fetcher resumes.
+    FetcherResume,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replica {
     pub log: PartitionLog,
@@ -166,6 +181,21 @@ impl Broker {
 }
 
 impl Engine {
+    /// Runs one of broker `b`'s timers.
+    pub(crate) fn broker_timer(&mut self, b: BrokerId, timer: BrokerTimer) {
+        match timer {
+            BrokerTimer::FetchWaitExpired { fetch_id } => {
+                self.broker_fetch_wait_expired(b, fetch_id)
+            }
+            BrokerTimer::DelayedProduceExpired { request_id } => {
+                self.broker_delayed_produce_expired(b, request_id)
+            }
+            BrokerTimer::IsrExpiration => self.broker_isr_expiration(b),
+            BrokerTimer::FollowerFetchBackoff { leader } => self.broker_follower_fetch(b, leader),
+            BrokerTimer::FetcherResume => self.broker_resume_fetching(b),
+        }
+    }
+
     fn broker(&mut self, b: BrokerId) -> &mut Broker {
         &mut self.brokers[b.0 as usize]
     }
@@ -278,9 +308,9 @@ impl Engine {
                 let backoff = 1_000; // replica.fetch.backoff.ms
                 self.schedule_in(
                     backoff,
-                    Action::FollowerFetchBackoff {
+                    Action::Broker {
                         broker: b,
-                        leader: peer,
+                        timer: BrokerTimer::FollowerFetchBackoff { leader: peer },
                     },
                 );
             }
@@ -553,9 +583,9 @@ impl Engine {
         self.broker(b).delayed.push(op);
         self.schedule(
             deadline,
-            Action::DelayedProduceExpired {
+            Action::Broker {
                 broker: b,
-                request_id: id,
+                timer: BrokerTimer::DelayedProduceExpired { request_id: id },
             },
         );
     }
@@ -834,7 +864,13 @@ impl Engine {
                 self.broker_try_complete_delayed(b, tp);
             }
         }
-        self.schedule_in(lag / 2, Action::IsrExpiration { broker: b });
+        self.schedule_in(
+            lag / 2,
+            Action::Broker {
+                broker: b,
+                timer: BrokerTimer::IsrExpiration,
+            },
+        );
     }
 
     // ---- fetch: leader side ------------------------------------------------------
@@ -881,9 +917,9 @@ impl Engine {
             self.broker(b).parked.push(parked);
             self.schedule_in(
                 max_wait_ms as u64,
-                Action::FetchWaitExpired {
+                Action::Broker {
                     broker: b,
-                    fetch_id,
+                    timer: BrokerTimer::FetchWaitExpired { fetch_id },
                 },
             );
         }
@@ -1247,7 +1283,13 @@ impl Engine {
             }
         }
         if errors {
-            self.schedule_in(1_000, Action::FollowerFetchBackoff { broker: b, leader });
+            self.schedule_in(
+                1_000,
+                Action::Broker {
+                    broker: b,
+                    timer: BrokerTimer::FollowerFetchBackoff { leader },
+                },
+            );
         } else {
             self.broker_follower_fetch(b, leader);
         }
@@ -1267,7 +1309,13 @@ impl Engine {
         let until = self.now_ms + ms as u64;
         for f in &followers {
             self.broker(*f).fetch_stalled_until_ms = Some(until);
-            self.schedule(until, Action::FetcherResume { broker: *f });
+            self.schedule(
+                until,
+                Action::Broker {
+                    broker: *f,
+                    timer: BrokerTimer::FetcherResume,
+                },
+            );
         }
         let list: Vec<String> = followers.iter().map(|b| b.to_string()).collect();
         self.emit(EventKind::FaultArmed {

@@ -32,6 +32,7 @@
 //! its metadata reaches brokers instantly (in Kafka, within milliseconds via
 //! the metadata log); clients still learn of changes only when they ask.
 
+use crate::engine::broker::BrokerTimer;
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::sim::{Action, Engine};
@@ -147,8 +148,9 @@ impl Engine {
             let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
             self.schedule_in(
                 lag / 2,
-                Action::IsrExpiration {
+                Action::Broker {
                     broker: BrokerId(b),
+                    timer: BrokerTimer::IsrExpiration,
                 },
             );
         }
@@ -271,7 +273,13 @@ impl Engine {
         }
         self.broker_start_fetchers(broker);
         let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-        self.schedule_in(lag / 2, Action::IsrExpiration { broker });
+        self.schedule_in(
+            lag / 2,
+            Action::Broker {
+                broker,
+                timer: BrokerTimer::IsrExpiration,
+            },
+        );
         Ok(())
     }
 

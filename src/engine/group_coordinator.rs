@@ -236,7 +236,26 @@ impl Group {
     }
 }
 
+/// A group's timers at its coordinator, dispatched by [`Engine::group_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupTimer {
+    /// Check members' `session.timeout.ms`.
+    SessionCheck,
+    /// The rebalance timeout of this rebalance passed.
+    RebalanceDeadline { rebalance_id: u32 },
+}
+
 impl Engine {
+    /// Runs one of group `g`'s timers.
+    pub(crate) fn group_timer(&mut self, g: GroupIdx, timer: GroupTimer) {
+        match timer {
+            GroupTimer::SessionCheck => self.group_session_check(g),
+            GroupTimer::RebalanceDeadline { rebalance_id } => {
+                self.group_rebalance_deadline(g, rebalance_id)
+            }
+        }
+    }
+
     pub(crate) fn init_groups(&mut self) {
         let offsets = self
             .topic_id(CONSUMER_OFFSETS)
@@ -736,9 +755,9 @@ impl Engine {
         let at = initial.map_or(now + timeout, |d| d.until_ms);
         self.schedule(
             at,
-            Action::RebalanceDeadline {
+            Action::Group {
                 group: g,
-                rebalance_id: id,
+                timer: GroupTimer::RebalanceDeadline { rebalance_id: id },
             },
         );
     }
@@ -771,9 +790,9 @@ impl Engine {
                 grp.new_member_added = false;
                 self.schedule(
                     next.until_ms,
-                    Action::RebalanceDeadline {
+                    Action::Group {
                         group: g,
-                        rebalance_id,
+                        timer: GroupTimer::RebalanceDeadline { rebalance_id },
                     },
                 );
                 return;
@@ -1012,7 +1031,13 @@ impl Engine {
     }
 
     fn schedule_session_check(&mut self, g: GroupIdx, session_timeout_ms: u32) {
-        self.schedule_in(session_timeout_ms as u64, Action::SessionCheck { group: g });
+        self.schedule_in(
+            session_timeout_ms as u64,
+            Action::Group {
+                group: g,
+                timer: GroupTimer::SessionCheck,
+            },
+        );
     }
 
     pub(crate) fn group_session_check(&mut self, g: GroupIdx) {

@@ -24,6 +24,7 @@ use crate::engine::consumer::{AfterCommit, AppState, ConsumerTimer};
 use crate::engine::event::{CrashPoint, EventKind};
 use crate::engine::ids::*;
 use crate::engine::log::ControlType;
+use crate::engine::producer::ProducerTimer;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
 
@@ -138,9 +139,9 @@ impl Engine {
         self.producers[p.0 as usize].staging += 1;
         self.schedule_in(
             0,
-            Action::ProducerCreate {
+            Action::Producer {
                 producer: p,
-                record: id,
+                timer: ProducerTimer::Create { record: id },
             },
         );
     }

@@ -247,7 +247,43 @@ impl Producer {
     }
 }
 
+/// A producer's own timers, dispatched by [`Engine::producer_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProducerTimer {
+    /// The application calls `send()` for this record (stage 1).
+    Create { record: RecordId },
+    /// The record moves on: serialized (stage 2), or partitioned (stage 3).
+    Stage { record: RecordId, serialize: bool },
+    /// `linger.ms` passed: the sender looks for ready batches.
+    Linger,
+    /// A retry backoff (or a batch's expiry) passed: the sender runs again.
+    RetryBackoffDone,
+    /// `request.timeout.ms` passed with no answer to this Produce request.
+    RequestTimeout { broker: BrokerId, request_id: u64 },
+    /// The scenario's workload sends its next record.
+    WorkloadNext,
+    /// Ask for a producer id again (InitProducerId backoff).
+    RetryInit,
+    /// A transactional producer resends its outstanding request.
+    TxnRetry,
+}
+
 impl Engine {
+    /// Runs one of `p`'s timers.
+    pub(crate) fn producer_timer(&mut self, p: ProducerIdx, timer: ProducerTimer) {
+        match timer {
+            ProducerTimer::Create { record } => self.producer_create(p, record),
+            ProducerTimer::Stage { record, serialize } => self.producer_stage(p, record, serialize),
+            ProducerTimer::Linger | ProducerTimer::RetryBackoffDone => self.producer_sender_run(p),
+            ProducerTimer::RequestTimeout { broker, request_id } => {
+                self.producer_request_timeout(p, broker, request_id)
+            }
+            ProducerTimer::WorkloadNext => self.producer_workload_next(p),
+            ProducerTimer::RetryInit => self.producer_init_id(p),
+            ProducerTimer::TxnRetry => self.producer_txn_retry(p),
+        }
+    }
+
     pub(crate) fn init_producers(&mut self) {
         let cfgs = self.cfg.producers.clone();
         for (i, pc) in cfgs.iter().enumerate() {
@@ -292,8 +328,9 @@ impl Engine {
                 let at = self.now_ms + w.start_ms as u64;
                 self.schedule(
                     at,
-                    Action::WorkloadNext {
+                    Action::Producer {
                         producer: ProducerIdx(i as u16),
+                        timer: ProducerTimer::WorkloadNext,
                     },
                 );
             }
@@ -319,7 +356,13 @@ impl Engine {
         };
         let Some(target) = target else {
             let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-            self.schedule_in(backoff.max(100), Action::ProducerRetryInit { producer: p });
+            self.schedule_in(
+                backoff.max(100),
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryInit,
+                },
+            );
             return;
         };
         self.producer(p).init_in_flight = true;
@@ -435,9 +478,9 @@ impl Engine {
         self.producer(p).staging += 1;
         self.schedule_in(
             0,
-            Action::ProducerCreate {
+            Action::Producer {
                 producer: p,
-                record: id,
+                timer: ProducerTimer::Create { record: id },
             },
         );
         id
@@ -471,7 +514,10 @@ impl Engine {
                 // Wait for the previous transaction to finish (or for InitProducerId).
                 self.schedule_in(
                     pc.workload.interval_ms.max(1) as u64,
-                    Action::WorkloadNext { producer: p },
+                    Action::Producer {
+                        producer: p,
+                        timer: ProducerTimer::WorkloadNext,
+                    },
                 );
                 return;
             }
@@ -491,7 +537,10 @@ impl Engine {
         if self.producers[p.0 as usize].workload_sent < pc.workload.records {
             self.schedule_in(
                 pc.workload.interval_ms as u64,
-                Action::WorkloadNext { producer: p },
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::WorkloadNext,
+                },
             );
         }
     }
@@ -507,10 +556,12 @@ impl Engine {
         });
         self.schedule_in(
             0,
-            Action::ProducerStage {
+            Action::Producer {
                 producer: p,
-                record,
-                serialize: true,
+                timer: ProducerTimer::Stage {
+                    record,
+                    serialize: true,
+                },
             },
         );
     }
@@ -526,10 +577,12 @@ impl Engine {
             });
             self.schedule_in(
                 0,
-                Action::ProducerStage {
+                Action::Producer {
                     producer: p,
-                    record,
-                    serialize: false,
+                    timer: ProducerTimer::Stage {
+                        record,
+                        serialize: false,
+                    },
                 },
             );
             return;
@@ -816,7 +869,13 @@ impl Engine {
         if self.producers[pi].seq.unresolved.len() > unresolved_before {
             // A sent batch expired: its sequence is resolved at the next
             // `runOnce`, as in Kafka (and the epoch bump is its own step).
-            self.schedule_in(0, Action::RetryBackoffDone { producer: p });
+            self.schedule_in(
+                0,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryBackoffDone,
+                },
+            );
         }
         if let Some(error) = self.producers[pi].txn.abortable {
             self.producer_abort_undrained(p, error);
@@ -893,7 +952,13 @@ impl Engine {
                         .get_mut(&head)
                         .expect("batch")
                         .linger_scheduled = true;
-                    self.schedule(at, Action::LingerExpired { producer: p });
+                    self.schedule(
+                        at,
+                        Action::Producer {
+                            producer: p,
+                            timer: ProducerTimer::Linger,
+                        },
+                    );
                 }
                 if let Some(leader) = self.producers[pi].metadata.leader(tp) {
                     drainable.push((head, leader, false));
@@ -959,7 +1024,13 @@ impl Engine {
             self.producer_send_request(p, broker, batch_ids, pc);
         }
         if let Some(at) = wake_at {
-            self.schedule(at, Action::RetryBackoffDone { producer: p });
+            self.schedule(
+                at,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryBackoffDone,
+                },
+            );
         }
         self.producer_maybe_end_txn(p);
     }
@@ -1058,7 +1129,13 @@ impl Engine {
             .filter(|at| *at < timeout_at)
         {
             pr.next_expiry_ms = pr.next_expiry_ms.min(at);
-            self.schedule(at, Action::RetryBackoffDone { producer: p });
+            self.schedule(
+                at,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryBackoffDone,
+                },
+            );
         }
         self.producers[pi].in_flight.push(InFlightRequest {
             request_id,
@@ -1068,10 +1145,9 @@ impl Engine {
         });
         self.schedule_in(
             pc.request_timeout_ms as u64,
-            Action::ProduceRequestTimeout {
+            Action::Producer {
                 producer: p,
-                broker,
-                request_id,
+                timer: ProducerTimer::RequestTimeout { broker, request_id },
             },
         );
     }
@@ -1194,7 +1270,13 @@ impl Engine {
                     }
                     Some(_) => {
                         let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-                        self.schedule_in(backoff, Action::ProducerRetryInit { producer: p });
+                        self.schedule_in(
+                            backoff,
+                            Action::Producer {
+                                producer: p,
+                                timer: ProducerTimer::RetryInit,
+                            },
+                        );
                     }
                 }
             }
@@ -1309,11 +1391,23 @@ impl Engine {
                 retry_in_ms: Some(backoff),
                 attempt: attempts,
             });
-            self.schedule_in(backoff, Action::RetryBackoffDone { producer: p });
+            self.schedule_in(
+                backoff,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryBackoffDone,
+                },
+            );
             let deadline = created + pc.delivery_timeout_ms as u64;
             if deadline < now + backoff {
                 // The batch expires while it backs off (see `producer_sender_run`).
-                self.schedule(deadline, Action::RetryBackoffDone { producer: p });
+                self.schedule(
+                    deadline,
+                    Action::Producer {
+                        producer: p,
+                        timer: ProducerTimer::RetryBackoffDone,
+                    },
+                );
             }
         } else {
             // Kafka's `Sender.failBatch` completes the future with the
@@ -1677,7 +1771,13 @@ impl Engine {
         if self.producers[pi].init_in_flight {
             self.producer(p).init_in_flight = false;
             let backoff = self.cfg.producers[pi].retry_backoff_ms as u64;
-            self.schedule_in(backoff, Action::ProducerRetryInit { producer: p });
+            self.schedule_in(
+                backoff,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::RetryInit,
+                },
+            );
         }
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);

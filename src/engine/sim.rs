@@ -14,17 +14,17 @@
 //! but routine background traffic is left, the pipeline is idle and `step`
 //! says so instead of spinning through heartbeats forever.
 
-use crate::engine::broker::Broker;
+use crate::engine::broker::{Broker, BrokerTimer};
 use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
 use crate::engine::consumer::{Consumer, ConsumerTimer};
 use crate::engine::controller::TopicMeta;
 use crate::engine::event::{DropReason, Event, EventKind, Node};
-use crate::engine::group_coordinator::Group;
+use crate::engine::group_coordinator::{Group, GroupTimer};
 use crate::engine::ids::*;
 use crate::engine::ledger::Ledger;
 use crate::engine::network::Msg;
-use crate::engine::producer::Producer;
+use crate::engine::producer::{Producer, ProducerTimer};
 use crate::engine::record::RecordData;
 use crate::engine::rng::Pcg32;
 use crate::engine::txn_coordinator::TxnCoordinator;
@@ -40,47 +40,16 @@ pub enum Action {
         msg: std::sync::Arc<Msg>,
     },
     // Producer side.
-    ProducerCreate {
+    /// One of a producer's timers, dispatched in `producer.rs`.
+    Producer {
         producer: ProducerIdx,
-        record: RecordId,
-    },
-    ProducerStage {
-        producer: ProducerIdx,
-        record: RecordId,
-        serialize: bool,
-    },
-    LingerExpired {
-        producer: ProducerIdx,
-    },
-    RetryBackoffDone {
-        producer: ProducerIdx,
-    },
-    ProduceRequestTimeout {
-        producer: ProducerIdx,
-        broker: BrokerId,
-        request_id: u64,
-    },
-    WorkloadNext {
-        producer: ProducerIdx,
-    },
-    ProducerRetryInit {
-        producer: ProducerIdx,
+        timer: ProducerTimer,
     },
     // Broker side.
-    FetchWaitExpired {
+    /// One of a broker's timers, dispatched in `broker.rs`.
+    Broker {
         broker: BrokerId,
-        fetch_id: u64,
-    },
-    DelayedProduceExpired {
-        broker: BrokerId,
-        request_id: u64,
-    },
-    IsrExpiration {
-        broker: BrokerId,
-    },
-    FollowerFetchBackoff {
-        broker: BrokerId,
-        leader: BrokerId,
+        timer: BrokerTimer,
     },
     ControllerFence {
         broker: BrokerId,
@@ -112,12 +81,10 @@ pub enum Action {
         consumer: ConsumerIdx,
     },
     // Group coordinator.
-    SessionCheck {
+    /// One of a group's timers, dispatched in `group_coordinator.rs`.
+    Group {
         group: GroupIdx,
-    },
-    RebalanceDeadline {
-        group: GroupIdx,
-        rebalance_id: u32,
+        timer: GroupTimer,
     },
     // Transaction coordinator.
     TxnTimeoutCheck,
@@ -129,14 +96,6 @@ pub enum Action {
     Script {
         index: usize,
     },
-    /// A stalled follower's fetcher resumes.
-    FetcherResume {
-        broker: BrokerId,
-    },
-    /// A transactional producer resends its outstanding request.
-    TxnRetry {
-        producer: ProducerIdx,
-    },
 }
 
 impl Action {
@@ -145,17 +104,24 @@ impl Action {
         match self {
             Action::Deliver { msg, .. } => msg.keeps_alive(),
             // Work the scenario is certain to do.
-            Action::ProducerCreate { .. }
-            | Action::ProducerStage { .. }
-            | Action::WorkloadNext { .. }
+            Action::Producer {
+                timer:
+                    ProducerTimer::Create { .. }
+                    | ProducerTimer::Stage { .. }
+                    | ProducerTimer::WorkloadNext
+                    | ProducerTimer::TxnRetry,
+                ..
+            }
+            | Action::Broker {
+                timer: BrokerTimer::FetcherResume,
+                ..
+            }
             | Action::Consumer {
                 timer: ConsumerTimer::Poll | ConsumerTimer::ProcessDone,
                 ..
             }
             | Action::ConsumerRestart { .. }
             | Action::Script { .. }
-            | Action::FetcherResume { .. }
-            | Action::TxnRetry { .. }
             | Action::Nudge => true,
             // Timers and timeouts matter only while there is pending work
             // (`has_pending_work` covers what they would resolve); a stale
@@ -354,14 +320,16 @@ impl Engine {
         let mut removed_keepalive = 0u64;
         self.queue.retain(|s| {
             let stale = match &s.action {
-                Action::DelayedProduceExpired { broker, request_id } => !brokers[broker.0 as usize]
+                Action::Broker {
+                    broker,
+                    timer: BrokerTimer::DelayedProduceExpired { request_id },
+                } => !brokers[broker.0 as usize]
                     .delayed
                     .iter()
                     .any(|op| op.id == *request_id),
-                Action::ProduceRequestTimeout {
+                Action::Producer {
                     producer,
-                    request_id,
-                    ..
+                    timer: ProducerTimer::RequestTimeout { request_id, .. },
                 } => !producers[producer.0 as usize]
                     .in_flight
                     .iter()
@@ -556,32 +524,8 @@ impl Engine {
                     Node::Controller => {}
                 }
             }
-            Action::ProducerCreate { producer, record } => self.producer_create(producer, record),
-            Action::ProducerStage {
-                producer,
-                record,
-                serialize,
-            } => self.producer_stage(producer, record, serialize),
-            Action::LingerExpired { producer } | Action::RetryBackoffDone { producer } => {
-                self.producer_sender_run(producer)
-            }
-            Action::ProduceRequestTimeout {
-                producer,
-                broker,
-                request_id,
-            } => self.producer_request_timeout(producer, broker, request_id),
-            Action::WorkloadNext { producer } => self.producer_workload_next(producer),
-            Action::ProducerRetryInit { producer } => self.producer_init_id(producer),
-            Action::FetchWaitExpired { broker, fetch_id } => {
-                self.broker_fetch_wait_expired(broker, fetch_id)
-            }
-            Action::DelayedProduceExpired { broker, request_id } => {
-                self.broker_delayed_produce_expired(broker, request_id)
-            }
-            Action::IsrExpiration { broker } => self.broker_isr_expiration(broker),
-            Action::FollowerFetchBackoff { broker, leader } => {
-                self.broker_follower_fetch(broker, leader)
-            }
+            Action::Producer { producer, timer } => self.producer_timer(producer, timer),
+            Action::Broker { broker, timer } => self.broker_timer(broker, timer),
             Action::ControllerFence {
                 broker,
                 incarnation,
@@ -600,11 +544,7 @@ impl Engine {
                 timer,
             } => self.consumer_timer(consumer, incarnation, timer),
             Action::ConsumerRestart { consumer } => self.consumer_restart(consumer),
-            Action::SessionCheck { group } => self.group_session_check(group),
-            Action::RebalanceDeadline {
-                group,
-                rebalance_id,
-            } => self.group_rebalance_deadline(group, rebalance_id),
+            Action::Group { group, timer } => self.group_timer(group, timer),
             Action::TxnTimeoutCheck => self.txn_timeout_check(),
             Action::TxnMarkersRetry => self.txn_markers_retry(),
             Action::Nudge => {}
@@ -617,8 +557,6 @@ impl Engine {
                     }
                 }
             }
-            Action::FetcherResume { broker } => self.broker_resume_fetching(broker),
-            Action::TxnRetry { producer } => self.producer_txn_retry(producer),
         }
     }
 

@@ -25,6 +25,7 @@
 use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{CoordinatorKey, Msg};
+use crate::engine::producer::ProducerTimer;
 use crate::engine::producer::ProducerTxn;
 use crate::engine::sim::{Action, Engine};
 
@@ -50,7 +51,13 @@ impl Engine {
         request: impl FnOnce(String, ProducerId, ProducerEpoch) -> Msg,
     ) -> bool {
         let Some((b, tid, pid, epoch)) = self.txn_target(p) else {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
+            self.schedule_in(
+                100,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::TxnRetry,
+                },
+            );
             return false;
         };
         self.send(Node::Producer(p), Node::Broker(b), request(tid, pid, epoch));
@@ -169,7 +176,13 @@ impl Engine {
         };
         let Some(b) = self.client_coordinator(Node::Producer(p), CoordinatorKey::Group(group))
         else {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
+            self.schedule_in(
+                100,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::TxnRetry,
+                },
+            );
             return;
         };
         self.producers[p.0 as usize].txn.offsets_state = 2;
@@ -256,7 +269,13 @@ impl Engine {
             ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch => {
                 e.producer_fenced(p, error)
             }
-            _ => e.schedule_in(100, Action::TxnRetry { producer: p }),
+            _ => e.schedule_in(
+                100,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::TxnRetry,
+                },
+            ),
         };
         match msg {
             Msg::AddPartitionsToTxnResponse { error, partitions } => match error {
@@ -321,7 +340,13 @@ impl Engine {
                 | Some(ErrorCode::CoordinatorNotAvailable)
                 | Some(ErrorCode::NotCoordinator) => {
                     self.producers[p.0 as usize].txn.end_sent = false;
-                    self.schedule_in(100, Action::TxnRetry { producer: p });
+                    self.schedule_in(
+                        100,
+                        Action::Producer {
+                            producer: p,
+                            timer: ProducerTimer::TxnRetry,
+                        },
+                    );
                 }
                 Some(e) => retry_or_fence(self, e),
             },
@@ -336,7 +361,13 @@ impl Engine {
                 || matches!(pr.txn.offsets_state, 1 | 2)
                 || pr.txn.end_sent)
         {
-            self.schedule_in(100, Action::TxnRetry { producer: p });
+            self.schedule_in(
+                100,
+                Action::Producer {
+                    producer: p,
+                    timer: ProducerTimer::TxnRetry,
+                },
+            );
         }
     }
 
