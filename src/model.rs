@@ -165,24 +165,27 @@ pub enum Tab {
     Plots,
 }
 
+/// What the page shows: the run (shared behind an `Rc`), the run's history
+/// (tape and timeline), and what belongs to the viewer.
+///
+/// The split is what keeps updates cheap: a message that changes only what
+/// the viewer sees (a tab, a hover, a keystroke) clones the view and copies
+/// one pointer; only a change to the run clones the run (`Rc::make_mut`,
+/// through `DerefMut`), and restoring a time-travel snapshot swaps that
+/// pointer ([`crate::timeline`]). Reading a run field through a `Model` works as if
+/// the field were the model's own (`m.engine`, `m.step`).
 #[derive(Clone, Debug)]
 pub struct Model {
-    pub config: ScenarioConfig,
-    pub engine: Engine,
+    /// The simulation state: the engine, its lanes and what was drawn.
+    run: std::rc::Rc<Run>,
     /// The tape: every command of the run with the engine's `step_calls()`
     /// at which it was applied (replaying the same commands at the same
     /// calls reproduces the run). After a step back it also holds the
     /// recorded future; `applied` says how much of it the engine has seen.
     pub commands: CowVec<(u64, Command)>,
-    /// How many of `commands` the engine has applied.
-    pub applied: usize,
-    pub step: u64,
-    /// Events of the latest step.
-    pub events: Vec<Event>,
-    /// The record the narration and the pipeline bar follow.
-    pub focus: Option<RecordId>,
-    /// The latest stage each record reached.
-    pub record_stage: VecMap<RecordId, Stage>,
+    /// Marks, snapshots and the last fork (see [`crate::timeline`]).
+    pub timeline: crate::timeline::Timeline,
+    // ---- the viewer's own state (kept across seeks and undo) ----
     pub playing: bool,
     pub speed: usize,
     pub key: String,
@@ -191,33 +194,10 @@ pub struct Model {
     pub tab: Tab,
     /// A message for the user (bad input, an impossible setting).
     pub error: Option<String>,
-    /// The last step found nothing to do.
-    pub idle: bool,
-    /// Recent headline events, newest last (for the event list tab).
-    pub history: std::collections::VecDeque<(u64, Event)>,
-    /// The configuration being edited; differs from `config` only while invalid.
-    pub draft: ScenarioConfig,
-    /// Why `draft` cannot be applied (shown next to the controls).
-    pub draft_errors: Vec<crate::engine::config::ConfigError>,
-    /// The preset this scenario came from.
-    pub preset: Option<String>,
     /// The replica being inspected (hover or focus).
     pub inspect: Option<(BrokerId, Tp)>,
-    /// Side-by-side comparison: the other lanes, stepped in lockstep with
-    /// this one and given the same faults (empty when not comparing).
-    pub lanes: Vec<Model>,
-    /// Labels of all lanes, this one first (empty when not comparing).
-    pub lane_labels: Vec<String>,
     /// The consumer whose action card is open.
     pub selected_consumer: Option<ConsumerIdx>,
-    /// Side by side: the lane the user picked to draw large, until the
-    /// lesson moves to another beat (see [`Model::shown_lane`]).
-    pub picked_lane: Option<usize>,
-    /// A side-by-side lane: it never sends records by itself, it gets the
-    /// main lane's commands (see `forward_to_lanes`).
-    pub follower: bool,
-    /// Marks, snapshots and the last fork (see [`crate::timeline`]).
-    pub timeline: crate::timeline::Timeline,
     /// Embedded in a course page: minimal chrome (see [`crate::share`]).
     pub embed: bool,
     /// A link that could not be opened: what is wrong, for the dialog.
@@ -229,6 +209,44 @@ pub struct Model {
     /// Why the lesson pasted into the gallery cannot be opened (shown in the
     /// gallery, next to the text to fix).
     pub own_lesson_error: Option<String>,
+}
+
+/// The state of a run: the engine, its side-by-side lanes, and what the
+/// page derived from its steps. Snapshots share it (see [`Model`]).
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub config: ScenarioConfig,
+    pub engine: Engine,
+    /// How many of `commands` the engine has applied.
+    pub applied: usize,
+    pub step: u64,
+    /// Events of the latest step.
+    pub events: Vec<Event>,
+    /// The record the narration and the pipeline bar follow.
+    pub focus: Option<RecordId>,
+    /// The latest stage each record reached.
+    pub record_stage: VecMap<RecordId, Stage>,
+    /// The last step found nothing to do.
+    pub idle: bool,
+    /// Recent headline events, newest last (for the event list tab).
+    pub history: std::collections::VecDeque<(u64, Event)>,
+    /// The configuration being edited; differs from `config` only while invalid.
+    pub draft: ScenarioConfig,
+    /// Why `draft` cannot be applied (shown next to the controls).
+    pub draft_errors: Vec<crate::engine::config::ConfigError>,
+    /// The preset this scenario came from.
+    pub preset: Option<String>,
+    /// Side-by-side comparison: the other lanes, stepped in lockstep with
+    /// this one and given the same faults (empty when not comparing).
+    pub lanes: Vec<Model>,
+    /// Labels of all lanes, this one first (empty when not comparing).
+    pub lane_labels: Vec<String>,
+    /// Side by side: the lane the user picked to draw large, until the
+    /// lesson moves to another beat (see [`Model::shown_lane`]).
+    pub picked_lane: Option<usize>,
+    /// A side-by-side lane: it never sends records by itself, it gets the
+    /// main lane's commands (see `forward_to_lanes`).
+    pub follower: bool,
     /// While playing, stop when this step is reached (a lesson's reveal).
     pub play_until: Option<u64>,
     /// A built-in lesson the page must fetch: its id, and whether to attach
@@ -241,6 +259,33 @@ pub struct Model {
     /// What the plots draw, sampled after every step (see [`crate::metrics`]).
     /// Part of the simulation state: snapshots carry it, replays rebuild it.
     pub metrics: crate::metrics::Metrics,
+}
+
+impl Model {
+    /// The shared run (a snapshot is this pointer).
+    pub(crate) fn run_rc(&self) -> std::rc::Rc<Run> {
+        std::rc::Rc::clone(&self.run)
+    }
+
+    /// Swaps in another run (a snapshot), keeping the history and the view.
+    pub(crate) fn set_run(&mut self, run: std::rc::Rc<Run>) {
+        self.run = run;
+    }
+}
+
+impl std::ops::Deref for Model {
+    type Target = Run;
+    fn deref(&self) -> &Run {
+        &self.run
+    }
+}
+
+impl std::ops::DerefMut for Model {
+    /// Copy-on-write: clones the run only if a snapshot or an older model
+    /// still shares it.
+    fn deref_mut(&mut self) -> &mut Run {
+        std::rc::Rc::make_mut(&mut self.run)
+    }
 }
 
 impl PartialEq for Model {
@@ -293,13 +338,31 @@ impl Model {
                 .join("; ")
         })?;
         let mut m = Model {
-            engine,
+            run: std::rc::Rc::new(Run {
+                engine,
+                applied: 0,
+                step: 0,
+                events: Vec::new(),
+                focus: None,
+                record_stage: VecMap::new(),
+                idle: false,
+                history: Default::default(),
+                draft: config.clone(),
+                draft_errors: Vec::new(),
+                preset: None,
+                lanes: Vec::new(),
+                lane_labels: Vec::new(),
+                picked_lane: None,
+                follower: false,
+                play_until: None,
+                pending_lesson: None,
+                tape_error: None,
+                play_fed: 0,
+                metrics: Default::default(),
+                config,
+            }),
             commands: CowVec::new(),
-            applied: 0,
-            step: 0,
-            events: Vec::new(),
-            focus: None,
-            record_stage: VecMap::new(),
+            timeline: Default::default(),
             playing: false,
             speed: DEFAULT_SPEED,
             key: FIRST_KEY.into(),
@@ -307,29 +370,13 @@ impl Model {
             help_open: false,
             tab: Tab::Topic,
             error: None,
-            idle: false,
-            history: Default::default(),
-            draft: config.clone(),
-            draft_errors: Vec::new(),
-            preset: None,
             inspect: None,
-            lanes: Vec::new(),
-            lane_labels: Vec::new(),
             selected_consumer: None,
-            picked_lane: None,
-            follower: false,
-            timeline: Default::default(),
             embed: false,
             link_error: None,
             lesson: None,
             gallery_open: false,
             own_lesson_error: None,
-            play_until: None,
-            pending_lesson: None,
-            tape_error: None,
-            play_fed: 0,
-            metrics: Default::default(),
-            config,
         };
         m.take_snapshot_if_due();
         Ok(m)
@@ -929,7 +976,8 @@ impl Model {
             self.step += 1;
             // Only on steps that advanced: a live run sees idle steps that
             // a replay drops, and a seek must rebuild the same metrics.
-            self.metrics.record(self.step, &self.engine, &events);
+            let run = &mut **self;
+            run.metrics.record(run.step, &run.engine, &events);
         }
         for ev in &events {
             if let Some(stage) = ev.kind.stage() {
@@ -950,13 +998,14 @@ impl Model {
                 } = &ev.kind
                 {
                     // Every record of this partition below the committed offset is done.
-                    for (r, s) in self.record_stage.iter_mut() {
-                        let rec = self.engine.record(*r);
+                    let run = &mut **self;
+                    for (r, s) in run.record_stage.iter_mut() {
+                        let rec = run.engine.record(*r);
                         if rec.topic == tp.topic
                             && rec.partition == Some(tp.partition)
                             && *s >= Stage::Process
                         {
-                            let done = self
+                            let done = run
                                 .engine
                                 .ledger()
                                 .entry(rec.event_id)
@@ -983,7 +1032,8 @@ impl Model {
                     self.record_stage.insert(r, Stage::Commit);
                 }
             }
-            self.history.push_back((self.step, h.clone()));
+            let step = self.step;
+            self.history.push_back((step, h.clone()));
             if self.history.len() > 200 {
                 self.history.pop_front();
             }

@@ -347,7 +347,7 @@ mod tests {
     #[test]
     fn a_bad_link_opens_the_default_scenario_and_says_why() {
         let m = Model::from_fragment("v1.acks1-failover-loss.AAAEAQAAAFPx6C");
-        let e = m.link_error.expect("a truncated link is reported");
+        let e = m.link_error.clone().expect("a truncated link is reported");
         assert!(
             e.contains("cut off") || e.contains("truncated") || e.contains("incomplete"),
             "{e}"

@@ -242,10 +242,14 @@ impl Model {
             if run.next().is_some_and(|b| step >= b.step) {
                 let answer = run.answer;
                 run.beat += 1;
-                self.picked_lane = None;
                 run.phase = Phase::Reading;
                 // The answer stays with the beat whose question it was.
                 run.answer = answer;
+                if run.is_last() {
+                    run.completed = true;
+                }
+                self.picked_lane = None;
+                return;
             } else {
                 return;
             }
@@ -262,9 +266,9 @@ impl Model {
         };
         if run.phase != Phase::Reading {
             run.phase = Phase::Reading;
+            let s = run.current().step;
             self.playing = false;
             self.play_until = None;
-            let s = run.current().step;
             self.go_to_step(s);
             return;
         }
@@ -273,8 +277,8 @@ impl Model {
         }
         run.beat -= 1;
         run.answer = None;
-        self.picked_lane = None;
         let s = run.current().step;
+        self.picked_lane = None;
         self.playing = false;
         self.play_until = None;
         self.go_to_step(s);
