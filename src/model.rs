@@ -267,6 +267,12 @@ impl Model {
         std::rc::Rc::clone(&self.run)
     }
 
+    /// Whether two models show the same run: one pointer comparison, since
+    /// every change to a shared run makes a new one (`Rc::make_mut`).
+    pub fn same_run(&self, other: &Model) -> bool {
+        std::rc::Rc::ptr_eq(&self.run, &other.run)
+    }
+
     /// Swaps in another run (a snapshot), keeping the history and the view.
     pub(crate) fn set_run(&mut self, run: std::rc::Rc<Run>) {
         self.run = run;
@@ -1193,6 +1199,26 @@ mod tests {
         assert!(m.draft_errors.is_empty(), "{:?}", m.draft_errors);
         assert_eq!(m.config.cluster.brokers, 3);
         assert_eq!(m.config.topics[0].replication_factor, 3);
+    }
+
+    #[test]
+    fn a_view_message_keeps_the_run_and_a_step_makes_a_new_one() {
+        // The page's reducer clones the model for every message; the stage
+        // skips its render when the run is the same pointer, so only a
+        // change to the run may make a new one.
+        let before = Model::default();
+        let mut typed = before.clone();
+        typed.update(Msg::SetKey("user-9".into()));
+        typed.update(Msg::Inspect(None));
+        typed.update(Msg::ToggleHelp);
+        assert!(
+            typed.same_run(&before),
+            "typing, hovering and a dialog leave the run alone"
+        );
+        let mut stepped = before.clone();
+        stepped.update(Msg::StepForward);
+        assert!(!stepped.same_run(&before), "a step makes a new run");
+        assert_eq!(before.step, 0, "the older model still shows its own run");
     }
 
     #[test]

@@ -48,10 +48,9 @@ pub fn App() -> Html {
     let presenting = use_state(|| false);
     let own_lesson = use_state(String::new);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
-    let dispatch = {
-        let model = model.clone();
-        Callback::from(move |msg: Msg| model.dispatch(msg))
-    };
+    // The reducer's own dispatcher: the same callback on every render, so
+    // components given it can tell that nothing changed.
+    let dispatch: Callback<Msg> = model.dispatcher().to_callback();
 
     // Playback timer: one interval while playing, dropped when paused or on speed change.
     {

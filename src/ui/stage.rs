@@ -333,13 +333,30 @@ fn offset_marker(class: &'static str, x: f64, row: &Row, tip: String) -> Html {
     }
 }
 
-#[derive(Properties, Clone, PartialEq)]
+#[derive(Properties, Clone)]
 pub struct StageProps {
     pub model: ModelRef,
     pub on: Callback<Msg>,
     /// How large the drawing may grow (presentation mode raises it).
     #[prop_or(2.0)]
     pub max_scale: f64,
+}
+
+impl PartialEq for StageProps {
+    /// What the stage draws: the run, compared as one pointer (any change
+    /// to it makes a new one, see [`Model`]), and the few things of the
+    /// viewer's state it shows. A keystroke in the Key field, another tab
+    /// or a dialog leaves the stage alone.
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b): (&Model, &Model) = (&self.model, &other.model);
+        a.same_run(b)
+            && a.playing == b.playing
+            && a.speed == b.speed
+            && a.selected_consumer == b.selected_consumer
+            && a.inspect == b.inspect
+            && self.on == other.on
+            && self.max_scale == other.max_scale
+    }
 }
 
 /// The stage in its box: it measures the box the page gives it (a
