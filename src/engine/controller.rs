@@ -99,7 +99,28 @@ pub const CONSUMER_OFFSETS: &str = "__consumer_offsets";
 /// Name of the transaction log topic.
 pub const TRANSACTION_STATE: &str = "__transaction_state";
 
+/// The controller's timers, dispatched by [`Engine::controller_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControllerTimer {
+    /// `broker.session.timeout.ms` passed since this incarnation of the
+    /// broker last heartbeated: fence it.
+    Fence { broker: BrokerId, incarnation: u32 },
+    /// The periodic leader-imbalance check (`maybeBalancePartitionLeaders`).
+    BalanceLeaders,
+}
+
 impl Engine {
+    /// Runs one of the controller's timers.
+    pub(crate) fn controller_timer(&mut self, timer: ControllerTimer) {
+        match timer {
+            ControllerTimer::Fence {
+                broker,
+                incarnation,
+            } => self.controller_fence(broker, incarnation),
+            ControllerTimer::BalanceLeaders => self.controller_balance_leaders(),
+        }
+    }
+
     pub(crate) fn init_cluster(&mut self) {
         let n = self.cfg.cluster.brokers;
         for b in 0..n {
@@ -235,10 +256,10 @@ impl Engine {
         let timeout = self.cfg.cluster.broker_session_timeout_ms as u64;
         self.schedule_in(
             timeout,
-            Action::ControllerFence {
+            Action::Controller(ControllerTimer::Fence {
                 broker,
                 incarnation,
-            },
+            }),
         );
         Ok(())
     }
@@ -441,7 +462,7 @@ impl Engine {
         } else {
             self.cfg.cluster.leader_imbalance_check_interval_seconds as u64 * 1_000
         };
-        self.schedule_in(delay, Action::ControllerBalanceLeaders);
+        self.schedule_in(delay, Action::Controller(ControllerTimer::BalanceLeaders));
         self.balance_scheduled = true;
     }
 

@@ -18,6 +18,7 @@ use crate::engine::broker::{Broker, BrokerTimer};
 use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
 use crate::engine::consumer::{Consumer, ConsumerTimer};
+use crate::engine::controller::ControllerTimer;
 use crate::engine::controller::TopicMeta;
 use crate::engine::event::{DropReason, Event, EventKind, Node};
 use crate::engine::group_coordinator::{Group, GroupTimer};
@@ -27,7 +28,7 @@ use crate::engine::network::Msg;
 use crate::engine::producer::{Producer, ProducerTimer};
 use crate::engine::record::RecordData;
 use crate::engine::rng::Pcg32;
-use crate::engine::txn_coordinator::TxnCoordinator;
+use crate::engine::txn_coordinator::{TxnCoordinator, TxnTimer};
 use std::collections::BinaryHeap;
 
 /// Something scheduled to happen at a logical time.
@@ -51,13 +52,8 @@ pub enum Action {
         broker: BrokerId,
         timer: BrokerTimer,
     },
-    ControllerFence {
-        broker: BrokerId,
-        incarnation: u32,
-    },
-    /// The controller's periodic leader-imbalance check
-    /// (`maybeBalancePartitionLeaders`).
-    ControllerBalanceLeaders,
+    /// One of the controller's timers, dispatched in `controller.rs`.
+    Controller(ControllerTimer),
     /// A client's metadata refresh or reconnect waited for a backoff that
     /// has now passed.
     ClientWake {
@@ -87,9 +83,9 @@ pub enum Action {
         timer: GroupTimer,
     },
     // Transaction coordinator.
-    TxnTimeoutCheck,
-    /// Resend transaction markers whose partition leader moved.
-    TxnMarkersRetry,
+    /// One of the transaction coordinator's timers, dispatched in
+    /// `txn_coordinator.rs`.
+    TxnCoordinator(TxnTimer),
     /// Keeps the loop awake until a detection that is bound to happen.
     Nudge,
     /// Applies `cfg.script[index]`.
@@ -526,11 +522,7 @@ impl Engine {
             }
             Action::Producer { producer, timer } => self.producer_timer(producer, timer),
             Action::Broker { broker, timer } => self.broker_timer(broker, timer),
-            Action::ControllerFence {
-                broker,
-                incarnation,
-            } => self.controller_fence(broker, incarnation),
-            Action::ControllerBalanceLeaders => self.controller_balance_leaders(),
+            Action::Controller(timer) => self.controller_timer(timer),
             Action::ClientWake { client } => self.client_wake(client),
             Action::Disconnect { node, broker } => match node {
                 Node::Producer(p) => self.producer_disconnected(p, broker),
@@ -545,8 +537,7 @@ impl Engine {
             } => self.consumer_timer(consumer, incarnation, timer),
             Action::ConsumerRestart { consumer } => self.consumer_restart(consumer),
             Action::Group { group, timer } => self.group_timer(group, timer),
-            Action::TxnTimeoutCheck => self.txn_timeout_check(),
-            Action::TxnMarkersRetry => self.txn_markers_retry(),
+            Action::TxnCoordinator(timer) => self.txn_timer(timer),
             Action::Nudge => {}
             Action::Script { index } => {
                 if let Some(entry) = self.cfg.script.get(index).cloned() {

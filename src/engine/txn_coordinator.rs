@@ -108,11 +108,31 @@ impl TxnCoordinator {
     }
 }
 
+/// The transaction coordinator's timers, dispatched by [`Engine::txn_timer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnTimer {
+    /// Abort transactions open longer than `transaction.timeout.ms`.
+    TimeoutCheck,
+    /// Resend transaction markers whose partition leader moved.
+    MarkersRetry,
+}
+
 impl Engine {
+    /// Runs one of the transaction coordinator's timers.
+    pub(crate) fn txn_timer(&mut self, timer: TxnTimer) {
+        match timer {
+            TxnTimer::TimeoutCheck => self.txn_timeout_check(),
+            TxnTimer::MarkersRetry => self.txn_markers_retry(),
+        }
+    }
+
     pub(crate) fn init_txn(&mut self) {
         if self.topic_id(TRANSACTION_STATE).is_some() {
             self.txn.check_armed = true;
-            self.schedule_in(TIMEOUT_CHECK_INTERVAL_MS, Action::TxnTimeoutCheck);
+            self.schedule_in(
+                TIMEOUT_CHECK_INTERVAL_MS,
+                Action::TxnCoordinator(TxnTimer::TimeoutCheck),
+            );
         }
     }
 
@@ -326,7 +346,7 @@ impl Engine {
             self.txn_complete(&tid);
         } else if retry {
             // A leader moved: the markers are resent to the new leaders.
-            self.schedule_in(100, Action::TxnMarkersRetry);
+            self.schedule_in(100, Action::TxnCoordinator(TxnTimer::MarkersRetry));
         }
     }
 
@@ -421,7 +441,10 @@ impl Engine {
         if self.txn.txns.values().any(|t| t.state == TxnState::Ongoing) || !self.txn.check_scheduled
         {
             self.txn.check_armed = true;
-            self.schedule_in(TIMEOUT_CHECK_INTERVAL_MS, Action::TxnTimeoutCheck);
+            self.schedule_in(
+                TIMEOUT_CHECK_INTERVAL_MS,
+                Action::TxnCoordinator(TxnTimer::TimeoutCheck),
+            );
         }
     }
 
@@ -552,7 +575,7 @@ impl Engine {
             // again at its next tick, so this transaction can time out too.
             self.txn.check_armed = true;
             let next = (now / TIMEOUT_CHECK_INTERVAL_MS + 1) * TIMEOUT_CHECK_INTERVAL_MS;
-            self.schedule(next, Action::TxnTimeoutCheck);
+            self.schedule(next, Action::TxnCoordinator(TxnTimer::TimeoutCheck));
         }
     }
 
