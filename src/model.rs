@@ -263,7 +263,7 @@ pub struct Run {
 
 impl Model {
     /// The shared run (a snapshot is this pointer).
-    pub(crate) fn run_rc(&self) -> std::rc::Rc<Run> {
+    pub fn run_rc(&self) -> std::rc::Rc<Run> {
         std::rc::Rc::clone(&self.run)
     }
 

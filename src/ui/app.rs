@@ -422,7 +422,7 @@ pub fn App() -> Html {
                         </div>
                     }
                     <div class="stage-wrap">
-                        <crate::ui::stage::Stage model={stage_model.clone()} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
+                        <crate::ui::stage::Stage model={stage_model.clone()} shows={crate::ui::stage::StageShows::of(&stage_model)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
                     if !embed && !compare && !*presenting {
                         { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }

@@ -335,27 +335,56 @@ fn offset_marker(class: &'static str, x: f64, row: &Row, tip: String) -> Html {
 
 #[derive(Properties, Clone)]
 pub struct StageProps {
+    /// The model to draw (the live handle: it always reads the newest state).
     pub model: ModelRef,
+    /// What the stage shows, taken when the page rendered: the props compare
+    /// by this, never by the live handle (see `PartialEq` below).
+    pub shows: StageShows,
     pub on: Callback<Msg>,
     /// How large the drawing may grow (presentation mode raises it).
     #[prop_or(2.0)]
     pub max_scale: f64,
 }
 
-impl PartialEq for StageProps {
-    /// What the stage draws: the run, compared as one pointer (any change
-    /// to it makes a new one, see [`Model`]), and the few things of the
-    /// viewer's state it shows. A keystroke in the Key field, another tab
-    /// or a dialog leaves the stage alone.
+/// What the stage draws, cheap to compare: the run as one pointer (every
+/// change to a shared run makes a new one, see [`Model`]) and the few things
+/// of the viewer's state it shows.
+#[derive(Clone)]
+pub struct StageShows {
+    run: std::rc::Rc<crate::model::Run>,
+    playing: bool,
+    speed: usize,
+    selected_consumer: Option<ConsumerIdx>,
+    inspect: Option<(BrokerId, Tp)>,
+}
+
+impl StageShows {
+    pub fn of(m: &Model) -> StageShows {
+        StageShows {
+            run: m.run_rc(),
+            playing: m.playing,
+            speed: m.speed,
+            selected_consumer: m.selected_consumer,
+            inspect: m.inspect,
+        }
+    }
+}
+
+impl PartialEq for StageShows {
     fn eq(&self, other: &Self) -> bool {
-        let (a, b): (&Model, &Model) = (&self.model, &other.model);
-        a.same_run(b)
-            && a.playing == b.playing
-            && a.speed == b.speed
-            && a.selected_consumer == b.selected_consumer
-            && a.inspect == b.inspect
-            && self.on == other.on
-            && self.max_scale == other.max_scale
+        std::rc::Rc::ptr_eq(&self.run, &other.run)
+            && self.playing == other.playing
+            && self.speed == other.speed
+            && self.selected_consumer == other.selected_consumer
+            && self.inspect == other.inspect
+    }
+}
+
+impl PartialEq for StageProps {
+    /// A keystroke in the Key field, another tab or a dialog leaves the
+    /// stage alone: only what it shows, its callback and its scale count.
+    fn eq(&self, other: &Self) -> bool {
+        self.shows == other.shows && self.on == other.on && self.max_scale == other.max_scale
     }
 }
 
