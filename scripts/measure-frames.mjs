@@ -108,6 +108,38 @@ try {
     );
     await page.close();
   }
+  // Typing: 30 keystrokes in the Key field after 40 steps of the big
+  // cluster; how long the page's handlers take per keystroke (the Event
+  // Timing API's processing time of each input event).
+  {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(() => {
+      window.__input = [];
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries())
+          if (e.name === 'input') window.__input.push(e.processingEnd - e.processingStart);
+      }).observe({ type: 'event', durationThreshold: 0, buffered: true });
+    });
+    await page.goto(srv.url + BIG);
+    await page.waitForSelector('.stage-wrap svg.stage');
+    for (let i = 0; i < 40; i++) await page.getByRole('button', { name: 'Step forward', exact: true }).click();
+    // The settings live in a drawer on a laptop screen: open it.
+    const settings = page.getByRole('button', { name: 'Settings', exact: true });
+    if ((await settings.count()) === 1 && (await settings.getAttribute('aria-expanded')) !== 'true') {
+      await settings.click();
+    }
+    const key = page.getByLabel('Key', { exact: true });
+    await key.fill('');
+    await page.evaluate(() => (window.__input = []));
+    await key.pressSequentially('order-12345-customer-abcdefgh');
+    await page.waitForTimeout(300);
+    const times = (await page.evaluate(() => window.__input)).sort((a, b) => a - b);
+    console.log(
+      `typing 30 keys in the Key field (3x12, step 40): ${times.length} input events, handler time ` +
+        `median ${q(times, 50).toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms`,
+    );
+    await page.close();
+  }
   // First interactive: navigation start → Play on screen and enabled, the
   // median of 5 fresh loads of the default page at 1280×800.
   const firsts = [];
