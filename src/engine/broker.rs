@@ -1008,6 +1008,21 @@ impl Engine {
             };
             let leader = rep.leader.as_ref().expect("checked");
             let log = &rep.log;
+            // The common case first: a follower's partition with nothing new
+            // (no records, no high watermark it lacks), in the leader's epoch
+            // and without divergence, is left out at once. The checks below
+            // reach the same answer, one field at a time.
+            if let Some(follower_hw) = fp.follower_hw {
+                if fp.current_leader_epoch >= leader.epoch
+                    && fp.fetch_offset == log.leo()
+                    && fp
+                        .last_fetched_epoch
+                        .is_none_or(|e| log.latest_epoch() == Some(e))
+                    && log.hw().min(fp.fetch_offset) <= follower_hw
+                {
+                    continue;
+                }
+            }
             d.hw = log.hw();
             d.lso = log.lso();
             d.log_start = log.log_start();
