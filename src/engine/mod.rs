@@ -29,6 +29,7 @@ pub mod producer;
 pub mod producer_state;
 pub mod record;
 pub mod replay;
+pub mod replica_fetcher;
 pub mod rng;
 pub mod sim;
 pub mod transaction_manager;

@@ -1,0 +1,279 @@
+//! The follower side of replication (`ReplicaFetcherThread`,
+//! `AbstractFetcherThread`): one fetch session per leader broker, always one
+//! request in flight.
+//!
+//! A follower asks each leader it follows for the records after its log end
+//! offset, sending with each partition the epoch of its last entry
+//! (`lastFetchedEpoch`, KIP-595) and its leader epoch. With the answer it
+//! appends what came back, takes the high watermark as `min(leader HW, own
+//! LEO)`, and truncates when the leader reports a diverging epoch — the
+//! moment an unreplicated record vanishes (KIP-101/KIP-320). Its next fetch
+//! is what tells the leader how far it got (see
+//! [`crate::engine::partition_leader`]). A stalled fetcher (a fault) resumes
+//! after its stall.
+
+use crate::engine::broker::{BrokerTimer, MAX_FETCH_ENTRIES};
+use crate::engine::config::IsolationLevel;
+use crate::engine::event::{EventKind, Node};
+use crate::engine::ids::*;
+use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
+use crate::engine::sim::{Action, Engine};
+
+impl Engine {
+    /// Makes sure this broker has a fetch in flight to every leader it follows.
+    pub(crate) fn broker_start_fetchers(&mut self, b: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        let mut leaders: Vec<BrokerId> = Vec::new();
+        for tp in self.brokers[b.0 as usize].replicas.keys() {
+            if let Some(l) = self.partition_meta(*tp).leader {
+                if l != b && !leaders.contains(&l) {
+                    leaders.push(l);
+                }
+            }
+        }
+        crate::engine::vecmap::sort_small_by_key(&mut leaders, |b| *b);
+        for l in leaders {
+            let in_flight = self.brokers[b.0 as usize]
+                .fetchers
+                .get(&l)
+                .copied()
+                .flatten();
+            if in_flight.is_none() {
+                self.broker_follower_fetch(b, l);
+            }
+        }
+    }
+
+    pub(crate) fn broker_follower_fetch(&mut self, b: BrokerId, leader: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        if self.brokers[b.0 as usize].fetch_stalled_until_ms.is_some() {
+            return; // resumes in `broker_resume_fetching`
+        }
+        if self.brokers[b.0 as usize]
+            .fetchers
+            .get(&leader)
+            .copied()
+            .flatten()
+            .is_some()
+        {
+            return;
+        }
+        let mut partitions = Vec::new();
+        for (tp, rep) in &self.brokers[b.0 as usize].replicas {
+            let meta = self.partition_meta(*tp);
+            if meta.leader == Some(leader) && rep.leader.is_none() {
+                partitions.push(FetchPartition {
+                    tp: *tp,
+                    fetch_offset: rep.log.leo(),
+                    last_fetched_epoch: rep.log.last_entry_epoch(),
+                    current_leader_epoch: meta.leader_epoch,
+                    follower_hw: Some(rep.log.hw()),
+                });
+            }
+        }
+        if partitions.is_empty() {
+            self.broker(b).fetchers.remove(&leader);
+            return;
+        }
+        let fetch_id = self.next_id();
+        self.broker(b).fetchers.insert(leader, Some(fetch_id));
+        let wait = self.cfg.cluster.replica_fetch_wait_max_ms;
+        self.send(
+            Node::Broker(b),
+            Node::Broker(leader),
+            Msg::Fetch {
+                fetch_id,
+                replica: Some(b),
+                isolation: IsolationLevel::ReadUncommitted,
+                max_wait_ms: wait,
+                max_records: MAX_FETCH_ENTRIES as u32,
+                partitions,
+            },
+        );
+    }
+
+    pub(crate) fn broker_handle_fetch_response(
+        &mut self,
+        b: BrokerId,
+        leader: BrokerId,
+        fetch_id: u64,
+        parts: Vec<FetchPartitionData>,
+    ) {
+        if self.brokers[b.0 as usize]
+            .fetchers
+            .get(&leader)
+            .copied()
+            .flatten()
+            != Some(fetch_id)
+        {
+            return; // a stale session
+        }
+        self.broker(b).fetchers.insert(leader, None);
+        let mut errors = false;
+        for d in parts {
+            let tp = d.tp;
+            // Ignore data for partitions we no longer follow from this leader.
+            if self.partition_meta(tp).leader != Some(leader) {
+                continue;
+            }
+            if d.error.is_some() {
+                errors = true;
+                continue;
+            }
+            let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
+                continue;
+            };
+            if rep.leader.is_some() {
+                continue;
+            }
+            if let Some((epoch, end)) = d.diverging {
+                let to = rep.log.truncation_offset_for_diverging(epoch, end);
+                let removed = rep.log.truncate_to(to);
+                if !removed.is_empty() {
+                    let removed: Vec<(Offset, Option<RecordId>, LeaderEpoch)> = removed
+                        .iter()
+                        .map(|e| (e.offset, e.record, e.leader_epoch))
+                        .collect();
+                    self.emit(EventKind::Truncated {
+                        broker: b,
+                        tp,
+                        to,
+                        removed,
+                    });
+                }
+                continue;
+            }
+            let first = d.entries.first().map(|e| e.offset);
+            if let Some(first) = first {
+                if first != rep.log.leo() {
+                    continue; // a stale response from before a truncation
+                }
+                rep.log.append_as_follower(&d.entries);
+            }
+            let old_hw = rep.log.hw();
+            let new_hw = d.hw.min(rep.log.leo());
+            if new_hw > old_hw {
+                rep.log.set_hw(new_hw);
+            }
+            let (leo, hw) = (rep.log.leo(), rep.log.hw());
+            if let Some(first) = first {
+                let internal = self.topics[tp.topic.0 as usize].internal;
+                self.emit(EventKind::Replicated {
+                    broker: b,
+                    tp,
+                    first,
+                    count: d.entries.len() as u32,
+                    leo,
+                    hw,
+                    internal,
+                });
+            } else if hw > old_hw {
+                self.emit(EventKind::HighWatermark {
+                    broker: b,
+                    tp,
+                    hw,
+                    leader: false,
+                });
+            }
+        }
+        if errors {
+            self.schedule_in(
+                1_000,
+                Action::Broker {
+                    broker: b,
+                    timer: BrokerTimer::FollowerFetchBackoff { leader },
+                },
+            );
+        } else {
+            self.broker_follower_fetch(b, leader);
+        }
+    }
+
+    pub(crate) fn cmd_stall_followers(&mut self, tp: Tp, ms: u32) -> Result<(), String> {
+        let meta = self.partition_meta(tp).clone();
+        let followers: Vec<BrokerId> = meta
+            .replicas
+            .iter()
+            .copied()
+            .filter(|r| Some(*r) != meta.leader && self.brokers[r.0 as usize].alive)
+            .collect();
+        if followers.is_empty() {
+            return Err("the partition has no live follower to stall".into());
+        }
+        let until = self.now_ms + ms as u64;
+        for f in &followers {
+            self.broker(*f).fetch_stalled_until_ms = Some(until);
+            self.schedule(
+                until,
+                Action::Broker {
+                    broker: *f,
+                    timer: BrokerTimer::FetcherResume,
+                },
+            );
+        }
+        let list: Vec<String> = followers.iter().map(|b| b.to_string()).collect();
+        self.emit(EventKind::FaultArmed {
+            text: format!(
+                "The replica fetchers of broker {} stall for {ms} ms (think: a long GC pause). They stay in the ISR for up to replica.lag.time.max.ms.",
+                list.join(" and ")
+            ),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn broker_resume_fetching(&mut self, b: BrokerId) {
+        let until = self.brokers[b.0 as usize].fetch_stalled_until_ms;
+        if until.is_some_and(|u| u <= self.now_ms) {
+            self.broker(b).fetch_stalled_until_ms = None;
+            self.broker_start_fetchers(b);
+        }
+    }
+
+    /// Whether some live follower still lags its leader's LEO or HW.
+    pub(crate) fn replication_pending(&self) -> bool {
+        for (t, topic) in self.topics.iter().enumerate() {
+            for (p, meta) in topic.partitions.iter().enumerate() {
+                let tp = Tp::new(TopicId(t as u16), p as u32);
+                let Some(l) = meta.leader else { continue };
+                let leader = &self.brokers[l.0 as usize];
+                if !leader.alive {
+                    continue;
+                }
+                let Some(lrep) = leader.replicas.get(&tp) else {
+                    continue;
+                };
+                let (leo, hw) = (lrep.log.leo(), lrep.log.hw());
+                for r in &meta.replicas {
+                    if *r == l {
+                        continue;
+                    }
+                    let f = &self.brokers[r.0 as usize];
+                    if !f.alive {
+                        continue;
+                    }
+                    if let Some(frep) = f.replicas.get(&tp) {
+                        if frep.log.leo() != leo || frep.log.hw() < hw {
+                            return true;
+                        }
+                        // A live follower outside the ISR that has caught up
+                        // rejoins at its next fetch (`maybeExpandIsr`): the
+                        // run is not over until the ISR shows it.
+                        if !meta.isr.contains(r) && !f.fenced {
+                            return true;
+                        }
+                    }
+                }
+                // A leader whose HW lags its LEO with its followers up to date
+                // will move once they fetch again.
+                if hw < leo && meta.isr.len() >= topic.effective_min_isr() {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
