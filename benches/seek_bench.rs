@@ -85,8 +85,8 @@ fn main() {
         "S100k native: {end} steps played in {play_s:.2} s; history holds {:.1} MB \
          ({} snapshots, one every {} steps)",
         heap as f64 / 1e6,
-        end / kafkascope::timeline::SNAPSHOT_EVERY_STEPS + 1,
-        kafkascope::timeline::SNAPSHOT_EVERY_STEPS
+        end / kafkascope::model::timeline::SNAPSHOT_EVERY_STEPS + 1,
+        kafkascope::model::timeline::SNAPSHOT_EVERY_STEPS
     );
     println!(
         "S100k native seek: median {:.2} ms, p99 {:.2} ms, worst {:.2} ms over {} seeks; \

@@ -13,9 +13,10 @@
 //!    which may name a preset).
 //! 4. [`lesson`]: the lesson format and the built-in lessons.
 //! 5. The presentation model, pure and tested natively: [`model`] (the run,
-//!    the view and the reducer) with [`timeline`] (time travel), [`tour`]
-//!    (the lesson player) and [`share`] (model ↔ link), and what the views
-//!    draw from it: [`narration`], [`metrics`] and [`stage_layout`].
+//!    the view and the reducer) with [`model::timeline`] (time travel),
+//!    [`model::tour`] (the lesson player) and [`model::share`] (model ↔
+//!    link) under it, and what the views draw from it: [`narration`],
+//!    [`metrics`] and [`stage_layout`].
 //! 6. The front ends: `ui` (wasm32 only, the Yew components) and [`cli`]
 //!    (native only, the command-line tool).
 
@@ -28,10 +29,7 @@ pub mod model;
 pub mod narration;
 pub mod presets;
 pub mod scenario;
-pub mod share;
 pub mod stage_layout;
-pub mod timeline;
-pub mod tour;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

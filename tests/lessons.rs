@@ -22,8 +22,8 @@ fn every_built_in_lesson_parses() {
 #[test]
 fn every_built_in_lesson_plays_to_its_end() {
     for l in lesson::built_in() {
-        let beats =
-            kafkascope::tour::play_through(&l).unwrap_or_else(|e| panic!("lesson {}: {e}", l.id));
+        let beats = kafkascope::model::tour::play_through(&l)
+            .unwrap_or_else(|e| panic!("lesson {}: {e}", l.id));
         assert_eq!(beats.len(), l.beats.len(), "lesson {}", l.id);
     }
 }
@@ -102,7 +102,7 @@ fn the_readme_examples_open_and_play() {
     };
     let lesson_text = block("```text\n# A comment.");
     let l = lesson::parse(&lesson_text).unwrap_or_else(|e| panic!("README lesson: {e:?}"));
-    kafkascope::tour::play_through(&l).unwrap_or_else(|e| panic!("README lesson: {e}"));
+    kafkascope::model::tour::play_through(&l).unwrap_or_else(|e| panic!("README lesson: {e}"));
     let json = block("```json\n{\n  \"version\": 1,\n  \"name\": \"three brokers");
     kafkascope::scenario::ScenarioFile::parse(&json)
         .unwrap_or_else(|e| panic!("README scenario: {e}"));
@@ -138,8 +138,8 @@ fn a_broken_pasted_lesson_is_refused_in_the_gallery_with_its_line_numbers() {
 /// next beat takes over again.
 #[test]
 fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
+    use kafkascope::model::tour::Phase;
     use kafkascope::model::{Model, Msg};
-    use kafkascope::tour::Phase;
     let l = lesson::by_id("rebalancing").expect("the rebalancing lesson");
     let right_lane_beat = l
         .beats
@@ -190,7 +190,7 @@ fn a_side_by_side_lesson_shows_the_lane_its_question_is_about() {
 fn a_lesson_naming_a_lane_the_scenario_lacks_is_refused() {
     let text = "lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: at-most-once-loses\n\nstep 0\nlane: 2\nHello.\n";
     let l = lesson::parse(text).expect("parses");
-    let err = kafkascope::tour::play_through(&l).expect_err("lane 2 of a one-lane scenario");
+    let err = kafkascope::model::tour::play_through(&l).expect_err("lane 2 of a one-lane scenario");
     assert!(err.contains("lane 2"), "{err}");
     assert!(lesson::parse(
         "lesson: x\ntitle: X\nsection: S\nsummary: s\nscenario: a\n\nstep 0\nlane: zero\n"

@@ -4,8 +4,8 @@
 use kafkascope::engine::command::Command;
 use kafkascope::engine::event::CrashPoint;
 use kafkascope::engine::ids::*;
+use kafkascope::model::timeline::SNAPSHOT_EVERY_STEPS;
 use kafkascope::model::{Model, Msg, Setting};
-use kafkascope::timeline::SNAPSHOT_EVERY_STEPS;
 
 /// Everything the screen is drawn from, for one lane.
 fn lane_picture(m: &Model) -> String {

@@ -98,7 +98,7 @@ pub fn check(
                 continue;
             }
         };
-        match crate::tour::play_through(&lesson) {
+        match crate::model::tour::play_through(&lesson) {
             Ok(beats) => {
                 out.push_str(&format!(
                     "{path}: \"{}\", {} beats, ok\n",

@@ -29,7 +29,7 @@ fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
 #[component]
 pub fn App() -> Html {
     // The page opens the run its address describes: a scenario link in the
-    // fragment, options in the query string (see `crate::share`).
+    // fragment, options in the query string (see `crate::model::share`).
     let model = use_reducer(|| {
         let loc = web_sys::window().map(|w| w.location());
         let hash = loc.as_ref().and_then(|l| l.hash().ok()).unwrap_or_default();
@@ -232,10 +232,12 @@ pub fn App() -> Html {
         use_effect_with(at, move |at| {
             match at {
                 // A question: bring it and its choices into view.
-                Some((_, crate::tour::Phase::Asking, _)) => crate::ui::dom::reveal_in_scroller(
-                    ".lesson-panel",
-                    ".lesson-panel .predict, .lesson-panel .off-tour",
-                ),
+                Some((_, crate::model::tour::Phase::Asking, _)) => {
+                    crate::ui::dom::reveal_in_scroller(
+                        ".lesson-panel",
+                        ".lesson-panel .predict, .lesson-panel .off-tour",
+                    )
+                }
                 // A stop: read it from its start, the verdict on the
                 // learner's answer first when there is one (Back / Next
                 // stay in view at the card's foot).
@@ -322,12 +324,12 @@ pub fn App() -> Html {
     let asking = m
         .lesson
         .as_ref()
-        .is_some_and(|r| r.phase == crate::tour::Phase::Asking);
+        .is_some_and(|r| r.phase == crate::model::tour::Phase::Asking);
     // The last stop of a lesson: its conclusion has the column's room.
     let done = m.lesson.as_ref().is_some_and(|r| {
         r.is_last()
-            && r.phase != crate::tour::Phase::Playing
-            && r.phase != crate::tour::Phase::Asking
+            && r.phase != crate::model::tour::Phase::Playing
+            && r.phase != crate::model::tour::Phase::Asking
     });
     // Side by side: one lane large, the others as cards beside it.
     let shown_lane = m.shown_lane();

@@ -3,8 +3,8 @@
 //! learner has wandered off (stepped, travelled, changed something), it
 //! offers the way back into the tour.
 
+use crate::model::tour::Phase;
 use crate::model::{Model, Msg};
-use crate::tour::Phase;
 use yew::prelude::*;
 
 /// A plain function rather than a component: it has no state of its own,

@@ -54,7 +54,7 @@ pub fn view(
                 "{base}#{}",
                 crate::link::encode(&embed_link, &crate::presets::config_by_id)
             );
-            let code = crate::share::embed_code(&embed_url, &title);
+            let code = crate::model::share::embed_code(&embed_url, &title);
             let copy_btn = |what: &'static str, text: String| {
                 let status = status.clone();
                 let done = Callback::from(move |ok: bool| {

@@ -5,6 +5,10 @@
 //! flags. [`Model::update`] is pure (no DOM, no timers), so it is tested
 //! natively; the Yew layer only dispatches [`Msg`]s and draws.
 
+pub mod share;
+pub mod timeline;
+pub mod tour;
+
 use crate::engine::command::Command;
 use crate::engine::config::ScenarioConfig;
 use crate::engine::cow_vec::CowVec;
@@ -77,7 +81,7 @@ pub enum Msg {
     SelectConsumer(Option<ConsumerIdx>),
     /// Side by side: draw lane `n` (0 = the first) large.
     ShowLane(usize),
-    /// Time travel (see `crate::timeline`).
+    /// Time travel (see `crate::model::timeline`).
     StepBack,
     Seek(u64),
     SeekEnd,
@@ -89,7 +93,7 @@ pub enum Msg {
     DismissLinkError,
     /// The default scenario (after a bad link).
     StartDefault,
-    /// Lessons (see `crate::tour`).
+    /// Lessons (see `crate::model::tour`).
     ToggleGallery,
     StartLesson(String),
     /// A lesson file's text, pasted by an author.
@@ -172,7 +176,7 @@ pub enum Tab {
 /// the viewer sees (a tab, a hover, a keystroke) clones the view and copies
 /// one pointer; only a change to the run clones the run (`Rc::make_mut`,
 /// through `DerefMut`), and restoring a time-travel snapshot swaps that
-/// pointer ([`crate::timeline`]). Reading a run field through a `Model` works as if
+/// pointer ([`crate::model::timeline`]). Reading a run field through a `Model` works as if
 /// the field were the model's own (`m.engine`, `m.step`).
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -183,8 +187,8 @@ pub struct Model {
     /// calls reproduces the run). After a step back it also holds the
     /// recorded future; `applied` says how much of it the engine has seen.
     pub commands: CowVec<(u64, Command)>,
-    /// Marks, snapshots and the last fork (see [`crate::timeline`]).
-    pub timeline: crate::timeline::Timeline,
+    /// Marks, snapshots and the last fork (see [`crate::model::timeline`]).
+    pub timeline: crate::model::timeline::Timeline,
     // ---- the viewer's own state (kept across seeks and undo) ----
     pub playing: bool,
     pub speed: usize,
@@ -198,12 +202,12 @@ pub struct Model {
     pub inspect: Option<(BrokerId, Tp)>,
     /// The consumer whose action card is open.
     pub selected_consumer: Option<ConsumerIdx>,
-    /// Embedded in a course page: minimal chrome (see [`crate::share`]).
+    /// Embedded in a course page: minimal chrome (see [`crate::model::share`]).
     pub embed: bool,
     /// A link that could not be opened: what is wrong, for the dialog.
     pub link_error: Option<String>,
-    /// The lesson being toured, if any (see [`crate::tour`]).
-    pub lesson: Option<crate::tour::LessonRun>,
+    /// The lesson being toured, if any (see [`crate::model::tour`]).
+    pub lesson: Option<crate::model::tour::LessonRun>,
     /// The lesson gallery is open.
     pub gallery_open: bool,
     /// Why the lesson pasted into the gallery cannot be opened (shown in the
@@ -619,7 +623,7 @@ impl Model {
         let Some(run) = &self.lesson else {
             return 0;
         };
-        let upto = if run.phase == crate::tour::Phase::Reading {
+        let upto = if run.phase == crate::model::tour::Phase::Reading {
             run.beat
         } else {
             run.beat + 1
