@@ -596,14 +596,19 @@ impl Engine {
             tp,
             choice,
         });
-        let appended = self.producer_accumulate(p, tp, record);
+        let (appended, wake_sender) = self.producer_accumulate(p, tp, record);
         if matches!(choice, PartitionChoice::Sticky { .. }) {
             self.producer_sticky_appended(p, tp, appended);
         }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
         }
-        self.producer_sender_run(p);
+        // `KafkaProducer.doSend`: the sender is woken only when the append
+        // filled a batch or opened a new one; otherwise it sleeps until its
+        // own next deadline (linger, backoff, expiry) or a response.
+        if wake_sender {
+            self.producer_sender_run(p);
+        }
     }
 
     /// `KafkaProducer.partition` + `BuiltInPartitioner`.
@@ -759,7 +764,9 @@ impl Engine {
     /// Appends the record to its partition's open batch, or to a new one;
     /// returns the bytes the append added (`appendedBytes`: a new batch
     /// counts its header too).
-    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> u32 {
+    /// Returns the bytes appended and whether the sender should be woken
+    /// (`RecordAppendResult.batchIsFull || newBatchCreated`).
+    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> (u32, bool) {
         let size = self.records[record.0 as usize].size_bytes();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let delivery_ms = self.cfg.producers[p.0 as usize].delivery_timeout_ms as u64;
@@ -772,7 +779,7 @@ impl Engine {
             if b.state == BatchState::Open && b.bytes + size <= batch_size {
                 b.records.push(record);
                 b.bytes += size;
-                return size;
+                return (size, b.bytes >= batch_size);
             }
             if b.state == BatchState::Open {
                 b.state = BatchState::Queued;
@@ -799,7 +806,7 @@ impl Engine {
                 sent_leader_epoch: None,
             },
         );
-        BATCH_OVERHEAD_BYTES + size
+        (BATCH_OVERHEAD_BYTES + size, true)
     }
 
     // ---- stage 4: the sender -----------------------------------------------------
