@@ -380,10 +380,7 @@ impl crate::engine::sim::Engine {
 
     fn producer_holds(&self, p: ProducerIdx, r: Option<RecordId>) -> bool {
         let Some(r) = r else { return false };
-        self.producers[p.0 as usize]
-            .batches
-            .values()
-            .any(|b| b.records.contains(&r))
+        self.producers[p.0 as usize].acc.holds(r)
     }
 
     /// Summary counts for one group (see [`Verdict`]).

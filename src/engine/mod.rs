@@ -6,6 +6,7 @@
 //! happens comes out as [`event::Event`]s. See ARCHITECTURE.md for the map
 //! from each Kafka concept to its file.
 
+pub mod accumulator;
 pub mod assignor;
 pub mod broker;
 pub mod client_metadata;

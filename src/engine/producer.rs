@@ -1,10 +1,9 @@
 //! The producer client: stages 1–4 and 6 of a record's life, batching,
 //! retries and idempotence (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 //!
-//! Size: the accumulator and the sender share every batch's state, as in
-//! Kafka's client. Issue 12 turns the producer into a component that owns its
-//! state and timers, and that is where it splits (accumulator apart from the
-//! sender).
+//! Size: the sender, its responses, retries and the idempotence bookkeeping
+//! (KIP-360) share every batch's state, as in Kafka's client; the
+//! accumulator's own rules live apart, in `accumulator.rs`.
 //!
 //! 1. **Create** — the application calls `send(topic, key, value)`.
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
@@ -42,6 +41,7 @@
 //! would miss the record, can only be aborted, and InitProducerId bumps the
 //! epoch after the abort.
 
+use crate::engine::accumulator::{Appended, RecordAccumulator};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
@@ -51,43 +51,8 @@ use crate::engine::network::{BatchResult, CoordinatorKey, Msg, WireBatch};
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
-use std::collections::VecDeque;
 
-/// `RecordBatch` v2 header size, counted towards `batch.size`.
-pub const BATCH_OVERHEAD_BYTES: u32 = 61;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BatchState {
-    /// Still accepting records (the last batch of its partition's queue).
-    Open,
-    /// Waiting in the queue (closed, or backing off before a retry).
-    Queued,
-    InFlight,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProducerBatch {
-    pub id: BatchId,
-    pub tp: Tp,
-    pub records: Vec<RecordId>,
-    pub bytes: u32,
-    pub created_ms: u64,
-    pub base_seq: Option<i32>,
-    /// Produce attempts so far.
-    pub attempts: u32,
-    /// A retry may not be sent before this time.
-    pub retry_at_ms: u64,
-    pub state: BatchState,
-    pub linger_scheduled: bool,
-    /// The producer epoch the batch's sequence belongs to (set with it).
-    pub epoch: Option<ProducerEpoch>,
-    /// Its sequence was rewritten by an epoch bump (`sequenceHasBeenReset`).
-    pub seq_reset: bool,
-    /// The partition's leader epoch when the batch was last sent: a retry
-    /// skips its backoff once the leader has changed since (KIP-951,
-    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`).
-    pub sent_leader_epoch: Option<LeaderEpoch>,
-}
+pub use crate::engine::accumulator::{BatchState, ProducerBatch, BATCH_OVERHEAD_BYTES};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlightRequest {
@@ -158,8 +123,8 @@ pub struct Producer {
     pub init_in_flight: bool,
     pub next_seq: VecMap<Tp, i32>,
     pub seq: SeqState,
-    pub queues: VecMap<Tp, VecDeque<BatchId>>,
-    pub batches: VecMap<BatchId, ProducerBatch>,
+    /// Its batches, per partition (`RecordAccumulator`).
+    pub acc: RecordAccumulator,
     pub in_flight: Vec<InFlightRequest>,
     pub sticky: VecMap<TopicId, StickyState>,
     pub next_event_id: u32,
@@ -174,9 +139,6 @@ pub struct Producer {
     pub total_ack_latency_ms: u64,
     /// The application thread of a transactional consume-transform-produce loop.
     pub owner_consumer: Option<ConsumerIdx>,
-    /// No waiting batch can expire before this (Kafka's
-    /// `nextBatchExpiryTimeMs`): the sender skips the expiry scan until then.
-    pub next_expiry_ms: u64,
     /// Who leads each partition, as far as this producer knows.
     pub metadata: ClientMetadata,
 }
@@ -203,8 +165,7 @@ impl Producer {
             init_in_flight: false,
             next_seq: VecMap::new(),
             seq: SeqState::default(),
-            queues: VecMap::new(),
-            batches: VecMap::new(),
+            acc: RecordAccumulator::default(),
             in_flight: Vec::new(),
             sticky: VecMap::new(),
             next_event_id: 0,
@@ -216,7 +177,6 @@ impl Producer {
             failed_records: 0,
             total_ack_latency_ms: 0,
             owner_consumer,
-            next_expiry_ms: 0,
             metadata,
         }
     }
@@ -231,7 +191,7 @@ impl Producer {
         self.alive
             && !self.txn.fenced
             && (self.staging > 0
-                || !self.batches.is_empty()
+                || !self.acc.is_empty()
                 || self.init_in_flight
                 || self.txn.ending.is_some()
                 || !self.txn.adding.is_empty())
@@ -243,7 +203,7 @@ impl Producer {
 
     /// Records waiting in the accumulator or in flight.
     pub fn unacked_records(&self) -> usize {
-        self.batches.values().map(|b| b.records.len()).sum()
+        self.acc.record_count()
     }
 }
 
@@ -596,9 +556,9 @@ impl Engine {
             tp,
             choice,
         });
-        let (appended, wake_sender) = self.producer_accumulate(p, tp, record);
+        let appended = self.producer_accumulate(p, tp, record);
         if matches!(choice, PartitionChoice::Sticky { .. }) {
-            self.producer_sticky_appended(p, tp, appended);
+            self.producer_sticky_appended(p, tp, appended.bytes);
         }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
@@ -606,7 +566,7 @@ impl Engine {
         // `KafkaProducer.doSend`: the sender is woken only when the append
         // filled a batch or opened a new one; otherwise it sleeps until its
         // own next deadline (linger, backoff, expiry) or a response.
-        if wake_sender {
+        if appended.wake_sender {
             self.producer_sender_run(p);
         }
     }
@@ -682,15 +642,10 @@ impl Engine {
     /// `RecordAccumulator.allBatchesFull`: the partition's last batch not yet
     /// sent is full (or closed), or there is none.
     fn producer_all_batches_full(&self, p: ProducerIdx, tp: Tp) -> bool {
-        let pr = &self.producers[p.0 as usize];
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        match pr.queues.get(&tp).and_then(|q| q.back()) {
-            None => true,
-            Some(id) => {
-                let b = &pr.batches[id];
-                b.state != BatchState::Open || b.bytes >= batch_size
-            }
-        }
+        self.producers[p.0 as usize]
+            .acc
+            .all_batches_full(tp, batch_size)
     }
 
     /// `BuiltInPartitioner.updatePartitionInfo`, after the append: count the
@@ -735,11 +690,12 @@ impl Engine {
                 // The accumulator's queue: batches not yet sent (a drained
                 // batch leaves Kafka's deque), not those in flight.
                 let pr = &self.producers[p.0 as usize];
-                pr.queues
+                pr.acc
+                    .queues
                     .get(&Tp::new(topic, *part))
                     .map(|q| {
                         q.iter()
-                            .filter(|b| pr.batches[*b].state != BatchState::InFlight)
+                            .filter(|b| pr.acc.batches[*b].state != BatchState::InFlight)
                             .count() as u32
                     })
                     .unwrap_or(0)
@@ -764,49 +720,26 @@ impl Engine {
     /// Appends the record to its partition's open batch, or to a new one;
     /// returns the bytes the append added (`appendedBytes`: a new batch
     /// counts its header too).
-    /// Returns the bytes appended and whether the sender should be woken
-    /// (`RecordAppendResult.batchIsFull || newBatchCreated`).
-    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> (u32, bool) {
+    /// `RecordAccumulator.append`; returns what the append did.
+    fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> Appended {
         let size = self.records[record.0 as usize].size_bytes();
-        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let delivery_ms = self.cfg.producers[p.0 as usize].delivery_timeout_ms as u64;
+        let pc = &self.cfg.producers[p.0 as usize];
+        let (batch_size, delivery_ms) = (pc.batch_size, pc.delivery_timeout_ms as u64);
+        let new_id = BatchId(self.next_batch_id);
         let now = self.now_ms;
-        let next_id = BatchId(self.next_batch_id);
-        let pr = &mut self.producers[p.0 as usize];
-        let q = pr.queues.entry_or_default(tp);
-        if let Some(last) = q.back() {
-            let b = pr.batches.get_mut(last).expect("queued batch exists");
-            if b.state == BatchState::Open && b.bytes + size <= batch_size {
-                b.records.push(record);
-                b.bytes += size;
-                return (size, b.bytes >= batch_size);
-            }
-            if b.state == BatchState::Open {
-                b.state = BatchState::Queued;
-            }
-        }
-        self.next_batch_id += 1;
-        q.push_back(next_id);
-        pr.next_expiry_ms = pr.next_expiry_ms.min(now + delivery_ms);
-        pr.batches.insert(
-            next_id,
-            ProducerBatch {
-                id: next_id,
-                tp,
-                records: vec![record],
-                bytes: BATCH_OVERHEAD_BYTES + size,
-                created_ms: now,
-                base_seq: None,
-                attempts: 0,
-                retry_at_ms: 0,
-                state: BatchState::Open,
-                linger_scheduled: false,
-                epoch: None,
-                seq_reset: false,
-                sent_leader_epoch: None,
-            },
+        let a = self.producers[p.0 as usize].acc.append(
+            tp,
+            record,
+            size,
+            batch_size,
+            now,
+            delivery_ms,
+            new_id,
         );
-        (BATCH_OVERHEAD_BYTES + size, true)
+        if a.new_batch {
+            self.next_batch_id += 1;
+        }
+        a
     }
 
     // ---- stage 4: the sender -----------------------------------------------------
@@ -843,19 +776,19 @@ impl Engine {
         // first batch that has not expired (and the sender run stays
         // O(partitions), however many batches wait behind).
         let delivery_ms = pc.delivery_timeout_ms as u64;
-        let tps: Vec<Tp> = self.producers[pi].queues.keys().copied().collect();
+        let tps: Vec<Tp> = self.producers[pi].acc.queues.keys().copied().collect();
         let unresolved_before = self.producers[pi].seq.unresolved.len();
-        if now >= self.producers[pi].next_expiry_ms {
+        if now >= self.producers[pi].acc.next_expiry_ms {
             let mut next = u64::MAX;
             for &tp in &tps {
                 // `getExpiredInflightBatches`: a batch in flight expires too,
                 // in send order; a response that comes later is ignored.
                 let pr = &self.producers[pi];
-                let sent: Vec<BatchId> = (pr.queues.get(&tp).into_iter().flatten().copied())
-                    .take_while(|x| pr.batches[x].state == BatchState::InFlight)
+                let sent: Vec<BatchId> = (pr.acc.queues.get(&tp).into_iter().flatten().copied())
+                    .take_while(|x| pr.acc.batches[x].state == BatchState::InFlight)
                     .collect();
                 for id in sent {
-                    let expires = self.producers[pi].batches[&id].created_ms + delivery_ms;
+                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
                     if now < expires {
                         next = next.min(expires);
                         break;
@@ -863,7 +796,7 @@ impl Engine {
                     self.producer_expire_batch(p, id);
                 }
                 while let Some(id) = self.producer_waiting_head(pi, tp).1 {
-                    let expires = self.producers[pi].batches[&id].created_ms + delivery_ms;
+                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
                     if now < expires {
                         next = next.min(expires);
                         break;
@@ -871,7 +804,7 @@ impl Engine {
                     self.producer_expire_batch(p, id);
                 }
             }
-            self.producers[pi].next_expiry_ms = next;
+            self.producers[pi].acc.next_expiry_ms = next;
         }
         if self.producers[pi].seq.unresolved.len() > unresolved_before {
             // A sent batch expired: its sequence is resolved at the next
@@ -920,7 +853,7 @@ impl Engine {
             let Some(head) = head else {
                 continue;
             };
-            let b = &pr.batches[&head];
+            let b = &pr.acc.batches[&head];
             if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
                 continue; // waits for AddPartitionsToTxn
             }
@@ -929,9 +862,9 @@ impl Engine {
             // under an older epoch, or an expired batch whose fate is unknown.
             if pr.idempotent && b.base_seq.is_none() {
                 let current = pr.producer_id.map(|x| x.1);
-                let sequenced = pr.queues[&tp]
+                let sequenced = pr.acc.queues[&tp]
                     .iter()
-                    .any(|x| pr.batches[x].base_seq.is_some());
+                    .any(|x| pr.acc.batches[x].base_seq.is_some());
                 if sequenced && pr.seq.epoch.get(&tp).copied() != current {
                     continue;
                 }
@@ -940,7 +873,7 @@ impl Engine {
                 }
             }
             // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
-            let full = pr.queues[&tp].back() != Some(&head)
+            let full = pr.acc.queues[&tp].back() != Some(&head)
                 || b.state == BatchState::Queued
                 || b.bytes >= pc.batch_size;
             let lingered = now >= b.created_ms + pc.linger_ms as u64;
@@ -955,6 +888,7 @@ impl Engine {
                 if !b.linger_scheduled {
                     let at = b.created_ms + pc.linger_ms as u64;
                     self.producer(p)
+                        .acc
                         .batches
                         .get_mut(&head)
                         .expect("batch")
@@ -976,7 +910,7 @@ impl Engine {
             // in-flight batches of its partition.
             if pr.idempotent && b.attempts > 0 {
                 let seq = b.base_seq.unwrap_or(0);
-                let earlier_in_flight = pr.batches.values().any(|o| {
+                let earlier_in_flight = pr.acc.batches.values().any(|o| {
                     o.tp == tp
                         && o.state == BatchState::InFlight
                         && o.base_seq.is_some_and(|s| s < seq)
@@ -1059,10 +993,10 @@ impl Engine {
         for id in &batch_ids {
             let leader_epoch = self.producers[pi]
                 .metadata
-                .leader_epoch(self.producers[pi].batches[id].tp);
+                .leader_epoch(self.producers[pi].acc.batches[id].tp);
             let pr = &mut self.producers[pi];
             let (tp, unnumbered, n) = {
-                let b = &pr.batches[id];
+                let b = &pr.acc.batches[id];
                 (b.tp, b.base_seq.is_none(), b.records.len() as i32)
             };
             if let (true, true, Some((_, epoch))) = (idempotent, unnumbered, pid) {
@@ -1077,11 +1011,11 @@ impl Engine {
                 let seq = pr.next_seq.entry_or_insert_with(tp, || 0);
                 let base = *seq;
                 *seq = seq.wrapping_add(n);
-                let b = pr.batches.get_mut(id).expect("batch");
+                let b = pr.acc.batches.get_mut(id).expect("batch");
                 b.base_seq = Some(base);
                 b.epoch = Some(epoch);
             }
-            let b = pr.batches.get_mut(id).expect("batch");
+            let b = pr.acc.batches.get_mut(id).expect("batch");
             b.state = BatchState::InFlight;
             b.attempts += 1;
             b.sent_leader_epoch = Some(leader_epoch);
@@ -1098,7 +1032,7 @@ impl Engine {
         }
         let arrive_ms = now + self.latency_ms(Node::Producer(p), Node::Broker(broker));
         for wb in &wire {
-            let attempt = self.producers[pi].batches[&wb.batch].attempts;
+            let attempt = self.producers[pi].acc.batches[&wb.batch].attempts;
             self.emit(EventKind::Sent {
                 producer: p,
                 broker,
@@ -1130,12 +1064,15 @@ impl Engine {
         // time out expires in flight (see `producer_sender_run`).
         let timeout_at = now + pc.request_timeout_ms as u64;
         let pr = &mut self.producers[pi];
-        let expires = batch_ids.iter().map(|id| pr.batches[id].created_ms).min();
+        let expires = batch_ids
+            .iter()
+            .map(|id| pr.acc.batches[id].created_ms)
+            .min();
         if let Some(at) = expires
             .map(|c| c + pc.delivery_timeout_ms as u64)
             .filter(|at| *at < timeout_at)
         {
-            pr.next_expiry_ms = pr.next_expiry_ms.min(at);
+            pr.acc.next_expiry_ms = pr.acc.next_expiry_ms.min(at);
             self.schedule(
                 at,
                 Action::Producer {
@@ -1194,15 +1131,7 @@ impl Engine {
     }
 
     fn producer_remove_batch(&mut self, p: ProducerIdx, id: BatchId) -> Option<ProducerBatch> {
-        let pr = self.producer(p);
-        let b = pr.batches.remove(&id)?;
-        if let Some(q) = pr.queues.get_mut(&b.tp) {
-            q.retain(|x| *x != id);
-            if q.is_empty() {
-                pr.queues.remove(&b.tp);
-            }
-        }
-        Some(b)
+        self.producer(p).acc.remove(id)
     }
 
     // ---- responses, errors, retries ---------------------------------------------
@@ -1292,7 +1221,11 @@ impl Engine {
     }
 
     fn producer_handle_result(&mut self, p: ProducerIdx, r: BatchResult) {
-        if !self.producers[p.0 as usize].batches.contains_key(&r.batch) {
+        if !self.producers[p.0 as usize]
+            .acc
+            .batches
+            .contains_key(&r.batch)
+        {
             return;
         }
         match r.result {
@@ -1309,7 +1242,7 @@ impl Engine {
     /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`: the partition's
     /// leader epoch is newer than when the batch was last sent.
     fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
-        let b = &self.producers[p.0 as usize].batches[&id];
+        let b = &self.producers[p.0 as usize].acc.batches[&id];
         b.sent_leader_epoch
             .is_some_and(|e| e < self.producers[p.0 as usize].metadata.leader_epoch(b.tp))
     }
@@ -1337,7 +1270,7 @@ impl Engine {
         let pc = &cfg.producers[p.0 as usize];
         let now = self.now_ms;
         let (attempts, created, tp, records, base_seq) = {
-            let b = &self.producers[p.0 as usize].batches[&id];
+            let b = &self.producers[p.0 as usize].acc.batches[&id];
             (
                 b.attempts,
                 b.created_ms,
@@ -1368,21 +1301,22 @@ impl Engine {
             };
             {
                 let pr = self.producer(p);
-                let b = pr.batches.get_mut(&id).expect("batch");
+                let b = pr.acc.batches.get_mut(&id).expect("batch");
                 b.state = BatchState::Queued;
                 b.retry_at_ms = now + backoff;
                 // Waiting again: it may now be the next batch to expire.
-                pr.next_expiry_ms = pr
+                pr.acc.next_expiry_ms = pr
+                    .acc
                     .next_expiry_ms
                     .min(created + pc.delivery_timeout_ms as u64);
                 // Back to the front of its queue, in sequence order (`reenqueue`).
-                let q = pr.queues.entry_or_default(tp);
+                let q = pr.acc.queues.entry_or_default(tp);
                 q.retain(|x| *x != id);
-                let seq = pr.batches[&id].base_seq;
+                let seq = pr.acc.batches[&id].base_seq;
                 let pos = q
                     .iter()
                     .position(|x| {
-                        let o = &pr.batches[x];
+                        let o = &pr.acc.batches[x];
                         o.state != BatchState::InFlight
                             && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
                     })
@@ -1461,7 +1395,7 @@ impl Engine {
     /// idempotent producer bumps its epoch and retries from sequence 0.
     fn producer_can_retry_out_of_order(&mut self, p: ProducerIdx, id: BatchId) -> bool {
         let pr = &self.producers[p.0 as usize];
-        let b = &pr.batches[&id];
+        let b = &pr.acc.batches[&id];
         let tp = b.tp;
         let base = b.base_seq.unwrap_or(0);
         let last_acked = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
@@ -1540,6 +1474,7 @@ impl Engine {
     /// batches not sent yet fail with it; batches in flight finish first.
     fn producer_abort_undrained(&mut self, p: ProducerIdx, error: ErrorCode) {
         let ids: Vec<BatchId> = self.producers[p.0 as usize]
+            .acc
             .batches
             .values()
             .filter(|b| b.state != BatchState::InFlight)
@@ -1572,9 +1507,10 @@ impl Engine {
         for tp in tps {
             let pr = &self.producers[pi];
             let busy = pr
+                .acc
                 .queues
                 .get(&tp)
-                .is_some_and(|q| q.iter().any(|x| pr.batches[x].base_seq.is_some()));
+                .is_some_and(|q| q.iter().any(|x| pr.acc.batches[x].base_seq.is_some()));
             if busy {
                 continue;
             }
@@ -1624,17 +1560,18 @@ impl Engine {
         for tp in rewrite {
             // `startSequencesAtBeginning`.
             let mut ids: Vec<BatchId> = pr
+                .acc
                 .queues
                 .get(&tp)
                 .into_iter()
                 .flatten()
                 .copied()
-                .filter(|x| pr.batches[x].base_seq.is_some())
+                .filter(|x| pr.acc.batches[x].base_seq.is_some())
                 .collect();
-            ids.sort_by_key(|x| pr.batches[x].base_seq);
+            ids.sort_by_key(|x| pr.acc.batches[x].base_seq);
             let mut seq = 0i32;
             for id in ids {
-                let b = pr.batches.get_mut(&id).expect("batch");
+                let b = pr.acc.batches.get_mut(&id).expect("batch");
                 b.base_seq = Some(seq);
                 b.epoch = Some(new);
                 b.seq_reset = true;
@@ -1670,16 +1607,7 @@ impl Engine {
     /// deque head; in-flight batches have left Kafka's deque). In flight are
     /// at most max.in.flight batches, so this looks at a handful of entries.
     fn producer_waiting_head(&self, pi: usize, tp: Tp) -> (bool, Option<BatchId>) {
-        let pr = &self.producers[pi];
-        let mut in_flight = false;
-        for id in pr.queues.get(&tp).into_iter().flatten() {
-            if pr.batches[id].state == BatchState::InFlight {
-                in_flight = true;
-            } else {
-                return (in_flight, Some(*id));
-            }
-        }
-        (in_flight, None)
+        self.producers[pi].acc.waiting_head(tp)
     }
 
     /// A batch passed `delivery.timeout.ms`, waiting or in flight: it fails
@@ -1746,7 +1674,7 @@ impl Engine {
                 ErrorCode::NetworkException
             };
             for b in r.batches {
-                if self.producers[pi].batches.contains_key(&b) {
+                if self.producers[pi].acc.batches.contains_key(&b) {
                     self.producer_batch_failed(p, b, error);
                 }
             }
@@ -1770,7 +1698,7 @@ impl Engine {
         };
         for r in requests {
             for b in r.batches {
-                if self.producers[pi].batches.contains_key(&b) {
+                if self.producers[pi].acc.batches.contains_key(&b) {
                     self.producer_batch_failed(p, b, ErrorCode::NetworkException);
                 }
             }
@@ -1807,8 +1735,8 @@ mod tests {
         let tp = Tp::new(e.topic_id("events").unwrap(), 0);
         let pr = &mut e.producers[0];
         pr.producer_id = Some((ProducerId(7), ProducerEpoch(0)));
-        pr.batches.clear();
-        pr.queues.clear();
+        pr.acc.batches.clear();
+        pr.acc.queues.clear();
         pr.in_flight.clear();
         pr.next_seq.clear();
         pr.seq = SeqState::default();
@@ -1818,7 +1746,7 @@ mod tests {
     /// A batch of `n` records already numbered from `base` in epoch 0.
     fn sent_batch(e: &mut Engine, tp: Tp, id: u32, base: i32, n: usize) {
         let pr = &mut e.producers[0];
-        pr.batches.insert(
+        pr.acc.batches.insert(
             BatchId(id),
             ProducerBatch {
                 id: BatchId(id),
@@ -1836,7 +1764,7 @@ mod tests {
                 sent_leader_epoch: None,
             },
         );
-        pr.queues.entry_or_default(tp).push_back(BatchId(id));
+        pr.acc.queues.entry_or_default(tp).push_back(BatchId(id));
         pr.seq.epoch.insert(tp, ProducerEpoch(0));
         pr.next_seq.insert(tp, base + n as i32);
     }
@@ -1853,7 +1781,12 @@ mod tests {
         let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
         for id in 1..=3 {
             sent_batch(&mut e, tp0, id, 0, 1);
-            e.producers[0].batches.get_mut(&BatchId(id)).unwrap().state = BatchState::InFlight;
+            e.producers[0]
+                .acc
+                .batches
+                .get_mut(&BatchId(id))
+                .unwrap()
+                .state = BatchState::InFlight;
         }
         let draws = 2_000;
         let zeros = (0..draws)
@@ -1897,7 +1830,7 @@ mod tests {
             let (mut e, tp) = engine();
             sent_batch(&mut e, tp, 1, 0, 1);
             let epoch = e.producers[0].metadata.leader_epoch(tp);
-            let b = e.producers[0].batches.get_mut(&BatchId(1)).unwrap();
+            let b = e.producers[0].acc.batches.get_mut(&BatchId(1)).unwrap();
             b.state = BatchState::InFlight;
             b.sent_leader_epoch = Some(epoch);
             if new_leader {
@@ -1907,7 +1840,7 @@ mod tests {
             }
             let now = e.now_ms;
             e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);
-            let b = &e.producers[0].batches[&BatchId(1)];
+            let b = &e.producers[0].acc.batches[&BatchId(1)];
             assert_eq!(b.state, BatchState::Queued);
             assert_eq!(b.retry_at_ms > now, backs_off, "new leader: {new_leader}");
         }
@@ -1926,7 +1859,7 @@ mod tests {
         let seqs: Vec<_> = [1, 2]
             .iter()
             .map(|i| {
-                let b = &pr.batches[&BatchId(*i)];
+                let b = &pr.acc.batches[&BatchId(*i)];
                 (b.base_seq, b.epoch, b.seq_reset)
             })
             .collect();

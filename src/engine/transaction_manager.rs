@@ -209,7 +209,7 @@ impl Engine {
         if pr.txn.end_sent || !pr.alive || pr.txn.fenced {
             return;
         }
-        if !pr.batches.is_empty() || pr.staging > 0 || !pr.txn.adding.is_empty() {
+        if !pr.acc.is_empty() || pr.staging > 0 || !pr.txn.adding.is_empty() {
             return; // commitTransaction() flushes first
         }
         if matches!(pr.txn.offsets_state, 1 | 2) {
@@ -385,8 +385,7 @@ impl Engine {
     pub(crate) fn producer_crash(&mut self, p: ProducerIdx) {
         let pr = &mut self.producers[p.0 as usize];
         pr.alive = false;
-        pr.batches.clear();
-        pr.queues.clear();
+        pr.acc.clear();
         pr.in_flight.clear();
         pr.staging = 0;
         pr.init_in_flight = false;
@@ -403,8 +402,7 @@ impl Engine {
         pr.init_in_flight = false;
         pr.next_seq.clear();
         pr.seq = Default::default();
-        pr.batches.clear();
-        pr.queues.clear();
+        pr.acc.clear();
         pr.in_flight.clear();
         pr.staging = 0;
         pr.txn = ProducerTxn::default();
@@ -448,8 +446,7 @@ impl Engine {
         pr.init_in_flight = false;
         pr.next_seq.clear();
         pr.seq = Default::default();
-        pr.batches.clear();
-        pr.queues.clear();
+        pr.acc.clear();
         pr.in_flight.clear();
         pr.staging = 0;
         pr.txn = ProducerTxn::default();
