@@ -101,6 +101,7 @@ impl Default for RecordAccumulator {
 impl RecordAccumulator {
     /// Appends a record of `size` bytes to `tp`'s last batch, or opens batch
     /// `new_id` for it (`RecordAccumulator.append`).
+    #[allow(clippy::too_many_arguments)]
     pub fn append(
         &mut self,
         tp: Tp,

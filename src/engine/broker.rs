@@ -74,46 +74,7 @@ pub struct Replica {
     pub leader: Option<LeaderState>,
 }
 
-/// What is waiting for a partition's HW to pass an offset.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DelayedKind {
-    /// An acks=all produce request.
-    Produce {
-        from: Node,
-        request_id: u64,
-        results: Vec<BatchResult>,
-    },
-    /// A group coordinator write (offset commit) to `__consumer_offsets`.
-    OffsetCommit {
-        group: GroupIdx,
-        from: Node,
-        commit_id: u64,
-        offsets: Vec<(Tp, Offset)>,
-        auto: bool,
-        member: Option<ConsumerIdx>,
-    },
-    /// Offsets committed inside a transaction (TxnOffsetCommit).
-    TxnOffsetCommit { group: GroupIdx, from: Node },
-    /// A transaction coordinator write to `__transaction_state`.
-    TxnLog { transactional_id: String },
-    /// A transaction marker write, answered to the coordinator.
-    Marker {
-        coordinator: BrokerId,
-        transactional_id: String,
-        tp: Tp,
-        producer_id: ProducerId,
-        control: crate::engine::log::ControlType,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DelayedOp {
-    pub id: u64,
-    /// Every (partition, offset) the HW must reach.
-    pub waiting: Vec<(Tp, Offset)>,
-    pub deadline_ms: u64,
-    pub kind: DelayedKind,
-}
+pub use crate::engine::purgatory::{DelayedKind, DelayedOp};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParkedFetch {
@@ -251,13 +212,13 @@ impl Engine {
             let broker = self.broker(b);
             let (fail, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut broker.delayed)
                 .into_iter()
-                .partition(|op| op.waiting.iter().any(|(t, _)| *t == tp));
+                .partition(|op| op.waits_on(tp));
             broker.delayed = keep;
             fail
         };
         for mut op in ops {
             if matches!(op.kind, DelayedKind::Produce { .. }) {
-                produce_partition_done(&mut op, tp, Some(error));
+                op.partition_done(tp, Some(error));
                 if !op.waiting.is_empty() {
                     self.broker(b).delayed.push(op);
                     continue;
@@ -591,41 +552,18 @@ impl Engine {
         );
     }
 
-    /// `checkEnoughReplicasReachOffset` for every partition of the op:
-    /// `None` = keep waiting; `Some(None)` = done; `Some(Some(e))` = done with error.
-    ///
-    /// A delayed produce is decided per partition (`DelayedProduce.tryComplete`):
-    /// a partition whose HW passed its batch, or that has an error, stops
-    /// pending with its own status, and the op completes once none is
-    /// pending; its per-partition results are already in the op.
-    fn delayed_status(&self, b: BrokerId, op: &mut DelayedOp) -> Option<Option<ErrorCode>> {
+    /// `tryComplete` for one op ([`DelayedOp::try_complete`]), with each of
+    /// its partitions as this broker sees it now.
+    fn delayed_status(&self, b: BrokerId, op: &mut DelayedOp) -> crate::engine::purgatory::Status {
         let broker = &self.brokers[b.0 as usize];
-        if matches!(op.kind, DelayedKind::Produce { .. }) {
-            let waiting = op.waiting.clone();
-            for (tp, required) in waiting {
-                let Some(rep) = broker.replicas.get(&tp).filter(|r| r.leader.is_some()) else {
-                    produce_partition_done(op, tp, Some(ErrorCode::NotLeaderOrFollower));
-                    continue;
-                };
-                if rep.log.hw() < required {
-                    continue;
-                }
-                let min_isr = self.topic(tp.topic).effective_min_isr();
-                let error = (self.partition_meta(tp).isr.len() < min_isr)
-                    .then_some(ErrorCode::NotEnoughReplicasAfterAppend);
-                produce_partition_done(op, tp, error);
-            }
-            return op.waiting.is_empty().then_some(None);
-        }
-        for (tp, required) in &op.waiting {
-            let Some(rep) = broker.replicas.get(tp).filter(|r| r.leader.is_some()) else {
-                return Some(Some(ErrorCode::NotLeaderOrFollower));
-            };
-            if rep.log.hw() < *required {
-                return None;
-            }
-        }
-        Some(None)
+        op.try_complete(|tp| {
+            let rep = broker.replicas.get(&tp).filter(|r| r.leader.is_some())?;
+            Some(crate::engine::purgatory::PartitionView {
+                hw: rep.log.hw(),
+                under_min_isr: self.partition_meta(tp).isr.len()
+                    < self.topic(tp.topic).effective_min_isr(),
+            })
+        })
     }
 
     pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
@@ -637,26 +575,18 @@ impl Engine {
             return;
         };
         let mut op = self.broker(b).delayed.remove(pos);
-        if matches!(op.kind, DelayedKind::Produce { .. }) {
-            // `DelayedProduce.onExpiration`: only the partitions still
-            // pending answer REQUEST_TIMED_OUT.
-            for (tp, _) in op.waiting.clone() {
-                produce_partition_done(&mut op, tp, Some(ErrorCode::RequestTimedOut));
-            }
-            self.complete_delayed(b, op, None);
-            return;
-        }
-        self.complete_delayed(b, op, Some(ErrorCode::RequestTimedOut));
+        let error = op.expire();
+        self.complete_delayed(b, op, error);
     }
 
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
         let mut i = 0;
         while i < self.brokers[b.0 as usize].delayed.len() {
-            let mut op = self.brokers[b.0 as usize].delayed[i].clone();
-            if !op.waiting.iter().any(|(t, _)| *t == tp) {
+            if !self.brokers[b.0 as usize].delayed[i].waits_on(tp) {
                 i += 1;
                 continue;
             }
+            let mut op = self.brokers[b.0 as usize].delayed[i].clone();
             match self.delayed_status(b, &mut op) {
                 None => {
                     self.broker(b).delayed[i] = op;
@@ -1233,19 +1163,6 @@ impl Engine {
 /// One partition of a delayed produce stops pending: with `error`, its
 /// result becomes that error (the record may be in the log all the same);
 /// without, it keeps its success.
-fn produce_partition_done(op: &mut DelayedOp, tp: Tp, error: Option<ErrorCode>) {
-    op.waiting.retain(|(t, _)| *t != tp);
-    if let (Some(e), DelayedKind::Produce { results, .. }) = (error, &mut op.kind) {
-        for r in results
-            .iter_mut()
-            .filter(|r| r.tp == tp && r.result.is_ok())
-        {
-            r.result = Err(e);
-            r.duplicate = false;
-        }
-    }
-}
-
 pub(crate) fn injected_drop(
     from: Node,
     to: Node,

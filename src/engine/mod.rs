@@ -28,6 +28,7 @@ pub mod partition_leader;
 pub mod processor;
 pub mod producer;
 pub mod producer_state;
+pub mod purgatory;
 pub mod record;
 pub mod replay;
 pub mod replica_fetcher;
