@@ -334,6 +334,11 @@ impl Engine {
         let Some(meta) = self.txn.txns.get_mut(&tid) else {
             return;
         };
+        // The duplicate answer to a resend can arrive after the transaction
+        // completed; it must not complete it a second time (as an abort).
+        if !matches!(meta.state, TxnState::PrepareCommit | TxnState::PrepareAbort) {
+            return;
+        }
         let mut retry = false;
         for (tp, err) in parts {
             if err.is_none() {
