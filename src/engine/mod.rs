@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod log;
 pub mod murmur2;
 pub mod network;
+pub mod outbox;
 pub mod partition_leader;
 pub mod processor;
 pub mod producer;
@@ -34,6 +35,7 @@ pub mod rng;
 pub mod sim;
 pub mod transaction_manager;
 pub mod txn_coordinator;
+pub mod txn_metadata;
 pub mod vecmap;
 
 pub use command::Command;

@@ -94,6 +94,14 @@ pub enum Action {
     },
 }
 
+// A component names only its own timer; the outbox turns it into the action
+// that carries it (see `outbox.rs`).
+impl From<TxnTimer> for Action {
+    fn from(timer: TxnTimer) -> Action {
+        Action::TxnCoordinator(timer)
+    }
+}
+
 impl Action {
     /// Whether this action is routine background work (see module docs).
     fn keeps_alive(&self) -> bool {
@@ -184,7 +192,6 @@ pub struct Engine {
     headline: bool,
     pub(crate) next_batch_id: u32,
     pub(crate) next_request_id: u64,
-    pub(crate) next_producer_id: i64,
     pub(crate) next_client_number: u32,
     /// Extra one-way latency on everything a broker sends (slow follower fault).
     pub(crate) broker_extra_latency_ms: Vec<u32>,
@@ -235,7 +242,6 @@ impl Engine {
             headline: false,
             next_batch_id: 0,
             next_request_id: 0,
-            next_producer_id: 1000,
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
