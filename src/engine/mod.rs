@@ -8,6 +8,7 @@
 
 pub mod assignor;
 pub mod broker;
+pub mod classic_group;
 pub mod client_metadata;
 pub mod command;
 pub mod config;

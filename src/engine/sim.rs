@@ -15,13 +15,13 @@
 //! says so instead of spinning through heartbeats forever.
 
 use crate::engine::broker::{Broker, BrokerTimer};
+use crate::engine::classic_group::{Group, GroupTimer};
 use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
 use crate::engine::consumer::{Consumer, ConsumerTimer};
 use crate::engine::controller::ControllerTimer;
 use crate::engine::controller::TopicMeta;
 use crate::engine::event::{DropReason, Event, EventKind, Node};
-use crate::engine::group_coordinator::{Group, GroupTimer};
 use crate::engine::ids::*;
 use crate::engine::ledger::Ledger;
 use crate::engine::network::Msg;
@@ -99,6 +99,12 @@ pub enum Action {
 impl From<TxnTimer> for Action {
     fn from(timer: TxnTimer) -> Action {
         Action::TxnCoordinator(timer)
+    }
+}
+
+impl From<(GroupIdx, GroupTimer)> for Action {
+    fn from((group, timer): (GroupIdx, GroupTimer)) -> Action {
+        Action::Group { group, timer }
     }
 }
 
