@@ -17,7 +17,7 @@
 //! - [`Effect::Timer`]: an action to run at a logical time (quinn's timeout);
 //! - [`Effect::Event`]: something the UI should show (quinn's events).
 //!
-//! The engine then applies the whole outbox with [`Engine::apply_outbox`],
+//! The engine then applies the whole outbox with `Engine::apply_outbox`,
 //! through the same `send`, `schedule` and `emit` that every other handler
 //! uses. One ordered list, not one queue per kind, is deliberate: the
 //! engine's queue gives each scheduled action a sequence number in the order

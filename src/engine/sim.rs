@@ -4,7 +4,10 @@
 //! (logical time, sequence number): a message arriving, a timer firing, a
 //! stage of a record's life. [`Engine::step`] pops actions in that order and
 //! lets the owning component (broker, producer, consumer, coordinator)
-//! handle them; handlers emit [`Event`]s and schedule further actions. There
+//! handle them; handlers emit [`Event`]s and schedule further actions. The
+//! coordinators and the controller's rules decide without touching the
+//! engine and write their effects into an [`Outbox`](crate::engine::outbox::Outbox),
+//! which `Engine::apply_outbox` replays here in order. There
 //! is no wall clock, no thread and no OS randomness: the only inputs are the
 //! configuration (with its seed) and the [`Command`]s applied between steps,
 //! so the same inputs always produce the same event trace.
