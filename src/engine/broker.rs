@@ -790,7 +790,7 @@ impl Engine {
             if !out.is_empty() {
                 let new_isr: Vec<BrokerId> =
                     isr.iter().copied().filter(|r| !out.contains(r)).collect();
-                self.controller_alter_isr(tp, new_isr);
+                self.controller_alter_partition(tp, b, leader.epoch, new_isr);
                 self.broker_maybe_increment_hw(b, tp);
                 self.broker_try_complete_delayed(b, tp);
             }
@@ -878,6 +878,7 @@ impl Engine {
         if fp.current_leader_epoch != leader.epoch {
             return;
         }
+        let leader_epoch = leader.epoch;
         // A diverging follower does not count as having reached its fetch offset.
         if let Some(e) = fp.last_fetched_epoch {
             match rep.log.end_offset_for_epoch(e) {
@@ -904,7 +905,7 @@ impl Engine {
             crate::engine::vecmap::sort_small_by_key(&mut new_isr, |r| {
                 order.iter().position(|x| x == r)
             });
-            self.controller_alter_isr(tp, new_isr);
+            self.controller_alter_partition(tp, b, leader_epoch, new_isr);
         }
         if before != follower_leo || !in_isr {
             self.broker_maybe_increment_hw(b, tp);

@@ -31,10 +31,39 @@
 //! Simplification: the controller quorum is one always-available box and
 //! its metadata reaches brokers instantly (in Kafka, within milliseconds via
 //! the metadata log); clients still learn of changes only when they ask.
+//!
+//! ## The rules and the engine
+//!
+//! The rules are methods of a partition's registration, [`PartitionMeta`],
+//! that see the world only through their arguments (which brokers are
+//! usable or fenced, whether unclean election is enabled), so each is
+//! unit-tested here on a partition alone:
+//! [`PartitionMeta::elect_leader`] (ONLINE and UNCLEAN elections),
+//! [`PartitionMeta::elect_preferred_leader`] (PREFERRED),
+//! [`PartitionMeta::isr_without`] (fencing),
+//! [`PartitionMeta::validate_alter_partition`] (an AlterPartition request
+//! with its leader epoch, refused as `FENCED_LEADER_EPOCH`,
+//! `INVALID_REQUEST` or `INELIGIBLE_REPLICA`), and
+//! [`PartitionMeta::install_leader`] / [`PartitionMeta::set_isr`], which
+//! record a change and write the event that shows it into an [`Outbox`];
+//! [`next_balance_check_ms`] decides when the imbalance check runs. The
+//! `impl Engine` glue gathers the brokers' liveness and the configuration,
+//! applies the outbox and tells the brokers (`broker_become_leader`,
+//! `broker_become_follower`, a leader's HW after its ISR shrank) and the
+//! coordinators that moved.
+//!
+//! Kafka's code: `metadata/src/main/java/org/apache/kafka/controller/PartitionChangeBuilder.java`
+//! (`electLeader`, `electPreferredLeader`, `electAnyLeader`, `tryElection`)
+//! and `.../controller/ReplicationControlManager.java`
+//! (`validateAlterPartitionData`, `maybeBalancePartitionLeaders`).
+//! Not modelled: the partition epoch (AlterPartition's
+//! `INVALID_UPDATE_VERSION`), eligible leader replicas (KIP-966) and the
+//! leader recovery state after an unclean election.
 
 use crate::engine::broker::BrokerTimer;
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
+use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +73,233 @@ pub struct PartitionMeta {
     pub leader: Option<BrokerId>,
     pub leader_epoch: LeaderEpoch,
     pub isr: Vec<BrokerId>,
+}
+
+/// What an election decides ([`PartitionMeta::elect_leader`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Election {
+    /// The current leader is still usable: nothing changes.
+    Keep,
+    /// A new leader, or none (the partition goes offline); `unclean` when
+    /// the ISR had no usable member and unclean election is enabled. It
+    /// bumps the leader epoch either way.
+    Elect {
+        leader: Option<BrokerId>,
+        unclean: bool,
+    },
+}
+
+/// Why the controller refuses an AlterPartition request
+/// (`ReplicationControlManager.validateAlterPartitionData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlterPartitionError {
+    /// The request carries an older leader epoch: its sender was replaced.
+    FencedLeaderEpoch,
+    /// A newer leader epoch than the controller's (Kafka: the sender talks
+    /// to a controller that is no longer active).
+    NotController,
+    /// Not from the partition's leader, an ISR with a broker that is not a
+    /// replica (or twice), or an ISR without the leader.
+    InvalidRequest,
+    /// An ISR with a fenced broker.
+    IneligibleReplica,
+}
+
+impl AlterPartitionError {
+    /// The name Kafka prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlterPartitionError::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            AlterPartitionError::NotController => "NOT_CONTROLLER",
+            AlterPartitionError::InvalidRequest => "INVALID_REQUEST",
+            AlterPartitionError::IneligibleReplica => "INELIGIBLE_REPLICA",
+        }
+    }
+}
+
+impl PartitionMeta {
+    /// `PartitionChangeBuilder.electAnyLeader` (elections ONLINE and
+    /// UNCLEAN): keep a usable leader; otherwise the first replica *in
+    /// assignment order* that is in the ISR and usable (up and unfenced);
+    /// otherwise, only with `unclean_enabled`, the first usable replica at
+    /// all. (Without a usable replica, an enabled unclean election still
+    /// reports itself unclean, with no leader.)
+    pub fn elect_leader(
+        &self,
+        usable: impl Fn(BrokerId) -> bool,
+        unclean_enabled: bool,
+    ) -> Election {
+        if self.leader.is_some_and(&usable) {
+            return Election::Keep;
+        }
+        let clean = self
+            .replicas
+            .iter()
+            .copied()
+            .find(|r| self.isr.contains(r) && usable(*r));
+        if clean.is_some() || !unclean_enabled {
+            return Election::Elect {
+                leader: clean,
+                unclean: false,
+            };
+        }
+        Election::Elect {
+            leader: self.replicas.iter().copied().find(|r| usable(*r)),
+            unclean: true,
+        }
+    }
+
+    /// `PartitionChangeBuilder.electPreferredLeader`: the preferred replica
+    /// (the first of the assignment) if it is in the ISR and usable;
+    /// otherwise the current leader if it still is; otherwise the first
+    /// other replica that is. Returns the new leader when leadership moves.
+    pub fn elect_preferred_leader(&self, usable: impl Fn(BrokerId) -> bool) -> Option<BrokerId> {
+        let preferred = *self.replicas.first()?;
+        if self.leader == Some(preferred) {
+            return None;
+        }
+        let valid = |r: BrokerId| self.isr.contains(&r) && usable(r);
+        let target = if valid(preferred) {
+            Some(preferred)
+        } else if self.leader.is_some_and(valid) {
+            self.leader
+        } else {
+            self.replicas.iter().copied().skip(1).find(|r| valid(*r))
+        };
+        target.filter(|t| Some(*t) != self.leader)
+    }
+
+    /// The ISR once `broker` is fenced: without it, unless it is the last
+    /// member, which KRaft (without KIP-966) keeps so that a clean election
+    /// stays possible when it comes back. `None` when the ISR stays.
+    pub fn isr_without(&self, broker: BrokerId) -> Option<Vec<BrokerId>> {
+        if !self.isr.contains(&broker) || self.isr.len() <= 1 {
+            return None;
+        }
+        Some(self.isr.iter().copied().filter(|b| *b != broker).collect())
+    }
+
+    /// `validateAlterPartitionData`: an AlterPartition request from `from`,
+    /// which believes it leads at `leader_epoch`, asking for `new_isr`.
+    /// `fenced` says which brokers the controller has fenced.
+    pub fn validate_alter_partition(
+        &self,
+        from: BrokerId,
+        leader_epoch: LeaderEpoch,
+        new_isr: &[BrokerId],
+        fenced: impl Fn(BrokerId) -> bool,
+    ) -> Result<(), AlterPartitionError> {
+        if leader_epoch > self.leader_epoch {
+            return Err(AlterPartitionError::NotController);
+        }
+        if leader_epoch < self.leader_epoch {
+            return Err(AlterPartitionError::FencedLeaderEpoch);
+        }
+        if self.leader != Some(from) {
+            return Err(AlterPartitionError::InvalidRequest);
+        }
+        let distinct_replicas = new_isr
+            .iter()
+            .enumerate()
+            .all(|(i, b)| self.replicas.contains(b) && !new_isr[..i].contains(b));
+        if !distinct_replicas || !new_isr.contains(&from) {
+            return Err(AlterPartitionError::InvalidRequest);
+        }
+        if new_isr.iter().any(|b| fenced(*b)) {
+            return Err(AlterPartitionError::IneligibleReplica);
+        }
+        Ok(())
+    }
+
+    /// Records a leader change: the leader epoch goes up by one, and an
+    /// unclean leader becomes the whole ISR (`tryElection`). Shows it.
+    pub fn install_leader(
+        &mut self,
+        tp: Tp,
+        new_leader: Option<BrokerId>,
+        unclean: bool,
+        preferred: bool,
+        internal: bool,
+        out: &mut Outbox,
+    ) {
+        let previous = self.leader;
+        self.leader = new_leader;
+        self.leader_epoch = LeaderEpoch(self.leader_epoch.0 + 1);
+        if let Some(l) = new_leader.filter(|_| unclean) {
+            self.isr = vec![l];
+        }
+        out.event(EventKind::LeaderElected {
+            tp,
+            leader: new_leader,
+            epoch: self.leader_epoch,
+            unclean,
+            preferred,
+            previous,
+            internal,
+        });
+    }
+
+    /// Records a new ISR and shows who left and who joined. Returns whether
+    /// it changed.
+    pub fn set_isr(
+        &mut self,
+        tp: Tp,
+        isr: Vec<BrokerId>,
+        internal: bool,
+        out: &mut Outbox,
+    ) -> bool {
+        if self.isr == isr {
+            return false;
+        }
+        let removed = self
+            .isr
+            .iter()
+            .copied()
+            .filter(|b| !isr.contains(b))
+            .collect();
+        let added = isr
+            .iter()
+            .copied()
+            .filter(|b| !self.isr.contains(b))
+            .collect();
+        self.isr = isr.clone();
+        out.event(EventKind::IsrChanged {
+            tp,
+            isr,
+            removed,
+            added,
+            internal,
+        });
+        true
+    }
+}
+
+/// Whether any partition is led by a replica other than its preferred one
+/// (`PartitionRegistration.hasPreferredLeader` is false; a leaderless
+/// partition counts too).
+pub fn leaders_imbalanced(topics: &[TopicMeta]) -> bool {
+    topics
+        .iter()
+        .flat_map(|t| t.partitions.iter())
+        .any(|m| m.leader != m.replicas.first().copied())
+}
+
+/// `QuorumController.maybeScheduleNextBalancePartitionLeaders`: with
+/// `auto.leader.rebalance.enable`, when some partition is imbalanced and no
+/// check is pending, the next check runs after `interval_ms`
+/// (`leader.imbalance.check.interval.seconds`), or 10 ms when the last run
+/// stopped at its election cap. Returns that delay, if one is due.
+pub fn next_balance_check_ms(
+    enabled: bool,
+    already_scheduled: bool,
+    imbalanced: bool,
+    capped: bool,
+    interval_ms: u64,
+) -> Option<u64> {
+    if already_scheduled || !enabled || !imbalanced {
+        return None;
+    }
+    Some(if capped { 10 } else { interval_ms })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -319,29 +575,24 @@ impl Engine {
         self.brokers[broker.0 as usize].fenced = true;
         self.emit(EventKind::BrokerFenced { broker });
         for tp in self.all_partitions() {
-            let meta = self.partition_meta(tp).clone();
+            let meta = self.partition_meta(tp);
             if !meta.replicas.contains(&broker) {
                 continue;
             }
-            if meta.isr.contains(&broker) && meta.isr.len() > 1 {
-                let isr: Vec<BrokerId> =
-                    meta.isr.iter().copied().filter(|b| *b != broker).collect();
-                self.partition_meta_mut(tp).isr = isr.clone();
+            let leader = meta.leader;
+            if let Some(isr) = meta.isr_without(broker) {
                 let internal = self.topics[tp.topic.0 as usize].internal;
-                self.emit(EventKind::IsrChanged {
-                    tp,
-                    isr,
-                    removed: vec![broker],
-                    added: vec![],
-                    internal,
-                });
+                let mut out = Outbox::new();
+                self.partition_meta_mut(tp)
+                    .set_isr(tp, isr, internal, &mut out);
+                self.apply_outbox(out);
                 // The leader learns the smaller ISR (`Partition.makeLeader`):
                 // the HW may now move past what only the fenced one lacked.
-                if let Some(l) = meta.leader.filter(|l| *l != broker) {
+                if let Some(l) = leader.filter(|l| *l != broker) {
                     self.broker_maybe_increment_hw(l, tp);
                 }
             }
-            if meta.leader == Some(broker) {
+            if leader == Some(broker) {
                 self.elect_leader(tp);
             }
         }
@@ -352,79 +603,48 @@ impl Engine {
         br.alive && !br.fenced
     }
 
-    /// `PartitionChangeBuilder`: first live ISR replica in assignment order;
-    /// unclean only when enabled and no ISR member is alive.
+    /// An election for `tp` (see [`PartitionMeta::elect_leader`]).
     pub(crate) fn elect_leader(&mut self, tp: Tp) {
-        let meta = self.partition_meta(tp).clone();
-        if let Some(l) = meta.leader {
-            if self.broker_usable(l) {
-                return;
-            }
+        let unclean_enabled = self.cfg.cluster.unclean_leader_election_enable;
+        let usable = |b| self.broker_usable(b);
+        match self
+            .partition_meta(tp)
+            .elect_leader(usable, unclean_enabled)
+        {
+            Election::Keep => {}
+            Election::Elect { leader, unclean } => self.install_leader(tp, leader, unclean, false),
         }
-        let clean = meta
-            .replicas
-            .iter()
-            .copied()
-            .find(|r| meta.isr.contains(r) && self.broker_usable(*r));
-        let mut unclean = false;
-        let new_leader = clean.or_else(|| {
-            if self.cfg.cluster.unclean_leader_election_enable {
-                unclean = true;
-                meta.replicas
-                    .iter()
-                    .copied()
-                    .find(|r| self.broker_usable(*r))
-            } else {
-                None
-            }
-        });
-        self.install_leader(tp, &meta, new_leader, unclean, false);
     }
 
-    /// Records a leader change: bumps the leader epoch, tells the brokers,
+    /// Records a leader change (the epoch goes up), tells the brokers,
     /// moves coordinators, and lets the imbalance check notice (in Kafka,
     /// `maybeScheduleNextBalancePartitionLeaders` runs after every write).
     fn install_leader(
         &mut self,
         tp: Tp,
-        meta: &PartitionMeta,
         new_leader: Option<BrokerId>,
         unclean: bool,
         preferred: bool,
     ) {
-        let epoch = LeaderEpoch(meta.leader_epoch.0 + 1);
-        {
-            let m = self.partition_meta_mut(tp);
-            m.leader = new_leader;
-            m.leader_epoch = epoch;
-            if unclean {
-                if let Some(l) = new_leader {
-                    m.isr = vec![l];
-                }
-            }
-        }
-        let internal = self.topics[tp.topic.0 as usize].internal;
-        self.emit(EventKind::LeaderElected {
-            tp,
-            leader: new_leader,
-            epoch,
-            unclean,
-            preferred,
-            previous: meta.leader,
-            internal,
-        });
+        let topic = &self.topics[tp.topic.0 as usize];
+        let (internal, name) = (topic.internal, topic.name.clone());
+        let mut out = Outbox::new();
+        let meta = self.partition_meta_mut(tp);
+        meta.install_leader(tp, new_leader, unclean, preferred, internal, &mut out);
+        let (epoch, replicas) = (meta.leader_epoch, meta.replicas.clone());
+        self.apply_outbox(out);
         if let Some(l) = new_leader {
             self.broker_become_leader(l, tp, epoch);
-            for r in meta.replicas.iter().copied().filter(|r| *r != l) {
+            for r in replicas.iter().copied().filter(|r| *r != l) {
                 if self.brokers[r.0 as usize].alive {
                     self.broker_become_follower(r, tp);
                 }
             }
         }
-        if self.topics[tp.topic.0 as usize].name == CONSUMER_OFFSETS {
+        if name == CONSUMER_OFFSETS {
             self.group_coordinator_moved(tp);
         }
-        if self.topics[tp.topic.0 as usize].name == TRANSACTION_STATE {
+        if name == TRANSACTION_STATE {
             self.txn_coordinator_moved(tp);
         }
         self.controller_maybe_schedule_balance(false);
@@ -432,35 +652,22 @@ impl Engine {
 
     // ---- preferred-leader election (auto.leader.rebalance.enable) ----------
 
-    /// Whether any partition is led by a replica other than its preferred
-    /// one (`PartitionRegistration.hasPreferredLeader` is false; a
-    /// leaderless partition counts too).
-    fn leaders_imbalanced(&self) -> bool {
-        self.topics
-            .iter()
-            .flat_map(|t| t.partitions.iter())
-            .any(|m| m.leader != m.replicas.first().copied())
-    }
-
-    /// `QuorumController.maybeScheduleNextBalancePartitionLeaders`: with
-    /// `auto.leader.rebalance.enable` on, if some partition is imbalanced and
-    /// no check is pending, schedule one `leader.imbalance.check.interval.seconds`
-    /// from now (10 ms when the previous run stopped at its election cap).
+    /// Schedules the next leader-imbalance check if one is due (see
+    /// [`next_balance_check_ms`]).
     ///
     /// Simplification: Kafka runs this after every controller write, broker
     /// heartbeats (every 2 s) included; here it runs after each leader change
     /// and each check, which is the same moment to within a heartbeat.
-    pub(crate) fn controller_maybe_schedule_balance(&mut self, immediately: bool) {
-        if self.balance_scheduled
-            || !self.cfg.cluster.auto_leader_rebalance_enable
-            || !self.leaders_imbalanced()
-        {
+    pub(crate) fn controller_maybe_schedule_balance(&mut self, capped: bool) {
+        let cluster = &self.cfg.cluster;
+        let Some(delay) = next_balance_check_ms(
+            cluster.auto_leader_rebalance_enable,
+            self.balance_scheduled,
+            leaders_imbalanced(&self.topics),
+            capped,
+            cluster.leader_imbalance_check_interval_seconds as u64 * 1_000,
+        ) else {
             return;
-        }
-        let delay = if immediately {
-            10
-        } else {
-            self.cfg.cluster.leader_imbalance_check_interval_seconds as u64 * 1_000
         };
         self.schedule_in(delay, Action::Controller(ControllerTimer::BalanceLeaders));
         self.balance_scheduled = true;
@@ -484,50 +691,45 @@ impl Engine {
         self.controller_maybe_schedule_balance(elections >= MAX_ELECTIONS_PER_IMBALANCE);
     }
 
-    /// `PartitionChangeBuilder` with `Election.PREFERRED`: the preferred
-    /// replica if it is in the ISR and unfenced; otherwise the current leader
-    /// if still valid; otherwise the first valid other replica. Returns
-    /// whether the leader changed.
+    /// A PREFERRED election for `tp` (see
+    /// [`PartitionMeta::elect_preferred_leader`]). Returns whether the
+    /// leader changed.
     fn elect_preferred_leader(&mut self, tp: Tp) -> bool {
-        let meta = self.partition_meta(tp).clone();
-        let Some(&preferred) = meta.replicas.first() else {
+        let usable = |b| self.broker_usable(b);
+        let Some(target) = self.partition_meta(tp).elect_preferred_leader(usable) else {
             return false;
         };
-        if meta.leader == Some(preferred) {
-            return false;
-        }
-        let valid = |r: BrokerId| meta.isr.contains(&r) && self.broker_usable(r);
-        let target = if valid(preferred) {
-            Some(preferred)
-        } else if meta.leader.is_some_and(valid) {
-            meta.leader
-        } else {
-            meta.replicas.iter().copied().skip(1).find(|r| valid(*r))
-        };
-        if target.is_none() || target == meta.leader {
-            return false;
-        }
-        self.install_leader(tp, &meta, target, false, target == Some(preferred));
+        let preferred = self.partition_meta(tp).replicas.first() == Some(&target);
+        self.install_leader(tp, Some(target), false, preferred);
         true
     }
 
-    /// The leader asks the controller to change the ISR (AlterPartition).
-    pub(crate) fn controller_alter_isr(&mut self, tp: Tp, isr: Vec<BrokerId>) {
-        let old = self.partition_meta(tp).isr.clone();
-        if old == isr {
+    /// The leader `from`, at `leader_epoch`, asks the controller to change
+    /// the ISR (AlterPartition). The request is validated
+    /// ([`PartitionMeta::validate_alter_partition`]); metadata reaches
+    /// brokers at once here, so a leader is never stale and a refusal is a
+    /// bug (a debug assertion; a release build keeps the ISR).
+    pub(crate) fn controller_alter_partition(
+        &mut self,
+        tp: Tp,
+        from: BrokerId,
+        leader_epoch: LeaderEpoch,
+        isr: Vec<BrokerId>,
+    ) {
+        let meta = self.partition_meta(tp);
+        if meta.isr == isr {
             return;
         }
-        let removed: Vec<BrokerId> = old.iter().copied().filter(|b| !isr.contains(b)).collect();
-        let added: Vec<BrokerId> = isr.iter().copied().filter(|b| !old.contains(b)).collect();
-        self.partition_meta_mut(tp).isr = isr.clone();
+        let fenced = |b: BrokerId| self.brokers[b.0 as usize].fenced;
+        if let Err(e) = meta.validate_alter_partition(from, leader_epoch, &isr, fenced) {
+            debug_assert!(false, "AlterPartition from {from} refused: {}", e.name());
+            return;
+        }
         let internal = self.topics[tp.topic.0 as usize].internal;
-        self.emit(EventKind::IsrChanged {
-            tp,
-            isr,
-            removed,
-            added,
-            internal,
-        });
+        let mut out = Outbox::new();
+        self.partition_meta_mut(tp)
+            .set_isr(tp, isr, internal, &mut out);
+        self.apply_outbox(out);
     }
 }
 
@@ -637,6 +839,221 @@ mod tests {
         e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
         e.controller_maybe_schedule_balance(false);
         assert!(!e.balance_scheduled);
+    }
+
+    const B0: BrokerId = BrokerId(0);
+    const B1: BrokerId = BrokerId(1);
+    const B2: BrokerId = BrokerId(2);
+
+    /// A partition assigned to `replicas` (the first is preferred), led by
+    /// `leader` at epoch 4 with `isr`.
+    fn partition(
+        replicas: &[BrokerId],
+        leader: Option<BrokerId>,
+        isr: &[BrokerId],
+    ) -> PartitionMeta {
+        PartitionMeta {
+            replicas: replicas.to_vec(),
+            leader,
+            leader_epoch: LeaderEpoch(4),
+            isr: isr.to_vec(),
+        }
+    }
+
+    fn all_but(down: &[BrokerId]) -> impl Fn(BrokerId) -> bool + '_ {
+        move |b| !down.contains(&b)
+    }
+
+    #[test]
+    fn a_usable_leader_is_kept() {
+        let p = partition(&[B0, B1, B2], Some(B1), &[B0, B1, B2]);
+        assert_eq!(p.elect_leader(all_but(&[]), false), Election::Keep);
+    }
+
+    #[test]
+    fn the_new_leader_is_the_first_usable_isr_member_in_assignment_order() {
+        // Assignment order decides, not ISR order.
+        let p = partition(&[B2, B0, B1], Some(B2), &[B1, B0]);
+        assert_eq!(
+            p.elect_leader(all_but(&[B2]), false),
+            Election::Elect {
+                leader: Some(B0),
+                unclean: false
+            }
+        );
+        // A down or fenced ISR member is skipped.
+        assert_eq!(
+            p.elect_leader(all_but(&[B2, B0]), true),
+            Election::Elect {
+                leader: Some(B1),
+                unclean: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_out_of_sync_replica_leads_only_through_an_enabled_unclean_election() {
+        let p = partition(&[B2, B0, B1], Some(B2), &[B2]);
+        let down = [B2];
+        assert_eq!(
+            p.elect_leader(all_but(&down), false),
+            Election::Elect {
+                leader: None,
+                unclean: false
+            },
+            "offline until the last ISR member returns"
+        );
+        assert_eq!(
+            p.elect_leader(all_but(&down), true),
+            Election::Elect {
+                leader: Some(B0),
+                unclean: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_preferred_election_moves_leadership_back_only_to_a_usable_isr_member() {
+        // The preferred replica B0 is back in the ISR: it leads again.
+        let p = partition(&[B0, B1, B2], Some(B1), &[B0, B1, B2]);
+        assert_eq!(p.elect_preferred_leader(all_but(&[])), Some(B0));
+        // Fenced, or out of the ISR: the valid leader stays.
+        assert_eq!(p.elect_preferred_leader(all_but(&[B0])), None);
+        let p = partition(&[B0, B1, B2], Some(B1), &[B1, B2]);
+        assert_eq!(p.elect_preferred_leader(all_but(&[])), None);
+        // No valid leader either: the next valid replica.
+        assert_eq!(p.elect_preferred_leader(all_but(&[B1])), Some(B2));
+        // Already balanced.
+        let p = partition(&[B0, B1, B2], Some(B0), &[B0, B1, B2]);
+        assert_eq!(p.elect_preferred_leader(all_but(&[])), None);
+    }
+
+    #[test]
+    fn a_fenced_broker_leaves_the_isr_unless_it_is_the_last_member() {
+        let p = partition(&[B0, B1, B2], Some(B0), &[B0, B1, B2]);
+        assert_eq!(p.isr_without(B1), Some(vec![B0, B2]));
+        let p = partition(&[B0, B1, B2], None, &[B1]);
+        assert_eq!(p.isr_without(B1), None, "kept for a clean election later");
+        assert_eq!(p.isr_without(B2), None, "not a member");
+    }
+
+    #[test]
+    fn alter_partition_is_refused_to_a_stale_leader_and_for_an_invalid_isr() {
+        let p = partition(&[B0, B1, B2], Some(B0), &[B0, B1, B2]);
+        let e4 = LeaderEpoch(4);
+        let none = |_: BrokerId| false;
+        assert_eq!(p.validate_alter_partition(B0, e4, &[B0, B1], none), Ok(()));
+        assert_eq!(
+            p.validate_alter_partition(B0, LeaderEpoch(3), &[B0, B1], none),
+            Err(AlterPartitionError::FencedLeaderEpoch)
+        );
+        assert_eq!(
+            p.validate_alter_partition(B0, LeaderEpoch(5), &[B0, B1], none),
+            Err(AlterPartitionError::NotController)
+        );
+        let invalid = Err(AlterPartitionError::InvalidRequest);
+        assert_eq!(
+            p.validate_alter_partition(B1, e4, &[B0, B1], none),
+            invalid,
+            "not the leader"
+        );
+        assert_eq!(
+            p.validate_alter_partition(B0, e4, &[B1, B2], none),
+            invalid,
+            "without the leader"
+        );
+        assert_eq!(
+            p.validate_alter_partition(B0, e4, &[B0, BrokerId(7)], none),
+            invalid
+        );
+        assert_eq!(p.validate_alter_partition(B0, e4, &[B0, B0], none), invalid);
+        assert_eq!(
+            p.validate_alter_partition(B0, e4, &[B0, B2], |b| b == B2),
+            Err(AlterPartitionError::IneligibleReplica)
+        );
+    }
+
+    #[test]
+    fn a_new_leader_bumps_the_epoch_and_an_unclean_one_becomes_the_whole_isr() {
+        let mut p = partition(&[B0, B1, B2], Some(B0), &[B0]);
+        let mut out = Outbox::new();
+        p.install_leader(TP0, Some(B1), true, false, false, &mut out);
+        assert_eq!(
+            (p.leader, p.leader_epoch, p.isr.clone()),
+            (Some(B1), LeaderEpoch(5), vec![B1])
+        );
+        assert_eq!(
+            out.events().next(),
+            Some(&EventKind::LeaderElected {
+                tp: TP0,
+                leader: Some(B1),
+                epoch: LeaderEpoch(5),
+                unclean: true,
+                preferred: false,
+                previous: Some(B0),
+                internal: false,
+            })
+        );
+        // A clean change keeps the ISR.
+        let mut p = partition(&[B0, B1, B2], Some(B0), &[B0, B1]);
+        p.install_leader(TP0, Some(B1), false, false, false, &mut Outbox::new());
+        assert_eq!(p.isr, vec![B0, B1]);
+    }
+
+    #[test]
+    fn an_isr_change_shows_who_left_and_who_joined() {
+        let mut p = partition(&[B0, B1, B2], Some(B0), &[B0, B1]);
+        let mut out = Outbox::new();
+        assert!(p.set_isr(TP0, vec![B0, B2], true, &mut out));
+        assert_eq!(
+            out.events().next(),
+            Some(&EventKind::IsrChanged {
+                tp: TP0,
+                isr: vec![B0, B2],
+                removed: vec![B1],
+                added: vec![B2],
+                internal: true,
+            })
+        );
+        let mut out = Outbox::new();
+        assert!(!p.set_isr(TP0, vec![B0, B2], true, &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_imbalance_check_is_scheduled_only_when_enabled_due_and_not_pending() {
+        let topic = |leader| TopicMeta {
+            name: "t".into(),
+            internal: false,
+            replication_factor: 3,
+            min_insync_replicas: 2,
+            partitions: vec![partition(&[B0, B1, B2], leader, &[B0, B1, B2])],
+        };
+        assert!(!leaders_imbalanced(&[topic(Some(B0))]));
+        assert!(leaders_imbalanced(&[topic(Some(B1))]));
+        assert!(leaders_imbalanced(&[topic(None)]), "leaderless counts");
+        let interval = 300_000;
+        assert_eq!(
+            next_balance_check_ms(true, false, true, false, interval),
+            Some(interval)
+        );
+        assert_eq!(
+            next_balance_check_ms(true, false, true, true, interval),
+            Some(10),
+            "capped: again at once"
+        );
+        assert_eq!(
+            next_balance_check_ms(false, false, true, false, interval),
+            None
+        );
+        assert_eq!(
+            next_balance_check_ms(true, true, true, false, interval),
+            None
+        );
+        assert_eq!(
+            next_balance_check_ms(true, false, false, false, interval),
+            None
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod accumulator;
 pub mod assignor;
 pub mod broker;
+pub mod classic_group;
 pub mod client_metadata;
 pub mod command;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod ledger;
 pub mod log;
 pub mod murmur2;
 pub mod network;
+pub mod outbox;
 pub mod partition_leader;
 pub mod processor;
 pub mod producer;
@@ -36,6 +38,7 @@ pub mod rng;
 pub mod sim;
 pub mod transaction_manager;
 pub mod txn_coordinator;
+pub mod txn_metadata;
 pub mod vecmap;
 
 pub use command::Command;

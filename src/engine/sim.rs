@@ -4,7 +4,10 @@
 //! (logical time, sequence number): a message arriving, a timer firing, a
 //! stage of a record's life. [`Engine::step`] pops actions in that order and
 //! lets the owning component (broker, producer, consumer, coordinator)
-//! handle them; handlers emit [`Event`]s and schedule further actions. There
+//! handle them; handlers emit [`Event`]s and schedule further actions. The
+//! coordinators and the controller's rules decide without touching the
+//! engine and write their effects into an [`Outbox`](crate::engine::outbox::Outbox),
+//! which `Engine::apply_outbox` replays here in order. There
 //! is no wall clock, no thread and no OS randomness: the only inputs are the
 //! configuration (with its seed) and the [`Command`]s applied between steps,
 //! so the same inputs always produce the same event trace.
@@ -15,13 +18,13 @@
 //! says so instead of spinning through heartbeats forever.
 
 use crate::engine::broker::{Broker, BrokerTimer};
+use crate::engine::classic_group::{Group, GroupTimer};
 use crate::engine::command::{Command, Trigger};
 use crate::engine::config::ScenarioConfig;
 use crate::engine::consumer::{Consumer, ConsumerTimer};
 use crate::engine::controller::ControllerTimer;
 use crate::engine::controller::TopicMeta;
 use crate::engine::event::{DropReason, Event, EventKind, Node};
-use crate::engine::group_coordinator::{Group, GroupTimer};
 use crate::engine::ids::*;
 use crate::engine::ledger::Ledger;
 use crate::engine::network::Msg;
@@ -92,6 +95,20 @@ pub enum Action {
     Script {
         index: usize,
     },
+}
+
+// A component names only its own timer; the outbox turns it into the action
+// that carries it (see `outbox.rs`).
+impl From<TxnTimer> for Action {
+    fn from(timer: TxnTimer) -> Action {
+        Action::TxnCoordinator(timer)
+    }
+}
+
+impl From<(GroupIdx, GroupTimer)> for Action {
+    fn from((group, timer): (GroupIdx, GroupTimer)) -> Action {
+        Action::Group { group, timer }
+    }
 }
 
 impl Action {
@@ -184,7 +201,6 @@ pub struct Engine {
     headline: bool,
     pub(crate) next_batch_id: u32,
     pub(crate) next_request_id: u64,
-    pub(crate) next_producer_id: i64,
     pub(crate) next_client_number: u32,
     /// Extra one-way latency on everything a broker sends (slow follower fault).
     pub(crate) broker_extra_latency_ms: Vec<u32>,
@@ -235,7 +251,6 @@ impl Engine {
             headline: false,
             next_batch_id: 0,
             next_request_id: 0,
-            next_producer_id: 1000,
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
