@@ -29,6 +29,12 @@ pub const SPEED_LABELS: [&str; 6] = [
     "16 steps/s",
 ];
 
+/// Milliseconds between two steps while playing at `speed` (an index
+/// into [`SPEEDS_MS`]).
+pub fn tick_ms(speed: usize) -> u32 {
+    SPEEDS_MS[speed.min(SPEEDS_MS.len() - 1)]
+}
+
 /// Simulated time as the transport shows it: `t = 3.020 s`.
 pub fn clock(ms: u64) -> String {
     format!("t = {}.{:03} s", ms / 1000, ms % 1000)
@@ -283,6 +289,18 @@ impl Model {
     }
 }
 
+impl Run {
+    /// The headline event of the latest step.
+    pub fn headline(&self) -> Option<&Event> {
+        crate::narration::headline(&self.events)
+    }
+
+    /// The stage the focused record reached.
+    pub fn focus_stage(&self) -> Option<Stage> {
+        self.focus.and_then(|r| self.record_stage.get(&r).copied())
+    }
+}
+
 impl std::ops::Deref for Model {
     type Target = Run;
     fn deref(&self) -> &Run {
@@ -402,17 +420,7 @@ impl Model {
 
     /// Milliseconds between two steps while playing.
     pub fn tick_ms(&self) -> u32 {
-        SPEEDS_MS[self.speed.min(SPEEDS_MS.len() - 1)]
-    }
-
-    /// The headline event of the latest step.
-    pub fn headline(&self) -> Option<&Event> {
-        crate::narration::headline(&self.events)
-    }
-
-    /// The stage the focused record reached.
-    pub fn focus_stage(&self) -> Option<Stage> {
-        self.focus.and_then(|r| self.record_stage.get(&r).copied())
+        tick_ms(self.speed)
     }
 
     /// Applies a message. Pure: the same model and message give the same result.

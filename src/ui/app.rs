@@ -5,9 +5,9 @@ use crate::model::{Model, Msg};
 use crate::ui::course_bridge::use_course_bridge;
 use crate::ui::dom::Listener;
 use crate::ui::focus;
-use crate::ui::lesson_panel::lesson_panel;
 use crate::ui::share_dialog::link_error_dialog;
-use crate::ui::ModelRef;
+use crate::ui::stage::StageShows;
+use crate::ui::{RunSnap, Shared};
 use gloo_timers::callback::Interval;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -39,14 +39,14 @@ pub fn App() -> Html {
             .unwrap_or_default();
         Model::open_page(hash.trim_start_matches('#'), &query)
     });
-    // State of the two dialogs (plain view functions, see `crate::ui`).
+    // The share dialog's state: open or not, and what its last Copy did.
     let share_open = use_state(|| false);
     let share_status = use_state(|| None::<String>);
     // View state that is not part of the run (so not in links).
     let settings_open = use_state(|| false);
     let tables_open = use_state(|| false);
     let presenting = use_state(|| false);
-    let own_lesson = use_state(String::new);
+    let own_lesson = use_state(AttrValue::default);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     // The reducer's own dispatcher: the same callback on every render, so
     // components given it can tell that nothing changed.
@@ -220,8 +220,8 @@ pub fn App() -> Html {
         );
     }
 
-    let m = ModelRef::main(model.clone());
-    use_course_bridge(&m, dispatch.clone());
+    let m: &Model = &model;
+    use_course_bridge(m, dispatch.clone());
     focus::use_modal_focus(*share_open || m.gallery_open || m.help_open || m.link_error.is_some());
     focus::use_focus_keeper();
     // The lesson card scrolls as a whole; at each stop its question (or
@@ -289,10 +289,6 @@ pub fn App() -> Html {
             share_open.set(true)
         })
     };
-    let close_share = {
-        let share_open = share_open.clone();
-        Callback::from(move |_: MouseEvent| share_open.set(false))
-    };
     let fork_banner = m.timeline.fork.as_ref().map(|f| {
         let text = if f.what.starts_with("Changed")
             || f.what.starts_with("Opened")
@@ -333,11 +329,11 @@ pub fn App() -> Html {
     });
     // Side by side: one lane large, the others as cards beside it.
     let shown_lane = m.shown_lane();
-    let stage_model = if shown_lane == 0 {
-        m.clone()
-    } else {
-        m.lane(shown_lane - 1)
+    let lane_model = |i: usize| match i {
+        0 => m,
+        _ => m.lanes.get(i - 1).unwrap_or(m),
     };
+    let stage_model = lane_model(shown_lane);
     let toggle_settings = {
         let settings_open = settings_open.clone();
         Callback::from(move |_: MouseEvent| settings_open.set(!*settings_open))
@@ -346,20 +342,15 @@ pub fn App() -> Html {
         let presenting = presenting.clone();
         Callback::from(move |_: MouseEvent| presenting.set(!*presenting))
     };
-    let lanes: Vec<(AttrValue, ModelRef)> = m
+    let lanes: Vec<(AttrValue, RunSnap)> = m
         .lane_labels
         .iter()
         .enumerate()
-        .map(|(i, label)| {
-            (
-                AttrValue::from(label.clone()),
-                if i == 0 { m.clone() } else { m.lane(i - 1) },
-            )
-        })
+        .map(|(i, label)| (AttrValue::from(label.clone()), RunSnap::of(lane_model(i))))
         .collect();
     // The narration tells the story of the lane drawn large (named first);
     // a screen reader hears the other lanes' news after it.
-    let shown_first: Vec<(AttrValue, ModelRef)> = lanes
+    let shown_first: Vec<(AttrValue, RunSnap)> = lanes
         .get(shown_lane)
         .into_iter()
         .chain(
@@ -378,7 +369,7 @@ pub fn App() -> Html {
                     { crate::ui::transport::icon(r#"<svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/><rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/><rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/></svg>"#) }
                     <span class="brand-name">{"kafkascope"}</span>
                 </div>
-                { crate::ui::pipeline_bar::view(&crate::ui::pipeline_bar::Props { model: m.clone() }) }
+                <crate::ui::pipeline_bar::PipelineBar run={RunSnap::of(m)} />
                 <div class="top-actions">
                     if embed {
                         <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l, &crate::presets::config_by_id) })}
@@ -412,41 +403,46 @@ pub fn App() -> Html {
                             <h2>{"Settings"}</h2>
                             <button class="btn small ghost" onclick={toggle_settings.clone()} aria-label="Close the settings">{"Close"}</button>
                         </div>
-                        { crate::ui::config_panel::view(&crate::ui::config_panel::Props { model: m.clone(), on: dispatch.clone(), compact: false }) }
+                        <crate::ui::config_panel::ConfigPanel ..crate::ui::config_panel::Props::of(m, dispatch.clone(), false) />
                     </div>
                 }
                 <section class="stage-area" aria-label="Cluster">
                     if compare {
                         <div class="lane-strip" role="tablist" aria-label="Lanes">
-                            { for lanes.iter().enumerate().map(|(i, (label, lane))| {
-                                crate::ui::lane::card(label, lane, i == shown_lane, dispatch.reform(move |_: MouseEvent| Msg::ShowLane(i)), &dispatch)
+                            { for lanes.iter().enumerate().map(|(i, (label, _))| html! {
+                                <crate::ui::lane::LaneCard label={label.clone()} index={i} selected={i == shown_lane}
+                                    shows={StageShows::of(lane_model(i))} on={dispatch.clone()} />
                             }) }
                         </div>
                     }
                     <div class="stage-wrap">
-                        <crate::ui::stage::Stage model={stage_model.clone()} shows={crate::ui::stage::StageShows::of(&stage_model)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
+                        <crate::ui::stage::Stage shows={StageShows::of(stage_model)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
                     if !embed && !compare && !*presenting {
-                        { crate::ui::tables::view(&crate::ui::tables::Props { model: m.clone(), on: dispatch.clone(), open: *tables_open, on_open: { let t = tables_open.clone(); Callback::from(move |o: bool| t.set(o)) } }) }
+                        <crate::ui::tables::Tables run={RunSnap::of(m)} tab={m.tab} on={dispatch.clone()} open={*tables_open} on_open={tables_open.setter().to_callback()} />
                     }
                 </section>
                 <aside class={classes!("side", asking.then_some("asking"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">
-                    { lesson_panel(&m, &dispatch) }
-                    { crate::ui::narration_panel::view(&crate::ui::narration_panel::Props { model: stage_model.clone(), on: Some(dispatch.clone()), compact: embed || compare, lanes: shown_first.clone() }) }
+                    if let Some(props) = crate::ui::lesson_panel::Props::of(m, &dispatch) {
+                        <crate::ui::lesson_panel::LessonPanel ..props />
+                    }
+                    <crate::ui::narration_panel::Narration ..crate::ui::narration_panel::Props::of(stage_model, Some(dispatch.clone()), embed || compare, shown_first) />
                     if compare {
                         { crate::ui::lane::summary(&lanes) }
                     }
                 </aside>
             </main>
-            { crate::ui::transport::view(&crate::ui::transport::Props { model: m.clone(), on: dispatch.clone() }) }
+            <crate::ui::transport::Transport ..crate::ui::transport::Props::of(m, dispatch.clone()) />
             if m.help_open {
-                { crate::ui::shortcuts::view(&crate::ui::shortcuts::Props { on: dispatch.clone() }) }
+                <crate::ui::shortcuts::Shortcuts on={dispatch.clone()} />
             }
             if *share_open {
-                { crate::ui::share_dialog::view(&m, &share_status, close_share) }
+                <crate::ui::share_dialog::ShareDialog ..crate::ui::share_dialog::Props::of(m, (*share_status).clone(), share_status.setter().to_callback(), share_open.setter().to_callback()) />
             }
             if m.gallery_open {
-                { crate::ui::gallery::view(&dispatch, m.lesson.as_ref().map(|r| r.lesson.id.as_str()), &lessons, &own_lesson, m.own_lesson_error.as_deref()) }
+                <crate::ui::gallery::Gallery on={dispatch.clone()} current={m.lesson.as_ref().map(|r| AttrValue::from(r.lesson.id.clone()))}
+                    loaded={Shared((*lessons).clone())} text={(*own_lesson).clone()} set_text={own_lesson.setter().to_callback()}
+                    error={m.own_lesson_error.clone().map(AttrValue::from)} />
             }
             if let Some(message) = m.link_error.as_deref() {
                 { link_error_dialog(message, m.step > 0 || m.preset.is_some(), &dispatch) }

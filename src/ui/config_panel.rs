@@ -5,18 +5,59 @@
 
 use crate::engine::config::limits::{MAX_BROKERS, MAX_PARTITIONS};
 use crate::engine::config::{Acks, CommitMode};
-use crate::model::{Msg, Setting};
-use crate::ui::ModelRef;
+use crate::engine::ids::BrokerId;
+use crate::model::{Model, Msg, Setting};
+use crate::ui::RunSnap;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
 
-#[derive(Clone, PartialEq)]
+#[derive(Properties, Clone)]
 pub struct Props {
-    pub model: ModelRef,
+    /// The run: the draft configuration and its errors, the preset, and
+    /// which brokers are slowed.
+    pub run: RunSnap,
+    /// The Next record fields.
+    pub key: AttrValue,
+    pub value: AttrValue,
     pub on: Callback<Msg>,
     /// Only the scenario picker (side-by-side view).
     pub compact: bool,
+}
+
+impl Props {
+    pub fn of(m: &Model, on: Callback<Msg>, compact: bool) -> Props {
+        Props {
+            run: RunSnap::of(m),
+            key: m.key.clone().into(),
+            value: m.value.clone().into(),
+            on,
+            compact,
+        }
+    }
+}
+
+/// Which brokers the fault card shows as slowed.
+fn slowed(e: &crate::engine::Engine) -> impl Iterator<Item = bool> + '_ {
+    (0..e.brokers().len() as u16).map(move |b| e.broker_extra_latency_ms(BrokerId(b)) > 0)
+}
+
+impl PartialEq for Props {
+    /// A step changes nothing here unless it changed what the panel shows
+    /// (playing with the settings open): the run is compared by pointer
+    /// first, then by the few things the panel reads from it.
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.run, &other.run);
+        self.key == other.key
+            && self.value == other.value
+            && self.on == other.on
+            && self.compact == other.compact
+            && (a == b
+                || (a.draft == b.draft
+                    && a.draft_errors == b.draft_errors
+                    && a.preset == b.preset
+                    && slowed(&a.engine).eq(slowed(&b.engine))))
+    }
 }
 
 fn input_value(e: &InputEvent) -> String {
@@ -90,17 +131,15 @@ fn select(
 /// replica.lag.time.max.ms and rejoins once it catches up), and lose the
 /// next produce response (the producer retries: a duplicate without
 /// idempotence). Crashing a broker is done on the broker itself.
-fn fault_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
-    use crate::engine::ids::{BrokerId, ProducerIdx};
+fn fault_card(e: &crate::engine::Engine, on: &Callback<Msg>) -> Html {
+    use crate::engine::ids::ProducerIdx;
     use crate::engine::Command;
-    let e = &m.engine;
-    let brokers = e.brokers().len() as u16;
     html! {
         <section class="card faults">
             <h2>{"Network faults"}</h2>
             <div class="actions">
-                { for (0..brokers).map(BrokerId).map(|b| {
-                    let slowed = e.broker_extra_latency_ms(b) > 0;
+                { for slowed(e).enumerate().map(|(b, slowed)| {
+                    let b = BrokerId(b as u16);
                     let cmd = Command::SlowBroker { broker: b, extra_ms: if slowed { 0 } else { 200 } };
                     let label = if slowed { format!("Restore broker {b}") } else { format!("Slow broker {b}") };
                     html! {
@@ -136,7 +175,7 @@ fn fixed(options: &[(&'static str, &'static str)]) -> Vec<(AttrValue, AttrValue)
 }
 
 /// The delivery-semantics switch, with the equivalent kafka-python code.
-fn semantics_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
+fn semantics_card(m: &crate::model::Run, on: &Callback<Msg>) -> Html {
     use crate::engine::config::Semantics;
     let mode = m
         .draft
@@ -210,10 +249,9 @@ fn semantics_card(m: &crate::model::Model, on: &Callback<Msg>) -> Html {
     }
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let m = &props.model;
+#[component]
+pub fn ConfigPanel(props: &Props) -> Html {
+    let m = &props.run;
     let on = &props.on;
     let d = &m.draft;
     let topic = &d.topics[0];
@@ -251,17 +289,17 @@ pub fn view(props: &Props) -> Html {
                 <h2>{"Next record"}</h2>
                 <label class="field">
                     <span>{"Key"}</span>
-                    <input type="text" value={m.key.clone()} oninput={on_key} maxlength="256"
+                    <input type="text" value={props.key.clone()} oninput={on_key} maxlength="256"
                            placeholder="empty = null key" spellcheck="false" autocomplete="off" />
                 </label>
                 <label class="field">
                     <span>{"Value"}</span>
-                    <input type="text" value={m.value.clone()} oninput={on_value} maxlength="4096"
+                    <input type="text" value={props.value.clone()} oninput={on_value} maxlength="4096"
                            placeholder={"{\"event_id\": n, \"data\": \"Event n\"}"} spellcheck="false" autocomplete="off" />
                 </label>
                 <p class="hint">{"Leave the value empty to send the course text's generated message."}</p>
             </section>
-            { fault_card(m, on) }
+            { fault_card(&m.engine, on) }
             <section class="card settings">
                 <h2>{"Cluster and topic "}<code>{topic.name.clone()}</code></h2>
                 { select("Brokers", "brokers", "—", nums(1, MAX_BROKERS.into()), brokers.to_string(), on,

@@ -2,6 +2,7 @@
 //! in course order, and a box to open a lesson file of one's own.
 
 use crate::model::Msg;
+use crate::ui::Shared;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -35,31 +36,50 @@ pub fn load_all(loaded: UseStateHandle<std::rc::Rc<Loaded>>) {
     }
 }
 
-/// The gallery dialog. A view function, its state (the fetched lessons and
-/// the text of one's own lesson) held by the app: each `#[component]` costs
-/// the bundle kilobytes (see `crate::ui`).
-pub fn view(
-    on: &Callback<Msg>,
-    current: Option<&str>,
-    loaded: &Loaded,
-    text: &UseStateHandle<String>,
-    error: Option<&str>,
-) -> Html {
+/// What the gallery shows, taken when the page rendered. Its state (the
+/// fetched lessons, the text of one's own lesson) lives in the app, which
+/// keeps it while the gallery is closed.
+#[derive(Properties, Clone, PartialEq)]
+pub struct Props {
+    pub on: Callback<Msg>,
+    /// The id of the lesson being toured.
+    pub current: Option<AttrValue>,
+    /// The built-in lessons fetched so far (a new `Rc` as each arrives).
+    pub loaded: Shared<Loaded>,
+    /// The lesson file pasted into the box, and where its edits go.
+    pub text: AttrValue,
+    pub set_text: Callback<AttrValue>,
+    /// Why the pasted lesson cannot be opened.
+    pub error: Option<AttrValue>,
+}
+
+/// The gallery dialog.
+#[component]
+pub fn Gallery(props: &Props) -> Html {
+    let Props {
+        on,
+        current,
+        loaded,
+        text,
+        set_text,
+        error,
+    } = props;
+    let current = current.as_deref();
     let close = on.reform(|_: MouseEvent| Msg::ToggleGallery);
     let on_text = {
-        let text = text.clone();
+        let set_text = set_text.clone();
         Callback::from(move |e: InputEvent| {
             if let Some(t) = e
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
             {
-                text.set(t.value());
+                set_text.emit(t.value().into());
             }
         })
     };
     let open_own = {
         let text = text.clone();
-        on.reform(move |_: MouseEvent| Msg::StartLessonText((*text).clone()))
+        on.reform(move |_: MouseEvent| Msg::StartLessonText(text.to_string()))
     };
     html! {
         <div class="overlay" onclick={close.clone()}>
@@ -106,10 +126,10 @@ pub fn view(
                 <details class="own-lesson" open={error.is_some()}>
                     <summary>{"Open a lesson of your own"}</summary>
                     <p class="hint">{"Paste a lesson file (the format is in the README). Problems are listed with their line numbers."}</p>
-                    <textarea rows="6" aria-label="Lesson file" value={(**text).clone()} oninput={on_text}
+                    <textarea rows="6" aria-label="Lesson file" value={text.clone()} oninput={on_text}
                               placeholder={"lesson: my-lesson\ntitle: …\nsection: …\nscenario: nine-stages\n\nstep 0\n…"} />
                     if let Some(why) = error {
-                        <p class="field-error" role="alert"><span class="err-icon" aria-hidden="true">{"!"}</span>{why.to_string()}</p>
+                        <p class="field-error" role="alert"><span class="err-icon" aria-hidden="true">{"!"}</span>{why.clone()}</p>
                     }
                     <button class="btn" onclick={open_own} disabled={text.trim().is_empty()}>{"Open this lesson"}</button>
                 </details>

@@ -3,20 +3,32 @@
 //! glance while the transport steps them together.
 
 use crate::engine::ids::GroupIdx;
+use crate::model::Msg;
 use crate::narration::{narrate, Span};
-use crate::ui::ModelRef;
+use crate::ui::stage::StageShows;
+use crate::ui::RunSnap;
 use yew::prelude::*;
+
+/// A lane card's props: its label and place, whether it is drawn large,
+/// and what its thumbnail shows (the lane's run and viewer's state).
+#[derive(Properties, Clone, PartialEq)]
+pub struct CardProps {
+    pub label: AttrValue,
+    pub index: usize,
+    pub selected: bool,
+    pub shows: StageShows,
+    pub on: Callback<Msg>,
+}
 
 /// One lane as a card beside the large stage: its name, what just
 /// happened in it and its delivery ledger. Pressing it shows that lane's
 /// stage large (the lanes keep stepping together).
-pub fn card(
-    label: &AttrValue,
-    m: &ModelRef,
-    selected: bool,
-    onclick: Callback<MouseEvent>,
-    on: &Callback<crate::model::Msg>,
-) -> Html {
+#[component]
+pub fn LaneCard(props: &CardProps) -> Html {
+    let (label, selected, on) = (&props.label, props.selected, &props.on);
+    let m = &props.shows;
+    let index = props.index;
+    let onclick = on.reform(move |_: MouseEvent| Msg::ShowLane(index));
     let e = &m.engine;
     let n = m.headline().map(|h| narrate(e, h));
     let s = e.delivery_summary(GroupIdx(0));
@@ -45,7 +57,7 @@ pub fn card(
             // is hidden at this size; the large stage has it). Inert: not
             // focusable, not clickable, not in the accessibility tree.
             <span class="thumb" inert=true aria-hidden="true">
-                { crate::ui::stage::view(&crate::ui::stage::Props { model: m.clone(), on: on.clone(), size: THUMB, max_scale: 1.0, min_scale: 0.05 }) }
+                { crate::ui::stage::view(&crate::ui::stage::Props { shows: m.clone(), on: on.clone(), size: THUMB, max_scale: 1.0, min_scale: 0.05 }) }
             </span>
             <span class="lane-ledger">
                 <span class="ok">{format!("{} once", s.processed_once)}</span>
@@ -77,7 +89,7 @@ fn course_claims(label: &str) -> Option<(&'static str, &'static str)> {
 /// The lanes' ledgers as one table, one column per lane: for the semantics
 /// lanes, the course text's "Semantic Summary" table, filled in live (with
 /// what the course claims next to what happened).
-pub fn summary(lanes: &[(AttrValue, ModelRef)]) -> Html {
+pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
     let mut rows: Vec<(&str, Vec<String>)> = vec![
         ("Data loss: records lost", Vec::new()),
         ("Duplicates: records processed twice or more", Vec::new()),

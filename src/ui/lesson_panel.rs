@@ -3,19 +3,42 @@
 //! learner has wandered off (stepped, travelled, changed something), it
 //! offers the way back into the tour.
 
-use crate::model::tour::Phase;
+use crate::model::tour::{LessonRun, Phase};
 use crate::model::{Model, Msg};
 use yew::prelude::*;
 
-/// A plain function rather than a component: it has no state of its own,
-/// and each component costs the bundle a few kilobytes.
-pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
-    let Some(run) = &m.lesson else {
-        return html! {};
-    };
+/// What the card shows, taken when the page rendered: where the learner is
+/// in the lesson (its `Rc` compared by pointer), whether the run is on the
+/// tour, whether it plays, and the seed that shuffles the choices. A step
+/// between two stops changes none of it.
+#[derive(Properties, Clone, PartialEq)]
+pub struct Props {
+    pub run: LessonRun,
+    pub on_tour: bool,
+    pub playing: bool,
+    pub seed: u64,
+    pub on: Callback<Msg>,
+}
+
+impl Props {
+    /// The card for the lesson `m` is touring, if any.
+    pub fn of(m: &Model, on: &Callback<Msg>) -> Option<Props> {
+        Some(Props {
+            run: m.lesson.clone()?,
+            on_tour: m.on_tour(),
+            playing: m.playing,
+            seed: m.engine.config().seed,
+            on: on.clone(),
+        })
+    }
+}
+
+#[component]
+pub fn LessonPanel(props: &Props) -> Html {
+    let (run, on) = (&props.run, &props.on);
     let beat = run.current();
     let total = run.lesson.beats.len();
-    let on_tour = m.on_tour();
+    let on_tour = props.on_tour;
     let more_open = run.more_open == Some(run.beat);
     let next = run.next();
     // The question of this beat, answered on the way here: its verdict
@@ -74,7 +97,7 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
                 <fieldset class="predict">
                     <legend>{"Predict: "}{q.prompt.clone()}</legend>
                     // Shuffled: the right answer's place gives nothing away.
-                    { for q.display_order(m.engine.config().seed, run.beat + 1).into_iter().map(|i| html! {
+                    { for q.display_order(props.seed, run.beat + 1).into_iter().map(|i| html! {
                         <button class="btn choice" data-fk-return="lesson" onclick={on.reform(move |_| Msg::LessonAnswer(i))}>{q.choices[i].clone()}</button>
                     }) }
                 </fieldset>
@@ -87,7 +110,7 @@ pub fn lesson_panel(m: &Model, on: &Callback<Msg>) -> Html {
                                 onclick={on.reform(|_| Msg::LessonMore)}>{ if more_open { "Less" } else { "More" } }</button>
                     }
                     if run.phase == Phase::Playing {
-                        if m.playing {
+                        if props.playing {
                             <span class="lesson-playing">{format!("Playing to step {}…", next.map(|b| b.step).unwrap_or(0))}</span>
                         } else {
                             <button class="btn primary" data-fk-return="lesson" onclick={on.reform(|_| Msg::LessonNext)}>{"Continue"}</button>

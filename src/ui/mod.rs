@@ -1,13 +1,23 @@
 //! The web UI (Yew 0.23, compiled to wasm32 only).
 //!
-//! One view per file. `App` and `Stage` (which measures its own box with a
-//! `ResizeObserver`) are Yew function components; the other views are
-//! functions that `App` calls with the model. Application state lives in a
-//! `use_reducer` over
+//! One view per file, each a Yew function component: `App` (the page, which
+//! owns the state), `Stage` (which measures its own box with a
+//! `ResizeObserver`), `PipelineBar`, `ConfigPanel`, `Tables`, `LaneCard`,
+//! `LessonPanel`, `Narration`, `Transport`, `Shortcuts`, `ShareDialog` and
+//! `Gallery`. Small pieces drawn inside them (the plots in `Tables`, the
+//! lanes' summary, the bad-link dialog) are plain functions.
+//!
+//! Application state lives in a `use_reducer` over
 //! [`crate::model::Model`], whose `update` is pure and natively tested;
-//! components receive the model and send [`crate::model::Msg`]s up through a
-//! `Callback`. Timers and global listeners are created in `use_effect_with`
-//! and dropped in its cleanup.
+//! components send [`crate::model::Msg`]s up through the reducer's
+//! dispatcher, the same `Callback` on every render. Their props are
+//! snapshots taken when the page renders, cheap to compare: the run as a
+//! pointer ([`RunSnap`]), a few small fields of the viewer's state, text as
+//! `AttrValue`. So a message re-renders only the views whose snapshot
+//! changed: a keystroke in the Key field redraws the settings alone, and a
+//! step leaves the closed tables, the shortcuts, the gallery and (between
+//! two stops) the lesson card alone. Timers and global listeners are
+//! created in `use_effect_with` and dropped in its cleanup.
 
 pub mod app;
 pub mod config_panel;
@@ -27,7 +37,7 @@ pub mod stage;
 pub mod tables;
 pub mod transport;
 
-use crate::model::{Model, Msg};
+use crate::model::{Model, Msg, Run};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -41,30 +51,41 @@ impl Reducible for Model {
     }
 }
 
-/// A shared handle on the model (or on one of its side-by-side lanes) for
-/// component props. It compares by `Model`'s `PartialEq`, which compares
-/// what the screen shows (step, configuration, flags, inputs), never the
-/// engine or the history.
-#[derive(Clone, PartialEq)]
-pub struct ModelRef(pub UseReducerHandle<Model>, pub Option<usize>);
+/// A value behind an `Rc`, as a component prop: compared by pointer.
+///
+/// Props hold snapshots taken when the page rendered, never the reducer's
+/// handle (its `Deref` reads the *current* state, so old and new props
+/// would look alike and the view would go stale). A [`Run`] is a true
+/// snapshot: every change to a run makes a new one (copy-on-write, see
+/// [`Model`]), and while a prop holds this pointer nothing can change what
+/// it points to.
+pub struct Shared<T>(pub Rc<T>);
 
-impl ModelRef {
-    pub fn main(handle: UseReducerHandle<Model>) -> ModelRef {
-        ModelRef(handle, None)
-    }
-    pub fn lane(&self, i: usize) -> ModelRef {
-        ModelRef(self.0.clone(), Some(i))
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Rc::clone(&self.0))
     }
 }
 
-impl std::ops::Deref for ModelRef {
-    type Target = Model;
-    fn deref(&self) -> &Model {
-        let m: &Model = &self.0;
-        match self.1 {
-            Some(i) if i < m.lanes.len() => &m.lanes[i],
-            _ => m,
-        }
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// A model's run, as a prop.
+pub type RunSnap = Shared<Run>;
+
+impl RunSnap {
+    pub fn of(m: &Model) -> RunSnap {
+        Shared(m.run_rc())
     }
 }
 

@@ -3,34 +3,60 @@
 //! page's one `role="status"` live region. Under it, the details of the
 //! focused record.
 
+use crate::engine::ids::{BrokerId, ConsumerIdx, Tp};
 use crate::engine::Command;
-use crate::model::Msg;
+use crate::model::{Model, Msg};
 use crate::narration::{narrate, tp_label, Span};
 use crate::ui::stage::send;
-use crate::ui::ModelRef;
+use crate::ui::RunSnap;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
 
-#[derive(Clone, PartialEq)]
+/// What the panel tells, taken when the page rendered: the run (its
+/// step's events, the record in focus, the preset) and the few things of
+/// the viewer's state it shows. A keystroke or a tab leaves it alone.
+#[derive(Properties, Clone, PartialEq)]
 pub struct Props {
-    pub model: ModelRef,
+    pub run: RunSnap,
+    /// A lesson is open (its card tells the story, not the preset's).
+    pub lesson: bool,
+    pub embed: bool,
+    pub inspect: Option<(BrokerId, Tp)>,
+    pub selected_consumer: Option<ConsumerIdx>,
     /// Where the consumer action card sends its commands.
-    pub on: Option<Callback<crate::model::Msg>>,
+    pub on: Option<Callback<Msg>>,
     /// Only the live narration (side-by-side view).
     pub compact: bool,
-    /// Side by side: every lane's label and model, this panel's own first.
+    /// Side by side: every lane's label and run, this panel's own first.
     /// Each announcement then names its lane, and the other lanes' news is
     /// announced too (a screen reader cannot glance across the lanes).
-    pub lanes: Vec<(AttrValue, ModelRef)>,
+    pub lanes: Vec<(AttrValue, RunSnap)>,
+}
+
+impl Props {
+    /// The panel for `m` (the main run or a side-by-side lane).
+    pub fn of(
+        m: &Model,
+        on: Option<Callback<Msg>>,
+        compact: bool,
+        lanes: Vec<(AttrValue, RunSnap)>,
+    ) -> Props {
+        Props {
+            run: RunSnap::of(m),
+            lesson: m.lesson.is_some(),
+            embed: m.embed,
+            inspect: m.inspect,
+            selected_consumer: m.selected_consumer,
+            on,
+            compact,
+            lanes,
+        }
+    }
 }
 
 /// Buttons that act on one consumer: crash it at a chosen stage, close it,
 /// restart it, or slow its processing past `max.poll.interval.ms`.
-fn consumer_actions(
-    m: &crate::model::Model,
-    c: crate::engine::ids::ConsumerIdx,
-    on: &Callback<crate::model::Msg>,
-) -> Html {
+fn consumer_actions(m: &crate::model::Run, c: ConsumerIdx, on: &Callback<Msg>) -> Html {
     use crate::engine::event::CrashPoint;
     let Some(con) = m.engine.consumers().get(c.0 as usize) else {
         return html! {};
@@ -114,7 +140,7 @@ fn spans(body: &[Span]) -> Html {
 
 /// What to say after a step with nothing to narrate (`None` before the
 /// first step, when the panel introduces the scenario instead).
-pub fn quiet_step(m: &crate::model::Model) -> Option<(&'static str, &'static str)> {
+pub fn quiet_step(m: &crate::model::Run) -> Option<(&'static str, &'static str)> {
     if m.engine.step_calls() == 0 {
         return None;
     }
@@ -131,10 +157,9 @@ pub fn quiet_step(m: &crate::model::Model) -> Option<(&'static str, &'static str
     })
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let m = &props.model;
+#[component]
+pub fn Narration(props: &Props) -> Html {
+    let m = &props.run;
     let e = &m.engine;
     let narration = m.headline().map(|h| narrate(e, h));
     // Other headline events of the same step (an election after a fence, …).
@@ -170,9 +195,9 @@ pub fn view(props: &Props) -> Html {
     let preset = m
         .preset
         .as_deref()
-        .filter(|_| m.lesson.is_none())
+        .filter(|_| !props.lesson)
         .and_then(crate::presets::by_id);
-    let inspect = m.inspect.and_then(|(b, tp)| {
+    let inspect = props.inspect.and_then(|(b, tp)| {
         let rep = e.brokers().get(b.0 as usize)?.replica(tp)?;
         let meta = e.partition_meta(tp);
         let (hw, leo, lso) = (rep.log.hw().0, rep.log.leo().0, rep.log.lso().0);
@@ -227,8 +252,8 @@ pub fn view(props: &Props) -> Html {
                         {term(e.topics().iter().find(|t| !t.internal).map(|t| t.name.clone()).unwrap_or_default())}
                         {format!(" on {} {}, and {} {}. ", e.brokers().len(), if e.brokers().len() == 1 { "broker" } else { "brokers" },
                             e.groups().len(), if e.groups().len() == 1 { "consumer group" } else { "consumer groups" })}
-                        if m.lesson.is_none() {
-                            { if m.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
+                        if !props.lesson {
+                            { if props.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
                             {term("Step forward")}
                             {" to follow one record through all nine stages."}
                         }
@@ -241,7 +266,7 @@ pub fn view(props: &Props) -> Html {
                 }
             </div>
             if !props.compact {
-            if let (Some(c), Some(on)) = (m.selected_consumer, props.on.as_ref()) {
+            if let (Some(c), Some(on)) = (props.selected_consumer, props.on.as_ref()) {
                 { consumer_actions(m, c, on) }
             }
             if let Some((title, text)) = inspect {
@@ -269,7 +294,7 @@ pub fn view(props: &Props) -> Html {
                         { detail("key", code(rec.key_text().unwrap_or_else(|| "None".into()))) }
                         { detail("value", html! { <code class="wrap">{rec.value_text()}</code> }) }
                         if let Some(p) = rec.partition {
-                            { detail("partition", code(tp_label(e, crate::engine::ids::Tp { topic: rec.topic, partition: p }))) }
+                            { detail("partition", code(tp_label(e, Tp { topic: rec.topic, partition: p }))) }
                         }
                         if let Some(copy) = e.ledger().entry(rec.event_id).and_then(|le| le.copies.last().cloned()) {
                             { detail("offset", code(copy.offset.0.to_string())) }

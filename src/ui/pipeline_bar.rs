@@ -3,20 +3,22 @@
 //! current one is filled, later ones are hollow (shape, not colour alone).
 
 use crate::engine::event::Stage;
-use crate::ui::ModelRef;
+use crate::ui::RunSnap;
 use yew::prelude::*;
 
-#[derive(Clone, PartialEq)]
+/// The bar draws the run's record in focus and the stage it reached: it
+/// re-renders after a step, never for a hover, a keystroke or a dialog.
+#[derive(Properties, Clone, PartialEq)]
 pub struct Props {
-    pub model: ModelRef,
+    pub run: RunSnap,
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let current = props.model.focus_stage();
-    let label = props.model.focus.map(|r| {
-        let rec = props.model.engine.record(r);
+#[component]
+pub fn PipelineBar(props: &Props) -> Html {
+    let run = &props.run;
+    let current = run.focus_stage();
+    let label = run.focus.map(|r| {
+        let rec = run.engine.record(r);
         rec.key_text()
             .unwrap_or_else(|| format!("event {}", rec.event_id.0))
     });

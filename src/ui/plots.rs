@@ -3,7 +3,9 @@
 //! `acks` setting, and each group's generations on a timeline with its
 //! rebalance pauses.
 //!
-//! Plain view functions (no component), and the shapes are built by small
+//! Plain view functions drawn by the `Tables` component (the metrics change
+//! on exactly the steps the tables do, so a component of their own would
+//! compare its props and never skip), and the shapes are built by small
 //! non-generic helpers, as in `stage.rs`: `html!` expands every element into
 //! a good deal of code, and the bundle has a budget.
 //!
@@ -776,12 +778,7 @@ fn generations_chart(g: &GroupTimeline, lag: Option<&GroupLag>, m: &Metrics) -> 
 
 // ---- the panel ----------------------------------------------------------------------------
 
-/// The Plots tab.
-pub fn view(m: &crate::model::Model) -> Html {
-    charts(&m.metrics)
-}
-
-/// Every chart that has data, and a sentence for each that has none yet.
+/// The Plots tab: every chart that has data, and a sentence for each that has none yet.
 pub fn charts(m: &Metrics) -> Html {
     let lag = if m.lag.is_empty() {
         empty(

@@ -2,8 +2,7 @@
 //! course page, each with a Copy button (and a selectable field for when
 //! the browser does not allow copying).
 
-use crate::model::Msg;
-use crate::ui::ModelRef;
+use crate::model::{Model, Msg};
 use yew::prelude::*;
 
 /// The page's address without its query and fragment: a link's fragment
@@ -28,61 +27,93 @@ fn copy(text: String, done: Callback<bool>) {
     });
 }
 
-/// The share dialog. A view function, its one piece of state (what the
-/// last Copy did) held by the app: each `#[component]` costs the bundle
-/// kilobytes (see `crate::ui`).
-pub fn view(
-    m: &ModelRef,
-    status: &UseStateHandle<Option<String>>,
-    close: Callback<MouseEvent>,
-) -> Html {
-    let base = page_base();
-    let title = m
-        .preset
-        .as_deref()
-        .and_then(crate::presets::by_id)
-        .map(|p| p.title.to_string())
-        .or_else(|| m.lesson.as_ref().map(|r| r.lesson.title.clone()))
-        .unwrap_or_else(|| "a Kafka scenario".into());
-    let shared = m.share_fragment();
-    let body = match &shared {
-        Ok(fragment) => {
-            let url = format!("{base}#{fragment}");
-            let mut embed_link = m.to_link();
-            embed_link.view.embed = true;
-            let embed_url = format!(
-                "{base}#{}",
-                crate::link::encode(&embed_link, &crate::presets::config_by_id)
-            );
-            let code = crate::model::share::embed_code(&embed_url, &title);
-            let copy_btn = |what: &'static str, text: String| {
-                let status = status.clone();
+/// What the dialog shows, taken when the page rendered: the link to this
+/// step and the embed code (or why the run cannot be shared), and what the
+/// last Copy did. Its state lives in the app, which keeps it while the
+/// dialog is closed.
+#[derive(Properties, Clone, PartialEq)]
+pub struct Props {
+    /// The link and the embed code, or the reason there are none.
+    pub shared: Result<(AttrValue, AttrValue), AttrValue>,
+    pub step: u64,
+    pub status: Option<String>,
+    pub set_status: Callback<Option<String>>,
+    /// Called with `false` to close the dialog.
+    pub set_open: Callback<bool>,
+}
+
+impl Props {
+    pub fn of(
+        m: &Model,
+        status: Option<String>,
+        set_status: Callback<Option<String>>,
+        set_open: Callback<bool>,
+    ) -> Props {
+        let base = page_base();
+        let title = m
+            .preset
+            .as_deref()
+            .and_then(crate::presets::by_id)
+            .map(|p| p.title.to_string())
+            .or_else(|| m.lesson.as_ref().map(|r| r.lesson.title.clone()))
+            .unwrap_or_else(|| "a Kafka scenario".into());
+        let shared = match m.share_fragment() {
+            Ok(fragment) => {
+                let mut embed_link = m.to_link();
+                embed_link.view.embed = true;
+                let embed_url = format!(
+                    "{base}#{}",
+                    crate::link::encode(&embed_link, &crate::presets::config_by_id)
+                );
+                let code = crate::model::share::embed_code(&embed_url, &title);
+                Ok((format!("{base}#{fragment}").into(), code.into()))
+            }
+            Err(e) => Err(e.message.into()),
+        };
+        Props {
+            shared,
+            step: m.step,
+            status,
+            set_status,
+            set_open,
+        }
+    }
+}
+
+/// The share dialog.
+#[component]
+pub fn ShareDialog(props: &Props) -> Html {
+    let close = props.set_open.reform(|_: MouseEvent| false);
+    let body = match &props.shared {
+        Ok((url, code)) => {
+            let copy_btn = |what: &'static str, text: AttrValue| {
+                let status = props.set_status.clone();
                 let done = Callback::from(move |ok: bool| {
-                    status.set(Some(if ok {
+                    status.emit(Some(if ok {
                         format!("{what} copied to the clipboard.")
                     } else {
                         "This browser did not allow copying: select the text above and copy it (Ctrl+C or ⌘C).".into()
                     }))
                 });
-                Callback::from(move |_: MouseEvent| copy(text.clone(), done.clone()))
+                Callback::from(move |_: MouseEvent| copy(text.to_string(), done.clone()))
             };
             html! {
                 <>
                     <label class="share-field">
-                        <span>{format!("Link to step {} (opens exactly this run)", m.step)}</span>
+                        <span>{format!("Link to step {} (opens exactly this run)", props.step)}</span>
                         <input type="text" readonly=true value={url.clone()} aria-label="Link" />
                     </label>
                     <p class="hint">{format!("{} characters.", url.len())}</p>
-                    <button class="btn primary" onclick={copy_btn("Link", url)}>{"Copy link"}</button>
+                    <button class="btn primary" onclick={copy_btn("Link", url.clone())}>{"Copy link"}</button>
                     <label class="share-field">
                         <span>{"Embed in a course page"}</span>
                         <textarea readonly=true rows="3" aria-label="Embed code" value={code.clone()} />
                     </label>
-                    <button class="btn" onclick={copy_btn("Embed code", code)}>{"Copy embed code"}</button>
+                    <button class="btn" onclick={copy_btn("Embed code", code.clone())}>{"Copy embed code"}</button>
                 </>
             }
         }
-        Err(e) => html! { <p class="banner error" role="alert">{e.message.clone()}</p> },
+        Err(e) => html! { <p class="banner error" role="alert">{e.clone()}</p> },
     };
     html! {
         <div class="overlay" onclick={close.clone()}>
@@ -90,7 +121,7 @@ pub fn view(
                  onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}>
                 <h2 id="share-title">{"Share this run"}</h2>
                 { body }
-                <p class="share-status" role="status">{(**status).clone().unwrap_or_default()}</p>
+                <p class="share-status" role="status">{props.status.clone().unwrap_or_default()}</p>
                 <button class="btn ghost" onclick={close}>{"Close"}</button>
             </div>
         </div>

@@ -3,7 +3,9 @@
 use crate::model::Msg;
 use yew::prelude::*;
 
-#[derive(Clone, PartialEq)]
+/// Only the reducer's dispatcher, the same on every render: the list
+/// renders once when it opens.
+#[derive(Properties, Clone, PartialEq)]
 pub struct Props {
     pub on: Callback<Msg>,
 }
@@ -22,9 +24,8 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Esc", "Close this list, the settings, or presentation mode"),
 ];
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
+#[component]
+pub fn Shortcuts(props: &Props) -> Html {
     let close = props.on.reform(|_| Msg::CloseHelp);
     html! {
         <div class="overlay" onclick={close.clone()}>

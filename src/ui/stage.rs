@@ -16,15 +16,14 @@ use crate::engine::event::{ErrorCode, EventKind, GroupState, MsgKind, Node, Stag
 use crate::engine::ids::*;
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
-use crate::model::{Model, Msg};
+use crate::model::{Model, Msg, Run};
 use crate::stage_layout::{Flow, Layout, Pt, Rect, Row};
-use crate::ui::ModelRef;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
 
-#[derive(Clone, PartialEq)]
+/// What [`view`] draws, and in what box.
 pub struct Props {
-    pub model: ModelRef,
+    pub shows: StageShows,
     pub on: Callback<Msg>,
     /// The stage's box in CSS px (measured by the page).
     pub size: (f64, f64),
@@ -333,12 +332,13 @@ fn offset_marker(class: &'static str, x: f64, row: &Row, tip: String) -> Html {
     }
 }
 
-#[derive(Properties, Clone)]
+/// A keystroke in the Key field, another tab or a dialog leaves the stage
+/// alone: only what it shows, its callback (the reducer's dispatcher, the
+/// same on every render) and its scale count.
+#[derive(Properties, Clone, PartialEq)]
 pub struct StageProps {
-    /// The model to draw (the live handle: it always reads the newest state).
-    pub model: ModelRef,
-    /// What the stage shows, taken when the page rendered: the props compare
-    /// by this, never by the live handle (see `PartialEq` below).
+    /// What the stage shows, taken when the page rendered (see
+    /// [`StageShows`]).
     pub shows: StageShows,
     pub on: Callback<Msg>,
     /// How large the drawing may grow (presentation mode raises it).
@@ -348,43 +348,37 @@ pub struct StageProps {
 
 /// What the stage draws, cheap to compare: the run as one pointer (every
 /// change to a shared run makes a new one, see [`Model`]) and the few things
-/// of the viewer's state it shows.
-#[derive(Clone)]
+/// of the viewer's state it shows. The drawing reads only this, so what
+/// the props compare is what the stage draws.
+#[derive(Clone, PartialEq)]
 pub struct StageShows {
-    run: std::rc::Rc<crate::model::Run>,
-    playing: bool,
-    speed: usize,
-    selected_consumer: Option<ConsumerIdx>,
-    inspect: Option<(BrokerId, Tp)>,
+    pub run: crate::ui::RunSnap,
+    pub playing: bool,
+    pub speed: usize,
+    pub selected_consumer: Option<ConsumerIdx>,
+    pub inspect: Option<(BrokerId, Tp)>,
 }
 
 impl StageShows {
     pub fn of(m: &Model) -> StageShows {
         StageShows {
-            run: m.run_rc(),
+            run: crate::ui::RunSnap::of(m),
             playing: m.playing,
             speed: m.speed,
             selected_consumer: m.selected_consumer,
             inspect: m.inspect,
         }
     }
-}
 
-impl PartialEq for StageShows {
-    fn eq(&self, other: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.run, &other.run)
-            && self.playing == other.playing
-            && self.speed == other.speed
-            && self.selected_consumer == other.selected_consumer
-            && self.inspect == other.inspect
+    fn tick_ms(&self) -> u32 {
+        crate::model::tick_ms(self.speed)
     }
 }
 
-impl PartialEq for StageProps {
-    /// A keystroke in the Key field, another tab or a dialog leaves the
-    /// stage alone: only what it shows, its callback and its scale count.
-    fn eq(&self, other: &Self) -> bool {
-        self.shows == other.shows && self.on == other.on && self.max_scale == other.max_scale
+impl std::ops::Deref for StageShows {
+    type Target = Run;
+    fn deref(&self) -> &Run {
+        &self.run
     }
 }
 
@@ -410,7 +404,7 @@ pub fn Stage(props: &StageProps) -> Html {
     // traveller still on its way.
     {
         let host = host.clone();
-        use_effect_with((props.model.step, props.model.focus), move |_| {
+        use_effect_with((props.shows.step, props.shows.focus), move |_| {
             if let Some(el) = host.cast::<web_sys::Element>() {
                 crate::ui::dom::follow_in_scroller(
                     &el,
@@ -422,14 +416,14 @@ pub fn Stage(props: &StageProps) -> Html {
     let (w, h) = size.unwrap_or(DEFAULT_BOX);
     html! {
         <div class="stage-host" ref={host}>
-            { view(&Props { model: props.model.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
+            { view(&Props { shows: props.shows.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
         </div>
     }
 }
 
 /// The drawing itself, for a box of `props.size` CSS px.
 pub fn view(props: &Props) -> Html {
-    let m: &Model = &props.model;
+    let m = &props.shows;
     let s = Scene {
         m,
         e: &m.engine,
@@ -552,7 +546,7 @@ fn wires(lay: &Layout) -> Vec<(&'static str, Pt, Pt)> {
 
 /// What every part of the stage needs to draw itself.
 struct Scene<'a> {
-    m: &'a Model,
+    m: &'a StageShows,
     e: &'a Engine,
     on: &'a Callback<Msg>,
     lay: Layout,

@@ -5,18 +5,30 @@ use crate::engine::controller::CONSUMER_OFFSETS;
 use crate::engine::ids::*;
 use crate::model::{Msg, Tab};
 use crate::narration::narrate;
-use crate::ui::ModelRef;
+use crate::ui::RunSnap;
 use yew::prelude::*;
 use yew::virtual_dom::VText;
 
-#[derive(Clone, PartialEq)]
+#[derive(Properties, Clone)]
 pub struct Props {
-    pub model: ModelRef,
+    pub run: RunSnap,
+    pub tab: Tab,
     pub on: Callback<Msg>,
     /// The tables panel is open (otherwise only its tabs show, and the
     /// stage has the room).
     pub open: bool,
     pub on_open: Callback<bool>,
+}
+
+impl PartialEq for Props {
+    /// Closed, the panel shows only its tabs: a step changes nothing in it.
+    fn eq(&self, other: &Self) -> bool {
+        self.tab == other.tab
+            && self.open == other.open
+            && self.on == other.on
+            && self.on_open == other.on_open
+            && (!self.open || self.run == other.run)
+    }
 }
 
 fn list(v: &[BrokerId]) -> String {
@@ -152,15 +164,14 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
     }
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let m = &props.model;
+#[component]
+pub fn Tables(props: &Props) -> Html {
+    let m = &props.run;
     let e = &m.engine;
     let on = &props.on;
     let open = props.open;
     let tab = |t: Tab, label: &'static str| {
-        let selected = m.tab == t;
+        let selected = props.tab == t;
         // A tab opens the panel on its table; the open tab closes it again
         // (the stage takes the room back).
         let (on, on_open) = (on.clone(), props.on_open.clone());
@@ -173,7 +184,8 @@ pub fn view(props: &Props) -> Html {
                     aria-expanded={(selected && open).to_string()} {onclick}>{label}</button>
         }
     };
-    let body = match m.tab {
+    // (Only an open panel shows a table.)
+    let body = |tab: Tab| match tab {
         Tab::Topic => {
             let rows = e.all_partitions().into_iter().filter(|tp| {
                 e.topic(tp.topic).name != CONSUMER_OFFSETS && !e.topic(tp.topic).internal
@@ -266,7 +278,7 @@ pub fn view(props: &Props) -> Html {
             }
         }
         Tab::Ledger => ledger_table(e),
-        Tab::Plots => crate::ui::plots::view(m),
+        Tab::Plots => crate::ui::plots::charts(&m.metrics),
         Tab::Events => html! {
             <ol class="event-list" reversed=true>
                 { for m.history.iter().rev().take(50).map(|(step, ev)| {
@@ -286,7 +298,7 @@ pub fn view(props: &Props) -> Html {
                 { tab(Tab::Plots, "Plots") }
             </div>
             if open {
-                <div class="tab-body" role="tabpanel" tabindex="0">{body}</div>
+                <div class="tab-body" role="tabpanel" tabindex="0">{body(props.tab)}</div>
             }
         </section>
     }

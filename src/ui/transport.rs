@@ -4,15 +4,44 @@
 //! step; speed.
 
 use crate::engine::command::Command;
-use crate::model::{Msg, SPEED_LABELS};
-use crate::ui::ModelRef;
+use crate::model::{Model, Msg, SPEED_LABELS};
+use crate::ui::RunSnap;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-#[derive(Clone, PartialEq)]
+/// What the bar shows, taken when the page rendered: the run (its step,
+/// clock and whether the pipeline drained), the playback state, and the
+/// history around it (its last step, whether the run is in its past, the
+/// faults' markers). A hover or a keystroke changes none of it.
+#[derive(Properties, Clone, PartialEq)]
 pub struct Props {
-    pub model: ModelRef,
+    pub run: RunSnap,
+    pub playing: bool,
+    pub speed: usize,
+    pub last: u64,
+    pub in_past: bool,
+    /// Each fault or action of the tape: its step and its label.
+    pub markers: Vec<(u64, AttrValue)>,
     pub on: Callback<Msg>,
+}
+
+impl Props {
+    pub fn of(m: &Model, on: Callback<Msg>) -> Props {
+        Props {
+            run: RunSnap::of(m),
+            playing: m.playing,
+            speed: m.speed,
+            last: m.last_step(),
+            in_past: m.in_past(),
+            markers: m
+                .command_steps()
+                .into_iter()
+                .filter(|(_, c)| is_fault(c))
+                .map(|(s, c)| (s, c.label().into()))
+                .collect(),
+            on,
+        }
+    }
 }
 
 /// The value of the input or select that fired `e`.
@@ -37,12 +66,12 @@ pub fn icon(svg: &'static str) -> Html {
     Html::from_html_unchecked(AttrValue::Static(svg))
 }
 
-/// A view function rather than a `#[component]`: it holds no state, and
-/// each component costs the bundle a few kilobytes (see `crate::ui`).
-pub fn view(props: &Props) -> Html {
-    let m = &props.model;
+#[component]
+pub fn Transport(props: &Props) -> Html {
+    let m = &props.run;
     let on = &props.on;
-    let play_label = if m.playing { "Pause" } else { "Play" };
+    let playing = props.playing;
+    let play_label = if playing { "Pause" } else { "Play" };
     let on_speed = on.reform(|e: Event| {
         Msg::SetSpeed(
             target_value(&e)
@@ -50,7 +79,7 @@ pub fn view(props: &Props) -> Html {
                 .unwrap_or(crate::model::DEFAULT_SPEED),
         )
     });
-    let last = m.last_step();
+    let last = props.last;
     let on_scrub = {
         let on = on.clone();
         Callback::from(move |e: InputEvent| {
@@ -71,12 +100,7 @@ pub fn view(props: &Props) -> Html {
             }
         })
     };
-    let markers: Vec<(u64, String)> = m
-        .command_steps()
-        .into_iter()
-        .filter(|(_, c)| is_fault(c))
-        .map(|(s, c)| (s, c.label()))
-        .collect();
+    let markers = &props.markers;
     let pct = |s: u64| {
         if last == 0 {
             0.0
@@ -84,7 +108,7 @@ pub fn view(props: &Props) -> Html {
             s as f64 * 100.0 / last as f64
         }
     };
-    let in_past = m.in_past();
+    let in_past = props.in_past;
     html! {
         <footer class="transport" aria-label="Playback">
             <div class="transport-row">
@@ -98,9 +122,9 @@ pub fn view(props: &Props) -> Html {
                         { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><rect x="4" y="4" width="3" height="12"/><path d="M16 4l-8 6 8 6z"/></svg>"#) }
                         <span>{"Back"}</span>
                     </button>
-                    <button class={classes!("btn", "primary", m.playing.then_some("playing"))}
+                    <button class={classes!("btn", "primary", playing.then_some("playing"))}
                             onclick={on.reform(|_| Msg::TogglePlay)} title="Play / pause (Space)" aria-label={play_label}>
-                        if m.playing {
+                        if playing {
                             { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><rect x="5" y="4" width="3.5" height="12"/><rect x="11.5" y="4" width="3.5" height="12"/></svg>"#) }
                         } else {
                             { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M6 4l10 6-10 6z"/></svg>"#) }
@@ -126,7 +150,7 @@ pub fn view(props: &Props) -> Html {
                     <span>{"Speed"}</span>
                     <select onchange={on_speed} aria-label="Speed">
                         { for SPEED_LABELS.iter().enumerate().map(|(i, s)| html! {
-                            <option value={i.to_string()} selected={i == m.speed}>{*s}</option>
+                            <option value={i.to_string()} selected={i == props.speed}>{*s}</option>
                         }) }
                     </select>
                 </label>
