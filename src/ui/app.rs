@@ -434,7 +434,7 @@ pub fn App() -> Html {
             </main>
             <crate::ui::transport::Transport ..crate::ui::transport::Props::of(m, dispatch.clone()) />
             if m.help_open {
-                <crate::ui::shortcuts::Shortcuts on={dispatch.clone()} />
+                { crate::ui::shortcuts::shortcuts(&dispatch) }
             }
             if *share_open {
                 <crate::ui::share_dialog::ShareDialog ..crate::ui::share_dialog::Props::of(m, (*share_status).clone(), share_status.setter().to_callback(), share_open.setter().to_callback()) />

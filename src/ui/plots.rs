@@ -12,7 +12,7 @@
 //! Each chart is drawn at its real size in CSS pixels (`width` = the
 //! viewBox width), so its 12 px text stays 12 px: on a narrow screen the
 //! chart scrolls sideways rather than shrinking. Colours come only from
-//! CSS classes (`static/plots.css`), and every series also differs in
+//! CSS classes (the plots section of `static/style.css`), and every series also differs in
 //! shape: dash pattern and marker for the lag lines, dot shape for the
 //! acks settings, outline and fill for the timeline's states.
 

@@ -3,13 +3,6 @@
 use crate::model::Msg;
 use yew::prelude::*;
 
-/// Only the reducer's dispatcher, the same on every render: the list
-/// renders once when it opens.
-#[derive(Properties, Clone, PartialEq)]
-pub struct Props {
-    pub on: Callback<Msg>,
-}
-
 pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Space", "Play / pause"),
     ("→", "Step forward"),
@@ -24,9 +17,10 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Esc", "Close this list, the settings, or presentation mode"),
 ];
 
-#[component]
-pub fn Shortcuts(props: &Props) -> Html {
-    let close = props.on.reform(|_| Msg::CloseHelp);
+/// A plain function, not a component: the overlay is static and is drawn
+/// only while it is open, so there is no re-render for a component to skip.
+pub fn shortcuts(on: &Callback<Msg>) -> Html {
+    let close = on.reform(|_| Msg::CloseHelp);
     html! {
         <div class="overlay" onclick={close.clone()}>
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title"
