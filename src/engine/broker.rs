@@ -41,6 +41,7 @@
 
 use crate::engine::config::{Acks, IsolationLevel};
 use crate::engine::event::{DropReason, ErrorCode, EventKind, Node};
+use crate::engine::fetch_session::FollowerSession;
 use crate::engine::ids::*;
 use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
 use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
@@ -101,9 +102,42 @@ pub struct Broker {
     pub delayed: Vec<DelayedOp>,
     /// While set, this broker's replica fetchers are stalled (a fault).
     pub fetch_stalled_until_ms: Option<u64>,
+    /// As a leader: each follower's fetch session (KIP-227).
+    pub follower_sessions: VecMap<BrokerId, FollowerSession>,
 }
 
 impl Broker {
+    /// `tp`'s leader state was replaced or dropped: its deferred fetch
+    /// records belonged to the old one and go with it.
+    pub(crate) fn forget_quiet(&mut self, tp: Tp) {
+        for s in self.follower_sessions.values_mut() {
+            if let Some(i) = s.position(tp) {
+                s.quiet[i] = false;
+            }
+        }
+    }
+
+    /// Writes down the deferred fetch record of `parts[i]` in `follower`'s
+    /// session (see `fetch_session.rs`), and with `unmark` ends its quiet.
+    fn settle_quiet_at(&mut self, follower: BrokerId, i: usize, unmark: bool) {
+        let Some(s) = self.follower_sessions.get_mut(&follower) else {
+            return;
+        };
+        if !s.quiet[i] {
+            return;
+        }
+        let (tp, offset, at_ms) = (s.parts[i].tp, s.parts[i].fetch_offset, s.last_fetch_ms);
+        if unmark {
+            s.quiet[i] = false;
+        }
+        if let Some(rep) = self.replicas.get_mut(&tp) {
+            let rep: &mut Replica = rep;
+            let leo = rep.log.leo();
+            if let Some(leader) = rep.leader.as_mut() {
+                leader.record_fetch(follower, offset, leo, at_ms);
+            }
+        }
+    }
     pub fn new(id: BrokerId) -> Broker {
         Broker {
             id,
@@ -115,6 +149,7 @@ impl Broker {
             parked: Vec::new(),
             delayed: Vec::new(),
             fetch_stalled_until_ms: None,
+            follower_sessions: VecMap::new(),
         }
     }
 
@@ -184,6 +219,7 @@ impl Engine {
             .collect();
         rep.leader = Some(LeaderState { epoch, followers });
         rep.log.assign_epoch_start(epoch);
+        broker.forget_quiet(tp);
         // Its own fetcher for this partition stops.
         self.broker_start_fetchers(b);
         self.broker_maybe_increment_hw(b, tp);
@@ -197,6 +233,7 @@ impl Engine {
                 None => return,
             }
         };
+        self.broker(b).forget_quiet(tp);
         if was_leader {
             self.broker_fail_delayed_for(b, tp, ErrorCode::NotLeaderOrFollower);
         }
@@ -236,6 +273,7 @@ impl Engine {
         broker.parked.clear();
         broker.delayed.clear();
         broker.fetchers.clear();
+        broker.follower_sessions.clear();
         for rep in broker.replicas.values_mut() {
             rep.leader = None;
         }
@@ -414,6 +452,7 @@ impl Engine {
                 });
                 continue;
             }
+            self.broker_settle_quiet(b, tp, true);
             let outcome = {
                 let rep = self.brokers[b.0 as usize]
                     .replicas
@@ -691,6 +730,7 @@ impl Engine {
         let now = self.now_ms;
         let batch = BatchId(self.next_batch_id);
         self.next_batch_id += 1;
+        self.broker_settle_quiet(b, tp, true);
         let rep = match self.brokers[b.0 as usize].replicas.get_mut(&tp) {
             Some(r) if r.leader.is_some() => r,
             _ => return Err(ErrorCode::NotCoordinator),
@@ -754,6 +794,7 @@ impl Engine {
         if new_hw <= rep.log.hw() {
             return;
         }
+        self.broker_settle_quiet(b, tp, true);
         let rep = self.brokers[b.0 as usize]
             .replicas
             .get_mut(&tp)
@@ -783,6 +824,7 @@ impl Engine {
             .map(|(tp, _)| *tp)
             .collect();
         for tp in led {
+            self.broker_settle_quiet(b, tp, false);
             let isr = self.partition_meta(tp).isr.clone();
             let rep = &self.brokers[b.0 as usize].replicas[&tp];
             let leader = rep.leader.as_ref().expect("led");
@@ -806,6 +848,142 @@ impl Engine {
 
     // ---- fetch: leader side ------------------------------------------------------
 
+    /// Settles `tp`'s deferred fetch records in every follower session of
+    /// `b` before something reads or changes what they depend on; with
+    /// `unmark` (an append, a new high watermark) `tp` is no longer quiet.
+    pub(crate) fn broker_settle_quiet(&mut self, b: BrokerId, tp: Tp, unmark: bool) {
+        let broker = &mut self.brokers[b.0 as usize];
+        if broker.follower_sessions.is_empty() {
+            return;
+        }
+        let places: Vec<(BrokerId, usize)> = broker
+            .follower_sessions
+            .iter()
+            .filter_map(|(f, s)| s.position(tp).filter(|i| s.quiet[*i]).map(|i| (*f, i)))
+            .collect();
+        for (f, i) in places {
+            broker.settle_quiet_at(f, i, unmark);
+        }
+    }
+
+    /// Whether leaders defer the fetch records of quiet partitions (the
+    /// default). Off, every fetch is recorded for every partition as it
+    /// comes: the tests play both ways and compare.
+    #[doc(hidden)]
+    pub fn set_fetch_sessions(&mut self, on: bool) {
+        self.fetch_sessions = on;
+    }
+
+    /// Settles every deferred fetch record, so that the leaders' view of
+    /// their followers can be compared with an eager run's.
+    #[doc(hidden)]
+    pub fn settle_fetch_sessions(&mut self) {
+        for broker in &mut self.brokers {
+            let places: Vec<(BrokerId, usize)> = broker
+                .follower_sessions
+                .iter()
+                .flat_map(|(f, s)| s.quiet_positions().into_iter().map(move |i| (*f, i)))
+                .collect();
+            for (f, i) in places {
+                broker.settle_quiet_at(f, i, true);
+            }
+        }
+    }
+
+    /// A follower's fetch: records it for each partition of its session
+    /// (`updateFollowerFetchState`), except a quiet partition asked for
+    /// unchanged, whose record is deferred (`fetch_session.rs`).
+    fn broker_record_follower_fetch(
+        &mut self,
+        b: BrokerId,
+        r: BrokerId,
+        fetch_id: u64,
+        partitions: &[FetchPartition],
+        now: u64,
+        lag: u64,
+    ) {
+        let gen = self.meta_gen;
+        let continues = self.fetch_sessions
+            && self.brokers[b.0 as usize]
+                .follower_sessions
+                .get(&r)
+                .is_some_and(|s| s.continues(gen, partitions));
+        if !continues {
+            // A full fetch: the old session's deferred records first.
+            if let Some(s) = self.brokers[b.0 as usize].follower_sessions.get(&r) {
+                for i in s.quiet_positions() {
+                    self.brokers[b.0 as usize].settle_quiet_at(r, i, true);
+                }
+            }
+        }
+        let mut skipped = vec![false; partitions.len()];
+        for (i, fp) in partitions.iter().enumerate() {
+            if continues {
+                let s = &self.brokers[b.0 as usize].follower_sessions[&r];
+                if s.skips(i, fp) {
+                    skipped[i] = true;
+                    continue;
+                }
+                self.brokers[b.0 as usize].settle_quiet_at(r, i, true);
+            }
+            self.broker_update_follower(b, r, fp, now, lag);
+        }
+        // A settle during the loop (an append, a new HW) ends a skipped
+        // partition's quiet; the others are quiet if they have nothing new.
+        let quiet: Vec<bool> = partitions
+            .iter()
+            .enumerate()
+            .map(|(i, fp)| {
+                if skipped[i] {
+                    self.brokers[b.0 as usize].follower_sessions[&r].quiet[i]
+                } else {
+                    self.broker_is_quiet(b, r, fp)
+                }
+            })
+            .collect();
+        let sessions = &mut self.brokers[b.0 as usize].follower_sessions;
+        if sessions.get(&r).is_none() {
+            sessions.insert(r, FollowerSession::default());
+        }
+        let s = sessions.get_mut(&r).expect("inserted");
+        s.fetch_id = fetch_id;
+        s.meta_gen = gen;
+        s.last_fetch_ms = now;
+        s.parts.clear();
+        s.parts.extend_from_slice(partitions);
+        s.quiet = quiet;
+    }
+
+    /// Whether follower `r`'s fetch `fp` leaves nothing to do until the
+    /// partition changes: `r` is in the ISR, the leader recorded it at the
+    /// log end, and the read has nothing for it (no records, no new high
+    /// watermark, no epoch to correct).
+    fn broker_is_quiet(&self, b: BrokerId, r: BrokerId, fp: &FetchPartition) -> bool {
+        if !self.fetch_sessions {
+            return false;
+        }
+        let broker = &self.brokers[b.0 as usize];
+        let Some(rep) = broker.replicas.get(&fp.tp) else {
+            return false;
+        };
+        let (Some(leader), Some(follower_hw)) = (rep.leader.as_ref(), fp.follower_hw) else {
+            return false;
+        };
+        let log = &rep.log;
+        broker.alive
+            && fp.current_leader_epoch == leader.epoch
+            && fp.fetch_offset == log.leo()
+            && fp
+                .last_fetched_epoch
+                .is_none_or(|e| log.latest_epoch() == Some(e))
+            && log.hw().min(fp.fetch_offset) <= follower_hw
+            && leader
+                .followers
+                .get(&r)
+                .is_some_and(|f| f.leo == fp.fetch_offset)
+            && self.partition_meta(fp.tp).isr.contains(&r)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn broker_handle_fetch(
         &mut self,
@@ -822,9 +1000,7 @@ impl Engine {
         let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
         // Followers' fetch offsets update their progress first.
         if let Some(r) = replica {
-            for fp in &partitions {
-                self.broker_update_follower(b, r, fp, now, lag);
-            }
+            self.broker_record_follower_fetch(b, r, fetch_id, &partitions, now, lag);
         }
         let parked = ParkedFetch {
             fetch_id,
@@ -915,9 +1091,15 @@ impl Engine {
     /// Reads what a fetch may return right now; `has_news` if anything to send.
     fn broker_read_fetch(&self, b: BrokerId, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
         let broker = &self.brokers[b.0 as usize];
-        let mut out = Vec::with_capacity(f.partitions.len());
+        let session = f.replica.and_then(|r| broker.follower_sessions.get(&r));
+        let mut out = Vec::new();
         let mut news = false;
-        for fp in &f.partitions {
+        for (i, fp) in f.partitions.iter().enumerate() {
+            // A quiet partition has nothing for the follower (see
+            // `fetch_session.rs`): what the checks below would conclude.
+            if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
+                continue;
+            }
             let tp = fp.tp;
             let mut d = FetchPartitionData {
                 tp,

@@ -460,6 +460,7 @@ impl Engine {
                 replicas,
             });
         }
+        self.meta_gen += 1;
         self.topics.push(TopicMeta {
             name,
             internal,
@@ -481,6 +482,7 @@ impl Engine {
     }
 
     pub(crate) fn partition_meta_mut(&mut self, tp: Tp) -> &mut PartitionMeta {
+        self.meta_gen += 1;
         &mut self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize]
     }
 

@@ -17,6 +17,7 @@ pub mod consumer;
 pub mod controller;
 pub mod cow_vec;
 pub mod event;
+pub mod fetch_session;
 pub mod group_coordinator;
 pub mod ids;
 pub mod java;

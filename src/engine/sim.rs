@@ -220,6 +220,13 @@ pub struct Engine {
     sweep_at: usize,
     /// Whether the controller's leader-imbalance check is scheduled.
     pub(crate) balance_scheduled: bool,
+    /// Counts changes to partition metadata (leaders, epochs, ISRs, topics):
+    /// a leader's fetch sessions recorded under an older count start again
+    /// (see `fetch_session.rs`).
+    pub(crate) meta_gen: u64,
+    /// Leaders defer the fetch records of quiet partitions (on unless a test
+    /// compares against the eager way, see `fetch_session.rs`).
+    pub(crate) fetch_sessions: bool,
 }
 
 /// The queue never sweeps below this length: teaching scenarios stay far
@@ -251,6 +258,8 @@ impl Engine {
             headline: false,
             next_batch_id: 0,
             next_request_id: 0,
+            meta_gen: 0,
+            fetch_sessions: true,
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
