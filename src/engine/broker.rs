@@ -110,6 +110,9 @@ impl Broker {
     /// `tp`'s leader state was replaced or dropped: its deferred fetch
     /// records belonged to the old one and go with it.
     pub(crate) fn forget_quiet(&mut self, tp: Tp) {
+        if !crate::engine::fetch_session::ENABLED {
+            return;
+        }
         for s in self.follower_sessions.values_mut() {
             if let Some(i) = s.position(tp) {
                 s.quiet[i] = false;
@@ -853,7 +856,7 @@ impl Engine {
     /// `unmark` (an append, a new high watermark) `tp` is no longer quiet.
     pub(crate) fn broker_settle_quiet(&mut self, b: BrokerId, tp: Tp, unmark: bool) {
         let broker = &mut self.brokers[b.0 as usize];
-        if broker.follower_sessions.is_empty() {
+        if !crate::engine::fetch_session::ENABLED || broker.follower_sessions.is_empty() {
             return;
         }
         let places: Vec<(BrokerId, usize)> = broker
@@ -871,6 +874,14 @@ impl Engine {
     /// comes: the tests play both ways and compare.
     #[doc(hidden)]
     pub fn set_fetch_sessions(&mut self, on: bool) {
+        if !on {
+            // Sessions the warm-up left behind end here, their deferred
+            // records written down.
+            self.settle_fetch_sessions();
+            for broker in &mut self.brokers {
+                broker.follower_sessions.clear();
+            }
+        }
         self.fetch_sessions = on;
     }
 
@@ -902,12 +913,18 @@ impl Engine {
         now: u64,
         lag: u64,
     ) {
+        if !crate::engine::fetch_session::ENABLED || !self.fetch_sessions {
+            // Every partition's fetch recorded as it comes.
+            for fp in partitions {
+                self.broker_update_follower(b, r, fp, now, lag);
+            }
+            return;
+        }
         let gen = self.meta_gen;
-        let continues = self.fetch_sessions
-            && self.brokers[b.0 as usize]
-                .follower_sessions
-                .get(&r)
-                .is_some_and(|s| s.continues(gen, partitions));
+        let continues = self.brokers[b.0 as usize]
+            .follower_sessions
+            .get(&r)
+            .is_some_and(|s| s.continues(gen, partitions));
         if !continues {
             // A full fetch: the old session's deferred records first.
             if let Some(s) = self.brokers[b.0 as usize].follower_sessions.get(&r) {
@@ -959,9 +976,6 @@ impl Engine {
     /// log end, and the read has nothing for it (no records, no new high
     /// watermark, no epoch to correct).
     fn broker_is_quiet(&self, b: BrokerId, r: BrokerId, fp: &FetchPartition) -> bool {
-        if !self.fetch_sessions {
-            return false;
-        }
         let broker = &self.brokers[b.0 as usize];
         let Some(rep) = broker.replicas.get(&fp.tp) else {
             return false;
@@ -1091,7 +1105,10 @@ impl Engine {
     /// Reads what a fetch may return right now; `has_news` if anything to send.
     fn broker_read_fetch(&self, b: BrokerId, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
         let broker = &self.brokers[b.0 as usize];
-        let session = f.replica.and_then(|r| broker.follower_sessions.get(&r));
+        let session = f
+            .replica
+            .filter(|_| crate::engine::fetch_session::ENABLED)
+            .and_then(|r| broker.follower_sessions.get(&r));
         let mut out = Vec::new();
         let mut news = false;
         for (i, fp) in f.partitions.iter().enumerate() {

@@ -24,7 +24,18 @@
 //! test holds the engine to that; the leader's work per fetch follows the
 //! partitions that changed, not all the partitions it leads.
 
+//!
+//! The web page leaves sessions out ([`ENABLED`]): it plays teaching-sized
+//! scenarios, where they save nothing a user would notice, and they would
+//! cost its first load about a kilobyte. Its engine records every fetch as
+//! it comes, which gives the same events and the same state (that is what
+//! `tests/fetch_sessions.rs` checks), so links replay alike everywhere.
+
 use crate::engine::ids::Tp;
+
+/// Whether leaders keep fetch sessions: natively (the CLI, the benches, the
+/// tests, live mode), not in the browser.
+pub const ENABLED: bool = cfg!(not(target_arch = "wasm32"));
 use crate::engine::network::FetchPartition;
 
 /// The leader's cache of one follower's fetch session.

@@ -62,7 +62,7 @@ impl Engine {
         {
             return;
         }
-        let mut partitions = Vec::with_capacity(self.brokers[b.0 as usize].replicas.len());
+        let mut partitions = Vec::new();
         for (tp, rep) in &self.brokers[b.0 as usize].replicas {
             let meta = self.partition_meta(*tp);
             if meta.leader == Some(leader) && rep.leader.is_none() {

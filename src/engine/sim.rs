@@ -259,7 +259,7 @@ impl Engine {
             next_batch_id: 0,
             next_request_id: 0,
             meta_gen: 0,
-            fetch_sessions: true,
+            fetch_sessions: crate::engine::fetch_session::ENABLED,
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
             steps: 0,
