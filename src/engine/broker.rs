@@ -785,7 +785,7 @@ impl Engine {
         let Some(leader) = rep.leader.as_ref() else {
             return;
         };
-        let isr = &self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize].isr;
+        let isr = &self.controller.partition(tp).isr;
         let usable = |id: BrokerId| {
             let x = &brokers[id.0 as usize];
             x.alive && !x.fenced
@@ -920,7 +920,7 @@ impl Engine {
             }
             return;
         }
-        let gen = self.meta_gen;
+        let gen = self.controller.generation();
         let continues = self.brokers[b.0 as usize]
             .follower_sessions
             .get(&r)

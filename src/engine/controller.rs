@@ -47,7 +47,9 @@
 //! [`PartitionMeta::install_leader`] / [`PartitionMeta::set_isr`], which
 //! record a change and write the event that shows it into an [`Outbox`];
 //! [`next_balance_check_ms`] decides when the imbalance check runs. The
-//! `impl Engine` glue gathers the brokers' liveness and the configuration,
+//! metadata itself is the [`Controller`]'s: it owns every topic's and
+//! partition's registration and counts each change. The `impl Engine` glue
+//! gathers the brokers' liveness and the configuration,
 //! applies the outbox and tells the brokers (`broker_become_leader`,
 //! `broker_become_follower`, a leader's HW after its ISR shrank) and the
 //! coordinators that moved.
@@ -302,6 +304,57 @@ pub fn next_balance_check_ms(
     Some(if capped { 10 } else { interval_ms })
 }
 
+/// The controller's state: the metadata of every topic and partition, and
+/// whether the leader-imbalance check is scheduled. The engine owns one and
+/// changes partitions only through [`Controller::partition_mut`], which
+/// counts the change (a leader's fetch sessions start again after one, see
+/// `fetch_session.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Controller {
+    topics: Vec<TopicMeta>,
+    /// Whether the leader-imbalance check is scheduled.
+    pub(crate) balance_scheduled: bool,
+    /// Counts changes to partition metadata (leaders, epochs, ISRs, topics).
+    generation: u64,
+}
+
+impl Controller {
+    pub fn topics(&self) -> &[TopicMeta] {
+        &self.topics
+    }
+
+    pub fn topic(&self, id: TopicId) -> &TopicMeta {
+        &self.topics[id.0 as usize]
+    }
+
+    pub fn partition(&self, tp: Tp) -> &PartitionMeta {
+        &self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize]
+    }
+
+    /// A partition's registration, to change it; the change is counted.
+    pub fn partition_mut(&mut self, tp: Tp) -> &mut PartitionMeta {
+        self.generation += 1;
+        &mut self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize]
+    }
+
+    /// How many metadata changes there have been.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Registers a topic; returns its id.
+    pub fn add_topic(&mut self, topic: TopicMeta) -> TopicId {
+        self.generation += 1;
+        self.topics.push(topic);
+        TopicId(self.topics.len() as u16 - 1)
+    }
+
+    /// Whether some partition is led by anyone but its preferred replica.
+    pub fn leaders_imbalanced(&self) -> bool {
+        leaders_imbalanced(&self.topics)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopicMeta {
     pub name: String,
@@ -444,7 +497,7 @@ impl Engine {
         start: u32,
         shift: u32,
     ) {
-        let topic = TopicId(self.topics.len() as u16);
+        let topic = TopicId(self.controller.topics().len() as u16);
         let placement = place_replicas(self.cfg.cluster.brokers, partitions, rf, start, shift);
         let mut metas = Vec::new();
         for (p, replicas) in placement.into_iter().enumerate() {
@@ -460,8 +513,7 @@ impl Engine {
                 replicas,
             });
         }
-        self.meta_gen += 1;
-        self.topics.push(TopicMeta {
+        self.controller.add_topic(TopicMeta {
             name,
             internal,
             replication_factor: rf,
@@ -478,18 +530,17 @@ impl Engine {
     }
 
     pub fn partition_meta(&self, tp: Tp) -> &PartitionMeta {
-        &self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize]
+        self.controller.partition(tp)
     }
 
     pub(crate) fn partition_meta_mut(&mut self, tp: Tp) -> &mut PartitionMeta {
-        self.meta_gen += 1;
-        &mut self.topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize]
+        self.controller.partition_mut(tp)
     }
 
     /// All partitions of all topics, in (topic, partition) order.
     pub fn all_partitions(&self) -> Vec<Tp> {
         let mut v = Vec::new();
-        for (t, meta) in self.topics.iter().enumerate() {
+        for (t, meta) in self.controller.topics().iter().enumerate() {
             for p in 0..meta.partitions.len() {
                 v.push(Tp::new(TopicId(t as u16), p as u32));
             }
@@ -583,7 +634,7 @@ impl Engine {
             }
             let leader = meta.leader;
             if let Some(isr) = meta.isr_without(broker) {
-                let internal = self.topics[tp.topic.0 as usize].internal;
+                let internal = self.controller.topic(tp.topic).internal;
                 let mut out = Outbox::new();
                 self.partition_meta_mut(tp)
                     .set_isr(tp, isr, internal, &mut out);
@@ -628,7 +679,7 @@ impl Engine {
         unclean: bool,
         preferred: bool,
     ) {
-        let topic = &self.topics[tp.topic.0 as usize];
+        let topic = &self.controller.topic(tp.topic);
         let (internal, name) = (topic.internal, topic.name.clone());
         let mut out = Outbox::new();
         let meta = self.partition_meta_mut(tp);
@@ -664,15 +715,15 @@ impl Engine {
         let cluster = &self.cfg.cluster;
         let Some(delay) = next_balance_check_ms(
             cluster.auto_leader_rebalance_enable,
-            self.balance_scheduled,
-            leaders_imbalanced(&self.topics),
+            self.controller.balance_scheduled,
+            self.controller.leaders_imbalanced(),
             capped,
             cluster.leader_imbalance_check_interval_seconds as u64 * 1_000,
         ) else {
             return;
         };
         self.schedule_in(delay, Action::Controller(ControllerTimer::BalanceLeaders));
-        self.balance_scheduled = true;
+        self.controller.balance_scheduled = true;
     }
 
     /// `ReplicationControlManager.maybeBalancePartitionLeaders`: every
@@ -680,7 +731,7 @@ impl Engine {
     /// threshold) gets a PREFERRED election, at most
     /// [`MAX_ELECTIONS_PER_IMBALANCE`] per run.
     pub(crate) fn controller_balance_leaders(&mut self) {
-        self.balance_scheduled = false;
+        self.controller.balance_scheduled = false;
         let mut elections = 0;
         for tp in self.all_partitions() {
             if elections >= MAX_ELECTIONS_PER_IMBALANCE {
@@ -727,7 +778,7 @@ impl Engine {
             debug_assert!(false, "AlterPartition from {from} refused: {}", e.name());
             return;
         }
-        let internal = self.topics[tp.topic.0 as usize].internal;
+        let internal = self.controller.topic(tp.topic).internal;
         let mut out = Outbox::new();
         self.partition_meta_mut(tp)
             .set_isr(tp, isr, internal, &mut out);
@@ -738,6 +789,42 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn one_partition_topic(name: &str) -> TopicMeta {
+        TopicMeta {
+            name: name.into(),
+            internal: false,
+            replication_factor: 3,
+            min_insync_replicas: 2,
+            partitions: vec![PartitionMeta {
+                replicas: vec![BrokerId(0), BrokerId(1), BrokerId(2)],
+                isr: vec![BrokerId(0), BrokerId(1), BrokerId(2)],
+                leader: Some(BrokerId(0)),
+                leader_epoch: LeaderEpoch(0),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_controller_counts_every_metadata_change_and_no_read() {
+        let mut c = Controller::default();
+        assert_eq!(c.add_topic(one_partition_topic("a")), TopicId(0));
+        assert_eq!(c.add_topic(one_partition_topic("b")), TopicId(1));
+        assert_eq!(c.generation(), 2, "a new topic is a change");
+        let tp = Tp::new(TopicId(1), 0);
+        assert_eq!(c.partition(tp).leader, Some(BrokerId(0)));
+        assert_eq!(c.topic(TopicId(0)).name, "a");
+        assert_eq!(c.generation(), 2, "reading changes nothing");
+        c.partition_mut(tp).isr.pop();
+        assert_eq!(c.generation(), 3);
+        assert_eq!(c.partition(tp).isr, vec![BrokerId(0), BrokerId(1)]);
+        assert!(!c.leaders_imbalanced());
+        c.partition_mut(tp).leader = Some(BrokerId(1));
+        assert!(
+            c.leaders_imbalanced(),
+            "led by a replica that is not the first"
+        );
+    }
 
     #[test]
     fn striped_placement_spreads_leaders_and_followers() {
@@ -812,14 +899,20 @@ mod tests {
         e.controller_balance_leaders();
         assert_eq!(e.leader_of(TP0), Some(r[1]));
         assert!(preferred_flags(&mut e).is_empty());
-        assert!(e.balance_scheduled, "still imbalanced: rescheduled");
+        assert!(
+            e.controller.balance_scheduled,
+            "still imbalanced: rescheduled"
+        );
         // Back in the ISR and unfenced: it leads again, epoch + 1.
         e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
         e.controller_balance_leaders();
         assert_eq!(e.leader_of(TP0), Some(r[0]));
         assert_eq!(e.partition_meta(TP0).leader_epoch, LeaderEpoch(2));
         assert_eq!(preferred_flags(&mut e), vec![(Some(r[0]), true)]);
-        assert!(!e.balance_scheduled, "balanced: nothing to schedule");
+        assert!(
+            !e.controller.balance_scheduled,
+            "balanced: nothing to schedule"
+        );
     }
 
     #[test]
@@ -840,7 +933,7 @@ mod tests {
         let r = fail_over(&mut e);
         e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
         e.controller_maybe_schedule_balance(false);
-        assert!(!e.balance_scheduled);
+        assert!(!e.controller.balance_scheduled);
     }
 
     const B0: BrokerId = BrokerId(0);

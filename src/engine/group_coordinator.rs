@@ -477,7 +477,7 @@ impl Engine {
                 key: KeySource::Text(format!(
                     "{}/{}/{}",
                     self.groups[g.0 as usize].group_id,
-                    self.topics[tp.topic.0 as usize].name,
+                    self.controller.topic(tp.topic).name,
                     tp.partition
                 )),
                 value: ValueSource::Internal,

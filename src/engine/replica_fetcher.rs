@@ -161,7 +161,7 @@ impl Engine {
             }
             let (leo, hw) = (rep.log.leo(), rep.log.hw());
             if let Some(first) = first {
-                let internal = self.topics[tp.topic.0 as usize].internal;
+                let internal = self.controller.topic(tp.topic).internal;
                 self.emit(EventKind::Replicated {
                     broker: b,
                     tp,
@@ -235,7 +235,7 @@ impl Engine {
 
     /// Whether some live follower still lags its leader's LEO or HW.
     pub(crate) fn replication_pending(&self) -> bool {
-        for (t, topic) in self.topics.iter().enumerate() {
+        for (t, topic) in self.controller.topics().iter().enumerate() {
             for (p, meta) in topic.partitions.iter().enumerate() {
                 let tp = Tp::new(TopicId(t as u16), p as u32);
                 let Some(l) = meta.leader else { continue };

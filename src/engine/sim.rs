@@ -188,7 +188,8 @@ pub struct Engine {
     /// How many scheduled actions keep the loop awake (see `Action::keeps_alive`).
     keepalive_scheduled: u64,
     pub(crate) rng: Pcg32,
-    pub(crate) topics: Vec<TopicMeta>,
+    /// Topic and partition metadata (`controller.rs`).
+    pub(crate) controller: crate::engine::controller::Controller,
     pub(crate) brokers: Vec<Broker>,
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
@@ -218,12 +219,6 @@ pub struct Engine {
     processed_seen: u64,
     /// Queue length at which stale timers are swept (see `sweep_stale_timers`).
     sweep_at: usize,
-    /// Whether the controller's leader-imbalance check is scheduled.
-    pub(crate) balance_scheduled: bool,
-    /// Counts changes to partition metadata (leaders, epochs, ISRs, topics):
-    /// a leader's fetch sessions recorded under an older count start again
-    /// (see `fetch_session.rs`).
-    pub(crate) meta_gen: u64,
     /// Leaders defer the fetch records of quiet partitions (on unless a test
     /// compares against the eager way, see `fetch_session.rs`).
     pub(crate) fetch_sessions: bool,
@@ -246,7 +241,7 @@ impl Engine {
             seq: 0,
             queue: BinaryHeap::new(),
             keepalive_scheduled: 0,
-            topics: Vec::new(),
+            controller: Default::default(),
             brokers: Vec::new(),
             producers: Vec::new(),
             consumers: Vec::new(),
@@ -258,7 +253,6 @@ impl Engine {
             headline: false,
             next_batch_id: 0,
             next_request_id: 0,
-            meta_gen: 0,
             fetch_sessions: crate::engine::fetch_session::ENABLED,
             next_client_number: 1,
             broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
@@ -269,7 +263,6 @@ impl Engine {
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
             sweep_at: SWEEP_MIN_QUEUE_LEN,
-            balance_scheduled: false,
             cfg: std::sync::Arc::new(cfg),
         };
         e.init_cluster();
@@ -833,7 +826,7 @@ impl Engine {
         self.step_calls
     }
     pub fn topics(&self) -> &[TopicMeta] {
-        &self.topics
+        self.controller.topics()
     }
     pub fn brokers(&self) -> &[Broker] {
         &self.brokers
@@ -860,13 +853,14 @@ impl Engine {
         &self.ledger
     }
     pub fn topic_id(&self, name: &str) -> Option<TopicId> {
-        self.topics
+        self.controller
+            .topics()
             .iter()
             .position(|t| t.name == name)
             .map(|i| TopicId(i as u16))
     }
     pub fn topic(&self, id: TopicId) -> &TopicMeta {
-        &self.topics[id.0 as usize]
+        self.controller.topic(id)
     }
 
     /// Every safety property the engine promises, checked over the whole state.

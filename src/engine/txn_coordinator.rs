@@ -608,7 +608,7 @@ impl Engine {
         let Some(coord) = self.txn_coordinator_for(tid) else {
             return;
         };
-        let topics = &self.topics;
+        let topics = self.controller.topics();
         let leader_of =
             |tp: Tp| topics[tp.topic.0 as usize].partitions[tp.partition.0 as usize].leader;
         let mut out = Outbox::new();
