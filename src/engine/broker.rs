@@ -976,6 +976,20 @@ impl Engine {
     /// log end, and the read has nothing for it (no records, no new high
     /// watermark, no epoch to correct).
     fn broker_is_quiet(&self, b: BrokerId, r: BrokerId, fp: &FetchPartition) -> bool {
+        self.broker_has_nothing_for(b, fp)
+            && self.brokers[b.0 as usize]
+                .replicas
+                .get(&fp.tp)
+                .and_then(|rep| rep.leader.as_ref())
+                .and_then(|leader| leader.followers.get(&r))
+                .is_some_and(|f| f.leo == fp.fetch_offset)
+            && self.partition_meta(fp.tp).isr.contains(&r)
+    }
+
+    /// Whether a follower's fetch `fp` would read nothing from leader `b`:
+    /// no records, no high watermark it lacks, no epoch to correct (the
+    /// shortcut at the top of `broker_read_fetch`).
+    fn broker_has_nothing_for(&self, b: BrokerId, fp: &FetchPartition) -> bool {
         let broker = &self.brokers[b.0 as usize];
         let Some(rep) = broker.replicas.get(&fp.tp) else {
             return false;
@@ -991,11 +1005,6 @@ impl Engine {
                 .last_fetched_epoch
                 .is_none_or(|e| log.latest_epoch() == Some(e))
             && log.hw().min(fp.fetch_offset) <= follower_hw
-            && leader
-                .followers
-                .get(&r)
-                .is_some_and(|f| f.leo == fp.fetch_offset)
-            && self.partition_meta(fp.tp).isr.contains(&r)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1115,6 +1124,14 @@ impl Engine {
             // A quiet partition has nothing for the follower (see
             // `fetch_session.rs`): what the checks below would conclude.
             if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
+                // Every change to a quiet partition's log ends its quiet
+                // (`broker_settle_quiet`): a new way to change a leader's
+                // log that forgets to do so stops the tests here.
+                debug_assert!(
+                    self.broker_has_nothing_for(b, fp),
+                    "{tp:?} on broker {b} changed while quiet",
+                    tp = fp.tp
+                );
                 continue;
             }
             let tp = fp.tp;
@@ -1304,6 +1321,7 @@ impl Engine {
             };
             let batch = BatchId(self.next_batch_id);
             self.next_batch_id += 1;
+            self.broker_settle_quiet(b, tp, true);
             let (offset, first) = {
                 let rep = self.brokers[b.0 as usize]
                     .replicas
