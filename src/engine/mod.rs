@@ -36,6 +36,7 @@ pub mod record;
 pub mod replay;
 pub mod replica_fetcher;
 pub mod rng;
+pub mod sender;
 pub mod sim;
 pub mod transaction_manager;
 pub mod txn_coordinator;

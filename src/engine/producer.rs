@@ -1,10 +1,6 @@
 //! The producer client: stages 1–4 and 6 of a record's life, batching,
 //! retries and idempotence (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 //!
-//! Size: the sender, its responses, retries and the idempotence bookkeeping
-//! (KIP-360) share every batch's state, as in Kafka's client; the
-//! accumulator's own rules live apart, in `accumulator.rs`.
-//!
 //! 1. **Create** — the application calls `send(topic, key, value)`.
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
 //! 3. **Partition** — an explicit partition wins; a keyed record goes to
@@ -40,6 +36,19 @@
 //! producer instead enters an abortable error: the transaction, which
 //! would miss the record, can only be aborted, and InitProducerId bumps the
 //! epoch after the abort.
+//!
+//! ## Where the rules live
+//!
+//! The accumulator's rules (append, the head of a queue, `allBatchesFull`)
+//! are in `accumulator.rs`; the sender's (what an answer means, retries,
+//! sequences and epoch bumps, expiry) are methods of [`Producer`] in
+//! `sender.rs`, which write their events, timers and messages into an
+//! `Outbox`. This file is the engine glue: it creates records and runs
+//! stages 1–3 (the partitioner draws from the engine's random source),
+//! gathers what the sender's rules need (the configuration, the time, the
+//! records' creation times), applies their outbox where Kafka's client
+//! would act, and does what reaches beyond the producer (InitProducerId,
+//! EndTxn, the network's latency and request ids).
 
 use crate::engine::accumulator::{Appended, RecordAccumulator};
 use crate::engine::client_metadata::ClientMetadata;
@@ -48,7 +57,9 @@ use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use crate::engine::ids::*;
 use crate::engine::murmur2::{murmur2, to_positive};
 use crate::engine::network::{BatchResult, CoordinatorKey, Msg, WireBatch};
+use crate::engine::outbox::Outbox;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
+use crate::engine::sender::EpochBump;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
@@ -770,39 +781,15 @@ impl Engine {
         // `RecordAccumulator.expiredBatches`: a batch waiting in the
         // accumulator (backing off, or without a leader) fails with a
         // TimeoutException as soon as delivery.timeout.ms has passed since
-        // its creation, not at some later response.
-        // Like Kafka, only each partition's oldest waiting batches are
-        // looked at: a queue is in creation order, so the scan stops at the
-        // first batch that has not expired (and the sender run stays
-        // O(partitions), however many batches wait behind).
+        // its creation, not at some later response; a batch in flight
+        // expires too, and a response that comes later is ignored.
         let delivery_ms = pc.delivery_timeout_ms as u64;
         let tps: Vec<Tp> = self.producers[pi].acc.queues.keys().copied().collect();
         let unresolved_before = self.producers[pi].seq.unresolved.len();
         if now >= self.producers[pi].acc.next_expiry_ms {
-            let mut next = u64::MAX;
-            for &tp in &tps {
-                // `getExpiredInflightBatches`: a batch in flight expires too,
-                // in send order; a response that comes later is ignored.
-                let pr = &self.producers[pi];
-                let sent: Vec<BatchId> = (pr.acc.queues.get(&tp).into_iter().flatten().copied())
-                    .take_while(|x| pr.acc.batches[x].state == BatchState::InFlight)
-                    .collect();
-                for id in sent {
-                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
-                    if now < expires {
-                        next = next.min(expires);
-                        break;
-                    }
-                    self.producer_expire_batch(p, id);
-                }
-                while let Some(id) = self.producer_waiting_head(pi, tp).1 {
-                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
-                    if now < expires {
-                        next = next.min(expires);
-                        break;
-                    }
-                    self.producer_expire_batch(p, id);
-                }
+            let (expired, next) = self.producers[pi].expired_batches(now, delivery_ms);
+            for id in expired {
+                self.producer_expire_batch(p, id);
             }
             self.producers[pi].acc.next_expiry_ms = next;
         }
@@ -818,7 +805,9 @@ impl Engine {
             );
         }
         if let Some(error) = self.producers[pi].txn.abortable {
-            self.producer_abort_undrained(p, error);
+            let mut out = Outbox::new();
+            self.producer(p).abort_undrained(error, &mut out);
+            self.apply_outbox(out);
         }
         // `NetworkClient.poll` → `maybeUpdate`: refresh the metadata if due.
         self.client_maybe_update_metadata(Node::Producer(p));
@@ -1098,40 +1087,11 @@ impl Engine {
 
     /// Stage 6: the batch's records are acknowledged (`first = None` for acks=0).
     fn producer_complete_batch(&mut self, p: ProducerIdx, id: BatchId, first: Option<Offset>) {
-        let now = self.now_ms;
-        let acks_zero = self.producers[p.0 as usize].acks == Acks::Zero;
-        let Some(b) = self.producer_remove_batch(p, id) else {
-            return;
-        };
-        if let (Some(base), Some(epoch)) = (b.base_seq, b.epoch) {
-            // `maybeUpdateLastAckedSequence`.
-            let seq = &mut self.producers[p.0 as usize].seq;
-            if seq.epoch.get(&b.tp) == Some(&epoch) {
-                let last = base.wrapping_add(b.records.len() as i32 - 1);
-                let acked = seq.last_acked.entry_or_insert_with(b.tp, || last);
-                *acked = (*acked).max(last);
-            }
-        }
-        let latency: u64 = b
-            .records
-            .iter()
-            .map(|r| now.saturating_sub(self.records[r.0 as usize].created_ms))
-            .sum();
-        let pr = self.producer(p);
-        pr.acked_records += b.records.len() as u64;
-        pr.total_ack_latency_ms += latency;
-        self.emit(EventKind::Acked {
-            producer: p,
-            tp: b.tp,
-            batch: id,
-            records: b.records,
-            first,
-            acks_zero,
-        });
-    }
-
-    fn producer_remove_batch(&mut self, p: ProducerIdx, id: BatchId) -> Option<ProducerBatch> {
-        self.producer(p).acc.remove(id)
+        let mut out = Outbox::new();
+        let (now, records) = (self.now_ms, &self.records);
+        let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
+        self.producers[p.0 as usize].complete_batch(now, id, first, created_ms, &mut out);
+        self.apply_outbox(out);
     }
 
     // ---- responses, errors, retries ---------------------------------------------
@@ -1220,374 +1180,63 @@ impl Engine {
         }
     }
 
+    /// One batch's answer in a ProduceResponse (see
+    /// `Producer::handle_produce_result`).
     fn producer_handle_result(&mut self, p: ProducerIdx, r: BatchResult) {
-        if !self.producers[p.0 as usize]
-            .acc
-            .batches
-            .contains_key(&r.batch)
-        {
-            return;
-        }
-        match r.result {
-            Ok(first) => self.producer_complete_batch(p, r.batch, Some(first)),
-            Err(e) => {
-                if e.invalidates_metadata() {
-                    self.client_metadata_stale(Node::Producer(p));
-                }
-                self.producer_batch_failed(p, r.batch, e)
-            }
-        }
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, records, mut out) = (self.now_ms, &self.records, Outbox::new());
+        let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
+        let pc = &cfg.producers[p.0 as usize];
+        let pr = &mut self.producers[p.0 as usize];
+        let abortable = pr.handle_produce_result(now, r, pc, &mut self.rng, created_ms, &mut out);
+        self.producer_apply(p, out, abortable);
     }
 
-    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`: the partition's
-    /// leader epoch is newer than when the batch was last sent.
-    fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
-        let b = &self.producers[p.0 as usize].acc.batches[&id];
-        b.sent_leader_epoch
-            .is_some_and(|e| e < self.producers[p.0 as usize].metadata.leader_epoch(b.tp))
-    }
-
-    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
-    /// .backoff(attempts - 1)`: the term doubles per attempt up to the max,
-    /// the ±20 % jitter applies to the term, and the result is capped at
-    /// the max (so a backoff at the cap is never above it). With
-    /// `retry.backoff.max.ms` not above `retry.backoff.ms` the backoff is
-    /// constant: `retry.backoff.ms`, without jitter.
-    fn producer_retry_backoff_ms(&mut self, pc: &ProducerConfig, attempts: u32) -> u64 {
-        let initial = pc.retry_backoff_ms as u64;
-        let max = pc.retry_backoff_max_ms as u64;
-        if max <= initial {
-            return initial;
-        }
-        let term = (initial << attempts.saturating_sub(1).min(32)).min(max);
-        let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
-        (term * (80 + jitter) / 100).min(max)
-    }
-
-    /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
+    /// A batch attempt failed: the producer retries it or gives up
+    /// (`Producer::handle_batch_failed`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, mut out) = (self.now_ms, Outbox::new());
+        let pr = &mut self.producers[p.0 as usize];
         let pc = &cfg.producers[p.0 as usize];
-        let now = self.now_ms;
-        let (attempts, created, tp, records, base_seq) = {
-            let b = &self.producers[p.0 as usize].acc.batches[&id];
-            (
-                b.attempts,
-                b.created_ms,
-                b.tp,
-                b.records.clone(),
-                b.base_seq,
-            )
-        };
-        let fenced = error == ErrorCode::ProducerFenced;
-        let timed_out = now >= created + pc.delivery_timeout_ms as u64;
-        // `Sender.canRetry`: within the delivery timeout and the retries,
-        // and the error is retriable (`TransactionManager.canRetry` for an
-        // idempotent producer's OUT_OF_ORDER_SEQUENCE_NUMBER).
-        let retriable = !timed_out
-            && attempts <= pc.retries
-            && match error {
-                ErrorCode::OutOfOrderSequenceNumber => self.producer_can_retry_out_of_order(p, id),
-                ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch => false,
-                e => e.is_retriable(),
-            };
-        if retriable {
-            // KIP-951: a retry to a new leader does not back off
-            // (`RecordAccumulator.shouldBackoff`).
-            let backoff = if self.producer_leader_changed_since_sent(p, id) {
-                0
-            } else {
-                self.producer_retry_backoff_ms(&pc, attempts).max(1)
-            };
-            {
-                let pr = self.producer(p);
-                let b = pr.acc.batches.get_mut(&id).expect("batch");
-                b.state = BatchState::Queued;
-                b.retry_at_ms = now + backoff;
-                // Waiting again: it may now be the next batch to expire.
-                pr.acc.next_expiry_ms = pr
-                    .acc
-                    .next_expiry_ms
-                    .min(created + pc.delivery_timeout_ms as u64);
-                // Back to the front of its queue, in sequence order (`reenqueue`).
-                let q = pr.acc.queues.entry_or_default(tp);
-                q.retain(|x| *x != id);
-                let seq = pr.acc.batches[&id].base_seq;
-                let pos = q
-                    .iter()
-                    .position(|x| {
-                        let o = &pr.acc.batches[x];
-                        o.state != BatchState::InFlight
-                            && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
-                    })
-                    .unwrap_or(q.len());
-                q.insert(pos, id);
-            }
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp,
-                batch: id,
-                records,
-                error,
-                retry_in_ms: Some(backoff),
-                attempt: attempts,
-            });
-            self.schedule_in(
-                backoff,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryBackoffDone,
-                },
-            );
-            let deadline = created + pc.delivery_timeout_ms as u64;
-            if deadline < now + backoff {
-                // The batch expires while it backs off (see `producer_sender_run`).
-                self.schedule(
-                    deadline,
-                    Action::Producer {
-                        producer: p,
-                        timer: ProducerTimer::RetryBackoffDone,
-                    },
-                );
-            }
-        } else {
-            // Kafka's `Sender.failBatch` completes the future with the
-            // broker's own error once retries are exhausted (e.g.
-            // NotEnoughReplicasException); only the delivery timeout is
-            // reported as a client-side TimeoutException.
-            let final_error = if timed_out {
-                ErrorCode::DeliveryTimeout
-            } else {
-                error
-            };
-            self.producer_remove_batch(p, id);
-            self.producer(p).failed_records += records.len() as u64;
-            if fenced {
-                self.producer(p).txn.fenced = true;
-                let epoch = self.producers[p.0 as usize]
-                    .producer_id
-                    .map(|x| x.1)
-                    .unwrap_or_default();
-                self.emit(EventKind::ProducerFenced {
-                    producer: p,
-                    by_epoch: epoch,
-                });
-            }
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp,
-                batch: id,
-                records,
-                error: final_error,
-                retry_in_ms: None,
-                attempt: attempts,
-            });
-            // Sequences are adjusted only if the retries were not exhausted:
-            // after the last retry nobody knows whether the broker has it.
-            let adjust = attempts <= pc.retries;
-            self.producer_handle_failed_batch(p, tp, error, adjust && base_seq.is_some());
+        let abortable = pr.handle_batch_failed(now, id, error, pc, &mut self.rng, &mut out);
+        self.producer_apply(p, out, abortable);
+    }
+
+    /// Applies what the producer decided; after a new abortable error, the
+    /// transaction may now end (an abort, once nothing is in flight).
+    fn producer_apply(&mut self, p: ProducerIdx, out: Outbox, abortable: bool) {
+        self.apply_outbox(out);
+        if abortable {
+            self.producer_maybe_end_txn(p);
         }
     }
 
-    /// `TransactionManager.canRetry` for OUT_OF_ORDER_SEQUENCE_NUMBER: a
-    /// batch that is not the next one after the last acknowledged sequence
-    /// waits for the earlier ones; the next one means a real gap, and the
-    /// idempotent producer bumps its epoch and retries from sequence 0.
-    fn producer_can_retry_out_of_order(&mut self, p: ProducerIdx, id: BatchId) -> bool {
-        let pr = &self.producers[p.0 as usize];
-        let b = &pr.acc.batches[&id];
-        let tp = b.tp;
-        let base = b.base_seq.unwrap_or(0);
-        let last_acked = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-        let is_next = base.wrapping_sub(last_acked) == 1;
-        let unresolved = pr.seq.unresolved.get(&tp).copied();
-        if unresolved.is_none() && (b.seq_reset || !is_next) {
-            return true;
-        }
-        if pr.transactional_id.is_some() {
-            return false;
-        }
-        if unresolved.is_none() || unresolved == Some(base) {
-            self.producer_request_epoch_bump(p, tp);
-        }
-        true
-    }
-
-    /// `requestEpochBumpForPartition`.
-    fn producer_request_epoch_bump(&mut self, p: ProducerIdx, tp: Tp) {
-        let seq = &mut self.producer(p).seq;
-        seq.bump_required = true;
-        if !seq.rewrite.contains(&tp) {
-            seq.rewrite.push(tp);
-        }
-    }
-
-    /// `TransactionManager.handleFailedBatch`: a transactional producer
-    /// enters an abortable error (the application must abort, and the
-    /// epoch is bumped after the abort); an idempotent one bumps its epoch
-    /// and restarts the partition's sequence, so later batches do not fail
-    /// with OUT_OF_ORDER_SEQUENCE_NUMBER behind the gap.
-    fn producer_handle_failed_batch(
-        &mut self,
-        p: ProducerIdx,
-        tp: Tp,
-        error: ErrorCode,
-        adjust_sequences: bool,
-    ) {
-        let pr = &self.producers[p.0 as usize];
-        if !pr.idempotent || pr.txn.fenced || error == ErrorCode::ProducerFenced {
-            return;
-        }
-        if pr.transactional_id.is_some() {
-            self.producer_abortable_error(p, error);
-        } else if error == ErrorCode::OutOfOrderSequenceNumber || adjust_sequences {
-            self.producer_request_epoch_bump(p, tp);
-        }
-    }
-
-    /// `transitionToAbortableError`: the open transaction cannot commit (it
-    /// would miss a record). The application's `commitTransaction()` or
-    /// next `send()` throws, and it calls `abortTransaction()`; after the
-    /// abort, InitProducerId bumps the epoch (KIP-360).
-    fn producer_abortable_error(&mut self, p: ProducerIdx, error: ErrorCode) {
-        let pr = self.producer(p);
-        pr.seq.bump_required = true;
-        if pr.txn.abortable.is_some() {
-            return;
-        }
-        pr.txn.abortable = Some(error);
-        let ends = pr.txn.open && !pr.txn.end_sent && pr.txn.ending != Some(false);
-        if ends {
-            pr.txn.ending = Some(false);
-        }
-        let client = pr.client_id.clone();
-        self.emit(EventKind::Note {
-            text: format!(
-                "{client}: a batch of the open transaction failed ({}), so the transaction can no longer commit without it. The application gets the error and aborts the transaction; the producer then bumps its epoch.",
-                error.name()
-            ),
-        });
-        self.producer_maybe_end_txn(p);
-    }
-
-    /// `RecordAccumulator.abortUndrainedBatches`: in an abortable error,
-    /// batches not sent yet fail with it; batches in flight finish first.
-    fn producer_abort_undrained(&mut self, p: ProducerIdx, error: ErrorCode) {
-        let ids: Vec<BatchId> = self.producers[p.0 as usize]
-            .acc
-            .batches
-            .values()
-            .filter(|b| b.state != BatchState::InFlight)
-            .map(|b| b.id)
-            .collect();
-        for id in ids {
-            let Some(b) = self.producer_remove_batch(p, id) else {
-                continue;
-            };
-            self.producer(p).failed_records += b.records.len() as u64;
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp: b.tp,
-                batch: id,
-                records: b.records,
-                error,
-                retry_in_ms: None,
-                attempt: b.attempts,
-            });
-        }
-    }
-
-    /// `maybeResolveSequences`: once a partition with an expired, already
-    /// sent batch has nothing in flight, either the batches after it got
-    /// through (resolved) or there is a gap: the idempotent producer bumps
-    /// its epoch for that partition, a transactional one must abort.
+    /// `maybeResolveSequences` (see `Producer::maybe_resolve_sequences`).
     fn producer_maybe_resolve_sequences(&mut self, p: ProducerIdx) {
-        let pi = p.0 as usize;
-        let tps: Vec<Tp> = self.producers[pi].seq.unresolved.keys().copied().collect();
-        for tp in tps {
-            let pr = &self.producers[pi];
-            let busy = pr
-                .acc
-                .queues
-                .get(&tp)
-                .is_some_and(|q| q.iter().any(|x| pr.acc.batches[x].base_seq.is_some()));
-            if busy {
-                continue;
-            }
-            let next = pr.next_seq.get(&tp).copied().unwrap_or(0);
-            let last = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-            let transactional = pr.transactional_id.is_some();
-            self.producer(p).seq.unresolved.remove(&tp);
-            if next.wrapping_sub(last) == 1 {
-                continue;
-            }
-            if transactional {
-                self.producer_abortable_error(p, ErrorCode::DeliveryTimeout);
-            } else {
-                self.producer_request_epoch_bump(p, tp);
-            }
-        }
+        let mut out = Outbox::new();
+        let abortable = self.producer(p).maybe_resolve_sequences(&mut out);
+        self.producer_apply(p, out, abortable);
     }
 
-    /// `bumpIdempotentEpochAndResetIdIfNeeded`: the idempotent producer
-    /// bumps its own epoch (no request: the broker accepts a higher epoch
-    /// starting at sequence 0) and renumbers the waiting batches of the
-    /// partitions that asked for it from 0. At the last epoch it asks for a
-    /// new producer id instead.
+    /// `bumpIdempotentEpochAndResetIdIfNeeded` (see
+    /// `Producer::bump_epoch_if_needed`): shows the bump, or asks for a new
+    /// producer id at the last epoch.
     fn producer_bump_epoch_if_needed(&mut self, p: ProducerIdx) {
-        let pi = p.0 as usize;
-        let pr = &self.producers[pi];
-        if pr.transactional_id.is_some() || !pr.seq.bump_required {
-            return;
-        }
-        let Some((pid, epoch)) = pr.producer_id else {
-            return;
+        let (producer_id, epoch, restarted) = match self.producer(p).bump_epoch_if_needed() {
+            EpochBump::None => return,
+            EpochBump::NewProducerId => return self.producer_init_id(p),
+            EpochBump::Bumped {
+                producer_id,
+                epoch,
+                restarted,
+            } => (producer_id, epoch, restarted),
         };
-        if epoch.0 == i16::MAX {
-            let pr = self.producer(p);
-            pr.producer_id = None;
-            pr.next_seq.clear();
-            pr.seq = SeqState::default();
-            self.producer_init_id(p);
-            return;
-        }
-        let new = ProducerEpoch(epoch.0 + 1);
-        let pr = self.producer(p);
-        pr.producer_id = Some((pid, new));
-        pr.seq.bump_required = false;
-        let rewrite = std::mem::take(&mut pr.seq.rewrite);
-        let mut restarted = Vec::new();
-        for tp in rewrite {
-            // `startSequencesAtBeginning`.
-            let mut ids: Vec<BatchId> = pr
-                .acc
-                .queues
-                .get(&tp)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|x| pr.acc.batches[x].base_seq.is_some())
-                .collect();
-            ids.sort_by_key(|x| pr.acc.batches[x].base_seq);
-            let mut seq = 0i32;
-            for id in ids {
-                let b = pr.acc.batches.get_mut(&id).expect("batch");
-                b.base_seq = Some(seq);
-                b.epoch = Some(new);
-                b.seq_reset = true;
-                seq = seq.wrapping_add(b.records.len() as i32);
-            }
-            pr.next_seq.insert(tp, seq);
-            pr.seq.epoch.insert(tp, new);
-            pr.seq.last_acked.remove(&tp);
-            pr.seq.unresolved.remove(&tp);
-            restarted.push(tp);
-        }
-        let client = pr.client_id.clone();
+        let client = self.producers[p.0 as usize].client_id.clone();
         self.emit(EventKind::ProducerIdAssigned {
             producer: p,
-            producer_id: pid,
-            epoch: new,
+            producer_id,
+            epoch,
         });
         let parts: Vec<String> = restarted
             .iter()
@@ -1596,7 +1245,7 @@ impl Engine {
         self.emit(EventKind::Note {
             text: format!(
                 "{client} bumps its producer epoch to {} and restarts the sequence numbers of {} at 0 (KIP-360): the failed batch's records are lost, and the batches after it are accepted again.",
-                new.0,
+                epoch.0,
                 if parts.is_empty() { "its partitions".to_string() } else { parts.join(", ") }
             ),
         });
@@ -1610,36 +1259,11 @@ impl Engine {
         self.producers[pi].acc.waiting_head(tp)
     }
 
-    /// A batch passed `delivery.timeout.ms`, waiting or in flight: it fails
-    /// with a TimeoutException ("Expiring N record(s) … since batch
-    /// creation").
+    /// A batch passed `delivery.timeout.ms` (see `Producer::expire_batch`).
     fn producer_expire_batch(&mut self, p: ProducerIdx, id: BatchId) {
-        let Some(b) = self.producer_remove_batch(p, id) else {
-            return;
-        };
-        self.producer(p).failed_records += b.records.len() as u64;
-        let (tp, n, base_seq) = (b.tp, b.records.len() as i32, b.base_seq);
-        self.emit(EventKind::ProduceFailed {
-            producer: p,
-            tp: b.tp,
-            batch: id,
-            records: b.records,
-            error: ErrorCode::DeliveryTimeout,
-            retry_in_ms: None,
-            attempt: b.attempts,
-        });
-        self.producer_handle_failed_batch(p, tp, ErrorCode::DeliveryTimeout, false);
-        if let Some(base) = base_seq {
-            // Sent at least once: the broker may or may not have it
-            // (`markSequenceUnresolved`).
-            let next = base.wrapping_add(n);
-            let u = self
-                .producer(p)
-                .seq
-                .unresolved
-                .entry_or_insert_with(tp, || next);
-            *u = (*u).max(next);
-        }
+        let mut out = Outbox::new();
+        let abortable = self.producer(p).expire_batch(id, &mut out);
+        self.producer_apply(p, out, abortable);
     }
 
     pub(crate) fn producer_request_timeout(
@@ -1726,48 +1350,7 @@ mod tests {
 
     const P: ProducerIdx = ProducerIdx(0);
 
-    /// An idempotent producer with id 7, epoch 0, and no batches.
-    fn engine() -> (Engine, Tp) {
-        let mut c = ScenarioConfig::default();
-        c.groups.clear();
-        c.producers[0].enable_idempotence = Some(true);
-        let mut e = Engine::new(c).expect("valid config");
-        let tp = Tp::new(e.topic_id("events").unwrap(), 0);
-        let pr = &mut e.producers[0];
-        pr.producer_id = Some((ProducerId(7), ProducerEpoch(0)));
-        pr.acc.batches.clear();
-        pr.acc.queues.clear();
-        pr.in_flight.clear();
-        pr.next_seq.clear();
-        pr.seq = SeqState::default();
-        (e, tp)
-    }
-
-    /// A batch of `n` records already numbered from `base` in epoch 0.
-    fn sent_batch(e: &mut Engine, tp: Tp, id: u32, base: i32, n: usize) {
-        let pr = &mut e.producers[0];
-        pr.acc.batches.insert(
-            BatchId(id),
-            ProducerBatch {
-                id: BatchId(id),
-                tp,
-                records: (0..n as u32).map(|r| RecordId(id * 10 + r)).collect(),
-                bytes: 100,
-                created_ms: 0,
-                base_seq: Some(base),
-                attempts: 1,
-                retry_at_ms: 0,
-                state: BatchState::Queued,
-                linger_scheduled: false,
-                epoch: Some(ProducerEpoch(0)),
-                seq_reset: false,
-                sent_leader_epoch: None,
-            },
-        );
-        pr.acc.queues.entry_or_default(tp).push_back(BatchId(id));
-        pr.seq.epoch.insert(tp, ProducerEpoch(0));
-        pr.next_seq.insert(tp, base + n as i32);
-    }
+    use crate::engine::sender::tests::sent_batch;
 
     #[test]
     fn adaptive_partitioning_weighs_queued_batches_only_not_in_flight_ones() {
@@ -1780,7 +1363,7 @@ mod tests {
         let mut e = Engine::new(c).expect("valid config");
         let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
         for id in 1..=3 {
-            sent_batch(&mut e, tp0, id, 0, 1);
+            sent_batch(&mut e.producers[0], tp0, id, 0, 1);
             e.producers[0]
                 .acc
                 .batches
@@ -1796,127 +1379,5 @@ mod tests {
             (800..1_200).contains(&zeros),
             "partition 0 drawn {zeros} of {draws} times"
         );
-    }
-
-    #[test]
-    fn the_retry_backoff_is_capped_after_its_jitter() {
-        let (mut e, _) = engine();
-        let mut pc = e.cfg.producers[0].clone();
-        pc.retry_backoff_ms = 100;
-        pc.retry_backoff_max_ms = 1_000;
-        let at_cap: Vec<u64> = (0..200)
-            .map(|_| e.producer_retry_backoff_ms(&pc, 10))
-            .collect();
-        assert!(
-            at_cap.iter().all(|b| (800..=1_000).contains(b)),
-            "{at_cap:?}"
-        );
-        assert!(at_cap.contains(&1_000));
-        let first: Vec<u64> = (0..200)
-            .map(|_| e.producer_retry_backoff_ms(&pc, 1))
-            .collect();
-        assert!(first.iter().all(|b| (80..=120).contains(b)), "{first:?}");
-        pc.retry_backoff_max_ms = 100;
-        assert_eq!(
-            e.producer_retry_backoff_ms(&pc, 5),
-            100,
-            "no exponential, no jitter"
-        );
-    }
-
-    #[test]
-    fn a_failed_batch_whose_partition_has_a_new_leader_retries_without_backoff() {
-        for (new_leader, backs_off) in [(false, true), (true, false)] {
-            let (mut e, tp) = engine();
-            sent_batch(&mut e, tp, 1, 0, 1);
-            let epoch = e.producers[0].metadata.leader_epoch(tp);
-            let b = e.producers[0].acc.batches.get_mut(&BatchId(1)).unwrap();
-            b.state = BatchState::InFlight;
-            b.sent_leader_epoch = Some(epoch);
-            if new_leader {
-                // The producer's metadata already knows the newer leader epoch.
-                let m = &mut e.producers[0].metadata;
-                m.partitions.get_mut(&tp).unwrap().epoch = LeaderEpoch(epoch.0 + 1);
-            }
-            let now = e.now_ms;
-            e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);
-            let b = &e.producers[0].acc.batches[&BatchId(1)];
-            assert_eq!(b.state, BatchState::Queued);
-            assert_eq!(b.retry_at_ms > now, backs_off, "new leader: {new_leader}");
-        }
-    }
-
-    #[test]
-    fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 2);
-        sent_batch(&mut e, tp, 2, 5, 3);
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        e.producer_request_epoch_bump(P, tp);
-        e.producer_bump_epoch_if_needed(P);
-        let pr = &e.producers[0];
-        assert_eq!(pr.producer_id, Some((ProducerId(7), ProducerEpoch(1))));
-        let seqs: Vec<_> = [1, 2]
-            .iter()
-            .map(|i| {
-                let b = &pr.acc.batches[&BatchId(*i)];
-                (b.base_seq, b.epoch, b.seq_reset)
-            })
-            .collect();
-        assert_eq!(
-            seqs,
-            vec![
-                (Some(0), Some(ProducerEpoch(1)), true),
-                (Some(2), Some(ProducerEpoch(1)), true)
-            ]
-        );
-        assert_eq!(pr.next_seq.get(&tp), Some(&5));
-        assert_eq!(pr.seq.epoch.get(&tp), Some(&ProducerEpoch(1)));
-        assert_eq!(pr.seq.last_acked.get(&tp), None);
-        assert!(!pr.seq.bump_required && pr.seq.rewrite.is_empty());
-    }
-
-    #[test]
-    fn an_unresolved_partition_bumps_the_epoch_only_if_its_sequence_has_a_gap() {
-        // The expired batch 3..5 never made it: the broker's last is 2.
-        let (mut e, tp) = engine();
-        e.producers[0].next_seq.insert(tp, 6);
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        e.producers[0].seq.unresolved.insert(tp, 6);
-        e.producer_maybe_resolve_sequences(P);
-        assert!(e.producers[0].seq.unresolved.is_empty());
-        assert!(e.producers[0].seq.bump_required);
-        assert_eq!(e.producers[0].seq.rewrite, vec![tp]);
-        // A later batch got through after it (acked up to 5): resolved.
-        let (mut e, tp) = engine();
-        e.producers[0].next_seq.insert(tp, 6);
-        e.producers[0].seq.last_acked.insert(tp, 5);
-        e.producers[0].seq.unresolved.insert(tp, 6);
-        e.producer_maybe_resolve_sequences(P);
-        assert!(e.producers[0].seq.unresolved.is_empty());
-        assert!(!e.producers[0].seq.bump_required);
-    }
-
-    #[test]
-    fn an_unresolved_partition_waits_while_it_still_has_numbered_batches() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 1);
-        e.producers[0].seq.unresolved.insert(tp, 3);
-        e.producer_maybe_resolve_sequences(P);
-        assert_eq!(e.producers[0].seq.unresolved.get(&tp), Some(&3));
-        assert!(!e.producers[0].seq.bump_required);
-    }
-
-    #[test]
-    fn out_of_order_for_a_batch_that_is_not_next_is_retried_without_a_bump() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 1);
-        e.producers[0].seq.last_acked.insert(tp, 1); // 2 is still pending
-        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
-        assert!(!e.producers[0].seq.bump_required);
-        // The next one after the last acknowledged: a real gap → bump.
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
-        assert!(e.producers[0].seq.bump_required);
     }
 }
