@@ -56,10 +56,10 @@ use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use crate::engine::ids::*;
 use crate::engine::murmur2::{murmur2, to_positive};
-use crate::engine::network::{BatchResult, CoordinatorKey, Msg, WireBatch};
+use crate::engine::network::{BatchResult, CoordinatorKey, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
-use crate::engine::sender::EpochBump;
+use crate::engine::sender::{EpochBump, Outgoing};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
@@ -755,7 +755,11 @@ impl Engine {
 
     // ---- stage 4: the sender -----------------------------------------------------
 
-    /// `Sender.runOnce`: drain ready batches into Produce requests.
+    /// `Sender.runOnce`: drain ready batches into Produce requests. The
+    /// rules are the producer's (`sender.rs`); this glue runs them in
+    /// Kafka's order and applies each one's outbox before the next step,
+    /// with what only the engine does in between (InitProducerId after the
+    /// last epoch, EndTxn once an abort can go, the metadata refresh).
     pub(crate) fn producer_sender_run(&mut self, p: ProducerIdx) {
         let pi = p.0 as usize;
         if !self.producers[pi].alive || self.producers[pi].txn.fenced {
@@ -811,149 +815,15 @@ impl Engine {
         }
         // `NetworkClient.poll` → `maybeUpdate`: refresh the metadata if due.
         self.client_maybe_update_metadata(Node::Producer(p));
-        let mut wake_at: Option<u64> = None;
-        // Each partition's next batch and its leader, in partition order,
-        // and whether the batch is ready itself.
-        let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
-        let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
-        for tp in tps {
-            // A leader whose connection already carries max.in.flight
-            // requests takes nothing now; its next response runs the sender
-            // again. (Checked first: it is the common case under load.)
-            if let Some(leader) = self.producers[pi].metadata.leader(tp) {
-                let pr = &self.producers[pi];
-                if pr.in_flight.iter().filter(|r| r.broker == leader).count() >= max_in_flight {
-                    continue;
-                }
-            }
-            let (in_flight_here, head) = self.producer_waiting_head(pi, tp);
-            let pr = &self.producers[pi];
-            // Kafka's accumulator deque holds only batches not yet sent (a
-            // drained batch leaves it), so the next batch to drain is the
-            // first one here that is not in flight: with
-            // max.in.flight.requests.per.connection > 1 several batches of
-            // one partition can be in flight, which is what lets a retried
-            // batch land after a later one without idempotence. With
-            // max.in.flight = 1 (`guaranteeMessageOrder`) the partition is
-            // muted while one of its batches is in flight.
-            if in_flight_here && pc.max_in_flight_requests_per_connection == 1 {
-                continue;
-            }
-            let Some(head) = head else {
-                continue;
-            };
-            let b = &pr.acc.batches[&head];
-            if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
-                continue; // waits for AddPartitionsToTxn
-            }
-            // `shouldStopDrainBatchesForPartition`: a batch without a
-            // sequence waits while the partition still has batches numbered
-            // under an older epoch, or an expired batch whose fate is unknown.
-            if pr.idempotent && b.base_seq.is_none() {
-                let current = pr.producer_id.map(|x| x.1);
-                let sequenced = pr.acc.queues[&tp]
-                    .iter()
-                    .any(|x| pr.acc.batches[x].base_seq.is_some());
-                if sequenced && pr.seq.epoch.get(&tp).copied() != current {
-                    continue;
-                }
-                if pr.seq.unresolved.contains_key(&tp) {
-                    continue;
-                }
-            }
-            // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
-            let full = pr.acc.queues[&tp].back() != Some(&head)
-                || b.state == BatchState::Queued
-                || b.bytes >= pc.batch_size;
-            let lingered = now >= b.created_ms + pc.linger_ms as u64;
-            let leader_changed = b
-                .sent_leader_epoch
-                .is_some_and(|e| e < pr.metadata.leader_epoch(tp));
-            if b.attempts > 0 && now < b.retry_at_ms && !leader_changed {
-                wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
-                continue;
-            }
-            if !(full || lingered || flushing || b.attempts > 0) {
-                if !b.linger_scheduled {
-                    let at = b.created_ms + pc.linger_ms as u64;
-                    self.producer(p)
-                        .acc
-                        .batches
-                        .get_mut(&head)
-                        .expect("batch")
-                        .linger_scheduled = true;
-                    self.schedule(
-                        at,
-                        Action::Producer {
-                            producer: p,
-                            timer: ProducerTimer::Linger,
-                        },
-                    );
-                }
-                if let Some(leader) = self.producers[pi].metadata.leader(tp) {
-                    drainable.push((head, leader, false));
-                }
-                continue;
-            }
-            // Idempotence keeps order: a retried batch waits for earlier
-            // in-flight batches of its partition.
-            if pr.idempotent && b.attempts > 0 {
-                let seq = b.base_seq.unwrap_or(0);
-                let earlier_in_flight = pr.acc.batches.values().any(|o| {
-                    o.tp == tp
-                        && o.state == BatchState::InFlight
-                        && o.base_seq.is_some_and(|s| s < seq)
-                });
-                if earlier_in_flight {
-                    continue;
-                }
-            }
-            let known = pr.metadata.leader(tp);
-            // `NetworkClient.ready`: a leader whose connection just closed
-            // is not ready until its reconnect backoff ends.
-            let reconnect_at = known.and_then(|l| pr.metadata.reconnect_at(l, now));
-            let created_ms = b.created_ms;
-            let Some(leader) = known.filter(|_| reconnect_at.is_none()) else {
-                // No leader known (`unknownLeaderTopics`: ask for metadata),
-                // or not reachable yet: check again after the backoff, or
-                // when the batch expires if that comes first.
-                if known.is_none() {
-                    self.client_metadata_stale(Node::Producer(p));
-                }
-                let at = reconnect_at
-                    .unwrap_or(now + pc.retry_backoff_ms as u64)
-                    .min(created_ms + delivery_ms);
-                wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
-                continue;
-            };
-            // `NetworkClient.ready`: no batch goes to a broker whose
-            // connection closed until a new one is set up (`initiateConnect`,
-            // whose first request is ApiVersions); a dead broker refuses it
-            // and its reconnect backoff grows. No retry is spent.
-            if pr.metadata.closed.contains(&leader) {
-                if !pr.metadata.connecting.contains(&leader) {
-                    self.producer(p).metadata.connecting.push(leader);
-                    self.send(Node::Producer(p), Node::Broker(leader), Msg::ApiVersions {});
-                }
-                continue;
-            }
-            // (The leader's connection has room: checked at the top.)
-            drainable.push((head, leader, true));
-        }
-        // `RecordAccumulator.drain`: a leader with one ready partition is a
-        // ready node, and the drain takes the next batch of every partition
-        // it leads, ready or still lingering (they piggy-back).
-        let ready_brokers: Vec<BrokerId> = drainable.iter().filter(|x| x.2).map(|x| x.1).collect();
-        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
-        for (head, leader, _) in drainable {
-            if ready_brokers.contains(&leader) {
-                per_broker.entry_or_default(leader).push(head);
-            }
-        }
-        for (broker, batch_ids) in per_broker {
+        let mut out = Outbox::new();
+        let drain = self
+            .producer(p)
+            .plan_drain(now, &tps, pc, flushing, &mut out);
+        self.apply_outbox(out);
+        for (broker, batch_ids) in drain.requests {
             self.producer_send_request(p, broker, batch_ids, pc);
         }
-        if let Some(at) = wake_at {
+        if let Some(at) = drain.wake_at {
             self.schedule(
                 at,
                 Action::Producer {
@@ -965,6 +835,8 @@ impl Engine {
         self.producer_maybe_end_txn(p);
     }
 
+    /// Sends one Produce request (see `Producer::produce_request`): the
+    /// engine numbers the request and knows the link's latency.
     fn producer_send_request(
         &mut self,
         p: ProducerIdx,
@@ -972,125 +844,18 @@ impl Engine {
         batch_ids: Vec<BatchId>,
         pc: &ProducerConfig,
     ) {
-        let pi = p.0 as usize;
-        let now = self.now_ms;
         let request_id = self.next_id();
-        let pid = self.producers[pi].producer_id;
-        let idempotent = self.producers[pi].idempotent;
-        let transactional = self.producers[pi].transactional_id.is_some();
-        let mut wire = Vec::new();
-        for id in &batch_ids {
-            let leader_epoch = self.producers[pi]
-                .metadata
-                .leader_epoch(self.producers[pi].acc.batches[id].tp);
-            let pr = &mut self.producers[pi];
-            let (tp, unnumbered, n) = {
-                let b = &pr.acc.batches[id];
-                (b.tp, b.base_seq.is_none(), b.records.len() as i32)
-            };
-            if let (true, true, Some((_, epoch))) = (idempotent, unnumbered, pid) {
-                // `maybeUpdateProducerIdAndEpoch`: a partition whose
-                // sequence belongs to an older epoch starts again at 0 (the
-                // sender drains it only once its older batches are done).
-                if pr.seq.epoch.get(&tp) != Some(&epoch) {
-                    pr.seq.epoch.insert(tp, epoch);
-                    pr.next_seq.insert(tp, 0);
-                    pr.seq.last_acked.remove(&tp);
-                }
-                let seq = pr.next_seq.entry_or_insert_with(tp, || 0);
-                let base = *seq;
-                *seq = seq.wrapping_add(n);
-                let b = pr.acc.batches.get_mut(id).expect("batch");
-                b.base_seq = Some(base);
-                b.epoch = Some(epoch);
-            }
-            let b = pr.acc.batches.get_mut(id).expect("batch");
-            b.state = BatchState::InFlight;
-            b.attempts += 1;
-            b.sent_leader_epoch = Some(leader_epoch);
-            wire.push(WireBatch {
-                batch: b.id,
-                tp: b.tp,
-                records: b.records.clone(),
-                producer: match (idempotent, pid, b.epoch, b.base_seq) {
-                    (true, Some((id, _)), Some(epoch), Some(seq)) => Some((id, epoch, seq)),
-                    _ => None,
-                },
-                transactional,
-            });
-        }
+        let (now, mut out) = (self.now_ms, Outbox::new());
         let arrive_ms = now + self.latency_ms(Node::Producer(p), Node::Broker(broker));
-        for wb in &wire {
-            let attempt = self.producers[pi].acc.batches[&wb.batch].attempts;
-            self.emit(EventKind::Sent {
-                producer: p,
-                broker,
-                tp: wb.tp,
-                batch: wb.batch,
-                records: wb.records.clone(),
-                attempt,
-                arrive_ms,
-            });
-        }
-        self.send(
-            Node::Producer(p),
-            Node::Broker(broker),
-            Msg::Produce {
-                request_id,
-                acks: pc.acks,
-                timeout_ms: pc.request_timeout_ms,
-                batches: wire.clone(),
-            },
-        );
-        if pc.acks == Acks::Zero {
-            // Fire and forget: the future completes once the request is written.
-            for wb in wire {
-                self.producer_complete_batch(p, wb.batch, None);
-            }
-            return;
-        }
-        // A batch whose delivery.timeout.ms ends before this request can
-        // time out expires in flight (see `producer_sender_run`).
-        let timeout_at = now + pc.request_timeout_ms as u64;
-        let pr = &mut self.producers[pi];
-        let expires = batch_ids
-            .iter()
-            .map(|id| pr.acc.batches[id].created_ms)
-            .min();
-        if let Some(at) = expires
-            .map(|c| c + pc.delivery_timeout_ms as u64)
-            .filter(|at| *at < timeout_at)
-        {
-            pr.acc.next_expiry_ms = pr.acc.next_expiry_ms.min(at);
-            self.schedule(
-                at,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryBackoffDone,
-                },
-            );
-        }
-        self.producers[pi].in_flight.push(InFlightRequest {
-            request_id,
+        let to = Outgoing {
             broker,
-            batches: batch_ids,
-            sent_ms: now,
-        });
-        self.schedule_in(
-            pc.request_timeout_ms as u64,
-            Action::Producer {
-                producer: p,
-                timer: ProducerTimer::RequestTimeout { broker, request_id },
-            },
-        );
-    }
-
-    /// Stage 6: the batch's records are acknowledged (`first = None` for acks=0).
-    fn producer_complete_batch(&mut self, p: ProducerIdx, id: BatchId, first: Option<Offset>) {
-        let mut out = Outbox::new();
-        let (now, records) = (self.now_ms, &self.records);
+            request_id,
+            arrive_ms,
+        };
+        let records = &self.records;
         let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
-        self.producers[p.0 as usize].complete_batch(now, id, first, created_ms, &mut out);
+        let pr = &mut self.producers[p.0 as usize];
+        pr.produce_request(now, to, batch_ids, pc, created_ms, &mut out);
         self.apply_outbox(out);
     }
 
@@ -1249,14 +1014,6 @@ impl Engine {
                 if parts.is_empty() { "its partitions".to_string() } else { parts.join(", ") }
             ),
         });
-    }
-
-    /// A partition's queue from the front: whether a batch before the first
-    /// waiting one is in flight, and that first waiting batch (Kafka's
-    /// deque head; in-flight batches have left Kafka's deque). In flight are
-    /// at most max.in.flight batches, so this looks at a handful of entries.
-    fn producer_waiting_head(&self, pi: usize, tp: Tp) -> (bool, Option<BatchId>) {
-        self.producers[pi].acc.waiting_head(tp)
     }
 
     /// A batch passed `delivery.timeout.ms` (see `Producer::expire_batch`).

@@ -22,6 +22,21 @@
 //! applies the outbox at the point where Kafka's client would act, and runs
 //! what is not the producer's to decide (InitProducerId, EndTxn).
 //!
+//! - **Ready and drain** (`RecordAccumulator.ready`, `drain`): a
+//!   partition's next batch is ready when it is full (`batch.size`, or a
+//!   later batch exists), `linger.ms` has passed, the producer flushes, or
+//!   it is a retry whose backoff passed; a lingering batch sets its linger
+//!   timer once. A leader with one ready partition gets one Produce
+//!   request with the next batch of every partition it leads (lingering
+//!   ones piggy-back), unless its connection already carries
+//!   `max.in.flight.requests.per.connection` requests; with 1 a partition
+//!   is muted while its batch is in flight (`guaranteeMessageOrder`). A
+//!   partition without a known leader asks for metadata; a closed
+//!   connection is set up again (ApiVersions) before anything is sent.
+//! - **Send** (`Sender.sendProduceRequest`): an idempotent producer numbers
+//!   a batch on its first send; the request waits in flight until its
+//!   answer or `request.timeout.ms`, and with acks=0 it is acknowledged as
+//!   soon as it is written.
 //! - **Completion** (`Sender.completeBatch`): an acknowledged batch leaves
 //!   the accumulator and moves the partition's last acknowledged sequence
 //!   (`maybeUpdateLastAckedSequence`). A failed one is retried when the
@@ -41,19 +56,22 @@
 //!   *unresolved* until nothing of it is in flight (`maybeResolveSequences`).
 //!
 //! Kafka's code: `clients/src/main/java/org/apache/kafka/clients/producer/internals/`
-//! `Sender.java` (`runOnce`, `sendProducerData`, `completeBatch`,
-//! `failBatch`, `canRetry`) and `TransactionManager.java` (`canRetry`,
+//! `Sender.java` (`runOnce`, `sendProducerData`, `sendProduceRequest`,
+//! `completeBatch`, `failBatch`, `canRetry`), `RecordAccumulator.java`
+//! (`ready`, `drain`, `expiredBatches`, `reenqueue`) and
+//! `TransactionManager.java` (`canRetry`,
 //! `handleFailedBatch`, `maybeResolveSequences`,
 //! `bumpIdempotentEpochAndResetIdIfNeeded`, `maybeUpdateLastAckedSequence`).
 
 use crate::engine::accumulator::BatchState;
 use crate::engine::config::{Acks, ProducerConfig};
-use crate::engine::event::{ErrorCode, EventKind};
+use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
-use crate::engine::network::BatchResult;
+use crate::engine::network::{BatchResult, Msg, WireBatch};
 use crate::engine::outbox::Outbox;
-use crate::engine::producer::{Producer, ProducerTimer, SeqState};
+use crate::engine::producer::{InFlightRequest, Producer, ProducerTimer, SeqState};
 use crate::engine::rng::Pcg32;
+use crate::engine::vecmap::VecMap;
 
 /// What `bumpIdempotentEpochAndResetIdIfNeeded` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +88,46 @@ pub enum EpochBump {
         epoch: ProducerEpoch,
         restarted: Vec<Tp>,
     },
+}
+
+/// Where one partition stands at a sender run (`RecordAccumulator.ready`
+/// and the checks `RecordAccumulator.drain` makes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    /// Nothing goes from it now: nothing waits, its leader's connection
+    /// already carries `max.in.flight.requests.per.connection` requests, it
+    /// is muted, it waits for AddPartitionsToTxn, for older sequences, for
+    /// an earlier batch in flight, or for a new connection to its leader.
+    Skip,
+    /// Its next batch lingers (not full, `linger.ms` not passed): it goes
+    /// only with a request to its `leader` that a ready partition starts.
+    Lingering {
+        batch: BatchId,
+        leader: Option<BrokerId>,
+    },
+    /// Look again at this time: a retry's backoff, no leader known, or the
+    /// leader's reconnect backoff.
+    WakeAt(u64),
+    /// Its next batch goes to `leader` now.
+    Ready { batch: BatchId, leader: BrokerId },
+}
+
+/// What a sender run sends (`RecordAccumulator.drain`) and when it runs
+/// again if nothing else wakes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drain {
+    /// One Produce request per ready leader, with its batches.
+    pub requests: VecMap<BrokerId, Vec<BatchId>>,
+    pub wake_at: Option<u64>,
+}
+
+/// A Produce request about to leave: the engine hands out its id and knows
+/// when it arrives (the link's latency).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub broker: BrokerId,
+    pub request_id: u64,
+    pub arrive_ms: u64,
 }
 
 impl Producer {
@@ -101,6 +159,275 @@ impl Producer {
         let term = (initial << attempts.saturating_sub(1).min(32)).min(max);
         let jitter = rng.below(41) as u64; // 0..=40 → 80%..120%
         (term * (80 + jitter) / 100).min(max)
+    }
+
+    /// `Sender.sendProducerData` after the expiry: each partition's
+    /// [`Readiness`], in partition order, then `RecordAccumulator.drain`: a
+    /// leader with one ready partition is a ready node, and the drain takes
+    /// the next batch of every partition it leads, ready or still
+    /// lingering (they piggy-back on the request).
+    pub fn plan_drain(
+        &mut self,
+        now_ms: u64,
+        tps: &[Tp],
+        pc: &ProducerConfig,
+        flushing: bool,
+        out: &mut Outbox,
+    ) -> Drain {
+        let mut wake_at: Option<u64> = None;
+        // Each partition's next batch and its leader, and whether the batch
+        // is ready itself.
+        let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
+        for &tp in tps {
+            match self.readiness(now_ms, tp, pc, flushing, out) {
+                Readiness::Skip | Readiness::Lingering { leader: None, .. } => {}
+                Readiness::Lingering {
+                    batch,
+                    leader: Some(leader),
+                } => drainable.push((batch, leader, false)),
+                Readiness::WakeAt(at) => wake_at = Some(wake_at.map_or(at, |w| w.min(at))),
+                Readiness::Ready { batch, leader } => drainable.push((batch, leader, true)),
+            }
+        }
+        let ready: Vec<BrokerId> = drainable.iter().filter(|x| x.2).map(|x| x.1).collect();
+        let mut requests: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
+        for (batch, leader, _) in drainable {
+            if ready.contains(&leader) {
+                requests.entry_or_default(leader).push(batch);
+            }
+        }
+        Drain { requests, wake_at }
+    }
+
+    /// Whether `tp`'s next batch can be sent now (`RecordAccumulator.ready`,
+    /// `drainBatchesForOneNode`, `NetworkClient.ready`). A lingering batch
+    /// sets its `linger.ms` timer once; a partition without a leader asks
+    /// for metadata (`unknownLeaderTopics`); a leader whose connection
+    /// closed gets a new one first (ApiVersions).
+    pub fn readiness(
+        &mut self,
+        now_ms: u64,
+        tp: Tp,
+        pc: &ProducerConfig,
+        flushing: bool,
+        out: &mut Outbox,
+    ) -> Readiness {
+        // A leader whose connection already carries max.in.flight requests
+        // takes nothing now; its next response runs the sender again.
+        // (Checked first: it is the common case under load.)
+        let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
+        if let Some(leader) = self.metadata.leader(tp) {
+            if self.in_flight.iter().filter(|r| r.broker == leader).count() >= max_in_flight {
+                return Readiness::Skip;
+            }
+        }
+        let (in_flight_here, head) = self.acc.waiting_head(tp);
+        // Kafka's accumulator deque holds only batches not yet sent (a
+        // drained batch leaves it), so the next batch to drain is the first
+        // one here that is not in flight: with
+        // max.in.flight.requests.per.connection > 1 several batches of one
+        // partition can be in flight, which is what lets a retried batch
+        // land after a later one without idempotence. With max.in.flight = 1
+        // (`guaranteeMessageOrder`) the partition is muted while one of its
+        // batches is in flight.
+        if in_flight_here && pc.max_in_flight_requests_per_connection == 1 {
+            return Readiness::Skip;
+        }
+        let Some(head) = head else {
+            return Readiness::Skip;
+        };
+        let b = &self.acc.batches[&head];
+        if self.transactional_id.is_some() && !self.txn.added.contains(&tp) {
+            return Readiness::Skip; // waits for AddPartitionsToTxn
+        }
+        // `shouldStopDrainBatchesForPartition`: a batch without a sequence
+        // waits while the partition still has batches numbered under an
+        // older epoch, or an expired batch whose fate is unknown.
+        if self.idempotent && b.base_seq.is_none() {
+            let current = self.producer_id.map(|x| x.1);
+            let acc = &self.acc;
+            let sequenced = acc.queues[&tp]
+                .iter()
+                .any(|x| acc.batches[x].base_seq.is_some());
+            if sequenced && self.seq.epoch.get(&tp).copied() != current {
+                return Readiness::Skip;
+            }
+            if self.seq.unresolved.contains_key(&tp) {
+                return Readiness::Skip;
+            }
+        }
+        // Ready: full (a later batch exists or it is closed), linger
+        // passed, flushing, or a retry whose backoff passed.
+        let full = self.acc.queues[&tp].back() != Some(&head)
+            || b.state == BatchState::Queued
+            || b.bytes >= pc.batch_size;
+        let lingered = now_ms >= b.created_ms + pc.linger_ms as u64;
+        if b.attempts > 0 && now_ms < b.retry_at_ms && !self.leader_changed_since_sent(head) {
+            return Readiness::WakeAt(b.retry_at_ms);
+        }
+        if !(full || lingered || flushing || b.attempts > 0) {
+            if !b.linger_scheduled {
+                let at = b.created_ms + pc.linger_ms as u64;
+                self.acc
+                    .batches
+                    .get_mut(&head)
+                    .expect("batch")
+                    .linger_scheduled = true;
+                self.timer(out, at, ProducerTimer::Linger);
+            }
+            return Readiness::Lingering {
+                batch: head,
+                leader: self.metadata.leader(tp),
+            };
+        }
+        // Idempotence keeps order: a retried batch waits for earlier
+        // in-flight batches of its partition.
+        if self.idempotent && b.attempts > 0 {
+            let seq = b.base_seq.unwrap_or(0);
+            let earlier_in_flight = self.acc.batches.values().any(|o| {
+                o.tp == tp && o.state == BatchState::InFlight && o.base_seq.is_some_and(|s| s < seq)
+            });
+            if earlier_in_flight {
+                return Readiness::Skip;
+            }
+        }
+        let known = self.metadata.leader(tp);
+        // `NetworkClient.ready`: a leader whose connection just closed is
+        // not ready until its reconnect backoff ends.
+        let reconnect_at = known.and_then(|l| self.metadata.reconnect_at(l, now_ms));
+        let Some(leader) = known.filter(|_| reconnect_at.is_none()) else {
+            // No leader known (`unknownLeaderTopics`: ask for metadata), or
+            // not reachable yet: check again after the backoff, or when the
+            // batch expires if that comes first.
+            let expires = b.created_ms + pc.delivery_timeout_ms as u64;
+            if known.is_none() {
+                self.metadata.request_update();
+            }
+            let at = reconnect_at.unwrap_or(now_ms + pc.retry_backoff_ms as u64);
+            return Readiness::WakeAt(at.min(expires));
+        };
+        // `NetworkClient.ready`: no batch goes to a broker whose connection
+        // closed until a new one is set up (`initiateConnect`, whose first
+        // request is ApiVersions); a dead broker refuses it and its
+        // reconnect backoff grows. No retry is spent.
+        if self.metadata.closed.contains(&leader) {
+            if !self.metadata.connecting.contains(&leader) {
+                self.metadata.connecting.push(leader);
+                let (from, to) = (Node::Producer(self.idx), Node::Broker(leader));
+                out.send(from, to, Msg::ApiVersions {});
+            }
+            return Readiness::Skip;
+        }
+        // (The leader's connection has room: checked at the top.)
+        Readiness::Ready {
+            batch: head,
+            leader,
+        }
+    }
+
+    /// `Sender.sendProduceRequest`: the batches leave in one Produce
+    /// request. An idempotent producer numbers a batch on its first send
+    /// (`maybeUpdateProducerIdAndEpoch`: a partition whose sequence belongs
+    /// to an older epoch starts again at 0). With acks=0 the futures
+    /// complete as soon as the request is written; otherwise the request
+    /// waits in flight for its answer until `request.timeout.ms`.
+    pub fn produce_request(
+        &mut self,
+        now_ms: u64,
+        to: Outgoing,
+        batch_ids: Vec<BatchId>,
+        pc: &ProducerConfig,
+        created_ms: impl Fn(RecordId) -> u64,
+        out: &mut Outbox,
+    ) {
+        let (pid, idempotent) = (self.producer_id, self.idempotent);
+        let transactional = self.transactional_id.is_some();
+        let mut wire = Vec::new();
+        for id in &batch_ids {
+            let leader_epoch = self.metadata.leader_epoch(self.acc.batches[id].tp);
+            let (tp, unnumbered, n) = {
+                let b = &self.acc.batches[id];
+                (b.tp, b.base_seq.is_none(), b.records.len() as i32)
+            };
+            if let (true, true, Some((_, epoch))) = (idempotent, unnumbered, pid) {
+                // The sender drains a partition with an older epoch's
+                // sequence only once its older batches are done.
+                if self.seq.epoch.get(&tp) != Some(&epoch) {
+                    self.seq.epoch.insert(tp, epoch);
+                    self.next_seq.insert(tp, 0);
+                    self.seq.last_acked.remove(&tp);
+                }
+                let seq = self.next_seq.entry_or_insert_with(tp, || 0);
+                let base = *seq;
+                *seq = seq.wrapping_add(n);
+                let b = self.acc.batches.get_mut(id).expect("batch");
+                b.base_seq = Some(base);
+                b.epoch = Some(epoch);
+            }
+            let b = self.acc.batches.get_mut(id).expect("batch");
+            b.state = BatchState::InFlight;
+            b.attempts += 1;
+            b.sent_leader_epoch = Some(leader_epoch);
+            wire.push(WireBatch {
+                batch: b.id,
+                tp: b.tp,
+                records: b.records.clone(),
+                producer: match (idempotent, pid, b.epoch, b.base_seq) {
+                    (true, Some((id, _)), Some(epoch), Some(seq)) => Some((id, epoch, seq)),
+                    _ => None,
+                },
+                transactional,
+            });
+        }
+        for wb in &wire {
+            out.event(EventKind::Sent {
+                producer: self.idx,
+                broker: to.broker,
+                tp: wb.tp,
+                batch: wb.batch,
+                records: wb.records.clone(),
+                attempt: self.acc.batches[&wb.batch].attempts,
+                arrive_ms: to.arrive_ms,
+            });
+        }
+        let request = Msg::Produce {
+            request_id: to.request_id,
+            acks: pc.acks,
+            timeout_ms: pc.request_timeout_ms,
+            batches: wire.clone(),
+        };
+        out.send(Node::Producer(self.idx), Node::Broker(to.broker), request);
+        if pc.acks == Acks::Zero {
+            // Fire and forget: the future completes once the request is written.
+            for wb in wire {
+                self.complete_batch(now_ms, wb.batch, None, &created_ms, out);
+            }
+            return;
+        }
+        // A batch whose delivery.timeout.ms ends before this request can
+        // time out expires in flight (see `expired_batches`).
+        let timeout_at = now_ms + pc.request_timeout_ms as u64;
+        let oldest = (batch_ids.iter())
+            .map(|id| self.acc.batches[id].created_ms)
+            .min();
+        if let Some(at) = oldest
+            .map(|c| c + pc.delivery_timeout_ms as u64)
+            .filter(|at| *at < timeout_at)
+        {
+            self.acc.next_expiry_ms = self.acc.next_expiry_ms.min(at);
+            self.timer(out, at, ProducerTimer::RetryBackoffDone);
+        }
+        self.in_flight.push(InFlightRequest {
+            request_id: to.request_id,
+            broker: to.broker,
+            batches: batch_ids,
+            sent_ms: now_ms,
+        });
+        let timeout = ProducerTimer::RequestTimeout {
+            broker: to.broker,
+            request_id: to.request_id,
+        };
+        self.timer(out, timeout_at, timeout);
     }
 
     /// Stage 6: the batch's records are acknowledged (`first = None` for
@@ -969,5 +1296,242 @@ pub(crate) mod tests {
         assert_eq!(failures(&out), [(ErrorCode::DeliveryTimeout, None)]);
         assert_eq!(pr.seq.unresolved.get(&tp(0)), Some(&5));
         assert_eq!(pr.failed_records, 2);
+    }
+
+    /// Appends a record of `bytes` to `tp` at `now` as batch `id` (or to
+    /// the partition's open batch), as `send()` would.
+    fn append(pr: &mut Producer, tp: Tp, id: u32, bytes: u32, now: u64) {
+        let pc = config();
+        let timeout = pc.delivery_timeout_ms as u64;
+        let _ = (pr.acc).append(
+            tp,
+            RecordId(id),
+            bytes,
+            pc.batch_size,
+            now,
+            timeout,
+            BatchId(id),
+        );
+    }
+
+    fn readiness(pr: &mut Producer, now: u64, tp: Tp) -> (Readiness, Outbox) {
+        let mut out = Outbox::new();
+        let r = pr.readiness(now, tp, &config(), false, &mut out);
+        (r, out)
+    }
+
+    /// Whether partition 0's next batch goes now.
+    fn is_ready(pr: &mut Producer, now: u64) -> bool {
+        matches!(readiness(pr, now, tp(0)).0, Readiness::Ready { .. })
+    }
+
+    const LINGER: ProducerTimer = ProducerTimer::Linger;
+
+    #[test]
+    fn a_batch_waits_for_linger_unless_full() {
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, 100, 0);
+        let lingering = Readiness::Lingering {
+            batch: BatchId(1),
+            leader: Some(BrokerId(0)),
+        };
+        let (r, out) = readiness(&mut pr, 1, tp(0));
+        assert_eq!(r, lingering);
+        let linger_at = config().linger_ms as u64;
+        assert_eq!(
+            out.timers().collect::<Vec<_>>(),
+            [(linger_at, &Action::from((P, LINGER)))],
+            "the linger.ms timer"
+        );
+        // Its timer is set once.
+        let (r, out) = readiness(&mut pr, 2, tp(0));
+        assert!(r == lingering && out.is_empty());
+        // linger.ms passed: ready.
+        let ready = Readiness::Ready {
+            batch: BatchId(1),
+            leader: BrokerId(0),
+        };
+        assert_eq!(readiness(&mut pr, linger_at, tp(0)).0, ready);
+        // Full (batch.size reached) before linger.ms: ready at once.
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        assert_eq!(readiness(&mut pr, 0, tp(0)).0, ready);
+        // Or flushing (commitTransaction, flush()).
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, 100, 0);
+        let r = pr.readiness(0, tp(0), &config(), true, &mut Outbox::new());
+        assert_eq!(r, ready);
+    }
+
+    #[test]
+    fn a_lingering_batch_piggy_backs_on_a_request_its_leader_starts() {
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, config().batch_size, 0); // full
+        append(&mut pr, tp(1), 2, 100, 0); // lingering, same leader
+        let tps = [tp(0), tp(1)];
+        let drain = pr.plan_drain(1, &tps, &config(), false, &mut Outbox::new());
+        let mut expected = VecMap::new();
+        expected.insert(BrokerId(0), vec![BatchId(1), BatchId(2)]);
+        assert_eq!(drain.requests, expected);
+        // Without a ready partition, nothing goes.
+        let mut pr = producer();
+        append(&mut pr, tp(1), 2, 100, 0);
+        let drain = pr.plan_drain(1, &tps, &config(), false, &mut Outbox::new());
+        assert!(drain.requests.is_empty() && drain.wake_at.is_none());
+    }
+
+    #[test]
+    fn a_leader_with_max_in_flight_requests_takes_nothing_until_an_answer() {
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        let max = config().max_in_flight_requests_per_connection as u64;
+        for request_id in 0..max {
+            pr.in_flight.push(InFlightRequest {
+                request_id,
+                broker: BrokerId(0),
+                batches: vec![],
+                sent_ms: 0,
+            });
+        }
+        assert_eq!(readiness(&mut pr, 0, tp(0)).0, Readiness::Skip);
+        pr.in_flight.pop();
+        assert!(is_ready(&mut pr, 0));
+    }
+
+    #[test]
+    fn with_one_request_in_flight_per_connection_a_partition_is_muted() {
+        // Batch 1 is in flight; batch 2 waits behind it.
+        let mut pc = config();
+        pc.enable_idempotence = Some(false);
+        let mut pr = producer();
+        pr.idempotent = false;
+        append(&mut pr, tp(0), 1, pc.batch_size, 0);
+        append(&mut pr, tp(0), 2, pc.batch_size, 0);
+        pr.acc.batches.get_mut(&BatchId(1)).unwrap().state = BatchState::InFlight;
+        for (max_in_flight, muted) in [(1, true), (5, false)] {
+            pc.max_in_flight_requests_per_connection = max_in_flight;
+            let r = pr.readiness(0, tp(0), &pc, false, &mut Outbox::new());
+            assert_eq!(r == Readiness::Skip, muted, "max.in.flight {max_in_flight}");
+        }
+    }
+
+    #[test]
+    fn a_retry_waits_out_its_backoff() {
+        let mut pr = producer();
+        sent_batch(&mut pr, tp(0), 1, 0, 1);
+        pr.acc.batches.get_mut(&BatchId(1)).unwrap().retry_at_ms = 100;
+        assert_eq!(readiness(&mut pr, 50, tp(0)).0, Readiness::WakeAt(100));
+        let drain = pr.plan_drain(50, &[tp(0)], &config(), false, &mut Outbox::new());
+        assert_eq!(drain.wake_at, Some(100));
+        assert!(is_ready(&mut pr, 100));
+    }
+
+    #[test]
+    fn a_partition_without_a_leader_asks_for_metadata_and_looks_again_after_the_backoff() {
+        let mut pr = producer();
+        pr.metadata.partitions.get_mut(&tp(0)).unwrap().leader = None;
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        let at = 10 + config().retry_backoff_ms as u64;
+        assert_eq!(readiness(&mut pr, 10, tp(0)).0, Readiness::WakeAt(at));
+        assert!(pr.metadata.update_requested);
+    }
+
+    #[test]
+    fn a_leader_whose_connection_closed_is_connected_again_first() {
+        let mut pr = producer();
+        pr.metadata.closed.push(BrokerId(0));
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        let (r, out) = readiness(&mut pr, 0, tp(0));
+        assert_eq!(r, Readiness::Skip);
+        let sent: Vec<_> = out.sent().map(|(_, to, m)| (to, m.clone())).collect();
+        assert_eq!(sent, [(Node::Broker(BrokerId(0)), Msg::ApiVersions {})]);
+        // One connection attempt at a time.
+        assert!(readiness(&mut pr, 0, tp(0)).1.is_empty());
+    }
+
+    #[test]
+    fn a_transactional_batch_waits_until_its_partition_is_in_the_transaction() {
+        let mut pr = producer();
+        pr.transactional_id = Some("t".into());
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        assert_eq!(readiness(&mut pr, 0, tp(0)).0, Readiness::Skip);
+        pr.txn.added.push(tp(0));
+        assert!(is_ready(&mut pr, 0));
+    }
+
+    #[test]
+    fn a_new_batch_waits_while_its_partition_still_has_an_older_epochs_batches() {
+        let mut pr = producer();
+        sent_batch(&mut pr, tp(0), 1, 0, 1);
+        in_flight(&mut pr, 1);
+        append(&mut pr, tp(0), 2, config().batch_size, 0);
+        assert!(is_ready(&mut pr, 0));
+        pr.producer_id = Some((ProducerId(7), ProducerEpoch(1)));
+        assert_eq!(readiness(&mut pr, 0, tp(0)).0, Readiness::Skip);
+    }
+
+    fn send(pr: &mut Producer, pc: &ProducerConfig, batches: &[u32]) -> Outbox {
+        let to = Outgoing {
+            broker: BrokerId(0),
+            request_id: 42,
+            arrive_ms: 13,
+        };
+        let ids = batches.iter().map(|b| BatchId(*b)).collect();
+        let mut out = Outbox::new();
+        pr.produce_request(10, to, ids, pc, |_| 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn an_idempotent_producer_numbers_each_batch_on_its_first_send() {
+        let mut pr = producer();
+        append(&mut pr, tp(0), 1, config().batch_size, 0);
+        append(&mut pr, tp(0), 2, 100, 0);
+        let out = send(&mut pr, &config(), &[1, 2]);
+        let seqs: Vec<_> = (pr.acc.batches.values())
+            .map(|b| (b.base_seq, b.state, b.attempts))
+            .collect();
+        let in_flight = BatchState::InFlight;
+        assert_eq!(seqs, [(Some(0), in_flight, 1), (Some(1), in_flight, 1)]);
+        assert_eq!(pr.next_seq.get(&tp(0)), Some(&2));
+        // Sent, Sent, the request, then its request.timeout.ms timer.
+        assert_eq!(out.events().count(), 2);
+        let Some((_, _, Msg::Produce { batches, .. })) = out.sent().next() else {
+            panic!("{out:?}");
+        };
+        assert_eq!(
+            batches[1].producer,
+            Some((ProducerId(7), ProducerEpoch(0), 1))
+        );
+        let timeout = ProducerTimer::RequestTimeout {
+            broker: BrokerId(0),
+            request_id: 42,
+        };
+        let at = 10 + config().request_timeout_ms as u64;
+        assert_eq!(
+            out.timers().collect::<Vec<_>>(),
+            [(at, &Action::from((P, timeout)))]
+        );
+        assert_eq!(pr.in_flight.len(), 1);
+    }
+
+    #[test]
+    fn with_acks_zero_a_batch_is_acknowledged_once_written() {
+        let mut pc = config();
+        pc.acks = Acks::Zero;
+        let mut pr = producer();
+        pr.acks = Acks::Zero;
+        append(&mut pr, tp(0), 1, 100, 0);
+        let out = send(&mut pr, &pc, &[1]);
+        assert!(pr.acc.is_empty() && pr.in_flight.is_empty());
+        assert!(matches!(
+            out.events().last(),
+            Some(EventKind::Acked {
+                first: None,
+                acks_zero: true,
+                ..
+            })
+        ));
+        assert_eq!(out.timers().count(), 0);
     }
 }
