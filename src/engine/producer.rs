@@ -1039,28 +1039,25 @@ impl Engine {
         }
         // The client closes the connection: this request times out and every
         // other in-flight request on it fails with a network error.
+        self.producer_connection_lost(p, broker, Some(request_id));
+        self.producer_sender_run(p);
+    }
+
+    /// The connection to `broker` closed: the client's metadata learns it,
+    /// and the batches of every request in flight on it fail (see
+    /// `Producer::connection_lost`).
+    fn producer_connection_lost(
+        &mut self,
+        p: ProducerIdx,
+        broker: BrokerId,
+        timed_out: Option<u64>,
+    ) {
         self.client_metadata_disconnected(Node::Producer(p), broker);
-        let requests: Vec<InFlightRequest> = {
-            let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
-                .into_iter()
-                .partition(|r| r.broker == broker);
-            pr.in_flight = rest;
-            mine
-        };
-        for r in requests {
-            let error = if r.request_id == request_id {
-                ErrorCode::RequestTimedOut
-            } else {
-                ErrorCode::NetworkException
-            };
-            for b in r.batches {
-                if self.producers[pi].acc.batches.contains_key(&b) {
-                    self.producer_batch_failed(p, b, error);
-                }
+        for (b, error) in self.producer(p).connection_lost(broker, timed_out) {
+            if self.producers[p.0 as usize].acc.batches.contains_key(&b) {
+                self.producer_batch_failed(p, b, error);
             }
         }
-        self.producer_sender_run(p);
     }
 
     pub(crate) fn producer_disconnected(&mut self, p: ProducerIdx, broker: BrokerId) {
@@ -1068,22 +1065,7 @@ impl Engine {
         if !self.producers[pi].alive {
             return;
         }
-        self.client_metadata_disconnected(Node::Producer(p), broker);
-        let requests: Vec<InFlightRequest> = {
-            let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
-                .into_iter()
-                .partition(|r| r.broker == broker);
-            pr.in_flight = rest;
-            mine
-        };
-        for r in requests {
-            for b in r.batches {
-                if self.producers[pi].acc.batches.contains_key(&b) {
-                    self.producer_batch_failed(p, b, ErrorCode::NetworkException);
-                }
-            }
-        }
+        self.producer_connection_lost(p, broker, None);
         if self.producers[pi].init_in_flight {
             self.producer(p).init_in_flight = false;
             let backoff = self.cfg.producers[pi].retry_backoff_ms as u64;

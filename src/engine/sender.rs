@@ -430,6 +430,31 @@ impl Producer {
         self.timer(out, timeout_at, timeout);
     }
 
+    /// The connection to `broker` closed (`NetworkClient`'s
+    /// `handleDisconnections`, `handleTimedOutRequests`): every request in
+    /// flight on it is lost, and each of its batches fails with
+    /// NETWORK_EXCEPTION, or REQUEST_TIMED_OUT for the request whose
+    /// `request.timeout.ms` passed (`timed_out`). Returns the batches with
+    /// their error, in send order; one that already left the accumulator
+    /// (expired in flight) is skipped by the caller.
+    pub fn connection_lost(
+        &mut self,
+        broker: BrokerId,
+        timed_out: Option<u64>,
+    ) -> Vec<(BatchId, ErrorCode)> {
+        let (lost, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .partition(|r| r.broker == broker);
+        self.in_flight = rest;
+        let error = |r: &InFlightRequest| match timed_out {
+            Some(id) if id == r.request_id => ErrorCode::RequestTimedOut,
+            _ => ErrorCode::NetworkException,
+        };
+        (lost.iter())
+            .flat_map(|r| r.batches.iter().map(move |b| (*b, error(r))))
+            .collect()
+    }
+
     /// Stage 6: the batch's records are acknowledged (`first = None` for
     /// acks=0). `created_ms` tells when a record was created, for latency.
     pub fn complete_batch(
@@ -1533,5 +1558,36 @@ pub(crate) mod tests {
             })
         ));
         assert_eq!(out.timers().count(), 0);
+    }
+
+    #[test]
+    fn a_timed_out_request_fails_its_batches_and_the_rest_of_its_connection_with_network_errors() {
+        let mut pr = producer();
+        let request = |request_id, broker, batches: &[u32]| InFlightRequest {
+            request_id,
+            broker: BrokerId(broker),
+            batches: batches.iter().map(|b| BatchId(*b)).collect(),
+            sent_ms: 0,
+        };
+        pr.in_flight = vec![
+            request(1, 0, &[1, 2]),
+            request(2, 1, &[3]),
+            request(3, 0, &[4]),
+        ];
+        let lost = pr.connection_lost(BrokerId(0), Some(3));
+        let (net, timed_out) = (ErrorCode::NetworkException, ErrorCode::RequestTimedOut);
+        assert_eq!(
+            lost,
+            [
+                (BatchId(1), net),
+                (BatchId(2), net),
+                (BatchId(4), timed_out)
+            ]
+        );
+        assert_eq!(pr.in_flight, [request(2, 1, &[3])]);
+        // A plain disconnect: every batch gets a network error.
+        let lost = pr.connection_lost(BrokerId(1), None);
+        assert_eq!(lost, [(BatchId(3), net)]);
+        assert!(pr.in_flight.is_empty());
     }
 }
