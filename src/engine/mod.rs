@@ -28,6 +28,7 @@ pub mod murmur2;
 pub mod network;
 pub mod outbox;
 pub mod partition_leader;
+pub mod partitioner;
 pub mod processor;
 pub mod producer;
 pub mod producer_state;

@@ -40,24 +40,26 @@
 //! ## Where the rules live
 //!
 //! The accumulator's rules (append, the head of a queue, `allBatchesFull`)
-//! are in `accumulator.rs`; the sender's (what an answer means, retries,
-//! sequences and epoch bumps, expiry) are methods of [`Producer`] in
-//! `sender.rs`, which write their events, timers and messages into an
-//! `Outbox`. This file is the engine glue: it creates records and runs
-//! stages 1–3 (the partitioner draws from the engine's random source),
-//! gathers what the sender's rules need (the configuration, the time, the
-//! records' creation times), applies their outbox where Kafka's client
-//! would act, and does what reaches beyond the producer (InitProducerId,
-//! EndTxn, the network's latency and request ids).
+//! are in `accumulator.rs`; the partitioner's (stage 3) in
+//! `partitioner.rs`; the sender's (which batches are ready, the drain,
+//! what an answer means, retries, sequences and epoch bumps, expiry) are
+//! methods of [`Producer`] in `sender.rs`, which write their events,
+//! timers and messages into an `Outbox`. This file is the engine glue: it
+//! creates records and moves them through stages 1–3, gathers what the
+//! rules need (the configuration, the time, a topic's size, the records'
+//! creation times, the seeded random source), applies their outbox where
+//! Kafka's client would act, and does what reaches beyond the producer
+//! (InitProducerId, EndTxn, the metadata refresh, request ids and the
+//! network's latency).
 
 use crate::engine::accumulator::{Appended, RecordAccumulator};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
 use crate::engine::ids::*;
-use crate::engine::murmur2::{murmur2, to_positive};
 use crate::engine::network::{BatchResult, CoordinatorKey, Msg};
 use crate::engine::outbox::Outbox;
+use crate::engine::partitioner::TopicInfo;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sender::{EpochBump, Outgoing};
 use crate::engine::sim::{Action, Engine};
@@ -569,7 +571,10 @@ impl Engine {
         });
         let appended = self.producer_accumulate(p, tp, record);
         if matches!(choice, PartitionChoice::Sticky { .. }) {
-            self.producer_sticky_appended(p, tp, appended.bytes);
+            let (topic, bytes) = (self.topic_info(tp.topic), appended.bytes);
+            let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+            let pr = &mut self.producers[p.0 as usize];
+            pr.sticky_appended(topic, tp, bytes, batch_size, &mut self.rng);
         }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
@@ -582,150 +587,27 @@ impl Engine {
         }
     }
 
-    /// `KafkaProducer.partition` + `BuiltInPartitioner`.
+    /// Stage 3 (see `partitioner.rs`): the engine knows the record, its
+    /// topic's size and the random source.
     fn producer_choose_partition(
         &mut self,
         p: ProducerIdx,
         record: RecordId,
     ) -> (Tp, PartitionChoice) {
         let r = &self.records[record.0 as usize];
-        let topic = r.topic;
-        let n = self.topic(topic).partitions.len() as u32;
-        if let Some(part) = r.explicit_partition {
-            return (Tp::new(topic, part), PartitionChoice::Explicit);
-        }
-        if let Some(key) = r.key_bytes() {
-            let h = murmur2(&key);
-            let positive = to_positive(h);
-            return (
-                Tp::new(topic, positive as u32 % n),
-                PartitionChoice::Keyed {
-                    murmur2: h,
-                    positive,
-                    num_partitions: n,
-                },
-            );
-        }
-        // Null key: KIP-794 sticky partitioning. `peekCurrentPartitionInfo`
-        // draws a partition if there is none; then, under the queue's lock,
-        // `partitionChanged` completes a switch that an incomplete batch had
-        // held back, now that all the partition's batches are full. The
-        // bytes are counted after the append (`producer_sticky_appended`).
+        let explicit = r.explicit_partition;
+        let key = explicit.is_none().then(|| r.key_bytes()).flatten();
+        let topic = self.topic_info(r.topic);
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let current = self.producers[p.0 as usize]
-            .sticky
-            .get(&topic)
-            .cloned()
-            .unwrap_or_default();
-        let part = match current.partition {
-            Some(part) => {
-                if current.produced_bytes >= batch_size
-                    && self.producer_all_batches_full(p, Tp::new(topic, part))
-                {
-                    self.producer_switch_sticky(p, topic)
-                } else {
-                    part
-                }
-            }
-            None => self.producer_switch_sticky(p, topic),
-        };
-        let switched = self.producers[p.0 as usize].sticky[&topic].produced_bytes == 0;
-        let available = self.available_partitions(p, topic).len() as u32;
-        (
-            Tp::new(topic, part),
-            PartitionChoice::Sticky {
-                switched,
-                available,
-            },
-        )
+        let pr = &mut self.producers[p.0 as usize];
+        pr.choose_partition(topic, explicit, key.as_deref(), batch_size, &mut self.rng)
     }
 
-    /// Draws the next sticky partition of `topic` and starts counting its
-    /// bytes from 0 (`new StickyPartitionInfo(nextPartition(cluster))`).
-    fn producer_switch_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
-        let part = self.producer_next_sticky(p, topic);
-        let st = self.producer(p).sticky.entry_or_default(topic);
-        st.partition = Some(part);
-        st.produced_bytes = 0;
-        part
-    }
-
-    /// `RecordAccumulator.allBatchesFull`: the partition's last batch not yet
-    /// sent is full (or closed), or there is none.
-    fn producer_all_batches_full(&self, p: ProducerIdx, tp: Tp) -> bool {
-        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        self.producers[p.0 as usize]
-            .acc
-            .all_batches_full(tp, batch_size)
-    }
-
-    /// `BuiltInPartitioner.updatePartitionInfo`, after the append: count the
-    /// appended bytes (with the batch header when the record opened a new
-    /// batch) and switch once `batch.size` bytes went to the partition and
-    /// all its batches are full, or at twice `batch.size` regardless.
-    fn producer_sticky_appended(&mut self, p: ProducerIdx, tp: Tp, appended: u32) {
-        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let enable_switch = self.producer_all_batches_full(p, tp);
-        let st = self.producer(p).sticky.entry_or_default(tp.topic);
-        if st.partition != Some(tp.partition.0) {
-            return;
+    fn topic_info(&self, topic: TopicId) -> TopicInfo {
+        TopicInfo {
+            id: topic,
+            partitions: self.topic(topic).partitions.len() as u32,
         }
-        st.produced_bytes += appended;
-        let produced = st.produced_bytes;
-        if (produced >= batch_size && enable_switch) || produced >= 2 * batch_size {
-            self.producer_switch_sticky(p, tp.topic);
-        }
-    }
-
-    /// `Cluster.availablePartitionsForTopic`: the partitions with a leader in
-    /// this producer's metadata (a crashed leader counts until it is fenced
-    /// and a refresh says so).
-    fn available_partitions(&self, p: ProducerIdx, topic: TopicId) -> Vec<u32> {
-        let m = &self.producers[p.0 as usize].metadata;
-        (0..self.topic(topic).partitions.len() as u32)
-            .filter(|i| m.leader(Tp::new(topic, *i)).is_some())
-            .collect()
-    }
-
-    /// `BuiltInPartitioner.nextPartition`: uniform over available partitions,
-    /// or weighted towards shorter queues (adaptive partitioning) when the
-    /// queue sizes differ.
-    fn producer_next_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
-        let mut avail = self.available_partitions(p, topic);
-        if avail.is_empty() {
-            avail = (0..self.topic(topic).partitions.len() as u32).collect();
-        }
-        let sizes: Vec<u32> = avail
-            .iter()
-            .map(|part| {
-                // The accumulator's queue: batches not yet sent (a drained
-                // batch leaves Kafka's deque), not those in flight.
-                let pr = &self.producers[p.0 as usize];
-                pr.acc
-                    .queues
-                    .get(&Tp::new(topic, *part))
-                    .map(|q| {
-                        q.iter()
-                            .filter(|b| pr.acc.batches[*b].state != BatchState::InFlight)
-                            .count() as u32
-                    })
-                    .unwrap_or(0)
-            })
-            .collect();
-        let max = sizes.iter().copied().max().unwrap_or(0);
-        if sizes.iter().all(|s| *s == max) {
-            let i = self.rng.below(avail.len() as u32) as usize;
-            return avail[i];
-        }
-        let mut cumulative = Vec::with_capacity(sizes.len());
-        let mut total = 0;
-        for s in &sizes {
-            total += max + 1 - s;
-            cumulative.push(total);
-        }
-        let r = self.rng.below(total);
-        let i = cumulative.iter().position(|c| r < *c).unwrap_or(0);
-        avail[i]
     }
 
     /// Appends the record to its partition's open batch, or to a new one;
@@ -1079,44 +961,5 @@ impl Engine {
         }
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::config::ScenarioConfig;
-
-    const P: ProducerIdx = ProducerIdx(0);
-
-    use crate::engine::sender::tests::sent_batch;
-
-    #[test]
-    fn adaptive_partitioning_weighs_queued_batches_only_not_in_flight_ones() {
-        // Partition 0 has three batches in flight and none waiting: its
-        // accumulator queue is as empty as partition 1's, so the draw is
-        // uniform (in flight, they would make partition 0 four times rarer).
-        let mut c = ScenarioConfig::default();
-        c.groups.clear();
-        c.topics[0].partitions = 2;
-        let mut e = Engine::new(c).expect("valid config");
-        let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
-        for id in 1..=3 {
-            sent_batch(&mut e.producers[0], tp0, id, 0, 1);
-            e.producers[0]
-                .acc
-                .batches
-                .get_mut(&BatchId(id))
-                .unwrap()
-                .state = BatchState::InFlight;
-        }
-        let draws = 2_000;
-        let zeros = (0..draws)
-            .filter(|_| e.producer_next_sticky(P, tp0.topic) == 0)
-            .count();
-        assert!(
-            (800..1_200).contains(&zeros),
-            "partition 0 drawn {zeros} of {draws} times"
-        );
     }
 }

@@ -903,12 +903,12 @@ pub(crate) mod tests {
 
     const P: ProducerIdx = ProducerIdx(0);
 
-    fn tp(p: u32) -> Tp {
+    pub(crate) fn tp(p: u32) -> Tp {
         Tp::new(TopicId(0), p)
     }
 
     /// The configuration the tests use: Kafka's defaults, idempotent.
-    fn config() -> ProducerConfig {
+    pub(crate) fn config() -> ProducerConfig {
         ProducerConfig {
             enable_idempotence: Some(true),
             ..ProducerConfig::default()
@@ -917,7 +917,7 @@ pub(crate) mod tests {
 
     /// An idempotent producer with id 7, epoch 0, no batches, that knows
     /// broker 0 leads partitions 0 and 1 at leader epoch 0.
-    fn producer() -> Producer {
+    pub(crate) fn producer() -> Producer {
         let mut leaders = VecMap::new();
         for p in 0..2 {
             let info = LeaderInfo {
