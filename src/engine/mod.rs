@@ -19,6 +19,7 @@ pub mod cow_vec;
 pub mod event;
 pub mod fetch_session;
 pub mod group_coordinator;
+pub mod idempotence;
 pub mod ids;
 pub mod java;
 pub mod json;

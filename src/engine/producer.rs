@@ -42,30 +42,32 @@
 //! The accumulator's rules (append, the head of a queue, `allBatchesFull`)
 //! are in `accumulator.rs`; the partitioner's (stage 3) in
 //! `partitioner.rs`; the sender's (which batches are ready, the drain,
-//! what an answer means, retries, sequences and epoch bumps, expiry) are
-//! methods of [`Producer`] in `sender.rs`, which write their events,
-//! timers and messages into an `Outbox`. This file is the engine glue: it
-//! creates records and moves them through stages 1–3, gathers what the
-//! rules need (the configuration, the time, a topic's size, the records'
-//! creation times, the seeded random source), applies their outbox where
-//! Kafka's client would act, and does what reaches beyond the producer
-//! (InitProducerId, EndTxn, the metadata refresh, request ids and the
-//! network's latency).
+//! what an answer means, retries, expiry) in `sender.rs`, and the
+//! sequence numbers and epoch bumps in `idempotence.rs`. They are methods
+//! of [`Producer`] that write their events, timers and messages into an
+//! `Outbox`. This file is the engine glue: it creates records and moves
+//! them through stages 1–3, gathers what the rules need (the
+//! configuration, the time, a topic's size, the records' creation times,
+//! the seeded random source), applies their outbox where Kafka's client
+//! would act, and does what reaches beyond the producer (InitProducerId,
+//! EndTxn, the metadata refresh, request ids and the network's latency).
 
 use crate::engine::accumulator::{Appended, RecordAccumulator};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
+use crate::engine::idempotence::EpochBump;
 use crate::engine::ids::*;
 use crate::engine::network::{BatchResult, CoordinatorKey, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::partitioner::TopicInfo;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
-use crate::engine::sender::{EpochBump, Outgoing};
+use crate::engine::sender::Outgoing;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
 pub use crate::engine::accumulator::{BatchState, ProducerBatch, BATCH_OVERHEAD_BYTES};
+pub use crate::engine::idempotence::SeqState;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlightRequest {
@@ -100,26 +102,6 @@ pub struct ProducerTxn {
     /// The abortable error a failed batch left (`ABORTABLE_ERROR`): the
     /// transaction can only be aborted.
     pub abortable: Option<ErrorCode>,
-}
-
-/// The client's sequence bookkeeping per partition (`TxnPartitionMap`) and
-/// the epoch-bump flags of `TransactionManager` (KIP-360).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct SeqState {
-    /// The epoch each partition's sequence numbers belong to.
-    pub epoch: VecMap<Tp, ProducerEpoch>,
-    /// The last sequence the broker acknowledged, per partition.
-    pub last_acked: VecMap<Tp, i32>,
-    /// Partitions where a batch that was already sent expired: whether the
-    /// broker has it is unknown (`partitionsWithUnresolvedSequences`, with
-    /// the sequence after it). No new batch goes there until it is resolved.
-    pub unresolved: VecMap<Tp, i32>,
-    /// `epochBumpRequired`: the idempotent producer bumps its epoch locally
-    /// at its next sender run; a transactional one, after its abort, with
-    /// InitProducerId.
-    pub bump_required: bool,
-    /// `partitionsToRewriteSequences`: their batches restart at sequence 0.
-    pub rewrite: Vec<Tp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,23 +45,14 @@
 //!   (`reenqueue`) after an exponential, jittered backoff — none if the
 //!   partition has a new leader since (KIP-951). Otherwise it fails with the
 //!   broker's error, or `DeliveryTimeout` once the time is up.
-//! - **Idempotence** (KIP-98, KIP-360, `TransactionManager`): an
-//!   OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that is not the next after the
-//!   last acknowledged one just waits for the earlier ones (`canRetry`); for
-//!   the next one it is a real gap, and the idempotent producer bumps its
-//!   epoch and restarts the partition's sequence at 0
-//!   (`requestEpochBumpForPartition`). A batch that fails for good leaves the
-//!   same gap (`handleFailedBatch`); a transactional producer instead enters
-//!   an abortable error. A sent batch that expired leaves the partition
-//!   *unresolved* until nothing of it is in flight (`maybeResolveSequences`).
+//! - **Idempotence**: what a gap in a partition's sequence means and how
+//!   the producer recovers (epoch bumps, KIP-360) is in `idempotence.rs`.
 //!
 //! Kafka's code: `clients/src/main/java/org/apache/kafka/clients/producer/internals/`
 //! `Sender.java` (`runOnce`, `sendProducerData`, `sendProduceRequest`,
 //! `completeBatch`, `failBatch`, `canRetry`), `RecordAccumulator.java`
 //! (`ready`, `drain`, `expiredBatches`, `reenqueue`) and
-//! `TransactionManager.java` (`canRetry`,
-//! `handleFailedBatch`, `maybeResolveSequences`,
-//! `bumpIdempotentEpochAndResetIdIfNeeded`, `maybeUpdateLastAckedSequence`).
+//! `TransactionManager.java` (`maybeUpdateLastAckedSequence`).
 
 use crate::engine::accumulator::BatchState;
 use crate::engine::config::{Acks, ProducerConfig};
@@ -69,26 +60,9 @@ use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{BatchResult, Msg, WireBatch};
 use crate::engine::outbox::Outbox;
-use crate::engine::producer::{InFlightRequest, Producer, ProducerTimer, SeqState};
+use crate::engine::producer::{InFlightRequest, Producer, ProducerTimer};
 use crate::engine::rng::Pcg32;
 use crate::engine::vecmap::VecMap;
-
-/// What `bumpIdempotentEpochAndResetIdIfNeeded` did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[must_use]
-pub enum EpochBump {
-    /// No bump was asked for (or the producer is transactional).
-    None,
-    /// The epoch was at its maximum: the producer forgot its id and must
-    /// ask for a new one (InitProducerId).
-    NewProducerId,
-    /// The epoch went up by one; these partitions restarted at sequence 0.
-    Bumped {
-        producer_id: ProducerId,
-        epoch: ProducerEpoch,
-        restarted: Vec<Tp>,
-    },
-}
 
 /// Where one partition stands at a sender run (`RecordAccumulator.ready`
 /// and the checks `RecordAccumulator.drain` makes).
@@ -647,87 +621,6 @@ impl Producer {
         q.insert(pos, id);
     }
 
-    /// `TransactionManager.canRetry` for OUT_OF_ORDER_SEQUENCE_NUMBER: a
-    /// batch that is not the next one after the last acknowledged sequence
-    /// waits for the earlier ones; the next one means a real gap, and the
-    /// idempotent producer bumps its epoch and retries from sequence 0.
-    pub fn can_retry_out_of_order(&mut self, id: BatchId) -> bool {
-        let b = &self.acc.batches[&id];
-        let tp = b.tp;
-        let base = b.base_seq.unwrap_or(0);
-        let last_acked = self.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-        let is_next = base.wrapping_sub(last_acked) == 1;
-        let unresolved = self.seq.unresolved.get(&tp).copied();
-        if unresolved.is_none() && (b.seq_reset || !is_next) {
-            return true;
-        }
-        if self.transactional_id.is_some() {
-            return false;
-        }
-        if unresolved.is_none() || unresolved == Some(base) {
-            self.request_epoch_bump(tp);
-        }
-        true
-    }
-
-    /// `requestEpochBumpForPartition`.
-    pub fn request_epoch_bump(&mut self, tp: Tp) {
-        self.seq.bump_required = true;
-        if !self.seq.rewrite.contains(&tp) {
-            self.seq.rewrite.push(tp);
-        }
-    }
-
-    /// `TransactionManager.handleFailedBatch`: a transactional producer
-    /// enters an abortable error (the application must abort, and the
-    /// epoch is bumped after the abort); an idempotent one bumps its epoch
-    /// and restarts the partition's sequence, so later batches do not fail
-    /// with OUT_OF_ORDER_SEQUENCE_NUMBER behind the gap. Returns whether the
-    /// producer just entered an abortable error.
-    fn handle_failed_batch(
-        &mut self,
-        tp: Tp,
-        error: ErrorCode,
-        adjust_sequences: bool,
-        out: &mut Outbox,
-    ) -> bool {
-        if !self.idempotent || self.txn.fenced || error == ErrorCode::ProducerFenced {
-            return false;
-        }
-        if self.transactional_id.is_some() {
-            return self.abortable_error(error, out);
-        }
-        if error == ErrorCode::OutOfOrderSequenceNumber || adjust_sequences {
-            self.request_epoch_bump(tp);
-        }
-        false
-    }
-
-    /// `transitionToAbortableError`: the open transaction cannot commit (it
-    /// would miss a record). The application's `commitTransaction()` or
-    /// next `send()` throws, and it calls `abortTransaction()`; after the
-    /// abort, InitProducerId bumps the epoch (KIP-360). Returns whether this
-    /// is a new abortable error.
-    fn abortable_error(&mut self, error: ErrorCode, out: &mut Outbox) -> bool {
-        self.seq.bump_required = true;
-        if self.txn.abortable.is_some() {
-            return false;
-        }
-        self.txn.abortable = Some(error);
-        let t = &mut self.txn;
-        if t.open && !t.end_sent && t.ending != Some(false) {
-            t.ending = Some(false);
-        }
-        out.event(EventKind::Note {
-            text: format!(
-                "{}: a batch of the open transaction failed ({}), so the transaction can no longer commit without it. The application gets the error and aborts the transaction; the producer then bumps its epoch.",
-                self.client_id,
-                error.name()
-            ),
-        });
-        true
-    }
-
     /// `RecordAccumulator.abortUndrainedBatches`: in an abortable error,
     /// batches not sent yet fail with it; batches in flight finish first.
     pub fn abort_undrained(&mut self, error: ErrorCode, out: &mut Outbox) {
@@ -749,84 +642,6 @@ impl Producer {
                 retry_in_ms: None,
                 attempt: b.attempts,
             });
-        }
-    }
-
-    /// `maybeResolveSequences`: once a partition with an expired, already
-    /// sent batch has nothing in flight, either the batches after it got
-    /// through (resolved) or there is a gap: the idempotent producer bumps
-    /// its epoch for that partition, a transactional one must abort.
-    /// Returns whether the producer just entered an abortable error.
-    pub fn maybe_resolve_sequences(&mut self, out: &mut Outbox) -> bool {
-        let mut abortable = false;
-        let tps: Vec<Tp> = self.seq.unresolved.keys().copied().collect();
-        for tp in tps {
-            let acc = &self.acc;
-            let busy = (acc.queues.get(&tp))
-                .is_some_and(|q| q.iter().any(|x| acc.batches[x].base_seq.is_some()));
-            if busy {
-                continue;
-            }
-            let next = self.next_seq.get(&tp).copied().unwrap_or(0);
-            let last = self.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-            self.seq.unresolved.remove(&tp);
-            if next.wrapping_sub(last) == 1 {
-                continue;
-            }
-            if self.transactional_id.is_some() {
-                abortable |= self.abortable_error(ErrorCode::DeliveryTimeout, out);
-            } else {
-                self.request_epoch_bump(tp);
-            }
-        }
-        abortable
-    }
-
-    /// `bumpIdempotentEpochAndResetIdIfNeeded`: the idempotent producer
-    /// bumps its own epoch (no request: the broker accepts a higher epoch
-    /// starting at sequence 0) and renumbers the waiting batches of the
-    /// partitions that asked for it from 0 (`startSequencesAtBeginning`).
-    /// At the last epoch it forgets its producer id instead.
-    pub fn bump_epoch_if_needed(&mut self) -> EpochBump {
-        if self.transactional_id.is_some() || !self.seq.bump_required {
-            return EpochBump::None;
-        }
-        let Some((pid, epoch)) = self.producer_id else {
-            return EpochBump::None;
-        };
-        if epoch.0 == i16::MAX {
-            self.producer_id = None;
-            self.next_seq.clear();
-            self.seq = SeqState::default();
-            return EpochBump::NewProducerId;
-        }
-        let new = ProducerEpoch(epoch.0 + 1);
-        self.producer_id = Some((pid, new));
-        self.seq.bump_required = false;
-        let rewrite = std::mem::take(&mut self.seq.rewrite);
-        for &tp in &rewrite {
-            let acc = &mut self.acc;
-            let mut ids: Vec<BatchId> = (acc.queues.get(&tp).into_iter().flatten().copied())
-                .filter(|x| acc.batches[x].base_seq.is_some())
-                .collect();
-            ids.sort_by_key(|x| acc.batches[x].base_seq);
-            let mut seq = 0i32;
-            for id in ids {
-                let b = acc.batches.get_mut(&id).expect("batch");
-                b.base_seq = Some(seq);
-                b.epoch = Some(new);
-                b.seq_reset = true;
-                seq = seq.wrapping_add(b.records.len() as i32);
-            }
-            self.next_seq.insert(tp, seq);
-            self.seq.epoch.insert(tp, new);
-            self.seq.last_acked.remove(&tp);
-            self.seq.unresolved.remove(&tp);
-        }
-        EpochBump::Bumped {
-            producer_id: pid,
-            epoch: new,
-            restarted: rewrite,
         }
     }
 
@@ -1188,111 +1003,6 @@ pub(crate) mod tests {
         ));
         // A late answer for a batch that is gone does nothing.
         assert!(answer(&mut pr, 100, 1, Ok(Offset(9))).0.is_empty());
-    }
-
-    #[test]
-    fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
-        let mut pr = producer();
-        sent_batch(&mut pr, tp(0), 1, 3, 2);
-        sent_batch(&mut pr, tp(0), 2, 5, 3);
-        pr.seq.last_acked.insert(tp(0), 2);
-        pr.request_epoch_bump(tp(0));
-        assert_eq!(
-            pr.bump_epoch_if_needed(),
-            EpochBump::Bumped {
-                producer_id: ProducerId(7),
-                epoch: ProducerEpoch(1),
-                restarted: vec![tp(0)]
-            }
-        );
-        assert_eq!(pr.producer_id, Some((ProducerId(7), ProducerEpoch(1))));
-        let seqs: Vec<_> = [1, 2]
-            .iter()
-            .map(|i| {
-                let b = &pr.acc.batches[&BatchId(*i)];
-                (b.base_seq, b.epoch, b.seq_reset)
-            })
-            .collect();
-        assert_eq!(
-            seqs,
-            vec![
-                (Some(0), Some(ProducerEpoch(1)), true),
-                (Some(2), Some(ProducerEpoch(1)), true)
-            ]
-        );
-        assert_eq!(pr.next_seq.get(&tp(0)), Some(&5));
-        assert_eq!(pr.seq.epoch.get(&tp(0)), Some(&ProducerEpoch(1)));
-        assert_eq!(pr.seq.last_acked.get(&tp(0)), None);
-        assert!(!pr.seq.bump_required && pr.seq.rewrite.is_empty());
-        assert_eq!(pr.bump_epoch_if_needed(), EpochBump::None);
-    }
-
-    #[test]
-    fn at_the_last_epoch_the_producer_asks_for_a_new_producer_id() {
-        let mut pr = producer();
-        pr.producer_id = Some((ProducerId(7), ProducerEpoch(i16::MAX)));
-        pr.request_epoch_bump(tp(0));
-        assert_eq!(pr.bump_epoch_if_needed(), EpochBump::NewProducerId);
-        assert_eq!(pr.producer_id, None);
-        assert_eq!(pr.seq, SeqState::default());
-    }
-
-    #[test]
-    fn an_unresolved_partition_bumps_the_epoch_only_if_its_sequence_has_a_gap() {
-        // The expired batch 3..5 is unresolved; the broker acknowledged up
-        // to 2 (it never made it: a gap) or up to 5 (a later batch got
-        // through after it: resolved).
-        for (last_acked, gap) in [(2, true), (5, false)] {
-            let mut pr = producer();
-            pr.next_seq.insert(tp(0), 6);
-            pr.seq.last_acked.insert(tp(0), last_acked);
-            pr.seq.unresolved.insert(tp(0), 6);
-            assert!(!pr.maybe_resolve_sequences(&mut Outbox::new()));
-            assert!(pr.seq.unresolved.is_empty());
-            assert_eq!(pr.seq.bump_required, gap);
-            assert_eq!(pr.seq.rewrite.contains(&tp(0)), gap);
-        }
-    }
-
-    #[test]
-    fn an_unresolved_partition_waits_while_it_still_has_numbered_batches() {
-        let mut pr = producer();
-        sent_batch(&mut pr, tp(0), 1, 3, 1);
-        pr.seq.unresolved.insert(tp(0), 3);
-        assert!(!pr.maybe_resolve_sequences(&mut Outbox::new()));
-        assert_eq!(pr.seq.unresolved.get(&tp(0)), Some(&3));
-        assert!(!pr.seq.bump_required);
-    }
-
-    #[test]
-    fn an_unresolved_gap_in_a_transaction_is_an_abortable_error() {
-        let mut pr = producer();
-        pr.transactional_id = Some("t".into());
-        pr.next_seq.insert(tp(0), 6);
-        pr.seq.unresolved.insert(tp(0), 6);
-        let mut out = Outbox::new();
-        assert!(pr.maybe_resolve_sequences(&mut out));
-        assert_eq!(pr.txn.abortable, Some(ErrorCode::DeliveryTimeout));
-        assert_eq!(out.events().count(), 1);
-    }
-
-    #[test]
-    fn out_of_order_for_a_batch_that_is_not_next_is_retried_without_a_bump() {
-        let mut pr = producer();
-        sent_batch(&mut pr, tp(0), 1, 3, 1);
-        pr.seq.last_acked.insert(tp(0), 1); // 2 is still pending
-        assert!(pr.can_retry_out_of_order(BatchId(1)));
-        assert!(!pr.seq.bump_required);
-        // The next one after the last acknowledged: a real gap → bump.
-        pr.seq.last_acked.insert(tp(0), 2);
-        assert!(pr.can_retry_out_of_order(BatchId(1)));
-        assert!(pr.seq.bump_required);
-        // A transactional producer cannot bump on its own: not retriable.
-        let mut pr = producer();
-        pr.transactional_id = Some("t".into());
-        sent_batch(&mut pr, tp(0), 1, 3, 1);
-        pr.seq.last_acked.insert(tp(0), 2);
-        assert!(!pr.can_retry_out_of_order(BatchId(1)));
     }
 
     #[test]
