@@ -1,5 +1,5 @@
-//! The idempotent producer's sequence numbers, and how it recovers from a
-//! gap in them (KIP-98, KIP-360; `TransactionManager.java` and
+//! The idempotent producer's id and sequence numbers, and how it recovers
+//! from a gap in them (KIP-98, KIP-360; `TransactionManager.java` and
 //! `TxnPartitionMap.java` in `clients/src/main/java/org/apache/kafka/clients/producer/internals/`),
 //! as methods of [`Producer`].
 //!
@@ -9,6 +9,12 @@
 //! (OUT_OF_ORDER_SEQUENCE_NUMBER). The client keeps, per partition, the
 //! epoch its sequence belongs to and the last sequence the broker
 //! acknowledged ([`SeqState`]).
+//!
+//! - **The producer id** (InitProducerId): asked of any broker by an
+//!   idempotent producer, of its transaction coordinator by a
+//!   transactional one; retried after the backoff, and an answer meant
+//!   for an earlier instance (same `transactional.id`) is ignored. A new
+//!   id or epoch restarts every partition's sequence at 0.
 //!
 //! - **OUT_OF_ORDER_SEQUENCE_NUMBER** (`canRetry`): for a batch that is not
 //!   the next after the last acknowledged one, an earlier batch is still on
@@ -34,10 +40,12 @@
 //! error, and the engine glue then sees whether the transaction can end.
 //! Unit-tested on a `Producer` alone.
 
-use crate::engine::event::{ErrorCode, EventKind};
+use crate::engine::config::ProducerConfig;
+use crate::engine::event::{ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
+use crate::engine::network::Msg;
 use crate::engine::outbox::Outbox;
-use crate::engine::producer::Producer;
+use crate::engine::producer::{Producer, ProducerTimer};
 use crate::engine::vecmap::VecMap;
 
 /// The client's sequence bookkeeping per partition (`TxnPartitionMap`) and
@@ -78,6 +86,81 @@ pub enum EpochBump {
 }
 
 impl Producer {
+    /// Whether the producer may ask for a producer id now: it is running
+    /// and has no InitProducerId in flight.
+    pub fn may_init_producer_id(&self) -> bool {
+        self.alive && !self.init_in_flight
+    }
+
+    /// InitProducerId (`TransactionManager.initializeTransactions`, the
+    /// idempotent producer's `InitProducerIdHandler`): to `target`, the
+    /// transaction coordinator of a transactional producer or the least
+    /// loaded broker of an idempotent one. With none known it asks again
+    /// after `retry.backoff.ms` (at least 100 ms).
+    pub fn init_producer_id(
+        &mut self,
+        now_ms: u64,
+        target: Option<BrokerId>,
+        pc: &ProducerConfig,
+        out: &mut Outbox,
+    ) {
+        let Some(target) = target else {
+            let backoff = (pc.retry_backoff_ms as u64).max(100);
+            out.timer_at(now_ms + backoff, (self.idx, ProducerTimer::RetryInit));
+            return;
+        };
+        self.init_in_flight = true;
+        let request = Msg::InitProducerId {
+            transactional_id: self.transactional_id.clone(),
+            instance: self.instance,
+        };
+        out.send(Node::Producer(self.idx), Node::Broker(target), request);
+    }
+
+    /// The answer to InitProducerId. An answer meant for an earlier
+    /// instance of this producer is ignored; an error is retried after
+    /// `retry.backoff.ms`; a new producer id and epoch restart every
+    /// partition's sequence at 0. Returns whether the producer now has its
+    /// id (the glue then runs the sender and tells a processor waiting on it).
+    pub fn handle_init_producer_id_response(
+        &mut self,
+        now_ms: u64,
+        error: Option<ErrorCode>,
+        (producer_id, epoch): (ProducerId, ProducerEpoch),
+        instance: u32,
+        pc: &ProducerConfig,
+        out: &mut Outbox,
+    ) -> bool {
+        if instance != self.instance {
+            return false;
+        }
+        self.init_in_flight = false;
+        if error.is_some() {
+            let at = now_ms + pc.retry_backoff_ms as u64;
+            out.timer_at(at, (self.idx, ProducerTimer::RetryInit));
+            return false;
+        }
+        self.producer_id = Some((producer_id, epoch));
+        self.next_seq.clear();
+        self.seq = SeqState::default();
+        out.event(EventKind::ProducerIdAssigned {
+            producer: self.idx,
+            producer_id,
+            epoch,
+        });
+        true
+    }
+
+    /// A connection closed while InitProducerId was in flight: the answer
+    /// will not come, so the producer asks again after the backoff.
+    pub fn init_connection_lost(&mut self, now_ms: u64, pc: &ProducerConfig, out: &mut Outbox) {
+        if self.init_in_flight {
+            self.init_in_flight = false;
+            let at = now_ms + pc.retry_backoff_ms as u64;
+            out.timer_at(at, (self.idx, ProducerTimer::RetryInit));
+        }
+    }
+
     /// `TransactionManager.canRetry` for OUT_OF_ORDER_SEQUENCE_NUMBER: a
     /// batch that is not the next one after the last acknowledged sequence
     /// waits for the earlier ones; the next one means a real gap, and the
@@ -241,7 +324,7 @@ impl Producer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sender::tests::{producer, sent_batch, tp};
+    use crate::engine::sender::tests::{config, producer, sent_batch, tp};
 
     #[test]
     fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
@@ -346,5 +429,64 @@ mod tests {
         sent_batch(&mut pr, tp(0), 1, 3, 1);
         pr.seq.last_acked.insert(tp(0), 2);
         assert!(!pr.can_retry_out_of_order(BatchId(1)));
+    }
+
+    fn retry_init_at(out: &Outbox) -> Vec<u64> {
+        let retry = crate::engine::sim::Action::from((ProducerIdx(0), ProducerTimer::RetryInit));
+        out.timers()
+            .filter(|(_, a)| **a == retry)
+            .map(|(at, _)| at)
+            .collect()
+    }
+
+    #[test]
+    fn init_producer_id_goes_to_the_target_or_waits_at_least_100_ms_for_one() {
+        let (mut pr, pc) = (producer(), config());
+        pr.producer_id = None;
+        let mut out = Outbox::new();
+        pr.init_producer_id(10, None, &pc, &mut out);
+        assert_eq!(
+            retry_init_at(&out),
+            [10 + (pc.retry_backoff_ms as u64).max(100)]
+        );
+        assert!(pr.may_init_producer_id());
+        let mut out = Outbox::new();
+        pr.init_producer_id(10, Some(BrokerId(2)), &pc, &mut out);
+        let sent: Vec<_> = out.sent().map(|(_, to, m)| (to, m.clone())).collect();
+        let request = Msg::InitProducerId {
+            transactional_id: None,
+            instance: 0,
+        };
+        assert_eq!(sent, [(Node::Broker(BrokerId(2)), request)]);
+        assert!(!pr.may_init_producer_id(), "one at a time");
+        // The connection closes before the answer: ask again after the backoff.
+        let mut out = Outbox::new();
+        pr.init_connection_lost(20, &pc, &mut out);
+        assert_eq!(retry_init_at(&out), [20 + pc.retry_backoff_ms as u64]);
+        assert!(pr.may_init_producer_id());
+    }
+
+    #[test]
+    fn a_new_producer_id_restarts_every_sequence_and_an_older_instances_answer_is_ignored() {
+        let (mut pr, pc) = (producer(), config());
+        sent_batch(&mut pr, tp(0), 1, 3, 2);
+        pr.seq.last_acked.insert(tp(0), 2);
+        pr.init_in_flight = true;
+        pr.instance = 1;
+        let id = (ProducerId(8), ProducerEpoch(0));
+        let mut out = Outbox::new();
+        assert!(!pr.handle_init_producer_id_response(5, None, id, 0, &pc, &mut out));
+        assert!(out.is_empty() && pr.init_in_flight, "meant for instance 0");
+        let error = Some(ErrorCode::CoordinatorNotAvailable);
+        assert!(!pr.handle_init_producer_id_response(5, error, id, 1, &pc, &mut out));
+        assert_eq!(retry_init_at(&out), [5 + pc.retry_backoff_ms as u64]);
+        let mut out = Outbox::new();
+        assert!(pr.handle_init_producer_id_response(9, None, id, 1, &pc, &mut out));
+        assert_eq!(pr.producer_id, Some(id));
+        assert!(pr.next_seq.is_empty() && pr.seq == SeqState::default());
+        assert!(matches!(
+            out.events().next(),
+            Some(EventKind::ProducerIdAssigned { .. })
+        ));
     }
 }

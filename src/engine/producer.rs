@@ -296,12 +296,10 @@ impl Engine {
     /// coordinator for a transactional producer.
     pub(crate) fn producer_init_id(&mut self, p: ProducerIdx) {
         let pr = &self.producers[p.0 as usize];
-        if !pr.alive || pr.init_in_flight {
+        if !pr.may_init_producer_id() {
             return;
         }
-        let tid = pr.transactional_id.clone();
-        let instance = pr.instance;
-        let target = match tid.clone() {
+        let target = match pr.transactional_id.clone() {
             Some(t) => self.client_coordinator(Node::Producer(p), CoordinatorKey::Transaction(t)),
             // `leastLoadedNode`: a broker whose connection has not failed.
             None => {
@@ -309,26 +307,11 @@ impl Engine {
                 self.producer(p).metadata.pick_node(now, n).ok()
             }
         };
-        let Some(target) = target else {
-            let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-            self.schedule_in(
-                backoff.max(100),
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryInit,
-                },
-            );
-            return;
-        };
-        self.producer(p).init_in_flight = true;
-        self.send(
-            Node::Producer(p),
-            Node::Broker(target),
-            Msg::InitProducerId {
-                transactional_id: tid,
-                instance,
-            },
-        );
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, mut out) = (self.now_ms, Outbox::new());
+        let pc = &cfg.producers[p.0 as usize];
+        self.producer(p).init_producer_id(now, target, pc, &mut out);
+        self.apply_outbox(out);
     }
 
     // ---- stages 1–3 ----------------------------------------------------------
@@ -775,34 +758,16 @@ impl Engine {
                 epoch,
                 instance,
             } => {
-                if instance != self.producers[p.0 as usize].instance {
-                    return;
-                }
-                self.producer(p).init_in_flight = false;
-                match error {
-                    None => {
-                        let pr = self.producer(p);
-                        pr.producer_id = Some((producer_id, epoch));
-                        pr.next_seq.clear();
-                        pr.seq = SeqState::default();
-                        self.emit(EventKind::ProducerIdAssigned {
-                            producer: p,
-                            producer_id,
-                            epoch,
-                        });
-                        self.producer_sender_run(p);
-                        self.processor_producer_ready(p);
-                    }
-                    Some(_) => {
-                        let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-                        self.schedule_in(
-                            backoff,
-                            Action::Producer {
-                                producer: p,
-                                timer: ProducerTimer::RetryInit,
-                            },
-                        );
-                    }
+                let cfg = std::sync::Arc::clone(&self.cfg);
+                let (now, mut out) = (self.now_ms, Outbox::new());
+                let (id, pc) = ((producer_id, epoch), &cfg.producers[p.0 as usize]);
+                let pr = self.producer(p);
+                let assigned =
+                    pr.handle_init_producer_id_response(now, error, id, instance, pc, &mut out);
+                self.apply_outbox(out);
+                if assigned {
+                    self.producer_sender_run(p);
+                    self.processor_producer_ready(p);
                 }
             }
             other => self.producer_txn_receive(p, from, other),
@@ -930,17 +895,10 @@ impl Engine {
             return;
         }
         self.producer_connection_lost(p, broker, None);
-        if self.producers[pi].init_in_flight {
-            self.producer(p).init_in_flight = false;
-            let backoff = self.cfg.producers[pi].retry_backoff_ms as u64;
-            self.schedule_in(
-                backoff,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryInit,
-                },
-            );
-        }
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, mut out) = (self.now_ms, Outbox::new());
+        (self.producers[pi]).init_connection_lost(now, &cfg.producers[pi], &mut out);
+        self.apply_outbox(out);
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
     }
