@@ -739,14 +739,9 @@ impl Engine {
                     ));
                     return; // the request stays in flight until request.timeout.ms
                 }
-                let Some(pos) = self.producers[p.0 as usize]
-                    .in_flight
-                    .iter()
-                    .position(|r| r.request_id == request_id)
-                else {
+                if !self.producer(p).request_answered(request_id) {
                     return;
-                };
-                self.producer(p).in_flight.remove(pos);
+                }
                 for r in results {
                     self.producer_handle_result(p, r);
                 }

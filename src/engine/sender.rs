@@ -468,6 +468,18 @@ impl Producer {
         });
     }
 
+    /// A ProduceResponse arrived (`InFlightRequests.completeNext`): its
+    /// request leaves the in-flight list, freeing room on the connection.
+    /// Returns false for an answer to a request no longer in flight (it
+    /// timed out, or its connection closed): it is ignored.
+    pub fn request_answered(&mut self, request_id: u64) -> bool {
+        let pos = self
+            .in_flight
+            .iter()
+            .position(|r| r.request_id == request_id);
+        pos.map(|i| self.in_flight.remove(i)).is_some()
+    }
+
     /// One batch's answer in a ProduceResponse (`Sender.completeBatch`):
     /// acknowledged, or failed. An error that says the metadata is stale
     /// (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH: an
@@ -1299,5 +1311,19 @@ pub(crate) mod tests {
         let lost = pr.connection_lost(BrokerId(1), None);
         assert_eq!(lost, [(BatchId(3), net)]);
         assert!(pr.in_flight.is_empty());
+    }
+
+    #[test]
+    fn a_late_answer_to_a_request_no_longer_in_flight_is_ignored() {
+        let mut pr = producer();
+        pr.in_flight.push(InFlightRequest {
+            request_id: 7,
+            broker: BrokerId(0),
+            batches: vec![],
+            sent_ms: 0,
+        });
+        assert!(pr.request_answered(7));
+        assert!(pr.in_flight.is_empty());
+        assert!(!pr.request_answered(7), "answered, or timed out, already");
     }
 }
