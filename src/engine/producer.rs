@@ -307,11 +307,9 @@ impl Engine {
                 self.producer(p).metadata.pick_node(now, n).ok()
             }
         };
-        let cfg = std::sync::Arc::clone(&self.cfg);
-        let (now, mut out) = (self.now_ms, Outbox::new());
-        let pc = &cfg.producers[p.0 as usize];
-        self.producer(p).init_producer_id(now, target, pc, &mut out);
-        self.apply_outbox(out);
+        self.producer_rule(p, |pr, now, pc, out| {
+            pr.init_producer_id(now, target, pc, out)
+        });
     }
 
     // ---- stages 1–3 ----------------------------------------------------------
@@ -656,17 +654,13 @@ impl Engine {
             );
         }
         if let Some(error) = self.producers[pi].txn.abortable {
-            let mut out = Outbox::new();
-            self.producer(p).abort_undrained(error, &mut out);
-            self.apply_outbox(out);
+            self.producer_rule(p, |pr, _, _, out| pr.abort_undrained(error, out));
         }
         // `NetworkClient.poll` → `maybeUpdate`: refresh the metadata if due.
         self.client_maybe_update_metadata(Node::Producer(p));
-        let mut out = Outbox::new();
-        let drain = self
-            .producer(p)
-            .plan_drain(now, &tps, pc, flushing, &mut out);
-        self.apply_outbox(out);
+        let drain = self.producer_rule(p, |pr, now, pc, out| {
+            pr.plan_drain(now, &tps, pc, flushing, out)
+        });
         for (broker, batch_ids) in drain.requests {
             self.producer_send_request(p, broker, batch_ids, pc);
         }
@@ -753,13 +747,10 @@ impl Engine {
                 epoch,
                 instance,
             } => {
-                let cfg = std::sync::Arc::clone(&self.cfg);
-                let (now, mut out) = (self.now_ms, Outbox::new());
-                let (id, pc) = ((producer_id, epoch), &cfg.producers[p.0 as usize]);
-                let pr = self.producer(p);
-                let assigned =
-                    pr.handle_init_producer_id_response(now, error, id, instance, pc, &mut out);
-                self.apply_outbox(out);
+                let id = (producer_id, epoch);
+                let assigned = self.producer_rule(p, |pr, now, pc, out| {
+                    pr.handle_init_producer_id_response(now, error, id, instance, pc, out)
+                });
                 if assigned {
                     self.producer_sender_run(p);
                     self.processor_producer_ready(p);
@@ -778,7 +769,8 @@ impl Engine {
         let pc = &cfg.producers[p.0 as usize];
         let pr = &mut self.producers[p.0 as usize];
         let abortable = pr.handle_produce_result(now, r, pc, &mut self.rng, created_ms, &mut out);
-        self.producer_apply(p, out, abortable);
+        self.apply_outbox(out);
+        self.producer_after_failure(p, abortable);
     }
 
     /// A batch attempt failed: the producer retries it or gives up
@@ -789,13 +781,30 @@ impl Engine {
         let pr = &mut self.producers[p.0 as usize];
         let pc = &cfg.producers[p.0 as usize];
         let abortable = pr.handle_batch_failed(now, id, error, pc, &mut self.rng, &mut out);
-        self.producer_apply(p, out, abortable);
+        self.apply_outbox(out);
+        self.producer_after_failure(p, abortable);
     }
 
-    /// Applies what the producer decided; after a new abortable error, the
-    /// transaction may now end (an abort, once nothing is in flight).
-    fn producer_apply(&mut self, p: ProducerIdx, out: Outbox, abortable: bool) {
+    /// Runs one of `p`'s rules with the time and its configuration, then
+    /// applies what it decided at once (before anything else happens, so
+    /// the order of events, messages and timers is the rule's own).
+    fn producer_rule<R>(
+        &mut self,
+        p: ProducerIdx,
+        rule: impl FnOnce(&mut Producer, u64, &ProducerConfig, &mut Outbox) -> R,
+    ) -> R {
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let mut out = Outbox::new();
+        let pr = &mut self.producers[p.0 as usize];
+        let answer = rule(pr, self.now_ms, &cfg.producers[p.0 as usize], &mut out);
         self.apply_outbox(out);
+        answer
+    }
+
+    /// After a batch failed for good: if that put the producer in a new
+    /// abortable error, the transaction may now end (an abort, once
+    /// nothing is in flight).
+    fn producer_after_failure(&mut self, p: ProducerIdx, abortable: bool) {
         if abortable {
             self.producer_maybe_end_txn(p);
         }
@@ -803,9 +812,8 @@ impl Engine {
 
     /// `maybeResolveSequences` (see `Producer::maybe_resolve_sequences`).
     fn producer_maybe_resolve_sequences(&mut self, p: ProducerIdx) {
-        let mut out = Outbox::new();
-        let abortable = self.producer(p).maybe_resolve_sequences(&mut out);
-        self.producer_apply(p, out, abortable);
+        let abortable = self.producer_rule(p, |pr, _, _, out| pr.maybe_resolve_sequences(out));
+        self.producer_after_failure(p, abortable);
     }
 
     /// `bumpIdempotentEpochAndResetIdIfNeeded` (see
@@ -842,9 +850,8 @@ impl Engine {
 
     /// A batch passed `delivery.timeout.ms` (see `Producer::expire_batch`).
     fn producer_expire_batch(&mut self, p: ProducerIdx, id: BatchId) {
-        let mut out = Outbox::new();
-        let abortable = self.producer(p).expire_batch(id, &mut out);
-        self.producer_apply(p, out, abortable);
+        let abortable = self.producer_rule(p, |pr, _, _, out| pr.expire_batch(id, out));
+        self.producer_after_failure(p, abortable);
     }
 
     pub(crate) fn producer_request_timeout(
@@ -890,10 +897,7 @@ impl Engine {
             return;
         }
         self.producer_connection_lost(p, broker, None);
-        let cfg = std::sync::Arc::clone(&self.cfg);
-        let (now, mut out) = (self.now_ms, Outbox::new());
-        (self.producers[pi]).init_connection_lost(now, &cfg.producers[pi], &mut out);
-        self.apply_outbox(out);
+        self.producer_rule(p, |pr, now, pc, out| pr.init_connection_lost(now, pc, out));
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
     }
