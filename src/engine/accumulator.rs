@@ -23,7 +23,7 @@
 //!   `delivery.timeout.ms`, so the sender skips the expiry scan until then.
 //!
 //! The accumulator owns only these rules and its batches; the sender
-//! (`producer.rs`) decides what to send, and the engine numbers batches
+//! (`sender.rs`) decides what to send, and the engine numbers batches
 //! (ids are shared with the brokers' internal appends).
 
 use crate::engine::ids::*;

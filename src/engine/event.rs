@@ -149,7 +149,7 @@ impl ErrorCode {
 
     /// Whether the error is a `RetriableException`. OUT_OF_ORDER_SEQUENCE_NUMBER
     /// is not: the idempotent producer decides about it itself
-    /// (`TransactionManager.canRetry`, in `producer.rs`).
+    /// (`TransactionManager.canRetry`, in `sender.rs`).
     /// An `InvalidMetadataException`: the client's metadata is stale, so it
     /// refreshes it (`Sender.completeBatch`, `FetchCollector`).
     /// (UNKNOWN_TOPIC_OR_PARTITION is one too; topics here never change.)

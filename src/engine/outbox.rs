@@ -11,7 +11,8 @@
 //! afterwards, and the same inputs always give the same outputs.
 //!
 //! Here the components (the transaction coordinator, the group coordinator,
-//! the controller) write their effects into an [`Outbox`]:
+//! the controller, the producer's sender) write their effects into an
+//! [`Outbox`]:
 //!
 //! - [`Effect::Send`]: a message to another node (quinn's transmit);
 //! - [`Effect::Timer`]: an action to run at a logical time (quinn's timeout);

@@ -1,10 +1,6 @@
 //! The producer client: stages 1–4 and 6 of a record's life, batching,
 //! retries and idempotence (`KafkaProducer`, `RecordAccumulator`, `Sender`).
 //!
-//! Size: the sender, its responses, retries and the idempotence bookkeeping
-//! (KIP-360) share every batch's state, as in Kafka's client; the
-//! accumulator's own rules live apart, in `accumulator.rs`.
-//!
 //! 1. **Create** — the application calls `send(topic, key, value)`.
 //! 2. **Serialize** — key and value become bytes (UTF-8 key, JSON value).
 //! 3. **Partition** — an explicit partition wins; a keyed record goes to
@@ -40,19 +36,38 @@
 //! producer instead enters an abortable error: the transaction, which
 //! would miss the record, can only be aborted, and InitProducerId bumps the
 //! epoch after the abort.
+//!
+//! ## Where the rules live
+//!
+//! The accumulator's rules (append, the head of a queue, `allBatchesFull`)
+//! are in `accumulator.rs`; the partitioner's (stage 3) in
+//! `partitioner.rs`; the sender's (which batches are ready, the drain,
+//! what an answer means, retries, expiry) in `sender.rs`, and the
+//! sequence numbers and epoch bumps in `idempotence.rs`. They are methods
+//! of [`Producer`] that write their events, timers and messages into an
+//! `Outbox`. This file is the engine glue: it creates records and moves
+//! them through stages 1–3, gathers what the rules need (the
+//! configuration, the time, a topic's size, the records' creation times,
+//! the seeded random source), applies their outbox where Kafka's client
+//! would act, and does what reaches beyond the producer (InitProducerId,
+//! EndTxn, the metadata refresh, request ids and the network's latency).
 
 use crate::engine::accumulator::{Appended, RecordAccumulator};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{Acks, KeyMode, ProducerConfig};
 use crate::engine::event::{ErrorCode, EventKind, Node, PartitionChoice};
+use crate::engine::idempotence::EpochBump;
 use crate::engine::ids::*;
-use crate::engine::murmur2::{murmur2, to_positive};
-use crate::engine::network::{BatchResult, CoordinatorKey, Msg, WireBatch};
+use crate::engine::network::{BatchResult, CoordinatorKey, Msg};
+use crate::engine::outbox::Outbox;
+use crate::engine::partitioner::TopicInfo;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
+use crate::engine::sender::Outgoing;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
 pub use crate::engine::accumulator::{BatchState, ProducerBatch, BATCH_OVERHEAD_BYTES};
+pub use crate::engine::idempotence::SeqState;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InFlightRequest {
@@ -87,26 +102,6 @@ pub struct ProducerTxn {
     /// The abortable error a failed batch left (`ABORTABLE_ERROR`): the
     /// transaction can only be aborted.
     pub abortable: Option<ErrorCode>,
-}
-
-/// The client's sequence bookkeeping per partition (`TxnPartitionMap`) and
-/// the epoch-bump flags of `TransactionManager` (KIP-360).
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct SeqState {
-    /// The epoch each partition's sequence numbers belong to.
-    pub epoch: VecMap<Tp, ProducerEpoch>,
-    /// The last sequence the broker acknowledged, per partition.
-    pub last_acked: VecMap<Tp, i32>,
-    /// Partitions where a batch that was already sent expired: whether the
-    /// broker has it is unknown (`partitionsWithUnresolvedSequences`, with
-    /// the sequence after it). No new batch goes there until it is resolved.
-    pub unresolved: VecMap<Tp, i32>,
-    /// `epochBumpRequired`: the idempotent producer bumps its epoch locally
-    /// at its next sender run; a transactional one, after its abort, with
-    /// InitProducerId.
-    pub bump_required: bool,
-    /// `partitionsToRewriteSequences`: their batches restart at sequence 0.
-    pub rewrite: Vec<Tp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -301,12 +296,10 @@ impl Engine {
     /// coordinator for a transactional producer.
     pub(crate) fn producer_init_id(&mut self, p: ProducerIdx) {
         let pr = &self.producers[p.0 as usize];
-        if !pr.alive || pr.init_in_flight {
+        if !pr.may_init_producer_id() {
             return;
         }
-        let tid = pr.transactional_id.clone();
-        let instance = pr.instance;
-        let target = match tid.clone() {
+        let target = match pr.transactional_id.clone() {
             Some(t) => self.client_coordinator(Node::Producer(p), CoordinatorKey::Transaction(t)),
             // `leastLoadedNode`: a broker whose connection has not failed.
             None => {
@@ -314,26 +307,9 @@ impl Engine {
                 self.producer(p).metadata.pick_node(now, n).ok()
             }
         };
-        let Some(target) = target else {
-            let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-            self.schedule_in(
-                backoff.max(100),
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryInit,
-                },
-            );
-            return;
-        };
-        self.producer(p).init_in_flight = true;
-        self.send(
-            Node::Producer(p),
-            Node::Broker(target),
-            Msg::InitProducerId {
-                transactional_id: tid,
-                instance,
-            },
-        );
+        self.producer_rule(p, |pr, now, pc, out| {
+            pr.init_producer_id(now, target, pc, out)
+        });
     }
 
     // ---- stages 1–3 ----------------------------------------------------------
@@ -558,7 +534,10 @@ impl Engine {
         });
         let appended = self.producer_accumulate(p, tp, record);
         if matches!(choice, PartitionChoice::Sticky { .. }) {
-            self.producer_sticky_appended(p, tp, appended.bytes);
+            let (topic, bytes) = (self.topic_info(tp.topic), appended.bytes);
+            let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+            let pr = &mut self.producers[p.0 as usize];
+            pr.sticky_appended(topic, tp, bytes, batch_size, &mut self.rng);
         }
         if self.producers[p.0 as usize].transactional_id.is_some() {
             self.producer_maybe_add_partition(p, tp);
@@ -571,150 +550,27 @@ impl Engine {
         }
     }
 
-    /// `KafkaProducer.partition` + `BuiltInPartitioner`.
+    /// Stage 3 (see `partitioner.rs`): the engine knows the record, its
+    /// topic's size and the random source.
     fn producer_choose_partition(
         &mut self,
         p: ProducerIdx,
         record: RecordId,
     ) -> (Tp, PartitionChoice) {
         let r = &self.records[record.0 as usize];
-        let topic = r.topic;
-        let n = self.topic(topic).partitions.len() as u32;
-        if let Some(part) = r.explicit_partition {
-            return (Tp::new(topic, part), PartitionChoice::Explicit);
-        }
-        if let Some(key) = r.key_bytes() {
-            let h = murmur2(&key);
-            let positive = to_positive(h);
-            return (
-                Tp::new(topic, positive as u32 % n),
-                PartitionChoice::Keyed {
-                    murmur2: h,
-                    positive,
-                    num_partitions: n,
-                },
-            );
-        }
-        // Null key: KIP-794 sticky partitioning. `peekCurrentPartitionInfo`
-        // draws a partition if there is none; then, under the queue's lock,
-        // `partitionChanged` completes a switch that an incomplete batch had
-        // held back, now that all the partition's batches are full. The
-        // bytes are counted after the append (`producer_sticky_appended`).
+        let explicit = r.explicit_partition;
+        let key = explicit.is_none().then(|| r.key_bytes()).flatten();
+        let topic = self.topic_info(r.topic);
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let current = self.producers[p.0 as usize]
-            .sticky
-            .get(&topic)
-            .cloned()
-            .unwrap_or_default();
-        let part = match current.partition {
-            Some(part) => {
-                if current.produced_bytes >= batch_size
-                    && self.producer_all_batches_full(p, Tp::new(topic, part))
-                {
-                    self.producer_switch_sticky(p, topic)
-                } else {
-                    part
-                }
-            }
-            None => self.producer_switch_sticky(p, topic),
-        };
-        let switched = self.producers[p.0 as usize].sticky[&topic].produced_bytes == 0;
-        let available = self.available_partitions(p, topic).len() as u32;
-        (
-            Tp::new(topic, part),
-            PartitionChoice::Sticky {
-                switched,
-                available,
-            },
-        )
+        let pr = &mut self.producers[p.0 as usize];
+        pr.choose_partition(topic, explicit, key.as_deref(), batch_size, &mut self.rng)
     }
 
-    /// Draws the next sticky partition of `topic` and starts counting its
-    /// bytes from 0 (`new StickyPartitionInfo(nextPartition(cluster))`).
-    fn producer_switch_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
-        let part = self.producer_next_sticky(p, topic);
-        let st = self.producer(p).sticky.entry_or_default(topic);
-        st.partition = Some(part);
-        st.produced_bytes = 0;
-        part
-    }
-
-    /// `RecordAccumulator.allBatchesFull`: the partition's last batch not yet
-    /// sent is full (or closed), or there is none.
-    fn producer_all_batches_full(&self, p: ProducerIdx, tp: Tp) -> bool {
-        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        self.producers[p.0 as usize]
-            .acc
-            .all_batches_full(tp, batch_size)
-    }
-
-    /// `BuiltInPartitioner.updatePartitionInfo`, after the append: count the
-    /// appended bytes (with the batch header when the record opened a new
-    /// batch) and switch once `batch.size` bytes went to the partition and
-    /// all its batches are full, or at twice `batch.size` regardless.
-    fn producer_sticky_appended(&mut self, p: ProducerIdx, tp: Tp, appended: u32) {
-        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
-        let enable_switch = self.producer_all_batches_full(p, tp);
-        let st = self.producer(p).sticky.entry_or_default(tp.topic);
-        if st.partition != Some(tp.partition.0) {
-            return;
+    fn topic_info(&self, topic: TopicId) -> TopicInfo {
+        TopicInfo {
+            id: topic,
+            partitions: self.topic(topic).partitions.len() as u32,
         }
-        st.produced_bytes += appended;
-        let produced = st.produced_bytes;
-        if (produced >= batch_size && enable_switch) || produced >= 2 * batch_size {
-            self.producer_switch_sticky(p, tp.topic);
-        }
-    }
-
-    /// `Cluster.availablePartitionsForTopic`: the partitions with a leader in
-    /// this producer's metadata (a crashed leader counts until it is fenced
-    /// and a refresh says so).
-    fn available_partitions(&self, p: ProducerIdx, topic: TopicId) -> Vec<u32> {
-        let m = &self.producers[p.0 as usize].metadata;
-        (0..self.topic(topic).partitions.len() as u32)
-            .filter(|i| m.leader(Tp::new(topic, *i)).is_some())
-            .collect()
-    }
-
-    /// `BuiltInPartitioner.nextPartition`: uniform over available partitions,
-    /// or weighted towards shorter queues (adaptive partitioning) when the
-    /// queue sizes differ.
-    fn producer_next_sticky(&mut self, p: ProducerIdx, topic: TopicId) -> u32 {
-        let mut avail = self.available_partitions(p, topic);
-        if avail.is_empty() {
-            avail = (0..self.topic(topic).partitions.len() as u32).collect();
-        }
-        let sizes: Vec<u32> = avail
-            .iter()
-            .map(|part| {
-                // The accumulator's queue: batches not yet sent (a drained
-                // batch leaves Kafka's deque), not those in flight.
-                let pr = &self.producers[p.0 as usize];
-                pr.acc
-                    .queues
-                    .get(&Tp::new(topic, *part))
-                    .map(|q| {
-                        q.iter()
-                            .filter(|b| pr.acc.batches[*b].state != BatchState::InFlight)
-                            .count() as u32
-                    })
-                    .unwrap_or(0)
-            })
-            .collect();
-        let max = sizes.iter().copied().max().unwrap_or(0);
-        if sizes.iter().all(|s| *s == max) {
-            let i = self.rng.below(avail.len() as u32) as usize;
-            return avail[i];
-        }
-        let mut cumulative = Vec::with_capacity(sizes.len());
-        let mut total = 0;
-        for s in &sizes {
-            total += max + 1 - s;
-            cumulative.push(total);
-        }
-        let r = self.rng.below(total);
-        let i = cumulative.iter().position(|c| r < *c).unwrap_or(0);
-        avail[i]
     }
 
     /// Appends the record to its partition's open batch, or to a new one;
@@ -744,7 +600,11 @@ impl Engine {
 
     // ---- stage 4: the sender -----------------------------------------------------
 
-    /// `Sender.runOnce`: drain ready batches into Produce requests.
+    /// `Sender.runOnce`: drain ready batches into Produce requests. The
+    /// rules are the producer's (`sender.rs`); this glue runs them in
+    /// Kafka's order and applies each one's outbox before the next step,
+    /// with what only the engine does in between (InitProducerId after the
+    /// last epoch, EndTxn once an abort can go, the metadata refresh).
     pub(crate) fn producer_sender_run(&mut self, p: ProducerIdx) {
         let pi = p.0 as usize;
         if !self.producers[pi].alive || self.producers[pi].txn.fenced {
@@ -770,39 +630,15 @@ impl Engine {
         // `RecordAccumulator.expiredBatches`: a batch waiting in the
         // accumulator (backing off, or without a leader) fails with a
         // TimeoutException as soon as delivery.timeout.ms has passed since
-        // its creation, not at some later response.
-        // Like Kafka, only each partition's oldest waiting batches are
-        // looked at: a queue is in creation order, so the scan stops at the
-        // first batch that has not expired (and the sender run stays
-        // O(partitions), however many batches wait behind).
+        // its creation, not at some later response; a batch in flight
+        // expires too, and a response that comes later is ignored.
         let delivery_ms = pc.delivery_timeout_ms as u64;
         let tps: Vec<Tp> = self.producers[pi].acc.queues.keys().copied().collect();
         let unresolved_before = self.producers[pi].seq.unresolved.len();
         if now >= self.producers[pi].acc.next_expiry_ms {
-            let mut next = u64::MAX;
-            for &tp in &tps {
-                // `getExpiredInflightBatches`: a batch in flight expires too,
-                // in send order; a response that comes later is ignored.
-                let pr = &self.producers[pi];
-                let sent: Vec<BatchId> = (pr.acc.queues.get(&tp).into_iter().flatten().copied())
-                    .take_while(|x| pr.acc.batches[x].state == BatchState::InFlight)
-                    .collect();
-                for id in sent {
-                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
-                    if now < expires {
-                        next = next.min(expires);
-                        break;
-                    }
-                    self.producer_expire_batch(p, id);
-                }
-                while let Some(id) = self.producer_waiting_head(pi, tp).1 {
-                    let expires = self.producers[pi].acc.batches[&id].created_ms + delivery_ms;
-                    if now < expires {
-                        next = next.min(expires);
-                        break;
-                    }
-                    self.producer_expire_batch(p, id);
-                }
+            let (expired, next) = self.producers[pi].expired_batches(now, delivery_ms);
+            for id in expired {
+                self.producer_expire_batch(p, id);
             }
             self.producers[pi].acc.next_expiry_ms = next;
         }
@@ -818,153 +654,17 @@ impl Engine {
             );
         }
         if let Some(error) = self.producers[pi].txn.abortable {
-            self.producer_abort_undrained(p, error);
+            self.producer_rule(p, |pr, _, _, out| pr.abort_undrained(error, out));
         }
         // `NetworkClient.poll` → `maybeUpdate`: refresh the metadata if due.
         self.client_maybe_update_metadata(Node::Producer(p));
-        let mut wake_at: Option<u64> = None;
-        // Each partition's next batch and its leader, in partition order,
-        // and whether the batch is ready itself.
-        let mut drainable: Vec<(BatchId, BrokerId, bool)> = Vec::new();
-        let max_in_flight = pc.max_in_flight_requests_per_connection as usize;
-        for tp in tps {
-            // A leader whose connection already carries max.in.flight
-            // requests takes nothing now; its next response runs the sender
-            // again. (Checked first: it is the common case under load.)
-            if let Some(leader) = self.producers[pi].metadata.leader(tp) {
-                let pr = &self.producers[pi];
-                if pr.in_flight.iter().filter(|r| r.broker == leader).count() >= max_in_flight {
-                    continue;
-                }
-            }
-            let (in_flight_here, head) = self.producer_waiting_head(pi, tp);
-            let pr = &self.producers[pi];
-            // Kafka's accumulator deque holds only batches not yet sent (a
-            // drained batch leaves it), so the next batch to drain is the
-            // first one here that is not in flight: with
-            // max.in.flight.requests.per.connection > 1 several batches of
-            // one partition can be in flight, which is what lets a retried
-            // batch land after a later one without idempotence. With
-            // max.in.flight = 1 (`guaranteeMessageOrder`) the partition is
-            // muted while one of its batches is in flight.
-            if in_flight_here && pc.max_in_flight_requests_per_connection == 1 {
-                continue;
-            }
-            let Some(head) = head else {
-                continue;
-            };
-            let b = &pr.acc.batches[&head];
-            if pr.transactional_id.is_some() && !pr.txn.added.contains(&tp) {
-                continue; // waits for AddPartitionsToTxn
-            }
-            // `shouldStopDrainBatchesForPartition`: a batch without a
-            // sequence waits while the partition still has batches numbered
-            // under an older epoch, or an expired batch whose fate is unknown.
-            if pr.idempotent && b.base_seq.is_none() {
-                let current = pr.producer_id.map(|x| x.1);
-                let sequenced = pr.acc.queues[&tp]
-                    .iter()
-                    .any(|x| pr.acc.batches[x].base_seq.is_some());
-                if sequenced && pr.seq.epoch.get(&tp).copied() != current {
-                    continue;
-                }
-                if pr.seq.unresolved.contains_key(&tp) {
-                    continue;
-                }
-            }
-            // Ready: full (a later batch exists or it is closed), linger passed, or a retry whose backoff passed.
-            let full = pr.acc.queues[&tp].back() != Some(&head)
-                || b.state == BatchState::Queued
-                || b.bytes >= pc.batch_size;
-            let lingered = now >= b.created_ms + pc.linger_ms as u64;
-            let leader_changed = b
-                .sent_leader_epoch
-                .is_some_and(|e| e < pr.metadata.leader_epoch(tp));
-            if b.attempts > 0 && now < b.retry_at_ms && !leader_changed {
-                wake_at = Some(wake_at.map_or(b.retry_at_ms, |w: u64| w.min(b.retry_at_ms)));
-                continue;
-            }
-            if !(full || lingered || flushing || b.attempts > 0) {
-                if !b.linger_scheduled {
-                    let at = b.created_ms + pc.linger_ms as u64;
-                    self.producer(p)
-                        .acc
-                        .batches
-                        .get_mut(&head)
-                        .expect("batch")
-                        .linger_scheduled = true;
-                    self.schedule(
-                        at,
-                        Action::Producer {
-                            producer: p,
-                            timer: ProducerTimer::Linger,
-                        },
-                    );
-                }
-                if let Some(leader) = self.producers[pi].metadata.leader(tp) {
-                    drainable.push((head, leader, false));
-                }
-                continue;
-            }
-            // Idempotence keeps order: a retried batch waits for earlier
-            // in-flight batches of its partition.
-            if pr.idempotent && b.attempts > 0 {
-                let seq = b.base_seq.unwrap_or(0);
-                let earlier_in_flight = pr.acc.batches.values().any(|o| {
-                    o.tp == tp
-                        && o.state == BatchState::InFlight
-                        && o.base_seq.is_some_and(|s| s < seq)
-                });
-                if earlier_in_flight {
-                    continue;
-                }
-            }
-            let known = pr.metadata.leader(tp);
-            // `NetworkClient.ready`: a leader whose connection just closed
-            // is not ready until its reconnect backoff ends.
-            let reconnect_at = known.and_then(|l| pr.metadata.reconnect_at(l, now));
-            let created_ms = b.created_ms;
-            let Some(leader) = known.filter(|_| reconnect_at.is_none()) else {
-                // No leader known (`unknownLeaderTopics`: ask for metadata),
-                // or not reachable yet: check again after the backoff, or
-                // when the batch expires if that comes first.
-                if known.is_none() {
-                    self.client_metadata_stale(Node::Producer(p));
-                }
-                let at = reconnect_at
-                    .unwrap_or(now + pc.retry_backoff_ms as u64)
-                    .min(created_ms + delivery_ms);
-                wake_at = Some(wake_at.map_or(at, |w: u64| w.min(at)));
-                continue;
-            };
-            // `NetworkClient.ready`: no batch goes to a broker whose
-            // connection closed until a new one is set up (`initiateConnect`,
-            // whose first request is ApiVersions); a dead broker refuses it
-            // and its reconnect backoff grows. No retry is spent.
-            if pr.metadata.closed.contains(&leader) {
-                if !pr.metadata.connecting.contains(&leader) {
-                    self.producer(p).metadata.connecting.push(leader);
-                    self.send(Node::Producer(p), Node::Broker(leader), Msg::ApiVersions {});
-                }
-                continue;
-            }
-            // (The leader's connection has room: checked at the top.)
-            drainable.push((head, leader, true));
-        }
-        // `RecordAccumulator.drain`: a leader with one ready partition is a
-        // ready node, and the drain takes the next batch of every partition
-        // it leads, ready or still lingering (they piggy-back).
-        let ready_brokers: Vec<BrokerId> = drainable.iter().filter(|x| x.2).map(|x| x.1).collect();
-        let mut per_broker: VecMap<BrokerId, Vec<BatchId>> = VecMap::new();
-        for (head, leader, _) in drainable {
-            if ready_brokers.contains(&leader) {
-                per_broker.entry_or_default(leader).push(head);
-            }
-        }
-        for (broker, batch_ids) in per_broker {
+        let drain = self.producer_rule(p, |pr, now, pc, out| {
+            pr.plan_drain(now, &tps, pc, flushing, out)
+        });
+        for (broker, batch_ids) in drain.requests {
             self.producer_send_request(p, broker, batch_ids, pc);
         }
-        if let Some(at) = wake_at {
+        if let Some(at) = drain.wake_at {
             self.schedule(
                 at,
                 Action::Producer {
@@ -976,6 +676,8 @@ impl Engine {
         self.producer_maybe_end_txn(p);
     }
 
+    /// Sends one Produce request (see `Producer::produce_request`): the
+    /// engine numbers the request and knows the link's latency.
     fn producer_send_request(
         &mut self,
         p: ProducerIdx,
@@ -983,155 +685,19 @@ impl Engine {
         batch_ids: Vec<BatchId>,
         pc: &ProducerConfig,
     ) {
-        let pi = p.0 as usize;
-        let now = self.now_ms;
         let request_id = self.next_id();
-        let pid = self.producers[pi].producer_id;
-        let idempotent = self.producers[pi].idempotent;
-        let transactional = self.producers[pi].transactional_id.is_some();
-        let mut wire = Vec::new();
-        for id in &batch_ids {
-            let leader_epoch = self.producers[pi]
-                .metadata
-                .leader_epoch(self.producers[pi].acc.batches[id].tp);
-            let pr = &mut self.producers[pi];
-            let (tp, unnumbered, n) = {
-                let b = &pr.acc.batches[id];
-                (b.tp, b.base_seq.is_none(), b.records.len() as i32)
-            };
-            if let (true, true, Some((_, epoch))) = (idempotent, unnumbered, pid) {
-                // `maybeUpdateProducerIdAndEpoch`: a partition whose
-                // sequence belongs to an older epoch starts again at 0 (the
-                // sender drains it only once its older batches are done).
-                if pr.seq.epoch.get(&tp) != Some(&epoch) {
-                    pr.seq.epoch.insert(tp, epoch);
-                    pr.next_seq.insert(tp, 0);
-                    pr.seq.last_acked.remove(&tp);
-                }
-                let seq = pr.next_seq.entry_or_insert_with(tp, || 0);
-                let base = *seq;
-                *seq = seq.wrapping_add(n);
-                let b = pr.acc.batches.get_mut(id).expect("batch");
-                b.base_seq = Some(base);
-                b.epoch = Some(epoch);
-            }
-            let b = pr.acc.batches.get_mut(id).expect("batch");
-            b.state = BatchState::InFlight;
-            b.attempts += 1;
-            b.sent_leader_epoch = Some(leader_epoch);
-            wire.push(WireBatch {
-                batch: b.id,
-                tp: b.tp,
-                records: b.records.clone(),
-                producer: match (idempotent, pid, b.epoch, b.base_seq) {
-                    (true, Some((id, _)), Some(epoch), Some(seq)) => Some((id, epoch, seq)),
-                    _ => None,
-                },
-                transactional,
-            });
-        }
+        let (now, mut out) = (self.now_ms, Outbox::new());
         let arrive_ms = now + self.latency_ms(Node::Producer(p), Node::Broker(broker));
-        for wb in &wire {
-            let attempt = self.producers[pi].acc.batches[&wb.batch].attempts;
-            self.emit(EventKind::Sent {
-                producer: p,
-                broker,
-                tp: wb.tp,
-                batch: wb.batch,
-                records: wb.records.clone(),
-                attempt,
-                arrive_ms,
-            });
-        }
-        self.send(
-            Node::Producer(p),
-            Node::Broker(broker),
-            Msg::Produce {
-                request_id,
-                acks: pc.acks,
-                timeout_ms: pc.request_timeout_ms,
-                batches: wire.clone(),
-            },
-        );
-        if pc.acks == Acks::Zero {
-            // Fire and forget: the future completes once the request is written.
-            for wb in wire {
-                self.producer_complete_batch(p, wb.batch, None);
-            }
-            return;
-        }
-        // A batch whose delivery.timeout.ms ends before this request can
-        // time out expires in flight (see `producer_sender_run`).
-        let timeout_at = now + pc.request_timeout_ms as u64;
-        let pr = &mut self.producers[pi];
-        let expires = batch_ids
-            .iter()
-            .map(|id| pr.acc.batches[id].created_ms)
-            .min();
-        if let Some(at) = expires
-            .map(|c| c + pc.delivery_timeout_ms as u64)
-            .filter(|at| *at < timeout_at)
-        {
-            pr.acc.next_expiry_ms = pr.acc.next_expiry_ms.min(at);
-            self.schedule(
-                at,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryBackoffDone,
-                },
-            );
-        }
-        self.producers[pi].in_flight.push(InFlightRequest {
-            request_id,
+        let to = Outgoing {
             broker,
-            batches: batch_ids,
-            sent_ms: now,
-        });
-        self.schedule_in(
-            pc.request_timeout_ms as u64,
-            Action::Producer {
-                producer: p,
-                timer: ProducerTimer::RequestTimeout { broker, request_id },
-            },
-        );
-    }
-
-    /// Stage 6: the batch's records are acknowledged (`first = None` for acks=0).
-    fn producer_complete_batch(&mut self, p: ProducerIdx, id: BatchId, first: Option<Offset>) {
-        let now = self.now_ms;
-        let acks_zero = self.producers[p.0 as usize].acks == Acks::Zero;
-        let Some(b) = self.producer_remove_batch(p, id) else {
-            return;
+            request_id,
+            arrive_ms,
         };
-        if let (Some(base), Some(epoch)) = (b.base_seq, b.epoch) {
-            // `maybeUpdateLastAckedSequence`.
-            let seq = &mut self.producers[p.0 as usize].seq;
-            if seq.epoch.get(&b.tp) == Some(&epoch) {
-                let last = base.wrapping_add(b.records.len() as i32 - 1);
-                let acked = seq.last_acked.entry_or_insert_with(b.tp, || last);
-                *acked = (*acked).max(last);
-            }
-        }
-        let latency: u64 = b
-            .records
-            .iter()
-            .map(|r| now.saturating_sub(self.records[r.0 as usize].created_ms))
-            .sum();
-        let pr = self.producer(p);
-        pr.acked_records += b.records.len() as u64;
-        pr.total_ack_latency_ms += latency;
-        self.emit(EventKind::Acked {
-            producer: p,
-            tp: b.tp,
-            batch: id,
-            records: b.records,
-            first,
-            acks_zero,
-        });
-    }
-
-    fn producer_remove_batch(&mut self, p: ProducerIdx, id: BatchId) -> Option<ProducerBatch> {
-        self.producer(p).acc.remove(id)
+        let records = &self.records;
+        let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
+        let pr = &mut self.producers[p.0 as usize];
+        pr.produce_request(now, to, batch_ids, pc, created_ms, &mut out);
+        self.apply_outbox(out);
     }
 
     // ---- responses, errors, retries ---------------------------------------------
@@ -1167,14 +733,9 @@ impl Engine {
                     ));
                     return; // the request stays in flight until request.timeout.ms
                 }
-                let Some(pos) = self.producers[p.0 as usize]
-                    .in_flight
-                    .iter()
-                    .position(|r| r.request_id == request_id)
-                else {
+                if !self.producer(p).request_answered(request_id) {
                     return;
-                };
-                self.producer(p).in_flight.remove(pos);
+                }
                 for r in results {
                     self.producer_handle_result(p, r);
                 }
@@ -1186,408 +747,93 @@ impl Engine {
                 epoch,
                 instance,
             } => {
-                if instance != self.producers[p.0 as usize].instance {
-                    return;
-                }
-                self.producer(p).init_in_flight = false;
-                match error {
-                    None => {
-                        let pr = self.producer(p);
-                        pr.producer_id = Some((producer_id, epoch));
-                        pr.next_seq.clear();
-                        pr.seq = SeqState::default();
-                        self.emit(EventKind::ProducerIdAssigned {
-                            producer: p,
-                            producer_id,
-                            epoch,
-                        });
-                        self.producer_sender_run(p);
-                        self.processor_producer_ready(p);
-                    }
-                    Some(_) => {
-                        let backoff = self.cfg.producers[p.0 as usize].retry_backoff_ms as u64;
-                        self.schedule_in(
-                            backoff,
-                            Action::Producer {
-                                producer: p,
-                                timer: ProducerTimer::RetryInit,
-                            },
-                        );
-                    }
+                let id = (producer_id, epoch);
+                let assigned = self.producer_rule(p, |pr, now, pc, out| {
+                    pr.handle_init_producer_id_response(now, error, id, instance, pc, out)
+                });
+                if assigned {
+                    self.producer_sender_run(p);
+                    self.processor_producer_ready(p);
                 }
             }
             other => self.producer_txn_receive(p, from, other),
         }
     }
 
+    /// One batch's answer in a ProduceResponse (see
+    /// `Producer::handle_produce_result`).
     fn producer_handle_result(&mut self, p: ProducerIdx, r: BatchResult) {
-        if !self.producers[p.0 as usize]
-            .acc
-            .batches
-            .contains_key(&r.batch)
-        {
-            return;
-        }
-        match r.result {
-            Ok(first) => self.producer_complete_batch(p, r.batch, Some(first)),
-            Err(e) => {
-                if e.invalidates_metadata() {
-                    self.client_metadata_stale(Node::Producer(p));
-                }
-                self.producer_batch_failed(p, r.batch, e)
-            }
-        }
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, records, mut out) = (self.now_ms, &self.records, Outbox::new());
+        let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
+        let pc = &cfg.producers[p.0 as usize];
+        let pr = &mut self.producers[p.0 as usize];
+        let abortable = pr.handle_produce_result(now, r, pc, &mut self.rng, created_ms, &mut out);
+        self.apply_outbox(out);
+        self.producer_after_failure(p, abortable);
     }
 
-    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`: the partition's
-    /// leader epoch is newer than when the batch was last sent.
-    fn producer_leader_changed_since_sent(&self, p: ProducerIdx, id: BatchId) -> bool {
-        let b = &self.producers[p.0 as usize].acc.batches[&id];
-        b.sent_leader_epoch
-            .is_some_and(|e| e < self.producers[p.0 as usize].metadata.leader_epoch(b.tp))
-    }
-
-    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)
-    /// .backoff(attempts - 1)`: the term doubles per attempt up to the max,
-    /// the ±20 % jitter applies to the term, and the result is capped at
-    /// the max (so a backoff at the cap is never above it). With
-    /// `retry.backoff.max.ms` not above `retry.backoff.ms` the backoff is
-    /// constant: `retry.backoff.ms`, without jitter.
-    fn producer_retry_backoff_ms(&mut self, pc: &ProducerConfig, attempts: u32) -> u64 {
-        let initial = pc.retry_backoff_ms as u64;
-        let max = pc.retry_backoff_max_ms as u64;
-        if max <= initial {
-            return initial;
-        }
-        let term = (initial << attempts.saturating_sub(1).min(32)).min(max);
-        let jitter = self.rng.below(41) as u64; // 0..=40 → 80%..120%
-        (term * (80 + jitter) / 100).min(max)
-    }
-
-    /// A batch attempt failed: retry it or give up (`Sender.completeBatch`).
+    /// A batch attempt failed: the producer retries it or gives up
+    /// (`Producer::handle_batch_failed`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let cfg = std::sync::Arc::clone(&self.cfg);
+        let (now, mut out) = (self.now_ms, Outbox::new());
+        let pr = &mut self.producers[p.0 as usize];
         let pc = &cfg.producers[p.0 as usize];
-        let now = self.now_ms;
-        let (attempts, created, tp, records, base_seq) = {
-            let b = &self.producers[p.0 as usize].acc.batches[&id];
-            (
-                b.attempts,
-                b.created_ms,
-                b.tp,
-                b.records.clone(),
-                b.base_seq,
-            )
-        };
-        let fenced = error == ErrorCode::ProducerFenced;
-        let timed_out = now >= created + pc.delivery_timeout_ms as u64;
-        // `Sender.canRetry`: within the delivery timeout and the retries,
-        // and the error is retriable (`TransactionManager.canRetry` for an
-        // idempotent producer's OUT_OF_ORDER_SEQUENCE_NUMBER).
-        let retriable = !timed_out
-            && attempts <= pc.retries
-            && match error {
-                ErrorCode::OutOfOrderSequenceNumber => self.producer_can_retry_out_of_order(p, id),
-                ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch => false,
-                e => e.is_retriable(),
-            };
-        if retriable {
-            // KIP-951: a retry to a new leader does not back off
-            // (`RecordAccumulator.shouldBackoff`).
-            let backoff = if self.producer_leader_changed_since_sent(p, id) {
-                0
-            } else {
-                self.producer_retry_backoff_ms(&pc, attempts).max(1)
-            };
-            {
-                let pr = self.producer(p);
-                let b = pr.acc.batches.get_mut(&id).expect("batch");
-                b.state = BatchState::Queued;
-                b.retry_at_ms = now + backoff;
-                // Waiting again: it may now be the next batch to expire.
-                pr.acc.next_expiry_ms = pr
-                    .acc
-                    .next_expiry_ms
-                    .min(created + pc.delivery_timeout_ms as u64);
-                // Back to the front of its queue, in sequence order (`reenqueue`).
-                let q = pr.acc.queues.entry_or_default(tp);
-                q.retain(|x| *x != id);
-                let seq = pr.acc.batches[&id].base_seq;
-                let pos = q
-                    .iter()
-                    .position(|x| {
-                        let o = &pr.acc.batches[x];
-                        o.state != BatchState::InFlight
-                            && (seq.is_none() || o.base_seq.is_none() || o.base_seq > seq)
-                    })
-                    .unwrap_or(q.len());
-                q.insert(pos, id);
-            }
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp,
-                batch: id,
-                records,
-                error,
-                retry_in_ms: Some(backoff),
-                attempt: attempts,
-            });
-            self.schedule_in(
-                backoff,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryBackoffDone,
-                },
-            );
-            let deadline = created + pc.delivery_timeout_ms as u64;
-            if deadline < now + backoff {
-                // The batch expires while it backs off (see `producer_sender_run`).
-                self.schedule(
-                    deadline,
-                    Action::Producer {
-                        producer: p,
-                        timer: ProducerTimer::RetryBackoffDone,
-                    },
-                );
-            }
-        } else {
-            // Kafka's `Sender.failBatch` completes the future with the
-            // broker's own error once retries are exhausted (e.g.
-            // NotEnoughReplicasException); only the delivery timeout is
-            // reported as a client-side TimeoutException.
-            let final_error = if timed_out {
-                ErrorCode::DeliveryTimeout
-            } else {
-                error
-            };
-            self.producer_remove_batch(p, id);
-            self.producer(p).failed_records += records.len() as u64;
-            if fenced {
-                self.producer(p).txn.fenced = true;
-                let epoch = self.producers[p.0 as usize]
-                    .producer_id
-                    .map(|x| x.1)
-                    .unwrap_or_default();
-                self.emit(EventKind::ProducerFenced {
-                    producer: p,
-                    by_epoch: epoch,
-                });
-            }
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp,
-                batch: id,
-                records,
-                error: final_error,
-                retry_in_ms: None,
-                attempt: attempts,
-            });
-            // Sequences are adjusted only if the retries were not exhausted:
-            // after the last retry nobody knows whether the broker has it.
-            let adjust = attempts <= pc.retries;
-            self.producer_handle_failed_batch(p, tp, error, adjust && base_seq.is_some());
-        }
+        let abortable = pr.handle_batch_failed(now, id, error, pc, &mut self.rng, &mut out);
+        self.apply_outbox(out);
+        self.producer_after_failure(p, abortable);
     }
 
-    /// `TransactionManager.canRetry` for OUT_OF_ORDER_SEQUENCE_NUMBER: a
-    /// batch that is not the next one after the last acknowledged sequence
-    /// waits for the earlier ones; the next one means a real gap, and the
-    /// idempotent producer bumps its epoch and retries from sequence 0.
-    fn producer_can_retry_out_of_order(&mut self, p: ProducerIdx, id: BatchId) -> bool {
-        let pr = &self.producers[p.0 as usize];
-        let b = &pr.acc.batches[&id];
-        let tp = b.tp;
-        let base = b.base_seq.unwrap_or(0);
-        let last_acked = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-        let is_next = base.wrapping_sub(last_acked) == 1;
-        let unresolved = pr.seq.unresolved.get(&tp).copied();
-        if unresolved.is_none() && (b.seq_reset || !is_next) {
-            return true;
-        }
-        if pr.transactional_id.is_some() {
-            return false;
-        }
-        if unresolved.is_none() || unresolved == Some(base) {
-            self.producer_request_epoch_bump(p, tp);
-        }
-        true
-    }
-
-    /// `requestEpochBumpForPartition`.
-    fn producer_request_epoch_bump(&mut self, p: ProducerIdx, tp: Tp) {
-        let seq = &mut self.producer(p).seq;
-        seq.bump_required = true;
-        if !seq.rewrite.contains(&tp) {
-            seq.rewrite.push(tp);
-        }
-    }
-
-    /// `TransactionManager.handleFailedBatch`: a transactional producer
-    /// enters an abortable error (the application must abort, and the
-    /// epoch is bumped after the abort); an idempotent one bumps its epoch
-    /// and restarts the partition's sequence, so later batches do not fail
-    /// with OUT_OF_ORDER_SEQUENCE_NUMBER behind the gap.
-    fn producer_handle_failed_batch(
+    /// Runs one of `p`'s rules with the time and its configuration, then
+    /// applies what it decided at once (before anything else happens, so
+    /// the order of events, messages and timers is the rule's own).
+    fn producer_rule<R>(
         &mut self,
         p: ProducerIdx,
-        tp: Tp,
-        error: ErrorCode,
-        adjust_sequences: bool,
-    ) {
-        let pr = &self.producers[p.0 as usize];
-        if !pr.idempotent || pr.txn.fenced || error == ErrorCode::ProducerFenced {
-            return;
-        }
-        if pr.transactional_id.is_some() {
-            self.producer_abortable_error(p, error);
-        } else if error == ErrorCode::OutOfOrderSequenceNumber || adjust_sequences {
-            self.producer_request_epoch_bump(p, tp);
+        rule: impl FnOnce(&mut Producer, u64, &ProducerConfig, &mut Outbox) -> R,
+    ) -> R {
+        let cfg = std::sync::Arc::clone(&self.cfg);
+        let mut out = Outbox::new();
+        let pr = &mut self.producers[p.0 as usize];
+        let answer = rule(pr, self.now_ms, &cfg.producers[p.0 as usize], &mut out);
+        self.apply_outbox(out);
+        answer
+    }
+
+    /// After a batch failed for good: if that put the producer in a new
+    /// abortable error, the transaction may now end (an abort, once
+    /// nothing is in flight).
+    fn producer_after_failure(&mut self, p: ProducerIdx, abortable: bool) {
+        if abortable {
+            self.producer_maybe_end_txn(p);
         }
     }
 
-    /// `transitionToAbortableError`: the open transaction cannot commit (it
-    /// would miss a record). The application's `commitTransaction()` or
-    /// next `send()` throws, and it calls `abortTransaction()`; after the
-    /// abort, InitProducerId bumps the epoch (KIP-360).
-    fn producer_abortable_error(&mut self, p: ProducerIdx, error: ErrorCode) {
-        let pr = self.producer(p);
-        pr.seq.bump_required = true;
-        if pr.txn.abortable.is_some() {
-            return;
-        }
-        pr.txn.abortable = Some(error);
-        let ends = pr.txn.open && !pr.txn.end_sent && pr.txn.ending != Some(false);
-        if ends {
-            pr.txn.ending = Some(false);
-        }
-        let client = pr.client_id.clone();
-        self.emit(EventKind::Note {
-            text: format!(
-                "{client}: a batch of the open transaction failed ({}), so the transaction can no longer commit without it. The application gets the error and aborts the transaction; the producer then bumps its epoch.",
-                error.name()
-            ),
-        });
-        self.producer_maybe_end_txn(p);
-    }
-
-    /// `RecordAccumulator.abortUndrainedBatches`: in an abortable error,
-    /// batches not sent yet fail with it; batches in flight finish first.
-    fn producer_abort_undrained(&mut self, p: ProducerIdx, error: ErrorCode) {
-        let ids: Vec<BatchId> = self.producers[p.0 as usize]
-            .acc
-            .batches
-            .values()
-            .filter(|b| b.state != BatchState::InFlight)
-            .map(|b| b.id)
-            .collect();
-        for id in ids {
-            let Some(b) = self.producer_remove_batch(p, id) else {
-                continue;
-            };
-            self.producer(p).failed_records += b.records.len() as u64;
-            self.emit(EventKind::ProduceFailed {
-                producer: p,
-                tp: b.tp,
-                batch: id,
-                records: b.records,
-                error,
-                retry_in_ms: None,
-                attempt: b.attempts,
-            });
-        }
-    }
-
-    /// `maybeResolveSequences`: once a partition with an expired, already
-    /// sent batch has nothing in flight, either the batches after it got
-    /// through (resolved) or there is a gap: the idempotent producer bumps
-    /// its epoch for that partition, a transactional one must abort.
+    /// `maybeResolveSequences` (see `Producer::maybe_resolve_sequences`).
     fn producer_maybe_resolve_sequences(&mut self, p: ProducerIdx) {
-        let pi = p.0 as usize;
-        let tps: Vec<Tp> = self.producers[pi].seq.unresolved.keys().copied().collect();
-        for tp in tps {
-            let pr = &self.producers[pi];
-            let busy = pr
-                .acc
-                .queues
-                .get(&tp)
-                .is_some_and(|q| q.iter().any(|x| pr.acc.batches[x].base_seq.is_some()));
-            if busy {
-                continue;
-            }
-            let next = pr.next_seq.get(&tp).copied().unwrap_or(0);
-            let last = pr.seq.last_acked.get(&tp).copied().unwrap_or(-1);
-            let transactional = pr.transactional_id.is_some();
-            self.producer(p).seq.unresolved.remove(&tp);
-            if next.wrapping_sub(last) == 1 {
-                continue;
-            }
-            if transactional {
-                self.producer_abortable_error(p, ErrorCode::DeliveryTimeout);
-            } else {
-                self.producer_request_epoch_bump(p, tp);
-            }
-        }
+        let abortable = self.producer_rule(p, |pr, _, _, out| pr.maybe_resolve_sequences(out));
+        self.producer_after_failure(p, abortable);
     }
 
-    /// `bumpIdempotentEpochAndResetIdIfNeeded`: the idempotent producer
-    /// bumps its own epoch (no request: the broker accepts a higher epoch
-    /// starting at sequence 0) and renumbers the waiting batches of the
-    /// partitions that asked for it from 0. At the last epoch it asks for a
-    /// new producer id instead.
+    /// `bumpIdempotentEpochAndResetIdIfNeeded` (see
+    /// `Producer::bump_epoch_if_needed`): shows the bump, or asks for a new
+    /// producer id at the last epoch.
     fn producer_bump_epoch_if_needed(&mut self, p: ProducerIdx) {
-        let pi = p.0 as usize;
-        let pr = &self.producers[pi];
-        if pr.transactional_id.is_some() || !pr.seq.bump_required {
-            return;
-        }
-        let Some((pid, epoch)) = pr.producer_id else {
-            return;
+        let (producer_id, epoch, restarted) = match self.producer(p).bump_epoch_if_needed() {
+            EpochBump::None => return,
+            EpochBump::NewProducerId => return self.producer_init_id(p),
+            EpochBump::Bumped {
+                producer_id,
+                epoch,
+                restarted,
+            } => (producer_id, epoch, restarted),
         };
-        if epoch.0 == i16::MAX {
-            let pr = self.producer(p);
-            pr.producer_id = None;
-            pr.next_seq.clear();
-            pr.seq = SeqState::default();
-            self.producer_init_id(p);
-            return;
-        }
-        let new = ProducerEpoch(epoch.0 + 1);
-        let pr = self.producer(p);
-        pr.producer_id = Some((pid, new));
-        pr.seq.bump_required = false;
-        let rewrite = std::mem::take(&mut pr.seq.rewrite);
-        let mut restarted = Vec::new();
-        for tp in rewrite {
-            // `startSequencesAtBeginning`.
-            let mut ids: Vec<BatchId> = pr
-                .acc
-                .queues
-                .get(&tp)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|x| pr.acc.batches[x].base_seq.is_some())
-                .collect();
-            ids.sort_by_key(|x| pr.acc.batches[x].base_seq);
-            let mut seq = 0i32;
-            for id in ids {
-                let b = pr.acc.batches.get_mut(&id).expect("batch");
-                b.base_seq = Some(seq);
-                b.epoch = Some(new);
-                b.seq_reset = true;
-                seq = seq.wrapping_add(b.records.len() as i32);
-            }
-            pr.next_seq.insert(tp, seq);
-            pr.seq.epoch.insert(tp, new);
-            pr.seq.last_acked.remove(&tp);
-            pr.seq.unresolved.remove(&tp);
-            restarted.push(tp);
-        }
-        let client = pr.client_id.clone();
+        let client = self.producers[p.0 as usize].client_id.clone();
         self.emit(EventKind::ProducerIdAssigned {
             producer: p,
-            producer_id: pid,
-            epoch: new,
+            producer_id,
+            epoch,
         });
         let parts: Vec<String> = restarted
             .iter()
@@ -1596,50 +842,16 @@ impl Engine {
         self.emit(EventKind::Note {
             text: format!(
                 "{client} bumps its producer epoch to {} and restarts the sequence numbers of {} at 0 (KIP-360): the failed batch's records are lost, and the batches after it are accepted again.",
-                new.0,
+                epoch.0,
                 if parts.is_empty() { "its partitions".to_string() } else { parts.join(", ") }
             ),
         });
     }
 
-    /// A partition's queue from the front: whether a batch before the first
-    /// waiting one is in flight, and that first waiting batch (Kafka's
-    /// deque head; in-flight batches have left Kafka's deque). In flight are
-    /// at most max.in.flight batches, so this looks at a handful of entries.
-    fn producer_waiting_head(&self, pi: usize, tp: Tp) -> (bool, Option<BatchId>) {
-        self.producers[pi].acc.waiting_head(tp)
-    }
-
-    /// A batch passed `delivery.timeout.ms`, waiting or in flight: it fails
-    /// with a TimeoutException ("Expiring N record(s) … since batch
-    /// creation").
+    /// A batch passed `delivery.timeout.ms` (see `Producer::expire_batch`).
     fn producer_expire_batch(&mut self, p: ProducerIdx, id: BatchId) {
-        let Some(b) = self.producer_remove_batch(p, id) else {
-            return;
-        };
-        self.producer(p).failed_records += b.records.len() as u64;
-        let (tp, n, base_seq) = (b.tp, b.records.len() as i32, b.base_seq);
-        self.emit(EventKind::ProduceFailed {
-            producer: p,
-            tp: b.tp,
-            batch: id,
-            records: b.records,
-            error: ErrorCode::DeliveryTimeout,
-            retry_in_ms: None,
-            attempt: b.attempts,
-        });
-        self.producer_handle_failed_batch(p, tp, ErrorCode::DeliveryTimeout, false);
-        if let Some(base) = base_seq {
-            // Sent at least once: the broker may or may not have it
-            // (`markSequenceUnresolved`).
-            let next = base.wrapping_add(n);
-            let u = self
-                .producer(p)
-                .seq
-                .unresolved
-                .entry_or_insert_with(tp, || next);
-            *u = (*u).max(next);
-        }
+        let abortable = self.producer_rule(p, |pr, _, _, out| pr.expire_batch(id, out));
+        self.producer_after_failure(p, abortable);
     }
 
     pub(crate) fn producer_request_timeout(
@@ -1658,28 +870,25 @@ impl Engine {
         }
         // The client closes the connection: this request times out and every
         // other in-flight request on it fails with a network error.
+        self.producer_connection_lost(p, broker, Some(request_id));
+        self.producer_sender_run(p);
+    }
+
+    /// The connection to `broker` closed: the client's metadata learns it,
+    /// and the batches of every request in flight on it fail (see
+    /// `Producer::connection_lost`).
+    fn producer_connection_lost(
+        &mut self,
+        p: ProducerIdx,
+        broker: BrokerId,
+        timed_out: Option<u64>,
+    ) {
         self.client_metadata_disconnected(Node::Producer(p), broker);
-        let requests: Vec<InFlightRequest> = {
-            let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
-                .into_iter()
-                .partition(|r| r.broker == broker);
-            pr.in_flight = rest;
-            mine
-        };
-        for r in requests {
-            let error = if r.request_id == request_id {
-                ErrorCode::RequestTimedOut
-            } else {
-                ErrorCode::NetworkException
-            };
-            for b in r.batches {
-                if self.producers[pi].acc.batches.contains_key(&b) {
-                    self.producer_batch_failed(p, b, error);
-                }
+        for (b, error) in self.producer(p).connection_lost(broker, timed_out) {
+            if self.producers[p.0 as usize].acc.batches.contains_key(&b) {
+                self.producer_batch_failed(p, b, error);
             }
         }
-        self.producer_sender_run(p);
     }
 
     pub(crate) fn producer_disconnected(&mut self, p: ProducerIdx, broker: BrokerId) {
@@ -1687,236 +896,9 @@ impl Engine {
         if !self.producers[pi].alive {
             return;
         }
-        self.client_metadata_disconnected(Node::Producer(p), broker);
-        let requests: Vec<InFlightRequest> = {
-            let pr = self.producer(p);
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pr.in_flight)
-                .into_iter()
-                .partition(|r| r.broker == broker);
-            pr.in_flight = rest;
-            mine
-        };
-        for r in requests {
-            for b in r.batches {
-                if self.producers[pi].acc.batches.contains_key(&b) {
-                    self.producer_batch_failed(p, b, ErrorCode::NetworkException);
-                }
-            }
-        }
-        if self.producers[pi].init_in_flight {
-            self.producer(p).init_in_flight = false;
-            let backoff = self.cfg.producers[pi].retry_backoff_ms as u64;
-            self.schedule_in(
-                backoff,
-                Action::Producer {
-                    producer: p,
-                    timer: ProducerTimer::RetryInit,
-                },
-            );
-        }
+        self.producer_connection_lost(p, broker, None);
+        self.producer_rule(p, |pr, now, pc, out| pr.init_connection_lost(now, pc, out));
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::config::ScenarioConfig;
-
-    const P: ProducerIdx = ProducerIdx(0);
-
-    /// An idempotent producer with id 7, epoch 0, and no batches.
-    fn engine() -> (Engine, Tp) {
-        let mut c = ScenarioConfig::default();
-        c.groups.clear();
-        c.producers[0].enable_idempotence = Some(true);
-        let mut e = Engine::new(c).expect("valid config");
-        let tp = Tp::new(e.topic_id("events").unwrap(), 0);
-        let pr = &mut e.producers[0];
-        pr.producer_id = Some((ProducerId(7), ProducerEpoch(0)));
-        pr.acc.batches.clear();
-        pr.acc.queues.clear();
-        pr.in_flight.clear();
-        pr.next_seq.clear();
-        pr.seq = SeqState::default();
-        (e, tp)
-    }
-
-    /// A batch of `n` records already numbered from `base` in epoch 0.
-    fn sent_batch(e: &mut Engine, tp: Tp, id: u32, base: i32, n: usize) {
-        let pr = &mut e.producers[0];
-        pr.acc.batches.insert(
-            BatchId(id),
-            ProducerBatch {
-                id: BatchId(id),
-                tp,
-                records: (0..n as u32).map(|r| RecordId(id * 10 + r)).collect(),
-                bytes: 100,
-                created_ms: 0,
-                base_seq: Some(base),
-                attempts: 1,
-                retry_at_ms: 0,
-                state: BatchState::Queued,
-                linger_scheduled: false,
-                epoch: Some(ProducerEpoch(0)),
-                seq_reset: false,
-                sent_leader_epoch: None,
-            },
-        );
-        pr.acc.queues.entry_or_default(tp).push_back(BatchId(id));
-        pr.seq.epoch.insert(tp, ProducerEpoch(0));
-        pr.next_seq.insert(tp, base + n as i32);
-    }
-
-    #[test]
-    fn adaptive_partitioning_weighs_queued_batches_only_not_in_flight_ones() {
-        // Partition 0 has three batches in flight and none waiting: its
-        // accumulator queue is as empty as partition 1's, so the draw is
-        // uniform (in flight, they would make partition 0 four times rarer).
-        let mut c = ScenarioConfig::default();
-        c.groups.clear();
-        c.topics[0].partitions = 2;
-        let mut e = Engine::new(c).expect("valid config");
-        let tp0 = Tp::new(e.topic_id("events").unwrap(), 0);
-        for id in 1..=3 {
-            sent_batch(&mut e, tp0, id, 0, 1);
-            e.producers[0]
-                .acc
-                .batches
-                .get_mut(&BatchId(id))
-                .unwrap()
-                .state = BatchState::InFlight;
-        }
-        let draws = 2_000;
-        let zeros = (0..draws)
-            .filter(|_| e.producer_next_sticky(P, tp0.topic) == 0)
-            .count();
-        assert!(
-            (800..1_200).contains(&zeros),
-            "partition 0 drawn {zeros} of {draws} times"
-        );
-    }
-
-    #[test]
-    fn the_retry_backoff_is_capped_after_its_jitter() {
-        let (mut e, _) = engine();
-        let mut pc = e.cfg.producers[0].clone();
-        pc.retry_backoff_ms = 100;
-        pc.retry_backoff_max_ms = 1_000;
-        let at_cap: Vec<u64> = (0..200)
-            .map(|_| e.producer_retry_backoff_ms(&pc, 10))
-            .collect();
-        assert!(
-            at_cap.iter().all(|b| (800..=1_000).contains(b)),
-            "{at_cap:?}"
-        );
-        assert!(at_cap.contains(&1_000));
-        let first: Vec<u64> = (0..200)
-            .map(|_| e.producer_retry_backoff_ms(&pc, 1))
-            .collect();
-        assert!(first.iter().all(|b| (80..=120).contains(b)), "{first:?}");
-        pc.retry_backoff_max_ms = 100;
-        assert_eq!(
-            e.producer_retry_backoff_ms(&pc, 5),
-            100,
-            "no exponential, no jitter"
-        );
-    }
-
-    #[test]
-    fn a_failed_batch_whose_partition_has_a_new_leader_retries_without_backoff() {
-        for (new_leader, backs_off) in [(false, true), (true, false)] {
-            let (mut e, tp) = engine();
-            sent_batch(&mut e, tp, 1, 0, 1);
-            let epoch = e.producers[0].metadata.leader_epoch(tp);
-            let b = e.producers[0].acc.batches.get_mut(&BatchId(1)).unwrap();
-            b.state = BatchState::InFlight;
-            b.sent_leader_epoch = Some(epoch);
-            if new_leader {
-                // The producer's metadata already knows the newer leader epoch.
-                let m = &mut e.producers[0].metadata;
-                m.partitions.get_mut(&tp).unwrap().epoch = LeaderEpoch(epoch.0 + 1);
-            }
-            let now = e.now_ms;
-            e.producer_batch_failed(P, BatchId(1), ErrorCode::NotLeaderOrFollower);
-            let b = &e.producers[0].acc.batches[&BatchId(1)];
-            assert_eq!(b.state, BatchState::Queued);
-            assert_eq!(b.retry_at_ms > now, backs_off, "new leader: {new_leader}");
-        }
-    }
-
-    #[test]
-    fn an_epoch_bump_renumbers_the_partitions_waiting_batches_from_zero() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 2);
-        sent_batch(&mut e, tp, 2, 5, 3);
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        e.producer_request_epoch_bump(P, tp);
-        e.producer_bump_epoch_if_needed(P);
-        let pr = &e.producers[0];
-        assert_eq!(pr.producer_id, Some((ProducerId(7), ProducerEpoch(1))));
-        let seqs: Vec<_> = [1, 2]
-            .iter()
-            .map(|i| {
-                let b = &pr.acc.batches[&BatchId(*i)];
-                (b.base_seq, b.epoch, b.seq_reset)
-            })
-            .collect();
-        assert_eq!(
-            seqs,
-            vec![
-                (Some(0), Some(ProducerEpoch(1)), true),
-                (Some(2), Some(ProducerEpoch(1)), true)
-            ]
-        );
-        assert_eq!(pr.next_seq.get(&tp), Some(&5));
-        assert_eq!(pr.seq.epoch.get(&tp), Some(&ProducerEpoch(1)));
-        assert_eq!(pr.seq.last_acked.get(&tp), None);
-        assert!(!pr.seq.bump_required && pr.seq.rewrite.is_empty());
-    }
-
-    #[test]
-    fn an_unresolved_partition_bumps_the_epoch_only_if_its_sequence_has_a_gap() {
-        // The expired batch 3..5 never made it: the broker's last is 2.
-        let (mut e, tp) = engine();
-        e.producers[0].next_seq.insert(tp, 6);
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        e.producers[0].seq.unresolved.insert(tp, 6);
-        e.producer_maybe_resolve_sequences(P);
-        assert!(e.producers[0].seq.unresolved.is_empty());
-        assert!(e.producers[0].seq.bump_required);
-        assert_eq!(e.producers[0].seq.rewrite, vec![tp]);
-        // A later batch got through after it (acked up to 5): resolved.
-        let (mut e, tp) = engine();
-        e.producers[0].next_seq.insert(tp, 6);
-        e.producers[0].seq.last_acked.insert(tp, 5);
-        e.producers[0].seq.unresolved.insert(tp, 6);
-        e.producer_maybe_resolve_sequences(P);
-        assert!(e.producers[0].seq.unresolved.is_empty());
-        assert!(!e.producers[0].seq.bump_required);
-    }
-
-    #[test]
-    fn an_unresolved_partition_waits_while_it_still_has_numbered_batches() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 1);
-        e.producers[0].seq.unresolved.insert(tp, 3);
-        e.producer_maybe_resolve_sequences(P);
-        assert_eq!(e.producers[0].seq.unresolved.get(&tp), Some(&3));
-        assert!(!e.producers[0].seq.bump_required);
-    }
-
-    #[test]
-    fn out_of_order_for_a_batch_that_is_not_next_is_retried_without_a_bump() {
-        let (mut e, tp) = engine();
-        sent_batch(&mut e, tp, 1, 3, 1);
-        e.producers[0].seq.last_acked.insert(tp, 1); // 2 is still pending
-        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
-        assert!(!e.producers[0].seq.bump_required);
-        // The next one after the last acknowledged: a real gap → bump.
-        e.producers[0].seq.last_acked.insert(tp, 2);
-        assert!(e.producer_can_retry_out_of_order(P, BatchId(1)));
-        assert!(e.producers[0].seq.bump_required);
     }
 }

@@ -105,6 +105,12 @@ impl From<TxnTimer> for Action {
     }
 }
 
+impl From<(ProducerIdx, ProducerTimer)> for Action {
+    fn from((producer, timer): (ProducerIdx, ProducerTimer)) -> Action {
+        Action::Producer { producer, timer }
+    }
+}
+
 impl From<(GroupIdx, GroupTimer)> for Action {
     fn from((group, timer): (GroupIdx, GroupTimer)) -> Action {
         Action::Group { group, timer }
