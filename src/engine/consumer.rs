@@ -45,6 +45,7 @@ use crate::engine::log::LogEntry;
 use crate::engine::network::{
     CoordinatorKey, FetchPartition, FetchPartitionData, MemberMetadata, Msg,
 };
+use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 use std::collections::VecDeque;
@@ -140,6 +141,78 @@ pub struct Consumer {
 }
 
 impl Consumer {
+    /// A new `KafkaConsumer` at `now_ms`: no member id yet, nothing
+    /// assigned, a join due on its first `poll()`.
+    pub fn new(
+        idx: ConsumerIdx,
+        group: GroupIdx,
+        client_id: String,
+        instance_id: Option<String>,
+        gc: &GroupConfig,
+        now_ms: u64,
+        metadata: ClientMetadata,
+    ) -> Consumer {
+        Consumer {
+            idx,
+            group,
+            label: label_for(idx.0 as usize),
+            client_id,
+            alive: true,
+            incarnation: 0,
+            member_id: None,
+            instance_id,
+            generation: GenerationId(-1),
+            membership: Membership::Unjoined,
+            assignment: Vec::new(),
+            last_assignment: Vec::new(),
+            last_generation: None,
+            positions: VecMap::new(),
+            committed: VecMap::new(),
+            offsets_pending: Vec::new(),
+            offset_fetch_attempts: 0,
+            fetches: VecMap::new(),
+            fetched: VecMap::new(),
+            aborted: VecMap::new(),
+            current: VecDeque::new(),
+            app: AppState::Polling,
+            last_poll_ms: now_ms,
+            rejoin_needed: true,
+            poll_expired: false,
+            auto_commit_due_ms: now_ms + gc.auto_commit_interval_ms as u64,
+            armed_crash: Vec::new(),
+            raise_next: false,
+            processing_time_ms: gc.processing_time_ms,
+            heartbeat_running: false,
+            pending_commits: Vec::new(),
+            records_processed: 0,
+            batch_committed: false,
+            txn_producer: None,
+            metadata,
+        }
+    }
+
+    /// The action that runs `timer` for this incarnation of the consumer: a
+    /// timer set before a crash or restart is ignored when it fires (see
+    /// [`Consumer::is_current`]). Every consumer timer is built here.
+    pub fn timer(&self, timer: ConsumerTimer) -> Action {
+        Action::Consumer {
+            consumer: self.idx,
+            incarnation: self.incarnation,
+            timer,
+        }
+    }
+
+    /// Sets one of this consumer's timers to fire at `at_ms`.
+    pub fn set_timer_at(&self, at_ms: u64, timer: ConsumerTimer, out: &mut Outbox) {
+        out.timer_at(at_ms, self.timer(timer));
+    }
+
+    /// Whether a timer set in `incarnation` may still run: this process has
+    /// neither crashed nor restarted since.
+    pub fn is_current(&self, incarnation: u32) -> bool {
+        self.alive && self.incarnation == incarnation
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -163,8 +236,8 @@ fn label_for(n: usize) -> String {
     }
 }
 
-/// A consumer's own timers. `Engine::consumer_set_timer` stamps each with
-/// the consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
+/// A consumer's own timers. [`Consumer::timer`] stamps each with the
+/// consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
 /// the consumer is still that incarnation and alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsumerTimer {
@@ -204,43 +277,16 @@ impl Engine {
         let instance_id = gc
             .static_membership
             .then(|| format!("{}-instance-{}", gc.group_id, idx.0));
-        self.consumers.push(Consumer {
+        let metadata = self.bootstrap_metadata(&[CoordinatorKey::Group(g)]);
+        self.consumers.push(Consumer::new(
             idx,
-            group: g,
-            label: label_for(idx.0 as usize),
+            g,
             client_id,
-            alive: true,
-            incarnation: 0,
-            member_id: None,
             instance_id,
-            generation: GenerationId(-1),
-            membership: Membership::Unjoined,
-            assignment: Vec::new(),
-            last_assignment: Vec::new(),
-            last_generation: None,
-            positions: VecMap::new(),
-            committed: VecMap::new(),
-            offsets_pending: Vec::new(),
-            offset_fetch_attempts: 0,
-            fetches: VecMap::new(),
-            fetched: VecMap::new(),
-            aborted: VecMap::new(),
-            current: VecDeque::new(),
-            app: AppState::Polling,
-            last_poll_ms: self.now_ms,
-            rejoin_needed: true,
-            poll_expired: false,
-            auto_commit_due_ms: self.now_ms + gc.auto_commit_interval_ms as u64,
-            armed_crash: Vec::new(),
-            raise_next: false,
-            processing_time_ms: gc.processing_time_ms,
-            heartbeat_running: false,
-            pending_commits: Vec::new(),
-            records_processed: 0,
-            batch_committed: false,
-            txn_producer: None,
-            metadata: self.bootstrap_metadata(&[CoordinatorKey::Group(g)]),
-        });
+            &gc,
+            self.now_ms,
+            metadata,
+        ));
         self.processor_attach(idx);
         self.consumer_set_timer(idx, 0, ConsumerTimer::Poll);
         idx
@@ -264,15 +310,8 @@ impl Engine {
         at_ms: u64,
         timer: ConsumerTimer,
     ) {
-        let incarnation = self.consumers[c.0 as usize].incarnation;
-        self.schedule(
-            at_ms,
-            Action::Consumer {
-                consumer: c,
-                incarnation,
-                timer,
-            },
-        );
+        let action = self.consumers[c.0 as usize].timer(timer);
+        self.schedule(at_ms, action);
     }
 
     /// Runs a consumer timer, unless the consumer crashed or restarted
@@ -283,7 +322,7 @@ impl Engine {
         incarnation: u32,
         timer: ConsumerTimer,
     ) {
-        if !self.consumer_current(c, incarnation) {
+        if !self.consumers[c.0 as usize].is_current(incarnation) {
             return;
         }
         match timer {
@@ -297,11 +336,6 @@ impl Engine {
 
     fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
         &mut self.consumers[c.0 as usize]
-    }
-
-    pub(crate) fn consumer_current(&self, c: ConsumerIdx, incarnation: u32) -> bool {
-        let con = &self.consumers[c.0 as usize];
-        con.alive && con.incarnation == incarnation
     }
 
     /// The group coordinator this consumer found (see
