@@ -1,10 +1,7 @@
 //! The consumer client: stages 7–9 of a record's life, group membership,
 //! positions and commits (`KafkaConsumer`, `ConsumerCoordinator`, `Fetcher`).
 //!
-//! Size: the poll loop, the commit disciplines, the heartbeat thread and the
-//! rejoin are one state machine, as in `ConsumerCoordinator`. Issue 12 turns
-//! it into a component that owns its state and timers, and that is where it
-//! splits (membership apart from fetching and processing).
+//! Size: only while the rules move out to `kafka_consumer.rs` (issue 12).
 //!
 //! 7. **Poll** — `poll()` returns records fetched from the partitions'
 //!    leaders; only offsets below the high watermark (or the last stable
@@ -33,225 +30,39 @@
 //! coordinator answers `UNSTABLE_OFFSET_COMMIT` and the consumer asks again
 //! after `retry.backoff.ms` (doubling up to `retry.backoff.max.ms`, ±20 %),
 //! instead of starting from an offset that transaction may replace.
+//!
+//! ## The component and the engine
+//!
+//! The consumer's state and the rules that need nothing but that state
+//! ([`Consumer`], its timers, positions, commit and rebalance decisions)
+//! live in `kafka_consumer.rs`, unit-tested there on a consumer alone. This
+//! file is the engine glue: it runs the consumer's timers, routes its
+//! responses, looks up what the consumer cannot see (coordinators, leaders,
+//! topic names, the engine's ids and PRNG, the ledger), calls the rules and
+//! applies their outbox where the effects happened before, so no trace
+//! changes.
+//!
+//! Kafka's code: `clients/src/main/java/org/apache/kafka/clients/consumer/KafkaConsumer.java`
+//! (`poll`, `commitSync`, `close`), `.../consumer/internals/ConsumerCoordinator.java`
+//! (`onJoinPrepare`, `onJoinComplete`, `maybeAutoCommitOffsetsAsync`,
+//! `fetchCommittedOffsets`), `.../consumer/internals/AbstractCoordinator.java`
+//! (`HeartbeatThread`, `maybeLeaveGroup`) and `.../consumer/internals/Fetcher.java`.
 
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
-use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
 use crate::engine::ids::*;
-use crate::engine::log::LogEntry;
+pub use crate::engine::kafka_consumer::{
+    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
+};
+use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{
     CoordinatorKey, FetchPartition, FetchPartitionData, MemberMetadata, Msg,
 };
-use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
-use std::collections::VecDeque;
-
-/// The consumer's `retry.backoff.ms` and `retry.backoff.max.ms` (defaults).
-const RETRY_BACKOFF_MS: u64 = 100;
-const RETRY_BACKOFF_MAX_MS: u64 = 1_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Membership {
-    Unjoined,
-    Joining,
-    AwaitingSync,
-    Stable,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AfterCommit {
-    /// At-most-once: the commit came first; now process the batch.
-    ProcessBatch,
-    /// At-least-once: the record is done; take the next one.
-    NextRecord,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppState {
-    /// Inside `poll()`, waiting for the group, offsets or records.
-    Polling,
-    /// Running the application's code on `current[0]`.
-    Processing,
-    /// Blocked in `commitSync()`.
-    Committing { commit_id: u64, then: AfterCommit },
-    /// Closed or crashed.
-    Stopped,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingCommit {
-    pub commit_id: u64,
-    pub offsets: Vec<(Tp, Offset)>,
-    pub auto: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Consumer {
-    pub idx: ConsumerIdx,
-    pub group: GroupIdx,
-    /// "A", "B", … as the course text names consumers.
-    pub label: String,
-    /// Java's default `client.id`: `consumer-<group>-<n>`.
-    pub client_id: String,
-    pub alive: bool,
-    pub incarnation: u32,
-    pub member_id: Option<String>,
-    pub instance_id: Option<String>,
-    pub generation: GenerationId,
-    pub membership: Membership,
-    pub assignment: Vec<Tp>,
-    /// The assignment and generation of the last completed rebalance
-    /// (eager sticky's userData survives the eager revoke).
-    pub last_assignment: Vec<Tp>,
-    pub last_generation: Option<i32>,
-    pub positions: VecMap<Tp, Offset>,
-    /// What this consumer last saw committed, per partition.
-    pub committed: VecMap<Tp, Offset>,
-    pub offsets_pending: Vec<Tp>,
-    /// OffsetFetch answers of UNSTABLE_OFFSET_COMMIT in a row (the backoff grows).
-    pub offset_fetch_attempts: u32,
-    pub fetches: VecMap<BrokerId, u64>,
-    /// Completed fetches not yet returned by `poll()`.
-    pub fetched: VecMap<Tp, VecDeque<LogEntry>>,
-    pub aborted: VecMap<Tp, Vec<crate::engine::log::AbortedTxn>>,
-    /// Records returned by the last `poll()`, not yet processed.
-    pub current: VecDeque<(Tp, RecordId, Offset)>,
-    pub app: AppState,
-    pub last_poll_ms: u64,
-    pub rejoin_needed: bool,
-    pub poll_expired: bool,
-    pub auto_commit_due_ms: u64,
-    pub armed_crash: Vec<CrashPoint>,
-    /// `process_event()` raises on the next record (a scripted fault).
-    pub raise_next: bool,
-    pub processing_time_ms: u32,
-    pub heartbeat_running: bool,
-    pub pending_commits: Vec<PendingCommit>,
-    pub records_processed: u64,
-    pub batch_committed: bool,
-    /// The transactional producer of an exactly-once processor.
-    pub txn_producer: Option<ProducerIdx>,
-    /// Who leads each partition and who coordinates its group, as far as
-    /// this consumer knows.
-    pub metadata: ClientMetadata,
-}
-
-impl Consumer {
-    /// A new `KafkaConsumer` at `now_ms`: no member id yet, nothing
-    /// assigned, a join due on its first `poll()`.
-    pub fn new(
-        idx: ConsumerIdx,
-        group: GroupIdx,
-        client_id: String,
-        instance_id: Option<String>,
-        gc: &GroupConfig,
-        now_ms: u64,
-        metadata: ClientMetadata,
-    ) -> Consumer {
-        Consumer {
-            idx,
-            group,
-            label: label_for(idx.0 as usize),
-            client_id,
-            alive: true,
-            incarnation: 0,
-            member_id: None,
-            instance_id,
-            generation: GenerationId(-1),
-            membership: Membership::Unjoined,
-            assignment: Vec::new(),
-            last_assignment: Vec::new(),
-            last_generation: None,
-            positions: VecMap::new(),
-            committed: VecMap::new(),
-            offsets_pending: Vec::new(),
-            offset_fetch_attempts: 0,
-            fetches: VecMap::new(),
-            fetched: VecMap::new(),
-            aborted: VecMap::new(),
-            current: VecDeque::new(),
-            app: AppState::Polling,
-            last_poll_ms: now_ms,
-            rejoin_needed: true,
-            poll_expired: false,
-            auto_commit_due_ms: now_ms + gc.auto_commit_interval_ms as u64,
-            armed_crash: Vec::new(),
-            raise_next: false,
-            processing_time_ms: gc.processing_time_ms,
-            heartbeat_running: false,
-            pending_commits: Vec::new(),
-            records_processed: 0,
-            batch_committed: false,
-            txn_producer: None,
-            metadata,
-        }
-    }
-
-    /// The action that runs `timer` for this incarnation of the consumer: a
-    /// timer set before a crash or restart is ignored when it fires (see
-    /// [`Consumer::is_current`]). Every consumer timer is built here.
-    pub fn timer(&self, timer: ConsumerTimer) -> Action {
-        Action::Consumer {
-            consumer: self.idx,
-            incarnation: self.incarnation,
-            timer,
-        }
-    }
-
-    /// Sets one of this consumer's timers to fire at `at_ms`.
-    pub fn set_timer_at(&self, at_ms: u64, timer: ConsumerTimer, out: &mut Outbox) {
-        out.timer_at(at_ms, self.timer(timer));
-    }
-
-    /// Whether a timer set in `incarnation` may still run: this process has
-    /// neither crashed nor restarted since.
-    pub fn is_current(&self, incarnation: u32) -> bool {
-        self.alive && self.incarnation == incarnation
-    }
-
-    pub(crate) fn is_fetching(&self) -> bool {
-        self.membership == Membership::Stable && self.offsets_pending.is_empty()
-    }
-
-    pub fn cfg<'a>(&self, e: &'a Engine) -> &'a GroupConfig {
-        &e.cfg.groups[self.group.0 as usize]
-    }
-
-    /// Partitions assigned but paused by an in-progress rebalance.
-    pub fn is_rebalancing(&self) -> bool {
-        self.alive && self.membership != Membership::Stable
-    }
-}
-
-fn label_for(n: usize) -> String {
-    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if n < 26 {
-        (letters[n] as char).to_string()
-    } else {
-        format!("C{n}")
-    }
-}
-
-/// A consumer's own timers. [`Consumer::timer`] stamps each with the
-/// consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
-/// the consumer is still that incarnation and alive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConsumerTimer {
-    /// The application's loop calls `poll()` again.
-    Poll,
-    /// The application finished processing the current record.
-    ProcessDone,
-    /// The heartbeat thread's next beat (`heartbeat.interval.ms`).
-    HeartbeatTick,
-    /// Retry what failed for want of a coordinator or a connection.
-    Retry,
-    /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
-    OffsetFetchRetry,
-}
 
 /// A group's configuration, borrowed through the engine's shared
 /// `Arc<ScenarioConfig>` so hot paths do not clone strings.
@@ -264,6 +75,12 @@ impl std::ops::Deref for GroupCfg {
     type Target = GroupConfig;
     fn deref(&self) -> &GroupConfig {
         &self.cfg.groups[self.g]
+    }
+}
+
+impl Consumer {
+    pub fn cfg<'a>(&self, e: &'a Engine) -> &'a GroupConfig {
+        &e.cfg.groups[self.group.0 as usize]
     }
 }
 

@@ -22,6 +22,7 @@ pub mod group_coordinator;
 pub mod ids;
 pub mod java;
 pub mod json;
+pub mod kafka_consumer;
 pub mod ledger;
 pub mod log;
 pub mod murmur2;
