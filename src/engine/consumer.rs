@@ -1,8 +1,6 @@
 //! The consumer client: stages 7–9 of a record's life, group membership,
 //! positions and commits (`KafkaConsumer`, `ConsumerCoordinator`, `Fetcher`).
 //!
-//! Size: only while the rules move out to `kafka_consumer.rs` (issue 12).
-//!
 //! 7. **Poll** — `poll()` returns records fetched from the partitions'
 //!    leaders; only offsets below the high watermark (or the last stable
 //!    offset, for `read_committed`) are ever handed out. The consumer's
@@ -58,9 +56,8 @@ pub use crate::engine::kafka_consumer::{
     AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
 };
 use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
-use crate::engine::network::{
-    CoordinatorKey, FetchPartition, FetchPartitionData, MemberMetadata, Msg,
-};
+use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
+use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
 
@@ -151,6 +148,20 @@ impl Engine {
         }
     }
 
+    /// Runs one of `c`'s rules at the engine's now and applies what it
+    /// decided right away, in its order (see `outbox.rs`).
+    pub(crate) fn consumer_rule<R>(
+        &mut self,
+        c: ConsumerIdx,
+        rule: impl FnOnce(&mut Consumer, u64, &mut Outbox) -> R,
+    ) -> R {
+        let now = self.now_ms;
+        let mut out = Outbox::new();
+        let r = rule(&mut self.consumers[c.0 as usize], now, &mut out);
+        self.apply_outbox(out);
+        r
+    }
+
     fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
         &mut self.consumers[c.0 as usize]
     }
@@ -211,11 +222,7 @@ impl Engine {
             return true;
         }
         let gc = c.cfg(self);
-        if gc.commit_mode == CommitMode::Auto
-            && c.positions
-                .iter()
-                .any(|(tp, p)| c.committed.get(tp) != Some(p))
-        {
+        if gc.commit_mode == CommitMode::Auto && c.has_uncommitted_positions() {
             return true;
         }
         c.assignment.iter().any(|tp| {
@@ -268,21 +275,15 @@ impl Engine {
             return;
         }
         // Hand out what was fetched, up to max.poll.records.
-        let (batch, moved) = self.consumer_drain_fetched(c, gc.max_poll_records as usize);
+        let batch = self.consumer(c).drain_fetched(gc.max_poll_records as usize);
         if !batch.is_empty() {
             self.consumer_deliver(c, batch, &gc);
             return;
         }
-        let _ = moved;
         self.consumer_send_fetches(c, &gc);
         // Auto-commit still fires from inside poll while it waits.
         let con = &self.consumers[c.0 as usize];
-        if gc.commit_mode == CommitMode::Auto
-            && con
-                .positions
-                .iter()
-                .any(|(tp, p)| con.committed.get(tp) != Some(p))
-        {
+        if gc.commit_mode == CommitMode::Auto && con.has_uncommitted_positions() {
             let due = con.auto_commit_due_ms.max(now + 1);
             self.consumer_set_timer_at(c, due, ConsumerTimer::Poll);
         }
@@ -295,62 +296,11 @@ impl Engine {
             return;
         }
         let now = self.now_ms;
-        let con = &self.consumers[c.0 as usize];
-        if now < con.auto_commit_due_ms || con.membership != Membership::Stable {
-            return;
-        }
-        let offsets: Vec<(Tp, Offset)> = con
-            .positions
-            .iter()
-            .filter(|(tp, p)| con.committed.get(tp) != Some(p))
-            .map(|(tp, p)| (*tp, *p))
-            .collect();
-        self.consumer(c).auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
+        let interval = gc.auto_commit_interval_ms as u64;
+        let offsets = self.consumer(c).auto_commit_due(now, interval);
         if !offsets.is_empty() {
             self.consumer_send_commit(c, offsets, true);
         }
-    }
-
-    /// Moves entries from completed fetches into a poll result, skipping
-    /// control records and aborted transactional records (the position still
-    /// moves past them).
-    fn consumer_drain_fetched(
-        &mut self,
-        c: ConsumerIdx,
-        max: usize,
-    ) -> (Vec<(Tp, RecordId, Offset)>, bool) {
-        let mut out = Vec::new();
-        let mut moved = false;
-        let con = &mut self.consumers[c.0 as usize];
-        let tps: Vec<Tp> = con.fetched.keys().copied().collect();
-        for tp in tps {
-            let aborted = con.aborted.get(&tp).cloned().unwrap_or_default();
-            let q = con.fetched.get_mut(&tp).expect("key");
-            while out.len() < max {
-                let Some(e) = q.pop_front() else { break };
-                if con.positions.get(&tp) != Some(&e.offset) {
-                    continue; // stale data from before a seek
-                }
-                con.positions.insert(tp, e.offset.next());
-                moved = true;
-                let Some(record) = e.record else { continue };
-                let skip = e.transactional
-                    && e.producer.is_some_and(|p| {
-                        aborted.iter().any(|a| {
-                            a.producer_id == p.producer_id
-                                && a.first_offset <= e.offset
-                                && e.offset <= a.last_offset
-                        })
-                    });
-                if !skip {
-                    out.push((tp, record, e.offset));
-                }
-            }
-            if q.is_empty() {
-                con.fetched.remove(&tp);
-            }
-        }
-        (out, moved)
     }
 
     fn consumer_deliver(
@@ -385,11 +335,7 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::BeforeProcessing {
-            let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize]
-                .positions
-                .iter()
-                .map(|(t, o)| (*t, *o))
-                .collect();
+            let offsets = self.consumers[c.0 as usize].positions_to_commit();
             let id = self.consumer_send_commit(c, offsets, false);
             self.consumer(c).app = match id {
                 Some(commit_id) => AppState::Committing {
@@ -407,14 +353,7 @@ impl Engine {
     }
 
     fn consumer_process_next(&mut self, c: ConsumerIdx) {
-        if self.consumers[c.0 as usize].current.is_empty() {
-            self.consumer(c).app = AppState::Polling;
-            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-            return;
-        }
-        let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-        self.consumer(c).app = AppState::Processing;
-        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+        self.consumer_rule(c, |con, now, out| con.process_next(now, out));
     }
 
     pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
@@ -468,7 +407,8 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::AfterProcessing {
-            match self.consumer_send_commit(c, vec![(tp, offset.next())], false) {
+            let offsets = Consumer::commit_after_processing(tp, offset);
+            match self.consumer_send_commit(c, offsets, false) {
                 Some(commit_id) => {
                     self.consumer(c).app = AppState::Committing {
                         commit_id,
@@ -488,8 +428,7 @@ impl Engine {
         if self.consumers[c.0 as usize].current.is_empty() {
             self.processor_batch_done(c);
         } else {
-            let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-            self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+            self.consumer_rule(c, |con, now, out| con.schedule_process_done(now, out));
         }
     }
 
@@ -551,40 +490,11 @@ impl Engine {
 
     fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
         self.client_maybe_update_metadata(Node::Consumer(c));
-        let con = &self.consumers[c.0 as usize];
-        let mut by_leader: VecMap<BrokerId, Vec<FetchPartition>> = VecMap::new();
-        let mut reconnect_at: Option<u64> = None;
-        for tp in &con.assignment {
-            let Some(pos) = con.positions.get(tp) else {
-                continue;
-            };
-            if con.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
-                continue;
-            }
-            // The leader this consumer knows; none (or one whose connection
-            // just closed) means no fetch until the metadata is refreshed.
-            let Some(l) = con.metadata.leader(*tp) else {
-                continue;
-            };
-            if con.fetches.contains_key(&l) {
-                continue;
-            }
-            if let Some(at) = con.metadata.reconnect_at(l, self.now_ms) {
-                reconnect_at = Some(reconnect_at.map_or(at, |r: u64| r.min(at)));
-                continue;
-            }
-            by_leader.entry_or_default(l).push(FetchPartition {
-                tp: *tp,
-                fetch_offset: *pos,
-                last_fetched_epoch: None,
-                current_leader_epoch: con.metadata.leader_epoch(*tp),
-                follower_hw: None,
-            });
-        }
-        if let Some(at) = reconnect_at {
+        let plan = self.consumers[c.0 as usize].fetch_plan(self.now_ms);
+        if let Some(at) = plan.reconnect_at {
             self.client_wake_at(Node::Consumer(c), at);
         }
-        for (l, partitions) in by_leader {
+        for (l, partitions) in plan.by_leader {
             let fetch_id = self.next_id();
             self.consumer(c).fetches.insert(l, fetch_id);
             self.send(
@@ -612,12 +522,7 @@ impl Engine {
         let g = con.group;
         // Auto-commit is attempted before the rebalance.
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
-            let offsets: Vec<(Tp, Offset)> = con
-                .positions
-                .iter()
-                .filter(|(tp, p)| con.committed.get(tp) != Some(p))
-                .map(|(tp, p)| (*tp, *p))
-                .collect();
+            let offsets = con.uncommitted_positions();
             if !offsets.is_empty() {
                 self.consumer_send_commit(c, offsets, true);
             }
@@ -1584,7 +1489,7 @@ impl Engine {
         let con = &self.consumers[ci];
         let g = con.group;
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
-            let offsets: Vec<(Tp, Offset)> = con.positions.iter().map(|(t, o)| (*t, *o)).collect();
+            let offsets = con.positions_to_commit();
             // Closing, it uses a coordinator it knows and looks none up.
             if let (Some(b), false) = (self.known_coordinator(c), offsets.is_empty()) {
                 let commit_id = self.next_id();

@@ -26,6 +26,7 @@ use crate::engine::config::GroupConfig;
 use crate::engine::event::CrashPoint;
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
+use crate::engine::network::FetchPartition;
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::Action;
 use crate::engine::vecmap::VecMap;
@@ -194,6 +195,146 @@ impl Consumer {
         self.alive && self.incarnation == incarnation
     }
 
+    // ---- positions and fetching (`SubscriptionState`, `Fetcher`) -------------
+
+    /// `FetchCollector.collectFetch`: moves up to `max` records from completed
+    /// fetches into a poll's result, in partition order. The position moves
+    /// past every entry taken, including control records and records of
+    /// aborted transactions, which are not handed out; an entry that is not
+    /// at the position is stale (fetched before a seek or a reset) and dropped.
+    pub fn drain_fetched(&mut self, max: usize) -> Vec<(Tp, RecordId, Offset)> {
+        let mut out = Vec::new();
+        let tps: Vec<Tp> = self.fetched.keys().copied().collect();
+        for tp in tps {
+            let aborted = self.aborted.get(&tp).cloned().unwrap_or_default();
+            let q = self.fetched.get_mut(&tp).expect("key");
+            while out.len() < max {
+                let Some(e) = q.pop_front() else { break };
+                if self.positions.get(&tp) != Some(&e.offset) {
+                    continue; // stale data from before a seek
+                }
+                self.positions.insert(tp, e.offset.next());
+                let Some(record) = e.record else { continue };
+                let skip = e.transactional
+                    && e.producer.is_some_and(|p| {
+                        aborted.iter().any(|a| {
+                            a.producer_id == p.producer_id
+                                && a.first_offset <= e.offset
+                                && e.offset <= a.last_offset
+                        })
+                    });
+                if !skip {
+                    out.push((tp, record, e.offset));
+                }
+            }
+            if q.is_empty() {
+                self.fetched.remove(&tp);
+            }
+        }
+        out
+    }
+
+    /// `Fetcher.prepareFetchRequests`: one Fetch per leader this consumer
+    /// knows, for each assigned partition with a position, nothing fetched
+    /// and waiting, no fetch to that leader in flight and a connection out of
+    /// its reconnect backoff. Each asks from the partition's position.
+    pub fn fetch_plan(&self, now_ms: u64) -> FetchPlan {
+        let mut plan = FetchPlan::default();
+        for tp in &self.assignment {
+            let Some(pos) = self.positions.get(tp) else {
+                continue;
+            };
+            if self.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
+                continue;
+            }
+            // The leader this consumer knows; none (or one whose connection
+            // just closed) means no fetch until the metadata is refreshed.
+            let Some(l) = self.metadata.leader(*tp) else {
+                continue;
+            };
+            if self.fetches.contains_key(&l) {
+                continue;
+            }
+            if let Some(at) = self.metadata.reconnect_at(l, now_ms) {
+                plan.reconnect_at = Some(plan.reconnect_at.map_or(at, |r: u64| r.min(at)));
+                continue;
+            }
+            plan.by_leader.entry_or_default(l).push(FetchPartition {
+                tp: *tp,
+                fetch_offset: *pos,
+                last_fetched_epoch: None,
+                current_leader_epoch: self.metadata.leader_epoch(*tp),
+                follower_hw: None,
+            });
+        }
+        plan
+    }
+
+    // ---- processing and commits (`KafkaConsumer`, `ConsumerCoordinator`) -----
+
+    /// Every position: what `commitSync()` with no arguments commits (before
+    /// processing, and auto-commit on `close()`).
+    pub fn positions_to_commit(&self) -> Vec<(Tp, Offset)> {
+        self.positions.iter().map(|(t, o)| (*t, *o)).collect()
+    }
+
+    /// The positions not yet committed, as auto-commit sends them.
+    pub fn uncommitted_positions(&self) -> Vec<(Tp, Offset)> {
+        self.positions
+            .iter()
+            .filter(|(tp, p)| self.committed.get(tp) != Some(p))
+            .map(|(tp, p)| (*tp, *p))
+            .collect()
+    }
+
+    /// Whether some position is ahead of what this consumer saw committed.
+    pub fn has_uncommitted_positions(&self) -> bool {
+        self.positions
+            .iter()
+            .any(|(tp, p)| self.committed.get(tp) != Some(p))
+    }
+
+    /// After processing `offset` of `tp`, the application commits the
+    /// *next* offset to read, not the one it processed.
+    pub fn commit_after_processing(tp: Tp, offset: Offset) -> Vec<(Tp, Offset)> {
+        vec![(tp, offset.next())]
+    }
+
+    /// `maybeAutoCommitOffsetsAsync`: once `auto.commit.interval.ms` has
+    /// passed (and only in an active generation), the interval starts again
+    /// and the positions not yet committed are to be committed.
+    pub fn auto_commit_due(&mut self, now_ms: u64, interval_ms: u64) -> Vec<(Tp, Offset)> {
+        if now_ms < self.auto_commit_due_ms || self.membership != Membership::Stable {
+            return Vec::new();
+        }
+        let offsets = self.uncommitted_positions();
+        self.auto_commit_due_ms = now_ms + interval_ms;
+        offsets
+    }
+
+    /// The application goes on: the next record of the last poll takes
+    /// `processing_time_ms`, or, with none left, it calls `poll()` again.
+    pub fn process_next(&mut self, now_ms: u64, out: &mut Outbox) {
+        if self.current.is_empty() {
+            self.app = AppState::Polling;
+            self.set_timer_at(now_ms, ConsumerTimer::Poll, out);
+            return;
+        }
+        self.start_processing(now_ms, out);
+    }
+
+    /// The application starts on `current[0]`.
+    pub fn start_processing(&mut self, now_ms: u64, out: &mut Outbox) {
+        self.app = AppState::Processing;
+        self.schedule_process_done(now_ms, out);
+    }
+
+    /// The record now being processed is done in `processing_time_ms`.
+    pub fn schedule_process_done(&self, now_ms: u64, out: &mut Outbox) {
+        let at = now_ms + self.processing_time_ms as u64;
+        self.set_timer_at(at, ConsumerTimer::ProcessDone, out);
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -202,6 +343,15 @@ impl Consumer {
     pub fn is_rebalancing(&self) -> bool {
         self.alive && self.membership != Membership::Stable
     }
+}
+
+/// The Fetch requests `poll()` sends next (see [`Consumer::fetch_plan`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchPlan {
+    /// Per leader, the partitions to ask it for, from their positions.
+    pub by_leader: VecMap<BrokerId, Vec<FetchPartition>>,
+    /// The earliest end of a reconnect backoff that held a fetch back.
+    pub reconnect_at: Option<u64>,
 }
 
 fn label_for(n: usize) -> String {
@@ -228,4 +378,240 @@ pub enum ConsumerTimer {
     Retry,
     /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
     OffsetFetchRetry,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::client_metadata::LeaderInfo;
+    use crate::engine::log::{AbortedTxn, ProducerStamp};
+
+    fn tp(p: u32) -> Tp {
+        Tp::new(TopicId(0), p)
+    }
+
+    /// A consumer of a default group, started at 0 ms, that knows broker
+    /// `p % 2` leads partition `p` (partitions 0 to 3).
+    fn consumer() -> Consumer {
+        let mut leaders = VecMap::new();
+        for p in 0..4 {
+            let info = LeaderInfo {
+                leader: Some(BrokerId(p as u16 % 2)),
+                epoch: LeaderEpoch(3),
+            };
+            leaders.insert(tp(p), info);
+        }
+        Consumer::new(
+            ConsumerIdx(0),
+            GroupIdx(0),
+            "consumer-g-1".into(),
+            None,
+            &GroupConfig::default(),
+            0,
+            ClientMetadata::bootstrapped(0, leaders),
+        )
+    }
+
+    /// A member of generation 1 that owns `partitions`, each at `position`.
+    fn stable(partitions: &[u32], position: i64) -> Consumer {
+        let mut c = consumer();
+        c.member_id = Some("member-1".into());
+        c.generation = GenerationId(1);
+        c.membership = Membership::Stable;
+        c.rejoin_needed = false;
+        for p in partitions {
+            c.assignment.push(tp(*p));
+            c.positions.insert(tp(*p), Offset(position));
+        }
+        c
+    }
+
+    fn entry(offset: i64, record: Option<u32>) -> LogEntry {
+        LogEntry {
+            offset: Offset(offset),
+            leader_epoch: LeaderEpoch(3),
+            record: record.map(RecordId),
+            control: None,
+            producer: None,
+            transactional: false,
+            batch: BatchId(0),
+            batch_base: Offset(offset),
+            batch_len: 1,
+            append_time_ms: 0,
+        }
+    }
+
+    /// The consumer timers an outbox sets, in order.
+    fn timers(out: &Outbox) -> Vec<(u64, ConsumerTimer)> {
+        out.timers()
+            .map(|(at, action)| match action {
+                Action::Consumer { timer, .. } => (at, *timer),
+                other => panic!("not a consumer timer: {other:?}"),
+            })
+            .collect()
+    }
+
+    fn fetched(c: &mut Consumer, p: u32, entries: Vec<LogEntry>) {
+        c.fetched.entry_or_default(tp(p)).extend(entries);
+    }
+
+    #[test]
+    fn a_timer_carries_the_incarnation_it_was_set_in() {
+        let mut c = consumer();
+        let mut out = Outbox::new();
+        c.set_timer_at(40, ConsumerTimer::Poll, &mut out);
+        let (at, action) = out.timers().next().expect("a timer");
+        assert_eq!(at, 40);
+        let Action::Consumer { incarnation, .. } = *action else {
+            panic!("not a consumer timer: {action:?}");
+        };
+        assert!(c.is_current(incarnation));
+        // A crash and restart make every earlier timer stale.
+        c.incarnation += 1;
+        assert!(!c.is_current(incarnation));
+        c.alive = false;
+        assert!(!c.is_current(c.incarnation));
+    }
+
+    #[test]
+    fn a_poll_hands_out_records_from_the_position_and_moves_it_past_them() {
+        let mut c = stable(&[0], 5);
+        fetched(
+            &mut c,
+            0,
+            (5..9).map(|o| entry(o, Some(o as u32))).collect(),
+        );
+        let batch = c.drain_fetched(3);
+        let offsets: Vec<i64> = batch.iter().map(|(_, _, o)| o.0).collect();
+        assert_eq!(offsets, [5, 6, 7]);
+        assert_eq!(c.positions[&tp(0)], Offset(8));
+        // max.poll.records: the rest waits for the next poll.
+        assert_eq!(c.drain_fetched(3).len(), 1);
+        assert_eq!(c.positions[&tp(0)], Offset(9));
+        assert!(c.fetched.is_empty());
+    }
+
+    #[test]
+    fn control_records_and_aborted_records_are_skipped_but_the_position_moves_past_them() {
+        let mut c = stable(&[0], 0);
+        let producer = Some(ProducerStamp {
+            producer_id: ProducerId(7),
+            epoch: ProducerEpoch(0),
+            sequence: 0,
+        });
+        let aborted = |o: i64| LogEntry {
+            producer,
+            transactional: true,
+            ..entry(o, Some(o as u32))
+        };
+        fetched(
+            &mut c,
+            0,
+            vec![aborted(0), aborted(1), entry(2, None), entry(3, Some(3))],
+        );
+        c.aborted.insert(
+            tp(0),
+            vec![AbortedTxn {
+                producer_id: ProducerId(7),
+                first_offset: Offset(0),
+                last_offset: Offset(2),
+            }],
+        );
+        let batch = c.drain_fetched(10);
+        assert_eq!(batch, [(tp(0), RecordId(3), Offset(3))]);
+        assert_eq!(c.positions[&tp(0)], Offset(4));
+    }
+
+    #[test]
+    fn fetched_records_that_are_not_at_the_position_are_stale_and_dropped() {
+        let mut c = stable(&[0], 10);
+        fetched(&mut c, 0, vec![entry(4, Some(4)), entry(5, Some(5))]);
+        assert!(c.drain_fetched(10).is_empty());
+        assert_eq!(c.positions[&tp(0)], Offset(10));
+        assert!(c.fetched.is_empty());
+    }
+
+    #[test]
+    fn the_next_fetch_asks_each_leader_for_its_partitions_from_their_positions() {
+        let mut c = stable(&[0, 1, 2, 3], 0);
+        c.positions.insert(tp(2), Offset(12));
+        let plan = c.fetch_plan(0);
+        let asked: Vec<(u16, Vec<(u32, i64)>)> = plan
+            .by_leader
+            .iter()
+            .map(|(b, parts)| {
+                let parts = parts
+                    .iter()
+                    .map(|f| (f.tp.partition.0, f.fetch_offset.0))
+                    .collect();
+                (b.0, parts)
+            })
+            .collect();
+        assert_eq!(
+            asked,
+            [(0, vec![(0, 0), (2, 12)]), (1, vec![(1, 0), (3, 0)])]
+        );
+        assert!(plan.by_leader[&BrokerId(0)]
+            .iter()
+            .all(|f| f.current_leader_epoch == LeaderEpoch(3) && f.follower_hw.is_none()));
+        assert_eq!(plan.reconnect_at, None);
+    }
+
+    #[test]
+    fn no_fetch_goes_out_while_one_is_in_flight_records_wait_or_the_leader_is_in_backoff() {
+        let mut c = stable(&[0, 1, 2, 3], 0);
+        c.fetches.insert(BrokerId(0), 99);
+        fetched(&mut c, 1, vec![entry(0, Some(0))]);
+        c.metadata.unreachable.insert(BrokerId(1), 250);
+        let plan = c.fetch_plan(100);
+        assert!(plan.by_leader.is_empty());
+        assert_eq!(plan.reconnect_at, Some(250));
+        // Once the backoff is over, partition 3 is fetched (1 still has records).
+        let plan = c.fetch_plan(250);
+        let asked: Vec<Tp> = plan.by_leader[&BrokerId(1)].iter().map(|f| f.tp).collect();
+        assert_eq!(asked, [tp(3)]);
+    }
+
+    #[test]
+    fn a_commit_after_processing_commits_the_next_offset() {
+        assert_eq!(
+            Consumer::commit_after_processing(tp(1), Offset(41)),
+            [(tp(1), Offset(42))]
+        );
+    }
+
+    #[test]
+    fn auto_commit_waits_for_its_interval_then_commits_only_positions_not_yet_committed() {
+        let mut c = stable(&[0, 1], 7);
+        c.committed.insert(tp(0), Offset(7));
+        let interval = GroupConfig::default().auto_commit_interval_ms as u64;
+        assert!(c.auto_commit_due(interval - 1, interval).is_empty());
+        assert_eq!(c.auto_commit_due(interval, interval), [(tp(1), Offset(7))]);
+        // The interval starts again.
+        assert!(c.auto_commit_due(interval + 1, interval).is_empty());
+        assert_eq!(c.auto_commit_due_ms, 2 * interval);
+        // A consumer between generations does not auto-commit.
+        c.membership = Membership::Joining;
+        assert!(c.auto_commit_due(3 * interval, interval).is_empty());
+    }
+
+    #[test]
+    fn processing_takes_its_time_per_record_then_the_loop_polls_again() {
+        let mut c = stable(&[0], 1);
+        c.processing_time_ms = 30;
+        c.current.push_back((tp(0), RecordId(0), Offset(0)));
+        let mut out = Outbox::new();
+        c.process_next(100, &mut out);
+        assert_eq!(c.app, AppState::Processing);
+        c.current.clear();
+        c.process_next(130, &mut out);
+        assert_eq!(c.app, AppState::Polling);
+        assert_eq!(
+            timers(&out),
+            [
+                (130, ConsumerTimer::ProcessDone),
+                (130, ConsumerTimer::Poll)
+            ]
+        );
+    }
 }

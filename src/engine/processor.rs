@@ -97,9 +97,7 @@ impl Engine {
         if self.cmd_begin_transaction(p).is_err() {
             return false;
         }
-        let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-        self.consumers[c.0 as usize].app = AppState::Processing;
-        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+        self.consumer_rule(c, |con, now, out| con.start_processing(now, out));
         true
     }
 
