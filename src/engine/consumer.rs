@@ -1195,77 +1195,37 @@ impl Engine {
     // ---- heartbeat thread ----------------------------------------------------------
 
     fn consumer_ensure_heartbeat(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
-        if self.consumers[c.0 as usize].heartbeat_running {
-            return;
-        }
-        self.consumer(c).heartbeat_running = true;
-        self.consumer_set_timer(
-            c,
-            gc.heartbeat_interval_ms as u64,
-            ConsumerTimer::HeartbeatTick,
-        );
+        let interval = gc.heartbeat_interval_ms as u64;
+        self.consumer_rule(c, |con, now, out| {
+            con.start_heartbeat_thread(now, interval, out)
+        });
     }
 
+    /// One beat of the heartbeat thread: it enforces `max.poll.interval.ms`,
+    /// beats while the member is in a generation, and comes round again.
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
-        let now = self.now_ms;
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        // The heartbeat thread enforces max.poll.interval.ms.
-        if con.app != AppState::Polling
-            && !con.poll_expired
-            && con.member_id.is_some()
-            && now.saturating_sub(con.last_poll_ms) > gc.max_poll_interval_ms as u64
-        {
-            let member_id = con.member_id.clone().unwrap_or_default();
-            let is_static = con.instance_id.is_some();
-            self.emit(EventKind::PollTimeoutExpired { consumer: c });
-            {
-                let con = self.consumer(c);
-                con.poll_expired = true;
-                con.membership = Membership::Unjoined;
-                con.generation = GenerationId(-1);
-                if !is_static {
-                    con.member_id = None;
-                }
-            }
-            if !is_static {
-                if let Some(b) = self.coordinator_of(c) {
-                    self.send(
-                        Node::Consumer(c),
-                        Node::Broker(b),
-                        Msg::LeaveGroup {
-                            group: g,
-                            member_id,
-                            reason: LeaveReason::PollTimeout,
-                        },
-                    );
-                }
+        let max_poll = gc.max_poll_interval_ms as u64;
+        let leave = self.consumer_rule(c, |con, now, out| {
+            con.check_poll_interval(now, max_poll, out)
+        });
+        if let Some(msg) = leave {
+            if let Some(b) = self.coordinator_of(c) {
+                self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
-        let con = &self.consumers[c.0 as usize];
-        if matches!(
-            con.membership,
-            Membership::Stable | Membership::AwaitingSync
-        ) {
-            let (member_id, generation) = (con.member_id.clone(), con.generation);
-            if let (Some(member_id), Some(b)) = (member_id, self.coordinator_of(c)) {
-                self.send(
-                    Node::Consumer(c),
-                    Node::Broker(b),
-                    Msg::Heartbeat {
-                        group: g,
-                        member_id,
-                        generation,
-                    },
-                );
+        if self.consumers[c.0 as usize].beats() {
+            // The coordinator is looked up (and found if need be) even for a
+            // member without a member id.
+            let heartbeat = self.consumers[c.0 as usize].heartbeat_request();
+            if let (Some(msg), Some(b)) = (heartbeat, self.coordinator_of(c)) {
+                self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
-        self.consumer_set_timer(
-            c,
-            gc.heartbeat_interval_ms as u64,
-            ConsumerTimer::HeartbeatTick,
-        );
+        let interval = gc.heartbeat_interval_ms as u64;
+        self.consumer_rule(c, |con, now, out| {
+            con.set_timer_at(now + interval, ConsumerTimer::HeartbeatTick, out)
+        });
     }
 
     pub(crate) fn consumer_disconnected(&mut self, c: ConsumerIdx, broker: BrokerId) {

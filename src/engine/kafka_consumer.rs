@@ -24,9 +24,10 @@
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::GroupConfig;
 use crate::engine::event::CrashPoint;
+use crate::engine::event::{EventKind, LeaveReason};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
-use crate::engine::network::FetchPartition;
+use crate::engine::network::{FetchPartition, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::Action;
 use crate::engine::vecmap::VecMap;
@@ -335,6 +336,71 @@ impl Consumer {
         self.set_timer_at(at, ConsumerTimer::ProcessDone, out);
     }
 
+    // ---- the heartbeat thread (`AbstractCoordinator.HeartbeatThread`) -------
+
+    /// Starts the heartbeat thread once a JoinGroup succeeds: its first beat
+    /// is `heartbeat.interval.ms` away. A running thread is left alone.
+    pub fn start_heartbeat_thread(&mut self, now_ms: u64, interval_ms: u64, out: &mut Outbox) {
+        if self.heartbeat_running {
+            return;
+        }
+        self.heartbeat_running = true;
+        self.set_timer_at(now_ms + interval_ms, ConsumerTimer::HeartbeatTick, out);
+    }
+
+    /// `heartbeat.pollTimeoutExpired(now)` → `maybeLeaveGroup`: the thread
+    /// sees the application has been away from `poll()` (processing or
+    /// committing) for more than `max.poll.interval.ms`. The member gives up
+    /// its generation, and a dynamic member its member id too; the LeaveGroup
+    /// it sends (a static member sends none: it leaves by session timeout) is
+    /// returned. The next `poll()` rejoins.
+    pub fn check_poll_interval(
+        &mut self,
+        now_ms: u64,
+        max_poll_interval_ms: u64,
+        out: &mut Outbox,
+    ) -> Option<Msg> {
+        if self.app == AppState::Polling
+            || self.poll_expired
+            || now_ms.saturating_sub(self.last_poll_ms) <= max_poll_interval_ms
+        {
+            return None;
+        }
+        let member_id = self.member_id.clone()?;
+        out.event(EventKind::PollTimeoutExpired { consumer: self.idx });
+        let is_static = self.instance_id.is_some();
+        self.poll_expired = true;
+        self.membership = Membership::Unjoined;
+        self.generation = GenerationId(-1);
+        if is_static {
+            return None;
+        }
+        self.member_id = None;
+        Some(Msg::LeaveGroup {
+            group: self.group,
+            member_id,
+            reason: LeaveReason::PollTimeout,
+        })
+    }
+
+    /// Whether the heartbeat thread beats: while the member has (or is
+    /// about to receive) an assignment of a generation.
+    pub fn beats(&self) -> bool {
+        matches!(
+            self.membership,
+            Membership::Stable | Membership::AwaitingSync
+        )
+    }
+
+    /// The Heartbeat of this beat, for a member with a member id.
+    pub fn heartbeat_request(&self) -> Option<Msg> {
+        Some(Msg::Heartbeat {
+            group: self.group,
+            member_id: self.member_id.clone()?,
+            generation: self.generation,
+        })
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -613,5 +679,80 @@ mod tests {
                 (130, ConsumerTimer::Poll)
             ]
         );
+    }
+
+    #[test]
+    fn the_heartbeat_thread_starts_once_and_beats_every_interval() {
+        let mut c = stable(&[0], 0);
+        let mut out = Outbox::new();
+        c.start_heartbeat_thread(100, 3_000, &mut out);
+        c.start_heartbeat_thread(200, 3_000, &mut out);
+        assert_eq!(timers(&out), [(3_100, ConsumerTimer::HeartbeatTick)]);
+        assert_eq!(
+            c.heartbeat_request(),
+            Some(Msg::Heartbeat {
+                group: GroupIdx(0),
+                member_id: "member-1".into(),
+                generation: GenerationId(1),
+            })
+        );
+        c.membership = Membership::Joining;
+        assert!(!c.beats());
+    }
+
+    #[test]
+    fn a_member_away_from_poll_longer_than_max_poll_interval_leaves_the_group() {
+        let mut c = stable(&[0], 0);
+        c.app = AppState::Processing;
+        c.last_poll_ms = 1_000;
+        let mut out = Outbox::new();
+        // Exactly max.poll.interval.ms is still in time.
+        assert_eq!(c.check_poll_interval(301_000, 300_000, &mut out), None);
+        assert!(out.is_empty());
+        let leave = c.check_poll_interval(301_001, 300_000, &mut out);
+        assert_eq!(
+            leave,
+            Some(Msg::LeaveGroup {
+                group: GroupIdx(0),
+                member_id: "member-1".into(),
+                reason: LeaveReason::PollTimeout,
+            })
+        );
+        assert_eq!(
+            out.events().collect::<Vec<_>>(),
+            [&EventKind::PollTimeoutExpired {
+                consumer: ConsumerIdx(0)
+            }]
+        );
+        assert_eq!(
+            (c.membership, c.generation, c.member_id.as_deref()),
+            (Membership::Unjoined, GenerationId(-1), None)
+        );
+        assert!(c.poll_expired && !c.beats());
+        // It expires once; the next poll() clears it and rejoins.
+        assert_eq!(c.check_poll_interval(400_000, 300_000, &mut out), None);
+    }
+
+    #[test]
+    fn a_static_member_away_from_poll_keeps_its_member_id_and_sends_no_leave_group() {
+        let mut c = stable(&[0], 0);
+        c.instance_id = Some("g-instance-0".into());
+        c.app = AppState::Committing {
+            commit_id: 1,
+            then: AfterCommit::NextRecord,
+        };
+        let mut out = Outbox::new();
+        assert_eq!(c.check_poll_interval(300_001, 300_000, &mut out), None);
+        assert_eq!(out.events().count(), 1);
+        assert_eq!(c.member_id.as_deref(), Some("member-1"));
+        assert_eq!(c.membership, Membership::Unjoined);
+    }
+
+    #[test]
+    fn a_polling_application_never_exceeds_max_poll_interval() {
+        let mut c = stable(&[0], 0);
+        let mut out = Outbox::new();
+        assert_eq!(c.check_poll_interval(10_000_000, 300_000, &mut out), None);
+        assert!(out.is_empty() && !c.poll_expired);
     }
 }
