@@ -53,7 +53,8 @@ use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationL
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
 use crate::engine::ids::*;
 pub use crate::engine::kafka_consumer::{
-    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
+    rebalance_protocol, AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
+    Reassignment,
 };
 use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
@@ -516,8 +517,7 @@ impl Engine {
 
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
-            .unwrap_or(RebalanceProtocol::Eager);
+        let protocol = rebalance_protocol(gc);
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         // Auto-commit is attempted before the rebalance.
@@ -527,57 +527,22 @@ impl Engine {
                 self.consumer_send_commit(c, offsets, true);
             }
         }
-        let con = &self.consumers[c.0 as usize];
-        if protocol == RebalanceProtocol::Eager && !con.assignment.is_empty() {
-            let revoked = self.tps_to_names(&con.assignment);
+        let revoked = self.consumer(c).revoke_before_join(protocol);
+        if !revoked.is_empty() {
+            let partitions = self.tps_to_names(&revoked);
             self.emit(EventKind::Revoked {
                 group: g,
                 consumer: c,
-                partitions: revoked,
+                partitions,
                 eager: true,
             });
-            let con = self.consumer(c);
-            con.assignment.clear();
-            con.positions.clear();
-            con.fetched.clear();
-            con.offsets_pending.clear();
         }
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        let con = self.consumer(c);
-        con.rejoin_needed = false;
-        con.membership = Membership::Joining;
-        let owned_tps = match protocol {
-            RebalanceProtocol::Cooperative => con.assignment.clone(),
-            RebalanceProtocol::Eager => con.last_assignment.clone(),
-        };
-        let owned_generation = con.last_generation;
-        let known = con.member_id.is_some();
-        let meta = MemberMetadata {
-            member_id: con.member_id.clone().unwrap_or_default(),
-            instance_id: con.instance_id.clone(),
-            consumer: c,
-            protocols: gc.partition_assignment_strategy.clone(),
-            topics: gc.topics.clone(),
-            owned: Vec::new(),
-            owned_generation,
-        };
-        let meta = MemberMetadata {
-            owned: self.tps_to_names(&owned_tps),
-            ..meta
-        };
-        self.send(
-            Node::Consumer(c),
-            Node::Broker(b),
-            Msg::JoinGroup {
-                group: g,
-                meta,
-                session_timeout_ms: gc.session_timeout_ms,
-                rebalance_timeout_ms: gc.max_poll_interval_ms,
-                known_member: known,
-            },
-        );
+        let owned = self.tps_to_names(self.consumers[c.0 as usize].owned_for_join(protocol));
+        let msg = self.consumer(c).join_group(gc, owned);
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
     }
 
     pub(crate) fn tps_to_names(&self, tps: &[Tp]) -> Vec<TopicPartition> {
@@ -877,75 +842,39 @@ impl Engine {
         assignment: Vec<TopicPartition>,
         gc: &GroupConfig,
     ) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
-            .unwrap_or(RebalanceProtocol::Eager);
+        let protocol = rebalance_protocol(gc);
         let new = self.names_to_tps(&assignment);
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        let generation = con.generation;
-        let owned = con.assignment.clone();
-        let now = self.now_ms;
-        let revoked: Vec<Tp> = owned
-            .iter()
-            .copied()
-            .filter(|tp| !new.contains(tp))
-            .collect();
-        let added: Vec<Tp> = new
-            .iter()
-            .copied()
-            .filter(|tp| !owned.contains(tp))
-            .collect();
-        if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
-            let names = self.tps_to_names(&revoked);
+        let (g, generation) = (
+            self.consumers[c.0 as usize].group,
+            self.consumers[c.0 as usize].generation,
+        );
+        let (now, interval) = (self.now_ms, gc.auto_commit_interval_ms as u64);
+        let change = self
+            .consumer(c)
+            .assign(new.clone(), protocol, now, interval);
+        let cooperative = protocol == RebalanceProtocol::Cooperative;
+        if cooperative && !change.revoked.is_empty() {
+            let partitions = self.tps_to_names(&change.revoked);
             self.emit(EventKind::Revoked {
                 group: g,
                 consumer: c,
-                partitions: names,
+                partitions,
                 eager: false,
             });
         }
-        {
-            let con = self.consumer(c);
-            for tp in &revoked {
-                con.positions.remove(tp);
-                con.fetched.remove(tp);
-            }
-            con.assignment = new.clone();
-            con.last_assignment = new.clone();
-            con.last_generation = Some(generation.0);
-            con.membership = Membership::Stable;
-            if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
-                // KIP-429: give the revoked partitions up, then rejoin so the
-                // second rebalance can hand them to their new owner.
-                con.rejoin_needed = true;
-            }
-            con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
-        }
-        let (names_all, names_added, names_revoked) = (
-            self.tps_to_names(&new),
-            self.tps_to_names(&added),
-            self.tps_to_names(&revoked),
-        );
         self.emit(EventKind::Assigned {
             group: g,
             consumer: c,
             generation,
-            assigned: names_all,
-            added: names_added,
-            revoked: if protocol == RebalanceProtocol::Cooperative {
-                names_revoked
+            assigned: self.tps_to_names(&new),
+            added: self.tps_to_names(&change.added),
+            revoked: if cooperative {
+                self.tps_to_names(&change.revoked)
             } else {
                 vec![]
             },
         });
-        // Positions for newly assigned partitions come from the committed offsets.
-        let need: Vec<Tp> = new
-            .iter()
-            .copied()
-            .filter(|tp| !self.consumers[c.0 as usize].positions.contains_key(tp))
-            .collect();
-        if !need.is_empty() {
-            self.consumer(c).offsets_pending = need.clone();
+        if change.fetch_offsets {
             self.consumer_send_offset_fetch(c);
         }
         self.consumer_wake_poll(c);

@@ -21,13 +21,14 @@
 //! leaders, draws ids from the engine, names topics, and applies the outbox
 //! at the point where the effects happened before.
 
+use crate::engine::assignor::{self, RebalanceProtocol, TopicPartition};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::GroupConfig;
 use crate::engine::event::CrashPoint;
 use crate::engine::event::{EventKind, LeaveReason};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
-use crate::engine::network::{FetchPartition, Msg};
+use crate::engine::network::{FetchPartition, MemberMetadata, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::Action;
 use crate::engine::vecmap::VecMap;
@@ -401,6 +402,109 @@ impl Consumer {
         })
     }
 
+    // ---- rebalances (`ConsumerCoordinator.onJoinPrepare`, `onJoinComplete`) --
+
+    /// `onJoinPrepare`: under the **eager** protocol the member revokes every
+    /// partition before it joins, dropping their positions, fetched records
+    /// and pending offset lookups; it returns what it revoked. Under
+    /// **cooperative** it keeps everything (nothing is returned): only the
+    /// partitions that move are revoked, once the new assignment is known.
+    pub fn revoke_before_join(&mut self, protocol: RebalanceProtocol) -> Vec<Tp> {
+        if protocol != RebalanceProtocol::Eager || self.assignment.is_empty() {
+            return Vec::new();
+        }
+        let revoked = std::mem::take(&mut self.assignment);
+        self.positions.clear();
+        self.fetched.clear();
+        self.offsets_pending.clear();
+        revoked
+    }
+
+    /// The partitions the JoinGroup reports as owned: cooperative's
+    /// `ownedPartitions` (what it still holds), or for eager the last
+    /// assignment, which the sticky assignor's userData carries.
+    pub fn owned_for_join(&self, protocol: RebalanceProtocol) -> &[Tp] {
+        match protocol {
+            RebalanceProtocol::Cooperative => &self.assignment,
+            RebalanceProtocol::Eager => &self.last_assignment,
+        }
+    }
+
+    /// Sends the JoinGroup (`owned` names [`Consumer::owned_for_join`]):
+    /// the member is now joining and no longer needs a rejoin.
+    pub fn join_group(&mut self, gc: &GroupConfig, owned: Vec<TopicPartition>) -> Msg {
+        self.rejoin_needed = false;
+        self.membership = Membership::Joining;
+        Msg::JoinGroup {
+            group: self.group,
+            meta: MemberMetadata {
+                member_id: self.member_id.clone().unwrap_or_default(),
+                instance_id: self.instance_id.clone(),
+                consumer: self.idx,
+                protocols: gc.partition_assignment_strategy.clone(),
+                topics: gc.topics.clone(),
+                owned,
+                owned_generation: self.last_generation,
+            },
+            session_timeout_ms: gc.session_timeout_ms,
+            rebalance_timeout_ms: gc.max_poll_interval_ms,
+            known_member: self.member_id.is_some(),
+        }
+    }
+
+    /// `onJoinComplete`: the SyncGroup brought the assignment `new`. The
+    /// partitions that moved away lose their positions and fetched records;
+    /// under cooperative, giving any up calls for a second rebalance
+    /// (KIP-429) so their new owner can take them. The member is Stable,
+    /// the auto-commit interval starts again, and the partitions without a
+    /// position wait for their committed offsets (an OffsetFetch).
+    pub fn assign(
+        &mut self,
+        new: Vec<Tp>,
+        protocol: RebalanceProtocol,
+        now_ms: u64,
+        auto_commit_interval_ms: u64,
+    ) -> Reassignment {
+        let revoked: Vec<Tp> = self
+            .assignment
+            .iter()
+            .copied()
+            .filter(|tp| !new.contains(tp))
+            .collect();
+        let added: Vec<Tp> = new
+            .iter()
+            .copied()
+            .filter(|tp| !self.assignment.contains(tp))
+            .collect();
+        for tp in &revoked {
+            self.positions.remove(tp);
+            self.fetched.remove(tp);
+        }
+        self.assignment = new.clone();
+        self.last_assignment = new;
+        self.last_generation = Some(self.generation.0);
+        self.membership = Membership::Stable;
+        if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
+            self.rejoin_needed = true;
+        }
+        self.auto_commit_due_ms = now_ms + auto_commit_interval_ms;
+        let need: Vec<Tp> = self
+            .assignment
+            .iter()
+            .copied()
+            .filter(|tp| !self.positions.contains_key(tp))
+            .collect();
+        let fetch_offsets = !need.is_empty();
+        if fetch_offsets {
+            self.offsets_pending = need;
+        }
+        Reassignment {
+            revoked,
+            added,
+            fetch_offsets,
+        }
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -418,6 +522,23 @@ pub struct FetchPlan {
     pub by_leader: VecMap<BrokerId, Vec<FetchPartition>>,
     /// The earliest end of a reconnect backoff that held a fetch back.
     pub reconnect_at: Option<u64>,
+}
+
+/// What an assignment changed (see [`Consumer::assign`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reassignment {
+    /// Owned before, not now.
+    pub revoked: Vec<Tp>,
+    /// New to this member.
+    pub added: Vec<Tp>,
+    /// Some partition has no position yet: its committed offset is fetched.
+    pub fetch_offsets: bool,
+}
+
+/// `ConsumerCoordinator`'s rebalance protocol for the configured assignors
+/// (eager when they share none).
+pub fn rebalance_protocol(gc: &GroupConfig) -> RebalanceProtocol {
+    assignor::client_protocol(&gc.partition_assignment_strategy).unwrap_or(RebalanceProtocol::Eager)
 }
 
 fn label_for(n: usize) -> String {
@@ -754,5 +875,84 @@ mod tests {
         let mut out = Outbox::new();
         assert_eq!(c.check_poll_interval(10_000_000, 300_000, &mut out), None);
         assert!(out.is_empty() && !c.poll_expired);
+    }
+
+    #[test]
+    fn an_eager_rejoin_revokes_every_partition_and_its_position_before_joining() {
+        let mut c = stable(&[0, 1], 5);
+        c.last_assignment = vec![tp(0), tp(1)];
+        fetched(&mut c, 0, vec![entry(5, Some(5))]);
+        let revoked = c.revoke_before_join(RebalanceProtocol::Eager);
+        assert_eq!(revoked, [tp(0), tp(1)]);
+        assert!(c.assignment.is_empty() && c.positions.is_empty() && c.fetched.is_empty());
+        // Sticky's userData still names the last assignment.
+        assert_eq!(c.owned_for_join(RebalanceProtocol::Eager), [tp(0), tp(1)]);
+        // Nothing left to revoke on a second try.
+        assert!(c.revoke_before_join(RebalanceProtocol::Eager).is_empty());
+    }
+
+    #[test]
+    fn a_cooperative_rejoin_keeps_its_partitions_and_reports_them_as_owned() {
+        let mut c = stable(&[0, 1], 5);
+        c.last_generation = Some(1);
+        assert!(c
+            .revoke_before_join(RebalanceProtocol::Cooperative)
+            .is_empty());
+        assert_eq!(c.positions.len(), 2);
+        assert_eq!(
+            c.owned_for_join(RebalanceProtocol::Cooperative),
+            [tp(0), tp(1)]
+        );
+        c.rejoin_needed = true;
+        let owned = vec![TopicPartition {
+            topic: "events".into(),
+            partition: 0,
+        }];
+        let Msg::JoinGroup {
+            meta, known_member, ..
+        } = c.join_group(&GroupConfig::default(), owned.clone())
+        else {
+            panic!("not a JoinGroup");
+        };
+        assert_eq!((meta.owned, meta.owned_generation), (owned, Some(1)));
+        assert_eq!(meta.member_id, "member-1");
+        assert!(known_member);
+        assert_eq!(c.membership, Membership::Joining);
+        assert!(!c.rejoin_needed);
+    }
+
+    #[test]
+    fn a_cooperative_assignment_revokes_only_what_moved_and_asks_for_a_second_rebalance() {
+        let mut c = stable(&[0, 1], 5);
+        c.membership = Membership::AwaitingSync;
+        c.generation = GenerationId(2);
+        let change = c.assign(
+            vec![tp(1), tp(2)],
+            RebalanceProtocol::Cooperative,
+            50,
+            5_000,
+        );
+        assert_eq!(change.revoked, [tp(0)]);
+        assert_eq!(change.added, [tp(2)]);
+        // Partition 1 stays where it was; partition 2 needs its committed offset.
+        assert_eq!(c.positions.get(&tp(1)), Some(&Offset(5)));
+        assert!(!c.positions.contains_key(&tp(0)));
+        assert!(change.fetch_offsets);
+        assert_eq!(c.offsets_pending, [tp(2)]);
+        assert!(c.rejoin_needed, "KIP-429: rejoin so partition 0 can move");
+        assert_eq!(c.membership, Membership::Stable);
+        assert_eq!(c.last_generation, Some(2));
+        assert_eq!(c.auto_commit_due_ms, 5_050);
+    }
+
+    #[test]
+    fn an_eager_assignment_after_the_revoke_needs_no_second_rebalance() {
+        let mut c = stable(&[0, 1], 5);
+        c.revoke_before_join(RebalanceProtocol::Eager);
+        let change = c.assign(vec![tp(1)], RebalanceProtocol::Eager, 0, 5_000);
+        assert!(change.revoked.is_empty());
+        assert_eq!(change.added, [tp(1)]);
+        assert!(!c.rejoin_needed);
+        assert_eq!(c.offsets_pending, [tp(1)]);
     }
 }
