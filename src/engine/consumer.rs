@@ -50,11 +50,11 @@ use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
 use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
-use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
+use crate::engine::event::{CrashPoint, ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 pub use crate::engine::kafka_consumer::{
-    rebalance_protocol, AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
-    Reassignment,
+    rebalance_protocol, AfterCommit, AppState, CommitAnswer, Consumer, ConsumerTimer, Membership,
+    PendingCommit, Reassignment,
 };
 use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
@@ -174,17 +174,6 @@ impl Engine {
         self.client_coordinator(Node::Consumer(c), key)
     }
 
-    /// A coordinator this consumer already knows (no lookup: it is closing).
-    fn known_coordinator(&self, c: ConsumerIdx) -> Option<BrokerId> {
-        let con = &self.consumers[c.0 as usize];
-        let key = CoordinatorKey::Group(con.group);
-        con.metadata
-            .coordinators
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|x| x.1)
-    }
-
     /// The coordinator, or `None` with a retry in 100 ms (`retry.backoff.ms`).
     fn coordinator_or_retry(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
         let b = self.coordinator_of(c);
@@ -197,7 +186,7 @@ impl Engine {
     /// Tries the consumer's pending work again after `retry.backoff.ms`
     /// (100 ms), unless this instance has crashed or restarted by then.
     fn consumer_retry_later(&mut self, c: ConsumerIdx) {
-        self.consumer_set_timer(c, 100, ConsumerTimer::Retry);
+        self.consumer_rule(c, |con, now, out| con.retry_later(now, out));
     }
 
     /// The consumer's group configuration: a shared pointer, not a copy.
@@ -441,22 +430,13 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
         auto: bool,
     ) -> Option<u64> {
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        if con.membership != Membership::Stable || con.member_id.is_none() {
-            if !auto {
-                self.emit(EventKind::CommitFailed {
-                    group: g,
-                    consumer: c,
-                    error: ErrorCode::CommitFailed,
-                });
-            }
+        if !self.consumer_rule(c, |con, _, out| con.may_commit(auto, out)) {
             return None;
         }
         let commit_id = self.next_id();
         self.consumer(c).pending_commits.push(PendingCommit {
             commit_id,
-            offsets: offsets.clone(),
+            offsets,
             auto,
         });
         self.consumer_send_commit_request(c, commit_id);
@@ -465,28 +445,15 @@ impl Engine {
 
     fn consumer_send_commit_request(&mut self, c: ConsumerIdx, commit_id: u64) {
         let con = &self.consumers[c.0 as usize];
-        let Some(pc) = con
-            .pending_commits
-            .iter()
-            .find(|p| p.commit_id == commit_id)
-            .cloned()
-        else {
+        if !con.pending_commits.iter().any(|p| p.commit_id == commit_id) {
             return;
-        };
-        let g = con.group;
+        }
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        let con = &self.consumers[c.0 as usize];
-        let msg = Msg::OffsetCommit {
-            group: g,
-            member_id: con.member_id.clone().unwrap_or_default(),
-            generation: con.generation,
-            offsets: pc.offsets,
-            auto: pc.auto,
-            commit_id,
-        };
-        self.send(Node::Consumer(c), Node::Broker(b), msg);
+        if let Some(msg) = self.consumers[c.0 as usize].pending_commit_request(commit_id) {
+            self.send(Node::Consumer(c), Node::Broker(b), msg);
+        }
     }
 
     fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
@@ -1056,69 +1023,22 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
         error: Option<ErrorCode>,
     ) {
-        let Some(pos) = self.consumers[c.0 as usize]
-            .pending_commits
-            .iter()
-            .position(|p| p.commit_id == commit_id)
-        else {
-            return;
-        };
-        let g = self.consumers[c.0 as usize].group;
-        match error {
-            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
-                // Retriable: find the coordinator again and resend.
-                self.consumer_retry_later(c);
-                return;
-            }
-            _ => {}
-        }
-        let pc = self.consumer(c).pending_commits.remove(pos);
-        match error {
-            None => {
-                for (tp, o) in &offsets {
-                    self.consumer(c).committed.insert(*tp, *o);
-                }
-                if !pc.auto && self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
+        let answer = self.consumer_rule(c, |con, now, out| {
+            con.commit_answered(now, commit_id, &offsets, error, out)
+        });
+        match answer {
+            CommitAnswer::Unknown | CommitAnswer::Retry => return,
+            CommitAnswer::Committed { auto: false } => {
+                if self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
                     return;
                 }
             }
-            Some(e) => {
-                self.emit(EventKind::CommitFailed {
-                    group: g,
-                    consumer: c,
-                    error: e,
-                });
-                let con = self.consumer(c);
-                con.rejoin_needed = true;
-                if matches!(e, ErrorCode::UnknownMemberId) && con.instance_id.is_none() {
-                    con.member_id = None;
-                    con.membership = Membership::Unjoined;
-                }
-                if matches!(e, ErrorCode::IllegalGeneration) {
-                    con.membership = Membership::Unjoined;
-                }
-            }
+            CommitAnswer::Committed { auto: true } | CommitAnswer::Failed => {}
         }
-        if let AppState::Committing {
-            commit_id: waiting,
-            then,
-        } = self.consumers[c.0 as usize].app
-        {
-            if waiting == commit_id {
-                self.consumer(c).app = AppState::Processing;
-                match then {
-                    // At-most-once: commitSync() threw, so the processing loop
-                    // after it never runs; those records go to the next owner.
-                    AfterCommit::ProcessBatch if error.is_some() => {
-                        self.consumer(c).current.clear();
-                        self.consumer_process_next(c)
-                    }
-                    AfterCommit::ProcessBatch | AfterCommit::NextRecord => {
-                        self.consumer_process_next(c)
-                    }
-                }
-            }
-        }
+        let failed = error.is_some();
+        self.consumer_rule(c, |con, now, out| {
+            con.resume_after_commit(commit_id, failed, now, out)
+        });
     }
 
     // ---- heartbeat thread ----------------------------------------------------------
@@ -1376,39 +1296,18 @@ impl Engine {
         }
         let gc = self.gcfg(c);
         let con = &self.consumers[ci];
-        let g = con.group;
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
             let offsets = con.positions_to_commit();
             // Closing, it uses a coordinator it knows and looks none up.
-            if let (Some(b), false) = (self.known_coordinator(c), offsets.is_empty()) {
+            if let (Some(b), false) = (con.known_coordinator(), offsets.is_empty()) {
                 let commit_id = self.next_id();
-                let con = &self.consumers[ci];
-                let msg = Msg::OffsetCommit {
-                    group: g,
-                    member_id: con.member_id.clone().unwrap_or_default(),
-                    generation: con.generation,
-                    offsets,
-                    auto: true,
-                    commit_id,
-                };
+                let msg = self.consumers[ci].offset_commit(commit_id, offsets, true);
                 self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
         let con = &self.consumers[ci];
-        if let (Some(member_id), None, Some(b)) = (
-            con.member_id.clone(),
-            con.instance_id.as_ref(),
-            self.known_coordinator(c),
-        ) {
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(b),
-                Msg::LeaveGroup {
-                    group: g,
-                    member_id,
-                    reason: LeaveReason::Clean,
-                },
-            );
+        if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
+            self.send(Node::Consumer(c), Node::Broker(b), msg);
         }
         self.consumer_stop_now(c);
         Ok(())

@@ -25,10 +25,10 @@ use crate::engine::assignor::{self, RebalanceProtocol, TopicPartition};
 use crate::engine::client_metadata::ClientMetadata;
 use crate::engine::config::GroupConfig;
 use crate::engine::event::CrashPoint;
-use crate::engine::event::{EventKind, LeaveReason};
+use crate::engine::event::{ErrorCode, EventKind, LeaveReason};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
-use crate::engine::network::{FetchPartition, MemberMetadata, Msg};
+use crate::engine::network::{CoordinatorKey, FetchPartition, MemberMetadata, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::Action;
 use crate::engine::vecmap::VecMap;
@@ -314,6 +314,152 @@ impl Consumer {
         offsets
     }
 
+    /// Whether a commit may go out: only a member of an active generation
+    /// commits. Otherwise Java fails it locally; `commitSync()` throws
+    /// `CommitFailedException` (shown), an auto-commit fails quietly.
+    pub fn may_commit(&self, auto: bool, out: &mut Outbox) -> bool {
+        if self.membership == Membership::Stable && self.member_id.is_some() {
+            return true;
+        }
+        if !auto {
+            out.event(EventKind::CommitFailed {
+                group: self.group,
+                consumer: self.idx,
+                error: ErrorCode::CommitFailed,
+            });
+        }
+        false
+    }
+
+    /// The OffsetCommit for `offsets`, stamped with this member's id and
+    /// generation (the coordinator refuses a stale one).
+    pub fn offset_commit(&self, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool) -> Msg {
+        Msg::OffsetCommit {
+            group: self.group,
+            member_id: self.member_id.clone().unwrap_or_default(),
+            generation: self.generation,
+            offsets,
+            auto,
+            commit_id,
+        }
+    }
+
+    /// The OffsetCommit of a commit still waiting for its answer (sent
+    /// again after a retriable error).
+    pub fn pending_commit_request(&self, commit_id: u64) -> Option<Msg> {
+        let pc = self
+            .pending_commits
+            .iter()
+            .find(|p| p.commit_id == commit_id)?;
+        Some(self.offset_commit(commit_id, pc.offsets.clone(), pc.auto))
+    }
+
+    /// The group coordinator this consumer already knows (closing, it
+    /// looks none up).
+    pub fn known_coordinator(&self) -> Option<BrokerId> {
+        let key = CoordinatorKey::Group(self.group);
+        self.metadata
+            .coordinators
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|x| x.1)
+    }
+
+    /// `close()` → `maybeLeaveGroup`: a dynamic member leaves at once; a
+    /// static member sends nothing and leaves by session timeout (KIP-345),
+    /// so a restart within it gets its partitions back without a rebalance.
+    pub fn leave_on_close(&self) -> Option<Msg> {
+        if self.instance_id.is_some() {
+            return None;
+        }
+        Some(Msg::LeaveGroup {
+            group: self.group,
+            member_id: self.member_id.clone()?,
+            reason: LeaveReason::Clean,
+        })
+    }
+
+    /// The coordinator answered commit `commit_id`. A retriable error
+    /// (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE) keeps it pending and
+    /// retries after `retry.backoff.ms`. Success records the offsets as
+    /// committed. Any other error is `CommitFailedException`: the member
+    /// must rejoin, as a new member after UNKNOWN_MEMBER_ID (a static one
+    /// keeps its id) and in a new generation after ILLEGAL_GENERATION.
+    pub fn commit_answered(
+        &mut self,
+        now_ms: u64,
+        commit_id: u64,
+        offsets: &[(Tp, Offset)],
+        error: Option<ErrorCode>,
+        out: &mut Outbox,
+    ) -> CommitAnswer {
+        let Some(pos) = self
+            .pending_commits
+            .iter()
+            .position(|p| p.commit_id == commit_id)
+        else {
+            return CommitAnswer::Unknown;
+        };
+        if let Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable) = error {
+            self.retry_later(now_ms, out);
+            return CommitAnswer::Retry;
+        }
+        let pc = self.pending_commits.remove(pos);
+        let Some(e) = error else {
+            for (tp, o) in offsets {
+                self.committed.insert(*tp, *o);
+            }
+            return CommitAnswer::Committed { auto: pc.auto };
+        };
+        out.event(EventKind::CommitFailed {
+            group: self.group,
+            consumer: self.idx,
+            error: e,
+        });
+        self.rejoin_needed = true;
+        if e == ErrorCode::UnknownMemberId && self.instance_id.is_none() {
+            self.member_id = None;
+            self.membership = Membership::Unjoined;
+        }
+        if e == ErrorCode::IllegalGeneration {
+            self.membership = Membership::Unjoined;
+        }
+        CommitAnswer::Failed
+    }
+
+    /// An application blocked in `commitSync()` on `commit_id` goes on. At
+    /// most once, a failed commit threw before the processing loop, so the
+    /// batch is dropped (its records go to the partitions' next owner).
+    pub fn resume_after_commit(
+        &mut self,
+        commit_id: u64,
+        failed: bool,
+        now_ms: u64,
+        out: &mut Outbox,
+    ) {
+        let AppState::Committing {
+            commit_id: waiting,
+            then,
+        } = self.app
+        else {
+            return;
+        };
+        if waiting != commit_id {
+            return;
+        }
+        self.app = AppState::Processing;
+        if then == AfterCommit::ProcessBatch && failed {
+            self.current.clear();
+        }
+        self.process_next(now_ms, out);
+    }
+
+    /// Tries the pending work again after `retry.backoff.ms` (a coordinator
+    /// or a connection was missing).
+    pub fn retry_later(&self, now_ms: u64, out: &mut Outbox) {
+        self.set_timer_at(now_ms + RETRY_BACKOFF_MS, ConsumerTimer::Retry, out);
+    }
+
     /// The application goes on: the next record of the last poll takes
     /// `processing_time_ms`, or, with none left, it calls `poll()` again.
     pub fn process_next(&mut self, now_ms: u64, out: &mut Outbox) {
@@ -522,6 +668,20 @@ pub struct FetchPlan {
     pub by_leader: VecMap<BrokerId, Vec<FetchPartition>>,
     /// The earliest end of a reconnect backoff that held a fetch back.
     pub reconnect_at: Option<u64>,
+}
+
+/// What became of a commit's answer (see [`Consumer::commit_answered`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitAnswer {
+    /// Not a commit this consumer waits for (answered already, or from
+    /// before a crash).
+    Unknown,
+    /// Retriable: it stays pending and goes out again.
+    Retry,
+    Committed {
+        auto: bool,
+    },
+    Failed,
 }
 
 /// What an assignment changed (see [`Consumer::assign`]).
@@ -954,5 +1114,128 @@ mod tests {
         assert_eq!(change.added, [tp(1)]);
         assert!(!c.rejoin_needed);
         assert_eq!(c.offsets_pending, [tp(1)]);
+    }
+
+    /// A stable member with commit 7 of `offsets` pending, blocked in
+    /// `commitSync()` on it before `then`.
+    fn committing(then: AfterCommit, offsets: Vec<(Tp, Offset)>) -> Consumer {
+        let mut c = stable(&[0, 1], 3);
+        c.pending_commits.push(PendingCommit {
+            commit_id: 7,
+            offsets,
+            auto: false,
+        });
+        c.app = AppState::Committing { commit_id: 7, then };
+        c
+    }
+
+    /// The coordinator's answer to commit 7, at `now`, with `error`.
+    fn answer(c: &mut Consumer, now: u64, error: Option<ErrorCode>) -> (CommitAnswer, Outbox) {
+        let offsets = c.pending_commits.first().map(|p| p.offsets.clone());
+        let mut out = Outbox::new();
+        let answer = c.commit_answered(now, 7, &offsets.unwrap_or_default(), error, &mut out);
+        (answer, out)
+    }
+
+    #[test]
+    fn only_a_member_of_an_active_generation_may_commit() {
+        let mut out = Outbox::new();
+        assert!(stable(&[0], 0).may_commit(false, &mut out));
+        let mut c = consumer();
+        // An auto-commit fails quietly, commitSync() throws.
+        assert!(!c.may_commit(true, &mut out));
+        assert!(out.is_empty());
+        c.member_id = Some("member-1".into());
+        c.membership = Membership::Joining;
+        assert!(!c.may_commit(false, &mut out));
+        assert_eq!(
+            out.events().collect::<Vec<_>>(),
+            [&EventKind::CommitFailed {
+                group: GroupIdx(0),
+                consumer: ConsumerIdx(0),
+                error: ErrorCode::CommitFailed,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_successful_commit_is_remembered_and_the_next_record_is_processed() {
+        let offsets = vec![(tp(0), Offset(4))];
+        let mut c = committing(AfterCommit::NextRecord, offsets.clone());
+        c.processing_time_ms = 25;
+        c.current.push_back((tp(0), RecordId(4), Offset(4)));
+        let request = c.pending_commit_request(7);
+        assert_eq!(request, Some(c.offset_commit(7, offsets.clone(), false)));
+        let (answer, mut out) = answer(&mut c, 10, None);
+        assert_eq!(answer, CommitAnswer::Committed { auto: false });
+        assert_eq!(c.committed.get(&tp(0)), Some(&Offset(4)));
+        assert!(c.pending_commits.is_empty());
+        // The same answer again (or one from before a crash) is ignored.
+        assert_eq!(
+            c.commit_answered(10, 7, &offsets, None, &mut out),
+            CommitAnswer::Unknown
+        );
+        c.resume_after_commit(7, false, 10, &mut out);
+        assert_eq!(c.app, AppState::Processing);
+        assert_eq!(timers(&out), [(35, ConsumerTimer::ProcessDone)]);
+    }
+
+    #[test]
+    fn a_commit_refused_by_a_moving_coordinator_stays_pending_and_is_retried() {
+        let offsets = vec![(tp(0), Offset(4))];
+        let mut c = committing(AfterCommit::NextRecord, offsets);
+        let (answer, out) = answer(&mut c, 500, Some(ErrorCode::NotCoordinator));
+        assert_eq!(answer, CommitAnswer::Retry);
+        assert_eq!(c.pending_commits.len(), 1);
+        assert!(c.committed.is_empty());
+        assert_eq!(timers(&out), [(600, ConsumerTimer::Retry)]);
+    }
+
+    #[test]
+    fn a_commit_from_a_stale_generation_fails_and_at_most_once_drops_the_batch() {
+        let offsets = vec![(tp(0), Offset(5)), (tp(1), Offset(3))];
+        let mut c = committing(AfterCommit::ProcessBatch, offsets);
+        c.current.push_back((tp(0), RecordId(4), Offset(4)));
+        let (answer, mut out) = answer(&mut c, 10, Some(ErrorCode::IllegalGeneration));
+        assert_eq!(answer, CommitAnswer::Failed);
+        assert!(c.committed.is_empty());
+        assert!(c.rejoin_needed);
+        assert_eq!(c.membership, Membership::Unjoined);
+        assert_eq!(c.member_id.as_deref(), Some("member-1"));
+        // commitSync() threw before the processing loop: the batch is gone
+        // and the application polls again.
+        c.resume_after_commit(7, true, 10, &mut out);
+        assert!(c.current.is_empty());
+        assert_eq!(c.app, AppState::Polling);
+        assert_eq!(timers(&out), [(10, ConsumerTimer::Poll)]);
+    }
+
+    #[test]
+    fn an_unknown_dynamic_member_forgets_its_member_id_after_a_failed_commit() {
+        let offsets = vec![(tp(0), Offset(4))];
+        let mut c = committing(AfterCommit::NextRecord, offsets.clone());
+        let error = Some(ErrorCode::UnknownMemberId);
+        answer(&mut c, 10, error);
+        assert_eq!(c.member_id, None);
+        let mut s = committing(AfterCommit::NextRecord, offsets);
+        s.instance_id = Some("g-instance-0".into());
+        answer(&mut s, 10, error);
+        assert_eq!(s.member_id.as_deref(), Some("member-1"));
+        assert_eq!(s.membership, Membership::Stable);
+    }
+
+    #[test]
+    fn on_close_a_dynamic_member_leaves_the_group_and_a_static_one_does_not() {
+        let mut c = stable(&[0], 0);
+        assert_eq!(
+            c.leave_on_close(),
+            Some(Msg::LeaveGroup {
+                group: GroupIdx(0),
+                member_id: "member-1".into(),
+                reason: LeaveReason::Clean,
+            })
+        );
+        c.instance_id = Some("g-instance-0".into());
+        assert_eq!(c.leave_on_close(), None);
     }
 }
