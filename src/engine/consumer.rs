@@ -53,8 +53,8 @@ use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationL
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 pub use crate::engine::kafka_consumer::{
-    rebalance_protocol, AfterCommit, AppState, CommitAnswer, Consumer, ConsumerTimer, Membership,
-    PendingCommit, Reassignment,
+    rebalance_protocol, AfterCommit, AppState, CommitAnswer, Consumer, ConsumerTimer, JoinAnswer,
+    Membership, PendingCommit, Reassignment,
 };
 use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
@@ -594,62 +594,24 @@ impl Engine {
                 members,
                 ..
             } => {
-                if self.consumers[c.0 as usize].membership != Membership::Joining {
-                    return;
-                }
-                match error {
-                    Some(ErrorCode::MemberIdRequired) => {
-                        let con = self.consumer(c);
-                        con.member_id = Some(member_id);
-                        con.membership = Membership::Unjoined;
-                        self.consumer_start_join(c, &gc);
-                    }
-                    Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                        let con = self.consumer(c);
-                        con.member_id = None;
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        self.consumer_start_join(c, &gc);
-                    }
-                    Some(e @ ErrorCode::InconsistentGroupProtocol) => {
-                        self.emit(EventKind::ConsumerError {
-                            consumer: c,
-                            tp: Tp::new(TopicId(0), 0),
-                            error: e,
-                        });
-                        self.consumer_stop_now(c);
-                    }
-                    Some(_) => {
-                        let con = self.consumer(c);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                        self.consumer_retry_later(c);
-                    }
-                    None => {
-                        {
-                            let con = self.consumer(c);
-                            con.member_id = Some(member_id.clone());
-                            con.generation = generation;
-                            con.membership = Membership::AwaitingSync;
-                        }
+                let answer = self.consumer_rule(c, |con, now, out| {
+                    con.join_answered(now, error, &member_id, generation, out)
+                });
+                match answer {
+                    JoinAnswer::Ignored | JoinAnswer::Retried => {}
+                    JoinAnswer::JoinAgain => self.consumer_start_join(c, &gc),
+                    JoinAnswer::Fatal => self.consumer_stop_now(c),
+                    JoinAnswer::Joined => {
+                        // The leader member runs the assignor (client side).
                         let assignments = match protocol {
                             Some(kind) if leader == member_id && !members.is_empty() => {
                                 self.consumer_compute_assignment(c, kind, &members, generation)
                             }
                             _ => Vec::new(),
                         };
-                        let g = self.consumers[c.0 as usize].group;
                         if let Node::Broker(b) = from {
-                            self.send(
-                                Node::Consumer(c),
-                                Node::Broker(b),
-                                Msg::SyncGroup {
-                                    group: g,
-                                    member_id,
-                                    generation,
-                                    assignments,
-                                },
-                            );
+                            let msg = self.consumers[c.0 as usize].sync_group(assignments);
+                            self.send(Node::Consumer(c), Node::Broker(b), msg);
                         }
                         self.consumer_ensure_heartbeat(c, &gc);
                     }
@@ -662,45 +624,13 @@ impl Engine {
                     return;
                 }
                 match error {
-                    Some(e) => {
-                        let con = self.consumer(c);
-                        if matches!(e, ErrorCode::UnknownMemberId) {
-                            con.member_id = None;
-                        }
-                        if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration) {
-                            con.generation = GenerationId(-1);
-                        }
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                        if con.app == AppState::Polling {
-                            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-                        }
-                    }
+                    Some(e) => self.consumer_rule(c, |con, now, out| con.sync_failed(now, e, out)),
                     None => self.consumer_on_assignment(c, assignment, &gc),
                 }
             }
             Msg::HeartbeatResponse { error, .. } => {
-                let Some(e) = error else { return };
-                let con = self.consumer(c);
-                match e {
-                    ErrorCode::RebalanceInProgress => con.rejoin_needed = true,
-                    ErrorCode::UnknownMemberId => {
-                        if con.instance_id.is_none() {
-                            con.member_id = None;
-                        }
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                    }
-                    ErrorCode::IllegalGeneration => {
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                    }
-                    _ => {}
-                }
-                if con.app == AppState::Polling && con.rejoin_needed {
-                    self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
+                if let Some(e) = error {
+                    self.consumer_rule(c, |con, now, out| con.heartbeat_failed(now, e, out));
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}

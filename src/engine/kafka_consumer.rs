@@ -651,6 +651,112 @@ impl Consumer {
         }
     }
 
+    /// The JoinGroup answer (`JoinGroupResponseHandler`), taken only while
+    /// joining. KIP-394's MEMBER_ID_REQUIRED hands out the member id to join
+    /// with; UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION start over as a new
+    /// member; INCONSISTENT_GROUP_PROTOCOL is fatal (shown; the consumer
+    /// stops); anything else is retried after `retry.backoff.ms`. Success
+    /// makes this a member of `generation`, waiting for its SyncGroup.
+    pub fn join_answered(
+        &mut self,
+        now_ms: u64,
+        error: Option<ErrorCode>,
+        member_id: &str,
+        generation: GenerationId,
+        out: &mut Outbox,
+    ) -> JoinAnswer {
+        if self.membership != Membership::Joining {
+            return JoinAnswer::Ignored;
+        }
+        match error {
+            Some(ErrorCode::MemberIdRequired) => {
+                self.member_id = Some(member_id.to_string());
+                self.membership = Membership::Unjoined;
+                JoinAnswer::JoinAgain
+            }
+            Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
+                self.member_id = None;
+                self.generation = GenerationId(-1);
+                self.membership = Membership::Unjoined;
+                JoinAnswer::JoinAgain
+            }
+            Some(e @ ErrorCode::InconsistentGroupProtocol) => {
+                out.event(EventKind::ConsumerError {
+                    consumer: self.idx,
+                    tp: Tp::new(TopicId(0), 0),
+                    error: e,
+                });
+                JoinAnswer::Fatal
+            }
+            Some(_) => {
+                self.membership = Membership::Unjoined;
+                self.rejoin_needed = true;
+                self.retry_later(now_ms, out);
+                JoinAnswer::Retried
+            }
+            None => {
+                self.member_id = Some(member_id.to_string());
+                self.generation = generation;
+                self.membership = Membership::AwaitingSync;
+                JoinAnswer::Joined
+            }
+        }
+    }
+
+    /// The SyncGroup of a joined member; the leader's carries the
+    /// assignment it computed, the others' none.
+    pub fn sync_group(&self, assignments: Vec<(String, Vec<TopicPartition>)>) -> Msg {
+        Msg::SyncGroup {
+            group: self.group,
+            member_id: self.member_id.clone().unwrap_or_default(),
+            generation: self.generation,
+            assignments,
+        }
+    }
+
+    /// A SyncGroup failed (the group rebalanced again, or forgot this
+    /// member): rejoin from the next `poll()`, at once if the application
+    /// is in it.
+    pub fn sync_failed(&mut self, now_ms: u64, error: ErrorCode, out: &mut Outbox) {
+        if error == ErrorCode::UnknownMemberId {
+            self.member_id = None;
+        }
+        if matches!(
+            error,
+            ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration
+        ) {
+            self.generation = GenerationId(-1);
+        }
+        self.membership = Membership::Unjoined;
+        self.rejoin_needed = true;
+        if self.app == AppState::Polling {
+            self.set_timer_at(now_ms, ConsumerTimer::Poll, out);
+        }
+    }
+
+    /// A Heartbeat's error (`HeartbeatResponseHandler`):
+    /// REBALANCE_IN_PROGRESS asks the member to rejoin in its next `poll()`;
+    /// UNKNOWN_MEMBER_ID (a dynamic member also forgets its id) and
+    /// ILLEGAL_GENERATION take its generation away first. A polling
+    /// application rejoins at once.
+    pub fn heartbeat_failed(&mut self, now_ms: u64, error: ErrorCode, out: &mut Outbox) {
+        match error {
+            ErrorCode::RebalanceInProgress => self.rejoin_needed = true,
+            ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration => {
+                if error == ErrorCode::UnknownMemberId && self.instance_id.is_none() {
+                    self.member_id = None;
+                }
+                self.generation = GenerationId(-1);
+                self.membership = Membership::Unjoined;
+                self.rejoin_needed = true;
+            }
+            _ => {}
+        }
+        if self.app == AppState::Polling && self.rejoin_needed {
+            self.set_timer_at(now_ms, ConsumerTimer::Poll, out);
+        }
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -682,6 +788,21 @@ pub enum CommitAnswer {
         auto: bool,
     },
     Failed,
+}
+
+/// What a JoinGroup answer leads to (see [`Consumer::join_answered`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinAnswer {
+    /// Not joining any more (a late answer).
+    Ignored,
+    /// Send a new JoinGroup now.
+    JoinAgain,
+    /// The consumer cannot go on and stops.
+    Fatal,
+    /// A retry is set.
+    Retried,
+    /// A member of the new generation: the leader assigns, all SyncGroup.
+    Joined,
 }
 
 /// What an assignment changed (see [`Consumer::assign`]).
@@ -1237,5 +1358,95 @@ mod tests {
         );
         c.instance_id = Some("g-instance-0".into());
         assert_eq!(c.leave_on_close(), None);
+    }
+
+    /// A consumer whose JoinGroup is in flight gets its answer at `now`.
+    fn join(now: u64, error: Option<ErrorCode>, generation: i32) -> (Consumer, JoinAnswer, Outbox) {
+        let mut c = consumer();
+        c.membership = Membership::Joining;
+        c.rejoin_needed = false;
+        let mut out = Outbox::new();
+        let answer = c.join_answered(now, error, "member-9", GenerationId(generation), &mut out);
+        (c, answer, out)
+    }
+
+    #[test]
+    fn a_new_member_joins_again_with_the_member_id_the_coordinator_required() {
+        let (c, answer, out) = join(0, Some(ErrorCode::MemberIdRequired), -1);
+        assert_eq!(answer, JoinAnswer::JoinAgain);
+        assert_eq!(c.member_id.as_deref(), Some("member-9"));
+        assert_eq!(c.membership, Membership::Unjoined);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_joined_member_of_a_new_generation_waits_for_its_assignment() {
+        let (mut c, answer, mut out) = join(0, None, 4);
+        assert_eq!(answer, JoinAnswer::Joined);
+        assert_eq!(c.membership, Membership::AwaitingSync);
+        assert!(c.beats());
+        assert_eq!(
+            c.sync_group(Vec::new()),
+            Msg::SyncGroup {
+                group: GroupIdx(0),
+                member_id: "member-9".into(),
+                generation: GenerationId(4),
+                assignments: Vec::new(),
+            }
+        );
+        // A second answer to the same join is late and ignored.
+        let late = c.join_answered(0, None, "member-9", GenerationId(5), &mut out);
+        assert_eq!(late, JoinAnswer::Ignored);
+        assert_eq!(c.generation, GenerationId(4));
+    }
+
+    #[test]
+    fn an_inconsistent_group_protocol_is_fatal_and_other_join_errors_are_retried() {
+        let (_, answer, out) = join(0, Some(ErrorCode::InconsistentGroupProtocol), -1);
+        assert_eq!(answer, JoinAnswer::Fatal);
+        assert_eq!(out.events().count(), 1);
+        let (c, answer, out) = join(1_000, Some(ErrorCode::CoordinatorNotAvailable), -1);
+        assert_eq!(answer, JoinAnswer::Retried);
+        assert!(c.rejoin_needed);
+        assert_eq!(timers(&out), [(1_100, ConsumerTimer::Retry)]);
+    }
+
+    #[test]
+    fn a_rebalance_in_progress_makes_a_polling_member_rejoin_at_once() {
+        let mut c = stable(&[0], 0);
+        let mut out = Outbox::new();
+        c.heartbeat_failed(200, ErrorCode::RebalanceInProgress, &mut out);
+        assert!(c.rejoin_needed);
+        // It keeps its generation (and partitions) until it rejoins.
+        assert_eq!(
+            (c.membership, c.generation),
+            (Membership::Stable, GenerationId(1))
+        );
+        assert_eq!(timers(&out), [(200, ConsumerTimer::Poll)]);
+        // A busy application rejoins from its next poll() instead.
+        let mut c = stable(&[0], 0);
+        c.app = AppState::Processing;
+        let mut out = Outbox::new();
+        c.heartbeat_failed(200, ErrorCode::IllegalGeneration, &mut out);
+        assert_eq!(c.membership, Membership::Unjoined);
+        assert_eq!(c.generation, GenerationId(-1));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_static_member_keeps_its_member_id_when_the_coordinator_forgets_it() {
+        let mut c = stable(&[0], 0);
+        c.instance_id = Some("g-instance-0".into());
+        let mut out = Outbox::new();
+        c.heartbeat_failed(0, ErrorCode::UnknownMemberId, &mut out);
+        assert_eq!(c.member_id.as_deref(), Some("member-1"));
+        let mut d = stable(&[0], 0);
+        d.heartbeat_failed(0, ErrorCode::UnknownMemberId, &mut out);
+        assert_eq!(d.member_id, None);
+        let mut e = stable(&[0], 0);
+        e.membership = Membership::AwaitingSync;
+        e.sync_failed(0, ErrorCode::UnknownMemberId, &mut out);
+        assert_eq!((e.member_id, e.generation), (None, GenerationId(-1)));
+        assert!(e.rejoin_needed);
     }
 }
