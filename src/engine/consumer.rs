@@ -50,11 +50,13 @@ use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
 use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
+pub use crate::engine::consumer_coordinator::{
+    rebalance_protocol, CommitAnswer, JoinAnswer, Reassignment,
+};
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
 pub use crate::engine::kafka_consumer::{
-    rebalance_protocol, AfterCommit, AppState, CommitAnswer, Consumer, ConsumerTimer, JoinAnswer,
-    Membership, PendingCommit, Reassignment,
+    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
 };
 use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};

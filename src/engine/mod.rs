@@ -14,6 +14,7 @@ pub mod client_metadata;
 pub mod command;
 pub mod config;
 pub mod consumer;
+pub mod consumer_coordinator;
 pub mod controller;
 pub mod cow_vec;
 pub mod event;
