@@ -49,7 +49,7 @@
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
-use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
+use crate::engine::config::{CommitMode, GroupConfig, IsolationLevel};
 pub use crate::engine::consumer_coordinator::{
     rebalance_protocol, CommitAnswer, JoinAnswer, Reassignment,
 };
@@ -58,7 +58,6 @@ use crate::engine::ids::*;
 pub use crate::engine::kafka_consumer::{
     AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
 };
-use crate::engine::kafka_consumer::{RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS};
 use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
@@ -643,78 +642,22 @@ impl Engine {
                 ..
             } => self.consumer_commit_response(c, commit_id, offsets, error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
-                if error.is_some() {
-                    self.consumer_retry_later(c);
-                    return;
+                let now = self.now_ms;
+                let mut out = Outbox::new();
+                let con = &mut self.consumers[c.0 as usize];
+                let need_reset = con.offsets_fetched(now, error, offsets, &mut self.rng, &mut out);
+                self.apply_outbox(out);
+                if let Some(tps) = need_reset {
+                    self.consumer_reset_offsets(c, tps, &gc);
+                    self.consumer_wake_poll(c);
                 }
-                if offsets
-                    .iter()
-                    .any(|(_, r)| *r == Err(ErrorCode::UnstableOffsetCommit))
-                {
-                    // OffsetFetchResponseHandler: UnstableOffsetCommitException
-                    // fails the whole fetch; fetchCommittedOffsets sleeps
-                    // retryBackoff.backoff(attempts++) and asks again.
-                    let con = self.consumer(c);
-                    let attempts = con.offset_fetch_attempts;
-                    con.offset_fetch_attempts += 1;
-                    let backoff = self.consumer_retry_backoff_ms(attempts);
-                    self.consumer_set_timer(c, backoff, ConsumerTimer::OffsetFetchRetry);
-                    return;
-                }
-                self.consumer(c).offset_fetch_attempts = 0;
-                let mut need_reset = Vec::new();
-                for (tp, committed) in offsets {
-                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
-                        continue;
-                    }
-                    let Ok(committed) = committed else { continue };
-                    match committed {
-                        Some(o) => {
-                            let con = self.consumer(c);
-                            con.positions.insert(tp, o);
-                            con.committed.insert(tp, o);
-                            con.offsets_pending.retain(|x| *x != tp);
-                            self.emit(EventKind::PositionReset {
-                                consumer: c,
-                                tp,
-                                position: o,
-                                committed: Some(o),
-                                reset: None,
-                            });
-                        }
-                        None => need_reset.push(tp),
-                    }
-                }
-                self.consumer_reset_offsets(c, need_reset, &gc);
-                self.consumer_wake_poll(c);
             }
             Msg::ListOffsetsResponse { partitions } => {
-                for (tp, res) in partitions {
-                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
-                        continue;
-                    }
-                    match res {
-                        Ok(o) => {
-                            let con = self.consumer(c);
-                            con.positions.insert(tp, o);
-                            con.offsets_pending.retain(|x| *x != tp);
-                            self.emit(EventKind::PositionReset {
-                                consumer: c,
-                                tp,
-                                position: o,
-                                committed: None,
-                                reset: Some(gc.auto_offset_reset),
-                            });
-                        }
-                        Err(e) => {
-                            if e.invalidates_metadata() {
-                                self.client_metadata_stale(Node::Consumer(c));
-                            }
-                            self.consumer_retry_later(c);
-                        }
-                    }
-                }
-                self.consumer_wake_poll(c);
+                let reset = gc.auto_offset_reset;
+                self.consumer_rule(c, |con, now, out| {
+                    con.offsets_listed(now, partitions, reset, out);
+                    con.wake_poll(now, out);
+                });
             }
             Msg::FetchResponse {
                 fetch_id,
@@ -729,10 +672,7 @@ impl Engine {
     }
 
     fn consumer_wake_poll(&mut self, c: ConsumerIdx) {
-        let con = &self.consumers[c.0 as usize];
-        if con.app == AppState::Polling && con.offsets_pending.is_empty() {
-            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-        }
+        self.consumer_rule(c, |con, now, out| con.wake_poll(now, out));
     }
 
     fn consumer_on_assignment(
@@ -784,33 +724,11 @@ impl Engine {
     }
 
     fn consumer_send_offset_fetch(&mut self, c: ConsumerIdx) {
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        let partitions = con.offsets_pending.clone();
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        // ConsumerCoordinator.sendOffsetFetchRequest always asks for stable
-        // offsets (KIP-447), whatever the isolation level.
-        let require_stable = true;
-        self.send(
-            Node::Consumer(c),
-            Node::Broker(b),
-            Msg::OffsetFetch {
-                group: g,
-                partitions,
-                require_stable,
-            },
-        );
-    }
-
-    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)`
-    /// with the consumer defaults (100 ms, 1000 ms): 100, 200, 400, 800,
-    /// then 1000 ms, each ±20 %, never above the maximum.
-    fn consumer_retry_backoff_ms(&mut self, attempts: u32) -> u64 {
-        let term = (RETRY_BACKOFF_MS << attempts.min(10)).min(RETRY_BACKOFF_MAX_MS);
-        let jitter = self.rng.below(41) as u64; // 80 %..=120 %
-        (term * (80 + jitter) / 100).min(RETRY_BACKOFF_MAX_MS)
+        let msg = self.consumers[c.0 as usize].offset_fetch();
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
     }
 
     /// Asks again for the committed offsets still missing.
@@ -824,37 +742,13 @@ impl Engine {
         if tps.is_empty() {
             return;
         }
-        if gc.auto_offset_reset == AutoOffsetReset::None {
-            for tp in &tps {
-                self.emit(EventKind::ConsumerError {
-                    consumer: c,
-                    tp: *tp,
-                    error: ErrorCode::NoOffsetForPartition,
-                });
-            }
-            self.consumer_stop_now(c);
-            return;
-        }
-        let mut by_leader: VecMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = VecMap::new();
-        for tp in tps {
-            match self.consumers[c.0 as usize].metadata.leader(tp) {
-                Some(l) => by_leader
-                    .entry_or_default(l)
-                    .push((tp, gc.auto_offset_reset)),
-                None => {
-                    self.consumer_retry_later(c);
+        match self.consumer_rule(c, |con, now, out| con.reset_offsets(now, &tps, gc, out)) {
+            None => self.consumer_stop_now(c),
+            Some(requests) => {
+                for (l, msg) in requests {
+                    self.send(Node::Consumer(c), Node::Broker(l), msg);
                 }
             }
-        }
-        for (l, partitions) in by_leader {
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(l),
-                Msg::ListOffsets {
-                    isolation: gc.isolation_level,
-                    partitions,
-                },
-            );
         }
     }
 
@@ -866,52 +760,17 @@ impl Engine {
         parts: Vec<FetchPartitionData>,
         gc: &GroupConfig,
     ) {
-        if self.consumers[c.0 as usize].fetches.get(&b) != Some(&fetch_id) {
+        let Some(answer) = self.consumer(c).fetch_answered(b, fetch_id, parts) else {
             return;
-        }
-        self.consumer(c).fetches.remove(&b);
-        let mut got = false;
-        let mut retry = false;
-        let mut reset = Vec::new();
-        for d in parts {
-            let con = &self.consumers[c.0 as usize];
-            if !con.assignment.contains(&d.tp) || !con.positions.contains_key(&d.tp) {
-                continue;
-            }
-            match d.error {
-                Some(ErrorCode::OffsetOutOfRange) => reset.push(d.tp),
-                Some(e) => {
-                    retry = true;
-                    if e.invalidates_metadata() {
-                        self.client_metadata_stale(Node::Consumer(c));
-                    }
-                }
-                None => {
-                    if !d.entries.is_empty() && d.entries[0].offset == con.positions[&d.tp] {
-                        got = true;
-                        let con = self.consumer(c);
-                        con.aborted.insert(d.tp, d.aborted);
-                        con.fetched.entry_or_default(d.tp).extend(d.entries);
-                    }
-                }
-            }
-        }
-        if !reset.is_empty() {
-            for tp in &reset {
-                self.consumer(c).positions.remove(tp);
-            }
-            self.consumer(c)
-                .offsets_pending
-                .extend(reset.iter().copied());
-            self.consumer_reset_offsets(c, reset, gc);
-        }
-        if retry {
+        };
+        self.consumer_reset_offsets(c, answer.reset, gc);
+        if answer.retry {
             self.consumer_retry_later(c);
         }
         if self.consumers[c.0 as usize].app == AppState::Polling {
-            if got {
+            if answer.got {
                 self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-            } else if !retry {
+            } else if !answer.retry {
                 self.consumer_send_fetches(c, gc);
             }
         }

@@ -30,9 +30,13 @@ use crate::engine::assignor::{self, RebalanceProtocol, TopicPartition};
 use crate::engine::config::GroupConfig;
 use crate::engine::event::{ErrorCode, EventKind, LeaveReason};
 use crate::engine::ids::*;
-use crate::engine::kafka_consumer::{AfterCommit, AppState, Consumer, ConsumerTimer, Membership};
+use crate::engine::kafka_consumer::{
+    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, RETRY_BACKOFF_MAX_MS,
+    RETRY_BACKOFF_MS,
+};
 use crate::engine::network::{CoordinatorKey, MemberMetadata, Msg};
 use crate::engine::outbox::Outbox;
+use crate::engine::rng::Pcg32;
 
 impl Consumer {
     // ---- commits (`commitSync`, `OffsetCommitResponseHandler`) ----------------
@@ -175,6 +179,67 @@ impl Consumer {
             self.current.clear();
         }
         self.process_next(now_ms, out);
+    }
+
+    // ---- committed offsets (`fetchCommittedOffsets`, KIP-447) ---------------
+
+    /// The OffsetFetch for the partitions still waiting for a position.
+    /// `sendOffsetFetchRequest` always asks for stable offsets (KIP-447),
+    /// whatever the isolation level.
+    pub fn offset_fetch(&self) -> Msg {
+        Msg::OffsetFetch {
+            group: self.group,
+            partitions: self.offsets_pending.clone(),
+            require_stable: true,
+        }
+    }
+
+    /// The committed offsets arrived (`OffsetFetchResponseHandler`). An error
+    /// is retried after `retry.backoff.ms`. UNSTABLE_OFFSET_COMMIT for any
+    /// partition (a transaction holds its offset) fails the whole fetch,
+    /// which is asked again after an exponential backoff drawn from `rng`.
+    /// Otherwise each waiting partition starts at its committed offset, and
+    /// those with none committed are returned: `auto.offset.reset` decides
+    /// where they start.
+    pub fn offsets_fetched(
+        &mut self,
+        now_ms: u64,
+        error: Option<ErrorCode>,
+        offsets: Vec<(Tp, Result<Option<Offset>, ErrorCode>)>,
+        rng: &mut Pcg32,
+        out: &mut Outbox,
+    ) -> Option<Vec<Tp>> {
+        if error.is_some() {
+            self.retry_later(now_ms, out);
+            return None;
+        }
+        if offsets
+            .iter()
+            .any(|(_, r)| *r == Err(ErrorCode::UnstableOffsetCommit))
+        {
+            // fetchCommittedOffsets sleeps retryBackoff.backoff(attempts++)
+            // and asks again.
+            let backoff = retry_backoff_ms(self.offset_fetch_attempts, rng);
+            self.offset_fetch_attempts += 1;
+            self.set_timer_at(now_ms + backoff, ConsumerTimer::OffsetFetchRetry, out);
+            return None;
+        }
+        self.offset_fetch_attempts = 0;
+        let mut need_reset = Vec::new();
+        for (tp, committed) in offsets {
+            if !self.offsets_pending.contains(&tp) {
+                continue;
+            }
+            match committed {
+                Ok(Some(o)) => {
+                    self.committed.insert(tp, o);
+                    self.position_found(tp, o, Some(o), None, out);
+                }
+                Ok(None) => need_reset.push(tp),
+                Err(_) => {}
+            }
+        }
+        Some(need_reset)
     }
 
     // ---- the heartbeat thread (`AbstractCoordinator.HeartbeatThread`) -------
@@ -450,6 +515,15 @@ impl Consumer {
             self.set_timer_at(now_ms, ConsumerTimer::Poll, out);
         }
     }
+}
+
+/// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)`
+/// with the consumer defaults (100 ms, 1000 ms): 100, 200, 400, 800, then
+/// 1000 ms, each ±20 %, never above the maximum.
+pub fn retry_backoff_ms(attempts: u32, rng: &mut Pcg32) -> u64 {
+    let term = (RETRY_BACKOFF_MS << attempts.min(10)).min(RETRY_BACKOFF_MAX_MS);
+    let jitter = rng.below(41) as u64; // 80 %..=120 %
+    (term * (80 + jitter) / 100).min(RETRY_BACKOFF_MAX_MS)
 }
 
 /// What became of a commit's answer (see [`Consumer::commit_answered`]).
@@ -869,5 +943,71 @@ mod tests {
         e.sync_failed(0, ErrorCode::UnknownMemberId, &mut out);
         assert_eq!((e.member_id, e.generation), (None, GenerationId(-1)));
         assert!(e.rejoin_needed);
+    }
+
+    #[test]
+    fn a_committed_offset_becomes_the_position_and_partitions_without_one_are_reset() {
+        let mut c = stable(&[0, 1], 0);
+        c.positions.clear();
+        c.offsets_pending = vec![tp(0), tp(1)];
+        let mut rng = Pcg32::new(1, 2);
+        let mut out = Outbox::new();
+        let offsets = vec![(tp(0), Ok(Some(Offset(8)))), (tp(1), Ok(None))];
+        let reset = c.offsets_fetched(0, None, offsets, &mut rng, &mut out);
+        assert_eq!(reset, Some(vec![tp(1)]));
+        assert_eq!(c.positions.get(&tp(0)), Some(&Offset(8)));
+        assert_eq!(c.committed.get(&tp(0)), Some(&Offset(8)));
+        assert_eq!(c.offsets_pending, [tp(1)]);
+        assert_eq!(out.events().count(), 1);
+        assert_eq!(
+            c.offset_fetch(),
+            Msg::OffsetFetch {
+                group: GroupIdx(0),
+                partitions: vec![tp(1)],
+                require_stable: true,
+            }
+        );
+    }
+
+    #[test]
+    fn an_unstable_offset_commit_is_asked_again_after_a_growing_backoff() {
+        let mut c = stable(&[0], 0);
+        c.offsets_pending = vec![tp(0)];
+        let mut rng = Pcg32::new(1, 2);
+        let mut out = Outbox::new();
+        for now in [0, 1_000, 2_000] {
+            let unstable = vec![(tp(0), Err(ErrorCode::UnstableOffsetCommit))];
+            assert_eq!(
+                c.offsets_fetched(now, None, unstable, &mut rng, &mut out),
+                None
+            );
+        }
+        assert_eq!(c.offset_fetch_attempts, 3);
+        let waits: Vec<u64> = timers(&out)
+            .iter()
+            .zip([0, 1_000, 2_000])
+            .map(|((at, timer), now)| {
+                assert_eq!(*timer, ConsumerTimer::OffsetFetchRetry);
+                at - now
+            })
+            .collect();
+        for (wait, base) in waits.iter().zip([100, 200, 400]) {
+            assert!((base * 4 / 5..=base * 6 / 5).contains(wait), "{waits:?}");
+        }
+        // The next stable answer starts the backoff over.
+        let stable_answer = vec![(tp(0), Ok(Some(Offset(1))))];
+        c.offsets_fetched(3_000, None, stable_answer, &mut rng, &mut out);
+        assert_eq!(c.offset_fetch_attempts, 0);
+    }
+
+    #[test]
+    fn the_retry_backoff_doubles_up_to_its_maximum_within_twenty_percent() {
+        let mut rng = Pcg32::new(7, 7);
+        for attempts in 0..40 {
+            let wait = retry_backoff_ms(attempts, &mut rng);
+            let base = (100u64 << attempts.min(10)).min(1_000);
+            assert!(wait >= base * 4 / 5 && wait <= base.min(1_000) * 6 / 5);
+            assert!(wait <= 1_000);
+        }
     }
 }

@@ -25,11 +25,12 @@
 //! applies the outbox at the point where the effects happened before.
 
 use crate::engine::client_metadata::ClientMetadata;
-use crate::engine::config::GroupConfig;
+use crate::engine::config::{AutoOffsetReset, GroupConfig};
 use crate::engine::event::CrashPoint;
+use crate::engine::event::{ErrorCode, EventKind};
 use crate::engine::ids::*;
 use crate::engine::log::LogEntry;
-use crate::engine::network::FetchPartition;
+use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::outbox::Outbox;
 use crate::engine::sim::Action;
 use crate::engine::vecmap::VecMap;
@@ -273,6 +274,152 @@ impl Consumer {
         plan
     }
 
+    /// `poll()` goes on once no partition waits for its position.
+    pub fn wake_poll(&self, now_ms: u64, out: &mut Outbox) {
+        if self.app == AppState::Polling && self.offsets_pending.is_empty() {
+            self.set_timer_at(now_ms, ConsumerTimer::Poll, out);
+        }
+    }
+
+    /// `auto.offset.reset` for partitions with no committed offset (or whose
+    /// position fell out of range): a ListOffsets to each one's leader, for
+    /// the earliest or latest offset. A partition with no known leader is
+    /// retried. With `none` there is nothing to reset to: each partition is
+    /// shown as NO_OFFSET_FOR_PARTITION and `None` is returned (the consumer
+    /// stops).
+    pub fn reset_offsets(
+        &self,
+        now_ms: u64,
+        tps: &[Tp],
+        gc: &GroupConfig,
+        out: &mut Outbox,
+    ) -> Option<Vec<(BrokerId, Msg)>> {
+        if gc.auto_offset_reset == AutoOffsetReset::None {
+            for tp in tps {
+                out.event(EventKind::ConsumerError {
+                    consumer: self.idx,
+                    tp: *tp,
+                    error: ErrorCode::NoOffsetForPartition,
+                });
+            }
+            return None;
+        }
+        let mut by_leader: VecMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = VecMap::new();
+        for tp in tps {
+            match self.metadata.leader(*tp) {
+                Some(l) => by_leader
+                    .entry_or_default(l)
+                    .push((*tp, gc.auto_offset_reset)),
+                None => self.retry_later(now_ms, out),
+            }
+        }
+        let requests = by_leader.into_iter().map(|(l, partitions)| {
+            let isolation = gc.isolation_level;
+            (
+                l,
+                Msg::ListOffsets {
+                    isolation,
+                    partitions,
+                },
+            )
+        });
+        Some(requests.collect())
+    }
+
+    /// A partition waiting for its position gets one
+    /// (`SubscriptionState.seekUnvalidated`): its committed offset, or the
+    /// offset `auto.offset.reset` chose.
+    pub(crate) fn position_found(
+        &mut self,
+        tp: Tp,
+        position: Offset,
+        committed: Option<Offset>,
+        reset: Option<AutoOffsetReset>,
+        out: &mut Outbox,
+    ) {
+        self.positions.insert(tp, position);
+        self.offsets_pending.retain(|x| *x != tp);
+        out.event(EventKind::PositionReset {
+            consumer: self.idx,
+            tp,
+            position,
+            committed,
+            reset,
+        });
+    }
+
+    /// The ListOffsets answers: each partition still waiting starts at the
+    /// offset found (shown with the reset policy that chose it); an error
+    /// is retried, after a metadata refresh if the leader moved.
+    pub fn offsets_listed(
+        &mut self,
+        now_ms: u64,
+        partitions: Vec<(Tp, Result<Offset, ErrorCode>)>,
+        reset: AutoOffsetReset,
+        out: &mut Outbox,
+    ) {
+        for (tp, res) in partitions {
+            if !self.offsets_pending.contains(&tp) {
+                continue;
+            }
+            match res {
+                Ok(o) => self.position_found(tp, o, None, Some(reset), out),
+                Err(e) => {
+                    if e.invalidates_metadata() {
+                        self.metadata.request_update();
+                    }
+                    self.retry_later(now_ms, out);
+                }
+            }
+        }
+    }
+
+    /// A Fetch answer from `broker` (`Fetcher.handleFetchSuccess`), taken
+    /// only if it answers the fetch in flight to that broker. Records that
+    /// start at a partition's position are kept for `poll()`; a partition
+    /// out of range loses its position and waits for a reset (its
+    /// partitions are returned); other errors ask for a retry, after a
+    /// metadata refresh if the leader moved. Partitions no longer assigned,
+    /// or without a position, are ignored.
+    pub fn fetch_answered(
+        &mut self,
+        broker: BrokerId,
+        fetch_id: u64,
+        parts: Vec<FetchPartitionData>,
+    ) -> Option<FetchAnswer> {
+        if self.fetches.get(&broker) != Some(&fetch_id) {
+            return None;
+        }
+        self.fetches.remove(&broker);
+        let mut answer = FetchAnswer::default();
+        for d in parts {
+            if !self.assignment.contains(&d.tp) || !self.positions.contains_key(&d.tp) {
+                continue;
+            }
+            match d.error {
+                Some(ErrorCode::OffsetOutOfRange) => answer.reset.push(d.tp),
+                Some(e) => {
+                    answer.retry = true;
+                    if e.invalidates_metadata() {
+                        self.metadata.request_update();
+                    }
+                }
+                None => {
+                    if !d.entries.is_empty() && d.entries[0].offset == self.positions[&d.tp] {
+                        answer.got = true;
+                        self.aborted.insert(d.tp, d.aborted);
+                        self.fetched.entry_or_default(d.tp).extend(d.entries);
+                    }
+                }
+            }
+        }
+        for tp in &answer.reset {
+            self.positions.remove(tp);
+        }
+        self.offsets_pending.extend(answer.reset.iter().copied());
+        Some(answer)
+    }
+
     // ---- processing and what it commits (`KafkaConsumer`) ----------------------
 
     /// Every position: what `commitSync()` with no arguments commits (before
@@ -361,6 +508,17 @@ pub struct FetchPlan {
     pub by_leader: VecMap<BrokerId, Vec<FetchPartition>>,
     /// The earliest end of a reconnect backoff that held a fetch back.
     pub reconnect_at: Option<u64>,
+}
+
+/// What a Fetch answer brought (see [`Consumer::fetch_answered`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchAnswer {
+    /// Records at some partition's position, ready for `poll()`.
+    pub got: bool,
+    /// Some partition failed and is fetched again after a backoff.
+    pub retry: bool,
+    /// Partitions out of range, waiting for `auto.offset.reset`.
+    pub reset: Vec<Tp>,
 }
 
 fn label_for(n: usize) -> String {
@@ -622,5 +780,127 @@ pub(crate) mod tests {
                 (130, ConsumerTimer::Poll)
             ]
         );
+    }
+
+    #[test]
+    fn a_partition_without_an_offset_is_reset_through_its_leader_or_retried_without_one() {
+        let mut c = stable(&[0, 1, 2], 0);
+        c.metadata.partitions.remove(&tp(2));
+        let gc = GroupConfig {
+            auto_offset_reset: AutoOffsetReset::Earliest,
+            ..GroupConfig::default()
+        };
+        let mut out = Outbox::new();
+        let requests = c.reset_offsets(10, &[tp(0), tp(1), tp(2)], &gc, &mut out);
+        let earliest = |p| vec![(tp(p), AutoOffsetReset::Earliest)];
+        let list = |partitions| Msg::ListOffsets {
+            isolation: gc.isolation_level,
+            partitions,
+        };
+        assert_eq!(
+            requests,
+            Some(vec![
+                (BrokerId(0), list(earliest(0))),
+                (BrokerId(1), list(earliest(1)))
+            ])
+        );
+        assert_eq!(timers(&out), [(110, ConsumerTimer::Retry)]);
+    }
+
+    #[test]
+    fn with_auto_offset_reset_none_a_partition_without_an_offset_is_an_error() {
+        let c = stable(&[0], 0);
+        let gc = GroupConfig {
+            auto_offset_reset: AutoOffsetReset::None,
+            ..GroupConfig::default()
+        };
+        let mut out = Outbox::new();
+        assert_eq!(c.reset_offsets(0, &[tp(0)], &gc, &mut out), None);
+        assert_eq!(
+            out.events().collect::<Vec<_>>(),
+            [&EventKind::ConsumerError {
+                consumer: ConsumerIdx(0),
+                tp: tp(0),
+                error: ErrorCode::NoOffsetForPartition,
+            }]
+        );
+    }
+
+    #[test]
+    fn a_listed_offset_becomes_the_position_and_poll_goes_on_once_none_is_missing() {
+        let mut c = stable(&[0, 1], 0);
+        c.positions.clear();
+        c.offsets_pending = vec![tp(0), tp(1)];
+        let mut out = Outbox::new();
+        let answers = vec![
+            (tp(0), Ok(Offset(12))),
+            (tp(1), Err(ErrorCode::NotLeaderOrFollower)),
+        ];
+        c.offsets_listed(0, answers, AutoOffsetReset::Latest, &mut out);
+        c.wake_poll(0, &mut out);
+        assert_eq!(c.positions.get(&tp(0)), Some(&Offset(12)));
+        assert_eq!(c.offsets_pending, [tp(1)]);
+        assert!(c.metadata.update_requested);
+        // Partition 1 is retried; poll() still waits for it.
+        assert_eq!(timers(&out), [(100, ConsumerTimer::Retry)]);
+        c.offsets_listed(
+            100,
+            vec![(tp(1), Ok(Offset(3)))],
+            AutoOffsetReset::Latest,
+            &mut out,
+        );
+        c.wake_poll(100, &mut out);
+        assert!(c.offsets_pending.is_empty());
+        assert_eq!(timers(&out).last(), Some(&(100, ConsumerTimer::Poll)));
+        assert_eq!(out.events().count(), 2);
+    }
+
+    fn data(p: u32, error: Option<ErrorCode>, entries: Vec<LogEntry>) -> FetchPartitionData {
+        FetchPartitionData {
+            tp: tp(p),
+            error,
+            hw: Offset(100),
+            lso: Offset(100),
+            log_start: Offset(0),
+            entries,
+            diverging: None,
+            aborted: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_fetch_answer_keeps_records_at_the_position_and_only_for_the_fetch_in_flight() {
+        let mut c = stable(&[0, 2], 4);
+        c.fetches.insert(BrokerId(0), 9);
+        let parts = || {
+            vec![
+                data(0, None, vec![entry(4, Some(4)), entry(5, Some(5))]),
+                data(2, None, vec![entry(2, Some(2))]),
+            ]
+        };
+        assert_eq!(c.fetch_answered(BrokerId(0), 8, parts()), None);
+        let answer = c
+            .fetch_answered(BrokerId(0), 9, parts())
+            .expect("in flight");
+        assert!(answer.got && !answer.retry && answer.reset.is_empty());
+        assert!(c.fetches.is_empty());
+        assert_eq!(c.fetched[&tp(0)].len(), 2);
+        assert!(!c.fetched.contains_key(&tp(2)), "not at the position");
+    }
+
+    #[test]
+    fn an_out_of_range_partition_loses_its_position_and_waits_for_a_reset() {
+        let mut c = stable(&[0, 2], 4);
+        c.fetches.insert(BrokerId(0), 9);
+        let parts = vec![
+            data(0, Some(ErrorCode::OffsetOutOfRange), Vec::new()),
+            data(2, Some(ErrorCode::NotLeaderOrFollower), Vec::new()),
+        ];
+        let answer = c.fetch_answered(BrokerId(0), 9, parts).expect("in flight");
+        assert_eq!(answer.reset, [tp(0)]);
+        assert!(answer.retry && !answer.got);
+        assert!(!c.positions.contains_key(&tp(0)));
+        assert_eq!(c.offsets_pending, [tp(0)]);
+        assert!(c.metadata.update_requested);
     }
 }
