@@ -55,6 +55,7 @@ pub use crate::engine::consumer_coordinator::{
 };
 use crate::engine::event::{CrashPoint, ErrorCode, EventKind, Node};
 use crate::engine::ids::*;
+use crate::engine::kafka_consumer::PollNext;
 pub use crate::engine::kafka_consumer::{
     AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
 };
@@ -237,33 +238,16 @@ impl Engine {
     // ---- poll -------------------------------------------------------------------
 
     pub(crate) fn consumer_poll(&mut self, c: ConsumerIdx) {
-        let now = self.now_ms;
         let gc = self.gcfg(c);
-        {
-            let con = self.consumer(c);
-            if con.app != AppState::Polling {
-                return;
-            }
-            con.last_poll_ms = now;
-            if con.poll_expired {
-                con.poll_expired = false;
-                con.rejoin_needed = true;
-            }
+        let now = self.now_ms;
+        if !self.consumer(c).enter_poll(now) {
+            return;
         }
         self.consumer_maybe_auto_commit(c, &gc);
-        let con = &self.consumers[c.0 as usize];
-        if con.rejoin_needed
-            && con.membership != Membership::Joining
-            && con.membership != Membership::AwaitingSync
-        {
-            self.consumer_start_join(c, &gc);
-            return;
-        }
-        if con.membership != Membership::Stable {
-            return;
-        }
-        if !con.offsets_pending.is_empty() {
-            return;
+        match self.consumers[c.0 as usize].poll_next() {
+            PollNext::Join => return self.consumer_start_join(c, &gc),
+            PollNext::Wait => return,
+            PollNext::Records => {}
         }
         // Hand out what was fetched, up to max.poll.records.
         let batch = self.consumer(c).drain_fetched(gc.max_poll_records as usize);
@@ -273,10 +257,8 @@ impl Engine {
         }
         self.consumer_send_fetches(c, &gc);
         // Auto-commit still fires from inside poll while it waits.
-        let con = &self.consumers[c.0 as usize];
-        if gc.commit_mode == CommitMode::Auto && con.has_uncommitted_positions() {
-            let due = con.auto_commit_due_ms.max(now + 1);
-            self.consumer_set_timer_at(c, due, ConsumerTimer::Poll);
+        if gc.commit_mode == CommitMode::Auto {
+            self.consumer_rule(c, |con, now, out| con.wake_for_auto_commit(now, out));
         }
     }
 
@@ -300,24 +282,7 @@ impl Engine {
         batch: Vec<(Tp, RecordId, Offset)>,
         gc: &GroupConfig,
     ) {
-        // One Poll event per partition, with the new position.
-        let mut by_tp: VecMap<Tp, Vec<(RecordId, Offset)>> = VecMap::new();
-        for (tp, r, o) in &batch {
-            by_tp.entry_or_default(*tp).push((*r, *o));
-        }
-        for (tp, records) in by_tp {
-            let position = self.consumers[c.0 as usize].positions[&tp];
-            self.emit(EventKind::Polled {
-                consumer: c,
-                tp,
-                records,
-                position,
-                skipped_control: 0,
-            });
-        }
-        let con = self.consumer(c);
-        con.current = batch.into();
-        con.batch_committed = false;
+        self.consumer_rule(c, |con, _, out| con.deliver(batch, out));
         if self.consumer_crash_if_armed(c, CrashPoint::AfterPoll) {
             return;
         }
@@ -328,16 +293,9 @@ impl Engine {
         if gc.commit_mode == CommitMode::BeforeProcessing {
             let offsets = self.consumers[c.0 as usize].positions_to_commit();
             let id = self.consumer_send_commit(c, offsets, false);
-            self.consumer(c).app = match id {
-                Some(commit_id) => AppState::Committing {
-                    commit_id,
-                    then: AfterCommit::ProcessBatch,
-                },
-                None => AppState::Processing,
-            };
-            if id.is_none() {
-                self.consumer_process_next(c);
-            }
+            self.consumer_rule(c, |con, now, out| {
+                con.block_on_commit(id, AfterCommit::ProcessBatch, now, out)
+            });
             return;
         }
         self.consumer_process_next(c);
@@ -399,15 +357,10 @@ impl Engine {
         }
         if gc.commit_mode == CommitMode::AfterProcessing {
             let offsets = Consumer::commit_after_processing(tp, offset);
-            match self.consumer_send_commit(c, offsets, false) {
-                Some(commit_id) => {
-                    self.consumer(c).app = AppState::Committing {
-                        commit_id,
-                        then: AfterCommit::NextRecord,
-                    };
-                }
-                None => self.consumer_process_next(c),
-            }
+            let id = self.consumer_send_commit(c, offsets, false);
+            self.consumer_rule(c, |con, now, out| {
+                con.block_on_commit(id, AfterCommit::NextRecord, now, out)
+            });
             return;
         }
         self.consumer_process_next(c);
@@ -873,25 +826,8 @@ impl Engine {
         if !con.alive {
             return;
         }
-        let had_fetch = con.fetches.contains_key(&broker);
         self.client_metadata_disconnected(Node::Consumer(c), broker);
-        self.consumer(c).fetches.remove(&broker);
-        let joining = matches!(
-            self.consumers[c.0 as usize].membership,
-            Membership::Joining | Membership::AwaitingSync
-        );
-        if joining {
-            let con = self.consumer(c);
-            con.membership = Membership::Unjoined;
-            con.rejoin_needed = true;
-        }
-        if had_fetch
-            || joining
-            || !self.consumers[c.0 as usize].pending_commits.is_empty()
-            || !self.consumers[c.0 as usize].offsets_pending.is_empty()
-        {
-            self.consumer_retry_later(c);
-        }
+        self.consumer_rule(c, |con, now, out| con.connection_closed(now, broker, out));
     }
 
     // ---- lifecycle and faults ---------------------------------------------------------
@@ -921,7 +857,7 @@ impl Engine {
             point,
             owned,
         });
-        self.consumer_reset_process(c);
+        self.consumer(c).lose_process();
         if gc.restart_after_ms > 0 {
             self.schedule_in(
                 gc.restart_after_ms as u64,
@@ -931,28 +867,8 @@ impl Engine {
         self.consumer_txn_crashed(c);
     }
 
-    /// The process is gone: everything in memory is lost.
-    fn consumer_reset_process(&mut self, c: ConsumerIdx) {
-        let con = self.consumer(c);
-        con.alive = false;
-        con.incarnation += 1;
-        con.app = AppState::Stopped;
-        con.membership = Membership::Unjoined;
-        con.assignment.clear();
-        con.positions.clear();
-        con.fetched.clear();
-        con.current.clear();
-        con.fetches.clear();
-        con.pending_commits.clear();
-        con.offsets_pending.clear();
-        con.heartbeat_running = false;
-        con.armed_crash.clear();
-        con.raise_next = false;
-        con.poll_expired = false;
-    }
-
     fn consumer_stop_now(&mut self, c: ConsumerIdx) {
-        self.consumer_reset_process(c);
+        self.consumer(c).lose_process();
         self.emit(EventKind::ConsumerStopped { consumer: c });
     }
 
@@ -1013,31 +929,13 @@ impl Engine {
     pub(crate) fn consumer_restart(&mut self, c: ConsumerIdx) {
         let now = self.now_ms;
         let gc = self.gcfg(c);
-        let con = self.consumer(c);
-        if con.alive {
+        if self.consumers[c.0 as usize].alive {
             return;
         }
-        con.alive = true;
-        con.app = AppState::Polling;
-        con.membership = Membership::Unjoined;
-        con.rejoin_needed = true;
-        con.generation = GenerationId(-1);
-        // A restarted process is a new KafkaConsumer: it knows no member id,
-        // static or not. A static member joins with its group.instance.id
-        // and an unknown member id; the coordinator then swaps in a new
-        // member id and, if the group is Stable, hands back the old
-        // assignment without a rebalance (KIP-345). Rejoining with the old
-        // member id would instead look like a metadata change and rebalance.
-        con.member_id = None;
-        con.last_poll_ms = now;
-        con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
-        con.committed.clear();
-        con.last_assignment.clear();
-        con.last_generation = None;
         // A new process bootstraps its metadata again.
         let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
         let fresh = self.bootstrap_metadata(&[key]);
-        self.consumer(c).metadata = fresh;
+        self.consumer(c).restart(now, &gc, fresh);
         self.emit(EventKind::ConsumerStarted {
             consumer: c,
             restart: true,

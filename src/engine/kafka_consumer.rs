@@ -199,6 +199,71 @@ impl Consumer {
         self.alive && self.incarnation == incarnation
     }
 
+    // ---- the poll loop (`KafkaConsumer.poll`) ---------------------------------
+
+    /// The application enters `poll()` (only from its loop: not while it
+    /// processes, commits or is stopped). Polling resets the
+    /// `max.poll.interval.ms` clock; if that interval expired meanwhile, the
+    /// member rejoins now.
+    pub fn enter_poll(&mut self, now_ms: u64) -> bool {
+        if self.app != AppState::Polling {
+            return false;
+        }
+        self.last_poll_ms = now_ms;
+        if self.poll_expired {
+            self.poll_expired = false;
+            self.rejoin_needed = true;
+        }
+        true
+    }
+
+    /// What this `poll()` does after its auto-commit: (re)join the group if
+    /// asked to and not already joining; wait while a rebalance or an
+    /// offset lookup is under way; else hand out records or fetch.
+    pub fn poll_next(&self) -> PollNext {
+        let joining = matches!(
+            self.membership,
+            Membership::Joining | Membership::AwaitingSync
+        );
+        if self.rejoin_needed && !joining {
+            PollNext::Join
+        } else if self.membership != Membership::Stable || !self.offsets_pending.is_empty() {
+            PollNext::Wait
+        } else {
+            PollNext::Records
+        }
+    }
+
+    /// `poll()` found nothing and waits; under auto-commit it wakes up when
+    /// the next commit is due (at least 1 ms on), while something is left
+    /// to commit.
+    pub fn wake_for_auto_commit(&self, now_ms: u64, out: &mut Outbox) {
+        if self.has_uncommitted_positions() {
+            let due = self.auto_commit_due_ms.max(now_ms + 1);
+            self.set_timer_at(due, ConsumerTimer::Poll, out);
+        }
+    }
+
+    /// `poll()` returns `batch`: one Polled per partition, with its new
+    /// position. It becomes the records the application processes next.
+    pub fn deliver(&mut self, batch: Vec<(Tp, RecordId, Offset)>, out: &mut Outbox) {
+        let mut by_tp: VecMap<Tp, Vec<(RecordId, Offset)>> = VecMap::new();
+        for (tp, r, o) in &batch {
+            by_tp.entry_or_default(*tp).push((*r, *o));
+        }
+        for (tp, records) in by_tp {
+            out.event(EventKind::Polled {
+                consumer: self.idx,
+                tp,
+                records,
+                position: self.positions[&tp],
+                skipped_control: 0,
+            });
+        }
+        self.current = batch.into();
+        self.batch_committed = false;
+    }
+
     // ---- positions and fetching (`SubscriptionState`, `Fetcher`) -------------
 
     /// `FetchCollector.collectFetch`: moves up to `max` records from completed
@@ -468,6 +533,22 @@ impl Consumer {
         self.set_timer_at(now_ms + RETRY_BACKOFF_MS, ConsumerTimer::Retry, out);
     }
 
+    /// The application calls `commitSync()` (`commit` is its id, `None` if
+    /// it failed locally): it blocks until the answer, then goes on with
+    /// `then`; a commit that failed locally threw, and the loop goes on.
+    pub fn block_on_commit(
+        &mut self,
+        commit: Option<u64>,
+        then: AfterCommit,
+        now_ms: u64,
+        out: &mut Outbox,
+    ) {
+        match commit {
+            Some(commit_id) => self.app = AppState::Committing { commit_id, then },
+            None => self.process_next(now_ms, out),
+        }
+    }
+
     /// The application goes on: the next record of the last poll takes
     /// `processing_time_ms`, or, with none left, it calls `poll()` again.
     pub fn process_next(&mut self, now_ms: u64, out: &mut Outbox) {
@@ -491,6 +572,71 @@ impl Consumer {
         self.set_timer_at(at, ConsumerTimer::ProcessDone, out);
     }
 
+    // ---- the process (`close()`, crashes, restarts) ---------------------------
+
+    /// The connection to `broker` closed: a fetch to it is lost, a join or
+    /// sync in flight starts over, and anything waiting (that fetch, the
+    /// join, commits, offset lookups) is retried after `retry.backoff.ms`.
+    pub fn connection_closed(&mut self, now_ms: u64, broker: BrokerId, out: &mut Outbox) {
+        let had_fetch = self.fetches.remove(&broker).is_some();
+        let joining = matches!(
+            self.membership,
+            Membership::Joining | Membership::AwaitingSync
+        );
+        if joining {
+            self.membership = Membership::Unjoined;
+            self.rejoin_needed = true;
+        }
+        if had_fetch
+            || joining
+            || !self.pending_commits.is_empty()
+            || !self.offsets_pending.is_empty()
+        {
+            self.retry_later(now_ms, out);
+        }
+    }
+
+    /// The process is gone (crashed or closed): everything in memory is
+    /// lost, and every timer it set is stale (a new incarnation).
+    pub fn lose_process(&mut self) {
+        self.alive = false;
+        self.incarnation += 1;
+        self.app = AppState::Stopped;
+        self.membership = Membership::Unjoined;
+        self.assignment.clear();
+        self.positions.clear();
+        self.fetched.clear();
+        self.current.clear();
+        self.fetches.clear();
+        self.pending_commits.clear();
+        self.offsets_pending.clear();
+        self.heartbeat_running = false;
+        self.armed_crash.clear();
+        self.raise_next = false;
+        self.poll_expired = false;
+    }
+
+    /// A restarted process is a new `KafkaConsumer` with fresh `metadata`:
+    /// it knows no member id, static or not. A static member joins with its
+    /// `group.instance.id` and an unknown member id; the coordinator then
+    /// swaps in a new member id and, if the group is Stable, hands back the
+    /// old assignment without a rebalance (KIP-345). Rejoining with the old
+    /// member id would instead look like a metadata change and rebalance.
+    pub fn restart(&mut self, now_ms: u64, gc: &GroupConfig, metadata: ClientMetadata) {
+        self.alive = true;
+        self.app = AppState::Polling;
+        self.membership = Membership::Unjoined;
+        self.rejoin_needed = true;
+        self.generation = GenerationId(-1);
+        self.member_id = None;
+        self.last_poll_ms = now_ms;
+        self.auto_commit_due_ms = now_ms + gc.auto_commit_interval_ms as u64;
+        self.committed.clear();
+        self.last_assignment.clear();
+        self.last_generation = None;
+        self.metadata = metadata;
+    }
+
     pub(crate) fn is_fetching(&self) -> bool {
         self.membership == Membership::Stable && self.offsets_pending.is_empty()
     }
@@ -499,6 +645,17 @@ impl Consumer {
     pub fn is_rebalancing(&self) -> bool {
         self.alive && self.membership != Membership::Stable
     }
+}
+
+/// What a `poll()` does next (see [`Consumer::poll_next`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollNext {
+    /// Send a JoinGroup (after `onJoinPrepare`).
+    Join,
+    /// A rebalance or an offset lookup is under way.
+    Wait,
+    /// Hand out fetched records, or fetch.
+    Records,
 }
 
 /// The Fetch requests `poll()` sends next (see [`Consumer::fetch_plan`]).
@@ -902,5 +1059,147 @@ pub(crate) mod tests {
         assert!(!c.positions.contains_key(&tp(0)));
         assert_eq!(c.offsets_pending, [tp(0)]);
         assert!(c.metadata.update_requested);
+    }
+
+    #[test]
+    fn a_poll_rejoins_first_waits_out_a_rebalance_and_otherwise_hands_out_records() {
+        let mut c = stable(&[0], 0);
+        assert!(c.enter_poll(5));
+        assert_eq!(c.poll_next(), PollNext::Records);
+        c.offsets_pending = vec![tp(0)];
+        assert_eq!(c.poll_next(), PollNext::Wait);
+        c.rejoin_needed = true;
+        assert_eq!(c.poll_next(), PollNext::Join);
+        // Already joining: the poll waits for the answer.
+        c.membership = Membership::AwaitingSync;
+        assert_eq!(c.poll_next(), PollNext::Wait);
+        // The application is busy: this is not a poll() at all.
+        c.app = AppState::Processing;
+        assert!(!c.enter_poll(6));
+        assert_eq!(c.last_poll_ms, 5);
+    }
+
+    #[test]
+    fn the_first_poll_after_max_poll_interval_expired_rejoins() {
+        let mut c = stable(&[0], 0);
+        c.poll_expired = true;
+        c.membership = Membership::Unjoined;
+        assert!(c.enter_poll(400_000));
+        assert!(c.rejoin_needed && !c.poll_expired);
+        assert_eq!(c.poll_next(), PollNext::Join);
+    }
+
+    #[test]
+    fn a_waiting_auto_commit_poll_wakes_when_the_next_commit_is_due() {
+        let mut c = stable(&[0], 3);
+        c.auto_commit_due_ms = 5_000;
+        let mut out = Outbox::new();
+        c.wake_for_auto_commit(1_000, &mut out);
+        // Due already: at least 1 ms on, so time moves.
+        c.wake_for_auto_commit(6_000, &mut out);
+        c.committed.insert(tp(0), Offset(3));
+        c.wake_for_auto_commit(7_000, &mut out);
+        assert_eq!(
+            timers(&out),
+            [(5_000, ConsumerTimer::Poll), (6_001, ConsumerTimer::Poll)]
+        );
+    }
+
+    #[test]
+    fn a_delivered_batch_shows_one_poll_per_partition_with_its_new_position() {
+        let mut c = stable(&[0, 1], 0);
+        c.positions.insert(tp(0), Offset(7));
+        c.positions.insert(tp(1), Offset(2));
+        c.batch_committed = true;
+        let batch = vec![
+            (tp(0), RecordId(5), Offset(5)),
+            (tp(1), RecordId(9), Offset(1)),
+            (tp(0), RecordId(6), Offset(6)),
+        ];
+        let mut out = Outbox::new();
+        c.deliver(batch.clone(), &mut out);
+        let polled: Vec<(Tp, usize, Offset)> = out
+            .events()
+            .map(|e| match e {
+                EventKind::Polled {
+                    tp,
+                    records,
+                    position,
+                    ..
+                } => (*tp, records.len(), *position),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(polled, [(tp(0), 2, Offset(7)), (tp(1), 1, Offset(2))]);
+        assert_eq!(c.current, batch);
+        assert!(!c.batch_committed);
+    }
+
+    #[test]
+    fn a_commit_before_processing_blocks_the_batch_until_it_is_answered() {
+        let mut c = stable(&[0], 1);
+        c.current.push_back((tp(0), RecordId(0), Offset(0)));
+        let mut out = Outbox::new();
+        c.block_on_commit(Some(3), AfterCommit::ProcessBatch, 0, &mut out);
+        assert_eq!(
+            c.app,
+            AppState::Committing {
+                commit_id: 3,
+                then: AfterCommit::ProcessBatch
+            }
+        );
+        assert!(out.is_empty());
+        // Refused locally (no generation): commitSync() threw, the loop goes on.
+        c.app = AppState::Polling;
+        c.block_on_commit(None, AfterCommit::ProcessBatch, 0, &mut out);
+        assert_eq!(c.app, AppState::Processing);
+        assert_eq!(timers(&out), [(10, ConsumerTimer::ProcessDone)]);
+    }
+
+    #[test]
+    fn a_closed_connection_loses_its_fetch_restarts_a_join_and_retries() {
+        let mut c = stable(&[0], 0);
+        c.fetches.insert(BrokerId(1), 4);
+        let mut out = Outbox::new();
+        c.connection_closed(50, BrokerId(0), &mut out);
+        assert!(out.is_empty(), "nothing was waiting on broker 0");
+        c.connection_closed(50, BrokerId(1), &mut out);
+        assert!(c.fetches.is_empty());
+        c.membership = Membership::AwaitingSync;
+        c.connection_closed(60, BrokerId(0), &mut out);
+        assert_eq!(c.membership, Membership::Unjoined);
+        assert!(c.rejoin_needed);
+        assert_eq!(
+            timers(&out),
+            [(150, ConsumerTimer::Retry), (160, ConsumerTimer::Retry)]
+        );
+    }
+
+    #[test]
+    fn a_crash_loses_everything_in_memory_and_a_restart_is_a_new_member() {
+        let mut c = stable(&[0], 4);
+        c.instance_id = Some("g-instance-0".into());
+        c.committed.insert(tp(0), Offset(4));
+        c.last_assignment = vec![tp(0)];
+        let before = c.timer(ConsumerTimer::Poll);
+        c.lose_process();
+        assert!(!c.alive && c.app == AppState::Stopped);
+        assert!(c.assignment.is_empty() && c.positions.is_empty());
+        let Action::Consumer { incarnation, .. } = before else {
+            unreachable!()
+        };
+        c.restart(9_000, &GroupConfig::default(), ClientMetadata::default());
+        assert!(
+            !c.is_current(incarnation),
+            "timers from before the crash are stale"
+        );
+        // KIP-345: even a static member joins with no member id.
+        assert_eq!(
+            (c.member_id.as_deref(), c.generation),
+            (None, GenerationId(-1))
+        );
+        assert!(c.committed.is_empty() && c.last_assignment.is_empty());
+        assert_eq!(c.poll_next(), PollNext::Join);
+        assert_eq!(c.last_poll_ms, 9_000);
     }
 }
