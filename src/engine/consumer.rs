@@ -307,12 +307,13 @@ impl Engine {
 
     pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
-        let Some((tp, record, offset)) = self.consumer(c).current.pop_front() else {
+        let Some(done) = self.consumer(c).record_done() else {
             self.consumer_process_next(c);
             return;
         };
+        let (tp, record, offset) = (done.tp, done.record, done.offset);
         let group = self.consumers[c.0 as usize].group;
-        if std::mem::take(&mut self.consumer(c).raise_next) {
+        if done.raised {
             // The course's loop: `except Exception as e: print(...)`. The
             // position is already past this record, so nothing re-delivers
             // it, and its commit is skipped: the next commit (after the
@@ -331,7 +332,6 @@ impl Engine {
             }
             return;
         }
-        self.consumer(c).records_processed += 1;
         let times = self
             .ledger
             .times_processed(self.records[record.0 as usize].event_id, group)
@@ -388,11 +388,7 @@ impl Engine {
             return None;
         }
         let commit_id = self.next_id();
-        self.consumer(c).pending_commits.push(PendingCommit {
-            commit_id,
-            offsets,
-            auto,
-        });
+        self.consumer(c).track_commit(commit_id, offsets, auto);
         self.consumer_send_commit_request(c, commit_id);
         Some(commit_id)
     }
@@ -418,19 +414,8 @@ impl Engine {
         }
         for (l, partitions) in plan.by_leader {
             let fetch_id = self.next_id();
-            self.consumer(c).fetches.insert(l, fetch_id);
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(l),
-                Msg::Fetch {
-                    fetch_id,
-                    replica: None,
-                    isolation: gc.isolation_level,
-                    max_wait_ms: gc.fetch_max_wait_ms,
-                    max_records: gc.max_poll_records,
-                    partitions,
-                },
-            );
+            let msg = self.consumer(c).fetch_request(l, fetch_id, partitions, gc);
+            self.send(Node::Consumer(c), Node::Broker(l), msg);
         }
     }
 
@@ -834,11 +819,9 @@ impl Engine {
 
     /// Returns true (and crashes the consumer) if a crash was armed for `point`.
     pub(crate) fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
-        let con = &self.consumers[c.0 as usize];
-        let Some(i) = con.armed_crash.iter().position(|p| *p == point) else {
+        if !self.consumer(c).take_armed_crash(point) {
             return false;
-        };
-        self.consumer(c).armed_crash.remove(i);
+        }
         self.consumer_crash(c, point);
         true
     }

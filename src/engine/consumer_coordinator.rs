@@ -31,8 +31,8 @@ use crate::engine::config::GroupConfig;
 use crate::engine::event::{ErrorCode, EventKind, LeaveReason};
 use crate::engine::ids::*;
 use crate::engine::kafka_consumer::{
-    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, RETRY_BACKOFF_MAX_MS,
-    RETRY_BACKOFF_MS,
+    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
+    RETRY_BACKOFF_MAX_MS, RETRY_BACKOFF_MS,
 };
 use crate::engine::network::{CoordinatorKey, MemberMetadata, Msg};
 use crate::engine::outbox::Outbox;
@@ -56,6 +56,15 @@ impl Consumer {
             });
         }
         false
+    }
+
+    /// A commit `commit_id` of `offsets` goes out and waits for its answer.
+    pub fn track_commit(&mut self, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool) {
+        self.pending_commits.push(PendingCommit {
+            commit_id,
+            offsets,
+            auto,
+        });
     }
 
     /// The OffsetCommit for `offsets`, stamped with this member's id and
@@ -576,7 +585,6 @@ pub fn rebalance_protocol(gc: &GroupConfig) -> RebalanceProtocol {
 mod tests {
     use super::*;
     use crate::engine::kafka_consumer::tests::{consumer, entry, fetched, stable, timers, tp};
-    use crate::engine::kafka_consumer::PendingCommit;
 
     #[test]
     fn the_heartbeat_thread_starts_once_and_beats_every_interval() {

@@ -485,6 +485,26 @@ impl Consumer {
         Some(answer)
     }
 
+    /// The Fetch `fetch_id` to `leader` for `partitions` (from
+    /// [`Consumer::fetch_plan`]); it is the fetch in flight to that leader.
+    pub fn fetch_request(
+        &mut self,
+        leader: BrokerId,
+        fetch_id: u64,
+        partitions: Vec<FetchPartition>,
+        gc: &GroupConfig,
+    ) -> Msg {
+        self.fetches.insert(leader, fetch_id);
+        Msg::Fetch {
+            fetch_id,
+            replica: None,
+            isolation: gc.isolation_level,
+            max_wait_ms: gc.fetch_max_wait_ms,
+            max_records: gc.max_poll_records,
+            partitions,
+        }
+    }
+
     // ---- processing and what it commits (`KafkaConsumer`) ----------------------
 
     /// Every position: what `commitSync()` with no arguments commits (before
@@ -531,6 +551,32 @@ impl Consumer {
     /// or a connection was missing).
     pub fn retry_later(&self, now_ms: u64, out: &mut Outbox) {
         self.set_timer_at(now_ms + RETRY_BACKOFF_MS, ConsumerTimer::Retry, out);
+    }
+
+    /// The record being processed (`current[0]`) is done and leaves the
+    /// batch. If a scripted fault made `process_event()` raise on it,
+    /// `raised` is set and it does not count as processed.
+    pub fn record_done(&mut self) -> Option<RecordDone> {
+        let (tp, record, offset) = self.current.pop_front()?;
+        let raised = std::mem::take(&mut self.raise_next);
+        if !raised {
+            self.records_processed += 1;
+        }
+        Some(RecordDone {
+            tp,
+            record,
+            offset,
+            raised,
+        })
+    }
+
+    /// A scripted crash armed for `point` fires (once): true if there was one.
+    pub fn take_armed_crash(&mut self, point: CrashPoint) -> bool {
+        let Some(i) = self.armed_crash.iter().position(|p| *p == point) else {
+            return false;
+        };
+        self.armed_crash.remove(i);
+        true
     }
 
     /// The application calls `commitSync()` (`commit` is its id, `None` if
@@ -645,6 +691,16 @@ impl Consumer {
     pub fn is_rebalancing(&self) -> bool {
         self.alive && self.membership != Membership::Stable
     }
+}
+
+/// A record the application finished (see [`Consumer::record_done`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordDone {
+    pub tp: Tp,
+    pub record: RecordId,
+    pub offset: Offset,
+    /// `process_event()` raised on it.
+    pub raised: bool,
 }
 
 /// What a `poll()` does next (see [`Consumer::poll_next`]).
@@ -1201,5 +1257,50 @@ pub(crate) mod tests {
         assert!(c.committed.is_empty() && c.last_assignment.is_empty());
         assert_eq!(c.poll_next(), PollNext::Join);
         assert_eq!(c.last_poll_ms, 9_000);
+    }
+
+    #[test]
+    fn a_record_that_raised_is_done_but_not_counted_as_processed() {
+        let mut c = stable(&[0], 2);
+        c.current.push_back((tp(0), RecordId(0), Offset(0)));
+        c.current.push_back((tp(0), RecordId(1), Offset(1)));
+        c.raise_next = true;
+        let first = c.record_done().expect("a record");
+        assert!(first.raised && first.offset == Offset(0));
+        let second = c.record_done().expect("a record");
+        assert!(!second.raised && second.record == RecordId(1));
+        assert_eq!(c.records_processed, 1);
+        assert_eq!(c.record_done(), None);
+    }
+
+    #[test]
+    fn an_armed_crash_fires_once_at_its_point() {
+        let mut c = stable(&[0], 0);
+        c.armed_crash = vec![CrashPoint::AfterCommit];
+        assert!(!c.take_armed_crash(CrashPoint::AfterPoll));
+        assert!(c.take_armed_crash(CrashPoint::AfterCommit));
+        assert!(!c.take_armed_crash(CrashPoint::AfterCommit));
+    }
+
+    #[test]
+    fn a_fetch_request_becomes_the_fetch_in_flight_to_its_leader() {
+        let mut c = stable(&[0, 2], 0);
+        let plan = c.fetch_plan(0);
+        let partitions = plan.by_leader[&BrokerId(0)].clone();
+        let gc = GroupConfig::default();
+        let msg = c.fetch_request(BrokerId(0), 31, partitions.clone(), &gc);
+        assert_eq!(
+            msg,
+            Msg::Fetch {
+                fetch_id: 31,
+                replica: None,
+                isolation: gc.isolation_level,
+                max_wait_ms: gc.fetch_max_wait_ms,
+                max_records: gc.max_poll_records,
+                partitions,
+            }
+        );
+        assert_eq!(c.fetches.get(&BrokerId(0)), Some(&31));
+        assert!(c.fetch_plan(0).by_leader.is_empty(), "one fetch per leader");
     }
 }
