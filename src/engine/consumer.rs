@@ -203,20 +203,11 @@ impl Engine {
         if !c.alive {
             return false;
         }
-        if c.app != AppState::Polling
-            || c.membership != Membership::Stable
-            || c.rejoin_needed
-            || !c.current.is_empty()
-            || !c.offsets_pending.is_empty()
-            || !c.pending_commits.is_empty()
-            || c.fetched.values().any(|q| !q.is_empty())
-        {
-            return true;
-        }
         let gc = c.cfg(self);
-        if gc.commit_mode == CommitMode::Auto && c.has_uncommitted_positions() {
+        if c.has_work_in_hand(gc.commit_mode == CommitMode::Auto) {
             return true;
         }
+        // Records it has not fetched yet, below what it may read.
         c.assignment.iter().any(|tp| {
             let Some(pos) = c.positions.get(tp) else {
                 return true;

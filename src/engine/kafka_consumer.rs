@@ -579,6 +579,24 @@ impl Consumer {
         true
     }
 
+    /// An exactly-once batch's transaction committed, and the positions
+    /// with it (`sendOffsetsToTransaction`).
+    pub fn positions_committed(&mut self) {
+        for (tp, o) in self.positions.iter() {
+            self.committed.insert(*tp, *o);
+        }
+    }
+
+    /// An exactly-once batch's transaction aborted: its records and
+    /// positions are dropped, and every partition goes back to its committed
+    /// offset, to be processed again.
+    pub fn rewind_to_committed(&mut self) {
+        self.positions.clear();
+        self.fetched.clear();
+        self.offsets_pending = self.assignment.clone();
+        self.current.clear();
+    }
+
     /// The application calls `commitSync()` (`commit` is its id, `None` if
     /// it failed locally): it blocks until the answer, then goes on with
     /// `then`; a commit that failed locally threw, and the loop goes on.
@@ -681,6 +699,21 @@ impl Consumer {
         self.last_assignment.clear();
         self.last_generation = None;
         self.metadata = metadata;
+    }
+
+    /// Whether this consumer has something in hand that the simulation
+    /// must run on for (an unfinished poll, rebalance, batch, commit or
+    /// lookup; under auto-commit, positions not yet committed). Records
+    /// still to fetch are the engine's to judge (they are in the logs).
+    pub fn has_work_in_hand(&self, auto_commit: bool) -> bool {
+        self.app != AppState::Polling
+            || self.membership != Membership::Stable
+            || self.rejoin_needed
+            || !self.current.is_empty()
+            || !self.offsets_pending.is_empty()
+            || !self.pending_commits.is_empty()
+            || self.fetched.values().any(|q| !q.is_empty())
+            || (auto_commit && self.has_uncommitted_positions())
     }
 
     pub(crate) fn is_fetching(&self) -> bool {
@@ -1302,5 +1335,31 @@ pub(crate) mod tests {
         );
         assert_eq!(c.fetches.get(&BrokerId(0)), Some(&31));
         assert!(c.fetch_plan(0).by_leader.is_empty(), "one fetch per leader");
+    }
+
+    #[test]
+    fn an_aborted_exactly_once_batch_goes_back_to_the_committed_offsets() {
+        let mut c = stable(&[0, 1], 6);
+        c.current.push_back((tp(0), RecordId(5), Offset(5)));
+        fetched(&mut c, 1, vec![entry(6, Some(6))]);
+        c.rewind_to_committed();
+        assert!(c.positions.is_empty() && c.fetched.is_empty() && c.current.is_empty());
+        assert_eq!(c.offsets_pending, [tp(0), tp(1)]);
+        assert_eq!(c.poll_next(), PollNext::Wait);
+        let mut d = stable(&[0, 1], 6);
+        d.positions_committed();
+        assert_eq!(d.committed.get(&tp(1)), Some(&Offset(6)));
+        assert!(!d.has_uncommitted_positions());
+    }
+
+    #[test]
+    fn a_consumer_idle_in_poll_has_no_work_in_hand_unless_auto_commit_is_behind() {
+        let mut c = stable(&[0], 6);
+        assert!(!c.has_work_in_hand(false));
+        assert!(c.has_work_in_hand(true), "position 6 is not committed");
+        c.committed.insert(tp(0), Offset(6));
+        assert!(!c.has_work_in_hand(true));
+        c.current.push_back((tp(0), RecordId(6), Offset(6)));
+        assert!(c.has_work_in_hand(false));
     }
 }
