@@ -31,14 +31,25 @@
 //!
 //! ## The component and the engine
 //!
-//! The consumer's state and the rules that need nothing but that state
-//! ([`Consumer`], its timers, positions, commit and rebalance decisions)
-//! live in `kafka_consumer.rs`, unit-tested there on a consumer alone. This
-//! file is the engine glue: it runs the consumer's timers, routes its
-//! responses, looks up what the consumer cannot see (coordinators, leaders,
-//! topic names, the engine's ids and PRNG, the ledger), calls the rules and
-//! applies their outbox where the effects happened before, so no trace
-//! changes.
+//! The consumer is a component, [`Consumer`], in the style of
+//! `TxnCoordinator`: its state and every rule that needs nothing but that
+//! state are methods that take the time and their inputs and write what
+//! they send, schedule or show into an [`Outbox`], each unit-tested on a
+//! consumer alone. `kafka_consumer.rs` holds the state, its timers (each
+//! stamped with the consumer's incarnation, so a timer from before a crash
+//! does nothing), positions, fetching and the processing loop
+//! (`SubscriptionState`, `Fetcher`); `consumer_coordinator.rs` holds its
+//! side of the group: joins, the heartbeat thread, `max.poll.interval.ms`,
+//! revocation and commits (`ConsumerCoordinator`).
+//!
+//! This file is the engine glue. It runs the consumer's timers and routes
+//! its responses; looks up what the consumer cannot see (its coordinator,
+//! with a FindCoordinator if need be, and the topics' names), draws request
+//! ids and jitter from the engine, runs the leader's assignor, asks the
+//! ledger how often a record was processed, and handles crashes, commands
+//! and the exactly-once processor. It calls a rule through
+//! `Engine::consumer_rule`, which applies the rule's outbox at once, where
+//! the same effects happened before the rules moved, so no trace changed.
 //!
 //! Kafka's code: `clients/src/main/java/org/apache/kafka/clients/consumer/KafkaConsumer.java`
 //! (`poll`, `commitSync`, `close`), `.../consumer/internals/ConsumerCoordinator.java`
@@ -109,26 +120,17 @@ impl Engine {
         idx
     }
 
-    /// Sets one of `c`'s timers to fire `delay_ms` from now.
+    /// Sets one of `c`'s timers to fire `delay_ms` from now (stamped with
+    /// its incarnation by [`Consumer::timer`]).
     pub(crate) fn consumer_set_timer(
         &mut self,
         c: ConsumerIdx,
         delay_ms: u64,
         timer: ConsumerTimer,
     ) {
-        let at = self.now_ms + delay_ms;
-        self.consumer_set_timer_at(c, at, timer);
-    }
-
-    /// Sets one of `c`'s timers to fire at `at_ms`.
-    pub(crate) fn consumer_set_timer_at(
-        &mut self,
-        c: ConsumerIdx,
-        at_ms: u64,
-        timer: ConsumerTimer,
-    ) {
-        let action = self.consumers[c.0 as usize].timer(timer);
-        self.schedule(at_ms, action);
+        self.consumer_rule(c, |con, now, out| {
+            con.set_timer_at(now + delay_ms, timer, out)
+        });
     }
 
     /// Runs a consumer timer, unless the consumer crashed or restarted

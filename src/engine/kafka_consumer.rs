@@ -777,7 +777,7 @@ fn label_for(n: usize) -> String {
 }
 
 /// A consumer's own timers. [`Consumer::timer`] stamps each with the
-/// consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
+/// consumer's incarnation, and `Engine::consumer_timer` runs it only if
 /// the consumer is still that incarnation and alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConsumerTimer {
