@@ -1,11 +1,6 @@
 //! The consumer client: stages 7–9 of a record's life, group membership,
 //! positions and commits (`KafkaConsumer`, `ConsumerCoordinator`, `Fetcher`).
 //!
-//! Size: the poll loop, the commit disciplines, the heartbeat thread and the
-//! rejoin are one state machine, as in `ConsumerCoordinator`. Issue 12 turns
-//! it into a component that owns its state and timers, and that is where it
-//! splits (membership apart from fetching and processing).
-//!
 //! 7. **Poll** — `poll()` returns records fetched from the partitions'
 //!    leaders; only offsets below the high watermark (or the last stable
 //!    offset, for `read_committed`) are ever handed out. The consumer's
@@ -33,152 +28,52 @@
 //! coordinator answers `UNSTABLE_OFFSET_COMMIT` and the consumer asks again
 //! after `retry.backoff.ms` (doubling up to `retry.backoff.max.ms`, ±20 %),
 //! instead of starting from an offset that transaction may replace.
+//!
+//! ## The component and the engine
+//!
+//! The consumer is a component, [`Consumer`], in the style of
+//! `TxnCoordinator`: its state and every rule that needs nothing but that
+//! state are methods that take the time and their inputs and write what
+//! they send, schedule or show into an [`Outbox`], each unit-tested on a
+//! consumer alone. `kafka_consumer.rs` holds the state, its timers (each
+//! stamped with the consumer's incarnation, so a timer from before a crash
+//! does nothing), positions, fetching and the processing loop
+//! (`SubscriptionState`, `Fetcher`); `consumer_coordinator.rs` holds its
+//! side of the group: joins, the heartbeat thread, `max.poll.interval.ms`,
+//! revocation and commits (`ConsumerCoordinator`).
+//!
+//! This file is the engine glue. It runs the consumer's timers and routes
+//! its responses; looks up what the consumer cannot see (its coordinator,
+//! with a FindCoordinator if need be, and the topics' names), draws request
+//! ids and jitter from the engine, runs the leader's assignor, asks the
+//! ledger how often a record was processed, and handles crashes, commands
+//! and the exactly-once processor. It calls a rule through
+//! `Engine::consumer_rule`, which applies the rule's outbox at once, where
+//! the same effects happened before the rules moved, so no trace changed.
+//!
+//! Kafka's code: `clients/src/main/java/org/apache/kafka/clients/consumer/KafkaConsumer.java`
+//! (`poll`, `commitSync`, `close`), `.../consumer/internals/ConsumerCoordinator.java`
+//! (`onJoinPrepare`, `onJoinComplete`, `maybeAutoCommitOffsetsAsync`,
+//! `fetchCommittedOffsets`), `.../consumer/internals/AbstractCoordinator.java`
+//! (`HeartbeatThread`, `maybeLeaveGroup`) and `.../consumer/internals/Fetcher.java`.
 
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
-use crate::engine::client_metadata::ClientMetadata;
-use crate::engine::config::{AutoOffsetReset, CommitMode, GroupConfig, IsolationLevel};
-use crate::engine::event::{CrashPoint, ErrorCode, EventKind, LeaveReason, Node};
-use crate::engine::ids::*;
-use crate::engine::log::LogEntry;
-use crate::engine::network::{
-    CoordinatorKey, FetchPartition, FetchPartitionData, MemberMetadata, Msg,
+use crate::engine::config::{CommitMode, GroupConfig, IsolationLevel};
+pub use crate::engine::consumer_coordinator::{
+    rebalance_protocol, CommitAnswer, JoinAnswer, Reassignment,
 };
+use crate::engine::event::{CrashPoint, ErrorCode, EventKind, Node};
+use crate::engine::ids::*;
+use crate::engine::kafka_consumer::PollNext;
+pub use crate::engine::kafka_consumer::{
+    AfterCommit, AppState, Consumer, ConsumerTimer, Membership, PendingCommit,
+};
+use crate::engine::network::{CoordinatorKey, FetchPartitionData, MemberMetadata, Msg};
+use crate::engine::outbox::Outbox;
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
-use std::collections::VecDeque;
-
-/// The consumer's `retry.backoff.ms` and `retry.backoff.max.ms` (defaults).
-const RETRY_BACKOFF_MS: u64 = 100;
-const RETRY_BACKOFF_MAX_MS: u64 = 1_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Membership {
-    Unjoined,
-    Joining,
-    AwaitingSync,
-    Stable,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AfterCommit {
-    /// At-most-once: the commit came first; now process the batch.
-    ProcessBatch,
-    /// At-least-once: the record is done; take the next one.
-    NextRecord,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppState {
-    /// Inside `poll()`, waiting for the group, offsets or records.
-    Polling,
-    /// Running the application's code on `current[0]`.
-    Processing,
-    /// Blocked in `commitSync()`.
-    Committing { commit_id: u64, then: AfterCommit },
-    /// Closed or crashed.
-    Stopped,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingCommit {
-    pub commit_id: u64,
-    pub offsets: Vec<(Tp, Offset)>,
-    pub auto: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Consumer {
-    pub idx: ConsumerIdx,
-    pub group: GroupIdx,
-    /// "A", "B", … as the course text names consumers.
-    pub label: String,
-    /// Java's default `client.id`: `consumer-<group>-<n>`.
-    pub client_id: String,
-    pub alive: bool,
-    pub incarnation: u32,
-    pub member_id: Option<String>,
-    pub instance_id: Option<String>,
-    pub generation: GenerationId,
-    pub membership: Membership,
-    pub assignment: Vec<Tp>,
-    /// The assignment and generation of the last completed rebalance
-    /// (eager sticky's userData survives the eager revoke).
-    pub last_assignment: Vec<Tp>,
-    pub last_generation: Option<i32>,
-    pub positions: VecMap<Tp, Offset>,
-    /// What this consumer last saw committed, per partition.
-    pub committed: VecMap<Tp, Offset>,
-    pub offsets_pending: Vec<Tp>,
-    /// OffsetFetch answers of UNSTABLE_OFFSET_COMMIT in a row (the backoff grows).
-    pub offset_fetch_attempts: u32,
-    pub fetches: VecMap<BrokerId, u64>,
-    /// Completed fetches not yet returned by `poll()`.
-    pub fetched: VecMap<Tp, VecDeque<LogEntry>>,
-    pub aborted: VecMap<Tp, Vec<crate::engine::log::AbortedTxn>>,
-    /// Records returned by the last `poll()`, not yet processed.
-    pub current: VecDeque<(Tp, RecordId, Offset)>,
-    pub app: AppState,
-    pub last_poll_ms: u64,
-    pub rejoin_needed: bool,
-    pub poll_expired: bool,
-    pub auto_commit_due_ms: u64,
-    pub armed_crash: Vec<CrashPoint>,
-    /// `process_event()` raises on the next record (a scripted fault).
-    pub raise_next: bool,
-    pub processing_time_ms: u32,
-    pub heartbeat_running: bool,
-    pub pending_commits: Vec<PendingCommit>,
-    pub records_processed: u64,
-    pub batch_committed: bool,
-    /// The transactional producer of an exactly-once processor.
-    pub txn_producer: Option<ProducerIdx>,
-    /// Who leads each partition and who coordinates its group, as far as
-    /// this consumer knows.
-    pub metadata: ClientMetadata,
-}
-
-impl Consumer {
-    pub(crate) fn is_fetching(&self) -> bool {
-        self.membership == Membership::Stable && self.offsets_pending.is_empty()
-    }
-
-    pub fn cfg<'a>(&self, e: &'a Engine) -> &'a GroupConfig {
-        &e.cfg.groups[self.group.0 as usize]
-    }
-
-    /// Partitions assigned but paused by an in-progress rebalance.
-    pub fn is_rebalancing(&self) -> bool {
-        self.alive && self.membership != Membership::Stable
-    }
-}
-
-fn label_for(n: usize) -> String {
-    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if n < 26 {
-        (letters[n] as char).to_string()
-    } else {
-        format!("C{n}")
-    }
-}
-
-/// A consumer's own timers. `Engine::consumer_set_timer` stamps each with
-/// the consumer's incarnation, and [`Engine::consumer_timer`] runs it only if
-/// the consumer is still that incarnation and alive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConsumerTimer {
-    /// The application's loop calls `poll()` again.
-    Poll,
-    /// The application finished processing the current record.
-    ProcessDone,
-    /// The heartbeat thread's next beat (`heartbeat.interval.ms`).
-    HeartbeatTick,
-    /// Retry what failed for want of a coordinator or a connection.
-    Retry,
-    /// The backoff after UNSTABLE_OFFSET_COMMIT is over: fetch offsets again.
-    OffsetFetchRetry,
-}
 
 /// A group's configuration, borrowed through the engine's shared
 /// `Arc<ScenarioConfig>` so hot paths do not clone strings.
@@ -194,6 +89,12 @@ impl std::ops::Deref for GroupCfg {
     }
 }
 
+impl Consumer {
+    pub fn cfg<'a>(&self, e: &'a Engine) -> &'a GroupConfig {
+        &e.cfg.groups[self.group.0 as usize]
+    }
+}
+
 impl Engine {
     pub(crate) fn consumer_create(&mut self, g: GroupIdx) -> ConsumerIdx {
         let idx = ConsumerIdx(self.consumers.len() as u16);
@@ -204,75 +105,32 @@ impl Engine {
         let instance_id = gc
             .static_membership
             .then(|| format!("{}-instance-{}", gc.group_id, idx.0));
-        self.consumers.push(Consumer {
+        let metadata = self.bootstrap_metadata(&[CoordinatorKey::Group(g)]);
+        self.consumers.push(Consumer::new(
             idx,
-            group: g,
-            label: label_for(idx.0 as usize),
+            g,
             client_id,
-            alive: true,
-            incarnation: 0,
-            member_id: None,
             instance_id,
-            generation: GenerationId(-1),
-            membership: Membership::Unjoined,
-            assignment: Vec::new(),
-            last_assignment: Vec::new(),
-            last_generation: None,
-            positions: VecMap::new(),
-            committed: VecMap::new(),
-            offsets_pending: Vec::new(),
-            offset_fetch_attempts: 0,
-            fetches: VecMap::new(),
-            fetched: VecMap::new(),
-            aborted: VecMap::new(),
-            current: VecDeque::new(),
-            app: AppState::Polling,
-            last_poll_ms: self.now_ms,
-            rejoin_needed: true,
-            poll_expired: false,
-            auto_commit_due_ms: self.now_ms + gc.auto_commit_interval_ms as u64,
-            armed_crash: Vec::new(),
-            raise_next: false,
-            processing_time_ms: gc.processing_time_ms,
-            heartbeat_running: false,
-            pending_commits: Vec::new(),
-            records_processed: 0,
-            batch_committed: false,
-            txn_producer: None,
-            metadata: self.bootstrap_metadata(&[CoordinatorKey::Group(g)]),
-        });
+            &gc,
+            self.now_ms,
+            metadata,
+        ));
         self.processor_attach(idx);
         self.consumer_set_timer(idx, 0, ConsumerTimer::Poll);
         idx
     }
 
-    /// Sets one of `c`'s timers to fire `delay_ms` from now.
+    /// Sets one of `c`'s timers to fire `delay_ms` from now (stamped with
+    /// its incarnation by [`Consumer::timer`]).
     pub(crate) fn consumer_set_timer(
         &mut self,
         c: ConsumerIdx,
         delay_ms: u64,
         timer: ConsumerTimer,
     ) {
-        let at = self.now_ms + delay_ms;
-        self.consumer_set_timer_at(c, at, timer);
-    }
-
-    /// Sets one of `c`'s timers to fire at `at_ms`.
-    pub(crate) fn consumer_set_timer_at(
-        &mut self,
-        c: ConsumerIdx,
-        at_ms: u64,
-        timer: ConsumerTimer,
-    ) {
-        let incarnation = self.consumers[c.0 as usize].incarnation;
-        self.schedule(
-            at_ms,
-            Action::Consumer {
-                consumer: c,
-                incarnation,
-                timer,
-            },
-        );
+        self.consumer_rule(c, |con, now, out| {
+            con.set_timer_at(now + delay_ms, timer, out)
+        });
     }
 
     /// Runs a consumer timer, unless the consumer crashed or restarted
@@ -283,7 +141,7 @@ impl Engine {
         incarnation: u32,
         timer: ConsumerTimer,
     ) {
-        if !self.consumer_current(c, incarnation) {
+        if !self.consumers[c.0 as usize].is_current(incarnation) {
             return;
         }
         match timer {
@@ -295,13 +153,22 @@ impl Engine {
         }
     }
 
-    fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
-        &mut self.consumers[c.0 as usize]
+    /// Runs one of `c`'s rules at the engine's now and applies what it
+    /// decided right away, in its order (see `outbox.rs`).
+    pub(crate) fn consumer_rule<R>(
+        &mut self,
+        c: ConsumerIdx,
+        rule: impl FnOnce(&mut Consumer, u64, &mut Outbox) -> R,
+    ) -> R {
+        let now = self.now_ms;
+        let mut out = Outbox::new();
+        let r = rule(&mut self.consumers[c.0 as usize], now, &mut out);
+        self.apply_outbox(out);
+        r
     }
 
-    pub(crate) fn consumer_current(&self, c: ConsumerIdx, incarnation: u32) -> bool {
-        let con = &self.consumers[c.0 as usize];
-        con.alive && con.incarnation == incarnation
+    fn consumer(&mut self, c: ConsumerIdx) -> &mut Consumer {
+        &mut self.consumers[c.0 as usize]
     }
 
     /// The group coordinator this consumer found (see
@@ -309,17 +176,6 @@ impl Engine {
     fn coordinator_of(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
         let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
         self.client_coordinator(Node::Consumer(c), key)
-    }
-
-    /// A coordinator this consumer already knows (no lookup: it is closing).
-    fn known_coordinator(&self, c: ConsumerIdx) -> Option<BrokerId> {
-        let con = &self.consumers[c.0 as usize];
-        let key = CoordinatorKey::Group(con.group);
-        con.metadata
-            .coordinators
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|x| x.1)
     }
 
     /// The coordinator, or `None` with a retry in 100 ms (`retry.backoff.ms`).
@@ -334,7 +190,7 @@ impl Engine {
     /// Tries the consumer's pending work again after `retry.backoff.ms`
     /// (100 ms), unless this instance has crashed or restarted by then.
     fn consumer_retry_later(&mut self, c: ConsumerIdx) {
-        self.consumer_set_timer(c, 100, ConsumerTimer::Retry);
+        self.consumer_rule(c, |con, now, out| con.retry_later(now, out));
     }
 
     /// The consumer's group configuration: a shared pointer, not a copy.
@@ -349,24 +205,11 @@ impl Engine {
         if !c.alive {
             return false;
         }
-        if c.app != AppState::Polling
-            || c.membership != Membership::Stable
-            || c.rejoin_needed
-            || !c.current.is_empty()
-            || !c.offsets_pending.is_empty()
-            || !c.pending_commits.is_empty()
-            || c.fetched.values().any(|q| !q.is_empty())
-        {
-            return true;
-        }
         let gc = c.cfg(self);
-        if gc.commit_mode == CommitMode::Auto
-            && c.positions
-                .iter()
-                .any(|(tp, p)| c.committed.get(tp) != Some(p))
-        {
+        if c.has_work_in_hand(gc.commit_mode == CommitMode::Auto) {
             return true;
         }
+        // Records it has not fetched yet, below what it may read.
         c.assignment.iter().any(|tp| {
             let Some(pos) = c.positions.get(tp) else {
                 return true;
@@ -388,52 +231,27 @@ impl Engine {
     // ---- poll -------------------------------------------------------------------
 
     pub(crate) fn consumer_poll(&mut self, c: ConsumerIdx) {
-        let now = self.now_ms;
         let gc = self.gcfg(c);
-        {
-            let con = self.consumer(c);
-            if con.app != AppState::Polling {
-                return;
-            }
-            con.last_poll_ms = now;
-            if con.poll_expired {
-                con.poll_expired = false;
-                con.rejoin_needed = true;
-            }
+        let now = self.now_ms;
+        if !self.consumer(c).enter_poll(now) {
+            return;
         }
         self.consumer_maybe_auto_commit(c, &gc);
-        let con = &self.consumers[c.0 as usize];
-        if con.rejoin_needed
-            && con.membership != Membership::Joining
-            && con.membership != Membership::AwaitingSync
-        {
-            self.consumer_start_join(c, &gc);
-            return;
-        }
-        if con.membership != Membership::Stable {
-            return;
-        }
-        if !con.offsets_pending.is_empty() {
-            return;
+        match self.consumers[c.0 as usize].poll_next() {
+            PollNext::Join => return self.consumer_start_join(c, &gc),
+            PollNext::Wait => return,
+            PollNext::Records => {}
         }
         // Hand out what was fetched, up to max.poll.records.
-        let (batch, moved) = self.consumer_drain_fetched(c, gc.max_poll_records as usize);
+        let batch = self.consumer(c).drain_fetched(gc.max_poll_records as usize);
         if !batch.is_empty() {
             self.consumer_deliver(c, batch, &gc);
             return;
         }
-        let _ = moved;
         self.consumer_send_fetches(c, &gc);
         // Auto-commit still fires from inside poll while it waits.
-        let con = &self.consumers[c.0 as usize];
-        if gc.commit_mode == CommitMode::Auto
-            && con
-                .positions
-                .iter()
-                .any(|(tp, p)| con.committed.get(tp) != Some(p))
-        {
-            let due = con.auto_commit_due_ms.max(now + 1);
-            self.consumer_set_timer_at(c, due, ConsumerTimer::Poll);
+        if gc.commit_mode == CommitMode::Auto {
+            self.consumer_rule(c, |con, now, out| con.wake_for_auto_commit(now, out));
         }
     }
 
@@ -444,62 +262,11 @@ impl Engine {
             return;
         }
         let now = self.now_ms;
-        let con = &self.consumers[c.0 as usize];
-        if now < con.auto_commit_due_ms || con.membership != Membership::Stable {
-            return;
-        }
-        let offsets: Vec<(Tp, Offset)> = con
-            .positions
-            .iter()
-            .filter(|(tp, p)| con.committed.get(tp) != Some(p))
-            .map(|(tp, p)| (*tp, *p))
-            .collect();
-        self.consumer(c).auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
+        let interval = gc.auto_commit_interval_ms as u64;
+        let offsets = self.consumer(c).auto_commit_due(now, interval);
         if !offsets.is_empty() {
             self.consumer_send_commit(c, offsets, true);
         }
-    }
-
-    /// Moves entries from completed fetches into a poll result, skipping
-    /// control records and aborted transactional records (the position still
-    /// moves past them).
-    fn consumer_drain_fetched(
-        &mut self,
-        c: ConsumerIdx,
-        max: usize,
-    ) -> (Vec<(Tp, RecordId, Offset)>, bool) {
-        let mut out = Vec::new();
-        let mut moved = false;
-        let con = &mut self.consumers[c.0 as usize];
-        let tps: Vec<Tp> = con.fetched.keys().copied().collect();
-        for tp in tps {
-            let aborted = con.aborted.get(&tp).cloned().unwrap_or_default();
-            let q = con.fetched.get_mut(&tp).expect("key");
-            while out.len() < max {
-                let Some(e) = q.pop_front() else { break };
-                if con.positions.get(&tp) != Some(&e.offset) {
-                    continue; // stale data from before a seek
-                }
-                con.positions.insert(tp, e.offset.next());
-                moved = true;
-                let Some(record) = e.record else { continue };
-                let skip = e.transactional
-                    && e.producer.is_some_and(|p| {
-                        aborted.iter().any(|a| {
-                            a.producer_id == p.producer_id
-                                && a.first_offset <= e.offset
-                                && e.offset <= a.last_offset
-                        })
-                    });
-                if !skip {
-                    out.push((tp, record, e.offset));
-                }
-            }
-            if q.is_empty() {
-                con.fetched.remove(&tp);
-            }
-        }
-        (out, moved)
     }
 
     fn consumer_deliver(
@@ -508,24 +275,7 @@ impl Engine {
         batch: Vec<(Tp, RecordId, Offset)>,
         gc: &GroupConfig,
     ) {
-        // One Poll event per partition, with the new position.
-        let mut by_tp: VecMap<Tp, Vec<(RecordId, Offset)>> = VecMap::new();
-        for (tp, r, o) in &batch {
-            by_tp.entry_or_default(*tp).push((*r, *o));
-        }
-        for (tp, records) in by_tp {
-            let position = self.consumers[c.0 as usize].positions[&tp];
-            self.emit(EventKind::Polled {
-                consumer: c,
-                tp,
-                records,
-                position,
-                skipped_control: 0,
-            });
-        }
-        let con = self.consumer(c);
-        con.current = batch.into();
-        con.batch_committed = false;
+        self.consumer_rule(c, |con, _, out| con.deliver(batch, out));
         if self.consumer_crash_if_armed(c, CrashPoint::AfterPoll) {
             return;
         }
@@ -534,46 +284,29 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::BeforeProcessing {
-            let offsets: Vec<(Tp, Offset)> = self.consumers[c.0 as usize]
-                .positions
-                .iter()
-                .map(|(t, o)| (*t, *o))
-                .collect();
+            let offsets = self.consumers[c.0 as usize].positions_to_commit();
             let id = self.consumer_send_commit(c, offsets, false);
-            self.consumer(c).app = match id {
-                Some(commit_id) => AppState::Committing {
-                    commit_id,
-                    then: AfterCommit::ProcessBatch,
-                },
-                None => AppState::Processing,
-            };
-            if id.is_none() {
-                self.consumer_process_next(c);
-            }
+            self.consumer_rule(c, |con, now, out| {
+                con.block_on_commit(id, AfterCommit::ProcessBatch, now, out)
+            });
             return;
         }
         self.consumer_process_next(c);
     }
 
     fn consumer_process_next(&mut self, c: ConsumerIdx) {
-        if self.consumers[c.0 as usize].current.is_empty() {
-            self.consumer(c).app = AppState::Polling;
-            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-            return;
-        }
-        let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-        self.consumer(c).app = AppState::Processing;
-        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+        self.consumer_rule(c, |con, now, out| con.process_next(now, out));
     }
 
     pub(crate) fn consumer_process_done(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
-        let Some((tp, record, offset)) = self.consumer(c).current.pop_front() else {
+        let Some(done) = self.consumer(c).record_done() else {
             self.consumer_process_next(c);
             return;
         };
+        let (tp, record, offset) = (done.tp, done.record, done.offset);
         let group = self.consumers[c.0 as usize].group;
-        if std::mem::take(&mut self.consumer(c).raise_next) {
+        if done.raised {
             // The course's loop: `except Exception as e: print(...)`. The
             // position is already past this record, so nothing re-delivers
             // it, and its commit is skipped: the next commit (after the
@@ -592,7 +325,6 @@ impl Engine {
             }
             return;
         }
-        self.consumer(c).records_processed += 1;
         let times = self
             .ledger
             .times_processed(self.records[record.0 as usize].event_id, group)
@@ -617,15 +349,11 @@ impl Engine {
             return;
         }
         if gc.commit_mode == CommitMode::AfterProcessing {
-            match self.consumer_send_commit(c, vec![(tp, offset.next())], false) {
-                Some(commit_id) => {
-                    self.consumer(c).app = AppState::Committing {
-                        commit_id,
-                        then: AfterCommit::NextRecord,
-                    };
-                }
-                None => self.consumer_process_next(c),
-            }
+            let offsets = Consumer::commit_after_processing(tp, offset);
+            let id = self.consumer_send_commit(c, offsets, false);
+            self.consumer_rule(c, |con, now, out| {
+                con.block_on_commit(id, AfterCommit::NextRecord, now, out)
+            });
             return;
         }
         self.consumer_process_next(c);
@@ -637,8 +365,7 @@ impl Engine {
         if self.consumers[c.0 as usize].current.is_empty() {
             self.processor_batch_done(c);
         } else {
-            let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-            self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+            self.consumer_rule(c, |con, now, out| con.schedule_process_done(now, out));
         }
     }
 
@@ -650,104 +377,38 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
         auto: bool,
     ) -> Option<u64> {
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        if con.membership != Membership::Stable || con.member_id.is_none() {
-            if !auto {
-                self.emit(EventKind::CommitFailed {
-                    group: g,
-                    consumer: c,
-                    error: ErrorCode::CommitFailed,
-                });
-            }
+        if !self.consumer_rule(c, |con, _, out| con.may_commit(auto, out)) {
             return None;
         }
         let commit_id = self.next_id();
-        self.consumer(c).pending_commits.push(PendingCommit {
-            commit_id,
-            offsets: offsets.clone(),
-            auto,
-        });
+        self.consumer(c).track_commit(commit_id, offsets, auto);
         self.consumer_send_commit_request(c, commit_id);
         Some(commit_id)
     }
 
     fn consumer_send_commit_request(&mut self, c: ConsumerIdx, commit_id: u64) {
         let con = &self.consumers[c.0 as usize];
-        let Some(pc) = con
-            .pending_commits
-            .iter()
-            .find(|p| p.commit_id == commit_id)
-            .cloned()
-        else {
+        if !con.pending_commits.iter().any(|p| p.commit_id == commit_id) {
             return;
-        };
-        let g = con.group;
+        }
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        let con = &self.consumers[c.0 as usize];
-        let msg = Msg::OffsetCommit {
-            group: g,
-            member_id: con.member_id.clone().unwrap_or_default(),
-            generation: con.generation,
-            offsets: pc.offsets,
-            auto: pc.auto,
-            commit_id,
-        };
-        self.send(Node::Consumer(c), Node::Broker(b), msg);
+        if let Some(msg) = self.consumers[c.0 as usize].pending_commit_request(commit_id) {
+            self.send(Node::Consumer(c), Node::Broker(b), msg);
+        }
     }
 
     fn consumer_send_fetches(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
         self.client_maybe_update_metadata(Node::Consumer(c));
-        let con = &self.consumers[c.0 as usize];
-        let mut by_leader: VecMap<BrokerId, Vec<FetchPartition>> = VecMap::new();
-        let mut reconnect_at: Option<u64> = None;
-        for tp in &con.assignment {
-            let Some(pos) = con.positions.get(tp) else {
-                continue;
-            };
-            if con.fetched.get(tp).is_some_and(|q| !q.is_empty()) {
-                continue;
-            }
-            // The leader this consumer knows; none (or one whose connection
-            // just closed) means no fetch until the metadata is refreshed.
-            let Some(l) = con.metadata.leader(*tp) else {
-                continue;
-            };
-            if con.fetches.contains_key(&l) {
-                continue;
-            }
-            if let Some(at) = con.metadata.reconnect_at(l, self.now_ms) {
-                reconnect_at = Some(reconnect_at.map_or(at, |r: u64| r.min(at)));
-                continue;
-            }
-            by_leader.entry_or_default(l).push(FetchPartition {
-                tp: *tp,
-                fetch_offset: *pos,
-                last_fetched_epoch: None,
-                current_leader_epoch: con.metadata.leader_epoch(*tp),
-                follower_hw: None,
-            });
-        }
-        if let Some(at) = reconnect_at {
+        let plan = self.consumers[c.0 as usize].fetch_plan(self.now_ms);
+        if let Some(at) = plan.reconnect_at {
             self.client_wake_at(Node::Consumer(c), at);
         }
-        for (l, partitions) in by_leader {
+        for (l, partitions) in plan.by_leader {
             let fetch_id = self.next_id();
-            self.consumer(c).fetches.insert(l, fetch_id);
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(l),
-                Msg::Fetch {
-                    fetch_id,
-                    replica: None,
-                    isolation: gc.isolation_level,
-                    max_wait_ms: gc.fetch_max_wait_ms,
-                    max_records: gc.max_poll_records,
-                    partitions,
-                },
-            );
+            let msg = self.consumer(c).fetch_request(l, fetch_id, partitions, gc);
+            self.send(Node::Consumer(c), Node::Broker(l), msg);
         }
     }
 
@@ -755,73 +416,32 @@ impl Engine {
 
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
-            .unwrap_or(RebalanceProtocol::Eager);
+        let protocol = rebalance_protocol(gc);
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
         // Auto-commit is attempted before the rebalance.
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
-            let offsets: Vec<(Tp, Offset)> = con
-                .positions
-                .iter()
-                .filter(|(tp, p)| con.committed.get(tp) != Some(p))
-                .map(|(tp, p)| (*tp, *p))
-                .collect();
+            let offsets = con.uncommitted_positions();
             if !offsets.is_empty() {
                 self.consumer_send_commit(c, offsets, true);
             }
         }
-        let con = &self.consumers[c.0 as usize];
-        if protocol == RebalanceProtocol::Eager && !con.assignment.is_empty() {
-            let revoked = self.tps_to_names(&con.assignment);
+        let revoked = self.consumer(c).revoke_before_join(protocol);
+        if !revoked.is_empty() {
+            let partitions = self.tps_to_names(&revoked);
             self.emit(EventKind::Revoked {
                 group: g,
                 consumer: c,
-                partitions: revoked,
+                partitions,
                 eager: true,
             });
-            let con = self.consumer(c);
-            con.assignment.clear();
-            con.positions.clear();
-            con.fetched.clear();
-            con.offsets_pending.clear();
         }
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        let con = self.consumer(c);
-        con.rejoin_needed = false;
-        con.membership = Membership::Joining;
-        let owned_tps = match protocol {
-            RebalanceProtocol::Cooperative => con.assignment.clone(),
-            RebalanceProtocol::Eager => con.last_assignment.clone(),
-        };
-        let owned_generation = con.last_generation;
-        let known = con.member_id.is_some();
-        let meta = MemberMetadata {
-            member_id: con.member_id.clone().unwrap_or_default(),
-            instance_id: con.instance_id.clone(),
-            consumer: c,
-            protocols: gc.partition_assignment_strategy.clone(),
-            topics: gc.topics.clone(),
-            owned: Vec::new(),
-            owned_generation,
-        };
-        let meta = MemberMetadata {
-            owned: self.tps_to_names(&owned_tps),
-            ..meta
-        };
-        self.send(
-            Node::Consumer(c),
-            Node::Broker(b),
-            Msg::JoinGroup {
-                group: g,
-                meta,
-                session_timeout_ms: gc.session_timeout_ms,
-                rebalance_timeout_ms: gc.max_poll_interval_ms,
-                known_member: known,
-            },
-        );
+        let owned = self.tps_to_names(self.consumers[c.0 as usize].owned_for_join(protocol));
+        let msg = self.consumer(c).join_group(gc, owned);
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
     }
 
     pub(crate) fn tps_to_names(&self, tps: &[Tp]) -> Vec<TopicPartition> {
@@ -906,62 +526,24 @@ impl Engine {
                 members,
                 ..
             } => {
-                if self.consumers[c.0 as usize].membership != Membership::Joining {
-                    return;
-                }
-                match error {
-                    Some(ErrorCode::MemberIdRequired) => {
-                        let con = self.consumer(c);
-                        con.member_id = Some(member_id);
-                        con.membership = Membership::Unjoined;
-                        self.consumer_start_join(c, &gc);
-                    }
-                    Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                        let con = self.consumer(c);
-                        con.member_id = None;
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        self.consumer_start_join(c, &gc);
-                    }
-                    Some(e @ ErrorCode::InconsistentGroupProtocol) => {
-                        self.emit(EventKind::ConsumerError {
-                            consumer: c,
-                            tp: Tp::new(TopicId(0), 0),
-                            error: e,
-                        });
-                        self.consumer_stop_now(c);
-                    }
-                    Some(_) => {
-                        let con = self.consumer(c);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                        self.consumer_retry_later(c);
-                    }
-                    None => {
-                        {
-                            let con = self.consumer(c);
-                            con.member_id = Some(member_id.clone());
-                            con.generation = generation;
-                            con.membership = Membership::AwaitingSync;
-                        }
+                let answer = self.consumer_rule(c, |con, now, out| {
+                    con.join_answered(now, error, &member_id, generation, out)
+                });
+                match answer {
+                    JoinAnswer::Ignored | JoinAnswer::Retried => {}
+                    JoinAnswer::JoinAgain => self.consumer_start_join(c, &gc),
+                    JoinAnswer::Fatal => self.consumer_stop_now(c),
+                    JoinAnswer::Joined => {
+                        // The leader member runs the assignor (client side).
                         let assignments = match protocol {
                             Some(kind) if leader == member_id && !members.is_empty() => {
                                 self.consumer_compute_assignment(c, kind, &members, generation)
                             }
                             _ => Vec::new(),
                         };
-                        let g = self.consumers[c.0 as usize].group;
                         if let Node::Broker(b) = from {
-                            self.send(
-                                Node::Consumer(c),
-                                Node::Broker(b),
-                                Msg::SyncGroup {
-                                    group: g,
-                                    member_id,
-                                    generation,
-                                    assignments,
-                                },
-                            );
+                            let msg = self.consumers[c.0 as usize].sync_group(assignments);
+                            self.send(Node::Consumer(c), Node::Broker(b), msg);
                         }
                         self.consumer_ensure_heartbeat(c, &gc);
                     }
@@ -974,45 +556,13 @@ impl Engine {
                     return;
                 }
                 match error {
-                    Some(e) => {
-                        let con = self.consumer(c);
-                        if matches!(e, ErrorCode::UnknownMemberId) {
-                            con.member_id = None;
-                        }
-                        if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration) {
-                            con.generation = GenerationId(-1);
-                        }
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                        if con.app == AppState::Polling {
-                            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-                        }
-                    }
+                    Some(e) => self.consumer_rule(c, |con, now, out| con.sync_failed(now, e, out)),
                     None => self.consumer_on_assignment(c, assignment, &gc),
                 }
             }
             Msg::HeartbeatResponse { error, .. } => {
-                let Some(e) = error else { return };
-                let con = self.consumer(c);
-                match e {
-                    ErrorCode::RebalanceInProgress => con.rejoin_needed = true,
-                    ErrorCode::UnknownMemberId => {
-                        if con.instance_id.is_none() {
-                            con.member_id = None;
-                        }
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                    }
-                    ErrorCode::IllegalGeneration => {
-                        con.generation = GenerationId(-1);
-                        con.membership = Membership::Unjoined;
-                        con.rejoin_needed = true;
-                    }
-                    _ => {}
-                }
-                if con.app == AppState::Polling && con.rejoin_needed {
-                    self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
+                if let Some(e) = error {
+                    self.consumer_rule(c, |con, now, out| con.heartbeat_failed(now, e, out));
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
@@ -1023,78 +573,22 @@ impl Engine {
                 ..
             } => self.consumer_commit_response(c, commit_id, offsets, error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
-                if error.is_some() {
-                    self.consumer_retry_later(c);
-                    return;
+                let now = self.now_ms;
+                let mut out = Outbox::new();
+                let con = &mut self.consumers[c.0 as usize];
+                let need_reset = con.offsets_fetched(now, error, offsets, &mut self.rng, &mut out);
+                self.apply_outbox(out);
+                if let Some(tps) = need_reset {
+                    self.consumer_reset_offsets(c, tps, &gc);
+                    self.consumer_wake_poll(c);
                 }
-                if offsets
-                    .iter()
-                    .any(|(_, r)| *r == Err(ErrorCode::UnstableOffsetCommit))
-                {
-                    // OffsetFetchResponseHandler: UnstableOffsetCommitException
-                    // fails the whole fetch; fetchCommittedOffsets sleeps
-                    // retryBackoff.backoff(attempts++) and asks again.
-                    let con = self.consumer(c);
-                    let attempts = con.offset_fetch_attempts;
-                    con.offset_fetch_attempts += 1;
-                    let backoff = self.consumer_retry_backoff_ms(attempts);
-                    self.consumer_set_timer(c, backoff, ConsumerTimer::OffsetFetchRetry);
-                    return;
-                }
-                self.consumer(c).offset_fetch_attempts = 0;
-                let mut need_reset = Vec::new();
-                for (tp, committed) in offsets {
-                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
-                        continue;
-                    }
-                    let Ok(committed) = committed else { continue };
-                    match committed {
-                        Some(o) => {
-                            let con = self.consumer(c);
-                            con.positions.insert(tp, o);
-                            con.committed.insert(tp, o);
-                            con.offsets_pending.retain(|x| *x != tp);
-                            self.emit(EventKind::PositionReset {
-                                consumer: c,
-                                tp,
-                                position: o,
-                                committed: Some(o),
-                                reset: None,
-                            });
-                        }
-                        None => need_reset.push(tp),
-                    }
-                }
-                self.consumer_reset_offsets(c, need_reset, &gc);
-                self.consumer_wake_poll(c);
             }
             Msg::ListOffsetsResponse { partitions } => {
-                for (tp, res) in partitions {
-                    if !self.consumers[c.0 as usize].offsets_pending.contains(&tp) {
-                        continue;
-                    }
-                    match res {
-                        Ok(o) => {
-                            let con = self.consumer(c);
-                            con.positions.insert(tp, o);
-                            con.offsets_pending.retain(|x| *x != tp);
-                            self.emit(EventKind::PositionReset {
-                                consumer: c,
-                                tp,
-                                position: o,
-                                committed: None,
-                                reset: Some(gc.auto_offset_reset),
-                            });
-                        }
-                        Err(e) => {
-                            if e.invalidates_metadata() {
-                                self.client_metadata_stale(Node::Consumer(c));
-                            }
-                            self.consumer_retry_later(c);
-                        }
-                    }
-                }
-                self.consumer_wake_poll(c);
+                let reset = gc.auto_offset_reset;
+                self.consumer_rule(c, |con, now, out| {
+                    con.offsets_listed(now, partitions, reset, out);
+                    con.wake_poll(now, out);
+                });
             }
             Msg::FetchResponse {
                 fetch_id,
@@ -1109,10 +603,7 @@ impl Engine {
     }
 
     fn consumer_wake_poll(&mut self, c: ConsumerIdx) {
-        let con = &self.consumers[c.0 as usize];
-        if con.app == AppState::Polling && con.offsets_pending.is_empty() {
-            self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-        }
+        self.consumer_rule(c, |con, now, out| con.wake_poll(now, out));
     }
 
     fn consumer_on_assignment(
@@ -1121,75 +612,39 @@ impl Engine {
         assignment: Vec<TopicPartition>,
         gc: &GroupConfig,
     ) {
-        let protocol = assignor::client_protocol(&gc.partition_assignment_strategy)
-            .unwrap_or(RebalanceProtocol::Eager);
+        let protocol = rebalance_protocol(gc);
         let new = self.names_to_tps(&assignment);
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        let generation = con.generation;
-        let owned = con.assignment.clone();
-        let now = self.now_ms;
-        let revoked: Vec<Tp> = owned
-            .iter()
-            .copied()
-            .filter(|tp| !new.contains(tp))
-            .collect();
-        let added: Vec<Tp> = new
-            .iter()
-            .copied()
-            .filter(|tp| !owned.contains(tp))
-            .collect();
-        if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
-            let names = self.tps_to_names(&revoked);
+        let (g, generation) = (
+            self.consumers[c.0 as usize].group,
+            self.consumers[c.0 as usize].generation,
+        );
+        let (now, interval) = (self.now_ms, gc.auto_commit_interval_ms as u64);
+        let change = self
+            .consumer(c)
+            .assign(new.clone(), protocol, now, interval);
+        let cooperative = protocol == RebalanceProtocol::Cooperative;
+        if cooperative && !change.revoked.is_empty() {
+            let partitions = self.tps_to_names(&change.revoked);
             self.emit(EventKind::Revoked {
                 group: g,
                 consumer: c,
-                partitions: names,
+                partitions,
                 eager: false,
             });
         }
-        {
-            let con = self.consumer(c);
-            for tp in &revoked {
-                con.positions.remove(tp);
-                con.fetched.remove(tp);
-            }
-            con.assignment = new.clone();
-            con.last_assignment = new.clone();
-            con.last_generation = Some(generation.0);
-            con.membership = Membership::Stable;
-            if protocol == RebalanceProtocol::Cooperative && !revoked.is_empty() {
-                // KIP-429: give the revoked partitions up, then rejoin so the
-                // second rebalance can hand them to their new owner.
-                con.rejoin_needed = true;
-            }
-            con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
-        }
-        let (names_all, names_added, names_revoked) = (
-            self.tps_to_names(&new),
-            self.tps_to_names(&added),
-            self.tps_to_names(&revoked),
-        );
         self.emit(EventKind::Assigned {
             group: g,
             consumer: c,
             generation,
-            assigned: names_all,
-            added: names_added,
-            revoked: if protocol == RebalanceProtocol::Cooperative {
-                names_revoked
+            assigned: self.tps_to_names(&new),
+            added: self.tps_to_names(&change.added),
+            revoked: if cooperative {
+                self.tps_to_names(&change.revoked)
             } else {
                 vec![]
             },
         });
-        // Positions for newly assigned partitions come from the committed offsets.
-        let need: Vec<Tp> = new
-            .iter()
-            .copied()
-            .filter(|tp| !self.consumers[c.0 as usize].positions.contains_key(tp))
-            .collect();
-        if !need.is_empty() {
-            self.consumer(c).offsets_pending = need.clone();
+        if change.fetch_offsets {
             self.consumer_send_offset_fetch(c);
         }
         self.consumer_wake_poll(c);
@@ -1200,33 +655,11 @@ impl Engine {
     }
 
     fn consumer_send_offset_fetch(&mut self, c: ConsumerIdx) {
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        let partitions = con.offsets_pending.clone();
         let Some(b) = self.coordinator_or_retry(c) else {
             return;
         };
-        // ConsumerCoordinator.sendOffsetFetchRequest always asks for stable
-        // offsets (KIP-447), whatever the isolation level.
-        let require_stable = true;
-        self.send(
-            Node::Consumer(c),
-            Node::Broker(b),
-            Msg::OffsetFetch {
-                group: g,
-                partitions,
-                require_stable,
-            },
-        );
-    }
-
-    /// `ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)`
-    /// with the consumer defaults (100 ms, 1000 ms): 100, 200, 400, 800,
-    /// then 1000 ms, each ±20 %, never above the maximum.
-    fn consumer_retry_backoff_ms(&mut self, attempts: u32) -> u64 {
-        let term = (RETRY_BACKOFF_MS << attempts.min(10)).min(RETRY_BACKOFF_MAX_MS);
-        let jitter = self.rng.below(41) as u64; // 80 %..=120 %
-        (term * (80 + jitter) / 100).min(RETRY_BACKOFF_MAX_MS)
+        let msg = self.consumers[c.0 as usize].offset_fetch();
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
     }
 
     /// Asks again for the committed offsets still missing.
@@ -1240,37 +673,13 @@ impl Engine {
         if tps.is_empty() {
             return;
         }
-        if gc.auto_offset_reset == AutoOffsetReset::None {
-            for tp in &tps {
-                self.emit(EventKind::ConsumerError {
-                    consumer: c,
-                    tp: *tp,
-                    error: ErrorCode::NoOffsetForPartition,
-                });
-            }
-            self.consumer_stop_now(c);
-            return;
-        }
-        let mut by_leader: VecMap<BrokerId, Vec<(Tp, AutoOffsetReset)>> = VecMap::new();
-        for tp in tps {
-            match self.consumers[c.0 as usize].metadata.leader(tp) {
-                Some(l) => by_leader
-                    .entry_or_default(l)
-                    .push((tp, gc.auto_offset_reset)),
-                None => {
-                    self.consumer_retry_later(c);
+        match self.consumer_rule(c, |con, now, out| con.reset_offsets(now, &tps, gc, out)) {
+            None => self.consumer_stop_now(c),
+            Some(requests) => {
+                for (l, msg) in requests {
+                    self.send(Node::Consumer(c), Node::Broker(l), msg);
                 }
             }
-        }
-        for (l, partitions) in by_leader {
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(l),
-                Msg::ListOffsets {
-                    isolation: gc.isolation_level,
-                    partitions,
-                },
-            );
         }
     }
 
@@ -1282,52 +691,17 @@ impl Engine {
         parts: Vec<FetchPartitionData>,
         gc: &GroupConfig,
     ) {
-        if self.consumers[c.0 as usize].fetches.get(&b) != Some(&fetch_id) {
+        let Some(answer) = self.consumer(c).fetch_answered(b, fetch_id, parts) else {
             return;
-        }
-        self.consumer(c).fetches.remove(&b);
-        let mut got = false;
-        let mut retry = false;
-        let mut reset = Vec::new();
-        for d in parts {
-            let con = &self.consumers[c.0 as usize];
-            if !con.assignment.contains(&d.tp) || !con.positions.contains_key(&d.tp) {
-                continue;
-            }
-            match d.error {
-                Some(ErrorCode::OffsetOutOfRange) => reset.push(d.tp),
-                Some(e) => {
-                    retry = true;
-                    if e.invalidates_metadata() {
-                        self.client_metadata_stale(Node::Consumer(c));
-                    }
-                }
-                None => {
-                    if !d.entries.is_empty() && d.entries[0].offset == con.positions[&d.tp] {
-                        got = true;
-                        let con = self.consumer(c);
-                        con.aborted.insert(d.tp, d.aborted);
-                        con.fetched.entry_or_default(d.tp).extend(d.entries);
-                    }
-                }
-            }
-        }
-        if !reset.is_empty() {
-            for tp in &reset {
-                self.consumer(c).positions.remove(tp);
-            }
-            self.consumer(c)
-                .offsets_pending
-                .extend(reset.iter().copied());
-            self.consumer_reset_offsets(c, reset, gc);
-        }
-        if retry {
+        };
+        self.consumer_reset_offsets(c, answer.reset, gc);
+        if answer.retry {
             self.consumer_retry_later(c);
         }
         if self.consumers[c.0 as usize].app == AppState::Polling {
-            if got {
+            if answer.got {
                 self.consumer_set_timer(c, 0, ConsumerTimer::Poll);
-            } else if !retry {
+            } else if !answer.retry {
                 self.consumer_send_fetches(c, gc);
             }
         }
@@ -1371,145 +745,58 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
         error: Option<ErrorCode>,
     ) {
-        let Some(pos) = self.consumers[c.0 as usize]
-            .pending_commits
-            .iter()
-            .position(|p| p.commit_id == commit_id)
-        else {
-            return;
-        };
-        let g = self.consumers[c.0 as usize].group;
-        match error {
-            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
-                // Retriable: find the coordinator again and resend.
-                self.consumer_retry_later(c);
-                return;
-            }
-            _ => {}
-        }
-        let pc = self.consumer(c).pending_commits.remove(pos);
-        match error {
-            None => {
-                for (tp, o) in &offsets {
-                    self.consumer(c).committed.insert(*tp, *o);
-                }
-                if !pc.auto && self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
+        let answer = self.consumer_rule(c, |con, now, out| {
+            con.commit_answered(now, commit_id, &offsets, error, out)
+        });
+        match answer {
+            CommitAnswer::Unknown | CommitAnswer::Retry => return,
+            CommitAnswer::Committed { auto: false } => {
+                if self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
                     return;
                 }
             }
-            Some(e) => {
-                self.emit(EventKind::CommitFailed {
-                    group: g,
-                    consumer: c,
-                    error: e,
-                });
-                let con = self.consumer(c);
-                con.rejoin_needed = true;
-                if matches!(e, ErrorCode::UnknownMemberId) && con.instance_id.is_none() {
-                    con.member_id = None;
-                    con.membership = Membership::Unjoined;
-                }
-                if matches!(e, ErrorCode::IllegalGeneration) {
-                    con.membership = Membership::Unjoined;
-                }
-            }
+            CommitAnswer::Committed { auto: true } | CommitAnswer::Failed => {}
         }
-        if let AppState::Committing {
-            commit_id: waiting,
-            then,
-        } = self.consumers[c.0 as usize].app
-        {
-            if waiting == commit_id {
-                self.consumer(c).app = AppState::Processing;
-                match then {
-                    // At-most-once: commitSync() threw, so the processing loop
-                    // after it never runs; those records go to the next owner.
-                    AfterCommit::ProcessBatch if error.is_some() => {
-                        self.consumer(c).current.clear();
-                        self.consumer_process_next(c)
-                    }
-                    AfterCommit::ProcessBatch | AfterCommit::NextRecord => {
-                        self.consumer_process_next(c)
-                    }
-                }
-            }
-        }
+        let failed = error.is_some();
+        self.consumer_rule(c, |con, now, out| {
+            con.resume_after_commit(commit_id, failed, now, out)
+        });
     }
 
     // ---- heartbeat thread ----------------------------------------------------------
 
     fn consumer_ensure_heartbeat(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
-        if self.consumers[c.0 as usize].heartbeat_running {
-            return;
-        }
-        self.consumer(c).heartbeat_running = true;
-        self.consumer_set_timer(
-            c,
-            gc.heartbeat_interval_ms as u64,
-            ConsumerTimer::HeartbeatTick,
-        );
+        let interval = gc.heartbeat_interval_ms as u64;
+        self.consumer_rule(c, |con, now, out| {
+            con.start_heartbeat_thread(now, interval, out)
+        });
     }
 
+    /// One beat of the heartbeat thread: it enforces `max.poll.interval.ms`,
+    /// beats while the member is in a generation, and comes round again.
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
-        let now = self.now_ms;
-        let con = &self.consumers[c.0 as usize];
-        let g = con.group;
-        // The heartbeat thread enforces max.poll.interval.ms.
-        if con.app != AppState::Polling
-            && !con.poll_expired
-            && con.member_id.is_some()
-            && now.saturating_sub(con.last_poll_ms) > gc.max_poll_interval_ms as u64
-        {
-            let member_id = con.member_id.clone().unwrap_or_default();
-            let is_static = con.instance_id.is_some();
-            self.emit(EventKind::PollTimeoutExpired { consumer: c });
-            {
-                let con = self.consumer(c);
-                con.poll_expired = true;
-                con.membership = Membership::Unjoined;
-                con.generation = GenerationId(-1);
-                if !is_static {
-                    con.member_id = None;
-                }
-            }
-            if !is_static {
-                if let Some(b) = self.coordinator_of(c) {
-                    self.send(
-                        Node::Consumer(c),
-                        Node::Broker(b),
-                        Msg::LeaveGroup {
-                            group: g,
-                            member_id,
-                            reason: LeaveReason::PollTimeout,
-                        },
-                    );
-                }
+        let max_poll = gc.max_poll_interval_ms as u64;
+        let leave = self.consumer_rule(c, |con, now, out| {
+            con.check_poll_interval(now, max_poll, out)
+        });
+        if let Some(msg) = leave {
+            if let Some(b) = self.coordinator_of(c) {
+                self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
-        let con = &self.consumers[c.0 as usize];
-        if matches!(
-            con.membership,
-            Membership::Stable | Membership::AwaitingSync
-        ) {
-            let (member_id, generation) = (con.member_id.clone(), con.generation);
-            if let (Some(member_id), Some(b)) = (member_id, self.coordinator_of(c)) {
-                self.send(
-                    Node::Consumer(c),
-                    Node::Broker(b),
-                    Msg::Heartbeat {
-                        group: g,
-                        member_id,
-                        generation,
-                    },
-                );
+        if self.consumers[c.0 as usize].beats() {
+            // The coordinator is looked up (and found if need be) even for a
+            // member without a member id.
+            let heartbeat = self.consumers[c.0 as usize].heartbeat_request();
+            if let (Some(msg), Some(b)) = (heartbeat, self.coordinator_of(c)) {
+                self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
-        self.consumer_set_timer(
-            c,
-            gc.heartbeat_interval_ms as u64,
-            ConsumerTimer::HeartbeatTick,
-        );
+        let interval = gc.heartbeat_interval_ms as u64;
+        self.consumer_rule(c, |con, now, out| {
+            con.set_timer_at(now + interval, ConsumerTimer::HeartbeatTick, out)
+        });
     }
 
     pub(crate) fn consumer_disconnected(&mut self, c: ConsumerIdx, broker: BrokerId) {
@@ -1517,36 +804,17 @@ impl Engine {
         if !con.alive {
             return;
         }
-        let had_fetch = con.fetches.contains_key(&broker);
         self.client_metadata_disconnected(Node::Consumer(c), broker);
-        self.consumer(c).fetches.remove(&broker);
-        let joining = matches!(
-            self.consumers[c.0 as usize].membership,
-            Membership::Joining | Membership::AwaitingSync
-        );
-        if joining {
-            let con = self.consumer(c);
-            con.membership = Membership::Unjoined;
-            con.rejoin_needed = true;
-        }
-        if had_fetch
-            || joining
-            || !self.consumers[c.0 as usize].pending_commits.is_empty()
-            || !self.consumers[c.0 as usize].offsets_pending.is_empty()
-        {
-            self.consumer_retry_later(c);
-        }
+        self.consumer_rule(c, |con, now, out| con.connection_closed(now, broker, out));
     }
 
     // ---- lifecycle and faults ---------------------------------------------------------
 
     /// Returns true (and crashes the consumer) if a crash was armed for `point`.
     pub(crate) fn consumer_crash_if_armed(&mut self, c: ConsumerIdx, point: CrashPoint) -> bool {
-        let con = &self.consumers[c.0 as usize];
-        let Some(i) = con.armed_crash.iter().position(|p| *p == point) else {
+        if !self.consumer(c).take_armed_crash(point) {
             return false;
-        };
-        self.consumer(c).armed_crash.remove(i);
+        }
         self.consumer_crash(c, point);
         true
     }
@@ -1565,7 +833,7 @@ impl Engine {
             point,
             owned,
         });
-        self.consumer_reset_process(c);
+        self.consumer(c).lose_process();
         if gc.restart_after_ms > 0 {
             self.schedule_in(
                 gc.restart_after_ms as u64,
@@ -1575,28 +843,8 @@ impl Engine {
         self.consumer_txn_crashed(c);
     }
 
-    /// The process is gone: everything in memory is lost.
-    fn consumer_reset_process(&mut self, c: ConsumerIdx) {
-        let con = self.consumer(c);
-        con.alive = false;
-        con.incarnation += 1;
-        con.app = AppState::Stopped;
-        con.membership = Membership::Unjoined;
-        con.assignment.clear();
-        con.positions.clear();
-        con.fetched.clear();
-        con.current.clear();
-        con.fetches.clear();
-        con.pending_commits.clear();
-        con.offsets_pending.clear();
-        con.heartbeat_running = false;
-        con.armed_crash.clear();
-        con.raise_next = false;
-        con.poll_expired = false;
-    }
-
     fn consumer_stop_now(&mut self, c: ConsumerIdx) {
-        self.consumer_reset_process(c);
+        self.consumer(c).lose_process();
         self.emit(EventKind::ConsumerStopped { consumer: c });
     }
 
@@ -1657,31 +905,13 @@ impl Engine {
     pub(crate) fn consumer_restart(&mut self, c: ConsumerIdx) {
         let now = self.now_ms;
         let gc = self.gcfg(c);
-        let con = self.consumer(c);
-        if con.alive {
+        if self.consumers[c.0 as usize].alive {
             return;
         }
-        con.alive = true;
-        con.app = AppState::Polling;
-        con.membership = Membership::Unjoined;
-        con.rejoin_needed = true;
-        con.generation = GenerationId(-1);
-        // A restarted process is a new KafkaConsumer: it knows no member id,
-        // static or not. A static member joins with its group.instance.id
-        // and an unknown member id; the coordinator then swaps in a new
-        // member id and, if the group is Stable, hands back the old
-        // assignment without a rebalance (KIP-345). Rejoining with the old
-        // member id would instead look like a metadata change and rebalance.
-        con.member_id = None;
-        con.last_poll_ms = now;
-        con.auto_commit_due_ms = now + gc.auto_commit_interval_ms as u64;
-        con.committed.clear();
-        con.last_assignment.clear();
-        con.last_generation = None;
         // A new process bootstraps its metadata again.
         let key = CoordinatorKey::Group(self.consumers[c.0 as usize].group);
         let fresh = self.bootstrap_metadata(&[key]);
-        self.consumer(c).metadata = fresh;
+        self.consumer(c).restart(now, &gc, fresh);
         self.emit(EventKind::ConsumerStarted {
             consumer: c,
             restart: true,
@@ -1731,39 +961,18 @@ impl Engine {
         }
         let gc = self.gcfg(c);
         let con = &self.consumers[ci];
-        let g = con.group;
         if gc.commit_mode == CommitMode::Auto && con.membership == Membership::Stable {
-            let offsets: Vec<(Tp, Offset)> = con.positions.iter().map(|(t, o)| (*t, *o)).collect();
+            let offsets = con.positions_to_commit();
             // Closing, it uses a coordinator it knows and looks none up.
-            if let (Some(b), false) = (self.known_coordinator(c), offsets.is_empty()) {
+            if let (Some(b), false) = (con.known_coordinator(), offsets.is_empty()) {
                 let commit_id = self.next_id();
-                let con = &self.consumers[ci];
-                let msg = Msg::OffsetCommit {
-                    group: g,
-                    member_id: con.member_id.clone().unwrap_or_default(),
-                    generation: con.generation,
-                    offsets,
-                    auto: true,
-                    commit_id,
-                };
+                let msg = self.consumers[ci].offset_commit(commit_id, offsets, true);
                 self.send(Node::Consumer(c), Node::Broker(b), msg);
             }
         }
         let con = &self.consumers[ci];
-        if let (Some(member_id), None, Some(b)) = (
-            con.member_id.clone(),
-            con.instance_id.as_ref(),
-            self.known_coordinator(c),
-        ) {
-            self.send(
-                Node::Consumer(c),
-                Node::Broker(b),
-                Msg::LeaveGroup {
-                    group: g,
-                    member_id,
-                    reason: LeaveReason::Clean,
-                },
-            );
+        if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
+            self.send(Node::Consumer(c), Node::Broker(b), msg);
         }
         self.consumer_stop_now(c);
         Ok(())

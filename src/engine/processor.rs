@@ -97,9 +97,7 @@ impl Engine {
         if self.cmd_begin_transaction(p).is_err() {
             return false;
         }
-        let t = self.consumers[c.0 as usize].processing_time_ms as u64;
-        self.consumers[c.0 as usize].app = AppState::Processing;
-        self.consumer_set_timer(c, t, ConsumerTimer::ProcessDone);
+        self.consumer_rule(c, |con, now, out| con.start_processing(now, out));
         true
     }
 
@@ -176,21 +174,13 @@ impl Engine {
             return;
         }
         if committed {
-            let positions: Vec<(Tp, Offset)> =
-                con.positions.iter().map(|(t, o)| (*t, *o)).collect();
-            for (tp, o) in positions {
-                self.consumers[c.0 as usize].committed.insert(tp, o);
-            }
+            self.consumers[c.0 as usize].positions_committed();
             if self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
                 return;
             }
         } else {
             // Aborted: go back to the committed offsets and process again.
-            let con = &mut self.consumers[c.0 as usize];
-            con.positions.clear();
-            con.fetched.clear();
-            con.offsets_pending = con.assignment.clone();
-            con.current.clear();
+            self.consumers[c.0 as usize].rewind_to_committed();
             if self.producers[p.0 as usize].txn.fenced {
                 // A fenced producer cannot continue: this instance is a zombie.
                 self.emit(EventKind::Note {
