@@ -486,14 +486,6 @@ impl Engine {
         // The client's network loop asks again (after the backoff).
         self.client_maybe_update_metadata(client);
     }
-
-    /// A response carried an error that means the cache is stale
-    /// (`InvalidMetadataException`).
-    pub(crate) fn client_metadata_stale(&mut self, client: Node) {
-        if let Some(m) = self.client_metadata(client) {
-            m.request_update();
-        }
-    }
 }
 
 #[cfg(test)]

@@ -369,7 +369,7 @@ pub fn App() -> Html {
                     { crate::ui::transport::icon(r#"<svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/><rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/><rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/></svg>"#) }
                     <span class="brand-name">{"kafkascope"}</span>
                 </div>
-                <crate::ui::pipeline_bar::PipelineBar run={RunSnap::of(m)} />
+                { crate::ui::pipeline_bar::pipeline_bar(&m.run_rc()) }
                 <div class="top-actions">
                     if embed {
                         <a class="btn small ghost" href={format!("{}#{}", crate::ui::share_dialog::page_base(), { let mut l = m.to_link(); l.view.embed = false; crate::link::encode(&l, &crate::presets::config_by_id) })}

@@ -2,11 +2,11 @@
 //!
 //! One view per file, each a Yew function component: `App` (the page, which
 //! owns the state), `Stage` (which measures its own box with a
-//! `ResizeObserver`), `PipelineBar`, `ConfigPanel`, `Tables`, `LaneCard`,
+//! `ResizeObserver`), `ConfigPanel`, `Tables`, `LaneCard`,
 //! `LessonPanel`, `Narration`, `Transport`, `ShareDialog` and
 //! `Gallery`. Small pieces drawn inside them (the plots in `Tables`, the
-//! lanes' summary, the bad-link dialog, the shortcuts overlay) are plain
-//! functions.
+//! lanes' summary, the bad-link dialog, the nine-stage bar, the shortcuts
+//! overlay) are plain functions.
 //!
 //! Application state lives in a `use_reducer` over
 //! [`crate::model::Model`], whose `update` is pure and natively tested;

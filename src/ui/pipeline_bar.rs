@@ -3,19 +3,13 @@
 //! current one is filled, later ones are hollow (shape, not colour alone).
 
 use crate::engine::event::Stage;
-use crate::ui::RunSnap;
+use crate::model::Run;
 use yew::prelude::*;
 
-/// The bar draws the run's record in focus and the stage it reached: it
-/// re-renders after a step, never for a hover, a keystroke or a dialog.
-#[derive(Properties, Clone, PartialEq)]
-pub struct Props {
-    pub run: RunSnap,
-}
-
-#[component]
-pub fn PipelineBar(props: &Props) -> Html {
-    let run = &props.run;
+/// A plain function, not a component: nine chips and a label cost less to
+/// draw again than a component costs the first load (every byte of the
+/// 300 KB budget counts).
+pub fn pipeline_bar(run: &Run) -> Html {
     let current = run.focus_stage();
     let label = run.focus.map(|r| {
         let rec = run.engine.record(r);
