@@ -120,6 +120,18 @@ impl Broker {
         }
     }
 
+    /// Settles every quiet partition of `follower`'s session: the session
+    /// starts again, or a test compares with an eager run.
+    fn settle_session(&mut self, follower: BrokerId) {
+        let quiet = match self.follower_sessions.get(&follower) {
+            Some(s) => s.quiet_positions(),
+            None => return,
+        };
+        for i in quiet {
+            self.settle_quiet_at(follower, i, true);
+        }
+    }
+
     /// Writes down the deferred fetch record of `parts[i]` in `follower`'s
     /// session (see `fetch_session.rs`), and with `unmark` ends its quiet.
     fn settle_quiet_at(&mut self, follower: BrokerId, i: usize, unmark: bool) {
@@ -890,13 +902,9 @@ impl Engine {
     #[doc(hidden)]
     pub fn settle_fetch_sessions(&mut self) {
         for broker in &mut self.brokers {
-            let places: Vec<(BrokerId, usize)> = broker
-                .follower_sessions
-                .iter()
-                .flat_map(|(f, s)| s.quiet_positions().into_iter().map(move |i| (*f, i)))
-                .collect();
-            for (f, i) in places {
-                broker.settle_quiet_at(f, i, true);
+            let followers: Vec<BrokerId> = broker.follower_sessions.keys().copied().collect();
+            for f in followers {
+                broker.settle_session(f);
             }
         }
     }
@@ -927,11 +935,7 @@ impl Engine {
             .is_some_and(|s| s.continues(gen, partitions));
         if !continues {
             // A full fetch: the old session's deferred records first.
-            if let Some(s) = self.brokers[b.0 as usize].follower_sessions.get(&r) {
-                for i in s.quiet_positions() {
-                    self.brokers[b.0 as usize].settle_quiet_at(r, i, true);
-                }
-            }
+            self.brokers[b.0 as usize].settle_session(r);
         }
         let mut skipped = vec![false; partitions.len()];
         for (i, fp) in partitions.iter().enumerate() {
