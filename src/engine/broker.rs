@@ -104,6 +104,9 @@ pub struct Broker {
     pub fetch_stalled_until_ms: Option<u64>,
     /// As a leader: each follower's fetch session (KIP-227).
     pub follower_sessions: VecMap<BrokerId, FollowerSession>,
+    /// As a follower: which partitions it fetches from each leader (a
+    /// cache, see `replica_fetcher.rs`).
+    pub fetch_plans: crate::engine::replica_fetcher::FetchPlans,
 }
 
 impl Broker {
@@ -165,6 +168,7 @@ impl Broker {
             delayed: Vec::new(),
             fetch_stalled_until_ms: None,
             follower_sessions: VecMap::new(),
+            fetch_plans: Default::default(),
         }
     }
 

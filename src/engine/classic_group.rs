@@ -137,6 +137,10 @@ pub struct Group {
     pub pending_txn_offsets: VecMap<ProducerId, Vec<(Tp, Offset)>>,
     /// This group's `__consumer_offsets` partition.
     pub offsets_tp: Tp,
+    /// The key of each partition's offset-commit record
+    /// (`group/topic/partition`), made once: a consumer that commits after
+    /// every record writes the same key over and over.
+    pub commit_keys: VecMap<Tp, std::sync::Arc<str>>,
     pub rebalance_id: u32,
     /// The initial rebalance of an empty group, while it waits for more
     /// members (`group.initial.rebalance.delay.ms`).
@@ -214,6 +218,7 @@ impl Group {
             committed: VecMap::new(),
             pending_txn_offsets: VecMap::new(),
             offsets_tp,
+            commit_keys: VecMap::new(),
             rebalance_id: 0,
             initial_delay: None,
             new_member_added: false,

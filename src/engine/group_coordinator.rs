@@ -466,20 +466,30 @@ impl Engine {
         offsets: &[(Tp, Offset)],
     ) -> Vec<RecordId> {
         let otp = self.groups[g.0 as usize].offsets_tp;
-        let mut ids = Vec::new();
+        let mut ids = Vec::with_capacity(offsets.len());
         for (tp, offset) in offsets {
             let id = RecordId(self.records.len() as u32);
+            let group = &mut self.groups[g.0 as usize];
+            let key = match group.commit_keys.get(tp) {
+                Some(key) => key.clone(),
+                None => {
+                    let key: std::sync::Arc<str> = format!(
+                        "{}/{}/{}",
+                        group.group_id,
+                        self.controller.topic(tp.topic).name,
+                        tp.partition
+                    )
+                    .into();
+                    group.commit_keys.insert(*tp, key.clone());
+                    key
+                }
+            };
             self.records.push(RecordData {
                 id,
                 event_id: EventId(u32::MAX),
                 producer: None,
                 topic: otp.topic,
-                key: KeySource::Text(format!(
-                    "{}/{}/{}",
-                    self.groups[g.0 as usize].group_id,
-                    self.controller.topic(tp.topic).name,
-                    tp.partition
-                )),
+                key: KeySource::Text(key),
                 value: ValueSource::Internal,
                 kind: RecordKind::OffsetCommit {
                     group: g,

@@ -51,7 +51,9 @@ pub enum KeySource {
     Null,
     /// `str(event_id)`.
     EventId,
-    Text(String),
+    /// Shared, so that records with the same key (a group's offset commits
+    /// for one partition) need not each allocate it.
+    Text(std::sync::Arc<str>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,7 +78,7 @@ impl RecordData {
         match &self.key {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
-            KeySource::Text(s) => Some(s.clone()),
+            KeySource::Text(s) => Some(s.to_string()),
         }
     }
 

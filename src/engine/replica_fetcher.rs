@@ -18,6 +18,34 @@ use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::sim::{Action, Engine};
+use crate::engine::vecmap::VecMap;
+
+/// A follower's cached answer to "which of my replicas does this leader
+/// lead?", per leader. Building each fetch request by walking every replica
+/// the broker hosts (62 in W1, with `__consumer_offsets`) and looking up its
+/// metadata was a seventh of a whole W1 run; the answer changes only with
+/// the metadata. A cache, not state: two brokers are equal whatever their
+/// caches hold.
+#[derive(Clone, Debug, Default)]
+pub struct FetchPlans(VecMap<BrokerId, FetchPlan>);
+
+impl PartialEq for FetchPlans {
+    fn eq(&self, _: &FetchPlans) -> bool {
+        true
+    }
+}
+
+impl Eq for FetchPlans {}
+
+#[derive(Clone, Debug)]
+struct FetchPlan {
+    /// The controller's change count when the plan was made.
+    generation: u64,
+    /// How many replicas the broker hosted then.
+    replicas: usize,
+    /// Positions in the broker's `replicas`.
+    slots: std::rc::Rc<[u32]>,
+}
 
 impl Engine {
     /// Makes sure this broker has a fetch in flight to every leader it follows.
@@ -62,15 +90,20 @@ impl Engine {
         {
             return;
         }
-        let mut partitions = Vec::new();
-        for (tp, rep) in &self.brokers[b.0 as usize].replicas {
-            let meta = self.partition_meta(*tp);
-            if meta.leader == Some(leader) && rep.leader.is_none() {
+        let slots = self.fetch_plan(b, leader);
+        let broker = &self.brokers[b.0 as usize];
+        let mut partitions = Vec::with_capacity(slots.len());
+        for &i in slots.iter() {
+            let (tp, rep) = broker
+                .replicas
+                .get_index(i as usize)
+                .expect("a planned slot");
+            if rep.leader.is_none() {
                 partitions.push(FetchPartition {
                     tp: *tp,
                     fetch_offset: rep.log.leo(),
                     last_fetched_epoch: rep.log.last_entry_epoch(),
-                    current_leader_epoch: meta.leader_epoch,
+                    current_leader_epoch: self.partition_meta(*tp).leader_epoch,
                     follower_hw: Some(rep.log.hw()),
                 });
             }
@@ -94,6 +127,48 @@ impl Engine {
                 partitions,
             },
         );
+    }
+
+    /// Where, among the replicas broker `b` hosts (in partition order), are
+    /// those whose leader is `leader`: the ones its next fetch from `leader`
+    /// may ask for. Worked out again only when the metadata changed or `b`
+    /// gained a replica (which moves the positions); a debug build checks
+    /// the cached list against a fresh one.
+    fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[u32]> {
+        let generation = self.controller.generation();
+        let replicas = self.brokers[b.0 as usize].replicas.len();
+        let cached = self.brokers[b.0 as usize]
+            .fetch_plans
+            .0
+            .get(&leader)
+            .filter(|p| p.generation == generation && p.replicas == replicas)
+            .map(|p| p.slots.clone());
+        match cached {
+            Some(slots) => {
+                debug_assert_eq!(*slots, *self.followed_from(b, leader), "a stale fetch plan");
+                slots
+            }
+            None => {
+                let slots: std::rc::Rc<[u32]> = self.followed_from(b, leader).into();
+                let plan = FetchPlan {
+                    generation,
+                    replicas,
+                    slots: slots.clone(),
+                };
+                self.broker(b).fetch_plans.0.insert(leader, plan);
+                slots
+            }
+        }
+    }
+
+    fn followed_from(&self, b: BrokerId, leader: BrokerId) -> Vec<u32> {
+        self.brokers[b.0 as usize]
+            .replicas
+            .keys()
+            .enumerate()
+            .filter(|(_, tp)| self.partition_meta(**tp).leader == Some(leader))
+            .map(|(i, _)| i as u32)
+            .collect()
     }
 
     pub(crate) fn broker_handle_fetch_response(

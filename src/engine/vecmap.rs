@@ -120,6 +120,12 @@ impl<K: Ord, V> VecMap<K, V> {
         self.entry_or_insert_with(k, V::default)
     }
 
+    /// The `i`-th entry in key order: a position stays valid until the next
+    /// insert or remove.
+    pub fn get_index(&self, i: usize) -> Option<(&K, &V)> {
+        self.items.get(i).map(|(k, v)| (k, v))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.items.iter().map(|(k, v)| (k, v))
     }
