@@ -15,6 +15,11 @@ use kafkascope::engine::ids::GroupIdx;
 use kafkascope::engine::{Engine, StepOutcome};
 use std::time::Instant;
 
+// The allocator the native `kafkascope` binary uses (see Cargo.toml), so
+// the bench measures what `kafkascope run` runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 include!("common/workloads.rs");
 
 /// Plays a scenario to quiescence, draining events each step as the page

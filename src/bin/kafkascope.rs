@@ -3,6 +3,12 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+// The engine allocates a little per message and per event; mimalloc does
+// that in about half the instructions of glibc's malloc (Cargo.toml).
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first() else {
