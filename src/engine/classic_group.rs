@@ -139,8 +139,10 @@ pub struct Group {
     pub offsets_tp: Tp,
     /// The key of each partition's offset-commit record
     /// (`group/topic/partition`), made once: a consumer that commits after
-    /// every record writes the same key over and over.
-    pub commit_keys: VecMap<Tp, std::sync::Arc<str>>,
+    /// every record writes the same key over and over. Native only, as a
+    /// speed cache (the page formats each key: see `fetch_session::ENABLED`).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub commit_keys: VecMap<Tp, String>,
     pub rebalance_id: u32,
     /// The initial rebalance of an empty group, while it waits for more
     /// members (`group.initial.rebalance.delay.ms`).
@@ -218,6 +220,7 @@ impl Group {
             committed: VecMap::new(),
             pending_txn_offsets: VecMap::new(),
             offsets_tp,
+            #[cfg(not(target_arch = "wasm32"))]
             commit_keys: VecMap::new(),
             rebalance_id: 0,
             initial_delay: None,

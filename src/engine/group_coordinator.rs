@@ -460,6 +460,26 @@ impl Engine {
     /// the committed offset) for `offsets`, bound for the group's
     /// `__consumer_offsets` partition; a plain and a transactional commit
     /// write the same records.
+    /// The key of `tp`'s offset-commit record in group `g`
+    /// (`group/topic/partition`), made once per partition natively.
+    fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> String {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(key) = self.groups[g.0 as usize].commit_keys.get(&tp) {
+            return key.clone();
+        }
+        let key = format!(
+            "{}/{}/{}",
+            self.groups[g.0 as usize].group_id,
+            self.controller.topic(tp.topic).name,
+            tp.partition
+        );
+        #[cfg(not(target_arch = "wasm32"))]
+        self.groups[g.0 as usize]
+            .commit_keys
+            .insert(tp, key.clone());
+        key
+    }
+
     fn group_offset_commit_records(
         &mut self,
         g: GroupIdx,
@@ -469,21 +489,7 @@ impl Engine {
         let mut ids = Vec::with_capacity(offsets.len());
         for (tp, offset) in offsets {
             let id = RecordId(self.records.len() as u32);
-            let group = &mut self.groups[g.0 as usize];
-            let key = match group.commit_keys.get(tp) {
-                Some(key) => key.clone(),
-                None => {
-                    let key: std::sync::Arc<str> = format!(
-                        "{}/{}/{}",
-                        group.group_id,
-                        self.controller.topic(tp.topic).name,
-                        tp.partition
-                    )
-                    .into();
-                    group.commit_keys.insert(*tp, key.clone());
-                    key
-                }
-            };
+            let key = self.offset_commit_key(g, *tp);
             self.records.push(RecordData {
                 id,
                 event_id: EventId(u32::MAX),

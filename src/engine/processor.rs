@@ -122,7 +122,7 @@ impl Engine {
             producer: Some(p),
             topic,
             key: match src.key_text() {
-                Some(k) => KeySource::Text(k.into()),
+                Some(k) => KeySource::Text(k),
                 None => KeySource::Null,
             },
             value: ValueSource::Transformed { from: record },

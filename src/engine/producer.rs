@@ -371,7 +371,7 @@ impl Engine {
             }
         }
         let key = match key {
-            Some(k) => KeySource::Text(k.into()),
+            Some(k) => KeySource::Text(k),
             None => KeySource::Null,
         };
         let value = match value {
@@ -439,7 +439,7 @@ impl Engine {
         let key = match &pc.workload.keys {
             KeyMode::Null => KeySource::Null,
             KeyMode::EventId => KeySource::EventId,
-            KeyMode::Cycle(keys) => KeySource::Text(keys[n as usize % keys.len()].as_str().into()),
+            KeyMode::Cycle(keys) => KeySource::Text(keys[n as usize % keys.len()].clone()),
         };
         if self.producers[p.0 as usize].transactional_id.is_some()
             && !self.producers[p.0 as usize].txn.open

@@ -51,9 +51,7 @@ pub enum KeySource {
     Null,
     /// `str(event_id)`.
     EventId,
-    /// Shared, so that records with the same key (a group's offset commits
-    /// for one partition) need not each allocate it.
-    Text(std::sync::Arc<str>),
+    Text(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +76,7 @@ impl RecordData {
         match &self.key {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
-            KeySource::Text(s) => Some(s.to_string()),
+            KeySource::Text(s) => Some(s.clone()),
         }
     }
 

@@ -12,12 +12,13 @@
 //! [`crate::engine::partition_leader`]). A stalled fetcher (a fault) resumes
 //! after its stall.
 
-use crate::engine::broker::{BrokerTimer, MAX_FETCH_ENTRIES};
+use crate::engine::broker::{BrokerTimer, Replica, MAX_FETCH_ENTRIES};
 use crate::engine::config::IsolationLevel;
 use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::sim::{Action, Engine};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::engine::vecmap::VecMap;
 
 /// A follower's cached answer to "which of my replicas does this leader
@@ -25,18 +26,27 @@ use crate::engine::vecmap::VecMap;
 /// the broker hosts (62 in W1, with `__consumer_offsets`) and looking up its
 /// metadata was a seventh of a whole W1 run; the answer changes only with
 /// the metadata. A cache, not state: two brokers are equal whatever their
-/// caches hold.
+/// caches hold. Native only, like the leader's fetch sessions
+/// (`fetch_session::ENABLED`): the page plays small scenarios and counts
+/// its first-load bytes.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug, Default)]
 pub struct FetchPlans(VecMap<BrokerId, FetchPlan>);
 
+#[cfg(target_arch = "wasm32")]
+pub type FetchPlans = ();
+
+#[cfg(not(target_arch = "wasm32"))]
 impl PartialEq for FetchPlans {
     fn eq(&self, _: &FetchPlans) -> bool {
         true
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Eq for FetchPlans {}
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug)]
 struct FetchPlan {
     /// The controller's change count when the plan was made.
@@ -90,24 +100,7 @@ impl Engine {
         {
             return;
         }
-        let slots = self.fetch_plan(b, leader);
-        let broker = &self.brokers[b.0 as usize];
-        let mut partitions = Vec::with_capacity(slots.len());
-        for &i in slots.iter() {
-            let (tp, rep) = broker
-                .replicas
-                .get_index(i as usize)
-                .expect("a planned slot");
-            if rep.leader.is_none() {
-                partitions.push(FetchPartition {
-                    tp: *tp,
-                    fetch_offset: rep.log.leo(),
-                    last_fetched_epoch: rep.log.last_entry_epoch(),
-                    current_leader_epoch: self.partition_meta(*tp).leader_epoch,
-                    follower_hw: Some(rep.log.hw()),
-                });
-            }
-        }
+        let partitions = self.follower_fetch_partitions(b, leader);
         if partitions.is_empty() {
             self.broker(b).fetchers.remove(&leader);
             return;
@@ -129,11 +122,48 @@ impl Engine {
         );
     }
 
+    /// What broker `b`'s next fetch from `leader` asks for: each partition
+    /// it follows from there, from its log end offset.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn follower_fetch_partitions(&mut self, b: BrokerId, leader: BrokerId) -> Vec<FetchPartition> {
+        let slots = self.fetch_plan(b, leader);
+        let replicas = &self.brokers[b.0 as usize].replicas;
+        let mut partitions = Vec::with_capacity(slots.len());
+        partitions.extend(slots.iter().filter_map(|&i| {
+            let (tp, rep) = replicas.get_index(i as usize).expect("a planned slot");
+            self.fetch_partition(*tp, rep)
+        }));
+        partitions
+    }
+
+    /// The web page walks every replica: it leaves out the native-only
+    /// caches (see [`FetchPlans`]).
+    #[cfg(target_arch = "wasm32")]
+    fn follower_fetch_partitions(&mut self, b: BrokerId, leader: BrokerId) -> Vec<FetchPartition> {
+        self.brokers[b.0 as usize]
+            .replicas
+            .iter()
+            .filter(|(tp, _)| self.partition_meta(**tp).leader == Some(leader))
+            .filter_map(|(tp, rep)| self.fetch_partition(*tp, rep))
+            .collect()
+    }
+
+    /// A follower's fetch for `tp`, unless it leads it itself.
+    fn fetch_partition(&self, tp: Tp, rep: &Replica) -> Option<FetchPartition> {
+        rep.leader.is_none().then(|| FetchPartition {
+            tp,
+            fetch_offset: rep.log.leo(),
+            last_fetched_epoch: rep.log.last_entry_epoch(),
+            current_leader_epoch: self.partition_meta(tp).leader_epoch,
+            follower_hw: Some(rep.log.hw()),
+        })
+    }
+
     /// Where, among the replicas broker `b` hosts (in partition order), are
-    /// those whose leader is `leader`: the ones its next fetch from `leader`
-    /// may ask for. Worked out again only when the metadata changed or `b`
-    /// gained a replica (which moves the positions); a debug build checks
-    /// the cached list against a fresh one.
+    /// those whose leader is `leader`. Worked out again only when the
+    /// metadata changed or `b` gained a replica (which moves the
+    /// positions); a debug build checks the cached list against a fresh one.
+    #[cfg(not(target_arch = "wasm32"))]
     fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[u32]> {
         let generation = self.controller.generation();
         let replicas = self.brokers[b.0 as usize].replicas.len();
@@ -161,6 +191,7 @@ impl Engine {
         }
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     fn followed_from(&self, b: BrokerId, leader: BrokerId) -> Vec<u32> {
         self.brokers[b.0 as usize]
             .replicas

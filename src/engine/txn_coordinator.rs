@@ -549,7 +549,7 @@ impl Engine {
             event_id: EventId(u32::MAX),
             producer: None,
             topic: tp.topic,
-            key: KeySource::Text(tid.into()),
+            key: KeySource::Text(tid.to_string()),
             value: ValueSource::Internal,
             kind: RecordKind::TxnLog {
                 transactional_id: tid.to_string(),
