@@ -109,8 +109,13 @@ impl Outbox {
 
 impl Engine {
     /// Carries out a component's effects in the order it recorded them.
-    pub(crate) fn apply_outbox(&mut self, out: Outbox) {
-        for effect in out.effects {
+    pub(crate) fn apply_outbox(&mut self, mut out: Outbox) {
+        self.apply_outbox_drain(&mut out);
+    }
+
+    /// As [`Engine::apply_outbox`], leaving `out` empty with its buffer.
+    pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
+        for effect in out.effects.drain(..) {
             match effect {
                 Effect::Send { from, to, msg } => self.send(from, to, msg),
                 Effect::Timer { at_ms, action } => self.schedule(at_ms, action),
