@@ -318,10 +318,14 @@ impl Engine {
     }
 
     /// Applies what broker `b` decided, in order (keeping its buffer).
+    #[inline]
     pub(crate) fn broker_flush(&mut self, b: BrokerId) {
-        if self.brokers[b.0 as usize].out.is_empty() {
-            return;
+        if !self.brokers[b.0 as usize].out.is_empty() {
+            self.broker_apply_out(b);
         }
+    }
+
+    fn broker_apply_out(&mut self, b: BrokerId) {
         let mut out = std::mem::take(&mut self.brokers[b.0 as usize].out);
         self.apply_outbox_drain(&mut out);
         self.brokers[b.0 as usize].out = out;

@@ -281,14 +281,6 @@ impl Broker {
             .and_then(|r| self.follower_sessions.get(&r));
         let mut out: Vec<FetchPartitionData> = Vec::new();
         let mut news = false;
-        let n = f.partitions.len();
-        // One allocation, on the first partition with something to say.
-        let push = |out: &mut Vec<FetchPartitionData>, d: FetchPartitionData, i: usize| {
-            if out.capacity() == 0 {
-                out.reserve_exact(n - i);
-            }
-            out.push(d);
-        };
         for (i, fp) in f.partitions.iter().enumerate() {
             // A quiet partition has nothing for the follower (see
             // `fetch_session.rs`): what the checks below would conclude.
@@ -320,7 +312,7 @@ impl Broker {
                 _ => {
                     d.error = Some(ErrorCode::NotLeaderOrFollower);
                     news = true;
-                    push(&mut out, d, i);
+                    out.push(d);
                     continue;
                 }
             };
@@ -347,7 +339,7 @@ impl Broker {
             if f.replica.is_some() && fp.current_leader_epoch < leader.epoch {
                 d.error = Some(ErrorCode::FencedLeaderEpoch);
                 news = true;
-                push(&mut out, d, i);
+                out.push(d);
                 continue;
             }
             if f.replica.is_some() {
@@ -357,13 +349,13 @@ impl Broker {
                         Some((found, end)) => {
                             d.diverging = Some((found, end));
                             news = true;
-                            push(&mut out, d, i);
+                            out.push(d);
                             continue;
                         }
                         None => {
                             d.diverging = Some((LeaderEpoch(-1), log.log_start()));
                             news = true;
-                            push(&mut out, d, i);
+                            out.push(d);
                             continue;
                         }
                     }
@@ -377,7 +369,7 @@ impl Broker {
             if fp.fetch_offset > log.leo() || fp.fetch_offset < log.log_start() {
                 d.error = Some(ErrorCode::OffsetOutOfRange);
                 news = true;
-                push(&mut out, d, i);
+                out.push(d);
                 continue;
             }
             let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
@@ -402,7 +394,7 @@ impl Broker {
                 }
                 d.entries = entries;
             }
-            push(&mut out, d, i);
+            out.push(d);
         }
         (out, news)
     }
@@ -520,7 +512,8 @@ impl Engine {
         partitions: &[FetchPartition],
     ) {
         let (broker, view) = self.broker_view(b);
-        if !view.fetch_sessions {
+        // (`ENABLED` here too, so that the web build leaves sessions out.)
+        if !crate::engine::fetch_session::ENABLED || !view.fetch_sessions {
             // Every partition's fetch recorded as it comes.
             for fp in partitions {
                 self.broker_update_follower(b, r, fp);

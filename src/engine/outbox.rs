@@ -11,8 +11,9 @@
 //! afterwards, and the same inputs always give the same outputs.
 //!
 //! Here the components (the transaction coordinator, the group coordinator,
-//! the controller, the producer's sender) write their effects into an
-//! [`Outbox`]:
+//! the controller, the producer's sender, the broker) write their effects
+//! into an [`Outbox`] (the broker keeps one in itself and reuses its
+//! buffer, as quinn's `Connection` keeps its queues):
 //!
 //! - [`Effect::Send`]: a message to another node (quinn's transmit);
 //! - [`Effect::Timer`]: an action to run at a logical time (quinn's timeout);
