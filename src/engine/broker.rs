@@ -907,4 +907,50 @@ mod component_tests {
             ])
         );
     }
+
+    #[test]
+    fn a_follower_fetch_with_an_older_leader_epoch_is_not_recorded_and_answered_fenced_leader_epoch(
+    ) {
+        let c = controller(1, &[B0, B1], 1);
+        let mut b = Broker::new(B0);
+        b.add_replica(tp(0));
+        b.become_leader(tp(0), LeaderEpoch(1), &view(&c, 0));
+        let fp = FetchPartition {
+            tp: tp(0),
+            fetch_offset: Offset(0),
+            last_fetched_epoch: None,
+            current_leader_epoch: E0,
+            follower_hw: Some(Offset(0)),
+        };
+        assert_eq!(b.update_follower(B1, &fp, &view(&c, 10)), None);
+        let fetch = ParkedFetch {
+            fetch_id: 9,
+            from: Node::Broker(B1),
+            replica: Some(B1),
+            isolation: IsolationLevel::ReadUncommitted,
+            max_records: 100,
+            partitions: vec![fp],
+        };
+        b.answer_or_park(10, fetch, 500);
+        let answer = fetch_answer(&b, 9).expect("answered at once, not parked");
+        assert_eq!(answer[0].error, Some(ErrorCode::FencedLeaderEpoch));
+        assert!(b.parked.is_empty());
+    }
+
+    #[test]
+    fn an_isr_member_that_has_not_caught_up_within_the_lag_is_dropped_from_the_isr() {
+        let c = controller(1, &[B0, B1], 1);
+        let mut b = leader(&c);
+        produce(&mut b, &view(&c, 0), Acks::One, vec![batch(0, 1, 1)]);
+        assert_eq!(
+            b.shrink_isr(tp(0), &view(&c, 30_000)),
+            None,
+            "within the lag"
+        );
+        assert_eq!(
+            b.shrink_isr(tp(0), &view(&c, 30_001)),
+            Some((E0, vec![B0])),
+            "follower 1 never fetched the record"
+        );
+    }
 }
