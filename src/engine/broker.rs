@@ -5,26 +5,20 @@
 //! - *Produce*: append to the local log (after the idempotence checks in
 //!   [`crate::engine::producer_state`]), then answer according to `acks`:
 //!   `0` never, `1` right away, `all` once the high watermark has passed the
-//!   batch (the request waits in "purgatory"). With `acks=all` and an ISR
-//!   smaller than `min.insync.replicas`, nothing is written
-//!   (`NOT_ENOUGH_REPLICAS`). A waiting request is decided partition by
-//!   partition (`DelayedProduce`): a partition whose HW passed its batch
-//!   keeps its success even if another partition of the same request then
-//!   times out (`REQUEST_TIMED_OUT`) or loses its leader.
+//!   batch (the request waits in "purgatory"). See `leader_produce.rs`.
 //! - *Fetch from a follower*: the fetch offset **is** the follower's log end
-//!   offset, so each fetch tells the leader how far the follower got. That
-//!   moves the follower's `lastCaughtUpTimeMs`, may add it back to the ISR,
-//!   and may advance the HW (`maybeIncrementLeaderHW`: the minimum LEO over
-//!   the ISR and caught-up replicas; never while the ISR is below
-//!   `min.insync.replicas`, since Kafka 3.7).
+//!   offset, so each fetch tells the leader how far the follower got; that
+//!   may add it back to the ISR and advance the high watermark. Fetches
+//!   with nothing to return wait ("long poll"). See `leader_fetch.rs`.
 //! - *ISR expiration*: every `replica.lag.time.max.ms / 2` the leader drops
 //!   followers that have not caught up within `replica.lag.time.max.ms`.
+//! - *Transaction markers*: the coordinator's WriteTxnMarkers, appended as
+//!   control records (`txn_markers.rs`).
 //!
-//! The rules themselves (HW, ISR expansion and shrink) belong to one
-//! partition's leader state and live in
-//! [`crate::engine::partition_leader`], where they are tested alone; the
-//! broker gathers what they need (the ISR, which brokers are usable, the
-//! time) and acts on their answers.
+//! The rules of one partition's leader state (HW, ISR expansion and shrink)
+//! live in [`crate::engine::partition_leader`], the purgatory's in
+//! [`crate::engine::purgatory`], the fetch session's in
+//! [`crate::engine::fetch_session`]; each is tested alone.
 //!
 //! **Follower side** (`ReplicaFetcherThread`, in
 //! [`crate::engine::replica_fetcher`]): one fetch session per leader
@@ -36,15 +30,29 @@
 //! cache, [`PartitionLog::truncation_offset_for_diverging`]), and asks
 //! again with the epoch it has left until the leader agrees.
 //!
-//! Fetch requests with nothing to return wait at the leader ("long poll")
-//! for up to their max wait, and are answered as soon as data arrives.
+//! ## The component and the engine
+//!
+//! [`Broker`] owns its state (replicas, parked fetches, the purgatory,
+//! follower fetch sessions) and its rules, as quinn-proto's `Connection`
+//! does: its methods take what arrived and the time, and queue their
+//! effects (messages, timers, events) in the broker's [`Outbox`]. It sees
+//! the rest of the cluster only through a [`ClusterView`]: the controller's
+//! metadata (ISR, `min.insync.replicas`, leader epochs), which brokers are
+//! alive and unfenced, and the time. Where a decision belongs to another
+//! component — an ISR change for the controller, a finished offset commit
+//! for the group coordinator, a written transaction-log record for the
+//! transaction coordinator — a method returns it instead, and the engine
+//! (`impl Engine` glue, the router) applies the broker's outbox first, then
+//! carries it out, so every event keeps its place in the trace.
 
-use crate::engine::config::{Acks, IsolationLevel};
+use crate::engine::config::IsolationLevel;
+use crate::engine::controller::Controller;
 use crate::engine::event::{DropReason, ErrorCode, EventKind, Node};
 use crate::engine::fetch_session::FollowerSession;
 use crate::engine::ids::*;
-use crate::engine::log::{AppendBatch, AppendOutcome, LogEntry, PartitionLog};
-use crate::engine::network::{BatchResult, FetchPartition, FetchPartitionData, Msg, WireBatch};
+use crate::engine::log::PartitionLog;
+use crate::engine::network::{FetchPartition, Msg};
+use crate::engine::outbox::Outbox;
 pub use crate::engine::partition_leader::{FollowerProgress, LeaderState};
 use crate::engine::sim::{Action, Engine};
 use crate::engine::vecmap::VecMap;
@@ -107,55 +115,49 @@ pub struct Broker {
     /// As a follower: which partitions it fetches from each leader (a
     /// cache, see `replica_fetcher.rs`).
     pub fetch_plans: crate::engine::replica_fetcher::FetchPlans,
+    /// The effects decided and not yet applied by the engine (empty between
+    /// two inputs; kept to reuse its buffer).
+    pub out: Outbox,
+    /// Scratch for one follower fetch: which partitions skipped their record.
+    pub(crate) skipped: Vec<bool>,
+}
+
+/// What a broker is told of the rest of the cluster for one input: the
+/// controller's metadata (each partition's ISR, leader epoch and the
+/// topic's `min.insync.replicas`), which brokers may count toward the ISR,
+/// and the time.
+#[derive(Clone, Copy, Debug)]
+pub struct ClusterView<'a> {
+    pub now_ms: u64,
+    /// `replica.lag.time.max.ms`.
+    pub lag_ms: u64,
+    pub controller: &'a Controller,
+    /// Bit `i`: broker `i` is alive and not fenced.
+    pub usable: u32,
+    /// Whether leaders keep fetch sessions (see `fetch_session.rs`).
+    pub fetch_sessions: bool,
+}
+
+impl ClusterView<'_> {
+    pub fn isr(&self, tp: Tp) -> &[BrokerId] {
+        &self.controller.partition(tp).isr
+    }
+
+    pub fn min_isr(&self, tp: Tp) -> usize {
+        self.controller.topic(tp.topic).effective_min_isr()
+    }
+
+    /// The ISR is below `min.insync.replicas`.
+    pub fn under_min_isr(&self, tp: Tp) -> bool {
+        self.isr(tp).len() < self.min_isr(tp)
+    }
+
+    pub fn usable(&self, b: BrokerId) -> bool {
+        self.usable & (1 << b.0) != 0
+    }
 }
 
 impl Broker {
-    /// `tp`'s leader state was replaced or dropped: its deferred fetch
-    /// records belonged to the old one and go with it.
-    pub(crate) fn forget_quiet(&mut self, tp: Tp) {
-        if !crate::engine::fetch_session::ENABLED {
-            return;
-        }
-        for s in self.follower_sessions.values_mut() {
-            if let Some(i) = s.position(tp) {
-                s.quiet[i] = false;
-            }
-        }
-    }
-
-    /// Settles every quiet partition of `follower`'s session: the session
-    /// starts again, or a test compares with an eager run.
-    fn settle_session(&mut self, follower: BrokerId) {
-        let quiet = match self.follower_sessions.get(&follower) {
-            Some(s) => s.quiet_positions(),
-            None => return,
-        };
-        for i in quiet {
-            self.settle_quiet_at(follower, i, true);
-        }
-    }
-
-    /// Writes down the deferred fetch record of `parts[i]` in `follower`'s
-    /// session (see `fetch_session.rs`), and with `unmark` ends its quiet.
-    fn settle_quiet_at(&mut self, follower: BrokerId, i: usize, unmark: bool) {
-        let Some(s) = self.follower_sessions.get_mut(&follower) else {
-            return;
-        };
-        if !s.quiet[i] {
-            return;
-        }
-        let (tp, offset, at_ms) = (s.parts[i].tp, s.parts[i].fetch_offset, s.last_fetch_ms);
-        if unmark {
-            s.quiet[i] = false;
-        }
-        if let Some(rep) = self.replicas.get_mut(&tp) {
-            let rep: &mut Replica = rep;
-            let leo = rep.log.leo();
-            if let Some(leader) = rep.leader.as_mut() {
-                leader.record_fetch(follower, offset, leo, at_ms);
-            }
-        }
-    }
     pub fn new(id: BrokerId) -> Broker {
         Broker {
             id,
@@ -169,6 +171,8 @@ impl Broker {
             fetch_stalled_until_ms: None,
             follower_sessions: VecMap::new(),
             fetch_plans: Default::default(),
+            out: Outbox::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -190,9 +194,91 @@ impl Broker {
         self.alive && self.replicas.get(&tp).is_some_and(|r| r.leader.is_some())
     }
 
+    /// The leader state of `tp`, while this broker leads it.
+    pub(crate) fn led(&self, tp: Tp) -> Option<&LeaderState> {
+        self.replicas.get(&tp).and_then(|r| r.leader.as_ref())
+    }
+
     pub(crate) fn has_pending_work(&self) -> bool {
         // A crashed broker the controller has not fenced yet: the fence will come.
         (self.alive && !self.delayed.is_empty()) || (!self.alive && !self.fenced)
+    }
+
+    /// Sets one of this broker's timers.
+    pub(crate) fn timer_at(&mut self, at_ms: u64, timer: BrokerTimer) {
+        self.out.timer_at(
+            at_ms,
+            Action::Broker {
+                broker: self.id,
+                timer,
+            },
+        );
+    }
+
+    /// `tp` is now led here with `epoch` (`Partition.makeLeader`): every
+    /// other assigned replica starts as a follower, caught up if in the ISR.
+    pub fn become_leader(&mut self, tp: Tp, epoch: LeaderEpoch, view: &ClusterView) {
+        let Some(rep) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let meta = view.controller.partition(tp);
+        let followers = meta
+            .replicas
+            .iter()
+            .filter(|r| **r != self.id)
+            .map(|r| (*r, FollowerProgress::new(meta.isr.contains(r), view.now_ms)))
+            .collect();
+        rep.leader = Some(LeaderState { epoch, followers });
+        rep.log.assign_epoch_start(epoch);
+        self.forget_quiet(tp);
+    }
+
+    /// `tp` is followed here now; whether it was led until then.
+    pub fn become_follower(&mut self, tp: Tp) -> Option<bool> {
+        let was_leader = self.replicas.get_mut(&tp)?.leader.take().is_some();
+        self.forget_quiet(tp);
+        Some(was_leader)
+    }
+
+    /// The broker stops: everything in memory is lost (the logs stay).
+    pub fn crash(&mut self) {
+        self.alive = false;
+        self.parked.clear();
+        self.delayed.clear();
+        self.fetchers.clear();
+        self.follower_sessions.clear();
+        for rep in self.replicas.values_mut() {
+            rep.leader = None;
+        }
+    }
+
+    /// ListOffsets (`Partition.fetchOffsetForTimestamp`): the earliest
+    /// offset, or the latest a consumer of `isolation` may read.
+    pub fn list_offsets(
+        &mut self,
+        from: Node,
+        isolation: IsolationLevel,
+        partitions: Vec<(Tp, crate::engine::config::AutoOffsetReset)>,
+    ) {
+        let mut out = Vec::with_capacity(partitions.len());
+        for (tp, reset) in partitions {
+            let res = match self.replicas.get(&tp) {
+                Some(r) if r.leader.is_some() => Ok(match reset {
+                    crate::engine::config::AutoOffsetReset::Earliest => r.log.log_start(),
+                    _ => match isolation {
+                        IsolationLevel::ReadCommitted => r.log.lso(),
+                        IsolationLevel::ReadUncommitted => r.log.hw(),
+                    },
+                }),
+                _ => Err(ErrorCode::NotLeaderOrFollower),
+            };
+            out.push((tp, res));
+        }
+        self.out.send(
+            Node::Broker(self.id),
+            from,
+            Msg::ListOffsetsResponse { partitions: out },
+        );
     }
 }
 
@@ -201,7 +287,8 @@ impl Engine {
     pub(crate) fn broker_timer(&mut self, b: BrokerId, timer: BrokerTimer) {
         match timer {
             BrokerTimer::FetchWaitExpired { fetch_id } => {
-                self.broker_fetch_wait_expired(b, fetch_id)
+                self.broker(b).fetch_wait_expired(fetch_id);
+                self.broker_flush(b);
             }
             BrokerTimer::DelayedProduceExpired { request_id } => {
                 self.broker_delayed_produce_expired(b, request_id)
@@ -216,6 +303,38 @@ impl Engine {
         &mut self.brokers[b.0 as usize]
     }
 
+    /// Broker `b`, with what it may see of the rest of the cluster.
+    pub(crate) fn broker_view(&mut self, b: BrokerId) -> (&mut Broker, ClusterView<'_>) {
+        let mut usable = 0u32;
+        for (i, x) in self.brokers.iter().enumerate() {
+            if x.alive && !x.fenced {
+                usable |= 1 << i;
+            }
+        }
+        let view = ClusterView {
+            now_ms: self.now_ms,
+            lag_ms: self.cfg.cluster.replica_lag_time_max_ms as u64,
+            controller: &self.controller,
+            usable,
+            fetch_sessions: crate::engine::fetch_session::ENABLED && self.fetch_sessions,
+        };
+        (&mut self.brokers[b.0 as usize], view)
+    }
+
+    /// Applies what broker `b` decided, in order (keeping its buffer).
+    #[inline]
+    pub(crate) fn broker_flush(&mut self, b: BrokerId) {
+        if !self.brokers[b.0 as usize].out.is_empty() {
+            self.broker_apply_out(b);
+        }
+    }
+
+    fn broker_apply_out(&mut self, b: BrokerId) {
+        let mut out = std::mem::take(&mut self.brokers[b.0 as usize].out);
+        self.apply_outbox_drain(&mut out);
+        self.brokers[b.0 as usize].out = out;
+    }
+
     pub(crate) fn next_id(&mut self) -> u64 {
         self.next_request_id += 1;
         self.next_request_id
@@ -224,78 +343,27 @@ impl Engine {
     // ---- leadership ---------------------------------------------------------
 
     pub(crate) fn broker_become_leader(&mut self, b: BrokerId, tp: Tp, epoch: LeaderEpoch) {
-        let now = self.now_ms;
-        let meta = self.partition_meta(tp).clone();
-        let broker = self.broker(b);
-        let Some(rep) = broker.replicas.get_mut(&tp) else {
-            return;
-        };
-        let followers = meta
-            .replicas
-            .iter()
-            .filter(|r| **r != b)
-            .map(|r| (*r, FollowerProgress::new(meta.isr.contains(r), now)))
-            .collect();
-        rep.leader = Some(LeaderState { epoch, followers });
-        rep.log.assign_epoch_start(epoch);
-        broker.forget_quiet(tp);
+        let (broker, view) = self.broker_view(b);
+        broker.become_leader(tp, epoch, &view);
         // Its own fetcher for this partition stops.
         self.broker_start_fetchers(b);
         self.broker_maybe_increment_hw(b, tp);
     }
 
     pub(crate) fn broker_become_follower(&mut self, b: BrokerId, tp: Tp) {
-        let was_leader = {
-            let broker = self.broker(b);
-            match broker.replicas.get_mut(&tp) {
-                Some(rep) => rep.leader.take().is_some(),
-                None => return,
-            }
+        let Some(was_leader) = self.broker(b).become_follower(tp) else {
+            return;
         };
-        self.broker(b).forget_quiet(tp);
         if was_leader {
             self.broker_fail_delayed_for(b, tp, ErrorCode::NotLeaderOrFollower);
         }
         self.broker_start_fetchers(b);
     }
 
-    /// Completes every delayed operation that waits on `tp` with an error
-    /// (the broker stopped leading it). A delayed produce answers for each
-    /// of its partitions separately (`DelayedProduce`): only `tp`'s status
-    /// gets the error, and the request completes once no partition is pending.
-    fn broker_fail_delayed_for(&mut self, b: BrokerId, tp: Tp, error: ErrorCode) {
-        let ops: Vec<DelayedOp> = {
-            let broker = self.broker(b);
-            let (fail, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut broker.delayed)
-                .into_iter()
-                .partition(|op| op.waits_on(tp));
-            broker.delayed = keep;
-            fail
-        };
-        for mut op in ops {
-            if matches!(op.kind, DelayedKind::Produce { .. }) {
-                op.partition_done(tp, Some(error));
-                if !op.waiting.is_empty() {
-                    self.broker(b).delayed.push(op);
-                    continue;
-                }
-            }
-            self.complete_delayed(b, op, Some(error));
-        }
-    }
-
     // ---- crash --------------------------------------------------------------
 
     pub(crate) fn broker_crash(&mut self, b: BrokerId) {
-        let broker = self.broker(b);
-        broker.alive = false;
-        broker.parked.clear();
-        broker.delayed.clear();
-        broker.fetchers.clear();
-        broker.follower_sessions.clear();
-        for rep in broker.replicas.values_mut() {
-            rep.leader = None;
-        }
+        self.broker(b).crash();
         // Its TCP connections close: every peer notices one latency later.
         let mut peers: Vec<Node> = Vec::new();
         for p in 0..self.producers.len() {
@@ -367,13 +435,15 @@ impl Engine {
                 partitions,
             } => self.broker_handle_fetch(
                 b,
-                from,
-                fetch_id,
-                replica,
-                isolation,
+                ParkedFetch {
+                    fetch_id,
+                    from,
+                    replica,
+                    isolation,
+                    max_records,
+                    partitions,
+                },
                 max_wait_ms,
-                max_records,
-                partitions,
             ),
             Msg::FetchResponse {
                 fetch_id,
@@ -387,25 +457,8 @@ impl Engine {
                 isolation,
                 partitions,
             } => {
-                let mut out = Vec::new();
-                for (tp, reset) in partitions {
-                    let res = match self.brokers[b.0 as usize].replicas.get(&tp) {
-                        Some(r) if r.leader.is_some() => Ok(match reset {
-                            crate::engine::config::AutoOffsetReset::Earliest => r.log.log_start(),
-                            _ => match isolation {
-                                IsolationLevel::ReadCommitted => r.log.lso(),
-                                IsolationLevel::ReadUncommitted => r.log.hw(),
-                            },
-                        }),
-                        _ => Err(ErrorCode::NotLeaderOrFollower),
-                    };
-                    out.push((tp, res));
-                }
-                self.send(
-                    Node::Broker(b),
-                    from,
-                    Msg::ListOffsetsResponse { partitions: out },
-                );
+                self.broker(b).list_offsets(from, isolation, partitions);
+                self.broker_flush(b);
             }
             Msg::WriteTxnMarkers {
                 transactional_id,
@@ -429,966 +482,9 @@ impl Engine {
             other => self.coordinator_receive(b, from, other),
         }
     }
-
-    fn broker_handle_produce(
-        &mut self,
-        b: BrokerId,
-        from: Node,
-        request_id: u64,
-        acks: Acks,
-        timeout_ms: u32,
-        batches: Vec<WireBatch>,
-    ) {
-        let now = self.now_ms;
-        let mut results = Vec::new();
-        let mut waiting = Vec::new();
-        for wb in batches {
-            let tp = wb.tp;
-            let meta = self.partition_meta(tp).clone();
-            let min_isr = self.topic(tp.topic).effective_min_isr();
-            let leader_epoch = match self.brokers[b.0 as usize]
-                .replicas
-                .get(&tp)
-                .and_then(|r| r.leader.as_ref())
-            {
-                Some(l) => l.epoch,
-                None => {
-                    results.push(BatchResult {
-                        batch: wb.batch,
-                        tp,
-                        result: Err(ErrorCode::NotLeaderOrFollower),
-                        duplicate: false,
-                    });
-                    continue;
-                }
-            };
-            if acks == Acks::All && meta.isr.len() < min_isr {
-                results.push(BatchResult {
-                    batch: wb.batch,
-                    tp,
-                    result: Err(ErrorCode::NotEnoughReplicas),
-                    duplicate: false,
-                });
-                continue;
-            }
-            self.broker_settle_quiet(b, tp, true);
-            let outcome = {
-                let rep = self.brokers[b.0 as usize]
-                    .replicas
-                    .get_mut(&tp)
-                    .expect("leader has the replica");
-                rep.log.append_as_leader(
-                    &AppendBatch {
-                        batch: wb.batch,
-                        records: &wb.records,
-                        producer: wb.producer,
-                        transactional: wb.transactional,
-                    },
-                    leader_epoch,
-                    now,
-                )
-            };
-            match outcome {
-                AppendOutcome::Appended {
-                    first_offset,
-                    last_offset,
-                } => {
-                    let (leo, hw) = {
-                        let log = &self.brokers[b.0 as usize].replicas[&tp].log;
-                        (log.leo(), log.hw())
-                    };
-                    self.emit(EventKind::Appended {
-                        broker: b,
-                        tp,
-                        batch: wb.batch,
-                        records: wb.records.clone(),
-                        first: first_offset,
-                        leo,
-                        hw,
-                        epoch: leader_epoch,
-                    });
-                    self.broker_after_leader_append(b, tp);
-                    waiting.push((tp, last_offset.next()));
-                    results.push(BatchResult {
-                        batch: wb.batch,
-                        tp,
-                        result: Ok(first_offset),
-                        duplicate: false,
-                    });
-                }
-                AppendOutcome::Duplicate {
-                    first_offset,
-                    last_offset,
-                } => {
-                    self.emit(EventKind::DuplicateDropped {
-                        broker: b,
-                        tp,
-                        batch: wb.batch,
-                        records: wb.records.clone(),
-                        first: first_offset,
-                    });
-                    waiting.push((tp, last_offset.next()));
-                    results.push(BatchResult {
-                        batch: wb.batch,
-                        tp,
-                        result: Ok(first_offset),
-                        duplicate: true,
-                    });
-                }
-                AppendOutcome::OutOfOrder { .. } => results.push(BatchResult {
-                    batch: wb.batch,
-                    tp,
-                    result: Err(ErrorCode::OutOfOrderSequenceNumber),
-                    duplicate: false,
-                }),
-                // `ProducerAppendInfo.checkProducerEpoch`: since Kafka 2.7 a
-                // produce with an older epoch gets INVALID_PRODUCER_EPOCH,
-                // transactional or not (no longer PRODUCER_FENCED), so the
-                // client can abort its transaction instead of dying.
-                AppendOutcome::StaleEpoch => results.push(BatchResult {
-                    batch: wb.batch,
-                    tp,
-                    result: Err(ErrorCode::InvalidProducerEpoch),
-                    duplicate: false,
-                }),
-            }
-        }
-        match acks {
-            // No response to carry an error: the broker closes the
-            // connection instead, so the producer refreshes its metadata
-            // (`KafkaApis.handleProduceRequest`, acks=0).
-            Acks::Zero if results.iter().any(|r| r.result.is_err()) => {
-                let delay = self.latency_ms(Node::Broker(b), from);
-                self.schedule_in(
-                    delay,
-                    Action::Disconnect {
-                        node: from,
-                        broker: b,
-                    },
-                );
-            }
-            Acks::Zero => {}
-            Acks::One => self.send(
-                Node::Broker(b),
-                from,
-                Msg::ProduceResponse {
-                    request_id,
-                    results,
-                },
-            ),
-            Acks::All => {
-                let id = self.next_id();
-                let op = DelayedOp {
-                    id,
-                    waiting,
-                    deadline_ms: now + timeout_ms as u64,
-                    kind: DelayedKind::Produce {
-                        from,
-                        request_id,
-                        results,
-                    },
-                };
-                self.broker_add_delayed(b, op);
-            }
-        }
-    }
-
-    /// Registers a delayed operation, completing it at once if possible.
-    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, mut op: DelayedOp) {
-        if let Some(error) = self.delayed_status(b, &mut op) {
-            self.complete_delayed(b, op, error);
-            return;
-        }
-        let (deadline, id) = (op.deadline_ms, op.id);
-        self.broker(b).delayed.push(op);
-        self.schedule(
-            deadline,
-            Action::Broker {
-                broker: b,
-                timer: BrokerTimer::DelayedProduceExpired { request_id: id },
-            },
-        );
-    }
-
-    /// `tryComplete` for one op ([`DelayedOp::try_complete`]), with each of
-    /// its partitions as this broker sees it now.
-    fn delayed_status(&self, b: BrokerId, op: &mut DelayedOp) -> crate::engine::purgatory::Status {
-        let broker = &self.brokers[b.0 as usize];
-        op.try_complete(|tp| {
-            let rep = broker.replicas.get(&tp).filter(|r| r.leader.is_some())?;
-            Some(crate::engine::purgatory::PartitionView {
-                hw: rep.log.hw(),
-                under_min_isr: self.partition_meta(tp).isr.len()
-                    < self.topic(tp.topic).effective_min_isr(),
-            })
-        })
-    }
-
-    pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
-        let Some(pos) = self.brokers[b.0 as usize]
-            .delayed
-            .iter()
-            .position(|op| op.id == id)
-        else {
-            return;
-        };
-        let mut op = self.broker(b).delayed.remove(pos);
-        let error = op.expire();
-        self.complete_delayed(b, op, error);
-    }
-
-    fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
-        let mut i = 0;
-        while i < self.brokers[b.0 as usize].delayed.len() {
-            if !self.brokers[b.0 as usize].delayed[i].waits_on(tp) {
-                i += 1;
-                continue;
-            }
-            let mut op = self.brokers[b.0 as usize].delayed[i].clone();
-            match self.delayed_status(b, &mut op) {
-                None => {
-                    self.broker(b).delayed[i] = op;
-                    i += 1;
-                }
-                Some(error) => {
-                    self.broker(b).delayed.remove(i);
-                    self.complete_delayed(b, op, error);
-                }
-            }
-        }
-    }
-
-    fn complete_delayed(&mut self, b: BrokerId, op: DelayedOp, error: Option<ErrorCode>) {
-        match op.kind {
-            DelayedKind::Produce {
-                from,
-                request_id,
-                results,
-            } => {
-                // Each partition's status was set as it stopped pending.
-                let _ = error;
-                self.send(
-                    Node::Broker(b),
-                    from,
-                    Msg::ProduceResponse {
-                        request_id,
-                        results,
-                    },
-                );
-            }
-            DelayedKind::OffsetCommit {
-                group,
-                from,
-                commit_id,
-                offsets,
-                auto,
-                member,
-            } => {
-                self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error)
-            }
-            DelayedKind::TxnOffsetCommit { group, from } => {
-                let error = error.map(|_| ErrorCode::CoordinatorNotAvailable);
-                self.send(
-                    Node::Broker(b),
-                    from,
-                    Msg::TxnOffsetCommitResponse { error, group },
-                );
-            }
-            DelayedKind::TxnLog { transactional_id } => {
-                self.txn_log_written(b, transactional_id, error)
-            }
-            DelayedKind::Marker {
-                coordinator,
-                transactional_id,
-                tp,
-                producer_id,
-                control,
-            } => {
-                if error.is_none() {
-                    self.txn_marker_replicated(tp, producer_id, control);
-                }
-                self.send(
-                    Node::Broker(b),
-                    Node::Broker(coordinator),
-                    Msg::WriteTxnMarkersResponse {
-                        transactional_id,
-                        partitions: vec![(tp, error)],
-                    },
-                );
-            }
-        }
-    }
-
-    /// After any leader append: the HW may move (a lone ISR) and parked
-    /// fetches may now have data.
-    pub(crate) fn broker_after_leader_append(&mut self, b: BrokerId, tp: Tp) {
-        self.broker_maybe_increment_hw(b, tp);
-        self.broker_wake_parked(b, tp);
-    }
-
-    /// Appends internal records (offset commits, transaction log) as the
-    /// partition leader. Returns the offset after the last one, or an error.
-    pub(crate) fn broker_internal_append(
-        &mut self,
-        b: BrokerId,
-        tp: Tp,
-        records: &[RecordId],
-    ) -> Result<Offset, ErrorCode> {
-        self.broker_internal_append_as(b, tp, records, None)
-    }
-
-    /// As [`Engine::broker_internal_append`], optionally as part of a
-    /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
-    pub(crate) fn broker_internal_append_as(
-        &mut self,
-        b: BrokerId,
-        tp: Tp,
-        records: &[RecordId],
-        txn: Option<(ProducerId, ProducerEpoch)>,
-    ) -> Result<Offset, ErrorCode> {
-        let now = self.now_ms;
-        let batch = BatchId(self.next_batch_id);
-        self.next_batch_id += 1;
-        self.broker_settle_quiet(b, tp, true);
-        let rep = match self.brokers[b.0 as usize].replicas.get_mut(&tp) {
-            Some(r) if r.leader.is_some() => r,
-            _ => return Err(ErrorCode::NotCoordinator),
-        };
-        let epoch = rep.leader.as_ref().map(|l| l.epoch).unwrap_or_default();
-        match rep.log.append_as_leader(
-            &AppendBatch {
-                batch,
-                records,
-                producer: txn.map(|(pid, e)| (pid, e, -1)),
-                transactional: txn.is_some(),
-            },
-            epoch,
-            now,
-        ) {
-            AppendOutcome::Appended {
-                first_offset,
-                last_offset,
-            } => {
-                let leo = rep.log.leo();
-                self.emit(EventKind::InternalAppended {
-                    broker: b,
-                    tp,
-                    records: records.to_vec(),
-                    first: first_offset,
-                    leo,
-                });
-                self.broker_after_leader_append(b, tp);
-                Ok(last_offset.next())
-            }
-            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
-            _ => Err(ErrorCode::NotCoordinator),
-        }
-    }
-
-    // ---- high watermark and ISR -------------------------------------------------
-
-    /// `Partition.maybeIncrementLeaderHW`.
-    /// Advances the HW of the partition `b` leads when its rule allows it
-    /// ([`LeaderState::high_watermark`]), then completes what waited for it.
-    pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
-        let now = self.now_ms;
-        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-        let min_isr = self.topic(tp.topic).effective_min_isr();
-        let brokers = &self.brokers;
-        let Some(rep) = brokers[b.0 as usize].replicas.get(&tp) else {
-            return;
-        };
-        let Some(leader) = rep.leader.as_ref() else {
-            return;
-        };
-        let isr = &self.controller.partition(tp).isr;
-        let usable = |id: BrokerId| {
-            let x = &brokers[id.0 as usize];
-            x.alive && !x.fenced
-        };
-        let Some(new_hw) = leader.high_watermark(rep.log.leo(), isr, min_isr, now, lag, usable)
-        else {
-            return;
-        };
-        if new_hw <= rep.log.hw() {
-            return;
-        }
-        self.broker_settle_quiet(b, tp, true);
-        let rep = self.brokers[b.0 as usize]
-            .replicas
-            .get_mut(&tp)
-            .expect("checked above");
-        rep.log.set_hw(new_hw);
-        let hw = rep.log.hw();
-        self.emit(EventKind::HighWatermark {
-            broker: b,
-            tp,
-            hw,
-            leader: true,
-        });
-        self.broker_try_complete_delayed(b, tp);
-        self.broker_wake_parked(b, tp);
-    }
-
-    pub(crate) fn broker_isr_expiration(&mut self, b: BrokerId) {
-        if !self.brokers[b.0 as usize].alive {
-            return;
-        }
-        let now = self.now_ms;
-        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-        let led: Vec<Tp> = self.brokers[b.0 as usize]
-            .replicas
-            .iter()
-            .filter(|(_, r)| r.leader.is_some())
-            .map(|(tp, _)| *tp)
-            .collect();
-        for tp in led {
-            self.broker_settle_quiet(b, tp, false);
-            let isr = self.partition_meta(tp).isr.clone();
-            let rep = &self.brokers[b.0 as usize].replicas[&tp];
-            let leader = rep.leader.as_ref().expect("led");
-            let out = leader.out_of_sync(b, &isr, rep.log.leo(), now, lag);
-            if !out.is_empty() {
-                let new_isr: Vec<BrokerId> =
-                    isr.iter().copied().filter(|r| !out.contains(r)).collect();
-                self.controller_alter_partition(tp, b, leader.epoch, new_isr);
-                self.broker_maybe_increment_hw(b, tp);
-                self.broker_try_complete_delayed(b, tp);
-            }
-        }
-        self.schedule_in(
-            lag / 2,
-            Action::Broker {
-                broker: b,
-                timer: BrokerTimer::IsrExpiration,
-            },
-        );
-    }
-
-    // ---- fetch: leader side ------------------------------------------------------
-
-    /// Settles `tp`'s deferred fetch records in every follower session of
-    /// `b` before something reads or changes what they depend on; with
-    /// `unmark` (an append, a new high watermark) `tp` is no longer quiet.
-    pub(crate) fn broker_settle_quiet(&mut self, b: BrokerId, tp: Tp, unmark: bool) {
-        let broker = &mut self.brokers[b.0 as usize];
-        if !crate::engine::fetch_session::ENABLED || broker.follower_sessions.is_empty() {
-            return;
-        }
-        let places: Vec<(BrokerId, usize)> = broker
-            .follower_sessions
-            .iter()
-            .filter_map(|(f, s)| s.position(tp).filter(|i| s.quiet[*i]).map(|i| (*f, i)))
-            .collect();
-        for (f, i) in places {
-            broker.settle_quiet_at(f, i, unmark);
-        }
-    }
-
-    /// Whether leaders defer the fetch records of quiet partitions (the
-    /// default). Off, every fetch is recorded for every partition as it
-    /// comes: the tests play both ways and compare.
-    #[doc(hidden)]
-    pub fn set_fetch_sessions(&mut self, on: bool) {
-        if !on {
-            // Sessions the warm-up left behind end here, their deferred
-            // records written down.
-            self.settle_fetch_sessions();
-            for broker in &mut self.brokers {
-                broker.follower_sessions.clear();
-            }
-        }
-        self.fetch_sessions = on;
-    }
-
-    /// Settles every deferred fetch record, so that the leaders' view of
-    /// their followers can be compared with an eager run's.
-    #[doc(hidden)]
-    pub fn settle_fetch_sessions(&mut self) {
-        for broker in &mut self.brokers {
-            let followers: Vec<BrokerId> = broker.follower_sessions.keys().copied().collect();
-            for f in followers {
-                broker.settle_session(f);
-            }
-        }
-    }
-
-    /// A follower's fetch: records it for each partition of its session
-    /// (`updateFollowerFetchState`), except a quiet partition asked for
-    /// unchanged, whose record is deferred (`fetch_session.rs`).
-    fn broker_record_follower_fetch(
-        &mut self,
-        b: BrokerId,
-        r: BrokerId,
-        fetch_id: u64,
-        partitions: &[FetchPartition],
-        now: u64,
-        lag: u64,
-    ) {
-        if !crate::engine::fetch_session::ENABLED || !self.fetch_sessions {
-            // Every partition's fetch recorded as it comes.
-            for fp in partitions {
-                self.broker_update_follower(b, r, fp, now, lag);
-            }
-            return;
-        }
-        let gen = self.controller.generation();
-        let continues = self.brokers[b.0 as usize]
-            .follower_sessions
-            .get(&r)
-            .is_some_and(|s| s.continues(gen, partitions));
-        if !continues {
-            // A full fetch: the old session's deferred records first.
-            self.brokers[b.0 as usize].settle_session(r);
-        }
-        let mut skipped = vec![false; partitions.len()];
-        for (i, fp) in partitions.iter().enumerate() {
-            if continues {
-                let s = &self.brokers[b.0 as usize].follower_sessions[&r];
-                if s.skips(i, fp) {
-                    skipped[i] = true;
-                    continue;
-                }
-                self.brokers[b.0 as usize].settle_quiet_at(r, i, true);
-            }
-            self.broker_update_follower(b, r, fp, now, lag);
-        }
-        // A settle during the loop (an append, a new HW) ends a skipped
-        // partition's quiet; the others are quiet if they have nothing new.
-        let quiet: Vec<bool> = partitions
-            .iter()
-            .enumerate()
-            .map(|(i, fp)| {
-                if skipped[i] {
-                    self.brokers[b.0 as usize].follower_sessions[&r].quiet[i]
-                } else {
-                    self.broker_is_quiet(b, r, fp)
-                }
-            })
-            .collect();
-        let sessions = &mut self.brokers[b.0 as usize].follower_sessions;
-        if sessions.get(&r).is_none() {
-            sessions.insert(r, FollowerSession::default());
-        }
-        let s = sessions.get_mut(&r).expect("inserted");
-        s.fetch_id = fetch_id;
-        s.meta_gen = gen;
-        s.last_fetch_ms = now;
-        s.parts.clear();
-        s.parts.extend_from_slice(partitions);
-        s.quiet = quiet;
-    }
-
-    /// Whether follower `r`'s fetch `fp` leaves nothing to do until the
-    /// partition changes: `r` is in the ISR, the leader recorded it at the
-    /// log end, and the read has nothing for it (no records, no new high
-    /// watermark, no epoch to correct).
-    fn broker_is_quiet(&self, b: BrokerId, r: BrokerId, fp: &FetchPartition) -> bool {
-        self.broker_has_nothing_for(b, fp)
-            && self.brokers[b.0 as usize]
-                .replicas
-                .get(&fp.tp)
-                .and_then(|rep| rep.leader.as_ref())
-                .and_then(|leader| leader.followers.get(&r))
-                .is_some_and(|f| f.leo == fp.fetch_offset)
-            && self.partition_meta(fp.tp).isr.contains(&r)
-    }
-
-    /// Whether a follower's fetch `fp` would read nothing from leader `b`:
-    /// no records, no high watermark it lacks, no epoch to correct (the
-    /// shortcut at the top of `broker_read_fetch`).
-    fn broker_has_nothing_for(&self, b: BrokerId, fp: &FetchPartition) -> bool {
-        let broker = &self.brokers[b.0 as usize];
-        let Some(rep) = broker.replicas.get(&fp.tp) else {
-            return false;
-        };
-        let (Some(leader), Some(follower_hw)) = (rep.leader.as_ref(), fp.follower_hw) else {
-            return false;
-        };
-        let log = &rep.log;
-        broker.alive
-            && fp.current_leader_epoch == leader.epoch
-            && fp.fetch_offset == log.leo()
-            && fp
-                .last_fetched_epoch
-                .is_none_or(|e| log.latest_epoch() == Some(e))
-            && log.hw().min(fp.fetch_offset) <= follower_hw
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn broker_handle_fetch(
-        &mut self,
-        b: BrokerId,
-        from: Node,
-        fetch_id: u64,
-        replica: Option<BrokerId>,
-        isolation: IsolationLevel,
-        max_wait_ms: u32,
-        max_records: u32,
-        partitions: Vec<FetchPartition>,
-    ) {
-        let now = self.now_ms;
-        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
-        // Followers' fetch offsets update their progress first.
-        if let Some(r) = replica {
-            self.broker_record_follower_fetch(b, r, fetch_id, &partitions, now, lag);
-        }
-        let parked = ParkedFetch {
-            fetch_id,
-            from,
-            replica,
-            isolation,
-            max_records,
-            partitions,
-        };
-        let (data, has_news) = self.broker_read_fetch(b, &parked);
-        if has_news || max_wait_ms == 0 {
-            self.send(
-                Node::Broker(b),
-                from,
-                Msg::FetchResponse {
-                    fetch_id,
-                    partitions: data,
-                },
-            );
-        } else {
-            self.broker(b).parked.push(parked);
-            self.schedule_in(
-                max_wait_ms as u64,
-                Action::Broker {
-                    broker: b,
-                    timer: BrokerTimer::FetchWaitExpired { fetch_id },
-                },
-            );
-        }
-    }
-
-    /// `Partition.updateFollowerFetchState` + `maybeExpandIsr` + HW.
-    fn broker_update_follower(
-        &mut self,
-        b: BrokerId,
-        follower: BrokerId,
-        fp: &FetchPartition,
-        now: u64,
-        _lag: u64,
-    ) {
-        let tp = fp.tp;
-        let Some(rep) = self.brokers[b.0 as usize].replicas.get_mut(&tp) else {
-            return;
-        };
-        let rep: &mut Replica = rep;
-        let leader_leo = rep.log.leo();
-        let hw = rep.log.hw();
-        let Some(leader) = rep.leader.as_mut() else {
-            return;
-        };
-        if fp.current_leader_epoch != leader.epoch {
-            return;
-        }
-        let leader_epoch = leader.epoch;
-        // A diverging follower does not count as having reached its fetch offset.
-        if let Some(e) = fp.last_fetched_epoch {
-            match rep.log.end_offset_for_epoch(e) {
-                Some((found, end)) if found == e && end >= fp.fetch_offset => {}
-                _ => return,
-            }
-        }
-        let epoch_start = rep
-            .log
-            .epoch_start_offset(leader.epoch)
-            .unwrap_or(Offset(0));
-        let Some(before) = leader.record_fetch(follower, fp.fetch_offset, leader_leo, now) else {
-            return;
-        };
-        let follower_leo = fp.fetch_offset;
-        let in_isr = self.partition_meta(tp).isr.contains(&follower);
-        let usable =
-            self.brokers[follower.0 as usize].alive && !self.brokers[follower.0 as usize].fenced;
-        if !in_isr && LeaderState::may_join_isr(follower_leo, hw, epoch_start, usable) {
-            let mut new_isr = self.partition_meta(tp).isr.clone();
-            new_isr.push(follower);
-            // Keep assignment order for display.
-            let order = self.partition_meta(tp).replicas.clone();
-            crate::engine::vecmap::sort_small_by_key(&mut new_isr, |r| {
-                order.iter().position(|x| x == r)
-            });
-            self.controller_alter_partition(tp, b, leader_epoch, new_isr);
-        }
-        if before != follower_leo || !in_isr {
-            self.broker_maybe_increment_hw(b, tp);
-        }
-    }
-
-    /// Reads what a fetch may return right now; `has_news` if anything to send.
-    fn broker_read_fetch(&self, b: BrokerId, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
-        let broker = &self.brokers[b.0 as usize];
-        let session = f
-            .replica
-            .filter(|_| crate::engine::fetch_session::ENABLED)
-            .and_then(|r| broker.follower_sessions.get(&r));
-        let mut out = Vec::new();
-        let mut news = false;
-        for (i, fp) in f.partitions.iter().enumerate() {
-            // A quiet partition has nothing for the follower (see
-            // `fetch_session.rs`): what the checks below would conclude.
-            if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
-                // Every change to a quiet partition's log ends its quiet
-                // (`broker_settle_quiet`): a new way to change a leader's
-                // log that forgets to do so stops the tests here.
-                debug_assert!(
-                    self.broker_has_nothing_for(b, fp),
-                    "{tp:?} on broker {b} changed while quiet",
-                    tp = fp.tp
-                );
-                continue;
-            }
-            let tp = fp.tp;
-            let mut d = FetchPartitionData {
-                tp,
-                error: None,
-                hw: Offset(0),
-                lso: Offset(0),
-                log_start: Offset(0),
-                entries: Vec::new(),
-                diverging: None,
-                aborted: Vec::new(),
-            };
-            let rep = match broker.replicas.get(&tp) {
-                Some(r) if r.leader.is_some() && broker.alive => r,
-                _ => {
-                    d.error = Some(ErrorCode::NotLeaderOrFollower);
-                    news = true;
-                    out.push(d);
-                    continue;
-                }
-            };
-            let leader = rep.leader.as_ref().expect("checked");
-            let log = &rep.log;
-            // The common case first: a follower's partition with nothing new
-            // (no records, no high watermark it lacks), in the leader's epoch
-            // and without divergence, is left out at once. The checks below
-            // reach the same answer, one field at a time.
-            if let Some(follower_hw) = fp.follower_hw {
-                if fp.current_leader_epoch >= leader.epoch
-                    && fp.fetch_offset == log.leo()
-                    && fp
-                        .last_fetched_epoch
-                        .is_none_or(|e| log.latest_epoch() == Some(e))
-                    && log.hw().min(fp.fetch_offset) <= follower_hw
-                {
-                    continue;
-                }
-            }
-            d.hw = log.hw();
-            d.lso = log.lso();
-            d.log_start = log.log_start();
-            if f.replica.is_some() && fp.current_leader_epoch < leader.epoch {
-                d.error = Some(ErrorCode::FencedLeaderEpoch);
-                news = true;
-                out.push(d);
-                continue;
-            }
-            if f.replica.is_some() {
-                if let Some(e) = fp.last_fetched_epoch {
-                    match log.end_offset_for_epoch(e) {
-                        Some((found, end)) if found == e && end >= fp.fetch_offset => {}
-                        Some((found, end)) => {
-                            d.diverging = Some((found, end));
-                            news = true;
-                            out.push(d);
-                            continue;
-                        }
-                        None => {
-                            d.diverging = Some((LeaderEpoch(-1), log.log_start()));
-                            news = true;
-                            out.push(d);
-                            continue;
-                        }
-                    }
-                }
-            }
-            let upper = match (f.replica, f.isolation) {
-                (Some(_), _) => log.leo(),
-                (None, IsolationLevel::ReadUncommitted) => log.hw(),
-                (None, IsolationLevel::ReadCommitted) => log.lso(),
-            };
-            if fp.fetch_offset > log.leo() || fp.fetch_offset < log.log_start() {
-                d.error = Some(ErrorCode::OffsetOutOfRange);
-                news = true;
-                out.push(d);
-                continue;
-            }
-            let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
-            let entries: Vec<LogEntry> = log.read(fp.fetch_offset, upper, max);
-            // An incremental fetch-session response (KIP-227) leaves out a
-            // partition that would change nothing on the follower.
-            if entries.is_empty()
-                && fp
-                    .follower_hw
-                    .is_some_and(|fhw| d.hw.min(fp.fetch_offset) <= fhw)
-            {
-                continue;
-            }
-            if !entries.is_empty() {
-                news = true;
-                if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
-                    let end = entries
-                        .last()
-                        .map(|e| e.offset.next())
-                        .unwrap_or(fp.fetch_offset);
-                    d.aborted = log.aborted_txns(fp.fetch_offset, end);
-                }
-                d.entries = entries;
-            }
-            out.push(d);
-        }
-        (out, news)
-    }
-
-    /// Answers parked fetches that include `tp` if they now have data.
-    fn broker_wake_parked(&mut self, b: BrokerId, tp: Tp) {
-        let mut i = 0;
-        while i < self.brokers[b.0 as usize].parked.len() {
-            let pf = &self.brokers[b.0 as usize].parked[i];
-            if !pf.partitions.iter().any(|p| p.tp == tp) {
-                i += 1;
-                continue;
-            }
-            let (data, news) = self.broker_read_fetch(b, pf);
-            if news {
-                let pf = self.broker(b).parked.remove(i);
-                self.send(
-                    Node::Broker(b),
-                    pf.from,
-                    Msg::FetchResponse {
-                        fetch_id: pf.fetch_id,
-                        partitions: data,
-                    },
-                );
-            } else {
-                i += 1;
-            }
-        }
-    }
-
-    pub(crate) fn broker_fetch_wait_expired(&mut self, b: BrokerId, fetch_id: u64) {
-        let Some(pos) = self.brokers[b.0 as usize]
-            .parked
-            .iter()
-            .position(|p| p.fetch_id == fetch_id)
-        else {
-            return;
-        };
-        let pf = self.broker(b).parked.remove(pos);
-        let (data, _) = self.broker_read_fetch(b, &pf);
-        self.send(
-            Node::Broker(b),
-            pf.from,
-            Msg::FetchResponse {
-                fetch_id,
-                partitions: data,
-            },
-        );
-    }
-
-    // ---- transaction markers ---------------------------------------------------
-
-    #[allow(clippy::too_many_arguments)]
-    fn broker_write_markers(
-        &mut self,
-        b: BrokerId,
-        from: Node,
-        transactional_id: String,
-        producer_id: ProducerId,
-        epoch: ProducerEpoch,
-        control: crate::engine::log::ControlType,
-        partitions: Vec<Tp>,
-    ) {
-        let Node::Broker(coordinator) = from else {
-            return;
-        };
-        let now = self.now_ms;
-        for tp in partitions {
-            let leader_epoch = match self.brokers[b.0 as usize]
-                .replicas
-                .get(&tp)
-                .and_then(|r| r.leader.as_ref())
-            {
-                Some(l) => l.epoch,
-                None => {
-                    self.send(
-                        Node::Broker(b),
-                        from,
-                        Msg::WriteTxnMarkersResponse {
-                            transactional_id: transactional_id.clone(),
-                            partitions: vec![(tp, Some(ErrorCode::NotLeaderOrFollower))],
-                        },
-                    );
-                    continue;
-                }
-            };
-            let batch = BatchId(self.next_batch_id);
-            self.next_batch_id += 1;
-            self.broker_settle_quiet(b, tp, true);
-            let (offset, first) = {
-                let rep = self.brokers[b.0 as usize]
-                    .replicas
-                    .get_mut(&tp)
-                    .expect("leader");
-                let first = rep
-                    .log
-                    .producer_state()
-                    .entry(producer_id)
-                    .and_then(|e| e.current_txn_first_offset);
-                (
-                    rep.log
-                        .append_marker(producer_id, epoch, control, batch, leader_epoch, now),
-                    first,
-                )
-            };
-            // The transaction's records in this partition are now committed or aborted.
-            let in_txn: Vec<RecordId> = match first {
-                Some(first) => self.brokers[b.0 as usize].replicas[&tp]
-                    .log
-                    .read(first, offset, usize::MAX)
-                    .iter()
-                    .filter(|e| e.producer.is_some_and(|p| p.producer_id == producer_id))
-                    .filter_map(|e| e.record)
-                    .collect(),
-                None => Vec::new(),
-            };
-            self.txn_marker_settles(control, &in_txn);
-            self.emit(EventKind::MarkerWritten {
-                broker: b,
-                tp,
-                offset,
-                control,
-                producer_id,
-            });
-            self.broker_after_leader_append(b, tp);
-            let id = self.next_id();
-            let timeout = 30_000;
-            let op = DelayedOp {
-                id,
-                waiting: vec![(tp, offset.next())],
-                deadline_ms: now + timeout,
-                kind: DelayedKind::Marker {
-                    coordinator,
-                    transactional_id: transactional_id.clone(),
-                    tp,
-                    producer_id,
-                    control,
-                },
-            };
-            self.broker_add_delayed(b, op);
-        }
-    }
 }
 
-/// Drop-reason helper used by clients when a response is lost on purpose.
-/// One partition of a delayed produce stops pending: with `error`, its
-/// result becomes that error (the record may be in the log all the same);
-/// without, it keeps its success.
+/// The event for a response lost on purpose (an injected fault).
 pub(crate) fn injected_drop(
     from: Node,
     to: Node,
@@ -1406,6 +502,7 @@ pub(crate) fn injected_drop(
 mod tests {
     use super::*;
     use crate::engine::config::ScenarioConfig;
+    use crate::engine::network::BatchResult;
 
     /// One broker leading both partitions of "events" (RF 1); nothing written.
     fn engine() -> (Engine, BrokerId, Tp, Tp) {
@@ -1493,6 +590,371 @@ mod tests {
                 (tp0, Err(ErrorCode::NotLeaderOrFollower)),
                 (tp1, Err(ErrorCode::RequestTimedOut))
             ]
+        );
+    }
+}
+
+/// The broker's Kafka rules on a [`Broker`] alone: no engine, made-up times,
+/// a controller that says what the ISR is, and the broker's outbox read
+/// afterwards. The helpers drive it the way the engine's glue does.
+#[cfg(test)]
+mod component_tests {
+    use super::*;
+    use crate::engine::config::Acks;
+    use crate::engine::controller::{PartitionMeta, TopicMeta};
+    use crate::engine::leader_fetch::FollowerFetched;
+    use crate::engine::network::{BatchResult, FetchPartitionData, WireBatch};
+
+    const B0: BrokerId = BrokerId(0);
+    const B1: BrokerId = BrokerId(1);
+    const PRODUCER: Node = Node::Producer(ProducerIdx(0));
+    const CONSUMER: Node = Node::Consumer(ConsumerIdx(0));
+    const E0: LeaderEpoch = LeaderEpoch(0);
+
+    /// Topic "t" with `partitions` partitions on brokers [0, 1], led by 0
+    /// at epoch 0, with `isr` and `min.insync.replicas` = `min_isr`.
+    fn controller(partitions: u32, isr: &[BrokerId], min_isr: u16) -> Controller {
+        let mut c = Controller::default();
+        let meta = PartitionMeta {
+            replicas: vec![B0, B1],
+            leader: Some(B0),
+            leader_epoch: E0,
+            isr: isr.to_vec(),
+        };
+        c.add_topic(TopicMeta {
+            name: "t".into(),
+            internal: false,
+            replication_factor: 2,
+            min_insync_replicas: min_isr,
+            partitions: vec![meta; partitions as usize],
+        });
+        c
+    }
+
+    fn tp(p: u32) -> Tp {
+        Tp::new(TopicId(0), p)
+    }
+
+    fn view(c: &Controller, now_ms: u64) -> ClusterView<'_> {
+        ClusterView {
+            now_ms,
+            lag_ms: 30_000,
+            controller: c,
+            usable: 0b11,
+            fetch_sessions: true,
+        }
+    }
+
+    /// As [`view`], with broker 1 down: it holds no high watermark back.
+    fn view_alone(c: &Controller, now_ms: u64) -> ClusterView<'_> {
+        ClusterView {
+            usable: 0b01,
+            ..view(c, now_ms)
+        }
+    }
+
+    /// Broker 0, leading every partition of "t".
+    fn leader(c: &Controller) -> Broker {
+        let mut b = Broker::new(B0);
+        for p in 0..c.topic(TopicId(0)).partitions.len() as u32 {
+            b.add_replica(tp(p));
+            b.become_leader(tp(p), E0, &view(c, 0));
+        }
+        b
+    }
+
+    fn batch(p: u32, id: u32, records: u32) -> WireBatch {
+        WireBatch {
+            batch: BatchId(id),
+            tp: tp(p),
+            records: (0..records).map(|r| RecordId(id * 100 + r)).collect(),
+            producer: None,
+            transactional: false,
+        }
+    }
+
+    /// What the engine does once `tp`'s log or followers changed.
+    fn hw_may_move(b: &mut Broker, v: &ClusterView, tp: Tp) {
+        if b.raise_hw(tp, v) {
+            let done = b.complete_ready(tp, v, &mut 0);
+            assert!(done.is_none(), "only produce requests wait here");
+            b.wake_parked(tp);
+        }
+    }
+
+    /// A Produce request with `acks`, as the engine hands it over; with
+    /// acks=all it waits in the purgatory (request id 7).
+    fn produce(b: &mut Broker, v: &ClusterView, acks: Acks, batches: Vec<WireBatch>) {
+        let (mut results, mut waiting) = (Vec::new(), Vec::new());
+        for wb in batches {
+            let tp = wb.tp;
+            if b.append_produce(v, acks, wb, &mut results, &mut waiting) {
+                hw_may_move(b, v, tp);
+            }
+        }
+        if acks == Acks::All {
+            let op = DelayedOp {
+                id: 1,
+                waiting,
+                deadline_ms: v.now_ms + 30_000,
+                kind: DelayedKind::Produce {
+                    from: PRODUCER,
+                    request_id: 7,
+                    results,
+                },
+            };
+            assert!(b.add_delayed(op, v).is_none());
+        }
+    }
+
+    /// Follower 1 fetches `tp` from offset `at` (its log end), long-polling.
+    fn follower_fetch(b: &mut Broker, v: &ClusterView, tp: Tp, at: i64) -> Option<FollowerFetched> {
+        let fp = FetchPartition {
+            tp,
+            fetch_offset: Offset(at),
+            last_fetched_epoch: (at > 0).then_some(E0),
+            current_leader_epoch: E0,
+            follower_hw: Some(Offset(0)),
+        };
+        let fetched = b.update_follower(B1, &fp, v);
+        if fetched.as_ref().is_some_and(|f| f.hw_may_move) {
+            hw_may_move(b, v, tp);
+        }
+        fetched
+    }
+
+    fn hw(b: &Broker, tp: Tp) -> Offset {
+        b.replica(tp).unwrap().log.hw()
+    }
+
+    fn produce_answer(b: &Broker) -> Option<Vec<(Tp, Result<Offset, ErrorCode>)>> {
+        b.out.sent().find_map(|(_, to, m)| match m {
+            Msg::ProduceResponse {
+                request_id: 7,
+                results,
+            } if to == PRODUCER => Some(results.iter().map(|r| (r.tp, r.result)).collect()),
+            _ => None,
+        })
+    }
+
+    fn fetch_answer(b: &Broker, fetch_id: u64) -> Option<&[FetchPartitionData]> {
+        b.out.sent().find_map(|(_, _, m)| match m {
+            Msg::FetchResponse {
+                fetch_id: id,
+                partitions,
+            } if *id == fetch_id => Some(&partitions[..]),
+            _ => None,
+        })
+    }
+
+    /// A consumer's fetch of `tp` from `at`, waiting up to `max_wait_ms`.
+    fn consumer_fetch(fetch_id: u64, tp: Tp, at: i64) -> ParkedFetch {
+        ParkedFetch {
+            fetch_id,
+            from: CONSUMER,
+            replica: None,
+            isolation: IsolationLevel::ReadUncommitted,
+            max_records: 100,
+            partitions: vec![FetchPartition {
+                tp,
+                fetch_offset: Offset(at),
+                last_fetched_epoch: None,
+                current_leader_epoch: E0,
+                follower_hw: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn acks_all_is_answered_only_once_the_high_watermark_passes_the_batch() {
+        let c = controller(1, &[B0, B1], 2);
+        let mut b = leader(&c);
+        produce(&mut b, &view(&c, 10), Acks::All, vec![batch(0, 1, 3)]);
+        assert_eq!(b.replica(tp(0)).unwrap().log.leo(), Offset(3));
+        assert_eq!(produce_answer(&b), None, "follower 1 has nothing yet");
+        follower_fetch(&mut b, &view(&c, 20), tp(0), 2);
+        assert_eq!(hw(&b, tp(0)), Offset(2));
+        assert_eq!(produce_answer(&b), None, "the HW has not passed the batch");
+        follower_fetch(&mut b, &view(&c, 30), tp(0), 3);
+        assert_eq!(hw(&b, tp(0)), Offset(3));
+        assert_eq!(produce_answer(&b), Some(vec![(tp(0), Ok(Offset(0)))]));
+        assert!(b.delayed.is_empty());
+    }
+
+    #[test]
+    fn acks_all_with_the_isr_below_min_insync_replicas_writes_nothing_and_answers_not_enough_replicas(
+    ) {
+        let c = controller(1, &[B0], 2);
+        let mut b = leader(&c);
+        let v = view(&c, 10);
+        let (mut results, mut waiting) = (Vec::new(), Vec::new());
+        assert!(!b.append_produce(&v, Acks::All, batch(0, 1, 2), &mut results, &mut waiting));
+        assert_eq!(
+            results,
+            vec![BatchResult {
+                batch: BatchId(1),
+                tp: tp(0),
+                result: Err(ErrorCode::NotEnoughReplicas),
+                duplicate: false,
+            }]
+        );
+        assert!(waiting.is_empty());
+        assert_eq!(b.replica(tp(0)).unwrap().log.leo(), Offset(0));
+        assert!(b.out.is_empty(), "no event: nothing was written");
+        // acks=1 does not ask for the ISR: the same batch is written.
+        assert!(b.append_produce(&v, Acks::One, batch(0, 1, 2), &mut results, &mut waiting));
+        assert_eq!(b.replica(tp(0)).unwrap().log.leo(), Offset(2));
+    }
+
+    #[test]
+    fn a_follower_fetch_advances_the_high_watermark_to_the_smallest_log_end_offset_of_the_isr() {
+        let c = controller(1, &[B0, B1], 1);
+        let mut b = leader(&c);
+        produce(&mut b, &view(&c, 10), Acks::One, vec![batch(0, 1, 5)]);
+        assert_eq!(hw(&b, tp(0)), Offset(0), "follower 1 is in the ISR at 0");
+        let fetched = follower_fetch(&mut b, &view(&c, 20), tp(0), 3).expect("recorded");
+        assert!(fetched.hw_may_move && fetched.join_isr.is_none());
+        assert_eq!(hw(&b, tp(0)), Offset(3));
+        follower_fetch(&mut b, &view(&c, 30), tp(0), 5);
+        assert_eq!(hw(&b, tp(0)), Offset(5));
+        let hws: Vec<Offset> = b
+            .out
+            .events()
+            .filter_map(|e| match e {
+                EventKind::HighWatermark { hw, .. } => Some(*hw),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hws, vec![Offset(3), Offset(5)]);
+    }
+
+    #[test]
+    fn a_caught_up_follower_outside_the_isr_is_proposed_back_into_it_in_assignment_order() {
+        let c = controller(1, &[B0], 1);
+        let mut b = leader(&c);
+        produce(&mut b, &view_alone(&c, 10), Acks::One, vec![batch(0, 1, 2)]);
+        assert_eq!(hw(&b, tp(0)), Offset(2));
+        let behind = follower_fetch(&mut b, &view(&c, 20), tp(0), 1).expect("recorded");
+        assert_eq!(behind.join_isr, None, "below the high watermark (2)");
+        let caught_up = follower_fetch(&mut b, &view(&c, 30), tp(0), 2).expect("recorded");
+        assert_eq!(caught_up.join_isr, Some((E0, vec![B0, B1])));
+    }
+
+    #[test]
+    fn a_fetch_with_nothing_to_return_is_parked_and_answered_when_data_arrives() {
+        let c = controller(1, &[B0], 1);
+        let mut b = leader(&c);
+        b.answer_or_park(100, consumer_fetch(5, tp(0), 0), 500);
+        assert_eq!(b.parked.len(), 1);
+        assert_eq!(fetch_answer(&b, 5), None);
+        assert_eq!(
+            b.out.timers().next(),
+            Some((
+                600,
+                &Action::Broker {
+                    broker: B0,
+                    timer: BrokerTimer::FetchWaitExpired { fetch_id: 5 }
+                }
+            ))
+        );
+        // A lone ISR: the append moves the HW, and the consumer may read it.
+        produce(
+            &mut b,
+            &view_alone(&c, 200),
+            Acks::One,
+            vec![batch(0, 1, 2)],
+        );
+        assert!(b.parked.is_empty());
+        let answer = fetch_answer(&b, 5).expect("answered when data arrived");
+        assert_eq!(answer[0].entries.len(), 2);
+        assert_eq!(answer[0].hw, Offset(2));
+    }
+
+    #[test]
+    fn a_parked_fetch_is_answered_as_it_is_when_its_max_wait_expires() {
+        let c = controller(1, &[B0], 1);
+        let mut b = leader(&c);
+        b.answer_or_park(100, consumer_fetch(5, tp(0), 0), 500);
+        b.fetch_wait_expired(5);
+        assert!(b.parked.is_empty());
+        let answer = fetch_answer(&b, 5).expect("answered at the max wait");
+        assert!(answer[0].entries.is_empty() && answer[0].error.is_none());
+        b.out = Outbox::new();
+        b.fetch_wait_expired(5);
+        assert!(b.out.is_empty(), "answered once");
+    }
+
+    #[test]
+    fn a_delayed_produce_that_loses_leadership_fails_only_that_partition() {
+        let c = controller(2, &[B0, B1], 2);
+        let mut b = leader(&c);
+        produce(
+            &mut b,
+            &view(&c, 10),
+            Acks::All,
+            vec![batch(0, 1, 1), batch(1, 2, 1)],
+        );
+        assert_eq!(b.become_follower(tp(0)), Some(true));
+        for op in b.take_delayed_on(tp(0)) {
+            assert!(b
+                .fail_delayed(op, tp(0), ErrorCode::NotLeaderOrFollower)
+                .is_none());
+        }
+        assert_eq!(produce_answer(&b), None, "partition 1 is still pending");
+        assert_eq!(b.delayed.len(), 1);
+        follower_fetch(&mut b, &view(&c, 20), tp(1), 1);
+        assert_eq!(
+            produce_answer(&b),
+            Some(vec![
+                (tp(0), Err(ErrorCode::NotLeaderOrFollower)),
+                (tp(1), Ok(Offset(0)))
+            ])
+        );
+    }
+
+    #[test]
+    fn a_follower_fetch_with_an_older_leader_epoch_is_not_recorded_and_answered_fenced_leader_epoch(
+    ) {
+        let c = controller(1, &[B0, B1], 1);
+        let mut b = Broker::new(B0);
+        b.add_replica(tp(0));
+        b.become_leader(tp(0), LeaderEpoch(1), &view(&c, 0));
+        let fp = FetchPartition {
+            tp: tp(0),
+            fetch_offset: Offset(0),
+            last_fetched_epoch: None,
+            current_leader_epoch: E0,
+            follower_hw: Some(Offset(0)),
+        };
+        assert_eq!(b.update_follower(B1, &fp, &view(&c, 10)), None);
+        let fetch = ParkedFetch {
+            fetch_id: 9,
+            from: Node::Broker(B1),
+            replica: Some(B1),
+            isolation: IsolationLevel::ReadUncommitted,
+            max_records: 100,
+            partitions: vec![fp],
+        };
+        b.answer_or_park(10, fetch, 500);
+        let answer = fetch_answer(&b, 9).expect("answered at once, not parked");
+        assert_eq!(answer[0].error, Some(ErrorCode::FencedLeaderEpoch));
+        assert!(b.parked.is_empty());
+    }
+
+    #[test]
+    fn an_isr_member_that_has_not_caught_up_within_the_lag_is_dropped_from_the_isr() {
+        let c = controller(1, &[B0, B1], 1);
+        let mut b = leader(&c);
+        produce(&mut b, &view(&c, 0), Acks::One, vec![batch(0, 1, 1)]);
+        assert_eq!(
+            b.shrink_isr(tp(0), &view(&c, 30_000)),
+            None,
+            "within the lag"
+        );
+        assert_eq!(
+            b.shrink_isr(tp(0), &view(&c, 30_001)),
+            Some((E0, vec![B0])),
+            "follower 1 never fetched the record"
         );
     }
 }

@@ -25,6 +25,8 @@ pub mod ids;
 pub mod java;
 pub mod json;
 pub mod kafka_consumer;
+pub mod leader_fetch;
+pub mod leader_produce;
 pub mod ledger;
 pub mod log;
 pub mod murmur2;
@@ -44,6 +46,7 @@ pub mod sender;
 pub mod sim;
 pub mod transaction_manager;
 pub mod txn_coordinator;
+pub mod txn_markers;
 pub mod txn_metadata;
 pub mod vecmap;
 

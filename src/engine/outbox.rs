@@ -11,8 +11,9 @@
 //! afterwards, and the same inputs always give the same outputs.
 //!
 //! Here the components (the transaction coordinator, the group coordinator,
-//! the controller, the producer's sender) write their effects into an
-//! [`Outbox`]:
+//! the controller, the producer's sender, the broker) write their effects
+//! into an [`Outbox`] (the broker keeps one in itself and reuses its
+//! buffer, as quinn's `Connection` keeps its queues):
 //!
 //! - [`Effect::Send`]: a message to another node (quinn's transmit);
 //! - [`Effect::Timer`]: an action to run at a logical time (quinn's timeout);
@@ -109,8 +110,13 @@ impl Outbox {
 
 impl Engine {
     /// Carries out a component's effects in the order it recorded them.
-    pub(crate) fn apply_outbox(&mut self, out: Outbox) {
-        for effect in out.effects {
+    pub(crate) fn apply_outbox(&mut self, mut out: Outbox) {
+        self.apply_outbox_drain(&mut out);
+    }
+
+    /// As [`Engine::apply_outbox`], leaving `out` empty with its buffer.
+    pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
+        for effect in out.effects.drain(..) {
             match effect {
                 Effect::Send { from, to, msg } => self.send(from, to, msg),
                 Effect::Timer { at_ms, action } => self.schedule(at_ms, action),

@@ -94,18 +94,22 @@ impl DelayedOp {
     /// status in its results.
     pub fn try_complete(&mut self, view: impl Fn(Tp) -> Option<PartitionView>) -> Status {
         if matches!(self.kind, DelayedKind::Produce { .. }) {
-            let waiting = self.waiting.clone();
-            for (tp, required) in waiting {
-                let Some(p) = view(tp) else {
-                    self.partition_done(tp, Some(ErrorCode::NotLeaderOrFollower));
-                    continue;
+            // In place: a decided partition leaves `waiting`, and the next
+            // one moves into its position.
+            let mut i = 0;
+            while let Some(&(tp, required)) = self.waiting.get(i) {
+                let error = match view(tp) {
+                    None => Some(ErrorCode::NotLeaderOrFollower),
+                    Some(p) if p.hw < required => {
+                        i += 1;
+                        continue;
+                    }
+                    Some(p) => p
+                        .under_min_isr
+                        .then_some(ErrorCode::NotEnoughReplicasAfterAppend),
                 };
-                if p.hw < required {
-                    continue;
-                }
-                let error = p
-                    .under_min_isr
-                    .then_some(ErrorCode::NotEnoughReplicasAfterAppend);
+                // (Entries of `tp` before `i`, if any, go too.)
+                i -= self.waiting[..i].iter().filter(|(t, _)| *t == tp).count();
                 self.partition_done(tp, error);
             }
             return self.waiting.is_empty().then_some(None);
@@ -126,7 +130,7 @@ impl DelayedOp {
     /// the status they got), the rest as a whole.
     pub fn expire(&mut self) -> Option<ErrorCode> {
         if matches!(self.kind, DelayedKind::Produce { .. }) {
-            for (tp, _) in self.waiting.clone() {
+            while let Some(&(tp, _)) = self.waiting.first() {
                 self.partition_done(tp, Some(ErrorCode::RequestTimedOut));
             }
             return None;

@@ -1,0 +1,549 @@
+//! The leader's side of Fetch: follower progress, fetch sessions and the
+//! long poll.
+//!
+//! Followers and consumers read a partition from its leader with the same
+//! Fetch request (`ReplicaManager.fetchMessages`, `Partition.fetchRecords`):
+//!
+//! - A consumer may read up to the **high watermark** (`read_uncommitted`)
+//!   or the **last stable offset** (`read_committed`, with the aborted
+//!   transactions of what it read); a follower up to the log end.
+//! - A follower's fetch offset **is** its log end offset, so each fetch
+//!   tells the leader how far it got (`Partition.updateFollowerFetchState`):
+//!   that moves its `lastCaughtUpTimeMs`, may add it back to the ISR
+//!   (`maybeExpandIsr`, through an AlterPartition to the controller) and may
+//!   advance the high watermark, the smallest log end offset over the ISR.
+//!   A follower that reports an epoch the leader does not know for that
+//!   offset is told where its log diverges (KIP-320, KIP-595) and does not
+//!   count as having reached its fetch offset.
+//! - A fetch with nothing to return waits at the leader (the "long poll",
+//!   `DelayedFetch`) for up to its max wait, and is answered as soon as an
+//!   append or a new high watermark gives it something.
+//! - Incremental fetch sessions (KIP-227, [`crate::engine::fetch_session`])
+//!   leave out of the answer every partition that would change nothing on
+//!   the follower, and let the leader defer the record of quiet ones.
+//!
+//! The [`Broker`] methods here decide and queue their answers in the
+//! broker's outbox; the engine glue applies it and carries out an ISR
+//! change (the controller's) and a new high watermark (`leader_produce.rs`)
+//! where a follower's fetch calls for them.
+
+use crate::engine::broker::{
+    Broker, BrokerTimer, ClusterView, ParkedFetch, Replica, MAX_FETCH_ENTRIES,
+};
+use crate::engine::config::IsolationLevel;
+use crate::engine::cow_vec::Shared;
+use crate::engine::event::{ErrorCode, Node};
+use crate::engine::fetch_session::FollowerSession;
+use crate::engine::ids::*;
+use crate::engine::log::LogEntry;
+use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
+use crate::engine::partition_leader::LeaderState;
+use crate::engine::sim::Engine;
+use crate::engine::vecmap::VecMap;
+
+/// What a follower's fetch of one partition asks of the rest of the engine
+/// ([`Broker::update_follower`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowerFetched {
+    /// The follower caught up: the new ISR to send the controller, with the
+    /// leader epoch (`maybeExpandIsr`).
+    pub join_isr: Option<(LeaderEpoch, Vec<BrokerId>)>,
+    /// The follower moved (or is outside the ISR): the HW may move.
+    pub hw_may_move: bool,
+}
+
+/// Writes down the deferred fetch record of `s.parts[i]` (see
+/// `fetch_session.rs`), and with `unmark` ends its quiet.
+fn settle_at(
+    replicas: &mut VecMap<Tp, Shared<Replica>>,
+    follower: BrokerId,
+    s: &mut FollowerSession,
+    i: usize,
+    unmark: bool,
+) {
+    if !s.quiet[i] {
+        return;
+    }
+    let (tp, offset, at_ms) = (s.parts[i].tp, s.parts[i].fetch_offset, s.last_fetch_ms);
+    if unmark {
+        s.quiet[i] = false;
+    }
+    if let Some(rep) = replicas.get_mut(&tp) {
+        let rep: &mut Replica = rep;
+        let leo = rep.log.leo();
+        if let Some(leader) = rep.leader.as_mut() {
+            leader.record_fetch(follower, offset, leo, at_ms);
+        }
+    }
+}
+
+impl Broker {
+    /// `tp`'s leader state was replaced or dropped: its deferred fetch
+    /// records belonged to the old one and go with it.
+    pub(crate) fn forget_quiet(&mut self, tp: Tp) {
+        if !crate::engine::fetch_session::ENABLED {
+            return;
+        }
+        for s in self.follower_sessions.values_mut() {
+            if let Some(i) = s.position(tp) {
+                s.quiet[i] = false;
+            }
+        }
+    }
+
+    /// Settles every quiet partition of `follower`'s session: the session
+    /// starts again, or a test compares with an eager run.
+    pub(crate) fn settle_session(&mut self, follower: BrokerId) {
+        let Some(s) = self.follower_sessions.get_mut(&follower) else {
+            return;
+        };
+        for i in 0..s.quiet.len() {
+            settle_at(&mut self.replicas, follower, s, i, true);
+        }
+    }
+
+    /// Settles `tp`'s deferred fetch records in every follower session
+    /// before something reads or changes what they depend on; with
+    /// `unmark` (an append, a new high watermark) `tp` is no longer quiet.
+    pub(crate) fn settle_quiet(&mut self, tp: Tp, unmark: bool) {
+        if !crate::engine::fetch_session::ENABLED || self.follower_sessions.is_empty() {
+            return;
+        }
+        for (f, s) in self.follower_sessions.iter_mut() {
+            if let Some(i) = s.position(tp) {
+                settle_at(&mut self.replicas, *f, s, i, unmark);
+            }
+        }
+    }
+
+    /// A follower's fetch starts: whether it continues `follower`'s session
+    /// (an incremental fetch). A full one settles the old session first.
+    pub fn start_follower_fetch(
+        &mut self,
+        follower: BrokerId,
+        meta_gen: u64,
+        partitions: &[FetchPartition],
+    ) -> bool {
+        let continues = self
+            .follower_sessions
+            .get(&follower)
+            .is_some_and(|s| s.continues(meta_gen, partitions));
+        if !continues {
+            self.settle_session(follower);
+        }
+        self.skipped.clear();
+        self.skipped.resize(partitions.len(), false);
+        continues
+    }
+
+    /// Whether partition `i` of a continuing session skips its fetch
+    /// record (quiet, and asked for unchanged); if not, its deferred
+    /// record is written down first.
+    pub fn skips_fetch_record(
+        &mut self,
+        follower: BrokerId,
+        i: usize,
+        fp: &FetchPartition,
+    ) -> bool {
+        let s = self
+            .follower_sessions
+            .get_mut(&follower)
+            .expect("a continuing session");
+        if s.skips(i, fp) {
+            self.skipped[i] = true;
+            return true;
+        }
+        settle_at(&mut self.replicas, follower, s, i, true);
+        false
+    }
+
+    /// A follower's fetch is recorded: the session keeps its partitions, and
+    /// which are quiet now. A settle during the fetch (an append, a new HW)
+    /// ended a skipped partition's quiet; the others are quiet if they have
+    /// nothing new.
+    pub fn end_follower_fetch(
+        &mut self,
+        follower: BrokerId,
+        fetch_id: u64,
+        meta_gen: u64,
+        partitions: &[FetchPartition],
+        view: &ClusterView,
+    ) {
+        for (i, fp) in partitions.iter().enumerate() {
+            let quiet = if self.skipped[i] {
+                self.follower_sessions[&follower].quiet[i]
+            } else {
+                self.is_quiet(follower, fp, view)
+            };
+            self.skipped[i] = quiet;
+        }
+        let s = self
+            .follower_sessions
+            .entry_or_insert_with(follower, FollowerSession::default);
+        s.fetch_id = fetch_id;
+        s.meta_gen = meta_gen;
+        s.last_fetch_ms = view.now_ms;
+        s.parts.clear();
+        s.parts.extend_from_slice(partitions);
+        s.quiet.clear();
+        s.quiet.extend_from_slice(&self.skipped);
+        self.skipped.clear();
+    }
+
+    /// Whether follower `r`'s fetch `fp` leaves nothing to do until the
+    /// partition changes: `r` is in the ISR, the leader recorded it at the
+    /// log end, and the read has nothing for it (no records, no new high
+    /// watermark, no epoch to correct).
+    fn is_quiet(&self, r: BrokerId, fp: &FetchPartition, view: &ClusterView) -> bool {
+        self.has_nothing_for(fp)
+            && self
+                .led(fp.tp)
+                .and_then(|leader| leader.followers.get(&r))
+                .is_some_and(|f| f.leo == fp.fetch_offset)
+            && view.isr(fp.tp).contains(&r)
+    }
+
+    /// Whether a follower's fetch `fp` would read nothing here: no
+    /// records, no high watermark it lacks, no epoch to correct (the
+    /// shortcut at the top of [`Broker::read_fetch`]).
+    fn has_nothing_for(&self, fp: &FetchPartition) -> bool {
+        let Some(rep) = self.replicas.get(&fp.tp) else {
+            return false;
+        };
+        let (Some(leader), Some(follower_hw)) = (rep.leader.as_ref(), fp.follower_hw) else {
+            return false;
+        };
+        let log = &rep.log;
+        self.alive
+            && fp.current_leader_epoch == leader.epoch
+            && fp.fetch_offset == log.leo()
+            && fp
+                .last_fetched_epoch
+                .is_none_or(|e| log.latest_epoch() == Some(e))
+            && log.hw().min(fp.fetch_offset) <= follower_hw
+    }
+
+    /// `Partition.updateFollowerFetchState` for one partition of a
+    /// follower's fetch; `None` when it changes nothing (not led here, an
+    /// old leader epoch, a diverging log).
+    pub fn update_follower(
+        &mut self,
+        follower: BrokerId,
+        fp: &FetchPartition,
+        view: &ClusterView,
+    ) -> Option<FollowerFetched> {
+        let tp = fp.tp;
+        let rep: &mut Replica = self.replicas.get_mut(&tp)?;
+        let leader_leo = rep.log.leo();
+        let hw = rep.log.hw();
+        let leader = rep.leader.as_mut()?;
+        if fp.current_leader_epoch != leader.epoch {
+            return None;
+        }
+        let leader_epoch = leader.epoch;
+        // A diverging follower does not count as having reached its fetch offset.
+        if let Some(e) = fp.last_fetched_epoch {
+            match rep.log.end_offset_for_epoch(e) {
+                Some((found, end)) if found == e && end >= fp.fetch_offset => {}
+                _ => return None,
+            }
+        }
+        let epoch_start = rep
+            .log
+            .epoch_start_offset(leader.epoch)
+            .unwrap_or(Offset(0));
+        let before = leader.record_fetch(follower, fp.fetch_offset, leader_leo, view.now_ms)?;
+        let follower_leo = fp.fetch_offset;
+        let meta = view.controller.partition(tp);
+        let in_isr = meta.isr.contains(&follower);
+        let join_isr = (!in_isr
+            && LeaderState::may_join_isr(follower_leo, hw, epoch_start, view.usable(follower)))
+        .then(|| {
+            let mut new_isr = meta.isr.clone();
+            new_isr.push(follower);
+            // Keep assignment order for display.
+            crate::engine::vecmap::sort_small_by_key(&mut new_isr, |r| {
+                meta.replicas.iter().position(|x| x == r)
+            });
+            (leader_epoch, new_isr)
+        });
+        Some(FollowerFetched {
+            join_isr,
+            hw_may_move: before != follower_leo || !in_isr,
+        })
+    }
+
+    /// Reads what a fetch may return right now; `has_news` if anything to send.
+    pub fn read_fetch(&self, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
+        let session = f
+            .replica
+            .filter(|_| crate::engine::fetch_session::ENABLED)
+            .and_then(|r| self.follower_sessions.get(&r));
+        let mut out: Vec<FetchPartitionData> = Vec::new();
+        let mut news = false;
+        for (i, fp) in f.partitions.iter().enumerate() {
+            // A quiet partition has nothing for the follower (see
+            // `fetch_session.rs`): what the checks below would conclude.
+            if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
+                // Every change to a quiet partition's log ends its quiet
+                // (`broker_settle_quiet`): a new way to change a leader's
+                // log that forgets to do so stops the tests here.
+                debug_assert!(
+                    self.has_nothing_for(fp),
+                    "{tp:?} on broker {b} changed while quiet",
+                    tp = fp.tp,
+                    b = self.id
+                );
+                continue;
+            }
+            let tp = fp.tp;
+            let mut d = FetchPartitionData {
+                tp,
+                error: None,
+                hw: Offset(0),
+                lso: Offset(0),
+                log_start: Offset(0),
+                entries: Vec::new(),
+                diverging: None,
+                aborted: Vec::new(),
+            };
+            let rep = match self.replicas.get(&tp) {
+                Some(r) if r.leader.is_some() && self.alive => r,
+                _ => {
+                    d.error = Some(ErrorCode::NotLeaderOrFollower);
+                    news = true;
+                    out.push(d);
+                    continue;
+                }
+            };
+            let leader = rep.leader.as_ref().expect("checked");
+            let log = &rep.log;
+            // The common case first: a follower's partition with nothing new
+            // (no records, no high watermark it lacks), in the leader's epoch
+            // and without divergence, is left out at once. The checks below
+            // reach the same answer, one field at a time.
+            if let Some(follower_hw) = fp.follower_hw {
+                if fp.current_leader_epoch >= leader.epoch
+                    && fp.fetch_offset == log.leo()
+                    && fp
+                        .last_fetched_epoch
+                        .is_none_or(|e| log.latest_epoch() == Some(e))
+                    && log.hw().min(fp.fetch_offset) <= follower_hw
+                {
+                    continue;
+                }
+            }
+            d.hw = log.hw();
+            d.lso = log.lso();
+            d.log_start = log.log_start();
+            if f.replica.is_some() && fp.current_leader_epoch < leader.epoch {
+                d.error = Some(ErrorCode::FencedLeaderEpoch);
+                news = true;
+                out.push(d);
+                continue;
+            }
+            if f.replica.is_some() {
+                if let Some(e) = fp.last_fetched_epoch {
+                    match log.end_offset_for_epoch(e) {
+                        Some((found, end)) if found == e && end >= fp.fetch_offset => {}
+                        Some((found, end)) => {
+                            d.diverging = Some((found, end));
+                            news = true;
+                            out.push(d);
+                            continue;
+                        }
+                        None => {
+                            d.diverging = Some((LeaderEpoch(-1), log.log_start()));
+                            news = true;
+                            out.push(d);
+                            continue;
+                        }
+                    }
+                }
+            }
+            let upper = match (f.replica, f.isolation) {
+                (Some(_), _) => log.leo(),
+                (None, IsolationLevel::ReadUncommitted) => log.hw(),
+                (None, IsolationLevel::ReadCommitted) => log.lso(),
+            };
+            if fp.fetch_offset > log.leo() || fp.fetch_offset < log.log_start() {
+                d.error = Some(ErrorCode::OffsetOutOfRange);
+                news = true;
+                out.push(d);
+                continue;
+            }
+            let max = (f.max_records as usize).min(MAX_FETCH_ENTRIES);
+            let entries: Vec<LogEntry> = log.read(fp.fetch_offset, upper, max);
+            // An incremental fetch-session response (KIP-227) leaves out a
+            // partition that would change nothing on the follower.
+            if entries.is_empty()
+                && fp
+                    .follower_hw
+                    .is_some_and(|fhw| d.hw.min(fp.fetch_offset) <= fhw)
+            {
+                continue;
+            }
+            if !entries.is_empty() {
+                news = true;
+                if f.isolation == IsolationLevel::ReadCommitted && f.replica.is_none() {
+                    let end = entries
+                        .last()
+                        .map(|e| e.offset.next())
+                        .unwrap_or(fp.fetch_offset);
+                    d.aborted = log.aborted_txns(fp.fetch_offset, end);
+                }
+                d.entries = entries;
+            }
+            out.push(d);
+        }
+        (out, news)
+    }
+
+    /// Answers parked fetches that include `tp` if they now have data.
+    pub fn wake_parked(&mut self, tp: Tp) {
+        let mut i = 0;
+        while i < self.parked.len() {
+            let pf = &self.parked[i];
+            if !pf.partitions.iter().any(|p| p.tp == tp) {
+                i += 1;
+                continue;
+            }
+            let (data, news) = self.read_fetch(pf);
+            if news {
+                let pf = self.parked.remove(i);
+                self.answer_fetch(pf.from, pf.fetch_id, data);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// A parked fetch waited its max wait: it is answered as it is.
+    pub fn fetch_wait_expired(&mut self, fetch_id: u64) {
+        let Some(pos) = self.parked.iter().position(|p| p.fetch_id == fetch_id) else {
+            return;
+        };
+        let pf = self.parked.remove(pos);
+        let (data, _) = self.read_fetch(&pf);
+        self.answer_fetch(pf.from, fetch_id, data);
+    }
+
+    /// Answers `fetch` now if it has something to return (or may not
+    /// wait); parks it until its max wait otherwise.
+    pub fn answer_or_park(&mut self, now_ms: u64, fetch: ParkedFetch, max_wait_ms: u32) {
+        let (data, has_news) = self.read_fetch(&fetch);
+        if has_news || max_wait_ms == 0 {
+            self.answer_fetch(fetch.from, fetch.fetch_id, data);
+        } else {
+            let fetch_id = fetch.fetch_id;
+            self.parked.push(fetch);
+            self.timer_at(
+                now_ms + max_wait_ms as u64,
+                BrokerTimer::FetchWaitExpired { fetch_id },
+            );
+        }
+    }
+
+    fn answer_fetch(&mut self, to: Node, fetch_id: u64, partitions: Vec<FetchPartitionData>) {
+        self.out.send(
+            Node::Broker(self.id),
+            to,
+            Msg::FetchResponse {
+                fetch_id,
+                partitions,
+            },
+        );
+    }
+}
+
+impl Engine {
+    /// Whether leaders defer the fetch records of quiet partitions (the
+    /// default). Off, every fetch is recorded for every partition as it
+    /// comes: the tests play both ways and compare.
+    #[doc(hidden)]
+    pub fn set_fetch_sessions(&mut self, on: bool) {
+        if !on {
+            // Sessions the warm-up left behind end here, their deferred
+            // records written down.
+            self.settle_fetch_sessions();
+            for broker in &mut self.brokers {
+                broker.follower_sessions.clear();
+            }
+        }
+        self.fetch_sessions = on;
+    }
+
+    /// Settles every deferred fetch record, so that the leaders' view of
+    /// their followers can be compared with an eager run's.
+    #[doc(hidden)]
+    pub fn settle_fetch_sessions(&mut self) {
+        for broker in &mut self.brokers {
+            let followers: Vec<BrokerId> = broker.follower_sessions.keys().copied().collect();
+            for f in followers {
+                broker.settle_session(f);
+            }
+        }
+    }
+
+    /// A Fetch request from a follower or a consumer.
+    pub(crate) fn broker_handle_fetch(
+        &mut self,
+        b: BrokerId,
+        fetch: ParkedFetch,
+        max_wait_ms: u32,
+    ) {
+        // Followers' fetch offsets update their progress first.
+        if let Some(r) = fetch.replica {
+            self.broker_record_follower_fetch(b, r, fetch.fetch_id, &fetch.partitions);
+        }
+        let now = self.now_ms;
+        self.broker(b).answer_or_park(now, fetch, max_wait_ms);
+        self.broker_flush(b);
+    }
+
+    /// A follower's fetch: records it for each partition of its session
+    /// (`updateFollowerFetchState`), except a quiet partition asked for
+    /// unchanged, whose record is deferred (`fetch_session.rs`).
+    fn broker_record_follower_fetch(
+        &mut self,
+        b: BrokerId,
+        r: BrokerId,
+        fetch_id: u64,
+        partitions: &[FetchPartition],
+    ) {
+        let (broker, view) = self.broker_view(b);
+        // (`ENABLED` here too, so that the web build leaves sessions out.)
+        if !crate::engine::fetch_session::ENABLED || !view.fetch_sessions {
+            // Every partition's fetch recorded as it comes.
+            for fp in partitions {
+                self.broker_update_follower(b, r, fp);
+            }
+            return;
+        }
+        let gen = view.controller.generation();
+        let continues = broker.start_follower_fetch(r, gen, partitions);
+        for (i, fp) in partitions.iter().enumerate() {
+            if continues && self.broker(b).skips_fetch_record(r, i, fp) {
+                continue;
+            }
+            self.broker_update_follower(b, r, fp);
+        }
+        let (broker, view) = self.broker_view(b);
+        broker.end_follower_fetch(r, fetch_id, gen, partitions, &view);
+    }
+
+    /// One partition of a follower's fetch, with the ISR change and the
+    /// new high watermark it may bring.
+    fn broker_update_follower(&mut self, b: BrokerId, follower: BrokerId, fp: &FetchPartition) {
+        let (broker, view) = self.broker_view(b);
+        let Some(fetched) = broker.update_follower(follower, fp, &view) else {
+            return;
+        };
+        if let Some((epoch, isr)) = fetched.join_isr {
+            self.controller_alter_partition(fp.tp, b, epoch, isr);
+        }
+        if fetched.hw_may_move {
+            self.broker_maybe_increment_hw(b, fp.tp);
+        }
+    }
+}

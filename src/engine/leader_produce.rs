@@ -1,0 +1,598 @@
+//! Produce at the partition leader, the high watermark, and the purgatory.
+//!
+//! A Produce request carries one batch per partition. For each, the leader
+//! (`ReplicaManager.appendRecords` → `Partition.appendRecordsToLeader`):
+//!
+//! - refuses it with `NOT_LEADER_OR_FOLLOWER` if it does not lead the
+//!   partition (the producer refreshes its metadata and retries);
+//! - with `acks=all`, refuses it with `NOT_ENOUGH_REPLICAS` *before
+//!   writing anything* if the ISR is smaller than `min.insync.replicas`;
+//! - checks the producer's sequence and epoch
+//!   ([`crate::engine::producer_state`]): a duplicate is answered with the
+//!   offsets it got the first time, a gap with `OUT_OF_ORDER_SEQUENCE_NUMBER`,
+//!   an older epoch with `INVALID_PRODUCER_EPOCH`;
+//! - appends the batch to its log, which may advance the **high watermark**
+//!   at once (a lone ISR) and wake long-polling fetches.
+//!
+//! Then it answers according to `acks`: `0` never (on an error it closes
+//! the connection instead, `KafkaApis.handleProduceRequest`), `1` right
+//! away, `all` only once the high watermark has passed every batch: the
+//! request waits in the **purgatory** ([`crate::engine::purgatory`],
+//! `DelayedProduce.scala`), decided partition by partition, until its
+//! timeout. Offset commits, transaction-log records and transaction markers
+//! wait there the same way.
+//!
+//! The high watermark (`Partition.maybeIncrementLeaderHW`) is the smallest
+//! log end offset over the ISR (and caught-up replicas), and stands still
+//! while the ISR is below `min.insync.replicas` (KAFKA-15583); the rule is
+//! [`LeaderState::high_watermark`]. Each time it moves, the operations
+//! waiting on the partition are tried again (`tryCompleteDelayedRequests`).
+//!
+//! The [`Broker`] methods here decide; the `impl Engine` glue hands them the
+//! request and a [`ClusterView`], applies the broker's outbox, and routes a
+//! finished offset commit or transaction-log write to its coordinator.
+
+use crate::engine::broker::{Broker, BrokerTimer, ClusterView, DelayedKind, DelayedOp, Replica};
+use crate::engine::config::Acks;
+use crate::engine::cow_vec::Shared;
+use crate::engine::event::{ErrorCode, EventKind, Node};
+use crate::engine::ids::*;
+use crate::engine::log::{AppendBatch, AppendOutcome};
+use crate::engine::network::{BatchResult, Msg, WireBatch};
+use crate::engine::partition_leader::LeaderState;
+use crate::engine::purgatory::{PartitionView, Status};
+use crate::engine::sim::{Action, Engine};
+use crate::engine::vecmap::VecMap;
+
+/// A delayed operation that finished and belongs to another component (an
+/// offset commit, a transaction-log record, a transaction marker), with
+/// its error if any. The broker answers produce requests itself.
+pub type Completed = (DelayedOp, Option<ErrorCode>);
+
+/// `tryComplete` for one op, with each of its partitions as the broker
+/// holding it sees them now.
+fn try_complete(
+    replicas: &VecMap<Tp, Shared<Replica>>,
+    view: &ClusterView,
+    op: &mut DelayedOp,
+) -> Status {
+    op.try_complete(|tp| {
+        let rep = replicas.get(&tp).filter(|r| r.leader.is_some())?;
+        Some(PartitionView {
+            hw: rep.log.hw(),
+            under_min_isr: view.under_min_isr(tp),
+        })
+    })
+}
+
+impl Broker {
+    /// One batch of a Produce request (`Partition.appendRecordsToLeader`):
+    /// its result goes to `results`, and the offset the HW must pass to
+    /// `waiting`. Returns whether the log grew (the HW may move, parked
+    /// fetches may wake).
+    pub fn append_produce(
+        &mut self,
+        view: &ClusterView,
+        acks: Acks,
+        wb: WireBatch,
+        results: &mut Vec<BatchResult>,
+        waiting: &mut Vec<(Tp, Offset)>,
+    ) -> bool {
+        let (tp, batch) = (wb.tp, wb.batch);
+        let result = |result, duplicate| BatchResult {
+            batch,
+            tp,
+            result,
+            duplicate,
+        };
+        let Some(leader_epoch) = self.led(tp).map(|l| l.epoch) else {
+            results.push(result(Err(ErrorCode::NotLeaderOrFollower), false));
+            return false;
+        };
+        if acks == Acks::All && view.under_min_isr(tp) {
+            results.push(result(Err(ErrorCode::NotEnoughReplicas), false));
+            return false;
+        }
+        self.settle_quiet(tp, true);
+        let rep = self.replicas.get_mut(&tp).expect("leader has the replica");
+        let outcome = rep.log.append_as_leader(
+            &AppendBatch {
+                batch,
+                records: &wb.records,
+                producer: wb.producer,
+                transactional: wb.transactional,
+            },
+            leader_epoch,
+            view.now_ms,
+        );
+        match outcome {
+            AppendOutcome::Appended {
+                first_offset,
+                last_offset,
+            } => {
+                let (leo, hw) = (rep.log.leo(), rep.log.hw());
+                self.out.event(EventKind::Appended {
+                    broker: self.id,
+                    tp,
+                    batch,
+                    records: wb.records,
+                    first: first_offset,
+                    leo,
+                    hw,
+                    epoch: leader_epoch,
+                });
+                waiting.push((tp, last_offset.next()));
+                results.push(result(Ok(first_offset), false));
+                true
+            }
+            AppendOutcome::Duplicate {
+                first_offset,
+                last_offset,
+            } => {
+                self.out.event(EventKind::DuplicateDropped {
+                    broker: self.id,
+                    tp,
+                    batch,
+                    records: wb.records,
+                    first: first_offset,
+                });
+                waiting.push((tp, last_offset.next()));
+                results.push(result(Ok(first_offset), true));
+                false
+            }
+            AppendOutcome::OutOfOrder { .. } => {
+                results.push(result(Err(ErrorCode::OutOfOrderSequenceNumber), false));
+                false
+            }
+            // `ProducerAppendInfo.checkProducerEpoch`: since Kafka 2.7 a
+            // produce with an older epoch gets INVALID_PRODUCER_EPOCH,
+            // transactional or not (no longer PRODUCER_FENCED), so the
+            // client can abort its transaction instead of dying.
+            AppendOutcome::StaleEpoch => {
+                results.push(result(Err(ErrorCode::InvalidProducerEpoch), false));
+                false
+            }
+        }
+    }
+
+    /// Appends internal records (offset commits, the transaction log) as
+    /// the partition leader, optionally inside a producer's transaction.
+    /// Returns the offset after the last one.
+    pub fn append_internal(
+        &mut self,
+        now_ms: u64,
+        tp: Tp,
+        batch: BatchId,
+        records: &[RecordId],
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<Offset, ErrorCode> {
+        self.settle_quiet(tp, true);
+        let rep = match self.replicas.get_mut(&tp) {
+            Some(r) if r.leader.is_some() => r,
+            _ => return Err(ErrorCode::NotCoordinator),
+        };
+        let epoch = rep.leader.as_ref().map(|l| l.epoch).unwrap_or_default();
+        match rep.log.append_as_leader(
+            &AppendBatch {
+                batch,
+                records,
+                producer: txn.map(|(pid, e)| (pid, e, -1)),
+                transactional: txn.is_some(),
+            },
+            epoch,
+            now_ms,
+        ) {
+            AppendOutcome::Appended {
+                first_offset,
+                last_offset,
+            } => {
+                let leo = rep.log.leo();
+                self.out.event(EventKind::InternalAppended {
+                    broker: self.id,
+                    tp,
+                    records: records.to_vec(),
+                    first: first_offset,
+                    leo,
+                });
+                Ok(last_offset.next())
+            }
+            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
+            _ => Err(ErrorCode::NotCoordinator),
+        }
+    }
+
+    /// `Partition.maybeIncrementLeaderHW`: advances the HW of a partition
+    /// led here when [`LeaderState::high_watermark`] allows it. Returns
+    /// whether it moved (what waits on it is then tried again).
+    pub fn raise_hw(&mut self, tp: Tp, view: &ClusterView) -> bool {
+        let Some(rep) = self.replicas.get(&tp) else {
+            return false;
+        };
+        let Some(leader) = rep.leader.as_ref() else {
+            return false;
+        };
+        let Some(new_hw) = leader.high_watermark(
+            rep.log.leo(),
+            view.isr(tp),
+            view.min_isr(tp),
+            view.now_ms,
+            view.lag_ms,
+            |id| view.usable(id),
+        ) else {
+            return false;
+        };
+        if new_hw <= rep.log.hw() {
+            return false;
+        }
+        self.settle_quiet(tp, true);
+        let rep = self.replicas.get_mut(&tp).expect("checked above");
+        rep.log.set_hw(new_hw);
+        let hw = rep.log.hw();
+        self.out.event(EventKind::HighWatermark {
+            broker: self.id,
+            tp,
+            hw,
+            leader: true,
+        });
+        true
+    }
+
+    /// Puts `op` in the purgatory with a timer at its deadline, unless it
+    /// can complete at once.
+    pub fn add_delayed(&mut self, mut op: DelayedOp, view: &ClusterView) -> Option<Completed> {
+        if let Some(error) = try_complete(&self.replicas, view, &mut op) {
+            return self.complete(op, error);
+        }
+        let (deadline, id) = (op.deadline_ms, op.id);
+        self.delayed.push(op);
+        self.timer_at(
+            deadline,
+            BrokerTimer::DelayedProduceExpired { request_id: id },
+        );
+        None
+    }
+
+    /// Tries the operations waiting on `tp` again, from position `*from`
+    /// on: answers the produce requests that are done, and stops at the
+    /// first finished operation that belongs to another component (the
+    /// caller routes it, then calls again with the same `from`).
+    pub fn complete_ready(
+        &mut self,
+        tp: Tp,
+        view: &ClusterView,
+        from: &mut usize,
+    ) -> Option<Completed> {
+        while *from < self.delayed.len() {
+            let op = &mut self.delayed[*from];
+            if !op.waits_on(tp) {
+                *from += 1;
+                continue;
+            }
+            match try_complete(&self.replicas, view, op) {
+                None => *from += 1,
+                Some(error) => {
+                    let op = self.delayed.remove(*from);
+                    if let Some(done) = self.complete(op, error) {
+                        return Some(done);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// An operation's deadline passed (`DelayedProduce.onExpiration`).
+    pub fn expire_delayed(&mut self, id: u64) -> Option<Completed> {
+        let pos = self.delayed.iter().position(|op| op.id == id)?;
+        let mut op = self.delayed.remove(pos);
+        let error = op.expire();
+        self.complete(op, error)
+    }
+
+    /// Takes out every operation that waits on `tp` (this broker stopped
+    /// leading it), to be failed one by one with [`Broker::fail_delayed`].
+    pub fn take_delayed_on(&mut self, tp: Tp) -> Vec<DelayedOp> {
+        let (fail, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.delayed)
+            .into_iter()
+            .partition(|op| op.waits_on(tp));
+        self.delayed = keep;
+        fail
+    }
+
+    /// Fails `op` on `tp` with `error`. A delayed produce answers for each
+    /// of its partitions separately (`DelayedProduce`): only `tp`'s status
+    /// gets the error, and the request waits on while another partition is
+    /// pending.
+    pub fn fail_delayed(
+        &mut self,
+        mut op: DelayedOp,
+        tp: Tp,
+        error: ErrorCode,
+    ) -> Option<Completed> {
+        if matches!(op.kind, DelayedKind::Produce { .. }) {
+            op.partition_done(tp, Some(error));
+            if !op.waiting.is_empty() {
+                self.delayed.push(op);
+                return None;
+            }
+        }
+        self.complete(op, Some(error))
+    }
+
+    /// Answers a finished operation this broker answers itself (a produce,
+    /// a transactional offset commit), or hands it back.
+    fn complete(&mut self, op: DelayedOp, error: Option<ErrorCode>) -> Option<Completed> {
+        let me = Node::Broker(self.id);
+        match op.kind {
+            DelayedKind::Produce {
+                from,
+                request_id,
+                results,
+            } => {
+                // Each partition's status was set as it stopped pending.
+                self.out.send(
+                    me,
+                    from,
+                    Msg::ProduceResponse {
+                        request_id,
+                        results,
+                    },
+                );
+                None
+            }
+            DelayedKind::TxnOffsetCommit { group, from } => {
+                let error = error.map(|_| ErrorCode::CoordinatorNotAvailable);
+                self.out
+                    .send(me, from, Msg::TxnOffsetCommitResponse { error, group });
+                None
+            }
+            _ => Some((op, error)),
+        }
+    }
+}
+
+impl Engine {
+    pub(crate) fn broker_handle_produce(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        request_id: u64,
+        acks: Acks,
+        timeout_ms: u32,
+        batches: Vec<WireBatch>,
+    ) {
+        let mut results = Vec::with_capacity(batches.len());
+        let mut waiting = Vec::with_capacity(batches.len());
+        for wb in batches {
+            let tp = wb.tp;
+            let (broker, view) = self.broker_view(b);
+            let appended = broker.append_produce(&view, acks, wb, &mut results, &mut waiting);
+            self.broker_flush(b);
+            if appended {
+                self.broker_after_leader_append(b, tp);
+            }
+        }
+        match acks {
+            // No response to carry an error: the broker closes the
+            // connection instead, so the producer refreshes its metadata
+            // (`KafkaApis.handleProduceRequest`, acks=0).
+            Acks::Zero if results.iter().any(|r| r.result.is_err()) => {
+                let delay = self.latency_ms(Node::Broker(b), from);
+                self.schedule_in(
+                    delay,
+                    Action::Disconnect {
+                        node: from,
+                        broker: b,
+                    },
+                );
+            }
+            Acks::Zero => {}
+            Acks::One => self.send(
+                Node::Broker(b),
+                from,
+                Msg::ProduceResponse {
+                    request_id,
+                    results,
+                },
+            ),
+            Acks::All => {
+                let id = self.next_id();
+                let op = DelayedOp {
+                    id,
+                    waiting,
+                    deadline_ms: self.now_ms + timeout_ms as u64,
+                    kind: DelayedKind::Produce {
+                        from,
+                        request_id,
+                        results,
+                    },
+                };
+                self.broker_add_delayed(b, op);
+            }
+        }
+    }
+
+    /// Registers a delayed operation, completing it at once if possible.
+    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
+        let (broker, view) = self.broker_view(b);
+        let done = broker.add_delayed(op, &view);
+        self.broker_flush(b);
+        self.broker_route_completed(b, done);
+    }
+
+    pub(crate) fn broker_delayed_produce_expired(&mut self, b: BrokerId, id: u64) {
+        let done = self.broker(b).expire_delayed(id);
+        self.broker_flush(b);
+        self.broker_route_completed(b, done);
+    }
+
+    /// Completes every delayed operation that waits on `tp` with an error
+    /// (the broker stopped leading it).
+    pub(crate) fn broker_fail_delayed_for(&mut self, b: BrokerId, tp: Tp, error: ErrorCode) {
+        for op in self.broker(b).take_delayed_on(tp) {
+            let done = self.broker(b).fail_delayed(op, tp, error);
+            self.broker_flush(b);
+            self.broker_route_completed(b, done);
+        }
+    }
+
+    /// `tryCompleteDelayedRequests` on `tp`.
+    fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
+        let mut from = 0;
+        loop {
+            let (broker, view) = self.broker_view(b);
+            let done = broker.complete_ready(tp, &view, &mut from);
+            self.broker_flush(b);
+            if done.is_none() {
+                return;
+            }
+            self.broker_route_completed(b, done);
+        }
+    }
+
+    /// Hands a finished write to the component that waited on it.
+    fn broker_route_completed(&mut self, b: BrokerId, done: Option<Completed>) {
+        let Some((op, error)) = done else {
+            return;
+        };
+        match op.kind {
+            DelayedKind::OffsetCommit {
+                group,
+                from,
+                commit_id,
+                offsets,
+                auto,
+                member,
+            } => {
+                self.group_commit_completed(b, group, from, commit_id, offsets, auto, member, error)
+            }
+            DelayedKind::TxnLog { transactional_id } => {
+                self.txn_log_written(b, transactional_id, error)
+            }
+            DelayedKind::Marker {
+                coordinator,
+                transactional_id,
+                tp,
+                producer_id,
+                control,
+            } => {
+                if error.is_none() {
+                    self.txn_marker_replicated(tp, producer_id, control);
+                }
+                self.send(
+                    Node::Broker(b),
+                    Node::Broker(coordinator),
+                    Msg::WriteTxnMarkersResponse {
+                        transactional_id,
+                        partitions: vec![(tp, error)],
+                    },
+                );
+            }
+            // Answered by the broker itself (`Broker::complete`).
+            DelayedKind::Produce { .. } | DelayedKind::TxnOffsetCommit { .. } => {}
+        }
+    }
+
+    /// After any leader append: the HW may move (a lone ISR) and parked
+    /// fetches may now have data.
+    pub(crate) fn broker_after_leader_append(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_maybe_increment_hw(b, tp);
+        self.broker(b).wake_parked(tp);
+        self.broker_flush(b);
+    }
+
+    /// Appends internal records (offset commits, transaction log) as the
+    /// partition leader. Returns the offset after the last one, or an error.
+    pub(crate) fn broker_internal_append(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: &[RecordId],
+    ) -> Result<Offset, ErrorCode> {
+        self.broker_internal_append_as(b, tp, records, None)
+    }
+
+    /// As [`Engine::broker_internal_append`], optionally as part of a
+    /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
+    pub(crate) fn broker_internal_append_as(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: &[RecordId],
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<Offset, ErrorCode> {
+        let now = self.now_ms;
+        let batch = BatchId(self.next_batch_id);
+        self.next_batch_id += 1;
+        let end = self
+            .broker(b)
+            .append_internal(now, tp, batch, records, txn)?;
+        self.broker_flush(b);
+        self.broker_after_leader_append(b, tp);
+        Ok(end)
+    }
+
+    /// Advances the HW of the partition `b` leads when its rule allows it,
+    /// then completes what waited for it and wakes parked fetches.
+    pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
+        let (broker, view) = self.broker_view(b);
+        if !broker.raise_hw(tp, &view) {
+            return;
+        }
+        self.broker_flush(b);
+        self.broker_try_complete_delayed(b, tp);
+        self.broker(b).wake_parked(tp);
+        self.broker_flush(b);
+    }
+
+    /// The leader's periodic ISR check (`Partition.maybeShrinkIsr`).
+    pub(crate) fn broker_isr_expiration(&mut self, b: BrokerId) {
+        if !self.brokers[b.0 as usize].alive {
+            return;
+        }
+        let lag = self.cfg.cluster.replica_lag_time_max_ms as u64;
+        let led: Vec<Tp> = self.brokers[b.0 as usize]
+            .replicas
+            .iter()
+            .filter(|(_, r)| r.leader.is_some())
+            .map(|(tp, _)| *tp)
+            .collect();
+        for tp in led {
+            let (broker, view) = self.broker_view(b);
+            if let Some((epoch, isr)) = broker.shrink_isr(tp, &view) {
+                self.controller_alter_partition(tp, b, epoch, isr);
+                self.broker_maybe_increment_hw(b, tp);
+                self.broker_try_complete_delayed(b, tp);
+            }
+        }
+        self.schedule_in(
+            lag / 2,
+            Action::Broker {
+                broker: b,
+                timer: BrokerTimer::IsrExpiration,
+            },
+        );
+    }
+}
+
+impl Broker {
+    /// `Partition.maybeShrinkIsr`: the ISR without the followers of `tp`
+    /// that have not caught up within `replica.lag.time.max.ms`, with the
+    /// leader epoch to send it with (`None` when every member keeps up).
+    pub fn shrink_isr(
+        &mut self,
+        tp: Tp,
+        view: &ClusterView,
+    ) -> Option<(LeaderEpoch, Vec<BrokerId>)> {
+        self.settle_quiet(tp, false);
+        let isr = view.isr(tp);
+        let rep = self.replicas.get(&tp)?;
+        let leader: &LeaderState = rep.leader.as_ref()?;
+        let out = leader.out_of_sync(self.id, isr, rep.log.leo(), view.now_ms, view.lag_ms);
+        if out.is_empty() {
+            return None;
+        }
+        let new_isr = isr.iter().copied().filter(|r| !out.contains(r)).collect();
+        Some((leader.epoch, new_isr))
+    }
+}
