@@ -456,10 +456,6 @@ impl Engine {
         self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
     }
 
-    /// Creates the OffsetCommit records (key `group/topic/partition`, value
-    /// the committed offset) for `offsets`, bound for the group's
-    /// `__consumer_offsets` partition; a plain and a transactional commit
-    /// write the same records.
     /// The key of `tp`'s offset-commit record in group `g`
     /// (`group/topic/partition`), made once per partition natively.
     fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> String {
@@ -480,6 +476,10 @@ impl Engine {
         key
     }
 
+    /// Creates the OffsetCommit records (key `group/topic/partition`, value
+    /// the committed offset) for `offsets`, bound for the group's
+    /// `__consumer_offsets` partition; a plain and a transactional commit
+    /// write the same records.
     fn group_offset_commit_records(
         &mut self,
         g: GroupIdx,
