@@ -17,13 +17,16 @@
 //!    [`model::tour`] (the lesson player) and [`model::share`] (model ↔
 //!    link) under it, and what the views draw from it: [`narration`],
 //!    [`metrics`] and [`stage_layout`].
-//! 6. The front ends: `ui` (wasm32 only, the Yew components) and [`cli`]
-//!    (native only, the command-line tool).
+//! 6. The front ends: `ui` (wasm32 only, the Yew components), [`cli`]
+//!    (native only, the command-line tool) and `live` (native only: real
+//!    Kafka clients over TCP, served by the engine; `kafkascope live`).
 
 pub mod cli;
 pub mod engine;
 pub mod lesson;
 pub mod link;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod narration;

@@ -108,6 +108,8 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["model/", "narration.rs", "metrics.rs", "stage_layout.rs"],
         &["model", "narration", "metrics", "stage_layout"],
     ),
+    // Live mode (native only): real Kafka clients served by the engine.
+    ("live mode", &["live/"], &["live"]),
     (
         "front ends",
         &["ui/", "cli/", "bin/", "lib.rs"],

@@ -4,10 +4,13 @@ use std::io::Read;
 use std::process::ExitCode;
 
 // The engine allocates a little per message and per event; mimalloc does
-// that in about half the instructions of glibc's malloc (Cargo.toml).
+// that in about half the instructions of glibc's malloc (Cargo.toml). The
+// guard maps huge allocations lazily so a malformed Kafka frame in live mode
+// cannot abort the process (src/live/alloc_guard.rs).
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kafkascope::live::alloc_guard::GuardedAlloc<mimalloc::MiMalloc> =
+    kafkascope::live::alloc_guard::GuardedAlloc(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +47,13 @@ fn main() -> ExitCode {
         "link" => kafkascope::cli::lesson::link(rest, |path| {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
         }),
+        #[cfg(not(target_arch = "wasm32"))]
+        "live" => match kafkascope::cli::live::parse(rest, |path| {
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+        }) {
+            Ok(a) => kafkascope::cli::live::run(a).map(|()| String::new()),
+            Err(e) => Err(e),
+        },
         "help" | "--help" | "-h" => Ok(kafkascope::cli::USAGE.to_string()),
         other => Err(format!(
             "unknown command {other:?}\n\n{}",

@@ -4,6 +4,8 @@
 
 pub mod assign;
 pub mod lesson;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod live;
 pub mod offsets_partition;
 pub mod partition;
 pub mod run;
@@ -43,6 +45,12 @@ USAGE:
       each beat's step and question too, for tools.
   kafkascope link FILE.json
       The scenario link (after '#') for a scenario file.
+  kafkascope live [--kafka-port 9092] [--preset ID | --scenario FILE] [--bind ADDR]
+      Serve real Kafka clients (kafka-python, librdkafka, …) from the
+      engine: one listener per broker from --kafka-port up, on 127.0.0.1
+      unless --bind says otherwise. The cluster and topics come from the
+      preset or scenario (default: 3 brokers, `events` with 3 partitions,
+      RF 3); the clients are the real ones.
   kafkascope help
       This text.
 ";

@@ -457,7 +457,8 @@ impl Engine {
         let parts = self.cfg.cluster.offsets_topic_num_partitions;
         self.create_topic(CONSUMER_OFFSETS.into(), true, parts, rf, 1, 0, 0);
         // The transaction log exists once anything is transactional (a
-        // transactional producer, or an exactly-once consumer group).
+        // transactional producer, or an exactly-once consumer group), and
+        // in live mode, where a real client may be.
         let transactional = self
             .cfg
             .producers
@@ -468,7 +469,7 @@ impl Engine {
                 .groups
                 .iter()
                 .any(|g| g.commit_mode == crate::engine::config::CommitMode::Transactional);
-        if transactional {
+        if transactional || self.live {
             let parts = self.cfg.cluster.transaction_state_log_num_partitions;
             // transaction.state.log.min.isr defaults to 2 (capped by RF).
             self.create_topic(TRANSACTION_STATE.into(), true, parts, rf, 2, 0, 0);

@@ -108,19 +108,27 @@ impl Engine {
     }
 
     pub(crate) fn init_groups(&mut self) {
-        let offsets = self
-            .topic_id(CONSUMER_OFFSETS)
-            .expect("offsets topic exists");
-        let n = self.cfg.cluster.offsets_topic_num_partitions;
         let cfgs = self.cfg.groups.clone();
         for (i, g) in cfgs.iter().enumerate() {
-            let idx = GroupIdx(i as u16);
-            let offsets_tp = Tp::new(offsets, partition_for_id(&g.group_id, n));
-            self.groups.push(Group::new(idx, &g.group_id, offsets_tp));
+            let idx = self.add_group_state(i);
             for _ in 0..g.consumers {
                 self.consumer_create(idx);
             }
         }
+    }
+
+    /// The coordinator's state for `cfg.groups[i]`: an empty group whose
+    /// offsets live in `__consumer_offsets` partition `abs(hash(group.id)) % n`.
+    pub(crate) fn add_group_state(&mut self, i: usize) -> GroupIdx {
+        let offsets = self
+            .topic_id(CONSUMER_OFFSETS)
+            .expect("offsets topic exists");
+        let n = self.cfg.cluster.offsets_topic_num_partitions;
+        let idx = GroupIdx(i as u16);
+        let group_id = self.cfg.groups[i].group_id.clone();
+        let offsets_tp = Tp::new(offsets, partition_for_id(&group_id, n));
+        self.groups.push(Group::new(idx, &group_id, offsets_tp));
+        idx
     }
 
     fn group(&mut self, g: GroupIdx) -> &mut Group {

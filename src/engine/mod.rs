@@ -18,6 +18,7 @@ pub mod consumer_coordinator;
 pub mod controller;
 pub mod cow_vec;
 pub mod event;
+pub mod external;
 pub mod fetch_session;
 pub mod group_coordinator;
 pub mod idempotence;

@@ -44,6 +44,9 @@ pub enum ValueSource {
     Transformed { from: RecordId },
     /// Internal records (offset commits, transaction log).
     Internal,
+    /// The exact bytes a real client sent (live mode): kept as they came,
+    /// so a consumer reads back byte for byte what was produced.
+    Wire(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +55,8 @@ pub enum KeySource {
     /// `str(event_id)`.
     EventId,
     Text(String),
+    /// The exact key bytes a real client sent (live mode).
+    Wire(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,11 +82,15 @@ impl RecordData {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
             KeySource::Text(s) => Some(s.clone()),
+            KeySource::Wire(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
     }
 
     /// Serialized key bytes (UTF-8, like `StringSerializer`).
     pub fn key_bytes(&self) -> Option<Vec<u8>> {
+        if let KeySource::Wire(b) = &self.key {
+            return Some(b.clone());
+        }
         self.key_text().map(String::into_bytes)
     }
 
@@ -90,6 +99,7 @@ impl RecordData {
         match &self.value {
             ValueSource::Generated => generated_value(self.event_id),
             ValueSource::Text(s) => json_value(s),
+            ValueSource::Wire(b) => String::from_utf8_lossy(b).into_owned(),
             ValueSource::Transformed { .. } => {
                 format!("{{\"event_id\": {}, \"processed\": true}}", self.event_id.0)
             }
@@ -111,6 +121,9 @@ impl RecordData {
 
     /// Serialized value bytes (`json.dumps(v).encode('utf-8')`).
     pub fn value_bytes(&self) -> Vec<u8> {
+        if let ValueSource::Wire(b) = &self.value {
+            return b.clone();
+        }
         self.value_text().into_bytes()
     }
 
@@ -122,9 +135,11 @@ impl RecordData {
             KeySource::Null => 0,
             KeySource::EventId => digits(self.event_id.0),
             KeySource::Text(s) => s.len() as u32,
+            KeySource::Wire(b) => b.len() as u32,
         };
         let value = match &self.value {
             ValueSource::Generated => 32 + 2 * digits(self.event_id.0),
+            ValueSource::Wire(b) => b.len() as u32,
             _ => self.value_text().len() as u32,
         };
         key + value + 20

@@ -225,13 +225,19 @@ pub struct Engine {
     /// Whether any broker has crashed so far (loosens one invariant, see
     /// `check_group_invariants`).
     pub(crate) any_broker_failed: bool,
-    acks_seen: Vec<u64>,
+    pub(crate) acks_seen: Vec<u64>,
     processed_seen: u64,
     /// Queue length at which stale timers are swept (see `sweep_stale_timers`).
     sweep_at: usize,
     /// Leaders defer the fetch records of quiet partitions (on unless a test
     /// compares against the eager way, see `fetch_session.rs`).
     pub(crate) fetch_sessions: bool,
+    /// Slots of real clients (live mode, `external.rs`): nothing simulated
+    /// runs for them, and what is sent to them is set aside.
+    pub(crate) external: Vec<Node>,
+    pub(crate) external_replies: Vec<crate::engine::external::ExternalReply>,
+    /// Built by [`Engine::new_live`]: real clients may connect.
+    pub(crate) live: bool,
 }
 
 /// The queue never sweeps below this length: teaching scenarios stay far
@@ -241,6 +247,22 @@ const SWEEP_MIN_QUEUE_LEN: usize = 512;
 impl Engine {
     /// Builds the cluster, topics and clients described by `cfg`.
     pub fn new(cfg: ScenarioConfig) -> Result<Engine, Vec<crate::engine::config::ConfigError>> {
+        Engine::build(cfg, false)
+    }
+
+    /// An engine for live mode (`external.rs`): as [`Engine::new`], but the
+    /// transaction log exists from the start, since any real client may
+    /// turn out to be transactional.
+    pub fn new_live(
+        cfg: ScenarioConfig,
+    ) -> Result<Engine, Vec<crate::engine::config::ConfigError>> {
+        Engine::build(cfg, true)
+    }
+
+    fn build(
+        cfg: ScenarioConfig,
+        live: bool,
+    ) -> Result<Engine, Vec<crate::engine::config::ConfigError>> {
         let errors = cfg.validate();
         if !errors.is_empty() {
             return Err(errors);
@@ -273,6 +295,9 @@ impl Engine {
             acks_seen: vec![0; cfg.producers.len()],
             processed_seen: 0,
             sweep_at: SWEEP_MIN_QUEUE_LEN,
+            external: Vec::new(),
+            external_replies: Vec::new(),
+            live,
             cfg: std::sync::Arc::new(cfg),
         };
         e.init_cluster();
@@ -534,6 +559,10 @@ impl Engine {
                     }
                     return;
                 }
+                if !self.external.is_empty() && self.is_external(to) {
+                    self.external_deliver(from, to, std::sync::Arc::unwrap_or_clone(msg));
+                    return;
+                }
                 match to {
                     Node::Broker(b) => {
                         self.broker_receive(b, from, std::sync::Arc::unwrap_or_clone(msg))
@@ -550,6 +579,9 @@ impl Engine {
             Action::Producer { producer, timer } => self.producer_timer(producer, timer),
             Action::Broker { broker, timer } => self.broker_timer(broker, timer),
             Action::Controller(timer) => self.controller_timer(timer),
+            // A real client's connections are the gateway's business.
+            Action::ClientWake { client } | Action::Disconnect { node: client, .. }
+                if self.is_external(client) => {}
             Action::ClientWake { client } => self.client_wake(client),
             Action::Disconnect { node, broker } => match node {
                 Node::Producer(p) => self.producer_disconnected(p, broker),

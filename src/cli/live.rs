@@ -1,0 +1,154 @@
+//! `kafkascope live`: serve real Kafka clients from the engine.
+//!
+//! Listens on 127.0.0.1 (or `--bind`) with one port per broker, from
+//! `--kafka-port` up (broker 0 on the port itself: the bootstrap server).
+//! The cluster and its topics come from `--preset` or `--scenario`, or are
+//! the course's: 3 brokers and the topic `events` with 3 partitions,
+//! replication factor 3 and `min.insync.replicas` 2. The scenario's own
+//! simulated clients are left out: in live mode the clients are real.
+
+use crate::engine::config::ScenarioConfig;
+use crate::engine::Engine;
+use crate::live::gateway::{Gateway, Listeners};
+use crate::live::transport::{self, Limits};
+
+pub struct LiveArgs {
+    pub bind: String,
+    pub kafka_port: u16,
+    pub http_port: Option<u16>,
+    pub config: ScenarioConfig,
+}
+
+/// The course's cluster: 3 brokers, `events` with 3 partitions, RF 3.
+pub fn course_cluster() -> ScenarioConfig {
+    let mut cfg = ScenarioConfig::default();
+    cfg.cluster.brokers = 3;
+    cfg.topics[0].partitions = 3;
+    cfg.topics[0].replication_factor = 3;
+    cfg.topics[0].min_insync_replicas = 2;
+    cfg
+}
+
+pub fn parse(
+    args: &[String],
+    read: impl Fn(&str) -> Result<String, String>,
+) -> Result<LiveArgs, String> {
+    let mut out = LiveArgs {
+        bind: "127.0.0.1".into(),
+        kafka_port: 9092,
+        http_port: Some(8080),
+        config: course_cluster(),
+    };
+    let mut it = args.iter();
+    let value = |it: &mut std::slice::Iter<'_, String>, flag: &str| -> Result<String, String> {
+        it.next()
+            .cloned()
+            .ok_or_else(|| format!("{flag} needs a value"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--kafka-port" => {
+                out.kafka_port = value(&mut it, a)?
+                    .parse()
+                    .map_err(|_| "--kafka-port takes a port number".to_string())?
+            }
+            "--http-port" => {
+                out.http_port = Some(
+                    value(&mut it, a)?
+                        .parse()
+                        .map_err(|_| "--http-port takes a port number".to_string())?,
+                )
+            }
+            "--bind" => out.bind = value(&mut it, a)?,
+            "--preset" => {
+                let id = value(&mut it, a)?;
+                let p = crate::presets::by_id(&id).ok_or_else(|| {
+                    format!("unknown preset {id:?}; `kafkascope presets` lists them")
+                })?;
+                out.config = p.config.clone();
+            }
+            "--scenario" => {
+                let f = value(&mut it, a)?;
+                let text = read(&f)?;
+                out.config =
+                    crate::scenario::ScenarioFile::parse(&text).map_err(|e| format!("{f}: {e}"))?;
+            }
+            other => return Err(format!("unknown option {other:?}\n\nusage: {USAGE}")),
+        }
+    }
+    // Real clients only: the scenario gives the cluster and its topics.
+    out.config.producers.clear();
+    out.config.groups.clear();
+    out.config.script.clear();
+    out.config.warm_start = true;
+    Ok(out)
+}
+
+pub const USAGE: &str = "kafkascope live [--kafka-port 9092] [--http-port 8080] [--preset ID | --scenario FILE] [--bind 127.0.0.1]";
+
+/// Runs until killed. Prints one `kafka broker N listening on HOST:PORT`
+/// line per broker, then `live: ready`. Reads operator commands from
+/// stdin, one per line: `crash-broker N`, `restart-broker N`,
+/// `slow-broker N MS`; each is answered with a `live: …` line.
+pub fn run(args: LiveArgs) -> Result<(), String> {
+    let engine = Engine::new_live(args.config).map_err(|errs| {
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let brokers = engine.brokers().len();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
+        let mut listeners = Vec::new();
+        let mut ports = Vec::new();
+        for b in 0..brokers {
+            let port = if args.kafka_port == 0 {
+                0
+            } else {
+                args.kafka_port + b as u16
+            };
+            let l = tokio::net::TcpListener::bind((args.bind.as_str(), port))
+                .await
+                .map_err(|e| format!("cannot listen on {}:{port}: {e}", args.bind))?;
+            let port = l.local_addr().map_err(|e| e.to_string())?.port();
+            println!("kafka broker {b} listening on {}:{port}", args.bind);
+            ports.push(port);
+            listeners.push((b as u32, l));
+        }
+        if args.http_port.is_some() {
+            println!("live: the page view of a live run is not in this build yet; the brokers are");
+        }
+        println!("live: ready");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        // Operator commands on stdin (crash-broker N, …), read on a thread
+        // of their own so a quiet terminal blocks nothing.
+        let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(16);
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if !line.trim().is_empty() && ctl_tx.blocking_send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let gateway = Gateway::new(
+            engine,
+            Listeners {
+                host: args.bind.clone(),
+                ports,
+            },
+        );
+        let serve = tokio::task::spawn_local(transport::serve(listeners, Limits::default(), tx));
+        gateway.run(rx, ctl_rx).await;
+        serve.abort();
+        Ok::<(), String>(())
+    })
+}
