@@ -234,6 +234,7 @@ impl Engine {
     /// A message for a real client arrived at its slot: keep the little
     /// the page shows about it (its member id and assignment), and set it
     /// aside for the gateway.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn external_deliver(&mut self, from: Node, to: Node, msg: Msg) {
         if let Node::Consumer(c) = to {
             match &msg {

@@ -559,6 +559,9 @@ impl Engine {
                     }
                     return;
                 }
+                // Real clients exist only in live mode, which is native (the
+                // page will need this when it replays a live tape).
+                #[cfg(not(target_arch = "wasm32"))]
                 if !self.external.is_empty() && self.is_external(to) {
                     self.external_deliver(from, to, std::sync::Arc::unwrap_or_clone(msg));
                     return;
@@ -580,6 +583,7 @@ impl Engine {
             Action::Broker { broker, timer } => self.broker_timer(broker, timer),
             Action::Controller(timer) => self.controller_timer(timer),
             // A real client's connections are the gateway's business.
+            #[cfg(not(target_arch = "wasm32"))]
             Action::ClientWake { client } | Action::Disconnect { node: client, .. }
                 if self.is_external(client) => {}
             Action::ClientWake { client } => self.client_wake(client),
