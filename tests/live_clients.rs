@@ -23,7 +23,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -69,7 +69,7 @@ struct Proc {
     child: Child,
     /// Held open so the child never sees EOF on stdin (kafkascope live reads
     /// operator commands there).
-    _stdin: Option<ChildStdin>,
+    stdin: Option<ChildStdin>,
     out: Arc<(Mutex<Output>, Condvar)>,
     status: Option<ExitStatus>,
 }
@@ -113,7 +113,7 @@ impl Proc {
         });
         Proc {
             name: name.to_string(),
-            _stdin: child.stdin.take(),
+            stdin: child.stdin.take(),
             child,
             out,
             status: None,
@@ -129,6 +129,15 @@ impl Proc {
 
     /// Waits until a stdout line satisfies `pred` and returns it. Err if the
     /// child closes stdout or exits first, or on timeout.
+    /// Writes one line to the child's stdin (kafkascope live's operator
+    /// commands).
+    fn say(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is held open");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .expect("write to stdin");
+    }
+
     fn wait_for_line(
         &mut self,
         what: &str,
@@ -660,4 +669,101 @@ fn exactly_once_consume_transform_produce_with_kafka_python_transactions() {
         committed, 10,
         "the group's offsets were committed in the transactions: {r}"
     );
+}
+
+#[test]
+fn a_broker_crash_mid_run_loses_nothing_with_acks_all_and_the_consumer_resumes_from_its_commits() {
+    if skipped("a_broker_crash_mid_run_loses_nothing_with_acks_all_and_the_consumer_resumes_from_its_commits") {
+        return;
+    }
+    const N: usize = 30;
+    let mut live = Live::start();
+    let bootstrap = live.bootstrap.clone();
+    let py = python();
+    let n = N.to_string();
+    let mut consumer = Proc::spawn(
+        "course_consumer.py",
+        py,
+        &["-u", "tests/live/course_consumer.py", &bootstrap, &n, "60"],
+    );
+    if let Err(e) = consumer.wait_for_line("`assigned ...`", CHILD_TIMEOUT, |l| {
+        l.starts_with("assigned ")
+    }) {
+        fail(&e, &[&consumer, &live.proc]);
+    }
+    let mut producer = Proc::spawn(
+        "steady_producer.py",
+        py,
+        &["-u", "tests/live/steady_producer.py", &bootstrap, &n, "200"],
+    );
+    if let Err(e) = producer.wait_for_line("`sent 10`", CHILD_TIMEOUT, |l| l == "sent 10") {
+        fail(&e, &[&producer, &consumer, &live.proc]);
+    }
+    // Broker 0 is the bootstrap server and leads some partitions; the
+    // clients must fail over to the leaders the controller elects after it
+    // fences the broker (broker.session.timeout.ms).
+    live.proc.say("crash-broker 0");
+    for which in ["producer", "consumer"] {
+        let waited = if which == "producer" {
+            producer.wait(CHILD_TIMEOUT)
+        } else {
+            consumer.wait(CHILD_TIMEOUT)
+        };
+        match waited {
+            Ok(status) if status.success() => {}
+            Ok(status) => fail(
+                &format!("the {which} failed ({status})"),
+                &[&producer, &consumer, &live.proc],
+            ),
+            Err(e) => fail(&e, &[&producer, &consumer, &live.proc]),
+        }
+    }
+    let context = format!(
+        "{}{}{}",
+        producer.transcript(),
+        consumer.transcript(),
+        live.proc.transcript()
+    );
+    let sent = producer
+        .result()
+        .unwrap_or_else(|e| panic!("{e}\n{context}"));
+    let got = consumer
+        .result()
+        .unwrap_or_else(|e| panic!("{e}\n{context}"));
+    assert_eq!(
+        sent["errors"].as_array().map(Vec::len),
+        Some(0),
+        "acks=all lost records: {sent}\n{context}"
+    );
+    let acked = sent["sent"].as_array().expect("sent");
+    assert_eq!(acked.len(), N, "every record acknowledged: {sent}");
+    // Every acknowledged record was processed (at least once), and each
+    // partition's committed offset is its end: the consumer resumed from
+    // its commits and caught up.
+    let processed: Vec<i64> = got["processed"]
+        .as_array()
+        .expect("processed")
+        .iter()
+        .filter_map(|r| r["value"]["event_id"].as_i64())
+        .collect();
+    for i in 0..N as i64 {
+        assert!(
+            processed.contains(&i),
+            "event {i} acknowledged but never processed: {got}\n{context}"
+        );
+    }
+    let mut ends = std::collections::BTreeMap::new();
+    for r in acked {
+        let p = r["partition"].as_i64().unwrap();
+        let o = r["offset"].as_i64().unwrap();
+        let e = ends.entry(p).or_insert(0);
+        *e = (*e).max(o + 1);
+    }
+    for (p, end) in ends {
+        assert_eq!(
+            got["committed"][format!("events:{p}")].as_i64(),
+            Some(end),
+            "partition {p}: {got}\n{context}"
+        );
+    }
 }

@@ -139,14 +139,20 @@ pub fn run(args: LiveArgs) -> Result<(), String> {
                 }
             }
         });
-        let gateway = Gateway::new(
+        let mut gateway = Gateway::new(
             engine,
             Listeners {
                 host: args.bind.clone(),
                 ports,
             },
         );
-        let serve = tokio::task::spawn_local(transport::serve(listeners, Limits::default(), tx));
+        let up = gateway.liveness();
+        let serve = tokio::task::spawn_local(transport::serve_brokers(
+            listeners,
+            up,
+            Limits::default(),
+            tx,
+        ));
         gateway.run(rx, ctl_rx).await;
         serve.abort();
         Ok::<(), String>(())

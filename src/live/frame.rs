@@ -107,6 +107,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::SyncGroup, 0, 3),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::AddPartitionsToTxn, 0, 3),
     (ApiKey::AddOffsetsToTxn, 0, 3),
     (ApiKey::EndTxn, 0, 3),
@@ -272,6 +273,7 @@ fn response_api(body: &ResponseKind) -> Option<ApiKey> {
         ResponseKind::AddOffsetsToTxn(_) => ApiKey::AddOffsetsToTxn,
         ResponseKind::EndTxn(_) => ApiKey::EndTxn,
         ResponseKind::TxnOffsetCommit(_) => ApiKey::TxnOffsetCommit,
+        ResponseKind::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
         _ => return None,
     })
 }

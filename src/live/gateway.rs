@@ -88,6 +88,9 @@ pub struct Gateway {
     next_id: u64,
     /// `KAFKASCOPE_LIVE_VERBOSE=1`: log every request and answer to stderr.
     verbose: bool,
+    /// Each broker's liveness, for the transport (its port is closed while
+    /// the broker is down).
+    up: Vec<tokio::sync::watch::Sender<bool>>,
 }
 
 /// The engine's ids for requests from real clients start here, far from
@@ -119,7 +122,23 @@ impl Gateway {
             pending: Vec::new(),
             next_id: FIRST_EXTERNAL_ID,
             verbose: std::env::var("KAFKASCOPE_LIVE_VERBOSE").is_ok_and(|v| v == "1"),
+            up: Vec::new(),
         }
+    }
+
+    /// One watch per broker, telling the transport whether it is up.
+    pub fn liveness(&mut self) -> Vec<tokio::sync::watch::Receiver<bool>> {
+        let (senders, receivers) = self
+            .engine
+            .brokers()
+            .iter()
+            .map(|b| {
+                let (tx, rx) = tokio::sync::watch::channel(b.alive);
+                (tx, rx)
+            })
+            .unzip();
+        self.up = senders;
+        receivers
     }
 
     pub fn engine(&self) -> &Engine {
@@ -178,6 +197,9 @@ impl Gateway {
         };
         match self.engine.apply(&cmd) {
             Ok(()) => {
+                for (tx, b) in self.up.iter().zip(self.engine.brokers()) {
+                    tx.send_if_modified(|up| std::mem::replace(up, b.alive) != b.alive);
+                }
                 // A crashed broker's sockets close: its clients find out now.
                 let brokers = self.engine.brokers();
                 let dead: Vec<BrokerId> = (0..brokers.len())
@@ -321,6 +343,9 @@ impl Gateway {
             RequestKind::FindCoordinator(f) => Err(immediate(ResponseKind::FindCoordinator(
                 self.find_coordinator(&f),
             ))),
+            RequestKind::OffsetForLeaderEpoch(o) => Err(immediate(
+                ResponseKind::OffsetForLeaderEpoch(self.offset_for_leader_epoch(b, &o)),
+            )),
             RequestKind::Produce(p) => self.produce(&client, b, p, &mut pending),
             RequestKind::Fetch(f) => self.fetch(&client, b, f, &mut pending),
             RequestKind::ListOffsets(l) => self.list_offsets(&client, b, l, &mut pending),
@@ -458,6 +483,59 @@ impl Gateway {
                 out.node_id = km::BrokerId(-1);
                 out.port = -1;
             }
+        }
+        out
+    }
+
+    /// `Partition.lastOffsetForLeaderEpoch` on broker `b`: a consumer
+    /// whose partition changed leader checks that its position is still on
+    /// the log (KIP-320). It reads state and changes nothing, so it is
+    /// answered at once.
+    fn offset_for_leader_epoch(
+        &self,
+        b: BrokerId,
+        o: &km::OffsetForLeaderEpochRequest,
+    ) -> km::OffsetForLeaderEpochResponse {
+        let broker = &self.engine.brokers()[b.0 as usize];
+        let mut out = km::OffsetForLeaderEpochResponse::default();
+        for t in &o.topics {
+            let name = t.topic.0.to_string();
+            let mut result =
+                km::offset_for_leader_epoch_response::OffsetForLeaderTopicResult::default();
+            result.topic = t.topic.clone();
+            for p in &t.partitions {
+                let mut d = km::offset_for_leader_epoch_response::EpochEndOffset::default();
+                d.partition = p.partition;
+                d.leader_epoch = -1;
+                d.end_offset = -1;
+                let replica = tr::resolve_tp(&self.engine, &name, p.partition)
+                    .and_then(|tp| broker.replica(tp));
+                match replica {
+                    None => d.error_code = code::UNKNOWN_TOPIC_OR_PARTITION,
+                    Some(r) => match &r.leader {
+                        None => d.error_code = code::NOT_LEADER_OR_FOLLOWER,
+                        Some(l)
+                            if p.current_leader_epoch >= 0
+                                && p.current_leader_epoch < l.epoch.0 =>
+                        {
+                            d.error_code = code::FENCED_LEADER_EPOCH
+                        }
+                        Some(l) if p.current_leader_epoch > l.epoch.0 => {
+                            d.error_code = code::UNKNOWN_LEADER_EPOCH
+                        }
+                        Some(_) => {
+                            if let Some((e, off)) =
+                                r.log.end_offset_for_epoch(LeaderEpoch(p.leader_epoch))
+                            {
+                                d.leader_epoch = e.0;
+                                d.end_offset = off.0;
+                            }
+                        }
+                    },
+                }
+                result.partitions.push(d);
+            }
+            out.topics.push(result);
         }
         out
     }

@@ -53,6 +53,7 @@ pub mod code {
     pub const INVALID_PRODUCER_EPOCH: i16 = 47;
     pub const INVALID_TXN_STATE: i16 = 48;
     pub const CONCURRENT_TRANSACTIONS: i16 = 51;
+    pub const UNKNOWN_LEADER_EPOCH: i16 = 56;
     pub const FENCED_LEADER_EPOCH: i16 = 74;
     pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
     pub const MEMBER_ID_REQUIRED: i16 = 79;

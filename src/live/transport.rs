@@ -61,7 +61,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::frame::{
@@ -133,13 +133,31 @@ pub async fn serve(
     limits: Limits,
     to_engine: mpsc::Sender<Inbound>,
 ) {
+    // Always up: the senders live as long as the serving does.
+    let (_always, up): (Vec<_>, Vec<_>) = listeners.iter().map(|_| watch::channel(true)).unzip();
+    serve_brokers(listeners, up, limits, to_engine).await
+}
+
+/// As [`serve`], with each broker's liveness (`up[i]` for the i-th
+/// listener): while a broker is down its port is closed, so a client's
+/// connect is refused, as it is by a crashed broker's machine, and its open
+/// connections are closed. Clients then back off and refresh their
+/// metadata instead of reconnecting in a tight loop. When it comes back,
+/// its port is bound again.
+pub async fn serve_brokers(
+    listeners: Vec<(u32, TcpListener)>,
+    up: Vec<watch::Receiver<bool>>,
+    limits: Limits,
+    to_engine: mpsc::Sender<Inbound>,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let next_id = Arc::new(AtomicU64::new(1));
     let mut accepting = JoinSet::new();
-    for (broker, listener) in listeners {
+    for ((broker, listener), up) in listeners.into_iter().zip(up) {
         accepting.spawn(accept_loop(
             broker,
             listener,
+            up,
             limits,
             Arc::clone(&slots),
             Arc::clone(&next_id),
@@ -152,16 +170,51 @@ pub async fn serve(
     accepting.shutdown().await;
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn accept_loop(
     broker: u32,
     listener: TcpListener,
+    mut up: watch::Receiver<bool>,
     limits: Limits,
     slots: Arc<Semaphore>,
     next_id: Arc<AtomicU64>,
     to_engine: mpsc::Sender<Inbound>,
 ) {
+    let mut listener = Some(listener);
+    let addr = listener.as_ref().and_then(|l| l.local_addr().ok());
     loop {
-        let (stream, peer) = match listener.accept().await {
+        if !*up.borrow_and_update() {
+            // Down: close the port until the broker is back.
+            listener = None;
+            if up.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        if listener.is_none() {
+            let Some(addr) = addr else { return };
+            match TcpListener::bind(addr).await {
+                Ok(l) => listener = Some(l),
+                Err(e) => {
+                    eprintln!(
+                        "kafkascope live: broker {broker}: cannot listen on {addr} again: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(l) = listener.as_ref() else { continue };
+        let accepted = tokio::select! {
+            a = l.accept() => a,
+            changed = up.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: transient. Wait a
@@ -186,6 +239,7 @@ async fn accept_loop(
             broker,
             peer,
             stream,
+            up.clone(),
             limits,
             to_engine.clone(),
             slot,
@@ -199,11 +253,15 @@ async fn connection(
     broker: u32,
     peer: SocketAddr,
     mut stream: TcpStream,
+    mut up: watch::Receiver<bool>,
     limits: Limits,
     to_engine: mpsc::Sender<Inbound>,
     slot: OwnedSemaphorePermit,
 ) {
-    let why = serve_connection(conn, broker, &mut stream, limits, &to_engine).await;
+    let why = tokio::select! {
+        why = serve_connection(conn, broker, &mut stream, limits, &to_engine) => why,
+        () = went_down(&mut up) => Some("the broker crashed".to_string()),
+    };
     if let Some(why) = why {
         eprintln!(
             "kafkascope live: broker {broker}: closing {peer} (conn {}): {why}",
@@ -272,6 +330,18 @@ async fn serve_connection(
             Ok(Reply::None) => {}
             Ok(Reply::Close) => return None,
             Err(_) => return Some("the engine dropped the request".to_string()),
+        }
+    }
+}
+
+/// Resolves when the broker goes down (never, if its state sender is gone).
+async fn went_down(up: &mut watch::Receiver<bool>) {
+    loop {
+        if !*up.borrow_and_update() {
+            return;
+        }
+        if up.changed().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }
