@@ -323,6 +323,21 @@ struct Live {
 }
 
 impl Live {
+    /// Asks the server to replay its tape in a fresh engine (what the page
+    /// does with a live session) and checks the result is the same engine.
+    fn assert_replay_matches(&mut self) {
+        self.proc.say("check-replay");
+        match self
+            .proc
+            .wait_for_line("`live: replay …`", READY_TIMEOUT, |l| {
+                l.starts_with("live: replay ")
+            }) {
+            Ok(line) if line.starts_with("live: replay matches") => {}
+            Ok(line) => fail(&format!("the tape does not replay: {line}"), &[&self.proc]),
+            Err(e) => fail(&e, &[&self.proc]),
+        }
+    }
+
     fn start() -> Live {
         Live::start_with(&[])
     }
@@ -572,6 +587,7 @@ fn the_course_producer_and_consumer_run_unmodified_with_kafka_python() {
         &[],
     );
     assert_eq!(run.received["client_id"], "kafka-python-3.0.12");
+    live.assert_replay_matches();
     assert!(run.sent["client"]
         .as_str()
         .unwrap_or("")
@@ -595,6 +611,7 @@ fn a_second_client_librdkafka_produces_and_consumes_the_same_way() {
         .unwrap_or("")
         .starts_with("confluent-kafka "));
     assert_eq!(run.received["group"], "my-librdkafka-group");
+    live.assert_replay_matches();
 }
 
 /// Runs `script` with `args` to a successful end and returns its RESULT.
@@ -669,6 +686,7 @@ fn exactly_once_consume_transform_produce_with_kafka_python_transactions() {
         committed, 10,
         "the group's offsets were committed in the transactions: {r}"
     );
+    live.assert_replay_matches();
 }
 
 #[test]
@@ -759,6 +777,7 @@ fn a_broker_crash_mid_run_loses_nothing_with_acks_all_and_the_consumer_resumes_f
         let e = ends.entry(p).or_insert(0);
         *e = (*e).max(o + 1);
     }
+    live.assert_replay_matches();
     for (p, end) in ends {
         assert_eq!(
             got["committed"][format!("events:{p}")].as_i64(),

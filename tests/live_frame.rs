@@ -476,6 +476,15 @@ async fn an_oversized_frame_is_refused_before_its_body_is_read() {
 
 /// Mutates a valid frame: byte flips, boundary values, big lengths written
 /// anywhere, truncation, insertion, duplication.
+/// `KAFKASCOPE_FUZZ_CASES` (20,000 by default) and `KAFKASCOPE_FUZZ_SEED`.
+fn fuzz_cases_and_seed(default_seed: u64) -> (u64, u64) {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    (
+        var("KAFKASCOPE_FUZZ_CASES").unwrap_or(20_000),
+        var("KAFKASCOPE_FUZZ_SEED").unwrap_or(default_seed),
+    )
+}
+
 fn mutate(rng: &mut Rng, frame: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(4u64) {
         if frame.is_empty() {
@@ -516,14 +525,7 @@ fn mutate(rng: &mut Rng, frame: &mut Vec<u8>) {
 
 #[test]
 fn decoding_mutated_and_random_frames_never_panics() {
-    let cases: u64 = std::env::var("KAFKASCOPE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
-    let base: u64 = std::env::var("KAFKASCOPE_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x6b61_666b);
+    let (cases, base) = fuzz_cases_and_seed(0x6b61_666b);
     let seeds = valid_frames();
     let (mut ok, mut malformed, mut caught) = (0u64, 0u64, 0u64);
     let started = std::time::Instant::now();
@@ -750,4 +752,102 @@ async fn a_down_broker_refuses_connections_and_listens_again_when_it_is_back() {
     api_versions_round_trip(&mut back, 2).await;
     server.abort();
     engine.abort();
+}
+
+/// What a decoded request still carries as opaque bytes — a Produce's record
+/// batches, a JoinGroup's subscription, a SyncGroup's assignments — is
+/// decoded by live mode too (`src/live/translate.rs`). Those decoders must
+/// not panic on mutated input either (the translate functions also catch a
+/// panic, so this calls kafka-protocol's decoders directly, where a panic
+/// shows). Runs `KAFKASCOPE_FUZZ_CASES` cases like the frame sweep.
+#[test]
+fn decoding_mutated_record_batches_and_consumer_protocol_bytes_never_panics() {
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
+        TimestampType,
+    };
+    let (cases, base) = fuzz_cases_and_seed(0x7265_636f);
+    // Seeds: a v2 batch of three records (an idempotent producer's), a
+    // subscription and an assignment as kafkascope encodes them.
+    let records: Vec<Record> = (0..3)
+        .map(|i| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: 7,
+            producer_epoch: 0,
+            timestamp_type: TimestampType::Creation,
+            offset: i,
+            sequence: i as i32,
+            timestamp: 1_700_000_000_000 + i,
+            key: Some(Bytes::from(format!("key-{i}"))),
+            value: Some(Bytes::from(format!("{{\"event_id\": {i}}}"))),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut batch = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut batch,
+        records.iter(),
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .unwrap();
+    let meta = kafkascope::engine::network::MemberMetadata {
+        member_id: "m".into(),
+        instance_id: None,
+        consumer: kafkascope::engine::ids::ConsumerIdx(0),
+        protocols: vec![kafkascope::engine::assignor::AssignorKind::Range],
+        topics: vec!["events".into()],
+        owned: vec![kafkascope::engine::assignor::TopicPartition::new(
+            "events", 1,
+        )],
+        owned_generation: None,
+    };
+    let seeds = [
+        batch.freeze(),
+        kafkascope::live::translate::encode_subscription(&meta),
+        kafkascope::live::translate::encode_assignment(&meta.owned),
+    ];
+    let (mut decoded, mut refused) = (0u64, 0u64);
+    for case in 0..cases {
+        let seed = base.wrapping_add(case);
+        let mut rng = Rng::new(seed);
+        let which = rng.below(seeds.len());
+        let mut bytes = seeds[which].to_vec();
+        mutate(&mut rng, &mut bytes);
+        let input = Bytes::from(bytes.clone());
+        let outcome = std::panic::catch_unwind(move || {
+            let mut buf = input.clone();
+            match which {
+                0 => RecordBatchDecoder::decode_all(&mut buf).is_ok(),
+                _ if buf.len() < 2 => false,
+                1 => {
+                    let version = i16::from_be_bytes([buf[0], buf[1]]).clamp(0, 3);
+                    let mut body = buf.slice(2..);
+                    km::ConsumerProtocolSubscription::decode(&mut body, version).is_ok()
+                }
+                _ => {
+                    let version = i16::from_be_bytes([buf[0], buf[1]]).clamp(0, 3);
+                    let mut body = buf.slice(2..);
+                    km::ConsumerProtocolAssignment::decode(&mut body, version).is_ok()
+                }
+            }
+        });
+        match outcome {
+            Ok(true) => decoded += 1,
+            Ok(false) => refused += 1,
+            Err(_) => panic!(
+                "case {case} (KAFKASCOPE_FUZZ_SEED={seed} KAFKASCOPE_FUZZ_CASES=1): decoder {which} panicked on {bytes:02x?}"
+            ),
+        }
+    }
+    eprintln!("{cases} cases: {decoded} decoded, {refused} refused");
+    assert!(
+        decoded > 0 && refused > 0,
+        "the mutations reach both outcomes"
+    );
 }

@@ -39,6 +39,45 @@ pub struct ExternalReply {
     pub msg: Msg,
 }
 
+/// One input to a live engine from outside: the **tape** of a live run.
+/// The engine is deterministic, so the same configuration and the same
+/// inputs in the same order give the same run ([`Engine::replay_live`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveInput {
+    Producer {
+        client_id: String,
+    },
+    Group {
+        group_id: String,
+    },
+    Consumer {
+        client_id: String,
+        group: GroupIdx,
+    },
+    Record {
+        producer: ProducerIdx,
+        tp: Tp,
+        key: Option<Vec<u8>>,
+        value: Option<Vec<u8>>,
+    },
+    BatchId,
+    TransactionTimeout {
+        producer: ProducerIdx,
+        ms: u32,
+    },
+    Request {
+        from: Node,
+        to: BrokerId,
+        msg: Msg,
+    },
+    /// The clock moved to `ms` (consecutive moves are kept as the last).
+    Advance {
+        ms: u64,
+    },
+    /// An operator's command (crash, restart, slow a broker).
+    Command(crate::engine::command::Command),
+}
+
 /// The most external clients one engine keeps a slot for (each distinct
 /// `client.id` and role takes one).
 pub const MAX_EXTERNAL_CLIENTS: usize = 64;
@@ -74,6 +113,9 @@ impl Engine {
             producer: idx,
             zombie_of: None,
         });
+        self.record_live(LiveInput::Producer {
+            client_id: client_id.to_string(),
+        });
         Ok(idx)
     }
 
@@ -95,6 +137,9 @@ impl Engine {
             ..GroupConfig::default()
         };
         std::sync::Arc::make_mut(&mut self.cfg).groups.push(gc);
+        self.record_live(LiveInput::Group {
+            group_id: group_id.to_string(),
+        });
         Ok(self.add_group_state(self.cfg.groups.len() - 1))
     }
 
@@ -126,6 +171,10 @@ impl Engine {
             consumer: idx,
             restart: false,
         });
+        self.record_live(LiveInput::Consumer {
+            client_id: client_id.to_string(),
+            group,
+        });
         Ok(idx)
     }
 
@@ -150,6 +199,14 @@ impl Engine {
         key: Option<Vec<u8>>,
         value: Option<Vec<u8>>,
     ) -> RecordId {
+        if self.live {
+            self.record_live(LiveInput::Record {
+                producer,
+                tp,
+                key: key.clone(),
+                value: value.clone(),
+            });
+        }
         let pr = &mut self.producers[producer.0 as usize];
         let n = pr.next_event_id;
         pr.next_event_id += 1;
@@ -172,6 +229,13 @@ impl Engine {
     /// A request from a real client reached broker `to` now: the broker
     /// handles it as its next action at this instant.
     pub fn external_request(&mut self, from: Node, to: BrokerId, msg: Msg) {
+        if self.live {
+            self.record_live(LiveInput::Request {
+                from,
+                to,
+                msg: msg.clone(),
+            });
+        }
         let to = Node::Broker(to);
         self.emit(EventKind::Message {
             from,
@@ -194,6 +258,15 @@ impl Engine {
     /// Moves the clock to `ms` (never backwards) and runs everything due by
     /// then: live mode's clock follows the wall clock between requests.
     pub fn advance_to_ms(&mut self, ms: u64) {
+        if self.live {
+            // run_to_ms(a) then run_to_ms(b) with nothing in between is
+            // run_to_ms(b): keep the tape short.
+            if let Some(LiveInput::Advance { ms: last }) = self.live_tape.last_mut() {
+                *last = ms;
+            } else {
+                self.live_tape.push(LiveInput::Advance { ms });
+            }
+        }
         self.run_to_ms(ms);
         if ms > self.now_ms {
             self.now_ms = ms;
@@ -211,6 +284,7 @@ impl Engine {
     /// A real producer's `transaction.timeout.ms`, which its InitProducerId
     /// carries and the transaction coordinator enforces.
     pub fn set_external_transaction_timeout(&mut self, producer: ProducerIdx, ms: u32) {
+        self.record_live(LiveInput::TransactionTimeout { producer, ms });
         if let Some(pc) = std::sync::Arc::make_mut(&mut self.cfg)
             .producers
             .get_mut(producer.0 as usize)
@@ -221,9 +295,80 @@ impl Engine {
 
     /// A new producer-batch id for a batch a real client sent.
     pub fn external_batch_id(&mut self) -> BatchId {
+        self.record_live(LiveInput::BatchId);
         let id = BatchId(self.next_batch_id);
         self.next_batch_id += 1;
         id
+    }
+
+    /// An operator's command in live mode (crash, restart or slow a
+    /// broker), kept on the tape.
+    pub fn live_command(&mut self, cmd: &crate::engine::command::Command) -> Result<(), String> {
+        self.record_live(LiveInput::Command(cmd.clone()));
+        self.apply(cmd)
+    }
+
+    fn record_live(&mut self, input: LiveInput) {
+        if self.live {
+            self.live_tape.push(input);
+        }
+    }
+
+    /// Everything that entered this live engine from outside, in order.
+    pub fn live_tape(&self) -> &[LiveInput] {
+        &self.live_tape
+    }
+
+    /// A live run again, from its configuration and its tape: the engine
+    /// the page would build from a live session's link.
+    pub fn replay_live(
+        cfg: crate::engine::config::ScenarioConfig,
+        tape: &[LiveInput],
+    ) -> Result<Engine, String> {
+        let mut e = Engine::new_live(cfg).map_err(|errs| {
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        for (i, input) in tape.iter().enumerate() {
+            let bad = |what: String| format!("tape entry {i}: {what}");
+            match input.clone() {
+                LiveInput::Producer { client_id } => {
+                    e.add_external_producer(&client_id).map_err(bad)?;
+                }
+                LiveInput::Group { group_id } => {
+                    e.group_for_id(&group_id).map_err(bad)?;
+                }
+                LiveInput::Consumer { client_id, group } => {
+                    e.add_external_consumer(&client_id, group).map_err(bad)?;
+                }
+                LiveInput::Record {
+                    producer,
+                    tp,
+                    key,
+                    value,
+                } => {
+                    if producer.0 as usize >= e.producers.len() {
+                        return Err(bad(format!("no producer {}", producer.0)));
+                    }
+                    e.external_record(producer, tp, key, value);
+                }
+                LiveInput::BatchId => {
+                    e.external_batch_id();
+                }
+                LiveInput::TransactionTimeout { producer, ms } => {
+                    e.set_external_transaction_timeout(producer, ms)
+                }
+                LiveInput::Request { from, to, msg } => e.external_request(from, to, msg),
+                LiveInput::Advance { ms } => e.advance_to_ms(ms),
+                LiveInput::Command(cmd) => {
+                    // A command the original refused is refused again.
+                    let _ = e.live_command(&cmd);
+                }
+            }
+        }
+        Ok(e)
     }
 
     /// What the brokers sent to real clients since the last call.
@@ -266,5 +411,119 @@ impl Engine {
             }
         }
         self.external_replies.push(ExternalReply { to, from, msg });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::{Acks, ScenarioConfig};
+    use crate::engine::network::WireBatch;
+
+    fn cluster() -> ScenarioConfig {
+        let mut cfg = ScenarioConfig::default();
+        cfg.cluster.brokers = 3;
+        cfg.topics[0].partitions = 3;
+        cfg.topics[0].replication_factor = 3;
+        cfg.producers.clear();
+        cfg.groups.clear();
+        cfg
+    }
+
+    /// A real producer's acks=all request through the leader, as the
+    /// gateway hands it in.
+    fn produce(e: &mut Engine, value: &[u8]) -> (Node, Tp) {
+        let p = e.add_external_producer("kafka-python-producer-1").unwrap();
+        let tp = Tp::new(e.topic_id("events").unwrap(), 0);
+        let leader = e.topic(tp.topic).partitions[0].leader.unwrap();
+        let r = e.external_record(p, tp, Some(b"k".to_vec()), Some(value.to_vec()));
+        let batch = e.external_batch_id();
+        e.external_request(
+            Node::Producer(p),
+            leader,
+            Msg::Produce {
+                request_id: 1 << 40,
+                acks: Acks::All,
+                timeout_ms: 30_000,
+                batches: vec![WireBatch {
+                    batch,
+                    tp,
+                    records: vec![r],
+                    producer: None,
+                    transactional: false,
+                }],
+            },
+        );
+        (Node::Producer(p), tp)
+    }
+
+    #[test]
+    fn a_real_producers_request_is_answered_to_its_slot_with_the_bytes_kept() {
+        let mut e = Engine::new_live(cluster()).unwrap();
+        let now = e.now_ms();
+        let (node, tp) = produce(&mut e, b"{\"event_id\": 0}");
+        e.advance_to_ms(now + 1_000);
+        let replies = e.take_external_replies();
+        let answer = replies
+            .iter()
+            .find(|r| r.to == node && matches!(r.msg, Msg::ProduceResponse { .. }))
+            .expect("the produce is answered to the client's slot");
+        match &answer.msg {
+            Msg::ProduceResponse { results, .. } => {
+                assert_eq!(results[0].tp, tp);
+                assert_eq!(results[0].result, Ok(Offset(0)));
+            }
+            _ => unreachable!(),
+        }
+        let rec = e.record(RecordId(0));
+        assert_eq!(rec.value_bytes(), b"{\"event_id\": 0}".to_vec());
+        assert_eq!(rec.key_bytes(), Some(b"k".to_vec()));
+    }
+
+    #[test]
+    fn a_live_tape_replays_to_the_same_engine() {
+        let mut e = Engine::new_live(cluster()).unwrap();
+        let now = e.now_ms();
+        produce(&mut e, b"one");
+        e.advance_to_ms(now + 5);
+        e.live_command(&crate::engine::command::Command::CrashBroker {
+            broker: BrokerId(2),
+        })
+        .unwrap();
+        e.advance_to_ms(now + 20_000);
+        let g = e.group_for_id("my-consumer-group").unwrap();
+        e.add_external_consumer("kafka-python-3.0.12", g).unwrap();
+        e.advance_to_ms(now + 21_000);
+        let _ = e.take_external_replies();
+        e.clear_events();
+
+        let mut again = Engine::replay_live(cluster(), e.live_tape()).unwrap();
+        let _ = again.take_external_replies();
+        again.clear_events();
+        assert_eq!(format!("{again:?}"), format!("{e:?}"));
+
+        // Without its crash, the tape gives another run.
+        let cut: Vec<LiveInput> = e
+            .live_tape()
+            .iter()
+            .filter(|i| !matches!(i, LiveInput::Command(_)))
+            .cloned()
+            .collect();
+        let mut other = Engine::replay_live(cluster(), &cut).unwrap();
+        let _ = other.take_external_replies();
+        other.clear_events();
+        assert_ne!(format!("{other:?}"), format!("{e:?}"));
+    }
+
+    #[test]
+    fn a_tape_naming_a_slot_that_was_never_made_is_refused() {
+        let tape = vec![LiveInput::Record {
+            producer: ProducerIdx(3),
+            tp: Tp::new(TopicId(0), 0),
+            key: None,
+            value: None,
+        }];
+        let err = Engine::replay_live(cluster(), &tape).unwrap_err();
+        assert!(err.contains("tape entry 0"), "{err}");
     }
 }

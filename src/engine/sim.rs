@@ -238,6 +238,8 @@ pub struct Engine {
     pub(crate) external_replies: Vec<crate::engine::external::ExternalReply>,
     /// Built by [`Engine::new_live`]: real clients may connect.
     pub(crate) live: bool,
+    /// A live engine's inputs from outside (`external.rs`).
+    pub(crate) live_tape: Vec<crate::engine::external::LiveInput>,
 }
 
 /// The queue never sweeps below this length: teaching scenarios stay far
@@ -298,6 +300,7 @@ impl Engine {
             external: Vec::new(),
             external_replies: Vec::new(),
             live,
+            live_tape: Vec::new(),
             cfg: std::sync::Arc::new(cfg),
         };
         e.init_cluster();

@@ -71,6 +71,8 @@ pub struct Listeners {
 
 pub struct Gateway {
     engine: Engine,
+    /// The configuration the engine started from (for replaying its tape).
+    initial_cfg: crate::engine::config::ScenarioConfig,
     listeners: Listeners,
     started: Instant,
     /// Engine time at `started`.
@@ -111,6 +113,7 @@ impl Gateway {
             .unwrap_or(0);
         let origin_ms = engine.now_ms();
         Gateway {
+            initial_cfg: engine.config().clone(),
             epoch_origin_ms: now_unix_ms - origin_ms as i64,
             engine,
             listeners,
@@ -191,11 +194,14 @@ impl Gateway {
 
     /// Applies one operator command, as the page's fault buttons do.
     pub fn control(&mut self, line: &str) -> String {
+        if line.trim() == "check-replay" {
+            return self.check_replay();
+        }
         let cmd = match parse_control(line) {
             Ok(c) => c,
             Err(e) => return e,
         };
-        match self.engine.apply(&cmd) {
+        match self.engine.live_command(&cmd) {
             Ok(()) => {
                 for (tx, b) in self.up.iter().zip(self.engine.brokers()) {
                     tx.send_if_modified(|up| std::mem::replace(up, b.alive) != b.alive);
@@ -216,6 +222,48 @@ impl Gateway {
                 cmd.label()
             }
             Err(e) => format!("{}: {e}", cmd.label()),
+        }
+    }
+
+    /// Replays this run's tape (`Engine::live_tape`) in a fresh engine and
+    /// says whether it ends in exactly this engine's state: what the page
+    /// will do with a live session, checked against the real thing.
+    pub fn check_replay(&mut self) -> String {
+        let tape = self.engine.live_tape().to_vec();
+        match Engine::replay_live(self.initial_cfg.clone(), &tape) {
+            Err(e) => format!("replay failed: {e}"),
+            Ok(mut replayed) => {
+                let _ = replayed.take_external_replies();
+                replayed.clear_events();
+                let _ = self.engine.take_external_replies();
+                self.engine.clear_events();
+                let (a, b) = (format!("{:?}", self.engine), format!("{replayed:?}"));
+                if a == b {
+                    format!(
+                        "replay matches: {} tape entries give the same engine ({} records)",
+                        tape.len(),
+                        self.engine.records().len()
+                    )
+                } else {
+                    let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+                    let from = at.saturating_sub(80);
+                    let around = |s: &str| {
+                        let (mut lo, mut hi) = (from, (at + 80).min(s.len()));
+                        while !s.is_char_boundary(lo) {
+                            lo -= 1;
+                        }
+                        while !s.is_char_boundary(hi) {
+                            hi += 1;
+                        }
+                        s[lo..hi].to_string()
+                    };
+                    format!(
+                        "replay DIFFERS at byte {at}: live …{}… replayed …{}…",
+                        around(&a),
+                        around(&b)
+                    )
+                }
+            }
         }
     }
 
