@@ -40,25 +40,13 @@ fn s(text: &'static str) -> StrBytes {
     StrBytes::from_static_str(text)
 }
 
-/// A request frame without its size prefix (what `decode_request` takes).
-fn request_frame(api_key: ApiKey, version: i16, correlation_id: i32, body: &RequestKind) -> Bytes {
-    let mut buf = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(api_key as i16)
-        .with_request_api_version(version)
-        .with_correlation_id(correlation_id)
-        .with_client_id(Some(s("live-frame-test")))
-        .encode(&mut buf, api_key.request_header_version(version))
-        .expect("header encodes");
-    body.encode(&mut buf, version)
-        .unwrap_or_else(|e| panic!("{api_key:?} v{version} encodes: {e:#}"));
-    buf.freeze()
-}
+#[path = "common/kafka_wire.rs"]
+mod kafka_wire;
+use kafka_wire::sized;
 
-fn sized(frame: &[u8]) -> Vec<u8> {
-    let mut out = (frame.len() as i32).to_be_bytes().to_vec();
-    out.extend_from_slice(frame);
-    out
+/// A request frame without its size prefix.
+fn request_frame(api_key: ApiKey, version: i16, correlation_id: i32, body: &RequestKind) -> Bytes {
+    kafka_wire::request_frame_from("live-frame-test", api_key, version, correlation_id, body)
 }
 
 /// Each api's request with every field at its default.

@@ -28,7 +28,6 @@ use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::Msg;
 use crate::engine::producer::Producer;
-use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::{Action, Engine};
 
 /// A message a broker sent to an external client.
@@ -192,6 +191,7 @@ impl Engine {
 
     /// Stores a record a real producer sent, exactly as its bytes came, and
     /// returns its id (for the [`crate::engine::network::WireBatch`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn external_record(
         &mut self,
         producer: ProducerIdx,
@@ -199,6 +199,7 @@ impl Engine {
         key: Option<Vec<u8>>,
         value: Option<Vec<u8>>,
     ) -> RecordId {
+        use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
         if self.live {
             self.record_live(LiveInput::Record {
                 producer,
@@ -258,6 +259,7 @@ impl Engine {
     /// Moves the clock to `ms` (never backwards) and runs everything due by
     /// then: live mode's clock follows the wall clock between requests.
     pub fn advance_to_ms(&mut self, ms: u64) {
+        #[cfg(not(target_arch = "wasm32"))]
         if self.live {
             // run_to_ms(a) then run_to_ms(b) with nothing in between is
             // run_to_ms(b): keep the tape short.
@@ -309,18 +311,23 @@ impl Engine {
     }
 
     fn record_live(&mut self, input: LiveInput) {
+        #[cfg(not(target_arch = "wasm32"))]
         if self.live {
             self.live_tape.push(input);
         }
+        #[cfg(target_arch = "wasm32")]
+        let _ = input;
     }
 
     /// Everything that entered this live engine from outside, in order.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn live_tape(&self) -> &[LiveInput] {
         &self.live_tape
     }
 
     /// A live run again, from its configuration and its tape: the engine
     /// the page would build from a live session's link.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn replay_live(
         cfg: crate::engine::config::ScenarioConfig,
         tape: &[LiveInput],

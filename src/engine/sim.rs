@@ -238,7 +238,10 @@ pub struct Engine {
     pub(crate) external_replies: Vec<crate::engine::external::ExternalReply>,
     /// Built by [`Engine::new_live`]: real clients may connect.
     pub(crate) live: bool,
-    /// A live engine's inputs from outside (`external.rs`).
+    /// A live engine's inputs from outside (`external.rs`). Native only
+    /// until the page replays live sessions: the course page's first load
+    /// has no room for it.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) live_tape: Vec<crate::engine::external::LiveInput>,
 }
 
@@ -300,6 +303,7 @@ impl Engine {
             external: Vec::new(),
             external_replies: Vec::new(),
             live,
+            #[cfg(not(target_arch = "wasm32"))]
             live_tape: Vec::new(),
             cfg: std::sync::Arc::new(cfg),
         };

@@ -81,6 +81,9 @@ pub struct Gateway {
     epoch_origin_ms: i64,
     /// Every slot made for a real client: its `client.id`, role and node.
     slots: Vec<(String, Role, Node)>,
+    /// What the engine does not keep of a real producer's record: its
+    /// CreateTime and headers, handed back to consumers as they came.
+    wire_meta: BTreeMap<RecordId, (i64, tr::Headers)>,
     /// Which slot each group member id belongs to.
     members: BTreeMap<(GroupIdx, String), Node>,
     /// The request being handled: its broker, the answer it expects and
@@ -121,6 +124,7 @@ impl Gateway {
             origin_ms,
             slots: Vec::new(),
             members: BTreeMap::new(),
+            wire_meta: BTreeMap::new(),
             current: (BrokerId(0), MsgKind::ApiVersionsResponse, None),
             pending: Vec::new(),
             next_id: FIRST_EXTERNAL_ID,
@@ -387,7 +391,9 @@ impl Gateway {
             RequestKind::ApiVersions(_) => Err(immediate(ResponseKind::ApiVersions(
                 frame::api_versions_response(0),
             ))),
-            RequestKind::Metadata(m) => Err(immediate(ResponseKind::Metadata(self.metadata(&m)))),
+            RequestKind::Metadata(m) => Err(immediate(ResponseKind::Metadata(
+                self.metadata(&m, version),
+            ))),
             RequestKind::FindCoordinator(f) => Err(immediate(ResponseKind::FindCoordinator(
                 self.find_coordinator(&f),
             ))),
@@ -435,24 +441,18 @@ impl Gateway {
 
     // ---- answered from the engine's state -----------------------------------
 
-    fn metadata(&self, m: &km::MetadataRequest) -> km::MetadataResponse {
+    fn metadata(&self, m: &km::MetadataRequest, version: i16) -> km::MetadataResponse {
         let e = &self.engine;
         let mut out = km::MetadataResponse::default();
         out.cluster_id = Some(tr::str_bytes("kafkascope"));
         out.controller_id = km::BrokerId(0);
-        // Kafka lists the brokers its metadata holds: a broker that died is
-        // still there (and may still lead partitions) until the controller
-        // fences it, `broker.session.timeout.ms` later. Clients then fail
-        // to reach it, refresh, and follow the new leaders.
-        let leads: Vec<BrokerId> = e
-            .config()
-            .topics
-            .iter()
-            .filter_map(|t| e.topic_id(&t.name))
-            .flat_map(|t| e.topic(t).partitions.iter().filter_map(|p| p.leader))
-            .collect();
+        // Kafka lists the brokers its metadata holds, the registered and
+        // unfenced ones (`KRaftMetadataCache.getAliveBrokerNodes`): a broker
+        // that died is still there (and may still lead partitions) until
+        // the controller fences it, `broker.session.timeout.ms` later.
+        // Clients then fail to reach it, refresh, and follow the new leaders.
         for (i, br) in e.brokers().iter().enumerate() {
-            if !br.alive && !leads.contains(&BrokerId(i as u16)) {
+            if br.fenced {
                 continue;
             }
             let mut b = km::metadata_response::MetadataResponseBroker::default();
@@ -462,11 +462,12 @@ impl Gateway {
             out.brokers.push(b);
         }
         let names: Vec<String> = match &m.topics {
-            Some(ts) if !ts.is_empty() => ts
+            // Null (v1+), or an empty list at v0, asks for every topic; an
+            // empty list at v1+ asks for none (`MetadataRequest.isAllTopics`).
+            Some(ts) if !(ts.is_empty() && version == 0) => ts
                 .iter()
                 .map(|t| t.name.as_ref().map_or(String::new(), |n| n.0.to_string()))
                 .collect(),
-            // Null (v1+) or an empty list (v0) asks for every topic.
             _ => e.config().topics.iter().map(|t| t.name.clone()).collect(),
         };
         for name in names {
@@ -494,7 +495,7 @@ impl Gateway {
                         mp.offline_replicas = pm
                             .replicas
                             .iter()
-                            .filter(|b| !e.brokers()[b.0 as usize].alive)
+                            .filter(|b| e.brokers()[b.0 as usize].fenced)
                             .map(|b| km::BrokerId(b.0 as i32))
                             .collect();
                         t.partitions.push(mp);
@@ -518,7 +519,13 @@ impl Gateway {
             1 => self
                 .engine
                 .coordinator_for(&CoordinatorKey::Transaction(key)),
-            _ => None,
+            _ => {
+                // `CoordinatorType.forId` throws: INVALID_REQUEST.
+                out.error_code = code::INVALID_REQUEST;
+                out.node_id = km::BrokerId(-1);
+                out.port = -1;
+                return out;
+            }
         };
         match found {
             Some(b) => {
@@ -556,23 +563,29 @@ impl Gateway {
                 d.partition = p.partition;
                 d.leader_epoch = -1;
                 d.end_offset = -1;
-                let replica = tr::resolve_tp(&self.engine, &name, p.partition)
-                    .and_then(|tp| broker.replica(tp));
-                match replica {
+                // `ReplicaManager.lastOffsetForLeaderEpoch`, then
+                // `Partition.getLocalLog`: the caller's epoch is checked
+                // before leadership.
+                match tr::resolve_tp(&self.engine, &name, p.partition) {
                     None => d.error_code = code::UNKNOWN_TOPIC_OR_PARTITION,
-                    Some(r) => match &r.leader {
+                    Some(tp) => match broker.replica(tp) {
                         None => d.error_code = code::NOT_LEADER_OR_FOLLOWER,
-                        Some(l)
-                            if p.current_leader_epoch >= 0
-                                && p.current_leader_epoch < l.epoch.0 =>
-                        {
-                            d.error_code = code::FENCED_LEADER_EPOCH
-                        }
-                        Some(l) if p.current_leader_epoch > l.epoch.0 => {
-                            d.error_code = code::UNKNOWN_LEADER_EPOCH
-                        }
-                        Some(_) => {
-                            if let Some((e, off)) =
+                        Some(r) => {
+                            let known = r.leader.as_ref().map_or_else(
+                                || {
+                                    self.engine.topic(tp.topic).partitions[tp.partition.0 as usize]
+                                        .leader_epoch
+                                },
+                                |l| l.epoch,
+                            );
+                            let current = p.current_leader_epoch;
+                            if current >= 0 && current < known.0 {
+                                d.error_code = code::FENCED_LEADER_EPOCH;
+                            } else if current > known.0 {
+                                d.error_code = code::UNKNOWN_LEADER_EPOCH;
+                            } else if r.leader.is_none() {
+                                d.error_code = code::NOT_LEADER_OR_FOLLOWER;
+                            } else if let Some((e, off)) =
                                 r.log.end_offset_for_epoch(LeaderEpoch(p.leader_epoch))
                             {
                                 d.leader_epoch = e.0;
@@ -605,7 +618,20 @@ impl Gateway {
             0 => Acks::Zero,
             1 => Acks::One,
             -1 => Acks::All,
-            _ => return Err(Reply::Close),
+            // `ReplicaManager.appendRecords`: every partition answers
+            // INVALID_REQUIRED_ACKS.
+            _ => {
+                for t in &p.topic_data {
+                    for part in &t.partition_data {
+                        pending.local_errors.push((
+                            t.name.0.to_string(),
+                            part.index,
+                            code::INVALID_REQUIRED_ACKS,
+                        ));
+                    }
+                }
+                return Err(self.produce_reply(pending, &[]));
+            }
         };
         let mut batches = Vec::new();
         for topic in &p.topic_data {
@@ -634,11 +660,12 @@ impl Gateway {
                         continue;
                     }
                 };
-                let records = batch
-                    .records
-                    .into_iter()
-                    .map(|r| self.engine.external_record(pi, tp, r.key, r.value))
-                    .collect();
+                let mut records = Vec::with_capacity(batch.records.len());
+                for r in batch.records {
+                    let id = self.engine.external_record(pi, tp, r.key, r.value);
+                    self.wire_meta.insert(id, (r.timestamp, r.headers));
+                    records.push(id);
+                }
                 batches.push(WireBatch {
                     batch: self.engine.external_batch_id(),
                     tp,
@@ -651,6 +678,19 @@ impl Gateway {
                     transactional: batch.transactional,
                 });
             }
+        }
+        let leads = |tp: Tp| {
+            self.engine.brokers()[b.0 as usize]
+                .replica(tp)
+                .is_some_and(|r| r.leader.is_some())
+        };
+        if acks == Acks::Zero
+            && (!pending.local_errors.is_empty() || batches.iter().any(|w| !leads(w.tp)))
+        {
+            // acks=0 has no response to carry an error: Kafka closes the
+            // connection instead (`KafkaApis.handleProduceRequest`), so the
+            // producer refreshes its metadata.
+            return Err(Reply::Close);
         }
         if acks == Acks::Zero {
             // acks=0: Kafka sends no response at all.
@@ -707,7 +747,7 @@ impl Gateway {
             pr.error_code = code;
             pr.base_offset = base;
             pr.log_append_time_ms = -1;
-            pr.log_start_offset = 0;
+            pr.log_start_offset = if code == code::NONE { 0 } else { -1 };
             t.partition_responses.push(pr);
         };
         for r in results {
@@ -863,6 +903,22 @@ impl Gateway {
         j: km::JoinGroupRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
+        // The coordinator's first checks (`GroupCoordinatorService.joinGroup`):
+        // a group id, and a session timeout within
+        // group.min/max.session.timeout.ms (6 s and 30 min by default).
+        let refuse = |code: i16| {
+            let mut out = km::JoinGroupResponse::default();
+            out.error_code = code;
+            out.generation_id = -1;
+            out.member_id = j.member_id.clone();
+            Err(answers::encode(pending, ResponseKind::JoinGroup(out)))
+        };
+        if j.group_id.0.is_empty() {
+            return refuse(code::INVALID_GROUP_ID);
+        }
+        if !(6_000..=1_800_000).contains(&j.session_timeout_ms) {
+            return refuse(code::INVALID_SESSION_TIMEOUT);
+        }
         let (g, node) = self.member_slot(client, &j.group_id)?;
         let Node::Consumer(c) = node else {
             return Err(Reply::Close);

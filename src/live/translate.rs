@@ -48,6 +48,9 @@ pub mod code {
     pub const INVALID_GROUP_ID: i16 = 24;
     pub const UNKNOWN_MEMBER_ID: i16 = 25;
     pub const REBALANCE_IN_PROGRESS: i16 = 27;
+    pub const MESSAGE_TOO_LARGE: i16 = 10;
+    pub const INVALID_REQUIRED_ACKS: i16 = 21;
+    pub const INVALID_SESSION_TIMEOUT: i16 = 26;
     pub const INVALID_REQUEST: i16 = 42;
     pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
     pub const INVALID_PRODUCER_EPOCH: i16 = 47;
@@ -57,6 +60,7 @@ pub mod code {
     pub const FENCED_LEADER_EPOCH: i16 = 74;
     pub const UNSUPPORTED_COMPRESSION_TYPE: i16 = 76;
     pub const MEMBER_ID_REQUIRED: i16 = 79;
+    pub const INVALID_RECORD: i16 = 87;
     pub const UNSTABLE_OFFSET_COMMIT: i16 = 88;
     pub const PRODUCER_FENCED: i16 = 90;
 }
@@ -113,10 +117,17 @@ pub fn resolve_tp(engine: &Engine, topic: &str, partition: i32) -> Option<Tp> {
         .then(|| Tp::new(t, partition as u32))
 }
 
+/// A record's headers, as kafka-protocol keeps them.
+pub type Headers = indexmap::IndexMap<StrBytes, Option<Bytes>>;
+
 /// One record of a produce request, as the client serialized it.
 pub struct WireRecord {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
+    /// The producer's CreateTime (Kafka keeps it; `LogValidator` only
+    /// checks it) and its headers, given back to consumers unchanged.
+    pub timestamp: i64,
+    pub headers: Headers,
 }
 
 /// The one v2 record batch a Produce request carries for a partition.
@@ -130,9 +141,16 @@ pub struct WireBatchIn {
 
 /// Decodes a partition's `records` field. Kafka requires exactly one v2
 /// batch per partition from Produce v3 on (`ProduceRequest.validateRecords`,
-/// INVALID_RECORD otherwise); compressed batches are refused because this
-/// build has no codecs (UNSUPPORTED_COMPRESSION_TYPE).
+/// INVALID_RECORD otherwise) and refuses control records from clients
+/// (`LogValidator.validateBatch`, INVALID_RECORD); compressed batches are
+/// refused because this build has no codecs (UNSUPPORTED_COMPRESSION_TYPE,
+/// which a client does not retry).
 pub fn decode_produce_batch(records: &Bytes) -> Result<WireBatchIn, i16> {
+    // A v2 batch header: baseOffset 8, batchLength 4, partitionLeaderEpoch
+    // 4, magic 1, crc 4, then attributes 2, whose low 3 bits are the codec.
+    if records.len() >= 23 && records[16] == 2 && records[22] & 0x07 != 0 {
+        return Err(code::UNSUPPORTED_COMPRESSION_TYPE);
+    }
     let mut buf = records.clone();
     let sets = std::panic::catch_unwind(move || RecordBatchDecoder::decode_all(&mut buf))
         .map_err(|_| code::CORRUPT_MESSAGE)?
@@ -144,7 +162,7 @@ pub fn decode_produce_batch(records: &Bytes) -> Result<WireBatchIn, i16> {
             }
         })?;
     if sets.len() != 1 || sets[0].version != 2 {
-        return Err(code::INVALID_REQUEST);
+        return Err(code::INVALID_RECORD);
     }
     let set = &sets[0];
     if !matches!(set.compression, Compression::None) {
@@ -155,15 +173,17 @@ pub fn decode_produce_batch(records: &Bytes) -> Result<WireBatchIn, i16> {
     let mut out = Vec::with_capacity(set.records.len());
     for r in &set.records {
         if r.control {
-            return Err(code::INVALID_REQUEST);
+            return Err(code::INVALID_RECORD);
         }
         let too_big = |b: &Option<Bytes>| b.as_ref().is_some_and(|b| b.len() > limit);
         if too_big(&r.key) || too_big(&r.value) {
-            return Err(code::INVALID_REQUEST);
+            return Err(code::MESSAGE_TOO_LARGE);
         }
         out.push(WireRecord {
             key: r.key.as_ref().map(|b| b.to_vec()),
             value: r.value.as_ref().map(|b| b.to_vec()),
+            timestamp: r.timestamp,
+            headers: r.headers.clone(),
         });
     }
     Ok(WireBatchIn {
@@ -179,7 +199,12 @@ pub fn decode_produce_batch(records: &Bytes) -> Result<WireBatchIn, i16> {
 /// producer batch (the entries of one batch share `batch_base`), so a
 /// client sees the batches the producer made, with their producer ids and
 /// sequences, and transaction markers as control batches.
-pub fn encode_entries(engine: &Engine, entries: &[LogEntry], epoch_origin_ms: i64) -> Bytes {
+pub fn encode_entries(
+    engine: &Engine,
+    entries: &[LogEntry],
+    epoch_origin_ms: i64,
+    wire: &dyn Fn(RecordId) -> Option<(i64, Headers)>,
+) -> Bytes {
     let mut buf = BytesMut::new();
     let mut i = 0;
     while i < entries.len() {
@@ -191,7 +216,7 @@ pub fn encode_entries(engine: &Engine, entries: &[LogEntry], epoch_origin_ms: i6
         }
         let records: Vec<Record> = entries[i..j]
             .iter()
-            .map(|e| wire_record(engine, e, epoch_origin_ms))
+            .map(|e| wire_record(engine, e, epoch_origin_ms, wire))
             .collect();
         let options = RecordEncodeOptions {
             version: 2,
@@ -207,7 +232,12 @@ pub fn encode_entries(engine: &Engine, entries: &[LogEntry], epoch_origin_ms: i6
     buf.freeze()
 }
 
-fn wire_record(engine: &Engine, e: &LogEntry, epoch_origin_ms: i64) -> Record {
+fn wire_record(
+    engine: &Engine,
+    e: &LogEntry,
+    epoch_origin_ms: i64,
+    wire: &dyn Fn(RecordId) -> Option<(i64, Headers)>,
+) -> Record {
     let (producer_id, producer_epoch, sequence) = match e.producer {
         Some(s) => (s.producer_id.0, s.epoch.0, s.sequence),
         None => (-1, -1, -1),
@@ -237,6 +267,10 @@ fn wire_record(engine: &Engine, e: &LogEntry, epoch_origin_ms: i64) -> Record {
         }
         (None, None) => (None, None, e.append_time_ms),
     };
+    let (timestamp, headers) = e
+        .record
+        .and_then(wire)
+        .unwrap_or_else(|| (epoch_origin_ms + created_ms as i64, Headers::default()));
     Record {
         transactional: e.transactional,
         control: e.control.is_some(),
@@ -247,10 +281,10 @@ fn wire_record(engine: &Engine, e: &LogEntry, epoch_origin_ms: i64) -> Record {
         timestamp_type: TimestampType::Creation,
         offset: e.offset.0,
         sequence,
-        timestamp: epoch_origin_ms + created_ms as i64,
+        timestamp,
         key,
         value,
-        headers: Default::default(),
+        headers,
     }
 }
 
@@ -259,6 +293,7 @@ pub fn fetch_partition(
     engine: &Engine,
     p: &FetchPartitionData,
     epoch_origin_ms: i64,
+    wire: &dyn Fn(RecordId) -> Option<(i64, Headers)>,
 ) -> km::fetch_response::PartitionData {
     let mut out = km::fetch_response::PartitionData::default();
     out.partition_index = p.tp.partition.0 as i32;
@@ -278,7 +313,7 @@ pub fn fetch_partition(
             .collect(),
     );
     out.preferred_read_replica = km::BrokerId(-1);
-    out.records = Some(encode_entries(engine, &p.entries, epoch_origin_ms));
+    out.records = Some(encode_entries(engine, &p.entries, epoch_origin_ms, wire));
     out
 }
 

@@ -33,7 +33,8 @@ impl Gateway {
                 let mut out = km::FetchResponse::default();
                 for part in &partitions {
                     let name = e.topic(part.tp.topic).name.clone();
-                    let data = tr::fetch_partition(e, part, self.epoch_origin_ms);
+                    let wire = |id| self.wire_meta.get(&id).cloned();
+                    let data = tr::fetch_partition(e, part, self.epoch_origin_ms, &wire);
                     put!(out.responses, &name, data, partitions, topic);
                 }
                 for (name, idx, c) in &p.local_errors {
