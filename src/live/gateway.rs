@@ -776,7 +776,7 @@ impl Gateway {
         }
         let node = self
             .slot(client, Role::Consumer, None)
-            .map_err(|_| Reply::Close)?;
+            .map_err(|e| refused(client, &e))?;
         let mut partitions = Vec::new();
         for t in &f.topics {
             let name = t.topic.0.to_string();
@@ -833,7 +833,7 @@ impl Gateway {
     ) -> Result<Option<(Node, Msg)>, Reply> {
         let node = self
             .slot(client, Role::Consumer, None)
-            .map_err(|_| Reply::Close)?;
+            .map_err(|e| refused(client, &e))?;
         let mut partitions = Vec::new();
         for t in &l.topics {
             let name = t.name.0.to_string();
@@ -881,19 +881,19 @@ impl Gateway {
         let g = self.group(id)?;
         let node = self
             .slot(client, Role::Consumer, Some(g))
-            .map_err(|_| Reply::Close)?;
+            .map_err(|e| refused(client, &e))?;
         Ok((g, node))
     }
 
     fn producer_slot(&mut self, client: &str) -> Result<Node, Reply> {
         self.slot(client, Role::Producer, None)
-            .map_err(|_| Reply::Close)
+            .map_err(|e| refused(client, &e))
     }
 
     fn group(&mut self, id: &km::GroupId) -> Result<GroupIdx, Reply> {
         self.engine
             .group_for_id(tr::group_id(id))
-            .map_err(|_| Reply::Close)
+            .map_err(|e| refused(tr::group_id(id), &e))
     }
 
     fn join_group(
@@ -1119,7 +1119,7 @@ impl Gateway {
     ) -> Result<Option<(Node, Msg)>, Reply> {
         let node = self
             .slot(client, Role::Consumer, Some(g))
-            .map_err(|_| Reply::Close)?;
+            .map_err(|e| refused(client, &e))?;
         let mut partitions = Vec::new();
         match names {
             Some(names) => {
@@ -1334,6 +1334,14 @@ impl Gateway {
         let reply = self.response(&p, msg);
         let _ = p.reply.send(reply);
     }
+}
+
+/// A request the engine has no room for (too many client slots, a group
+/// id out of bounds): said on stderr, since the client only sees its
+/// connection close.
+fn refused(who: &str, why: &str) -> Reply {
+    eprintln!("live: refused a request from {who:?}: {why}");
+    Reply::Close
 }
 
 /// An operator command: `crash-broker N`, `restart-broker N` or

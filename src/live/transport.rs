@@ -181,6 +181,7 @@ async fn accept_loop(
     to_engine: mpsc::Sender<Inbound>,
 ) {
     let mut listener = Some(listener);
+    let (mut refusals, mut last_said) = (0u64, None);
     let addr = listener.as_ref().and_then(|l| l.local_addr().ok());
     loop {
         if !*up.borrow_and_update() {
@@ -225,10 +226,17 @@ async fn accept_loop(
             }
         };
         let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            eprintln!(
-                "kafkascope live: broker {broker}: refused {peer}: {} connections open (the limit)",
-                limits.max_connections
-            );
+            // Said once per second at most, with a count: a crowd of
+            // retrying clients would otherwise write a line per attempt.
+            refusals += 1;
+            if last_said.is_none_or(|t: std::time::Instant| t.elapsed() >= Duration::from_secs(1)) {
+                eprintln!(
+                    "kafkascope live: broker {broker}: refused {refusals} connection(s), the last from {peer}: {} connections open (the limit)",
+                    limits.max_connections
+                );
+                refusals = 0;
+                last_said = Some(std::time::Instant::now());
+            }
             drop(stream);
             continue;
         };
