@@ -62,6 +62,19 @@ struct Pending {
     reply: oneshot::Sender<Reply>,
 }
 
+impl Pending {
+    /// The partition a request names, if the cluster has it; otherwise the
+    /// answer will say UNKNOWN_TOPIC_OR_PARTITION for it.
+    fn partition(&mut self, engine: &Engine, topic: &str, index: i32) -> Option<Tp> {
+        let tp = tr::resolve_tp(engine, topic, index);
+        if tp.is_none() {
+            self.local_errors
+                .push((topic.to_string(), index, code::UNKNOWN_TOPIC_OR_PARTITION));
+        }
+        tp
+    }
+}
+
 /// Where each broker listens, for Metadata and FindCoordinator answers.
 #[derive(Clone, Debug)]
 pub struct Listeners {
@@ -364,15 +377,6 @@ impl Gateway {
                 self.wall_ms()
             );
         }
-        let immediate = |body: ResponseKind| -> Reply {
-            match frame::encode_response(api_key, version, corr, &body) {
-                Ok(f) => Reply::Frame(f),
-                Err(e) => {
-                    eprintln!("live: cannot encode {api_key:?} v{version}: {e}");
-                    Reply::Close
-                }
-            }
-        };
         let mut pending = Pending {
             conn,
             node: Node::Broker(b),
@@ -388,39 +392,41 @@ impl Gateway {
         };
         self.current = (b, expected_answer(api_key), member_of(&req.body));
         let sent = match req.body {
-            RequestKind::ApiVersions(_) => Err(immediate(ResponseKind::ApiVersions(
-                frame::api_versions_response(0),
-            ))),
-            RequestKind::Metadata(m) => Err(immediate(ResponseKind::Metadata(
-                self.metadata(&m, version),
-            ))),
-            RequestKind::FindCoordinator(f) => Err(immediate(ResponseKind::FindCoordinator(
-                self.find_coordinator(&f),
-            ))),
-            RequestKind::OffsetForLeaderEpoch(o) => Err(immediate(
+            RequestKind::ApiVersions(_) => Err(answers::encode(
+                &pending,
+                ResponseKind::ApiVersions(frame::api_versions_response(0)),
+            )),
+            RequestKind::Metadata(m) => Err(answers::encode(
+                &pending,
+                ResponseKind::Metadata(self.metadata(&m, version)),
+            )),
+            RequestKind::FindCoordinator(f) => Err(answers::encode(
+                &pending,
+                ResponseKind::FindCoordinator(self.find_coordinator(&f)),
+            )),
+            RequestKind::OffsetForLeaderEpoch(o) => Err(answers::encode(
+                &pending,
                 ResponseKind::OffsetForLeaderEpoch(self.offset_for_leader_epoch(b, &o)),
             )),
             RequestKind::Produce(p) => self.produce(&client, b, p, &mut pending),
-            RequestKind::Fetch(f) => self.fetch(&client, b, f, &mut pending),
-            RequestKind::ListOffsets(l) => self.list_offsets(&client, b, l, &mut pending),
-            RequestKind::JoinGroup(j) => self.join_group(&client, b, j, &mut pending),
-            RequestKind::SyncGroup(s) => self.sync_group(&client, b, s, &mut pending),
-            RequestKind::Heartbeat(h) => self.heartbeat(&client, b, h, &mut pending),
-            RequestKind::LeaveGroup(l) => self.leave_group(&client, b, l, &mut pending),
-            RequestKind::OffsetCommit(o) => self.offset_commit(&client, b, o, &mut pending),
-            RequestKind::OffsetFetch(o) => self.offset_fetch(&client, b, o, &mut pending),
-            RequestKind::InitProducerId(i) => self.init_producer_id(&client, b, i, &mut pending),
+            RequestKind::Fetch(f) => self.fetch(&client, f, &mut pending),
+            RequestKind::ListOffsets(l) => self.list_offsets(&client, l, &mut pending),
+            RequestKind::JoinGroup(j) => self.join_group(&client, j, &mut pending),
+            RequestKind::SyncGroup(s) => self.sync_group(&client, s, &mut pending),
+            RequestKind::Heartbeat(h) => self.heartbeat(&client, h, &mut pending),
+            RequestKind::LeaveGroup(l) => self.leave_group(&client, l, &mut pending),
+            RequestKind::OffsetCommit(o) => self.offset_commit(&client, o, &mut pending),
+            RequestKind::OffsetFetch(o) => self.offset_fetch(&client, o, &mut pending),
+            RequestKind::InitProducerId(i) => self.init_producer_id(&client, i, &mut pending),
             RequestKind::AddPartitionsToTxn(a) => {
                 self.add_partitions_to_txn(&client, a, &mut pending)
             }
             RequestKind::AddOffsetsToTxn(a) => self.add_offsets_to_txn(&client, a, &mut pending),
             RequestKind::EndTxn(t) => self.end_txn(&client, t, &mut pending),
             RequestKind::TxnOffsetCommit(t) => self.txn_offset_commit(&client, t, &mut pending),
-            other => {
-                eprintln!(
-                    "live: {:?} is not served yet; closing the connection",
-                    api_name(&other)
-                );
+            _ => {
+                // Unreachable while every api in frame::SUPPORTED has an arm.
+                eprintln!("live: {api_key:?} is not served; closing the connection");
                 Err(Reply::Close)
             }
         };
@@ -633,50 +639,23 @@ impl Gateway {
                 return Err(self.produce_reply(pending, &[]));
             }
         };
-        let mut batches = Vec::new();
+        // Decode and check every partition's batch before anything is stored.
+        let mut decoded = Vec::new();
         for topic in &p.topic_data {
             let name = topic.name.0.to_string();
             for part in &topic.partition_data {
-                let Some(tp) = tr::resolve_tp(&self.engine, &name, part.index) else {
-                    pending.local_errors.push((
-                        name.clone(),
-                        part.index,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    ));
+                let Some(tp) = pending.partition(&self.engine, &name, part.index) else {
                     continue;
                 };
-                let batch = match part.records.as_ref().map(tr::decode_produce_batch) {
-                    Some(Ok(batch)) => batch,
-                    Some(Err(c)) => {
-                        pending.local_errors.push((name.clone(), part.index, c));
-                        continue;
-                    }
+                match part.records.as_ref().map(tr::decode_produce_batch) {
+                    Some(Ok(batch)) => decoded.push((tp, batch)),
+                    Some(Err(c)) => pending.local_errors.push((name.clone(), part.index, c)),
                     None => {
-                        pending.local_errors.push((
-                            name.clone(),
-                            part.index,
-                            code::CORRUPT_MESSAGE,
-                        ));
-                        continue;
+                        pending
+                            .local_errors
+                            .push((name.clone(), part.index, code::CORRUPT_MESSAGE))
                     }
-                };
-                let mut records = Vec::with_capacity(batch.records.len());
-                for r in batch.records {
-                    let id = self.engine.external_record(pi, tp, r.key, r.value);
-                    self.wire_meta.insert(id, (r.timestamp, r.headers));
-                    records.push(id);
                 }
-                batches.push(WireBatch {
-                    batch: self.engine.external_batch_id(),
-                    tp,
-                    records,
-                    producer: (batch.producer_id >= 0).then_some((
-                        ProducerId(batch.producer_id),
-                        ProducerEpoch(batch.producer_epoch),
-                        batch.base_sequence,
-                    )),
-                    transactional: batch.transactional,
-                });
             }
         }
         let leads = |tp: Tp| {
@@ -685,12 +664,32 @@ impl Gateway {
                 .is_some_and(|r| r.leader.is_some())
         };
         if acks == Acks::Zero
-            && (!pending.local_errors.is_empty() || batches.iter().any(|w| !leads(w.tp)))
+            && (!pending.local_errors.is_empty() || decoded.iter().any(|(tp, _)| !leads(*tp)))
         {
             // acks=0 has no response to carry an error: Kafka closes the
             // connection instead (`KafkaApis.handleProduceRequest`), so the
             // producer refreshes its metadata.
             return Err(Reply::Close);
+        }
+        let mut batches = Vec::with_capacity(decoded.len());
+        for (tp, batch) in decoded {
+            let mut records = Vec::with_capacity(batch.records.len());
+            for r in batch.records {
+                let id = self.engine.external_record(pi, tp, r.key, r.value);
+                self.wire_meta.insert(id, (r.timestamp, r.headers));
+                records.push(id);
+            }
+            batches.push(WireBatch {
+                batch: self.engine.external_batch_id(),
+                tp,
+                records,
+                producer: (batch.producer_id >= 0).then_some((
+                    ProducerId(batch.producer_id),
+                    ProducerEpoch(batch.producer_epoch),
+                    batch.base_sequence,
+                )),
+                transactional: batch.transactional,
+            });
         }
         if acks == Acks::Zero {
             // acks=0: Kafka sends no response at all.
@@ -766,7 +765,6 @@ impl Gateway {
     fn fetch(
         &mut self,
         client: &str,
-        _b: BrokerId,
         f: km::FetchRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -781,12 +779,7 @@ impl Gateway {
         for t in &f.topics {
             let name = t.topic.0.to_string();
             for p in &t.partitions {
-                let Some(tp) = tr::resolve_tp(&self.engine, &name, p.partition) else {
-                    pending.local_errors.push((
-                        name.clone(),
-                        p.partition,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    ));
+                let Some(tp) = pending.partition(&self.engine, &name, p.partition) else {
                     continue;
                 };
                 // No epoch (-1) skips the check, as Kafka does.
@@ -827,7 +820,6 @@ impl Gateway {
     fn list_offsets(
         &mut self,
         client: &str,
-        _b: BrokerId,
         l: km::ListOffsetsRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -852,13 +844,8 @@ impl Gateway {
                         continue;
                     }
                 };
-                match tr::resolve_tp(&self.engine, &name, p.partition_index) {
-                    Some(tp) => partitions.push((tp, reset)),
-                    None => pending.local_errors.push((
-                        name.clone(),
-                        p.partition_index,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    )),
+                if let Some(tp) = pending.partition(&self.engine, &name, p.partition_index) {
+                    partitions.push((tp, reset));
                 }
             }
         }
@@ -899,7 +886,6 @@ impl Gateway {
     fn join_group(
         &mut self,
         client: &str,
-        _b: BrokerId,
         j: km::JoinGroupRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -975,7 +961,6 @@ impl Gateway {
     fn sync_group(
         &mut self,
         client: &str,
-        _b: BrokerId,
         s: km::SyncGroupRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1006,7 +991,6 @@ impl Gateway {
     fn heartbeat(
         &mut self,
         client: &str,
-        _b: BrokerId,
         h: km::HeartbeatRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1025,7 +1009,6 @@ impl Gateway {
     fn leave_group(
         &mut self,
         client: &str,
-        _b: BrokerId,
         l: km::LeaveGroupRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1044,7 +1027,6 @@ impl Gateway {
     fn offset_commit(
         &mut self,
         client: &str,
-        _b: BrokerId,
         o: km::OffsetCommitRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1053,13 +1035,8 @@ impl Gateway {
         for t in &o.topics {
             let name = t.name.0.to_string();
             for p in &t.partitions {
-                match tr::resolve_tp(&self.engine, &name, p.partition_index) {
-                    Some(tp) => offsets.push((tp, Offset(p.committed_offset))),
-                    None => pending.local_errors.push((
-                        name.clone(),
-                        p.partition_index,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    )),
+                if let Some(tp) = pending.partition(&self.engine, &name, p.partition_index) {
+                    offsets.push((tp, Offset(p.committed_offset)));
                 }
             }
         }
@@ -1082,7 +1059,6 @@ impl Gateway {
     fn offset_fetch(
         &mut self,
         client: &str,
-        _b: BrokerId,
         o: km::OffsetFetchRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1125,13 +1101,8 @@ impl Gateway {
             Some(names) => {
                 for (name, idxs) in names {
                     for i in idxs {
-                        match tr::resolve_tp(&self.engine, &name, i) {
-                            Some(tp) => partitions.push(tp),
-                            None => pending.local_errors.push((
-                                name.clone(),
-                                i,
-                                code::UNKNOWN_TOPIC_OR_PARTITION,
-                            )),
+                        if let Some(tp) = pending.partition(&self.engine, &name, i) {
+                            partitions.push(tp);
                         }
                     }
                 }
@@ -1153,7 +1124,6 @@ impl Gateway {
     fn init_producer_id(
         &mut self,
         client: &str,
-        _b: BrokerId,
         i: km::InitProducerIdRequest,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
@@ -1188,13 +1158,8 @@ impl Gateway {
         for t in &a.v3_and_below_topics {
             let name = t.name.0.to_string();
             for &i in &t.partitions {
-                match tr::resolve_tp(&self.engine, &name, i) {
-                    Some(tp) => partitions.push(tp),
-                    None => pending.local_errors.push((
-                        name.clone(),
-                        i,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    )),
+                if let Some(tp) = pending.partition(&self.engine, &name, i) {
+                    partitions.push(tp);
                 }
             }
         }
@@ -1261,21 +1226,14 @@ impl Gateway {
         for topic in &t.topics {
             let name = topic.name.0.to_string();
             for p in &topic.partitions {
-                match tr::resolve_tp(&self.engine, &name, p.partition_index) {
-                    Some(tp) => {
-                        offsets.push((tp, Offset(p.committed_offset)));
-                        match pending.txn_offsets.iter_mut().find(|(n, _)| *n == name) {
-                            Some((_, v)) => v.push(p.partition_index),
-                            None => pending
-                                .txn_offsets
-                                .push((name.clone(), vec![p.partition_index])),
-                        }
+                if let Some(tp) = pending.partition(&self.engine, &name, p.partition_index) {
+                    offsets.push((tp, Offset(p.committed_offset)));
+                    match pending.txn_offsets.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, v)) => v.push(p.partition_index),
+                        None => pending
+                            .txn_offsets
+                            .push((name.clone(), vec![p.partition_index])),
                     }
-                    None => pending.local_errors.push((
-                        name.clone(),
-                        p.partition_index,
-                        code::UNKNOWN_TOPIC_OR_PARTITION,
-                    )),
                 }
             }
         }
@@ -1404,9 +1362,4 @@ fn member_of(r: &RequestKind) -> Option<String> {
         _ => return None,
     };
     (!m.is_empty()).then(|| m.to_string())
-}
-
-fn api_name(r: &RequestKind) -> String {
-    let s = format!("{r:?}");
-    s.split('(').next().unwrap_or("?").to_string()
 }

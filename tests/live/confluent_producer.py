@@ -14,54 +14,15 @@ XRequest (vN, ...)"), routed to a Python logger; KAFKASCOPE_LIVE_TRACE=1 also
 prints every librdkafka debug line to stderr.
 """
 import json
-import logging
-import os
-import re
 import sys
 
 import confluent_kafka
 from confluent_kafka import Producer
 
 # ---- harness: record the requests librdkafka sends ----
-_REQUESTS = []  # (node, api, version) in send order
-_TRACE = os.environ.get("KAFKASCOPE_LIVE_TRACE") == "1"
-_SENT_RE = re.compile(r"\[thrd:([^\]]*)\].*?Sent (\w+?)Request \(v(\d+)")
+import wire_trace
 
-
-class _RecordingHandler(logging.Handler):
-    def emit(self, record):
-        line = record.getMessage()
-        if _TRACE:
-            print(line, file=sys.stderr, flush=True)
-        m = _SENT_RE.search(line)
-        if m:
-            _REQUESTS.append((m.group(1), m.group(2), int(m.group(3))))
-
-
-_LOGGER = logging.getLogger("librdkafka")
-_LOGGER.setLevel(logging.DEBUG)
-_LOGGER.propagate = False
-_LOGGER.addHandler(_RecordingHandler())
-
-
-def _negotiation_summary():
-    negotiated = {}
-    for _, api, version in _REQUESTS:
-        versions = negotiated.setdefault(api, [])
-        if version not in versions:
-            versions.append(version)
-    runs = []
-    for node, api, version in _REQUESTS:
-        if runs and runs[-1][:3] == [node, api, version]:
-            runs[-1][3] += 1
-        else:
-            runs.append([node, api, version, 1])
-    return {
-        "client": "confluent-kafka %s (librdkafka %s)" % (confluent_kafka.__version__,
-                                                         confluent_kafka.libversion()[0]),
-        "negotiated": negotiated,
-        "requests": runs,
-    }
+_LOGGER = wire_trace.librdkafka_logger()
 
 
 BOOTSTRAP = sys.argv[1] if len(sys.argv) > 1 else 'localhost:9092'
@@ -96,6 +57,6 @@ for i in range(10):
 
 producer.flush(10)
 producer.poll(0)  # deliver the last log lines
-report = _negotiation_summary()
+report = wire_trace.librdkafka_summary()
 report.update({"client_id": "rdkafka (librdkafka default)", "sent": SENT, "errors": ERRORS})
 print("RESULT " + json.dumps(report), flush=True)

@@ -25,51 +25,13 @@ At the end one JSON line, prefixed `RESULT `:
 KAFKASCOPE_LIVE_TRACE=1 also prints each request to stderr as it is sent.
 """
 import json
-import os
 import sys
 import time
 
 # ---- harness: record the requests kafka-python sends (outside the course code) ----
-import kafka
-import kafka.protocol.parser as _kafka_parser
+import wire_trace
 
-_REQUESTS = []  # (node, api, version) in send order
-_TRACE = os.environ.get("KAFKASCOPE_LIVE_TRACE") == "1"
-_original_send_request = _kafka_parser.KafkaProtocol.send_request
-
-
-def _recording_send_request(self, request, correlation_id=None):
-    correlation_id = _original_send_request(self, request, correlation_id)
-    entry = (self._ident, request.name.replace("Request", ""), request.API_VERSION)
-    _REQUESTS.append(entry)
-    if _TRACE:
-        print("%.3f send %s %s v%s" % (time.monotonic(), *entry), file=sys.stderr, flush=True)
-    return correlation_id
-
-
-_kafka_parser.KafkaProtocol.send_request = _recording_send_request
-
-
-def _negotiation_summary(manager):
-    negotiated = {}
-    for _, api, version in _REQUESTS:
-        versions = negotiated.setdefault(api, [])
-        if version not in versions:
-            versions.append(version)
-    runs = []  # consecutive duplicates collapsed: [node, api, version, count]
-    for node, api, version in _REQUESTS:
-        if runs and runs[-1][:3] == [node, api, version]:
-            runs[-1][3] += 1
-        else:
-            runs.append([node, api, version, 1])
-    bvd = manager.broker_version_data
-    return {
-        "client": "kafka-python %s" % kafka.__version__,
-        "broker_version": bvd.broker_version_str if bvd else None,
-        "broker_api_versions": {str(k): list(v) for k, v in sorted((bvd.api_versions or {}).items())} if bvd else None,
-        "negotiated": negotiated,
-        "requests": runs,
-    }
+wire_trace.record_kafka_python()
 
 
 BOOTSTRAP = sys.argv[1] if len(sys.argv) > 1 else 'localhost:9092'
@@ -106,7 +68,7 @@ while not consumer.assignment() and time.monotonic() < deadline:
         warmup_records += len(_records)  # nothing is produced yet: expect none
 if not consumer.assignment():
     print("RESULT " + json.dumps({"error": "no partitions assigned within %ss" % TIMEOUT_S,
-                                  **_negotiation_summary(consumer._manager)}), flush=True)
+                                  **wire_trace.kafka_python_summary(consumer._manager)}), flush=True)
     sys.exit(3)
 ASSIGNED = sorted(consumer.assignment())
 for _tp in ASSIGNED:
@@ -138,7 +100,7 @@ for message in consumer:
 committed = {"%s:%d" % (tp.topic, tp.partition): consumer.committed(tp, timeout_ms=10000)
              for tp in ASSIGNED}
 consumer.close()  # harness: leave the group (the course's loop never ends)
-report = _negotiation_summary(consumer._manager)
+report = wire_trace.kafka_python_summary(consumer._manager)
 report.update({
     "client_id": consumer.config["client_id"],
     "assigned": [[tp.topic, tp.partition] for tp in ASSIGNED],
