@@ -265,6 +265,9 @@ pub mod limits {
     /// it (about 0.3 s natively for a quiet scenario; 4 hours of playing at
     /// the top speed of 16 steps per second).
     pub const MAX_AT_CALLS: u64 = 250_000;
+    /// Longest live tape (JSON, see [`super::Link::live_tape`]), in bytes:
+    /// its base64 fits in [`MAX_FRAGMENT_CHARS`].
+    pub const MAX_TAPE_BYTES: usize = 140_000;
     /// Longest preset id written in clear (longer ones go into the body).
     pub const MAX_PRESET_ID_CHARS: usize = 64;
 }
@@ -279,6 +282,13 @@ pub struct Link {
     /// The step (`step_calls()`) the link opens at; no command comes after it.
     pub at_calls: u64,
     pub view: LinkView,
+    /// A live run's tape (`kafkascope live`): every input that entered its
+    /// engine from real clients, as JSON
+    /// (`Vec<crate::engine::external::LiveInput>`). The link's scenario is
+    /// the live run's cluster; the live page replays the tape on it. The
+    /// codec carries it as text; the course page hands such a link to the
+    /// live page, whose bundle reads it.
+    pub live_tape: Option<String>,
 }
 
 /// Which scenario a link runs.
@@ -371,6 +381,7 @@ impl Link {
             commands,
             at_calls,
             view: LinkView::default(),
+            live_tape: None,
         }
     }
 
@@ -381,6 +392,7 @@ impl Link {
             commands,
             at_calls,
             view: LinkView::default(),
+            live_tape: None,
         }
     }
 
@@ -799,7 +811,9 @@ pub mod v1 {
     const FLAG_PRESET: u8 = 1;
     const FLAG_CONFIG: u8 = 2;
     const FLAG_ID_IN_BODY: u8 = 4;
-    const KNOWN_FLAGS: u8 = FLAG_PRESET | FLAG_CONFIG | FLAG_ID_IN_BODY;
+    /// A live run's tape follows the view (see [`Link::live_tape`]).
+    const FLAG_LIVE_TAPE: u8 = 8;
+    const KNOWN_FLAGS: u8 = FLAG_PRESET | FLAG_CONFIG | FLAG_ID_IN_BODY | FLAG_LIVE_TAPE;
     /// Bytes of the length field and of the checksum in the envelope.
     const LEN_BYTES: usize = 3;
     const CRC_BYTES: usize = 4;
@@ -1047,10 +1061,15 @@ pub mod v1 {
     /// The v1 fragment for `link`.
     pub fn encode(link: &Link, presets: Presets) -> String {
         let mut w = W(Vec::new());
+        let tape_flag = if link.live_tape.is_some() {
+            FLAG_LIVE_TAPE
+        } else {
+            0
+        };
         let id_in_text = match &link.scenario {
             LinkScenario::Preset { id, overrides } => {
                 let plain = is_plain_id(id);
-                let mut flags = FLAG_PRESET;
+                let mut flags = FLAG_PRESET | tape_flag;
                 if overrides.is_some() {
                     flags |= FLAG_CONFIG;
                 }
@@ -1070,7 +1089,7 @@ pub mod v1 {
                 plain.then_some(id.as_str())
             }
             LinkScenario::Custom(config) => {
-                w.byte(FLAG_CONFIG);
+                w.byte(FLAG_CONFIG | tape_flag);
                 put_config(&mut w, config, &base_config());
                 None
             }
@@ -1085,6 +1104,9 @@ pub mod v1 {
             put_command(&mut w, cmd, &mut last_key);
         }
         put_view(&mut w, &link.view);
+        if let Some(tape) = &link.live_tape {
+            w.text(tape);
+        }
         seal(id_in_text, &w.0)
     }
 
@@ -1708,6 +1730,11 @@ pub mod v1 {
             commands.push((step, cmd));
         }
         let view = get_view(&mut r)?;
+        let live_tape = if flags & FLAG_LIVE_TAPE != 0 {
+            Some(r.text_up_to("link", "live tape", MAX_TAPE_BYTES)?)
+        } else {
+            None
+        };
         if r.remaining() != 0 {
             return Err(malformed(
                 "link",
@@ -1721,6 +1748,7 @@ pub mod v1 {
             commands,
             at_calls,
             view,
+            live_tape,
         })
     }
 
@@ -1841,10 +1869,14 @@ pub mod v1 {
         }
 
         fn text(&mut self, path: &str, field: &str) -> Result<String, Fail> {
+            self.text_up_to(path, field, MAX_TEXT_BYTES)
+        }
+
+        fn text_up_to(&mut self, path: &str, field: &str, max: usize) -> Result<String, Fail> {
             let start = self.pos;
             let n = self.varint(path, field)?;
-            if n > MAX_TEXT_BYTES as u64 {
-                return Err(too_long(path, field, "bytes of text", n, MAX_TEXT_BYTES));
+            if n > max as u64 {
+                return Err(too_long(path, field, "bytes of text", n, max));
             }
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let end = self.pos.saturating_add(n);

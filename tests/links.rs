@@ -124,6 +124,7 @@ fn a_preset_with_changed_settings_is_a_short_diff() {
         commands: five_sends(),
         at_calls: 20,
         view: LinkView::default(),
+        live_tape: None,
     };
     let s = link::encode(&l, &kafkascope::presets::config_by_id);
     println!(
@@ -1409,4 +1410,24 @@ fn every_golden_link_opens_in_the_page_or_names_the_action_it_cannot_replay() {
         }
     }
     assert!(opened >= 8, "only {opened} golden links open in the page");
+}
+
+#[test]
+fn a_live_runs_tape_rides_in_a_v1_link_and_comes_back_exactly() {
+    let p = &kafkascope::presets::config_by_id;
+    let mut l = Link::custom(ScenarioConfig::default(), Vec::new(), 0);
+    l.live_tape = Some(
+        r#"[{"Producer":{"client_id":"kafka-python-producer-1"}},{"Advance":{"ms":1075}}]"#.into(),
+    );
+    let text = link::encode(&l, p);
+    assert!(text.starts_with("v1."), "{text}");
+    assert_eq!(link::decode(&text, p), Ok(l.clone()));
+    // The tape is part of what the checksum covers: the same link without
+    // it is another link.
+    let mut plain = l.clone();
+    plain.live_tape = None;
+    assert_ne!(link::encode(&plain, p), text);
+    // A tape past the limit is refused by name, as every other field is.
+    l.live_tape = Some("x".repeat(link::limits::MAX_TAPE_BYTES + 1));
+    assert_eq!(err_kind(&link::encode(&l, p)), LinkErrorKind::TooLarge);
 }

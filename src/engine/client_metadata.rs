@@ -50,7 +50,7 @@ pub const RECONNECT_BACKOFF_MAX_MS: u64 = 1000;
 
 /// One partition's entry: its leader (None: no leader, LEADER_NOT_AVAILABLE)
 /// and the leader epoch the entry belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LeaderInfo {
     pub leader: Option<BrokerId>,
     pub epoch: LeaderEpoch,

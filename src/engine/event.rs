@@ -71,7 +71,9 @@ impl Stage {
 }
 
 /// A participant on the stage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Node {
     Broker(BrokerId),
     Producer(ProducerIdx),

@@ -26,6 +26,8 @@
 use crate::engine::config::{GroupConfig, ProducerConfig};
 use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
+#[cfg(live_engine)]
+use crate::engine::kafka_consumer::Membership;
 use crate::engine::network::Msg;
 use crate::engine::producer::Producer;
 use crate::engine::sim::{Action, Engine};
@@ -41,7 +43,8 @@ pub struct ExternalReply {
 /// One input to a live engine from outside: the **tape** of a live run.
 /// The engine is deterministic, so the same configuration and the same
 /// inputs in the same order give the same run ([`Engine::replay_live`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// It is streamed to the live page and saved in links as JSON (serde).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LiveInput {
     Producer {
         client_id: String,
@@ -165,6 +168,8 @@ impl Engine {
                 self.now_ms,
                 metadata,
             ));
+        // The stage and the narration name a real consumer by its client.id.
+        self.consumers[idx.0 as usize].label = client_id.to_string();
         self.external.push(Node::Consumer(idx));
         self.emit(EventKind::ConsumerStarted {
             consumer: idx,
@@ -191,7 +196,7 @@ impl Engine {
 
     /// Stores a record a real producer sent, exactly as its bytes came, and
     /// returns its id (for the [`crate::engine::network::WireBatch`]).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     pub fn external_record(
         &mut self,
         producer: ProducerIdx,
@@ -259,7 +264,7 @@ impl Engine {
     /// Moves the clock to `ms` (never backwards) and runs everything due by
     /// then: live mode's clock follows the wall clock between requests.
     pub fn advance_to_ms(&mut self, ms: u64) {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(live_engine)]
         if self.live {
             // run_to_ms(a) then run_to_ms(b) with nothing in between is
             // run_to_ms(b): keep the tape short.
@@ -311,23 +316,23 @@ impl Engine {
     }
 
     fn record_live(&mut self, input: LiveInput) {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(live_engine)]
         if self.live {
             self.live_tape.push(input);
         }
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(not(live_engine))]
         let _ = input;
     }
 
     /// Everything that entered this live engine from outside, in order.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     pub fn live_tape(&self) -> &[LiveInput] {
         &self.live_tape
     }
 
     /// A live run again, from its configuration and its tape: the engine
     /// the page would build from a live session's link.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     pub fn replay_live(
         cfg: crate::engine::config::ScenarioConfig,
         tape: &[LiveInput],
@@ -339,43 +344,72 @@ impl Engine {
                 .join("; ")
         })?;
         for (i, input) in tape.iter().enumerate() {
-            let bad = |what: String| format!("tape entry {i}: {what}");
-            match input.clone() {
-                LiveInput::Producer { client_id } => {
-                    e.add_external_producer(&client_id).map_err(bad)?;
-                }
-                LiveInput::Group { group_id } => {
-                    e.group_for_id(&group_id).map_err(bad)?;
-                }
-                LiveInput::Consumer { client_id, group } => {
-                    e.add_external_consumer(&client_id, group).map_err(bad)?;
-                }
-                LiveInput::Record {
-                    producer,
-                    tp,
-                    key,
-                    value,
-                } => {
-                    if producer.0 as usize >= e.producers.len() {
-                        return Err(bad(format!("no producer {}", producer.0)));
-                    }
-                    e.external_record(producer, tp, key, value);
-                }
-                LiveInput::BatchId => {
-                    e.external_batch_id();
-                }
-                LiveInput::TransactionTimeout { producer, ms } => {
-                    e.set_external_transaction_timeout(producer, ms)
-                }
-                LiveInput::Request { from, to, msg } => e.external_request(from, to, msg),
-                LiveInput::Advance { ms } => e.advance_to_ms(ms),
-                LiveInput::Command(cmd) => {
-                    // A command the original refused is refused again.
-                    let _ = e.live_command(&cmd);
-                }
-            }
+            e.apply_live_input(input.clone())
+                .map_err(|what| format!("tape entry {i}: {what}"))?;
         }
         Ok(e)
+    }
+
+    /// Applies one entry of a live run's tape, as the live engine did when
+    /// it happened: what [`Engine::replay_live`] does for each entry, and
+    /// what the live page does as the tape streams in.
+    #[cfg(live_engine)]
+    pub fn apply_live_input(&mut self, input: LiveInput) -> Result<(), String> {
+        match input {
+            LiveInput::Producer { client_id } => {
+                self.add_external_producer(&client_id)?;
+            }
+            LiveInput::Group { group_id } => {
+                self.group_for_id(&group_id)?;
+            }
+            LiveInput::Consumer { client_id, group } => {
+                if group.0 as usize >= self.cfg.groups.len() {
+                    return Err(format!("no group {}", group.0));
+                }
+                self.add_external_consumer(&client_id, group)?;
+            }
+            LiveInput::Record {
+                producer,
+                tp,
+                key,
+                value,
+            } => {
+                if producer.0 as usize >= self.producers.len() {
+                    return Err(format!("no producer {}", producer.0));
+                }
+                self.check_live_tp(tp)?;
+                self.external_record(producer, tp, key, value);
+            }
+            LiveInput::BatchId => {
+                self.external_batch_id();
+            }
+            LiveInput::TransactionTimeout { producer, ms } => {
+                if producer.0 as usize >= self.producers.len() {
+                    return Err(format!("no producer {}", producer.0));
+                }
+                self.set_external_transaction_timeout(producer, ms)
+            }
+            LiveInput::Request { from, to, msg } => {
+                if !self.is_external(from) || to.0 as usize >= self.brokers.len() {
+                    return Err(format!("a request from {from:?} to broker {}", to.0));
+                }
+                self.external_request(from, to, msg)
+            }
+            LiveInput::Advance { ms } => self.advance_to_ms(ms),
+            LiveInput::Command(cmd) => {
+                // A command the original refused is refused again.
+                let _ = self.live_command(&cmd);
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(live_engine)]
+    fn check_live_tp(&self, tp: Tp) -> Result<(), String> {
+        match self.topics().get(tp.topic.0 as usize) {
+            Some(t) if (tp.partition.0 as usize) < t.partitions.len() => Ok(()),
+            _ => Err(format!("no partition {tp:?}")),
+        }
     }
 
     /// What the brokers sent to real clients since the last call.
@@ -384,9 +418,9 @@ impl Engine {
     }
 
     /// A message for a real client arrived at its slot: keep the little
-    /// the page shows about it (its member id and assignment), and set it
-    /// aside for the gateway.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// the page shows about it (its member id, where it is in the group
+    /// protocol, its assignment), and set it aside for the gateway.
+    #[cfg(live_engine)]
     pub(crate) fn external_deliver(&mut self, from: Node, to: Node, msg: Msg) {
         if let Node::Consumer(c) = to {
             match &msg {
@@ -399,6 +433,17 @@ impl Engine {
                     let con = &mut self.consumers[c.0 as usize];
                     con.member_id = Some(member_id.clone());
                     con.generation = *generation;
+                    con.membership = Membership::AwaitingSync;
+                }
+                Msg::HeartbeatResponse { error: Some(_), .. } => {
+                    // REBALANCE_IN_PROGRESS and the like: it joins again.
+                    self.consumers[c.0 as usize].membership = Membership::Joining;
+                }
+                Msg::LeaveGroupResponse { .. } => {
+                    let con = &mut self.consumers[c.0 as usize];
+                    con.membership = Membership::Unjoined;
+                    con.member_id = None;
+                    con.assignment.clear();
                 }
                 Msg::SyncGroupResponse {
                     error: None,
@@ -412,7 +457,9 @@ impl Engine {
                                 .map(|topic| Tp::new(topic, t.partition))
                         })
                         .collect();
-                    self.consumers[c.0 as usize].assignment = tps;
+                    let con = &mut self.consumers[c.0 as usize];
+                    con.assignment = tps;
+                    con.membership = Membership::Stable;
                 }
                 _ => {}
             }
@@ -422,7 +469,7 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::config::{Acks, ScenarioConfig};
     use crate::engine::network::WireBatch;
@@ -487,8 +534,9 @@ mod tests {
         assert_eq!(rec.key_bytes(), Some(b"k".to_vec()));
     }
 
-    #[test]
-    fn a_live_tape_replays_to_the_same_engine() {
+    /// A short live session (a record, a broker crash, a consumer joining),
+    /// its cluster and the engine it leaves.
+    pub(crate) fn sample_session() -> (ScenarioConfig, Engine) {
         let mut e = Engine::new_live(cluster()).unwrap();
         let now = e.now_ms();
         produce(&mut e, b"one");
@@ -503,7 +551,12 @@ mod tests {
         e.advance_to_ms(now + 21_000);
         let _ = e.take_external_replies();
         e.clear_events();
+        (cluster(), e)
+    }
 
+    #[test]
+    fn a_live_tape_replays_to_the_same_engine() {
+        let (_, e) = sample_session();
         let mut again = Engine::replay_live(cluster(), e.live_tape()).unwrap();
         let _ = again.take_external_replies();
         again.clear_events();
@@ -532,5 +585,30 @@ mod tests {
         }];
         let err = Engine::replay_live(cluster(), &tape).unwrap_err();
         assert!(err.contains("tape entry 0"), "{err}");
+    }
+
+    #[test]
+    fn a_live_tape_survives_json_and_replays_the_same() {
+        let (cfg, e) = sample_session();
+        let json = serde_json::to_string(e.live_tape()).unwrap();
+        let tape: Vec<LiveInput> = serde_json::from_str(&json).unwrap();
+        assert_eq!(tape, e.live_tape());
+        let mut again = Engine::replay_live(cfg, &tape).unwrap();
+        let _ = again.take_external_replies();
+        again.clear_events();
+        assert_eq!(format!("{again:?}"), format!("{e:?}"));
+    }
+
+    #[test]
+    fn a_tape_request_to_a_broker_that_does_not_exist_is_refused() {
+        let (cfg, e) = sample_session();
+        let mut tape = e.live_tape().to_vec();
+        for i in tape.iter_mut() {
+            if let LiveInput::Request { to, .. } = i {
+                *to = BrokerId(9);
+            }
+        }
+        let err = Engine::replay_live(cfg, &tape).unwrap_err();
+        assert!(err.contains("broker 9"), "{err}");
     }
 }

@@ -25,14 +25,14 @@ use crate::engine::ids::{BatchId, LeaderEpoch, Offset, ProducerEpoch, ProducerId
 use crate::engine::producer_state::{BatchMetadata, ProducerStateManager, SequenceCheck};
 
 /// `ControlRecordType`: ABORT = 0, COMMIT = 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ControlType {
     Abort,
     Commit,
 }
 
 /// Identity of the idempotent/transactional producer that wrote a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProducerStamp {
     pub producer_id: ProducerId,
     pub epoch: ProducerEpoch,
@@ -41,7 +41,7 @@ pub struct ProducerStamp {
 }
 
 /// One offset of the log: a data record or a transaction marker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
     pub offset: Offset,
     /// The leader epoch in which the leader appended it.
@@ -61,7 +61,7 @@ pub struct LogEntry {
 }
 
 /// An aborted transaction's span, as listed in read_committed fetch responses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AbortedTxn {
     pub producer_id: ProducerId,
     pub first_offset: Offset,

@@ -19,7 +19,7 @@ use crate::engine::ids::*;
 use crate::engine::log::{AbortedTxn, ControlType, LogEntry};
 
 /// A producer batch on the wire (`RecordBatch` v2 header fields that matter).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WireBatch {
     pub batch: BatchId,
     pub tp: Tp,
@@ -29,7 +29,7 @@ pub struct WireBatch {
     pub transactional: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchResult {
     pub batch: BatchId,
     pub tp: Tp,
@@ -38,7 +38,7 @@ pub struct BatchResult {
     pub duplicate: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchPartition {
     pub tp: Tp,
     pub fetch_offset: Offset,
@@ -53,7 +53,7 @@ pub struct FetchPartition {
     pub follower_hw: Option<Offset>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchPartitionData {
     pub tp: Tp,
     pub error: Option<ErrorCode>,
@@ -66,7 +66,7 @@ pub struct FetchPartitionData {
     pub aborted: Vec<AbortedTxn>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MemberMetadata {
     pub member_id: String,
     pub instance_id: Option<String>,
@@ -79,13 +79,13 @@ pub struct MemberMetadata {
 }
 
 /// What a FindCoordinator asks about (its key type and key).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum CoordinatorKey {
     Group(GroupIdx),
     Transaction(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Msg {
     /// The first request on a new connection (`ApiVersionsRequest`): the
     /// client reconnects before it sends anything else there.

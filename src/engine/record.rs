@@ -47,7 +47,7 @@ pub enum ValueSource {
     /// The exact bytes a real client sent (live mode): kept as they came,
     /// so a consumer reads back byte for byte what was produced. Native
     /// only until the page replays live sessions (its first load is full).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     Wire(Vec<u8>),
 }
 
@@ -58,7 +58,7 @@ pub enum KeySource {
     EventId,
     Text(String),
     /// The exact key bytes a real client sent (live mode; native only).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     Wire(Vec<u8>),
 }
 
@@ -85,14 +85,14 @@ impl RecordData {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
             KeySource::Text(s) => Some(s.clone()),
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             KeySource::Wire(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
     }
 
     /// Serialized key bytes (UTF-8, like `StringSerializer`).
     pub fn key_bytes(&self) -> Option<Vec<u8>> {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(live_engine)]
         if let KeySource::Wire(b) = &self.key {
             return Some(b.clone());
         }
@@ -104,7 +104,7 @@ impl RecordData {
         match &self.value {
             ValueSource::Generated => generated_value(self.event_id),
             ValueSource::Text(s) => json_value(s),
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             ValueSource::Wire(b) => String::from_utf8_lossy(b).into_owned(),
             ValueSource::Transformed { .. } => {
                 format!("{{\"event_id\": {}, \"processed\": true}}", self.event_id.0)
@@ -127,7 +127,7 @@ impl RecordData {
 
     /// Serialized value bytes (`json.dumps(v).encode('utf-8')`).
     pub fn value_bytes(&self) -> Vec<u8> {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(live_engine)]
         if let ValueSource::Wire(b) = &self.value {
             return b.clone();
         }
@@ -142,12 +142,12 @@ impl RecordData {
             KeySource::Null => 0,
             KeySource::EventId => digits(self.event_id.0),
             KeySource::Text(s) => s.len() as u32,
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             KeySource::Wire(b) => b.len() as u32,
         };
         let value = match &self.value {
             ValueSource::Generated => 32 + 2 * digits(self.event_id.0),
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             ValueSource::Wire(b) => b.len() as u32,
             _ => self.value_text().len() as u32,
         };

@@ -241,7 +241,7 @@ pub struct Engine {
     /// A live engine's inputs from outside (`external.rs`). Native only
     /// until the page replays live sessions: the course page's first load
     /// has no room for it.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(live_engine)]
     pub(crate) live_tape: Vec<crate::engine::external::LiveInput>,
 }
 
@@ -303,7 +303,7 @@ impl Engine {
             external: Vec::new(),
             external_replies: Vec::new(),
             live,
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             live_tape: Vec::new(),
             cfg: std::sync::Arc::new(cfg),
         };
@@ -568,7 +568,7 @@ impl Engine {
                 }
                 // Real clients exist only in live mode, which is native (the
                 // page will need this when it replays a live tape).
-                #[cfg(not(target_arch = "wasm32"))]
+                #[cfg(live_engine)]
                 if !self.external.is_empty() && self.is_external(to) {
                     self.external_deliver(from, to, std::sync::Arc::unwrap_or_clone(msg));
                     return;
@@ -590,7 +590,7 @@ impl Engine {
             Action::Broker { broker, timer } => self.broker_timer(broker, timer),
             Action::Controller(timer) => self.controller_timer(timer),
             // A real client's connections are the gateway's business.
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(live_engine)]
             Action::ClientWake { client } | Action::Disconnect { node: client, .. }
                 if self.is_external(client) => {}
             Action::ClientWake { client } => self.client_wake(client),
@@ -672,6 +672,16 @@ impl Engine {
             n += 1;
         }
         n
+    }
+
+    /// How many events are buffered, and whether one of them is news the
+    /// narration tells (the live view makes a step only of news).
+    #[cfg(live_engine)]
+    pub fn buffered_events(&self) -> (usize, bool) {
+        (
+            self.out.len(),
+            self.out.iter().any(|e| e.kind.is_headline()),
+        )
     }
 
     /// Events emitted since the last call.

@@ -957,6 +957,7 @@ pub fn table_source() -> String {
                 commands: Vec::new(),
                 at_calls: 0,
                 view: LinkView::default(),
+                live_tape: None,
             },
             crate::link::NO_PRESETS,
         )
