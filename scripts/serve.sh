@@ -26,6 +26,8 @@ case "${1:-}" in
     ;;
   "")
     trunk build --release
+    # The live page beside it, for saved live runs (see scripts/live.sh).
+    trunk build --release true --dist dist/live static/live/index.html
     echo "kafkascope: http://127.0.0.1:${PORT}/"
     exec node tests/e2e/serve-dist.mjs --dir dist --host 127.0.0.1 --port "$PORT"
     ;;

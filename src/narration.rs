@@ -93,7 +93,19 @@ fn record_name(e: &Engine, r: RecordId) -> String {
 }
 
 fn consumer_name(e: &Engine, c: ConsumerIdx) -> String {
-    format!("Consumer {}", e.consumers()[c.0 as usize].label)
+    consumer_title(&e.consumers()[c.0 as usize].label, usize::MAX)
+}
+
+/// A consumer's name: `Consumer A` for a simulated one, its client.id
+/// for a real one (live mode), cut to `max_chars` with "…".
+pub fn consumer_title(label: &str, max_chars: usize) -> String {
+    if label.len() <= 2 {
+        return format!("Consumer {label}");
+    }
+    match label.char_indices().nth(max_chars.max(4) - 1) {
+        Some((i, _)) if label.chars().count() > max_chars => format!("{}…", &label[..i]),
+        _ => label.to_string(),
+    }
 }
 
 fn producer_name(e: &Engine, p: ProducerIdx) -> String {

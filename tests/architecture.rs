@@ -317,3 +317,31 @@ fn architecture_md_names_every_module_it_maps() {
         "ARCHITECTURE.md names files that do not exist: {missing:?}"
     );
 }
+
+#[test]
+fn the_live_view_is_compiled_only_for_the_live_page_and_natively() {
+    // The course page's budgeted bundle carries nothing of live mode: the
+    // live view's modules are declared under cfg(live_engine), which
+    // build.rs sets natively and for `--features live-page` only.
+    for (file, module) in [
+        ("src/model/mod.rs", "pub mod live;"),
+        ("src/ui/mod.rs", "pub mod live;"),
+    ] {
+        let text = fs::read_to_string(root().join(file)).expect(file);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.trim() == module)
+            .unwrap_or_else(|| panic!("{file} declares no `{module}`"));
+        assert_eq!(
+            lines[at.saturating_sub(1)].trim(),
+            "#[cfg(live_engine)]",
+            "Architecture invariant broken: {file}'s `{module}` must be under #[cfg(live_engine)]"
+        );
+    }
+    let build = fs::read_to_string(root().join("build.rs")).expect("build.rs");
+    assert!(
+        build.contains("CARGO_FEATURE_LIVE_PAGE") && build.contains("wasm32"),
+        "build.rs sets cfg(live_engine) natively and for the live-page feature only"
+    );
+}

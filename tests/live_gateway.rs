@@ -24,7 +24,7 @@ use kafka_protocol::messages::{self as km, ApiKey, RequestKind, ResponseHeader};
 use kafka_protocol::messages::{BrokerId, GroupId, TopicName};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 use kafka_protocol::records::{
-    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
 };
 use kafkascope::engine::config::{ScenarioConfig, TopicConfig};
 use kafkascope::engine::Engine;
@@ -212,7 +212,7 @@ fn topic(name: &str) -> TopicName {
 
 #[path = "common/kafka_wire.rs"]
 mod kafka_wire;
-use kafka_wire::sized;
+use kafka_wire::{batch, record, sized};
 
 /// A request frame without its size prefix.
 fn request_frame(api_key: ApiKey, version: i16, correlation_id: i32, body: &RequestKind) -> Bytes {
@@ -472,44 +472,6 @@ fn now_unix_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
-}
-
-/// A record as a producer without idempotence sends it.
-fn record(key: Option<&[u8]>, value: Option<&[u8]>, timestamp: i64) -> Record {
-    Record {
-        transactional: false,
-        control: false,
-        delete_horizon: false,
-        partition_leader_epoch: -1,
-        producer_id: -1,
-        producer_epoch: -1,
-        timestamp_type: TimestampType::Creation,
-        offset: 0,
-        sequence: -1,
-        timestamp,
-        key: key.map(Bytes::copy_from_slice),
-        value: value.map(Bytes::copy_from_slice),
-        headers: Default::default(),
-    }
-}
-
-/// One uncompressed v2 batch of `records`, offsets from 0.
-fn batch(records: &[Record]) -> Bytes {
-    let mut records = records.to_vec();
-    for (i, r) in records.iter_mut().enumerate() {
-        r.offset = i as i64;
-    }
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        records.iter(),
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .expect("the batch encodes");
-    buf.freeze()
 }
 
 /// CRC-32 (IEEE), for the gzip trailer.

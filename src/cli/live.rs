@@ -6,16 +6,28 @@
 //! the course's: 3 brokers and the topic `events` with 3 partitions,
 //! replication factor 3 and `min.insync.replicas` 2. The scenario's own
 //! simulated clients are left out: in live mode the clients are real.
+//!
+//! Beside the Kafka ports, `--http-port` (8080 by default, `0` for any free
+//! port, `--no-http` for none) serves the page that watches the run, on the
+//! same host: the static bundle in `--page-dir` (`dist/live` by default,
+//! built by `scripts/live.sh`) and the API it reads the run's tape from
+//! (`src/live/page_server.rs`).
+
+use std::path::PathBuf;
 
 use crate::engine::config::ScenarioConfig;
 use crate::engine::Engine;
 use crate::live::gateway::{Gateway, Listeners};
+use crate::live::page_server;
 use crate::live::transport::{self, Limits};
 
 pub struct LiveArgs {
     pub bind: String,
     pub kafka_port: u16,
+    /// The page's HTTP port (`0`: any free one); `None` serves no page.
     pub http_port: Option<u16>,
+    /// The page's static bundle (`index.html` and what it loads).
+    pub page_dir: PathBuf,
     pub config: ScenarioConfig,
 }
 
@@ -37,6 +49,7 @@ pub fn parse(
         bind: "127.0.0.1".into(),
         kafka_port: 9092,
         http_port: Some(8080),
+        page_dir: PathBuf::from("dist/live"),
         config: course_cluster(),
     };
     let mut it = args.iter();
@@ -59,6 +72,8 @@ pub fn parse(
                         .map_err(|_| "--http-port takes a port number".to_string())?,
                 )
             }
+            "--no-http" => out.http_port = None,
+            "--page-dir" => out.page_dir = PathBuf::from(value(&mut it, a)?),
             "--bind" => out.bind = value(&mut it, a)?,
             "--preset" => {
                 let id = value(&mut it, a)?;
@@ -84,12 +99,14 @@ pub fn parse(
     Ok(out)
 }
 
-pub const USAGE: &str = "kafkascope live [--kafka-port 9092] [--http-port 8080] [--preset ID | --scenario FILE] [--bind 127.0.0.1]";
+pub const USAGE: &str = "kafkascope live [--kafka-port 9092] [--http-port 8080 | --no-http] [--page-dir dist/live] [--preset ID | --scenario FILE] [--bind 127.0.0.1]";
 
 /// Runs until killed. Prints one `kafka broker N listening on HOST:PORT`
-/// line per broker, then `live: ready`. Reads operator commands from
-/// stdin, one per line: `crash-broker N`, `restart-broker N`,
-/// `slow-broker N MS`; each is answered with a `live: …` line.
+/// line per broker, then `live: page at http://HOST:PORT/` (unless
+/// `--no-http`), then `live: ready`. Reads operator commands from stdin,
+/// one per line: `crash-broker N`, `restart-broker N`, `slow-broker N MS`,
+/// `check-replay`; each is answered with a `live: …` line (the page's
+/// `POST /api/command` is answered the same way).
 pub fn run(args: LiveArgs) -> Result<(), String> {
     let engine = Engine::new_live(args.config).map_err(|errs| {
         errs.iter()
@@ -120,9 +137,29 @@ pub fn run(args: LiveArgs) -> Result<(), String> {
             ports.push(port);
             listeners.push((b as u32, l));
         }
-        if args.http_port.is_some() {
-            println!("live: the page view of a live run is not in this build yet; the brokers are");
-        }
+        let page_listener = match args.http_port {
+            None => None,
+            Some(port) => {
+                let l = tokio::net::TcpListener::bind((args.bind.as_str(), port))
+                    .await
+                    .map_err(|e| format!("cannot listen for the page on {}:{port}: {e}", args.bind))?;
+                let port = l.local_addr().map_err(|e| e.to_string())?.port();
+                // An IPv6 host is bracketed in a URL.
+                let host = if args.bind.contains(':') {
+                    format!("[{}]", args.bind)
+                } else {
+                    args.bind.clone()
+                };
+                println!("live: page at http://{host}:{port}/");
+                if !args.page_dir.join("index.html").is_file() {
+                    println!(
+                        "live: no page built in {} yet (scripts/live.sh builds it; the address above says how)",
+                        args.page_dir.display()
+                    );
+                }
+                Some(l)
+            }
+        };
         println!("live: ready");
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -153,8 +190,15 @@ pub fn run(args: LiveArgs) -> Result<(), String> {
             Limits::default(),
             tx,
         ));
-        gateway.run(rx, ctl_rx).await;
+        let (page_tx, page_rx) = tokio::sync::mpsc::channel(64);
+        let page = page_listener.map(|l| {
+            tokio::task::spawn_local(page_server::serve_page(l, args.page_dir.clone(), page_tx))
+        });
+        gateway.run_with_page(rx, ctl_rx, page_rx).await;
         serve.abort();
+        if let Some(page) = page {
+            page.abort();
+        }
         Ok::<(), String>(())
     })
 }

@@ -45,7 +45,8 @@ USAGE:
       each beat's step and question too, for tools.
   kafkascope link FILE.json
       The scenario link (after '#') for a scenario file.
-  kafkascope live [--kafka-port 9092] [--preset ID | --scenario FILE] [--bind ADDR]
+  kafkascope live [--kafka-port 9092] [--http-port 8080 | --no-http] [--page-dir dist/live]
+                  [--preset ID | --scenario FILE] [--bind ADDR]
       Serve real Kafka clients (kafka-python, librdkafka, …) from the
       engine: one listener per broker from --kafka-port up, on 127.0.0.1
       unless --bind says otherwise. The cluster and topics come from the

@@ -17,6 +17,10 @@
 //!    request it answers (by request id where the message has one, else
 //!    the oldest request of that kind from that client to that broker),
 //!    encoded at the client's version, and written to its connection.
+//! 4. The page that watches the run asks through `page_server.rs`: for the
+//!    tape from some input on (the engine is first run up to *now*, so the
+//!    tape ends at the wall clock), or to apply an operator command, exactly
+//!    as a line typed on stdin is applied.
 //!
 //! A request the engine never answers (its broker crashed with it) is
 //! dropped when the client gives up and closes the connection, exactly as a
@@ -34,6 +38,7 @@ use crate::engine::ids::*;
 use crate::engine::network::{CoordinatorKey, FetchPartition, MemberMetadata, Msg, WireBatch};
 use crate::engine::Engine;
 use crate::live::frame::{self, Request};
+use crate::live::page_server::{self, PageRequest};
 use crate::live::translate::{self as tr, code};
 use crate::live::transport::{ConnId, Inbound, Reply};
 
@@ -171,12 +176,22 @@ impl Gateway {
 
     /// Runs until every connection's sender is gone. `control` carries
     /// the operator's commands (see [`parse_control`]), one per line.
-    pub async fn run(
+    pub async fn run(self, inbound: mpsc::Receiver<Inbound>, control: mpsc::Receiver<String>) {
+        // No page: a channel whose sender is already gone.
+        let (_, page) = mpsc::channel(1);
+        self.run_with_page(inbound, control, page).await
+    }
+
+    /// As [`Gateway::run`], also answering the page's requests (the tape,
+    /// operator commands; see `page_server.rs`).
+    pub async fn run_with_page(
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<String>,
+        mut page: mpsc::Receiver<PageRequest>,
     ) {
         let mut control_open = true;
+        let mut page_open = true;
         loop {
             self.catch_up();
             let now = self.wall_ms();
@@ -204,9 +219,60 @@ impl Gateway {
                     }
                     None => control_open = false,
                 },
+                asked = page.recv(), if page_open => match asked {
+                    Some(asked) => {
+                        self.catch_up();
+                        self.page(asked);
+                    }
+                    None => page_open = false,
+                },
                 _ = tokio::time::sleep(std::time::Duration::from_millis(wait_ms)) => {}
             }
         }
+    }
+
+    /// Answers one request of the page: the tape (as JSON) or an operator
+    /// command, which is printed as a stdin command's answer is.
+    fn page(&mut self, asked: PageRequest) {
+        match asked {
+            PageRequest::Tape { from, reply } => {
+                let _ = reply.send(self.tape_json(from));
+            }
+            PageRequest::Command { line, reply } => {
+                let said = self.control(&line);
+                println!("live: {said}");
+                let _ = reply.send(said);
+            }
+        }
+    }
+
+    /// `{"config": …, "from": N, "inputs": […], "len": L}`: the tape from
+    /// input `from`, at most [`page_server::MAX_TAPE_INPUTS`] of it and,
+    /// past the first input, at most [`page_server::MAX_TAPE_BYTES`] of
+    /// JSON (see `page_server.rs` for what a page does with it).
+    pub fn tape_json(&self, from: usize) -> Result<String, String> {
+        let bad = |e: serde_json::Error| format!("the tape does not serialize: {e}");
+        let tape = self.engine.live_tape();
+        let start = from.min(tape.len());
+        let end = start
+            .saturating_add(page_server::MAX_TAPE_INPUTS)
+            .min(tape.len());
+        let mut out = String::from("{\"config\":");
+        out.push_str(&serde_json::to_string(&self.initial_cfg).map_err(bad)?);
+        out.push_str(&format!(",\"from\":{from},\"inputs\":["));
+        let budget = out.len() + page_server::MAX_TAPE_BYTES;
+        for (i, input) in tape[start..end].iter().enumerate() {
+            let json = serde_json::to_string(input).map_err(bad)?;
+            if i > 0 && out.len() + 1 + json.len() > budget {
+                break;
+            }
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&json);
+        }
+        out.push_str(&format!("],\"len\":{}}}", tape.len()));
+        Ok(out)
     }
 
     /// Applies one operator command, as the page's fault buttons do.

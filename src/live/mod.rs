@@ -15,7 +15,10 @@
 //!   with their limits;
 //! - [`translate`]: Kafka's messages ↔ the engine's messages;
 //! - [`gateway`]: the one task that owns the engine, runs it on the wall
-//!   clock and matches answers to requests.
+//!   clock and matches answers to requests;
+//! - [`page_server`]: beside the Kafka ports, a small HTTP server for the
+//!   page that watches the run: its static bundle, the run's tape (the
+//!   inputs that replay it) and the operator's commands.
 //!
 //! None of it is compiled for the page (`cfg(not(target_arch = "wasm32"))`
 //! in `lib.rs`), so tokio and kafka-protocol cost the bundle nothing.
@@ -23,5 +26,6 @@
 pub mod alloc_guard;
 pub mod frame;
 pub mod gateway;
+pub mod page_server;
 pub mod translate;
 pub mod transport;

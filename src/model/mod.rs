@@ -5,6 +5,8 @@
 //! flags. [`Model::update`] is pure (no DOM, no timers), so it is tested
 //! natively; the Yew layer only dispatches [`Msg`]s and draws.
 
+#[cfg(live_engine)]
+pub mod live;
 pub mod share;
 pub mod timeline;
 pub mod tour;
@@ -115,6 +117,23 @@ pub enum Msg {
     LessonMore,
     LessonResume,
     ExitLesson,
+    /// The live process answered the page's first request: its cluster
+    /// and the tape so far (see `crate::model::live`).
+    #[cfg(live_engine)]
+    LiveStart {
+        config: Box<ScenarioConfig>,
+        from: usize,
+        inputs: Vec<crate::engine::external::LiveInput>,
+    },
+    /// Tape entries `from..` of the live run.
+    #[cfg(live_engine)]
+    LiveEntries {
+        from: usize,
+        inputs: Vec<crate::engine::external::LiveInput>,
+    },
+    /// What the live process said (to a fault sent, or why it is unreachable).
+    #[cfg(live_engine)]
+    LiveStatus(String),
 }
 
 /// The Kafka name of a setting, for messages ("acks").
@@ -269,6 +288,9 @@ pub struct Run {
     /// What the plots draw, sampled after every step (see [`crate::metrics`]).
     /// Part of the simulation state: snapshots carry it, replays rebuild it.
     pub metrics: crate::metrics::Metrics,
+    /// A live run: real clients, the engine moved only by their tape.
+    #[cfg(live_engine)]
+    pub live: Option<Box<crate::model::live::LiveRun>>,
 }
 
 impl Model {
@@ -345,6 +367,7 @@ impl PartialEq for Model {
             && self.lesson == other.lesson
             && self.gallery_open == other.gallery_open
             && self.own_lesson_error == other.own_lesson_error
+            && self.same_live(other)
     }
 }
 
@@ -387,6 +410,8 @@ impl Model {
                 tape_error: None,
                 play_fed: 0,
                 metrics: Default::default(),
+                #[cfg(live_engine)]
+                live: None,
                 config,
             }),
             commands: CowVec::new(),
@@ -453,7 +478,48 @@ impl Model {
         }
     }
 
+    #[cfg(live_engine)]
+    fn same_live(&self, other: &Model) -> bool {
+        self.live == other.live
+    }
+    #[cfg(not(live_engine))]
+    fn same_live(&self, _: &Model) -> bool {
+        true
+    }
+
     fn apply_msg(&mut self, msg: Msg) {
+        #[cfg(live_engine)]
+        let msg = match msg {
+            Msg::LiveStart {
+                config,
+                from,
+                inputs,
+            } => {
+                let embed = self.embed;
+                match Model::new_live(*config, crate::model::live::LiveSource::Server) {
+                    Ok(m) => {
+                        *self = m;
+                        self.embed = embed;
+                        self.live_entries(from, inputs);
+                    }
+                    Err(e) => self.error = Some(format!("The live run cannot be shown: {e}.")),
+                }
+                return;
+            }
+            Msg::LiveEntries { from, inputs } => {
+                self.live_entries(from, inputs);
+                return;
+            }
+            Msg::LiveStatus(said) => {
+                self.live_status(said);
+                return;
+            }
+            msg if self.live.is_some() => match self.live_msg(msg) {
+                Some(msg) => msg,
+                None => return,
+            },
+            msg => msg,
+        };
         match msg {
             Msg::StepForward => {
                 self.playing = false;
@@ -577,6 +643,8 @@ impl Model {
                 }
             }
             Msg::ExitLesson => self.exit_lesson(),
+            #[cfg(live_engine)]
+            Msg::LiveStart { .. } | Msg::LiveEntries { .. } | Msg::LiveStatus(_) => {}
             Msg::SetSpeed(i) => self.speed = i.min(SPEEDS_MS.len() - 1),
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
             Msg::Configure(setting) => self.configure(setting),

@@ -31,10 +31,20 @@ impl Model {
             commands,
             at_calls,
             view: Default::default(),
+            live_tape: self.live_tape(),
         };
         l.view.embed = self.embed;
         l.view.lesson = self.lesson.as_ref().map(|r| r.lesson.id.clone());
         l
+    }
+
+    #[cfg(live_engine)]
+    fn live_tape(&self) -> Option<String> {
+        self.live_tape_json()
+    }
+    #[cfg(not(live_engine))]
+    fn live_tape(&self) -> Option<String> {
+        None
     }
 
     /// The fragment for this run (without `#`), or why it cannot be shared.
@@ -53,6 +63,9 @@ impl Model {
             config_errors: Vec::new(),
         }
         };
+        if let Some(tape) = &l.live_tape {
+            return Model::from_live_link(l, config, tape);
+        }
         let mut m = match &l.scenario {
             LinkScenario::Preset {
                 id,
@@ -100,6 +113,54 @@ impl Model {
             }
         }
         Ok(m)
+    }
+
+    /// A saved live run: its tape, played back on its cluster.
+    #[cfg(live_engine)]
+    fn from_live_link(
+        l: &Link,
+        config: crate::engine::ScenarioConfig,
+        tape: &str,
+    ) -> Result<Model, LinkError> {
+        let bad = |e: String| {
+            LinkError {
+            kind: LinkErrorKind::BadConfig,
+            message: format!(
+                "This saved live run cannot be played back: {e}. Copy the link again from where it was shared."
+            ),
+            config_errors: Vec::new(),
+        }
+        };
+        let tape = crate::model::live::parse_tape(tape).map_err(bad)?;
+        let source = crate::model::live::LiveSource::Recording { tape, played_ms: 0 };
+        let mut m = Model::new_live(config, source).map_err(bad)?;
+        m.embed = l.view.embed;
+        // The first moment of the recording is on screen at once.
+        m.live_play(0);
+        m.playing = true;
+        if m.live.as_ref().is_some_and(|r| r.broken) {
+            let why = m
+                .live
+                .as_ref()
+                .and_then(|r| r.status.clone())
+                .unwrap_or_default();
+            return Err(bad(why));
+        }
+        Ok(m)
+    }
+    /// The course page does not play live runs back: the live page
+    /// (`live/`) does, and the page sends such a link there.
+    #[cfg(not(live_engine))]
+    fn from_live_link(
+        _: &Link,
+        _: crate::engine::ScenarioConfig,
+        _: &str,
+    ) -> Result<Model, LinkError> {
+        Err(LinkError {
+            kind: LinkErrorKind::UnknownVersion,
+            message: "A saved live run: open it on the live page (live/).".into(),
+            config_errors: Vec::new(),
+        })
     }
 
     /// Replays the tape until the engine has made `at_calls` calls.

@@ -26,6 +26,51 @@ fn typing_in_field(ev: &web_sys::KeyboardEvent) -> bool {
         .unwrap_or(false)
 }
 
+/// The live page follows its live process (see `crate::ui::live`).
+#[cfg(live_engine)]
+use crate::ui::live::use_live;
+#[cfg(not(live_engine))]
+#[hook]
+fn use_live(model: &UseReducerHandle<Model>) {
+    let _ = model;
+}
+
+/// What is live, on the live page (nothing on the course page).
+#[cfg(live_engine)]
+fn live_banner(m: &Model, on: &Callback<Msg>) -> Html {
+    crate::ui::live::banner(m, on)
+}
+#[cfg(not(live_engine))]
+fn live_banner(_: &Model, _: &Callback<Msg>) -> Html {
+    Html::default()
+}
+
+/// The Share button's name: a live run is saved as a link.
+#[cfg(live_engine)]
+fn share_name(m: &Model) -> &'static str {
+    if m.is_live() {
+        "Save as link"
+    } else {
+        "Share"
+    }
+}
+#[cfg(not(live_engine))]
+fn share_name(_: &Model) -> &'static str {
+    "Share"
+}
+
+/// The course page hands a saved live run's link to the live page
+/// (`live/` beside it), whose bundle plays live runs back.
+#[cfg(not(live_engine))]
+fn hand_live_link_on(hash: &str) {
+    let live = crate::link::looks_like_link(hash)
+        && crate::link::decode(hash, &crate::presets::config_by_id)
+            .is_ok_and(|l| l.live_tape.is_some());
+    if let (true, Some(w)) = (live, web_sys::window()) {
+        let _ = w.location().replace(&format!("live/#{hash}"));
+    }
+}
+
 #[component]
 pub fn App() -> Html {
     // The page opens the run its address describes: a scenario link in the
@@ -37,6 +82,8 @@ pub fn App() -> Html {
             .as_ref()
             .and_then(|l| l.search().ok())
             .unwrap_or_default();
+        #[cfg(not(live_engine))]
+        hand_live_link_on(hash.trim_start_matches('#'));
         Model::open_page(hash.trim_start_matches('#'), &query)
     });
     // The share dialog's state: open or not, and what its last Copy did.
@@ -220,6 +267,7 @@ pub fn App() -> Html {
         );
     }
 
+    use_live(&model);
     let m: &Model = &model;
     use_course_bridge(m, dispatch.clone());
     focus::use_modal_focus(*share_open || m.gallery_open || m.help_open || m.link_error.is_some());
@@ -377,12 +425,13 @@ pub fn App() -> Html {
                     } else {
                         <button class="btn small" onclick={toggle_settings.clone()} aria-expanded={settings_open.to_string()} aria-controls="settings-drawer">{"Settings"}</button>
                         <button class="btn small" data-fk="lessons" onclick={dispatch.reform(|_| Msg::ToggleGallery)} aria-label="Lessons">{"Lessons"}</button>
-                        <button class="btn small" onclick={open_share} aria-label="Share">{"Share"}</button>
+                        <button class="btn small" onclick={open_share} aria-label={share_name(m)}>{share_name(m)}</button>
                         <button class="btn small ghost present" onclick={toggle_present} aria-pressed={presenting.to_string()} title="Presentation mode: everything larger, for a projector (P; Esc leaves)">{"Present"}</button>
                     }
                 </div>
             </header>
             { for fork_banner }
+            { live_banner(m, &dispatch) }
             if let Some(err) = m.error.clone() {
                 <div class="banner error" role="alert">
                     <span class="banner-icon" aria-hidden="true">{"!"}</span>

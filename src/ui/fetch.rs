@@ -7,7 +7,21 @@ use wasm_bindgen_futures::JsFuture;
 /// The text at `url` (relative to the page).
 pub async fn fetch_text(url: &str) -> Result<String, String> {
     let w = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(w.fetch_with_str(url)).await.map_err(|_| {
+    read_text(url, w.fetch_with_str(url)).await
+}
+
+/// POSTs `body` (text) to `url` and returns the answer's text.
+#[cfg(live_engine)]
+pub async fn post_text(url: &str, body: &str) -> Result<String, String> {
+    let w = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    read_text(url, w.fetch_with_str_and_init(url, &init)).await
+}
+
+async fn read_text(url: &str, request: js_sys::Promise) -> Result<String, String> {
+    let resp = JsFuture::from(request).await.map_err(|_| {
         format!("{url} could not be fetched (offline, or the page is opened from a file?)")
     })?;
     let resp: web_sys::Response = resp

@@ -29,6 +29,8 @@ pub mod focus;
 pub mod gallery;
 pub mod lane;
 pub mod lesson_panel;
+#[cfg(live_engine)]
+pub mod live;
 pub mod narration_panel;
 pub mod pipeline_bar;
 pub mod plots;

@@ -898,7 +898,7 @@ impl Scene<'_> {
                 // the tooltip); the records waiting in the producer sit in
                 // the tray under them (see `staged_token`).
                 if h >= 140.0 {
-                    { sub(38.0, pr.client_id.clone()) }
+                    { sub(38.0, ellipsize(&pr.client_id, chars_in(w - 16.0))) }
                 }
                 { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
                 // (A short box says "in a transaction" here instead: its
@@ -1167,7 +1167,7 @@ impl Scene<'_> {
                     x,
                     y + title_dy,
                     false,
-                    format!("Consumer {}", con.label),
+                    crate::narration::consumer_title(&con.label, ((w - 16.0) / 9.5) as usize),
                 ),
                 (
                     "box-sub status",

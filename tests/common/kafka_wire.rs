@@ -5,6 +5,9 @@
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind};
 use kafka_protocol::protocol::{Encodable, StrBytes};
+use kafka_protocol::records::{
+    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+};
 
 /// A request frame without its size prefix (what `decode_request` takes),
 /// from the client `client_id`.
@@ -33,4 +36,42 @@ pub fn sized(frame: &[u8]) -> Vec<u8> {
     let mut out = (frame.len() as i32).to_be_bytes().to_vec();
     out.extend_from_slice(frame);
     out
+}
+
+/// A record as a producer without idempotence sends it.
+pub fn record(key: Option<&[u8]>, value: Option<&[u8]>, timestamp: i64) -> Record {
+    Record {
+        transactional: false,
+        control: false,
+        delete_horizon: false,
+        partition_leader_epoch: -1,
+        producer_id: -1,
+        producer_epoch: -1,
+        timestamp_type: TimestampType::Creation,
+        offset: 0,
+        sequence: -1,
+        timestamp,
+        key: key.map(Bytes::copy_from_slice),
+        value: value.map(Bytes::copy_from_slice),
+        headers: Default::default(),
+    }
+}
+
+/// One uncompressed v2 batch of `records`, offsets from 0.
+pub fn batch(records: &[Record]) -> Bytes {
+    let mut records = records.to_vec();
+    for (i, r) in records.iter_mut().enumerate() {
+        r.offset = i as i64;
+    }
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        records.iter(),
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .expect("the batch encodes");
+    buf.freeze()
 }

@@ -10,8 +10,10 @@
 // The suites, by feature: this file's own tests (the nine stages, play/pause,
 // keyboard, partitions, presets), then links.mjs, time-travel.mjs, embed.mjs,
 // lessons.mjs, performance.mjs, accessibility.mjs, layout.mjs, stage.mjs,
-// side-by-side.mjs and visual.mjs. The lessons and presets they expect come from
-// the kafkascope CLI (project.mjs: $KAFKASCOPE_BIN, or `cargo run`).
+// side-by-side.mjs, live.mjs (`kafkascope live` with real kafka-python
+// clients; the live page in DIST/live) and visual.mjs. The lessons and presets
+// they expect come from the kafkascope CLI (project.mjs: $KAFKASCOPE_BIN, or
+// `cargo run`).
 //
 // Prints PASS/FAIL/SKIP per test and "e2e: N passed, N failed"; exits 1 if any failed.
 // Screenshots go to tests/e2e/out/. See tests/e2e/README.md for the UI contract.
@@ -29,6 +31,7 @@ import { layoutTests } from './layout.mjs';
 import { stageTests } from './stage.mjs';
 import { sideBySideTests } from './side-by-side.mjs';
 import { visualTests } from './visual.mjs';
+import { liveTests } from './live.mjs';
 import {
   AssertionError,
   SkipTest,
@@ -472,6 +475,8 @@ const tests = [
   ...layoutTests,
   ...stageTests,
   ...sideBySideTests,
+  // Live mode: a real `kafkascope live` process and kafka-python clients.
+  ...liveTests,
   // The picture at four viewports.
   ...visualTests,
 ];
@@ -506,6 +511,8 @@ if (!baseUrl) {
     process.exit(2);
   }
   baseUrl = server.url;
+  // The live tests serve DIST/live from a `kafkascope live` process.
+  server.dir = opts.dist;
   console.log(`serving ${opts.dist} at ${server.urls.join(' and ')}`);
 } else {
   console.log(`testing ${baseUrl}`);
