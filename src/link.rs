@@ -265,8 +265,8 @@ pub mod limits {
     /// it (about 0.3 s natively for a quiet scenario; 4 hours of playing at
     /// the top speed of 16 steps per second).
     pub const MAX_AT_CALLS: u64 = 250_000;
-    /// Longest live tape (JSON, see [`super::Link::live_tape`]), in bytes:
-    /// its base64 fits in [`MAX_FRAGMENT_CHARS`].
+    /// Longest live tape (deflated JSON, see [`super::Link::live_tape`]),
+    /// in bytes: its base64 fits in [`MAX_FRAGMENT_CHARS`].
     pub const MAX_TAPE_BYTES: usize = 140_000;
     /// Longest preset id written in clear (longer ones go into the body).
     pub const MAX_PRESET_ID_CHARS: usize = 64;
@@ -284,11 +284,12 @@ pub struct Link {
     pub view: LinkView,
     /// A live run's tape (`kafkascope live`): every input that entered its
     /// engine from real clients, as JSON
-    /// (`Vec<crate::engine::external::LiveInput>`). The link's scenario is
+    /// (`Vec<crate::engine::external::LiveInput>`) compressed with raw
+    /// deflate (RFC 1951). The link's scenario is
     /// the live run's cluster; the live page replays the tape on it. The
     /// codec carries it as text; the course page hands such a link to the
     /// live page, whose bundle reads it.
-    pub live_tape: Option<String>,
+    pub live_tape: Option<Vec<u8>>,
 }
 
 /// Which scenario a link runs.
@@ -1105,7 +1106,8 @@ pub mod v1 {
         }
         put_view(&mut w, &link.view);
         if let Some(tape) = &link.live_tape {
-            w.text(tape);
+            w.count(tape.len());
+            w.0.extend_from_slice(tape);
         }
         seal(id_in_text, &w.0)
     }
@@ -1731,7 +1733,7 @@ pub mod v1 {
         }
         let view = get_view(&mut r)?;
         let live_tape = if flags & FLAG_LIVE_TAPE != 0 {
-            Some(r.text_up_to("link", "live tape", MAX_TAPE_BYTES)?)
+            Some(r.bytes_up_to("link", "live tape", MAX_TAPE_BYTES)?)
         } else {
             None
         };
@@ -1869,25 +1871,27 @@ pub mod v1 {
         }
 
         fn text(&mut self, path: &str, field: &str) -> Result<String, Fail> {
-            self.text_up_to(path, field, MAX_TEXT_BYTES)
+            let start = self.pos;
+            let bytes = self.bytes_up_to(path, field, MAX_TEXT_BYTES)?;
+            String::from_utf8(bytes)
+                .map_err(|_| malformed(path, field, "text is not valid UTF-8", start))
         }
 
-        fn text_up_to(&mut self, path: &str, field: &str, max: usize) -> Result<String, Fail> {
+        /// A varint length and that many bytes, at most `max`.
+        fn bytes_up_to(&mut self, path: &str, field: &str, max: usize) -> Result<Vec<u8>, Fail> {
             let start = self.pos;
             let n = self.varint(path, field)?;
             if n > max as u64 {
-                return Err(too_long(path, field, "bytes of text", n, max));
+                return Err(too_long(path, field, "bytes", n, max));
             }
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             let end = self.pos.saturating_add(n);
             let bytes = self
                 .data
                 .get(self.pos..end)
-                .ok_or_else(|| malformed(path, field, "text longer than the data", start))?;
-            let s = std::str::from_utf8(bytes)
-                .map_err(|_| malformed(path, field, "text is not valid UTF-8", start))?;
+                .ok_or_else(|| malformed(path, field, "longer than the data", start))?;
             self.pos = end;
-            Ok(s.to_string())
+            Ok(bytes.to_vec())
         }
 
         fn opt_text(&mut self, path: &str, field: &str) -> Result<Option<String>, Fail> {

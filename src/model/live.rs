@@ -315,16 +315,30 @@ impl Model {
         }
     }
 
-    /// The tape of this live run as a link's `live_tape` (JSON).
-    pub fn live_tape_json(&self) -> Option<String> {
+    /// The tape of this live run as a link's `live_tape`.
+    pub fn live_tape_packed(&self) -> Option<Vec<u8>> {
         self.live.as_ref()?;
-        serde_json::to_string(self.engine.live_tape()).ok()
+        serde_json::to_vec(self.engine.live_tape())
+            .ok()
+            .map(|json| pack_tape(&json))
     }
 }
 
-/// A saved link's tape, read.
-pub fn parse_tape(json: &str) -> Result<Vec<LiveInput>, String> {
-    serde_json::from_str(json).map_err(|e| format!("its live tape cannot be read ({e})"))
+/// The most bytes a saved tape's JSON may inflate to.
+const MAX_TAPE_JSON_BYTES: usize = 32 * 1024 * 1024;
+
+/// A tape's JSON as a link carries it: raw deflate (RFC 1951), about a
+/// twelfth of the JSON (the same few requests, again and again).
+pub fn pack_tape(json: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(json, 9)
+}
+
+/// A saved link's tape, read (never more than [`MAX_TAPE_JSON_BYTES`] of
+/// JSON, whatever the link says).
+pub fn parse_tape(packed: &[u8]) -> Result<Vec<LiveInput>, String> {
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(packed, MAX_TAPE_JSON_BYTES)
+        .map_err(|_| "its live tape is damaged or too large to unpack".to_string())?;
+    serde_json::from_slice(&json).map_err(|e| format!("its live tape cannot be read ({e})"))
 }
 
 #[cfg(test)]
@@ -413,10 +427,29 @@ mod tests {
     fn a_damaged_tape_in_a_link_is_refused_with_a_message() {
         let (cfg, _) = sample_session();
         let mut l = crate::link::Link::custom(cfg, Vec::new(), 0);
-        l.live_tape = Some("[{\"Record\":{\"producer\":7}}]".into());
+        l.live_tape = Some(pack_tape(b"[{\"Record\":{\"producer\":7}}]"));
         let text = crate::link::encode(&l, &crate::presets::config_by_id);
         let m = Model::from_fragment(&text);
         let e = m.link_error.expect("refused");
         assert!(e.contains("live run"), "{e}");
+        // Bytes that do not inflate are refused the same way.
+        l.live_tape = Some(vec![0xFF; 40]);
+        let text = crate::link::encode(&l, &crate::presets::config_by_id);
+        let e = Model::from_fragment(&text).link_error.expect("refused");
+        assert!(e.contains("damaged"), "{e}");
+    }
+
+    #[test]
+    fn a_saved_tape_is_packed_smaller_than_its_json_and_unpacks_the_same() {
+        let (_, live) = sample_session();
+        let json = serde_json::to_vec(live.live_tape()).unwrap();
+        let packed = pack_tape(&json);
+        assert!(
+            packed.len() < json.len(),
+            "{} of {}",
+            packed.len(),
+            json.len()
+        );
+        assert_eq!(parse_tape(&packed).unwrap(), live.live_tape());
     }
 }

@@ -39,11 +39,11 @@ impl Model {
     }
 
     #[cfg(live_engine)]
-    fn live_tape(&self) -> Option<String> {
-        self.live_tape_json()
+    fn live_tape(&self) -> Option<Vec<u8>> {
+        self.live_tape_packed()
     }
     #[cfg(not(live_engine))]
-    fn live_tape(&self) -> Option<String> {
+    fn live_tape(&self) -> Option<Vec<u8>> {
         None
     }
 
@@ -120,7 +120,7 @@ impl Model {
     fn from_live_link(
         l: &Link,
         config: crate::engine::ScenarioConfig,
-        tape: &str,
+        tape: &[u8],
     ) -> Result<Model, LinkError> {
         let bad = |e: String| {
             LinkError {
@@ -154,7 +154,7 @@ impl Model {
     fn from_live_link(
         _: &Link,
         _: crate::engine::ScenarioConfig,
-        _: &str,
+        _: &[u8],
     ) -> Result<Model, LinkError> {
         Err(LinkError {
             kind: LinkErrorKind::UnknownVersion,

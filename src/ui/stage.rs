@@ -1080,6 +1080,9 @@ impl Scene<'_> {
             }
         } else if left_busy {
             "busy, left group"
+        } else if rebalancing && con.member_id.is_none() && e.is_external(Node::Consumer(c)) {
+            // A real client (live mode) that closed or has not joined yet.
+            "not in the group"
         } else if rebalancing {
             "rebalancing…"
         } else if con.assignment.is_empty() {
