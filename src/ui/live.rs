@@ -138,7 +138,8 @@ pub fn banner(m: &Model, on: &Callback<Msg>) -> Html {
     html! {
         <div class="banner live-banner" role="status" data-live={badge}>
             <span class="live-badge">{badge}</span>
-            <span class="banner-text">{text}{format!(" {clients} client{} so far, {} records.", if clients == 1 { "" } else { "s" }, records)}</span>
+            <span class="banner-text live-what">{text}</span>
+            <span class="live-count">{format!("{clients} client{} so far, {records} records.", if clients == 1 { "" } else { "s" })}</span>
             if matches!(live.source, LiveSource::Recording { .. }) && !live.broken {
                 <button class="btn small" onclick={on.reform(|_| Msg::SeekEnd)} title="Jump to the end of the recording (End)">{"Jump to the end"}</button>
             }

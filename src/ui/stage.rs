@@ -58,6 +58,16 @@ fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
     }
 }
 
+/// A real client (live mode) that closed or has not joined its group yet.
+#[cfg(live_engine)]
+fn outside_the_group(e: &Engine, c: ConsumerIdx) -> bool {
+    e.consumers()[c.0 as usize].member_id.is_none() && e.is_external(Node::Consumer(c))
+}
+#[cfg(not(live_engine))]
+fn outside_the_group(_: &Engine, _: ConsumerIdx) -> bool {
+    false
+}
+
 /// `s` cut to `max_chars` characters, the end replaced by "…" (the full
 /// text is in the tooltip).
 fn ellipsize(s: &str, max_chars: usize) -> String {
@@ -1080,8 +1090,7 @@ impl Scene<'_> {
             }
         } else if left_busy {
             "busy, left group"
-        } else if rebalancing && con.member_id.is_none() && e.is_external(Node::Consumer(c)) {
-            // A real client (live mode) that closed or has not joined yet.
+        } else if rebalancing && outside_the_group(e, c) {
             "not in the group"
         } else if rebalancing {
             "rebalancing…"
