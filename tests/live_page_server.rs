@@ -155,7 +155,12 @@ impl Live {
         let obj = v.as_object().expect("an object");
         let mut keys: Vec<&str> = obj.keys().map(|k| k.as_str()).collect();
         keys.sort();
-        assert_eq!(keys, ["config", "from", "inputs", "len"]);
+        assert_eq!(keys, ["bootstrap", "config", "from", "inputs", "len"]);
+        let bootstrap = v["bootstrap"].as_str().expect("bootstrap is text");
+        assert!(
+            bootstrap.starts_with("127.0.0.1:") && !bootstrap.ends_with(":0"),
+            "bootstrap names broker 0's real port: {bootstrap}"
+        );
         Tape {
             config: serde_json::from_value(v["config"].clone())
                 .expect("config is a ScenarioConfig"),

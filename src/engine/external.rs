@@ -242,6 +242,27 @@ impl Engine {
                 msg: msg.clone(),
             });
         }
+        #[cfg(live_engine)]
+        if let (Msg::Produce { batches, acks, .. }, Node::Producer(p)) = (&msg, from) {
+            // The client's own acks, for the stage and the narration.
+            if self
+                .cfg
+                .producers
+                .get(p.0 as usize)
+                .is_some_and(|pc| pc.acks != *acks)
+            {
+                std::sync::Arc::make_mut(&mut self.cfg).producers[p.0 as usize].acks = *acks;
+            }
+            if *acks != crate::engine::config::Acks::Zero {
+                // (Bounded: a batch whose answer never comes, to a crashed
+                // broker, is forgotten after many others.)
+                if self.external_batches.len() >= 4_096 {
+                    self.external_batches.drain(..1_024);
+                }
+                self.external_batches
+                    .extend(batches.iter().map(|b| (b.batch, b.records.clone())));
+            }
+        }
         let to = Node::Broker(to);
         self.emit(EventKind::Message {
             from,
@@ -412,6 +433,63 @@ impl Engine {
         }
     }
 
+    /// Stages 6 and 7 of a real client's records, as far as the engine can
+    /// see them: the answer to a Produce reaching the producer
+    /// (acknowledged), a fetch answer with records reaching the consumer
+    /// (polled). What the client does next (its callback, its processing)
+    /// happens in the client.
+    #[cfg(live_engine)]
+    fn narrate_external_delivery(&mut self, to: Node, msg: &Msg) {
+        match (to, msg) {
+            (Node::Producer(producer), Msg::ProduceResponse { results, .. }) => {
+                for r in results {
+                    let Some(i) = self
+                        .external_batches
+                        .iter()
+                        .position(|(b, _)| *b == r.batch)
+                    else {
+                        continue;
+                    };
+                    let (batch, records) = self.external_batches.swap_remove(i);
+                    if let Ok(first) = r.result {
+                        self.emit(EventKind::Acked {
+                            producer,
+                            tp: r.tp,
+                            batch,
+                            records,
+                            first: Some(first),
+                            acks_zero: false,
+                        });
+                    }
+                }
+            }
+            (Node::Consumer(consumer), Msg::FetchResponse { partitions, .. }) => {
+                for p in partitions.iter().filter(|p| p.error.is_none()) {
+                    let records: Vec<(RecordId, Offset)> = p
+                        .entries
+                        .iter()
+                        .filter_map(|e| e.record.map(|r| (r, e.offset)))
+                        .collect();
+                    let Some(last) = p.entries.last() else {
+                        continue;
+                    };
+                    if records.is_empty() {
+                        continue;
+                    }
+                    let skipped_control = (p.entries.len() - records.len()) as u32;
+                    self.emit(EventKind::Polled {
+                        consumer,
+                        tp: p.tp,
+                        records,
+                        position: Offset(last.offset.0 + 1),
+                        skipped_control,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// What the brokers sent to real clients since the last call.
     pub fn take_external_replies(&mut self) -> Vec<ExternalReply> {
         std::mem::take(&mut self.external_replies)
@@ -422,6 +500,7 @@ impl Engine {
     /// protocol, its assignment), and set it aside for the gateway.
     #[cfg(live_engine)]
     pub(crate) fn external_deliver(&mut self, from: Node, to: Node, msg: Msg) {
+        self.narrate_external_delivery(to, &msg);
         if let Node::Consumer(c) = to {
             match &msg {
                 Msg::JoinGroupResponse {
@@ -517,6 +596,15 @@ pub(crate) mod tests {
         let now = e.now_ms();
         let (node, tp) = produce(&mut e, b"{\"event_id\": 0}");
         e.advance_to_ms(now + 1_000);
+        // The page sees stage 6 of the record: the answer reached the client.
+        let acked = e.take_events().into_iter().any(|ev| {
+            matches!(ev.kind, EventKind::Acked { ref records, first: Some(Offset(0)), .. }
+                if records == &[RecordId(0)])
+        });
+        assert!(
+            acked,
+            "the acknowledgement reaching the real producer is an event"
+        );
         let replies = e.take_external_replies();
         let answer = replies
             .iter()

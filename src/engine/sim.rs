@@ -236,6 +236,10 @@ pub struct Engine {
     /// runs for them, and what is sent to them is set aside.
     pub(crate) external: Vec<Node>,
     pub(crate) external_replies: Vec<crate::engine::external::ExternalReply>,
+    /// Real producers' batches in flight: their records, for the
+    /// acknowledgement the page shows when the answer goes back.
+    #[cfg(live_engine)]
+    pub(crate) external_batches: Vec<(BatchId, Vec<RecordId>)>,
     /// Built by [`Engine::new_live`]: real clients may connect.
     pub(crate) live: bool,
     /// A live engine's inputs from outside (`external.rs`). Native only
@@ -302,6 +306,8 @@ impl Engine {
             sweep_at: SWEEP_MIN_QUEUE_LEN,
             external: Vec::new(),
             external_replies: Vec::new(),
+            #[cfg(live_engine)]
+            external_batches: Vec::new(),
             live,
             #[cfg(live_engine)]
             live_tape: Vec::new(),

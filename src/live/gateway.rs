@@ -271,7 +271,18 @@ impl Gateway {
             }
             out.push_str(&json);
         }
-        out.push_str(&format!("],\"len\":{}}}", tape.len()));
+        // Where clients connect (broker 0, the bootstrap server), for the
+        // page to tell its reader.
+        let bootstrap = format!(
+            "{}:{}",
+            self.listeners.host,
+            self.listeners.ports.first().copied().unwrap_or(0)
+        );
+        out.push_str(&format!(
+            "],\"len\":{},\"bootstrap\":{}}}",
+            tape.len(),
+            serde_json::to_string(&bootstrap).map_err(bad)?
+        ));
         Ok(out)
     }
 

@@ -23,7 +23,8 @@
 //! see. `GET /api/tape?from=N` answers, with `Cache-Control: no-store`:
 //!
 //! ```text
-//! {"config": <ScenarioConfig>, "from": N, "inputs": [<LiveInput>, ...], "len": L}
+//! {"config": <ScenarioConfig>, "from": N, "inputs": [<LiveInput>, ...], "len": L,
+//!  "bootstrap": "HOST:PORT"}
 //! ```
 //!
 //! `config` is the configuration the live engine started from, `inputs`

@@ -59,11 +59,16 @@ pub struct LiveRun {
     pub status: Option<String>,
     /// The tape could not be applied: the page stops following it.
     pub broken: bool,
+    /// Where real clients connect (streamed runs: the process says).
+    pub bootstrap: Option<String>,
 }
 
 /// How often the page asks the process for new tape entries, and how often
 /// a recording moves on, in wall-clock milliseconds.
 pub const LIVE_POLL_MS: u32 = 250;
+
+/// A recording skips a stretch with no input longer than this.
+const IDLE_SKIP_MS: u64 = 2_000;
 
 /// Routine events the page holds back while nothing newsworthy happens.
 const MAX_QUIET_EVENTS: usize = 4_096;
@@ -86,6 +91,7 @@ impl Model {
             outbox: Vec::new(),
             status: None,
             broken: false,
+            bootstrap: None,
         }));
         m.playing = true;
         Ok(m)
@@ -163,6 +169,21 @@ impl Model {
                 .unwrap_or(0);
         }
         *played_ms += ms;
+        // Stretches where nothing came in (no client connected) are skipped:
+        // the recording moves on to half a second before its next input.
+        let rest = &tape[live.applied..];
+        if let Some(k) = rest
+            .iter()
+            .position(|i| !matches!(i, LiveInput::Advance { .. }))
+        {
+            let next_at = rest[..k].iter().rev().find_map(|i| match i {
+                LiveInput::Advance { ms } => Some(*ms),
+                _ => None,
+            });
+            if let Some(at) = next_at.filter(|at| *at > *played_ms + IDLE_SKIP_MS) {
+                *played_ms = at - IDLE_SKIP_MS / 4;
+            }
+        }
         let until = *played_ms;
         let mut due = Vec::new();
         for input in &tape[live.applied..] {
@@ -399,6 +420,24 @@ mod tests {
         opened.update(Msg::ToggleBroker(crate::engine::ids::BrokerId(0)));
         assert_eq!(engine_text(&opened), before);
         assert!(opened.error.is_some());
+    }
+
+    #[test]
+    fn a_recording_skips_stretches_where_nothing_came_in() {
+        // The sample session waits 20 s with nothing coming in after its
+        // crash; played back half a second at a time, that wait is skipped.
+        let (cfg, live) = sample_session();
+        let tape = live.live_tape().to_vec();
+        let n = tape.len();
+        let source = LiveSource::Recording { tape, played_ms: 0 };
+        let mut m = Model::new_live(cfg, source).unwrap();
+        let mut ticks = 0;
+        while m.live.as_ref().unwrap().applied < n {
+            m.live_play(500);
+            ticks += 1;
+            assert!(ticks < 12, "still playing after {ticks} ticks of 0.5 s");
+        }
+        assert_eq!(engine_text(&m), format!("{live:?}"));
     }
 
     #[test]

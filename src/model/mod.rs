@@ -124,6 +124,8 @@ pub enum Msg {
         config: Box<ScenarioConfig>,
         from: usize,
         inputs: Vec<crate::engine::external::LiveInput>,
+        /// Where real clients connect (`host:port`).
+        bootstrap: Option<String>,
     },
     /// Tape entries `from..` of the live run.
     #[cfg(live_engine)]
@@ -494,12 +496,16 @@ impl Model {
                 config,
                 from,
                 inputs,
+                bootstrap,
             } => {
                 let embed = self.embed;
                 match Model::new_live(*config, crate::model::live::LiveSource::Server) {
                     Ok(m) => {
                         *self = m;
                         self.embed = embed;
+                        if let Some(l) = self.live.as_mut() {
+                            l.bootstrap = bootstrap;
+                        }
                         self.live_entries(from, inputs);
                     }
                     Err(e) => self.error = Some(format!("The live run cannot be shown: {e}.")),

@@ -18,6 +18,9 @@ struct TapeAnswer {
     config: ScenarioConfig,
     from: usize,
     inputs: Vec<LiveInput>,
+    /// Where real clients connect (`host:port` of broker 0).
+    #[serde(default)]
+    bootstrap: Option<String>,
 }
 
 async fn tape_from(from: usize) -> Result<TapeAnswer, String> {
@@ -43,6 +46,7 @@ pub fn use_live(model: &UseReducerHandle<Model>) {
                             config: Box::new(a.config),
                             from: a.from,
                             inputs: a.inputs,
+                            bootstrap: a.bootstrap,
                         },
                         Err(e) => Msg::LiveStatus(format!(
                             "No live session answered ({e}). Start one with `kafkascope live` and open the page it serves, or open a saved live run's link."
@@ -120,7 +124,7 @@ pub fn banner(m: &Model, on: &Callback<Msg>) -> Html {
     let (badge, text) = match &live.source {
         LiveSource::Server => (
             "LIVE",
-            "Real Kafka clients drive this run: point one at this process's brokers (kafka-python: bootstrap_servers='localhost:9092'). Crash, restart or slow a broker from the stage and the clients react as they would on a real cluster.",
+            "Real Kafka clients drive this run. Crash, restart or slow a broker from the stage and the clients react as they would on a real cluster.",
         ),
         LiveSource::Recording { .. } => (
             "RECORDED",
@@ -138,7 +142,12 @@ pub fn banner(m: &Model, on: &Callback<Msg>) -> Html {
     html! {
         <div class="banner live-banner" role="status" data-live={badge}>
             <span class="live-badge">{badge}</span>
-            <span class="banner-text live-what">{text}</span>
+            <span class="banner-text live-what">
+                if let Some(b) = live.bootstrap.clone() {
+                    {"Connect a client with "}<code>{format!("bootstrap_servers='{b}'")}</code>{". "}
+                }
+                {text}
+            </span>
             <span class="live-count">{format!("{clients} client{} so far, {records} records.", if clients == 1 { "" } else { "s" })}</span>
             if matches!(live.source, LiveSource::Recording { .. }) && !live.broken {
                 <button class="btn small" onclick={on.reform(|_| Msg::SeekEnd)} title="Jump to the end of the recording (End)">{"Jump to the end"}</button>

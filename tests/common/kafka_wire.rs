@@ -39,6 +39,7 @@ pub fn sized(frame: &[u8]) -> Vec<u8> {
 }
 
 /// A record as a producer without idempotence sends it.
+#[allow(dead_code)] // (not every test that includes this file builds batches)
 pub fn record(key: Option<&[u8]>, value: Option<&[u8]>, timestamp: i64) -> Record {
     Record {
         transactional: false,
@@ -58,6 +59,7 @@ pub fn record(key: Option<&[u8]>, value: Option<&[u8]>, timestamp: i64) -> Recor
 }
 
 /// One uncompressed v2 batch of `records`, offsets from 0.
+#[allow(dead_code)]
 pub fn batch(records: &[Record]) -> Bytes {
     let mut records = records.to_vec();
     for (i, r) in records.iter_mut().enumerate() {

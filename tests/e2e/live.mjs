@@ -446,6 +446,9 @@ export const liveTests = [
       const before = await bannerCounts(page);
       assert(before.records === 0 && before.clients === 0,
         `before any client connected the banner should count 0 clients and 0 records: "${before.text}"`);
+      // The strip tells a student where to point a client: this process's broker 0.
+      assert(before.text.includes(`bootstrap_servers='${live.bootstrap}'`),
+        `the live strip does not name the bootstrap server ${live.bootstrap}: "${before.text}"`);
 
       const sent = await runCourseProducer(live.bootstrap, procs, live);
       const clientId = sent.client_id;
