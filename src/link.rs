@@ -459,11 +459,7 @@ impl Link {
         let config = self.config(presets)?;
         let errors = config.validate();
         if !errors.is_empty() {
-            let list = errors
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ");
+            let list = crate::engine::config::one_line(&errors);
             let n = errors.len();
             return Err(LinkError {
                 kind: LinkErrorKind::BadConfig,

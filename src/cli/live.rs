@@ -108,12 +108,8 @@ pub const USAGE: &str = "kafkascope live [--kafka-port 9092] [--http-port 8080 |
 /// `check-replay`; each is answered with a `live: …` line (the page's
 /// `POST /api/command` is answered the same way).
 pub fn run(args: LiveArgs) -> Result<(), String> {
-    let engine = Engine::new_live(args.config).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let engine =
+        Engine::new_live(args.config).map_err(|errs| crate::engine::config::one_line(&errs))?;
     let brokers = engine.brokers().len();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -384,6 +384,15 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Every error of a list, in one line (`field: message; field: message`):
+/// what a refused configuration or lesson says.
+pub fn one_line<E: fmt::Display>(errs: &[E]) -> String {
+    errs.iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl std::error::Error for ConfigError {}
 
 fn err(field: impl Into<String>, message: impl Into<String>) -> ConfigError {

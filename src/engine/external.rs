@@ -358,12 +358,7 @@ impl Engine {
         cfg: crate::engine::config::ScenarioConfig,
         tape: &[LiveInput],
     ) -> Result<Engine, String> {
-        let mut e = Engine::new_live(cfg).map_err(|errs| {
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let mut e = Engine::new_live(cfg).map_err(|errs| crate::engine::config::one_line(&errs))?;
         for (i, input) in tape.iter().enumerate() {
             e.apply_live_input(input.clone())
                 .map_err(|what| format!("tape entry {i}: {what}"))?;

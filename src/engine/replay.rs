@@ -23,12 +23,8 @@ pub fn replay(
     commands: &[(u64, Command)],
     calls: u64,
 ) -> Result<Engine, String> {
-    let mut engine = Engine::new(config.clone()).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
+    let mut engine =
+        Engine::new(config.clone()).map_err(|errs| crate::engine::config::one_line(&errs))?;
     let mut next = 0;
     loop {
         while next < commands.len() && commands[next].0 == engine.step_calls() {

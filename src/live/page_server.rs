@@ -128,9 +128,12 @@ pub enum PageRequest {
 /// Accepts on `listener` and serves each connection in its own task, until
 /// `tx`'s receiver (the gateway) is dropped.
 pub async fn serve_page(listener: TcpListener, page_dir: PathBuf, tx: mpsc::Sender<PageRequest>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut admission = crate::live::transport::Admission::new(
+        Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        MAX_CONNECTIONS,
+        "page".into(),
+    );
     let page_dir = Arc::new(page_dir);
-    let (mut refusals, mut last_said) = (0u64, None::<std::time::Instant>);
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -145,15 +148,7 @@ pub async fn serve_page(listener: TcpListener, page_dir: PathBuf, tx: mpsc::Send
                 continue;
             }
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            refusals += 1;
-            if last_said.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                eprintln!(
-                    "kafkascope live: page: refused {refusals} connection(s), the last from {peer}: {MAX_CONNECTIONS} connections open (the limit)"
-                );
-                refusals = 0;
-                last_said = Some(std::time::Instant::now());
-            }
+        let Some(slot) = admission.admit(peer) else {
             drop(stream);
             continue;
         };

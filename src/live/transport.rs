@@ -181,7 +181,7 @@ async fn accept_loop(
     to_engine: mpsc::Sender<Inbound>,
 ) {
     let mut listener = Some(listener);
-    let (mut refusals, mut last_said) = (0u64, None);
+    let mut admission = Admission::new(slots, limits.max_connections, format!("broker {broker}"));
     let addr = listener.as_ref().and_then(|l| l.local_addr().ok());
     loop {
         if !*up.borrow_and_update() {
@@ -225,18 +225,7 @@ async fn accept_loop(
                 continue;
             }
         };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            // Said once per second at most, with a count: a crowd of
-            // retrying clients would otherwise write a line per attempt.
-            refusals += 1;
-            if last_said.is_none_or(|t: std::time::Instant| t.elapsed() >= Duration::from_secs(1)) {
-                eprintln!(
-                    "kafkascope live: broker {broker}: refused {refusals} connection(s), the last from {peer}: {} connections open (the limit)",
-                    limits.max_connections
-                );
-                refusals = 0;
-                last_said = Some(std::time::Instant::now());
-            }
+        let Some(slot) = admission.admit(peer) else {
             drop(stream);
             continue;
         };
@@ -252,6 +241,52 @@ async fn accept_loop(
             to_engine.clone(),
             slot,
         ));
+    }
+}
+
+/// A listener's places under a connection limit (`slots`, which several
+/// listeners may share), and the refusals not yet reported.
+pub(crate) struct Admission {
+    slots: Arc<Semaphore>,
+    max: usize,
+    /// Who refuses, in the log: `broker 1`, `page`.
+    who: String,
+    refusals: u64,
+    last_said: Option<std::time::Instant>,
+}
+
+impl Admission {
+    pub(crate) fn new(slots: Arc<Semaphore>, max: usize, who: String) -> Admission {
+        Admission {
+            slots,
+            max,
+            who,
+            refusals: 0,
+            last_said: None,
+        }
+    }
+
+    /// A place for a new connection from `peer`, or `None`: the limit is
+    /// reached and the connection is to be closed. Refusals are said once
+    /// per second at most, with a count: a crowd of retrying clients would
+    /// otherwise write a line per attempt.
+    pub(crate) fn admit(&mut self, peer: std::net::SocketAddr) -> Option<OwnedSemaphorePermit> {
+        if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
+            return Some(slot);
+        }
+        self.refusals += 1;
+        if self
+            .last_said
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            eprintln!(
+                "kafkascope live: {}: refused {} connection(s), the last from {peer}: {} connections open (the limit)",
+                self.who, self.refusals, self.max
+            );
+            self.refusals = 0;
+            self.last_said = Some(std::time::Instant::now());
+        }
+        None
     }
 }
 

@@ -77,14 +77,9 @@ impl Model {
     /// A live run on `config` (the process's cluster, with no simulated
     /// clients), its tape to come from `source`.
     pub fn new_live(config: ScenarioConfig, source: LiveSource) -> Result<Model, String> {
-        let engine = Engine::new_live(config.clone()).map_err(|errs| {
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
-        let mut m = Model::new(config)?;
-        m.engine = engine;
+        let engine = Engine::new_live(config.clone())
+            .map_err(|errs| crate::engine::config::one_line(&errs))?;
+        let mut m = Model::with_engine(config, engine);
         m.live = Some(Box::new(LiveRun {
             source,
             applied: 0,

@@ -384,12 +384,14 @@ pub const FIRST_KEY: &str = "user-1";
 
 impl Model {
     pub fn new(config: ScenarioConfig) -> Result<Model, String> {
-        let engine = Engine::new(config.clone()).map_err(|errs| {
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let engine =
+            Engine::new(config.clone()).map_err(|errs| crate::engine::config::one_line(&errs))?;
+        Ok(Model::with_engine(config, engine))
+    }
+
+    /// A model showing `engine`, built from `config` (by `Engine::new`, or
+    /// `Engine::new_live` for a live run).
+    pub(crate) fn with_engine(config: ScenarioConfig, engine: Engine) -> Model {
         let mut m = Model {
             run: std::rc::Rc::new(Run {
                 engine,
@@ -434,7 +436,7 @@ impl Model {
             own_lesson_error: None,
         };
         m.take_snapshot_if_due();
-        Ok(m)
+        m
     }
 
     /// A side-by-side lane: no history of its own, no records of its own.
@@ -610,11 +612,7 @@ impl Model {
                     self.start_lesson(l)
                 }
                 Err(errs) => {
-                    let list = errs
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ");
+                    let list = crate::engine::config::one_line(&errs);
                     let message = format!(
                         "That lesson cannot be opened ({} {}): {list}. Fix the file and paste it again.",
                         errs.len(),

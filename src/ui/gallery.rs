@@ -22,12 +22,9 @@ pub fn load_all(loaded: UseStateHandle<std::rc::Rc<Loaded>>) {
         let results = results.clone();
         let done = Callback::from(move |r: Result<String, String>| {
             let parsed = r.and_then(|text| {
-                crate::lesson::parse(&text).map(|l| (l, text)).map_err(|e| {
-                    e.iter()
-                        .map(|x| x.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
+                crate::lesson::parse(&text)
+                    .map(|l| (l, text))
+                    .map_err(|errs| crate::engine::config::one_line(&errs))
             });
             results.borrow_mut()[i] = Some(parsed);
             loaded.set(std::rc::Rc::new(results.borrow().clone()));
