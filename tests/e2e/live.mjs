@@ -15,7 +15,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { AssertionError, SkipTest, assert, assertSeen, blurActive, problems, seenInPage, sleep, waitFor } from './lib.mjs';
+import { AssertionError, SkipTest, assert, assertSeen, blurActive, describeAxe, problems, runAxe, seenInPage, sleep, waitFor } from './lib.mjs';
 import { REPO } from './project.mjs';
 
 /** `kafkascope live` must print `live: ready` within this. */
@@ -545,7 +545,7 @@ export const liveTests = [
   },
 
   {
-    name: 'live_banner_is_seen_at_1920x1080_and_375x667',
+    name: 'live_banner_is_seen_and_axe_clean_at_1920x1080_and_375x667',
     tags: ['live'],
     timeout: 120_000,
     fn: (t) => withChildren(async (procs) => {
@@ -561,6 +561,9 @@ export const liveTests = [
         await waitForBanner(page, 'LIVE');
         await waitForRecords(page, 10, label);
         await checkBannerSeen(page, label, p);
+        // The live page passes axe-core as the course page does.
+        const violations = await runAxe(page);
+        p.check(violations.length === 0, `${label}: axe-core violations on the live page:\n${describeAxe(violations)}`);
         await t.screenshot(page, `live-${label}`);
         await page.context().close();
       }
