@@ -793,11 +793,12 @@ fn thousands(n: usize) -> String {
 pub mod v1 {
     use super::limits::*;
     use super::*;
+    use crate::engine::assignor::server_stub::ServerAssignorKind;
     use crate::engine::assignor::AssignorKind;
     use crate::engine::command::{ScriptEntry, Trigger};
     use crate::engine::config::{
-        Acks, AutoOffsetReset, ClusterConfig, CommitMode, GroupConfig, IsolationLevel, KeyMode,
-        ProducerConfig, TopicConfig, Workload,
+        Acks, AutoOffsetReset, ClusterConfig, CommitMode, GroupConfig, GroupProtocol,
+        IsolationLevel, KeyMode, ProducerConfig, TopicConfig, Workload,
     };
     use crate::engine::event::CrashPoint;
     use crate::engine::ids::{BrokerId, ConsumerIdx, GroupIdx, ProducerIdx};
@@ -1228,6 +1229,9 @@ pub mod v1 {
             group_initial_rebalance_delay_ms,
             auto_leader_rebalance_enable,
             leader_imbalance_check_interval_seconds,
+            group_consumer_heartbeat_interval_ms,
+            group_consumer_session_timeout_ms,
+            group_consumer_assignors,
         } = c;
         w.num(1, brokers, &b.brokers);
         w.num(2, network_latency_ms, &b.network_latency_ms);
@@ -1270,6 +1274,28 @@ pub mod v1 {
             12,
             leader_imbalance_check_interval_seconds,
             &b.leader_imbalance_check_interval_seconds,
+        );
+        // The consumer group protocol (KIP-848).
+        w.num(
+            13,
+            group_consumer_heartbeat_interval_ms,
+            &b.group_consumer_heartbeat_interval_ms,
+        );
+        w.num(
+            14,
+            group_consumer_session_timeout_ms,
+            &b.group_consumer_session_timeout_ms,
+        );
+        w.field(
+            15,
+            group_consumer_assignors,
+            &b.group_consumer_assignors,
+            |w, v| {
+                w.count(v.len());
+                for a in v {
+                    w.varint(*a as u64);
+                }
+            },
         );
         w.end();
     }
@@ -1383,6 +1409,8 @@ pub mod v1 {
             static_membership,
             output_topic,
             restart_after_ms,
+            group_protocol,
+            group_remote_assignor,
         } = g;
         w.string(1, group_id, &b.group_id);
         w.field(2, topics, &b.topics, |w, v| {
@@ -1434,6 +1462,16 @@ pub mod v1 {
         w.flag(15, static_membership, &b.static_membership);
         w.field(16, output_topic, &b.output_topic, |w, v| w.opt_text(v));
         w.num(17, restart_after_ms, &b.restart_after_ms);
+        w.field(18, group_protocol, &b.group_protocol, |w, v| {
+            w.varint(*v as u64)
+        });
+        // 0 = the broker's default, else 1 + the assignor.
+        w.field(
+            19,
+            group_remote_assignor,
+            &b.group_remote_assignor,
+            |w, v| w.varint(v.map_or(0, |a| 1 + a as u64)),
+        );
         w.end();
     }
 
@@ -2018,6 +2056,25 @@ pub mod v1 {
                     c.leader_imbalance_check_interval_seconds =
                         r.bounded(P, "leader_imbalance_check_interval_seconds")?
                 }
+                13 => {
+                    c.group_consumer_heartbeat_interval_ms =
+                        r.bounded(P, "group_consumer_heartbeat_interval_ms")?
+                }
+                14 => {
+                    c.group_consumer_session_timeout_ms =
+                        r.bounded(P, "group_consumer_session_timeout_ms")?
+                }
+                15 => {
+                    let n = r.count(P, "group_consumer_assignors", 2, 1)?;
+                    let mut list = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        list.push(match r.code(P, "group_consumer_assignors", 2)? {
+                            0 => ServerAssignorKind::Uniform,
+                            _ => ServerAssignorKind::Range,
+                        });
+                    }
+                    c.group_consumer_assignors = list;
+                }
                 _ => return Err(unknown_field(P, tag)),
             }
         }
@@ -2164,6 +2221,19 @@ pub mod v1 {
                 15 => g.static_membership = r.bool(p, "static_membership")?,
                 16 => g.output_topic = r.opt_text(p, "output_topic")?,
                 17 => g.restart_after_ms = r.bounded(p, "restart_after_ms")?,
+                18 => {
+                    g.group_protocol = match r.code(p, "group_protocol", 2)? {
+                        0 => GroupProtocol::Classic,
+                        _ => GroupProtocol::Consumer,
+                    }
+                }
+                19 => {
+                    g.group_remote_assignor = match r.code(p, "group_remote_assignor", 3)? {
+                        0 => None,
+                        1 => Some(ServerAssignorKind::Uniform),
+                        _ => Some(ServerAssignorKind::Range),
+                    }
+                }
                 _ => return Err(unknown_field(p, tag)),
             }
         }

@@ -14,6 +14,8 @@ use crate::engine::network::CoordinatorKey;
 use crate::engine::record::hex_bytes;
 use crate::engine::sim::Engine;
 
+mod consumer_protocol;
+
 /// A piece of narration text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Span {
@@ -824,7 +826,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             );
             n.term(consumer_name(e, *consumer))
                 .t(format!(
-                    " receives its assignment for generation {}: ",
+                    " receives its assignment for {} {}: ",
+                    if e.consumers()[consumer.0 as usize].modern.is_some() {
+                        "member epoch"
+                    } else {
+                        "generation"
+                    },
                     generation.0
                 ))
                 .num(if list.is_empty() {
@@ -832,12 +839,14 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 } else {
                     list.join(", ")
                 })
-                .t(format!(" ({} new", added.len()))
-                .t(if revoked.is_empty() {
-                    ")."
-                } else {
-                    ", some revoked: they move in a second rebalance)."
-                });
+                .t(format!(" ({} new", added.len()));
+            let modern = e.consumers()[consumer.0 as usize].modern.is_some();
+            n.t(match (revoked.is_empty(), modern) {
+                (true, false) => ").",
+                (false, false) => ", some revoked: they move in a second rebalance).",
+                (true, true) => "), from a heartbeat answer; it acknowledges in its next heartbeat.",
+                (false, true) => ", the revoked ones acknowledged in its next heartbeat, after which the coordinator hands them on).",
+            });
             narrate_offset_reset(&mut n, e, *consumer, added);
         }
         EventKind::Revoked {
@@ -857,7 +866,9 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             );
             n
                 .term(consumer_name(e, *consumer))
-                .t(if *eager {
+                .t(if e.consumers()[consumer.0 as usize].modern.is_some() {
+                    if *eager { " loses its partitions without committing (onPartitionsLost): it was fenced or left, and rejoins at member epoch 0." } else { " revokes only the partitions its new target takes away, on its own, without waiting for the rest of the group (consumer group protocol)." }
+                } else if *eager {
                     " gives up ALL its partitions before rejoining: the eager protocol stops the world."
                 } else {
                     " gives up only the partitions that move (cooperative rebalancing) and keeps consuming the rest."
@@ -868,7 +879,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("{}: commit failed", consumer_name(e, *consumer));
-            if *error == ErrorCode::RebalanceInProgress {
+            if *error == ErrorCode::StaleMemberEpoch {
+                n.term(consumer_name(e, *consumer))
+                    .t("'s commit carries an old member epoch: the coordinator refuses it with ")
+                    .term(error.name())
+                    .t(" (under the consumer protocol a commit must carry the member's current epoch exactly). commitSync() throws CommitFailedException, but the member is not fenced: its next commit carries the new epoch.");
+            } else if *error == ErrorCode::RebalanceInProgress {
                 // ConsumerCoordinator: requestRejoin, RebalanceInProgressException,
                 // and the generation is *not* reset.
                 n.term(consumer_name(e, *consumer))
@@ -1128,6 +1144,10 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 n.t(" That broker is down, but until the controller fences it the brokers still name it: the client finds out when its next request fails.");
             }
         }
+        EventKind::GroupEpochBumped { .. }
+        | EventKind::TargetAssignmentComputed { .. }
+        | EventKind::MemberReconciled { .. }
+        | EventKind::MemberLeft { .. } => consumer_protocol::narrate(e, &ev.kind, &mut n),
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
             n.t(text.clone());

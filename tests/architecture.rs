@@ -105,7 +105,13 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("lessons", &["lesson.rs"], &["lesson"]),
     (
         "model",
-        &["model/", "narration.rs", "metrics.rs", "stage_layout.rs"],
+        &[
+            "model/",
+            "narration.rs",
+            "narration/",
+            "metrics.rs",
+            "stage_layout.rs",
+        ],
         &["model", "narration", "metrics", "stage_layout"],
     ),
     // Live mode (native only): real Kafka clients served by the engine.

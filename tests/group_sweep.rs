@@ -14,7 +14,18 @@ use common::group_scenario::*;
 use group_scenario as scenario;
 
 fn check(seed: u64) -> Result<(), String> {
-    let mut e = Engine::new(scenario(seed)).map_err(|e| format!("{e:?}"))?;
+    check_config(scenario(seed))
+}
+
+/// The same scenarios on Kafka 4's consumer group protocol (KIP-848).
+fn check_consumer_protocol(seed: u64) -> Result<(), String> {
+    let mut c = scenario(seed);
+    c.groups[0].group_protocol = kafkascope::engine::config::GroupProtocol::Consumer;
+    check_config(c)
+}
+
+fn check_config(cfg: kafkascope::engine::ScenarioConfig) -> Result<(), String> {
+    let mut e = Engine::new(cfg).map_err(|e| format!("{e:?}"))?;
     for _ in 0..300_000 {
         let out = e.step();
         e.clear_events();
@@ -33,6 +44,13 @@ fn check(seed: u64) -> Result<(), String> {
 #[test]
 fn no_partition_has_two_owners_in_a_generation_and_nothing_is_lost() {
     sweep(500, check);
+}
+
+/// Under the consumer protocol: a partition is never owned by two members at
+/// once (at the coordinator, or by two live members), and nothing is lost.
+#[test]
+fn the_consumer_protocol_never_gives_a_partition_two_owners_and_loses_nothing() {
+    sweep(200, check_consumer_protocol);
 }
 
 /// The sweep is not vacuous: across seeds, rebalances happen, members crash

@@ -193,6 +193,9 @@ fn group_json(e: &Engine, g: GroupIdx) -> serde_json::Value {
         "duplicate_writes": s.duplicate_writes,
         "acked_then_lost": s.acked_then_lost,
         "committed_offsets": offsets,
+        "group_protocol": if grp.modern.is_some() { "consumer" } else { "classic" },
+        // Partition-milliseconds without a live owner (engine::ownership).
+        "unowned_partition_ms": e.unowned_partition_ms(g),
     })
 }
 
@@ -254,14 +257,15 @@ pub fn render_text(r: &Report, name: &str) -> String {
     for g in 0..e.groups().len() {
         let sum = e.delivery_summary(GroupIdx(g as u16));
         s.push_str(&format!(
-            "group {}: produced {}, processed once {}, lost {}, duplicated {}, in flight {}, aborted {}\n",
+            "group {}: produced {}, processed once {}, lost {}, duplicated {}, in flight {}, aborted {}; partitions without an owner {} partition-ms\n",
             e.groups()[g].group_id,
             sum.produced,
             sum.processed_once,
             sum.lost,
             sum.duplicated,
             sum.in_flight,
-            sum.aborted
+            sum.aborted,
+            e.unowned_partition_ms(GroupIdx(g as u16))
         ));
     }
     s

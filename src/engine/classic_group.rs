@@ -78,6 +78,10 @@ pub enum GroupTimer {
     SessionCheck,
     /// The rebalance timeout of this rebalance passed.
     RebalanceDeadline { rebalance_id: u32 },
+    /// Consumer protocol: a member's session may have expired.
+    MemberSession { serial: u32, deadline_ms: u64 },
+    /// Consumer protocol: a member had until now to revoke at `epoch`.
+    MemberRebalance { serial: u32, epoch: i32 },
 }
 
 /// What a group's handlers are told about the world: the time, the broker
@@ -155,6 +159,9 @@ pub struct Group {
     pub generation_size: usize,
     /// Member ids known to be assigned in the current generation (for invariants).
     pub member_counter: u32,
+    /// Set while the group is a consumer group of the KIP-848 protocol
+    /// (`consumer_group.rs`); the offsets above are shared by both kinds.
+    pub modern: Option<Box<crate::engine::consumer_group::ConsumerGroup>>,
 }
 
 /// The timer of a group's initial rebalance (`GroupMetadataManager`'s
@@ -229,6 +236,7 @@ impl Group {
             rebalances: 0,
             generation_size: 0,
             member_counter: 0,
+            modern: None,
         }
     }
 

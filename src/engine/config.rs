@@ -8,6 +8,7 @@
 //! the field and the constraint, so the UI and the CLI can say exactly what to
 //! fix instead of crashing.
 
+use crate::engine::assignor::server_stub::ServerAssignorKind;
 use crate::engine::assignor::AssignorKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -151,6 +152,14 @@ pub struct ClusterConfig {
     /// (KRaft ignores `leader.imbalance.per.broker.percentage`: it rebalances
     /// every imbalanced partition.)
     pub leader_imbalance_check_interval_seconds: u32,
+    /// `group.consumer.heartbeat.interval.ms`: under the consumer group
+    /// protocol (KIP-848) the broker, not the client, sets the interval.
+    pub group_consumer_heartbeat_interval_ms: u32,
+    /// `group.consumer.session.timeout.ms`, likewise set by the broker.
+    pub group_consumer_session_timeout_ms: u32,
+    /// `group.consumer.assignors`: the server-side assignors the broker
+    /// offers; the first is the default.
+    pub group_consumer_assignors: Vec<ServerAssignorKind>,
 }
 
 impl Default for ClusterConfig {
@@ -168,6 +177,9 @@ impl Default for ClusterConfig {
             group_initial_rebalance_delay_ms: 3_000,
             auto_leader_rebalance_enable: true,
             leader_imbalance_check_interval_seconds: 300,
+            group_consumer_heartbeat_interval_ms: 5_000,
+            group_consumer_session_timeout_ms: 45_000,
+            group_consumer_assignors: vec![ServerAssignorKind::Uniform, ServerAssignorKind::Range],
         }
     }
 }
@@ -305,6 +317,21 @@ pub struct GroupConfig {
     pub output_topic: Option<String>,
     /// Restart a crashed consumer after this long (0 = stays down).
     pub restart_after_ms: u32,
+    /// `group.protocol`: `classic` (JoinGroup/SyncGroup, the default in
+    /// Kafka 4.0's client) or `consumer` (KIP-848, ConsumerGroupHeartbeat).
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor`: the server-side assignor this consumer asks
+    /// for under the consumer protocol (`None`: the broker's default).
+    pub group_remote_assignor: Option<ServerAssignorKind>,
+}
+
+/// `group.protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupProtocol {
+    #[default]
+    Classic,
+    Consumer,
 }
 
 impl Default for GroupConfig {
@@ -330,6 +357,8 @@ impl Default for GroupConfig {
             static_membership: false,
             output_topic: None,
             restart_after_ms: 0,
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
         }
     }
 }
@@ -637,6 +666,21 @@ impl ScenarioConfig {
                 }
             }
         }
+        let cl = &self.cluster;
+        if cl.group_consumer_assignors.is_empty() {
+            e.push(err(
+                "cluster.group_consumer_assignors",
+                "list at least one server-side assignor (uniform, range)",
+            ));
+        }
+        if cl.group_consumer_heartbeat_interval_ms < 1
+            || cl.group_consumer_heartbeat_interval_ms >= cl.group_consumer_session_timeout_ms
+        {
+            e.push(err(
+                "cluster.group_consumer_heartbeat_interval_ms",
+                "must be positive and lower than group.consumer.session.timeout.ms (Kafka requires it)",
+            ));
+        }
         if self.script.len() > 200 {
             e.push(err("script", "at most 200 scripted commands"));
         }
@@ -705,6 +749,14 @@ impl ScenarioConfig {
                 e.push(err(
                     f("heartbeat_interval_ms"),
                     "must be positive and lower than session.timeout.ms (Kafka recommends a third of it)",
+                ));
+            }
+            if g.group_protocol == GroupProtocol::Consumer
+                && g.commit_mode == CommitMode::Transactional
+            {
+                e.push(err(
+                    f("group_protocol"),
+                    "exactly-once consume-transform-produce is modelled with group.protocol=classic only",
                 ));
             }
             if g.max_poll_interval_ms < 1 {

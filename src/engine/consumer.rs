@@ -60,7 +60,7 @@
 use crate::engine::assignor::{
     self, AssignorKind, MemberSubscription, RebalanceProtocol, TopicPartition,
 };
-use crate::engine::config::{CommitMode, GroupConfig, IsolationLevel};
+use crate::engine::config::{CommitMode, GroupConfig, GroupProtocol, IsolationLevel};
 pub use crate::engine::consumer_coordinator::{
     rebalance_protocol, CommitAnswer, JoinAnswer, Reassignment,
 };
@@ -179,7 +179,7 @@ impl Engine {
     }
 
     /// The coordinator, or `None` with a retry in 100 ms (`retry.backoff.ms`).
-    fn coordinator_or_retry(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
+    pub(crate) fn coordinator_or_retry(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
         let b = self.coordinator_of(c);
         if b.is_none() {
             self.consumer_retry_later(c);
@@ -189,7 +189,7 @@ impl Engine {
 
     /// Tries the consumer's pending work again after `retry.backoff.ms`
     /// (100 ms), unless this instance has crashed or restarted by then.
-    fn consumer_retry_later(&mut self, c: ConsumerIdx) {
+    pub(crate) fn consumer_retry_later(&mut self, c: ConsumerIdx) {
         self.consumer_rule(c, |con, now, out| con.retry_later(now, out));
     }
 
@@ -237,6 +237,8 @@ impl Engine {
             return;
         }
         self.consumer_maybe_auto_commit(c, &gc);
+        // The consumer protocol reconciles on the application thread.
+        self.modern_reconcile(c, &gc);
         match self.consumers[c.0 as usize].poll_next() {
             PollNext::Join => return self.consumer_start_join(c, &gc),
             PollNext::Wait => return,
@@ -371,7 +373,7 @@ impl Engine {
 
     /// Sends an OffsetCommit. Returns its id, or `None` if the consumer is not
     /// in an active generation (Java fails the commit locally).
-    fn consumer_send_commit(
+    pub(crate) fn consumer_send_commit(
         &mut self,
         c: ConsumerIdx,
         offsets: Vec<(Tp, Offset)>,
@@ -416,6 +418,9 @@ impl Engine {
 
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        if gc.group_protocol == GroupProtocol::Consumer {
+            return self.modern_join(c, gc);
+        }
         let protocol = rebalance_protocol(gc);
         let con = &self.consumers[c.0 as usize];
         let g = con.group;
@@ -453,7 +458,7 @@ impl Engine {
             .collect()
     }
 
-    fn names_to_tps(&self, names: &[TopicPartition]) -> Vec<Tp> {
+    pub(crate) fn names_to_tps(&self, names: &[TopicPartition]) -> Vec<Tp> {
         names
             .iter()
             .filter_map(|n| self.topic_id(&n.topic).map(|t| Tp::new(t, n.partition)))
@@ -566,6 +571,7 @@ impl Engine {
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => self.modern_response(c, resp, &gc),
             Msg::OffsetCommitResponse {
                 error,
                 offsets,
@@ -614,16 +620,31 @@ impl Engine {
     ) {
         let protocol = rebalance_protocol(gc);
         let new = self.names_to_tps(&assignment);
-        let (g, generation) = (
-            self.consumers[c.0 as usize].group,
-            self.consumers[c.0 as usize].generation,
-        );
+        let change = self.consumer_take_assignment(c, new, protocol, gc);
+        if change.fetch_offsets {
+            self.consumer_send_offset_fetch(c);
+        }
+        self.consumer_wake_poll(c);
+    }
+
+    /// The consumer takes `new` (`onJoinComplete`, or a consumer-protocol
+    /// reconciliation) and shows it: the partitions it gave up (unless
+    /// eager, which revoked everything before joining) and what it owns now.
+    pub(crate) fn consumer_take_assignment(
+        &mut self,
+        c: ConsumerIdx,
+        new: Vec<Tp>,
+        protocol: RebalanceProtocol,
+        gc: &GroupConfig,
+    ) -> Reassignment {
+        let con = &self.consumers[c.0 as usize];
+        let (g, generation) = (con.group, con.generation);
         let (now, interval) = (self.now_ms, gc.auto_commit_interval_ms as u64);
         let change = self
             .consumer(c)
             .assign(new.clone(), protocol, now, interval);
-        let cooperative = protocol == RebalanceProtocol::Cooperative;
-        if cooperative && !change.revoked.is_empty() {
+        let shows_revoked = protocol == RebalanceProtocol::Cooperative;
+        if shows_revoked && !change.revoked.is_empty() {
             let partitions = self.tps_to_names(&change.revoked);
             self.emit(EventKind::Revoked {
                 group: g,
@@ -638,16 +659,13 @@ impl Engine {
             generation,
             assigned: self.tps_to_names(&new),
             added: self.tps_to_names(&change.added),
-            revoked: if cooperative {
+            revoked: if shows_revoked {
                 self.tps_to_names(&change.revoked)
             } else {
                 vec![]
             },
         });
-        if change.fetch_offsets {
-            self.consumer_send_offset_fetch(c);
-        }
-        self.consumer_wake_poll(c);
+        change
     }
 
     pub(crate) fn consumer_send_offset_fetch_pub(&mut self, c: ConsumerIdx) {
@@ -776,6 +794,9 @@ impl Engine {
     /// beats while the member is in a generation, and comes round again.
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
+        if gc.group_protocol == GroupProtocol::Consumer {
+            return self.modern_heartbeat_tick(c, &gc);
+        }
         let max_poll = gc.max_poll_interval_ms as u64;
         let leave = self.consumer_rule(c, |con, now, out| {
             con.check_poll_interval(now, max_poll, out)
@@ -843,7 +864,7 @@ impl Engine {
         self.consumer_txn_crashed(c);
     }
 
-    fn consumer_stop_now(&mut self, c: ConsumerIdx) {
+    pub(crate) fn consumer_stop_now(&mut self, c: ConsumerIdx) {
         self.consumer(c).lose_process();
         self.emit(EventKind::ConsumerStopped { consumer: c });
     }
@@ -971,7 +992,9 @@ impl Engine {
             }
         }
         let con = &self.consumers[ci];
-        if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
+        if gc.group_protocol == GroupProtocol::Consumer {
+            self.modern_leave(c);
+        } else if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
             self.send(Node::Consumer(c), Node::Broker(b), msg);
         }
         self.consumer_stop_now(c);

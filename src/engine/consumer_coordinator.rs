@@ -152,6 +152,11 @@ impl Consumer {
             consumer: self.idx,
             error: e,
         });
+        if self.modern.is_some() {
+            // The consumer protocol: the heartbeat, not the commit, decides
+            // membership (a stale epoch just fails this commit).
+            return CommitAnswer::Failed;
+        }
         self.rejoin_needed = true;
         if e == ErrorCode::UnknownMemberId && self.instance_id.is_none() {
             self.member_id = None;
@@ -394,6 +399,9 @@ impl Consumer {
             self.positions.remove(tp);
             self.fetched.remove(tp);
         }
+        // A lookup still in flight for a revoked partition must not give it
+        // a position when it answers (`SubscriptionState` forgets it whole).
+        self.offsets_pending.retain(|tp| !revoked.contains(tp));
         self.assignment = new.clone();
         self.last_assignment = new;
         self.last_generation = Some(self.generation.0);

@@ -116,6 +116,14 @@ pub enum ErrorCode {
     NoOffsetForPartition,
     /// Client side: `CommitFailedException`.
     CommitFailed,
+    // The consumer group protocol (KIP-848).
+    FencedMemberEpoch,
+    StaleMemberEpoch,
+    UnsupportedAssignor,
+    UnreleasedInstanceId,
+    FencedInstanceId,
+    InvalidRequest,
+    GroupIdNotFound,
 }
 
 impl ErrorCode {
@@ -146,6 +154,13 @@ impl ErrorCode {
             ErrorCode::RetriesExhausted => "retries exhausted",
             ErrorCode::NoOffsetForPartition => "NoOffsetForPartitionException",
             ErrorCode::CommitFailed => "CommitFailedException",
+            ErrorCode::FencedMemberEpoch => "FENCED_MEMBER_EPOCH",
+            ErrorCode::StaleMemberEpoch => "STALE_MEMBER_EPOCH",
+            ErrorCode::UnsupportedAssignor => "UNSUPPORTED_ASSIGNOR",
+            ErrorCode::UnreleasedInstanceId => "UNRELEASED_INSTANCE_ID",
+            ErrorCode::FencedInstanceId => "FENCED_INSTANCE_ID",
+            ErrorCode::InvalidRequest => "INVALID_REQUEST",
+            ErrorCode::GroupIdNotFound => "GROUP_ID_NOT_FOUND",
         }
     }
 
@@ -212,6 +227,13 @@ pub enum MsgKind {
     SyncGroupResponse,
     Heartbeat,
     HeartbeatResponse,
+    ConsumerGroupHeartbeat,
+    ConsumerGroupHeartbeatResponse,
+    /// A ConsumerGroupHeartbeat that acknowledges a reconciliation (it lists
+    /// what the member owns now).
+    ConsumerGroupHeartbeatAck,
+    /// A ConsumerGroupHeartbeat answer that carries a new assignment.
+    ConsumerGroupHeartbeatAssignment,
     LeaveGroup,
     LeaveGroupResponse,
     OffsetCommit,
@@ -253,6 +275,12 @@ impl MsgKind {
             MsgKind::SyncGroupResponse => "SyncGroup response",
             MsgKind::Heartbeat => "Heartbeat",
             MsgKind::HeartbeatResponse => "Heartbeat response",
+            MsgKind::ConsumerGroupHeartbeat => "ConsumerGroupHeartbeat",
+            MsgKind::ConsumerGroupHeartbeatResponse => "ConsumerGroupHeartbeat response",
+            MsgKind::ConsumerGroupHeartbeatAck => "ConsumerGroupHeartbeat (owned partitions)",
+            MsgKind::ConsumerGroupHeartbeatAssignment => {
+                "ConsumerGroupHeartbeat response (new assignment)"
+            }
             MsgKind::LeaveGroup => "LeaveGroup",
             MsgKind::LeaveGroupResponse => "LeaveGroup response",
             MsgKind::OffsetCommit => "OffsetCommit",
@@ -600,6 +628,36 @@ pub enum EventKind {
         added: Vec<TopicPartition>,
         revoked: Vec<TopicPartition>,
     },
+    // ---- the consumer group protocol (KIP-848, consumer_group.rs) ---------
+    /// The group epoch went up: a member joined, left or changed its subscription.
+    GroupEpochBumped {
+        group: GroupIdx,
+        epoch: GenerationId,
+        /// The member whose change bumped it, when it is a simulated consumer.
+        consumer: Option<ConsumerIdx>,
+    },
+    /// The coordinator ran a server-side assignor for a new target assignment.
+    TargetAssignmentComputed {
+        group: GroupIdx,
+        epoch: GenerationId,
+        assignor: crate::engine::assignor::server_stub::ServerAssignorKind,
+    },
+    /// The coordinator moved a member towards the target (`CurrentAssignmentBuilder`).
+    MemberReconciled {
+        group: GroupIdx,
+        consumer: Option<ConsumerIdx>,
+        epoch: GenerationId,
+        state: crate::engine::consumer_group::MemberState,
+        assigned: Vec<TopicPartition>,
+        revoking: Vec<TopicPartition>,
+    },
+    /// A consumer-protocol member left (epoch -1 or -2) or was fenced.
+    MemberLeft {
+        group: GroupIdx,
+        consumer: Option<ConsumerIdx>,
+        static_leave: bool,
+        fenced: Option<ErrorCode>,
+    },
     /// `onPartitionsRevoked` before (eager) or after (cooperative) the join.
     Revoked {
         group: GroupIdx,
@@ -727,6 +785,8 @@ impl EventKind {
                         MsgKind::JoinGroupResponse
                             | MsgKind::SyncGroupResponse
                             | MsgKind::HeartbeatResponse
+                            | MsgKind::ConsumerGroupHeartbeatResponse
+                            | MsgKind::ConsumerGroupHeartbeatAssignment
                     ))
                     || (*error == Some(ErrorCode::UnstableOffsetCommit)
                         && *kind == MsgKind::OffsetFetchResponse)

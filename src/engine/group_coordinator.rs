@@ -56,6 +56,9 @@
 
 use crate::engine::assignor::TopicPartition;
 use crate::engine::classic_group::{Ctx, Group, GroupTimer};
+use crate::engine::consumer_group::{
+    ConsumerGroup, HeartbeatRequest, HeartbeatResponse, ModernCtx,
+};
 use crate::engine::controller::CONSUMER_OFFSETS;
 use crate::engine::event::{ErrorCode, EventKind, GroupState, Node};
 use crate::engine::ids::*;
@@ -65,6 +68,7 @@ use crate::engine::outbox::Outbox;
 use crate::engine::record::{KeySource, RecordData, RecordKind, ValueSource};
 use crate::engine::sim::Engine;
 use crate::engine::vecmap::VecMap;
+use std::collections::BTreeMap;
 
 impl Group {
     pub fn coordinator(&self, e: &Engine) -> Option<BrokerId> {
@@ -72,6 +76,28 @@ impl Group {
     }
 
     pub(crate) fn is_settled(&self, e: &Engine) -> bool {
+        if let Some(cg) = &self.modern {
+            // Every running consumer is a member reconciled to the target.
+            let mut alive = e
+                .consumers
+                .iter()
+                .filter(|c| c.group == self.idx && c.alive);
+            return cg.group_epoch == cg.assignment_epoch
+                && cg.members.iter().all(|m| {
+                    m.member_epoch < 0
+                        || m.state == crate::engine::consumer_group::MemberState::Stable
+                            && m.member_epoch == cg.assignment_epoch
+                })
+                && alive.all(|c| {
+                    let member = c.member_id.as_deref().and_then(|id| cg.member(id));
+                    // The client holds what the coordinator says it owns.
+                    member.is_some_and(|m| e.tps_to_names(&c.assignment) == m.assigned)
+                        && c.modern
+                            .as_ref()
+                            .is_some_and(|m| m.pending.is_none() && !m.in_flight)
+                        && c.generation.0 == cg.assignment_epoch
+                });
+        }
         let alive = e
             .consumers
             .iter()
@@ -81,6 +107,17 @@ impl Group {
     }
 
     pub(crate) fn has_pending_work(&self, e: &Engine) -> bool {
+        if let Some(cg) = &self.modern {
+            // Reconciliation goes on heartbeat by heartbeat; a member whose
+            // process is gone will be fenced by its session timeout.
+            return !self.is_settled(e)
+                || cg.members.iter().any(|m| {
+                    m.consumer.is_some_and(|c| {
+                        let con = &e.consumers[c.0 as usize];
+                        !con.alive || con.member_id.as_deref() != Some(m.member_id.as_str())
+                    })
+                });
+        }
         if matches!(
             self.state,
             GroupState::PreparingRebalance | GroupState::CompletingRebalance
@@ -104,6 +141,16 @@ impl Engine {
             GroupTimer::RebalanceDeadline { rebalance_id } => {
                 self.group_rebalance_deadline(g, rebalance_id)
             }
+            GroupTimer::MemberSession {
+                serial,
+                deadline_ms,
+            } => self.modern_timer(g, |cg, topics, out| {
+                cg.session_expired(serial, deadline_ms, g, topics, out)
+            }),
+            GroupTimer::MemberRebalance { serial, epoch } => self
+                .modern_timer(g, |cg, topics, out| {
+                    cg.rebalance_expired(serial, epoch, g, topics, out)
+                }),
         }
     }
 
@@ -128,6 +175,7 @@ impl Engine {
         let group_id = self.cfg.groups[i].group_id.clone();
         let offsets_tp = Tp::new(offsets, partition_for_id(&group_id, n));
         self.groups.push(Group::new(idx, &group_id, offsets_tp));
+        self.ownership.push(Default::default());
         idx
     }
 
@@ -156,7 +204,8 @@ impl Engine {
                 | Msg::LeaveGroup { group, .. }
                 | Msg::OffsetCommit { group, .. }
                 | Msg::OffsetFetch { group, .. }
-                | Msg::TxnOffsetCommit { group, .. } => Some(*group),
+                | Msg::TxnOffsetCommit { group, .. }
+                | Msg::ConsumerGroupHeartbeat { group, .. } => Some(*group),
                 _ => None,
             }
         };
@@ -277,8 +326,107 @@ impl Engine {
                 generation,
                 offsets,
             ),
+            Msg::ConsumerGroupHeartbeat { group, req } => {
+                self.group_consumer_heartbeat(b, from, group, req)
+            }
             other => self.txn_coordinator_receive(b, from, other),
         }
+    }
+
+    // ---- the consumer group protocol (KIP-848) --------------------------------
+
+    /// Partition counts of the topics a consumer group may subscribe to.
+    fn subscribable_topics(&self) -> BTreeMap<String, u32> {
+        self.topics()
+            .iter()
+            .filter(|t| !t.internal)
+            .map(|t| (t.name.clone(), t.partitions.len() as u32))
+            .collect()
+    }
+
+    /// ConsumerGroupHeartbeat (`GroupMetadataManager.consumerGroupHeartbeat`).
+    fn group_consumer_heartbeat(
+        &mut self,
+        b: BrokerId,
+        from: Node,
+        g: GroupIdx,
+        req: HeartbeatRequest,
+    ) {
+        let topics = self.subscribable_topics();
+        let cl = &self.cfg.cluster;
+        let (interval, session) = (
+            cl.group_consumer_heartbeat_interval_ms,
+            cl.group_consumer_session_timeout_ms,
+        );
+        let assignors = cl.group_consumer_assignors.clone();
+        // Kafka's member ids are `Uuid.randomUuid()`; here from the seeded PRNG.
+        let new_member_id = if req.member_id.is_empty() {
+            let (a, c) = (self.rng.next_u32(), self.rng.next_u32());
+            format!("{a:08x}-{:04x}-{:04x}", c >> 16, c & 0xffff)
+        } else {
+            String::new()
+        };
+        let grp = &mut self.groups[g.0 as usize];
+        if grp.modern.is_none() {
+            // An empty classic group becomes a consumer group on its first
+            // join; one with classic members is not a consumer group
+            // (converting it online is Kafka's migration path).
+            if !grp.members.is_empty() || req.member_epoch != 0 {
+                let resp = HeartbeatResponse {
+                    error: Some(ErrorCode::GroupIdNotFound),
+                    member_id: req.member_id,
+                    member_epoch: req.member_epoch,
+                    heartbeat_interval_ms: interval,
+                    assignment: None,
+                };
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::ConsumerGroupHeartbeatResponse { group: g, resp },
+                );
+                return;
+            }
+            grp.modern = Some(Box::default());
+        }
+        let ctx = ModernCtx {
+            now_ms: self.now_ms,
+            group: g,
+            consumer: match from {
+                Node::Consumer(c) => Some(c),
+                _ => None,
+            },
+            topics: &topics,
+            assignors: &assignors,
+            heartbeat_interval_ms: interval,
+            session_timeout_ms: session,
+            new_member_id,
+        };
+        let mut out = Outbox::new();
+        let modern = self.groups[g.0 as usize]
+            .modern
+            .as_mut()
+            .expect("made above");
+        let resp = modern.heartbeat(&req, &ctx, &mut out);
+        self.apply_outbox(out);
+        self.send(
+            Node::Broker(b),
+            from,
+            Msg::ConsumerGroupHeartbeatResponse { group: g, resp },
+        );
+    }
+
+    /// Runs a consumer-protocol timer of group `g`.
+    fn modern_timer(
+        &mut self,
+        g: GroupIdx,
+        f: impl FnOnce(&mut ConsumerGroup, &BTreeMap<String, u32>, &mut Outbox),
+    ) {
+        let topics = self.subscribable_topics();
+        let mut out = Outbox::new();
+        if let Some(cg) = self.groups[g.0 as usize].modern.as_mut() {
+            f(cg, &topics, &mut out);
+        }
+        self.apply_outbox(out);
     }
 
     /// TxnOffsetCommit: the offsets are written into `__consumer_offsets` as
@@ -376,6 +524,16 @@ impl Engine {
                 group: *group,
                 error: err,
             },
+            Msg::ConsumerGroupHeartbeat { group, req } => Msg::ConsumerGroupHeartbeatResponse {
+                group: *group,
+                resp: HeartbeatResponse {
+                    error: err,
+                    member_id: req.member_id.clone(),
+                    member_epoch: req.member_epoch,
+                    heartbeat_interval_ms: self.cfg.cluster.group_consumer_heartbeat_interval_ms,
+                    assignment: None,
+                },
+            },
             _ => return,
         };
         self.send(Node::Broker(b), from, reply);
@@ -447,7 +605,12 @@ impl Engine {
         commit_id: u64,
     ) {
         let grp = &self.groups[g.0 as usize];
-        if let Some(error) = grp.validate_offset_commit(&member_id, generation, false) {
+        let refused = match &grp.modern {
+            // The consumer protocol: the member's epoch, exactly.
+            Some(cg) => cg.check_commit(&member_id, generation.0),
+            None => grp.validate_offset_commit(&member_id, generation, false),
+        };
+        if let Some(error) = refused {
             self.send(
                 Node::Broker(b),
                 from,
@@ -460,7 +623,10 @@ impl Engine {
             );
             return;
         }
-        let member = grp.members.get(&member_id).map(|m| m.meta.consumer);
+        let member = match &grp.modern {
+            Some(cg) => cg.member(&member_id).and_then(|m| m.consumer),
+            None => grp.members.get(&member_id).map(|m| m.meta.consumer),
+        };
         self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
     }
 
@@ -659,6 +825,9 @@ impl Engine {
                     }
                 }
             }
+            if let Some(cg) = &g.modern {
+                self.check_consumer_group_invariants(g, cg)?;
+            }
             // The clients' view: two live consumers that believe they are in
             // the same generation never hold the same partition. (A consumer
             // of an older generation may still think it owns one: that is
@@ -669,7 +838,8 @@ impl Engine {
                 .iter()
                 .filter(|c| c.alive && c.group == g.idx)
             {
-                if c.membership != crate::engine::consumer::Membership::Stable {
+                if c.membership != crate::engine::consumer::Membership::Stable || c.modern.is_some()
+                {
                     continue;
                 }
                 for tp in &c.assignment {
@@ -705,6 +875,57 @@ impl Engine {
                     return Err(format!(
                         "group {}: committed offset {off} of {}-{} is beyond the {what} {bound}",
                         g.group_id,
+                        self.topic(tp.topic).name,
+                        tp.partition
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The consumer protocol's safety: at the coordinator a partition is
+    /// owned (assigned or being revoked) by one member at most, at that
+    /// member's epoch; and no two live consumers that are members hold the
+    /// same partition, whatever their epochs (a member the coordinator
+    /// already fenced may still believe it owns one until its next
+    /// heartbeat: that zombie's commits are refused).
+    fn check_consumer_group_invariants(&self, g: &Group, cg: &ConsumerGroup) -> Result<(), String> {
+        let mut seen: VecMap<&TopicPartition, &str> = VecMap::new();
+        for m in &cg.members {
+            for tp in m.assigned.iter().chain(&m.pending_revocation) {
+                if let Some(other) = seen.insert(tp, &m.member_id) {
+                    return Err(format!(
+                        "group {}: {tp} owned by both {other} and {} at the coordinator",
+                        g.group_id, m.member_id
+                    ));
+                }
+                if cg.partition_epoch(tp) != m.member_epoch {
+                    return Err(format!(
+                        "group {}: {tp} has partition epoch {} but its owner {} is at epoch {}",
+                        g.group_id,
+                        cg.partition_epoch(tp),
+                        m.member_id,
+                        m.member_epoch
+                    ));
+                }
+            }
+        }
+        let mut owners: VecMap<Tp, ConsumerIdx> = VecMap::new();
+        for c in self.consumers.iter().filter(|c| {
+            c.alive
+                && c.group == g.idx
+                && c.member_id
+                    .as_deref()
+                    .is_some_and(|id| cg.member(id).is_some())
+        }) {
+            for tp in &c.assignment {
+                if let Some(other) = owners.insert(*tp, c.idx) {
+                    return Err(format!(
+                        "group {}: consumers {} and {} both hold {}-{}",
+                        g.group_id,
+                        self.consumers[other.0 as usize].label,
+                        c.label,
                         self.topic(tp.topic).name,
                         tp.partition
                     ));

@@ -124,6 +124,8 @@ pub struct Consumer {
     /// Who leads each partition and who coordinates its group, as far as
     /// this consumer knows.
     pub metadata: ClientMetadata,
+    /// The consumer group protocol's state (`group.protocol=consumer`).
+    pub modern: Option<crate::engine::consumer_membership::ModernMembership>,
 }
 
 impl Consumer {
@@ -174,6 +176,7 @@ impl Consumer {
             batch_committed: false,
             txn_producer: None,
             metadata,
+            modern: None,
         }
     }
 
@@ -663,6 +666,7 @@ impl Consumer {
     /// The process is gone (crashed or closed): everything in memory is
     /// lost, and every timer it set is stale (a new incarnation).
     pub fn lose_process(&mut self) {
+        self.modern = None;
         self.alive = false;
         self.incarnation += 1;
         self.app = AppState::Stopped;

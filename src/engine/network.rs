@@ -172,6 +172,15 @@ pub enum Msg {
         group: GroupIdx,
         error: Option<ErrorCode>,
     },
+    /// The consumer group protocol's one request (KIP-848).
+    ConsumerGroupHeartbeat {
+        group: GroupIdx,
+        req: crate::engine::consumer_group::HeartbeatRequest,
+    },
+    ConsumerGroupHeartbeatResponse {
+        group: GroupIdx,
+        resp: crate::engine::consumer_group::HeartbeatResponse,
+    },
     LeaveGroup {
         group: GroupIdx,
         member_id: String,
@@ -293,6 +302,14 @@ impl Msg {
             Msg::SyncGroupResponse { .. } => MsgKind::SyncGroupResponse,
             Msg::Heartbeat { .. } => MsgKind::Heartbeat,
             Msg::HeartbeatResponse { .. } => MsgKind::HeartbeatResponse,
+            Msg::ConsumerGroupHeartbeat { req, .. } => match req.owned {
+                Some(_) if req.member_epoch > 0 => MsgKind::ConsumerGroupHeartbeatAck,
+                _ => MsgKind::ConsumerGroupHeartbeat,
+            },
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => match resp.assignment {
+                Some(_) => MsgKind::ConsumerGroupHeartbeatAssignment,
+                None => MsgKind::ConsumerGroupHeartbeatResponse,
+            },
             Msg::LeaveGroup { .. } => MsgKind::LeaveGroup,
             Msg::LeaveGroupResponse { .. } => MsgKind::LeaveGroupResponse,
             Msg::OffsetCommit { .. } => MsgKind::OffsetCommit,
@@ -328,6 +345,7 @@ impl Msg {
             | Msg::EndTxnResponse { error, .. } => *error,
             Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
             Msg::FindCoordinatorResponse { coordinator, .. } => coordinator.err(),
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => resp.error,
             Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 error.or_else(|| offsets.iter().find_map(|(_, r)| r.err()))
@@ -352,6 +370,12 @@ impl Msg {
             | Msg::ApiVersionsResponse { .. } => false,
             Msg::Heartbeat { .. } => false,
             Msg::HeartbeatResponse { error, .. } => error.is_some(),
+            // A consumer-protocol heartbeat is routine unless it joins,
+            // leaves, acknowledges a reconciliation or carries an assignment.
+            Msg::ConsumerGroupHeartbeat { req, .. } => req.member_epoch <= 0 || req.owned.is_some(),
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => {
+                resp.error.is_some() || resp.assignment.is_some()
+            }
             _ => true,
         }
     }

@@ -204,6 +204,8 @@ pub struct Engine {
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) groups: Vec<Group>,
+    /// Per group: partition-ms without a live owner (`ownership.rs`).
+    pub(crate) ownership: Vec<crate::engine::ownership::OwnershipClock>,
     pub(crate) txn: TxnCoordinator,
     /// Every record ever created, by id (shared between snapshots).
     pub(crate) records: crate::engine::cow_vec::CowVec<RecordData>,
@@ -287,6 +289,7 @@ impl Engine {
             producers: Vec::new(),
             consumers: Vec::new(),
             groups: Vec::new(),
+            ownership: Vec::new(),
             txn: TxnCoordinator::default(),
             records: Default::default(),
             ledger: Ledger::default(),
@@ -339,6 +342,10 @@ impl Engine {
             }
         }
         self.out.clear();
+        // The first assignment is the start, not a rebalance.
+        for clock in &mut self.ownership {
+            *clock = Default::default();
+        }
     }
 
     fn warm_up_done(&self) -> bool {
@@ -543,6 +550,9 @@ impl Engine {
             self.keepalive_scheduled -= 1;
         }
         debug_assert!(at >= self.now_ms, "time never goes backwards");
+        if at > self.now_ms && !self.groups.is_empty() {
+            self.ownership_tick(at);
+        }
         self.now_ms = at;
         self.run(scheduled.action);
         true

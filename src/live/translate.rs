@@ -63,6 +63,12 @@ pub mod code {
     pub const INVALID_RECORD: i16 = 87;
     pub const UNSTABLE_OFFSET_COMMIT: i16 = 88;
     pub const PRODUCER_FENCED: i16 = 90;
+    pub const GROUP_ID_NOT_FOUND: i16 = 69;
+    pub const FENCED_INSTANCE_ID: i16 = 82;
+    pub const FENCED_MEMBER_EPOCH: i16 = 110;
+    pub const UNRELEASED_INSTANCE_ID: i16 = 111;
+    pub const UNSUPPORTED_ASSIGNOR: i16 = 112;
+    pub const STALE_MEMBER_EPOCH: i16 = 113;
 }
 
 /// The wire number of an engine error. The client-side outcomes (delivery
@@ -90,6 +96,13 @@ pub fn kafka_code(e: ErrorCode) -> i16 {
         InvalidTxnState => code::INVALID_TXN_STATE,
         OffsetOutOfRange => code::OFFSET_OUT_OF_RANGE,
         UnstableOffsetCommit => code::UNSTABLE_OFFSET_COMMIT,
+        InvalidRequest => code::INVALID_REQUEST,
+        GroupIdNotFound => code::GROUP_ID_NOT_FOUND,
+        FencedInstanceId => code::FENCED_INSTANCE_ID,
+        FencedMemberEpoch => code::FENCED_MEMBER_EPOCH,
+        UnreleasedInstanceId => code::UNRELEASED_INSTANCE_ID,
+        UnsupportedAssignor => code::UNSUPPORTED_ASSIGNOR,
+        StaleMemberEpoch => code::STALE_MEMBER_EPOCH,
         DeliveryTimeout | RetriesExhausted | NoOffsetForPartition | CommitFailed => {
             code::UNKNOWN_SERVER_ERROR
         }

@@ -337,6 +337,50 @@ pub fn c_joins_cooperative() -> Preset {
     }
 }
 
+pub fn c_joins_consumer_protocol() -> Preset {
+    use crate::engine::assignor::AssignorKind;
+    use crate::engine::config::GroupProtocol;
+    let mut c = c_joins(vec![AssignorKind::CooperativeSticky]);
+    c.groups[0].group_protocol = GroupProtocol::Consumer;
+    c.script.insert(0, note(0, "group.protocol=consumer (KIP-848, Kafka 4.0): the coordinator assigns with the server-side uniform assignor. A owns P2 and P3, B P0 and P1. Consumer C is about to join."));
+    c.script.push(note(
+        12_000,
+        "Consumer protocol: C's join bumped the group epoch and the coordinator computed the new target at once. A gave up P3 at its next heartbeat and acknowledged; C got P3 at its own next heartbeat. B never paused, nobody rejoined, and P3 was the only partition without an owner, for under a second.",
+    ));
+    Preset {
+        id: "c-joins-consumer-protocol",
+        title: "C joins: the consumer group protocol (KIP-848)",
+        summary: "Kafka 4's protocol: the broker assigns, each member reconciles on its own heartbeat, only the moving partition pauses.",
+        config: c,
+        expect: Expect::JoinRebalances,
+        lanes: Vec::new(),
+    }
+}
+
+pub fn c_joins_three_ways() -> Preset {
+    let strip = |p: Preset| {
+        let mut c = p.config;
+        c.script
+            .retain(|e| !matches!(e.command, Command::Note { .. }));
+        c
+    };
+    let eager = strip(c_joins_eager());
+    let coop = strip(c_joins_cooperative());
+    let modern = strip(c_joins_consumer_protocol());
+    Preset {
+        id: "c-joins-three-protocols",
+        title: "C joins: eager vs cooperative vs consumer protocol",
+        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins.",
+        config: eager.clone(),
+        expect: Expect::JoinRebalances,
+        lanes: vec![
+            ("eager · range", eager),
+            ("cooperative-sticky", coop),
+            ("consumer protocol · uniform", modern),
+        ],
+    }
+}
+
 pub fn session_timeout() -> Preset {
     let mut c = group_scenario(4, 2, 12);
     c.producers[0].workload.interval_ms = 400;
@@ -912,6 +956,8 @@ pub fn built() -> Vec<Preset> {
         c_joins_eager(),
         c_joins_cooperative(),
         c_joins_side_by_side(),
+        c_joins_consumer_protocol(),
+        c_joins_three_ways(),
         session_timeout(),
         poll_timeout(),
         at_most_once(),

@@ -168,6 +168,31 @@ pub(super) const TABLE: &[Entry] = &[
         notes: &[],
     },
     Entry {
+        id: "c-joins-consumer-protocol",
+        title: "C joins: the consumer group protocol (KIP-848)",
+        summary: "Kafka 4's protocol: the broker assigns, each member reconciles on its own heartbeat, only the moving partition pauses.",
+        expect: Expect::JoinRebalances,
+        config: "v1.AAAwAgMBAgQABAEPAhADlgEAAAUBAwEDDgISAQAHAwAAEgEwALwFCQAA4F0SATEAAAAAWy52YA",
+        lanes: &[],
+        notes: &[
+            "group.protocol=consumer (KIP-848, Kafka 4.0): the coordinator assigns with the server-side uniform assignor. A owns P2 and P3, B P0 and P1. Consumer C is about to join.",
+            "Consumer protocol: C's join bumped the group epoch and the coordinator computed the new target at once. A gave up P3 at its next heartbeat and acknowledged; C got P3 at its own next heartbeat. B never paused, nobody rejoined, and P3 was the only partition without an owner, for under a second.",
+        ],
+    },
+    Entry {
+        id: "c-joins-three-protocols",
+        title: "C joins: eager vs cooperative vs consumer protocol",
+        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins.",
+        expect: Expect::JoinRebalances,
+        config: "v1.AAAgAgMBAgQABAEPAhADlgEAAAUBDgIABwEAvAUJAAAAAAAP6Dt6",
+        lanes: &[
+            ("eager · range", "v1.AAAgAgMBAgQABAEPAhADlgEAAAUBDgIABwEAvAUJAAAAAAAP6Dt6"),
+            ("cooperative-sticky", "v1.AAAjAgMBAgQABAEPAhADlgEAAAUBAwEDDgIABwEAvAUJAAAAAAAgXw2f"),
+            ("consumer protocol · uniform", "v1.AAAlAgMBAgQABAEPAhADlgEAAAUBAwEDDgISAQAHAQC8BQkAAAAAAIaoRVI"),
+        ],
+        notes: &[],
+    },
+    Entry {
         id: "session-timeout",
         title: "A crashed consumer is detected by session.timeout.ms",
         summary: "B dies silently; its partitions wait until the coordinator expires its session, then A takes them over from the committed offsets.",

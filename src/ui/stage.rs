@@ -214,6 +214,11 @@ fn message_label(k: MsgKind) -> &'static str {
         // hides a consumer's name (its tooltip and the event log name it).
         MsgKind::Heartbeat => "♥",
         MsgKind::HeartbeatResponse => "♥✓",
+        MsgKind::ConsumerGroupHeartbeat => "♥",
+        MsgKind::ConsumerGroupHeartbeatResponse => "♥✓",
+        // The heartbeats that move partitions get words.
+        MsgKind::ConsumerGroupHeartbeatAck => "♥ owned ↪",
+        MsgKind::ConsumerGroupHeartbeatAssignment => "♥ assignment ↩",
         MsgKind::LeaveGroupResponse => "left ↩",
         MsgKind::OffsetCommitResponse => "committed ↩",
         MsgKind::OffsetFetchResponse => "offsets ↩",
@@ -978,12 +983,27 @@ impl Scene<'_> {
         let tight = self.lay.tight_groups;
         let (e, on) = (self.e, self.on);
         let grp = &e.groups()[g.0 as usize];
-        let (shape, badge) = match grp.state {
-            GroupState::Stable => ("●", "state-badge stable"),
-            GroupState::PreparingRebalance => ("◐", "state-badge preparing"),
-            GroupState::CompletingRebalance => ("◑", "state-badge completing"),
-            GroupState::Empty => ("○", "state-badge empty"),
-            GroupState::Dead => ("✕", "state-badge dead"),
+        // A consumer group of the KIP-848 protocol: Kafka's ConsumerGroupState.
+        let modern = grp.modern.as_deref().map(|cg| cg.state_name());
+        let (shape, badge) = match (modern, grp.state) {
+            (Some("Stable"), _) => ("●", "state-badge stable"),
+            (Some("Empty"), _) => ("○", "state-badge empty"),
+            (Some(_), _) => ("◑", "state-badge completing"),
+            (None, st) => match st {
+                GroupState::Stable => ("●", "state-badge stable"),
+                GroupState::PreparingRebalance => ("◐", "state-badge preparing"),
+                GroupState::CompletingRebalance => ("◑", "state-badge completing"),
+                GroupState::Empty => ("○", "state-badge empty"),
+                GroupState::Dead => ("✕", "state-badge dead"),
+            },
+        };
+        let state_name = modern.unwrap_or(grp.state.name());
+        let generation = match grp.modern.as_deref() {
+            Some(cg) => format!(
+                "group epoch {} · target {}",
+                cg.group_epoch, cg.assignment_epoch
+            ),
+            None => format!("generation {}", grp.generation.0),
         };
         let coord = grp
             .coordinator(e)
@@ -991,9 +1011,13 @@ impl Scene<'_> {
             .unwrap_or_else(|| "no coordinator".into());
         // The protocol the group chose (the first strategy every member
         // supports); before any member joined, none yet.
-        let assignor = match grp.protocol {
-            Some(k) => format!("assignor: {}", k.name()),
-            None => "assignor: none yet".to_string(),
+        let assignor = match (grp.modern.as_deref(), grp.protocol) {
+            (Some(cg), _) => format!(
+                "server assignor: {}",
+                cg.last_assignor.map_or("none yet", |k| k.name())
+            ),
+            (None, Some(k)) => format!("assignor: {}", k.name()),
+            (None, None) => "assignor: none yet".to_string(),
         };
         // "cooperative-sticky" needs the whole width: the + button goes
         // on its own line below.
@@ -1017,11 +1041,11 @@ impl Scene<'_> {
         // The state, whole if it fits (bold 12-unit glyphs, about 7.4 units
         // each), else without its shape, else shortened.
         let state_room = ((w - 20.0) / 7.4).floor().max(6.0) as usize;
-        let with_shape = format!("{shape} {}", grp.state.name());
+        let with_shape = format!("{shape} {state_name}");
         let state_label = if with_shape.chars().count() <= state_room {
             with_shape
         } else {
-            ellipsize(grp.state.name(), state_room)
+            ellipsize(state_name, state_room)
         };
         let group_id = if mini {
             // Bold 15-unit title glyphs: about 9.5 units each.
@@ -1041,13 +1065,13 @@ impl Scene<'_> {
                     // Short, so it ends before the + button.
                     { text("box-sub coord", x + 10.0, y + h - 12.0, None, grp.coordinator(e).map(|b| format!("coordinator: B{b}")).unwrap_or_else(|| "no coordinator".into())) }
                 } else {
-                    { text("box-sub", x + 10.0, y + 56.0, None, format!("generation {}", grp.generation.0)) }
+                    { text("box-sub", x + 10.0, y + 56.0, None, generation.clone()) }
                     { text("box-sub coord", x + 10.0, y + h - 32.0, None, coord.clone()) }
                     { text("box-sub coord", x + 10.0, y + h - 12.0, None, assignor.clone()) }
                 }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
-                { title(format!("{}; {coord}; {assignor}; generation {}", grp.state.name(), grp.generation.0)) }
+                { title(format!("{state_name}; {coord}; {assignor}; {generation}")) }
             </g>
         }
     }
@@ -1090,6 +1114,8 @@ impl Scene<'_> {
             }
         } else if left_busy {
             "busy, left group"
+        } else if let Some(st) = modern_member_state(e, c) {
+            st
         } else if rebalancing && outside_the_group(e, c) {
             "not in the group"
         } else if rebalancing {
@@ -1777,5 +1803,26 @@ pub fn px(x: f64) -> String {
         format!("{sign}{}", t / 10)
     } else {
         format!("{sign}{}.{}", t / 10, t % 10)
+    }
+}
+
+/// A consumer-protocol member that is not yet reconciled, as its card says it.
+fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
+    use crate::engine::consumer_group::MemberState;
+    let con = &e.consumers()[c.0 as usize];
+    let cg = e.groups()[con.group.0 as usize].modern.as_deref()?;
+    if !con.alive || con.modern.is_none() {
+        return None;
+    }
+    let Some(m) = con.member_id.as_deref().and_then(|id| cg.member(id)) else {
+        return Some("joining…");
+    };
+    match m.state {
+        MemberState::UnrevokedPartitions => Some("revoking (epoch held)"),
+        MemberState::UnreleasedPartitions if con.assignment.is_empty() => {
+            Some("waiting for a partition")
+        }
+        MemberState::UnreleasedPartitions => Some("waiting for more"),
+        MemberState::Stable => None,
     }
 }

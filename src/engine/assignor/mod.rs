@@ -66,6 +66,7 @@ pub mod cooperative_sticky;
 pub mod java_hashmap;
 pub mod range;
 pub mod roundrobin;
+pub mod server_stub;
 pub mod sticky;
 
 use java_hashmap::{compare_strings, string_hash_code, JavaHashMap};

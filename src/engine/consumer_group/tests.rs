@@ -1,0 +1,297 @@
+//! The coordinator's consumer-protocol rules on a group alone (no engine).
+
+use super::*;
+
+fn tp(p: u32) -> TopicPartition {
+    TopicPartition::new("t", p)
+}
+
+struct World {
+    topics: BTreeMap<String, u32>,
+    assignors: Vec<ServerAssignorKind>,
+    now_ms: u64,
+    ids: u32,
+}
+
+impl World {
+    fn new(partitions: u32) -> World {
+        World {
+            topics: [("t".to_string(), partitions)].into_iter().collect(),
+            assignors: vec![ServerAssignorKind::Uniform, ServerAssignorKind::Range],
+            now_ms: 0,
+            ids: 0,
+        }
+    }
+
+    fn beat(&mut self, g: &mut ConsumerGroup, req: HeartbeatRequest) -> HeartbeatResponse {
+        self.ids += 1;
+        let ctx = ModernCtx {
+            now_ms: self.now_ms,
+            group: GroupIdx(0),
+            consumer: None,
+            topics: &self.topics,
+            assignors: &self.assignors,
+            heartbeat_interval_ms: 5_000,
+            session_timeout_ms: 45_000,
+            new_member_id: format!("m{}", self.ids),
+        };
+        let mut out = Outbox::new();
+        g.heartbeat(&req, &ctx, &mut out)
+    }
+}
+
+fn join(instance: Option<&str>) -> HeartbeatRequest {
+    HeartbeatRequest {
+        member_id: String::new(),
+        instance_id: instance.map(str::to_string),
+        member_epoch: 0,
+        rebalance_timeout_ms: 300_000,
+        subscribed_topics: Some(vec!["t".into()]),
+        server_assignor: None,
+        owned: Some(Vec::new()),
+    }
+}
+
+fn beat(r: &HeartbeatResponse, owned: Option<Vec<TopicPartition>>) -> HeartbeatRequest {
+    HeartbeatRequest {
+        member_id: r.member_id.clone(),
+        instance_id: None,
+        member_epoch: r.member_epoch,
+        rebalance_timeout_ms: -1,
+        subscribed_topics: None,
+        server_assignor: None,
+        owned,
+    }
+}
+
+/// Every partition is in at most one member's assigned or pending-revocation set.
+fn assert_one_owner(g: &ConsumerGroup) {
+    let mut seen = BTreeMap::new();
+    for m in &g.members {
+        for tp in m.assigned.iter().chain(&m.pending_revocation) {
+            assert!(
+                seen.insert(tp.clone(), m.member_id.clone()).is_none(),
+                "{tp} owned twice"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_joining_member_bumps_the_group_epoch_and_gets_the_target_at_once() {
+    let mut w = World::new(4);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    assert_eq!(a.error, None);
+    assert_eq!(
+        (g.group_epoch, g.assignment_epoch, a.member_epoch),
+        (1, 1, 1)
+    );
+    assert_eq!(a.assignment.as_ref().map(Vec::len), Some(4));
+}
+
+#[test]
+fn a_partition_moves_only_after_its_owner_acknowledges_the_revocation() {
+    let mut w = World::new(4);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    let a_owned = a.assignment.clone().unwrap();
+    // B joins: the target moves two partitions, which A still owns.
+    let b = w.beat(&mut g, join(None));
+    assert_eq!(b.member_epoch, 2);
+    assert_eq!(b.assignment, Some(vec![]), "nothing is free yet");
+    assert_eq!(
+        g.member(&b.member_id).unwrap().state,
+        MemberState::UnreleasedPartitions
+    );
+    assert_one_owner(&g);
+    // A's next heartbeat: it must revoke and stays at its epoch.
+    let a2 = w.beat(&mut g, beat(&a, None));
+    assert_eq!(a2.member_epoch, 1);
+    let kept = a2.assignment.clone().unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(
+        g.member(&a.member_id).unwrap().state,
+        MemberState::UnrevokedPartitions
+    );
+    // B asks again: still nothing, A has not acknowledged.
+    let b2 = w.beat(&mut g, beat(&b, None));
+    assert_eq!(b2.assignment, None);
+    assert_one_owner(&g);
+    // A acknowledges (owns only what it kept): it moves to epoch 2 ...
+    let a3 = w.beat(&mut g, beat(&a2, Some(kept.clone())));
+    assert_eq!(a3.member_epoch, 2);
+    // ... and B then receives the released partitions.
+    let b3 = w.beat(&mut g, beat(&b2, None));
+    let mut got = b3.assignment.unwrap();
+    got.extend(kept);
+    got.sort();
+    assert_eq!(got, a_owned);
+    assert_one_owner(&g);
+    assert!(g.members.iter().all(|m| m.state == MemberState::Stable));
+}
+
+#[test]
+fn a_member_that_gives_nothing_up_is_never_paused() {
+    let mut w = World::new(4);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    let b = w.beat(&mut g, join(None));
+    let a2 = w.beat(&mut g, beat(&a, None));
+    w.beat(&mut g, beat(&a2, Some(a2.assignment.clone().unwrap())));
+    let b2 = w.beat(&mut g, beat(&b, None));
+    let b_owned = b2.assignment.clone().unwrap();
+    // C joins: the uniform assignor moves one partition from each of A and B.
+    let c = w.beat(&mut g, join(None));
+    assert_eq!(g.member(&c.member_id).unwrap().member_epoch, 3);
+    // B's heartbeat: it keeps consuming what it keeps, at its old epoch.
+    let b3 = w.beat(&mut g, beat(&b2, None));
+    let b_now = g.member(&b.member_id).unwrap();
+    assert!(b_now.assigned.iter().all(|tp| b_owned.contains(tp)));
+    assert_eq!(b3.error, None);
+    assert_one_owner(&g);
+}
+
+#[test]
+fn an_epoch_from_the_future_is_fenced() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    let mut req = beat(&a, None);
+    req.member_epoch = 7;
+    assert_eq!(
+        w.beat(&mut g, req).error,
+        Some(ErrorCode::FencedMemberEpoch)
+    );
+}
+
+#[test]
+fn the_previous_epoch_is_accepted_only_with_a_subset_of_the_assignment() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    let _b = w.beat(&mut g, join(None));
+    let a2 = w.beat(&mut g, beat(&a, None));
+    let kept = a2.assignment.clone().unwrap();
+    let a3 = w.beat(&mut g, beat(&a2, Some(kept.clone())));
+    assert_eq!(a3.member_epoch, 2);
+    // The answer was lost: A heartbeats again at epoch 1 owning its subset.
+    let again = w.beat(&mut g, beat(&a2, Some(kept)));
+    assert_eq!(again.error, None);
+    // At epoch 1 owning a partition that is no longer its own: fenced.
+    let stale = w.beat(&mut g, beat(&a2, Some(vec![tp(0), tp(1)])));
+    assert_eq!(stale.error, Some(ErrorCode::FencedMemberEpoch));
+}
+
+#[test]
+fn an_unknown_member_is_refused() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    w.beat(&mut g, join(None));
+    let mut req = join(None);
+    req.member_id = "ghost".into();
+    req.member_epoch = 3;
+    req.owned = None;
+    req.rebalance_timeout_ms = -1;
+    assert_eq!(w.beat(&mut g, req).error, Some(ErrorCode::UnknownMemberId));
+}
+
+#[test]
+fn an_assignor_the_broker_does_not_offer_is_refused() {
+    let mut w = World::new(2);
+    w.assignors = vec![ServerAssignorKind::Uniform];
+    let mut g = ConsumerGroup::default();
+    let mut req = join(None);
+    req.server_assignor = Some(ServerAssignorKind::Range);
+    assert_eq!(
+        w.beat(&mut g, req).error,
+        Some(ErrorCode::UnsupportedAssignor)
+    );
+    assert!(g.members.is_empty());
+}
+
+#[test]
+fn a_commit_must_carry_the_current_member_epoch() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    assert_eq!(g.check_commit(&a.member_id, 1), None);
+    w.beat(&mut g, join(None));
+    let a2 = w.beat(&mut g, beat(&a, None));
+    w.beat(&mut g, beat(&a2, Some(a2.assignment.clone().unwrap())));
+    assert_eq!(
+        g.check_commit(&a.member_id, 1),
+        Some(ErrorCode::StaleMemberEpoch)
+    );
+    assert_eq!(g.check_commit(&a.member_id, 2), None);
+    assert_eq!(g.check_commit("ghost", 2), Some(ErrorCode::UnknownMemberId));
+}
+
+#[test]
+fn a_static_member_rejoins_without_a_new_assignment() {
+    let mut w = World::new(4);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(Some("a")));
+    let _b = w.beat(&mut g, join(None));
+    let a2 = w.beat(
+        &mut g,
+        HeartbeatRequest {
+            instance_id: Some("a".into()),
+            ..beat(&a, None)
+        },
+    );
+    let kept = a2.assignment.clone().unwrap();
+    w.beat(
+        &mut g,
+        HeartbeatRequest {
+            instance_id: Some("a".into()),
+            ..beat(&a2, Some(kept.clone()))
+        },
+    );
+    let epoch = g.group_epoch;
+    // A leaves as a static member (-2) and comes back under a new member id.
+    let left = w.beat(
+        &mut g,
+        HeartbeatRequest {
+            member_epoch: LEAVE_STATIC_EPOCH,
+            instance_id: Some("a".into()),
+            ..beat(&a, None)
+        },
+    );
+    assert_eq!(left.member_epoch, LEAVE_STATIC_EPOCH);
+    assert_eq!(
+        g.group_epoch, epoch,
+        "a static leave does not bump the epoch"
+    );
+    let back = w.beat(&mut g, join(Some("a")));
+    assert_eq!(back.error, None);
+    assert_eq!(g.group_epoch, epoch, "nor does its return");
+    assert_eq!(back.assignment, Some(kept));
+    assert_one_owner(&g);
+}
+
+#[test]
+fn a_static_instance_id_still_in_use_is_unreleased() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    w.beat(&mut g, join(Some("a")));
+    assert_eq!(
+        w.beat(&mut g, join(Some("a"))).error,
+        Some(ErrorCode::UnreleasedInstanceId)
+    );
+}
+
+#[test]
+fn a_member_that_does_not_revoke_within_its_rebalance_timeout_is_fenced() {
+    let mut w = World::new(2);
+    let mut g = ConsumerGroup::default();
+    let a = w.beat(&mut g, join(None));
+    w.beat(&mut g, join(None));
+    w.beat(&mut g, beat(&a, None));
+    let m = g.member(&a.member_id).unwrap().clone();
+    assert_eq!(m.state, MemberState::UnrevokedPartitions);
+    let mut out = Outbox::new();
+    g.rebalance_expired(m.serial, m.member_epoch, GroupIdx(0), &w.topics, &mut out);
+    assert!(g.member(&a.member_id).is_none());
+    assert_eq!(g.group_epoch, 3);
+}

@@ -1,0 +1,86 @@
+//! `unowned_partition_ms`: how long a group's partitions go without a live
+//! owner — the number that makes "stop the world" visible.
+//!
+//! A rebalance is the moment a consumer group moves partitions between its
+//! members. While a partition has no owner, nobody reads it and its lag
+//! grows. The three rebalance protocols differ exactly here:
+//!
+//! - **eager** (classic): every member revokes *everything* before it
+//!   rejoins, so every partition is unowned until the SyncGroup answers;
+//! - **cooperative** (KIP-429): only the partitions that move are unowned,
+//!   from their revocation until the second rebalance hands them on;
+//! - **consumer protocol** (KIP-848): only the moving partitions, from the old
+//!   owner's revocation until the new owner's next heartbeat brings them.
+//!
+//! The figure is partition-milliseconds: each millisecond adds the number of
+//! the group's partitions that no live consumer of the group holds. It starts
+//! counting once every partition has had an owner (the group's first
+//! assignment is not a rebalance) and pauses while no consumer of the group
+//! is running (a stopped group is not rebalancing). It is a function of the
+//! engine's state sampled each time the clock moves, so replays and links
+//! reproduce it exactly.
+
+use crate::engine::sim::Engine;
+
+/// One group's clock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnershipClock {
+    /// Every partition has had an owner at least once.
+    pub covered_once: bool,
+    pub unowned_partition_ms: u64,
+}
+
+impl Engine {
+    /// The clock moves from now to `until_ms`: the state as it is now holds
+    /// for the whole span.
+    pub(crate) fn ownership_tick(&mut self, until_ms: u64) {
+        let span = until_ms.saturating_sub(self.now_ms);
+        if span == 0 {
+            return;
+        }
+        for gi in 0..self.groups.len() {
+            let (unowned, total, running) = self.unowned_now(gi);
+            let clock = &mut self.ownership[gi];
+            if !clock.covered_once {
+                if running && total > 0 && unowned == 0 {
+                    clock.covered_once = true;
+                }
+                continue;
+            }
+            if running {
+                clock.unowned_partition_ms += span * unowned;
+            }
+        }
+    }
+
+    /// (partitions without a live owner, partitions subscribed, any consumer running).
+    fn unowned_now(&self, gi: usize) -> (u64, u64, bool) {
+        let gc = &self.cfg.groups[gi];
+        let members = || {
+            self.consumers
+                .iter()
+                .filter(move |c| c.alive && c.group.0 as usize == gi)
+        };
+        let (mut unowned, mut total) = (0, 0);
+        for name in &gc.topics {
+            let Some(t) = self.topic_id(name) else {
+                continue;
+            };
+            for p in 0..self.topic(t).partitions.len() {
+                total += 1;
+                let tp = crate::engine::ids::Tp::new(t, p as u32);
+                if !members().any(|c| c.assignment.contains(&tp)) {
+                    unowned += 1;
+                }
+            }
+        }
+        (unowned, total, members().next().is_some())
+    }
+
+    /// Partition-milliseconds group `g` has spent with partitions unowned.
+    pub fn unowned_partition_ms(&self, g: crate::engine::ids::GroupIdx) -> u64 {
+        self.ownership
+            .get(g.0 as usize)
+            .map_or(0, |c| c.unowned_partition_ms)
+    }
+}

@@ -1,0 +1,88 @@
+//! Narration of Kafka 4's consumer group protocol (KIP-848): group epochs,
+//! the coordinator's target assignment, each member's reconciliation and
+//! fencing (see `engine::consumer_group` for the rules).
+
+use super::{consumer_name, Narration};
+use crate::engine::consumer_group::MemberState;
+use crate::engine::event::{ErrorCode, EventKind};
+use crate::engine::sim::Engine;
+
+pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
+    match kind {
+        EventKind::GroupEpochBumped {
+            epoch, consumer, ..
+        } => {
+            n.title = format!("Group epoch {}", epoch.0);
+            n.t("The group coordinator bumps the ")
+                .term("group epoch")
+                .t(format!(" to {}", epoch.0));
+            if let Some(c) = consumer {
+                n.t(" because ")
+                    .term(consumer_name(e, *c))
+                    .t(" joined, left or changed what it subscribes to");
+            }
+            n.t(". Under the consumer group protocol (KIP-848, Kafka 4.0) nobody rejoins: the coordinator computes a new target assignment itself, and each member moves to it at its own pace, heartbeat by heartbeat.");
+        }
+        EventKind::TargetAssignmentComputed {
+            epoch, assignor, ..
+        } => {
+            n.title = format!("Target assignment for epoch {}", epoch.0);
+            n.t("The coordinator runs the server-side ")
+                .term(assignor.name())
+                .t(format!(" assignor (group.consumer.assignors) and stores a target assignment for epoch {}. In the classic protocol a consumer (the group leader) ran the assignor after everyone had rejoined; here the broker does it at once, and no member stops.", epoch.0));
+        }
+        EventKind::MemberReconciled {
+            consumer,
+            epoch,
+            state,
+            revoking,
+            ..
+        } => {
+            let who = consumer.map_or("A member".to_string(), |c| consumer_name(e, c));
+            n.title = format!("{who}: {}", state.name());
+            n.term(who.clone()).t(" is now ").term(state.name());
+            match state {
+                MemberState::UnrevokedPartitions => {
+                    let list: Vec<String> = revoking
+                        .iter()
+                        .map(|tp| format!("{}-{}", tp.topic, tp.partition))
+                        .collect();
+                    n.t(format!(" at member epoch {}: the target takes ", epoch.0))
+                        .num(list.join(", "))
+                        .t(" away, so it must revoke them and say so in a heartbeat before it may move to the new epoch. It keeps consuming everything else. If it does not revoke within its rebalance timeout (max.poll.interval.ms) it is fenced.");
+                }
+                MemberState::UnreleasedPartitions => {
+                    n.t(format!(" at member epoch {}: part of its target is still owned by another member, which has not revoked it yet. It will receive it in a later heartbeat, once released: a partition never has two owners.", epoch.0));
+                }
+                MemberState::Stable => {
+                    n.t(format!(
+                        " at member epoch {}: it owns exactly its target.",
+                        epoch.0
+                    ));
+                }
+            }
+        }
+        EventKind::MemberLeft {
+            consumer,
+            static_leave,
+            fenced,
+            ..
+        } => {
+            let who = consumer.map_or("A member".to_string(), |c| consumer_name(e, c));
+            if *static_leave {
+                n.title = format!("{who} leaves for now (static)");
+                n.term(who).t(" leaves with member epoch -2: a static member (group.instance.id). The coordinator keeps its partitions parked for it, without a new group epoch, until its session times out or it comes back.");
+            } else if let Some(err) = fenced {
+                n.alarm = true;
+                n.title = format!("{who} is fenced");
+                n.t("The coordinator removes ").term(who).t(" from the group (").term(err.name()).t(" for its next request): ")
+                    .t(if *err == ErrorCode::FencedMemberEpoch { "it did not revoke its partitions within its rebalance timeout." } else { "its session timed out (group.consumer.session.timeout.ms, set by the broker)." })
+                    .t(" The group epoch goes up and its partitions go to the others.");
+            } else {
+                n.title = format!("{who} leaves the group");
+                n.term(who).t(" leaves with member epoch -1; the group epoch goes up and its partitions go to the others.");
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,276 @@
+//! Kafka 4's consumer group protocol (KIP-848) in the engine: behaviour
+//! tests named after the rules, on whole clusters (the coordinator's rules
+//! alone are unit-tested in `src/engine/consumer_group.rs`).
+
+use kafkascope::engine::config::{GroupProtocol, KeyMode, ScenarioConfig};
+use kafkascope::engine::consumer_group::MemberState;
+use kafkascope::engine::event::{ErrorCode, EventKind, MsgKind};
+use kafkascope::engine::ids::*;
+use kafkascope::engine::Command;
+
+mod common;
+use common::commands::*;
+use common::sim::Sim;
+
+/// 2 consumers on the consumer protocol, 4 partitions, a keyed producer.
+fn scenario() -> ScenarioConfig {
+    let mut c = ScenarioConfig::default();
+    c.topics[0].partitions = 4;
+    c.groups[0].consumers = 2;
+    c.groups[0].group_protocol = GroupProtocol::Consumer;
+    c.groups[0].auto_offset_reset = kafkascope::engine::config::AutoOffsetReset::Earliest;
+    let p = &mut c.producers[0];
+    p.workload.records = 40;
+    p.workload.interval_ms = 150;
+    p.workload.keys = KeyMode::EventId;
+    c
+}
+
+fn processed_once(s: &Sim) -> Result<(), String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for e in &s.log {
+        if let EventKind::Processed { record, .. } = &e.kind {
+            *seen.entry(*record).or_insert(0u32) += 1;
+        }
+    }
+    if seen.len() != 40 {
+        return Err(format!("{} of 40 records processed", seen.len()));
+    }
+    Ok(())
+}
+
+#[test]
+fn members_join_with_one_heartbeat_and_get_the_whole_topic() {
+    let mut s = Sim::new(scenario());
+    s.drain();
+    let cg = s.e.groups()[0].modern.as_ref().expect("a consumer group");
+    assert_eq!(cg.members.len(), 2);
+    assert!(cg.members.iter().all(|m| m.state == MemberState::Stable));
+    let owned: usize = cg.members.iter().map(|m| m.assigned.len()).sum();
+    assert_eq!(owned, 4);
+    assert!(!s.has(|k| matches!(
+        k,
+        EventKind::Message {
+            kind: MsgKind::JoinGroup,
+            ..
+        }
+    )));
+    processed_once(&s).unwrap();
+    eprintln!(
+        "epochs: group {} target {}",
+        cg.group_epoch, cg.assignment_epoch
+    );
+}
+
+/// (time, consumer, partitions) of every Revoked event.
+fn revocations(s: &Sim) -> Vec<(u64, ConsumerIdx, Vec<u32>)> {
+    s.log
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Revoked {
+                consumer,
+                partitions,
+                ..
+            } => Some((
+                e.time_ms,
+                *consumer,
+                partitions.iter().map(|tp| tp.partition).collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn c_joins() -> Sim {
+    let mut c = scenario();
+    c.script = vec![at(700, Command::AddConsumer { group: GroupIdx(0) })];
+    let mut s = Sim::new(c);
+    s.drain();
+    s
+}
+
+#[test]
+fn when_c_joins_only_the_moving_partition_is_revoked_and_nobody_rejoins() {
+    let s = c_joins();
+    let cg = s.e.groups()[0].modern.as_ref().unwrap();
+    assert_eq!(cg.members.len(), 3);
+    let revoked = revocations(&s);
+    assert_eq!(revoked.len(), 1, "{revoked:?}");
+    let (at, who, parts) = &revoked[0];
+    assert_eq!(parts.len(), 1, "one partition moves");
+    // C receives exactly that partition, after it was revoked.
+    let (got_at, got) = s
+        .log
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Assigned {
+                consumer, added, ..
+            } if *consumer == ConsumerIdx(2) && !added.is_empty() => Some((
+                e.time_ms,
+                added.iter().map(|tp| tp.partition).collect::<Vec<_>>(),
+            )),
+            _ => None,
+        })
+        .expect("C gets a partition");
+    assert_eq!(&got, parts);
+    assert!(got_at > *at, "C gets it after {who:?} gave it up");
+    assert!(!s.has(|k| matches!(
+        k,
+        EventKind::Message {
+            kind: MsgKind::JoinGroup | MsgKind::SyncGroup,
+            ..
+        }
+    )));
+    processed_once(&s).unwrap();
+}
+
+#[test]
+fn no_member_waits_on_another_members_revocation() {
+    let s = c_joins();
+    let revoked = revocations(&s);
+    let (_, mover, _) = revoked[0];
+    let joined = s
+        .log
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::ConsumerStarted { .. }))
+        .unwrap()
+        .time_ms;
+    let done = s
+        .log
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::Assigned { consumer, .. } if *consumer == ConsumerIdx(2)))
+        .map(|e| e.time_ms)
+        .max()
+        .unwrap();
+    // The member that gives nothing up goes on processing throughout.
+    let other = if mover == ConsumerIdx(0) {
+        ConsumerIdx(1)
+    } else {
+        ConsumerIdx(0)
+    };
+    let busy = s.log.iter().any(|e| {
+        e.time_ms > joined
+            && e.time_ms < done
+            && matches!(e.kind, EventKind::Processed { consumer, .. } if consumer == other)
+    });
+    assert!(
+        busy,
+        "{other:?} processed records while the group reconciled"
+    );
+    assert!(revoked.iter().all(|(_, c, _)| *c == mover));
+}
+
+#[test]
+fn only_the_moving_partition_goes_without_an_owner() {
+    let s = c_joins();
+    let unowned = s.e.unowned_partition_ms(GroupIdx(0));
+    let hb = s.e.config().cluster.group_consumer_heartbeat_interval_ms as u64;
+    // One partition, for at most one heartbeat interval of its new owner.
+    assert!(
+        unowned > 0 && unowned <= hb,
+        "unowned {unowned} partition-ms"
+    );
+}
+
+#[test]
+fn a_static_member_that_comes_back_gets_its_partitions_without_a_new_group_epoch() {
+    let mut c = scenario();
+    c.groups[0].static_membership = true;
+    c.script = vec![
+        at(
+            500,
+            Command::StopConsumer {
+                consumer: ConsumerIdx(0),
+            },
+        ),
+        at(
+            2_000,
+            Command::RestartConsumer {
+                consumer: ConsumerIdx(0),
+            },
+        ),
+    ];
+    let mut s = Sim::new(c);
+    let before = {
+        s.until("settled", |s| s.e.now_ms() > 0);
+        s.e.groups()[0].modern.as_ref().unwrap().group_epoch
+    };
+    let owned_before: Vec<_> = s.e.consumers()[0].assignment.clone();
+    s.drain();
+    let cg = s.e.groups()[0].modern.as_ref().unwrap();
+    assert_eq!(cg.group_epoch, before, "no rebalance");
+    assert!(s.has(|k| matches!(
+        k,
+        EventKind::MemberLeft {
+            static_leave: true,
+            ..
+        }
+    )));
+    assert_eq!(s.e.consumers()[0].assignment, owned_before);
+    assert!(
+        revocations(&s).is_empty(),
+        "the other member gives nothing up: {:?}",
+        revocations(&s)
+    );
+}
+
+#[test]
+fn a_crashed_member_is_fenced_when_its_broker_set_session_expires() {
+    let mut c = scenario();
+    c.cluster.group_consumer_session_timeout_ms = 10_000;
+    c.groups[0].auto_offset_reset = kafkascope::engine::config::AutoOffsetReset::Earliest;
+    c.script = vec![at(
+        500,
+        Command::CrashConsumer {
+            consumer: ConsumerIdx(1),
+            point: kafkascope::engine::event::CrashPoint::Now,
+        },
+    )];
+    let mut s = Sim::new(c);
+    s.drain();
+    let fenced = s
+        .events(|k| {
+            matches!(
+                k,
+                EventKind::MemberLeft {
+                    fenced: Some(ErrorCode::UnknownMemberId),
+                    ..
+                }
+            )
+        })
+        .first()
+        .map(|e| e.time_ms)
+        .expect("fenced");
+    let crashed = s.events(|k| matches!(k, EventKind::ConsumerCrashed { .. }))[0].time_ms;
+    let waited = fenced - crashed;
+    assert!(
+        (5_000..=10_000).contains(&waited),
+        "fenced {waited} ms after the crash"
+    );
+    assert_eq!(s.e.consumers()[0].assignment.len(), 4);
+    processed_once(&s).unwrap();
+}
+
+#[test]
+fn an_assignor_the_broker_does_not_offer_is_refused_with_unsupported_assignor() {
+    let mut c = scenario();
+    c.cluster.group_consumer_assignors =
+        vec![kafkascope::engine::assignor::server_stub::ServerAssignorKind::Uniform];
+    c.groups[0].group_remote_assignor =
+        Some(kafkascope::engine::assignor::server_stub::ServerAssignorKind::Range);
+    c.warm_start = false;
+    let mut s = Sim::new(c);
+    s.drain();
+    assert!(s.has(|k| matches!(
+        k,
+        EventKind::Message {
+            kind: MsgKind::ConsumerGroupHeartbeatResponse,
+            error: Some(ErrorCode::UnsupportedAssignor),
+            ..
+        }
+    )));
+    assert!(
+        s.e.consumers().iter().all(|c| !c.alive),
+        "poll() throws: the consumers stop"
+    );
+}
