@@ -38,3 +38,32 @@ fn the_preferred_leader_election_settings_reach_the_engine_under_their_kafka_nam
     assert_eq!(m.engine.config().seed, seed, "same seed");
     assert!(m.draft_errors.is_empty(), "{:?}", m.draft_errors);
 }
+
+#[test]
+fn the_rebalance_protocol_settings_reach_every_group_under_their_kafka_names() {
+    use kafkascope::engine::assignor::server_stub::ServerAssignorKind;
+    use kafkascope::engine::config::GroupProtocol;
+    let mut m = Model::default();
+    m.update(Msg::Configure(Setting::Groups(2)));
+    for (setting, name) in [
+        (
+            Setting::GroupProtocol(GroupProtocol::Consumer),
+            "group.protocol",
+        ),
+        (
+            Setting::RemoteAssignor(Some(ServerAssignorKind::Range)),
+            "group.remote.assignor",
+        ),
+    ] {
+        assert_eq!(setting_label(&setting), name);
+        m.update(Msg::Configure(setting));
+    }
+    for g in &m.engine.config().groups {
+        assert_eq!(g.group_protocol, GroupProtocol::Consumer);
+        assert_eq!(g.group_remote_assignor, Some(ServerAssignorKind::Range));
+    }
+    assert!(m.draft_errors.is_empty(), "{:?}", m.draft_errors);
+    // The engine runs it: the groups become consumer groups.
+    m.engine.run_until_idle(200);
+    assert!(m.engine.groups().iter().all(|g| g.modern.is_some()));
+}

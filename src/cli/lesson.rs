@@ -5,12 +5,13 @@
 
 use crate::model::{Model, Msg};
 
-/// `kafkascope steps (--preset ID | --link LINK) [--to N]`: the narration
-/// of every step from 0 to N (default 120), as the page shows it when the
-/// learner presses Step forward.
+/// `kafkascope steps (--preset ID | --link LINK) [--to N] [--lane N]`: the
+/// narration of every step from 0 to N (default 120), as the page shows it
+/// when the learner presses Step forward (of lane N, side by side).
 pub fn steps(args: &[String]) -> Result<String, String> {
     let mut model: Option<Model> = None;
     let mut to: u64 = 120;
+    let mut lane: usize = 1;
     let mut i = 0;
     while i < args.len() {
         let value = || {
@@ -45,14 +46,28 @@ pub fn steps(args: &[String]) -> Result<String, String> {
                     .map_err(|_| "--to needs a step number".to_string())?;
                 i += 2;
             }
+            "--lane" => {
+                lane = value()?
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or("--lane needs a lane number from 1")?;
+                i += 2;
+            }
             other => {
                 return Err(format!(
-                "unknown argument {other:?} (steps takes --preset ID or --link LINK, and --to N)"
+                "unknown argument {other:?} (steps takes --preset ID or --link LINK, --to N and --lane N)"
             ))
             }
         }
     }
     let mut m = model.ok_or("steps needs --preset ID or --link LINK")?;
+    if lane > m.lanes.len() + 1 {
+        return Err(format!(
+            "--lane {lane}: this scenario has {} lane(s)",
+            m.lanes.len() + 1
+        ));
+    }
     let mut out = String::new();
     let mut last = None;
     while m.step < to {
@@ -61,14 +76,16 @@ pub fn steps(args: &[String]) -> Result<String, String> {
             break;
         }
         last = Some(m.step);
-        let said = m
+        // Side by side, lane N (the lanes step together).
+        let shown = if lane > 1 { &m.lanes[lane - 2] } else { &m };
+        let said = shown
             .headline()
-            .map(|h| crate::narration::narrate(&m.engine, h).plain())
+            .map(|h| crate::narration::narrate(&shown.engine, h).plain())
             .unwrap_or_default();
         out.push_str(&format!(
             "step {:>4}  {}  {}\n",
             m.step,
-            crate::model::clock(m.engine.now_ms()),
+            crate::model::clock(shown.engine.now_ms()),
             said
         ));
     }

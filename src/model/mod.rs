@@ -154,6 +154,8 @@ pub fn setting_label(s: &Setting) -> &'static str {
         Setting::Groups(_) => "consumer groups",
         Setting::Consumers(_) => "consumers",
         Setting::Strategy(_) => "partition.assignment.strategy",
+        Setting::GroupProtocol(_) => "group.protocol",
+        Setting::RemoteAssignor(_) => "group.remote.assignor",
         Setting::CommitMode(_) => "commit mode",
         Setting::Semantics(_) => "delivery semantics",
     }
@@ -181,6 +183,10 @@ pub enum Setting {
     Consumers(u16),
     /// `partition.assignment.strategy` of every group.
     Strategy(Vec<crate::engine::assignor::AssignorKind>),
+    /// `group.protocol` of every group: classic or consumer (KIP-848).
+    GroupProtocol(crate::engine::config::GroupProtocol),
+    /// `group.remote.assignor` of every group (`None`: the broker's default).
+    RemoteAssignor(Option<crate::engine::assignor::server_stub::ServerAssignorKind>),
     /// The commit discipline of every group.
     CommitMode(crate::engine::config::CommitMode),
     /// At-most-once, at-least-once or exactly-once, as the course text sets them up.
@@ -796,6 +802,11 @@ impl Model {
                 .groups
                 .iter_mut()
                 .for_each(|g| g.partition_assignment_strategy = list.clone()),
+            Setting::GroupProtocol(p) => d.groups.iter_mut().for_each(|g| g.group_protocol = p),
+            Setting::RemoteAssignor(a) => d
+                .groups
+                .iter_mut()
+                .for_each(|g| g.group_remote_assignor = a),
             Setting::CommitMode(mode) => d.groups.iter_mut().for_each(|g| g.commit_mode = mode),
             Setting::Semantics(sem) => {
                 use crate::engine::config::{CommitMode, IsolationLevel, Semantics, TopicConfig};

@@ -3,8 +3,9 @@
 //! combination is explained next to the control and nothing restarts until
 //! it is fixed.
 
+use crate::engine::assignor::server_stub::ServerAssignorKind;
 use crate::engine::config::limits::{MAX_BROKERS, MAX_PARTITIONS};
-use crate::engine::config::{Acks, CommitMode};
+use crate::engine::config::{Acks, CommitMode, GroupProtocol};
 use crate::engine::ids::BrokerId;
 use crate::model::{Model, Msg, Setting};
 use crate::ui::RunSnap;
@@ -257,6 +258,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
     let topic = &d.topics[0];
     let producer = &d.producers[0];
     let group = &d.groups.first().cloned().unwrap_or_default();
+    let modern = group.group_protocol == GroupProtocol::Consumer;
     let err_for = |prefix: &str| -> Option<String> {
         m.draft_errors
             .iter()
@@ -345,6 +347,18 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Groups(n))), err_for("groups")) }
                 { select("Consumers in the first group", "consumers", "—", nums(0, 8), group.consumers.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Consumers(n))), err_for("groups[0].consumers")) }
+                { select("Rebalance protocol", "group.protocol", "classic",
+                    fixed(&[("classic", "classic (JoinGroup/SyncGroup)"), ("consumer", "consumer (KIP-848, Kafka 4.0)")]),
+                    if modern { "consumer" } else { "classic" }.into(), on,
+                    |v| Some(Msg::Configure(Setting::GroupProtocol(if v == "consumer" { GroupProtocol::Consumer } else { GroupProtocol::Classic }))),
+                    err_for("groups[0].group_protocol")) }
+                if modern {
+                { select("Server-side assignor", "group.remote.assignor", "broker's (uniform)",
+                    fixed(&[("", "broker's default"), ("uniform", "uniform"), ("range", "range")]),
+                    group.group_remote_assignor.map_or("", |k| k.name()).into(), on,
+                    |v| Some(Msg::Configure(Setting::RemoteAssignor(match v { "uniform" => Some(ServerAssignorKind::Uniform), "range" => Some(ServerAssignorKind::Range), _ => None }))),
+                    None) }
+                } else {
                 { select("Assignment strategy", "partition.assignment.strategy", "[range, cooperative-sticky]",
                     fixed(&[
                         ("range,cooperative-sticky", "range, cooperative-sticky (eager)"),
@@ -356,6 +370,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     group.partition_assignment_strategy.iter().map(|k| k.name()).collect::<Vec<_>>().join(","), on,
                     |v| Some(Msg::Configure(Setting::Strategy(v.split(',').filter_map(crate::engine::assignor::AssignorKind::from_name).collect()))),
                     err_for("groups[0].partition_assignment_strategy")) }
+                }
                 { select("Commit", "enable.auto.commit", "true",
                     fixed(&[
                         ("after", "false: commit after processing"),

@@ -32,6 +32,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
     let e = &m.engine;
     let n = m.headline().map(|h| narrate(e, h));
     let s = e.delivery_summary(GroupIdx(0));
+    let unowned_ms = e.unowned_partition_ms(GroupIdx(0));
     let text = |body: &[Span]| -> String {
         body.iter()
             .map(|sp| match sp {
@@ -64,9 +65,19 @@ pub fn LaneCard(props: &CardProps) -> Html {
                 <span class="dup">{format!("{} dup", s.duplicated)}</span>
                 <span class="lost">{format!("{} lost", s.lost)}</span>
                 <span class="flight">{format!("{} in flight", s.in_flight)}</span>
+                if unowned_ms > 0 {
+                    <span class="unowned" title="Partition-seconds without a live owner during rebalances (unowned_partition_ms)">
+                        {format!("{} partition-s unowned", partition_seconds(unowned_ms))}
+                    </span>
+                }
             </span>
         </button>
     }
+}
+
+/// Partition-milliseconds as partition-seconds, one decimal.
+fn partition_seconds(ms: u64) -> String {
+    format!("{}.{}", ms / 1000, ms % 1000 / 100)
 }
 
 /// A lane thumbnail's box, in CSS px.
@@ -95,6 +106,10 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
         ("Duplicates: records processed twice or more", Vec::new()),
         ("Processed exactly once", Vec::new()),
         ("Still in flight", Vec::new()),
+        (
+            "Partition-seconds without an owner (rebalances)",
+            Vec::new(),
+        ),
     ];
     for (label, m) in lanes {
         let s = m.engine.delivery_summary(GroupIdx(0));
@@ -109,10 +124,20 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
             .push(with_claim(s.duplicated, claims.map(|c| c.1)));
         rows[2].1.push(s.processed_once.to_string());
         rows[3].1.push(s.in_flight.to_string());
+        rows[4].1.push(partition_seconds(
+            m.engine.unowned_partition_ms(GroupIdx(0)),
+        ));
     }
+    // The rebalance figure only where some lane rebalanced.
+    if rows[4].1.iter().all(|c| c == "0.0") {
+        rows.pop();
+    }
+    let semantics = lanes
+        .iter()
+        .any(|(label, _)| course_claims(label).is_some());
     html! {
         <table class="data lane-summary" aria-label="Side by side summary" tabindex="0">
-            <caption>{"The course text's Semantic Summary, live: what each lane's ledger says so far"}</caption>
+            <caption>{ if semantics { "The course text's Semantic Summary, live: what each lane's ledger says so far" } else { "What each lane's ledger says so far" } }</caption>
             <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{label.clone()}</th> }) }</tr></thead>
             <tbody>
                 { for rows.into_iter().map(|(name, cells)| html! {
