@@ -816,6 +816,60 @@ fn a_partition_in_two_members_targets_makes_kafka_throw_partitions_were_left_una
     );
 }
 
+/// Kafka's input shape allows what the coordinator never builds — subscriptions to topics
+/// without metadata, partitions out of range or held twice, repeated topics and member ids,
+/// counts of zero. The ports answer like the Java (a result or Kafka's exception), never a
+/// panic.
+#[test]
+fn assign_spec_never_panics_on_arbitrary_specs() {
+    let mut rng = Rng::new(1848);
+    let ids: Vec<TopicUuid> = (0..5)
+        .map(|i| TopicUuid::for_name(&format!("t{i}")))
+        .collect();
+    for _ in 0..3000 {
+        let mut partition_counts = BTreeMap::new();
+        for &id in &ids {
+            if rng.percent(70) {
+                partition_counts.insert(id, rng.below(12u32));
+            }
+        }
+        let mut members = Vec::new();
+        for i in 0..rng.below(6) {
+            let mut m = MemberSpec {
+                member_id: format!("m{}", rng.below(i + 2)),
+                instance_id: rng.percent(30).then(|| format!("i{}", rng.below(3))),
+                subscribed_topic_ids: Vec::new(),
+                assignment: Vec::new(),
+            };
+            for _ in 0..rng.below(4) {
+                let id = ids[rng.below(ids.len())];
+                m.subscribed_topic_ids.push(rng.percent(90).then_some(id));
+            }
+            for _ in 0..rng.below(3) {
+                let id = ids[rng.below(ids.len())];
+                let ps = (0..rng.below(5)).map(|_| rng.below(14u32)).collect();
+                m.assignment.push((id, ps));
+            }
+            members.push(m);
+        }
+        for subscription_type in [
+            SubscriptionType::Homogeneous,
+            SubscriptionType::Heterogeneous,
+        ] {
+            let spec = GroupSpec {
+                members: Vec::clone(&members),
+                subscription_type,
+                partition_counts: partition_counts.clone(),
+            };
+            for kind in ServerAssignorKind::ALL {
+                if let Ok(targets) = assign_spec(kind, &spec) {
+                    assert_eq!(targets.len(), spec.members.len());
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn an_empty_group_gets_an_empty_target() {
     for kind in ServerAssignorKind::ALL {
