@@ -793,7 +793,7 @@ fn thousands(n: usize) -> String {
 pub mod v1 {
     use super::limits::*;
     use super::*;
-    use crate::engine::assignor::server_stub::ServerAssignorKind;
+    use crate::engine::assignor::server::ServerAssignorKind;
     use crate::engine::assignor::AssignorKind;
     use crate::engine::command::{ScriptEntry, Trigger};
     use crate::engine::config::{

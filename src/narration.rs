@@ -916,7 +916,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 if *restart { "restarts" } else { "starts" }
             );
             n.term(consumer_name(e, *consumer))
-                .t(" subscribes and sends JoinGroup.");
+                .t(consumer_protocol::joins_with(e, *consumer));
         }
         EventKind::ConsumerStopped { consumer } => {
             n.title = format!("{} closed", consumer_name(e, *consumer));

@@ -66,16 +66,6 @@ fn static_member(id: &str, instance: &str, subscriptions: &[&str]) -> MemberSubs
     m
 }
 
-fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/data/assignors/{}",
-        env!("CARGO_MANIFEST_DIR"),
-        name
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
-}
-
 fn topics_from_json(v: &Value) -> BTreeMap<String, u32> {
     v.as_object()
         .expect("topics object")
@@ -511,26 +501,9 @@ fn run_kafka_case(case: &Value) -> Result<(), String> {
 }
 
 fn run_kafka_suite(prefix: &str) {
-    let data = load("kafka_tests.json");
-    let mut ran = 0;
-    let mut failures = Vec::new();
-    for case in data["cases"].as_array().unwrap() {
-        let name = case["kafka_test"].as_str().unwrap();
-        if !name.starts_with(prefix) {
-            continue;
-        }
-        ran += 1;
-        if let Err(e) = run_kafka_case(case) {
-            failures.push(format!("{name}: {e}"));
-        }
-    }
-    assert!(ran > 0, "no cases for {prefix}");
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} Kafka cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    common::assignor_data::run_kafka_suite("kafka_tests.json", prefix, &|case, _| {
+        run_kafka_case(case)
+    });
 }
 
 #[test]
@@ -1056,6 +1029,7 @@ fn a_tied_vote_goes_to_the_protocol_first_in_javas_hashmap_order() {
 // ------------------------------------------------------------------------------------------
 
 mod common;
+use common::assignor_data::load;
 use common::rng::Rng;
 
 struct Group {

@@ -65,6 +65,17 @@ fn assign_reads_a_request_on_stdin() {
 }
 
 #[test]
+fn assign_runs_the_group_coordinators_uniform_assignor() {
+    let req = r#"{"strategy": "uniform", "topics": {"t0": 4}, "members": [{"member_id": "A", "subscriptions": ["t0"], "owned": {"t0": [0, 1, 2, 3]}}, {"member_id": "B", "subscriptions": ["t0"]}]}"#;
+    let (code, out, err) = run(&["assign"], Some(req));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["assignment"]["A"]["t0"], serde_json::json!([0, 1]));
+    assert_eq!(v["assignment"]["B"]["t0"], serde_json::json!([2, 3]));
+    assert_eq!(v["revoked"]["A"]["t0"], serde_json::json!([2, 3]));
+}
+
+#[test]
 fn assign_names_the_bad_field() {
     let (code, _, err) = run(
         &["assign"],

@@ -41,7 +41,7 @@ fn the_preferred_leader_election_settings_reach_the_engine_under_their_kafka_nam
 
 #[test]
 fn the_rebalance_protocol_settings_reach_every_group_under_their_kafka_names() {
-    use kafkascope::engine::assignor::server_stub::ServerAssignorKind;
+    use kafkascope::engine::assignor::server::ServerAssignorKind;
     use kafkascope::engine::config::GroupProtocol;
     let mut m = Model::default();
     m.update(Msg::Configure(Setting::Groups(2)));

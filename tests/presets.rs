@@ -169,7 +169,17 @@ fn every_preset_demonstrates_its_outcome() {
                 let eager = kafkascope::engine::assignor::client_protocol(
                     &p.config.groups[0].partition_assignment_strategy,
                 ) == Some(kafkascope::engine::assignor::RebalanceProtocol::Eager);
-                if eager {
+                let modern = p.config.groups[0].group_protocol
+                    == kafkascope::engine::config::GroupProtocol::Consumer;
+                if modern {
+                    // KIP-848's uniform assignor: each of A and B gives one up.
+                    assert_eq!(
+                        (eager_revokes, coop_revokes),
+                        (0, 2),
+                        "A and B each revoke only a moving partition\n{}",
+                        ctx()
+                    );
+                } else if eager {
                     assert_eq!(eager_revokes, 2, "A and B revoke everything\n{}", ctx());
                 } else {
                     assert_eq!(

@@ -1,10 +1,17 @@
 //! `kafkascope assign`: run one of Kafka's partition assignors on a JSON description of a
-//! consumer group and print what the group leader would decide.
+//! consumer group and print what Kafka would decide.
 //!
-//! This is the same computation a Kafka consumer performs when it is elected leader of a
-//! classic consumer group (see `engine::assignor` for the background): given each member's
-//! subscription and what it owned before, produce the new assignment, and — useful for the
-//! cooperative protocol — what each member has to revoke now.
+//! Two families (see `engine::assignor` and `engine::assignor::server` for the background):
+//!
+//! * `range`, `roundrobin`, `sticky`, `cooperative-sticky`: the classic protocol, where the
+//!   group leader (a consumer) assigns. Given each member's subscription and what it owned
+//!   before, produce the new assignment and — useful for the cooperative protocol — what each
+//!   member has to revoke now.
+//! * `uniform`, `server-range`: the consumer protocol (KIP-848), where the group coordinator
+//!   assigns (Kafka calls the second one `range` too; it is not the client's). Here `owned`
+//!   is each member's current *target* assignment — the coordinator's input — and `revoked`
+//!   is what each member must give up (owned minus new): in this protocol it revokes those
+//!   partitions first, and only then does the coordinator hand them to their new owners.
 //!
 //! Request:
 //!
@@ -15,9 +22,13 @@
 //!               "owned": {"t0": [0, 2]}, "generation": 1}]}
 //! ```
 //!
-//! `group_instance_id`, `owned` and `generation` are optional. The order of `members` is the
-//! order of the JoinGroup response, which Kafka's leader uses to fill a `HashMap` (it can
-//! matter for the sticky assignors; see `engine::assignor::java_hashmap`).
+//! `group_instance_id`, `owned` and `generation` are optional; the server-side assignors
+//! ignore `generation`. The order of `members` is the order in which Kafka fills a `HashMap`
+//! of members: the JoinGroup response for the leader, the coordinator's own member map for
+//! the server side (it can matter for the sticky and uniform assignors; see
+//! `engine::assignor::java_hashmap`). For the server side the order of an `owned` list is the
+//! order of the stored target-assignment record, which also decides things; list partitions
+//! as a previous response printed them if you chain runs.
 //!
 //! Response (members sorted by id, partitions ascending, `{}` when a member has none):
 //!
@@ -35,14 +46,16 @@
 //! Validation is stricter than Kafka (which trusts its own clients): unknown fields, duplicate
 //! members or instance ids, owned partition numbers beyond a topic's count and empty partition
 //! counts are rejected with a message naming the field, so mistakes in hand-written scenarios
-//! surface. Owned partitions of a topic absent from `topics` are accepted: that is a deleted
-//! topic, which Kafka ignores when assigning (the partitions show up as revoked).
+//! surface; so is, for the server side, a partition owned by two members (a target assignment
+//! never does that). Owned partitions of a topic absent from `topics` are accepted: that is a
+//! deleted topic, which Kafka ignores when assigning (the partitions show up as revoked).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use crate::engine::assignor::server::{server_assign, ServerAssignorKind, ServerMember};
 use crate::engine::assignor::{
     try_assign, AssignmentOutcome, AssignorKind, MemberSubscription, TopicPartition,
 };
@@ -50,7 +63,24 @@ use crate::engine::assignor::{
 /// Upper bound on the total number of partitions in one request, to keep memory bounded.
 const MAX_TOTAL_PARTITIONS: u64 = 10_000_000;
 
-const STRATEGIES: &str = "range, roundrobin, sticky, cooperative-sticky";
+const STRATEGIES: &str = "range, roundrobin, sticky, cooperative-sticky, uniform, server-range";
+
+/// A client-side (group leader) or a server-side (group coordinator) assignor.
+#[derive(Clone, Copy)]
+enum Strategy {
+    Client(AssignorKind),
+    Server(ServerAssignorKind),
+}
+
+impl Strategy {
+    fn from_name(name: &str) -> Option<Strategy> {
+        match name {
+            "uniform" => Some(Strategy::Server(ServerAssignorKind::Uniform)),
+            "server-range" => Some(Strategy::Server(ServerAssignorKind::Range)),
+            _ => AssignorKind::from_name(name).map(Strategy::Client),
+        }
+    }
+}
 
 /// `kafkascope assign`: reads one JSON request, returns the JSON response text or an error
 /// message naming the bad field.
@@ -65,8 +95,12 @@ pub fn run(input: &str) -> Result<String, String> {
     let topics = parse_topics(request.get("topics"))?;
     let members = parse_members(request.get("members"), &topics)?;
 
-    let outcome =
-        try_assign(strategy, &topics, &members).map_err(|e| format!("{strategy} assignor: {e}"))?;
+    let outcome = match strategy {
+        Strategy::Client(kind) => {
+            try_assign(kind, &topics, &members).map_err(|e| format!("{kind} assignor: {e}"))?
+        }
+        Strategy::Server(kind) => server_outcome(kind, &topics, &members)?,
+    };
     Ok(render(&outcome))
 }
 
@@ -85,10 +119,10 @@ fn quote(s: &str) -> String {
     Value::String(s.to_string()).to_string()
 }
 
-fn parse_strategy(value: Option<&Value>) -> Result<AssignorKind, String> {
+fn parse_strategy(value: Option<&Value>) -> Result<Strategy, String> {
     match value {
         None => Err(format!("strategy: missing; expected one of {STRATEGIES}")),
-        Some(Value::String(name)) => AssignorKind::from_name(name).ok_or_else(|| {
+        Some(Value::String(name)) => Strategy::from_name(name).ok_or_else(|| {
             format!(
                 "unknown strategy {}: expected one of {STRATEGIES}",
                 quote(name)
@@ -310,6 +344,62 @@ fn parse_owned(
         }
     }
     Ok(owned)
+}
+
+/// The group coordinator's new target assignment, with `owned` as the current one.
+fn server_outcome(
+    kind: ServerAssignorKind,
+    topics: &BTreeMap<String, u32>,
+    members: &[MemberSubscription],
+) -> Result<AssignmentOutcome, String> {
+    let mut owner: BTreeMap<&TopicPartition, usize> = BTreeMap::new();
+    let mut input = Vec::with_capacity(members.len());
+    for (i, m) in members.iter().enumerate() {
+        let mut assignment: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        for tp in &m.owned {
+            if let Some(first) = owner.insert(tp, i) {
+                return Err(format!(
+                    "members[{i}].owned.{}: partition {} is also owned by members[{first}]; \
+                     a target assignment gives each partition to one member",
+                    quote(&tp.topic),
+                    tp.partition
+                ));
+            }
+            assignment
+                .entry(tp.topic.clone())
+                .or_default()
+                .push(tp.partition);
+        }
+        input.push(ServerMember {
+            member_id: m.member_id.clone(),
+            instance_id: m.group_instance_id.clone(),
+            rack_id: None,
+            subscribed_topics: m.topics.clone(),
+            assignment,
+        });
+    }
+    let targets = server_assign(kind, topics, &input)
+        .map_err(|e| format!("server-side {kind} assignor: {e}"))?;
+    let mut outcome = AssignmentOutcome::default();
+    for m in members {
+        let mut assigned: Vec<TopicPartition> = targets
+            .get(&m.member_id)
+            .into_iter()
+            .flatten()
+            .flat_map(|(t, ps)| ps.iter().map(|&p| TopicPartition::new(t.clone(), p)))
+            .collect();
+        assigned.sort();
+        let mut revoked: Vec<TopicPartition> = m
+            .owned
+            .iter()
+            .filter(|tp| assigned.binary_search(tp).is_err())
+            .cloned()
+            .collect();
+        revoked.sort();
+        outcome.assignment.insert(m.member_id.clone(), assigned);
+        outcome.revoked.insert(m.member_id.clone(), revoked);
+    }
+    Ok(outcome)
 }
 
 /// One member per line; keys are JSON-escaped.

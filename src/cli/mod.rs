@@ -23,8 +23,10 @@ USAGE:
       The __consumer_offsets partition of each group id, i.e. which broker
       coordinates it: Utils.abs(groupId.hashCode()) % partitions.
   kafkascope assign < request.json
-      Run a partition assignor (range, roundrobin, sticky,
-      cooperative-sticky) exactly as Kafka's Java classes do.
+      Run a partition assignor exactly as Kafka's Java classes do: a
+      group leader's (range, roundrobin, sticky, cooperative-sticky) or
+      the group coordinator's in the KIP-848 protocol (uniform,
+      server-range).
   kafkascope run FILE.json [--json]
   kafkascope run --preset NAME [--json]
       Run a scenario headless to its end and print the delivery ledger

@@ -8,7 +8,7 @@
 //! the field and the constraint, so the UI and the CLI can say exactly what to
 //! fix instead of crashing.
 
-use crate::engine::assignor::server_stub::ServerAssignorKind;
+use crate::engine::assignor::server::ServerAssignorKind;
 use crate::engine::assignor::AssignorKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -68,7 +68,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::assignor::server_stub::{server_assign, ServerAssignorKind, ServerMember};
+use crate::engine::assignor::server::{server_assign, ServerAssignorKind, ServerMember};
 use crate::engine::assignor::TopicPartition;
 use crate::engine::classic_group::GroupTimer;
 use crate::engine::event::{ErrorCode, EventKind};
@@ -193,7 +193,7 @@ pub struct ConsumerGroup {
     pub assignment_epoch: i32,
     /// In the order they joined.
     pub members: Vec<ModernMember>,
-    /// member id -> target partitions, sorted.
+    /// member id -> target partitions, in the order of Kafka's stored record.
     pub target: BTreeMap<String, Vec<TopicPartition>>,
     /// The epoch of the member that owns (or is revoking) each partition.
     pub partition_epochs: BTreeMap<TopicPartition, i32>,
@@ -469,13 +469,25 @@ impl ConsumerGroup {
             let from = replaced.unwrap_or(&updated.member_id);
             specs.push(self.spec(updated, from));
         }
-        let topics: BTreeMap<String, u32> = self.subscription_metadata.clone();
-        let assignment = server_assign(kind, &topics, &specs).unwrap_or_default();
+        // Kafka turns an assignor exception into UNKNOWN_SERVER_ERROR and keeps
+        // the old target; the coordinator never builds the inputs that throw.
+        let Ok(assignment) = server_assign(kind, &self.subscription_metadata, &specs) else {
+            return self
+                .target
+                .get(&updated.member_id)
+                .cloned()
+                .unwrap_or_default();
+        };
+        // Stored in the order Kafka writes the record, which the next run reads back.
         self.target = specs
             .iter()
             .map(|s| {
-                let mut tps = assignment.get(&s.member_id).cloned().unwrap_or_default();
-                tps.sort();
+                let tps = assignment
+                    .get(&s.member_id)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|(t, ps)| ps.iter().map(move |&p| TopicPartition::new(t.clone(), p)))
+                    .collect();
                 (s.member_id.clone(), tps)
             })
             .collect();
@@ -503,14 +515,16 @@ impl ConsumerGroup {
         ServerMember {
             member_id: m.member_id.clone(),
             instance_id: m.instance_id.clone(),
+            rack_id: None,
             subscribed_topics: m.subscribed.clone(),
             assignment,
         }
     }
 
     /// `computePreferredServerAssignor`: the assignor most members ask for
-    /// (ties go to whichever Java's `HashMap<String, Integer>` visits first:
-    /// "range" before "uniform"), else the broker's first.
+    /// (ties go to whichever the `java.util.HashMap<String, Integer>` copy
+    /// visits first: "uniform", in bucket 1 of 16, before "range", in bucket
+    /// 9; `Stream.max` keeps the first of equals), else the broker's first.
     fn preferred_assignor(
         &self,
         updated: &ModernMember,
@@ -527,8 +541,7 @@ impl ConsumerGroup {
                 counts[kind as usize] += 1;
             }
         }
-        // Java's HashMap puts "range" (bucket 4 of 16) before "uniform" (bucket 11).
-        let order = [ServerAssignorKind::Range, ServerAssignorKind::Uniform];
+        let order = [ServerAssignorKind::Uniform, ServerAssignorKind::Range];
         let mut best: Option<(ServerAssignorKind, u32)> = None;
         for kind in order {
             let n = counts[kind as usize];

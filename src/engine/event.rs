@@ -640,7 +640,7 @@ pub enum EventKind {
     TargetAssignmentComputed {
         group: GroupIdx,
         epoch: GenerationId,
-        assignor: crate::engine::assignor::server_stub::ServerAssignorKind,
+        assignor: crate::engine::assignor::server::ServerAssignorKind,
     },
     /// The coordinator moved a member towards the target (`CurrentAssignmentBuilder`).
     MemberReconciled {

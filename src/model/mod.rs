@@ -186,7 +186,7 @@ pub enum Setting {
     /// `group.protocol` of every group: classic or consumer (KIP-848).
     GroupProtocol(crate::engine::config::GroupProtocol),
     /// `group.remote.assignor` of every group (`None`: the broker's default).
-    RemoteAssignor(Option<crate::engine::assignor::server_stub::ServerAssignorKind>),
+    RemoteAssignor(Option<crate::engine::assignor::server::ServerAssignorKind>),
     /// The commit discipline of every group.
     CommitMode(crate::engine::config::CommitMode),
     /// At-most-once, at-least-once or exactly-once, as the course text sets them up.

@@ -86,3 +86,15 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
         _ => {}
     }
 }
+
+/// How a starting consumer joins its group, by its `group.protocol`.
+pub(super) fn joins_with(e: &Engine, c: crate::engine::ids::ConsumerIdx) -> &'static str {
+    let group = e.consumers()[c.0 as usize].group;
+    if e.config().groups[group.0 as usize].group_protocol
+        == crate::engine::config::GroupProtocol::Consumer
+    {
+        " subscribes and sends a ConsumerGroupHeartbeat at member epoch 0: under the consumer protocol that one request is the join."
+    } else {
+        " subscribes and sends JoinGroup."
+    }
+}

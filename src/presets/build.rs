@@ -342,10 +342,10 @@ pub fn c_joins_consumer_protocol() -> Preset {
     use crate::engine::config::GroupProtocol;
     let mut c = c_joins(vec![AssignorKind::CooperativeSticky]);
     c.groups[0].group_protocol = GroupProtocol::Consumer;
-    c.script.insert(0, note(0, "group.protocol=consumer (KIP-848, Kafka 4.0): the coordinator assigns with the server-side uniform assignor. A owns P2 and P3, B P0 and P1. Consumer C is about to join."));
+    c.script.insert(0, note(0, "group.protocol=consumer (KIP-848, Kafka 4.0): the broker's uniform assignor gave A events-0 and events-1, B events-2 and events-3. Consumer C is about to join: watch who stops."));
     c.script.push(note(
         12_000,
-        "Consumer protocol: C's join bumped the group epoch and the coordinator computed the new target at once. A gave up P3 at its next heartbeat and acknowledged; C got P3 at its own next heartbeat. B never paused, nobody rejoined, and P3 was the only partition without an owner, for under a second.",
+        "Consumer protocol: C's join bumped the group epoch and the coordinator computed the new target at once (uniform: 2+1+1, and in Kafka's member order C is the one with two). A and B each gave up one partition at their next heartbeat and acknowledged; C got both at its own next heartbeat. Nobody rejoined, and A and B never stopped reading the partition they kept.",
     ));
     Preset {
         id: "c-joins-consumer-protocol",

@@ -3,7 +3,7 @@
 //! combination is explained next to the control and nothing restarts until
 //! it is fixed.
 
-use crate::engine::assignor::server_stub::ServerAssignorKind;
+use crate::engine::assignor::server::ServerAssignorKind;
 use crate::engine::config::limits::{MAX_BROKERS, MAX_PARTITIONS};
 use crate::engine::config::{Acks, CommitMode, GroupProtocol};
 use crate::engine::ids::BrokerId;

@@ -5,6 +5,7 @@
 //! - [`rng`]: the one PRNG of the tests, the engine's own PCG32;
 //! - [`sim`]: an engine with its event log and invariant-checking steps;
 //! - [`commands`]: command builders;
+//! - [`assignor_data`]: the assignor tests' data files and Kafka-suite loop;
 //! - the random scenarios of the sweeps ([`sweep_scenario`],
 //!   [`group_scenario`], [`semantics_scenario`]; the first two are shared
 //!   with `examples/seed_story.rs`).
@@ -13,6 +14,7 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod assignor_data;
 pub mod commands;
 pub mod group_scenario;
 pub mod rng;

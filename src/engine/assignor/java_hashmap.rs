@@ -103,6 +103,27 @@ impl JavaKey for String {
     }
 }
 
+/// `java.lang.Integer`: `hashCode()` is the value itself, `compareTo` the numeric order.
+impl JavaKey for i32 {
+    fn java_hash_code(&self) -> i32 {
+        *self
+    }
+    fn java_compare(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The initial capacity `new HashSet<>(collection)` asks for, as JDK 19 and later compute it
+/// (`HashMap.newHashMap(Math.max(c.size(), 12))`: `ceil(max(size, 12) / 0.75)`, so never
+/// less than 16 buckets). This is the JDK of Kafka's official image (Java 21). Pass it to
+/// [`JavaHashMap::with_capacity`].
+///
+/// JDK 17 asked for `Math.max((int) (c.size() / .75f) + 1, 16)`, which gives a table twice
+/// as large — and so a different iteration order — for sizes of 24, 48, 96, ... elements.
+pub fn hash_set_capacity(len: usize) -> usize {
+    (len.max(12) as f64 / 0.75).ceil() as usize
+}
+
 const NIL: usize = usize::MAX;
 const DEFAULT_INITIAL_CAPACITY: usize = 16;
 const MAXIMUM_CAPACITY: usize = 1 << 30;

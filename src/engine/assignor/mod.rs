@@ -66,8 +66,11 @@ pub mod cooperative_sticky;
 pub mod java_hashmap;
 pub mod range;
 pub mod roundrobin;
-pub mod server_stub;
+pub mod server;
+mod server_range;
 pub mod sticky;
+mod uniform_heterogeneous;
+mod uniform_homogeneous;
 
 use java_hashmap::{compare_strings, string_hash_code, JavaHashMap};
 

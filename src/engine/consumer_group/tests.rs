@@ -295,3 +295,19 @@ fn a_member_that_does_not_revoke_within_its_rebalance_timeout_is_fenced() {
     assert!(g.member(&a.member_id).is_none());
     assert_eq!(g.group_epoch, 3);
 }
+
+#[test]
+fn the_assignor_most_members_ask_for_wins_and_a_tie_goes_to_uniform() {
+    let mut w = World::new(4);
+    let mut g = ConsumerGroup::default();
+    let ask = |kind| HeartbeatRequest {
+        server_assignor: Some(kind),
+        ..join(None)
+    };
+    w.beat(&mut g, ask(ServerAssignorKind::Range));
+    assert_eq!(g.last_assignor, Some(ServerAssignorKind::Range));
+    w.beat(&mut g, ask(ServerAssignorKind::Uniform));
+    assert_eq!(g.last_assignor, Some(ServerAssignorKind::Uniform), "1:1");
+    w.beat(&mut g, ask(ServerAssignorKind::Range));
+    assert_eq!(g.last_assignor, Some(ServerAssignorKind::Range), "2:1");
+}
