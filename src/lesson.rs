@@ -424,7 +424,7 @@ pub fn parse(text: &str) -> Result<Lesson, Vec<LessonError>> {
 /// this list at once and fetches a lesson's text (`lessons/<id>.lesson`,
 /// next to the page) when it is opened, so lesson prose never weighs on
 /// the first load. A test checks this list against the files.
-pub const INDEX: [(&str, &str); 15] = [
+pub const INDEX: [(&str, &str); 16] = [
     ("producer-consumer-model", "The Producer-Consumer Model"),
     ("nine-stages", "The Complete Flow"),
     ("at-most-once", "At-Most-Once Delivery"),
@@ -435,6 +435,7 @@ pub const INDEX: [(&str, &str); 15] = [
     ("new-group-at-the-end", "Consumer Offsets"),
     ("consumer-groups", "Consumer Groups"),
     ("rebalancing", "Rebalancing"),
+    ("rebalance-protocols", "Rebalancing"),
     ("too-slow-for-the-group", "Rebalancing"),
     ("producer-acks", "Producer Acknowledgments"),
     ("semantics-summary", "Semantic Summary"),
@@ -445,7 +446,7 @@ pub const INDEX: [(&str, &str); 15] = [
 /// The built-in lesson files, compiled in for the native tools and tests
 /// (the web page fetches them instead, see [`INDEX`]).
 #[cfg(not(target_arch = "wasm32"))]
-pub const BUILT_IN: [&str; 15] = [
+pub const BUILT_IN: [&str; 16] = [
     include_str!("lessons/producer-consumer-model.lesson"),
     include_str!("lessons/nine-stages.lesson"),
     include_str!("lessons/at-most-once.lesson"),
@@ -456,6 +457,7 @@ pub const BUILT_IN: [&str; 15] = [
     include_str!("lessons/new-group-at-the-end.lesson"),
     include_str!("lessons/consumer-groups.lesson"),
     include_str!("lessons/rebalancing.lesson"),
+    include_str!("lessons/rebalance-protocols.lesson"),
     include_str!("lessons/too-slow-for-the-group.lesson"),
     include_str!("lessons/producer-acks.lesson"),
     include_str!("lessons/semantics-summary.lesson"),

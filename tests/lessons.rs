@@ -44,6 +44,7 @@ fn lessons_cover_every_section_of_the_course_text_in_order() {
             "new-group-at-the-end",
             "consumer-groups",
             "rebalancing",
+            "rebalance-protocols",
             "too-slow-for-the-group",
             "producer-acks",
             "semantics-summary",

@@ -204,6 +204,8 @@ pub struct Engine {
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) groups: Vec<Group>,
+    /// The moment step 0 begins: the end of the warm start (0 without one).
+    pub(crate) start_ms: u64,
     /// Per group: partition-ms without a live owner (`ownership.rs`).
     pub(crate) ownership: Vec<crate::engine::ownership::OwnershipClock>,
     pub(crate) txn: TxnCoordinator,
@@ -290,6 +292,7 @@ impl Engine {
             consumers: Vec::new(),
             groups: Vec::new(),
             ownership: Vec::new(),
+            start_ms: 0,
             txn: TxnCoordinator::default(),
             records: Default::default(),
             ledger: Ledger::default(),
@@ -346,6 +349,13 @@ impl Engine {
         for clock in &mut self.ownership {
             *clock = Default::default();
         }
+        self.start_ms = self.now_ms;
+    }
+
+    /// The simulated moment step 0 begins (after the warm start): scenarios
+    /// compared side by side are aligned on the time since it.
+    pub fn start_ms(&self) -> u64 {
+        self.start_ms
     }
 
     fn warm_up_done(&self) -> bool {

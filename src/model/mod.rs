@@ -482,8 +482,11 @@ impl Model {
     /// Brings every lane to (about) the main lane's simulated time, so the
     /// lanes show the same moment of the same scenario.
     fn align_lanes(&mut self) {
-        let target = self.engine.now_ms();
+        // The same moment of each lane's story: its own step 0 plus the time
+        // the main lane has run (their warm starts may differ in length).
+        let since = self.engine.now_ms() - self.engine.start_ms();
         for lane in self.lanes.iter_mut() {
+            let target = lane.engine.start_ms() + since;
             align_lane(lane, target);
         }
     }
@@ -1015,17 +1018,19 @@ impl Model {
     /// Advances the lanes that have work to the earliest moment any of them
     /// has something due, while this lane has nothing left.
     fn step_lanes_alone(&mut self) {
+        // In time since each lane's step 0, as `align_lanes` aligns them.
         let Some(t) = self
             .lanes
             .iter()
             .filter(|l| !l.engine.is_idle())
-            .filter_map(|l| l.engine.next_event_ms())
+            .filter_map(|l| Some(l.engine.next_event_ms()? - l.engine.start_ms()))
             .min()
         else {
             return;
         };
         for lane in self.lanes.iter_mut() {
-            align_lane(lane, t);
+            let target = lane.engine.start_ms() + t;
+            align_lane(lane, target);
         }
     }
 

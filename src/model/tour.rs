@@ -368,9 +368,14 @@ pub fn play_through(lesson: &Lesson) -> Result<Vec<(u64, String)>, String> {
                 m.step
             ));
         }
-        let said = m
+        // The narration of the lane the beat draws large.
+        let shown = match beat.lane {
+            Some(n) if n > 0 => &m.lanes[n - 1],
+            _ => &m,
+        };
+        let said = shown
             .headline()
-            .map(|h| crate::narration::narrate(&m.engine, h).plain())
+            .map(|h| crate::narration::narrate(&shown.engine, h).plain())
             .unwrap_or_default();
         if let Some(words) = &beat.expect {
             if !said.to_lowercase().contains(&words.to_lowercase()) {
