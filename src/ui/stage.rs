@@ -999,10 +999,7 @@ impl Scene<'_> {
         };
         let state_name = modern.unwrap_or(grp.state.name());
         let generation = match grp.modern.as_deref() {
-            Some(cg) => format!(
-                "group epoch {} · target {}",
-                cg.group_epoch, cg.assignment_epoch
-            ),
+            Some(cg) => format!("epoch {} · target {}", cg.group_epoch, cg.assignment_epoch),
             None => format!("generation {}", grp.generation.0),
         };
         let coord = grp
@@ -1012,8 +1009,9 @@ impl Scene<'_> {
         // The protocol the group chose (the first strategy every member
         // supports); before any member joined, none yet.
         let assignor = match (grp.modern.as_deref(), grp.protocol) {
+            // The broker's (server-side) assignor; the tooltip says so.
             (Some(cg), _) => format!(
-                "server assignor: {}",
+                "assignor: {}",
                 cg.last_assignor.map_or("none yet", |k| k.name())
             ),
             (None, Some(k)) => format!("assignor: {}", k.name()),
@@ -1071,7 +1069,10 @@ impl Scene<'_> {
                 }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
-                { title(format!("{state_name}; {coord}; {assignor}; {generation}")) }
+                { title(match grp.modern.as_deref() {
+                    Some(cg) => format!("{state_name} (consumer protocol, KIP-848); {coord}; server-side {assignor}; group epoch {}, target assignment epoch {}", cg.group_epoch, cg.assignment_epoch),
+                    None => format!("{state_name}; {coord}; {assignor}; {generation}"),
+                }) }
             </g>
         }
     }

@@ -241,7 +241,7 @@ pub fn Tables(props: &Props) -> Html {
                     let lag = match (committed, leo) { (Some(c), Some(l)) => Some(l.0 - c.0), (None, Some(l)) => Some(l.0), _ => None };
                     row(vec![
                         td(g.group_id.clone()),
-                        td(g.state.name()),
+                        td(g.modern.as_deref().map_or(g.state.name(), |cg| cg.state_name())),
                         td(format!("{}-{}", e.topic(tp.topic).name, tp.partition)),
                         // Kafka's member ids are long (client id + UUID): the
                         // consumer's letter first, the id cut to fit.
@@ -249,7 +249,12 @@ pub fn Tables(props: &Props) -> Html {
                             let id = c.member_id.clone().unwrap_or_default();
                             let cut: String = id.chars().take(16).collect();
                             let more = if cut.len() < id.len() { "…" } else { "" };
-                            format!("{} · {cut}{more}", c.label)
+                            // The consumer protocol: the member's epoch and state.
+                            let member = g.modern.as_deref().and_then(|cg| cg.member(&id));
+                            match member {
+                                Some(m) => format!("{} · {cut}{more} (epoch {}, {})", c.label, m.member_epoch, m.state.name()),
+                                None => format!("{} · {cut}{more}", c.label),
+                            }
                         }))),
                         td(or_dash(committed.map(|o| o.0))),
                         td_node(html! {

@@ -1,7 +1,7 @@
 // Side by side: every announcement names its lane, and a lane card draws its lane
 // large with the narration telling that lane's story. Registered by run.mjs; see
 // tests/e2e/README.md ("Side by side", side-by-side.mjs).
-import { assert, problems, waitFor } from './lib.mjs';
+import { assert, assertSeen, problems, waitFor } from './lib.mjs';
 import { DESKTOP, counter, openPage, stepForward } from './app.mjs';
 
 /** The live regions' texts: role=status/alert/log and aria-live (not off). */
@@ -74,6 +74,45 @@ export const sideBySideTests = [
         p.check(title.startsWith(label), `lane ${i + 1} (${label}) shown large, but the narration reads "${title}"`);
       }
       p.done('what the stage shows');
+    },
+  },
+
+  {
+    // Issue 14: C joins under eager, cooperative and Kafka 4's consumer
+    // protocol. At 1280x800 the three lanes are on screen and readable, and
+    // by the end each lane's card says how long its partitions went without
+    // an owner, the consumer-protocol lane's group box shows its epochs.
+    name: 'three_rebalance_protocols_side_by_side_are_on_screen_and_readable',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=c-joins-three-protocols', { viewport: DESKTOP });
+      const cards = page.locator('.lane-card');
+      await waitFor(async () => (await cards.count()) === 3, { describe: () => 'three lane cards' });
+      const p = problems();
+      const names = [];
+      for (let i = 0; i < 3; i++) {
+        const name = cards.nth(i).locator('.lane-name');
+        await assertSeen(name, `lane ${i + 1}'s name`);
+        const px = await name.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+        p.check(px >= 12, `lane ${i + 1}'s name is ${px} px`);
+        names.push((await name.innerText()).split('\n')[0].trim());
+      }
+      assert(/eager/.test(names[0]) && /cooperative/.test(names[1]) && /consumer protocol/.test(names[2]), `lanes: ${names.join(' / ')}`);
+      // Draw the consumer-protocol lane large and play through C's join.
+      await cards.nth(2).click();
+      // C's partitions arrive at step 162 of the consumer-protocol lane.
+      for (let i = 0; i < 175; i++) await page.keyboard.press('ArrowRight');
+      await waitFor(async () => (await counter(page)).step >= 170, { timeout: 30_000, describe: () => 'step 170' });
+      const unowned = await page.locator('.lane-card .unowned').allInnerTexts();
+      p.check(unowned.length >= 2, `the rebalanced lanes' cards show partition-seconds without an owner: ${JSON.stringify(unowned)}`);
+      const box = page.locator('.stage-wrap svg.stage g.group').first();
+      const boxText = (await box.textContent()) || '';
+      p.check(/group epoch \d+ · target \d+/.test(boxText) || /epoch/.test(await box.locator('title').first().textContent()), `the consumer-protocol group box shows its epochs: "${boxText.slice(0, 120)}"`);
+      for (let i = 0; i < 3; i++) await assertSeen(cards.nth(i), `lane ${i + 1}'s card`);
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+      p.check(scroll <= 0, `${scroll} px of horizontal scroll`);
+      await t.screenshot(page, 'three-protocols-1280x800');
+      p.done('the three-protocol comparison');
     },
   },
 ];
