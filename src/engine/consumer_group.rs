@@ -74,6 +74,7 @@ use crate::engine::classic_group::GroupTimer;
 use crate::engine::event::{ErrorCode, EventKind};
 use crate::engine::ids::*;
 use crate::engine::outbox::Outbox;
+use crate::engine::vecmap::VecMap;
 
 /// `ConsumerGroupHeartbeatRequest.LEAVE_GROUP_MEMBER_EPOCH`.
 pub const LEAVE_EPOCH: i32 = -1;
@@ -194,9 +195,9 @@ pub struct ConsumerGroup {
     /// In the order they joined.
     pub members: Vec<ModernMember>,
     /// member id -> target partitions, in the order of Kafka's stored record.
-    pub target: BTreeMap<String, Vec<TopicPartition>>,
+    pub target: VecMap<String, Vec<TopicPartition>>,
     /// The epoch of the member that owns (or is revoking) each partition.
-    pub partition_epochs: BTreeMap<TopicPartition, i32>,
+    pub partition_epochs: VecMap<TopicPartition, i32>,
     /// Partition counts of the topics the members subscribe to
     /// (`subscriptionMetadata`): a change bumps the group epoch.
     pub subscription_metadata: BTreeMap<String, u32>,
@@ -308,7 +309,7 @@ impl ConsumerGroup {
                 let gone = self.members.remove(i);
                 self.remove_partition_epochs(&gone);
                 if let Some(t) = self.target.remove(old_id) {
-                    self.target.entry(member_id.clone()).or_insert(t);
+                    self.target.entry_or_insert_with(member_id.clone(), || t);
                 }
             }
         }
