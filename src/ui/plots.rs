@@ -22,6 +22,7 @@ use crate::metrics::{
     duration, nice_step, seconds, GroupLag, GroupTimeline, MemberState, Metrics, ProducerLatency,
     Series,
 };
+use crate::ui::stage::{line, push_px, px, text};
 use yew::prelude::*;
 use yew::virtual_dom::{VList, VText};
 
@@ -37,28 +38,8 @@ const SHOWN_REBALANCES: usize = 6;
 const CHAR_W: f64 = 7.0;
 
 // ---- element helpers (one copy each in the bundle) --------------------------------
-
-/// Appends an SVG coordinate rounded to 0.1 px, without the float
-/// formatter (it costs the bundle kilobytes).
-#[inline(never)]
-fn num(s: &mut String, x: f64) {
-    let t = (x * 10.0).round() as i64;
-    if t < 0 {
-        s.push('-');
-    }
-    let t = t.unsigned_abs();
-    s.push_str(&(t / 10).to_string());
-    if t % 10 != 0 {
-        s.push('.');
-        s.push((b'0' + (t % 10) as u8) as char);
-    }
-}
-
-fn px(x: f64) -> String {
-    let mut s = String::new();
-    num(&mut s, x);
-    s
-}
+//
+// Coordinates, `<text>` and `<line>` are the stage's own helpers.
 
 /// Path data, built command by command (one `format!` per path would cost
 /// the bundle far more).
@@ -70,7 +51,7 @@ impl D {
     #[inline(never)]
     fn c(&mut self, cmd: char, x: f64) -> &mut D {
         self.0.push(cmd);
-        num(&mut self.0, x);
+        push_px(&mut self.0, x);
         self
     }
     /// A two-number command: `M`, `l`.
@@ -78,7 +59,7 @@ impl D {
     fn c2(&mut self, cmd: char, x: f64, y: f64) -> &mut D {
         self.c(cmd, x);
         self.0.push(' ');
-        num(&mut self.0, y);
+        push_px(&mut self.0, y);
         self
     }
     /// Half a circle of radius `r`, ending `dx` to the side.
@@ -86,7 +67,7 @@ impl D {
     fn arc(&mut self, r: f64, dx: f64) -> &mut D {
         self.c2('a', r, r);
         self.0.push_str(" 0 1 0 ");
-        num(&mut self.0, dx);
+        push_px(&mut self.0, dx);
         self.0.push_str(" 0");
         self
     }
@@ -102,18 +83,8 @@ fn nodes(v: Vec<Html>) -> Html {
 }
 
 #[inline(never)]
-fn text(class: &'static str, x: f64, y: f64, anchor: Option<&'static str>, body: String) -> Html {
-    html! { <text class={class} x={px(x)} y={px(y)} text-anchor={anchor}>{Html::from(VText::new(body))}</text> }
-}
-
-#[inline(never)]
 fn rect(class: &'static str, x: f64, y: f64, w: f64, h: f64) -> Html {
     html! { <rect class={class} x={px(x)} y={px(y)} width={px(w.max(0.0))} height={px(h.max(0.0))} /> }
-}
-
-#[inline(never)]
-fn line(class: &'static str, x1: f64, y1: f64, x2: f64, y2: f64) -> Html {
-    html! { <line class={class} x1={px(x1)} y1={px(y1)} x2={px(x2)} y2={px(y2)} /> }
 }
 
 #[inline(never)]
@@ -218,7 +189,7 @@ fn time_axis(t0: u64, t1: u64, x0: f64, x1: f64, y: f64, out: &mut Vec<Html>) {
         x1,
         y + 32.0,
         Some("end"),
-        "simulated time".into(),
+        "simulated time",
     ));
 }
 
@@ -255,13 +226,7 @@ fn lag_chart(g: &GroupLag, m: &Metrics) -> Html {
         v += ystep;
     }
     out.push(line("plot-axis", x0, y0, x0, y1));
-    out.push(text(
-        "plot-axis-title",
-        4.0,
-        14.0,
-        None,
-        "lag (records)".into(),
-    ));
+    out.push(text("plot-axis-title", 4.0, 14.0, None, "lag (records)"));
     time_axis(t0, t1, x0, x1, y1, &mut out);
     // The total first: the partitions' lines go over it.
     out.push(path(
@@ -440,7 +405,7 @@ fn latency_chart(m: &Metrics) -> Html {
         x1,
         y_axis + 34.0,
         Some("end"),
-        "latency per batch (ms): ack time − send time".into(),
+        "latency per batch (ms): ack time − send time",
     ));
     for (r, p) in rows.iter().enumerate() {
         let base = y0 + (r + 1) as f64 * row_h - 6.0;
@@ -763,7 +728,7 @@ fn generations_chart(g: &GroupTimeline, lag: Option<&GroupLag>, m: &Metrics) -> 
             x0,
             y0 + 16.0,
             None,
-            "No member in this window.".into(),
+            "No member in this window.",
         ));
     }
     figure(

@@ -115,7 +115,7 @@ const END: Option<&'static str> = Some("end");
 
 /// `<text class x y text-anchor>body</text>`.
 #[inline(never)]
-fn text(
+pub(crate) fn text(
     class: &'static str,
     x: f64,
     y: f64,
@@ -144,7 +144,7 @@ fn rect(class: &'static str, x: f64, y: f64, w: f64, h: f64, rx: &'static str) -
 
 /// `<line class x1 y1 x2 y2 />`.
 #[inline(never)]
-fn line(class: &'static str, x1: f64, y1: f64, x2: f64, y2: f64) -> Html {
+pub(crate) fn line(class: &'static str, x1: f64, y1: f64, x2: f64, y2: f64) -> Html {
     html! { <line class={class} x1={px(x1)} y1={px(y1)} x2={px(x2)} y2={px(y2)} /> }
 }
 
@@ -1798,12 +1798,23 @@ fn fit_label(
 /// An SVG coordinate rounded to 0.1 px (SVG needs no more), formatted
 /// without the float formatter (which costs ~5 KB of the gzipped bundle).
 pub fn px(x: f64) -> String {
+    let mut s = String::new();
+    push_px(&mut s, x);
+    s
+}
+
+/// Appends [`px`]`(x)` to `s` (the plots build path data this way).
+#[inline(never)]
+pub fn push_px(s: &mut String, x: f64) {
     let t = (x * 10.0).round() as i64;
-    let (sign, t) = if t < 0 { ("-", -t) } else { ("", t) };
-    if t % 10 == 0 {
-        format!("{sign}{}", t / 10)
-    } else {
-        format!("{sign}{}.{}", t / 10, t % 10)
+    if t < 0 {
+        s.push('-');
+    }
+    let t = t.unsigned_abs();
+    s.push_str(&(t / 10).to_string());
+    if t % 10 != 0 {
+        s.push('.');
+        s.push((b'0' + (t % 10) as u8) as char);
     }
 }
 
