@@ -28,6 +28,8 @@ case "${1:-}" in
     trunk build --release
     # The live page beside it, for saved live runs (see scripts/live.sh).
     trunk build --release true --dist dist/live static/live/index.html
+    # The full page beside it, for Kafka 4's consumer protocol (see build.rs).
+    trunk build --release true --dist dist/full static/full/index.html
     echo "kafkascope: http://127.0.0.1:${PORT}/"
     exec node tests/e2e/serve-dist.mjs --dir dist --host 127.0.0.1 --port "$PORT"
     ;;

@@ -144,7 +144,9 @@ impl Lesson {
         if link::looks_like_link(s) {
             link::decode(s, &crate::presets::config_by_id).map_err(|e| e.message)
         } else {
-            match crate::presets::by_id(s) {
+            // (The menu, not `by_id`: a preset of the full page is listed,
+            // but not built, in the course page's bundle.)
+            match crate::presets::menu().find(|(id, _)| *id == s) {
                 Some(_) => Ok(Link::for_preset(s, Vec::new(), 0)),
                 None => Err(format!(
                     "there is no preset called \"{s}\"; use a preset id from `kafkascope presets` or a scenario link"

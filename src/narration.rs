@@ -4,6 +4,9 @@
 //! narration is a title plus a sentence made of [`Span`]s, so the UI can set
 //! Kafka terms in bold and numbers in a mono font *without* ever treating
 //! user-provided text (keys, values, names) as HTML.
+//!
+//! Size: one `narrate` match over every event kind, which reads best whole;
+//! a new protocol's narration goes to a submodule (`narration/`).
 
 use crate::engine::config::{Acks, AutoOffsetReset, CommitMode};
 use crate::engine::event::{
@@ -14,6 +17,7 @@ use crate::engine::network::CoordinatorKey;
 use crate::engine::record::hex_bytes;
 use crate::engine::sim::Engine;
 
+#[cfg(consumer_protocol)]
 mod consumer_protocol;
 
 /// A piece of narration text.
@@ -827,7 +831,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             n.term(consumer_name(e, *consumer))
                 .t(format!(
                     " receives its assignment for {} {}: ",
-                    if e.consumers()[consumer.0 as usize].modern.is_some() {
+                    if e.consumers()[consumer.0 as usize].on_consumer_protocol() {
                         "member epoch"
                     } else {
                         "generation"
@@ -840,7 +844,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                     list.join(", ")
                 })
                 .t(format!(" ({} new", added.len()));
-            let modern = e.consumers()[consumer.0 as usize].modern.is_some();
+            let modern = e.consumers()[consumer.0 as usize].on_consumer_protocol();
             n.t(match (revoked.is_empty(), modern) {
                 (true, false) => ").",
                 (false, false) => ", some revoked: they move in a second rebalance).",
@@ -866,7 +870,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
             );
             n
                 .term(consumer_name(e, *consumer))
-                .t(if e.consumers()[consumer.0 as usize].modern.is_some() {
+                .t(if e.consumers()[consumer.0 as usize].on_consumer_protocol() {
                     if *eager { " loses its partitions without committing (onPartitionsLost): it was fenced or left, and rejoins at member epoch 0." } else { " revokes only the partitions its new target takes away, on its own, without waiting for the rest of the group (consumer group protocol)." }
                 } else if *eager {
                     " gives up ALL its partitions before rejoining: the eager protocol stops the world."
@@ -879,7 +883,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         } => {
             n.alarm = true;
             n.title = format!("{}: commit failed", consumer_name(e, *consumer));
-            if *error == ErrorCode::StaleMemberEpoch {
+            if cfg!(consumer_protocol) && *error == ErrorCode::StaleMemberEpoch {
                 n.term(consumer_name(e, *consumer))
                     .t("'s commit carries an old member epoch: the coordinator refuses it with ")
                     .term(error.name())
@@ -915,8 +919,11 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 consumer_name(e, *consumer),
                 if *restart { "restarts" } else { "starts" }
             );
-            n.term(consumer_name(e, *consumer))
-                .t(consumer_protocol::joins_with(e, *consumer));
+            #[cfg(consumer_protocol)]
+            let joins = consumer_protocol::joins_with(e, *consumer);
+            #[cfg(not(consumer_protocol))]
+            let joins = " subscribes and sends JoinGroup.";
+            n.term(consumer_name(e, *consumer)).t(joins);
         }
         EventKind::ConsumerStopped { consumer } => {
             n.title = format!("{} closed", consumer_name(e, *consumer));
@@ -1147,7 +1154,10 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         EventKind::GroupEpochBumped { .. }
         | EventKind::TargetAssignmentComputed { .. }
         | EventKind::MemberReconciled { .. }
-        | EventKind::MemberLeft { .. } => consumer_protocol::narrate(e, &ev.kind, &mut n),
+        | EventKind::MemberLeft { .. } => {
+            #[cfg(consumer_protocol)]
+            consumer_protocol::narrate(e, &ev.kind, &mut n);
+        }
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
             n.t(text.clone());

@@ -90,6 +90,9 @@ struct Entry {
     lanes: &'static [(&'static str, &'static str)],
     /// The narration notes, which the scenarios refer to by index.
     notes: &'static [&'static str],
+    /// It needs Kafka 4's consumer protocol: in the course page's bundle
+    /// only its menu entry is kept (see [`needs_full_page`]).
+    full_page: bool,
 }
 
 impl Entry {
@@ -136,6 +139,12 @@ pub fn all() -> Vec<Preset> {
 /// (id, title) of every preset, in menu order, without building them.
 pub fn menu() -> impl Iterator<Item = (&'static str, &'static str)> {
     TABLE.iter().map(|e| (e.id, e.title))
+}
+
+/// Whether preset `id` runs on the full page (`full/`) rather than this
+/// bundle, which lacks Kafka 4's consumer protocol (build.rs).
+pub fn needs_full_page(id: &str) -> bool {
+    cfg!(not(consumer_protocol)) && TABLE.iter().any(|e| e.id == id && e.full_page)
 }
 
 pub fn by_id(id: &str) -> Option<Preset> {

@@ -28,6 +28,9 @@ fn presets_json() -> Result<String, String> {
         title: &'static str,
         summary: &'static str,
         lanes: Vec<&'static str>,
+        /// Where the page runs it: "" (the course page) or "full/" (Kafka
+        /// 4's consumer protocol, which the course page's bundle lacks).
+        page: &'static str,
     }
     let list: Vec<Listed> = crate::presets::all()
         .iter()
@@ -36,6 +39,17 @@ fn presets_json() -> Result<String, String> {
             title: p.title,
             summary: p.summary,
             lanes: p.lanes.iter().map(|(label, _)| *label).collect(),
+            page: if std::iter::once(&p.config)
+                .chain(p.lanes.iter().map(|l| &l.1))
+                .any(|c| {
+                    c.groups
+                        .iter()
+                        .any(|g| g.group_protocol == crate::engine::config::GroupProtocol::Consumer)
+                }) {
+                "full/"
+            } else {
+                ""
+            },
         })
         .collect();
     let mut out = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
@@ -193,7 +207,7 @@ fn group_json(e: &Engine, g: GroupIdx) -> serde_json::Value {
         "duplicate_writes": s.duplicate_writes,
         "acked_then_lost": s.acked_then_lost,
         "committed_offsets": offsets,
-        "group_protocol": if grp.modern.is_some() { "consumer" } else { "classic" },
+        "group_protocol": if grp.consumer_group().is_some() { "consumer" } else { "classic" },
         // Partition-milliseconds without a live owner (engine::ownership).
         "unowned_partition_ms": e.unowned_partition_ms(g),
     })

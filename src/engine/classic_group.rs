@@ -161,6 +161,8 @@ pub struct Group {
     pub member_counter: u32,
     /// Set while the group is a consumer group of the KIP-848 protocol
     /// (`consumer_group.rs`); the offsets above are shared by both kinds.
+    /// Not in the course page's bundle (see build.rs).
+    #[cfg(consumer_protocol)]
     pub modern: Option<Box<crate::engine::consumer_group::ConsumerGroup>>,
 }
 
@@ -236,6 +238,7 @@ impl Group {
             rebalances: 0,
             generation_size: 0,
             member_counter: 0,
+            #[cfg(consumer_protocol)]
             modern: None,
         }
     }

@@ -751,6 +751,13 @@ impl ScenarioConfig {
                     "must be positive and lower than session.timeout.ms (Kafka recommends a third of it)",
                 ));
             }
+            #[cfg(not(consumer_protocol))]
+            if g.group_protocol == GroupProtocol::Consumer {
+                e.push(err(
+                    f("group_protocol"),
+                    "the consumer protocol runs on the full page (full/)",
+                ));
+            }
             if g.group_protocol == GroupProtocol::Consumer
                 && g.commit_mode == CommitMode::Transactional
             {

@@ -238,6 +238,7 @@ impl Engine {
         }
         self.consumer_maybe_auto_commit(c, &gc);
         // The consumer protocol reconciles on the application thread.
+        #[cfg(consumer_protocol)]
         self.modern_reconcile(c, &gc);
         match self.consumers[c.0 as usize].poll_next() {
             PollNext::Join => return self.consumer_start_join(c, &gc),
@@ -418,6 +419,7 @@ impl Engine {
 
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
+        #[cfg(consumer_protocol)]
         if gc.group_protocol == GroupProtocol::Consumer {
             return self.modern_join(c, gc);
         }
@@ -571,6 +573,7 @@ impl Engine {
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeatResponse { resp, .. } => self.modern_response(c, resp, &gc),
             Msg::OffsetCommitResponse {
                 error,
@@ -794,6 +797,7 @@ impl Engine {
     /// beats while the member is in a generation, and comes round again.
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
+        #[cfg(consumer_protocol)]
         if gc.group_protocol == GroupProtocol::Consumer {
             return self.modern_heartbeat_tick(c, &gc);
         }
@@ -993,6 +997,7 @@ impl Engine {
         }
         let con = &self.consumers[ci];
         if gc.group_protocol == GroupProtocol::Consumer {
+            #[cfg(consumer_protocol)]
             self.modern_leave(c);
         } else if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
             self.send(Node::Consumer(c), Node::Broker(b), msg);

@@ -152,7 +152,7 @@ impl Consumer {
             consumer: self.idx,
             error: e,
         });
-        if self.modern.is_some() {
+        if self.on_consumer_protocol() {
             // The consumer protocol: the heartbeat, not the commit, decides
             // membership (a stale epoch just fails this commit).
             return CommitAnswer::Failed;

@@ -297,6 +297,7 @@ impl Engine {
         }
         self.run_to_ms(ms);
         if ms > self.now_ms {
+            #[cfg(consumer_protocol)]
             self.ownership_tick(ms);
             self.now_ms = ms;
         }

@@ -124,7 +124,9 @@ pub struct Consumer {
     /// Who leads each partition and who coordinates its group, as far as
     /// this consumer knows.
     pub metadata: ClientMetadata,
-    /// The consumer group protocol's state (`group.protocol=consumer`).
+    /// The consumer group protocol's state (`group.protocol=consumer`; not in
+    /// the course page's bundle, see build.rs).
+    #[cfg(consumer_protocol)]
     pub modern: Option<crate::engine::consumer_membership::ModernMembership>,
 }
 
@@ -176,8 +178,17 @@ impl Consumer {
             batch_committed: false,
             txn_producer: None,
             metadata,
+            #[cfg(consumer_protocol)]
             modern: None,
         }
+    }
+
+    /// Whether this consumer is a member under Kafka 4's consumer protocol.
+    pub fn on_consumer_protocol(&self) -> bool {
+        #[cfg(consumer_protocol)]
+        return self.modern.is_some();
+        #[cfg(not(consumer_protocol))]
+        false
     }
 
     /// The action that runs `timer` for this incarnation of the consumer: a
@@ -666,7 +677,10 @@ impl Consumer {
     /// The process is gone (crashed or closed): everything in memory is
     /// lost, and every timer it set is stale (a new incarnation).
     pub fn lose_process(&mut self) {
-        self.modern = None;
+        #[cfg(consumer_protocol)]
+        {
+            self.modern = None;
+        }
         self.alive = false;
         self.incarnation += 1;
         self.app = AppState::Stopped;

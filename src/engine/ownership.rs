@@ -18,7 +18,8 @@
 //! assignment is not a rebalance) and pauses while no consumer of the group
 //! is running (a stopped group is not rebalancing). It is a function of the
 //! engine's state sampled each time the clock moves, so replays and links
-//! reproduce it exactly.
+//! reproduce it exactly. It is measured natively and on the full page (the
+//! page that compares the protocols), not in the course page's bundle.
 
 use crate::engine::sim::Engine;
 
@@ -33,6 +34,7 @@ pub struct OwnershipClock {
 impl Engine {
     /// The clock moves from now to `until_ms`: the state as it is now holds
     /// for the whole span.
+    #[cfg(consumer_protocol)]
     pub(crate) fn ownership_tick(&mut self, until_ms: u64) {
         let span = until_ms.saturating_sub(self.now_ms);
         if span == 0 {
@@ -54,6 +56,7 @@ impl Engine {
     }
 
     /// (partitions without a live owner, partitions subscribed, any consumer running).
+    #[cfg(consumer_protocol)]
     fn unowned_now(&self, gi: usize) -> (u64, u64, bool) {
         let gc = &self.cfg.groups[gi];
         let members = || {

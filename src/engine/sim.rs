@@ -560,6 +560,9 @@ impl Engine {
             self.keepalive_scheduled -= 1;
         }
         debug_assert!(at >= self.now_ms, "time never goes backwards");
+        // (Measured where the protocols are compared: natively and on the
+        // full page, not in the course page's budgeted bundle.)
+        #[cfg(consumer_protocol)]
         if at > self.now_ms && !self.groups.is_empty() {
             self.ownership_tick(at);
         }

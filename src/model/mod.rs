@@ -246,6 +246,9 @@ pub struct Model {
     /// Why the lesson pasted into the gallery cannot be opened (shown in the
     /// gallery, next to the text to fix).
     pub own_lesson_error: Option<String>,
+    /// Where this page hands the scenario on (an address relative to the
+    /// page): the course page sends Kafka 4's consumer protocol to `full/`.
+    pub handoff: Option<String>,
 }
 
 /// The state of a run: the engine, its side-by-side lanes, and what the
@@ -440,6 +443,7 @@ impl Model {
             lesson: None,
             gallery_open: false,
             own_lesson_error: None,
+            handoff: None,
         };
         m.take_snapshot_if_due();
         m
@@ -730,6 +734,10 @@ impl Model {
     /// Replaces the scenario with preset `id` (and its lanes). Returns
     /// whether it was found and valid.
     pub(crate) fn load_preset(&mut self, id: &str) -> bool {
+        if crate::presets::needs_full_page(id) {
+            self.handoff = Some(format!("full/?preset={id}"));
+            return true;
+        }
         let Some(p) = crate::presets::by_id(id) else {
             self.error = Some(format!(
                 "There is no scenario called {id:?}. Pick one from the Scenario list."

@@ -87,6 +87,11 @@ impl Model {
                 return;
             }
         };
+        // (A link of its own that uses it is refused by name instead.)
+        if crate::presets::needs_full_page(lesson.scenario.trim()) {
+            self.handoff = Some(format!("full/?lesson={}", lesson.id));
+            return;
+        }
         if !self.open_lesson_scenario(&link) {
             return;
         }

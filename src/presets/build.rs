@@ -1012,6 +1012,24 @@ pub fn table_source() -> String {
         "//! GENERATED from src/presets/build.rs by\n//! `UPDATE_PRESET_TABLE=1 cargo test --test presets`: do not edit.\n//! Each scenario is a v1 link fragment (a diff against the link format's\n//! base configuration).\n\nuse super::{Entry, Expect};\n\npub(super) const TABLE: &[Entry] = &[\n",
     );
     for p in built() {
+        // A preset of Kafka 4's consumer protocol runs on the full page
+        // only: the course page's bundle keeps just its menu entry.
+        let full = std::iter::once(&p.config)
+            .chain(p.lanes.iter().map(|l| &l.1))
+            .any(|c| {
+                c.groups
+                    .iter()
+                    .any(|g| g.group_protocol == crate::engine::config::GroupProtocol::Consumer)
+            });
+        let (gate, end, end_text) = if full {
+            (
+                "if cfg!(consumer_protocol) { ",
+                " } else { &[] }",
+                " } else { \"\" }",
+            )
+        } else {
+            ("", "", "")
+        };
         let mut notes = Vec::new();
         let config = scenario(&p.config, &mut notes);
         let lanes: Vec<String> = p
@@ -1026,7 +1044,7 @@ pub fn table_source() -> String {
             })
             .collect();
         out.push_str(&format!(
-            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: {:?},\n        expect: Expect::{:?},\n        config: {:?},\n        lanes: &[{}{}],\n        notes: &[",
+            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: {:?},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {gate}&[",
             p.id,
             p.title,
             p.summary,
@@ -1041,7 +1059,7 @@ pub fn table_source() -> String {
         if !notes.is_empty() {
             out.push_str("\n        ");
         }
-        out.push_str("],\n    },\n");
+        out.push_str(&format!("]{end},\n    }},\n"));
     }
     out.push_str("];\n");
     out

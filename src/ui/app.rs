@@ -86,6 +86,15 @@ pub fn App() -> Html {
         hand_live_link_on(hash.trim_start_matches('#'));
         Model::open_page(hash.trim_start_matches('#'), &query)
     });
+    // Kafka 4's consumer protocol is on the full page beside this one.
+    {
+        let handoff = model.handoff.clone();
+        use_effect_with(handoff, |h| {
+            if let (Some(to), Some(w)) = (h, web_sys::window()) {
+                let _ = w.location().assign(to);
+            }
+        });
+    }
     // The share dialog's state: open or not, and what its last Copy did.
     let share_open = use_state(|| false);
     let share_status = use_state(|| None::<String>);

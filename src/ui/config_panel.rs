@@ -347,12 +347,18 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Groups(n))), err_for("groups")) }
                 { select("Consumers in the first group", "consumers", "—", nums(0, 8), group.consumers.to_string(), on,
                     |v| v.parse().ok().map(|n| Msg::Configure(Setting::Consumers(n))), err_for("groups[0].consumers")) }
+                if cfg!(consumer_protocol) {
                 { select("Rebalance protocol", "group.protocol", "classic",
                     fixed(&[("classic", "classic (JoinGroup/SyncGroup)"), ("consumer", "consumer (KIP-848, Kafka 4.0)")]),
                     if modern { "consumer" } else { "classic" }.into(), on,
                     |v| Some(Msg::Configure(Setting::GroupProtocol(if v == "consumer" { GroupProtocol::Consumer } else { GroupProtocol::Classic }))),
                     err_for("groups[0].group_protocol")) }
-                if modern {
+                } else {
+                    // The course page's bundle has no consumer protocol (its
+                    // first load is budgeted): the full page beside it does.
+                    <p class="hint"><a href="full/?preset=c-joins-three-protocols">{"Kafka 4's consumer protocol (KIP-848)"}</a></p>
+                }
+                if modern && cfg!(consumer_protocol) {
                 { select("Server-side assignor", "group.remote.assignor", "broker's (uniform)",
                     fixed(&[("", "broker's default"), ("uniform", "uniform"), ("range", "range")]),
                     group.group_remote_assignor.map_or("", |k| k.name()).into(), on,

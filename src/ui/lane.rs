@@ -32,7 +32,12 @@ pub fn LaneCard(props: &CardProps) -> Html {
     let e = &m.engine;
     let n = m.headline().map(|h| narrate(e, h));
     let s = e.delivery_summary(GroupIdx(0));
-    let unowned_ms = e.unowned_partition_ms(GroupIdx(0));
+    // Measured on the full page only (see engine::ownership).
+    let unowned_ms = if cfg!(consumer_protocol) {
+        e.unowned_partition_ms(GroupIdx(0))
+    } else {
+        0
+    };
     let text = |body: &[Span]| -> String {
         body.iter()
             .map(|sp| match sp {
@@ -106,11 +111,13 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
         ("Duplicates: records processed twice or more", Vec::new()),
         ("Processed exactly once", Vec::new()),
         ("Still in flight", Vec::new()),
-        (
+    ];
+    if cfg!(consumer_protocol) {
+        rows.push((
             "Partition-seconds without an owner (rebalances)",
             Vec::new(),
-        ),
-    ];
+        ));
+    }
     for (label, m) in lanes {
         let s = m.engine.delivery_summary(GroupIdx(0));
         let claims = course_claims(label);
@@ -124,12 +131,14 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
             .push(with_claim(s.duplicated, claims.map(|c| c.1)));
         rows[2].1.push(s.processed_once.to_string());
         rows[3].1.push(s.in_flight.to_string());
-        rows[4].1.push(partition_seconds(
-            m.engine.unowned_partition_ms(GroupIdx(0)),
-        ));
+        if cfg!(consumer_protocol) {
+            rows[4].1.push(partition_seconds(
+                m.engine.unowned_partition_ms(GroupIdx(0)),
+            ));
+        }
     }
     // The rebalance figure only where some lane rebalanced.
-    if rows[4].1.iter().all(|c| c == "0.0") {
+    if cfg!(consumer_protocol) && rows[4].1.iter().all(|c| c == "0.0") {
         rows.pop();
     }
     let semantics = lanes

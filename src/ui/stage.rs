@@ -984,7 +984,7 @@ impl Scene<'_> {
         let (e, on) = (self.e, self.on);
         let grp = &e.groups()[g.0 as usize];
         // A consumer group of the KIP-848 protocol: Kafka's ConsumerGroupState.
-        let modern = grp.modern.as_deref().map(|cg| cg.state_name());
+        let modern = grp.consumer_group().map(|cg| cg.state_name());
         let (shape, badge) = match (modern, grp.state) {
             (Some("Stable"), _) => ("●", "state-badge stable"),
             (Some("Empty"), _) => ("○", "state-badge empty"),
@@ -998,7 +998,7 @@ impl Scene<'_> {
             },
         };
         let state_name = modern.unwrap_or(grp.state.name());
-        let generation = match grp.modern.as_deref() {
+        let generation = match grp.consumer_group() {
             Some(cg) => format!("epoch {} · target {}", cg.group_epoch, cg.assignment_epoch),
             None => format!("generation {}", grp.generation.0),
         };
@@ -1008,7 +1008,7 @@ impl Scene<'_> {
             .unwrap_or_else(|| "no coordinator".into());
         // The protocol the group chose (the first strategy every member
         // supports); before any member joined, none yet.
-        let assignor = match (grp.modern.as_deref(), grp.protocol) {
+        let assignor = match (grp.consumer_group(), grp.protocol) {
             // The broker's (server-side) assignor; the tooltip says so.
             (Some(cg), _) => format!(
                 "assignor: {}",
@@ -1069,7 +1069,7 @@ impl Scene<'_> {
                 }
                 { svg_button("add-consumer", format!("Add a consumer to {}", grp.group_id), format!("add-{g}"), on,
                     Msg::Apply(crate::engine::Command::AddConsumer { group: g }), add) }
-                { title(match grp.modern.as_deref() {
+                { title(match grp.consumer_group() {
                     Some(cg) => format!("{state_name} (consumer protocol, KIP-848); {coord}; server-side {assignor}; group epoch {}, target assignment epoch {}", cg.group_epoch, cg.assignment_epoch),
                     None => format!("{state_name}; {coord}; {assignor}; {generation}"),
                 }) }
@@ -1822,8 +1822,8 @@ pub fn push_px(s: &mut String, x: f64) {
 fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
     use crate::engine::consumer_group::MemberState;
     let con = &e.consumers()[c.0 as usize];
-    let cg = e.groups()[con.group.0 as usize].modern.as_deref()?;
-    if !con.alive || con.modern.is_none() {
+    let cg = e.groups()[con.group.0 as usize].consumer_group()?;
+    if !con.alive || !con.on_consumer_protocol() {
         return None;
     }
     let Some(m) = con.member_id.as_deref().and_then(|id| cg.member(id)) else {

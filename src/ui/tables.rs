@@ -241,7 +241,7 @@ pub fn Tables(props: &Props) -> Html {
                     let lag = match (committed, leo) { (Some(c), Some(l)) => Some(l.0 - c.0), (None, Some(l)) => Some(l.0), _ => None };
                     row(vec![
                         td(g.group_id.clone()),
-                        td(g.modern.as_deref().map_or(g.state.name(), |cg| cg.state_name())),
+                        td(g.consumer_group().map_or(g.state.name(), |cg| cg.state_name())),
                         td(format!("{}-{}", e.topic(tp.topic).name, tp.partition)),
                         // Kafka's member ids are long (client id + UUID): the
                         // consumer's letter first, the id cut to fit.
@@ -250,7 +250,7 @@ pub fn Tables(props: &Props) -> Html {
                             let cut: String = id.chars().take(16).collect();
                             let more = if cut.len() < id.len() { "…" } else { "" };
                             // The consumer protocol: the member's epoch and state.
-                            let member = g.modern.as_deref().and_then(|cg| cg.member(&id));
+                            let member = g.consumer_group().and_then(|cg| cg.member(&id));
                             match member {
                                 Some(m) => format!("{} · {cut}{more} (epoch {}, {})", c.label, m.member_epoch, m.state.name()),
                                 None => format!("{} · {cut}{more}", c.label),

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { assert, assertSeen, problems, setLabelled, waitForApp } from './lib.mjs';
 import { DESKTOP, FASTEST_SPEED, exact, openPage } from './app.mjs';
-import { REPO, fetchLesson, lessonIndex } from './project.mjs';
+import { REPO, coursePageLessons, fetchLesson, lessonIndex } from './project.mjs';
 import { assertNoOverflow, frameErrors, openCoursePage } from './course-page.mjs';
 import { openGallery, playLesson, playLessonFromGallery } from './lesson-player.mjs';
 
@@ -21,7 +21,7 @@ export const lessonsTests = [
     name: 'lesson_gallery_lists_every_lesson',
     fn: async (t) => {
       const index = lessonIndex();
-      assert(index.length === 15, `src/lesson.rs INDEX lists ${index.length} lessons: one per course section and the five of issue 15`);
+      assert(index.length === 16, `src/lesson.rs INDEX lists ${index.length} lessons: one per course section, the five of issue 15 and the rebalance protocols of issue 14`);
       const lessons = await Promise.all(index.map((l) => fetchLesson(t.baseUrl, l.id)));
       const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
       await waitForApp(page);
@@ -167,7 +167,7 @@ export const lessonsTests = [
   },
 
   // One test per lesson: each plays from the gallery to "Lesson complete.".
-  ...lessonIndex().map(({ id }) => ({
+  ...coursePageLessons().map(({ id }) => ({
     name: `lesson_plays_to_the_end_${id.replace(/-/g, '_')}`,
     timeout: 90_000,
     fn: async (t) => {

@@ -74,7 +74,8 @@ export function presetList() {
 }
 
 /** Every preset id, in menu order (the preset table, src/presets/table.rs). */
-export const presetIds = () => presetList().map((p) => p.id);
+/** The presets the course page runs itself (the others are handed to full/). */
+export const presetIds = () => presetList().filter((p) => !p.page).map((p) => p.id);
 
 // ---------------------------------------------------------------------------
 // The golden link corpus and the lesson files as served.
@@ -125,3 +126,22 @@ export async function fetchLesson(baseUrl, id) {
   assert(lesson.id === id && lesson.title && lesson.beats.length > 0, `${url} does not parse as lesson "${id}"`);
   return lesson;
 }
+
+/**
+ * The page a query runs on: presets (and lessons on them) of Kafka 4's
+ * consumer protocol run on the full page, `full/` beside the course page,
+ * whose bundle carries it (`page` in `kafkascope presets --json`).
+ */
+let fullIds = null;
+export function pageFor(query) {
+  if (!fullIds) {
+    const presets = presetList().filter((p) => p.page === 'full/').map((p) => p.id);
+    const lessons = lessonIndex().filter((l) => presets.includes(l.scenario)).map((l) => l.id);
+    fullIds = new Set([...presets, ...lessons]);
+  }
+  const m = /(?:preset|lesson)=([\w-]+)/.exec(query || '');
+  return m && fullIds.has(m[1]) ? 'full/' : './';
+}
+
+/** The lessons the course page plays itself (see `pageFor`). */
+export const coursePageLessons = () => lessonIndex().filter((l) => pageFor(`lesson=${l.id}`) === './');

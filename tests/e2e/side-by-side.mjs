@@ -85,7 +85,8 @@ export const sideBySideTests = [
     name: 'three_rebalance_protocols_side_by_side_are_on_screen_and_readable',
     timeout: 120_000,
     fn: async (t) => {
-      const page = await openPage(t, '?preset=c-joins-three-protocols', { viewport: DESKTOP });
+      // The consumer protocol is on the full page (full/, its own bundle).
+      const page = await openPage(t, 'full/?preset=c-joins-three-protocols', { viewport: DESKTOP });
       const cards = page.locator('.lane-card');
       await waitFor(async () => (await cards.count()) === 3, { describe: () => 'three lane cards' });
       const p = problems();
@@ -107,12 +108,40 @@ export const sideBySideTests = [
       p.check(unowned.length >= 2, `the rebalanced lanes' cards show partition-seconds without an owner: ${JSON.stringify(unowned)}`);
       const box = page.locator('.stage-wrap svg.stage g.group').first();
       const boxText = (await box.textContent()) || '';
-      p.check(/group epoch \d+ · target \d+/.test(boxText) || /epoch/.test(await box.locator('title').first().textContent()), `the consumer-protocol group box shows its epochs: "${boxText.slice(0, 120)}"`);
+      p.check(/epoch \d+ · target \d+/.test(boxText), `the consumer-protocol group box shows its epochs: "${boxText.slice(0, 120)}"`);
       for (let i = 0; i < 3; i++) await assertSeen(cards.nth(i), `lane ${i + 1}'s card`);
       const scroll = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
       p.check(scroll <= 0, `${scroll} px of horizontal scroll`);
       await t.screenshot(page, 'three-protocols-1280x800');
       p.done('the three-protocol comparison');
+    },
+  },
+
+  {
+    // The course page's bundle has no consumer protocol (its first load is
+    // budgeted): a preset, a lesson or a link that uses it is handed to the
+    // full page beside it, which runs it.
+    name: 'the_course_page_hands_the_consumer_protocol_to_the_full_page',
+    timeout: 60_000,
+    fn: async (t) => {
+      for (const query of ['?preset=c-joins-consumer-protocol', '?lesson=rebalance-protocols']) {
+        const page = await t.newPage({ viewport: DESKTOP, url: new URL(query, t.baseUrl).href });
+        await page.waitForURL(/\/full\//, { timeout: 20_000 });
+        await page.locator('svg.stage').first().waitFor({ state: 'visible', timeout: 20_000 });
+        // (The full page then writes its run into the address as a link.)
+        const url = page.url();
+        assert(url.includes('/full/'), `${query} arrived as ${url}`);
+        // The consumer protocol runs there: the preset's group box shows its
+        // epochs; the lesson compares it in a lane of its own.
+        await page.waitForFunction(
+          () =>
+            /epoch \d+ · target \d+/.test(document.querySelector('svg.stage g.group')?.textContent || '') ||
+            [...document.querySelectorAll('.lane-card .lane-name')].some((n) => /consumer protocol/.test(n.textContent)),
+          null,
+          { timeout: 20_000 },
+        );
+        await page.close();
+      }
     },
   },
 ];

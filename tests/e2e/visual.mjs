@@ -28,7 +28,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
 import { counter, perfProbe } from './app.mjs';
-import { fetchLesson, lessonIndex, presetIds } from './project.mjs';
+import { coursePageLessons, fetchLesson, pageFor, presetIds } from './project.mjs';
 import { EMBED_PARENT, PARENT_PATH } from './course-page.mjs';
 
 const LONG = process.env.E2E_LONG === '1';
@@ -527,7 +527,9 @@ function presetList(t) {
       console.log(`    note: the Scenario select and \`kafkascope presets\` differ (a stale build?): not offered ${notOffered.join(', ') || '—'}; not a preset of the source ${notBuilt.join(', ') || '—'}`);
     }
     assert(offered.length > 0, 'the Scenario select offers no preset');
-    return offered;
+    // The consumer protocol's presets are handed to the full page (full/),
+    // which the three-protocol test covers.
+    return offered.filter((id) => pageFor(`preset=${id}`) === './');
   })();
   return presetsOnce;
 }
@@ -587,7 +589,7 @@ const lessonState = (root) =>
   });
 
 async function lessonSweep(t, vp) {
-  const index = lessonIndex();
+  const index = coursePageLessons();
   const p = problems();
   const rows = [];
   // Playwright's clock: a lesson plays to its next stop without the idle time between steps.
