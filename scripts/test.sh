@@ -151,28 +151,29 @@ if [ "$TOTAL_BR" -gt $((SIZE_BUDGET_KB * 1000)) ]; then
 fi
 
 # --------------------------------------------------------------------------
+# A page beside the course page, with its own bundle (not budgeted: the
+# course page sends only its own kind of run there): builds static/NAME/
+# into dist/NAME/ and prints its load.
+side_page() {
+  local name="$1" why="$2" br=0
+  trunk build --release true --dist "dist/$name" "static/$name/index.html"
+  for f in "dist/$name"/index.html "dist/$name"/*.js "dist/$name"/*.wasm "dist/$name"/*.css; do
+    br=$((br + $(brotli -q 11 -c "$f" | wc -c)))
+  done
+  echo "$name page load: $(awk -v b="$br" 'BEGIN { printf "%.1f", b / 1000 }') KB brotli -q 11 (not budgeted: $why)"
+}
+
 phase "live page build (trunk build static/live/index.html)"
 # The live page (`kafkascope live` serves it; a static site keeps it in live/
-# for saved live runs): its own bundle, with the engine's live-mode parts, so
-# the course page's first load above does not carry them.
-trunk build --release true --dist dist/live static/live/index.html
-LIVE_BR=0
-for f in dist/live/index.html dist/live/*.js dist/live/*.wasm dist/live/*.css; do
-  LIVE_BR=$((LIVE_BR + $(brotli -q 11 -c "$f" | wc -c)))
-done
-echo "live page load: $(awk -v b="$LIVE_BR" 'BEGIN { printf "%.1f", b / 1000 }') KB brotli -q 11 (not budgeted: only the live page loads it)"
+# for saved live runs): the engine's live-mode parts, so the course page's
+# first load above does not carry them.
+side_page live "only the live page loads it"
 
-# --------------------------------------------------------------------------
 phase "full page build (trunk build static/full/index.html)"
 # The full page (full/ beside the course page): the course page plus Kafka 4's
 # consumer group protocol (KIP-848), which the budgeted first load above has
 # no room for; the course page hands scenarios that use it there.
-trunk build --release true --dist dist/full static/full/index.html
-FULL_BR=0
-for f in dist/full/index.html dist/full/*.js dist/full/*.wasm dist/full/*.css; do
-  FULL_BR=$((FULL_BR + $(brotli -q 11 -c "$f" | wc -c)))
-done
-echo "full page load: $(awk -v b="$FULL_BR" 'BEGIN { printf "%.1f", b / 1000 }') KB brotli -q 11 (not budgeted: the course page sends only consumer-protocol scenarios there)"
+side_page full "the course page sends only consumer-protocol scenarios there"
 
 # --------------------------------------------------------------------------
 if [ "${SKIP_E2E:-0}" = 1 ]; then

@@ -805,24 +805,16 @@ impl ConsumerGroup {
         }
     }
 
-    /// `ConsumerGroup.validateOffsetCommit`: a member commits with its current
-    /// epoch exactly.
-    pub fn validate_offset_commit(&self, member_id: &str, epoch: i32) -> Option<ErrorCode> {
-        if epoch < 0 && self.members.is_empty() {
-            return None;
-        }
-        let m = self.member(member_id)?;
-        (epoch != m.member_epoch).then_some(ErrorCode::StaleMemberEpoch)
-    }
-
-    /// Like [`Self::validate_offset_commit`], with the unknown member case.
+    /// `ConsumerGroup.validateOffsetCommit`: a member commits with its
+    /// current epoch exactly (a commit without one is accepted only while the
+    /// group is empty).
     pub fn check_commit(&self, member_id: &str, epoch: i32) -> Option<ErrorCode> {
         if epoch < 0 && self.members.is_empty() {
             return None;
         }
         match self.member(member_id) {
             None => Some(ErrorCode::UnknownMemberId),
-            Some(_) => self.validate_offset_commit(member_id, epoch),
+            Some(m) => (epoch != m.member_epoch).then_some(ErrorCode::StaleMemberEpoch),
         }
     }
 
@@ -843,13 +835,6 @@ impl ConsumerGroup {
         } else {
             "Stable"
         }
-    }
-
-    /// The member that owns `tp` now (at the coordinator), if any.
-    pub fn owner_of(&self, tp: &TopicPartition) -> Option<&ModernMember> {
-        self.members
-            .iter()
-            .find(|m| m.assigned.contains(tp) || m.pending_revocation.contains(tp))
     }
 }
 
