@@ -798,7 +798,7 @@ pub mod v1 {
     use crate::engine::command::{ScriptEntry, Trigger};
     use crate::engine::config::{
         Acks, AutoOffsetReset, ClusterConfig, CommitMode, GroupConfig, GroupProtocol,
-        IsolationLevel, KeyMode, ProducerConfig, TopicConfig, Workload,
+        IsolationLevel, KeyMode, MigrationPolicy, ProducerConfig, TopicConfig, Workload,
     };
     use crate::engine::event::CrashPoint;
     use crate::engine::ids::{BrokerId, ConsumerIdx, GroupIdx, ProducerIdx};
@@ -1232,6 +1232,7 @@ pub mod v1 {
             group_consumer_heartbeat_interval_ms,
             group_consumer_session_timeout_ms,
             group_consumer_assignors,
+            group_consumer_migration_policy,
         } = c;
         w.num(1, brokers, &b.brokers);
         w.num(2, network_latency_ms, &b.network_latency_ms);
@@ -1296,6 +1297,12 @@ pub mod v1 {
                     w.varint(*a as u64);
                 }
             },
+        );
+        w.field(
+            16,
+            group_consumer_migration_policy,
+            &b.group_consumer_migration_policy,
+            |w, v| w.varint(*v as u64),
         );
         w.end();
     }
@@ -1624,6 +1631,14 @@ pub mod v1 {
             Command::RestartConsumer { consumer } => {
                 w.varint(12);
                 w.varint(consumer.0.into());
+            }
+            Command::RestartConsumerWith {
+                consumer,
+                group_protocol,
+            } => {
+                w.varint(20);
+                w.varint(consumer.0.into());
+                w.varint(*group_protocol as u64);
             }
             Command::SetProcessingTime {
                 consumer,
@@ -2075,6 +2090,15 @@ pub mod v1 {
                     }
                     c.group_consumer_assignors = list;
                 }
+                16 => {
+                    c.group_consumer_migration_policy =
+                        match r.code(P, "group_consumer_migration_policy", 4)? {
+                            0 => MigrationPolicy::Disabled,
+                            1 => MigrationPolicy::Upgrade,
+                            2 => MigrationPolicy::Downgrade,
+                            _ => MigrationPolicy::Bidirectional,
+                        }
+                }
                 _ => return Err(unknown_field(P, tag)),
             }
         }
@@ -2367,6 +2391,13 @@ pub mod v1 {
             },
             19 => Command::ProcessingRaises {
                 consumer: consumer(r)?,
+            },
+            20 => Command::RestartConsumerWith {
+                consumer: consumer(r)?,
+                group_protocol: match r.code(p, "group_protocol", 2)? {
+                    0 => GroupProtocol::Classic,
+                    _ => GroupProtocol::Consumer,
+                },
             },
             _ => return Err(newer(&format!("command #{tag} in {p}"))),
         })

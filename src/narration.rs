@@ -1154,7 +1154,8 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         EventKind::GroupEpochBumped { .. }
         | EventKind::TargetAssignmentComputed { .. }
         | EventKind::MemberReconciled { .. }
-        | EventKind::MemberLeft { .. } => {
+        | EventKind::MemberLeft { .. }
+        | EventKind::GroupConverted { .. } => {
             #[cfg(consumer_protocol)]
             consumer_protocol::narrate(e, &ev.kind, &mut n);
         }

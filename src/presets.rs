@@ -38,6 +38,9 @@ pub enum Expect {
     GroupsIndependent,
     /// A member joins: the rebalance completes and the new member owns partitions.
     JoinRebalances,
+    /// A rolling bounce converts the classic group into a consumer group
+    /// once; every member ends on the consumer protocol; nothing is lost.
+    RollingUpgrade,
     /// A crashed member is removed after session.timeout.ms; its partitions move.
     SessionTimeoutMovesPartitions,
     /// A poll timeout leads to CommitFailed and a record processed twice.

@@ -24,6 +24,42 @@ fn check_consumer_protocol(seed: u64) -> Result<(), String> {
     check_config(c)
 }
 
+/// The same scenarios with a rolling bounce mixed in: consumers restarted
+/// with the other `group.protocol` at random times, so the group converts
+/// online between classic and consumer group (Kafka 4's migration, both
+/// ways) while members join, leave and crash.
+fn check_mixed_protocols(seed: u64) -> Result<(), String> {
+    check_config(mixed_scenario(seed))
+}
+
+fn mixed_scenario(seed: u64) -> kafkascope::engine::ScenarioConfig {
+    use kafkascope::engine::command::{Command, ScriptEntry, Trigger};
+    use kafkascope::engine::config::GroupProtocol;
+    let mut c = scenario(seed);
+    let mut r = kafkascope::engine::rng::Pcg32::new(seed, 848);
+    let consumers = c.groups[0].consumers as u32;
+    for _ in 0..(1 + r.below(4)) {
+        c.script.push(ScriptEntry {
+            trigger: Trigger::AtMs {
+                ms: r.below(30_000) as u64,
+            },
+            command: Command::RestartConsumerWith {
+                consumer: ConsumerIdx(r.below(consumers) as u16),
+                group_protocol: if r.chance(1, 2) {
+                    GroupProtocol::Consumer
+                } else {
+                    GroupProtocol::Classic
+                },
+            },
+        });
+    }
+    c.script.sort_by_key(|s| match s.trigger {
+        Trigger::AtMs { ms } => ms,
+        _ => 0,
+    });
+    c
+}
+
 fn check_config(cfg: kafkascope::engine::ScenarioConfig) -> Result<(), String> {
     let mut e = Engine::new(cfg).map_err(|e| format!("{e:?}"))?;
     for _ in 0..300_000 {
@@ -51,6 +87,53 @@ fn no_partition_has_two_owners_in_a_generation_and_nothing_is_lost() {
 #[test]
 fn the_consumer_protocol_never_gives_a_partition_two_owners_and_loses_nothing() {
     sweep(200, check_consumer_protocol);
+}
+
+/// Mixed groups: whatever the order of bounces between the protocols, no
+/// partition has two owners and nothing is lost.
+#[test]
+fn a_rolling_bounce_between_protocols_never_gives_a_partition_two_owners_and_loses_nothing() {
+    sweep(200, check_mixed_protocols);
+}
+
+/// The mixed sweep is not vacuous: groups convert both ways and classic
+/// members inside consumer groups are told to rejoin.
+#[test]
+fn the_mixed_sweep_converts_groups_both_ways() {
+    use kafkascope::engine::event::{ErrorCode, MsgKind};
+    use kafkascope::engine::EventKind;
+    let (mut up, mut down, mut told) = (0, 0, 0);
+    for seed in 0..60 {
+        let mut e = Engine::new(mixed_scenario(seed)).unwrap();
+        for _ in 0..300_000 {
+            let out = e.step();
+            for ev in e.take_events() {
+                match ev.kind {
+                    EventKind::GroupConverted {
+                        to_consumer_protocol,
+                        ..
+                    } => {
+                        *(if to_consumer_protocol {
+                            &mut up
+                        } else {
+                            &mut down
+                        }) += 1
+                    }
+                    EventKind::Message {
+                        kind: MsgKind::HeartbeatResponse,
+                        error: Some(ErrorCode::RebalanceInProgress),
+                        ..
+                    } => told += 1,
+                    _ => {}
+                }
+            }
+            if out == StepOutcome::Idle {
+                break;
+            }
+        }
+    }
+    eprintln!("60 seeds: {up} upgrades, {down} downgrades, {told} REBALANCE_IN_PROGRESS");
+    assert!(up > 10 && down > 3 && told > 50, "{up} {down} {told}");
 }
 
 /// The sweep is not vacuous: across seeds, rebalances happen, members crash

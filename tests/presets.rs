@@ -148,6 +148,25 @@ fn every_preset_demonstrates_its_outcome() {
                     "different coordinator partitions"
                 );
             }
+            Expect::RollingUpgrade => {
+                assert_eq!(s.lost, 0, "{}", ctx());
+                let converted: Vec<bool> = events
+                    .iter()
+                    .filter_map(|ev| match ev.kind {
+                        EventKind::GroupConverted {
+                            to_consumer_protocol,
+                            ..
+                        } => Some(to_consumer_protocol),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(converted, vec![true], "one upgrade\n{}", ctx());
+                let cg = e.groups()[0].modern.as_ref().expect("a consumer group");
+                assert_eq!(cg.members.len(), 3, "{}", ctx());
+                assert!(cg.members.iter().all(|m| m.classic.is_none()), "{}", ctx());
+                let owned: usize = e.consumers().iter().map(|c| c.assignment.len()).sum();
+                assert_eq!(owned, 6, "{}", ctx());
+            }
             Expect::JoinRebalances => {
                 assert_eq!(s.processed_once, s.produced, "{}", ctx());
                 let c = &e.consumers()[2];

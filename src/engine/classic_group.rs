@@ -82,6 +82,10 @@ pub enum GroupTimer {
     MemberSession { serial: u32, deadline_ms: u64 },
     /// Consumer protocol: a member had until now to revoke at `epoch`.
     MemberRebalance { serial: u32, epoch: i32 },
+    /// A classic member of a consumer group had until now to rejoin.
+    MemberJoin { serial: u32, deadline_ms: u64 },
+    /// A classic member of a consumer group had until now to sync.
+    MemberSync { serial: u32, deadline_ms: u64 },
 }
 
 /// What a group's handlers are told about the world: the time, the broker

@@ -72,6 +72,13 @@ pub enum Command {
     RestartConsumer {
         consumer: ConsumerIdx,
     },
+    /// A rolling bounce's step: close the consumer (if it runs) and start it
+    /// again with another `group.protocol`, as Kafka's upgrade guide does to
+    /// move a group to the consumer protocol one member at a time.
+    RestartConsumerWith {
+        consumer: ConsumerIdx,
+        group_protocol: crate::engine::config::GroupProtocol,
+    },
     /// Change how long the consumer's application spends per record.
     SetProcessingTime {
         consumer: ConsumerIdx,
@@ -135,6 +142,10 @@ impl Command {
             Command::StopConsumer { .. } => "consumer leaves".into(),
             Command::CrashConsumer { point, .. } => format!("crash consumer ({point:?})"),
             Command::RestartConsumer { .. } => "restart consumer".into(),
+            Command::RestartConsumerWith { group_protocol, .. } => format!(
+                "restart consumer with group.protocol={}",
+                group_protocol.name()
+            ),
             Command::SetProcessingTime {
                 processing_time_ms, ..
             } => {

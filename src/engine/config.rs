@@ -160,6 +160,40 @@ pub struct ClusterConfig {
     /// `group.consumer.assignors`: the server-side assignors the broker
     /// offers; the first is the default.
     pub group_consumer_assignors: Vec<ServerAssignorKind>,
+    /// `group.consumer.migration.policy`: whether a group may convert online
+    /// between the classic and the consumer protocol (Kafka 4 default:
+    /// both ways).
+    pub group_consumer_migration_policy: MigrationPolicy,
+}
+
+/// `group.consumer.migration.policy` (`ConsumerGroupMigrationPolicy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationPolicy {
+    Disabled,
+    /// A classic group becomes a consumer group when a consumer-protocol
+    /// member joins it.
+    Upgrade,
+    /// A consumer group becomes a classic group when its last
+    /// consumer-protocol member leaves and classic members remain.
+    Downgrade,
+    #[default]
+    Bidirectional,
+}
+
+impl MigrationPolicy {
+    pub fn upgrade_enabled(self) -> bool {
+        matches!(
+            self,
+            MigrationPolicy::Upgrade | MigrationPolicy::Bidirectional
+        )
+    }
+    pub fn downgrade_enabled(self) -> bool {
+        matches!(
+            self,
+            MigrationPolicy::Downgrade | MigrationPolicy::Bidirectional
+        )
+    }
 }
 
 impl Default for ClusterConfig {
@@ -180,6 +214,7 @@ impl Default for ClusterConfig {
             group_consumer_heartbeat_interval_ms: 5_000,
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_assignors: vec![ServerAssignorKind::Uniform, ServerAssignorKind::Range],
+            group_consumer_migration_policy: MigrationPolicy::Bidirectional,
         }
     }
 }
@@ -332,6 +367,15 @@ pub enum GroupProtocol {
     #[default]
     Classic,
     Consumer,
+}
+
+impl GroupProtocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupProtocol::Classic => "classic",
+            GroupProtocol::Consumer => "consumer",
+        }
+    }
 }
 
 impl Default for GroupConfig {

@@ -420,7 +420,7 @@ impl Engine {
     /// `onJoinPrepare` + JoinGroup.
     fn consumer_start_join(&mut self, c: ConsumerIdx, gc: &GroupConfig) {
         #[cfg(consumer_protocol)]
-        if gc.group_protocol == GroupProtocol::Consumer {
+        if self.consumers[c.0 as usize].group_protocol == GroupProtocol::Consumer {
             return self.modern_join(c, gc);
         }
         let protocol = rebalance_protocol(gc);
@@ -567,14 +567,24 @@ impl Engine {
                     None => self.consumer_on_assignment(c, assignment, &gc),
                 }
             }
+            // A process restarted with another group.protocol (a rolling
+            // bounce) has new connections: the old protocol's answers in
+            // flight never reach it.
             Msg::HeartbeatResponse { error, .. } => {
+                if self.consumers[c.0 as usize].group_protocol != GroupProtocol::Classic {
+                    return;
+                }
                 if let Some(e) = error {
                     self.consumer_rule(c, |con, now, out| con.heartbeat_failed(now, e, out));
                 }
             }
             Msg::LeaveGroupResponse { .. } => {}
             #[cfg(consumer_protocol)]
-            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => self.modern_response(c, resp, &gc),
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => {
+                if self.consumers[c.0 as usize].group_protocol == GroupProtocol::Consumer {
+                    self.modern_response(c, resp, &gc)
+                }
+            }
             Msg::OffsetCommitResponse {
                 error,
                 offsets,
@@ -798,7 +808,7 @@ impl Engine {
     pub(crate) fn consumer_heartbeat_tick(&mut self, c: ConsumerIdx) {
         let gc = self.gcfg(c);
         #[cfg(consumer_protocol)]
-        if gc.group_protocol == GroupProtocol::Consumer {
+        if self.consumers[c.0 as usize].group_protocol == GroupProtocol::Consumer {
             return self.modern_heartbeat_tick(c, &gc);
         }
         let max_poll = gc.max_poll_interval_ms as u64;
@@ -996,13 +1006,33 @@ impl Engine {
             }
         }
         let con = &self.consumers[ci];
-        if gc.group_protocol == GroupProtocol::Consumer {
+        if con.group_protocol == GroupProtocol::Consumer {
             #[cfg(consumer_protocol)]
             self.modern_leave(c);
         } else if let (Some(msg), Some(b)) = (con.leave_on_close(), con.known_coordinator()) {
             self.send(Node::Consumer(c), Node::Broker(b), msg);
         }
         self.consumer_stop_now(c);
+        Ok(())
+    }
+
+    /// A rolling bounce's step: `close()` the consumer if it runs, then start
+    /// it again with `group.protocol` = `protocol`. Its group converts online
+    /// if Kafka's migration rules allow it (`group_migration.rs`).
+    pub(crate) fn cmd_restart_consumer_with(
+        &mut self,
+        c: ConsumerIdx,
+        protocol: GroupProtocol,
+    ) -> Result<(), String> {
+        let ci = self.check_consumer(c)?;
+        if protocol == GroupProtocol::Consumer && !cfg!(consumer_protocol) {
+            return Err("the consumer protocol runs on the full page (full/)".into());
+        }
+        if self.consumers[ci].alive {
+            self.cmd_stop_consumer(c)?;
+        }
+        self.consumers[ci].group_protocol = protocol;
+        self.consumer_restart(c);
         Ok(())
     }
 }

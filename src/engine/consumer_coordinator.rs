@@ -327,9 +327,14 @@ impl Consumer {
     /// partition before it joins, dropping their positions, fetched records
     /// and pending offset lookups; it returns what it revoked. Under
     /// **cooperative** it keeps everything (nothing is returned): only the
-    /// partitions that move are revoked, once the new assignment is known.
+    /// partitions that move are revoked, once the new assignment is known;
+    /// unless its generation or member id was reset, when it loses them all.
     pub fn revoke_before_join(&mut self, protocol: RebalanceProtocol) -> Vec<Tp> {
-        if protocol != RebalanceProtocol::Eager || self.assignment.is_empty() {
+        // `onJoinPrepare`: a member whose generation or member id was reset
+        // (it left on a poll timeout, or was told it is unknown) gives
+        // everything up as lost, whatever its protocol.
+        let reset = self.generation.0 < 0 || self.member_id.is_none();
+        if (protocol != RebalanceProtocol::Eager && !reset) || self.assignment.is_empty() {
             return Vec::new();
         }
         let revoked = std::mem::take(&mut self.assignment);

@@ -145,6 +145,12 @@ pub struct ModernMember {
     pub rebalance_timeout_ms: u32,
     pub server_assignor: Option<ServerAssignorKind>,
     pub session_deadline_ms: u64,
+    /// Set for a member that speaks the classic protocol (JoinGroup,
+    /// SyncGroup, Heartbeat) in this consumer group: `classic_members.rs`.
+    pub classic: Option<ClassicMeta>,
+    /// A classic member's join and sync timers (None: not running).
+    pub join_deadline_ms: Option<u64>,
+    pub sync_deadline_ms: Option<u64>,
 }
 
 impl ModernMember {
@@ -163,6 +169,9 @@ impl ModernMember {
             rebalance_timeout_ms: 0,
             server_assignor: None,
             session_deadline_ms: 0,
+            classic: None,
+            join_deadline_ms: None,
+            sync_deadline_ms: None,
         }
     }
 
@@ -203,6 +212,11 @@ pub struct ConsumerGroup {
     pub subscription_metadata: BTreeMap<String, u32>,
     /// The assignor that computed the current target.
     pub last_assignor: Option<ServerAssignorKind>,
+    /// `group.consumer.migration.policy` allows turning back into a classic group.
+    pub allow_downgrade: bool,
+    /// Set when a member's leaving turns this group back into a classic
+    /// group; the engine carries it out (`group_migration.rs`).
+    pub downgrade: Option<Downgrade>,
     next_serial: u32,
 }
 
@@ -283,9 +297,44 @@ impl ConsumerGroup {
         if ctx.consumer.is_some() {
             member.consumer = ctx.consumer;
         }
+        let target = self.update_member(&old, &member, replaced.as_deref(), ctx, out);
+        let before = member.clone();
+        let after = self.reconcile(&member, &target, req.owned.as_deref(), ctx, out);
+        let i = self.index_of(&member_id).expect("member in place");
+        self.remove_partition_epochs(&self.members[i].clone());
+        self.members[i] = after.clone();
+        self.add_partition_epochs(&after);
+        // Session timeout (rescheduled by every heartbeat).
+        self.schedule_session(i, ctx.session_timeout_ms, ctx.group, ctx.now_ms, out);
+        let full = req.member_epoch == 0
+            || (req.rebalance_timeout_ms != -1
+                && req.subscribed_topics.is_some()
+                && req.owned.is_some());
+        let mut response = answer(None, &member_id, after.member_epoch);
+        if full || before.assigned != after.assigned {
+            response.assignment = Some(after.assigned.clone());
+        }
+        response
+    }
+
+    /// `consumerGroupHeartbeat`'s steps 1 and 2, shared with a classic
+    /// member's JoinGroup: bump the group epoch when the updated member
+    /// changes what the group subscribes to, recompute the target when the
+    /// group epoch is ahead of it, and put the member in place (a static
+    /// member's replacement takes the old member's place and target).
+    /// Returns the member's target.
+    fn update_member(
+        &mut self,
+        old: &ModernMember,
+        member: &ModernMember,
+        replaced: Option<&str>,
+        ctx: &ModernCtx<'_>,
+        out: &mut Outbox,
+    ) -> Vec<TopicPartition> {
+        let member_id = &member.member_id;
         let mut bump = member.subscribed != old.subscribed;
         // The subscription metadata with the updated member.
-        let metadata = self.subscription_metadata_with(&member, ctx.topics);
+        let metadata = self.subscription_metadata_with(member, ctx.topics);
         if metadata != self.subscription_metadata {
             bump = true;
         }
@@ -298,13 +347,12 @@ impl ConsumerGroup {
                 consumer: member.consumer,
             });
         }
-        let is_new = self.index_of(&member_id).is_none();
+        let is_new = self.index_of(member_id).is_none();
         let mut target_of_member = None;
         if self.group_epoch > self.assignment_epoch {
-            target_of_member = Some(self.update_target(&member, replaced.as_deref(), ctx, out));
+            target_of_member = Some(self.update_target(member, replaced, ctx, out));
         }
-        // Put the member (and its replacement of a static member) in place.
-        if let Some(old_id) = &replaced {
+        if let Some(old_id) = replaced {
             if let Some(i) = self.index_of(old_id) {
                 let gone = self.members.remove(i);
                 self.remove_partition_epochs(&gone);
@@ -315,40 +363,11 @@ impl ConsumerGroup {
         }
         if is_new {
             self.members.push(member.clone());
-            self.add_partition_epochs(&member);
-        } else if let Some(i) = self.index_of(&member_id) {
+            self.add_partition_epochs(member);
+        } else if let Some(i) = self.index_of(member_id) {
             self.members[i] = member.clone();
         }
-        let target = target_of_member
-            .unwrap_or_else(|| self.target.get(&member_id).cloned().unwrap_or_default());
-        let before = member.clone();
-        let after = self.reconcile(&member, &target, req.owned.as_deref(), ctx, out);
-        let i = self.index_of(&member_id).expect("member in place");
-        self.remove_partition_epochs(&self.members[i].clone());
-        self.members[i] = after.clone();
-        self.add_partition_epochs(&after);
-        // Session timeout (rescheduled by every heartbeat).
-        let deadline = ctx.now_ms + ctx.session_timeout_ms as u64;
-        self.members[i].session_deadline_ms = deadline;
-        out.timer_at(
-            deadline,
-            (
-                ctx.group,
-                GroupTimer::MemberSession {
-                    serial: after.serial,
-                    deadline_ms: deadline,
-                },
-            ),
-        );
-        let full = req.member_epoch == 0
-            || (req.rebalance_timeout_ms != -1
-                && req.subscribed_topics.is_some()
-                && req.owned.is_some());
-        let mut response = answer(None, &member_id, after.member_epoch);
-        if full || before.assigned != after.assigned {
-            response.assignment = Some(after.assigned.clone());
-        }
-        response
+        target_of_member.unwrap_or_else(|| self.target.get(member_id).cloned().unwrap_or_default())
     }
 
     /// `getOrMaybeSubscribe{Dynamic,Static}ConsumerGroupMember`: the member
@@ -738,18 +757,33 @@ impl ConsumerGroup {
         let Some(i) = self.members.iter().position(|m| m.serial == serial) else {
             return;
         };
+        // `validateOnlineDowngradeWithFencedMember`: the last member on the
+        // consumer protocol leaves classic members behind.
+        let id = self.members[i].member_id.clone();
+        if self.allow_downgrade && self.members.len() > 1 && self.all_classic_except(&id) {
+            self.downgrade = Some(Downgrade {
+                leaving: id,
+                joining: None,
+            });
+            return;
+        }
+        self.remove_member(i, why, group, topics, out);
+    }
+
+    /// `removeMember` and a new group epoch: the next heartbeat recomputes
+    /// the target without member `i`.
+    fn remove_member(
+        &mut self,
+        i: usize,
+        why: Option<ErrorCode>,
+        group: GroupIdx,
+        topics: &BTreeMap<String, u32>,
+        out: &mut Outbox,
+    ) {
         let gone = self.members.remove(i);
         self.remove_partition_epochs(&gone);
         self.target.remove(&gone.member_id);
-        let mut metadata = BTreeMap::new();
-        for m in &self.members {
-            for t in &m.subscribed {
-                if let Some(&n) = topics.get(t) {
-                    metadata.insert(t.clone(), n);
-                }
-            }
-        }
-        self.subscription_metadata = metadata;
+        self.refresh_subscription_metadata(topics);
         self.group_epoch += 1;
         out.event(EventKind::MemberLeft {
             group,
@@ -762,6 +796,31 @@ impl ConsumerGroup {
             epoch: GenerationId(self.group_epoch),
             consumer: gone.consumer,
         });
+    }
+
+    /// (Re)starts member `i`'s session: fenced unless it is heard from
+    /// within `session_timeout_ms`.
+    fn schedule_session(
+        &mut self,
+        i: usize,
+        session_timeout_ms: u32,
+        group: GroupIdx,
+        now_ms: u64,
+        out: &mut Outbox,
+    ) {
+        let m = &mut self.members[i];
+        let deadline = now_ms + session_timeout_ms as u64;
+        m.session_deadline_ms = deadline;
+        out.timer_at(
+            deadline,
+            (
+                group,
+                GroupTimer::MemberSession {
+                    serial: m.serial,
+                    deadline_ms: deadline,
+                },
+            ),
+        );
     }
 
     /// The session timer fired: fence the member if no heartbeat came since.
@@ -814,6 +873,10 @@ impl ConsumerGroup {
         }
         match self.member(member_id) {
             None => Some(ErrorCode::UnknownMemberId),
+            // `validateMemberEpoch`: a classic member's generation is its epoch.
+            Some(m) if m.uses_classic_protocol() => {
+                (epoch != m.member_epoch).then_some(ErrorCode::IllegalGeneration)
+            }
             Some(m) => (epoch != m.member_epoch).then_some(ErrorCode::StaleMemberEpoch),
         }
     }
@@ -906,6 +969,9 @@ fn validate_request(
         _ => Ok(()),
     }
 }
+
+mod classic_members;
+pub use classic_members::{ClassicJoinAnswer, ClassicMeta, Downgrade};
 
 #[cfg(test)]
 mod tests;

@@ -651,6 +651,14 @@ pub enum EventKind {
         assigned: Vec<TopicPartition>,
         revoking: Vec<TopicPartition>,
     },
+    /// The group changed kind during a rolling bounce (Kafka 4's online
+    /// migration): classic to consumer group, or back.
+    GroupConverted {
+        group: GroupIdx,
+        to_consumer_protocol: bool,
+        /// The group epoch (upgrade) or generation (downgrade) it kept.
+        epoch: GenerationId,
+    },
     /// A consumer-protocol member left (epoch -1 or -2) or was fenced.
     MemberLeft {
         group: GroupIdx,

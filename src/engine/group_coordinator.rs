@@ -106,9 +106,14 @@ impl Group {
                     let member = c.member_id.as_deref().and_then(|id| cg.member(id));
                     // The client holds what the coordinator says it owns.
                     member.is_some_and(|m| e.tps_to_names(&c.assignment) == m.assigned)
-                        && c.modern
-                            .as_ref()
-                            .is_some_and(|m| m.pending.is_none() && !m.in_flight)
+                        && match &c.modern {
+                            Some(m) => m.pending.is_none() && !m.in_flight,
+                            // A classic member of a consumer group (a rolling bounce).
+                            None => {
+                                c.membership == crate::engine::consumer::Membership::Stable
+                                    && !c.rejoin_needed
+                            }
+                        }
                         && c.generation.0 == cg.assignment_epoch
                 });
         }
@@ -159,7 +164,10 @@ impl Engine {
             // Only the consumer protocol sets these (not in the course
             // page's bundle: see build.rs).
             #[cfg(not(consumer_protocol))]
-            GroupTimer::MemberSession { .. } | GroupTimer::MemberRebalance { .. } => {}
+            GroupTimer::MemberSession { .. }
+            | GroupTimer::MemberRebalance { .. }
+            | GroupTimer::MemberJoin { .. }
+            | GroupTimer::MemberSync { .. } => {}
             #[cfg(consumer_protocol)]
             GroupTimer::MemberSession {
                 serial,
@@ -172,6 +180,20 @@ impl Engine {
                 .modern_timer(g, |cg, topics, out| {
                     cg.rebalance_expired(serial, epoch, g, topics, out)
                 }),
+            #[cfg(consumer_protocol)]
+            GroupTimer::MemberJoin {
+                serial,
+                deadline_ms,
+            } => self.modern_timer(g, |cg, topics, out| {
+                cg.classic_timer_expired(serial, deadline_ms, true, g, topics, out)
+            }),
+            #[cfg(consumer_protocol)]
+            GroupTimer::MemberSync {
+                serial,
+                deadline_ms,
+            } => self.modern_timer(g, |cg, topics, out| {
+                cg.classic_timer_expired(serial, deadline_ms, false, g, topics, out)
+            }),
         }
     }
 
@@ -207,7 +229,7 @@ impl Engine {
     /// What group `g`'s handlers are told: now, its coordinator (the leader
     /// of its offsets partition, or `coordinator` when a request already
     /// found it) and `group.initial.rebalance.delay.ms`.
-    fn group_ctx(&self, g: GroupIdx, coordinator: Option<BrokerId>) -> Ctx {
+    pub(crate) fn group_ctx(&self, g: GroupIdx, coordinator: Option<BrokerId>) -> Ctx {
         Ctx {
             now_ms: self.now_ms,
             coordinator: coordinator.or_else(|| self.groups[g.0 as usize].coordinator(self)),
@@ -236,6 +258,11 @@ impl Engine {
                 return;
             }
         }
+        // A classic member's request to a consumer group (group_migration.rs).
+        #[cfg(consumer_protocol)]
+        let Some(msg) = self.classic_request_to_consumer_group(b, from, msg) else {
+            return;
+        };
         match msg {
             Msg::JoinGroup {
                 group,
@@ -390,27 +417,22 @@ impl Engine {
         } else {
             String::new()
         };
-        let grp = &mut self.groups[g.0 as usize];
-        if grp.modern.is_none() {
-            // An empty classic group becomes a consumer group on its first
-            // join; one with classic members is not a consumer group
-            // (converting it online is Kafka's migration path).
-            if !grp.members.is_empty() || req.member_epoch != 0 {
-                let resp = HeartbeatResponse {
-                    error: Some(ErrorCode::GroupIdNotFound),
-                    member_id: req.member_id,
-                    member_epoch: req.member_epoch,
-                    heartbeat_interval_ms: interval,
-                    assignment: None,
-                };
-                self.send(
-                    Node::Broker(b),
-                    from,
-                    Msg::ConsumerGroupHeartbeatResponse { group: g, resp },
-                );
-                return;
-            }
-            grp.modern = Some(Box::default());
+        // A classic group becomes a consumer group on a member's first
+        // heartbeat if Kafka's migration rules allow it (group_migration.rs).
+        if self.groups[g.0 as usize].modern.is_none() && !self.maybe_upgrade(g, req.member_epoch) {
+            let resp = HeartbeatResponse {
+                error: Some(ErrorCode::GroupIdNotFound),
+                member_id: req.member_id,
+                member_epoch: req.member_epoch,
+                heartbeat_interval_ms: interval,
+                assignment: None,
+            };
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::ConsumerGroupHeartbeatResponse { group: g, resp },
+            );
+            return;
         }
         let ctx = ModernCtx {
             now_ms: self.now_ms,
@@ -437,6 +459,7 @@ impl Engine {
             from,
             Msg::ConsumerGroupHeartbeatResponse { group: g, resp },
         );
+        self.maybe_downgrade(g);
     }
 
     /// Runs a consumer-protocol timer of group `g`.
@@ -452,6 +475,7 @@ impl Engine {
             f(cg, &topics, &mut out);
         }
         self.apply_outbox(out);
+        self.maybe_downgrade(g);
     }
 
     /// TxnOffsetCommit: the offsets are written into `__consumer_offsets` as
@@ -938,12 +962,16 @@ impl Engine {
             }
         }
         let mut owners: VecMap<Tp, ConsumerIdx> = VecMap::new();
+        // A classic member counts only at the epoch the coordinator gave it:
+        // after a conversion it may still hold a partition of an older
+        // generation, a zombie whose commits ILLEGAL_GENERATION refuses.
         for c in self.consumers.iter().filter(|c| {
             c.alive
                 && c.group == g.idx
                 && c.member_id
                     .as_deref()
-                    .is_some_and(|id| cg.member(id).is_some())
+                    .and_then(|id| cg.member(id))
+                    .is_some_and(|m| c.on_consumer_protocol() || m.member_epoch == c.generation.0)
         }) {
             for tp in &c.assignment {
                 if let Some(other) = owners.insert(*tp, c.idx) {

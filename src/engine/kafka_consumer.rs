@@ -124,6 +124,9 @@ pub struct Consumer {
     /// Who leads each partition and who coordinates its group, as far as
     /// this consumer knows.
     pub metadata: ClientMetadata,
+    /// This consumer's `group.protocol` (its group's, until a rolling bounce
+    /// restarts it with another: `Command::RestartConsumerWith`).
+    pub group_protocol: crate::engine::config::GroupProtocol,
     /// The consumer group protocol's state (`group.protocol=consumer`; not in
     /// the course page's bundle, see build.rs).
     #[cfg(consumer_protocol)]
@@ -178,6 +181,7 @@ impl Consumer {
             batch_committed: false,
             txn_producer: None,
             metadata,
+            group_protocol: gc.group_protocol,
             #[cfg(consumer_protocol)]
             modern: None,
         }

@@ -23,6 +23,8 @@ pub mod event;
 pub mod external;
 pub mod fetch_session;
 pub mod group_coordinator;
+#[cfg(consumer_protocol)]
+pub mod group_migration;
 pub mod idempotence;
 pub mod ids;
 pub mod java;

@@ -803,6 +803,10 @@ impl Engine {
                 self.cmd_crash_consumer(*consumer, *point)
             }
             Command::RestartConsumer { consumer } => self.cmd_restart_consumer(*consumer),
+            Command::RestartConsumerWith {
+                consumer,
+                group_protocol,
+            } => self.cmd_restart_consumer_with(*consumer, *group_protocol),
             Command::SetProcessingTime {
                 consumer,
                 processing_time_ms,

@@ -22,6 +22,26 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
                     .t(" joined, left or changed what it subscribes to");
             }
             n.t(". Under the consumer group protocol (KIP-848, Kafka 4.0) nobody rejoins: the coordinator computes a new target assignment itself, and each member moves to it at its own pace, heartbeat by heartbeat.");
+            if consumer.is_some_and(|c| is_classic(e, c)) {
+                n.t(" This member still speaks the classic protocol, inside a consumer group (a rolling upgrade): it joined with JoinGroup, and the coordinator reconciles it all the same.");
+            }
+        }
+        EventKind::GroupConverted {
+            to_consumer_protocol,
+            epoch,
+            ..
+        } => {
+            if *to_consumer_protocol {
+                n.title = "The group becomes a consumer group".into();
+                n.t("A member joined with a ConsumerGroupHeartbeat, so the coordinator converts this classic group into a ")
+                    .term("consumer group")
+                    .t(format!(" (group.consumer.migration.policy allows upgrades; Kafka 4.0). Every member keeps its partitions, at member epoch {}, the classic generation. The members still on the classic protocol stay: the coordinator answers their JoinGroup, SyncGroup and Heartbeat itself, tells them to rejoin with REBALANCE_IN_PROGRESS when their partitions change, and never asks a leader to assign.", epoch.0));
+            } else {
+                n.title = "The group goes back to the classic protocol".into();
+                n.t("The last member on the consumer protocol left and only classic members remain, so the coordinator converts the group back into a ")
+                    .term("classic group")
+                    .t(format!(" at generation {} (group.consumer.migration.policy allows downgrades). Each member keeps its target partitions for now, and a classic rebalance starts: everyone rejoins and a leader assigns.", epoch.0));
+            }
         }
         EventKind::TargetAssignmentComputed {
             epoch, assignor, ..
@@ -50,6 +70,9 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
                     n.t(format!(" at member epoch {}: the target takes ", epoch.0))
                         .num(list.join(", "))
                         .t(" away, so it must revoke them and say so in a heartbeat before it may move to the new epoch. It keeps consuming everything else. If it does not revoke within its rebalance timeout (max.poll.interval.ms) it is fenced.");
+                    if consumer.is_some_and(|c| is_classic(e, c)) {
+                        n.t(" A classic member learns this from REBALANCE_IN_PROGRESS on its next Heartbeat: it rejoins without those partitions.");
+                    }
                 }
                 MemberState::UnreleasedPartitions => {
                     n.t(format!(" at member epoch {}: part of its target is still owned by another member, which has not revoked it yet. It will receive it in a later heartbeat, once released: a partition never has two owners.", epoch.0));
@@ -76,7 +99,12 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
                 n.alarm = true;
                 n.title = format!("{who} is fenced");
                 n.t("The coordinator removes ").term(who).t(" from the group (").term(err.name()).t(" for its next request): ")
-                    .t(if *err == ErrorCode::FencedMemberEpoch { "it did not revoke its partitions within its rebalance timeout." } else { "its session timed out (group.consumer.session.timeout.ms, set by the broker)." })
+                    .t(match err {
+                        ErrorCode::FencedMemberEpoch => "it did not revoke its partitions within its rebalance timeout.",
+                        ErrorCode::RebalanceInProgress => "a classic member told to rejoin did not within its rebalance timeout.",
+                        ErrorCode::IllegalGeneration => "a classic member that joined did not send SyncGroup within its rebalance timeout.",
+                        _ => "its session timed out (group.consumer.session.timeout.ms, set by the broker, for a consumer-protocol member; its own session.timeout.ms for a classic one).",
+                    })
                     .t(" The group epoch goes up and its partitions go to the others.");
             } else {
                 n.title = format!("{who} leaves the group");
@@ -89,12 +117,14 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
 
 /// How a starting consumer joins its group, by its `group.protocol`.
 pub(super) fn joins_with(e: &Engine, c: crate::engine::ids::ConsumerIdx) -> &'static str {
-    let group = e.consumers()[c.0 as usize].group;
-    if e.config().groups[group.0 as usize].group_protocol
-        == crate::engine::config::GroupProtocol::Consumer
-    {
+    if !is_classic(e, c) {
         " subscribes and sends a ConsumerGroupHeartbeat at member epoch 0: under the consumer protocol that one request is the join."
     } else {
         " subscribes and sends JoinGroup."
     }
+}
+
+/// Whether consumer `c` speaks the classic protocol (its own `group.protocol`).
+fn is_classic(e: &Engine, c: crate::engine::ids::ConsumerIdx) -> bool {
+    e.consumers()[c.0 as usize].group_protocol == crate::engine::config::GroupProtocol::Classic
 }

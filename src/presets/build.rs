@@ -357,6 +357,39 @@ pub fn c_joins_consumer_protocol() -> Preset {
     }
 }
 
+pub fn rolling_upgrade() -> Preset {
+    use crate::engine::assignor::AssignorKind;
+    use crate::engine::config::GroupProtocol;
+    let mut c = group_scenario(6, 3, 60);
+    c.producers[0].workload.interval_ms = 250;
+    c.groups[0].partition_assignment_strategy = vec![AssignorKind::CooperativeSticky];
+    let bounce = |ms: u64, k: u16| {
+        at(
+            ms,
+            Command::RestartConsumerWith {
+                consumer: ConsumerIdx(k),
+                group_protocol: GroupProtocol::Consumer,
+            },
+        )
+    };
+    c.script = vec![
+        note(0, "A classic group: 3 consumers on cooperative-sticky, 6 partitions. Kafka 4 moves a live group to the consumer protocol with a rolling bounce: restart one consumer at a time with group.protocol=consumer. Nothing else changes, and the group never stops."),
+        bounce(2_000, 0),
+        note(3_000, "A came back on the consumer protocol, so the coordinator converted the group into a consumer group (group.consumer.migration.policy=bidirectional, the default). B and C are classic members inside it: the coordinator answers their JoinGroup and Heartbeat itself."),
+        bounce(8_000, 1),
+        bounce(14_000, 2),
+        note(20_000, "All three on the consumer protocol: the group is an ordinary consumer group now, with the broker's uniform assignor. No rebalance stopped the group on the way; a consumer that restarted simply rejoined."),
+    ];
+    Preset {
+        id: "rolling-upgrade-to-consumer-protocol",
+        title: "Rolling upgrade: a live group moves to the consumer protocol",
+        summary: "Kafka 4's online migration: each restart with group.protocol=consumer, and the classic group becomes a consumer group with classic members inside it until the last one moves.",
+        config: c,
+        expect: Expect::RollingUpgrade,
+        lanes: Vec::new(),
+    }
+}
+
 pub fn c_joins_three_ways() -> Preset {
     let strip = |p: Preset| {
         let mut c = p.config;
@@ -958,6 +991,7 @@ pub fn built() -> Vec<Preset> {
         c_joins_side_by_side(),
         c_joins_consumer_protocol(),
         c_joins_three_ways(),
+        rolling_upgrade(),
         session_timeout(),
         poll_timeout(),
         at_most_once(),
@@ -1020,6 +1054,15 @@ pub fn table_source() -> String {
                 c.groups
                     .iter()
                     .any(|g| g.group_protocol == crate::engine::config::GroupProtocol::Consumer)
+                    || c.script.iter().any(|e| {
+                        matches!(
+                            e.command,
+                            Command::RestartConsumerWith {
+                                group_protocol: crate::engine::config::GroupProtocol::Consumer,
+                                ..
+                            }
+                        )
+                    })
             });
         let (gate, end, end_text) = if full {
             (

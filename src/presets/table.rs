@@ -209,6 +209,20 @@ pub(super) const TABLE: &[Entry] = &[
         notes: if cfg!(consumer_protocol) { &[] } else { &[] },
     },
     Entry {
+        id: "rolling-upgrade-to-consumer-protocol",
+        title: "Rolling upgrade: a live group moves to the consumer protocol",
+        summary: "Kafka 4's online migration: each restart with group.protocol=consumer, and the classic group becomes a consumer group with classic members inside it until the last one moves.",
+        expect: Expect::RollingUpgrade,
+        full_page: true,
+        config: if cfg!(consumer_protocol) { "v1.AABCAgMBAgYABAEPAjwD-gEAAAUBAwEDDgMABwYAABIBMADQDxQAAQC4FxIBMQDAPhQBAQCwbRQCAQCgnAESATIAAAAA03P7BQ" } else { "" },
+        lanes: if cfg!(consumer_protocol) { &[] } else { &[] },
+        notes: if cfg!(consumer_protocol) { &[
+            "A classic group: 3 consumers on cooperative-sticky, 6 partitions. Kafka 4 moves a live group to the consumer protocol with a rolling bounce: restart one consumer at a time with group.protocol=consumer. Nothing else changes, and the group never stops.",
+            "A came back on the consumer protocol, so the coordinator converted the group into a consumer group (group.consumer.migration.policy=bidirectional, the default). B and C are classic members inside it: the coordinator answers their JoinGroup and Heartbeat itself.",
+            "All three on the consumer protocol: the group is an ordinary consumer group now, with the broker's uniform assignor. No rebalance stopped the group on the way; a consumer that restarted simply rejoined.",
+        ] } else { &[] },
+    },
+    Entry {
         id: "session-timeout",
         title: "A crashed consumer is detected by session.timeout.ms",
         summary: "B dies silently; its partitions wait until the coordinator expires its session, then A takes them over from the committed offsets.",

@@ -23,9 +23,11 @@ impl World {
         }
     }
 
-    fn beat(&mut self, g: &mut ConsumerGroup, req: HeartbeatRequest) -> HeartbeatResponse {
+    /// What the coordinator is told for the next request (a new member
+    /// would be called `{prefix}{n}`).
+    fn ctx(&mut self, prefix: &str) -> ModernCtx<'_> {
         self.ids += 1;
-        let ctx = ModernCtx {
+        ModernCtx {
             now_ms: self.now_ms,
             group: GroupIdx(0),
             consumer: None,
@@ -33,8 +35,12 @@ impl World {
             assignors: &self.assignors,
             heartbeat_interval_ms: 5_000,
             session_timeout_ms: 45_000,
-            new_member_id: format!("m{}", self.ids),
-        };
+            new_member_id: format!("{prefix}{}", self.ids),
+        }
+    }
+
+    fn beat(&mut self, g: &mut ConsumerGroup, req: HeartbeatRequest) -> HeartbeatResponse {
+        let ctx = self.ctx("m");
         let mut out = Outbox::new();
         g.heartbeat(&req, &ctx, &mut out)
     }
@@ -310,4 +316,204 @@ fn the_assignor_most_members_ask_for_wins_and_a_tie_goes_to_uniform() {
     assert_eq!(g.last_assignor, Some(ServerAssignorKind::Uniform), "1:1");
     w.beat(&mut g, ask(ServerAssignorKind::Range));
     assert_eq!(g.last_assignor, Some(ServerAssignorKind::Range), "2:1");
+}
+
+// ---- classic members in a consumer group (classic_members.rs) ---------------
+
+impl World {
+    fn classic_join(&mut self, g: &mut ConsumerGroup, meta: &MemberMetadata) -> ClassicJoinAnswer {
+        let ctx = self.ctx("c");
+        let mut out = Outbox::new();
+        g.classic_join(meta, 45_000, 300_000, &ctx, &mut out)
+    }
+}
+
+use crate::engine::assignor::AssignorKind;
+use crate::engine::network::MemberMetadata;
+
+fn classic_meta(
+    member_id: &str,
+    strategy: AssignorKind,
+    owned: Vec<TopicPartition>,
+) -> MemberMetadata {
+    MemberMetadata {
+        member_id: member_id.into(),
+        instance_id: None,
+        consumer: ConsumerIdx(9),
+        protocols: vec![strategy],
+        topics: vec!["t".into()],
+        owned,
+        owned_generation: None,
+    }
+}
+
+/// A consumer group converted from a classic one: member "a" owns 0-1 and
+/// "b" owns 2-3, both classic, at generation 5.
+fn converted(strategy: AssignorKind) -> ConsumerGroup {
+    let (ma, mb) = (
+        classic_meta("a", strategy, vec![]),
+        classic_meta("b", strategy, vec![]),
+    );
+    let (pa, pb) = ([tp(0), tp(1)], [tp(2), tp(3)]);
+    let members = [
+        ("a", &ma, 45_000, 300_000, &pa[..]),
+        ("b", &mb, 45_000, 300_000, &pb[..]),
+    ];
+    let mut g = ConsumerGroup::from_classic(5, members.into_iter(), true);
+    g.subscription_metadata = [("t".to_string(), 4)].into_iter().collect();
+    g
+}
+
+#[test]
+fn an_upgraded_group_keeps_every_classic_members_partitions_at_the_generation() {
+    let g = converted(AssignorKind::Range);
+    assert_eq!((g.group_epoch, g.assignment_epoch), (5, 5));
+    for m in &g.members {
+        assert_eq!((m.member_epoch, m.state), (5, MemberState::Stable));
+        assert!(m.uses_classic_protocol());
+    }
+    assert_eq!(g.member("a").unwrap().assigned, vec![tp(0), tp(1)]);
+    assert_eq!(g.partition_epoch(&tp(3)), 5);
+    assert_eq!(g.state_name(), "Stable");
+}
+
+#[test]
+fn a_classic_member_is_told_to_rejoin_when_the_group_epoch_passes_it() {
+    let mut w = World::new(4);
+    let mut g = converted(AssignorKind::CooperativeSticky);
+    let mut out = Outbox::new();
+    assert_eq!(
+        g.classic_heartbeat("a", 5, GroupIdx(0), 0, &mut out),
+        Ok(())
+    );
+    // A consumer-protocol member joins: the group epoch goes to 6.
+    let c = w.beat(&mut g, join(None));
+    assert_eq!(c.error, None);
+    assert_eq!(g.group_epoch, 6);
+    assert_eq!(
+        g.classic_heartbeat("a", 5, GroupIdx(0), 0, &mut out),
+        Err(ErrorCode::RebalanceInProgress)
+    );
+    // Its generation is its member epoch: anything else is illegal.
+    assert_eq!(
+        g.classic_heartbeat("a", 4, GroupIdx(0), 0, &mut out),
+        Err(ErrorCode::IllegalGeneration)
+    );
+    // A consumer-protocol member cannot use the classic API.
+    assert_eq!(
+        g.classic_heartbeat(&c.member_id, c.member_epoch, GroupIdx(0), 0, &mut out),
+        Err(ErrorCode::UnknownMemberId)
+    );
+    // And a sync before rejoining is refused the same way.
+    assert_eq!(
+        g.classic_sync("a", 5, GroupIdx(0), 0, &mut out),
+        Err(ErrorCode::RebalanceInProgress)
+    );
+}
+
+#[test]
+fn a_cooperative_classic_member_revokes_before_the_partition_moves_and_an_eager_one_at_once() {
+    for (strategy, rejoins) in [
+        (AssignorKind::CooperativeSticky, 2),
+        (AssignorKind::Range, 1),
+    ] {
+        let mut w = World::new(4);
+        let mut g = converted(strategy);
+        let c = w.beat(&mut g, join(None));
+        // The new member waits for a partition a classic member still owns.
+        assert_eq!(
+            g.member(&c.member_id).unwrap().state,
+            MemberState::UnreleasedPartitions
+        );
+        let giver = ["a", "b"]
+            .into_iter()
+            .find(|id| g.target.get(*id).unwrap().len() < 2)
+            .unwrap();
+        // A cooperative member joins listing what it owns; an eager one
+        // revoked everything first.
+        let mut owned = match strategy {
+            AssignorKind::CooperativeSticky => g.member(giver).unwrap().assigned.clone(),
+            _ => vec![],
+        };
+        let mut joins = 0;
+        loop {
+            joins += 1;
+            let a = w.classic_join(&mut g, &classic_meta(giver, strategy, owned.clone()));
+            assert_eq!(a.error, None, "{strategy:?}");
+            let mut out = Outbox::new();
+            let got = g
+                .classic_sync(giver, a.generation, GroupIdx(0), 0, &mut out)
+                .unwrap();
+            assert_one_owner(&g);
+            if a.generation == g.assignment_epoch {
+                break;
+            }
+            // Still at its old epoch, told to keep only `got`: it revokes the rest.
+            owned = got;
+            assert!(joins < 3, "{strategy:?}: reconciles");
+        }
+        assert_eq!(joins, rejoins, "{strategy:?}");
+        assert_eq!(g.member(giver).unwrap().assigned.len(), 1, "{strategy:?}");
+        // The freed partition is the new member's on its next heartbeat.
+        let c2 = w.beat(&mut g, beat(&c, Some(vec![])));
+        assert_eq!(c2.assignment.map(|a| a.len()), Some(1), "{strategy:?}");
+    }
+}
+
+#[test]
+fn a_classic_member_commits_with_its_generation_or_gets_illegal_generation() {
+    let g = converted(AssignorKind::Range);
+    assert_eq!(g.check_commit("a", 5), None);
+    assert_eq!(g.check_commit("a", 4), Some(ErrorCode::IllegalGeneration));
+}
+
+#[test]
+fn a_classic_member_that_does_not_rejoin_in_time_is_fenced() {
+    let mut w = World::new(4);
+    let mut g = converted(AssignorKind::Range);
+    w.beat(&mut g, join(None));
+    let mut out = Outbox::new();
+    let _ = g.classic_heartbeat("a", 5, GroupIdx(0), 1_000, &mut out);
+    let deadline = g.member("a").unwrap().join_deadline_ms.expect("join timer");
+    assert_eq!(deadline, 301_000);
+    g.classic_timer_expired(
+        g.member("a").unwrap().serial,
+        deadline,
+        true,
+        GroupIdx(0),
+        &w.topics,
+        &mut out,
+    );
+    assert!(g.member("a").is_none(), "fenced");
+    assert_eq!(g.group_epoch, 7);
+}
+
+#[test]
+fn the_last_consumer_protocol_member_leaving_decides_a_downgrade_unless_the_policy_forbids_it() {
+    for allow in [true, false] {
+        let mut w = World::new(4);
+        let mut g = converted(AssignorKind::Range);
+        g.allow_downgrade = allow;
+        let c = w.beat(&mut g, join(None));
+        let mut leave = beat(&c, None);
+        leave.member_epoch = LEAVE_EPOCH;
+        w.beat(&mut g, leave);
+        if allow {
+            let d = g.downgrade.clone().expect("a downgrade");
+            assert_eq!(d.leaving, c.member_id);
+            let classic = g.to_classic_members(&d);
+            assert_eq!(classic.len(), 2);
+            // Each keeps its target; what the target gave the leaver is
+            // assigned again by the classic rebalance that follows.
+            let owned: usize = classic.iter().map(|(_, _, a)| a.len()).sum();
+            let leavers = g.target.get(&c.member_id).map_or(0, Vec::len);
+            assert_eq!(owned + leavers, 4);
+            for (m, _, a) in &classic {
+                assert_eq!(Some(a), g.target.get(&m.meta.member_id));
+            }
+        } else {
+            assert!(g.downgrade.is_none());
+            assert_eq!(g.members.len(), 2);
+        }
+    }
 }
