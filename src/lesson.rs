@@ -485,6 +485,16 @@ pub fn by_id(id: &str) -> Option<Lesson> {
     built_in().into_iter().find(|l| l.id == id)
 }
 
+/// A built-in lesson file's text by id (natively; what the page fetches
+/// from `lessons/<id>.lesson`, and `kafkascope live` serves there).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn text_of(id: &str) -> Option<&'static str> {
+    INDEX
+        .iter()
+        .position(|(i, _)| *i == id)
+        .map(|n| BUILT_IN[n])
+}
+
 /// Where the page fetches a built-in lesson from (relative to the page,
 /// so it works from any sub-path).
 pub fn url_of(id: &str) -> Option<String> {

@@ -616,3 +616,150 @@ fn the_append_narration_calls_a_write_a_duplicate_only_when_the_same_log_holds_a
         assert_eq!(said, want, "{name}: appends narrated as duplicates");
     }
 }
+
+/// Where a lesson run is, for comparing two pages (a `LessonRun` compares
+/// its lesson by pointer).
+fn tour_position(m: &kafkascope::model::Model) -> Option<(String, usize, String, bool)> {
+    m.lesson.as_ref().map(|r| {
+        (
+            r.lesson.id.clone(),
+            r.beat,
+            format!("{:?}/{:?}", r.phase, r.answer),
+            r.completed,
+        )
+    })
+}
+
+/// The page fetches a built-in lesson's text (`lessons/<id>.lesson`) and
+/// hands it to the reducer; natively the text is compiled in. Both must
+/// open the same run: `?lesson=…&step=…&autoplay` and a shared link's
+/// lesson alike.
+#[test]
+fn a_fetched_lesson_opens_exactly_as_a_compiled_in_one() {
+    use kafkascope::model::share::PendingLesson;
+    use kafkascope::model::{Model, Msg};
+    let text = |id: &str| {
+        BUILT_IN
+            .iter()
+            .find(|t| lesson::parse(t).is_ok_and(|l| l.id == id))
+            .unwrap()
+            .to_string()
+    };
+    for (id, step, autoplay) in [
+        ("producer-acks", None, false),
+        ("at-most-once", Some(12), true),
+        ("consumer-groups", Some(7), false),
+    ] {
+        let mut query = format!("?lesson={id}");
+        if let Some(n) = step {
+            query.push_str(&format!("&step={n}"));
+        }
+        if autoplay {
+            query.push_str("&autoplay");
+        }
+        let compiled_in = Model::open_page("", &query);
+        // The page: the lesson is awaited, then its text arrives.
+        let mut fetched = Model::default();
+        fetched.pending_lesson = Some(PendingLesson {
+            id: id.to_string(),
+            attach: false,
+            step,
+            autoplay,
+        });
+        fetched.update(Msg::LessonFetched(Ok(text(id))));
+        assert!(
+            fetched.pending_lesson.is_none() && fetched.error.is_none(),
+            "{query}"
+        );
+        assert_eq!(fetched.step, compiled_in.step, "{query}: the step");
+        assert_eq!(fetched.events, compiled_in.events, "{query}: the picture");
+        assert_eq!(fetched.playing, compiled_in.playing, "{query}: playing");
+        assert_eq!(
+            tour_position(&fetched),
+            tour_position(&compiled_in),
+            "{query}"
+        );
+        assert!(fetched.lesson.is_some(), "{query}: no lesson");
+
+        // A shared link of that run, stepped on: its lesson is attached to
+        // the linked run at the same stop.
+        let mut m = compiled_in;
+        m.update(Msg::LessonNext);
+        m.update(Msg::StepForward);
+        let frag = m.share_fragment().unwrap();
+        let compiled_in = Model::open_page(&frag, "");
+        let mut fetched = Model::open_page(&frag, "");
+        fetched.lesson = None;
+        fetched.pending_lesson = Some(PendingLesson {
+            id: id.to_string(),
+            attach: true,
+            step: None,
+            autoplay: false,
+        });
+        fetched.update(Msg::LessonFetched(Ok(text(id))));
+        assert_eq!(fetched.step, compiled_in.step, "{query}: the link's step");
+        assert_eq!(
+            fetched.events, compiled_in.events,
+            "{query}: the link's picture"
+        );
+        assert_eq!(
+            tour_position(&fetched),
+            tour_position(&compiled_in),
+            "{query}: the link's stop"
+        );
+        assert!(
+            fetched.lesson.is_some(),
+            "{query}: the link lost its lesson"
+        );
+    }
+}
+
+/// A lesson the page cannot fetch, or whose text does not parse, is
+/// explained in the page's error banner and the run on screen is kept; a
+/// fetch that arrives after the learner opened something else is dropped.
+#[test]
+fn a_lesson_that_cannot_be_fetched_or_read_keeps_the_run_and_says_why() {
+    use kafkascope::model::share::PendingLesson;
+    use kafkascope::model::{Model, Msg};
+    let pending = |id: &str| {
+        Some(PendingLesson {
+            id: id.to_string(),
+            attach: false,
+            step: None,
+            autoplay: false,
+        })
+    };
+    for (fetched, why) in [
+        (
+            Err("lessons/producer-acks.lesson answered 404 Not Found".to_string()),
+            "404 Not Found",
+        ),
+        (Ok("<!doctype html><p>Not here</p>".to_string()), "line 1"),
+    ] {
+        let mut m = Model::default();
+        for _ in 0..4 {
+            m.update(Msg::StepForward);
+        }
+        let (step, events) = (m.step, m.events.clone());
+        m.pending_lesson = pending("producer-acks");
+        m.update(Msg::LessonFetched(fetched));
+        let e = m.error.clone().expect("the failure is explained");
+        assert!(
+            e.contains("The lesson \"producer-acks\" could not be loaded") && e.contains(why),
+            "{e}"
+        );
+        assert!(m.lesson.is_none() && m.pending_lesson.is_none());
+        assert_eq!(
+            (m.step, &m.events),
+            (step, &events),
+            "the run on screen changed"
+        );
+    }
+    // Opened a preset while the lesson was on its way: the lesson is dropped.
+    let mut m = Model::default();
+    m.pending_lesson = pending("producer-acks");
+    m.update(Msg::LoadPreset("acks1-failover-loss".into()));
+    m.update(Msg::LessonFetched(Ok(BUILT_IN[0].to_string())));
+    assert!(m.lesson.is_none() && m.error.is_none());
+    assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
+}

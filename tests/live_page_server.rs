@@ -853,3 +853,31 @@ fn no_http_serves_no_page() {
         .any(|l| l.starts_with("kafka broker 0 listening")));
     drop(live);
 }
+
+/// The page fetches a built-in lesson's text when it is opened
+/// (`lessons/<id>.lesson`, relative to the page): the server answers it from
+/// the binary, whatever the page dir holds.
+#[test]
+fn the_built_in_lessons_are_served_from_the_binary() {
+    let dir = TempDir::new("lessons");
+    dir.write("index.html", b"<p>page</p>");
+    let live = Live::start(&["--page-dir", dir.arg()]);
+    for (id, _) in kafkascope::lesson::INDEX {
+        let r = live.get(&format!("/lessons/{id}.lesson"));
+        assert_eq!(r.status, 200, "{id}: {r:?}");
+        assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+        let text = String::from_utf8(r.body).unwrap();
+        assert_eq!(kafkascope::lesson::parse(&text).unwrap().id, id);
+    }
+    for target in [
+        "/lessons/no-such-lesson.lesson",
+        "/lessons/producer-acks",
+        "/lessons/../index.html",
+        "/lessons/",
+    ] {
+        assert_eq!(live.get(target).status, 404, "{target}");
+    }
+    let post =
+        "POST /lessons/producer-acks.lesson HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    assert_eq!(http(live.http, post.as_bytes()).unwrap().status, 405);
+}

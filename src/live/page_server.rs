@@ -11,6 +11,7 @@
 //! |----------------------------|-----------------------------------------------|
 //! | `GET /`                    | `index.html` of the page dir, or a page saying how to build it |
 //! | `GET /<name>`              | the file `<name>` of the page dir             |
+//! | `GET /lessons/<id>.lesson` | a built-in lesson's text (compiled into this binary) |
 //! | `GET /api/tape?from=N`     | the run's tape from input `N` (JSON, below)   |
 //! | `POST /api/command`        | one operator line, as typed on stdin (text)   |
 //!
@@ -455,6 +456,21 @@ async fn route(request: Request, page_dir: &Path, tx: &mpsc::Sender<PageRequest>
             }
         }
         _ if path.starts_with("/api/") => Response::error(404),
+        // The built-in lessons, from this binary: the page fetches a
+        // lesson's text when it is opened, not from its own bundle.
+        _ if path.starts_with("/lessons/") => {
+            if request.method != "GET" {
+                return Response::method_not_allowed("GET");
+            }
+            match path
+                .strip_prefix("/lessons/")
+                .and_then(|name| name.strip_suffix(".lesson"))
+                .and_then(crate::lesson::text_of)
+            {
+                Some(text) => Response::new(200, "text/plain; charset=utf-8", text),
+                None => Response::error(404),
+            }
+        }
         _ => {
             if request.method != "GET" {
                 return Response::method_not_allowed("GET");

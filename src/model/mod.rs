@@ -103,13 +103,11 @@ pub enum Msg {
     StartDefault,
     /// Lessons (see `crate::model::tour`).
     ToggleGallery,
-    StartLesson(String),
     /// A lesson file's text, pasted by an author.
     StartLessonText(String),
-    /// A fetched lesson for the current run (opened from a link).
-    AttachLessonText(String),
-    /// Fetching a built-in lesson failed: why.
-    LessonUnavailable(String),
+    /// The text of the built-in lesson in `pending_lesson`, as fetched by
+    /// the page, or why it could not be.
+    LessonFetched(Result<String, String>),
     LessonNext,
     LessonBack,
     LessonAnswer(usize),
@@ -289,9 +287,8 @@ pub struct Run {
     pub follower: bool,
     /// While playing, stop when this step is reached (a lesson's reveal).
     pub play_until: Option<u64>,
-    /// A built-in lesson the page must fetch: its id, and whether to attach
-    /// it to the current run (a link) rather than start it afresh.
-    pub pending_lesson: Option<(String, bool)>,
+    /// A built-in lesson the page is fetching (the page says so meanwhile).
+    pub pending_lesson: Option<crate::model::share::PendingLesson>,
     /// Why the recorded run stopped replaying (a link's refused action).
     pub tape_error: Option<String>,
     /// Records this press of Play has sent (see [`PLAY_RECORDS`]).
@@ -607,17 +604,6 @@ impl Model {
                 self.gallery_open = !self.gallery_open;
                 self.own_lesson_error = None;
             }
-            Msg::StartLesson(id) => match crate::lesson::by_id(&id) {
-                Some(l) => self.start_lesson(l),
-                None if crate::lesson::url_of(&id).is_some() => {
-                    self.pending_lesson = Some((id, false));
-                }
-                None => {
-                    self.error = Some(format!(
-                        "There is no lesson called \"{id}\". Open the Lessons gallery to pick one."
-                    ))
-                }
-            },
             Msg::StartLessonText(text) => match crate::lesson::parse(&text) {
                 Ok(l) => {
                     self.pending_lesson = None;
@@ -639,15 +625,28 @@ impl Model {
                     }
                 }
             },
-            Msg::AttachLessonText(text) => {
-                self.pending_lesson = None;
-                if let Ok(l) = crate::lesson::parse(&text) {
-                    self.attach_lesson(l);
+            // (Only for the lesson still awaited: the learner may have
+            // opened something else since.)
+            Msg::LessonFetched(fetched) => {
+                if let Some(p) = self.pending_lesson.take() {
+                    match fetched.and_then(|text| {
+                        crate::lesson::parse(&text)
+                            .map_err(|errs| crate::engine::config::one_line(&errs))
+                    }) {
+                        Ok(l) if p.attach => self.attach_lesson(l),
+                        Ok(l) => {
+                            self.start_lesson(l);
+                            self.play_from_start(p.step, p.autoplay);
+                        }
+                        // The run on screen stays as it is.
+                        Err(e) => {
+                            self.error = Some(format!(
+                                "The lesson \"{}\" could not be loaded ({e}). Reload the page to try again.",
+                                p.id
+                            ))
+                        }
+                    }
                 }
-            }
-            Msg::LessonUnavailable(why) => {
-                self.pending_lesson = None;
-                self.error = Some(why);
             }
             Msg::LessonNext => self.lesson_next(),
             Msg::LessonBack => self.lesson_back(),
@@ -666,6 +665,7 @@ impl Model {
             Msg::SetPartitions(n) => self.configure(Setting::Partitions(n)),
             Msg::Configure(setting) => self.configure(setting),
             Msg::LoadPreset(id) => {
+                self.pending_lesson = None;
                 let title = crate::presets::by_id(&id).map(|p| p.title.to_string());
                 let undo = self.keep_for_undo(format!(
                     "Opened \u{201c}{}\u{201d}",

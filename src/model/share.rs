@@ -107,7 +107,12 @@ impl Model {
                 Some(lesson) => m.attach_lesson(lesson),
                 // In the browser the lesson's text is fetched (see `ui::app`).
                 None if crate::lesson::url_of(id).is_some() => {
-                    m.pending_lesson = Some((id.clone(), true))
+                    m.pending_lesson = Some(PendingLesson {
+                        id: id.clone(),
+                        attach: true,
+                        step: None,
+                        autoplay: false,
+                    })
                 }
                 None => {}
             }
@@ -299,22 +304,25 @@ impl Model {
                 self.error = None;
             }
         }
+        self.embed |= o.embed;
         if let Some(id) = &o.lesson {
             match crate::lesson::by_id(id) {
                 Some(l) => self.start_lesson(l),
+                // Fetched (see `ui::app`): the step and autoplay wait for
+                // it, so the page plays what a compiled-in lesson would.
                 None if crate::lesson::url_of(id).is_some() => {
-                    self.pending_lesson = Some((id.clone(), false))
+                    self.pending_lesson = Some(PendingLesson {
+                        id: id.clone(),
+                        attach: false,
+                        step: o.step,
+                        autoplay: o.autoplay,
+                    });
                 }
                 None => problems.push(format!("lesson={id} (no such lesson)")),
             }
         }
-        if let Some(n) = o.step {
-            // Play forward to the step (live steps past the end of history).
-            self.step_until(n, n.min(crate::link::limits::MAX_AT_CALLS));
-        }
-        self.embed |= o.embed;
-        if o.autoplay {
-            self.set_playing(true);
+        if self.pending_lesson.is_none() {
+            self.play_from_start(o.step, o.autoplay);
         }
         if !problems.is_empty() {
             self.error = Some(format!(
@@ -323,6 +331,30 @@ impl Model {
             ));
         }
     }
+
+    /// `?step=` and `?autoplay`, once the page's lesson (if any) has started.
+    pub(crate) fn play_from_start(&mut self, step: Option<u64>, autoplay: bool) {
+        if let Some(n) = step {
+            // Play forward to the step (live steps past the end of history).
+            self.step_until(n, n.min(crate::link::limits::MAX_AT_CALLS));
+        }
+        if autoplay {
+            self.set_playing(true);
+        }
+    }
+}
+
+/// A built-in lesson the page must fetch before it can open it (natively,
+/// lessons are compiled in and open at once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingLesson {
+    pub id: String,
+    /// Attach it to the run on screen (a link's lesson), rather than start
+    /// it afresh.
+    pub attach: bool,
+    /// Once started: play to this step (`?step=`) and play on (`?autoplay`).
+    pub step: Option<u64>,
+    pub autoplay: bool,
 }
 
 /// The `<iframe>` an author pastes into a course page. `url` is the page

@@ -311,18 +311,8 @@ pub fn App() -> Html {
     {
         let dispatch = dispatch.clone();
         use_effect_with(m.pending_lesson.clone(), move |pending| {
-            if let Some((id, attach)) = pending.clone() {
-                let name = id.clone();
-                let done = Callback::from(move |r: Result<String, String>| {
-                    dispatch.emit(match r {
-                        Ok(text) if attach => Msg::AttachLessonText(text),
-                        Ok(text) => Msg::StartLessonText(text),
-                        Err(e) => Msg::LessonUnavailable(format!(
-                            "The lesson \"{name}\" could not be loaded: {e}. Reload the page to try again."
-                        )),
-                    })
-                });
-                crate::ui::fetch::fetch_lesson(id, done);
+            if let Some(p) = pending {
+                crate::ui::fetch::fetch_lesson(p.id.clone(), dispatch.reform(Msg::LessonFetched));
             }
             || ()
         });
@@ -481,6 +471,9 @@ pub fn App() -> Html {
                     }
                 </section>
                 <aside class={classes!("side", asking.then_some("asking"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">
+                    if m.pending_lesson.is_some() {
+                        <p class="hint" role="status">{"Loading the lesson…"}</p>
+                    }
                     if let Some(props) = crate::ui::lesson_panel::Props::of(m, &dispatch) {
                         <crate::ui::lesson_panel::LessonPanel ..props />
                     }

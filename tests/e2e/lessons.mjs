@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { assert, assertSeen, problems, setLabelled, waitForApp } from './lib.mjs';
-import { DESKTOP, FASTEST_SPEED, exact, openPage } from './app.mjs';
+import { DESKTOP, FASTEST_SPEED, counter, exact, fragmentOf, openPage, pageUrl, stepForward, waitForStep } from './app.mjs';
 import { REPO, coursePageLessons, fetchLesson, lessonIndex } from './project.mjs';
 import { assertNoOverflow, frameErrors, openCoursePage } from './course-page.mjs';
 import { openGallery, playLesson, playLessonFromGallery } from './lesson-player.mjs';
@@ -163,6 +163,100 @@ export const lessonsTests = [
         await page.close();
       }
       p.done('More fold');
+    },
+  },
+
+  // A built-in lesson's text is not in the page's bundle: the page fetches
+  // lessons/<id>.lesson when the lesson is opened, says so meanwhile, and
+  // then opens it where a compiled-in one would.
+  {
+    name: 'lesson_link_says_it_is_loading_then_opens_at_its_first_stop',
+    timeout: 60_000,
+    fn: async (t) => {
+      const { id } = coursePageLessons()[0];
+      const lesson = await fetchLesson(t.baseUrl, id);
+      const page = await t.newPage({ viewport: DESKTOP, url: '' });
+      let release;
+      const held = new Promise((r) => (release = r));
+      await page.route(`**/lessons/${id}.lesson`, async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.goto(pageUrl(t, `?lesson=${id}`));
+      await waitForApp(page);
+      const loading = page.getByRole('status').filter({ hasText: 'Loading the lesson' });
+      await loading.waitFor({ state: 'visible', timeout: 5000 });
+      assert((await page.locator('section.lesson-panel').count()) === 0, 'a lesson panel is shown before the lesson arrived');
+      await t.screenshot(page, 'lesson-loading');
+      release();
+      const panel = page.locator('section.lesson-panel');
+      await panel.waitFor({ state: 'visible', timeout: 10_000 });
+      await loading.waitFor({ state: 'detached', timeout: 5000 });
+      const title = (await panel.locator('#lesson-title').innerText()).trim();
+      assert(title === lesson.title, `the lesson panel's title is "${title}", ${id}.lesson says "${lesson.title}"`);
+      const first = lesson.beats[0].step;
+      const progress = (await panel.locator('[data-testid="lesson-progress"]').innerText()).replace(/\s+/g, ' ').trim();
+      assert(progress.includes(`Stop 1 of ${lesson.beats.length} · step ${first}`), `the lesson opened at "${progress}", not its first stop (step ${first})`);
+      await waitForStep(page, first, { what: `?lesson=${id}` });
+      // With ?step=, the page plays on to that step once the lesson is in.
+      const later = lesson.beats[1].step;
+      const stepped = await openPage(t, `?lesson=${id}&step=${later}`);
+      await stepped.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 });
+      await waitForStep(stepped, later, { what: `?lesson=${id}&step=${later}` });
+    },
+  },
+
+  // A lesson file the page cannot fetch (404), or that is not a lesson, is
+  // explained in the error banner; the run on screen stays, and the app
+  // goes on working.
+  {
+    name: 'a_lesson_that_cannot_be_loaded_says_why_and_keeps_the_run',
+    timeout: 90_000,
+    fn: async (t) => {
+      const { id } = coursePageLessons()[0];
+      // A shared link of a lesson run at a later step.
+      const first = await openPage(t, `?lesson=${id}`);
+      await first.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 });
+      await stepForward(first, 3);
+      const at = await counter(first);
+      const fragment = await fragmentOf(first);
+      assert(/^v1\./.test(fragment), `the address bar holds no link: "${fragment}"`);
+      const banner = (page) => page.getByRole('alert').filter({ hasText: `The lesson "${id}" could not be loaded` });
+      for (const [what, serve, why] of [
+        ['missing', (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'Not found' }), /404/],
+        ['not a lesson', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><p>A login page</p>' }), /line \d+/],
+      ]) {
+        // Opened from the link: the lesson cannot come, the linked run stays.
+        const page = await t.newPage({ viewport: DESKTOP, url: '' });
+        await page.route(`**/lessons/${id}.lesson`, serve);
+        await page.goto(`${pageUrl(t)}#${fragment}`);
+        await waitForApp(page);
+        await banner(page).waitFor({ state: 'visible', timeout: 10_000 });
+        const text = await banner(page).innerText();
+        assert(why.test(text), `${what}: the message does not say why: "${text}"`);
+        assert((await page.getByRole('status').filter({ hasText: 'Loading the lesson' }).count()) === 0, `${what}: still "Loading the lesson…" after the failure`);
+        assert((await page.locator('section.lesson-panel').count()) === 0, `${what}: a lesson panel is shown`);
+        const now = await counter(page);
+        assert(now.step === at.step, `${what}: the link's run is at step ${now.step}, it was made at ${at.step}`);
+        await t.screenshot(page, `lesson-${what.replace(/ /g, '-')}`);
+        await stepForward(page, 1);
+        assert((await counter(page)).step > at.step, `${what}: Step forward does nothing after the failure`);
+        // Opened from ?lesson=: the same message over the default run.
+        const fresh = await t.newPage({ viewport: DESKTOP, url: '' });
+        await fresh.route(`**/lessons/${id}.lesson`, serve);
+        await fresh.goto(pageUrl(t, `?lesson=${id}`));
+        await waitForApp(fresh);
+        await banner(fresh).waitFor({ state: 'visible', timeout: 10_000 });
+        assert((await counter(fresh)).step === 0, `${what}: ?lesson= moved the default run`);
+        // The gallery says it on the lesson's card.
+        await fresh.getByRole('button', { name: exact('Lessons') }).click();
+        const dialog = fresh.getByRole('dialog').filter({ has: fresh.getByRole('heading', { name: 'Lessons', exact: true }) });
+        const card = dialog.locator('li.lesson-card').filter({ hasText: 'This lesson could not be loaded' });
+        await card.first().waitFor({ state: 'visible', timeout: 10_000 });
+        assert((await card.count()) === 1, `${what}: ${await card.count()} gallery cards say they could not be loaded`);
+      }
+      // The 404s above were asked for.
+      t.errors = t.errors.filter((e) => !e.includes(`${id}.lesson`) && !/Failed to load resource: .*404/.test(e));
     },
   },
 

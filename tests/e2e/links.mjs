@@ -439,6 +439,10 @@ export const linksTests = [
             const opened = await t.newPage({ viewport: vp, url });
             await waitForApp(opened);
             await waitForStep(opened, live.step, { what: `${e.name}, ${what}` }).catch((err) => p.add(err.message));
+            // The link's lesson is fetched (lessons/<id>.lesson) after the run is on screen.
+            if (e.lesson) {
+              await opened.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 }).catch(() => p.add(`${e.name}, ${what}: no lesson panel within 10 s`));
+            }
             const got = await screenState(opened);
             const diff = stateDiff(got, live);
             p.check(diff.length === 0, `${e.name} at step ${live.step}, ${what} (${url}) opens: ${diff.join('; ')}`);
