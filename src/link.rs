@@ -798,7 +798,7 @@ pub mod v1 {
     use crate::engine::command::{ScriptEntry, Trigger};
     use crate::engine::config::{
         Acks, AutoOffsetReset, ClusterConfig, CommitMode, GroupConfig, GroupProtocol,
-        IsolationLevel, KeyMode, MigrationPolicy, ProducerConfig, TopicConfig, Workload,
+        IsolationLevel, KeyMode, ProducerConfig, TopicConfig, Workload,
     };
     use crate::engine::event::CrashPoint;
     use crate::engine::ids::{BrokerId, ConsumerIdx, GroupIdx, ProducerIdx};
@@ -1232,6 +1232,7 @@ pub mod v1 {
             group_consumer_heartbeat_interval_ms,
             group_consumer_session_timeout_ms,
             group_consumer_assignors,
+            #[cfg(consumer_protocol)]
             group_consumer_migration_policy,
         } = c;
         w.num(1, brokers, &b.brokers);
@@ -1298,6 +1299,7 @@ pub mod v1 {
                 }
             },
         );
+        #[cfg(consumer_protocol)]
         w.field(
             16,
             group_consumer_migration_policy,
@@ -1632,6 +1634,7 @@ pub mod v1 {
                 w.varint(12);
                 w.varint(consumer.0.into());
             }
+            #[cfg(consumer_protocol)]
             Command::RestartConsumerWith {
                 consumer,
                 group_protocol,
@@ -1816,6 +1819,16 @@ pub mod v1 {
 
     #[cold]
     #[inline(never)]
+    /// Something of Kafka 4's consumer protocol, which this page leaves to
+    /// the full page (build.rs).
+    #[cfg(not(consumer_protocol))]
+    fn full_page_only(what: &str) -> Fail {
+        Box::new(LinkError::new(
+            LinkErrorKind::BadConfig,
+            format!("This link uses Kafka 4's consumer protocol ({what}), which runs on the full page: open it at full/ beside this page."),
+        ))
+    }
+
     fn newer(what: &str) -> Fail {
         Box::new(LinkError::new(
             LinkErrorKind::UnknownVersion,
@@ -2090,13 +2103,16 @@ pub mod v1 {
                     }
                     c.group_consumer_assignors = list;
                 }
+                #[cfg(not(consumer_protocol))]
+                16 => return Err(full_page_only("group.consumer.migration.policy")),
+                #[cfg(consumer_protocol)]
                 16 => {
                     c.group_consumer_migration_policy =
                         match r.code(P, "group_consumer_migration_policy", 4)? {
-                            0 => MigrationPolicy::Disabled,
-                            1 => MigrationPolicy::Upgrade,
-                            2 => MigrationPolicy::Downgrade,
-                            _ => MigrationPolicy::Bidirectional,
+                            0 => crate::engine::config::MigrationPolicy::Disabled,
+                            1 => crate::engine::config::MigrationPolicy::Upgrade,
+                            2 => crate::engine::config::MigrationPolicy::Downgrade,
+                            _ => crate::engine::config::MigrationPolicy::Bidirectional,
                         }
                 }
                 _ => return Err(unknown_field(P, tag)),
@@ -2392,6 +2408,9 @@ pub mod v1 {
             19 => Command::ProcessingRaises {
                 consumer: consumer(r)?,
             },
+            #[cfg(not(consumer_protocol))]
+            20 => return Err(full_page_only("a restart with another group.protocol")),
+            #[cfg(consumer_protocol)]
             20 => Command::RestartConsumerWith {
                 consumer: consumer(r)?,
                 group_protocol: match r.code(p, "group_protocol", 2)? {

@@ -74,7 +74,9 @@ pub enum Command {
     },
     /// A rolling bounce's step: close the consumer (if it runs) and start it
     /// again with another `group.protocol`, as Kafka's upgrade guide does to
-    /// move a group to the consumer protocol one member at a time.
+    /// move a group to the consumer protocol one member at a time. Full page
+    /// only, like the consumer protocol (see build.rs).
+    #[cfg(consumer_protocol)]
     RestartConsumerWith {
         consumer: ConsumerIdx,
         group_protocol: crate::engine::config::GroupProtocol,
@@ -142,6 +144,7 @@ impl Command {
             Command::StopConsumer { .. } => "consumer leaves".into(),
             Command::CrashConsumer { point, .. } => format!("crash consumer ({point:?})"),
             Command::RestartConsumer { .. } => "restart consumer".into(),
+            #[cfg(consumer_protocol)]
             Command::RestartConsumerWith { group_protocol, .. } => format!(
                 "restart consumer with group.protocol={}",
                 group_protocol.name()

@@ -162,7 +162,8 @@ pub struct ClusterConfig {
     pub group_consumer_assignors: Vec<ServerAssignorKind>,
     /// `group.consumer.migration.policy`: whether a group may convert online
     /// between the classic and the consumer protocol (Kafka 4 default:
-    /// both ways).
+    /// both ways). Full page only, like the consumer protocol (see build.rs).
+    #[cfg(consumer_protocol)]
     pub group_consumer_migration_policy: MigrationPolicy,
 }
 
@@ -214,6 +215,7 @@ impl Default for ClusterConfig {
             group_consumer_heartbeat_interval_ms: 5_000,
             group_consumer_session_timeout_ms: 45_000,
             group_consumer_assignors: vec![ServerAssignorKind::Uniform, ServerAssignorKind::Range],
+            #[cfg(consumer_protocol)]
             group_consumer_migration_policy: MigrationPolicy::Bidirectional,
         }
     }

@@ -1019,15 +1019,13 @@ impl Engine {
     /// A rolling bounce's step: `close()` the consumer if it runs, then start
     /// it again with `group.protocol` = `protocol`. Its group converts online
     /// if Kafka's migration rules allow it (`group_migration.rs`).
+    #[cfg(consumer_protocol)]
     pub(crate) fn cmd_restart_consumer_with(
         &mut self,
         c: ConsumerIdx,
         protocol: GroupProtocol,
     ) -> Result<(), String> {
         let ci = self.check_consumer(c)?;
-        if protocol == GroupProtocol::Consumer && !cfg!(consumer_protocol) {
-            return Err("the consumer protocol runs on the full page (full/)".into());
-        }
         if self.consumers[ci].alive {
             self.cmd_stop_consumer(c)?;
         }

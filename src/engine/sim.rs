@@ -803,6 +803,7 @@ impl Engine {
                 self.cmd_crash_consumer(*consumer, *point)
             }
             Command::RestartConsumer { consumer } => self.cmd_restart_consumer(*consumer),
+            #[cfg(consumer_protocol)]
             Command::RestartConsumerWith {
                 consumer,
                 group_protocol,
