@@ -797,3 +797,265 @@ fn a_broker_crash_mid_run_loses_nothing_with_acks_all_and_the_consumer_resumes_f
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Kafka 4's consumer group protocol (KIP-848) with librdkafka.
+
+/// The stdout lines of a running child so far.
+fn lines(p: &Proc) -> Vec<String> {
+    p.out.0.lock().unwrap().stdout.clone()
+}
+
+/// The partitions a kip848_consumer.py owns now (its last `assignment` line).
+fn owned_now(p: &Proc) -> Option<Vec<i64>> {
+    lines(p).iter().rev().find_map(|l| {
+        l.strip_prefix("assignment ").map(|ps| {
+            ps.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect()
+        })
+    })
+}
+
+/// Every `processed P:O` line of the consumers so far.
+fn processed_now(ps: &[&Proc]) -> BTreeSet<(i64, i64)> {
+    ps.iter()
+        .flat_map(|p| lines(p))
+        .filter_map(|l| {
+            let (p, o) = l.strip_prefix("processed ")?.split_once(':')?;
+            Some((p.parse().ok()?, o.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Waits until `done` holds (polled every 100 ms), or fails with the transcripts.
+fn wait_until(what: &str, procs: &[&Proc], mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    while !done() {
+        if Instant::now() > deadline {
+            fail(&format!("timed out waiting until {what}"), procs);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether the consumers own every partition of `events` between them, each
+/// exactly once, and each owns `sizes` partitions (in some order).
+fn split(consumers: &[&Proc], sizes: &[usize]) -> bool {
+    let owned: Option<Vec<Vec<i64>>> = consumers.iter().map(|p| owned_now(p)).collect();
+    let Some(owned) = owned else { return false };
+    let mut all: Vec<i64> = owned.iter().flatten().copied().collect();
+    all.sort();
+    let mut got: Vec<usize> = owned.iter().map(Vec::len).collect();
+    let mut want = sizes.to_vec();
+    got.sort();
+    want.sort();
+    all == [0, 1, 2] && got == want
+}
+
+/// librdkafka with `group.protocol=consumer`: two consumers of one group
+/// (sharing librdkafka's default client.id) split the three partitions by
+/// ConsumerGroupHeartbeat alone; a third joins while records are flowing, and
+/// exactly one partition moves to it, revoked from its owner alone: the
+/// partitions that stay are never revoked, so their consumers never stop.
+/// Every record is processed, and the committed offsets (OffsetCommit v9 at
+/// the member epoch, read back by OffsetFetch v9 naming the member) are each
+/// partition's end.
+#[test]
+fn librdkafka_consumers_on_the_consumer_protocol_split_partitions_and_a_third_joins_without_stopping_them(
+) {
+    if skipped("librdkafka_consumers_on_the_consumer_protocol_split_partitions_and_a_third_joins_without_stopping_them") {
+        return;
+    }
+    const GROUP: &str = "kip848-group";
+    let mut live = Live::start();
+    let bootstrap = live.bootstrap.clone();
+    let py = python();
+    let consumer = |name: &str| {
+        Proc::spawn(
+            name,
+            py,
+            &[
+                "-u",
+                "tests/live/kip848_consumer.py",
+                &bootstrap,
+                GROUP,
+                name,
+            ],
+        )
+    };
+    let mut c1 = consumer("c1");
+    let mut c2 = consumer("c2");
+    wait_until(
+        "c1 and c2 split the partitions 2 + 1",
+        &[&c1, &c2, &live.proc],
+        || split(&[&c1, &c2], &[1, 2]),
+    );
+    let before = [owned_now(&c1).unwrap(), owned_now(&c2).unwrap()];
+    println!("two consumers own {before:?}");
+
+    let sent_first = run_to_end(
+        &mut live,
+        "tests/live/kip848_producer.py",
+        &[&bootstrap, "0", "30", "0"],
+    );
+    wait_until(
+        "c1 and c2 processed the first 30 records",
+        &[&c1, &c2, &live.proc],
+        || processed_now(&[&c1, &c2]).len() >= 30,
+    );
+
+    // A third consumer joins while records keep coming.
+    let mut producer = Proc::spawn(
+        "kip848_producer.py",
+        py,
+        &[
+            "-u",
+            "tests/live/kip848_producer.py",
+            &bootstrap,
+            "30",
+            "30",
+            "200",
+        ],
+    );
+    // What c1 and c2 revoke from here on is what c3's joining took.
+    c1.say("c3-joins");
+    c2.say("c3-joins");
+    let mut c3 = consumer("c3");
+    wait_until(
+        "c1, c2 and c3 own one partition each",
+        &[&c1, &c2, &c3, &live.proc],
+        || split(&[&c1, &c2, &c3], &[1, 1, 1]),
+    );
+    let moved = owned_now(&c3).unwrap();
+    match producer.wait(CHILD_TIMEOUT) {
+        Ok(status) if status.success() => {}
+        Ok(status) => fail(
+            &format!("the producer failed ({status})"),
+            &[&producer, &live.proc],
+        ),
+        Err(e) => fail(&e, &[&producer, &live.proc]),
+    }
+    let sent_second = producer.result().unwrap_or_else(|e| fail(&e, &[&producer]));
+    wait_until(
+        "all 60 records are processed",
+        &[&c1, &c2, &c3, &live.proc],
+        || processed_now(&[&c1, &c2, &c3]).len() >= 60,
+    );
+
+    let mut results = Vec::new();
+    for c in [&mut c1, &mut c2, &mut c3] {
+        c.say("stop");
+    }
+    for c in [&mut c1, &mut c2, &mut c3] {
+        match c.wait(CHILD_TIMEOUT) {
+            Ok(status) if status.success() => {}
+            Ok(status) => fail(&format!("{} failed ({status})", c.name), &[c, &live.proc]),
+            Err(e) => fail(&e, &[c, &live.proc]),
+        }
+        results.push(c.result().unwrap_or_else(|e| fail(&e, &[c, &live.proc])));
+    }
+    let context = format!(
+        "{}{}{}{}",
+        c1.transcript(),
+        c2.transcript(),
+        c3.transcript(),
+        live.proc.transcript()
+    );
+    println!(
+        "kip848_consumer.py: {} negotiated {}",
+        results[0]["client"], results[0]["negotiated"]
+    );
+    assert!(
+        results[0]["negotiated"]["ConsumerGroupHeartbeat"].is_array(),
+        "the consumers sent ConsumerGroupHeartbeat: {}\n{context}",
+        results[0]
+    );
+    for r in &results {
+        assert!(
+            r["negotiated"]["JoinGroup"].is_null(),
+            "no classic JoinGroup on the consumer protocol: {r}"
+        );
+        assert_eq!(
+            r["errors"].as_array().map(Vec::len),
+            Some(0),
+            "{r}\n{context}"
+        );
+    }
+
+    // Only the partition that moved to c3 was revoked, by its owner alone
+    // (between c3's joining and the stop; closing revokes the rest).
+    for (r, owned) in results[..2].iter().zip(&before) {
+        let revoked: Vec<i64> = r["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip_while(|h| h["kind"] != "c3-joins")
+            .take_while(|h| h["kind"] != "stop")
+            .filter(|h| h["kind"] == "revoke" || h["kind"] == "lost")
+            .flat_map(|h| {
+                h["partitions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_i64)
+            })
+            .collect();
+        let gave: Vec<i64> = owned
+            .iter()
+            .copied()
+            .filter(|p| moved.contains(p))
+            .collect();
+        assert_eq!(
+            revoked, gave,
+            "{} owned {owned:?}: it gives up only what moved to c3 ({moved:?}), and loses nothing\n{context}",
+            r["name"]
+        );
+    }
+
+    // Every record processed; each partition's committed offset is its end.
+    let mut ends: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut sent: BTreeSet<(i64, i64)> = BTreeSet::new();
+    for s in [&sent_first, &sent_second] {
+        assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+        for r in s["sent"].as_array().unwrap() {
+            let (p, o) = (
+                r["partition"].as_i64().unwrap(),
+                r["offset"].as_i64().unwrap(),
+            );
+            sent.insert((p, o));
+            let e = ends.entry(p).or_insert(0);
+            *e = (*e).max(o + 1);
+        }
+    }
+    assert_eq!(sent.len(), 60, "60 records acknowledged");
+    let processed: Vec<(i64, i64)> = results
+        .iter()
+        .flat_map(|r| r["processed"].as_array().unwrap().iter())
+        .map(|r| {
+            (
+                r["partition"].as_i64().unwrap(),
+                r["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let distinct: BTreeSet<(i64, i64)> = processed.iter().copied().collect();
+    assert_eq!(distinct, sent, "every record processed\n{context}");
+    println!(
+        "{} records processed, {} more than once",
+        distinct.len(),
+        processed.len() - distinct.len()
+    );
+    for r in &results {
+        for (p, end) in &ends {
+            assert_eq!(
+                r["committed"][format!("events:{p}")].as_i64(),
+                Some(*end),
+                "{}: partition {p}\n{context}",
+                r["name"]
+            );
+        }
+    }
+    live.assert_replay_matches();
+}

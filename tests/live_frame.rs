@@ -70,6 +70,8 @@ fn default_body(api_key: ApiKey) -> RequestKind {
         ApiKey::EndTxn => RequestKind::EndTxn(Default::default()),
         ApiKey::TxnOffsetCommit => RequestKind::TxnOffsetCommit(Default::default()),
         ApiKey::OffsetForLeaderEpoch => RequestKind::OffsetForLeaderEpoch(Default::default()),
+        ApiKey::ConsumerGroupHeartbeat => RequestKind::ConsumerGroupHeartbeat(Default::default()),
+        ApiKey::ConsumerGroupDescribe => RequestKind::ConsumerGroupDescribe(Default::default()),
         other => panic!("no default body for {other:?}"),
     }
 }
@@ -96,6 +98,8 @@ fn default_response(api_key: ApiKey) -> km::ResponseKind {
         ApiKey::EndTxn => R::EndTxn(Default::default()),
         ApiKey::TxnOffsetCommit => R::TxnOffsetCommit(Default::default()),
         ApiKey::OffsetForLeaderEpoch => R::OffsetForLeaderEpoch(Default::default()),
+        ApiKey::ConsumerGroupHeartbeat => R::ConsumerGroupHeartbeat(Default::default()),
+        ApiKey::ConsumerGroupDescribe => R::ConsumerGroupDescribe(Default::default()),
         other => panic!("no default response for {other:?}"),
     }
 }
@@ -175,6 +179,19 @@ fn rich_body(api_key: ApiKey) -> Option<RequestKind> {
                         ]),
                 ]),
         ),
+        // A join of the consumer protocol (KIP-848): topic ids, not names.
+        ApiKey::ConsumerGroupHeartbeat => RequestKind::ConsumerGroupHeartbeat(
+            km::ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(GroupId(s("g")))
+                .with_member_id(s("AAAAAAAAAAAAAAAAAAAAAA"))
+                .with_rebalance_timeout_ms(300_000)
+                .with_subscribed_topic_names(Some(vec![topic()]))
+                .with_topic_partitions(Some(vec![
+                    km::consumer_group_heartbeat_request::TopicPartitions::default()
+                        .with_topic_id(uuid::Uuid::from_u128(0x1234_5678))
+                        .with_partitions(vec![0, 2]),
+                ])),
+        ),
         _ => return None,
     })
 }
@@ -212,7 +229,7 @@ fn every_supported_range_lies_within_what_kafka_protocol_supports() {
         );
         assert_eq!(supported_range(api_key as i16), Some((lo, hi)));
     }
-    assert_eq!(SUPPORTED.len(), 18);
+    assert_eq!(SUPPORTED.len(), 20);
     assert_eq!(supported_range(ApiKey::DescribeGroups as i16), None);
     assert_eq!(supported_range(-1), None);
 }

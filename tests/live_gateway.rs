@@ -1313,3 +1313,374 @@ fn a_malformed_frame_closes_its_connection_and_another_connection_keeps_working(
     assert_eq!(md.brokers.len(), 3);
     assert_eq!(good.api_versions().error_code, NONE);
 }
+
+// ---------------------------------------------------------------------------
+// The consumer group protocol (KIP-848): ConsumerGroupHeartbeat and what a
+// member of a consumer group sends beside it.
+
+const UNSUPPORTED_VERSION: i16 = 35;
+const GROUP_ID_NOT_FOUND: i16 = 69;
+const UNKNOWN_TOPIC_ID: i16 = 100;
+const FENCED_MEMBER_EPOCH: i16 = 110;
+const UNSUPPORTED_ASSIGNOR: i16 = 112;
+const STALE_MEMBER_EPOCH: i16 = 113;
+
+/// A ConsumerGroupHeartbeat of `member` at `epoch`; a join (epoch 0)
+/// carries what Kafka requires of one (a rebalance timeout, the
+/// subscription, an empty owned list), a later beat what it owns.
+fn heartbeat_request(
+    group: &str,
+    member: &str,
+    epoch: i32,
+    owned: Option<Vec<(uuid::Uuid, Vec<i32>)>>,
+) -> km::ConsumerGroupHeartbeatRequest {
+    use km::consumer_group_heartbeat_request::TopicPartitions;
+    let mut r = km::ConsumerGroupHeartbeatRequest::default()
+        .with_group_id(GroupId(s(group)))
+        .with_member_id(s(member))
+        .with_member_epoch(epoch)
+        .with_topic_partitions(owned.map(|ts| {
+            ts.into_iter()
+                .map(|(id, ps)| {
+                    TopicPartitions::default()
+                        .with_topic_id(id)
+                        .with_partitions(ps)
+                })
+                .collect()
+        }));
+    if epoch == 0 {
+        r = r
+            .with_rebalance_timeout_ms(300_000)
+            .with_subscribed_topic_names(Some(vec![topic(TOPIC)]))
+            .with_topic_partitions(Some(vec![]));
+    }
+    r
+}
+
+/// The partitions an answer assigns, by topic id.
+fn assigned(r: &km::ConsumerGroupHeartbeatResponse) -> Option<Vec<(uuid::Uuid, Vec<i32>)>> {
+    r.assignment.as_ref().map(|a| {
+        a.topic_partitions
+            .iter()
+            .map(|t| {
+                let mut ps = t.partitions.clone();
+                ps.sort();
+                (t.topic_id, ps)
+            })
+            .collect()
+    })
+}
+
+impl Client {
+    fn consumer_heartbeat(
+        &mut self,
+        version: i16,
+        request: km::ConsumerGroupHeartbeatRequest,
+    ) -> km::ConsumerGroupHeartbeatResponse {
+        self.call(
+            ApiKey::ConsumerGroupHeartbeat,
+            version,
+            RequestKind::ConsumerGroupHeartbeat(request),
+        )
+    }
+
+    /// OffsetCommit of `events`/`partition` at `offset` by `member` at `epoch`.
+    fn commit(
+        &mut self,
+        version: i16,
+        group: &str,
+        member: &str,
+        epoch: i32,
+        partition: i32,
+        offset: i64,
+    ) -> i16 {
+        use km::offset_commit_request::{OffsetCommitRequestPartition, OffsetCommitRequestTopic};
+        let r: km::OffsetCommitResponse = self.call(
+            ApiKey::OffsetCommit,
+            version,
+            RequestKind::OffsetCommit(
+                km::OffsetCommitRequest::default()
+                    .with_group_id(GroupId(s(group)))
+                    .with_member_id(s(member))
+                    .with_generation_id_or_member_epoch(epoch)
+                    .with_topics(vec![OffsetCommitRequestTopic::default()
+                        .with_name(topic(TOPIC))
+                        .with_partitions(vec![OffsetCommitRequestPartition::default()
+                            .with_partition_index(partition)
+                            .with_committed_offset(offset)])]),
+            ),
+        );
+        r.topics[0].partitions[0].error_code
+    }
+
+    /// OffsetFetch v9 of `events`/`partition`, naming `member` at `epoch`:
+    /// the group's error and the partition's committed offset.
+    fn fetch_committed(
+        &mut self,
+        group: &str,
+        member: Option<&str>,
+        epoch: i32,
+        partition: i32,
+    ) -> (i16, Option<i64>) {
+        use km::offset_fetch_request::{OffsetFetchRequestGroup, OffsetFetchRequestTopics};
+        let r: km::OffsetFetchResponse = self.call(
+            ApiKey::OffsetFetch,
+            9,
+            RequestKind::OffsetFetch(
+                km::OffsetFetchRequest::default()
+                    .with_require_stable(true)
+                    .with_groups(vec![OffsetFetchRequestGroup::default()
+                        .with_group_id(GroupId(s(group)))
+                        .with_member_id(member.map(s))
+                        .with_member_epoch(epoch)
+                        .with_topics(Some(vec![OffsetFetchRequestTopics::default()
+                            .with_name(topic(TOPIC))
+                            .with_partition_indexes(vec![partition])]))]),
+            ),
+        );
+        let g = &r.groups[0];
+        let offset = g
+            .topics
+            .first()
+            .and_then(|t| t.partitions.first())
+            .map(|p| p.committed_offset);
+        (g.error_code, offset)
+    }
+}
+
+/// The topic id Metadata v12 gives `events`.
+fn events_topic_id(c: &mut Client) -> uuid::Uuid {
+    let id = topic_md(&c.metadata(), TOPIC).topic_id;
+    assert!(!id.is_nil(), "Metadata v10+ carries the topic id");
+    id
+}
+
+/// A member joins with a heartbeat and gets the whole topic, named by the
+/// topic id Metadata gives it; a second member joins and gets its share
+/// only once the first has acknowledged giving it up (no partition is ever
+/// owned twice); each then beats at its epoch. What librdkafka does with
+/// `group.protocol=consumer`, frame by frame.
+#[test]
+fn consumer_group_heartbeat_joins_assigns_by_topic_id_and_reconciles_a_second_member() {
+    let server = Server::start();
+    let mut probe = server.connect(0);
+    let id = events_topic_id(&mut probe);
+    let coordinator = probe.find_coordinator("g-848", 0);
+    assert_eq!(coordinator.error_code, NONE);
+    let mut c1 = server.connect(coordinator.node_id.0);
+    let mut c2 = server.connect(coordinator.node_id.0);
+
+    let j1 = c1.consumer_heartbeat(1, heartbeat_request("g-848", "member-one", 0, None));
+    assert_eq!(j1.error_code, NONE, "{j1:?}");
+    assert_eq!(
+        j1.member_id.as_deref(),
+        Some("member-one"),
+        "v1: the client's own id"
+    );
+    assert!(j1.member_epoch >= 1, "{j1:?}");
+    assert_eq!(
+        j1.heartbeat_interval_ms, 5_000,
+        "group.consumer.heartbeat.interval.ms"
+    );
+    assert_eq!(assigned(&j1), Some(vec![(id, vec![0, 1, 2])]), "{j1:?}");
+    let e1 = j1.member_epoch;
+
+    let j2 = c2.consumer_heartbeat(1, heartbeat_request("g-848", "member-two", 0, None));
+    assert_eq!(j2.error_code, NONE, "{j2:?}");
+    let e2 = j2.member_epoch;
+    assert!(e2 > e1, "the group epoch moved on: {j2:?}");
+    assert_eq!(
+        assigned(&j2),
+        Some(vec![]),
+        "its partitions are still member-one's: {j2:?}"
+    );
+
+    // member-one hears of the new target: it keeps what it keeps, at its epoch.
+    let b1 = c1.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848", "member-one", e1, Some(vec![(id, vec![0, 1, 2])])),
+    );
+    assert_eq!(b1.error_code, NONE, "{b1:?}");
+    let kept = assigned(&b1).expect("a new assignment").remove(0).1;
+    assert!(!kept.is_empty() && kept.len() < 3, "{b1:?}");
+    // It acknowledges: it owns only what it kept, and moves to the new epoch.
+    let a1 = c1.consumer_heartbeat(
+        1,
+        heartbeat_request(
+            "g-848",
+            "member-one",
+            b1.member_epoch,
+            Some(vec![(id, kept.clone())]),
+        ),
+    );
+    assert_eq!(a1.error_code, NONE, "{a1:?}");
+    assert_eq!(a1.member_epoch, e2, "{a1:?}");
+    // Now member-two gets what was released.
+    let b2 = c2.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848", "member-two", e2, Some(vec![])),
+    );
+    assert_eq!(b2.error_code, NONE, "{b2:?}");
+    let got = assigned(&b2).expect("its partitions").remove(0).1;
+    let mut all: Vec<i32> = kept.iter().chain(&got).copied().collect();
+    all.sort();
+    assert_eq!(all, vec![0, 1, 2], "kept {kept:?}, released {got:?}");
+
+    // A beat from the future is refused (the member stays until its session ends).
+    let f = c2.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848", "member-two", e2 + 5, Some(vec![(id, got.clone())])),
+    );
+    assert_eq!(f.error_code, FENCED_MEMBER_EPOCH, "{f:?}");
+    assert_eq!(f.member_id, None, "an error answer carries only the error");
+
+    // ConsumerGroupDescribe: both members, reconciled.
+    let d: km::ConsumerGroupDescribeResponse = probe.call(
+        ApiKey::ConsumerGroupDescribe,
+        0,
+        RequestKind::ConsumerGroupDescribe(
+            km::ConsumerGroupDescribeRequest::default()
+                .with_group_ids(vec![GroupId(s("g-848")), GroupId(s("g-none"))]),
+        ),
+    );
+    assert_eq!(d.groups[0].error_code, NONE, "{d:?}");
+    assert_eq!(d.groups[0].group_state.as_str(), "Stable", "{d:?}");
+    let mut members: Vec<&str> = d.groups[0]
+        .members
+        .iter()
+        .map(|m| m.member_id.as_str())
+        .collect();
+    members.sort();
+    assert_eq!(
+        members,
+        ["member-one", "member-two"],
+        "a refused beat does not remove its member: {d:?}"
+    );
+    assert_eq!(d.groups[1].error_code, GROUP_ID_NOT_FOUND, "{d:?}");
+
+    // member-one leaves: epoch -1 is answered with -1.
+    let l = c1.consumer_heartbeat(1, heartbeat_request("g-848", "member-one", -1, None));
+    assert_eq!(l.error_code, NONE, "{l:?}");
+    assert_eq!(l.member_epoch, -1);
+}
+
+/// Metadata v12 by topic id (how librdkafka resolves the ids of an
+/// assignment): the topic's name and partitions, or UNKNOWN_TOPIC_ID.
+#[test]
+fn metadata_v12_by_topic_id_names_the_topic_and_an_unknown_id_is_unknown_topic_id() {
+    let server = Server::start();
+    let mut c = server.connect(0);
+    let id = events_topic_id(&mut c);
+    let nobody = uuid::Uuid::from_u128(42);
+    let r: km::MetadataResponse = c.call(
+        ApiKey::Metadata,
+        12,
+        RequestKind::Metadata(
+            km::MetadataRequest::default().with_topics(Some(
+                [id, nobody]
+                    .into_iter()
+                    .map(|t| {
+                        km::metadata_request::MetadataRequestTopic::default()
+                            .with_name(None)
+                            .with_topic_id(t)
+                    })
+                    .collect(),
+            )),
+        ),
+    );
+    assert_eq!(r.topics.len(), 2, "{r:?}");
+    assert_eq!(r.topics[0].error_code, NONE, "{r:?}");
+    assert_eq!(r.topics[0].name.as_ref().map(|n| n.0.as_str()), Some(TOPIC));
+    assert_eq!(r.topics[0].topic_id, id);
+    assert_eq!(r.topics[0].partitions.len(), 3);
+    assert_eq!(r.topics[1].error_code, UNKNOWN_TOPIC_ID, "{r:?}");
+    assert_eq!(r.topics[1].name, None);
+    assert_eq!(r.topics[1].topic_id, nobody);
+}
+
+/// `ConsumerGroup.validateOffsetCommit` and `validateOffsetFetch`: a
+/// member commits and fetches at its member epoch exactly (another is
+/// STALE_MEMBER_EPOCH), and with OffsetCommit v9+ (v8 is UNSUPPORTED_VERSION).
+#[test]
+fn a_consumer_group_member_commits_and_fetches_offsets_at_its_member_epoch_only() {
+    let server = Server::start();
+    let mut probe = server.connect(0);
+    let coordinator = probe.find_coordinator("g-848-commit", 0);
+    let mut c = server.connect(coordinator.node_id.0);
+    let j = c.consumer_heartbeat(1, heartbeat_request("g-848-commit", "m", 0, None));
+    assert_eq!(j.error_code, NONE, "{j:?}");
+    let epoch = j.member_epoch;
+    assert_eq!(
+        c.commit(9, "g-848-commit", "m", epoch + 1, 0, 5),
+        STALE_MEMBER_EPOCH
+    );
+    assert_eq!(
+        c.commit(9, "g-848-commit", "nobody", epoch, 0, 5),
+        25,
+        "UNKNOWN_MEMBER_ID"
+    );
+    assert_eq!(
+        c.commit(8, "g-848-commit", "m", epoch, 0, 5),
+        UNSUPPORTED_VERSION
+    );
+    assert_eq!(c.commit(9, "g-848-commit", "m", epoch, 0, 5), NONE);
+    assert_eq!(
+        c.fetch_committed("g-848-commit", Some("m"), epoch, 0),
+        (NONE, Some(5))
+    );
+    assert_eq!(
+        c.fetch_committed("g-848-commit", Some("m"), epoch - 1, 0).0,
+        STALE_MEMBER_EPOCH
+    );
+    assert_eq!(
+        c.fetch_committed("g-848-commit", None, -1, 0),
+        (NONE, Some(5)),
+        "an admin's fetch"
+    );
+}
+
+/// What the gateway refuses before the engine sees it, as Kafka's
+/// `throwIfConsumerGroupHeartbeatRequestIsInvalid` does, and what the engine
+/// does not model.
+#[test]
+fn consumer_group_heartbeat_requests_kafka_refuses_are_refused_with_its_codes() {
+    let server = Server::start();
+    let mut probe = server.connect(0);
+    let coordinator = probe.find_coordinator("g-848-bad", 0);
+    let mut c = server.connect(coordinator.node_id.0);
+    let no_id = c.consumer_heartbeat(1, heartbeat_request("g-848-bad", "", 0, None));
+    assert_eq!(
+        no_id.error_code, INVALID_REQUEST,
+        "v1: the client names itself"
+    );
+    let v0 = c.consumer_heartbeat(0, heartbeat_request("g-848-bad", "", 0, None));
+    assert_eq!(v0.error_code, NONE, "v0: the coordinator names it: {v0:?}");
+    assert!(!v0.member_id.unwrap_or_default().is_empty());
+    let regex = c.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848-bad", "r", 0, None)
+            .with_subscribed_topic_names(None)
+            .with_subscribed_topic_regex(Some(s("ev.*"))),
+    );
+    assert_eq!(regex.error_code, INVALID_REQUEST, "{regex:?}");
+    let assignor = c.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848-bad", "a", 0, None).with_server_assignor(Some(s("sticky"))),
+    );
+    assert_eq!(assignor.error_code, UNSUPPORTED_ASSIGNOR, "{assignor:?}");
+    let owns = c.consumer_heartbeat(
+        1,
+        heartbeat_request("g-848-bad", "o", 0, None).with_topic_partitions(None),
+    );
+    assert_eq!(
+        owns.error_code, INVALID_REQUEST,
+        "a join names an empty owned list"
+    );
+    // The connection still serves, and a broker that does not coordinate
+    // the group says so.
+    let other = (coordinator.node_id.0 + 1) % 3;
+    let elsewhere = server
+        .connect(other)
+        .consumer_heartbeat(1, heartbeat_request("g-848-bad", "x", 0, None));
+    assert_eq!(elsewhere.error_code, 16, "NOT_COORDINATOR");
+}

@@ -205,6 +205,7 @@ impl Consumer {
             group: self.group,
             partitions: self.offsets_pending.clone(),
             require_stable: true,
+            member: None,
         }
     }
 
@@ -986,6 +987,7 @@ mod tests {
                 group: GroupIdx(0),
                 partitions: vec![tp(1)],
                 require_stable: true,
+                member: None,
             }
         );
     }

@@ -881,6 +881,15 @@ impl ConsumerGroup {
         }
     }
 
+    /// `ConsumerGroup.validateOffsetFetch`: an OffsetFetch v9 that names a
+    /// member (or an epoch) must come from a member at its current epoch.
+    pub fn check_fetch(&self, member_id: &str, epoch: i32) -> Option<ErrorCode> {
+        match self.member(member_id) {
+            None => Some(ErrorCode::UnknownMemberId),
+            Some(m) => (epoch != m.member_epoch).then_some(ErrorCode::StaleMemberEpoch),
+        }
+    }
+
     /// Kafka's `ConsumerGroupState`: Empty, Assigning (the group epoch is
     /// ahead of the target), Reconciling (a member is not at the target
     /// yet) or Stable.

@@ -537,10 +537,60 @@ impl Engine {
                     con.assignment = tps;
                     con.membership = Membership::Stable;
                 }
+                #[cfg(consumer_protocol)]
+                Msg::ConsumerGroupHeartbeatResponse { resp, .. } => {
+                    self.external_heartbeat_answered(c, resp.clone())
+                }
                 _ => {}
             }
         }
         self.external_replies.push(ExternalReply { to, from, msg });
+    }
+
+    /// A real consumer's ConsumerGroupHeartbeat was answered (KIP-848): its
+    /// slot takes the member id, the member epoch (as its generation) and
+    /// the assignment the answer carries, so the stage draws it as a member
+    /// on the consumer protocol, as it draws the simulated ones.
+    #[cfg(all(live_engine, consumer_protocol))]
+    fn external_heartbeat_answered(
+        &mut self,
+        c: ConsumerIdx,
+        resp: crate::engine::consumer_group::HeartbeatResponse,
+    ) {
+        use crate::engine::event::ErrorCode;
+        let tps: Option<Vec<Tp>> = resp.assignment.as_ref().map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    self.topic_id(&t.topic)
+                        .map(|topic| Tp::new(topic, t.partition))
+                })
+                .collect()
+        });
+        let con = &mut self.consumers[c.0 as usize];
+        match resp.error {
+            None if resp.member_epoch >= 0 => {
+                con.member_id = Some(resp.member_id);
+                con.generation = GenerationId(resp.member_epoch);
+                con.membership = Membership::Stable;
+                con.modern.get_or_insert_with(Default::default).interval_ms =
+                    resp.heartbeat_interval_ms as u64;
+                if let Some(tps) = tps {
+                    con.assignment = tps;
+                }
+            }
+            // It left the group (epoch -1, or -2 for a static member).
+            None => {
+                con.membership = Membership::Unjoined;
+                con.member_id = None;
+                con.assignment.clear();
+            }
+            // Fenced: it loses its partitions and joins again at epoch 0.
+            Some(ErrorCode::FencedMemberEpoch | ErrorCode::UnknownMemberId) => {
+                con.membership = Membership::Joining;
+                con.assignment.clear();
+            }
+            Some(_) => {}
+        }
     }
 }
 

@@ -340,8 +340,26 @@ impl Engine {
                 group,
                 partitions,
                 require_stable,
+                member,
             } => {
                 let g = &self.groups[group.0 as usize];
+                // `ConsumerGroup.validateOffsetFetch` (a classic group checks nothing).
+                let refused = match (g.consumer_group(), &member) {
+                    (Some(cg), Some((id, epoch))) => cg.check_fetch(id, *epoch),
+                    _ => None,
+                };
+                if let Some(error) = refused {
+                    self.send(
+                        Node::Broker(b),
+                        from,
+                        Msg::OffsetFetchResponse {
+                            group,
+                            error: Some(error),
+                            offsets: vec![],
+                        },
+                    );
+                    return;
+                }
                 let offsets = partitions
                     .iter()
                     .map(|tp| (*tp, g.fetch_offset(*tp, require_stable)))

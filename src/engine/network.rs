@@ -208,6 +208,12 @@ pub enum Msg {
         group: GroupIdx,
         partitions: Vec<Tp>,
         require_stable: bool,
+        /// OffsetFetch v9's member id and member epoch (KIP-848), which a
+        /// consumer group checks as it checks a commit's; `None` when the
+        /// request carries neither (a null member id and epoch -1: an admin
+        /// client, a classic consumer, the simulated consumers).
+        #[serde(default)]
+        member: Option<(String, i32)>,
     },
     OffsetFetchResponse {
         group: GroupIdx,

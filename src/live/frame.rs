@@ -98,8 +98,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Fetch, 4, 12),
     (ApiKey::ListOffsets, 1, 7),
     (ApiKey::Metadata, 0, 12),
-    (ApiKey::OffsetCommit, 2, 8),
-    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetFetch, 1, 9),
     (ApiKey::FindCoordinator, 0, 2),
     (ApiKey::JoinGroup, 0, 5),
     (ApiKey::Heartbeat, 0, 3),
@@ -112,6 +112,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AddOffsetsToTxn, 0, 3),
     (ApiKey::EndTxn, 0, 3),
     (ApiKey::TxnOffsetCommit, 0, 3),
+    (ApiKey::ConsumerGroupHeartbeat, 0, 1),
+    (ApiKey::ConsumerGroupDescribe, 0, 1),
 ];
 
 /// The version range we serve for a raw api key, or `None` if we do not
@@ -274,6 +276,8 @@ fn response_api(body: &ResponseKind) -> Option<ApiKey> {
         ResponseKind::EndTxn(_) => ApiKey::EndTxn,
         ResponseKind::TxnOffsetCommit(_) => ApiKey::TxnOffsetCommit,
         ResponseKind::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+        ResponseKind::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
+        ResponseKind::ConsumerGroupDescribe(_) => ApiKey::ConsumerGroupDescribe,
         _ => return None,
     })
 }

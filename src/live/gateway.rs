@@ -11,8 +11,11 @@
 //! 2. A request from a connection (see `transport.rs`) is translated into an
 //!    engine message (`translate.rs`) and handed to the broker the client
 //!    connected to, at the logical time it arrived. Requests that only
-//!    read cluster metadata (ApiVersions, Metadata, FindCoordinator) are
-//!    answered from the engine's state at once: they change nothing.
+//!    read cluster metadata (ApiVersions, Metadata, FindCoordinator,
+//!    ConsumerGroupDescribe) are answered from the engine's state at once:
+//!    they change nothing. A consumer on Kafka 4's consumer group protocol
+//!    (ConsumerGroupHeartbeat) is handed to the same coordinator: see
+//!    `gateway/consumer_protocol.rs`.
 //! 3. What the brokers send back to a client's slot is matched to the
 //!    request it answers (by request id where the message has one, else
 //!    the oldest request of that kind from that client to that broker),
@@ -78,6 +81,12 @@ impl Pending {
         }
         tp
     }
+
+    /// Every partition a request names, answered `code` by the gateway.
+    fn refuse_all(&mut self, parts: impl IntoIterator<Item = (String, i32)>, code: i16) {
+        self.local_errors
+            .extend(parts.into_iter().map(|(topic, index)| (topic, index, code)));
+    }
 }
 
 /// Where each broker listens, for Metadata and FindCoordinator answers.
@@ -124,7 +133,9 @@ const FIRST_EXTERNAL_ID: u64 = 1 << 40;
 const FETCH_MAX_RECORDS: u32 = 500;
 
 mod answers;
+mod consumer_protocol;
 use answers::encode;
+pub use consumer_protocol::{topic_named_by, topic_uuid};
 
 impl Gateway {
     pub fn new(engine: Engine, listeners: Listeners) -> Gateway {
@@ -401,6 +412,20 @@ impl Gateway {
                 .any(|p| p.node == n && p.broker == broker && p.expect == expect && p.id.is_none())
         };
         let engine = &self.engine;
+        // A member joining on the consumer protocol gets a slot no other
+        // member of its group holds: consumers that share a `client.id`
+        // (librdkafka's default is `rdkafka`) stay apart on the stage, and
+        // each heartbeat's answer is matched to its own member's request.
+        let held = |n: Node| {
+            expect == MsgKind::ConsumerGroupHeartbeatResponse
+                && self.members.iter().any(|((mg, mid), mn)| {
+                    *mn == n
+                        && Some(*mg) == group
+                        && engine.groups()[mg.0 as usize]
+                            .consumer_group()
+                            .is_some_and(|cg| cg.member(mid).is_some())
+                })
+        };
         let free = self.slots.iter().find(|(c, r, n)| {
             c == client_id
                 && *r == role
@@ -409,6 +434,7 @@ impl Gateway {
                     _ => true,
                 }
                 && !busy(*n, &self.pending)
+                && !held(*n)
         });
         if let Some((_, _, n)) = free {
             return Ok(*n);
@@ -501,6 +527,13 @@ impl Gateway {
             RequestKind::AddOffsetsToTxn(a) => self.add_offsets_to_txn(&client, a, &mut pending),
             RequestKind::EndTxn(t) => self.end_txn(&client, t, &mut pending),
             RequestKind::TxnOffsetCommit(t) => self.txn_offset_commit(&client, t, &mut pending),
+            RequestKind::ConsumerGroupHeartbeat(h) => {
+                self.consumer_group_heartbeat(&client, h, &mut pending)
+            }
+            RequestKind::ConsumerGroupDescribe(d) => Err(answers::encode(
+                &pending,
+                ResponseKind::ConsumerGroupDescribe(self.consumer_group_describe(&d)),
+            )),
             _ => {
                 // Unreachable while every api in frame::SUPPORTED has an arm.
                 eprintln!("live: {api_key:?} is not served; closing the connection");
@@ -544,21 +577,52 @@ impl Gateway {
             b.port = self.listeners.ports.get(i).copied().unwrap_or(0) as i32;
             out.brokers.push(b);
         }
-        let names: Vec<String> = match &m.topics {
+        // Each topic asked for, by name or (v12+, a null name) by topic id.
+        let asked: Vec<(Option<String>, uuid::Uuid)> = match &m.topics {
             // Null (v1+), or an empty list at v0, asks for every topic; an
             // empty list at v1+ asks for none (`MetadataRequest.isAllTopics`).
             Some(ts) if !(ts.is_empty() && version == 0) => ts
                 .iter()
-                .map(|t| t.name.as_ref().map_or(String::new(), |n| n.0.to_string()))
+                .map(|t| {
+                    let name = t.name.as_ref().map(|n| n.0.to_string());
+                    (
+                        name.filter(|n| !n.is_empty() || t.topic_id.is_nil()),
+                        t.topic_id,
+                    )
+                })
                 .collect(),
-            _ => e.config().topics.iter().map(|t| t.name.clone()).collect(),
+            _ => e
+                .config()
+                .topics
+                .iter()
+                .map(|t| (Some(t.name.clone()), uuid::Uuid::nil()))
+                .collect(),
         };
-        for name in names {
+        for (name, topic_id) in asked {
             let mut t = km::metadata_response::MetadataResponseTopic::default();
+            let name = match name {
+                Some(name) => name,
+                None if topic_id.is_nil() => String::new(),
+                // `KafkaApis.handleTopicMetadataRequest`: an id nobody has is
+                // UNKNOWN_TOPIC_ID, with the id and a null name.
+                None => match topic_named_by(e, topic_id) {
+                    Some(name) => name,
+                    None => {
+                        t.name = None;
+                        t.topic_id = topic_id;
+                        t.error_code = code::UNKNOWN_TOPIC_ID;
+                        out.topics.push(t);
+                        continue;
+                    }
+                },
+            };
             t.name = Some(tr::topic_name(&name));
             match e.topic_id(&name).filter(|id| !e.topic(*id).internal) {
                 None => t.error_code = code::UNKNOWN_TOPIC_OR_PARTITION,
                 Some(id) => {
+                    // v10+ (kafka-protocol leaves it out below): the id a
+                    // ConsumerGroupHeartbeat names the topic by.
+                    t.topic_id = topic_uuid(&name);
                     for (p, pm) in e.topic(id).partitions.iter().enumerate() {
                         let mut mp = km::metadata_response::MetadataResponsePartition::default();
                         mp.partition_index = p as i32;
@@ -704,15 +768,13 @@ impl Gateway {
             // `ReplicaManager.appendRecords`: every partition answers
             // INVALID_REQUIRED_ACKS.
             _ => {
-                for t in &p.topic_data {
-                    for part in &t.partition_data {
-                        pending.local_errors.push((
-                            t.name.0.to_string(),
-                            part.index,
-                            code::INVALID_REQUIRED_ACKS,
-                        ));
-                    }
-                }
+                let parts = p.topic_data.iter().flat_map(|t| {
+                    let name = t.name.0.to_string();
+                    t.partition_data
+                        .iter()
+                        .map(move |part| (name.clone(), part.index))
+                });
+                pending.refuse_all(parts, code::INVALID_REQUIRED_ACKS);
                 return Err(self.produce_reply(pending, &[]));
             }
         };
@@ -1108,6 +1170,27 @@ impl Gateway {
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
         let (g, node) = self.member_slot(client, &o.group_id)?;
+        // `ConsumerGroup.validateOffsetCommit`: a consumer-protocol member
+        // commits with v9 or later, whose epoch field is its member epoch.
+        let modern_member = self.engine.groups()[g.0 as usize]
+            .consumer_group()
+            .is_some_and(|cg| cg.member(&o.member_id).is_some());
+        if pending.api_version < 9 && modern_member {
+            let parts = o.topics.iter().flat_map(|t| {
+                let name = t.name.0.to_string();
+                t.partitions
+                    .iter()
+                    .map(move |p| (name.clone(), p.partition_index))
+            });
+            pending.refuse_all(parts, frame::UNSUPPORTED_VERSION);
+            let refused = Msg::OffsetCommitResponse {
+                group: g,
+                error: None,
+                offsets: Vec::new(),
+                commit_id: 0,
+            };
+            return Err(self.response(pending, refused));
+        }
         let mut offsets = Vec::new();
         for t in &o.topics {
             let name = t.name.0.to_string();
@@ -1151,7 +1234,17 @@ impl Gateway {
                     .map(|t| (t.name.0.to_string(), t.partition_indexes.clone()))
                     .collect()
             });
-            return self.offset_fetch_group(client, g, names, o.require_stable, pending);
+            // v9 (KIP-848): the member asking, checked by a consumer group;
+            // a null member id with epoch -1 is nobody's (an admin client).
+            let member = match (&grp.member_id, grp.member_epoch) {
+                _ if pending.api_version < 9 => None,
+                (None, epoch) if epoch < 0 => None,
+                (id, epoch) => Some((
+                    id.as_ref().map_or_else(String::new, |m| m.to_string()),
+                    epoch,
+                )),
+            };
+            return self.offset_fetch_group(client, g, names, o.require_stable, member, pending);
         }
         let g = self.group(&o.group_id)?;
         let names = o.topics.as_ref().map(|ts| {
@@ -1159,7 +1252,7 @@ impl Gateway {
                 .map(|t| (t.name.0.to_string(), t.partition_indexes.clone()))
                 .collect()
         });
-        self.offset_fetch_group(client, g, names, o.require_stable, pending)
+        self.offset_fetch_group(client, g, names, o.require_stable, None, pending)
     }
 
     fn offset_fetch_group(
@@ -1168,6 +1261,7 @@ impl Gateway {
         g: GroupIdx,
         names: Option<Vec<(String, Vec<i32>)>>,
         require_stable: bool,
+        member: Option<(String, i32)>,
         pending: &mut Pending,
     ) -> Result<Option<(Node, Msg)>, Reply> {
         let node = self
@@ -1194,6 +1288,7 @@ impl Gateway {
                 group: g,
                 partitions,
                 require_stable,
+                member,
             },
         )))
     }
@@ -1339,7 +1434,12 @@ impl Gateway {
             Msg::OffsetCommitResponse { commit_id, .. } => Some(*commit_id),
             _ => None,
         };
-        let kind = msg.kind();
+        let kind = match msg.kind() {
+            // A heartbeat's answer is one kind on the wire, with or without
+            // an assignment.
+            MsgKind::ConsumerGroupHeartbeatAssignment => MsgKind::ConsumerGroupHeartbeatResponse,
+            k => k,
+        };
         let Some(i) = self.pending.iter().position(|p| {
             p.node == to && p.broker == b && p.expect == kind && (id.is_none() || p.id == id)
         }) else {
@@ -1355,6 +1455,19 @@ impl Gateway {
         {
             if !member_id.is_empty() {
                 self.members.insert((*group, member_id.clone()), to);
+            }
+        }
+        if let Msg::ConsumerGroupHeartbeatResponse { group, resp } = &msg {
+            let key = (*group, resp.member_id.clone());
+            match resp.error {
+                None if resp.member_epoch >= 0 => {
+                    self.members.insert(key, to);
+                }
+                // It left: its slot is free for the next member.
+                None => {
+                    self.members.remove(&key);
+                }
+                Some(_) => {}
             }
         }
         if self.verbose {
@@ -1424,6 +1537,7 @@ fn expected_answer(api: ApiKey) -> MsgKind {
         ApiKey::AddOffsetsToTxn => MsgKind::AddOffsetsToTxnResponse,
         ApiKey::EndTxn => MsgKind::EndTxnResponse,
         ApiKey::TxnOffsetCommit => MsgKind::TxnOffsetCommitResponse,
+        ApiKey::ConsumerGroupHeartbeat => MsgKind::ConsumerGroupHeartbeatResponse,
         _ => MsgKind::ApiVersionsResponse,
     }
 }
@@ -1436,6 +1550,11 @@ fn member_of(r: &RequestKind) -> Option<String> {
         RequestKind::Heartbeat(x) => &x.member_id,
         RequestKind::LeaveGroup(x) => &x.member_id,
         RequestKind::OffsetCommit(x) => &x.member_id,
+        RequestKind::ConsumerGroupHeartbeat(x) => &x.member_id,
+        RequestKind::OffsetFetch(x) => match x.groups.first().and_then(|g| g.member_id.as_ref()) {
+            Some(m) => m,
+            None => return None,
+        },
         _ => return None,
     };
     (!m.is_empty()).then(|| m.to_string())

@@ -69,6 +69,7 @@ pub mod code {
     pub const UNRELEASED_INSTANCE_ID: i16 = 111;
     pub const UNSUPPORTED_ASSIGNOR: i16 = 112;
     pub const STALE_MEMBER_EPOCH: i16 = 113;
+    pub const UNKNOWN_TOPIC_ID: i16 = 100;
 }
 
 /// The wire number of an engine error. The client-side outcomes (delivery

@@ -100,8 +100,10 @@ impl TopicUuid {
         }
     }
 
-    /// The 16 bytes, most significant first (`Uuid.getBytesFromUuid`).
-    fn bytes(self) -> [u8; 16] {
+    /// The 16 bytes, most significant first (`Uuid.getBytesFromUuid`): the
+    /// topic id as the wire carries it (live mode's Metadata v10+ and
+    /// ConsumerGroupHeartbeat).
+    pub fn bytes(self) -> [u8; 16] {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&self.msb.to_be_bytes());
         b[8..].copy_from_slice(&self.lsb.to_be_bytes());

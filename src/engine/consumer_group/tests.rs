@@ -231,6 +231,13 @@ fn a_commit_must_carry_the_current_member_epoch() {
     );
     assert_eq!(g.check_commit(&a.member_id, 2), None);
     assert_eq!(g.check_commit("ghost", 2), Some(ErrorCode::UnknownMemberId));
+    // An OffsetFetch v9 that names a member is checked the same way.
+    assert_eq!(g.check_fetch(&a.member_id, 2), None);
+    assert_eq!(
+        g.check_fetch(&a.member_id, 1),
+        Some(ErrorCode::StaleMemberEpoch)
+    );
+    assert_eq!(g.check_fetch("", 2), Some(ErrorCode::UnknownMemberId));
 }
 
 #[test]

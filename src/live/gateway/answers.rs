@@ -274,6 +274,9 @@ impl Gateway {
                 }
                 ResponseKind::TxnOffsetCommit(out)
             }
+            Msg::ConsumerGroupHeartbeatResponse { resp, .. } => {
+                ResponseKind::ConsumerGroupHeartbeat(self.heartbeat_response(resp))
+            }
             _ => return Reply::Close,
         };
         encode(p, body)
