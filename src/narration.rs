@@ -1151,14 +1151,12 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 n.t(" That broker is down, but until the controller fences it the brokers still name it: the client finds out when its next request fails.");
             }
         }
+        #[cfg(consumer_protocol)]
         EventKind::GroupEpochBumped { .. }
         | EventKind::TargetAssignmentComputed { .. }
         | EventKind::MemberReconciled { .. }
         | EventKind::MemberLeft { .. }
-        | EventKind::GroupConverted { .. } => {
-            #[cfg(consumer_protocol)]
-            consumer_protocol::narrate(e, &ev.kind, &mut n);
-        }
+        | EventKind::GroupConverted { .. } => consumer_protocol::narrate(e, &ev.kind, &mut n),
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
             n.t(text.clone());

@@ -66,6 +66,11 @@
 //! (`computePreferredServerAssignor`, partition epochs, `validateOffsetCommit`)
 //! and `modern/consumer/CurrentAssignmentBuilder.java`.
 
+// The course page compiles this module only for its types
+// (`Group::consumer_group()` is `None` there, see build.rs); the events it
+// emits exist on the full page alone, so their parameters go unused here.
+#![cfg_attr(not(consumer_protocol), allow(unused))]
+
 use std::collections::BTreeMap;
 
 use crate::engine::assignor::server::{server_assign, ServerAssignorKind, ServerMember};
@@ -341,6 +346,7 @@ impl ConsumerGroup {
         self.subscription_metadata = metadata;
         if bump {
             self.group_epoch += 1;
+            #[cfg(consumer_protocol)]
             out.event(EventKind::GroupEpochBumped {
                 group: ctx.group,
                 epoch: GenerationId(self.group_epoch),
@@ -513,6 +519,7 @@ impl ConsumerGroup {
             .collect();
         self.assignment_epoch = self.group_epoch;
         self.last_assignor = Some(kind);
+        #[cfg(consumer_protocol)]
         out.event(EventKind::TargetAssignmentComputed {
             group: ctx.group,
             epoch: GenerationId(self.group_epoch),
@@ -624,6 +631,7 @@ impl ConsumerGroup {
                     ),
                 );
             }
+            #[cfg(consumer_protocol)]
             out.event(EventKind::MemberReconciled {
                 group: ctx.group,
                 consumer: next.consumer,
@@ -731,6 +739,7 @@ impl ConsumerGroup {
             m.pending_revocation.clear();
             let m = m.clone();
             self.add_partition_epochs(&m);
+            #[cfg(consumer_protocol)]
             out.event(EventKind::MemberLeft {
                 group: ctx.group,
                 consumer: m.consumer,
@@ -785,12 +794,14 @@ impl ConsumerGroup {
         self.target.remove(&gone.member_id);
         self.refresh_subscription_metadata(topics);
         self.group_epoch += 1;
+        #[cfg(consumer_protocol)]
         out.event(EventKind::MemberLeft {
             group,
             consumer: gone.consumer,
             static_leave: false,
             fenced: why,
         });
+        #[cfg(consumer_protocol)]
         out.event(EventKind::GroupEpochBumped {
             group,
             epoch: GenerationId(self.group_epoch),

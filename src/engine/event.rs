@@ -630,6 +630,7 @@ pub enum EventKind {
     },
     // ---- the consumer group protocol (KIP-848, consumer_group.rs) ---------
     /// The group epoch went up: a member joined, left or changed its subscription.
+    #[cfg(consumer_protocol)]
     GroupEpochBumped {
         group: GroupIdx,
         epoch: GenerationId,
@@ -637,12 +638,14 @@ pub enum EventKind {
         consumer: Option<ConsumerIdx>,
     },
     /// The coordinator ran a server-side assignor for a new target assignment.
+    #[cfg(consumer_protocol)]
     TargetAssignmentComputed {
         group: GroupIdx,
         epoch: GenerationId,
         assignor: crate::engine::assignor::server::ServerAssignorKind,
     },
     /// The coordinator moved a member towards the target (`CurrentAssignmentBuilder`).
+    #[cfg(consumer_protocol)]
     MemberReconciled {
         group: GroupIdx,
         consumer: Option<ConsumerIdx>,
@@ -652,7 +655,8 @@ pub enum EventKind {
         revoking: Vec<TopicPartition>,
     },
     /// The group changed kind during a rolling bounce (Kafka 4's online
-    /// migration): classic to consumer group, or back.
+    /// migration): classic to consumer group, or back. Full page only.
+    #[cfg(consumer_protocol)]
     GroupConverted {
         group: GroupIdx,
         to_consumer_protocol: bool,
@@ -660,6 +664,7 @@ pub enum EventKind {
         epoch: GenerationId,
     },
     /// A consumer-protocol member left (epoch -1 or -2) or was fenced.
+    #[cfg(consumer_protocol)]
     MemberLeft {
         group: GroupIdx,
         consumer: Option<ConsumerIdx>,

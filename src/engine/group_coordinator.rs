@@ -56,9 +56,9 @@
 
 use crate::engine::assignor::TopicPartition;
 use crate::engine::classic_group::{Ctx, Group, GroupTimer};
-use crate::engine::consumer_group::{ConsumerGroup, HeartbeatResponse};
+use crate::engine::consumer_group::ConsumerGroup;
 #[cfg(consumer_protocol)]
-use crate::engine::consumer_group::{HeartbeatRequest, ModernCtx};
+use crate::engine::consumer_group::{HeartbeatRequest, HeartbeatResponse, ModernCtx};
 use crate::engine::controller::CONSUMER_OFFSETS;
 use crate::engine::event::{ErrorCode, EventKind, GroupState, Node};
 use crate::engine::ids::*;
@@ -247,8 +247,9 @@ impl Engine {
                 | Msg::LeaveGroup { group, .. }
                 | Msg::OffsetCommit { group, .. }
                 | Msg::OffsetFetch { group, .. }
-                | Msg::TxnOffsetCommit { group, .. }
-                | Msg::ConsumerGroupHeartbeat { group, .. } => Some(*group),
+                | Msg::TxnOffsetCommit { group, .. } => Some(*group),
+                #[cfg(consumer_protocol)]
+                Msg::ConsumerGroupHeartbeat { group, .. } => Some(*group),
                 _ => None,
             }
         };
@@ -591,6 +592,7 @@ impl Engine {
                 group: *group,
                 error: err,
             },
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeat { group, req } => Msg::ConsumerGroupHeartbeatResponse {
                 group: *group,
                 resp: HeartbeatResponse {

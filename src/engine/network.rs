@@ -172,11 +172,13 @@ pub enum Msg {
         group: GroupIdx,
         error: Option<ErrorCode>,
     },
-    /// The consumer group protocol's one request (KIP-848).
+    /// The consumer group protocol's one request (KIP-848; full page only).
+    #[cfg(consumer_protocol)]
     ConsumerGroupHeartbeat {
         group: GroupIdx,
         req: crate::engine::consumer_group::HeartbeatRequest,
     },
+    #[cfg(consumer_protocol)]
     ConsumerGroupHeartbeatResponse {
         group: GroupIdx,
         resp: crate::engine::consumer_group::HeartbeatResponse,
@@ -308,10 +310,12 @@ impl Msg {
             Msg::SyncGroupResponse { .. } => MsgKind::SyncGroupResponse,
             Msg::Heartbeat { .. } => MsgKind::Heartbeat,
             Msg::HeartbeatResponse { .. } => MsgKind::HeartbeatResponse,
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeat { req, .. } => match req.owned {
                 Some(_) if req.member_epoch > 0 => MsgKind::ConsumerGroupHeartbeatAck,
                 _ => MsgKind::ConsumerGroupHeartbeat,
             },
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeatResponse { resp, .. } => match resp.assignment {
                 Some(_) => MsgKind::ConsumerGroupHeartbeatAssignment,
                 None => MsgKind::ConsumerGroupHeartbeatResponse,
@@ -351,6 +355,7 @@ impl Msg {
             | Msg::EndTxnResponse { error, .. } => *error,
             Msg::ProduceResponse { results, .. } => results.iter().find_map(|r| r.result.err()),
             Msg::FindCoordinatorResponse { coordinator, .. } => coordinator.err(),
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeatResponse { resp, .. } => resp.error,
             Msg::FetchResponse { partitions, .. } => partitions.iter().find_map(|p| p.error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
@@ -378,7 +383,9 @@ impl Msg {
             Msg::HeartbeatResponse { error, .. } => error.is_some(),
             // A consumer-protocol heartbeat is routine unless it joins,
             // leaves, acknowledges a reconciliation or carries an assignment.
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeat { req, .. } => req.member_epoch <= 0 || req.owned.is_some(),
+            #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeatResponse { resp, .. } => {
                 resp.error.is_some() || resp.assignment.is_some()
             }
