@@ -60,7 +60,13 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
         } => {
             let who = consumer.map_or("A member".to_string(), |c| consumer_name(e, c));
             n.title = format!("{who}: {}", state.name());
-            n.term(who.clone()).t(" is now ").term(state.name());
+            // "is now stable", or "now has unrevoked/unreleased partitions".
+            let verb = if *state == MemberState::Stable {
+                " is now "
+            } else {
+                " now has "
+            };
+            n.term(who.clone()).t(verb).term(state.name());
             match state {
                 MemberState::UnrevokedPartitions => {
                     let list: Vec<String> = revoking
@@ -69,7 +75,8 @@ pub(super) fn narrate(e: &Engine, kind: &EventKind, n: &mut Narration) {
                         .collect();
                     n.t(format!(" at member epoch {}: the target takes ", epoch.0))
                         .num(list.join(", "))
-                        .t(" away, so it must revoke them and say so in a heartbeat before it may move to the new epoch. It keeps consuming everything else. If it does not revoke within its rebalance timeout (max.poll.interval.ms) it is fenced.");
+                        .t(if revoking.len() == 1 { " away, so it must revoke it" } else { " away, so it must revoke them" })
+                        .t(" and say so in a heartbeat before it may move to the new epoch. It keeps consuming everything else. If it does not revoke within its rebalance timeout (max.poll.interval.ms) it is fenced.");
                     if consumer.is_some_and(|c| is_classic(e, c)) {
                         n.t(" A classic member learns this from REBALANCE_IN_PROGRESS on its next Heartbeat: it rejoins without those partitions.");
                     }
