@@ -144,9 +144,18 @@ pub fn menu() -> impl Iterator<Item = (&'static str, &'static str)> {
     TABLE.iter().map(|e| (e.id, e.title))
 }
 
+/// Whether preset `id` uses Kafka 4's consumer protocol, in a group's
+/// settings or a restart's (build.rs decides): the web runs it on the full
+/// page (`full/`), whatever this build carries (`presets --json` says so).
+pub fn is_full_page(id: &str) -> bool {
+    TABLE.iter().any(|e| e.id == id && e.full_page)
+}
+
 /// Whether preset `id` runs on the full page (`full/`) rather than this
 /// bundle, which lacks Kafka 4's consumer protocol (build.rs).
 pub fn needs_full_page(id: &str) -> bool {
+    // (The same test as `is_full_page`, written out: the course page's
+    // bundle is budgeted to the byte.)
     cfg!(not(consumer_protocol)) && TABLE.iter().any(|e| e.id == id && e.full_page)
 }
 

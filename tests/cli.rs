@@ -100,6 +100,37 @@ fn json(out: &str) -> Vec<serde_json::Value> {
         .clone()
 }
 
+/// `page` says where the web runs a preset, as the preset table does: the
+/// full page for every preset that uses the consumer protocol, including a
+/// group that starts classic and is restarted onto it (the end-to-end tests
+/// open each preset on its page).
+#[test]
+fn presets_json_sends_every_consumer_protocol_preset_to_the_full_page() {
+    let (code, out, err) = run(&["presets", "--json"], None);
+    assert_eq!(code, 0, "{err}");
+    let list = json(&out);
+    assert_eq!(list.len(), kafkascope::presets::all().len());
+    for p in &list {
+        let id = p["id"].as_str().unwrap();
+        let page = if kafkascope::presets::is_full_page(id) {
+            "full/"
+        } else {
+            ""
+        };
+        assert_eq!(p["page"], serde_json::json!(page), "{id}");
+    }
+    let full: Vec<&str> = list
+        .iter()
+        .filter(|p| p["page"] == "full/")
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        full.contains(&"rolling-upgrade-to-consumer-protocol"),
+        "{full:?}"
+    );
+    assert!(full.contains(&"c-joins-three-protocols"), "{full:?}");
+}
+
 #[test]
 fn lesson_list_json_lists_every_index_lesson_in_gallery_order() {
     let (code, out, err) = run(&["lesson", "list", "--json"], None);

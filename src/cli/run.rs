@@ -39,13 +39,10 @@ fn presets_json() -> Result<String, String> {
             title: p.title,
             summary: p.summary,
             lanes: p.lanes.iter().map(|(label, _)| *label).collect(),
-            page: if std::iter::once(&p.config)
-                .chain(p.lanes.iter().map(|l| &l.1))
-                .any(|c| {
-                    c.groups
-                        .iter()
-                        .any(|g| g.group_protocol == crate::engine::config::GroupProtocol::Consumer)
-                }) {
+            // The table's flag, which a restart onto the consumer protocol
+            // sets too (a group's starting protocol alone misses the rolling
+            // upgrade).
+            page: if crate::presets::is_full_page(p.id) {
                 "full/"
             } else {
                 ""
