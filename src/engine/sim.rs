@@ -653,35 +653,45 @@ impl Engine {
     /// Advances to the next headline event. The events of the step (headline
     /// and background) are then available from [`Engine::take_events`].
     pub fn step(&mut self) -> StepOutcome {
+        self.step_until(u64::MAX).unwrap_or(StepOutcome::Idle)
+    }
+
+    /// [`Engine::step`], but never past `limit_ms`: `None` when the next
+    /// action is due later, before any headline. The background events run
+    /// so far stay buffered for the step that finds the headline. A lane
+    /// shown beside another follows it this way, to the same moment and no
+    /// further (a plain step could run seconds ahead to its next news).
+    pub fn step_until(&mut self, limit_ms: u64) -> Option<StepOutcome> {
         self.step_calls += 1;
         // A command applied since the last step may have produced a headline
         // of its own (a crash, a note): that is this step.
         if self.out.iter().any(|e| e.kind.is_headline()) {
             self.steps += 1;
-            return StepOutcome::Advanced;
+            return Some(StepOutcome::Advanced);
         }
         self.headline = false;
         let mut background = 0u32;
         loop {
-            if self.queue.is_empty() {
-                return StepOutcome::Idle;
-            }
+            let next_ms = self.next_event_ms()?;
             // Routine traffic alone (heartbeats, empty fetches) is idle; a
             // scheduled keep-alive action (a message with news, a fence timer,
             // a workload tick) or pending work anywhere keeps the loop going.
             if self.keepalive_scheduled == 0 && !self.has_pending_work() {
-                return StepOutcome::Idle;
+                return Some(StepOutcome::Idle);
+            }
+            if next_ms > limit_ms {
+                return None;
             }
             self.pop_one();
             if self.headline {
                 self.steps += 1;
-                return StepOutcome::Advanced;
+                return Some(StepOutcome::Advanced);
             }
             background += 1;
             // A guard against a bug turning into a frozen tab: no real scenario
             // goes this long without a headline while work is pending.
             if background > 1_000_000 {
-                return StepOutcome::Idle;
+                return Some(StepOutcome::Idle);
             }
         }
     }

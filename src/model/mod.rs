@@ -53,10 +53,22 @@ pub const PLAY_MAX_IN_FLIGHT: usize = 6;
 pub const PLAY_RECORDS: u32 = 10;
 /// Records whose stage the model remembers, at most (see `absorb_step`).
 const RECORD_STAGE_MAX: usize = 128;
+/// The most steps one "Next change" skips (a run that only moves records
+/// stops there rather than freeze the page).
+pub const SKIP_MAX_STEPS: u32 = 2_000;
+
+/// Whether a headline is news beyond a record's routine: anything but the
+/// nine stages and a record's replication.
+pub fn is_change(kind: &EventKind) -> bool {
+    kind.stage().is_none() && !matches!(kind, EventKind::Replicated { .. })
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Msg {
     StepForward,
+    /// Steps on past the routine stages of records to the next change in
+    /// the cluster or a group (see [`Model::skip_to_change`]).
+    SkipToChange,
     TogglePlay,
     Play,
     Pause,
@@ -247,6 +259,8 @@ pub struct Model {
     /// Where this page hands the scenario on (an address relative to the
     /// page): the course page sends Kafka 4's consumer protocol to `full/`.
     pub handoff: Option<String>,
+    /// Within [`Model::skip_to_change`]: no step sends a record of its own.
+    skipping: bool,
 }
 
 /// The state of a run: the engine, its side-by-side lanes, and what the
@@ -293,6 +307,9 @@ pub struct Run {
     pub tape_error: Option<String>,
     /// Records this press of Play has sent (see [`PLAY_RECORDS`]).
     pub play_fed: u32,
+    /// Steps so far whose headline was a change, not a record's routine
+    /// stage (see [`Model::skip_to_change`]).
+    pub changes: u64,
     /// What the plots draw, sampled after every step (see [`crate::metrics`]).
     /// Part of the simulation state: snapshots carry it, replays rebuild it.
     pub metrics: crate::metrics::Metrics,
@@ -320,6 +337,16 @@ impl Model {
 }
 
 impl Run {
+    /// The moment shown, on this lane's clock: side by side, the latest of
+    /// the lanes' moments (once this lane has finished, the others go on).
+    pub fn moment_ms(&self) -> u64 {
+        let start = self.engine.start_ms();
+        self.lanes
+            .iter()
+            .map(|l| start + (l.engine.now_ms() - l.engine.start_ms()))
+            .fold(self.engine.now_ms(), u64::max)
+    }
+
     /// The headline event of the latest step.
     pub fn headline(&self) -> Option<&Event> {
         crate::narration::headline(&self.events)
@@ -419,6 +446,7 @@ impl Model {
                 pending_lesson: None,
                 tape_error: None,
                 play_fed: 0,
+                changes: 0,
                 metrics: Default::default(),
                 #[cfg(live_engine)]
                 live: None,
@@ -441,6 +469,7 @@ impl Model {
             gallery_open: false,
             own_lesson_error: None,
             handoff: None,
+            skipping: false,
         };
         m.take_snapshot_if_due();
         m
@@ -542,6 +571,10 @@ impl Model {
             Msg::StepForward => {
                 self.playing = false;
                 self.step_once(false);
+            }
+            Msg::SkipToChange => {
+                self.playing = false;
+                self.skip_to_change();
             }
             Msg::Tick => {
                 if self.playing {
@@ -1018,6 +1051,29 @@ impl Model {
         }
     }
 
+    /// Steps on until a step whose headline (in any lane) is a change rather
+    /// than one of the nine routine stages of a record: a consumer joining, a
+    /// heartbeat answered with REBALANCE_IN_PROGRESS, an assignment, a broker
+    /// failing, a leader elected. Between two such moments a run can spend a
+    /// hundred steps moving records (a classic member learns of a rebalance
+    /// only at its next heartbeat, seconds later); this skips them, and every
+    /// skipped step stays in the history to step back through. Stops before
+    /// a step that would send a new record by itself (a free scenario that
+    /// has drained), and after [`SKIP_MAX_STEPS`].
+    pub(crate) fn skip_to_change(&mut self) {
+        let seen = |m: &Model| m.changes + m.lanes.iter().map(|l| l.changes).sum::<u64>();
+        let before = seen(self);
+        self.skipping = true;
+        for _ in 0..SKIP_MAX_STEPS {
+            let step = self.step;
+            self.step_once(false);
+            if seen(self) != before || self.step == step || self.error.is_some() {
+                break;
+            }
+        }
+        self.skipping = false;
+    }
+
     /// Whether a side-by-side lane still has something to do.
     pub(crate) fn lanes_have_work(&self) -> bool {
         self.lanes.iter().any(|l| !l.engine.is_idle())
@@ -1025,20 +1081,28 @@ impl Model {
 
     /// Advances the lanes that have work to the earliest moment any of them
     /// has something due, while this lane has nothing left.
+    /// They move on together, moment by moment, until one of them has news.
     fn step_lanes_alone(&mut self) {
-        // In time since each lane's step 0, as `align_lanes` aligns them.
-        let Some(t) = self
-            .lanes
-            .iter()
-            .filter(|l| !l.engine.is_idle())
-            .filter_map(|l| Some(l.engine.next_event_ms()? - l.engine.start_ms()))
-            .min()
-        else {
-            return;
-        };
-        for lane in self.lanes.iter_mut() {
-            let target = lane.engine.start_ms() + t;
-            align_lane(lane, target);
+        let steps = |m: &Model| m.lanes.iter().map(|l| l.step).sum::<u64>();
+        let before = steps(self);
+        for _ in 0..100_000 {
+            // In time since each lane's step 0, as `align_lanes` aligns them.
+            let Some(t) = self
+                .lanes
+                .iter()
+                .filter(|l| !l.engine.is_idle())
+                .filter_map(|l| Some(l.engine.next_event_ms()? - l.engine.start_ms()))
+                .min()
+            else {
+                return;
+            };
+            for lane in self.lanes.iter_mut() {
+                let target = lane.engine.start_ms() + t;
+                align_lane(lane, target);
+            }
+            if steps(self) != before {
+                return;
+            }
         }
     }
 
@@ -1059,8 +1123,9 @@ impl Model {
         // another lane is still busy.
         // (A lesson on a free scenario plays like pressing Step forward: its
         // run must be the same every time, so one record at a time.)
-        let may_send =
-            (!playing || (self.lesson.is_some() && self.auto_feed())) && !self.lanes_have_work();
+        let may_send = (!playing || (self.lesson.is_some() && self.auto_feed()))
+            && !self.lanes_have_work()
+            && !self.skipping;
         let mut sent = false;
         if feed || (self.engine.is_idle() && may_send) {
             sent = self.send_from_inputs();
@@ -1146,6 +1211,9 @@ impl Model {
                     self.record_stage.insert(r, Stage::Commit);
                 }
             }
+            if is_change(&h.kind) {
+                self.changes += 1;
+            }
             let step = self.step;
             self.history.push_back((step, h.clone()));
             if self.history.len() > 200 {
@@ -1190,13 +1258,29 @@ impl Model {
 /// Steps a lane through every event due by `target_ms`, and no more.
 /// Aligning twice to the same time does nothing the second time, so replays
 /// (which align at fewer moments than a live run) reach the same state.
+///
+/// The lane's events are then all of those steps' events: a lane that had
+/// two pieces of news at this moment shows both (the first as its
+/// headline, the next ones as "also in this step").
 fn align_lane(lane: &mut Model, target_ms: u64) {
+    let mut events = Vec::new();
     for _ in 0..10_000 {
         let due = lane.engine.next_event_ms().is_some_and(|t| t <= target_ms);
         if !due || lane.engine.is_idle() {
             break;
         }
-        lane.step_once(false);
+        // Never past the moment: a lane's next news may be seconds later
+        // (a heartbeat), and the lanes must show the same moment.
+        match lane.engine.step_until(target_ms) {
+            Some(outcome) => {
+                lane.absorb_step(outcome);
+                events.append(&mut lane.events);
+            }
+            None => break,
+        }
+    }
+    if !events.is_empty() {
+        lane.events = events;
     }
 }
 
@@ -1228,6 +1312,119 @@ mod tests {
         assert_eq!(seen, expected);
         assert_eq!(m.step, 9);
         assert_eq!(m.focus_stage(), Some(Stage::Commit));
+    }
+
+    /// Whether the headline of each step from `m.step` down to 2 is a
+    /// change, by stepping back.
+    fn headlines_back_to_start(m: &Model) -> Vec<(u64, bool)> {
+        let mut back = m.clone();
+        let mut out = Vec::new();
+        while back.step > 1 {
+            let changed = back.headline().is_some_and(|h| is_change(&h.kind));
+            out.push((back.step, changed));
+            back.update(Msg::StepBack);
+        }
+        out
+    }
+
+    #[test]
+    fn next_change_skips_a_records_routine_stages_to_the_join() {
+        let mut m = Model::default();
+        assert!(m.load_preset("c-joins-eager-range"));
+        // Step 1 is the preset's own note (a change).
+        m.update(Msg::StepForward);
+        m.update(Msg::SkipToChange);
+        let first = m.step;
+        assert!(
+            first > 9,
+            "records moved before the first change: step {first}"
+        );
+        let h = m.headline().expect("a headline").kind.clone();
+        assert!(is_change(&h), "stopped on a routine stage: {h:?}");
+        // Every step skipped was routine: stepping back shows only stages.
+        let steps = headlines_back_to_start(&m);
+        assert_eq!(steps.first(), Some(&(first, true)));
+        assert!(steps[1..].iter().all(|(_, c)| !c), "{steps:?}");
+        // The next press reaches a later change (the rebalance goes on).
+        m.update(Msg::SkipToChange);
+        assert!(m.step > first);
+        assert!(m.headline().is_some_and(|h| is_change(&h.kind)));
+    }
+
+    #[test]
+    fn next_change_counts_the_other_lanes_changes() {
+        let mut m = Model::default();
+        assert!(m.load_preset("c-joins-side-by-side"));
+        let mut stops = 0;
+        while stops < 40 && !m.idle {
+            let lanes_before: u64 = m.lanes.iter().map(|l| l.changes).sum();
+            let main_before = m.changes;
+            m.update(Msg::SkipToChange);
+            let lanes_after: u64 = m.lanes.iter().map(|l| l.changes).sum();
+            assert!(
+                m.changes > main_before || lanes_after > lanes_before || m.idle,
+                "a skip that found no change in any lane stopped at step {}",
+                m.step
+            );
+            stops += 1;
+        }
+        assert!(
+            m.lanes.iter().all(|l| l.changes > 0),
+            "every lane had its rebalance"
+        );
+    }
+
+    #[test]
+    fn side_by_side_lanes_never_run_ahead_of_the_moment_shown() {
+        // A lane's next news can be seconds away (a heartbeat): following
+        // the main lane, it stops at the main lane's moment, not at its news.
+        for id in [
+            "c-joins-side-by-side",
+            "semantics-side-by-side",
+            "c-joins-three-protocols",
+        ] {
+            let mut m = Model::default();
+            assert!(m.load_preset(id));
+            // Once the main lane has finished, the others go on alone.
+            let mut main_done = false;
+            for _ in 0..200 {
+                m.update(Msg::StepForward);
+                main_done |= m.engine.is_idle();
+                let main_since = m.engine.now_ms() - m.engine.start_ms();
+                let moment = m.moment_ms() - m.engine.start_ms();
+                for (i, l) in m.lanes.iter().enumerate() {
+                    let since = l.engine.now_ms() - l.engine.start_ms();
+                    assert!(
+                        since <= moment,
+                        "{id} step {}: lane {} is at {since} ms, the moment shown is {moment} ms",
+                        m.step,
+                        i + 2
+                    );
+                    if !main_done {
+                        assert!(
+                            since <= main_since,
+                            "{id} step {}: lane {} ran ahead",
+                            m.step,
+                            i + 2
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_change_never_sends_records_by_itself() {
+        // A free scenario that has drained: the skip stops rather than send
+        // record after record from the Key field.
+        let mut m = Model::default();
+        for _ in 0..9 {
+            m.update(Msg::StepForward);
+        }
+        let records = m.engine.records().len();
+        m.update(Msg::SkipToChange);
+        assert_eq!(m.engine.records().len(), records);
+        assert_eq!(m.step, 9);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
     };
     let now = match &n {
         Some(n) => n.title.clone(),
-        None => match crate::ui::narration_panel::quiet_step(m) {
+        None => match crate::ui::narration_panel::quiet_step(m, false) {
             Some(_) if m.engine.is_idle() => "this lane's story is over".to_string(),
             Some(_) => "heartbeats, fetches and timers only".to_string(),
             None => "waiting for the first step".to_string(),
@@ -57,7 +57,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
     html! {
         <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                 role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
-            <span class="lane-name">{label.clone()}<span class="lane-clock">{crate::model::clock(e.now_ms())}</span></span>
+            <span class="lane-name">{label.clone()}</span>
             <span class="lane-now">{now}</span>
             // A small multiple: the lane's picture, shapes only (its text
             // is hidden at this size; the large stage has it). Inert: not

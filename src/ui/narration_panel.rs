@@ -140,11 +140,16 @@ fn spans(body: &[Span]) -> Html {
 
 /// What to say after a step with nothing to narrate (`None` before the
 /// first step, when the panel introduces the scenario instead).
-pub fn quiet_step(m: &crate::model::Run) -> Option<(&'static str, &'static str)> {
+pub fn quiet_step(m: &crate::model::Run, lanes_busy: bool) -> Option<(&'static str, &'static str)> {
     if m.engine.step_calls() == 0 {
         return None;
     }
-    Some(if m.engine.is_idle() {
+    Some(if m.engine.is_idle() && lanes_busy {
+        (
+            "This lane has finished",
+            "Its story is over; the other lanes are still at work (their news is below). Step forward to follow them.",
+        )
+    } else if m.engine.is_idle() {
         (
             "Nothing left to do",
             "Every record sent so far has finished its journey. Step back or drag the History scrubber to replay any moment; Step forward sends another record.",
@@ -237,7 +242,7 @@ pub fn Narration(props: &Props) -> Html {
                             }) }
                         </ul>
                     }
-                } else if let Some((title, body)) = quiet_step(m) {
+                } else if let Some((title, body)) = quiet_step(m, props.lanes.iter().skip(1).any(|(_, l)| !l.engine.is_idle())) {
                     <p class="narration-title">{lane_prefix.clone()}{title}</p>
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
@@ -260,7 +265,8 @@ pub fn Narration(props: &Props) -> Html {
                     </p>
                 }
                 if !other_lanes.is_empty() {
-                    <ul class="sr-only" aria-label="The other lanes">
+                    // Seen when this lane has no news of its own.
+                    <ul class={classes!("narration-also", narration.is_some().then_some("sr-only"))} aria-label="The other lanes">
                         { for other_lanes.into_iter().map(|t| html! { <li>{t}</li> }) }
                     </ul>
                 }

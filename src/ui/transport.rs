@@ -135,13 +135,18 @@ pub fn Transport(props: &Props) -> Html {
                         { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M4 4l8 6-8 6z"/><rect x="13" y="4" width="3" height="12"/></svg>"#) }
                         <span>{"Step forward"}</span>
                     </button>
+                    <button class="btn" onclick={on.reform(|_| Msg::SkipToChange)}
+                            title="Next change (J): skip the records' routine stages to the next step where something else happens, such as a join, a rebalance or a failure" aria-label="Next change">
+                        { icon(r#"<svg viewBox="0 0 20 20" aria-hidden="true"><path d="M2 4l7 6-7 6zM9 4l7 6-7 6z"/><rect x="16" y="4" width="2.5" height="12"/></svg>"#) }
+                        <span>{"Next change"}</span>
+                    </button>
                 </div>
                 <div class="transport-info">
                     <span class="step-counter" data-testid="step-counter">
                         {"Step "}<strong>{m.step}</strong>
                         if last > 0 { <span class="of-last">{format!(" of {last}")}</span> }
                     </span>
-                    <span class="clock" title="Simulated time">{crate::model::clock(m.engine.now_ms())}</span>
+                    <span class="clock" title="Simulated time">{crate::model::clock(m.moment_ms())}</span>
                     if m.idle {
                         <span class="idle-note">{"pipeline drained"}</span>
                     }
