@@ -160,6 +160,7 @@ pub fn App() -> Html {
                         " " | "Spacebar" if focus::space_is_for_a_control(&ev) => None,
                         " " | "Spacebar" => Some(Msg::TogglePlay),
                         "ArrowRight" => Some(Msg::StepForward),
+                        "j" | "J" => Some(Msg::SkipToChange),
                         "ArrowLeft" => Some(Msg::StepBack),
                         "Home" => Some(Msg::Seek(0)),
                         "End" => Some(Msg::SeekEnd),

@@ -3,9 +3,13 @@
 use crate::model::Msg;
 use yew::prelude::*;
 
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 12] = [
     ("Space", "Play / pause"),
     ("→", "Step forward"),
+    (
+        "J",
+        "Jump to the next change (a join, a rebalance, a failure)",
+    ),
     ("←", "Step back"),
     ("Home", "Go to the start"),
     ("End", "Go to the last step reached"),

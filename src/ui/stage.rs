@@ -414,17 +414,20 @@ pub fn Stage(props: &StageProps) -> Html {
             move || drop(observer)
         });
     }
-    // A stage taller than its box (a phone) follows the record in focus:
-    // its newest place (a log cell, then the consumer holding it), not a
+    // A stage taller than its box (a phone) follows what the narration
+    // tells: a group's news, the group; else the record in focus, its
+    // newest place (a log cell, then the consumer holding it), not a
     // traveller still on its way.
     {
         let host = host.clone();
-        use_effect_with((props.shows.step, props.shows.focus), move |_| {
+        let target = if props.shows.headline().is_some_and(|h| about_group(&h.kind)) {
+            "svg.stage .group"
+        } else {
+            "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus"
+        };
+        use_effect_with((props.shows.step, props.shows.focus, target), move |_| {
             if let Some(el) = host.cast::<web_sys::Element>() {
-                crate::ui::dom::follow_in_scroller(
-                    &el,
-                    "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus",
-                );
+                crate::ui::dom::follow_in_scroller(&el, target);
             }
         });
     }
@@ -433,6 +436,33 @@ pub fn Stage(props: &StageProps) -> Html {
         <div class="stage-host" ref={host}>
             { view(&Props { shows: props.shows.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
         </div>
+    }
+}
+
+/// Whether a step's news is about a consumer group and its members (a
+/// headline message is a group protocol's error).
+fn about_group(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::GroupStateChanged { .. }
+        | EventKind::MemberJoined { .. }
+        | EventKind::MemberRemoved { .. }
+        | EventKind::RebalanceStarted { .. }
+        | EventKind::AssignmentComputed { .. }
+        | EventKind::Assigned { .. }
+        | EventKind::Revoked { .. }
+        | EventKind::CommitFailed { .. }
+        | EventKind::ConsumerCrashed { .. }
+        | EventKind::ConsumerStarted { .. }
+        | EventKind::ConsumerStopped { .. }
+        | EventKind::PollTimeoutExpired { .. }
+        | EventKind::Message { .. } => true,
+        #[cfg(consumer_protocol)]
+        EventKind::GroupEpochBumped { .. }
+        | EventKind::TargetAssignmentComputed { .. }
+        | EventKind::MemberReconciled { .. }
+        | EventKind::MemberLeft { .. }
+        | EventKind::GroupConverted { .. } => true,
+        _ => false,
     }
 }
 
@@ -1575,6 +1605,19 @@ impl Scene<'_> {
                                 None => message_label(*kind).to_string(),
                             };
                             let w = 16.0 + 6.4 * label.chars().count() as f64;
+                            // At a consumer it rests on the top edge of the
+                            // box, right-aligned: the consumer's name, which
+                            // the narration names, stays readable.
+                            let b = match to {
+                                Node::Consumer(c) => lay
+                                    .consumer(*c)
+                                    .map(|r| Pt {
+                                        x: r.right() - w / 2.0 - 6.0,
+                                        y: r.y,
+                                    })
+                                    .unwrap_or(b),
+                                _ => b,
+                            };
                             // Ends inside the stage (a consumer's corner
                             // is near its right edge).
                             let b = Pt {
@@ -1830,11 +1873,10 @@ fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
         return Some("joining…");
     };
     match m.state {
-        MemberState::UnrevokedPartitions => Some("revoking (epoch held)"),
-        MemberState::UnreleasedPartitions if con.assignment.is_empty() => {
-            Some("waiting for a partition")
-        }
-        MemberState::UnreleasedPartitions => Some("waiting for more"),
+        // (Short enough for the card; the narration names Kafka's states.)
+        MemberState::UnrevokedPartitions => Some("revoking…"),
+        MemberState::UnreleasedPartitions if con.assignment.is_empty() => Some("awaiting release"),
+        MemberState::UnreleasedPartitions => Some("awaiting more"),
         MemberState::Stable => None,
     }
 }

@@ -2,7 +2,7 @@
 // large with the narration telling that lane's story. Registered by run.mjs; see
 // tests/e2e/README.md ("Side by side", side-by-side.mjs).
 import { assert, assertSeen, problems, waitFor } from './lib.mjs';
-import { DESKTOP, counter, openPage, stepForward } from './app.mjs';
+import { DESKTOP, counter, narrationPanel, openPage, stepForward } from './app.mjs';
 
 /** The live regions' texts: role=status/alert/log and aria-live (not off). */
 const liveTexts = (page) =>
@@ -114,6 +114,37 @@ export const sideBySideTests = [
       p.check(scroll <= 0, `${scroll} px of horizontal scroll`);
       await t.screenshot(page, 'three-protocols-1280x800');
       p.done('the three-protocol comparison');
+    },
+  },
+
+  {
+    // Between C joining and the rebalance a classic group moves records for
+    // seconds (A and B hear of it only at their next heartbeat): a hundred
+    // steps of routine. "Next change" (and J) skips them to the news.
+    name: 'next_change_skips_the_routine_stages_to_the_rebalance',
+    timeout: 90_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=c-joins-eager-range', { viewport: DESKTOP });
+      const next = page.getByRole('button', { name: 'Next change', exact: true });
+      await assertSeen(next, 'the Next change button');
+      const seen = [];
+      for (let k = 0; k < 4; k++) {
+        const before = (await counter(page)).step;
+        if (k % 2) {
+          await page.locator('body').press('j');
+        } else {
+          await next.click();
+        }
+        await waitFor(async () => (await counter(page)).step > before, { timeout: 10_000, describe: () => `a skip from step ${before}` });
+        const title = (await narrationPanel(page).locator('.narration-title').innerText()).trim();
+        seen.push(`${(await counter(page)).step}: ${title}`);
+        assert(!/Stage \d of 9/.test(title), `Next change stopped on a record's routine stage: ${seen.join(' | ')}`);
+      }
+      // The skips crossed the records flowing between C's join and the
+      // rebalance, and every skipped step is still in the history.
+      const { step, last } = await counter(page);
+      assert(step > 60 && last === step, `after four skips: ${seen.join(' | ')} (step ${step} of ${last})`);
+      assert(seen.some((s) => /heartbeat|rebalanc|revok/i.test(s)), `no skip reached the rebalance: ${seen.join(' | ')}`);
     },
   },
 
