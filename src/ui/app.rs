@@ -410,12 +410,23 @@ pub fn App() -> Html {
         )
         .cloned()
         .collect();
+    // The full page says what it is, with the way back to the course page
+    // that sent a consumer-protocol scenario here.
+    #[cfg(all(consumer_protocol, not(live_engine)))]
+    let page_tag = html! {
+        if !embed {
+            <a class="page-tag" href="../" title="This page adds Kafka 4's consumer group protocol (KIP-848) to the course page"><span class="page-tag-long">{"Kafka 4 page · "}</span>{"← course page"}</a>
+        }
+    };
+    #[cfg(not(all(consumer_protocol, not(live_engine))))]
+    let page_tag = Html::default();
     html! {
         <div class={classes!("app", embed.then_some("embed"), presenting.then_some("presenting"))}>
             <header class="topbar">
                 <div class="brand">
                     { crate::ui::transport::icon(r#"<svg class="logo" viewBox="0 0 32 32" aria-hidden="true"><rect x="2" y="10" width="8" height="12" rx="2" class="logo-cell a"/><rect x="12" y="10" width="8" height="12" rx="2" class="logo-cell b"/><rect x="22" y="10" width="8" height="12" rx="2" class="logo-cell c"/></svg>"#) }
                     <span class="brand-name">{"kafkascope"}</span>
+                    { page_tag }
                 </div>
                 { crate::ui::pipeline_bar::pipeline_bar(&m.run_rc()) }
                 <div class="top-actions">
