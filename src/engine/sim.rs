@@ -45,8 +45,9 @@ pub enum Action {
     Deliver {
         from: Node,
         to: Node,
-        /// Shared, so that a snapshot of the queue does not copy payloads.
-        msg: std::sync::Arc<Msg>,
+        /// Shared, so that a snapshot of the queue does not copy payloads
+        /// (`Rc`: the engine is single-threaded).
+        msg: std::rc::Rc<Msg>,
     },
     // Producer side.
     /// One of a producer's timers, dispatched in `producer.rs`.
@@ -475,7 +476,7 @@ impl Engine {
             Action::Deliver {
                 from,
                 to,
-                msg: std::sync::Arc::new(msg),
+                msg: std::rc::Rc::new(msg),
             },
         );
     }
@@ -607,18 +608,18 @@ impl Engine {
                 // page will need this when it replays a live tape).
                 #[cfg(live_engine)]
                 if !self.external.is_empty() && self.is_external(to) {
-                    self.external_deliver(from, to, std::sync::Arc::unwrap_or_clone(msg));
+                    self.external_deliver(from, to, std::rc::Rc::unwrap_or_clone(msg));
                     return;
                 }
                 match to {
                     Node::Broker(b) => {
-                        self.broker_receive(b, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.broker_receive(b, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Producer(p) => {
-                        self.producer_receive(p, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.producer_receive(p, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Consumer(c) => {
-                        self.consumer_receive(c, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.consumer_receive(c, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Controller => {}
                 }
