@@ -3,11 +3,12 @@
 //! The engine pops actions in (time, sequence number) order (see `sim.rs`).
 //! A binary heap does that with O(log n) moves of its elements on every
 //! push and pop, and a busy run pushes and pops about ten actions per
-//! record. But nearly every action is due within a few seconds (a message
-//! one latency away, a fetch's wait, a heartbeat), so this queue keeps one
-//! first-in-first-out bucket per millisecond of the next [`WHEEL_MS`], and a
-//! heap only for the few actions due later (request timeouts, session
-//! timeouts). Pushing into a bucket and popping from its front is O(1).
+//! record. But nearly every action is due within half a second (a message
+//! one latency away, a record's processing, a fetch's wait), so this queue
+//! keeps one first-in-first-out bucket per millisecond of the next
+//! [`WHEEL_MS`], and a heap only for the actions due later (heartbeats,
+//! request and session timeouts). Pushing into a bucket and popping from
+//! its front is O(1).
 //!
 //! It pops in exactly the heap's order: within a bucket, actions are in
 //! sequence order, because the sequence number grows with every push and
@@ -19,8 +20,11 @@
 use crate::engine::sim::Scheduled;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// Milliseconds the wheel covers: more than a heartbeat interval (3 s).
-const WHEEL_MS: u64 = 4096;
+/// Milliseconds the wheel covers: a fetch's longest wait (500 ms by
+/// default) and everything shorter. Heartbeats and timeouts go to the heap.
+/// Kept small because every time-travel snapshot clones the buckets'
+/// headers (32 bytes each: 16 KB).
+const WHEEL_MS: u64 = 512;
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TimingWheel {
