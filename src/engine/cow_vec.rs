@@ -15,7 +15,9 @@
 //! Iteration order, indexing and contents are exactly those of a `Vec`, so
 //! the engine's behaviour does not depend on the chunking.
 
-use std::sync::Arc;
+// `Rc`, not `Arc`: the engine is single-threaded (it is not `Send`), and a
+// push checks its chunks' counts: plain loads, not atomic operations.
+use std::rc::Rc;
 
 /// Elements per leaf chunk: a write to a shared element copies one leaf
 /// (and one branch of pointers), so a snapshot costs little even when the
@@ -26,11 +28,11 @@ const LEAF: usize = 64;
 const BRANCH: usize = 64;
 const PER_BRANCH: usize = LEAF * BRANCH;
 
-type Leaf<T> = Arc<Vec<T>>;
+type Leaf<T> = Rc<Vec<T>>;
 
 #[derive(Clone)]
 pub struct CowVec<T> {
-    branches: Vec<Arc<Vec<Leaf<T>>>>,
+    branches: Vec<Rc<Vec<Leaf<T>>>>,
     len: usize,
 }
 
@@ -58,13 +60,13 @@ impl<T: Clone> CowVec<T> {
 
     pub fn push(&mut self, value: T) {
         if self.len % PER_BRANCH == 0 {
-            self.branches.push(Arc::new(Vec::with_capacity(BRANCH)));
+            self.branches.push(Rc::new(Vec::with_capacity(BRANCH)));
         }
-        let branch = Arc::make_mut(self.branches.last_mut().expect("a branch was just ensured"));
+        let branch = Rc::make_mut(self.branches.last_mut().expect("a branch was just ensured"));
         if self.len % LEAF == 0 {
-            branch.push(Arc::new(Vec::with_capacity(LEAF)));
+            branch.push(Rc::new(Vec::with_capacity(LEAF)));
         }
-        Arc::make_mut(branch.last_mut().expect("a leaf was just ensured")).push(value);
+        Rc::make_mut(branch.last_mut().expect("a leaf was just ensured")).push(value);
         self.len += 1;
     }
 
@@ -83,8 +85,8 @@ impl<T: Clone> CowVec<T> {
         if i >= self.len {
             return None;
         }
-        let branch = Arc::make_mut(&mut self.branches[i / PER_BRANCH]);
-        let leaf = Arc::make_mut(&mut branch[(i % PER_BRANCH) / LEAF]);
+        let branch = Rc::make_mut(&mut self.branches[i / PER_BRANCH]);
+        let leaf = Rc::make_mut(&mut branch[(i % PER_BRANCH) / LEAF]);
         Some(&mut leaf[i % LEAF])
     }
 
@@ -136,10 +138,10 @@ impl<T: Clone> CowVec<T> {
         self.branches.truncate(n.div_ceil(PER_BRANCH));
         let in_branch = n % PER_BRANCH;
         if in_branch != 0 {
-            let branch = Arc::make_mut(self.branches.last_mut().expect("n > 0"));
+            let branch = Rc::make_mut(self.branches.last_mut().expect("n > 0"));
             branch.truncate(in_branch.div_ceil(LEAF));
             if in_branch % LEAF != 0 {
-                let leaf = Arc::make_mut(branch.last_mut().expect("in_branch > 0"));
+                let leaf = Rc::make_mut(branch.last_mut().expect("in_branch > 0"));
                 leaf.truncate(in_branch % LEAF);
             }
         }
@@ -150,8 +152,8 @@ impl<T: Clone> CowVec<T> {
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
         self.branches
             .iter_mut()
-            .flat_map(|b| Arc::make_mut(b).iter_mut())
-            .flat_map(|l| Arc::make_mut(l).iter_mut())
+            .flat_map(|b| Rc::make_mut(b).iter_mut())
+            .flat_map(|l| Rc::make_mut(l).iter_mut())
     }
 
     pub fn to_vec(&self) -> Vec<T> {
@@ -208,11 +210,11 @@ impl<T: Clone + std::fmt::Debug> std::fmt::Debug for CowVec<T> {
 /// hosts 150 replicas of `__consumer_offsets` alone, and between two
 /// snapshots only a few of them change.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Shared<T>(Arc<T>);
+pub struct Shared<T>(Rc<T>);
 
 impl<T> Shared<T> {
     pub fn new(value: T) -> Self {
-        Shared(Arc::new(value))
+        Shared(Rc::new(value))
     }
 }
 
@@ -225,7 +227,7 @@ impl<T> std::ops::Deref for Shared<T> {
 
 impl<T: Clone> std::ops::DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        Arc::make_mut(&mut self.0)
+        Rc::make_mut(&mut self.0)
     }
 }
 
@@ -289,11 +291,11 @@ mod tests {
         let snapshot = a.clone();
         a[0] = 1;
         // Only the first leaf (and its branch) was copied.
-        assert!(!Arc::ptr_eq(&a.branches[0], &snapshot.branches[0]));
-        assert!(!Arc::ptr_eq(&a.branches[0][0], &snapshot.branches[0][0]));
+        assert!(!Rc::ptr_eq(&a.branches[0], &snapshot.branches[0]));
+        assert!(!Rc::ptr_eq(&a.branches[0][0], &snapshot.branches[0][0]));
         for k in 1..BRANCH {
-            assert!(Arc::ptr_eq(&a.branches[0][k], &snapshot.branches[0][k]));
+            assert!(Rc::ptr_eq(&a.branches[0][k], &snapshot.branches[0][k]));
         }
-        assert!(Arc::ptr_eq(&a.branches[1], &snapshot.branches[1]));
+        assert!(Rc::ptr_eq(&a.branches[1], &snapshot.branches[1]));
     }
 }

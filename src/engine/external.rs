@@ -277,7 +277,7 @@ impl Engine {
             Action::Deliver {
                 from,
                 to,
-                msg: std::sync::Arc::new(msg),
+                msg: std::rc::Rc::new(msg),
             },
         );
     }

@@ -197,6 +197,10 @@ impl Ledger {
             } => {
                 for (i, r) in rs.iter().enumerate() {
                     if let Some(e) = self.entry_for(*r) {
+                        // Nearly every message has one copy: room for one,
+                        // not the four a first `push` makes room for (a
+                        // 100k-record run keeps 100k of these).
+                        e.copies.reserve_exact(1);
                         e.copies.push(Copy {
                             tp: *tp,
                             offset: Offset(first.0 + i as i64),

@@ -50,6 +50,8 @@ pub mod replica_fetcher;
 pub mod rng;
 pub mod sender;
 pub mod sim;
+#[cfg(not(target_arch = "wasm32"))]
+mod timing_wheel;
 pub mod transaction_manager;
 pub mod txn_coordinator;
 pub mod txn_markers;

@@ -69,10 +69,23 @@ impl Engine {
             let Some(t) = self.topic_id(name) else {
                 continue;
             };
+            // The partitions a live member holds, a bit each, from one pass
+            // over the assignments (this runs every time the clock moves).
+            let mut held = 0u64;
+            for tp in members().flat_map(|c| &c.assignment) {
+                if tp.topic == t && tp.partition.0 < 64 {
+                    held |= 1 << tp.partition.0;
+                }
+            }
             for p in 0..self.topic(t).partitions.len() {
                 total += 1;
                 let tp = crate::engine::ids::Tp::new(t, p as u32);
-                if !members().any(|c| c.assignment.contains(&tp)) {
+                let owned = if p < 64 {
+                    held >> p & 1 == 1
+                } else {
+                    members().any(|c| c.assignment.contains(&tp))
+                };
+                if !owned {
                     unowned += 1;
                 }
             }

@@ -32,6 +32,7 @@ use crate::engine::producer::{Producer, ProducerTimer};
 use crate::engine::record::RecordData;
 use crate::engine::rng::Pcg32;
 use crate::engine::txn_coordinator::{TxnCoordinator, TxnTimer};
+#[cfg(target_arch = "wasm32")]
 use std::collections::BinaryHeap;
 
 /// Room for the events of a typical step (a headline and its background:
@@ -44,8 +45,9 @@ pub enum Action {
     Deliver {
         from: Node,
         to: Node,
-        /// Shared, so that a snapshot of the queue does not copy payloads.
-        msg: std::sync::Arc<Msg>,
+        /// Shared, so that a snapshot of the queue does not copy payloads
+        /// (`Rc`: the engine is single-threaded).
+        msg: std::rc::Rc<Msg>,
     },
     // Producer side.
     /// One of a producer's timers, dispatched in `producer.rs`.
@@ -154,15 +156,22 @@ impl Action {
     }
 }
 
-/// A queued action; the queue is a min-heap on (time, sequence number), so
+/// A queued action; the queue pops in (time, sequence number) order, so
 /// actions at the same instant run in the order they were scheduled.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Scheduled {
-    at_ms: u64,
+pub(crate) struct Scheduled {
+    pub(crate) at_ms: u64,
     seq: u64,
     action: Action,
     keeps_alive: bool,
 }
+
+/// The queue: a min-heap on [`Scheduled`] in the page's bundle (the least
+/// code), a timing wheel with the same order natively (`timing_wheel.rs`).
+#[cfg(target_arch = "wasm32")]
+type Queue = BinaryHeap<Scheduled>;
+#[cfg(not(target_arch = "wasm32"))]
+type Queue = crate::engine::timing_wheel::TimingWheel;
 
 impl Ord for Scheduled {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
@@ -194,7 +203,7 @@ pub struct Engine {
     pub(crate) cfg: std::sync::Arc<ScenarioConfig>,
     pub(crate) now_ms: u64,
     seq: u64,
-    queue: BinaryHeap<Scheduled>,
+    queue: Queue,
     /// How many scheduled actions keep the loop awake (see `Action::keeps_alive`).
     keepalive_scheduled: u64,
     pub(crate) rng: Pcg32,
@@ -284,7 +293,7 @@ impl Engine {
             rng: Pcg32::new(cfg.seed, 0x6b61_666b_6173_636f),
             now_ms: 0,
             seq: 0,
-            queue: BinaryHeap::new(),
+            queue: Queue::new(),
             keepalive_scheduled: 0,
             controller: Default::default(),
             brokers: Vec::new(),
@@ -467,7 +476,7 @@ impl Engine {
             Action::Deliver {
                 from,
                 to,
-                msg: std::sync::Arc::new(msg),
+                msg: std::rc::Rc::new(msg),
             },
         );
     }
@@ -599,18 +608,18 @@ impl Engine {
                 // page will need this when it replays a live tape).
                 #[cfg(live_engine)]
                 if !self.external.is_empty() && self.is_external(to) {
-                    self.external_deliver(from, to, std::sync::Arc::unwrap_or_clone(msg));
+                    self.external_deliver(from, to, std::rc::Rc::unwrap_or_clone(msg));
                     return;
                 }
                 match to {
                     Node::Broker(b) => {
-                        self.broker_receive(b, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.broker_receive(b, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Producer(p) => {
-                        self.producer_receive(p, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.producer_receive(p, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Consumer(c) => {
-                        self.consumer_receive(c, from, std::sync::Arc::unwrap_or_clone(msg))
+                        self.consumer_receive(c, from, std::rc::Rc::unwrap_or_clone(msg))
                     }
                     Node::Controller => {}
                 }

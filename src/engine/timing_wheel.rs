@@ -1,0 +1,118 @@
+//! The queue of scheduled actions, natively: a timing wheel.
+//!
+//! The engine pops actions in (time, sequence number) order (see `sim.rs`).
+//! A binary heap does that with O(log n) moves of its elements on every
+//! push and pop, and a busy run pushes and pops about ten actions per
+//! record. But nearly every action is due within half a second (a message
+//! one latency away, a record's processing, a fetch's wait), so this queue
+//! keeps one first-in-first-out bucket per millisecond of the next
+//! [`WHEEL_MS`], and a heap only for the actions due later (heartbeats,
+//! request and session timeouts). Pushing into a bucket and popping from
+//! its front is O(1).
+//!
+//! It pops in exactly the heap's order: within a bucket, actions are in
+//! sequence order, because the sequence number grows with every push and
+//! the heap's actions for a millisecond move into its bucket (in order) the
+//! moment the wheel's window first covers it, before anything can be pushed
+//! there directly. The page keeps the heap (`sim.rs`): this is more code,
+//! and its first load is budgeted to the byte.
+
+use crate::engine::sim::Scheduled;
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Milliseconds the wheel covers: a fetch's longest wait (500 ms by
+/// default) and everything shorter. Heartbeats and timeouts go to the heap.
+/// Kept small because every time-travel snapshot clones the buckets'
+/// headers (32 bytes each: 16 KB).
+const WHEEL_MS: u64 = 512;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TimingWheel {
+    /// Bucket `at % WHEEL_MS` holds the actions due at `at`, for `at` in
+    /// `[base, base + WHEEL_MS)`, in sequence order (allocated on first push).
+    buckets: Vec<VecDeque<Scheduled>>,
+    /// Nothing is due before `base`: the time of the last action popped.
+    base: u64,
+    /// How many actions the buckets hold.
+    near: usize,
+    /// Actions due at `base + WHEEL_MS` or later.
+    far: BinaryHeap<Scheduled>,
+}
+
+impl TimingWheel {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(at_ms: u64) -> usize {
+        (at_ms % WHEEL_MS) as usize
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.near + self.far.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues `s`, which is due no earlier than the last action popped.
+    pub(crate) fn push(&mut self, s: Scheduled) {
+        debug_assert!(s.at_ms >= self.base, "time never goes backwards");
+        if s.at_ms >= self.base + WHEEL_MS {
+            self.far.push(s);
+            return;
+        }
+        if self.buckets.is_empty() {
+            self.buckets.resize_with(WHEEL_MS as usize, VecDeque::new);
+        }
+        self.buckets[Self::slot(s.at_ms)].push_back(s);
+        self.near += 1;
+    }
+
+    /// Moves the window to start at `base`, bringing the heap's actions
+    /// that it now covers into their buckets.
+    fn move_to(&mut self, base: u64) {
+        self.base = base;
+        while self.far.peek().is_some_and(|s| s.at_ms < base + WHEEL_MS) {
+            let s = self.far.pop().expect("peeked");
+            self.push(s);
+        }
+    }
+
+    /// The next action: the earliest, and of those the first pushed.
+    pub(crate) fn pop(&mut self) -> Option<Scheduled> {
+        if self.near == 0 {
+            let at = self.far.peek()?.at_ms;
+            self.move_to(at);
+        }
+        while self.buckets[Self::slot(self.base)].is_empty() {
+            self.move_to(self.base + 1);
+        }
+        self.near -= 1;
+        self.buckets[Self::slot(self.base)].pop_front()
+    }
+
+    /// The action [`TimingWheel::pop`] would return.
+    pub(crate) fn peek(&self) -> Option<&Scheduled> {
+        if self.near == 0 {
+            return self.far.peek();
+        }
+        (self.base..self.base + WHEEL_MS).find_map(|at| self.buckets[Self::slot(at)].front())
+    }
+
+    /// Every queued action, in no particular order.
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Scheduled> {
+        self.buckets.iter().flatten().chain(self.far.iter())
+    }
+
+    /// Keeps only the actions `keep` says to.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Scheduled) -> bool) {
+        for b in &mut self.buckets {
+            b.retain(&mut keep);
+        }
+        self.near = self.buckets.iter().map(VecDeque::len).sum();
+        self.far.retain(keep);
+    }
+}
