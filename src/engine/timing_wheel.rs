@@ -52,10 +52,6 @@ impl TimingWheel {
         self.near + self.far.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Queues `s`, which is due no earlier than the last action popped.
     pub(crate) fn push(&mut self, s: Scheduled) {
         debug_assert!(s.at_ms >= self.base, "time never goes backwards");

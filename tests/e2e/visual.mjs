@@ -28,7 +28,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OUT_DIR, assert, problems, seenInPage, sleep, waitFor, waitForApp } from './lib.mjs';
 import { counter, perfProbe } from './app.mjs';
-import { coursePageLessons, fetchLesson, pageFor, presetIds } from './project.mjs';
+import { coursePageLessons, fetchLesson, lessonIndex, pageFor, presetIds, presetList as presetListJson } from './project.mjs';
 import { EMBED_PARENT, PARENT_PATH } from './course-page.mjs';
 
 const LONG = process.env.E2E_LONG === '1';
@@ -38,6 +38,9 @@ const DOM_BOUND = 3000;
 const OVERLAP_MIN = 2;
 /** Preset checkpoints: steps (the last one becomes "end" if the scenario stops before it). */
 const PRESET_STEPS = LONG ? Array.from({ length: 13 }, (_, i) => i * 5) : [0, 8, 25];
+/** The full page's presets rebalance later (C joins at step 46, the classic
+ * lanes hear of it about 100 steps on; the rolling upgrade runs 567 steps). */
+const FULL_PRESET_STEPS = [0, 25, 150, 160, 320];
 /** At most this many examples of one kind per checkpoint in a failure message. */
 const EXAMPLES = 4;
 
@@ -298,9 +301,11 @@ async function viewportSession(t, vp, { clock = false } = {}) {
   }
   if (clock) await page.clock.install();
   const open = async (query) => {
+    // The consumer protocol's presets and lessons run on the full page.
+    const path = pageFor(query);
     if (vp.embed) {
       const parent = new URL(PARENT_PATH, t.baseUrl);
-      const src = new URL(`./?embed&${query}`, t.baseUrl).href;
+      const src = new URL(`${path}?embed&${query}`, t.baseUrl).href;
       parent.search = new URLSearchParams({ src, w: String(vp.viewport.width), h: String(vp.viewport.height) }).toString();
       await page.goto(parent.href, { waitUntil: 'load' });
       const frame = await waitFor(() => page.frames().find((f) => f !== page.mainFrame() && f.url().includes('embed')), {
@@ -310,7 +315,7 @@ async function viewportSession(t, vp, { clock = false } = {}) {
       await waitForApp(frame);
       return frame;
     }
-    await page.goto(new URL(`./?${query}`, t.baseUrl).href, { waitUntil: 'load' });
+    await page.goto(new URL(`${path}?${query}`, t.baseUrl).href, { waitUntil: 'load' });
     await waitForApp(page);
     return page.mainFrame();
   };
@@ -537,8 +542,9 @@ function presetList(t) {
 // ---------------------------------------------------------------------------
 // The sweeps.
 
-async function presetSweep(t, vp) {
-  const ids = await presetList(t);
+async function presetSweep(t, vp, full = false) {
+  const ids = full ? presetListJson().filter((x) => x.page === 'full/').map((x) => x.id) : await presetList(t);
+  const steps = full ? FULL_PRESET_STEPS : PRESET_STEPS;
   const p = problems();
   const rows = [];
   const session = await viewportSession(t, vp);
@@ -549,7 +555,7 @@ async function presetSweep(t, vp) {
     try {
       const root = await session.open(`preset=${encodeURIComponent(id)}`);
       let prev = -1;
-      for (const target of PRESET_STEPS) {
+      for (const target of steps) {
         const step = await session.ph.time('stepping', () => stepTo(root, target));
         if (step === prev) break; // ended at the previous checkpoint
         prev = step;
@@ -569,10 +575,10 @@ async function presetSweep(t, vp) {
     rows.push({ name: id, recs, failed: !!(p.failedAt && p.failedAt.has(errorsBefore)) });
   }
   await session.close();
-  console.log(`    ${vp.key} presets (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
+  console.log(`    ${vp.key}${full ? ' full page' : ''} presets (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
   for (const r of rows) console.log(`      ${summaryLine(r)}`);
   console.log(`    ${totals(vp, rows)}`);
-  p.done(`the picture at ${vp.key}, presets`);
+  p.done(`the picture at ${vp.key}, ${full ? 'the full page\'s ' : ''}presets`);
 }
 
 /** The lesson panel's state in one read. */
@@ -588,8 +594,8 @@ const lessonState = (root) =>
     };
   });
 
-async function lessonSweep(t, vp) {
-  const index = coursePageLessons();
+async function lessonSweep(t, vp, full = false) {
+  const index = full ? lessonIndex().filter((l) => pageFor(`lesson=${l.id}`) === 'full/') : coursePageLessons();
   const p = problems();
   const rows = [];
   // Playwright's clock: a lesson plays to its next stop without the idle time between steps.
@@ -663,10 +669,10 @@ async function lessonSweep(t, vp) {
     rows.push({ name: id, recs, failed: !!(p.failedAt && p.failedAt.has(errorsBefore)) });
   }
   await session.close();
-  console.log(`    ${vp.key} lessons (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
+  console.log(`    ${vp.key}${full ? ' full page' : ''} lessons (${((Date.now() - t0) / 1000).toFixed(1)} s: ${session.ph}; checkpoints: smallest label, ov = overlapping pairs):`);
   for (const r of rows) console.log(`      ${summaryLine(r)}`);
   console.log(`    ${totals(vp, rows)}`);
-  p.done(`the picture at ${vp.key}, lessons`);
+  p.done(`the picture at ${vp.key}, ${full ? 'the full page\'s ' : ''}lessons`);
 }
 
 // ---------------------------------------------------------------------------
@@ -681,5 +687,16 @@ export const visualTests = [
     name: `v_lessons_${vp.key}`,
     timeout: LONG ? 1_800_000 : 240_000,
     fn: (t) => lessonSweep(t, vp),
+  })),
+  // The full page (Kafka 4's consumer protocol): its presets and lessons.
+  ...VIEWPORTS.map((vp) => ({
+    name: `v_presets_full_${vp.key}`,
+    timeout: LONG ? 1_800_000 : 240_000,
+    fn: (t) => presetSweep(t, vp, true),
+  })),
+  ...VIEWPORTS.map((vp) => ({
+    name: `v_lessons_full_${vp.key}`,
+    timeout: LONG ? 1_800_000 : 240_000,
+    fn: (t) => lessonSweep(t, vp, true),
   })),
 ].map((test) => ({ ...test, tags: ['visual'] }));

@@ -7,6 +7,11 @@ use kafkascope::engine::config::{Acks, KeyMode, ScenarioConfig};
 use kafkascope::engine::{Engine, StepOutcome};
 use wasm_bindgen::prelude::*;
 
+/// The page's allocator (src/bin/kafkascope-web.rs): the figure measures
+/// what the page runs.
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 include!("../../../benches/common/workloads.rs");
 
 /// Runs W1 to quiescence (same loop as the native bench, events drained each
