@@ -747,6 +747,13 @@ impl Model {
             return n.min(last);
         }
         let Some(run) = &self.lesson else {
+            // Once the first lane's story is over, the first lane still at
+            // work is drawn large (its news is what the steps now show).
+            if self.engine.is_idle() {
+                if let Some(i) = self.lanes.iter().position(|l| !l.engine.is_idle()) {
+                    return i + 1;
+                }
+            }
             return 0;
         };
         let upto = if run.phase == crate::model::tour::Phase::Reading {
@@ -768,7 +775,9 @@ impl Model {
     /// whether it was found and valid.
     pub(crate) fn load_preset(&mut self, id: &str) -> bool {
         if crate::presets::needs_full_page(id) {
-            self.handoff = Some(format!("full/?preset={id}"));
+            // (An embedded page stays embedded there.)
+            let embed = if self.embed { "embed&" } else { "" };
+            self.handoff = Some(format!("full/?{embed}preset={id}"));
             return true;
         }
         let Some(p) = crate::presets::by_id(id) else {
@@ -965,6 +974,7 @@ impl Model {
                 fresh.value = self.value.clone();
                 fresh.speed = self.speed;
                 fresh.tab = self.tab;
+                fresh.embed = self.embed;
                 fresh.preset = None;
                 fresh.lanes.clear();
                 fresh.lane_labels.clear();

@@ -298,13 +298,14 @@ impl Model {
     /// Applies the query-string options to a freshly opened page.
     pub fn apply_start_options(&mut self, o: &StartOptions) {
         let mut problems = o.unknown.clone();
+        // First: a preset handed to the full page stays embedded there.
+        self.embed |= o.embed;
         if let Some(id) = &o.preset {
             if !self.load_preset(id) {
                 problems.push(format!("preset={id} (no such preset)"));
                 self.error = None;
             }
         }
-        self.embed |= o.embed;
         if let Some(id) = &o.lesson {
             match crate::lesson::by_id(id) {
                 Some(l) => self.start_lesson(l),

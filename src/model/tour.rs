@@ -89,7 +89,8 @@ impl Model {
         };
         // (A link of its own that uses it is refused by name instead.)
         if crate::presets::needs_full_page(lesson.scenario.trim()) {
-            self.handoff = Some(format!("full/?lesson={}", lesson.id));
+            let embed = if self.embed { "embed&" } else { "" };
+            self.handoff = Some(format!("full/?{embed}lesson={}", lesson.id));
             return;
         }
         if !self.open_lesson_scenario(&link) {

@@ -197,7 +197,7 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "c-joins-three-protocols",
         title: "C joins: eager vs cooperative vs consumer protocol",
-        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins.",
+        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.)",
         expect: Expect::JoinRebalances,
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AAAgAgMBAgQABAEPAhADlgEAAAUBDgIABwEAvAUJAAAAAAAP6Dt6" } else { "" },

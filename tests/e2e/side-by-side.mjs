@@ -173,6 +173,14 @@ export const sideBySideTests = [
         );
         await page.close();
       }
+      // An embedded page stays embedded on the full page (no full chrome
+      // inside an instructor's course).
+      const page = await t.newPage({ viewport: { width: 800, height: 500 }, url: new URL('?embed&preset=c-joins-consumer-protocol', t.baseUrl).href });
+      await page.waitForURL(/\/full\//, { timeout: 20_000 });
+      await page.locator('svg.stage').first().waitFor({ state: 'visible', timeout: 20_000 });
+      assert(await page.locator('.app.embed').count() === 1, `the handed-over page lost embed mode: ${page.url()}`);
+      assert(await page.getByRole('button', { name: 'Settings', exact: true }).count() === 0, 'the embedded full page shows Settings');
+      await page.close();
     },
   },
 ];
