@@ -14,6 +14,7 @@ pub fn pipeline_bar(run: &Run) -> Html {
     let label = run.focus.map(|r| {
         let rec = run.engine.record(r);
         rec.key_text()
+            .map(|k| format!("key {k}"))
             .unwrap_or_else(|| format!("event {}", rec.event_id.0))
     });
     html! {
