@@ -775,9 +775,7 @@ impl Model {
     /// whether it was found and valid.
     pub(crate) fn load_preset(&mut self, id: &str) -> bool {
         if crate::presets::needs_full_page(id) {
-            // (An embedded page stays embedded there.)
-            let embed = if self.embed { "embed&" } else { "" };
-            self.handoff = Some(format!("full/?{embed}preset={id}"));
+            self.hand_to_full_page(&format!("preset={id}"));
             return true;
         }
         let Some(p) = crate::presets::by_id(id) else {

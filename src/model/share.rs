@@ -295,6 +295,13 @@ impl Model {
         m
     }
 
+    /// Sends the page to `full/?{query}`, which carries Kafka 4's consumer
+    /// protocol (an embedded page stays embedded there).
+    pub(crate) fn hand_to_full_page(&mut self, query: &str) {
+        let embed = if self.embed { "embed&" } else { "" };
+        self.handoff = Some(format!("full/?{embed}{query}"));
+    }
+
     /// Applies the query-string options to a freshly opened page.
     pub fn apply_start_options(&mut self, o: &StartOptions) {
         let mut problems = o.unknown.clone();

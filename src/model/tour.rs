@@ -89,8 +89,7 @@ impl Model {
         };
         // (A link of its own that uses it is refused by name instead.)
         if crate::presets::needs_full_page(lesson.scenario.trim()) {
-            let embed = if self.embed { "embed&" } else { "" };
-            self.handoff = Some(format!("full/?{embed}lesson={}", lesson.id));
+            self.hand_to_full_page(&format!("lesson={}", lesson.id));
             return;
         }
         if !self.open_lesson_scenario(&link) {
