@@ -763,3 +763,56 @@ fn a_lesson_that_cannot_be_fetched_or_read_keeps_the_run_and_says_why() {
     assert!(m.lesson.is_none() && m.error.is_none());
     assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
 }
+
+#[test]
+fn a_tour_passes_a_records_routine_stages_fast_and_slows_for_the_news() {
+    use kafkascope::model::{is_change, tick_ms, Model, Msg, SPEEDS_MS};
+    let l = lesson::by_id("rebalancing").expect("the rebalancing lesson");
+    let mut m = Model::default();
+    m.start_lesson(l.clone());
+    let chosen = tick_ms(m.speed);
+    let fastest = SPEEDS_MS[SPEEDS_MS.len() - 1];
+    assert!(fastest < chosen);
+    assert_eq!(m.tick_ms(), chosen, "not touring: the chosen speed");
+    let (mut fast, mut slow) = (0, 0);
+    for _ in 0..l.beats.len() {
+        let run = m.lesson.clone().expect("running");
+        m.lesson_next();
+        if let Some(q) = run.next().and_then(|b| b.question.clone()) {
+            m.lesson_answer(q.answer);
+        }
+        while m.playing {
+            let news = std::iter::once(&m)
+                .chain(m.lanes.iter())
+                .any(|l| l.headline().is_some_and(|h| is_change(&h.kind)));
+            if news {
+                // (A tour plays at 4 steps/s at least.)
+                assert_eq!(
+                    m.tick_ms(),
+                    tick_ms(m.speed),
+                    "step {}: news at the chosen speed",
+                    m.step
+                );
+                slow += 1;
+            } else {
+                assert_eq!(
+                    m.tick_ms(),
+                    fastest,
+                    "step {}: routine at the fastest",
+                    m.step
+                );
+                fast += 1;
+            }
+            m.update(Msg::Tick);
+        }
+    }
+    assert!(
+        fast > 0 && slow > 0,
+        "the tour had both ({fast} fast, {slow} slow)"
+    );
+    assert_eq!(
+        m.tick_ms(),
+        tick_ms(m.speed),
+        "arrived: the chosen speed again"
+    );
+}

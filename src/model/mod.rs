@@ -485,7 +485,7 @@ impl Model {
 
     /// Milliseconds between two steps while playing.
     pub fn tick_ms(&self) -> u32 {
-        tick_ms(self.speed)
+        self.tour_tick_ms().unwrap_or_else(|| tick_ms(self.speed))
     }
 
     /// Applies a message. Pure: the same model and message give the same result.

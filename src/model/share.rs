@@ -210,6 +210,9 @@ pub struct StartOptions {
     pub lesson: Option<String>,
     pub preset: Option<String>,
     pub step: Option<u64>,
+    /// `from=course`: the course page sent this page here (a preset or a
+    /// lesson that needs Kafka 4's consumer protocol); the page says so.
+    pub from_course: bool,
     /// Parameters that were not understood, to tell the author.
     pub unknown: Vec<String>,
 }
@@ -227,6 +230,7 @@ pub fn parse_query(query: &str) -> StartOptions {
             "autoplay" => o.autoplay = yes,
             "lesson" if !v.is_empty() => o.lesson = Some(v),
             "preset" if !v.is_empty() => o.preset = Some(v),
+            "from" if v == "course" => o.from_course = true,
             "step" => match v.parse() {
                 Ok(n) => o.step = Some(n),
                 Err(_) => o.unknown.push(format!("step={v} (not a step number)")),
@@ -299,7 +303,7 @@ impl Model {
     /// protocol (an embedded page stays embedded there).
     pub(crate) fn hand_to_full_page(&mut self, query: &str) {
         let embed = if self.embed { "embed&" } else { "" };
-        self.handoff = Some(format!("full/?{embed}{query}"));
+        self.handoff = Some(format!("full/?{embed}from=course&{query}"));
     }
 
     /// Applies the query-string options to a freshly opened page.
@@ -334,7 +338,7 @@ impl Model {
         }
         if !problems.is_empty() {
             self.error = Some(format!(
-                "This page's address has options kafkascope does not know: {}. Known options: embed, autoplay, lesson=<id>, preset=<id>, step=<n>.",
+                "This page's address has options kafkascope does not know: {}. Known options: embed, autoplay, lesson=<id>, preset=<id>, step=<n>, from=course.",
                 problems.join(", ")
             ));
         }
@@ -471,6 +475,25 @@ mod tests {
             parse_query("preset=acks%2Dlatency").preset.as_deref(),
             Some("acks-latency")
         );
+        // The course page's hand-off to the full page marks itself; any
+        // other `from` is named as unknown.
+        assert!(parse_query("?embed&from=course&preset=x").from_course);
+        let o = parse_query("?from=elsewhere");
+        assert!(!o.from_course);
+        assert_eq!(o.unknown, vec!["from=elsewhere".to_string()]);
+    }
+
+    #[test]
+    fn the_hand_off_to_the_full_page_keeps_embed_and_says_where_it_came_from() {
+        let mut m = Model::default();
+        m.embed = true;
+        m.hand_to_full_page("preset=c-joins-three-protocols");
+        assert_eq!(
+            m.handoff.as_deref(),
+            Some("full/?embed&from=course&preset=c-joins-three-protocols")
+        );
+        let o = parse_query(m.handoff.as_deref().unwrap().trim_start_matches("full/"));
+        assert!(o.embed && o.from_course && o.unknown.is_empty());
     }
 
     #[test]

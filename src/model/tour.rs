@@ -213,6 +213,17 @@ impl Model {
         self.play_to(target);
     }
 
+    /// Playing to a lesson's next stop (or a link's `?step=`): a record's
+    /// routine stages pass at the fastest speed, anything else (in any lane)
+    /// at the chosen one, so the tour reaches the news in seconds.
+    pub(crate) fn tour_tick_ms(&self) -> Option<u32> {
+        self.play_until?;
+        let news = std::iter::once(self)
+            .chain(self.lanes.iter())
+            .any(|l| l.headline().is_some_and(|h| super::is_change(&h.kind)));
+        (!news).then(|| super::tick_ms(super::SPEEDS_MS.len() - 1).min(super::tick_ms(self.speed)))
+    }
+
     /// Plays (animated) until step `target`; arrives at once if there.
     fn play_to(&mut self, target: u64) {
         if self.step >= target {

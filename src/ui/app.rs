@@ -102,6 +102,12 @@ pub fn App() -> Html {
     let settings_open = use_state(|| false);
     let tables_open = use_state(|| false);
     let presenting = use_state(|| false);
+    #[cfg(all(consumer_protocol, not(live_engine)))]
+    let handed = use_state(|| {
+        web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .is_some_and(|q| crate::model::share::parse_query(&q).from_course)
+    });
     let own_lesson = use_state(AttrValue::default);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     // The reducer's own dispatcher: the same callback on every render, so
@@ -420,6 +426,25 @@ pub fn App() -> Html {
     };
     #[cfg(not(all(consumer_protocol, not(live_engine))))]
     let page_tag = Html::default();
+    // Sent here by the course page (`from=course`): say where the user is
+    // and why, until dismissed or the run forks (the banners share a row).
+    #[cfg(all(consumer_protocol, not(live_engine)))]
+    let handed_banner = html! {
+        if *handed && m.timeline.fork.is_none() {
+            <div class="banner handed" role="status">
+                <span class="banner-icon handed-icon" aria-hidden="true">{"4"}</span>
+                <span class="banner-text">
+                    {"Sent here by the course page: this "}
+                    {if m.lesson.is_some() { "lesson" } else { "scenario" }}
+                    {" needs Kafka 4's consumer group protocol (KIP-848)."}
+                </span>
+                <a class="btn small" href={if embed { "../?embed" } else { "../" }}>{"← Course page"}</a>
+                <button class="btn small ghost" onclick={{ let handed = handed.clone(); Callback::from(move |_: MouseEvent| handed.set(false)) }} aria-label="Dismiss">{"×"}</button>
+            </div>
+        }
+    };
+    #[cfg(not(all(consumer_protocol, not(live_engine))))]
+    let handed_banner = Html::default();
     html! {
         <div class={classes!("app", embed.then_some("embed"), presenting.then_some("presenting"))}>
             <header class="topbar">
@@ -442,6 +467,7 @@ pub fn App() -> Html {
                 </div>
             </header>
             { for fork_banner }
+            { handed_banner }
             { live_banner(m, &dispatch) }
             if let Some(err) = m.error.clone() {
                 <div class="banner error" role="alert">
@@ -471,12 +497,12 @@ pub fn App() -> Html {
                         <div class="lane-strip" role="tablist" aria-label="Lanes">
                             { for lanes.iter().enumerate().map(|(i, (label, _))| html! {
                                 <crate::ui::lane::LaneCard label={label.clone()} index={i} selected={i == shown_lane}
-                                    shows={StageShows::of(lane_model(i))} on={dispatch.clone()} />
+                                    shows={StageShows::of(lane_model(i), m)} on={dispatch.clone()} />
                             }) }
                         </div>
                     }
                     <div class="stage-wrap">
-                        <crate::ui::stage::Stage shows={StageShows::of(stage_model)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
+                        <crate::ui::stage::Stage shows={StageShows::of(stage_model, m)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
                     if !embed && !compare && !*presenting {
                         <crate::ui::tables::Tables run={RunSnap::of(m)} tab={m.tab} on={dispatch.clone()} open={*tables_open} on_open={tables_open.setter().to_callback()} />

@@ -57,7 +57,14 @@ pub fn LaneCard(props: &CardProps) -> Html {
     html! {
         <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                 role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
-            <span class="lane-name">{label.clone()}</span>
+            // "eager · range": on a phone the tab keeps the protocol's name.
+            <span class="lane-name">
+                if let Some((main, rest)) = label.split_once(" · ") {
+                    {main.to_string()}<span class="lane-name-rest">{" · "}{rest.to_string()}</span>
+                } else {
+                    {label.clone()}
+                }
+            </span>
             <span class="lane-now">{now}</span>
             // A small multiple: the lane's picture, shapes only (its text
             // is hidden at this size; the large stage has it). Inert: not

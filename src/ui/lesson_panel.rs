@@ -80,6 +80,9 @@ pub fn LessonPanel(props: &Props) -> Html {
                     <p>{q.reveal.clone()}</p>
                 </div>
             }
+            if let (Phase::Playing, Some(q), Some(a)) = (run.phase, next.and_then(|b| b.question.as_ref()), run.answer) {
+                <p class="lesson-playing" role="status">{"You predicted: "}<strong>{q.choices.get(a).cloned().unwrap_or_default()}</strong>{". Watch the stage: the answer comes at step "}{next.map(|b| b.step).unwrap_or(0)}{"."}</p>
+            }
             <div class="lesson-text">
                 { for beat.shown().iter().map(|p| html! { <p>{p.clone()}</p> }) }
                 if more_open {

@@ -247,7 +247,7 @@ pub fn Narration(props: &Props) -> Html {
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>
-                    <p class="narration-body">{p.summary}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
+                    <p class="narration-body">{p.summary}{warm_start_note(e)}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
                 } else {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
@@ -257,6 +257,7 @@ pub fn Narration(props: &Props) -> Html {
                         {term(e.topics().iter().find(|t| !t.internal).map(|t| t.name.clone()).unwrap_or_default())}
                         {format!(" on {} {}, and {} {}. ", e.brokers().len(), if e.brokers().len() == 1 { "broker" } else { "brokers" },
                             e.groups().len(), if e.groups().len() == 1 { "consumer group" } else { "consumer groups" })}
+                        {warm_start_note(e)}
                         if !props.lesson {
                             { if props.embed { "Press " } else { "Type a key in Settings (or leave it empty for a null key) and press " } }
                             {term("Step forward")}
@@ -311,4 +312,17 @@ pub fn Narration(props: &Props) -> Html {
             }
         </aside>
     }
+}
+
+/// Why the clock is not at zero before the first step: the scenario ran
+/// until its groups were stable (`warm_start`), so the story begins with a
+/// working pipeline.
+fn warm_start_note(e: &crate::engine::Engine) -> String {
+    if e.now_ms() == 0 {
+        return String::new();
+    }
+    format!(
+        " The clock reads {} already: the group formed before step 0 (a warm start).",
+        crate::model::clock(e.now_ms()).trim_start_matches("t = ")
+    )
 }

@@ -17,8 +17,13 @@ pub fn pipeline_bar(run: &Run) -> Html {
             .map(|k| format!("key {k}"))
             .unwrap_or_else(|| format!("event {}", rec.event_id.0))
     });
+    // A step about something else (a rebalance, a failure): the chips
+    // stay on the last record's stage, dimmed, and say it was the last.
+    let resting = run
+        .headline()
+        .is_some_and(|h| crate::model::is_change(&h.kind));
     html! {
-        <nav class="pipeline" aria-label="The nine stages of a record">
+        <nav class={classes!("pipeline", resting.then_some("resting"))} aria-label="The nine stages of a record">
             <ol>
                 { for Stage::ALL.iter().map(|s| {
                     let state = match current {
@@ -38,7 +43,11 @@ pub fn pipeline_bar(run: &Run) -> Html {
                 }) }
             </ol>
             <span class="pipeline-focus">
-                { match label { Some(l) => format!("following {l}"), None => "press Step forward to send a record".into() } }
+                { match label {
+                    Some(l) if resting => format!("last record: {l}"),
+                    Some(l) => format!("following {l}"),
+                    None => "press Step forward to send a record".into(),
+                } }
             </span>
         </nav>
     }

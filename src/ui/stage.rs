@@ -68,6 +68,16 @@ fn outside_the_group(_: &Engine, _: ConsumerIdx) -> bool {
     false
 }
 
+/// A consumer's caret under a partition's row: where it reads next, or,
+/// `pending`, where it will start once it has looked up the committed
+/// offset of a partition it was just given.
+#[derive(Clone, PartialEq)]
+struct Caret {
+    label: String,
+    pos: i64,
+    pending: bool,
+}
+
 /// `s` cut to `max_chars` characters, the end replaced by "…" (the full
 /// text is in the tooltip).
 fn ellipsize(s: &str, max_chars: usize) -> String {
@@ -85,6 +95,9 @@ fn chars_in(width: f64) -> usize {
         .floor()
         .max(2.0) as usize
 }
+
+/// How far apart (stage units) protocol pills that share an end are drawn.
+const PILL_STACK: f64 = 22.0;
 
 /// The widest a token grows: keys up to 9 characters show whole.
 const TOKEN_CHARS: usize = 9;
@@ -369,24 +382,27 @@ pub struct StageProps {
 pub struct StageShows {
     pub run: crate::ui::RunSnap,
     pub playing: bool,
-    pub speed: usize,
+    /// Milliseconds between two played steps (animations end within one).
+    pub tick_ms: u32,
     pub selected_consumer: Option<ConsumerIdx>,
     pub inspect: Option<(BrokerId, Tp)>,
 }
 
 impl StageShows {
-    pub fn of(m: &Model) -> StageShows {
+    /// Lane `lane` of the page whose model is `main` (the same model when
+    /// there are no lanes): the lane's run, played at the page's pace.
+    pub fn of(lane: &Model, main: &Model) -> StageShows {
         StageShows {
-            run: crate::ui::RunSnap::of(m),
-            playing: m.playing,
-            speed: m.speed,
-            selected_consumer: m.selected_consumer,
-            inspect: m.inspect,
+            run: crate::ui::RunSnap::of(lane),
+            playing: main.playing,
+            tick_ms: main.tick_ms(),
+            selected_consumer: lane.selected_consumer,
+            inspect: lane.inspect,
         }
     }
 
     fn tick_ms(&self) -> u32 {
-        crate::model::tick_ms(self.speed)
+        self.tick_ms
     }
 }
 
@@ -425,11 +441,16 @@ pub fn Stage(props: &StageProps) -> Html {
         } else {
             "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus"
         };
-        use_effect_with((props.shows.step, props.shows.focus, target), move |_| {
-            if let Some(el) = host.cast::<web_sys::Element>() {
-                crate::ui::dom::follow_in_scroller(&el, target);
-            }
-        });
+        // (Again once the box is measured: a stage drawn for a lane that
+        // has just become the large one has no size on its first render.)
+        use_effect_with(
+            (props.shows.step, props.shows.focus, target, size.is_some()),
+            move |_| {
+                if let Some(el) = host.cast::<web_sys::Element>() {
+                    crate::ui::dom::follow_in_scroller(&el, target);
+                }
+            },
+        );
     }
     let (w, h) = size.unwrap_or(DEFAULT_BOX);
     html! {
@@ -483,11 +504,32 @@ pub fn view(props: &Props) -> Html {
     };
     let (e, lay) = (s.e, &s.lay);
 
-    // Consumer positions and committed offsets, for carets under the rows.
-    let mut positions: VecMap<Tp, Vec<(String, i64)>> = VecMap::new();
+    // Consumer positions, for carets under the rows. A partition a consumer
+    // owns before it knows where to read (it is looking up the committed
+    // offset) gets a hollow caret at the group's committed offset, so the
+    // new owner shows up when the narration names it.
+    let mut positions: VecMap<Tp, Vec<Caret>> = VecMap::new();
     for c in e.consumers().iter().filter(|c| c.alive) {
         for (tp, p) in &c.positions {
-            positions.entry_or_default(*tp).push((c.label.clone(), p.0));
+            positions.entry_or_default(*tp).push(Caret {
+                label: c.label.clone(),
+                pos: p.0,
+                pending: false,
+            });
+        }
+        let committed = &e.groups()[c.group.0 as usize].committed;
+        for tp in c
+            .assignment
+            .iter()
+            .filter(|tp| !c.positions.contains_key(tp))
+        {
+            if let Some(o) = committed.get(tp) {
+                positions.entry_or_default(*tp).push(Caret {
+                    label: c.label.clone(),
+                    pos: o.0,
+                    pending: true,
+                });
+            }
         }
     }
     // Records still inside the producer.
@@ -646,7 +688,7 @@ impl Scene<'_> {
 
     /// One replica's row: its role badge, label, offset cells and markers.
     #[inline(never)]
-    fn row(&self, row: &Row, positions: &VecMap<Tp, Vec<(String, i64)>>) -> Html {
+    fn row(&self, row: &Row, positions: &VecMap<Tp, Vec<Caret>>) -> Html {
         let (m, e, on) = (self.m, self.e, self.on);
         let inspect_key = (row.broker, row.tp);
         let b = &e.brokers()[row.broker.0 as usize];
@@ -783,15 +825,16 @@ impl Scene<'_> {
         });
         // Consumers at the same position share one caret ("A B"), so
         // their labels never sit on each other.
-        let mut carets: Vec<(String, i64)> = Vec::new();
+        let mut carets: Vec<Caret> = Vec::new();
         if !row.internal && is_leader {
-            for (label, pos) in positions.get(&row.tp).cloned().unwrap_or_default() {
-                match carets.iter_mut().find(|c| c.1 == pos) {
+            for k in positions.get(&row.tp).cloned().unwrap_or_default() {
+                match carets.iter_mut().find(|c| c.pos == k.pos) {
                     Some(c) => {
-                        c.0.push(' ');
-                        c.0.push_str(&label);
+                        c.label.push(' ');
+                        c.label.push_str(&k.label);
+                        c.pending &= k.pending;
                     }
-                    None => carets.push((label, pos)),
+                    None => carets.push(k),
                 }
             }
         }
@@ -859,14 +902,19 @@ impl Scene<'_> {
                 if let Some(x) = hw_x {
                     { offset_marker("hw-marker", x, row, hw_title(hw, leo)) }
                 }
-                { for carets.iter().filter_map(|(label, pos)| {
+                { for carets.iter().filter_map(|Caret { label, pos, pending }| {
                     let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
                     let y = row.y + row.h + 2.0;
+                    let about = if *pending {
+                        format!("Consumer {label} owns this partition and is looking up where to start: the group's committed offset, {pos}")
+                    } else {
+                        format!("Consumer {label}'s position: offset {pos}")
+                    };
                     Some(html! {
-                        <g class="caret" key={format!("p{label}")}>
+                        <g class={classes!("caret", pending.then_some("pending"))} key={format!("p{label}")}>
                             <path d={format!("M{} {} l-6 9 h12 z", px(x), px(y))} />
                             { text("caret-label", x + 8.0, y + 10.0, None, label.clone()) }
-                            { title(format!("Consumer {label}'s position: offset {pos}")) }
+                            { title(about) }
                         </g>
                     })
                 }) }
@@ -1226,7 +1274,10 @@ impl Scene<'_> {
                     x + status_x,
                     y + 16.0,
                     false,
-                    fit(&format!("· {short}"), w - 16.0 - status_x),
+                    fit(
+                        &format!("· {}", status_in(short, w - 16.0 - status_x - 2.0 * 7.6)),
+                        w - 16.0 - status_x,
+                    ),
                 ),
             ]
         } else {
@@ -1243,7 +1294,7 @@ impl Scene<'_> {
                     x,
                     y + status_dy,
                     false,
-                    fit(status, w - 16.0),
+                    fit(status_in(status, w - 16.0), w - 16.0),
                 ),
             ]
         };
@@ -1419,6 +1470,7 @@ impl Scene<'_> {
         // heartbeats), and a step draws at most MAX_MOVERS things in flight:
         // the DOM stays bounded whatever the engine did in one step.
         let mut drawn: Vec<(Node, Node, MsgKind)> = Vec::new();
+        let mut ends: Vec<((i64, i64), (i64, i64))> = Vec::new();
         for (i, ev) in m.events.iter().enumerate() {
             if movers.len() >= MAX_MOVERS {
                 break;
@@ -1599,8 +1651,10 @@ impl Scene<'_> {
                             // a join (KIP-394), not a failure.
                             let member_id_round = *error == Some(ErrorCode::MemberIdRequired);
                             let error = error.filter(|_| !member_id_round);
+                            // Whole error names: they are what the
+                            // narration and Kafka's logs say.
                             let label = match error {
-                                Some(err) => format!("✕ {}", short_error(err.name())),
+                                Some(err) => format!("✕ {}", err.name()),
                                 None if member_id_round => "member id ↩".to_string(),
                                 None => message_label(*kind).to_string(),
                             };
@@ -1722,11 +1776,23 @@ impl Scene<'_> {
                 }
                 _ => None,
             };
-            if let Some((from, to, dur_ms, inner)) = moved {
+            if let Some((mut from, mut to, dur_ms, inner)) = moved {
                 // Records, acks, errors, fetches, commits and the leader's
                 // badge draw their path; the group protocol's many small
                 // messages do not (their lines would cross every consumer).
+                let protocol =
+                    matches!(&ev.kind, EventKind::Message { kind, .. } if protocol_message(*kind));
                 let trail = !matches!(&ev.kind, EventKind::Message { kind, error: None, .. } if protocol_message(*kind));
+                // Protocol pills that leave from or arrive at the same point
+                // in one step (two members' heartbeats at the coordinator)
+                // stack instead of covering each other.
+                if protocol {
+                    let at = |p: Pt| ((p.x * 2.0).round() as i64, (p.y * 2.0).round() as i64);
+                    let (f, t) = (at(from), at(to));
+                    from.y += PILL_STACK * ends.iter().filter(|e| e.0 == f).count() as f64;
+                    to.y += PILL_STACK * ends.iter().filter(|e| e.1 == t).count() as f64;
+                    ends.push((f, t));
+                }
                 movers.push(traveller(
                     format!("m{step}-{i}"),
                     from,
@@ -1862,6 +1928,27 @@ pub fn push_px(s: &mut String, x: f64) {
 }
 
 /// A consumer-protocol member that is not yet reconciled, as its card says it.
+/// A consumer's status in `room` units of 12.5-unit mono text: whole if
+/// it fits, else a shorter word for it (a phone's narrow boxes), so the
+/// card shows a word rather than "awaiting rele…".
+fn status_in(status: &str, room: f64) -> &str {
+    const SHORTER: [(&str, &str); 6] = [
+        ("awaiting release", "unreleased"),
+        ("awaiting more", "unreleased"),
+        ("poll() returned", "polled"),
+        ("exception caught", "exception"),
+        ("busy, left group", "left group"),
+        ("not in the group", "outside"),
+    ];
+    if status.chars().count() as f64 * 7.6 <= room {
+        return status;
+    }
+    SHORTER
+        .iter()
+        .find(|(long, _)| *long == status)
+        .map_or(status, |(_, short)| short)
+}
+
 fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
     use crate::engine::consumer_group::MemberState;
     let con = &e.consumers()[c.0 as usize];

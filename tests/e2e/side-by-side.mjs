@@ -162,6 +162,10 @@ export const sideBySideTests = [
         // (The full page then writes its run into the address as a link.)
         const url = page.url();
         assert(url.includes('/full/'), `${query} arrived as ${url}`);
+        // The page says the course page sent the user here, and why.
+        const notice = page.locator('.banner.handed');
+        await assertSeen(notice, 'the notice that the course page handed the run over');
+        assert(/Kafka 4/.test(await notice.textContent()), `the hand-off notice does not say why: ${await notice.textContent()}`);
         // The consumer protocol runs there: the preset's group box shows its
         // epochs; the lesson compares it in a lane of its own.
         await page.waitForFunction(
@@ -180,6 +184,9 @@ export const sideBySideTests = [
       await page.locator('svg.stage').first().waitFor({ state: 'visible', timeout: 20_000 });
       assert(await page.locator('.app.embed').count() === 1, `the handed-over page lost embed mode: ${page.url()}`);
       assert(await page.getByRole('button', { name: 'Settings', exact: true }).count() === 0, 'the embedded full page shows Settings');
+      // Dismissed, the notice goes.
+      await page.locator('.banner.handed').getByRole('button', { name: 'Dismiss' }).click();
+      await waitFor(async () => (await page.locator('.banner.handed').count()) === 0, { describe: () => 'the hand-off notice to close' });
       await page.close();
     },
   },
