@@ -766,7 +766,7 @@ fn a_lesson_that_cannot_be_fetched_or_read_keeps_the_run_and_says_why() {
 
 #[test]
 fn a_tour_passes_a_records_routine_stages_fast_and_slows_for_the_news() {
-    use kafkascope::model::{is_change, tick_ms, Model, Msg, SPEEDS_MS};
+    use kafkascope::model::{tick_ms, Model, Msg, SPEEDS_MS};
     let l = lesson::by_id("rebalancing").expect("the rebalancing lesson");
     let mut m = Model::default();
     m.start_lesson(l.clone());
@@ -784,7 +784,7 @@ fn a_tour_passes_a_records_routine_stages_fast_and_slows_for_the_news() {
         while m.playing {
             let news = std::iter::once(&m)
                 .chain(m.lanes.iter())
-                .any(|l| l.headline().is_some_and(|h| is_change(&h.kind)));
+                .any(|l| l.headline().is_some_and(|h| h.kind.is_change()));
             if news {
                 // (A tour plays at 4 steps/s at least.)
                 assert_eq!(

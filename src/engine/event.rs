@@ -784,6 +784,41 @@ impl EventKind {
         })
     }
 
+    /// Whether this event is news beyond a record's routine: anything but
+    /// the nine stages and a record's replication ("Next change" stops at
+    /// such a step; a lesson's tour slows down for it).
+    pub fn is_change(&self) -> bool {
+        self.stage().is_none() && !matches!(self, EventKind::Replicated { .. })
+    }
+
+    /// Whether this event's news is about a consumer group and its members
+    /// (a headline message is a group protocol's error): on a phone the
+    /// stage scrolls to the group for it.
+    pub fn is_about_group(&self) -> bool {
+        match self {
+            EventKind::GroupStateChanged { .. }
+            | EventKind::MemberJoined { .. }
+            | EventKind::MemberRemoved { .. }
+            | EventKind::RebalanceStarted { .. }
+            | EventKind::AssignmentComputed { .. }
+            | EventKind::Assigned { .. }
+            | EventKind::Revoked { .. }
+            | EventKind::CommitFailed { .. }
+            | EventKind::ConsumerCrashed { .. }
+            | EventKind::ConsumerStarted { .. }
+            | EventKind::ConsumerStopped { .. }
+            | EventKind::PollTimeoutExpired { .. }
+            | EventKind::Message { .. } => true,
+            #[cfg(consumer_protocol)]
+            EventKind::GroupEpochBumped { .. }
+            | EventKind::TargetAssignmentComputed { .. }
+            | EventKind::MemberReconciled { .. }
+            | EventKind::MemberLeft { .. }
+            | EventKind::GroupConverted { .. } => true,
+            _ => false,
+        }
+    }
+
     /// Whether this event deserves a step of its own.
     pub fn is_headline(&self) -> bool {
         match self {

@@ -57,10 +57,17 @@ const RECORD_STAGE_MAX: usize = 128;
 /// stops there rather than freeze the page).
 pub const SKIP_MAX_STEPS: u32 = 2_000;
 
-/// Whether a headline is news beyond a record's routine: anything but the
-/// nine stages and a record's replication.
-pub fn is_change(kind: &EventKind) -> bool {
-    kind.stage().is_none() && !matches!(kind, EventKind::Replicated { .. })
+/// What moves a step on: it decides whether the step may send a record of
+/// its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StepBy {
+    /// Step forward (or a seek replaying the recorded future): with nothing
+    /// left to do, the step sends the next record.
+    Pressed,
+    /// A tick of Play: records come from the play feed.
+    Playing,
+    /// Within [`Model::skip_to_change`]: no step sends a record.
+    Skipping,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,8 +266,6 @@ pub struct Model {
     /// Where this page hands the scenario on (an address relative to the
     /// page): the course page sends Kafka 4's consumer protocol to `full/`.
     pub handoff: Option<String>,
-    /// Within [`Model::skip_to_change`]: no step sends a record of its own.
-    skipping: bool,
 }
 
 /// The state of a run: the engine, its side-by-side lanes, and what the
@@ -469,7 +474,6 @@ impl Model {
             gallery_open: false,
             own_lesson_error: None,
             handoff: None,
-            skipping: false,
         };
         m.take_snapshot_if_due();
         m
@@ -570,7 +574,7 @@ impl Model {
         match msg {
             Msg::StepForward => {
                 self.playing = false;
-                self.step_once(false);
+                self.step_once(StepBy::Pressed);
             }
             Msg::SkipToChange => {
                 self.playing = false;
@@ -578,7 +582,7 @@ impl Model {
             }
             Msg::Tick => {
                 if self.playing {
-                    self.step_once(true);
+                    self.step_once(StepBy::Playing);
                     self.check_play_until();
                 }
             }
@@ -914,7 +918,7 @@ impl Model {
             Ok(()) => {
                 self.record_command(cmd);
                 // Show what the command did right away, as its own step.
-                self.step_once(false);
+                self.step_once(StepBy::Pressed);
             }
             Err(e) => self.error = Some(e),
         }
@@ -1025,20 +1029,21 @@ impl Model {
     /// One step: in the past, the recorded future; at the end of the
     /// history, a new step (sending the next record when nothing is left to
     /// do, or every few steps while playing a free scenario).
-    pub(crate) fn step_once(&mut self, playing: bool) {
+    pub(crate) fn step_once(&mut self, how: StepBy) {
         if self.in_past() {
-            self.step_with(None, true, playing);
+            self.step_with(None, true, how);
         } else {
-            self.step_with(None, false, playing);
+            self.step_with(None, false, how);
         }
     }
 
     /// One step, replaying the tape (never past `limit_calls`) or live.
-    pub(crate) fn step_with(&mut self, limit_calls: Option<u64>, replay: bool, playing: bool) {
+    pub(crate) fn step_with(&mut self, limit_calls: Option<u64>, replay: bool, how: StepBy) {
+        let playing = how == StepBy::Playing;
         let mut outcome = if replay {
             self.replay_step(limit_calls)
         } else {
-            self.live_step(playing)
+            self.live_step(how)
         };
         if outcome == StepOutcome::Idle && self.lanes_have_work() {
             // This lane's story is over but another lane's is not: the step
@@ -1071,15 +1076,13 @@ impl Model {
     pub(crate) fn skip_to_change(&mut self) {
         let seen = |m: &Model| m.changes + m.lanes.iter().map(|l| l.changes).sum::<u64>();
         let before = seen(self);
-        self.skipping = true;
         for _ in 0..SKIP_MAX_STEPS {
             let step = self.step;
-            self.step_once(false);
+            self.step_once(StepBy::Skipping);
             if seen(self) != before || self.step == step || self.error.is_some() {
                 break;
             }
         }
-        self.skipping = false;
     }
 
     /// Whether a side-by-side lane still has something to do.
@@ -1114,7 +1117,8 @@ impl Model {
         }
     }
 
-    fn live_step(&mut self, playing: bool) -> StepOutcome {
+    fn live_step(&mut self, how: StepBy) -> StepOutcome {
+        let playing = how == StepBy::Playing;
         if self.follower {
             return self.engine.step();
         }
@@ -1133,7 +1137,7 @@ impl Model {
         // run must be the same every time, so one record at a time.)
         let may_send = (!playing || (self.lesson.is_some() && self.auto_feed()))
             && !self.lanes_have_work()
-            && !self.skipping;
+            && how != StepBy::Skipping;
         let mut sent = false;
         if feed || (self.engine.is_idle() && may_send) {
             sent = self.send_from_inputs();
@@ -1219,7 +1223,7 @@ impl Model {
                     self.record_stage.insert(r, Stage::Commit);
                 }
             }
-            if is_change(&h.kind) {
+            if h.kind.is_change() {
                 self.changes += 1;
             }
             let step = self.step;
@@ -1328,7 +1332,7 @@ mod tests {
         let mut back = m.clone();
         let mut out = Vec::new();
         while back.step > 1 {
-            let changed = back.headline().is_some_and(|h| is_change(&h.kind));
+            let changed = back.headline().is_some_and(|h| h.kind.is_change());
             out.push((back.step, changed));
             back.update(Msg::StepBack);
         }
@@ -1348,7 +1352,7 @@ mod tests {
             "records moved before the first change: step {first}"
         );
         let h = m.headline().expect("a headline").kind.clone();
-        assert!(is_change(&h), "stopped on a routine stage: {h:?}");
+        assert!(h.is_change(), "stopped on a routine stage: {h:?}");
         // Every step skipped was routine: stepping back shows only stages.
         let steps = headlines_back_to_start(&m);
         assert_eq!(steps.first(), Some(&(first, true)));
@@ -1356,7 +1360,7 @@ mod tests {
         // The next press reaches a later change (the rebalance goes on).
         m.update(Msg::SkipToChange);
         assert!(m.step > first);
-        assert!(m.headline().is_some_and(|h| is_change(&h.kind)));
+        assert!(m.headline().is_some_and(|h| h.kind.is_change()));
     }
 
     #[test]

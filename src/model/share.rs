@@ -172,7 +172,7 @@ impl Model {
     pub(crate) fn replay_to_calls(&mut self, at_calls: u64) {
         while self.engine.step_calls() < at_calls {
             let before = self.engine.step_calls();
-            self.step_with(Some(at_calls), true, false);
+            self.step_with(Some(at_calls), true, super::StepBy::Pressed);
             if self.engine.step_calls() == before || self.tape_error.is_some() {
                 break;
             }

@@ -178,7 +178,7 @@ impl Model {
         let mut taken = 0;
         while self.step < target && taken < max_steps {
             let before = (self.step, self.engine.step_calls());
-            self.step_once(false);
+            self.step_once(super::StepBy::Pressed);
             taken += 1;
             if (self.step, self.engine.step_calls()) == before {
                 break;

@@ -220,7 +220,7 @@ impl Model {
         self.play_until?;
         let news = std::iter::once(self)
             .chain(self.lanes.iter())
-            .any(|l| l.headline().is_some_and(|h| super::is_change(&h.kind)));
+            .any(|l| l.headline().is_some_and(|h| h.kind.is_change()));
         (!news).then(|| super::tick_ms(super::SPEEDS_MS.len() - 1).min(super::tick_ms(self.speed)))
     }
 

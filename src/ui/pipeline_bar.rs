@@ -19,9 +19,7 @@ pub fn pipeline_bar(run: &Run) -> Html {
     });
     // A step about something else (a rebalance, a failure): the chips
     // stay on the last record's stage, dimmed, and say it was the last.
-    let resting = run
-        .headline()
-        .is_some_and(|h| crate::model::is_change(&h.kind));
+    let resting = run.headline().is_some_and(|h| h.kind.is_change());
     html! {
         <nav class={classes!("pipeline", resting.then_some("resting"))} aria-label="The nine stages of a record">
             <ol>

@@ -436,7 +436,11 @@ pub fn Stage(props: &StageProps) -> Html {
     // traveller still on its way.
     {
         let host = host.clone();
-        let target = if props.shows.headline().is_some_and(|h| about_group(&h.kind)) {
+        let target = if props
+            .shows
+            .headline()
+            .is_some_and(|h| h.kind.is_about_group())
+        {
             "svg.stage .group"
         } else {
             "svg.stage > g .focus:not(.movers *), svg.stage .holds-focus"
@@ -457,33 +461,6 @@ pub fn Stage(props: &StageProps) -> Html {
         <div class="stage-host" ref={host}>
             { view(&Props { shows: props.shows.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
         </div>
-    }
-}
-
-/// Whether a step's news is about a consumer group and its members (a
-/// headline message is a group protocol's error).
-fn about_group(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::GroupStateChanged { .. }
-        | EventKind::MemberJoined { .. }
-        | EventKind::MemberRemoved { .. }
-        | EventKind::RebalanceStarted { .. }
-        | EventKind::AssignmentComputed { .. }
-        | EventKind::Assigned { .. }
-        | EventKind::Revoked { .. }
-        | EventKind::CommitFailed { .. }
-        | EventKind::ConsumerCrashed { .. }
-        | EventKind::ConsumerStarted { .. }
-        | EventKind::ConsumerStopped { .. }
-        | EventKind::PollTimeoutExpired { .. }
-        | EventKind::Message { .. } => true,
-        #[cfg(consumer_protocol)]
-        EventKind::GroupEpochBumped { .. }
-        | EventKind::TargetAssignmentComputed { .. }
-        | EventKind::MemberReconciled { .. }
-        | EventKind::MemberLeft { .. }
-        | EventKind::GroupConverted { .. } => true,
-        _ => false,
     }
 }
 
