@@ -215,13 +215,19 @@ impl Model {
 
     /// Playing to a lesson's next stop (or a link's `?step=`): a record's
     /// routine stages pass at the fastest speed, anything else (in any lane)
-    /// at the chosen one, so the tour reaches the news in seconds.
+    /// at the chosen one (4 steps/s at least), so the tour reaches the news
+    /// in seconds and the chosen speed is left as it was.
     pub(crate) fn tour_tick_ms(&self) -> Option<u32> {
         self.play_until?;
         let news = std::iter::once(self)
             .chain(self.lanes.iter())
             .any(|l| l.headline().is_some_and(|h| h.kind.is_change()));
-        (!news).then(|| super::tick_ms(super::SPEEDS_MS.len() - 1).min(super::tick_ms(self.speed)))
+        let chosen = super::tick_ms(self.speed.max(TOUR_MIN_SPEED));
+        Some(if news {
+            chosen
+        } else {
+            super::tick_ms(super::SPEEDS_MS.len() - 1).min(chosen)
+        })
     }
 
     /// Plays (animated) until step `target`; arrives at once if there.
@@ -230,7 +236,7 @@ impl Model {
             self.lesson_arrived();
             return;
         }
-        self.speed = self.speed.max(TOUR_MIN_SPEED);
+        // (At TOUR_MIN_SPEED at least, without changing the chosen speed.)
         self.play_until = Some(target);
         self.playing = true;
     }

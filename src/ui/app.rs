@@ -430,15 +430,19 @@ pub fn App() -> Html {
     // and why, until dismissed or the run forks (the banners share a row).
     #[cfg(all(consumer_protocol, not(live_engine)))]
     let handed_banner = html! {
-        if *handed && m.timeline.fork.is_none() {
+        // (Not inside an instructor's embed: the iframe is their choice.)
+        if *handed && m.timeline.fork.is_none() && !embed {
             <div class="banner handed" role="status">
                 <span class="banner-icon handed-icon" aria-hidden="true">{"4"}</span>
                 <span class="banner-text">
-                    {"Sent here by the course page: this "}
-                    {if m.lesson.is_some() { "lesson" } else { "scenario" }}
-                    {" needs Kafka 4's consumer group protocol (KIP-848)."}
+                    <span class="handed-long">
+                        {"Sent here by the course page: this "}
+                        {if m.lesson.is_some() { "lesson" } else { "scenario" }}
+                        {" needs Kafka 4's consumer group protocol (KIP-848)."}
+                    </span>
+                    <span class="handed-short">{"The Kafka 4 page (KIP-848)"}</span>
                 </span>
-                <a class="btn small" href={if embed { "../?embed" } else { "../" }}>{"← Course page"}</a>
+                <a class="btn small" href="../">{"← Course page"}</a>
                 <button class="btn small ghost" onclick={{ let handed = handed.clone(); Callback::from(move |_: MouseEvent| handed.set(false)) }} aria-label="Dismiss">{"×"}</button>
             </div>
         }

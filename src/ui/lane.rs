@@ -57,14 +57,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
     html! {
         <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                 role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
-            // "eager · range": on a phone the tab keeps the protocol's name.
-            <span class="lane-name">
-                if let Some((main, rest)) = label.split_once(" · ") {
-                    {main.to_string()}<span class="lane-name-rest">{" · "}{rest.to_string()}</span>
-                } else {
-                    {label.clone()}
-                }
-            </span>
+            <span class="lane-name">{lane_name(label)}</span>
             <span class="lane-now">{now}</span>
             // A small multiple: the lane's picture, shapes only (its text
             // is hidden at this size; the large stage has it). Inert: not
@@ -79,7 +72,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
                 <span class="flight">{format!("{} in flight", s.in_flight)}</span>
                 if unowned_ms > 0 {
                     <span class="unowned" title="Partition-seconds without a live owner during rebalances (unowned_partition_ms)">
-                        {format!("{} partition-s unowned", partition_seconds(unowned_ms))}
+                        {format!("{} partition-seconds unowned", partition_seconds(unowned_ms))}
                     </span>
                 }
             </span>
@@ -87,9 +80,25 @@ pub fn LaneCard(props: &CardProps) -> Html {
     }
 }
 
-/// Partition-milliseconds as partition-seconds, one decimal.
+/// A lane's name, "eager · range": where room is short (a phone's tabs, a
+/// narrow column) only the protocol's name shows (`.lane-name-rest`).
+fn lane_name(label: &str) -> Html {
+    match label.split_once(" · ") {
+        Some((main, rest)) => html! {
+            <>{main.to_string()}<span class="lane-name-rest">{" · "}{rest.to_string()}</span></>
+        },
+        None => html! { {label.to_string()} },
+    }
+}
+
+/// Partition-milliseconds as partition-seconds: tenths, or hundredths below
+/// one second so a brief stop (eager's 8 ms × 4 partitions) is not "0.0".
 fn partition_seconds(ms: u64) -> String {
-    format!("{}.{}", ms / 1000, ms % 1000 / 100)
+    if ms < 1000 {
+        format!("0.{:02}", (ms + 5).min(999) / 10)
+    } else {
+        format!("{}.{}", ms / 1000, ms % 1000 / 100)
+    }
 }
 
 /// A lane thumbnail's box, in CSS px.
@@ -145,7 +154,10 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
         }
     }
     // The rebalance figure only where some lane rebalanced.
-    if cfg!(consumer_protocol) && rows[4].1.iter().all(|c| c == "0.0") {
+    let rebalanced = lanes
+        .iter()
+        .any(|(_, m)| m.engine.unowned_partition_ms(GroupIdx(0)) > 0);
+    if cfg!(consumer_protocol) && !rebalanced {
         rows.pop();
     }
     let semantics = lanes
@@ -154,7 +166,7 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
     html! {
         <table class="data lane-summary" aria-label="Side by side summary" tabindex="0">
             <caption>{ if semantics { "The course text's Semantic Summary, live: what each lane's ledger says so far" } else { "What each lane's ledger says so far" } }</caption>
-            <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{label.clone()}</th> }) }</tr></thead>
+            <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{lane_name(label)}</th> }) }</tr></thead>
             <tbody>
                 { for rows.into_iter().map(|(name, cells)| html! {
                     <tr><th scope="row">{name}</th>{ for cells.into_iter().map(|c| html! { <td>{c}</td> }) }</tr>

@@ -41,6 +41,13 @@ pub fn LessonPanel(props: &Props) -> Html {
     let on_tour = props.on_tour;
     let more_open = run.more_open == Some(run.beat);
     let next = run.next();
+    // More opens below the stop's text, often below the card's fold: it
+    // scrolls into view.
+    use_effect_with(more_open, |open| {
+        if *open {
+            crate::ui::dom::scroll_to_start_of(".lesson-panel", "#lesson-more");
+        }
+    });
     // The question of this beat, answered on the way here: its verdict
     // shows while the learner reads this stop, and only then (while the
     // next question is asked or played, `answer` is about that one).

@@ -1294,6 +1294,20 @@ impl Scene<'_> {
         if parts.is_empty() && con.alive {
             shown_text.push(("box-sub", x, lines_y, false, "no partitions".into()));
         }
+        // A consumer-protocol member's epoch, on the line under its
+        // partitions when they take one line (the group box has the group
+        // and target epochs): "member epoch 2" while it catches up.
+        if let Some(n) =
+            modern_member_epoch(e, c).filter(|_| !mini && !tight && parts.len() <= per_line)
+        {
+            shown_text.push((
+                "box-sub",
+                x,
+                lines_y + 14.0,
+                false,
+                fit(&format!("member epoch {n}"), w - 16.0),
+            ));
+        }
         let visible = shown_text
             .iter()
             .map(|t| t.4.as_str())
@@ -1909,9 +1923,7 @@ pub fn push_px(s: &mut String, x: f64) {
 /// it fits, else a shorter word for it (a phone's narrow boxes), so the
 /// card shows a word rather than "awaiting rele…".
 fn status_in(status: &str, room: f64) -> &str {
-    const SHORTER: [(&str, &str); 6] = [
-        ("awaiting release", "unreleased"),
-        ("awaiting more", "unreleased"),
+    const SHORTER: [(&str, &str); 4] = [
         ("poll() returned", "polled"),
         ("exception caught", "exception"),
         ("busy, left group", "left group"),
@@ -1937,10 +1949,24 @@ fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
         return Some("joining…");
     };
     match m.state {
-        // (Short enough for the card; the narration names Kafka's states.)
-        MemberState::UnrevokedPartitions => Some("revoking…"),
-        MemberState::UnreleasedPartitions if con.assignment.is_empty() => Some("awaiting release"),
-        MemberState::UnreleasedPartitions => Some("awaiting more"),
+        // Kafka's state names (`MemberState.UNREVOKED_PARTITIONS`, …), the
+        // words the narration uses, short enough for the card.
+        MemberState::UnrevokedPartitions => Some("unrevoked"),
+        MemberState::UnreleasedPartitions => Some("unreleased"),
         MemberState::Stable => None,
     }
+}
+
+/// A consumer-protocol member's epoch, which the card shows beside its
+/// status (the group box shows the group and target epochs).
+fn modern_member_epoch(e: &Engine, c: ConsumerIdx) -> Option<i32> {
+    let con = &e.consumers()[c.0 as usize];
+    let cg = e.groups()[con.group.0 as usize].consumer_group()?;
+    if !con.alive || !con.on_consumer_protocol() {
+        return None;
+    }
+    con.member_id
+        .as_deref()
+        .and_then(|id| cg.member(id))
+        .map(|m| m.member_epoch)
 }
