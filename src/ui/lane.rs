@@ -83,12 +83,8 @@ pub fn LaneCard(props: &CardProps) -> Html {
 /// A lane's name, "eager · range": where room is short (a phone's tabs, a
 /// narrow column) only the protocol's name shows (`.lane-name-rest`).
 fn lane_name(label: &str) -> Html {
-    match label.split_once(" · ") {
-        Some((main, rest)) => html! {
-            <>{main.to_string()}<span class="lane-name-rest">{" · "}{rest.to_string()}</span></>
-        },
-        None => html! { {label.to_string()} },
-    }
+    let cut = label.find(" · ").unwrap_or(label.len());
+    html! { <>{label[..cut].to_string()}<span class="lane-name-rest">{label[cut..].to_string()}</span></> }
 }
 
 /// Partition-milliseconds as partition-seconds: tenths, or hundredths below

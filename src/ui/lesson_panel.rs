@@ -88,7 +88,7 @@ pub fn LessonPanel(props: &Props) -> Html {
                 </div>
             }
             if let (Phase::Playing, Some(q), Some(a)) = (run.phase, next.and_then(|b| b.question.as_ref()), run.answer) {
-                <p class="lesson-playing" role="status">{"You predicted: "}<strong>{q.choices.get(a).cloned().unwrap_or_default()}</strong>{". Watch the stage: the answer comes at step "}{next.map(|b| b.step).unwrap_or(0)}{"."}</p>
+                <p class="lesson-playing" role="status">{format!("You predicted: {}. Watch the stage: the answer comes at step {}.", q.choices.get(a).map_or("", |c| c.as_str()), next.map_or(0, |b| b.step))}</p>
             }
             <div class="lesson-text">
                 { for beat.shown().iter().map(|p| html! { <p>{p.clone()}</p> }) }

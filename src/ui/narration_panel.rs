@@ -321,8 +321,10 @@ fn warm_start_note(e: &crate::engine::Engine) -> String {
     if e.now_ms() == 0 {
         return String::new();
     }
+    let ms = e.now_ms();
     format!(
-        " The clock reads {} already: the group formed before step 0 (a warm start).",
-        crate::model::clock(e.now_ms()).trim_start_matches("t = ")
+        " The clock reads {}.{:03} s already: the group formed before step 0 (a warm start).",
+        ms / 1000,
+        ms % 1000
     )
 }

@@ -21,7 +21,7 @@ pub fn pipeline_bar(run: &Run) -> Html {
     // stay on the last record's stage, dimmed, and say it was the last.
     let resting = run.headline().is_some_and(|h| h.kind.is_change());
     html! {
-        <nav class={classes!("pipeline", resting.then_some("resting"))} aria-label="The nine stages of a record">
+        <nav class={if resting { "pipeline resting" } else { "pipeline" }} aria-label="The nine stages of a record">
             <ol>
                 { for Stage::ALL.iter().map(|s| {
                     let state = match current {

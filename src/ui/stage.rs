@@ -888,7 +888,7 @@ impl Scene<'_> {
                         format!("Consumer {label}'s position: offset {pos}")
                     };
                     Some(html! {
-                        <g class={classes!("caret", pending.then_some("pending"))} key={format!("p{label}")}>
+                        <g class={if *pending { "caret pending" } else { "caret" }} key={format!("p{label}")}>
                             <path d={format!("M{} {} l-6 9 h12 z", px(x), px(y))} />
                             { text("caret-label", x + 8.0, y + 10.0, None, label.clone()) }
                             { title(about) }
