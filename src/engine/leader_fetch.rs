@@ -39,7 +39,7 @@ use crate::engine::log::LogEntry;
 use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::partition_leader::LeaderState;
 use crate::engine::sim::Engine;
-use crate::engine::vecmap::VecMap;
+use crate::engine::vecmap::TpMap;
 
 /// What a follower's fetch of one partition asks of the rest of the engine
 /// ([`Broker::update_follower`]).
@@ -55,7 +55,7 @@ pub struct FollowerFetched {
 /// Writes down the deferred fetch record of `s.parts[i]` (see
 /// `fetch_session.rs`), and with `unmark` ends its quiet.
 fn settle_at(
-    replicas: &mut VecMap<Tp, Shared<Replica>>,
+    replicas: &mut TpMap<Shared<Replica>>,
     follower: BrokerId,
     s: &mut FollowerSession,
     i: usize,
