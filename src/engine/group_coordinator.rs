@@ -275,7 +275,7 @@ impl Engine {
                 b,
                 from,
                 group,
-                meta,
+                *meta,
                 session_timeout_ms,
                 rebalance_timeout_ms,
                 known_member,
@@ -395,7 +395,7 @@ impl Engine {
             ),
             #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeat { group, req } => {
-                self.group_consumer_heartbeat(b, from, group, req)
+                self.group_consumer_heartbeat(b, from, group, *req)
             }
             other => self.txn_coordinator_receive(b, from, other),
         }
