@@ -103,7 +103,7 @@ pub struct Broker {
     pub fenced: bool,
     pub incarnation: u32,
     /// Copy-on-write, so snapshots share the replicas that did not change.
-    pub replicas: VecMap<Tp, crate::engine::cow_vec::Shared<Replica>>,
+    pub replicas: crate::engine::vecmap::TpMap<crate::engine::cow_vec::Shared<Replica>>,
     /// Follower fetch sessions: leader broker -> in-flight fetch id.
     pub fetchers: VecMap<BrokerId, Option<u64>>,
     pub parked: Vec<ParkedFetch>,
@@ -164,7 +164,7 @@ impl Broker {
             alive: true,
             fenced: false,
             incarnation: 0,
-            replicas: VecMap::new(),
+            replicas: Default::default(),
             fetchers: VecMap::new(),
             parked: Vec::new(),
             delayed: Vec::new(),

@@ -161,7 +161,7 @@ impl Engine {
         rule: impl FnOnce(&mut Consumer, u64, &mut Outbox) -> R,
     ) -> R {
         let now = self.now_ms;
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         let r = rule(&mut self.consumers[c.0 as usize], now, &mut out);
         self.apply_outbox(out);
         r
@@ -593,7 +593,7 @@ impl Engine {
             } => self.consumer_commit_response(c, commit_id, offsets, error),
             Msg::OffsetFetchResponse { error, offsets, .. } => {
                 let now = self.now_ms;
-                let mut out = Outbox::new();
+                let mut out = self.outbox();
                 let con = &mut self.consumers[c.0 as usize];
                 let need_reset = con.offsets_fetched(now, error, offsets, &mut self.rng, &mut out);
                 self.apply_outbox(out);

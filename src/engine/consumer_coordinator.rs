@@ -362,7 +362,7 @@ impl Consumer {
         self.membership = Membership::Joining;
         Msg::JoinGroup {
             group: self.group,
-            meta: MemberMetadata {
+            meta: Box::new(MemberMetadata {
                 member_id: self.member_id.clone().unwrap_or_default(),
                 instance_id: self.instance_id.clone(),
                 consumer: self.idx,
@@ -370,7 +370,7 @@ impl Consumer {
                 topics: gc.topics.clone(),
                 owned,
                 owned_generation: self.last_generation,
-            },
+            }),
             session_timeout_ms: gc.session_timeout_ms,
             rebalance_timeout_ms: gc.max_poll_interval_ms,
             known_member: self.member_id.is_some(),

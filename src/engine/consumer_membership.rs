@@ -104,7 +104,10 @@ mod engine_side {
             self.send(
                 Node::Consumer(c),
                 Node::Broker(b),
-                Msg::ConsumerGroupHeartbeat { group, req },
+                Msg::ConsumerGroupHeartbeat {
+                    group,
+                    req: Box::new(req),
+                },
             );
         }
 

@@ -30,6 +30,23 @@ const PER_BRANCH: usize = LEAF * BRANCH;
 
 type Leaf<T> = Rc<Vec<T>>;
 
+/// `Rc::make_mut` with its common case inlined: a chunk no snapshot shares
+/// is written in place after two loads; only a shared one is copied (out
+/// of line). Every push and every write goes through here.
+#[inline(always)]
+fn unique<V: Clone>(rc: &mut Rc<V>) -> &mut V {
+    if Rc::get_mut(rc).is_none() {
+        unshare(rc);
+    }
+    Rc::get_mut(rc).expect("unshared above")
+}
+
+#[cold]
+#[inline(never)]
+fn unshare<V: Clone>(rc: &mut Rc<V>) {
+    Rc::make_mut(rc);
+}
+
 #[derive(Clone)]
 pub struct CowVec<T> {
     branches: Vec<Rc<Vec<Leaf<T>>>>,
@@ -62,11 +79,11 @@ impl<T: Clone> CowVec<T> {
         if self.len % PER_BRANCH == 0 {
             self.branches.push(Rc::new(Vec::with_capacity(BRANCH)));
         }
-        let branch = Rc::make_mut(self.branches.last_mut().expect("a branch was just ensured"));
+        let branch = unique(self.branches.last_mut().expect("a branch was just ensured"));
         if self.len % LEAF == 0 {
             branch.push(Rc::new(Vec::with_capacity(LEAF)));
         }
-        Rc::make_mut(branch.last_mut().expect("a leaf was just ensured")).push(value);
+        unique(branch.last_mut().expect("a leaf was just ensured")).push(value);
         self.len += 1;
     }
 
@@ -85,8 +102,8 @@ impl<T: Clone> CowVec<T> {
         if i >= self.len {
             return None;
         }
-        let branch = Rc::make_mut(&mut self.branches[i / PER_BRANCH]);
-        let leaf = Rc::make_mut(&mut branch[(i % PER_BRANCH) / LEAF]);
+        let branch = unique(&mut self.branches[i / PER_BRANCH]);
+        let leaf = unique(&mut branch[(i % PER_BRANCH) / LEAF]);
         Some(&mut leaf[i % LEAF])
     }
 
@@ -227,7 +244,7 @@ impl<T> std::ops::Deref for Shared<T> {
 
 impl<T: Clone> std::ops::DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        Rc::make_mut(&mut self.0)
+        unique(&mut self.0)
     }
 }
 

@@ -275,7 +275,7 @@ impl Engine {
                 b,
                 from,
                 group,
-                meta,
+                *meta,
                 session_timeout_ms,
                 rebalance_timeout_ms,
                 known_member,
@@ -287,7 +287,7 @@ impl Engine {
                 assignments,
             } => {
                 let ctx = self.group_ctx(group, Some(b));
-                let mut out = Outbox::new();
+                let mut out = self.outbox();
                 self.group(group).handle_sync(
                     from,
                     &member_id,
@@ -304,7 +304,7 @@ impl Engine {
                 generation,
             } => {
                 let ctx = self.group_ctx(group, Some(b));
-                let mut out = Outbox::new();
+                let mut out = self.outbox();
                 let error = self
                     .group(group)
                     .heartbeat(&member_id, generation, ctx, &mut out);
@@ -321,7 +321,7 @@ impl Engine {
                 reason,
             } => {
                 let ctx = self.group_ctx(group, Some(b));
-                let mut out = Outbox::new();
+                let mut out = self.outbox();
                 self.group(group)
                     .remove_member(&member_id, reason, ctx, &mut out);
                 self.apply_outbox(out);
@@ -395,7 +395,7 @@ impl Engine {
             ),
             #[cfg(consumer_protocol)]
             Msg::ConsumerGroupHeartbeat { group, req } => {
-                self.group_consumer_heartbeat(b, from, group, req)
+                self.group_consumer_heartbeat(b, from, group, *req)
             }
             other => self.txn_coordinator_receive(b, from, other),
         }
@@ -466,7 +466,7 @@ impl Engine {
             session_timeout_ms: session,
             new_member_id,
         };
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         let modern = self.groups[g.0 as usize]
             .modern
             .as_mut()
@@ -489,7 +489,7 @@ impl Engine {
         f: impl FnOnce(&mut ConsumerGroup, &BTreeMap<String, u32>, &mut Outbox),
     ) {
         let topics = self.subscribable_topics();
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         if let Some(cg) = self.groups[g.0 as usize].modern.as_mut() {
             f(cg, &topics, &mut out);
         }
@@ -646,7 +646,7 @@ impl Engine {
 
     pub(crate) fn group_rebalance_deadline(&mut self, g: GroupIdx, rebalance_id: u32) {
         let ctx = self.group_ctx(g, None);
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         self.group(g)
             .rebalance_deadline(rebalance_id, ctx, &mut out);
         self.apply_outbox(out);
@@ -654,7 +654,7 @@ impl Engine {
 
     pub(crate) fn group_session_check(&mut self, g: GroupIdx) {
         let ctx = self.group_ctx(g, None);
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         self.group(g).session_check(ctx, &mut out);
         self.apply_outbox(out);
     }

@@ -107,7 +107,8 @@ impl Offset {
 }
 
 /// A (topic, partition) pair: the unit of storage, replication and assignment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Ordered by topic, then partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tp {
     pub topic: TopicId,
     pub partition: PartitionId,
@@ -119,5 +120,27 @@ impl Tp {
             topic,
             partition: PartitionId(partition),
         }
+    }
+
+    /// (topic, partition) in one integer, in the same order: the maps
+    /// keyed by partition compare this in their binary searches, one
+    /// comparison where the derived order made two.
+    #[inline]
+    fn key(self) -> u64 {
+        (self.topic.0 as u64) << 32 | self.partition.0 as u64
+    }
+}
+
+impl Ord for Tp {
+    #[inline]
+    fn cmp(&self, other: &Tp) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Tp {
+    #[inline]
+    fn partial_cmp(&self, other: &Tp) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }

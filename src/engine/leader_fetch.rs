@@ -39,7 +39,7 @@ use crate::engine::log::LogEntry;
 use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::partition_leader::LeaderState;
 use crate::engine::sim::Engine;
-use crate::engine::vecmap::VecMap;
+use crate::engine::vecmap::TpMap;
 
 /// What a follower's fetch of one partition asks of the rest of the engine
 /// ([`Broker::update_follower`]).
@@ -55,7 +55,7 @@ pub struct FollowerFetched {
 /// Writes down the deferred fetch record of `s.parts[i]` (see
 /// `fetch_session.rs`), and with `unmark` ends its quiet.
 fn settle_at(
-    replicas: &mut VecMap<Tp, Shared<Replica>>,
+    replicas: &mut TpMap<Shared<Replica>>,
     follower: BrokerId,
     s: &mut FollowerSession,
     i: usize,
@@ -136,25 +136,32 @@ impl Broker {
         continues
     }
 
-    /// Whether partition `i` of a continuing session skips its fetch
-    /// record (quiet, and asked for unchanged); if not, its deferred
-    /// record is written down first.
-    pub fn skips_fetch_record(
+    /// In a continuing session, from position `from` on: marks each
+    /// partition that skips its fetch record (quiet, and asked for
+    /// unchanged) and returns the first that does not, its deferred record
+    /// written down first. The caller records that one, which may end the
+    /// quiet of a later partition (an append, a new high watermark), and
+    /// then goes on from the next position: each partition is decided as
+    /// the fetch reaches it.
+    pub fn next_fetch_record(
         &mut self,
         follower: BrokerId,
-        i: usize,
-        fp: &FetchPartition,
-    ) -> bool {
+        from: usize,
+        partitions: &[FetchPartition],
+    ) -> Option<usize> {
         let s = self
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        if s.skips(i, fp) {
-            self.skipped[i] = true;
-            return true;
+        for (i, fp) in partitions.iter().enumerate().skip(from) {
+            if s.skips(i, fp) {
+                self.skipped[i] = true;
+            } else {
+                settle_at(&mut self.replicas, follower, s, i, true);
+                return Some(i);
+            }
         }
-        settle_at(&mut self.replicas, follower, s, i, true);
-        false
+        None
     }
 
     /// A follower's fetch is recorded: the session keeps its partitions, and
@@ -169,13 +176,14 @@ impl Broker {
         partitions: &[FetchPartition],
         view: &ClusterView,
     ) {
+        let mut quiet = std::mem::take(&mut self.skipped);
+        let session = self.follower_sessions.get(&follower);
         for (i, fp) in partitions.iter().enumerate() {
-            let quiet = if self.skipped[i] {
-                self.follower_sessions[&follower].quiet[i]
+            quiet[i] = if quiet[i] {
+                session.expect("a skipped partition's session").quiet[i]
             } else {
                 self.is_quiet(follower, fp, view)
             };
-            self.skipped[i] = quiet;
         }
         let s = self
             .follower_sessions
@@ -185,9 +193,11 @@ impl Broker {
         s.last_fetch_ms = view.now_ms;
         s.parts.clear();
         s.parts.extend_from_slice(partitions);
-        s.quiet.clear();
-        s.quiet.extend_from_slice(&self.skipped);
-        self.skipped.clear();
+        // The new flags become the session's; its old buffer is the next
+        // fetch's `skipped`.
+        std::mem::swap(&mut s.quiet, &mut quiet);
+        quiet.clear();
+        self.skipped = quiet;
     }
 
     /// Whether follower `r`'s fetch `fp` leaves nothing to do until the
@@ -515,35 +525,54 @@ impl Engine {
         // (`ENABLED` here too, so that the web build leaves sessions out.)
         if !crate::engine::fetch_session::ENABLED || !view.fetch_sessions {
             // Every partition's fetch recorded as it comes.
-            for fp in partitions {
-                self.broker_update_follower(b, r, fp);
-            }
+            self.broker_update_followers(b, r, partitions);
             return;
         }
         let gen = view.controller.generation();
-        let continues = broker.start_follower_fetch(r, gen, partitions);
-        for (i, fp) in partitions.iter().enumerate() {
-            if continues && self.broker(b).skips_fetch_record(r, i, fp) {
-                continue;
+        if broker.start_follower_fetch(r, gen, partitions) {
+            let mut from = 0;
+            while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions) {
+                self.broker_update_followers(b, r, std::slice::from_ref(&partitions[i]));
+                from = i + 1;
             }
-            self.broker_update_follower(b, r, fp);
+        } else {
+            self.broker_update_followers(b, r, partitions);
         }
         let (broker, view) = self.broker_view(b);
         broker.end_follower_fetch(r, fetch_id, gen, partitions, &view);
     }
 
-    /// One partition of a follower's fetch, with the ISR change and the
-    /// new high watermark it may bring.
-    fn broker_update_follower(&mut self, b: BrokerId, follower: BrokerId, fp: &FetchPartition) {
-        let (broker, view) = self.broker_view(b);
-        let Some(fetched) = broker.update_follower(follower, fp, &view) else {
-            return;
-        };
-        if let Some((epoch, isr)) = fetched.join_isr {
-            self.controller_alter_partition(fp.tp, b, epoch, isr);
-        }
-        if fetched.hw_may_move {
-            self.broker_maybe_increment_hw(b, fp.tp);
+    /// Partitions of a follower's fetch, in order, each with the ISR change
+    /// and the new high watermark it may bring. The partitions that bring
+    /// neither share one view of the cluster: nothing changes it until the
+    /// engine carries out a change.
+    fn broker_update_followers(
+        &mut self,
+        b: BrokerId,
+        follower: BrokerId,
+        parts: &[FetchPartition],
+    ) {
+        let mut rest = parts;
+        while !rest.is_empty() {
+            let (broker, view) = self.broker_view(b);
+            let mut change = None;
+            while let Some((fp, tail)) = rest.split_first() {
+                rest = tail;
+                let fetched = broker.update_follower(follower, fp, &view);
+                if let Some(f) = fetched.filter(|f| f.join_isr.is_some() || f.hw_may_move) {
+                    change = Some((fp.tp, f));
+                    break;
+                }
+            }
+            let Some((tp, fetched)) = change else {
+                return;
+            };
+            if let Some((epoch, isr)) = fetched.join_isr {
+                self.controller_alter_partition(tp, b, epoch, isr);
+            }
+            if fetched.hw_may_move {
+                self.broker_maybe_increment_hw(b, tp);
+            }
         }
     }
 }

@@ -42,7 +42,7 @@ use crate::engine::network::{BatchResult, Msg, WireBatch};
 use crate::engine::partition_leader::LeaderState;
 use crate::engine::purgatory::{PartitionView, Status};
 use crate::engine::sim::{Action, Engine};
-use crate::engine::vecmap::VecMap;
+use crate::engine::vecmap::TpMap;
 
 /// A delayed operation that finished and belongs to another component (an
 /// offset commit, a transaction-log record, a transaction marker), with
@@ -52,7 +52,7 @@ pub type Completed = (DelayedOp, Option<ErrorCode>);
 /// `tryComplete` for one op, with each of its partitions as the broker
 /// holding it sees them now.
 fn try_complete(
-    replicas: &VecMap<Tp, Shared<Replica>>,
+    replicas: &TpMap<Shared<Replica>>,
     view: &ClusterView,
     op: &mut DelayedOp,
 ) -> Status {

@@ -138,7 +138,9 @@ pub enum Msg {
     },
     JoinGroup {
         group: GroupIdx,
-        meta: MemberMetadata,
+        /// Boxed: the largest payload of any request, kept out of line so
+        /// that every message is smaller to move.
+        meta: Box<MemberMetadata>,
         session_timeout_ms: u32,
         rebalance_timeout_ms: u32,
         known_member: bool,
@@ -176,7 +178,8 @@ pub enum Msg {
     #[cfg(consumer_protocol)]
     ConsumerGroupHeartbeat {
         group: GroupIdx,
-        req: crate::engine::consumer_group::HeartbeatRequest,
+        /// Boxed, as `JoinGroup`'s metadata.
+        req: Box<crate::engine::consumer_group::HeartbeatRequest>,
     },
     #[cfg(consumer_protocol)]
     ConsumerGroupHeartbeatResponse {

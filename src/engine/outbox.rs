@@ -109,9 +109,21 @@ impl Outbox {
 }
 
 impl Engine {
-    /// Carries out a component's effects in the order it recorded them.
+    /// An empty outbox on the buffer the last applied one left behind, so
+    /// a handler's effects do not grow a new vector from nothing each time.
+    pub(crate) fn outbox(&mut self) -> Outbox {
+        Outbox {
+            effects: std::mem::take(&mut self.spare_effects),
+        }
+    }
+
+    /// Carries out a component's effects in the order it recorded them,
+    /// and keeps the emptied buffer for the next [`Engine::outbox`].
     pub(crate) fn apply_outbox(&mut self, mut out: Outbox) {
         self.apply_outbox_drain(&mut out);
+        if out.effects.capacity() > self.spare_effects.capacity() {
+            self.spare_effects = out.effects;
+        }
     }
 
     /// As [`Engine::apply_outbox`], leaving `out` empty with its buffer.

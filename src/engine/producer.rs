@@ -686,7 +686,7 @@ impl Engine {
         pc: &ProducerConfig,
     ) {
         let request_id = self.next_id();
-        let (now, mut out) = (self.now_ms, Outbox::new());
+        let (now, mut out) = (self.now_ms, self.outbox());
         let arrive_ms = now + self.latency_ms(Node::Producer(p), Node::Broker(broker));
         let to = Outgoing {
             broker,
@@ -764,7 +764,8 @@ impl Engine {
     /// `Producer::handle_produce_result`).
     fn producer_handle_result(&mut self, p: ProducerIdx, r: BatchResult) {
         let cfg = std::sync::Arc::clone(&self.cfg);
-        let (now, records, mut out) = (self.now_ms, &self.records, Outbox::new());
+        let mut out = self.outbox();
+        let (now, records) = (self.now_ms, &self.records);
         let created_ms = |r: RecordId| records[r.0 as usize].created_ms;
         let pc = &cfg.producers[p.0 as usize];
         let pr = &mut self.producers[p.0 as usize];
@@ -777,7 +778,7 @@ impl Engine {
     /// (`Producer::handle_batch_failed`).
     fn producer_batch_failed(&mut self, p: ProducerIdx, id: BatchId, error: ErrorCode) {
         let cfg = std::sync::Arc::clone(&self.cfg);
-        let (now, mut out) = (self.now_ms, Outbox::new());
+        let (now, mut out) = (self.now_ms, self.outbox());
         let pr = &mut self.producers[p.0 as usize];
         let pc = &cfg.producers[p.0 as usize];
         let abortable = pr.handle_batch_failed(now, id, error, pc, &mut self.rng, &mut out);
@@ -794,7 +795,7 @@ impl Engine {
         rule: impl FnOnce(&mut Producer, u64, &ProducerConfig, &mut Outbox) -> R,
     ) -> R {
         let cfg = std::sync::Arc::clone(&self.cfg);
-        let mut out = Outbox::new();
+        let mut out = self.outbox();
         let pr = &mut self.producers[p.0 as usize];
         let answer = rule(pr, self.now_ms, &cfg.producers[p.0 as usize], &mut out);
         self.apply_outbox(out);

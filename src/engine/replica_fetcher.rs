@@ -53,8 +53,9 @@ struct FetchPlan {
     generation: u64,
     /// How many replicas the broker hosted then.
     replicas: usize,
-    /// Positions in the broker's `replicas`.
-    slots: std::rc::Rc<[u32]>,
+    /// Positions in the broker's `replicas`, with each partition's leader
+    /// epoch (which changes only with the metadata, like the plan).
+    slots: std::rc::Rc<[(u32, LeaderEpoch)]>,
 }
 
 impl Engine {
@@ -129,9 +130,9 @@ impl Engine {
         let slots = self.fetch_plan(b, leader);
         let replicas = &self.brokers[b.0 as usize].replicas;
         let mut partitions = Vec::with_capacity(slots.len());
-        partitions.extend(slots.iter().filter_map(|&i| {
+        partitions.extend(slots.iter().filter_map(|&(i, epoch)| {
             let (tp, rep) = replicas.get_index(i as usize).expect("a planned slot");
-            self.fetch_partition(*tp, rep)
+            Self::fetch_partition(*tp, rep, epoch)
         }));
         partitions
     }
@@ -144,27 +145,34 @@ impl Engine {
             .replicas
             .iter()
             .filter(|(tp, _)| self.partition_meta(**tp).leader == Some(leader))
-            .filter_map(|(tp, rep)| self.fetch_partition(*tp, rep))
+            .filter_map(|(tp, rep)| {
+                Self::fetch_partition(*tp, rep, self.partition_meta(*tp).leader_epoch)
+            })
             .collect()
     }
 
-    /// A follower's fetch for `tp`, unless it leads it itself.
-    fn fetch_partition(&self, tp: Tp, rep: &Replica) -> Option<FetchPartition> {
+    /// A follower's fetch for `tp` in the leader's `current_leader_epoch`,
+    /// unless it leads it itself.
+    fn fetch_partition(
+        tp: Tp,
+        rep: &Replica,
+        current_leader_epoch: LeaderEpoch,
+    ) -> Option<FetchPartition> {
         rep.leader.is_none().then(|| FetchPartition {
             tp,
             fetch_offset: rep.log.leo(),
             last_fetched_epoch: rep.log.last_entry_epoch(),
-            current_leader_epoch: self.partition_meta(tp).leader_epoch,
+            current_leader_epoch,
             follower_hw: Some(rep.log.hw()),
         })
     }
 
     /// Where, among the replicas broker `b` hosts (in partition order), are
-    /// those whose leader is `leader`. Worked out again only when the
+    /// those whose leader is `leader`, with their leader epochs. Worked out again only when the
     /// metadata changed or `b` gained a replica (which moves the
     /// positions); a debug build checks the cached list against a fresh one.
     #[cfg(not(target_arch = "wasm32"))]
-    fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[u32]> {
+    fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[(u32, LeaderEpoch)]> {
         let generation = self.controller.generation();
         let replicas = self.brokers[b.0 as usize].replicas.len();
         let cached = self.brokers[b.0 as usize]
@@ -179,7 +187,7 @@ impl Engine {
                 slots
             }
             None => {
-                let slots: std::rc::Rc<[u32]> = self.followed_from(b, leader).into();
+                let slots: std::rc::Rc<[(u32, LeaderEpoch)]> = self.followed_from(b, leader).into();
                 let plan = FetchPlan {
                     generation,
                     replicas,
@@ -192,13 +200,14 @@ impl Engine {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    fn followed_from(&self, b: BrokerId, leader: BrokerId) -> Vec<u32> {
+    fn followed_from(&self, b: BrokerId, leader: BrokerId) -> Vec<(u32, LeaderEpoch)> {
         self.brokers[b.0 as usize]
             .replicas
             .keys()
             .enumerate()
-            .filter(|(_, tp)| self.partition_meta(**tp).leader == Some(leader))
-            .map(|(i, _)| i as u32)
+            .map(|(i, tp)| (i, self.partition_meta(*tp)))
+            .filter(|(_, meta)| meta.leader == Some(leader))
+            .map(|(i, meta)| (i as u32, meta.leader_epoch))
             .collect()
     }
 

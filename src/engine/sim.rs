@@ -222,6 +222,8 @@ pub struct Engine {
     pub(crate) records: crate::engine::cow_vec::CowVec<RecordData>,
     pub(crate) ledger: Ledger,
     out: Vec<Event>,
+    /// An emptied outbox buffer, for the next handler (`outbox.rs`).
+    pub(crate) spare_effects: Vec<crate::engine::outbox::Effect>,
     headline: bool,
     pub(crate) next_batch_id: u32,
     pub(crate) next_request_id: u64,
@@ -306,6 +308,7 @@ impl Engine {
             records: Default::default(),
             ledger: Ledger::default(),
             out: Vec::new(),
+            spare_effects: Vec::new(),
             headline: false,
             next_batch_id: 0,
             next_request_id: 0,

@@ -7,6 +7,10 @@
 //! with binary search does the same job in a fraction of the code, and is
 //! faster for maps of a few dozen entries. Iteration is in key order, like
 //! `BTreeMap`, so behaviour never depends on insertion order.
+//!
+//! [`TpMap`] is the one map looked up on every step (a broker's replicas):
+//! the same sorted vector, with a dense (topic, partition) index beside it
+//! so a lookup is two array reads instead of a binary search.
 
 use std::borrow::Borrow;
 
@@ -197,6 +201,103 @@ where
     type Output = V;
     fn index(&self, k: &Q) -> &V {
         self.get(k).expect("key present in VecMap")
+    }
+}
+
+/// A [`VecMap`] keyed by partition, with a dense index beside it: a
+/// broker's replicas, looked up by partition several times for each fetch,
+/// append and high-watermark move. Reads that do not look up (iteration,
+/// `len`, `get_index`) go to the map itself; it is written only through
+/// `insert`, which rebuilds the index (a broker gains a replica rarely).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TpMap<V> {
+    map: VecMap<crate::engine::ids::Tp, V>,
+    /// `slots[topic][partition]`: that entry's position in `map`, plus one
+    /// (0: none).
+    slots: Vec<Vec<u32>>,
+}
+
+impl<V> Default for TpMap<V> {
+    fn default() -> Self {
+        TpMap {
+            map: VecMap::new(),
+            slots: Vec::new(),
+        }
+    }
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for TpMap<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.map.fmt(f)
+    }
+}
+
+impl<V> std::ops::Deref for TpMap<V> {
+    type Target = VecMap<crate::engine::ids::Tp, V>;
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl<V> TpMap<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[inline]
+    fn position(&self, tp: &crate::engine::ids::Tp) -> Option<usize> {
+        let slot = *self
+            .slots
+            .get(tp.topic.0 as usize)?
+            .get(tp.partition.0 as usize)?;
+        (slot as usize).checked_sub(1)
+    }
+
+    #[inline]
+    pub fn get(&self, tp: &crate::engine::ids::Tp) -> Option<&V> {
+        self.position(tp).map(|i| &self.map.items[i].1)
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, tp: &crate::engine::ids::Tp) -> Option<&mut V> {
+        self.position(tp).map(|i| &mut self.map.items[i].1)
+    }
+
+    pub fn contains_key(&self, tp: &crate::engine::ids::Tp) -> bool {
+        self.position(tp).is_some()
+    }
+
+    /// Inserts, returning the previous value.
+    pub fn insert(&mut self, tp: crate::engine::ids::Tp, v: V) -> Option<V> {
+        let old = self.map.insert(tp, v);
+        self.slots.clear();
+        for (i, (tp, _)) in self.map.items.iter().enumerate() {
+            let (t, p) = (tp.topic.0 as usize, tp.partition.0 as usize);
+            if self.slots.len() <= t {
+                self.slots.resize_with(t + 1, Vec::new);
+            }
+            if self.slots[t].len() <= p {
+                self.slots[t].resize(p + 1, 0);
+            }
+            self.slots[t][p] = i as u32 + 1;
+        }
+        old
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&crate::engine::ids::Tp, &mut V)> {
+        self.map.iter_mut()
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.map.values_mut()
+    }
+}
+
+impl<'a, V> IntoIterator for &'a TpMap<V> {
+    type Item = (&'a crate::engine::ids::Tp, &'a V);
+    type IntoIter = <&'a VecMap<crate::engine::ids::Tp, V> as IntoIterator>::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        (&self.map).into_iter()
     }
 }
 

@@ -1090,7 +1090,7 @@ impl Gateway {
             Msg::JoinGroup {
                 group: g,
                 known_member: !meta.member_id.is_empty(),
-                meta,
+                meta: Box::new(meta),
                 session_timeout_ms: session,
                 rebalance_timeout_ms: rebalance.max(0) as u32,
             },

@@ -124,7 +124,7 @@ impl Gateway {
             node,
             Msg::ConsumerGroupHeartbeat {
                 group: g,
-                req: HeartbeatRequest {
+                req: Box::new(HeartbeatRequest {
                     member_id: h.member_id.to_string(),
                     instance_id: h.instance_id.as_ref().map(|s| s.to_string()),
                     member_epoch: h.member_epoch,
@@ -135,7 +135,7 @@ impl Gateway {
                         .map(|ts| ts.iter().map(|t| t.0.to_string()).collect()),
                     server_assignor,
                     owned,
-                },
+                }),
             },
         )))
     }
