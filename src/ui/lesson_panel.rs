@@ -87,9 +87,6 @@ pub fn LessonPanel(props: &Props) -> Html {
                     <p>{q.reveal.clone()}</p>
                 </div>
             }
-            if let (Phase::Playing, Some(q), Some(a)) = (run.phase, next.and_then(|b| b.question.as_ref()), run.answer) {
-                <p class="lesson-playing" role="status">{format!("You predicted: {}. Watch the stage: the answer comes at step {}.", q.choices.get(a).map_or("", |c| c.as_str()), next.map_or(0, |b| b.step))}</p>
-            }
             <div class="lesson-text">
                 { for beat.shown().iter().map(|p| html! { <p>{p.clone()}</p> }) }
                 if more_open {

@@ -1251,10 +1251,7 @@ impl Scene<'_> {
                     x + status_x,
                     y + 16.0,
                     false,
-                    fit(
-                        &format!("· {}", status_in(short, w - 16.0 - status_x - 2.0 * 7.6)),
-                        w - 16.0 - status_x,
-                    ),
+                    fit(&format!("· {short}"), w - 16.0 - status_x),
                 ),
             ]
         } else {
@@ -1271,7 +1268,7 @@ impl Scene<'_> {
                     x,
                     y + status_dy,
                     false,
-                    fit(status_in(status, w - 16.0), w - 16.0),
+                    fit(status, w - 16.0),
                 ),
             ]
         };
@@ -1461,7 +1458,7 @@ impl Scene<'_> {
         // heartbeats), and a step draws at most MAX_MOVERS things in flight:
         // the DOM stays bounded whatever the engine did in one step.
         let mut drawn: Vec<(Node, Node, MsgKind)> = Vec::new();
-        let mut ends: Vec<((i64, i64), (i64, i64))> = Vec::new();
+        let mut ends: Vec<(Pt, Pt)> = Vec::new();
         for (i, ev) in m.events.iter().enumerate() {
             if movers.len() >= MAX_MOVERS {
                 break;
@@ -1778,8 +1775,7 @@ impl Scene<'_> {
                 // in one step (two members' heartbeats at the coordinator)
                 // stack instead of covering each other.
                 if protocol {
-                    let at = |p: Pt| ((p.x * 2.0).round() as i64, (p.y * 2.0).round() as i64);
-                    let (f, t) = (at(from), at(to));
+                    let (f, t) = (from, to);
                     from.y += PILL_STACK * ends.iter().filter(|e| e.0 == f).count() as f64;
                     to.y += PILL_STACK * ends.iter().filter(|e| e.1 == t).count() as f64;
                     ends.push((f, t));
@@ -1919,25 +1915,6 @@ pub fn push_px(s: &mut String, x: f64) {
 }
 
 /// A consumer-protocol member that is not yet reconciled, as its card says it.
-/// A consumer's status in `room` units of 12.5-unit mono text: whole if
-/// it fits, else a shorter word for it (a phone's narrow boxes), so the
-/// card shows a word rather than "awaiting rele…".
-fn status_in(status: &str, room: f64) -> &str {
-    const SHORTER: [(&str, &str); 4] = [
-        ("poll() returned", "polled"),
-        ("exception caught", "exception"),
-        ("busy, left group", "left group"),
-        ("not in the group", "outside"),
-    ];
-    if status.chars().count() as f64 * 7.6 <= room {
-        return status;
-    }
-    SHORTER
-        .iter()
-        .find(|(long, _)| *long == status)
-        .map_or(status, |(_, short)| short)
-}
-
 fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
     use crate::engine::consumer_group::MemberState;
     let con = &e.consumers()[c.0 as usize];
