@@ -32,8 +32,10 @@ type Leaf<T> = Rc<Vec<T>>;
 
 /// `Rc::make_mut` with its common case inlined: a chunk no snapshot shares
 /// is written in place after two loads; only a shared one is copied (out
-/// of line). Every push and every write goes through here.
-#[inline(always)]
+/// of line). Every push and every write goes through here. (Inlined
+/// everywhere natively; the page leaves it to the compiler, which keeps
+/// its first load smaller.)
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
 fn unique<V: Clone>(rc: &mut Rc<V>) -> &mut V {
     if Rc::get_mut(rc).is_none() {
         unshare(rc);

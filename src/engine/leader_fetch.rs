@@ -525,54 +525,39 @@ impl Engine {
         // (`ENABLED` here too, so that the web build leaves sessions out.)
         if !crate::engine::fetch_session::ENABLED || !view.fetch_sessions {
             // Every partition's fetch recorded as it comes.
-            self.broker_update_followers(b, r, partitions);
+            for fp in partitions {
+                self.broker_update_follower(b, r, fp);
+            }
             return;
         }
         let gen = view.controller.generation();
         if broker.start_follower_fetch(r, gen, partitions) {
             let mut from = 0;
             while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions) {
-                self.broker_update_followers(b, r, std::slice::from_ref(&partitions[i]));
+                self.broker_update_follower(b, r, &partitions[i]);
                 from = i + 1;
             }
         } else {
-            self.broker_update_followers(b, r, partitions);
+            for fp in partitions {
+                self.broker_update_follower(b, r, fp);
+            }
         }
         let (broker, view) = self.broker_view(b);
         broker.end_follower_fetch(r, fetch_id, gen, partitions, &view);
     }
 
-    /// Partitions of a follower's fetch, in order, each with the ISR change
-    /// and the new high watermark it may bring. The partitions that bring
-    /// neither share one view of the cluster: nothing changes it until the
-    /// engine carries out a change.
-    fn broker_update_followers(
-        &mut self,
-        b: BrokerId,
-        follower: BrokerId,
-        parts: &[FetchPartition],
-    ) {
-        let mut rest = parts;
-        while !rest.is_empty() {
-            let (broker, view) = self.broker_view(b);
-            let mut change = None;
-            while let Some((fp, tail)) = rest.split_first() {
-                rest = tail;
-                let fetched = broker.update_follower(follower, fp, &view);
-                if let Some(f) = fetched.filter(|f| f.join_isr.is_some() || f.hw_may_move) {
-                    change = Some((fp.tp, f));
-                    break;
-                }
-            }
-            let Some((tp, fetched)) = change else {
-                return;
-            };
-            if let Some((epoch, isr)) = fetched.join_isr {
-                self.controller_alter_partition(tp, b, epoch, isr);
-            }
-            if fetched.hw_may_move {
-                self.broker_maybe_increment_hw(b, tp);
-            }
+    /// One partition of a follower's fetch, with the ISR change and the
+    /// new high watermark it may bring.
+    fn broker_update_follower(&mut self, b: BrokerId, follower: BrokerId, fp: &FetchPartition) {
+        let (broker, view) = self.broker_view(b);
+        let Some(fetched) = broker.update_follower(follower, fp, &view) else {
+            return;
+        };
+        if let Some((epoch, isr)) = fetched.join_isr {
+            self.controller_alter_partition(fp.tp, b, epoch, isr);
+        }
+        if fetched.hw_may_move {
+            self.broker_maybe_increment_hw(b, fp.tp);
         }
     }
 }

@@ -1087,7 +1087,7 @@ pub fn table_source() -> String {
             })
             .collect();
         out.push_str(&format!(
-            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: {:?},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {gate}&[",
+            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: {gate}{:?}{end_text},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {gate}&[",
             p.id,
             p.title,
             p.summary,

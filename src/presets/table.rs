@@ -184,7 +184,7 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "c-joins-consumer-protocol",
         title: "C joins: the consumer group protocol (KIP-848)",
-        summary: "Kafka 4's protocol: the broker assigns, each member reconciles on its own heartbeat, only the moving partition pauses.",
+        summary: if cfg!(consumer_protocol) { "Kafka 4's protocol: the broker assigns, each member reconciles on its own heartbeat, only the moving partition pauses." } else { "" },
         expect: Expect::JoinRebalances,
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AAAwAgMBAgQABAEPAhADlgEAAAUBAwEDDgISAQAHAwAAEgEwALwFCQAA4F0SATEAAAAAWy52YA" } else { "" },
@@ -197,7 +197,7 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "c-joins-three-protocols",
         title: "C joins: eager vs cooperative vs consumer protocol",
-        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.)",
+        summary: if cfg!(consumer_protocol) { "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.)" } else { "" },
         expect: Expect::JoinRebalances,
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AAAgAgMBAgQABAEPAhADlgEAAAUBDgIABwEAvAUJAAAAAAAP6Dt6" } else { "" },
@@ -211,7 +211,7 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "rolling-upgrade-to-consumer-protocol",
         title: "Rolling upgrade: a live group moves to the consumer protocol",
-        summary: "Kafka 4's online migration: each restart with group.protocol=consumer, and the classic group becomes a consumer group with classic members inside it until the last one moves.",
+        summary: if cfg!(consumer_protocol) { "Kafka 4's online migration: each restart with group.protocol=consumer, and the classic group becomes a consumer group with classic members inside it until the last one moves." } else { "" },
         expect: Expect::RollingUpgrade,
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AABCAgMBAgYABAEPAjwD-gEAAAUBAwEDDgMABwYAABIBMADQDxQAAQC4FxIBMQDAPhQBAQCwbRQCAQCgnAESATIAAAAA03P7BQ" } else { "" },
