@@ -39,12 +39,15 @@ export async function narrationText(root) {
   return (await panel.innerText()).replace(/\s+/g, ' ').trim();
 }
 
-/** "Step N of M" → { step: N, last: M | null }. */
+/**
+ * "Step N" (at the live edge) or "Step N of M" (replaying the past, M the
+ * history's length) → { step: N, last: M, or N at the live edge }.
+ */
 export async function counter(root) {
   const text = (await stepCounter(root).innerText()).replace(/\s+/g, ' ').trim();
-  const m = text.match(/Step (\d+)(?: of (\d+))?/);
-  assert(m, `step counter does not read "Step N of M": "${text}"`);
-  return { step: Number(m[1]), last: m[2] === undefined ? null : Number(m[2]), text };
+  const m = text.match(/^Step (\d+)(?: of (\d+))?$/);
+  assert(m, `step counter does not read "Step N" or "Step N of M": "${text}"`);
+  return { step: Number(m[1]), last: m[2] === undefined ? Number(m[1]) : Number(m[2]), text };
 }
 
 export async function waitForStep(root, n, { last, timeout = 10_000, what = '' } = {}) {

@@ -118,6 +118,41 @@ export const sideBySideTests = [
   },
 
   {
+    // An instructor's 800×500 iframe leaves the narration a narrow column:
+    // it still holds a Kafka error name on one line (it used to break
+    // "REBALANCE_IN_PROGRES" / "S"), and no word is cut across two lines.
+    name: 'a_narrow_embedded_narration_never_cuts_a_word_across_lines',
+    timeout: 60_000,
+    fn: async (t) => {
+      // Step 147: the eager lane's heartbeat answered REBALANCE_IN_PROGRESS.
+      const page = await openPage(t, 'full/?embed&preset=c-joins-three-protocols&step=147', { viewport: { width: 800, height: 500 } });
+      const body = narrationPanel(page).locator('.narration-body').first();
+      await waitFor(async () => /REBALANCE_IN_PROGRESS/.test((await body.textContent()) || ''), {
+        timeout: 20_000,
+        describe: async () => `the narration at step 147 names REBALANCE_IN_PROGRESS: "${await body.textContent()}"`,
+      });
+      await assertSeen(body, 'the narration');
+      // Every word (letters and digits) of the narration sits on one line.
+      const broken = await body.evaluate((el) => {
+        const out = [];
+        const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+          for (const m of n.data.matchAll(/[A-Za-z0-9]+/g)) {
+            const r = document.createRange();
+            r.setStart(n, m.index);
+            r.setEnd(n, m.index + m[0].length);
+            const tops = new Set([...r.getClientRects()].filter((b) => b.width > 0).map((b) => Math.round(b.top)));
+            if (tops.size > 1) out.push(m[0]);
+          }
+        }
+        return out;
+      });
+      assert(broken.length === 0, `words broken across lines in the narration: ${broken.join(', ')}`);
+      await t.screenshot(page, 'narrow-narration-error-name-800x500');
+    },
+  },
+
+  {
     // Between C joining and the rebalance a classic group moves records for
     // seconds (A and B hear of it only at their next heartbeat): a hundred
     // steps of routine. "Next change" (and J) skips them to the news.
