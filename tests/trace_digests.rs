@@ -10,45 +10,12 @@
 
 mod common;
 
-use kafkascope::engine::{Engine, ScenarioConfig, StepOutcome};
+use common::trace::line;
+use kafkascope::engine::ScenarioConfig;
 
 const DIGESTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/trace_digests.txt");
 /// Seeds of each sweep's scenario generator played here.
 const SWEEP_SAMPLE: u64 = 12;
-const MAX_STEPS: usize = 20_000;
-
-/// FNV-1a, 64 bits: stable across Rust versions and platforms.
-struct Fnv(u64);
-
-impl std::fmt::Write for Fnv {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        Ok(())
-    }
-}
-
-/// (digest, events, steps) of playing `cfg` until the engine is idle.
-fn digest(cfg: ScenarioConfig) -> (u64, usize, usize) {
-    use std::fmt::Write;
-    let mut e = Engine::new(cfg).expect("valid scenario");
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-    let mut events = 0;
-    let mut steps = 0;
-    while steps < MAX_STEPS {
-        steps += 1;
-        let out = e.step();
-        for ev in e.take_events() {
-            events += 1;
-            write!(h, "{} {:?}\n", ev.time_ms, ev.kind).expect("hashing");
-        }
-        if out == StepOutcome::Idle {
-            break;
-        }
-    }
-    (h.0, events, steps)
-}
 
 fn scenarios() -> Vec<(String, ScenarioConfig)> {
     let mut out = Vec::new();
@@ -78,10 +45,7 @@ fn scenarios() -> Vec<(String, ScenarioConfig)> {
 fn every_recorded_trace_plays_out_exactly_as_recorded() {
     let lines: Vec<String> = scenarios()
         .into_iter()
-        .map(|(name, cfg)| {
-            let (d, events, steps) = digest(cfg);
-            format!("{d:016x} {events:>7} events {steps:>5} steps  {name}")
-        })
+        .map(|(name, cfg)| line(&name, cfg))
         .collect();
     let text = format!(
         "# Event-trace digests: see tests/trace_digests.rs. Re-record with\n\

@@ -6,6 +6,7 @@
 //! - [`sim`]: an engine with its event log and invariant-checking steps;
 //! - [`commands`]: command builders;
 //! - [`assignor_data`]: the assignor tests' data files and Kafka-suite loop;
+//! - [`trace`]: the digest of a run's event trace (native and in the browser);
 //! - the random scenarios of the sweeps ([`sweep_scenario`],
 //!   [`group_scenario`], [`semantics_scenario`]; the first two are shared
 //!   with `examples/seed_story.rs`).
@@ -22,3 +23,4 @@ pub mod semantics_scenario;
 pub mod sim;
 pub mod sweep;
 pub mod sweep_scenario;
+pub mod trace;
