@@ -301,6 +301,9 @@ pub struct Run {
     /// Side by side: the lane the user picked to draw large, until the
     /// lesson moves to another beat (see [`Model::shown_lane`]).
     pub picked_lane: Option<usize>,
+    /// Side by side: the other lane whose news came last, and the step it
+    /// came at, while the first lane had none (see [`Model::shown_lane`]).
+    pub news_lane: Option<(usize, u64)>,
     /// A side-by-side lane: it never sends records by itself, it gets the
     /// main lane's commands (see `forward_to_lanes`).
     pub follower: bool,
@@ -446,6 +449,7 @@ impl Model {
                 lanes: Vec::new(),
                 lane_labels: Vec::new(),
                 picked_lane: None,
+                news_lane: None,
                 follower: false,
                 play_until: None,
                 pending_lesson: None,
@@ -744,13 +748,23 @@ impl Model {
     /// else, in a lesson, the lane its beat names (the coming beat's while
     /// its question is asked or played to, so the student watches the lane
     /// the question is about; a beat without `lane:` keeps the last one
-    /// named); else the first.
+    /// named); else the lane whose news came last while the first lane had
+    /// none; else the first (or, once its story is over, the first still at
+    /// work).
     pub fn shown_lane(&self) -> usize {
         let last = self.lane_labels.len().saturating_sub(1);
         if let Some(n) = self.picked_lane {
             return n.min(last);
         }
         let Some(run) = &self.lesson else {
+            // The lane with the latest news, while it has more to tell (or
+            // at the step of its news); the first lane's own news takes the
+            // stage back.
+            if let Some((n, at)) = self.news_lane {
+                if at == self.step || self.lanes.get(n - 1).is_some_and(|l| !l.engine.is_idle()) {
+                    return n.min(last);
+                }
+            }
             // Once the first lane's story is over, the first lane still at
             // work is drawn large (its news is what the steps now show).
             if self.engine.is_idle() {
@@ -1040,6 +1054,8 @@ impl Model {
     /// One step, replaying the tape (never past `limit_calls`) or live.
     pub(crate) fn step_with(&mut self, limit_calls: Option<u64>, replay: bool, how: StepBy) {
         let playing = how == StepBy::Playing;
+        let changes_before: Vec<u64> = self.lanes.iter().map(|l| l.changes).collect();
+        let main_before = self.changes;
         let mut outcome = if replay {
             self.replay_step(limit_calls)
         } else {
@@ -1061,6 +1077,18 @@ impl Model {
         self.absorb_step(outcome);
         if !self.lanes.is_empty() {
             self.align_lanes();
+            // The stage follows the news: a lane's rebalance, say, while
+            // the first lane's story is routine or over.
+            if self.changes != main_before {
+                self.news_lane = None;
+            } else if let Some(i) = self
+                .lanes
+                .iter()
+                .zip(&changes_before)
+                .position(|(l, b)| l.changes != *b)
+            {
+                self.news_lane = Some((i + 1, self.step));
+            }
         }
     }
 
@@ -1309,291 +1337,4 @@ pub fn next_key(key: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nine_steps_walk_one_record_through_all_stages_in_order() {
-        let mut m = Model::default();
-        let mut seen = Vec::new();
-        for _ in 0..9 {
-            m.update(Msg::StepForward);
-            seen.push(m.headline().and_then(|e| e.kind.stage()));
-        }
-        let expected: Vec<Option<Stage>> = Stage::ALL.iter().map(|s| Some(*s)).collect();
-        assert_eq!(seen, expected);
-        assert_eq!(m.step, 9);
-        assert_eq!(m.focus_stage(), Some(Stage::Commit));
-    }
-
-    /// Whether the headline of each step from `m.step` down to 2 is a
-    /// change, by stepping back.
-    fn headlines_back_to_start(m: &Model) -> Vec<(u64, bool)> {
-        let mut back = m.clone();
-        let mut out = Vec::new();
-        while back.step > 1 {
-            let changed = back.headline().is_some_and(|h| h.kind.is_change());
-            out.push((back.step, changed));
-            back.update(Msg::StepBack);
-        }
-        out
-    }
-
-    #[test]
-    fn next_change_skips_a_records_routine_stages_to_the_join() {
-        let mut m = Model::default();
-        assert!(m.load_preset("c-joins-eager-range"));
-        // Step 1 is the preset's own note (a change).
-        m.update(Msg::StepForward);
-        m.update(Msg::SkipToChange);
-        let first = m.step;
-        assert!(
-            first > 9,
-            "records moved before the first change: step {first}"
-        );
-        let h = m.headline().expect("a headline").kind.clone();
-        assert!(h.is_change(), "stopped on a routine stage: {h:?}");
-        // Every step skipped was routine: stepping back shows only stages.
-        let steps = headlines_back_to_start(&m);
-        assert_eq!(steps.first(), Some(&(first, true)));
-        assert!(steps[1..].iter().all(|(_, c)| !c), "{steps:?}");
-        // The next press reaches a later change (the rebalance goes on).
-        m.update(Msg::SkipToChange);
-        assert!(m.step > first);
-        assert!(m.headline().is_some_and(|h| h.kind.is_change()));
-    }
-
-    #[test]
-    fn next_change_counts_the_other_lanes_changes() {
-        let mut m = Model::default();
-        assert!(m.load_preset("c-joins-side-by-side"));
-        let mut stops = 0;
-        while stops < 40 && !m.idle {
-            let lanes_before: u64 = m.lanes.iter().map(|l| l.changes).sum();
-            let main_before = m.changes;
-            m.update(Msg::SkipToChange);
-            let lanes_after: u64 = m.lanes.iter().map(|l| l.changes).sum();
-            assert!(
-                m.changes > main_before || lanes_after > lanes_before || m.idle,
-                "a skip that found no change in any lane stopped at step {}",
-                m.step
-            );
-            stops += 1;
-        }
-        assert!(
-            m.lanes.iter().all(|l| l.changes > 0),
-            "every lane had its rebalance"
-        );
-    }
-
-    #[test]
-    fn side_by_side_lanes_never_run_ahead_of_the_moment_shown() {
-        // A lane's next news can be seconds away (a heartbeat): following
-        // the main lane, it stops at the main lane's moment, not at its news.
-        for id in [
-            "c-joins-side-by-side",
-            "semantics-side-by-side",
-            "c-joins-three-protocols",
-        ] {
-            let mut m = Model::default();
-            assert!(m.load_preset(id));
-            // Once the main lane has finished, the others go on alone.
-            let mut main_done = false;
-            for _ in 0..200 {
-                m.update(Msg::StepForward);
-                main_done |= m.engine.is_idle();
-                let main_since = m.engine.now_ms() - m.engine.start_ms();
-                let moment = m.moment_ms() - m.engine.start_ms();
-                for (i, l) in m.lanes.iter().enumerate() {
-                    let since = l.engine.now_ms() - l.engine.start_ms();
-                    assert!(
-                        since <= moment,
-                        "{id} step {}: lane {} is at {since} ms, the moment shown is {moment} ms",
-                        m.step,
-                        i + 2
-                    );
-                    if !main_done {
-                        assert!(
-                            since <= main_since,
-                            "{id} step {}: lane {} ran ahead",
-                            m.step,
-                            i + 2
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn next_change_never_sends_records_by_itself() {
-        // A free scenario that has drained: the skip stops rather than send
-        // record after record from the Key field.
-        let mut m = Model::default();
-        for _ in 0..9 {
-            m.update(Msg::StepForward);
-        }
-        let records = m.engine.records().len();
-        m.update(Msg::SkipToChange);
-        assert_eq!(m.engine.records().len(), records);
-        assert_eq!(m.step, 9);
-    }
-
-    #[test]
-    fn replaying_the_command_log_reproduces_the_run() {
-        let mut m = Model::default();
-        m.update(Msg::Configure(Setting::Brokers(3)));
-        m.update(Msg::Configure(Setting::ReplicationFactor(3)));
-        for i in 0..40 {
-            if i == 12 {
-                m.update(Msg::ToggleBroker(BrokerId(1)));
-            }
-            m.update(Msg::StepForward);
-        }
-        let replayed = replay(&m.config, &m.commands.to_vec(), m.engine.step_calls()).unwrap();
-        assert_eq!(replayed.now_ms(), m.engine.now_ms());
-        assert_eq!(replayed.steps_taken(), m.engine.steps_taken());
-        assert_eq!(replayed.ledger(), m.engine.ledger());
-        assert_eq!(replayed.records().len(), m.engine.records().len());
-    }
-
-    #[test]
-    fn side_by_side_lanes_step_together_and_share_faults() {
-        let mut m = Model::default();
-        m.update(Msg::LoadPreset("c-joins-side-by-side".into()));
-        assert_eq!(m.lanes.len(), 1);
-        assert_eq!(m.lane_labels.len(), 2);
-        for _ in 0..5 {
-            m.update(Msg::StepForward);
-        }
-        assert!(
-            m.lanes[0].engine.now_ms() >= m.engine.now_ms(),
-            "lanes are aligned on simulated time"
-        );
-        m.update(Msg::Apply(Command::CrashConsumer {
-            consumer: ConsumerIdx(0),
-            point: crate::engine::event::CrashPoint::Now,
-        }));
-        assert!(!m.engine.consumers()[0].alive);
-        assert!(
-            !m.lanes[0].engine.consumers()[0].alive,
-            "the fault reached the other lane"
-        );
-        m.update(Msg::Configure(Setting::Partitions(6)));
-        assert!(m.lanes.is_empty(), "a custom scenario has one lane");
-    }
-
-    #[test]
-    fn next_key_increments_numbered_keys_only() {
-        assert_eq!(next_key("user-1"), "user-2");
-        assert_eq!(next_key("user-9"), "user-10");
-        assert_eq!(next_key("alice"), "alice");
-        assert_eq!(next_key(""), "");
-    }
-
-    #[test]
-    fn impossible_partition_count_keeps_the_scenario_and_says_why() {
-        let mut m = Model::default();
-        m.update(Msg::StepForward);
-        m.update(Msg::SetPartitions(99));
-        assert_eq!(m.draft_errors.len(), 1);
-        assert_eq!(m.draft_errors[0].field, "topics[0].partitions");
-        assert_eq!(m.step, 1, "the user's run is not lost");
-    }
-
-    #[test]
-    fn replication_factor_above_brokers_is_explained_inline_and_fixable() {
-        let mut m = Model::default();
-        m.update(Msg::Configure(Setting::ReplicationFactor(3)));
-        assert!(m.draft_errors[0]
-            .message
-            .contains("larger than the number of brokers"));
-        assert_eq!(
-            m.config.topics[0].replication_factor, 1,
-            "the running scenario is untouched"
-        );
-        m.update(Msg::Configure(Setting::Brokers(3)));
-        assert!(m.draft_errors.is_empty(), "{:?}", m.draft_errors);
-        assert_eq!(m.config.cluster.brokers, 3);
-        assert_eq!(m.config.topics[0].replication_factor, 3);
-    }
-
-    #[test]
-    fn a_view_message_keeps_the_run_and_a_step_makes_a_new_one() {
-        // The page's reducer clones the model for every message; the stage
-        // skips its render when the run is the same pointer, so only a
-        // change to the run may make a new one.
-        let before = Model::default();
-        let mut typed = before.clone();
-        typed.update(Msg::SetKey("user-9".into()));
-        typed.update(Msg::Inspect(None));
-        typed.update(Msg::ToggleHelp);
-        assert!(
-            typed.same_run(&before),
-            "typing, hovering and a dialog leave the run alone"
-        );
-        let mut stepped = before.clone();
-        stepped.update(Msg::StepForward);
-        assert!(!stepped.same_run(&before), "a step makes a new run");
-        assert_eq!(before.step, 0, "the older model still shows its own run");
-    }
-
-    #[test]
-    fn crashing_a_broker_is_logged_for_replay() {
-        let mut m = Model::default();
-        m.update(Msg::Configure(Setting::Brokers(3)));
-        m.update(Msg::ToggleBroker(BrokerId(1)));
-        assert!(!m.engine.brokers()[1].alive);
-        assert_eq!(
-            m.commands.last().map(|c| &c.1),
-            Some(&Command::CrashBroker {
-                broker: BrokerId(1)
-            })
-        );
-        m.update(Msg::ToggleBroker(BrokerId(1)));
-        assert!(m.engine.brokers()[1].alive);
-    }
-
-    #[test]
-    fn loading_a_preset_replaces_the_scenario() {
-        let mut m = Model::default();
-        m.update(Msg::LoadPreset("acks1-failover-loss".into()));
-        assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
-        assert_eq!(m.config.cluster.brokers, 3);
-        assert!(!m.auto_feed(), "a scripted preset is not fed by the UI");
-        m.update(Msg::LoadPreset("no-such".into()));
-        assert!(m.error.is_some());
-        assert_eq!(m.preset.as_deref(), Some("acks1-failover-loss"));
-    }
-
-    #[test]
-    fn reset_starts_over_with_the_same_seed() {
-        let mut a = Model::default();
-        for _ in 0..5 {
-            a.update(Msg::StepForward);
-        }
-        let first = a.events.clone();
-        a.update(Msg::Reset);
-        assert_eq!(a.step, 0);
-        let mut b = Model::default();
-        for _ in 0..5 {
-            a.update(Msg::StepForward);
-            b.update(Msg::StepForward);
-        }
-        assert_eq!(a.events, b.events);
-        assert_eq!(a.events, first);
-    }
-
-    #[test]
-    fn playing_keeps_several_records_in_flight() {
-        let mut m = Model::default();
-        m.update(Msg::Play);
-        let mut max_in_flight = 0;
-        for _ in 0..60 {
-            m.update(Msg::Tick);
-            max_in_flight = max_in_flight.max(m.records_in_flight());
-        }
-        assert!(max_in_flight >= 2, "max in flight {max_in_flight}");
-        assert!(m.step >= 55);
-    }
-}
+mod tests;

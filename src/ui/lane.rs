@@ -10,7 +10,9 @@ use crate::ui::RunSnap;
 use yew::prelude::*;
 
 /// A lane card's props: its label and place, whether it is drawn large,
-/// and what its thumbnail shows (the lane's run and viewer's state).
+/// and the lane's run (its latest news and its ledger). A card has no
+/// picture of its lane: at card size one was unreadable and cost the large
+/// stage a fifth of its height; pressing the card draws the lane large.
 #[derive(Properties, Clone, PartialEq)]
 pub struct CardProps {
     pub label: AttrValue,
@@ -59,12 +61,6 @@ pub fn LaneCard(props: &CardProps) -> Html {
                 role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
             <span class="lane-name">{lane_name(label)}</span>
             <span class="lane-now">{now}</span>
-            // A small multiple: the lane's picture, shapes only (its text
-            // is hidden at this size; the large stage has it). Inert: not
-            // focusable, not clickable, not in the accessibility tree.
-            <span class="thumb" inert=true aria-hidden="true">
-                { crate::ui::stage::view(&crate::ui::stage::Props { shows: m.clone(), on: on.clone(), size: THUMB, max_scale: 1.0, min_scale: 0.05 }) }
-            </span>
             <span class="lane-ledger">
                 <span class="ok">{format!("{} once", s.processed_once)}</span>
                 <span class="dup">{format!("{} dup", s.duplicated)}</span>
@@ -96,9 +92,6 @@ fn partition_seconds(ms: u64) -> String {
         format!("{}.{}", ms / 1000, ms % 1000 / 100)
     }
 }
-
-/// A lane thumbnail's box, in CSS px.
-const THUMB: (f64, f64) = (260.0, 110.0);
 
 /// What the course text's "Semantic Summary" table claims for a lane named
 /// after a delivery semantics: (data loss, duplicates).

@@ -29,8 +29,6 @@ pub struct Props {
     pub size: (f64, f64),
     /// How large the drawing may grow (presentation mode raises it).
     pub max_scale: f64,
-    /// How small it may shrink: 1 (11 px text), lower for a thumbnail.
-    pub min_scale: f64,
 }
 
 /// At most this many tokens, pills and vanishing cells move in one step.
@@ -459,7 +457,7 @@ pub fn Stage(props: &StageProps) -> Html {
     let (w, h) = size.unwrap_or(DEFAULT_BOX);
     html! {
         <div class="stage-host" ref={host}>
-            { view(&Props { shows: props.shows.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale, min_scale: 1.0 }) }
+            { view(&Props { shows: props.shows.clone(), on: props.on.clone(), size: (w, h), max_scale: props.max_scale }) }
         </div>
     }
 }
@@ -475,7 +473,8 @@ pub fn view(props: &Props) -> Html {
             &m.engine,
             props.size.0,
             props.size.1,
-            props.min_scale,
+            // Never below 11 px text.
+            1.0,
             props.max_scale,
         ),
     };
@@ -542,11 +541,7 @@ pub fn view(props: &Props) -> Html {
             { for lay.groups.iter().map(|g| s.group(g)) }
             { for lay.consumers.iter().map(|c| s.consumer(c)) }
             { for e.consumers().iter().filter(|c| c.alive).filter_map(|c| s.at_consumer(c)) }
-            // A thumbnail (a side-by-side lane's small multiple) draws the
-            // cluster's state only: what moves is for the large stage.
-            if props.min_scale >= 1.0 {
-                <g class="movers">{ for s.movers() }</g>
-            }
+            <g class="movers">{ for s.movers() }</g>
         </svg>
     }
 }
