@@ -285,16 +285,21 @@ impl Broker {
 
     /// Reads what a fetch may return right now; `has_news` if anything to send.
     pub fn read_fetch(&self, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
-        let session = f
+        // The session's quiet flags, while this fetch is its latest.
+        let quiet: &[bool] = match f
             .replica
             .filter(|_| crate::engine::fetch_session::ENABLED)
-            .and_then(|r| self.follower_sessions.get(&r));
+            .and_then(|r| self.follower_sessions.get(&r))
+        {
+            Some(s) if s.fetch_id == f.fetch_id => &s.quiet,
+            _ => &[],
+        };
         let mut out: Vec<FetchPartitionData> = Vec::new();
         let mut news = false;
         for (i, fp) in f.partitions.iter().enumerate() {
             // A quiet partition has nothing for the follower (see
             // `fetch_session.rs`): what the checks below would conclude.
-            if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
+            if quiet.get(i).copied().unwrap_or(false) {
                 // Every change to a quiet partition's log ends its quiet
                 // (`broker_settle_quiet`): a new way to change a leader's
                 // log that forgets to do so stops the tests here.
