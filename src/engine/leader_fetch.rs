@@ -153,15 +153,23 @@ impl Broker {
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        for (i, fp) in partitions.iter().enumerate().skip(from) {
-            if s.skips(i, fp) {
-                self.skipped[i] = true;
-            } else {
-                settle_at(&mut self.replicas, follower, s, i, true);
-                return Some(i);
-            }
+        // (`FollowerSession::skips`, over slices the compiler can see the
+        // ends of: this loop runs over nearly every partition of a fetch.)
+        let n = partitions
+            .len()
+            .min(s.parts.len())
+            .min(s.quiet.len())
+            .min(self.skipped.len());
+        let mut i = from;
+        while i < n && s.quiet[i] && s.parts[i] == partitions[i] {
+            self.skipped[i] = true;
+            i += 1;
         }
-        None
+        if i >= partitions.len() {
+            return None;
+        }
+        settle_at(&mut self.replicas, follower, s, i, true);
+        Some(i)
     }
 
     /// A follower's fetch is recorded: the session keeps its partitions, and
@@ -177,13 +185,22 @@ impl Broker {
         view: &ClusterView,
     ) {
         let mut quiet = std::mem::take(&mut self.skipped);
-        let session = self.follower_sessions.get(&follower);
-        for (i, fp) in partitions.iter().enumerate() {
-            quiet[i] = if quiet[i] {
-                session.expect("a skipped partition's session").quiet[i]
+        // (Only a continuing session skips partitions.)
+        let was_quiet: &[bool] = self
+            .follower_sessions
+            .get(&follower)
+            .map_or(&[], |s| &s.quiet);
+        for ((q, fp), was) in quiet.iter_mut().zip(partitions).zip(was_quiet) {
+            *q = if *q {
+                *was
             } else {
                 self.is_quiet(follower, fp, view)
             };
+        }
+        // A session that did not continue skipped nothing.
+        for (q, fp) in quiet.iter_mut().zip(partitions).skip(was_quiet.len()) {
+            debug_assert!(!*q, "a skipped partition has a session");
+            *q = self.is_quiet(follower, fp, view);
         }
         let s = self
             .follower_sessions
