@@ -18,7 +18,7 @@ use std::time::Instant;
 // The allocator the native `kafkascope` binary uses (see Cargo.toml), so
 // the bench measures what `kafkascope run` runs.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: kafkascope::live::alloc_guard::MiMalloc = kafkascope::live::alloc_guard::MiMalloc;
 
 include!("common/workloads.rs");
 

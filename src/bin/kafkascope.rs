@@ -9,8 +9,9 @@ use std::process::ExitCode;
 // cannot abort the process (src/live/alloc_guard.rs).
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
-static GLOBAL: kafkascope::live::alloc_guard::GuardedAlloc<mimalloc::MiMalloc> =
-    kafkascope::live::alloc_guard::GuardedAlloc(mimalloc::MiMalloc);
+static GLOBAL: kafkascope::live::alloc_guard::GuardedAlloc<
+    kafkascope::live::alloc_guard::MiMalloc,
+> = kafkascope::live::alloc_guard::GuardedAlloc(kafkascope::live::alloc_guard::MiMalloc);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

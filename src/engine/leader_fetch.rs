@@ -153,15 +153,23 @@ impl Broker {
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        for (i, fp) in partitions.iter().enumerate().skip(from) {
-            if s.skips(i, fp) {
-                self.skipped[i] = true;
-            } else {
-                settle_at(&mut self.replicas, follower, s, i, true);
-                return Some(i);
-            }
+        // (`FollowerSession::skips`, over slices the compiler can see the
+        // ends of: this loop runs over nearly every partition of a fetch.)
+        let n = partitions
+            .len()
+            .min(s.parts.len())
+            .min(s.quiet.len())
+            .min(self.skipped.len());
+        let mut i = from;
+        while i < n && s.quiet[i] && s.parts[i] == partitions[i] {
+            self.skipped[i] = true;
+            i += 1;
         }
-        None
+        if i >= partitions.len() {
+            return None;
+        }
+        settle_at(&mut self.replicas, follower, s, i, true);
+        Some(i)
     }
 
     /// A follower's fetch is recorded: the session keeps its partitions, and
@@ -177,13 +185,22 @@ impl Broker {
         view: &ClusterView,
     ) {
         let mut quiet = std::mem::take(&mut self.skipped);
-        let session = self.follower_sessions.get(&follower);
-        for (i, fp) in partitions.iter().enumerate() {
-            quiet[i] = if quiet[i] {
-                session.expect("a skipped partition's session").quiet[i]
+        // (Only a continuing session skips partitions.)
+        let was_quiet: &[bool] = self
+            .follower_sessions
+            .get(&follower)
+            .map_or(&[], |s| &s.quiet);
+        for ((q, fp), was) in quiet.iter_mut().zip(partitions).zip(was_quiet) {
+            *q = if *q {
+                *was
             } else {
                 self.is_quiet(follower, fp, view)
             };
+        }
+        // A session that did not continue skipped nothing.
+        for (q, fp) in quiet.iter_mut().zip(partitions).skip(was_quiet.len()) {
+            debug_assert!(!*q, "a skipped partition has a session");
+            *q = self.is_quiet(follower, fp, view);
         }
         let s = self
             .follower_sessions
@@ -285,27 +302,41 @@ impl Broker {
 
     /// Reads what a fetch may return right now; `has_news` if anything to send.
     pub fn read_fetch(&self, f: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
-        let session = f
+        // The session's quiet flags, while this fetch is its latest.
+        let quiet: &[bool] = match f
             .replica
             .filter(|_| crate::engine::fetch_session::ENABLED)
-            .and_then(|r| self.follower_sessions.get(&r));
+            .and_then(|r| self.follower_sessions.get(&r))
+        {
+            Some(s) if s.fetch_id == f.fetch_id => &s.quiet,
+            _ => &[],
+        };
         let mut out: Vec<FetchPartitionData> = Vec::new();
         let mut news = false;
-        for (i, fp) in f.partitions.iter().enumerate() {
+        let mut next = 0;
+        loop {
             // A quiet partition has nothing for the follower (see
             // `fetch_session.rs`): what the checks below would conclude.
-            if session.is_some_and(|s| s.quiet_for(f.fetch_id, i)) {
+            // (Skipped in a loop of its own: most of a session is quiet,
+            // and the body's loop steps several times slower.)
+            while quiet.get(next).copied().unwrap_or(false) {
                 // Every change to a quiet partition's log ends its quiet
                 // (`broker_settle_quiet`): a new way to change a leader's
                 // log that forgets to do so stops the tests here.
                 debug_assert!(
-                    self.has_nothing_for(fp),
+                    f.partitions
+                        .get(next)
+                        .is_none_or(|fp| self.has_nothing_for(fp)),
                     "{tp:?} on broker {b} changed while quiet",
-                    tp = fp.tp,
+                    tp = f.partitions[next].tp,
                     b = self.id
                 );
-                continue;
+                next += 1;
             }
+            let Some(fp) = f.partitions.get(next) else {
+                break;
+            };
+            next += 1;
             let tp = fp.tp;
             let mut d = FetchPartitionData {
                 tp,

@@ -38,7 +38,7 @@ pub struct BatchResult {
     pub duplicate: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchPartition {
     pub tp: Tp,
     pub fetch_offset: Offset,

@@ -77,15 +77,15 @@ impl Engine {
                     held |= 1 << tp.partition.0;
                 }
             }
-            for p in 0..self.topic(t).partitions.len() {
-                total += 1;
+            let n = self.topic(t).partitions.len();
+            total += n as u64;
+            // The first 64 partitions counted from the bits at once.
+            let first = n.min(64);
+            let mask = if first == 64 { !0 } else { (1u64 << first) - 1 };
+            unowned += (first as u32 - (held & mask).count_ones()) as u64;
+            for p in first..n {
                 let tp = crate::engine::ids::Tp::new(t, p as u32);
-                let owned = if p < 64 {
-                    held >> p & 1 == 1
-                } else {
-                    members().any(|c| c.assignment.contains(&tp))
-                };
-                if !owned {
+                if !members().any(|c| c.assignment.contains(&tp)) {
                     unowned += 1;
                 }
             }

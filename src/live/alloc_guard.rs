@@ -57,7 +57,7 @@ const MAP_ALIGN: usize = 4096;
 
 /// A global allocator that maps huge allocations lazily and delegates the
 /// rest to `A`. Install it with
-/// `#[global_allocator] static G: GuardedAlloc<mimalloc::MiMalloc> = GuardedAlloc(mimalloc::MiMalloc);`.
+/// `#[global_allocator] static G: GuardedAlloc<MiMalloc> = GuardedAlloc(MiMalloc);`.
 pub struct GuardedAlloc<A: GlobalAlloc>(pub A);
 
 /// Whether `layout` is served by `mmap`. A pure function of the layout, so
@@ -164,5 +164,70 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for GuardedAlloc<A> {
             }
         }
         new
+    }
+}
+
+/// mimalloc as the process's allocator, calling its plain entry points
+/// (`mi_malloc`, `mi_zalloc`, `mi_realloc`) when a layout asks for no more
+/// than word alignment, and the aligned ones only above that.
+///
+/// The `mimalloc` crate's `MiMalloc` sends every allocation through
+/// `mi_malloc_aligned`. In mimalloc v3 that call takes its fast path only
+/// when the size class's current page has a free block; otherwise (the
+/// first block of every fresh page) it falls to the generic aligned path,
+/// which serves a size that is not a power of two by over-allocating
+/// `size + align - 1` bytes, a block of the next size class up. The size
+/// class asked for then never gets a page of its own, so *every*
+/// allocation of, say, a 136-byte record takes the slow path and a
+/// 160-byte block (in W1 full: ~400k such calls for 20k records, ~5% of
+/// the run's instructions, and more memory to zero). Every mimalloc block
+/// is at least word-aligned (block sizes are multiples of the word and
+/// pages start aligned), so a layout of alignment 8 or less needs nothing
+/// the plain calls do not give.
+pub struct MiMalloc;
+
+/// The alignment every mimalloc block has (its word).
+const MI_WORD: usize = std::mem::size_of::<usize>();
+
+// SAFETY: each call is mimalloc's, with the alignment honoured either by
+// the word alignment of every mimalloc block (align <= MI_WORD) or by the
+// aligned call; `mi_free` frees blocks from either.
+unsafe impl GlobalAlloc for MiMalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe {
+            if layout.align() <= MI_WORD {
+                libmimalloc_sys::mi_malloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        unsafe {
+            if layout.align() <= MI_WORD {
+                libmimalloc_sys::mi_zalloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        unsafe {
+            if layout.align() <= MI_WORD {
+                libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
     }
 }
