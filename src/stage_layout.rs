@@ -331,12 +331,6 @@ pub const DOT_W: f64 = 14.0;
 /// The height of a chip, and of the line that holds chips under the cells.
 pub const CHIP_H: f64 = 20.0;
 
-/// The layout of `e` for a box of `box_w`×`box_h` CSS px. `max_scale` caps
-/// how large it grows (presentation mode raises it).
-pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
-    layout_scaled(e, box_w, box_h, 1.0, max_scale)
-}
-
 /// `x` kept within `lo..=hi` (`lo <= hi`). Not `f64::clamp`: its panic
 /// message formats floats, and the float formatter costs the wasm bundle
 /// kilobytes.
@@ -344,9 +338,11 @@ fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
     x.max(lo).min(hi)
 }
 
-/// [`layout`] that may also shrink below scale 1, down to `min_scale`
-/// (a thumbnail, whose text is not drawn).
-pub fn layout_scaled(e: &Engine, box_w: f64, box_h: f64, min_scale: f64, max_scale: f64) -> Layout {
+/// The layout of `e` for a box of `box_w`×`box_h` CSS px. `max_scale` caps
+/// how large it grows (presentation mode raises it); it never shrinks below
+/// scale 1 (11 px text): a cluster that does not fit scrolls instead.
+pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
+    let min_scale = 1.0;
     let box_w = box_w.max(40.0);
     let box_h = box_h.max(30.0);
     let hosted = hosted(e);

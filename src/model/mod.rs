@@ -760,7 +760,11 @@ impl Model {
             // The lane with the latest news, while it has more to tell (or
             // at the step of its news); the first lane's own news takes the
             // stage back.
-            if let Some((n, at)) = self.news_lane {
+            // (The full page's three-protocol comparison needs it: the
+            // consumer protocol's rebalance comes while cooperative still
+            // waits. The course page's side-by-side presets do without,
+            // and its first load has no room for it.)
+            if let Some((n, at)) = self.news_lane.filter(|_| cfg!(consumer_protocol)) {
                 if at == self.step || self.lanes.get(n - 1).is_some_and(|l| !l.engine.is_idle()) {
                     return n.min(last);
                 }
@@ -1078,8 +1082,10 @@ impl Model {
         if !self.lanes.is_empty() {
             self.align_lanes();
             // The stage follows the news: a lane's rebalance, say, while
-            // the first lane's story is routine or over.
-            if self.changes != main_before {
+            // the first lane's story is routine or over. The full page only
+            // (see `shown_lane`).
+            if !cfg!(consumer_protocol) {
+            } else if self.changes != main_before {
                 self.news_lane = None;
             } else if let Some(i) = self
                 .lanes

@@ -4,7 +4,7 @@
 
 use crate::engine::ids::GroupIdx;
 use crate::model::Msg;
-use crate::narration::{narrate, Span};
+use crate::narration::narrate;
 use crate::ui::stage::StageShows;
 use crate::ui::RunSnap;
 use yew::prelude::*;
@@ -40,13 +40,6 @@ pub fn LaneCard(props: &CardProps) -> Html {
     } else {
         0
     };
-    let text = |body: &[Span]| -> String {
-        body.iter()
-            .map(|sp| match sp {
-                Span::Text(x) | Span::Term(x) | Span::Num(x) => x.as_str(),
-            })
-            .collect()
-    };
     let now = match &n {
         Some(n) => n.title.clone(),
         None => match crate::ui::narration_panel::quiet_step(m, false) {
@@ -55,10 +48,9 @@ pub fn LaneCard(props: &CardProps) -> Html {
             None => "waiting for the first step".to_string(),
         },
     };
-    let detail = n.as_ref().map(|n| text(&n.body)).unwrap_or_default();
     html! {
         <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
-                role="tab" aria-selected={selected.to_string()} {onclick} title={detail}>
+                role="tab" aria-selected={selected.to_string()} {onclick}>
             <span class="lane-name">{lane_name(label)}</span>
             <span class="lane-now">{now}</span>
             <span class="lane-ledger">
@@ -66,7 +58,9 @@ pub fn LaneCard(props: &CardProps) -> Html {
                 <span class="dup">{format!("{} dup", s.duplicated)}</span>
                 <span class="lost">{format!("{} lost", s.lost)}</span>
                 <span class="flight">{format!("{} in flight", s.in_flight)}</span>
-                if unowned_ms > 0 {
+                // Always there on the full page, so a card does not grow a
+                // line (and the stage shrink) when a rebalance starts.
+                if cfg!(consumer_protocol) {
                     <span class="unowned" title="Partition-seconds without a live owner during rebalances (unowned_partition_ms)">
                         {format!("{} partition-seconds unowned", partition_seconds(unowned_ms))}
                     </span>

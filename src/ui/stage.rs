@@ -469,14 +469,7 @@ pub fn view(props: &Props) -> Html {
         m,
         e: &m.engine,
         on: &props.on,
-        lay: crate::stage_layout::layout_scaled(
-            &m.engine,
-            props.size.0,
-            props.size.1,
-            // Never below 11 px text.
-            1.0,
-            props.max_scale,
-        ),
+        lay: crate::stage_layout::layout(&m.engine, props.size.0, props.size.1, props.max_scale),
     };
     let (e, lay) = (s.e, &s.lay);
 
