@@ -57,6 +57,7 @@ import {
   waitForNarration,
   runTests,
 } from './lib.mjs';
+import { stageSvg } from './app.mjs';
 
 const SUBPATH = '/course/kafkascope/';
 
@@ -324,27 +325,35 @@ const tests = [
     fn: async (t) => {
       const page = await t.newPage();
       await setLabelled(page, 'Scenario', 'c-joins-side-by-side');
-      // Each lane is a card (a small multiple of its picture) over one
-      // large stage; the cards' pictures carry the consumers' states.
+      // Each lane is a card over one large stage; pressing a card draws
+      // that lane large (until another is pressed).
       const lanes = page.locator('.lane-card');
       await waitFor(async () => (await lanes.count()) === 2, { timeout: 5000 });
       const eager = lanes.nth(0);
       const coop = lanes.nth(1);
       assert(/eager/.test(await eager.locator('.lane-name').innerText()), 'the first lane is eager');
       assert(/cooperative/.test(await coop.locator('.lane-name').innerText()), 'the second lane is cooperative');
-      // Step until the eager lane is mid-rebalance: every consumer stopped.
-      let sawStopTheWorld = false;
-      let coopKeptConsuming = false;
-      for (let i = 0; i < 400 && !(sawStopTheWorld && coopKeptConsuming); i++) {
-        await stepButton(page).click();
-        const eagerRebalancing = await eager.locator('g.consumer.rebalancing').count();
-        const eagerOwning = await eager.locator('g.consumer:not(.rebalancing) text', { hasText: '@' }).count();
-        if (eagerRebalancing >= 2 && eagerOwning === 0) sawStopTheWorld = true;
-        const coopRebalancingButOwning = await coop.locator('g.consumer.rebalancing text', { hasText: '@' }).count();
-        if (coopRebalancingButOwning >= 1) coopKeptConsuming = true;
-        if (sawStopTheWorld && i % 20 === 0) await t.screenshot(page, `side-by-side-${i}`);
-      }
+      const stage = stageSvg(page);
+      // Steps on (from the start) with `card`'s lane drawn large until
+      // `seen` holds for its consumers on the large stage.
+      const watch = async (card, seen) => {
+        await page.getByRole('button', { name: 'Reset', exact: true }).click();
+        await card.click();
+        for (let i = 0; i < 400; i++) {
+          await stepButton(page).click();
+          if (await seen()) return true;
+        }
+        return false;
+      };
+      // Under eager, the rebalance stops the world: every consumer rebalancing, none owning.
+      const sawStopTheWorld = await watch(eager, async () =>
+        (await stage.locator('g.consumer.rebalancing').count()) >= 2 &&
+        (await stage.locator('g.consumer:not(.rebalancing) text', { hasText: '@' }).count()) === 0);
       assert(sawStopTheWorld, 'under eager every consumer stopped with no partitions during the rebalance');
+      await t.screenshot(page, 'side-by-side-eager');
+      // Under cooperative, a rebalancing consumer keeps consuming what it owns.
+      const coopKeptConsuming = await watch(coop, async () =>
+        (await stage.locator('g.consumer.rebalancing text', { hasText: '@' }).count()) >= 1);
       assert(coopKeptConsuming, 'under cooperative a rebalancing consumer kept its partitions');
       await t.screenshot(page, 'side-by-side');
     },
