@@ -197,7 +197,7 @@ pub(super) const TABLE: &[Entry] = &[
     Entry {
         id: "c-joins-three-protocols",
         title: "C joins: eager vs cooperative vs consumer protocol",
-        summary: if cfg!(consumer_protocol) { "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.)" } else { "" },
+        summary: if cfg!(consumer_protocol) { "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.) So the cards' partition-seconds unowned end smallest for eager: cooperative's moved partition waits for the second rebalance, and KIP-848's for its new owner's next heartbeat." } else { "" },
         expect: Expect::JoinRebalances,
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AAAgAgMBAgQABAEPAhADlgEAAAUBDgIABwEAvAUJAAAAAAAP6Dt6" } else { "" },
