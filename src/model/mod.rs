@@ -1084,14 +1084,14 @@ impl Model {
             // The stage follows the news: a lane's rebalance, say, while
             // the first lane's story is routine or over. The full page only
             // (see `shown_lane`).
-            if !cfg!(consumer_protocol) {
-            } else if self.changes != main_before {
+            if cfg!(consumer_protocol) && self.changes != main_before {
                 self.news_lane = None;
             } else if let Some(i) = self
                 .lanes
                 .iter()
                 .zip(&changes_before)
                 .position(|(l, b)| l.changes != *b)
+                .filter(|_| cfg!(consumer_protocol))
             {
                 self.news_lane = Some((i + 1, self.step));
             }
