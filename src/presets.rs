@@ -73,7 +73,8 @@ pub enum Expect {
 pub struct Preset {
     pub id: &'static str,
     pub title: &'static str,
-    /// One line, for menus and `kafkascope presets`.
+    /// One line, for menus and `kafkascope presets`. Empty in the wasm
+    /// build: the page reads it from `static/presets.txt` ([`summary_in`]).
     pub summary: &'static str,
     pub config: ScenarioConfig,
     pub expect: Expect,
@@ -157,6 +158,14 @@ pub fn needs_full_page(id: &str) -> bool {
     // (The same test as `is_full_page`, written out: the course page's
     // bundle is budgeted to the byte.)
     cfg!(not(consumer_protocol)) && TABLE.iter().any(|e| e.id == id && e.full_page)
+}
+
+/// Preset `id`'s summary in `static/presets.txt` (`text`), which the page
+/// fetches once a preset is open: the wasm build's table leaves the
+/// summaries out, so they are not part of the first load.
+pub fn summary_in<'a>(text: &'a str, id: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(id)?.strip_prefix('\t'))
 }
 
 pub fn by_id(id: &str) -> Option<Preset> {

@@ -555,9 +555,30 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
     use kafkascope::presets::build;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/presets/table.rs");
     let source = build::table_source();
+    let summaries_path = concat!(env!("CARGO_MANIFEST_DIR"), "/static/presets.txt");
+    let summaries = build::summaries_source();
     if std::env::var("UPDATE_PRESET_TABLE").is_ok_and(|v| v == "1") {
         std::fs::write(path, &source).expect("write src/presets/table.rs");
+        std::fs::write(summaries_path, &summaries).expect("write static/presets.txt");
     }
+    let summaries_on_disk =
+        std::fs::read_to_string(summaries_path).expect("read static/presets.txt");
+    assert!(
+        summaries_on_disk == summaries,
+        "static/presets.txt is out of date with src/presets/build.rs: run UPDATE_PRESET_TABLE=1 cargo test --test presets"
+    );
+    for p in build::built() {
+        assert_eq!(
+            presets::summary_in(&summaries_on_disk, p.id),
+            Some(p.summary),
+            "the page reads preset {}'s summary from static/presets.txt",
+            p.id
+        );
+    }
+    assert_eq!(
+        presets::summary_in(&summaries_on_disk, "no-such-preset"),
+        None
+    );
     let on_disk = std::fs::read_to_string(path).expect("read src/presets/table.rs");
     assert!(
         on_disk == source,

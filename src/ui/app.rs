@@ -110,6 +110,9 @@ pub fn App() -> Html {
     });
     let own_lesson = use_state(AttrValue::default);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
+    // The presets' summaries (`presets.txt`), fetched once a preset is open:
+    // the wasm build leaves them out of the first load.
+    let summaries = use_state(AttrValue::default);
     // The reducer's own dispatcher: the same callback on every render, so
     // components given it can tell that nothing changed.
     let dispatch: Callback<Msg> = model.dispatcher().to_callback();
@@ -324,6 +327,20 @@ pub fn App() -> Html {
             || ()
         });
     }
+    {
+        let summaries = summaries.clone();
+        use_effect_with(m.preset.is_some(), move |open| {
+            if *open && summaries.is_empty() {
+                crate::ui::fetch::fetch_then(
+                    "presets.txt".into(),
+                    Callback::from(move |text: Result<String, String>| {
+                        summaries.set(text.unwrap_or_default().into())
+                    }),
+                );
+            }
+            || ()
+        });
+    }
     // The gallery fetches the built-in lessons each time it opens (a
     // lesson that failed to load gets another chance).
     {
@@ -519,7 +536,7 @@ pub fn App() -> Html {
                     if let Some(props) = crate::ui::lesson_panel::Props::of(m, &dispatch) {
                         <crate::ui::lesson_panel::LessonPanel ..props />
                     }
-                    <crate::ui::narration_panel::Narration ..crate::ui::narration_panel::Props::of(stage_model, Some(dispatch.clone()), embed || compare, shown_first) />
+                    <crate::ui::narration_panel::Narration summary={m.preset.as_deref().and_then(|id| crate::presets::summary_in(&summaries, id)).map(AttrValue::from).unwrap_or_default()} ..crate::ui::narration_panel::Props::of(stage_model, Some(dispatch.clone()), embed || compare, shown_first) />
                     if compare {
                         { crate::ui::lane::summary(&lanes) }
                     }

@@ -46,10 +46,14 @@ async fn read_text(url: &str, request: js_sys::Promise) -> Result<String, String
 
 /// Fetches built-in lesson `id` and hands its text to `done`.
 pub fn fetch_lesson(id: String, done: yew::Callback<Result<String, String>>) {
-    let Some(url) = crate::lesson::url_of(&id) else {
-        done.emit(Err(format!("there is no built-in lesson \"{id}\"")));
-        return;
-    };
+    match crate::lesson::url_of(&id) {
+        Some(url) => fetch_then(url, done),
+        None => done.emit(Err(format!("there is no built-in lesson \"{id}\""))),
+    }
+}
+
+/// Fetches `url` (relative to the page) and hands its text to `done`.
+pub fn fetch_then(url: String, done: yew::Callback<Result<String, String>>) {
     wasm_bindgen_futures::spawn_local(async move {
         done.emit(fetch_text(&url).await);
     });

@@ -31,6 +31,9 @@ pub struct Props {
     /// Each announcement then names its lane, and the other lanes' news is
     /// announced too (a screen reader cannot glance across the lanes).
     pub lanes: Vec<(AttrValue, RunSnap)>,
+    /// The open preset's summary, once `presets.txt` has been fetched
+    /// (empty before, or when it cannot be).
+    pub summary: AttrValue,
 }
 
 impl Props {
@@ -50,6 +53,7 @@ impl Props {
             on,
             compact,
             lanes,
+            summary: AttrValue::default(),
         }
     }
 }
@@ -247,7 +251,7 @@ pub fn Narration(props: &Props) -> Html {
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>
-                    <p class="narration-body">{p.summary}{warm_start_note(e)}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
+                    <p class="narration-body">{props.summary.clone()}{warm_start_note(e)}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
                 } else {
                     <p class="narration-title">{"Ready"}</p>
                     <p class="narration-body">
@@ -285,7 +289,7 @@ pub fn Narration(props: &Props) -> Html {
             if let (Some(p), true) = (&preset, narration.is_some()) {
                 <section class="preset-card" aria-label="Scenario">
                     <h3>{p.title}</h3>
-                    <p>{p.summary}</p>
+                    <p>{props.summary.clone()}</p>
                 </section>
             }
             if let Some(n) = narration.as_ref().filter(|n| !n.details.is_empty()) {
@@ -323,7 +327,7 @@ fn warm_start_note(e: &crate::engine::Engine) -> String {
     }
     let ms = e.now_ms();
     format!(
-        " The clock reads {}.{:03} s already: the group formed before step 0 (a warm start).",
+        " The clock reads {}.{:03} s already: the group formed before step 0 (a warm start). ",
         ms / 1000,
         ms % 1000
     )

@@ -57,7 +57,7 @@ import {
   waitForNarration,
   runTests,
 } from './lib.mjs';
-import { stageSvg } from './app.mjs';
+import { loadPreset, stageSvg } from './app.mjs';
 
 const SUBPATH = '/course/kafkascope/';
 
@@ -224,6 +224,32 @@ const tests = [
       await sleep(1000);
       await pauseButton(page).click();
       await sleep(300);
+    },
+  },
+
+  {
+    name: 'a_preset_shows_its_summary_fetched_after_it_opens',
+    fn: async (t) => {
+      // The summaries live in presets.txt (not in the wasm): the page fetches
+      // it once a preset is open, then the Ready narration and, after a step,
+      // the scenario card carry the summary `kafkascope presets` prints.
+      const { presetList } = await import('./project.mjs');
+      const p = presetList().find((x) => x.id === 'acks1-failover-loss');
+      assert(p && p.summary, 'kafkascope presets --json lost acks1-failover-loss or its summary');
+      const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
+      await waitForApp(page);
+      await loadPreset(page, p.id);
+      let said = '';
+      await waitFor(async () => (said = await narration(page)).includes(p.summary), {
+        timeout: 5000,
+        describe: () => `the Ready narration to carry the summary; it reads "${said}"`,
+      });
+      await stepButton(page).click();
+      const card = page.getByRole('region', { name: 'Scenario' });
+      await waitFor(async () => (said = await card.innerText()).includes(p.summary), {
+        timeout: 5000,
+        describe: () => `the Scenario card to carry the summary; it reads "${said}"`,
+      });
     },
   },
 
