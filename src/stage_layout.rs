@@ -12,8 +12,8 @@
 //! smaller scale, and never goes below scale 1 (11 px text).
 //!
 //! Arrangements, tried in order:
-//! 1. producers left, brokers side by side as columns, groups right;
-//! 2. the same with brokers in a grid of fewer columns, then stacked;
+//! 1. producers left, brokers stacked in one column, groups right;
+//! 2. the same with brokers in two columns, then more, side by side;
 //! 3. followers drawn as compact rows (cells without text: the leader's
 //!    row carries the keys, a follower's shows how far it has copied);
 //! 4. on a narrow box (a phone, a narrow iframe): producers on top,
@@ -56,6 +56,16 @@ const CELL_W_MAX: f64 = 58.0;
 const CELL_W_MIN: f64 = 44.0;
 /// At least this many offsets visible in every log.
 const MIN_SLOTS: usize = 3;
+/// A row label's character (13-unit monospace), and the room around the
+/// label: the replica's dot before it, air before the cells.
+const LABEL_CHAR_W: f64 = 13.0 * 0.6;
+const LABEL_PAD: f64 = 20.0;
+/// The average advance of a key's character in a cell (11-unit bold).
+pub const KEY_CHAR_W: f64 = MIN_FONT * 0.62;
+/// Growing the drawing, or widening cells for long keys, keeps at least
+/// this many offsets in a log (or as many as the preferred scale had):
+/// larger text is no gain if the log it draws shrinks to two records.
+const KEEP_SLOTS: usize = 5;
 const CONSUMER_H: f64 = 68.0;
 const GROUP_HEAD: f64 = 66.0;
 const GROUP_FOOT: f64 = 50.0;
@@ -204,6 +214,11 @@ pub struct Layout {
     /// How much detail the arrangement gave up (tight, compact followers,
     /// leaders only), so growing never trades detail for size.
     pub detail_lost: u8,
+    /// Offsets a log row shows (the fewest of any row).
+    pub slots: usize,
+    /// Texts drawn cut with an ellipsis: keys too long for their cell,
+    /// partition names too long for their column (0, 1 or 2).
+    pub cut: u8,
 }
 
 impl Layout {
@@ -270,6 +285,34 @@ impl Layout {
             y: r.y + BROKER_HEADER + 6.0,
         })
     }
+}
+
+/// The width (units) a row's label needs for the longest partition name,
+/// and a cell for the longest key of the newest records (up to the nine
+/// characters a key shows whole).
+fn text_needs(e: &Engine) -> (f64, f64) {
+    let label = e
+        .topics()
+        .iter()
+        .filter(|t| !t.internal)
+        .map(|t| t.name.len() + 1 + (t.partitions.len().max(2) - 1).to_string().len())
+        .max()
+        .unwrap_or(0);
+    let mut key = 3;
+    // The newest records are the ones drawn.
+    for r in e.records().iter().rev().take(64) {
+        if r.kind == crate::engine::record::RecordKind::Data {
+            // As a cell labels it: the key, or `#event` for a null key.
+            key = key.max(
+                r.key_text()
+                    .map_or(1 + r.event_id.0.to_string().len(), |k| k.len()),
+            );
+        }
+    }
+    (
+        LABEL_PAD + label as f64 * LABEL_CHAR_W,
+        8.0 + key.min(9) as f64 * KEY_CHAR_W,
+    )
 }
 
 /// The replicas each broker draws: its user partitions, then (for the
@@ -374,7 +417,10 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
             while best.scale * 1.05 <= cap {
                 match fit(best.scale * 1.05) {
                     Some(bigger)
-                        if bigger.flow == best.flow && bigger.detail_lost <= best.detail_lost =>
+                        if bigger.flow == best.flow
+                            && bigger.detail_lost <= best.detail_lost
+                            && bigger.cut <= best.cut
+                            && bigger.slots >= best.slots.min(KEEP_SLOTS) =>
                     {
                         best = bigger
                     }
@@ -436,7 +482,9 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
             continue;
         }
         if across {
-            for cols in (1..=nb).rev() {
+            // Brokers stacked while they fit, so a log's row is as long as
+            // it can be (more offsets, whole keys); columns when they don't.
+            for cols in 1..=nb {
                 v.push(Plan {
                     flow: Flow::Across,
                     cols,
@@ -482,6 +530,8 @@ impl Layout {
                 + 2 * plan.compact as u8
                 + 4 * plan.leaders_only as u8
                 + 8 * plan.mini as u8,
+            slots: usize::MAX,
+            cut: 0,
         }
     }
 }
@@ -532,9 +582,11 @@ fn place_brokers(
     let nb = e.brokers().len();
     let cols = cols.clamp(1, nb.max(1));
     let bw = (width - (cols as f64 - 1.0) * BROKER_GAP) / cols as f64;
-    // The row label: a topic-partition name, as many characters as fit.
-    let label_w = clamp(bw * 0.3, 56.0, 100.0);
-    let label_chars = ((label_w - 18.0) / (12.0 * 0.6)).floor().max(3.0) as usize;
+    // The row label: a topic-partition name, whole when 30% of the broker
+    // allows (a short name leaves the rest to the cells).
+    let (label_need, key_need) = text_needs(e);
+    let label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
+    let label_chars = ((label_w - LABEL_PAD) / LABEL_CHAR_W).floor().max(3.0) as usize;
     // Followers' chips at the end of a leader's row, in leaders-only mode.
     let max_followers = if leaders_only {
         e.topics()
@@ -568,11 +620,15 @@ fn place_brokers(
         0.0
     };
     let avail = bw - 8.0 - label_w - 8.0 - if chips_inline { chips_w } else { 0.0 };
-    let cell_w = clamp(avail / 6.0, CELL_W_MIN, CELL_W_MAX);
-    let slots = (avail / cell_w).floor() as usize;
+    // Cells wide enough for the longest key, while five offsets still fit.
+    let cell_w =
+        clamp(avail / 6.0, CELL_W_MIN, CELL_W_MAX).max(key_need.min(avail / KEEP_SLOTS as f64));
+    let slots = (avail / cell_w + 1e-9).floor() as usize;
     if slots < min_slots {
         return None;
     }
+    lay.slots = lay.slots.min(slots);
+    lay.cut = (key_need > cell_w + 0.01) as u8 + (label_need > label_w + 0.01) as u8;
     let mut col_y = vec![y; cols];
     for (i, (b, (user, internal))) in e.brokers().iter().zip(hosted.iter()).enumerate() {
         let col = i % cols;

@@ -274,3 +274,47 @@ fn every_lesson_fits_every_viewport_at_every_stop() {
         failures.join("\n")
     );
 }
+
+/// On a laptop and a projector a log row is wide enough for the keys the
+/// scenario sends ("order-1", "user-12") and still shows five offsets:
+/// growing the drawing stops before it would cut a key or shrink the log
+/// (it once drew three 44-unit cells reading "…r-1" at 16 px).
+#[test]
+fn log_rows_hold_whole_keys_and_five_offsets_on_a_laptop_and_a_projector() {
+    use kafkascope::stage_layout::KEY_CHAR_W;
+    let mut failures = Vec::new();
+    for id in [
+        "acks1-failover-loss",
+        "at-least-once-duplicates",
+        "nine-stages",
+    ] {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(id.to_string()));
+        for _ in 0..80 {
+            m.update(Msg::StepForward);
+        }
+        let longest = m
+            .engine
+            .records()
+            .iter()
+            .filter(|r| r.kind == kafkascope::engine::record::RecordKind::Data)
+            .filter_map(|r| r.key_text())
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0);
+        assert!(longest >= 6, "{id}: no long key was sent in 80 steps");
+        for &(name, w, h, _) in &VIEWPORTS[..2] {
+            let lay = layout(&m.engine, w, h, 2.0);
+            for row in lay.rows.iter().filter(|r| !r.internal && !r.compact) {
+                let need = 8.0 + longest as f64 * KEY_CHAR_W;
+                if row.cell_w + 0.01 < need || row.slots < 5 {
+                    failures.push(format!(
+                        "{id} at {name}: a row of {} cells {:.1} units wide (a {longest}-character key needs {need:.1}) at scale {:.2}",
+                        row.slots, row.cell_w, lay.scale
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

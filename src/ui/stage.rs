@@ -693,7 +693,7 @@ impl Scene<'_> {
             let entry = log.entry(Offset(off))?;
             let above_hw = off >= hw;
             let (class, text_) = match (entry.record, entry.control) {
-                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r, chars_in(row.cell_w))),
+                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r, ((row.cell_w - 8.0) / crate::stage_layout::KEY_CHAR_W) as usize)),
                 // An offset commit: which partition, and the committed
                 // offset (the next to read), as the consumer boxes say it.
                 (Some(r), _) => (
