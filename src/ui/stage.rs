@@ -1219,12 +1219,13 @@ impl Scene<'_> {
         // line, its partitions on the next.
         let mini = self.lay.mini_groups;
         // Tight boxes (52 units) set their three lines closer, so the last
-        // one clears the border.
+        // one clears the border; so does a box with a member epoch line.
         let tight = self.lay.tight_groups && !mini;
-        let (title_dy, status_dy) = if tight { (17.0, 32.0) } else { (19.0, 35.0) };
+        let snug = tight || modern_member_epoch(e, c).is_some();
+        let (title_dy, status_dy) = if snug { (17.0, 32.0) } else { (19.0, 35.0) };
         let lines_y = if mini {
             y + 31.0
-        } else if tight {
+        } else if snug {
             y + 46.0
         } else {
             y + 50.0
