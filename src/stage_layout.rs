@@ -287,32 +287,51 @@ impl Layout {
     }
 }
 
-/// The width (units) a row's label needs for the longest partition name,
-/// and a cell for the longest key of the newest records (up to the nine
-/// characters a key shows whole).
-fn text_needs(e: &Engine) -> (f64, f64) {
+/// What the layout draws, read from the engine once per [`layout`] (every
+/// arrangement and scale it tries shares it).
+struct Content {
+    /// Each broker's user partitions and `__consumer_offsets` partitions.
+    hosted: Vec<(Vec<Tp>, Vec<Tp>)>,
+    /// The width (units) a row's label needs for the longest partition name.
+    label_need: f64,
+    /// The width a cell needs for the longest key of the newest records
+    /// (up to the nine characters a key shows whole).
+    key_need: f64,
+}
+
+fn content(e: &Engine) -> Content {
     let label = e
         .topics()
         .iter()
         .filter(|t| !t.internal)
-        .map(|t| t.name.len() + 1 + (t.partitions.len().max(2) - 1).to_string().len())
+        .map(|t| t.name.chars().count() + 1 + (t.partitions.len().max(2) - 1).to_string().len())
         .max()
         .unwrap_or(0);
-    let mut key = 3;
     // The newest records are the ones drawn.
-    for r in e.records().iter().rev().take(64) {
-        if r.kind == crate::engine::record::RecordKind::Data {
-            // As a cell labels it: the key, or `#event` for a null key.
-            key = key.max(
-                r.key_text()
-                    .map_or(1 + r.event_id.0.to_string().len(), |k| k.len()),
-            );
-        }
+    let key = e
+        .records()
+        .iter()
+        .rev()
+        .take(64)
+        .filter(|r| r.kind == crate::engine::record::RecordKind::Data)
+        .map(|r| key_label(r).chars().count())
+        .fold(3, usize::max);
+    Content {
+        hosted: hosted(e),
+        label_need: LABEL_PAD + label as f64 * LABEL_CHAR_W,
+        key_need: 8.0 + key.min(9) as f64 * KEY_CHAR_W,
     }
-    (
-        LABEL_PAD + label as f64 * LABEL_CHAR_W,
-        8.0 + key.min(9) as f64 * KEY_CHAR_W,
-    )
+}
+
+/// A record's label in its cell: its key, or `#event_id` for a null key.
+pub fn key_label(r: &crate::engine::record::RecordData) -> String {
+    r.key_text().unwrap_or_else(|| format!("#{}", r.event_id.0))
+}
+
+/// How many characters of a key fit a cell `cell_w` units wide (the
+/// inverse of [`Content::key_need`]).
+pub fn key_chars_in(cell_w: f64) -> usize {
+    ((cell_w - 8.0) / KEY_CHAR_W) as usize
 }
 
 /// The replicas each broker draws: its user partitions, then (for the
@@ -388,7 +407,7 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
     let min_scale = 1.0;
     let box_w = box_w.max(40.0);
     let box_h = box_h.max(30.0);
-    let hosted = hosted(e);
+    let content = content(e);
     // As large as reads well: about 12.4 px text on a 1280×800 screen,
     // 19 px on a 1920×1080 projector; never below 1 (11 px text).
     let preferred = clamp(
@@ -399,7 +418,7 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
     let fit = |scale: f64| -> Option<Layout> {
         let (w, h) = (box_w / scale, box_h / scale);
         plans(e, w).into_iter().find_map(|plan| {
-            build(e, &hosted, w, plan)
+            build(e, &content, w, plan)
                 .filter(|lay| lay.h <= h + 0.5)
                 .map(|mut lay| {
                     centre_vertically(&mut lay, h);
@@ -446,15 +465,15 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
         mini: true,
     };
     let plan = plans(e, w).into_iter().last().unwrap_or(narrowest);
-    let mut lay = build(e, &hosted, w, plan)
-        .or_else(|| build(e, &hosted, w, narrowest))
+    let mut lay = build(e, &content, w, plan)
+        .or_else(|| build(e, &content, w, narrowest))
         .unwrap_or_else(|| {
             // Narrower than any plan allows (a tiny box): a wider drawing
             // shown smaller, rather than failing.
             let wide = w.max(480.0);
             // (Only if even that cannot place the brokers, which no
             // scenario within the limits reaches: an empty stage.)
-            build(e, &hosted, wide, narrowest).unwrap_or_else(|| Layout {
+            build(e, &content, wide, narrowest).unwrap_or_else(|| Layout {
                 h: 100.0,
                 overflow: true,
                 ..Layout::blank(wide, narrowest)
@@ -569,7 +588,7 @@ fn centre_vertically(lay: &mut Layout, h: f64) {
 #[allow(clippy::too_many_arguments)]
 fn place_brokers(
     e: &Engine,
-    hosted: &[(Vec<Tp>, Vec<Tp>)],
+    content: &Content,
     x: f64,
     y: f64,
     width: f64,
@@ -584,7 +603,7 @@ fn place_brokers(
     let bw = (width - (cols as f64 - 1.0) * BROKER_GAP) / cols as f64;
     // The row label: a topic-partition name, whole when 30% of the broker
     // allows (a short name leaves the rest to the cells).
-    let (label_need, key_need) = text_needs(e);
+    let (label_need, key_need) = (content.label_need, content.key_need);
     let label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
     let label_chars = ((label_w - LABEL_PAD) / LABEL_CHAR_W).floor().max(3.0) as usize;
     // Followers' chips at the end of a leader's row, in leaders-only mode.
@@ -630,7 +649,7 @@ fn place_brokers(
     lay.slots = lay.slots.min(slots);
     lay.cut = (key_need > cell_w + 0.01) as u8 + (label_need > label_w + 0.01) as u8;
     let mut col_y = vec![y; cols];
-    for (i, (b, (user, internal))) in e.brokers().iter().zip(hosted.iter()).enumerate() {
+    for (i, (b, (user, internal))) in e.brokers().iter().zip(content.hosted.iter()).enumerate() {
         let col = i % cols;
         let bx = x + col as f64 * (bw + BROKER_GAP);
         let by = col_y[col];
@@ -732,7 +751,7 @@ fn members(e: &Engine, g: GroupIdx) -> Vec<ConsumerIdx> {
         .collect()
 }
 
-fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Option<Layout> {
+fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
     let mut lay = Layout::blank(w, plan);
     let (consumer_h, group_head, group_foot) = if plan.mini {
         (MINI_CONSUMER_H, TIGHT_GROUP_HEAD, MINI_GROUP_FOOT)
@@ -751,7 +770,7 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
             let bwidth = w - 2.0 * PAD - pw - cw - 2.0 * gap;
             let brokers_h = place_brokers(
                 e,
-                hosted,
+                content,
                 bx,
                 PAD,
                 bwidth,
@@ -843,7 +862,7 @@ fn build(e: &Engine, hosted: &[(Vec<Tp>, Vec<Tp>)], w: f64, plan: Plan) -> Optio
             let by = PAD + lines as f64 * (ph + 10.0) - 10.0 + GAP;
             let brokers_h = place_brokers(
                 e,
-                hosted,
+                content,
                 PAD,
                 by,
                 w - 2.0 * PAD,

@@ -42,10 +42,7 @@ pub const DEFAULT_BOX: (f64, f64) = (960.0, 620.0);
 /// usually differ at the end (order-1, order-2), so the tail is kept. The
 /// full key is in the tooltip and in Record in focus.
 fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
-    let rec = e.record(r);
-    let s = rec
-        .key_text()
-        .unwrap_or_else(|| format!("#{}", rec.event_id.0));
+    let s = crate::stage_layout::key_label(e.record(r));
     let chars: Vec<char> = s.chars().collect();
     if chars.len() > max_chars {
         let keep = max_chars.saturating_sub(1).max(1);
@@ -693,7 +690,7 @@ impl Scene<'_> {
             let entry = log.entry(Offset(off))?;
             let above_hw = off >= hw;
             let (class, text_) = match (entry.record, entry.control) {
-                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r, ((row.cell_w - 8.0) / crate::stage_layout::KEY_CHAR_W) as usize)),
+                (Some(r), _) if !row.internal => (color_class(r), token_label(e, r, crate::stage_layout::key_chars_in(row.cell_w))),
                 // An offset commit: which partition, and the committed
                 // offset (the next to read), as the consumer boxes say it.
                 (Some(r), _) => (
