@@ -1159,7 +1159,7 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
         | EventKind::GroupConverted { .. } => consumer_protocol::narrate(e, &ev.kind, &mut n),
         EventKind::FaultArmed { text } | EventKind::Note { text } => {
             n.title = "Note".into();
-            n.t(text.clone());
+            n.t(crate::presets::note_text(text));
         }
         _ => {
             n.title = "Background activity".into();

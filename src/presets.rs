@@ -99,6 +99,11 @@ struct Entry {
     full_page: bool,
 }
 
+/// Marks a note the wasm build's table leaves out: `¶id#N` stands for note
+/// N of preset `id`, whose text is the line `id#N` of `static/presets.txt`
+/// (see [`note_text`]).
+pub const NOTE_REF: char = '¶';
+
 impl Entry {
     fn scenario(&self, fragment: &str) -> Option<ScenarioConfig> {
         let crate::link::LinkScenario::Custom(mut c) =
@@ -110,7 +115,12 @@ impl Entry {
         };
         for entry in c.script.iter_mut() {
             if let crate::engine::command::Command::Note { text } = &mut entry.command {
-                *text = self.notes.get(text.parse::<usize>().ok()?)?.to_string();
+                let i = text.parse::<usize>().ok()?;
+                *text = match self.notes.get(i) {
+                    Some(note) => note.to_string(),
+                    // (The page's build: the note waits in presets.txt.)
+                    None => format!("{NOTE_REF}{}#{i}", self.id),
+                };
             }
         }
         Some(c)
@@ -166,6 +176,33 @@ pub fn needs_full_page(id: &str) -> bool {
 pub fn summary_in<'a>(text: &'a str, id: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|l| l.strip_prefix(id)?.strip_prefix('\t'))
+}
+
+thread_local! {
+    /// The page's copy of `static/presets.txt`, once it has arrived.
+    static TEXT: std::cell::RefCell<std::rc::Rc<str>> = std::cell::RefCell::new("".into());
+}
+
+/// Keeps the fetched `static/presets.txt`, which [`note_text`] reads.
+pub fn set_text(text: std::rc::Rc<str>) {
+    TEXT.with(|t| *t.borrow_mut() = text);
+}
+
+/// What a script's note says: its own text, or for a reference to a note
+/// the wasm build left out ([`NOTE_REF`]) that note's line in the fetched
+/// `presets.txt` (empty until it has arrived).
+pub fn note_text(text: &str) -> String {
+    match text.strip_prefix(NOTE_REF) {
+        None => text.to_string(),
+        Some(key) => TEXT.with(|t| summary_in(&t.borrow(), key).unwrap_or_default().to_string()),
+    }
+}
+
+/// Whether `c`'s script has a note that waits in `presets.txt`.
+pub fn refers_to_notes(c: &ScenarioConfig) -> bool {
+    c.script.iter().any(|e| {
+        matches!(&e.command, crate::engine::command::Command::Note { text } if text.starts_with(NOTE_REF))
+    })
 }
 
 pub fn by_id(id: &str) -> Option<Preset> {

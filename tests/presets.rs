@@ -579,6 +579,40 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
         presets::summary_in(&summaries_on_disk, "no-such-preset"),
         None
     );
+    // The page's build leaves the notes out of its table too: a script
+    // says `¶id#N` for the table's note N, which the page reads from
+    // presets.txt. Each reference must give back the note it stands for.
+    presets::set_text(summaries_on_disk.as_str().into());
+    for p in build::built() {
+        let mut notes: Vec<String> = Vec::new();
+        for c in std::iter::once(&p.config).chain(p.lanes.iter().map(|l| &l.1)) {
+            for e in &c.script {
+                if let kafkascope::engine::command::Command::Note { text } = &e.command {
+                    if !notes.contains(text) {
+                        notes.push(text.clone());
+                    }
+                }
+            }
+        }
+        for (i, note) in notes.iter().enumerate() {
+            let reference = format!("{}{}#{i}", presets::NOTE_REF, p.id);
+            assert_eq!(
+                &presets::note_text(&reference),
+                note,
+                "the page reads note {i} of preset {} from static/presets.txt",
+                p.id
+            );
+        }
+        let past = format!("{}{}#{}", presets::NOTE_REF, p.id, notes.len());
+        assert_eq!(
+            presets::note_text(&past),
+            "",
+            "{} has no note {}",
+            p.id,
+            notes.len()
+        );
+    }
+    assert_eq!(presets::note_text("a note of its own"), "a note of its own");
     let on_disk = std::fs::read_to_string(path).expect("read src/presets/table.rs");
     assert!(
         on_disk == source,

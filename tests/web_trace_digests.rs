@@ -19,8 +19,23 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const RECORDED: &str = include_str!("data/trace_digests.txt");
 
+/// The page's build leaves the presets' notes in `static/presets.txt`
+/// (`¶id#N` in the script): put the fetched text back, as the page's
+/// narration does, so the trace is the one the page tells.
+fn with_notes(mut cfg: kafkascope::engine::ScenarioConfig) -> kafkascope::engine::ScenarioConfig {
+    for e in cfg.script.iter_mut() {
+        if let kafkascope::engine::command::Command::Note { text } = &mut e.command {
+            let note = kafkascope::presets::note_text(text);
+            assert!(!note.is_empty(), "note {text} is not in presets.txt");
+            *text = note;
+        }
+    }
+    cfg
+}
+
 #[wasm_bindgen_test]
 fn every_course_preset_plays_in_the_browser_exactly_as_natively() {
+    kafkascope::presets::set_text(include_str!("../static/presets.txt").into());
     let mut checked = 0;
     let mut changed = Vec::new();
     for p in kafkascope::presets::all() {
@@ -33,7 +48,7 @@ fn every_course_preset_plays_in_the_browser_exactly_as_natively() {
                 .collect()
         };
         for (name, cfg) in runs {
-            let now = trace::line(&name, cfg);
+            let now = trace::line(&name, with_notes(cfg));
             let recorded = RECORDED
                 .lines()
                 .find(|l| l.ends_with(&format!("  {name}")))

@@ -67,7 +67,7 @@ pub fn acks1_failover_loss() -> Preset {
         },
         note(12_500, "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. The producer sends order-2, which takes order-1's offset."),
         at(12_500, send("order-2")),
-        note(16_000, "The old leader comes back and truncates its log to the new leader's: the acknowledged order-1 vanishes."),
+        note(16_000, "Watch broker 2 come back: it truncates its log to the new leader's, and the acknowledged order-1 vanishes."),
         at(16_000, Command::RestartCrashedBrokers),
     ];
     Preset {
@@ -1086,8 +1086,14 @@ pub fn table_source() -> String {
                 )
             })
             .collect();
+        // The notes, like the summaries, wait in presets.txt for the page.
+        let (note_gate, note_end) = if notes.is_empty() {
+            (gate, end)
+        } else {
+            ("if cfg!(target_arch = \"wasm32\") { &[] } else { ", " }")
+        };
         out.push_str(&format!(
-            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {gate}&[",
+            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {note_gate}&[",
             p.id,
             p.title,
             p.summary,
@@ -1102,7 +1108,7 @@ pub fn table_source() -> String {
         if !notes.is_empty() {
             out.push_str("\n        ");
         }
-        out.push_str(&format!("]{end},\n    }},\n"));
+        out.push_str(&format!("]{note_end},\n    }},\n"));
     }
     out.push_str("];\n");
     out
@@ -1121,6 +1127,27 @@ pub fn summaries_source() -> String {
             p.id
         );
         out.push_str(&format!("{}\t{}\n", p.id, p.summary));
+    }
+    // Then every note, as `id#N`, numbered as the table numbers them.
+    for p in built() {
+        let mut notes: Vec<&str> = Vec::new();
+        for c in std::iter::once(&p.config).chain(p.lanes.iter().map(|l| &l.1)) {
+            for e in &c.script {
+                if let Command::Note { text } = &e.command {
+                    if !notes.contains(&text.as_str()) {
+                        notes.push(text);
+                    }
+                }
+            }
+        }
+        for (i, n) in notes.iter().enumerate() {
+            assert!(
+                !n.contains(['\t', '\n']),
+                "preset {}: a note is one line without tabs",
+                p.id
+            );
+            out.push_str(&format!("{}#{i}\t{n}\n", p.id));
+        }
     }
     out
 }

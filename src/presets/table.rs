@@ -24,11 +24,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABWAgIBAwADAQIBAwMABAECAQAHCAAAEgEwAAADBmV2ZW50cwDgXQAKIgAHb3JkZXItMQEAAQIGZXZlbnRzAADUYRIBMQDUYTAAAIB9EgEyAIB9BAAAAACU1Rm-",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "acks=1: the leader answers as soon as the record is in ITS log. Watch what happens when it dies before a follower copies it.",
             "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. The producer sends order-2, which takes order-1's offset.",
-            "The old leader comes back and truncates its log to the new leader's: the acknowledged order-1 vanishes.",
-        ],
+            "Watch broker 2 come back: it truncates its log to the new leader's, and the acknowledged order-1 vanishes.",
+        ] },
     },
     Entry {
         id: "acks-all-survives-crash",
@@ -38,10 +38,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABUAgIBAwADAQIBAwMEAgAEAQ8CBgOWAQQCAwdvcmRlci0xB29yZGVyLTIHb3JkZXItMwAABwQAABIBMAEAAwIGZXZlbnRzAACwbRIBMQCwbQQAAAAAxWAagA",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "acks=all with min.insync.replicas=2: the leader answers only once every in-sync replica has the record.",
             "The crashed broker returns and catches up. No acknowledged record was lost.",
-        ],
+        ] },
     },
     Entry {
         id: "not-enough-replicas",
@@ -51,10 +51,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAA5AgIBAwADAQIBAwMEAgAHBgAAEgEwAAAFAQAABQIAkE4iAAdvcmRlci0xAIB9EgExAIB9BgEAAAAABrxw9g",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Two of the three brokers go down. Once the controller fences them the ISR has one member, below min.insync.replicas=2.",
             "One broker returns; once it is back in the ISR, the retried write succeeds.",
-        ],
+        ] },
     },
     Entry {
         id: "retry-duplicates",
@@ -64,9 +64,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAArAgQBCLgXCaCcAQsBAAcDAAASATAAAAgAAAoiAApwYXltZW50LTQyAAAAAJt5-zY",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "The broker's answer to the next produce request will be lost in the network.",
-        ],
+        ] },
     },
     Entry {
         id: "idempotent-dedup",
@@ -76,9 +76,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAArAgQBCLgXCaCcAQsCAAcDAAASATAAAAgAAAoiAApwYXltZW50LTQyAAAAAFJm84k",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "The broker's answer to the next produce request will be lost in the network.",
-        ],
+        ] },
     },
     Entry {
         id: "outage-epoch-bump",
@@ -88,11 +88,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABjAgIBAwADAQIBAwMEAgAEAQiIJwmgnAELAgAHCwAAEgEwAAAiAAdvcmRlci0xAOgHEgExAOgHBQEA6AcFAgDQDzAAAKAfMAAAyOIBBADS4gESATIAmPIBMAAAgPoBMAAAAAAAaO3-Hg",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "An idempotent producer with delivery.timeout.ms = 20 s, acks=all, min.insync.replicas=2.",
             "Two of the three brokers go down for 28 s: with one in-sync replica left, every write is refused (NOT_ENOUGH_REPLICAS) and retried.",
             "The brokers are back. order-2 and order-3 expired 20 s after they were created (delivery.timeout.ms), leaving a gap in the partition's sequence numbers, so the producer has bumped its epoch (KIP-360): what it sends next starts again at sequence 0 and is accepted.",
-        ],
+        ] },
     },
     Entry {
         id: "acks-latency",
@@ -102,9 +102,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABOAgIBAwIFAAMBAwMEAgAEAwEGYWNrcy0wAgAPAhQDKAAAAQZhY2tzLTECAQ8CFAMoAAABCGFja3MtYWxsDwIUAygAAAcBAAASATAAAAAAMqdIXQ",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Three producers send the same workload with acks=0, acks=1 and acks=all. Compare their average acknowledgement latency.",
-        ],
+        ] },
     },
     Entry {
         id: "consumers-fewer-than-partitions",
@@ -114,9 +114,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAfAgMBAgYABAEPAgwDKAAABQEOAgAHAQAAEgEwAAAAAFH9SEc",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "6 partitions, 2 consumers: each consumer owns several partitions (range gives A P0–P2 and B P3–P5).",
-        ],
+        ] },
     },
     Entry {
         id: "consumers-more-than-partitions",
@@ -126,9 +126,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAaAgQBDwIJAygAAAUBDgQABwEAABIBMAAAAADLqJM1",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "3 partitions, 4 consumers: a partition has one owner per group, so one consumer sits idle.",
-        ],
+        ] },
     },
     Entry {
         id: "two-groups",
@@ -138,9 +138,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAmAgQBDwIIAygAAAUCDgIAAQlhbmFseXRpY3MABwEAABIBMAAAAAAg2Fxh",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Two groups read the same topic: each gets every record and keeps its own committed offsets, under its own coordinator partition of __consumer_offsets.",
-        ],
+        ] },
     },
     Entry {
         id: "c-joins-eager-range",
@@ -150,10 +150,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAArAgMBAgQABAEPAhADlgEAAAUBDgIABwMAABIBMAC8BQkAAIgnEgExAAAAAMc8nss",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Before: 2 consumers, 4 partitions; range gave A P0 and P1, B P2 and P3. Consumer C is about to join.",
             "Eager range: everyone revoked everything first (stop the world), then range gave A P0+P1, B P2, C P3. The course text's picture (C gets P1 and P3) is not what any Kafka assignor does.",
-        ],
+        ] },
     },
     Entry {
         id: "c-joins-cooperative-sticky",
@@ -163,10 +163,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAuAgMBAgQABAEPAhADlgEAAAUBAwEDDgIABwMAABIBMAC8BQkAANg2EgExAAAAADqjzjw",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Before: 2 consumers, 4 partitions; cooperative-sticky dealt them round-robin (A P0 and P2, B P1 and P3). Consumer C is about to join.",
             "Cooperative-sticky: one partition moved, in two rebalances: its owner revoked only that one in the first, C received it in the second. Nobody stopped consuming the partitions they kept.",
-        ],
+        ] },
     },
     Entry {
         id: "c-joins-side-by-side",
@@ -189,10 +189,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AAAwAgMBAgQABAEPAhADlgEAAAUBAwEDDgISAQAHAwAAEgEwALwFCQAA4F0SATEAAAAAWy52YA" } else { "" },
         lanes: if cfg!(consumer_protocol) { &[] } else { &[] },
-        notes: if cfg!(consumer_protocol) { &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "group.protocol=consumer (KIP-848, Kafka 4.0): the broker's uniform assignor gave A events-0 and events-1, B events-2 and events-3. Consumer C is about to join: watch who stops.",
             "Consumer protocol: C's join bumped the group epoch and the coordinator computed the new target at once (uniform: 2+1+1, and in Kafka's member order C is the one with two). A and B each gave up one partition at their next heartbeat and acknowledged; C got both at its own next heartbeat. Nobody rejoined, and A and B never stopped reading the partition they kept.",
-        ] } else { &[] },
+        ] },
     },
     Entry {
         id: "c-joins-three-protocols",
@@ -216,11 +216,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: true,
         config: if cfg!(consumer_protocol) { "v1.AABCAgMBAgYABAEPAjwD-gEAAAUBAwEDDgMABwYAABIBMADQDxQAAQC4FxIBMQDAPhQBAQCwbRQCAQCgnAESATIAAAAA03P7BQ" } else { "" },
         lanes: if cfg!(consumer_protocol) { &[] } else { &[] },
-        notes: if cfg!(consumer_protocol) { &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "A classic group: 3 consumers on cooperative-sticky, 6 partitions. Kafka 4 moves a live group to the consumer protocol with a rolling bounce: restart one consumer at a time with group.protocol=consumer. Nothing else changes, and the group never stops.",
             "A came back on the consumer protocol, so the coordinator converted the group into a consumer group (group.consumer.migration.policy=bidirectional, the default). B and C are classic members inside it: the coordinator answers their JoinGroup and Heartbeat itself.",
             "All three on the consumer protocol: the group is an ordinary consumer group now, with the broker's uniform assignor. No rebalance stopped the group on the way; a consumer that restarted simply rejoined.",
-        ] } else { &[] },
+        ] },
     },
     Entry {
         id: "session-timeout",
@@ -230,9 +230,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAArAgMBAgQABAEPAgwDkAMAAAUBBJBOCAAOAgAHAgAAEgEwAOgHCwEDAAAAABG3cXA",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "session.timeout.ms is 10 s here (default 45 s), and auto.offset.reset=earliest so a partition without a commit is read from its start. Consumer B will crash: no LeaveGroup, its heartbeats just stop.",
-        ],
+        ] },
     },
     Entry {
         id: "poll-timeout-commit-failed",
@@ -242,9 +242,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAzAgMBAgIABAEPAgYDrAIAAAUBBJBOBognDgIABwMAABIBMAD0Aw0AwD4AqEYNAAoAAAAAQc2R_A",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "max.poll.interval.ms is 5 s here. Consumer A's processing is about to take 8 s per record (a slow database call).",
-        ],
+        ] },
     },
     Entry {
         id: "at-most-once-loses",
@@ -254,9 +254,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABGAgMCAgEAARBldmVudHMtcHJvY2Vzc2VkAgEABAEPAgYDAAAABQEE8C4F0A8IAAoBC2QR0A8ABwIAABIBMAICCwABAAAAALRXN6c",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "At-most-once: the consumer commits the positions right after poll(), before processing. A will crash right after processing its third record.",
-        ],
+        ] },
     },
     Entry {
         id: "at-least-once-duplicates",
@@ -266,9 +266,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABEAgMCAgEAARBldmVudHMtcHJvY2Vzc2VkAgEABAEPAgYDAAAABQEE8C4F0A8IAAtkEdAPAAcCAAASATACAgsAAQAAAABJBEvP",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "At-least-once: process first, commit after (the course text's code). A will crash right after processing its third record, before its commit.",
-        ],
+        ] },
     },
     Entry {
         id: "exactly-once-survives",
@@ -278,9 +278,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABbAgMCAgEAARBldmVudHMtcHJvY2Vzc2VkAgEABAEPAgYDAAAABQEE8C4F0A8IAAkBCgMLZBABEGV2ZW50cy1wcm9jZXNzZWQR0A8ABwIAABIBMAICCwABAAAAAMIUgxs",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "Exactly-once: outputs go to events-processed and the offsets go into the same transaction. A will crash right after processing its third record.",
-        ],
+        ] },
     },
     Entry {
         id: "semantics-side-by-side",
@@ -304,9 +304,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAtAgMBAgEABAEPAggDrAIAAAUBBPAuCAAKABHoBwAHAgAAEgEwAgYLAAMAAAAAJIxRQw",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "enable.auto.commit=true, auto.commit.interval.ms=5000: offsets are committed from inside a later poll(), every 5 s. The course text's 'commits immediately' is not how it works.",
-        ],
+        ] },
     },
     Entry {
         id: "aborted-invisible",
@@ -316,9 +316,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AACKAgMBAgEABAEBDHBheW1lbnRzLWFwcAwBCHBheW1lbnRzAAUCAQ5yZWFkLWNvbW1pdHRlZAgACQEAARByZWFkLXVuY29tbWl0dGVkCAAABwoAABIBMAAAEQAACiIABXBheS0xABQwAAAeMAAArAIQAAAAoAYRAACqBjAAALQGMAAAzAgQAAEAAAAAL5tTtw",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "A transactional producer writes three payments and then aborts; then writes two more and commits. Two groups read the topic with different isolation.level settings.",
-        ],
+        ] },
     },
     Entry {
         id: "zombie-fenced",
@@ -328,11 +328,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAB4AgMBAgEABAEBCm9yZGVycy1hcHAMAQZvcmRlcnMABQEIAAkBAAcMAAASATAAABEAAAoiAAdvcmRlci0xABQwAACQAw8AALgXEgExALgXEAABAKwbEgEyAKwbEQEAthsiAQdvcmRlci0xAMAbMAEA2B0QAQEAAAAAkgheEg",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "orders-app opens a transaction and writes two orders, then stalls. A second instance with the same transactional.id starts.",
             "The old instance wakes up and tries to commit: its epoch is stale, so it is fenced.",
             "The new instance writes the orders again, in a transaction of its own, and commits.",
-        ],
+        ] },
     },
     Entry {
         id: "two-topic-transaction",
@@ -342,10 +342,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AADRAgMCAQZ0b3BpYzECAQABBnRvcGljMgIBAAQBDAEZbXktdHJhbnNhY3Rpb25hbC1wcm9kdWNlcg8BBnRvcGljMQAABQECAgZ0b3BpYzEGdG9waWMyCAAJAQAHCgAAEgEwAAARAAAKIwAGdG9waWMxCG1lc3NhZ2UxABQjAAZ0b3BpYzIIbWVzc2FnZTIArAIQAAEA6AcSATEA6AcRAADyByMABnRvcGljMQhtZXNzYWdlMQD8ByMABnRvcGljMghtZXNzYWdlMgCUChAAAAAAAAC5Cb2y",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "The course text's example: one transaction writes message1 to topic1 and message2 to topic2, and commits.",
             "The same again, but this time the application aborts: neither message is visible to a read_committed consumer.",
-        ],
+        ] },
     },
     Entry {
         id: "preferred-leader-election",
@@ -355,11 +355,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABCAgIBAwweAAMBAgEDAwQCAAQBDwIeA9APAAAHBQAAEgEwALgXAgZldmVudHMAALBtEgExALBtBADwqAISATIAAAAAx42cuA",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "events-0 is led by its preferred replica, the first broker in its assignment. With auto.leader.rebalance.enable on (Kafka's default) the controller hands leadership back to it; this preset checks every 30 s instead of 300 (both are in Settings).",
             "The controller fenced the crashed broker and elected the next in-sync replica. The crashed broker comes back, catches up and rejoins the ISR, as a follower: nothing moves leadership back yet.",
             "The controller scheduled its imbalance check when events-0 lost its preferred leader, for 30 s later. When it runs with auto.leader.rebalance.enable on, the preferred replica is alive and in the ISR: leadership goes back to it. With the setting off, nothing moves.",
-        ],
+        ] },
     },
     Entry {
         id: "failover-metadata-refresh",
@@ -369,12 +369,12 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABIAgIBAwwUAAMBAgEDAwQCAAQBDwIYA9wLAAAHBgAAEgEwAKAfAgZldmVudHMAAIQgEgExAKRxEgEyAKRxBADogQISATMAAAAA1hPGWg",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "The producer and the consumer each cache who leads events-0 (and its leader epoch), and send there. They never ask the controller.",
             "The clients see their connection to the leader close and ask another broker for Metadata. Until the controller fences the dead broker, the answer still names it: they retry, backing off.",
             "A Metadata response named the new leader; the clients resent there. The old leader returns as a follower.",
             "The imbalance check moves leadership back to the preferred replica. The old leader answers NOT_LEADER_OR_FOLLOWER: the clients refresh their metadata and resend.",
-        ],
+        ] },
     },
     Entry {
         id: "caught-exception-skips",
@@ -384,9 +384,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAAuAgMBAgEABAEPAgYDAAAABQEE8C4F0A8IAAtkEdAPAAcCAAASATACAhMAAAAAADyZJvA",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "The course text's consumer: process_event(), then consumer.commit(), inside try/except. The except branch prints the error and goes on.",
-        ],
+        ] },
     },
     Entry {
         id: "end-to-end-semantics",
@@ -396,11 +396,11 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AAFLAgIBAwADAgEGb3JkZXJzAgEDAwABCHBheW1lbnRzAgEDAwAEAwEKb3JkZXJzLWFwcAIBCLgXCwEPAQZvcmRlcnMAAAEMcGF5bWVudHMtYXBwCLgXCwEPAQZvcmRlcnMAAAEOcGF5bWVudHMtYXBwLTIIuBcLAg8BBm9yZGVycwAABQIBDm9yZGVycy1yZWFkZXJzAgEGb3JkZXJzCAAAARBwYXltZW50cy1yZWFkZXJzAgEIcGF5bWVudHMIAAoBAAcMAAASATAAAAMGb3JkZXJzAOBdAAojAAZvcmRlcnMHb3JkZXItMQEAAQIGb3JkZXJzAADUYTEABm9yZGVycwCAfQQAoJwBEgExAKCcAQgBAKqcASMBCHBheW1lbnRzCnBheW1lbnQtNDIAsOoBEgEyALDqAQgCALrqATECCHBheW1lbnRzAAAAAF_MYI4",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "First story: orders-app sends with acks=1 to orders, read by orders-readers, an at-least-once group (process, then commit). The followers of orders-0 are about to stall.",
             "Second story: payments-app sends with acks=all but without idempotence to payments, read by payments-readers, an at-most-once group (commit, then process). The broker's first answer will be lost.",
             "Third story: payments-app-2 is the same producer with enable_idempotence=True, and its first answer is lost too.",
-        ],
+        ] },
     },
     Entry {
         id: "zombie-lso",
@@ -410,10 +410,10 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AACdAgMBAgEABAIBCm9yZGVycy1hcHAMAQZvcmRlcnMN8C4AAQZjbGlja3MPAg8D6AcEAgMCdTECdTICdTMF6AcAAAUCARFjb21taXR0ZWQtcmVhZGVycwgACQEAARN1bmNvbW1pdHRlZC1yZWFkZXJzCAAABwYAABIBMAAAEQAACiIAB29yZGVyLTEAFDAAAIB9EgExAIB9EAABAAAAAD9Jvro",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "orders-app (transaction.timeout.ms=6000) opens a transaction, writes two orders and then hangs. clicks, a plain producer, writes to the same partition every second.",
             "orders-app wakes up from its pause and calls commit_transaction().",
-        ],
+        ] },
     },
     Entry {
         id: "new-group-latest",
@@ -423,9 +423,9 @@ pub(super) const TABLE: &[Entry] = &[
         full_page: false,
         config: "v1.AABHAgMBAgEABAEPAggAAAUBAQxteS1uZXctZ3JvdXAOAAAHBQAAEgEwANAPEgExANAPCQAAwD4iAAZsYXRlLTEAiEAwAAAAAACswXrs",
         lanes: &[],
-        notes: &[
+        notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "events already receives records. The course text's consumer will start with a group id that has never committed anything.",
             "The consumer starts: group my-new-group, auto_offset_reset left at its default.",
-        ],
+        ] },
     },
 ];
