@@ -85,6 +85,12 @@ const PRODUCER_MIN_H: f64 = 150.0;
 /// A tight producer: three counter lines (its client.id moves to its
 /// tooltip), then the tray.
 pub const TIGHT_PRODUCER_H: f64 = 114.0;
+/// A lone producer above the brokers (a phone): three counter lines, and
+/// its tray to their right, so the brokers get the height a tray under
+/// the counters would take.
+pub const WIDE_PRODUCER_H: f64 = 80.0;
+/// ... once it is this wide: the counters, then two tray columns.
+pub const WIDE_PRODUCER_W: f64 = 300.0;
 
 /// A point on the stage, in units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -835,8 +841,12 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
             lay.h = (PAD + brokers_h).max(gy - 10.0).max(p_bottom) + PAD;
         }
         Flow::Down => {
-            // Producers side by side on top.
-            let ph = if plan.tight {
+            // Producers side by side on top; a lone one is a band across
+            // the stage, its tray beside its counters (see `WIDE_PRODUCER_H`).
+            let wide = np == 1.0 && w - 2.0 * PAD >= WIDE_PRODUCER_W;
+            let ph = if wide {
+                WIDE_PRODUCER_H
+            } else if plan.tight {
                 TIGHT_PRODUCER_H
             } else {
                 PRODUCER_MIN_H
@@ -845,8 +855,8 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
             let per_line =
                 (((w - 2.0 * PAD + 10.0) / 120.0).floor() as usize).clamp(1, np as usize);
             let lines = (np as usize).div_ceil(per_line);
-            let pw =
-                ((w - 2.0 * PAD - 10.0 * (per_line as f64 - 1.0)) / per_line as f64).min(220.0);
+            let pw = ((w - 2.0 * PAD - 10.0 * (per_line as f64 - 1.0)) / per_line as f64)
+                .min(if wide { f64::MAX } else { 220.0 });
             for (i, p) in e.producers().iter().enumerate() {
                 let (col, line) = (i % per_line, i / per_line);
                 lay.producers.push((

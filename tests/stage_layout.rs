@@ -318,3 +318,35 @@ fn log_rows_hold_whole_keys_and_five_offsets_on_a_laptop_and_a_projector() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// On a phone (the stage about 355 px wide) a lone producer is a band
+/// across the top, its tray beside its counters: the brokers start right
+/// under its three counter lines, not under an empty tray (it was a
+/// 114-unit box, 220 wide, mostly empty, and a phone lesson's stage showed
+/// little more than it).
+#[test]
+fn a_lone_producer_on_a_phone_is_a_band_that_leaves_the_height_to_the_brokers() {
+    for id in [
+        "nine-stages",
+        "acks1-failover-loss",
+        "at-least-once-duplicates",
+    ] {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(id.into()));
+        let lay = layout(&m.engine, 355.0, 260.0, 2.0);
+        let (_, p) = lay.producers[0];
+        assert_eq!(lay.producers.len(), 1, "{id}");
+        assert!(
+            p.h <= kafkascope::stage_layout::WIDE_PRODUCER_H && p.w >= 300.0,
+            "{id}: the producer is {:.0}×{:.0} units on a phone",
+            p.w,
+            p.h
+        );
+        let broker_top = lay.brokers.iter().map(|b| b.1.y).fold(f64::MAX, f64::min);
+        assert!(
+            broker_top < p.bottom() + 30.0,
+            "{id}: the first broker starts {:.0} units under the producer",
+            broker_top - p.bottom()
+        );
+    }
+}

@@ -979,9 +979,17 @@ impl Scene<'_> {
         let pr = owner
             .and_then(|p| lay.producer(p))
             .or(lay.producers.first().map(|p| p.1))?;
-        // The tray under the producer's counters: one record per line,
-        // its partition beside it, as many lines as the box holds.
-        let tray = if pr.h >= 140.0 { 112.0 } else { 94.0 };
+        // The tray under the producer's counters (beside them in a wide,
+        // short box): one record per line, its partition beside it, as
+        // many lines as the box holds.
+        let beside = pr.h <= crate::stage_layout::WIDE_PRODUCER_H;
+        let tray = if pr.h >= 140.0 {
+            112.0
+        } else if beside {
+            26.0
+        } else {
+            94.0
+        };
         let lines = (((pr.h - tray + 11.0) / 28.0).floor() as usize).max(1);
         // More records than lines: the newest ones (the narration follows
         // the newest record), the oldest wait out of sight.
@@ -989,7 +997,7 @@ impl Scene<'_> {
             return None;
         };
         let at = Pt {
-            x: pr.x + 36.0,
+            x: pr.x + if beside { 150.0 } else { 36.0 },
             y: pr.y + tray + i as f64 * 28.0,
         };
         let tag = match s {
@@ -1731,8 +1739,12 @@ impl Scene<'_> {
                                 })
                             })
                     };
+                    // A partition drawn on neither broker (one of the
+                    // offsets topic's hidden fifty) moves no badge: it
+                    // would only sit on the brokers' names.
+                    let drawn = lay.row(*old, *tp).or(lay.row(*new, *tp)).is_some();
                     match (badge(*old), badge(*new)) {
-                        (Some(a), Some(b)) => {
+                        (Some(a), Some(b)) if drawn => {
                             // The badge alone (the narration says which
                             // broker leads now): a label would cover the
                             // partition's name where it lands.
