@@ -143,12 +143,26 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
     if cfg!(consumer_protocol) && !rebalanced {
         rows.pop();
     }
+    let unowned_note = cfg!(consumer_protocol) && rebalanced;
+    // Where lanes rebalanced, their figure leads: it is what they compare.
+    if unowned_note {
+        rows.rotate_right(1);
+    }
     let semantics = lanes
         .iter()
         .any(|(label, _)| course_claims(label).is_some());
     html! {
         <table class="data lane-summary" aria-label="Side by side summary" tabindex="0">
-            <caption>{ if semantics { "The course text's Semantic Summary, live: what each lane's ledger says so far" } else { "What each lane's ledger says so far" } }</caption>
+            <caption>
+                { if semantics { "The course text's Semantic Summary, live: what each lane's ledger says so far" } else { "What each lane's ledger says so far" } }
+                if unowned_note {
+                    // Beside the figure, why a stop-the-world protocol can
+                    // have the smallest one: what it counts, and what not.
+                    <span class="lane-note">{"Partition-seconds without an owner: eager's can be the smallest, as it stops every partition only until the slowest member \
+                        rejoins, milliseconds here with idle consumers. Cooperative stops only the partitions that move, for two rounds; the consumer \
+                        protocol until each new owner's next heartbeat (5 s). Under load, eager's stop lasts until every member finishes its poll loop."}</span>
+                }
+            </caption>
             <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{lane_name(label)}</th> }) }</tr></thead>
             <tbody>
                 { for rows.into_iter().map(|(name, cells)| html! {

@@ -70,6 +70,11 @@ pub fn LessonPanel(props: &Props) -> Html {
             <h2 id="lesson-title" tabindex="-1" data-fk="lesson">{run.lesson.title.clone()}</h2>
             <p class="lesson-progress" data-testid="lesson-progress">
                 {format!("Stop {} of {} · step {}", run.beat + 1, total, beat.step)}
+                // On the way to the next stop: where the run is going, so
+                // the stop's own step is not read as the step shown.
+                if run.phase == Phase::Playing {
+                    {format!(" → {}", next.map_or(beat.step, |b| b.step))}
+                }
             </p>
             <div class="lesson-progress-bar" aria-hidden="true">
                 <span style={format!("width:{}%", crate::ui::stage::px((run.beat + 1) as f64 * 100.0 / total as f64))}></span>
