@@ -190,11 +190,20 @@ pub fn set_text(text: std::rc::Rc<str>) {
 
 /// What a script's note says: its own text, or for a reference to a note
 /// the wasm build left out ([`NOTE_REF`]) that note's line in the fetched
-/// `presets.txt` (empty until it has arrived).
+/// `presets.txt` (empty until it has arrived; a sentence that says so if it
+/// could not be loaded).
 pub fn note_text(text: &str) -> String {
     match text.strip_prefix(NOTE_REF) {
         None => text.to_string(),
-        Some(key) => TEXT.with(|t| summary_in(&t.borrow(), key).unwrap_or_default().to_string()),
+        Some(key) => TEXT.with(|t| {
+            let t = t.borrow();
+            match summary_in(&t, key) {
+                Some(note) => note.to_string(),
+                None if t.is_empty() => String::new(),
+                // (The file failed to load, or is older than this page.)
+                None => "(This scenario's note could not be loaded: presets.txt is missing beside the page.)".into(),
+            }
+        }),
     }
 }
 

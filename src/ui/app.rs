@@ -336,9 +336,11 @@ pub fn App() -> Html {
                 crate::ui::fetch::fetch_then(
                     "presets.txt".into(),
                     Callback::from(move |text: Result<String, String>| {
-                        let text: std::rc::Rc<str> = text.unwrap_or_default().into();
-                        crate::presets::set_text(text.clone());
-                        summaries.set(AttrValue::from(text))
+                        // (Failed: the summaries stay the titles, the
+                        // notes say they could not be loaded, and the next
+                        // preset opened asks again.)
+                        crate::presets::set_text(text.as_deref().unwrap_or("\n").into());
+                        summaries.set(text.unwrap_or_default().into())
                     }),
                 );
             }

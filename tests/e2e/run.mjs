@@ -254,6 +254,39 @@ const tests = [
   },
 
   {
+    name: 'a_preset_whose_presets_txt_fails_keeps_its_title_and_says_the_note_is_missing',
+    fn: async (t) => {
+      // presets.txt (summaries and notes, fetched once a preset opens) is
+      // missing beside the page: the preset still opens and plays, the Ready
+      // narration names it by its title, and a note step says its note could
+      // not be loaded instead of going blank.
+      const { presetList } = await import('./project.mjs');
+      const p = presetList().find((x) => x.id === 'acks1-failover-loss');
+      const page = await t.newPage({ viewport: { width: 1280, height: 800 }, url: '' });
+      await page.route('**/presets.txt', (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'Not found' }));
+      await page.goto(new URL(`?preset=${p.id}`, t.baseUrl).href);
+      await waitForApp(page);
+      let said = '';
+      await waitFor(async () => (said = await narration(page)).includes(p.title), {
+        timeout: 5000,
+        describe: () => `the Ready narration to name the preset by its title; it reads "${said}"`,
+      });
+      await stepButton(page).click();
+      await waitFor(async () => (said = await narration(page)).includes('could not be loaded'), {
+        timeout: 5000,
+        describe: () => `step 1's note to say it could not be loaded; it reads "${said}"`,
+      });
+      await stepButton(page).click();
+      await waitFor(async () => (await stepCount(page)) === 2, {
+        timeout: 5000,
+        describe: () => 'Step forward to keep playing after the failure',
+      });
+      // The 404 above was asked for.
+      t.errors = t.errors.filter((e) => !e.includes('presets.txt') && !/Failed to load resource: .*404/.test(e));
+    },
+  },
+
+  {
     name: 'embedded_800x500_fits',
     fn: async (t) => {
       const page = await t.newPage({ viewport: { width: 800, height: 500 } });
