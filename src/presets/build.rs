@@ -65,7 +65,7 @@ pub fn acks1_failover_loss() -> Preset {
             trigger: Trigger::AfterAcks { producer: ProducerIdx(0), count: 1 },
             command: Command::CrashLeader { topic: "events".into(), partition: 0 },
         },
-        note(12_500, "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. The producer sends order-2, which takes order-1's offset."),
+        note(12_500, "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. Next the producer sends order-2, which will take order-1's offset."),
         at(12_500, send("order-2")),
         note(16_000, "Watch broker 2 come back: it truncates its log to the new leader's, and the acknowledged order-1 vanishes."),
         at(16_000, Command::RestartCrashedBrokers),

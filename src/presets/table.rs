@@ -26,7 +26,7 @@ pub(super) const TABLE: &[Entry] = &[
         lanes: &[],
         notes: if cfg!(target_arch = "wasm32") { &[] } else { &[
             "acks=1: the leader answers as soon as the record is in ITS log. Watch what happens when it dies before a follower copies it.",
-            "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. The producer sends order-2, which takes order-1's offset.",
+            "A follower was elected: it was in the ISR (stalled for less than replica.lag.time.max.ms) but never got order-1. Next the producer sends order-2, which will take order-1's offset.",
             "Watch broker 2 come back: it truncates its log to the new leader's, and the acknowledged order-1 vanishes.",
         ] },
     },
