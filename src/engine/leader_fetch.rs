@@ -138,30 +138,30 @@ impl Broker {
 
     /// In a continuing session, from position `from` on: marks each
     /// partition that skips its fetch record (quiet, and asked for
-    /// unchanged) and returns the first that does not, its deferred record
-    /// written down first. The caller records that one, which may end the
-    /// quiet of a later partition (an append, a new high watermark), and
-    /// then goes on from the next position: each partition is decided as
-    /// the fetch reaches it.
+    /// unchanged: compared where `changed` has its bit, `fetch_delta.rs`)
+    /// and returns the first that does not, its deferred record written
+    /// down first. The caller records that one, which may end the quiet of
+    /// a later partition (an append, a new high watermark), and then goes
+    /// on from the next position: each is decided as the fetch reaches it.
     pub fn next_fetch_record(
         &mut self,
         follower: BrokerId,
         from: usize,
         partitions: &[FetchPartition],
+        changed: u64,
     ) -> Option<usize> {
         let s = self
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        // (`FollowerSession::skips`, over slices the compiler can see the
-        // ends of: this loop runs over nearly every partition of a fetch.)
         let n = partitions
             .len()
             .min(s.parts.len())
             .min(s.quiet.len())
             .min(self.skipped.len());
         let mut i = from;
-        while i < n && s.quiet[i] && s.parts[i] == partitions[i] {
+        while i < n && s.quiet[i] && (changed >> i.min(63) & 1 == 0 || s.parts[i] == partitions[i])
+        {
             self.skipped[i] = true;
             i += 1;
         }
@@ -563,8 +563,8 @@ impl Engine {
         }
         let gen = view.controller.generation();
         if broker.start_follower_fetch(r, gen, partitions) {
-            let mut from = 0;
-            while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions) {
+            let (mut from, diff) = (0, self.follower_delta(b, r, fetch_id, partitions));
+            while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions, diff) {
                 self.broker_update_follower(b, r, &partitions[i]);
                 from = i + 1;
             }
