@@ -152,3 +152,22 @@ mod tests {
         assert_eq!(s.quiet_positions(), vec![1, 2]);
     }
 }
+
+impl FollowerSession {
+    /// The session takes a fetch's partitions: only the positions `changed`
+    /// has a bit for (`fetch_delta.rs`), or all of them when it is `!0`.
+    pub fn take_parts(&mut self, parts: &[FetchPartition], changed: u64) {
+        if changed == !0 || self.parts.len() != parts.len() {
+            self.parts.clear();
+            self.parts.extend_from_slice(parts);
+            return;
+        }
+        let mut bits = changed;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            self.parts[i] = parts[i];
+            bits &= bits - 1;
+        }
+        debug_assert_eq!(self.parts, parts, "a session missed a changed partition");
+    }
+}

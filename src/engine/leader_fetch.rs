@@ -181,7 +181,7 @@ impl Broker {
         follower: BrokerId,
         fetch_id: u64,
         meta_gen: u64,
-        partitions: &[FetchPartition],
+        (partitions, changed): (&[FetchPartition], u64),
         view: &ClusterView,
     ) {
         let mut quiet = std::mem::take(&mut self.skipped);
@@ -208,8 +208,8 @@ impl Broker {
         s.fetch_id = fetch_id;
         s.meta_gen = meta_gen;
         s.last_fetch_ms = view.now_ms;
-        s.parts.clear();
-        s.parts.extend_from_slice(partitions);
+        // Only the positions the follower's note says changed are copied.
+        s.take_parts(partitions, changed);
         // The new flags become the session's; its old buffer is the next
         // fetch's `skipped`.
         std::mem::swap(&mut s.quiet, &mut quiet);
@@ -562,19 +562,21 @@ impl Engine {
             return;
         }
         let gen = view.controller.generation();
-        if broker.start_follower_fetch(r, gen, partitions) {
+        let diff = if broker.start_follower_fetch(r, gen, partitions) {
             let (mut from, diff) = (0, self.follower_delta(b, r, fetch_id, partitions));
             while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions, diff) {
                 self.broker_update_follower(b, r, &partitions[i]);
                 from = i + 1;
             }
+            diff
         } else {
             for fp in partitions {
                 self.broker_update_follower(b, r, fp);
             }
-        }
+            !0
+        };
         let (broker, view) = self.broker_view(b);
-        broker.end_follower_fetch(r, fetch_id, gen, partitions, &view);
+        broker.end_follower_fetch(r, fetch_id, gen, (partitions, diff), &view);
     }
 
     /// One partition of a follower's fetch, with the ISR change and the
