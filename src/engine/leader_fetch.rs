@@ -562,10 +562,13 @@ impl Engine {
             return;
         }
         let gen = view.controller.generation();
+        // (`recorded`: a bit for each partition recorded, for `end_noted_fetch`.)
+        let (diff, mut recorded) = (!0, 0u64);
         let diff = if broker.start_follower_fetch(r, gen, partitions) {
             let (mut from, diff) = (0, self.follower_delta(b, r, fetch_id, partitions));
             while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions, diff) {
                 self.broker_update_follower(b, r, &partitions[i]);
+                recorded |= 1u64.checked_shl(i as u32).unwrap_or(0);
                 from = i + 1;
             }
             diff
@@ -573,10 +576,14 @@ impl Engine {
             for fp in partitions {
                 self.broker_update_follower(b, r, fp);
             }
-            !0
+            diff
         };
         let (broker, view) = self.broker_view(b);
-        broker.end_follower_fetch(r, fetch_id, gen, (partitions, diff), &view);
+        if diff != !0 && partitions.len() <= 64 {
+            broker.end_noted_fetch(r, fetch_id, (partitions, diff, recorded), &view);
+        } else {
+            broker.end_follower_fetch(r, fetch_id, gen, (partitions, diff), &view);
+        }
     }
 
     /// One partition of a follower's fetch, with the ISR change and the
@@ -591,6 +598,49 @@ impl Engine {
         }
         if fetched.hw_may_move {
             self.broker_maybe_increment_hw(b, fp.tp);
+        }
+    }
+}
+
+impl Broker {
+    /// [`Broker::end_follower_fetch`] for a continuing session whose fetch
+    /// came with the follower's note (`fetch_delta.rs`) and has at most 64
+    /// partitions: each partition was either skipped, and keeps its flag
+    /// where it is (a settle during the fetch already ended its quiet), or
+    /// recorded (a bit in `recorded`) and is decided again. Only those and
+    /// the changed ones are visited, not every partition of the session.
+    fn end_noted_fetch(
+        &mut self,
+        follower: BrokerId,
+        fetch_id: u64,
+        (partitions, changed, recorded): (&[FetchPartition], u64, u64),
+        view: &ClusterView,
+    ) {
+        debug_assert!(
+            (0..partitions.len()).all(|i| self.skipped[i] == (recorded >> i & 1 == 0)),
+            "a partition neither skipped nor recorded"
+        );
+        let mut quiet = 0u64;
+        let mut bits = recorded;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            if self.is_quiet(follower, &partitions[i], view) {
+                quiet |= 1 << i;
+            }
+            bits &= bits - 1;
+        }
+        let s = self
+            .follower_sessions
+            .get_mut(&follower)
+            .expect("a continuing session");
+        s.fetch_id = fetch_id;
+        s.last_fetch_ms = view.now_ms;
+        s.take_parts(partitions, changed);
+        let mut bits = recorded;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            s.quiet[i] = quiet >> i & 1 != 0;
+            bits &= bits - 1;
         }
     }
 }
