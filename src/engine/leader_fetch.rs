@@ -154,17 +154,17 @@ impl Broker {
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        let n = partitions
-            .len()
-            .min(s.parts.len())
-            .min(s.quiet.len())
-            .min(self.skipped.len());
-        let mut i = from;
-        while i < n && s.quiet[i] && (changed >> i.min(63) & 1 == 0 || s.parts[i] == partitions[i])
-        {
-            self.skipped[i] = true;
-            i += 1;
-        }
+        // Runs of quiet partitions are skipped in one pass over their
+        // flags, up to the next partition the follower's note says may
+        // have changed (`fetch_delta.rs`): that one is compared with what
+        // the session holds (every one is, without a note).
+        let i = skip_unchanged(
+            (&s.quiet, &s.parts),
+            partitions,
+            changed,
+            &mut self.skipped,
+            from,
+        );
         if i >= partitions.len() {
             return None;
         }
@@ -643,4 +643,41 @@ impl Broker {
             bits &= bits - 1;
         }
     }
+}
+
+/// From position `from` on, marks in `skipped` each partition that skips
+/// its fetch record (quiet, and asked for as the session holds it) and
+/// returns the first that does not, or the end. `asked[i]` is compared
+/// with `held[i]` only where `changed` has bit `i` (`fetch_delta.rs`), and
+/// past position 63, so a quiet run between two such positions is skipped
+/// in one pass over its flags. (Without a note, `changed` has every bit.)
+fn skip_unchanged(
+    (quiet, held): (&[bool], &[FetchPartition]),
+    asked: &[FetchPartition],
+    changed: u64,
+    skipped: &mut [bool],
+    from: usize,
+) -> usize {
+    let n = quiet
+        .len()
+        .min(held.len())
+        .min(asked.len())
+        .min(skipped.len());
+    let mut i = from;
+    while i < n {
+        let next_bit = match i {
+            0..64 => (i + (changed >> i).trailing_zeros() as usize).min(64),
+            _ => i,
+        };
+        let end = next_bit.min(n);
+        let run = quiet[i..end].iter().take_while(|q| **q).count();
+        skipped[i..i + run].fill(true);
+        i += run;
+        if i < end || i >= n || !(quiet[i] && held[i] == asked[i]) {
+            return i;
+        }
+        skipped[i] = true;
+        i += 1;
+    }
+    i
 }
