@@ -109,8 +109,7 @@ impl Outbox {
 }
 
 impl Engine {
-    /// An empty outbox on the buffer the last applied one left behind, so
-    /// a handler's effects do not grow a new vector from nothing each time.
+    /// An empty outbox on the last applied one's buffer (not a new vector).
     pub(crate) fn outbox(&mut self) -> Outbox {
         Outbox {
             effects: std::mem::take(&mut self.spare_effects),
