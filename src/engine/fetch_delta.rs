@@ -108,3 +108,42 @@ impl Engine {
         delta.changed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ids::{LeaderEpoch, Offset, TopicId, Tp};
+
+    fn fp(p: u32, offset: i64) -> FetchPartition {
+        FetchPartition {
+            tp: Tp::new(TopicId(0), p),
+            fetch_offset: Offset(offset),
+            last_fetched_epoch: Some(LeaderEpoch(0)),
+            current_leader_epoch: LeaderEpoch(0),
+            follower_hw: Some(Offset(offset)),
+        }
+    }
+
+    #[test]
+    fn the_note_has_a_bit_for_each_position_the_answer_refreshed() {
+        let mut next = Next::from(vec![fp(0, 1), fp(1, 1), fp(2, 1)]);
+        next.set(2, fp(2, 4));
+        next.set(0, fp(0, 3));
+        let (parts, delta) = next.ready(7);
+        assert_eq!(parts, vec![fp(0, 3), fp(1, 1), fp(2, 4)]);
+        assert_eq!(
+            delta,
+            Some(Delta {
+                base: 7,
+                changed: 0b101
+            })
+        );
+    }
+
+    #[test]
+    fn a_position_past_the_mask_leaves_no_note() {
+        let mut next = Next::from((0..70).map(|p| fp(p, 1)).collect::<Vec<_>>());
+        next.set(65, fp(65, 2));
+        assert_eq!(next.ready(7).1, None, "the leader compares every position");
+    }
+}
