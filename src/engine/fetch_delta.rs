@@ -112,17 +112,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ids::{LeaderEpoch, Offset, TopicId, Tp};
-
-    fn fp(p: u32, offset: i64) -> FetchPartition {
-        FetchPartition {
-            tp: Tp::new(TopicId(0), p),
-            fetch_offset: Offset(offset),
-            last_fetched_epoch: Some(LeaderEpoch(0)),
-            current_leader_epoch: LeaderEpoch(0),
-            follower_hw: Some(Offset(offset)),
-        }
-    }
+    use crate::engine::fetch_session::tests::fp;
 
     #[test]
     fn the_note_has_a_bit_for_each_position_the_answer_refreshed() {

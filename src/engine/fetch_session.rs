@@ -105,11 +105,11 @@ impl FollowerSession {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::ids::*;
 
-    fn fp(p: u32, offset: i64) -> FetchPartition {
+    pub(crate) fn fp(p: u32, offset: i64) -> FetchPartition {
         FetchPartition {
             tp: Tp::new(TopicId(0), p),
             fetch_offset: Offset(offset),
