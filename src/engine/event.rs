@@ -820,6 +820,7 @@ impl EventKind {
     }
 
     /// Whether this event deserves a step of its own.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn is_headline(&self) -> bool {
         match self {
             EventKind::Message { error, kind, .. } => {

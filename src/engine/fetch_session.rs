@@ -85,14 +85,31 @@ impl FollowerSession {
     pub fn quiet_for(&self, fetch_id: u64, i: usize) -> bool {
         self.fetch_id == fetch_id && self.quiet.get(i).copied().unwrap_or(false)
     }
+
+    /// The session takes a fetch's partitions: only the positions `changed`
+    /// has a bit for (`fetch_delta.rs`), or all of them when it is `!0`.
+    pub fn take_parts(&mut self, parts: &[FetchPartition], changed: u64) {
+        if changed == !0 || self.parts.len() != parts.len() {
+            self.parts.clear();
+            self.parts.extend_from_slice(parts);
+            return;
+        }
+        let mut bits = changed;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            self.parts[i] = parts[i];
+            bits &= bits - 1;
+        }
+        debug_assert_eq!(self.parts, parts, "a session missed a changed partition");
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::ids::*;
 
-    fn fp(p: u32, offset: i64) -> FetchPartition {
+    pub(crate) fn fp(p: u32, offset: i64) -> FetchPartition {
         FetchPartition {
             tp: Tp::new(TopicId(0), p),
             fetch_offset: Offset(offset),
@@ -150,5 +167,14 @@ mod tests {
         assert_eq!(s.position(Tp::new(TopicId(0), 3)), Some(1));
         assert_eq!(s.position(Tp::new(TopicId(0), 4)), None);
         assert_eq!(s.quiet_positions(), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_noted_fetch_copies_only_its_changed_partitions_into_the_session() {
+        let mut s = session(vec![fp(0, 5), fp(1, 2)], vec![true, false]);
+        s.take_parts(&[fp(0, 5), fp(1, 3)], 0b10);
+        assert_eq!(s.parts, vec![fp(0, 5), fp(1, 3)]);
+        s.take_parts(&[fp(0, 6)], !0);
+        assert_eq!(s.parts, vec![fp(0, 6)], "without a note: the whole list");
     }
 }

@@ -138,33 +138,33 @@ impl Broker {
 
     /// In a continuing session, from position `from` on: marks each
     /// partition that skips its fetch record (quiet, and asked for
-    /// unchanged) and returns the first that does not, its deferred record
-    /// written down first. The caller records that one, which may end the
-    /// quiet of a later partition (an append, a new high watermark), and
-    /// then goes on from the next position: each partition is decided as
-    /// the fetch reaches it.
+    /// unchanged: compared where `changed` has its bit, `fetch_delta.rs`)
+    /// and returns the first that does not, its deferred record written
+    /// down first. The caller records that one, which may end the quiet of
+    /// a later partition (an append, a new high watermark), and then goes
+    /// on from the next position: each is decided as the fetch reaches it.
     pub fn next_fetch_record(
         &mut self,
         follower: BrokerId,
         from: usize,
         partitions: &[FetchPartition],
+        changed: u64,
     ) -> Option<usize> {
         let s = self
             .follower_sessions
             .get_mut(&follower)
             .expect("a continuing session");
-        // (`FollowerSession::skips`, over slices the compiler can see the
-        // ends of: this loop runs over nearly every partition of a fetch.)
-        let n = partitions
-            .len()
-            .min(s.parts.len())
-            .min(s.quiet.len())
-            .min(self.skipped.len());
-        let mut i = from;
-        while i < n && s.quiet[i] && s.parts[i] == partitions[i] {
-            self.skipped[i] = true;
-            i += 1;
-        }
+        // Runs of quiet partitions are skipped in one pass over their
+        // flags, up to the next partition the follower's note says may
+        // have changed (`fetch_delta.rs`): that one is compared with what
+        // the session holds (every one is, without a note).
+        let i = skip_unchanged(
+            (&s.quiet, &s.parts),
+            partitions,
+            changed,
+            &mut self.skipped,
+            from,
+        );
         if i >= partitions.len() {
             return None;
         }
@@ -181,7 +181,7 @@ impl Broker {
         follower: BrokerId,
         fetch_id: u64,
         meta_gen: u64,
-        partitions: &[FetchPartition],
+        (partitions, changed): (&[FetchPartition], u64),
         view: &ClusterView,
     ) {
         let mut quiet = std::mem::take(&mut self.skipped);
@@ -208,8 +208,8 @@ impl Broker {
         s.fetch_id = fetch_id;
         s.meta_gen = meta_gen;
         s.last_fetch_ms = view.now_ms;
-        s.parts.clear();
-        s.parts.extend_from_slice(partitions);
+        // Only the positions the follower's note says changed are copied.
+        s.take_parts(partitions, changed);
         // The new flags become the session's; its old buffer is the next
         // fetch's `skipped`.
         std::mem::swap(&mut s.quiet, &mut quiet);
@@ -562,19 +562,28 @@ impl Engine {
             return;
         }
         let gen = view.controller.generation();
-        if broker.start_follower_fetch(r, gen, partitions) {
-            let mut from = 0;
-            while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions) {
+        // (`recorded`: a bit for each partition recorded, for `end_noted_fetch`.)
+        let (diff, mut recorded) = (!0, 0u64);
+        let diff = if broker.start_follower_fetch(r, gen, partitions) {
+            let (mut from, diff) = (0, self.follower_delta(b, r, fetch_id, partitions));
+            while let Some(i) = self.broker(b).next_fetch_record(r, from, partitions, diff) {
                 self.broker_update_follower(b, r, &partitions[i]);
+                recorded |= 1u64.checked_shl(i as u32).unwrap_or(0);
                 from = i + 1;
             }
+            diff
         } else {
             for fp in partitions {
                 self.broker_update_follower(b, r, fp);
             }
-        }
+            diff
+        };
         let (broker, view) = self.broker_view(b);
-        broker.end_follower_fetch(r, fetch_id, gen, partitions, &view);
+        if diff != !0 && partitions.len() <= 64 {
+            broker.end_noted_fetch(r, fetch_id, (partitions, diff, recorded), &view);
+        } else {
+            broker.end_follower_fetch(r, fetch_id, gen, (partitions, diff), &view);
+        }
     }
 
     /// One partition of a follower's fetch, with the ISR change and the
@@ -591,4 +600,84 @@ impl Engine {
             self.broker_maybe_increment_hw(b, fp.tp);
         }
     }
+}
+
+impl Broker {
+    /// [`Broker::end_follower_fetch`] for a continuing session whose fetch
+    /// came with the follower's note (`fetch_delta.rs`) and has at most 64
+    /// partitions: each partition was either skipped, and keeps its flag
+    /// where it is (a settle during the fetch already ended its quiet), or
+    /// recorded (a bit in `recorded`) and is decided again. Only those and
+    /// the changed ones are visited, not every partition of the session.
+    fn end_noted_fetch(
+        &mut self,
+        follower: BrokerId,
+        fetch_id: u64,
+        (partitions, changed, recorded): (&[FetchPartition], u64, u64),
+        view: &ClusterView,
+    ) {
+        debug_assert!(
+            (0..partitions.len()).all(|i| self.skipped[i] == (recorded >> i & 1 == 0)),
+            "a partition neither skipped nor recorded"
+        );
+        let mut quiet = 0u64;
+        let mut bits = recorded;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            if self.is_quiet(follower, &partitions[i], view) {
+                quiet |= 1 << i;
+            }
+            bits &= bits - 1;
+        }
+        let s = self
+            .follower_sessions
+            .get_mut(&follower)
+            .expect("a continuing session");
+        s.fetch_id = fetch_id;
+        s.last_fetch_ms = view.now_ms;
+        s.take_parts(partitions, changed);
+        let mut bits = recorded;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            s.quiet[i] = quiet >> i & 1 != 0;
+            bits &= bits - 1;
+        }
+    }
+}
+
+/// From position `from` on, marks in `skipped` each partition that skips
+/// its fetch record (quiet, and asked for as the session holds it) and
+/// returns the first that does not, or the end. `asked[i]` is compared
+/// with `held[i]` only where `changed` has bit `i` (`fetch_delta.rs`), and
+/// past position 63, so a quiet run between two such positions is skipped
+/// in one pass over its flags. (Without a note, `changed` has every bit.)
+fn skip_unchanged(
+    (quiet, held): (&[bool], &[FetchPartition]),
+    asked: &[FetchPartition],
+    changed: u64,
+    skipped: &mut [bool],
+    from: usize,
+) -> usize {
+    let n = quiet
+        .len()
+        .min(held.len())
+        .min(asked.len())
+        .min(skipped.len());
+    let mut i = from;
+    while i < n {
+        let next_bit = match i {
+            0..64 => (i + (changed >> i).trailing_zeros() as usize).min(64),
+            _ => i,
+        };
+        let end = next_bit.min(n);
+        let run = quiet[i..end].iter().take_while(|q| **q).count();
+        skipped[i..i + run].fill(true);
+        i += run;
+        if i < end || i >= n || !(quiet[i] && held[i] == asked[i]) {
+            return i;
+        }
+        skipped[i] = true;
+        i += 1;
+    }
+    i
 }

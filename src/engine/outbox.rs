@@ -109,8 +109,7 @@ impl Outbox {
 }
 
 impl Engine {
-    /// An empty outbox on the buffer the last applied one left behind, so
-    /// a handler's effects do not grow a new vector from nothing each time.
+    /// An empty outbox on the last applied one's buffer (not a new vector).
     pub(crate) fn outbox(&mut self) -> Outbox {
         Outbox {
             effects: std::mem::take(&mut self.spare_effects),
@@ -127,6 +126,7 @@ impl Engine {
     }
 
     /// As [`Engine::apply_outbox`], leaving `out` empty with its buffer.
+    #[cfg(target_arch = "wasm32")]
     pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
         for effect in out.effects.drain(..) {
             match effect {
@@ -134,6 +134,26 @@ impl Engine {
                 Effect::Timer { at_ms, action } => self.schedule(at_ms, action),
                 Effect::Event(kind) => self.emit(kind),
             }
+        }
+    }
+
+    /// Natively the effects are popped off the reversed list: the same
+    /// order, the buffer kept, and no `Drain` to drop for each outbox (its
+    /// drop was ~30 instructions, and W1 full applies ~8 outboxes a record).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
+        out.effects.reverse();
+        while let Some(effect) = out.effects.pop() {
+            self.apply_effect(effect);
+        }
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn apply_effect(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send { from, to, msg } => self.send(from, to, msg),
+            Effect::Timer { at_ms, action } => self.schedule(at_ms, action),
+            Effect::Event(kind) => self.emit(kind),
         }
     }
 }

@@ -56,13 +56,13 @@ struct FetchPlan {
     /// Positions in the broker's `replicas`, with each partition's leader
     /// epoch (which changes only with the metadata, like the plan).
     slots: std::rc::Rc<[(u32, LeaderEpoch)]>,
-    /// The last request sent under this plan: its answer changes only the
-    /// partitions it lists, so the next request is this one with those
-    /// refreshed (see [`Engine::next_request_from_answer`]).
+    /// The last request sent under this plan, and which of its partitions
+    /// may differ from the one before it (`fetch_delta.rs`).
     sent: Vec<FetchPartition>,
+    sent_delta: Option<delta::Delta>,
     /// The next request, made from `sent` by the answer's handler for the
     /// fetch it sends right after; taken (or dropped) there.
-    ready: Option<Vec<FetchPartition>>,
+    ready: Option<(Vec<FetchPartition>, Option<delta::Delta>)>,
 }
 
 impl Engine {
@@ -142,16 +142,16 @@ impl Engine {
             .0
             .get_mut(&leader)
             .expect("fetch_plan made it");
-        let partitions = match plan.ready.take() {
-            Some(ready) => {
+        let (partitions, delta) = match plan.ready.take() {
+            Some((ready, delta)) => {
                 debug_assert_eq!(
                     ready,
                     self.fresh_fetch_partitions(b, &slots),
                     "a stale follower request"
                 );
-                ready
+                (ready, delta)
             }
-            None => self.fresh_fetch_partitions(b, &slots),
+            None => (self.fresh_fetch_partitions(b, &slots), None),
         };
         let plan = self.brokers[b.0 as usize]
             .fetch_plans
@@ -159,6 +159,7 @@ impl Engine {
             .get_mut(&leader)
             .expect("fetch_plan made it");
         plan.sent.clone_from(&partitions);
+        plan.sent_delta = delta;
         partitions
     }
 
@@ -183,16 +184,15 @@ impl Engine {
     /// partitions read again, since nothing else changes a follower's
     /// replicas of one leader while its fetch is in flight (that answer is
     /// the only one; a new leader, epoch or replica comes with new metadata,
-    /// which makes a new plan, without a `sent` request). Building each
-    /// request afresh read all ~21 partitions a broker follows from a
-    /// leader to change one or two: a twelfth of W1 full. Debug builds
-    /// check the result against a fresh request.
+    /// which makes a new plan, without a `sent` request). Building each request afresh read
+    /// all ~21 partitions a broker follows from a leader to change one or two (a twelfth of
+    /// W1 full); debug builds check it against a fresh one. `base` is the answered fetch.
     #[cfg(not(target_arch = "wasm32"))]
     fn next_request_from_answer(
         &mut self,
         b: BrokerId,
         leader: BrokerId,
-        answered: &[FetchPartitionData],
+        (base, answered): (u64, &[FetchPartitionData]),
     ) {
         let generation = self.controller.generation();
         let broker = &mut self.brokers[b.0 as usize];
@@ -204,7 +204,7 @@ impl Engine {
         else {
             return;
         };
-        let mut next = std::mem::take(&mut plan.sent);
+        let mut next = delta::Next::from(std::mem::take(&mut plan.sent));
         for d in answered {
             let Some(i) = next.iter().position(|p| p.tp == d.tp) else {
                 continue;
@@ -214,12 +214,12 @@ impl Engine {
                 .get(&d.tp)
                 .and_then(|rep| Self::fetch_partition(d.tp, rep, next[i].current_leader_epoch));
             match fresh {
-                Some(fp) => next[i] = fp,
+                Some(fp) => next.set(i, fp),
                 // It leads the partition now: a request made afresh leaves it out.
                 None => return,
             }
         }
-        plan.ready = Some(next);
+        plan.ready = Some(next.ready(base));
     }
 
     /// The web page walks every replica: it leaves out the native-only
@@ -252,10 +252,9 @@ impl Engine {
         })
     }
 
-    /// Where, among the replicas broker `b` hosts (in partition order), are
-    /// those whose leader is `leader`, with their leader epochs. Worked out again only when the
-    /// metadata changed or `b` gained a replica (which moves the
-    /// positions); a debug build checks the cached list against a fresh one.
+    /// Where, among the replicas broker `b` hosts (in partition order), are those whose
+    /// leader is `leader`, with their leader epochs. Worked out again only when the metadata
+    /// changed or `b` gained a replica (which moves the positions); debug builds check it.
     #[cfg(not(target_arch = "wasm32"))]
     fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[(u32, LeaderEpoch)]> {
         let generation = self.controller.generation();
@@ -278,6 +277,7 @@ impl Engine {
                     replicas,
                     slots: slots.clone(),
                     sent: Vec::new(),
+                    sent_delta: None,
                     ready: None,
                 };
                 self.broker(b).fetch_plans.0.insert(leader, plan);
@@ -392,7 +392,7 @@ impl Engine {
             );
         } else {
             #[cfg(not(target_arch = "wasm32"))]
-            self.next_request_from_answer(b, leader, &parts);
+            self.next_request_from_answer(b, leader, (fetch_id, &parts));
             self.broker_follower_fetch(b, leader);
             // A fetch that did not go out (a stalled fetcher) leaves the
             // request it would have sent: it is made afresh when it does.
@@ -485,5 +485,25 @@ impl Engine {
             }
         }
         false
+    }
+}
+
+// The follower's half of an incremental fetch request (native only, like
+// the plans): which partitions of a request may differ from the last one.
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "fetch_delta.rs"]
+mod delta;
+
+/// The page's leaders compare every partition (they keep no sessions).
+#[cfg(target_arch = "wasm32")]
+impl Engine {
+    pub(crate) fn follower_delta(
+        &self,
+        _: BrokerId,
+        _: BrokerId,
+        _: u64,
+        _: &[FetchPartition],
+    ) -> u64 {
+        !0
     }
 }
