@@ -1108,7 +1108,20 @@ impl Model {
     /// a step that would send a new record by itself (a free scenario that
     /// has drained), and after [`SKIP_MAX_STEPS`].
     pub(crate) fn skip_to_change(&mut self) {
-        let seen = |m: &Model| m.changes + m.lanes.iter().map(|l| l.changes).sum::<u64>();
+        // Side by side, with a lane picked to watch while it has work: its
+        // next news (another lane's would stop on a picture that does not
+        // change); else the next news of any lane.
+        let watched = self
+            .picked_lane
+            .filter(|&n| match n {
+                0 => !self.engine.is_idle(),
+                n => self.lanes.get(n - 1).is_some_and(|l| !l.engine.is_idle()),
+            });
+        let seen = move |m: &Model| match watched {
+            Some(0) => m.changes,
+            Some(n) => m.lanes[n - 1].changes,
+            None => m.changes + m.lanes.iter().map(|l| l.changes).sum::<u64>(),
+        };
         let before = seen(self);
         for _ in 0..SKIP_MAX_STEPS {
             let step = self.step;

@@ -54,6 +54,28 @@ fn next_change_skips_a_records_routine_stages_to_the_join() {
     assert!(m.headline().is_some_and(|h| h.kind.is_change()));
 }
 
+/// With a lane picked to watch, Next change stops at that lane's news: on
+/// the three-protocol page it once stopped for the classic lanes' news six
+/// times while the watched consumer-protocol lane's picture did not move.
+#[test]
+fn next_change_with_a_lane_picked_stops_at_that_lanes_news() {
+    let mut m = Model::default();
+    assert!(m.load_preset("c-joins-side-by-side"));
+    m.update(Msg::ShowLane(1));
+    let mut stops = 0;
+    while stops < 40 && !m.lanes[0].engine.is_idle() {
+        let watched = m.lanes[0].changes;
+        m.update(Msg::SkipToChange);
+        assert!(
+            m.lanes[0].changes > watched || m.lanes[0].engine.is_idle(),
+            "a skip stopped at step {} with no news in the watched lane",
+            m.step
+        );
+        stops += 1;
+    }
+    assert!(stops > 1, "the watched lane had news to stop at");
+}
+
 #[test]
 fn next_change_counts_the_other_lanes_changes() {
     let mut m = Model::default();
