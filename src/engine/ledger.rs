@@ -379,7 +379,29 @@ impl crate::engine::sim::Engine {
         if v == Verdict::Lost && e.producer.is_some_and(|p| self.producer_holds(p, e.record)) {
             v = Verdict::InFlight;
         }
+        // Passed by the committed offset, yet a live member of the group
+        // still holds it, polled or fetched (at-most-once commits before it
+        // processes): it is lost only if that member dies first.
+        if v == Verdict::Lost && self.consumer_holds(group, e) {
+            v = Verdict::InFlight;
+        }
         Some(v)
+    }
+
+    fn consumer_holds(&self, group: GroupIdx, e: &LedgerEntry) -> bool {
+        e.live_copies().any(|c| {
+            self.consumers.iter().any(|k| {
+                k.alive
+                    && k.group == group
+                    && (k
+                        .current
+                        .iter()
+                        .any(|&(t, _, o)| t == c.tp && o == c.offset)
+                        || k.fetched
+                            .get(&c.tp)
+                            .is_some_and(|q| q.iter().any(|l| l.offset == c.offset)))
+            })
+        })
     }
 
     fn producer_holds(&self, p: ProducerIdx, r: Option<RecordId>) -> bool {

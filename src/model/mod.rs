@@ -1111,12 +1111,10 @@ impl Model {
         // Side by side, with a lane picked to watch while it has work: its
         // next news (another lane's would stop on a picture that does not
         // change); else the next news of any lane.
-        let watched = self
-            .picked_lane
-            .filter(|&n| match n {
-                0 => !self.engine.is_idle(),
-                n => self.lanes.get(n - 1).is_some_and(|l| !l.engine.is_idle()),
-            });
+        let watched = self.picked_lane.filter(|&n| match n {
+            0 => !self.engine.is_idle(),
+            n => self.lanes.get(n - 1).is_some_and(|l| !l.engine.is_idle()),
+        });
         let seen = move |m: &Model| match watched {
             Some(0) => m.changes,
             Some(n) => m.lanes[n - 1].changes,
