@@ -89,7 +89,7 @@ pub const TIGHT_PRODUCER_H: f64 = 114.0;
 /// its tray to their right, so the brokers get the height a tray under
 /// the counters would take.
 pub const WIDE_PRODUCER_H: f64 = 80.0;
-/// ... once it is this wide: the counters, then two tray columns.
+/// ... once it is this wide: the counters, and beside them the tray.
 pub const WIDE_PRODUCER_W: f64 = 300.0;
 
 /// A point on the stage, in units.
