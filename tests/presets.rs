@@ -584,21 +584,12 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
     // presets.txt. Each reference must give back the note it stands for.
     presets::set_text(summaries_on_disk.as_str().into());
     for p in build::built() {
-        let mut notes: Vec<String> = Vec::new();
-        for c in std::iter::once(&p.config).chain(p.lanes.iter().map(|l| &l.1)) {
-            for e in &c.script {
-                if let kafkascope::engine::command::Command::Note { text } = &e.command {
-                    if !notes.contains(text) {
-                        notes.push(text.clone());
-                    }
-                }
-            }
-        }
+        let notes = build::notes_of(&p);
         for (i, note) in notes.iter().enumerate() {
             let reference = format!("{}{}#{i}", presets::NOTE_REF, p.id);
             assert_eq!(
-                &presets::note_text(&reference),
-                note,
+                presets::note_text(&reference),
+                *note,
                 "the page reads note {i} of preset {} from static/presets.txt",
                 p.id
             );

@@ -1011,23 +1011,37 @@ pub fn built() -> Vec<Preset> {
     ]
 }
 
+/// A preset's distinct notes in the order they are numbered: the table's
+/// `notes` and presets.txt's `id#N` lines (the scenario first, then each
+/// lane's script).
+pub fn notes_of(p: &Preset) -> Vec<&str> {
+    let mut notes: Vec<&str> = Vec::new();
+    for c in std::iter::once(&p.config).chain(p.lanes.iter().map(|l| &l.1)) {
+        for e in &c.script {
+            if let Command::Note { text } = &e.command {
+                if !notes.contains(&text.as_str()) {
+                    notes.push(text);
+                }
+            }
+        }
+    }
+    notes
+}
+
 /// The Rust source of `src/presets/table.rs` for [`built`].
 pub fn table_source() -> String {
     use crate::link::{encode, Link, LinkScenario, LinkView};
     // Narration notes go into the table as plain text (the link format would
     // base64 them, which compresses poorly); the scenario keeps each note's
     // index in its place.
-    let scenario = |c: &ScenarioConfig, notes: &mut Vec<String>| {
+    let scenario = |c: &ScenarioConfig, notes: &[&str]| {
         let mut c = c.clone();
         for entry in c.script.iter_mut() {
             if let Command::Note { text } = &mut entry.command {
-                let i = match notes.iter().position(|n| n == text) {
-                    Some(i) => i,
-                    None => {
-                        notes.push(text.clone());
-                        notes.len() - 1
-                    }
-                };
+                let i = notes
+                    .iter()
+                    .position(|n| n == text)
+                    .expect("notes_of lists it");
                 *text = i.to_string();
             }
         }
@@ -1073,18 +1087,12 @@ pub fn table_source() -> String {
         } else {
             ("", "", "")
         };
-        let mut notes = Vec::new();
-        let config = scenario(&p.config, &mut notes);
+        let notes = notes_of(&p);
+        let config = scenario(&p.config, &notes);
         let lanes: Vec<String> = p
             .lanes
             .iter()
-            .map(|(label, c)| {
-                format!(
-                    "\n            ({:?}, {:?}),",
-                    label,
-                    scenario(c, &mut notes)
-                )
-            })
+            .map(|(label, c)| format!("\n            ({:?}, {:?}),", label, scenario(c, &notes)))
             .collect();
         // The notes, like the summaries, wait in presets.txt for the page.
         let (note_gate, note_end) = if notes.is_empty() {
@@ -1130,17 +1138,7 @@ pub fn summaries_source() -> String {
     }
     // Then every note, as `id#N`, numbered as the table numbers them.
     for p in built() {
-        let mut notes: Vec<&str> = Vec::new();
-        for c in std::iter::once(&p.config).chain(p.lanes.iter().map(|l| &l.1)) {
-            for e in &c.script {
-                if let Command::Note { text } = &e.command {
-                    if !notes.contains(&text.as_str()) {
-                        notes.push(text);
-                    }
-                }
-            }
-        }
-        for (i, n) in notes.iter().enumerate() {
+        for (i, n) in notes_of(&p).iter().enumerate() {
             assert!(
                 !n.contains(['\t', '\n']),
                 "preset {}: a note is one line without tabs",
