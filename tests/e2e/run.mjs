@@ -503,7 +503,8 @@ const tests = [
       const row = async (name) => (await summary.getByRole('row', { name: new RegExp(`^${name}`) }).locator('td').allInnerTexts());
       const loss = await row('Data loss');
       const dups = await row('Duplicates');
-      const want = (n, claim) => `${n} (course text: ${claim})`;
+      // The figure, and under it (a block of its own) what the course text claims.
+      const want = (n, claim) => `${n}\ncourse: ${claim}`;
       assert(JSON.stringify(loss) === JSON.stringify([want(amo.lost, 'Possible'), want(0, 'No'), want(0, 'No')]),
         `the summary's data-loss row: ${JSON.stringify(loss)}`);
       assert(JSON.stringify(dups) === JSON.stringify([want(0, 'No'), want(alo.dup, 'Possible'), want(0, 'No')]),
