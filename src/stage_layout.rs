@@ -206,8 +206,11 @@ pub struct Layout {
     pub producers: Vec<(ProducerIdx, Rect)>,
     pub brokers: Vec<(BrokerId, Rect)>,
     pub rows: Vec<Row>,
-    /// (broker, y) of the caption above each broker's internal rows.
-    pub captions: Vec<(BrokerId, f64)>,
+    /// (broker, y, topic) of each caption over a run of a broker's rows:
+    /// `__consumer_offsets` above the internal rows, and each topic's name
+    /// when several topics' names do not fit beside their rows (the rows
+    /// then say `P0`, as the internal ones do).
+    pub captions: Vec<(BrokerId, f64, TopicId)>,
     pub groups: Vec<(GroupIdx, Rect)>,
     pub consumers: Vec<(ConsumerIdx, Rect)>,
     /// The content is taller than the box even at scale 1 (the stage
@@ -626,8 +629,17 @@ fn place_brokers(
     // The row label: a topic-partition name, whole when 30% of the broker
     // allows (a short name leaves the rest to the cells).
     let (label_need, key_need) = (content.label_need, content.key_need);
-    let label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
-    let label_chars = ((label_w - LABEL_PAD) / LABEL_CHAR_W).floor().max(3.0) as usize;
+    let mut label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
+    // Two topics or more whose names do not fit ("or…-0" beside "pa…-0"):
+    // a caption names each topic over its rows, which say P0 (P999 fits).
+    let captioned =
+        label_need > label_w + 0.01 && e.topics().iter().filter(|t| !t.internal).count() > 1;
+    if captioned {
+        label_w = 56.0;
+    }
+    let label_chars = ((label_w - LABEL_PAD) / LABEL_CHAR_W + 1e-9)
+        .floor()
+        .max(3.0) as usize;
     // Followers' chips at the end of a leader's row, in leaders-only mode.
     let max_followers = if leaders_only {
         e.topics()
@@ -669,7 +681,7 @@ fn place_brokers(
         return None;
     }
     lay.slots = lay.slots.min(slots);
-    lay.cut = (key_need > cell_w + 0.01) as u8 + (label_need > label_w + 0.01) as u8;
+    lay.cut = (key_need > cell_w + 0.01) as u8 + (label_need > label_w + 0.01 && !captioned) as u8;
     let mut col_y = vec![y; cols];
     for (i, (b, (user, internal))) in e.brokers().iter().zip(content.hosted.iter()).enumerate() {
         let col = i % cols;
@@ -682,12 +694,14 @@ fn place_brokers(
             .copied()
             .filter(|tp| !leaders_only || e.leader_of(*tp) == Some(b.id))
             .collect();
+        let mut prev_topic = None;
         for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
             let is_internal = k >= user.len();
             // (Tight: no caption line; the pink row and the broker's
             // "coordinator" tag say what it is, its tooltip names it.)
-            if k == user.len() && is_internal && !tight {
-                lay.captions.push((b.id, ry + 13.0));
+            let first_of_topic = prev_topic.replace(tp.topic) != Some(tp.topic);
+            if first_of_topic && if is_internal { !tight } else { captioned } {
+                lay.captions.push((b.id, ry + 13.0, tp.topic));
                 ry += CAPTION_H;
             }
             let rep = b.replica(*tp).expect("hosted");

@@ -366,3 +366,73 @@ fn a_projector_names_partitions_and_keys_whole_when_a_little_smaller_allows_it()
     assert_eq!(lay.cut, 0, "names or keys cut at scale {:.3}", lay.scale);
     check("end-to-end-semantics on a projector", &lay, 16.0).unwrap();
 }
+
+/// Two topics in a narrow broker column (end-to-end-semantics at 1280×800
+/// and in the 800×500 embed: orders and payments on three brokers in two
+/// columns) drew "or…-0" beside "pa…-0". Each topic's name is now a caption
+/// over its rows, whole, and the rows say P0 as the internal ones do.
+#[test]
+fn several_topics_too_long_for_their_rows_are_named_by_captions_over_them() {
+    let mut m = Model::default();
+    m.update(Msg::LoadPreset("end-to-end-semantics".into()));
+    for _ in 0..40 {
+        m.update(Msg::StepForward);
+    }
+    let e = &m.engine;
+    let mut narrow = 0;
+    for (what, w, h, _) in VIEWPORTS {
+        let lay = layout(e, w, h, 2.0);
+        for (b, r) in &lay.brokers {
+            // The user topics this broker draws rows for, in order.
+            let mut topics: Vec<_> = lay
+                .rows
+                .iter()
+                .filter(|row| row.broker == *b && !row.internal)
+                .map(|row| row.tp.topic)
+                .collect();
+            topics.dedup();
+            let captioned: Vec<_> = lay
+                .captions
+                .iter()
+                .filter(|c| c.0 == *b && !e.topic(c.2).internal)
+                .map(|c| c.2)
+                .collect();
+            let names_fit = lay
+                .rows
+                .iter()
+                .filter(|row| row.broker == *b && !row.internal)
+                .all(|row| e.topic(row.tp.topic).name.chars().count() + 2 <= row.label_chars);
+            if !names_fit {
+                narrow += 1;
+                assert_eq!(
+                    captioned, topics,
+                    "{what}: broker {b} rows' topics and captions"
+                );
+                for (_, y, _) in lay.captions.iter().filter(|c| c.0 == *b) {
+                    assert!(
+                        *y > r.y && *y < r.bottom(),
+                        "{what}: caption outside broker {b}"
+                    );
+                }
+            }
+        }
+        if names_fit_everywhere(e, &lay) {
+            assert!(
+                lay.captions.iter().all(|c| e.topic(c.2).internal),
+                "{what}: captions where names fit"
+            );
+        }
+    }
+    // 1280×800 and the embed are the narrow cases.
+    assert!(
+        narrow >= 2,
+        "only {narrow} brokers too narrow for the names"
+    );
+}
+
+fn names_fit_everywhere(e: &kafkascope::engine::sim::Engine, lay: &Layout) -> bool {
+    lay.rows
+        .iter()
+        .filter(|row| !row.internal)
+        .all(|row| e.topic(row.tp.topic).name.chars().count() + 2 <= row.label_chars)
+}

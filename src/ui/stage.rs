@@ -609,7 +609,27 @@ impl Scene<'_> {
         let (e, on, lay) = (self.e, self.on, &self.lay);
         let b = &e.brokers()[id.0 as usize];
         let down = !b.alive;
-        let caption = lay.captions.iter().find(|(b, _)| *b == id).map(|(_, y)| *y);
+        // A topic's name over its rows, cut to the box when it must be.
+        let name_chars = ((w - 24.0) / 6.6) as usize;
+        let captions = lay
+            .captions
+            .iter()
+            .filter(|c| c.0 == id)
+            .map(|&(_, cy, t)| {
+                let topic = e.topic(t);
+                let name = ellipsize(&topic.name, name_chars);
+                text(
+                    if topic.internal {
+                        "internal-caption"
+                    } else {
+                        "topic-caption"
+                    },
+                    x + 12.0,
+                    cy,
+                    None,
+                    name,
+                )
+            });
         let is_coordinator = e.groups().iter().any(|g| g.coordinator(e) == Some(id));
         // The accessible name starts with the visible text (WCAG 2.5.3).
         let label = if down {
@@ -632,9 +652,7 @@ impl Scene<'_> {
                     // "coordinator" alone when the column is narrow.
                     { text("coord-tag", x + w - 10.0, y + 20.0, END, if w >= 340.0 { "group coordinator" } else { "coordinator" }) }
                 }
-                if let Some(cy) = caption {
-                    { text("internal-caption", x + 12.0, cy, None, "__consumer_offsets") }
-                }
+                { for captions }
                 if down {
                     { line("cross", x, y, x + w, y + h) }
                     { line("cross", x + w, y, x, y + h) }
@@ -662,24 +680,14 @@ impl Scene<'_> {
         let hw = log.hw().0;
         let leo = log.leo().0;
         let name = &e.topic(row.tp.topic).name;
-        // The caption above internal rows names `__consumer_offsets`.
-        // With one topic, a name too long for the column is just `P3`
-        // (the tooltip and the accessible name give it in full).
-        let single_topic = e.topics().iter().filter(|t| !t.internal).count() == 1;
+        // A name too long for the column is just `P3`: the caption above
+        // the rows names their topic (`__consumer_offsets`, or each topic
+        // when there are several), the tooltip and accessible name in full.
         let full = name.chars().count() + 1 + row.tp.partition.to_string().len();
-        let label = if row.internal || (single_topic && full > row.label_chars) {
+        let label = if row.internal || full > row.label_chars {
             format!("P{}", row.tp.partition)
         } else {
-            // Topics that differ from their first letters (orders,
-            // payments) keep their head: "orde…-0" reads better than "o…rs-0".
-            let head_n = row.label_chars.saturating_sub(3).max(2);
-            let head: String = name.chars().take(head_n).collect();
-            let distinct = e
-                .topics()
-                .iter()
-                .filter(|t| !t.internal && t.name != *name)
-                .all(|t| !t.name.starts_with(&head));
-            fit_label(name, row.tp.partition, row.label_chars, distinct)
+            format!("{name}-{}", row.tp.partition)
         };
         let lso = log.lso().0;
         let user_topics = e.topics().iter().filter(|t| !t.internal).count();
@@ -1429,7 +1437,7 @@ impl Scene<'_> {
     fn moved_partition(&self, tp: &crate::engine::assignor::TopicPartition) -> String {
         let user_topics = self.e.topics().iter().filter(|t| !t.internal).count();
         if user_topics > 1 {
-            fit_label(&tp.topic, tp.partition, 10, false)
+            fit_label(&tp.topic, &tp.partition, 10)
         } else {
             format!("P{}", tp.partition)
         }
@@ -1829,7 +1837,7 @@ fn multi_topic(tps: &[Tp]) -> bool {
 /// `topic1-0` when partitions of several topics could be confused.
 fn partition_name(e: &Engine, tp: Tp, with_topic: bool) -> String {
     if with_topic {
-        fit_label(&e.topic(tp.topic).name, tp.partition, 10, false)
+        fit_label(&e.topic(tp.topic).name, &tp.partition, 10)
     } else {
         format!("P{}", tp.partition)
     }
@@ -1852,41 +1860,6 @@ fn commit_partition(e: &Engine, tp: Tp, with_topic: bool) -> String {
         })
         .collect();
     format!("{initials}-{}", tp.partition)
-}
-
-/// `topic-partition`, shortened with an ellipsis to fit the row's label
-/// column (the full name is in the row's tooltip and the Topic table).
-/// With `distinct_head` (no other topic starts the same way) the head is
-/// kept: `orde…-0`.
-fn fit_label(
-    topic: &str,
-    partition: impl std::fmt::Display,
-    max_chars: usize,
-    distinct_head: bool,
-) -> String {
-    let max_chars = max_chars.max(4);
-    let suffix = format!("-{partition}");
-    if topic.chars().count() + suffix.len() <= max_chars {
-        return format!("{topic}{suffix}");
-    }
-    if distinct_head {
-        let head: String = topic
-            .chars()
-            .take(max_chars.saturating_sub(suffix.len() + 1).max(2))
-            .collect();
-        return format!("{head}…{suffix}");
-    }
-    // Topics often share a prefix (events, events-processed): keep a little
-    // of the head and more of the tail, so "ev…ssed-0" is not "events-0".
-    let keep = max_chars.saturating_sub(suffix.len() + 1).max(2);
-    let chars: Vec<char> = topic.chars().collect();
-    let head_n = (keep / 3).max(1);
-    let tail_n = keep - head_n;
-    let head: String = chars[..head_n].iter().collect();
-    let tail: String = chars[chars.len() - tail_n.min(chars.len() - head_n)..]
-        .iter()
-        .collect();
-    format!("{head}…{tail}{suffix}")
 }
 
 /// An SVG coordinate rounded to 0.1 px (SVG needs no more), formatted
@@ -1945,4 +1918,24 @@ fn modern_member_epoch(e: &Engine, c: ConsumerIdx) -> Option<i32> {
         .as_deref()
         .and_then(|id| cg.member(id))
         .map(|m| m.member_epoch)
+}
+
+/// `topic-partition` in at most `max_chars` characters. Topics often share
+/// a prefix (events, events-processed): a cut name keeps a little of the
+/// head and more of the tail, so "ev…ssed-0" is not "events-0".
+#[inline(never)]
+fn fit_label(topic: &str, partition: &dyn std::fmt::Display, max_chars: usize) -> String {
+    let suffix = format!("-{partition}");
+    if topic.chars().count() + suffix.len() <= max_chars {
+        return format!("{topic}{suffix}");
+    }
+    let keep = max_chars.saturating_sub(suffix.len() + 1).max(2);
+    let chars: Vec<char> = topic.chars().collect();
+    let head_n = (keep / 3).max(1);
+    let tail_n = keep - head_n;
+    let head: String = chars[..head_n].iter().collect();
+    let tail: String = chars[chars.len() - tail_n.min(chars.len() - head_n)..]
+        .iter()
+        .collect();
+    format!("{head}…{tail}{suffix}")
 }
