@@ -274,3 +274,29 @@ fn an_assignor_the_broker_does_not_offer_is_refused_with_unsupported_assignor() 
         "poll() throws: the consumers stop"
     );
 }
+
+/// The three-lane preset's point, as its cards show it: with busy members
+/// (a second a record, a backlog from each poll), eager leaves partitions
+/// without an owner while the group waits for the slowest member's next
+/// poll(); cooperative and the consumer protocol pay only for the
+/// partitions that move. Each lane is run to its end.
+#[test]
+fn with_busy_members_eager_leaves_partitions_unowned_longest() {
+    let p = kafkascope::presets::build::c_joins_three_ways();
+    let unowned: Vec<(String, u64)> = p
+        .lanes
+        .into_iter()
+        .map(|(name, c)| {
+            let mut s = Sim::new(c);
+            s.drain();
+            (name.to_string(), s.e.unowned_partition_ms(GroupIdx(0)))
+        })
+        .collect();
+    let (eager, others) = (unowned[0].1, &unowned[1..]);
+    for (name, ms) in others {
+        assert!(
+            *ms > 0 && eager > 3 * ms,
+            "eager {eager} partition-ms vs {name} {ms}: {unowned:?}"
+        );
+    }
+}

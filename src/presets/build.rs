@@ -397,13 +397,21 @@ pub fn c_joins_three_ways() -> Preset {
             .retain(|e| !matches!(e.command, Command::Note { .. }));
         c
     };
-    let eager = strip(c_joins_eager());
-    let coop = strip(c_joins_cooperative());
-    let modern = strip(c_joins_consumer_protocol());
+    // Busy members: records arrive every 60 ms and each takes A and B a
+    // second to process, so when C joins each is deep in the batch of its
+    // last poll(). A classic member rejoins only from its next poll.
+    let busy = |mut c: ScenarioConfig| {
+        c.producers[0].workload.interval_ms = 60;
+        c.groups[0].processing_time_ms = 1_000;
+        c
+    };
+    let eager = busy(strip(c_joins_eager()));
+    let coop = busy(strip(c_joins_cooperative()));
+    let modern = busy(strip(c_joins_consumer_protocol()));
     Preset {
         id: "c-joins-three-protocols",
         title: "C joins: eager vs cooperative vs consumer protocol",
-        summary: "The same records, the same moment C joins, three rebalance protocols: eager stops everyone, cooperative pauses one partition for two rebalances, KIP-848 pauses one partition and nobody rejoins. (Here the members are idle and rejoin at once, so eager's stop is brief; busy members would hold every partition until the slowest rejoined.) So the cards' partition-seconds unowned end smallest for eager: cooperative's moved partition waits for the second rebalance, and KIP-848's for its new owner's next heartbeat.",
+        summary: "The same records, the same moment C joins, three rebalance protocols, with busy members (a second a record): eager stops everyone until the slowest member has finished its batch, cooperative pauses one partition for two rebalances, KIP-848 pauses only the partitions that move and nobody rejoins. The cards' partition-seconds unowned end about 16 for eager, 3 for cooperative and 4.3 for the consumer protocol, whose moved partitions wait for C's next heartbeat.",
         config: eager.clone(),
         expect: Expect::JoinRebalances,
         lanes: vec![

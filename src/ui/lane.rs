@@ -156,11 +156,11 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
             <caption>
                 { if semantics { "The Producer-Consumer Overview's Semantic Summary, live: what each lane's ledger says so far, and under it what the course says" } else { "What each lane's ledger says so far" } }
                 if unowned_note {
-                    // Beside the figure, why a stop-the-world protocol can
-                    // have the smallest one: what it counts, and what not.
-                    <span class="lane-note">{"Partition-seconds without an owner: eager's can be the smallest, as it stops every partition only until the slowest member \
-                        rejoins, milliseconds here with idle consumers. Cooperative stops only the partitions that move, for two rounds; the consumer \
-                        protocol until each new owner's next heartbeat (5 s). Under load, eager's stop lasts until every member finishes its poll loop."}</span>
+                    // Beside the figure, what it counts, and why a
+                    // stop-the-world protocol's can be small (idle members).
+                    <span class="lane-note">{"Partition-seconds without an owner. Eager stops every partition until the slowest member rejoins: \
+                        milliseconds when members are idle, seconds when each must first finish the batch of its last poll(). Cooperative stops only \
+                        the partitions that move, for two rounds; the consumer protocol until each new owner's next heartbeat (5 s)."}</span>
                 }
             </caption>
             // "eager · range" as two lines, not "eager / · / range".

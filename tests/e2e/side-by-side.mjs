@@ -101,7 +101,7 @@ export const sideBySideTests = [
       assert(/eager/.test(names[0]) && /cooperative/.test(names[1]) && /consumer protocol/.test(names[2]), `lanes: ${names.join(' / ')}`);
       // Draw the consumer-protocol lane large and play through C's join.
       await cards.nth(2).click();
-      // C's partitions arrive at step 162 of the consumer-protocol lane.
+      // C's last partition arrives at step 149 of the consumer-protocol lane.
       for (let i = 0; i < 175; i++) await page.keyboard.press('ArrowRight');
       await waitFor(async () => (await counter(page)).step >= 170, { timeout: 30_000, describe: () => 'step 170' });
       const unowned = await page.locator('.lane-card .unowned').allInnerTexts();
@@ -124,12 +124,12 @@ export const sideBySideTests = [
     name: 'a_narrow_embedded_narration_never_cuts_a_word_across_lines',
     timeout: 60_000,
     fn: async (t) => {
-      // Step 147: the eager lane's heartbeat answered REBALANCE_IN_PROGRESS.
-      const page = await openPage(t, 'full/?embed&preset=c-joins-three-protocols&step=147', { viewport: { width: 800, height: 500 } });
+      // Step 111: the eager lane's heartbeat answered REBALANCE_IN_PROGRESS.
+      const page = await openPage(t, 'full/?embed&preset=c-joins-three-protocols&step=111', { viewport: { width: 800, height: 500 } });
       const body = narrationPanel(page).locator('.narration-body').first();
       await waitFor(async () => /REBALANCE_IN_PROGRESS/.test((await body.textContent()) || ''), {
         timeout: 20_000,
-        describe: async () => `the narration at step 147 names REBALANCE_IN_PROGRESS: "${await body.textContent()}"`,
+        describe: async () => `the narration at step 111 names REBALANCE_IN_PROGRESS: "${await body.textContent()}"`,
       });
       await assertSeen(body, 'the narration');
       // Every word (letters and digits) of the narration sits on one line.
