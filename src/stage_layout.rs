@@ -632,6 +632,8 @@ fn place_brokers(
     let mut label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
     // Two topics or more whose names do not fit ("or…-0" beside "pa…-0"):
     // a caption names each topic over its rows, which say P0 (P999 fits).
+    // (One topic's rows just say P0: its name is in every row's tooltip,
+    // and a caption line per broker would not fit an 800x500 embed.)
     let captioned =
         label_need > label_w + 0.01 && e.topics().iter().filter(|t| !t.internal).count() > 1;
     if captioned {

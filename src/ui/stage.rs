@@ -83,6 +83,21 @@ fn ellipsize(s: &str, max_chars: usize) -> String {
     format!("{head}…")
 }
 
+/// `s` cut to `max_chars` characters in the middle, so names that differ
+/// at their end ("payments-app", "payments-app-2") stay apart.
+fn ellipsize_mid(s: &str, max_chars: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max_chars {
+        return s.to_string();
+    }
+    let head = max_chars.saturating_sub(1) / 2;
+    let tail = max_chars.saturating_sub(1 + head);
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 /// Characters of 11-unit bold text that fit in `width` units (bold
 /// glyphs run wider than the layout's average).
 fn chars_in(width: f64) -> usize {
@@ -961,7 +976,8 @@ impl Scene<'_> {
                 // the tooltip); the records waiting in the producer sit in
                 // the tray under them (see `staged_token`).
                 if h >= 140.0 {
-                    { sub(38.0, ellipsize(&pr.client_id, chars_in(w - 16.0))) }
+                    // Cut in the middle: "paym…app-2" is not "payments-app".
+                    { sub(38.0, ellipsize_mid(&pr.client_id, chars_in(w - 16.0))) }
                 }
                 { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
                 // (A short box says "in a transaction" here instead: its
@@ -972,7 +988,8 @@ impl Scene<'_> {
                     { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
                 }
                 if pr.acked_records > 0 {
-                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, ack_label(pr.total_ack_latency_ms / pr.acked_records)) }
+                    // With acks=0 nothing answers: the time is send() to the wire.
+                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, ack_label(if pc.acks == crate::engine::config::Acks::Zero { "sent" } else { "ack" }, pr.total_ack_latency_ms / pr.acked_records)) }
                 }
                 { title(format!("{} (client.id), acks={}", pr.client_id, pc.acks.label())) }
             </g>
@@ -1817,14 +1834,15 @@ fn release_point(lay: &Layout, g: Rect, c: Rect, k: usize) -> Pt {
     }
 }
 
-/// The producer's mean ack latency, short enough for its box.
-fn ack_label(ms: u64) -> String {
+/// The producer's mean ack latency (`what`: "ack", or "sent" with acks=0),
+/// short enough for its box.
+fn ack_label(what: &str, ms: u64) -> String {
     if ms >= 1000 {
         // Tenths without the float formatter (it costs the bundle kilobytes).
         let t = (ms + 50) / 100;
-        format!("ack ≈{}.{} s", t / 10, t % 10)
+        format!("{what} ≈{}.{} s", t / 10, t % 10)
     } else {
-        format!("ack ≈{ms} ms")
+        format!("{what} ≈{ms} ms")
     }
 }
 

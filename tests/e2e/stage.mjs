@@ -147,4 +147,30 @@ export const stageTests = [
       p.done('positions of two topics');
     },
   },
+  {
+    // The audit could not tell the two payments producers apart
+    // ("payments-app" / "payments-ap…") and read "ack ≈5 ms" on the acks=0
+    // producer, which never hears back. Client ids are cut in the middle and
+    // an acks=0 producer's time says "sent".
+    name: 'producer_boxes_tell_their_clients_apart_and_acks0_never_says_ack',
+    timeout: 60_000,
+    fn: async (t) => {
+      const p = problems();
+      const boxTexts = (page) => page.locator('svg.stage g.producer').evaluateAll((gs) =>
+        gs.map((g) => [...g.querySelectorAll('text')].map((x) => x.textContent || '')));
+      const page = await openPage(t, '?preset=end-to-end-semantics&step=40', { viewport: DESKTOP });
+      await waitFor(async () => (await boxTexts(page)).length === 3, { describe: () => 'three producer boxes' });
+      const ids = (await boxTexts(page)).map((texts) => texts[1]);
+      p.check(new Set(ids).size === 3, `three different client ids drawn: ${JSON.stringify(ids)}`);
+      p.check(ids.some((id) => /app-2$/.test(id)), `the idempotent producer's id keeps its end: ${JSON.stringify(ids)}`);
+      const acks = await openPage(t, '?preset=acks-latency&step=40', { viewport: DESKTOP });
+      await waitFor(async () => (await boxTexts(acks)).some((texts) => texts.some((x) => /≈/.test(x))), { describe: () => 'a producer with a time' });
+      for (const texts of await boxTexts(acks)) {
+        const zero = texts.includes('acks=0');
+        const time = texts.find((x) => /≈/.test(x));
+        if (time) p.check(zero ? /^sent ≈/.test(time) : /^ack ≈/.test(time), `${texts.join(' | ')}`);
+      }
+      p.done('producer boxes');
+    },
+  },
 ];
