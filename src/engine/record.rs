@@ -57,6 +57,11 @@ pub enum KeySource {
     /// `str(event_id)`.
     EventId,
     Text(String),
+    /// A key many records share, counted rather than copied: natively, an
+    /// offset commit's `group/topic/partition`, made once per partition
+    /// (a consumer that commits after every record writes it each time).
+    #[cfg(not(target_arch = "wasm32"))]
+    Shared(std::rc::Rc<str>),
     /// The exact key bytes a real client sent (live mode; native only).
     #[cfg(live_engine)]
     Wire(Vec<u8>),
@@ -85,6 +90,8 @@ impl RecordData {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
             KeySource::Text(s) => Some(s.clone()),
+            #[cfg(not(target_arch = "wasm32"))]
+            KeySource::Shared(s) => Some(s.to_string()),
             #[cfg(live_engine)]
             KeySource::Wire(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
@@ -162,6 +169,8 @@ impl RecordData {
             KeySource::Null => 0,
             KeySource::EventId => digits(self.event_id.0),
             KeySource::Text(s) => s.len() as u32,
+            #[cfg(not(target_arch = "wasm32"))]
+            KeySource::Shared(s) => s.len() as u32,
             #[cfg(live_engine)]
             KeySource::Wire(b) => b.len() as u32,
         };
