@@ -861,26 +861,41 @@ impl Group {
         generation: GenerationId,
         transactional: bool,
     ) -> Option<ErrorCode> {
+        self.check_offset_commit(member_id, generation, transactional)
+            .err()
+    }
+
+    /// [`Group::validate_offset_commit`], and on success the committing
+    /// member's consumer if the group knows it: one lookup of the member
+    /// for both (a consumer that commits after every record asks each time).
+    pub fn check_offset_commit(
+        &self,
+        member_id: &str,
+        generation: GenerationId,
+        transactional: bool,
+    ) -> Result<Option<ConsumerIdx>, ErrorCode> {
+        let member = self.members.get(member_id);
+        let consumer = member.map(|m| m.meta.consumer);
         if self.state == GroupState::Dead {
-            return Some(ErrorCode::CoordinatorNotAvailable);
+            return Err(ErrorCode::CoordinatorNotAvailable);
         }
         if generation.0 < 0 && self.state == GroupState::Empty {
-            return None;
+            return Ok(consumer);
         }
         if generation.0 >= 0 || !member_id.is_empty() {
-            if !self.members.contains_key(member_id) {
-                return Some(ErrorCode::UnknownMemberId);
+            if member.is_none() {
+                return Err(ErrorCode::UnknownMemberId);
             }
             if generation != self.generation {
-                return Some(ErrorCode::IllegalGeneration);
+                return Err(ErrorCode::IllegalGeneration);
             }
         } else if !transactional && self.state != GroupState::Empty {
-            return Some(ErrorCode::UnknownMemberId);
+            return Err(ErrorCode::UnknownMemberId);
         }
         if !transactional && self.state == GroupState::CompletingRebalance {
-            return Some(ErrorCode::RebalanceInProgress);
+            return Err(ErrorCode::RebalanceInProgress);
         }
-        None
+        Ok(consumer)
     }
 
     /// Whether an unfinished transaction holds an offset of this group for
