@@ -210,6 +210,10 @@ pub struct Engine {
     /// Topic and partition metadata (`controller.rs`).
     pub(crate) controller: crate::engine::controller::Controller,
     pub(crate) brokers: Vec<Broker>,
+    /// Bit `i`: broker `i` is alive and not fenced, as every broker's view
+    /// of the cluster has it (`broker_view`, several times an action):
+    /// kept here rather than gathered from the brokers each time.
+    pub(crate) usable_brokers: u32,
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
     pub(crate) groups: Vec<Group>,
@@ -299,6 +303,7 @@ impl Engine {
             keepalive_scheduled: 0,
             controller: Default::default(),
             brokers: Vec::new(),
+            usable_brokers: 0,
             producers: Vec::new(),
             consumers: Vec::new(),
             groups: Vec::new(),
