@@ -382,7 +382,7 @@ impl Engine {
     }
 
     // ---- scheduling ---------------------------------------------------------
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
         let at_ms = at_ms.max(self.now_ms);
         let seq = self.seq;
