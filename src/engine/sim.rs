@@ -588,6 +588,7 @@ impl Engine {
         true
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn run(&mut self, action: Action) {
         match action {
             Action::Deliver { from, to, msg } => {

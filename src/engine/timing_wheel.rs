@@ -81,6 +81,8 @@ impl TimingWheel {
     }
 
     /// The next action: the earliest, and of those the first pushed.
+    /// (Inlined into `Engine::pop_one`, its one caller.)
+    #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<Scheduled> {
         if self.near == 0 {
             let at = self.far.peek()?.at_ms;
