@@ -77,6 +77,7 @@ impl<T: Clone> CowVec<T> {
         self.len == 0
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn push(&mut self, value: T) {
         if self.len % PER_BRANCH == 0 {
             self.branches.push(Rc::new(Vec::with_capacity(BRANCH)));
@@ -89,17 +90,20 @@ impl<T: Clone> CowVec<T> {
         self.len += 1;
     }
 
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn at(&self, i: usize) -> &T {
         &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF][i % LEAF]
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn get(&self, i: usize) -> Option<&T> {
         (i < self.len).then(|| self.at(i))
     }
 
     /// A mutable element; copies its leaf (and branch) first if a clone
     /// shares them.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         if i >= self.len {
             return None;
@@ -182,6 +186,7 @@ impl<T: Clone> CowVec<T> {
 
 impl<T: Clone> std::ops::Index<usize> for CowVec<T> {
     type Output = T;
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn index(&self, i: usize) -> &T {
         match self.get(i) {
             Some(v) => v,
@@ -191,6 +196,7 @@ impl<T: Clone> std::ops::Index<usize> for CowVec<T> {
 }
 
 impl<T: Clone> std::ops::IndexMut<usize> for CowVec<T> {
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn index_mut(&mut self, i: usize) -> &mut T {
         let len = self.len;
         match self.get_mut(i) {

@@ -151,6 +151,7 @@ fn split_event(e: EventId) -> (usize, usize) {
 }
 
 impl Ledger {
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
         self.by_event
@@ -164,6 +165,7 @@ impl Ledger {
         self.entries.iter()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
         self.event_index(e).map(|i| &self.entries[i as usize])
     }

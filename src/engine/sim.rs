@@ -125,6 +125,7 @@ impl From<(GroupIdx, GroupTimer)> for Action {
 
 impl Action {
     /// Whether this action is routine background work (see module docs).
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn keeps_alive(&self) -> bool {
         match self {
             Action::Deliver { msg, .. } => msg.keeps_alive(),
