@@ -72,6 +72,7 @@ impl TimingWheel {
 
     /// Moves the window to start at `base`, bringing the heap's actions
     /// that it now covers into their buckets.
+    #[inline(always)]
     fn move_to(&mut self, base: u64) {
         self.base = base;
         while self.far.peek().is_some_and(|s| s.at_ms < base + WHEEL_MS) {
