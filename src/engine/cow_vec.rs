@@ -158,7 +158,7 @@ impl<T: Clone> CowVec<T> {
     }
 
     /// Grows to `n` elements with copies of `value` (never shrinks).
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn resize(&mut self, n: usize, value: T) {
         while self.len < n {
             self.push(value.clone());

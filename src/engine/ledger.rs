@@ -61,6 +61,7 @@ pub struct GroupCounts {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl GroupCounts {
+    #[inline]
     pub fn get(&self, g: &GroupIdx) -> Option<&u32> {
         match &self.first {
             Some((k, n)) if k == g => Some(n),
@@ -68,6 +69,7 @@ impl GroupCounts {
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, g: &GroupIdx) -> Option<&mut u32> {
         match &mut self.first {
             Some((k, n)) if k == g => Some(n),
@@ -75,6 +77,7 @@ impl GroupCounts {
         }
     }
 
+    #[inline]
     pub fn entry_or_default(&mut self, g: GroupIdx) -> &mut u32 {
         if self.first.is_none() {
             self.first = Some((g, 0));
@@ -170,6 +173,7 @@ impl Ledger {
         self.event_index(e).map(|i| &self.entries[i as usize])
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn entry_mut(&mut self, e: EventId) -> Option<&mut LedgerEntry> {
         let i = self.event_index(e)?;
         self.entries.get_mut(i as usize)
@@ -183,6 +187,7 @@ impl Ledger {
         self.entries.is_empty()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
         self.entry(e)
             .and_then(|x| x.processed.get(&g))

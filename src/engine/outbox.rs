@@ -141,6 +141,7 @@ impl Engine {
     /// order, the buffer kept, and no `Drain` to drop for each outbox (its
     /// drop was ~30 instructions, and W1 full applies ~8 outboxes a record).
     #[cfg(not(target_arch = "wasm32"))]
+    #[inline(always)]
     pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
         out.effects.reverse();
         while let Some(effect) = out.effects.pop() {

@@ -164,6 +164,7 @@ impl RecordData {
     /// Approximate on-the-wire size, used for `batch.size` accounting: a
     /// record's key and value bytes plus Kafka's ~20 bytes of per-record
     /// overhead (varint lengths, attributes, deltas) in a v2 batch.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn size_bytes(&self) -> u32 {
         let key = match &self.key {
             KeySource::Null => 0,

@@ -441,6 +441,7 @@ impl Engine {
         self.sweep_at = (self.queue.len() * 2).max(SWEEP_MIN_QUEUE_LEN);
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn schedule_in(&mut self, delay_ms: u64, action: Action) {
         self.schedule(self.now_ms + delay_ms, action);
     }
