@@ -200,8 +200,32 @@ impl Ledger {
         self.entries.get_mut(i as usize)
     }
 
+    /// Whether [`Ledger::observe`] does anything with `kind`: most events
+    /// (every message, above all) are not the ledger's business, and
+    /// natively `Engine::emit`, inlined where each event is made, asks
+    /// this first, so a constant kind folds it away. Debug builds check
+    /// it against `observe`'s arms at every event.
+    #[inline(always)]
+    pub(crate) fn observes(kind: &EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::Created { .. }
+                | EventKind::Sent { .. }
+                | EventKind::Appended { .. }
+                | EventKind::Truncated { .. }
+                | EventKind::Acked { .. }
+                | EventKind::ProduceFailed {
+                    retry_in_ms: None,
+                    ..
+                }
+                | EventKind::Processed { .. }
+        )
+    }
+
     /// Updates the ledger from one engine event.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
+        let observed = Self::observes(kind);
         match kind {
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
@@ -306,8 +330,15 @@ impl Ledger {
                     }
                 }
             }
-            _ => {}
+            _ => {
+                debug_assert!(
+                    !observed,
+                    "Ledger::observes lists {kind:?}, which observe ignores"
+                );
+                return;
+            }
         }
+        debug_assert!(observed, "Ledger::observes must list {kind:?}");
     }
 
     /// An ABORT marker: this record's transaction will never be visible to
