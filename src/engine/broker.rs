@@ -337,7 +337,8 @@ impl Engine {
     }
 
     /// Applies what broker `b` decided, in order (keeping its buffer).
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn broker_flush(&mut self, b: BrokerId) {
         if !self.brokers[b.0 as usize].out.is_empty() {
             self.broker_apply_out(b);
