@@ -195,6 +195,39 @@ impl Ledger {
             .unwrap_or(0)
     }
 
+    /// The entry of record `r`'s message. A producer's record is found
+    /// through the dense record index, without reading the record itself:
+    /// a consumer processes records produced long before, and in a long run
+    /// that read was a cache miss per record. A transformed copy (not in
+    /// the index) goes through the event it came from, as before.
+    fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
+        match self.by_record.get(r.0 as usize) {
+            Some(&i) if i != u32::MAX => {
+                debug_assert_eq!(
+                    self.event_index(records[r.0 as usize].event_id),
+                    Some(i),
+                    "a record's entry is its event's"
+                );
+                Some(i)
+            }
+            _ => self.event_index(records[r.0 as usize].event_id),
+        }
+    }
+
+    /// How many times `g` has processed record `r`'s message (a
+    /// transformed copy counts for its source).
+    pub fn times_processed_record(
+        &self,
+        r: RecordId,
+        g: GroupIdx,
+        records: &CowVec<RecordData>,
+    ) -> u32 {
+        self.index_of(r, records)
+            .and_then(|i| self.entries[i as usize].processed.get(&g))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
         let i = *self.by_record.get(r.0 as usize)?;
         self.entries.get_mut(i as usize)
@@ -319,10 +352,9 @@ impl Ledger {
                 transactional,
                 ..
             } => {
-                let r = &records[record.0 as usize];
                 // A transformed copy counts for the event it came from.
-                let event = r.event_id;
-                if let Some(e) = self.entry_mut(event) {
+                let i = self.index_of(*record, records);
+                if let Some(e) = i.and_then(|i| self.entries.get_mut(i as usize)) {
                     if *transactional {
                         *e.pending_txn.entry_or_default(*group) += 1;
                     } else {
