@@ -581,7 +581,6 @@ impl Engine {
     // ---- the loop -----------------------------------------------------------
 
     /// Pops and runs one action. Returns false if the queue is empty.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn pop_one(&mut self) -> bool {
         let Some(scheduled) = self.queue.pop() else {
             return false;
