@@ -452,6 +452,22 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
                     _ => break,
                 }
             }
+            // Names cut to "or…-0" and keys to "…er-4" (brokers in two
+            // columns): up to an eighth smaller, if that draws them all
+            // whole with no less detail (one column, longer rows), and not
+            // below 12 px text where the box allowed more.
+            let floor = (best.scale * 0.88)
+                .max(min_scale)
+                .max(preferred.min(12.0 / MIN_FONT));
+            let mut smaller = best.scale;
+            while best.cut > 0 && smaller * 0.97 >= floor {
+                smaller *= 0.97;
+                if let Some(whole) =
+                    fit(smaller).filter(|l| l.cut == 0 && l.detail_lost <= best.detail_lost)
+                {
+                    return whole;
+                }
+            }
             return best;
         }
         if scale <= min_scale {

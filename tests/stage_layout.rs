@@ -350,3 +350,19 @@ fn a_lone_producer_on_a_phone_is_a_band_that_leaves_the_height_to_the_brokers() 
         );
     }
 }
+
+/// On a projector, end-to-end-semantics laid out as large as the box
+/// allows put its brokers in two columns and cut "orders-0" to "or…-0"
+/// and keys to "…er-4". A slightly smaller drawing in one column names
+/// them whole, and still reads from the back of the room.
+#[test]
+fn a_projector_names_partitions_and_keys_whole_when_a_little_smaller_allows_it() {
+    let mut m = Model::default();
+    m.update(Msg::LoadPreset("end-to-end-semantics".into()));
+    for _ in 0..30 {
+        m.update(Msg::StepForward);
+    }
+    let lay = layout(&m.engine, 1400.0, 860.0, 2.0);
+    assert_eq!(lay.cut, 0, "names or keys cut at scale {:.3}", lay.scale);
+    check("end-to-end-semantics on a projector", &lay, 16.0).unwrap();
+}

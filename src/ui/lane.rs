@@ -105,7 +105,10 @@ fn course_claims(label: &str) -> Option<(&'static str, &'static str)> {
 /// lanes, the course text's "Semantic Summary" table, filled in live (with
 /// what the course claims next to what happened).
 pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
-    let mut rows: Vec<(&str, Vec<String>)> = vec![
+    // Each cell: the figure, and for the semantics lanes what the course
+    // claims, on a line of its own under it (a narrow column wrapped
+    // "0 (course text: Possible)" over three lines).
+    let mut rows: Vec<(&str, Vec<(String, Option<&str>)>)> = vec![
         ("Data loss: records lost", Vec::new()),
         ("Duplicates: records processed twice or more", Vec::new()),
         ("Processed exactly once", Vec::new()),
@@ -120,19 +123,16 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
     for (label, m) in lanes {
         let s = m.engine.delivery_summary(GroupIdx(0));
         let claims = course_claims(label);
-        let with_claim = |n: u64, claim: Option<&str>| match claim {
-            Some(c) => format!("{n} (course text: {c})"),
-            None => n.to_string(),
-        };
-        rows[0].1.push(with_claim(s.lost, claims.map(|c| c.0)));
+        rows[0].1.push((s.lost.to_string(), claims.map(|c| c.0)));
         rows[1]
             .1
-            .push(with_claim(s.duplicated, claims.map(|c| c.1)));
-        rows[2].1.push(s.processed_once.to_string());
-        rows[3].1.push(s.in_flight.to_string());
+            .push((s.duplicated.to_string(), claims.map(|c| c.1)));
+        rows[2].1.push((s.processed_once.to_string(), None));
+        rows[3].1.push((s.in_flight.to_string(), None));
         if cfg!(consumer_protocol) {
-            rows[4].1.push(partition_seconds(
-                m.engine.unowned_partition_ms(GroupIdx(0)),
+            rows[4].1.push((
+                partition_seconds(m.engine.unowned_partition_ms(GroupIdx(0))),
+                None,
             ));
         }
     }
@@ -154,7 +154,7 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
     html! {
         <table class="data lane-summary" aria-label="Side by side summary" tabindex="0">
             <caption>
-                { if semantics { "The course text's Semantic Summary, live: what each lane's ledger says so far" } else { "What each lane's ledger says so far" } }
+                { if semantics { "The Producer-Consumer Overview's Semantic Summary, live: what each lane's ledger says so far, and under it what the course says" } else { "What each lane's ledger says so far" } }
                 if unowned_note {
                     // Beside the figure, why a stop-the-world protocol can
                     // have the smallest one: what it counts, and what not.
@@ -163,10 +163,20 @@ pub fn summary(lanes: &[(AttrValue, RunSnap)]) -> Html {
                         protocol until each new owner's next heartbeat (5 s). Under load, eager's stop lasts until every member finishes its poll loop."}</span>
                 }
             </caption>
-            <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| html! { <th scope="col">{lane_name(label)}</th> }) }</tr></thead>
+            // "eager · range" as two lines, not "eager / · / range".
+            <thead><tr><th></th>{ for lanes.iter().map(|(label, _)| {
+                let (first, rest) = label.split_once(" · ").unwrap_or((label, ""));
+                html! {
+                    <th scope="col">{first.to_string()}if !rest.is_empty() {
+                        <span class="lane-name-rest"><br/>{rest.to_string()}</span>
+                    }</th>
+                }
+            }) }</tr></thead>
             <tbody>
                 { for rows.into_iter().map(|(name, cells)| html! {
-                    <tr><th scope="row">{name}</th>{ for cells.into_iter().map(|c| html! { <td>{c}</td> }) }</tr>
+                    <tr><th scope="row">{name}</th>{ for cells.into_iter().map(|(n, claim)| html! {
+                        <td>{n}if let Some(c) = claim { <span class="claim">{format!("course: {c}")}</span> }</td>
+                    }) }</tr>
                 }) }
             </tbody>
         </table>

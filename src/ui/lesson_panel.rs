@@ -61,21 +61,26 @@ pub fn LessonPanel(props: &Props) -> Html {
         .flatten();
     html! {
         <section class="card lesson-panel" aria-labelledby="lesson-title">
+            <p class="lesson-kicker">{format!("Lesson · {}", run.lesson.section)}</p>
+            // Where the lesson is, and the way out, on one row that the
+            // style sheet draws under the title (a short frame hides the
+            // kicker and keeps this row). Before the title in the page, so
+            // that Tab from the title (where N leaves focus) reaches the
+            // question's choices, not Leave.
             <div class="lesson-bar">
-                <span class="lesson-kicker">{format!("Lesson · {}", run.lesson.section)}</span>
+                <p class="lesson-progress" data-testid="lesson-progress">
+                    {format!("Stop {} of {} · step {}", run.beat + 1, total, beat.step)}
+                    // On the way to the next stop: where the run is going, so
+                    // the stop's own step is not read as the step shown.
+                    if run.phase == Phase::Playing {
+                        {format!(" → {}", next.map_or(beat.step, |b| b.step))}
+                    }
+                </p>
                 <button class="btn ghost small" data-fk-return="lessons" onclick={on.reform(|_| Msg::ExitLesson)} aria-label="Leave the lesson">{"Leave"}</button>
             </div>
             // Where focus goes when the button that had it is replaced (Next,
             // a choice): the lesson's own heading (see `ui::focus`).
             <h2 id="lesson-title" tabindex="-1" data-fk="lesson">{run.lesson.title.clone()}</h2>
-            <p class="lesson-progress" data-testid="lesson-progress">
-                {format!("Stop {} of {} · step {}", run.beat + 1, total, beat.step)}
-                // On the way to the next stop: where the run is going, so
-                // the stop's own step is not read as the step shown.
-                if run.phase == Phase::Playing {
-                    {format!(" → {}", next.map_or(beat.step, |b| b.step))}
-                }
-            </p>
             <div class="lesson-progress-bar" aria-hidden="true">
                 <span style={format!("width:{}%", crate::ui::stage::px((run.beat + 1) as f64 * 100.0 / total as f64))}></span>
             </div>

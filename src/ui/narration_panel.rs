@@ -144,26 +144,41 @@ fn spans(body: &[Span]) -> Html {
 
 /// What to say after a step with nothing to narrate (`None` before the
 /// first step, when the panel introduces the scenario instead).
-pub fn quiet_step(m: &crate::model::Run, lanes_busy: bool) -> Option<(&'static str, &'static str)> {
+pub fn quiet_step(m: &crate::model::Run, lanes_busy: bool) -> Option<(&'static str, String)> {
     if m.engine.step_calls() == 0 {
         return None;
     }
     Some(if m.engine.is_idle() && lanes_busy {
         (
             "This lane has finished",
-            "Its story is over; the other lanes are still at work (their news is below). Step forward to follow them.",
+            "Its story is over; the other lanes are still at work (their news is below). Step forward to follow them.".into(),
         )
     } else if m.engine.is_idle() {
-        (
-            "Nothing left to do",
-            "Every record sent so far has finished its journey. Step back or drag the History scrubber to replay any moment; Step forward sends another record.",
-        )
+        ("Nothing left to do", idle_outcome(&m.engine))
     } else {
         (
             "Background work",
-            "This step moved only background traffic (heartbeats, follower fetches, timers). Step forward to reach the next stage.",
+            "This step moved only background traffic (heartbeats, follower fetches, timers). Step forward to reach the next stage.".into(),
         )
     })
+}
+
+/// How the run ended, counted over every group (what the Ledger tab lists):
+/// "every record finished its journey" only when none was lost or
+/// processed twice, since the end of a loss scenario is the loss.
+fn idle_outcome(e: &crate::engine::Engine) -> String {
+    let (mut lost, mut dup) = (0, 0);
+    for g in 0..e.groups().len() {
+        let s = e.delivery_summary(crate::engine::ids::GroupIdx(g as u16));
+        lost += s.lost;
+        dup += s.duplicated;
+    }
+    let outcome = if lost + dup == 0 {
+        "Every record sent so far has finished its journey.".to_string()
+    } else {
+        format!("The run is over: {lost} lost, {dup} processed more than once.")
+    };
+    format!("{outcome} Step back or drag the History scrubber to replay any moment; Step forward sends another record.")
 }
 
 #[component]
@@ -237,7 +252,7 @@ pub fn Narration(props: &Props) -> Html {
             <div class={classes!("narration-live", narration.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
                  role="status" aria-live="polite" aria-atomic="true">
                 if let Some(n) = &narration {
-                    <p class="narration-title">{lane_prefix.clone()}{n.title.clone()}</p>
+                    <p class="narration-title">if !lane_prefix.is_empty() { <span class="lane-prefix">{lane_prefix.clone()}</span> }{n.title.clone()}</p>
                     <p class="narration-body">{spans(&n.body)}</p>
                     if !also.is_empty() {
                         <ul class="narration-also" aria-label="Also in this step">
@@ -247,7 +262,7 @@ pub fn Narration(props: &Props) -> Html {
                         </ul>
                     }
                 } else if let Some((title, body)) = quiet_step(m, props.lanes.iter().skip(1).any(|(_, l)| !l.engine.is_idle())) {
-                    <p class="narration-title">{lane_prefix.clone()}{title}</p>
+                    <p class="narration-title">if !lane_prefix.is_empty() { <span class="lane-prefix">{lane_prefix.clone()}</span> }{title}</p>
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
                     <p class="narration-title">{"Ready: "}{p.title}</p>

@@ -35,7 +35,15 @@ pub fn pipeline_bar(run: &Run) -> Html {
                             <span class="chip-num" aria-hidden="true">
                                 { if state == "done" { "✓".to_string() } else { s.number().to_string() } }
                             </span>
-                            <span class="chip-name">{ s.name() }</span>
+                            // "Deserialize & process": where the row is
+                            // narrow, "Deserialize" (the title has it all).
+                            <span class="chip-name">
+                                if let Some((head, rest)) = s.name().split_once(" & ") {
+                                    {head}<span class="chip-name-rest">{" & "}{rest}</span>
+                                } else {
+                                    { s.name() }
+                                }
+                            </span>
                         </li>
                     }
                 }) }

@@ -1925,9 +1925,10 @@ fn modern_member_state(e: &Engine, c: ConsumerIdx) -> Option<&'static str> {
     };
     match m.state {
         // Kafka's state names (`MemberState.UNREVOKED_PARTITIONS`, …), the
-        // words the narration uses, short enough for the card.
-        MemberState::UnrevokedPartitions => Some("unrevoked"),
-        MemberState::UnreleasedPartitions => Some("unreleased"),
+        // words the narration uses, and what the member is doing about it:
+        // giving partitions up, or waiting for another member to.
+        MemberState::UnrevokedPartitions => Some("unrevoked: revoking"),
+        MemberState::UnreleasedPartitions => Some("unreleased: waiting"),
         MemberState::Stable => None,
     }
 }

@@ -106,14 +106,6 @@ pub fn verdict_badge(v: crate::engine::ledger::Verdict) -> Html {
 fn ledger_table(e: &crate::engine::Engine) -> Html {
     use crate::engine::ledger::Verdict;
     let groups: Vec<GroupIdx> = (0..e.groups().len()).map(|g| GroupIdx(g as u16)).collect();
-    let summary = e.delivery_summary(GroupIdx(0));
-    let counts = [
-        (Verdict::ProcessedOnce, summary.processed_once),
-        (Verdict::Duplicated, summary.duplicated),
-        (Verdict::Lost, summary.lost),
-        (Verdict::InFlight, summary.in_flight),
-        (Verdict::Aborted, summary.aborted),
-    ];
     let entries: Vec<&crate::engine::ledger::LedgerEntry> = e.ledger().entries().collect();
     let shown = entries.iter().rev().take(200);
     let rows = shown.map(|le| {
@@ -136,22 +128,44 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
         ];
         cells.extend(groups.iter().map(|g| {
             let n = le.processed.get(g).copied().unwrap_or(0);
-            let v = e.verdict_of(le.event_id, *g).unwrap_or(Verdict::InFlight);
-            td_node(html! { <>{format!("{n} ")}{verdict_badge(v)}</> })
+            // No verdict: the group does not read this message's topic.
+            match e.verdict_of(le.event_id, *g) {
+                Some(v) => td_node(html! { <>{format!("{n} ")}{verdict_badge(v)}</> }),
+                None => td("–"),
+            }
         }));
         row(cells)
     });
     html! {
         <>
-        <div class="ledger-summary" aria-label={format!("Ledger summary for {}", e.groups().first().map(|g| g.group_id.as_str()).unwrap_or("-"))}>
-            // Aborted messages are rows too, but not counted as produced.
-            <span>{ if summary.aborted > 0 {
-                format!("{} messages ({} in aborted transactions):", entries.len(), summary.aborted)
-            } else {
-                format!("{} messages:", entries.len())
-            } }</span>
-            { for counts.iter().map(|(v, n)| html! { <span>{verdict_badge(*v)}{format!(" {n}")}</span> }) }
-        </div>
+        // One line per group, counting the messages of the topics it reads
+        // (two groups reading two topics each see their own).
+        { for groups.iter().map(|g| {
+            let summary = e.delivery_summary(*g);
+            let counts = [
+                (Verdict::ProcessedOnce, summary.processed_once),
+                (Verdict::Duplicated, summary.duplicated),
+                (Verdict::Lost, summary.lost),
+                (Verdict::InFlight, summary.in_flight),
+                (Verdict::Aborted, summary.aborted),
+            ];
+            let name = e.groups()[g.0 as usize].group_id.as_str();
+            let total = summary.produced + summary.aborted;
+            html! {
+                <div class="ledger-summary" aria-label={format!("Ledger summary for {name}")}>
+                    // Aborted messages are rows too, but not counted as produced.
+                    <span>
+                        if groups.len() > 1 { <strong>{name}{": "}</strong> }
+                        { if summary.aborted > 0 {
+                            format!("{total} messages ({} in aborted transactions):", summary.aborted)
+                        } else {
+                            format!("{total} messages:")
+                        } }
+                    </span>
+                    { for counts.iter().map(|(v, n)| html! { <span>{verdict_badge(*v)}{format!(" {n}")}</span> }) }
+                </div>
+            }
+        }) }
         { data_table(
             &["event_id", "Key", "Send attempts", "Copies (partition@offset)"],
             groups.iter().map(|g| format!("{} (times processed)", e.groups()[g.0 as usize].group_id)).collect(),
@@ -288,7 +302,15 @@ pub fn Tables(props: &Props) -> Html {
             <ol class="event-list" reversed=true>
                 { for m.history.iter().rev().take(50).map(|(step, ev)| {
                     let n = narrate(e, ev);
-                    html! { <li class={classes!(n.alarm.then_some("alarm"))}><span class="ev-step">{format!("#{step}")}</span>{" "}<span class="ev-title">{n.title}</span></li> }
+                    // A scenario's note says what it is about, not just "Note".
+                    let title = match &ev.kind {
+                        crate::engine::event::EventKind::Note { text }
+                        | crate::engine::event::EventKind::FaultArmed { text } => {
+                            format!("Note: {}", crate::presets::note_text(text))
+                        }
+                        _ => n.title,
+                    };
+                    html! { <li class={classes!(n.alarm.then_some("alarm"))}><span class="ev-step">{format!("#{step}")}</span>{" "}<span class="ev-title">{title}</span></li> }
                 }) }
             </ol>
         },

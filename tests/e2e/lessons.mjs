@@ -123,6 +123,64 @@ export const lessonsTests = [
   },
 
   {
+    // An 800x500 iframe and a phone: the stop's text has the side column, and
+    // the step's narration is one line (its title) until it is tapped. The
+    // embed showed two lines of a stop under a four-line title and a cut
+    // narration card.
+    name: 'a_short_frame_gives_the_lesson_stop_the_column_and_folds_the_narration_to_its_title',
+    timeout: 60_000,
+    fn: async (t) => {
+      // Lines of the stop's text a person sees: the part of .lesson-text inside
+      // the card's scroll box and above its Back / Next row, over its line height.
+      const seenLines = (root) => root.evaluate(() => {
+        const panel = document.querySelector('.lesson-panel');
+        const text = panel.querySelector('.lesson-text p');
+        const nav = panel.querySelector('.lesson-nav');
+        const p = panel.getBoundingClientRect();
+        const r = text.parentElement.getBoundingClientRect();
+        const bottom = Math.min(p.bottom, nav ? nav.getBoundingClientRect().top : p.bottom, innerHeight);
+        const shown = Math.max(0, Math.min(r.bottom, bottom) - Math.max(r.top, p.top));
+        return shown / parseFloat(getComputedStyle(text).lineHeight);
+      });
+      const narrationBox = (root) => root.evaluate(() => {
+        const n = document.querySelector('.side > .lesson-panel ~ .narration');
+        const title = n.querySelector('.narration-title').getBoundingClientRect();
+        const body = n.querySelector('.narration-body').getBoundingClientRect();
+        return { h: n.getBoundingClientRect().height, titleH: title.height, bodyH: body.height, bottom: n.getBoundingClientRect().bottom, vh: innerHeight };
+      });
+      const cases = [
+        { what: 'an 800x500 iframe', lines: 6, open: async () => {
+          const { page, app, frame } = await openCoursePage(t, { src: new URL('?embed&lesson=producer-acks', t.baseUrl).href, width: 800, height: 500 });
+          return { page, root: app, ev: frame };
+        } },
+        { what: 'a 375x667 phone', lines: 3, open: async () => {
+          const page = await openPage(t, '?lesson=producer-acks', { viewport: { width: 375, height: 667 } });
+          return { page, root: page, ev: page };
+        } },
+      ];
+      for (const c of cases) {
+        const { page, root, ev } = await c.open();
+        await root.locator('section.lesson-panel').waitFor({ state: 'visible', timeout: 10_000 });
+        const lines = await seenLines(ev);
+        console.log(`    ${c.what}: ${lines.toFixed(1)} lines of the stop's text seen`);
+        assert(lines >= c.lines, `${c.what}: ${lines.toFixed(1)} lines of the stop's text seen, want ${c.lines} or more`);
+        await assertSeen(root.getByRole('button', { name: 'Leave the lesson' }), `${c.what}: Leave`);
+        const folded = await narrationBox(ev);
+        assert(folded.bodyH <= 1 && folded.h < folded.titleH + 24, `${c.what}: the narration is not folded to its title: ${JSON.stringify(folded)}`);
+        assert(folded.bottom <= folded.vh, `${c.what}: the folded narration ends below the frame: ${JSON.stringify(folded)}`);
+        // Its text is still read out (clipped, not display:none).
+        const body = (await root.locator('[role="status"] .narration-body').first().textContent()).trim();
+        assert(body.length > 20, `${c.what}: the folded narration's body is gone from the page: "${body}"`);
+        await root.locator('.side > .lesson-panel ~ .narration .narration-title').click();
+        const open = await narrationBox(ev);
+        assert(open.bodyH > 15, `${c.what}: tapping the narration did not open it: ${JSON.stringify(open)}`);
+        await t.screenshot(page, `short-frame-lesson-${c.what.replace(/\W+/g, '-')}`);
+        await page.context().close();
+      }
+    },
+  },
+
+  {
     name: 'i10_n_moves_through_a_lesson_and_tab_then_reaches_the_choices',
     timeout: 60_000,
     fn: async (t) => {

@@ -161,6 +161,9 @@ export const linksTests = [
       assert(link.startsWith('v1.acks1-failover-loss.'), `a preset run's link names the preset: #${link}`);
       const opened = await openFragment(t, link);
       await waitForStep(opened, 12, { last: 12, what: 'the opened link' });
+      // A preset's notes arrive with presets.txt, fetched once the link has
+      // opened: until then the step's note reads "Note" alone (up to 5 s).
+      for (let i = 0; i < 50 && (await snapshot(opened)).narration !== live.narration; i++) await sleep(100);
       assertSameSnapshot(await snapshot(opened), live, `#${link} opened in a fresh page`);
       assert((await alertDialog(opened).count()) === 0, 'a good link opened the "cannot be opened" dialog');
       assert((await fragmentOf(opened)) === link, 'the opened page rewrote its link');

@@ -376,6 +376,20 @@ const tests = [
       const text = (await vanished.first().textContent()) || '';
       assert(/lost/i.test(text) && /der-1|order-1/.test(text), `the vanished token is order-1 and says lost: "${text}"`);
       await t.screenshot(page, 'acks1-failover-loss');
+      // At the end of the run the narration says the loss, not "every record
+      // has finished its journey" (the struck token is gone by then).
+      // Play stops by itself once the run is over.
+      await setLabelled(page, 'Speed', '5');
+      await playButton(page).click();
+      await waitFor(async () => (await page.getByRole('button', { name: 'Play', exact: true }).count()) === 1,
+        { timeout: 30_000, describe: () => 'playing to stop at the end of the run' });
+      let end = '';
+      for (let i = 0; i < 50 && !/Nothing left to do/.test(end); i++) {
+        await sleep(100);
+        end = await narration(page);
+      }
+      assert(/Nothing left to do/.test(end) && /The run is over: 1 lost, 0 processed more than once/.test(end) && !/Every record sent so far has finished/.test(end),
+        `the end of the run names the loss: "${end}"`);
     },
   },
 
@@ -473,6 +487,50 @@ const tests = [
   },
 
   {
+    // Two groups reading two topics (end-to-end-semantics, played to its end):
+    // each group's summary line counts the rows of its own column, and a group
+    // has no verdict ("–") for a topic it does not read. The summary counted
+    // only the first group ("4 messages: … once 1 · dup 0 · lost 1", adding
+    // up to 2) while the rows showed a duplicate, and called the other topic's
+    // records "in flight".
+    name: 'the_ledger_summarises_each_group_over_the_topics_it_reads',
+    fn: async (t) => {
+      const { openPage } = await import('./app.mjs');
+      const page = await openPage(t, '?preset=end-to-end-semantics&step=67');
+      await page.getByRole('tab', { name: 'Ledger', exact: true }).click();
+      const table = page.locator('.tables table.data');
+      await table.waitFor({ state: 'visible', timeout: 5000 });
+      const { heads, rows, lines } = await page.evaluate(() => {
+        const t = document.querySelector('.tables table.data');
+        const heads = [...t.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+        const rows = [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent.trim()));
+        const lines = [...document.querySelectorAll('.ledger-summary')].map((d) => ({ label: d.getAttribute('aria-label'), text: d.textContent.replace(/\s+/g, ' ').trim() }));
+        return { heads, rows, lines };
+      });
+      const groupCols = heads.map((h, i) => [h, i]).filter(([h]) => / \(times processed\)$/.test(h));
+      assert(groupCols.length === 2, `two group columns: ${heads.join(' | ')}`);
+      assert(lines.length === 2, `one summary line per group: ${JSON.stringify(lines)}`);
+      const verdicts = [['processed once', 'once'], ['duplicated', 'dup'], ['lost', 'lost'], ['in flight', 'flight']];
+      for (const [k, [head, col]] of groupCols.entries()) {
+        const group = head.replace(/ \(times processed\)$/, '');
+        const line = lines[k];
+        assert(line.label === `Ledger summary for ${group}`, `line ${k + 1} is for ${line.label}, not ${group}`);
+        const cells = rows.map((r) => r[col]);
+        const judged = cells.filter((c) => c !== '–');
+        assert(judged.length > 0 && judged.length < cells.length, `${group}: ${judged.length} of ${cells.length} rows judged (it reads one of the two topics)`);
+        const total = parseInt(line.text.match(/(\d+) messages/)[1], 10);
+        assert(total === judged.length, `${group}: the summary says ${total} messages, its column judges ${judged.length}: "${line.text}"`);
+        for (const [label] of verdicts) {
+          const said = parseInt(line.text.match(new RegExp(`${label} (\\d+)`))[1], 10);
+          const seen = judged.filter((c) => c.endsWith(label)).length;
+          assert(said === seen, `${group}: the summary says ${label} ${said}, its column shows ${seen}: "${line.text}" / ${JSON.stringify(judged)}`);
+        }
+      }
+      await t.screenshot(page, 'ledger-two-groups');
+    },
+  },
+
+  {
     name: 'semantics_side_by_side_shows_lost_duplicated_and_exactly_once',
     fn: async (t) => {
       const page = await t.newPage();
@@ -503,7 +561,8 @@ const tests = [
       const row = async (name) => (await summary.getByRole('row', { name: new RegExp(`^${name}`) }).locator('td').allInnerTexts());
       const loss = await row('Data loss');
       const dups = await row('Duplicates');
-      const want = (n, claim) => `${n} (course text: ${claim})`;
+      // The figure, and under it (a block of its own) what the course text claims.
+      const want = (n, claim) => `${n}\ncourse: ${claim}`;
       assert(JSON.stringify(loss) === JSON.stringify([want(amo.lost, 'Possible'), want(0, 'No'), want(0, 'No')]),
         `the summary's data-loss row: ${JSON.stringify(loss)}`);
       assert(JSON.stringify(dups) === JSON.stringify([want(0, 'No'), want(alo.dup, 'Possible'), want(0, 'No')]),
