@@ -15,7 +15,6 @@ use crate::engine::cow_vec::CowVec;
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::record::{RecordData, RecordKind};
-use crate::engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +27,13 @@ pub struct Copy {
     pub vanished: bool,
 }
 
+/// One message's history. How many times each group processed it is kept
+/// beside the entries (see [`Ledger::times_processed`]), not in them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+// Natively one cache line an entry: a message's send, append and
+// acknowledgement reach its entry long after it was created (the producer
+// creates ahead of what it sends), one miss each unless they share a line.
+#[cfg_attr(not(target_arch = "wasm32"), repr(align(64)))]
 pub struct LedgerEntry {
     pub event_id: EventId,
     pub record: Option<RecordId>,
@@ -39,54 +44,6 @@ pub struct LedgerEntry {
     pub failed: bool,
     /// Every copy belongs to an aborted transaction.
     pub aborted: bool,
-    /// Times processed, per group.
-    pub processed: GroupCounts,
-    /// Processing inside an open transaction, per group (counted on commit).
-    pub pending_txn: GroupCounts,
-}
-
-/// A count per group. The page keeps the plain map (the least code).
-#[cfg(target_arch = "wasm32")]
-pub type GroupCounts = VecMap<GroupIdx, u32>;
-
-/// A count per group, natively with the first group's count inline:
-/// nearly every scenario has one group, and a heap block for each
-/// processed message was a hundred thousand allocations in a W1 run.
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct GroupCounts {
-    first: Option<(GroupIdx, u32)>,
-    rest: VecMap<GroupIdx, u32>,
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-impl GroupCounts {
-    #[inline]
-    pub fn get(&self, g: &GroupIdx) -> Option<&u32> {
-        match &self.first {
-            Some((k, n)) if k == g => Some(n),
-            _ => self.rest.get(g),
-        }
-    }
-
-    #[inline]
-    pub fn get_mut(&mut self, g: &GroupIdx) -> Option<&mut u32> {
-        match &mut self.first {
-            Some((k, n)) if k == g => Some(n),
-            _ => self.rest.get_mut(g),
-        }
-    }
-
-    #[inline]
-    pub fn entry_or_default(&mut self, g: GroupIdx) -> &mut u32 {
-        if self.first.is_none() {
-            self.first = Some((g, 0));
-        }
-        match &mut self.first {
-            Some((k, n)) if *k == g => n,
-            _ => self.rest.entry_or_default(g),
-        }
-    }
 }
 
 impl LedgerEntry {
@@ -142,10 +99,17 @@ pub struct Ledger {
     /// Record id → index into `entries` (`u32::MAX` for internal records).
     /// Dense and indexed, because every stage event looks records up.
     by_record: CowVec<u32>,
-    /// Event id → index into `entries`.
     /// Event id → index into `entries`. Event ids are `producer × 1,000,000
     /// + n`, so this is one dense vector per producer.
     by_event: Vec<CowVec<u32>>,
+    /// Times processed, per group, then per entry (as far as the last entry
+    /// the group processed). Dense and apart from the entries: a consumer
+    /// processes records produced long before, and reading and counting
+    /// each one in its entry was a cache miss per record.
+    processed: Vec<CowVec<u32>>,
+    /// Processing inside an open transaction, per group, then per entry
+    /// (counted on commit).
+    pending_txn: Vec<CowVec<u32>>,
 }
 
 /// (producer, n) of an event id (see `by_event`).
@@ -153,15 +117,41 @@ fn split_event(e: EventId) -> (usize, usize) {
     ((e.0 / 1_000_000) as usize, (e.0 % 1_000_000) as usize)
 }
 
+/// Cell (`a`, `b`) of a table of dense vectors (`by_event` and the
+/// per-group counts), if it has one.
+#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+fn cell(table: &[CowVec<u32>], a: usize, b: usize) -> Option<u32> {
+    table.get(a)?.get(b).copied()
+}
+
+/// Cell (`a`, `b`), made room for: new cells hold `fill`.
+fn cell_mut(table: &mut Vec<CowVec<u32>>, a: usize, b: usize, fill: u32) -> &mut u32 {
+    if table.len() <= a {
+        table.resize(a + 1, CowVec::new());
+    }
+    let v = &mut table[a];
+    if v.len() <= b {
+        v.resize(b + 1, fill);
+    }
+    &mut v[b]
+}
+
+/// Group `g`'s count for entry `i` in a per-group table (0 if none).
+#[cfg_attr(not(target_arch = "wasm32"), inline)]
+fn count(table: &[CowVec<u32>], g: GroupIdx, i: u32) -> u32 {
+    cell(table, g.0 as usize, i as usize).unwrap_or(0)
+}
+
+/// Group `g`'s count for entry `i`, made room for.
+fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
+    cell_mut(table, g.0 as usize, i as usize, 0)
+}
+
 impl Ledger {
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
-        self.by_event
-            .get(p)?
-            .get(n)
-            .copied()
-            .filter(|i| *i != u32::MAX)
+        cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
@@ -171,12 +161,6 @@ impl Ledger {
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
         self.event_index(e).map(|i| &self.entries[i as usize])
-    }
-
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
-    fn entry_mut(&mut self, e: EventId) -> Option<&mut LedgerEntry> {
-        let i = self.event_index(e)?;
-        self.entries.get_mut(i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -189,10 +173,8 @@ impl Ledger {
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
-        self.entry(e)
-            .and_then(|x| x.processed.get(&g))
-            .copied()
-            .unwrap_or(0)
+        self.event_index(e)
+            .map_or(0, |i| count(&self.processed, g, i))
     }
 
     /// The entry of record `r`'s message. A producer's record is found
@@ -223,9 +205,7 @@ impl Ledger {
         records: &CowVec<RecordData>,
     ) -> u32 {
         self.index_of(r, records)
-            .and_then(|i| self.entries[i as usize].processed.get(&g))
-            .copied()
-            .unwrap_or(0)
+            .map_or(0, |i| count(&self.processed, g, i))
     }
 
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
@@ -271,14 +251,7 @@ impl Ledger {
                 }
                 self.by_record[record.0 as usize] = idx;
                 let (p, n) = split_event(r.event_id);
-                if self.by_event.len() <= p {
-                    self.by_event.resize(p + 1, CowVec::new());
-                }
-                let v = &mut self.by_event[p];
-                if v.len() <= n {
-                    v.resize(n + 1, u32::MAX);
-                }
-                v[n] = idx;
+                *cell_mut(&mut self.by_event, p, n, u32::MAX) = idx;
                 self.entries.push(LedgerEntry {
                     event_id: r.event_id,
                     record: Some(*record),
@@ -353,13 +326,13 @@ impl Ledger {
                 ..
             } => {
                 // A transformed copy counts for the event it came from.
-                let i = self.index_of(*record, records);
-                if let Some(e) = i.and_then(|i| self.entries.get_mut(i as usize)) {
-                    if *transactional {
-                        *e.pending_txn.entry_or_default(*group) += 1;
+                if let Some(i) = self.index_of(*record, records) {
+                    let table = if *transactional {
+                        &mut self.pending_txn
                     } else {
-                        *e.processed.entry_or_default(*group) += 1;
-                    }
+                        &mut self.processed
+                    };
+                    *count_mut(table, *group, i) += 1;
                 }
             }
             _ => {
@@ -384,12 +357,12 @@ impl Ledger {
     /// A transaction marker settles one exactly-once output: it counts as
     /// processing its source if the transaction committed.
     pub(crate) fn settle_output(&mut self, source: EventId, group: GroupIdx, commit: bool) {
-        if let Some(e) = self.entry_mut(source) {
-            if let Some(n) = e.pending_txn.get_mut(&group) {
-                *n = n.saturating_sub(1);
+        if let Some(i) = self.event_index(source) {
+            if count(&self.pending_txn, group, i) > 0 {
+                *count_mut(&mut self.pending_txn, group, i) -= 1;
             }
             if commit {
-                *e.processed.entry_or_default(group) += 1;
+                *count_mut(&mut self.processed, group, i) += 1;
             }
         }
     }
@@ -403,7 +376,7 @@ impl Ledger {
         group: GroupIdx,
         committed: impl Fn(Tp) -> Option<Offset>,
     ) -> Verdict {
-        let n = e.processed.get(&group).copied().unwrap_or(0);
+        let n = self.times_processed(e.event_id, group);
         if n >= 2 {
             return Verdict::Duplicated;
         }
@@ -413,7 +386,10 @@ impl Ledger {
             // be processed again: count it as a duplicate once it is.
             return Verdict::ProcessedOnce;
         }
-        if e.pending_txn.get(&group).is_some_and(|n| *n > 0) {
+        let pending = self
+            .event_index(e.event_id)
+            .map_or(0, |i| count(&self.pending_txn, group, i));
+        if pending > 0 {
             // Processed inside an open transaction: the position has moved
             // past it, but the outcome is decided by the commit or abort.
             return Verdict::InFlight;
@@ -546,28 +522,5 @@ impl crate::engine::sim::Engine {
             }
         }
         s
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn group_counts_keep_each_groups_count_apart() {
-        let mut c = GroupCounts::default();
-        assert_eq!(c.get(&GroupIdx(1)), None);
-        *c.entry_or_default(GroupIdx(1)) += 1;
-        *c.entry_or_default(GroupIdx(0)) += 2;
-        *c.entry_or_default(GroupIdx(1)) += 1;
-        *c.entry_or_default(GroupIdx(2)) += 5;
-        if let Some(n) = c.get_mut(&GroupIdx(0)) {
-            *n -= 1;
-        }
-        assert_eq!(c.get(&GroupIdx(1)), Some(&2));
-        assert_eq!(c.get(&GroupIdx(0)), Some(&1));
-        assert_eq!(c.get(&GroupIdx(2)), Some(&5));
-        assert_eq!(c.get(&GroupIdx(3)), None);
-        assert_eq!(c.get_mut(&GroupIdx(3)), None);
     }
 }
