@@ -314,23 +314,32 @@ impl Engine {
         usable
     }
 
-    /// Takes note of a broker that crashed, restarted or was fenced.
+    /// Takes note of a broker that crashed, restarted or was fenced
+    /// (natively; the page gathers the mask at every view, the least code).
     pub(crate) fn refresh_usable_brokers(&mut self) {
-        self.usable_brokers = self.usable_now();
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.usable_brokers = self.usable_now();
+        }
     }
 
     /// Broker `b`, with what it may see of the rest of the cluster.
     pub(crate) fn broker_view(&mut self, b: BrokerId) -> (&mut Broker, ClusterView<'_>) {
+        #[cfg(not(target_arch = "wasm32"))]
         debug_assert_eq!(
             self.usable_brokers,
             self.usable_now(),
             "a broker's alive or fenced flag changed without refresh_usable_brokers"
         );
+        #[cfg(not(target_arch = "wasm32"))]
+        let usable = self.usable_brokers;
+        #[cfg(target_arch = "wasm32")]
+        let usable = self.usable_now();
         let view = ClusterView {
             now_ms: self.now_ms,
             lag_ms: self.cfg.cluster.replica_lag_time_max_ms as u64,
             controller: &self.controller,
-            usable: self.usable_brokers,
+            usable,
             fetch_sessions: crate::engine::fetch_session::ENABLED && self.fetch_sessions,
         };
         (&mut self.brokers[b.0 as usize], view)

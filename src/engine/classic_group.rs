@@ -861,41 +861,26 @@ impl Group {
         generation: GenerationId,
         transactional: bool,
     ) -> Option<ErrorCode> {
-        self.check_offset_commit(member_id, generation, transactional)
-            .err()
-    }
-
-    /// [`Group::validate_offset_commit`], and on success the committing
-    /// member's consumer if the group knows it: one lookup of the member
-    /// for both (a consumer that commits after every record asks each time).
-    pub fn check_offset_commit(
-        &self,
-        member_id: &str,
-        generation: GenerationId,
-        transactional: bool,
-    ) -> Result<Option<ConsumerIdx>, ErrorCode> {
-        let member = self.members.get(member_id);
-        let consumer = member.map(|m| m.meta.consumer);
         if self.state == GroupState::Dead {
-            return Err(ErrorCode::CoordinatorNotAvailable);
+            return Some(ErrorCode::CoordinatorNotAvailable);
         }
         if generation.0 < 0 && self.state == GroupState::Empty {
-            return Ok(consumer);
+            return None;
         }
         if generation.0 >= 0 || !member_id.is_empty() {
-            if member.is_none() {
-                return Err(ErrorCode::UnknownMemberId);
+            if !self.members.contains_key(member_id) {
+                return Some(ErrorCode::UnknownMemberId);
             }
             if generation != self.generation {
-                return Err(ErrorCode::IllegalGeneration);
+                return Some(ErrorCode::IllegalGeneration);
             }
         } else if !transactional && self.state != GroupState::Empty {
-            return Err(ErrorCode::UnknownMemberId);
+            return Some(ErrorCode::UnknownMemberId);
         }
         if !transactional && self.state == GroupState::CompletingRebalance {
-            return Err(ErrorCode::RebalanceInProgress);
+            return Some(ErrorCode::RebalanceInProgress);
         }
-        Ok(consumer)
+        None
     }
 
     /// Whether an unfinished transaction holds an offset of this group for

@@ -49,6 +49,14 @@ fn unshare<V: Clone>(rc: &mut Rc<V>) {
     Rc::make_mut(rc);
 }
 
+/// A new empty branch or leaf of room `n` at the end of `chunks`: every
+/// 64th push. Out of line natively; the page keeps it in `push`.
+#[cfg_attr(not(target_arch = "wasm32"), cold, inline(never))]
+#[cfg_attr(target_arch = "wasm32", inline(always))]
+fn new_chunk<V>(chunks: &mut Vec<Rc<Vec<V>>>, n: usize) {
+    chunks.push(Rc::new(Vec::with_capacity(n)));
+}
+
 #[derive(Clone)]
 pub struct CowVec<T> {
     branches: Vec<Rc<Vec<Leaf<T>>>>,
@@ -81,24 +89,15 @@ impl<T: Clone> CowVec<T> {
     /// times in a 3 x 20k-record W1 run; a new leaf is out of line.)
     #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub fn push(&mut self, value: T) {
-        if self.len % LEAF == 0 {
-            self.new_leaf();
-        }
-        let branch = unique(self.branches.last_mut().expect("a branch was ensured"));
-        unique(branch.last_mut().expect("a leaf was ensured")).push(value);
-        self.len += 1;
-    }
-
-    /// Room for the next element: a new leaf (and a new branch for it
-    /// when the last one is full).
-    #[cold]
-    #[inline(never)]
-    fn new_leaf(&mut self) {
         if self.len % PER_BRANCH == 0 {
-            self.branches.push(Rc::new(Vec::with_capacity(BRANCH)));
+            new_chunk(&mut self.branches, BRANCH);
         }
         let branch = unique(self.branches.last_mut().expect("a branch was just ensured"));
-        branch.push(Rc::new(Vec::with_capacity(LEAF)));
+        if self.len % LEAF == 0 {
+            new_chunk(branch, LEAF);
+        }
+        unique(branch.last_mut().expect("a leaf was just ensured")).push(value);
+        self.len += 1;
     }
 
     #[cfg_attr(target_arch = "wasm32", inline)]

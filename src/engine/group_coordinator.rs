@@ -674,29 +674,27 @@ impl Engine {
         commit_id: u64,
     ) {
         let grp = &self.groups[g.0 as usize];
-        let checked = match grp.consumer_group() {
+        let refused = match grp.consumer_group() {
             // The consumer protocol: the member's epoch, exactly.
-            Some(cg) => match cg.check_commit(&member_id, generation.0) {
-                Some(error) => Err(error),
-                None => Ok(cg.member(&member_id).and_then(|m| m.consumer)),
-            },
-            None => grp.check_offset_commit(&member_id, generation, false),
+            Some(cg) => cg.check_commit(&member_id, generation.0),
+            None => grp.validate_offset_commit(&member_id, generation, false),
         };
-        let member = match checked {
-            Ok(member) => member,
-            Err(error) => {
-                self.send(
-                    Node::Broker(b),
-                    from,
-                    Msg::OffsetCommitResponse {
-                        group: g,
-                        error: Some(error),
-                        offsets,
-                        commit_id,
-                    },
-                );
-                return;
-            }
+        if let Some(error) = refused {
+            self.send(
+                Node::Broker(b),
+                from,
+                Msg::OffsetCommitResponse {
+                    group: g,
+                    error: Some(error),
+                    offsets,
+                    commit_id,
+                },
+            );
+            return;
+        }
+        let member = match grp.consumer_group() {
+            Some(cg) => cg.member(&member_id).and_then(|m| m.consumer),
+            None => grp.members.get(&member_id).map(|m| m.meta.consumer),
         };
         self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
     }

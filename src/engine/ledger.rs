@@ -119,7 +119,7 @@ fn split_event(e: EventId) -> (usize, usize) {
 
 /// Cell (`a`, `b`) of a table of dense vectors (`by_event` and the
 /// per-group counts), if it has one.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[inline(always)]
 fn cell(table: &[CowVec<u32>], a: usize, b: usize) -> Option<u32> {
     table.get(a)?.get(b).copied()
 }
@@ -127,7 +127,7 @@ fn cell(table: &[CowVec<u32>], a: usize, b: usize) -> Option<u32> {
 /// Cell (`a`, `b`), made room for: new cells hold `fill`.
 fn cell_mut(table: &mut Vec<CowVec<u32>>, a: usize, b: usize, fill: u32) -> &mut u32 {
     if table.len() <= a {
-        table.resize(a + 1, CowVec::new());
+        table.resize_with(a + 1, CowVec::new);
     }
     let v = &mut table[a];
     if v.len() <= b {
@@ -137,12 +137,13 @@ fn cell_mut(table: &mut Vec<CowVec<u32>>, a: usize, b: usize, fill: u32) -> &mut
 }
 
 /// Group `g`'s count for entry `i` in a per-group table (0 if none).
-#[cfg_attr(not(target_arch = "wasm32"), inline)]
+#[inline(always)]
 fn count(table: &[CowVec<u32>], g: GroupIdx, i: u32) -> u32 {
     cell(table, g.0 as usize, i as usize).unwrap_or(0)
 }
 
 /// Group `g`'s count for entry `i`, made room for.
+#[inline(always)]
 fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
     cell_mut(table, g.0 as usize, i as usize, 0)
 }
@@ -182,6 +183,7 @@ impl Ledger {
     /// a consumer processes records produced long before, and in a long run
     /// that read was a cache miss per record. A transformed copy (not in
     /// the index) goes through the event it came from, as before.
+    #[cfg(not(target_arch = "wasm32"))]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
         match self.by_record.get(r.0 as usize) {
             Some(&i) if i != u32::MAX => {
@@ -194,6 +196,13 @@ impl Ledger {
             }
             _ => self.event_index(records[r.0 as usize].event_id),
         }
+    }
+
+    /// The page finds every entry through the record's event (the least
+    /// code: its bundle is budgeted, and its runs are short).
+    #[cfg(target_arch = "wasm32")]
+    fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
+        self.event_index(records[r.0 as usize].event_id)
     }
 
     /// How many times `g` has processed record `r`'s message (a
@@ -380,7 +389,6 @@ impl Ledger {
         if n >= 2 {
             return Verdict::Duplicated;
         }
-        let live: Vec<&Copy> = e.live_copies().collect();
         if n == 1 {
             // A second live copy not yet passed by the committed offset will
             // be processed again: count it as a duplicate once it is.
@@ -397,15 +405,15 @@ impl Ledger {
         if e.aborted {
             return Verdict::Aborted;
         }
-        if e.failed && live.is_empty() {
+        let none_live = e.live_copies().next().is_none();
+        if e.failed && none_live {
             return Verdict::Lost;
         }
-        if !e.copies.is_empty() && live.is_empty() && (e.acked || e.failed) {
+        if !e.copies.is_empty() && none_live && (e.acked || e.failed) {
             return Verdict::Lost;
         }
-        if !live.is_empty()
-            && live
-                .iter()
+        if !none_live
+            && e.live_copies()
                 .all(|c| committed(c.tp).is_some_and(|o| o > c.offset))
         {
             return Verdict::Lost;

@@ -563,10 +563,20 @@ impl Engine {
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let pr = &mut self.producers[p.0 as usize];
         let rng = &mut self.rng;
-        if explicit.is_some() {
-            return pr.choose_partition(topic, explicit, None, batch_size, rng);
+        // The page keeps the key's allocation (the least code: its bundle
+        // is budgeted); natively a generated key is hashed off the stack.
+        #[cfg(target_arch = "wasm32")]
+        {
+            let key = explicit.is_none().then(|| r.key_bytes()).flatten();
+            pr.choose_partition(topic, explicit, key.as_deref(), batch_size, rng)
         }
-        r.with_key_bytes(|key| pr.choose_partition(topic, None, key, batch_size, rng))
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            if explicit.is_some() {
+                return pr.choose_partition(topic, explicit, None, batch_size, rng);
+            }
+            r.with_key_bytes(|key| pr.choose_partition(topic, None, key, batch_size, rng))
+        }
     }
 
     fn topic_info(&self, topic: TopicId) -> TopicInfo {

@@ -109,6 +109,8 @@ impl RecordData {
     /// [`RecordData::key_bytes`] handed to `f`, without allocating for a
     /// generated key (`str(event_id)`): the partitioner hashes every
     /// record's key, a hundred thousand of them in a benchmark run.
+    /// (Native only: the page's partitioner calls `key_bytes`.)
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn with_key_bytes<R>(&self, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
         if let KeySource::EventId = self.key {
             let mut buf = [0u8; 10];

@@ -214,6 +214,7 @@ pub struct Engine {
     /// Bit `i`: broker `i` is alive and not fenced, as every broker's view
     /// of the cluster has it (`broker_view`, several times an action):
     /// kept here rather than gathered from the brokers each time.
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) usable_brokers: u32,
     pub(crate) producers: Vec<Producer>,
     pub(crate) consumers: Vec<Consumer>,
@@ -304,6 +305,7 @@ impl Engine {
             keepalive_scheduled: 0,
             controller: Default::default(),
             brokers: Vec::new(),
+            #[cfg(not(target_arch = "wasm32"))]
             usable_brokers: 0,
             producers: Vec::new(),
             consumers: Vec::new(),
