@@ -412,6 +412,8 @@ impl Ledger {
         if !e.copies.is_empty() && none_live && (e.acked || e.failed) {
             return Verdict::Lost;
         }
+        // Every live copy is behind the committed offset: passed over,
+        // never to be processed.
         if !none_live
             && e.live_copies()
                 .all(|c| committed(c.tp).is_some_and(|o| o > c.offset))
