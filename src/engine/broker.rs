@@ -303,14 +303,38 @@ impl Engine {
         &mut self.brokers[b.0 as usize]
     }
 
-    /// Broker `b`, with what it may see of the rest of the cluster.
-    pub(crate) fn broker_view(&mut self, b: BrokerId) -> (&mut Broker, ClusterView<'_>) {
+    /// Bit `i`: broker `i` is alive and not fenced (see `usable_brokers`).
+    fn usable_now(&self) -> u32 {
         let mut usable = 0u32;
         for (i, x) in self.brokers.iter().enumerate() {
             if x.alive && !x.fenced {
                 usable |= 1 << i;
             }
         }
+        usable
+    }
+
+    /// Takes note of a broker that crashed, restarted or was fenced
+    /// (natively; the page gathers the mask at every view, the least code).
+    pub(crate) fn refresh_usable_brokers(&mut self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.usable_brokers = self.usable_now();
+        }
+    }
+
+    /// Broker `b`, with what it may see of the rest of the cluster.
+    pub(crate) fn broker_view(&mut self, b: BrokerId) -> (&mut Broker, ClusterView<'_>) {
+        #[cfg(not(target_arch = "wasm32"))]
+        debug_assert_eq!(
+            self.usable_brokers,
+            self.usable_now(),
+            "a broker's alive or fenced flag changed without refresh_usable_brokers"
+        );
+        #[cfg(not(target_arch = "wasm32"))]
+        let usable = self.usable_brokers;
+        #[cfg(target_arch = "wasm32")]
+        let usable = self.usable_now();
         let view = ClusterView {
             now_ms: self.now_ms,
             lag_ms: self.cfg.cluster.replica_lag_time_max_ms as u64,
@@ -322,7 +346,8 @@ impl Engine {
     }
 
     /// Applies what broker `b` decided, in order (keeping its buffer).
-    #[inline]
+    #[cfg_attr(target_arch = "wasm32", inline)]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     pub(crate) fn broker_flush(&mut self, b: BrokerId) {
         if !self.brokers[b.0 as usize].out.is_empty() {
             self.broker_apply_out(b);
@@ -364,6 +389,7 @@ impl Engine {
 
     pub(crate) fn broker_crash(&mut self, b: BrokerId) {
         self.broker(b).crash();
+        self.refresh_usable_brokers();
         // Its TCP connections close: every peer notices one latency later.
         let mut peers: Vec<Node> = Vec::new();
         for p in 0..self.producers.len() {

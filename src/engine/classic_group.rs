@@ -150,7 +150,7 @@ pub struct Group {
     /// every record writes the same key over and over. Native only, as a
     /// speed cache (the page formats each key: see `fetch_session::ENABLED`).
     #[cfg(not(target_arch = "wasm32"))]
-    pub commit_keys: VecMap<Tp, String>,
+    pub commit_keys: VecMap<Tp, std::rc::Rc<str>>,
     pub rebalance_id: u32,
     /// The initial rebalance of an empty group, while it waits for more
     /// members (`group.initial.rebalance.delay.ms`).

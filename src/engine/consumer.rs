@@ -330,7 +330,7 @@ impl Engine {
         }
         let times = self
             .ledger
-            .times_processed(self.records[record.0 as usize].event_id, group)
+            .times_processed_record(record, group, &self.records)
             + 1;
         self.emit(EventKind::Processed {
             consumer: c,

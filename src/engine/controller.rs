@@ -436,6 +436,7 @@ impl Engine {
             self.brokers
                 .push(crate::engine::broker::Broker::new(BrokerId(b)));
         }
+        self.refresh_usable_brokers();
         let user_topics = self.cfg.topics.clone();
         for t in &user_topics {
             let (start, shift) = if n > 1 {
@@ -586,6 +587,7 @@ impl Engine {
         }
         self.brokers[b].alive = true;
         self.brokers[b].fenced = false;
+        self.refresh_usable_brokers();
         self.brokers[b].fetch_stalled_until_ms = None;
         self.brokers[b].incarnation += 1;
         self.emit(EventKind::BrokerRestarted { broker });
@@ -627,6 +629,7 @@ impl Engine {
     /// possible) and its partitions get new leaders.
     fn controller_fence_now(&mut self, broker: BrokerId) {
         self.brokers[broker.0 as usize].fenced = true;
+        self.refresh_usable_brokers();
         self.emit(EventKind::BrokerFenced { broker });
         for tp in self.all_partitions() {
             let meta = self.partition_meta(tp);
@@ -922,6 +925,7 @@ mod tests {
         let r = fail_over(&mut e);
         e.partition_meta_mut(TP0).isr = vec![r[1], r[2], r[0]];
         e.brokers[r[0].0 as usize].fenced = true;
+        e.refresh_usable_brokers();
         e.take_events();
         e.controller_balance_leaders();
         assert_eq!(e.leader_of(TP0), Some(r[1]));

@@ -527,7 +527,7 @@ impl Engine {
         }
         let otp = grp.offsets_tp;
         let ids = self.group_offset_commit_records(g, &offsets);
-        match self.broker_internal_append_as(b, otp, &ids, Some((pid, epoch))) {
+        match self.broker_internal_append_as(b, otp, ids, Some((pid, epoch))) {
             Ok(end) => {
                 self.group(g).pending_txn_offsets.insert(pid, offsets);
                 let id = self.next_id();
@@ -700,23 +700,32 @@ impl Engine {
     }
 
     /// The key of `tp`'s offset-commit record in group `g`
-    /// (`group/topic/partition`), made once per partition natively.
-    fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> String {
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Some(key) = self.groups[g.0 as usize].commit_keys.get(&tp) {
-            return key.clone();
-        }
-        let key = format!(
+    /// (`group/topic/partition`).
+    fn offset_commit_key_text(&self, g: GroupIdx, tp: Tp) -> String {
+        format!(
             "{}/{}/{}",
             self.groups[g.0 as usize].group_id,
             self.controller.topic(tp.topic).name,
             tp.partition
-        );
-        #[cfg(not(target_arch = "wasm32"))]
+        )
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> KeySource {
+        KeySource::Text(self.offset_commit_key_text(g, tp))
+    }
+
+    /// Natively made once per partition and shared by its records.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> KeySource {
+        if let Some(key) = self.groups[g.0 as usize].commit_keys.get(&tp) {
+            return KeySource::Shared(std::rc::Rc::clone(key));
+        }
+        let key: std::rc::Rc<str> = self.offset_commit_key_text(g, tp).into();
         self.groups[g.0 as usize]
             .commit_keys
-            .insert(tp, key.clone());
-        key
+            .insert(tp, std::rc::Rc::clone(&key));
+        KeySource::Shared(key)
     }
 
     /// Creates the OffsetCommit records (key `group/topic/partition`, value
@@ -738,7 +747,7 @@ impl Engine {
                 event_id: EventId(u32::MAX),
                 producer: None,
                 topic: otp.topic,
-                key: KeySource::Text(key),
+                key,
                 value: ValueSource::Internal,
                 kind: RecordKind::OffsetCommit {
                     group: g,
@@ -769,7 +778,7 @@ impl Engine {
     ) {
         let otp = self.groups[g.0 as usize].offsets_tp;
         let ids = self.group_offset_commit_records(g, &offsets);
-        match self.broker_internal_append(b, otp, &ids) {
+        match self.broker_internal_append(b, otp, ids) {
             Ok(end) => {
                 let id = self.next_id();
                 let op = crate::engine::broker::DelayedOp {

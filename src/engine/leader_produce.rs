@@ -51,6 +51,7 @@ pub type Completed = (DelayedOp, Option<ErrorCode>);
 
 /// `tryComplete` for one op, with each of its partitions as the broker
 /// holding it sees them now.
+#[cfg_attr(not(target_arch = "wasm32"), inline)]
 fn try_complete(
     replicas: &TpMap<Shared<Replica>>,
     view: &ClusterView,
@@ -157,13 +158,14 @@ impl Broker {
 
     /// Appends internal records (offset commits, the transaction log) as
     /// the partition leader, optionally inside a producer's transaction.
-    /// Returns the offset after the last one.
+    /// Returns the offset after the last one. The list goes on into the
+    /// `InternalAppended` event.
     pub fn append_internal(
         &mut self,
         now_ms: u64,
         tp: Tp,
         batch: BatchId,
-        records: &[RecordId],
+        records: Vec<RecordId>,
         txn: Option<(ProducerId, ProducerEpoch)>,
     ) -> Result<Offset, ErrorCode> {
         self.settle_quiet(tp, true);
@@ -175,7 +177,7 @@ impl Broker {
         match rep.log.append_as_leader(
             &AppendBatch {
                 batch,
-                records,
+                records: &records,
                 producer: txn.map(|(pid, e)| (pid, e, -1)),
                 transactional: txn.is_some(),
             },
@@ -190,7 +192,7 @@ impl Broker {
                 self.out.event(EventKind::InternalAppended {
                     broker: self.id,
                     tp,
-                    records: records.to_vec(),
+                    records,
                     first: first_offset,
                     leo,
                 });
@@ -507,7 +509,7 @@ impl Engine {
         &mut self,
         b: BrokerId,
         tp: Tp,
-        records: &[RecordId],
+        records: Vec<RecordId>,
     ) -> Result<Offset, ErrorCode> {
         self.broker_internal_append_as(b, tp, records, None)
     }
@@ -518,7 +520,7 @@ impl Engine {
         &mut self,
         b: BrokerId,
         tp: Tp,
-        records: &[RecordId],
+        records: Vec<RecordId>,
         txn: Option<(ProducerId, ProducerEpoch)>,
     ) -> Result<Offset, ErrorCode> {
         let now = self.now_ms;

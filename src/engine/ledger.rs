@@ -15,7 +15,6 @@ use crate::engine::cow_vec::CowVec;
 use crate::engine::event::EventKind;
 use crate::engine::ids::*;
 use crate::engine::record::{RecordData, RecordKind};
-use crate::engine::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,7 +27,13 @@ pub struct Copy {
     pub vanished: bool,
 }
 
+/// One message's history. How many times each group processed it is kept
+/// beside the entries (see [`Ledger::times_processed`]), not in them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+// Natively one cache line an entry: a message's send, append and
+// acknowledgement reach its entry long after it was created (the producer
+// creates ahead of what it sends), one miss each unless they share a line.
+#[cfg_attr(not(target_arch = "wasm32"), repr(align(64)))]
 pub struct LedgerEntry {
     pub event_id: EventId,
     pub record: Option<RecordId>,
@@ -39,10 +44,6 @@ pub struct LedgerEntry {
     pub failed: bool,
     /// Every copy belongs to an aborted transaction.
     pub aborted: bool,
-    /// Times processed, per group.
-    pub processed: VecMap<GroupIdx, u32>,
-    /// Processing inside an open transaction, per group (counted on commit).
-    pub pending_txn: VecMap<GroupIdx, u32>,
 }
 
 impl LedgerEntry {
@@ -98,10 +99,17 @@ pub struct Ledger {
     /// Record id → index into `entries` (`u32::MAX` for internal records).
     /// Dense and indexed, because every stage event looks records up.
     by_record: CowVec<u32>,
-    /// Event id → index into `entries`.
     /// Event id → index into `entries`. Event ids are `producer × 1,000,000
     /// + n`, so this is one dense vector per producer.
     by_event: Vec<CowVec<u32>>,
+    /// Times processed, per group, then per entry (as far as the last entry
+    /// the group processed). Dense and apart from the entries: a consumer
+    /// processes records produced long before, and reading and counting
+    /// each one in its entry was a cache miss per record.
+    processed: Vec<CowVec<u32>>,
+    /// Processing inside an open transaction, per group, then per entry
+    /// (counted on commit).
+    pending_txn: Vec<CowVec<u32>>,
 }
 
 /// (producer, n) of an event id (see `by_event`).
@@ -109,27 +117,51 @@ fn split_event(e: EventId) -> (usize, usize) {
     ((e.0 / 1_000_000) as usize, (e.0 % 1_000_000) as usize)
 }
 
+/// Cell (`a`, `b`) of a table of dense vectors (`by_event` and the
+/// per-group counts), if it has one.
+#[inline(always)]
+fn cell(table: &[CowVec<u32>], a: usize, b: usize) -> Option<u32> {
+    table.get(a)?.get(b).copied()
+}
+
+/// Cell (`a`, `b`), made room for: new cells hold `fill`.
+fn cell_mut(table: &mut Vec<CowVec<u32>>, a: usize, b: usize, fill: u32) -> &mut u32 {
+    if table.len() <= a {
+        table.resize_with(a + 1, CowVec::new);
+    }
+    let v = &mut table[a];
+    if v.len() <= b {
+        v.resize(b + 1, fill);
+    }
+    &mut v[b]
+}
+
+/// Group `g`'s count for entry `i` in a per-group table (0 if none).
+#[inline(always)]
+fn count(table: &[CowVec<u32>], g: GroupIdx, i: u32) -> u32 {
+    cell(table, g.0 as usize, i as usize).unwrap_or(0)
+}
+
+/// Group `g`'s count for entry `i`, made room for.
+#[inline(always)]
+fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
+    cell_mut(table, g.0 as usize, i as usize, 0)
+}
+
 impl Ledger {
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
-        self.by_event
-            .get(p)?
-            .get(n)
-            .copied()
-            .filter(|i| *i != u32::MAX)
+        cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &LedgerEntry> {
         self.entries.iter()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
         self.event_index(e).map(|i| &self.entries[i as usize])
-    }
-
-    fn entry_mut(&mut self, e: EventId) -> Option<&mut LedgerEntry> {
-        let i = self.event_index(e)?;
-        self.entries.get_mut(i as usize)
     }
 
     pub fn len(&self) -> usize {
@@ -140,11 +172,49 @@ impl Ledger {
         self.entries.is_empty()
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
-        self.entry(e)
-            .and_then(|x| x.processed.get(&g))
-            .copied()
-            .unwrap_or(0)
+        self.event_index(e)
+            .map_or(0, |i| count(&self.processed, g, i))
+    }
+
+    /// The entry of record `r`'s message. A producer's record is found
+    /// through the dense record index, without reading the record itself:
+    /// a consumer processes records produced long before, and in a long run
+    /// that read was a cache miss per record. A transformed copy (not in
+    /// the index) goes through the event it came from, as before.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
+        match self.by_record.get(r.0 as usize) {
+            Some(&i) if i != u32::MAX => {
+                debug_assert_eq!(
+                    self.event_index(records[r.0 as usize].event_id),
+                    Some(i),
+                    "a record's entry is its event's"
+                );
+                Some(i)
+            }
+            _ => self.event_index(records[r.0 as usize].event_id),
+        }
+    }
+
+    /// The page finds every entry through the record's event (the least
+    /// code: its bundle is budgeted, and its runs are short).
+    #[cfg(target_arch = "wasm32")]
+    fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
+        self.event_index(records[r.0 as usize].event_id)
+    }
+
+    /// How many times `g` has processed record `r`'s message (a
+    /// transformed copy counts for its source).
+    pub fn times_processed_record(
+        &self,
+        r: RecordId,
+        g: GroupIdx,
+        records: &CowVec<RecordData>,
+    ) -> u32 {
+        self.index_of(r, records)
+            .map_or(0, |i| count(&self.processed, g, i))
     }
 
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
@@ -152,8 +222,32 @@ impl Ledger {
         self.entries.get_mut(i as usize)
     }
 
+    /// Whether [`Ledger::observe`] does anything with `kind`: most events
+    /// (every message, above all) are not the ledger's business, and
+    /// natively `Engine::emit`, inlined where each event is made, asks
+    /// this first, so a constant kind folds it away. Debug builds check
+    /// it against `observe`'s arms at every event.
+    #[inline(always)]
+    pub(crate) fn observes(kind: &EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::Created { .. }
+                | EventKind::Sent { .. }
+                | EventKind::Appended { .. }
+                | EventKind::Truncated { .. }
+                | EventKind::Acked { .. }
+                | EventKind::ProduceFailed {
+                    retry_in_ms: None,
+                    ..
+                }
+                | EventKind::Processed { .. }
+        )
+    }
+
     /// Updates the ledger from one engine event.
+    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
+        let observed = Self::observes(kind);
         match kind {
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
@@ -166,14 +260,7 @@ impl Ledger {
                 }
                 self.by_record[record.0 as usize] = idx;
                 let (p, n) = split_event(r.event_id);
-                if self.by_event.len() <= p {
-                    self.by_event.resize(p + 1, CowVec::new());
-                }
-                let v = &mut self.by_event[p];
-                if v.len() <= n {
-                    v.resize(n + 1, u32::MAX);
-                }
-                v[n] = idx;
+                *cell_mut(&mut self.by_event, p, n, u32::MAX) = idx;
                 self.entries.push(LedgerEntry {
                     event_id: r.event_id,
                     record: Some(*record),
@@ -247,19 +334,25 @@ impl Ledger {
                 transactional,
                 ..
             } => {
-                let r = &records[record.0 as usize];
                 // A transformed copy counts for the event it came from.
-                let event = r.event_id;
-                if let Some(e) = self.entry_mut(event) {
-                    if *transactional {
-                        *e.pending_txn.entry_or_default(*group) += 1;
+                if let Some(i) = self.index_of(*record, records) {
+                    let table = if *transactional {
+                        &mut self.pending_txn
                     } else {
-                        *e.processed.entry_or_default(*group) += 1;
-                    }
+                        &mut self.processed
+                    };
+                    *count_mut(table, *group, i) += 1;
                 }
             }
-            _ => {}
+            _ => {
+                debug_assert!(
+                    !observed,
+                    "Ledger::observes lists {kind:?}, which observe ignores"
+                );
+                return;
+            }
         }
+        debug_assert!(observed, "Ledger::observes must list {kind:?}");
     }
 
     /// An ABORT marker: this record's transaction will never be visible to
@@ -273,12 +366,12 @@ impl Ledger {
     /// A transaction marker settles one exactly-once output: it counts as
     /// processing its source if the transaction committed.
     pub(crate) fn settle_output(&mut self, source: EventId, group: GroupIdx, commit: bool) {
-        if let Some(e) = self.entry_mut(source) {
-            if let Some(n) = e.pending_txn.get_mut(&group) {
-                *n = n.saturating_sub(1);
+        if let Some(i) = self.event_index(source) {
+            if count(&self.pending_txn, group, i) > 0 {
+                *count_mut(&mut self.pending_txn, group, i) -= 1;
             }
             if commit {
-                *e.processed.entry_or_default(group) += 1;
+                *count_mut(&mut self.processed, group, i) += 1;
             }
         }
     }
@@ -292,17 +385,19 @@ impl Ledger {
         group: GroupIdx,
         committed: impl Fn(Tp) -> Option<Offset>,
     ) -> Verdict {
-        let n = e.processed.get(&group).copied().unwrap_or(0);
+        let n = self.times_processed(e.event_id, group);
         if n >= 2 {
             return Verdict::Duplicated;
         }
-        let live: Vec<&Copy> = e.live_copies().collect();
         if n == 1 {
             // A second live copy not yet passed by the committed offset will
             // be processed again: count it as a duplicate once it is.
             return Verdict::ProcessedOnce;
         }
-        if e.pending_txn.get(&group).is_some_and(|n| *n > 0) {
+        let pending = self
+            .event_index(e.event_id)
+            .map_or(0, |i| count(&self.pending_txn, group, i));
+        if pending > 0 {
             // Processed inside an open transaction: the position has moved
             // past it, but the outcome is decided by the commit or abort.
             return Verdict::InFlight;
@@ -310,15 +405,17 @@ impl Ledger {
         if e.aborted {
             return Verdict::Aborted;
         }
-        if e.failed && live.is_empty() {
+        let none_live = e.live_copies().next().is_none();
+        if e.failed && none_live {
             return Verdict::Lost;
         }
-        if !e.copies.is_empty() && live.is_empty() && (e.acked || e.failed) {
+        if !e.copies.is_empty() && none_live && (e.acked || e.failed) {
             return Verdict::Lost;
         }
-        if !live.is_empty()
-            && live
-                .iter()
+        // Every live copy is behind the committed offset: passed over,
+        // never to be processed.
+        if !none_live
+            && e.live_copies()
                 .all(|c| committed(c.tp).is_some_and(|o| o > c.offset))
         {
             return Verdict::Lost;

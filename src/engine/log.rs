@@ -372,6 +372,7 @@ impl PartitionLog {
         }
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
     fn track_producer_batch(&mut self, first: Offset, last: Offset) {
         let Some(head) = self.entry(first).copied() else {
             return;

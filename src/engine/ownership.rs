@@ -59,24 +59,31 @@ impl Engine {
     #[cfg(consumer_protocol)]
     fn unowned_now(&self, gi: usize) -> (u64, u64, bool) {
         let gc = &self.cfg.groups[gi];
-        let members = || {
-            self.consumers
-                .iter()
-                .filter(move |c| c.alive && c.group.0 as usize == gi)
-        };
+        let is_member =
+            |c: &crate::engine::kafka_consumer::Consumer| c.alive && c.group.0 as usize == gi;
         let (mut unowned, mut total) = (0, 0);
+        let mut running = None;
         for name in &gc.topics {
             let Some(t) = self.topic_id(name) else {
                 continue;
             };
             // The partitions a live member holds, a bit each, from one pass
-            // over the assignments (this runs every time the clock moves).
+            // over the assignments in plain loops (this runs every time the
+            // clock moves: ~200,000 times in a 3 x 20k-record W1 run).
             let mut held = 0u64;
-            for tp in members().flat_map(|c| &c.assignment) {
-                if tp.topic == t && tp.partition.0 < 64 {
-                    held |= 1 << tp.partition.0;
+            let mut any = false;
+            for c in &self.consumers {
+                if !is_member(c) {
+                    continue;
+                }
+                any = true;
+                for tp in &c.assignment {
+                    if tp.topic == t && tp.partition.0 < 64 {
+                        held |= 1 << tp.partition.0;
+                    }
                 }
             }
+            running = Some(any);
             let n = self.topic(t).partitions.len();
             total += n as u64;
             // The first 64 partitions counted from the bits at once.
@@ -85,12 +92,17 @@ impl Engine {
             unowned += (first as u32 - (held & mask).count_ones()) as u64;
             for p in first..n {
                 let tp = crate::engine::ids::Tp::new(t, p as u32);
-                if !members().any(|c| c.assignment.contains(&tp)) {
+                if !self
+                    .consumers
+                    .iter()
+                    .any(|c| is_member(c) && c.assignment.contains(&tp))
+                {
                     unowned += 1;
                 }
             }
         }
-        (unowned, total, members().next().is_some())
+        let running = running.unwrap_or_else(|| self.consumers.iter().any(is_member));
+        (unowned, total, running)
     }
 
     /// Partition-milliseconds group `g` has spent with partitions unowned.

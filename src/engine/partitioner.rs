@@ -39,6 +39,7 @@ pub struct TopicInfo {
 impl Producer {
     /// `KafkaProducer.partition` + `BuiltInPartitioner`: the partition of a
     /// record with `explicit` partition (if set) and `key` (if not null).
+    #[cfg_attr(target_arch = "wasm32", inline)]
     pub fn choose_partition(
         &mut self,
         topic: TopicInfo,

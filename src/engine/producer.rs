@@ -559,11 +559,24 @@ impl Engine {
     ) -> (Tp, PartitionChoice) {
         let r = &self.records[record.0 as usize];
         let explicit = r.explicit_partition;
-        let key = explicit.is_none().then(|| r.key_bytes()).flatten();
         let topic = self.topic_info(r.topic);
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let pr = &mut self.producers[p.0 as usize];
-        pr.choose_partition(topic, explicit, key.as_deref(), batch_size, &mut self.rng)
+        let rng = &mut self.rng;
+        // The page keeps the key's allocation (the least code: its bundle
+        // is budgeted); natively a generated key is hashed off the stack.
+        #[cfg(target_arch = "wasm32")]
+        {
+            let key = explicit.is_none().then(|| r.key_bytes()).flatten();
+            pr.choose_partition(topic, explicit, key.as_deref(), batch_size, rng)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            if explicit.is_some() {
+                return pr.choose_partition(topic, explicit, None, batch_size, rng);
+            }
+            r.with_key_bytes(|key| pr.choose_partition(topic, None, key, batch_size, rng))
+        }
     }
 
     fn topic_info(&self, topic: TopicId) -> TopicInfo {

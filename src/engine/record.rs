@@ -57,6 +57,11 @@ pub enum KeySource {
     /// `str(event_id)`.
     EventId,
     Text(String),
+    /// A key many records share, counted rather than copied: natively, an
+    /// offset commit's `group/topic/partition`, made once per partition
+    /// (a consumer that commits after every record writes it each time).
+    #[cfg(not(target_arch = "wasm32"))]
+    Shared(std::rc::Rc<str>),
     /// The exact key bytes a real client sent (live mode; native only).
     #[cfg(live_engine)]
     Wire(Vec<u8>),
@@ -85,6 +90,8 @@ impl RecordData {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
             KeySource::Text(s) => Some(s.clone()),
+            #[cfg(not(target_arch = "wasm32"))]
+            KeySource::Shared(s) => Some(s.to_string()),
             #[cfg(live_engine)]
             KeySource::Wire(b) => Some(String::from_utf8_lossy(b).into_owned()),
         }
@@ -97,6 +104,28 @@ impl RecordData {
             return Some(b.clone());
         }
         self.key_text().map(String::into_bytes)
+    }
+
+    /// [`RecordData::key_bytes`] handed to `f`, without allocating for a
+    /// generated key (`str(event_id)`): the partitioner hashes every
+    /// record's key, a hundred thousand of them in a benchmark run.
+    /// (Native only: the page's partitioner calls `key_bytes`.)
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_key_bytes<R>(&self, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        if let KeySource::EventId = self.key {
+            let mut buf = [0u8; 10];
+            let (mut n, mut i) = (self.event_id.0, buf.len());
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            return f(Some(&buf[i..]));
+        }
+        f(self.key_bytes().as_deref())
     }
 
     /// The value as the application sees it (JSON text).
@@ -137,11 +166,14 @@ impl RecordData {
     /// Approximate on-the-wire size, used for `batch.size` accounting: a
     /// record's key and value bytes plus Kafka's ~20 bytes of per-record
     /// overhead (varint lengths, attributes, deltas) in a v2 batch.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn size_bytes(&self) -> u32 {
         let key = match &self.key {
             KeySource::Null => 0,
             KeySource::EventId => digits(self.event_id.0),
             KeySource::Text(s) => s.len() as u32,
+            #[cfg(not(target_arch = "wasm32"))]
+            KeySource::Shared(s) => s.len() as u32,
             #[cfg(live_engine)]
             KeySource::Wire(b) => b.len() as u32,
         };
@@ -200,11 +232,11 @@ mod tests {
         );
     }
 
-    #[test]
-    fn size_estimate_matches_the_generated_text() {
-        let r = RecordData {
+    /// A producer's record with a generated key and value.
+    fn generated(event_id: u32) -> RecordData {
+        RecordData {
             id: RecordId(0),
-            event_id: EventId(123),
+            event_id: EventId(event_id),
             producer: None,
             topic: TopicId(0),
             key: KeySource::EventId,
@@ -213,8 +245,22 @@ mod tests {
             created_ms: 0,
             partition: None,
             explicit_partition: None,
-        };
+        }
+    }
+
+    #[test]
+    fn size_estimate_matches_the_generated_text() {
+        let r = generated(123);
         assert_eq!(r.size_bytes(), 3 + r.value_text().len() as u32 + 20);
+    }
+
+    #[test]
+    fn a_generated_key_is_hashed_from_the_same_bytes_as_its_text() {
+        for id in [0, 7, 10, 123, 999_999, 4_000_000_123, u32::MAX] {
+            let r = generated(id);
+            let bytes = r.with_key_bytes(|k| k.map(<[u8]>::to_vec));
+            assert_eq!(bytes, r.key_bytes(), "event id {id}");
+        }
     }
 
     #[test]

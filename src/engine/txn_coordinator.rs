@@ -559,7 +559,7 @@ impl Engine {
             partition: Some(tp.partition),
             explicit_partition: None,
         });
-        match self.broker_internal_append(b, tp, &[id]) {
+        match self.broker_internal_append(b, tp, vec![id]) {
             Ok(end) => {
                 self.txn.txns.get_mut(tid).expect("txn").next = Some(next);
                 let op_id = self.next_id();

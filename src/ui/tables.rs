@@ -127,7 +127,7 @@ fn ledger_table(e: &crate::engine::Engine) -> Html {
             td_node(html! { { for copies } }),
         ];
         cells.extend(groups.iter().map(|g| {
-            let n = le.processed.get(g).copied().unwrap_or(0);
+            let n = e.ledger().times_processed(le.event_id, *g);
             // No verdict: the group does not read this message's topic.
             match e.verdict_of(le.event_id, *g) {
                 Some(v) => td_node(html! { <>{format!("{n} ")}{verdict_badge(v)}</> }),
