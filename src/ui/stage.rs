@@ -1270,7 +1270,8 @@ impl Scene<'_> {
                     x + status_x,
                     y + 16.0,
                     false,
-                    fit(&format!("· {short}"), w - 16.0 - status_x),
+                    // (Clear of the record parked at the top right.)
+                    fit(&format!("· {short}"), w - 56.0 - status_x),
                 ),
             ]
         } else {

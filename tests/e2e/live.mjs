@@ -280,8 +280,8 @@ async function waitForRecords(page, min, what, timeout = FOLLOW_TIMEOUT) {
 
 /**
  * Where the stage names `name`: in drawn text (a <text> of the large stage
- * holding the whole name, or its first 10 characters or more ending in "…"
- * when its group's tooltip holds the whole name), or only in a tooltip or
+ * holding the whole name, or 10 characters or more of it cut by "…" at its
+ * end or in its middle, when its group's tooltip holds the whole name), or only in a tooltip or
  * accessible name.
  */
 async function stageNaming(page, name) {
@@ -297,8 +297,11 @@ async function stageNaming(page, name) {
     const drawn = texts.findIndex((t) => {
       const s = t.textContent.replace(/\s+/g, ' ').trim();
       if (s.includes(name)) return true;
-      const cut = s.endsWith('…') ? s.slice(0, -1) : null;
-      return cut !== null && cut.length >= 10 && name.startsWith(cut) && tooltip(t).includes(name);
+      // Cut at its end ("kafka-pytho…") or in its middle ("kafka…cer-1").
+      const i = s.indexOf('…');
+      if (i < 0) return false;
+      const head = s.slice(0, i), tail = s.slice(i + 1);
+      return head.length + tail.length >= 10 && name.startsWith(head) && name.endsWith(tail) && tooltip(t).includes(name);
     });
     const named = [...svg.querySelectorAll('[aria-label], title')].some((n) =>
       (n.getAttribute('aria-label') || n.textContent || '').includes(name));
