@@ -357,11 +357,7 @@ fn a_lone_producer_on_a_phone_is_a_band_that_leaves_the_height_to_the_brokers() 
 /// them whole, and still reads from the back of the room.
 #[test]
 fn a_projector_names_partitions_and_keys_whole_when_a_little_smaller_allows_it() {
-    let mut m = Model::default();
-    m.update(Msg::LoadPreset("end-to-end-semantics".into()));
-    for _ in 0..30 {
-        m.update(Msg::StepForward);
-    }
+    let m = stepped("end-to-end-semantics", 30);
     let lay = layout(&m.engine, 1400.0, 860.0, 2.0);
     assert_eq!(lay.cut, 0, "names or keys cut at scale {:.3}", lay.scale);
     check("end-to-end-semantics on a projector", &lay, 16.0).unwrap();
@@ -373,11 +369,7 @@ fn a_projector_names_partitions_and_keys_whole_when_a_little_smaller_allows_it()
 /// over its rows, whole, and the rows say P0 as the internal ones do.
 #[test]
 fn several_topics_too_long_for_their_rows_are_named_by_captions_over_them() {
-    let mut m = Model::default();
-    m.update(Msg::LoadPreset("end-to-end-semantics".into()));
-    for _ in 0..40 {
-        m.update(Msg::StepForward);
-    }
+    let m = stepped("end-to-end-semantics", 40);
     let e = &m.engine;
     let mut narrow = 0;
     for (what, w, h, _) in VIEWPORTS {
@@ -397,12 +389,7 @@ fn several_topics_too_long_for_their_rows_are_named_by_captions_over_them() {
                 .filter(|c| c.0 == *b && !e.topic(c.2).internal)
                 .map(|c| c.2)
                 .collect();
-            let names_fit = lay
-                .rows
-                .iter()
-                .filter(|row| row.broker == *b && !row.internal)
-                .all(|row| e.topic(row.tp.topic).name.chars().count() + 2 <= row.label_chars);
-            if !names_fit {
+            if !names_fit(e, &lay, Some(*b)) {
                 narrow += 1;
                 assert_eq!(
                     captioned, topics,
@@ -416,7 +403,7 @@ fn several_topics_too_long_for_their_rows_are_named_by_captions_over_them() {
                 }
             }
         }
-        if names_fit_everywhere(e, &lay) {
+        if names_fit(e, &lay, None) {
             assert!(
                 lay.captions.iter().all(|c| e.topic(c.2).internal),
                 "{what}: captions where names fit"
@@ -430,9 +417,25 @@ fn several_topics_too_long_for_their_rows_are_named_by_captions_over_them() {
     );
 }
 
-fn names_fit_everywhere(e: &kafkascope::engine::sim::Engine, lay: &Layout) -> bool {
+/// Whether every user row (of `broker`, or of every broker) shows its
+/// topic-partition name whole ("orders-0": the name and two characters).
+fn names_fit(
+    e: &kafkascope::engine::sim::Engine,
+    lay: &Layout,
+    broker: Option<kafkascope::engine::ids::BrokerId>,
+) -> bool {
     lay.rows
         .iter()
-        .filter(|row| !row.internal)
+        .filter(|row| !row.internal && broker.is_none_or(|b| row.broker == b))
         .all(|row| e.topic(row.tp.topic).name.chars().count() + 2 <= row.label_chars)
+}
+
+/// A model with `preset` loaded and stepped `steps` times.
+fn stepped(preset: &str, steps: usize) -> Model {
+    let mut m = Model::default();
+    m.update(Msg::LoadPreset(preset.into()));
+    for _ in 0..steps {
+        m.update(Msg::StepForward);
+    }
+    m
 }
