@@ -72,6 +72,7 @@ pub enum Expect {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Preset {
     pub id: &'static str,
+    /// Empty in the wasm build, like `summary`: read it with [`title`].
     pub title: &'static str,
     /// One line, for menus and `kafkascope presets`. Empty in the wasm
     /// build: the page reads it from `static/presets.txt` ([`summary_in`]).
@@ -151,8 +152,24 @@ pub fn all() -> Vec<Preset> {
 }
 
 /// (id, title) of every preset, in menu order, without building them.
-pub fn menu() -> impl Iterator<Item = (&'static str, &'static str)> {
-    TABLE.iter().map(|e| (e.id, e.title))
+pub fn menu() -> impl Iterator<Item = (&'static str, String)> {
+    TABLE.iter().map(|e| (e.id, title(e.id)))
+}
+
+/// Preset `id`'s title: the table's natively; in the page, whose table
+/// leaves titles out of the first load, its `id#t` line in the fetched
+/// `presets.txt`, and the id itself until that has arrived.
+pub fn title(id: &str) -> String {
+    match TABLE.iter().find(|e| e.id == id) {
+        Some(e) if !e.title.is_empty() => e.title.into(),
+        _ => TEXT.with(|t| {
+            let t = t.borrow();
+            let line = t
+                .lines()
+                .find_map(|l| l.strip_prefix(id)?.strip_prefix("#t\t"));
+            line.unwrap_or(id).into()
+        }),
+    }
 }
 
 /// Whether preset `id` uses Kafka 4's consumer protocol, in a group's
@@ -171,8 +188,8 @@ pub fn needs_full_page(id: &str) -> bool {
 }
 
 /// Preset `id`'s summary in `static/presets.txt` (`text`), which the page
-/// fetches once a preset is open: the wasm build's table leaves the
-/// summaries out, so they are not part of the first load.
+/// fetches as it starts: the wasm build's table leaves the summaries out,
+/// so they are not part of the first load.
 pub fn summary_in<'a>(text: &'a str, id: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|l| l.strip_prefix(id)?.strip_prefix('\t'))
@@ -205,13 +222,6 @@ pub fn note_text(text: &str) -> String {
             }
         }),
     }
-}
-
-/// Whether `c`'s script has a note that waits in `presets.txt`.
-pub fn refers_to_notes(c: &ScenarioConfig) -> bool {
-    c.script.iter().any(|e| {
-        matches!(&e.command, crate::engine::command::Command::Note { text } if text.starts_with(NOTE_REF))
-    })
 }
 
 pub fn by_id(id: &str) -> Option<Preset> {

@@ -214,11 +214,16 @@ fn presets_json_lists_every_preset_in_menu_order_with_its_title() {
     let (code, out, err) = run(&["presets", "--json"], None);
     assert_eq!(code, 0, "{err}");
     let list = json(&out);
-    let got: Vec<(&str, &str)> = list
+    let got: Vec<(&str, String)> = list
         .iter()
-        .map(|p| (p["id"].as_str().unwrap(), p["title"].as_str().unwrap()))
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap(),
+                p["title"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let want: Vec<(&str, &str)> = kafkascope::presets::menu().collect();
+    let want: Vec<(&str, String)> = kafkascope::presets::menu().collect();
     assert_eq!(got, want);
     for p in &list {
         let preset = kafkascope::presets::by_id(p["id"].as_str().unwrap()).unwrap();

@@ -574,6 +574,13 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
             "the page reads preset {}'s summary from static/presets.txt",
             p.id
         );
+        // Its title too: the page's table leaves titles out as well.
+        assert_eq!(
+            presets::summary_in(&summaries_on_disk, &format!("{}#t", p.id)),
+            Some(p.title),
+            "the page reads preset {}'s title from static/presets.txt",
+            p.id
+        );
     }
     assert_eq!(
         presets::summary_in(&summaries_on_disk, "no-such-preset"),

@@ -707,10 +707,9 @@ impl Model {
             Msg::Configure(setting) => self.configure(setting),
             Msg::LoadPreset(id) => {
                 self.pending_lesson = None;
-                let title = crate::presets::by_id(&id).map(|p| p.title.to_string());
                 let undo = self.keep_for_undo(format!(
                     "Opened \u{201c}{}\u{201d}",
-                    title.unwrap_or_else(|| id.clone())
+                    crate::presets::title(&id)
                 ));
                 if self.load_preset(&id) {
                     self.timeline.fork = undo;

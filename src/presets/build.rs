@@ -1109,7 +1109,7 @@ pub fn table_source() -> String {
             ("if cfg!(target_arch = \"wasm32\") { &[] } else { ", " }")
         };
         out.push_str(&format!(
-            "    Entry {{\n        id: {:?},\n        title: {:?},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {note_gate}&[",
+            "    Entry {{\n        id: {:?},\n        title: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {note_gate}&[",
             p.id,
             p.title,
             p.summary,
@@ -1130,19 +1130,24 @@ pub fn table_source() -> String {
     out
 }
 
-/// `static/presets.txt`, which the page fetches when it opens a preset:
-/// one line per preset, its id, a tab and its summary. The summaries are
-/// read once a preset is open, so they stay out of the page's first load
-/// (the table leaves them out of the wasm build).
+/// `static/presets.txt`, which the page fetches as it starts: one line per
+/// preset, its id, a tab and its summary; then `id#t` and its title; then
+/// `id#N` and each note. The table leaves these texts out of the wasm build,
+/// so they stay out of the page's first load.
 pub fn summaries_source() -> String {
     let mut out = String::new();
-    for p in built() {
+    // Every summary, then every title as `id#t` (the page's menu reads
+    // them from here).
+    for (key, text) in built()
+        .iter()
+        .map(|p| (p.id.to_string(), p.summary))
+        .chain(built().iter().map(|p| (format!("{}#t", p.id), p.title)))
+    {
         assert!(
-            !p.summary.contains(['\t', '\n']),
-            "preset {}: a summary is one line without tabs",
-            p.id
+            !text.contains(['\t', '\n']),
+            "preset {key}: its summary and title are one line without tabs"
         );
-        out.push_str(&format!("{}\t{}\n", p.id, p.summary));
+        out.push_str(&format!("{key}\t{text}\n"));
     }
     // Then every note, as `id#N`, numbered as the table numbers them.
     for p in built() {

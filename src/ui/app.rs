@@ -110,8 +110,8 @@ pub fn App() -> Html {
     });
     let own_lesson = use_state(AttrValue::default);
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
-    // The presets' summaries and notes (`presets.txt`), fetched once a
-    // preset is open: the wasm build leaves them out of the first load.
+    // The presets' titles, summaries and notes (`presets.txt`), fetched as
+    // the page starts: the wasm build leaves them out of the first load.
     let summaries = use_state(AttrValue::default);
     // The reducer's own dispatcher: the same callback on every render, so
     // components given it can tell that nothing changed.
@@ -329,10 +329,9 @@ pub fn App() -> Html {
     }
     {
         let summaries = summaries.clone();
-        // (Also for a scenario whose notes wait there, opened from a link.)
-        let wanted = m.preset.is_some() || crate::presets::refers_to_notes(&m.config);
-        use_effect_with(wanted, move |open| {
-            if *open && summaries.is_empty() {
+        // (Again when a preset is opened, if it could not be loaded.)
+        use_effect_with(m.preset.is_some(), move |_| {
+            if summaries.is_empty() {
                 crate::ui::fetch::fetch_then(
                     "presets.txt".into(),
                     Callback::from(move |text: Result<String, String>| {

@@ -269,7 +269,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
     let on_value = on.reform(|e: InputEvent| Msg::SetValue(input_value(&e)));
     let on_preset = on.reform(|e: Event| Msg::LoadPreset(select_value(&e)));
     // Ids and titles only: building every preset on each render is waste.
-    let presets: Vec<(&str, &str)> = crate::presets::menu().collect();
+    let presets: Vec<(&str, String)> = crate::presets::menu().collect();
     let current_preset = m.preset.clone().unwrap_or_default();
     let brokers = d.cluster.brokers;
     html! {
@@ -280,7 +280,7 @@ pub fn ConfigPanel(props: &Props) -> Html {
                     if m.preset.is_none() {
                         <option value="" selected=true>{"Your own scenario"}</option>
                     }
-                    { for presets.iter().map(|&(id, title)| html! {
+                    { for presets.into_iter().map(|(id, title)| html! {
                         <option value={id} selected={id == current_preset}>{title}</option>
                     }) }
                 </select>

@@ -32,7 +32,8 @@ pub struct Props {
     /// announced too (a screen reader cannot glance across the lanes).
     pub lanes: Vec<(AttrValue, RunSnap)>,
     /// The open preset's summary, once `presets.txt` has been fetched
-    /// (empty before, or when it cannot be).
+    /// (empty before, or when it cannot be). Its title comes from there
+    /// too, so the panel is drawn again when it arrives.
     pub summary: AttrValue,
 }
 
@@ -220,7 +221,7 @@ pub fn Narration(props: &Props) -> Html {
         .preset
         .as_deref()
         .filter(|_| !props.lesson)
-        .and_then(crate::presets::by_id);
+        .map(crate::presets::title);
     let inspect = props.inspect.and_then(|(b, tp)| {
         let rep = e.brokers().get(b.0 as usize)?.replica(tp)?;
         let meta = e.partition_meta(tp);
@@ -265,7 +266,7 @@ pub fn Narration(props: &Props) -> Html {
                     <p class="narration-title">if !lane_prefix.is_empty() { <span class="lane-prefix">{lane_prefix.clone()}</span> }{title}</p>
                     <p class="narration-body">{body}</p>
                 } else if let Some(p) = &preset {
-                    <p class="narration-title">{"Ready: "}{p.title}</p>
+                    <p class="narration-title">{"Ready: "}{p}</p>
                     <p class="narration-body">{props.summary.clone()}{warm_start_note(e)}{" Press "}{term("Step forward")}{" or "}{term("Play")}{"."}</p>
                 } else {
                     <p class="narration-title">{"Ready"}</p>
@@ -303,7 +304,7 @@ pub fn Narration(props: &Props) -> Html {
             }
             if let (Some(p), true) = (&preset, narration.is_some()) {
                 <section class="preset-card" aria-label="Scenario">
-                    <h3>{p.title}</h3>
+                    <h3>{p}</h3>
                     <p>{props.summary.clone()}</p>
                 </section>
             }

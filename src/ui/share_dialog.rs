@@ -53,8 +53,7 @@ impl Props {
         let title = m
             .preset
             .as_deref()
-            .and_then(crate::presets::by_id)
-            .map(|p| p.title.to_string())
+            .map(crate::presets::title)
             .or_else(|| m.lesson.as_ref().map(|r| r.lesson.title.clone()))
             .unwrap_or_else(|| "a Kafka scenario".into());
         let shared = match m.share_fragment() {

@@ -228,18 +228,28 @@ const tests = [
   },
 
   {
-    name: 'a_preset_shows_its_summary_fetched_after_it_opens',
+    name: 'a_preset_shows_its_title_and_summary_fetched_as_the_page_starts',
     fn: async (t) => {
-      // The summaries live in presets.txt (not in the wasm): the page fetches
-      // it once a preset is open, then the Ready narration and, after a step,
-      // the scenario card carry the summary `kafkascope presets` prints.
+      // The titles and summaries live in presets.txt (not in the wasm): the
+      // page fetches it as it starts, then the Scenario menu names every
+      // preset by the title `kafkascope presets` prints, and the Ready
+      // narration and, after a step, the scenario card carry the summary.
       const { presetList } = await import('./project.mjs');
       const p = presetList().find((x) => x.id === 'acks1-failover-loss');
       assert(p && p.summary, 'kafkascope presets --json lost acks1-failover-loss or its summary');
       const page = await t.newPage({ viewport: { width: 1280, height: 800 } });
       await waitForApp(page);
+      await page.getByRole('button', { name: 'Settings' }).click();
+      const menu = await page.locator('#cfg-preset option').evaluateAll((os) => os.map((o) => [o.value, o.textContent.trim()]));
+      const want = presetList().map((x) => [x.id, x.title]);
+      assert(JSON.stringify(menu.filter(([v]) => v)) === JSON.stringify(want),
+        `the Scenario menu does not list every preset by its title: ${JSON.stringify(menu).slice(0, 300)}`);
       await loadPreset(page, p.id);
       let said = '';
+      await waitFor(async () => (said = await narration(page)).includes(`Ready: ${p.title}`), {
+        timeout: 5000,
+        describe: () => `the Ready narration to name the preset by its title; it reads "${said}"`,
+      });
       await waitFor(async () => (said = await narration(page)).includes(p.summary), {
         timeout: 5000,
         describe: () => `the Ready narration to carry the summary; it reads "${said}"`,
@@ -254,12 +264,12 @@ const tests = [
   },
 
   {
-    name: 'a_preset_whose_presets_txt_fails_keeps_its_title_and_says_the_note_is_missing',
+    name: 'a_preset_whose_presets_txt_fails_is_named_by_its_id_and_says_the_note_is_missing',
     fn: async (t) => {
-      // presets.txt (summaries and notes, fetched once a preset opens) is
-      // missing beside the page: the preset still opens and plays, the Ready
-      // narration names it by its title, and a note step says its note could
-      // not be loaded instead of going blank.
+      // presets.txt (titles, summaries and notes, fetched as the page
+      // starts) is missing beside the page: the preset still opens and
+      // plays, the Ready narration names it by its id, and a note step says
+      // its note could not be loaded instead of going blank.
       const { presetList } = await import('./project.mjs');
       const p = presetList().find((x) => x.id === 'acks1-failover-loss');
       const page = await t.newPage({ viewport: { width: 1280, height: 800 }, url: '' });
@@ -267,9 +277,9 @@ const tests = [
       await page.goto(new URL(`?preset=${p.id}`, t.baseUrl).href);
       await waitForApp(page);
       let said = '';
-      await waitFor(async () => (said = await narration(page)).includes(p.title), {
+      await waitFor(async () => (said = await narration(page)).includes(`Ready: ${p.id}`), {
         timeout: 5000,
-        describe: () => `the Ready narration to name the preset by its title; it reads "${said}"`,
+        describe: () => `the Ready narration to name the preset by its id; it reads "${said}"`,
       });
       await stepButton(page).click();
       await waitFor(async () => (said = await narration(page)).includes('could not be loaded'), {
