@@ -173,4 +173,28 @@ export const stageTests = [
       p.done('producer boxes');
     },
   },
+  {
+    // An 800x500 embed's log rows hold two or three offsets, the newest.
+    // producer-acks' stop 5 (step 19) narrates the retry of all-1, offset 0
+    // of broker 2's events-0, behind zero-1 and one-1: the row starts at the
+    // record in focus, so the record the narration is about is drawn.
+    name: 'a_short_row_starts_at_the_record_in_focus',
+    timeout: 60_000,
+    fn: async (t) => {
+      const link = 'v1.AABzAgIBAwADAQIBAwMEAgAEAwEGYWNrcy0wAgAAAQZhY2tzLTECAQABCGFja3MtYWxsAAcGAAADBmV2ZW50cwDgXQAKIgIFYWxsLTEAFCIABnplcm8tMQAeIgEFb25lLTEBAQECBmV2ZW50cwAAgH0EAAAAAHZk1CQ';
+      const page = await openPage(t, `?embed#${link}`, { viewport: { width: 800, height: 500 } });
+      await stepThrough(page, 19, async () => {});
+      await waitFor(async () => (await counter(page)).step === 19, { describe: () => 'step 19' });
+      await waitFor(async () => /NETWORK_EXCEPTION/.test(await narrationText(page)), { describe: () => 'the retry narrated' });
+      const seen = await page.locator('svg.stage text').evaluateAll((ts) =>
+        ts.filter((x) => (x.textContent || '').includes('all-1')).map((x) => {
+          const r = x.getBoundingClientRect();
+          return r.width > 0 && r.right <= innerWidth && r.bottom <= innerHeight;
+        }));
+      const p = problems();
+      p.check(seen.some(Boolean), `a cell labelled all-1 is drawn on screen (${seen.length} found)`);
+      await shot(t, page, 'row-starts-at-focus-800x500');
+      p.done('the record in focus in its row');
+    },
+  },
 ];
