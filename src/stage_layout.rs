@@ -231,6 +231,28 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A row shows its newest offsets; when `record` (the one the narration
+    /// is about) is older, its row starts at it, so a short row still draws
+    /// it (an 800x500 embed: all-1 retried behind one-1). The newest offsets
+    /// give way until the focus moves on.
+    #[inline(never)]
+    pub fn start_rows_at(&mut self, e: &Engine, record: RecordId) {
+        for row in &mut self.rows {
+            let Some(log) = e.brokers()[row.broker.0 as usize]
+                .replica(row.tp)
+                .map(|r| &r.log)
+            else {
+                continue;
+            };
+            let from = (row.start - 64).max(log.log_start().0);
+            if let Some(off) = (from..row.start)
+                .find(|o| log.entry(Offset(*o)).and_then(|en| en.record) == Some(record))
+            {
+                row.start = off;
+            }
+        }
+    }
+
     pub fn row(&self, broker: BrokerId, tp: Tp) -> Option<&Row> {
         self.rows.iter().find(|r| r.broker == broker && r.tp == tp)
     }

@@ -477,32 +477,15 @@ pub fn Stage(props: &StageProps) -> Html {
 /// The drawing itself, for a box of `props.size` CSS px.
 pub fn view(props: &Props) -> Html {
     let m = &props.shows;
-    let mut lay =
-        crate::stage_layout::layout(&m.engine, props.size.0, props.size.1, props.max_scale);
-    // A row shows its newest offsets; when the record in focus (the one the
-    // narration is about) is older, the row starts at it, so it stays seen
-    // in a short row (an 800x500 embed: all-1 retried behind one-1).
-    if let Some(f) = m.focus {
-        for row in lay.rows.iter_mut() {
-            let log = m.engine.brokers()[row.broker.0 as usize]
-                .replica(row.tp)
-                .map(|r| &r.log);
-            if let Some(log) = log {
-                let from = (row.start - 64).max(log.log_start().0);
-                if let Some(off) = (from..row.start)
-                    .find(|o| log.entry(Offset(*o)).and_then(|en| en.record) == Some(f))
-                {
-                    row.start = off;
-                }
-            }
-        }
-    }
-    let s = Scene {
+    let mut s = Scene {
         m,
         e: &m.engine,
         on: &props.on,
-        lay,
+        lay: crate::stage_layout::layout(&m.engine, props.size.0, props.size.1, props.max_scale),
     };
+    if let Some(f) = m.focus {
+        s.lay.start_rows_at(s.e, f);
+    }
     let (e, lay) = (s.e, &s.lay);
 
     // Consumer positions, for carets under the rows. A partition a consumer
