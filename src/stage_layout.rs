@@ -325,8 +325,9 @@ struct Content {
     hosted: Vec<(Vec<Tp>, Vec<Tp>)>,
     /// The width (units) a row's label needs for the longest partition name.
     label_need: f64,
-    /// The width a cell needs for the longest key of the newest records
-    /// (up to the nine characters a key shows whole).
+    /// The width a cell needs for the longest key of the newest records and
+    /// of those the scenario will send (up to the nine characters a key
+    /// shows whole).
     key_need: f64,
 }
 
@@ -338,7 +339,23 @@ fn content(e: &Engine) -> Content {
         .map(|t| t.name.chars().count() + 1 + (t.partitions.len().max(2) - 1).to_string().len())
         .max()
         .unwrap_or(0);
-    // The newest records are the ones drawn.
+    // The newest records are the ones drawn; the keys the scenario will
+    // send (its producers' key lists, its script's sends) count from the
+    // start, so the cells do not widen, and the picture jump, as they arrive.
+    let c = e.config();
+    let planned = c
+        .producers
+        .iter()
+        .filter(|p| p.workload.records > 0)
+        .flat_map(|p| match &p.workload.keys {
+            crate::engine::config::KeyMode::Cycle(keys) => keys.as_slice(),
+            _ => &[],
+        })
+        .chain(c.script.iter().filter_map(|s| match &s.command {
+            crate::engine::command::Command::Produce { key, .. } => key.as_ref(),
+            _ => None,
+        }))
+        .map(|k| k.chars().count());
     let key = e
         .records()
         .iter()
@@ -346,6 +363,7 @@ fn content(e: &Engine) -> Content {
         .take(64)
         .filter(|r| r.kind == crate::engine::record::RecordKind::Data)
         .map(|r| key_label(r).chars().count())
+        .chain(planned)
         .fold(3, usize::max);
     Content {
         hosted: hosted(e),

@@ -439,3 +439,29 @@ fn stepped(preset: &str, steps: usize) -> Model {
     }
     m
 }
+
+/// A projector drew end-to-end-semantics at step 0 with narrow cells in
+/// two broker columns, then, once "payment-42" was in a log, widened the
+/// cells and stacked the brokers: the picture jumped under the class. The
+/// cells are now sized from the keys the scenario will send as well, so
+/// the arrangement holds from the first step to the last.
+#[test]
+fn a_projector_keeps_its_arrangement_as_the_scripted_keys_arrive() {
+    let shape = |steps: usize| {
+        let m = stepped("end-to-end-semantics", steps);
+        let lay = layout(&m.engine, 1400.0, 860.0, 2.0);
+        let mut columns: Vec<i64> = lay.rows.iter().map(|r| r.x0.round() as i64).collect();
+        columns.dedup();
+        columns.sort();
+        columns.dedup();
+        (columns.len(), lay.rows[0].cell_w)
+    };
+    let first = shape(0);
+    for steps in [10, 30, 60, 90] {
+        assert_eq!(
+            shape(steps),
+            first,
+            "(broker columns, cell width) at step {steps} vs step 0"
+        );
+    }
+}
