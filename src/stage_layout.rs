@@ -209,7 +209,8 @@ pub struct Layout {
     /// (broker, y, topic) of each caption over a run of a broker's rows:
     /// `__consumer_offsets` above the internal rows, and each topic's name
     /// when several topics' names do not fit beside their rows (the rows
-    /// then say `P0`, as the internal ones do).
+    /// then say `P0`, as the internal ones do); with one topic, its name
+    /// over each column's first broker.
     pub captions: Vec<(BrokerId, f64, TopicId)>,
     pub groups: Vec<(GroupIdx, Rect)>,
     pub consumers: Vec<(ConsumerIdx, Rect)>,
@@ -433,6 +434,9 @@ struct Plan {
     tight: bool,
     /// Groups drawn mini (implies tight).
     mini: bool,
+    /// One topic whose name its rows cannot hold: a caption over each
+    /// column of brokers names it, where the height allows.
+    headed: bool,
 }
 
 /// The width of a follower chip ("B2 −3").
@@ -469,6 +473,19 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
         plans(e, w).into_iter().find_map(|plan| {
             build(e, &content, w, plan)
                 .filter(|lay| lay.h <= h + 0.5)
+                // (Without the topic's caption, rather than a worse plan.)
+                .or_else(|| {
+                    build(
+                        e,
+                        &content,
+                        w,
+                        Plan {
+                            headed: false,
+                            ..plan
+                        },
+                    )
+                })
+                .filter(|lay| lay.h <= h + 0.5)
                 .map(|mut lay| {
                     centre_vertically(&mut lay, h);
                     lay.scale = scale;
@@ -488,6 +505,7 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
                         if bigger.flow == best.flow
                             && bigger.detail_lost <= best.detail_lost
                             && bigger.cut <= best.cut
+                            && bigger.captions.len() >= best.captions.len()
                             && bigger.slots >= best.slots.min(KEEP_SLOTS) =>
                     {
                         best = bigger
@@ -528,6 +546,7 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
         leaders_only: e.brokers().len() > 1,
         tight: true,
         mini: true,
+        headed: false,
     };
     let plan = plans(e, w).into_iter().last().unwrap_or(narrowest);
     let mut lay = build(e, &content, w, plan)
@@ -576,6 +595,7 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
                     leaders_only,
                     tight,
                     mini,
+                    headed: true,
                 });
             }
         }
@@ -587,6 +607,7 @@ fn plans(e: &Engine, w: f64) -> Vec<Plan> {
                 leaders_only,
                 tight,
                 mini,
+                headed: true,
             });
         }
     }
@@ -661,6 +682,7 @@ fn place_brokers(
     compact: bool,
     leaders_only: bool,
     tight: bool,
+    headed: bool,
     lay: &mut Layout,
 ) -> Option<f64> {
     let nb = e.brokers().len();
@@ -672,10 +694,10 @@ fn place_brokers(
     let mut label_w = clamp(label_need, 56.0, clamp(bw * 0.3, 56.0, 150.0));
     // Two topics or more whose names do not fit ("or…-0" beside "pa…-0"):
     // a caption names each topic over its rows, which say P0 (P999 fits).
-    // (One topic's rows just say P0: its name is in every row's tooltip,
-    // and a caption line per broker would not fit an 800x500 embed.)
-    let captioned =
-        label_need > label_w + 0.01 && e.topics().iter().filter(|t| !t.internal).count() > 1;
+    // One topic's rows say P0 too, and its name is a caption over each
+    // column of brokers (a line per broker would not fit an 800x500 embed).
+    let cut = label_need > label_w + 0.01;
+    let captioned = cut && e.topics().iter().filter(|t| !t.internal).count() > 1;
     if captioned {
         label_w = 56.0;
     }
@@ -723,10 +745,16 @@ fn place_brokers(
         return None;
     }
     lay.slots = lay.slots.min(slots);
-    lay.cut = (key_need > cell_w + 0.01) as u8 + (label_need > label_w + 0.01 && !captioned) as u8;
-    let mut col_y = vec![y; cols];
+    lay.cut = (key_need > cell_w + 0.01) as u8 + (cut && !captioned) as u8;
+    let headed = cut && !captioned && headed;
+    let mut col_y = vec![y + if headed { CAPTION_H } else { 0.0 }; cols];
     for (i, (b, (user, internal))) in e.brokers().iter().zip(content.hosted.iter()).enumerate() {
         let col = i % cols;
+        if headed && i < cols {
+            if let Some(t) = e.topics().iter().position(|t| !t.internal) {
+                lay.captions.push((b.id, y + 12.0, TopicId(t as u16)));
+            }
+        }
         let bx = x + col as f64 * (bw + BROKER_GAP);
         let by = col_y[col];
         let mut ry = by + BROKER_HEADER;
@@ -856,6 +884,7 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
                 plan.compact,
                 plan.leaders_only,
                 plan.tight,
+                plan.headed,
                 &mut lay,
             )?;
             // Producers: stacked, centred on the brokers.
@@ -952,6 +981,7 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
                 plan.compact,
                 plan.leaders_only,
                 plan.tight,
+                plan.headed,
                 &mut lay,
             )?;
             // Groups below, full width; consumers in a grid inside.

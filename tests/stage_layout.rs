@@ -465,3 +465,69 @@ fn a_projector_keeps_its_arrangement_as_the_scripted_keys_arrive() {
         );
     }
 }
+
+/// In an 800x500 embed a one-topic scenario's rows say `P0`: the topic's
+/// name did not fit beside them and was nowhere on the stage, while the
+/// narration said "events-0". A caption over each column of brokers now
+/// names it wherever the height allows it.
+#[test]
+fn one_topic_cut_from_its_rows_is_named_over_each_broker_column() {
+    let mut named = 0;
+    for p in kafkascope::presets::all() {
+        let m = stepped(p.id, 0);
+        let e = &m.engine;
+        let mut topics = e.topics().iter().enumerate().filter(|(_, t)| !t.internal);
+        let (Some((t, topic)), None) = (topics.next(), topics.next()) else {
+            continue;
+        };
+        for &(name, w, h, _) in &VIEWPORTS {
+            let lay = layout(e, w, h, 2.0);
+            let cut = lay
+                .rows
+                .iter()
+                .any(|r| !r.internal && topic.name.chars().count() + 2 > r.label_chars);
+            let columns: std::collections::BTreeSet<i64> = lay
+                .brokers
+                .iter()
+                .map(|(_, r)| r.x.round() as i64)
+                .collect();
+            let captions = lay
+                .captions
+                .iter()
+                .filter(|c| c.2 == kafkascope::engine::ids::TopicId(t as u16))
+                .count();
+            if cut && captions == 0 {
+                // Only where the brokers' column has no room for a caption
+                // line (18 units): two presets' embeds, 14..376 of 390.
+                let bottom = lay
+                    .brokers
+                    .iter()
+                    .map(|(_, r)| r.y + r.h)
+                    .fold(0.0, f64::max);
+                assert!(
+                    bottom + 18.0 + 8.0 > h / lay.scale,
+                    "{} at {name}: the topic's name is nowhere, with room for its caption",
+                    p.id
+                );
+            } else if cut {
+                assert_eq!(
+                    captions,
+                    columns.len(),
+                    "{} at {name}: one caption per broker column",
+                    p.id
+                );
+                named += 1;
+            } else {
+                assert_eq!(
+                    captions, 0,
+                    "{} at {name}: rows name the topic, no caption",
+                    p.id
+                );
+            }
+        }
+    }
+    assert!(
+        named > 10,
+        "only {named} cut layouts: the test checks little"
+    );
+}

@@ -635,7 +635,12 @@ impl Scene<'_> {
             .filter(|c| c.0 == id)
             .map(|&(_, cy, t)| {
                 let topic = e.topic(t);
-                let name = ellipsize(&topic.name, name_chars);
+                // (Over the box: the one topic, named for its column.)
+                let name = if cy < y {
+                    ellipsize(&format!("topic {}", topic.name), name_chars)
+                } else {
+                    ellipsize(&topic.name, name_chars)
+                };
                 text(
                     if topic.internal {
                         "internal-caption"
