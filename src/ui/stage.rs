@@ -83,14 +83,14 @@ fn ellipsize(s: &str, max_chars: usize) -> String {
     format!("{head}…")
 }
 
-/// `s` cut to `max_chars` characters in the middle, so names that differ
-/// at their end ("payments-app", "payments-app-2") stay apart.
-fn ellipsize_mid(s: &str, max_chars: usize) -> String {
+/// `s` cut to `max_chars` characters in the middle, keeping `head` of
+/// them at its start, so names that differ at their end ("payments-app",
+/// "payments-app-2") stay apart.
+fn ellipsize_mid(s: &str, max_chars: usize, head: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= max_chars {
         return s.to_string();
     }
-    let head = max_chars.saturating_sub(1) / 2;
     let tail = max_chars.saturating_sub(1 + head);
     let mut out: String = chars[..head].iter().collect();
     out.push('…');
@@ -985,7 +985,7 @@ impl Scene<'_> {
                 // the tray under them (see `staged_token`).
                 if h >= 140.0 {
                     // Cut in the middle: "paym…app-2" is not "payments-app".
-                    { sub(38.0, ellipsize_mid(&pr.client_id, chars_in(w - 16.0))) }
+                    { sub(38.0, { let n = chars_in(w - 16.0); ellipsize_mid(&pr.client_id, n, (n - 1) / 2) }) }
                 }
                 { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
                 // (A short box says "in a transaction" here instead: its
@@ -1953,16 +1953,9 @@ fn modern_member_epoch(e: &Engine, c: ConsumerIdx) -> Option<i32> {
 #[inline(never)]
 fn fit_label(topic: &str, partition: &dyn std::fmt::Display, max_chars: usize) -> String {
     let suffix = format!("-{partition}");
-    if topic.chars().count() + suffix.len() <= max_chars {
-        return format!("{topic}{suffix}");
-    }
-    let keep = max_chars.saturating_sub(suffix.len() + 1).max(2);
-    let chars: Vec<char> = topic.chars().collect();
-    let head_n = (keep / 3).max(1);
-    let tail_n = keep - head_n;
-    let head: String = chars[..head_n].iter().collect();
-    let tail: String = chars[chars.len() - tail_n.min(chars.len() - head_n)..]
-        .iter()
-        .collect();
-    format!("{head}…{tail}{suffix}")
+    let room = max_chars.saturating_sub(suffix.len()).max(3);
+    format!(
+        "{}{suffix}",
+        ellipsize_mid(topic, room, ((room - 1) / 3).max(1))
+    )
 }
