@@ -768,9 +768,16 @@ fn place_brokers(
         for (k, tp) in user.iter().chain(internal.iter()).enumerate() {
             let is_internal = k >= user.len();
             // (Tight: no caption line; the pink row and the broker's
-            // "coordinator" tag say what it is, its tooltip names it.)
+            // "coordinator" tag say what it is, its tooltip names it. But
+            // under the topic's caption it would pass for that topic's.)
             let first_of_topic = prev_topic.replace(tp.topic) != Some(tp.topic);
-            if first_of_topic && if is_internal { !tight } else { captioned } {
+            if first_of_topic
+                && if is_internal {
+                    !tight || headed
+                } else {
+                    captioned
+                }
+            {
                 lay.captions.push((b.id, ry + 13.0, tp.topic));
                 ry += CAPTION_H;
             }

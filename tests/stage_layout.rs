@@ -469,7 +469,8 @@ fn a_projector_keeps_its_arrangement_as_the_scripted_keys_arrive() {
 /// In an 800x500 embed a one-topic scenario's rows say `P0`: the topic's
 /// name did not fit beside them and was nowhere on the stage, while the
 /// narration said "events-0". A caption over each column of brokers now
-/// names it wherever the height allows it.
+/// names it wherever the height allows it, and then `__consumer_offsets`
+/// is named over its rows too (an audit read P10 and P15 as the topic's).
 #[test]
 fn one_topic_cut_from_its_rows_is_named_over_each_broker_column() {
     let mut named = 0;
@@ -517,6 +518,18 @@ fn one_topic_cut_from_its_rows_is_named_over_each_broker_column() {
                     p.id
                 );
                 named += 1;
+                // Under the topic's caption, unnamed pink rows would pass
+                // for that topic's partitions: __consumer_offsets is named.
+                for row in lay.rows.iter().filter(|r| r.internal) {
+                    assert!(
+                        lay.captions
+                            .iter()
+                            .any(|c| c.0 == row.broker && e.topic(c.2).internal),
+                        "{} at {name}: broker {}'s __consumer_offsets rows have no caption",
+                        p.id,
+                        row.broker
+                    );
+                }
             } else {
                 assert_eq!(
                     captions, 0,

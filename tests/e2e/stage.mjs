@@ -163,6 +163,19 @@ export const stageTests = [
       const ids = (await boxTexts(page)).map((texts) => texts[1]);
       p.check(new Set(ids).size === 3, `three different client ids drawn: ${JSON.stringify(ids)}`);
       p.check(ids.some((id) => /app-2$/.test(id)), `the idempotent producer's id keeps its end: ${JSON.stringify(ids)}`);
+      // An 800x500 embed's short boxes have no line for the client.id: it
+      // is their title, whole or cut in the middle, inside the box.
+      const embed = await openPage(t, '?embed&preset=end-to-end-semantics&step=15', { viewport: { width: 800, height: 500 } });
+      await waitFor(async () => (await boxTexts(embed)).length === 3, { describe: () => 'three producer boxes in the embed' });
+      const titles = await embed.locator('svg.stage g.producer').evaluateAll((gs) => gs.map((g) => {
+        const box = g.querySelector('rect').getBoundingClientRect();
+        const t = g.querySelector('text');
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, inside: r.left >= box.left && r.right <= box.right };
+      }));
+      p.check(titles[0].text === 'orders-app' && new Set(titles.map((x) => x.text)).size === 3 && /app-2$/.test(titles[2].text),
+        `the embed's producer titles are their client ids: ${JSON.stringify(titles)}`);
+      p.check(titles.every((x) => x.inside), `each title inside its box: ${JSON.stringify(titles)}`);
       const acks = await openPage(t, '?preset=acks-latency&step=40', { viewport: DESKTOP });
       await waitFor(async () => (await boxTexts(acks)).some((texts) => texts.some((x) => /≈/.test(x))), { describe: () => 'a producer with a time' });
       for (const texts of await boxTexts(acks)) {
