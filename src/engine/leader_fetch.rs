@@ -54,7 +54,7 @@ pub struct FollowerFetched {
 
 /// Writes down the deferred fetch record of `s.parts[i]` (see
 /// `fetch_session.rs`), and with `unmark` ends its quiet.
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(engine_speed, inline(always))]
 fn settle_at(
     replicas: &mut TpMap<Shared<Replica>>,
     follower: BrokerId,
