@@ -287,7 +287,7 @@ impl Ledger {
                         // Nearly every message has one copy: room for one,
                         // not the four a first `push` makes room for (a
                         // 100k-record run keeps 100k of these).
-                        e.copies.reserve_exact(1);
+                        room_for_one(&mut e.copies);
                         e.copies.push(Copy {
                             tp: *tp,
                             offset: Offset(first.0 + i as i64),
@@ -533,4 +533,23 @@ impl crate::engine::sim::Engine {
         }
         s
     }
+}
+
+/// Room for exactly one more copy. Natively a first copy (nearly every
+/// message has one) allocates at once, not through `reserve_exact`'s
+/// out-of-line growth path; the page keeps the one call.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn room_for_one(copies: &mut Vec<Copy>) {
+    if copies.capacity() == 0 {
+        *copies = Vec::with_capacity(1);
+    } else {
+        copies.reserve_exact(1);
+    }
+}
+
+#[cfg(not(engine_speed))]
+#[inline(always)]
+fn room_for_one(copies: &mut Vec<Copy>) {
+    copies.reserve_exact(1);
 }
