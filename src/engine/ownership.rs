@@ -32,7 +32,9 @@ pub struct OwnershipClock {
     /// The group's topics by id, once every one of them exists: topics
     /// are never deleted and a group's subscription is fixed, so the names
     /// need not be looked up again (a string comparison per topic) every
-    /// time the clock moves.
+    /// time the clock moves. (Only where the clock runs: the course page's
+    /// bundle keeps its engine's size.)
+    #[cfg(consumer_protocol)]
     topics: Option<Vec<crate::engine::ids::TopicId>>,
 }
 
