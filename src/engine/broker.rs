@@ -317,7 +317,7 @@ impl Engine {
     /// Takes note of a broker that crashed, restarted or was fenced
     /// (natively; the page gathers the mask at every view, the least code).
     pub(crate) fn refresh_usable_brokers(&mut self) {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(engine_speed)]
         {
             self.usable_brokers = self.usable_now();
         }
@@ -325,15 +325,15 @@ impl Engine {
 
     /// Broker `b`, with what it may see of the rest of the cluster.
     pub(crate) fn broker_view(&mut self, b: BrokerId) -> (&mut Broker, ClusterView<'_>) {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(engine_speed)]
         debug_assert_eq!(
             self.usable_brokers,
             self.usable_now(),
             "a broker's alive or fenced flag changed without refresh_usable_brokers"
         );
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(engine_speed)]
         let usable = self.usable_brokers;
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(not(engine_speed))]
         let usable = self.usable_now();
         let view = ClusterView {
             now_ms: self.now_ms,
@@ -346,8 +346,8 @@ impl Engine {
     }
 
     /// Applies what broker `b` decided, in order (keeping its buffer).
-    #[cfg_attr(target_arch = "wasm32", inline)]
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(engine_speed), inline)]
+    #[cfg_attr(engine_speed, inline(always))]
     pub(crate) fn broker_flush(&mut self, b: BrokerId) {
         if !self.brokers[b.0 as usize].out.is_empty() {
             self.broker_apply_out(b);

@@ -149,7 +149,7 @@ pub struct Group {
     /// (`group/topic/partition`), made once: a consumer that commits after
     /// every record writes the same key over and over. Native only, as a
     /// speed cache (the page formats each key: see `fetch_session::ENABLED`).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     pub commit_keys: VecMap<Tp, std::rc::Rc<str>>,
     pub rebalance_id: u32,
     /// The initial rebalance of an empty group, while it waits for more
@@ -233,7 +233,7 @@ impl Group {
             committed: VecMap::new(),
             pending_txn_offsets: VecMap::new(),
             offsets_tp,
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(engine_speed)]
             commit_keys: VecMap::new(),
             rebalance_id: 0,
             initial_delay: None,

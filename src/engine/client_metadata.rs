@@ -418,7 +418,7 @@ impl Engine {
     /// A response from `from` carried `error`: NOT_COORDINATOR or
     /// COORDINATOR_NOT_AVAILABLE mean it coordinates nothing for this
     /// client now (`markCoordinatorUnknown`).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub(crate) fn client_coordinator_error(
         &mut self,
         client: Node,

@@ -35,7 +35,7 @@ type Leaf<T> = Rc<Vec<T>>;
 /// of line). Every push and every write goes through here. (Inlined
 /// everywhere natively; the page leaves it to the compiler, which keeps
 /// its first load smaller.)
-#[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+#[cfg_attr(engine_speed, inline(always))]
 fn unique<V: Clone>(rc: &mut Rc<V>) -> &mut V {
     if Rc::get_mut(rc).is_none() {
         unshare(rc);
@@ -51,8 +51,8 @@ fn unshare<V: Clone>(rc: &mut Rc<V>) {
 
 /// A new empty branch or leaf of room `n` at the end of `chunks`: every
 /// 64th push. Out of line natively; the page keeps it in `push`.
-#[cfg_attr(not(target_arch = "wasm32"), cold, inline(never))]
-#[cfg_attr(target_arch = "wasm32", inline(always))]
+#[cfg_attr(engine_speed, cold, inline(never))]
+#[cfg_attr(not(engine_speed), inline(always))]
 fn new_chunk<V>(chunks: &mut Vec<Rc<Vec<V>>>, n: usize) {
     chunks.push(Rc::new(Vec::with_capacity(n)));
 }
@@ -87,7 +87,7 @@ impl<T: Clone> CowVec<T> {
 
     /// (Inlined natively: records, logs and the ledger push ~250,000
     /// times in a 3 x 20k-record W1 run; a new leaf is out of line.)
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn push(&mut self, value: T) {
         if self.len % PER_BRANCH == 0 {
             new_chunk(&mut self.branches, BRANCH);
@@ -100,20 +100,20 @@ impl<T: Clone> CowVec<T> {
         self.len += 1;
     }
 
-    #[cfg_attr(target_arch = "wasm32", inline)]
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(not(engine_speed), inline)]
+    #[cfg_attr(engine_speed, inline(always))]
     fn at(&self, i: usize) -> &T {
         &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF][i % LEAF]
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn get(&self, i: usize) -> Option<&T> {
         (i < self.len).then(|| self.at(i))
     }
 
     /// A mutable element; copies its leaf (and branch) first if a clone
     /// shares them.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         if i >= self.len {
             return None;
@@ -157,7 +157,7 @@ impl<T: Clone> CowVec<T> {
     }
 
     /// Grows to `n` elements with copies of `value` (never shrinks).
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn resize(&mut self, n: usize, value: T) {
         while self.len < n {
             self.push(value.clone());
@@ -197,7 +197,7 @@ impl<T: Clone> CowVec<T> {
 
 impl<T: Clone> std::ops::Index<usize> for CowVec<T> {
     type Output = T;
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     fn index(&self, i: usize) -> &T {
         match self.get(i) {
             Some(v) => v,
@@ -207,7 +207,7 @@ impl<T: Clone> std::ops::Index<usize> for CowVec<T> {
 }
 
 impl<T: Clone> std::ops::IndexMut<usize> for CowVec<T> {
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     fn index_mut(&mut self, i: usize) -> &mut T {
         let len = self.len;
         match self.get_mut(i) {

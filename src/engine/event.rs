@@ -820,7 +820,7 @@ impl EventKind {
     }
 
     /// Whether this event deserves a step of its own.
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(engine_speed, inline)]
     pub fn is_headline(&self) -> bool {
         match self {
             EventKind::Message { error, kind, .. } => {

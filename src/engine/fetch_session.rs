@@ -35,7 +35,7 @@ use crate::engine::ids::Tp;
 
 /// Whether leaders keep fetch sessions: natively (the CLI, the benches, the
 /// tests, live mode), not in the browser.
-pub const ENABLED: bool = cfg!(not(target_arch = "wasm32"));
+pub const ENABLED: bool = cfg!(engine_speed);
 use crate::engine::network::FetchPartition;
 
 /// The leader's cache of one follower's fetch session.

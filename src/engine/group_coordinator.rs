@@ -710,13 +710,13 @@ impl Engine {
         )
     }
 
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(engine_speed))]
     fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> KeySource {
         KeySource::Text(self.offset_commit_key_text(g, tp))
     }
 
     /// Natively made once per partition and shared by its records.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn offset_commit_key(&mut self, g: GroupIdx, tp: Tp) -> KeySource {
         if let Some(key) = self.groups[g.0 as usize].commit_keys.get(&tp) {
             return KeySource::Shared(std::rc::Rc::clone(key));

@@ -51,7 +51,7 @@ pub type Completed = (DelayedOp, Option<ErrorCode>);
 
 /// `tryComplete` for one op, with each of its partitions as the broker
 /// holding it sees them now.
-#[cfg_attr(not(target_arch = "wasm32"), inline)]
+#[cfg_attr(engine_speed, inline)]
 fn try_complete(
     replicas: &TpMap<Shared<Replica>>,
     view: &ClusterView,

@@ -33,7 +33,7 @@ pub struct Copy {
 // Natively one cache line an entry: a message's send, append and
 // acknowledgement reach its entry long after it was created (the producer
 // creates ahead of what it sends), one miss each unless they share a line.
-#[cfg_attr(not(target_arch = "wasm32"), repr(align(64)))]
+#[cfg_attr(engine_speed, repr(align(64)))]
 pub struct LedgerEntry {
     pub event_id: EventId,
     pub record: Option<RecordId>,
@@ -149,7 +149,7 @@ fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
 }
 
 impl Ledger {
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
         cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
@@ -159,7 +159,7 @@ impl Ledger {
         self.entries.iter()
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(engine_speed, inline)]
     pub fn entry(&self, e: EventId) -> Option<&LedgerEntry> {
         self.event_index(e).map(|i| &self.entries[i as usize])
     }
@@ -172,7 +172,7 @@ impl Ledger {
         self.entries.is_empty()
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(engine_speed, inline)]
     pub fn times_processed(&self, e: EventId, g: GroupIdx) -> u32 {
         self.event_index(e)
             .map_or(0, |i| count(&self.processed, g, i))
@@ -183,7 +183,7 @@ impl Ledger {
     /// a consumer processes records produced long before, and in a long run
     /// that read was a cache miss per record. A transformed copy (not in
     /// the index) goes through the event it came from, as before.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
         match self.by_record.get(r.0 as usize) {
             Some(&i) if i != u32::MAX => {
@@ -200,7 +200,7 @@ impl Ledger {
 
     /// The page finds every entry through the record's event (the least
     /// code: its bundle is budgeted, and its runs are short).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(engine_speed))]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
         self.event_index(records[r.0 as usize].event_id)
     }
@@ -245,7 +245,7 @@ impl Ledger {
     }
 
     /// Updates the ledger from one engine event.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(never))]
+    #[cfg_attr(engine_speed, inline(never))]
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
         let observed = Self::observes(kind);
         match kind {
@@ -287,7 +287,7 @@ impl Ledger {
                         // Nearly every message has one copy: room for one,
                         // not the four a first `push` makes room for (a
                         // 100k-record run keeps 100k of these).
-                        e.copies.reserve_exact(1);
+                        room_for_one(&mut e.copies);
                         e.copies.push(Copy {
                             tp: *tp,
                             offset: Offset(first.0 + i as i64),
@@ -533,4 +533,23 @@ impl crate::engine::sim::Engine {
         }
         s
     }
+}
+
+/// Room for exactly one more copy. Natively a first copy (nearly every
+/// message has one) allocates at once, not through `reserve_exact`'s
+/// out-of-line growth path; the page keeps the one call.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn room_for_one(copies: &mut Vec<Copy>) {
+    if copies.capacity() == 0 {
+        *copies = Vec::with_capacity(1);
+    } else {
+        copies.reserve_exact(1);
+    }
+}
+
+#[cfg(not(engine_speed))]
+#[inline(always)]
+fn room_for_one(copies: &mut Vec<Copy>) {
+    copies.reserve_exact(1);
 }

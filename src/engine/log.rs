@@ -372,7 +372,7 @@ impl PartitionLog {
         }
     }
 
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     fn track_producer_batch(&mut self, first: Offset, last: Offset) {
         let Some(head) = self.entry(first).copied() else {
             return;

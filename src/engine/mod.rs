@@ -50,7 +50,7 @@ pub mod replica_fetcher;
 pub mod rng;
 pub mod sender;
 pub mod sim;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 mod timing_wheel;
 pub mod transaction_manager;
 pub mod txn_coordinator;

@@ -345,7 +345,7 @@ impl Msg {
     }
 
     /// The protocol error a response carries, for narration.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn error(&self) -> Option<ErrorCode> {
         match self {
             Msg::JoinGroupResponse { error, .. }
@@ -372,7 +372,7 @@ impl Msg {
     /// Whether the message by itself keeps the simulation awake. Routine
     /// traffic (fetch requests, empty fetch responses, heartbeats) does not;
     /// the engine's pending-work check decides whether it still matters.
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(engine_speed, inline)]
     pub fn keeps_alive(&self) -> bool {
         match self {
             Msg::FetchResponse { partitions, .. } => partitions

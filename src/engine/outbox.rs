@@ -126,7 +126,7 @@ impl Engine {
     }
 
     /// As [`Engine::apply_outbox`], leaving `out` empty with its buffer.
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(engine_speed))]
     pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
         for effect in out.effects.drain(..) {
             match effect {
@@ -140,7 +140,7 @@ impl Engine {
     /// Natively the effects are popped off the reversed list: the same
     /// order, the buffer kept, and no `Drain` to drop for each outbox (its
     /// drop was ~30 instructions, and W1 full applies ~8 outboxes a record).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     #[inline(always)]
     pub(crate) fn apply_outbox_drain(&mut self, out: &mut Outbox) {
         // Most outboxes hold one or two effects: swapped in place rather
@@ -155,7 +155,7 @@ impl Engine {
         }
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn apply_effect(&mut self, effect: Effect) {
         match effect {
             Effect::Send { from, to, msg } => self.send(from, to, msg),

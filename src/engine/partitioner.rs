@@ -39,7 +39,7 @@ pub struct TopicInfo {
 impl Producer {
     /// `KafkaProducer.partition` + `BuiltInPartitioner`: the partition of a
     /// record with `explicit` partition (if set) and `key` (if not null).
-    #[cfg_attr(target_arch = "wasm32", inline)]
+    #[cfg_attr(not(engine_speed), inline)]
     pub fn choose_partition(
         &mut self,
         topic: TopicInfo,

@@ -565,12 +565,12 @@ impl Engine {
         let rng = &mut self.rng;
         // The page keeps the key's allocation (the least code: its bundle
         // is budgeted); natively a generated key is hashed off the stack.
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(not(engine_speed))]
         {
             let key = explicit.is_none().then(|| r.key_bytes()).flatten();
             pr.choose_partition(topic, explicit, key.as_deref(), batch_size, rng)
         }
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(engine_speed)]
         {
             if explicit.is_some() {
                 return pr.choose_partition(topic, explicit, None, batch_size, rng);

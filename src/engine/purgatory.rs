@@ -92,7 +92,7 @@ impl DelayedOp {
     /// broker sees it now (`None` where the broker no longer leads it). A
     /// produce drops each decided partition from `waiting`, recording its
     /// status in its results.
-    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    #[cfg_attr(engine_speed, inline(always))]
     pub fn try_complete(&mut self, view: impl Fn(Tp) -> Option<PartitionView>) -> Status {
         if matches!(self.kind, DelayedKind::Produce { .. }) {
             // In place: a decided partition leaves `waiting`, and the next

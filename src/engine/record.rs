@@ -60,7 +60,7 @@ pub enum KeySource {
     /// A key many records share, counted rather than copied: natively, an
     /// offset commit's `group/topic/partition`, made once per partition
     /// (a consumer that commits after every record writes it each time).
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     Shared(std::rc::Rc<str>),
     /// The exact key bytes a real client sent (live mode; native only).
     #[cfg(live_engine)]
@@ -90,7 +90,7 @@ impl RecordData {
             KeySource::Null => None,
             KeySource::EventId => Some(self.event_id.0.to_string()),
             KeySource::Text(s) => Some(s.clone()),
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(engine_speed)]
             KeySource::Shared(s) => Some(s.to_string()),
             #[cfg(live_engine)]
             KeySource::Wire(b) => Some(String::from_utf8_lossy(b).into_owned()),
@@ -110,7 +110,7 @@ impl RecordData {
     /// generated key (`str(event_id)`): the partitioner hashes every
     /// record's key, a hundred thousand of them in a benchmark run.
     /// (Native only: the page's partitioner calls `key_bytes`.)
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     pub fn with_key_bytes<R>(&self, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
         if let KeySource::EventId = self.key {
             let mut buf = [0u8; 10];
@@ -166,13 +166,13 @@ impl RecordData {
     /// Approximate on-the-wire size, used for `batch.size` accounting: a
     /// record's key and value bytes plus Kafka's ~20 bytes of per-record
     /// overhead (varint lengths, attributes, deltas) in a v2 batch.
-    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    #[cfg_attr(engine_speed, inline)]
     pub fn size_bytes(&self) -> u32 {
         let key = match &self.key {
             KeySource::Null => 0,
             KeySource::EventId => digits(self.event_id.0),
             KeySource::Text(s) => s.len() as u32,
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(engine_speed)]
             KeySource::Shared(s) => s.len() as u32,
             #[cfg(live_engine)]
             KeySource::Wire(b) => b.len() as u32,

@@ -18,7 +18,7 @@ use crate::engine::event::{EventKind, Node};
 use crate::engine::ids::*;
 use crate::engine::network::{FetchPartition, FetchPartitionData, Msg};
 use crate::engine::sim::{Action, Engine};
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 use crate::engine::vecmap::VecMap;
 
 /// A follower's cached answer to "which of my replicas does this leader
@@ -29,24 +29,24 @@ use crate::engine::vecmap::VecMap;
 /// caches hold. Native only, like the leader's fetch sessions
 /// (`fetch_session::ENABLED`): the page plays small scenarios and counts
 /// its first-load bytes.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 #[derive(Clone, Debug, Default)]
 pub struct FetchPlans(VecMap<BrokerId, FetchPlan>);
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(engine_speed))]
 pub type FetchPlans = ();
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 impl PartialEq for FetchPlans {
     fn eq(&self, _: &FetchPlans) -> bool {
         true
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 impl Eq for FetchPlans {}
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 #[derive(Clone, Debug)]
 struct FetchPlan {
     /// The controller's change count when the plan was made.
@@ -132,7 +132,7 @@ impl Engine {
 
     /// What broker `b`'s next fetch from `leader` asks for: each partition
     /// it follows from there, from its log end offset.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn follower_fetch_partitions(&mut self, b: BrokerId, leader: BrokerId) -> Vec<FetchPartition> {
         let slots = self.fetch_plan(b, leader);
         // (`fetch_plan` keeps the plan, and with it `ready`, only while the
@@ -164,7 +164,7 @@ impl Engine {
     }
 
     /// Each planned partition's fetch, read off broker `b`'s replicas.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn fresh_fetch_partitions(
         &self,
         b: BrokerId,
@@ -187,7 +187,7 @@ impl Engine {
     /// which makes a new plan, without a `sent` request). Building each request afresh read
     /// all ~21 partitions a broker follows from a leader to change one or two (a twelfth of
     /// W1 full); debug builds check it against a fresh one. `base` is the answered fetch.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn next_request_from_answer(
         &mut self,
         b: BrokerId,
@@ -224,7 +224,7 @@ impl Engine {
 
     /// The web page walks every replica: it leaves out the native-only
     /// caches (see [`FetchPlans`]).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(engine_speed))]
     fn follower_fetch_partitions(&mut self, b: BrokerId, leader: BrokerId) -> Vec<FetchPartition> {
         self.brokers[b.0 as usize]
             .replicas
@@ -255,7 +255,7 @@ impl Engine {
     /// Where, among the replicas broker `b` hosts (in partition order), are those whose
     /// leader is `leader`, with their leader epochs. Worked out again only when the metadata
     /// changed or `b` gained a replica (which moves the positions); debug builds check it.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[(u32, LeaderEpoch)]> {
         let generation = self.controller.generation();
         let replicas = self.brokers[b.0 as usize].replicas.len();
@@ -286,7 +286,7 @@ impl Engine {
         }
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     fn followed_from(&self, b: BrokerId, leader: BrokerId) -> Vec<(u32, LeaderEpoch)> {
         self.brokers[b.0 as usize]
             .replicas
@@ -391,12 +391,12 @@ impl Engine {
                 },
             );
         } else {
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(engine_speed)]
             self.next_request_from_answer(b, leader, (fetch_id, &parts));
             self.broker_follower_fetch(b, leader);
             // A fetch that did not go out (a stalled fetcher) leaves the
             // request it would have sent: it is made afresh when it does.
-            #[cfg(not(target_arch = "wasm32"))]
+            #[cfg(engine_speed)]
             if let Some(plan) = self.broker(b).fetch_plans.0.get_mut(&leader) {
                 plan.ready = None;
             }
@@ -490,12 +490,12 @@ impl Engine {
 
 // The follower's half of an incremental fetch request (native only, like
 // the plans): which partitions of a request may differ from the last one.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(engine_speed)]
 #[path = "fetch_delta.rs"]
 mod delta;
 
 /// The page's leaders compare every partition (they keep no sessions).
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(engine_speed))]
 impl Engine {
     pub(crate) fn follower_delta(
         &self,

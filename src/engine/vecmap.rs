@@ -245,12 +245,12 @@ impl<V> TpMap<V> {
         Self::default()
     }
 
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(not(engine_speed))]
     fn position(&self, tp: &crate::engine::ids::Tp) -> Option<usize> {
         self.map.items.binary_search_by(|(k, _)| k.cmp(tp)).ok()
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(engine_speed)]
     #[inline]
     fn position(&self, tp: &crate::engine::ids::Tp) -> Option<usize> {
         let slot = *self
@@ -277,7 +277,7 @@ impl<V> TpMap<V> {
     /// Inserts, returning the previous value.
     pub fn insert(&mut self, tp: crate::engine::ids::Tp, v: V) -> Option<V> {
         let old = self.map.insert(tp, v);
-        if cfg!(target_arch = "wasm32") {
+        if cfg!(not(engine_speed)) {
             return old;
         }
         self.slots.clear();
