@@ -691,3 +691,35 @@ fn playing_any_preset_stops_by_itself_with_bounded_steps() {
         }
     }
 }
+
+/// When a step's news is a truncation (acks1-failover-loss: broker 2's log
+/// loses the acknowledged order-1), the record in focus is the one it
+/// removes: the audit found the Record in focus card still on order-2
+/// while the narration told of order-1 vanishing.
+#[test]
+fn a_truncation_puts_the_record_it_removes_in_focus() {
+    let mut m = kafkascope::model::Model::default();
+    m.update(kafkascope::model::Msg::LoadPreset(
+        "acks1-failover-loss".into(),
+    ));
+    for _ in 0..400 {
+        m.update(kafkascope::model::Msg::StepForward);
+        let removed = m.history.back().and_then(|(step, h)| match &h.kind {
+            EventKind::Truncated { removed, .. } if *step == m.step => {
+                removed.iter().find_map(|r| r.1)
+            }
+            _ => None,
+        });
+        if let Some(r) = removed {
+            assert_eq!(
+                m.focus,
+                Some(r),
+                "step {}: the focus is not the removed record",
+                m.step
+            );
+            assert_eq!(m.engine.record(r).key_text().as_deref(), Some("order-1"));
+            return;
+        }
+    }
+    panic!("acks1-failover-loss never narrated a truncation");
+}

@@ -873,6 +873,9 @@ impl EventKind {
             | EventKind::Acked { records, .. }
             | EventKind::ProduceFailed { records, .. } => records.first().copied(),
             EventKind::Polled { records, .. } => records.first().map(|r| r.0),
+            // The record a truncation removes (acks=1's lost order-1), not
+            // the one followed before it.
+            EventKind::Truncated { removed, .. } => removed.iter().find_map(|r| r.1),
             _ => None,
         }
     }
