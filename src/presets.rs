@@ -162,13 +162,7 @@ pub fn menu() -> impl Iterator<Item = (&'static str, String)> {
 pub fn title(id: &str) -> String {
     match TABLE.iter().find(|e| e.id == id) {
         Some(e) if !e.title.is_empty() => e.title.into(),
-        _ => TEXT.with(|t| {
-            let t = t.borrow();
-            let line = t
-                .lines()
-                .find_map(|l| l.strip_prefix(id)?.strip_prefix("#t\t"));
-            line.unwrap_or(id).into()
-        }),
+        _ => TEXT.with(|t| line_in(&t.borrow(), id, "#t\t").unwrap_or(id).into()),
     }
 }
 
@@ -191,8 +185,13 @@ pub fn needs_full_page(id: &str) -> bool {
 /// fetches as it starts: the wasm build's table leaves the summaries out,
 /// so they are not part of the first load.
 pub fn summary_in<'a>(text: &'a str, id: &str) -> Option<&'a str> {
+    line_in(text, id, "\t")
+}
+
+/// The rest of `text`'s line that starts with `id` and then `tail`.
+fn line_in<'a>(text: &'a str, id: &str, tail: &str) -> Option<&'a str> {
     text.lines()
-        .find_map(|l| l.strip_prefix(id)?.strip_prefix('\t'))
+        .find_map(|l| l.strip_prefix(id)?.strip_prefix(tail))
 }
 
 thread_local! {

@@ -229,6 +229,9 @@ pub struct Layout {
     /// Texts drawn cut with an ellipsis: keys too long for their cell,
     /// partition names too long for their column (0, 1 or 2).
     pub cut: u8,
+    /// A caption over each column of brokers names the one topic (its
+    /// rows say `P0`); [`layout`] drops it before a worse arrangement.
+    pub headed: bool,
 }
 
 impl Layout {
@@ -470,27 +473,25 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
     );
     let fit = |scale: f64| -> Option<Layout> {
         let (w, h) = (box_w / scale, box_h / scale);
+        let fits = |lay: &Layout| lay.h <= h + 0.5;
         plans(e, w).into_iter().find_map(|plan| {
-            build(e, &content, w, plan)
-                .filter(|lay| lay.h <= h + 0.5)
-                // (Without the topic's caption, rather than a worse plan.)
-                .or_else(|| {
-                    build(
-                        e,
-                        &content,
-                        w,
-                        Plan {
-                            headed: false,
-                            ..plan
-                        },
-                    )
-                })
-                .filter(|lay| lay.h <= h + 0.5)
-                .map(|mut lay| {
-                    centre_vertically(&mut lay, h);
-                    lay.scale = scale;
-                    lay
-                })
+            // (Without the topic's caption, rather than a worse plan; built
+            // again only when the caption was placed.)
+            let lay = build(e, &content, w, plan)?;
+            let lay = if fits(&lay) || !lay.headed {
+                Some(lay)
+            } else {
+                let plan = Plan {
+                    headed: false,
+                    ..plan
+                };
+                build(e, &content, w, plan)
+            };
+            lay.filter(fits).map(|mut lay| {
+                centre_vertically(&mut lay, h);
+                lay.scale = scale;
+                lay
+            })
         })
     };
     let mut scale = preferred;
@@ -637,6 +638,7 @@ impl Layout {
                 + 8 * plan.mini as u8,
             slots: usize::MAX,
             cut: 0,
+            headed: false,
         }
     }
 }
@@ -747,6 +749,7 @@ fn place_brokers(
     lay.slots = lay.slots.min(slots);
     lay.cut = (key_need > cell_w + 0.01) as u8 + (cut && !captioned) as u8;
     let headed = cut && !captioned && headed;
+    lay.headed = headed;
     let mut col_y = vec![y + if headed { CAPTION_H } else { 0.0 }; cols];
     for (i, (b, (user, internal))) in e.brokers().iter().zip(content.hosted.iter()).enumerate() {
         let col = i % cols;

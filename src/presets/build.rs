@@ -1136,12 +1136,13 @@ pub fn table_source() -> String {
 /// so they stay out of the page's first load.
 pub fn summaries_source() -> String {
     let mut out = String::new();
+    let presets = built();
     // Every summary, then every title as `id#t` (the page's menu reads
     // them from here).
-    for (key, text) in built()
+    for (key, text) in presets
         .iter()
         .map(|p| (p.id.to_string(), p.summary))
-        .chain(built().iter().map(|p| (format!("{}#t", p.id), p.title)))
+        .chain(presets.iter().map(|p| (format!("{}#t", p.id), p.title)))
     {
         assert!(
             !text.contains(['\t', '\n']),
@@ -1150,8 +1151,8 @@ pub fn summaries_source() -> String {
         out.push_str(&format!("{key}\t{text}\n"));
     }
     // Then every note, as `id#N`, numbered as the table numbers them.
-    for p in built() {
-        for (i, n) in notes_of(&p).iter().enumerate() {
+    for p in &presets {
+        for (i, n) in notes_of(p).iter().enumerate() {
             assert!(
                 !n.contains(['\t', '\n']),
                 "preset {}: a note is one line without tabs",

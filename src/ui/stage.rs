@@ -968,6 +968,9 @@ impl Scene<'_> {
         let pc = &e.config().producers[p.0 as usize];
         let (x, y, w, h) = (r.x, r.y, r.w, r.h);
         let sub = |dy: f64, body: String| text("box-sub", x + 12.0, y + dy, None, body);
+        // The client.id in `n` characters, cut in the middle: "paym…app-2"
+        // is not "payments-app".
+        let client_id = |n: usize| ellipsize_mid(&pr.client_id, n, (n - 1) / 2);
         html! {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
                 { rect("producer-box", x, y, w, h, "10") }
@@ -975,7 +978,7 @@ impl Scene<'_> {
                 // producers it is the title (12-unit bold glyphs, about 8.7
                 // units each), so the narration's "orders-app" is seen.
                 if h < 140.0 && e.producers().len() > 1 && pr.owner_consumer.is_none() {
-                    { text("box-title id-title", x + 12.0, y + 21.0, None, { let n = ((w - 14.0) / 8.7) as usize; ellipsize_mid(&pr.client_id, n, (n - 1) / 2) }) }
+                    { text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 14.0) / 8.7) as usize)) }
                 } else {
                     { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 }
@@ -991,8 +994,7 @@ impl Scene<'_> {
                 // the tooltip); the records waiting in the producer sit in
                 // the tray under them (see `staged_token`).
                 if h >= 140.0 {
-                    // Cut in the middle: "paym…app-2" is not "payments-app".
-                    { sub(38.0, { let n = chars_in(w - 16.0); ellipsize_mid(&pr.client_id, n, (n - 1) / 2) }) }
+                    { sub(38.0, client_id(chars_in(w - 16.0))) }
                 }
                 { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
                 // (A short box says "in a transaction" here instead: its
