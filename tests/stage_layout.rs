@@ -544,3 +544,78 @@ fn one_topic_cut_from_its_rows_is_named_over_each_broker_column() {
         "only {named} cut layouts: the test checks little"
     );
 }
+
+/// In an 800x500 embed the three-protocol lanes drew three members in a
+/// row of four chip slots, so each state read "B · unr…". A row of
+/// consumers now has as many slots as its group will have members (those
+/// there, and those the script adds), so the chips are as wide as the box
+/// allows, and they keep their width when the scripted consumer joins.
+#[test]
+fn a_group_s_members_fill_their_row_and_keep_their_width_as_one_joins() {
+    let mut checked = 0;
+    for p in kafkascope::presets::all() {
+        let start = stepped(p.id, 0);
+        let adds = start
+            .engine
+            .config()
+            .script
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.command,
+                    kafkascope::engine::command::Command::AddConsumer { .. }
+                )
+            })
+            .count();
+        if adds == 0 {
+            continue;
+        }
+        let end = stepped(p.id, 400);
+        let (n0, n1) = (start.engine.consumers().len(), end.engine.consumers().len());
+        assert!(
+            n1 > n0,
+            "{}: the scripted consumer joined by step 400 ({n0} -> {n1})",
+            p.id
+        );
+        // (And the stage of an 800x500 embed under three lane cards.)
+        let lanes = [("800x500 embedded, lanes", 530.0, 270.0, 11.0)];
+        for &(name, w, h, _) in VIEWPORTS.iter().chain(&lanes) {
+            let (a, b) = (
+                layout(&start.engine, w, h, 2.0),
+                layout(&end.engine, w, h, 2.0),
+            );
+            let width = |l: &Layout| l.consumers.first().map(|(_, r)| r.w.round() as i64);
+            // (A new group, at the end, had no chips before.)
+            if width(&a).is_some() {
+                assert_eq!(
+                    width(&a),
+                    width(&b),
+                    "{} at {name}: a member's chip width before and after the join",
+                    p.id
+                );
+            }
+            // With every member on one line, the last one ends at the box's edge.
+            let (_, g) = b.groups[0];
+            let row: Vec<&Rect> = b
+                .consumers
+                .iter()
+                .map(|(_, r)| r)
+                .filter(|r| (r.y - b.consumers[0].1.y).abs() < 1.0)
+                .collect();
+            if row.len() == b.consumers.len() && row.len() > 1 && row[1].x > row[0].x {
+                let right = row.iter().map(|r| r.x + r.w).fold(0.0, f64::max);
+                assert!(
+                    right >= g.x + g.w - 7.0 || row[0].w >= 2.0 * 124.0 - 0.5,
+                    "{} at {name}: the members end at {right:.0}, the group box at {:.0}: an empty slot",
+                    p.id,
+                    g.x + g.w
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 3,
+        "presets with a scripted join checked: {checked}"
+    );
+}

@@ -49,7 +49,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
         },
     };
     html! {
-        <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"))}
+        <button class={classes!("lane-card", selected.then_some("selected"), n.as_ref().filter(|n| n.alarm).map(|_| "alarm"), cfg!(consumer_protocol).then(|| course_claims(label).map(|_| "semantics")).flatten())}
                 role="tab" aria-selected={selected.to_string()} {onclick}>
             <span class="lane-name">{lane_name(label)}</span>
             <span class="lane-now">{now}</span>
@@ -62,7 +62,7 @@ pub fn LaneCard(props: &CardProps) -> Html {
                 // line (and the stage shrink) when a rebalance starts.
                 if cfg!(consumer_protocol) {
                     <span class="unowned" title="Partition-seconds without a live owner during rebalances (unowned_partition_ms)">
-                        {format!("{} partition-seconds unowned", partition_seconds(unowned_ms))}
+                        {format!("{} partition-seconds", partition_seconds(unowned_ms))}<span class="unowned-word">{" unowned"}</span>
                     </span>
                 }
             </span>

@@ -52,7 +52,9 @@ pub fn pipeline_bar(run: &Run) -> Html {
                 { match label {
                     Some(l) if resting => format!("last record: {l}"),
                     Some(l) => format!("following {l}"),
-                    None => "press Step forward to send a record".into(),
+                    // (Not "press Step forward": in a lesson, Next moves on;
+                    // in a rebalance story the first steps send no record.)
+                    None => "no record sent yet".into(),
                 } }
             </span>
         </nav>

@@ -1287,8 +1287,12 @@ impl Scene<'_> {
                     x + status_x,
                     y + 16.0,
                     false,
-                    // (Clear of the record parked at the top right.)
-                    fit(&format!("· {short}"), w - 56.0 - status_x),
+                    // (Clear of the record parked at the top right, when
+                    // it holds one: "A · rebalanc…" on a phone had room.)
+                    fit(
+                        &format!("· {short}"),
+                        w - if con.current.is_empty() { 8.0 } else { 56.0 } - status_x,
+                    ),
                 ),
             ]
         } else {

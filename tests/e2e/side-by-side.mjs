@@ -118,6 +118,47 @@ export const sideBySideTests = [
   },
 
   {
+    // The same three lanes in an instructor's 800×500 iframe: the cards are
+    // short (three lines each, not five: they took 110 px of a 280 px
+    // stage), so the stage draws the whole group unscrolled, and each
+    // member's state is whole ("B · unr…" when four chip slots shared the
+    // row among three members).
+    name: 'three_lanes_in_an_800x500_embed_keep_short_cards_and_each_member_state_whole',
+    timeout: 90_000,
+    fn: async (t) => {
+      const page = await openPage(t, 'full/?embed&preset=c-joins-three-protocols&step=122', { viewport: { width: 800, height: 500 } });
+      const cards = page.locator('.lane-card');
+      await waitFor(async () => (await cards.count()) === 3, { describe: () => 'three lane cards' });
+      // The consumer-protocol lane: at step 122 B is unrevoked, C unreleased.
+      await cards.nth(2).click();
+      const p = problems();
+      for (let i = 0; i < 3; i++) {
+        await assertSeen(cards.nth(i), `lane ${i + 1}'s card`);
+        const h = await cards.nth(i).evaluate((el) => el.getBoundingClientRect().height);
+        p.check(h <= 72, `lane ${i + 1}'s card is ${Math.round(h)} px tall (at most 72)`);
+        const unowned = cards.nth(i).locator('.unowned');
+        await assertSeen(unowned, `lane ${i + 1}'s partition-seconds`);
+      }
+      const wrap = page.locator('.stage-wrap').first();
+      const over = await wrap.evaluate((el) => el.scrollHeight - el.clientHeight);
+      p.check(over <= 1, `the stage scrolls by ${over} px`);
+      const consumers = page.locator('.stage-wrap svg.stage g.consumer');
+      const n = await consumers.count();
+      p.check(n === 3, `three members drawn, found ${n}`);
+      const states = [];
+      for (let i = 0; i < n; i++) {
+        await assertSeen(consumers.nth(i), `member ${i + 1}`);
+        const st = (await consumers.nth(i).locator('tspan.status').textContent()) || '';
+        states.push(st);
+        p.check(!st.includes('…'), `member ${i + 1}'s state is cut: "${st}"`);
+      }
+      p.check(states.some((s) => /unrevoked/.test(s)), `a member is unrevoked at step 122: ${JSON.stringify(states)}`);
+      await t.screenshot(page, 'three-protocols-embed-800x500');
+      p.done('the three-protocol comparison in an 800x500 embed');
+    },
+  },
+
+  {
     // An instructor's 800×500 iframe leaves the narration a narrow column:
     // it still holds a Kafka error name on one line (it used to break
     // "REBALANCE_IN_PROGRES" / "S"), and no word is cut across two lines.
