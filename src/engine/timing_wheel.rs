@@ -61,9 +61,11 @@ impl Clone for MsgBoxes {
     }
 }
 
+/// No part of the queue's value: two engines in the same state print the
+/// same whatever boxes each has kept (tests compare engines by `Debug`).
 impl std::fmt::Debug for MsgBoxes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} spare message boxes", self.0.borrow().len())
+        f.write_str("MsgBoxes")
     }
 }
 
