@@ -17,8 +17,10 @@
 //! there directly. The page keeps the heap (`sim.rs`): this is more code,
 //! and its first load is budgeted to the byte.
 
+use crate::engine::network::Msg;
 use crate::engine::sim::Scheduled;
 use std::collections::{BinaryHeap, VecDeque};
+use std::rc::Rc;
 
 /// Milliseconds the wheel covers: a fetch's longest wait (500 ms by
 /// default) and everything shorter. Heartbeats and timeouts go to the heap.
@@ -37,6 +39,34 @@ pub(crate) struct TimingWheel {
     near: usize,
     /// Actions due at `base + WHEEL_MS` or later.
     far: BinaryHeap<Scheduled>,
+    /// The boxes of delivered messages, for the next ones sent.
+    boxes: MsgBoxes,
+}
+
+/// Emptied `Rc<Msg>` boxes (each holds a placeholder), reused by the next
+/// messages sent instead of a free and a malloc for each (about four a
+/// record in W1 full). A clone of the queue (a time-travel snapshot) starts
+/// with none: a box must be unshared to be reused.
+/// (A `RefCell`: `Engine::send` boxes its message while it borrows the
+/// engine for the queue's push.)
+#[derive(Default)]
+struct MsgBoxes(std::cell::RefCell<Vec<Rc<Msg>>>);
+
+/// Boxes kept at most: more than the messages a busy run has in flight at once.
+const MSG_BOXES: usize = 64;
+
+impl Clone for MsgBoxes {
+    fn clone(&self) -> Self {
+        MsgBoxes(Default::default())
+    }
+}
+
+/// No part of the queue's value: two engines in the same state print the
+/// same whatever boxes each has kept (tests compare engines by `Debug`).
+impl std::fmt::Debug for MsgBoxes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MsgBoxes")
+    }
 }
 
 impl TimingWheel {
@@ -94,6 +124,37 @@ impl TimingWheel {
         }
         self.near -= 1;
         self.buckets[Self::slot(self.base)].pop_front()
+    }
+
+    /// `msg` in a box for the queue: a spare one if there is one.
+    #[inline(always)]
+    pub(crate) fn boxed(&self, msg: Msg) -> Rc<Msg> {
+        let spare = self.boxes.0.borrow_mut().pop();
+        match spare {
+            Some(mut spare) => {
+                // Unshared: only unshared boxes are kept. The placeholder
+                // owns nothing, so it is forgotten rather than dropped (a
+                // call of `drop_in_place::<Msg>` for every message).
+                let slot = Rc::get_mut(&mut spare).expect("a spare box is unshared");
+                std::mem::forget(std::mem::replace(slot, msg));
+                spare
+            }
+            None => Rc::new(msg),
+        }
+    }
+
+    /// A delivered message, taken out of its box; the box is kept for
+    /// [`TimingWheel::boxed`] when nothing else holds it (a snapshot may).
+    #[inline(always)]
+    pub(crate) fn open(&mut self, mut boxed: Rc<Msg>) -> Msg {
+        match Rc::get_mut(&mut boxed) {
+            Some(msg) if self.boxes.0.get_mut().len() < MSG_BOXES => {
+                let msg = std::mem::replace(msg, Msg::ApiVersions {});
+                self.boxes.0.get_mut().push(boxed);
+                msg
+            }
+            _ => Rc::unwrap_or_clone(boxed),
+        }
     }
 
     /// The action [`TimingWheel::pop`] would return.
