@@ -333,11 +333,6 @@ struct Content {
     /// of those the scenario will send (up to the nine characters a key
     /// shows whole).
     key_need: f64,
-    /// The most members a group's row of consumers holds: the largest
-    /// group's configured consumers plus those the script adds, so the
-    /// chips do not narrow, and the picture jump, when one joins. (One the
-    /// user adds takes the next line if the row is full.)
-    members: usize,
 }
 
 fn content(e: &Engine) -> Content {
@@ -374,24 +369,7 @@ fn content(e: &Engine) -> Content {
         .map(|r| key_label(r).chars().count())
         .chain(planned)
         .fold(3, usize::max);
-    let adds = c
-        .script
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.command,
-                crate::engine::command::Command::AddConsumer { .. }
-            )
-        })
-        .count();
     Content {
-        members: c
-            .groups
-            .iter()
-            .map(|g| g.consumers as usize)
-            .max()
-            .unwrap_or(0)
-            + adds,
         hosted: hosted(e),
         label_need: LABEL_PAD + label as f64 * LABEL_CHAR_W,
         key_need: 8.0 + key.min(9) as f64 * KEY_CHAR_W,
@@ -1019,13 +997,12 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
             // Groups below, full width; consumers in a grid inside.
             let mut gy = by + brokers_h + GAP;
             let gw = w - 2.0 * PAD;
-            let each = if plan.mini { 124.0 } else { 168.0 };
-            // No slot no member will fill: three members share the row (in
-            // an 800 px embed "B · unr…" reads "B · unrevoked" once the
-            // fourth slot is shared out), up to twice a slot's width.
-            let per_row = (((gw - 12.0) / each).floor() as usize).clamp(1, content.members.max(1));
-            let cwid =
-                ((gw - 12.0 - 6.0 * (per_row as f64 - 1.0)) / per_row as f64).min(2.0 * each);
+            // Mini chips of 150 units or more: three share an 800 px
+            // embed's row ("B · unr…" at 124 read "B · unrevoked"), two a
+            // phone's.
+            let each = if plan.mini { 155.0 } else { 168.0 };
+            let per_row = (((gw - 12.0) / each).floor() as usize).max(1);
+            let cwid = (gw - 12.0 - 6.0 * (per_row as f64 - 1.0)) / per_row as f64;
             for g in e.groups() {
                 let ms = members(e, g.idx);
                 let lines = ms.len().div_ceil(per_row).max(1) as f64;

@@ -546,10 +546,10 @@ fn one_topic_cut_from_its_rows_is_named_over_each_broker_column() {
 }
 
 /// In an 800x500 embed the three-protocol lanes drew three members in a
-/// row of four chip slots, so each state read "B · unr…". A row of
-/// consumers now has as many slots as its group will have members (those
-/// there, and those the script adds), so the chips are as wide as the box
-/// allows, and they keep their width when the scripted consumer joins.
+/// row of four 124-unit chip slots, so each state read "B · unr…". Mini
+/// chip slots are now 155 units, so three members fill that row (no empty
+/// slot, each state whole), and the chips keep their width when the
+/// scripted consumer joins.
 #[test]
 fn a_group_s_members_fill_their_row_and_keep_their_width_as_one_joins() {
     let mut checked = 0;
