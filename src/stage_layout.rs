@@ -997,9 +997,9 @@ fn build(e: &Engine, content: &Content, w: f64, plan: Plan) -> Option<Layout> {
             // Groups below, full width; consumers in a grid inside.
             let mut gy = by + brokers_h + GAP;
             let gw = w - 2.0 * PAD;
-            // Mini chips of 150 units or more: three share an 800 px
-            // embed's row ("B · unr…" at 124 read "B · unrevoked"), two a
-            // phone's.
+            // Mini chips of 155 units or more: three share an 800 px
+            // embed's row ("B · unr…" at 124 reads "B · unrevoked"), two
+            // a phone's.
             let each = if plan.mini { 155.0 } else { 168.0 };
             let per_row = (((gw - 12.0) / each).floor() as usize).max(1);
             let cwid = (gw - 12.0 - 6.0 * (per_row as f64 - 1.0)) / per_row as f64;
