@@ -1048,6 +1048,12 @@ fn librdkafka_consumers_on_the_consumer_protocol_split_partitions_and_a_third_jo
         processed.len() - distinct.len()
     );
     for r in &results {
+        println!(
+            "{}: commits refused with STALE_MEMBER_EPOCH and sent again: {}",
+            r["name"], r["stale_epoch_commits_retried"]
+        );
+    }
+    for r in &results {
         for (p, end) in &ends {
             assert_eq!(
                 r["committed"][format!("events:{p}")].as_i64(),

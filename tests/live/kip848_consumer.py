@@ -21,7 +21,8 @@ its member id and epoch), leaves the group, and prints one JSON line,
 prefixed `RESULT `:
   {"client", "negotiated", "requests", "name", "history": [{"t", "kind",
    "partitions"}...], "processed": [{"partition", "offset", "value"}...],
-   "errors": [str...], "committed": {"events:P": offset or null}}
+   "errors": [str...], "stale_epoch_commits_retried": ["P:O"...],
+   "committed": {"events:P": offset or null}}
 """
 import json
 import sys
@@ -66,6 +67,30 @@ def read_stdin():
     STOP.set()
 
 
+STALE_MEMBER_EPOCH = 113
+STALE_RETRIED = []
+
+
+def commit(msg):
+    """A synchronous commit of `msg`, retried while the coordinator answers
+    STALE_MEMBER_EPOCH. A commit sent at epoch N can reach the coordinator
+    after this member's heartbeat moved it to N+1 (a rebalance elsewhere in
+    the group bumps every member's epoch on its next heartbeat). Kafka refuses
+    it (`ConsumerGroup.validateOffsetCommit`), and librdkafka hands a manual
+    commit's STALE_MEMBER_EPOCH to the application without retrying; it
+    expedites the heartbeat that brings the new epoch. An at-least-once
+    consumer commits again rather than lose its place."""
+    for attempt in range(50):
+        try:
+            consumer.commit(message=msg, asynchronous=False)
+            return
+        except confluent_kafka.KafkaException as e:
+            if e.args[0].code() != STALE_MEMBER_EPOCH or attempt == 49:
+                raise
+            STALE_RETRIED.append("%d:%d" % (msg.partition(), msg.offset()))
+            time.sleep(0.1)
+
+
 consumer = Consumer({
     'bootstrap.servers': BOOTSTRAP,
     'group.id': GROUP,
@@ -91,11 +116,12 @@ while not STOP.is_set():
         continue
     try:
         event = json.loads(msg.value().decode('utf-8'))
-        consumer.commit(message=msg, asynchronous=False)
+        commit(msg)
         PROCESSED.append({'partition': msg.partition(), 'offset': msg.offset(), 'value': event})
         print("processed %d:%d" % (msg.partition(), msg.offset()), flush=True)
     except Exception as e:  # a failed commit: reported, and the loop goes on
         ERRORS.append(repr(e))
+        print("error %d:%d %r" % (msg.partition(), msg.offset(), e), flush=True)
 
 committed = {}
 try:
@@ -112,6 +138,7 @@ report.update({
     "history": HISTORY,
     "processed": PROCESSED,
     "errors": ERRORS,
+    "stale_epoch_commits_retried": STALE_RETRIED,
     "committed": committed,
 })
 print("RESULT " + json.dumps(report), flush=True)
