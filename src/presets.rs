@@ -106,7 +106,14 @@ struct Entry {
 pub const NOTE_REF: char = '¶';
 
 impl Entry {
-    fn scenario(&self, fragment: &str) -> Option<ScenarioConfig> {
+    /// Scenario `key` ("c", or lane N's "lN") from its link `fragment`: the
+    /// table's natively; in the page, whose table leaves the scenarios out
+    /// of the first load, the fetched presets.txt's `id#key` line.
+    fn scenario(&self, fragment: &str, key: &str, text: &str) -> Option<ScenarioConfig> {
+        let fragment = match fragment {
+            "" => line_in(text, self.id, &format!("#{key}\t"))?,
+            f => f,
+        };
         let crate::link::LinkScenario::Custom(mut c) =
             crate::link::decode(fragment, crate::link::NO_PRESETS)
                 .ok()?
@@ -130,19 +137,51 @@ impl Entry {
 
 impl Entry {
     fn preset(&self) -> Option<Preset> {
+        self.preset_in(&TEXT.with(|t| t.borrow().clone()), true)
+    }
+
+    /// The preset, its scenarios read from the table (where `table` and it
+    /// has them) or else from presets.txt's `text`.
+    fn preset_in(&self, text: &str, table: bool) -> Option<Preset> {
+        let pick = |f: &'static str| if table { f } else { "" };
         Some(Preset {
             id: self.id,
             title: self.title,
             summary: self.summary,
-            config: self.scenario(self.config)?,
+            config: self.scenario(pick(self.config), "c", text)?,
             expect: self.expect,
             lanes: self
                 .lanes
                 .iter()
-                .map(|(label, c)| Some((*label, self.scenario(c)?)))
+                .enumerate()
+                .map(|(i, (label, c))| {
+                    Some((*label, self.scenario(pick(c), &format!("l{i}"), text)?))
+                })
                 .collect::<Option<Vec<_>>>()?,
         })
     }
+}
+
+/// Preset `id` with its scenarios read from presets.txt's `text` alone, as
+/// the page reads them (`tests/presets.rs` checks it against the table).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn by_id_in(text: &str, id: &str) -> Option<Preset> {
+    TABLE.iter().find(|e| e.id == id)?.preset_in(text, false)
+}
+
+/// The page's copy of `presets.txt` (empty until it has arrived; a lone
+/// newline if it could not be loaded).
+pub fn text() -> std::rc::Rc<str> {
+    TEXT.with(|t| t.borrow().clone())
+}
+
+/// Whether the page has presets.txt, which holds the presets' scenarios:
+/// `None` while it is on its way, `Some(false)` if it could not be loaded.
+pub fn text_state() -> Option<bool> {
+    TEXT.with(|t| match &**t.borrow() {
+        "" => None,
+        t => Some(t != "\n"),
+    })
 }
 
 /// Every preset, in menu order. (`tests/presets.rs` checks that each
@@ -164,6 +203,12 @@ pub fn title(id: &str) -> String {
         Some(e) if !e.title.is_empty() => e.title.into(),
         _ => TEXT.with(|t| line_in(&t.borrow(), id, "#t\t").unwrap_or(id).into()),
     }
+}
+
+/// Whether there is a preset `id` (the page may still be waiting for its
+/// scenario, see [`by_id`]).
+pub fn is_known(id: &str) -> bool {
+    TABLE.iter().any(|e| e.id == id)
 }
 
 /// Whether preset `id` uses Kafka 4's consumer protocol, in a group's

@@ -610,6 +610,45 @@ fn the_preset_table_decodes_to_exactly_the_built_presets() {
         );
     }
     assert_eq!(presets::note_text("a note of its own"), "a note of its own");
+    // The page's table leaves the scenarios out as well: each preset read
+    // from presets.txt alone is the preset the table gives (its notes then
+    // stand as references the page resolves from the same file).
+    for p in presets::all() {
+        let from_text = presets::by_id_in(&summaries_on_disk, p.id)
+            .unwrap_or_else(|| panic!("preset {} cannot be read from static/presets.txt", p.id));
+        let resolve = |mut c: kafkascope::engine::config::ScenarioConfig| {
+            for e in c.script.iter_mut() {
+                if let kafkascope::engine::command::Command::Note { text } = &mut e.command {
+                    *text = presets::note_text(text);
+                }
+            }
+            c
+        };
+        assert_eq!(
+            resolve(from_text.config),
+            p.config,
+            "preset {}: its scenario in static/presets.txt",
+            p.id
+        );
+        assert_eq!(
+            from_text.lanes.len(),
+            p.lanes.len(),
+            "preset {}: its lanes in static/presets.txt",
+            p.id
+        );
+        for ((label, c), (want_label, want)) in from_text.lanes.into_iter().zip(p.lanes) {
+            assert_eq!(
+                (label, resolve(c)),
+                (want_label, want),
+                "preset {}: lane {label}",
+                p.id
+            );
+        }
+    }
+    assert!(
+        presets::by_id_in("", "acks1-failover-loss").is_none(),
+        "no scenario without the file"
+    );
     // Before the file arrives a note is empty; if it never comes, it says so.
     let reference = format!("{}acks1-failover-loss#0", presets::NOTE_REF);
     presets::set_text("".into());

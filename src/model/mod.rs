@@ -800,9 +800,12 @@ impl Model {
             return true;
         }
         let Some(p) = crate::presets::by_id(id) else {
-            self.error = Some(format!(
-                "There is no scenario called {id:?}. Pick one from the Scenario list."
-            ));
+            self.error = Some(if crate::presets::is_known(id) {
+                // (The page's build reads the scenario from presets.txt.)
+                format!("Scenario {id:?} could not be loaded: presets.txt, which holds the ready-made scenarios, did not arrive beside the page. Reload to try again.")
+            } else {
+                format!("There is no scenario called {id:?}. Pick one from the Scenario list.")
+            });
             return false;
         };
         if !self.reset(p.config) {
@@ -1182,15 +1185,18 @@ impl Model {
         let may_send = (!playing || (self.lesson.is_some() && self.auto_feed()))
             && !self.lanes_have_work()
             && how != StepBy::Skipping;
-        let mut sent = false;
+        let mut tried = false;
         if feed || (self.engine.is_idle() && may_send) {
-            sent = self.send_from_inputs();
-            if sent && playing {
+            tried = true;
+            if self.send_from_inputs() && playing {
                 self.play_fed += 1;
             }
         }
         let mut outcome = self.engine.step();
-        if outcome == StepOutcome::Idle && !sent && may_send && self.error.is_none() {
+        // (Not again if this press's send was refused: the message says why.
+        // A message from before, say about the page's address, does not
+        // stop the press.)
+        if outcome == StepOutcome::Idle && !tried && may_send {
             // Nothing was left to do: this press sends the next record. (The
             // idle step stays in the log's clock, so replays match; its
             // background events are dropped, as a replay drops them.)

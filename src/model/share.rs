@@ -312,7 +312,7 @@ impl Model {
         // First: a preset handed to the full page stays embedded there.
         self.embed |= o.embed;
         if let Some(id) = &o.preset {
-            if !self.load_preset(id) {
+            if !self.load_preset(id) && !crate::presets::is_known(id) {
                 problems.push(format!("preset={id} (no such preset)"));
                 self.error = None;
             }

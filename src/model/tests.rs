@@ -325,6 +325,27 @@ fn loading_a_preset_replaces_the_scenario() {
 }
 
 #[test]
+fn a_page_whose_address_names_no_such_preset_says_so_and_still_sends_on_step_forward() {
+    // The message about the address is news, not a refused send: the first
+    // press of Step forward on the default run behind it sends its first
+    // record (it had spent an idle step and said "Nothing left to do").
+    let mut m = Model::open_page("", "?preset=no-such");
+    assert!(
+        m.error.as_deref().is_some_and(|e| e.contains("no-such")),
+        "{:?}",
+        m.error
+    );
+    m.update(Msg::StepForward);
+    assert!(
+        m.commands
+            .iter()
+            .any(|c| matches!(c.1, Command::Produce { .. })),
+        "Step forward sent nothing: {:?}",
+        m.commands
+    );
+}
+
+#[test]
 fn reset_starts_over_with_the_same_seed() {
     let mut a = Model::default();
     for _ in 0..5 {

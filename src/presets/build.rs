@@ -1036,36 +1036,38 @@ pub fn notes_of(p: &Preset) -> Vec<&str> {
     notes
 }
 
+/// Scenario `c` of a preset whose notes are `notes`, as a v1 link
+/// fragment. Narration notes are left out as plain text (the link format
+/// would base64 them, which compresses poorly); the scenario keeps each
+/// note's index in its place.
+fn fragment_of(c: &ScenarioConfig, notes: &[&str]) -> String {
+    use crate::link::{encode, Link, LinkScenario, LinkView};
+    let mut c = c.clone();
+    for entry in c.script.iter_mut() {
+        if let Command::Note { text } = &mut entry.command {
+            let i = notes
+                .iter()
+                .position(|n| n == text)
+                .expect("notes_of lists it");
+            *text = i.to_string();
+        }
+    }
+    encode(
+        &Link {
+            scenario: LinkScenario::Custom(c),
+            commands: Vec::new(),
+            at_calls: 0,
+            view: LinkView::default(),
+            live_tape: None,
+        },
+        crate::link::NO_PRESETS,
+    )
+}
+
 /// The Rust source of `src/presets/table.rs` for [`built`].
 pub fn table_source() -> String {
-    use crate::link::{encode, Link, LinkScenario, LinkView};
-    // Narration notes go into the table as plain text (the link format would
-    // base64 them, which compresses poorly); the scenario keeps each note's
-    // index in its place.
-    let scenario = |c: &ScenarioConfig, notes: &[&str]| {
-        let mut c = c.clone();
-        for entry in c.script.iter_mut() {
-            if let Command::Note { text } = &mut entry.command {
-                let i = notes
-                    .iter()
-                    .position(|n| n == text)
-                    .expect("notes_of lists it");
-                *text = i.to_string();
-            }
-        }
-        encode(
-            &Link {
-                scenario: LinkScenario::Custom(c),
-                commands: Vec::new(),
-                at_calls: 0,
-                view: LinkView::default(),
-                live_tape: None,
-            },
-            crate::link::NO_PRESETS,
-        )
-    };
     let mut out = String::from(
-        "//! GENERATED from src/presets/build.rs by\n//! `UPDATE_PRESET_TABLE=1 cargo test --test presets`: do not edit.\n//! Each scenario is a v1 link fragment (a diff against the link format's\n//! base configuration).\n\nuse super::{Entry, Expect};\n\npub(super) const TABLE: &[Entry] = &[\n",
+        "//! GENERATED from src/presets/build.rs by\n//! `UPDATE_PRESET_TABLE=1 cargo test --test presets`: do not edit.\n//! Each scenario is a v1 link fragment (a diff against the link format's\n//! base configuration); the page's build reads them from presets.txt.\n\nuse super::{Entry, Expect};\n\n#[rustfmt::skip]\npub(super) const TABLE: &[Entry] = &[\n",
     );
     for p in built() {
         // A preset of Kafka 4's consumer protocol runs on the full page
@@ -1086,21 +1088,27 @@ pub fn table_source() -> String {
                         )
                     })
             });
-        let (gate, end, end_text) = if full {
-            (
-                "if cfg!(consumer_protocol) { ",
-                " } else { &[] }",
-                " } else { \"\" }",
-            )
+        let (gate, end) = if full {
+            ("if cfg!(consumer_protocol) { ", " } else { &[] }")
         } else {
-            ("", "", "")
+            ("", "")
         };
         let notes = notes_of(&p);
-        let config = scenario(&p.config, &notes);
+        // The scenarios, like the notes, wait in presets.txt for the page.
+        let native = |fragment: String| {
+            format!("if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {fragment:?} }}")
+        };
+        let config = native(fragment_of(&p.config, &notes));
         let lanes: Vec<String> = p
             .lanes
             .iter()
-            .map(|(label, c)| format!("\n            ({:?}, {:?}),", label, scenario(c, &notes)))
+            .map(|(label, c)| {
+                format!(
+                    "\n            ({:?}, {}),",
+                    label,
+                    native(fragment_of(c, &notes))
+                )
+            })
             .collect();
         // The notes, like the summaries, wait in presets.txt for the page.
         let (note_gate, note_end) = if notes.is_empty() {
@@ -1109,7 +1117,7 @@ pub fn table_source() -> String {
             ("if cfg!(target_arch = \"wasm32\") { &[] } else { ", " }")
         };
         out.push_str(&format!(
-            "    Entry {{\n        id: {:?},\n        title: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {gate}{:?}{end_text},\n        lanes: {gate}&[{}{}]{end},\n        notes: {note_gate}&[",
+            "    Entry {{\n        id: {:?},\n        title: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        summary: if cfg!(target_arch = \"wasm32\") {{ \"\" }} else {{ {:?} }},\n        expect: Expect::{:?},\n        full_page: {full},\n        config: {},\n        lanes: {gate}&[{}{}]{end},\n        notes: {note_gate}&[",
             p.id,
             p.title,
             p.summary,
@@ -1132,7 +1140,7 @@ pub fn table_source() -> String {
 
 /// `static/presets.txt`, which the page fetches as it starts: one line per
 /// preset, its id, a tab and its summary; then `id#t` and its title; then
-/// `id#N` and each note. The table leaves these texts out of the wasm build,
+/// `id#c` and its scenario (`id#lN`, lane N's); then `id#N` and each note. The table leaves these texts out of the wasm build,
 /// so they stay out of the page's first load.
 pub fn summaries_source() -> String {
     let mut out = String::new();
@@ -1149,6 +1157,15 @@ pub fn summaries_source() -> String {
             "preset {key}: its summary and title are one line without tabs"
         );
         out.push_str(&format!("{key}\t{text}\n"));
+    }
+    // Then every scenario, as `id#c` and each lane's as `id#lN`: the
+    // page's table leaves them out of its first load too.
+    for p in &presets {
+        let notes = notes_of(p);
+        out.push_str(&format!("{}#c\t{}\n", p.id, fragment_of(&p.config, &notes)));
+        for (i, (_, c)) in p.lanes.iter().enumerate() {
+            out.push_str(&format!("{}#l{i}\t{}\n", p.id, fragment_of(c, &notes)));
+        }
     }
     // Then every note, as `id#N`, numbered as the table numbers them.
     for p in &presets {

@@ -71,6 +71,16 @@ fn hand_live_link_on(hash: &str) {
     }
 }
 
+/// `presets.txt` as the page has it: empty until it has arrived, or if it
+/// could not be loaded.
+fn presets_text() -> AttrValue {
+    let text = crate::presets::text();
+    match crate::presets::text_state() {
+        Some(true) => AttrValue::Rc(text),
+        _ => AttrValue::default(),
+    }
+}
+
 #[component]
 pub fn App() -> Html {
     // The page opens the run its address describes: a scenario link in the
@@ -112,7 +122,7 @@ pub fn App() -> Html {
     let lessons = use_state(|| std::rc::Rc::new(crate::ui::gallery::Loaded::new()));
     // The presets' titles, summaries and notes (`presets.txt`), fetched as
     // the page starts: the wasm build leaves them out of the first load.
-    let summaries = use_state(AttrValue::default);
+    let summaries = use_state(presets_text);
     // The reducer's own dispatcher: the same callback on every render, so
     // components given it can tell that nothing changed.
     let dispatch: Callback<Msg> = model.dispatcher().to_callback();
@@ -332,16 +342,10 @@ pub fn App() -> Html {
         // (Again when a preset is opened, if it could not be loaded.)
         use_effect_with(m.preset.is_some(), move |_| {
             if summaries.is_empty() {
-                crate::ui::fetch::fetch_then(
-                    "presets.txt".into(),
-                    Callback::from(move |text: Result<String, String>| {
-                        // (Failed: the summaries stay the titles, the
-                        // notes say they could not be loaded, and the next
-                        // preset opened asks again.)
-                        crate::presets::set_text(text.as_deref().unwrap_or("\n").into());
-                        summaries.set(text.unwrap_or_default().into())
-                    }),
-                );
+                // (Failed: the summaries stay the titles, the notes say
+                // they could not be loaded, and the next preset opened
+                // asks again.)
+                crate::ui::fetch::with_presets(move || summaries.set(presets_text()));
             }
             || ()
         });

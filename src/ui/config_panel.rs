@@ -267,7 +267,15 @@ pub fn ConfigPanel(props: &Props) -> Html {
     };
     let on_key = on.reform(|e: InputEvent| Msg::SetKey(input_value(&e)));
     let on_value = on.reform(|e: InputEvent| Msg::SetValue(input_value(&e)));
-    let on_preset = on.reform(|e: Event| Msg::LoadPreset(select_value(&e)));
+    // (A preset's scenario waits in presets.txt, which may still be on
+    // its way.)
+    let on_preset = {
+        let on = on.clone();
+        Callback::from(move |e: Event| {
+            let (on, id) = (on.clone(), select_value(&e));
+            crate::ui::fetch::with_presets(move || on.emit(Msg::LoadPreset(id)));
+        })
+    };
     // Ids and titles only: building every preset on each render is waste.
     let presets: Vec<(&str, String)> = crate::presets::menu().collect();
     let current_preset = m.preset.clone().unwrap_or_default();

@@ -1,5 +1,5 @@
-//! Fetching a text file next to the page (the built-in lessons), with the
-//! reason spelled out when it fails.
+//! Fetching a text file next to the page (the built-in lessons and
+//! `presets.txt`), with the reason spelled out when it fails.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -44,10 +44,33 @@ async fn read_text(url: &str, request: js_sys::Promise) -> Result<String, String
         .ok_or_else(|| format!("{url}: the body is not text"))
 }
 
-/// Fetches built-in lesson `id` and hands its text to `done`.
+/// Fetches `presets.txt` unless the page has it (`presets::set_text`): the
+/// presets' scenarios, titles, summaries and notes, which the page's first
+/// load leaves out. A failure is kept as a lone newline, and the next call
+/// asks again.
+pub async fn presets_ready() {
+    if crate::presets::text_state() != Some(true) {
+        let text = fetch_text("presets.txt").await;
+        crate::presets::set_text(text.as_deref().unwrap_or("\n").into());
+    }
+}
+
+/// Calls `then` once the page has `presets.txt` (or knows it cannot have it).
+pub fn with_presets(then: impl FnOnce() + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        presets_ready().await;
+        then();
+    });
+}
+
+/// Fetches built-in lesson `id` and hands its text to `done` (after
+/// `presets.txt`: a lesson opens presets).
 pub fn fetch_lesson(id: String, done: yew::Callback<Result<String, String>>) {
     match crate::lesson::url_of(&id) {
-        Some(url) => fetch_then(url, done),
+        Some(url) => wasm_bindgen_futures::spawn_local(async move {
+            presets_ready().await;
+            done.emit(fetch_text(&url).await);
+        }),
         None => done.emit(Err(format!("there is no built-in lesson \"{id}\""))),
     }
 }

@@ -92,8 +92,22 @@ impl RunSnap {
     }
 }
 
-/// Mounts the app on the page's body.
+/// Mounts the app on the page's body: at once for the plain page, and
+/// once `presets.txt` is here for an address that names a run (a link, a
+/// preset, a lesson), since the presets' scenarios wait in that file.
 pub fn start() {
+    let loc = web_sys::window().map(|w| w.location());
+    let named = loc.is_some_and(|l| {
+        l.hash().is_ok_and(|h| h.len() > 1) || l.search().is_ok_and(|q| q.len() > 1)
+    });
+    if named {
+        fetch::with_presets(mount);
+    } else {
+        mount();
+    }
+}
+
+fn mount() {
     if let Some(boot) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
