@@ -23,13 +23,16 @@ static GLOBAL: kafkascope::live::alloc_guard::MiMalloc = kafkascope::live::alloc
 include!("common/workloads.rs");
 
 /// Plays a scenario to quiescence, draining events each step as the page
-/// does. Returns (seconds, events, engine).
+/// does (into a buffer swapped with the engine's, `Engine::swap_events`).
+/// Returns (seconds, events, engine).
 fn run(cfg: ScenarioConfig) -> (f64, u64, Engine) {
     let start = Instant::now();
     let mut e = Engine::new(cfg).expect("valid");
     let mut events = 0u64;
+    let mut buf = Vec::new();
     while e.step() == StepOutcome::Advanced {
-        events += e.take_events().len() as u64;
+        e.swap_events(&mut buf);
+        events += buf.len() as u64;
     }
     (start.elapsed().as_secs_f64(), events, e)
 }

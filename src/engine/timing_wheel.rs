@@ -28,11 +28,16 @@ use std::rc::Rc;
 /// headers (32 bytes each: 16 KB).
 const WHEEL_MS: u64 = 512;
 
-#[derive(Clone, Debug, Default)]
+/// One bucket per millisecond of the window: a fixed-size array, so that
+/// indexing it with `at % WHEEL_MS` needs no bounds check (a push, a pop
+/// and a peek for each of ~10 actions a record in W1 full).
+type Buckets = [VecDeque<Scheduled>; WHEEL_MS as usize];
+
+#[derive(Clone, Debug)]
 pub(crate) struct TimingWheel {
     /// Bucket `at % WHEEL_MS` holds the actions due at `at`, for `at` in
-    /// `[base, base + WHEEL_MS)`, in sequence order (allocated on first push).
-    buckets: Vec<VecDeque<Scheduled>>,
+    /// `[base, base + WHEEL_MS)`, in sequence order.
+    buckets: Box<Buckets>,
     /// Nothing is due before `base`: the time of the last action popped.
     base: u64,
     /// How many actions the buckets hold.
@@ -69,11 +74,24 @@ impl std::fmt::Debug for MsgBoxes {
     }
 }
 
+impl Default for TimingWheel {
+    fn default() -> Self {
+        TimingWheel {
+            buckets: Box::new(std::array::from_fn(|_| VecDeque::new())),
+            base: 0,
+            near: 0,
+            far: BinaryHeap::new(),
+            boxes: MsgBoxes::default(),
+        }
+    }
+}
+
 impl TimingWheel {
     pub(crate) fn new() -> Self {
         Self::default()
     }
 
+    #[inline(always)]
     fn slot(at_ms: u64) -> usize {
         (at_ms % WHEEL_MS) as usize
     }
@@ -92,9 +110,6 @@ impl TimingWheel {
         if s.at_ms >= self.base + WHEEL_MS {
             self.far.push(s);
             return;
-        }
-        if self.buckets.is_empty() {
-            self.buckets.resize_with(WHEEL_MS as usize, VecDeque::new);
         }
         self.buckets[Self::slot(s.at_ms)].push_back(s);
         self.near += 1;
@@ -173,7 +188,7 @@ impl TimingWheel {
 
     /// Keeps only the actions `keep` says to.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Scheduled) -> bool) {
-        for b in &mut self.buckets {
+        for b in self.buckets.iter_mut() {
             b.retain(&mut keep);
         }
         self.near = self.buckets.iter().map(VecDeque::len).sum();

@@ -20,8 +20,10 @@ include!("../../../benches/common/workloads.rs");
 pub fn run_w1(records: u32) -> f64 {
     let mut e = Engine::new(w1(records)).expect("valid W1 config");
     let mut events = 0u64;
+    let mut buf = Vec::new();
     while e.step() == StepOutcome::Advanced {
-        events += e.take_events().len() as u64;
+        e.swap_events(&mut buf);
+        events += buf.len() as u64;
     }
     // Keep the drained-event count observable so the work is not elided.
     core::hint::black_box(events);
@@ -34,8 +36,10 @@ pub fn run_w1(records: u32) -> f64 {
 pub fn run_w1_full(records: u32) -> f64 {
     let mut e = Engine::new(w1_full(records)).expect("valid W1 full config");
     let mut events = 0u64;
+    let mut buf = Vec::new();
     while e.step() == StepOutcome::Advanced {
-        events += e.take_events().len() as u64;
+        e.swap_events(&mut buf);
+        events += buf.len() as u64;
     }
     core::hint::black_box(events);
     e.delivery_summary(kafkascope::engine::ids::GroupIdx(0))
