@@ -62,10 +62,14 @@ const LABEL_CHAR_W: f64 = 13.0 * 0.6;
 const LABEL_PAD: f64 = 20.0;
 /// The average advance of a key's character in a cell (11-unit bold).
 pub const KEY_CHAR_W: f64 = MIN_FONT * 0.62;
-/// Growing the drawing, or widening cells for long keys, keeps at least
-/// this many offsets in a log (or as many as the preferred scale had):
-/// larger text is no gain if the log it draws shrinks to two records.
+/// Widening cells for long keys keeps at least this many offsets in a log:
+/// a whole key is no gain if the log it draws shrinks to two records.
 const KEEP_SLOTS: usize = 5;
+/// Offsets a row shows where its broker's width allows (cells narrow to
+/// [`CELL_W_MIN`] for them), and growing the drawing keeps them: a lesson
+/// reads a row of records from left to right, and larger text is no gain
+/// if the row it draws shrinks to four of them beside an empty stage.
+const WANT_SLOTS: usize = 8;
 const CONSUMER_H: f64 = 68.0;
 const GROUP_HEAD: f64 = 66.0;
 const GROUP_FOOT: f64 = 50.0;
@@ -226,6 +230,8 @@ pub struct Layout {
     pub detail_lost: u8,
     /// Offsets a log row shows (the fewest of any row).
     pub slots: usize,
+    /// Offsets a log row would show with no long key to widen its cells.
+    pub room: usize,
     /// Texts drawn cut with an ellipsis: keys too long for their cell,
     /// partition names too long for their column (0, 1 or 2).
     pub cut: u8,
@@ -507,6 +513,8 @@ pub fn layout(e: &Engine, box_w: f64, box_h: f64, max_scale: f64) -> Layout {
                             && bigger.detail_lost <= best.detail_lost
                             && bigger.cut <= best.cut
                             && bigger.captions.len() >= best.captions.len()
+                            && (bigger.room >= best.room.min(WANT_SLOTS)
+                                || best.scale * MIN_FONT < 12.0)
                             && bigger.slots >= best.slots.min(KEEP_SLOTS) =>
                     {
                         best = bigger
@@ -637,6 +645,7 @@ impl Layout {
                 + 4 * plan.leaders_only as u8
                 + 8 * plan.mini as u8,
             slots: usize::MAX,
+            room: usize::MAX,
             cut: 0,
             headed: false,
         }
@@ -740,13 +749,17 @@ fn place_brokers(
     };
     let avail = bw - 8.0 - label_w - 8.0 - if chips_inline { chips_w } else { 0.0 };
     // Cells wide enough for the longest key, while five offsets still fit.
-    let cell_w =
-        clamp(avail / 6.0, CELL_W_MIN, CELL_W_MAX).max(key_need.min(avail / KEEP_SLOTS as f64));
+    let cell_w = clamp(avail / WANT_SLOTS as f64, CELL_W_MIN, CELL_W_MAX)
+        .max(key_need.min(avail / KEEP_SLOTS as f64));
     let slots = (avail / cell_w + 1e-9).floor() as usize;
     if slots < min_slots {
         return None;
     }
     lay.slots = lay.slots.min(slots);
+    // (What the width holds whatever the keys: growing the drawing decides
+    // on it, so a longer key does not change the scale, see `layout`.)
+    let plain = clamp(avail / WANT_SLOTS as f64, CELL_W_MIN, CELL_W_MAX);
+    lay.room = lay.room.min((avail / plain + 1e-9).floor() as usize);
     lay.cut = (key_need > cell_w + 0.01) as u8 + (cut && !captioned) as u8;
     let headed = cut && !captioned && headed;
     lay.headed = headed;

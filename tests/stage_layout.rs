@@ -619,3 +619,60 @@ fn a_group_s_members_fill_their_row_and_keep_their_width_as_one_joins() {
         "presets with a scripted join checked: {checked}"
     );
 }
+
+/// A lesson reads a log row from left to right ("0 and 1 aborted, 2 the
+/// ABORT marker, 3 to 8 committed outputs"), so on a laptop and a
+/// projector the rows show the offsets the width allows rather than
+/// growing the text until four cells are left beside an empty stage (the
+/// exactly-once lesson drew offsets 6 to 9 of its ten at 16 px text).
+/// The fewest offsets a row shows at any stop, per lesson: each was 5
+/// (6 for two of them) before.
+#[test]
+fn a_lesson_s_rows_show_the_offsets_it_reads_on_a_laptop_and_a_projector() {
+    let want: &[(&str, usize)] = &[
+        ("producer-consumer-model", 7),
+        ("nine-stages", 6),
+        ("at-most-once", 8),
+        ("at-least-once", 8),
+        ("exactly-once", 8),
+        ("consumer-offsets", 7),
+        ("new-group-at-the-end", 6),
+        ("consumer-groups", 7),
+        ("rebalancing", 7),
+        ("too-slow-for-the-group", 7),
+        ("producer-acks", 6),
+        ("semantics-summary", 8),
+        ("caught-exception", 7),
+    ];
+    let mut failures = Vec::new();
+    for l in kafkascope::lesson::built_in() {
+        let Some(&(_, min_slots)) = want.iter().find(|(id, _)| *id == l.id) else {
+            continue;
+        };
+        let mut m = Model::default();
+        m.start_lesson(l.clone());
+        for beat in &l.beats {
+            while m.step < beat.step {
+                let before = m.step;
+                m.update(Msg::StepForward);
+                if m.step == before {
+                    break;
+                }
+            }
+            for &(name, w, h, min_px) in &VIEWPORTS[..2] {
+                let lay = layout(&m.engine, w, h, 2.0);
+                if lay.slots < min_slots || lay.scale * MIN_FONT < min_px - 1e-6 {
+                    failures.push(format!(
+                        "lesson {} at {name}, step {}: {} offsets a row (want {min_slots}), text {:.1} px",
+                        l.id,
+                        m.step,
+                        lay.slots,
+                        lay.scale * MIN_FONT
+                    ));
+                }
+            }
+        }
+    }
+    failures.dedup();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -896,7 +896,15 @@ impl Scene<'_> {
                     { offset_marker("hw-marker", x, row, hw_title(hw, leo)) }
                 }
                 { for carets.iter().filter_map(|Caret { label, pos, pending }| {
-                    let x = row.cell_x(*pos).or(next_x)? + row.cell_w / 2.0;
+                    let x = match row.cell_x(*pos) {
+                        Some(x) => x + row.cell_w / 2.0,
+                        // Older than the row's first cell: at its left
+                        // edge, by the ⟨ that stands for those offsets.
+                        None if *pos < row.start => row.x0,
+                        // Past the cells drawn: the LEO slot, or the end
+                        // of a row too full to draw one.
+                        None => next_x.map_or(row.right(), |x| x + row.cell_w / 2.0),
+                    };
                     let y = row.y + row.h + 2.0;
                     let about = if *pending {
                         format!("Consumer {label} owns this partition and is looking up where to start: the group's committed offset, {pos}")

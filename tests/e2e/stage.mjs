@@ -187,6 +187,62 @@ export const stageTests = [
     },
   },
   {
+    name: 'a_caret_stands_at_its_consumer_s_offset_even_when_the_row_does_not_draw_it',
+    timeout: 90_000,
+    fn: async (t) => {
+      // zombie-lso: group A (read_committed) waits at offset 0 behind a
+      // hanging transaction while group B reads on; once the row shows only
+      // its newest offsets, A's caret stood at the LEO beside B's ("▲B" on
+      // "A") while A's card said P0@0. An offset older than the row's first
+      // cell is drawn at the row's left edge; one past its cells at their end.
+      const page = await openPage(t, '?preset=zombie-lso');
+      const p = problems();
+      let checked = 0;
+      let offRow = 0;
+      await stepThrough(page, 70, async (step) => {
+        const rows = await page.evaluate(() =>
+          [...document.querySelectorAll('.stage-wrap svg.stage g.row.leader')].map((row) => {
+            const cells = [...row.querySelectorAll('g.cell')].map((c) => {
+              const r = c.querySelector('rect').getBoundingClientRect();
+              return { off: Number(c.querySelector('.cell-offset')?.textContent), left: r.left, right: r.right };
+            });
+            const carets = [...row.querySelectorAll('g.caret')].map((g) => {
+              const r = g.querySelector('path').getBoundingClientRect();
+              const m = /offset (\d+)/.exec(g.querySelector('title')?.textContent || '');
+              return { label: g.querySelector('.caret-label')?.textContent, pos: m ? Number(m[1]) : null, x: (r.left + r.right) / 2 };
+            });
+            return { name: row.getAttribute('aria-label') || '', cells, carets };
+          }));
+        for (const row of rows) {
+          const offs = row.cells.map((c) => c.off).filter(Number.isFinite);
+          if (!offs.length) continue;
+          const first = row.cells.find((c) => c.off === Math.min(...offs));
+          const last = row.cells.find((c) => c.off === Math.max(...offs));
+          for (const k of row.carets) {
+            if (k.pos === null) continue;
+            checked += 1;
+            const cell = row.cells.find((c) => c.off === k.pos);
+            if (cell) {
+              p.check(k.x >= cell.left - 1 && k.x <= cell.right + 1,
+                `step ${step}, ${row.name}: caret ${k.label} (offset ${k.pos}) stands under its cell (x ${k.x.toFixed(0)}, cell ${cell.left.toFixed(0)}-${cell.right.toFixed(0)})`);
+            } else if (k.pos < first.off) {
+              offRow += 1;
+              p.check(k.x <= first.left + 1,
+                `step ${step}, ${row.name}: caret ${k.label} (offset ${k.pos}, before the first cell drawn, ${first.off}) stands at the row's left edge (x ${k.x.toFixed(0)}, first cell at ${first.left.toFixed(0)})`);
+            } else {
+              p.check(k.x >= last.right - 1,
+                `step ${step}, ${row.name}: caret ${k.label} (offset ${k.pos}, past the last cell drawn, ${last.off}) stands after it (x ${k.x.toFixed(0)}, last cell ends at ${last.right.toFixed(0)})`);
+            }
+          }
+        }
+      });
+      p.check(checked > 20, `carets were checked (${checked})`);
+      p.check(offRow > 0, `some caret stood at an offset the row does not draw (${offRow})`);
+      await shot(t, page, 'caret-off-the-row');
+      p.done('each caret at its offset');
+    },
+  },
+  {
     // An 800x500 embed's log rows hold two or three offsets, the newest.
     // producer-acks' stop 5 (step 19) narrates the retry of all-1, offset 0
     // of broker 2's events-0, behind zero-1 and one-1: the row starts at the
