@@ -244,13 +244,7 @@ fn every_lesson_fits_every_viewport_at_every_stop() {
         let mut m = Model::default();
         m.start_lesson(l.clone());
         for beat in &l.beats {
-            while m.step < beat.step {
-                let before = m.step;
-                m.update(Msg::StepForward);
-                if m.step == before {
-                    break;
-                }
-            }
+            step_to(&mut m, beat.step);
             let models = std::iter::once(&m).chain(m.lanes.iter());
             for lane in models {
                 for &(name, w, h, min_px) in &VIEWPORTS {
@@ -431,6 +425,17 @@ fn names_fit(
 }
 
 /// A model with `preset` loaded and stepped `steps` times.
+/// Steps `m` forward to `step` (or until it stops moving).
+fn step_to(m: &mut Model, step: u64) {
+    while m.step < step {
+        let before = m.step;
+        m.update(Msg::StepForward);
+        if m.step == before {
+            break;
+        }
+    }
+}
+
 fn stepped(preset: &str, steps: usize) -> Model {
     let mut m = Model::default();
     m.update(Msg::LoadPreset(preset.into()));
@@ -652,13 +657,7 @@ fn a_lesson_s_rows_show_the_offsets_it_reads_on_a_laptop_and_a_projector() {
         let mut m = Model::default();
         m.start_lesson(l.clone());
         for beat in &l.beats {
-            while m.step < beat.step {
-                let before = m.step;
-                m.update(Msg::StepForward);
-                if m.step == before {
-                    break;
-                }
-            }
+            step_to(&mut m, beat.step);
             for &(name, w, h, min_px) in &VIEWPORTS[..2] {
                 let lay = layout(&m.engine, w, h, 2.0);
                 if lay.slots < min_slots || lay.scale * MIN_FONT < min_px - 1e-6 {
