@@ -318,6 +318,19 @@ impl Layout {
             },
         }
     }
+    /// Where a message between a broker and a consumer at height `y`
+    /// leaves or reaches the broker: its right edge, level with `y` as far
+    /// as the box reaches (below its header).
+    pub fn broker_side_port(&self, b: BrokerId, y: f64) -> Option<Pt> {
+        self.broker(b).map(|r| Pt {
+            x: r.right(),
+            y: clamp(
+                y,
+                r.y + BROKER_HEADER,
+                (r.bottom() - 10.0).max(r.y + BROKER_HEADER),
+            ),
+        })
+    }
     /// Where a protocol message leaves or reaches a broker: the right end
     /// of its header, under the coordinator tag.
     pub fn broker_port(&self, b: BrokerId) -> Option<Pt> {

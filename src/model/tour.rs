@@ -71,6 +71,16 @@ impl LessonRun {
     pub fn is_last(&self) -> bool {
         self.beat + 1 >= self.lesson.beats.len()
     }
+
+    /// This stop's question and the learner's answer to it, while the stop
+    /// is read: its verdict shows then, and only then (while the next
+    /// question is asked or played, `answer` is about that one).
+    pub fn verdict(&self) -> Option<(&crate::lesson::Question, usize)> {
+        let q = self.current().question.as_ref()?;
+        self.answer
+            .filter(|_| self.phase == Phase::Reading)
+            .map(|a| (q, a))
+    }
 }
 
 /// The slowest speed (an index into `SPEEDS_MS`: 4 steps/s) at which a

@@ -401,6 +401,9 @@ pub fn App() -> Html {
         .lesson
         .as_ref()
         .is_some_and(|r| r.phase == crate::model::tour::Phase::Asking);
+    // A verdict on the learner's answer: it and the stop's text have the
+    // column's room (the audit read the stop's text hidden under Back / Next).
+    let answered = m.lesson.as_ref().is_some_and(|r| r.verdict().is_some());
     // The last stop of a lesson: its conclusion has the column's room.
     let done = m.lesson.as_ref().is_some_and(|r| {
         r.is_last()
@@ -534,11 +537,11 @@ pub fn App() -> Html {
                     <div class="stage-wrap">
                         <crate::ui::stage::Stage shows={StageShows::of(stage_model, m)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
-                    if !embed && !compare && !*presenting {
+                    if !embed && !compare {
                         <crate::ui::tables::Tables run={RunSnap::of(m)} tab={m.tab} on={dispatch.clone()} open={*tables_open} on_open={tables_open.setter().to_callback()} />
                     }
                 </section>
-                <aside class={classes!("side", asking.then_some("asking"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">
+                <aside class={classes!("side", asking.then_some("asking"), answered.then_some("answered"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">
                     if m.pending_lesson.is_some() {
                         <p class="hint" role="status">{"Loading the lesson…"}</p>
                     }

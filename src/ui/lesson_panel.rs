@@ -48,14 +48,8 @@ pub fn LessonPanel(props: &Props) -> Html {
             crate::ui::dom::scroll_to_start_of(".lesson-panel", "#lesson-more");
         }
     });
-    // The question of this beat, answered on the way here: its verdict
-    // shows while the learner reads this stop, and only then (while the
-    // next question is asked or played, `answer` is about that one).
-    let answered = beat
-        .question
-        .as_ref()
-        .zip(run.answer)
-        .filter(|_| run.phase == Phase::Reading);
+    // The question of this beat, answered on the way here.
+    let answered = run.verdict();
     let asking = (run.phase == Phase::Asking)
         .then(|| next.and_then(|b| b.question.as_ref()))
         .flatten();

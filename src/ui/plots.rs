@@ -176,7 +176,9 @@ fn time_axis(t0: u64, t1: u64, x0: f64, x1: f64, y: f64, out: &mut Vec<Html>) {
     while t <= t1 {
         let x = x0 + (t - t0) as f64 / span as f64 * (x1 - x0);
         out.push(line("plot-tick", x, y, x, y + 4.0));
-        let label = if step < 1000 {
+        let label = if step < 100 {
+            format!("{}.{:02} s", t / 1000, t % 1000 / 10)
+        } else if step < 1000 {
             format!("{}.{} s", t / 1000, t % 1000 / 100)
         } else {
             format!("{} s", t / 1000)
@@ -202,9 +204,10 @@ fn lag_chart(g: &GroupLag, m: &Metrics) -> Html {
     let Some(t0) = m.start_ms else {
         return empty(format!("{}: no lag measured yet.", g.group_id));
     };
-    let t1 = m.now_ms.max(t0 + 1000);
+    // Up to the clock (a tenth of a second at least).
+    let t1 = m.now_ms.max(t0 + 100);
     let (w, h) = (WIDTH, 250.0);
-    let (x0, x1, y0, y1) = (48.0, w - 16.0, 30.0, h - 48.0);
+    let (x0, x1, y0, y1) = (48.0, w - 16.0, 42.0, h - 48.0);
     let top = g.total.peak().map_or(0, |p| p.1).max(1) as u64;
     let ystep = nice_step(top, 5);
     let ymax = top.div_ceil(ystep) * ystep;
@@ -269,18 +272,19 @@ fn lag_chart(g: &GroupLag, m: &Metrics) -> Html {
     if let Some((name, t, v)) = g.peak().filter(|p| p.2 > 0) {
         let (x, y) = (sx(t), sy(v));
         let label = format!("peak {v} ({name})");
-        // Right of the ring, or left of it near the right edge.
-        let (lx, anchor) = if x + 12.0 + label.len() as f64 * CHAR_W > x1 {
-            (x - 11.0, Some("end"))
+        // Above the plot, clear of the lines and their markers: starting
+        // over the ring, or ending there near the right edge.
+        let (lx, anchor) = if x + label.len() as f64 * CHAR_W > x1 {
+            (x + 4.0, Some("end"))
         } else {
-            (x + 11.0, None)
+            (x - 4.0, None)
         };
         out.push(tipped(
             "plot-peak",
             format!("peak: {v} on {name} at {}", seconds(t)),
             nodes(vec![
                 path("plot-peak-ring".into(), marker_d(0, x, y, 7.0)),
-                text("plot-peak-label", lx, y + 4.0, anchor, label),
+                text("plot-peak-label", lx, y0 - 12.0, anchor, label),
             ]),
         ));
     }
@@ -523,7 +527,7 @@ fn generations_chart(g: &GroupTimeline, lag: Option<&GroupLag>, m: &Metrics) -> 
     let Some(start) = m.start_ms else {
         return empty(format!("{}: nothing recorded yet.", g.group_id));
     };
-    let t1 = m.now_ms.max(start + 1000);
+    let t1 = m.now_ms.max(start + 100);
     // The window: the latest few rebalances (and the run's start when there
     // are few).
     let t0 = match g

@@ -1699,16 +1699,28 @@ impl Scene<'_> {
                             // At a consumer it rests on the top edge of the
                             // box, right-aligned: the consumer's name, which
                             // the narration names, stays readable.
-                            let b = match to {
-                                Node::Consumer(c) => lay
-                                    .consumer(*c)
-                                    .map(|r| Pt {
-                                        x: r.right() - w / 2.0 - 6.0,
-                                        y: r.y,
-                                    })
-                                    .unwrap_or(b),
-                                _ => b,
+                            let rest = |n: Node, p: Pt| match n {
+                                Node::Consumer(c) => lay.consumer(c).map_or(p, |r| Pt {
+                                    x: r.right() - w / 2.0 - 6.0,
+                                    y: r.y,
+                                }),
+                                _ => p,
                             };
+                            let (a, b) = (rest(*from, a), rest(*to, b));
+                            // Between a broker and a consumer it leaves the
+                            // broker's right edge level with that top edge,
+                            // so it runs along the box, not across the
+                            // group's name, state and generation above it
+                            // (the audit read "committed ↩" over
+                            // "generation 1").
+                            let level = |n: Node, p: Pt, other: Pt| match (n, from, to) {
+                                (Node::Broker(k), Node::Consumer(_), _)
+                                | (Node::Broker(k), _, Node::Consumer(_)) => {
+                                    lay.broker_side_port(k, other.y).unwrap_or(p)
+                                }
+                                _ => p,
+                            };
+                            let (a, b) = (level(*from, a, b), level(*to, b, a));
                             // Ends inside the stage (a consumer's corner
                             // is near its right edge).
                             let b = Pt {

@@ -215,16 +215,69 @@ export const layoutTests = [
       });
       const during = { play: await fontOf('.transport .btn'), tables: await page.locator('.tables').count() };
       p.check(during.play > before.play, `the controls stay ${during.play} px in presentation mode (were ${before.play})`);
-      p.check(during.tables === 0, 'the tables strip stays in presentation mode');
       p.check((await stageWidth()) > 0, 'the stage is drawn');
+      // An instructor shows the ledger or a plot while presenting (the
+      // audit found the tables' tabs hidden): the tabs are seen, and one
+      // opens its table on screen.
+      p.check(during.tables === 1, `the tables' tabs are drawn in presentation mode (${during.tables})`);
+      const tab = page.getByRole('tab', { name: 'Ledger', exact: true });
+      const tabSeen = await tab.evaluate(seenInPage).catch((e) => ({ ok: false, why: e.message }));
+      p.check(tabSeen.ok, `the Ledger tab is seen in presentation mode: ${tabSeen.why}`);
+      if (tabSeen.ok) {
+        await tab.click();
+        const panel = page.locator('.tables [role=tabpanel]').first();
+        await waitFor(async () => (await panel.count()) > 0 && (await panel.isVisible()), { describe: () => 'the Ledger table opens' });
+        const seen = await panel.evaluate(seenInPage);
+        p.check(seen.ok, `the Ledger table is seen in presentation mode: ${seen.why}`);
+      }
       await t.screenshot(page, 'presenting');
       await page.keyboard.press('Escape');
       await waitFor(
         async () => page.evaluate(() => !document.querySelector('.app').classList.contains('presenting')),
         { describe: () => 'Esc leaves presentation mode' },
       );
-      p.check(before.tables === (await page.locator('.tables').count()), 'the tables come back after presenting');
+      p.check(before.tables === (await page.locator('.tables').count()), 'the tables stay after presenting');
       p.done('what the stage shows');
+    },
+  },
+  {
+    // The audit found the lag chart's legend under the tables' fold, its
+    // peak label on the lines' markers and its time axis running a second
+    // past the clock.
+    name: 'the_lag_chart_shows_its_legend_time_up_to_the_clock_and_its_peak_clear_of_the_lines',
+    timeout: 90_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=two-groups');
+      await stepForward(page, 40);
+      await page.getByRole('tab', { name: 'Plots', exact: true }).click();
+      const fig = page.locator('.tables figure.plot').first();
+      await waitFor(async () => (await fig.count()) > 0, { describe: () => 'a chart under Plots' });
+      const p = problems();
+      const legend = await fig.locator('.plot-legend li').first().evaluate(seenInPage);
+      p.check(legend.ok, `the lag chart's legend is seen without scrolling: ${legend.why}`);
+      const clock = Number(/t = ([\d.]+) s/.exec(await page.locator('.clock').innerText())?.[1]);
+      const ticks = (await fig.locator('.plot-tick-label').evaluateAll((ts) => ts.map((x) => x.textContent)))
+        .map((x) => /^([\d.]+) s$/.exec(x.trim()))
+        .filter(Boolean)
+        .map((m) => Number(m[1]));
+      p.check(Number.isFinite(clock) && ticks.length >= 2, `the clock (${clock}) and the time ticks (${ticks}) are read`);
+      p.check(Math.max(...ticks) <= clock + 1e-9, `no time tick lies past the clock (${clock} s): ${ticks.join(', ')}`);
+      p.check(new Set(ticks).size === ticks.length, `no two time ticks read the same: ${ticks.join(', ')}`);
+      const hits = await fig.evaluate((f) => {
+        const label = f.querySelector('.plot-peak-label');
+        if (!label) return null;
+        const a = label.getBoundingClientRect();
+        return [...f.querySelectorAll('.plot-mark, .plot-peak-ring, .plot-tick-label, .plot-axis-title')]
+          .filter((o) => {
+            const b = o.getBoundingClientRect();
+            return b.width > 0 && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+          })
+          .map((o) => o.getAttribute('class'));
+      });
+      p.check(hits !== null, 'the chart labels its peak');
+      p.check(!hits || hits.length === 0, `the peak label covers nothing: ${hits}`);
+      await shot(t, page, 'lag-chart');
+      p.done('the lag chart');
     },
   },
 ];

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { assert, assertSeen, problems, setLabelled, waitForApp } from './lib.mjs';
-import { DESKTOP, FASTEST_SPEED, counter, exact, fragmentOf, openPage, pageUrl, stepForward, waitForStep } from './app.mjs';
+import { DESKTOP, FASTEST_SPEED, counter, exact, fragmentOf, openPage, pageUrl, shot, stepForward, waitForStep } from './app.mjs';
 import { REPO, coursePageLessons, fetchLesson, lessonIndex } from './project.mjs';
 import { assertNoOverflow, frameErrors, openCoursePage } from './course-page.mjs';
 import { openGallery, playLesson, playLessonFromGallery } from './lesson-player.mjs';
@@ -195,6 +195,56 @@ export const lessonsTests = [
       await page.keyboard.press('Tab');
       const active = await page.evaluate(() => document.activeElement?.closest('fieldset.predict') !== null);
       assert(active, 'after N, Tab does not reach the question\'s choices');
+    },
+  },
+
+  {
+    // At 1280x800 the verdict on an answer comes first in the stop; the audit
+    // found the stop's own text then hidden under the sticky Back / Next row
+    // (nine-stages' stops 3 and 9, producer-acks' stop 5), the step's
+    // narration card taking the height. Every answered stop of both lessons
+    // shows its verdict and the first lines of its own text.
+    name: 'after_an_answer_the_verdict_and_the_stop_s_own_text_are_both_seen',
+    timeout: 300_000,
+    fn: async (t) => {
+      const p = problems();
+      let answered = 0;
+      for (const id of ['nine-stages', 'producer-acks']) {
+        const page = await openPage(t, `?lesson=${id}`);
+        const lesson = await fetchLesson(t.baseUrl, id);
+        await playLesson(page, lesson, {
+          onStop: async (s) => {
+            if (!s.reveal) return;
+            answered++;
+            await page.waitForTimeout(300);
+            const r = await page.evaluate(() => {
+              const panel = document.querySelector('.lesson-panel');
+              const nav = panel.querySelector('.lesson-nav');
+              const bottom = Math.min(panel.getBoundingClientRect().bottom, nav ? nav.getBoundingClientRect().top : innerHeight, innerHeight);
+              const top = panel.getBoundingClientRect().top;
+              const seen = (el) => {
+                const b = el.getBoundingClientRect();
+                return Math.max(0, Math.min(b.bottom, bottom) - Math.max(b.top, top));
+              };
+              const verdict = panel.querySelector('.reveal-verdict');
+              const text = panel.querySelector('.lesson-text p');
+              const line = text ? parseFloat(getComputedStyle(text).lineHeight) : 1;
+              return {
+                verdict: verdict ? seen(verdict) >= verdict.getBoundingClientRect().height - 1 : false,
+                lines: text ? seen(text) / line : 0,
+                all: text ? text.getBoundingClientRect().height / line : 0,
+              };
+            });
+            p.check(r.verdict, `${id}, stop ${s.stop}: the verdict is not seen whole`);
+            p.check(r.lines >= Math.min(2, r.all) - 0.05,
+              `${id}, stop ${s.stop}: ${r.lines.toFixed(1)} lines of the stop's own text are seen above Back / Next (of ${r.all.toFixed(1)})`);
+            if (id === 'nine-stages' && s.stop === 3) await shot(t, page, 'verdict-and-stop-text');
+          },
+        });
+        await page.close();
+      }
+      p.check(answered >= 4, `answered stops were checked (${answered})`);
+      p.done('verdicts and stop texts');
     },
   },
 
