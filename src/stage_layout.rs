@@ -60,6 +60,9 @@ const MIN_SLOTS: usize = 3;
 /// label: the replica's dot before it, air before the cells.
 const LABEL_CHAR_W: f64 = 13.0 * 0.6;
 const LABEL_PAD: f64 = 20.0;
+/// Keys up to this many characters show whole where the room allows
+/// (`payment-42`, the course's idempotence example, has ten).
+pub const KEY_CHARS: usize = 10;
 /// The average advance of a key's character in a cell (11-unit bold).
 pub const KEY_CHAR_W: f64 = MIN_FONT * 0.62;
 /// Widening cells for long keys keeps at least this many offsets in a log:
@@ -349,7 +352,7 @@ struct Content {
     /// The width (units) a row's label needs for the longest partition name.
     label_need: f64,
     /// The width a cell needs for the longest key of the newest records and
-    /// of those the scenario will send (up to the nine characters a key
+    /// of those the scenario will send (up to the [`KEY_CHARS`] characters a key
     /// shows whole).
     key_need: f64,
 }
@@ -391,7 +394,7 @@ fn content(e: &Engine) -> Content {
     Content {
         hosted: hosted(e),
         label_need: LABEL_PAD + label as f64 * LABEL_CHAR_W,
-        key_need: 8.0 + key.min(9) as f64 * KEY_CHAR_W,
+        key_need: 8.0 + key.min(KEY_CHARS) as f64 * KEY_CHAR_W,
     }
 }
 

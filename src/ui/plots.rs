@@ -183,7 +183,13 @@ fn time_axis(t0: u64, t1: u64, x0: f64, x1: f64, y: f64, out: &mut Vec<Html>) {
         } else {
             format!("{} s", t / 1000)
         };
-        out.push(text("plot-tick-label", x, y + 17.0, Some("middle"), label));
+        // (The last one ends at its tick when it would run past the edge.)
+        let (lx, anchor) = if x > x1 - 18.0 {
+            (x + 4.0, "end")
+        } else {
+            (x, "middle")
+        };
+        out.push(text("plot-tick-label", lx, y + 17.0, Some(anchor), label));
         t += step;
     }
     out.push(text(

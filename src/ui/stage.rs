@@ -39,18 +39,16 @@ pub const DEFAULT_BOX: (f64, f64) = (960.0, 620.0);
 
 /// A record's label: its key, or `#event` for a null key, in at most
 /// `max_chars` characters. A longer key is ellipsized, never clipped; keys
-/// usually differ at the end (order-1, order-2), so the tail is kept. The
-/// full key is in the tooltip and in Record in focus.
+/// usually differ at the end (order-1, order-2), so the tail is kept, and
+/// its first character, where they differ at the start (zero-1, all-1; the
+/// producers' event ids 1000000, 2000000). The full key is in the tooltip
+/// and in Record in focus.
 fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
-    let s = crate::stage_layout::key_label(e.record(r));
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() > max_chars {
-        let keep = max_chars.saturating_sub(1).max(1);
-        let tail: String = chars[chars.len() - keep..].iter().collect();
-        format!("…{tail}")
-    } else {
-        s
-    }
+    ellipsize_mid(
+        &crate::stage_layout::key_label(e.record(r)),
+        max_chars.max(3),
+        1,
+    )
 }
 
 /// A real client (live mode) that closed or has not joined its group yet.
@@ -109,8 +107,8 @@ fn chars_in(width: f64) -> usize {
 /// How far apart (stage units) protocol pills that share an end are drawn.
 const PILL_STACK: f64 = 22.0;
 
-/// The widest a token grows: keys up to 9 characters show whole.
-const TOKEN_CHARS: usize = 9;
+/// The widest a token grows: keys up to 10 characters show whole.
+const TOKEN_CHARS: usize = crate::stage_layout::KEY_CHARS;
 
 /// Error names fit a token: `NOT_ENOUGH_REPLICAS` → `NOT_ENOUGH_REPL…`.
 fn short_error(name: &str) -> String {
@@ -337,8 +335,7 @@ fn sized_token(
     max_chars: usize,
 ) -> Html {
     let label = token_label(e, r, max_chars);
-    let min_w = if max_chars <= 5 { 40.0 } else { 46.0 };
-    let w = (crate::stage_layout::text_width(label.chars().count(), 12.0) + 16.0).max(min_w);
+    let w = token_w(label.chars().count(), max_chars);
     pill(
         classes!("token", color_class(r), focus.then_some("focus"), extra),
         w,
@@ -346,6 +343,13 @@ fn sized_token(
         "12",
         label,
     )
+}
+
+/// The width of a token whose label has `chars` characters (of at most
+/// `max_chars`).
+fn token_w(chars: usize, max_chars: usize) -> f64 {
+    let min_w = if max_chars <= 5 { 40.0 } else { 46.0 };
+    (crate::stage_layout::text_width(chars, 12.0) + 16.0).max(min_w)
 }
 
 /// A token with a `×n` count beside it when a batch carries `n > 1` records.
@@ -1046,8 +1050,17 @@ impl Scene<'_> {
         let Some(i) = k.checked_sub(n.saturating_sub(lines)) else {
             return None;
         };
+        // As much of the key as the box holds beside the partition tag: 6
+        // characters in the narrowest box, up to a token's 9 (the audit
+        // read "…der-2" for order-2 in a producer with room to spare).
+        let max_chars = if beside {
+            6
+        } else {
+            (((pr.w - 58.0) / 7.44) as usize).clamp(6, TOKEN_CHARS)
+        };
+        let half = token_w(token_label(e, *r, max_chars).chars().count(), max_chars) / 2.0;
         let at = Pt {
-            x: pr.x + if beside { 150.0 } else { 36.0 },
+            x: pr.x + if beside { 150.0 } else { 6.0 + half.max(30.0) },
             y: pr.y + tray + i as f64 * 28.0,
         };
         let tag = match s {
@@ -1065,9 +1078,9 @@ impl Scene<'_> {
             at.y,
             html! {
                 <>
-                    { sized_token(e, *r, m.focus == Some(*r), tag, 6) }
+                    { sized_token(e, *r, m.focus == Some(*r), tag, max_chars) }
                     if let Some(p) = part {
-                        { text("route-tag", 34.0, 4.0, None, format!("→ P{p}")) }
+                        { text("route-tag", half + 4.0, 4.0, None, format!("→ P{p}")) }
                     }
                 </>
             },
@@ -1126,14 +1139,6 @@ impl Scene<'_> {
         // (the foot, with the coordinator and assignor, is gone: the
         // tooltip has them).
         let mini = self.lay.mini_groups;
-        let add_y = if mini { y + 6.0 } else { y + h - 26.0 };
-        let add = html! {
-            <>
-                { rect("", x + w - 34.0, add_y, 28.0, 22.0, "6") }
-                { text("", x + w - 20.0, add_y + 17.0, MIDDLE, "+") }
-                { title("Add a consumer") }
-            </>
-        };
         // The state, whole if it fits (bold 12-unit glyphs, about 7.4 units
         // each), else without its shape, else shortened.
         let state_room = ((w - 20.0) / 7.4).floor().max(6.0) as usize;
@@ -1143,11 +1148,34 @@ impl Scene<'_> {
         } else {
             ellipsize(state_name, state_room)
         };
-        let group_id = if mini {
-            // Bold 15-unit title glyphs: about 9.5 units each.
-            ellipsize(&grp.group_id, ((w - 50.0) / 9.5).floor().max(4.0) as usize)
+        // Mini: the name (13-unit monospace, 7.8 units a glyph) beside the
+        // + button; when it needs the button's room too, the button goes
+        // down beside the state if that leaves the state whole (the audit
+        // read "my-consumer…" in two-groups).
+        let chars = |room: f64| (room / 7.8).floor().max(4.0) as usize;
+        let id_len = grp.group_id.chars().count();
+        let plus_down = mini
+            && id_len > chars(w - 48.0)
+            && id_len <= chars(w - 20.0)
+            && state_label.chars().count() as f64 * 7.4 <= w - 54.0;
+        let group_id = if mini && !plus_down {
+            ellipsize(&grp.group_id, chars(w - 48.0))
         } else {
             grp.group_id.clone()
+        };
+        let add_y = if plus_down {
+            y + 24.0
+        } else if mini {
+            y + 6.0
+        } else {
+            y + h - 26.0
+        };
+        let add = html! {
+            <>
+                { rect("", x + w - 34.0, add_y, 28.0, 22.0, "6") }
+                { text("", x + w - 20.0, add_y + 17.0, MIDDLE, "+") }
+                { title("Add a consumer") }
+            </>
         };
         html! {
             <g class="group" key={format!("g{g}")}>
@@ -1252,7 +1280,18 @@ impl Scene<'_> {
                 }
             })
             .collect();
-        let per_line = if topics { 2 } else { 3 };
+        // Two topics' positions ("topic1-0@4 topic2-0@4") two a line where
+        // the box holds them whole, else one (12.5-unit mono glyphs are
+        // about 7.6 units wide).
+        let per_line = if !topics {
+            3
+        } else if parts.chunks(2).all(|c| {
+            (c.iter().map(|p| p.chars().count() + 1).sum::<usize>() as f64) * 7.6 <= w - 8.0
+        }) {
+            2
+        } else {
+            1
+        };
         let line_count = if self.lay.tight_groups { 1 } else { 2 };
         let shown = per_line * line_count;
         let lines: Vec<String> = parts
@@ -1388,12 +1427,33 @@ impl Scene<'_> {
         }
     }
 
+    /// Where a consumer's record lands and waits: the slot at the top right
+    /// of its box, beside its title; on the box's right edge when the
+    /// title needs that room (the audit read "…0000" over "Consumer A" in
+    /// a narrow box). Bold 15-unit title glyphs are about 10.5 units wide.
+    /// (`true`: on the edge, where nothing is to its right.)
+    fn parked_at(&self, c: ConsumerIdx) -> (Pt, bool) {
+        let (e, lay) = (self.e, &self.lay);
+        let to = lay.consumer_port(c);
+        let title = 9 + e.consumers()[c.0 as usize].label.chars().count();
+        match lay.consumer(c) {
+            Some(r) if !lay.mini_groups && title as f64 * 10.5 + 72.0 > r.w => (
+                Pt {
+                    x: r.right().min(lay.w - 28.0),
+                    ..to
+                },
+                true,
+            ),
+            _ => (to, false),
+        }
+    }
+
     /// The record a consumer is processing, sitting on it.
     #[inline(never)]
     fn at_consumer(&self, c: &crate::engine::consumer::Consumer) -> Option<Html> {
-        let (m, e, lay) = (self.m, self.e, &self.lay);
+        let (m, e) = (self.m, self.e);
         let (_, r, _) = c.current.front()?;
-        let to = lay.consumer_port(c.idx);
+        let (to, edge) = self.parked_at(c.idx);
         let polled_now = m
             .events
             .iter()
@@ -1416,7 +1476,8 @@ impl Scene<'_> {
                     }
                     { sized_token(e, *r, m.focus == Some(*r), (c.app == crate::engine::consumer::AppState::Processing).then_some("processing"), 5) }
                     if times >= 1 {
-                        { text("dup-tag", 28.0, -8.0, None, format!("×{}", times + 1)) }
+                        // (Left of it on the box's edge: the stage ends on its right.)
+                        { text("dup-tag", if edge { -28.0 } else { 28.0 }, -8.0, if edge { END } else { None }, format!("×{}", times + 1)) }
                     }
                 </>
             },
@@ -1569,7 +1630,7 @@ impl Scene<'_> {
                     let inner = batch_token(e, r, m.focus == Some(r), records.len());
                     (
                         row.cell_center(off.0),
-                        lay.consumer_port(*consumer),
+                        self.parked_at(*consumer).0,
                         dur(2),
                         inner,
                     )

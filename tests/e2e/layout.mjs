@@ -263,6 +263,13 @@ export const layoutTests = [
       p.check(Number.isFinite(clock) && ticks.length >= 2, `the clock (${clock}) and the time ticks (${ticks}) are read`);
       p.check(Math.max(...ticks) <= clock + 1e-9, `no time tick lies past the clock (${clock} s): ${ticks.join(', ')}`);
       p.check(new Set(ticks).size === ticks.length, `no two time ticks read the same: ${ticks.join(', ')}`);
+      const outside = await fig.evaluate((f) => {
+        const svg = f.querySelector('svg').getBoundingClientRect();
+        return [...f.querySelectorAll('.plot-tick-label')]
+          .filter((x) => { const b = x.getBoundingClientRect(); return b.left < svg.left - 0.5 || b.right > svg.right + 0.5; })
+          .map((x) => x.textContent);
+      });
+      p.check(outside.length === 0, `every tick label lies inside the chart: ${outside.join(', ')} cut`);
       const hits = await fig.evaluate((f) => {
         const label = f.querySelector('.plot-peak-label');
         if (!label) return null;

@@ -266,4 +266,67 @@ export const stageTests = [
       p.done('the record in focus in its row');
     },
   },
+  {
+    // The audit and a sweep for "…" on the stage found names and keys cut
+    // where the stage had room, and a parked record over its consumer's name.
+    name: 'names_and_keys_show_whole_where_the_stage_has_room',
+    timeout: 120_000,
+    fn: async (t) => {
+      const p = problems();
+      const boxOverlap = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+      // A producer 117 units wide holds "order-2" whole beside "→ P0" (it read "…der-2").
+      {
+        const page = await openPage(t, '?preset=acks1-failover-loss&step=15');
+        const tokens = await page.locator('.stage-wrap svg.stage g.producer-slot text, .stage-wrap svg.stage .token text')
+          .evaluateAll((ts) => ts.map((x) => x.textContent.trim()));
+        p.check(tokens.includes('order-2'), `acks1-failover-loss, step 15: the producer's record reads order-2 whole (tokens: ${tokens.join(', ')})`);
+        await page.close();
+      }
+      // Two topics' positions take a line each rather than "topic1-0@4 topic2…".
+      for (const viewport of [DESKTOP, { width: 1920, height: 1080 }]) {
+        const page = await openPage(t, '?preset=two-topic-transaction&step=60', { viewport });
+        const cut = await page.locator('.stage-wrap svg.stage .consumer text').evaluateAll((ts) =>
+          ts.map((x) => x.textContent).filter((x) => x.includes('…')));
+        p.check(cut.length === 0, `two-topic-transaction at ${viewport.width}×${viewport.height}: consumer text cut: ${cut.join(' | ')}`);
+        await page.close();
+      }
+      // With the tables open the groups are drawn small: their names stay
+      // whole and the + button moves beside the state, over nothing.
+      {
+        const page = await openPage(t, '?preset=two-groups&step=40');
+        await page.getByRole('tab', { name: 'Plots', exact: true }).click();
+        await page.waitForTimeout(400);
+        const groups = await page.locator('.stage-wrap svg.stage g.group').evaluateAll((gs) => gs.map((g) => {
+          const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
+          const plus = g.querySelector('.add-consumer rect');
+          return {
+            name: g.querySelector('.group-id')?.textContent,
+            plus: plus ? box(plus) : null,
+            texts: [...g.querySelectorAll(':scope > text')].map((x) => ({ t: x.textContent, b: box(x) })),
+          };
+        }));
+        p.check(groups.map((g) => g.name).join(',') === 'my-consumer-group,analytics', `two-groups with Plots open: the groups' names read ${groups.map((g) => g.name).join(', ')}`);
+        for (const g of groups) {
+          const hit = g.plus && g.texts.filter((x) => boxOverlap(x.b, g.plus));
+          p.check(g.plus && hit.length === 0, `two-groups with Plots open: ${g.name}'s + button covers ${hit ? hit.map((x) => x.t).join(', ') : '(no button)'}`);
+        }
+        await page.close();
+      }
+      // A record parked on a narrow consumer box covers none of its text.
+      {
+        const page = await openPage(t, '?preset=acks-latency&step=60');
+        const hits = await page.locator('.stage-wrap svg.stage g.consumer').evaluateAll((cs) => cs.flatMap((c) => {
+          const tokens = [...c.ownerSVGElement.querySelectorAll('.token rect')].map((r) => r.getBoundingClientRect());
+          return [...c.querySelectorAll('text, tspan')].filter((x) => x.textContent.trim() && !x.querySelector('tspan')).flatMap((x) => {
+            const b = x.getBoundingClientRect();
+            return tokens.filter((r) => r.left < b.right - 2 && b.left < r.right - 2 && r.top < b.bottom - 2 && b.top < r.bottom - 2).map(() => x.textContent.trim());
+          });
+        }));
+        p.check(hits.length === 0, `acks-latency, step 60: a record sits on the consumer's ${hits.join(', ')}`);
+        await shot(t, page, 'parked-record-clear-of-names');
+        await page.close();
+      }
+      p.done('names and keys whole');
+    },
+  },
 ];
