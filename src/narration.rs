@@ -146,14 +146,8 @@ pub fn narrate(e: &Engine, ev: &Event) -> Narration {
                 .t(" on ")
                 .term(producer_name(e, *producer))
                 .t(". The record exists only inside the producer so far: nothing has touched the network.");
-            n.details = vec![
-                ("event_id".into(), rec.event_id.0.to_string()),
-                (
-                    "key".into(),
-                    rec.key_text().unwrap_or_else(|| "None (null key)".into()),
-                ),
-                ("value".into(), rec.value_text()),
-            ];
+            // (No details: the Record in focus card under them showed the
+            // same event_id, key and value twice.)
         }
         EventKind::Serialized { record, .. } => {
             let rec = e.record(*record);

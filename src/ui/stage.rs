@@ -39,16 +39,14 @@ pub const DEFAULT_BOX: (f64, f64) = (960.0, 620.0);
 
 /// A record's label: its key, or `#event` for a null key, in at most
 /// `max_chars` characters. A longer key is ellipsized, never clipped; keys
-/// usually differ at the end (order-1, order-2), so the tail is kept, and
-/// its first character, where they differ at the start (zero-1, all-1; the
-/// producers' event ids 1000000, 2000000). The full key is in the tooltip
-/// and in Record in focus.
+/// usually differ at the end (order-1, order-2), so the tail is kept; a
+/// number keeps its first digit too (the producers' event ids 1000000 and
+/// 2000000 read "1…000" and "2…000", not both "…0000"). The full key is in
+/// the tooltip and in Record in focus.
 fn token_label(e: &Engine, r: RecordId, max_chars: usize) -> String {
-    ellipsize_mid(
-        &crate::stage_layout::key_label(e.record(r)),
-        max_chars.max(3),
-        1,
-    )
+    let key = crate::stage_layout::key_label(e.record(r));
+    let head = key.bytes().all(|b| b.is_ascii_digit()) as usize;
+    ellipsize_mid(&key, max_chars.max(3), head)
 }
 
 /// A real client (live mode) that closed or has not joined its group yet.

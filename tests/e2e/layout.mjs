@@ -202,7 +202,7 @@ export const layoutTests = [
     name: 'i10_presentation_mode_with_p_and_out_with_esc',
     timeout: 60_000,
     fn: async (t) => {
-      const page = await openPage(t, '', { viewport: { width: 1920, height: 1080 } });
+      const page = await openPage(t, '?preset=two-groups&step=97', { viewport: { width: 1920, height: 1080 } });
       const p = problems();
       const stageWidth = () =>
         page.evaluate(() => document.querySelector('.stage-wrap svg.stage').getBoundingClientRect().width);
@@ -229,6 +229,16 @@ export const layoutTests = [
         await waitFor(async () => (await panel.count()) > 0 && (await panel.isVisible()), { describe: () => 'the Ledger table opens' });
         const seen = await panel.evaluate(seenInPage);
         p.check(seen.ok, `the Ledger table is seen in presentation mode: ${seen.why}`);
+        // The picture above it keeps text a projected room can read (it
+        // was 11.5 px with two groups under an open ledger).
+        await waitForAnimations(page);
+        const smallest = await page.evaluate(() => {
+          const svg = document.querySelector('.stage-wrap svg.stage');
+          const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+          return Math.min(...[...svg.querySelectorAll('text')].filter((x) => x.getBoundingClientRect().width > 0)
+            .map((x) => parseFloat(getComputedStyle(x).fontSize) * scale));
+        });
+        p.check(smallest >= 12.5, `with the Ledger open the stage's smallest text is ${smallest.toFixed(1)} px (want 12.5 or more)`);
       }
       await t.screenshot(page, 'presenting');
       await page.keyboard.press('Escape');
