@@ -537,8 +537,10 @@ pub fn App() -> Html {
                     <div class="stage-wrap">
                         <crate::ui::stage::Stage shows={StageShows::of(stage_model, m)} on={dispatch.clone()} max_scale={if *presenting { 3.0 } else { 2.0 }} />
                     </div>
-                    if !embed && !compare {
-                        <crate::ui::tables::Tables run={RunSnap::of(m)} tab={m.tab} on={dispatch.clone()} open={*tables_open} on_open={tables_open.setter().to_callback()} />
+                    // Side by side, the tables are the lane drawn large's
+                    // (the audit found no ledger or plot to show there).
+                    if !embed {
+                        <crate::ui::tables::Tables run={RunSnap::of(stage_model)} tab={m.tab} on={dispatch.clone()} open={*tables_open} on_open={tables_open.setter().to_callback()} />
                     }
                 </section>
                 <aside class={classes!("side", asking.then_some("asking"), answered.then_some("answered"), done.then_some("done"))} aria-label="Lesson and narration" tabindex="0">

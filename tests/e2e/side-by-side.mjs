@@ -78,6 +78,42 @@ export const sideBySideTests = [
   },
 
   {
+    // The audit found no ledger or plot to show side by side: the tables are
+    // there, seen, and are the lane drawn large's (its card's counts).
+    name: 'side_by_side_the_ledger_is_the_selected_lane_s',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=semantics-side-by-side&step=40');
+      const p = problems();
+      const tab = page.getByRole('tab', { name: 'Ledger', exact: true });
+      await assertSeen(tab, 'the Ledger tab side by side');
+      await tab.click();
+      const panel = page.locator('.tables [role=tabpanel]').first();
+      await waitFor(async () => (await panel.count()) > 0 && (await panel.isVisible()), { describe: () => 'the Ledger opens' });
+      await assertSeen(panel, 'the Ledger side by side');
+      const cards = page.locator('.lane-card');
+      const n = await cards.count();
+      const seen = new Set();
+      for (let i = 0; i < n; i++) {
+        await cards.nth(i).click();
+        await waitFor(async () => (await cards.nth(i).getAttribute('aria-selected')) === 'true', { describe: () => `lane ${i + 1} selected` });
+        const card = (await cards.nth(i).innerText()).replace(/\s+/g, ' ');
+        const want = /(\d+) once (\d+) dup (\d+) lost/.exec(card);
+        const ledger = (await panel.innerText()).replace(/\s+/g, ' ');
+        const got = /processed once (\d+) .*?duplicated (\d+) .*?lost (\d+)/.exec(ledger);
+        p.check(want && got, `lane ${i + 1}: counts read from its card ("${card.slice(0, 80)}") and the Ledger ("${ledger.slice(0, 120)}")`);
+        if (want && got) {
+          const [a, b] = [want.slice(1).join('/'), got.slice(1).join('/')];
+          seen.add(b);
+          p.check(a === b, `lane ${i + 1}: its card says once/dup/lost ${a}, the Ledger ${b}`);
+        }
+      }
+      p.check(seen.size > 1, `the Ledger follows the lane shown (it read ${[...seen].join(', ')})`);
+      p.done('the ledger side by side');
+    },
+  },
+
+  {
     // Issue 14: C joins under eager, cooperative and Kafka 4's consumer
     // protocol. At 1280x800 the three lanes are on screen and readable, and
     // by the end each lane's card says how long its partitions went without
