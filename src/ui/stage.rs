@@ -1049,7 +1049,7 @@ impl Scene<'_> {
             return None;
         };
         // As much of the key as the box holds beside the partition tag: 6
-        // characters in the narrowest box, up to a token's 9 (the audit
+        // characters in the narrowest box, up to a token's TOKEN_CHARS (the audit
         // read "…der-2" for order-2 in a producer with room to spare).
         let max_chars = if beside {
             6
