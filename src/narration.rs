@@ -1318,8 +1318,50 @@ pub fn node_name(e: &Engine, n: crate::engine::event::Node) -> String {
 }
 
 /// The headline event of a step (the first one), if any.
+#[cfg(not(consumer_protocol))]
 pub fn headline(events: &[Event]) -> Option<&Event> {
     events.iter().find(|ev| ev.kind.is_headline())
+}
+
+/// The headline event of a step: the first one the step did not overtake.
+/// A side-by-side lane follows the main lane in steps that can hold a whole
+/// reconciliation (a member's "unrevoked partitions", its revocation and
+/// "stable" within 4 ms), and the stage draws where the step ended: a
+/// member state that a later one of the same member replaced would tell an
+/// earlier moment than the picture shows, so it is passed over.
+#[cfg(consumer_protocol)]
+pub fn headline(events: &[Event]) -> Option<&Event> {
+    let member = |ev: &Event| match ev.kind {
+        EventKind::MemberReconciled {
+            group, consumer, ..
+        } => Some((group, consumer)),
+        _ => None,
+    };
+    events.iter().enumerate().find_map(|(i, ev)| {
+        let overtaken =
+            member(ev).is_some_and(|m| events[i + 1..].iter().any(|l| member(l) == Some(m)));
+        (ev.kind.is_headline() && !overtaken).then_some(ev)
+    })
+}
+
+/// The step's other headline events, in order, for the "also" list.
+#[cfg(not(consumer_protocol))]
+pub fn also<'a>(
+    events: &'a [Event],
+    _headline: Option<&'a Event>,
+) -> impl Iterator<Item = &'a Event> {
+    events.iter().filter(|ev| ev.kind.is_headline()).skip(1)
+}
+
+/// The step's other headline events, in order, for the "also" list.
+#[cfg(consumer_protocol)]
+pub fn also<'a>(
+    events: &'a [Event],
+    headline: Option<&'a Event>,
+) -> impl Iterator<Item = &'a Event> {
+    events
+        .iter()
+        .filter(move |ev| ev.kind.is_headline() && !headline.is_some_and(|h| std::ptr::eq(*ev, h)))
 }
 
 #[cfg(test)]
@@ -1357,6 +1399,39 @@ mod tests {
             }),
         )
         .plain()
+    }
+
+    /// Side by side, a lane's step can hold a member's whole reconciliation;
+    /// the card tells the state the picture ends in, the list the rest.
+    #[cfg(consumer_protocol)]
+    #[test]
+    fn a_member_state_overtaken_in_the_same_step_is_not_the_headline() {
+        use crate::engine::consumer_group::MemberState;
+        let reconciled = |c: u16, state| {
+            ev(EventKind::MemberReconciled {
+                group: GroupIdx(0),
+                consumer: Some(ConsumerIdx(c)),
+                epoch: GenerationId(2),
+                state,
+                assigned: vec![],
+                revoking: vec![],
+            })
+        };
+        let events = vec![
+            reconciled(0, MemberState::UnrevokedPartitions),
+            reconciled(1, MemberState::UnrevokedPartitions),
+            reconciled(0, MemberState::Stable),
+        ];
+        let h = headline(&events).expect("a headline");
+        assert!(
+            std::ptr::eq(h, &events[1]),
+            "B's state is the one still current: {h:?}"
+        );
+        let rest: Vec<_> = also(&events, Some(h)).collect();
+        assert_eq!(rest.len(), 2, "A's two states are listed");
+        assert!(std::ptr::eq(rest[0], &events[0]) && std::ptr::eq(rest[1], &events[2]));
+        // With nothing overtaken the first headline event leads, as before.
+        assert!(std::ptr::eq(headline(&events[..2]).unwrap(), &events[0]));
     }
 
     #[test]

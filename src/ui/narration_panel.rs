@@ -186,13 +186,10 @@ fn idle_outcome(e: &crate::engine::Engine) -> String {
 pub fn Narration(props: &Props) -> Html {
     let m = &props.run;
     let e = &m.engine;
-    let narration = m.headline().map(|h| narrate(e, h));
+    let headline = m.headline();
+    let narration = headline.map(|h| narrate(e, h));
     // Other headline events of the same step (an election after a fence, …).
-    let also: Vec<(String, bool)> = m
-        .events
-        .iter()
-        .filter(|ev| ev.kind.is_headline())
-        .skip(1)
+    let also: Vec<(String, bool)> = crate::narration::also(&m.events, headline)
         .take(6)
         .map(|ev| {
             let n = narrate(e, ev);
