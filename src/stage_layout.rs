@@ -403,10 +403,13 @@ pub fn key_label(r: &crate::engine::record::RecordData) -> String {
     r.key_text().unwrap_or_else(|| format!("#{}", r.event_id.0))
 }
 
-/// How many characters of a key fit a cell `cell_w` units wide (the
-/// inverse of [`Content::key_need`]).
+/// How many characters of a key fit a cell `cell_w` units wide: what
+/// [`Content::key_need`] asks room for, and one more, narrowed to fit (the
+/// cell's label has a `textLength`): "zero-1" whole in a 44-unit cell
+/// reads better than "…ro-1", and [`KEY_CHAR_W`] is the wide end of the
+/// glyphs' advances.
 pub fn key_chars_in(cell_w: f64) -> usize {
-    ((cell_w - 8.0) / KEY_CHAR_W) as usize
+    ((cell_w - 8.0) / KEY_CHAR_W) as usize + 1
 }
 
 /// The replicas each broker draws: its user partitions, then (for the
@@ -829,7 +832,17 @@ fn place_brokers(
                 BAND_BOTTOM
             };
             let leo = rep.log.leo().0;
-            let start = (leo + 1 - slots as i64).max(rep.log.log_start().0);
+            // The newest offsets and the LEO's empty slot; a log that
+            // fills the row exactly shows whole instead (the LEO then
+            // past the row's end): an empty slot is no reason to hide a
+            // record (an 800x500 embed drew two of broker 2's three
+            // records, which the lesson's stop was about).
+            let log_start = rep.log.log_start().0;
+            let start = if leo - log_start == slots as i64 {
+                log_start
+            } else {
+                (leo + 1 - slots as i64).max(log_start)
+            };
             let x0 = bx + 8.0 + label_w;
             let with_chips = leaders_only && !is_internal;
             let followers = if with_chips {

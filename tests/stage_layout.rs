@@ -675,3 +675,48 @@ fn a_lesson_s_rows_show_the_offsets_it_reads_on_a_laptop_and_a_projector() {
     failures.dedup();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A row keeps a slot for the log end offset only while that hides no
+/// record: a log that fills its row exactly is drawn whole (an 800x500
+/// embed drew two of broker 2's three records while producer-acks' stop
+/// said "the three records").
+#[test]
+fn a_log_that_fills_its_row_is_drawn_whole() {
+    let mut failures = Vec::new();
+    let mut whole_and_full = 0;
+    for p in kafkascope::presets::all() {
+        let mut m = Model::default();
+        m.update(Msg::LoadPreset(p.id.to_string()));
+        for step in 0..60 {
+            for &(name, w, h, _) in &VIEWPORTS {
+                let lay = layout(&m.engine, w, h, 2.0);
+                for row in &lay.rows {
+                    let Some(rep) = m.engine.brokers()[row.broker.0 as usize].replica(row.tp)
+                    else {
+                        continue;
+                    };
+                    let (first, leo) = (rep.log.log_start().0, rep.log.leo().0);
+                    if leo - first <= row.slots as i64 && row.start != first {
+                        failures.push(format!(
+                            "{} step {step} at {name}: {:?} on broker {} holds offsets {first}..{leo} in {} slots but starts at {}",
+                            p.id, row.tp, row.broker, row.slots, row.start
+                        ));
+                    }
+                    whole_and_full += (leo - first == row.slots as i64) as usize;
+                }
+            }
+            m.update(Msg::StepForward);
+        }
+    }
+    failures.dedup();
+    assert!(
+        whole_and_full > 0,
+        "no row was ever exactly full: the test saw nothing"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} rows hid a record:\n{}",
+        failures.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
+}

@@ -141,7 +141,30 @@ pub(crate) fn text(
     anchor: Option<&'static str>,
     body: impl Into<AttrValue>,
 ) -> Html {
-    text_node(class, x, y, anchor, Html::from(VText::new(body)))
+    text_node(class, x, y, anchor, Html::from(VText::new(body)), None)
+}
+
+/// [`text`] that is narrowed to `room` units (`textLength`, same font size,
+/// tighter glyphs) when its estimated width `need` is more: a label a
+/// little wider than its box ("commit" in a cell, "payments-app" in an
+/// 800x500 embed's producer) reads whole rather than cut or running over.
+pub(crate) fn fitted_text(
+    class: &'static str,
+    x: f64,
+    y: f64,
+    anchor: Option<&'static str>,
+    body: impl Into<AttrValue>,
+    need: f64,
+    room: f64,
+) -> Html {
+    text_node(
+        class,
+        x,
+        y,
+        anchor,
+        Html::from(VText::new(body)),
+        (need > room).then_some(room),
+    )
 }
 
 #[inline(never)]
@@ -151,8 +174,12 @@ fn text_node(
     y: f64,
     anchor: Option<&'static str>,
     body: Html,
+    fit: Option<f64>,
 ) -> Html {
-    html! { <text class={class} x={px(x)} y={px(y)} text-anchor={anchor}>{body}</text> }
+    html! {
+        <text class={class} x={px(x)} y={px(y)} text-anchor={anchor}
+              textLength={fit.map(px)} lengthAdjust={fit.map(|_| "spacingAndGlyphs")}>{body}</text>
+    }
 }
 
 /// `<rect class x y width height rx />`.
@@ -753,6 +780,7 @@ impl Scene<'_> {
             let dup = verdict == Some(crate::engine::ledger::Verdict::Duplicated);
             let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
             let cw = row.cell_w - 3.0;
+            let label_need = text_.chars().count() as f64 * 11.0 * 0.62;
             let tip = if in_aborted {
                 format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it")
             } else if in_open_txn {
@@ -791,10 +819,9 @@ impl Scene<'_> {
                         { text("cell-offset", x + 4.5, row.y + 10.5, None, off.to_string()) }
                         // A label a little wider than its cell ("commit",
                         // "t1-0@1") is narrowed to fit rather than run into
-                        // the next cell (same font size, tighter glyphs).
-                        <text class="cell-label" x={px(x + row.cell_w / 2.0)} y={px(row.y + row.h - 3.5)} text-anchor="middle"
-                              textLength={(text_.chars().count() as f64 * 11.0 * 0.62 > cw - 5.0).then(|| px(cw - 5.0))}
-                              lengthAdjust="spacingAndGlyphs">{text_}</text>
+                        // the next cell.
+                        { fitted_text("cell-label", x + row.cell_w / 2.0, row.y + row.h - 3.5, MIDDLE,
+                                      text_, label_need, cw - 5.0) }
                         if lost {
                             { text("lost-tag", x + row.cell_w - 3.0, row.y + 10.5, END, if row.cell_w >= 54.0 { "lost" } else { "✕" }) }
                         }
@@ -860,10 +887,10 @@ impl Scene<'_> {
                 // (dashed), each in its line's colour.
                 if row.compact {
                     { text_node("row-label", row.label_x + 14.0, row.y + row.h / 2.0 + 4.5, None,
-                        html! { <>{label}{title(format!("{name}-{}: HW {hw}, LEO {leo}", row.tp.partition))}</> }) }
+                        html! { <>{label}{title(format!("{name}-{}: HW {hw}, LEO {leo}", row.tp.partition))}</> }, None) }
                 } else {
                     { text_node("row-label", row.label_x + 14.0, row.y + 11.0, None,
-                        html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }) }
+                        html! { <>{label}{title(format!("{name}-{}", row.tp.partition))}</> }, None) }
                     <text class="row-marks" x={px(row.label_x + 14.0)} y={px(row.y + row.h - 2.5)}>
                         <tspan class="hw-mark">{format!("HW {hw}")}</tspan>
                         if lso < hw && row.label_chars >= 11 {
@@ -985,10 +1012,13 @@ impl Scene<'_> {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
                 { rect("producer-box", x, y, w, h, "10") }
                 // A short box has no line for the client.id: with several
-                // producers it is the title (12-unit bold glyphs, about 8.7
+                // producers it is the title (12-unit bold glyphs, about 8
                 // units each), so the narration's "orders-app" is seen.
+                // An id up to a fifth wider than the room is narrowed to
+                // fit whole ("payments-app" in an 800x500 embed's box).
                 if h < 140.0 && e.producers().len() > 1 && pr.owner_consumer.is_none() {
-                    { text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 14.0) / 8.7) as usize)) }
+                    { fitted_text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 16.0) * 1.2 / 8.0) as usize),
+                                  pr.client_id.chars().count() as f64 * 8.0, w - 16.0) }
                 } else {
                     { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 }
