@@ -66,6 +66,11 @@ pub fn LaneCard(props: &CardProps) -> Html {
                     </span>
                 }
             </span>
+            // What the course's Semantic Summary says of this lane: shown
+            // where the summary table has no room (presenting at 1280).
+            if let Some((loss, dup)) = course_claims(label) {
+                <span class="lane-claim">{format!("course: loss {loss}, duplicates {dup}")}</span>
+            }
         </button>
     }
 }

@@ -114,6 +114,38 @@ export const sideBySideTests = [
   },
 
   {
+    // Presenting at 1280x800 the summary table ran below the side column's
+    // foot (the column scrolled). Now the column holds the narration whole,
+    // and each lane card, seen, carries the course's claim beside its counts.
+    name: 'presenting_side_by_side_at_1280_the_cards_carry_the_summary',
+    timeout: 120_000,
+    fn: async (t) => {
+      const page = await openPage(t, '?preset=semantics-side-by-side&step=60', { viewport: DESKTOP });
+      const p = problems();
+      await page.keyboard.press('p');
+      await waitFor(async () => (await page.locator('.app.presenting').count()) > 0, { describe: () => 'presentation mode' });
+      const side = await page.locator('aside.side').evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight }));
+      p.check(side.scroll <= side.client + 1, `the side column holds its content (scrollHeight ${side.scroll}, clientHeight ${side.client})`);
+      const claims = { 'at-most-once': 'loss Possible, duplicates No', 'at-least-once': 'loss No, duplicates Possible', 'exactly-once': 'loss No, duplicates No' };
+      const cards = page.locator('.lane-card');
+      for (let i = 0; i < (await cards.count()); i++) {
+        const name = ((await cards.nth(i).locator('.lane-name').innerText()) || '').trim();
+        const claim = cards.nth(i).locator('.lane-claim');
+        await assertSeen(claim, `${name}'s card's claim`);
+        const text = (await claim.innerText()).trim();
+        p.check(claims[name] && text.includes(claims[name]), `${name}: its card says "${text}", the course's table "${claims[name]}"`);
+        const card = (await cards.nth(i).innerText()).replace(/\s+/g, ' ');
+        p.check(/\d+ once \d+ dup \d+ lost/.test(card) && /in flight/.test(card), `${name}: its card has the table's counts ("${card}")`);
+      }
+      await page.keyboard.press('Escape');
+      await waitFor(async () => (await page.locator('.app.presenting').count()) === 0, { describe: () => 'out of presentation mode' });
+      await assertSeen(page.getByRole('table', { name: 'Side by side summary' }), 'the summary table, not presenting');
+      p.check((await page.locator('.lane-claim:visible').count()) === 0, 'not presenting, the claims are in the table only');
+      p.done('presenting side by side at 1280');
+    },
+  },
+
+  {
     // Issue 14: C joins under eager, cooperative and Kafka 4's consumer
     // protocol. At 1280x800 the three lanes are on screen and readable, and
     // by the end each lane's card says how long its partitions went without
