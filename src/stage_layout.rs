@@ -34,6 +34,23 @@ pub fn text_width(chars: usize, font: f64) -> f64 {
     chars as f64 * font * 0.62
 }
 
+/// Glyph advances (units a character) of the stage's fonts, for fitting a
+/// label to its box in one place rather than as bare numbers beside each
+/// label. 12-unit sans: a token's key ([`text_width`] at 12).
+pub const SANS_12_W: f64 = 12.0 * 0.62;
+/// 12-unit bold sans: a group's state, on average…
+pub const BOLD_12_W: f64 = 7.4;
+/// …and at its wide end (lower case: a producer's client id as its title).
+pub const BOLD_12_WIDE_W: f64 = 8.0;
+/// 12.5-unit monospace (`.box-sub`): a consumer's status and partitions.
+pub const MONO_12_5_W: f64 = 7.6;
+/// 13-unit monospace (`.group-id`): a group's name.
+pub const MONO_13_W: f64 = 7.8;
+/// 15-unit bold (`.box-title`): a consumer's title, on average…
+pub const TITLE_W: f64 = 9.5;
+/// …and at its wide end ("Consumer M"), where a wrong guess covers it.
+pub const TITLE_WIDE_W: f64 = 10.5;
+
 const PAD: f64 = 8.0;
 /// Horizontal room between the columns (wires and travelling tokens).
 const GAP: f64 = 18.0;

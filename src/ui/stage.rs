@@ -1017,8 +1017,8 @@ impl Scene<'_> {
                 // An id up to a fifth wider than the room is narrowed to
                 // fit whole ("payments-app" in an 800x500 embed's box).
                 if h < 140.0 && e.producers().len() > 1 && pr.owner_consumer.is_none() {
-                    { fitted_text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 16.0) * 1.2 / 8.0) as usize),
-                                  pr.client_id.chars().count() as f64 * 8.0, w - 16.0) }
+                    { fitted_text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 16.0) * 1.2 / crate::stage_layout::BOLD_12_WIDE_W) as usize),
+                                  pr.client_id.chars().count() as f64 * crate::stage_layout::BOLD_12_WIDE_W, w - 16.0) }
                 } else {
                     { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 }
@@ -1084,7 +1084,7 @@ impl Scene<'_> {
         let max_chars = if beside {
             6
         } else {
-            (((pr.w - 58.0) / 7.44) as usize).clamp(6, TOKEN_CHARS)
+            (((pr.w - 58.0) / crate::stage_layout::SANS_12_W) as usize).clamp(6, TOKEN_CHARS)
         };
         let half = token_w(token_label(e, *r, max_chars).chars().count(), max_chars) / 2.0;
         let at = Pt {
@@ -1169,7 +1169,9 @@ impl Scene<'_> {
         let mini = self.lay.mini_groups;
         // The state, whole if it fits (bold 12-unit glyphs, about 7.4 units
         // each), else without its shape, else shortened.
-        let state_room = ((w - 20.0) / 7.4).floor().max(6.0) as usize;
+        let state_room = ((w - 20.0) / crate::stage_layout::BOLD_12_W)
+            .floor()
+            .max(6.0) as usize;
         let with_shape = format!("{shape} {state_name}");
         let state_label = if with_shape.chars().count() <= state_room {
             with_shape
@@ -1180,7 +1182,7 @@ impl Scene<'_> {
         // + button; when it needs the button's room too, the button goes
         // down beside the state if that leaves the state whole (the audit
         // read "my-consumer…" in two-groups).
-        let chars = |room: f64| (room / 7.8).floor().max(4.0) as usize;
+        let chars = |room: f64| (room / crate::stage_layout::MONO_13_W).floor().max(4.0) as usize;
         let id_len = grp.group_id.chars().count();
         let plus_down = mini
             && id_len > chars(w - 48.0)
@@ -1330,7 +1332,12 @@ impl Scene<'_> {
         let x = bx + 8.0;
         // Status and partition lines end inside the box (12.5-unit mono
         // glyphs are about 7.6 units wide); the accessible name has them whole.
-        let fit = |t: &str, room: f64| ellipsize(t, ((room / 7.6).floor() as usize).max(4));
+        let fit = |t: &str, room: f64| {
+            ellipsize(
+                t,
+                ((room / crate::stage_layout::MONO_12_5_W).floor() as usize).max(4),
+            )
+        };
         let status_full = status;
         let lines: Vec<String> = lines.iter().map(|l| fit(l, w - 16.0)).collect();
         // Everything the box shows, as (class, x, y, end-anchored, text):
@@ -1354,7 +1361,7 @@ impl Scene<'_> {
         };
         let mut shown_text: Vec<(&'static str, f64, f64, bool, String)> = if mini {
             let short = status.split(" (").next().unwrap_or(status);
-            let status_x = con.label.chars().count() as f64 * 9.5 + 6.0;
+            let status_x = con.label.chars().count() as f64 * crate::stage_layout::TITLE_W + 6.0;
             vec![
                 ("box-title", x, y + 16.0, false, con.label.clone()),
                 (
@@ -1377,7 +1384,10 @@ impl Scene<'_> {
                     x,
                     y + title_dy,
                     false,
-                    crate::narration::consumer_title(&con.label, ((w - 16.0) / 9.5) as usize),
+                    crate::narration::consumer_title(
+                        &con.label,
+                        ((w - 16.0) / crate::stage_layout::TITLE_W) as usize,
+                    ),
                 ),
                 (
                     "box-sub status",
@@ -1463,15 +1473,24 @@ impl Scene<'_> {
     fn parked_at(&self, c: ConsumerIdx) -> (Pt, bool) {
         let (e, lay) = (self.e, &self.lay);
         let to = lay.consumer_port(c);
-        let title = 9 + e.consumers()[c.0 as usize].label.chars().count();
+        // The title as its box draws it ("Consumer A"; a live client's id).
+        let title =
+            crate::narration::consumer_title(&e.consumers()[c.0 as usize].label, usize::MAX)
+                .chars()
+                .count();
         match lay.consumer(c) {
-            Some(r) if !lay.mini_groups && title as f64 * 10.5 + 72.0 > r.w => (
-                Pt {
-                    x: r.right().min(lay.w - 28.0),
-                    ..to
-                },
-                true,
-            ),
+            Some(r)
+                if !lay.mini_groups
+                    && title as f64 * crate::stage_layout::TITLE_WIDE_W + 72.0 > r.w =>
+            {
+                (
+                    Pt {
+                        x: r.right().min(lay.w - 28.0),
+                        ..to
+                    },
+                    true,
+                )
+            }
             _ => (to, false),
         }
     }
