@@ -73,6 +73,9 @@ const CELL_W_MAX: f64 = 58.0;
 const CELL_W_MIN: f64 = 44.0;
 /// At least this many offsets visible in every log.
 const MIN_SLOTS: usize = 3;
+/// A row of at most this many slots shows a log that fills it whole rather
+/// than keep a slot for the LEO.
+pub const SHORT_ROW_SLOTS: usize = 4;
 /// A row label's character (13-unit monospace), and the room around the
 /// label: the replica's dot before it, air before the cells.
 const LABEL_CHAR_W: f64 = 13.0 * 0.6;
@@ -849,13 +852,14 @@ fn place_brokers(
                 BAND_BOTTOM
             };
             let leo = rep.log.leo().0;
-            // The newest offsets and the LEO's empty slot; a log that
-            // fills the row exactly shows whole instead (the LEO then
-            // past the row's end): an empty slot is no reason to hide a
-            // record (an 800x500 embed drew two of broker 2's three
-            // records, which the lesson's stop was about).
+            // The newest offsets and the LEO's empty slot; in a short row
+            // (an 800x500 embed's three or four slots) a log that fills
+            // it exactly shows whole instead, the LEO past the row's end:
+            // there an empty slot hid one of broker 2's three records,
+            // which the lesson's stop was about. A longer row keeps its
+            // LEO slot (an audit read a full row without it as cut).
             let log_start = rep.log.log_start().0;
-            let start = if leo - log_start == slots as i64 {
+            let start = if slots <= SHORT_ROW_SLOTS && leo - log_start == slots as i64 {
                 log_start
             } else {
                 (leo + 1 - slots as i64).max(log_start)

@@ -1008,17 +1008,22 @@ impl Scene<'_> {
         // The client.id in `n` characters, cut in the middle: "paym…app-2"
         // is not "payments-app".
         let client_id = |n: usize| ellipsize_mid(&pr.client_id, n, (n - 1) / 2);
+        let id_title = e.producers().len() > 1 && pr.owner_consumer.is_none();
+        let glyph = crate::stage_layout::BOLD_12_WIDE_W;
+        // A tall box under a "Producer" title has a line for the client.id.
+        let tall = h >= 140.0 && !id_title;
         html! {
             <g class={classes!("producer", (!pr.alive || pr.txn.fenced).then_some("down"))} key={format!("p{p}")}>
                 { rect("producer-box", x, y, w, h, "10") }
-                // A short box has no line for the client.id: with several
-                // producers it is the title (12-unit bold glyphs, about 8
-                // units each), so the narration's "orders-app" is seen.
-                // An id up to a fifth wider than the room is narrowed to
-                // fit whole ("payments-app" in an 800x500 embed's box).
-                if h < 140.0 && e.producers().len() > 1 && pr.owner_consumer.is_none() {
-                    { fitted_text("box-title id-title", x + 12.0, y + 21.0, None, client_id(((w - 16.0) * 1.2 / crate::stage_layout::BOLD_12_WIDE_W) as usize),
-                                  pr.client_id.chars().count() as f64 * crate::stage_layout::BOLD_12_WIDE_W, w - 16.0) }
+                // With several producers the client.id is the title (the
+                // narration's "orders-app"; three boxes titled "Producer"
+                // told them apart in small type only), 12-unit bold. An
+                // id up to a fifth
+                // wider than the room is narrowed to fit whole
+                // ("payments-app" in an 800x500 embed's box).
+                if id_title {
+                    { fitted_text("box-title id-title", x + 12.0, y + 21.0, None,
+                                  client_id(((w - 16.0) * 1.2 / glyph) as usize), pr.client_id.chars().count() as f64 * glyph, w - 16.0) }
                 } else {
                     { text("box-title", x + 12.0, y + 21.0, None, if pr.owner_consumer.is_some() { "Processor" } else { "Producer" }) }
                 }
@@ -1033,20 +1038,20 @@ impl Scene<'_> {
                 // A short box keeps three counters (the client.id is in
                 // the tooltip); the records waiting in the producer sit in
                 // the tray under them (see `staged_token`).
-                if h >= 140.0 {
+                if tall {
                     { sub(38.0, client_id(chars_in(w - 16.0))) }
                 }
-                { sub(if h >= 140.0 { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
+                { sub(if tall { 54.0 } else { 38.0 }, format!("acks={}", pc.acks.label())) }
                 // (A short box says "in a transaction" here instead: its
                 // tray leaves no room at the bottom.)
                 if h < 140.0 && pr.alive && !pr.txn.fenced && pr.txn.open {
                     { text("box-sub txn-tag", x + 12.0, y + 54.0, None, if w >= 132.0 { "in a transaction" } else { "in a txn" }) }
                 } else {
-                    { sub(if h >= 140.0 { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
+                    { sub(if tall { 70.0 } else { 54.0 }, format!("{} unacked", pr.unacked_records())) }
                 }
                 if pr.acked_records > 0 {
                     // With acks=0 nothing answers: the time is send() to the wire.
-                    { sub(if h >= 140.0 { 86.0 } else { 70.0 }, ack_label(if pc.acks == crate::engine::config::Acks::Zero { "sent" } else { "ack" }, pr.total_ack_latency_ms / pr.acked_records)) }
+                    { sub(if tall { 86.0 } else { 70.0 }, ack_label(if pc.acks == crate::engine::config::Acks::Zero { "sent" } else { "ack" }, pr.total_ack_latency_ms / pr.acked_records)) }
                 }
                 { title(format!("{} (client.id), acks={}", pr.client_id, pc.acks.label())) }
             </g>

@@ -75,7 +75,8 @@ export async function picture(root) {
     // so a banner above it moves every coordinate of the same picture.
     const cur = await stageSvg(root).evaluate((el) => {
       const c = el.cloneNode(true);
-      const geometry = ['x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'width', 'height', 'transform', 'd', 'style', 'viewBox'];
+      // (A label narrowed to its room has a textLength: geometry too.)
+      const geometry = ['x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'width', 'height', 'transform', 'd', 'style', 'viewBox', 'textLength', 'lengthAdjust'];
       for (const n of [c, ...c.querySelectorAll('*')]) for (const a of geometry) n.removeAttribute(a);
       // Labels are ellipsized to the room they get; the tooltips and the
       // accessible names keep the full text, and they are compared.

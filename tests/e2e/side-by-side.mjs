@@ -91,6 +91,10 @@ export const sideBySideTests = [
       const panel = page.locator('.tables [role=tabpanel]').first();
       await waitFor(async () => (await panel.count()) > 0 && (await panel.isVisible()), { describe: () => 'the Ledger opens' });
       await assertSeen(panel, 'the Ledger side by side');
+      // Under the open table the picture still fits its box (it was 250 px
+      // tall, stacked and cut mid-broker, the group out of sight).
+      p.check((await page.locator('svg.stage.overflow').count()) === 0, 'the stage fits its box with the Ledger open');
+      await assertSeen(page.locator('svg.stage .group').first(), 'the consumer group under the open Ledger');
       const cards = page.locator('.lane-card');
       const n = await cards.count();
       const seen = new Set();
