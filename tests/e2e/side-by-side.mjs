@@ -83,7 +83,7 @@ export const sideBySideTests = [
     name: 'side_by_side_the_ledger_is_the_selected_lane_s',
     timeout: 120_000,
     fn: async (t) => {
-      const page = await openPage(t, '?preset=semantics-side-by-side&step=40');
+      const page = await openPage(t, '?preset=semantics-side-by-side&step=60');
       const p = problems();
       const tab = page.getByRole('tab', { name: 'Ledger', exact: true });
       await assertSeen(tab, 'the Ledger tab side by side');
@@ -94,7 +94,7 @@ export const sideBySideTests = [
       // Under the open table the picture still fits its box (it was 250 px
       // tall, stacked and cut mid-broker, the group out of sight).
       p.check((await page.locator('svg.stage.overflow').count()) === 0, 'the stage fits its box with the Ledger open');
-      await assertSeen(page.locator('svg.stage .group').first(), 'the consumer group under the open Ledger');
+      await assertSeen(page.locator('svg.stage .group-id').first(), "the consumer group's name under the open Ledger");
       const cards = page.locator('.lane-card');
       const n = await cards.count();
       const seen = new Set();

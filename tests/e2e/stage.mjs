@@ -160,7 +160,8 @@ export const stageTests = [
         gs.map((g) => [...g.querySelectorAll('text')].map((x) => x.textContent || '')));
       const page = await openPage(t, '?preset=end-to-end-semantics&step=40', { viewport: DESKTOP });
       await waitFor(async () => (await boxTexts(page)).length === 3, { describe: () => 'three producer boxes' });
-      const ids = (await boxTexts(page)).map((texts) => texts[1]);
+      // With several producers each box's title is its client id.
+      const ids = (await boxTexts(page)).map((texts) => texts[0]);
       p.check(new Set(ids).size === 3, `three different client ids drawn: ${JSON.stringify(ids)}`);
       p.check(ids.some((id) => /app-2$/.test(id)), `the idempotent producer's id keeps its end: ${JSON.stringify(ids)}`);
       // An 800x500 embed's short boxes have no line for the client.id: it
