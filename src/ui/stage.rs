@@ -780,7 +780,7 @@ impl Scene<'_> {
             let dup = verdict == Some(crate::engine::ledger::Verdict::Duplicated);
             let focus = entry.record.is_some() && entry.record == m.focus && !row.internal;
             let cw = row.cell_w - 3.0;
-            let label_need = text_.chars().count() as f64 * 11.0 * 0.62;
+            let label_need = crate::stage_layout::text_width(text_.chars().count(), 11.0);
             let tip = if in_aborted {
                 format!("offset {off}: written in a transaction that aborted; read_committed consumers skip it")
             } else if in_open_txn {
@@ -1018,9 +1018,8 @@ impl Scene<'_> {
                 // With several producers the client.id is the title (the
                 // narration's "orders-app"; three boxes titled "Producer"
                 // told them apart in small type only), 12-unit bold. An
-                // id up to a fifth
-                // wider than the room is narrowed to fit whole
-                // ("payments-app" in an 800x500 embed's box).
+                // id up to a fifth wider than the room is narrowed to fit
+                // whole ("payments-app" in an 800x500 embed's box).
                 if id_title {
                     { fitted_text("box-title id-title", x + 12.0, y + 21.0, None,
                                   client_id(((w - 16.0) * 1.2 / glyph) as usize), pr.client_id.chars().count() as f64 * glyph, w - 16.0) }
