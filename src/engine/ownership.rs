@@ -20,6 +20,13 @@
 //! engine's state sampled each time the clock moves, so replays and links
 //! reproduce it exactly. It is measured natively and on the full page (the
 //! page that compares the protocols), not in the course page's bundle.
+//!
+//! Natively the sample is kept between clock moves (about three a record in
+//! W1 full, each a walk over every member's assignment) until an event that
+//! may change it: every change of a consumer's assignment or liveness, or
+//! of a topic, comes with an event, and only the routine kinds (records,
+//! messages, replication) leave the sample alone. Debug builds check the
+//! kept sample against a fresh one at every clock move.
 
 use crate::engine::sim::Engine;
 
@@ -36,6 +43,33 @@ pub struct OwnershipClock {
     /// bundle keeps its engine's size.)
     #[cfg(consumer_protocol)]
     topics: Option<Vec<crate::engine::ids::TopicId>>,
+    /// Natively, the last sample, until an event may have changed it.
+    #[cfg(all(consumer_protocol, engine_speed))]
+    sample: Sample,
+}
+
+/// A kept `(unowned, total, running)`. No part of the clock's value: two
+/// engines in the same state print and compare the same whatever each
+/// has kept (tests compare engines by their `Debug` text).
+#[cfg(all(consumer_protocol, engine_speed))]
+#[derive(Clone, Copy, Default)]
+struct Sample(Option<(u64, u64, bool)>);
+
+#[cfg(all(consumer_protocol, engine_speed))]
+impl PartialEq for Sample {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+#[cfg(all(consumer_protocol, engine_speed))]
+impl Eq for Sample {}
+
+#[cfg(all(consumer_protocol, engine_speed))]
+impl std::fmt::Debug for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sample")
+    }
 }
 
 impl Engine {
@@ -54,7 +88,7 @@ impl Engine {
                     self.ownership[gi].topics = Some(ids);
                 }
             }
-            let (unowned, total, running) = self.unowned_now(gi);
+            let (unowned, total, running) = self.ownership_sample(gi);
             let clock = &mut self.ownership[gi];
             if !clock.covered_once {
                 if running && total > 0 && unowned == 0 {
@@ -65,6 +99,65 @@ impl Engine {
             if running {
                 clock.unowned_partition_ms += span * unowned;
             }
+        }
+    }
+
+    /// [`Engine::unowned_now`], natively as kept since the last event that
+    /// may have changed it (a live engine's real clients change their
+    /// assignments without events: it samples every time).
+    #[cfg(all(consumer_protocol, engine_speed))]
+    #[inline(always)]
+    fn ownership_sample(&mut self, gi: usize) -> (u64, u64, bool) {
+        if let Some(kept) = self.ownership[gi].sample.0 {
+            debug_assert_eq!(kept, self.unowned_now(gi), "a stale ownership sample");
+            return kept;
+        }
+        let now = self.unowned_now(gi);
+        if self.ownership[gi].topics.is_some() && !self.live {
+            self.ownership[gi].sample.0 = Some(now);
+        }
+        now
+    }
+
+    #[cfg(all(consumer_protocol, not(engine_speed)))]
+    fn ownership_sample(&self, gi: usize) -> (u64, u64, bool) {
+        self.unowned_now(gi)
+    }
+
+    /// Whether an event of this kind leaves every group's sample as it was:
+    /// the routine ones, which no change of an assignment, a consumer's
+    /// liveness or a topic comes with alone. (A constant kind folds this
+    /// away where `emit` is inlined.)
+    #[cfg(all(consumer_protocol, engine_speed))]
+    #[inline(always)]
+    pub(crate) fn keeps_ownership_sample(kind: &crate::engine::event::EventKind) -> bool {
+        use crate::engine::event::EventKind as K;
+        matches!(
+            kind,
+            K::Created { .. }
+                | K::Serialized { .. }
+                | K::Partitioned { .. }
+                | K::Sent { .. }
+                | K::Appended { .. }
+                | K::DuplicateDropped { .. }
+                | K::Acked { .. }
+                | K::Polled { .. }
+                | K::Processed { .. }
+                | K::Committed { .. }
+                | K::InternalAppended { .. }
+                | K::Message { .. }
+                | K::Replicated { .. }
+                | K::HighWatermark { .. }
+        )
+    }
+
+    /// Drops every kept sample (an event that may change one).
+    #[cfg(all(consumer_protocol, engine_speed))]
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn forget_ownership_samples(&mut self) {
+        for clock in &mut self.ownership {
+            clock.sample = Sample(None);
         }
     }
 

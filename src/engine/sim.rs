@@ -1053,6 +1053,12 @@ impl Engine {
         // A constant kind folds the ledger's question away. Debug builds
         // always ask the ledger itself, which checks the answer.
         let observed = cfg!(debug_assertions) || Ledger::observes(&kind);
+        // Any but a routine event may change what a group's ownership
+        // clock samples: its kept samples go (`ownership.rs`).
+        #[cfg(consumer_protocol)]
+        if !Engine::keeps_ownership_sample(&kind) {
+            self.forget_ownership_samples();
+        }
         self.out.push(Event {
             time_ms: self.now_ms,
             kind,
