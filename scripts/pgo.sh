@@ -65,7 +65,7 @@ unset LLVM_PROFILE_FILE
 "$PROFDATA" merge -o "$PROFILE" "$RAW_DIR"
 
 log "building the CLI and the bench with the profile"
-build "$USE_DIR" "-Cprofile-use=$PROFILE -Cllvm-args=-pgo-warn-mismatch=false"
+build "$USE_DIR" "-Cprofile-use=$PROFILE -Cllvm-args=-no-pgo-warn-mismatch"
 PGO_BIN="$USE_DIR/$HOST/release/kafkascope"
 
 log "checking that the PGO build plays every preset as the plain build does"
@@ -79,6 +79,6 @@ done
 log "the PGO CLI is $PGO_BIN"
 
 if [ "${1:-}" = bench ]; then
-  RUSTFLAGS="-Cprofile-use=$PROFILE -Cllvm-args=-pgo-warn-mismatch=false" \
+  RUSTFLAGS="-Cprofile-use=$PROFILE -Cllvm-args=-no-pgo-warn-mismatch" \
     cargo bench --bench cluster_bench --target "$HOST" --target-dir "$USE_DIR"
 fi
