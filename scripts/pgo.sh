@@ -65,7 +65,8 @@ unset LLVM_PROFILE_FILE
 "$PROFDATA" merge -o "$PROFILE" "$RAW_DIR"
 
 log "building the CLI and the bench with the profile"
-build "$USE_DIR" "-Cprofile-use=$PROFILE -Cllvm-args=-no-pgo-warn-mismatch"
+USE_FLAGS="-Cprofile-use=$PROFILE -Cllvm-args=-no-pgo-warn-mismatch"
+build "$USE_DIR" "$USE_FLAGS"
 PGO_BIN="$USE_DIR/$HOST/release/kafkascope"
 
 log "checking that the PGO build plays every preset as the plain build does"
@@ -79,6 +80,5 @@ done
 log "the PGO CLI is $PGO_BIN"
 
 if [ "${1:-}" = bench ]; then
-  RUSTFLAGS="-Cprofile-use=$PROFILE -Cllvm-args=-no-pgo-warn-mismatch" \
-    cargo bench --bench cluster_bench --target "$HOST" --target-dir "$USE_DIR"
+  RUSTFLAGS="$USE_FLAGS" cargo bench --bench cluster_bench --target "$HOST" --target-dir "$USE_DIR"
 fi

@@ -769,6 +769,7 @@ pub enum DropReason {
 
 impl EventKind {
     /// The course-text stage this event is, if any.
+    #[cfg_attr(engine_speed, inline)]
     pub fn stage(&self) -> Option<Stage> {
         Some(match self {
             EventKind::Created { .. } => Stage::Create,
@@ -787,6 +788,7 @@ impl EventKind {
     /// Whether this event is news beyond a record's routine: anything but
     /// the nine stages and a record's replication ("Next change" stops at
     /// such a step; a lesson's tour slows down for it).
+    #[cfg_attr(engine_speed, inline)]
     pub fn is_change(&self) -> bool {
         self.stage().is_none() && !matches!(self, EventKind::Replicated { .. })
     }

@@ -125,30 +125,22 @@ impl Engine {
     }
 
     /// Whether an event of this kind leaves every group's sample as it was:
-    /// the routine ones, which no change of an assignment, a consumer's
-    /// liveness or a topic comes with alone. (A constant kind folds this
-    /// away where `emit` is inlined.)
+    /// a record's routine ([`EventKind::is_change`] is false: its stages and
+    /// replication) and the traffic under it (internal appends, messages,
+    /// high-watermark moves), which no change of an assignment, a
+    /// consumer's liveness or a topic comes with alone. (A constant kind
+    /// folds this away where `emit` is inlined.)
+    ///
+    /// [`EventKind::is_change`]: crate::engine::event::EventKind::is_change
     #[cfg(all(consumer_protocol, engine_speed))]
     #[inline(always)]
     pub(crate) fn keeps_ownership_sample(kind: &crate::engine::event::EventKind) -> bool {
         use crate::engine::event::EventKind as K;
-        matches!(
-            kind,
-            K::Created { .. }
-                | K::Serialized { .. }
-                | K::Partitioned { .. }
-                | K::Sent { .. }
-                | K::Appended { .. }
-                | K::DuplicateDropped { .. }
-                | K::Acked { .. }
-                | K::Polled { .. }
-                | K::Processed { .. }
-                | K::Committed { .. }
-                | K::InternalAppended { .. }
-                | K::Message { .. }
-                | K::Replicated { .. }
-                | K::HighWatermark { .. }
-        )
+        !kind.is_change()
+            || matches!(
+                kind,
+                K::InternalAppended { .. } | K::Message { .. } | K::HighWatermark { .. }
+            )
     }
 
     /// Drops every kept sample (an event that may change one).
