@@ -320,7 +320,7 @@ impl Broker {
         }
         self.complete(op, Some(error))
     }
-
+    #[cfg_attr(engine_speed, inline(always))]
     /// Answers a finished operation this broker answers itself (a produce,
     /// a transactional offset commit), or hands it back.
     fn complete(&mut self, op: DelayedOp, error: Option<ErrorCode>) -> Option<Completed> {
@@ -451,7 +451,7 @@ impl Engine {
             self.broker_route_completed(b, done);
         }
     }
-
+    #[cfg_attr(engine_speed, inline(always))]
     /// Hands a finished write to the component that waited on it.
     fn broker_route_completed(&mut self, b: BrokerId, done: Option<Completed>) {
         let Some((op, error)) = done else {
