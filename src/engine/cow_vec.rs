@@ -290,6 +290,10 @@ mod tests {
         assert!(c
             .range(LEAF - 2, PER_BRANCH + 3)
             .eq(v[LEAF - 2..PER_BRANCH + 3].iter()));
+        #[cfg(engine_speed)]
+        for (lo, hi) in [(LEAF - 2, PER_BRANCH + 3), (5, 5), (3, 9), (0, usize::MAX)] {
+            assert_eq!(c.copy_range(lo, hi), v[lo..hi.min(v.len())]);
+        }
         assert_eq!(
             c.split_off(PER_BRANCH + LEAF + 1),
             v.split_off(PER_BRANCH + LEAF + 1)
@@ -333,5 +337,29 @@ mod tests {
             assert!(Rc::ptr_eq(&a.branches[0][k], &snapshot.branches[0][k]));
         }
         assert!(Rc::ptr_eq(&a.branches[1], &snapshot.branches[1]));
+    }
+}
+
+/// A log read's entries (`PartitionLog::read`), natively. (At the end of
+/// the file: the page's code keeps its lines, and so its panic locations.)
+#[cfg(engine_speed)]
+impl<T: Clone + Copy> CowVec<T> {
+    /// Elements `lo..hi` (clamped to the length) in a new vector, copied a
+    /// leaf's run at a time: collecting `range` took its three bounds
+    /// checks and a 72-byte copy for each entry of ~107,000 log reads in
+    /// the 3 x 20k-record W1 full run. The page collects `range`.
+    #[inline(always)]
+    pub fn copy_range(&self, lo: usize, hi: usize) -> Vec<T> {
+        let hi = hi.min(self.len);
+        let mut i = lo.min(hi);
+        let mut out = Vec::with_capacity(hi - i);
+        while i < hi {
+            let leaf = &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF];
+            let start = i % LEAF;
+            let end = leaf.len().min(start + (hi - i));
+            out.extend_from_slice(&leaf[start..end]);
+            i += end - start;
+        }
+        out
     }
 }

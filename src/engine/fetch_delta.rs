@@ -90,7 +90,7 @@ impl Engine {
         if f.fetchers.get(&leader).copied().flatten() != Some(fetch_id) {
             return !0;
         }
-        let Some(delta) = f.fetch_plans.0.get(&leader).and_then(|p| p.sent_delta) else {
+        let Some(delta) = f.fetch_plans.plans.get(&leader).and_then(|p| p.sent_delta) else {
             return !0;
         };
         let sessions = &self.brokers[leader.0 as usize].follower_sessions;

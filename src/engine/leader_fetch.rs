@@ -454,20 +454,25 @@ impl Broker {
             if news {
                 let pf = self.parked.remove(i);
                 self.answer_fetch(pf.from, pf.fetch_id, data);
+                #[cfg(engine_speed)]
+                answered(&mut self.fetch_plans, pf);
             } else {
                 i += 1;
             }
         }
     }
-
-    /// A parked fetch waited its max wait: it is answered as it is.
     pub fn fetch_wait_expired(&mut self, fetch_id: u64) {
         let Some(pos) = self.parked.iter().position(|p| p.fetch_id == fetch_id) else {
             return;
         };
         let pf = self.parked.remove(pos);
+        // A parked fetch waited its max wait: it is answered as it is. (Not
+        // a doc, no blank line above: `wake_parked`'s two native-only lines
+        // would move the page's panic locations here, and so its wasm.)
         let (data, _) = self.read_fetch(&pf);
         self.answer_fetch(pf.from, fetch_id, data);
+        #[cfg(engine_speed)]
+        answered(&mut self.fetch_plans, pf);
     }
 
     /// Answers `fetch` now if it has something to return (or may not
@@ -476,6 +481,8 @@ impl Broker {
         let (data, has_news) = self.read_fetch(&fetch);
         if has_news || max_wait_ms == 0 {
             self.answer_fetch(fetch.from, fetch.fetch_id, data);
+            #[cfg(engine_speed)]
+            answered(&mut self.fetch_plans, fetch);
         } else {
             let fetch_id = fetch.fetch_id;
             self.parked.push(fetch);
@@ -698,4 +705,15 @@ fn fetch_out() -> Vec<FetchPartitionData> {
 #[inline(always)]
 fn fetch_out() -> Vec<FetchPartitionData> {
     Vec::new()
+}
+
+/// A fetch just answered (its request is only ever read): natively a
+/// follower's request goes back to the follower for its next one
+/// (`replica_fetcher::AnsweredRequests`). (At the end of the file, like
+/// the calls' added lines below the page's panic locations: see
+/// `fetch_wait_expired`.)
+#[cfg(engine_speed)]
+#[inline(always)]
+fn answered(plans: &mut crate::engine::replica_fetcher::FetchPlans, fetch: ParkedFetch) {
+    plans.keep_answered(fetch.replica, fetch.fetch_id, fetch.partitions);
 }

@@ -31,7 +31,12 @@ use crate::engine::vecmap::VecMap;
 /// its first-load bytes.
 #[cfg(engine_speed)]
 #[derive(Clone, Debug, Default)]
-pub struct FetchPlans(VecMap<BrokerId, FetchPlan>);
+pub struct FetchPlans {
+    plans: VecMap<BrokerId, FetchPlan>,
+    answered: AnsweredRequests, // the requests it answered as a leader
+    /// The next request to a leader, made by the answer's handler.
+    ready: Option<(BrokerId, Vec<FetchPartition>, Option<delta::Delta>)>,
+}
 
 #[cfg(not(engine_speed))]
 pub type FetchPlans = ();
@@ -56,13 +61,8 @@ struct FetchPlan {
     /// Positions in the broker's `replicas`, with each partition's leader
     /// epoch (which changes only with the metadata, like the plan).
     slots: std::rc::Rc<[(u32, LeaderEpoch)]>,
-    /// The last request sent under this plan, and which of its partitions
-    /// may differ from the one before it (`fetch_delta.rs`).
-    sent: Vec<FetchPartition>,
+    /// Where the last request sent may differ from the one before it.
     sent_delta: Option<delta::Delta>,
-    /// The next request, made from `sent` by the answer's handler for the
-    /// fetch it sends right after; taken (or dropped) there.
-    ready: Option<(Vec<FetchPartition>, Option<delta::Delta>)>,
 }
 
 impl Engine {
@@ -134,32 +134,33 @@ impl Engine {
     /// it follows from there, from its log end offset.
     #[cfg(engine_speed)]
     fn follower_fetch_partitions(&mut self, b: BrokerId, leader: BrokerId) -> Vec<FetchPartition> {
-        let slots = self.fetch_plan(b, leader);
-        // (`fetch_plan` keeps the plan, and with it `ready`, only while the
-        // metadata and the broker's replicas are those it was made under.)
-        let plan = self.brokers[b.0 as usize]
-            .fetch_plans
-            .0
-            .get_mut(&leader)
-            .expect("fetch_plan made it");
-        let (partitions, delta) = match plan.ready.take() {
-            Some((ready, delta)) => {
-                debug_assert_eq!(
-                    ready,
-                    self.fresh_fetch_partitions(b, &slots),
-                    "a stale follower request"
-                );
-                (ready, delta)
+        // Nearly always the answer just handled made it, under a plan that
+        // still holds: one lookup of the plan, not `fetch_plan`'s and two more.
+        let generation = self.controller.generation();
+        let broker = &mut self.brokers[b.0 as usize];
+        let replicas = broker.replicas.len();
+        let plans = &mut broker.fetch_plans;
+        if let Some((ready, delta)) = plans.ready.take_if(|r| r.0 == leader).map(|r| (r.1, r.2)) {
+            if let Some(plan) = plans
+                .plans
+                .get_mut(&leader)
+                .filter(|p| p.generation == generation && p.replicas == replicas)
+            {
+                plan.sent_delta = delta;
+                debug_assert!(self.is_fresh(b, leader, &ready), "a stale follower request");
+                return ready;
             }
-            None => (self.fresh_fetch_partitions(b, &slots), None),
-        };
+        }
+        // Otherwise afresh, under the plan as it is now (`fetch_plan` drops
+        // a stale one).
+        let slots = self.fetch_plan(b, leader);
+        let partitions = self.fresh_fetch_partitions(b, &slots);
         let plan = self.brokers[b.0 as usize]
             .fetch_plans
-            .0
+            .plans
             .get_mut(&leader)
             .expect("fetch_plan made it");
-        plan.sent.clone_from(&partitions);
-        plan.sent_delta = delta;
+        plan.sent_delta = None;
         partitions
     }
 
@@ -184,9 +185,10 @@ impl Engine {
     /// partitions read again, since nothing else changes a follower's
     /// replicas of one leader while its fetch is in flight (that answer is
     /// the only one; a new leader, epoch or replica comes with new metadata,
-    /// which makes a new plan, without a `sent` request). Building each request afresh read
-    /// all ~21 partitions a broker follows from a leader to change one or two (a twelfth of
-    /// W1 full); debug builds check it against a fresh one. `base` is the answered fetch.
+    /// which makes a new plan). Building each request afresh read all ~21 partitions a broker
+    /// follows from a leader to change one or two (a twelfth of W1 full); debug builds check
+    /// it against a fresh one. `base` is the answered fetch, whose request the leader handed
+    /// back ([`AnsweredRequests`]), made under the plan `leader` has now.
     #[cfg(engine_speed)]
     fn next_request_from_answer(
         &mut self,
@@ -194,17 +196,14 @@ impl Engine {
         leader: BrokerId,
         (base, answered): (u64, &[FetchPartitionData]),
     ) {
-        let generation = self.controller.generation();
-        let broker = &mut self.brokers[b.0 as usize];
-        let replicas = broker.replicas.len();
-        let Some(plan) =
-            broker.fetch_plans.0.get_mut(&leader).filter(|p| {
-                p.generation == generation && p.replicas == replicas && !p.sent.is_empty()
-            })
+        let Some(sent) = self.brokers[leader.0 as usize]
+            .fetch_plans
+            .take_answered(b, base)
         else {
             return;
         };
-        let mut next = delta::Next::from(std::mem::take(&mut plan.sent));
+        let broker = &mut self.brokers[b.0 as usize];
+        let mut next = delta::Next::from(sent);
         for d in answered {
             let Some(i) = next.iter().position(|p| p.tp == d.tp) else {
                 continue;
@@ -219,7 +218,8 @@ impl Engine {
                 None => return,
             }
         }
-        plan.ready = Some(next.ready(base));
+        let (ready, delta) = next.ready(base);
+        broker.fetch_plans.ready = Some((leader, ready, delta));
     }
 
     /// The web page walks every replica: it leaves out the native-only
@@ -255,13 +255,15 @@ impl Engine {
     /// Where, among the replicas broker `b` hosts (in partition order), are those whose
     /// leader is `leader`, with their leader epochs. Worked out again only when the metadata
     /// changed or `b` gained a replica (which moves the positions); debug builds check it.
+    /// A request made from an answer (`next_request_from_answer`) is taken only under a plan
+    /// that holds by the same test (`follower_fetch_partitions`).
     #[cfg(engine_speed)]
     fn fetch_plan(&mut self, b: BrokerId, leader: BrokerId) -> std::rc::Rc<[(u32, LeaderEpoch)]> {
         let generation = self.controller.generation();
         let replicas = self.brokers[b.0 as usize].replicas.len();
         let cached = self.brokers[b.0 as usize]
             .fetch_plans
-            .0
+            .plans
             .get(&leader)
             .filter(|p| p.generation == generation && p.replicas == replicas)
             .map(|p| p.slots.clone());
@@ -276,11 +278,9 @@ impl Engine {
                     generation,
                     replicas,
                     slots: slots.clone(),
-                    sent: Vec::new(),
                     sent_delta: None,
-                    ready: None,
                 };
-                self.broker(b).fetch_plans.0.insert(leader, plan);
+                self.broker(b).fetch_plans.plans.insert(leader, plan);
                 slots
             }
         }
@@ -397,8 +397,8 @@ impl Engine {
             // A fetch that did not go out (a stalled fetcher) leaves the
             // request it would have sent: it is made afresh when it does.
             #[cfg(engine_speed)]
-            if let Some(plan) = self.broker(b).fetch_plans.0.get_mut(&leader) {
-                plan.ready = None;
+            {
+                self.broker(b).fetch_plans.ready = None;
             }
         }
     }
@@ -505,5 +505,78 @@ impl Engine {
         _: &[FetchPartition],
     ) -> u64 {
         !0
+    }
+}
+
+/// The requests of the follower fetches a leader answered, one per
+/// follower: `(follower, fetch id, request)`. A follower's next request is
+/// its last one with the answered partitions read again
+/// ([`Engine::next_request_from_answer`]), and the answered request is the
+/// last one: the leader hands its buffer back (it only ever reads a
+/// request) instead of dropping it, so the follower neither keeps a copy
+/// of each request it sends (~1 KB, a malloc and a `memcpy` per fetch)
+/// nor allocates the next. A cache, not state: a follower that finds no
+/// request here for the fetch answered makes its next one afresh, the
+/// same request (and its leader, without the follower's note of what
+/// changed, compares every partition). It prints as nothing; a clone (a
+/// time-travel snapshot) keeps the requests, so that a replay from it
+/// takes the same paths as the run did.
+#[cfg(engine_speed)]
+#[derive(Clone, Default)]
+struct AnsweredRequests(Vec<(BrokerId, u64, Vec<FetchPartition>)>);
+
+#[cfg(engine_speed)]
+impl std::fmt::Debug for AnsweredRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnsweredRequests")
+    }
+}
+
+#[cfg(engine_speed)]
+impl FetchPlans {
+    /// A leader answers fetch `fetch_id` from `replica` (a follower, or
+    /// `None` for a consumer): a follower's request is kept for it (in
+    /// place of its last one), a consumer's dropped.
+    #[inline(always)]
+    pub(crate) fn keep_answered(
+        &mut self,
+        replica: Option<BrokerId>,
+        fetch_id: u64,
+        request: Vec<FetchPartition>,
+    ) {
+        let Some(follower) = replica else {
+            return;
+        };
+        let kept = (follower, fetch_id, request);
+        match self.answered.0.iter_mut().find(|k| k.0 == follower) {
+            Some(slot) => *slot = kept,
+            None => self.answered.0.push(kept),
+        }
+    }
+
+    /// The request of `follower`'s fetch `fetch_id`, if this leader
+    /// answered it and still has it.
+    #[inline(always)]
+    fn take_answered(&mut self, follower: BrokerId, fetch_id: u64) -> Option<Vec<FetchPartition>> {
+        let i = self
+            .answered
+            .0
+            .iter()
+            .position(|k| k.0 == follower && k.1 == fetch_id)?;
+        Some(self.answered.0.swap_remove(i).2)
+    }
+}
+
+#[cfg(engine_speed)]
+impl Engine {
+    /// Whether `ready`, broker `b`'s next request to `leader`, and the plan
+    /// it was made under are what a fresh plan and request would be (for
+    /// the debug check where it is taken).
+    fn is_fresh(&self, b: BrokerId, leader: BrokerId, ready: &[FetchPartition]) -> bool {
+        let Some(plan) = self.brokers[b.0 as usize].fetch_plans.plans.get(&leader) else {
+            return false;
+        };
+        *plan.slots == *self.followed_from(b, leader)
+            && ready == self.fresh_fetch_partitions(b, &plan.slots)
     }
 }
