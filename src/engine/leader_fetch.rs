@@ -461,14 +461,13 @@ impl Broker {
             }
         }
     }
+
+    /// A parked fetch waited its max wait: it is answered as it is.
     pub fn fetch_wait_expired(&mut self, fetch_id: u64) {
         let Some(pos) = self.parked.iter().position(|p| p.fetch_id == fetch_id) else {
             return;
         };
         let pf = self.parked.remove(pos);
-        // A parked fetch waited its max wait: it is answered as it is. (Not
-        // a doc, no blank line above: `wake_parked`'s two native-only lines
-        // would move the page's panic locations here, and so its wasm.)
         let (data, _) = self.read_fetch(&pf);
         self.answer_fetch(pf.from, fetch_id, data);
         #[cfg(engine_speed)]
@@ -709,9 +708,7 @@ fn fetch_out() -> Vec<FetchPartitionData> {
 
 /// A fetch just answered (its request is only ever read): natively a
 /// follower's request goes back to the follower for its next one
-/// (`replica_fetcher::AnsweredRequests`). (At the end of the file, like
-/// the calls' added lines below the page's panic locations: see
-/// `fetch_wait_expired`.)
+/// (`replica_fetcher::AnsweredRequests`).
 #[cfg(engine_speed)]
 #[inline(always)]
 fn answered(plans: &mut crate::engine::replica_fetcher::FetchPlans, fetch: ParkedFetch) {

@@ -156,6 +156,7 @@ impl PartitionLog {
         #[cfg(not(engine_speed))]
         self.entries.range(lo, hi).copied().collect()
     }
+
     pub fn producer_state(&self) -> &ProducerStateManager {
         &self.producers
     }
@@ -178,10 +179,12 @@ impl PartitionLog {
         self.entries.last().map(|e| e.leader_epoch)
     }
 
-    /// `LeaderEpochFileCache.endOffsetFor`: the largest epoch `<= epoch` and its end offset (the
-    /// start offset of the next epoch, or LEO if it is the latest). An epoch below every cached
-    /// one answers itself with the first cached start offset (what came before was removed);
-    /// `None` is Kafka's `UNDEFINED_EPOCH_OFFSET` (empty cache, or an epoch above the latest).
+    /// `LeaderEpochFileCache.endOffsetFor`: the largest epoch `<= epoch` and
+    /// its end offset (the start offset of the next epoch, or LEO if it is
+    /// the latest). An epoch below every cached one answers itself with the
+    /// first cached start offset (what came before was removed); `None` is
+    /// Kafka's `UNDEFINED_EPOCH_OFFSET` (empty cache, or an epoch above the
+    /// latest).
     pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> Option<(LeaderEpoch, Offset)> {
         if epoch.0 < 0 {
             return None;
