@@ -150,7 +150,7 @@ pub struct Group {
     /// every record writes the same key over and over. Native only, as a
     /// speed cache (the page formats each key: see `fetch_session::ENABLED`).
     #[cfg(engine_speed)]
-    pub commit_keys: CommitKeys,
+    pub commit_keys: crate::engine::vecmap::TpMap<std::rc::Rc<str>>,
     pub rebalance_id: u32,
     /// The initial rebalance of an empty group, while it waits for more
     /// members (`group.initial.rebalance.delay.ms`).
@@ -234,7 +234,7 @@ impl Group {
             pending_txn_offsets: VecMap::new(),
             offsets_tp,
             #[cfg(engine_speed)]
-            commit_keys: CommitKeys::default(),
+            commit_keys: Default::default(),
             rebalance_id: 0,
             initial_delay: None,
             new_member_added: false,
@@ -910,35 +910,6 @@ impl Group {
                 .iter()
                 .any(|tp| tp.topic == topic && tp.partition == partition)
         })
-    }
-}
-
-/// [`Group::commit_keys`]: by topic id, then partition, so that finding a
-/// key is two indexings, not a binary search (once per offset commit).
-#[cfg(engine_speed)]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CommitKeys(Vec<Vec<Option<std::rc::Rc<str>>>>);
-
-#[cfg(engine_speed)]
-impl CommitKeys {
-    /// The key of `tp`'s record, if made.
-    #[inline]
-    pub fn get(&self, tp: &Tp) -> Option<&std::rc::Rc<str>> {
-        let topic = self.0.get(tp.topic.0 as usize)?;
-        topic.get(tp.partition.0 as usize)?.as_ref()
-    }
-
-    /// Keeps `key` as the key of `tp`'s record.
-    pub fn insert(&mut self, tp: Tp, key: std::rc::Rc<str>) {
-        let (t, p) = (tp.topic.0 as usize, tp.partition.0 as usize);
-        if self.0.len() <= t {
-            self.0.resize(t + 1, Vec::new());
-        }
-        let topic = &mut self.0[t];
-        if topic.len() <= p {
-            topic.resize(p + 1, None);
-        }
-        topic[p] = Some(key);
     }
 }
 
