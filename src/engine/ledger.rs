@@ -178,12 +178,12 @@ impl Ledger {
             .map_or(0, |i| count(&self.processed, g, i))
     }
 
-    /// The entry of record `r`'s message. A producer's record is found
-    /// through the dense record index, without reading the record itself:
-    /// a consumer processes records produced long before, and in a long run
-    /// that read was a cache miss per record. A transformed copy (not in
-    /// the index) goes through the event it came from, as before.
+    /// The entry of record `r`'s message. A producer's record is found through the dense
+    /// record index, without reading the record itself: a consumer processes records produced
+    /// long before, and in a long run that read was a cache miss per record. A transformed
+    /// copy (not in the index) goes through the event it came from, as before. (Inlined.)
     #[cfg(engine_speed)]
+    #[inline(always)]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
         match self.by_record.get(r.0 as usize) {
             Some(&i) if i != u32::MAX => {
@@ -216,7 +216,7 @@ impl Ledger {
         self.index_of(r, records)
             .map_or(0, |i| count(&self.processed, g, i))
     }
-
+    #[cfg_attr(engine_speed, inline(always))]
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
         let i = *self.by_record.get(r.0 as usize)?;
         self.entries.get_mut(i as usize)
@@ -260,7 +260,7 @@ impl Ledger {
                 }
                 self.by_record[record.0 as usize] = idx;
                 let (p, n) = split_event(r.event_id);
-                *cell_mut(&mut self.by_event, p, n, u32::MAX) = idx;
+                self::set_index!(self.by_event, p, n, idx);
                 self.entries.push(LedgerEntry {
                     event_id: r.event_id,
                     record: Some(*record),
@@ -341,7 +341,7 @@ impl Ledger {
                     } else {
                         &mut self.processed
                     };
-                    *count_mut(table, *group, i) += 1;
+                    self::count_one!(table, *group, i);
                 }
             }
             _ => {
@@ -552,4 +552,66 @@ fn room_for_one(copies: &mut Vec<Copy>) {
 #[inline(always)]
 fn room_for_one(copies: &mut Vec<Copy>) {
     copies.reserve_exact(1);
+}
+
+/// Sets cell (`$a`, `$b`) of a table of index vectors (`by_event`) to
+/// `$x`, growing it with `u32::MAX` (no entry) first. The page's bundle
+/// expands to the `cell_mut` call it always had (its tokens, so its code
+/// stays as it was); natively [`push_index`] pushes the cell when it is the
+/// next one, as it nearly always is (an entry per record created, in
+/// order), instead of growing by it and then indexing it: a call and two
+/// `CowVec` uniqueness checks fewer. (`by_record` keeps its lines: an
+/// index written through a macro moves the page's panic location.)
+#[cfg(not(engine_speed))]
+macro_rules! set_index {
+    ($t:expr, $a:expr, $b:expr, $x:expr) => {
+        *cell_mut(&mut $t, $a, $b, u32::MAX) = $x
+    };
+}
+#[cfg(engine_speed)]
+macro_rules! set_index {
+    ($t:expr, $a:expr, $b:expr, $x:expr) => {
+        match $t.get_mut($a) {
+            Some(v) => push_index(v, $b, $x),
+            None => *cell_mut(&mut $t, $a, $b, u32::MAX) = $x,
+        }
+    };
+}
+pub(crate) use set_index;
+
+/// Counts one more for group `$g` and entry `$i` in a per-group table. The
+/// page's bundle expands to `count_mut`'s call, as it always had; natively
+/// a cell that exists (the table grows only as far as a group has
+/// processed) is counted in place, without `cell_mut`'s call.
+#[cfg(not(engine_speed))]
+macro_rules! count_one {
+    ($t:expr, $g:expr, $i:expr) => {
+        *count_mut($t, $g, $i) += 1
+    };
+}
+#[cfg(engine_speed)]
+macro_rules! count_one {
+    ($t:expr, $g:expr, $i:expr) => {{
+        let (t, g, i) = ($t, $g, $i);
+        match t.get_mut(g.0 as usize).and_then(|v| v.get_mut(i as usize)) {
+            Some(c) => *c += 1,
+            None => *count_mut(t, g, i) += 1,
+        }
+    }};
+}
+pub(crate) use count_one;
+
+/// Cell `i` of `v` set to `x`, natively (see `set_index!`): pushed when it
+/// is the next one, else grown to (with `u32::MAX`, no entry) and indexed.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn push_index(v: &mut CowVec<u32>, i: usize, x: u32) {
+    if v.len() < i {
+        v.resize(i, u32::MAX);
+    }
+    if v.len() == i {
+        v.push(x);
+    } else {
+        v[i] = x;
+    }
 }
