@@ -284,37 +284,33 @@ impl Consumer {
 
     // ---- positions and fetching (`SubscriptionState`, `Fetcher`) -------------
 
-    /// `FetchCollector.collectFetch`: moves up to `max` records from completed fetches into a
-    /// poll's result, in partition order. The position moves past every entry taken, including
-    /// control records and records of aborted transactions, which are not handed out; an entry
-    /// that is not at the position is stale (fetched before a seek or a reset) and dropped.
-    #[cfg(not(engine_speed))] // (Natively the same at the end of this file.)
+    /// `FetchCollector.collectFetch`: moves up to `max` records from completed
+    /// fetches into a poll's result, in partition order. The position moves
+    /// past every entry taken, including control records and records of
+    /// aborted transactions, which are not handed out; an entry that is not
+    /// at the position is stale (fetched before a seek or a reset) and dropped.
+    /// (Each partition's position is looked up once and moved in place, and
+    /// its aborted transactions are borrowed: W1 full polls ~60,000 records.)
     pub fn drain_fetched(&mut self, max: usize) -> Vec<(Tp, RecordId, Offset)> {
-        let mut out = Vec::new();
+        let queued: usize = self.fetched.values().map(VecDeque::len).sum();
+        let mut out = Vec::with_capacity(queued.min(max));
         let tps: Vec<Tp> = self.fetched.keys().copied().collect();
         for tp in tps {
-            let aborted = self.aborted.get(&tp).cloned().unwrap_or_default();
-            let q = self.fetched.get_mut(&tp).expect("key");
+            let aborted = self.aborted.get(&tp).map_or(&[][..], Vec::as_slice);
+            let queue = self.fetched.get_mut(&tp).expect("key");
+            let mut position = self.positions.get_mut(&tp);
             while out.len() < max {
-                let Some(e) = q.pop_front() else { break };
-                if self.positions.get(&tp) != Some(&e.offset) {
-                    continue; // stale data from before a seek
+                let Some(e) = queue.pop_front() else { break };
+                match position.as_deref_mut() {
+                    Some(p) if *p == e.offset => *p = e.offset.next(),
+                    _ => continue, // stale data from before a seek
                 }
-                self.positions.insert(tp, e.offset.next());
-                let Some(record) = e.record else { continue };
-                let skip = e.transactional
-                    && e.producer.is_some_and(|p| {
-                        aborted.iter().any(|a| {
-                            a.producer_id == p.producer_id
-                                && a.first_offset <= e.offset
-                                && e.offset <= a.last_offset
-                        })
-                    });
-                if !skip {
+                // Control records and aborted records move the position only.
+                if let Some(record) = e.record.filter(|_| !in_aborted_txn(aborted, &e)) {
                     out.push((tp, record, e.offset));
                 }
             }
-            if q.is_empty() {
+            if queue.is_empty() {
                 self.fetched.remove(&tp);
             }
         }
@@ -1386,48 +1382,8 @@ pub(crate) mod tests {
     }
 }
 
-/// [`Consumer::drain_fetched`] natively (at the end of the file, so that
-/// the page's code keeps its lines): each partition's position is looked
-/// up once and moved in place, not looked up and inserted again for every
-/// record taken (two binary searches of the consumer's positions a record,
-/// ~60,000 records in the 3 x 20k-record W1 full run), the partition's
-/// aborted transactions are borrowed rather than cloned, and the poll's
-/// result is made with room for what it can take. Same result, same
-/// positions: a partition whose position is unknown takes nothing.
-#[cfg(engine_speed)]
-impl Consumer {
-    /// `FetchCollector.collectFetch` (see the page's version above).
-    pub fn drain_fetched(&mut self, max: usize) -> Vec<(Tp, RecordId, Offset)> {
-        let queued: usize = self.fetched.values().map(VecDeque::len).sum();
-        let mut out = Vec::with_capacity(queued.min(max));
-        let tps: Vec<Tp> = self.fetched.keys().copied().collect();
-        for tp in tps {
-            let aborted = self.aborted.get(&tp).map_or(&[][..], Vec::as_slice);
-            let queue = self.fetched.get_mut(&tp).expect("key");
-            let mut position = self.positions.get_mut(&tp);
-            while out.len() < max {
-                let Some(e) = queue.pop_front() else { break };
-                match position.as_deref_mut() {
-                    Some(p) if *p == e.offset => *p = e.offset.next(),
-                    _ => continue, // stale data from before a seek
-                }
-                // Control records and aborted records move the position only.
-                if let Some(record) = e.record.filter(|_| !in_aborted_txn(aborted, &e)) {
-                    out.push((tp, record, e.offset));
-                }
-            }
-            if queue.is_empty() {
-                self.fetched.remove(&tp);
-            }
-        }
-        out
-    }
-}
-
 /// Whether entry `e` belongs to one of a partition's aborted transactions
 /// (`read_committed` skips it).
-#[cfg(engine_speed)]
-#[inline(always)]
 fn in_aborted_txn(aborted: &[crate::engine::log::AbortedTxn], e: &LogEntry) -> bool {
     e.transactional
         && e.producer.is_some_and(|p| {

@@ -178,10 +178,11 @@ impl Ledger {
             .map_or(0, |i| count(&self.processed, g, i))
     }
 
-    /// The entry of record `r`'s message. A producer's record is found through the dense
-    /// record index, without reading the record itself: a consumer processes records produced
-    /// long before, and in a long run that read was a cache miss per record. A transformed
-    /// copy (not in the index) goes through the event it came from, as before. (Inlined.)
+    /// The entry of record `r`'s message. A producer's record is found
+    /// through the dense record index, without reading the record itself:
+    /// a consumer processes records produced long before, and in a long run
+    /// that read was a cache miss per record. A transformed copy (not in
+    /// the index) goes through the event it came from, as before.
     #[cfg(engine_speed)]
     #[inline(always)]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
@@ -216,6 +217,7 @@ impl Ledger {
         self.index_of(r, records)
             .map_or(0, |i| count(&self.processed, g, i))
     }
+
     #[cfg_attr(engine_speed, inline(always))]
     fn entry_for(&mut self, r: RecordId) -> Option<&mut LedgerEntry> {
         let i = *self.by_record.get(r.0 as usize)?;
