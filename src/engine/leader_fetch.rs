@@ -319,8 +319,14 @@ impl Broker {
             // A quiet partition has nothing for the follower (see
             // `fetch_session.rs`): what the checks below would conclude.
             // (Skipped in a loop of its own: most of a session is quiet,
-            // and the body's loop steps several times slower.)
-            while self::quiet_at!(quiet, next) {
+            // and the body's loop steps several times slower. Release builds
+            // first skip the run eight flags at a time; debug builds step
+            // flag by flag, so that the assertion checks every quiet one.)
+            #[cfg(not(debug_assertions))]
+            {
+                next = skip_quiet(quiet, next);
+            }
+            while quiet.get(next).copied().unwrap_or(false) {
                 // Every change to a quiet partition's log ends its quiet
                 // (`broker_settle_quiet`): a new way to change a leader's
                 // log that forgets to do so stops the tests here.
@@ -715,33 +721,12 @@ fn answered(plans: &mut crate::engine::replica_fetcher::FetchPlans, fetch: Parke
     plans.keep_answered(fetch.replica, fetch.fetch_id, fetch.partitions);
 }
 
-/// Whether position `next` of a session's quiet flags is quiet
+/// The first position from `i` on that is not quiet, or the end
 /// (`Broker::read_fetch`'s skip). Nearly every read of a follower's fetch
 /// in W1 full finds one partition that is not quiet among ~21 (the
-/// `__consumer_offsets` partition a commit moved), so the flag-by-flag loop
-/// was ~21 steps a read. Natively (release builds) the whole quiet run is
-/// skipped here, eight flags at a time while it lasts, and the loop's body
-/// never runs; debug builds and the page step flag by flag, so the loop's
-/// assertion still checks every quiet partition there.
-#[cfg(not(all(engine_speed, not(debug_assertions))))]
-macro_rules! quiet_at {
-    ($quiet:ident, $next:ident) => {
-        $quiet.get($next).copied().unwrap_or(false)
-    };
-}
-#[cfg(all(engine_speed, not(debug_assertions)))]
-macro_rules! quiet_at {
-    ($quiet:ident, $next:ident) => {{
-        $next = skip_quiet($quiet, $next);
-        false
-    }};
-}
-pub(crate) use quiet_at;
-
-/// The first position from `i` on that is not quiet, or the end
-/// (`quiet_at!`): whole words of eight quiet flags first (one 8-byte
-/// comparison each), then flag by flag.
-#[cfg(all(engine_speed, not(debug_assertions)))]
+/// `__consumer_offsets` partition a commit moved): whole words of eight
+/// quiet flags go first (one 8-byte comparison each), then flag by flag.
+#[cfg(not(debug_assertions))]
 #[inline(always)]
 fn skip_quiet(quiet: &[bool], mut i: usize) -> usize {
     while quiet.get(i..i + 8) == Some(&[true; 8][..]) {
