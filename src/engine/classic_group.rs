@@ -855,32 +855,42 @@ impl Group {
     /// commit between JoinGroup and SyncGroup get `REBALANCE_IN_PROGRESS`.
     /// So a stale member that commits while the group completes a rebalance
     /// is told its generation is gone, not that a rebalance is running.
+    ///
+    /// An accepted commit comes with the member the check found (`None`
+    /// when it had none to check: no generation, from an admin client or a
+    /// transactional producer), so that the coordinator, which needs the
+    /// member's consumer, does not search the members by id a second time.
     pub fn validate_offset_commit(
         &self,
         member_id: &str,
         generation: GenerationId,
         transactional: bool,
-    ) -> Option<ErrorCode> {
+    ) -> Result<Option<&Member>, ErrorCode> {
         if self.state == GroupState::Dead {
-            return Some(ErrorCode::CoordinatorNotAvailable);
+            return Err(ErrorCode::CoordinatorNotAvailable);
         }
         if generation.0 < 0 && self.state == GroupState::Empty {
-            return None;
+            // An empty group has no member to find (every way into `Empty`
+            // leaves `members` empty, and a join leaves `Empty`).
+            debug_assert!(self.members.is_empty());
+            return Ok(None);
         }
+        let mut member = None;
         if generation.0 >= 0 || !member_id.is_empty() {
-            if !self.members.contains_key(member_id) {
-                return Some(ErrorCode::UnknownMemberId);
-            }
+            let Some(m) = self.members.get(member_id) else {
+                return Err(ErrorCode::UnknownMemberId);
+            };
             if generation != self.generation {
-                return Some(ErrorCode::IllegalGeneration);
+                return Err(ErrorCode::IllegalGeneration);
             }
+            member = Some(m);
         } else if !transactional && self.state != GroupState::Empty {
-            return Some(ErrorCode::UnknownMemberId);
+            return Err(ErrorCode::UnknownMemberId);
         }
         if !transactional && self.state == GroupState::CompletingRebalance {
-            return Some(ErrorCode::RebalanceInProgress);
+            return Err(ErrorCode::RebalanceInProgress);
         }
-        None
+        Ok(member)
     }
 
     /// Whether an unfinished transaction holds an offset of this group for
@@ -1271,22 +1281,23 @@ mod tests {
     fn a_stale_member_committing_during_a_rebalance_gets_illegal_generation() {
         let g = group(GroupState::CompletingRebalance, 5);
         assert_eq!(
-            g.validate_offset_commit("m1", GenerationId(4), false),
+            g.validate_offset_commit("m1", GenerationId(4), false).err(),
             Some(ErrorCode::IllegalGeneration),
             "generation is checked before the rebalance"
         );
         assert_eq!(
-            g.validate_offset_commit("gone", GenerationId(5), false),
+            g.validate_offset_commit("gone", GenerationId(5), false)
+                .err(),
             Some(ErrorCode::UnknownMemberId),
             "so is the member"
         );
         assert_eq!(
-            g.validate_offset_commit("m1", GenerationId(5), false),
+            g.validate_offset_commit("m1", GenerationId(5), false).err(),
             Some(ErrorCode::RebalanceInProgress),
             "a current member between JoinGroup and SyncGroup"
         );
         assert_eq!(
-            g.validate_offset_commit("m1", GenerationId(5), true),
+            g.validate_offset_commit("m1", GenerationId(5), true).err(),
             None,
             "the group state is not enforced for transactional commits"
         );
@@ -1296,26 +1307,36 @@ mod tests {
     fn offset_commit_validation_follows_classic_group_order() {
         let stable = group(GroupState::Stable, 3);
         assert_eq!(
-            stable.validate_offset_commit("m2", GenerationId(3), false),
+            stable
+                .validate_offset_commit("m2", GenerationId(3), false)
+                .err(),
             None
         );
         assert_eq!(
-            stable.validate_offset_commit("m2", GenerationId(2), false),
+            stable
+                .validate_offset_commit("m2", GenerationId(2), false)
+                .err(),
             Some(ErrorCode::IllegalGeneration)
         );
         assert_eq!(
-            stable.validate_offset_commit("", GenerationId(-1), false),
+            stable
+                .validate_offset_commit("", GenerationId(-1), false)
+                .err(),
             Some(ErrorCode::UnknownMemberId),
             "no generation: only into an empty group"
         );
         let mut empty = group(GroupState::Empty, 3);
         empty.members.clear();
         assert_eq!(
-            empty.validate_offset_commit("", GenerationId(-1), false),
+            empty
+                .validate_offset_commit("", GenerationId(-1), false)
+                .err(),
             None
         );
         assert_eq!(
-            group(GroupState::Dead, 3).validate_offset_commit("m1", GenerationId(3), false),
+            group(GroupState::Dead, 3)
+                .validate_offset_commit("m1", GenerationId(3), false)
+                .err(),
             Some(ErrorCode::CoordinatorNotAvailable)
         );
     }

@@ -514,7 +514,7 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
     ) {
         let grp = &self.groups[g.0 as usize];
-        if let Some(error) = grp.validate_offset_commit(&member_id, generation, true) {
+        if let Err(error) = grp.validate_offset_commit(&member_id, generation, true) {
             self.send(
                 Node::Broker(b),
                 from,
@@ -674,27 +674,32 @@ impl Engine {
         commit_id: u64,
     ) {
         let grp = &self.groups[g.0 as usize];
-        let refused = match grp.consumer_group() {
+        // The committing member's consumer, found by the check itself.
+        let checked = match grp.consumer_group() {
             // The consumer protocol: the member's epoch, exactly.
-            Some(cg) => cg.check_commit(&member_id, generation.0),
-            None => grp.validate_offset_commit(&member_id, generation, false),
+            Some(cg) => match cg.check_commit(&member_id, generation.0) {
+                Some(error) => Err(error),
+                None => Ok(cg.member(&member_id).and_then(|m| m.consumer)),
+            },
+            None => grp
+                .validate_offset_commit(&member_id, generation, false)
+                .map(|m| m.map(|m| m.meta.consumer)),
         };
-        if let Some(error) = refused {
-            self.send(
-                Node::Broker(b),
-                from,
-                Msg::OffsetCommitResponse {
-                    group: g,
-                    error: Some(error),
-                    offsets,
-                    commit_id,
-                },
-            );
-            return;
-        }
-        let member = match grp.consumer_group() {
-            Some(cg) => cg.member(&member_id).and_then(|m| m.consumer),
-            None => grp.members.get(&member_id).map(|m| m.meta.consumer),
+        let member = match checked {
+            Ok(member) => member,
+            Err(error) => {
+                self.send(
+                    Node::Broker(b),
+                    from,
+                    Msg::OffsetCommitResponse {
+                        group: g,
+                        error: Some(error),
+                        offsets,
+                        commit_id,
+                    },
+                );
+                return;
+            }
         };
         self.group_append_offsets(b, from, g, offsets, auto, commit_id, member);
     }
