@@ -161,9 +161,9 @@ impl Engine {
         rule: impl FnOnce(&mut Consumer, u64, &mut Outbox) -> R,
     ) -> R {
         let now = self.now_ms;
-        let mut out = self::rule_outbox!(self);
+        let mut out = self.outbox();
         let r = rule(&mut self.consumers[c.0 as usize], now, &mut out);
-        self::apply_rule_outbox!(self, out);
+        self.apply_outbox(out);
         r
     }
 
@@ -1034,39 +1034,3 @@ impl Engine {
         Ok(())
     }
 }
-
-/// The outbox a consumer rule writes into (`Engine::consumer_rule`):
-/// natively the one the queue keeps for them (`Engine::take_rule_outbox`),
-/// so that a rule that records nothing (most of a commit's: `may_commit`,
-/// `block_on_commit`, a successful `commit_answered`) costs no
-/// `apply_outbox` call. In the page's bundle `Engine::outbox` and
-/// `Engine::apply_outbox`, as written before: macros, so that the page's
-/// code stays token for token what it was.
-#[cfg(not(engine_speed))]
-macro_rules! rule_outbox {
-    ($engine:ident) => {
-        $engine.outbox()
-    };
-}
-#[cfg(engine_speed)]
-macro_rules! rule_outbox {
-    ($engine:ident) => {
-        $engine.take_rule_outbox()
-    };
-}
-pub(crate) use rule_outbox;
-
-/// Applies a consumer rule's outbox (see `rule_outbox!`).
-#[cfg(not(engine_speed))]
-macro_rules! apply_rule_outbox {
-    ($engine:ident, $out:ident) => {
-        $engine.apply_outbox($out)
-    };
-}
-#[cfg(engine_speed)]
-macro_rules! apply_rule_outbox {
-    ($engine:ident, $out:ident) => {
-        $engine.apply_rule_outbox($out)
-    };
-}
-pub(crate) use apply_rule_outbox;

@@ -1112,25 +1112,3 @@ fn boxed(queue: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
 fn boxed(_: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
     std::rc::Rc::new(msg)
 }
-
-// Natively consumer rules write into an outbox the queue keeps (see
-// `rule_outbox` in `consumer.rs`): a rule that records nothing, as most of
-// an offset commit's do, costs no `apply_outbox` call.
-#[cfg(engine_speed)]
-impl Engine {
-    /// The queue's kept outbox, for a consumer rule.
-    #[inline(always)]
-    pub(crate) fn take_rule_outbox(&mut self) -> crate::engine::outbox::Outbox {
-        self.queue.take_outbox()
-    }
-
-    /// Applies a consumer rule's effects, if any, and gives the emptied
-    /// outbox back to the queue.
-    #[inline(always)]
-    pub(crate) fn apply_rule_outbox(&mut self, mut out: crate::engine::outbox::Outbox) {
-        if !out.is_empty() {
-            self.apply_outbox_drain(&mut out);
-        }
-        self.queue.keep_outbox(out);
-    }
-}

@@ -17,13 +17,10 @@
 //! there directly. The page keeps the heap (`sim.rs`): this is more code,
 //! and its first load is budgeted to the byte.
 //!
-//! It also keeps two buffers for reuse, neither part of its value: the
-//! boxes of delivered messages, for the next ones sent, and the outbox
-//! that consumer rules write into (`Engine::consumer_rule`), emptied after
-//! each rule.
+//! It also keeps the boxes of delivered messages for reuse by the next
+//! ones sent: no part of its value.
 
 use crate::engine::network::Msg;
-use crate::engine::outbox::Outbox;
 use crate::engine::sim::Scheduled;
 use std::collections::{BinaryHeap, VecDeque};
 use std::rc::Rc;
@@ -52,28 +49,6 @@ pub(crate) struct TimingWheel {
     far: BinaryHeap<Scheduled>,
     /// The boxes of delivered messages, for the next ones sent.
     boxes: MsgBoxes,
-    /// The outbox consumer rules write into (`Engine::consumer_rule`),
-    /// emptied after each: its buffer kept, and no call to hand it back.
-    outbox: KeptOutbox,
-}
-
-/// [`TimingWheel::take_outbox`]'s outbox. A clone of the queue (a
-/// time-travel snapshot) starts with an empty one: it holds no effect
-/// between actions, only its buffer.
-#[derive(Default)]
-struct KeptOutbox(Outbox);
-
-impl Clone for KeptOutbox {
-    fn clone(&self) -> Self {
-        KeptOutbox::default()
-    }
-}
-
-/// No part of the queue's value (as [`MsgBoxes`]).
-impl std::fmt::Debug for KeptOutbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KeptOutbox")
-    }
 }
 
 /// Emptied `Rc<Msg>` boxes (each holds a placeholder), reused by the next
@@ -110,7 +85,6 @@ impl Default for TimingWheel {
             near: 0,
             far: BinaryHeap::new(),
             boxes: MsgBoxes::default(),
-            outbox: KeptOutbox::default(),
         }
     }
 }
@@ -199,20 +173,6 @@ impl TimingWheel {
             }
             _ => Rc::unwrap_or_clone(boxed),
         }
-    }
-
-    /// The kept outbox for a consumer rule (an empty one while a rule that
-    /// applies effects runs another: it is handed back after).
-    #[inline(always)]
-    pub(crate) fn take_outbox(&mut self) -> Outbox {
-        std::mem::take(&mut self.outbox.0)
-    }
-
-    /// Keeps `out`, whose effects were applied, for the next consumer rule.
-    #[inline(always)]
-    pub(crate) fn keep_outbox(&mut self, out: Outbox) {
-        debug_assert!(out.is_empty(), "a kept outbox holds no effect");
-        self.outbox.0 = out;
     }
 
     /// The action [`TimingWheel::pop`] would return.
