@@ -39,10 +39,11 @@
 //! runs no rule), so a spare taken is always back before the next is
 //! taken. (A stack of spares, for rules run inside others, was measured:
 //! it never held a second buffer, and its pops and pushes cost W1 full
-//! 0.7% more instructions; see `bench/README.md`, perf-w1o.) An outbox
-//! that recorded nothing, as most of an offset commit's consumer rules,
-//! is only handed back; natively that check is inlined where the rule
-//! runs, so such a rule costs no call.
+//! 0.7% more instructions; see `bench/README.md`, perf-w1o.) Natively an
+//! outbox that recorded nothing, as most of an offset commit's consumer
+//! rules, is only handed back, a check inlined where the rule runs, so
+//! such a rule costs no call (the page, whose first load is budgeted,
+//! keeps the shorter code).
 
 use crate::engine::event::{EventKind, Node};
 use crate::engine::network::Msg;
@@ -132,9 +133,22 @@ impl Engine {
     }
 
     /// Carries out a component's effects in the order it recorded them,
-    /// and keeps the emptied buffer for the next [`Engine::outbox`]. An
-    /// outbox that recorded nothing is only handed back.
-    #[cfg_attr(engine_speed, inline(always))]
+    /// and keeps the emptied buffer for the next [`Engine::outbox`]. The
+    /// page's, the least code: merged with the native one below (which
+    /// skips an empty outbox's drain and drops no buffer through a call),
+    /// the page's first load grew by ~150 B, over its budget.
+    #[cfg(not(engine_speed))]
+    pub(crate) fn apply_outbox(&mut self, mut out: Outbox) {
+        self.apply_outbox_drain(&mut out);
+        if out.effects.capacity() > self.spare_effects.capacity() {
+            self.spare_effects = out.effects;
+        }
+    }
+
+    /// Natively: as the page's `apply_outbox`, but an outbox that recorded
+    /// nothing is only handed back.
+    #[cfg(engine_speed)]
+    #[inline(always)]
     pub(crate) fn apply_outbox(&mut self, out: Outbox) {
         if out.is_empty() {
             self.keep_spare(out.effects);
@@ -148,6 +162,7 @@ impl Engine {
     /// at every rule, and whether this loop is inlined is the compiler's
     /// choice: forced inline too, it cost the producer's timers ~0.2% of
     /// the producer-only bench.
+    #[cfg(engine_speed)]
     #[inline]
     fn apply_effects(&mut self, mut out: Outbox) {
         self.apply_outbox_drain(&mut out);
@@ -157,6 +172,7 @@ impl Engine {
     /// Keeps `emptied` as the spare buffer, or the spare if that is larger
     /// (an outbox made with [`Outbox::new`], such as a transaction's
     /// `then`, did not take the spare and brings a buffer of its own).
+    #[cfg(engine_speed)]
     #[inline(always)]
     fn keep_spare(&mut self, emptied: Vec<Effect>) {
         let mut other = std::mem::replace(&mut self.spare_effects, emptied);
