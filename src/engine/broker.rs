@@ -83,7 +83,7 @@ pub struct Replica {
     pub leader: Option<LeaderState>,
 }
 
-pub use crate::engine::purgatory::{DelayedKind, DelayedOp};
+pub use crate::engine::purgatory::{wait_for, DelayedKind, DelayedOp, Waiting};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParkedFetch {
@@ -555,7 +555,7 @@ mod tests {
             .collect();
         DelayedOp {
             id: e.next_id(),
-            waiting,
+            waiting: waiting.into(),
             deadline_ms: e.now_ms + 30_000,
             kind: DelayedKind::Produce {
                 from: Node::Producer(ProducerIdx(0)),
@@ -586,7 +586,7 @@ mod tests {
         let id = op.id;
         e.broker_add_delayed(b, op);
         assert_eq!(e.brokers[0].delayed.len(), 1, "tp1 is still pending");
-        assert_eq!(e.brokers[0].delayed[0].waiting, vec![(tp1, Offset(1))]);
+        assert_eq!(*e.brokers[0].delayed[0].waiting, [(tp1, Offset(1))]);
         e.broker_delayed_produce_expired(b, id);
         assert_eq!(
             response(&e),
@@ -721,7 +721,7 @@ mod component_tests {
         if acks == Acks::All {
             let op = DelayedOp {
                 id: 1,
-                waiting,
+                waiting: waiting.into(),
                 deadline_ms: v.now_ms + 30_000,
                 kind: DelayedKind::Produce {
                     from: PRODUCER,

@@ -877,7 +877,20 @@ impl Group {
         }
         let mut member = None;
         if generation.0 >= 0 || !member_id.is_empty() {
-            let Some(m) = self.members.get(member_id) else {
+            // A scan by `==` (lengths first, then the bytes), not the map's
+            // binary search by `Ord`: a group has a few members whose ids
+            // share their `consumer-<group>-<n>-` prefix, so each `Ord`
+            // step compares that prefix again, and this runs every commit.
+            // (Speed-only: the page keeps the map's lookup.)
+            #[cfg(engine_speed)]
+            let found = self
+                .members
+                .iter()
+                .find(|(id, _)| id.as_str() == member_id)
+                .map(|(_, m)| m);
+            #[cfg(not(engine_speed))]
+            let found = self.members.get(member_id);
+            let Some(m) = found else {
                 return Err(ErrorCode::UnknownMemberId);
             };
             if generation != self.generation {

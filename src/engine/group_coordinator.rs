@@ -533,7 +533,7 @@ impl Engine {
                 let id = self.next_id();
                 let op = crate::engine::broker::DelayedOp {
                     id,
-                    waiting: vec![(otp, end)],
+                    waiting: crate::engine::broker::wait_for(otp, end),
                     deadline_ms: self.now_ms + 5_000,
                     kind: crate::engine::broker::DelayedKind::TxnOffsetCommit { group: g, from },
                 };
@@ -788,7 +788,7 @@ impl Engine {
                 let id = self.next_id();
                 let op = crate::engine::broker::DelayedOp {
                     id,
-                    waiting: vec![(otp, end)],
+                    waiting: crate::engine::broker::wait_for(otp, end),
                     deadline_ms: self.now_ms + 5_000, // offsets.commit.timeout.ms
                     kind: crate::engine::broker::DelayedKind::OffsetCommit {
                         group: g,

@@ -401,7 +401,7 @@ impl Engine {
                 let id = self.next_id();
                 let op = DelayedOp {
                     id,
-                    waiting,
+                    waiting: waiting.into(),
                     deadline_ms: self.now_ms + timeout_ms as u64,
                     kind: DelayedKind::Produce {
                         from,

@@ -65,9 +65,96 @@ pub enum DelayedKind {
 pub struct DelayedOp {
     pub id: u64,
     /// Every (partition, offset) the HW must reach.
-    pub waiting: Vec<(Tp, Offset)>,
+    pub waiting: Waiting,
     pub deadline_ms: u64,
     pub kind: DelayedKind,
+}
+
+/// The (partition, offset) pairs a [`DelayedOp`] waits on, read as a slice.
+///
+/// Why not a plain `Vec`: every coordinator write (an offset commit, a
+/// transaction-log write, a marker) waits on exactly one partition, and an
+/// offset commit happens once a record in a workload that commits each
+/// record. A one-entry `Vec` costs a heap allocation and a free each time;
+/// [`Waiting::One`] keeps that entry inline. A produce, which may wait on
+/// many partitions, keeps its `Vec` ([`Waiting::Many`]).
+///
+/// Speed-only: the page's build keeps the plain `Vec` (the enum's slice
+/// glue grew its first load by ~400 B brotli, more than its budget).
+#[cfg(engine_speed)]
+#[derive(Clone)]
+pub enum Waiting {
+    /// Exactly one pair, stored inline (an array so it reads as a slice).
+    One([(Tp, Offset); 1]),
+    /// Any number of pairs, possibly none once a produce is decided.
+    Many(Vec<(Tp, Offset)>),
+}
+
+#[cfg(engine_speed)]
+impl Waiting {
+    /// `Vec::retain`: keeps the pairs `f` accepts, in order.
+    pub fn retain(&mut self, mut f: impl FnMut(&(Tp, Offset)) -> bool) {
+        match self {
+            Waiting::One([pair]) => {
+                if !f(pair) {
+                    // An empty `Vec` allocates nothing.
+                    *self = Waiting::Many(Vec::new());
+                }
+            }
+            Waiting::Many(pairs) => pairs.retain(f),
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<Vec<(Tp, Offset)>> for Waiting {
+    fn from(pairs: Vec<(Tp, Offset)>) -> Self {
+        Waiting::Many(pairs)
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for Waiting {
+    type Target = [(Tp, Offset)];
+
+    fn deref(&self) -> &[(Tp, Offset)] {
+        match self {
+            Waiting::One(pair) => pair,
+            Waiting::Many(pairs) => pairs,
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+/// Equal when the same pairs wait, whichever form holds them.
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for Waiting {}
+
+#[cfg(engine_speed)]
+/// Prints the pairs as a list, as the `Vec` it replaces did.
+impl std::fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The page's build: a plain `Vec` (see the speed-only enum above).
+#[cfg(not(engine_speed))]
+pub type Waiting = Vec<(Tp, Offset)>;
+
+/// What a write that waits on one partition reaching `offset` waits on
+/// (inline in the speed-only [`Waiting`], a one-entry `Vec` on the page).
+pub fn wait_for(tp: Tp, offset: Offset) -> Waiting {
+    #[cfg(engine_speed)]
+    return Waiting::One([(tp, offset)]);
+    #[cfg(not(engine_speed))]
+    vec![(tp, offset)]
 }
 
 /// A partition as the purgatory needs to see it on the broker holding the op.
@@ -85,6 +172,14 @@ pub type Status = Option<Option<ErrorCode>>;
 impl DelayedOp {
     /// Whether the op waits on `tp`.
     pub fn waits_on(&self, tp: Tp) -> bool {
+        // Matched, not read as a slice: the broker asks this of every
+        // operation in its purgatory each time a high watermark moves.
+        #[cfg(engine_speed)]
+        return match &self.waiting {
+            Waiting::One([(t, _)]) => *t == tp,
+            Waiting::Many(pairs) => pairs.iter().any(|(t, _)| *t == tp),
+        };
+        #[cfg(not(engine_speed))]
         self.waiting.iter().any(|(t, _)| *t == tp)
     }
 
@@ -115,7 +210,15 @@ impl DelayedOp {
             }
             return self.waiting.is_empty().then_some(None);
         }
-        for (tp, required) in &self.waiting {
+        #[cfg(engine_speed)]
+        if let Waiting::One([(tp, required)]) = self.waiting {
+            // The common case (one coordinator write), without the slice.
+            return match view(tp) {
+                None => Some(Some(ErrorCode::NotLeaderOrFollower)),
+                Some(p) => (p.hw >= required).then_some(None),
+            };
+        }
+        for (tp, required) in self.waiting.iter() {
             let Some(p) = view(*tp) else {
                 return Some(Some(ErrorCode::NotLeaderOrFollower));
             };
@@ -165,7 +268,12 @@ mod tests {
     fn produce(waiting: &[(u32, i64)]) -> DelayedOp {
         DelayedOp {
             id: 1,
-            waiting: waiting.iter().map(|(p, o)| (tp(*p), Offset(*o))).collect(),
+            waiting: Waiting::from(
+                waiting
+                    .iter()
+                    .map(|(p, o)| (tp(*p), Offset(*o)))
+                    .collect::<Vec<_>>(),
+            ),
             deadline_ms: 30_000,
             kind: DelayedKind::Produce {
                 from: Node::Producer(ProducerIdx(0)),
@@ -204,7 +312,7 @@ mod tests {
             op.try_complete(|t| hw(if t == tp(0) { 5 } else { 2 })),
             None
         );
-        assert_eq!(op.waiting, [(tp(1), Offset(3))], "partition 0 is decided");
+        assert_eq!(*op.waiting, [(tp(1), Offset(3))], "partition 0 is decided");
         assert_eq!(op.try_complete(|_| hw(3)), Some(None));
         assert_eq!(results(&op), [Ok(Offset(4)), Ok(Offset(2))]);
     }
@@ -248,7 +356,11 @@ mod tests {
     fn a_coordinator_write_completes_or_fails_as_a_whole() {
         let commit = |w: &[(u32, i64)]| DelayedOp {
             id: 2,
-            waiting: w.iter().map(|(p, o)| (tp(*p), Offset(*o))).collect(),
+            waiting: Waiting::from(
+                w.iter()
+                    .map(|(p, o)| (tp(*p), Offset(*o)))
+                    .collect::<Vec<_>>(),
+            ),
             deadline_ms: 5_000,
             kind: DelayedKind::TxnLog {
                 transactional_id: "t".into(),

@@ -565,7 +565,7 @@ impl Engine {
                 let op_id = self.next_id();
                 let op = DelayedOp {
                     id: op_id,
-                    waiting: vec![(tp, end)],
+                    waiting: crate::engine::broker::wait_for(tp, end),
                     deadline_ms: self.now_ms + 30_000,
                     kind: DelayedKind::TxnLog {
                         transactional_id: tid.to_string(),

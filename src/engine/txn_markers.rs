@@ -123,7 +123,7 @@ impl Engine {
             let id = self.next_id();
             let op = DelayedOp {
                 id,
-                waiting: vec![(tp, offset.next())],
+                waiting: crate::engine::broker::wait_for(tp, offset.next()),
                 deadline_ms: now + MARKER_TIMEOUT_MS,
                 kind: DelayedKind::Marker {
                     coordinator,
