@@ -498,7 +498,7 @@ impl Engine {
     /// After any leader append: the HW may move (a lone ISR) and parked
     /// fetches may now have data.
     pub(crate) fn broker_after_leader_append(&mut self, b: BrokerId, tp: Tp) {
-        self.broker_maybe_increment_hw(b, tp);
+        self.broker_hw_after_append(b, tp);
         self.broker(b).wake_parked(tp);
         self.broker_flush(b);
     }
@@ -529,8 +529,8 @@ impl Engine {
         let end = self
             .broker(b)
             .append_internal(now, tp, batch, records, txn)?;
-        self.broker_flush(b);
-        self.broker_after_leader_append(b, tp);
+        // (The append's event goes out first, then what the append caused.)
+        self.broker_flush_after_append(b, tp);
         Ok(end)
     }
 
@@ -596,5 +596,98 @@ impl Broker {
         }
         let new_isr = isr.iter().copied().filter(|r| !out.contains(r)).collect();
         Some((leader.epoch, new_isr))
+    }
+}
+
+/// The page's steps after a leader append: the high-watermark check is
+/// [`Engine::broker_maybe_increment_hw`] itself, and an internal append's
+/// event is applied before it.
+#[cfg(not(engine_speed))]
+impl Engine {
+    #[inline(always)]
+    fn broker_hw_after_append(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_maybe_increment_hw(b, tp);
+    }
+
+    #[inline(always)]
+    fn broker_flush_after_append(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_flush(b);
+        self.broker_after_leader_append(b, tp);
+    }
+}
+
+/// Natively, the high-watermark check after a leader append skips the full
+/// rule when a cheap look shows that the HW cannot move.
+///
+/// Why: an append only raises the leader's own log end offset, and while
+/// a follower lags (which is always, between a record's append and the
+/// follower's next fetch) the HW stays where it is. In W1 full every
+/// offset commit's `__consumer_offsets` append asked
+/// [`LeaderState::high_watermark`] anyway: the ISR and `min.insync.replicas`
+/// from the controller, every follower's progress, ~145 instructions, and
+/// never a move.
+#[cfg(engine_speed)]
+impl Engine {
+    /// Whether the HW of `tp` on `b` surely stays where it is
+    /// ([`Broker::hw_cannot_move`]); debug builds check the answer with
+    /// the full rule.
+    #[inline(always)]
+    fn broker_hw_stays(&mut self, b: BrokerId, tp: Tp) -> bool {
+        let (broker, view) = self.broker_view(b);
+        let stays = broker.hw_cannot_move(tp, &view);
+        debug_assert!(
+            !stays || !broker.raise_hw(tp, &view),
+            "the high watermark of {tp:?} moved where it could not"
+        );
+        stays
+    }
+
+    #[inline(always)]
+    fn broker_hw_after_append(&mut self, b: BrokerId, tp: Tp) {
+        if !self.broker_hw_stays(b, tp) {
+            self.broker_maybe_increment_hw(b, tp);
+        }
+    }
+
+    /// After an internal append (an offset commit's record, a transaction
+    /// log write): when the HW cannot move, the append's event stays
+    /// queued in the broker's outbox behind nothing, and the answers of
+    /// the parked fetches it wakes queue behind it, so one flush applies
+    /// them all in the order the page's two flushes do (applying an effect
+    /// only sends, schedules or emits: it reads nothing `wake_parked`
+    /// changes). Otherwise the page's steps.
+    #[inline(always)]
+    fn broker_flush_after_append(&mut self, b: BrokerId, tp: Tp) {
+        if !self.broker_hw_stays(b, tp) {
+            self.broker_flush(b);
+            self.broker_maybe_increment_hw(b, tp);
+        }
+        self.broker(b).wake_parked(tp);
+        self.broker_flush(b);
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// Whether [`Broker::raise_hw`] would surely find nothing to do: `tp`
+    /// is not led here, or a follower in its ISR has a log end offset at or
+    /// below the HW. An ISR member always counts in the rule, and the HW is
+    /// at most the smallest log end offset counted, so it cannot pass that
+    /// follower's (and while the ISR is below `min.insync.replicas` it
+    /// does not move at all). `false` means "maybe": the full rule decides.
+    #[inline(always)]
+    fn hw_cannot_move(&self, tp: Tp, view: &ClusterView) -> bool {
+        let Some(rep) = self.replicas.get(&tp) else {
+            return true;
+        };
+        let Some(leader) = rep.leader.as_ref() else {
+            return true;
+        };
+        let hw = rep.log.hw();
+        let isr = view.isr(tp);
+        leader
+            .followers
+            .iter()
+            .any(|(id, f)| f.leo <= hw && isr.contains(id))
     }
 }
