@@ -385,7 +385,7 @@ impl Engine {
     }
 
     // ---- scheduling ---------------------------------------------------------
-    #[cfg_attr(engine_speed, inline(always))]
+    #[cfg(not(engine_speed))] // (natively: `schedule` at the end of this file)
     pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
         let at_ms = at_ms.max(self.now_ms);
         let seq = self.seq;
@@ -473,7 +473,7 @@ impl Engine {
             })
             .collect()
     }
-
+    #[cfg(not(engine_speed))] // (natively: `send` at the end of this file)
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive_ms = self.now_ms + self.latency_ms(from, to);
         self.emit(EventKind::Message {
@@ -705,7 +705,7 @@ impl Engine {
         self.headline = false;
         let mut background = 0u32;
         loop {
-            let next_ms = self.next_event_ms()?;
+            let next_ms = self::next_due!(self, limit_ms)?;
             // Routine traffic alone (heartbeats, empty fetches) is idle; a
             // scheduled keep-alive action (a message with news, a fence timer,
             // a workload tick) or pending work anywhere keeps the loop going.
@@ -1112,3 +1112,109 @@ fn boxed(queue: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
 fn boxed(_: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
     std::rc::Rc::new(msg)
 }
+
+// Natively a sent message is asked its kind, its error and whether it keeps
+// the run awake in one match (`Msg::narration`), and the queue is handed
+// the flag rather than asking the action again: one dispatch on the message
+// where the page's `send` and `schedule` make three (two of them scanning a
+// follower's fetch answer). Timers and other actions ask `keeps_alive` as
+// on the page.
+#[cfg(engine_speed)]
+impl Engine {
+    /// Sends a message; it arrives after the link's latency (the page's
+    /// `send`, with one dispatch on the message, see above).
+    pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        let arrive_ms = self.now_ms + self.latency_ms(from, to);
+        let (kind, error, keeps_alive) = msg.narration();
+        self.emit(EventKind::Message {
+            from,
+            to,
+            kind,
+            arrive_ms,
+            error,
+        });
+        let msg = boxed(&self.queue, msg);
+        self.schedule_flagged(arrive_ms, Action::Deliver { from, to, msg }, keeps_alive);
+    }
+
+    /// Queues `action` at `at_ms` (never before now), asking it whether it
+    /// keeps the run awake.
+    #[inline(always)]
+    pub(crate) fn schedule(&mut self, at_ms: u64, action: Action) {
+        let keeps_alive = action.keeps_alive();
+        self.schedule_flagged(at_ms, action, keeps_alive);
+    }
+
+    /// [`Engine::schedule`] for a caller that already knows whether the
+    /// action keeps the run awake (`send`, from its one match on the
+    /// message). Debug builds check the flag against the action's own
+    /// answer.
+    #[inline(always)]
+    fn schedule_flagged(&mut self, at_ms: u64, action: Action, keeps_alive: bool) {
+        debug_assert_eq!(keeps_alive, action.keeps_alive());
+        let seq = self.seq;
+        self.seq += 1;
+        self.keepalive_scheduled += u64::from(keeps_alive);
+        let at_ms = at_ms.max(self.now_ms);
+        self.queue
+            .push(Scheduled::new(at_ms, seq, action, keeps_alive));
+        if self.queue.len() >= self.sweep_at {
+            self.sweep_stale_timers();
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Scheduled {
+    /// A queue entry (native `schedule`'s, a line rather than a literal).
+    #[inline(always)]
+    fn new(at_ms: u64, seq: u64, action: Action, keeps_alive: bool) -> Scheduled {
+        Scheduled {
+            at_ms,
+            seq,
+            action,
+            keeps_alive,
+        }
+    }
+}
+
+// `step_until`'s look at the queue before each action. A step with no time
+// limit (`Engine::step`, the benches and the course page's play) asks only
+// whether anything is queued: natively the timing wheel would find the next
+// action by scanning its buckets (then scan again to pop it), where its
+// count says the same at once. The page's heap peeks in O(1) and keeps
+// `next_event_ms`.
+#[cfg(engine_speed)]
+impl Engine {
+    /// `None` if nothing is queued; otherwise a time `step_until` compares
+    /// with `limit_ms`: the next action's, or, with no limit
+    /// (`u64::MAX`), the limit itself (nothing is later), without looking
+    /// for the next action.
+    #[inline(always)]
+    fn next_due_ms(&self, limit_ms: u64) -> Option<u64> {
+        if limit_ms == u64::MAX {
+            debug_assert_eq!(self.queue.len() == 0, self.queue.peek().is_none());
+            return (self.queue.len() > 0).then_some(limit_ms);
+        }
+        self.next_event_ms()
+    }
+}
+
+/// `step_until`'s look at the queue, `next_due!(engine, limit_ms)`: natively
+/// [`Engine::next_due_ms`], on the page `next_event_ms` (its heap peeks at
+/// once). A macro rather than a function for the page, so that the page's
+/// `step_until` compiles to the very call it always made: a wrapper, even
+/// one always inlined, changed the page's wasm.
+#[cfg(engine_speed)]
+macro_rules! next_due {
+    ($engine:expr, $limit_ms:expr) => {
+        $engine.next_due_ms($limit_ms)
+    };
+}
+#[cfg(not(engine_speed))]
+macro_rules! next_due {
+    ($engine:expr, $limit_ms:expr) => {
+        $engine.next_event_ms()
+    };
+}
+use next_due;
