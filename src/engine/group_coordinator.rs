@@ -676,11 +676,11 @@ impl Engine {
         let grp = &self.groups[g.0 as usize];
         // The committing member's consumer, found by the check itself.
         let checked = match grp.consumer_group() {
-            // The consumer protocol: the member's epoch, exactly.
-            Some(cg) => match cg.check_commit(&member_id, generation.0) {
-                Some(error) => Err(error),
-                None => Ok(cg.member(&member_id).and_then(|m| m.consumer)),
-            },
+            // The consumer protocol: the member's epoch, exactly (the check
+            // hands back the member it found, as the classic one does).
+            Some(cg) => cg
+                .check_commit(&member_id, generation.0)
+                .map(|m| m.and_then(|m| m.consumer)),
             None => grp
                 .validate_offset_commit(&member_id, generation, false)
                 .map(|m| m.map(|m| m.meta.consumer)),
