@@ -877,17 +877,17 @@ impl Group {
         }
         let mut member = None;
         if generation.0 >= 0 || !member_id.is_empty() {
-            // A scan by `==` (lengths first, then the bytes), not the map's
-            // binary search by `Ord`: a group has a few members whose ids
-            // share their `consumer-<group>-<n>-` prefix, so each `Ord`
-            // step compares that prefix again, and this runs every commit.
-            // (Speed-only: the page keeps the map's lookup.)
+            // Natively a small group's members are scanned by `==`
+            // (lengths first, then the bytes), not binary-searched by
+            // `Ord`: their ids share their `consumer-<group>-<n>-` prefix,
+            // so each `Ord` step compares that prefix again, and this runs
+            // every commit. A larger group keeps the search, so the check
+            // stays logarithmic (see `find_member`, at the end of this
+            // file so that the page's lines, and so its panic locations,
+            // stay where they were; speed-only: the page keeps the map's
+            // lookup).
             #[cfg(engine_speed)]
-            let found = self
-                .members
-                .iter()
-                .find(|(id, _)| id.as_str() == member_id)
-                .map(|(_, m)| m);
+            let found = find_member(&self.members, member_id);
             #[cfg(not(engine_speed))]
             let found = self.members.get(member_id);
             let Some(m) = found else {
@@ -1413,4 +1413,74 @@ mod tests {
         g.pending_txn_offsets.remove(&ProducerId(7));
         assert_eq!(g.fetch_offset(p0, true), Ok(Some(Offset(3))));
     }
+
+    #[test]
+    fn a_commit_finds_its_member_in_a_small_group_and_in_a_large_one() {
+        // Natively a group of at most 16 members is scanned, a larger one
+        // searched (`find_member`); the page always searches. All agree.
+        for extra in [0, 30] {
+            let mut g = group(GroupState::Stable, 3);
+            for i in 0..extra {
+                let mut member = g.members.get("m1").expect("m1").clone();
+                member.meta = meta(&format!("x{i}"), 2 + i as u16);
+                g.members.insert(format!("x{i}"), member);
+            }
+            for id in ["m1", "m2", "x7", "x29"] {
+                let found = g.validate_offset_commit(id, GenerationId(3), false);
+                if id.starts_with('x') && extra == 0 {
+                    assert_eq!(found.err(), Some(ErrorCode::UnknownMemberId), "{id}");
+                } else {
+                    let m = found.expect(id).expect("a member was checked");
+                    assert_eq!(m.meta.member_id, id, "{extra} extra members");
+                }
+            }
+            assert_eq!(
+                g.validate_offset_commit("gone", GenerationId(3), false)
+                    .err(),
+                Some(ErrorCode::UnknownMemberId)
+            );
+        }
+    }
+}
+
+/// The most members [`find_member`] scans; a larger group is searched.
+/// Sixteen ids compared by length and then by their bytes cost about what
+/// a binary search's four or five prefix-long `memcmp`s do, and a scan
+/// that is not bounded would make a group of thousands pay thousands of
+/// compares per commit. (Native only, with `find_member`.)
+#[cfg(engine_speed)]
+const SCAN_MEMBERS: usize = 16;
+
+/// A large group's member, by the map's binary search. Cold and out of
+/// line: the scan's caller is inlined into the coordinator's commit path,
+/// and the search's code there kept the check from being inlined at all
+/// (+0.3% of W1 full, whose group has four members).
+#[cfg(engine_speed)]
+#[cold]
+#[inline(never)]
+fn search_member<'a>(members: &'a VecMap<String, Member>, member_id: &str) -> Option<&'a Member> {
+    members.get(member_id)
+}
+
+/// Member `member_id` of a group, for the offset commit's check
+/// (`Group::validate_offset_commit`, every commit): a scan by `==` while
+/// the group has at most [`SCAN_MEMBERS`] members, the map's binary search
+/// beyond. Both find the same member; the scan only skips the shared
+/// prefix that each `Ord` step of the search compares again. Native only:
+/// the page keeps the map's lookup (its bundle is budgeted).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn find_member<'a>(members: &'a VecMap<String, Member>, member_id: &str) -> Option<&'a Member> {
+    if members.len() > SCAN_MEMBERS {
+        return search_member(members, member_id);
+    }
+    let found = members
+        .iter()
+        .find(|(id, _)| id.as_str() == member_id)
+        .map(|(_, m)| m);
+    debug_assert!(
+        found.map(std::ptr::from_ref) == members.get(member_id).map(std::ptr::from_ref),
+        "the scan finds the member the search does"
+    );
+    found
 }

@@ -143,7 +143,7 @@ impl Consumer {
         let pc = self.pending_commits.remove(pos);
         let Some(e) = error else {
             for (tp, o) in offsets {
-                self.committed.insert(*tp, *o);
+                crate::engine::group_coordinator::set_committed(&mut self.committed, *tp, *o);
             }
             return CommitAnswer::Committed { auto: pc.auto };
         };

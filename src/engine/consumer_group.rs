@@ -878,17 +878,30 @@ impl ConsumerGroup {
     /// `ConsumerGroup.validateOffsetCommit`: a member commits with its
     /// current epoch exactly (a commit without one is accepted only while the
     /// group is empty).
-    pub fn check_commit(&self, member_id: &str, epoch: i32) -> Option<ErrorCode> {
+    ///
+    /// An accepted commit comes with the member the check found (`None`
+    /// for a commit without epoch into an empty group, which has none), so
+    /// that the coordinator, which needs the member's consumer, does not
+    /// search the members by id a second time (as the classic group's
+    /// `Group::validate_offset_commit` does).
+    pub fn check_commit(
+        &self,
+        member_id: &str,
+        epoch: i32,
+    ) -> Result<Option<&ModernMember>, ErrorCode> {
         if epoch < 0 && self.members.is_empty() {
-            return None;
+            return Ok(None);
         }
-        match self.member(member_id) {
-            None => Some(ErrorCode::UnknownMemberId),
+        let Some(m) = self.member(member_id) else {
+            return Err(ErrorCode::UnknownMemberId);
+        };
+        if epoch == m.member_epoch {
+            Ok(Some(m))
+        } else if m.uses_classic_protocol() {
             // `validateMemberEpoch`: a classic member's generation is its epoch.
-            Some(m) if m.uses_classic_protocol() => {
-                (epoch != m.member_epoch).then_some(ErrorCode::IllegalGeneration)
-            }
-            Some(m) => (epoch != m.member_epoch).then_some(ErrorCode::StaleMemberEpoch),
+            Err(ErrorCode::IllegalGeneration)
+        } else {
+            Err(ErrorCode::StaleMemberEpoch)
         }
     }
 

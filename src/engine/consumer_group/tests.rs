@@ -221,16 +221,27 @@ fn a_commit_must_carry_the_current_member_epoch() {
     let mut w = World::new(2);
     let mut g = ConsumerGroup::default();
     let a = w.beat(&mut g, join(None));
-    assert_eq!(g.check_commit(&a.member_id, 1), None);
+    assert_eq!(g.check_commit(&a.member_id, 1).err(), None);
     w.beat(&mut g, join(None));
     let a2 = w.beat(&mut g, beat(&a, None));
     w.beat(&mut g, beat(&a2, Some(a2.assignment.clone().unwrap())));
     assert_eq!(
-        g.check_commit(&a.member_id, 1),
+        g.check_commit(&a.member_id, 1).err(),
         Some(ErrorCode::StaleMemberEpoch)
     );
-    assert_eq!(g.check_commit(&a.member_id, 2), None);
-    assert_eq!(g.check_commit("ghost", 2), Some(ErrorCode::UnknownMemberId));
+    assert_eq!(g.check_commit(&a.member_id, 2).err(), None);
+    // An accepted commit comes with the member it was checked against.
+    assert_eq!(
+        g.check_commit(&a.member_id, 2)
+            .ok()
+            .flatten()
+            .map(|m| m.member_id.as_str()),
+        Some(a.member_id.as_str())
+    );
+    assert_eq!(
+        g.check_commit("ghost", 2).err(),
+        Some(ErrorCode::UnknownMemberId)
+    );
     // An OffsetFetch v9 that names a member is checked the same way.
     assert_eq!(g.check_fetch(&a.member_id, 2), None);
     assert_eq!(
@@ -470,8 +481,11 @@ fn a_cooperative_classic_member_revokes_before_the_partition_moves_and_an_eager_
 #[test]
 fn a_classic_member_commits_with_its_generation_or_gets_illegal_generation() {
     let g = converted(AssignorKind::Range);
-    assert_eq!(g.check_commit("a", 5), None);
-    assert_eq!(g.check_commit("a", 4), Some(ErrorCode::IllegalGeneration));
+    assert_eq!(g.check_commit("a", 5).err(), None);
+    assert_eq!(
+        g.check_commit("a", 4).err(),
+        Some(ErrorCode::IllegalGeneration)
+    );
 }
 
 #[test]
