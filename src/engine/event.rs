@@ -883,7 +883,7 @@ impl EventKind {
     }
 }
 
-/// Natively, which events need no drop (`sim.rs`'s `clear_events`).
+/// Natively, which events need no drop (`sim.rs`'s `swap_events` and `clear_events`).
 #[cfg(engine_speed)]
 impl EventKind {
     /// True for the routine events whose fields are all `Copy`, so that
