@@ -48,7 +48,7 @@ pub struct FollowerFetched {
     /// The follower caught up: the new ISR to send the controller, with the
     /// leader epoch (`maybeExpandIsr`).
     pub join_isr: Option<(LeaderEpoch, Vec<BrokerId>)>,
-    /// The follower moved (or is outside the ISR): the HW may move.
+    /// The follower moved (or is outside the ISR): the HW may move (`may_move`).
     pub hw_may_move: bool,
 }
 
@@ -297,7 +297,7 @@ impl Broker {
         });
         Some(FollowerFetched {
             join_isr,
-            hw_may_move: before != follower_leo || !in_isr,
+            hw_may_move: may_move(before != follower_leo || !in_isr, leader, &meta.isr, hw),
         })
     }
 
@@ -733,4 +733,49 @@ fn skip_quiet(quiet: &[bool], mut i: usize) -> usize {
         i += 8;
     }
     i
+}
+
+/// The page's answer to "may the HW move after this follower's fetch?":
+/// `moved`, the follower moved or is outside the ISR.
+#[cfg(not(engine_speed))]
+#[inline(always)]
+fn may_move(moved: bool, _: &LeaderState, _: &[BrokerId], _: Offset) -> bool {
+    moved
+}
+
+/// Natively, "may the HW move after this follower's fetch?" is also "no"
+/// when a member of the ISR (the fetching follower with its new log end
+/// offset, or another) is at or below the HW `hw`.
+///
+/// Why: an ISR member always counts in the HW rule
+/// ([`LeaderState::high_watermark`]) and the HW is at most the smallest log
+/// end offset counted, so such a member pins it (a follower that joins the
+/// ISR only adds a member). With two followers, the first to fetch a new
+/// record finds the other still at the HW: half of W1 full's follower
+/// fetches that moved a follower asked the full rule
+/// (`Engine::broker_maybe_increment_hw`, ~145 instructions: the replica and
+/// the leader looked up again, the ISR and `min.insync.replicas` from the
+/// controller) only to leave the HW where it was. Here the replica, the HW
+/// and the ISR are already in hand: two followers and a three-entry ISR.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn may_move(moved: bool, leader: &LeaderState, isr: &[BrokerId], hw: Offset) -> bool {
+    if !moved {
+        return false;
+    }
+    // (A plain loop over the three-entry ISR: `contains` cost more.)
+    let pinned = leader
+        .followers
+        .iter()
+        .any(|(id, f)| f.leo <= hw && isr.iter().any(|r| r == id));
+    // The rule's bound from the ISR alone (no leader, no lag allowance,
+    // no `min.insync.replicas`) is at or below the HW when a member pins it.
+    debug_assert!(
+        !pinned
+            || leader
+                .high_watermark(Offset(i64::MAX), isr, 0, 0, 0, |_| false)
+                .is_some_and(|h| h <= hw),
+        "an ISR member pinned a high watermark the rule would move"
+    );
+    !pinned
 }

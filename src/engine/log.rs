@@ -370,7 +370,7 @@ impl PartitionLog {
             if e.control.is_some() {
                 self.track_marker(e.offset);
             } else if e.offset == batch_last {
-                self.track_producer_batch(e.batch_base, batch_last);
+                self.track_batch_end(e, batch_last, entries);
             }
         }
     }
@@ -718,5 +718,44 @@ mod tests {
             follower.end_offset_for_epoch(LeaderEpoch(0)),
             leader.end_offset_for_epoch(LeaderEpoch(0))
         );
+    }
+}
+
+/// The page's step at the end of a batch a follower appended: the batch's
+/// producer state, read from its first entry.
+#[cfg(not(engine_speed))]
+impl PartitionLog {
+    #[inline(always)]
+    fn track_batch_end(&mut self, e: &LogEntry, last: Offset, _: &[LogEntry]) {
+        self.track_producer_batch(e.batch_base, last);
+    }
+}
+
+/// Natively, a batch without a producer (an offset commit's record, a
+/// non-idempotent producer's records) whose first entry came in the same append is
+/// known to leave the producer state alone without looking that entry up.
+///
+/// Why: `track_producer_batch` copies the batch's first entry out of the
+/// log (`entry`: the offset's index, three bounds checks through the
+/// copy-on-write chunks) only to find `producer: None` and return. When
+/// that entry is in `appended` (the follower's contiguous new entries),
+/// it is at a known index there. In W1 full ~120,000 follower appends end
+/// a batch, nearly all of them an offset commit's one record, without a
+/// producer.
+#[cfg(engine_speed)]
+impl PartitionLog {
+    #[inline(always)]
+    fn track_batch_end(&mut self, e: &LogEntry, last: Offset, appended: &[LogEntry]) {
+        let head = usize::try_from(e.batch_base.0 - appended[0].offset.0)
+            .ok()
+            .and_then(|i| appended.get(i));
+        if let Some(head) = head.filter(|h| h.producer.is_none()) {
+            debug_assert!(
+                self.entry(e.batch_base) == Some(head),
+                "a batch's first entry is where the append put it"
+            );
+            return;
+        }
+        self.track_producer_batch(e.batch_base, last);
     }
 }
