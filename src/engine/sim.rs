@@ -705,7 +705,7 @@ impl Engine {
         self.headline = false;
         let mut background = 0u32;
         loop {
-            let next_ms = self::next_due!(self, limit_ms)?;
+            let next_ms = speed_or_page!(self.next_due_ms(limit_ms), self.next_event_ms())?;
             // Routine traffic alone (heartbeats, empty fetches) is idle; a
             // scheduled keep-alive action (a message with news, a fence timer,
             // a workload tick) or pending work anywhere keeps the loop going.
@@ -768,7 +768,7 @@ impl Engine {
 
     /// Drops buffered events without allocating a new buffer (`run`, benches).
     pub fn clear_events(&mut self) {
-        empty_out!(self);
+        speed_or_page!(self.empty_out(), self.out.clear());
     }
 
     /// Applies a user action or fault now. Its effects are emitted as events
@@ -1034,7 +1034,7 @@ impl Engine {
     /// step's events and drop them (the benches); the page keeps
     /// `take_events`, and a pub fn it never calls costs it no bytes.
     pub fn swap_events(&mut self, spare: &mut Vec<Event>) {
-        empty_handed_out!(self, spare);
+        speed_or_page!(self.empty_handed_out(spare), spare.clear());
         std::mem::swap(&mut self.out, spare);
     }
 }
@@ -1203,25 +1203,6 @@ impl Engine {
     }
 }
 
-/// `step_until`'s look at the queue, `next_due!(engine, limit_ms)`: natively
-/// [`Engine::next_due_ms`], on the page `next_event_ms` (its heap peeks at
-/// once). A macro rather than a function for the page, so that the page's
-/// `step_until` compiles to the very call it always made: a wrapper, even
-/// one always inlined, changed the page's wasm.
-#[cfg(engine_speed)]
-macro_rules! next_due {
-    ($engine:expr, $limit_ms:expr) => {
-        $engine.next_due_ms($limit_ms)
-    };
-}
-#[cfg(not(engine_speed))]
-macro_rules! next_due {
-    ($engine:expr, $limit_ms:expr) => {
-        $engine.next_event_ms()
-    };
-}
-use next_due;
-
 /// The queue never sweeps below this length: teaching scenarios stay far
 /// below it, so their traces never depend on sweeping.
 const SWEEP_MIN_QUEUE_LEN: usize = 512;
@@ -1261,12 +1242,10 @@ impl Engine {
     /// instructions each with its loop, ~700,000 events in the
     /// 3 x 20k-record W1 full run) only for its jump table to find nothing
     /// to free in nine events out of ten (a message sent, a record created,
-    /// processed or committed, a follower's progress). When every event in
-    /// `spare` owns nothing, forgetting the drain that empties it leaves
-    /// them undropped, which frees nothing: safe code, and one store of the
-    /// length. (A drain whose loop forgets each event, and a look at each
-    /// event's kind instead of the flag, were measured: both cost as much
-    /// as the drops.) Debug builds check the flag against the events.
+    /// processed or committed, a follower's progress), which
+    /// `empty_events` skips. (A drain whose loop forgets each event, and a
+    /// look at each event's kind instead of the flag, were measured: both
+    /// cost as much as the drops.)
     #[inline(always)]
     fn empty_handed_out(&mut self, spare: &mut Vec<Event>) {
         let plain = std::mem::replace(
@@ -1274,76 +1253,55 @@ impl Engine {
             self.events_own.out_plain,
         );
         self.events_own.out_plain = true;
-        if !plain {
-            spare.clear();
-            return;
-        }
-        debug_assert!(
-            spare.iter().all(|e| e.kind.owns_nothing()),
-            "the flag is unset by every event that owns memory"
-        );
-        std::mem::forget(spare.drain(..));
-        if !spare.is_empty() {
-            // (`drain` empties the vector as it starts, today; if it ever
-            // did not, the events are dropped as before.)
-            spare.clear();
-        }
+        empty_events(spare, plain);
     }
-}
 
-/// `swap_events`'s emptying of the buffer handed back,
-/// `empty_handed_out!(engine, spare)`: natively
-/// [`Engine::empty_handed_out`], on the page `spare.clear()`, the very
-/// call it made (a page-side method that only cleared changed the page's
-/// wasm, as `next_due!` found for its wrapper).
-#[cfg(engine_speed)]
-macro_rules! empty_handed_out {
-    ($engine:expr, $spare:expr) => {
-        $engine.empty_handed_out($spare)
-    };
-}
-#[cfg(not(engine_speed))]
-macro_rules! empty_handed_out {
-    ($engine:expr, $spare:expr) => {
-        $spare.clear()
-    };
-}
-use empty_handed_out;
-
-#[cfg(engine_speed)]
-impl Engine {
     /// `clear_events` natively: the engine's own buffer emptied the way
     /// [`Engine::empty_handed_out`] empties a handed-back one, without
     /// dropping its events one by one when none of them owns memory (the
     /// CLI's `run` clears after every step, as the bench drains).
     #[inline(always)]
     fn empty_out(&mut self) {
-        if self.events_own.out_plain {
-            debug_assert!(
-                self.out.iter().all(|e| e.kind.owns_nothing()),
-                "the flag is unset by every event that owns memory"
-            );
-            std::mem::forget(self.out.drain(..));
-        }
-        // (Every event dropped, if the flag was unset or `drain` ever left
-        // any behind.)
-        self.out.clear();
+        empty_events(&mut self.out, self.events_own.out_plain);
         self.events_own.out_plain = true;
     }
 }
 
-/// `clear_events`' body, `empty_out!(engine)`: natively
-/// [`Engine::empty_out`], on the page `self.out.clear()`, the call it made.
+/// Empties a buffer of events; when `plain` (every event in it owns
+/// nothing), by forgetting the drain that empties it, which leaves them
+/// undropped and frees nothing: safe code, and one store of the length.
+/// Debug builds check `plain` against the events.
 #[cfg(engine_speed)]
-macro_rules! empty_out {
-    ($engine:expr) => {
-        $engine.empty_out()
+#[inline(always)]
+fn empty_events(events: &mut Vec<Event>, plain: bool) {
+    if plain {
+        debug_assert!(
+            events.iter().all(|e| e.kind.owns_nothing()),
+            "the flag is unset by every event that owns memory"
+        );
+        std::mem::forget(events.drain(..));
+    }
+    // Every event dropped if `plain` was unset (or if `drain` ever left
+    // any behind: today it empties the vector as it starts).
+    events.clear();
+}
+
+/// `speed_or_page!(native, page)`: the first expression natively
+/// (`cfg(engine_speed)`), the second on the course page, whose tokens are
+/// then exactly the call the page always made. A function, even one always
+/// inlined, changed the page's wasm where this leaves it byte-identical
+/// (perf-w1r and perf-w1u measured it), and the page's expression is never
+/// compiled natively nor the native one on the page.
+#[cfg(engine_speed)]
+macro_rules! speed_or_page {
+    ($speed:expr, $page:expr) => {
+        $speed
     };
 }
 #[cfg(not(engine_speed))]
-macro_rules! empty_out {
-    ($engine:expr) => {
-        $engine.out.clear()
+macro_rules! speed_or_page {
+    ($speed:expr, $page:expr) => {
+        $page
     };
 }
-use empty_out;
+use speed_or_page;
