@@ -763,11 +763,7 @@ fn may_move(moved: bool, leader: &LeaderState, isr: &[BrokerId], hw: Offset) -> 
     if !moved {
         return false;
     }
-    // (A plain loop over the three-entry ISR: `contains` cost more.)
-    let pinned = leader
-        .followers
-        .iter()
-        .any(|(id, f)| f.leo <= hw && isr.iter().any(|r| r == id));
+    let pinned = leader.isr_follower_pins_hw(isr, hw);
     // The rule's bound from the ISR alone (no leader, no lag allowance,
     // no `min.insync.replicas`) is at or below the HW when a member pins it.
     debug_assert!(

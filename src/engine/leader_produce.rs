@@ -683,11 +683,6 @@ impl Broker {
         let Some(leader) = rep.leader.as_ref() else {
             return true;
         };
-        let hw = rep.log.hw();
-        let isr = view.isr(tp);
-        leader
-            .followers
-            .iter()
-            .any(|(id, f)| f.leo <= hw && isr.contains(id))
+        leader.isr_follower_pins_hw(view.isr(tp), rep.log.hw())
     }
 }
