@@ -371,7 +371,7 @@ impl Engine {
             self.consumer_rule(c, |con, now, out| con.schedule_process_done(now, out));
         }
     }
-
+    #[cfg(not(engine_speed))]
     /// Sends an OffsetCommit. Returns its id, or `None` if the consumer is not
     /// in an active generation (Java fails the commit locally).
     pub(crate) fn consumer_send_commit(
@@ -1032,5 +1032,70 @@ impl Engine {
         self.consumers[ci].group_protocol = protocol;
         self.consumer_restart(c);
         Ok(())
+    }
+}
+
+/// Native only (`cfg(engine_speed)`, see build.rs): sending an OffsetCommit,
+/// once a record (`commitSync()` after each one) for an at-least-once
+/// consumer, without the steps whose outcome is known there. The page's
+/// `consumer_send_commit` (above, `cfg(not(engine_speed))`) is the rule;
+/// this one sends the same message and shows the same events in the same
+/// order:
+///
+/// - A member of an active generation may commit, and then its
+///   `may_commit` rule records nothing: the check is read here, and the rule
+///   runs (for its `CommitFailed`) only when the commit may not go out.
+/// - The request is built from the commit just tracked (the last one
+///   pending), not searched for twice by its id
+///   (`consumer_send_commit_request`, which a retry still uses).
+/// - The coordinator comes straight from the consumer's own metadata when
+///   it is known and reachable; otherwise `coordinator_or_retry` decides
+///   (a FindCoordinator, a retry) as on the page.
+///
+/// Together ~150 instructions of the ~565 a commit's request cost (W1 full
+/// −1.0%, see bench/README.md, perf-w1x).
+#[cfg(engine_speed)]
+impl Engine {
+    pub(crate) fn consumer_send_commit(
+        &mut self,
+        c: ConsumerIdx,
+        offsets: Vec<(Tp, Offset)>,
+        auto: bool,
+    ) -> Option<u64> {
+        let con = &self.consumers[c.0 as usize];
+        if con.membership != Membership::Stable || con.member_id.is_none() {
+            let may = self.consumer_rule(c, |con, _, out| con.may_commit(auto, out));
+            debug_assert!(!may);
+            return None;
+        }
+        let commit_id = self.next_id();
+        self.consumer(c).track_commit(commit_id, offsets, auto);
+        let known = self.consumer_reachable_coordinator(c);
+        // Not known or not reachable: the rule (a FindCoordinator, a retry).
+        let Some(b) = known.or_else(|| self.coordinator_or_retry(c)) else {
+            return Some(commit_id);
+        };
+        let con = &self.consumers[c.0 as usize];
+        let pc = &con.pending_commits[con.pending_commits.len() - 1];
+        debug_assert_eq!(pc.commit_id, commit_id);
+        let msg = con.offset_commit(commit_id, pc.offsets.clone(), auto);
+        self.send(Node::Consumer(c), Node::Broker(b), msg);
+        Some(commit_id)
+    }
+
+    /// The group coordinator `c` knows and may reach now: what
+    /// `client_coordinator` answers first, read from the consumer's own
+    /// metadata (debug builds check it against that rule).
+    #[inline(always)]
+    fn consumer_reachable_coordinator(&mut self, c: ConsumerIdx) -> Option<BrokerId> {
+        let con = &self.consumers[c.0 as usize];
+        let key = CoordinatorKey::Group(con.group);
+        let m = &con.metadata;
+        let b = m.coordinators.iter().find(|(k, _)| *k == key)?.1;
+        if m.reconnect_at(b, self.now_ms).is_some() {
+            return None;
+        }
+        debug_assert_eq!(self.coordinator_of(c), Some(b));
+        Some(b)
     }
 }
