@@ -354,7 +354,7 @@ impl Engine {
                 if first != rep.log.leo() {
                     continue; // a stale response from before a truncation
                 }
-                rep.log.append_as_follower(&d.entries);
+                rep.log.append_fetched(&d.entries);
             }
             let old_hw = rep.log.hw();
             let new_hw = d.hw.min(rep.log.leo());
