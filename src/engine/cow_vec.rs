@@ -363,3 +363,54 @@ impl<T: Clone + Copy> CowVec<T> {
         out
     }
 }
+
+/// A follower's append of the entries a fetch brought (`PartitionLog`'s
+/// native `append_fetched`), natively.
+#[cfg(engine_speed)]
+impl<T: Clone + Copy> CowVec<T> {
+    /// Appends `values` in order, a leaf's run at a time: each run checks
+    /// its chunks' counts once and is copied by one `extend_from_slice`.
+    /// `push` checks both chunks and moves one element at a time: ~100
+    /// instructions for each 72-byte log entry of the ~244,000 a follower
+    /// appended in the 3 x 20k-record W1 full run (about four per fetch
+    /// answer). The page pushes one at a time.
+    #[inline(always)]
+    pub fn extend_from_slice(&mut self, mut values: &[T]) {
+        while !values.is_empty() {
+            if self.len % PER_BRANCH == 0 {
+                new_chunk(&mut self.branches, BRANCH);
+            }
+            let branch = unique(self.branches.last_mut().expect("a branch was just ensured"));
+            if self.len % LEAF == 0 {
+                new_chunk(branch, LEAF);
+            }
+            let leaf = unique(branch.last_mut().expect("a leaf was just ensured"));
+            let (run, rest) = values.split_at((LEAF - self.len % LEAF).min(values.len()));
+            leaf.extend_from_slice(run);
+            self.len += run.len();
+            values = rest;
+        }
+    }
+}
+
+#[cfg(all(test, engine_speed))]
+mod extend_tests {
+    use super::*;
+
+    #[test]
+    fn extend_from_slice_is_pushes_in_order_and_leaves_a_clone_alone() {
+        let mut pushed = CowVec::new();
+        let mut extended = CowVec::new();
+        let mut n = 0u32;
+        for run in [0, 1, 3, LEAF - 4, LEAF + 5, PER_BRANCH, 2 * LEAF + 1] {
+            let values: Vec<u32> = (n..n + run as u32).collect();
+            n += run as u32;
+            let snapshot = extended.clone();
+            values.iter().for_each(|v| pushed.push(*v));
+            extended.extend_from_slice(&values);
+            assert_eq!(extended, pushed);
+            assert_eq!(snapshot.len() + run, extended.len());
+            assert!(snapshot.iter().eq(pushed.iter().take(snapshot.len())));
+        }
+    }
+}

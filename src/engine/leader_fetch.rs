@@ -312,7 +312,7 @@ impl Broker {
             Some(s) if s.fetch_id == f.fetch_id => &s.quiet,
             _ => &[],
         };
-        let mut out: Vec<FetchPartitionData> = fetch_out();
+        let mut out: Vec<FetchPartitionData> = fetch_out(self);
         let mut news = false;
         let mut next = 0;
         loop {
@@ -463,7 +463,7 @@ impl Broker {
                 #[cfg(engine_speed)]
                 answered(&mut self.fetch_plans, pf);
             } else {
-                i += 1;
+                i += self::unsent!(&mut self.fetch_plans, data, 1);
             }
         }
     }
@@ -489,7 +489,7 @@ impl Broker {
             #[cfg(engine_speed)]
             answered(&mut self.fetch_plans, fetch);
         } else {
-            let fetch_id = fetch.fetch_id;
+            let fetch_id = self::unsent!(&mut self.fetch_plans, data, fetch.fetch_id);
             self.parked.push(fetch);
             self.timer_at(
                 now_ms + max_wait_ms as u64,
@@ -696,21 +696,46 @@ fn skip_unchanged(
 }
 
 /// The partitions a read answers with (`Broker::read_fetch`). Natively
-/// with room for four from the start, what the first push would make:
-/// nearly every read has news (~106,000 of ~111,000 in the 3 x 20k-record
-/// W1 full run), and growing from nothing went through `grow_one`'s
-/// out-of-line path each time. The page grows as needed (the least code).
+/// the buffer of an earlier answer that came back empty
+/// (`FetchPlans::spare_answer`), or one with room for four from the start,
+/// what the first push would make (growing from nothing went through
+/// `grow_one`'s out-of-line path each time). The page grows a new one as
+/// needed (the least code).
 #[cfg(engine_speed)]
 #[inline(always)]
-fn fetch_out() -> Vec<FetchPartitionData> {
-    Vec::with_capacity(4)
+fn fetch_out(broker: &Broker) -> Vec<FetchPartitionData> {
+    broker
+        .fetch_plans
+        .spare_answer()
+        .unwrap_or_else(|| Vec::with_capacity(4))
 }
 
 #[cfg(not(engine_speed))]
 #[inline(always)]
-fn fetch_out() -> Vec<FetchPartitionData> {
+fn fetch_out(_: &Broker) -> Vec<FetchPartitionData> {
     Vec::new()
 }
+
+/// A read that is not sent (the fetch waits on), then the caller's next
+/// step `then`: natively its buffer is kept for the next read
+/// (`FetchPlans::keep_spare`); the page drops it where it did. (A macro:
+/// the page's expansion is its own tokens, `then` alone, so its code is
+/// unchanged; a page-side function that took the buffer changed its wasm.)
+#[cfg(engine_speed)]
+macro_rules! unsent {
+    ($plans:expr, $data:expr, $then:expr) => {{
+        $plans.keep_spare($data);
+        $then
+    }};
+}
+
+#[cfg(not(engine_speed))]
+macro_rules! unsent {
+    ($plans:expr, $data:expr, $then:expr) => {
+        $then
+    };
+}
+pub(crate) use unsent;
 
 /// A fetch just answered (its request is only ever read): natively a
 /// follower's request goes back to the follower for its next one
