@@ -437,7 +437,7 @@ impl Engine {
             self.broker_route_completed(b, done);
         }
     }
-
+    #[cfg(not(engine_speed))]
     /// `tryCompleteDelayedRequests` on `tp`.
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
         let mut from = 0;
@@ -723,8 +723,89 @@ impl Engine {
     }
 }
 
+/// Natively, a completed operation that another component waits on stays
+/// in the purgatory's list until the engine takes it out to route it.
+///
+/// Why: on the page's path [`Broker::complete_ready`] removed the operation
+/// (a `DelayedOp` of 88 bytes), passed it through [`Broker::complete`] and
+/// returned it in an `Option` that [`Engine::broker_route_completed`]
+/// matched again: three copies of the operation and two matches on its
+/// kind for each offset commit (W1 full completes one a record). Here the
+/// scan returns the operation's position, and the engine removes it and
+/// hands its fields to the group coordinator in one step. Same operations
+/// tried in the same order, the same ones answered by the broker itself,
+/// the same flushes: applying the broker's outbox (sends, timers, events)
+/// does not read the purgatory, so the removal may follow the flush.
+#[cfg(engine_speed)]
+impl Engine {
+    /// `tryCompleteDelayedRequests` on `tp`.
+    fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
+        let mut from = 0;
+        loop {
+            let (broker, view) = self.broker_view(b);
+            let ready = broker.next_to_route(tp, &view, &mut from);
+            self.broker_flush(b);
+            let Some((at, error)) = ready else {
+                return;
+            };
+            match self.brokers[b.0 as usize].delayed.remove(at) {
+                DelayedOp {
+                    kind:
+                        DelayedKind::OffsetCommit {
+                            group,
+                            from,
+                            commit_id,
+                            offsets,
+                            auto,
+                            member,
+                        },
+                    ..
+                } => self.group_commit_completed(
+                    b, group, from, commit_id, offsets, auto, member, error,
+                ),
+                op => self.broker_route_completed(b, Some((op, error))),
+            }
+        }
+    }
+}
+
 #[cfg(engine_speed)]
 impl Broker {
+    /// [`Broker::complete_ready`], except that the finished operation that
+    /// belongs to another component is left at its position, which is
+    /// returned with its error (the caller removes it; `*from` is then
+    /// the next operation's position).
+    #[inline(always)]
+    fn next_to_route(
+        &mut self,
+        tp: Tp,
+        view: &ClusterView,
+        from: &mut usize,
+    ) -> Option<(usize, Option<ErrorCode>)> {
+        while *from < self.delayed.len() {
+            let op = &mut self.delayed[*from];
+            if !op.waits_on(tp) {
+                *from += 1;
+                continue;
+            }
+            match try_complete(&self.replicas, view, op) {
+                None => *from += 1,
+                Some(error) => {
+                    if !matches!(
+                        op.kind,
+                        DelayedKind::Produce { .. } | DelayedKind::TxnOffsetCommit { .. }
+                    ) {
+                        return Some((*from, error));
+                    }
+                    let op = self.delayed.remove(*from);
+                    let routed = self.complete(op, error);
+                    debug_assert!(routed.is_none(), "the broker answers it itself");
+                }
+            }
+        }
+        None
+    }
+
     /// [`Broker::add_delayed`] without its timer: `Ok` with the deadline
     /// and the id to time the parked operation with, or `Err` with what
     /// completed at once.
