@@ -533,7 +533,7 @@ impl Engine {
         self.broker_flush_after_append(b, tp);
         Ok(end)
     }
-
+    #[cfg(not(engine_speed))]
     /// Advances the HW of the partition `b` leads when its rule allows it,
     /// then completes what waited for it and wakes parked fetches.
     pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
@@ -821,5 +821,74 @@ impl Broker {
         let parked = (op.deadline_ms, op.id);
         self.delayed.push(op);
         Ok(parked)
+    }
+}
+
+/// Natively, a high watermark that moves while the broker's outbox is empty
+/// is shown by the engine itself, not recorded in the outbox and flushed.
+///
+/// Why: the page's [`Broker::raise_hw`] records the `HighWatermark` event,
+/// and a flush of its own then takes the outbox, pops the effect and hands
+/// it to the engine's general `emit`, which asks the event's kind whether
+/// it is a headline, whether the ledger reads it, whether it owns memory
+/// and whether it keeps a group's ownership sample (~220 instructions a
+/// move in all; W1 full moves a `__consumer_offsets` HW about once a
+/// record). Emitted here, the kind is known where it is made and those
+/// questions fold away. With the outbox empty the event is the next effect
+/// either way; otherwise the page's steps keep it behind what is queued.
+#[cfg(engine_speed)]
+impl Engine {
+    /// What a moved HW lets go on: the delayed operations waiting on it,
+    /// then the parked fetches.
+    #[inline(always)]
+    fn broker_after_hw_moved(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_try_complete_delayed(b, tp);
+        self.broker(b).wake_parked(tp);
+        self.broker_flush(b);
+    }
+
+    /// Advances the HW of the partition `b` leads when its rule allows it,
+    /// then completes what waited for it and wakes parked fetches.
+    pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
+        let (broker, view) = self.broker_view(b);
+        if !broker.out.is_empty() {
+            // Something is queued before the event: the page's steps.
+            if broker.raise_hw(tp, &view) {
+                self.broker_flush(b);
+                self.broker_after_hw_moved(b, tp);
+            }
+        } else if let Some(hw) = broker.raise_hw_unshown(tp, &view) {
+            self.emit(EventKind::HighWatermark {
+                broker: b,
+                tp,
+                hw,
+                leader: true,
+            });
+            self.broker_after_hw_moved(b, tp);
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::raise_hw`] without its event: the new HW when it moved.
+    #[inline(always)]
+    fn raise_hw_unshown(&mut self, tp: Tp, view: &ClusterView) -> Option<Offset> {
+        let rep = self.replicas.get(&tp)?;
+        let new_hw = rep.leader.as_ref()?.high_watermark(
+            rep.log.leo(),
+            view.isr(tp),
+            view.min_isr(tp),
+            view.now_ms,
+            view.lag_ms,
+            |id| view.usable(id),
+        )?;
+        if new_hw <= rep.log.hw() {
+            return None;
+        }
+        self.settle_quiet(tp, true);
+        let log = &mut self.replicas.get_mut(&tp)?.log;
+        log.set_hw(new_hw);
+        Some(log.hw())
     }
 }
