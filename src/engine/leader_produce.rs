@@ -513,7 +513,7 @@ impl Engine {
     ) -> Result<Offset, ErrorCode> {
         self.broker_internal_append_as(b, tp, records, None)
     }
-
+    #[cfg(not(engine_speed))]
     /// As [`Engine::broker_internal_append`], optionally as part of a
     /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
     pub(crate) fn broker_internal_append_as(
@@ -890,5 +890,84 @@ impl Broker {
         let log = &mut self.replicas.get_mut(&tp)?.log;
         log.set_hw(new_hw);
         Some(log.hw())
+    }
+}
+
+/// Natively, an internal append (an offset commit's record, a transaction
+/// log write) made while the broker's outbox is empty has its
+/// `InternalAppended` event shown by the engine itself, for the reason the
+/// high watermark's is (see above): one a record in W1 full, where the
+/// event went through the outbox, its flush and the general `emit`.
+#[cfg(engine_speed)]
+impl Engine {
+    /// As [`Engine::broker_internal_append`], optionally as part of a
+    /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
+    pub(crate) fn broker_internal_append_as(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: Vec<RecordId>,
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<Offset, ErrorCode> {
+        let now = self.now_ms;
+        let batch = BatchId(self.next_batch_id);
+        self.next_batch_id += 1;
+        let broker = self.broker(b);
+        let end = if broker.out.is_empty() {
+            let (first, leo, end) =
+                broker.append_internal_unshown(now, tp, batch, &records, txn)?;
+            self.emit(EventKind::InternalAppended {
+                broker: b,
+                tp,
+                records,
+                first,
+                leo,
+            });
+            end
+        } else {
+            broker.append_internal(now, tp, batch, records, txn)?
+        };
+        // (The append's event goes out first, then what the append caused.)
+        self.broker_flush_after_append(b, tp);
+        Ok(end)
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::append_internal`] without its event: the first offset,
+    /// the log end offset after the append and the offset after the last
+    /// record.
+    #[inline(always)]
+    fn append_internal_unshown(
+        &mut self,
+        now_ms: u64,
+        tp: Tp,
+        batch: BatchId,
+        records: &[RecordId],
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<(Offset, Offset, Offset), ErrorCode> {
+        self.settle_quiet(tp, true);
+        let Some(rep) = self.replicas.get_mut(&tp).filter(|r| r.leader.is_some()) else {
+            return Err(ErrorCode::NotCoordinator);
+        };
+        let batch = AppendBatch {
+            batch,
+            records,
+            producer: txn.map(|(pid, e)| (pid, e, -1)),
+            transactional: txn.is_some(),
+        };
+        let epoch = rep
+            .leader
+            .as_ref()
+            .map_or(LeaderEpoch::default(), |l| l.epoch);
+        match rep.log.append_as_leader(&batch, epoch, now_ms) {
+            AppendOutcome::Appended {
+                first_offset,
+                last_offset,
+            } => Ok((first_offset, rep.log.leo(), last_offset.next())),
+            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
+            _ => Err(ErrorCode::NotCoordinator),
+        }
     }
 }
