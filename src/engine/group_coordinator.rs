@@ -813,7 +813,7 @@ impl Engine {
             ),
         }
     }
-
+    #[cfg_attr(engine_speed, inline(always))]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn group_commit_completed(
         &mut self,

@@ -413,7 +413,7 @@ impl Engine {
             }
         }
     }
-
+    #[cfg(not(engine_speed))]
     /// Registers a delayed operation, completing it at once if possible.
     pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
         let (broker, view) = self.broker_view(b);
@@ -437,7 +437,7 @@ impl Engine {
             self.broker_route_completed(b, done);
         }
     }
-
+    #[cfg(not(engine_speed))]
     /// `tryCompleteDelayedRequests` on `tp`.
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
         let mut from = 0;
@@ -513,7 +513,7 @@ impl Engine {
     ) -> Result<Offset, ErrorCode> {
         self.broker_internal_append_as(b, tp, records, None)
     }
-
+    #[cfg(not(engine_speed))]
     /// As [`Engine::broker_internal_append`], optionally as part of a
     /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
     pub(crate) fn broker_internal_append_as(
@@ -533,7 +533,7 @@ impl Engine {
         self.broker_flush_after_append(b, tp);
         Ok(end)
     }
-
+    #[cfg(not(engine_speed))]
     /// Advances the HW of the partition `b` leads when its rule allows it,
     /// then completes what waited for it and wakes parked fetches.
     pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
@@ -684,5 +684,290 @@ impl Broker {
             return true;
         };
         leader.isr_follower_pins_hw(view.isr(tp), rep.log.hw())
+    }
+}
+
+/// Natively, a delayed operation that waits has its deadline timer
+/// scheduled directly, not through the broker's outbox.
+///
+/// Why: every offset commit waits here (W1 full: one a record), and on the
+/// page's path its `DelayedProduceExpired` timer was recorded as an effect,
+/// then taken out again by a flush of its own (`broker_apply_out`: the
+/// outbox taken, the effect popped and dispatched, the outbox put back),
+/// ~75 instructions around the one `schedule` that the trace sees. When
+/// the broker's outbox holds nothing else (always after an append, which
+/// flushes), scheduling the timer at once is that same `schedule` at the
+/// same point; otherwise the timer queues behind what is there, as on the
+/// page.
+#[cfg(engine_speed)]
+impl Engine {
+    /// Registers a delayed operation, completing it at once if possible
+    /// (the page's [`Broker::add_delayed`], with its timer set here).
+    pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
+        let (broker, view) = self.broker_view(b);
+        match broker.park_delayed(op, &view) {
+            Ok((deadline, id)) => {
+                let timer = BrokerTimer::DelayedProduceExpired { request_id: id };
+                if broker.out.is_empty() {
+                    self.schedule(deadline, Action::Broker { broker: b, timer });
+                } else {
+                    broker.timer_at(deadline, timer);
+                    self.broker_flush(b);
+                }
+            }
+            Err(done) => {
+                self.broker_flush(b);
+                self.broker_route_completed(b, done);
+            }
+        }
+    }
+}
+
+/// Natively, a completed operation that another component waits on stays
+/// in the purgatory's list until the engine takes it out to route it.
+///
+/// Why: on the page's path [`Broker::complete_ready`] removed the operation
+/// (a `DelayedOp` of 88 bytes), passed it through [`Broker::complete`] and
+/// returned it in an `Option` that [`Engine::broker_route_completed`]
+/// matched again: three copies of the operation and two matches on its
+/// kind for each offset commit (W1 full completes one a record). Here the
+/// scan returns the operation's position, and the engine removes it and
+/// hands its fields to the group coordinator in one step. Same operations
+/// tried in the same order, the same ones answered by the broker itself,
+/// the same flushes: applying the broker's outbox (sends, timers, events)
+/// does not read the purgatory, so the removal may follow the flush.
+#[cfg(engine_speed)]
+impl Engine {
+    /// `tryCompleteDelayedRequests` on `tp`.
+    fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
+        let mut from = 0;
+        loop {
+            let (broker, view) = self.broker_view(b);
+            let ready = broker.next_to_route(tp, &view, &mut from);
+            self.broker_flush(b);
+            let Some((at, error)) = ready else {
+                return;
+            };
+            match self.brokers[b.0 as usize].delayed.remove(at) {
+                DelayedOp {
+                    kind:
+                        DelayedKind::OffsetCommit {
+                            group,
+                            from,
+                            commit_id,
+                            offsets,
+                            auto,
+                            member,
+                        },
+                    ..
+                } => self.group_commit_completed(
+                    b, group, from, commit_id, offsets, auto, member, error,
+                ),
+                op => self.broker_route_completed(b, Some((op, error))),
+            }
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::complete_ready`], except that the finished operation that
+    /// belongs to another component is left at its position, which is
+    /// returned with its error (the caller removes it; `*from` is then
+    /// the next operation's position).
+    #[inline(always)]
+    fn next_to_route(
+        &mut self,
+        tp: Tp,
+        view: &ClusterView,
+        from: &mut usize,
+    ) -> Option<(usize, Option<ErrorCode>)> {
+        while *from < self.delayed.len() {
+            let op = &mut self.delayed[*from];
+            if !op.waits_on(tp) {
+                *from += 1;
+                continue;
+            }
+            match try_complete(&self.replicas, view, op) {
+                None => *from += 1,
+                Some(error) => {
+                    if !matches!(
+                        op.kind,
+                        DelayedKind::Produce { .. } | DelayedKind::TxnOffsetCommit { .. }
+                    ) {
+                        return Some((*from, error));
+                    }
+                    let op = self.delayed.remove(*from);
+                    let routed = self.complete(op, error);
+                    debug_assert!(routed.is_none(), "the broker answers it itself");
+                }
+            }
+        }
+        None
+    }
+
+    /// [`Broker::add_delayed`] without its timer: `Ok` with the deadline
+    /// and the id to time the parked operation with, or `Err` with what
+    /// completed at once.
+    #[inline(always)]
+    fn park_delayed(
+        &mut self,
+        mut op: DelayedOp,
+        view: &ClusterView,
+    ) -> Result<(u64, u64), Option<Completed>> {
+        if let Some(error) = try_complete(&self.replicas, view, &mut op) {
+            return Err(self.complete(op, error));
+        }
+        let parked = (op.deadline_ms, op.id);
+        self.delayed.push(op);
+        Ok(parked)
+    }
+}
+
+/// Natively, a high watermark that moves while the broker's outbox is empty
+/// is shown by the engine itself, not recorded in the outbox and flushed.
+///
+/// Why: the page's [`Broker::raise_hw`] records the `HighWatermark` event,
+/// and a flush of its own then takes the outbox, pops the effect and hands
+/// it to the engine's general `emit`, which asks the event's kind whether
+/// it is a headline, whether the ledger reads it, whether it owns memory
+/// and whether it keeps a group's ownership sample (~220 instructions a
+/// move in all; W1 full moves a `__consumer_offsets` HW about once a
+/// record). Emitted here, the kind is known where it is made and those
+/// questions fold away. With the outbox empty the event is the next effect
+/// either way; otherwise the page's steps keep it behind what is queued.
+#[cfg(engine_speed)]
+impl Engine {
+    /// What a moved HW lets go on: the delayed operations waiting on it,
+    /// then the parked fetches.
+    #[inline(always)]
+    fn broker_after_hw_moved(&mut self, b: BrokerId, tp: Tp) {
+        self.broker_try_complete_delayed(b, tp);
+        self.broker(b).wake_parked(tp);
+        self.broker_flush(b);
+    }
+
+    /// Advances the HW of the partition `b` leads when its rule allows it,
+    /// then completes what waited for it and wakes parked fetches.
+    pub(crate) fn broker_maybe_increment_hw(&mut self, b: BrokerId, tp: Tp) {
+        let (broker, view) = self.broker_view(b);
+        if !broker.out.is_empty() {
+            // Something is queued before the event: the page's steps.
+            if broker.raise_hw(tp, &view) {
+                self.broker_flush(b);
+                self.broker_after_hw_moved(b, tp);
+            }
+        } else if let Some(hw) = broker.raise_hw_unshown(tp, &view) {
+            self.emit(EventKind::HighWatermark {
+                broker: b,
+                tp,
+                hw,
+                leader: true,
+            });
+            self.broker_after_hw_moved(b, tp);
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::raise_hw`] without its event: the new HW when it moved.
+    #[inline(always)]
+    fn raise_hw_unshown(&mut self, tp: Tp, view: &ClusterView) -> Option<Offset> {
+        let rep = self.replicas.get(&tp)?;
+        let new_hw = rep.leader.as_ref()?.high_watermark(
+            rep.log.leo(),
+            view.isr(tp),
+            view.min_isr(tp),
+            view.now_ms,
+            view.lag_ms,
+            |id| view.usable(id),
+        )?;
+        if new_hw <= rep.log.hw() {
+            return None;
+        }
+        self.settle_quiet(tp, true);
+        let log = &mut self.replicas.get_mut(&tp)?.log;
+        log.set_hw(new_hw);
+        Some(log.hw())
+    }
+}
+
+/// Natively, an internal append (an offset commit's record, a transaction
+/// log write) made while the broker's outbox is empty has its
+/// `InternalAppended` event shown by the engine itself, for the reason the
+/// high watermark's is (see above): one a record in W1 full, where the
+/// event went through the outbox, its flush and the general `emit`.
+#[cfg(engine_speed)]
+impl Engine {
+    /// As [`Engine::broker_internal_append`], optionally as part of a
+    /// producer's transaction (TxnOffsetCommit writes with its id and epoch).
+    pub(crate) fn broker_internal_append_as(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: Vec<RecordId>,
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<Offset, ErrorCode> {
+        let now = self.now_ms;
+        let batch = BatchId(self.next_batch_id);
+        self.next_batch_id += 1;
+        let broker = self.broker(b);
+        let end = if broker.out.is_empty() {
+            let (first, leo, end) =
+                broker.append_internal_unshown(now, tp, batch, &records, txn)?;
+            self.emit(EventKind::InternalAppended {
+                broker: b,
+                tp,
+                records,
+                first,
+                leo,
+            });
+            end
+        } else {
+            broker.append_internal(now, tp, batch, records, txn)?
+        };
+        // (The append's event goes out first, then what the append caused.)
+        self.broker_flush_after_append(b, tp);
+        Ok(end)
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::append_internal`] without its event: the first offset,
+    /// the log end offset after the append and the offset after the last
+    /// record.
+    #[inline(always)]
+    fn append_internal_unshown(
+        &mut self,
+        now_ms: u64,
+        tp: Tp,
+        batch: BatchId,
+        records: &[RecordId],
+        txn: Option<(ProducerId, ProducerEpoch)>,
+    ) -> Result<(Offset, Offset, Offset), ErrorCode> {
+        self.settle_quiet(tp, true);
+        let Some(rep) = self.replicas.get_mut(&tp).filter(|r| r.leader.is_some()) else {
+            return Err(ErrorCode::NotCoordinator);
+        };
+        let batch = AppendBatch {
+            batch,
+            records,
+            producer: txn.map(|(pid, e)| (pid, e, -1)),
+            transactional: txn.is_some(),
+        };
+        let epoch = rep
+            .leader
+            .as_ref()
+            .map_or(LeaderEpoch::default(), |l| l.epoch);
+        match rep.log.append_as_leader(&batch, epoch, now_ms) {
+            AppendOutcome::Appended {
+                first_offset,
+                last_offset,
+            } => Ok((first_offset, rep.log.leo(), last_offset.next())),
+            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
+            _ => Err(ErrorCode::NotCoordinator),
+        }
     }
 }
