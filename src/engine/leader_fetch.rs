@@ -538,7 +538,7 @@ impl Engine {
             }
         }
     }
-
+    #[cfg(not(engine_speed))]
     /// A Fetch request from a follower or a consumer.
     pub(crate) fn broker_handle_fetch(
         &mut self,
@@ -799,4 +799,82 @@ fn may_move(moved: bool, leader: &LeaderState, isr: &[BrokerId], hw: Offset) -> 
         "an ISR member pinned a high watermark the rule would move"
     );
     !pinned
+}
+
+/// Natively, a fetch the leader answers or parks while its outbox is empty
+/// has its answer sent (or its max-wait timer scheduled) by the engine
+/// itself, not recorded in the broker's outbox and flushed.
+///
+/// Why: every fetch in W1 full (a follower's about once a record, and the
+/// consumers') ends in [`Broker::answer_or_park`], which records one
+/// effect, the `FetchResponse` or the `FetchWaitExpired` timer; the flush
+/// that follows took the outbox, popped that effect and passed it to the
+/// out-of-line `apply_effect` (~200 instructions around the one `send` or
+/// `schedule` the trace sees). With the outbox empty before the answer, the
+/// answer is the next effect either way, so sending or scheduling it at
+/// once is the same step at the same point; with something queued (a
+/// follower's fetch that recorded more), the page's steps keep it behind.
+#[cfg(engine_speed)]
+impl Engine {
+    /// A Fetch request from a follower or a consumer.
+    pub(crate) fn broker_handle_fetch(
+        &mut self,
+        b: BrokerId,
+        fetch: ParkedFetch,
+        max_wait_ms: u32,
+    ) {
+        // Followers' fetch offsets update their progress first.
+        if let Some(r) = fetch.replica {
+            self.broker_record_follower_fetch(b, r, fetch.fetch_id, &fetch.partitions);
+        }
+        let now = self.now_ms;
+        let broker = self.broker(b);
+        if !broker.out.is_empty() {
+            broker.answer_or_park(now, fetch, max_wait_ms);
+            self.broker_flush(b);
+            return;
+        }
+        match broker.answer_or_park_unqueued(now, fetch, max_wait_ms) {
+            Ok((to, fetch_id, partitions)) => self.send(
+                Node::Broker(b),
+                to,
+                Msg::FetchResponse {
+                    fetch_id,
+                    partitions,
+                },
+            ),
+            Err((at_ms, fetch_id)) => self.schedule(
+                at_ms,
+                crate::engine::sim::Action::Broker {
+                    broker: b,
+                    timer: BrokerTimer::FetchWaitExpired { fetch_id },
+                },
+            ),
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Broker {
+    /// [`Broker::answer_or_park`] without its effect: `Ok` with the answer
+    /// to send (to whom, the fetch's id, the data), or `Err` with the
+    /// deadline and the id of the fetch now parked.
+    #[inline(always)]
+    fn answer_or_park_unqueued(
+        &mut self,
+        now_ms: u64,
+        fetch: ParkedFetch,
+        max_wait_ms: u32,
+    ) -> Result<(Node, u64, Vec<FetchPartitionData>), (u64, u64)> {
+        let (data, has_news) = self.read_fetch(&fetch);
+        if has_news || max_wait_ms == 0 {
+            let answer = (fetch.from, fetch.fetch_id, data);
+            answered(&mut self.fetch_plans, fetch);
+            Ok(answer)
+        } else {
+            let fetch_id = self::unsent!(&mut self.fetch_plans, data, fetch.fetch_id);
+            self.parked.push(fetch);
+            Err((now_ms + max_wait_ms as u64, fetch_id))
+        }
+    }
 }
