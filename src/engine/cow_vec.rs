@@ -514,6 +514,6 @@ mod batch_tests {
             }
         }
         assert_eq!(a.to_vec(), v);
-        assert!(snapshot.iter().eq(0..n as u32));
+        assert!(snapshot.iter().copied().eq(0..n as u32));
     }
 }
