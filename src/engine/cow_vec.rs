@@ -414,3 +414,106 @@ mod extend_tests {
         }
     }
 }
+
+/// Batched access, natively: the ledger's batch events (`Ledger::observe`).
+#[cfg(engine_speed)]
+impl<T: Clone> CowVec<T> {
+    /// A reader that keeps the last leaf it read: indexes close together
+    /// (a produce batch's records, a few to a leaf) are read without the
+    /// walk from the root (two divisions and three bounds checks).
+    #[inline(always)]
+    pub fn reader(&self) -> Reader<'_, T> {
+        Reader {
+            v: self,
+            base: 0,
+            leaf: &[],
+        }
+    }
+
+    /// `f(element, x)` for each `(i, x)` of `at` with `i` in bounds, in
+    /// order: as `get_mut(i).map(|e| f(e, x))` for each, but a run of
+    /// indexes in one leaf walks to it and checks its chunks' sharing
+    /// once, not once an index.
+    #[inline(always)]
+    pub fn for_each_at_mut<X>(
+        &mut self,
+        at: impl Iterator<Item = (usize, X)>,
+        mut f: impl FnMut(&mut T, X),
+    ) {
+        let mut at = at.peekable();
+        while let Some((i, x)) = at.next() {
+            if i >= self.len {
+                continue;
+            }
+            let branch = unique(&mut self.branches[i / PER_BRANCH]);
+            let leaf = unique(&mut branch[(i % PER_BRANCH) / LEAF]);
+            f(&mut leaf[i % LEAF], x);
+            // The leaf's length bounds the run: past it is past `len`.
+            while let Some((j, _)) = at.peek() {
+                if j / LEAF != i / LEAF {
+                    break;
+                }
+                let (j, x) = at.next().expect("peeked");
+                if let Some(e) = leaf.get_mut(j % LEAF) {
+                    f(e, x);
+                }
+            }
+        }
+    }
+}
+
+/// See [`CowVec::reader`].
+#[cfg(engine_speed)]
+pub struct Reader<'a, T> {
+    v: &'a CowVec<T>,
+    /// The index of `leaf`'s first element.
+    base: usize,
+    leaf: &'a [T],
+}
+
+#[cfg(engine_speed)]
+impl<'a, T: Clone> Reader<'a, T> {
+    /// As [`CowVec::get`].
+    #[inline(always)]
+    pub fn get(&mut self, i: usize) -> Option<&'a T> {
+        // Below `base` wraps to a huge offset: not in the leaf.
+        if let Some(x) = self.leaf.get(i.wrapping_sub(self.base)) {
+            debug_assert!(std::ptr::eq(x, self.v.at(i)), "the kept leaf holds {i}");
+            return Some(x);
+        }
+        if i >= self.v.len {
+            return None;
+        }
+        self.base = i - i % LEAF;
+        self.leaf = &self.v.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF];
+        Some(&self.leaf[i % LEAF])
+    }
+}
+
+#[cfg(all(test, engine_speed))]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn reader_and_for_each_at_mut_are_get_and_get_mut() {
+        let n = 2 * PER_BRANCH + 70;
+        let mut a: CowVec<u32> = (0..n as u32).collect();
+        let snapshot = a.clone();
+        let mut v: Vec<u32> = a.to_vec();
+        // Runs within a leaf, leaf and branch crossings, repeats, a step
+        // back, and indexes past the end.
+        let at = [0, 3, 63, 64, 65, 4000, 4095, 4096, 5, 5, n - 1, n, n + 3, 7];
+        let mut r = a.reader();
+        for i in at.into_iter().chain(0..n + 2) {
+            assert_eq!(r.get(i), v.get(i));
+        }
+        a.for_each_at_mut(at.iter().map(|&i| (i, i as u32)), |e, x| *e += x + 1);
+        for i in at {
+            if let Some(e) = v.get_mut(i) {
+                *e += i as u32 + 1;
+            }
+        }
+        assert_eq!(a.to_vec(), v);
+        assert!(snapshot.iter().copied().eq(0..n as u32));
+    }
+}

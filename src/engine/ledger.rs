@@ -39,7 +39,7 @@ pub struct LedgerEntry {
     pub record: Option<RecordId>,
     pub producer: Option<ProducerIdx>,
     pub send_attempts: u32,
-    pub copies: Vec<Copy>,
+    pub copies: Copies,
     pub acked: bool,
     pub failed: bool,
     /// Every copy belongs to an aborted transaction.
@@ -224,11 +224,9 @@ impl Ledger {
         self.entries.get_mut(i as usize)
     }
 
-    /// Whether [`Ledger::observe`] does anything with `kind`: most events
-    /// (every message, above all) are not the ledger's business, and
-    /// natively `Engine::emit`, inlined where each event is made, asks
-    /// this first, so a constant kind folds it away. Debug builds check
-    /// it against `observe`'s arms at every event.
+    /// Whether [`Ledger::observe`] acts on `kind`: most events (every message) are not the
+    /// ledger's business. Natively `Engine::emit`, inlined where each event is made, asks this
+    /// first, so a constant kind folds it away. Debug builds check it against `observe`'s arms.
     #[inline(always)]
     pub(crate) fn observes(kind: &EventKind) -> bool {
         matches!(
@@ -251,6 +249,8 @@ impl Ledger {
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
         let observed = Self::observes(kind);
         match kind {
+            #[cfg(engine_speed)] // Sent, Appended, Acked: a leaf at a time.
+            _ if self.observe_batch(kind) => {}
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
                 if r.kind != RecordKind::Data {
@@ -537,19 +537,19 @@ impl crate::engine::sim::Engine {
     }
 }
 
-/// Room for exactly one more copy. Natively a first copy (nearly every
-/// message has one) allocates at once, not through `reserve_exact`'s
-/// out-of-line growth path; the page keeps the one call.
+/// Room for exactly one more copy: nothing to do natively, where a first
+/// copy lives inline in its entry, with no heap block to allocate (see
+/// [`InlineCopies`]). A second copy, which is rare (a producer's retry
+/// appended twice, a re-append after a leader change), moves both copies
+/// to the heap.
 #[cfg(engine_speed)]
 #[inline(always)]
-fn room_for_one(copies: &mut Vec<Copy>) {
-    if copies.capacity() == 0 {
-        *copies = Vec::with_capacity(1);
-    } else {
-        copies.reserve_exact(1);
-    }
-}
+fn room_for_one(_: &mut Copies) {}
 
+/// The page makes room for one more copy, not the four a first `push`
+/// makes room for (a 100k-record run keeps 100k of these), and keeps its
+/// copies in a plain `Vec` (the least code for its budgeted bundle, and
+/// its runs are short).
 #[cfg(not(engine_speed))]
 #[inline(always)]
 fn room_for_one(copies: &mut Vec<Copy>) {
@@ -588,5 +588,169 @@ fn count_one(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) {
     {
         Some(c) => *c += 1,
         None => *count_mut(table, g, i) += 1,
+    }
+}
+
+/// A message's copies (see [`LedgerEntry::copies`]). The page keeps them
+/// in a `Vec`: the least code, and its runs are short.
+#[cfg(not(engine_speed))]
+pub type Copies = Vec<Copy>;
+
+/// Natively a message's copies live in its entry while there is one.
+/// Nearly every message has exactly one copy (a second is a producer-side
+/// duplicate, or a leader change's re-append), and as a `Vec` each cost a
+/// heap allocation at its append and a free at the ledger's drop, and put
+/// the copy on a cache line away from its entry. Read as a slice (`Deref`),
+/// so the readers (the Ledger tab, the narration, the verdicts) are those
+/// of the `Vec`.
+#[cfg(engine_speed)]
+pub type Copies = InlineCopies;
+
+/// A `Vec<Copy>` that keeps zero or one copy inline: `Many` holds two or
+/// more (copies are never removed, so the three cases do not overlap).
+///
+/// An explicit tag (`repr(u8)`), not the niche in the copy's `vanished`:
+/// each push and read tests it with one compare, and the entry still fits
+/// its cache line.
+#[cfg(engine_speed)]
+#[derive(Clone, Default)]
+#[repr(u8)]
+pub enum InlineCopies {
+    #[default]
+    None,
+    One(Copy),
+    Many(Vec<Copy>),
+}
+
+// The first copy inline still leaves the entry on one cache line.
+#[cfg(engine_speed)]
+const _: () = assert!(std::mem::size_of::<LedgerEntry>() == 64);
+
+#[cfg(engine_speed)]
+impl InlineCopies {
+    /// Appends a copy, as `Vec::push`.
+    #[inline(always)]
+    pub fn push(&mut self, c: Copy) {
+        match self {
+            // Field by field (the padding is not copied): the copy's
+            // fields go straight into the entry, not through a temporary.
+            InlineCopies::None => *self = InlineCopies::One(c.clone()),
+            InlineCopies::Many(v) => v.push(c),
+            InlineCopies::One(_) => self.push_second(c),
+        }
+    }
+
+    /// A second copy: the two move to the heap (rare, out of line).
+    #[cold]
+    #[inline(never)]
+    fn push_second(&mut self, c: Copy) {
+        let InlineCopies::One(first) = std::mem::take(self) else {
+            unreachable!("push_second is called on one inline copy")
+        };
+        *self = InlineCopies::Many(vec![first, c]);
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for InlineCopies {
+    type Target = [Copy];
+    #[inline(always)]
+    fn deref(&self) -> &[Copy] {
+        match self {
+            InlineCopies::None => &[],
+            InlineCopies::One(c) => std::slice::from_ref(c),
+            InlineCopies::Many(v) => v,
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::DerefMut for InlineCopies {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [Copy] {
+        match self {
+            InlineCopies::None => &mut [],
+            InlineCopies::One(c) => std::slice::from_mut(c),
+            InlineCopies::Many(v) => v,
+        }
+    }
+}
+
+/// Equal as the `Vec`s they stand for.
+#[cfg(engine_speed)]
+impl PartialEq for InlineCopies {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for InlineCopies {}
+
+/// Printed as the `Vec` it stands for.
+#[cfg(engine_speed)]
+impl std::fmt::Debug for InlineCopies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// The batch events' entries, natively. (At the end of the file: the
+/// page's code keeps its lines, and so its panic locations.)
+#[cfg(engine_speed)]
+impl Ledger {
+    /// `Sent`, `Appended` and `Acked` (a produce batch: ~222 records in the
+    /// W1 bench, every 12th record id) a leaf at a time, as `observe`'s
+    /// first arm (a guard); false for any other event, which its other
+    /// arms take. The page's arms find each
+    /// record's entry through two `CowVec` walks from the root (~37
+    /// instructions a record and event: two divisions, three bounds checks
+    /// each, two `Rc` uniqueness checks on the mutable one); here the
+    /// `by_record` leaf is kept while the records stay in it
+    /// ([`CowVec::reader`]) and the entries' leaf is checked once for the
+    /// batch's run of entries in it ([`CowVec::for_each_at_mut`]). Each
+    /// entry gets the same change, in the same order, as the page's.
+    #[inline(always)]
+    fn observe_batch(&mut self, kind: &EventKind) -> bool {
+        match kind {
+            EventKind::Sent { records: rs, .. } => {
+                self.each_entry(rs, |e, _, _| e.send_attempts += 1)
+            }
+            EventKind::Appended {
+                tp,
+                records: rs,
+                first,
+                epoch,
+                ..
+            } => self.each_entry(rs, |e, i, r| {
+                room_for_one(&mut e.copies);
+                e.copies.push(Copy {
+                    tp: *tp,
+                    offset: Offset(first.0 + i as i64),
+                    epoch: *epoch,
+                    record: r,
+                    vanished: false,
+                })
+            }),
+            EventKind::Acked { records: rs, .. } => self.each_entry(rs, |e, _, _| e.acked = true),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `f(entry, k, r)` for the `k`th of `rs` that has an entry, as
+    /// `entry_for` finds it.
+    #[inline(always)]
+    fn each_entry(
+        &mut self,
+        rs: &[RecordId],
+        mut f: impl FnMut(&mut LedgerEntry, usize, RecordId),
+    ) {
+        let mut by_record = self.by_record.reader();
+        let found = rs.iter().enumerate().filter_map(|(k, r)| {
+            let i = *by_record.get(r.0 as usize)?;
+            Some((i as usize, (k, *r)))
+        });
+        self.entries.for_each_at_mut(found, |e, (k, r)| f(e, k, r));
     }
 }
