@@ -721,18 +721,17 @@ fn fetch_out(_: &Broker) -> Vec<FetchPartitionData> {
 /// (`FetchPlans::keep_spare`); the page drops it where it did. (A macro:
 /// the page's expansion is its own tokens, `then` alone, so its code is
 /// unchanged; a page-side function that took the buffer changed its wasm.)
-#[cfg(engine_speed)]
-macro_rules! unsent {
-    ($plans:expr, $data:expr, $then:expr) => {{
-        $plans.keep_spare($data);
-        $then
-    }};
-}
-
-#[cfg(not(engine_speed))]
+/// Built on `sim.rs`'s `speed_or_page!`, the engine's one native-or-page
+/// switch for a line of page code.
 macro_rules! unsent {
     ($plans:expr, $data:expr, $then:expr) => {
-        $then
+        crate::engine::sim::speed_or_page!(
+            {
+                $plans.keep_spare($data);
+                $then
+            },
+            $then
+        )
     };
 }
 pub(crate) use unsent;

@@ -1304,4 +1304,4 @@ macro_rules! speed_or_page {
         $page
     };
 }
-use speed_or_page;
+pub(crate) use speed_or_page;
