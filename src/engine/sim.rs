@@ -629,18 +629,18 @@ impl Engine {
                     return;
                 }
                 #[cfg(engine_speed)]
-                let msg = self.queue.open(msg); // (natively its box is kept, see `timing_wheel.rs`)
+                // Natively nearly always straight from its box (`deliver_from_box`).
+                let Some(msg) = self.deliver_from_box(from, to, msg) else {
+                    return;
+                };
                 #[cfg(live_engine)] // Real clients exist only in live mode, which is native.
                 if !self.external.is_empty() && self.is_external(to) {
                     self.external_deliver(from, to, unbox(msg));
                     return;
                 }
-                // The handlers take the message by value: on the page out of
-                // its `Rc` (moved when nothing else holds it, cloned when a
-                // time-travel snapshot shares it); natively `open` above has
-                // done that and kept the box for the next message sent, a
-                // malloc and a free fewer (about four messages a record in W1
-                // full). Either way the handler gets the same message.
+                // The handlers take the message by value, out of its `Rc`:
+                // moved when nothing else holds it, cloned when a time-travel
+                // snapshot shares it. Either way it is the same message.
                 match to {
                     Node::Broker(b) => self.broker_receive(b, from, unbox(msg)),
                     Node::Producer(p) => self.producer_receive(p, from, unbox(msg)),
@@ -1087,12 +1087,12 @@ impl Engine {
     }
 }
 
-/// A delivered message for its handler: natively `TimingWheel::open` has
-/// already taken it out of its box.
+/// A delivered message for its handler, out of its box: natively only
+/// where `deliver_from_box` leaves it to the page's path (rare).
 #[cfg(engine_speed)]
 #[inline(always)]
-fn unbox(msg: Msg) -> Msg {
-    msg
+fn unbox(msg: std::rc::Rc<Msg>) -> Msg {
+    std::rc::Rc::unwrap_or_clone(msg)
 }
 
 #[cfg(not(engine_speed))]
@@ -1114,6 +1114,46 @@ fn boxed(queue: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
 #[inline(always)]
 fn boxed(_: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
     std::rc::Rc::new(msg)
+}
+
+// Natively a delivered message goes from its box to its receiver in one
+// copy. The page's path (`run`) takes it out of its `Rc` in one of two ways
+// (moved when nothing else holds it, cloned when a snapshot shares it) and
+// may hand it to a real client: the two ways' results met in one stack
+// slot, so the 88-byte message was copied out of its box, into that slot,
+// and again into the handler's argument, three copies where one is needed
+// (~24 instructions a delivery, ~4 a record in W1 full).
+#[cfg(engine_speed)]
+impl Engine {
+    /// Delivers `boxed` to a live receiver `to` when its box can be kept for
+    /// the next message sent (`TimingWheel::can_keep`) and no real client
+    /// is connected: the message is moved out of the box once, into the
+    /// handler's argument, and the emptied box kept. Otherwise returns the
+    /// box for the page's path, which gives the handler the same message.
+    #[inline(always)]
+    fn deliver_from_box(
+        &mut self,
+        from: Node,
+        to: Node,
+        mut boxed: std::rc::Rc<Msg>,
+    ) -> Option<std::rc::Rc<Msg>> {
+        if !self.external.is_empty() || !self.queue.can_keep(&mut boxed) {
+            return Some(boxed);
+        }
+        // Taken out in the argument itself: a local would be one more copy.
+        use crate::engine::timing_wheel::take_msg;
+        match to {
+            Node::Broker(b) => self.broker_receive(b, from, take_msg(&mut boxed)),
+            Node::Producer(p) => self.producer_receive(p, from, take_msg(&mut boxed)),
+            Node::Consumer(c) => self.consumer_receive(c, from, take_msg(&mut boxed)),
+            // Nothing handles it; emptied all the same, as a kept box must be.
+            Node::Controller => drop(take_msg(&mut boxed)),
+        }
+        // Kept after the handler, which only takes boxes (for what it
+        // sends): there is still room for it.
+        self.queue.keep(boxed);
+        None
+    }
 }
 
 // Natively a sent message is asked its kind, its error and whether it keeps

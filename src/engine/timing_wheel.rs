@@ -161,18 +161,19 @@ impl TimingWheel {
         }
     }
 
-    /// A delivered message, taken out of its box; the box is kept for
-    /// [`TimingWheel::boxed`] when nothing else holds it (a snapshot may).
+    /// Whether a delivered message's box can be kept for
+    /// [`TimingWheel::boxed`] once the message is taken out
+    /// ([`take_msg`]): nothing else holds it (a snapshot may), and fewer
+    /// than [`MSG_BOXES`] are kept.
     #[inline(always)]
-    pub(crate) fn open(&mut self, mut boxed: Rc<Msg>) -> Msg {
-        match Rc::get_mut(&mut boxed) {
-            Some(msg) if self.boxes.0.get_mut().len() < MSG_BOXES => {
-                let msg = std::mem::replace(msg, Msg::ApiVersions {});
-                self.boxes.0.get_mut().push(boxed);
-                msg
-            }
-            _ => Rc::unwrap_or_clone(boxed),
-        }
+    pub(crate) fn can_keep(&mut self, boxed: &mut Rc<Msg>) -> bool {
+        Rc::get_mut(boxed).is_some() && self.boxes.0.get_mut().len() < MSG_BOXES
+    }
+
+    /// Keeps a box emptied by [`take_msg`] ([`TimingWheel::can_keep`] said so).
+    #[inline(always)]
+    pub(crate) fn keep(&mut self, boxed: Rc<Msg>) {
+        self.boxes.0.get_mut().push(boxed);
     }
 
     /// The action [`TimingWheel::pop`] would return.
@@ -197,4 +198,12 @@ impl TimingWheel {
         self.near = self.buckets.iter().map(VecDeque::len).sum();
         self.far.retain(keep);
     }
+}
+
+/// The message in a box that [`TimingWheel::can_keep`] said to keep, moved
+/// out; the box is left holding a placeholder that owns nothing.
+#[inline(always)]
+pub(crate) fn take_msg(boxed: &mut Rc<Msg>) -> Msg {
+    let msg = Rc::get_mut(boxed).expect("a box to keep is unshared");
+    std::mem::replace(msg, Msg::ApiVersions {})
 }
