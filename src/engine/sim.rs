@@ -1101,15 +1101,10 @@ fn unbox(msg: std::rc::Rc<Msg>) -> Msg {
     std::rc::Rc::unwrap_or_clone(msg)
 }
 
-/// A message sent, in its box for the queue: natively a box a delivered
-/// message left behind, if there is one (`TimingWheel::boxed`), a malloc
-/// and a free fewer for about four messages a record in W1 full.
-#[cfg(engine_speed)]
-#[inline(always)]
-fn boxed(queue: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
-    queue.boxed(msg)
-}
-
+/// A message sent, in its box for the queue (the page's `send`). Natively
+/// `send` takes a box a delivered message left behind, if there is one
+/// (`TimingWheel::boxed`), a malloc and a free fewer for about four
+/// messages a record in W1 full.
 #[cfg(not(engine_speed))]
 #[inline(always)]
 fn boxed(_: &Queue, msg: Msg) -> std::rc::Rc<Msg> {
@@ -1176,7 +1171,7 @@ impl Engine {
             arrive_ms,
             error,
         });
-        let msg = boxed(&self.queue, msg);
+        let msg = self.queue.boxed(msg);
         self.schedule_flagged(arrive_ms, Action::Deliver { from, to, msg }, keeps_alive);
     }
 

@@ -55,10 +55,8 @@ pub(crate) struct TimingWheel {
 /// messages sent instead of a free and a malloc for each (about four a
 /// record in W1 full). A clone of the queue (a time-travel snapshot) starts
 /// with none: a box must be unshared to be reused.
-/// (A `RefCell`: `Engine::send` boxes its message while it borrows the
-/// engine for the queue's push.)
 #[derive(Default)]
-struct MsgBoxes(std::cell::RefCell<Vec<Rc<Msg>>>);
+struct MsgBoxes(Vec<Rc<Msg>>);
 
 /// Boxes kept at most: more than the messages a busy run has in flight at once.
 const MSG_BOXES: usize = 64;
@@ -145,20 +143,25 @@ impl TimingWheel {
     }
 
     /// `msg` in a box for the queue: a spare one if there is one.
+    ///
+    /// No path of it can panic (a spare is unshared, but a shared one would
+    /// only be passed over): with a panic path, as the `expect` on the
+    /// spare and the `RefCell` the boxes were once kept in had, `send` kept
+    /// a copy of the 88-byte message on its stack for the unwinding to
+    /// drop, one more copy of every message sent.
     #[inline(always)]
-    pub(crate) fn boxed(&self, msg: Msg) -> Rc<Msg> {
-        let spare = self.boxes.0.borrow_mut().pop();
-        match spare {
-            Some(mut spare) => {
-                // Unshared: only unshared boxes are kept. The placeholder
-                // owns nothing, so it is forgotten rather than dropped (a
-                // call of `drop_in_place::<Msg>` for every message).
-                let slot = Rc::get_mut(&mut spare).expect("a spare box is unshared");
+    pub(crate) fn boxed(&mut self, msg: Msg) -> Rc<Msg> {
+        if let Some(mut spare) = self.boxes.0.pop() {
+            // Unshared: only unshared boxes are kept. The placeholder owns
+            // nothing, so it is forgotten rather than dropped (a call of
+            // `drop_in_place::<Msg>` for every message).
+            if let Some(slot) = Rc::get_mut(&mut spare) {
                 std::mem::forget(std::mem::replace(slot, msg));
-                spare
+                return spare;
             }
-            None => Rc::new(msg),
+            debug_assert!(false, "a spare box is unshared");
         }
+        Rc::new(msg)
     }
 
     /// Whether a delivered message's box can be kept for
@@ -167,13 +170,13 @@ impl TimingWheel {
     /// than [`MSG_BOXES`] are kept.
     #[inline(always)]
     pub(crate) fn can_keep(&mut self, boxed: &mut Rc<Msg>) -> bool {
-        Rc::get_mut(boxed).is_some() && self.boxes.0.get_mut().len() < MSG_BOXES
+        Rc::get_mut(boxed).is_some() && self.boxes.0.len() < MSG_BOXES
     }
 
     /// Keeps a box emptied by [`take_msg`] ([`TimingWheel::can_keep`] said so).
     #[inline(always)]
     pub(crate) fn keep(&mut self, boxed: Rc<Msg>) {
-        self.boxes.0.get_mut().push(boxed);
+        self.boxes.0.push(boxed);
     }
 
     /// The action [`TimingWheel::pop`] would return.
