@@ -1054,6 +1054,11 @@ impl Engine {
 ///
 /// Together ~150 instructions of the ~565 a commit's request cost (W1 full
 /// −1.0%, see bench/README.md, perf-w1x).
+///
+/// - The request takes the caller's list of offsets itself; the pending
+///   commit keeps its own copy, inline for one partition
+///   ([`PendingOffsets`](crate::engine::kafka_consumer::PendingOffsets)),
+///   where the page tracks the list and sends a clone (perf-w2c).
 #[cfg(engine_speed)]
 impl Engine {
     pub(crate) fn consumer_send_commit(
@@ -1069,7 +1074,7 @@ impl Engine {
             return None;
         }
         let commit_id = self.next_id();
-        self.consumer(c).track_commit(commit_id, offsets, auto);
+        self.consumer(c).track_commit_of(commit_id, &offsets, auto);
         let known = self.consumer_reachable_coordinator(c);
         // Not known or not reachable: the rule (a FindCoordinator, a retry).
         let Some(b) = known.or_else(|| self.coordinator_or_retry(c)) else {
@@ -1077,8 +1082,8 @@ impl Engine {
         };
         let con = &self.consumers[c.0 as usize];
         let pc = &con.pending_commits[con.pending_commits.len() - 1];
-        debug_assert_eq!(pc.commit_id, commit_id);
-        let msg = con.offset_commit(commit_id, pc.offsets.clone(), auto);
+        debug_assert_eq!((pc.commit_id, &pc.offsets[..]), (commit_id, &offsets[..]));
+        let msg = con.offset_commit(commit_id, offsets, auto);
         self.send(Node::Consumer(c), Node::Broker(b), msg);
         Some(commit_id)
     }

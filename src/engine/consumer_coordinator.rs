@@ -62,7 +62,7 @@ impl Consumer {
     pub fn track_commit(&mut self, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool) {
         self.pending_commits.push(PendingCommit {
             commit_id,
-            offsets,
+            offsets: crate::engine::sim::speed_or_page!(offsets.into(), offsets),
             auto,
         });
     }
@@ -87,7 +87,7 @@ impl Consumer {
             .pending_commits
             .iter()
             .find(|p| p.commit_id == commit_id)?;
-        Some(self.offset_commit(commit_id, pc.offsets.clone(), pc.auto))
+        Some(self.offset_commit(commit_id, pc.offsets.clone().into(), pc.auto))
     }
 
     /// The group coordinator this consumer already knows (closing, it
@@ -760,7 +760,7 @@ mod tests {
         let mut c = stable(&[0, 1], 3);
         c.pending_commits.push(PendingCommit {
             commit_id: 7,
-            offsets,
+            offsets: crate::engine::kafka_consumer::PendingOffsets::copy_of(&offsets),
             auto: false,
         });
         c.app = AppState::Committing { commit_id: 7, then };
@@ -769,7 +769,7 @@ mod tests {
 
     /// The coordinator's answer to commit 7, at `now`, with `error`.
     fn answer(c: &mut Consumer, now: u64, error: Option<ErrorCode>) -> (CommitAnswer, Outbox) {
-        let offsets = c.pending_commits.first().map(|p| p.offsets.clone());
+        let offsets = c.pending_commits.first().map(|p| p.offsets.to_vec());
         let mut out = Outbox::new();
         let answer = c.commit_answered(now, 7, &offsets.unwrap_or_default(), error, &mut out);
         (answer, out)

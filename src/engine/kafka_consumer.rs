@@ -71,7 +71,7 @@ pub enum AppState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingCommit {
     pub commit_id: u64,
-    pub offsets: Vec<(Tp, Offset)>,
+    pub offsets: PendingOffsets,
     pub auto: bool,
 }
 
@@ -1392,4 +1392,84 @@ fn in_aborted_txn(aborted: &[crate::engine::log::AbortedTxn], e: &LogEntry) -> b
                     && (a.first_offset..=a.last_offset).contains(&e.offset)
             })
         })
+}
+
+/// A pending commit's own record of its offsets, kept to send them again
+/// after a retriable error or a lost connection. On the page, the list
+/// itself (the OffsetCommit carries a clone of it).
+#[cfg(not(engine_speed))]
+pub type PendingOffsets = Vec<(Tp, Offset)>;
+
+/// Native only (`cfg(engine_speed)`): a pending commit's record of its
+/// offsets, inline when it is a single partition's. An at-least-once
+/// consumer commits after each record (`commitSync()` with that record's
+/// partition alone), and the OffsetCommit then takes the list the
+/// application handed over while the pending commit keeps this copy: one
+/// heap list a commit instead of two (the page's clone for the request,
+/// and its free when the answer comes). The same offsets in the same
+/// order either way; a retry sends them again as a list
+/// ([`Consumer::pending_commit_request`]).
+#[cfg(engine_speed)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PendingOffsets {
+    One([(Tp, Offset); 1]),
+    Many(Vec<(Tp, Offset)>),
+}
+
+#[cfg(engine_speed)]
+impl PendingOffsets {
+    /// A copy of `offsets`, inline for a single partition.
+    #[inline(always)]
+    pub fn copy_of(offsets: &[(Tp, Offset)]) -> PendingOffsets {
+        match offsets {
+            [one] => PendingOffsets::One([*one]),
+            _ => PendingOffsets::Many(offsets.to_vec()),
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for PendingOffsets {
+    type Target = [(Tp, Offset)];
+    #[inline(always)]
+    fn deref(&self) -> &[(Tp, Offset)] {
+        match self {
+            PendingOffsets::One(one) => one,
+            PendingOffsets::Many(many) => many,
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<Vec<(Tp, Offset)>> for PendingOffsets {
+    /// The page's way in (`Consumer::track_commit`, which the native
+    /// commit does not take).
+    fn from(offsets: Vec<(Tp, Offset)>) -> PendingOffsets {
+        PendingOffsets::copy_of(&offsets)
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<PendingOffsets> for Vec<(Tp, Offset)> {
+    /// The list a retry sends again (`Consumer::pending_commit_request`).
+    fn from(offsets: PendingOffsets) -> Vec<(Tp, Offset)> {
+        match offsets {
+            PendingOffsets::One(one) => one.to_vec(),
+            PendingOffsets::Many(many) => many,
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl Consumer {
+    /// A commit `commit_id` of `offsets` goes out and waits for its
+    /// answer, keeping its own copy of them (natively the caller sends the
+    /// list itself; see [`PendingOffsets`]).
+    pub fn track_commit_of(&mut self, commit_id: u64, offsets: &[(Tp, Offset)], auto: bool) {
+        self.pending_commits.push(PendingCommit {
+            commit_id,
+            offsets: PendingOffsets::copy_of(offsets),
+            auto,
+        });
+    }
 }
