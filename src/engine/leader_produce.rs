@@ -658,7 +658,15 @@ impl Engine {
     /// changes). Otherwise the page's steps.
     #[inline(always)]
     fn broker_flush_after_append(&mut self, b: BrokerId, tp: Tp) {
-        if !self.broker_hw_stays(b, tp) {
+        let stays = self.broker_hw_stays(b, tp);
+        self.broker_flush_after_unshown_append(b, tp, stays);
+    }
+
+    /// [`Engine::broker_flush_after_append`] once whether the HW `stays`
+    /// is known (an internal append asks it of the partition it holds).
+    #[inline(always)]
+    fn broker_flush_after_unshown_append(&mut self, b: BrokerId, tp: Tp, stays: bool) {
+        if !stays {
             self.broker_flush(b);
             self.broker_maybe_increment_hw(b, tp);
         }
@@ -741,9 +749,10 @@ impl Engine {
     /// `tryCompleteDelayedRequests` on `tp`.
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
         let mut from = 0;
+        let mut hw = self.brokers[b.0 as usize].led_hw(tp);
         loop {
             let (broker, view) = self.broker_view(b);
-            let ready = broker.next_to_route(tp, &view, &mut from);
+            let ready = broker.next_to_route(tp, hw, &view, &mut from);
             self.broker_flush(b);
             let Some((at, error)) = ready else {
                 return;
@@ -763,7 +772,12 @@ impl Engine {
                 } => self.group_commit_completed(
                     b, group, from, commit_id, offsets, auto, member, error,
                 ),
-                op => self.broker_route_completed(b, Some((op, error))),
+                op => {
+                    // A transaction-log write or a marker goes on to its
+                    // coordinator, which may append (and move an HW) here.
+                    self.broker_route_completed(b, Some((op, error)));
+                    hw = self.brokers[b.0 as usize].led_hw(tp);
+                }
             }
         }
     }
@@ -779,16 +793,38 @@ impl Broker {
     fn next_to_route(
         &mut self,
         tp: Tp,
+        hw: Option<Offset>,
         view: &ClusterView,
         from: &mut usize,
     ) -> Option<(usize, Option<ErrorCode>)> {
+        debug_assert_eq!(
+            hw,
+            self.led_hw(tp),
+            "the HW the caller read is the partition's"
+        );
         while *from < self.delayed.len() {
             let op = &mut self.delayed[*from];
-            if !op.waits_on(tp) {
-                *from += 1;
-                continue;
-            }
-            match try_complete(&self.replicas, view, op) {
+            let status = match op.waiting {
+                crate::engine::purgatory::Waiting::One([(t, required)]) if !op.is_produce() => {
+                    if t != tp {
+                        *from += 1;
+                        continue;
+                    }
+                    let status = one_partition_status(hw, required);
+                    debug_assert_eq!(
+                        status,
+                        try_complete(&self.replicas, view, &mut op.clone()),
+                        "a one-partition write decided from its partition's HW"
+                    );
+                    status
+                }
+                _ if !op.waits_on(tp) => {
+                    *from += 1;
+                    continue;
+                }
+                _ => try_complete_lazy(&self.replicas, view, op),
+            };
+            match status {
                 None => *from += 1,
                 Some(error) => {
                     if !matches!(
@@ -815,7 +851,7 @@ impl Broker {
         mut op: DelayedOp,
         view: &ClusterView,
     ) -> Result<(u64, u64), Option<Completed>> {
-        if let Some(error) = try_complete(&self.replicas, view, &mut op) {
+        if let Some(error) = try_complete_lazy(&self.replicas, view, &mut op) {
             return Err(self.complete(op, error));
         }
         let parked = (op.deadline_ms, op.id);
@@ -897,7 +933,9 @@ impl Broker {
 /// log write) made while the broker's outbox is empty has its
 /// `InternalAppended` event shown by the engine itself, for the reason the
 /// high watermark's is (see above): one a record in W1 full, where the
-/// event went through the outbox, its flush and the general `emit`.
+/// event went through the outbox, its flush and the general `emit`. The
+/// check whether the HW can move after it ([`Broker::hw_cannot_move`]) is
+/// asked of the partition the append already holds, not looked up again.
 #[cfg(engine_speed)]
 impl Engine {
     /// As [`Engine::broker_internal_append`], optionally as part of a
@@ -912,23 +950,24 @@ impl Engine {
         let now = self.now_ms;
         let batch = BatchId(self.next_batch_id);
         self.next_batch_id += 1;
-        let broker = self.broker(b);
-        let end = if broker.out.is_empty() {
-            let (first, leo, end) =
-                broker.append_internal_unshown(now, tp, batch, &records, txn)?;
-            self.emit(EventKind::InternalAppended {
-                broker: b,
-                tp,
-                records,
-                first,
-                leo,
-            });
-            end
-        } else {
-            broker.append_internal(now, tp, batch, records, txn)?
-        };
-        // (The append's event goes out first, then what the append caused.)
-        self.broker_flush_after_append(b, tp);
+        let (broker, view) = self.broker_view(b);
+        if !broker.out.is_empty() {
+            let end = broker.append_internal(now, tp, batch, records, txn)?;
+            // (The append's event goes out first, then what the append caused.)
+            self.broker_flush_after_append(b, tp);
+            return Ok(end);
+        }
+        let (first, leo, end, stays) =
+            broker.append_internal_unshown(now, tp, batch, &records, txn, &view)?;
+        self.emit(EventKind::InternalAppended {
+            broker: b,
+            tp,
+            records,
+            first,
+            leo,
+        });
+        debug_assert_eq!(stays, self.broker_hw_stays(b, tp), "the HW check in hand");
+        self.broker_flush_after_unshown_append(b, tp, stays);
         Ok(end)
     }
 }
@@ -936,8 +975,9 @@ impl Engine {
 #[cfg(engine_speed)]
 impl Broker {
     /// [`Broker::append_internal`] without its event: the first offset,
-    /// the log end offset after the append and the offset after the last
-    /// record.
+    /// the log end offset after the append, the offset after the last
+    /// record, and whether the HW surely stays where it is
+    /// ([`Broker::hw_cannot_move`], asked of the partition already in hand).
     #[inline(always)]
     fn append_internal_unshown(
         &mut self,
@@ -946,7 +986,8 @@ impl Broker {
         batch: BatchId,
         records: &[RecordId],
         txn: Option<(ProducerId, ProducerEpoch)>,
-    ) -> Result<(Offset, Offset, Offset), ErrorCode> {
+        view: &ClusterView,
+    ) -> Result<(Offset, Offset, Offset, bool), ErrorCode> {
         self.settle_quiet(tp, true);
         let Some(rep) = self.replicas.get_mut(&tp).filter(|r| r.leader.is_some()) else {
             return Err(ErrorCode::NotCoordinator);
@@ -965,9 +1006,73 @@ impl Broker {
             AppendOutcome::Appended {
                 first_offset,
                 last_offset,
-            } => Ok((first_offset, rep.log.leo(), last_offset.next())),
+            } => {
+                let leader = rep.leader.as_ref().expect("checked above");
+                let stays = leader.isr_follower_pins_hw(view.isr(tp), rep.log.hw());
+                Ok((first_offset, rep.log.leo(), last_offset.next(), stays))
+            }
             AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
             _ => Err(ErrorCode::NotCoordinator),
         }
     }
+}
+
+/// Natively, the purgatory's completion after a high-watermark move reads
+/// the moved partition once, not once for every operation it tries.
+///
+/// Why: on the page's path each operation waiting on the partition is
+/// tried through [`try_complete`], whose view looks the replica up in the
+/// broker's map and asks the controller whether the ISR is below
+/// `min.insync.replicas` (two indexed walks), though an offset commit
+/// waits on that one partition and only reads its HW, and only a produce
+/// reads the ISR answer. W1 full tries ~105,000 operations in ~30,000
+/// moves (two commits complete a move, and the scan starts again after
+/// each), and checks ~60,000 new commits as they are parked. Here a
+/// coordinator write that waits on one partition is decided from that
+/// partition's HW, read once per move (and again after a completed write
+/// went to a transaction coordinator, which may append here: an offset
+/// commit's completion only answers its consumer and records the offsets
+/// in the group), and the ISR question is asked of produces alone. The
+/// same operations are tried in the same order with the same answers;
+/// debug builds check each fast answer against [`try_complete`], and the
+/// HW read against the partition's.
+#[cfg(engine_speed)]
+impl Broker {
+    /// The HW of `tp` while this broker leads it (`None` when it does not:
+    /// what a write waiting on it fails with).
+    #[inline(always)]
+    fn led_hw(&self, tp: Tp) -> Option<Offset> {
+        let rep = self.replicas.get(&tp)?;
+        rep.leader.as_ref().map(|_| rep.log.hw())
+    }
+}
+
+/// `tryComplete` of a coordinator write waiting on one partition to reach
+/// `required`, whose HW here is `hw` (`None`: no longer led here).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn one_partition_status(hw: Option<Offset>, required: Offset) -> Status {
+    match hw {
+        None => Some(Some(ErrorCode::NotLeaderOrFollower)),
+        Some(hw) => (hw >= required).then_some(None),
+    }
+}
+
+/// [`try_complete`], with the ISR asked about only for a produce (the one
+/// kind whose rule reads it).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn try_complete_lazy(
+    replicas: &TpMap<Shared<Replica>>,
+    view: &ClusterView,
+    op: &mut DelayedOp,
+) -> Status {
+    let produce = op.is_produce();
+    op.try_complete(|tp| {
+        let rep = replicas.get(&tp).filter(|r| r.leader.is_some())?;
+        Some(PartitionView {
+            hw: rep.log.hw(),
+            under_min_isr: produce && view.under_min_isr(tp),
+        })
+    })
 }

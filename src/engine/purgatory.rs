@@ -392,3 +392,13 @@ mod tests {
         assert!(!op.waits_on(tp(1)));
     }
 }
+
+#[cfg(engine_speed)]
+impl DelayedOp {
+    /// A produce request (the one kind decided partition by partition, and
+    /// the one whose rule reads the ISR).
+    #[inline(always)]
+    pub fn is_produce(&self) -> bool {
+        matches!(self.kind, DelayedKind::Produce { .. })
+    }
+}
