@@ -747,7 +747,7 @@ impl Engine {
         for (tp, offset) in offsets {
             let id = RecordId(self.records.len() as u32);
             let key = self.offset_commit_key(g, *tp);
-            self.records.push(RecordData {
+            crate::engine::cow_vec::push_in_place!(self.records.push(RecordData {
                 id,
                 event_id: EventId(u32::MAX),
                 producer: None,
@@ -762,7 +762,7 @@ impl Engine {
                 created_ms: self.now_ms,
                 partition: Some(otp.partition),
                 explicit_partition: None,
-            });
+            }));
             ids.push(id);
         }
         ids

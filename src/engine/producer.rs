@@ -399,7 +399,7 @@ impl Engine {
         // Event ids are unique across producers: producer k numbers from k·1,000,000.
         let event_id = EventId(p.0 as u32 * 1_000_000 + event_id);
         let id = RecordId(self.records.len() as u32);
-        self.records.push(RecordData {
+        crate::engine::cow_vec::push_in_place!(self.records.push(RecordData {
             id,
             event_id,
             producer: Some(p),
@@ -410,7 +410,7 @@ impl Engine {
             created_ms: self.now_ms,
             partition: None,
             explicit_partition: partition,
-        });
+        }));
         self.producer(p).staging += 1;
         self.schedule_in(
             0,
