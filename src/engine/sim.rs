@@ -1087,16 +1087,16 @@ impl Engine {
     }
 }
 
-/// A delivered message for its handler, out of its box: natively only
-/// where `deliver_from_box` leaves it to the page's path (rare).
-#[cfg(engine_speed)]
+/// A delivered message for its handler, out of its box: moved out when
+/// nothing else holds the box, cloned when a time-travel snapshot shares
+/// it. This is the page's path for every message; natively it is taken
+/// only where `deliver_from_box` leaves a message to the page's path
+/// (rare: a box a snapshot shares, a full spare list, a real client).
+/// One function for both builds: the two cfg'd copies it replaced had
+/// become the same. (As many lines as those copies, so the page's panic
+/// locations below do not move.)
 #[inline(always)]
-fn unbox(msg: std::rc::Rc<Msg>) -> Msg {
-    std::rc::Rc::unwrap_or_clone(msg)
-}
-
-#[cfg(not(engine_speed))]
-#[inline(always)]
+#[must_use]
 fn unbox(msg: std::rc::Rc<Msg>) -> Msg {
     std::rc::Rc::unwrap_or_clone(msg)
 }
