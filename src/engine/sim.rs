@@ -581,8 +581,8 @@ impl Engine {
     }
 
     // ---- the loop -----------------------------------------------------------
-
-    /// Pops and runs one action. Returns false if the queue is empty.
+    /// Pops and runs one action; false if the queue is empty. (Natively inlined, see the end.)
+    #[cfg_attr(engine_speed, inline(always))]
     fn pop_one(&mut self) -> bool {
         let Some(scheduled) = self.queue.pop() else {
             return false;
@@ -1216,6 +1216,19 @@ impl Scheduled {
     }
 }
 
+// Natively `pop_one` (the wheel's `pop`, `run` and the handlers are inlined
+// into it) is itself inlined into `step_until`'s loop (and into `warm_up`
+// and `run_to_ms`, which pop outside steps). A step is nearly always one
+// action (W1 full: 589,582 actions in 553,280 steps), so a call per action
+// was a call per step, with ~15 instructions of prologue and epilogue
+// saving and restoring every callee-saved register the inlined handlers
+// use; inlined, they are saved once per call of the function the loop
+// lands in (the bench's `run`). perf-w1f measured the same inlining (-1.3%)
+// and went back to a call for the wall clock (producer-only then 5-10%
+// slower); perf-w2h measured it again at c87de25 with the simulated caches:
+// fewer instruction-cache misses, not more (bench/README.md). The page's
+// build has no such attribute: its bundle is budgeted to the byte.
+//
 // `step_until`'s look at the queue before each action. A step with no time
 // limit (`Engine::step`, the benches and the course page's play) asks only
 // whether anything is queued: natively the timing wheel would find the next
