@@ -249,8 +249,8 @@ impl Ledger {
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
         let observed = Self::observes(kind);
         match kind {
-            #[cfg(engine_speed)] // Sent, Appended, Acked: a leaf at a time.
-            _ if self.observe_batch(kind) => {}
+            #[cfg(engine_speed)] // Created, Processed; the batches a leaf at a time.
+            _ if self.observe_native(kind, records) => {}
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
                 if r.kind != RecordKind::Data {
@@ -640,6 +640,18 @@ impl InlineCopies {
         }
     }
 
+    /// As `push(make())`, with the copy built where it goes: a first
+    /// copy straight into the entry (`observe`'s native `Appended`, one a
+    /// record), not on the stack and then moved in.
+    #[inline(always)]
+    pub fn push_with(&mut self, make: impl FnOnce() -> Copy) {
+        match self {
+            InlineCopies::None => *self = InlineCopies::One(make()),
+            InlineCopies::Many(v) => v.push(make()),
+            InlineCopies::One(_) => self.push_second(make()),
+        }
+    }
+
     /// A second copy: the two move to the heap (rare, out of line).
     #[cold]
     #[inline(never)]
@@ -695,14 +707,17 @@ impl std::fmt::Debug for InlineCopies {
     }
 }
 
-/// The batch events' entries, natively. (At the end of the file: the
-/// page's code keeps its lines, and so its panic locations.)
+/// The per-record events' entries, natively. (At the end of the file:
+/// the page's code keeps its lines, and so its panic locations.)
 #[cfg(engine_speed)]
 impl Ledger {
+    /// `observe`'s first arm (a guard), natively: a record's `Created`
+    /// ([`Ledger::created`]) and `Processed` ([`Ledger::processed`]), and
     /// `Sent`, `Appended` and `Acked` (a produce batch: ~222 records in the
-    /// W1 bench, every 12th record id) a leaf at a time, as `observe`'s
-    /// first arm (a guard); false for any other event, which its other
-    /// arms take. The page's arms find each
+    /// W1 bench, every 12th record id) a leaf at a time, each message's
+    /// first copy written into its entry ([`InlineCopies::push_with`]);
+    /// false for any other event, which its other arms take. The page's
+    /// batch arms find each
     /// record's entry through two `CowVec` walks from the root (~37
     /// instructions a record and event: two divisions, three bounds checks
     /// each, two `Rc` uniqueness checks on the mutable one); here the
@@ -711,8 +726,15 @@ impl Ledger {
     /// batch's run of entries in it ([`CowVec::for_each_at_mut`]). Each
     /// entry gets the same change, in the same order, as the page's.
     #[inline(always)]
-    fn observe_batch(&mut self, kind: &EventKind) -> bool {
+    fn observe_native(&mut self, kind: &EventKind, records: &CowVec<RecordData>) -> bool {
         match kind {
+            EventKind::Created { record, producer } => self.created(*record, *producer, records),
+            EventKind::Processed {
+                record,
+                group,
+                transactional,
+                ..
+            } => self.processed(*record, *group, *transactional, records),
             EventKind::Sent { records: rs, .. } => {
                 self.each_entry(rs, |e, _, _| e.send_attempts += 1)
             }
@@ -723,8 +745,7 @@ impl Ledger {
                 epoch,
                 ..
             } => self.each_entry(rs, |e, i, r| {
-                room_for_one(&mut e.copies);
-                e.copies.push(Copy {
+                e.copies.push_with(|| Copy {
                     tp: *tp,
                     offset: Offset(first.0 + i as i64),
                     epoch: *epoch,
@@ -752,5 +773,100 @@ impl Ledger {
             Some((i as usize, (k, *r)))
         });
         self.entries.for_each_at_mut(found, |e, (k, r)| f(e, k, r));
+    }
+}
+
+/// A record's `Created` and `Processed`, natively (see
+/// [`Ledger::observe_native`]): one of each a record, ~122,000 calls in
+/// the 3 x 20k-record W1 full run.
+#[cfg(engine_speed)]
+impl Ledger {
+    /// As `observe`'s `Created` arm, with the same entry and indexes. The
+    /// record's cell in `by_record` is nearly always the next one (a
+    /// record created is the newest, after the offset commits' records
+    /// since the last): grown to it, then pushed, not grown past it and
+    /// then written through `IndexMut` (a second walk with its two
+    /// uniqueness checks). The entry is built in its slot
+    /// ([`CowVec::push_with`]), not on the stack and copied.
+    #[inline(always)]
+    fn created(&mut self, record: RecordId, producer: ProducerIdx, records: &CowVec<RecordData>) {
+        let r = &records[record.0 as usize];
+        if r.kind != RecordKind::Data {
+            return;
+        }
+        let idx = self.entries.len() as u32;
+        set_cell(&mut self.by_record, record.0 as usize, idx);
+        let (p, n) = split_event(r.event_id);
+        set_index(&mut self.by_event, p, n, idx);
+        let event_id = r.event_id;
+        self.entries.push_with(|| LedgerEntry {
+            event_id,
+            record: Some(record),
+            producer: Some(producer),
+            ..Default::default()
+        });
+    }
+
+    /// As `observe`'s `Processed` arm, but a group's count table that
+    /// lacks the entry's cell grows to every entry there is, not just to
+    /// this one: a consumer reads one partition at a time, so the entries
+    /// it processes climb ~12 at a time (the partitions' records
+    /// interleave) and the table grew ~5,000 times in the 3 x 20k-record
+    /// W1 full run; the producer creates far ahead of what is processed,
+    /// so growing to its last entry leaves the next thousands of counts
+    /// in place. (Counts past the last processed entry are 0 either way.)
+    #[inline(always)]
+    fn processed(
+        &mut self,
+        record: RecordId,
+        group: GroupIdx,
+        transactional: bool,
+        records: &CowVec<RecordData>,
+    ) {
+        // A transformed copy counts for the event it came from.
+        let Some(i) = self.index_of(record, records) else {
+            return;
+        };
+        let entries = self.entries.len();
+        let table = if transactional {
+            &mut self.pending_txn
+        } else {
+            &mut self.processed
+        };
+        match table
+            .get_mut(group.0 as usize)
+            .and_then(|v| v.get_mut(i as usize))
+        {
+            Some(c) => *c += 1,
+            None => grow_and_count(table, group, i, entries),
+        }
+    }
+}
+
+/// Group `g`'s table grown to `entries` cells (every entry), then entry
+/// `i` counted once (see [`Ledger::processed`]).
+#[cfg(engine_speed)]
+#[cold]
+#[inline(never)]
+fn grow_and_count(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32, entries: usize) {
+    debug_assert!(
+        (i as usize) < entries,
+        "an entry's index is below the count"
+    );
+    cell_mut(table, g.0 as usize, entries - 1, 0);
+    *count_mut(table, g, i) += 1;
+}
+
+/// Sets a record's cell `r` of `by_record` to entry `x`, as
+/// [`set_index`] sets an event's: grown with `u32::MAX` (no entry) up to
+/// it (natively `resize` does nothing when there is room already), then
+/// pushed when it is the next cell, which it always is in W1.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn set_cell(by_record: &mut CowVec<u32>, r: usize, x: u32) {
+    by_record.resize(r, u32::MAX);
+    match by_record.get_mut(r) {
+        Some(cell) => *cell = x,
+        None => by_record.push(x),
     }
 }
