@@ -1,30 +1,27 @@
 //! The producer's record accumulator (`RecordAccumulator.java` in
-//! `clients/src/main/java/org/apache/kafka/clients/producer/internals/`):
-//! one queue of batches per partition, where `send()` leaves a record and the
-//! sender thread picks batches up.
+//! `clients/src/main/java/org/apache/kafka/clients/producer/internals/`): one queue of batches
+//! per partition, where `send()` leaves a record and the sender thread picks batches up.
 //!
-//! - **Append** (`RecordAccumulator.append`, `tryAppend`): a record joins the
-//!   last batch of its partition's queue if that batch is still open and has
-//!   room under `batch.size`; otherwise the last batch is closed and a new one
-//!   is opened (a lone record larger than `batch.size` still gets a batch of
-//!   its own). The answer says whether the batch **is full** or **a new batch
-//!   was created** — the only two cases in which `KafkaProducer.doSend`
-//!   wakes the sender. Any other append leaves the sender asleep until its
-//!   own next deadline (linger, backoff, expiry) or a response: that is why
-//!   a producer sending 100,000 records does not run its sender 100,000
-//!   times.
-//! - **The head of a queue**: batches stay in their queue while in flight
-//!   (so a retry keeps its place and ordering can be checked), so the next
-//!   batch to drain is the first one not in flight.
-//! - **All batches full** (`allBatchesFull`, used by the sticky partitioner
-//!   of KIP-794): the last batch not yet sent is closed or full.
-//! - **Expiry** (`expiredBatches`, `nextExpiryTimeMs`): the accumulator
-//!   remembers the earliest time any waiting batch can pass
-//!   `delivery.timeout.ms`, so the sender skips the expiry scan until then.
+//! - **Append** (`RecordAccumulator.append`, `tryAppend`): a record joins the last batch of its
+//!   partition's queue if that batch is still open and has room under `batch.size`; otherwise
+//!   the last batch is closed and a new one is opened (a lone record larger than `batch.size`
+//!   still gets a batch of its own). The answer says whether the batch **is full** or **a new
+//!   batch was created** — the only two cases in which `KafkaProducer.doSend` wakes the sender.
+//!   Any other append leaves the sender asleep until its own next deadline (linger, backoff,
+//!   expiry) or a response: that is why a producer sending 100,000 records does not run its
+//!   sender 100,000 times. (Natively the engine first looks for the open batch through a
+//!   hint, `OpenHint`, at the end of this file.)
+//! - **The head of a queue**: batches stay in their queue while in flight (so a retry keeps its
+//!   place and ordering can be checked), so the next batch to drain is the first one not in
+//!   flight.
+//! - **All batches full** (`allBatchesFull`, used by the sticky partitioner of KIP-794): the
+//!   last batch not yet sent is closed or full.
+//! - **Expiry** (`expiredBatches`, `nextExpiryTimeMs`): the accumulator remembers the earliest
+//!   time any waiting batch can pass `delivery.timeout.ms`, so the sender skips the expiry scan
+//!   until then.
 //!
-//! The accumulator owns only these rules and its batches; the sender
-//! (`sender.rs`) decides what to send, and the engine numbers batches
-//! (ids are shared with the brokers' internal appends).
+//! The accumulator owns only these rules and its batches; the sender (`sender.rs`) decides what
+//! to send, and the engine numbers batches (ids are shared with the brokers' internal appends).
 
 use crate::engine::ids::*;
 use crate::engine::vecmap::VecMap;
@@ -60,17 +57,15 @@ pub struct ProducerBatch {
     pub epoch: Option<ProducerEpoch>,
     /// Its sequence was rewritten by an epoch bump (`sequenceHasBeenReset`).
     pub seq_reset: bool,
-    /// The partition's leader epoch when the batch was last sent: a retry
-    /// skips its backoff once the leader has changed since (KIP-951,
-    /// `ProducerBatch.hasLeaderChangedForTheOngoingRetry`).
+    /// The partition's leader epoch when the batch was last sent: a retry skips its backoff
+    /// once the leader has changed since (KIP-951, `hasLeaderChangedForTheOngoingRetry`).
     pub sent_leader_epoch: Option<LeaderEpoch>,
 }
 
 /// What one append did (`RecordAppendResult`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Appended {
-    /// Bytes counted towards `batch.size` (with the batch header when the
-    /// record opened a new batch).
+    /// Bytes counted towards `batch.size` (with the batch header if it opened a new batch).
     pub bytes: u32,
     /// A new batch was opened, with the id the caller handed in.
     pub new_batch: bool,
@@ -86,6 +81,9 @@ pub struct RecordAccumulator {
     /// No waiting batch can expire before this (Kafka's
     /// `nextBatchExpiryTimeMs`): the sender skips the expiry scan until then.
     pub next_expiry_ms: u64,
+    /// Natively, each partition's open batch, if known (`OpenHint`, at the end of this file).
+    #[cfg(engine_speed)]
+    pub(crate) open_hint: OpenHint,
 }
 
 impl Default for RecordAccumulator {
@@ -94,6 +92,8 @@ impl Default for RecordAccumulator {
             queues: VecMap::new(),
             batches: VecMap::new(),
             next_expiry_ms: 0,
+            #[cfg(engine_speed)]
+            open_hint: OpenHint::default(),
         }
     }
 }
@@ -215,6 +215,99 @@ impl RecordAccumulator {
     }
 }
 
+/// Natively (`cfg(engine_speed)`), where each partition's open batch is: the batch id,
+/// per partition number, of the open batch last found in that partition's queue.
+///
+/// Why: every `send()` appends, and the page's [`RecordAccumulator::append`] finds the
+/// partition's queue by a binary search over the queues (an out-of-line `entry_or_default`,
+/// about 100 instructions) before it looks at the queue's last batch. A producer keeps
+/// appending to the same dozen open batches, a few hundred records each, so natively stage 3
+/// (`producer.rs`) asks this hint first ([`RecordAccumulator::append_to_open`], inlined
+/// there) and calls `append` only when the hint is stale or the batch has no room.
+///
+/// It is a cache, never state: it can only be stale, never wrong, because the batch it
+/// names is looked up again by id and used only if it still exists and is still open. Batch
+/// ids are never reused, so that batch is still the partition's (debug builds check), and
+/// an open batch is always the last of its partition's queue (`append` closes the last
+/// batch before it opens another; a drain or a retry makes a batch `InFlight` or `Queued`,
+/// and `reenqueue` puts a retried batch before any open one; debug builds check this too).
+/// So it is not compared (two accumulators with the same batches are equal whatever they
+/// remember) and costs the page nothing.
+#[cfg(engine_speed)]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OpenHint(Vec<Option<(Tp, BatchId)>>);
+
+#[cfg(engine_speed)]
+impl PartialEq for OpenHint {
+    fn eq(&self, _: &OpenHint) -> bool {
+        true
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for OpenHint {}
+
+#[cfg(engine_speed)]
+impl RecordAccumulator {
+    /// [`RecordAccumulator::append`] when `tp`'s last batch is open and has room for
+    /// `size` more bytes, found through the [`OpenHint`]: the record joins it. `None`
+    /// (nothing done) when there is no such batch: the caller takes the page's `append`,
+    /// which closes the last batch and opens a new one.
+    #[inline(always)]
+    pub(crate) fn append_to_open(
+        &mut self,
+        tp: Tp,
+        record: RecordId,
+        size: u32,
+        batch_size: u32,
+    ) -> Option<Appended> {
+        let hinted = match self.open_hint.0.get(tp.partition.0 as usize) {
+            Some(&Some((t, id))) if t == tp => Some(id),
+            _ => None,
+        };
+        let b = match hinted.and_then(|id| self.batches.get_mut(&id)) {
+            Some(b) if b.state == BatchState::Open => b,
+            _ => self.learn_open(tp)?,
+        };
+        debug_assert_eq!(b.tp, tp, "a batch id is never reused");
+        let id = b.id;
+        if b.bytes + size > batch_size {
+            return None;
+        }
+        b.records.push(record);
+        b.bytes += size;
+        let wake_sender = b.bytes >= batch_size;
+        debug_assert_eq!(
+            self.queues.get(&tp).and_then(|q| q.back()),
+            Some(&id),
+            "an open batch is the last of its partition's queue"
+        );
+        Some(Appended {
+            bytes: size,
+            new_batch: false,
+            wake_sender,
+        })
+    }
+
+    /// The hint missed (a partition's first append, or its open batch was closed or sent
+    /// since): `tp`'s last batch if it is open, remembered for the next append.
+    #[cold]
+    #[inline(never)]
+    fn learn_open(&mut self, tp: Tp) -> Option<&mut ProducerBatch> {
+        let id = *self.queues.get(&tp)?.back()?;
+        let b = self.batches.get_mut(&id).expect("queued batch exists");
+        if b.state != BatchState::Open {
+            return None;
+        }
+        let (hint, slot) = (&mut self.open_hint.0, tp.partition.0 as usize);
+        if hint.len() <= slot {
+            hint.resize(slot + 1, None);
+        }
+        hint[slot] = Some((tp, id));
+        Some(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +396,38 @@ mod tests {
         acc.append(tp(0), RecordId(0), 10, BATCH, 5, TIMEOUT, BatchId(1));
         acc.append(tp(1), RecordId(1), 10, BATCH, 9, TIMEOUT, BatchId(2));
         assert_eq!(acc.next_expiry_ms, 5 + TIMEOUT);
+    }
+
+    /// Natively, the hinted append (and `append` when it declines) does what `append`
+    /// alone does, through new batches, a closed batch, a sent one and a removed one.
+    #[cfg(engine_speed)]
+    #[test]
+    fn the_open_batch_hint_appends_as_append_does() {
+        let (mut plain, mut hinted) = (RecordAccumulator::default(), RecordAccumulator::default());
+        let mut next = 1;
+        for i in 0..60u32 {
+            let (tp, size) = (tp(i % 3), 20 + i % 7 * 10);
+            if i == 25 || i == 40 {
+                for acc in [&mut plain, &mut hinted] {
+                    let id = *acc.queues[&tp].back().unwrap();
+                    acc.batches.get_mut(&id).unwrap().state = BatchState::InFlight;
+                }
+            }
+            if i == 50 {
+                plain.remove(BatchId(1));
+                hinted.remove(BatchId(1));
+            }
+            let a = plain.append(tp, RecordId(i), size, BATCH, 10, TIMEOUT, BatchId(next));
+            let h = match hinted.append_to_open(tp, RecordId(i), size, BATCH) {
+                Some(h) => h,
+                None => hinted.append(tp, RecordId(i), size, BATCH, 10, TIMEOUT, BatchId(next)),
+            };
+            assert_eq!(a, h, "record {i}");
+            next += u32::from(a.new_batch);
+        }
+        assert_eq!(plain.queues, hinted.queues);
+        assert_eq!(plain.batches, hinted.batches);
+        assert!(hinted.open_hint.0.iter().all(Option::is_some));
     }
 
     #[test]

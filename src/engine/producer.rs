@@ -563,19 +563,15 @@ impl Engine {
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         let pr = &mut self.producers[p.0 as usize];
         let rng = &mut self.rng;
-        // The page keeps the key's allocation (the least code: its bundle
-        // is budgeted); natively a generated key is hashed off the stack.
+        // The page keeps the key's allocation (less code); natively it is hashed off the stack.
         #[cfg(not(engine_speed))]
         {
             let key = explicit.is_none().then(|| r.key_bytes()).flatten();
             pr.choose_partition(topic, explicit, key.as_deref(), batch_size, rng)
         }
-        #[cfg(engine_speed)]
+        #[cfg(engine_speed)] // (an explicit partition wins: `choose_partition` skips the key)
         {
-            if explicit.is_some() {
-                return pr.choose_partition(topic, explicit, None, batch_size, rng);
-            }
-            r.with_key_bytes(|key| pr.choose_partition(topic, None, key, batch_size, rng))
+            r.with_key_bytes(|key| pr.choose_partition(topic, explicit, key, batch_size, rng))
         }
     }
 
@@ -591,6 +587,10 @@ impl Engine {
     /// counts its header too).
     /// `RecordAccumulator.append`; returns what the append did.
     fn producer_accumulate(&mut self, p: ProducerIdx, tp: Tp, record: RecordId) -> Appended {
+        #[cfg(engine_speed)] // (natively its open batch first: `append_to_open`, at the end)
+        if let Some(a) = self.producer_append_to_open(p, tp, record) {
+            return a;
+        }
         let size = self.records[record.0 as usize].size_bytes();
         let pc = &self.cfg.producers[p.0 as usize];
         let (batch_size, delivery_ms) = (pc.batch_size, pc.delivery_timeout_ms as u64);
@@ -914,5 +914,26 @@ impl Engine {
         self.producer_rule(p, |pr, now, pc, out| pr.init_connection_lost(now, pc, out));
         self.producer_txn_disconnected(p, broker);
         self.producer_sender_run(p);
+    }
+}
+
+/// Natively a record joins its partition's open batch in stage 3's own code
+/// (inlined where the timer runs): the accumulator's hint names the batch
+/// (`OpenHint`, in `accumulator.rs`), and only a record that needs a new
+/// batch (or whose partition's hint is stale) calls the page's
+/// `producer_accumulate` path, `RecordAccumulator::append`. Both
+/// give the same `Appended`.
+#[cfg(engine_speed)]
+impl Engine {
+    #[inline(always)]
+    fn producer_append_to_open(
+        &mut self,
+        p: ProducerIdx,
+        tp: Tp,
+        record: RecordId,
+    ) -> Option<Appended> {
+        let size = self.records[record.0 as usize].size_bytes();
+        let batch_size = self.cfg.producers[p.0 as usize].batch_size;
+        (self.producers[p.0 as usize].acc).append_to_open(tp, record, size, batch_size)
     }
 }
