@@ -978,6 +978,10 @@ impl Broker {
     /// the log end offset after the append, the offset after the last
     /// record, and whether the HW surely stays where it is
     /// ([`Broker::hw_cannot_move`], asked of the partition already in hand).
+    /// Records written without a producer (all but a TxnOffsetCommit's) go
+    /// in through [`PartitionLog::append_unstamped`].
+    ///
+    /// [`PartitionLog::append_unstamped`]: crate::engine::log::PartitionLog::append_unstamped
     #[inline(always)]
     fn append_internal_unshown(
         &mut self,
@@ -992,28 +996,33 @@ impl Broker {
         let Some(rep) = self.replicas.get_mut(&tp).filter(|r| r.leader.is_some()) else {
             return Err(ErrorCode::NotCoordinator);
         };
-        let batch = AppendBatch {
-            batch,
-            records,
-            producer: txn.map(|(pid, e)| (pid, e, -1)),
-            transactional: txn.is_some(),
-        };
         let epoch = rep
             .leader
             .as_ref()
             .map_or(LeaderEpoch::default(), |l| l.epoch);
-        match rep.log.append_as_leader(&batch, epoch, now_ms) {
-            AppendOutcome::Appended {
-                first_offset,
-                last_offset,
-            } => {
-                let leader = rep.leader.as_ref().expect("checked above");
-                let stays = leader.isr_follower_pins_hw(view.isr(tp), rep.log.hw());
-                Ok((first_offset, rep.log.leo(), last_offset.next(), stays))
+        let (first_offset, last_offset) = match txn {
+            // No producer: nothing to check or track (`append_unstamped`).
+            None => rep.log.append_unstamped(records, batch, epoch, now_ms),
+            Some((pid, e)) => {
+                let batch = AppendBatch {
+                    batch,
+                    records,
+                    producer: Some((pid, e, -1)),
+                    transactional: true,
+                };
+                match rep.log.append_as_leader(&batch, epoch, now_ms) {
+                    AppendOutcome::Appended {
+                        first_offset,
+                        last_offset,
+                    } => (first_offset, last_offset),
+                    AppendOutcome::StaleEpoch => return Err(ErrorCode::ProducerFenced),
+                    _ => return Err(ErrorCode::NotCoordinator),
+                }
             }
-            AppendOutcome::StaleEpoch => Err(ErrorCode::ProducerFenced),
-            _ => Err(ErrorCode::NotCoordinator),
-        }
+        };
+        let leader = rep.leader.as_ref().expect("checked above");
+        let stays = leader.isr_follower_pins_hw(view.isr(tp), rep.log.hw());
+        Ok((first_offset, rep.log.leo(), last_offset.next(), stays))
     }
 }
 

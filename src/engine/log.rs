@@ -825,3 +825,80 @@ impl PartitionLog {
         assert!(*self == page, "a fetch's append differs from the page's");
     }
 }
+
+/// Natively, a leader's append of internal records written without a
+/// producer (an offset commit's record, a transaction-log write) skips the
+/// producer checks that cannot apply to it.
+///
+/// Why: [`PartitionLog::append_as_leader`] takes any batch. For one without
+/// a producer its sequence check accepts at once, and its producer
+/// bookkeeping reads the batch's first entry back out of the log (a walk
+/// of the copy-on-write tree) only to find no producer stamp on it; its
+/// outcome goes back through memory to be matched. W1 full appends one
+/// such record for every offset commit, once a record. Here the entries
+/// are pushed as the page pushes them, and the first and last offsets
+/// returned; debug builds compare the log with the page's append.
+#[cfg(engine_speed)]
+impl PartitionLog {
+    /// [`PartitionLog::append_as_leader`] of `records` as batch `batch`
+    /// with no producer and outside any transaction: the first and last
+    /// offsets they got (`last` is `first - 1` for no records).
+    #[inline(always)]
+    pub fn append_unstamped(
+        &mut self,
+        records: &[RecordId],
+        batch: BatchId,
+        leader_epoch: LeaderEpoch,
+        now_ms: u64,
+    ) -> (Offset, Offset) {
+        #[cfg(debug_assertions)]
+        let page = {
+            let mut page = self.clone();
+            let outcome = page.append_as_leader(
+                &AppendBatch {
+                    batch,
+                    records,
+                    producer: None,
+                    transactional: false,
+                },
+                leader_epoch,
+                now_ms,
+            );
+            (page, outcome)
+        };
+        self.assign_epoch_start(leader_epoch);
+        let first = self.leo();
+        let len = records.len() as u32;
+        for (i, r) in records.iter().enumerate() {
+            self.entries.push(LogEntry {
+                offset: Offset(first.0 + i as i64),
+                leader_epoch,
+                record: Some(*r),
+                control: None,
+                producer: None,
+                transactional: false,
+                batch,
+                batch_base: first,
+                batch_len: len,
+                append_time_ms: now_ms,
+            });
+        }
+        let last = Offset(first.0 + len as i64 - 1);
+        #[cfg(debug_assertions)]
+        {
+            assert!(
+                *self == page.0,
+                "an unstamped append differs from the page's"
+            );
+            assert_eq!(
+                page.1,
+                AppendOutcome::Appended {
+                    first_offset: first,
+                    last_offset: last,
+                },
+                "an unstamped append's offsets"
+            );
+        }
+        (first, last)
+    }
+}
