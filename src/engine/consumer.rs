@@ -768,7 +768,7 @@ impl Engine {
             self.consumer_send_fetches(c, &gc);
         }
     }
-
+    #[cfg(not(engine_speed))]
     fn consumer_commit_response(
         &mut self,
         c: ConsumerIdx,
@@ -1102,5 +1102,55 @@ impl Engine {
         }
         debug_assert_eq!(self.coordinator_of(c), Some(b));
         Some(b)
+    }
+}
+
+/// Native only (`cfg(engine_speed)`): the answer to an OffsetCommit, once a
+/// record for an at-least-once consumer, without the two rules' outboxes
+/// when it succeeded. The page's `consumer_commit_response` (above,
+/// `cfg(not(engine_speed))`) runs `commit_answered` and
+/// `resume_after_commit` as rules; a success records nothing in the first,
+/// and the second records one timer, the application's next step
+/// (`ProcessDone` for the next record, or `Poll`). Here a success is taken by
+/// [`Consumer::commit_succeeded`] and the timer, returned by
+/// [`Consumer::resume_after_success`], is scheduled at once, where the
+/// rule's outbox would have been applied: the same state, the same timer in
+/// the same place in the queue. An error takes the page's rules.
+#[cfg(engine_speed)]
+impl Engine {
+    fn consumer_commit_response(
+        &mut self,
+        c: ConsumerIdx,
+        commit_id: u64,
+        offsets: Vec<(Tp, Offset)>,
+        error: Option<ErrorCode>,
+    ) {
+        let answer = match error {
+            None => self.consumers[c.0 as usize].commit_succeeded(commit_id, &offsets),
+            Some(_) => self.consumer_rule(c, |con, now, out| {
+                con.commit_answered(now, commit_id, &offsets, error, out)
+            }),
+        };
+        match answer {
+            CommitAnswer::Unknown | CommitAnswer::Retry => return,
+            CommitAnswer::Committed { auto: false } => {
+                if self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
+                    return;
+                }
+            }
+            CommitAnswer::Committed { auto: true } | CommitAnswer::Failed => {}
+        }
+        if error.is_some() {
+            self.consumer_rule(c, |con, now, out| {
+                con.resume_after_commit(commit_id, true, now, out)
+            });
+            return;
+        }
+        let now = self.now_ms;
+        let con = &mut self.consumers[c.0 as usize];
+        if let Some((at, timer)) = con.resume_after_success(commit_id, now) {
+            let action = con.timer(timer);
+            self.schedule(at, action);
+        }
     }
 }
