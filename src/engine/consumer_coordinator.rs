@@ -1034,3 +1034,93 @@ mod tests {
         }
     }
 }
+
+/// Native only (`cfg(engine_speed)`): the two commit rules an
+/// at-least-once consumer runs after each record, for a commit that
+/// succeeded, without an outbox (see the native
+/// `Engine::consumer_commit_response` in consumer.rs). Debug builds run the
+/// page's rules on a copy of the consumer and check that they agree.
+#[cfg(engine_speed)]
+impl Consumer {
+    /// [`Consumer::commit_answered`] without an error: the commit leaves
+    /// the pending list and its offsets are committed; nothing is recorded.
+    /// The answer is nearly always to the last commit sent (a consumer
+    /// blocked in `commitSync()` has one pending), so the list is searched
+    /// from its end (ids are unique: the same commit either way) and the
+    /// commit popped rather than removed.
+    pub fn commit_succeeded(&mut self, commit_id: u64, offsets: &[(Tp, Offset)]) -> CommitAnswer {
+        #[cfg(debug_assertions)]
+        let rule = {
+            let mut twin = self.clone();
+            let mut out = Outbox::new();
+            let answer = twin.commit_answered(0, commit_id, offsets, None, &mut out);
+            assert!(out.is_empty(), "a successful commit records nothing");
+            (twin, answer)
+        };
+        let answer = match self
+            .pending_commits
+            .iter()
+            .rposition(|p| p.commit_id == commit_id)
+        {
+            None => CommitAnswer::Unknown,
+            Some(pos) => {
+                let pc = if pos + 1 == self.pending_commits.len() {
+                    self.pending_commits.pop().expect("found at pos")
+                } else {
+                    self.pending_commits.remove(pos)
+                };
+                for (tp, o) in offsets {
+                    crate::engine::group_coordinator::set_committed(&mut self.committed, *tp, *o);
+                }
+                CommitAnswer::Committed { auto: pc.auto }
+            }
+        };
+        #[cfg(debug_assertions)]
+        assert!(
+            *self == rule.0 && answer == rule.1,
+            "commit_succeeded differs from commit_answered"
+        );
+        answer
+    }
+
+    /// [`Consumer::resume_after_commit`] after a success: the timer of the
+    /// application's next step (`process_next`'s), returned instead of
+    /// recorded, or `None` if the application does not wait for this
+    /// commit. A success drops nothing, whatever the application does next.
+    pub fn resume_after_success(
+        &mut self,
+        commit_id: u64,
+        now_ms: u64,
+    ) -> Option<(u64, ConsumerTimer)> {
+        #[cfg(debug_assertions)]
+        let rule = {
+            let mut twin = self.clone();
+            let mut out = Outbox::new();
+            twin.resume_after_commit(commit_id, false, now_ms, &mut out);
+            (twin, out)
+        };
+        let next = match self.app {
+            AppState::Committing {
+                commit_id: waiting, ..
+            } if waiting == commit_id => Some(if self.current.is_empty() {
+                self.app = AppState::Polling;
+                (now_ms, ConsumerTimer::Poll)
+            } else {
+                self.app = AppState::Processing;
+                let at = now_ms + self.processing_time_ms as u64;
+                (at, ConsumerTimer::ProcessDone)
+            }),
+            _ => None,
+        };
+        #[cfg(debug_assertions)]
+        {
+            let timers: Vec<_> = rule.1.timers().map(|(at, a)| (at, a.clone())).collect();
+            let mine: Vec<_> = next.iter().map(|&(at, t)| (at, self.timer(t))).collect();
+            assert!(
+                *self == rule.0 && timers == mine,
+                "resume_after_success differs from resume_after_commit"
+            );
+        }
+        next
+    }
+}

@@ -13,6 +13,7 @@
 //! state: a leader without the note compares every position, and finds
 //! the same.
 
+use super::small_get;
 use crate::engine::ids::BrokerId;
 use crate::engine::network::FetchPartition;
 use crate::engine::sim::Engine;
@@ -86,16 +87,16 @@ impl Engine {
         fetch_id: u64,
         partitions: &[FetchPartition],
     ) -> u64 {
+        // The maps are the brokers' few peers: scanned (`small_get`).
         let f = &self.brokers[follower.0 as usize];
-        if f.fetchers.get(&leader).copied().flatten() != Some(fetch_id) {
+        if small_get(&f.fetchers, leader).copied().flatten() != Some(fetch_id) {
             return !0;
         }
-        let Some(delta) = f.fetch_plans.plans.get(&leader).and_then(|p| p.sent_delta) else {
+        let Some(delta) = small_get(&f.fetch_plans.plans, leader).and_then(|p| p.sent_delta) else {
             return !0;
         };
         let sessions = &self.brokers[leader.0 as usize].follower_sessions;
-        let Some(s) = sessions
-            .get(&follower)
+        let Some(s) = small_get(sessions, follower)
             .filter(|s| s.fetch_id == delta.base && s.parts.len() == partitions.len())
         else {
             return !0;

@@ -116,7 +116,7 @@ pub struct Consumer {
     pub raise_next: bool,
     pub processing_time_ms: u32,
     pub heartbeat_running: bool,
-    pub pending_commits: Vec<PendingCommit>,
+    pub pending_commits: PendingCommits,
     pub records_processed: u64,
     pub batch_committed: bool,
     /// The transactional producer of an exactly-once processor.
@@ -176,7 +176,7 @@ impl Consumer {
             raise_next: false,
             processing_time_ms: gc.processing_time_ms,
             heartbeat_running: false,
-            pending_commits: Vec::new(),
+            pending_commits: PendingCommits::new(),
             records_processed: 0,
             batch_committed: false,
             txn_producer: None,
@@ -1471,5 +1471,104 @@ impl Consumer {
             offsets: PendingOffsets::copy_of(offsets),
             auto,
         });
+    }
+}
+
+/// The commits waiting for their answers. On the page, the list itself.
+#[cfg(not(engine_speed))]
+pub type PendingCommits = Vec<PendingCommit>;
+
+/// Native only (`cfg(engine_speed)`): the commits waiting for their
+/// answers (the list, through `Deref`), with the list of one offset the
+/// last successful answer brought back, kept for the next commit's request
+/// ([`Consumer::commit_list`]). An at-least-once consumer commits
+/// after each record, one partition at a time: its request's list went to
+/// the coordinator and back in the answer, was freed there, and the next
+/// commit allocated another. A cache, not state: it compares and prints
+/// as the list alone, and a copy (a time-travel snapshot) starts without
+/// one; a list's capacity changes no message.
+#[cfg(engine_speed)]
+#[derive(Default)]
+pub struct PendingCommits {
+    list: Vec<PendingCommit>,
+    spare: Vec<(Tp, Offset)>,
+}
+
+#[cfg(engine_speed)]
+impl PendingCommits {
+    pub fn new() -> PendingCommits {
+        PendingCommits::default()
+    }
+
+    /// Keeps a commit's answered list of one partition's offset for the
+    /// next commit's request (it is overwritten there), unless one is kept
+    /// already.
+    #[inline(always)]
+    pub fn keep_spare(&mut self, offsets: Vec<(Tp, Offset)>) {
+        if offsets.len() == 1 && self.spare.capacity() == 0 {
+            self.spare = offsets;
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for PendingCommits {
+    type Target = Vec<PendingCommit>;
+    #[inline(always)]
+    fn deref(&self) -> &Vec<PendingCommit> {
+        &self.list
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::DerefMut for PendingCommits {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut Vec<PendingCommit> {
+        &mut self.list
+    }
+}
+
+#[cfg(engine_speed)]
+impl Clone for PendingCommits {
+    fn clone(&self) -> PendingCommits {
+        PendingCommits {
+            list: self.list.clone(),
+            spare: Vec::new(),
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl PartialEq for PendingCommits {
+    fn eq(&self, other: &PendingCommits) -> bool {
+        self.list == other.list
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for PendingCommits {}
+
+#[cfg(engine_speed)]
+impl std::fmt::Debug for PendingCommits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.list.fmt(f)
+    }
+}
+
+#[cfg(engine_speed)]
+impl Consumer {
+    /// [`Consumer::commit_after_processing`]'s list, in the list of one
+    /// offset the last answer brought back when there is one (see
+    /// [`PendingCommits`]), overwritten.
+    #[inline(always)]
+    pub fn commit_list(&mut self, tp: Tp, offset: Offset) -> Vec<(Tp, Offset)> {
+        match std::mem::take(&mut self.pending_commits.spare) {
+            mut offsets if offsets.len() == 1 => {
+                offsets[0] = (tp, offset.next());
+                debug_assert_eq!(offsets, Consumer::commit_after_processing(tp, offset));
+                offsets
+            }
+            _ => Consumer::commit_after_processing(tp, offset),
+        }
     }
 }

@@ -91,7 +91,7 @@ impl Engine {
             }
         }
     }
-
+    #[cfg(not(engine_speed))]
     pub(crate) fn broker_follower_fetch(&mut self, b: BrokerId, leader: BrokerId) {
         if !self.brokers[b.0 as usize].alive {
             return;
@@ -141,9 +141,9 @@ impl Engine {
         let replicas = broker.replicas.len();
         let plans = &mut broker.fetch_plans;
         if let Some((ready, delta)) = plans.ready.take_if(|r| r.0 == leader).map(|r| (r.1, r.2)) {
-            if let Some(plan) = plans
-                .plans
-                .get_mut(&leader)
+            // Its plan, by a scan of the broker's few leaders' plans
+            // (`small_get_mut`).
+            if let Some(plan) = small_get_mut(&mut plans.plans, leader)
                 .filter(|p| p.generation == generation && p.replicas == replicas)
             {
                 plan.sent_delta = delta;
@@ -205,7 +205,7 @@ impl Engine {
         let broker = &mut self.brokers[b.0 as usize];
         let mut next = delta::Next::from(sent);
         for d in answered {
-            let Some(i) = next.iter().position(|p| p.tp == d.tp) else {
+            let Some(i) = next.iter().position(|p| same_partition(p.tp, d.tp)) else {
                 continue;
             };
             let fresh = broker
@@ -637,4 +637,87 @@ impl Engine {
         *plan.slots == *self.followed_from(b, leader)
             && ready == self.fresh_fetch_partitions(b, &plan.slots)
     }
+}
+
+/// Native only (`cfg(engine_speed)`): the value for `k` in one of a
+/// broker's maps keyed by the other brokers it fetches from or serves (its
+/// fetchers, its fetch plans, a leader's follower sessions), found by a
+/// scan. Such a map holds a few entries (two in a three-broker cluster),
+/// where its binary search cost ~22 instructions a lookup, and a follower's
+/// fetch round trip looks into one six times. The same entry either way:
+/// the keys are unique.
+#[cfg(engine_speed)]
+#[inline(always)]
+pub(crate) fn small_get<K: Ord, V>(map: &VecMap<K, V>, k: K) -> Option<&V> {
+    let found = map.iter().find(|(x, _)| **x == k).map(|(_, v)| v);
+    debug_assert!(std::ptr::eq(
+        found.map_or(std::ptr::null(), |v| v),
+        map.get(&k).map_or(std::ptr::null(), |v| v)
+    ));
+    found
+}
+
+/// [`small_get`], for a change.
+#[cfg(engine_speed)]
+#[inline(always)]
+pub(crate) fn small_get_mut<K: Ord, V>(map: &mut VecMap<K, V>, k: K) -> Option<&mut V> {
+    debug_assert_eq!(map.iter().any(|(x, _)| *x == k), map.contains_key(&k));
+    map.iter_mut().find(|(x, _)| **x == k).map(|(_, v)| v)
+}
+
+/// Native only (`cfg(engine_speed)`): broker `b`'s next fetch from
+/// `leader`, as the page's `broker_follower_fetch` (above,
+/// `cfg(not(engine_speed))`), with the slot of its fetch in flight found by
+/// a scan ([`small_get`]) and set where it was found, not looked up again
+/// by the map's `insert`.
+#[cfg(engine_speed)]
+impl Engine {
+    pub(crate) fn broker_follower_fetch(&mut self, b: BrokerId, leader: BrokerId) {
+        let broker = &self.brokers[b.0 as usize];
+        // Down, or a stalled fetcher (it resumes in `broker_resume_fetching`).
+        if !broker.alive || broker.fetch_stalled_until_ms.is_some() {
+            return;
+        }
+        if small_get(&broker.fetchers, leader)
+            .copied()
+            .flatten()
+            .is_some()
+        {
+            return;
+        }
+        let partitions = self.follower_fetch_partitions(b, leader);
+        if partitions.is_empty() {
+            self.broker(b).fetchers.remove(&leader);
+            return;
+        }
+        let fetch_id = self.next_id();
+        let fetchers = &mut self.brokers[b.0 as usize].fetchers;
+        match small_get_mut(fetchers, leader) {
+            Some(slot) => *slot = Some(fetch_id),
+            None => drop(fetchers.insert(leader, Some(fetch_id))),
+        }
+        let wait = self.cfg.cluster.replica_fetch_wait_max_ms;
+        self.send(
+            Node::Broker(b),
+            Node::Broker(leader),
+            Msg::Fetch {
+                fetch_id,
+                replica: Some(b),
+                isolation: IsolationLevel::ReadUncommitted,
+                max_wait_ms: wait,
+                max_records: MAX_FETCH_ENTRIES as u32,
+                partitions,
+            },
+        );
+    }
+}
+
+/// Native only (`cfg(engine_speed)`): `a == b`, comparing the partition
+/// numbers first: they are what differs between the partitions a follower
+/// fetches from one leader (most of them of one topic), so a scan of its
+/// request fails on one comparison where `Tp`'s `==` makes two.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn same_partition(a: Tp, b: Tp) -> bool {
+    a.partition == b.partition && a.topic == b.topic
 }
