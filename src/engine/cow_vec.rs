@@ -572,9 +572,11 @@ fn push_growing<V>(leaf: &mut Vec<V>, make: impl FnOnce() -> V) {
 /// push's lines and the page's panic locations below it).
 #[cfg(engine_speed)]
 macro_rules! push_in_place {
-    ($owner:ident . $vec:ident . push($value:expr)) => {
+    ($owner:ident . $vec:ident . push($value:expr)) => {{
+        #[allow(unused_imports)] // A `CowVec`'s own `push_with` comes first.
+        use $crate::engine::cow_vec::PushWith as _;
         $owner.$vec.push_with(|| $value)
-    };
+    }};
 }
 #[cfg(not(engine_speed))]
 macro_rules! push_in_place {
@@ -657,6 +659,27 @@ mod resize_tests {
             assert_eq!(grown, pushed);
             assert_eq!(snapshot.len() + (n - snapshot.len().min(n)), grown.len());
             assert!(snapshot.iter().eq(pushed.iter().take(snapshot.len())));
+        }
+    }
+}
+
+/// `push_with` for a plain `Vec`, natively: the outbox's effects
+/// (`outbox.rs`), through [`push_in_place!`].
+#[cfg(engine_speed)]
+pub(crate) trait PushWith<T> {
+    /// As `push(make())`, with `make`'s value written straight into its
+    /// slot (see [`CowVec::push_with`]).
+    fn push_with(&mut self, make: impl FnOnce() -> T);
+}
+
+#[cfg(engine_speed)]
+impl<T> PushWith<T> for Vec<T> {
+    #[inline(always)]
+    fn push_with(&mut self, make: impl FnOnce() -> T) {
+        if self.len() < self.capacity() {
+            self.push(make());
+        } else {
+            push_growing(self, make);
         }
     }
 }

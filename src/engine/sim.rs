@@ -1062,10 +1062,10 @@ impl Engine {
         if !kind.owns_nothing() {
             self.events_own.out_plain = false;
         }
-        self.out.push(Event {
+        crate::engine::cow_vec::push_in_place!(self.out.push(Event {
             time_ms: self.now_ms,
             kind,
-        });
+        }));
         if headline {
             self.headline = true;
         }
