@@ -233,9 +233,21 @@ impl RecordAccumulator {
 /// and `reenqueue` puts a retried batch before any open one; debug builds check this too).
 /// So it is not compared (two accumulators with the same batches are equal whatever they
 /// remember) and costs the page nothing.
+///
+/// It also remembers the producer's workload topic id for stage 1 (`workload_topic`, read
+/// and checked by `producer_workload_topic` at the end of `producer.rs`): a `send()` names
+/// its topic, and the page finds the id by name for every record. It lives here because
+/// this is the producer's one native-only state (a field of `Producer` itself would move
+/// the page's lines).
 #[cfg(engine_speed)]
 #[derive(Clone, Debug, Default)]
-pub(crate) struct OpenHint(Vec<Option<(Tp, BatchId)>>);
+pub(crate) struct OpenHint {
+    /// Per partition number, the open batch last found in that partition's queue.
+    open: Vec<Option<(Tp, BatchId)>>,
+    /// The workload topic's id, with the number of topics there were when it was found
+    /// by name; a `Cell` because stage 1 reads it while it holds the producer shared.
+    pub(crate) workload_topic: std::cell::Cell<Option<(usize, TopicId)>>,
+}
 
 #[cfg(engine_speed)]
 impl PartialEq for OpenHint {
@@ -261,7 +273,7 @@ impl RecordAccumulator {
         size: u32,
         batch_size: u32,
     ) -> Option<Appended> {
-        let hinted = match self.open_hint.0.get(tp.partition.0 as usize) {
+        let hinted = match self.open_hint.open.get(tp.partition.0 as usize) {
             Some(&Some((t, id))) if t == tp => Some(id),
             _ => None,
         };
@@ -299,7 +311,7 @@ impl RecordAccumulator {
         if b.state != BatchState::Open {
             return None;
         }
-        let (hint, slot) = (&mut self.open_hint.0, tp.partition.0 as usize);
+        let (hint, slot) = (&mut self.open_hint.open, tp.partition.0 as usize);
         if hint.len() <= slot {
             hint.resize(slot + 1, None);
         }
@@ -427,7 +439,7 @@ mod tests {
         }
         assert_eq!(plain.queues, hinted.queues);
         assert_eq!(plain.batches, hinted.batches);
-        assert!(hinted.open_hint.0.iter().all(Option::is_some));
+        assert!(hinted.open_hint.open.iter().all(Option::is_some));
     }
 
     #[test]

@@ -426,15 +426,15 @@ impl Engine {
         let cfg = std::sync::Arc::clone(&self.cfg);
         let pc = &cfg.producers[p.0 as usize];
         let pr = &self.producers[p.0 as usize];
-        if !pr.alive || pr.workload_sent >= pc.workload.records {
+        if !pr.alive || pr.workload_sent >= pc.workload.records || pr.owner_consumer.is_some() {
             return;
         }
-        if pr.owner_consumer.is_some() {
-            return;
-        }
-        let Some(topic) = self.topic_id(&pc.workload.topic) else {
-            return;
-        };
+        #[cfg(not(engine_speed))]
+        let topic = self.topic_id(&pc.workload.topic);
+        #[cfg(engine_speed)] // (the id remembered: `producer_workload_topic`, at the end)
+        let topic = self.producer_workload_topic(p, &pc.workload.topic);
+        // The workload's topic, by name (none yet: nothing to send).
+        let Some(topic) = topic else { return };
         let n = pr.workload_sent;
         let key = match &pc.workload.keys {
             KeyMode::Null => KeySource::Null,
@@ -932,8 +932,57 @@ impl Engine {
         tp: Tp,
         record: RecordId,
     ) -> Option<Appended> {
-        let size = self.records[record.0 as usize].size_bytes();
+        let size = self.records[record.0 as usize].size_bytes_fast();
         let batch_size = self.cfg.producers[p.0 as usize].batch_size;
         (self.producers[p.0 as usize].acc).append_to_open(tp, record, size, batch_size)
+    }
+}
+
+/// Natively (`cfg(engine_speed)`), the workload's topic id remembered per producer.
+///
+/// Why: stage 1 (`producer_workload_next`) runs once a record, and the page finds the
+/// topic's id by its name every time (`Engine::topic_id`: a scan of the topics and a
+/// string comparison, ~40 instructions). Natively the id found is kept in the
+/// producer's accumulator hint (`OpenHint::workload_topic`, `accumulator.rs`) with the
+/// number of topics there were when it was found, and used again while that number is
+/// unchanged.
+///
+/// It can only be stale, never wrong: topics are only ever added (the controller's
+/// `add_topic`; ids are positions in its list), and a producer's workload topic name is
+/// fixed when the producer is created, so while the topic count is the one recorded the
+/// list, and the name's id in it, are the ones the id was found in. Any change of the
+/// count (a topic created, or one removed, should the engine ever remove them) makes the
+/// next record look the name up again; a topic not found is never remembered (the page
+/// sends nothing, and the next record looks again). A time-travel restore swaps the
+/// whole engine, producers and controller together, so it brings back the hint its own
+/// state had. Debug builds check every answer against the page's look-up.
+#[cfg(engine_speed)]
+impl Engine {
+    #[inline(always)]
+    fn producer_workload_topic(&self, p: ProducerIdx, name: &str) -> Option<TopicId> {
+        let hint = &self.producers[p.0 as usize].acc.open_hint.workload_topic;
+        let count = self.topics().len();
+        let topic = match hint.get() {
+            Some((known, id)) if known == count => Some(id),
+            _ => self.producer_find_workload_topic(p, name, count),
+        };
+        debug_assert_eq!(topic, self.topic_id(name), "the workload topic's id");
+        topic
+    }
+
+    /// The hint missed (the first record, or the topics changed): the page's look-up by
+    /// name, remembered if found.
+    #[cold]
+    #[inline(never)]
+    fn producer_find_workload_topic(
+        &self,
+        p: ProducerIdx,
+        name: &str,
+        count: usize,
+    ) -> Option<TopicId> {
+        let topic = self.topic_id(name)?;
+        let hint = &self.producers[p.0 as usize].acc.open_hint.workload_topic;
+        hint.set(Some((count, topic)));
+        Some(topic)
     }
 }
