@@ -508,8 +508,8 @@ impl Engine {
         });
         outcome.assignment.into_iter().collect()
     }
-
-    pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) {
+    #[rustfmt::skip] // The native first step (the file's end) stays on this line.
+    pub(crate) fn consumer_receive(&mut self, c: ConsumerIdx, from: Node, msg: Msg) { #[cfg(engine_speed)] let Some(msg) = self.consumer_commit_answered_first(c, msg) else { return };
         let gc = self.gcfg(c);
         self.client_coordinator_error(Node::Consumer(c), from, msg.error());
         match msg {
@@ -1125,12 +1125,12 @@ impl Engine {
         offsets: Vec<(Tp, Offset)>,
         error: Option<ErrorCode>,
     ) {
-        let answer = match error {
-            None => self.consumers[c.0 as usize].commit_succeeded(commit_id, &offsets),
-            Some(_) => self.consumer_rule(c, |con, now, out| {
-                con.commit_answered(now, commit_id, &offsets, error, out)
-            }),
-        };
+        if error.is_none() {
+            return self.consumer_commit_succeeded(c, commit_id, offsets);
+        }
+        let answer = self.consumer_rule(c, |con, now, out| {
+            con.commit_answered(now, commit_id, &offsets, error, out)
+        });
         match answer {
             CommitAnswer::Unknown | CommitAnswer::Retry => return,
             CommitAnswer::Committed { auto: false } => {
@@ -1140,14 +1140,35 @@ impl Engine {
             }
             CommitAnswer::Committed { auto: true } | CommitAnswer::Failed => {}
         }
-        if error.is_some() {
-            self.consumer_rule(c, |con, now, out| {
-                con.resume_after_commit(commit_id, true, now, out)
-            });
-            return;
-        }
+        self.consumer_rule(c, |con, now, out| {
+            con.resume_after_commit(commit_id, true, now, out)
+        });
+    }
+
+    /// A commit's answer without an error: the consumer is looked up once
+    /// (again only after a scripted crash point, which a consumer with none
+    /// armed skips as `take_armed_crash` would), the answer's list is kept
+    /// for the next commit and the application's next step is scheduled.
+    #[inline(always)]
+    fn consumer_commit_succeeded(
+        &mut self,
+        c: ConsumerIdx,
+        commit_id: u64,
+        offsets: Vec<(Tp, Offset)>,
+    ) {
         let now = self.now_ms;
-        let con = &mut self.consumers[c.0 as usize];
+        let ci = c.0 as usize;
+        let mut con = &mut self.consumers[ci];
+        match con.commit_succeeded(commit_id, &offsets) {
+            CommitAnswer::Unknown | CommitAnswer::Retry => return,
+            CommitAnswer::Committed { auto: false } if !con.armed_crash.is_empty() => {
+                if self.consumer_crash_if_armed(c, CrashPoint::AfterCommit) {
+                    return;
+                }
+                con = &mut self.consumers[ci];
+            }
+            CommitAnswer::Committed { .. } | CommitAnswer::Failed => {}
+        }
         con.pending_commits.keep_spare(offsets);
         if let Some((at, timer)) = con.resume_after_success(commit_id, now) {
             let action = con.timer(timer);
@@ -1240,6 +1261,36 @@ impl Engine {
             self.processor_next_or_done(c);
         } else {
             self.consumer_process_next(c);
+        }
+    }
+}
+
+/// Native only (`cfg(engine_speed)`): a successful OffsetCommit answer
+/// (once a record for an at-least-once consumer) goes straight to
+/// `consumer_commit_response`, the handler `consumer_receive`'s match
+/// would hand it to, before that function's general steps: the group's
+/// configuration (`gcfg`, a shared pointer cloned and dropped), the
+/// message's error read by a match over every kind of message, and
+/// `client_coordinator_error`, which does nothing without an error. The
+/// same handler with the same arguments, so the same state and events; any
+/// other message (an error, a fetch answer, a rebalance) takes the page's
+/// steps. The call stands on `consumer_receive`'s first line so the page's
+/// lines stay where they were.
+#[cfg(engine_speed)]
+impl Engine {
+    #[inline(always)]
+    fn consumer_commit_answered_first(&mut self, c: ConsumerIdx, msg: Msg) -> Option<Msg> {
+        match msg {
+            Msg::OffsetCommitResponse {
+                error: None,
+                offsets,
+                commit_id,
+                ..
+            } => {
+                self.consumer_commit_succeeded(c, commit_id, offsets);
+                None
+            }
+            other => Some(other),
         }
     }
 }
