@@ -711,7 +711,42 @@ impl Broker {
 impl Engine {
     /// Registers a delayed operation, completing it at once if possible
     /// (the page's [`Broker::add_delayed`], with its timer set here).
+    ///
+    /// A coordinator write that waits on one partition (an offset commit,
+    /// just appended) is parked here, in its caller: its partition's HW
+    /// decides it ([`one_partition_status`]), and when it must wait it is
+    /// pushed and timed without the out-of-line call, the 88-byte copy of
+    /// the operation into it, and [`try_complete_lazy`]'s general walk.
+    /// Anything else, and anything that completes at once, takes
+    /// [`Engine::broker_add_delayed_general`]. Debug builds check the
+    /// decision against [`try_complete`].
+    #[inline(always)]
     pub(crate) fn broker_add_delayed(&mut self, b: BrokerId, op: DelayedOp) {
+        let broker = &mut self.brokers[b.0 as usize];
+        if let crate::engine::purgatory::Waiting::One([(tp, required)]) = op.waiting {
+            if !op.is_produce()
+                && broker.out.is_empty()
+                && one_partition_status(broker.led_hw(tp), required).is_none()
+            {
+                #[cfg(debug_assertions)]
+                {
+                    let (broker, view) = self.broker_view(b);
+                    let status = try_complete(&broker.replicas, &view, &mut op.clone());
+                    debug_assert_eq!(status, None, "a parked write that could complete");
+                }
+                let (deadline, id) = (op.deadline_ms, op.id);
+                self.brokers[b.0 as usize].delayed.push(op);
+                let timer = BrokerTimer::DelayedProduceExpired { request_id: id };
+                self.schedule(deadline, Action::Broker { broker: b, timer });
+                return;
+            }
+        }
+        self.broker_add_delayed_general(b, op);
+    }
+
+    /// [`Engine::broker_add_delayed`] for any operation.
+    #[inline(never)]
+    fn broker_add_delayed_general(&mut self, b: BrokerId, op: DelayedOp) {
         let (broker, view) = self.broker_view(b);
         match broker.park_delayed(op, &view) {
             Ok((deadline, id)) => {
@@ -748,8 +783,15 @@ impl Engine {
 impl Engine {
     /// `tryCompleteDelayedRequests` on `tp`.
     fn broker_try_complete_delayed(&mut self, b: BrokerId, tp: Tp) {
+        let hw = self.brokers[b.0 as usize].led_hw(tp);
+        self.broker_try_complete_delayed_at(b, tp, hw);
+    }
+
+    /// [`Engine::broker_try_complete_delayed`] once `tp`'s HW here is
+    /// known (`hw`; after a move, the HW just set).
+    #[inline(always)]
+    fn broker_try_complete_delayed_at(&mut self, b: BrokerId, tp: Tp, mut hw: Option<Offset>) {
         let mut from = 0;
-        let mut hw = self.brokers[b.0 as usize].led_hw(tp);
         loop {
             let (broker, view) = self.broker_view(b);
             let ready = broker.next_to_route(tp, hw, &view, &mut from);
@@ -757,27 +799,28 @@ impl Engine {
             let Some((at, error)) = ready else {
                 return;
             };
-            match self.brokers[b.0 as usize].delayed.remove(at) {
-                DelayedOp {
-                    kind:
-                        DelayedKind::OffsetCommit {
-                            group,
-                            from,
-                            commit_id,
-                            offsets,
-                            auto,
-                            member,
-                        },
-                    ..
-                } => self.group_commit_completed(
-                    b, group, from, commit_id, offsets, auto, member, error,
-                ),
-                op => {
-                    // A transaction-log write or a marker goes on to its
-                    // coordinator, which may append (and move an HW) here.
-                    self.broker_route_completed(b, Some((op, error)));
-                    hw = self.brokers[b.0 as usize].led_hw(tp);
+            let delayed = &mut self.brokers[b.0 as usize].delayed;
+            if matches!(delayed[at].kind, DelayedKind::OffsetCommit { .. }) {
+                // (Matched in place first, then moved out once.)
+                if let DelayedKind::OffsetCommit {
+                    group,
+                    from,
+                    commit_id,
+                    offsets,
+                    auto,
+                    member,
+                } = delayed.remove(at).kind
+                {
+                    self.group_commit_completed(
+                        b, group, from, commit_id, offsets, auto, member, error,
+                    );
                 }
+            } else {
+                // A transaction-log write or a marker goes on to its
+                // coordinator, which may append (and move an HW) here.
+                let op = delayed.remove(at);
+                self.broker_route_completed(b, Some((op, error)));
+                hw = self.brokers[b.0 as usize].led_hw(tp);
             }
         }
     }
@@ -877,8 +920,8 @@ impl Engine {
     /// What a moved HW lets go on: the delayed operations waiting on it,
     /// then the parked fetches.
     #[inline(always)]
-    fn broker_after_hw_moved(&mut self, b: BrokerId, tp: Tp) {
-        self.broker_try_complete_delayed(b, tp);
+    fn broker_after_hw_moved(&mut self, b: BrokerId, tp: Tp, hw: Option<Offset>) {
+        self.broker_try_complete_delayed_at(b, tp, hw);
         self.broker(b).wake_parked(tp);
         self.broker_flush(b);
     }
@@ -891,7 +934,8 @@ impl Engine {
             // Something is queued before the event: the page's steps.
             if broker.raise_hw(tp, &view) {
                 self.broker_flush(b);
-                self.broker_after_hw_moved(b, tp);
+                let hw = self.brokers[b.0 as usize].led_hw(tp);
+                self.broker_after_hw_moved(b, tp, hw);
             }
         } else if let Some(hw) = broker.raise_hw_unshown(tp, &view) {
             self.emit(EventKind::HighWatermark {
@@ -900,7 +944,7 @@ impl Engine {
                 hw,
                 leader: true,
             });
-            self.broker_after_hw_moved(b, tp);
+            self.broker_after_hw_moved(b, tp, Some(hw));
         }
     }
 }
