@@ -35,7 +35,7 @@
 use crate::engine::broker::{Broker, BrokerTimer, ClusterView, DelayedKind, DelayedOp, Replica};
 use crate::engine::config::Acks;
 use crate::engine::cow_vec::Shared;
-use crate::engine::event::{ErrorCode, EventKind, Node};
+use crate::engine::event::{ErrorCode, EventKind, InternalRecords, Node};
 use crate::engine::ids::*;
 use crate::engine::log::{AppendBatch, AppendOutcome};
 use crate::engine::network::{BatchResult, Msg, WireBatch};
@@ -165,7 +165,7 @@ impl Broker {
         now_ms: u64,
         tp: Tp,
         batch: BatchId,
-        records: Vec<RecordId>,
+        records: InternalRecords,
         txn: Option<(ProducerId, ProducerEpoch)>,
     ) -> Result<Offset, ErrorCode> {
         self.settle_quiet(tp, true);
@@ -503,8 +503,8 @@ impl Engine {
         self.broker_flush(b);
     }
 
-    /// Appends internal records (offset commits, transaction log) as the
-    /// partition leader. Returns the offset after the last one, or an error.
+    /// Appends internal records as the leader of `tp`: the offset after the last one, or an error.
+    #[cfg(not(engine_speed))] // (natively: at the end of this file)
     pub(crate) fn broker_internal_append(
         &mut self,
         b: BrokerId,
@@ -988,7 +988,7 @@ impl Engine {
         &mut self,
         b: BrokerId,
         tp: Tp,
-        records: Vec<RecordId>,
+        records: InternalRecords,
         txn: Option<(ProducerId, ProducerEpoch)>,
     ) -> Result<Offset, ErrorCode> {
         let now = self.now_ms;
@@ -1128,4 +1128,23 @@ fn try_complete_lazy(
             under_min_isr: produce && view.under_min_isr(tp),
         })
     })
+}
+
+/// Natively, an internal append takes its records as the event will keep
+/// them ([`InternalRecords`]: an offset commit's one record inline, no
+/// allocation); a list built as a `Vec` (a transaction-log write) is moved
+/// in as it is. The page's version takes the `Vec` it keeps.
+#[cfg(engine_speed)]
+impl Engine {
+    /// Appends internal records (offset commits, transaction log) as the
+    /// partition leader. Returns the offset after the last one, or an error.
+    #[inline(always)]
+    pub(crate) fn broker_internal_append(
+        &mut self,
+        b: BrokerId,
+        tp: Tp,
+        records: impl Into<InternalRecords>,
+    ) -> Result<Offset, ErrorCode> {
+        self.broker_internal_append_as(b, tp, records.into(), None)
+    }
 }
