@@ -801,7 +801,10 @@ impl Engine {
             };
             let delayed = &mut self.brokers[b.0 as usize].delayed;
             if matches!(delayed[at].kind, DelayedKind::OffsetCommit { .. }) {
-                // (Matched in place first, then moved out once.)
+                // (Matched in place first, then moved out once: the fields
+                // the page's `broker_route_completed` binds, bound here
+                // because handing it the whole operation measured 2.7 M
+                // more instructions in W1 full, a copy of it and a match.)
                 if let DelayedKind::OffsetCommit {
                     group,
                     from,
