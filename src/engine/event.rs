@@ -480,7 +480,7 @@ pub enum EventKind {
     InternalAppended {
         broker: BrokerId,
         tp: Tp,
-        records: Vec<RecordId>,
+        records: InternalRecords,
         first: Offset,
         leo: Offset,
     },
@@ -890,8 +890,10 @@ impl EventKind {
     /// dropping one frees nothing and it may be forgotten instead. Each arm
     /// names every field and asks the compiler that it is `Copy` (a field
     /// added to one of these kinds must be named here, and a field that
-    /// owns memory does not compile); the checks fold away. Any other kind
-    /// answers false and is dropped as usual.
+    /// owns memory does not compile); the checks fold away. So is an
+    /// `InternalAppended` whose records are kept inline (an offset commit's
+    /// one record), a check of how they are kept. Any other kind answers
+    /// false and is dropped as usual.
     #[inline(always)]
     pub(crate) fn owns_nothing(&self) -> bool {
         fn copy<T: Copy>(_: &T) {}
@@ -992,7 +994,109 @@ impl EventKind {
                 copy(leader);
                 true
             }
+            // An offset commit's one record, kept inline (`InternalRecords`).
+            EventKind::InternalAppended {
+                broker,
+                tp,
+                records: InternalRecords::Inline(one),
+                first,
+                leo,
+            } => {
+                copy(broker);
+                copy(tp);
+                copy(one);
+                copy(first);
+                copy(leo);
+                true
+            }
             _ => false,
         }
+    }
+}
+
+/// The records of an [`EventKind::InternalAppended`]: on the page, a `Vec`.
+#[cfg(not(engine_speed))]
+pub type InternalRecords = Vec<RecordId>;
+
+/// Natively, the records of an [`EventKind::InternalAppended`], with one
+/// record kept inline.
+///
+/// Why: an offset commit of one partition writes one record, and W1 full
+/// commits once a record, so its event's list was a `malloc` of one
+/// four-byte id and, when the event was dropped, its `free` (~50
+/// instructions a commit). A list of at most one record is kept in the
+/// event itself; a longer one (a commit of several partitions, a
+/// transaction-log write) is a `Vec` as on the page. It reads as a slice
+/// (`Deref`), and compares and prints as one, so an event's `Debug` text
+/// (what the trace digests hash) is the page's `[RecordId(7)]` either way.
+#[cfg(engine_speed)]
+#[derive(Clone)]
+pub enum InternalRecords {
+    /// No record or one, in place.
+    Inline(Option<RecordId>),
+    /// Two or more (or a list made elsewhere, [`From<Vec<RecordId>>`]).
+    Heap(Vec<RecordId>),
+}
+
+#[cfg(engine_speed)]
+impl InternalRecords {
+    /// An empty list with room for `n` records (no allocation for one).
+    #[inline(always)]
+    pub fn with_capacity(n: usize) -> Self {
+        if n <= 1 {
+            InternalRecords::Inline(None)
+        } else {
+            InternalRecords::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    /// Appends `id`, moving the list to the heap at its second record.
+    #[inline(always)]
+    pub fn push(&mut self, id: RecordId) {
+        match self {
+            InternalRecords::Inline(slot @ None) => *slot = Some(id),
+            InternalRecords::Inline(Some(first)) => {
+                *self = InternalRecords::Heap(vec![*first, id]);
+            }
+            InternalRecords::Heap(ids) => ids.push(id),
+        }
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<Vec<RecordId>> for InternalRecords {
+    fn from(ids: Vec<RecordId>) -> Self {
+        InternalRecords::Heap(ids)
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for InternalRecords {
+    type Target = [RecordId];
+    #[inline(always)]
+    fn deref(&self) -> &[RecordId] {
+        match self {
+            InternalRecords::Inline(one) => one.as_slice(),
+            InternalRecords::Heap(ids) => ids,
+        }
+    }
+}
+
+/// Equal when the records are, however they are kept.
+#[cfg(engine_speed)]
+impl PartialEq for InternalRecords {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for InternalRecords {}
+
+/// Printed as the page's `Vec` prints: a list of ids.
+#[cfg(engine_speed)]
+impl std::fmt::Debug for InternalRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
     }
 }

@@ -60,7 +60,7 @@ use crate::engine::consumer_group::ConsumerGroup;
 #[cfg(consumer_protocol)]
 use crate::engine::consumer_group::{HeartbeatRequest, HeartbeatResponse, ModernCtx};
 use crate::engine::controller::CONSUMER_OFFSETS;
-use crate::engine::event::{ErrorCode, EventKind, GroupState, Node};
+use crate::engine::event::{ErrorCode, EventKind, GroupState, InternalRecords, Node};
 use crate::engine::ids::*;
 use crate::engine::java::partition_for_id;
 use crate::engine::network::{MemberMetadata, Msg};
@@ -741,9 +741,9 @@ impl Engine {
         &mut self,
         g: GroupIdx,
         offsets: &[(Tp, Offset)],
-    ) -> Vec<RecordId> {
+    ) -> InternalRecords {
         let otp = self.groups[g.0 as usize].offsets_tp;
-        let mut ids = Vec::with_capacity(offsets.len());
+        let mut ids = InternalRecords::with_capacity(offsets.len());
         for (tp, offset) in offsets {
             let id = RecordId(self.records.len() as u32);
             let key = self.offset_commit_key(g, *tp);
