@@ -452,7 +452,7 @@ impl Broker {
         let mut i = 0;
         while i < self.parked.len() {
             let pf = &self.parked[i];
-            if !pf.partitions.iter().any(|p| p.tp == tp) {
+            if !pf.partitions.iter().any(|p| p.tp == tp) || self.surely_no_news(pf) {
                 i += 1;
                 continue;
             }
@@ -865,6 +865,12 @@ impl Broker {
         fetch: ParkedFetch,
         max_wait_ms: u32,
     ) -> Result<(Node, u64, Vec<FetchPartitionData>), (u64, u64)> {
+        if max_wait_ms != 0 && self.surely_no_news(&fetch) {
+            // Parked unread (see `surely_no_news`).
+            let fetch_id = fetch.fetch_id;
+            self.parked.push(fetch);
+            return Err((now_ms + max_wait_ms as u64, fetch_id));
+        }
         let (data, has_news) = self.read_fetch(&fetch);
         if has_news || max_wait_ms == 0 {
             let answer = (fetch.from, fetch.fetch_id, data);
@@ -875,5 +881,99 @@ impl Broker {
             self.parked.push(fetch);
             Err((now_ms + max_wait_ms as u64, fetch_id))
         }
+    }
+}
+
+/// Natively, a follower's fetch that surely has no news is left unread:
+/// when woken ([`Broker::wake_parked`]), it stays parked; when it arrives
+/// ([`Broker::answer_or_park_unqueued`]), it parks at once. (The page
+/// reads it: its `surely_no_news` is `false`.)
+///
+/// Why: a follower's fetch reads up to the log end, so a new high
+/// watermark alone is no news for it (it waits on, as in
+/// `DelayedFetch.tryComplete`, where a HW adds no bytes towards
+/// `fetch.min.bytes`). In W1 full every offset commit moves the
+/// `__consumer_offsets` HW when the second follower's fetch arrives: that
+/// fetch then read its partitions only to park, and the HW move woke the
+/// fetch the first follower had parked there, read in full again (~400
+/// instructions each time: the session, the quiet skip, the replica's
+/// checks, an empty log read, the answer built and dropped unsent). The
+/// read skips the partitions quiet in the fetch's session
+/// (`fetch_session.rs`); [`Broker::surely_no_news`] asks the read's own
+/// checks of the one partition that is not (if any): led here by a live
+/// broker, the follower at its log end in the leader's epoch, with the
+/// latest epoch as the epoch it last fetched, so no records, no fenced
+/// epoch, no divergence and no out-of-range offset. Debug builds read the
+/// fetch anyway and check that it has no news.
+#[cfg(engine_speed)]
+impl Broker {
+    /// Whether [`Broker::read_fetch`] of `f`, a follower's fetch, surely
+    /// has no news: every partition but at most one is quiet in its
+    /// session (whose latest fetch it is), and that one has nothing but a
+    /// new HW for it. `false` means "maybe": the read decides.
+    #[inline(never)]
+    fn surely_no_news(&self, f: &ParkedFetch) -> bool {
+        let Some(s) = f
+            .replica
+            .filter(|_| crate::engine::fetch_session::ENABLED)
+            .and_then(|r| self.follower_sessions.get(&r))
+            .filter(|s| s.fetch_id == f.fetch_id)
+        else {
+            return false;
+        };
+        let Some(quiet) = s.quiet.get(..f.partitions.len()) else {
+            return false;
+        };
+        let k = quiet_run(quiet, 0);
+        let sure = k >= quiet.len()
+            || (quiet_run(quiet, k + 1) >= quiet.len() && self.only_hw_for(&f.partitions[k]));
+        debug_assert!(
+            !sure || !self.read_fetch(f).1,
+            "a fetch left unread had news"
+        );
+        sure
+    }
+
+    /// Whether a follower's fetch `fp` finds nothing in its partition but
+    /// a HW: led here by a live broker, `fp` at the log end in the
+    /// leader's epoch, having last fetched the latest epoch.
+    #[inline(always)]
+    fn only_hw_for(&self, fp: &FetchPartition) -> bool {
+        let Some(rep) = self.replicas.get(&fp.tp).filter(|_| self.alive) else {
+            return false;
+        };
+        let Some(leader) = rep.leader.as_ref() else {
+            return false;
+        };
+        let log = &rep.log;
+        fp.fetch_offset == log.leo()
+            && fp.current_leader_epoch == leader.epoch
+            && fp
+                .last_fetched_epoch
+                .is_none_or(|e| e.0 >= 0 && log.latest_epoch() == Some(e))
+    }
+}
+
+/// The end of the run of quiet flags from position `i` on: whole words of
+/// eight first (one 8-byte comparison each, as `skip_quiet`), then flag by
+/// flag.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn quiet_run(quiet: &[bool], mut i: usize) -> usize {
+    while quiet.get(i..i + 8) == Some(&[true; 8][..]) {
+        i += 8;
+    }
+    while quiet.get(i) == Some(&true) {
+        i += 1;
+    }
+    i
+}
+
+/// The page reads every fetch it wakes (see the native `surely_no_news`).
+#[cfg(not(engine_speed))]
+impl Broker {
+    #[inline(always)]
+    fn surely_no_news(&self, _: &ParkedFetch) -> bool {
+        false
     }
 }
