@@ -72,7 +72,7 @@ impl Consumer {
     pub fn offset_commit(&self, commit_id: u64, offsets: Vec<(Tp, Offset)>, auto: bool) -> Msg {
         Msg::OffsetCommit {
             group: self.group,
-            member_id: self.member_id.clone().unwrap_or_default(),
+            member_id: self.member_id.clone().unwrap_or_default().into(),
             generation: self.generation,
             offsets,
             auto,

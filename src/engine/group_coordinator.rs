@@ -667,7 +667,7 @@ impl Engine {
         b: BrokerId,
         from: Node,
         g: GroupIdx,
-        member_id: String,
+        member_id: crate::engine::network::MemberId,
         generation: GenerationId,
         offsets: Vec<(Tp, Offset)>,
         auto: bool,

@@ -1487,11 +1487,19 @@ pub type PendingCommits = Vec<PendingCommit>;
 /// commit allocated another. A cache, not state: it compares and prints
 /// as the list alone, and a copy (a time-travel snapshot) starts without
 /// one; a list's capacity changes no message.
+///
+/// It also keeps the member id the last commit's request carried, shared
+/// ([`MemberId`](crate::engine::network::MemberId), an `Rc<str>`): each
+/// request takes a reference-count bump instead of a copy of the
+/// consumer's `member_id` ([`PendingCommits::shared_member_id`]). Also a
+/// cache: checked against `member_id` at each use, so a member id set
+/// anywhere (a rejoin, a reset, an external client) is never stale.
 #[cfg(engine_speed)]
 #[derive(Default)]
 pub struct PendingCommits {
     list: Vec<PendingCommit>,
     spare: Vec<(Tp, Offset)>,
+    member: crate::engine::network::MemberId,
 }
 
 #[cfg(engine_speed)]
@@ -1508,6 +1516,18 @@ impl PendingCommits {
         if offsets.len() == 1 && self.spare.capacity() == 0 {
             self.spare = offsets;
         }
+    }
+
+    /// `member_id`, shared: the id the last request carried when it is
+    /// still the member's (compared by content: the consumer's `member_id`
+    /// is set in several places, none of which tells this cache), a new
+    /// shared copy otherwise.
+    #[inline(always)]
+    pub fn shared_member_id(&mut self, member_id: &str) -> crate::engine::network::MemberId {
+        if *self.member != *member_id {
+            self.member = member_id.into();
+        }
+        self.member.clone()
     }
 }
 
@@ -1534,6 +1554,7 @@ impl Clone for PendingCommits {
         PendingCommits {
             list: self.list.clone(),
             spare: Vec::new(),
+            member: Default::default(),
         }
     }
 }

@@ -197,7 +197,7 @@ pub enum Msg {
     },
     OffsetCommit {
         group: GroupIdx,
-        member_id: String,
+        member_id: MemberId,
         generation: GenerationId,
         offsets: Vec<(Tp, Offset)>,
         auto: bool,
@@ -447,5 +447,79 @@ impl Msg {
         };
         debug_assert_eq!(fused, (self.kind(), self.error(), self.keeps_alive()));
         fused
+    }
+}
+
+/// The member id an [`Msg::OffsetCommit`] carries: on the page, a `String`.
+#[cfg(not(engine_speed))]
+pub type MemberId = String;
+
+/// Natively (`cfg(engine_speed)`), the member id an [`Msg::OffsetCommit`]
+/// carries, shared (`Rc<str>`) with the consumer that sends it.
+///
+/// Why: an at-least-once consumer commits after each record, and each
+/// OffsetCommit carried a clone of the consumer's member id, a `malloc`,
+/// a `memcpy` and, when the coordinator dropped the request, a `free`
+/// (~75 instructions a commit). The consumer keeps the shared id beside
+/// its `member_id` (natively in `PendingCommits`, kafka_consumer.rs) and
+/// each request takes a reference-count bump. It reads as a `str`
+/// (`Deref`), and compares, hashes, prints (`Debug`, `Display`) and
+/// serialises exactly as the page's `String` does, so a message's text
+/// and the trace digests are the same either way.
+#[cfg(engine_speed)]
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberId(std::rc::Rc<str>);
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for MemberId {
+    type Target = str;
+    #[inline(always)]
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<&str> for MemberId {
+    fn from(id: &str) -> MemberId {
+        MemberId(id.into())
+    }
+}
+
+#[cfg(engine_speed)]
+impl From<String> for MemberId {
+    fn from(id: String) -> MemberId {
+        MemberId(id.into())
+    }
+}
+
+/// Printed as the page's `String` prints: quoted, escaped.
+#[cfg(engine_speed)]
+impl std::fmt::Debug for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::fmt::Display for MemberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+/// Serialised as a string, as the page's `String` is (serde's `rc`
+/// feature is off, so by hand).
+#[cfg(engine_speed)]
+impl serde::Serialize for MemberId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(engine_speed)]
+impl<'de> serde::Deserialize<'de> for MemberId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<MemberId, D::Error> {
+        String::deserialize(d).map(MemberId::from)
     }
 }

@@ -1207,7 +1207,7 @@ impl Gateway {
             node,
             Msg::OffsetCommit {
                 group: g,
-                member_id: o.member_id.to_string(),
+                member_id: o.member_id.to_string().into(),
                 generation: GenerationId(o.generation_id_or_member_epoch),
                 offsets,
                 auto: false,
