@@ -452,7 +452,7 @@ impl Broker {
         let mut i = 0;
         while i < self.parked.len() {
             let pf = &self.parked[i];
-            if !pf.partitions.iter().any(|p| p.tp == tp) || self.surely_no_news(pf) {
+            if self::leaves_parked!(self, pf, tp) {
                 i += 1;
                 continue;
             }
@@ -911,27 +911,56 @@ impl Broker {
     /// has no news: every partition but at most one is quiet in its
     /// session (whose latest fetch it is), and that one has nothing but a
     /// new HW for it. `false` means "maybe": the read decides.
-    #[inline(never)]
+    #[inline(always)]
     fn surely_no_news(&self, f: &ParkedFetch) -> bool {
-        let Some(s) = f
-            .replica
+        self.latest_session(f)
+            .is_some_and(|s| self.no_news_in(s, f))
+    }
+
+    /// The session of `f`'s follower while `f` is its latest fetch: the
+    /// one whose quiet flags [`Broker::read_fetch`] of `f` skips by.
+    #[inline(always)]
+    fn latest_session(&self, f: &ParkedFetch) -> Option<&FollowerSession> {
+        f.replica
             .filter(|_| crate::engine::fetch_session::ENABLED)
             .and_then(|r| self.follower_sessions.get(&r))
             .filter(|s| s.fetch_id == f.fetch_id)
-        else {
-            return false;
-        };
+    }
+
+    /// [`Broker::surely_no_news`] of `f`, whose latest session is `s`.
+    #[inline(never)]
+    fn no_news_in(&self, s: &FollowerSession, f: &ParkedFetch) -> bool {
         let Some(quiet) = s.quiet.get(..f.partitions.len()) else {
             return false;
         };
-        let k = quiet_run(quiet, 0);
-        let sure = k >= quiet.len()
-            || (quiet_run(quiet, k + 1) >= quiet.len() && self.only_hw_for(&f.partitions[k]));
+        let sure = match lone_loud(quiet) {
+            Some(None) => true,
+            Some(Some(k)) => self.only_hw_for(&f.partitions[k]),
+            None => false,
+        };
         debug_assert!(
             !sure || !self.read_fetch(f).1,
             "a fetch left unread had news"
         );
         sure
+    }
+
+    /// Whether [`Broker::wake_parked`] leaves parked fetch `pf` where it
+    /// is after a change to `tp`: `pf` does not ask for `tp`, or surely
+    /// has no news (see [`leaves_parked!`]).
+    #[inline(always)]
+    fn leaves_parked(&self, pf: &ParkedFetch, tp: Tp) -> bool {
+        let Some(s) = self.latest_session(pf) else {
+            // (`surely_no_news` is `false` without the session.)
+            return !pf.partitions.iter().any(|p| p.tp == tp);
+        };
+        let asks = s.position(tp).is_some();
+        debug_assert_eq!(
+            asks,
+            pf.partitions.iter().any(|p| p.tp == tp),
+            "a session's latest fetch asks for the session's partitions"
+        );
+        !asks || self.no_news_in(s, pf)
     }
 
     /// Whether a follower's fetch `fp` finds nothing in its partition but
@@ -954,20 +983,123 @@ impl Broker {
     }
 }
 
-/// The end of the run of quiet flags from position `i` on: whole words of
-/// eight first (one 8-byte comparison each, as `skip_quiet`), then flag by
-/// flag.
+/// The one position among `quiet`'s flags that is not set: `Some(None)`
+/// if every flag is set, `Some(Some(k))` if only `k`'s is not, `None` if
+/// two or more are not. One pass, eight flags to a 64-bit word: a flag
+/// that is not set is a set bit of the word XOR `0x0101…01` (a `bool` is
+/// the byte 0 or 1), so a word with one is found by one comparison with
+/// zero, a second one in it by one more, and its position by its trailing
+/// zeros. The flags past the last whole word are read as the last eight,
+/// shifted past those already read.
+///
+/// Why: `surely_no_news` asks this of every follower's fetch that arrives
+/// or is woken (~109,000 in the 3 x 20k-record W1 full run, ~21 flags
+/// each). It looked for the first flag not set and then for a second one
+/// after it, in two passes that went flag by flag through each word's
+/// worth that was not all set (~5 instructions a flag). Debug builds check
+/// the answer flag by flag.
 #[cfg(engine_speed)]
 #[inline(always)]
-fn quiet_run(quiet: &[bool], mut i: usize) -> usize {
-    while quiet.get(i..i + 8) == Some(&[true; 8][..]) {
-        i += 8;
-    }
-    while quiet.get(i) == Some(&true) {
-        i += 1;
-    }
-    i
+fn lone_loud(quiet: &[bool]) -> Option<Option<usize>> {
+    let answer = lone_loud_by_words(quiet);
+    debug_assert_eq!(
+        answer,
+        {
+            let mut not_set = (0..quiet.len()).filter(|i| !quiet[*i]);
+            match (not_set.next(), not_set.next()) {
+                (first, None) => Some(first),
+                _ => None,
+            }
+        },
+        "the lone flag not set in {quiet:?}"
+    );
+    answer
 }
+
+/// [`lone_loud`]'s pass.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn lone_loud_by_words(quiet: &[bool]) -> Option<Option<usize>> {
+    let n = quiet.len();
+    let mut loud = None;
+    if n < 8 {
+        for (i, q) in quiet.iter().enumerate() {
+            if !*q && !note_loud(&mut loud, i, 1) {
+                return None;
+            }
+        }
+        return Some(loud);
+    }
+    let mut words = quiet.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        if !note_loud(&mut loud, base, loud_bits(w)) {
+            return None;
+        }
+        base += 8;
+    }
+    // The last word overlaps the one before it: its bytes below `base`
+    // were read already.
+    let rest = words.remainder().len();
+    if rest != 0
+        && !note_loud(
+            &mut loud,
+            base,
+            loud_bits(&quiet[n - 8..]) >> (8 * (8 - rest)),
+        )
+    {
+        return None;
+    }
+    Some(loud)
+}
+
+/// Eight flags as a word with a set low bit in the byte of each flag that
+/// is not set (one 8-byte load).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn loud_bits(eight: &[bool]) -> u64 {
+    let eight: &[bool; 8] = eight.try_into().expect("eight flags");
+    u64::from_le_bytes(eight.map(u8::from)) ^ 0x0101_0101_0101_0101
+}
+
+/// Notes in `loud` the flags not set in a word's `bits` (byte `j` for the
+/// flag at `base + j`); `false` once two or more were seen.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn note_loud(loud: &mut Option<usize>, base: usize, bits: u64) -> bool {
+    if bits == 0 {
+        return true;
+    }
+    if loud.is_some() || bits & (bits - 1) != 0 {
+        return false;
+    }
+    *loud = Some(base + bits.trailing_zeros() as usize / 8);
+    true
+}
+
+/// `leaves_parked!(broker, fetch, tp)`: whether `Broker::wake_parked`
+/// leaves the parked `fetch` where it is after a change to `tp`, because
+/// it does not ask for `tp` or surely has no news. Natively
+/// [`Broker::leaves_parked`]; on the course page the page's own condition
+/// (a macro, as `unsent!`, so that the page's code is its own tokens).
+///
+/// Why: the page looks for `tp` among the fetch's partitions, one
+/// comparison after another (~21 partitions in a follower's fetch of W1
+/// full, ~8 compared on average: ~60 instructions for each of the ~49,000
+/// parked fetches woken in its 3 x 20k-record run). A follower's fetch
+/// that is its session's latest asks for exactly the session's partitions
+/// (`fetch_session.rs`), in the same order, and the session finds `tp`'s
+/// position at once (its hint holds the position the settle before the
+/// wake just found). Debug builds compare with the page's search.
+macro_rules! leaves_parked {
+    ($broker:expr, $pf:expr, $tp:expr) => {
+        crate::engine::sim::speed_or_page!(
+            $broker.leaves_parked($pf, $tp),
+            !$pf.partitions.iter().any(|p| p.tp == $tp) || $broker.surely_no_news($pf)
+        )
+    };
+}
+use leaves_parked;
 
 /// The page reads every fetch it wakes (see the native `surely_no_news`).
 #[cfg(not(engine_speed))]
