@@ -988,7 +988,7 @@ impl Engine {
 }
 
 /// Stage 1, natively: the page's `producer_create`, with the producer's
-/// fused `WorkloadNext` (`sim.rs`, `FusedNext`) made due next when this is
+/// fused `WorkloadNext` (`FusedNext` in `fused_step.rs`) made due next when this is
 /// the record it was fused with.
 #[cfg(engine_speed)]
 impl Engine {
@@ -1018,112 +1018,5 @@ impl Engine {
         if fused {
             self.fused_next_due(p);
         }
-    }
-}
-
-/// Whether `WorkloadNext` timers are queued the page's way, never fused
-/// (`sim.rs`, `FusedNext`): only in `fused_tests`, which compare the two.
-#[cfg(engine_speed)]
-#[inline(always)]
-pub(crate) fn fused_off() -> bool {
-    #[cfg(test)]
-    return fused_tests::off();
-    #[cfg(not(test))]
-    false
-}
-
-/// The fused `WorkloadNext` (`sim.rs`, `FusedNext`) against the page's way:
-/// the same steps, events and clock, with crashes and restarts of the
-/// producer, time-limited steps and `run_to_ms` in between.
-#[cfg(all(test, engine_speed))]
-pub(crate) mod fused_tests {
-    use crate::engine::command::Command;
-    use crate::engine::config::ScenarioConfig;
-    use crate::engine::ids::{BrokerId, ProducerIdx};
-    use crate::engine::sim::{Engine, StepOutcome};
-    use std::cell::Cell;
-
-    thread_local! {
-        static OFF: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Whether this thread's engines queue every `WorkloadNext` (the page's way).
-    pub(crate) fn off() -> bool {
-        OFF.with(Cell::get)
-    }
-
-    /// The default cluster with a producer sending back to back.
-    fn cfg(records: u32, transactional: bool) -> ScenarioConfig {
-        let mut cfg = ScenarioConfig::default();
-        let pc = &mut cfg.producers[0];
-        (pc.workload.records, pc.workload.interval_ms) = (records, 0);
-        pc.transactional_id = transactional.then(|| "tx".to_string());
-        cfg
-    }
-
-    /// Runs `f` on `e` the page's way (`off`) or the native way.
-    fn with<R>(off: bool, e: &mut Engine, f: impl FnOnce(&mut Engine) -> R) -> R {
-        OFF.with(|c| c.set(off));
-        let r = f(e);
-        OFF.with(|c| c.set(false));
-        r
-    }
-
-    fn same_run(cfg: ScenarioConfig) {
-        let mut fused = Engine::new(cfg.clone()).expect("valid");
-        let mut page = Engine::new(cfg).expect("valid");
-        let p = ProducerIdx(0);
-        let script: &[(u32, Command)] = &[
-            (40, Command::CrashProducer { producer: p }),
-            (41, Command::StartProducerInstance { producer: p }),
-            (
-                90,
-                Command::SlowBroker {
-                    broker: BrokerId(1),
-                    extra_ms: 3,
-                },
-            ),
-            (120, Command::CrashProducer { producer: p }),
-            (160, Command::StartProducerInstance { producer: p }),
-        ];
-        for step in 0..3_000u32 {
-            for (at, cmd) in script {
-                if *at == step {
-                    let a = with(false, &mut fused, |e| e.apply(cmd));
-                    let b = with(true, &mut page, |e| e.apply(cmd));
-                    assert_eq!(a, b, "{cmd:?} at step {step}");
-                }
-            }
-            let limit = fused.now_ms() + u64::from(step % 3);
-            let run = |e: &mut Engine| match step % 5 {
-                0 => e.step_until(limit),
-                1 => {
-                    e.run_to_ms(limit);
-                    Some(StepOutcome::Advanced)
-                }
-                _ => Some(e.step()),
-            };
-            let a = with(false, &mut fused, run);
-            let b = with(true, &mut page, run);
-            assert_eq!(a, b, "step {step}");
-            assert_eq!(fused.take_events(), page.take_events(), "step {step}");
-            assert_eq!(fused.now_ms(), page.now_ms(), "step {step}");
-            assert_eq!(fused.next_event_ms(), page.next_event_ms(), "step {step}");
-            assert_eq!(fused.is_idle(), page.is_idle(), "step {step}");
-            if a == Some(StepOutcome::Idle) {
-                break;
-            }
-        }
-        assert!(fused.producers()[0].workload_sent > 100, "the workload ran");
-    }
-
-    #[test]
-    fn a_fused_workload_runs_as_the_page_s() {
-        same_run(cfg(400, false));
-    }
-
-    #[test]
-    fn a_transactional_workload_runs_as_the_page_s() {
-        same_run(cfg(300, true));
     }
 }
