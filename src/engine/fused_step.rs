@@ -3,170 +3,200 @@
 //!
 //! The queue pops in (time, sequence number) order (`sim.rs`). An action
 //! scheduled at delay 0 is due now; if it can be proved that nothing queued
-//! comes before it, it is the very next action popped, and the push, the
-//! scan for it and the pop buy nothing: the engine can keep it aside and
-//! run it next. That is *fusing* it. The proof must hold exactly, not
-//! nearly: a step ends at the next headline event, so running a fused
-//! action one place early or late would move an event into another step
-//! and change what the course page shows step by step.
+//! comes before it, it is the very next action popped once the actions
+//! already proved to come first have run, and the push, the timing wheel's
+//! scan for it and the pop buy nothing: the engine keeps it aside, in a
+//! small first-in-first-out lane, and runs it from there. That is *fusing*
+//! it. The proof must hold exactly, not nearly: a step ends at the next
+//! headline event, so an action run one place early or late would move an
+//! event into another step and change what the course page shows step by
+//! step.
 //!
-//! The proof used here is the sequence numbers'. Every push takes the next
-//! number, so two actions pushed one after the other for the same
-//! millisecond hold consecutive numbers, and nothing can ever sit between
-//! them in the queue's order: anything queued later for that millisecond
-//! has a larger number and goes behind both. So when the first of the two
-//! pops, the second is the next action, whatever else has been queued in
-//! the meantime. A producer's `WorkloadNext` with no interval (W1's)
-//! queues its record's `Create` and then itself again, both due now:
-//! [`FusedNext`] keeps the second out of the queue, and once its `Create`
-//! has run it runs as the next step's first action.
+//! The lane holds a producer's per-record timers, all due now: `Create`
+//! (stage 1, `send()`), `Stage` (serialize, then partition) and the
+//! workload's `WorkloadNext`. A workload with no interval (W1's) keeps four
+//! of them due in the same millisecond at every moment, and pops each once
+//! a record: without the lane, four pushes and pops of the queue a record.
+//! An action joins the lane, instead of the queue, when one of two proofs
+//! holds that every action already queued comes after it:
 //!
-//! Every count the page keeps of its queue is kept as if the fused action
+//! * its sequence number directly follows the lane's last action's. Every
+//!   push takes the next number, so nothing can sit between the two in the
+//!   queue's order: anything queued for that millisecond after the lane's
+//!   last action (the lane comes first, see below) was numbered after it,
+//!   and so after this one too. This is the common case, and costs a
+//!   comparison.
+//! * nothing queued is due this millisecond at all (the queue's next action
+//!   is later): then every queued action comes after it, whatever its
+//!   number. This costs a look at the queue (`TimingWheel::peek`), taken
+//!   only when the first proof fails: the lane's first action, or one after
+//!   the producer sent a request or queued another timer in between.
+//!
+//! Either way every lane action comes before every queued one, which stays
+//! true as actions run: the lane runs first, and anything pushed later is
+//! numbered later. So the step loop (`step_until`, `run_to_ms`) runs the
+//! lane's first action whenever the lane holds one, and pops the queue
+//! only when it is empty, exactly the page's order. (`warm_up`, which pops
+//! the queue itself, runs before any workload, script or command can queue
+//! a record's timer, so its lane is always empty.)
+//!
+//! Every count the page keeps of its queue is kept as if the lane's actions
 //! were queued: the actions keeping the run awake, the length that triggers
-//! a sweep of stale timers, the time of the next action. Steps stay one
+//! a sweep of stale timers (`sweep_if_due` in `sim.rs`; none of the lane's
+//! timers is ever stale), the time of the next action. Steps stay one
 //! headline each, and the events are the page's, event for event:
-//! `fused_tests` below runs the fused and the page's way side by side.
-//! Native only (`cfg(engine_speed)`): the page keeps the plain queue, its
-//! first load budgeted to the byte.
+//! `fused_tests` below runs the fused and the page's way side by side, and
+//! debug builds check each action run from the lane against the queue's
+//! next one. Native only (`cfg(engine_speed)`): the page keeps the plain
+//! queue, its first load budgeted to the byte.
 
 use super::{Engine, EventsOwn, StepOutcome};
-use crate::engine::ids::{ProducerIdx, RecordId};
+use crate::engine::ids::ProducerIdx;
+use crate::engine::producer::ProducerTimer;
 
-/// The step loop's native state: the event buffers' flags and the
-/// workload's fused next action.
+/// The step loop's native state: the event buffers' flags and the fused
+/// lane.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct LoopState {
     pub(super) events: EventsOwn,
-    pub(super) fused: FusedNext,
+    pub(super) lane: FusedLane,
 }
 
-/// A workload's next record, natively: a producer with `interval_ms = 0`
-/// (W1's) creates records back to back. Its `WorkloadNext` timer creates
-/// one, queues its `Create` and then queues itself again, both due now:
-/// consecutive sequence numbers in the same millisecond, so nothing can
-/// come between them (a timing wheel's bucket is first in, first out, and
-/// anything queued later goes behind both), and when the `Create` pops, the
-/// `WorkloadNext` is the action popped next, the first of the next step
-/// (`Created` is a headline). Natively it is not queued: its sequence
-/// number is taken, it is counted as queued wherever the page counts it
-/// (the actions keeping the run awake, the length that triggers a sweep,
-/// `next_event_ms`), and once its `Create` has run it runs as the next
-/// step's first action (`step_until`, `run_to_ms`): a push, a pop and a
-/// dispatch fewer a record (~100 instructions). Anything else (an interval,
-/// a transaction's timers between the two, a second producer's pair at the
-/// same time) is queued as on the page. If the producer went down before
-/// its `Create` pops, no `Created` ends the step and the `WorkloadNext`,
-/// which would do nothing, is dropped: the same state and events (only the
-/// step's count of background actions, a runaway guard, is one lower).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct FusedNext {
-    /// The last `Create` queued, while queued: (sequence, due, producer, record).
-    last_create: Option<(u64, u64, ProducerIdx, RecordId)>,
-    /// A queued `Create` (producer, record, due at) followed by its
-    /// producer's unqueued `WorkloadNext`.
-    pair: Option<(ProducerIdx, RecordId, u64)>,
-    /// A `WorkloadNext` due now as the next action (its `Create` has run).
-    due: Option<(ProducerIdx, u64)>,
+/// The most actions the lane holds: a workload with no interval keeps four
+/// (a record's `Create`, the record before's `Stage`s, the next
+/// `WorkloadNext`); a second such producer in the same millisecond, more.
+/// An action beyond it is queued, which keeps the proofs true (it is
+/// numbered after the lane's).
+const LANE_LEN: usize = 8;
+
+/// The fused lane: producer timers due now that come before everything
+/// queued (see the module docs), in their order, each with its sequence
+/// number (debug builds check it against the queue's next action).
+#[derive(Clone, Copy)]
+pub(super) struct FusedLane {
+    /// A ring: the lane's `i`-th action is at `(head + i) % LANE_LEN`.
+    items: [(u64, ProducerIdx, ProducerTimer); LANE_LEN],
+    head: usize,
+    len: usize,
+    /// When the lane's actions are due: now, while it holds any.
+    at_ms: u64,
+    /// The sequence number after the lane's last action's.
+    next_seq: u64,
 }
 
-impl FusedNext {
-    /// A `Create` timer was queued.
-    #[inline(always)]
-    pub(super) fn queued_create(
-        &mut self,
-        seq: u64,
-        at_ms: u64,
-        producer: ProducerIdx,
-        record: RecordId,
-    ) {
-        self.last_create = Some((seq, at_ms, producer, record));
-    }
-
-    /// Whether a `WorkloadNext` of `producer` being queued (`seq`, due at
-    /// `at_ms`) directly follows its producer's `Create`, still queued, and
-    /// so is fused with it: then it is not to be queued.
-    #[inline(always)]
-    pub(super) fn fuse(&mut self, seq: u64, at_ms: u64, producer: ProducerIdx) -> bool {
-        let Some((create_seq, create_at, q, record)) = self.last_create else {
-            return false;
-        };
-        if create_seq + 1 != seq
-            || (create_at, q) != (at_ms, producer)
-            || self.pair.is_some()
-            || self.due.is_some()
-            || fused_off()
-        {
-            return false;
+impl Default for FusedLane {
+    fn default() -> Self {
+        FusedLane {
+            items: [(0, ProducerIdx(0), ProducerTimer::WorkloadNext); LANE_LEN],
+            head: 0,
+            len: 0,
+            at_ms: 0,
+            next_seq: 0,
         }
-        self.pair = Some((producer, record, at_ms));
-        self.last_create = None;
-        true
+    }
+}
+
+/// The lane's actions, in order: the slots it no longer uses are no part of
+/// its value (tests compare engines by `Debug`).
+impl std::fmt::Debug for FusedLane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let items = (0..self.len).map(|i| &self.items[(self.head + i) % LANE_LEN]);
+        f.debug_list().entries(items).finish()
+    }
+}
+
+impl FusedLane {
+    /// How many actions the lane holds, counted as queued wherever the
+    /// page counts its queue.
+    #[inline(always)]
+    pub(super) fn len(&self) -> usize {
+        self.len
     }
 
-    /// How many `WorkloadNext` actions are counted as queued but are not
-    /// in the queue (0 or 1).
     #[inline(always)]
-    pub(super) fn unqueued(&self) -> usize {
-        usize::from(self.pair.is_some()) + usize::from(self.due.is_some())
+    fn push(&mut self, seq: u64, at_ms: u64, producer: ProducerIdx, timer: ProducerTimer) {
+        debug_assert!(self.len < LANE_LEN);
+        debug_assert!(self.len == 0 || (self.at_ms, self.next_seq) <= (at_ms, seq));
+        self.items[(self.head + self.len) % LANE_LEN] = (seq, producer, timer);
+        self.len += 1;
+        self.at_ms = at_ms;
+        self.next_seq = seq + 1;
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> (u64, ProducerIdx, ProducerTimer) {
+        debug_assert!(self.len > 0);
+        let item = self.items[self.head];
+        self.head = (self.head + 1) % LANE_LEN;
+        self.len -= 1;
+        item
     }
 }
 
 impl Engine {
-    /// `record`'s `Create` timer runs (`producer_create`): whether its
-    /// producer's `WorkloadNext` is fused with it (then the caller has it
-    /// run next, [`Engine::fused_next_due`], or drops it,
-    /// [`Engine::fused_next_dropped`]).
+    /// Whether the action `timer` of `producer` being scheduled (`seq`, due
+    /// at `at_ms`) joins the lane, by one of the module docs' proofs: then
+    /// it has joined, and is not to be queued. Only a record's timers due
+    /// now join (a constant timer folds the question away where it is
+    /// scheduled); they keep the run awake, as `schedule` has counted.
     #[inline(always)]
-    pub(crate) fn fused_create_runs(&mut self, p: ProducerIdx, record: RecordId) -> bool {
-        let fused = &mut self.loop_state.fused;
-        if fused.last_create.is_some_and(|c| (c.2, c.3) == (p, record)) {
-            // Popped: a `WorkloadNext` queued now would not follow it.
-            fused.last_create = None;
+    pub(super) fn fuse(
+        &mut self,
+        seq: u64,
+        at_ms: u64,
+        producer: ProducerIdx,
+        timer: ProducerTimer,
+    ) -> bool {
+        let fusable = matches!(
+            timer,
+            ProducerTimer::Create { .. }
+                | ProducerTimer::Stage { .. }
+                | ProducerTimer::WorkloadNext
+        );
+        if !fusable || at_ms != self.now_ms || fused_off() {
+            return false;
         }
-        match fused.pair {
-            Some((q, r, at)) if q == p && r == record => {
-                debug_assert_eq!(at, self.now_ms, "the pair is due now");
-                true
-            }
-            _ => false,
+        let lane = &self.loop_state.lane;
+        debug_assert!(lane.len == 0 || lane.at_ms == at_ms, "the lane is due now");
+        let joins = if lane.len == 0 {
+            self.nothing_queued_at(at_ms)
+        } else {
+            lane.len < LANE_LEN && (seq == lane.next_seq || self.nothing_queued_at(at_ms))
+        };
+        if joins {
+            self.loop_state.lane.push(seq, at_ms, producer, timer);
         }
+        joins
     }
 
-    /// The fused `WorkloadNext` is the next action: the next step's first
-    /// (`Created` ended this one).
-    #[inline(always)]
-    pub(crate) fn fused_next_due(&mut self, p: ProducerIdx) {
-        debug_assert!(self.headline, "a `Created` ends the step");
-        let fused = &mut self.loop_state.fused;
-        fused.pair = None;
-        fused.due = Some((p, self.now_ms));
-    }
-
-    /// The fused `WorkloadNext` of a producer that is down leaves the
-    /// queue without running (it would return at once; see above).
-    #[cold]
+    /// Whether nothing queued is due at `at_ms` (the second proof).
     #[inline(never)]
-    pub(crate) fn fused_next_dropped(&mut self) {
-        self.loop_state.fused.pair = None;
-        self.keepalive_scheduled -= 1;
-        self.sweep_at += 1;
+    fn nothing_queued_at(&self, at_ms: u64) -> bool {
+        self.queue.peek().is_none_or(|s| s.at_ms > at_ms)
     }
 
-    /// Runs the due `WorkloadNext`, taking it off the count of queued
-    /// actions, as its pop would.
+    /// Runs the lane's first action, taking it off the counts of queued
+    /// actions as its pop would. Debug builds check that the queue's next
+    /// action comes after it.
     #[inline(always)]
-    fn run_fused_next(&mut self, p: ProducerIdx, at_ms: u64) {
-        debug_assert_eq!(at_ms, self.now_ms, "due now, the time of its `Create`");
-        self.loop_state.fused.due = None;
+    fn run_fused(&mut self) {
+        let (seq, p, timer) = self.loop_state.lane.pop();
+        debug_assert_eq!(self.loop_state.lane.at_ms, self.now_ms, "due now");
+        debug_assert!(
+            self.queue
+                .peek()
+                .is_none_or(|s| (s.at_ms, s.seq) > (self.now_ms, seq)),
+            "nothing queued comes before a fused action"
+        );
         self.keepalive_scheduled -= 1;
         self.sweep_at += 1;
-        self.producer_workload_next(p);
+        self.producer_timer(p, timer);
     }
 
     /// When the next scheduled action is due, if any.
     pub fn next_event_ms(&self) -> Option<u64> {
-        if let Some((_, at_ms)) = self.loop_state.fused.due {
-            return Some(at_ms);
+        if self.loop_state.lane.len > 0 {
+            return Some(self.loop_state.lane.at_ms);
         }
         self.queue.peek().map(|s| s.at_ms)
     }
@@ -175,11 +205,10 @@ impl Engine {
     /// in simulated time rather than the next headline (for tests and tools).
     pub fn run_to_ms(&mut self, ms: u64) {
         while self.next_event_ms().is_some_and(|at| at <= ms) {
-            match self.loop_state.fused.due {
-                Some((p, at_ms)) => self.run_fused_next(p, at_ms),
-                None => {
-                    self.pop_one();
-                }
+            if self.loop_state.lane.len > 0 {
+                self.run_fused();
+            } else {
+                self.pop_one();
             }
         }
     }
@@ -190,9 +219,9 @@ impl Engine {
     /// shown beside another follows it this way, to the same moment and no
     /// further (a plain step could run seconds ahead to its next news).
     ///
-    /// Natively a fused `WorkloadNext` due now (see [`FusedNext`]) is the
-    /// step's first action; only the first can be one, since the `Create`
-    /// before it ends its step.
+    /// Natively the fused lane's first action, while it holds any, is the
+    /// next action (see the module docs); the queue is popped when the lane
+    /// is empty.
     pub fn step_until(&mut self, limit_ms: u64) -> Option<StepOutcome> {
         self.step_calls += 1;
         // A command applied since the last step may have produced a headline
@@ -203,33 +232,29 @@ impl Engine {
         }
         self.headline = false;
         let mut background = 0u32;
-        if let Some((p, at_ms)) = self.loop_state.fused.due {
-            // The loop's first turn, for the action that is not queued: it
-            // keeps the run awake, so the loop would not stop idle.
-            debug_assert!(self.keepalive_scheduled > 0);
-            if at_ms > limit_ms {
-                return None;
-            }
-            self.run_fused_next(p, at_ms);
-            if self.headline {
-                self.steps += 1;
-                return Some(StepOutcome::Advanced);
-            }
-            background += 1;
-        }
         loop {
-            debug_assert!(self.loop_state.fused.due.is_none(), "only a step's first");
-            let next_ms = self.next_due_ms(limit_ms)?;
-            // Routine traffic alone (heartbeats, empty fetches) is idle; a
-            // scheduled keep-alive action (a message with news, a fence timer,
-            // a workload tick) or pending work anywhere keeps the loop going.
-            if self.keepalive_scheduled == 0 && !self.has_pending_work() {
-                return Some(StepOutcome::Idle);
+            if self.loop_state.lane.len > 0 {
+                // Due now, and keeping the run awake: the page's loop would
+                // not stop idle here.
+                debug_assert!(self.keepalive_scheduled > 0);
+                if self.now_ms > limit_ms {
+                    return None;
+                }
+                self.run_fused();
+            } else {
+                let next_ms = self.next_due_ms(limit_ms)?;
+                // Routine traffic alone (heartbeats, empty fetches) is idle; a
+                // scheduled keep-alive action (a message with news, a fence
+                // timer, a workload tick) or pending work anywhere keeps the
+                // loop going.
+                if self.keepalive_scheduled == 0 && !self.has_pending_work() {
+                    return Some(StepOutcome::Idle);
+                }
+                if next_ms > limit_ms {
+                    return None;
+                }
+                self.pop_one();
             }
-            if next_ms > limit_ms {
-                return None;
-            }
-            self.pop_one();
             if self.headline {
                 self.steps += 1;
                 return Some(StepOutcome::Advanced);
@@ -244,8 +269,8 @@ impl Engine {
     }
 }
 
-/// Whether `WorkloadNext` timers are queued the page's way, never fused
-/// ([`FusedNext`]): only in `fused_tests`, which compare the two.
+/// Whether every action is queued the page's way, none fused
+/// ([`FusedLane`]): only in `fused_tests`, which compare the two.
 #[inline(always)]
 fn fused_off() -> bool {
     #[cfg(test)]
@@ -254,7 +279,7 @@ fn fused_off() -> bool {
     false
 }
 
-/// The fused `WorkloadNext` ([`FusedNext`]) against the page's way:
+/// The fused lane ([`FusedLane`]) against the page's way:
 /// the same steps, events and clock, with crashes and restarts of the
 /// producer, time-limited steps and `run_to_ms` in between.
 #[cfg(test)]
@@ -291,7 +316,8 @@ mod fused_tests {
         r
     }
 
-    fn same_run(cfg: ScenarioConfig) {
+    /// Runs `cfg` both ways; the first producer sends more than `sent` records.
+    fn same_run(cfg: ScenarioConfig, sent: u32) {
         let mut fused = Engine::new(cfg.clone()).expect("valid");
         let mut page = Engine::new(cfg).expect("valid");
         let p = ProducerIdx(0);
@@ -336,16 +362,39 @@ mod fused_tests {
                 break;
             }
         }
-        assert!(fused.producers()[0].workload_sent > 100, "the workload ran");
+        assert!(
+            fused.producers()[0].workload_sent > sent,
+            "the workload ran"
+        );
     }
 
     #[test]
     fn a_fused_workload_runs_as_the_page_s() {
-        same_run(cfg(400, false));
+        same_run(cfg(400, false), 100);
     }
 
     #[test]
     fn a_transactional_workload_runs_as_the_page_s() {
-        same_run(cfg(300, true));
+        same_run(cfg(300, true), 100);
+    }
+
+    #[test]
+    fn two_workloads_in_the_same_millisecond_run_as_the_page_s() {
+        // Two producers' timers interleave: the lane fills past one
+        // producer's four, and each sent request breaks the numbering.
+        let mut cfg = cfg(400, false);
+        let mut second = cfg.producers[0].clone();
+        second.client_id = "producer-2".to_string();
+        second.batch_size = 2_000;
+        cfg.producers.push(second);
+        same_run(cfg, 100);
+    }
+
+    #[test]
+    fn a_workload_with_an_interval_runs_as_the_page_s() {
+        // Each record's `Create` starts the lane afresh (the second proof).
+        let mut cfg = cfg(200, false);
+        cfg.producers[0].workload.interval_ms = 2;
+        same_run(cfg, 10);
     }
 }

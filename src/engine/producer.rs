@@ -480,7 +480,7 @@ impl Engine {
             );
         }
     }
-    #[cfg(not(engine_speed))] // (natively: `producer_create` at the end of this file)
+
     /// Stage 1: the application's `send()` call.
     pub(crate) fn producer_create(&mut self, p: ProducerIdx, record: RecordId) {
         if !self.producers[p.0 as usize].alive {
@@ -984,39 +984,5 @@ impl Engine {
         let hint = &self.producers[p.0 as usize].acc.open_hint.workload_topic;
         hint.set(Some((count, topic)));
         Some(topic)
-    }
-}
-
-/// Stage 1, natively: the page's `producer_create`, with the producer's
-/// fused `WorkloadNext` (`FusedNext` in `fused_step.rs`) made due next when this is
-/// the record it was fused with.
-#[cfg(engine_speed)]
-impl Engine {
-    /// Stage 1: the application's `send()` call.
-    pub(crate) fn producer_create(&mut self, p: ProducerIdx, record: RecordId) {
-        let fused = self.fused_create_runs(p, record);
-        if !self.producers[p.0 as usize].alive {
-            if fused {
-                self.fused_next_dropped();
-            }
-            return;
-        }
-        self.emit(EventKind::Created {
-            producer: p,
-            record,
-        });
-        self.schedule_in(
-            0,
-            Action::Producer {
-                producer: p,
-                timer: ProducerTimer::Stage {
-                    record,
-                    serialize: true,
-                },
-            },
-        );
-        if fused {
-            self.fused_next_due(p);
-        }
     }
 }

@@ -1194,23 +1194,15 @@ impl Engine {
         self.seq += 1;
         self.keepalive_scheduled += u64::from(keeps_alive);
         let at_ms = at_ms.max(self.now_ms);
-        // A producer's stage-1 timers are noted (see `fused_step::FusedNext`): a
+        // A record's timers due now may be fused (`fused_step.rs`): a
         // constant action folds this away at every other call site.
         if let Action::Producer { producer, timer } = &action {
-            match *timer {
-                ProducerTimer::Create { record } => self
-                    .loop_state
-                    .fused
-                    .queued_create(seq, at_ms, *producer, record),
-                ProducerTimer::WorkloadNext
-                    if self.loop_state.fused.fuse(seq, at_ms, *producer) =>
-                {
-                    // Not queued: counted as queued (see `sweep_if_due`).
-                    self.sweep_at -= 1;
-                    self.sweep_if_due();
-                    return;
-                }
-                _ => {}
+            if self.fuse(seq, at_ms, *producer, *timer) {
+                debug_assert!(keeps_alive, "counted as queued");
+                // Not queued: counted as queued (see `sweep_if_due`).
+                self.sweep_at -= 1;
+                self.sweep_if_due();
+                return;
             }
         }
         self.queue
@@ -1220,14 +1212,14 @@ impl Engine {
 
     /// Sweeps stale timers once the queue has doubled (see
     /// `sweep_stale_timers`). Natively the queue's length leaves out the
-    /// fused `WorkloadNext` actions ([`fused_step::FusedNext::unqueued`]), which
+    /// fused lane's actions ([`fused_step::FusedLane::len`]), which
     /// `sweep_at` leaves out as well: it is the page's threshold less
     /// their number, so that the sweeps run at the same pushes.
     #[inline(always)]
     fn sweep_if_due(&mut self) {
         if self.queue.len() >= self.sweep_at {
             self.sweep_stale_timers();
-            let unqueued = self.loop_state.fused.unqueued();
+            let unqueued = self.loop_state.lane.len();
             self.sweep_at = ((self.queue.len() + unqueued) * 2).max(SWEEP_MIN_QUEUE_LEN) - unqueued;
         }
     }
