@@ -229,7 +229,7 @@ pub struct Engine {
     pub(crate) ledger: Ledger,
     out: Vec<Event>,
     #[cfg(engine_speed)]
-    loop_state: LoopState,
+    loop_state: fused_step::LoopState,
     /// An emptied outbox buffer, for the next handler (`outbox.rs`).
     pub(crate) spare_effects: Vec<crate::engine::outbox::Effect>,
     headline: bool,
@@ -315,7 +315,7 @@ impl Engine {
             ledger: Ledger::default(),
             out: Vec::new(),
             #[cfg(engine_speed)]
-            loop_state: LoopState::default(),
+            loop_state: fused_step::LoopState::default(),
             spare_effects: Vec::new(),
             headline: false,
             next_batch_id: 0,
@@ -688,7 +688,7 @@ impl Engine {
     pub fn step(&mut self) -> StepOutcome {
         self.step_until(u64::MAX).unwrap_or(StepOutcome::Idle)
     }
-    #[cfg(not(engine_speed))] // (natively: `step_until` at the end of this file)
+    #[cfg(not(engine_speed))] // (natively: `step_until` in `fused_step.rs`)
     /// [`Engine::step`], but never past `limit_ms`: `None` when the next
     /// action is due later, before any headline. The background events run
     /// so far stay buffered for the step that finds the headline. A lane
@@ -728,7 +728,7 @@ impl Engine {
             }
         }
     }
-    #[cfg(not(engine_speed))] // (natively: `run_to_ms` at the end of this file)
+    #[cfg(not(engine_speed))] // (natively: `run_to_ms` in `fused_step.rs`)
     /// Runs every action due at or before `ms`, headline or not: a moment
     /// in simulated time rather than the next headline (for tests and tools).
     pub fn run_to_ms(&mut self, ms: u64) {
@@ -924,7 +924,7 @@ impl Engine {
             Err(format!("there is no consumer #{c}"))
         }
     }
-    #[cfg(not(engine_speed))] // (natively: `next_event_ms` at the end of this file)
+    #[cfg(not(engine_speed))] // (natively: `next_event_ms` in `fused_step.rs`)
     /// When the next scheduled action is due, if any.
     pub fn next_event_ms(&self) -> Option<u64> {
         self.queue.peek().map(|s| s.at_ms)
@@ -1194,23 +1194,15 @@ impl Engine {
         self.seq += 1;
         self.keepalive_scheduled += u64::from(keeps_alive);
         let at_ms = at_ms.max(self.now_ms);
-        // A producer's stage-1 timers are noted (see `FusedNext`): a
+        // A record's timers due now may be fused (`fused_step.rs`): a
         // constant action folds this away at every other call site.
         if let Action::Producer { producer, timer } = &action {
-            match *timer {
-                ProducerTimer::Create { record } => self
-                    .loop_state
-                    .fused
-                    .queued_create(seq, at_ms, *producer, record),
-                ProducerTimer::WorkloadNext
-                    if self.loop_state.fused.fuse(seq, at_ms, *producer) =>
-                {
-                    // Not queued: counted as queued (see `sweep_if_due`).
-                    self.sweep_at -= 1;
-                    self.sweep_if_due();
-                    return;
-                }
-                _ => {}
+            if self.fuse(seq, at_ms, *producer, *timer) {
+                debug_assert!(keeps_alive, "counted as queued");
+                // Not queued: counted as queued (see `sweep_if_due`).
+                self.sweep_at -= 1;
+                self.sweep_if_due();
+                return;
             }
         }
         self.queue
@@ -1220,14 +1212,14 @@ impl Engine {
 
     /// Sweeps stale timers once the queue has doubled (see
     /// `sweep_stale_timers`). Natively the queue's length leaves out the
-    /// fused `WorkloadNext` actions ([`FusedNext::unqueued`]), which
+    /// fused lane's actions ([`fused_step::FusedLane::len`]), which
     /// `sweep_at` leaves out as well: it is the page's threshold less
     /// their number, so that the sweeps run at the same pushes.
     #[inline(always)]
     fn sweep_if_due(&mut self) {
         if self.queue.len() >= self.sweep_at {
             self.sweep_stale_timers();
-            let unqueued = self.loop_state.fused.unqueued();
+            let unqueued = self.loop_state.lane.len();
             self.sweep_at = ((self.queue.len() + unqueued) * 2).max(SWEEP_MIN_QUEUE_LEN) - unqueued;
         }
     }
@@ -1285,15 +1277,6 @@ impl Engine {
 /// The queue never sweeps below this length: teaching scenarios stay far
 /// below it, so their traces never depend on sweeping.
 const SWEEP_MIN_QUEUE_LEN: usize = 512;
-
-/// The step loop's native state: the event buffers' flags and the
-/// workload's fused next action.
-#[cfg(engine_speed)]
-#[derive(Clone, Copy, Debug, Default)]
-struct LoopState {
-    events: EventsOwn,
-    fused: FusedNext,
-}
 
 /// Natively, whether the engine's event buffer, and the buffer it handed
 /// out at the last [`Engine::swap_events`], hold only events that own no
@@ -1394,203 +1377,10 @@ macro_rules! speed_or_page {
 }
 pub(crate) use speed_or_page;
 
-/// A workload's next record, natively: a producer with `interval_ms = 0`
-/// (W1's) creates records back to back. Its `WorkloadNext` timer creates
-/// one, queues its `Create` and then queues itself again, both due now:
-/// consecutive sequence numbers in the same millisecond, so nothing can
-/// come between them (a timing wheel's bucket is first in, first out, and
-/// anything queued later goes behind both), and when the `Create` pops, the
-/// `WorkloadNext` is the action popped next, the first of the next step
-/// (`Created` is a headline). Natively it is not queued: its sequence
-/// number is taken, it is counted as queued wherever the page counts it
-/// (the actions keeping the run awake, the length that triggers a sweep,
-/// `next_event_ms`), and once its `Create` has run it runs as the next
-/// step's first action (`step_until`, `run_to_ms`): a push, a pop and a
-/// dispatch fewer a record (~100 instructions). Anything else (an interval,
-/// a transaction's timers between the two, a second producer's pair at the
-/// same time) is queued as on the page. If the producer went down before
-/// its `Create` pops, no `Created` ends the step and the `WorkloadNext`,
-/// which would do nothing, is dropped: the same state and events (only the
-/// step's count of background actions, a runaway guard, is one lower).
+// The step loop's native state and its fused actions (a delay-0 action run
+// as the next action without a trip through the queue), with the native
+// `step_until`, `run_to_ms` and `next_event_ms`: a child module, so that
+// it reads the engine's private queue and counters as this file does.
 #[cfg(engine_speed)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct FusedNext {
-    /// The last `Create` queued, while queued: (sequence, due, producer, record).
-    last_create: Option<(u64, u64, ProducerIdx, RecordId)>,
-    /// A queued `Create` (producer, record, due at) followed by its
-    /// producer's unqueued `WorkloadNext`.
-    pair: Option<(ProducerIdx, RecordId, u64)>,
-    /// A `WorkloadNext` due now as the next action (its `Create` has run).
-    due: Option<(ProducerIdx, u64)>,
-}
-
-#[cfg(engine_speed)]
-impl FusedNext {
-    /// A `Create` timer was queued.
-    #[inline(always)]
-    fn queued_create(&mut self, seq: u64, at_ms: u64, producer: ProducerIdx, record: RecordId) {
-        self.last_create = Some((seq, at_ms, producer, record));
-    }
-
-    /// Whether a `WorkloadNext` of `producer` being queued (`seq`, due at
-    /// `at_ms`) directly follows its producer's `Create`, still queued, and
-    /// so is fused with it: then it is not to be queued.
-    #[inline(always)]
-    fn fuse(&mut self, seq: u64, at_ms: u64, producer: ProducerIdx) -> bool {
-        let Some((create_seq, create_at, q, record)) = self.last_create else {
-            return false;
-        };
-        if create_seq + 1 != seq
-            || (create_at, q) != (at_ms, producer)
-            || self.pair.is_some()
-            || self.due.is_some()
-            || crate::engine::producer::fused_off()
-        {
-            return false;
-        }
-        self.pair = Some((producer, record, at_ms));
-        self.last_create = None;
-        true
-    }
-
-    /// How many `WorkloadNext` actions are counted as queued but are not
-    /// in the queue (0 or 1).
-    #[inline(always)]
-    fn unqueued(&self) -> usize {
-        usize::from(self.pair.is_some()) + usize::from(self.due.is_some())
-    }
-}
-
-#[cfg(engine_speed)]
-impl Engine {
-    /// `record`'s `Create` timer runs (`producer_create`): whether its
-    /// producer's `WorkloadNext` is fused with it (then the caller has it
-    /// run next, [`Engine::fused_next_due`], or drops it,
-    /// [`Engine::fused_next_dropped`]).
-    #[inline(always)]
-    pub(crate) fn fused_create_runs(&mut self, p: ProducerIdx, record: RecordId) -> bool {
-        let fused = &mut self.loop_state.fused;
-        if fused.last_create.is_some_and(|c| (c.2, c.3) == (p, record)) {
-            // Popped: a `WorkloadNext` queued now would not follow it.
-            fused.last_create = None;
-        }
-        match fused.pair {
-            Some((q, r, at)) if q == p && r == record => {
-                debug_assert_eq!(at, self.now_ms, "the pair is due now");
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// The fused `WorkloadNext` is the next action: the next step's first
-    /// (`Created` ended this one).
-    #[inline(always)]
-    pub(crate) fn fused_next_due(&mut self, p: ProducerIdx) {
-        debug_assert!(self.headline, "a `Created` ends the step");
-        let fused = &mut self.loop_state.fused;
-        fused.pair = None;
-        fused.due = Some((p, self.now_ms));
-    }
-
-    /// The fused `WorkloadNext` of a producer that is down leaves the
-    /// queue without running (it would return at once; see above).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn fused_next_dropped(&mut self) {
-        self.loop_state.fused.pair = None;
-        self.keepalive_scheduled -= 1;
-        self.sweep_at += 1;
-    }
-
-    /// Runs the due `WorkloadNext`, taking it off the count of queued
-    /// actions, as its pop would.
-    #[inline(always)]
-    fn run_fused_next(&mut self, p: ProducerIdx, at_ms: u64) {
-        debug_assert_eq!(at_ms, self.now_ms, "due now, the time of its `Create`");
-        self.loop_state.fused.due = None;
-        self.keepalive_scheduled -= 1;
-        self.sweep_at += 1;
-        self.producer_workload_next(p);
-    }
-
-    /// When the next scheduled action is due, if any.
-    pub fn next_event_ms(&self) -> Option<u64> {
-        if let Some((_, at_ms)) = self.loop_state.fused.due {
-            return Some(at_ms);
-        }
-        self.queue.peek().map(|s| s.at_ms)
-    }
-
-    /// Runs every action due at or before `ms`, headline or not: a moment
-    /// in simulated time rather than the next headline (for tests and tools).
-    pub fn run_to_ms(&mut self, ms: u64) {
-        while self.next_event_ms().is_some_and(|at| at <= ms) {
-            match self.loop_state.fused.due {
-                Some((p, at_ms)) => self.run_fused_next(p, at_ms),
-                None => {
-                    self.pop_one();
-                }
-            }
-        }
-    }
-
-    /// [`Engine::step`], but never past `limit_ms`: `None` when the next
-    /// action is due later, before any headline. The background events run
-    /// so far stay buffered for the step that finds the headline. A lane
-    /// shown beside another follows it this way, to the same moment and no
-    /// further (a plain step could run seconds ahead to its next news).
-    ///
-    /// Natively a fused `WorkloadNext` due now (see [`FusedNext`]) is the
-    /// step's first action; only the first can be one, since the `Create`
-    /// before it ends its step.
-    pub fn step_until(&mut self, limit_ms: u64) -> Option<StepOutcome> {
-        self.step_calls += 1;
-        // A command applied since the last step may have produced a headline
-        // of its own (a crash, a note): that is this step.
-        if self.out.iter().any(|e| e.kind.is_headline()) {
-            self.steps += 1;
-            return Some(StepOutcome::Advanced);
-        }
-        self.headline = false;
-        let mut background = 0u32;
-        if let Some((p, at_ms)) = self.loop_state.fused.due {
-            // The loop's first turn, for the action that is not queued: it
-            // keeps the run awake, so the loop would not stop idle.
-            debug_assert!(self.keepalive_scheduled > 0);
-            if at_ms > limit_ms {
-                return None;
-            }
-            self.run_fused_next(p, at_ms);
-            if self.headline {
-                self.steps += 1;
-                return Some(StepOutcome::Advanced);
-            }
-            background += 1;
-        }
-        loop {
-            debug_assert!(self.loop_state.fused.due.is_none(), "only a step's first");
-            let next_ms = self.next_due_ms(limit_ms)?;
-            // Routine traffic alone (heartbeats, empty fetches) is idle; a
-            // scheduled keep-alive action (a message with news, a fence timer,
-            // a workload tick) or pending work anywhere keeps the loop going.
-            if self.keepalive_scheduled == 0 && !self.has_pending_work() {
-                return Some(StepOutcome::Idle);
-            }
-            if next_ms > limit_ms {
-                return None;
-            }
-            self.pop_one();
-            if self.headline {
-                self.steps += 1;
-                return Some(StepOutcome::Advanced);
-            }
-            background += 1;
-            // A guard against a bug turning into a frozen tab: no real scenario
-            // goes this long without a headline while work is pending.
-            if background > 1_000_000 {
-                return Some(StepOutcome::Idle);
-            }
-        }
-    }
-}
+#[path = "fused_step.rs"]
+mod fused_step;
