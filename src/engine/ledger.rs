@@ -99,16 +99,16 @@ pub struct Ledger {
     /// Record id → index into `entries` (`u32::MAX` for internal records).
     /// Dense and indexed, because every stage event looks records up.
     by_record: RecordIndex,
-    /// Event id → index into `entries`. Event ids are `producer × 1,000,000
-    /// + n`, so this is one dense vector per producer.
+    /// Event id → index into `entries`: one dense vector a producer (ids are `producer × 1,000,000 + n`).
     by_event: Vec<CowVec<u32>>,
-    /// Times processed, per group, then per entry (as far as the last entry
-    /// the group processed). Dense and apart from the entries: a consumer
-    /// processes records produced long before, and reading and counting
-    /// each one in its entry was a cache miss per record.
+    /// Natively, producer 0's events `0..event_run` are entries `0..event_run`, not stored (`set_event`).
+    #[cfg(engine_speed)]
+    event_run: usize,
+    /// Times processed, per group, then per entry (as far as the last entry the group processed).
+    /// Dense and apart from the entries: a consumer processes records produced long before, and
+    /// reading and counting each one in its entry was a cache miss per record.
     processed: Vec<CowVec<u32>>,
-    /// Processing inside an open transaction, per group, then per entry
-    /// (counted on commit).
+    /// Processing inside an open transaction, per group, then per entry (counted on commit).
     pending_txn: Vec<CowVec<u32>>,
 }
 
@@ -149,7 +149,7 @@ fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
 }
 
 impl Ledger {
-    #[cfg_attr(engine_speed, inline(always))]
+    #[cfg(not(engine_speed))] // (natively at the end: with `event_run`)
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
         cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
@@ -797,7 +797,7 @@ impl Ledger {
         let idx = self.entries.len() as u32;
         self.by_record.set(record.0 as usize, idx);
         let (p, n) = split_event(r.event_id);
-        set_index(&mut self.by_event, p, n, idx);
+        self.set_event(p, n, idx);
         let event_id = r.event_id;
         self.entries.push_with(|| LedgerEntry {
             event_id,
@@ -1068,6 +1068,83 @@ mod record_index_tests {
             assert_eq!(written.get(last).map(|c| *c), Some(9));
             assert_eq!(format!("{written:?}"), format!("{page:?}"));
             assert_ne!(written, index);
+        }
+    }
+}
+
+/// The event index's leading run, natively (`Ledger::event_run`).
+///
+/// Producer `k`'s event ids count up from `k × 1,000,000` in the order it
+/// creates records, so while only producer 0 has created data records and
+/// each became the next entry, its event `n` is entry `n`: the run counts
+/// those events instead of storing their cells in `by_event` (`Created`
+/// pushed each: a walk with two `Rc` uniqueness checks). The first
+/// `Created` that breaks it (another producer's, or an event created
+/// without its entry) stores the run's cells, and from then on `by_event`
+/// holds exactly the page's cells. Every lookup answers as the page's.
+#[cfg(engine_speed)]
+impl Ledger {
+    #[inline(always)]
+    fn event_index(&self, e: EventId) -> Option<u32> {
+        let (p, n) = split_event(e);
+        if p == 0 && n < self.event_run {
+            return Some(n as u32);
+        }
+        cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
+    }
+
+    /// Event (`p`, `n`) is entry `idx`: the run's next event extends it,
+    /// else its cell is set as the page's `Created` sets it.
+    #[inline(always)]
+    fn set_event(&mut self, p: usize, n: usize, idx: u32) {
+        if p == 0 && n == self.event_run && idx as usize == n && self.by_event.is_empty() {
+            self.event_run += 1;
+            return;
+        }
+        if self.event_run > 0 {
+            self.store_event_run();
+        }
+        set_index(&mut self.by_event, p, n, idx);
+    }
+
+    /// The run's cells, stored (`by_event` is empty while the run lasts).
+    #[cold]
+    #[inline(never)]
+    fn store_event_run(&mut self) {
+        debug_assert!(self.by_event.is_empty(), "no cells while the run lasts");
+        let run = std::mem::take(&mut self.event_run);
+        self.by_event.push((0..run as u32).collect());
+    }
+}
+
+#[cfg(all(test, engine_speed))]
+mod event_run_tests {
+    use super::*;
+
+    /// Every event lookup answers as the page's cells, before and after
+    /// the run breaks.
+    #[test]
+    fn the_event_run_answers_as_the_page_cells() {
+        let cases: [&[(u32, u32)]; 4] = [
+            &[(0, 0), (1, 1), (2, 2)],
+            &[(0, 0), (1, 1), (1_000_000, 2), (2, 3), (3, 4)],
+            &[(0, 0), (2, 1), (3, 2)],
+            &[(1_000_000, 0), (0, 1), (1, 2)],
+        ];
+        let probes = [0, 1, 2, 3, 4, 1_000_000, 1_000_001, 2_000_000];
+        for sets in cases {
+            let mut ledger = Ledger::default();
+            let mut page: Vec<CowVec<u32>> = Vec::new();
+            for &(e, idx) in sets {
+                let (p, n) = split_event(EventId(e));
+                ledger.set_event(p, n, idx);
+                set_index(&mut page, p, n, idx);
+                for probe in probes {
+                    let (p, n) = split_event(EventId(probe));
+                    let want = cell(&page, p, n).filter(|i| *i != u32::MAX);
+                    assert_eq!(ledger.event_index(EventId(probe)), want, "{sets:?} {probe}");
+                }
+            }
         }
     }
 }
