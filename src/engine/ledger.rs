@@ -98,17 +98,17 @@ pub struct Ledger {
     entries: CowVec<LedgerEntry>,
     /// Record id → index into `entries` (`u32::MAX` for internal records).
     /// Dense and indexed, because every stage event looks records up.
-    by_record: CowVec<u32>,
-    /// Event id → index into `entries`. Event ids are `producer × 1,000,000
-    /// + n`, so this is one dense vector per producer.
+    by_record: RecordIndex,
+    /// Event id → index into `entries`: one dense vector a producer (ids are `producer × 1,000,000 + n`).
     by_event: Vec<CowVec<u32>>,
-    /// Times processed, per group, then per entry (as far as the last entry
-    /// the group processed). Dense and apart from the entries: a consumer
-    /// processes records produced long before, and reading and counting
-    /// each one in its entry was a cache miss per record.
+    /// Natively, producer 0's events `0..event_run` are entries `0..event_run`, not stored (`set_event`).
+    #[cfg(engine_speed)]
+    event_run: usize,
+    /// Times processed, per group, then per entry (as far as the last entry the group processed).
+    /// Dense and apart from the entries: a consumer processes records produced long before, and
+    /// reading and counting each one in its entry was a cache miss per record.
     processed: Vec<CowVec<u32>>,
-    /// Processing inside an open transaction, per group, then per entry
-    /// (counted on commit).
+    /// Processing inside an open transaction, per group, then per entry (counted on commit).
     pending_txn: Vec<CowVec<u32>>,
 }
 
@@ -149,7 +149,7 @@ fn count_mut(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32) -> &mut u32 {
 }
 
 impl Ledger {
-    #[cfg_attr(engine_speed, inline(always))]
+    #[cfg(not(engine_speed))] // (natively at the end: with `event_run`)
     fn event_index(&self, e: EventId) -> Option<u32> {
         let (p, n) = split_event(e);
         cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
@@ -186,8 +186,8 @@ impl Ledger {
     #[cfg(engine_speed)]
     #[inline(always)]
     fn index_of(&self, r: RecordId, records: &CowVec<RecordData>) -> Option<u32> {
-        match self.by_record.get(r.0 as usize) {
-            Some(&i) if i != u32::MAX => {
+        match self.by_record.get(r.0 as usize).map(|i| *i) {
+            Some(i) if i != u32::MAX => {
                 debug_assert_eq!(
                     self.event_index(records[r.0 as usize].event_id),
                     Some(i),
@@ -769,7 +769,7 @@ impl Ledger {
     ) {
         let mut by_record = self.by_record.reader();
         let found = rs.iter().enumerate().filter_map(|(k, r)| {
-            let i = *by_record.get(r.0 as usize)?;
+            let i = by_record.get(r.0 as usize)?;
             Some((i as usize, (k, *r)))
         });
         self.entries.for_each_at_mut(found, |e, (k, r)| f(e, k, r));
@@ -795,9 +795,9 @@ impl Ledger {
             return;
         }
         let idx = self.entries.len() as u32;
-        set_cell(&mut self.by_record, record.0 as usize, idx);
+        self.by_record.set(record.0 as usize, idx);
         let (p, n) = split_event(r.event_id);
-        set_index(&mut self.by_event, p, n, idx);
+        self.set_event(p, n, idx);
         let event_id = r.event_id;
         self.entries.push_with(|| LedgerEntry {
             event_id,
@@ -857,16 +857,294 @@ fn grow_and_count(table: &mut Vec<CowVec<u32>>, g: GroupIdx, i: u32, entries: us
     *count_mut(table, g, i) += 1;
 }
 
-/// Sets a record's cell `r` of `by_record` to entry `x`, as
-/// [`set_index`] sets an event's: grown with `u32::MAX` (no entry) up to
-/// it (natively `resize` does nothing when there is room already), then
-/// pushed when it is the next cell, which it always is in W1.
+/// The record index (`Ledger::by_record`). The page's is a plain dense
+/// vector of cells.
+#[cfg(not(engine_speed))]
+type RecordIndex = CowVec<u32>;
+
+/// The record index (`Ledger::by_record`), natively: the page's dense
+/// vector of cells, with its leading run of cells that hold their own
+/// index (record `r`'s entry is entry `r`) kept as a count, not stored.
+///
+/// While a run's records are all data records, created in record order
+/// with nothing between them, each record's entry is the next one, so
+/// record `r` is entry `r`: a producer that creates ahead of everything
+/// else (W1's producer creates its 20,000 records before the first
+/// offset commit's record) never stores a cell. A record's `Created` then
+/// counts one more instead of pushing a cell (a walk with two `Rc`
+/// uniqueness checks), and the lookups of every later stage (`Sent`,
+/// `Appended`, `Acked`, `Processed`) compare with the count instead of
+/// walking the vector. The first record that breaks the run (an internal
+/// record's gap, another entry first) starts the stored cells, which hold
+/// every cell from the run's end on, exactly as the page stores them.
+/// Every read answers what the page's vector answers (its `Debug` and
+/// equality are the vector's too).
 #[cfg(engine_speed)]
-#[inline(always)]
-fn set_cell(by_record: &mut CowVec<u32>, r: usize, x: u32) {
-    by_record.resize(r, u32::MAX);
-    match by_record.get_mut(r) {
-        Some(cell) => *cell = x,
-        None => by_record.push(x),
+#[derive(Clone, Default)]
+struct RecordIndex {
+    /// Cells `0..run` hold their own index.
+    run: usize,
+    /// Cells `run..`, stored.
+    rest: CowVec<u32>,
+}
+
+/// A record index cell, read by value (`*cell`, as the page reads its
+/// `&u32`): a cell of the run has no storage to borrow.
+#[cfg(engine_speed)]
+#[derive(Clone, Copy)]
+struct IndexCell(u32);
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for IndexCell {
+    type Target = u32;
+    #[inline(always)]
+    fn deref(&self) -> &u32 {
+        &self.0
+    }
+}
+
+#[cfg(engine_speed)]
+impl RecordIndex {
+    fn len(&self) -> usize {
+        self.run + self.rest.len()
+    }
+
+    /// Cell `i`, as the page's `CowVec::get`.
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<IndexCell> {
+        if i < self.run {
+            return Some(IndexCell(i as u32));
+        }
+        self.rest.get(i - self.run).map(|&x| IndexCell(x))
+    }
+
+    /// Grows to `n` cells of `fill` (never shrinks), as `CowVec::resize`.
+    fn resize(&mut self, n: usize, fill: u32) {
+        self.rest.resize(n.max(self.run) - self.run, fill);
+    }
+
+    /// Sets cell `r` to `x`, grown to it with `u32::MAX` (no entry) first:
+    /// the page's `Created` (`resize(r + 1, u32::MAX)`, then `[r] = x`).
+    /// The next cell of an unbroken run that holds its own index extends
+    /// the run; else it is stored, and nearly always pushed (the next
+    /// cell).
+    #[inline(always)]
+    fn set(&mut self, r: usize, x: u32) {
+        if r == self.run && x as usize == r && self.rest.is_empty() {
+            self.run += 1;
+            return;
+        }
+        if r < self.run {
+            self.break_run();
+        }
+        let r = r - self.run;
+        self.rest.resize(r, u32::MAX);
+        match self.rest.get_mut(r) {
+            Some(cell) => *cell = x,
+            None => self.rest.push(x),
+        }
+    }
+
+    /// Stores the run's cells (a cell in it is about to change; never in
+    /// the engine, where each record is created once).
+    #[cold]
+    #[inline(never)]
+    fn break_run(&mut self) {
+        let rest = std::mem::take(&mut self.rest);
+        self.rest = (0..self.run as u32).chain(rest.iter().copied()).collect();
+        self.run = 0;
+    }
+
+    /// A reader that keeps the last stored leaf it read (see
+    /// [`CowVec::reader`]): a batch's records, a few to a leaf.
+    #[inline(always)]
+    fn reader(&self) -> RecordReader<'_> {
+        RecordReader {
+            run: self.run,
+            rest: self.rest.reader(),
+        }
+    }
+}
+
+/// See [`RecordIndex::reader`].
+#[cfg(engine_speed)]
+struct RecordReader<'a> {
+    run: usize,
+    rest: crate::engine::cow_vec::Reader<'a, u32>,
+}
+
+#[cfg(engine_speed)]
+impl RecordReader<'_> {
+    /// Cell `i`, as [`RecordIndex::get`].
+    #[inline(always)]
+    fn get(&mut self, i: usize) -> Option<u32> {
+        if i < self.run {
+            return Some(i as u32);
+        }
+        self.rest.get(i - self.run).copied()
+    }
+}
+
+/// Only the page's `Created` arm writes by index (natively `created` sets
+/// cells through [`RecordIndex::set`]): the run is stored first.
+#[cfg(engine_speed)]
+impl std::ops::IndexMut<usize> for RecordIndex {
+    fn index_mut(&mut self, i: usize) -> &mut u32 {
+        if i < self.run {
+            self.break_run();
+        }
+        &mut self.rest[i - self.run]
+    }
+}
+
+/// `IndexMut`'s required read: a stored cell (a cell of the run has no
+/// storage to borrow; reads go through [`RecordIndex::get`]).
+#[cfg(engine_speed)]
+impl std::ops::Index<usize> for RecordIndex {
+    type Output = u32;
+    fn index(&self, i: usize) -> &u32 {
+        assert!(i >= self.run, "cell {i} of the run is read by `get`");
+        &self.rest[i - self.run]
+    }
+}
+
+/// Equal as the vectors they stand for.
+#[cfg(engine_speed)]
+impl PartialEq for RecordIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && (0..self.len()).all(|i| *self.get(i).unwrap() == *other.get(i).unwrap())
+    }
+}
+
+#[cfg(engine_speed)]
+impl Eq for RecordIndex {}
+
+/// Printed as the vector it stands for.
+#[cfg(engine_speed)]
+impl std::fmt::Debug for RecordIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries((0..self.len()).map(|i| *self.get(i).expect("i < len")))
+            .finish()
+    }
+}
+
+#[cfg(all(test, engine_speed))]
+mod record_index_tests {
+    use super::*;
+
+    /// Every read of the index is the page's vector's, whatever order the
+    /// cells are set in.
+    #[test]
+    fn a_record_index_reads_as_its_vector() {
+        let cases: [&[(usize, u32)]; 4] = [
+            &[(0, 0), (1, 1), (2, 2), (3, 3)],
+            &[(0, 0), (1, 1), (3, 2), (4, 3), (70, 4)],
+            &[(1, 0), (2, 1), (3, 2)],
+            &[(0, 0), (1, 1), (2, 2), (1, 7), (2, 2), (5, 3)],
+        ];
+        for sets in cases {
+            let mut index = RecordIndex::default();
+            let mut page: CowVec<u32> = CowVec::new();
+            for &(r, x) in sets {
+                index.set(r, x);
+                if page.len() <= r {
+                    page.resize(r + 1, u32::MAX);
+                }
+                page[r] = x;
+                assert_eq!(index.len(), page.len());
+                let mut reader = index.reader();
+                for i in 0..page.len() + 2 {
+                    assert_eq!(index.get(i).map(|c| *c), page.get(i).copied());
+                    assert_eq!(reader.get(i), page.get(i).copied());
+                }
+                assert_eq!(format!("{index:?}"), format!("{page:?}"));
+            }
+            let mut written = index.clone();
+            let last = sets.last().expect("a set").0;
+            written[last] = 9;
+            page[last] = 9;
+            assert_eq!(written.get(last).map(|c| *c), Some(9));
+            assert_eq!(format!("{written:?}"), format!("{page:?}"));
+            assert_ne!(written, index);
+        }
+    }
+}
+
+/// The event index's leading run, natively (`Ledger::event_run`).
+///
+/// Producer `k`'s event ids count up from `k × 1,000,000` in the order it
+/// creates records, so while only producer 0 has created data records and
+/// each became the next entry, its event `n` is entry `n`: the run counts
+/// those events instead of storing their cells in `by_event` (`Created`
+/// pushed each: a walk with two `Rc` uniqueness checks). The first
+/// `Created` that breaks it (another producer's, or an event created
+/// without its entry) stores the run's cells, and from then on `by_event`
+/// holds exactly the page's cells. Every lookup answers as the page's.
+#[cfg(engine_speed)]
+impl Ledger {
+    #[inline(always)]
+    fn event_index(&self, e: EventId) -> Option<u32> {
+        let (p, n) = split_event(e);
+        if p == 0 && n < self.event_run {
+            return Some(n as u32);
+        }
+        cell(&self.by_event, p, n).filter(|i| *i != u32::MAX)
+    }
+
+    /// Event (`p`, `n`) is entry `idx`: the run's next event extends it,
+    /// else its cell is set as the page's `Created` sets it.
+    #[inline(always)]
+    fn set_event(&mut self, p: usize, n: usize, idx: u32) {
+        if p == 0 && n == self.event_run && idx as usize == n && self.by_event.is_empty() {
+            self.event_run += 1;
+            return;
+        }
+        if self.event_run > 0 {
+            self.store_event_run();
+        }
+        set_index(&mut self.by_event, p, n, idx);
+    }
+
+    /// The run's cells, stored (`by_event` is empty while the run lasts).
+    #[cold]
+    #[inline(never)]
+    fn store_event_run(&mut self) {
+        debug_assert!(self.by_event.is_empty(), "no cells while the run lasts");
+        let run = std::mem::take(&mut self.event_run);
+        self.by_event.push((0..run as u32).collect());
+    }
+}
+
+#[cfg(all(test, engine_speed))]
+mod event_run_tests {
+    use super::*;
+
+    /// Every event lookup answers as the page's cells, before and after
+    /// the run breaks.
+    #[test]
+    fn the_event_run_answers_as_the_page_cells() {
+        let cases: [&[(u32, u32)]; 4] = [
+            &[(0, 0), (1, 1), (2, 2)],
+            &[(0, 0), (1, 1), (1_000_000, 2), (2, 3), (3, 4)],
+            &[(0, 0), (2, 1), (3, 2)],
+            &[(1_000_000, 0), (0, 1), (1, 2)],
+        ];
+        let probes = [0, 1, 2, 3, 4, 1_000_000, 1_000_001, 2_000_000];
+        for sets in cases {
+            let mut ledger = Ledger::default();
+            let mut page: Vec<CowVec<u32>> = Vec::new();
+            for &(e, idx) in sets {
+                let (p, n) = split_event(EventId(e));
+                ledger.set_event(p, n, idx);
+                set_index(&mut page, p, n, idx);
+                for probe in probes {
+                    let (p, n) = split_event(EventId(probe));
+                    let want = cell(&page, p, n).filter(|i| *i != u32::MAX);
+                    assert_eq!(ledger.event_index(EventId(probe)), want, "{sets:?} {probe}");
+                }
+            }
+        }
     }
 }
