@@ -456,7 +456,7 @@ impl Broker {
                 i += 1;
                 continue;
             }
-            let (data, news) = self.read_fetch(pf);
+            let (data, news) = self::read_woken!(self, pf);
             if news {
                 let pf = self.parked.remove(i);
                 self.answer_fetch(pf.from, pf.fetch_id, data);
@@ -865,13 +865,16 @@ impl Broker {
         fetch: ParkedFetch,
         max_wait_ms: u32,
     ) -> Result<(Node, u64, Vec<FetchPartitionData>), (u64, u64)> {
-        if max_wait_ms != 0 && self.surely_no_news(&fetch) {
-            // Parked unread (see `surely_no_news`).
-            let fetch_id = fetch.fetch_id;
-            self.parked.push(fetch);
-            return Err((now_ms + max_wait_ms as u64, fetch_id));
-        }
-        let (data, has_news) = self.read_fetch(&fetch);
+        let (data, has_news) = match self.session_read(&fetch, max_wait_ms != 0) {
+            SessionRead::Unread => {
+                // Parked unread (see `surely_no_news`).
+                let fetch_id = fetch.fetch_id;
+                self.parked.push(fetch);
+                return Err((now_ms + max_wait_ms as u64, fetch_id));
+            }
+            SessionRead::Read(read) => read,
+            SessionRead::Unknown => self.read_fetch(&fetch),
+        };
         if has_news || max_wait_ms == 0 {
             let answer = (fetch.from, fetch.fetch_id, data);
             answered(&mut self.fetch_plans, fetch);
@@ -968,19 +971,30 @@ impl Broker {
     /// leader's epoch, having last fetched the latest epoch.
     #[inline(always)]
     fn only_hw_for(&self, fp: &FetchPartition) -> bool {
-        let Some(rep) = self.replicas.get(&fp.tp).filter(|_| self.alive) else {
-            return false;
-        };
-        let Some(leader) = rep.leader.as_ref() else {
-            return false;
-        };
-        let log = &rep.log;
-        fp.fetch_offset == log.leo()
-            && fp.current_leader_epoch == leader.epoch
-            && fp
-                .last_fetched_epoch
-                .is_none_or(|e| e.0 >= 0 && log.latest_epoch() == Some(e))
+        self.led_live(fp.tp)
+            .is_some_and(|(rep, leader)| only_hw_in(rep, leader, fp))
     }
+
+    /// `tp`'s replica and its leader state, when led here by a live
+    /// broker: what [`Broker::read_fetch`] asks before anything else.
+    #[inline(always)]
+    fn led_live(&self, tp: Tp) -> Option<(&Replica, &LeaderState)> {
+        let rep: &Replica = self.replicas.get(&tp).filter(|_| self.alive)?;
+        Some((rep, rep.leader.as_ref()?))
+    }
+}
+
+/// [`Broker::only_hw_for`] of `fp`, whose partition's replica `rep` is
+/// led here (by `leader`) on a live broker.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn only_hw_in(rep: &Replica, leader: &LeaderState, fp: &FetchPartition) -> bool {
+    let log = &rep.log;
+    fp.fetch_offset == log.leo()
+        && fp.current_leader_epoch == leader.epoch
+        && fp
+            .last_fetched_epoch
+            .is_none_or(|e| e.0 >= 0 && log.latest_epoch() == Some(e))
 }
 
 /// The one position among `quiet`'s flags that is not set: `Some(None)`
@@ -1109,3 +1123,179 @@ impl Broker {
         false
     }
 }
+
+/// What a follower's fetch reads, decided through its session
+/// ([`Broker::session_read`]).
+#[cfg(engine_speed)]
+enum SessionRead {
+    /// It surely has no news and may wait: it is left unread (see
+    /// `surely_no_news`).
+    Unread,
+    /// What [`Broker::read_fetch`] answers.
+    Read((Vec<FetchPartitionData>, bool)),
+    /// The session does not decide (none, or two or more partitions not
+    /// quiet): the page's [`Broker::read_fetch`] reads it.
+    Unknown,
+}
+
+/// Natively, a follower's fetch whose session has every partition quiet
+/// but at most one is read at that one partition alone, the session
+/// looked up and its quiet flags read once for the "no news" check and
+/// the read together.
+///
+/// Why: an arriving follower's fetch that `surely_no_news` could not
+/// leave unread (in W1 full nearly always one `__consumer_offsets`
+/// partition with a record to copy) went on to [`Broker::read_fetch`],
+/// which looked up the session again, stepped through ~21 quiet flags
+/// again and looked the loud partition's replica up again (~345
+/// instructions a read of its own, ~30,500 arrivals and ~30,600 wakes of
+/// a 3 x 20k-record run). Here the flags' one pass (`lone_loud`) gives
+/// the loud partition and one replica lookup serves both the check and
+/// the read. The page's read has its per-partition rules inline in its
+/// loop (they cannot move into a function without changing the page), so
+/// [`Broker::read_loud_in`] follows them for a follower's fetch (no
+/// isolation level, reads up to the log end); debug builds compare every
+/// answer with [`Broker::read_fetch`]'s.
+#[cfg(engine_speed)]
+impl Broker {
+    /// A follower's fetch `f` read through its session: `Unread` only
+    /// with `may_skip` (the fetch may wait).
+    #[inline(always)]
+    fn session_read(&self, f: &ParkedFetch, may_skip: bool) -> SessionRead {
+        let Some(quiet) = self
+            .latest_session(f)
+            .and_then(|s| s.quiet.get(..f.partitions.len()))
+        else {
+            return SessionRead::Unknown;
+        };
+        let answer = match lone_loud(quiet) {
+            None => return SessionRead::Unknown,
+            Some(None) if may_skip => SessionRead::Unread,
+            Some(None) => SessionRead::Read((fetch_out(self), false)),
+            Some(Some(k)) => self.read_loud(f, &f.partitions[k], may_skip),
+        };
+        debug_assert!(
+            match &answer {
+                SessionRead::Unread => self.surely_no_news(f),
+                SessionRead::Read(read) => *read == self.read_fetch(f),
+                SessionRead::Unknown => true,
+            },
+            "a session's read of a fetch differs from the page's"
+        );
+        answer
+    }
+
+    /// [`Broker::session_read`] of `f` at its one partition `fp` not
+    /// quiet.
+    #[inline(never)]
+    fn read_loud(&self, f: &ParkedFetch, fp: &FetchPartition, may_skip: bool) -> SessionRead {
+        let Some((rep, leader)) = self.led_live(fp.tp) else {
+            let mut out = fetch_out(self);
+            out.push(FetchPartitionData {
+                error: Some(ErrorCode::NotLeaderOrFollower),
+                ..no_data(fp.tp, [Offset(0); 3])
+            });
+            return SessionRead::Read((out, true));
+        };
+        if may_skip && only_hw_in(rep, leader, fp) {
+            return SessionRead::Unread;
+        }
+        let mut out = fetch_out(self);
+        let news = self.read_loud_in((rep, leader), f.max_records, fp, &mut out);
+        SessionRead::Read((out, news))
+    }
+
+    /// [`Broker::read_fetch`]'s rules for partition `fp` of a follower's
+    /// fetch (of `max_records` at most), led here by `leader` at replica
+    /// `rep`: its answer pushed to `out` unless left out; whether it has
+    /// news.
+    #[inline(always)]
+    fn read_loud_in(
+        &self,
+        (rep, leader): (&Replica, &LeaderState),
+        max_records: u32,
+        fp: &FetchPartition,
+        out: &mut Vec<FetchPartitionData>,
+    ) -> bool {
+        let log = &rep.log;
+        // The page's common case first (nothing new).
+        if fp.follower_hw.is_some_and(|fhw| {
+            fp.current_leader_epoch >= leader.epoch
+                && fp.fetch_offset == log.leo()
+                && fp
+                    .last_fetched_epoch
+                    .is_none_or(|e| log.latest_epoch() == Some(e))
+                && log.hw().min(fp.fetch_offset) <= fhw
+        }) {
+            return false;
+        }
+        let mut d = no_data(fp.tp, [log.hw(), log.lso(), log.log_start()]);
+        let diverging = |e: LeaderEpoch| match log.end_offset_for_epoch(e) {
+            Some((found, end)) if found == e && end >= fp.fetch_offset => None,
+            Some(found_end) => Some(found_end),
+            None => Some((LeaderEpoch(-1), log.log_start())),
+        };
+        if fp.current_leader_epoch < leader.epoch {
+            d.error = Some(ErrorCode::FencedLeaderEpoch);
+        } else if let Some(div) = fp.last_fetched_epoch.and_then(diverging) {
+            d.diverging = Some(div);
+        } else if fp.fetch_offset > log.leo() || fp.fetch_offset < log.log_start() {
+            d.error = Some(ErrorCode::OffsetOutOfRange);
+        } else {
+            let max = (max_records as usize).min(MAX_FETCH_ENTRIES);
+            d.entries = log.read(fp.fetch_offset, log.leo(), max);
+            if d.entries.is_empty() {
+                if fp
+                    .follower_hw
+                    .is_some_and(|fhw| d.hw.min(fp.fetch_offset) <= fhw)
+                {
+                    return false;
+                }
+                out.push(d);
+                return false;
+            }
+        }
+        out.push(d);
+        true
+    }
+
+    /// What [`Broker::wake_parked`] reads of a woken fetch (see
+    /// [`read_woken!`]).
+    #[inline(always)]
+    fn read_woken(&self, pf: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
+        match self.session_read(pf, false) {
+            SessionRead::Read(read) => read,
+            SessionRead::Unread | SessionRead::Unknown => self.read_fetch(pf),
+        }
+    }
+}
+
+/// A partition's answer with nothing in it yet but the log's bounds
+/// (`hw`, `lso`, `log_start`; zeros with an error).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn no_data(tp: Tp, [hw, lso, log_start]: [Offset; 3]) -> FetchPartitionData {
+    let (entries, aborted) = (Vec::new(), Vec::new());
+    FetchPartitionData {
+        tp,
+        hw,
+        lso,
+        log_start,
+        error: None,
+        diverging: None,
+        entries,
+        aborted,
+    }
+}
+
+/// `read_woken!(broker, fetch)`: what `Broker::wake_parked` reads of the
+/// woken `fetch`. Natively [`Broker::read_woken`], through the fetch's
+/// session (see [`Broker::session_read`]); on the course page the page's
+/// own `read_fetch` (a macro, as `leaves_parked!`, so that the page's
+/// code is its own tokens).
+macro_rules! read_woken {
+    ($broker:expr, $pf:expr) => {
+        crate::engine::sim::speed_or_page!($broker.read_woken($pf), $broker.read_fetch($pf))
+    };
+}
+use read_woken;
