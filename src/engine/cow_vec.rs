@@ -350,16 +350,8 @@ impl<T: Clone + Copy> CowVec<T> {
     /// the 3 x 20k-record W1 full run. The page collects `range`.
     #[inline(always)]
     pub fn copy_range(&self, lo: usize, hi: usize) -> Vec<T> {
-        let hi = hi.min(self.len);
-        let mut i = lo.min(hi);
-        let mut out = Vec::with_capacity(hi - i);
-        while i < hi {
-            let leaf = &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF];
-            let start = i % LEAF;
-            let end = leaf.len().min(start + (hi - i));
-            out.extend_from_slice(&leaf[start..end]);
-            i += end - start;
-        }
+        let mut out = Vec::new();
+        self.copy_range_into(lo, hi, &mut out);
         out
     }
 }
@@ -680,6 +672,28 @@ impl<T> PushWith<T> for Vec<T> {
             self.push(make());
         } else {
             push_growing(self, make);
+        }
+    }
+}
+
+/// A log read's entries into a buffer kept from an earlier read
+/// (`PartitionLog::read_reusing`), natively.
+#[cfg(engine_speed)]
+impl<T: Clone + Copy> CowVec<T> {
+    /// Appends elements `lo..hi` (clamped to the length) to `out`, copied
+    /// a leaf's run at a time ([`CowVec::copy_range`] into a given
+    /// buffer: one with room already takes no allocation).
+    #[inline(always)]
+    pub fn copy_range_into(&self, lo: usize, hi: usize, out: &mut Vec<T>) {
+        let hi = hi.min(self.len);
+        let mut i = lo.min(hi);
+        out.reserve(hi - i);
+        while i < hi {
+            let leaf = &self.branches[i / PER_BRANCH][(i % PER_BRANCH) / LEAF];
+            let start = i % LEAF;
+            let end = leaf.len().min(start + (hi - i));
+            out.extend_from_slice(&leaf[start..end]);
+            i += end - start;
         }
     }
 }

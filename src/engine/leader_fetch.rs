@@ -1200,23 +1200,21 @@ impl Broker {
         if may_skip && only_hw_in(rep, leader, fp) {
             return SessionRead::Unread;
         }
-        let mut out = fetch_out(self);
-        let news = self.read_loud_in((rep, leader), f.max_records, fp, &mut out);
-        SessionRead::Read((out, news))
+        SessionRead::Read(self.read_loud_in((rep, leader), f.max_records, fp))
     }
 
     /// [`Broker::read_fetch`]'s rules for partition `fp` of a follower's
     /// fetch (of `max_records` at most), led here by `leader` at replica
-    /// `rep`: its answer pushed to `out` unless left out; whether it has
-    /// news.
+    /// `rep`: the answer (with that partition's, unless left out) and
+    /// whether it has news. The partition's answer goes into a kept buffer
+    /// over the partition kept in it ([`answer_slot`]).
     #[inline(always)]
     fn read_loud_in(
         &self,
         (rep, leader): (&Replica, &LeaderState),
         max_records: u32,
         fp: &FetchPartition,
-        out: &mut Vec<FetchPartitionData>,
-    ) -> bool {
+    ) -> (Vec<FetchPartitionData>, bool) {
         let log = &rep.log;
         // The page's common case first (nothing new).
         if fp.follower_hw.is_some_and(|fhw| {
@@ -1227,9 +1225,13 @@ impl Broker {
                     .is_none_or(|e| log.latest_epoch() == Some(e))
                 && log.hw().min(fp.fetch_offset) <= fhw
         }) {
-            return false;
+            return (fetch_out(self), false);
         }
-        let mut d = no_data(fp.tp, [log.hw(), log.lso(), log.log_start()]);
+        let mut out = self
+            .fetch_plans
+            .kept_answer()
+            .unwrap_or_else(|| Vec::with_capacity(4));
+        let d = answer_slot(&mut out, fp.tp, [log.hw(), log.lso(), log.log_start()]);
         let diverging = |e: LeaderEpoch| match log.end_offset_for_epoch(e) {
             Some((found, end)) if found == e && end >= fp.fetch_offset => None,
             Some(found_end) => Some(found_end),
@@ -1243,20 +1245,18 @@ impl Broker {
             d.error = Some(ErrorCode::OffsetOutOfRange);
         } else {
             let max = (max_records as usize).min(MAX_FETCH_ENTRIES);
-            d.entries = log.read(fp.fetch_offset, log.leo(), max);
+            log.read_into(fp.fetch_offset, log.leo(), max, &mut d.entries);
             if d.entries.is_empty() {
                 if fp
                     .follower_hw
                     .is_some_and(|fhw| d.hw.min(fp.fetch_offset) <= fhw)
                 {
-                    return false;
+                    out.clear();
                 }
-                out.push(d);
-                return false;
+                return (out, false);
             }
         }
-        out.push(d);
-        true
+        (out, true)
     }
 
     /// What [`Broker::wake_parked`] reads of a woken fetch (see
@@ -1286,6 +1286,32 @@ fn no_data(tp: Tp, [hw, lso, log_start]: [Offset; 3]) -> FetchPartitionData {
         entries,
         aborted,
     }
+}
+
+/// `out`'s one partition answer, set to `no_data(tp, bounds)`: the one
+/// kept in it overwritten in place, its entries' buffer kept (emptied), or
+/// a new one pushed.
+#[cfg(engine_speed)]
+#[inline(always)]
+fn answer_slot(
+    out: &mut Vec<FetchPartitionData>,
+    tp: Tp,
+    bounds: [Offset; 3],
+) -> &mut FetchPartitionData {
+    debug_assert!(out.len() <= 1, "a kept answer keeps one partition");
+    out.truncate(1);
+    match out.first_mut() {
+        Some(d) => {
+            let mut entries = std::mem::take(&mut d.entries);
+            entries.clear();
+            *d = FetchPartitionData {
+                entries,
+                ..no_data(tp, bounds)
+            };
+        }
+        None => out.push(no_data(tp, bounds)),
+    }
+    &mut out[0]
 }
 
 /// `read_woken!(broker, fetch)`: what `Broker::wake_parked` reads of the

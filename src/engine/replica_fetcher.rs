@@ -527,14 +527,18 @@ impl Engine {
 #[derive(Clone, Default)]
 struct AnsweredRequests(Vec<(BrokerId, u64, Vec<FetchPartition>)>, SpareAnswers);
 
-/// Emptied answer buffers (`Vec<FetchPartitionData>`) for a leader's next
-/// reads (`Broker::read_fetch`): a follower hands back the answer it
-/// handled, and a read the leader does not send (the fetch waits) keeps
-/// its own. Each fetch read allocated its answer (~111,000 reads in the 3
-/// x 20k-record W1 full run, about half of them not sent), and the
-/// follower freed it. A cache, not state: empty, at most a few, cloned as
-/// none (a buffer's capacity changes no answer). A `RefCell` because a
-/// read only borrows the broker.
+/// Answer buffers (`Vec<FetchPartitionData>`) for a leader's next reads
+/// (`Broker::read_fetch`): a follower hands back the answer it handled,
+/// and a read the leader does not send (the fetch waits) keeps its own.
+/// Each fetch read allocated its answer (~111,000 reads in the 3 x
+/// 20k-record W1 full run, about half of them not sent), and the follower
+/// freed it. Each keeps its first partition's answer, whose entries'
+/// buffer a follower's read of one partition (`Broker::read_loud_in`)
+/// fills again in place of a new one: the follower freed the entries of
+/// each of its ~61,000 answers with records. A cache, not state: at most a
+/// few, cloned as none, and what a kept partition held is overwritten
+/// before it is read (a buffer's capacity changes no answer). A `RefCell`
+/// because a read only borrows the broker.
 #[cfg(engine_speed)]
 #[derive(Default)]
 struct SpareAnswers(std::cell::RefCell<Vec<Vec<FetchPartitionData>>>);
@@ -551,15 +555,25 @@ impl FetchPlans {
     /// An emptied buffer for a read's answer, if one is kept.
     #[inline(always)]
     pub(crate) fn spare_answer(&self) -> Option<Vec<FetchPartitionData>> {
+        let mut answer = self.kept_answer()?;
+        answer.clear();
+        Some(answer)
+    }
+
+    /// A kept buffer for a read's answer, as kept: with at most one
+    /// partition's answer in it, to be overwritten.
+    #[inline(always)]
+    pub(crate) fn kept_answer(&self) -> Option<Vec<FetchPartitionData>> {
         self.answered.1 .0.borrow_mut().pop()
     }
 
-    /// Keeps `answer`'s buffer, emptied, for a later read (up to four).
+    /// Keeps `answer`'s buffer for a later read (up to four), with its
+    /// first partition's answer (see `SpareAnswers`).
     #[inline(always)]
     pub(crate) fn keep_spare(&mut self, mut answer: Vec<FetchPartitionData>) {
         let spare = self.answered.1 .0.get_mut();
         if spare.len() < 4 && answer.capacity() != 0 {
-            answer.clear();
+            answer.truncate(1);
             spare.push(answer);
         }
     }
