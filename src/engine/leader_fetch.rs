@@ -456,7 +456,7 @@ impl Broker {
                 i += 1;
                 continue;
             }
-            let (data, news) = self::read_woken!(self, pf);
+            let (data, news) = self::read_woken!(self, pf, tp);
             if news {
                 let pf = self.parked.remove(i);
                 self.answer_fetch(pf.from, pf.fetch_id, data);
@@ -948,24 +948,6 @@ impl Broker {
         sure
     }
 
-    /// Whether [`Broker::wake_parked`] leaves parked fetch `pf` where it
-    /// is after a change to `tp`: `pf` does not ask for `tp`, or surely
-    /// has no news (see [`leaves_parked!`]).
-    #[inline(always)]
-    fn leaves_parked(&self, pf: &ParkedFetch, tp: Tp) -> bool {
-        let Some(s) = self.latest_session(pf) else {
-            // (`surely_no_news` is `false` without the session.)
-            return !pf.partitions.iter().any(|p| p.tp == tp);
-        };
-        let asks = s.position(tp).is_some();
-        debug_assert_eq!(
-            asks,
-            pf.partitions.iter().any(|p| p.tp == tp),
-            "a session's latest fetch asks for the session's partitions"
-        );
-        !asks || self.no_news_in(s, pf)
-    }
-
     /// Whether a follower's fetch `fp` finds nothing in its partition but
     /// a HW: led here by a live broker, `fp` at the log end in the
     /// leader's epoch, having last fetched the latest epoch.
@@ -1093,22 +1075,23 @@ fn note_loud(loud: &mut Option<usize>, base: usize, bits: u64) -> bool {
 
 /// `leaves_parked!(broker, fetch, tp)`: whether `Broker::wake_parked`
 /// leaves the parked `fetch` where it is after a change to `tp`, because
-/// it does not ask for `tp` or surely has no news. Natively
-/// [`Broker::leaves_parked`]; on the course page the page's own condition
-/// (a macro, as `unsent!`, so that the page's code is its own tokens).
+/// it does not ask for `tp` or surely has no news, before reading it. On
+/// the course page the page's own condition (a macro, as `unsent!`, so
+/// that the page's code is its own tokens); natively `false`: the woken
+/// read ([`read_woken!`], [`Broker::read_woken`]) answers both questions
+/// with one look at the fetch's session, and a fetch left where it is
+/// reads as an empty answer without news (the page's `else` step, the
+/// same `i += 1`).
 ///
-/// Why: the page looks for `tp` among the fetch's partitions, one
-/// comparison after another (~21 partitions in a follower's fetch of W1
-/// full, ~8 compared on average: ~60 instructions for each of the ~49,000
-/// parked fetches woken in its 3 x 20k-record run). A follower's fetch
-/// that is its session's latest asks for exactly the session's partitions
-/// (`fetch_session.rs`), in the same order, and the session finds `tp`'s
-/// position at once (its hint holds the position the settle before the
-/// wake just found). Debug builds compare with the page's search.
+/// Why: the check and the read each looked up the session, read its quiet
+/// flags (`lone_loud`) and looked up the loud partition's replica (the
+/// check through the out-of-line `no_news_in`), for each follower's fetch
+/// woken (~45,600 checks and ~30,300 reads in the 3 x 20k-record W1 full
+/// run).
 macro_rules! leaves_parked {
     ($broker:expr, $pf:expr, $tp:expr) => {
         crate::engine::sim::speed_or_page!(
-            $broker.leaves_parked($pf, $tp),
+            false,
             !$pf.partitions.iter().any(|p| p.tp == $tp) || $broker.surely_no_news($pf)
         )
     };
@@ -1162,10 +1145,16 @@ impl Broker {
     /// with `may_skip` (the fetch may wait).
     #[inline(always)]
     fn session_read(&self, f: &ParkedFetch, may_skip: bool) -> SessionRead {
-        let Some(quiet) = self
-            .latest_session(f)
-            .and_then(|s| s.quiet.get(..f.partitions.len()))
-        else {
+        match self.latest_session(f) {
+            Some(s) => self.read_in_session(s, f, may_skip),
+            None => SessionRead::Unknown,
+        }
+    }
+
+    /// [`Broker::session_read`] of `f`, whose latest session is `s`.
+    #[inline(always)]
+    fn read_in_session(&self, s: &FollowerSession, f: &ParkedFetch, may_skip: bool) -> SessionRead {
+        let Some(quiet) = s.quiet.get(..f.partitions.len()) else {
             return SessionRead::Unknown;
         };
         let answer = match lone_loud(quiet) {
@@ -1187,7 +1176,7 @@ impl Broker {
 
     /// [`Broker::session_read`] of `f` at its one partition `fp` not
     /// quiet.
-    #[inline(never)]
+    #[inline(always)]
     fn read_loud(&self, f: &ParkedFetch, fp: &FetchPartition, may_skip: bool) -> SessionRead {
         let Some((rep, leader)) = self.led_live(fp.tp) else {
             let mut out = fetch_out(self);
@@ -1259,13 +1248,36 @@ impl Broker {
         (out, true)
     }
 
-    /// What [`Broker::wake_parked`] reads of a woken fetch (see
-    /// [`read_woken!`]).
+    /// What [`Broker::wake_parked`] reads of a woken fetch `pf` after a
+    /// change to `tp` (see [`read_woken!`]): an empty answer without news
+    /// when `pf` does not ask for `tp` or surely has no news (the page
+    /// leaves it parked unread: [`leaves_parked!`]), else its read.
+    ///
+    /// A follower's fetch that is its session's latest asks for exactly
+    /// the session's partitions (`fetch_session.rs`), in the same order, so
+    /// the session finds `tp`'s position at once (its hint holds the
+    /// position the settle before the wake just found) where the page
+    /// compares `tp` with the fetch's partitions one by one. Debug builds
+    /// compare with the page's search.
     #[inline(always)]
-    fn read_woken(&self, pf: &ParkedFetch) -> (Vec<FetchPartitionData>, bool) {
-        match self.session_read(pf, false) {
-            SessionRead::Read(read) => read,
-            SessionRead::Unread | SessionRead::Unknown => self.read_fetch(pf),
+    fn read_woken(&self, pf: &ParkedFetch, tp: Tp) -> (Vec<FetchPartitionData>, bool) {
+        let session = self.latest_session(pf);
+        let asks = match session {
+            Some(s) => s.position(tp).is_some(),
+            None => pf.partitions.iter().any(|p| p.tp == tp),
+        };
+        debug_assert_eq!(
+            asks,
+            pf.partitions.iter().any(|p| p.tp == tp),
+            "a session's latest fetch asks for the session's partitions"
+        );
+        if !asks {
+            return (Vec::new(), false);
+        }
+        match session.map(|s| self.read_in_session(s, pf, true)) {
+            Some(SessionRead::Read(read)) => read,
+            Some(SessionRead::Unread) => (Vec::new(), false),
+            Some(SessionRead::Unknown) | None => self.read_fetch(pf),
         }
     }
 }
@@ -1314,14 +1326,15 @@ fn answer_slot(
     &mut out[0]
 }
 
-/// `read_woken!(broker, fetch)`: what `Broker::wake_parked` reads of the
-/// woken `fetch`. Natively [`Broker::read_woken`], through the fetch's
-/// session (see [`Broker::session_read`]); on the course page the page's
-/// own `read_fetch` (a macro, as `leaves_parked!`, so that the page's
-/// code is its own tokens).
+/// `read_woken!(broker, fetch, tp)`: what `Broker::wake_parked` reads of
+/// the `fetch` a change to `tp` woke. Natively [`Broker::read_woken`],
+/// through the fetch's session (see [`Broker::session_read`]), which also
+/// decides what the page's `leaves_parked!` does; on the course page the
+/// page's own `read_fetch` (a macro, as `leaves_parked!`, so that the
+/// page's code is its own tokens).
 macro_rules! read_woken {
-    ($broker:expr, $pf:expr) => {
-        crate::engine::sim::speed_or_page!($broker.read_woken($pf), $broker.read_fetch($pf))
+    ($broker:expr, $pf:expr, $tp:expr) => {
+        crate::engine::sim::speed_or_page!($broker.read_woken($pf, $tp), $broker.read_fetch($pf))
     };
 }
 use read_woken;
