@@ -523,3 +523,97 @@ impl<'de> serde::Deserialize<'de> for MemberId {
         String::deserialize(d).map(MemberId::from)
     }
 }
+
+/// Each broker's extra one-way latency (a `SlowBroker` fault), by broker
+/// index: on the page, a `Vec<u32>`.
+#[cfg(not(engine_speed))]
+pub type ExtraLatencies = Vec<u32>;
+
+/// Natively (`cfg(engine_speed)`), each broker's extra one-way latency
+/// with a flag that says whether any of them may be non-zero.
+///
+/// Why: every message sent asks its link's latency (`Engine::latency_ms`:
+/// for each end, a match on the node and a bounds-checked read of this
+/// vector), ~250,000 times in the 3 x 20k-record W1 full run, and in nearly
+/// every run no broker is ever slowed. The flag is set by every write
+/// (`IndexMut`, the only way to write: there is no `DerefMut`), so while it
+/// is unset every entry is still the zero it was built with, and the
+/// native `send` takes the cluster's latency alone
+/// ([`Engine::link_latency_ms`]). A broker slowed and then set back to 0
+/// leaves the flag set: the full rule then answers, which is always right.
+/// It reads as a `[u32]` (`Deref`) and prints as the page's vector.
+#[cfg(engine_speed)]
+#[derive(Clone, Default)]
+pub struct ExtraLatencies {
+    ms: Vec<u32>,
+    /// Some entry has been written (or was built non-zero).
+    written: bool,
+}
+
+#[cfg(engine_speed)]
+impl From<Vec<u32>> for ExtraLatencies {
+    fn from(ms: Vec<u32>) -> ExtraLatencies {
+        let written = ms.iter().any(|&x| x > 0);
+        ExtraLatencies { ms, written }
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Deref for ExtraLatencies {
+    type Target = [u32];
+    #[inline(always)]
+    fn deref(&self) -> &[u32] {
+        &self.ms
+    }
+}
+
+#[cfg(engine_speed)]
+impl std::ops::Index<usize> for ExtraLatencies {
+    type Output = u32;
+    #[inline(always)]
+    fn index(&self, b: usize) -> &u32 {
+        &self.ms[b]
+    }
+}
+
+/// A write: sets the flag (see [`ExtraLatencies`]).
+#[cfg(engine_speed)]
+impl std::ops::IndexMut<usize> for ExtraLatencies {
+    #[inline(always)]
+    fn index_mut(&mut self, b: usize) -> &mut u32 {
+        self.written = true;
+        &mut self.ms[b]
+    }
+}
+
+/// Printed as the page's `Vec<u32>` prints (tests compare engines by
+/// `Debug`): the flag is no part of the value.
+#[cfg(engine_speed)]
+impl std::fmt::Debug for ExtraLatencies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.ms, f)
+    }
+}
+
+#[cfg(engine_speed)]
+impl crate::engine::sim::Engine {
+    /// [`Engine::latency_ms`](crate::engine::sim::Engine::latency_ms) for
+    /// the native `send`: the cluster's latency alone while no broker's
+    /// extra latency was ever written (see [`ExtraLatencies`]), without
+    /// looking at either end of the link. Debug builds check it against
+    /// the full rule.
+    #[inline(always)]
+    pub(crate) fn link_latency_ms(
+        &self,
+        from: crate::engine::event::Node,
+        to: crate::engine::event::Node,
+    ) -> u64 {
+        if self.broker_extra_latency_ms.written {
+            return self.latency_ms(from, to);
+        }
+        debug_assert!(self.broker_extra_latency_ms.iter().all(|&x| x == 0));
+        let ms = self.cfg.cluster.network_latency_ms as u64;
+        debug_assert_eq!(ms, self.latency_ms(from, to));
+        ms
+    }
+}

@@ -237,7 +237,7 @@ pub struct Engine {
     pub(crate) next_request_id: u64,
     pub(crate) next_client_number: u32,
     /// Extra one-way latency on everything a broker sends (slow follower fault).
-    pub(crate) broker_extra_latency_ms: Vec<u32>,
+    pub(crate) broker_extra_latency_ms: crate::engine::network::ExtraLatencies,
     /// Steps taken so far (headline steps).
     pub(crate) steps: u64,
     /// Calls to `step()` so far, idle ones included: the clock a command log
@@ -322,7 +322,7 @@ impl Engine {
             next_request_id: 0,
             fetch_sessions: crate::engine::fetch_session::ENABLED,
             next_client_number: 1,
-            broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize],
+            broker_extra_latency_ms: vec![0; cfg.cluster.brokers as usize].into(),
             steps: 0,
             step_calls: 0,
             pending_triggers: Vec::new(),
@@ -1162,7 +1162,7 @@ impl Engine {
     /// Sends a message; it arrives after the link's latency (the page's
     /// `send`, with one dispatch on the message, see above).
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
-        let arrive_ms = self.now_ms + self.latency_ms(from, to);
+        let arrive_ms = self.now_ms + self.link_latency_ms(from, to);
         let (kind, error, keeps_alive) = msg.narration();
         self.emit(EventKind::Message {
             from,
