@@ -1234,10 +1234,14 @@ impl Engine {
             });
             return self.consumer_next_after_record(c, transactional);
         }
-        let times = self
-            .ledger
-            .times_processed_record(record, group, &self.records)
-            + 1;
+        // (Counted here unless transactional: `Ledger::count_processed`.)
+        let times = if transactional {
+            self.ledger
+                .times_processed_record(record, group, &self.records)
+                + 1
+        } else {
+            self.ledger.count_processed(record, group, &self.records)
+        };
         self.emit(EventKind::Processed {
             consumer: c,
             group,

@@ -224,11 +224,11 @@ impl Ledger {
         self.entries.get_mut(i as usize)
     }
 
-    /// Whether [`Ledger::observe`] acts on `kind`: most events (every message) are not the
-    /// ledger's business. Natively `Engine::emit`, inlined where each event is made, asks this
-    /// first, so a constant kind folds it away. Debug builds check it against `observe`'s arms.
+    /// Whether the ledger reads events of `kind`: most events (every message) are not the
+    /// ledger's business. On the page `observe` acts on all of these; natively `Engine::emit`
+    /// asks [`Ledger::observes`] first. Debug builds check it against `observe`'s arms.
     #[inline(always)]
-    pub(crate) fn observes(kind: &EventKind) -> bool {
+    pub(crate) fn reads(kind: &EventKind) -> bool {
         matches!(
             kind,
             EventKind::Created { .. }
@@ -247,10 +247,10 @@ impl Ledger {
     /// Updates the ledger from one engine event.
     #[cfg_attr(engine_speed, inline(never))]
     pub(crate) fn observe(&mut self, kind: &EventKind, records: &CowVec<RecordData>) {
-        let observed = Self::observes(kind);
+        let observed = Self::reads(kind);
         match kind {
             #[cfg(engine_speed)] // Created, Processed; the batches a leaf at a time.
-            _ if self.observe_native(kind, records) => {}
+            _ if self.observe_native(kind, records, observed) => return,
             EventKind::Created { record, producer } => {
                 let r = &records[record.0 as usize];
                 if r.kind != RecordKind::Data {
@@ -726,15 +726,25 @@ impl Ledger {
     /// batch's run of entries in it ([`CowVec::for_each_at_mut`]). Each
     /// entry gets the same change, in the same order, as the page's.
     #[inline(always)]
-    fn observe_native(&mut self, kind: &EventKind, records: &CowVec<RecordData>) -> bool {
+    fn observe_native(
+        &mut self,
+        kind: &EventKind,
+        records: &CowVec<RecordData>,
+        read: bool,
+    ) -> bool {
         match kind {
             EventKind::Created { record, producer } => self.created(*record, *producer, records),
+            // (A plain one was counted by its emitter: `count_processed`.)
+            EventKind::Processed {
+                transactional: false,
+                ..
+            } => {}
             EventKind::Processed {
                 record,
                 group,
-                transactional,
+                transactional: true,
                 ..
-            } => self.processed(*record, *group, *transactional, records),
+            } => self.processed(*record, *group, true, records),
             EventKind::Sent { records: rs, .. } => {
                 self.each_entry(rs, |e, _, _| e.send_attempts += 1)
             }
@@ -756,6 +766,7 @@ impl Ledger {
             EventKind::Acked { records: rs, .. } => self.each_entry(rs, |e, _, _| e.acked = true),
             _ => return false,
         }
+        debug_assert!(read, "Ledger::reads must list {kind:?}");
         true
     }
 
@@ -1147,4 +1158,88 @@ mod event_run_tests {
             }
         }
     }
+}
+
+/// Natively, a record processed outside a transaction is counted in the
+/// ledger by the consumer that emits its `Processed` event, in the same
+/// step that reads the count the event carries (`times`).
+///
+/// Why: the page reads the count ([`Ledger::times_processed_record`]: the
+/// record's entry found, then its cell in the group's table through three
+/// `CowVec` levels) and then, from `Engine::emit`, `observe` finds the same
+/// entry and the same cell again to add one (an out-of-line call, its
+/// dispatch, a second walk with its `Rc` uniqueness checks): ~100
+/// instructions twice over, once a record in W1 full. Here one walk finds
+/// the cell, adds one and returns the new count, which is the page's
+/// `times` (its read plus one) and leaves the table as the page's `observe`
+/// leaves it (grown the same way, [`grow_and_count`]). Nothing reads the
+/// ledger between the count and the event (the event's `emit` pushes it and
+/// runs the script's triggers, which count events, not the ledger), so no
+/// reader sees a difference. A `Processed` inside a transaction (counted
+/// in `pending_txn`, its `times` read from `processed`) goes through
+/// `observe` as on the page. [`Ledger::observes`] says no to a plain
+/// `Processed`, so `emit` does not call `observe` for it (a constant kind
+/// folds the question away); debug builds, which call `observe` for every
+/// event, check that it leaves such an event alone.
+#[cfg(engine_speed)]
+impl Ledger {
+    /// Whether [`Ledger::observe`] acts on `kind`: one the ledger
+    /// [`reads`](Ledger::reads), unless its emitter counted it (a plain
+    /// `Processed`, [`Ledger::count_processed`]). `Engine::emit`, inlined
+    /// where each event is made, asks this first, so a constant kind folds
+    /// it away. Debug builds check it against `observe`'s arms.
+    #[inline(always)]
+    pub(crate) fn observes(kind: &EventKind) -> bool {
+        Self::reads(kind) && !counted_by_emitter(kind)
+    }
+
+    /// Group `g` processed record `r` once more outside a transaction: the
+    /// new count, the `times` of its `Processed` event (the page's
+    /// [`Ledger::times_processed_record`] plus one), with the count made as
+    /// the page's `observe` makes it. A record without an entry counts
+    /// nothing and has been processed once.
+    #[inline(always)]
+    pub(crate) fn count_processed(
+        &mut self,
+        r: RecordId,
+        g: GroupIdx,
+        records: &CowVec<RecordData>,
+    ) -> u32 {
+        #[cfg(debug_assertions)]
+        let page = self.times_processed_record(r, g, records) + 1;
+        let Some(i) = self.index_of(r, records) else {
+            return 1;
+        };
+        let times = match self
+            .processed
+            .get_mut(g.0 as usize)
+            .and_then(|v| v.get_mut(i as usize))
+        {
+            Some(c) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                grow_and_count(&mut self.processed, g, i, self.entries.len());
+                count(&self.processed, g, i)
+            }
+        };
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(times, page, "the count a Processed event carries");
+        times
+    }
+}
+
+/// Whether `kind` is a `Processed` that its emitter counted in the ledger
+/// (natively, one outside a transaction: [`Ledger::count_processed`]).
+#[cfg(engine_speed)]
+#[inline(always)]
+fn counted_by_emitter(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Processed {
+            transactional: false,
+            ..
+        }
+    )
 }
