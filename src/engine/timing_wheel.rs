@@ -30,9 +30,6 @@
 //! at the heap for each (~275,000 moves in a 20k-record W1 full run), cost
 //! ~11 instructions a move.
 //!
-//! It also keeps the boxes of delivered messages for reuse by the next
-//! ones sent: no part of its value.
-
 //! Its entries are leaner than the page's `Scheduled` (`sim.rs`): a bucket holds
 //! only the action and its keep-alive flag ([`Entry`], 32 bytes against
 //! 48), because a bucket's time is its millisecond and its first-in-first-out
@@ -51,7 +48,11 @@
 //! is kept in a field, so the horizon's move asks one comparison; when it
 //! moves past far actions they leave the runs and the heap by a merge on
 //! (time, sequence number), each run's front and the heap's top compared,
-//! which keeps the buckets' order the sequence order.
+//! which keeps the buckets' order the sequence order. (Below, "the heap"
+//! means the runs and the heap together.)
+//!
+//! It also keeps the boxes of delivered messages for reuse by the next
+//! ones sent: no part of its value.
 
 use crate::engine::network::Msg;
 use crate::engine::sim::Action;
