@@ -48,8 +48,8 @@
 //! is kept in a field, so the horizon's move asks one comparison; when it
 //! moves past far actions they leave the runs and the heap by a merge on
 //! (time, sequence number), each run's front and the heap's top compared,
-//! which keeps the buckets' order the sequence order. (Below, "the heap"
-//! means the runs and the heap together.)
+//! which keeps the buckets' order the sequence order. (Above, "the heap"
+//! stands for the runs and the heap together.)
 //!
 //! It also keeps the boxes of delivered messages for reuse by the next
 //! ones sent: no part of its value.
