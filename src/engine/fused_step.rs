@@ -180,12 +180,14 @@ impl Engine {
     /// action comes after it.
     #[inline(always)]
     fn run_fused(&mut self) {
-        let (seq, p, timer) = self.loop_state.lane.pop();
+        let (_seq, p, timer) = self.loop_state.lane.pop();
         debug_assert_eq!(self.loop_state.lane.at_ms, self.now_ms, "due now");
-        debug_assert!(
+        // (The queue's entries carry their number in debug builds only.)
+        #[cfg(debug_assertions)]
+        assert!(
             self.queue
                 .peek()
-                .is_none_or(|s| (s.at_ms, s.seq) > (self.now_ms, seq)),
+                .is_none_or(|s| (s.at_ms, s.seq) > (self.now_ms, _seq)),
             "nothing queued comes before a fused action"
         );
         self.keepalive_scheduled -= 1;

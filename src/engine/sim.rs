@@ -157,8 +157,8 @@ impl Action {
     }
 }
 
-/// A queued action; the queue pops in (time, sequence number) order, so
-/// actions at the same instant run in the order they were scheduled.
+/// A queued action, popped in (time, sequence number) order (natively: `timing_wheel::Entry`).
+#[cfg_attr(engine_speed, allow(dead_code))] // (natively the wheel's leaner entries)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Scheduled {
     pub(crate) at_ms: u64,
@@ -1205,8 +1205,8 @@ impl Engine {
                 return;
             }
         }
-        self.queue
-            .push(Scheduled::new(at_ms, seq, action, keeps_alive));
+        // No `Scheduled` built: the wheel keeps what its entries need.
+        self.queue.push(at_ms, seq, action, keeps_alive);
         self.sweep_if_due();
     }
 
@@ -1221,20 +1221,6 @@ impl Engine {
             self.sweep_stale_timers();
             let unqueued = self.loop_state.lane.len();
             self.sweep_at = ((self.queue.len() + unqueued) * 2).max(SWEEP_MIN_QUEUE_LEN) - unqueued;
-        }
-    }
-}
-
-#[cfg(engine_speed)]
-impl Scheduled {
-    /// A queue entry (native `schedule`'s, a line rather than a literal).
-    #[inline(always)]
-    fn new(at_ms: u64, seq: u64, action: Action, keeps_alive: bool) -> Scheduled {
-        Scheduled {
-            at_ms,
-            seq,
-            action,
-            keeps_alive,
         }
     }
 }
