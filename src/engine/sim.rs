@@ -157,7 +157,7 @@ impl Action {
     }
 }
 
-/// A queued action, popped in (time, sequence number) order (natively: `timing_wheel::Entry`).
+/// A queued action, popped in (time, sequence number) order: same-instant actions run as scheduled (natively `timing_wheel::Entry`).
 #[cfg_attr(engine_speed, allow(dead_code))] // (natively the wheel's leaner entries)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Scheduled {
