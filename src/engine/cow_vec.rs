@@ -677,7 +677,7 @@ impl<T> PushWith<T> for Vec<T> {
 }
 
 /// A log read's entries into a buffer kept from an earlier read
-/// (`PartitionLog::read_reusing`), natively.
+/// (`PartitionLog::read_into`), natively.
 #[cfg(engine_speed)]
 impl<T: Clone + Copy> CowVec<T> {
     /// Appends elements `lo..hi` (clamped to the length) to `out`, copied

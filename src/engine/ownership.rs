@@ -264,13 +264,8 @@ impl Engine {
         }
         let groups = self.groups.len();
         for (gi, clock) in self.ownership[..groups].iter_mut().enumerate() {
-            match clock.sample.0 {
-                Some((unowned, _, running)) if clock.covered_once => {
-                    if running {
-                        clock.unowned_partition_ms += span * unowned;
-                    }
-                }
-                _ => return self.ownership_tick_from(gi, span),
+            if !clock.move_by_kept_sample(span) {
+                return self.ownership_tick_from(gi, span);
             }
         }
         #[cfg(debug_assertions)]
@@ -283,14 +278,8 @@ impl Engine {
     #[inline(never)]
     fn ownership_tick_from(&mut self, first: usize, span: u64) {
         for gi in first..self.groups.len() {
-            let clock = &mut self.ownership[gi];
-            match clock.sample.0 {
-                Some((unowned, _, running)) if clock.covered_once => {
-                    if running {
-                        clock.unowned_partition_ms += span * unowned;
-                    }
-                }
-                _ => self.ownership_tick_group(gi, span),
+            if !self.ownership[gi].move_by_kept_sample(span) {
+                self.ownership_tick_group(gi, span);
             }
         }
         #[cfg(debug_assertions)]
@@ -308,6 +297,26 @@ impl Engine {
                 );
                 debug_assert_eq!(kept, self.unowned_now(gi), "a stale ownership sample");
             }
+        }
+    }
+}
+
+#[cfg(all(consumer_protocol, engine_speed))]
+impl OwnershipClock {
+    /// Moves this clock by `span` ms with its kept sample, if it has one
+    /// and has been covered once (the page's step would take the same
+    /// sample: see `Engine::ownership_tick`); `false` when the full step
+    /// must run.
+    #[inline(always)]
+    fn move_by_kept_sample(&mut self, span: u64) -> bool {
+        match self.sample.0 {
+            Some((unowned, _, running)) if self.covered_once => {
+                if running {
+                    self.unowned_partition_ms += span * unowned;
+                }
+                true
+            }
+            _ => false,
         }
     }
 }
